@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-dev demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## Create the database (or bring it up to date), load the demo into an empty one, serve on http://127.0.0.1:5000
+run: install
+	$(BIN)/approval db upgrade
+	-@$(BIN)/approval demo 2>/dev/null || echo "(database already holds data: demo not loaded)"
+	$(BIN)/approval run --host $(HOST) --port $(PORT)
+
+## The whole suite, on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python bench/transitions.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts

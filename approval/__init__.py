@@ -1,0 +1,72 @@
+"""approval: no message goes online before the social-media project manager has seen it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from approval.config import PROJECT_ROOT, Settings, flask_config
+from approval.db import db
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = Settings.from_env()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    if config and "DATABASE_URL" in config:
+        settings.database_url = config["DATABASE_URL"]
+    if config and "SECRET_KEY" in config:
+        settings.secret_key = config["SECRET_KEY"]
+    app.config.update(flask_config(settings))
+    app.config.update(config or {})
+
+    db.init_app(app)
+    _init_login(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from approval import errors, filters
+    from approval.views import admin, auth, cabinet, posts, review
+
+    for blueprint in (auth.bp, posts.bp, review.bp, cabinet.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    filters.register(app)
+
+    from approval.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from approval.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _select_locale() -> str | None:
+    if current_user and getattr(current_user, "locale", None):
+        return current_user.locale
+    return request.accept_languages.best_match(["en", "fr"])

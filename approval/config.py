@@ -1,0 +1,59 @@
+"""Settings, read from the environment (see CONTRACT.md). Nothing here touches the disk at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Settings:
+    instance_path: Path
+    database_url: str
+    secret_key: str | None = None
+    smtp_url: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        instance = Path(env.get("APPROVAL_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+        return cls(
+            instance_path=instance,
+            database_url=env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}",
+            secret_key=env.get("APPROVAL_SECRET_KEY") or None,
+            smtp_url=env.get("APPROVAL_SMTP_URL") or None,
+        )
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    """The key generated on first run and kept in the instance folder, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def flask_config(settings: Settings) -> dict:
+    """The Flask config derived from the settings."""
+    return {
+        "SECRET_KEY": settings.secret_key or load_or_create_secret_key(settings.instance_path),
+        "DATABASE_URL": settings.database_url,
+        "SMTP_URL": settings.smtp_url,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en", "fr"],
+        **settings.extra,
+    }

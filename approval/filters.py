@@ -1,0 +1,51 @@
+"""Template helpers: local times with their zone, ages, word diffs, the buttons of a post."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, format_timedelta, get_locale
+from markupsafe import Markup, escape
+
+from approval.db import utcnow
+from approval.workflow.engine import available_actions, can_edit
+
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """``new`` with words added in <ins> and words removed in <del>."""
+    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            out.append(Markup("<del>%s</del>") % "".join(a[i1:i2]))
+        if op in ("insert", "replace"):
+            out.append(Markup("<ins>%s</ins>") % "".join(b[j1:j2]))
+        if op == "equal":
+            out.append(escape("".join(a[i1:i2])))
+    return Markup("").join(out)
+
+
+def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:
+    """An instant as wall-clock time in ``zone``, followed by the zone's name."""
+    if instant is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+
+
+def age(instant: datetime | None) -> str:
+    if instant is None:
+        return ""
+    return format_timedelta(utcnow() - instant, granularity="minute", threshold=1.1)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime)
+    app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale)

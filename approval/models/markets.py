@@ -1,0 +1,135 @@
+"""Where posts go: markets (a country and its time zone), the executives, the accounts and the campaigns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from approval.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from approval.models.users import User
+
+
+class Network(StrEnum):
+    facebook = "facebook"
+    x = "x"
+    instagram = "instagram"
+    youtube = "youtube"
+    linkedin = "linkedin"
+    snapchat = "snapchat"
+
+
+class AccountKind(StrEnum):
+    brand = "brand"
+    executive = "executive"
+
+
+def str_enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    """A string column holding an enum's values, with a CHECK constraint listing them."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls) + 8,
+        values_callable=lambda cls: [m.value for m in cls],
+        validate_strings=True,
+    )
+
+
+class Market(Base):
+    __tablename__ = "markets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="market", order_by="Account.handle")
+
+    __table_args__ = (CheckConstraint("length(code) = 2", name="code_alpha2"),)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Executive(Base):
+    """A member of the executive committee: suggested messages for their accounts go to their cabinet."""
+
+    __tablename__ = "executives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="executive")
+    cabinet: Mapped[list[User]] = relationship(
+        secondary="cabinet_members", back_populates="executives", order_by="User.name"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"), index=True)
+    network: Mapped[Network] = mapped_column(str_enum(Network, "network"))
+    handle: Mapped[str] = mapped_column(String(120))
+    brand: Mapped[str] = mapped_column(String(120), default="")
+    kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind, "account_kind"), default=AccountKind.brand)
+    executive_id: Mapped[int | None] = mapped_column(ForeignKey("executives.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    market: Mapped[Market] = relationship(back_populates="accounts")
+    executive: Mapped[Executive | None] = relationship(back_populates="accounts")
+
+    __table_args__ = (
+        UniqueConstraint("network", "handle"),
+        CheckConstraint(
+            "(kind = 'executive' AND executive_id IS NOT NULL) OR (kind = 'brand' AND executive_id IS NULL)",
+            name="executive_iff_kind",
+        ),
+    )
+
+    @property
+    def is_executive(self) -> bool:
+        return self.kind == AccountKind.executive
+
+    def __str__(self) -> str:
+        return f"{self.network.value}:{self.handle}"
+
+
+class Campaign(Base):
+    """A campaign groups posts (a tournament sponsorship, the annual report); market None means group-wide."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    market_id: Mapped[int | None] = mapped_column(ForeignKey("markets.id"), index=True)
+    hashtag: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    market: Mapped[Market | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+

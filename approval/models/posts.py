@@ -1,0 +1,131 @@
+"""Posts, their immutable revisions and the comments on them.
+
+A post's text lives in its revisions: each save makes a new one, identified by its SHA-256. An approval names the
+revision it was given to (``approved_revision``); the database refuses a post holding an approval for another revision
+than its current one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from approval.db import Base, utcnow
+from approval.models.markets import Account, Campaign, str_enum
+from approval.models.users import User
+from approval.workflow.states import APPROVAL_HOLDING_STATES, State
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _in(states: frozenset[State] | set[State]) -> str:
+    return ", ".join(f"'{s.value}'" for s in sorted(states))
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Assigned by the workflow engine only (tests/test_single_writer.py walks the source to keep it so).
+    state: Mapped[State] = mapped_column(str_enum(State, "post_state"), default=State.draft)
+    # Bumped on every change; forms and the API post it back, and SQLAlchemy checks it on every UPDATE.
+    version: Mapped[int] = mapped_column(default=1)
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisions.id", use_alter=True, name="fk_posts_current_revision_id_revisions")
+    )
+    approved_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisions.id", use_alter=True, name="fk_posts_approved_revision_id_revisions")
+    )
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scheduled_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_url: Mapped[str | None] = mapped_column(String(2000))
+    submitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    account: Mapped[Account] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    # Read-only: the engine sets the ids itself, which keeps the posts <-> revisions cycle out of the unit of work
+    # and lets one UPDATE carry a state together with the approval it needs (see ck_posts_approval_is_current).
+    current_revision: Mapped[Revision | None] = relationship(foreign_keys=[current_revision_id], viewonly=True)
+    approved_revision: Mapped[Revision | None] = relationship(foreign_keys=[approved_revision_id], viewonly=True)
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="post", foreign_keys="Revision.post_id", order_by="Revision.number"
+    )
+    comments: Mapped[list[Comment]] = relationship(back_populates="post", order_by="Comment.created_at")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("state <> 'scheduled' OR scheduled_at IS NOT NULL", name="scheduled_has_time"),
+        CheckConstraint(
+            f"state NOT IN ({_in(APPROVAL_HOLDING_STATES)}) OR "
+            "(approved_revision_id IS NOT NULL AND approved_revision_id = current_revision_id)",
+            name="approval_is_current",
+        ),
+        CheckConstraint("state <> 'published' OR published_at IS NOT NULL", name="published_has_time"),
+        Index("ix_posts_state_submitted_at", "state", "submitted_at"),
+    )
+
+    @property
+    def body(self) -> str:
+        return self.current_revision.body if self.current_revision else ""
+
+    @property
+    def market(self):  # noqa: ANN201 - Market, kept loose to avoid an import cycle in annotations
+        return self.account.market
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} {self.state}>"
+
+
+class Revision(Base):
+    """One immutable text of a post. Nothing updates a revision once written."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    number: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    findings: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="revisions", foreign_keys=[post_id])
+    author: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "number"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    @property
+    def ref(self) -> dict:
+        return {"number": self.number, "sha256": self.sha256}
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="comments")
+    revision: Mapped[Revision | None] = relationship()
+    author: Mapped[User] = relationship()

@@ -1,0 +1,61 @@
+"""Logging in and out, and the home page that sends each role to its desk."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from approval.db import db
+from approval.forms.auth import LoginForm
+from approval.models import User
+from approval.workflow.states import Role
+
+bp = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {
+    Role.community_manager: "posts.list_posts",
+    Role.project_manager: "review.queue",
+    Role.cabinet: "cabinet.inbox",
+    Role.admin: "admin.index",
+}
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            session.clear()  # a new session at login: nothing from before survives (fixation)
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+        flash(_("Wrong e-mail or password, or the account is deactivated."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None

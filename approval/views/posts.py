@@ -1,0 +1,220 @@
+"""Posts: the list by state, writing and editing, the post page with its history, and every workflow button."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from approval import operations as ops
+from approval import style
+from approval.access import post_clause, visible_accounts, visible_posts
+from approval.db import db
+from approval.forms.posts import ActionForm, CommentForm, EditForm, PostForm
+from approval.models import Account, AuditEntry, Campaign, Market, Post, Revision
+from approval.views import roles_required
+from approval.workflow.errors import GuardFailed, Stale, WorkflowError
+from approval.workflow.states import Action, Role, State
+
+bp = Blueprint("posts", __name__, url_prefix="/posts")
+
+WRITERS = (Role.community_manager, Role.project_manager)
+
+
+@bp.get("")
+@login_required
+def list_posts():
+    state = request.args.get("state") or None
+    if state not in (None, *State.__members__):
+        state = None
+    market = request.args.get("market") or None
+    query = visible_posts(current_user).options(selectinload(Post.account).selectinload(Account.market))
+    if state:
+        query = query.where(Post.state == state)
+    if market:
+        query = query.where(Account.market.has(Market.code == market))
+    posts = db.session.scalars(query.order_by(Post.updated_at.desc()).limit(200)).all()
+    counts = dict(
+        db.session.execute(
+            select(Post.state, func.count()).join(Post.account).where(post_clause(current_user)).group_by(Post.state)
+        ).all()
+    )
+    return render_template("posts/list.html", posts=posts, counts=counts, state=state, states=list(State))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def new_post():
+    form = PostForm()
+    accounts = _writable_accounts()
+    form.account_id.choices = [(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}") for a in accounts]
+    form.campaign_id.choices = [(None, _("No campaign"))] + [(c.id, c.name) for c in _campaigns()]
+    if form.validate_on_submit():
+        account = next((a for a in accounts if a.id == form.account_id.data), None)
+        campaign = db.session.get(Campaign, form.campaign_id.data) if form.campaign_id.data else None
+        if account is None:
+            form.account_id.errors.append(_("Choose one of your accounts."))
+        else:
+            post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
+            submitted = "submit" in request.form and _try_submit(post)
+            db.session.commit()
+            _flash_findings(post)
+            if submitted:
+                flash(_("Submitted for review."), "success")
+            return redirect(url_for("posts.show_post", post_id=post.id))
+    return render_template("posts/edit.html", form=form, post=None, accounts=accounts, limits=style.LIMITS)
+
+
+@bp.get("/<int:post_id>")
+@login_required
+def show_post(post_id: int):
+    post = ops.load_post(db.session, current_user, post_id)
+    return _render_post(post)
+
+
+@bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def edit_post(post_id: int):
+    post = ops.load_post(db.session, current_user, post_id, for_update=request.method == "POST")
+    form = EditForm(obj=None if request.method == "POST" else post)
+    if request.method == "GET":
+        form.body.data, form.version.data = post.body, post.version
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            entry = ops.edit_post(db.session, post, current_user, form.body.data, expected_version=form.version.data)
+        except Stale:
+            db.session.rollback()
+            post = ops.load_post(db.session, current_user, post_id)
+            conflict = post  # their text stays in the form; the newer one is shown beside it
+            form.version.data = post.version
+        else:
+            submitted = "submit" in request.form and _try_submit(post)
+            db.session.commit()
+            if entry is None and not submitted:
+                flash(_("No change to save."), "info")
+            elif entry is not None and entry.from_state != entry.to_state:
+                flash(_("Saved. The post went back to review: the approval was for the previous text."), "warning")
+            elif submitted:
+                flash(_("Saved and submitted for review."), "success")
+            else:
+                flash(_("Saved."), "success")
+            _flash_findings(post)
+            return redirect(url_for("posts.show_post", post_id=post.id))
+    status = 409 if conflict else 200
+    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, accounts=None,
+                           limits=style.LIMITS), status
+
+
+@bp.post("/<int:post_id>/actions/<action>")
+@login_required
+def act(post_id: int, action: str):
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    form = ActionForm()
+    if not form.validate():
+        return _render_post(post, action_form=form, failed_action=action), 422
+    try:
+        params = _action_params(post, action, form)
+        entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
+                                comment=form.comment.data, **params)
+    except WorkflowError as refused:
+        db.session.rollback()
+        post = ops.load_post(db.session, current_user, post_id)
+        return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
+    db.session.commit()
+    flash(_("Done: the post is now %(state)s.", state=entry.to_state.value.replace("_", " ")), "success")
+    return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def _action_params(post: Post, action: str, form: ActionForm) -> dict:
+    if action == Action.schedule:
+        zone = post.account.market.timezone
+        if form.local_time.data is None:
+            message = _("Give the date and time of publication.")
+            raise GuardFailed(message, {"local_time": [message]})
+        try:
+            return {"scheduled_at": ops.local_to_utc(form.local_time.data, zone)}
+        except ops.NonexistentLocalTime:
+            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
+            raise GuardFailed(message, {"local_time": [message]}) from None
+    if action == Action.mark_published:
+        return {"url": form.url.data}
+    return {}
+
+
+@bp.post("/<int:post_id>/comments")
+@login_required
+def add_comment(post_id: int):
+    post = ops.load_post(db.session, current_user, post_id)
+    form = CommentForm()
+    if not form.validate():
+        return _render_post(post, comment_form=form), 422
+    ops.add_comment(db.session, post, current_user, form.body.data)
+    db.session.commit()
+    return redirect(url_for("posts.show_post", post_id=post.id, _anchor="comments"))
+
+
+@bp.post("/check")
+@login_required
+def check_text():
+    """The style gate for the editor, as the user types."""
+    account = db.session.scalar(visible_accounts(current_user).where(Account.id == request.form.get("account_id",
+                                                                                                       type=int)))
+    context = style.context_for(account) if account else style.Context()
+    text = request.form.get("body", "")[:70000]
+    findings = style.check(text, context)
+    return {"findings": [f.as_dict() for f in findings], "length": style.length(text, context.network),
+            "limit": style.LIMITS.get(context.network)}
+
+
+def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_form: CommentForm | None = None,
+                 failed_action: str | None = None, refusal: WorkflowError | None = None):
+    revisions = db.session.scalars(
+        select(Revision).where(Revision.post_id == post.id).order_by(Revision.number)
+    ).all()
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
+        .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.revision))
+    ).all()
+    current = post.current_revision
+    previous = revisions[-2] if len(revisions) > 1 else None
+    approved = post.approved_revision
+    return render_template(
+        "posts/show.html", post=post, revision=current, previous=previous, approved=approved, history=history,
+        revisions=revisions, action_form=action_form or ActionForm(formdata=None, version=post.version),
+        comment_form=comment_form or CommentForm(formdata=None), failed_action=failed_action, refusal=refusal,
+    )
+
+
+def _try_submit(post: Post) -> bool:
+    """Submit right after saving; a style error leaves the post saved as it is, with the reasons shown."""
+    try:
+        with db.session.begin_nested():
+            ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
+    except GuardFailed as refused:
+        for reasons in refused.errors.values():
+            for reason in reasons:
+                flash(reason, "error")
+        flash(_("Saved, but not submitted: fix the errors first."), "warning")
+        return False
+    return True
+
+
+def _flash_findings(post: Post) -> None:
+    revision = post.current_revision
+    for finding in revision.findings if revision else ():
+        if finding["severity"] == "warning":
+            flash(_("Style: %(message)s", message=finding["message"]), "warning")
+
+
+def _writable_accounts() -> list[Account]:
+    return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True))).all()
+
+
+def _campaigns() -> list[Campaign]:
+    markets = {a.market_id for a in _writable_accounts()}
+    return db.session.scalars(
+        select(Campaign).where(Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)).order_by(Campaign.name)
+    ).all()

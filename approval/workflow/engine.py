@@ -1,0 +1,144 @@
+"""The workflow engine: the only code that changes a post's state.
+
+``apply`` finds the action's row in the transition table, checks role, markets and version, runs the guards and the
+effects, writes the new state and appends the audit row, all in the caller's transaction (it flushes, never commits).
+``available_actions`` reads the same table to tell which buttons a user sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from approval.access import can_see_post
+from approval.db import utcnow
+from approval.models import AuditEntry, Post, User
+from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
+from approval.workflow.guards import Attempt
+from approval.workflow.states import Action, State
+from approval.workflow.table import TRANSITIONS, USER_ACTIONS, Transition, rows_for
+
+
+def find_transition(post: Post, action: Action, actor: User) -> Transition:
+    """The row that governs ``action`` on ``post`` for ``actor``, or the typed reason there is none."""
+    rows = rows_for(action)
+    _check_can_act(post, actor)
+    if not rows or not any(actor.role in row.roles for row in rows):
+        raise NotPermitted(_("Your role may not %(action)s a post.", action=_action_words(action)))
+    here = [row for row in rows if post.state in row.sources and row.applies(post)]
+    if not here:
+        raise InvalidTransition(
+            _("“%(action)s” is not possible while the post is %(state)s.", action=_action_words(action),
+              state=_state_words(post.state)),
+            {"_workflow": [_("Not possible from the state %(state)s.", state=post.state.value)]},
+        )
+    for row in here:
+        if actor.role in row.roles:
+            return row
+    raise NotPermitted(_("Your role may not do this while the post is %(state)s.", state=_state_words(post.state)))
+
+
+def apply(
+    session: Session,
+    post: Post,
+    action: Action | str,
+    actor: User,
+    *,
+    expected_version: int | None = None,
+    comment: str | None = None,
+    now: datetime | None = None,
+    **params: Any,
+) -> AuditEntry:
+    """Take ``action`` on ``post`` as ``actor``; returns the audit row written with the change."""
+    try:
+        action = Action(action)
+    except ValueError:
+        raise InvalidTransition(_("Unknown action."), {"action": [_("Unknown action.")]}) from None
+    _check_can_act(post, actor)
+    check_fresh(post, expected_version)
+    row = find_transition(post, action, actor)
+
+    comment = (comment or "").strip() or None
+    attempt = Attempt(post=post, actor=actor, now=now or utcnow(), comment=comment, params=params)
+    errors: dict[str, list[str]] = {}
+    if row.comment_required and not comment:
+        errors["comment"] = [_("A comment is required to %(action)s.", action=str(row.label).lower())]
+    for guard in row.guards:
+        for field, reasons in guard(attempt).items():
+            errors.setdefault(field, []).extend(reasons)
+    if errors:
+        raise GuardFailed(_("The post cannot be %(action)s yet.", action=action.value), errors)
+
+    from_state = post.state
+    for effect in row.effects:
+        effect(attempt)
+    post.state = row.target
+    entry = AuditEntry(
+        post=post,
+        action=action,
+        from_state=from_state,
+        to_state=row.target,
+        actor_id=actor.id,
+        at=attempt.now,
+        comment=comment,
+        revision_id=post.current_revision_id,
+        payload=attempt.record,
+    )
+    session.add(entry)
+    session.flush()
+    session.expire(post, ["current_revision", "approved_revision"])
+    return entry
+
+
+def check_fresh(post: Post, expected_version: int | None) -> None:
+    """Refuse to act on a post that changed since the actor loaded it (``None``: the caller holds no version)."""
+    if expected_version is not None and expected_version != post.version:
+        raise Stale(_("This post changed since you opened it: reload it to see the newer version."))
+
+
+def available_actions(post: Post, user: User) -> list[Transition]:
+    """The rows ``user`` could take on ``post`` now, in table order: what the page offers as buttons."""
+    offered = []
+    for action in USER_ACTIONS:
+        row = _possible(post, action, user)
+        if row is not None:
+            offered.append(row)
+    return offered
+
+
+def can_edit(post: Post, user: User) -> bool:
+    return _possible(post, Action.edit, user) is not None
+
+
+def _possible(post: Post, action: Action, user: User) -> Transition | None:
+    try:
+        row = find_transition(post, action, user)
+    except (NotPermitted, InvalidTransition):
+        return None
+    attempt = Attempt(post=post, actor=user, now=utcnow())
+    if any(guard(attempt) for guard in row.guards if guard.on_display):
+        return None
+    return row
+
+
+def _check_can_act(post: Post, actor: User) -> None:
+    if not actor.is_active:
+        raise NotPermitted(_("Your account is deactivated."))
+    if not can_see_post(actor, post):
+        raise NotPermitted(_("This post is outside your markets."))
+
+
+def _action_words(action: Action) -> str:
+    return action.value.replace("_", " ")
+
+
+def _state_words(state: State) -> str:
+    return state.value.replace("_", " ")
+
+
+def transitions_from(state: State) -> Iterable[Transition]:
+    return (t for t in TRANSITIONS if state in t.sources)

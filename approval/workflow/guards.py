@@ -1,0 +1,127 @@
+"""Conditions a transition checks before it happens. Each returns the reasons it fails (empty when it passes).
+
+Guards marked ``on_display`` depend only on the post and the actor, so ``available_actions`` also runs them to hide
+a button that could only fail (the author's own "Approve"). The others need the action's input and run on the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+
+from approval import style
+
+if TYPE_CHECKING:
+    from approval.models import Post, User
+
+
+@dataclass
+class Attempt:
+    """One attempt at an action: what the guards and effects may read."""
+
+    post: Post
+    actor: User
+    now: datetime
+    comment: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    # Filled by guards for the audit row (the style findings at submit, for instance).
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    check: Callable[[Attempt], dict[str, list[str]]]
+    on_display: bool = False
+
+    def __call__(self, attempt: Attempt) -> dict[str, list[str]]:
+        return self.check(attempt)
+
+
+def guard(*, on_display: bool = False) -> Callable[[Callable[[Attempt], dict[str, list[str]]]], Guard]:
+    def wrap(fn: Callable[[Attempt], dict[str, list[str]]]) -> Guard:
+        return Guard(fn.__name__, fn, on_display)
+
+    return wrap
+
+
+WORKFLOW = "_workflow"
+
+
+@guard(on_display=True)
+def not_author_of_revision(attempt: Attempt) -> dict[str, list[str]]:
+    revision = attempt.post.current_revision
+    if revision is not None and revision.author_id == attempt.actor.id:
+        return {WORKFLOW: [_("You wrote this revision: another project manager must approve it.")]}
+    return {}
+
+
+@guard(on_display=True)
+def author_of_post(attempt: Attempt) -> dict[str, list[str]]:
+    post = attempt.post
+    authors = {post.created_by_id, post.current_revision.author_id if post.current_revision else None}
+    if attempt.actor.id not in authors:
+        return {WORKFLOW: [_("Only the author of this post can recall it.")]}
+    return {}
+
+
+@guard(on_display=True)
+def serves_executive(attempt: Attempt) -> dict[str, list[str]]:
+    executive = attempt.post.account.executive
+    if executive is None or attempt.actor not in executive.cabinet:
+        return {WORKFLOW: [_("Only a member of this executive's cabinet can answer a suggested message.")]}
+    return {}
+
+
+@guard(on_display=True)
+def approval_is_current(attempt: Attempt) -> dict[str, list[str]]:
+    post = attempt.post
+    if post.approved_revision_id is None or post.approved_revision_id != post.current_revision_id:
+        return {WORKFLOW: [_("The current revision has not been approved.")]}
+    return {}
+
+
+@guard()
+def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
+    post = attempt.post
+    findings = style.check(post.body, style.context_for(post.account))
+    attempt.record["findings"] = [f.as_dict() for f in findings]
+    errors = [f.message for f in findings if f.severity == style.Severity.error]
+    if not post.body.strip():
+        errors.insert(0, _("The post has no text."))
+    return {"body": errors} if errors else {}
+
+
+@guard()
+def account_is_active(attempt: Attempt) -> dict[str, list[str]]:
+    if not attempt.post.account.active:
+        return {WORKFLOW: [_("This account is deactivated: nothing can be published on it.")]}
+    return {}
+
+
+@guard()
+def scheduled_in_future(attempt: Attempt) -> dict[str, list[str]]:
+    when = attempt.params.get("scheduled_at")
+    if when is None:
+        return {"scheduled_at": [_("Give the date and time of publication.")]}
+    if when.tzinfo is None:
+        return {"scheduled_at": [_("The time needs its UTC offset.")]}
+    if when <= attempt.now:
+        return {"scheduled_at": [_("This time is in the past.")]}
+    attempt.record["scheduled_at"] = when.isoformat()
+    return {}
+
+
+@guard()
+def url_given(attempt: Attempt) -> dict[str, list[str]]:
+    url = (attempt.params.get("url") or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return {"url": [_("Give the address (http or https) where the message was published.")]}
+    attempt.record["url"] = url
+    return {}

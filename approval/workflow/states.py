@@ -1,0 +1,58 @@
+"""The words of the workflow (CONTRACT.md): states, actions and roles, as str enums whose name is their value."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    draft = "draft"
+    in_review = "in_review"
+    changes_requested = "changes_requested"
+    with_cabinet = "with_cabinet"
+    approved = "approved"
+    scheduled = "scheduled"
+    publishing = "publishing"
+    published = "published"
+    failed = "failed"
+    unconfirmed = "unconfirmed"
+    rejected = "rejected"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+class Action(StrEnum):
+    submit = "submit"
+    recall = "recall"
+    approve = "approve"
+    request_changes = "request_changes"
+    reject = "reject"
+    accept = "accept"
+    decline = "decline"
+    schedule = "schedule"
+    unschedule = "unschedule"
+    withdraw = "withdraw"
+    mark_published = "mark_published"
+    retry = "retry"
+    confirm_published = "confirm_published"
+    # Not buttons: the engine records a post's creation and each new revision under these, so the audit trail
+    # tells a post's whole story. An edit sends a post that awaited or held an approval back to review.
+    create = "create"
+    edit = "edit"
+
+
+class Role(StrEnum):
+    community_manager = "community_manager"
+    project_manager = "project_manager"
+    cabinet = "cabinet"
+    admin = "admin"
+
+
+#: States in which the text still travels towards publication: editing there makes a new revision.
+EDITABLE_STATES = frozenset(
+    {State.draft, State.changes_requested, State.in_review, State.with_cabinet, State.approved, State.scheduled}
+)
+#: States that hold an approval, which must belong to the current revision.
+APPROVAL_HOLDING_STATES = frozenset({State.with_cabinet, State.approved, State.scheduled})
+#: States a post never leaves.
+FINAL_STATES = frozenset({State.published, State.rejected, State.declined, State.withdrawn})

@@ -1,0 +1,135 @@
+"""The transition table: every action a post can undergo, as data.
+
+The engine enforces it and ``available_actions`` reads it to draw the buttons; nothing else decides what may happen.
+Several rows may share an action; for a given post, the row whose sources hold its state and whose ``applies``
+accepts it is the one that counts (``approve`` leads to ``with_cabinet`` on an executive's account).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from approval.workflow import guards as g
+from approval.workflow.guards import Attempt, Guard
+from approval.workflow.states import Action, Role, State
+
+CM, PM, CABINET = Role.community_manager, Role.project_manager, Role.cabinet
+Effect = Callable[[Attempt], None]
+
+
+def _always(_post: object) -> bool:
+    return True
+
+
+def _executive_account(post) -> bool:  # noqa: ANN001
+    return post.account.is_executive
+
+
+def _brand_account(post) -> bool:  # noqa: ANN001
+    return not post.account.is_executive
+
+
+# Effects: what an action writes besides the state (which only the engine writes).
+def _mark_submitted(attempt: Attempt) -> None:
+    attempt.post.submitted_at = attempt.now
+
+
+def _record_approval(attempt: Attempt) -> None:
+    attempt.post.approved_revision_id = attempt.post.current_revision_id
+    attempt.post.approved_by_id = attempt.actor.id
+
+
+def _set_schedule(attempt: Attempt) -> None:
+    attempt.post.scheduled_at = attempt.params["scheduled_at"]
+
+
+def _clear_schedule(attempt: Attempt) -> None:
+    attempt.post.scheduled_at = None
+
+
+def _record_publication(attempt: Attempt) -> None:
+    attempt.post.published_url = attempt.record["url"]
+    attempt.post.published_at = attempt.now
+
+
+def _new_revision(attempt: Attempt) -> None:
+    attempt.post.current_revision_id = attempt.params["revision"].id
+    attempt.post.scheduled_at = None
+
+
+def _resubmitted_by_edit(attempt: Attempt) -> None:
+    _new_revision(attempt)
+    attempt.post.submitted_at = attempt.now
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[State]
+    target: State
+    roles: frozenset[Role]
+    label: str
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    comment_required: bool = False
+    applies: Callable[[object], bool] = _always
+    #: A button style hint for templates: "primary", "danger" or "" (neutral).
+    tone: str = ""
+
+    def stays(self) -> bool:
+        return len(self.sources) == 1 and self.target in self.sources
+
+
+def _row(action: Action, sources: set[State], target: State, roles: set[Role], label, **kw) -> Transition:  # noqa: ANN001
+    return Transition(action, frozenset(sources), target, frozenset(roles), label, **kw)
+
+
+S = State
+TRANSITIONS: tuple[Transition, ...] = (
+    _row(Action.submit, {S.draft, S.changes_requested}, S.in_review, {CM, PM}, _l("Submit for review"),
+         guards=(g.account_is_active, g.passes_style_gate), effects=(_mark_submitted,), tone="primary"),
+    _row(Action.recall, {S.in_review}, S.draft, {CM, PM}, _l("Recall"), guards=(g.author_of_post,)),
+    _row(Action.approve, {S.in_review}, S.approved, {PM}, _l("Approve"),
+         guards=(g.not_author_of_revision,), effects=(_record_approval,), applies=_brand_account, tone="primary"),
+    _row(Action.approve, {S.in_review}, S.with_cabinet, {PM}, _l("Approve and send to the cabinet"),
+         guards=(g.not_author_of_revision,), effects=(_record_approval,), applies=_executive_account,
+         tone="primary"),
+    _row(Action.request_changes, {S.in_review}, S.changes_requested, {PM}, _l("Request changes"),
+         comment_required=True),
+    _row(Action.reject, {S.in_review}, S.rejected, {PM}, _l("Reject"), comment_required=True, tone="danger"),
+    _row(Action.accept, {S.with_cabinet}, S.approved, {CABINET}, _l("Accept"),
+         guards=(g.serves_executive, g.approval_is_current), tone="primary"),
+    _row(Action.request_changes, {S.with_cabinet}, S.changes_requested, {CABINET}, _l("Request changes"),
+         guards=(g.serves_executive,), comment_required=True),
+    _row(Action.decline, {S.with_cabinet}, S.declined, {CABINET}, _l("Decline"),
+         guards=(g.serves_executive,), comment_required=True, tone="danger"),
+    _row(Action.schedule, {S.approved}, S.scheduled, {PM}, _l("Schedule"),
+         guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future), effects=(_set_schedule,),
+         tone="primary"),
+    _row(Action.unschedule, {S.scheduled}, S.approved, {PM}, _l("Unschedule"), effects=(_clear_schedule,)),
+    _row(Action.mark_published, {S.approved, S.scheduled}, S.published, {PM}, _l("Mark as published"),
+         guards=(g.approval_is_current, g.url_given), effects=(_clear_schedule, _record_publication)),
+    _row(Action.mark_published, {S.approved}, S.published, {CABINET}, _l("Mark as published"),
+         guards=(g.serves_executive, g.approval_is_current, g.url_given), effects=(_record_publication,),
+         applies=_executive_account),
+    _row(Action.withdraw, {S.draft, S.changes_requested}, S.withdrawn, {CM, PM}, _l("Withdraw"), tone="danger"),
+    _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create")),
+    # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.
+    _row(Action.edit, {S.draft}, S.draft, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
+    _row(Action.edit, {S.changes_requested}, S.changes_requested, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
+    _row(Action.edit, {S.in_review, S.with_cabinet, S.approved, S.scheduled}, S.in_review, {CM, PM}, _l("Edit"),
+         effects=(_resubmitted_by_edit,)),
+)
+
+#: Actions recorded by the engine on behalf of the editor, never offered as a button nor taken by the API's
+#: transitions endpoint.
+RECORDED_ACTIONS = frozenset({Action.create, Action.edit})
+#: Actions a person triggers with a button or the API's transitions endpoint.
+USER_ACTIONS = tuple(a for a in Action if a not in RECORDED_ACTIONS and any(t.action is a for t in TRANSITIONS))
+
+
+def rows_for(action: Action) -> tuple[Transition, ...]:
+    return tuple(t for t in TRANSITIONS if t.action is action)

@@ -1,0 +1,255 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, one rolled-back transaction per test, factories and a logged-in
+web client.
+
+Every test that asks for ``db_session`` (directly or through a factory) runs twice: on a SQLite file and on a fresh
+PostgreSQL database on 127.0.0.1:5432. Without a server there the PostgreSQL half is skipped, unless
+APPROVAL_TEST_POSTGRES=required (set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from approval import create_app
+from approval import administration as admin
+from approval import operations as ops
+from approval.db import db, make_engine
+from approval.migrate import upgrade
+from approval.models import Account, Executive, Market, Post, User
+from approval.workflow.states import Action, Role, State
+
+POSTGRES_ADMIN_URL = os.environ.get("APPROVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "correct horse battery"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+# Databases ---------------------------------------------------------------------------------------------------
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("APPROVAL_TEST_POSTGRES", "").lower() == "required"
+
+
+class TemporaryDatabases:
+    """Creates databases for the session and drops them at its end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: list[str] = []
+
+    def new_url(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / f'approval-{uuid.uuid4().hex[:8]}.db'}"
+        name = f"approval_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        try:
+            admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin_engine.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin_engine.dispose()
+        except Exception as error:  # noqa: BLE001 - any failure to reach the server means "no PostgreSQL here"
+            if _postgres_required():
+                pytest.fail(f"PostgreSQL is required (APPROVAL_TEST_POSTGRES=required) but unreachable: {error}")
+            pytest.skip(f"no PostgreSQL server on 127.0.0.1:5432 ({type(error).__name__})")
+        self.created.append(name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as connection:
+            for name in self.created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporaryDatabases]:
+    temporary = TemporaryDatabases(tmp_path_factory.mktemp("db"))
+    yield temporary
+    temporary.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, databases: TemporaryDatabases) -> str:
+    """A database migrated to head, shared by the session's tests (each in its own rolled-back transaction)."""
+    url = databases.new_url(backend)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    os.environ.setdefault("APPROVAL_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"})
+
+
+@pytest.fixture()
+def db_session(app: Flask) -> Iterator[Session]:
+    """The test's own session, inside one outer transaction rolled back at the end.
+
+    SQLAlchemy's "join a session into an external transaction" recipe: every session the app opens during the test
+    (one per request, as in production) binds to the same connection, and its commits only release savepoints. The
+    test's session sees what requests wrote after ``expire_all()`` or ``refresh()``.
+    """
+    engine = app.extensions["approval.db"]["engine"]
+    original = app.extensions["approval.db"]["sessionmaker"]
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    db.configure_sessions(app, factory)
+    session = factory()
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+    db.configure_sessions(app, original)
+
+
+# Factories ---------------------------------------------------------------------------------------------------
+
+
+class Factory:
+    """Builds realistic objects with sensible defaults; every name reads like the product."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.counter = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def market(self, code: str | None = None, timezone: str = "Europe/Paris", languages: tuple = ("fr",)) -> Market:
+        code = code or f"{chr(65 + self._next() % 26)}{chr(65 + (self.counter // 26) % 26)}"
+        existing = self.session.scalar(select(Market).where(Market.code == code))
+        return existing or admin.create_market(self.session, code, f"Market {code}", timezone, list(languages))
+
+    def executive(self, name: str | None = None) -> Executive:
+        return admin.get_or_create_executive(self.session, name or f"Executive {self._next()}", "Board member")
+
+    def account(self, market: Market | None = None, network: str = "facebook",
+                executive: Executive | None = None) -> Account:
+        return admin.create_account(self.session, market or self.market("FR"), network, f"handle{self._next()}",
+                                    "Helio", executive)
+
+    def user(self, role: Role | str = Role.community_manager, markets: list[Market] | None = None,
+             all_markets: bool = False, executives: list[Executive] | None = None, name: str | None = None) -> User:
+        n = self._next()
+        if markets is None and not all_markets and Role(role) not in (Role.admin, Role.cabinet):
+            markets = [self.market("FR")]
+        return admin.create_user(self.session, f"user{n}@helio.example", name or f"{Role(role).value} {n}", role,
+                                 PASSWORD, markets=markets or [], all_markets=all_markets,
+                                 executives=executives or [])
+
+    def post(self, state: State | str = State.draft, *, account: Account | None = None, author: User | None = None,
+             body: str = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante.",
+             reviewer: User | None = None) -> Post:
+        """A post brought to ``state`` through the engine, as people would."""
+        state = State(state)
+        account = account or self.account()
+        market = account.market
+        author = author or self.user(Role.community_manager, markets=[market])
+        post = ops.create_post(self.session, author, account, body)
+        if state is State.draft:
+            return post
+        if state is State.withdrawn:
+            self.act(post, Action.withdraw, author)
+            return post
+        self.act(post, Action.submit, author)
+        if state is State.in_review:
+            return post
+        reviewer = reviewer or self.user(Role.project_manager, markets=[market])
+        if state in (State.changes_requested, State.rejected):
+            action = Action.request_changes if state is State.changes_requested else Action.reject
+            self.act(post, action, reviewer, comment="Please fix.")
+            return post
+        self.act(post, Action.approve, reviewer)
+        if account.is_executive:
+            if state is State.with_cabinet:
+                return post
+            cabinet = self.user(Role.cabinet, executives=[account.executive])
+            if state is State.declined:
+                self.act(post, Action.decline, cabinet, comment="Not now.")
+                return post
+            self.act(post, Action.accept, cabinet)
+        if state is State.approved:
+            return post
+        if state is State.scheduled:
+            from datetime import timedelta
+
+            from approval.db import utcnow
+
+            self.act(post, Action.schedule, reviewer, scheduled_at=utcnow() + timedelta(days=1))
+            return post
+        if state is State.published:
+            self.act(post, Action.mark_published, reviewer, url="https://x.com/helio/status/1")
+            return post
+        raise ValueError(f"the factory cannot reach {state} yet")
+
+    def act(self, post: Post, action: Action, actor: User, **kwargs) -> None:  # noqa: ANN003
+        ops.act_on_post(self.session, post, action, actor, expected_version=post.version, **kwargs)
+
+
+@pytest.fixture()
+def make(db_session: Session) -> Factory:
+    return Factory(db_session)
+
+
+# Web ---------------------------------------------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+class WebClient:
+    """A test client that logs in through the real form and sends forms with their CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.token: str | None = None
+        self.user: User | None = None
+
+    def get(self, url: str, **kwargs):  # noqa: ANN003, ANN201
+        return self.client.get(url, **kwargs)
+
+    def refresh_token(self, url: str = "/login") -> str:
+        page = self.client.get(url).get_data(as_text=True)
+        match = _CSRF.search(page)
+        assert match, f"no CSRF token on {url}"
+        self.token = match.group(1) or match.group(2)
+        return self.token
+
+    def login(self, user: User, password: str = PASSWORD):  # noqa: ANN201
+        self.refresh_token("/login")
+        response = self.client.post("/login", data={"email": user.email, "password": password,
+                                                     "csrf_token": self.token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self.user = user
+        self.refresh_token("/posts")
+        return response
+
+    def post(self, url: str, data: dict | None = None, *, csrf: bool = True, **kwargs):  # noqa: ANN003, ANN201
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.token or self.refresh_token()
+        return self.client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture()
+def web(app: Flask, db_session: Session) -> WebClient:
+    return WebClient(app.test_client())
