@@ -40,6 +40,12 @@ def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:
     return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
 
 
+def now_in(zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
 def age(instant: datetime | None) -> str:
     if instant is None:
         return ""
@@ -48,4 +54,5 @@ def age(instant: datetime | None) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime)
-    app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale)
+    app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
+                            now_in=now_in)

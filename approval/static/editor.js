@@ -27,6 +27,7 @@
     const result = await response.json();
     lengthEl.textContent = result.length;
     limitEl.textContent = result.limit === null ? "–" : result.limit;
+    networkEl.textContent = result.network ? "(" + result.network + ")" : "";
     lengthEl.parentElement.classList.toggle("over", result.limit !== null && result.length > result.limit);
     list.replaceChildren(...result.findings.map(function (f) {
       const li = document.createElement("li");

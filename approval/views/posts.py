@@ -15,6 +15,7 @@ from approval.db import db
 from approval.forms.posts import ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Account, AuditEntry, Campaign, Market, Post, Revision
 from approval.views import roles_required
+from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
 from approval.workflow.states import Action, Role, State
 
@@ -75,9 +76,10 @@ def show_post(post_id: int):
 
 
 @bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
-@roles_required(*WRITERS)
+@login_required
 def edit_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id, for_update=request.method == "POST")
+    engine.find_transition(post, Action.edit, current_user)  # 403 for the role, 409 for the state
     form = EditForm(obj=None if request.method == "POST" else post)
     if request.method == "GET":
         form.body.data, form.version.data = post.body, post.version
@@ -166,7 +168,7 @@ def check_text():
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
     return {"findings": [f.as_dict() for f in findings], "length": style.length(text, context.network),
-            "limit": style.LIMITS.get(context.network)}
+            "limit": style.LIMITS.get(context.network), "network": context.network}
 
 
 def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_form: CommentForm | None = None,

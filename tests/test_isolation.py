@@ -1,0 +1,110 @@
+"""Market isolation: every route that takes an id, called by someone outside the object's markets, answers 404 and
+changes nothing. A new route with an id fails ``test_every_route_with_an_id_is_covered`` until it is listed here."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from approval.models import AuditEntry, Comment, Post, Revision
+from approval.workflow.states import Role, State
+from approval.workflow.table import USER_ACTIONS
+
+#: Endpoint -> the requests to try on it, with {post} standing for the post's id.
+POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
+    "posts.show_post": [("GET", "/posts/{post}", {})],
+    "posts.edit_post": [
+        ("GET", "/posts/{post}/edit", {}),
+        ("POST", "/posts/{post}/edit", {"body": "Texte modifié par un intrus.", "version": "{version}"}),
+    ],
+    "posts.act": [
+        ("POST", f"/posts/{{post}}/actions/{action.value}",
+         {"version": "{version}", "comment": "Intrus.", "local_time": "2099-01-01T10:00",
+          "url": "https://example.com/p/1"})
+        for action in USER_ACTIONS
+    ],
+    "posts.add_comment": [("POST", "/posts/{post}/comments", {"body": "Intrus."})],
+}
+
+#: Endpoints of the administration, open to admins only (group-wide): everyone else gets 403.
+ADMIN_PREFIX = "admin."
+
+
+def test_every_route_with_an_id_is_covered(app):
+    uncovered = []
+    for rule in app.url_map.iter_rules():
+        if rule.arguments - {"action"} and not rule.endpoint.startswith(("static", ADMIN_PREFIX)):
+            if rule.endpoint not in POST_ROUTES:
+                uncovered.append(f"{rule.endpoint} {rule.rule}")
+    assert not uncovered, f"routes with an id missing from the isolation matrix: {uncovered}"
+
+
+def _snapshot(session) -> tuple:
+    session.expire_all()
+    posts = tuple(session.execute(select(Post.id, Post.state, Post.version, Post.current_revision_id)
+                                  .order_by(Post.id)).all())
+    counts = tuple(session.scalar(select(func.count()).select_from(model)) for model in (Revision, Comment, AuditEntry))
+    return posts, counts
+
+
+def _outsiders(make, post):
+    elsewhere = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+    stranger_executive = make.executive("Someone Else")
+    return {
+        "community manager of another market": make.user(Role.community_manager, markets=[elsewhere]),
+        "project manager of another market": make.user(Role.project_manager, markets=[elsewhere]),
+        "cabinet of another executive": make.user(Role.cabinet, executives=[stranger_executive]),
+    }
+
+
+@pytest.mark.parametrize("state", [State.draft, State.in_review, State.approved, State.with_cabinet])
+def test_post_routes_answer_404_outside_the_users_scope(make, web, db_session, state):
+    market = make.market("FR")
+    executive = make.executive("Hélène Marchand")
+    account = make.account(market, "x", executive=executive if state is State.with_cabinet else None)
+    post = make.post(state, account=account)
+    before = _snapshot(db_session)
+    for who, outsider in _outsiders(make, post).items():
+        web.login(outsider)
+        for endpoint, requests in POST_ROUTES.items():
+            for method, url, data in requests:
+                url = url.format(post=post.id)
+                form = {k: v.format(version=post.version) for k, v in data.items()}
+                response = web.get(url) if method == "GET" else web.post(url, form)
+                assert response.status_code == 404, f"{who}: {method} {url} ({endpoint}) -> {response.status_code}"
+        listing = web.get("/posts").get_data(as_text=True)
+        assert f"/posts/{post.id}\"" not in listing, f"{who} sees the post in their list"
+    assert _snapshot(db_session)[0] == before[0]
+    assert _snapshot(db_session)[1][:3] == before[1][:3]
+
+
+def test_admin_routes_are_refused_to_every_other_role(app, make, web, db_session):
+    before = _snapshot(db_session)
+    for role in (Role.community_manager, Role.project_manager, Role.cabinet):
+        web.login(make.user(role))
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith(ADMIN_PREFIX):
+                continue
+            url = rule.build({name: 1 for name in rule.arguments})[1]
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                response = web.get(url) if method == "GET" else web.post(url, {})
+                assert response.status_code == 403, f"{role}: {method} {url} -> {response.status_code}"
+    assert _snapshot(db_session) == before
+
+
+def test_cabinet_sees_only_its_executives_suggested_messages(make, web, db_session):
+    market = make.market("FR")
+    ceo, cfo = make.executive("CEO"), make.executive("CFO")
+    for_ceo = make.post(State.with_cabinet, account=make.account(market, "x", executive=ceo),
+                        body="Fière de nos équipes.")
+    for_cfo = make.post(State.with_cabinet, account=make.account(market, "linkedin", executive=cfo),
+                        body="Nos résultats annuels sont en ligne.")
+    draft_for_ceo = make.post(State.draft, account=for_ceo.account, body="Brouillon interne.")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    web.login(cabinet)
+    inbox = web.get("/cabinet").get_data(as_text=True)
+    assert "Fière de nos équipes." in inbox
+    assert "Nos résultats annuels" not in inbox
+    assert web.get(f"/posts/{for_cfo.id}").status_code == 404
+    assert web.get(f"/posts/{draft_for_ceo.id}").status_code == 404  # drafting stays between CM and PM
+    assert web.get(f"/posts/{for_ceo.id}").status_code == 200
