@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from approval import administration as admin
@@ -83,8 +85,8 @@ def market_create(code: str, name: str, timezone: str, languages: tuple[str, ...
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"unknown IANA time zone {timezone!r}", param_hint="--tz") from None
-    market = admin.create_market(db.session, code, name, timezone, list(languages))
-    _commit(f"market {market.code} exists already")
+    with _saving(f"market {code.upper()} exists already"):
+        market = admin.create_market(db.session, code, name, timezone, list(languages))
     click.echo(f"Market {market.code} created.")
 
 
@@ -97,9 +99,9 @@ def market_create(code: str, name: str, timezone: str, languages: tuple[str, ...
 def account_create(market_code: str, network: str, handle: str, brand: str, executive_name: str | None) -> None:
     """Add an account; prints its id alone on the last line."""
     market = _market(market_code)
-    executive = admin.get_or_create_executive(db.session, executive_name) if executive_name else None
-    account = admin.create_account(db.session, market, network, handle, brand, executive)
-    _commit(f"account {network}:{handle} exists already")
+    with _saving(f"account {network}:{handle} exists already"):
+        executive = admin.get_or_create_executive(db.session, executive_name) if executive_name else None
+        account = admin.create_account(db.session, market, network, handle, brand, executive)
     click.echo(account.id)
 
 
@@ -127,9 +129,9 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
     if executives and role != Role.cabinet:
         raise click.BadParameter("only a cabinet member serves executives", param_hint="--executive")
     markets = [_market(code) for code in market_codes]
-    user = admin.create_user(db.session, email, name, role, password, markets=markets, all_markets=all_markets,
-                           executives=executives)
-    _commit(f"user {email} exists already")
+    with _saving(f"user {email} exists already"):
+        user = admin.create_user(db.session, email, name, role, password, markets=markets,
+                                 all_markets=all_markets, executives=executives)
     click.echo(f"User {user.email} created ({user.role.value}).")
 
 
@@ -140,8 +142,11 @@ def _market(code: str) -> Market:
     return market
 
 
-def _commit(conflict_message: str) -> None:
+@contextmanager
+def _saving(conflict_message: str) -> Iterator[None]:
+    """Commit what the block wrote; a uniqueness conflict is a one-line error, not a traceback."""
     try:
+        yield
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

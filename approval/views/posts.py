@@ -18,6 +18,7 @@ from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
 from approval.workflow.states import Action, Role, State
+from approval.workflow.table import USER_ACTIONS
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
@@ -110,7 +111,7 @@ def edit_post(post_id: int):
                            limits=style.LIMITS), status
 
 
-@bp.post("/<int:post_id>/actions/<action>")
+@bp.post(f"/<int:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
 @login_required
 def act(post_id: int, action: str):
     post = ops.load_post(db.session, current_user, post_id, for_update=True)

@@ -1,0 +1,94 @@
+"""The `approval` commands of CONTRACT.md, run as a user would, against a fresh database of each backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from approval.db import make_engine
+from approval.models import Account, AuditEntry, Market, Post, User
+from approval.workflow.states import State
+
+
+@pytest.fixture()
+def cli(backend, databases, tmp_path):
+    url = databases.new_url(backend)
+    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input,
+                                capture_output=True, text=True, timeout=120)
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    run.url = url
+    return run
+
+
+def test_db_upgrade_then_create_market_account_user(cli):
+    cli("db", "upgrade")
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    out = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr", "--brand", "Helio")
+    account_id = int(out.stdout.strip().splitlines()[-1])
+    exec_out = cli("account", "create", "--market", "fr", "--network", "linkedin", "--handle", "hmarchand",
+                   "--executive", "Hélène Marchand")
+    cli("user", "create", "camille@helio.example", "--name", "Camille", "--role", "community_manager",
+        "--market", "FR", "--password", "secret-password")
+    cli("user", "create", "sophie@helio.example", "--name", "Sophie", "--role", "cabinet",
+        "--executive", "Hélène Marchand", "--password", "secret-password")
+    cli("user", "create", "lucile@helio.example", "--name", "Lucile", "--role", "project_manager",
+        "--all-markets", input="prompted-password\nprompted-password\n")
+
+    engine = make_engine(cli.url)
+    with Session(engine) as session:
+        market = session.scalar(select(Market).where(Market.code == "FR"))
+        assert (market.timezone, market.languages) == ("Europe/Paris", ["fr"])
+        assert session.get(Account, account_id).handle == "helio_fr"
+        executive_account = session.get(Account, int(exec_out.stdout.split()[-1]))
+        assert executive_account.is_executive and executive_account.executive.name == "Hélène Marchand"
+        sophie = session.scalar(select(User).where(User.email == "sophie@helio.example"))
+        assert [e.name for e in sophie.executives] == ["Hélène Marchand"]
+        lucile = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        assert lucile.all_markets and lucile.check_password("prompted-password")
+    engine.dispose()
+
+
+def test_bad_input_is_a_clear_usage_error(cli):
+    cli("db", "upgrade")
+    bad_zone = cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Pariss", "--lang", "fr", check=False)
+    assert bad_zone.returncode == 2 and "time zone" in bad_zone.stderr
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    again = cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr", check=False)
+    assert again.returncode == 1 and "exists already" in again.stderr
+    no_market = cli("account", "create", "--market", "ZZ", "--network", "x", "--handle", "h", check=False)
+    assert no_market.returncode == 2 and "no market" in no_market.stderr
+    assert "Traceback" not in bad_zone.stderr + again.stderr + no_market.stderr
+
+
+def test_demo_loads_every_state_with_a_true_history(cli):
+    out = cli("demo").stdout
+    for role in ("community_manager", "project_manager", "cabinet", "admin"):
+        assert role in out
+    engine = make_engine(cli.url)
+    with Session(engine) as session:
+        states = set(session.scalars(select(Post.state).distinct()))
+        expected = {State.draft, State.in_review, State.changes_requested, State.with_cabinet, State.approved,
+                    State.scheduled, State.published, State.rejected, State.declined, State.withdrawn}
+        assert expected <= states
+        # every post's history starts at its creation and follows its state
+        for post in session.scalars(select(Post)):
+            entries = session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                      .order_by(AuditEntry.id)).all()
+            assert entries[0].action.value == "create"
+            assert entries[-1].to_state is post.state
+        assert {m.code for m in session.scalars(select(Market))} == {"FR", "KE", "PL"}
+        assert session.scalar(select(func.count()).select_from(User)) >= 4
+    engine.dispose()
+    again = cli("demo", check=False)
+    assert again.returncode == 1 and "not empty" in again.stderr
