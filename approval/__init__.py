@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
-from flask_babel import Babel
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -18,18 +18,10 @@ babel = Babel()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The application; ``config`` overrides the settings read from the environment (tests, benchmarks)."""
     settings = Settings.from_env()
-    app = Flask(
-        __name__,
-        instance_path=str(settings.instance_path),
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
-    if config and "DATABASE_URL" in config:
-        settings.database_url = config["DATABASE_URL"]
-    if config and "SECRET_KEY" in config:
-        settings.secret_key = config["SECRET_KEY"]
-    app.config.update(flask_config(settings))
-    app.config.update(config or {})
+    app = Flask(__name__, instance_path=str(settings.instance_path), template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.update(flask_config(settings, config or {}))
 
     db.init_app(app)
     _init_login(app)
@@ -56,8 +48,6 @@ def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
-    from flask_babel import lazy_gettext
-
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
     @login_manager.user_loader
@@ -67,6 +57,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
+    """The user's choice, else the session's (before login), else the browser's."""
     if current_user and getattr(current_user, "locale", None):
         return current_user.locale
-    return request.accept_languages.best_match(["en", "fr"])
+    return session.get("locale") or request.accept_languages.best_match(current_app.config["LANGUAGES"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +16,6 @@ class Settings:
     database_url: str
     secret_key: str | None = None
     smtp_url: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -42,10 +41,12 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     return key
 
 
-def flask_config(settings: Settings) -> dict:
-    """The Flask config derived from the settings."""
+def flask_config(settings: Settings, overrides: dict) -> dict:
+    """The Flask config derived from the settings, then ``overrides``; the secret key is only generated (and kept
+    in the instance folder) when neither gives one."""
+    secret_key = overrides.get("SECRET_KEY") or settings.secret_key or load_or_create_secret_key(settings.instance_path)
     return {
-        "SECRET_KEY": settings.secret_key or load_or_create_secret_key(settings.instance_path),
+        "SECRET_KEY": secret_key,
         "DATABASE_URL": settings.database_url,
         "SMTP_URL": settings.smtp_url,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -55,5 +56,5 @@ def flask_config(settings: Settings) -> dict:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en", "fr"],
-        **settings.extra,
+        **overrides,
     }
