@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -57,7 +57,9 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
-    """The user's choice, else the session's (before login), else the browser's."""
+    """The user's choice, else the session's (before login), else the browser's; the default outside requests."""
+    if not has_request_context():
+        return None
     if current_user and getattr(current_user, "locale", None):
         return current_user.locale
     return session.get("locale") or request.accept_languages.best_match(current_app.config["LANGUAGES"])

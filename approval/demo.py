@@ -81,6 +81,15 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     act(p, Action.submit, wanjiru)
     p = post("pl_ig", piotr, "Dziękujemy za wasze głosy. Wyniki już w piątek.")
     act(p, Action.submit, piotr)
+    # fixed after a request for changes and back in review: the reviewer sees what changed
+    p = post("fr_x", camille, "Le Social Hub ouvre ses portes aux etudiants ce samedi", euro)
+    ops.edit_post(session, p, camille, "Le Social Hub ouvre ses portes aux étudiants ce samedi.",
+                  expected_version=p.version)
+    act(p, Action.submit, camille)
+    act(p, Action.request_changes, marc, comment="Précisez l'heure et le lien d'inscription, merci.")
+    ops.edit_post(session, p, camille, "Le Social Hub ouvre ses portes aux étudiants ce samedi à 10 h. "
+                  "Inscription sur helio.example/hub. #EURO2028", expected_version=p.version)
+    act(p, Action.submit, camille)
     # changes_requested, with the project manager's comment
     p = post("fr_fb", camille, "Notre rapport annuel integre est en ligne: decouvrez nos engagements.", report)
     act(p, Action.submit, camille)
