@@ -93,7 +93,7 @@ class Journey:
         self.page.goto(self.base + "/login")
         self.page.fill("input[name=email]", email)
         self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("button[type=submit]")
+        self.page.click("main form button[type=submit]")
         self.page.wait_for_load_state()
 
     def open_post(self, post_id: int) -> None:
