@@ -1,16 +1,492 @@
-"""Administration: markets, accounts, executives and their cabinets, users."""
+"""Administration, for admins only: markets, accounts, executives and their cabinets, users, campaigns.
+
+Each view loads, validates a form, calls one function of ``approval.administration``, commits once, flashes and
+redirects (303). The forms check unique values before anything is written; should a unique constraint still refuse
+the write (two admins saving at the same moment), the transaction is rolled back, before anything else touches the
+session (gettext may read the user's locale through it), and the same message shows on the field.
+
+Buttons without input (deactivate, reactivate, remove) post only the CSRF token, which CSRFProtect checks.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import TypeVar
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from approval import administration as admin
+from approval.db import Base, db
+from approval.forms.admin import (
+    AccountForm, CabinetMemberForm, CampaignForm, ExecutiveForm, MarketForm, NewUserForm, PasswordForm, UserForm,
+    timezone_names,
+)
+from approval.models import Account, Campaign, Executive, Market, User
 from approval.views import roles_required
 from approval.workflow.states import Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
+T = TypeVar("T", bound=Base)
+
 
 @bp.get("")
 @roles_required(Role.admin)
 def index():
-    return render_template("admin/index.html")
+    counts = {
+        "markets": _count(Market),
+        "accounts": _count(Account, Account.active.is_(True)),
+        "inactive_accounts": _count(Account, Account.active.is_(False)),
+        "executives": _count(Executive),
+        "users": _count(User, User.active.is_(True)),
+        "inactive_users": _count(User, User.active.is_(False)),
+        "campaigns": _count(Campaign),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# Markets -------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/markets")
+@roles_required(Role.admin)
+def list_markets():
+    accounts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
+    return render_template("admin/markets.html", markets=_markets(), accounts=accounts)
+
+
+@bp.route("/markets/new", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def new_market():
+    form = MarketForm()
+    if form.validate_on_submit():
+        try:
+            market = admin.create_market(db.session, form.code.data, form.name.data, form.timezone.data,
+                                         form.languages.data)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors.append(_("Market %(code)s exists already.", code=form.code.data))
+        else:
+            flash(_("Market %(market)s created.", market=market), "success")
+            return _see_other("admin.list_markets")
+    return _form_page("admin/market.html", form=form, market=None, timezones=timezone_names())
+
+
+@bp.route("/markets/<int:market_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_market(market_id: int):
+    market = _get(Market, market_id)
+    form = MarketForm(obj=market, current=market)
+    if form.validate_on_submit():
+        try:
+            admin.update_market(db.session, market, form.code.data, form.name.data, form.timezone.data,
+                                form.languages.data)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors.append(_("Market %(code)s exists already.", code=form.code.data))
+        else:
+            flash(_("Market %(market)s saved.", market=market), "success")
+            return _see_other("admin.list_markets")
+    return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names())
+
+
+# Accounts ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/accounts")
+@roles_required(Role.admin)
+def list_accounts():
+    code = (request.args.get("market") or "").upper() or None
+    query = (
+        select(Account).join(Account.market)
+        .options(selectinload(Account.market), selectinload(Account.executive))
+        .order_by(Market.code, Account.network, Account.handle)
+    )
+    if code:
+        query = query.where(Market.code == code)
+    counts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
+    return render_template("admin/accounts.html", accounts=db.session.scalars(query).all(), markets=_markets(),
+                           counts=counts, market_code=code)
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def new_account():
+    form = AccountForm()
+    form.set_choices(_markets(), _executives())
+    if request.method == "GET" and request.args.get("market_id", type=int):
+        form.market_id.data = request.args.get("market_id", type=int)
+    if form.validate_on_submit():
+        market = db.session.get(Market, form.market_id.data)
+        executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
+        try:
+            account = admin.create_account(db.session, market, form.network.data, form.handle.data,
+                                           form.brand.data or "", executive)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.handle.errors.append(_("%(network)s already has the account @%(handle)s.",
+                                        network=form.network.data, handle=form.handle.data))
+        else:
+            flash(_("Account %(account)s created.", account=account), "success")
+            return _see_other("admin.list_accounts", market=market.code)
+    return _form_page("admin/account.html", form=form, account=None)
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_account(account_id: int):
+    account = _get(Account, account_id)
+    form = AccountForm(obj=account, current=account)
+    form.set_choices(_markets(), _executives())
+    if form.validate_on_submit():
+        market = db.session.get(Market, form.market_id.data)
+        executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
+        try:
+            admin.update_account(db.session, account, market, form.network.data, form.handle.data,
+                                 form.brand.data or "", executive)
+            db.session.commit()
+        except admin.Refused as refused:
+            _refused(form, refused)
+        except IntegrityError:
+            db.session.rollback()
+            form.handle.errors.append(_("%(network)s already has the account @%(handle)s.",
+                                        network=form.network.data, handle=form.handle.data))
+        else:
+            flash(_("Account %(account)s saved.", account=account), "success")
+            return _see_other("admin.list_accounts", market=market.code)
+    return _form_page("admin/account.html", form=form, account=account)
+
+
+@bp.post("/accounts/<int:account_id>/deactivate")
+@roles_required(Role.admin)
+def deactivate_account(account_id: int):
+    account = _get(Account, account_id)
+    admin.deactivate_account(db.session, account)
+    db.session.commit()
+    flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account), "success")
+    return _see_other("admin.list_accounts", market=account.market.code)
+
+
+@bp.post("/accounts/<int:account_id>/reactivate")
+@roles_required(Role.admin)
+def reactivate_account(account_id: int):
+    account = _get(Account, account_id)
+    admin.reactivate_account(db.session, account)
+    db.session.commit()
+    flash(_("Account %(account)s reactivated.", account=account), "success")
+    return _see_other("admin.list_accounts", market=account.market.code)
+
+
+# Executives and their cabinets ---------------------------------------------------------------------------------
+
+
+@bp.get("/executives")
+@roles_required(Role.admin)
+def list_executives():
+    executives = db.session.scalars(
+        select(Executive).options(selectinload(Executive.accounts), selectinload(Executive.cabinet))
+        .order_by(Executive.name)
+    ).all()
+    return render_template("admin/executives.html", executives=executives)
+
+
+@bp.route("/executives/new", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def new_executive():
+    form = ExecutiveForm()
+    if form.validate_on_submit():
+        try:
+            executive = admin.create_executive(db.session, form.name.data, form.title.data or "")
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(_("An executive named %(name)s exists already.", name=form.name.data))
+        else:
+            flash(_("Executive %(name)s created: now choose their cabinet.", name=executive.name), "success")
+            return _see_other("admin.edit_executive", executive_id=executive.id)
+    return _form_page("admin/executive.html", form=form, executive=None)
+
+
+@bp.route("/executives/<int:executive_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_executive(executive_id: int):
+    executive = _get(Executive, executive_id)
+    form = ExecutiveForm(obj=executive, current=executive)
+    if form.validate_on_submit():
+        try:
+            admin.update_executive(db.session, executive, form.name.data, form.title.data or "")
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors.append(_("An executive named %(name)s exists already.", name=form.name.data))
+        else:
+            flash(_("Executive %(name)s saved.", name=executive.name), "success")
+            return _see_other("admin.list_executives")
+    return _executive_page(executive, form=form)
+
+
+@bp.post("/executives/<int:executive_id>/cabinet")
+@roles_required(Role.admin)
+def add_cabinet_member(executive_id: int):
+    executive = _get(Executive, executive_id)
+    form = _cabinet_form(executive, posted=True)
+    if form.validate_on_submit():
+        user = _get(User, form.user_id.data)
+        try:
+            admin.add_cabinet_member(db.session, executive, user)
+            db.session.commit()
+        except admin.Refused as refused:
+            _refused(form, refused)
+        else:
+            flash(_("%(user)s now serves %(executive)s.", user=user.name, executive=executive.name), "success")
+            return _see_other("admin.edit_executive", executive_id=executive.id)
+    return _executive_page(executive, cabinet_form=form)
+
+
+@bp.post("/executives/<int:executive_id>/cabinet/<int:user_id>/remove")
+@roles_required(Role.admin)
+def remove_cabinet_member(executive_id: int, user_id: int):
+    executive = _get(Executive, executive_id)
+    user = _get(User, user_id)
+    admin.remove_cabinet_member(db.session, executive, user)
+    db.session.commit()
+    flash(_("%(user)s no longer serves %(executive)s.", user=user.name, executive=executive.name), "success")
+    return _see_other("admin.edit_executive", executive_id=executive.id)
+
+
+def _cabinet_form(executive: Executive, *, posted: bool = False) -> CabinetMemberForm:
+    # Unless it is the form posted, it must not read the request: the page's other form may have been.
+    form = CabinetMemberForm(formdata=request.form if posted else None)
+    members = {user.id for user in executive.cabinet}
+    candidates = db.session.scalars(
+        select(User).where(User.role == Role.cabinet, User.active.is_(True)).order_by(User.name)
+    ).all()
+    form.user_id.choices = [(u.id, f"{u.name} · {u.email}") for u in candidates if u.id not in members]
+    return form
+
+
+def _executive_page(executive: Executive, *, form: ExecutiveForm | None = None,
+                    cabinet_form: CabinetMemberForm | None = None):
+    if form is None:
+        form = ExecutiveForm(formdata=None, obj=executive, current=executive)
+    if cabinet_form is None:
+        cabinet_form = _cabinet_form(executive)
+    return _form_page("admin/executive.html", form=form, executive=executive, cabinet_form=cabinet_form)
+
+
+# Users ---------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@roles_required(Role.admin)
+def list_users():
+    role = request.args.get("role") if request.args.get("role") in Role.__members__ else None
+    query = (
+        select(User).options(selectinload(User.markets), selectinload(User.executives))
+        .order_by(User.active.desc(), User.name)
+    )
+    if role:
+        query = query.where(User.role == Role(role))
+    counts = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    return render_template("admin/users.html", users=db.session.scalars(query).all(), role=role, roles=list(Role),
+                           counts=counts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def new_user():
+    form = NewUserForm()
+    form.set_choices(_markets(), _executives())
+    if form.validate_on_submit():
+        try:
+            user = admin.create_user(
+                db.session, form.email.data, form.name.data, form.role.data, form.password.data,
+                markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
+                executives=_by_ids(Executive, form.executive_ids.data),
+            )
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.email.errors.append(_("A user with this e-mail exists already."))
+        else:
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return _see_other("admin.list_users")
+    return _form_page("admin/user.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_user(user_id: int):
+    user = _get(User, user_id)
+    form = _user_form(user, posted=request.method == "POST")
+    if form.validate_on_submit():
+        try:
+            admin.update_user(
+                db.session, user, current_user, form.name.data, form.role.data,
+                markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
+                executives=_by_ids(Executive, form.executive_ids.data),
+            )
+            db.session.commit()
+        except admin.Refused as refused:
+            _refused(form, refused)
+        else:
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return _see_other("admin.list_users")
+    return _user_page(user, form=form)
+
+
+@bp.post("/users/<int:user_id>/password")
+@roles_required(Role.admin)
+def set_password(user_id: int):
+    user = _get(User, user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            admin.set_user_password(db.session, user, form.password.data)
+            db.session.commit()
+        except admin.Refused as refused:
+            _refused(form, refused)
+        else:
+            flash(_("New password set for %(email)s.", email=user.email), "success")
+            return _see_other("admin.edit_user", user_id=user.id)
+    return _user_page(user, password_form=form)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@roles_required(Role.admin)
+def deactivate_user(user_id: int):
+    user = _get(User, user_id)
+    try:
+        admin.deactivate_user(db.session, user, current_user)
+        db.session.commit()
+    except admin.Refused as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(_("%(email)s is deactivated: they can no longer log in.", email=user.email), "success")
+    return _see_other("admin.edit_user", user_id=user.id)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@roles_required(Role.admin)
+def reactivate_user(user_id: int):
+    user = _get(User, user_id)
+    admin.reactivate_user(db.session, user)
+    db.session.commit()
+    flash(_("%(email)s is active again.", email=user.email), "success")
+    return _see_other("admin.edit_user", user_id=user.id)
+
+
+def _user_form(user: User, *, posted: bool = False) -> UserForm:
+    # Unless it is the form posted, it must not read the request: a posted password would uncheck every market.
+    form = UserForm(formdata=request.form if posted else None, current=user, data={
+        "name": user.name, "role": user.role.value, "all_markets": user.all_markets,
+        "market_ids": [m.id for m in user.markets], "executive_ids": [e.id for e in user.executives],
+    })
+    form.set_choices(_markets(), _executives())
+    return form
+
+
+def _user_page(user: User, *, form: UserForm | None = None, password_form: PasswordForm | None = None):
+    return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
+                      password_form=PasswordForm(formdata=None) if password_form is None else password_form)
+
+
+# Campaigns -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campaigns")
+@roles_required(Role.admin)
+def list_campaigns():
+    campaigns = db.session.scalars(
+        select(Campaign).options(selectinload(Campaign.market)).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    ).all()
+    return render_template("admin/campaigns.html", campaigns=campaigns)
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def new_campaign():
+    form = CampaignForm()
+    form.set_choices(_markets())
+    if form.validate_on_submit():
+        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
+        campaign = admin.create_campaign(db.session, form.name.data, market, form.hashtag.data,
+                                         form.description.data or "")
+        db.session.commit()
+        flash(_("Campaign %(name)s created.", name=campaign.name), "success")
+        return _see_other("admin.list_campaigns")
+    return _form_page("admin/campaign.html", form=form, campaign=None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_campaign(campaign_id: int):
+    campaign = _get(Campaign, campaign_id)
+    form = CampaignForm(obj=campaign, current=campaign)
+    form.set_choices(_markets())
+    if form.validate_on_submit():
+        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
+        try:
+            admin.update_campaign(db.session, campaign, form.name.data, market, form.hashtag.data,
+                                  form.description.data or "")
+            db.session.commit()
+        except admin.Refused as refused:
+            _refused(form, refused)
+        else:
+            flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
+            return _see_other("admin.list_campaigns")
+    return _form_page("admin/campaign.html", form=form, campaign=campaign)
+
+
+# Helpers -------------------------------------------------------------------------------------------------------
+
+
+def _get(model: type[T], object_id: int) -> T:
+    found = db.session.get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _by_ids(model: type[T], ids: list[int]) -> list[T]:
+    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
+
+
+def _count(model: type[Base], *where) -> int:  # noqa: ANN002
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _markets() -> list[Market]:
+    return db.session.scalars(select(Market).order_by(Market.code)).all()
+
+
+def _executives() -> list[Executive]:
+    return db.session.scalars(select(Executive).order_by(Executive.name)).all()
+
+
+def _refused(form: FlaskForm, refused: admin.Refused) -> None:
+    db.session.rollback()
+    field = getattr(form, refused.field or "", None)
+    if field is None:
+        flash(refused.message, "error")
+    else:
+        field.errors.append(refused.message)
+
+
+def _form_page(template: str, **context):  # noqa: ANN003, ANN202
+    """A form page; 422 when it comes back from a refused submission."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200
+
+
+def _see_other(endpoint: str, **values) -> Response:  # noqa: ANN003
+    return redirect(url_for(endpoint, **values), 303)

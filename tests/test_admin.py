@@ -1,0 +1,574 @@
+"""The administration area, through its forms: markets, accounts, executives and cabinets, users, campaigns."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PASSWORD, WebClient
+from sqlalchemy import func, select
+
+from approval.forms.admin import MarketForm, NewUserForm
+from approval.models import Account, AccountKind, Campaign, Executive, Market, Network, User
+from approval.workflow.states import Role, State
+
+
+@pytest.fixture()
+def admin_user(make) -> User:
+    return make.user(Role.admin, name="Ada Admin")
+
+
+@pytest.fixture()
+def admin_web(web, admin_user) -> WebClient:
+    web.login(admin_user)
+    return web
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def count(db_session, model) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(model))
+
+
+def assert_redirect(response, to: str | None = None) -> None:
+    assert response.status_code == 303, text(response)[-2000:]
+    if to is not None:
+        assert response.headers["Location"].startswith(to), response.headers["Location"]
+
+
+def assert_form_error(response, message: str) -> None:
+    assert response.status_code == 422, response.status_code
+    page = re.sub(r"\s+", " ", text(response)).replace("&#39;", "'")
+    assert f'<p class="error">{message}</p>' in page, page[-3000:]
+
+
+# The index ---------------------------------------------------------------------------------------------------------
+
+
+def test_index_links_to_each_area_with_counts(admin_web, make, db_session):
+    fr = make.market("FR")
+    make.account(fr)
+    deactivated = make.account(fr)
+    deactivated.active = False
+    make.executive("Hélène Marchand")
+    db_session.flush()
+
+    response = admin_web.get("/admin")
+
+    page = text(response)
+    assert response.status_code == 200
+    for area in ("markets", "accounts", "executives", "users", "campaigns"):
+        assert f'href="/admin/{area}"' in page
+        assert f'href="/admin/{area}/new"' in page
+    counts = re.findall(r'<td>(\d+)', page)
+    assert counts == ["1", "1", "1", "1", "0"]  # markets, active accounts, executives, active users, campaigns
+    assert "(and 1 deactivated)" in page
+
+
+def test_lists_show_what_exists(admin_web, make):
+    fr = make.market("FR")
+    ceo = make.executive("Hélène Marchand")
+    make.account(fr, "x", executive=ceo)
+    make.user(Role.cabinet, executives=[ceo], name="Camille Cabinet")
+    admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
+
+    for url, expected in [("/admin/markets", "Europe/Paris"), ("/admin/accounts", "Hélène Marchand"),
+                          ("/admin/executives", "Camille Cabinet"), ("/admin/users", "Camille Cabinet"),
+                          ("/admin/campaigns", "#EURO2028"), ("/admin/users?role=cabinet", "Camille Cabinet")]:
+        response = admin_web.get(url)
+        assert response.status_code == 200, url
+        assert expected in text(response), url
+
+
+# Markets -----------------------------------------------------------------------------------------------------------
+
+
+def test_create_market(admin_web, db_session):
+    page = text(admin_web.get("/admin/markets/new"))
+    assert '<option value="Africa/Nairobi">' in page  # the time zones are offered
+
+    response = admin_web.post("/admin/markets/new", {"code": " ke ", "name": "Kenya", "timezone": "Africa/Nairobi",
+                                                      "languages": "en, SW en"})
+
+    assert_redirect(response, "/admin/markets")
+    market = db_session.scalars(select(Market)).one()
+    assert (market.code, market.name, market.timezone, market.languages) == ("KE", "Kenya", "Africa/Nairobi",
+                                                                              ["en", "sw"])
+
+
+def test_edit_market(admin_web, make, db_session):
+    market = make.market("PL", "Europe/Warsaw", ("pl",))
+    page = text(admin_web.get(f"/admin/markets/{market.id}/edit"))
+    assert 'value="Europe/Warsaw"' in page and 'value="pl"' in page
+
+    response = admin_web.post(f"/admin/markets/{market.id}/edit", {"code": "PL", "name": "Polska",
+                                                                   "timezone": "Europe/Warsaw", "languages": "pl, en"})
+
+    assert_redirect(response, "/admin/markets")
+    db_session.expire_all()
+    market = db_session.scalars(select(Market)).one()
+    assert (market.name, market.languages) == ("Polska", ["pl", "en"])
+
+
+def test_duplicate_market_code_is_a_form_error_and_writes_nothing(admin_web, make, db_session):
+    make.market("FR")
+    ke = make.market("KE", "Africa/Nairobi", ("en",))
+
+    response = admin_web.post("/admin/markets/new", {"code": "fr", "name": "France bis", "timezone": "Europe/Paris",
+                                                      "languages": "fr"})
+    assert_form_error(response, "Market FR exists already.")
+    assert count(db_session, Market) == 2
+
+    response = admin_web.post(f"/admin/markets/{ke.id}/edit", {"code": "FR", "name": "Kenya",
+                                                               "timezone": "Africa/Nairobi", "languages": "en"})
+    assert_form_error(response, "Market FR exists already.")
+    db_session.expire_all()
+    assert db_session.get(Market, ke.id).code == "KE"
+
+
+def test_a_unique_constraint_refusing_the_write_is_the_same_form_error(admin_web, make, db_session, monkeypatch):
+    """Two admins saving at once: both pass the form's check, the database refuses the second."""
+    make.market("FR")
+    monkeypatch.setattr(MarketForm, "validate_code", lambda form, field: None)
+
+    response = admin_web.post("/admin/markets/new", {"code": "FR", "name": "France bis", "timezone": "Europe/Paris",
+                                                      "languages": "fr"})
+
+    assert_form_error(response, "Market FR exists already.")
+    assert count(db_session, Market) == 1
+    response = admin_web.post("/admin/markets/new", {"code": "KE", "name": "Kenya", "timezone": "Africa/Nairobi",
+                                                      "languages": "en"})
+    assert_redirect(response)  # the transaction was rolled back cleanly: the next write goes through
+    assert count(db_session, Market) == 2
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Pariss", "europe/paris", "Mars/Olympus_Mons", "../../etc/passwd",
+                                      "Europe/Paris "])
+def test_unknown_time_zone_refused(admin_web, db_session, timezone):
+    response = admin_web.post("/admin/markets/new", {"code": "FR", "name": "France", "timezone": timezone,
+                                                      "languages": "fr"})
+
+    if timezone.strip() == "Europe/Paris":  # surrounding spaces are trimmed, not refused
+        assert_redirect(response)
+        return
+    assert_form_error(response, "Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")
+    assert count(db_session, Market) == 0
+
+
+@pytest.mark.parametrize(("code", "languages", "message"), [
+    ("FRA", "fr", "Two letters (ISO 3166-1 alpha-2), e.g. FR."),
+    ("F1", "fr", "Two letters (ISO 3166-1 alpha-2), e.g. FR."),
+    ("FR", "", "Give at least one language code, e.g. fr."),
+    ("FR", " , ", "Give at least one language code, e.g. fr."),
+    ("FR", "fr, xx, french", "Unknown language code(s): xx, french."),
+])
+def test_bad_market_input_refused(admin_web, db_session, code, languages, message):
+    response = admin_web.post("/admin/markets/new", {"code": code, "name": "France", "timezone": "Europe/Paris",
+                                                      "languages": languages})
+
+    assert_form_error(response, message)
+    assert count(db_session, Market) == 0
+
+
+# Accounts ----------------------------------------------------------------------------------------------------------
+
+
+def test_create_brand_and_executive_accounts(admin_web, make, db_session):
+    fr = make.market("FR")
+    ceo = make.executive("Hélène Marchand")
+
+    response = admin_web.post("/admin/accounts/new", {"market_id": fr.id, "network": "instagram",
+                                                       "handle": "@helio.france", "brand": "Helio", "kind": "brand",
+                                                       "executive_id": ceo.id})
+    assert_redirect(response, "/admin/accounts?market=FR")
+    response = admin_web.post("/admin/accounts/new", {"market_id": fr.id, "network": "linkedin",
+                                                       "handle": "helene-marchand", "brand": "Helio",
+                                                       "kind": "executive", "executive_id": ceo.id})
+    assert_redirect(response)
+
+    brand, executive = db_session.scalars(select(Account).order_by(Account.id)).all()
+    assert (brand.network, brand.handle, brand.kind, brand.executive_id) == (Network.instagram, "helio.france",
+                                                                             AccountKind.brand, None)
+    assert (executive.kind, executive.executive_id, executive.market_id) == (AccountKind.executive, ceo.id, fr.id)
+
+
+def test_executive_account_needs_its_executive(admin_web, make, db_session):
+    fr = make.market("FR")
+
+    response = admin_web.post("/admin/accounts/new", {"market_id": fr.id, "network": "x", "handle": "HMarchand",
+                                                       "kind": "executive", "executive_id": ""})
+
+    assert_form_error(response, "Choose the executive whose account this is.")
+    assert count(db_session, Account) == 0
+
+
+def test_duplicate_handle_on_a_network_is_a_form_error(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE")
+    make.account(fr, "x").handle = "helio_fr"
+    db_session.flush()
+
+    response = admin_web.post("/admin/accounts/new", {"market_id": ke.id, "network": "x", "handle": "@Helio_FR",
+                                                       "kind": "brand"})
+    assert_form_error(response, "x already has the account @helio_fr.")
+    assert count(db_session, Account) == 1
+
+    response = admin_web.post("/admin/accounts/new", {"market_id": ke.id, "network": "facebook",
+                                                       "handle": "helio_fr", "kind": "brand"})
+    assert_redirect(response)  # the same handle on another network is another account
+    assert count(db_session, Account) == 2
+
+
+def test_edit_account(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE")
+    ceo = make.executive("Hélène Marchand")
+    account = make.account(fr, "x")
+    page = text(admin_web.get(f"/admin/accounts/{account.id}/edit"))
+    assert f'value="{account.handle}"' in page
+
+    response = admin_web.post(f"/admin/accounts/{account.id}/edit", {
+        "market_id": ke.id, "network": "x", "handle": "HMarchand", "brand": "Helio", "kind": "executive",
+        "executive_id": ceo.id})
+
+    assert_redirect(response, "/admin/accounts?market=KE")
+    db_session.expire_all()
+    account = db_session.get(Account, account.id)
+    assert (account.market_id, account.handle, account.kind, account.executive_id) == (ke.id, "HMarchand",
+                                                                                       AccountKind.executive, ceo.id)
+
+
+def test_account_cannot_change_hands_while_posts_await_the_cabinet(admin_web, make, db_session):
+    ceo = make.executive("Hélène Marchand")
+    account = make.account(make.market("FR"), "x", executive=ceo)
+    make.post(State.with_cabinet, account=account)
+
+    response = admin_web.post(f"/admin/accounts/{account.id}/edit", {
+        "market_id": account.market_id, "network": "x", "handle": "renamed", "kind": "brand", "executive_id": ""})
+
+    assert_form_error(response, "Posts of this account await the cabinet: decide them before changing whose "
+                                "account it is.")
+    db_session.expire_all()
+    account = db_session.get(Account, account.id)
+    assert account.handle != "renamed" and account.executive_id == ceo.id
+
+
+def test_deactivate_and_reactivate_account(admin_web, make, db_session):
+    account = make.account(make.market("FR"))
+
+    assert_redirect(admin_web.post(f"/admin/accounts/{account.id}/deactivate"), "/admin/accounts?market=FR")
+    db_session.refresh(account)
+    assert account.active is False
+    assert_redirect(admin_web.post(f"/admin/accounts/{account.id}/reactivate"))
+    db_session.refresh(account)
+    assert account.active is True
+
+
+def test_accounts_filtered_by_market(admin_web, make, db_session):
+    make.account(make.market("FR")).handle = "in_france"
+    make.account(make.market("KE")).handle = "in_kenya"
+    db_session.flush()
+
+    page = text(admin_web.get("/admin/accounts?market=ke"))
+
+    assert "@in_kenya" in page and "@in_france" not in page
+
+
+# Executives and cabinets -------------------------------------------------------------------------------------------
+
+
+def test_create_and_edit_executive(admin_web, db_session):
+    response = admin_web.post("/admin/executives/new", {"name": "Hélène Marchand", "title": "CEO"})
+    executive = db_session.scalars(select(Executive)).one()
+    assert_redirect(response, f"/admin/executives/{executive.id}/edit")
+
+    response = admin_web.post(f"/admin/executives/{executive.id}/edit", {"name": "Hélène Marchand",
+                                                                         "title": "Chief Executive Officer"})
+
+    assert_redirect(response, "/admin/executives")
+    db_session.refresh(executive)
+    assert executive.title == "Chief Executive Officer"
+
+
+def test_duplicate_executive_name_is_a_form_error(admin_web, make, db_session):
+    make.executive("Hélène Marchand")
+
+    response = admin_web.post("/admin/executives/new", {"name": "Hélène Marchand", "title": ""})
+
+    assert_form_error(response, "An executive named Hélène Marchand exists already.")
+    assert count(db_session, Executive) == 1
+
+
+def test_assign_and_remove_cabinet_members(admin_web, make, db_session):
+    ceo = make.executive("Hélène Marchand")
+    camille = make.user(Role.cabinet, name="Camille Cabinet")
+    page = text(admin_web.get(f"/admin/executives/{ceo.id}/edit"))
+    assert f'<option value="{camille.id}">' in page
+
+    assert_redirect(admin_web.post(f"/admin/executives/{ceo.id}/cabinet", {"user_id": camille.id}),
+                    f"/admin/executives/{ceo.id}/edit")
+    db_session.expire_all()
+    assert [u.id for u in db_session.get(Executive, ceo.id).cabinet] == [camille.id]
+
+    assert_redirect(admin_web.post(f"/admin/executives/{ceo.id}/cabinet/{camille.id}/remove"))
+    db_session.expire_all()
+    assert db_session.get(Executive, ceo.id).cabinet == []
+
+
+def test_only_cabinet_members_join_a_cabinet(admin_web, make, db_session):
+    ceo = make.executive("Hélène Marchand")
+    manager = make.user(Role.project_manager)
+
+    response = admin_web.post(f"/admin/executives/{ceo.id}/cabinet", {"user_id": manager.id})
+
+    assert_form_error(response, "Not a valid choice.")
+    assert 'value="Hélène Marchand"' in text(response)  # the executive's own form beside it is filled
+    db_session.expire_all()
+    assert db_session.get(Executive, ceo.id).cabinet == []
+
+
+# Users -------------------------------------------------------------------------------------------------------------
+
+
+def test_create_users_of_each_kind(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE")
+    ceo = make.executive("Hélène Marchand")
+
+    for data in [
+        {"email": " Chloe@Helio.example ", "name": "Chloé", "role": "community_manager", "market_ids": [fr.id, ke.id]},
+        {"email": "pierre@helio.example", "name": "Pierre", "role": "project_manager", "all_markets": "y"},
+        {"email": "camille@helio.example", "name": "Camille", "role": "cabinet", "executive_ids": [ceo.id]},
+    ]:
+        response = admin_web.post("/admin/users/new", {**data, "password": "a long secret"})
+        assert_redirect(response, "/admin/users")
+
+    users = {u.email: u for u in db_session.scalars(select(User))}
+    chloe, pierre, camille = (users[f"{n}@helio.example"] for n in ("chloe", "pierre", "camille"))
+    assert (chloe.name, chloe.role, [m.code for m in chloe.markets]) == ("Chloé", Role.community_manager, ["FR", "KE"])
+    assert pierre.all_markets and pierre.markets == []
+    assert camille.role is Role.cabinet and camille.executives == [ceo]
+    assert chloe.check_password("a long secret")
+
+
+def test_duplicate_email_is_a_form_error_and_writes_nothing(admin_web, make, db_session):
+    existing = make.user(Role.community_manager)
+    before = count(db_session, User)
+
+    response = admin_web.post("/admin/users/new", {"email": existing.email.upper(), "name": "Twin",
+                                                   "role": "admin", "password": "a long secret"})
+
+    assert_form_error(response, "A user with this e-mail exists already.")
+    assert count(db_session, User) == before
+
+
+def test_duplicate_email_refused_by_the_database_is_the_same_form_error(admin_web, make, db_session, monkeypatch):
+    existing = make.user(Role.community_manager)
+    before = count(db_session, User)
+    monkeypatch.setattr(NewUserForm, "validate_email", lambda form, field: None)
+
+    response = admin_web.post("/admin/users/new", {"email": existing.email, "name": "Twin", "role": "admin",
+                                                   "password": "a long secret"})
+
+    assert_form_error(response, "A user with this e-mail exists already.")
+    assert count(db_session, User) == before
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"role": "admin", "password": "short"}, "Field must be between 8 and 1024 characters long."),
+    ({"role": "community_manager"}, "Choose at least one market, or all markets."),
+    ({"role": "project_manager", "executive_ids": "EXEC", "all_markets": "y"},
+     "Only a cabinet member serves executives."),
+    ({"role": "wizard"}, "Not a valid choice."),
+    ({"role": "admin", "email": "not an address"}, "Invalid email address."),
+])
+def test_bad_user_input_refused(admin_web, make, db_session, data, message):
+    ceo = make.executive()
+    before = count(db_session, User)
+    form = {"email": "new@helio.example", "name": "New", "password": "a long secret", **data}
+    if form.get("executive_ids") == "EXEC":
+        form["executive_ids"] = ceo.id
+
+    assert_form_error(admin_web.post("/admin/users/new", form), message)
+    assert count(db_session, User) == before
+
+
+def test_edit_user(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE")
+    ceo = make.executive("Hélène Marchand")
+    user = make.user(Role.community_manager, markets=[fr])
+    page = text(admin_web.get(f"/admin/users/{user.id}/edit"))
+    assert re.search(rf'<input checked id="market_ids-\d+" name="market_ids" type="checkbox" value="{fr.id}">', page)
+
+    response = admin_web.post(f"/admin/users/{user.id}/edit", {"name": "Renamed", "role": "project_manager",
+                                                               "market_ids": [ke.id]})
+    assert_redirect(response, "/admin/users")
+    db_session.expire_all()
+    user = db_session.get(User, user.id)
+    assert (user.name, user.role, [m.code for m in user.markets]) == ("Renamed", Role.project_manager, ["KE"])
+
+    response = admin_web.post(f"/admin/users/{user.id}/edit", {"name": "Renamed", "role": "cabinet",
+                                                               "executive_ids": [ceo.id]})
+    assert_redirect(response)
+    db_session.expire_all()
+    user = db_session.get(User, user.id)
+    assert (user.role, user.markets, [e.id for e in user.executives]) == (Role.cabinet, [], [ceo.id])
+
+    response = admin_web.post(f"/admin/users/{user.id}/edit", {"name": "Renamed", "role": "community_manager",
+                                                               "all_markets": "y"})
+    assert_redirect(response)
+    db_session.expire_all()
+    user = db_session.get(User, user.id)
+    assert (user.role, user.all_markets, user.executives) == (Role.community_manager, True, [])
+
+
+def test_admin_cannot_change_their_own_role(admin_web, admin_user, db_session):
+    response = admin_web.post(f"/admin/users/{admin_user.id}/edit", {"name": "Ada", "role": "community_manager",
+                                                                     "all_markets": "y"})
+
+    assert_form_error(response, "You cannot change your own role: ask another admin.")
+    db_session.expire_all()
+    assert db_session.get(User, admin_user.id).role is Role.admin
+
+
+def test_deactivated_user_cannot_log_in_and_loses_their_session(app, admin_web, make, db_session):
+    user = make.user(Role.community_manager)
+    theirs = WebClient(app.test_client())
+    theirs.login(user)
+    assert theirs.get("/posts").status_code == 200
+
+    assert_redirect(admin_web.post(f"/admin/users/{user.id}/deactivate"), f"/admin/users/{user.id}/edit")
+
+    db_session.expire_all()
+    assert db_session.get(User, user.id).active is False
+    assert theirs.get("/posts").status_code == 302  # the session they held no longer counts
+    again = WebClient(app.test_client())
+    again.refresh_token("/login")
+    response = again.post("/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200 and "the account is deactivated" in text(response)
+
+    assert_redirect(admin_web.post(f"/admin/users/{user.id}/reactivate"))
+    assert again.login(user).status_code == 302
+
+
+def test_admin_cannot_deactivate_themself(admin_web, admin_user, db_session):
+    response = admin_web.post(f"/admin/users/{admin_user.id}/deactivate", follow_redirects=True)
+
+    assert "You cannot deactivate yourself: ask another admin." in text(response)
+    db_session.expire_all()
+    assert db_session.get(User, admin_user.id).active is True
+
+
+def test_set_a_new_password(app, admin_web, make, db_session):
+    user = make.user(Role.project_manager)
+
+    response = admin_web.post(f"/admin/users/{user.id}/password", {"password": "short"})
+    assert_form_error(response, "Field must be between 8 and 1024 characters long.")
+    market = user.markets[0]  # the profile form beside it still shows the user as they are
+    assert re.search(rf'<input checked id="market_ids-\d+" name="market_ids" type="checkbox" value="{market.id}">',
+                     text(response))
+    assert_redirect(admin_web.post(f"/admin/users/{user.id}/password", {"password": "a new long secret"}),
+                    f"/admin/users/{user.id}/edit")
+
+    db_session.expire_all()
+    user = db_session.get(User, user.id)
+    assert user.check_password("a new long secret") and not user.check_password(PASSWORD)
+    assert WebClient(app.test_client()).login(user, "a new long secret").status_code == 302
+
+
+# Campaigns ---------------------------------------------------------------------------------------------------------
+
+
+def test_create_and_edit_campaigns(admin_web, make, db_session):
+    fr = make.market("FR")
+
+    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "",
+                                                            "hashtag": "EURO2028", "description": "Football."}),
+                    "/admin/campaigns")
+    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Fête de la musique", "market_id": fr.id,
+                                                            "hashtag": ""}))
+    euro, music = db_session.scalars(select(Campaign).order_by(Campaign.id)).all()
+    assert (euro.market_id, euro.hashtag, euro.description) == (None, "#EURO2028", "Football.")
+    assert (music.market_id, music.hashtag) == (fr.id, "")
+
+    response = admin_web.post(f"/admin/campaigns/{euro.id}/edit", {"name": "Euro 2028 (France)", "market_id": fr.id,
+                                                                   "hashtag": "#EURO2028", "description": ""})
+    assert_redirect(response)
+    db_session.expire_all()
+    euro = db_session.get(Campaign, euro.id)
+    assert (euro.name, euro.market_id, euro.description) == ("Euro 2028 (France)", fr.id, "")
+
+
+def test_bad_hashtag_refused(admin_web, db_session):
+    response = admin_web.post("/admin/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": "#EURO #2028"})
+
+    assert_form_error(response, "One hashtag, e.g. #EURO2028.")
+    assert count(db_session, Campaign) == 0
+
+
+def test_campaign_keeps_group_wide_while_it_has_posts_elsewhere(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE")
+    admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
+    campaign = db_session.scalars(select(Campaign)).one()
+    post = make.post(account=make.account(ke))
+    post.campaign = campaign
+    db_session.flush()
+
+    response = admin_web.post(f"/admin/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": fr.id,
+                                                                       "hashtag": "#EURO2028"})
+
+    assert_form_error(response, "1 post of this campaign belongs to another market: keep it group-wide.")
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign.id).market_id is None
+
+
+# Who may come in ---------------------------------------------------------------------------------------------------
+
+
+def admin_routes(app) -> list[tuple[str, str, dict]]:
+    """Every (method, rule, id arguments) of the blueprint, so that a new route cannot escape these tests."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("admin."):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                routes.append((method, rule.rule, sorted(rule.arguments)))
+    assert len(routes) >= 25
+    return routes
+
+
+def call(web: WebClient, method: str, url: str):  # noqa: ANN201
+    return web.get(url) if method == "GET" else web.post(url)
+
+
+def fill(rule: str, value: int) -> str:
+    return re.sub(r"<int:\w+>", str(value), rule)
+
+
+@pytest.mark.parametrize("role", [Role.community_manager, Role.project_manager, Role.cabinet])
+def test_other_roles_get_403_on_every_admin_route(app, web, make, db_session, role):
+    market = make.market("FR")
+    web.login(make.user(role, markets=[market] if role != Role.cabinet else None))
+
+    for method, rule, _ids in admin_routes(app):
+        response = call(web, method, fill(rule, 1))
+        assert response.status_code == 403, (method, rule, response.status_code)
+    assert count(db_session, Market) == 1
+
+
+def test_anonymous_visitors_are_sent_to_log_in(app, web, db_session):
+    web.refresh_token("/login")
+    for method, rule, _ids in admin_routes(app):
+        response = call(web, method, fill(rule, 1))
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (method, rule)
+
+
+def test_unknown_ids_are_404(app, admin_web, make):
+    executive = make.executive()
+    routes = [(method, rule) for method, rule, ids in admin_routes(app) if ids]
+    assert len(routes) >= 15
+
+    for method, rule in routes:
+        response = call(admin_web, method, fill(rule, 999999))
+        assert response.status_code == 404, (method, rule, response.status_code)
+    response = admin_web.post(f"/admin/executives/{executive.id}/cabinet/999999/remove")
+    assert response.status_code == 404
