@@ -51,9 +51,12 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(session_key: str) -> User | None:
+        user_id, _, fingerprint = session_key.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        if user is None or not user.active or fingerprint != user.password_fingerprint():
+            return None
+        return user
 
 
 def _select_locale() -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -57,6 +58,14 @@ class User(UserMixin, Base):
             return _hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+    def get_id(self) -> str:
+        """The session's key: the id and a fingerprint of the password hash, so that setting a new password ends
+        every session opened with the old one."""
+        return f"{self.id}:{self.password_fingerprint()}"
+
+    def password_fingerprint(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:24]
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
