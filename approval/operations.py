@@ -16,8 +16,9 @@ from approval import style
 from approval.access import can_see_account, visible_posts
 from approval.models import Account, AuditEntry, Campaign, Comment, Post, Revision, User, text_sha256
 from approval.workflow import engine
-from approval.workflow.errors import GuardFailed, NotPermitted
+from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
 from approval.workflow.states import Action, Role
+from approval.workflow.table import RECORDED_ACTIONS
 
 
 class NotFound(LookupError):
@@ -41,6 +42,8 @@ def load_post(session: Session, user: User, post_id: int, *, for_update: bool = 
 def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None) -> Post:
     if not can_see_account(actor, account):
         raise NotFound(account.id)
+    if not actor.is_active:
+        raise NotPermitted(_("Your account is deactivated."))
     if actor.role not in (Role.community_manager, Role.project_manager):
         raise NotPermitted(_("Your role may not write posts."))
     if not account.active:
@@ -49,7 +52,7 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     post = Post(account=account, campaign=campaign, created_by=actor)
     session.add(post)
     session.flush()
-    revision = _add_revision(session, post, actor, body)
+    revision = _add_revision(session, post, actor, _normalise(body))
     post.current_revision_id = revision.id
     engine.apply(session, post, Action.create, actor)
     return post
@@ -63,6 +66,7 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     # Refuse before writing a revision.
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
+    body = _normalise(body)
     if post.current_revision is not None and post.current_revision.body == body:
         return None
     revision = _add_revision(session, post, actor, body)
@@ -80,6 +84,10 @@ def act_on_post(
     **params,
 ) -> AuditEntry:
     """A workflow action from a button or the API; its comment also joins the post's discussion."""
+    if action in RECORDED_ACTIONS:
+        # Only create_post and edit_post record these, with the revision they write: asked for here, ``create``
+        # would log a change that never happened and ``edit`` would fail for want of a revision.
+        raise InvalidTransition(_("Unknown action."), {"action": [_("Unknown action.")]})
     entry = engine.apply(session, post, action, actor, expected_version=expected_version, comment=comment, **params)
     if entry.comment:
         session.add(Comment(post=post, revision_id=entry.revision_id, author=actor, body=entry.comment))
@@ -97,8 +105,12 @@ def add_comment(session: Session, post: Post, actor: User, body: str) -> Comment
     return comment
 
 
+def _normalise(body: str) -> str:
+    """The text as stored and hashed: browsers send a textarea's line breaks as CRLF."""
+    return body.replace("\r\n", "\n")
+
+
 def _add_revision(session: Session, post: Post, actor: User, body: str) -> Revision:
-    body = body.replace("\r\n", "\n")
     number = (session.scalar(select(func.max(Revision.number)).where(Revision.post_id == post.id)) or 0) + 1
     findings = style.check(body, style.context_for(post.account))
     revision = Revision(

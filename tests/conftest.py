@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
@@ -23,14 +24,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from approval import create_app
 from approval import administration as admin
 from approval import operations as ops
-from approval.db import db, make_engine
+from approval.db import db
 from approval.migrate import upgrade
 from approval.models import Account, Executive, Market, Post, User
+from approval.models import users as users_module
 from approval.workflow.states import Action, Role, State
 
 POSTGRES_ADMIN_URL = os.environ.get("APPROVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost would spend the suite's time hashing the factories' passwords."""
+    monkeypatch.setattr(users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 # Databases ---------------------------------------------------------------------------------------------------

@@ -52,6 +52,11 @@ APPEND_ONLY_DDL = {
         CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
         FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()
         """,
+        # Row triggers do not fire on TRUNCATE.
+        """
+        CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()
+        """,
     ],
     "sqlite": [
         """
@@ -62,12 +67,20 @@ APPEND_ONLY_DDL = {
         CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
         BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: DELETE refused'); END
         """,
+        # INSERT OR REPLACE deletes the row it replaces without firing delete triggers.
+        """
+        CREATE TRIGGER audit_entries_no_replace BEFORE INSERT ON audit_entries
+        WHEN EXISTS (SELECT 1 FROM audit_entries WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: REPLACE refused'); END
+        """,
     ],
 }
 APPEND_ONLY_DROP = {
     "postgresql": [
+        "DROP TRIGGER audit_entries_no_truncate ON audit_entries",
         "DROP TRIGGER audit_entries_append_only ON audit_entries",
         "DROP FUNCTION audit_entries_append_only()",
     ],
-    "sqlite": ["DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete"],
+    "sqlite": ["DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
+               "DROP TRIGGER audit_entries_no_replace"],
 }

@@ -70,7 +70,8 @@ class Post(Base):
         CheckConstraint("state <> 'scheduled' OR scheduled_at IS NOT NULL", name="scheduled_has_time"),
         CheckConstraint(
             f"state NOT IN ({_in(APPROVAL_HOLDING_STATES)}) OR "
-            "(approved_revision_id IS NOT NULL AND approved_revision_id = current_revision_id)",
+            "(approved_revision_id IS NOT NULL AND current_revision_id IS NOT NULL "
+            "AND approved_revision_id = current_revision_id)",
             name="approval_is_current",
         ),
         CheckConstraint("state <> 'published' OR published_at IS NOT NULL", name="published_has_time"),

@@ -118,7 +118,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("state <> 'published' OR published_at IS NOT NULL", name=op.f('ck_posts_published_has_time')),
     sa.CheckConstraint("state <> 'scheduled' OR scheduled_at IS NOT NULL", name=op.f('ck_posts_scheduled_has_time')),
-    sa.CheckConstraint("state NOT IN ('approved', 'scheduled', 'with_cabinet') OR (approved_revision_id IS NOT NULL AND approved_revision_id = current_revision_id)", name=op.f('ck_posts_approval_is_current')),
+    sa.CheckConstraint("state NOT IN ('approved', 'scheduled', 'with_cabinet') OR (approved_revision_id IS NOT NULL AND current_revision_id IS NOT NULL AND approved_revision_id = current_revision_id)", name=op.f('ck_posts_approval_is_current')),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_posts_account_id_accounts')),
     sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_posts_approved_by_id_users')),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_posts_campaign_id_campaigns')),
