@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from approval import style
 from approval.access import can_see_account, visible_posts
@@ -27,7 +27,10 @@ class NotFound(LookupError):
 
 def load_post(session: Session, user: User, post_id: int, *, for_update: bool = False) -> Post:
     """The post, if ``user`` may see it. ``for_update`` locks its row (PostgreSQL) so concurrent writers queue."""
-    query = visible_posts(user).where(Post.id == post_id)
+    # The scope already joins the account; the engine reads it and the current revision on every action.
+    query = visible_posts(user).where(Post.id == post_id).options(
+        contains_eager(Post.account), joinedload(Post.current_revision)
+    )
     if for_update:
         query = query.with_for_update(of=Post)
     post = session.scalars(query).first()

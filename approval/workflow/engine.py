@@ -25,8 +25,12 @@ from approval.workflow.table import TRANSITIONS, USER_ACTIONS, Transition, rows_
 
 def find_transition(post: Post, action: Action, actor: User) -> Transition:
     """The row that governs ``action`` on ``post`` for ``actor``, or the typed reason there is none."""
-    rows = rows_for(action)
     _check_can_act(post, actor)
+    return _row_for(post, action, actor)
+
+
+def _row_for(post: Post, action: Action, actor: User) -> Transition:
+    rows = rows_for(action)
     # An action with no row yet (retry before the worker exists) is not possible here, whoever asks.
     if rows and not any(actor.role in row.roles for row in rows):
         raise NotPermitted(_("Your role may not %(action)s a post.", action=_action_words(action)))
@@ -61,7 +65,7 @@ def apply(
         raise InvalidTransition(_("Unknown action."), {"action": [_("Unknown action.")]}) from None
     _check_can_act(post, actor)
     check_fresh(post, expected_version)
-    row = find_transition(post, action, actor)
+    row = _row_for(post, action, actor)
 
     comment = (comment or "").strip() or None
     attempt = Attempt(post=post, actor=actor, now=now or utcnow(), comment=comment, params=params)
@@ -75,6 +79,7 @@ def apply(
         raise GuardFailed(_("The post cannot be %(action)s yet.", action=action.value), errors)
 
     from_state = post.state
+    revisions_before = (post.current_revision_id, post.approved_revision_id)
     for effect in row.effects:
         effect(attempt)
     post.state = row.target
@@ -91,7 +96,9 @@ def apply(
     )
     session.add(entry)
     session.flush()
-    session.expire(post, ["current_revision", "approved_revision"])
+    if (post.current_revision_id, post.approved_revision_id) != revisions_before:
+        # The relationships are read-only views of these ids: reload them when an effect moved an id.
+        session.expire(post, ["current_revision", "approved_revision"])
     return entry
 
 
