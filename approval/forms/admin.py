@@ -18,9 +18,25 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import (
-    BooleanField, EmailField, Field, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MIN_PASSWORD_LENGTH
@@ -121,7 +137,7 @@ class MarketForm(_ObjectForm):
 
 class AccountForm(_ObjectForm):
     market_id = SelectField(_l("Market"), coerce=int, validators=[InputRequired()])
-    network = SelectField(_l("Network"), choices=[(n.value, n.value) for n in Network], validators=[InputRequired()])
+    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, n.value) for n in Network], validators=[InputRequired()])
     handle = StringField(
         _l("Handle"),
         filters=[lambda v: v.strip().lstrip("@") if isinstance(v, str) else v],
@@ -131,8 +147,8 @@ class AccountForm(_ObjectForm):
     brand = StringField(_l("Brand"), filters=[_strip], validators=[Optional(), Length(max=120)])
     kind = SelectField(
         _l("Kind"),
-        choices=[(AccountKind.brand.value, _l("Brand account")),
-                 (AccountKind.executive.value, _l("Executive account"))],
+        choices=[SelectChoice(AccountKind.brand.value, _l("Brand account")),
+                 SelectChoice(AccountKind.executive.value, _l("Executive account"))],
         default=AccountKind.brand.value,
         validators=[InputRequired()],
     )
@@ -140,8 +156,8 @@ class AccountForm(_ObjectForm):
     executive_id = SelectField(_l("Executive"), coerce=_optional_int)
 
     def set_choices(self, markets: list[Market], executives: list[Executive]) -> None:
-        self.market_id.choices = [(m.id, f"{m.code} · {m.name}") for m in markets]
-        self.executive_id.choices = [("", "—")] + [(e.id, e.name) for e in executives]
+        self.market_id.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]
+        self.executive_id.choices = [SelectChoice("", "—")] + [SelectChoice(e.id, e.name) for e in executives]
 
     def validate_handle(self, field: Field) -> None:
         if self.network.data not in Network.__members__:
@@ -185,15 +201,15 @@ class CabinetMemberForm(FlaskForm):
 
 class UserForm(_ObjectForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r.value, r.value.replace("_", " ")) for r in Role],
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value.replace("_", " ")) for r in Role],
                        validators=[InputRequired()])
     all_markets = BooleanField(_l("All markets (group-wide)"))
     market_ids = CheckboxListField(_l("Markets"), coerce=int)
     executive_ids = CheckboxListField(_l("Executives served (cabinet members only)"), coerce=int)
 
     def set_choices(self, markets: list[Market], executives: list[Executive]) -> None:
-        self.market_ids.choices = [(m.id, f"{m.code} · {m.name}") for m in markets]
-        self.executive_ids.choices = [(e.id, e.name) for e in executives]
+        self.market_ids.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]
+        self.executive_ids.choices = [SelectChoice(e.id, e.name) for e in executives]
 
     def validate_market_ids(self, field: Field) -> None:
         writer = self.role.data in (Role.community_manager, Role.project_manager)
@@ -234,5 +250,6 @@ class CampaignForm(_ObjectForm):
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
 
     def set_choices(self, markets: list[Market]) -> None:
-        self.market_id.choices = [("", _l("Group-wide (all markets)"))] + [(m.id, f"{m.code} · {m.name}")
-                                                                          for m in markets]
+        self.market_id.choices = [SelectChoice("", _l("Group-wide (all markets)"))] + [
+            SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets
+        ]

@@ -20,11 +20,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from approval import administration as admin
 from approval.db import Base, db
 from approval.forms.admin import (
-    AccountForm, CabinetMemberForm, CampaignForm, ExecutiveForm, MarketForm, NewUserForm, PasswordForm, UserForm,
+    AccountForm,
+    CabinetMemberForm,
+    CampaignForm,
+    ExecutiveForm,
+    MarketForm,
+    NewUserForm,
+    PasswordForm,
+    UserForm,
     timezone_names,
 )
 from approval.models import Account, Campaign, Executive, Market, User
@@ -270,7 +278,7 @@ def _cabinet_form(executive: Executive, *, posted: bool = False) -> CabinetMembe
     candidates = db.session.scalars(
         select(User).where(User.role == Role.cabinet, User.active.is_(True)).order_by(User.name)
     ).all()
-    form.user_id.choices = [(u.id, f"{u.name} · {u.email}") for u in candidates if u.id not in members]
+    form.user_id.choices = [SelectChoice(u.id, f"{u.name} · {u.email}") for u in candidates if u.id not in members]
     return form
 
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
 from approval import style
@@ -51,8 +52,10 @@ def list_posts():
 def new_post():
     form = PostForm()
     accounts = _writable_accounts()
-    form.account_id.choices = [(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}") for a in accounts]
-    form.campaign_id.choices = [(None, _("No campaign"))] + [(c.id, c.name) for c in _campaigns()]
+    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}")
+                               for a in accounts]
+    form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
+                                                                         for c in _campaigns()]
     if form.validate_on_submit():
         account = next((a for a in accounts if a.id == form.account_id.data), None)
         campaign = db.session.get(Campaign, form.campaign_id.data) if form.campaign_id.data else None
