@@ -147,7 +147,3 @@ def local_to_utc(local: datetime, zone: str | ZoneInfo) -> datetime:
     if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None, fold=0):
         raise NonexistentLocalTime(local)
     return instant
-
-
-def utc_to_local(instant: datetime, zone: str) -> datetime:
-    return instant.astimezone(ZoneInfo(zone))

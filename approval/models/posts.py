@@ -82,10 +82,6 @@ class Post(Base):
     def body(self) -> str:
         return self.current_revision.body if self.current_revision else ""
 
-    @property
-    def market(self):  # noqa: ANN201 - Market, kept loose to avoid an import cycle in annotations
-        return self.account.market
-
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.state}>"
 

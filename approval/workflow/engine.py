@@ -7,7 +7,6 @@ effects, writes the new state and appends the audit row, all in the caller's tra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from approval.models import AuditEntry, Post, User
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
 from approval.workflow.states import Action, State
-from approval.workflow.table import TRANSITIONS, USER_ACTIONS, Transition, rows_for
+from approval.workflow.table import USER_ACTIONS, Transition, rows_for
 
 
 def find_transition(post: Post, action: Action, actor: User) -> Transition:
@@ -146,7 +145,3 @@ def _action_words(action: Action) -> str:
 
 def _state_words(state: State) -> str:
     return state.value.replace("_", " ")
-
-
-def transitions_from(state: State) -> Iterable[Transition]:
-    return (t for t in TRANSITIONS if state in t.sources)

@@ -79,9 +79,6 @@ class Transition:
     #: A button style hint for templates: "primary", "danger" or "" (neutral).
     tone: str = ""
 
-    def stays(self) -> bool:
-        return len(self.sources) == 1 and self.target in self.sources
-
 
 def _row(action: Action, sources: set[State], target: State, roles: set[Role], label, **kw) -> Transition:  # noqa: ANN001
     return Transition(action, frozenset(sources), target, frozenset(roles), label, **kw)
