@@ -33,18 +33,21 @@ def list_posts():
     if state not in (None, *State.__members__):
         state = None
     market = request.args.get("market") or None
+    mine = request.args.get("mine") == "1"
     query = visible_posts(current_user).options(selectinload(Post.account).selectinload(Account.market))
     if state:
         query = query.where(Post.state == state)
     if market:
         query = query.where(Account.market.has(Market.code == market))
+    if mine:
+        query = query.where(Post.created_by_id == current_user.id)
     posts = db.session.scalars(query.order_by(Post.updated_at.desc()).limit(200)).all()
-    counts = dict(
-        db.session.execute(
-            select(Post.state, func.count()).join(Post.account).where(post_clause(current_user)).group_by(Post.state)
-        ).all()
-    )
-    return render_template("posts/list.html", posts=posts, counts=counts, state=state, states=list(State))
+    counted = select(Post.state, func.count()).join(Post.account).where(post_clause(current_user))
+    if mine:
+        counted = counted.where(Post.created_by_id == current_user.id)
+    counts = dict(db.session.execute(counted.group_by(Post.state)).all())
+    return render_template("posts/list.html", posts=posts, counts=counts, state=state, states=list(State),
+                           mine=mine)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -54,22 +57,20 @@ def new_post():
     accounts = _writable_accounts()
     form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}")
                                for a in accounts]
+    campaigns = _campaigns(accounts)
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
-                                                                         for c in _campaigns()]
-    if form.validate_on_submit():
-        account = next((a for a in accounts if a.id == form.account_id.data), None)
-        campaign = db.session.get(Campaign, form.campaign_id.data) if form.campaign_id.data else None
-        if account is None:
-            form.account_id.errors.append(_("Choose one of your accounts."))
-        else:
-            post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
-            submitted = "submit" in request.form and _try_submit(post)
-            db.session.commit()
-            _flash_findings(post)
-            if submitted:
-                flash(_("Submitted for review."), "success")
-            return redirect(url_for("posts.show_post", post_id=post.id))
-    return render_template("posts/edit.html", form=form, post=None, accounts=accounts, limits=style.LIMITS)
+                                                                         for c in campaigns]
+    if form.validate_on_submit():  # the choices hold only this user's accounts and campaigns
+        account = next(a for a in accounts if a.id == form.account_id.data)
+        campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
+        post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
+        submitted = "submit" in request.form and _try_submit(post)
+        db.session.commit()
+        _flash_findings(post)
+        if submitted:
+            flash(_("Submitted for review."), "success")
+        return redirect(url_for("posts.show_post", post_id=post.id))
+    return render_template("posts/edit.html", form=form, post=None)
 
 
 @bp.get("/<int:post_id>")
@@ -110,8 +111,7 @@ def edit_post(post_id: int):
             _flash_findings(post)
             return redirect(url_for("posts.show_post", post_id=post.id))
     status = 409 if conflict else 200
-    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, accounts=None,
-                           limits=style.LIMITS), status
+    return render_template("posts/edit.html", form=form, post=post, conflict=conflict), status
 
 
 @bp.post(f"/<int:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
@@ -219,8 +219,8 @@ def _writable_accounts() -> list[Account]:
     return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True))).all()
 
 
-def _campaigns() -> list[Campaign]:
-    markets = {a.market_id for a in _writable_accounts()}
+def _campaigns(accounts: list[Account]) -> list[Campaign]:
+    markets = {a.market_id for a in accounts}
     return db.session.scalars(
         select(Campaign).where(Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)).order_by(Campaign.name)
     ).all()
