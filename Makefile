@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev demo bench clean
+.PHONY: run test install install-dev demo bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/transitions.py
+
+## Extract the interface's strings, merge them into each language's catalogue, compile the catalogues
+translations: install-dev
+	$(BIN)/pybabel extract -F approval/translations/babel.cfg -k _l -k lazy_gettext -k N_ \
+		--project approval --no-location --sort-output -o approval/translations/messages.pot .
+	$(BIN)/pybabel update -i approval/translations/messages.pot -d approval/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d approval/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts
