@@ -1,8 +1,9 @@
 """The house rules: every sentence starts with a capital letter and ends with a full stop.
 
-A sentence ends at ".", "!", "?" or "…" followed by a space or the end of the text; a trailing block of hashtags,
-@mentions and links after the last sentence is not a sentence. Abbreviations, URLs inside sentences and the finer
-points of the segmenter belong to the policy-engine issue; this is the interface and a sound first cut.
+Sentences come from ``approval.style.sentences``. Before the capital check, leading quotes, brackets, bullets and
+emoji are skipped; a sentence may start with a digit, a mention, a hashtag, a link or an e-mail address, and a first
+word with a capital inside (iPhone, eBay) or listed in the market's exceptions is a name. "!", "?" and "…" end a
+sentence as well as "." unless the market asks for the full stop strictly.
 """
 
 from __future__ import annotations
@@ -10,67 +11,52 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from flask_babel import gettext as _
-
 from approval.style.findings import Finding, Severity
+from approval.style.i18n import N_
+from approval.style.text import DOMAIN, EMAIL, URL, Analysis
 
-_END_MARKS = ".!?…"
-_CLOSERS = "\"'”’»)]"
-_OPENERS = "\"'“‘«([¿¡ "
-_ABBREVIATIONS = {"m", "mme", "mlle", "dr", "mr", "mrs", "ms", "st", "etc", "e.g", "i.e", "p.m", "a.m", "u.s", "vs"}
-_TAIL_TOKEN = re.compile(r"^(#\w+|@\w+|https?://\S+|[^\w\s]+)$", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?…]+[" + re.escape(_CLOSERS) + r"]*(?=\s|$)")
-_URL = re.compile(r"https?://\S+|\b[\w.-]+@[\w-]+\.[\w.]+\b|\bwww\.\S+")
+CAPITAL = "house.capital-start"
+FULL_STOP = "house.full-stop-end"
+
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_TRAILING = "\"'”’»)] \u00a0\u202f\t\r"
 
 
-def _strip_tail(text: str) -> int:
-    """The end of the prose: where a trailing block of hashtags, mentions, links and emoji starts."""
-    tokens = list(re.finditer(r"\S+", text))
-    end = len(text.rstrip())
-    for token in reversed(tokens):
-        if _TAIL_TOKEN.match(token.group()) and not _SENTENCE_END.fullmatch(token.group()):
-            end = token.start()
+def check_capital(analysis: Analysis) -> Iterator[Finding]:
+    text = analysis.text
+    exceptions = analysis.context.policy.capital_exceptions
+    for sentence in analysis.sentences:
+        i = sentence.start
+        while i < sentence.end and not (text[i].isalnum() or text[i] in "#＃@"):
+            i += 1
+        if i == sentence.end:
             continue
-        break
-    return len(text[:end].rstrip())
-
-
-def sentences(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence of the prose part of ``text``."""
-    prose_end = _strip_tail(text)
-    masked = _URL.sub(lambda m: "x" * len(m.group()), text[:prose_end])
-    start = 0
-    for match in _SENTENCE_END.finditer(masked):
-        word = re.search(r"([\w.]+)$", masked[start:match.start()])
-        if match.group()[0] == "." and word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        char = text[i]
+        if not char.islower():  # a capital, a digit, a mention, a hashtag, or a script without case
             continue
-        yield start, match.end()
-        start = match.end()
-    if masked[start:].strip():
-        yield start, prose_end
+        if any(p.match(text, i) for p in (URL, EMAIL, DOMAIN)):
+            continue
+        word = _WORD.match(text, i).group()
+        if any(c.isupper() for c in word[1:]) or word in exceptions or word.split("-")[0] in exceptions:
+            continue
+        yield Finding.make(CAPITAL, Severity.error, N_("A sentence starts with a capital letter."), i, i + 1,
+                           char.upper())
 
 
-def check(text: str) -> list[Finding]:
-    findings = []
-    for start, end in sentences(text):
-        chunk = text[start:end]
-        offset = len(chunk) - len(chunk.lstrip(_OPENERS + "\n\t"))
-        first = start + offset
-        if first < end:
-            char = text[first]
-            if char.isalpha() and char.islower():
-                word = re.match(r"\w+", text[first:end])
-                internal_capital = word and any(c.isupper() for c in word.group()[1:])
-                if not internal_capital:
-                    findings.append(Finding(
-                        "house.capital-start", Severity.error,
-                        _("A sentence starts with a capital letter."), first, first + 1, char.upper(),
-                    ))
-        body = text[start:end].rstrip().rstrip(_CLOSERS)
-        if body and body[-1] not in _END_MARKS:
-            stop = start + len(body)
-            findings.append(Finding(
-                "house.full-stop-end", Severity.error,
-                _("A sentence ends with a full stop."), stop, stop, ".",
-            ))
-    return findings
+def check_full_stop(analysis: Analysis) -> Iterator[Finding]:
+    text = analysis.text
+    strict = analysis.context.policy.strict_full_stop
+    for sentence in analysis.sentences:
+        body = text[sentence.start:sentence.end].rstrip(_TRAILING)
+        end = sentence.start + len(body)
+        if body.endswith((".", "。", "．")) and not (strict and body.endswith("...")):
+            continue
+        if body and body[-1] in ".!?…！？":
+            if not strict:
+                continue
+            marks = len(body) - len(body.rstrip(".!?…！？"))
+            mark = body[-marks:]
+            yield Finding.make(FULL_STOP, Severity.error, N_("A sentence ends with a full stop, not “%(mark)s”."),
+                               end - marks, end, ".", mark=mark)
+            continue
+        yield Finding.make(FULL_STOP, Severity.error, N_("A sentence ends with a full stop."), end, end, ".")

@@ -1,0 +1,76 @@
+"""``approval lint``: checks a text as the style gate would.
+
+    approval lint [--network NET] [--market CODE] [--lang L] [--format text|json] [FILE|-]
+
+Exit status: 0 when no finding is an error, 1 when one is, 2 for bad usage. House and network rules need no
+database; ``--market`` asks ``market_policy_loader`` (set by the application, which owns the database) for the
+market's context and fails with status 2 when there is no loader or it cannot answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+
+import click
+
+from approval.style import Context, Finding, Severity, check
+from approval.style.network import LIMITS
+
+#: Set by the application: market code -> the market's context (policy, rules, languages), None if unknown.
+#: It may raise when the database cannot be reached.
+market_policy_loader: Callable[[str], Context | None] | None = None
+
+
+@click.command("lint")
+@click.option("--network", type=click.Choice(sorted(LIMITS)), help="The network the text is for.")
+@click.option("--market", metavar="CODE", help="Also apply this market's editorial policy (needs the database).")
+@click.option("--lang", "languages", multiple=True, metavar="L",
+              help="A language the text may be written in (ISO 639-1); repeat for several.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("source", type=click.File("rb"), default="-", metavar="[FILE|-]")
+def lint_command(network: str | None, market: str | None, languages: tuple[str, ...], output: str,
+                 source: click.utils.LazyFile) -> None:
+    """Check a text (a file, or standard input) as the style gate would."""
+    try:
+        text = source.read().decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError as error:
+        raise click.UsageError(f"the text is not UTF-8 ({error.reason} at byte {error.start})") from None
+    context = Context(network=network, languages=tuple(code.lower() for code in languages))
+    if market:
+        context = _market_context(market.upper(), context)
+    findings = check(text, context)
+    if output == "json":
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False))
+    else:
+        name = getattr(source, "name", "-")
+        name = "-" if name in ("-", "<stdin>") or not isinstance(name, str) else name
+        for finding in findings:
+            click.echo(_line(name, text, finding))
+    click.get_current_context().exit(1 if any(f.severity == Severity.error for f in findings) else 0)
+
+
+def _market_context(code: str, given: Context) -> Context:
+    if market_policy_loader is None:
+        _fail(f"--market {code} needs the market's policy from the database, which this command cannot reach here.")
+    try:
+        loaded = market_policy_loader(code)
+    except Exception as error:  # noqa: BLE001 - whatever the database says, the answer is "cannot check the market"
+        _fail(f"cannot load the policy of market {code}: {error}")
+    if loaded is None:
+        _fail(f"no market {code}.")
+    return replace(loaded, market=code, network=given.network or loaded.network,
+                   languages=given.languages or loaded.languages)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"approval lint: {message}", err=True)
+    click.get_current_context().exit(2)
+
+
+def _line(name: str, text: str, finding: Finding) -> str:
+    line = text.count("\n", 0, finding.start) + 1
+    column = finding.start - (text.rfind("\n", 0, finding.start) + 1) + 1
+    suggestion = f" (suggestion: {finding.suggestion!r})" if finding.suggestion is not None else ""
+    return f"{name}:{line}:{column}: {finding.severity.value} {finding.rule} {finding.message}{suggestion}"

@@ -1,0 +1,106 @@
+"""The networks' own rules: length as each network counts it, hashtags, media.
+
+Sources for the figures (checked 2026):
+
+* X: 280, weighted as twitter-text config v3 counts (``approval.style.twitter``).
+* Facebook: 63,206 characters for a post's text.
+* Instagram: a caption of at most 2,200 characters and 30 hashtags (Instagram Graph API, content publishing:
+  "maximum 2200 characters, 30 hashtags, and 20 @ tags").
+* LinkedIn: 3,000 characters for a post (LinkedIn Help, "share posts": up to 3,000 characters).
+* YouTube: a video description of 5,000 bytes (YouTube Data API, ``videos.snippet.description``: "maximum length of
+  5000 bytes", UTF-8); more than 60 hashtags and YouTube ignores them all ("Use hashtags for YouTube videos").
+* Snapchat: 250 characters for a Story or Spotlight caption (Snapchat publishes no API limit for captions; the app's
+  caption field stops at 250, the figure guides quote).
+
+Instagram, YouTube and Snapchat publish pictures and videos, never text alone: ``network.media-required`` says so
+once the post's context knows whether media are attached (``Context.has_media``; unknown means silent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from approval.style import twitter
+from approval.style.findings import Finding, Severity
+from approval.style.i18n import N_
+from approval.style.text import Analysis
+
+LENGTH = "network.length"
+HASHTAGS = "network.hashtags"
+MEDIA = "network.media-required"
+
+#: Each network's limit on a post's length, in the network's own count (see ``length``).
+LIMITS: dict[str, int] = {
+    "x": twitter.MAX_LENGTH,
+    "facebook": 63206,
+    "instagram": 2200,
+    "linkedin": 3000,
+    "youtube": 5000,
+    "snapchat": 250,
+}
+#: What ``length`` counts for each network, for the editor's label.
+UNITS: dict[str, str] = {"x": "weighted characters", "youtube": "bytes"}
+HASHTAG_LIMITS: dict[str, int] = {"instagram": 30, "youtube": 60}
+MEDIA_REQUIRED = frozenset({"instagram", "youtube", "snapchat"})
+NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "youtube": "YouTube",
+         "snapchat": "Snapchat"}
+
+
+def length(text: str, network: str | None) -> int:
+    """The length the network counts: X's weighted length, YouTube's UTF-8 bytes, code points elsewhere."""
+    if network == "x":
+        return twitter.weighted_length(text)
+    if network == "youtube":
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text)
+
+
+def _overflow_offset(text: str, network: str, limit: int) -> int:
+    if network == "x":
+        return twitter.overflow_offset(text, limit)
+    if network == "youtube":
+        size = 0
+        for i, char in enumerate(text):
+            size += len(char.encode("utf-8", "surrogatepass"))
+            if size > limit:
+                return i
+        return len(text)
+    return min(limit, len(text))
+
+
+def check_length(analysis: Analysis) -> Iterator[Finding]:
+    network = analysis.context.network
+    limit = LIMITS.get(network or "")
+    if limit is None:
+        return
+    text = analysis.text
+    count = length(text, network)
+    if count > limit:
+        yield Finding.make(LENGTH, Severity.error,
+                           N_("%(count)d characters as %(network)s counts them: the limit is %(limit)d."),
+                           _overflow_offset(text, network, limit), len(text),
+                           count=count, network=NAMES[network], limit=limit)
+    if network == "x":
+        for offset in twitter.invalid_characters(text):
+            yield Finding.make(LENGTH, Severity.error, N_("X refuses the invisible character U+%(code)s."),
+                               offset, offset + 1, "", code=f"{ord(text[offset]):04X}")
+
+
+def check_hashtags(analysis: Analysis) -> Iterator[Finding]:
+    network = analysis.context.network or ""
+    limit = HASHTAG_LIMITS.get(network)
+    if limit is None or "#" not in analysis.text and "＃" not in analysis.text:
+        return
+    tags = [e for e in analysis.entities if e.kind == "hashtag"]
+    if len(tags) > limit:
+        yield Finding.make(HASHTAGS, Severity.error,
+                           N_("%(count)d hashtags: %(network)s allows at most %(limit)d."),
+                           tags[limit].start, tags[-1].end, count=len(tags), network=NAMES[network], limit=limit)
+
+
+def check_media(analysis: Analysis) -> Iterator[Finding]:
+    network = analysis.context.network or ""
+    if network in MEDIA_REQUIRED and analysis.context.has_media is False:
+        yield Finding.make(MEDIA, Severity.error, N_("A %(network)s post needs a photo or a video."), 0, 0,
+                           network=NAMES[network])
+
