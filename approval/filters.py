@@ -7,9 +7,10 @@ import re
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale, gettext
 from markupsafe import Markup, escape
 
+from approval import style
 from approval.db import utcnow
 from approval.workflow.engine import available_actions, can_edit
 
@@ -52,7 +53,13 @@ def age(instant: datetime | None) -> str:
     return format_timedelta(utcnow() - instant, granularity="minute", threshold=1.1)
 
 
+def finding_message(finding: dict) -> str:
+    """A stored finding's message in the reader's language."""
+    return style.localize(finding, gettext)
+
+
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime)
+    app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
+                                finding_message=finding_message)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                             now_in=now_in)

@@ -171,7 +171,8 @@ def check_text():
     context = style.context_for(account) if account else style.Context()
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
-    return {"findings": [f.as_dict() for f in findings], "length": style.length(text, context.network),
+    shown = [{**f.as_dict(), "message": f.localized(_)} for f in findings]
+    return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network}
 
 
@@ -212,7 +213,7 @@ def _flash_findings(post: Post) -> None:
     revision = post.current_revision
     for finding in revision.findings if revision else ():
         if finding["severity"] == "warning":
-            flash(_("Style: %(message)s", message=finding["message"]), "warning")
+            flash(_("Style: %(message)s", message=style.localize(finding, _)), "warning")
 
 
 def _writable_accounts() -> list[Account]:

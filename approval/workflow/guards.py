@@ -91,7 +91,7 @@ def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
     post = attempt.post
     findings = style.check(post.body, style.context_for(post.account))
     attempt.record["findings"] = [f.as_dict() for f in findings]
-    errors = [f.message for f in findings if f.severity == style.Severity.error]
+    errors = [f.localized(_) for f in findings if f.severity == style.Severity.error]
     if not post.body.strip():
         errors.insert(0, _("The post has no text."))
     return {"body": errors} if errors else {}
