@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -28,11 +28,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
-    from approval import errors, filters
-    from approval.views import admin, auth, cabinet, posts, review
+    from approval import api, errors, filters
+    from approval.views import admin, auth, cabinet, posts, profile, review
 
-    for blueprint in (auth.bp, posts.bp, review.bp, cabinet.bp, admin.bp):
+    for blueprint in (auth.bp, posts.bp, review.bp, cabinet.bp, admin.bp, profile.bp):
         app.register_blueprint(blueprint)
+    api.init_app(app)
     errors.register(app)
     filters.register(app)
 
@@ -63,6 +64,9 @@ def _select_locale() -> str | None:
     """The user's choice, else the session's (before login), else the browser's; the default outside requests."""
     if not has_request_context():
         return None
+    browser = request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    if request.path.startswith("/api/"):  # the token's user, never the session's: no cookie counts on the API
+        return getattr(g.get("api_user"), "locale", None) or browser
     if current_user and getattr(current_user, "locale", None):
         return current_user.locale
-    return session.get("locale") or request.accept_languages.best_match(current_app.config["LANGUAGES"])
+    return session.get("locale") or browser

@@ -181,17 +181,20 @@ def set_user_password(session: Session, user: User, password: str) -> None:
 
 
 def create_campaign(
-    session: Session, name: str, market: Market | None, hashtag: str = "", description: str = ""
+    session: Session, name: str, market: Market | None, hashtag: str = "", description: str = "",
+    disclosure_required: bool = False,
 ) -> Campaign:
-    """``market`` None makes a group-wide campaign."""
-    campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description)
+    """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it."""
+    campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description,
+                        disclosure_required=disclosure_required)
     session.add(campaign)
     session.flush()
     return campaign
 
 
 def update_campaign(
-    session: Session, campaign: Campaign, name: str, market: Market | None, hashtag: str = "", description: str = ""
+    session: Session, campaign: Campaign, name: str, market: Market | None, hashtag: str = "", description: str = "",
+    disclosure_required: bool = False,
 ) -> Campaign:
     """A campaign can move to one market only if none of its posts lies elsewhere."""
     if market is not None and market != campaign.market:
@@ -204,6 +207,7 @@ def update_campaign(
                                    "%(num)s posts of this campaign belong to other markets: keep it group-wide.",
                                    elsewhere), "market_id")
     campaign.name, campaign.market, campaign.hashtag, campaign.description = name, market, hashtag, description
+    campaign.disclosure_required = disclosure_required
     session.flush()
     return campaign
 

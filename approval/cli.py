@@ -14,21 +14,28 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from approval import administration as admin
+from approval import policies
 from approval.db import db
 from approval.models import Executive, Market, Network, User
+from approval.style import cli as style_cli
+from approval.style.cli import lint_command
 from approval.workflow.states import Role
 
 db_cli = AppGroup("db", help="The database schema.")
 market_cli = AppGroup("market", help="Markets: countries with their time zone and languages.")
 account_cli = AppGroup("account", help="Social-media accounts.")
 user_cli = AppGroup("user", help="People and their roles.")
+token_cli = AppGroup("token", help="Personal API tokens.")
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, market_cli, account_cli, user_cli):
+    for group in (db_cli, market_cli, account_cli, user_cli, token_cli):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(run_command)
+    app.cli.add_command(lint_command)
+    # `approval lint --market CODE` reads that market's policy from this application's database.
+    style_cli.market_policy_loader = policies.load_market_context
 
 
 def upgrade_database() -> None:
@@ -133,6 +140,25 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
         user = admin.create_user(db.session, email, name, role, password, markets=markets,
                                  all_markets=all_markets, executives=executives)
     click.echo(f"User {user.email} created ({user.role.value}).")
+
+
+@token_cli.command("create")
+@click.argument("email")
+@click.option("--name", "label", default="Command line", show_default=True, help="What the token is for.")
+def token_create(email: str, label: str) -> None:
+    """Create a personal API token for EMAIL and print it alone on stdout (it is shown only once)."""
+    from approval.api.tokens import issue_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.BadParameter(f"no user {email!r}", param_hint="EMAIL")
+    if not user.active:
+        raise click.ClickException(f"user {user.email} is deactivated")
+    if not label.strip() or len(label.strip()) > 100:
+        raise click.BadParameter("between 1 and 100 characters", param_hint="--name")
+    _token, secret = issue_token(db.session, user, label)
+    db.session.commit()
+    click.echo(secret)
 
 
 def _market(code: str) -> Market:

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, NotFound as HTTPNotFound
 
+from approval.api.blueprint import field_errors
 from approval.db import db
 from approval.operations import NotFound
 from approval.workflow.errors import Stale, WorkflowError
@@ -26,23 +27,29 @@ def error_body(status: int, message: str, errors: dict | None = None) -> dict:
     return body
 
 
-def _respond(status: int, message: str, errors: dict | None = None):  # noqa: ANN202
+def _respond(status: int, message: str, errors: dict | None = None, headers: list | None = None):  # noqa: ANN202
     if wants_json():
-        return jsonify(error_body(status, message, errors)), status
-    return render_template("error.html", status=status, message=message, errors=errors or {}), status
+        return jsonify(error_body(status, message, errors)), status, headers or []
+    return render_template("error.html", status=status, message=message, errors=errors or {}), status, headers or []
+
+
+def _stale_status(error: Stale) -> int:
+    """A stale version is a 409 on a form (reload the page) and a 412 on the API (its If-Match is outdated)."""
+    return 412 if wants_json() else error.status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(WorkflowError)
     def workflow_error(error: WorkflowError):  # noqa: ANN202
         db.session.rollback()
-        return _respond(error.status, error.message, error.errors)
+        status = _stale_status(error) if isinstance(error, Stale) else error.status
+        return _respond(status, error.message, error.errors)
 
     @app.errorhandler(StaleDataError)
     def stale_data(_error: StaleDataError):  # noqa: ANN202
         db.session.rollback()
         stale = Stale(_("This post changed while you saved it: reload it to see the newer version."))
-        return _respond(stale.status, stale.message)
+        return _respond(_stale_status(stale), stale.message)
 
     @app.errorhandler(NotFound)
     def not_found(_error: NotFound):  # noqa: ANN202
@@ -58,4 +65,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):  # noqa: ANN202
         if isinstance(error, HTTPNotFound):
             return _respond(404, _("Not found."))
-        return _respond(error.code or 500, error.description or error.name)
+        # Keep what the exception says about itself (Allow on a 405, WWW-Authenticate on a 401), and on the API
+        # the field errors webargs attached to a 422.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        data = getattr(error, "data", None) or {}
+        errors = field_errors(data["messages"]) if wants_json() and "messages" in data else None
+        message = data.get("message") or error.description or error.name
+        return _respond(error.code or 500, str(message), errors, headers)

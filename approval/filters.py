@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 
 from approval import style
 from approval.db import utcnow
+from approval.labels import label
 from approval.workflow.engine import available_actions, can_edit
 
 _TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
@@ -60,6 +61,6 @@ def finding_message(finding: dict) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                finding_message=finding_message)
+                                finding_message=finding_message, label=label)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                             now_in=now_in)

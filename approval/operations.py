@@ -5,19 +5,22 @@ Every rule lives here or in the workflow engine, so the forms and the API cannot
 
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from approval import style
-from approval.access import can_see_account, visible_posts
-from approval.models import Account, AuditEntry, Campaign, Comment, Post, Revision, User, text_sha256
+from approval.access import can_see_account, market_clause, post_clause, visible_markets, visible_posts
+from approval.models import Account, AuditEntry, Campaign, Comment, Market, Post, Revision, User, text_sha256
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
-from approval.workflow.states import Action, Role
+from approval.workflow.states import Action, Role, State
 from approval.workflow.table import RECORDED_ACTIONS
 
 
@@ -114,11 +117,13 @@ def _normalise(body: str) -> str:
 
 
 def _add_revision(session: Session, post: Post, actor: User, body: str) -> Revision:
+    from approval.policies import check_body  # the market's policy and the post's campaign, as every check
+
     number = (session.scalar(select(func.max(Revision.number)).where(Revision.post_id == post.id)) or 0) + 1
-    findings = style.check(body, style.context_for(post.account))
+    verdict = check_body(session, post.account, body, post.campaign)
     revision = Revision(
         post_id=post.id, number=number, body=body, sha256=text_sha256(body), author=actor,
-        findings=[f.as_dict() for f in findings],
+        findings=[f.as_dict(translatable=True) for f in verdict.findings],
     )
     session.add(revision)
     session.flush()
@@ -147,3 +152,187 @@ def local_to_utc(local: datetime, zone: str | ZoneInfo) -> datetime:
     if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None, fold=0):
         raise NonexistentLocalTime(local)
     return instant
+
+
+# Reading: listings, the audit trail, revisions and what changed between two ---------------------------------------
+
+
+def find_posts(
+    session: Session,
+    user: User,
+    *,
+    state: State | None = None,
+    market: str | None = None,
+    account_id: int | None = None,
+    campaign_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[Post]:
+    """The posts ``user`` may see, newest first, filtered; ``before_id`` continues a listing after its last post.
+
+    Ordered by id, which never changes, so a listing continued later neither skips nor repeats a post.
+    """
+    query = visible_posts(user).options(contains_eager(Post.account), selectinload(Post.current_revision),
+                                        selectinload(Post.approved_revision))
+    if state is not None:
+        query = query.where(Post.state == state)
+    if market is not None:
+        query = query.where(Account.market_id == select(Market.id).where(Market.code == market).scalar_subquery())
+    if account_id is not None:
+        query = query.where(Post.account_id == account_id)
+    if campaign_id is not None:
+        query = query.where(Post.campaign_id == campaign_id)
+    if before_id is not None:
+        query = query.where(Post.id < before_id)
+    return list(session.scalars(query.order_by(Post.id.desc()).limit(limit)))
+
+
+def audit_trail(session: Session, post: Post) -> list[AuditEntry]:
+    """Everything that happened to ``post``, oldest first."""
+    return list(session.scalars(
+        select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
+        .options(selectinload(AuditEntry.revision))
+    ))
+
+
+def post_comments(session: Session, post: Post) -> list[Comment]:
+    return list(session.scalars(
+        select(Comment).where(Comment.post_id == post.id).order_by(Comment.created_at, Comment.id)
+        .options(selectinload(Comment.revision))
+    ))
+
+
+def post_revisions(session: Session, post: Post) -> list[Revision]:
+    return list(session.scalars(select(Revision).where(Revision.post_id == post.id).order_by(Revision.number)))
+
+
+def load_revision(session: Session, post: Post, number: int) -> Revision:
+    """Revision ``number`` of a post the caller already loaded through ``load_post``."""
+    revision = session.scalar(select(Revision).where(Revision.post_id == post.id, Revision.number == number))
+    if revision is None:
+        raise NotFound(number)
+    return revision
+
+
+@dataclass(frozen=True)
+class DiffOp:
+    """One step from an old text to a new one: ``equal`` text kept, ``delete`` text removed, ``insert`` text added."""
+
+    op: str
+    text: str
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+def diff_texts(old: str, new: str) -> list[DiffOp]:
+    """The word-level changes from ``old`` to ``new``: joining the ``equal`` and ``insert`` texts gives ``new``,
+    joining the ``equal`` and ``delete`` texts gives ``old``. A replaced stretch is a delete followed by an insert."""
+    a, b = _WORDS.findall(old or ""), _WORDS.findall(new or "")
+    ops: list[DiffOp] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag in ("delete", "replace"):
+            ops.append(DiffOp("delete", "".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            ops.append(DiffOp("insert", "".join(b[j1:j2])))
+        if tag == "equal":
+            ops.append(DiffOp("equal", "".join(a[i1:i2])))
+    return ops
+
+
+def usable_campaigns(session: Session, user: User) -> list[Campaign]:
+    """The campaigns ``user`` may attach a post to: the group-wide ones and those of the markets they see."""
+    markets = select(Market.id).where(market_clause(user))
+    return list(session.scalars(
+        select(Campaign).where(Campaign.market_id.is_(None) | Campaign.market_id.in_(markets))
+        .options(selectinload(Campaign.market)).order_by(Campaign.name, Campaign.id)
+    ))
+
+
+# Action input ------------------------------------------------------------------------------------------------
+
+
+def action_params(
+    post: Post,
+    action: Action | str,
+    *,
+    scheduled_at: datetime | None = None,
+    local_time: datetime | None = None,
+    url: str | None = None,
+) -> dict:
+    """The engine's input for ``action`` from what a person gave: ``schedule`` takes an instant or a wall-clock
+    time in the account's market zone (refused when the zone skips it), ``mark_published`` the address."""
+    if action == Action.schedule:
+        return {"scheduled_at": scheduled_at if local_time is None else _local_publication_time(post, local_time)}
+    if action == Action.mark_published:
+        return {"url": url}
+    return {}
+
+
+def _local_publication_time(post: Post, local_time: datetime) -> datetime:
+    zone = post.account.market.timezone
+    try:
+        return local_to_utc(local_time, zone)
+    except NonexistentLocalTime:
+        message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
+        raise GuardFailed(message, {"local_time": [message]}) from None
+    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+        message = _("This time is out of range.")
+        raise GuardFailed(message, {"local_time": [message]}) from None
+
+
+# The style gate for a text that is not a post yet -------------------------------------------------------------
+
+
+def check_text(
+    session: Session, user: User, text: str, *, network: str | None = None, market: str | None = None,
+    lang: str | None = None,
+) -> list[style.Finding]:
+    """What the style gate says about ``text`` on ``network``; with ``market`` (one ``user`` sees), that market's
+    languages and policy; ``lang`` names the language when the market has several."""
+    from approval.policies import market_context  # the market's policy, as `approval lint --market` applies it
+
+    languages: tuple[str, ...] = (lang,) if lang else ()
+    if market is None:
+        return style.check(text, style.Context(network=network, languages=languages))
+    found = session.scalar(visible_markets(user).where(Market.code == market))
+    if found is None:
+        message = _("No market %(code)s among yours.", code=market)
+        raise GuardFailed(message, {"market": [message]})
+    return style.check(text, market_context(session, found, network=network, languages=languages))
+
+
+# The hub: where each market stands ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketSummary:
+    code: str
+    counts: dict[str, int]
+    oldest_in_review_at: datetime | None
+    next_scheduled_at: datetime | None
+
+
+def hub_summary(session: Session, user: User, *, market: str | None = None) -> list[MarketSummary]:
+    """Per market ``user`` sees: how many of their visible posts are in each state, since when the oldest one
+    awaits review, and when the next scheduled one goes out."""
+    markets = select(Market).where(market_clause(user)).order_by(Market.code)
+    if market is not None:
+        markets = markets.where(Market.code == market)
+    codes = list(session.scalars(markets.with_only_columns(Market.code)))
+    rows = session.execute(
+        select(Market.code, Post.state, func.count(), func.min(Post.submitted_at), func.min(Post.scheduled_at))
+        .select_from(Post).join(Post.account).join(Account.market)
+        .where(post_clause(user), Market.code.in_(codes))
+        .group_by(Market.code, Post.state)
+    ).all()
+    counts = {code: dict.fromkeys((s.value for s in State), 0) for code in codes}
+    oldest: dict[str, datetime] = {}
+    upcoming: dict[str, datetime] = {}
+    for code, state, count, first_submitted, first_scheduled in rows:
+        counts[code][State(state).value] = count
+        if state == State.in_review and first_submitted is not None:
+            oldest[code] = first_submitted
+        if state == State.scheduled and first_scheduled is not None:
+            upcoming[code] = first_scheduled
+    return [MarketSummary(code, counts[code], oldest.get(code), upcoming.get(code)) for code in codes]

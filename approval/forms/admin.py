@@ -21,6 +21,8 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -41,7 +43,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MIN_PASSWORD_LENGTH
 from approval.db import db
-from approval.models import Account, AccountKind, Executive, Market, Network, User
+from approval.models import Account, AccountKind, Executive, Market, Network, PolicyVersion, User
+from approval.style.rules import RULES, Rule
+from approval.style.text import fold
 from approval.workflow.states import Role
 
 #: Codes CLDR knows but that name no language a post is written in.
@@ -248,8 +252,188 @@ class CampaignForm(_ObjectForm):
         validators=[Length(max=100), Regexp(r"^(#\w+)?$", message=_l("One hashtag, e.g. #EURO2028."))],
     )
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
+    disclosure_required = BooleanField(_l("Partnership: its posts must carry a disclosure (#ad, #partenariat…)"))
 
     def set_choices(self, markets: list[Market]) -> None:
         self.market_id.choices = [SelectChoice("", _l("Group-wide (all markets)"))] + [
             SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets
         ]
+
+
+# Editorial policy ----------------------------------------------------------------------------------------------
+
+#: The longest term, reason or replacement an editorial list takes.
+MAX_TERM = 200
+MAX_REASON = 500
+#: How many entries one list may hold: the gate compiles a list into one expression.
+MAX_TERMS = 1000
+
+
+def _term_key(phrase: str) -> str:
+    """Two phrases the gate cannot tell apart (case, accents, spacing) are the same entry."""
+    return " ".join(fold(phrase).split())
+
+
+class TermListField(TextAreaField):
+    """Terms typed one per line, their parts separated by "|": ``phrase | reason`` or ``phrase | reason | instead``.
+
+    ``data`` is the list of dicts ``approval.policies.save_policy`` takes. A line it cannot read is an error naming
+    the line; what was typed stays in the textarea."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, columns: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.columns = columns
+        self.line_errors: list[str] = []
+        self.typed: str | None = None
+
+    @property
+    def line_format(self) -> str:
+        return " | ".join(self.columns)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data, self.line_errors = [], []
+        if not valuelist:
+            return
+        self.typed = valuelist[0]
+        lines = [(n, line) for n, line in enumerate(self.typed.splitlines(), 1) if line.strip()]
+        if len(lines) > MAX_TERMS:
+            self.line_errors.append(_l("At most %(n)s terms.", n=MAX_TERMS))
+            return
+        seen: dict[str, int] = {}
+        for number, line in lines:
+            term, error = self._read(number, line)
+            if error is not None:
+                self.line_errors.append(error)
+                continue
+            key = _term_key(term["phrase"])
+            if key in seen:
+                self.line_errors.append(_l("Line %(n)s: “%(phrase)s” is listed already, on line %(first)s.",
+                                           n=number, phrase=term["phrase"], first=seen[key]))
+                continue
+            seen[key] = number
+            self.data.append(term)
+
+    def _read(self, number: int, line: str) -> tuple[dict[str, str], Any]:
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) > len(self.columns):
+            return {}, _l("Line %(n)s: at most %(k)s parts separated by “|” (%(format)s).", n=number,
+                          k=len(self.columns), format=self.line_format)
+        phrase, reason = parts[0], parts[1] if len(parts) > 1 else ""
+        if not phrase:
+            return {}, _l("Line %(n)s: the term is missing before the “|”.", n=number)
+        if not reason:
+            return {}, _l("Line %(n)s: give the reason after a “|” (%(format)s).", n=number, format=self.line_format)
+        if len(phrase) > MAX_TERM or len(reason) > MAX_REASON or any(len(p) > MAX_TERM for p in parts[2:]):
+            return {}, _l("Line %(n)s: a term and its replacement take at most %(term)s characters, a reason "
+                          "%(reason)s.", n=number, term=MAX_TERM, reason=MAX_REASON)
+        if any("*" in word.rstrip("*") or word == "*" for word in phrase.split()):
+            return {}, _l("Line %(n)s: “*” goes only at the end of a word (concurren*).", n=number)
+        if not re.search(r"\w", phrase):
+            return {}, _l("Line %(n)s: the term has no letters.", n=number)
+        term = dict(zip(self.columns, parts, strict=False))
+        return {key: value for key, value in term.items() if value}, None
+
+    def pre_validate(self, form: Any) -> None:
+        self.errors.extend(self.line_errors)
+
+    def _value(self) -> str:
+        if self.typed is not None:
+            return self.typed
+        return "\n".join(" | ".join(term.get(c, "") for c in self.columns).rstrip(" |") for term in self.data or [])
+
+    @property
+    def keys(self) -> set[str]:
+        return {_term_key(term["phrase"]) for term in self.data or []}
+
+
+class WordListField(TextAreaField):
+    """Entries typed one per line or separated by commas (and spaces, with ``spaces=True``); ``data`` is the list,
+    without repeats."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, spaces: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.separators = re.compile(r"[\s,;]+" if spaces else r"[\n,;]+")
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = []
+        if valuelist:
+            words = (" ".join(w.split()) for w in self.separators.split(valuelist[0]))
+            self.data = list(dict.fromkeys(w for w in words if w))
+
+    def _value(self) -> str:
+        return "\n".join(self.data or [])
+
+
+def rule_field_name(rule_id: str) -> str:
+    return "rule_" + re.sub(r"\W", "_", rule_id)
+
+
+#: The choice that keeps a rule's default severity (nothing stored).
+DEFAULT_SETTING = "default"
+
+
+class PolicyForm(FlaskForm):
+    """A market's editorial policy: each rule's setting and the lists of ``approval.models.PolicyVersion``.
+
+    A select per rule of ``approval.style.rules.RULES`` is added below the class."""
+
+    #: The version the admin started from (0: the defaults): saving over a newer one is a conflict.
+    based_on = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    forbidden = TermListField(_l("Forbidden terms"), columns=("phrase", "reason", "instead"))
+    sensitive = TermListField(_l("Sensitive terms"), columns=("phrase", "reason"))
+    capital_exceptions = WordListField(_l("Names that start with a small letter"))
+    disclosures = WordListField(_l("Disclosure tags of partnership posts"), spaces=True)
+    strict_full_stop = BooleanField(_l("Strict full stop: a sentence ends with “.”, never “!”, “?” or “…”"))
+    note = StringField(_l("What changed"), filters=[_strip], validators=[Optional(), Length(max=500)])
+
+    @classmethod
+    def for_version(cls, version: PolicyVersion | None) -> PolicyForm:
+        """The form filled with ``version`` (None: the defaults), ready to be edited."""
+        data: dict[str, Any] = {"based_on": version.number if version else 0}
+        if version is not None:
+            data.update(forbidden=version.forbidden, sensitive=version.sensitive,
+                        capital_exceptions=version.capital_exceptions, disclosures=version.disclosures,
+                        strict_full_stop=version.strict_full_stop)
+            for rule_id, setting in (version.rules or {}).items():
+                data[rule_field_name(rule_id)] = setting
+        return cls(formdata=None, data=data)
+
+    def rule_fields(self) -> list[tuple[Rule, SelectField]]:
+        return [(rule, self[rule_field_name(rule.id)]) for rule in RULES]
+
+    def rule_settings(self) -> dict[str, str]:
+        return {rule.id: field.data for rule, field in self.rule_fields() if field.data != DEFAULT_SETTING}
+
+    def validate_sensitive(self, field: Field) -> None:
+        both = sorted(field.keys & self.forbidden.keys)
+        if both:
+            raise ValidationError(_l("Listed as forbidden too: %(terms)s. A term is either forbidden or sensitive.",
+                                     terms=", ".join(both)))
+
+    def validate_capital_exceptions(self, field: Field) -> None:
+        if len(field.data) > MAX_TERMS or any(len(w) > 60 for w in field.data):
+            raise ValidationError(_l("At most %(n)s names of at most 60 characters.", n=MAX_TERMS))
+        # The gate compares the first word of a sentence with the list: a name of several words would never match.
+        several = [w for w in field.data if len(w.split()) > 1]
+        if several:
+            raise ValidationError(_l("One word a name (the gate compares a sentence's first word): %(names)s.",
+                                     names=", ".join(several)))
+        capital = [w for w in field.data if not w[:1].islower()]
+        if capital:
+            raise ValidationError(_l("These already start with a capital letter: %(words)s.",
+                                     words=", ".join(capital)))
+
+    def validate_disclosures(self, field: Field) -> None:
+        bad = [tag for tag in field.data if not re.fullmatch(r"#\w{1,60}", tag)]
+        if bad:
+            raise ValidationError(_l("Hashtags only, e.g. #ad #partenariat: %(tags)s.", tags=" ".join(bad)))
+
+
+def _rule_choices(rule: Rule) -> list[SelectChoice]:
+    return [SelectChoice(DEFAULT_SETTING, _l("default (%(severity)s)", severity=rule.severity.value)),
+            SelectChoice("off", _l("off")), SelectChoice("warning", _l("warning")), SelectChoice("error", _l("error"))]
+
+
+for _rule in RULES:
+    setattr(PolicyForm, rule_field_name(_rule.id),
+            SelectField(_rule.id, choices=_rule_choices(_rule), default=DEFAULT_SETTING))

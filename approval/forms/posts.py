@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
 
 MAX_BODY = 63206  # Facebook's limit, the longest of the networks; each network's own limit is a style finding.
@@ -30,6 +38,8 @@ class ActionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
     local_time = DateTimeLocalField(_l("Publication time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     url = StringField(_l("Published at (address)"), validators=[Optional(), URL(), Length(max=2000)])
+    #: Approving a text with sensitive terms: the project manager read the warnings (the comment says why).
+    acknowledge_warnings = BooleanField(_l("I have read these warnings"))
 
 
 class CommentForm(FlaskForm):

@@ -4,6 +4,7 @@
   if (!body) return;
   const form = body.form;
   const account = form.querySelector("select[name=account_id]");
+  const campaign = form.querySelector("select[name=campaign_id]");
   const lengthEl = document.getElementById("length");
   const limitEl = document.getElementById("limit");
   const networkEl = document.getElementById("network-name");
@@ -21,6 +22,7 @@
     const data = new FormData();
     data.append("body", body.value);
     data.append("account_id", account ? account.value : body.dataset.account);
+    data.append("campaign_id", campaign ? campaign.value : body.dataset.campaign || "");
     data.append("csrf_token", token);
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;
@@ -33,7 +35,7 @@
       const li = document.createElement("li");
       li.className = "finding " + f.severity;
       const strong = document.createElement("strong");
-      strong.textContent = f.severity;
+      strong.textContent = f.severity_label;
       const code = document.createElement("code");
       code.textContent = f.rule;
       li.append(strong, " ", code, " ", f.message);
@@ -49,6 +51,7 @@
 
   body.addEventListener("input", schedule);
   if (account) account.addEventListener("change", schedule);
+  if (campaign) campaign.addEventListener("change", schedule);
   localCount();
   check();
 })();

@@ -1,4 +1,5 @@
-"""Administration, for admins only: markets, accounts, executives and their cabinets, users, campaigns.
+"""Administration, for admins only: markets and their editorial policies, accounts, executives and their cabinets,
+users, campaigns.
 
 Each view loads, validates a form, calls one function of ``approval.administration``, commits once, flashes and
 redirects (303). The forms check unique values before anything is written; should a unique constraint still refuse
@@ -23,6 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from approval import administration as admin
+from approval import policies
 from approval.db import Base, db
 from approval.forms.admin import (
     AccountForm,
@@ -32,10 +34,12 @@ from approval.forms.admin import (
     MarketForm,
     NewUserForm,
     PasswordForm,
+    PolicyForm,
     UserForm,
     timezone_names,
 )
-from approval.models import Account, Campaign, Executive, Market, User
+from approval.models import Account, Campaign, Executive, Market, PolicyVersion, User
+from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required
 from approval.workflow.states import Role
 
@@ -66,7 +70,10 @@ def index():
 @roles_required(Role.admin)
 def list_markets():
     accounts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
-    return render_template("admin/markets.html", markets=_markets(), accounts=accounts)
+    policy_numbers = dict(db.session.execute(
+        select(PolicyVersion.market_id, func.max(PolicyVersion.number)).group_by(PolicyVersion.market_id)
+    ).all())
+    return render_template("admin/markets.html", markets=_markets(), accounts=accounts, policy_numbers=policy_numbers)
 
 
 @bp.route("/markets/new", methods=["GET", "POST"])
@@ -104,6 +111,44 @@ def edit_market(market_id: int):
             flash(_("Market %(market)s saved.", market=market), "success")
             return _see_other("admin.list_markets")
     return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names())
+
+
+@bp.route("/markets/<int:market_id>/policy", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def edit_policy(market_id: int):
+    """The market's editorial policy: saving writes its next version; the history lists them all."""
+    market = _get(Market, market_id)
+    current = policies.current_policy(db.session, market)
+    form = PolicyForm() if request.method == "POST" else PolicyForm.for_version(current)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            version = policies.save_policy(
+                db.session, market, current_user, rules=form.rule_settings(), forbidden=form.forbidden.data,
+                sensitive=form.sensitive.data, capital_exceptions=form.capital_exceptions.data,
+                disclosures=form.disclosures.data, strict_full_stop=form.strict_full_stop.data,
+                note=form.note.data or "", based_on=form.based_on.data,
+            )
+            db.session.commit()
+        except (policies.PolicyConflict, IntegrityError):  # IntegrityError: two admins saved the same number
+            db.session.rollback()
+            current = policies.current_policy(db.session, market)
+            conflict = current
+            # Saving again means "over this version": the field shows its data, not what was posted.
+            form.based_on.data, form.based_on.raw_data = (current.number if current else policies.DEFAULTS_NUMBER), None
+        else:
+            if version is None:
+                flash(_("No change: the policy in force stays %(version)s.",
+                        version=policies.current_label(db.session, market)), "info")
+            else:
+                flash(_("Policy %(version)s saved: every check from now on applies it.", version=version.label),
+                      "success")
+            return _see_other("admin.edit_policy", market_id=market.id)
+    page = render_template("admin/policy.html", form=form, market=market, current=current, conflict=conflict,
+                           history=policies.policy_history(db.session, market),
+                           defaults_label=policies.current_label(db.session, market) if current is None else None,
+                           default_disclosures=DEFAULT_DISCLOSURES)
+    return page, 409 if conflict else 422 if request.method == "POST" else 200
 
 
 # Accounts ------------------------------------------------------------------------------------------------------
@@ -429,7 +474,7 @@ def new_campaign():
     if form.validate_on_submit():
         market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
         campaign = admin.create_campaign(db.session, form.name.data, market, form.hashtag.data,
-                                         form.description.data or "")
+                                         form.description.data or "", form.disclosure_required.data)
         db.session.commit()
         flash(_("Campaign %(name)s created.", name=campaign.name), "success")
         return _see_other("admin.list_campaigns")
@@ -446,7 +491,7 @@ def edit_campaign(campaign_id: int):
         market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
         try:
             admin.update_campaign(db.session, campaign, form.name.data, market, form.hashtag.data,
-                                  form.description.data or "")
+                                  form.description.data or "", form.disclosure_required.data)
             db.session.commit()
         except admin.Refused as refused:
             _refused(form, refused)

@@ -10,14 +10,16 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
-from approval import style
+from approval import policies, style
 from approval.access import post_clause, visible_accounts, visible_posts
 from approval.db import db
+from approval.labels import label
 from approval.forms.posts import ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Account, AuditEntry, Campaign, Market, Post, Revision
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
+from approval.workflow.guards import ACKNOWLEDGE
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import USER_ACTIONS
 
@@ -130,7 +132,7 @@ def act(post_id: int, action: str):
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     db.session.commit()
-    flash(_("Done: the post is now %(state)s.", state=entry.to_state.value.replace("_", " ")), "success")
+    flash(_("Done: the post is now %(state)s.", state=label(entry.to_state)), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 
@@ -147,6 +149,8 @@ def _action_params(post: Post, action: str, form: ActionForm) -> dict:
             raise GuardFailed(message, {"local_time": [message]}) from None
     if action == Action.mark_published:
         return {"url": form.url.data}
+    if action == Action.approve:
+        return {ACKNOWLEDGE: form.acknowledge_warnings.data}
     return {}
 
 
@@ -165,13 +169,20 @@ def add_comment(post_id: int):
 @bp.post("/check")
 @login_required
 def check_text():
-    """The style gate for the editor, as the user types."""
+    """The style gate for the editor, as the user types: the account's market policy, and the chosen campaign's
+    hashtag and disclosure."""
     account = db.session.scalar(visible_accounts(current_user).where(Account.id == request.form.get("account_id",
                                                                                                        type=int)))
-    context = style.context_for(account) if account else style.Context()
+    campaign = None
+    if account is not None:
+        campaign_id = request.form.get("campaign_id", type=int)
+        campaign = db.session.scalar(select(Campaign).where(
+            Campaign.id == campaign_id, Campaign.market_id.is_(None) | (Campaign.market_id == account.market_id)
+        )) if campaign_id else None
+    context = policies.style_context(db.session, account, campaign) if account else style.Context()
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
-    shown = [{**f.as_dict(), "message": f.localized(_)} for f in findings]
+    shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network}
 
@@ -188,10 +199,14 @@ def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_f
     current = post.current_revision
     previous = revisions[-2] if len(revisions) > 1 else None
     approved = post.approved_revision
+    # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
+    verdict = policies.check_revision(db.session, post, current)
     return render_template(
         "posts/show.html", post=post, revision=current, previous=previous, approved=approved, history=history,
         revisions=revisions, action_form=action_form or ActionForm(formdata=None, version=post.version),
         comment_form=comment_form or CommentForm(formdata=None), failed_action=failed_action, refusal=refusal,
+        verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
+        sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
     )
 
 

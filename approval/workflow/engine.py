@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from approval.access import can_see_post
+from approval.labels import label
 from approval.db import utcnow
 from approval.models import AuditEntry, Post, User
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
@@ -38,7 +39,7 @@ def _row_for(post: Post, action: Action, actor: User) -> Transition:
         raise InvalidTransition(
             _("“%(action)s” is not possible while the post is %(state)s.", action=_action_words(action),
               state=_state_words(post.state)),
-            {"_workflow": [_("Not possible from the state %(state)s.", state=post.state.value)]},
+            {"_workflow": [_("Not possible from the state %(state)s.", state=_state_words(post.state))]},
         )
     for row in here:
         if actor.role in row.roles:
@@ -75,7 +76,7 @@ def apply(
         for field, reasons in guard(attempt).items():
             errors.setdefault(field, []).extend(reasons)
     if errors:
-        raise GuardFailed(_("The post cannot be %(action)s yet.", action=action.value), errors)
+        raise GuardFailed(_("“%(action)s” cannot be done yet.", action=row.label), errors)
 
     from_state = post.state
     revisions_before = (post.current_revision_id, post.approved_revision_id)
@@ -140,8 +141,8 @@ def _check_can_act(post: Post, actor: User) -> None:
 
 
 def _action_words(action: Action) -> str:
-    return action.value.replace("_", " ")
+    return label(action)
 
 
 def _state_words(state: State) -> str:
-    return state.value.replace("_", " ")
+    return label(state)

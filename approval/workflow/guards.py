@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import object_session
 
-from approval import style
+from approval import policies
 
 if TYPE_CHECKING:
     from approval.models import Post, User
+    from approval.policies import GateResult
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Attempt:
     params: dict[str, Any] = field(default_factory=dict)
     # Filled by guards for the audit row (the style findings at submit, for instance).
     record: dict[str, Any] = field(default_factory=dict)
+    # What one guard computed that the next may reuse (the style gate's verdict at approve).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,15 +90,66 @@ def approval_is_current(attempt: Attempt) -> dict[str, list[str]]:
     return {}
 
 
+#: The parameter that says the approving project manager read the warnings (the comment gives the reason).
+ACKNOWLEDGE = "acknowledge_warnings"
+
+
+def style_verdict(attempt: Attempt) -> GateResult:
+    """The style gate on the post's current revision with the market's policy in force now, once per attempt.
+
+    At ``schedule`` the current revision is the approved one (``approval_is_current`` refuses otherwise): a text
+    approved under an older policy is checked against today's."""
+    if "style" not in attempt.memo:
+        post = attempt.post
+        attempt.memo["style"] = policies.check_revision(object_session(post), post)
+    return attempt.memo["style"]
+
+
 @guard()
 def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
-    post = attempt.post
-    findings = style.check(post.body, style.context_for(post.account))
-    attempt.record["findings"] = [f.as_dict() for f in findings]
-    errors = [f.localized(_) for f in findings if f.severity == style.Severity.error]
-    if not post.body.strip():
+    """No error of the style gate (a project manager may acknowledge a warning, never override an error); the audit
+    row keeps the policy version and the findings."""
+    verdict = style_verdict(attempt)
+    attempt.record.update(verdict.record())
+    errors = [f.localized(_) for f in verdict.errors]
+    if not attempt.post.body.strip():
         errors.insert(0, _("The post has no text."))
     return {"body": errors} if errors else {}
+
+
+@guard()
+def records_style_check(attempt: Attempt) -> dict[str, list[str]]:
+    """Never refuses (a manual publication already happened): the audit row keeps what today's policy says of it."""
+    attempt.record.update(style_verdict(attempt).record())
+    return {}
+
+
+@guard()
+def acknowledged_warnings(attempt: Attempt) -> dict[str, list[str]]:
+    """The approving project manager acknowledges the sensitive terms, giving the reason in the comment.
+
+    With ``acknowledge_warnings`` and a comment, every warning of the revision is recorded as overridden (rule, term,
+    offsets, reason) in the audit row; without them, the approval is refused when a sensitive term is present."""
+    verdict = style_verdict(attempt)
+    acknowledged = bool(attempt.params.get(ACKNOWLEDGE))
+    if verdict.sensitive and not (acknowledged and attempt.comment):
+        errors: dict[str, list[str]] = {}
+        terms = ", ".join(dict.fromkeys(f"“{f.params.get('term', '')}”" for f in verdict.sensitive))
+        if not acknowledged:
+            errors[ACKNOWLEDGE] = [_("This text holds sensitive terms (%(terms)s): confirm that you have read the "
+                                     "warnings.", terms=terms)]
+        if not attempt.comment:
+            errors["comment"] = [_("Say in the comment why these sensitive terms may be published.")]
+        return errors
+    if acknowledged and attempt.comment and verdict.warnings:
+        body = attempt.post.body
+        attempt.record["overrides"] = [
+            {"rule": f.rule, "term": f.params.get("term") or body[f.start:f.end], "start": f.start, "end": f.end,
+             "reason": attempt.comment}
+            for f in verdict.warnings
+        ]
+        attempt.record.setdefault("policy_version", verdict.policy_version)
+    return {}
 
 
 @guard()

@@ -84,16 +84,19 @@ def _row(action: Action, sources: set[State], target: State, roles: set[Role], l
     return Transition(action, frozenset(sources), target, frozenset(roles), label, **kw)
 
 
+#: Approving: someone else than the revision's author, no style error under the policy in force, and the sensitive
+#: terms acknowledged with a reason.
+APPROVAL_GUARDS = (g.not_author_of_revision, g.passes_style_gate, g.acknowledged_warnings)
+
 S = State
 TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.submit, {S.draft, S.changes_requested}, S.in_review, {CM, PM}, _l("Submit for review"),
          guards=(g.account_is_active, g.passes_style_gate), effects=(_mark_submitted,), tone="primary"),
     _row(Action.recall, {S.in_review}, S.draft, {CM, PM}, _l("Recall"), guards=(g.author_of_post,)),
     _row(Action.approve, {S.in_review}, S.approved, {PM}, _l("Approve"),
-         guards=(g.not_author_of_revision,), effects=(_record_approval,), applies=_brand_account, tone="primary"),
+         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_brand_account, tone="primary"),
     _row(Action.approve, {S.in_review}, S.with_cabinet, {PM}, _l("Approve and send to the cabinet"),
-         guards=(g.not_author_of_revision,), effects=(_record_approval,), applies=_executive_account,
-         tone="primary"),
+         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_executive_account, tone="primary"),
     _row(Action.request_changes, {S.in_review}, S.changes_requested, {PM}, _l("Request changes"),
          comment_required=True),
     _row(Action.reject, {S.in_review}, S.rejected, {PM}, _l("Reject"), comment_required=True, tone="danger"),
@@ -104,14 +107,15 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.decline, {S.with_cabinet}, S.declined, {CABINET}, _l("Decline"),
          guards=(g.serves_executive,), comment_required=True, tone="danger"),
     _row(Action.schedule, {S.approved}, S.scheduled, {PM}, _l("Schedule"),
-         guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future), effects=(_set_schedule,),
-         tone="primary"),
+         guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future, g.passes_style_gate),
+         effects=(_set_schedule,), tone="primary"),
     _row(Action.unschedule, {S.scheduled}, S.approved, {PM}, _l("Unschedule"), effects=(_clear_schedule,)),
     _row(Action.mark_published, {S.approved, S.scheduled}, S.published, {PM}, _l("Mark as published"),
-         guards=(g.approval_is_current, g.url_given), effects=(_clear_schedule, _record_publication)),
+         guards=(g.approval_is_current, g.url_given, g.records_style_check),
+         effects=(_clear_schedule, _record_publication)),
     _row(Action.mark_published, {S.approved}, S.published, {CABINET}, _l("Mark as published"),
-         guards=(g.serves_executive, g.approval_is_current, g.url_given), effects=(_record_publication,),
-         applies=_executive_account),
+         guards=(g.serves_executive, g.approval_is_current, g.url_given, g.records_style_check),
+         effects=(_record_publication,), applies=_executive_account),
     _row(Action.withdraw, {S.draft, S.changes_requested}, S.withdrawn, {CM, PM}, _l("Withdraw"), tone="danger"),
     _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create")),
     # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.

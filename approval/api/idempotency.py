@@ -1,0 +1,82 @@
+"""``Idempotency-Key``: a retried request gets the first answer again, and does nothing more.
+
+The key is looked up before the request does anything; its first answer is stored with the effect, in the same
+transaction, and only when the request succeeded (a refused request wrote nothing, so its retry simply runs again).
+Two requests racing with one key both run, and the unique constraint lets only one commit: the other rolls back and
+answers what the winner stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from approval.db import db
+from approval.models import IdempotencyKey, User
+from approval.workflow.errors import GuardFailed
+
+HEADER = "Idempotency-Key"
+
+
+@dataclass
+class Once:
+    """One request, with or without a key."""
+
+    user: User
+    key: str | None
+    #: The headers an answer carries besides its body (a post's ETag), rebuilt from the body on a replay.
+    headers_of: Callable[[dict], dict[str, str]] = lambda _body: {}
+
+    @property
+    def request_line(self) -> str:
+        return f"{request.method} {request.path}"[:300]
+
+    def request_hash(self) -> str:
+        body = request.get_json(silent=True)
+        canonical = json.dumps([request.method, request.path, body], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def replay(self) -> Response | None:
+        """The first answer to this key, or None when it is new; a 422 when it came with another request."""
+        if self.key is None:
+            return None
+        stored = db.session.scalar(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == self.user.id, IdempotencyKey.key == self.key)
+        )
+        if stored is None:
+            return None
+        if stored.request_hash != self.request_hash():
+            message = _("This Idempotency-Key was first used with another request (%(request)s or another body): "
+                        "use a new key for a new request.", request=stored.request)
+            raise GuardFailed(message, {HEADER: [message]})
+        response = current_app.json.response(stored.response_body)
+        response.status_code = stored.response_status
+        response.headers.update(self.headers_of(stored.response_body))
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    def commit(self, response: Response) -> Response:
+        """Store the answer with the effect and commit both; return the answer (the winner's, after a race)."""
+        if self.key is None:
+            db.session.commit()
+            return response
+        db.session.add(IdempotencyKey(
+            user_id=self.user.id, key=self.key, request=self.request_line, request_hash=self.request_hash(),
+            response_status=response.status_code, response_body=response.get_json(),
+        ))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            replay = self.replay()
+            if replay is None:
+                raise
+            return replay
+        return response

@@ -1,0 +1,241 @@
+"""Posts over HTTP: list, write, edit, act, and read what happened to them (trail, comments, revisions, diffs).
+
+Every view loads through the access scope (a post outside the user's markets is a 404), validates with an ``*Args``
+schema, calls one operation, commits once and dumps with a ``*Schema``: the rules are the forms' own.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, url_for
+from flask_babel import gettext as _
+
+from approval import operations as ops
+from approval.access import visible_accounts
+from approval.api.auth import check_request, current_api_user
+from approval.api.blueprint import Blueprint
+from approval.api.fields import MAX_ID
+from approval.api.idempotency import Once
+from approval.api.preconditions import etag_of, expected_version
+from approval.api.schemas import (
+    CommentCreateArgs,
+    CommentListSchema,
+    CommentSchema,
+    DiffSchema,
+    IdempotencyHeaders,
+    PostCreateArgs,
+    PostEditArgs,
+    PostListArgs,
+    PostPageSchema,
+    PostSchema,
+    RevisionListSchema,
+    RevisionSchema,
+    TransitionArgs,
+    TransitionListSchema,
+)
+from approval.db import db
+from approval.models import Account, Campaign, Post
+from approval.workflow.errors import GuardFailed
+from approval.workflow.states import EDITABLE_STATES, Action, State
+from approval.workflow.table import USER_ACTIONS, rows_for
+
+bp = Blueprint("api_posts", __name__, url_prefix="/api/v1",
+               description="Posts: write and edit them, take the workflow's actions, comment, and read their "
+                           "history, revisions and what changed between two.")
+bp.before_request(check_request)
+
+POST = f"/posts/<int(min=1, max={MAX_ID}):post_id>"
+NUMBER = f"int(min=1, max={MAX_ID})"
+ETAG = {"ETag": {"description": "The post's version, to send back in If-Match.", "required": True,
+                 "schema": {"type": "string"}}}
+LOCATION = {"Location": {"description": "The new post's address.", "required": True, "schema": {"type": "string"}}}
+_THIS_POST = {"post_id": "$response.body#/id"}
+_THIS_VERSION = {**_THIS_POST, "header.If-Match": "$response.header.ETag"}
+#: What each action needs besides its name, for the links' example bodies.
+_ACTION_EXAMPLES = {Action.schedule: {"local_time": "2099-06-01T09:00"},
+                    Action.mark_published: {"url": "https://www.example.com/posts/1"}}
+
+
+def _action_link(action: Action) -> dict:
+    body = {"action": action.value, **_ACTION_EXAMPLES.get(action, {})}
+    if any(row.comment_required for row in rows_for(action)):
+        body["comment"] = "Please add the campaign's hashtag."
+    return {"operationId": "act_on_post", "parameters": _THIS_VERSION, "requestBody": body,
+            "description": f"Take the action `{action.value}` on this version of the post."}
+
+
+def _post_links(states: frozenset[State]) -> dict:
+    """Links a client (a person reading the document, or Schemathesis's stateful runs) can follow from an answer
+    carrying a post: read it again, edit it, see its trail, and the workflow's actions from ``states``."""
+    links = {
+        "GetPost": {"operationId": "get_post", "parameters": _THIS_POST},
+        "EditPost": {"operationId": "edit_post", "parameters": _THIS_VERSION},
+        "ListTransitions": {"operationId": "list_transitions", "parameters": _THIS_POST},
+    }
+    for action in USER_ACTIONS:
+        if any(row.sources & states for row in rows_for(action)):
+            links[action.value.title().replace("_", "")] = _action_link(action)
+    return links
+
+
+def post_headers(body: dict, *, created: bool = False) -> dict[str, str]:
+    headers = {"ETag": etag_of(body["id"], body["version"])}
+    if created:
+        headers["Location"] = url_for("api_posts.get_post", post_id=body["id"])
+    return headers
+
+
+#: Schemas are built once: building one copies its fields, which costs more than dumping a post.
+POST_SCHEMA = PostSchema()
+
+
+def post_response(post: Post, status: int = 200) -> Response:
+    body = POST_SCHEMA.dump(post)
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.headers.update(post_headers(body, created=status == 201))
+    return response
+
+
+@bp.route("/posts", methods=["GET"])
+@bp.arguments(PostListArgs(), location="query")
+@bp.response(200, PostPageSchema)
+@bp.refusals()
+def list_posts(args: dict):
+    """The posts the user sees, newest first, a page at a time."""
+    limit = args.pop("limit")
+    before_id = args.pop("cursor", None)
+    state = State(args.pop("state")) if "state" in args else None
+    posts = ops.find_posts(db.session, current_api_user(), state=state, before_id=before_id, limit=limit + 1, **args)
+    page = posts[:limit]
+    return {"items": page, "next": page[-1].id if len(posts) > limit else None}
+
+
+@bp.route("/posts", methods=["POST"])
+@bp.arguments(PostCreateArgs())
+@bp.arguments(IdempotencyHeaders(), location="headers")
+@bp.response(201, PostSchema, headers={**ETAG, **LOCATION})
+@bp.refusals(400, 403, 404, 413)
+@bp.doc(responses={201: {"links": _post_links(frozenset({State.draft}))}})
+def create_post(args: dict, headers: dict):
+    """Write a post (a draft) on one of the user's accounts."""
+    user = current_api_user()
+    once = Once(user, headers.get("idempotency_key"), lambda body: post_headers(body, created=True))
+    if (replay := once.replay()) is not None:
+        return replay
+    account = db.session.scalar(visible_accounts(user).where(Account.id == args["account_id"]))
+    if account is None:
+        raise ops.NotFound(args["account_id"])
+    campaign = None
+    if args["campaign_id"] is not None:
+        campaign = db.session.get(Campaign, args["campaign_id"])
+        if campaign is None:
+            message = _("No such campaign.")
+            raise GuardFailed(message, {"campaign_id": [message]})
+    post = ops.create_post(db.session, user, account, args["body"], campaign)
+    return once.commit(post_response(post, 201))
+
+
+@bp.route(POST, methods=["GET"])
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(404)
+def get_post(post_id: int):
+    """One post, with its ETag."""
+    return post_response(ops.load_post(db.session, current_api_user(), post_id))
+
+
+@bp.route(POST, methods=["PATCH"])
+@bp.arguments(PostEditArgs())
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(400, 403, 404, 409, 413)
+@bp.requires_if_match
+@bp.doc(responses={200: {"links": _post_links(EDITABLE_STATES)}})
+def edit_post(args: dict, post_id: int):
+    """A new text: a new revision; a post that awaited or held an approval goes (back) to review."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    ops.edit_post(db.session, post, user, args["body"], expected_version=expected_version(post))
+    response = post_response(post)
+    db.session.commit()
+    return response
+
+
+@bp.route(f"{POST}/transitions", methods=["POST"])
+@bp.arguments(TransitionArgs())
+@bp.arguments(IdempotencyHeaders(), location="headers")
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(400, 403, 404, 409, 413)
+@bp.requires_if_match
+@bp.doc(responses={200: {"links": _post_links(frozenset(State))}})
+def act_on_post(args: dict, headers: dict, post_id: int):
+    """A workflow action (CONTRACT.md's actions; ``create`` and ``edit`` are not among them)."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    once = Once(user, headers.get("idempotency_key"), post_headers)
+    if (replay := once.replay()) is not None:
+        return replay
+    version = expected_version(post)
+    action = args["action"]
+    params = ops.action_params(post, action, scheduled_at=args.get("scheduled_at"),
+                               local_time=args.get("local_time"), url=args.get("url"))
+    ops.act_on_post(db.session, post, action, user, expected_version=version, comment=args.get("comment"), **params)
+    return once.commit(post_response(post))
+
+
+@bp.route(f"{POST}/transitions", methods=["GET"])
+@bp.response(200, TransitionListSchema)
+@bp.refusals(404)
+def list_transitions(post_id: int):
+    """The audit trail, oldest first: creation, revisions and every action."""
+    post = ops.load_post(db.session, current_api_user(), post_id)
+    return {"items": ops.audit_trail(db.session, post)}
+
+
+@bp.route(f"{POST}/comments", methods=["GET"])
+@bp.response(200, CommentListSchema)
+@bp.refusals(404)
+def list_comments(post_id: int):
+    """The discussion of a post, oldest first (an action's comment joins it too)."""
+    post = ops.load_post(db.session, current_api_user(), post_id)
+    return {"items": ops.post_comments(db.session, post)}
+
+
+@bp.route(f"{POST}/comments", methods=["POST"])
+@bp.arguments(CommentCreateArgs())
+@bp.response(201, CommentSchema)
+@bp.refusals(400, 404, 413)
+def add_comment(args: dict, post_id: int):
+    """Comment on a post."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id)
+    comment = ops.add_comment(db.session, post, user, args["body"])
+    db.session.commit()
+    return comment, 201
+
+
+@bp.route(f"{POST}/revisions", methods=["GET"])
+@bp.response(200, RevisionListSchema)
+@bp.refusals(404)
+def list_revisions(post_id: int):
+    """Every text the post had, oldest first."""
+    post = ops.load_post(db.session, current_api_user(), post_id)
+    return {"items": ops.post_revisions(db.session, post)}
+
+
+@bp.route(f"{POST}/revisions/<{NUMBER}:number>", methods=["GET"])
+@bp.response(200, RevisionSchema)
+@bp.refusals(404)
+def get_revision(post_id: int, number: int):
+    """One revision, by its number."""
+    post = ops.load_post(db.session, current_api_user(), post_id)
+    return ops.load_revision(db.session, post, number)
+
+
+@bp.route(f"{POST}/revisions/<{NUMBER}:number>/diff/<{NUMBER}:other>", methods=["GET"])
+@bp.response(200, DiffSchema)
+@bp.refusals(404)
+def diff_revisions(post_id: int, number: int, other: int):
+    """What changed from revision ``number`` to revision ``other``, word by word."""
+    post = ops.load_post(db.session, current_api_user(), post_id)
+    old, new = ops.load_revision(db.session, post, number), ops.load_revision(db.session, post, other)
+    return {"from_": old.ref, "to": new.ref, "ops": ops.diff_texts(old.body, new.body)}
+

@@ -1,0 +1,40 @@
+"""ETags and If-Match: a post's ETag names its version, and a change must say which version it was made on.
+
+The ETag is strong and changes with every change of the post (its version is bumped on every UPDATE). The API reads
+the version back out of ``If-Match`` and hands it to the operation as ``expected_version``: the engine's freshness
+check is the one rule, and ``approval.errors`` answers its ``Stale`` with 412 on the API.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask_babel import gettext as _
+from werkzeug.exceptions import PreconditionRequired
+
+from approval.models import Post
+from approval.workflow.errors import Stale
+
+_POST_TAG = re.compile(r"post-([0-9]{1,10})-v([0-9]{1,10})", re.ASCII)
+
+
+def etag_of(post_id: int, version: int) -> str:
+    return f'"post-{post_id}-v{version}"'
+
+
+def expected_version(post: Post) -> int:
+    """The version ``If-Match`` names for ``post``: 428 without the header, 412 when it names no version of it."""
+    if "If-Match" not in request.headers:
+        raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
+    if_match = request.if_match
+    if if_match.star_tag:
+        return post.version
+    versions = set()
+    for tag in if_match.as_set(include_weak=True):
+        match = _POST_TAG.fullmatch(tag or "")  # an empty tag ("") parses as None
+        if match and int(match[1]) == post.id:
+            versions.add(int(match[2]))
+    if not versions:
+        raise Stale(_("If-Match names no version of this post: reload it and use its ETag."))
+    return post.version if post.version in versions else min(versions)

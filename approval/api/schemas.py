@@ -1,0 +1,299 @@
+"""What the API reads and what it writes: ``<Action>Args`` load and validate, ``<Thing>Schema`` dump (STYLE.md, 5).
+
+The input schemas check shape only (types, lengths, which fields go together) and refuse unknown fields; rules that
+depend on a post's state live in the workflow's guards. The output shapes are CONTRACT.md's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, post_dump, validates_schema
+
+from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, one_of
+from approval.forms.posts import MAX_BODY
+from approval.models import AccountKind, Network
+from approval.style import Finding, localize
+from approval.workflow.states import Action, Role, State
+from approval.workflow.table import USER_ACTIONS
+
+MARKET_CODE = {"pattern": "^[A-Z]{2}$", "example": "FR"}
+_MARKET_CODE = ma.validate.Regexp(r"^[A-Z]{2}\Z", error=_l("A market is two capital letters, e.g. FR."))
+MAX_COMMENT = 5000
+MAX_URL = 2000
+MAX_LINT_TEXT = 70_000  # as the editor's live check; JSON-escaped, it still fits the API's largest body
+
+
+# Input ----------------------------------------------------------------------------------------------------------
+
+
+class Args(ma.Schema):
+    """Base of every input: an unknown field is an error, not something silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    error_messages = {"unknown": _l("Unknown field."), "type": _l("Invalid input type: send a JSON object.")}
+
+
+class PostListArgs(Args):
+    state = Text(validate=one_of([s.value for s in State]))
+    market = Text(validate=_MARKET_CODE, metadata=MARKET_CODE)
+    account_id = Id()
+    campaign_id = Id()
+    cursor = Cursor(metadata={"type": "string", "maxLength": 40,
+                              "description": "The `next` of the previous page."})
+    limit = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100, error=_l(
+        "Give a number between {min} and {max}.")), error_messages={"invalid": _l("Not a valid integer.")})
+
+
+class PostCreateArgs(Args):
+    account_id = Id(required=True, strict=True)
+    body = Text(required=True, validate=length(MAX_BODY, minimum=1))
+    campaign_id = Id(strict=True, allow_none=True, load_default=None)
+
+
+class PostEditArgs(Args):
+    body = Text(required=True, validate=length(MAX_BODY, minimum=1))
+
+
+class TransitionArgs(Args):
+    action = Text(required=True, validate=one_of([a.value for a in USER_ACTIONS]))
+    comment = Text(allow_none=True, validate=length(MAX_COMMENT))
+    scheduled_at = Instant(allow_none=True, metadata={
+        "description": "With `schedule`: the instant of publication, with its UTC offset."})
+    local_time = LocalTime(allow_none=True, metadata={
+        "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$", "example": "2026-06-01T09:00",
+        "description": "With `schedule`: wall-clock time in the account's market zone, instead of `scheduled_at`."})
+    url = Text(allow_none=True, validate=length(MAX_URL), metadata={
+        "description": "With `mark_published`: the address of the published message."})
+
+    @validates_schema
+    def _fields_of_the_action(self, data: dict, **_kwargs) -> None:
+        action = data.get("action")
+        if data.get("scheduled_at") is not None and data.get("local_time") is not None:
+            raise ma.ValidationError(_l("Give scheduled_at or local_time, not both."), "local_time")
+        for name, wanted in (("scheduled_at", Action.schedule), ("local_time", Action.schedule),
+                             ("url", Action.mark_published)):
+            if data.get(name) is not None and action is not None and action != wanted:
+                raise ma.ValidationError(_l("Only with the action %(action)s.", action=wanted.value), name)
+
+
+class CommentCreateArgs(Args):
+    body = Text(required=True, validate=length(MAX_COMMENT, minimum=1))
+
+
+class LintArgs(Args):
+    text = Text(required=True, validate=length(MAX_LINT_TEXT))
+    network = Text(allow_none=True, validate=one_of([n.value for n in Network]))
+    market = Text(allow_none=True, validate=_MARKET_CODE, metadata=MARKET_CODE)
+    lang = Text(allow_none=True, validate=ma.validate.Regexp(
+        r"^[a-z]{2,3}\Z", error=_l("A language is an ISO 639 code, e.g. fr.")), metadata={
+        "pattern": "^[a-z]{2,3}$", "example": "fr"})
+
+
+class HubSummaryArgs(Args):
+    market = Text(validate=_MARKET_CODE, metadata=MARKET_CODE)
+
+
+class IdempotencyHeaders(ma.Schema):
+    """Headers are many and mostly not ours: only the idempotency key is read."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = Text(data_key="Idempotency-Key", validate=length(255, minimum=1), metadata={
+        "description": "Makes a retry safe: the same key (for the same user) returns the first answer again "
+                       "and does nothing more; the same key with another request is refused (422)."})
+
+
+# Output ---------------------------------------------------------------------------------------------------------
+
+
+def _always(field: fields.Field) -> fields.Field:
+    """Output fields are always present (null when empty): the document says so, and clients may rely on it."""
+    field.required = True
+    return field
+
+
+class RevisionRefSchema(ma.Schema):
+    number = _always(fields.Integer())
+    sha256 = _always(fields.String())
+
+
+class FindingMessage(fields.String):
+    """A finding's message in the reader's language: a Finding of the gate, or one stored with a revision."""
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> str:
+        if isinstance(obj, Finding):
+            return obj.localized(gettext)
+        return localize(obj, gettext)
+
+
+class FindingSchema(ma.Schema):
+    """As ``approval lint --format json`` prints a finding: ``suggestion`` only when the gate has one."""
+
+    rule = _always(fields.String())
+    severity = _always(fields.String(metadata={"enum": ["error", "warning"]}))
+    message = _always(FindingMessage())
+    start = _always(fields.Integer())
+    end = _always(fields.Integer())
+    suggestion = fields.String(metadata={"description": "The text to put in place of text[start:end]."})
+
+    @post_dump
+    def _without_empty_suggestion(self, data: dict, **_kwargs: Any) -> dict:
+        if data.get("suggestion") is None:
+            data.pop("suggestion", None)
+        return data
+
+
+class FindingListSchema(ma.Schema):
+    findings = _always(fields.List(fields.Nested(FindingSchema)))
+
+
+class UserSchema(ma.Schema):
+    id = _always(fields.Integer())
+    email = _always(fields.String())
+    name = _always(fields.String())
+    role = _always(fields.Enum(Role, by_value=True))
+    markets = _always(fields.List(fields.String(), metadata={"description": "Codes of the markets the user sees."}))
+
+
+class MarketSchema(ma.Schema):
+    code = _always(fields.String())
+    name = _always(fields.String())
+    timezone = _always(fields.String())
+    languages = _always(fields.List(fields.String()))
+
+
+class AccountSchema(ma.Schema):
+    id = _always(fields.Integer())
+    network = _always(fields.Enum(Network, by_value=True))
+    handle = _always(fields.String())
+    market = _always(fields.Pluck(MarketSchema, "code"))
+    brand = _always(fields.String())
+    kind = _always(fields.Enum(AccountKind, by_value=True))
+
+
+class CampaignSchema(ma.Schema):
+    id = _always(fields.Integer())
+    name = _always(fields.String())
+    market = _always(fields.Pluck(MarketSchema, "code", allow_none=True))
+    hashtag = _always(fields.String())
+    description = _always(fields.String())
+
+
+class ApprovedRevision(fields.Nested):
+    """The approved revision: in every state that holds an approval it is the current one (a database constraint),
+    already loaded with the post, so it costs no query."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+        if obj.approved_revision_id is None:
+            return None
+        if obj.approved_revision_id == obj.current_revision_id:
+            return obj.current_revision
+        return obj.approved_revision
+
+
+class PostSchema(ma.Schema):
+    id = _always(fields.Integer())
+    account_id = _always(fields.Integer())
+    campaign_id = _always(fields.Integer(allow_none=True))
+    state = _always(fields.Enum(State, by_value=True))
+    body = _always(fields.String())
+    version = _always(fields.Integer())
+    revision = _always(fields.Nested(RevisionRefSchema, attribute="current_revision"))
+    approved_revision = _always(ApprovedRevision(RevisionRefSchema, allow_none=True))
+    scheduled_at = _always(Instant(allow_none=True))
+    published_url = _always(fields.String(allow_none=True))
+    findings = _always(fields.List(fields.Nested(FindingSchema), attribute="current_revision.findings",
+                                   metadata={"description": "The style findings of the current revision."}))
+    created_at = _always(Instant())
+    updated_at = _always(Instant())
+
+
+class PostPageSchema(ma.Schema):
+    items = _always(fields.List(fields.Nested(PostSchema)))
+    next = _always(Cursor(allow_none=True, metadata={
+        "type": "string", "description": "Pass it as `cursor` for the next page; null on the last one."}))
+
+
+class TransitionSchema(ma.Schema):
+    """One row of the audit trail."""
+
+    action = _always(fields.Enum(Action, by_value=True))
+    from_state = _always(fields.Enum(State, by_value=True))
+    to_state = _always(fields.Enum(State, by_value=True))
+    actor_id = _always(fields.Integer(allow_none=True))
+    at = _always(Instant())
+    comment = _always(fields.String(allow_none=True))
+    revision = _always(fields.Nested(RevisionRefSchema, allow_none=True))
+
+
+class CommentSchema(ma.Schema):
+    id = _always(fields.Integer())
+    author_id = _always(fields.Integer())
+    body = _always(fields.String())
+    created_at = _always(Instant())
+    revision = _always(fields.Nested(RevisionRefSchema, allow_none=True,
+                                     metadata={"description": "The revision that was current when it was written."}))
+
+
+class RevisionSchema(ma.Schema):
+    number = _always(fields.Integer())
+    sha256 = _always(fields.String())
+    body = _always(fields.String())
+    author_id = _always(fields.Integer())
+    created_at = _always(Instant())
+    findings = _always(fields.List(fields.Nested(FindingSchema)))
+
+
+class DiffOpSchema(ma.Schema):
+    op = _always(fields.String(metadata={"enum": ["equal", "delete", "insert"]}))
+    text = _always(fields.String())
+
+
+class DiffSchema(ma.Schema):
+    from_ = _always(fields.Nested(RevisionRefSchema, data_key="from"))
+    to = _always(fields.Nested(RevisionRefSchema))
+    ops = _always(fields.List(fields.Nested(DiffOpSchema), metadata={
+        "description": "Word-level steps from `from` to `to`: equal + insert texts give `to`, "
+                       "equal + delete texts give `from`."}))
+
+
+class MarketSummarySchema(ma.Schema):
+    code = _always(fields.String())
+    counts = _always(fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                 metadata={"description": "Posts per state, every state listed."}))
+    oldest_in_review_at = _always(Instant(allow_none=True))
+    next_scheduled_at = _always(Instant(allow_none=True))
+
+
+class HubSummarySchema(ma.Schema):
+    markets = _always(fields.List(fields.Nested(MarketSummarySchema)))
+
+
+def list_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """``{"items": [...]}``: every collection comes wrapped, so that it can grow (a cursor, a count) later."""
+    return ma.Schema.from_dict({"items": _always(fields.List(fields.Nested(item)))}, name=name)
+
+
+MarketListSchema = list_schema(MarketSchema, "MarketList")
+AccountListSchema = list_schema(AccountSchema, "AccountList")
+CampaignListSchema = list_schema(CampaignSchema, "CampaignList")
+TransitionListSchema = list_schema(TransitionSchema, "TransitionList")
+CommentListSchema = list_schema(CommentSchema, "CommentList")
+RevisionListSchema = list_schema(RevisionSchema, "RevisionList")
+
+
+class ErrorSchema(ma.Schema):
+    """Every error, whatever the status (CONTRACT.md)."""
+
+    code = _always(fields.Integer(metadata={"description": "The HTTP status."}))
+    status = _always(fields.String(metadata={"description": "Its reason phrase."}))
+    message = _always(fields.String())
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "Reasons by field, or under `_workflow` for the post's state, `_schema` for the body."})

@@ -1,0 +1,71 @@
+"""Personal API tokens: issued on the profile page or by ``approval token create``, revoked on the profile page.
+
+The secret is ``apv1_`` and 43 URL-safe characters (256 random bits). Only its SHA-256 is kept, with its first
+characters for the person to recognise it by. These functions flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from approval.db import utcnow
+from approval.models import ApiToken, User
+from approval.models.tokens import token_sha256
+from approval.operations import NotFound
+from approval.workflow.errors import NotPermitted
+
+PREFIX = "apv1_"
+#: How precisely "last used" is kept: one write a minute at most per token, not one per request.
+LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def issue_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns it with its secret, which is shown once and never stored."""
+    if not user.active:
+        raise NotPermitted(_("Your account is deactivated."))
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip(), token_hash=token_sha256(secret), prefix=secret[:12])
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def user_tokens(session: Session, user: User) -> list[ApiToken]:
+    """``user``'s tokens, the live ones first, newest first."""
+    return list(session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s own tokens; it stops working at once. Revoking twice changes nothing."""
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        raise NotFound(token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+    return token
+
+
+def user_for_secret(session: Session, secret: str) -> User | None:
+    """The active user a live token acts for, or None; notes the token's use (to the minute)."""
+    # The user's markets come along in the same query: every permission check of the request reads them.
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_sha256(secret))
+        .options(joinedload(ApiToken.user).joinedload(User.markets))
+    ).unique().one_or_none()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
+        # Bookkeeping, not the request's effect: its own statement, kept even if the request then fails.
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        session.commit()
+    return token.user

@@ -1,0 +1,61 @@
+"""The words users read for the workflow's values: states, actions, roles, severities, in their language.
+
+The values themselves (CONTRACT.md) stay English identifiers in data, URLs and the API; pages and messages show
+these labels instead.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+from approval.style import Severity
+from approval.workflow.states import Action, Role, State
+
+LABELS: dict[StrEnum, object] = {
+    State.draft: _l("draft"),
+    State.in_review: _l("in review"),
+    State.changes_requested: _l("changes requested"),
+    State.with_cabinet: _l("with the cabinet"),
+    State.approved: _l("approved"),
+    State.scheduled: _l("scheduled"),
+    State.publishing: _l("publishing"),
+    State.published: _l("published"),
+    State.failed: _l("failed"),
+    State.unconfirmed: _l("unconfirmed"),
+    State.rejected: _l("rejected"),
+    State.declined: _l("declined"),
+    State.withdrawn: _l("withdrawn"),
+    Action.submit: _l("submit"),
+    Action.recall: _l("recall"),
+    Action.approve: _l("approve"),
+    Action.request_changes: _l("request changes"),
+    Action.reject: _l("reject"),
+    Action.accept: _l("accept"),
+    Action.decline: _l("decline"),
+    Action.schedule: _l("schedule"),
+    Action.unschedule: _l("unschedule"),
+    Action.withdraw: _l("withdraw"),
+    Action.mark_published: _l("mark as published"),
+    Action.retry: _l("retry"),
+    Action.confirm_published: _l("confirm as published"),
+    Action.create: _l("create"),
+    Action.edit: _l("edit"),
+    Role.community_manager: _l("community manager"),
+    Role.project_manager: _l("project manager"),
+    Role.cabinet: _l("cabinet"),
+    Role.admin: _l("admin"),
+    Severity.error: _l("error"),
+    Severity.warning: _l("warning"),
+}
+
+
+def label(value: StrEnum | str) -> str:
+    """The user's word for a workflow value; an unknown value shows as itself."""
+    for enum in (State, Action, Role, Severity):
+        try:
+            return str(LABELS[enum(value)])
+        except (ValueError, KeyError):
+            continue
+    return str(value)

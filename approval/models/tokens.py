@@ -1,0 +1,64 @@
+"""Programs acting for people: personal API tokens, and the idempotency keys that make their retries safe.
+
+A token's secret is shown once and never stored: the table keeps its SHA-256 (a high-entropy secret needs no slow
+hash) and the few characters a person recognises it by. An idempotency key is written in the same transaction as the
+effect of the request it came with, so a key exists exactly when its effect does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from approval.db import Base, utcnow
+from approval.models.users import User
+
+
+def token_sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The secret's first characters, shown beside the name so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request sent with an ``Idempotency-Key``: a retry with the same key gets it again."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    #: The method and path the key was first used with, e.g. ``POST /api/v1/posts``.
+    request: Mapped[str] = mapped_column(String(300))
+    #: SHA-256 of the method, the path and the JSON body: the same key with another request is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int]
+    response_body: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "key"),
+        # Only answers that had an effect are kept: a refused request wrote nothing, so its retry runs again.
+        CheckConstraint("response_status BETWEEN 200 AND 299", name="response_is_success"),
+    )

@@ -1,0 +1,270 @@
+"""Markets' editorial policies in the database, and the one place that builds the style gate's context.
+
+``approval.style`` is pure: text + context -> findings. This module gives it what only the database knows: the
+market's current policy version (rule settings, forbidden and sensitive terms, capital exceptions, strict full stop,
+disclosure markers) and the post's campaign (its hashtag, whether it is a partnership). Everything that checks a text
+for a post (the editor's live check, a new revision, the workflow's guards, the post page, ``approval lint --market``)
+goes through ``style_context`` or ``check_body``, so they cannot disagree; each check carries the label of the
+version it applied (``FR-v3``), which the audit rows keep.
+
+Saving a policy writes its next version (``save_policy``); older versions are never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from approval import style
+from approval.models import Account, Campaign, Market, PolicyVersion, Post, Revision, User
+from approval.models.policy import version_label
+from approval.style.findings import SETTINGS
+from approval.style.policy import SENSITIVE
+
+if TYPE_CHECKING:
+    from approval.style import Context, Finding
+
+#: The number of the defaults: a market that never saved a policy checks against ``FR-v0``.
+DEFAULTS_NUMBER = 0
+
+
+class PolicyConflict(Exception):
+    """Someone saved the policy since the admin opened it: saving over it would undo their change unseen."""
+
+    def __init__(self, current: PolicyVersion | None) -> None:
+        super().__init__(current.label if current else "defaults")
+        self.current = current
+
+
+# Reading -------------------------------------------------------------------------------------------------------
+
+
+def current_policy(session: Session, market: Market) -> PolicyVersion | None:
+    """The market's policy in force: its highest version, or None (the defaults)."""
+    return session.scalar(
+        select(PolicyVersion).where(PolicyVersion.market_id == market.id)
+        .order_by(PolicyVersion.number.desc()).limit(1)
+    )
+
+
+def policy_history(session: Session, market: Market) -> list[PolicyVersion]:
+    """Every version of the market's policy, newest first."""
+    return list(session.scalars(
+        select(PolicyVersion).where(PolicyVersion.market_id == market.id)
+        .options(selectinload(PolicyVersion.created_by)).order_by(PolicyVersion.number.desc())
+    ))
+
+
+def current_label(session: Session, market: Market) -> str:
+    version = current_policy(session, market)
+    return version.label if version else version_label(market.code, DEFAULTS_NUMBER)
+
+
+# Contexts ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """A context and where its policy came from."""
+
+    context: Context
+    version: PolicyVersion | None
+
+
+def _policy_of(market: Market, version: PolicyVersion | None) -> tuple[style.Policy, dict[str, str]]:
+    if version is None:
+        return style.Policy(version=version_label(market.code, DEFAULTS_NUMBER)), {}
+    return style.Policy.from_dict(version.policy_data()), dict(version.rules or {})
+
+
+def _applied(session: Session, account: Account, campaign: Campaign | None) -> _Applied:
+    version = current_policy(session, account.market)
+    policy, rules = _policy_of(account.market, version)
+    return _Applied(style.context_for(account, campaign=campaign, policy=policy, rules=rules), version)
+
+
+def style_context(session: Session, account: Account, campaign: Campaign | None = None) -> Context:
+    """What a text for ``account`` (and ``campaign``) is checked against: the network, the market's languages, its
+    current policy and rule settings, the campaign's hashtag and disclosure."""
+    return _applied(session, account, campaign).context
+
+
+def market_context(session: Session, market: Market, *, network: str | None = None,
+                   languages: Iterable[str] = ()) -> Context:
+    """The context of a text for ``market`` without an account (``approval lint --market``, the API's lint):
+    ``languages`` default to the market's."""
+    policy, rules = _policy_of(market, current_policy(session, market))
+    return style.Context(network=network, market=market.code, languages=tuple(languages) or tuple(market.languages or ()),
+                         rules=rules, policy=policy)
+
+
+def load_market_context(code: str) -> Context | None:
+    """``approval lint --market CODE``'s loader (``approval.style.cli.market_policy_loader``): the market's context
+    from the application's database, None when there is no such market. Opens the application when the command runs
+    outside one."""
+    from flask import has_app_context
+
+    from approval.db import db
+
+    def load() -> Context | None:
+        market = db.session.scalar(select(Market).where(Market.code == code.upper()))
+        return market_context(db.session, market) if market is not None else None
+
+    if has_app_context():
+        return load()
+    from approval import create_app
+
+    with create_app().app_context():
+        return load()
+
+
+# Checking ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate said about one text, and against which policy."""
+
+    findings: tuple[Finding, ...]
+    #: ``FR-v3`` (``FR-v0``: the defaults).
+    policy_version: str
+    policy_version_id: int | None
+    campaign: Campaign | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == style.Severity.error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == style.Severity.warning]
+
+    @property
+    def sensitive(self) -> list[Finding]:
+        """The sensitive-term warnings: the approving project manager must acknowledge them."""
+        return [f for f in self.warnings if f.rule == SENSITIVE]
+
+    @property
+    def passes(self) -> bool:
+        return not self.errors
+
+    def record(self) -> dict[str, Any]:
+        """What an audit row keeps of the check: the policy version, the campaign it read, the findings."""
+        data: dict[str, Any] = {
+            "policy_version": self.policy_version,
+            "policy_version_id": self.policy_version_id,
+            "findings": [f.as_dict(translatable=True) for f in self.findings],
+        }
+        if self.campaign is not None:
+            data["campaign"] = {"id": self.campaign.id, "hashtag": self.campaign.hashtag or None,
+                                "disclosure_required": self.campaign.disclosure_required}
+        return data
+
+
+def check_body(session: Session, account: Account, body: str, campaign: Campaign | None = None) -> GateResult:
+    """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy."""
+    applied = _applied(session, account, campaign)
+    return GateResult(tuple(style.check(body, applied.context)), applied.context.policy.version,
+                      applied.version.id if applied.version else None, campaign)
+
+
+def check_revision(session: Session, post: Post, revision: Revision | None = None) -> GateResult:
+    """The gate on a revision of ``post`` (its current one by default) with the policy in force now: a text
+    approved under an older policy may fail a newer one."""
+    revision = revision if revision is not None else post.current_revision
+    return check_body(session, post.account, revision.body if revision else "", post.campaign)
+
+
+def check_before_publishing(session: Session, post: Post) -> GateResult:
+    """For the publishing worker, right before it publishes ``post``: the approved revision against the policy in
+    force now.
+
+    The worker publishes only when ``passes``. Otherwise the policy changed since the approval and the text no longer
+    passes: the post goes back to review (through the engine, with ``record()`` in the audit row's payload and the
+    errors as the reason) instead of going online. That transition belongs to the publishing worker's table rows.
+    """
+    return check_revision(session, post, post.approved_revision)
+
+
+# Saving --------------------------------------------------------------------------------------------------------
+
+
+def save_policy(
+    session: Session,
+    market: Market,
+    actor: User | None,
+    *,
+    rules: Mapping[str, str] | None = None,
+    forbidden: Iterable[Mapping[str, Any]] = (),
+    sensitive: Iterable[Mapping[str, Any]] = (),
+    capital_exceptions: Iterable[str] = (),
+    disclosures: Iterable[str] = (),
+    strict_full_stop: bool = False,
+    note: str = "",
+    based_on: int | None = None,
+) -> PolicyVersion | None:
+    """Write the market's next policy version; returns it, or None when nothing differs from the current one.
+
+    ``rules`` maps rule ids to "off", "warning" or "error" (a rule absent, or set to "default", keeps its default
+    severity). ``based_on`` is the version number the admin started from (0: the defaults): when another version was
+    saved since, ``PolicyConflict``. The form checks the shape of the lists; this keeps the stored shape canonical.
+    """
+    current = current_policy(session, market)
+    if based_on is not None and based_on != (current.number if current else DEFAULTS_NUMBER):
+        raise PolicyConflict(current)
+    content = {
+        "rules": _rules(rules or {}),
+        "forbidden": [_term(t, with_instead=True) for t in forbidden],
+        "sensitive": [_term(t, with_instead=False) for t in sensitive],
+        "capital_exceptions": _words(capital_exceptions),
+        "disclosures": _words(disclosures),
+        "strict_full_stop": bool(strict_full_stop),
+    }
+    if content == _content(current):
+        return None
+    version = PolicyVersion(market=market, number=(current.number if current else DEFAULTS_NUMBER) + 1,
+                            created_by=actor, note=note.strip(), **content)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def _content(version: PolicyVersion | None) -> dict[str, Any]:
+    if version is None:
+        return {"rules": {}, "forbidden": [], "sensitive": [], "capital_exceptions": [], "disclosures": [],
+                "strict_full_stop": False}
+    return {"rules": dict(version.rules or {}), "forbidden": list(version.forbidden or []),
+            "sensitive": list(version.sensitive or []), "capital_exceptions": list(version.capital_exceptions or []),
+            "disclosures": list(version.disclosures or []), "strict_full_stop": version.strict_full_stop}
+
+
+def _rules(rules: Mapping[str, str]) -> dict[str, str]:
+    kept = {}
+    for rule_id, setting in rules.items():
+        if setting in (None, "", "default"):
+            continue
+        if setting not in SETTINGS:
+            raise ValueError(f"rule {rule_id}: {setting!r} is not one of {', '.join(SETTINGS)}")
+        if rule_id not in style.BY_ID and not rule_id.startswith("policy."):
+            raise ValueError(f"unknown rule {rule_id!r}")
+        kept[rule_id] = setting
+    return dict(sorted(kept.items()))
+
+
+def _term(term: Mapping[str, Any], *, with_instead: bool) -> dict[str, str]:
+    phrase = str(term.get("phrase") or "").strip()
+    if not phrase:
+        raise ValueError("a term needs its phrase")
+    data = {"phrase": phrase, "reason": str(term.get("reason") or "").strip()}
+    instead = str(term.get("instead") or "").strip()
+    if with_instead and instead:
+        data["instead"] = instead
+    return data
+
+
+def _words(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))

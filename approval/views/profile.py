@@ -1,0 +1,50 @@
+"""The user's own page: who they are, and their personal API tokens (created here, shown once, revoked here)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from approval.access import visible_markets
+from approval.api.tokens import issue_token, revoke_token, user_tokens
+from approval.db import db
+from approval.forms.profile import RevokeTokenForm, TokenForm
+
+bp = Blueprint("profile", __name__, url_prefix="/profile")
+
+
+@bp.get("")
+@login_required
+def show_profile():
+    return _render(TokenForm(formdata=None))
+
+
+@bp.post("/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate():
+        return _render(form), 422
+    token, secret = issue_token(db.session, current_user, form.name.data)
+    db.session.commit()
+    # Shown in this answer only: never flashed (the session cookie is signed, not secret) nor stored.
+    return _render(TokenForm(formdata=None), new_token=token, secret=secret)
+
+
+@bp.post("/tokens/revoke")
+@login_required
+def revoke():
+    form = RevokeTokenForm()
+    if not form.validate():
+        return _render(TokenForm(formdata=None)), 422
+    token = revoke_token(db.session, current_user, form.token_id.data)
+    db.session.commit()
+    flash(_("Token “%(name)s” revoked: it no longer opens the API.", name=token.name), "success")
+    return redirect(url_for("profile.show_profile"))
+
+
+def _render(form: TokenForm, **kwargs):  # noqa: ANN003, ANN202
+    markets = db.session.scalars(visible_markets(current_user)).all()
+    return render_template("profile/show.html", form=form, tokens=user_tokens(db.session, current_user),
+                           markets=markets, **kwargs)

@@ -1,0 +1,332 @@
+"""The API's resources, as CONTRACT.md describes them: shapes, filters, pages, and the workflow's refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from approval import policies
+from approval.models import AuditEntry, Campaign, Comment, Post, Revision
+from approval.style.cli import lint_command
+from approval.workflow.states import Role, State
+
+from .contract import FINDING_KEYS, assert_error, assert_post_shape
+
+BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
+
+
+@pytest.fixture()
+def france(make):
+    return make.market("FR")
+
+
+@pytest.fixture()
+def cm(make, france):
+    return make.user(Role.community_manager, markets=[france])
+
+
+@pytest.fixture()
+def pm(make, france):
+    return make.user(Role.project_manager, markets=[france])
+
+
+def _counts(session) -> tuple:
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, Comment, AuditEntry))
+
+
+# Who and what ----------------------------------------------------------------------------------------------------
+
+
+def test_me_accounts_markets_and_campaigns(make, api, db_session, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en", "sw"))
+    x = make.account(france, "x")
+    make.account(kenya, "facebook")
+    ceo = make.executive("Hélène Marchand")
+    executive = make.account(france, "linkedin", executive=ceo)
+    group_wide = Campaign(name="Euro", market_id=None, hashtag="#EURO2028")
+    in_france = Campaign(name="Rentrée", market_id=france.id)
+    in_kenya = Campaign(name="Safari", market_id=kenya.id)
+    db_session.add_all([group_wide, in_france, in_kenya])
+    db_session.flush()
+    cm = make.user(Role.community_manager, markets=[france], name="Camille")
+    client = api(cm)
+
+    me = client.get("/me")
+    assert me.status_code == 200
+    assert me.json == {"id": cm.id, "email": cm.email, "name": "Camille", "role": "community_manager",
+                       "markets": ["FR"]}
+    accounts = client.get("/accounts").json["items"]
+    assert {a["id"] for a in accounts} == {x.id, executive.id}
+    assert {"id": executive.id, "network": "linkedin", "handle": executive.handle, "market": "FR", "brand": "Helio",
+            "kind": "executive"} in accounts
+    assert client.get("/markets").json == {"items": [{"code": "FR", "name": "Market FR", "timezone": "Europe/Paris",
+                                                      "languages": ["fr"]}]}
+    campaigns = client.get("/campaigns").json["items"]
+    assert {c["name"] for c in campaigns} == {"Euro", "Rentrée"}
+    assert {"id": group_wide.id, "name": "Euro", "market": None, "hashtag": "#EURO2028", "description": ""} in campaigns
+
+    cabinet = api(make.user(Role.cabinet, executives=[ceo]))
+    assert [a["id"] for a in cabinet.get("/accounts").json["items"]] == [executive.id]
+    assert cabinet.get("/me").json["markets"] == ["FR"]
+    assert api(make.user(Role.admin)).get("/me").json["markets"] == ["FR", "KE"]
+
+
+# Writing -----------------------------------------------------------------------------------------------------------
+
+
+def test_create_get_and_edit_a_post(make, api, db_session, france, cm):
+    account = make.account(france, "x")
+    client = api(cm)
+
+    created = client.post("/posts", {"account_id": account.id, "body": BODY})
+    assert created.status_code == 201
+    post = created.json
+    assert_post_shape(post)
+    assert post["state"] == "draft" and post["body"] == BODY and post["account_id"] == account.id
+    assert post["revision"]["number"] == 1 and post["approved_revision"] is None
+    assert created.headers["Location"] == f"/api/v1/posts/{post['id']}"
+    assert created.headers["ETag"] == f'"post-{post["id"]}-v{post["version"]}"'
+
+    fetched = client.get(f"/posts/{post['id']}")
+    assert fetched.json == post and fetched.headers["ETag"] == created.headers["ETag"]
+
+    edited = client.patch(f"/posts/{post['id']}", {"body": BODY + " #EURO2028"}, if_match=created.headers["ETag"])
+    assert edited.status_code == 200
+    assert edited.json["revision"]["number"] == 2 and edited.json["version"] > post["version"]
+    assert edited.headers["ETag"] != created.headers["ETag"]
+    same = client.patch(f"/posts/{post['id']}", {"body": BODY + " #EURO2028"}, if_match=edited.headers["ETag"])
+    assert same.status_code == 200 and same.json == edited.json  # the same text changes nothing
+
+
+def test_create_refusals(make, api, db_session, france, cm):
+    account = make.account(france, "x")
+    elsewhere = make.account(make.market("KE", "Africa/Nairobi", ("en",)), "x")
+    other_market = Campaign(name="Safari", market_id=elsewhere.market_id)
+    db_session.add(other_market)
+    db_session.flush()
+    before = _counts(db_session)
+    client = api(cm)
+
+    assert_error(client.post("/posts", {"account_id": elsewhere.id, "body": BODY}), 404)
+    assert_error(client.post("/posts", {"account_id": 999999, "body": BODY}), 404)
+    assert_error(client.post("/posts", {"account_id": account.id, "body": BODY, "campaign_id": 999999}), 422,
+                 "campaign_id")
+    assert_error(client.post("/posts", {"account_id": account.id, "body": BODY, "campaign_id": other_market.id}),
+                 422, "campaign_id")
+    assert_error(api(make.user(Role.cabinet)).post("/posts", {"account_id": account.id, "body": BODY}), 404)
+    assert_error(api(make.user(Role.admin)).post("/posts", {"account_id": account.id, "body": BODY}), 403)
+    assert _counts(db_session) == before
+
+
+def test_editing_an_approved_post_sends_it_back_to_review(make, api, db_session, france, cm, pm):
+    post = make.post(State.approved, account=make.account(france, "x"), author=cm)
+    client = api(cm)
+    etag = client.get(f"/posts/{post.id}").headers["ETag"]
+    edited = client.patch(f"/posts/{post.id}", {"body": BODY + " Merci."}, if_match=etag)
+    assert edited.status_code == 200
+    assert edited.json["state"] == "in_review"
+    assert edited.json["approved_revision"]["number"] == 1 and edited.json["revision"]["number"] == 2
+
+
+# The workflow ------------------------------------------------------------------------------------------------------
+
+
+def test_transitions_and_the_audit_trail(make, api, db_session, france, cm, pm):
+    post = api(cm).post("/posts", {"account_id": make.account(france, "x").id, "body": BODY}).json
+    submitted = api(cm).act(post, "submit")
+    assert submitted.status_code == 200 and submitted.json["state"] == "in_review"
+    assert_post_shape(submitted.json)
+    changes = api(pm).act(post, "request_changes", comment="Ajoutez le hashtag, merci.")
+    assert changes.json["state"] == "changes_requested"
+
+    trail = api(cm).get(f"/posts/{post['id']}/transitions")
+    assert trail.status_code == 200
+    rows = trail.json["items"]
+    assert [(r["action"], r["from_state"], r["to_state"]) for r in rows] == [
+        ("create", "draft", "draft"), ("submit", "draft", "in_review"),
+        ("request_changes", "in_review", "changes_requested")]
+    assert set(rows[0]) == {"action", "from_state", "to_state", "actor_id", "at", "comment", "revision"}
+    assert rows[2]["actor_id"] == pm.id and rows[2]["comment"] == "Ajoutez le hashtag, merci."
+    assert rows[2]["revision"] == post["revision"]
+    comments = api(cm).get(f"/posts/{post['id']}/comments").json["items"]
+    assert [c["body"] for c in comments] == ["Ajoutez le hashtag, merci."]  # an action's comment joins the talk
+
+
+def test_workflow_refusals_have_their_status_and_reasons(make, api, db_session, france, cm, pm):
+    account = make.account(france, "x")
+    draft = make.post(State.draft, account=account, author=cm, body="la Tour Eiffel brille")
+    in_review = make.post(State.in_review, account=account, author=cm)
+    before = _counts(db_session)
+
+    refused = assert_error(api(cm).act(draft, "submit"), 422, "body")  # the style gate's errors, under body
+    assert any("capital" in reason for reason in refused["errors"]["body"])
+    assert_error(api(cm).act(in_review, "approve"), 403)  # the role
+    assert_error(api(pm).act(draft, "approve"), 409, "_workflow")  # the state
+    assert_error(api(pm).act(in_review, "reject"), 422, "comment")  # comment required
+    assert_error(api(pm).act(in_review, "create"), 422, "action")  # not a transition
+    assert_error(api(pm).act(in_review, "edit"), 422, "action")
+    assert_error(api(pm).act(in_review, "frobnicate"), 422, "action")
+    assert _counts(db_session) == before
+
+
+def test_schedule_takes_an_instant_or_a_local_time(make, api, db_session, france, pm):
+    account = make.account(france, "x")
+    first, second = make.post(State.approved, account=account), make.post(State.approved, account=account)
+    client = api(pm)
+
+    local = client.act(first, "schedule", local_time="2099-06-01T09:00")
+    assert local.status_code == 200
+    assert local.json["state"] == "scheduled" and local.json["scheduled_at"] == "2099-06-01T07:00:00Z"
+    instant = client.act(second, "schedule", scheduled_at="2099-06-01T09:00:00-04:00")
+    assert instant.json["scheduled_at"] == "2099-06-01T13:00:00Z"
+
+    third = make.post(State.approved, account=account)
+    assert_error(client.act(third, "schedule", local_time="2099-03-29T02:30"), 422, "local_time")  # DST gap
+    assert_error(client.act(third, "schedule", local_time="2000-01-01T10:00"), 422, "scheduled_at")  # past
+    assert_error(client.act(third, "schedule"), 422, "scheduled_at")
+    assert_error(client.act(third, "schedule", scheduled_at="2099-06-01T09:00:00"), 422, "scheduled_at")  # no offset
+    assert_error(client.act(third, "schedule", local_time="2099-06-01 09:00"), 422, "local_time")
+    assert_error(client.act(third, "schedule", local_time="2099-06-01T09:00",
+                            scheduled_at="2099-06-01T09:00:00Z"), 422, "local_time")
+    assert_error(client.act(third, "approve", local_time="2099-06-01T09:00"), 422, "local_time")
+    published = client.act(third, "mark_published", url="https://x.com/helio/status/1")
+    assert published.json["state"] == "published"
+    assert published.json["published_url"] == "https://x.com/helio/status/1"
+
+
+# Reading -----------------------------------------------------------------------------------------------------------
+
+
+def test_list_filters_and_cursor_pages(make, api, db_session, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    x, fb, ke = make.account(france, "x"), make.account(france, "facebook"), make.account(kenya, "x")
+    campaign = Campaign(name="Euro", market_id=None)
+    db_session.add(campaign)
+    db_session.flush()
+    drafts = [make.post(State.draft, account=x) for _ in range(5)]
+    reviewed = make.post(State.in_review, account=fb)
+    kenyan = make.post(State.draft, account=ke)
+    drafts[0].campaign_id = campaign.id
+    db_session.flush()
+    client = api(make.user(Role.project_manager, all_markets=True))
+
+    def ids(query: str) -> list[int]:
+        response = client.get(f"/posts{query}")
+        assert response.status_code == 200, response.json
+        for post in response.json["items"]:
+            assert_post_shape(post)
+        return [post["id"] for post in response.json["items"]]
+
+    everything = [p.id for p in (kenyan, reviewed, *reversed(drafts))]
+    assert ids("") == everything  # newest first
+    assert ids("?state=in_review") == [reviewed.id]
+    assert ids("?market=KE") == [kenyan.id]
+    assert ids(f"?account_id={fb.id}") == [reviewed.id]
+    assert ids(f"?campaign_id={campaign.id}") == [drafts[0].id]
+    assert ids("?market=FR&state=draft") == [p.id for p in reversed(drafts)]
+
+    seen, cursor = [], None
+    while True:
+        page = client.get("/posts?limit=3" + (f"&cursor={cursor}" if cursor else "")).json
+        seen += [post["id"] for post in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == everything
+    assert ids_seen_by(api(make.user(Role.community_manager, markets=[kenya]))) == [kenyan.id]
+
+    for bad in ("?state=nope", "?market=france", "?account_id=abc", "?cursor=%%%", "?limit=0", "?limit=101",
+                "?colour=blue", "?account_id=99999999999999999999"):
+        assert_error(client.get(f"/posts{bad}"), 422)
+
+
+def ids_seen_by(client) -> list[int]:
+    return [post["id"] for post in client.get("/posts").json["items"]]
+
+
+def test_revisions_and_their_diff(make, api, db_session, france, cm):
+    client = api(cm)
+    post = client.post("/posts", {"account_id": make.account(france, "x").id,
+                                  "body": "Le Social Hub ouvre samedi."}).json
+    client.patch(f"/posts/{post['id']}", {"body": "Le Social Hub ouvre ses portes samedi à 10 h."},
+                 if_match=f'"post-{post["id"]}-v{post["version"]}"')
+
+    revisions = client.get(f"/posts/{post['id']}/revisions").json["items"]
+    assert [r["number"] for r in revisions] == [1, 2]
+    assert set(revisions[0]) == {"number", "sha256", "body", "author_id", "created_at", "findings"}
+    assert client.get(f"/posts/{post['id']}/revisions/2").json == revisions[1]
+    assert_error(client.get(f"/posts/{post['id']}/revisions/3"), 404)
+
+    diff = client.get(f"/posts/{post['id']}/revisions/1/diff/2").json
+    assert diff["from"] == {"number": 1, "sha256": revisions[0]["sha256"]}
+    assert diff["to"] == {"number": 2, "sha256": revisions[1]["sha256"]}
+    assert "".join(op["text"] for op in diff["ops"] if op["op"] != "delete") == revisions[1]["body"]
+    assert "".join(op["text"] for op in diff["ops"] if op["op"] != "insert") == revisions[0]["body"]
+    assert {"op": "insert", "text": "ses portes "} in diff["ops"]
+
+
+def test_comments(make, api, db_session, france, cm, pm):
+    post = make.post(State.in_review, account=make.account(france, "x"), author=cm)
+    created = api(pm).post(f"/posts/{post.id}/comments", {"body": "Belle photo."})
+    assert created.status_code == 201
+    assert set(created.json) == {"id", "author_id", "body", "created_at", "revision"}
+    assert created.json["author_id"] == pm.id and created.json["revision"]["number"] == 1
+    assert [c["body"] for c in api(cm).get(f"/posts/{post.id}/comments").json["items"]] == ["Belle photo."]
+    assert_error(api(pm).post(f"/posts/{post.id}/comments", {"body": ""}), 422, "body")
+    assert_error(api(pm).post(f"/posts/{post.id}/comments", {"body": "   "}), 422, "body")
+
+
+def test_lint_answers_as_the_command_line(make, api, france, cm):
+    client = api(cm)
+    response = client.post("/lint", {"text": "la Tour Eiffel brille", "network": "x", "market": "FR"})
+    assert response.status_code == 200
+    findings = response.json["findings"]
+    assert {f["rule"] for f in findings} >= {"house.capital-start", "house.full-stop-end"}
+    assert all(FINDING_KEYS <= set(f) <= FINDING_KEYS | {"suggestion"} for f in findings)
+    assert client.post("/lint", {"text": "Bonjour."}).json == {"findings": []}
+    assert_error(client.post("/lint", {"text": "Bonjour.", "market": "KE"}), 422, "market")  # not one of hers
+    assert_error(client.post("/lint", {"text": "Bonjour.", "network": "myspace"}), 422, "network")
+
+
+def test_hub_summary_counts_what_the_user_sees(make, api, db_session, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    waiting = make.post(State.in_review, account=make.account(france, "x"))
+    make.post(State.scheduled, account=make.account(france, "facebook"))
+    make.post(State.draft, account=make.account(kenya, "x"))
+
+    summary = api(make.user(Role.project_manager, markets=[france])).get("/hub/summary")
+    assert summary.status_code == 200
+    [fr] = summary.json["markets"]
+    assert set(fr) == {"code", "counts", "oldest_in_review_at", "next_scheduled_at"}
+    assert fr["code"] == "FR" and fr["counts"]["in_review"] == 1 and fr["counts"]["scheduled"] == 1
+    assert fr["counts"]["draft"] == 0 and set(fr["counts"]) == {s.value for s in State}
+    db_session.refresh(waiting)
+    assert fr["oldest_in_review_at"] == waiting.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert fr["next_scheduled_at"] is not None
+
+    everything = api(make.user(Role.admin)).get("/hub/summary").json["markets"]
+    assert [m["code"] for m in everything] == ["FR", "KE"]
+    assert api(make.user(Role.admin)).get("/hub/summary?market=KE").json["markets"][0]["counts"]["draft"] == 1
+
+
+def test_lint_gives_what_the_command_line_prints(make, api, france, cm):
+    text = "la Tour Eiffel brille  ce soir !! #euro2028"
+    printed = CliRunner().invoke(lint_command, ["--network", "x", "--format", "json", "-"], input=text)
+    answered = api(cm).post("/lint", {"text": text, "network": "x"})
+    assert answered.status_code == 200
+    assert answered.json == json.loads(printed.output)
+    assert answered.json["findings"], "the text breaks several rules"
+
+
+def test_lint_with_a_market_applies_its_editorial_policy(make, api, db_session, france, cm):
+    competitor = {"phrase": "Concurrent Télécom", "reason": "We never name competitors.", "instead": "other operators"}
+    policies.save_policy(db_session, france, make.user(Role.admin), forbidden=[competitor])
+    client = api(cm)
+    text = "Nos tarifs battent ceux de Concurrent Télécom ce mois-ci."
+    with_policy = {f["rule"] for f in client.post("/lint", {"text": text, "market": "FR"}).json["findings"]}
+    without = {f["rule"] for f in client.post("/lint", {"text": text}).json["findings"]}
+    assert "policy.forbidden" in with_policy and "policy.forbidden" not in without
