@@ -34,6 +34,8 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/transitions.py
+	$(BIN)/python bench/style.py
+	$(BIN)/python bench/api.py
 
 ## Extract the interface's strings, merge them into each language's catalogue, compile the catalogues
 translations: install-dev

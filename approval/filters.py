@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from datetime import datetime
 
 from flask import Flask
 from flask_babel import format_datetime, format_timedelta, get_locale, gettext
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from approval import style
 from approval.db import utcnow
 from approval.labels import label
+from approval.operations import diff_texts
 from approval.workflow.engine import available_actions, can_edit
-
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 
 
 def word_diff(old: str, new: str) -> Markup:
     """``new`` with words added in <ins> and words removed in <del>."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op in ("delete", "replace"):
-            out.append(Markup("<del>%s</del>") % "".join(a[i1:i2]))
-        if op in ("insert", "replace"):
-            out.append(Markup("<ins>%s</ins>") % "".join(b[j1:j2]))
-        if op == "equal":
-            out.append(escape("".join(a[i1:i2])))
-    return Markup("").join(out)
+    tags = {"insert": Markup("<ins>%s</ins>"), "delete": Markup("<del>%s</del>"), "equal": Markup("%s")}
+    return Markup("").join(tags[op.op] % op.text for op in diff_texts(old, new))
 
 
 def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:

@@ -137,21 +137,10 @@ def act(post_id: int, action: str):
 
 
 def _action_params(post: Post, action: str, form: ActionForm) -> dict:
-    if action == Action.schedule:
-        zone = post.account.market.timezone
-        if form.local_time.data is None:
-            message = _("Give the date and time of publication.")
-            raise GuardFailed(message, {"local_time": [message]})
-        try:
-            return {"scheduled_at": ops.local_to_utc(form.local_time.data, zone)}
-        except ops.NonexistentLocalTime:
-            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
-            raise GuardFailed(message, {"local_time": [message]}) from None
-    if action == Action.mark_published:
-        return {"url": form.url.data}
+    params = ops.action_params(post, action, local_time=form.local_time.data, url=form.url.data)
     if action == Action.approve:
-        return {ACKNOWLEDGE: form.acknowledge_warnings.data}
-    return {}
+        params[ACKNOWLEDGE] = form.acknowledge_warnings.data
+    return params
 
 
 @bp.post("/<int:post_id>/comments")
