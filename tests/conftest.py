@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +129,23 @@ def db_session(app: Flask) -> Iterator[Session]:
     outer.rollback()
     connection.close()
     db.configure_sessions(app, original)
+
+
+@pytest.fixture()
+def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
+    """Runs the `approval` command line in a subprocess, as a user would, on a fresh database of the backend."""
+    url = databases.new_url(backend)
+    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input,
+                                capture_output=True, text=True, timeout=120)
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    run.url = url
+    return run
 
 
 # Factories ---------------------------------------------------------------------------------------------------

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.workflow.states import State
-
-
-@pytest.fixture()
-def cli(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
-
-    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input,
-                                capture_output=True, text=True, timeout=120)
-        if check:
-            assert result.returncode == 0, result.stdout + result.stderr
-        return result
-
-    run.url = url
-    return run
 
 
 def test_db_upgrade_then_create_market_account_user(cli):

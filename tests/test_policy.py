@@ -3,10 +3,7 @@ live check, submit, approve, schedule, ``approval lint --market``), and named in
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -468,22 +465,6 @@ def test_the_edit_page_tells_the_live_check_the_posts_campaign(web, make, db_ses
 
 
 # approval lint --market ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def cli(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
-
-    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input,
-                                capture_output=True, text=True, timeout=120)
-        if check:
-            assert result.returncode == 0, result.stdout + result.stderr
-        return result
-
-    run.url = url
-    return run
 
 
 def test_lint_with_a_market_applies_its_policy(cli):
