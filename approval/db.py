@@ -6,11 +6,13 @@ once, operations only flush. Tests swap the session factory to bind every sessio
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -57,7 +59,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_idle_connections(engine)
+    return engine
+
+
+#: A pooled connection that sat idle this long is tested before use (seconds).
+IDLE_BEFORE_PING = 10.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Test a connection on its way out of the pool when it sat idle for a while, and replace it if it is dead.
+
+    ``pool_pre_ping`` tests every checkout: a round trip on every request, which under load is pure cost (the
+    connection was in use a moment ago). Connections die while idle (a database restart, a firewall dropping a quiet
+    connection): those are tested. A restart while the workers are busy fails the requests in flight, pings or not;
+    SQLAlchemy then invalidates the whole pool and the next requests reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the pooled connection is dead") from error  # the pool reconnects
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -6,17 +6,29 @@ Every rule lives here or in the workflow engine, so the forms and the API cannot
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from approval import style
-from approval.access import can_see_account, market_clause, post_clause, visible_markets, visible_posts
+from approval.access import (
+    VIEWER_ID,
+    Scope,
+    can_see_account,
+    market_clause,
+    post_clause,
+    scope_of,
+    scoped_posts,
+    viewer_id,
+    visible_markets,
+    visible_posts,
+)
 from approval.models import Account, AuditEntry, Campaign, Comment, Market, Post, Revision, User, text_sha256
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
@@ -30,16 +42,25 @@ class NotFound(LookupError):
 
 def load_post(session: Session, user: User, post_id: int, *, for_update: bool = False) -> Post:
     """The post, if ``user`` may see it. ``for_update`` locks its row (PostgreSQL) so concurrent writers queue."""
-    # The scope already joins the account; the engine reads it and the current revision on every action.
-    query = visible_posts(user).where(Post.id == post_id).options(
-        contains_eager(Post.account), joinedload(Post.current_revision)
-    )
-    if for_update:
-        query = query.with_for_update(of=Post)
-    post = session.scalars(query).first()
+    query = _post_in_scope(scope_of(user), for_update)
+    post = session.scalars(query, {VIEWER_ID: user.id, "post_id": post_id}).first()
     if post is None:
         raise NotFound(post_id)
     return post
+
+
+@functools.cache
+def _post_in_scope(scope: Scope, for_update: bool) -> Select[tuple[Post]]:
+    """``load_post``'s query, built once per scope: every view and API call of a post runs it."""
+    # The scope already joins the account. Every action reads the account, its market (time zone) with the policy
+    # in force (the style gate), and the current revision: they come in the same query.
+    query = (
+        select(Post).join(Post.account)
+        .where(scoped_posts(scope, viewer_id()), Post.id == bindparam("post_id", type_=Integer, required=True))
+        .options(contains_eager(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
+                 joinedload(Post.current_revision))
+    )
+    return query.with_for_update(of=Post) if for_update else query
 
 
 # Posts -------------------------------------------------------------------------------------------------------

@@ -44,11 +44,9 @@ class PolicyConflict(Exception):
 
 
 def current_policy(session: Session, market: Market) -> PolicyVersion | None:
-    """The market's policy in force: its highest version, or None (the defaults)."""
-    return session.scalar(
-        select(PolicyVersion).where(PolicyVersion.market_id == market.id)
-        .order_by(PolicyVersion.number.desc()).limit(1)
-    )
+    """The market's policy in force (its latest version), or None (the defaults). ``operations.load_post`` loads it
+    with the post, so the gate asks the database nothing more."""
+    return market.policy_in_force
 
 
 def policy_history(session: Session, market: Market) -> list[PolicyVersion]:
@@ -69,10 +67,10 @@ def current_label(session: Session, market: Market) -> str:
 
 @dataclass(frozen=True)
 class _Applied:
-    """A context and where its policy came from."""
+    """A context and the id of the policy version it applies (None: the defaults)."""
 
     context: Context
-    version: PolicyVersion | None
+    version_id: int | None
 
 
 def _policy_of(market: Market, version: PolicyVersion | None) -> tuple[style.Policy, dict[str, str]]:
@@ -84,7 +82,8 @@ def _policy_of(market: Market, version: PolicyVersion | None) -> tuple[style.Pol
 def _applied(session: Session, account: Account, campaign: Campaign | None) -> _Applied:
     version = current_policy(session, account.market)
     policy, rules = _policy_of(account.market, version)
-    return _Applied(style.context_for(account, campaign=campaign, policy=policy, rules=rules), version)
+    return _Applied(style.context_for(account, campaign=campaign, policy=policy, rules=rules),
+                    version.id if version else None)
 
 
 def style_context(session: Session, account: Account, campaign: Campaign | None = None) -> Context:
@@ -168,8 +167,8 @@ class GateResult:
 def check_body(session: Session, account: Account, body: str, campaign: Campaign | None = None) -> GateResult:
     """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy."""
     applied = _applied(session, account, campaign)
-    return GateResult(tuple(style.check(body, applied.context)), applied.context.policy.version,
-                      applied.version.id if applied.version else None, campaign)
+    return GateResult(tuple(style.check(body, applied.context)), applied.context.policy.version, applied.version_id,
+                      campaign)
 
 
 def check_revision(session: Session, post: Post, revision: Revision | None = None) -> GateResult:
@@ -230,6 +229,9 @@ def save_policy(
                             created_by=actor, note=note.strip(), **content)
     session.add(version)
     session.flush()
+    market.policy_version_id = version.id
+    session.flush()
+    session.expire(market, ["policy_in_force"])
     return version
 
 

@@ -44,8 +44,20 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 def _run(connection) -> None:  # noqa: ANN001
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True, render_item=render_item)
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # A batch migration rebuilds a SQLite table (copy, drop, rename): with foreign keys on, dropping a table that
+        # other rows point at fails. SQLite's own procedure for it: keys off (the pragma only works outside a
+        # transaction), rebuild, check every key before committing, keys on again.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

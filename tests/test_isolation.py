@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
+from approval.access import VIEWER_ID, Scope, scoped_posts, viewer_id
 from approval.models import AuditEntry, Comment, Post, Revision
 from approval.workflow.states import Role, State
 from approval.workflow.table import USER_ACTIONS
@@ -110,3 +112,10 @@ def test_cabinet_sees_only_its_executives_suggested_messages(make, web, db_sessi
     assert web.get(f"/posts/{for_cfo.id}").status_code == 404
     assert web.get(f"/posts/{draft_for_ceo.id}").status_code == 404  # drafting stays between CM and PM
     assert web.get(f"/posts/{for_ceo.id}").status_code == 200
+
+
+@pytest.mark.parametrize("scope", [Scope.markets, Scope.cabinet])
+def test_a_scope_built_once_for_every_user_refuses_to_run_without_the_users_id(db_session, scope):
+    query = select(Post.id).join(Post.account).where(scoped_posts(scope, viewer_id()))
+    with pytest.raises(StatementError, match=VIEWER_ID):
+        db_session.execute(query)

@@ -60,3 +60,37 @@ def test_upgrade_check_downgrade_and_upgrade_again(databases, backend):
     upgrade(url)
     assert schema_of(url) == (tables, others)
     check_models_match_migrations(url)
+
+
+def test_0004_points_each_market_at_its_latest_policy_version(databases, backend):
+    url = databases.new_url(backend)
+    upgrade(url, "0003")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for code in ("FR", "KE"):
+                connection.execute(text("INSERT INTO markets (code, name, timezone, languages, created_at) "
+                                        "VALUES (:code, :code, 'UTC', '[]', CURRENT_TIMESTAMP)"), {"code": code})
+            france = connection.scalar(text("SELECT id FROM markets WHERE code = 'FR'"))
+            for number in (1, 2, 3):
+                connection.execute(text(
+                    "INSERT INTO policy_versions (market_id, number, rules, forbidden, sensitive, capital_exceptions, "
+                    "disclosures, strict_full_stop, note, created_at) "
+                    "VALUES (:market, :number, '{}', '[]', '[]', '[]', '[]', false, '', CURRENT_TIMESTAMP)"
+                ), {"market": france, "number": number})
+        upgrade(url)
+        assert pointers(engine) == {"FR": 3, "KE": None}
+        # Down and up again with rows pointing at the markets table that SQLite rebuilds.
+        downgrade(url, "0003")
+        upgrade(url)
+        assert pointers(engine) == {"FR": 3, "KE": None}
+    finally:
+        engine.dispose()
+
+
+def pointers(engine) -> dict[str, int | None]:  # noqa: ANN001
+    """Each market's code and the number of its policy in force."""
+    with engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT m.code, v.number FROM markets m LEFT JOIN policy_versions v ON v.id = m.policy_version_id"
+        )).all())

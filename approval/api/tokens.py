@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from approval.db import utcnow
@@ -54,13 +54,16 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+#: Every API request runs it: built once. The user's markets come along, for every permission check of the request.
+_TOKEN_BY_HASH = (
+    select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash", required=True))
+    .options(joinedload(ApiToken.user).joinedload(User.markets))
+)
+
+
 def user_for_secret(session: Session, secret: str) -> User | None:
     """The active user a live token acts for, or None; notes the token's use (to the minute)."""
-    # The user's markets come along in the same query: every permission check of the request reads them.
-    token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_sha256(secret))
-        .options(joinedload(ApiToken.user).joinedload(User.markets))
-    ).unique().one_or_none()
+    token = session.scalars(_TOKEN_BY_HASH, {"token_hash": token_sha256(secret)}).unique().one_or_none()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from approval.db import Base, utcnow
 
 if TYPE_CHECKING:
+    from approval.models.policy import PolicyVersion
     from approval.models.users import User
 
 
@@ -51,9 +52,17 @@ class Market(Base):
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The editorial policy in force: the market's latest version, None for the house defaults. Only
+    #: ``policies.save_policy`` moves it; the gate reads it with the market instead of searching the versions.
+    policy_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("policy_versions.id", use_alter=True, name="fk_markets_policy_version_id_policy_versions")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="market", order_by="Account.handle")
+    # Read-only, like a post's current revision: ``save_policy`` sets the id, which keeps the markets <->
+    # policy_versions cycle out of the unit of work.
+    policy_in_force: Mapped[PolicyVersion | None] = relationship(foreign_keys=[policy_version_id], viewonly=True)
 
     __table_args__ = (CheckConstraint("length(code) = 2", name="code_alpha2"),)
 

@@ -44,7 +44,7 @@ class PolicyVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    market: Mapped[Market] = relationship()
+    market: Mapped[Market] = relationship(foreign_keys=[market_id])
     created_by: Mapped[User | None] = relationship()
 
     __table_args__ = (

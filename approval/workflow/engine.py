@@ -84,7 +84,7 @@ def apply(
         effect(attempt)
     post.state = row.target
     entry = AuditEntry(
-        post=post,
+        post_id=post.id,
         action=action,
         from_state=from_state,
         to_state=row.target,

@@ -173,7 +173,7 @@ def test_the_language_detector_is_built_once():
 
     style.check("Nous publions aujourd'hui notre rapport annuel intégré.", Context(languages=("fr",)))
     before = language._detector.cache_info()
-    for _ in range(3):
-        style.check("Nous publions aujourd'hui notre rapport annuel intégré.", Context(languages=("fr",)))
+    for word in ("premier", "second", "dernier"):  # new texts: the answers for texts seen are kept apart
+        style.check(f"Nous publions aujourd'hui notre {word} rapport annuel intégré.", Context(languages=("fr",)))
     after = language._detector.cache_info()
     assert after.misses == before.misses and after.hits >= before.hits + 3
