@@ -32,6 +32,7 @@ from approval.access import (
 from approval.models import Account, AuditEntry, Campaign, Comment, Market, Post, Revision, User, text_sha256
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
+from approval.workflow.guards import ACKNOWLEDGE
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import RECORDED_ACTIONS
 
@@ -280,13 +281,17 @@ def action_params(
     scheduled_at: datetime | None = None,
     local_time: datetime | None = None,
     url: str | None = None,
+    acknowledge_warnings: bool = False,
 ) -> dict:
     """The engine's input for ``action`` from what a person gave: ``schedule`` takes an instant or a wall-clock
-    time in the account's market zone (refused when the zone skips it), ``mark_published`` the address."""
+    time in the account's market zone (refused when the zone skips it), ``mark_published`` the address,
+    ``approve`` whether the project manager read the style gate's warnings."""
     if action == Action.schedule:
         return {"scheduled_at": scheduled_at if local_time is None else _local_publication_time(post, local_time)}
     if action == Action.mark_published:
         return {"url": url}
+    if action == Action.approve:
+        return {ACKNOWLEDGE: bool(acknowledge_warnings)}
     return {}
 
 

@@ -70,6 +70,10 @@ class TransitionArgs(Args):
         "description": "With `schedule`: wall-clock time in the account's market zone, instead of `scheduled_at`."})
     url = Text(allow_none=True, validate=length(MAX_URL), metadata={
         "description": "With `mark_published`: the address of the published message."})
+    acknowledge_warnings = fields.Boolean(allow_none=True, metadata={
+        "description": "With `approve`: the project manager read the style gate's warnings. A text holding the "
+                       "market's sensitive terms is approved only with it and a `comment` giving the reason, "
+                       "which the audit row keeps."})
 
     @validates_schema
     def _fields_of_the_action(self, data: dict, **_kwargs) -> None:
@@ -77,7 +81,7 @@ class TransitionArgs(Args):
         if data.get("scheduled_at") is not None and data.get("local_time") is not None:
             raise ma.ValidationError(_l("Give scheduled_at or local_time, not both."), "local_time")
         for name, wanted in (("scheduled_at", Action.schedule), ("local_time", Action.schedule),
-                             ("url", Action.mark_published)):
+                             ("url", Action.mark_published), ("acknowledge_warnings", Action.approve)):
             if data.get(name) is not None and action is not None and action != wanted:
                 raise ma.ValidationError(_l("Only with the action %(action)s.", action=wanted.value), name)
 

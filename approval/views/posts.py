@@ -19,7 +19,6 @@ from approval.models import Account, AuditEntry, Campaign, Market, Post, Revisio
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
-from approval.workflow.guards import ACKNOWLEDGE
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import USER_ACTIONS
 
@@ -137,10 +136,8 @@ def act(post_id: int, action: str):
 
 
 def _action_params(post: Post, action: str, form: ActionForm) -> dict:
-    params = ops.action_params(post, action, local_time=form.local_time.data, url=form.url.data)
-    if action == Action.approve:
-        params[ACKNOWLEDGE] = form.acknowledge_warnings.data
-    return params
+    return ops.action_params(post, action, local_time=form.local_time.data, url=form.url.data,
+                             acknowledge_warnings=form.acknowledge_warnings.data)
 
 
 @bp.post("/<int:post_id>/comments")

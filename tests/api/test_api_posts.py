@@ -173,6 +173,27 @@ def test_workflow_refusals_have_their_status_and_reasons(make, api, db_session, 
     assert _counts(db_session) == before
 
 
+def test_approving_sensitive_terms_takes_the_acknowledgement_and_a_reason(make, api, db_session, france, cm, pm):
+    admin = make.user(Role.admin)
+    policies.save_policy(db_session, france, admin, sensitive=[{"phrase": "grève", "reason": "Social climate."}])
+    post = make.post(State.in_review, account=make.account(france, "x"), author=cm,
+                     body="Malgré la grève, le Social Hub reste ouvert ce samedi.")
+    before = _counts(db_session)
+
+    refused = assert_error(api(pm).act(post, "approve"), 422, "acknowledge_warnings", "comment")
+    assert "“grève”" in refused["errors"]["acknowledge_warnings"][0]
+    assert_error(api(pm).act(post, "approve", acknowledge_warnings=True), 422, "comment")
+    assert_error(api(pm).act(post, "submit", acknowledge_warnings=True), 422, "acknowledge_warnings")  # approve only
+    assert _counts(db_session) == before
+
+    approved = api(pm).act(post, "approve", acknowledge_warnings=True, comment="Vu avec la presse.")
+    assert approved.status_code == 200 and approved.json["state"] == "approved"
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                               .order_by(AuditEntry.id.desc())).first()
+    assert [o["term"] for o in entry.payload["overrides"]] == ["grève"]
+    assert entry.payload["overrides"][0]["reason"] == "Vu avec la presse."
+
+
 def test_schedule_takes_an_instant_or_a_local_time(make, api, db_session, france, pm):
     account = make.account(france, "x")
     first, second = make.post(State.approved, account=account), make.post(State.approved, account=account)
