@@ -72,10 +72,9 @@ def post_clause(user: User) -> ColumnElement[bool]:
 
 
 def market_clause(user: User) -> ColumnElement[bool]:
-    scope = scope_of(user)
-    if scope is Scope.everything:
+    if user.group_wide:  # a cabinet member with every market sees them all listed, not only their executives'
         return true()
-    if scope is Scope.cabinet:
+    if user.role == Role.cabinet:
         return Market.id.in_(select(Account.market_id).where(account_clause(user)))
     mine = select(user_markets.c.market_id).where(user_markets.c.user_id == user.id)
     return Market.id.in_(mine) if user.markets or user.id else false()

@@ -212,7 +212,11 @@ def save_policy(
     severity). ``based_on`` is the version number the admin started from (0: the defaults): when another version was
     saved since, ``PolicyConflict``. The form checks the shape of the lists; this keeps the stored shape canonical.
     """
-    current = current_policy(session, market)
+    # Numbered after the market's highest version (which the pointer names, unless a restore or a hand-made row
+    # left it behind: saving then puts it right).
+    current = session.scalar(
+        select(PolicyVersion).where(PolicyVersion.market_id == market.id).order_by(PolicyVersion.number.desc()).limit(1)
+    )
     if based_on is not None and based_on != (current.number if current else DEFAULTS_NUMBER):
         raise PolicyConflict(current)
     content = {

@@ -42,22 +42,34 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 
 
 def _run(connection) -> None:  # noqa: ANN001
+    sqlite = connection.dialect.name == "sqlite"
+    # SQLite runs DDL in a transaction too: one transaction for every migration of the run, so a failure leaves
+    # the database as it was.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True, render_item=render_item)
-    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
-    if sqlite:
-        # A batch migration rebuilds a SQLite table (copy, drop, rename): with foreign keys on, dropping a table that
-        # other rows point at fails. SQLite's own procedure for it: keys off (the pragma only works outside a
-        # transaction), rebuild, check every key before committing, keys on again.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-    try:
+                      compare_type=True, render_item=render_item, transactional_ddl=True)
+    if not sqlite:
         with context.begin_transaction():
             context.run_migrations()
-            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+        return
+    # A batch migration rebuilds a SQLite table (copy, drop, rename): with foreign keys on, dropping a table that
+    # other rows point at fails. SQLite's own procedure for it: keys off (the pragma only works outside a
+    # transaction), rebuild, check every key before committing, keys on again once the transaction is over.
+    if connection.in_transaction():
+        raise RuntimeError("SQLite migrations need a connection outside a transaction (to switch foreign keys off)")
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            before = context.get_context().get_current_revision()
+            context.run_migrations()
+            if context.get_context().get_current_revision() != before and (
+                broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            ):
                 raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
     finally:
-        if sqlite:
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        if connection.in_transaction():
+            connection.rollback()
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 
-from approval.access import VIEWER_ID, Scope, scoped_posts, viewer_id
+from approval.access import VIEWER_ID, Scope, scoped_posts, viewer_id, visible_markets
 from approval.models import AuditEntry, Comment, Post, Revision
 from approval.workflow.states import Role, State
 from approval.workflow.table import USER_ACTIONS
@@ -119,3 +119,13 @@ def test_a_scope_built_once_for_every_user_refuses_to_run_without_the_users_id(d
     query = select(Post.id).join(Post.account).where(scoped_posts(scope, viewer_id()))
     with pytest.raises(StatementError, match=VIEWER_ID):
         db_session.execute(query)
+
+
+def test_markets_listed_for_a_cabinet_member_follow_their_executives_or_all_when_group_wide(make, db_session):
+    france, kenya = make.market("FR"), make.market("KE", "Africa/Nairobi", ("en", "sw"))
+    ceo = make.executive("Hélène Marchand")
+    make.account(france, executive=ceo)
+    served = make.user(Role.cabinet, executives=[ceo])
+    everywhere = make.user(Role.cabinet, executives=[ceo], all_markets=True)
+    assert [m.code for m in db_session.scalars(visible_markets(served))] == ["FR"]
+    assert {france.code, kenya.code} <= {m.code for m in db_session.scalars(visible_markets(everywhere))}

@@ -144,6 +144,19 @@ def test_each_market_has_its_own_versions(db_session, make, admin_user):
     assert [v.label for v in versions(db_session, france)] == ["FR-v1", "FR-v2"]
     assert [v.label for v in versions(db_session, kenya)] == ["KE-v1"]
     assert policies.current_label(db_session, make.market("PL", "Europe/Warsaw", ("pl",))) == "PL-v0"
+    assert policies.current_label(db_session, france) == "FR-v2"
+
+
+def test_the_market_points_at_its_policy_in_force_and_a_save_puts_a_stray_pointer_right(db_session, france,
+                                                                                         admin_user):
+    first = policies.save_policy(db_session, france, admin_user, forbidden=[COMPETITOR])
+    assert france.policy_version_id == first.id and policies.current_policy(db_session, france) is first
+    france.policy_version_id = None  # as a restore of an older dump might leave it
+    db_session.flush()
+    db_session.expire(france, ["policy_in_force"])
+    second = policies.save_policy(db_session, france, admin_user, forbidden=[], based_on=1)
+    assert second.number == 2
+    assert france.policy_version_id == second.id and policies.current_policy(db_session, france) is second
 
 
 @pytest.mark.parametrize(("fields", "errors"), [

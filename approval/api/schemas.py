@@ -82,7 +82,7 @@ class TransitionArgs(Args):
             raise ma.ValidationError(_l("Give scheduled_at or local_time, not both."), "local_time")
         for name, wanted in (("scheduled_at", Action.schedule), ("local_time", Action.schedule),
                              ("url", Action.mark_published), ("acknowledge_warnings", Action.approve)):
-            if data.get(name) is not None and action is not None and action != wanted:
+            if data.get(name) not in (None, False) and action is not None and action != wanted:
                 raise ma.ValidationError(_l("Only with the action %(action)s.", action=wanted.value), name)
 
 

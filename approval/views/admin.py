@@ -70,8 +70,8 @@ def index():
 @roles_required(Role.admin)
 def list_markets():
     accounts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
-    policy_numbers = dict(db.session.execute(
-        select(PolicyVersion.market_id, func.max(PolicyVersion.number)).group_by(PolicyVersion.market_id)
+    policy_numbers = dict(db.session.execute(  # the version in force
+        select(Market.id, PolicyVersion.number).join(PolicyVersion, PolicyVersion.id == Market.policy_version_id)
     ).all())
     return render_template("admin/markets.html", markets=_markets(), accounts=accounts, policy_numbers=policy_numbers)
 

@@ -104,8 +104,9 @@ def apply(
 
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
-#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` returns the row as written,
-#: outside the session; ``operations.audit_trail`` reads the trail back.
+#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` sets every column itself
+#: (column defaults do not apply) and returns the row as written, detached: no id, no relationships loaded;
+#: ``operations.audit_trail`` reads the trail back.
 _APPEND_TO_TRAIL = insert(AuditEntry.__table__)
 _AUDIT_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns if not column.primary_key)
 
