@@ -4,6 +4,10 @@ The key is looked up before the request does anything; its first answer is store
 transaction, and only when the request succeeded (a refused request wrote nothing, so its retry simply runs again).
 Two requests racing with one key both run, and the unique constraint lets only one commit: the other rolls back and
 answers what the winner stored.
+
+A key is kept ``RETENTION`` (24 hours, as payment APIs do): a retry comes within minutes, and a client may reuse a
+key after that. Expired keys are deleted by their own user's next keyed request, so the table holds at most a day of
+keys per user without a cleaning job.
 """
 
 from __future__ import annotations
@@ -12,17 +16,19 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Response, current_app, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from approval.db import db
+from approval.db import db, utcnow
 from approval.models import IdempotencyKey, User
 from approval.workflow.errors import GuardFailed
 
 HEADER = "Idempotency-Key"
+RETENTION = timedelta(hours=24)
 
 
 @dataclass
@@ -50,8 +56,8 @@ class Once:
         stored = db.session.scalar(
             select(IdempotencyKey).where(IdempotencyKey.user_id == self.user.id, IdempotencyKey.key == self.key)
         )
-        if stored is None:
-            return None
+        if stored is None or stored.created_at < utcnow() - RETENTION:
+            return None  # an expired key is deleted when this request stores its answer
         if stored.request_hash != self.request_hash():
             message = _("This Idempotency-Key was first used with another request (%(request)s or another body): "
                         "use a new key for a new request.", request=stored.request)
@@ -67,6 +73,9 @@ class Once:
         if self.key is None:
             db.session.commit()
             return response
+        db.session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == self.user.id, IdempotencyKey.created_at < utcnow() - RETENTION
+        ))
         db.session.add(IdempotencyKey(
             user_id=self.user.id, key=self.key, request=self.request_line, request_hash=self.request_hash(),
             response_status=response.status_code, response_body=response.get_json(),

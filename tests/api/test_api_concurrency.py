@@ -4,15 +4,17 @@ answer and does nothing more; the same key with another request is a 422)."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import create_app
+from approval.api.idempotency import RETENTION
 from approval.api.tokens import issue_token
-from approval.db import make_engine
+from approval.db import make_engine, utcnow
 from approval.migrate import upgrade
 from approval.models import AuditEntry, IdempotencyKey, Post, Revision
 from approval.workflow.states import Role, State
@@ -162,3 +164,25 @@ def test_racing_retries_with_one_key_create_one_post(live_app):
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Post)) == 1
         assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+
+
+def test_a_key_is_kept_a_day_then_runs_again_and_expired_keys_are_deleted(make, api, db_session):
+    market = make.market("FR")
+    cm, other = (make.user(Role.community_manager, markets=[market]) for _ in range(2))
+    account = make.account(market)
+    first = api(cm).post("/posts", {"account_id": account.id, "body": BODY}, key="create-1")
+    api(cm).post("/posts", {"account_id": account.id, "body": BODY}, key="create-2")
+    api(other).post("/posts", {"account_id": account.id, "body": BODY}, key="create-1")
+    almost_a_day = utcnow() - RETENTION + timedelta(minutes=1)
+    db_session.execute(update(IdempotencyKey).values(created_at=almost_a_day))
+
+    replay = api(cm).post("/posts", {"account_id": account.id, "body": BODY}, key="create-1")
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.json == first.json
+
+    db_session.execute(update(IdempotencyKey).values(created_at=almost_a_day - timedelta(minutes=2)))
+    again = api(cm).post("/posts", {"account_id": account.id, "body": BODY}, key="create-1")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert again.json["id"] != first.json["id"]  # a new request: a new post
+    db_session.expire_all()
+    kept = db_session.execute(select(IdempotencyKey.user_id, IdempotencyKey.key).order_by(IdempotencyKey.id)).all()
+    assert kept == [(other.id, "create-1"), (cm.id, "create-1")]  # cm's expired keys went, the other user's wait
