@@ -281,7 +281,7 @@ def action_params(
     scheduled_at: datetime | None = None,
     local_time: datetime | None = None,
     url: str | None = None,
-    acknowledge_warnings: bool = False,
+    acknowledge_warnings: bool | None = False,
 ) -> dict:
     """The engine's input for ``action`` from what a person gave: ``schedule`` takes an instant or a wall-clock
     time in the account's market zone (refused when the zone skips it), ``mark_published`` the address,

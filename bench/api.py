@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +53,8 @@ from approval.api.tokens import issue_token  # noqa: E402
 from approval.db import make_engine, utcnow  # noqa: E402
 from approval.migrate import upgrade  # noqa: E402
 from approval.workflow.states import Action, Role  # noqa: E402
+from temporary_postgres import NoServer, temporary_database  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get("APPROVAL_BENCH_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 TARGET = 0.4
 #: The bare app's answer, handed to its workers through the environment.
@@ -319,21 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit of one round (default 60)")
     args = parser.parse_args(argv)
 
-    name = f"approval_bench_api_{os.getpid()}"
     try:
-        server = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "no PostgreSQL here"
-        print(f"no PostgreSQL server at {POSTGRES_ADMIN_URL} ({type(error).__name__}): nothing measured",
-              file=sys.stderr)
+        with temporary_database("approval_bench_api") as url:
+            sides = measure(url, args)
+    except NoServer as error:
+        print(f"{error}: nothing measured", file=sys.stderr)
         return 1
-    try:
-        sides = measure(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", args)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
     api, floor, bare = (statistics.median(side.rates) for side in sides)
     print(f"PostgreSQL, gunicorn {args.workers} {args.worker_class} workers, {args.threads} client threads, "

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import statistics
 import sys
@@ -35,7 +34,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text, update
+from sqlalchemy import Engine, insert, update
 from sqlalchemy.orm import sessionmaker
 
 from approval import administration as admin
@@ -44,9 +43,8 @@ from approval.db import make_engine, utcnow
 from approval.migrate import upgrade
 from approval.models import AuditEntry, Post, User
 from approval.workflow.states import Action, Role, State
+from temporary_postgres import NoServer, temporary_database
 
-POSTGRES_ADMIN_URL = os.environ.get("APPROVAL_BENCH_POSTGRES_URL",
-                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 TARGET = 0.5
 
@@ -255,20 +253,12 @@ def run_sqlite(args: argparse.Namespace) -> Result:
 
 
 def run_postgresql(args: argparse.Namespace) -> Result | None:
-    name = f"approval_bench_{os.getpid()}"
     try:
-        server = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "no PostgreSQL here"
-        print(f"postgresql: skipped, no server at {POSTGRES_ADMIN_URL} ({type(error).__name__})", file=sys.stderr)
+        with temporary_database("approval_bench") as url:
+            return measure("postgresql", url, args)
+    except NoServer as error:
+        print(f"postgresql: skipped, {error}", file=sys.stderr)
         return None
-    try:
-        return measure("postgresql", POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", args)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 # Output ------------------------------------------------------------------------------------------------------

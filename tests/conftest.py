@@ -280,3 +280,14 @@ class WebClient:
 @pytest.fixture()
 def web(app: Flask, db_session: Session) -> WebClient:
     return WebClient(app.test_client())
+
+
+@pytest.fixture()
+def admin_user(make: Factory) -> User:
+    return make.user(Role.admin, name="Ada Admin")
+
+
+@pytest.fixture()
+def admin_web(web: WebClient, admin_user: User) -> WebClient:
+    web.login(admin_user)
+    return web

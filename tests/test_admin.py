@@ -13,17 +13,6 @@ from approval.models import Account, AccountKind, Campaign, Executive, Market, N
 from approval.workflow.states import Role, State
 
 
-@pytest.fixture()
-def admin_user(make) -> User:
-    return make.user(Role.admin, name="Ada Admin")
-
-
-@pytest.fixture()
-def admin_web(web, admin_user) -> WebClient:
-    web.login(admin_user)
-    return web
-
-
 def text(response) -> str:
     return response.get_data(as_text=True)
 

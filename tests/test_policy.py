@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from approval import administration as admin
 from approval import operations as ops
 from approval import policies
 from approval.db import make_engine, utcnow
-from approval.models import AuditEntry, Market, PolicyVersion, Post, User
+from approval.models import AuditEntry, Market, PolicyVersion, Post
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
 from approval.workflow.guards import ACKNOWLEDGE
@@ -47,17 +46,6 @@ def audit(db_session, post: Post, action: Action) -> AuditEntry:
 @pytest.fixture()
 def france(make) -> Market:
     return make.market("FR")
-
-
-@pytest.fixture()
-def admin_user(make) -> User:
-    return make.user(Role.admin, name="Ada Admin")
-
-
-@pytest.fixture()
-def admin_web(web, admin_user) -> WebClient:
-    web.login(admin_user)
-    return web
 
 
 def policy_form(**fields) -> dict:  # noqa: ANN003

@@ -176,7 +176,7 @@ def act_on_post(args: dict, headers: dict, post_id: int):
     version = expected_version(post)
     action = args["action"]
     params = ops.action_params(post, action, scheduled_at=args.get("scheduled_at"), local_time=args.get("local_time"),
-                               url=args.get("url"), acknowledge_warnings=bool(args.get("acknowledge_warnings")))
+                               url=args.get("url"), acknowledge_warnings=args.get("acknowledge_warnings"))
     ops.act_on_post(db.session, post, action, user, expected_version=version, comment=args.get("comment"), **params)
     return once.commit(post_response(post))
 

@@ -59,25 +59,23 @@ def _custom_rule(term: Term, default: str) -> str:
 
 
 def check_forbidden(analysis: Analysis) -> Iterator[Finding]:
-    for term, start, end in find_terms(analysis, analysis.context.policy.forbidden):
-        found = analysis.text[start:end]
-        if term.reason:
-            message = N_("“%(term)s” may not be said here: %(reason)s")
-        else:
-            message = N_("“%(term)s” may not be said here.")
-        yield Finding.make(_custom_rule(term, FORBIDDEN), Severity.error, message, start, end, term.instead,
-                           term=found, reason=term.reason)
+    return _term_findings(analysis, analysis.context.policy.forbidden, FORBIDDEN, Severity.error,
+                          N_("“%(term)s” may not be said here: %(reason)s"),
+                          N_("“%(term)s” may not be said here."))
 
 
 def check_sensitive(analysis: Analysis) -> Iterator[Finding]:
-    for term, start, end in find_terms(analysis, analysis.context.policy.sensitive):
-        found = analysis.text[start:end]
-        if term.reason:
-            message = N_("“%(term)s” is sensitive, the reviewer must acknowledge it: %(reason)s")
-        else:
-            message = N_("“%(term)s” is sensitive: the reviewer must acknowledge it.")
-        yield Finding.make(_custom_rule(term, SENSITIVE), Severity.warning, message, start, end, term.instead,
-                           term=found, reason=term.reason)
+    return _term_findings(analysis, analysis.context.policy.sensitive, SENSITIVE, Severity.warning,
+                          N_("“%(term)s” is sensitive, the reviewer must acknowledge it: %(reason)s"),
+                          N_("“%(term)s” is sensitive: the reviewer must acknowledge it."))
+
+
+def _term_findings(analysis: Analysis, terms: tuple[Term, ...], rule: str, severity: Severity, with_reason: str,
+                   without_reason: str) -> Iterator[Finding]:
+    """A finding per listed term the text holds, saying the term's reason when the list gives one."""
+    for term, start, end in find_terms(analysis, terms):
+        yield Finding.make(_custom_rule(term, rule), severity, with_reason if term.reason else without_reason,
+                           start, end, term.instead, term=analysis.text[start:end], reason=term.reason)
 
 
 def _insertion_point(text: str) -> int:

@@ -88,31 +88,25 @@ def apply(
     if (post.current_revision_id, post.approved_revision_id) != revisions_before:
         # The relationships are read-only views of these ids: reload them when an effect moved an id.
         session.expire(post, ["current_revision", "approved_revision"])
-    entry = AuditEntry(
-        post_id=post.id,
-        action=action,
-        from_state=from_state,
-        to_state=row.target,
-        actor_id=actor.id,
-        at=attempt.now,
-        comment=comment,
-        revision_id=post.current_revision_id,
-        payload=attempt.record,
-    )
-    session.execute(_APPEND_TO_TRAIL, _columns(entry))
-    return entry
+    row_values = {
+        "post_id": post.id,
+        "action": action,
+        "from_state": from_state,
+        "to_state": row.target,
+        "actor_id": actor.id,
+        "at": attempt.now,
+        "comment": comment,
+        "revision_id": post.current_revision_id,
+        "payload": attempt.record,
+    }
+    session.execute(_APPEND_TO_TRAIL, row_values)
+    return AuditEntry(**row_values)
 
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
-#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` sets every column itself
-#: (column defaults do not apply) and returns the row as written, detached: no id, no relationships loaded;
-#: ``operations.audit_trail`` reads the trail back.
+#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` gives every column and returns
+#: the row as written, detached (no id, no relationships); ``operations.audit_trail`` reads the trail back.
 _APPEND_TO_TRAIL = insert(AuditEntry.__table__)
-_AUDIT_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns if not column.primary_key)
-
-
-def _columns(entry: AuditEntry) -> dict[str, Any]:
-    return {key: getattr(entry, key) for key in _AUDIT_COLUMNS}
 
 
 def check_fresh(post: Post, expected_version: int | None) -> None:
