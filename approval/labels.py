@@ -42,6 +42,14 @@ LABELS: dict[StrEnum, object] = {
     Action.confirm_published: _l("confirm as published"),
     Action.create: _l("create"),
     Action.edit: _l("edit"),
+    Action.claim: _l("taken by the publisher"),
+    Action.publish: _l("published by the publisher"),
+    Action.fail: _l("publishing failed"),
+    Action.lose: _l("outcome unknown"),
+    Action.postpone: _l("publishing postponed"),
+    Action.hold: _l("held"),
+    Action.release: _l("released"),
+    Action.miss: _l("slot missed"),
     Role.community_manager: _l("community manager"),
     Role.project_manager: _l("project manager"),
     Role.cabinet: _l("cabinet"),
@@ -49,6 +57,22 @@ LABELS: dict[StrEnum, object] = {
     Severity.error: _l("error"),
     Severity.warning: _l("warning"),
 }
+
+
+#: How a button looks: the way forward stands out, the ways out warn.
+TONES: dict[Action, str] = {
+    Action.submit: "primary", Action.approve: "primary", Action.accept: "primary", Action.schedule: "primary",
+    Action.retry: "primary", Action.confirm_published: "primary",
+    Action.reject: "danger", Action.decline: "danger", Action.withdraw: "danger",
+}
+
+
+def tone(action: Action | str) -> str:
+    """The button style of an action: "primary", "danger" or "" (neutral)."""
+    try:
+        return TONES.get(Action(action), "")
+    except ValueError:
+        return ""
 
 
 def label(value: StrEnum | str) -> str:

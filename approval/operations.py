@@ -86,7 +86,7 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     return post
 
 
-def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None) -> AuditEntry | None:
+def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None) -> engine.TrailEntry | None:
     """Save a new text: a new revision, and back to review if the post awaited or held an approval.
 
     Saving the same text changes nothing and returns None.
@@ -110,7 +110,7 @@ def act_on_post(
     expected_version: int | None,
     comment: str | None = None,
     **params,
-) -> AuditEntry:
+) -> engine.TrailEntry:
     """A workflow action from a button or the API; its comment also joins the post's discussion."""
     if action in RECORDED_ACTIONS:
         # Only create_post and edit_post record these, with the revision they write: asked for here, ``create``

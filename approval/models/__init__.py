@@ -1,8 +1,10 @@
 """The mapped classes, one module per aggregate; importing this package registers them all."""
 
 from approval.models.audit import AuditEntry
+from approval.models.hub import FeedToken, KioskLink, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models.policy import PolicyVersion
+from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.posts import Comment, Post, Revision, text_sha256
 from approval.models.tokens import ApiToken, IdempotencyKey
 from approval.models.users import User
@@ -15,12 +17,20 @@ __all__ = [
     "Campaign",
     "Comment",
     "Executive",
+    "FeedToken",
     "IdempotencyKey",
+    "KioskLink",
     "Market",
     "Network",
+    "OutboxMessage",
+    "Outcome",
     "PolicyVersion",
     "Post",
+    "PublicationAttempt",
     "Revision",
+    "StopScope",
+    "StopSwitch",
     "User",
+    "WallSettings",
     "text_sha256",
 ]

@@ -57,6 +57,8 @@ class Market(Base):
     policy_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("policy_versions.id", use_alter=True, name="fk_markets_policy_version_id_policy_versions")
     )
+    #: Minutes after its time within which a post may still go out; past them the slot is missed.
+    grace_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="market", order_by="Account.handle")
@@ -64,7 +66,10 @@ class Market(Base):
     # policy_versions cycle out of the unit of work.
     policy_in_force: Mapped[PolicyVersion | None] = relationship(foreign_keys=[policy_version_id], viewonly=True)
 
-    __table_args__ = (CheckConstraint("length(code) = 2", name="code_alpha2"),)
+    __table_args__ = (
+        CheckConstraint("length(code) = 2", name="code_alpha2"),
+        CheckConstraint("grace_minutes BETWEEN 0 AND 1440", name="grace_minutes_range"),
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -104,6 +109,15 @@ class Account(Base):
     kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind, "account_kind"), default=AccountKind.brand)
     executive_id: Mapped[int | None] = mapped_column(ForeignKey("executives.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    #: How the account publishes (approval.publishing.connectors): None until connected.
+    connector: Mapped[str | None] = mapped_column(String(20))
+    connector_url: Mapped[str | None] = mapped_column(String(2000))
+    #: The webhook's signing secret: written, never shown again.
+    connector_secret: Mapped[str | None] = mapped_column(String(200))
+    #: The post this account is publishing now: one at a time per account, claimed with the post.
+    publishing_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", use_alter=True, name="fk_accounts_publishing_post_id_posts")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     market: Mapped[Market] = relationship(back_populates="accounts")
@@ -111,6 +125,9 @@ class Account(Base):
 
     __table_args__ = (
         UniqueConstraint("network", "handle"),
+        CheckConstraint("connector IS NULL OR connector IN ('outbox', 'webhook')", name="connector_known"),
+        CheckConstraint("connector IS NULL OR connector <> 'webhook' OR connector_url IS NOT NULL",
+                        name="webhook_has_url"),
         CheckConstraint(
             "(kind = 'executive' AND executive_id IS NOT NULL) OR (kind = 'brand' AND executive_id IS NULL)",
             name="executive_iff_kind",
@@ -137,6 +154,8 @@ class Campaign(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     #: A partnership (sponsored) campaign: its posts carry one of the market's disclosure markers (#ad...).
     disclosure_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: No post of the campaign goes out before this instant (an annual report, a match result).
+    embargo_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     market: Mapped[Market | None] = relationship()

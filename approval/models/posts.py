@@ -49,10 +49,21 @@ class Post(Base):
     published_at: Mapped[datetime | None]
     published_url: Mapped[str | None] = mapped_column(String(2000))
     submitted_at: Mapped[datetime | None]
+    # Publishing (approval.publishing.worker). The key names one publication to the network, the same for every
+    # attempt of it; the claim token and its lease say which worker holds the post while it is ``publishing``.
+    publish_key: Mapped[str | None] = mapped_column(String(64))
+    claim_token: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    #: After a rate limit or a temporary error: not before this time.
+    next_attempt_at: Mapped[datetime | None]
+    #: The slot a post missed (beyond its market's grace period), until it gets a new one.
+    missed_at: Mapped[datetime | None]
+    #: When the worker first found this due post held by a stop switch or an embargo (recorded once).
+    held_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    account: Mapped[Account] = relationship()
+    account: Mapped[Account] = relationship(foreign_keys=[account_id])
     campaign: Mapped[Campaign | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
@@ -75,7 +86,12 @@ class Post(Base):
             name="approval_is_current",
         ),
         CheckConstraint("state <> 'published' OR published_at IS NOT NULL", name="published_has_time"),
+        CheckConstraint("state <> 'publishing' OR (claim_token IS NOT NULL AND claimed_until IS NOT NULL)",
+                        name="publishing_is_claimed"),
         Index("ix_posts_state_submitted_at", "state", "submitted_at"),
+        # The worker's queue: due posts by time, leases by expiry.
+        Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),
+        Index("ix_posts_state_claimed_until", "state", "claimed_until"),
     )
 
     @property

@@ -7,6 +7,7 @@ effects, writes the new state and appends the audit row, all in the caller's tra
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,26 @@ from sqlalchemy.orm import Session
 from approval.access import can_see_post
 from approval.labels import label
 from approval.db import utcnow
-from approval.models import AuditEntry, Post, User
+from approval.models import AuditEntry, Post, User, audit
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
 from approval.workflow.states import Action, State
-from approval.workflow.table import USER_ACTIONS, Transition, rows_for
+from approval.workflow.table import USER_ACTIONS, WORKER_ROWS, Transition, rows_for
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """The audit row an action wrote, as a value: the row itself lives in the table and is never written again."""
+
+    post_id: int
+    action: Action
+    from_state: State
+    to_state: State
+    actor_id: int | None
+    at: datetime
+    comment: str | None
+    revision_id: int | None
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def find_transition(post: Post, action: Action, actor: User) -> Transition:
@@ -58,7 +74,7 @@ def apply(
     comment: str | None = None,
     now: datetime | None = None,
     **params: Any,
-) -> AuditEntry:
+) -> TrailEntry:
     """Take ``action`` on ``post`` as ``actor``; returns the audit row written with the change."""
     try:
         action = Action(action)
@@ -88,24 +104,38 @@ def apply(
     if (post.current_revision_id, post.approved_revision_id) != revisions_before:
         # The relationships are read-only views of these ids: reload them when an effect moved an id.
         session.expire(post, ["current_revision", "approved_revision"])
-    row_values = {
-        "post_id": post.id,
-        "action": action,
-        "from_state": from_state,
-        "to_state": row.target,
-        "actor_id": actor.id,
-        "at": attempt.now,
-        "comment": comment,
-        "revision_id": post.current_revision_id,
-        "payload": attempt.record,
-    }
-    session.execute(_APPEND_TO_TRAIL, row_values)
-    return AuditEntry(**row_values)
+    return _append_to_trail(session, TrailEntry(
+        post_id=post.id, action=action, from_state=from_state, to_state=row.target, actor_id=actor.id,
+        at=attempt.now, comment=comment, revision_id=post.current_revision_id, payload=attempt.record,
+    ))
+
+
+def record_step(
+    session: Session, post: Post, step: Action, *, now: datetime, payload: dict[str, Any] | None = None,
+    comment: str | None = None,
+) -> TrailEntry:
+    """A step of the publishing worker (``claim``, ``publish``, ``lose``...): the state its row names, and the audit
+    row, in the caller's transaction. The worker has locked the post and checked its claim before calling."""
+    sources, target = WORKER_ROWS[step]
+    if post.state not in sources:
+        raise InvalidTransition(f"{step} is not possible while the post is {post.state}")
+    from_state = post.state
+    post.state = target
+    session.flush()
+    return _append_to_trail(session, TrailEntry(
+        post_id=post.id, action=step, from_state=from_state, to_state=target, actor_id=None, at=now,
+        comment=comment, revision_id=post.current_revision_id, payload=payload or {},
+    ))
+
+
+def _append_to_trail(session: Session, entry: TrailEntry) -> TrailEntry:
+    session.execute(_APPEND_TO_TRAIL, {**vars(entry), **audit.chain(session, vars(entry))})  # tamper-evident link
+    return entry
 
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
-#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` gives every column and returns
-#: the row as written, detached (no id, no relationships); ``operations.audit_trail`` reads the trail back.
+#: an object that will never change (it cost as much as the post's UPDATE). ``apply`` returns the row's values as
+#: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back.
 _APPEND_TO_TRAIL = insert(AuditEntry.__table__)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import object_session
 
 from approval import policies
+from approval.workflow.states import State
 
 if TYPE_CHECKING:
     from approval.models import Post, User
@@ -159,16 +160,47 @@ def account_is_active(attempt: Attempt) -> dict[str, list[str]]:
     return {}
 
 
+#: How far ahead a post may be scheduled.
+FURTHEST_SCHEDULE = timedelta(days=366)
+
+
 @guard()
 def scheduled_in_future(attempt: Attempt) -> dict[str, list[str]]:
     when = attempt.params.get("scheduled_at")
+    field = "local_time" if attempt.params.get("local_time") is not None else "scheduled_at"
     if when is None:
-        return {"scheduled_at": [_("Give the date and time of publication.")]}
+        return {field: [_("Give the date and time of publication.")]}
     if when.tzinfo is None:
-        return {"scheduled_at": [_("The time needs its UTC offset.")]}
+        return {field: [_("The time needs its UTC offset.")]}
     if when <= attempt.now:
-        return {"scheduled_at": [_("This time is in the past.")]}
+        return {field: [_("This time is in the past.")]}
+    if when > attempt.now + FURTHEST_SCHEDULE:
+        return {field: [_("This time is more than a year ahead.")]}
     attempt.record["scheduled_at"] = when.isoformat()
+    if attempt.params.get("local_time") is not None:
+        attempt.record["local_time"] = attempt.params["local_time"].strftime("%Y-%m-%dT%H:%M")
+        attempt.record["zone"] = attempt.post.account.market.timezone
+    return {}
+
+
+@guard()
+def after_embargo(attempt: Attempt) -> dict[str, list[str]]:
+    """No post of a campaign under embargo is scheduled before the embargo lifts."""
+    campaign = attempt.post.campaign
+    when = attempt.params.get("scheduled_at")
+    if campaign is None or campaign.embargo_until is None or when is None or when >= campaign.embargo_until:
+        return {}
+    field = "local_time" if attempt.params.get("local_time") is not None else "scheduled_at"
+    return {field: [_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
+                      until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M"))]}
+
+
+@guard()
+def acknowledged_possible_duplicate(attempt: Attempt) -> dict[str, list[str]]:
+    """Retrying an unknown outcome may publish the post twice: only once the person says they checked."""
+    if attempt.post.state == State.unconfirmed and not attempt.params.get(ACKNOWLEDGE):
+        return {ACKNOWLEDGE: [_("The network may already show this post: check it there, then confirm that you "
+                                "read this warning, or confirm it as published with its address.")]}
     return {}
 
 

@@ -39,6 +39,15 @@ class Action(StrEnum):
     # tells a post's whole story. An edit sends a post that awaited or held an approval back to review.
     create = "create"
     edit = "edit"
+    # Not buttons either: the publishing worker's steps (README, "Publishing"), recorded like every change.
+    claim = "claim"          # scheduled -> publishing: a worker took the post, under a lease
+    publish = "publish"      # publishing -> published: the network answered with the post's id
+    fail = "fail"            # publishing -> failed: the network refused it for good
+    lose = "lose"            # publishing -> unconfirmed: the outcome is unknown; never re-sent by itself
+    postpone = "postpone"    # publishing -> scheduled: nothing went out (rate limit, 5xx, lease lost before sending)
+    hold = "hold"            # scheduled, due, but a stop switch or an embargo covers it
+    release = "release"      # scheduled again free to go after a hold
+    miss = "miss"            # scheduled -> approved: its slot passed beyond the grace period
 
 
 class Role(StrEnum):
@@ -54,5 +63,8 @@ EDITABLE_STATES = frozenset(
 )
 #: States that hold an approval, which must belong to the current revision.
 APPROVAL_HOLDING_STATES = frozenset({State.with_cabinet, State.approved, State.scheduled})
+#: The worker's steps: recorded in the audit trail, never asked for by a person.
+WORKER_STEPS = frozenset({Action.claim, Action.publish, Action.fail, Action.lose, Action.postpone, Action.hold,
+                          Action.release, Action.miss})
 #: States a post never leaves.
 FINAL_STATES = frozenset({State.published, State.rejected, State.declined, State.withdrawn})

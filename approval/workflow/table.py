@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from approval.workflow import guards as g
+from approval.workflow import inputs as i
 from approval.workflow.guards import Attempt, Guard
-from approval.workflow.states import Action, Role, State
+from approval.workflow.inputs import Input
+from approval.workflow.states import WORKER_STEPS, Action, Role, State
 
 CM, PM, CABINET = Role.community_manager, Role.project_manager, Role.cabinet
 Effect = Callable[[Attempt], None]
@@ -43,11 +45,21 @@ def _record_approval(attempt: Attempt) -> None:
 
 
 def _set_schedule(attempt: Attempt) -> None:
-    attempt.post.scheduled_at = attempt.params["scheduled_at"]
+    post = attempt.post
+    post.scheduled_at = attempt.params["scheduled_at"]
+    post.missed_at = post.held_at = post.next_attempt_at = None
 
 
 def _clear_schedule(attempt: Attempt) -> None:
     attempt.post.scheduled_at = None
+    attempt.post.held_at = attempt.post.next_attempt_at = None
+
+
+def _due_now(attempt: Attempt) -> None:
+    """A retry goes out at the worker's next pass: its slot is now, so the grace period counts from now."""
+    post = attempt.post
+    post.scheduled_at = attempt.now
+    post.missed_at = post.held_at = post.next_attempt_at = None
 
 
 def _record_publication(attempt: Attempt) -> None:
@@ -56,8 +68,12 @@ def _record_publication(attempt: Attempt) -> None:
 
 
 def _new_revision(attempt: Attempt) -> None:
-    attempt.post.current_revision_id = attempt.params["revision"].id
-    attempt.post.scheduled_at = None
+    post = attempt.post
+    post.current_revision_id = attempt.params["revision"].id
+    if post.scheduled_at is not None:
+        # The page tells the editor which slot the edit dropped; the trail keeps it.
+        attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
+    post.scheduled_at = post.held_at = post.next_attempt_at = None
 
 
 def _resubmitted_by_edit(attempt: Attempt) -> None:
@@ -76,8 +92,8 @@ class Transition:
     effects: tuple[Effect, ...] = ()
     comment_required: bool = False
     applies: Callable[[object], bool] = _always
-    #: A button style hint for templates: "primary", "danger" or "" (neutral).
-    tone: str = ""
+    #: What the action takes besides its name and comment (approval.workflow.inputs).
+    inputs: tuple[Input, ...] = ()
 
 
 def _row(action: Action, sources: set[State], target: State, roles: set[Role], label, **kw) -> Transition:  # noqa: ANN001
@@ -91,32 +107,40 @@ APPROVAL_GUARDS = (g.not_author_of_revision, g.passes_style_gate, g.acknowledged
 S = State
 TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.submit, {S.draft, S.changes_requested}, S.in_review, {CM, PM}, _l("Submit for review"),
-         guards=(g.account_is_active, g.passes_style_gate), effects=(_mark_submitted,), tone="primary"),
+         guards=(g.account_is_active, g.passes_style_gate), effects=(_mark_submitted,)),
     _row(Action.recall, {S.in_review}, S.draft, {CM, PM}, _l("Recall"), guards=(g.author_of_post,)),
     _row(Action.approve, {S.in_review}, S.approved, {PM}, _l("Approve"),
-         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_brand_account, tone="primary"),
+         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_brand_account, inputs=(i.ACKNOWLEDGE,)),
     _row(Action.approve, {S.in_review}, S.with_cabinet, {PM}, _l("Approve and send to the cabinet"),
-         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_executive_account, tone="primary"),
+         guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_executive_account, inputs=(i.ACKNOWLEDGE,)),
     _row(Action.request_changes, {S.in_review}, S.changes_requested, {PM}, _l("Request changes"),
          comment_required=True),
-    _row(Action.reject, {S.in_review}, S.rejected, {PM}, _l("Reject"), comment_required=True, tone="danger"),
+    _row(Action.reject, {S.in_review}, S.rejected, {PM}, _l("Reject"), comment_required=True),
     _row(Action.accept, {S.with_cabinet}, S.approved, {CABINET}, _l("Accept"),
-         guards=(g.serves_executive, g.approval_is_current), tone="primary"),
+         guards=(g.serves_executive, g.approval_is_current)),
     _row(Action.request_changes, {S.with_cabinet}, S.changes_requested, {CABINET}, _l("Request changes"),
          guards=(g.serves_executive,), comment_required=True),
     _row(Action.decline, {S.with_cabinet}, S.declined, {CABINET}, _l("Decline"),
-         guards=(g.serves_executive,), comment_required=True, tone="danger"),
+         guards=(g.serves_executive,), comment_required=True),
     _row(Action.schedule, {S.approved}, S.scheduled, {PM}, _l("Schedule"),
-         guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future, g.passes_style_gate),
-         effects=(_set_schedule,), tone="primary"),
+         guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future, g.after_embargo,
+                 g.passes_style_gate),
+         effects=(_set_schedule,), inputs=(i.SCHEDULED_AT, i.LOCAL_TIME, i.FOLD)),
     _row(Action.unschedule, {S.scheduled}, S.approved, {PM}, _l("Unschedule"), effects=(_clear_schedule,)),
     _row(Action.mark_published, {S.approved, S.scheduled}, S.published, {PM}, _l("Mark as published"),
          guards=(g.approval_is_current, g.url_given, g.records_style_check),
-         effects=(_clear_schedule, _record_publication)),
+         effects=(_clear_schedule, _record_publication), inputs=(i.URL,)),
     _row(Action.mark_published, {S.approved}, S.published, {CABINET}, _l("Mark as published"),
          guards=(g.serves_executive, g.approval_is_current, g.url_given, g.records_style_check),
-         effects=(_record_publication,), applies=_executive_account),
-    _row(Action.withdraw, {S.draft, S.changes_requested}, S.withdrawn, {CM, PM}, _l("Withdraw"), tone="danger"),
+         effects=(_record_publication,), applies=_executive_account, inputs=(i.URL,)),
+    # After the worker could not publish: a new try now (an unknown outcome only once the person read that the
+    # network may already show the post), or the address where it did go out.
+    _row(Action.retry, {S.failed, S.unconfirmed}, S.scheduled, {PM}, _l("Retry now"),
+         guards=(g.approval_is_current, g.account_is_active, g.acknowledged_possible_duplicate, g.passes_style_gate),
+         effects=(_due_now,), inputs=(i.ACKNOWLEDGE,)),
+    _row(Action.confirm_published, {S.unconfirmed, S.failed}, S.published, {PM}, _l("Confirm as published"),
+         guards=(g.approval_is_current, g.url_given), effects=(_record_publication,), inputs=(i.URL,)),
+    _row(Action.withdraw, {S.draft, S.changes_requested}, S.withdrawn, {CM, PM}, _l("Withdraw")),
     _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create")),
     # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.
     _row(Action.edit, {S.draft}, S.draft, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
@@ -125,12 +149,38 @@ TRANSITIONS: tuple[Transition, ...] = (
          effects=(_resubmitted_by_edit,)),
 )
 
-#: Actions recorded by the engine on behalf of the editor, never offered as a button nor taken by the API's
-#: transitions endpoint.
-RECORDED_ACTIONS = frozenset({Action.create, Action.edit})
+#: The publishing worker's steps (approval.publishing.worker): no role takes them; the engine records them.
+WORKER_ROWS: dict[Action, tuple[frozenset[State], State]] = {
+    Action.claim: (frozenset({S.scheduled}), S.publishing),
+    Action.publish: (frozenset({S.publishing}), S.published),
+    Action.fail: (frozenset({S.publishing, S.scheduled}), S.failed),
+    Action.lose: (frozenset({S.publishing}), S.unconfirmed),
+    Action.postpone: (frozenset({S.publishing}), S.scheduled),
+    Action.hold: (frozenset({S.scheduled}), S.scheduled),
+    Action.release: (frozenset({S.scheduled}), S.scheduled),
+    Action.miss: (frozenset({S.scheduled}), S.approved),
+}
+assert set(WORKER_ROWS) == WORKER_STEPS
+
+#: Actions recorded by the engine on behalf of the editor or the worker, never offered as a button nor taken by the
+#: API's transitions endpoint.
+RECORDED_ACTIONS = frozenset({Action.create, Action.edit}) | WORKER_STEPS
 #: Actions a person triggers with a button or the API's transitions endpoint.
 USER_ACTIONS = tuple(a for a in Action if a not in RECORDED_ACTIONS and any(t.action is a for t in TRANSITIONS))
 
 
 def rows_for(action: Action) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if t.action is action)
+
+
+def inputs_of(action: Action) -> tuple[Input, ...]:
+    """The inputs ``action`` declares, across its rows, in declaration order."""
+    return tuple(dict.fromkeys(spec for row in rows_for(action) for spec in row.inputs))
+
+
+#: Every input any action takes, and the actions that take it: the API and the form derive their fields from it.
+ALL_INPUTS: dict[str, Input] = {spec.name: spec for row in TRANSITIONS for spec in row.inputs}
+ACTIONS_TAKING: dict[str, frozenset[Action]] = {
+    name: frozenset(row.action for row in TRANSITIONS if any(spec.name == name for spec in row.inputs))
+    for name in ALL_INPUTS
+}

@@ -1,0 +1,95 @@
+"""`approval worker`, `approval account connect`, `approval stop on|off` (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from approval.db import db
+from approval.models import Account
+from approval.publishing import controls
+from approval.workflow.errors import GuardFailed
+
+stop_cli = AppGroup("stop", help="Stop switches: nothing in their scope is published while they are on.")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass over the due posts, then exit.")
+@click.option("--batch", default=16, show_default=True, type=click.IntRange(1, 500),
+              help="Posts claimed per transaction (one per account).")
+def worker_command(once: bool, batch: int) -> None:
+    """Publish due posts; SIGTERM finishes the post in hand and exits."""
+    from approval.publishing.worker import Worker
+
+    worker = Worker(current_app._get_current_object(), batch=batch)
+    worker.install_signal_handlers()
+    if not once:
+        click.echo(f"Publishing worker {worker.name} started.", err=True)
+    report = worker.run(once=once)
+    click.echo(f"published {report.published}, failed {report.failed}, unconfirmed {report.unconfirmed}, "
+               f"postponed {report.postponed}, held {report.held}, missed {report.missed}", err=True)
+
+
+@click.command("connect")
+@click.argument("account_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("--connector", type=click.Choice(controls.CONNECTORS), required=True)
+@click.option("--url", default=None, help="The webhook's address.")
+@click.option("--secret", default=None, help="The webhook's signing secret (16 to 200 characters).")
+def account_connect(account_id: int, connector: str, url: str | None, secret: str | None) -> None:
+    """Set how an account publishes."""
+    session = db.session
+    account = session.get(Account, account_id)
+    if account is None:
+        raise click.ClickException(f"No account {account_id}.")
+    try:
+        controls.connect_account(session, account, connector, url=url, secret=secret)
+    except GuardFailed as refused:
+        session.rollback()
+        field, reasons = next(iter(refused.errors.items()))
+        raise click.BadParameter(" ".join(reasons), param_hint=f"--{field}") from None
+    session.commit()
+    click.echo(f"Account {account.id} publishes through {connector}.")
+
+
+@stop_cli.command("on")
+@click.option("--market", "market_code", default=None, help="A market's code.")
+@click.option("--campaign", "campaign_id", default=None, type=click.IntRange(1, 2**31 - 1), help="A campaign's id.")
+@click.option("--all", "everything", is_flag=True, help="Everything, everywhere.")
+@click.option("--reason", required=True)
+def stop_on(market_code: str | None, campaign_id: int | None, everything: bool, reason: str) -> None:
+    """Turn a stop switch on; prints its id alone on the last line."""
+    chosen = [name for name, given in (("market", market_code), ("campaign", campaign_id), ("all", everything))
+              if given]
+    if len(chosen) != 1:
+        raise click.UsageError("Give exactly one of --market, --campaign, --all.")
+    session = db.session
+    try:
+        stop = controls.turn_on(session, None, chosen[0], market_code=market_code, campaign_id=campaign_id,
+                                reason=reason)
+    except GuardFailed as refused:
+        session.rollback()
+        field, reasons = next(iter(refused.errors.items()))
+        raise click.BadParameter(" ".join(reasons), param_hint=f"--{field.removesuffix('_id')}") from None
+    session.commit()
+    click.echo(f"Stop switch on: {reason}", err=True)
+    click.echo(stop.id)
+
+
+@stop_cli.command("off")
+@click.argument("stop_id", type=click.IntRange(1, 2**31 - 1))
+def stop_off(stop_id: int) -> None:
+    """Turn a stop switch off (held posts stay held until a project manager gives them new times)."""
+    session = db.session
+    try:
+        controls.turn_off(session, None, stop_id)
+    except LookupError:
+        raise click.ClickException(f"No stop switch {stop_id}.") from None
+    session.commit()
+    click.echo(f"Stop switch {stop_id} off.")
+
+
+def register(app, account_group: AppGroup) -> None:  # noqa: ANN001
+    app.cli.add_command(worker_command)
+    app.cli.add_command(stop_cli)
+    account_group.add_command(account_connect)

@@ -1,0 +1,218 @@
+"""Connectors: how a publication reaches a network. One small interface, designed for the real networks to come
+(OAuth tokens that expire, rate limits with ``retry_after``, media uploads, a lookup by idempotency key where the
+network has one).
+
+``publish`` returns a typed outcome and never raises for what the network answered; ``lookup`` (optional) says
+whether a publication with that key exists, so an unknown outcome can be resolved without sending again.
+
+Built in: ``outbox`` (a table and a JSON Lines file in the instance folder, for teams that hand publishing to another
+tool) and ``webhook`` (CONTRACT.md: a signed POST, the same ``Idempotency-Key`` for every attempt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import socket
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from approval.db import utcnow
+from approval.models import Account, OutboxMessage, Outcome
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Exactly what goes out: the approved revision's text, its digest and where."""
+
+    post_id: int
+    idempotency_key: str
+    account: dict[str, Any]
+    revision: dict[str, Any]
+    text: str
+    media: list[dict[str, Any]]
+    scheduled_at: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"post_id": self.post_id, "idempotency_key": self.idempotency_key, "account": self.account,
+                "revision": self.revision, "text": self.text, "media": self.media, "scheduled_at": self.scheduled_at}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A connector's answer. ``retry_after`` (seconds) with ``rate_limited``; ``remote_id`` and ``url`` with
+    ``published``; ``message`` says why otherwise, in the network's words."""
+
+    outcome: Outcome
+    remote_id: str | None = None
+    url: str | None = None
+    message: str | None = None
+    retry_after: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Connector(Protocol):
+    name: str
+    #: True when ``publish`` writes through the caller's session, so the publication and the post's new state
+    #: commit together (nothing can be sent without being recorded).
+    transactional: bool
+
+    def publish(self, publication: Publication, *, session: Session | None = None) -> Result: ...
+
+    def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
+        """The publication with this key if the network knows it, None if it says there is none; raises
+        ``LookupUnavailable`` where the network cannot tell."""
+        ...
+
+
+class LookupUnavailable(Exception):
+    """The network offers no way to tell whether a publication went through."""
+
+
+class OutboxConnector:
+    """Stores the publication in ``outbox_messages`` (unique by key) in the worker's transaction, and appends it to
+    ``outbox.jsonl`` in the instance folder. The table is the record; the file is a feed for another tool, which
+    deduplicates by ``idempotency_key`` (a worker that dies between the append and its commit leaves a line whose
+    publication will be written again under the same key)."""
+
+    name = "outbox"
+    transactional = True
+
+    def __init__(self, instance_path: Path, base_url: str = "") -> None:
+        self.path = Path(instance_path) / "outbox.jsonl"
+        self.base_url = base_url.rstrip("/")
+
+    def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
+        assert session is not None, "the outbox writes in the worker's transaction"
+        message = OutboxMessage(idempotency_key=publication.idempotency_key, post_id=publication.post_id,
+                                account_id=publication.account["id"], body=publication.as_json(), created_at=utcnow())
+        session.add(message)
+        session.flush()
+        line = json.dumps({"id": message.id, **publication.as_json()}, ensure_ascii=False)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as feed:
+            feed.write(line + "\n")
+            feed.flush()
+            os.fsync(feed.fileno())
+        return self._published(message)
+
+    def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
+        assert session is not None
+        message = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key))
+        return None if message is None else self._published(message)
+
+    def _published(self, message: OutboxMessage) -> Result:
+        return Result(Outcome.published, remote_id=f"outbox-{message.id}",
+                      url=f"{self.base_url}/outbox/{message.id}" if self.base_url else f"outbox:{message.id}")
+
+
+class WebhookConnector:
+    """POSTs the publication to the account's URL (CONTRACT.md, "Webhook connector").
+
+    Connecting is kept apart from sending: a refused or failed connection means nothing left, so it is a temporary
+    error; once the request is on its way, a timeout or a dropped connection is an unknown outcome, never retried.
+    """
+
+    name = "webhook"
+    transactional = False
+
+    def __init__(self, url: str, secret: str, *, connect_timeout: float = 5.0, read_timeout: float = 15.0) -> None:
+        self.url = url
+        self.secret = secret
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+
+    def sign(self, body: bytes) -> str:
+        return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+
+    def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
+        body = json.dumps(publication.as_json(), ensure_ascii=False).encode("utf-8")
+        parts = urlsplit(self.url)
+        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        kwargs: dict[str, Any] = {"timeout": self.connect_timeout}
+        if parts.scheme == "https":
+            kwargs["context"] = ssl.create_default_context()
+        connection = conn_cls(parts.hostname or "", parts.port, **kwargs)
+        try:
+            try:
+                connection.connect()
+            except (OSError, http.client.HTTPException) as error:
+                return Result(Outcome.temporary_error, message=f"could not connect: {error}")
+            connection.sock.settimeout(self.read_timeout)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            try:
+                connection.request("POST", path, body=body, headers={
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": publication.idempotency_key,
+                    "X-Approval-Signature": self.sign(body),
+                })
+                response = connection.getresponse()
+                answer = response.read(1_000_000)
+            except (TimeoutError, socket.timeout) as error:
+                return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: {error}")
+            except (OSError, http.client.HTTPException) as error:
+                return Result(Outcome.unknown, message=f"the connection broke after sending: {error!r}")
+            return self._read(response.status, response.getheader("Retry-After"), answer)
+        finally:
+            connection.close()
+
+    def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
+        raise LookupUnavailable("the webhook protocol has no lookup")
+
+    @staticmethod
+    def _read(status: int, retry_after: str | None, answer: bytes) -> Result:
+        text = answer.decode("utf-8", "replace")[:2000]
+        if 200 <= status < 300:
+            try:
+                data = json.loads(text) if text.strip() else {}
+            except ValueError:
+                data = {}
+            data = data if isinstance(data, dict) else {}
+            return Result(Outcome.published, remote_id=_str_or_none(data.get("id")), url=_str_or_none(data.get("url")))
+        if status == 429:
+            return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after))
+        if status in (401, 403):
+            return Result(Outcome.needs_reconnect, message=f"HTTP {status} {text}".strip())
+        if 400 <= status < 500:
+            return Result(Outcome.refused, message=f"HTTP {status} {text}".strip())
+        return Result(Outcome.temporary_error, message=f"HTTP {status} {text}".strip(),
+                      retry_after=_seconds(retry_after))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)[:2000]
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not retry_after:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        when: datetime = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+def connector_for(account: Account, instance_path: Path, *, base_url: str = "") -> Connector | None:
+    """The account's connector, or None when it is not connected."""
+    if account.connector == "outbox":
+        return OutboxConnector(instance_path, base_url)
+    if account.connector == "webhook" and account.connector_url:
+        return WebhookConnector(account.connector_url, account.connector_secret or "")
+    return None

@@ -1,0 +1,119 @@
+"""Use cases of publishing: stop switches and connecting an account. They flush; the caller commits.
+
+Shared by the web pages, the API and the command line, so the three refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from approval.access import market_clause
+from approval.db import utcnow
+from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
+from approval.workflow.errors import GuardFailed, NotPermitted
+from approval.workflow.states import Role
+
+CONNECTORS = ("outbox", "webhook")
+MAX_REASON = 2000
+
+
+def _refuse(field: str, message: str) -> GuardFailed:
+    return GuardFailed(message, {field: [message]})
+
+
+def can_manage_stops(user: User) -> bool:
+    return user.is_active and user.role in (Role.project_manager, Role.admin)
+
+
+def visible_stops(session: Session, user: User, *, active_only: bool = True) -> list[StopSwitch]:
+    """The stop switches ``user`` may see: everything-switches, their markets', and campaigns they may use."""
+    markets = select(Market.id).where(market_clause(user))
+    query = select(StopSwitch).where(
+        (StopSwitch.scope == StopScope.all)
+        | StopSwitch.market_id.in_(markets)
+        | StopSwitch.campaign_id.in_(select(Campaign.id).where(
+            Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)))
+    )
+    if active_only:
+        query = query.where(StopSwitch.turned_off_at.is_(None))
+    return list(session.scalars(query.order_by(StopSwitch.turned_on_at.desc(), StopSwitch.id.desc()).limit(500)))
+
+
+def turn_on(
+    session: Session, actor: User | None, scope: str, *, market_code: str | None = None,
+    campaign_id: int | None = None, reason: str,
+) -> StopSwitch:
+    """Stop publishing in a market, a campaign or everywhere. ``actor`` None: the command line (an operator)."""
+    if actor is not None and not can_manage_stops(actor):
+        raise NotPermitted(_("Only project managers and admins turn stop switches on."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse("reason", _("Say why publishing stops."))
+    if len(reason) > MAX_REASON:
+        raise _refuse("reason", _("At most %(n)s characters.", n=MAX_REASON))
+    try:
+        scope = StopScope(scope)
+    except ValueError:
+        raise _refuse("scope", _("The scope is market, campaign or all.")) from None
+    stop = StopSwitch(scope=scope, reason=reason, turned_on_by_id=actor.id if actor else None, turned_on_at=utcnow())
+    markets = select(Market.id) if actor is None else select(Market.id).where(market_clause(actor))
+    if scope == StopScope.market:
+        market = session.scalar(select(Market).where(Market.code == (market_code or ""), Market.id.in_(markets)))
+        if market is None:
+            raise _refuse("market", _("No market %(code)s among yours.", code=market_code or ""))
+        stop.market_id = market.id
+    elif scope == StopScope.campaign:
+        campaign = session.scalar(select(Campaign).where(
+            Campaign.id == campaign_id, Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)))
+        if campaign is None:
+            raise _refuse("campaign_id", _("No such campaign among yours."))
+        stop.campaign_id = campaign.id
+    elif actor is not None and actor.role != Role.admin and not actor.all_markets:
+        raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
+    session.add(stop)
+    session.flush()
+    return stop
+
+
+def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
+    """Turn a stop switch off. Held posts stay held until their slot: past the grace period they are missed, and a
+    project manager gives them a new time."""
+    stop = session.get(StopSwitch, stop_id)
+    if stop is None or (actor is not None and stop not in visible_stops(session, actor)):
+        raise LookupError(stop_id)
+    if actor is not None and not can_manage_stops(actor):
+        raise NotPermitted(_("Only project managers and admins turn stop switches off."))
+    if stop.turned_off_at is None:
+        stop.turned_off_at = utcnow()
+        stop.turned_off_by_id = actor.id if actor else None
+        session.flush()
+    return stop
+
+
+def connect_account(session: Session, account: Account, connector: str, *, url: str | None = None,
+                    secret: str | None = None) -> Account:
+    """Set how ``account`` publishes. The webhook's secret is kept and never shown again; leaving it empty keeps the
+    one saved before."""
+    if connector not in CONNECTORS:
+        raise _refuse("connector", _("The connector is outbox or webhook."))
+    if connector == "webhook":
+        parts = urlsplit((url or "").strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url or "") > 2000:
+            raise _refuse("url", _("Give the webhook's address (http or https)."))
+        if not (secret or account.connector_secret):
+            raise _refuse("secret", _("Give the secret that signs each call."))
+        if secret is not None and not 16 <= len(secret) <= 200:
+            raise _refuse("secret", _("The secret has 16 to 200 characters."))
+        account.connector_url = url.strip() if url else None
+        if secret:
+            account.connector_secret = secret
+    else:
+        account.connector_url = None
+        account.connector_secret = None
+    account.connector = connector
+    session.flush()
+    return account

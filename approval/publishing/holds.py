@@ -1,0 +1,74 @@
+"""What holds a scheduled post back: a stop switch over its market, its campaign or everything, or its campaign's
+embargo. A held post stays ``scheduled``, shows why, and is not published while held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from approval.models import Account, Campaign, Post, StopScope, StopSwitch
+
+
+@dataclass(frozen=True)
+class Hold:
+    reason: str
+    since: datetime | None
+    by: str | None = None
+    stop_id: int | None = None
+
+
+def covering_stops(market_id: ColumnElement | int, campaign_id: ColumnElement | int | None) -> ColumnElement[bool]:
+    """Active stop switches over a market and a campaign (columns or values)."""
+    return and_(
+        StopSwitch.turned_off_at.is_(None),
+        or_(
+            StopSwitch.scope == StopScope.all,
+            and_(StopSwitch.scope == StopScope.market, StopSwitch.market_id == market_id),
+            and_(StopSwitch.scope == StopScope.campaign, StopSwitch.campaign_id == campaign_id),
+        ),
+    )
+
+
+def held_clause() -> ColumnElement[bool]:
+    """True for a post (joined with its account) that a stop switch or its campaign's embargo holds: for lists."""
+    stopped = exists(select(StopSwitch.id).where(covering_stops(Account.market_id, Post.campaign_id)))
+    embargoed = exists(select(Campaign.id).where(
+        Campaign.id == Post.campaign_id, Campaign.embargo_until.is_not(None), Post.scheduled_at.is_not(None),
+        Campaign.embargo_until > Post.scheduled_at,
+    ))
+    return or_(stopped, embargoed)
+
+
+def hold_for(session: Session, post: Post) -> Hold | None:
+    """Why ``post`` may not go out now, or None. Only a scheduled post is held."""
+    from approval.workflow.states import State
+
+    if post.state != State.scheduled:
+        return None
+    stop = session.scalars(
+        select(StopSwitch).where(covering_stops(post.account.market_id, post.campaign_id))
+        .order_by(StopSwitch.turned_on_at).limit(1)
+    ).first()
+    if stop is not None:
+        return Hold(reason=stop_reason(stop), since=stop.turned_on_at,
+                    by=stop.turned_on_by.name if stop.turned_on_by else None, stop_id=stop.id)
+    campaign = post.campaign
+    if campaign is not None and campaign.embargo_until is not None and post.scheduled_at is not None \
+            and post.scheduled_at < campaign.embargo_until:
+        return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
+                             until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M")), since=post.held_at)
+    return None
+
+
+def stop_reason(stop: StopSwitch) -> str:
+    if stop.scope == StopScope.all:
+        where = _("Everything is stopped")
+    elif stop.scope == StopScope.market:
+        where = _("Market %(code)s is stopped", code=stop.market.code if stop.market else "?")
+    else:
+        where = _("Campaign %(name)s is stopped", name=stop.campaign.name if stop.campaign else "?")
+    return f"{where}: {stop.reason}"

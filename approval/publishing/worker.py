@@ -1,0 +1,415 @@
+"""The publishing worker: puts due posts online, each at most once, whatever the number of workers or crashes.
+
+The posts table is the queue. Each pass:
+
+1. **Housekeeping**, in short transactions: leases that expired (a worker died or stalled) are resolved from the
+   attempts table — nothing sent: back to ``scheduled``; a ``sending`` attempt: the connector's lookup decides, or
+   the post becomes ``unconfirmed`` and a person decides (never re-sent by itself); slots missed beyond the
+   market's grace period go back to ``approved`` (``miss``); held posts whose hold lifted are ``release``d.
+2. **Claim**, one transaction: accounts with a due post and no post in flight are locked (``FOR UPDATE SKIP
+   LOCKED`` on PostgreSQL, so any number of workers share the queue; SQLite's ``BEGIN IMMEDIATE`` serialises them on
+   one machine), then each account's earliest due post. The checks run again on the locked row: the approval is for
+   the current revision and its SHA-256 matches the text; the style gate passes under the policy in force; no stop
+   switch or embargo holds it; the account is active and connected; its network's quota has room. The claim stamps
+   a token and a lease on the post and takes the account's one publishing slot.
+3. **Send.** A transactional connector (the outbox) writes the publication in the claiming transaction itself, so it
+   commits with the ``published`` state or not at all. Any other connector: an attempt row (``sending``) is
+   committed first, under the claim token, then the connector is called, then the outcome is recorded in a
+   transaction that checks the token again: a worker whose lease expired and whose post was taken over can commit
+   nothing.
+
+Every change of state goes through ``engine.record_step``, which writes its audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from approval import policies
+from approval.db import utcnow
+from approval.models import Account, Market, Outcome, Post, PublicationAttempt, text_sha256
+from approval.publishing.connectors import Connector, LookupUnavailable, Publication, Result, connector_for
+from approval.publishing.holds import hold_for
+from approval.publishing.quotas import quota_for
+from approval.workflow import engine as workflow
+from approval.workflow.states import Action, State
+
+log = logging.getLogger(__name__)
+
+#: After a temporary error: 30 s, 1 min, 2 min... at most 15 min; after this many attempts the post fails.
+BACKOFF_FIRST_S = 30
+BACKOFF_MAX_S = 15 * 60
+MAX_ATTEMPTS = 6
+#: A rate limit without Retry-After waits this long.
+RATE_LIMIT_DEFAULT_S = 60
+
+
+class LeaseLost(Exception):
+    """The post is no longer this worker's: its lease expired and another worker took it over."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    post_id: int
+    token: str
+    publication: Publication
+    account_id: int
+
+
+@dataclass
+class PassReport:
+    published: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
+    postponed: int = 0
+    held: int = 0
+    missed: int = 0
+    released: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.published + self.failed + self.unconfirmed + self.postponed
+
+
+class Worker:
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        lease: timedelta | None = None,
+        batch: int = 16,
+        clock: Callable[[], datetime] = utcnow,
+        poll_interval: float = 0.5,
+        name: str | None = None,
+    ) -> None:
+        self.app = app
+        db_engine: Engine = app.extensions["approval.db"]["engine"]
+        self.postgres = db_engine.dialect.name == "postgresql"
+        self.sessions = sessionmaker(db_engine, expire_on_commit=False)
+        self.lease = lease or timedelta(seconds=app.config.get("PUBLISH_LEASE_SECONDS", 120))
+        self.batch = batch
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.instance_path = Path(app.instance_path)
+        self.quotas = app.config.get("PUBLISH_QUOTAS") or {}
+        self.stopping = threading.Event()
+
+    # The loop ---------------------------------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> PassReport:
+        """Publish until stopped (SIGTERM or ``stop()``); the post in hand is finished first."""
+        total = PassReport()
+        with self.app.app_context():
+            while not self.stopping.is_set():
+                report = self.run_once()
+                for name in vars(total):
+                    setattr(total, name, getattr(total, name) + getattr(report, name))
+                if once:
+                    break
+                if report.handled == 0:
+                    self.stopping.wait(self.poll_interval)
+        return total
+
+    def stop(self, *_args: Any) -> None:
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run_once(self) -> PassReport:
+        report = PassReport()
+        self.recover_expired_leases(report)
+        self.miss_overdue(report)
+        self.release_lifted_holds(report)
+        for claim, connector in self.claim(report):
+            self.send(claim, connector, report)
+            if self.stopping.is_set():
+                # Leave the other claims to their lease: nothing was sent for them.
+                break
+        return report
+
+    # Housekeeping -----------------------------------------------------------------------------------------------
+
+    def recover_expired_leases(self, report: PassReport) -> None:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            expired = session.scalars(self._locked(
+                select(Post).where(Post.state == State.publishing, Post.claimed_until < now)
+                .options(joinedload(Post.account)).order_by(Post.claimed_until).limit(self.batch)
+            )).all()
+            for post in expired:
+                attempt = session.scalar(select(PublicationAttempt).where(
+                    PublicationAttempt.post_id == post.id, PublicationAttempt.outcome == Outcome.sending))
+                if attempt is None:
+                    # The worker died before sending anything: the post may go again.
+                    self._step(session, post, Action.postpone, now, {"reason": "lease expired before sending"})
+                    report.postponed += 1
+                    continue
+                connector = connector_for(post.account, self.instance_path)
+                try:
+                    found = connector.lookup(attempt.idempotency_key, session=session) if connector else None
+                except LookupUnavailable:
+                    found = Result(Outcome.unknown, message="the worker stopped while sending; the network "
+                                                            "cannot be asked whether the post went out")
+                if found is None:
+                    found = Result(Outcome.temporary_error, message="lease expired; the network has no such post")
+                self._record(session, post, attempt, found, now, report)
+
+    def miss_overdue(self, report: PassReport) -> None:
+        """Slots passed beyond the market's grace period: back to ``approved``, never sent late."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            graces = session.scalars(select(Market.grace_minutes).distinct()).all()
+            for grace in graces:
+                overdue = session.scalars(self._locked(
+                    select(Post).join(Post.account).join(Account.market)
+                    .where(Post.state == State.scheduled, Post.scheduled_at < now - timedelta(minutes=grace),
+                           Market.grace_minutes == grace)
+                    .order_by(Post.scheduled_at).limit(200)
+                )).all()
+                for post in overdue:
+                    self._miss(session, post, now)
+                    report.missed += 1
+
+    def release_lifted_holds(self, report: PassReport) -> None:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            held = session.scalars(self._locked(
+                select(Post).where(Post.state == State.scheduled, Post.held_at.is_not(None))
+                .options(joinedload(Post.account), joinedload(Post.campaign)).limit(200)
+            )).all()
+            for post in held:
+                if hold_for(session, post) is None:
+                    post.held_at = None
+                    self._step(session, post, Action.release, now, {})
+                    report.released += 1
+
+    # Claiming ---------------------------------------------------------------------------------------------------
+
+    def claim(self, report: PassReport) -> list[tuple[Claim, Connector]]:
+        """Claim up to ``batch`` due posts, one per account; the outbox's are published in the same transaction."""
+        now = self.clock()
+        claims: list[tuple[Claim, Connector]] = []
+        with self.sessions() as session, session.begin():
+            due = (select(Post.account_id).where(
+                Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now)))
+            accounts = session.scalars(self._locked(
+                select(Account.id).where(Account.id.in_(due), Account.publishing_post_id.is_(None))
+                .limit(self.batch), of=Account
+            )).all()
+            synced: list[Connector] = []
+            for account_id in accounts:
+                post = session.scalars(self._locked(
+                    select(Post).where(
+                        Post.account_id == account_id, Post.state == State.scheduled, Post.scheduled_at <= now,
+                        Post.held_at.is_(None), or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
+                    .order_by(Post.scheduled_at, Post.id).limit(1)
+                    .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
+                             joinedload(Post.current_revision), joinedload(Post.campaign)),
+                    of=Post,
+                )).first()
+                if post is None:
+                    continue
+                connector = self._ready(session, post, now, report)
+                if connector is None:
+                    continue
+                claim = self._take(session, post, now)
+                if connector.transactional:
+                    result = connector.publish(claim.publication, session=session)
+                    attempt = self._attempt(session, post, claim, connector, now)
+                    self._record(session, post, attempt, result, now, report)
+                    if connector not in synced:
+                        synced.append(connector)
+                else:
+                    claims.append((claim, connector))
+        return claims
+
+    def _ready(self, session: Session, post: Post, now: datetime, report: PassReport) -> Connector | None:
+        """The checks before sending, on the locked post; None when it must not go now (and where it went)."""
+        account = post.account
+        grace = timedelta(minutes=account.market.grace_minutes)
+        if post.scheduled_at is not None and post.scheduled_at + grace < now:
+            self._miss(session, post, now)
+            report.missed += 1
+            return None
+        hold = hold_for(session, post)
+        if hold is not None:
+            post.held_at = now
+            self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
+            report.held += 1
+            return None
+        reasons = self._refusals(session, post)
+        connector = connector_for(account, self.instance_path)
+        if connector is None and not reasons:
+            reasons.append("The account is not connected to a publisher: connect it, then retry.")
+        if reasons:
+            self._step(session, post, Action.fail, now, {"reasons": reasons}, comment=" ".join(reasons))
+            report.failed += 1
+            return None
+        quota = quota_for(account.network.value, self.quotas)
+        if quota is not None:
+            since = now - timedelta(seconds=quota.window_s)
+            used, oldest = session.execute(
+                select(func.count(), func.min(PublicationAttempt.started_at))
+                .where(PublicationAttempt.account_id == account.id, PublicationAttempt.started_at > since)
+            ).one()
+            if used >= quota.posts:
+                # Not before the oldest attempt of the window leaves it; the grace period still applies.
+                post.next_attempt_at = oldest + timedelta(seconds=quota.window_s)
+                report.postponed += 1
+                return None
+        return connector
+
+    def _refusals(self, session: Session, post: Post) -> list[str]:
+        """Why the approved revision may not go out as it stands (empty: it may)."""
+        revision = post.current_revision
+        if post.account.active is False:
+            return ["The account is deactivated."]
+        if revision is None or post.approved_revision_id != post.current_revision_id:
+            return ["The current revision is not the approved one."]
+        if text_sha256(revision.body) != revision.sha256:
+            return ["The text no longer matches the SHA-256 that was approved."]
+        verdict = policies.check_revision(session, post, revision)
+        errors = [f"{f.rule}: {f.message}" for f in verdict.errors]
+        if not revision.body.strip():
+            errors.append("The post has no text.")
+        return [f"The style gate refuses it under the policy in force: {'; '.join(errors)}"] if errors else []
+
+    def _take(self, session: Session, post: Post, now: datetime) -> Claim:
+        token = uuid.uuid4().hex
+        post.claim_token = token
+        post.claimed_until = now + self.lease
+        post.publish_key = post.publish_key or uuid.uuid4().hex
+        post.account.publishing_post_id = post.id
+        revision = post.current_revision
+        assert revision is not None
+        self._step(session, post, Action.claim, now, {"worker": self.name, "sha256": revision.sha256})
+        account = post.account
+        publication = Publication(
+            post_id=post.id, idempotency_key=post.publish_key,
+            account={"id": account.id, "network": account.network.value, "handle": account.handle,
+                     "market": account.market.code},
+            revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body, media=[],
+            scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
+        )
+        return Claim(post_id=post.id, token=token, publication=publication, account_id=account.id)
+
+    # Sending ----------------------------------------------------------------------------------------------------
+
+    def send(self, claim: Claim, connector: Connector, report: PassReport) -> None:
+        """A connector that is not transactional: the attempt committed first, then the call, then the outcome."""
+        now = self.clock()
+        try:
+            with self.sessions() as session, session.begin():
+                post = self._mine(session, claim)
+                if self.clock() >= post.claimed_until:
+                    raise LeaseLost(claim.post_id)
+                self._attempt(session, post, claim, connector, now)
+        except LeaseLost:
+            log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
+            return
+        result = connector.publish(claim.publication)
+        now = self.clock()
+        try:
+            with self.sessions() as session, session.begin():
+                post = self._mine(session, claim)
+                attempt = session.scalars(select(PublicationAttempt).where(
+                    PublicationAttempt.post_id == post.id, PublicationAttempt.outcome == Outcome.sending)).one()
+                self._record(session, post, attempt, result, now, report)
+        except LeaseLost:
+            log.error("post %s: lease lost while sending (%s); the outcome is left to the worker that took it over",
+                      claim.post_id, result.outcome)
+
+    def _mine(self, session: Session, claim: Claim) -> Post:
+        post = session.scalars(
+            select(Post).where(Post.id == claim.post_id, Post.claim_token == claim.token,
+                               Post.state == State.publishing)
+            .options(joinedload(Post.account)).with_for_update(of=Post)
+        ).first()
+        if post is None:
+            raise LeaseLost(claim.post_id)
+        return post
+
+    def _attempt(self, session: Session, post: Post, claim: Claim, connector: Connector,
+                 now: datetime) -> PublicationAttempt:
+        attempt = PublicationAttempt(
+            post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+            sha256=claim.publication.revision["sha256"], idempotency_key=claim.publication.idempotency_key,
+            connector=connector.name, outcome=Outcome.sending, started_at=now,
+        )
+        session.add(attempt)
+        session.flush()
+        return attempt
+
+    # Outcomes ---------------------------------------------------------------------------------------------------
+
+    def _record(self, session: Session, post: Post, attempt: PublicationAttempt, result: Result, now: datetime,
+                report: PassReport) -> None:
+        attempt.outcome = result.outcome
+        attempt.remote_id, attempt.url, attempt.message = result.remote_id, result.url, result.message
+        attempt.finished_at = now
+        payload = {"attempt": attempt.id, "outcome": result.outcome.value, "message": result.message}
+        self._release_claim(post)
+        if result.outcome == Outcome.published:
+            post.published_url, post.published_at = result.url, now
+            post.next_attempt_at = None
+            self._step(session, post, Action.publish, now, {**payload, "url": result.url, "id": result.remote_id})
+            report.published += 1
+        elif result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
+            tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id)) or 1
+            if result.outcome == Outcome.temporary_error and tries >= MAX_ATTEMPTS:
+                self._step(session, post, Action.fail, now, payload, comment=result.message)
+                report.failed += 1
+                return
+            wait = result.retry_after
+            if wait is None:
+                wait = RATE_LIMIT_DEFAULT_S if result.outcome == Outcome.rate_limited else \
+                    min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (tries - 1))
+            post.next_attempt_at = now + timedelta(seconds=wait)
+            self._step(session, post, Action.postpone, now, {**payload, "next_attempt_at":
+                                                              post.next_attempt_at.isoformat()})
+            report.postponed += 1
+        elif result.outcome == Outcome.unknown:
+            self._step(session, post, Action.lose, now, payload, comment=result.message)
+            report.unconfirmed += 1
+        else:  # refused, needs_reconnect
+            self._step(session, post, Action.fail, now, payload, comment=result.message)
+            report.failed += 1
+
+    def _release_claim(self, post: Post) -> None:
+        post.claim_token = None
+        post.claimed_until = None
+        if post.account.publishing_post_id == post.id:
+            post.account.publishing_post_id = None
+
+    def _miss(self, session: Session, post: Post, now: datetime) -> None:
+        slot = post.scheduled_at
+        post.missed_at = slot
+        post.scheduled_at = post.held_at = post.next_attempt_at = None
+        self._step(session, post, Action.miss, now, {"slot": slot.isoformat() if slot else None})
+
+    def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,
+              comment: str | None = None) -> None:
+        workflow.record_step(session, post, step, now=now, payload=payload, comment=comment)
+
+    def _locked(self, query: Any, of: Any = Post) -> Any:
+        """Rows locked for this transaction, skipping those another worker holds (PostgreSQL); SQLite's
+        ``BEGIN IMMEDIATE`` already made this transaction the only writer."""
+        return query.with_for_update(skip_locked=True, of=of) if self.postgres else query
