@@ -59,6 +59,17 @@ LABELS: dict[StrEnum, object] = {
 }
 
 
+#: What came of a publishing attempt, in words.
+OUTCOME_LABELS: dict[str, object] = {
+    "sending": _l("sending"),
+    "published": _l("published"),
+    "rate_limited": _l("rate-limited, tried again later"),
+    "temporary_error": _l("temporary error, tried again later"),
+    "refused": _l("refused by the network"),
+    "needs_reconnect": _l("the account needs reconnecting"),
+    "unknown": _l("outcome unknown"),
+}
+
 #: How a button looks: the way forward stands out, the ways out warn.
 TONES: dict[Action, str] = {
     Action.submit: "primary", Action.approve: "primary", Action.accept: "primary", Action.schedule: "primary",

@@ -34,7 +34,8 @@ from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
 from approval.workflow.guards import ACKNOWLEDGE
 from approval.workflow.states import Action, Role, State
-from approval.workflow.table import RECORDED_ACTIONS
+from approval.workflow.inputs import Kind
+from approval.workflow.table import RECORDED_ACTIONS, inputs_of
 
 
 class NotFound(LookupError):
@@ -47,6 +48,11 @@ def load_post(session: Session, user: User, post_id: int, *, for_update: bool = 
     post = session.scalars(query, {VIEWER_ID: user.id, "post_id": post_id}).first()
     if post is None:
         raise NotFound(post_id)
+    if for_update and post.current_revision_id != getattr(post.current_revision, "id", None):
+        # The lock waited behind a writer: PostgreSQL hands back the post's row as that writer left it, but the
+        # rows joined to it as the query's snapshot saw them (a revision written meanwhile is missing). Read the
+        # revisions again, now that the row is ours.
+        session.expire(post, ["current_revision", "approved_revision"])
     return post
 
 
@@ -61,7 +67,8 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[tuple[Post]]:
         .options(contains_eager(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
                  joinedload(Post.current_revision))
     )
-    return query.with_for_update(of=Post) if for_update else query
+    # A locked read also overwrites what the session already held of the post: the row as it is now is the truth.
+    return query.with_for_update(of=Post).execution_options(populate_existing=True) if for_update else query
 
 
 # Posts -------------------------------------------------------------------------------------------------------
@@ -165,15 +172,28 @@ class NonexistentLocalTime(ValueError):
     """A wall-clock time skipped by the zone (the spring daylight-saving gap)."""
 
 
-def local_to_utc(local: datetime, zone: str | ZoneInfo) -> datetime:
-    """The instant of a wall-clock time in ``zone``; refuses a time the zone skips. An ambiguous autumn time is
-    taken at its first occurrence, as calendars do."""
+class AmbiguousLocalTime(ValueError):
+    """A wall-clock time that happens twice in the zone (the autumn change): ``instants`` holds both."""
+
+    def __init__(self, local: datetime, instants: tuple[datetime, datetime]) -> None:
+        super().__init__(local)
+        self.instants = instants
+
+
+def local_to_utc(local: datetime, zone: str | ZoneInfo, fold: int | None = None) -> datetime:
+    """The instant of a wall-clock time in ``zone``. Refuses a time the zone skips; a time it repeats needs
+    ``fold`` (0: the first occurrence, 1: the second). The server's own time zone plays no part."""
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    aware = local.replace(tzinfo=tz, fold=0)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None, fold=0):
+    naive = local.replace(tzinfo=None, fold=0)
+    first = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    second = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) != naive:
         raise NonexistentLocalTime(local)
-    return instant
+    if first != second:
+        if fold is None:
+            raise AmbiguousLocalTime(local, (first, second))
+        return second if fold else first
+    return first
 
 
 # Reading: listings, the audit trail, revisions and what changed between two ---------------------------------------
@@ -274,37 +294,37 @@ def usable_campaigns(session: Session, user: User) -> list[Campaign]:
 # Action input ------------------------------------------------------------------------------------------------
 
 
-def action_params(
-    post: Post,
-    action: Action | str,
-    *,
-    scheduled_at: datetime | None = None,
-    local_time: datetime | None = None,
-    url: str | None = None,
-    acknowledge_warnings: bool | None = False,
-) -> dict:
-    """The engine's input for ``action`` from what a person gave: ``schedule`` takes an instant or a wall-clock
-    time in the account's market zone (refused when the zone skips it), ``mark_published`` the address,
-    ``approve`` whether the project manager read the style gate's warnings."""
-    if action == Action.schedule:
-        return {"scheduled_at": scheduled_at if local_time is None else _local_publication_time(post, local_time)}
-    if action == Action.mark_published:
-        return {"url": url}
-    if action == Action.approve:
-        return {ACKNOWLEDGE: bool(acknowledge_warnings)}
-    return {}
+def action_params(post: Post, action: Action | str, **given: object) -> dict:
+    """The engine's input for ``action`` from what a person gave, for the inputs its row declares
+    (``approval.workflow.inputs``); what it does not declare is ignored. A wall-clock ``local_time`` becomes the
+    instant in the account's market zone (``fold`` picks one of a repeated hour)."""
+    try:
+        specs = inputs_of(Action(action))
+    except ValueError:
+        return {}
+    params = {spec.name: given.get(spec.name) for spec in specs if given.get(spec.name) is not None}
+    for spec in specs:
+        if spec.kind == Kind.flag:
+            params[spec.name] = bool(given.get(spec.name))
+    if params.get("local_time") is not None:
+        params["scheduled_at"] = _local_publication_time(post, params["local_time"], params.get("fold"))
+    return params
 
 
-def _local_publication_time(post: Post, local_time: datetime) -> datetime:
+def _local_publication_time(post: Post, local_time: datetime, fold: object = None) -> datetime:
     zone = post.account.market.timezone
     try:
-        return local_to_utc(local_time, zone)
+        return local_to_utc(local_time, zone, None if fold is None else int(fold))
     except NonexistentLocalTime:
         message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
-        raise GuardFailed(message, {"local_time": [message]}) from None
+    except AmbiguousLocalTime as twice:
+        first, second = (i.astimezone(ZoneInfo(zone)) for i in twice.instants)
+        message = _("This time happens twice in %(zone)s: choose %(first)s (fold 0) or %(second)s (fold 1).",
+                    zone=zone, first=first.isoformat(), second=second.isoformat())
+        raise GuardFailed(message, {"local_time": [message], "fold": [message]}) from None
     except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
         message = _("This time is out of range.")
-        raise GuardFailed(message, {"local_time": [message]}) from None
+    raise GuardFailed(message, {"local_time": [message]})
 
 
 # The style gate for a text that is not a post yet -------------------------------------------------------------

@@ -173,10 +173,9 @@ def act_on_post(args: dict, headers: dict, post_id: int):
     once = Once(user, headers.get("idempotency_key"), post_headers)
     if (replay := once.replay()) is not None:
         return replay
-    version = expected_version(post)
     action = args["action"]
-    params = ops.action_params(post, action, scheduled_at=args.get("scheduled_at"), local_time=args.get("local_time"),
-                               url=args.get("url"), acknowledge_warnings=args.get("acknowledge_warnings"))
+    version = expected_version(post, action)
+    params = ops.action_params(post, action, **{k: v for k, v in args.items() if k not in ("action", "comment")})
     ops.act_on_post(db.session, post, action, user, expected_version=version, comment=args.get("comment"), **params)
     return once.commit(post_response(post))
 

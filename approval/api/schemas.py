@@ -18,7 +18,8 @@ from approval.forms.posts import MAX_BODY
 from approval.models import AccountKind, Network
 from approval.style import Finding, localize
 from approval.workflow.states import Action, Role, State
-from approval.workflow.table import USER_ACTIONS
+from approval.workflow.inputs import Input, Kind
+from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
 
 MARKET_CODE = {"pattern": "^[A-Z]{2}$", "example": "FR"}
 _MARKET_CODE = ma.validate.Regexp(r"^[A-Z]{2}\Z", error=_l("A market is two capital letters, e.g. FR."))
@@ -60,30 +61,45 @@ class PostEditArgs(Args):
     body = Text(required=True, validate=length(MAX_BODY, minimum=1))
 
 
-class TransitionArgs(Args):
+def _input_field(spec: Input) -> fields.Field:
+    """The API field of an action's declared input (approval.workflow.inputs)."""
+    actions = ", ".join(f"`{a.value}`" for a in sorted(ACTIONS_TAKING[spec.name]))
+    metadata: dict[str, Any] = {"description": f"With {actions}: {spec.help}"}
+    if spec.kind == Kind.instant:
+        return Instant(allow_none=True, metadata=metadata)
+    if spec.kind == Kind.local_time:
+        return LocalTime(allow_none=True, metadata={
+            **metadata, "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$",
+            "example": "2026-06-01T09:00"})
+    if spec.kind == Kind.fold:
+        return fields.Integer(allow_none=True, strict=True, validate=one_of([0, 1]), metadata=metadata,
+                              error_messages={"invalid": _l("Not a valid integer.")})
+    if spec.kind == Kind.url:
+        return Text(allow_none=True, validate=length(MAX_URL), metadata=metadata)
+    return fields.Boolean(allow_none=True, metadata=metadata)
+
+
+class _TransitionArgs(Args):
     action = Text(required=True, validate=one_of([a.value for a in USER_ACTIONS]))
     comment = Text(allow_none=True, validate=length(MAX_COMMENT))
-    scheduled_at = Instant(allow_none=True, metadata={
-        "description": "With `schedule`: the instant of publication, with its UTC offset."})
-    local_time = LocalTime(allow_none=True, metadata={
-        "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$", "example": "2026-06-01T09:00",
-        "description": "With `schedule`: wall-clock time in the account's market zone, instead of `scheduled_at`."})
-    url = Text(allow_none=True, validate=length(MAX_URL), metadata={
-        "description": "With `mark_published`: the address of the published message."})
-    acknowledge_warnings = fields.Boolean(allow_none=True, metadata={
-        "description": "With `approve`: the project manager read the style gate's warnings. A text holding the "
-                       "market's sensitive terms is approved only with it and a `comment` giving the reason, "
-                       "which the audit row keeps."})
 
     @validates_schema
     def _fields_of_the_action(self, data: dict, **_kwargs) -> None:
         action = data.get("action")
         if data.get("scheduled_at") is not None and data.get("local_time") is not None:
             raise ma.ValidationError(_l("Give scheduled_at or local_time, not both."), "local_time")
-        for name, wanted in (("scheduled_at", Action.schedule), ("local_time", Action.schedule),
-                             ("url", Action.mark_published), ("acknowledge_warnings", Action.approve)):
-            if data.get(name) not in (None, False) and action is not None and action != wanted:
-                raise ma.ValidationError(_l("Only with the action %(action)s.", action=wanted.value), name)
+        for name, actions in ACTIONS_TAKING.items():
+            if data.get(name) not in (None, False) and action is not None and action not in actions:
+                raise ma.ValidationError(_l("Only with the action %(action)s.", action=" / ".join(
+                    sorted(a.value for a in actions))), name)
+
+
+#: A transition's body: the action, a comment, and every input an action of the table declares (the table is the
+#: truth: a new input there is a new field here and in the OpenAPI document).
+TransitionArgs = type("TransitionArgs", (_TransitionArgs,), {
+    "__doc__": "An action on a post, with the inputs that action declares.",
+    **{name: _input_field(spec) for name, spec in ALL_INPUTS.items()},
+})
 
 
 class CommentCreateArgs(Args):

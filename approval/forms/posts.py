@@ -11,7 +11,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional
+from wtforms import Field
+from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
+
+from approval.workflow.inputs import Input, Kind
+from approval.workflow.table import ALL_INPUTS
 
 MAX_BODY = 63206  # Facebook's limit, the longest of the networks; each network's own limit is a style finding.
 
@@ -31,15 +35,32 @@ class EditForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
 
-class ActionForm(FlaskForm):
-    """The form behind every workflow button; which fields matter depends on the action."""
-
+class _ActionForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
-    local_time = DateTimeLocalField(_l("Publication time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    url = StringField(_l("Published at (address)"), validators=[Optional(), URL(), Length(max=2000)])
-    #: Approving a text with sensitive terms: the project manager read the warnings (the comment says why).
-    acknowledge_warnings = BooleanField(_l("I have read these warnings"))
+
+
+def _form_field(spec: Input) -> Field | None:
+    """The form field of an action's declared input; None for an input the forms do not ask (an instant with its
+    offset: people give a wall-clock time in the market's zone)."""
+    if spec.kind == Kind.local_time:
+        return DateTimeLocalField(spec.label, format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    if spec.kind == Kind.fold:
+        return IntegerField(spec.label, validators=[Optional(), AnyOf([0, 1])])
+    if spec.kind == Kind.url:
+        return StringField(spec.label, validators=[Optional(), URL(), Length(max=2000)])
+    if spec.kind == Kind.flag:
+        return BooleanField(spec.label)
+    return None
+
+
+#: The form behind every workflow button: the version, a comment, and the inputs the table's actions declare
+#: (approval.workflow.inputs); which of them an action reads is its row's business.
+ActionForm = type("ActionForm", (_ActionForm,), {
+    name: field for name, spec in ALL_INPUTS.items() if (field := _form_field(spec)) is not None
+})
+#: The inputs the form asks for, by name.
+FORM_INPUTS = tuple(name for name, spec in ALL_INPUTS.items() if _form_field(spec) is not None)
 
 
 class CommentForm(FlaskForm):

@@ -128,6 +128,12 @@ class Worker:
     def stop(self, *_args: Any) -> None:
         self.stopping.set()
 
+    def checkpoint(self, where: str, post_id: int) -> None:
+        """Called at the points where a crash matters (``claimed``: the claim committed, nothing sent;
+        ``sending``: the attempt committed, about to call; ``answered``: the network answered, nothing recorded;
+        ``recorded``: the outcome committed). Does nothing; the crash tests override it to kill or stop the
+        process there."""
+
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
@@ -239,6 +245,8 @@ class Worker:
                         synced.append(connector)
                 else:
                     claims.append((claim, connector))
+        for claim, _connector in claims:
+            self.checkpoint("claimed", claim.post_id)
         return claims
 
     def _ready(self, session: Session, post: Post, now: datetime, report: PassReport) -> Connector | None:
@@ -325,7 +333,9 @@ class Worker:
         except LeaseLost:
             log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
             return
+        self.checkpoint("sending", claim.post_id)
         result = connector.publish(claim.publication)
+        self.checkpoint("answered", claim.post_id)
         now = self.clock()
         try:
             with self.sessions() as session, session.begin():
@@ -336,6 +346,8 @@ class Worker:
         except LeaseLost:
             log.error("post %s: lease lost while sending (%s); the outcome is left to the worker that took it over",
                       claim.post_id, result.outcome)
+            return
+        self.checkpoint("recorded", claim.post_id)
 
     def _mine(self, session: Session, claim: Claim) -> Post:
         post = session.scalars(

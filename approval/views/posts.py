@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,13 +14,16 @@ from wtforms.fields.choices import SelectChoice
 from approval import operations as ops
 from approval import policies, style
 from approval.access import post_clause, visible_accounts, visible_posts
-from approval.db import db
-from approval.labels import label
-from approval.forms.posts import ActionForm, CommentForm, EditForm, PostForm
+from approval.db import db, utcnow
+from approval.publishing.status import publishing_status
+from approval.labels import OUTCOME_LABELS, label, tone
+from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
+from approval.models import Outcome
 from approval.models import Account, AuditEntry, Campaign, Market, Post, Revision
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
+from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import USER_ACTIONS
 
@@ -27,28 +32,41 @@ bp = Blueprint("posts", __name__, url_prefix="/posts")
 WRITERS = (Role.community_manager, Role.project_manager)
 
 
+# What the post pages need to draw actions and publishing (presentation stays out of the workflow's table).
+bp.app_template_filter("tone")(tone)
+
+
+@bp.app_template_test("only_flags")
+def _only_flags(inputs: tuple[Input, ...]) -> bool:
+    """An action whose inputs are all yes/no ticks: its button joins the shared decide form."""
+    return all(spec.kind == Kind.flag for spec in inputs)
+
+
+@bp.app_template_filter("outcome_label")
+def _outcome_label(outcome: Outcome) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome.value)
+
+
+@bp.app_template_global("now_utc")
+def _now_utc() -> datetime:
+    return utcnow()
+
+
 @bp.get("")
 @login_required
 def list_posts():
-    state = request.args.get("state") or None
-    if state not in (None, *State.__members__):
-        state = None
-    market = request.args.get("market") or None
+    """Every filter in the URL and on the page; a page at a time by keyset; the chips count the other filters."""
+    from approval.queries import posts as listing
+
+    filters = listing.PostFilters.from_args(request.args)
     mine = request.args.get("mine") == "1"
-    query = visible_posts(current_user).options(selectinload(Post.account).selectinload(Account.market))
-    if state:
-        query = query.where(Post.state == state)
-    if market:
-        query = query.where(Account.market.has(Market.code == market))
     if mine:
-        query = query.where(Post.created_by_id == current_user.id)
-    posts = db.session.scalars(query.order_by(Post.updated_at.desc()).limit(200)).all()
-    counted = select(Post.state, func.count()).join(Post.account).where(post_clause(current_user))
-    if mine:
-        counted = counted.where(Post.created_by_id == current_user.id)
-    counts = dict(db.session.execute(counted.group_by(Post.state)).all())
-    return render_template("posts/list.html", posts=posts, counts=counts, state=state, states=list(State),
-                           mine=mine)
+        filters = listing.replace(filters, author_id=current_user.id)
+    page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"))
+    counts = listing.state_counts(db.session, current_user, filters)
+    return render_template("posts/list.html", page=page, posts=page.items, counts=counts, filters=filters,
+                           state=filters.state, states=list(State), mine=mine,
+                           choices=listing.filter_choices(db.session, current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -136,8 +154,7 @@ def act(post_id: int, action: str):
 
 
 def _action_params(post: Post, action: str, form: ActionForm) -> dict:
-    return ops.action_params(post, action, local_time=form.local_time.data, url=form.url.data,
-                             acknowledge_warnings=form.acknowledge_warnings.data)
+    return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
 
 
 @bp.post("/<int:post_id>/comments")
@@ -175,24 +192,29 @@ def check_text():
 
 def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
-    revisions = db.session.scalars(
-        select(Revision).where(Revision.post_id == post.id).order_by(Revision.number)
-    ).all()
+    revisions = ops.post_revisions(db.session, post)
     history = db.session.scalars(
         select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
         .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.revision))
     ).all()
     current = post.current_revision
-    previous = revisions[-2] if len(revisions) > 1 else None
+    by_number = {r.number: r for r in revisions}
+    # Any revision opens in the page (?r=N), and any two compare (?diff_from=A&diff_to=B).
+    shown = by_number.get(request.args.get("r", type=int) or 0, current)
+    diff_from = by_number.get(request.args.get("diff_from", type=int) or 0)
+    diff_to = by_number.get(request.args.get("diff_to", type=int) or 0, current)
+    previous = diff_from or (revisions[-2] if len(revisions) > 1 and shown is current else None)
     approved = post.approved_revision
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
     verdict = policies.check_revision(db.session, post, current)
     return render_template(
-        "posts/show.html", post=post, revision=current, previous=previous, approved=approved, history=history,
+        "posts/show.html", post=post, revision=current, shown=shown, previous=previous,
+        compared_to=diff_to if diff_from else current, approved=approved, history=history,
         revisions=revisions, action_form=action_form or ActionForm(formdata=None, version=post.version),
         comment_form=comment_form or CommentForm(formdata=None), failed_action=failed_action, refusal=refusal,
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
+        publication=publishing_status(db.session, post),
     )
 
 
