@@ -23,6 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path), template_folder=str(PROJECT_ROOT / "templates"))
     app.config.update(flask_config(settings, config or {}))
 
+    from approval import inputs
+
+    inputs.init_app(app)  # before the blueprints: their routes use the ``id`` converter
     db.init_app(app)
     _init_login(app)
     csrf.init_app(app)
@@ -33,9 +36,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth.bp, posts.bp, review.bp, cabinet.bp, admin.bp, profile.bp):
         app.register_blueprint(blueprint)
+    from approval.views import calendar as calendar_views  # the read side (issue 13): calendar, wall, kiosks
+
+    app.register_blueprint(calendar_views.bp)
+    from approval.views import hub as hub_views
+
+    app.register_blueprint(hub_views.bp)
     api.init_app(app)
     errors.register(app)
     filters.register(app)
+    from approval import security
+
+    security.init_app(app)  # after the blueprints: it throttles the login view and the API's
 
     from approval.cli import register_commands
 
@@ -53,9 +65,13 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_key: str) -> User | None:
-        user_id, _, fingerprint = session_key.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        if user is None or not user.active or fingerprint != user.password_fingerprint():
+        """The session's user while the session is still theirs: not ended (logout, deactivation, an admin), and
+        opened with their current password."""
+        from approval.inputs import MAX_ID
+
+        user_id = session_key.partition(":")[0]
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() and int(user_id) <= MAX_ID else None
+        if user is None or not user.opens_session(session_key):
             return None
         return user
 

@@ -16,6 +16,11 @@ class Settings:
     database_url: str
     secret_key: str | None = None
     smtp_url: str | None = None
+    #: Where the login and token throttles count: ``memory://`` (one process) or e.g. ``redis://host:6379``.
+    ratelimit_storage_uri: str = "memory://"
+    #: The session cookie's ``Secure`` flag: True, False, or None for "on, except on the development server over
+    #: plain HTTP".
+    secure_cookies: bool | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -26,7 +31,15 @@ class Settings:
             database_url=env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}",
             secret_key=env.get("APPROVAL_SECRET_KEY") or None,
             smtp_url=env.get("APPROVAL_SMTP_URL") or None,
+            ratelimit_storage_uri=env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://",
+            secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
         )
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or not value.strip():
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
@@ -51,7 +64,17 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         "SMTP_URL": settings.smtp_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies is not False,
+        "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        #: Login and token throttling; tests that do not exercise it turn it off with TESTING.
+        "THROTTLING": not overrides.get("TESTING", False),
+        #: Every request body is capped (413); forms hold at most this much in memory. A view that takes larger
+        #: uploads raises ``request.max_content_length`` for itself.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "MAX_FORM_PARTS": 1000,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",

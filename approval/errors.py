@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, NotFound as HTTPNotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from approval.api.blueprint import field_errors
 from approval.db import db
@@ -27,10 +30,76 @@ def error_body(status: int, message: str, errors: dict | None = None) -> dict:
     return body
 
 
+#: What each error means, in the reader's language, when the code that raised it said nothing of its own: never
+#: Werkzeug's English defaults.
+MESSAGES = {
+    400: _l("The request is not valid."),
+    401: _l("Log in to see this."),
+    403: _l("You may not see or do this."),
+    404: _l("Not found."),
+    405: _l("This address does not take this kind of request."),
+    406: _l("This address cannot answer in a form your client accepts."),
+    409: _l("This conflicts with the current state of the data."),
+    412: _l("A precondition of the request failed."),
+    413: _l("The request is too large."),
+    415: _l("This kind of content is not accepted here."),
+    422: _l("The request is not valid."),
+    428: _l("This request needs a precondition (If-Match)."),
+    429: _l("Too many requests: wait a little and retry."),
+    500: _l("Something went wrong on our side. It has been logged; retry in a moment."),
+    503: _l("The service is unavailable for a moment: retry shortly."),
+}
+TITLES = {
+    403: _l("Forbidden"), 404: _l("Not found"), 405: _l("Method not allowed"), 413: _l("Too large"),
+    429: _l("Too many requests"), 500: _l("Server error"), 503: _l("Unavailable"),
+}
+#: Seconds a client should wait after a 503 (the database was out of reach).
+RETRY_AFTER_SECONDS = 5
+
+
 def _respond(status: int, message: str, errors: dict | None = None, headers: list | None = None):  # noqa: ANN202
     if wants_json():
         return jsonify(error_body(status, message, errors)), status, headers or []
-    return render_template("error.html", status=status, message=message, errors=errors or {}), status, headers or []
+    page = render_template("error.html", status=status, title=TITLES.get(status, ""), message=message,
+                           errors=errors or {})
+    return page, status, headers or []
+
+
+def _own_description(error: HTTPException) -> str | None:
+    """The description the raiser gave, or None when it is Werkzeug's English default for the class."""
+    description = error.description
+    if not description or description == type(error).description:
+        return None
+    return str(description)
+
+
+def database_unreachable(error: BaseException | None) -> bool:
+    """A lost or refused database connection (the server restarted, the network dropped): worth a retry."""
+    return isinstance(error, DBAPIError) and (error.connection_invalidated or _is_operational(error))
+
+
+def _is_operational(error: DBAPIError) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, OperationalError)
+
+
+def _unavailable():  # noqa: ANN202
+    try:
+        db.session.rollback()  # the pool already dropped the dead connection; the next request takes a new one
+    except DBAPIError:
+        pass
+    from flask import g
+
+    from approval import login_manager
+
+    if "_login_user" not in g:  # the page must not ask the database who is logged in
+        g._login_user = login_manager.anonymous_user()
+    headers = [("Retry-After", str(RETRY_AFTER_SECONDS))]
+    if wants_json():
+        return _respond(503, str(MESSAGES[503]), headers=headers)
+    page = render_template("errors/unavailable.html", status=503, title=TITLES[503], message=MESSAGES[503])
+    return page, 503, headers
 
 
 def _stale_status(error: Stale) -> int:
@@ -61,14 +130,27 @@ def register(app: Flask) -> None:
         db.session.rollback()
         return _respond(400, _("This form expired or was sent from elsewhere: go back, reload the page and retry."))
 
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):  # noqa: ANN202
+        if database_unreachable(error):
+            current_app.logger.warning("database unreachable: %s", error.orig)
+            return _unavailable()
+        raise error
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # noqa: ANN202
         if isinstance(error, HTTPNotFound):
             return _respond(404, _("Not found."))
-        # Keep what the exception says about itself (Allow on a 405, WWW-Authenticate on a 401), and on the API
-        # the field errors webargs attached to a 422.
+        if isinstance(error, InternalServerError):
+            if database_unreachable(error.original_exception):
+                return _unavailable()
+            db.session.rollback()
+            return _respond(500, str(MESSAGES[500]))
+        # Keep what the exception says about itself (Allow on a 405, WWW-Authenticate on a 401, Retry-After on a
+        # 429), and on the API the field errors webargs attached to a 422.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        status = error.code or 500
         data = getattr(error, "data", None) or {}
         errors = field_errors(data["messages"]) if wants_json() and "messages" in data else None
-        message = data.get("message") or error.description or error.name
-        return _respond(error.code or 500, str(message), errors, headers)
+        message = data.get("message") or _own_description(error) or MESSAGES.get(status) or error.name
+        return _respond(status, str(message), errors, headers)

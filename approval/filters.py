@@ -27,7 +27,10 @@ def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    local = instant.astimezone(ZoneInfo(zone))
+    try:
+        local = instant.astimezone(ZoneInfo(zone))
+    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset: shown in UTC, as stored
+        return f"{instant.strftime('%Y-%m-%d %H:%M')} (UTC)"
     return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
 
 

@@ -31,6 +31,10 @@ class Parser(FlaskParser):
             return core.parse_json(req.get_data(cache=True))
         except RecursionError:  # nested deeper than the parser goes: as bad as malformed
             raise json.JSONDecodeError("nested too deeply", "(nested)", 0) from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # a number Python will not read (an integer of more than 4,300 digits): as bad
+            raise json.JSONDecodeError("number too long", "(number)", 0) from None
 
     def _handle_invalid_json_error(self, error: Exception, req: flask.Request, *args: Any, **kwargs: Any) -> NoReturn:
         abort(422, exc=error, message=_("The body is not valid JSON."),

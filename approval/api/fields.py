@@ -1,6 +1,6 @@
 """The marshmallow fields of the API: translated messages, and inputs the database can always hold.
 
-Every string that comes in refuses NUL and unpaired surrogates (PostgreSQL and UTF-8 cannot store them), every id
+Every string that comes in refuses NUL, other control characters and unpaired surrogates (``approval.inputs``), every id
 fits the database's integer, every instant is aware and stays within the years a datetime can convert: whatever a
 client sends, the answer is a 422 with the field at fault, never a 500.
 """
@@ -17,10 +17,8 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-#: The largest id the database's integer columns hold.
-MAX_ID = 2**31 - 1
+from approval.inputs import FORBIDDEN_CHARACTERS, MAX_ID  # noqa: F401 - MAX_ID is the API's too
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", re.ASCII)
 
 _FIELD_MESSAGES = {
@@ -35,12 +33,12 @@ class Text(ma.fields.String):
         **_FIELD_MESSAGES,
         "invalid": _l("Not a valid string."),
         "invalid_utf8": _l("Not a valid UTF-8 string."),
-        "unstorable": _l("The text contains a NUL character or an unpaired surrogate."),
+        "unstorable": _l("The text contains a control character (such as NUL) or an unpaired surrogate."),
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _UNSTORABLE.search(text):
+        if FORBIDDEN_CHARACTERS.search(text):
             raise self.make_error("unstorable")
         return text
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import PreconditionRequired
 
 from approval.models import Post
+from approval.workflow.states import Action
 from approval.workflow.errors import Stale
 
 _POST_TAG = re.compile(r"post-([0-9]{1,10})-v([0-9]{1,10})", re.ASCII)
@@ -23,12 +24,21 @@ def etag_of(post_id: int, version: int) -> str:
     return f'"post-{post_id}-v{version}"'
 
 
-def expected_version(post: Post) -> int:
-    """The version ``If-Match`` names for ``post``: 428 without the header, 412 when it names no version of it."""
+#: Decisions bind the text the decider read: ``If-Match: *`` ("whatever it is now") would let a decision land on a
+#: text written after the request left, so they need a real ETag.
+DECISIONS = frozenset({Action.approve, Action.accept, Action.schedule, Action.mark_published, Action.confirm_published})
+
+
+def expected_version(post: Post, action: Action | str | None = None) -> int:
+    """The version ``If-Match`` names for ``post``: 428 without the header (or with ``*`` for a decision), 412
+    when it names no version of it."""
     if "If-Match" not in request.headers:
         raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
     if_match = request.if_match
     if if_match.star_tag:
+        if action in DECISIONS:
+            raise PreconditionRequired(_("A decision needs the ETag of the version you read: If-Match: * is not "
+                                         "enough."))
         return post.version
     versions = set()
     for tag in if_match.as_set(include_weak=True):

@@ -1,14 +1,24 @@
 """The audit trail: one row per action on a post, written by the engine in the same transaction as the change.
 
-Rows are append-only: no code updates or deletes them, and a trigger (PostgreSQL and SQLite) refuses it.
+Rows are append-only: no code updates or deletes them, and a trigger (PostgreSQL and SQLite) refuses it. They are
+also tamper-evident: each row carries ``chain_hash``, the SHA-256 of its own values and of the previous row of the
+same post, so a row changed, removed from the middle or inserted later by someone who bypasses the triggers breaks
+the chain, and ``approval audit verify`` names the first broken link. A chain per post needs no global lock: whoever
+changes a post's state holds its row (``load_post(for_update=True)``, the version check), so reading the post's last
+link and writing the next one cannot race.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, bindparam, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approval.db import Base, utcnow
 from approval.models.markets import str_enum
@@ -30,12 +40,94 @@ class AuditEntry(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: SHA-256 (hex) of this row's values and of the previous row of the same post: see ``chain``.
+    chain_hash: Mapped[str] = mapped_column(String(64))
 
     post: Mapped[Post] = relationship()
     actor: Mapped[User | None] = relationship()
     revision: Mapped[Revision | None] = relationship()
 
     __table_args__ = (Index("ix_audit_entries_post_id_id", "post_id", "id"),)
+
+
+#: The columns a link covers, in this order (the id is the database's, given after the hash is computed).
+CHAINED_COLUMNS = ("post_id", "action", "from_state", "to_state", "actor_id", "at", "comment", "revision_id", "payload")
+
+
+def link_hash(previous: str | None, values: Mapping[str, Any]) -> str:
+    """The link of a row with ``values`` after a row whose link is ``previous`` (None for a post's first row).
+
+    The values are put in a canonical form that survives the round trip through either database: enums as their
+    value, times in UTC to the microsecond, the payload as JSON with sorted keys.
+    """
+    canonical = [previous or "", [_canonical(name, values.get(name)) for name in CHAINED_COLUMNS]]
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _canonical(name: str, value: Any) -> Any:
+    if value is None:
+        return {} if name == "payload" else None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # as SQLite hands it back
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if name == "payload":
+        return json.loads(json.dumps(value, sort_keys=True))
+    return getattr(value, "value", value)
+
+
+_LAST_LINK = (
+    select(AuditEntry.chain_hash).where(AuditEntry.post_id == bindparam("post_id", required=True))
+    .order_by(AuditEntry.id.desc()).limit(1)
+)
+
+
+def chain(session: Session, values: Mapping[str, Any]) -> dict[str, str]:
+    """The hash columns of a new audit row with ``values`` (``post_id``, ``action``, ... as ``CHAINED_COLUMNS``):
+    merge them into the row before inserting it. The caller holds the post's row, as every state change does."""
+    previous = session.scalar(_LAST_LINK, {"post_id": values["post_id"]})
+    return {"chain_hash": link_hash(previous, values)}
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    entry_id: int
+    post_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    posts: int
+    broken: BrokenLink | None
+
+
+def verify_chain(session: Session, *, batch: int = 1000) -> Verification:
+    """Recompute every post's chain, oldest row first; stops at the first row whose link does not match."""
+    columns = [AuditEntry.__table__.c[name] for name in ("id", *CHAINED_COLUMNS, "chain_hash")]
+    rows = session.execute(
+        select(*columns).order_by(AuditEntry.post_id, AuditEntry.id).execution_options(yield_per=batch)
+    )
+    entries = posts = 0
+    post_id, previous = None, None
+    for row in _mappings(rows):
+        if row["post_id"] != post_id:
+            post_id, previous = row["post_id"], None
+            posts += 1
+        entries += 1
+        expected = link_hash(previous, row)
+        if row["chain_hash"] != expected:
+            reason = "no link" if row["chain_hash"] is None else "the row or the one before it was changed or removed"
+            return Verification(entries, posts, BrokenLink(row["id"], row["post_id"], reason))
+        previous = row["chain_hash"]
+    return Verification(entries, posts, None)
+
+
+def _mappings(result: Any) -> Iterator[Mapping[str, Any]]:
+    for row in result.mappings():
+        yield row
 
 
 #: The DDL that makes the table append-only, per dialect (the migration runs it; tests check it).

@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
 
 from approval.db import Base, utcnow
 from approval.models.users import User
@@ -39,6 +42,22 @@ class ApiToken(Base):
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+def revoke_user_tokens(session: Session, user_id: int) -> None:
+    """Revoke every live token of a user (deactivated, or whose credentials an admin reset); they stay revoked."""
+    session.connection().execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _deactivation_revokes_tokens(session: Session, _context: Any, _instances: Any) -> None:
+    """A user deactivated by any path (the admin page, a command, a script) loses their API tokens for good:
+    reactivating them later brings no token back."""
+    for user in session.dirty:
+        if isinstance(user, User) and user.id is not None and False in get_history(user, "active").added:
+            revoke_user_tokens(session, user.id)
 
 
 class IdempotencyKey(Base):

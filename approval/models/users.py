@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -44,6 +45,9 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Part of every session's key: raising it ends every session opened before (logout, deactivation, an admin's
+    #: "end all sessions"). A new password ends them too, through the password's fingerprint.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     markets: Mapped[list[Market]] = relationship(secondary=user_markets, order_by=Market.code)
     executives: Mapped[list[Executive]] = relationship(
@@ -60,9 +64,17 @@ class User(UserMixin, Base):
             return False
 
     def get_id(self) -> str:
-        """The session's key: the id and a fingerprint of the password hash, so that setting a new password ends
-        every session opened with the old one."""
-        return f"{self.id}:{self.password_fingerprint()}"
+        """The session's key: the id, the session epoch and a fingerprint of the password hash, so that ending the
+        sessions or setting a new password ends every session opened before."""
+        return f"{self.id}:{self.session_epoch}:{self.password_fingerprint()}"
+
+    def opens_session(self, session_key: str) -> bool:
+        """Whether a session saved with ``session_key`` still belongs to this (active) user."""
+        return self.active and session_key == self.get_id()
+
+    def end_sessions(self) -> None:
+        """End every session this user has open, on every device (flushed with the caller's transaction)."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
     def password_fingerprint(self) -> str:
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:24]
@@ -80,3 +92,28 @@ class User(UserMixin, Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+@event.listens_for(User.active, "set")
+def _deactivation_ends_sessions(user: User, value: bool, oldvalue: object, _initiator: object) -> None:
+    """A deactivated user's sessions end at once, and reactivating them later does not bring those back."""
+    if value is False and oldvalue is not False:
+        user.end_sessions()
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, in the time a real check takes even when there is no such user, so that
+    the answer's delay does not tell which addresses have an account."""
+    if user is None:
+        try:
+            _hasher.verify(_dummy_hash(_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    return user.check_password(password)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """A hash of a password nobody has, at the cost the real ones have."""
+    return _hasher.hash("no such user: " + hashlib.sha256(b"approval").hexdigest())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +10,8 @@ from sqlalchemy import select
 from approval.db import db
 from approval.forms.auth import LoginForm
 from approval.models import User
+from approval.models.users import verify_password
+from approval.security import login_failed, safe_next
 from approval.workflow.states import Role
 
 bp = Blueprint("auth", __name__)
@@ -33,14 +33,17 @@ def home():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """Log in. Wrong passwords are throttled per address and per client (``approval.security``); the answer takes
+    as long, and says the same, whether the address has an account or not."""
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is not None and user.active and user.check_password(form.password.data):
+        if verify_password(user, form.password.data) and user.active:
             session.clear()  # a new session at login: nothing from before survives (fixation)
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
+        login_failed()
         flash(_("Wrong e-mail or password, or the account is deactivated."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -48,6 +51,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """End the session: the cookie, and server-side every session of the user, so a copy of the cookie opens
+    nothing either."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")
@@ -63,11 +70,4 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = language
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc and target.startswith("/") else None
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))

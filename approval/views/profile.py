@@ -1,15 +1,17 @@
-"""The user's own page: who they are, and their personal API tokens (created here, shown once, revoked here)."""
+"""The user's own page: who they are, their password, and their personal API tokens (created here, shown once,
+revoked here)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
+from approval import administration
 from approval.access import visible_markets
 from approval.api.tokens import issue_token, revoke_token, user_tokens
 from approval.db import db
-from approval.forms.profile import RevokeTokenForm, TokenForm
+from approval.forms.profile import PasswordChangeForm, RevokeTokenForm, TokenForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -44,7 +46,28 @@ def revoke():
     return redirect(url_for("profile.show_profile"))
 
 
-def _render(form: TokenForm, **kwargs):  # noqa: ANN003, ANN202
+@bp.post("/password")
+@login_required
+def change_password():
+    """A new password: the current one is required; every other session ends (this one goes on)."""
+    form = PasswordChangeForm()
+    if form.validate():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append(_("This is not your current password."))
+        else:
+            for reason in administration.password_errors(form.new_password.data).get("password", []):
+                form.new_password.errors.append(reason)
+    if form.errors:
+        return _render(TokenForm(formdata=None), password_form=form), 422
+    current_user.set_password(form.new_password.data)  # the password's fingerprint ends the sessions opened before
+    db.session.commit()
+    login_user(current_user._get_current_object())  # this session carries the new fingerprint
+    flash(_("Your password is changed. Your other sessions are ended; your API tokens still work."), "success")
+    return redirect(url_for("profile.show_profile"))
+
+
+def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None, **kwargs):  # noqa: ANN003, ANN202
     markets = db.session.scalars(visible_markets(current_user)).all()
     return render_template("profile/show.html", form=form, tokens=user_tokens(db.session, current_user),
-                           markets=markets, **kwargs)
+                           markets=markets, password_form=password_form or PasswordChangeForm(formdata=None),
+                           **kwargs)

@@ -1,0 +1,130 @@
+"""One input policy for the pages and the API: what a request may carry before any view reads it.
+
+- Text: no NUL, no other control character but tab, line feed and carriage return, no unpaired surrogate (PostgreSQL
+  and UTF-8 cannot store some of them, and none belongs in a name, a post or an address). Query strings, form fields
+  and path segments are checked before the view runs; the API's JSON strings by its ``Text`` field, with the same
+  pattern.
+- Ids: a path id is a whole number the database's integer holds (the ``id`` converter); anything else is a 404 before
+  the view runs. ``request.args.get(name, type=int)`` and ``request.form.get(name, type=int)`` give the default for
+  a number the database cannot hold, as they do for one that is not a number.
+- Sizes: every body is capped (``MAX_CONTENT_LENGTH``, and form limits for the fields in memory), with a 413.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, request
+from flask.wrappers import Request
+from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import UnprocessableEntity
+from werkzeug.routing import BaseConverter, ValidationError
+
+#: The largest id the database's integer columns hold (PostgreSQL ``integer``).
+MAX_ID = 2**31 - 1
+MIN_INT = -(2**31)
+
+#: What no text may hold: C0 controls but tab, line feed and carriage return; DEL; unpaired surrogates.
+FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def forbidden_character(text: str) -> bool:
+    return FORBIDDEN_CHARACTERS.search(text) is not None
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>``: an id of the database (1 to 2^31 - 1, digits only); anything else matches no route (404)."""
+
+    regex = r"[0-9]{1,10}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+class BoundedMultiDict(ImmutableMultiDict):
+    """Query strings and forms whose ``get(..., type=int)`` never yields a number the database cannot hold."""
+
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002 - werkzeug's signature
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and value is not default and not MIN_INT <= value <= MAX_ID:
+            return default
+        return value
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedMultiDict
+
+
+#: The largest URL-encoded form body (a post of 63,206 characters, each percent-encoded, fits).
+FORM_BODY_BYTES = 2 * 1024 * 1024
+
+
+def check_request_text() -> None:
+    """Before every view: the query string, the form fields and the path's values hold no forbidden character."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        request.max_content_length = min(request.max_content_length or FORM_BODY_BYTES, FORM_BODY_BYTES)
+    places = [("query", request.args)]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        places.append(("form", request.form))
+    for place, values in places:
+        for name, value in values.items(multi=True):
+            if forbidden_character(name) or forbidden_character(value):
+                refuse(place, name)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and forbidden_character(value):
+            refuse("path", name)
+
+
+def refuse(place: str, field: str) -> None:
+    """A 422 naming the field (pages show the message; the API answers its JSON error with the field)."""
+    message = _("The request holds a control character (such as NUL) that no field accepts: remove it and retry.")
+    error = UnprocessableEntity(message)
+    error.data = {"message": message, "messages": {place: {_field_name(field): [message]}}}
+    raise error
+
+
+def _field_name(name: str) -> str:
+    return FORBIDDEN_CHARACTERS.sub("?", name)[:100]
+
+
+class SizedBody:
+    """WSGI middleware: a body sent without Content-Length (chunked) gets one, so that every size limit holds.
+
+    Werkzeug reads such a body up to the limit and silently drops the rest: a 10 MB JSON body arrived cut, and was
+    answered "not valid JSON". Here it is read up to one byte past the application's limit and its length noted;
+    a longer one keeps a length past the limit, which every reader refuses with a 413.
+    """
+
+    def __init__(self, wsgi_app: Callable, app: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH")):
+            limit = self.app.config.get("MAX_CONTENT_LENGTH") or FORM_BODY_BYTES
+            data = environ["wsgi.input"].read(limit + 1)
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
+        return self.wsgi_app(environ, start_response)
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = SizedBody(app.wsgi_app, app)
+    app.request_class = BoundedRequest
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(check_request_text)

@@ -1,0 +1,166 @@
+"""What protects the application from its visitors: throttling, security headers, cookies, safe redirects.
+
+- Throttling (Flask-Limiter): failed logins are counted per address (known or not, so the answer tells nothing about
+  which addresses have an account) and per client; past the limit, logging in with that address is locked for a
+  while with a clear message, and an administrator can unlock it at once. Failed API tokens are counted per client.
+  The counters live in ``RATELIMIT_STORAGE_URI`` (``memory://`` for one process; ``redis://...`` when several
+  processes serve the application).
+- Headers (Flask-Talisman): a Content-Security-Policy without inline script, no framing, no MIME sniffing, a strict
+  Referrer-Policy, HSTS on HTTPS requests.
+- Cookies: ``Secure`` unless the setting says otherwise; by default off only on the development server over plain
+  HTTP (``approval run``), so that logging in works on http://127.0.0.1:5000.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
+from limits import parse
+
+from approval.inputs import forbidden_character
+
+#: Failed logins with one address before logging in with it is locked, and for how long.
+LOGIN_FAILURES_PER_ADDRESS = "5 per 15 minutes"
+#: Failed logins from one client (whatever the addresses), and failed API tokens from one client.
+LOGIN_FAILURES_PER_CLIENT = "30 per 15 minutes"
+TOKEN_FAILURES_PER_CLIENT = "60 per 15 minutes"
+_ADDRESS_SCOPE = "login-address"
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+#: Swagger UI sets style attributes from its scripts: its page alone allows inline styles (never inline scripts).
+API_DOCS_POLICY = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"], "form-action": "'none'"}
+
+
+def login_address() -> str:
+    """The address a login form names, as it is looked up."""
+    return (request.form.get("email") or "").strip().lower()
+
+
+def login_failed() -> None:
+    """Count this request against the login limits (called by the login view when the password is wrong)."""
+    g.login_failed = True
+
+
+def _counts_as_failed_login(_response: Any) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _counts_as_failed_token(response: Any) -> bool:
+    return response.status_code == 401
+
+
+def _throttling_off() -> bool:
+    return not current_app.config.get("THROTTLING", True)
+
+
+def _locked_message() -> str:
+    return _("Too many failed attempts: logging in with this address is locked for 15 minutes. "
+             "An administrator can unlock it sooner.")
+
+
+def _client_message() -> str:
+    return _("Too many failed attempts from your connection: wait 15 minutes and retry.")
+
+
+def _token_message() -> str:
+    return _("Too many requests with an unknown or revoked token: wait 15 minutes and retry.")
+
+
+def unlock_login(email: str) -> None:
+    """Forget the failed logins with ``email``: an administrator's unlock."""
+    limiter: Limiter = current_app.extensions["approval.limiter"]
+    limiter.limiter.clear(parse(LOGIN_FAILURES_PER_ADDRESS), email.strip().lower(), _ADDRESS_SCOPE)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with ``Secure`` decided per request when the setting leaves it open."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return cookie_secure(app)
+
+
+def cookie_secure(app: Flask) -> bool:
+    setting = app.config.get("SESSION_COOKIE_SECURE")
+    if setting is not None:
+        return bool(setting)
+    return not (app.testing or _development_request())
+
+
+def _development_request() -> bool:
+    """A plain-HTTP request to the development server (``approval run``)."""
+    return (has_request_context() and not request.is_secure
+            and request.environ.get("SERVER_SOFTWARE", "").startswith("Werkzeug/"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (the caller falls back to a page of its own)."""
+    if not target or forbidden_character(target) or any(c in target for c in "\r\n\t\\ "):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _with_policy(view: Callable, policy: dict) -> Callable:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    wrapper.talisman_view_options = {"content_security_policy": policy}
+    return wrapper
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    Talisman(
+        app,
+        force_https=False,  # TLS ends at the proxy in front; HSTS is sent on HTTPS requests
+        session_cookie_secure=False,  # decided per request by SessionInterface
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+        strict_transport_security=True,
+        strict_transport_security_include_subdomains=False,
+        x_content_type_options=True,
+    )
+    docs = app.view_functions.get("api-docs.openapi_swagger_ui")
+    if docs is not None:
+        app.view_functions["api-docs.openapi_swagger_ui"] = _with_policy(docs, API_DOCS_POLICY)
+
+    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+                      headers_enabled=True)
+    limiter.request_filter(_throttling_off)
+    app.extensions["approval.limiter"] = limiter
+    # The login view's limits are checked when it runs (Flask-Limiter's decorator), counted only when it failed.
+    login = limiter.shared_limit(LOGIN_FAILURES_PER_ADDRESS, scope=_ADDRESS_SCOPE, key_func=login_address,
+                                 methods=["POST"], deduct_when=_counts_as_failed_login,
+                                 error_message=_locked_message)(app.view_functions["auth.login"])
+    login = limiter.limit(LOGIN_FAILURES_PER_CLIENT, methods=["POST"], deduct_when=_counts_as_failed_login,
+                          error_message=_client_message)(login)
+    app.view_functions["auth.login"] = login
+    from approval.api import PREFIX
+
+    for blueprint in app.blueprints.values():
+        if (blueprint.url_prefix or "").startswith(PREFIX):
+            limiter.limit(TOKEN_FAILURES_PER_CLIENT, deduct_when=_counts_as_failed_token,
+                          error_message=_token_message)(blueprint)
