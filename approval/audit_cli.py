@@ -1,0 +1,25 @@
+"""`approval audit verify`: recompute the audit trail's hash chain and name the first broken link."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from approval.db import db
+from approval.models.audit import verify_chain
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+@audit_cli.command("verify")
+def verify_command() -> None:
+    """Check every post's chain of audit rows; exit 1 at the first row changed, removed or slipped in."""
+    result = verify_chain(db.session)
+    if result.broken is not None:
+        broken = result.broken
+        click.echo(f"BROKEN at audit entry {broken.entry_id} (post {broken.post_id}): {broken.reason}.", err=True)
+        click.echo(f"{result.entries} entries checked before it; the rows from there on cannot be trusted.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {result.entries} audit entries on {result.posts} posts, every link holds.")
