@@ -39,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import calendar as calendar_views  # the read side (issue 13): calendar, wall, kiosks
 
     app.register_blueprint(calendar_views.bp)
+    from approval.views import publishing as publishing_views  # the publishing desk and the stop switches
+
+    app.register_blueprint(publishing_views.bp)
     from approval.views import hub as hub_views
 
     app.register_blueprint(hub_views.bp)

@@ -66,7 +66,11 @@ def init_app(app: Flask) -> ApprovalApi:
     api = ApprovalApi(app)
     api.register_field(LocalTime, "string", None)
     api.register_field(Cursor, "string", None)
-    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp):
+    from approval.api import calendar  # issue 13
+
+    from approval.api import stops  # publishing's stop switches
+
+    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     return api

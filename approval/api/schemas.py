@@ -15,7 +15,7 @@ from marshmallow import fields, post_dump, validates_schema
 
 from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, one_of
 from approval.forms.posts import MAX_BODY
-from approval.models import AccountKind, Network
+from approval.models import AccountKind, Network, Outcome
 from approval.style import Finding, localize
 from approval.workflow.states import Action, Role, State
 from approval.workflow.inputs import Input, Kind
@@ -100,6 +100,25 @@ TransitionArgs = type("TransitionArgs", (_TransitionArgs,), {
     "__doc__": "An action on a post, with the inputs that action declares.",
     **{name: _input_field(spec) for name, spec in ALL_INPUTS.items()},
 })
+
+
+class StopCreateArgs(Args):
+    scope = Text(required=True, validate=one_of(["market", "campaign", "all"]))
+    market = Text(allow_none=True, validate=_MARKET_CODE, metadata=MARKET_CODE)
+    campaign_id = Id(strict=True, allow_none=True)
+    reason = Text(required=True, validate=length(2000, minimum=1))
+
+    @validates_schema
+    def _target_of_the_scope(self, data: dict, **_kwargs) -> None:
+        scope = data.get("scope")
+        if scope == "market" and not data.get("market"):
+            raise ma.ValidationError(_l("Name the market."), "market")
+        if scope == "campaign" and not data.get("campaign_id"):
+            raise ma.ValidationError(_l("Name the campaign."), "campaign_id")
+        if scope != "market" and data.get("market"):
+            raise ma.ValidationError(_l("Only with the scope market."), "market")
+        if scope != "campaign" and data.get("campaign_id"):
+            raise ma.ValidationError(_l("Only with the scope campaign."), "campaign_id")
 
 
 class CommentCreateArgs(Args):
@@ -218,6 +237,44 @@ class ApprovedRevision(fields.Nested):
         return obj.approved_revision
 
 
+class PublicationSchema(ma.Schema):
+    attempts = _always(fields.Integer())
+    last_outcome = _always(fields.String(allow_none=True, metadata={"enum": [o.value for o in Outcome]}))
+    remote_id = _always(fields.String(allow_none=True))
+    url = _always(fields.String(allow_none=True))
+    next_attempt_at = _always(Instant(allow_none=True))
+
+
+class HoldSchema(ma.Schema):
+    reason = _always(fields.String())
+    since = _always(Instant(allow_none=True))
+
+
+class PublicationField(fields.Nested):
+    """Once the worker tried the post: its attempts, the last outcome, and when it tries again; else null."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+        from approval.db import db
+        from approval.publishing.status import publishing_status
+
+        status = publishing_status(db.session, obj)
+        if not status.attempts:
+            return None
+        return {"attempts": len(status.attempts), "last_outcome": status.last_outcome.value,
+                "remote_id": status.remote_id, "url": status.url, "next_attempt_at": status.next_attempt_at}
+
+
+class HoldField(fields.Nested):
+    """Why a scheduled post is held (a stop switch or an embargo), or null."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
+        from approval.db import db
+        from approval.publishing.holds import hold_for
+
+        hold = hold_for(db.session, obj) if obj.state == State.scheduled else None
+        return None if hold is None else {"reason": hold.reason, "since": hold.since}
+
+
 class PostSchema(ma.Schema):
     id = _always(fields.Integer())
     account_id = _always(fields.Integer())
@@ -233,6 +290,24 @@ class PostSchema(ma.Schema):
                                    metadata={"description": "The style findings of the current revision."}))
     created_at = _always(Instant())
     updated_at = _always(Instant())
+    publication = _always(PublicationField(PublicationSchema, allow_none=True))
+    hold = _always(HoldField(HoldSchema, allow_none=True))
+
+
+class StopSchema(ma.Schema):
+    id = _always(fields.Integer())
+    scope = _always(fields.String(metadata={"enum": ["market", "campaign", "all"]}))
+    market = _always(fields.String(allow_none=True, attribute="market.code"))
+    campaign_id = _always(fields.Integer(allow_none=True))
+    reason = _always(fields.String())
+    active = _always(fields.Boolean())
+    turned_on_by_id = _always(fields.Integer(allow_none=True))
+    turned_on_at = _always(Instant())
+    turned_off_at = _always(Instant(allow_none=True))
+
+
+class StopListSchema(ma.Schema):
+    items = _always(fields.List(fields.Nested(StopSchema)))
 
 
 class PostPageSchema(ma.Schema):

@@ -1,0 +1,365 @@
+"""The publishing worker in one process, on each backend: what goes out, what is held, missed, refused or left
+unconfirmed, and what a project manager does next. The clock is the worker's own, set by each test; the posts are
+scheduled through the engine, as people do.
+
+The crash, concurrency and many-process properties are in tests/test_worker_processes.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from approval import create_app
+from approval import operations as ops
+from approval import policies
+from approval.db import utcnow
+from approval.migrate import upgrade
+from approval.models import AuditEntry, OutboxMessage, Post
+from approval.publishing import controls
+from approval.publishing.holds import hold_for
+from approval.publishing.worker import Worker
+from approval.workflow.errors import GuardFailed
+from approval.workflow.states import Action, Role, State
+from tests.conftest import Factory
+
+BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
+
+
+@pytest.fixture(scope="module")
+def world(backend, databases, tmp_path_factory):
+    """An app on a database of its own (the worker commits), and a way to open sessions on it."""
+    url = databases.new_url(backend)
+    upgrade(url)
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture()
+def session(world):
+    with world.app_context():
+        factory = world.extensions["approval.db"]["sessionmaker"]
+        with factory() as session:
+            yield session
+
+
+_TESTS = itertools.count(1)
+
+
+@pytest.fixture()
+def make(session) -> Factory:
+    """Factories on the module's committed database: each test numbers its objects apart from the others'."""
+    factory = Factory(session)
+    factory.counter = next(_TESTS) * 37
+    return factory
+
+
+class Scene:
+    """A French market with one connected account, its community manager and project manager."""
+
+    def __init__(self, app, session: Session, make: Factory, *, network: str = "facebook", connector: str = "outbox",
+                 grace: int = 15) -> None:
+        self.app, self.session, self.make = app, session, make
+        self.market = make.market(None, timezone="Europe/Paris")
+        self.market.grace_minutes = grace
+        self.account = make.account(self.market, network)
+        if connector:
+            controls.connect_account(session, self.account, connector)
+        self.cm = make.user(Role.community_manager, markets=[self.market])
+        self.pm = make.user(Role.project_manager, markets=[self.market])
+        session.commit()
+
+    def scheduled(self, at: datetime, body: str = BODY, campaign=None) -> Post:  # noqa: ANN001
+        post = self.make.post(State.approved, account=self.account, author=self.cm, body=body, reviewer=self.pm)
+        if campaign is not None:
+            post.campaign = campaign
+        self.make.act(post, Action.schedule, self.pm, scheduled_at=at)
+        self.session.commit()
+        return post
+
+    def worker(self, now: datetime, **kwargs) -> Worker:
+        return Worker(self.app, clock=lambda: now, **kwargs)
+
+    def run(self, now: datetime, **kwargs):  # noqa: ANN201
+        self.session.commit()  # SQLite: the test's open transaction would hold the write lock the worker needs
+        with self.app.app_context():
+            return self.worker(now, **kwargs).run(once=True)
+
+    def reload(self, post: Post) -> Post:
+        self.session.expire_all()
+        return self.session.get(Post, post.id)
+
+    def trail(self, post: Post) -> list[str]:
+        return list(self.session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == post.id)
+                                         .order_by(AuditEntry.id)))
+
+
+@pytest.fixture()
+def scene(world, session, make) -> Scene:
+    return Scene(world, session, make)
+
+
+def soon(minutes: int = 5) -> datetime:
+    return utcnow() + timedelta(minutes=minutes)
+
+
+# Going out ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_due_post_goes_out_once_through_the_outbox_with_its_approved_text(scene, world):
+    slot = soon()
+    post = scene.scheduled(slot)
+    assert scene.run(slot - timedelta(seconds=1)).published == 0, "not before its time"
+    assert scene.reload(post).state is State.scheduled
+
+    report = scene.run(slot + timedelta(seconds=1))
+    post = scene.reload(post)
+    assert post.state is State.published
+    assert post.published_url and post.published_url.startswith("outbox:")
+    messages = scene.session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all()
+    assert len(messages) == 1
+    assert messages[0].body["text"] == BODY
+    assert messages[0].body["revision"]["sha256"] == post.current_revision.sha256 == post.approved_revision.sha256
+    assert scene.trail(post)[-2:] == [Action.claim, Action.publish]
+    assert report.published >= 1
+    lines = [json.loads(line) for line in (Path(world.instance_path) / "outbox.jsonl").read_text().splitlines()]
+    assert [line["post_id"] for line in lines].count(post.id) == 1
+
+    scene.run(slot + timedelta(seconds=30))
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 1, "never twice"
+
+
+def test_an_edit_after_scheduling_sends_the_post_back_to_review_and_nothing_goes_out(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    entry = ops.edit_post(scene.session, post, scene.cm, BODY + " Bravo.", expected_version=post.version)
+    scene.session.commit()
+    assert entry.to_state is State.in_review
+    assert entry.payload["dropped_slot"] == slot.isoformat()
+    scene.run(slot + timedelta(seconds=1))
+    assert scene.reload(post).state is State.in_review
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+
+
+def test_a_text_the_policy_in_force_now_refuses_fails_with_the_reason(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    policies.save_policy(scene.session, scene.market, scene.pm,
+                         forbidden=[{"phrase": "Eiffel"}])
+    scene.session.commit()
+    scene.run(slot + timedelta(seconds=1))
+    post = scene.reload(post)
+    assert post.state is State.failed
+    failure = scene.session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                    .order_by(AuditEntry.id.desc())).first()
+    assert failure.action is Action.fail and "policy.forbidden" in failure.comment
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+
+
+def test_an_account_without_a_connector_fails_and_says_so(world, session, make):
+    scene = Scene(world, session, make, connector="")
+    slot = soon()
+    post = scene.scheduled(slot)
+    scene.run(slot + timedelta(seconds=1))
+    post = scene.reload(post)
+    assert post.state is State.failed
+    assert "not connected" in scene.session.scalars(select(AuditEntry.comment).where(
+        AuditEntry.post_id == post.id).order_by(AuditEntry.id.desc())).first()
+    # Connected, then retried by the project manager: it goes out now.
+    controls.connect_account(scene.session, scene.account, "outbox")
+    later = slot + timedelta(minutes=1)
+    ops.act_on_post(scene.session, post, Action.retry, scene.pm, expected_version=post.version, now=later)
+    scene.session.commit()
+    scene.run(later + timedelta(seconds=1))
+    assert scene.reload(post).state is State.published
+
+
+# Nothing late -------------------------------------------------------------------------------------------------------
+
+
+def test_a_slot_missed_beyond_the_grace_period_goes_back_to_approved(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    scene.run(slot + timedelta(minutes=16))  # the worker was down for the grace period and a minute
+    post = scene.reload(post)
+    assert post.state is State.approved
+    assert post.missed_at == slot and post.scheduled_at is None
+    assert scene.trail(post)[-1] == Action.miss
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+    # A new time: out at that time.
+    new_slot = slot + timedelta(minutes=30)
+    ops.act_on_post(scene.session, post, Action.schedule, scene.pm, expected_version=post.version,
+                    scheduled_at=new_slot, now=slot + timedelta(minutes=17))
+    scene.session.commit()
+    assert scene.reload(post).missed_at is None
+    scene.run(new_slot + timedelta(seconds=1))
+    assert scene.reload(post).state is State.published
+
+
+def test_within_the_grace_period_a_late_worker_still_publishes(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    scene.run(slot + timedelta(minutes=14))
+    assert scene.reload(post).state is State.published
+
+
+# Stop switches and embargoes -------------------------------------------------------------------------------------
+
+
+def test_a_market_stop_switch_holds_its_posts_and_turning_it_off_releases_them_within_grace(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    stop = controls.turn_on(scene.session, scene.pm, "market", market_code=scene.market.code,
+                            reason="A lost match: silence tonight.")
+    scene.session.commit()
+    hold = hold_for(scene.session, scene.reload(post))
+    assert hold is not None and "silence tonight" in hold.reason and hold.by == scene.pm.name
+
+    for seconds in (1, 30, 60):  # held, audited once
+        scene.run(slot + timedelta(seconds=seconds))
+    post = scene.reload(post)
+    assert post.state is State.scheduled and post.held_at is not None
+    assert scene.trail(post).count(Action.hold) == 1
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+
+    controls.turn_off(scene.session, scene.pm, stop.id)
+    scene.session.commit()
+    scene.run(slot + timedelta(minutes=5))
+    post = scene.reload(post)
+    assert post.state is State.published
+    assert scene.trail(post)[-3:] == [Action.release, Action.claim, Action.publish]
+
+
+def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
+    slot = soon()
+    post = scene.scheduled(slot)
+    stop = controls.turn_on(scene.session, None, "all", reason="Crisis: everything stops.")
+    scene.session.commit()
+    try:
+        scene.run(slot + timedelta(seconds=1))
+        scene.run(slot + timedelta(minutes=20))
+        post = scene.reload(post)
+        assert post.state is State.approved and post.missed_at == slot
+        controls.turn_off(scene.session, None, stop.id)
+        scene.session.commit()
+        scene.run(slot + timedelta(minutes=21))
+        assert scene.reload(post).state is State.approved, "turning it off releases nothing past the grace period"
+    finally:
+        controls.turn_off(scene.session, None, stop.id)
+        scene.session.commit()
+
+
+def test_an_embargo_refuses_earlier_slots_and_holds_what_was_scheduled_before_it_moved(scene, make):
+    slot = soon(10)
+    from approval import administration as admin
+
+    campaign = admin.create_campaign(make.session, "Rapport annuel", scene.market, hashtag="")
+    campaign.embargo_until = slot + timedelta(hours=1)
+    make.session.commit()
+    post = scene.make.post(State.approved, account=scene.account, author=scene.cm, body=BODY, reviewer=scene.pm)
+    post.campaign = campaign
+    with pytest.raises(GuardFailed) as refused:
+        scene.make.act(post, Action.schedule, scene.pm, scheduled_at=slot)
+    assert "embargo" in " ".join(refused.value.errors["scheduled_at"])
+    scene.session.rollback()
+
+    campaign.embargo_until = None
+    make.session.commit()
+    post = scene.scheduled(slot, campaign=campaign)
+    campaign.embargo_until = slot + timedelta(hours=1)  # the embargo moves later
+    make.session.commit()
+    assert hold_for(scene.session, scene.reload(post)) is not None
+    scene.run(slot + timedelta(seconds=1))
+    post = scene.reload(post)
+    assert post.state is State.scheduled and post.held_at is not None
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+
+
+# Quotas -----------------------------------------------------------------------------------------------------------
+
+
+def test_an_account_at_its_quota_waits_for_room_in_the_window(world, session, make):
+    world.config["PUBLISH_QUOTAS"] = {"x": [1, 600]}
+    try:
+        scene = Scene(world, session, make, network="x")
+        slot = soon()
+        first, second = scene.scheduled(slot), scene.scheduled(slot, body=BODY.replace("ce soir", "demain"))
+        scene.run(slot + timedelta(seconds=1))
+        scene.run(slot + timedelta(seconds=2))
+        states = {scene.reload(first).state, scene.reload(second).state}
+        assert states == {State.published, State.scheduled}
+        waiting = first if scene.reload(first).state is State.scheduled else second
+        assert scene.reload(waiting).next_attempt_at == slot + timedelta(seconds=1) + timedelta(seconds=600)
+    finally:
+        world.config["PUBLISH_QUOTAS"] = {}
+
+
+# Time ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Africa/Nairobi", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("server_tz", ["UTC", "Asia/Kolkata"])
+def test_a_local_time_is_the_markets_whatever_the_servers_zone(make, session, zone, server_tz, monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", server_tz)
+    time.tzset()
+    try:
+        market = make.market(None, timezone=zone)
+        post = make.post(State.approved, account=make.account(market))
+        day = (utcnow() + timedelta(days=60)).date()
+        params = ops.action_params(post, Action.schedule, local_time=datetime(day.year, day.month, day.day, 9, 0))
+        from zoneinfo import ZoneInfo
+
+        expected = datetime(day.year, day.month, day.day, 9, 0, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        assert params["scheduled_at"] == expected
+        session.rollback()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_the_autumn_hour_that_happens_twice_needs_a_choice(make, session):
+    market = make.market(None, timezone="America/New_York")
+    post = make.post(State.approved, account=make.account(market))
+    local = datetime(2027, 11, 7, 1, 30)  # New York falls back at 2:00
+    with pytest.raises(GuardFailed) as refused:
+        ops.action_params(post, Action.schedule, local_time=local)
+    assert "fold" in refused.value.errors and "-04:00" in refused.value.message and "-05:00" in refused.value.message
+    first = ops.action_params(post, Action.schedule, local_time=local, fold=0)["scheduled_at"]
+    second = ops.action_params(post, Action.schedule, local_time=local, fold=1)["scheduled_at"]
+    assert second - first == timedelta(hours=1)
+    session.rollback()
+
+
+# The backstop ----------------------------------------------------------------------------------------------------
+
+
+def test_postgres_refuses_a_state_change_without_its_audit_row(world, session, make, backend):
+    """The database's backstop behind the single-writer rule: PostgreSQL refuses, at commit, a change of a post's
+    state that no audit row of the same transaction records. SQLite has no deferred constraint triggers: there the
+    source check (tests/test_single_writer.py) is the only guard, and this raw UPDATE goes through."""
+    scene = Scene(world, session, make)
+    post = scene.scheduled(soon())
+    session.execute(text("UPDATE posts SET state = 'approved', scheduled_at = NULL WHERE id = :id"), {"id": post.id})
+    if backend == "postgresql":
+        with pytest.raises(Exception, match="without its audit row"):
+            session.commit()
+        session.rollback()
+        assert scene.reload(post).state is State.scheduled
+    else:
+        session.commit()
+        assert scene.reload(post).state is State.approved
+    # With its audit row (the engine's way), the same change commits.
+    post = scene.scheduled(soon())
+    ops.act_on_post(session, post, Action.unschedule, scene.pm, expected_version=post.version)
+    session.commit()
+    assert scene.reload(post).state is State.approved
