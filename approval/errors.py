@@ -50,7 +50,7 @@ MESSAGES = {
     503: _l("The service is unavailable for a moment: retry shortly."),
 }
 TITLES = {
-    403: _l("Forbidden"), 404: _l("Not found"), 405: _l("Method not allowed"), 413: _l("Too large"),
+    403: _l("Access denied"), 404: _l("Not found"), 405: _l("Method not allowed"), 413: _l("Too large"),
     429: _l("Too many requests"), 500: _l("Server error"), 503: _l("Unavailable"),
 }
 #: Seconds a client should wait after a 503 (the database was out of reach).

@@ -25,8 +25,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from limits import parse
+from sqlalchemy.orm import Session
 
 from approval.inputs import forbidden_character
+from approval.models import User
+from approval.models.tokens import revoke_user_tokens
 
 #: Failed logins with one address before logging in with it is locked, and for how long.
 LOGIN_FAILURES_PER_ADDRESS = "5 per 15 minutes"
@@ -89,6 +92,14 @@ def unlock_login(email: str) -> None:
     """Forget the failed logins with ``email``: an administrator's unlock."""
     limiter: Limiter = current_app.extensions["approval.limiter"]
     limiter.limiter.clear(parse(LOGIN_FAILURES_PER_ADDRESS), email.strip().lower(), _ADDRESS_SCOPE)
+
+
+def end_all_access(session: Session, user: User) -> None:
+    """End every session of ``user`` and revoke their API tokens: an admin's "end all sessions", or a password an
+    admin reset (whoever knew the old one may have made a token with it)."""
+    user.end_sessions()
+    revoke_user_tokens(session, user.id)
+    session.flush()
 
 
 class SessionInterface(SecureCookieSessionInterface):
