@@ -1,14 +1,16 @@
 """One writer of state: only the workflow engine assigns a post's state (STYLE.md, habit 1).
 
 The test reads the source of the ``approval`` package with ``ast`` and lists every place that writes an attribute
-named ``state`` (``x.state = ...``, ``x.state += ...``, ``setattr(x, "state", ...)``) or builds a ``Post`` with a
-``state``. Anything outside ``approval/workflow/engine.py`` fails the test: a state change that skips the engine
+named ``state`` (``x.state = ...``, ``x.state += ...``, ``setattr(x, "state", ...)``), builds a ``Post`` with a
+``state``, or writes the column through SQL (a Core ``.values(state=...)``, ``bulk_update_mappings``, an ORM bulk
+``execute(update(Post), rows)``, SQL text updating ``posts`` and setting ``state``). Anything outside ``approval/workflow/engine.py`` fails the test: a state change that skips the engine
 skips its checks and its audit row.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from pathlib import Path
 
@@ -33,7 +35,30 @@ def state_writes(source: str) -> list[tuple[int, str]]:
         if name == "Post" and any(keyword.arg == "state" or (keyword.arg is None and _dict_has_state(keyword.value))
                                   for keyword in node.keywords):
             found.append((node.lineno, "Post(state=...)"))
-    return sorted(found)
+        if name == "values" and (any(keyword.arg == "state" or (keyword.arg is None and _dict_has_state(keyword.value))
+                                     for keyword in node.keywords) or any(_dict_has_state(a) for a in node.args)):
+            found.append((node.lineno, ".values(state=...)"))
+        if name in ("bulk_update_mappings", "bulk_insert_mappings"):
+            found.append((node.lineno, f"{name}(...)"))
+        if name == "execute" and len(node.args) >= 2 and _is_update_of_posts(node.args[0]):
+            found.append((node.lineno, "execute(update(Post), [rows])"))
+        if isinstance(node, ast.Call):
+            for argument in node.args:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str) \
+                        and SQL_STATE_WRITE.search(argument.value):
+                    found.append((node.lineno, "SQL text writing posts.state"))
+    return sorted(set(found))
+
+
+#: An UPDATE of the posts table that sets its state, in SQL text.
+SQL_STATE_WRITE = re.compile(r'\bupdate\s+"?posts"?\s+set\b[^;]*?\bstate\b\s*=', re.IGNORECASE | re.DOTALL)
+
+
+def _is_update_of_posts(node: ast.AST) -> bool:
+    """``update(Post)`` executed with a list of rows: an ORM bulk UPDATE."""
+    if not (isinstance(node, ast.Call) and _called_name(node.func) == "update" and node.args):
+        return False
+    return _called_name(node.args[0]) == "Post" or (isinstance(node.args[0], ast.Name) and node.args[0].id == "posts")
 
 
 def _assigned(node: ast.AST) -> list[ast.AST]:
@@ -112,6 +137,13 @@ OFFENDING = {
     "constructor through the module": "models.Post(account=account, state=State.approved)",
     "constructor with a dict": "Post(**{'state': State.approved}, account=account)",
     "constructor with dict()": "Post(**dict(state=State.approved))",
+    "Core update": "session.execute(update(Post).where(Post.id == 1).values(state='published'))",
+    "Core update with a dict": "session.execute(update(Post).values({'state': 'published'}))",
+    "Core update with **": "session.execute(update(Post).values(**{'state': 'published'}))",
+    "bulk update mappings": "session.bulk_update_mappings(Post, [{'id': 1, 'state': 'published'}])",
+    "ORM bulk UPDATE": "session.execute(update(Post), [{'id': 1, 'state': 'published'}])",
+    "SQL text": "session.execute(text('UPDATE posts SET state = :s WHERE id = :id'))",
+    "SQL text across lines": 'connection.exec_driver_sql("update \\"posts\\"\\n set version = 2, state = 1")',
 }
 
 
@@ -132,5 +164,9 @@ def test_the_detector_leaves_reading_and_other_names_alone():
         Post(account=account, body="state=approved")
         row = {"state": post.state}
         select(Post).where(Post.state == State.draft)
+        update(Post).values(version=Post.version + 1)
+        text("UPDATE accounts SET state = 1")
+        text("SELECT state FROM posts")
+        session.execute(update(Account), [{"id": 1, "active": False}])
     """)
     assert state_writes(innocent) == []
