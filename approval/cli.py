@@ -1,22 +1,29 @@
-"""The `approval` command line (CONTRACT.md). `flask --app approval ...` reaches the same commands."""
+"""The `approval` command line (CONTRACT.md). `flask --app approval ...` reaches the same commands.
+
+A command that writes does it inside ``_writing()``: one transaction, committed when the command succeeds, rolled
+back when it fails. The rules are the administration use cases' (the same as the forms'); their refusals become usage
+errors naming the option at fault (exit 2), a duplicate a one-line error (exit 1).
+"""
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import policies
 from approval.db import db
 from approval.models import Executive, Market, Network, User
+from approval import audit_cli, kiosk_cli
+from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
 from approval.style.cli import lint_command
 from approval.workflow.states import Role
@@ -29,11 +36,16 @@ token_cli = AppGroup("token", help="Personal API tokens.")
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, market_cli, account_cli, user_cli, token_cli):
-        app.cli.add_command(group)
-    app.cli.add_command(demo_command)
-    app.cli.add_command(run_command)
-    app.cli.add_command(lint_command)
+    """Every command of the `approval` group; a new area adds its group or command here, one line."""
+    commands: list[click.Command] = [
+        db_cli, market_cli, account_cli, user_cli, token_cli,
+        demo_command, run_command, lint_command,
+    ]
+    for command in commands:
+        app.cli.add_command(command)
+    publishing_cli.register(app, account_cli)  # worker, stop on|off, account connect
+    app.cli.add_command(kiosk_cli.kiosk_cli)  # kiosk create|revoke|list
+    app.cli.add_command(audit_cli.audit_cli)  # audit verify
     # `approval lint --market CODE` reads that market's policy from this application's database.
     style_cli.market_policy_loader = policies.load_market_context
 
@@ -51,30 +63,52 @@ def db_upgrade() -> None:
     click.echo("Database is up to date.")
 
 
+_host_option = click.option("--host", default="127.0.0.1", show_default=True, help="The address to serve on.")
+_port_option = click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+                            help="The port to serve on.")
+
+
+def server_url(host: str, port: int) -> str:
+    """The address a browser opens: an unspecified address (all interfaces) is reached through localhost."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104 - compared, not bound
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@_host_option
+@_port_option
 @click.option("--debug/--no-debug", default=False)
 def run_command(host: str, port: int, debug: bool) -> None:
     """Serve the application (development server); creates or upgrades the database first."""
     from werkzeug.serving import run_simple
 
+    from approval.publishing.worker import Worker
+
     upgrade_database()
-    click.echo(f"Serving on http://{host}:{port}")
-    run_simple(host, port, current_app._get_current_object(), use_debugger=debug, threaded=True)
+    app = current_app._get_current_object()
+    # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
+    # run `approval worker` processes of their own (README, "Deployment").
+    worker = Worker(app)
+    threading.Thread(target=worker.run, name="publishing-worker", daemon=True).start()
+    click.echo(f"Serving on {server_url(host, port)} (with a publishing worker)")
+    run_simple(host, port, app, use_debugger=debug, threaded=True)
+    worker.stop()
 
 
 @click.command("demo")
-def demo_command() -> None:
-    """Load a realistic demo data set into an empty database and print how to log in."""
+@_host_option
+@_port_option
+def demo_command(host: str, port: int) -> None:
+    """Load a realistic demo data set into an empty database and print how to log in (at the address `approval
+    run` gets with the same --host and --port)."""
     from approval.demo import load_demo
 
     upgrade_database()
-    if db.session.scalar(select(User.id).limit(1)) is not None:
-        raise click.ClickException("The database is not empty: the demo loads into an empty database only.")
-    logins = load_demo(db.session)
-    db.session.commit()
-    click.echo("Demo loaded. Log in at http://127.0.0.1:5000 with:")
+    with _writing() as session:
+        if session.scalar(select(User.id).limit(1)) is not None:
+            raise click.ClickException("The database is not empty: the demo loads into an empty database only.")
+        logins = load_demo(session)
+    click.echo(f"Demo loaded. Log in at {server_url(host, port)} with:")
     for email, role, password in logins:
         click.echo(f"  {role:<18} {email:<28} {password}")
 
@@ -86,14 +120,8 @@ def demo_command() -> None:
 @click.option("--lang", "languages", multiple=True, required=True, help="A language code; repeat for several.")
 def market_create(code: str, name: str, timezone: str, languages: tuple[str, ...]) -> None:
     """Add a market (ISO 3166-1 alpha-2 CODE)."""
-    if len(code) != 2 or not code.isalpha():
-        raise click.BadParameter("a market code is two letters (ISO 3166-1 alpha-2)", param_hint="CODE")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"unknown IANA time zone {timezone!r}", param_hint="--tz") from None
-    with _saving(f"market {code.upper()} exists already"):
-        market = admin.create_market(db.session, code, name, timezone, list(languages))
+    with _writing() as session:
+        market = admin.create_market(session, code, name, timezone, list(languages))
     click.echo(f"Market {market.code} created.")
 
 
@@ -105,10 +133,10 @@ def market_create(code: str, name: str, timezone: str, languages: tuple[str, ...
 @click.option("--executive", "executive_name", default=None, help="Makes it an executive's account.")
 def account_create(market_code: str, network: str, handle: str, brand: str, executive_name: str | None) -> None:
     """Add an account; prints its id alone on the last line."""
-    market = _market(market_code)
-    with _saving(f"account {network}:{handle} exists already"):
-        executive = admin.get_or_create_executive(db.session, executive_name) if executive_name else None
-        account = admin.create_account(db.session, market, network, handle, brand, executive)
+    with _writing() as session:
+        market = _market(market_code)
+        executive = admin.get_or_create_executive(session, executive_name) if executive_name else None
+        account = admin.create_account(session, market, network, handle, brand, executive)
     click.echo(account.id)
 
 
@@ -123,21 +151,15 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
 def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...], all_markets: bool,
                 executive_names: tuple[str, ...], password: str) -> None:
     """Add a user."""
-    if "@" not in email:
-        raise click.BadParameter("not an e-mail address", param_hint="EMAIL")
-    if len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
-    executives = []
-    for executive_name in executive_names:
-        executive = db.session.scalar(select(Executive).where(Executive.name == executive_name))
-        if executive is None:
-            raise click.BadParameter(f"no executive named {executive_name!r}", param_hint="--executive")
-        executives.append(executive)
-    if executives and role != Role.cabinet:
-        raise click.BadParameter("only a cabinet member serves executives", param_hint="--executive")
-    markets = [_market(code) for code in market_codes]
-    with _saving(f"user {email} exists already"):
-        user = admin.create_user(db.session, email, name, role, password, markets=markets,
+    with _writing() as session:
+        executives = []
+        for executive_name in executive_names:
+            executive = session.scalar(select(Executive).where(Executive.name == executive_name))
+            if executive is None:
+                raise click.BadParameter(f"no executive named {executive_name!r}", param_hint="--executive")
+            executives.append(executive)
+        markets = [_market(code) for code in market_codes]
+        user = admin.create_user(session, email, name, role, password, markets=markets,
                                  all_markets=all_markets, executives=executives)
     click.echo(f"User {user.email} created ({user.role.value}).")
 
@@ -156,8 +178,8 @@ def token_create(email: str, label: str) -> None:
         raise click.ClickException(f"user {user.email} is deactivated")
     if not label.strip() or len(label.strip()) > 100:
         raise click.BadParameter("between 1 and 100 characters", param_hint="--name")
-    _token, secret = issue_token(db.session, user, label)
-    db.session.commit()
+    with _writing() as session:
+        _token, secret = issue_token(session, user, label)
     click.echo(secret)
 
 
@@ -168,15 +190,30 @@ def _market(code: str) -> Market:
     return market
 
 
+#: The option (or argument) of the commands that gives each field the administration rules may refuse.
+OPTION_OF_FIELD = {
+    "code": "CODE", "name": "--name", "timezone": "--tz", "languages": "--lang", "network": "--network",
+    "handle": "--handle", "brand": "--brand", "email": "EMAIL", "role": "--role", "market_ids": "--market",
+    "executive_ids": "--executive", "password": "--password", "title": "--title",
+}
+
+
 @contextmanager
-def _saving(conflict_message: str) -> Iterator[None]:
-    """Commit what the block wrote; a uniqueness conflict is a one-line error, not a traceback."""
+def _writing() -> Iterator[Session]:
+    """The command's one transaction (``db.transaction``): committed when the block ends, rolled back when it
+    raises. A refusal of the administration rules is a usage error naming the option (exit 2); a duplicate, a
+    one-line error (exit 1); never a traceback."""
     try:
-        yield
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise click.ClickException(conflict_message) from None
+        with db.transaction() as session:
+            yield session
+    except admin.Refused as refused:
+        lines = [
+            (f"{OPTION_OF_FIELD[field]}: " if field in OPTION_OF_FIELD else "") + message
+            for field, messages in refused.errors.items() for message in messages
+        ]
+        if refused.conflict:
+            raise click.ClickException("; ".join(lines)) from None
+        raise click.UsageError("; ".join(lines)) from None
 
 
 def _create_app():  # noqa: ANN202

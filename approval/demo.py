@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
+from approval.publishing.controls import connect_account
 from approval import operations as ops
 from approval.db import utcnow
 from approval.models import Campaign, User
@@ -38,6 +39,9 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         "ceo_x": admin.create_account(session, fr, "x", "HMarchand", "Helio", executive=ceo),
         "ceo_li": admin.create_account(session, fr, "linkedin", "helene-marchand", "Helio", executive=ceo),
     }
+    # The demo publishes through the outbox: approved posts land in the instance folder's outbox.jsonl.
+    for account in accounts.values():
+        connect_account(session, account, "outbox")
 
     people = [
         ("camille@helio.example", "Camille Dubois", Role.community_manager, {"markets": [fr]}),

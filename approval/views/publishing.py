@@ -32,8 +32,9 @@ SHOWN = 100
 
 
 class StopForm(FlaskForm):
-    scope = SelectField(_l("Stop"), choices=[("market", _l("a market")), ("campaign", _l("a campaign")),
-                                              ("all", _l("everything, everywhere"))])
+    scope = SelectField(_l("Stop"), choices=[SelectChoice("market", _l("a market")),
+                                              SelectChoice("campaign", _l("a campaign")),
+                                              SelectChoice("all", _l("everything, everywhere"))])
     market = SelectField(_l("Market"), validators=[Optional()])
     campaign_id = SelectField(_l("Campaign"), validators=[Optional()])
     reason = TextAreaField(_l("Why"), validators=[DataRequired(), Length(max=controls.MAX_REASON)])

@@ -1,0 +1,110 @@
+"""The publishing desk, the stop switches page and the post page's publishing parts, through the web forms; and
+the API's stop switches and a post's ``publication`` and ``hold``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from approval.db import utcnow
+from approval.models import StopSwitch
+from approval.workflow.states import Action, Role, State
+
+
+def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make, web, db_session):
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    web.login(pm)
+
+    page = web.get("/publishing/stops")
+    assert page.status_code == 200
+    refused = web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": ""})
+    assert refused.status_code == 422
+    answer = web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": "Match perdu."})
+    assert answer.status_code == 302
+    stop = db_session.scalar(select(StopSwitch).where(StopSwitch.reason == "Match perdu."))
+    assert stop.active and stop.turned_on_by_id == pm.id
+
+    shown = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Held:" in shown and "Match perdu." in shown
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert f"#{post.id}" in desk
+
+    assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 302
+    db_session.expire_all()
+    assert not db_session.get(StopSwitch, stop.id).active
+    assert "Held:" not in web.get(f"/posts/{post.id}").get_data(as_text=True)
+
+
+def test_a_community_manager_has_no_publishing_desk(make, web):
+    web.login(make.user(Role.community_manager))
+    assert web.get("/publishing").status_code == 403
+    assert web.get("/publishing/stops").status_code == 403
+
+
+def test_a_stop_switch_of_another_market_cannot_be_turned_off_from_outside(make, web, db_session):
+    from approval.publishing import controls
+
+    kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+    stop = controls.turn_on(db_session, None, "market", market_code="KE", reason="Kenya only.")
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[make.market("FR")]))
+    assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 404
+    db_session.expire_all()
+    assert db_session.get(StopSwitch, stop.id).active
+    assert kenya.code == "KE"
+
+
+def test_the_post_page_offers_the_fold_when_a_local_time_happens_twice(make, web):
+    paris = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[paris])
+    post = make.post(State.approved, account=make.account(paris))
+    web.login(pm)
+    # The last Sunday of October next year (within a year: the test picks the coming one).
+    from datetime import date
+
+    today = utcnow().date()
+    year = today.year if date(today.year, 10, 25) > today + timedelta(days=2) else today.year + 1
+    sunday = max(date(year, 10, d) for d in range(25, 32) if date(year, 10, d).weekday() == 6)
+    answer = web.post(f"/posts/{post.id}/actions/schedule",
+                      {"version": post.version, "local_time": f"{sunday.isoformat()}T02:30"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert 'name="fold"' in page and "+02:00" in page and "+01:00" in page
+    answer = web.post(f"/posts/{post.id}/actions/schedule",
+                      {"version": post.version, "local_time": f"{sunday.isoformat()}T02:30", "fold": "1"})
+    assert answer.status_code == 302
+
+
+def test_the_api_lists_turns_on_and_off_stop_switches(make, app, db_session):
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    cm = make.user(Role.community_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
+    created = client.post("/api/v1/stops", json={"scope": "market", "market": "FR", "reason": "Crise."},
+                          headers=headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["active"] is True
+    assert client.post("/api/v1/stops", json={"scope": "market", "reason": "x"}, headers=headers).status_code == 422
+    listed = client.get("/api/v1/stops", headers=headers).get_json()["items"]
+    assert [s["reason"] for s in listed] == ["Crise."]
+    seen = client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()
+    assert seen["hold"]["reason"].endswith("Crise.") and seen["publication"] is None
+    off = client.delete(f"/api/v1/stops/{created.get_json()['id']}", headers=headers)
+    assert off.status_code == 200 and off.get_json()["active"] is False
+    assert client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["hold"] is None
+    cm_headers = {"Authorization": f"Bearer {_token(db_session, cm)}"}
+    assert client.get("/api/v1/stops", headers=cm_headers).status_code == 403
+    assert client.post("/api/v1/stops", json={"scope": "all", "reason": "x"}, headers=cm_headers).status_code == 403
+
+
+def _token(session, user) -> str:  # noqa: ANN001
+    from approval.api.tokens import issue_token
+
+    _token_row, secret = issue_token(session, user, "test")
+    session.flush()
+    return secret
