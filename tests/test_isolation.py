@@ -28,6 +28,13 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
     "posts.add_comment": [("POST", "/posts/{post}/comments", {"body": "Intrus."})],
 }
 
+#: Endpoints whose argument is a kiosk token, not an object's id: tests/test_hub.py opens them with live, revoked and
+#: unknown tokens, and checks that a kiosk token opens nothing else.
+TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream"})
+#: Every page that lists posts: an outsider's version of each must not show the post (role-gated ones may refuse).
+LISTINGS = ("/posts", "/posts?q=Texte", "/review", "/cabinet", "/hub", "/hub?view=queue", "/hub/dashboard",
+            "/calendar", "/calendar?view=list", "/calendar?view=week")
+
 #: Endpoints of the administration, open to admins only (group-wide): everyone else gets 403.
 ADMIN_PREFIX = "admin."
 #: Endpoints of the JSON API: tests/api/test_isolation.py has their own matrix (and its own coverage check).
@@ -38,7 +45,7 @@ def test_every_route_with_an_id_is_covered(app):
     uncovered = []
     for rule in app.url_map.iter_rules():
         if rule.arguments - {"action"} and not rule.endpoint.startswith(("static", ADMIN_PREFIX, API_PREFIX)):
-            if rule.endpoint not in POST_ROUTES:
+            if rule.endpoint not in POST_ROUTES and rule.endpoint not in TOKEN_ROUTES:
                 uncovered.append(f"{rule.endpoint} {rule.rule}")
     assert not uncovered, f"routes with an id missing from the isolation matrix: {uncovered}"
 
@@ -76,8 +83,10 @@ def test_post_routes_answer_404_outside_the_users_scope(make, web, db_session, s
                 form = {k: v.format(version=post.version) for k, v in data.items()}
                 response = web.get(url) if method == "GET" else web.post(url, form)
                 assert response.status_code == 404, f"{who}: {method} {url} ({endpoint}) -> {response.status_code}"
-        listing = web.get("/posts").get_data(as_text=True)
-        assert f"/posts/{post.id}\"" not in listing, f"{who} sees the post in their list"
+        for url in LISTINGS:
+            listing = web.get(url).get_data(as_text=True)
+            assert f"/posts/{post.id}\"" not in listing, f"{who} sees the post in {url}"
+            assert post.body[:40] not in listing, f"{who} sees the post's text in {url}"
     assert _snapshot(db_session)[0] == before[0]
     assert _snapshot(db_session)[1][:3] == before[1][:3]
 
@@ -129,3 +138,31 @@ def test_markets_listed_for_a_cabinet_member_follow_their_executives_or_all_when
     everywhere = make.user(Role.cabinet, executives=[ceo], all_markets=True)
     assert [m.code for m in db_session.scalars(visible_markets(served))] == ["FR"]
     assert {france.code, kenya.code} <= {m.code for m in db_session.scalars(visible_markets(everywhere))}
+
+
+@pytest.mark.parametrize("state", [State.scheduled, State.published])
+def test_the_calendar_the_feed_and_the_wall_keep_to_the_users_markets(make, web, db_session, state):
+    """What goes out and what went out: outsiders see it in no calendar, feed, wall or dashboard of theirs."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+    from approval.feeds import issue_feed_token
+
+    market = make.market("FR")
+    post = make.post(state, account=make.account(market, "x"), body="Texte réservé aux équipes françaises.")
+    day = (post.scheduled_at or post.published_at or utcnow()).date().isoformat()
+    for who, outsider in _outsiders(make, post).items():
+        web.login(outsider)
+        for url in (f"/calendar?view=list&date={day}", f"/calendar?view=month&date={day}",
+                    f"/calendar?view=week&date={day}", f"/calendar?view=list&date={day}&market=FR", "/hub",
+                    "/hub?market=FR&view=next", "/hub?view=published", "/hub/dashboard?market=FR"):
+            page = web.get(url).get_data(as_text=True)
+            assert f"/posts/{post.id}\"" not in page and "Texte réservé" not in page, f"{who}: {url}"
+        _token, secret = issue_feed_token(db_session, outsider)
+        feed = web.get(f"/calendar.ics?token={secret}")
+        assert feed.status_code == 200 and f"post-{post.id}@".encode() not in feed.data, who
+        assert web.get(f"/calendar.ics?token={secret}&market=FR").status_code == 404, who
+    insider = make.user(Role.project_manager, markets=[market])
+    web.login(insider)
+    assert f"/posts/{post.id}\"" in web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+    assert timedelta

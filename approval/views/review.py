@@ -2,33 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from dataclasses import replace
 
-from approval.access import visible_posts
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
 from approval.db import db
-from approval.models import Account, Post
+from approval.models import Post
+from approval.queries import posts as listing
 from approval.views import roles_required
 from approval.workflow.states import Role, State
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+#: What the queue shows of the approved and scheduled posts; their full lists are the posts list's.
+SIDE_LIST = 20
 
 
 @bp.get("")
 @roles_required(Role.project_manager)
 def queue():
-    options = (selectinload(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
-    waiting = db.session.scalars(
-        visible_posts(current_user).where(Post.state == State.in_review)
-        .order_by(Post.submitted_at.asc(), Post.id.asc()).options(*options)
-    ).all()
-    to_schedule = db.session.scalars(
-        visible_posts(current_user).where(Post.state == State.approved)
-        .order_by(Post.updated_at.asc()).options(*options)
-    ).all()
-    upcoming = db.session.scalars(
-        visible_posts(current_user).where(Post.state == State.scheduled)
-        .order_by(Post.scheduled_at.asc()).limit(50).options(*options)
-    ).all()
-    return render_template("review/queue.html", waiting=waiting, to_schedule=to_schedule, upcoming=upcoming)
+    """What awaits review, the longest waiting first, a page at a time; then what awaits a time and what goes out
+    next (bounded, with a link to their full list). The filters apply to all three."""
+    filters = listing.PostFilters.from_args(request.args).without("state")
+    waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.in_review),
+                                        (Post.submitted_at, Post.id), cursor=request.args.get("after"))
+    to_schedule = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.approved),
+                                            (Post.updated_at, Post.id), cursor=None, limit=SIDE_LIST)
+    upcoming = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.scheduled),
+                                         (Post.scheduled_at, Post.id), cursor=None, limit=SIDE_LIST)
+    return render_template("review/queue.html", waiting=waiting, to_schedule=to_schedule, upcoming=upcoming,
+                           filters=filters, choices=listing.filter_choices(db.session, current_user))

@@ -3,12 +3,16 @@
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 22:30:00
+
+On PostgreSQL, the text search of the lists: ``unaccent`` behind an IMMUTABLE wrapper (an index expression must be
+immutable, and ``unaccent(text)`` is only STABLE since its dictionary could change), and a GIN index of the
+revisions' words with the 'simple' configuration (no stemming: the markets write in several languages).
 """
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 
 revision: str = '0007'
@@ -16,10 +20,86 @@ down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: (name, table, columns) of the read side's indexes (approval.models.hub.LIST_INDEXES).
+INDEXES = (
+    ("ix_posts_state_id", "posts", ["state", "id"]),
+    ("ix_posts_account_id_id", "posts", ["account_id", "id"]),
+    ("ix_posts_account_id_state", "posts", ["account_id", "state"]),
+    ("ix_posts_created_by_id_id", "posts", ["created_by_id", "id"]),
+    ("ix_posts_campaign_id_id", "posts", ["campaign_id", "id"]),
+    ("ix_posts_published_at", "posts", ["published_at"]),
+    ("ix_posts_missed_at", "posts", ["missed_at"]),
+    ("ix_posts_updated_at", "posts", ["updated_at"]),
+    ("ix_posts_current_revision_id", "posts", ["current_revision_id"]),
+    ("ix_revisions_created_at", "revisions", ["created_at"]),
+    ("ix_audit_entries_at", "audit_entries", ["at"]),
+)
+
+SEARCH_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE FUNCTION approval_unaccent(text) RETURNS text AS $$ SELECT public.unaccent('public.unaccent', $1) $$ "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT",
+    "CREATE INDEX ix_revisions_body_search ON revisions "
+    "USING gin (to_tsvector('simple'::regconfig, approval_unaccent(body)))",
+]
+SEARCH_DROP = [
+    "DROP INDEX ix_revisions_body_search",
+    "DROP FUNCTION approval_unaccent(text)",
+    "DROP EXTENSION IF EXISTS unaccent",
+]
+
 
 def upgrade() -> None:
-    pass
+    op.create_table('kiosk_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('markets', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_kiosk_links_created_by_id_users'),
+                            ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kiosk_links')),
+    sa.UniqueConstraint('token', name=op.f('uq_kiosk_links_token'))
+    )
+    op.create_table('feed_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_feed_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_feed_tokens_token_hash'))
+    )
+    with op.batch_alter_table('feed_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_tokens_user_id'), ['user_id'], unique=False)
+    op.create_table('wall_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_amber_minutes', sa.Integer(), nullable=False),
+    sa.Column('review_red_minutes', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('review_amber_minutes > 0 AND review_red_minutes > review_amber_minutes',
+                       name=op.f('ck_wall_settings_thresholds_ordered')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_wall_settings'))
+    )
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in SEARCH_DDL:
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    pass
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in SEARCH_DROP:
+            op.execute(statement)
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    op.drop_table('wall_settings')
+    with op.batch_alter_table('feed_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_tokens_user_id'))
+    op.drop_table('feed_tokens')
+    op.drop_table('kiosk_links')

@@ -1,0 +1,50 @@
+"""`approval kiosk create|revoke|list` (CONTRACT.md): read-only wall links for screens."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from approval import kiosks
+from approval.db import db
+from approval.operations import NotFound
+from approval.workflow.errors import GuardFailed
+
+kiosk_cli = AppGroup("kiosk", help="Kiosk links: the Social Hub wall on a screen, without a session.")
+
+
+@kiosk_cli.command("create")
+@click.option("--name", required=True, help="What the screen is, e.g. 'Command room, screen 3'.")
+@click.option("--market", "markets", multiple=True, help="A market code the screen may show; repeat for several "
+                                                           "(none: every market).")
+def kiosk_create(name: str, markets: tuple[str, ...]) -> None:
+    """Create a read-only wall link; prints its path alone on the last line."""
+    try:
+        kiosk = kiosks.create_kiosk(db.session, name, markets)
+    except GuardFailed as refused:
+        db.session.rollback()
+        option = "--market" if "markets" in refused.errors else "--name"
+        raise click.BadParameter(refused.message, param_hint=option) from None
+    db.session.commit()
+    click.echo(f"Kiosk link {kiosk.id} ({kiosk.name}) for {', '.join(kiosk.markets) or 'every market'}:")
+    click.echo(kiosk.path)
+
+
+@kiosk_cli.command("revoke")
+@click.argument("kiosk")
+def kiosk_revoke(kiosk: str) -> None:
+    """Revoke a kiosk link (its ID, its token or its path) at once: its open walls go dark within seconds."""
+    try:
+        revoked = kiosks.revoke_kiosk(db.session, kiosk)
+    except NotFound:
+        raise click.ClickException(f"No kiosk link {kiosk}.") from None
+    db.session.commit()
+    click.echo(f"Kiosk link {revoked.id} ({revoked.name}) revoked.")
+
+
+@kiosk_cli.command("list")
+def kiosk_list() -> None:
+    """The kiosk links: id, name, markets, path (or when it was revoked)."""
+    for kiosk in kiosks.list_kiosks(db.session):
+        state = f"revoked {kiosk.revoked_at:%Y-%m-%d %H:%M}Z" if kiosk.revoked else kiosk.path
+        click.echo(f"{kiosk.id}\t{kiosk.name}\t{','.join(kiosk.markets) or '*'}\t{state}")

@@ -1,0 +1,250 @@
+"""What the wall shows, for one selection (markets, campaign, view) as one viewer may see it.
+
+A viewer is a signed-in user (their scope, ``approval.access``) or a kiosk link (every post of its markets). Every
+part is bounded: counts are grouped (per account and state, on ``ix_posts_account_id_state``), lists are the first
+rows of an index. The wall is built once per change and selection by the change feed (``approval.hub_feed``), never
+once per open screen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select, true
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from approval.access import market_clause, post_clause
+from approval.db import utcnow
+from approval.models import Account, Campaign, KioskLink, Market, Network, Post, Revision, StopSwitch, User
+from approval.models import WallSettings
+from approval.publishing.holds import held_clause
+from approval.workflow.states import State
+
+VIEWS = ("overview", "queue", "next", "published", "problems")
+#: The states the wall counts, in the order a post goes through them (its columns).
+COUNTED = (State.draft, State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
+           State.publishing, State.published, State.failed, State.unconfirmed)
+#: Rows per list: what a 1920x1080 screen shows legibly (the view of one list shows more).
+ROWS, ROWS_ALONE = 8, 16
+FINDINGS_WINDOW = timedelta(days=7)
+#: The revisions read for the week's findings: the newest ones, bounded.
+FINDINGS_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one screen shows: from its URL (``market=`` repeatable, ``campaign=``, ``view=``)."""
+
+    markets: tuple[str, ...] = ()
+    campaign_id: int | None = None
+    view: str = "overview"
+
+    @classmethod
+    def from_args(cls, args) -> Selection:  # noqa: ANN001 - a MultiDict
+        codes = tuple(sorted({c.strip().upper() for c in args.getlist("market") if len(c.strip()) == 2}))[:40]
+        campaign = args.get("campaign", "")
+        view = args.get("view", "overview")
+        return cls(codes, int(campaign) if campaign.isdigit() and len(campaign) < 10 else None,
+                   view if view in VIEWS else "overview")
+
+    def args(self) -> dict:
+        out: dict = {"view": self.view} if self.view != "overview" else {}
+        if self.markets:
+            out["market"] = list(self.markets)
+        if self.campaign_id:
+            out["campaign"] = self.campaign_id
+        return out
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks: a user (by id, reloaded in the feed's session) or a kiosk's markets."""
+
+    user_id: int | None = None
+    kiosk_markets: tuple[str, ...] = ()
+
+    def key(self) -> tuple:
+        return ("user", self.user_id) if self.user_id is not None else ("kiosk", self.kiosk_markets)
+
+
+@dataclass
+class MarketRow:
+    market: Market
+    counts: dict[State, int] = field(default_factory=dict)
+
+
+@dataclass
+class Wall:
+    selection: Selection
+    markets: list[Market]
+    by_market: list[MarketRow]
+    by_network: dict[str, dict[State, int]]
+    queue: list[Post]
+    queue_total: int
+    upcoming: list[Post]
+    published: list[Post]
+    problems: list[tuple[Post, str]]
+    stops: list[StopSwitch]
+    findings: list[tuple[str, int]]
+    amber: timedelta
+    red: timedelta
+    campaign: Campaign | None
+    built_at: datetime
+
+
+def wall_settings(session: Session) -> WallSettings:
+    return session.scalar(select(WallSettings).order_by(WallSettings.id).limit(1)) or WallSettings(
+        review_amber_minutes=120, review_red_minutes=480)
+
+
+def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Select[tuple[Market]], User | None]:
+    if viewer.user_id is not None:
+        user = session.get(User, viewer.user_id)
+        return post_clause(user), select(Market).where(market_clause(user)), user
+    markets = select(Market)
+    if viewer.kiosk_markets:
+        markets = markets.where(Market.code.in_(viewer.kiosk_markets))
+        return Account.market_id.in_(select(Market.id).where(Market.code.in_(viewer.kiosk_markets))), markets, None
+    return true(), markets, None
+
+
+def build_wall(session: Session, viewer: Viewer, selection: Selection, now: datetime | None = None) -> Wall:
+    now = now or utcnow()
+    scope, market_query, _user = _scope(session, viewer)
+    if selection.markets:
+        market_query = market_query.where(Market.code.in_(selection.markets))
+    markets = list(session.scalars(market_query.order_by(Market.code)))
+    market_ids = [m.id for m in markets]
+    campaign = session.get(Campaign, selection.campaign_id) if selection.campaign_id else None
+
+    def posts() -> Select[tuple[Post]]:
+        query = select(Post).join(Post.account).where(scope, Account.market_id.in_(market_ids))
+        return query.where(Post.campaign_id == selection.campaign_id) if selection.campaign_id else query
+
+    shown = (contains_eager(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
+    view = selection.view
+
+    # Counts per account and state (an index-only scan), folded into markets and networks here.
+    counted = posts().with_only_columns(Post.account_id, Post.state, func.count(Post.id)).group_by(
+        Post.account_id, Post.state)
+    accounts = dict(session.execute(select(Account.id, Account.network).where(Account.market_id.in_(market_ids))).all())
+    account_market = dict(session.execute(select(Account.id, Account.market_id)
+                                          .where(Account.market_id.in_(market_ids))).all())
+    rows = {m.id: MarketRow(m) for m in markets}
+    by_network: dict[str, dict[State, int]] = {n.value: {} for n in Network}
+    for account_id, state, n in session.execute(counted):
+        state = State(state)
+        row = rows.get(account_market.get(account_id))
+        if row is None:
+            continue
+        row.counts[state] = row.counts.get(state, 0) + n
+        network = by_network[Network(accounts[account_id]).value]
+        network[state] = network.get(state, 0) + n
+
+    limit = ROWS_ALONE if view != "overview" else ROWS
+    queue, upcoming, published, problems, findings = [], [], [], [], []
+    queue_total = sum(r.counts.get(State.in_review, 0) for r in rows.values())
+    if view in ("overview", "queue"):
+        queue = list(session.scalars(posts().where(Post.state == State.in_review).options(*shown)
+                                     .order_by(Post.submitted_at, Post.id).limit(limit)))
+    if view in ("overview", "next"):
+        upcoming = list(session.scalars(
+            posts().where(Post.state == State.scheduled, Post.scheduled_at >= now,
+                          Post.scheduled_at < now + timedelta(hours=24))
+            .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit)))
+    if view in ("overview", "published"):
+        published = list(session.scalars(
+            posts().where(Post.state == State.published, Post.published_at.is_not(None))
+            .options(*shown).order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)))
+    if view in ("overview", "problems"):
+        problems = _problems(session, posts, shown, now, limit)
+    stops = list(session.scalars(
+        select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
+        .options(selectinload(StopSwitch.market), selectinload(StopSwitch.campaign))
+        .order_by(StopSwitch.turned_on_at)))
+    stops = [s for s in stops if s.market_id in rows or (s.market_id is None and s.campaign is None) or (
+        s.campaign is not None and (s.campaign.market_id is None or s.campaign.market_id in rows))]
+    if view == "overview":
+        findings = _findings(session, scope, market_ids, now)
+    settings = wall_settings(session)
+    return Wall(selection, markets, [rows[m.id] for m in markets], by_network, queue, queue_total, upcoming,
+                published, problems, stops, findings, timedelta(minutes=settings.review_amber_minutes),
+                timedelta(minutes=settings.review_red_minutes), campaign, now)
+
+
+def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list[tuple[Post, str]]:  # noqa: ANN001
+    """Failed, unconfirmed, missed and held posts: what needs a person now, the newest first."""
+    found: list[tuple[Post, str]] = []
+    for state in (State.failed, State.unconfirmed):
+        found += [(p, state.value) for p in session.scalars(
+            posts().where(Post.state == state).options(*shown).order_by(Post.updated_at.desc(), Post.id.desc())
+            .limit(limit))]
+    found += [(p, "missed") for p in session.scalars(
+        posts().where(Post.state == State.approved, Post.missed_at.is_not(None)).options(*shown)
+        .order_by(Post.missed_at.desc(), Post.id.desc()).limit(limit))]
+    # Held: scheduled posts a stop switch or an embargo covers, due within the day or overdue.
+    found += [(p, "held") for p in session.scalars(
+        posts().where(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause())
+        .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit))]
+    found.sort(key=lambda item: item[0].updated_at, reverse=True)
+    return found[:limit]
+
+
+def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int], now: datetime) -> list[tuple[str, int]]:
+    """The style rules that came back most often this week, in the newest revisions of the selected markets."""
+    recent = (
+        select(Revision.findings).join(Post, Post.id == Revision.post_id).join(Post.account)
+        .where(scope, Account.market_id.in_(market_ids), Revision.created_at >= now - FINDINGS_WINDOW)
+        .order_by(Revision.created_at.desc()).limit(FINDINGS_SAMPLE)
+    )
+    counter: Counter[str] = Counter()
+    for findings in session.scalars(recent):
+        counter.update({f.get("rule", "?") for f in findings or ()})
+    return counter.most_common(6)
+
+
+# The dashboard and the API's summary ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarketSummary:
+    code: str
+    counts: dict[str, int]
+    oldest_in_review_at: datetime | None
+    next_scheduled_at: datetime | None
+
+
+def summary(session: Session, user: User, *, market: str | None = None) -> list[MarketSummary]:
+    """Per market ``user`` sees: posts per state, since when the oldest awaits review, when the next goes out.
+
+    Counted per account and state (an index-only scan of ``ix_posts_account_id_state``); the two instants are the
+    first rows of ``(state, submitted_at)`` and ``(state, scheduled_at)`` per market.
+    """
+    markets = select(Market).where(market_clause(user)).order_by(Market.code)
+    if market is not None:
+        markets = markets.where(Market.code == market)
+    found = list(session.scalars(markets))
+    by_id = {m.id: m for m in found}
+    account_market = dict(session.execute(select(Account.id, Account.market_id)
+                                          .where(Account.market_id.in_(by_id))).all())
+    counts = {m.id: dict.fromkeys((s.value for s in State), 0) for m in found}
+    scoped = select(Post.account_id, Post.state, func.count(Post.id)).join(Post.account).where(
+        post_clause(user), Account.market_id.in_(by_id)).group_by(Post.account_id, Post.state)
+    for account_id, state, n in session.execute(scoped):
+        counts[account_market[account_id]][State(state).value] += n
+    out = []
+    for m in found:
+        in_market = select(Post).join(Post.account).where(post_clause(user), Account.market_id == m.id)
+        oldest = session.scalar(in_market.where(Post.state == State.in_review)
+                                .with_only_columns(func.min(Post.submitted_at))) if counts[m.id]["in_review"] else None
+        upcoming = session.scalar(in_market.where(Post.state == State.scheduled)
+                                  .with_only_columns(func.min(Post.scheduled_at))) if counts[m.id]["scheduled"] else None
+        out.append(MarketSummary(m.code, counts[m.id], oldest, upcoming))
+    return out
+
+
+def kiosk_viewer(kiosk: KioskLink) -> Viewer:
+    return Viewer(kiosk_markets=tuple(sorted(kiosk.markets or ())))

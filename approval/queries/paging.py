@@ -1,0 +1,95 @@
+"""Keyset paging: a page continues after the last row of the previous one, by the values of its sort key.
+
+The cursor is opaque to the reader (URL-safe base64 of JSON): the sort key's values of the last row shown, and the
+position of the next page's first row, so a page can say "51-100 of 1,234" without counting what came before.
+A cursor that does not decode is ignored: the listing starts over rather than failing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, bindparam, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+T = TypeVar("T")
+#: A page never holds more rows than this, whatever the URL asks.
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Cursor:
+    key: tuple
+    position: int
+
+    def encode(self) -> str:
+        values = [{"dt": v.isoformat()} if isinstance(v, datetime) else v for v in self.key]
+        raw = json.dumps([values, self.position], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None, arity: int) -> Cursor | None:
+        if not text or len(text) > 400:
+            return None
+        try:
+            values, position = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            key = tuple(_value(v) for v in values)
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            return None
+        if len(key) != arity or not isinstance(position, int) or position < 1:
+            return None
+        return cls(key, position)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dict):
+        parsed = datetime.fromisoformat(value["dt"])
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    return value
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    #: How many rows the listing holds in all (with its filters).
+    total: int
+    #: The 1-based position of the first item.
+    start: int
+    next_cursor: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.items) - 1
+
+    @property
+    def first_page(self) -> bool:
+        return self.start == 1
+
+
+def keyset(session: Session, query: Select, order: tuple[InstrumentedAttribute, ...], *, descending: bool,
+           cursor: str | None, limit: int, total: int) -> Page:
+    """One page of ``query`` sorted by ``order`` (all ascending or all descending; the last column unique)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    after = Cursor.decode(cursor, len(order))
+    if after is not None:
+        key = tuple_(*order)
+        # Typed: a datetime is bound as the column's UTCDateTime (naive UTC on SQLite).
+        last = tuple_(*(bindparam(None, value, type_=column.type) for column, value in zip(order, after.key)))
+        query = query.where(key < last if descending else key > last)
+    query = query.order_by(*(column.desc() if descending else column.asc() for column in order))
+    rows = list(session.scalars(query.limit(limit + 1)).unique())
+    start = after.position if after is not None else 1
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = Cursor(tuple(getattr(last, column.key) for column in order), start + limit).encode()
+    return Page(page, max(total, start + len(page) - 1), start, next_cursor)

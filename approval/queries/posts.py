@@ -1,0 +1,199 @@
+"""Lists of posts: the posts list, the review queue and the cabinet inbox, with the same filters everywhere.
+
+``PostFilters`` reads a request's query string leniently (a value that makes no sense is dropped, never a 500) and
+writes it back for links, so the filters stay in the URL. ``matching`` turns them into clauses on top of the
+user's scope (``approval.access``); ``page_posts`` pages by keyset; ``state_counts`` counts what the other filters
+select, for the state chips.
+
+Text search: on PostgreSQL the revisions' words (``to_tsvector('simple', approval_unaccent(body))``, a GIN index of
+migration 0007), each word of the search a prefix, accents ignored (« ete » finds « été »); on SQLite a LIKE per word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
+from approval.access import post_clause, visible_accounts, visible_markets
+from approval.models import Account, Campaign, Market, Network, Post, Revision, User
+from approval.models.users import user_markets
+from approval.queries.paging import Page, keyset
+from approval.workflow.states import Role, State
+
+PAGE_SIZE = 50
+#: Words of a search beyond these are ignored: a search is a few words, not a paragraph.
+MAX_WORDS = 8
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class PostFilters:
+    market: str | None = None
+    network: str | None = None
+    account_id: int | None = None
+    campaign_id: int | None = None
+    state: State | None = None
+    author_id: int | None = None
+    #: Created on or after this day, and on or before ``created_to`` (UTC days).
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> PostFilters:
+        market = (args.get("market") or "").strip().upper()
+        network = args.get("network") or None
+        state = args.get("state") or None
+        q = " ".join((args.get("q") or "").split())[:200]
+        return cls(
+            market=market if re.fullmatch(r"[A-Z]{2}", market) else None,
+            network=network if network in Network.__members__ else None,
+            account_id=_id(args.get("account_id")),
+            campaign_id=_id(args.get("campaign_id")),
+            state=State(state) if state in State.__members__ else None,
+            author_id=_id(args.get("author_id")),
+            created_from=_day(args.get("created_from")),
+            created_to=_day(args.get("created_to")),
+            q=q or None,
+        )
+
+    def without(self, *names: str) -> PostFilters:
+        return replace(self, **dict.fromkeys(names))
+
+    def args(self) -> dict[str, str]:
+        """The filters as query-string arguments, for links that keep them."""
+        out = {}
+        for name, value in asdict(self).items():
+            if value is not None:
+                out[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    @property
+    def active(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+
+def _id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and 0 < int(value) <= _MAX_ID else None
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def search_words(text: str) -> list[str]:
+    return _WORD.findall(text)[:MAX_WORDS]
+
+
+def text_match(session: Session, text: str) -> ColumnElement[bool]:
+    """A clause on ``Revision`` that holds when its body contains every word of ``text``."""
+    words = search_words(text)
+    if not words:
+        return Revision.id.is_not(None)
+    if session.get_bind().dialect.name == "postgresql":
+        query = " & ".join(f"{word}:*" for word in words)
+        document = func.to_tsvector("simple", func.approval_unaccent(Revision.body))
+        return document.bool_op("@@")(func.to_tsquery("simple", func.approval_unaccent(query)))
+    clause = None
+    for word in words:  # letters and digits only: nothing to escape
+        like = Revision.body.ilike(f"%{word}%")
+        clause = like if clause is None else clause & like
+    return clause
+
+
+def matching(session: Session, user: User, filters: PostFilters) -> Select[tuple[Post]]:
+    """The posts ``user`` sees that pass ``filters``, their account joined."""
+    query = select(Post).join(Post.account).where(post_clause(user))
+    if filters.market:
+        query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
+                            .scalar_subquery())
+    if filters.network:
+        query = query.where(Account.network == filters.network)
+    if filters.account_id:
+        query = query.where(Post.account_id == filters.account_id)
+    if filters.campaign_id:
+        query = query.where(Post.campaign_id == filters.campaign_id)
+    if filters.state:
+        query = query.where(Post.state == filters.state)
+    if filters.author_id:
+        query = query.where(Post.created_by_id == filters.author_id)
+    if filters.created_from:
+        query = query.where(Post.created_at >= datetime.combine(filters.created_from, time(), UTC))
+    if filters.created_to:
+        query = query.where(Post.created_at < datetime.combine(filters.created_to + timedelta(days=1), time(), UTC))
+    if filters.q:
+        query = query.where(Post.current_revision_id.in_(select(Revision.id).where(text_match(session, filters.q))))
+    return query
+
+
+#: What a row of a list shows: the account (joined already) with its market, and the current text.
+_SHOWN = (contains_eager(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
+
+
+def count(session: Session, query: Select) -> int:
+    return session.scalar(query.with_only_columns(func.count(Post.id)).order_by(None)) or 0
+
+
+def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: str | None = None,
+               limit: int = PAGE_SIZE, exclude: State | None = None) -> Page[Post]:
+    """Newest first (by id, which never changes: a listing continued later neither skips nor repeats a post);
+    ``exclude`` leaves one state out (the cabinet's other messages)."""
+    selected = matching(session, user, filters)
+    if exclude is not None:
+        selected = selected.where(Post.state != exclude)
+    query = selected.options(*_SHOWN)
+    total = count(session, selected)
+    return keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=total)
+
+
+def page_oldest_first(session: Session, user: User, filters: PostFilters, order: tuple, *, cursor: str | None,
+                      limit: int = PAGE_SIZE) -> Page[Post]:
+    """A queue: the longest waiting first, by ``order`` (its last column unique)."""
+    query = matching(session, user, filters).options(*_SHOWN)
+    total = count(session, matching(session, user, filters))
+    return keyset(session, query, order, descending=False, cursor=cursor, limit=limit, total=total)
+
+
+def state_counts(session: Session, user: User, filters: PostFilters) -> dict[State, int]:
+    """Posts per state among those the other filters select (the state filter itself left out)."""
+    query = matching(session, user, filters.without("state"))
+    rows = session.execute(query.with_only_columns(Post.state, func.count(Post.id)).group_by(Post.state)
+                           .order_by(None)).all()
+    return {State(state): n for state, n in rows}
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the filter controls offer: only what the user sees."""
+
+    markets: list[Market]
+    networks: list[str]
+    accounts: list[Account]
+    campaigns: list[Campaign]
+    authors: list[User]
+
+
+def filter_choices(session: Session, user: User) -> FilterChoices:
+    markets = list(session.scalars(visible_markets(user)))
+    accounts = list(session.scalars(visible_accounts(user).options(selectinload(Account.market))))
+    market_ids = {m.id for m in markets}
+    campaigns = list(session.scalars(
+        select(Campaign).where(Campaign.market_id.is_(None) | Campaign.market_id.in_(market_ids))
+        .order_by(Campaign.name, Campaign.id)
+    ))
+    writers = select(User).where(User.role.in_((Role.community_manager, Role.project_manager)))
+    if not user.group_wide:
+        writers = writers.where(User.all_markets.is_(True) | User.id.in_(
+            select(user_markets.c.user_id).where(user_markets.c.market_id.in_(market_ids))))
+    authors = list(session.scalars(writers.order_by(User.name, User.id)))
+    return FilterChoices(markets, [n.value for n in Network], accounts, campaigns, authors)

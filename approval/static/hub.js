@@ -1,0 +1,73 @@
+// The Social Hub wall, live: a Server-Sent Events stream sends the whole wall again each time something changed;
+// it replaces the wall in one step (no reload, no flicker). When the stream breaks, a banner says so and the
+// browser retries by itself; a revoked kiosk link blanks the wall and stops retrying. Clocks and ages tick here.
+(function () {
+  "use strict";
+  var wall = document.getElementById("wall");
+  var banner = document.getElementById("connection");
+  if (!wall || !window.EventSource) { return; }
+  var locale = wall.dataset.locale || undefined;
+  var lostTimer = null;
+
+  function showBanner(text, revoked) {
+    banner.textContent = text;
+    banner.hidden = false;
+    banner.classList.toggle("revoked", !!revoked);
+    document.body.classList.add("stale");
+  }
+
+  function hideBanner() {
+    banner.hidden = true;
+    document.body.classList.remove("stale");
+  }
+
+  function tick() {
+    var now = new Date();
+    Array.prototype.forEach.call(wall.querySelectorAll(".clock[data-zone]"), function (clock) {
+      try {
+        clock.textContent = new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false,
+          timeZone: clock.dataset.zone}).format(now);
+      } catch (ignored) { /* an unknown zone: keep the server's time */ }
+    });
+    Array.prototype.forEach.call(wall.querySelectorAll(".age-row[data-since]"), function (row) {
+      var since = Date.parse(row.dataset.since);
+      if (isNaN(since)) { return; }
+      var seconds = (now - since) / 1000;
+      row.classList.toggle("red", seconds >= +row.dataset.red);
+      row.classList.toggle("amber", seconds >= +row.dataset.amber && seconds < +row.dataset.red);
+    });
+  }
+
+  var url = wall.dataset.stream;
+  url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + encodeURIComponent(wall.dataset.digest);
+  var source = new EventSource(url);
+  source.addEventListener("open", function () {
+    if (lostTimer) { clearTimeout(lostTimer); lostTimer = null; }
+    hideBanner();
+  });
+  source.addEventListener("wall", function (event) {
+    wall.innerHTML = event.data;
+    wall.dataset.digest = event.lastEventId;
+    hideBanner();
+    tick();
+  });
+  source.addEventListener("revoked", function () {
+    source.close();
+    wall.innerHTML = "";
+    showBanner(banner.dataset.revoked, true);
+  });
+  source.addEventListener("error", function () {
+    if (source.readyState === EventSource.CLOSED && !banner.classList.contains("revoked")) {
+      // The server refused the stream (the link is gone, or the server answers an error): retry from scratch.
+      showBanner(banner.dataset.lost);
+      setTimeout(function () { window.location.reload(); }, 10000);
+      return;
+    }
+    // A short blip reconnects at once: say so only if it lasts.
+    if (!lostTimer) {
+      lostTimer = setTimeout(function () { showBanner(banner.dataset.lost); lostTimer = null; }, 1500);
+    }
+  });
+  tick();
+  setInterval(tick, 15000);
+})();

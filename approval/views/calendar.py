@@ -1,0 +1,226 @@
+"""The content calendar: month, week and list views of scheduled, published and missed posts, in the viewer's zone or
+a market's; a project manager moves a scheduled post to another slot (drag and drop, the keyboard, or the list's
+form), which is a ``schedule`` through the engine with its guards. And the private iCalendar feed (``/calendar.ics``).
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time, get_day_names
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from approval import operations as ops
+from approval.access import visible_markets
+from approval.db import db, utcnow
+from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
+from approval.models import Market, Post, User
+from approval.queries import posts as listing
+from approval.queries.calendar import Entry, window
+from approval.workflow import engine
+from approval.workflow.errors import GuardFailed, WorkflowError
+from approval.workflow.states import Action, State
+
+bp = Blueprint("calendar", __name__)
+
+VIEWS = ("month", "week", "list")
+#: The feed covers this much of the past and of the future.
+FEED_PAST, FEED_FUTURE = timedelta(days=60), timedelta(days=366)
+
+
+def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters) -> ZoneInfo:
+    """The zone asked for, else the filtered market's, else the user's first market's, else UTC."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    by_code = {m.code: m for m in markets}
+    if filters.market in by_code:
+        return by_code[filters.market].zone
+    return markets[0].zone if markets else ZoneInfo("UTC")
+
+
+def _anchor(text: str | None, zone: ZoneInfo) -> date:
+    try:
+        return date.fromisoformat(text) if text else utcnow().astimezone(zone).date()
+    except ValueError:
+        return utcnow().astimezone(zone).date()
+
+
+def _days(view: str, anchor: date, first_weekday: int) -> tuple[list[date], date, date]:
+    """The days the view shows, and the previous and next anchors."""
+    def week_start(day: date) -> date:
+        return day - timedelta(days=(day.weekday() - first_weekday) % 7)
+
+    if view == "week":
+        start = week_start(anchor)
+        return [start + timedelta(days=n) for n in range(7)], start - timedelta(days=7), start + timedelta(days=7)
+    first = anchor.replace(day=1)
+    last = first.replace(day=monthrange(first.year, first.month)[1])
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = last + timedelta(days=1)
+    if view == "list":
+        return [first + timedelta(days=n) for n in range(last.day)], previous, following
+    start, end = week_start(first), week_start(last) + timedelta(days=6)
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)], previous, following
+
+
+def _movable(entry: Entry, user: User) -> bool:
+    """Whether ``user`` may give this post another time: what the table allows (unschedule then schedule for a
+    scheduled post; schedule for one whose slot was missed)."""
+    if entry.kind == "published":
+        return False
+    first = Action.unschedule if entry.kind == "scheduled" else Action.schedule
+    try:
+        engine.find_transition(entry.post, first, user)
+    except WorkflowError:
+        return False
+    return True
+
+
+@bp.get("/calendar")
+@login_required
+def show_calendar():
+    filters = listing.PostFilters.from_args(request.args)
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "month"
+    markets = list(db.session.scalars(visible_markets(current_user)))
+    zone = _zone(request.args.get("tz"), markets, filters)
+    anchor = _anchor(request.args.get("date"), zone)
+    locale = get_locale()
+    days, previous, following = _days(view, anchor, locale.first_week_day)
+    start = datetime.combine(days[0], time(), zone).astimezone(UTC)
+    end = datetime.combine(days[-1] + timedelta(days=1), time(), zone).astimezone(UTC)
+    found = window(db.session, current_user, filters, start, end)
+    by_day: dict[date, list[Entry]] = {day: [] for day in days}
+    for entry in found.entries:
+        by_day.setdefault(entry.at.astimezone(zone).date(), []).append(entry)
+    movable = {e.post.id for e in found.entries if _movable(e, current_user)}
+    zones = sorted({m.timezone for m in markets} | {"UTC", zone.key})
+    keep = {k: v for k, v in filters.args().items() if k in ("market", "network", "account_id", "campaign_id")}
+    return render_template(
+        "calendar/show.html", view=view, days=days, by_day=by_day, anchor=anchor, previous=previous,
+        following=following, zone=zone, zones=zones, filters=filters, keep=keep, truncated=found.truncated,
+        total=len(found.entries), movable=movable, today=utcnow().astimezone(zone).date(),
+        choices=listing.filter_choices(db.session, current_user),
+        weekday_names=get_day_names("abbreviated", locale=locale),
+        local_time=lambda at: format_time(at.astimezone(zone), "HH:mm", locale=locale),
+        local_iso=lambda at: at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        day_title=lambda day, fmt="full": format_date(day, fmt, locale=locale),
+        month_title=format_date(anchor, "LLLL y", locale=locale),
+    )
+
+
+@bp.post("/calendar/move")
+@login_required
+def move_post():
+    """Give a post another slot: ``local_time`` (``YYYY-MM-DDTHH:MM``) in zone ``tz``. A scheduled post is
+    unscheduled then scheduled again, both through the engine and audited, in one transaction."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    post_id = request.form.get("post_id", type=int)
+    version = request.form.get("version", type=int)
+    if not post_id or post_id > 2**31 - 1:
+        abort(404)
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    try:
+        zone = ZoneInfo(request.form.get("tz") or post.account.market.timezone)
+        local = datetime.strptime(request.form.get("local_time", ""), "%Y-%m-%dT%H:%M")
+    except (ZoneInfoNotFoundError, ValueError):
+        message = _("Give the new time as YYYY-MM-DDTHH:MM.")
+        return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
+    try:
+        try:
+            instant = ops.local_to_utc(local, zone)
+        except ops.NonexistentLocalTime:
+            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
+            raise GuardFailed(message, {"local_time": [message]}) from None
+        if post.state == State.scheduled:
+            ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
+            version = post.version
+        ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=version,
+                        scheduled_at=instant)
+    except WorkflowError as refused:
+        db.session.rollback()
+        return _refused(refused, post, wants_json)
+    db.session.commit()
+    if wants_json:
+        return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
+                        "scheduled_at": post.scheduled_at.astimezone(UTC).isoformat().replace("+00:00", "Z")})
+    flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=local.strftime("%Y-%m-%d %H:%M")), "success")
+    return redirect(request.form.get("next") if _local_url(request.form.get("next")) else url_for(
+        "calendar.show_calendar"), 303)
+
+
+def _local_url(url: str | None) -> bool:
+    return bool(url) and url.startswith("/calendar") and "//" not in url and "\\" not in url
+
+
+def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN202
+    status = refused.status
+    if wants_json:
+        return jsonify({"code": status, "message": refused.message, "errors": refused.errors}), status
+    flash(refused.message, "error")
+    for reasons in (refused.errors or {}).values():
+        for reason in reasons:
+            flash(reason, "error")
+    target = request.form.get("next")
+    return redirect(target if _local_url(target) else url_for("calendar.show_calendar"), 303)
+
+
+# The private feed -------------------------------------------------------------------------------------------
+
+
+@bp.get("/calendar/feed")
+@login_required
+def feed_settings():
+    token = live_feed_token(db.session, current_user)
+    markets = list(db.session.scalars(visible_markets(current_user)))
+    return render_template("calendar/feed.html", token=token, secret=None, markets=markets)
+
+
+@bp.post("/calendar/feed")
+@login_required
+def create_feed():
+    token, secret = issue_feed_token(db.session, current_user)
+    db.session.commit()
+    markets = list(db.session.scalars(visible_markets(current_user)))
+    # Shown in this answer only, never stored: a new one can be made at any time.
+    return render_template("calendar/feed.html", token=token, secret=secret, markets=markets)
+
+
+@bp.post("/calendar/feed/revoke")
+@login_required
+def revoke_feed():
+    revoked = revoke_feed_tokens(db.session, current_user)
+    db.session.commit()
+    if revoked:
+        flash(_("Your calendar feed link is revoked: calendars that used it no longer update."), "success")
+    return redirect(url_for("calendar.feed_settings"), 303)
+
+
+@bp.get("/calendar.ics")
+def feed():
+    """The user's scheduled and published posts, RFC 5545; ``market=CODE`` narrows it to one of their markets."""
+    from approval.calendar_feed import ical_feed
+
+    user = user_for_feed(db.session, request.args.get("token", ""))
+    if user is None:
+        abort(404)
+    market = (request.args.get("market") or "").strip().upper() or None
+    if market is not None and db.session.scalar(
+            visible_markets(user).where(Market.code == market).with_only_columns(Market.id)) is None:
+        abort(404)
+    now = utcnow()
+    found = window(db.session, user, listing.PostFilters(market=market), now - FEED_PAST, now + FEED_FUTURE,
+                   kinds=("scheduled", "published"))
+    body = ical_feed(found.entries, name=_("approval: %(who)s", who=user.name) + (f" · {market}" if market else ""),
+                     post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="approval.ics"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+

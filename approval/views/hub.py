@@ -1,0 +1,239 @@
+"""The Social Hub wall for big screens (``/hub``, and ``/hub/k/<token>`` for kiosks), its live stream, the project
+managers' dashboard, and the admins' page for kiosk links and the wall's thresholds.
+
+The wall is read-only and live: the page holds the wall once, then a Server-Sent Events stream sends it again each
+time the database says something changed (``approval.hub_feed``). A kiosk link opens the wall and its stream only:
+``refuse_kiosk_tokens_elsewhere`` answers 404 to any other request that carries a kiosk token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from approval import kiosks
+from approval.access import visible_markets
+from approval.db import db, utcnow
+from approval.hub_feed import feed_for, new_session
+from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, summary, wall_settings
+from approval.views import roles_required
+from approval.workflow.errors import GuardFailed
+from approval.workflow.states import Role, State
+
+bp = Blueprint("hub", __name__, url_prefix="/hub")
+
+#: Seconds a stream waits for a change before it looks again (kiosk revoked? a minute passed?).
+WAIT = 2.0
+#: Seconds between two comments on a quiet stream, so proxies keep it open and a gone client is noticed.
+KEEPALIVE = 15.0
+KIOSK_ENDPOINTS = frozenset({"hub.kiosk_wall", "hub.kiosk_stream"})
+
+
+@bp.before_app_request
+def refuse_kiosk_tokens_elsewhere() -> None:
+    """A kiosk link opens the wall only: a kiosk token anywhere else (another path, a query value, a bearer) is a
+    404, whatever the page."""
+    if request.endpoint in KIOSK_ENDPOINTS or request.endpoint == "static":
+        return
+    values = [v for _k, v in request.args.items(multi=True)]
+    if kiosks.carries_kiosk_token(request.path, values, request.headers.get("Authorization", "")):
+        abort(404)
+
+
+# The wall ---------------------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required
+def wall():
+    viewer = Viewer(user_id=current_user.id)
+    return _wall_page(viewer, Selection.from_args(request.args), url_for("hub.stream", **request.args.to_dict(flat=False)))
+
+
+@bp.get("/stream")
+@login_required
+def stream():
+    return _stream(Viewer(user_id=current_user.id), Selection.from_args(request.args))
+
+
+@bp.get("/k/<token>")
+def kiosk_wall(token: str):
+    kiosk = kiosks.live_kiosk(db.session, token)
+    if kiosk is None:
+        abort(404)
+    selection = _kiosk_selection(kiosk)
+    return _wall_page(kiosk_viewer(kiosk), selection,
+                      url_for("hub.kiosk_stream", token=token, **request.args.to_dict(flat=False)), kiosk=kiosk)
+
+
+@bp.get("/k/<token>/stream")
+def kiosk_stream(token: str):
+    kiosk = kiosks.live_kiosk(db.session, token)
+    if kiosk is None:
+        abort(404)
+    return _stream(kiosk_viewer(kiosk), _kiosk_selection(kiosk), kiosk_token=token)
+
+
+def _kiosk_selection(kiosk) -> Selection:  # noqa: ANN001
+    selection = Selection.from_args(request.args)
+    if kiosk.markets and not selection.markets:
+        return Selection(tuple(kiosk.markets), selection.campaign_id, selection.view)
+    return selection
+
+
+def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
+    wall = build_wall(session, viewer, selection)
+    return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_local_hm, shown_states=WALL_STATES)
+
+
+#: The columns of the wall's counts: where posts wait for someone.
+WALL_STATES = (State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
+               State.failed, State.unconfirmed)
+
+
+def _local_hm(instant, zone: str) -> str:  # noqa: ANN001
+    return instant.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+
+
+def _digest(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()[:16]
+
+
+def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None):  # noqa: ANN001, ANN202
+    html = _render_wall(viewer, selection, db.session)
+    db.session.rollback()  # nothing to keep open while the page is sent
+    response = current_app.make_response(render_template(
+        "hub/wall.html", wall_html=html, digest=_digest(html), stream_url=stream_url, selection=selection,
+        kiosk=kiosk))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # a kiosk's token never leaves in a Referer
+    return response
+
+
+def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None) -> Response:
+    app = current_app._get_current_object()
+    feed = feed_for(app)
+    key = (viewer.key(), selection, str(get_locale()))
+    shown = request.headers.get("Last-Event-ID") or request.args.get("since")
+    db.session.close()  # the stream holds no connection: each build opens and closes its own session
+
+    def build() -> str:
+        session = new_session(app)
+        try:
+            return _render_wall(viewer, selection, session)
+        finally:
+            session.close()
+
+    @stream_with_context
+    def events():  # noqa: ANN202
+        feed.subscribe()
+        try:
+            yield "retry: 3000\n\n"
+            seen, sent, beat = None, shown, time.monotonic()
+            while True:
+                seen = feed.wait(seen, WAIT)
+                if kiosk_token is not None and not feed.kiosk_is_live(kiosk_token):
+                    yield "event: revoked\ndata: revoked\n\n"
+                    return
+                html = feed.rendered(key, build)
+                digest = _digest(html)
+                if digest != sent:
+                    data = "".join(f"data: {line}\n" for line in html.splitlines())
+                    yield f"id: {digest}\nevent: wall\n{data}\n"
+                    sent, beat = digest, time.monotonic()
+                elif time.monotonic() - beat > KEEPALIVE:
+                    yield ": keepalive\n\n"
+                    beat = time.monotonic()
+        finally:
+            feed.unsubscribe()
+
+    response = Response(events(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: send each event at once
+    return response
+
+
+# The dashboard ----------------------------------------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@roles_required(Role.project_manager, Role.admin)
+def dashboard():
+    market = (request.args.get("market") or "").strip().upper() or None
+    rows = summary(db.session, current_user, market=market if market and len(market) == 2 else None)
+    markets = list(db.session.scalars(visible_markets(current_user)))
+    return render_template("hub/dashboard.html", rows=rows, markets=markets, market=market,
+                           settings=wall_settings(db.session), now=utcnow())
+
+
+# Kiosk links and thresholds (admins) ------------------------------------------------------------------------
+
+
+@bp.get("/kiosks")
+@roles_required(Role.admin)
+def list_kiosks():
+    return _kiosks_page()
+
+
+@bp.post("/kiosks")
+@roles_required(Role.admin)
+def create_kiosk():
+    try:
+        kiosk = kiosks.create_kiosk(db.session, request.form.get("name", "")[:200],
+                                    request.form.getlist("markets"), created_by=current_user)
+    except GuardFailed as refused:
+        db.session.rollback()
+        return _kiosks_page(error=refused.message), 422
+    db.session.commit()
+    flash(_("Kiosk link “%(name)s” created.", name=kiosk.name), "success")
+    return redirect(url_for("hub.list_kiosks"), 303)
+
+
+@bp.post("/kiosks/revoke")
+@roles_required(Role.admin)
+def revoke_kiosk():
+    kiosk_id = request.form.get("kiosk_id", "")
+    if not kiosk_id.isdigit() or len(kiosk_id) > 9:
+        abort(404)
+    kiosk = kiosks.revoke_kiosk(db.session, int(kiosk_id))
+    db.session.commit()
+    flash(_("Kiosk link “%(name)s” revoked: its screens go dark within seconds.", name=kiosk.name), "success")
+    return redirect(url_for("hub.list_kiosks"), 303)
+
+
+@bp.post("/thresholds")
+@roles_required(Role.admin)
+def set_thresholds():
+    amber = request.form.get("review_amber_minutes", type=int)
+    red = request.form.get("review_red_minutes", type=int)
+    if amber is None or red is None or not 0 < amber < red <= 60 * 24 * 30:
+        return _kiosks_page(error=_("Give the amber threshold, then a larger red one, in minutes.")), 422
+    settings = wall_settings(db.session)
+    settings.review_amber_minutes, settings.review_red_minutes = amber, red
+    db.session.add(settings)
+    db.session.commit()
+    flash(_("Thresholds saved."), "success")
+    return redirect(url_for("hub.list_kiosks"), 303)
+
+
+def _kiosks_page(error: str | None = None) -> str:
+    markets = list(db.session.scalars(visible_markets(current_user)))
+    return render_template("hub/kiosks.html", kiosks=kiosks.list_kiosks(db.session), markets=markets,
+                           settings=wall_settings(db.session), error=error)

@@ -1,0 +1,159 @@
+"""The content calendar: month, week and list views in a chosen zone, moving a scheduled post through the engine,
+the private iCalendar feed (read back with the icalendar library) and GET /api/v1/calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from approval.db import utcnow
+from approval.feeds import issue_feed_token
+from approval.models import AuditEntry
+from approval.workflow.states import Action, Role, State
+
+
+@pytest.fixture()
+def france(make):
+    return make.market("FR")
+
+
+def _scheduled(make, account, at: datetime, body: str = "Rendez-vous ce soir au stade."):
+    post = make.post(State.approved, account=account, body=body)
+    pm = make.user(Role.project_manager, markets=[account.market])
+    make.act(post, Action.schedule, pm, scheduled_at=at)
+    return post
+
+
+def _next_month_day(day: int = 10, hour: int = 9) -> datetime:
+    now = utcnow()
+    first = (now.replace(day=1) + timedelta(days=32)).replace(day=day, hour=hour, minute=30, second=0, microsecond=0)
+    return first
+
+
+def test_month_week_and_list_views_show_the_post_in_the_chosen_zone(make, web, france):
+    at = _next_month_day(10, 8)  # 08:30 UTC: 09:30 or 10:30 in Paris, 11:30 in Nairobi
+    post = _scheduled(make, make.account(france, "x"), at)
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    paris = at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    for view in ("month", "week", "list"):
+        page = web.get(f"/calendar?view={view}&date={at.date().isoformat()}").get_data(as_text=True)
+        assert f'href="/posts/{post.id}"' in page, view
+        assert paris in page, view
+        assert "Times in Europe/Paris" in page
+    nairobi = web.get(f"/calendar?view=list&date={at.date().isoformat()}&tz=Africa/Nairobi").get_data(as_text=True)
+    assert "11:30" in nairobi and "Times in Africa/Nairobi" in nairobi
+    # Unknown input never breaks the page.
+    for query in ("tz=Mars/Olympus", "date=2026-02-30", "view=year", "market=ZZ", "account_id=abc"):
+        assert web.get(f"/calendar?{query}").status_code == 200, query
+
+
+def test_filters_narrow_the_calendar(make, web, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    at = _next_month_day(12, 10)
+    fr_post = _scheduled(make, make.account(france, "x"), at, "Bonjour la France.")
+    ke_post = _scheduled(make, make.account(kenya, "facebook"), at, "Habari Kenya.")
+    web.login(make.user(Role.project_manager, markets=[france, kenya]))
+    day = at.date().isoformat()
+    both = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+    assert f"/posts/{fr_post.id}" in both and f"/posts/{ke_post.id}" in both
+    only_ke = web.get(f"/calendar?view=list&date={day}&market=KE").get_data(as_text=True)
+    assert f"/posts/{ke_post.id}" in only_ke and f"/posts/{fr_post.id}" not in only_ke
+    only_x = web.get(f"/calendar?view=list&date={day}&network=x").get_data(as_text=True)
+    assert f"/posts/{fr_post.id}" in only_x and f"/posts/{ke_post.id}" not in only_x
+
+
+def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, db_session, france):
+    at = _next_month_day(14, 7)
+    post = _scheduled(make, make.account(france, "x"), at)
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    page = web.get(f"/calendar?view=month&date={at.date().isoformat()}").get_data(as_text=True)
+    assert f'data-post="{post.id}"' in page  # draggable for a project manager
+    target = (at + timedelta(days=2)).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    response = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "Europe/Paris",
+                                           "local_time": target.strftime("%Y-%m-%dT%H:%M")},
+                        headers={"Accept": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db_session.expire_all()
+    assert post.state == State.scheduled
+    assert post.scheduled_at == target.astimezone(UTC).replace(second=0, microsecond=0)
+    trail = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                                  .order_by(AuditEntry.id))]
+    assert trail[-2:] == [Action.unschedule, Action.schedule]
+
+
+def test_a_move_is_refused_by_the_engine_with_its_reasons(make, web, db_session, france):
+    at = _next_month_day(15, 7)
+    post = _scheduled(make, make.account(france, "x"), at)
+    pm = make.user(Role.project_manager, markets=[france])
+    cm = make.user(Role.community_manager, markets=[france])
+    web.login(pm)
+    past = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "UTC",
+                                       "local_time": "2020-01-01T10:00"}, headers={"Accept": "application/json"})
+    assert past.status_code == 422 and past.json["errors"]
+    stale = web.post("/calendar/move", {"post_id": post.id, "version": post.version - 1, "tz": "UTC",
+                                        "local_time": "2099-01-01T10:00"}, headers={"Accept": "application/json"})
+    assert stale.status_code == 409
+    garbage = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "local_time": "soon"})
+    assert garbage.status_code == 303
+    db_session.expire_all()
+    assert post.scheduled_at == at and post.state == State.scheduled  # nothing moved
+    web.login(cm)
+    refused = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "UTC",
+                                          "local_time": "2099-01-01T10:00"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 403
+    page = web.get(f"/calendar?view=month&date={at.date().isoformat()}").get_data(as_text=True)
+    assert f'data-post="{post.id}"' not in page  # not draggable for a community manager
+
+
+def test_moving_a_post_outside_ones_markets_is_a_404(make, web, db_session, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    post = _scheduled(make, make.account(france, "x"), _next_month_day(16, 7))
+    web.login(make.user(Role.project_manager, markets=[kenya]))
+    response = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "UTC",
+                                           "local_time": "2099-01-01T10:00"})
+    assert response.status_code == 404
+    assert web.post("/calendar/move", {"post_id": "99999999999", "local_time": "x"}).status_code == 404
+    listing = web.get(f"/calendar?view=list&date={_next_month_day(16).date().isoformat()}").get_data(as_text=True)
+    assert f"/posts/{post.id}" not in listing
+
+
+def test_the_ical_feed_parses_back_and_keeps_to_the_users_markets(make, web, db_session, france):
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    at = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    fr_post = _scheduled(make, make.account(france, "x"), at, "Le grand soir approche.")
+    ke_post = _scheduled(make, make.account(kenya, "x"), at, "Habari za jioni.")
+    published = make.post(State.published, account=make.account(france, "linkedin"), body="C'est en ligne.")
+    user = make.user(Role.community_manager, markets=[france])
+    _token, secret = issue_feed_token(db_session, user)
+    response = web.get(f"/calendar.ics?token={secret}")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(response.data)
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {f"post-{fr_post.id}@approval", f"post-{published.id}@approval"}
+    event = events[f"post-{fr_post.id}@approval"]
+    assert event.decoded("dtstart") == at and event.decoded("dtstart").tzinfo is not None
+    assert "Le grand soir" in str(event["summary"]) and "@handle" in str(event["summary"])
+    assert str(event["url"]).endswith(f"/posts/{fr_post.id}")
+    assert f"post-{ke_post.id}@approval" not in events
+    # One market of theirs narrows it; a market not theirs is a 404.
+    assert web.get(f"/calendar.ics?token={secret}&market=FR").status_code == 200
+    assert web.get(f"/calendar.ics?token={secret}&market=KE").status_code == 404
+
+
+def test_a_revoked_or_unknown_feed_token_opens_nothing(make, web, db_session, france):
+    user = make.user(Role.project_manager, markets=[france])
+    web.login(user)
+    created = web.post("/calendar/feed").get_data(as_text=True)
+    secret = re.search(r"token=(cal1_[\w-]+)", created).group(1)
+    assert web.get(f"/calendar.ics?token={secret}").status_code == 200
+    assert web.post("/calendar/feed/revoke").status_code == 303
+    assert web.get(f"/calendar.ics?token={secret}").status_code == 404
+    assert web.get("/calendar.ics?token=cal1_nothing").status_code == 404
+    assert web.get("/calendar.ics").status_code == 404
+

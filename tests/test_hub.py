@@ -1,0 +1,158 @@
+"""The Social Hub wall, its kiosk links, the dashboard and the admins' page for kiosks and thresholds.
+
+The live stream is tested against a real server (tests/test_hub_live.py); here, the pages and their scoping."""
+
+from __future__ import annotations
+
+import pytest
+
+from approval import kiosks
+from approval.db import utcnow
+from approval.queries.hub import Selection, Viewer, build_wall
+from approval.workflow.states import Role, State
+
+
+@pytest.fixture()
+def markets(make):
+    return make.market("FR"), make.market("KE", "Africa/Nairobi", ("en",))
+
+
+def test_the_wall_shows_what_the_user_sees_and_nothing_else(make, web, markets):
+    france, kenya = markets
+    fr_post = make.post(State.in_review, account=make.account(france, "x"), body="Le match commence bientôt.")
+    make.post(State.in_review, account=make.account(kenya, "x"), body="Mechi inaanza hivi karibuni.")
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get("/hub").get_data(as_text=True)
+    assert "Le match commence" in page
+    assert "Mechi inaanza" not in page and ">KE<" not in page
+    # Asking for a market outside one's own shows nothing of it.
+    assert "Mechi inaanza" not in web.get("/hub?market=KE").get_data(as_text=True)
+    assert fr_post.id
+
+
+def test_each_view_renders_and_the_selection_is_in_the_url(make, web, markets):
+    france, _kenya = markets
+    make.post(State.scheduled, account=make.account(france, "instagram"), body="Dans deux heures, en direct.")
+    make.post(State.published, account=make.account(france, "facebook"), body="C'est en ligne.")
+    web.login(make.user(Role.project_manager, markets=[france]))
+    for view in ("overview", "queue", "next", "published", "problems", "bogus"):
+        response = web.get(f"/hub?view={view}&market=FR&campaign=abc")
+        assert response.status_code == 200, view
+    assert "C&#39;est en ligne." in web.get("/hub?view=published").get_data(as_text=True)
+
+
+def test_the_wall_counts_states_per_market_and_network_and_lists_problems(make, db_session, markets):
+    france, kenya = markets
+    x = make.account(france, "x")
+    for state in (State.in_review, State.in_review, State.approved, State.scheduled):
+        make.post(state, account=x)
+    make.post(State.draft, account=make.account(kenya, "facebook"))
+    admin = make.user(Role.admin)
+    wall = build_wall(db_session, Viewer(user_id=admin.id), Selection(markets=("FR",)))
+    assert [row.market.code for row in wall.by_market] == ["FR"]
+    assert wall.by_market[0].counts == {State.in_review: 2, State.approved: 1, State.scheduled: 1}
+    assert wall.by_network["x"][State.in_review] == 2 and wall.by_network["facebook"] == {}
+    assert wall.queue_total == 2 and len(wall.queue) == 2
+    assert len(wall.upcoming) == 1  # the factory schedules a day ahead... within 24 hours
+    kiosk_wall = build_wall(db_session, Viewer(kiosk_markets=("KE",)), Selection())
+    assert [row.market.code for row in kiosk_wall.by_market] == ["KE"]
+    assert kiosk_wall.by_market[0].counts == {State.draft: 1}
+
+
+def test_a_kiosk_link_opens_the_wall_of_its_markets_only(make, web, db_session, markets):
+    france, kenya = markets
+    make.post(State.in_review, account=make.account(france, "x"), body="Le match commence bientôt.")
+    make.post(State.in_review, account=make.account(kenya, "x"), body="Mechi inaanza hivi karibuni.")
+    kiosk = kiosks.create_kiosk(db_session, "Nairobi screen", ["KE"])
+    page = web.get(kiosk.path).get_data(as_text=True)
+    assert "Mechi inaanza" in page and "Le match commence" not in page
+    assert "Le match commence" not in web.get(f"{kiosk.path}?market=FR").get_data(as_text=True)
+    assert web.get(kiosk.path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_kiosk_token_opens_nothing_else(make, web, db_session, markets):
+    france, _kenya = markets
+    post = make.post(State.in_review, account=make.account(france, "x"))
+    kiosk = kiosks.create_kiosk(db_session, "Lobby", [])
+    token = kiosk.token
+    for url in (f"/posts?token={token}", f"/posts/{post.id}?k={token}", f"/hub?token={token}",
+                f"/calendar.ics?token={token}", f"/hub/dashboard?token={token}", f"/admin?token={token}",
+                f"/posts/{token}", f"/hub/k/{token}/other", f"/api/v1/posts?token={token}"):
+        assert web.get(url).status_code == 404, url
+    for path in ("/api/v1/posts", "/api/v1/me", "/api/v1/hub/summary", "/api/v1/calendar"):
+        response = web.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404, path
+    # No session comes with it: the wall did not log anyone in.
+    assert web.get(kiosk.path).status_code == 200
+    assert web.get("/posts").status_code == 302
+
+
+def test_a_revoked_or_unknown_kiosk_link_is_a_404(make, web, db_session):
+    kiosk = kiosks.create_kiosk(db_session, "Lobby", [])
+    assert web.get(kiosk.path).status_code == 200
+    kiosks.revoke_kiosk(db_session, kiosk.id)
+    assert web.get(kiosk.path).status_code == 404
+    assert web.get(f"{kiosk.path}/stream").status_code == 404
+    assert web.get("/hub/k/kio1_unknown").status_code == 404
+    assert web.get("/hub/k/whatever").status_code == 404
+
+
+def test_the_wall_needs_a_session_or_a_kiosk_link(web):
+    assert web.get("/hub").status_code == 302
+    assert web.get("/hub/stream").status_code == 302
+
+
+def test_admins_create_and_revoke_kiosk_links_and_set_thresholds(make, admin_web, db_session, markets):
+    created = admin_web.post("/hub/kiosks", {"name": "Command room 3", "markets": ["FR", "KE"]})
+    assert created.status_code == 303
+    page = admin_web.get("/hub/kiosks").get_data(as_text=True)
+    assert "Command room 3" in page and "/hub/k/kio1_" in page
+    kiosk = kiosks.list_kiosks(db_session)[-1]
+    assert kiosk.markets == ["FR", "KE"]
+    assert admin_web.post("/hub/kiosks", {"name": " ", "markets": []}).status_code == 422
+    assert admin_web.post("/hub/kiosks", {"name": "X", "markets": ["ZZ"]}).status_code == 422
+    assert admin_web.post("/hub/kiosks/revoke", {"kiosk_id": kiosk.id}).status_code == 303
+    db_session.expire_all()
+    assert kiosk.revoked_at is not None
+    assert admin_web.post("/hub/kiosks/revoke", {"kiosk_id": "x"}).status_code == 404
+    assert admin_web.post("/hub/kiosks/revoke", {"kiosk_id": "123456"}).status_code == 404
+    assert admin_web.post("/hub/thresholds", {"review_amber_minutes": 30, "review_red_minutes": 90}).status_code == 303
+    assert admin_web.post("/hub/thresholds", {"review_amber_minutes": 90, "review_red_minutes": 30}).status_code == 422
+    assert 'value="30"' in admin_web.get("/hub/kiosks").get_data(as_text=True)
+
+
+def test_only_admins_manage_kiosk_links(make, web, markets):
+    for role in (Role.community_manager, Role.project_manager, Role.cabinet):
+        web.login(make.user(role))
+        assert web.get("/hub/kiosks").status_code == 403
+        assert web.post("/hub/kiosks", {"name": "Mine"}).status_code == 403
+        assert web.post("/hub/kiosks/revoke", {"kiosk_id": 1}).status_code == 403
+        assert web.post("/hub/thresholds", {"review_amber_minutes": 1, "review_red_minutes": 2}).status_code == 403
+
+
+def test_the_dashboard_gives_the_summary_numbers_for_the_users_markets(make, web, markets):
+    france, kenya = markets
+    make.post(State.in_review, account=make.account(france, "x"))
+    make.post(State.in_review, account=make.account(kenya, "x"))
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    page = web.get("/hub/dashboard").get_data(as_text=True)
+    assert 'href="/posts?market=FR&amp;state=in_review">1</a>' in page
+    assert "market=KE" not in page
+    web.login(make.user(Role.community_manager, markets=[france]))
+    assert web.get("/hub/dashboard").status_code == 403
+
+
+def test_kiosk_commands(cli):
+    cli("db", "upgrade")
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    created = cli("kiosk", "create", "--name", "Screen 1", "--market", "FR")
+    path = created.stdout.strip().splitlines()[-1]
+    assert path.startswith("/hub/k/kio1_")
+    listed = cli("kiosk", "list").stdout
+    assert "Screen 1" in listed and path in listed
+    assert cli("kiosk", "create", "--name", "Bad", "--market", "ZZ", check=False).returncode == 2
+    cli("kiosk", "revoke", path.rsplit("/", 1)[-1])
+    assert "revoked" in cli("kiosk", "list").stdout
+    assert cli("kiosk", "revoke", "999", check=False).returncode == 1
+    assert utcnow()
