@@ -41,12 +41,19 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    # Indexes a migration builds on one backend only, which the models cannot declare (PostgreSQL's text search
+    # index on an expression, approval.models.hub): not a difference between the models and the database.
+    return not (type_ == "index" and reflected and name in target_metadata.info.get("backend_only_indexes", ()))
+
+
 def _run(connection) -> None:  # noqa: ANN001
     sqlite = connection.dialect.name == "sqlite"
     # SQLite runs DDL in a transaction too: one transaction for every migration of the run, so a failure leaves
     # the database as it was.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True, render_item=render_item, transactional_ddl=True)
+                      compare_type=True, render_item=render_item, transactional_ddl=True,
+                      include_object=include_object)
     if not sqlite:
         with context.begin_transaction():
             context.run_migrations()
