@@ -33,10 +33,14 @@ API_ROUTES: dict[str, list[tuple[str, str, dict | None]]] = {
 }
 
 
+#: Endpoints whose id is a stop switch's: tests/test_publishing_pages.py turns another market's off from outside (404).
+STOP_ROUTES = frozenset({"api_stops.delete_stop"})
+
+
 def test_every_api_route_with_an_id_is_covered(app):
     uncovered = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("api_") and rule.arguments:
+        if rule.endpoint.startswith("api_") and rule.arguments and rule.endpoint not in STOP_ROUTES:
             tried = {method for method, _path, _body in API_ROUTES.get(rule.endpoint, [])}
             if not (rule.methods - {"HEAD", "OPTIONS"}) <= tried:
                 uncovered.append(f"{rule.endpoint} {sorted(rule.methods)} {rule.rule}")

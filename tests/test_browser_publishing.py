@@ -1,0 +1,93 @@
+"""Publishing, seen as a project manager sees it, in a real headless Chromium on PostgreSQL: the demo, a live server
+with a publishing worker beside it (as `make run` runs them), a post scheduled a minute or two ahead in the market's
+local time, and the page turning to "published" with the outbox's address. Screenshots land in
+test-artifacts/browser/publishing/.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from approval import create_app
+from approval.db import make_engine, utcnow
+from approval.demo import PASSWORD, load_demo
+from approval.migrate import upgrade
+from approval.models import Account, Market, Post
+from approval.publishing.worker import Worker
+from approval.workflow.states import State
+from tests.test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared browser fixture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture()
+def demo_with_worker(databases, tmp_path):
+    url = databases.new_url("postgresql")
+    upgrade(url)
+    engine = make_engine(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "publishing", "TESTING": True})
+    app.instance_path = str(tmp_path)
+    with app.app_context(), Session(engine) as session:
+        load_demo(session)
+        session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    worker = Worker(app, poll_interval=0.5)
+    threading.Thread(target=worker.run, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", engine, tmp_path
+    worker.stop()
+    server.shutdown()
+    engine.dispose()
+
+
+def test_a_post_scheduled_a_minute_ahead_goes_out_and_the_page_says_so(chromium, demo_with_worker):  # noqa: F811
+    base, engine, instance = demo_with_worker
+    folder = ARTIFACTS / "publishing"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Session(engine) as session:
+        post = session.scalars(select(Post).join(Post.account).join(Account.market)
+                               .where(Post.state == State.approved, Market.code == "FR").order_by(Post.id)).first()
+        assert post is not None, "the demo has an approved French post"
+        post_id = post.id
+    paris = ZoneInfo("Europe/Paris")
+    # The next whole minute at least 20 s away: the form takes minutes.
+    slot = (utcnow() + timedelta(seconds=80)).replace(second=0, microsecond=0)
+    local = slot.astimezone(paris).strftime("%Y-%m-%dT%H:%M")
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "lucile@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.goto(f"{base}/posts/{post_id}")
+    page.fill("form.action-schedule input[name=local_time]", local)
+    page.click("form.action-schedule button")
+    page.wait_for_selector(".flash.success")
+    page.screenshot(path=str(folder / "01-scheduled.png"), full_page=True)
+    assert "scheduled" in page.inner_text(".post-head h1")
+
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        page.reload()
+        if "published" in page.inner_text(".post-head h1"):
+            break
+        time.sleep(3)
+    page.screenshot(path=str(folder / "02-published.png"), full_page=True)
+    assert "published" in page.inner_text(".post-head h1")
+    with Session(engine) as session:
+        published = session.get(Post, post_id)
+        assert published.published_at >= slot
+        assert published.published_at - slot < timedelta(seconds=5), "out within seconds of its time"
+    assert f"outbox:" in page.inner_text(".post-head")
+    lines = [json.loads(line) for line in (Path(instance) / "outbox.jsonl").read_text().splitlines()]
+    assert [line["post_id"] for line in lines] == [post_id]
