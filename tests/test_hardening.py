@@ -463,3 +463,118 @@ def test_an_unexpected_error_is_a_localized_500_page(database_url):
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "Internal Server Error" not in page and "Une erreur" in page
+
+
+# 5. A locked read that waited behind an edit sees that edit's revision ------------------------------------------
+
+
+@pytest.fixture()
+def committed_database(backend, databases):
+    """A database of its own, committed for real: concurrency needs two connections, not one rolled-back one."""
+    from sqlalchemy.orm import sessionmaker
+
+    from approval.db import make_engine
+    from approval.migrate import upgrade
+
+    url = databases.new_url(backend)
+    upgrade(url)
+    engine = make_engine(url)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def test_a_locked_load_after_a_concurrent_edit_has_the_new_revision(committed_database):
+    import threading
+
+    from approval import administration as admin
+    from approval import operations as ops
+
+    Session_ = committed_database
+    with Session_() as session:
+        market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        account = admin.create_account(session, market, "x", "helio_fr")
+        writer = admin.create_user(session, "w@helio.example", "Writer", Role.community_manager, "password1",
+                                   markets=[market])
+        reviewer = admin.create_user(session, "r@helio.example", "Reviewer", Role.project_manager, "password1",
+                                     markets=[market])
+        post = ops.create_post(session, writer, account, "Première version.")
+        ops.act_on_post(session, post, "submit", writer, expected_version=post.version)
+        session.commit()
+        post_id, writer_id, reviewer_id = post.id, writer.id, reviewer.id
+
+    editing = Session_()
+    editor = editing.get(User, writer_id)
+    locked = ops.load_post(editing, editor, post_id, for_update=True)
+    ops.edit_post(editing, locked, editor, "Seconde version.", expected_version=locked.version)
+    seen: dict[str, object] = {}
+
+    def review() -> None:
+        with Session_() as session:
+            user = session.get(User, reviewer_id)
+            waiting = ops.load_post(session, user, post_id, for_update=True)  # waits for the edit's commit
+            revision = waiting.current_revision
+            seen.update(revision_id=waiting.current_revision_id, revision=revision and revision.id,
+                        body=revision and revision.body, author=revision and revision.author_id)
+            session.rollback()
+
+    thread = threading.Thread(target=review)
+    thread.start()
+    thread.join(timeout=1)  # it is waiting for the row
+    editing.commit()
+    editing.close()
+    thread.join(timeout=30)
+    assert seen["revision"] == seen["revision_id"] and seen["body"] == "Seconde version.", seen
+    assert seen["author"] == writer_id
+
+
+# 14. A lost database connection is a 503 with Retry-After, and the next request works ----------------------------
+
+
+def test_a_lost_database_connection_is_a_503_and_the_next_request_succeeds(databases):
+    from sqlalchemy import create_engine, text
+
+    from approval import administration as admin
+    from approval.db import db
+    from approval.migrate import upgrade
+    from conftest import POSTGRES_ADMIN_URL
+
+    url = databases.new_url("postgresql")
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "lost", "TESTING": True, "PROPAGATE_EXCEPTIONS": False})
+    with app.app_context():
+        user = admin.create_user(db.session, "a@helio.example", "A", Role.community_manager, "password1",
+                                 markets=[admin.create_market(db.session, "FR", "France", "Europe/Paris", ["fr"])])
+        _token, secret = issue_token(db.session, user, "tests")
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)  # kept, detached, for its e-mail
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/login").status_code == 200
+
+    name = url.rsplit("/", 1)[1]
+    killer = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with killer.connect() as connection:
+        killed = connection.scalar(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+    killer.dispose()
+    assert killed >= 1
+
+    lost = client.get("/api/v1/me", headers=headers)
+    assert lost.status_code == 503 and lost.headers["Retry-After"] and lost.mimetype == "application/json"
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+    from conftest import WebClient
+
+    web = WebClient(app.test_client())
+    web.login(user, password="password1")
+    with killer.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+    killer.dispose()
+    page = web.get("/posts", headers={"Accept-Language": "fr"})
+    assert page.status_code == 503 and page.headers["Retry-After"] and page.mimetype == "text/html"
+    assert "momentanément indisponible" in page.get_data(as_text=True)
+    assert web.get("/posts").status_code == 200
+    app.extensions["approval.db"]["engine"].dispose()
