@@ -88,6 +88,6 @@ def test_a_post_scheduled_a_minute_ahead_goes_out_and_the_page_says_so(chromium,
         published = session.get(Post, post_id)
         assert published.published_at >= slot
         assert published.published_at - slot < timedelta(seconds=5), "out within seconds of its time"
-    assert f"outbox:" in page.inner_text(".post-head")
+    assert "outbox:" in page.inner_text(".post-head")
     lines = [json.loads(line) for line in (Path(instance) / "outbox.jsonl").read_text().splitlines()]
     assert [line["post_id"] for line in lines] == [post_id]

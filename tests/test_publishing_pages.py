@@ -115,3 +115,16 @@ def _token(session, user) -> str:  # noqa: ANN001
     _token_row, secret = issue_token(session, user, "test")
     session.flush()
     return secret
+
+
+def test_going_out_next_never_shows_an_overdue_post_as_still_coming(make, web, db_session):
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    coming = make.post(State.scheduled, account=make.account(france))
+    late = make.post(State.scheduled, account=make.account(france))
+    late.scheduled_at = utcnow() - timedelta(minutes=3)  # the worker is down
+    db_session.flush()
+    web.login(pm)
+    page = web.get("/review").get_data(as_text=True)
+    row = lambda post: page[page.index(f">#{post.id}<"):].split("</tr>")[0]  # noqa: E731
+    assert "overdue" in row(late) and "overdue" not in row(coming)
