@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import hub as hub_views
 
     app.register_blueprint(hub_views.bp)
+    from approval.views import notifications as notification_views  # issue 12: the bell, the list, preferences
+
+    app.register_blueprint(notification_views.bp)
     api.init_app(app)
     errors.register(app)
     filters.register(app)

@@ -69,8 +69,9 @@ def init_app(app: Flask) -> ApprovalApi:
     from approval.api import calendar  # issue 13
 
     from approval.api import stops  # publishing's stop switches
+    from approval.api import notifications  # issue 12
 
-    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp):
+    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp, notifications.bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     return api

@@ -3,6 +3,7 @@
 from approval.models.audit import AuditEntry
 from approval.models.hub import FeedToken, KioskLink, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
+from approval.models import notifications  # noqa: F401  (issue 12: registers its tables)
 from approval.models.policy import PolicyVersion
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.posts import Comment, Post, Revision, text_sha256

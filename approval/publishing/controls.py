@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from approval.access import market_clause
 from approval.db import utcnow
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
+from approval.notifications import dispatch as notifications
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
 
@@ -76,6 +77,7 @@ def turn_on(
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
     session.add(stop)
     session.flush()
+    notifications.stop_turned_on(session, stop)  # issue 12: the markets' managers are told
     return stop
 
 

@@ -19,6 +19,7 @@ from approval.access import can_see_post
 from approval.labels import label
 from approval.db import utcnow
 from approval.models import AuditEntry, Post, User, audit
+from approval.notifications import dispatch as notifications
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
 from approval.workflow.states import Action, State
@@ -130,6 +131,7 @@ def record_step(
 
 def _append_to_trail(session: Session, entry: TrailEntry) -> TrailEntry:
     session.execute(_APPEND_TO_TRAIL, {**vars(entry), **audit.chain(session, vars(entry))})  # tamper-evident link
+    notifications.record(session, entry)  # who is told, in the same transaction (issue 12)
     return entry
 
 

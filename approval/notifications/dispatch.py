@@ -1,0 +1,169 @@
+"""Who is told what: one audit row (or a stop switch, or a reminder) becomes notifications for the right people.
+
+Recipients follow roles and markets: a post's market decides who hears of it (a Kenyan community manager hears
+nothing of France), its author hears of what happens to it, an executive's cabinet of the suggestions awaiting it.
+The one who acted is never told of their own act, nor is a deactivated user.
+
+Each notification is written by one ``INSERT ... SELECT`` built once per kind and audience: the database finds the
+recipients, their mail preference for the kind, and writes the rows, in the transaction of the change, without a
+round trip per person. A market with a chat webhook gets its chat message the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from datetime import datetime
+
+from sqlalchemy import Insert, String, and_, bindparam, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from approval.db import UTCDateTime
+from approval.models import Account, Campaign, Post, StopScope, StopSwitch, User
+from approval.models.notifications import (
+    ChatMessage,
+    MailMode,
+    MarketNotificationSettings,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from approval.models.users import cabinet_members, user_markets
+from approval.workflow.states import Action, Role, State
+
+Kind = NotificationKind
+
+
+class Audience(enum.Enum):
+    author = "author"              # who created the post, while it is in their markets
+    market_pms = "market_pms"      # project managers of the post's market
+    group_pms = "group_pms"        # project managers of every market: the escalation
+    cabinet = "cabinet"            # the cabinet of the executive whose account it is
+    market_staff = "market_staff"  # community and project managers of a market (a stop switch)
+    all_staff = "all_staff"        # community and project managers everywhere (a stop switch over everything)
+
+
+AUTHOR, PMS = Audience.author, Audience.market_pms
+#: What an audit row tells, and to whom: (action, new state) -> (kind, audiences). Entering review is told whatever
+#: brought the post there (a submission, or an edit of an approved post).
+RULES: dict[tuple[Action | None, State], tuple[Kind, tuple[Audience, ...]]] = {
+    (None, State.in_review): (Kind.review_requested, (PMS,)),
+    (Action.approve, State.with_cabinet): (Kind.cabinet_requested, (Audience.cabinet,)),
+    (Action.request_changes, State.changes_requested): (Kind.changes_requested, (AUTHOR,)),
+    (Action.reject, State.rejected): (Kind.rejected, (AUTHOR,)),
+    (Action.decline, State.declined): (Kind.rejected, (AUTHOR,)),
+    (Action.approve, State.approved): (Kind.approved, (AUTHOR,)),
+    (Action.accept, State.approved): (Kind.approved, (AUTHOR,)),
+    (Action.schedule, State.scheduled): (Kind.scheduled, (AUTHOR,)),
+    (Action.publish, State.published): (Kind.published, (AUTHOR,)),
+    (Action.mark_published, State.published): (Kind.published, (AUTHOR,)),
+    (Action.confirm_published, State.published): (Kind.published, (AUTHOR,)),
+    (Action.miss, State.approved): (Kind.missed, (AUTHOR, PMS)),
+    (Action.fail, State.failed): (Kind.failed, (AUTHOR, PMS)),
+    (Action.lose, State.unconfirmed): (Kind.unconfirmed, (AUTHOR, PMS)),
+}
+#: What a market's chat hears.
+CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed})
+
+
+def rule_for(action: Action, from_state: State, to_state: State) -> tuple[Kind, tuple[Audience, ...]] | None:
+    if to_state == State.in_review:
+        return RULES[(None, State.in_review)] if from_state != State.in_review else None
+    return RULES.get((action, to_state))
+
+
+def record(session: Session, entry) -> None:  # noqa: ANN001 - a workflow.engine.TrailEntry (imported by it)
+    """Tell the people concerned by the audit row ``entry``, in its transaction."""
+    rule = rule_for(entry.action, entry.from_state, entry.to_state)
+    if rule is None:
+        return
+    kind, audiences = rule
+    notify_post(session, kind, audiences, post_id=entry.post_id, actor_id=entry.actor_id, at=entry.at,
+                comment=entry.comment)
+
+
+def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
+                actor_id: int | None, at: datetime, comment: str | None = None) -> None:
+    params = {"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at, "comment": comment}
+    session.execute(_insert_notifications(kind, audiences, True), params)
+    if kind in CHAT_KINDS:
+        session.execute(_insert_chat(kind), params)
+
+
+def stop_turned_on(session: Session, stop: StopSwitch) -> None:
+    """Tell the community and project managers of the markets a stop switch covers."""
+    market_id = stop.market_id
+    if stop.scope == StopScope.campaign:
+        market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
+    audience = Audience.all_staff if market_id is None else Audience.market_staff
+    params = {"post_id": None, "market_id": market_id, "actor_id": stop.turned_on_by_id, "at": stop.turned_on_at,
+              "comment": stop.reason}
+    session.execute(_insert_notifications(Kind.stop_on, (audience,), False), params)
+
+
+# The statements ---------------------------------------------------------------------------------------------------
+
+_users = User.__table__
+_prefs = NotificationPreference.__table__
+
+
+def _post_column(column: ColumnElement) -> ColumnElement:
+    """``column`` of the post being told about (its account's market, its executive...)."""
+    return (select(column).select_from(Post.__table__.join(Account.__table__, Post.account_id == Account.id))
+            .where(Post.id == bindparam("post_id")).scalar_subquery())
+
+
+def _in_market(market: ColumnElement) -> ColumnElement[bool]:
+    return exists().where(user_markets.c.user_id == _users.c.id, user_markets.c.market_id == market)
+
+
+def _audience(audience: Audience, market: ColumnElement) -> ColumnElement[bool]:
+    role = _users.c.role
+    if audience is Audience.author:
+        author = select(Post.created_by_id).where(Post.id == bindparam("post_id")).scalar_subquery()
+        return and_(_users.c.id == author,
+                    or_(role == Role.admin.value, _users.c.all_markets, _in_market(market)))
+    if audience is Audience.market_pms:
+        return and_(role == Role.project_manager.value, _in_market(market))
+    if audience is Audience.group_pms:
+        return and_(role == Role.project_manager.value, _users.c.all_markets)
+    if audience is Audience.cabinet:
+        executive = _post_column(Account.executive_id)
+        return and_(role == Role.cabinet.value, exists().where(
+            cabinet_members.c.user_id == _users.c.id, cabinet_members.c.executive_id == executive))
+    staff = role.in_([Role.community_manager.value, Role.project_manager.value])
+    if audience is Audience.market_staff:
+        return and_(staff, or_(_users.c.all_markets, _in_market(market)))
+    return staff
+
+
+@functools.cache
+def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_post: bool) -> Insert:
+    market = _post_column(Account.market_id) if about_post else bindparam("market_id", type_=_users.c.id.type)
+    at = bindparam("at", type_=UTCDateTime())
+    recipients = (
+        select(
+            _users.c.id, literal(kind.value, String), bindparam("post_id", type_=_users.c.id.type), market,
+            bindparam("actor_id", type_=_users.c.id.type), bindparam("comment", type_=String), at,
+            func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), at,
+        )
+        .select_from(_users.outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
+        .where(_users.c.active, _users.c.id.is_distinct_from(bindparam("actor_id", type_=_users.c.id.type)),
+               or_(*(_audience(audience, market) for audience in audiences)))
+    )
+    table = Notification.__table__
+    columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "at", "mail", "mail_due_at"]
+    return insert(table).from_select([table.c[name] for name in columns], recipients)
+
+
+@functools.cache
+def _insert_chat(kind: Kind) -> Insert:
+    settings = MarketNotificationSettings.__table__
+    at = bindparam("at", type_=UTCDateTime())
+    source = select(settings.c.market_id, literal(kind.value, String), bindparam("post_id", type_=_users.c.id.type),
+                    bindparam("comment", type_=String), at, at).where(
+        settings.c.market_id == _post_column(Account.market_id), settings.c.chat_webhook_url.is_not(None))
+    table = ChatMessage.__table__
+    return insert(table).from_select(
+        [table.c[name] for name in ("market_id", "kind", "post_id", "comment", "at", "due_at")], source)

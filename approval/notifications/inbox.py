@@ -1,0 +1,55 @@
+"""A user's notifications, as the bell, the list page and the API read them: newest first, keyset-paged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from approval.db import utcnow
+from approval.models import Account, Post, User
+from approval.models.notifications import Notification
+
+PAGE = 50
+MAX_PAGE = 200
+#: At most this many ids in one "mark read".
+MAX_IDS = 500
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,
+         unread_only: bool = False) -> list[Notification]:
+    """The user's notifications older than ``before`` (an id), newest first, with what the list shows."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .options(joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
+                      joinedload(Notification.actor), joinedload(Notification.market))
+             .order_by(Notification.id.desc()).limit(max(1, min(limit, MAX_PAGE))))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query))
+
+
+def mark_read(session: Session, user: User, ids: Iterable[int] | None = None, *,
+              now: datetime | None = None) -> int:
+    """Mark ``ids`` (of this user's notifications; others' are ignored) or, with None, all of them read."""
+    statement = (update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                 .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    if ids is not None:
+        wanted = list(dict.fromkeys(ids))[:MAX_IDS]
+        if not wanted:
+            return 0
+        statement = statement.where(Notification.id.in_(wanted))
+    return session.execute(statement).rowcount or 0
+
+
+def find(session: Session, user: User, notification_id: int) -> Notification | None:
+    return session.scalar(select(Notification).where(Notification.id == notification_id,
+                                                     Notification.user_id == user.id))

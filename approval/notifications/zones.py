@@ -1,0 +1,21 @@
+"""The time zone a user's daily digest follows: their own, else their first market's, else UTC."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from approval.models import User
+
+
+def zone_of(own: str | None, user: User) -> str:
+    if own:
+        return own
+    markets = sorted(user.markets, key=lambda m: m.code)
+    return markets[0].timezone if markets else "UTC"
+
+
+def load_zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

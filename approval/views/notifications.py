@@ -1,0 +1,157 @@
+"""Notifications in the app: the bell's count on every page, the list (open, mark read, mark all read), the
+user's mail preferences, and each market's reminder threshold and chat webhook (admins)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import delete, select
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+
+from approval.db import db
+from approval.models import Market
+from approval.models.notifications import (
+    MailMode,
+    MarketNotificationSettings,
+    NotificationKind,
+    NotificationPreference,
+    NotificationProfile,
+)
+from approval.notifications import inbox, texts
+from approval.notifications.zones import zone_of
+from approval.views import roles_required
+from approval.workflow.states import Role
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+MODE_LABELS = {MailMode.immediate: _l("at once"), MailMode.daily: _l("in the daily digest (08:00)"),
+               MailMode.off: _l("no e-mail")}
+
+
+@bp.app_context_processor
+def _bell() -> dict:
+    """``unread_notifications()`` for the bell in base.html: counted only on pages that draw it."""
+
+    def unread_notifications() -> int:
+        if not current_user or not current_user.is_authenticated:
+            return 0
+        return inbox.unread_count(db.session, current_user.id)
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.get("")
+@login_required
+def list_notifications():
+    before = request.args.get("before", type=int)
+    items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
+    more = len(items) == inbox.PAGE
+    return render_template("notifications/list.html", items=items, title=texts.title,
+                           next_before=items[-1].id if more else None,
+                           unread=inbox.unread_count(db.session, current_user.id))
+
+
+@bp.post("/read")
+@login_required
+def mark_read():
+    FlaskForm().validate_on_submit() or abort(400)
+    if request.form.get("all"):
+        inbox.mark_read(db.session, current_user)
+    else:
+        ids = [int(value) for value in request.form.getlist("id") if value.isdigit() and len(value) < 12]
+        inbox.mark_read(db.session, current_user, ids)
+    return redirect(url_for("notifications.list_notifications"))
+
+
+@bp.get("/<id:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Mark it read and go to what it is about."""
+    notification = inbox.find(db.session, current_user, notification_id)
+    if notification is None:
+        abort(404)
+    inbox.mark_read(db.session, current_user, [notification.id])
+    if notification.post_id is not None:
+        return redirect(url_for("posts.show_post", post_id=notification.post_id))
+    return redirect(url_for("publishing.desk") if current_user.role in (Role.project_manager, Role.admin)
+                    else url_for("notifications.list_notifications"))
+
+
+# Preferences -----------------------------------------------------------------------------------------------------
+
+class PreferencesForm(FlaskForm):
+    timezone = SelectField(_l("Time zone of the daily digest"), validators=[Optional()])
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    user_id = current_user.id
+    saved = {p.kind: p.mode for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id))}
+    profile = db.session.get(NotificationProfile, user_id)
+    form = PreferencesForm()
+    zones = sorted(available_timezones())
+    form.timezone.choices = [("", _("My first market's (%(zone)s)", zone=zone_of(None, current_user)))] + \
+        [(zone, zone) for zone in zones]
+    if request.method == "GET":
+        form.timezone.data = profile.timezone if profile else ""
+        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=texts.KIND_LABELS,
+                               modes=MODE_LABELS)
+    if not form.validate():
+        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=texts.KIND_LABELS,
+                               modes=MODE_LABELS), 422
+    chosen = {}
+    for kind in NotificationKind:
+        value = request.form.get(f"mode-{kind.value}", MailMode.immediate.value)
+        if value not in MailMode.__members__:
+            abort(400)
+        chosen[kind] = MailMode(value)
+    db.session.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user_id))
+    db.session.add_all(NotificationPreference(user_id=user_id, kind=kind, mode=mode)
+                       for kind, mode in chosen.items() if mode != MailMode.immediate)
+    if profile is None:
+        profile = NotificationProfile(user_id=user_id)
+        db.session.add(profile)
+    profile.timezone = form.timezone.data or None
+    flash(_("Your notification preferences are saved."), "success")
+    return redirect(url_for("notifications.preferences"))
+
+
+# The market's settings (admins) ----------------------------------------------------------------------------------
+
+class MarketSettingsForm(FlaskForm):
+    reminder_minutes = IntegerField(_l("Remind the project managers after (working minutes in review)"),
+                                    validators=[DataRequired(), NumberRange(15, 10080)])
+    chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
+                                   validators=[Optional(), Length(max=2000), URL(require_tld=False)])
+
+
+@bp.route("/settings/<code>", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def market_settings(code: str):
+    market = db.session.scalar(select(Market).where(Market.code == code.upper()[:2]))
+    if market is None:
+        abort(404)
+    settings = db.session.get(MarketNotificationSettings, market.id) or MarketNotificationSettings(
+        market_id=market.id, reminder_minutes=240)
+    form = MarketSettingsForm(obj=settings)
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("notifications/settings.html", form=form, market=market), 422
+        url = (form.chat_webhook_url.data or "").strip()
+        if url and not url.startswith(("http://", "https://")):
+            form.chat_webhook_url.errors = [_("Give an http or https address.")]
+            return render_template("notifications/settings.html", form=form, market=market), 422
+        settings.reminder_minutes = form.reminder_minutes.data
+        settings.chat_webhook_url = url or None
+        db.session.merge(settings)
+        flash(_("The notification settings of %(market)s are saved.", market=market.code), "success")
+        return redirect(url_for("notifications.market_settings", code=market.code))
+    return render_template("notifications/settings.html", form=form, market=market)

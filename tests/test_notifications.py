@@ -1,0 +1,243 @@
+"""Notifications in the app (issue 12): who is told what, by role and market, in the change's transaction; the bell,
+the list, marking read; the API; the preferences and the market settings pages. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from approval.api.tokens import issue_token
+from approval.models import Post
+from approval.models.notifications import (
+    ChatMessage,
+    MailMode,
+    MarketNotificationSettings,
+    Notification,
+    NotificationKind as Kind,
+    NotificationPreference,
+)
+from approval.publishing import controls
+from approval.workflow.states import Action, Role, State
+from tests.api.contract import ApiClient
+
+
+def told(session, post: Post | None = None) -> list[tuple[str, str]]:
+    """(recipient's name, kind) of every notification (of ``post``), in order."""
+    query = select(Notification).order_by(Notification.id)
+    if post is not None:
+        query = query.where(Notification.post_id == post.id)
+    session.expire_all()
+    return [(n.user.name, n.kind.value) for n in session.scalars(query)]
+
+
+@pytest.fixture()
+def team(make):
+    """France and Kenya, each with a community manager and a project manager; a group-wide project manager."""
+    fr, ke = make.market("FR"), make.market("KE", timezone="Africa/Nairobi", languages=("en", "sw"))
+    return {
+        "fr": fr, "ke": ke,
+        "cm_fr": make.user(Role.community_manager, markets=[fr], name="Camille"),
+        "pm_fr": make.user(Role.project_manager, markets=[fr], name="Pierre"),
+        "cm_ke": make.user(Role.community_manager, markets=[ke], name="Wanjiru"),
+        "pm_ke": make.user(Role.project_manager, markets=[ke], name="Otieno"),
+        "group": make.user(Role.project_manager, all_markets=True, name="Gaia"),
+        "account_fr": make.account(fr), "account_ke": make.account(ke),
+    }
+
+
+def test_submitting_tells_the_markets_project_managers_only(make, team, db_session):
+    post = make.post(State.draft, account=team["account_fr"], author=team["cm_fr"])
+    make.act(post, Action.submit, team["cm_fr"])
+    assert told(db_session, post) == [("Pierre", "review_requested")]
+
+
+def test_each_decision_tells_the_author_and_never_the_one_who_acted(make, team, db_session):
+    cm, pm = team["cm_fr"], team["pm_fr"]
+    post = make.post(State.in_review, account=team["account_fr"], author=cm)
+    make.act(post, Action.request_changes, pm, comment="Shorter, please.")
+    make.act(post, Action.submit, cm)
+    make.act(post, Action.approve, pm)
+    from datetime import timedelta
+
+    from approval.db import utcnow
+    make.act(post, Action.schedule, pm, scheduled_at=utcnow() + timedelta(days=1))
+    assert told(db_session, post) == [
+        ("Pierre", "review_requested"), ("Camille", "changes_requested"), ("Pierre", "review_requested"),
+        ("Camille", "approved"), ("Camille", "scheduled")]
+    changes = db_session.scalars(select(Notification).where(Notification.kind == Kind.changes_requested)).one()
+    assert changes.comment == "Shorter, please." and changes.actor_id == pm.id
+
+
+def test_a_rejection_is_told_to_its_author_in_kenya_and_nobody_in_france_hears_of_it(make, team, db_session):
+    post = make.post(State.in_review, account=team["account_ke"], author=team["cm_ke"], reviewer=team["pm_ke"])
+    make.act(post, Action.reject, team["pm_ke"], comment="Off brand.")
+    names = {name for name, _kind in told(db_session, post)}
+    assert names == {"Otieno", "Wanjiru"}
+    assert ("Wanjiru", "rejected") in told(db_session, post)
+
+
+def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
+    executive = make.executive("Marie Curie")
+    account = make.account(team["fr"], executive=executive)
+    cabinet = make.user(Role.cabinet, executives=[executive], name="Cabinet Curie")
+    make.user(Role.cabinet, executives=[make.executive("Other")], name="Other cabinet")
+    post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
+    make.act(post, Action.approve, team["pm_fr"])
+    assert told(db_session, post)[-1] == ("Cabinet Curie", "cabinet_requested")
+    make.act(post, Action.accept, cabinet)
+    assert told(db_session, post)[-1] == ("Camille", "approved")
+
+
+def test_a_deactivated_user_is_not_told(make, team, db_session):
+    team["pm_fr"].active = False
+    db_session.flush()
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    assert told(db_session) == []
+
+
+def test_a_stop_switch_tells_the_managers_of_its_market(make, team, db_session):
+    controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    assert sorted(told(db_session)) == [("Gaia", "stop_on"), ("Wanjiru", "stop_on")]
+    stop = db_session.scalars(select(Notification)).first()
+    assert stop.comment == "Elections" and stop.market_id == team["ke"].id
+
+
+def test_a_stop_over_everything_tells_every_manager(make, team, db_session):
+    controls.turn_on(db_session, team["group"], "all", reason="Crisis")
+    assert sorted(name for name, _kind in told(db_session)) == ["Camille", "Otieno", "Pierre", "Wanjiru"]
+
+
+def test_a_rolled_back_change_leaves_no_notification(make, team, db_session):
+    post = make.post(State.draft, account=team["account_fr"], author=team["cm_fr"])
+    savepoint = db_session.begin_nested()
+    make.act(post, Action.submit, team["cm_fr"])
+    assert told(db_session, post) == [("Pierre", "review_requested")]
+    savepoint.rollback()
+    assert told(db_session, post) == []
+
+
+def test_the_mail_preference_is_noted_with_the_notification(make, team, db_session):
+    db_session.add(NotificationPreference(user_id=team["pm_fr"].id, kind=Kind.review_requested, mode=MailMode.daily))
+    db_session.flush()
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    notification = db_session.scalars(select(Notification)).one()
+    assert notification.mail == MailMode.daily and notification.mail_sent_at is None
+
+
+def test_a_market_with_a_chat_webhook_gets_its_message_in_the_same_transaction(make, team, db_session):
+    db_session.add(MarketNotificationSettings(market_id=team["fr"].id, reminder_minutes=240,
+                                              chat_webhook_url="http://127.0.0.1:9/hook"))
+    db_session.flush()
+    post = make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    make.post(State.in_review, account=team["account_ke"], author=team["cm_ke"])  # Kenya has no webhook
+    make.act(post, Action.approve, team["pm_fr"])  # approvals are not told in chat
+    messages = db_session.scalars(select(ChatMessage)).all()
+    assert [(m.kind, m.post_id, m.market_id) for m in messages] == [(Kind.review_requested, post.id, team["fr"].id)]
+
+
+# The bell, the list ----------------------------------------------------------------------------------------------
+
+
+def test_the_bell_counts_and_the_list_opens_the_post_and_marks_it_read(make, team, web, db_session):
+    first = make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    second = make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    web.login(team["pm_fr"])
+    page = web.get("/posts").get_data(as_text=True)
+    assert 'data-unread="2"' in page
+    listing = web.get("/notifications").get_data(as_text=True)
+    assert "A post awaits your review" in listing and listing.count('class="notification unread"') == 2
+    mine = db_session.scalars(select(Notification).where(Notification.post_id == first.id)).one()
+    answer = web.get(f"/notifications/{mine.id}")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/posts/{first.id}")
+    assert 'data-unread="1"' in web.get("/posts").get_data(as_text=True)
+    assert web.post("/notifications/read", {"all": "1"}).status_code == 302
+    assert 'data-unread="0"' in web.get("/posts").get_data(as_text=True)
+    assert second.id
+
+
+def test_someone_elses_notification_is_a_404(make, team, web, db_session):
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    theirs = db_session.scalars(select(Notification)).one()
+    web.login(team["pm_ke"])
+    assert web.get(f"/notifications/{theirs.id}").status_code == 404
+    assert web.post("/notifications/read", {"id": str(theirs.id)}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Notification, theirs.id).read_at is None
+
+
+def test_the_list_in_french(make, team, web, db_session):
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    team["pm_fr"].locale = "fr"
+    db_session.flush()
+    web.login(team["pm_fr"])
+    page = web.get("/notifications").get_data(as_text=True)
+    assert "Une publication attend votre relecture" in page
+
+
+def test_the_preferences_page_saves_each_kind_and_the_zone(team, web, db_session):
+    web.login(team["cm_fr"])
+    assert web.get("/notifications/preferences").status_code == 200
+    answer = web.post("/notifications/preferences", {"mode-approved": "off", "mode-published": "daily",
+                                                     "timezone": "Africa/Nairobi"})
+    assert answer.status_code == 302
+    saved = {p.kind: p.mode for p in db_session.scalars(select(NotificationPreference))}
+    assert saved == {Kind.approved: MailMode.off, Kind.published: MailMode.daily}
+    assert web.post("/notifications/preferences", {"mode-approved": "sometimes"}).status_code == 400
+    assert web.post("/notifications/preferences", {"timezone": "Mars/Olympus"}).status_code == 422
+
+
+def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, admin_user, db_session):
+    web.login(team["pm_fr"])
+    assert web.get("/notifications/settings/FR").status_code == 403
+    web.client.cookie_jar.clear() if hasattr(web.client, "cookie_jar") else None
+    admin = type(web)(web.client.application.test_client())
+    admin.login(admin_user)
+    assert admin.get("/notifications/settings/ZZ").status_code == 404
+    answer = admin.post("/notifications/settings/FR", {"reminder_minutes": "120",
+                                                       "chat_webhook_url": "http://127.0.0.1:8080/hook"})
+    assert answer.status_code == 302
+    settings = db_session.get(MarketNotificationSettings, team["fr"].id)
+    assert (settings.reminder_minutes, settings.chat_webhook_url) == (120, "http://127.0.0.1:8080/hook")
+    assert admin.post("/notifications/settings/FR", {"reminder_minutes": "5"}).status_code == 422
+    assert admin.post("/notifications/settings/FR", {"reminder_minutes": "60",
+                                                     "chat_webhook_url": "ftp://x.example/h"}).status_code == 422
+
+
+# The API ---------------------------------------------------------------------------------------------------------
+
+
+def _api(app, session, user) -> ApiClient:
+    _token, secret = issue_token(session, user, "tests")
+    session.flush()
+    return ApiClient(app, secret, user)
+
+
+def test_the_api_lists_newest_first_and_marks_read(app, make, team, db_session):
+    posts = [make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"]) for _ in range(3)]
+    api = _api(app, db_session, team["pm_fr"])
+    body = api.get("/api/v1/notifications").get_json()
+    assert body["unread"] == 3
+    assert [item["post_id"] for item in body["items"]] == [p.id for p in reversed(posts)]
+    assert set(body["items"][0]) == {"id", "kind", "post_id", "at", "read"}
+    assert body["items"][0]["kind"] == "review_requested" and body["items"][0]["at"].endswith("Z")
+    first = body["items"][-1]["id"]
+    marked = api.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
+    assert marked["unread"] == 2 and [i["read"] for i in marked["items"]] == [False, False, True]
+    assert api.post("/api/v1/notifications/read", json={"all": True}).get_json()["unread"] == 0
+    older = api.get(f"/api/v1/notifications?before={body['items'][0]['id']}&limit=1").get_json()
+    assert [i["post_id"] for i in older["items"]] == [posts[1].id]
+
+
+def test_the_api_shows_only_the_users_own_and_refuses_bad_input(app, make, team, db_session):
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
+    theirs = db_session.scalars(select(Notification)).one()
+    api = _api(app, db_session, team["pm_ke"])
+    assert api.get("/api/v1/notifications").get_json() == {"items": [], "unread": 0}
+    assert api.post("/api/v1/notifications/read", json={"ids": [theirs.id]}).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Notification, theirs.id).read_at is None
+    for bad in ({}, {"ids": [1], "all": True}, {"ids": "1"}, {"all": "yes"}, {"ids": [-1]}, {"other": 1}):
+        assert api.post("/api/v1/notifications/read", json=bad).status_code == 422, bad
+    assert api.get("/api/v1/notifications?limit=0").status_code == 422
+    assert api.get("/api/v1/notifications?unknown=1").status_code == 422
+    assert ApiClient(app, None).get("/api/v1/notifications").status_code == 401
