@@ -38,9 +38,9 @@ class LiveWall:
     account_id: int
 
 
-@contextmanager
-def live_wall(databases, backend: str, *, interval: float = 0.3) -> Iterator[LiveWall]:
-    url = databases.new_url(backend)
+def seed(url: str) -> tuple:
+    """France and Kenya, a community and a project manager with API tokens, a kiosk link for France; returns
+    (kiosk path, kiosk token, project manager's token, community manager's token, the French account's id)."""
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
@@ -57,6 +57,15 @@ def live_wall(databases, backend: str, *, interval: float = 0.3) -> Iterator[Liv
         _t, cm_secret = issue_token(session, cm, "wall test")
         wall = (kiosk.path, kiosk.token, pm_secret, cm_secret, account.id)
         session.commit()
+    engine.dispose()
+    return wall
+
+
+@contextmanager
+def live_wall(databases, backend: str, *, interval: float = 0.3) -> Iterator[LiveWall]:
+    url = databases.new_url(backend)
+    wall = seed(url)
+    engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "wall", "TESTING": True, "HUB_FEED_INTERVAL": interval,
                       "RATELIMIT_ENABLED": False})
     server = make_server("127.0.0.1", 0, app, threaded=True)

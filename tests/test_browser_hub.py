@@ -1,0 +1,140 @@
+"""The Social Hub wall in a real headless Chromium at 1920x1080, served by `approval run` in its own process.
+
+A kiosk screen opens the wall; a post written and submitted through the API appears within 5 seconds without a
+reload; the wall fits the screen without scrolling; the server going away shows "connection lost, retrying" and its
+return brings the wall back; a revoked link blanks the wall within 5 seconds; the kiosk token opens no other page.
+Screenshots land in test-artifacts/browser/hub-<backend>/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from approval import kiosks
+from approval.db import make_engine
+
+from hub_live import LiveWall, seed, write_and_submit
+from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`approval run` in a subprocess, which the test can stop and start again on the same port."""
+
+    def __init__(self, url: str, instance: Path) -> None:
+        self.port = _free_port()
+        self.env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(instance),
+                    "APPROVAL_SECRET_KEY": "hub-browser-test"}
+        self.process: subprocess.Popen | None = None
+        self.log = (instance.parent / "server.log").open("ab")
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "approval.cli", "run", "--port", str(self.port)],
+                                        env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("approval run did not start: " + (self.log.name and Path(self.log.name).read_text()[-2000:]))
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_when_revoked(
+        chromium, databases, backend, tmp_path):  # noqa: F811
+    url = databases.new_url(backend)
+    kiosk_path, kiosk_token, pm_token, cm_token, account_id = seed(url)
+    server = Server(url, tmp_path / "instance")
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    live = LiveWall(base, server.port, None, None, kiosk_path, kiosk_token, pm_token, cm_token, account_id)
+    folder = ARTIFACTS / f"hub-{backend}"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
+    page = context.new_page()
+    try:
+        write_and_submit(live, "Le coup d'envoi est donné dans une heure au Stade de France.")
+        page.goto(base + kiosk_path)
+        page.wait_for_selector("#wall .wall-head")
+        assert "Le coup d'envoi est donné" in page.inner_text("#wall")
+        fits = page.evaluate("() => document.documentElement.scrollHeight <= window.innerHeight "
+                             "&& document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits, "the wall scrolls at 1920x1080"
+        page.screenshot(path=str(folder / "01-wall.png"))
+
+        # A change made elsewhere (the API) shows within 5 seconds, without a reload.
+        page.evaluate("() => { window.__sameDocument = true; }")
+        write_and_submit(live, "Les billets pour la finale sont en vente dès demain matin.")
+        page.wait_for_function("() => document.getElementById('wall').innerText.includes('Les billets pour la finale')",
+                               timeout=5000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded"
+        page.screenshot(path=str(folder / "02-wall-updated.png"))
+
+        # The server goes away: the screen says so; it comes back: so does the wall.
+        server.stop()
+        page.wait_for_selector("#connection:not([hidden])", timeout=10000)
+        assert "Connection lost" in page.inner_text("#connection")
+        page.screenshot(path=str(folder / "03-connection-lost.png"))
+        server.start()
+        page.wait_for_selector("#connection", state="hidden", timeout=20000)
+
+        # Revoked: the wall goes dark within 5 seconds, and the link opens nothing any more.
+        engine = make_engine(url)
+        with Session(engine) as session:
+            kiosks.revoke_kiosk(session, kiosk_token)
+            session.commit()
+        engine.dispose()
+        page.wait_for_selector("#connection.revoked:not([hidden])", timeout=5000)
+        assert "Le coup d'envoi" not in page.inner_text("body")
+        page.screenshot(path=str(folder / "04-revoked.png"))
+
+        other = context.new_page()
+        for path in (kiosk_path, f"/posts?token={kiosk_token}", f"/hub?token={kiosk_token}"):
+            assert other.goto(base + path).status == 404, path
+    finally:
+        context.close()
+        server.stop()
+
+
+def test_a_kiosk_token_opens_no_other_page(chromium, databases, backend, tmp_path):  # noqa: F811
+    url = databases.new_url(backend)
+    kiosk_path, kiosk_token, *_rest = seed(url)
+    server = Server(url, tmp_path / "instance")
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        assert page.goto(base + kiosk_path).status == 200
+        for path in ("/posts", "/review", "/calendar", "/hub/dashboard", "/admin", "/profile"):
+            response = page.goto(f"{base}{path}?token={kiosk_token}")
+            assert response.status == 404, path
+        # The wall gave the browser no session: a plain page asks it to log in.
+        page.goto(base + "/posts")
+        assert page.url.startswith(base + "/login")
+    finally:
+        context.close()
+        server.stop()
