@@ -233,7 +233,7 @@ def audit_trail(session: Session, post: Post) -> list[AuditEntry]:
     """Everything that happened to ``post``, oldest first."""
     return list(session.scalars(
         select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
-        .options(selectinload(AuditEntry.revision))
+        .options(selectinload(AuditEntry.revision), selectinload(AuditEntry.actor))
     ))
 
 

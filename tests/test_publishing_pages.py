@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from approval.db import utcnow
 from approval.models import StopSwitch
-from approval.workflow.states import Action, Role, State
+from approval.workflow.states import Role, State
 
 
 def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make, web, db_session):

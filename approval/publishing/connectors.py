@@ -209,10 +209,12 @@ def _seconds(retry_after: str | None) -> float | None:
     return max(0.0, (when - utcnow()).total_seconds())
 
 
-def connector_for(account: Account, instance_path: Path, *, base_url: str = "") -> Connector | None:
-    """The account's connector, or None when it is not connected."""
+def connector_for(account: Account, instance_path: Path, *, base_url: str = "",
+                  webhook_timeout: float = 15.0) -> Connector | None:
+    """The account's connector, or None when it is not connected. ``webhook_timeout``: seconds a webhook has to
+    answer once the request is sent (``PUBLISH_WEBHOOK_TIMEOUT_S``)."""
     if account.connector == "outbox":
         return OutboxConnector(instance_path, base_url)
     if account.connector == "webhook" and account.connector_url:
-        return WebhookConnector(account.connector_url, account.connector_secret or "")
+        return WebhookConnector(account.connector_url, account.connector_secret or "", read_timeout=webhook_timeout)
     return None

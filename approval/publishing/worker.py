@@ -107,6 +107,8 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.instance_path = Path(app.instance_path)
         self.quotas = app.config.get("PUBLISH_QUOTAS") or {}
+        #: Seconds a webhook has to answer once the request left; past them the outcome is unknown.
+        self.webhook_timeout = float(app.config.get("PUBLISH_WEBHOOK_TIMEOUT_S", 15))
         self.stopping = threading.Event()
 
     # The loop ---------------------------------------------------------------------------------------------------
@@ -163,11 +165,12 @@ class Worker:
                 attempt = session.scalar(select(PublicationAttempt).where(
                     PublicationAttempt.post_id == post.id, PublicationAttempt.outcome == Outcome.sending))
                 if attempt is None:
-                    # The worker died before sending anything: the post may go again.
+                    # The worker died before sending anything: the post may go again, and its account with it.
+                    self._release_claim(post)
                     self._step(session, post, Action.postpone, now, {"reason": "lease expired before sending"})
                     report.postponed += 1
                     continue
-                connector = connector_for(post.account, self.instance_path)
+                connector = connector_for(post.account, self.instance_path, webhook_timeout=self.webhook_timeout)
                 try:
                     found = connector.lookup(attempt.idempotency_key, session=session) if connector else None
                 except LookupUnavailable:
@@ -264,7 +267,7 @@ class Worker:
             report.held += 1
             return None
         reasons = self._refusals(session, post)
-        connector = connector_for(account, self.instance_path)
+        connector = connector_for(account, self.instance_path, webhook_timeout=self.webhook_timeout)
         if connector is None and not reasons:
             reasons.append("The account is not connected to a publisher: connect it, then retry.")
         if reasons:
@@ -385,7 +388,8 @@ class Worker:
             self._step(session, post, Action.publish, now, {**payload, "url": result.url, "id": result.remote_id})
             report.published += 1
         elif result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
-            tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id)) or 1
+            with session.no_autoflush:  # the claim is released and the post still ``publishing``: not yet
+                tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id)) or 1
             if result.outcome == Outcome.temporary_error and tries >= MAX_ATTEMPTS:
                 self._step(session, post, Action.fail, now, payload, comment=result.message)
                 report.failed += 1

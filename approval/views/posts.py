@@ -7,19 +7,18 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
 from approval import policies, style
-from approval.access import post_clause, visible_accounts, visible_posts
+from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.publishing.status import publishing_status
 from approval.labels import OUTCOME_LABELS, label, tone
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Outcome
-from approval.models import Account, AuditEntry, Campaign, Market, Post, Revision
+from approval.models import Account, Campaign, Post
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
@@ -92,14 +91,14 @@ def new_post():
     return render_template("posts/edit.html", form=form, post=None)
 
 
-@bp.get("/<int:post_id>")
+@bp.get("/<id:post_id>")
 @login_required
 def show_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id)
     return _render_post(post)
 
 
-@bp.route("/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id, for_update=request.method == "POST")
@@ -133,7 +132,7 @@ def edit_post(post_id: int):
     return render_template("posts/edit.html", form=form, post=post, conflict=conflict), status
 
 
-@bp.post(f"/<int:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
+@bp.post(f"/<id:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
 @login_required
 def act(post_id: int, action: str):
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
@@ -157,7 +156,7 @@ def _action_params(post: Post, action: str, form: ActionForm) -> dict:
     return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
 
 
-@bp.post("/<int:post_id>/comments")
+@bp.post("/<id:post_id>/comments")
 @login_required
 def add_comment(post_id: int):
     post = ops.load_post(db.session, current_user, post_id)
@@ -193,10 +192,7 @@ def check_text():
 def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
     revisions = ops.post_revisions(db.session, post)
-    history = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
-        .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.revision))
-    ).all()
+    history = ops.audit_trail(db.session, post)
     current = post.current_revision
     by_number = {r.number: r for r in revisions}
     # Any revision opens in the page (?r=N), and any two compare (?diff_from=A&diff_to=B).

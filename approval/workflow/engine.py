@@ -91,8 +91,8 @@ def apply(
     if row.comment_required and not comment:
         errors["comment"] = [_("A comment is required to %(action)s.", action=str(row.label).lower())]
     for guard in row.guards:
-        for field, reasons in guard(attempt).items():
-            errors.setdefault(field, []).extend(reasons)
+        for name, reasons in guard(attempt).items():
+            errors.setdefault(name, []).extend(reasons)
     if errors:
         raise GuardFailed(_("“%(action)s” cannot be done yet.", action=row.label), errors)
 
