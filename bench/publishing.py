@@ -1,0 +1,271 @@
+"""Publishing throughput and latency on PostgreSQL: the worker draining due posts through the outbox connector, with 1,
+2 and 4 worker processes, against a bare claim loop run with the same number of processes; and how long after its
+time a post goes out when a worker is idle.
+
+**Worker side.** ``Worker`` processes, as ``approval worker`` runs them (a pass: leases, missed slots and holds
+housekept, up to 16 accounts locked ``FOR UPDATE SKIP LOCKED`` with their earliest due post, every check before
+sending, the claim with its audit row, the outbox row and its line appended to ``outbox.jsonl`` with fsync, the
+attempt, ``published`` with its audit row, all in the claiming transaction). Each process loads the language models
+before the clock starts, as a worker that has been running does.
+
+**Bare side.** What no claim can skip, in SQLAlchemy Core: in one transaction, up to 16 due posts locked ``FOR UPDATE
+SKIP LOCKED`` in time order, one UPDATE setting their state, and the audit rows the database demands with a state
+change (its backstop trigger refuses the commit otherwise); nothing else.
+
+Both drain the same number of posts, approved and scheduled a second in the past, spread over 200 accounts, that
+fall due together when the generator commits them (the processes are started and idle before). The rate is
+taken from the posts' own ``published_at``: (posts - 1) / (last - first).
+
+**Latency.** One idle worker; posts scheduled a second ahead one at a time, 0.3 to 0.7 s apart (random, so the
+poll's phase varies); for each, ``published_at - scheduled_at`` (the worker's clock at its claim) and the time its
+outbox row was written, after the checks and the append.
+
+    .venv/bin/python bench/publishing.py [--posts 10000] [--workers 1,2,4] [--latency-samples 40]
+
+Targets: the worker at 50 % or more of the bare loop with 4 processes; under one second from due to sent. PostgreSQL
+is reached at APPROVAL_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres); the
+benchmark creates its own database and drops it at the end. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the generator of due posts is the tests' own
+
+from sqlalchemy import Engine, func, select  # noqa: E402
+
+from approval.db import utcnow  # noqa: E402
+from approval.migrate import upgrade  # noqa: E402
+from approval.models import OutboxMessage, Post  # noqa: E402
+from publishing_helpers import BODY, Desk, due_posts, open_desk  # noqa: E402
+from temporary_postgres import NoServer, temporary_database  # noqa: E402
+
+TARGET_RATIO = 0.5
+TARGET_LATENCY_S = 1.0
+ACCOUNTS = 200
+
+#: A publishing worker, as ``approval worker`` builds it, with the language models loaded before it says "ready".
+WORKER = """
+import sys
+from approval import create_app
+from approval.publishing.worker import Worker
+from approval.style import language
+
+app = create_app({"SECRET_KEY": "bench"})
+language.preload()
+worker = Worker(app, batch=16)
+worker.install_signal_handlers()
+print("ready", flush=True)
+worker.run()
+"""
+
+#: The bare claim loop: the same SKIP LOCKED claim of up to 16 due posts and the state UPDATE, with the audit rows
+#: the database's backstop requires, and nothing else. SIGTERM ends it between transactions.
+BARE = """
+import os, signal, threading
+from sqlalchemy import bindparam, insert, select, update
+from approval.db import make_engine, utcnow
+from approval.models import AuditEntry, Post
+from approval.models.audit import link_hash
+
+POSTS, AUDIT = Post.__table__, AuditEntry.__table__
+CLAIM = (select(POSTS.c.id, POSTS.c.current_revision_id)
+         .where(POSTS.c.state == "scheduled", POSTS.c.scheduled_at <= bindparam("now"))
+         .order_by(POSTS.c.scheduled_at, POSTS.c.id).limit(16).with_for_update(skip_locked=True))
+stopping = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+engine = make_engine(os.environ["APPROVAL_DATABASE_URL"])
+with engine.connect():
+    pass
+print("ready", flush=True)
+while not stopping.is_set():
+    now = utcnow()
+    with engine.begin() as connection:
+        claimed = connection.execute(CLAIM, {"now": now}).all()
+        if claimed:
+            connection.execute(update(POSTS).where(POSTS.c.id.in_([row.id for row in claimed]))
+                               .values(state="published", published_at=now, version=POSTS.c.version + 1))
+            rows = [{"post_id": row.id, "action": "publish", "from_state": "scheduled", "to_state": "published",
+                     "actor_id": None, "at": now, "comment": None, "revision_id": row.current_revision_id,
+                     "payload": {}} for row in claimed]
+            connection.execute(insert(AUDIT), [{**row, "chain_hash": link_hash(None, row)} for row in rows])
+    if not claimed:
+        stopping.wait(0.5)
+"""
+
+
+@dataclass
+class Drain:
+    side: str
+    processes: int
+    posts: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return (self.posts - 1) / self.seconds if self.seconds > 0 else float("nan")
+
+
+def start(script: str, count: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    processes = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+                 for _ in range(count)]
+    for process in processes:
+        line = process.stdout.readline() if process.stdout else ""
+        if line.strip() != "ready":
+            stop(processes)
+            raise RuntimeError(f"a benchmark process did not start (exit {process.poll()})")
+    return processes
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_published(engine: Engine, post_ids: list[int], processes: list[subprocess.Popen],
+                   timeout: float) -> None:
+    low, high = min(post_ids), max(post_ids)
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as connection:
+            left = connection.scalar(select(func.count()).where(Post.id.between(low, high),
+                                                                Post.state != "published"))
+        if not left:
+            return
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError("a benchmark process died during the drain")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{left} posts left after {timeout:.0f} s")
+        time.sleep(0.25)
+
+
+def drain(side: str, count: int, desk: Desk, env: dict[str, str], posts: int, first: int) -> Drain:
+    processes = start(WORKER if side == "worker" else BARE, count, env)
+    try:
+        post_ids = due_posts(desk, posts, first=first)
+        wait_published(desk.engine, post_ids, processes, timeout=max(120.0, posts / 20))
+    finally:
+        stop(processes)
+    with desk.engine.connect() as connection:
+        first_at, last_at, done = connection.execute(
+            select(func.min(Post.published_at), func.max(Post.published_at), func.count())
+            .where(Post.id.between(min(post_ids), max(post_ids)), Post.state == "published")
+        ).one()
+    return Drain(side, count, done, (last_at - first_at).total_seconds())
+
+
+@dataclass
+class Latency:
+    published: list[float]
+    written: list[float]
+
+
+def latency(desk: Desk, env: dict[str, str], samples: int) -> Latency:
+    """One idle worker; each post scheduled one second ahead; when it went out, by the post and by the outbox."""
+    chance = random.Random(20261201)
+    processes = start(WORKER, 1, env)
+    post_ids: list[int] = []
+    try:
+        for number in range(samples):
+            account = desk.account_ids[number % len(desk.account_ids)]
+            post_ids += due_posts(desk, 1, at=utcnow() + timedelta(seconds=1), accounts=[account], first=number)
+            time.sleep(chance.uniform(0.3, 0.7))
+        wait_published(desk.engine, post_ids, processes, timeout=30)
+    finally:
+        stop(processes)
+    with desk.engine.connect() as connection:
+        rows = connection.execute(
+            select(Post.scheduled_at, Post.published_at, OutboxMessage.created_at)
+            .join(OutboxMessage, OutboxMessage.post_id == Post.id).where(Post.id.in_(post_ids))
+        ).all()
+    return Latency([(p - s).total_seconds() for s, p, _ in rows], [(w - s).total_seconds() for s, _, w in rows])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    upgrade(url)
+    with tempfile.TemporaryDirectory(prefix="approval-bench-") as instance:
+        env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": instance,
+               "APPROVAL_SECRET_KEY": "bench"}
+        desk = open_desk(url, accounts=ACCOUNTS, connector="outbox")
+        drains: list[tuple[Drain, Drain]] = []
+        first = 0
+        for count in args.workers:
+            pair = []
+            for side in ("worker", "bare"):
+                pair.append(drain(side, count, desk, env, args.posts, first))
+                first += args.posts
+                print(f"  {side}, {count} process{'es' if count > 1 else ''}: {pair[-1].posts} posts in "
+                      f"{pair[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+            drains.append((pair[0], pair[1]))
+        waits = latency(desk, env, args.latency_samples) if args.latency_samples else None
+        desk.engine.dispose()
+    report(drains, waits, args)
+    return 0
+
+
+def report(drains: list[tuple[Drain, Drain]], waits: Latency | None, args: argparse.Namespace) -> None:
+    print(f"PostgreSQL, {args.posts} due posts per drain over {ACCOUNTS} accounts, outbox connector")
+    print(f"{'processes':<11}{'worker posts/s':>15}{'bare posts/s':>14}{'ratio':>8}")
+    for worker, bare in drains:
+        print(f"{worker.processes:<11}{worker.rate:>15.0f}{bare.rate:>14.0f}{worker.rate / bare.rate:>7.0%}"
+              .replace("%", " %"))
+    four = [(w, b) for w, b in drains if w.processes == 4]
+    if four:
+        ratio = four[0][0].rate / four[0][1].rate
+        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+        print(f"target, worker at {TARGET_RATIO:.0%} of bare with 4 processes: {verdict} ({ratio:.0%})")
+    if waits is not None:
+        for label, values in (("due -> published_at", waits.published), ("due -> outbox row written", waits.written)):
+            print(f"{label:<27} median {statistics.median(values) * 1000:5.0f} ms, "
+                  f"p99 {percentile(values, 0.99) * 1000:5.0f} ms, max {max(values) * 1000:5.0f} ms "
+                  f"({len(values)} posts, one idle worker)")
+        worst = percentile(waits.written, 0.99)
+        verdict = "met" if worst < TARGET_LATENCY_S else "NOT met"
+        print(f"target, under {TARGET_LATENCY_S:g} s from due to sent (p99 of the outbox row): {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=10_000, help="due posts per drain (default 10000)")
+    parser.add_argument("--workers", type=lambda v: [int(n) for n in v.split(",")], default=[1, 2, 4],
+                        help="numbers of processes, comma-separated (default 1,2,4)")
+    parser.add_argument("--latency-samples", type=int, default=40, help="posts timed with an idle worker (default 40)")
+    args = parser.parse_args(argv)
+    if args.posts < 2:
+        parser.error("--posts must be 2 or more")
+    try:
+        with temporary_database("approval_bench_publishing") as url:
+            return run(url, args)
+    except NoServer as error:
+        print(f"postgresql: skipped, {error}", file=sys.stderr)
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
