@@ -145,6 +145,7 @@ def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
         return result
 
     run.url = url
+    run.env = env
     return run
 
 
