@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,9 @@ from approval.db import Base, utcnow
 from approval.models.markets import Account, Campaign, str_enum
 from approval.models.users import User
 from approval.workflow.states import APPROVAL_HOLDING_STATES, State
+
+if TYPE_CHECKING:
+    from approval.models.media import RevisionMedia
 
 
 def text_sha256(text: str) -> str:
@@ -92,6 +96,7 @@ class Post(Base):
         # The worker's queue: due posts by time, leases by expiry.
         Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),
         Index("ix_posts_state_claimed_until", "state", "claimed_until"),
+        Index("ix_posts_state_held_at", "state", "held_at"),
     )
 
     @property
@@ -118,6 +123,8 @@ class Revision(Base):
 
     post: Mapped[Post] = relationship(back_populates="revisions", foreign_keys=[post_id])
     author: Mapped[User] = relationship()
+    #: Its pictures and videos in order (approval.models.media), written with it and never changed.
+    media: Mapped[list[RevisionMedia]] = relationship(order_by="RevisionMedia.position", lazy="selectin")
 
     __table_args__ = (
         UniqueConstraint("post_id", "number"),
@@ -127,6 +134,12 @@ class Revision(Base):
     @property
     def ref(self) -> dict:
         return {"number": self.number, "sha256": self.sha256}
+
+    def computed_sha256(self) -> str:
+        """The digest of the text and media as they stand now; equal to ``sha256`` unless something changed them."""
+        from approval.models.media import revision_sha256
+
+        return revision_sha256(self.body, [(m.file.sha256, m.alt) for m in self.media])
 
 
 class Comment(Base):

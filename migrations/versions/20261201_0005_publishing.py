@@ -169,6 +169,7 @@ def upgrade() -> None:
             'publishing_is_claimed', "state <> 'publishing' OR (claim_token IS NOT NULL AND claimed_until IS NOT NULL)")
         batch_op.create_index('ix_posts_state_claimed_until', ['state', 'claimed_until'], unique=False)
         batch_op.create_index('ix_posts_state_scheduled_at', ['state', 'scheduled_at'], unique=False)
+        batch_op.create_index('ix_posts_state_held_at', ['state', 'held_at'], unique=False)
     _audit_actions(ACTIONS_AFTER)
     if op.get_bind().dialect.name == "postgresql":
         for statement in POSTGRES_BACKSTOP:
@@ -181,6 +182,7 @@ def downgrade() -> None:
             op.execute(statement)
     _audit_actions(ACTIONS_BEFORE)
     with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.drop_index('ix_posts_state_held_at')
         batch_op.drop_index('ix_posts_state_scheduled_at')
         batch_op.drop_index('ix_posts_state_claimed_until')
         batch_op.drop_constraint(op.f('ck_posts_publishing_is_claimed'), type_='check')
