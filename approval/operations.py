@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -29,7 +30,9 @@ from approval.access import (
     visible_markets,
     visible_posts,
 )
-from approval.models import Account, AuditEntry, Campaign, Comment, Market, Post, Revision, User, text_sha256
+from approval.models import (
+    Account, Attachment, AuditEntry, Campaign, Comment, Market, Post, Revision, RevisionMedia, User, revision_sha256,
+)
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
 from approval.workflow.guards import ACKNOWLEDGE
@@ -93,19 +96,29 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     return post
 
 
-def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None) -> engine.TrailEntry | None:
-    """Save a new text: a new revision, and back to review if the post awaited or held an approval.
+def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None,
+              media: Sequence[Attachment] | None = None) -> engine.TrailEntry | None:
+    """Save a new text, or new media (``media``: the files and alternative texts in order; None keeps the current
+    ones): a new revision, and back to review if the post awaited or held an approval.
 
-    Saving the same text changes nothing and returns None.
+    Saving the same text and media changes nothing and returns None. ``approval.media.attach`` adds, removes,
+    reorders and describes media through here: one path for every new revision.
     """
     # Refuse before writing a revision.
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
     body = _normalise(body)
-    if post.current_revision is not None and post.current_revision.body == body:
+    current = post.current_revision
+    attachments = list(media) if media is not None else _attachments(current)
+    if current is not None and current.body == body and \
+            [a.key() for a in attachments] == [(m.file.sha256, m.alt) for m in current.media]:
         return None
-    revision = _add_revision(session, post, actor, body)
+    revision = _add_revision(session, post, actor, body, attachments)
     return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision)
+
+
+def _attachments(revision: Revision | None) -> list[Attachment]:
+    return [Attachment(m.file, m.alt) for m in revision.media] if revision is not None else []
 
 
 def act_on_post(
@@ -145,17 +158,26 @@ def _normalise(body: str) -> str:
     return body.replace("\r\n", "\n")
 
 
-def _add_revision(session: Session, post: Post, actor: User, body: str) -> Revision:
+def _add_revision(session: Session, post: Post, actor: User, body: str,
+                  media: Sequence[Attachment] = ()) -> Revision:
+    """A new revision of ``post``: its text, its media in order, and the SHA-256 binding both (a text alone keeps
+    the SHA-256 of its text, as every revision before media existed)."""
     from approval.policies import check_body  # the market's policy and the post's campaign, as every check
 
     number = (session.scalar(select(func.max(Revision.number)).where(Revision.post_id == post.id)) or 0) + 1
-    verdict = check_body(session, post.account, body, post.campaign)
+    verdict = check_body(session, post.account, body, post.campaign, media=[a.as_style_item() for a in media])
     revision = Revision(
-        post_id=post.id, number=number, body=body, sha256=text_sha256(body), author=actor,
-        findings=[f.as_dict(translatable=True) for f in verdict.findings],
+        post_id=post.id, number=number, body=body, sha256=revision_sha256(body, [a.key() for a in media]),
+        author=actor, findings=[f.as_dict(translatable=True) for f in verdict.findings],
     )
     session.add(revision)
     session.flush()
+    for position, attachment in enumerate(media):
+        session.add(RevisionMedia(revision_id=revision.id, position=position, file=attachment.file,
+                                  alt=attachment.alt))
+    if media:
+        session.flush()
+        session.expire(revision, ["media"])
     return revision
 
 

@@ -13,7 +13,7 @@ Saving a policy writes its next version (``save_policy``); older versions are ne
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -164,10 +164,18 @@ class GateResult:
         return data
 
 
-def check_body(session: Session, account: Account, body: str, campaign: Campaign | None = None) -> GateResult:
-    """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy."""
+def check_body(session: Session, account: Account, body: str, campaign: Campaign | None = None,
+               media: Iterable[Any] | None = None) -> GateResult:
+    """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy; ``media`` (the
+    revision's pictures and videos, ``approval.style.media``) when known, so the media rules run too."""
     applied = _applied(session, account, campaign)
-    return GateResult(tuple(style.check(body, applied.context)), applied.context.policy.version, applied.version_id,
+    context = applied.context
+    if media is not None:
+        from approval.style.media import media_items
+
+        items = media_items(media)
+        context = replace(context, media=items, has_media=bool(items))
+    return GateResult(tuple(style.check(body, context)), applied.context.policy.version, applied.version_id,
                       campaign)
 
 
@@ -175,7 +183,8 @@ def check_revision(session: Session, post: Post, revision: Revision | None = Non
     """The gate on a revision of ``post`` (its current one by default) with the policy in force now: a text
     approved under an older policy may fail a newer one."""
     revision = revision if revision is not None else post.current_revision
-    return check_body(session, post.account, revision.body if revision else "", post.campaign)
+    return check_body(session, post.account, revision.body if revision else "", post.campaign,
+                      media=revision.media if revision else ())
 
 
 def check_before_publishing(session: Session, post: Post) -> GateResult:

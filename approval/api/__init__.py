@@ -71,7 +71,9 @@ def init_app(app: Flask) -> ApprovalApi:
     from approval.api import stops  # publishing's stop switches
     from approval.api import notifications  # issue 12
 
-    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp, notifications.bp):
+    from approval.api import media  # issue 11
+
+    for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp, notifications.bp, media.bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     return api

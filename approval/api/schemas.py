@@ -121,6 +121,17 @@ class StopCreateArgs(Args):
             raise ma.ValidationError(_l("Only with the scope campaign."), "campaign_id")
 
 
+class MediaItemArgs(Args):
+    id = Id(required=True, strict=True)
+    alt = Text(allow_none=True, validate=length(1000), metadata={
+        "description": "The alternative text; absent or null keeps the current one."})
+
+
+class MediaOrderArgs(Args):
+    items = fields.List(fields.Nested(MediaItemArgs), required=True, validate=ma.validate.Length(max=20), metadata={
+        "description": "The post's files in their new order; a file left out is removed."})
+
+
 class CommentCreateArgs(Args):
     body = Text(required=True, validate=length(MAX_COMMENT, minimum=1))
 
@@ -161,6 +172,20 @@ def _always(field: fields.Field) -> fields.Field:
 class RevisionRefSchema(ma.Schema):
     number = _always(fields.Integer())
     sha256 = _always(fields.String())
+
+
+class MediaSchema(ma.Schema):
+    """A file of a revision (CONTRACT.md): its id names it in ``DELETE`` and ``GET /media/{id}``."""
+
+    id = _always(fields.Integer(attribute="file.id"))
+    kind = _always(fields.String(attribute="file.kind.value", metadata={"enum": ["image", "video"]}))
+    mime = _always(fields.String(attribute="file.mime"))
+    bytes = _always(fields.Integer(attribute="file.bytes"))
+    width = _always(fields.Integer(attribute="file.width"))
+    height = _always(fields.Integer(attribute="file.height"))
+    duration_s = _always(fields.Float(attribute="file.duration_s", allow_none=True))
+    sha256 = _always(fields.String(attribute="file.sha256"))
+    alt = _always(fields.String())
 
 
 class FindingMessage(fields.String):
@@ -288,6 +313,8 @@ class PostSchema(ma.Schema):
     published_url = _always(fields.String(allow_none=True))
     findings = _always(fields.List(fields.Nested(FindingSchema), attribute="current_revision.findings",
                                    metadata={"description": "The style findings of the current revision."}))
+    media = _always(fields.List(fields.Nested(MediaSchema), attribute="current_revision.media", metadata={
+        "description": "The current revision's pictures and videos, in order."}))
     created_at = _always(Instant())
     updated_at = _always(Instant())
     publication = _always(PublicationField(PublicationSchema, allow_none=True))
@@ -344,6 +371,7 @@ class RevisionSchema(ma.Schema):
     author_id = _always(fields.Integer())
     created_at = _always(Instant())
     findings = _always(fields.List(fields.Nested(FindingSchema)))
+    media = _always(fields.List(fields.Nested(MediaSchema)))
 
 
 class DiffOpSchema(ma.Schema):

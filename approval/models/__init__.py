@@ -4,6 +4,7 @@ from approval.models.audit import AuditEntry
 from approval.models.hub import FeedToken, KioskLink, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models import notifications  # noqa: F401  (issue 12: registers its tables)
+from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
 from approval.models.policy import PolicyVersion
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.posts import Comment, Post, Revision, text_sha256
@@ -13,6 +14,7 @@ from approval.models.users import User
 __all__ = [
     "Account",
     "AccountKind",
+    "Attachment",
     "ApiToken",
     "AuditEntry",
     "Campaign",
@@ -22,6 +24,8 @@ __all__ = [
     "IdempotencyKey",
     "KioskLink",
     "Market",
+    "MediaFile",
+    "MediaKind",
     "Network",
     "OutboxMessage",
     "Outcome",
@@ -29,9 +33,11 @@ __all__ = [
     "Post",
     "PublicationAttempt",
     "Revision",
+    "RevisionMedia",
     "StopScope",
     "StopSwitch",
     "User",
     "WallSettings",
+    "revision_sha256",
     "text_sha256",
 ]

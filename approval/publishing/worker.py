@@ -41,7 +41,8 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval import policies
 from approval.db import utcnow
-from approval.models import Account, Market, Outcome, Post, PublicationAttempt, text_sha256
+from approval.media import publication as media_publication
+from approval.models import Account, Market, Outcome, Post, PublicationAttempt
 from approval.publishing.connectors import Connector, LookupUnavailable, Publication, Result, connector_for
 from approval.publishing.holds import hold_for
 from approval.publishing.quotas import quota_for
@@ -295,8 +296,10 @@ class Worker:
             return ["The account is deactivated."]
         if revision is None or post.approved_revision_id != post.current_revision_id:
             return ["The current revision is not the approved one."]
-        if text_sha256(revision.body) != revision.sha256:
-            return ["The text no longer matches the SHA-256 that was approved."]
+        if revision.computed_sha256() != revision.sha256:
+            return ["The text or the media no longer match the SHA-256 that was approved."]
+        if missing := media_publication.missing_files(self.app, revision):
+            return [f"Media file {sha[:12]}… is missing from the media store." for sha in missing]
         verdict = policies.check_revision(session, post, revision)
         errors = [f"{f.rule}: {f.message}" for f in verdict.errors]
         if not revision.body.strip():
@@ -317,7 +320,8 @@ class Worker:
             post_id=post.id, idempotency_key=post.publish_key,
             account={"id": account.id, "network": account.network.value, "handle": account.handle,
                      "market": account.market.code},
-            revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body, media=[],
+            revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
+            media=media_publication.describe(revision),
             scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
         )
         return Claim(post_id=post.id, token=token, publication=publication, account_id=account.id)

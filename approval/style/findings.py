@@ -152,3 +152,5 @@ class Context:
     #: Whether the post carries a photo or a video; None (unknown, the core has no media yet) silences
     #: ``network.media-required``.
     has_media: bool | None = None
+    #: The post's pictures and videos in order (``approval.style.media.MediaItem``), for the media rules.
+    media: tuple[Any, ...] = ()

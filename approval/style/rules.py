@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from approval.style import house, network, policy, typography
+from approval.style import house, media, network, policy, typography
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
 from approval.style.text import Analysis
@@ -60,6 +60,7 @@ RULES: tuple[Rule, ...] = (
          N_("No words in capitals that shout.")),
     Rule(typography.EXCLAMATIONS, Severity.warning, typography.check_exclamations,
          N_("One exclamation mark at a time.")),
+    *(Rule(*spec) for spec in media.RULES),  # pictures and videos, per network (issue 11)
 )
 
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

@@ -1,0 +1,148 @@
+"""Media over HTTP (CONTRACT.md): upload a picture or a video to a post, remove it, set the order and the
+alternative texts, and read a file. Every change is a new revision, with the same rules as a text edit: If-Match,
+and an approved or scheduled post goes back to review.
+
+Uploads are ``multipart/form-data`` (a ``file`` and an optional ``alt``), streamed to disk while their SHA-256 is
+computed (``approval.media.intake``): the API's JSON-only, 1 MB rule does not apply to this blueprint's upload.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g, request, send_file
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from approval import operations as ops
+from approval.api.auth import MAX_BODY_BYTES, _authenticate, current_api_user
+from approval.api.blueprint import Blueprint
+from approval.api.fields import MAX_ID
+from approval.api.posts import ETAG, POST, post_response
+from approval.api.preconditions import expected_version
+from approval.db import db
+from approval.errors import error_body
+from approval.media import attach, intake
+from approval.media.inspect import MediaRefused
+from approval.media.storage import iter_file, storage
+from approval.api.schemas import MediaOrderArgs, PostSchema
+
+bp = Blueprint("api_media", __name__, url_prefix="/api/v1",
+               description="Pictures and videos on posts: each change is a new revision, approved with the text.")
+
+MEDIA = f"<int(min=1, max={MAX_ID}):media_id>"
+UPLOAD_BODY = {"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC)."},
+                   "alt": {"type": "string", "maxLength": attach.MAX_ALT,
+                           "description": "The alternative text read to people who cannot see the picture."}}}}}}
+
+
+@bp.url_value_preprocessor
+def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
+    """Runs before every ``before_request`` (one of which reads forms): the upload streams to disk under the media
+    caps; every other call keeps the API's 1 MB cap."""
+    if endpoint == "api_media.upload_media" and request.method == "POST":
+        intake.stream_uploads_to_disk()
+    else:
+        request.max_content_length = MAX_BODY_BYTES
+
+
+@bp.before_request
+def _authenticate_request() -> None:
+    if request.method == "OPTIONS":
+        return
+    g.api_user = _authenticate()
+
+
+bp.teardown_request(intake.remove_temporary_files)
+bp.teardown_request(intake.remove_thumbnails)
+
+
+@bp.errorhandler(MediaRefused)
+def _refused(error: MediaRefused):  # noqa: ANN202
+    return error_body(error.status, error.message, {"file": [error.message]}), error.status
+
+
+@bp.route(f"{POST}/media", methods=["POST"])
+@bp.doc(requestBody=UPLOAD_BODY)
+@bp.response(201, PostSchema, headers=ETAG)
+@bp.refusals(403, 404, 409, 413)
+@bp.alt_response(415, description="Not a picture or a video that posts take.")
+@bp.requires_if_match
+def upload_media(post_id: int):
+    """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(_("Send the file as multipart/form-data, in a field named file."))
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    version = expected_version(post)
+    attach.check_can_change(post, user, version)
+    upload = request.files.get("file")
+    if upload is None:
+        message = _("Send the file in a field named file.")
+        error = BadRequest(message)
+        error.data = {"message": message, "messages": {"files": {"file": [message]}}}
+        raise error
+    received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
+    media_file = attach.store(db.session, received, user)
+    attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), expected_version=version)
+    return post_response(post, 201)
+
+
+@bp.route(f"{POST}/media/{MEDIA}", methods=["DELETE"])
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(403, 404, 409)
+@bp.requires_if_match
+def delete_media(post_id: int, media_id: int):
+    """Remove a file from the post: a new revision (the file stays in earlier revisions)."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    attach.remove_media(db.session, post, user, media_id, expected_version=expected_version(post))
+    return post_response(post)
+
+
+@bp.route(f"{POST}/media", methods=["PUT"])
+@bp.arguments(MediaOrderArgs())
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(400, 403, 404, 409, 413)
+@bp.requires_if_match
+def set_media(args: dict, post_id: int):
+    """Set the order and the alternative texts of the post's files (those left out are removed): a new revision."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    items = [(item["id"], item.get("alt")) for item in args["items"]]
+    attach.set_media(db.session, post, user, items, expected_version=expected_version(post))
+    return post_response(post)
+
+
+@bp.route(f"/media/{MEDIA}", methods=["GET"])
+@bp.response(200, description="The file's bytes, with its real type.",
+             content_type="application/octet-stream")
+@bp.refusals(404)
+def get_media(media_id: int):
+    """The file itself, for whoever sees a post that shows it."""
+    media_file = attach.load_visible_file(db.session, current_api_user(), media_id)
+    return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
+
+
+def file_response(key: str, mime: str, etag: str, size: int | None = None) -> Response:
+    """A stored file, streamed (or sent by the web server from the folder store); immutable: its name is its hash."""
+    store = storage()
+    path = store.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            raise ops.NotFound(key)
+        response = send_file(path, mimetype=mime, etag=etag, conditional=True, max_age=31536000)
+    else:
+        try:
+            handle = store.open(key)
+        except FileNotFoundError:
+            raise ops.NotFound(key) from None
+        response = Response(iter_file(handle), mimetype=mime, direct_passthrough=True)
+        if size is not None:
+            response.content_length = size
+        response.set_etag(etag)
+        response.cache_control.max_age = 31536000
+    response.cache_control.private = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,148 @@
+"""Use cases for a post's media: store an upload, then add, remove, reorder or describe a file. Each change writes
+a new revision through ``operations.edit_post``, the one path that writes revisions: the engine's ``edit`` action,
+its audit row, the freshness check and the back-to-review rule apply exactly as for a text edit. They flush; the
+caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from approval import operations as ops
+from approval.access import post_clause
+from approval.media.intake import Received
+from approval.media.storage import file_key, storage, thumbnail_key
+from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
+from approval.style.media import LOCATION
+from approval.workflow import engine
+from approval.workflow.errors import GuardFailed
+from approval.workflow.states import Action
+
+#: The most files one post carries (LinkedIn's MultiImage takes 20, more than any other network).
+MAX_MEDIA = 20
+#: The longest alternative text kept (X and Instagram take 1,000 characters).
+MAX_ALT = 1000
+
+
+def _refuse(field: str, message: str) -> GuardFailed:
+    return GuardFailed(message, {field: [message]})
+
+
+def strips_location(session: Session, post: Post) -> bool:
+    """The market's policy sets ``media.location`` to ``error``: location data is removed from pictures at upload."""
+    from approval.policies import current_policy
+
+    version = current_policy(session, post.account.market)
+    return bool(version and (version.rules or {}).get(LOCATION) == "error")
+
+
+def check_can_change(post: Post, actor: User, expected_version: int | None) -> None:
+    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409)."""
+    engine.check_fresh(post, expected_version)
+    engine.find_transition(post, Action.edit, actor)
+
+
+def store(session: Session, received: Received, actor: User) -> MediaFile:
+    """The file's row, made once per distinct content: the same bytes uploaded again reuse it."""
+    found = session.scalar(select(MediaFile).where(MediaFile.sha256 == received.sha256))
+    if found is not None:
+        return found
+    store_ = storage()
+    key = file_key(received.sha256)
+    store_.put(key, received.path, content_type=received.found.mime)
+    thumb = None
+    if received.thumbnail is not None:
+        thumb = thumbnail_key(received.sha256)
+        store_.put(thumb, received.thumbnail, content_type="image/jpeg")
+    info = received.found
+    media_file = MediaFile(
+        sha256=received.sha256, kind=MediaKind(info.kind), mime=info.mime, bytes=received.size, width=info.width,
+        height=info.height, duration_s=info.duration_s, codec=info.codec, frame_rate=info.frame_rate,
+        frames=info.frames, has_location=info.has_location, storage_key=key, thumbnail_key=thumb,
+        original_name=received.name, uploaded_by_id=actor.id,
+    )
+    try:
+        with session.begin_nested():  # the same bytes uploaded at the same moment by someone else: theirs wins
+            session.add(media_file)
+    except IntegrityError:
+        return session.scalars(select(MediaFile).where(MediaFile.sha256 == received.sha256)).one()
+    return media_file
+
+
+def current_attachments(post: Post) -> list[Attachment]:
+    revision = post.current_revision
+    return [Attachment(m.file, m.alt) for m in revision.media] if revision is not None else []
+
+
+def _alt(alt: str | None) -> str:
+    alt = (alt or "").replace("\r\n", "\n").strip()
+    if len(alt) > MAX_ALT:
+        raise _refuse("alt", _("An alternative text has at most %(limit)d characters.", limit=MAX_ALT))
+    return alt
+
+
+def _save(session: Session, post: Post, actor: User, media: Sequence[Attachment],
+          expected_version: int | None) -> engine.TrailEntry | None:
+    return ops.edit_post(session, post, actor, post.body, expected_version=expected_version, media=media)
+
+
+def add_media(session: Session, post: Post, actor: User, media_file: MediaFile, *, alt: str | None = None,
+              expected_version: int | None) -> engine.TrailEntry | None:
+    """Attach a stored file at the end of the post's media (a file it already shows keeps its place and gets the
+    new alternative text if one is given)."""
+    media = current_attachments(post)
+    for attachment in media:
+        if attachment.file.id == media_file.id:
+            if alt is not None:
+                attachment.alt = _alt(alt)
+            return _save(session, post, actor, media, expected_version)
+    if len(media) >= MAX_MEDIA:
+        raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
+    media.append(Attachment(media_file, _alt(alt)))
+    return _save(session, post, actor, media, expected_version)
+
+
+def remove_media(session: Session, post: Post, actor: User, media_id: int, *,
+                 expected_version: int | None) -> engine.TrailEntry | None:
+    media = current_attachments(post)
+    kept = [a for a in media if a.file.id != media_id]
+    if len(kept) == len(media):
+        raise ops.NotFound(media_id)
+    return _save(session, post, actor, kept, expected_version)
+
+
+def set_media(session: Session, post: Post, actor: User, items: Sequence[tuple[int, str | None]], *,
+              expected_version: int | None) -> engine.TrailEntry | None:
+    """The post's media as ``items`` lists them: (file id, alternative text or None to keep it), in order. Files
+    the post shows and ``items`` omits are removed; a file it does not show is refused (upload it first)."""
+    by_id = {a.file.id: a for a in current_attachments(post)}
+    seen: set[int] = set()
+    media = []
+    for media_id, alt in items:
+        if media_id in seen:
+            raise _refuse("items", _("A file is listed twice."))
+        seen.add(media_id)
+        attachment = by_id.get(media_id)
+        if attachment is None:
+            raise _refuse("items", _("File %(id)s is not among this post's media: upload it first.", id=media_id))
+        media.append(Attachment(attachment.file, attachment.alt if alt is None else _alt(alt)))
+    return _save(session, post, actor, media, expected_version)
+
+
+def load_visible_file(session: Session, user: User, media_id: int) -> MediaFile:
+    """A file ``user`` may see: one that a revision of a post they see shows (404 otherwise, as for posts)."""
+    shown = (
+        select(RevisionMedia.id).join(Revision, Revision.id == RevisionMedia.revision_id)
+        .where(RevisionMedia.media_file_id == media_id,
+               Revision.post_id.in_(select(Post.id).where(post_clause(user))))
+    )
+    media_file = session.scalar(select(MediaFile).where(MediaFile.id == media_id, exists(shown)))
+    if media_file is None:
+        raise ops.NotFound(media_id)
+    return media_file
+

@@ -1,0 +1,246 @@
+"""What a file really is, read by libraries from its bytes, never from its name: Pillow for pictures, FFmpeg (PyAV,
+whose wheels carry FFmpeg: no system package) for videos.
+
+Accepted: JPEG, PNG, WebP and GIF pictures; MP4 and QuickTime (MOV) videos in H.264 or HEVC. Anything else is
+``Unsupported`` (415); a file of an accepted type that cannot be read whole (empty, truncated, a decompression bomb,
+no picture in the video) is ``Invalid`` (422). ``TooLarge`` (413) comes from the size caps (``approval.media.intake``).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+#: Pillow's format -> the type it is served as.
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+VIDEO_CODECS = frozenset({"h264", "hevc"})
+#: The largest picture decoded, in pixels (a decompression bomb is a small file that decodes to far more):
+#: X takes 8192 x 8192, so a little above that.
+DEFAULT_MAX_PIXELS = 70_000_000
+#: An animated picture decodes every frame: this many pixels over all of them at most.
+MAX_ANIMATION_PIXELS = 400_000_000
+#: Thumbnails fit in this box (JPEG).
+THUMBNAIL_BOX = (640, 640)
+#: The EXIF tag pointing at the GPS data.
+GPS_IFD = 0x8825
+#: What a file name's extension claims (only these names are held to their claim).
+CLAIMS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png",
+          ".webp": "image/webp", ".gif": "image/gif", ".mp4": "video/mp4", ".m4v": "video/mp4",
+          ".mov": "video/quicktime", ".qt": "video/quicktime"}
+
+
+class MediaRefused(ValueError):
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+class Unsupported(MediaRefused):
+    status = 415
+
+
+class Invalid(MediaRefused):
+    status = 422
+
+
+class TooLarge(MediaRefused):
+    status = 413
+
+
+@dataclass(frozen=True)
+class Inspected:
+    kind: str  # "image" | "video"
+    mime: str
+    width: int
+    height: int
+    codec: str
+    duration_s: float | None = None
+    frame_rate: float | None = None
+    frames: int | None = None
+    has_location: bool = False
+
+
+def inspect(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Inspected:
+    """Read ``path`` as a picture, else as a video; raise ``Unsupported`` or ``Invalid``."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise Invalid(_l("The file is empty."))
+    image = _inspect_image(path, max_pixels)
+    if image is not None:
+        return image
+    video = _inspect_video(path)
+    if video is not None:
+        return video
+    raise Unsupported(_l("This is neither a picture (JPEG, PNG, WebP, GIF) nor a video (MP4, MOV) that posts take."))
+
+
+def check_claim(name: str, declared_mime: str | None, found: Inspected) -> None:
+    """Refuse a file whose name (``photo.jpg``) or declared type says it is something it is not."""
+    suffix = Path(name).suffix.lower()
+    claimed = CLAIMS.get(suffix)
+    if claimed is None and declared_mime and declared_mime.split(";")[0].strip().lower() in CLAIMS.values():
+        claimed = declared_mime.split(";")[0].strip().lower()
+    if claimed is not None and claimed != found.mime and not {claimed, found.mime} <= {"video/mp4", "video/quicktime"}:
+        raise Invalid(_l("The file claims to be %(claimed)s but it is %(found)s: export it again in the right "
+                         "format, or name it after what it is.", claimed=claimed, found=found.mime))
+
+
+# Pictures -------------------------------------------------------------------------------------------------------
+
+
+def _open_image(path: Path) -> Image.Image | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            return Image.open(path)
+        except Image.DecompressionBombError:
+            raise Invalid(_l("The picture decodes to far more pixels than a post can carry (a decompression "
+                             "bomb).")) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            return None
+
+
+def _inspect_image(path: Path, max_pixels: int) -> Inspected | None:
+    image = _open_image(path)
+    if image is None:
+        return None
+    with image:
+        if image.format not in IMAGE_TYPES:
+            raise Unsupported(_l("Pictures are taken as JPEG, PNG, WebP or GIF; this one is %(format)s.",
+                                 format=image.format or "?"))
+        width, height = image.size
+        if width * height > max_pixels:
+            raise Invalid(_l("The picture is %(width)d x %(height)d pixels: more than %(limit)d million pixels "
+                             "(a decompression bomb, or far larger than any network shows).",
+                             width=width, height=height, limit=max_pixels // 1_000_000))
+        try:
+            frames = getattr(image, "n_frames", 1)
+            if frames * width * height > MAX_ANIMATION_PIXELS:
+                raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
+                                 frames=frames))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if image.format == "JPEG":
+                    # Decoded at an eighth of its size: every byte is still read, so a cut file is caught, in a
+                    # fraction of the memory.
+                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    image.load()
+                else:
+                    for index in range(frames):
+                        image.seek(index)
+                        image.load()
+            has_location = bool(image.getexif().get_ifd(GPS_IFD))
+        except MediaRefused:
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
+        return Inspected(kind="image", mime=IMAGE_TYPES[image.format], width=width, height=height,
+                         codec=image.format.lower(), frames=frames, has_location=has_location)
+
+
+def strip_location(path: Path, found: Inspected) -> Inspected:
+    """Rewrite the picture at ``path`` without its GPS data (the market's policy asks for it: ``media.location`` set
+    to ``error``). A JPEG keeps its compression (``quality="keep"``): no generation is lost."""
+    if found.kind != "image" or not found.has_location:
+        return found
+    with Image.open(path) as image:
+        exif = image.getexif()
+        exif.pop(GPS_IFD, None)
+        options: dict = {"exif": exif.tobytes()}
+        if image.info.get("icc_profile"):
+            options["icc_profile"] = image.info["icc_profile"]
+        if image.format == "JPEG":
+            options.update(quality="keep")
+        elif image.format == "WEBP":
+            options.update(lossless=bool(image.info.get("lossless")), quality=95)
+        if getattr(image, "n_frames", 1) > 1:
+            options.update(save_all=True)
+        image.load()
+        buffer = io.BytesIO()
+        image.save(buffer, image.format, **options)
+    path.write_bytes(buffer.getvalue())
+    return replace(found, has_location=False)
+
+
+# Videos ---------------------------------------------------------------------------------------------------------
+
+
+def _brand(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    return head[8:12] if head[4:8] == b"ftyp" else b""
+
+
+def _inspect_video(path: Path) -> Inspected | None:
+    import av  # FFmpeg: loaded when a file is not a picture
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError):
+        if _brand(path):  # it starts as an MP4 or MOV does, but FFmpeg cannot read it: cut short or damaged
+            raise Invalid(_l("The video is damaged or cut short: it cannot be read.")) from None
+        return None
+    with container:
+        if "mp4" not in container.format.name.split(",") and "mov" not in container.format.name.split(","):
+            if container.format.name in ("image2", "jpeg_pipe", "png_pipe", "gif", "webp_pipe", "tty"):
+                return None
+            raise Unsupported(_l("Videos are taken as MP4 or MOV; this one is %(format)s.",
+                                 format=container.format.long_name or container.format.name))
+        if not container.streams.video:
+            raise Unsupported(_l("The file holds no video track (sound alone is not taken)."))
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        if codec not in VIDEO_CODECS:
+            raise Unsupported(_l("Videos are taken in H.264 or HEVC; this one is %(codec)s.", codec=codec))
+        width, height = stream.codec_context.width, stream.codec_context.height
+        duration = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / av.time_base
+        rate = stream.average_rate or stream.guessed_rate
+        if not width or not height or not duration or duration <= 0:
+            raise Invalid(_l("The video has no picture or no length: it is damaged."))
+        expected = stream.frames
+        try:
+            packets = sum(1 for packet in container.demux(stream) if packet.size)
+        except av.FFmpegError:
+            raise Invalid(_l("The video is damaged or cut short: it cannot be read to its end.")) from None
+        if expected and packets < expected:
+            raise Invalid(_l("The video is cut short: %(found)d of its %(expected)d frames are there.",
+                             found=packets, expected=expected))
+        mime = "video/quicktime" if _brand(path) == b"qt  " else "video/mp4"
+        return Inspected(kind="video", mime=mime, width=width, height=height, codec=codec,
+                         duration_s=round(duration, 3), frame_rate=round(float(Fraction(rate)), 3) if rate else None)
+
+
+# Thumbnails -----------------------------------------------------------------------------------------------------
+
+
+def thumbnail(path: Path, found: Inspected, out: Path) -> bool:
+    """A JPEG at most ``THUMBNAIL_BOX`` of the picture, or of the video's first frame; False when none can be
+    made (the file itself is fine: the pages show a placeholder)."""
+    try:
+        if found.kind == "image":
+            with Image.open(path) as image:
+                if image.format == "JPEG":
+                    image.draft("RGB", THUMBNAIL_BOX)
+                picture = ImageOps.exif_transpose(image.convert("RGB"))
+        else:
+            import av
+
+            with av.open(str(path)) as container:
+                picture = next(container.decode(video=0)).to_image()
+        picture.thumbnail(THUMBNAIL_BOX)
+        picture.convert("RGB").save(out, "JPEG", quality=80)
+        return True
+    except Exception:  # noqa: BLE001 - a missing thumbnail never refuses a file that passed inspection
+        return False

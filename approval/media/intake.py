@@ -1,0 +1,175 @@
+"""Receiving an upload: streamed to a temporary file while its SHA-256 is computed, capped, inspected, and only
+then stored under its digest. A refused or broken upload leaves nothing behind: its temporary file is removed at the
+end of the request, and the store only ever receives whole, inspected files.
+
+Caps (413 beyond them), settable through the environment or the app's config:
+``APPROVAL_MEDIA_MAX_IMAGE_BYTES`` / ``MEDIA_MAX_IMAGE_BYTES`` (default 20 MB) and ``APPROVAL_MEDIA_MAX_VIDEO_BYTES`` /
+``MEDIA_MAX_VIDEO_BYTES`` (default 512 MB); ``MEDIA_MAX_PIXELS`` bounds a decoded picture (decompression bombs).
+A request body larger than the larger cap is refused before it is read. Uploads must carry a Content-Length
+(browsers and HTTP libraries send one for files): a chunked body is capped at ``MAX_CONTENT_LENGTH``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import lazy_gettext as _l
+
+from approval.media.inspect import DEFAULT_MAX_PIXELS, Inspected, Invalid, TooLarge, check_claim, inspect
+from approval.media.inspect import strip_location, thumbnail
+
+MB = 1024 * 1024
+DEFAULT_MAX_IMAGE_BYTES = 20 * MB
+DEFAULT_MAX_VIDEO_BYTES = 512 * MB
+#: Room for the multipart envelope and the other fields around the file.
+ENVELOPE_BYTES = MB
+MAX_NAME = 255
+
+
+@dataclass(frozen=True)
+class Limits:
+    image_bytes: int
+    video_bytes: int
+    max_pixels: int
+
+    @property
+    def body_bytes(self) -> int:
+        return max(self.image_bytes, self.video_bytes) + ENVELOPE_BYTES
+
+
+def limits(app: Flask | None = None) -> Limits:
+    config = (app or current_app).config
+
+    def setting(name: str, default: int) -> int:
+        value = config.get(name) or os.environ.get(f"APPROVAL_{name}")
+        return int(value) if value else default
+
+    return Limits(setting("MEDIA_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES),
+                  setting("MEDIA_MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES),
+                  setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def staging_dir(app: Flask | None = None) -> Path:
+    """Where uploads land while they are read: beside the folder store, so storing one is a rename."""
+    app = app or current_app
+    path = Path(app.instance_path) / "media-staging"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class HashingFile:
+    """A temporary file that computes the SHA-256 and the size of what is written to it (Werkzeug writes the
+    upload into it as it parses the body: the bytes are read once, never held whole in memory)."""
+
+    def __init__(self, directory: Path) -> None:
+        handle, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
+        self.file: IO[bytes] = os.fdopen(handle, "w+b")
+        self.path = Path(name)
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
+
+    def __iter__(self) -> Any:
+        return iter(self.file)
+
+
+def stream_uploads_to_disk() -> None:
+    """Before the request's body is parsed (a URL value preprocessor runs before every ``before_request``, which may
+    read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s."""
+    request.max_content_length = limits().body_bytes
+    directory = staging_dir()
+    created: list[HashingFile] = []
+    g.media_uploads = created
+
+    def factory(total_content_length: int | None, content_type: str | None, filename: str | None,
+                content_length: int | None = None) -> HashingFile:
+        upload = HashingFile(directory)
+        created.append(upload)
+        return upload
+
+    request._get_file_stream = factory  # type: ignore[method-assign]  # this request's uploads only
+
+
+def remove_temporary_files(_exc: BaseException | None = None) -> None:
+    for upload in g.pop("media_uploads", ()):
+        try:
+            upload.file.close()
+        except OSError:
+            pass
+        upload.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Received:
+    path: Path
+    sha256: str
+    size: int
+    found: Inspected
+    name: str
+    thumbnail: Path | None
+
+
+def check_name(name: str) -> str:
+    """The upload's file name as given, refused when it is not a plain file name."""
+    if not name:
+        return ""
+    if "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.startswith("~"):
+        raise Invalid(_l("The file name must not contain a path (/, \\\\ or ..): send the file under its own name."))
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise Invalid(_l("The file name is too long or holds control characters."))
+    return name
+
+
+def receive(upload: Any, *, strip_gps: bool) -> Received:
+    """Check, inspect and prepare the uploaded ``FileStorage`` (its stream a ``HashingFile``); raise
+    ``MediaRefused`` (413, 415, 422)."""
+    name = check_name(upload.filename or "")
+    stream = upload.stream
+    if not isinstance(stream, HashingFile):  # a small file Werkzeug kept in memory elsewhere: copy it once
+        copy = HashingFile(staging_dir())
+        g.setdefault("media_uploads", []).append(copy)
+        while chunk := stream.read(MB):
+            copy.write(chunk)
+        stream = copy
+    stream.file.flush()
+    caps = limits()
+    if stream.size == 0:
+        raise Invalid(_l("The file is empty."))
+    if stream.size > max(caps.image_bytes, caps.video_bytes):
+        raise TooLarge(_l("The file is larger than %(limit)s MB.", limit=max(caps.image_bytes, caps.video_bytes) // MB))
+    found = inspect(stream.path, max_pixels=caps.max_pixels)
+    cap = caps.image_bytes if found.kind == "image" else caps.video_bytes
+    if stream.size > cap:
+        raise TooLarge(_l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.",
+                          kind=_l("picture") if found.kind == "image" else _l("video"), limit=cap // MB,
+                          size=round(stream.size / MB, 1)))
+    check_claim(name, upload.mimetype, found)
+    sha256, size = stream.digest.hexdigest(), stream.size
+    if strip_gps and found.has_location:
+        found = strip_location(stream.path, found)
+        data = stream.path.read_bytes()  # pictures only, capped at the image cap
+        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+    os.fsync(stream.file.fileno())
+    thumb = stream.path.with_name(stream.path.name + ".thumb.jpg")
+    g.setdefault("media_thumbnails", []).append(thumb)
+    made = thumbnail(stream.path, found, thumb)
+    return Received(path=stream.path, sha256=sha256, size=size, found=found, name=name,
+                    thumbnail=thumb if made else None)
+
+
+def remove_thumbnails(_exc: BaseException | None = None) -> None:
+    for path in g.pop("media_thumbnails", ()):
+        path.unlink(missing_ok=True)

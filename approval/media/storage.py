@@ -1,0 +1,194 @@
+"""Where media files live: one small interface, a folder by default, an S3-compatible bucket when configured.
+
+Files are content-addressed: a file's key is derived from the SHA-256 of its bytes (``files/ab/cd/<sha256>``), so the
+same bytes are stored once and a key never names two contents. A file is written whole or not at all: the folder
+store writes into a temporary file beside its target and renames it (atomic on one file system); S3 makes an object
+visible only once its upload completed.
+
+``APPROVAL_MEDIA_URL`` chooses: unset, the folder ``<instance>/media``; ``file:///path`` another folder;
+``s3://bucket/prefix`` a bucket through boto3, with the usual AWS variables (``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) and ``AWS_ENDPOINT_URL`` (or ``APPROVAL_MEDIA_S3_ENDPOINT``) for
+an S3-compatible server other than AWS (MinIO, Ceph, moto in the tests). Web processes and workers on several
+machines share one bucket.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask, current_app
+
+CHUNK = 1024 * 1024
+
+
+def file_key(sha256: str) -> str:
+    return f"files/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def thumbnail_key(sha256: str) -> str:
+    return f"thumbnails/{sha256[:2]}/{sha256[2:4]}/{sha256}.jpg"
+
+
+class Storage(Protocol):
+    name: str
+
+    def put(self, key: str, path: Path, *, content_type: str) -> None:
+        """Store the local file ``path`` under ``key`` (whole, or not at all); the same key twice keeps one copy."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def open(self, key: str) -> IO[bytes]:
+        """The stored bytes, to read from the start; raises ``FileNotFoundError``."""
+
+    def size(self, key: str) -> int: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """A path the web server may send directly (the folder store), or None."""
+
+
+class FolderStorage:
+    """Files under a folder of this machine (the instance folder's ``media`` by default)."""
+
+    name = "folder"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"key outside the store: {key!r}")
+        return path
+
+    def put(self, key: str, path: Path, *, content_type: str) -> None:
+        target = self._path(key)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Beside the target, so the rename stays on one file system and is atomic: a reader sees all or nothing.
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        try:
+            with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
+                shutil.copyfileobj(source, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def open(self, key: str) -> IO[bytes]:
+        return open(self._path(key), "rb")
+
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+
+class S3Storage:
+    """Objects in an S3-compatible bucket, under a prefix."""
+
+    name = "s3"
+
+    def __init__(self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None) -> None:
+        if client is None:
+            import boto3  # only when a bucket is configured
+
+            client = boto3.client("s3", endpoint_url=endpoint_url)
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put(self, key: str, path: Path, *, content_type: str) -> None:
+        if self.exists(key):
+            return
+        self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def open(self, key: str) -> IO[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(key) from None
+            raise
+        return answer["Body"]
+
+    def size(self, key: str) -> int:
+        return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def local_path(self, key: str) -> Path | None:
+        return None
+
+
+def storage_for(url: str | None, instance_path: Path) -> Storage:
+    """The store ``url`` names (``APPROVAL_MEDIA_URL``); None or empty: the instance folder's ``media``."""
+    if not url:
+        return FolderStorage(Path(instance_path) / "media")
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return FolderStorage(Path(unquote(parts.path)))
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise ValueError("APPROVAL_MEDIA_URL=s3://bucket/prefix needs a bucket")
+        endpoint = os.environ.get("APPROVAL_MEDIA_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or None
+        return S3Storage(parts.netloc, unquote(parts.path), endpoint_url=endpoint)
+    raise ValueError(f"APPROVAL_MEDIA_URL: unknown scheme {parts.scheme!r} (file:// or s3://)")
+
+
+def init_app(app: Flask) -> None:
+    """Nothing is opened here: the store is built on first use (``storage()``)."""
+    app.config.setdefault("MEDIA_URL", os.environ.get("APPROVAL_MEDIA_URL") or None)
+
+
+def storage(app: Flask | None = None) -> Storage:
+    """The application's store, built once per application."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state = app.extensions.setdefault("approval.media", {})
+    if "storage" not in state:
+        url = app.config.get("MEDIA_URL", os.environ.get("APPROVAL_MEDIA_URL"))
+        state["storage"] = storage_for(url, Path(app.instance_path))
+    return state["storage"]
+
+
+def iter_file(handle: IO[bytes], chunk: int = CHUNK) -> Iterator[bytes]:
+    """Stream a stored file to the client a chunk at a time (never whole in memory), then close it."""
+    try:
+        while data := handle.read(chunk):
+            yield data
+    finally:
+        handle.close()
