@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from approval import administration as admin
 from approval.publishing.controls import connect_account
 from approval import operations as ops
+from approval.media import samples  # issue 11: the Instagram, YouTube and Snapchat posts carry media
 from approval.db import utcnow
 from approval.models import Campaign, User
 from approval.workflow.states import Action, Role
@@ -84,6 +85,8 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     p = post("ke_x", wanjiru, "Connectivity for every village: 120 new sites are live across Kenya this month.")
     act(p, Action.submit, wanjiru)
     p = post("pl_ig", piotr, "Dziękujemy za wasze głosy. Wyniki już w piątek.")
+    samples.attach_bytes(session, p, piotr, samples.draw_picture((1080, 1080), "Dziękujemy"), "glosy.jpg",
+                         "Podziękowanie dla głosujących na pomarańczowym tle")
     act(p, Action.submit, piotr)
     # fixed after a request for changes and back in review: the reviewer sees what changed
     p = post("fr_x", camille, "Le Social Hub ouvre ses portes aux etudiants ce samedi", euro)
@@ -114,11 +117,13 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     act(p, Action.schedule, marc, scheduled_at=tomorrow_at(18, "Europe/Warsaw", days=2))
     # published by hand
     p = post("fr_yt", camille, "Revivez l'illumination de la Tour Eiffel en vidéo.", euro)
+    samples.attach_bytes(session, p, camille, samples.draw_video(), "illumination.mp4")
     act(p, Action.submit, camille)
     act(p, Action.approve, lucile)
     act(p, Action.mark_published, lucile, url="https://www.youtube.com/watch?v=helio-demo")
     # rejected
     p = post("fr_snap", camille, "Gros bug chez un concurrent aujourd'hui, chez nous tout va bien.")
+    samples.attach_bytes(session, p, camille, samples.draw_picture((540, 960), "Sosh"), "story.jpg")
     act(p, Action.submit, camille)
     act(p, Action.reject, lucile, comment="Nous ne parlons jamais des concurrents.")
     # withdrawn

@@ -32,7 +32,7 @@ def test_the_wall_shows_what_the_user_sees_and_nothing_else(make, web, markets):
 
 def test_each_view_renders_and_the_selection_is_in_the_url(make, web, markets):
     france, _kenya = markets
-    make.post(State.scheduled, account=make.account(france, "instagram"), body="Dans deux heures, en direct.")
+    make.post(State.scheduled, account=make.account(france, "linkedin"), body="Dans deux heures, en direct.")
     make.post(State.published, account=make.account(france, "facebook"), body="C'est en ligne.")
     web.login(make.user(Role.project_manager, markets=[france]))
     for view in ("overview", "queue", "next", "published", "problems", "bogus"):
