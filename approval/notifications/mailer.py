@@ -1,0 +1,351 @@
+"""The mail outbox's sender: notifications mailed at once, and the daily digests at 08:00 in each user's zone.
+
+``APPROVAL_SMTP_URL`` says where: ``smtp://user:pass@host:587?starttls=1`` (``smtps://`` for TLS from the start;
+``from=`` sets the sender address). Each pass claims due rows (see ``outbox``), commits the claim, sends through
+one SMTP connection, and marks each mail sent under its claim as soon as the server accepted it. A refusal the
+server calls temporary (4xx), a refused or broken connection, retries later with a backoff; a permanent one (5xx) is
+given up and noted on the row.
+
+A mail is in the user's language, plain text and HTML, links to the post, and carries ``List-Unsubscribe``
+leading to the preferences page.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import Flask, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload, sessionmaker
+
+from approval.db import utcnow
+from approval.models import Account, Market, Post, User
+from approval.models.notifications import MailMode, Notification, NotificationProfile
+from approval.models.users import user_markets
+from approval.notifications import outbox, texts
+from approval.notifications.zones import load_zone
+
+log = logging.getLogger(__name__)
+
+DIGEST_HOUR = time(8, 0)
+#: A digest gathers at most this many items; the rest wait for the next pass.
+DIGEST_MAX_ITEMS = 200
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    tls: bool = False
+    sender: str = "approval@localhost"
+    timeout: float = 10.0
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://...")
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        tls = parts.scheme == "smtps"
+        starttls = query.get("starttls", "").lower() in ("1", "true", "yes", "on")
+        port = parts.port or (465 if tls else 587 if starttls else 25)
+        return cls(host=parts.hostname, port=port, username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None, starttls=starttls, tls=tls,
+                   sender=query.get("from") or f"approval@{parts.hostname}",
+                   timeout=float(query.get("timeout") or 10))
+
+
+class SmtpConnection:
+    """One SMTP session, opened on first use and reopened after a failure."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.client: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.client is None:
+            self.client = self._open()
+        self.client.send_message(message)
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                                    context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            if s.starttls:
+                client.starttls(context=ssl.create_default_context())
+        if s.username:
+            client.login(s.username, s.password or "")
+        return client
+
+    def reset(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    close = reset
+
+
+def permanent(error: Exception) -> bool:
+    """Whether the server refused for good (5xx): trying again would not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
+
+
+def public_url(app: Flask) -> str:
+    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+
+def last_digest_time(now: datetime, zone_name: str | None) -> datetime:
+    """The latest 08:00 in ``zone_name`` at or before ``now`` (as an aware datetime)."""
+    zone = load_zone(zone_name)
+    local = now.astimezone(zone)
+    today = datetime.combine(local.date(), DIGEST_HOUR, tzinfo=zone)
+    if today > local:
+        today = datetime.combine(local.date() - timedelta(days=1), DIGEST_HOUR, tzinfo=zone)
+    return today
+
+
+@dataclass
+class MailReport:
+    sent: int = 0
+    digests: int = 0
+    failed: int = 0
+    given_up: int = 0
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One mail to send: the rows it carries (one, or a digest's), claimed under ``token``."""
+
+    user_id: int
+    ids: tuple[int, ...]
+    digest: bool
+
+
+class Mailer:
+    def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow, batch: int = 100,
+                 lease: timedelta = timedelta(minutes=5), settings: SmtpSettings | None = None) -> None:
+        self.app = app
+        engine: Engine = app.extensions["approval.db"]["engine"]
+        self.postgres = engine.dialect.name == "postgresql"
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock = clock
+        self.batch = batch
+        self.lease = lease
+        url = app.config.get("SMTP_URL")
+        self.settings = settings or (SmtpSettings.from_url(url) if url else None)
+        self.base_url = public_url(app)
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings is not None
+
+    def run_once(self) -> MailReport:
+        report = MailReport()
+        if self.settings is None:
+            return report
+        token = outbox.new_token()
+        batches = self.claim_immediate(token) + self.claim_digests(token)
+        if not batches:
+            return report
+        connection = SmtpConnection(self.settings)
+        try:
+            for batch in batches:
+                self.send(connection, batch, token, report)
+        finally:
+            connection.close()
+        return report
+
+    # Claiming --------------------------------------------------------------------------------------------------
+
+    def _free(self, now: datetime):  # noqa: ANN202
+        return and_(Notification.mail_sent_at.is_(None), Notification.mail_attempts < outbox.MAX_ATTEMPTS,
+                    or_(Notification.mail_claimed_until.is_(None), Notification.mail_claimed_until < now))
+
+    def claim_immediate(self, token: str) -> list[Batch]:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            rows = session.execute(outbox.locked(
+                select(Notification.id, Notification.user_id)
+                .where(Notification.mail == MailMode.immediate, Notification.mail_due_at <= now, self._free(now))
+                .order_by(Notification.id).limit(self.batch), self.postgres, Notification)).all()
+            self._stamp(session, [row.id for row in rows], token, now)
+        return [Batch(row.user_id, (row.id,), False) for row in rows]
+
+    def claim_digests(self, token: str) -> list[Batch]:
+        """Each user's daily items written before their latest 08:00, as one mail per user."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            rows = session.execute(outbox.locked(
+                select(Notification.id, Notification.user_id, Notification.at)
+                .where(Notification.mail == MailMode.daily, Notification.at < now,
+                       or_(Notification.mail_due_at.is_(None), Notification.mail_due_at <= now), self._free(now))
+                .order_by(Notification.user_id, Notification.id).limit(self.batch * 20),
+                self.postgres, Notification)).all()
+            if not rows:
+                return []
+            zones = self._zones(session, {row.user_id for row in rows})
+            chosen: dict[int, list[int]] = defaultdict(list)
+            for row in rows:
+                if row.at < last_digest_time(now, zones.get(row.user_id)) and \
+                        len(chosen[row.user_id]) < DIGEST_MAX_ITEMS:
+                    chosen[row.user_id].append(row.id)
+            self._stamp(session, [i for ids in chosen.values() for i in ids], token, now)
+        return [Batch(user_id, tuple(ids), True) for user_id, ids in chosen.items()]
+
+    def _zones(self, session, user_ids: set[int]) -> dict[int, str]:  # noqa: ANN001
+        """Each user's digest zone: their own, else their first market's (by code), else UTC."""
+        first_market = (select(Market.timezone).join(user_markets, user_markets.c.market_id == Market.id)
+                        .where(user_markets.c.user_id == User.id).order_by(Market.code).limit(1).scalar_subquery())
+        rows = session.execute(
+            select(User.id, NotificationProfile.timezone, first_market)
+            .outerjoin(NotificationProfile, NotificationProfile.user_id == User.id).where(User.id.in_(user_ids))
+        ).all()
+        return {user_id: own or market or "UTC" for user_id, own, market in rows}
+
+    def _stamp(self, session, ids: list[int], token: str, now: datetime) -> None:  # noqa: ANN001
+        if ids:
+            session.execute(update(Notification).where(Notification.id.in_(ids))
+                            .values(mail_claim=token, mail_claimed_until=now + self.lease)
+                            .execution_options(synchronize_session=False))
+
+    # Sending ---------------------------------------------------------------------------------------------------
+
+    def send(self, connection: SmtpConnection, batch: Batch, token: str, report: MailReport) -> None:
+        with self.sessions() as session:
+            items = list(session.scalars(
+                select(Notification).where(Notification.id.in_(batch.ids), Notification.mail_claim == token)
+                .options(joinedload(Notification.user).selectinload(User.markets),
+                         joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
+                         joinedload(Notification.post).joinedload(Post.current_revision),
+                         joinedload(Notification.actor), joinedload(Notification.market))
+                .order_by(Notification.id)).unique())
+        if not items:
+            return
+        user = items[0].user
+        if not user.active:
+            self._finish(token, [n.id for n in items], error="the user is deactivated")
+            return
+        message = self.compose(user, items, digest=batch.digest)
+        try:
+            connection.send(message)
+        except (smtplib.SMTPException, OSError) as error:
+            connection.reset()
+            self._failed(token, items, error, report)
+            return
+        self._finish(token, [n.id for n in items])
+        if batch.digest:
+            report.digests += 1
+        else:
+            report.sent += 1
+
+    def _finish(self, token: str, ids: list[int], error: str | None = None) -> None:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            session.execute(update(Notification).where(Notification.id.in_(ids), Notification.mail_claim == token)
+                            .values(mail_sent_at=now, mail_claim=None, mail_claimed_until=None, mail_error=error)
+                            .execution_options(synchronize_session=False))
+
+    def _failed(self, token: str, items: list[Notification], error: Exception, report: MailReport) -> None:
+        now = self.clock()
+        attempts = max(n.mail_attempts for n in items) + 1
+        give_up = permanent(error) or attempts >= outbox.MAX_ATTEMPTS
+        log.warning("mail to user %s failed (attempt %s%s): %s", items[0].user_id, attempts,
+                    ", given up" if give_up else "", error)
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(Notification).where(Notification.id.in_([n.id for n in items]),
+                                           Notification.mail_claim == token)
+                .values(mail_attempts=outbox.MAX_ATTEMPTS if give_up else attempts, mail_claim=None,
+                        mail_claimed_until=None, mail_due_at=outbox.backoff(attempts, now),
+                        mail_error=f"{type(error).__name__}: {error}"[:2000])
+                .execution_options(synchronize_session=False))
+        if give_up:
+            report.given_up += 1
+        else:
+            report.failed += 1
+
+    # Writing ---------------------------------------------------------------------------------------------------
+
+    def compose(self, user: User, items: list[Notification], *, digest: bool) -> EmailMessage:
+        """The mail for ``items``, in ``user``'s language: plain text and HTML."""
+        assert self.settings is not None
+        with self.app.test_request_context("/", base_url=self.base_url), force_locale(user.locale or "en"):
+            preferences = url_for("notifications.preferences", _external=True)
+            entries = [self._entry(n) for n in items]
+            if digest:
+                subject = _("Your daily digest: %(n)s notifications", n=len(items)) if len(items) > 1 else \
+                    _("Your daily digest: %(title)s", title=entries[0]["title"])
+                intro = _("What happened since your last digest:")
+            else:
+                subject = entries[0]["title"] + (f" — {entries[0]['excerpt']}" if entries[0]["excerpt"] else "")
+                intro = ""
+            footer = _("You receive this because of your notification preferences: %(url)s", url=preferences)
+            lines = [f"{_('Hello %(name)s,', name=user.name)}", ""]
+            if intro:
+                lines += [intro, ""]
+            for entry in entries:
+                lines.append(f"* {entry['title']}")
+                for detail in entry["details"]:
+                    lines.append(f"  {detail}")
+                if entry["url"]:
+                    lines.append(f"  {entry['url']}")
+                lines.append("")
+            lines += ["-- ", footer]
+            html = render_template("mail/notifications.html", user=user, entries=entries, intro=intro,
+                                   footer=footer, preferences=preferences, subject=subject)
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = formataddr(("approval", self.settings.sender))
+        message["To"] = formataddr((user.name, user.email))
+        message["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or "localhost")
+        message["List-Unsubscribe"] = f"<{preferences}>"
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content("\n".join(lines))
+        message.add_alternative(html, subtype="html")
+        message["Content-Language"] = user.locale or "en"  # after the parts: set_content drops Content-* headers
+        return message
+
+    def _entry(self, n: Notification) -> dict:
+        details = []
+        post = n.post
+        if post is not None:
+            details.append(f"{post.account.market.code} · {post.account.network.value} @{post.account.handle}")
+        elif n.market is not None:
+            details.append(str(n.market))
+        if n.actor is not None:
+            details.append(_("By %(name)s", name=n.actor.name))
+        if n.comment:
+            details.append(f"« {texts.excerpt(n.comment, 300)} »")
+        return {
+            "title": texts.title(n.kind),
+            "excerpt": texts.excerpt(post.body if post is not None else None, 60),
+            "details": details,
+            "body": texts.excerpt(post.body, 280) if post is not None else "",
+            "url": url_for("posts.show_post", post_id=n.post_id, _external=True) if n.post_id else None,
+            "at": n.at,
+        }

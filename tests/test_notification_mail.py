@@ -1,0 +1,226 @@
+"""The mail outbox against a real SMTP server on 127.0.0.1 (aiosmtpd), on SQLite and PostgreSQL: exactly the
+expected mails to exactly the expected people, none for a rolled-back change, every mail once through refusals, the
+daily digest at 08:00 in Paris and in Nairobi, each in the reader's language."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from approval import create_app
+from approval.db import utcnow
+from approval.migrate import upgrade
+from approval.models.notifications import MailMode, Notification, NotificationKind as Kind, NotificationPreference
+from approval.models.notifications import NotificationProfile
+from approval.notifications import dispatch
+from approval.notifications.mailer import Mailer, SmtpSettings, last_digest_time
+from approval.workflow.states import Action, Role, State
+from tests.conftest import Factory
+from tests.notification_helpers import SmtpServer, free_port
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def world(backend, databases, tmp_path_factory, smtp):
+    url = databases.new_url(backend)
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": smtp.url,
+                      "PUBLIC_URL": "https://approval.helio.example"})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+@pytest.fixture()
+def session(world, smtp):
+    smtp.take()
+    smtp.refuse(0)
+    with world.app_context():
+        with world.extensions["approval.db"]["sessionmaker"]() as session:
+            yield session
+
+
+_TESTS = itertools.count(1)
+
+
+@pytest.fixture()
+def make(session) -> Factory:
+    factory = Factory(session)
+    factory.counter = next(_TESTS) * 41
+    return factory
+
+
+@pytest.fixture()
+def scene(make, session):
+    market = make.market(None, timezone="Europe/Paris")
+    scene = {"market": market, "account": make.account(market),
+             "cm": make.user(Role.community_manager, markets=[market], name="Camille Martin"),
+             "pm": make.user(Role.project_manager, markets=[market], name="Pierre Durand"),
+             "pm2": make.user(Role.project_manager, markets=[market], name="Paula Roy")}
+    other = make.market(None, timezone="Africa/Nairobi")
+    scene["outsider"] = make.user(Role.project_manager, markets=[other], name="Otieno")
+    session.commit()
+    return scene
+
+
+def mailer(world, now: datetime | None = None, **kwargs) -> Mailer:
+    return Mailer(world, clock=(lambda: now) if now else utcnow, **kwargs)
+
+
+def send(world, session, now: datetime | None = None, **kwargs):  # noqa: ANN201
+    """One pass of a sender; the test's session first ends its transaction (SQLite: it would hold the write lock)."""
+    session.commit()
+    return mailer(world, now, **kwargs).run_once()
+
+
+def test_a_transition_mails_exactly_the_expected_people_once(world, session, make, scene, smtp):
+    post = make.post(State.in_review, account=scene["account"], author=scene["cm"])
+    session.commit()
+    report = send(world, session)
+    assert report.sent == 2
+    mails = smtp.take()
+    assert sorted(m.to for m in mails) == [(scene["pm"].email,), (scene["pm2"].email,)]
+    mail = mails[0]
+    assert mail.subject.startswith("A post awaits your review")
+    assert mail.message["List-Unsubscribe"] == "<https://approval.helio.example/notifications/preferences>"
+    assert f"https://approval.helio.example/posts/{post.id}" in mail.part("plain")
+    assert f'href="https://approval.helio.example/posts/{post.id}"' in mail.part("html")
+    assert "Camille Martin" not in [m.to for m in mails]
+    assert send(world, session).sent == 0 and smtp.take() == []
+
+    make.act(post, Action.approve, scene["pm"])
+    session.commit()
+    send(world, session)
+    assert [(m.to, m.subject.split(" — ")[0]) for m in smtp.take()] == [
+        ((scene["cm"].email,), "Your post was approved")]
+
+
+def test_a_rolled_back_transition_mails_nobody(world, session, make, scene, smtp):
+    post = make.post(State.draft, account=scene["account"], author=scene["cm"])
+    session.commit()
+    make.act(post, Action.submit, scene["cm"])
+    session.rollback()
+    assert send(world, session).sent == 0
+    assert smtp.take() == []
+
+
+def test_the_users_language_and_preference_decide(world, session, make, scene, smtp):
+    scene["pm"].locale = "fr"
+    session.add(NotificationPreference(user_id=scene["pm2"].id, kind=Kind.review_requested, mode=MailMode.off))
+    session.commit()
+    make.post(State.in_review, account=scene["account"], author=scene["cm"])
+    session.commit()
+    send(world, session)
+    mails = smtp.take()
+    assert [m.to for m in mails] == [(scene["pm"].email,)]
+    assert mails[0].subject.startswith("Une publication attend votre relecture")
+    assert "Bonjour" in mails[0].part("plain") and mails[0].message["Content-Language"] == "fr"
+
+
+def test_a_server_refusing_for_a_while_gets_every_mail_once(world, session, make, scene, smtp):
+    posts = [make.post(State.in_review, account=scene["account"], author=scene["cm"]) for _ in range(3)]
+    session.commit()
+    down = SmtpSettings.from_url(f"smtp://127.0.0.1:{free_port()}?timeout=2")  # nobody listens there
+    now = utcnow()
+    first = send(world, session, now, settings=down)
+    assert first.failed == 6 and smtp.take() == []
+    smtp.refuse(4)
+    received = []
+    for minutes in range(1, 12):  # the backoff lets them go again after 30 s, 1 min, 2 min...
+        send(world, session, now + timedelta(minutes=minutes * 2))
+        received += smtp.take()
+    assert smtp.refused == 4 or smtp.refused >= 4
+    expected = sorted((user.email, post.id) for post in posts for user in (scene["pm"], scene["pm2"]))
+    got = sorted((m.to[0], int(m.part("plain").split("/posts/")[1].split()[0])) for m in received)
+    assert got == expected
+    session.expire_all()
+    rows = session.scalars(select(Notification).where(Notification.post_id.in_([p.id for p in posts]))).all()
+    assert all(n.mail_sent_at is not None and n.mail_claim is None for n in rows)
+    assert max(n.mail_attempts for n in rows) >= 2
+
+
+def test_two_senders_at_once_never_send_a_mail_twice(world, session, make, scene, smtp):
+    posts = [make.post(State.in_review, account=scene["account"], author=scene["cm"]) for _ in range(10)]
+    session.commit()
+    session.commit()
+    senders = [mailer(world, batch=3) for _ in range(3)]
+
+    def drain(sender: Mailer) -> None:
+        with world.app_context():
+            for _ in range(10):
+                sender.run_once()
+
+    threads = [threading.Thread(target=drain, args=(s,)) for s in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    received = smtp.take()
+    keys = [(m.to[0], m.part("plain").split("/posts/")[1].split()[0]) for m in received]
+    assert len(keys) == 20 and len(set(keys)) == 20
+    assert posts
+
+
+@pytest.mark.parametrize(("zone", "digest_utc"), [("Europe/Paris", "07:00"), ("Africa/Nairobi", "05:00")])
+def test_the_daily_digest_goes_at_eight_in_the_users_zone(world, session, make, scene, smtp, zone, digest_utc):
+    market = make.market(None, timezone=zone)
+    account = make.account(market)
+    author = make.user(Role.community_manager, markets=[market], name=f"Author in {zone}")
+    for kind in (Kind.approved, Kind.published):
+        session.add(NotificationPreference(user_id=author.id, kind=kind, mode=MailMode.daily))
+    session.commit()
+    posts = [make.post(State.draft, account=account, author=author) for _ in range(3)]
+    session.commit()
+    day = datetime(2026, 12, 1, tzinfo=UTC)
+    # Two items the day before, one at 08:30 local on the day (after that day's digest).
+    at = [day - timedelta(hours=10), day - timedelta(hours=2), last_digest_time(day + timedelta(hours=12), zone)
+          + timedelta(minutes=30)]
+    for post, when, kind in zip(posts, at, (Kind.approved, Kind.published, Kind.approved), strict=True):
+        dispatch.notify_post(session, kind, (dispatch.Audience.author,), post_id=post.id, actor_id=None, at=when)
+    session.commit()
+    hour, minute = map(int, digest_utc.split(":"))
+    eight = day.replace(hour=hour, minute=minute)
+    assert send(world, session, eight - timedelta(minutes=1)).digests == 0
+    assert [m for m in smtp.take() if m.to == (author.email,)] == []
+    assert send(world, session, eight).digests == 1
+    mails = [m for m in smtp.take() if m.to == (author.email,)]
+    assert len(mails) == 1
+    text = mails[0].part("plain")
+    assert f"/posts/{posts[0].id}" in text and f"/posts/{posts[1].id}" in text and f"/posts/{posts[2].id}" not in text
+    assert mails[0].subject == "Your daily digest: 2 notifications"
+    assert send(world, session, eight + timedelta(hours=3)).digests == 0
+    next_day = send(world, session, eight + timedelta(days=1))
+    assert next_day.digests == 1
+    assert [f"/posts/{posts[2].id}" in m.part("plain") for m in smtp.take() if m.to == (author.email,)] == [True]
+
+
+def test_a_users_own_zone_overrides_their_markets(world, session, make, smtp):
+    market = make.market(None, timezone="Europe/Paris")
+    user = make.user(Role.community_manager, markets=[market])
+    session.add(NotificationProfile(user_id=user.id, timezone="Africa/Nairobi"))
+    session.add(NotificationPreference(user_id=user.id, kind=Kind.approved, mode=MailMode.daily))
+    post = make.post(State.draft, account=make.account(market), author=user)
+    session.commit()
+    dispatch.notify_post(session, Kind.approved, (dispatch.Audience.author,), post_id=post.id, actor_id=None,
+                         at=datetime(2026, 11, 30, 12, tzinfo=UTC))
+    session.commit()
+    assert send(world, session, datetime(2026, 12, 1, 5, tzinfo=UTC)).digests == 1
+    assert [m.to for m in smtp.take()] == [(user.email,)]
+
+
+def test_the_smtp_url_says_how_to_connect():
+    s = SmtpSettings.from_url("smtp://me%40helio:p%3Ass@mail.helio.example:587?starttls=1&from=ops@helio.example")
+    assert (s.host, s.port, s.username, s.password, s.starttls, s.tls, s.sender) == (
+        "mail.helio.example", 587, "me@helio", "p:ss", True, False, "ops@helio.example")
+    assert SmtpSettings.from_url("smtps://mail.helio.example").port == 465
+    assert SmtpSettings.from_url("smtp://mail.helio.example").port == 25
+    with pytest.raises(ValueError):
+        SmtpSettings.from_url("http://mail.helio.example")
