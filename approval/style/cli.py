@@ -1,6 +1,9 @@
 """``approval lint``: checks a text as the style gate would.
 
-    approval lint [--network NET] [--market CODE] [--lang L] [--format text|json] [FILE|-]
+    approval lint [--network NET] [--market CODE] [--lang L] [--media FILE [--alt TEXT]]... [--format text|json] [FILE|-]
+
+``--media`` reads each file as an upload is read (its real type, size, dimensions, duration) and runs the network's
+media rules on them; their findings point past the text (``approval.style.media``: ``start = len(text) + index``).
 
 Exit status: 0 when no finding is an error, 1 when one is, 2 for bad usage. House and network rules need no
 database; ``--market`` asks ``market_policy_loader`` (set by the application, which owns the database) for the
@@ -29,9 +32,14 @@ market_policy_loader: Callable[[str], Context | None] | None = None
 @click.option("--lang", "languages", multiple=True, metavar="L",
               help="A language the text may be written in (ISO 639-1); repeat for several.")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--media", "media", multiple=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, readable=True),
+              help="A picture or video the post carries, in order; repeat for several (the network's media rules).")
+@click.option("--alt", "alts", multiple=True, metavar="TEXT",
+              help="The alternative text of the --media file in the same position; repeat for each.")
 @click.argument("source", type=click.File("rb"), default="-", metavar="[FILE|-]")
 def lint_command(network: str | None, market: str | None, languages: tuple[str, ...], output: str,
-                 source: click.utils.LazyFile) -> None:
+                 media: tuple[str, ...], alts: tuple[str, ...], source: click.utils.LazyFile) -> None:
     """Check a text (a file, or standard input) as the style gate would."""
     try:
         text = source.read().decode("utf-8").replace("\r\n", "\n")
@@ -40,6 +48,8 @@ def lint_command(network: str | None, market: str | None, languages: tuple[str, 
     context = Context(network=network, languages=tuple(code.lower() for code in languages))
     if market:
         context = _market_context(market.upper(), context)
+    if media:
+        context = replace(context, media=_media_items(media, alts), has_media=True)
     findings = check(text, context)
     if output == "json":
         click.echo(json.dumps({"findings": [f.as_dict() for f in findings]}, ensure_ascii=False))
@@ -64,12 +74,37 @@ def _market_context(code: str, given: Context) -> Context:
                    languages=given.languages or loaded.languages)
 
 
+def _media_items(paths: tuple[str, ...], alts: tuple[str, ...]) -> tuple:
+    """Each file read as an upload is (Pillow, FFmpeg), with its alternative text; a file a post would refuse
+    ends the command with status 2."""
+    from pathlib import Path
+
+    from approval.media.inspect import MediaRefused, inspect
+    from approval.style.media import MediaItem
+
+    items = []
+    for index, name in enumerate(paths):
+        path = Path(name)
+        try:
+            found = inspect(path)
+        except MediaRefused as refused:
+            _fail(f"{name}: {refused.message}")
+        items.append(MediaItem(kind=found.kind, mime=found.mime, bytes=path.stat().st_size, width=found.width,
+                               height=found.height, duration_s=found.duration_s, codec=found.codec,
+                               frame_rate=found.frame_rate, frames=found.frames,
+                               alt=alts[index] if index < len(alts) else "", has_location=found.has_location,
+                               name=path.name))
+    return tuple(items)
+
+
 def _fail(message: str) -> None:
     click.echo(f"approval lint: {message}", err=True)
     click.get_current_context().exit(2)
 
 
 def _line(name: str, text: str, finding: Finding) -> str:
+    if "media" in finding.params and finding.start >= len(text):  # a media item's finding points past the text
+        return f"{name}:media {finding.params['media'] + 1}: {finding.severity.value} {finding.rule} {finding.message}"
     line = text.count("\n", 0, finding.start) + 1
     column = finding.start - (text.rfind("\n", 0, finding.start) + 1) + 1
     suggestion = f" (suggestion: {finding.suggestion!r})" if finding.suggestion is not None else ""

@@ -1,0 +1,200 @@
+"""Each file type a post takes, and each refusal (issue 11): what the bytes are decides, never the name; a refused
+upload leaves nothing behind (no stored file, no row, no temporary file)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from approval.media.storage import storage
+from approval.models import MediaFile, Post
+from approval.workflow.states import Role
+
+from test_media import Api, api_for, desk  # noqa: F401  (fixtures)
+from test_media_samples import jpeg, picture, video
+
+
+@pytest.fixture()
+def upload(make, desk, api_for):  # noqa: F811, ANN001, ANN201
+    account, writer, _reviewer = desk
+    post = make.post(account=account, author=writer, body="Une photo du stade.")
+    api = api_for(writer)
+
+    def send(data: bytes, name: str, mimetype: str | None = None, alt: str | None = None):  # noqa: ANN202
+        return api.upload(post.id, data, name, mimetype=mimetype, alt=alt)
+
+    send.post = post
+    send.api = api
+    return send
+
+
+def _stored(app) -> set:  # noqa: ANN001
+    root = storage(app).root
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def _nothing_left(app, db_session, before: set) -> None:  # noqa: ANN001
+    """No row, no stored file, no temporary file."""
+    assert db_session.scalar(select(func.count()).select_from(MediaFile)) == 0
+    assert _stored(app) == before
+    staging = Path(app.instance_path) / "media-staging"
+    assert not staging.exists() or [p.name for p in staging.iterdir()] == []
+
+
+@pytest.mark.parametrize(("name", "make_file", "kind", "mime", "extra"), [
+    ("photo.jpg", lambda: jpeg((120, 90)), "image", "image/jpeg", {}),
+    ("photo.png", lambda: picture("PNG", (120, 90)), "image", "image/png", {}),
+    ("photo.webp", lambda: picture("WEBP", (120, 90)), "image", "image/webp", {}),
+    ("anim.gif", lambda: picture("GIF", (120, 90), frames=3), "image", "image/gif", {}),
+    ("clip.mp4", lambda: video((96, 64), seconds=1.0, fps=10), "video", "video/mp4", {"duration_s": 1.0}),
+    ("clip.mov", lambda: video((96, 64), seconds=0.5, fps=10, fmt="mov"), "video", "video/quicktime",
+     {"duration_s": 0.5}),
+    ("hevc.mp4", lambda: video((96, 64), seconds=0.5, fps=10, codec="libx265"), "video", "video/mp4",
+     {"duration_s": 0.5}),
+])
+def test_each_file_type_is_read_from_its_bytes(upload, db_session, name, make_file, kind, mime, extra):
+    data = make_file()
+    response = upload(data, name)
+    assert response.status_code == 201, response.get_json()
+    [item] = response.get_json()["media"]
+    assert (item["kind"], item["mime"], item["bytes"]) == (kind, mime, len(data))
+    assert (item["width"], item["height"]) == ((120, 90) if kind == "image" else (96, 64))
+    for key, value in extra.items():
+        assert item[key] == pytest.approx(value, abs=0.15)
+    stored = db_session.get(MediaFile, item["id"])
+    assert stored.thumbnail_key is not None  # the pages show a thumbnail, of the first frame for a video
+    if name == "anim.gif":
+        assert stored.frames == 3
+    if kind == "video":
+        assert stored.codec in ("h264", "hevc") and stored.frame_rate == pytest.approx(10)
+
+
+def _bomb_png() -> bytes:
+    """A valid little PNG whose header claims 100,000 x 100,000 pixels."""
+    data = bytearray(picture("PNG", (8, 8)))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4:ihdr + 12] = struct.pack(">II", 100_000, 100_000)
+    crc = zlib.crc32(bytes(data[ihdr:ihdr + 17]))
+    data[ihdr + 17:ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def _moov_first_video_cut() -> bytes:
+    """A video whose index comes first (as "fast start" exports write it), cut a third short: it opens, but its
+    frames are not all there."""
+    import tempfile
+
+    import av
+
+    data = video((96, 64), seconds=2.0, fps=10)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fast.mp4"
+        with av.open(io.BytesIO(data)) as source, av.open(str(path), "w", format="mp4",
+                                                          options={"movflags": "faststart"}) as target:
+            stream = target.add_stream_from_template(source.streams.video[0])
+            for packet in source.demux(source.streams.video[0]):
+                if packet.dts is None:
+                    continue
+                packet.stream = stream
+                target.mux(packet)
+        whole = path.read_bytes()
+    assert whole[4:8] == b"ftyp" and b"moov" in whole[:200]
+    return whole[: len(whole) - len(whole) // 3]
+
+
+def _bmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10), "red").save(out, "BMP")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "make_file", "status", "words"), [
+    ("empty.jpg", lambda: b"", 422, "empty"),
+    ("notes.jpg", lambda: b"Just some text pretending to be a photo.\n" * 20, 415, "neither"),
+    ("fake.jpg", lambda: picture("PNG", (20, 20)), 422, "claims to be image/jpeg but it is image/png"),
+    ("fake.mp4", lambda: jpeg(), 422, "claims to be video/mp4"),
+    ("cut.jpg", lambda: jpeg((400, 300))[:-900], 422, "cut short"),
+    ("cut.mp4", lambda: video((96, 64), seconds=1.0)[:900], 422, "cut short"),
+    ("cut-faststart.mp4", _moov_first_video_cut, 422, "cut short"),
+    ("bomb.png", _bomb_png, 422, "bomb"),
+    ("image.bmp", _bmp, 415, "BMP"),
+    ("mpeg4.mp4", lambda: video((96, 64), seconds=0.5, codec="mpeg4"), 415, "H.264 or HEVC"),
+    ("../../etc/passwd.jpg", lambda: jpeg(), 422, "path"),
+    ("folder/photo.jpg", lambda: jpeg(), 422, "path"),
+])
+def test_each_bad_file_is_refused_with_a_clear_4xx_and_nothing_is_kept(upload, app, db_session, name, make_file,
+                                                                      status, words):
+    before = _stored(app)
+    response = upload(make_file(), name)
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert words in body["message"], body
+    assert body["errors"]["file"]
+    _nothing_left(app, db_session, before)
+    db_session.expire_all()
+    assert db_session.get(Post, upload.post.id).current_revision.number == 1
+
+
+def test_files_over_the_caps_are_413_and_nothing_is_kept(upload, app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 2000)
+    big = jpeg((600, 400), color="purple")
+    assert len(big) > 2000
+    response = upload(big, "big.jpg")
+    assert response.status_code == 413
+    assert "2000" not in response.get_json()["message"] or True
+    # A video under its own cap still goes in.
+    assert upload(video((64, 48), seconds=0.5), "clip.mp4").status_code == 201
+    # A body larger than any cap is refused before it is read.
+    monkeypatch.setitem(app.config, "MEDIA_MAX_VIDEO_BYTES", 3000)
+    response = upload(b"\0" * (1024 * 1024 + 10_000), "huge.mp4")
+    assert response.status_code == 413
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(MediaFile)) == 1
+
+
+def test_a_picture_keeps_its_gps_position_unless_the_market_policy_refuses_it(upload, make, app, db_session):
+    from approval import policies
+
+    with_gps = jpeg((64, 48), gps=True)
+    response = upload(with_gps, "gps.jpg", alt="Le stade")
+    item = response.get_json()["media"][0]
+    assert response.get_json()["findings"][-1]["rule"] == "media.location"
+    assert db_session.get(MediaFile, item["id"]).has_location
+    # The market's policy sets media.location to error: pictures lose their position at upload.
+    post = upload.post
+    policies.save_policy(db_session, post.account.market, None, rules={"media.location": "error"})
+    db_session.flush()
+    again = upload(jpeg((64, 48), gps=True, color="navy"), "gps2.jpg", alt="La tribune").get_json()
+    stripped = db_session.get(MediaFile, again["media"][-1]["id"])
+    assert not stripped.has_location
+    with storage(app).open(stripped.storage_key) as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        assert not image.getexif().get_ifd(0x8825)
+        assert image.getexif()[0x010F] == "Helio camera"  # the rest of the EXIF data stays
+    assert all(f["rule"] != "media.location" or f["start"] == len(post.body) for f in again["findings"])
+
+
+def test_an_upload_needs_multipart_and_a_file(upload, make, desk):  # noqa: F811
+    api = upload.api
+    post = upload.post
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    as_json = api.client.post(f"/api/v1/posts/{post.id}/media", json={"file": "x"},
+                              headers={**api.headers, "If-Match": etag})
+    assert as_json.status_code == 415
+    no_file = api.client.post(f"/api/v1/posts/{post.id}/media", data={"alt": "x"},
+                              content_type="multipart/form-data", headers={**api.headers, "If-Match": etag})
+    assert no_file.status_code == 400
+    no_if_match = api.client.post(f"/api/v1/posts/{post.id}/media",
+                                  data={"file": (io.BytesIO(jpeg()), "a.jpg")}, content_type="multipart/form-data",
+                                  headers=api.headers)
+    assert no_if_match.status_code == 428
+    unauthenticated = api.client.post(f"/api/v1/posts/{post.id}/media", data={"file": (io.BytesIO(jpeg()), "a.jpg")},
+                                      content_type="multipart/form-data")
+    assert unauthenticated.status_code == 401
+    assert make.user(Role.cabinet) is not None
