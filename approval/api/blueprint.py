@@ -56,7 +56,22 @@ REFUSALS = {
     412: "If-Match names an older version of the post: reload it.",
     413: "The body is too large.",
     422: "Invalid input (errors by field), or a failed guard: its reasons by field or under `_workflow`.",
-    428: "If-Match is missing.",
+    428: "If-Match is missing, or is `*` for a decision (approve, accept, schedule, mark_published, "
+         "confirm_published).",
+}
+
+
+#: The If-Match header as the server reads it: the post's ETag as last received, or ``*`` (any version), which a
+#: decision refuses.
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": "The `ETag` of the post as you last received it (412 when the post changed since). `*` (any "
+                   "version) is accepted for edits and for actions that decide nothing, but the decisions `approve`, "
+                   "`accept`, `schedule`, `mark_published` and `confirm_published` need the real ETag (428).",
+    "schema": {"type": "string", "pattern": r'^(\*|"post-[0-9]{1,10}-v[0-9]{1,10}")$',
+               "example": '"post-42-v3"'},
 }
 
 
@@ -94,7 +109,7 @@ class Blueprint(SmorestBlueprint):
 
     def _prepare_if_match_doc(self, doc: dict, doc_info: dict, **_kwargs: Any) -> dict:
         if doc_info.get("if_match"):
-            doc.setdefault("parameters", []).append("IF_MATCH")
+            doc.setdefault("parameters", []).append(IF_MATCH)
             for code in (412, 428):
                 doc["responses"][code] = http.HTTPStatus(code).name
         return doc

@@ -107,6 +107,13 @@ class Cursor(ma.fields.Field):
     """Where a listing goes on: opaque to clients, the id of the last post seen to the server."""
 
     default_error_messages = {**_FIELD_MESSAGES, "invalid": _l("Not a valid cursor: pass the listing's next.")}
+    #: What the document says of it: the shape of every cursor the server hands out (``before:<id>`` in
+    #: unpadded URL-safe base64).
+    DOCUMENTED = {"type": "string", "pattern": "^YmVmb3JlO[A-Za-z0-9_-]{2,15}$", "example": "YmVmb3JlOjQy"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["metadata"] = {**self.DOCUMENTED, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
 
     def _serialize(self, value: int | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else encode_cursor(value)

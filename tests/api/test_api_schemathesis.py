@@ -120,7 +120,10 @@ def seeded(backend, databases):
     url = databases.new_url(backend)
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine) as session:
+    # The token throttle would answer 429 to the generated requests without a valid token (its own test is in
+    # tests/test_hardening.py).
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "schemathesis", "THROTTLING": False})
+    with app.app_context(), Session(engine) as session:  # the demo stores its media in the app's instance folder
         load_demo(session)
         tokens = {}
         for role, email in TEAM.items():
@@ -128,9 +131,6 @@ def seeded(backend, databases):
             tokens[role] = issue_token(session, user, "schemathesis")[1]
         session.commit()
         post_ids = list(session.scalars(select(Post.id).order_by(Post.id)))
-    # The token throttle would answer 429 to the generated requests without a valid token (its own test is in
-    # tests/test_hardening.py).
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "schemathesis", "THROTTLING": False})
     APP.target, APP.post_ids, APP.tokens = app, post_ids, tokens
     yield
     engine.dispose()
