@@ -156,3 +156,32 @@ def test_kiosk_commands(cli):
     assert "revoked" in cli("kiosk", "list").stdout
     assert cli("kiosk", "revoke", "999", check=False).returncode == 1
     assert utcnow()
+
+
+def test_the_kept_counts_follow_every_change_of_state(make, db_session, markets):
+    """post_counts, kept by triggers, always equals a count of the posts: through creations, transitions, an edit
+    back to review."""
+    from sqlalchemy import func, select
+
+    from approval import operations as ops
+    from approval.models import Post, PostCount
+
+    france, kenya = markets
+    x, fb = make.account(france, "x"), make.account(kenya, "facebook")
+    posts = [make.post(state, account=account) for state, account in (
+        (State.draft, x), (State.in_review, x), (State.approved, fb), (State.scheduled, x), (State.published, fb),
+        (State.withdrawn, x), (State.rejected, fb))]
+    author = posts[2].created_by
+    ops.edit_post(db_session, posts[2], author, "Un nouveau texte pour la revue.", expected_version=posts[2].version)
+    db_session.flush()
+
+    def kept() -> dict:
+        return {(a, State(s)): n for a, s, n in db_session.execute(
+            select(PostCount.account_id, PostCount.state, PostCount.n).where(PostCount.n > 0))}
+
+    def counted() -> dict:
+        return {(a, State(s)): n for a, s, n in db_session.execute(
+            select(Post.account_id, Post.state, func.count()).group_by(Post.account_id, Post.state))}
+
+    assert kept() == counted()
+    assert kept()[(fb.id, State.in_review)] == 1

@@ -1,7 +1,7 @@
 """The mapped classes, one module per aggregate; importing this package registers them all."""
 
 from approval.models.audit import AuditEntry
-from approval.models.hub import FeedToken, KioskLink, WallSettings
+from approval.models.hub import FeedToken, KioskLink, PostCount, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models import notifications  # noqa: F401  (issue 12: registers its tables)
 from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
@@ -31,6 +31,7 @@ __all__ = [
     "Outcome",
     "PolicyVersion",
     "Post",
+    "PostCount",
     "PublicationAttempt",
     "Revision",
     "RevisionMedia",

@@ -16,10 +16,10 @@ from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from approval.access import market_clause, post_clause
+from approval.access import HIDDEN_FROM_CABINET, Scope, account_clause, market_clause, post_clause, scope_of
 from approval.db import utcnow
 from approval.models import Account, Campaign, KioskLink, Market, Network, Post, Revision, StopSwitch, User
-from approval.models import WallSettings
+from approval.models import PostCount, WallSettings
 from approval.publishing.holds import held_clause
 from approval.workflow.states import State
 
@@ -127,9 +127,13 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     shown = (contains_eager(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
     view = selection.view
 
-    # Counts per account and state (an index-only scan), folded into markets and networks here.
-    counted = posts().with_only_columns(Post.account_id, Post.state, func.count(Post.id)).group_by(
-        Post.account_id, Post.state)
+    # Counts per account and state, folded into markets and networks here: read from post_counts (kept by the
+    # database), or counted when a campaign narrows the wall.
+    if selection.campaign_id:
+        counted = posts().with_only_columns(Post.account_id, Post.state, func.count(Post.id)).group_by(
+            Post.account_id, Post.state)
+    else:
+        counted = _kept_counts(_user, market_ids)
     accounts = dict(session.execute(select(Account.id, Account.network).where(Account.market_id.in_(market_ids))).all())
     account_market = dict(session.execute(select(Account.id, Account.market_id)
                                           .where(Account.market_id.in_(market_ids))).all())
@@ -137,6 +141,8 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     by_network: dict[str, dict[State, int]] = {n.value: {} for n in Network}
     for account_id, state, n in session.execute(counted):
         state = State(state)
+        if not n:
+            continue
         row = rows.get(account_market.get(account_id))
         if row is None:
             continue
@@ -231,19 +237,28 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
     account_market = dict(session.execute(select(Account.id, Account.market_id)
                                           .where(Account.market_id.in_(by_id))).all())
     counts = {m.id: dict.fromkeys((s.value for s in State), 0) for m in found}
-    scoped = select(Post.account_id, Post.state, func.count(Post.id)).join(Post.account).where(
-        post_clause(user), Account.market_id.in_(by_id)).group_by(Post.account_id, Post.state)
-    for account_id, state, n in session.execute(scoped):
+    for account_id, state, n in session.execute(_kept_counts(user, list(by_id))):
         counts[account_market[account_id]][State(state).value] += n
-    out = []
-    for m in found:
-        in_market = select(Post).join(Post.account).where(post_clause(user), Account.market_id == m.id)
-        oldest = session.scalar(in_market.where(Post.state == State.in_review)
-                                .with_only_columns(func.min(Post.submitted_at))) if counts[m.id]["in_review"] else None
-        upcoming = session.scalar(in_market.where(Post.state == State.scheduled)
-                                  .with_only_columns(func.min(Post.scheduled_at))) if counts[m.id]["scheduled"] else None
-        out.append(MarketSummary(m.code, counts[m.id], oldest, upcoming))
-    return out
+    firsts = {}
+    for state, column in ((State.in_review, Post.submitted_at), (State.scheduled, Post.scheduled_at)):
+        firsts[state] = dict(session.execute(
+            select(Account.market_id, func.min(column)).select_from(Post).join(Post.account)
+            .where(post_clause(user), Account.market_id.in_(by_id), Post.state == state)
+            .group_by(Account.market_id)).all())
+    return [MarketSummary(m.code, counts[m.id], firsts[State.in_review].get(m.id), firsts[State.scheduled].get(m.id))
+            for m in found]
+
+
+def _kept_counts(user: User | None, market_ids: list[int]) -> Select:
+    """(account, state, n) from ``post_counts`` for the accounts ``user`` sees (all, for a kiosk) in ``market_ids``;
+    a cabinet member's drafting states left out, as their scope does."""
+    query = (select(PostCount.account_id, PostCount.state, PostCount.n).join(Account, Account.id == PostCount.account_id)
+             .where(Account.market_id.in_(market_ids)))
+    if user is not None:
+        query = query.where(account_clause(user))
+        if scope_of(user) is Scope.cabinet:
+            query = query.where(PostCount.state.not_in(HIDDEN_FROM_CABINET))
+    return query
 
 
 def kiosk_viewer(kiosk: KioskLink) -> Viewer:

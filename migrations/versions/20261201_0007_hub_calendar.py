@@ -15,6 +15,81 @@ import sqlalchemy as sa
 from alembic import op
 
 
+# Frozen copies of approval.models.hub's trigger DDL: a migration must not change when the models do.
+COUNT_BACKFILL = ("INSERT INTO post_counts (account_id, state, n) "
+                  "SELECT account_id, state, count(*) FROM posts GROUP BY account_id, state")
+
+COUNT_TRIGGERS = {
+    "postgresql": [
+        """CREATE FUNCTION post_counts_after_insert() RETURNS trigger AS $$
+        BEGIN
+
+        INSERT INTO post_counts (account_id, state, n)
+        SELECT account_id, state, sum(delta) FROM (SELECT account_id, state, 1 AS delta FROM new_rows) AS changes
+        GROUP BY account_id, state HAVING sum(delta) <> 0 ORDER BY account_id, state
+        ON CONFLICT (account_id, state) DO UPDATE SET n = post_counts.n + excluded.n
+;
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql""",
+        """CREATE FUNCTION post_counts_after_update() RETURNS trigger AS $$
+        BEGIN
+
+        INSERT INTO post_counts (account_id, state, n)
+        SELECT account_id, state, sum(delta) FROM (SELECT account_id, state, 1 AS delta FROM new_rows UNION ALL SELECT account_id, state, -1 FROM old_rows) AS changes
+        GROUP BY account_id, state HAVING sum(delta) <> 0 ORDER BY account_id, state
+        ON CONFLICT (account_id, state) DO UPDATE SET n = post_counts.n + excluded.n
+;
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql""",
+        """CREATE FUNCTION post_counts_after_delete() RETURNS trigger AS $$
+        BEGIN
+
+        INSERT INTO post_counts (account_id, state, n)
+        SELECT account_id, state, sum(delta) FROM (SELECT account_id, state, -1 AS delta FROM old_rows) AS changes
+        GROUP BY account_id, state HAVING sum(delta) <> 0 ORDER BY account_id, state
+        ON CONFLICT (account_id, state) DO UPDATE SET n = post_counts.n + excluded.n
+;
+            RETURN NULL;
+        END;
+        $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER post_counts_insert AFTER INSERT ON posts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_counts_after_insert()""",
+        """CREATE TRIGGER post_counts_update AFTER UPDATE ON posts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION post_counts_after_update()""",
+        """CREATE TRIGGER post_counts_delete AFTER DELETE ON posts REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION post_counts_after_delete()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER post_counts_insert AFTER INSERT ON posts BEGIN
+    INSERT INTO post_counts (account_id, state, n) VALUES (NEW.account_id, NEW.state, 1)
+    ON CONFLICT (account_id, state) DO UPDATE SET n = n + 1;
+END""",
+        """CREATE TRIGGER post_counts_update AFTER UPDATE OF state, account_id ON posts
+WHEN OLD.state <> NEW.state OR OLD.account_id <> NEW.account_id BEGIN
+    UPDATE post_counts SET n = n - 1 WHERE account_id = OLD.account_id AND state = OLD.state;
+    INSERT INTO post_counts (account_id, state, n) VALUES (NEW.account_id, NEW.state, 1)
+    ON CONFLICT (account_id, state) DO UPDATE SET n = n + 1;
+END""",
+        """CREATE TRIGGER post_counts_delete AFTER DELETE ON posts BEGIN
+    UPDATE post_counts SET n = n - 1 WHERE account_id = OLD.account_id AND state = OLD.state;
+END""",
+    ],
+}
+COUNT_TRIGGERS_DROP = {
+    "postgresql": [
+        """DROP TRIGGER post_counts_delete ON posts""",
+        """DROP TRIGGER post_counts_update ON posts""",
+        """DROP TRIGGER post_counts_insert ON posts""",
+        """DROP FUNCTION post_counts_after_delete()""",
+        """DROP FUNCTION post_counts_after_update()""",
+        """DROP FUNCTION post_counts_after_insert()""",
+    ],
+    "sqlite": [
+        """DROP TRIGGER post_counts_delete""",
+        """DROP TRIGGER post_counts_update""",
+        """DROP TRIGGER post_counts_insert""",
+    ],
+}
+
 revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
@@ -87,6 +162,21 @@ def upgrade() -> None:
     )
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
+    op.create_table('post_counts',
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('draft', 'in_review', 'changes_requested', 'with_cabinet', 'approved', 'scheduled',
+                               'publishing', 'published', 'failed', 'unconfirmed', 'rejected', 'declined', 'withdrawn',
+                               name='post_count_state', native_enum=False, create_constraint=True, length=25),
+              nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_post_counts_account_id_accounts'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('account_id', 'state', name=op.f('pk_post_counts'))
+    )
+    dialect = op.get_bind().dialect.name
+    op.execute(COUNT_BACKFILL)
+    for statement in COUNT_TRIGGERS[dialect]:
+        op.execute(statement)
     if op.get_bind().dialect.name == "postgresql":
         for statement in SEARCH_DDL:
             op.execute(statement)
@@ -96,6 +186,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for statement in SEARCH_DROP:
             op.execute(statement)
+    for statement in COUNT_TRIGGERS_DROP[op.get_bind().dialect.name]:
+        op.execute(statement)
+    op.drop_table('post_counts')
     for name, table, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_table('wall_settings')

@@ -1,0 +1,479 @@
+"""The read side at scale: the hub summary, the review queue's first page, a month of calendar, a posts-list search
+and the wall, with 10,000 and with 1,000,000 posts across 28 markets and 6 networks; then 1 and 100 open walls on one
+web process (database statements per second, and the time from a change to its display on every wall).
+
+The generator fills a fresh database fast (PostgreSQL COPY, SQLite executemany) with realistic data: states in the
+proportions of a working team (most posts published, a few percent waiting for review or scheduled), one to three
+revisions per post (style findings on some), the audit rows of each post's path, posts spread over two years.
+Triggers are off while it loads (``session_replication_role = replica``): the audit rows' chain hashes are stand-ins,
+not a verifiable chain.
+
+Each figure is the median of ``--repeat`` runs after one warm-up. ``EXPLAIN`` of every statement the measured
+functions run is checked for a sequential scan of ``posts`` (or ``revisions``), reported as "seq scan".
+
+    .venv/bin/python bench/hub.py                                    # PostgreSQL 10k and 1M, SQLite 10k and 100k
+    .venv/bin/python bench/hub.py --backend postgresql --sizes 10000,100000 --walls 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+from approval.db import make_engine, utcnow
+from approval.migrate import upgrade
+from approval.models import Post, User
+from approval.models.hub import COUNT_BACKFILL
+from approval.queries import calendar as calendar_queries
+from approval.queries import hub as hub_queries
+from approval.queries import posts as listing
+from approval.workflow.states import State
+from temporary_postgres import NoServer, temporary_database
+
+MARKETS = [
+    ("FR", "Europe/Paris", "fr"), ("BE", "Europe/Brussels", "fr"), ("CH", "Europe/Zurich", "fr"),
+    ("PL", "Europe/Warsaw", "pl"), ("RO", "Europe/Bucharest", "ro"), ("SK", "Europe/Bratislava", "sk"),
+    ("ES", "Europe/Madrid", "es"), ("MA", "Africa/Casablanca", "fr"), ("SN", "Africa/Dakar", "fr"),
+    ("CI", "Africa/Abidjan", "fr"), ("CM", "Africa/Douala", "fr"), ("ML", "Africa/Bamako", "fr"),
+    ("BF", "Africa/Ouagadougou", "fr"), ("GN", "Africa/Conakry", "fr"), ("MG", "Indian/Antananarivo", "fr"),
+    ("JO", "Asia/Amman", "ar"), ("EG", "Africa/Cairo", "ar"), ("TN", "Africa/Tunis", "fr"),
+    ("KE", "Africa/Nairobi", "en"), ("BW", "Africa/Gaborone", "en"), ("LR", "Africa/Monrovia", "en"),
+    ("SL", "Africa/Freetown", "en"), ("CD", "Africa/Kinshasa", "fr"), ("CF", "Africa/Bangui", "fr"),
+    ("GW", "Africa/Bissau", "pt"), ("LU", "Europe/Luxembourg", "fr"), ("MD", "Europe/Chisinau", "ro"),
+    ("GB", "Europe/London", "en"),
+]
+NETWORKS = ("facebook", "x", "instagram", "youtube", "linkedin", "snapchat")
+HANDLES_PER_NETWORK = 2
+#: (state, share of posts): a working team's proportions.
+STATES = [
+    (State.published, 0.62), (State.draft, 0.07), (State.scheduled, 0.06), (State.withdrawn, 0.05),
+    (State.in_review, 0.04), (State.changes_requested, 0.03), (State.rejected, 0.03), (State.approved, 0.03),
+    (State.failed, 0.005), (State.unconfirmed, 0.003), (State.publishing, 0.002),
+]
+#: The audit path to each state (create, then the actions).
+PATHS = {
+    State.draft: ["create"], State.withdrawn: ["create", "withdraw"], State.in_review: ["create", "submit"],
+    State.changes_requested: ["create", "submit", "request_changes"], State.rejected: ["create", "submit", "reject"],
+    State.approved: ["create", "submit", "approve"], State.scheduled: ["create", "submit", "approve", "schedule"],
+    State.publishing: ["create", "submit", "approve", "schedule", "claim"],
+    State.published: ["create", "submit", "approve", "schedule", "claim", "publish"],
+    State.failed: ["create", "submit", "approve", "schedule", "claim", "fail"],
+    State.unconfirmed: ["create", "submit", "approve", "schedule", "claim", "lose"],
+}
+TARGETS = {"create": "draft", "submit": "in_review", "request_changes": "changes_requested", "reject": "rejected",
+           "approve": "approved", "schedule": "scheduled", "claim": "publishing", "publish": "published",
+           "fail": "failed", "lose": "unconfirmed", "withdraw": "withdrawn", "edit": None}
+WORDS = ("match stade finale équipe supporters billets concert été rentrée offre fibre forfait réseau boutique "
+         "promotion soirée festival musique innovation emploi recrutement jeunes talents énergie solaire village "
+         "école connexion mobile données partenaire sponsor tournoi victoire champion saison nouveauté application "
+         "service client internet vitesse couverture quartier famille cadeau jeu concours gagnant dimanche samedi "
+         "lundi matin soir nuit direct vidéo photo reportage coulisses interview annonce lancement événement").split()
+FINDING_RULES = ("house.full-stop-end", "typo.fr-spacing", "network.hashtags", "typo.exclamations",
+                 "house.capital-start", "policy.sensitive")
+SEARCH = "festival musique"
+PASSWORD_HASH = "$argon2id$v=19$m=8,t=1,p=1$YmVuY2hiZW5jaA$0000000000000000000000000000000000000000000"
+
+
+# The generator -----------------------------------------------------------------------------------------------
+
+
+_SQLITE = False
+
+
+def _iso(value: datetime | None) -> str | None:
+    """A timestamp as the backend keeps it (SQLite: naive UTC text, as approval.db.UTCDateTime writes it)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if _SQLITE else value.isoformat()
+
+
+class Generator:
+    def __init__(self, engine: Engine, posts: int, seed: int = 13) -> None:
+        self.engine, self.count, self.random = engine, posts, random.Random(seed)
+        self.now = utcnow()
+        self.postgres = engine.dialect.name == "postgresql"
+        global _SQLITE
+        _SQLITE = not self.postgres
+
+    def run(self) -> dict:
+        started = time.perf_counter()
+        rows = {name: [] for name in ("markets", "accounts", "users", "user_markets", "campaigns")}
+        for n, (code, zone, lang) in enumerate(MARKETS, 1):
+            rows["markets"].append({"id": n, "code": code, "name": f"Market {code}", "timezone": zone,
+                                    "languages": json.dumps([lang]), "created_at": _iso(self.now),
+                                    "grace_minutes": 15})
+        account_id = 0
+        for market in rows["markets"]:
+            for network in NETWORKS:
+                for h in range(HANDLES_PER_NETWORK):
+                    account_id += 1
+                    rows["accounts"].append({"id": account_id, "market_id": market["id"], "network": network,
+                                             "handle": f"{market['code'].lower()}_{network}_{h}", "brand": "Helio",
+                                             "kind": "brand", "active": True, "created_at": _iso(self.now)})
+        user_id = 0
+        writers: dict[int, list[int]] = {}
+        for market in rows["markets"]:
+            for role in ("community_manager", "community_manager", "project_manager"):
+                user_id += 1
+                rows["users"].append(self._user(user_id, role, False))
+                rows["user_markets"].append({"user_id": user_id, "market_id": market["id"]})
+                writers.setdefault(market["id"], []).append(user_id)
+        self.admin_id, self.manager_id = user_id + 1, user_id + 2
+        rows["users"] += [self._user(self.admin_id, "admin", True), self._user(self.manager_id, "project_manager", True)]
+        self.market_manager_id = 3  # FR's project manager
+        for n in range(1, 41):
+            rows["campaigns"].append({"id": n, "name": f"Campaign {n}", "market_id": (n % 29) or None, "hashtag": "",
+                                      "description": "", "disclosure_required": False, "created_at": _iso(self.now)})
+        with self.engine.begin() as connection:
+            if self.postgres:
+                connection.exec_driver_sql("SET session_replication_role = replica")
+            else:  # posts and revisions point at each other: the keys are checked at commit
+                connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            for table in ("markets", "accounts", "users", "user_markets", "campaigns"):
+                self._insert(connection, table, rows[table])
+            accounts = [(a["id"], a["market_id"]) for a in rows["accounts"]]
+            self._posts(connection, accounts, writers)
+            if self.postgres:  # the triggers that keep post_counts were off: count once
+                connection.exec_driver_sql(COUNT_BACKFILL)
+                for table in ("markets", "accounts", "users", "campaigns", "posts", "revisions", "audit_entries"):
+                    connection.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        with self.engine.connect() as connection:
+            if self.postgres:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+            else:
+                connection.exec_driver_sql("ANALYZE")
+        return {"seconds": time.perf_counter() - started}
+
+    def _user(self, user_id: int, role: str, everywhere: bool) -> dict:
+        return {"id": user_id, "email": f"user{user_id}@helio.example", "name": f"User {user_id}", "role": role,
+                "password_hash": PASSWORD_HASH, "all_markets": everywhere, "active": True,
+                "created_at": _iso(self.now), "session_epoch": 0}
+
+    def _insert(self, connection, table: str, rows: list[dict]) -> None:  # noqa: ANN001
+        if not rows:
+            return
+        columns = list(rows[0])
+        if self.postgres:
+            with connection.connection.driver_connection.cursor() as cursor:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+        else:
+            marks = ", ".join("?" for _ in columns)
+            connection.connection.driver_connection.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [[r[c] for c in columns] for r in rows])
+
+    def _posts(self, connection, accounts: list[tuple[int, int]], writers: dict[int, list[int]]) -> None:  # noqa: ANN001
+        rnd, now = self.random, self.now
+        states = [s for s, _ in STATES]
+        weights = [w for _, w in STATES]
+        revision_id = audit_id = 0
+        chunk = 50_000
+        for start in range(0, self.count, chunk):
+            posts, revisions, audits = [], [], []
+            for post_id in range(start + 1, min(start + chunk, self.count) + 1):
+                state = rnd.choices(states, weights)[0]
+                account, market = accounts[rnd.randrange(len(accounts))]
+                author = rnd.choice(writers[market][:2])
+                reviewer = writers[market][2]
+                recent = state in (State.draft, State.in_review, State.changes_requested, State.approved,
+                                   State.scheduled, State.publishing)
+                created = now - timedelta(minutes=rnd.randrange(14 * 1440 if recent else 720 * 1440))
+                n_revisions = rnd.choice((1, 1, 2, 2, 3))
+                first_revision = revision_id + 1
+                for number in range(1, n_revisions + 1):
+                    revision_id += 1
+                    body = " ".join(rnd.choice(WORDS) for _ in range(rnd.randrange(8, 30))).capitalize() + "."
+                    findings = [{"rule": rnd.choice(FINDING_RULES), "severity": "warning", "message": "x",
+                                 "start": 0, "end": 1}] if rnd.random() < 0.2 else []
+                    revisions.append({"id": revision_id, "post_id": post_id, "number": number, "body": body,
+                                      "sha256": hashlib.sha256(body.encode()).hexdigest(), "author_id": author,
+                                      "findings": json.dumps(findings),
+                                      "created_at": _iso(created + timedelta(minutes=10 * number))})
+                holds_approval = state in (State.approved, State.scheduled, State.publishing, State.published,
+                                           State.failed, State.unconfirmed)
+                submitted = created + timedelta(minutes=30) if state not in (State.draft, State.withdrawn) else None
+                scheduled = published = None
+                if state in (State.scheduled, State.publishing):
+                    scheduled = now + timedelta(minutes=rnd.randrange(-5, 30 * 1440))
+                elif state in (State.published, State.failed, State.unconfirmed):
+                    scheduled = min(created + timedelta(hours=rnd.randrange(2, 72)), now)
+                if state == State.published:
+                    published = scheduled
+                updated = published or submitted or created
+                posts.append({
+                    "id": post_id, "account_id": account, "campaign_id": rnd.randrange(1, 41) if rnd.random() < 0.3
+                    else None, "created_by_id": author, "state": state.value, "version": 3,
+                    "current_revision_id": revision_id,
+                    "approved_revision_id": revision_id if holds_approval else None,
+                    "approved_by_id": reviewer if holds_approval else None,
+                    "scheduled_at": _iso(scheduled) if state != State.published else None,
+                    "published_at": _iso(published),
+                    "published_url": f"https://social.example/{post_id}" if published else None,
+                    "submitted_at": _iso(submitted),
+                    "claim_token": "bench" if state == State.publishing else None,
+                    "claimed_until": _iso(now + timedelta(minutes=5)) if state == State.publishing else None,
+                    "created_at": _iso(created), "updated_at": _iso(updated),
+                })
+                previous = "draft"
+                chain = ""
+                path = PATHS[state][:1] + ["edit"] * (n_revisions - 1) + PATHS[state][1:]
+                for step, action in enumerate(path):
+                    audit_id += 1
+                    target = TARGETS[action] or previous
+                    chain = hashlib.sha256(f"{chain}{post_id}{action}".encode()).hexdigest()
+                    audits.append({"id": audit_id, "post_id": post_id, "action": action, "from_state": previous,
+                                   "to_state": target, "actor_id": reviewer if action in ("approve", "reject",
+                                   "schedule", "request_changes") else author,
+                                   "at": _iso(created + timedelta(minutes=step)), "comment": None,
+                                   "revision_id": min(first_revision + step, revision_id), "payload": "{}",
+                                   "chain_hash": chain})
+                    previous = target
+            self._insert(connection, "revisions", revisions)
+            self._insert(connection, "posts", posts)
+            self._insert(connection, "audit_entries", audits)
+
+
+# Measuring ---------------------------------------------------------------------------------------------------
+
+
+class Statements:
+    """The statements an engine runs while ``capture`` is on (to EXPLAIN them, and to count them)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.captured: list[tuple[str, object]] = []
+        self.capture = False
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        self.count += 1
+        if self.capture:
+            self.captured.append((statement, parameters))
+
+
+def measure(engine: Engine, statements: Statements, work: Callable[[Session], object], repeat: int) -> tuple[float, bool]:
+    """Median milliseconds of ``work`` in a fresh session; and whether EXPLAIN shows a seq scan of a big table."""
+    with Session(engine) as session:
+        work(session)  # warm-up: caches, statement compilation
+    times = []
+    for _ in range(repeat):
+        with Session(engine) as session:
+            start = time.perf_counter()
+            work(session)
+            times.append((time.perf_counter() - start) * 1000)
+    statements.captured.clear()
+    statements.capture = True
+    with Session(engine) as session:
+        work(session)
+    statements.capture = False
+    seq = False
+    with engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        for statement, parameters in statements.captured:
+            if engine.dialect.name == "postgresql":
+                cursor.execute("EXPLAIN " + statement, parameters)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                seq |= "Seq Scan on posts" in plan or "Seq Scan on revisions" in plan
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+                seq |= any(line.startswith(("SCAN posts", "SCAN revisions")) and "INDEX" not in line
+                           for line in plan.splitlines())
+        cursor.close()
+    return statistics.median(times), seq
+
+
+def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], object]]:
+    now = utcnow()
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+
+    def user(session: Session, who: User) -> User:
+        return session.get(User, who.id)
+
+    return {
+        "hub summary (all 28 markets)": lambda s: hub_queries.summary(s, user(s, admin)),
+        "review queue, first page": lambda s: listing.page_oldest_first(
+            s, user(s, manager), listing.PostFilters(state=State.in_review), (Post.submitted_at, Post.id),
+            cursor=None),
+        "calendar, one month, one market": lambda s: calendar_queries.window(
+            s, user(s, manager), listing.PostFilters(market="FR"), start, end),
+        "posts list search, with chips": lambda s: (
+            listing.page_posts(s, user(s, manager), listing.PostFilters(q=SEARCH)),
+            listing.state_counts(s, user(s, manager), listing.PostFilters(q=SEARCH))),
+        "wall overview (all markets)": lambda s: hub_queries.build_wall(
+            s, hub_queries.Viewer(kiosk_markets=()), hub_queries.Selection()),
+    }
+
+
+def bench_queries(url: str, size: int, repeat: int) -> dict[str, tuple[float, bool]]:
+    upgrade(url)
+    engine = make_engine(url)
+    generated = Generator(engine, size).run()
+    print(f"  generated {size:,} posts in {generated['seconds']:.1f} s", flush=True)
+    statements = Statements(engine)
+    with Session(engine) as session:
+        admin = session.get(User, session.scalar(text("SELECT id FROM users WHERE role = 'admin'")))
+        manager = session.get(User, session.scalar(text("SELECT id FROM users WHERE role = 'project_manager' "
+                                                        "AND all_markets ORDER BY id LIMIT 1")))
+        session.expunge_all()
+    results = {}
+    for name, work in workloads(admin, manager).items():
+        results[name] = measure(engine, statements, work, repeat)
+        ms, seq = results[name]
+        print(f"  {name:<36} {ms:8.1f} ms{'  seq scan' if seq else ''}", flush=True)
+    engine.dispose()
+    return results
+
+
+# Walls -------------------------------------------------------------------------------------------------------
+
+
+def bench_walls(url: str, counts: tuple[int, ...]) -> None:
+    """Open ``n`` walls on one threaded web process; statements per second, and a change's time to every wall."""
+    from werkzeug.serving import make_server
+
+    from approval import create_app, kiosks
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        kiosk = kiosks.create_kiosk(session, "bench", [])
+        path = kiosk.path
+        session.commit()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app_engine = app.extensions["approval.db"]["engine"]
+    statements = Statements(app_engine)
+    try:
+        for n in counts:
+            walls = [_Wall(server.server_port, path + "/stream") for _ in range(n)]
+            for wall in walls:
+                wall.first.wait(120)
+            time.sleep(2)
+            before, start = statements.count, time.perf_counter()
+            time.sleep(5)
+            rate = (statements.count - before) / (time.perf_counter() - start)
+            for wall in walls:
+                wall.updated.clear()
+            changed = time.perf_counter()
+            with engine.begin() as connection:  # a change elsewhere: another process adds a post to the queue
+                _add_post_in_review(connection)
+            delays = []
+            for wall in walls:
+                wall.updated.wait(30)
+                delays.append((wall.updated_at or changed + 30) - changed)
+            print(f"  {n:>3} walls: {rate:6.1f} statements/s, change shown on every wall after "
+                  f"{max(delays):.2f} s (median {statistics.median(delays):.2f} s)", flush=True)
+            for wall in walls:
+                wall.close()
+            time.sleep(1)
+    finally:
+        server.shutdown()
+        engine.dispose()
+
+
+def _add_post_in_review(connection) -> None:  # noqa: ANN001
+    """A post waiting for review, written by another process (its revision and audit row with it)."""
+    post = connection.execute(text("SELECT id, account_id, created_by_id FROM posts WHERE state = 'in_review' "
+                                   "ORDER BY id LIMIT 1")).one()
+    now = utcnow()
+    new_id = connection.scalar(text(
+        "INSERT INTO posts (account_id, created_by_id, state, version, submitted_at, created_at, updated_at) "
+        "VALUES (:account, :author, 'in_review', 1, :now, :now, :now) RETURNING id"),
+        {"account": post.account_id, "author": post.created_by_id, "now": now})
+    body = f"Nouveau message {new_id} pour la revue."
+    revision = connection.scalar(text(
+        "INSERT INTO revisions (post_id, number, body, sha256, author_id, findings, created_at) "
+        "VALUES (:post, 1, :body, :sha, :author, '[]', :now) RETURNING id"),
+        {"post": new_id, "body": body, "sha": hashlib.sha256(body.encode()).hexdigest(),
+         "author": post.created_by_id, "now": now})
+    connection.execute(text("UPDATE posts SET current_revision_id = :revision WHERE id = :post"),
+                       {"revision": revision, "post": new_id})
+
+
+class _Wall:
+    def __init__(self, port: int, path: str) -> None:
+        self.first, self.updated = threading.Event(), threading.Event()
+        self.updated_at: float | None = None
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.connection.request("GET", path)
+        self.response = self.connection.getresponse()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while line := self.response.fp.readline():
+                if line.startswith(b"event: wall"):
+                    if self.first.is_set():
+                        self.updated_at = time.perf_counter()
+                        self.updated.set()
+                    self.first.set()
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        try:
+            self.connection.sock.close()
+        except (OSError, AttributeError):
+            pass
+
+
+# Main --------------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
+    parser.add_argument("--sizes", default=None, help="Comma-separated post counts (default: PostgreSQL 10000,"
+                                                      "1000000; SQLite 10000,100000).")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--walls", default="1,100", help="Comma-separated numbers of open walls (PostgreSQL).")
+    args = parser.parse_args()
+    backends = ("postgresql", "sqlite") if args.backend == "all" else (args.backend,)
+    for backend in backends:
+        default = "10000,1000000" if backend == "postgresql" else "10000,100000"
+        sizes = [int(s) for s in (args.sizes or default).split(",")]
+        print(f"{backend}:", flush=True)
+        results = {}
+        for size in sizes:
+            print(f" {size:,} posts", flush=True)
+            if backend == "postgresql":
+                try:
+                    with temporary_database(f"approval_bench_hub_{size}") as url:
+                        results[size] = bench_queries(url, size, args.repeat)
+                        if size == sizes[-1] and args.walls:
+                            bench_walls(url, tuple(int(n) for n in args.walls.split(",")))
+                except NoServer as error:
+                    print(f"  skipped: {error}")
+                    break
+            else:
+                with tempfile.TemporaryDirectory() as folder:
+                    results[size] = bench_queries(f"sqlite:///{Path(folder) / 'hub.db'}", size, args.repeat)
+        if len(results) >= 2:
+            small, large = min(results), max(results)
+            print(f" ratio {large:,} / {small:,}:")
+            for name in results[small]:
+                ratio = results[large][name][0] / max(results[small][name][0], 0.001)
+                print(f"  {name:<36} {ratio:6.2f}x  ({results[large][name][0]:.1f} ms at {large:,})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
