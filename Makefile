@@ -36,6 +36,7 @@ bench: install-dev
 	$(BIN)/python bench/transitions.py
 	$(BIN)/python bench/style.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/publishing.py
 
 ## Extract the interface's strings, merge them into each language's catalogue, compile the catalogues
 translations: install-dev
