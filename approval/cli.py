@@ -23,6 +23,7 @@ from approval import policies
 from approval.db import db
 from approval.models import Executive, Market, Network, User
 from approval import audit_cli, kiosk_cli
+from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
 from approval.style.cli import lint_command
@@ -46,6 +47,7 @@ def register_commands(app: Flask) -> None:
     publishing_cli.register(app, account_cli)  # worker, stop on|off, account connect
     app.cli.add_command(kiosk_cli.kiosk_cli)  # kiosk create|revoke|list
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
+    app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
     # `approval lint --market CODE` reads that market's policy from this application's database.
     style_cli.market_policy_loader = policies.load_market_context
 

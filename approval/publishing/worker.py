@@ -43,6 +43,7 @@ from approval import policies
 from approval.db import utcnow
 from approval.media import publication as media_publication
 from approval.models import Account, Market, Outcome, Post, PublicationAttempt
+from approval.notifications import service as notifications
 from approval.publishing.connectors import Connector, LookupUnavailable, Publication, Result, connector_for
 from approval.publishing.holds import hold_for
 from approval.publishing.quotas import quota_for
@@ -151,6 +152,7 @@ class Worker:
             if self.stopping.is_set():
                 # Leave the other claims to their lease: nothing was sent for them.
                 break
+        notifications.deliver(self.app, self.clock)  # mail, chat and reminders after these commits (issue 12)
         return report
 
     # Housekeeping -----------------------------------------------------------------------------------------------

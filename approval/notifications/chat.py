@@ -1,0 +1,125 @@
+"""The chat outbox's sender: each market's Slack-compatible incoming webhook gets ``{"text": ...}`` for posts
+awaiting review and for posts that failed, missed their slot or are unconfirmed.
+
+Rows are claimed like the mail's (``outbox``), posted after the claim's commit, and marked sent under the claim once
+the webhook answered 2xx; any other answer or a network error retries with the backoff. The text is in the market's
+first language when the app speaks it, else English.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, url_for
+from flask_babel import force_locale
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import joinedload, sessionmaker
+
+from approval.db import utcnow
+from approval.models import Account, Post
+from approval.models.notifications import ChatMessage, MarketNotificationSettings
+from approval.notifications import outbox, texts
+from approval.notifications.mailer import public_url
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 5.0
+
+
+@dataclass
+class ChatReport:
+    sent: int = 0
+    failed: int = 0
+
+
+class ChatSender:
+    def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow, batch: int = 50,
+                 lease: timedelta = timedelta(minutes=2)) -> None:
+        self.app = app
+        engine: Engine = app.extensions["approval.db"]["engine"]
+        self.postgres = engine.dialect.name == "postgresql"
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock, self.batch, self.lease = clock, batch, lease
+        self.base_url = public_url(app)
+
+    def run_once(self) -> ChatReport:
+        report = ChatReport()
+        token = outbox.new_token()
+        for message_id in self.claim(token):
+            self.send(message_id, token, report)
+        return report
+
+    def claim(self, token: str) -> list[int]:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            ids = list(session.scalars(outbox.locked(
+                select(ChatMessage.id).where(
+                    ChatMessage.sent_at.is_(None), ChatMessage.due_at <= now,
+                    ChatMessage.attempts < outbox.MAX_ATTEMPTS,
+                    or_(ChatMessage.claimed_until.is_(None), ChatMessage.claimed_until < now))
+                .order_by(ChatMessage.id).limit(self.batch), self.postgres, ChatMessage)))
+            if ids:
+                session.execute(update(ChatMessage).where(ChatMessage.id.in_(ids))
+                                .values(claim=token, claimed_until=now + self.lease)
+                                .execution_options(synchronize_session=False))
+        return ids
+
+    def send(self, message_id: int, token: str, report: ChatReport) -> None:
+        with self.sessions() as session:
+            message = session.scalar(
+                select(ChatMessage).where(ChatMessage.id == message_id, ChatMessage.claim == token)
+                .options(joinedload(ChatMessage.market),
+                         joinedload(ChatMessage.post).joinedload(Post.account).joinedload(Account.market),
+                         joinedload(ChatMessage.post).joinedload(Post.current_revision)))
+            settings = session.get(MarketNotificationSettings, message.market_id) if message else None
+            if message is None:
+                return
+            url = settings.chat_webhook_url if settings else None
+            text = self.text(message) if url else ""
+            attempts = message.attempts
+        error = None
+        if url:
+            try:
+                self.post(url, {"text": text})
+            except (urllib.error.URLError, OSError, ValueError) as failure:
+                error = f"{type(failure).__name__}: {failure}"[:2000]
+        now = self.clock()
+        values: dict = {"claim": None, "claimed_until": None}
+        if error is None:
+            values.update(sent_at=now, error=None if url else "the market has no chat webhook any more")
+            report.sent += 1
+        else:
+            log.warning("chat message %s to market %s failed: %s", message_id, message.market_id, error)
+            values.update(attempts=attempts + 1, due_at=outbox.backoff(attempts + 1, now), error=error)
+            report.failed += 1
+        with self.sessions() as session, session.begin():
+            session.execute(update(ChatMessage).where(ChatMessage.id == message_id, ChatMessage.claim == token)
+                            .values(**values).execution_options(synchronize_session=False))
+
+    @staticmethod
+    def post(url: str, body: dict) -> None:
+        """POST ``body`` as JSON; anything but a 2xx raises."""
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "User-Agent": "approval-notifications"})
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310 - an admin's http(s) URL
+            if not 200 <= answer.status < 300:
+                raise OSError(f"the webhook answered {answer.status}")
+
+    def text(self, message: ChatMessage) -> str:
+        languages = [code for code in (message.market.languages or []) if code in self.app.config["LANGUAGES"]]
+        with self.app.test_request_context("/", base_url=self.base_url), force_locale(
+                languages[0] if languages else "en"):
+            parts = [f"[{message.market.code}] {texts.title(message.kind)}"]
+            post = message.post
+            if post is not None:
+                parts.append(f"{post.account.network.value} @{post.account.handle}: {texts.excerpt(post.body, 140)}")
+                parts.append(url_for("posts.show_post", post_id=post.id, _external=True))
+            if message.comment:
+                parts.append(f"« {texts.excerpt(message.comment, 300)} »")
+        return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""Review reminders: a post waiting in review longer than its market's threshold (working time: Monday to Friday,
+09:00 to 18:00 in the market's zone; 4 hours unless an admin set another) reminds the market's project managers
+once; at twice the threshold, the group-wide project managers are told. Each level is given once per stay in review
+(a unique row per post, submission time and level), whoever runs the pass and however often."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from approval.db import utcnow
+from approval.models import Account, Market, Post
+from approval.models.notifications import MarketNotificationSettings, NotificationKind, ReviewReminder
+from approval.notifications import dispatch
+from approval.notifications.zones import load_zone
+from approval.workflow.states import State
+
+DEFAULT_MINUTES = 240
+SHORTEST_MINUTES = 15
+WORK_START, WORK_END = time(9, 0), time(18, 0)
+#: A stay longer than this is counted as this (the count walks the days).
+LONGEST_DAYS = 60
+
+LEVELS = {1: (NotificationKind.review_reminder, (dispatch.Audience.market_pms,)),
+          2: (NotificationKind.review_escalation, (dispatch.Audience.group_pms,))}
+
+
+def working_minutes(start: datetime, end: datetime, zone_name: str) -> float:
+    """Minutes of working time between two instants in ``zone_name``."""
+    if end <= start:
+        return 0.0
+    zone = load_zone(zone_name)
+    start = max(start, end - timedelta(days=LONGEST_DAYS))
+    day = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    total = 0.0
+    while day <= last:
+        if day.weekday() < 5:
+            opens = datetime.combine(day, WORK_START, tzinfo=zone)
+            closes = datetime.combine(day, WORK_END, tzinfo=zone)
+            overlap = min(end, closes) - max(start, opens)
+            if overlap > timedelta(0):
+                total += overlap.total_seconds() / 60
+        day += timedelta(days=1)
+    return total
+
+
+@dataclass
+class ReminderReport:
+    reminded: int = 0
+    escalated: int = 0
+
+
+class Reminders:
+    def __init__(self, app, *, clock: Callable[[], datetime] = utcnow, batch: int = 500) -> None:  # noqa: ANN001
+        engine: Engine = app.extensions["approval.db"]["engine"]
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.clock, self.batch = clock, batch
+
+    def run_once(self) -> ReminderReport:
+        now = self.clock()
+        report = ReminderReport()
+        threshold = func.coalesce(MarketNotificationSettings.reminder_minutes, DEFAULT_MINUTES)
+        with self.sessions() as session, session.begin():
+            waiting = session.execute(
+                select(Post.id, Post.submitted_at, Market.timezone, threshold)
+                .join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id)
+                .outerjoin(MarketNotificationSettings, MarketNotificationSettings.market_id == Market.id)
+                .where(Post.state == State.in_review, Post.submitted_at.is_not(None),
+                       Post.submitted_at < now - timedelta(minutes=SHORTEST_MINUTES))
+                .order_by(Post.submitted_at).limit(self.batch)).all()
+            given = {(r.post_id, r.submitted_at, r.level) for r in session.execute(
+                select(ReviewReminder.post_id, ReviewReminder.submitted_at, ReviewReminder.level)
+                .where(ReviewReminder.post_id.in_([row.id for row in waiting])))} if waiting else set()
+            for post_id, submitted_at, zone, minutes in waiting:
+                worked = working_minutes(submitted_at, now, zone)
+                due = 2 if worked >= 2 * minutes else 1 if worked >= minutes else 0
+                for level in range(1, due + 1):
+                    if (post_id, submitted_at, level) in given:
+                        continue
+                    try:
+                        with session.begin_nested():
+                            session.add(ReviewReminder(post_id=post_id, submitted_at=submitted_at, level=level,
+                                                       at=now))
+                            session.flush()
+                    except IntegrityError:  # another pass gave it at the same moment
+                        continue
+                    kind, audiences = LEVELS[level]
+                    dispatch.notify_post(session, kind, audiences, post_id=post_id, actor_id=None, at=now,
+                                         comment=None)
+                    if level == 1:
+                        report.reminded += 1
+                    else:
+                        report.escalated += 1
+        return report

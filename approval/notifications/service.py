@@ -1,0 +1,85 @@
+"""One pass of everything notifications do after the commits: reminders, mail, chat. ``approval notify`` loops on
+it; the publishing worker calls ``deliver`` on each of its passes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time as clock_time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Flask
+
+from approval.db import utcnow
+from approval.notifications.chat import ChatReport, ChatSender
+from approval.notifications.mailer import Mailer, MailReport
+from approval.notifications.reminders import ReminderReport, Reminders
+
+log = logging.getLogger(__name__)
+#: The worker runs the reminders at most this often (seconds); mail and chat on every pass.
+REMINDERS_EVERY_S = 60.0
+
+
+@dataclass
+class NotifyReport:
+    reminders: ReminderReport = field(default_factory=ReminderReport)
+    mail: MailReport = field(default_factory=MailReport)
+    chat: ChatReport = field(default_factory=ChatReport)
+
+    @property
+    def handled(self) -> int:
+        return (self.mail.sent + self.mail.digests + self.mail.failed + self.chat.sent + self.chat.failed
+                + self.reminders.reminded + self.reminders.escalated)
+
+
+class Notifier:
+    def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow, poll_interval: float = 5.0) -> None:
+        self.app = app
+        self.reminders = Reminders(app, clock=clock)
+        self.mailer = Mailer(app, clock=clock)
+        self.chat = ChatSender(app, clock=clock)
+        self.poll_interval = poll_interval
+        self.stopping = threading.Event()
+        self.last_reminders = float("-inf")
+
+    def run_once(self, *, reminders: bool = True) -> NotifyReport:
+        report = NotifyReport()
+        if reminders:
+            report.reminders = self.reminders.run_once()
+            self.last_reminders = clock_time.monotonic()
+        report.mail = self.mailer.run_once()
+        report.chat = self.chat.run_once()
+        return report
+
+    def run(self, *, once: bool = False) -> NotifyReport:
+        total = NotifyReport()
+        with self.app.app_context():
+            while not self.stopping.is_set():
+                report = self.run_once()
+                for part in ("reminders", "mail", "chat"):
+                    mine, theirs = getattr(total, part), getattr(report, part)
+                    for name in vars(mine):
+                        setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
+                if once:
+                    break
+                if report.handled == 0:
+                    self.stopping.wait(self.poll_interval)
+        return total
+
+    def stop(self, *_args: object) -> None:
+        self.stopping.set()
+
+
+def deliver(app: Flask, clock: Callable[[], datetime] = utcnow) -> None:
+    """The publishing worker's share: mail and chat on each pass, the reminders once a minute. A failure here is
+    logged, never allowed to stop publishing."""
+    notifier: Notifier | None = app.extensions.get("approval.notifier")
+    if notifier is None:
+        notifier = app.extensions["approval.notifier"] = Notifier(app, clock=clock)
+    notifier.reminders.clock = notifier.mailer.clock = notifier.chat.clock = clock
+    try:
+        notifier.run_once(reminders=clock_time.monotonic() - notifier.last_reminders >= REMINDERS_EVERY_S)
+    except Exception:  # noqa: BLE001 - notifications must never stop the publishing worker
+        log.exception("notifications: the pass failed; the next one retries")
