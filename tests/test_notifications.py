@@ -241,3 +241,13 @@ def test_the_api_shows_only_the_users_own_and_refuses_bad_input(app, make, team,
     assert api.get("/api/v1/notifications?limit=0").status_code == 422
     assert api.get("/api/v1/notifications?unknown=1").status_code == 422
     assert ApiClient(app, None).get("/api/v1/notifications").status_code == 401
+
+
+def test_the_profile_links_to_the_preferences_and_admins_list_the_markets_settings(team, web, admin_user):
+    web.login(team["cm_fr"])
+    assert "/notifications/preferences" in web.get("/profile").get_data(as_text=True)
+    assert web.get("/notifications/settings").status_code == 403
+    admin = type(web)(web.client.application.test_client())
+    admin.login(admin_user)
+    page = admin.get("/notifications/settings").get_data(as_text=True)
+    assert "/notifications/settings/FR" in page and "/notifications/settings/KE" in page

@@ -133,6 +133,14 @@ class MarketSettingsForm(FlaskForm):
                                    validators=[Optional(), Length(max=2000), URL(require_tld=False)])
 
 
+@bp.get("/settings")
+@roles_required(Role.admin)
+def settings_index():
+    markets = db.session.scalars(select(Market).order_by(Market.code)).all()
+    settings = {s.market_id: s for s in db.session.scalars(select(MarketNotificationSettings))}
+    return render_template("notifications/settings_index.html", markets=markets, settings=settings)
+
+
 @bp.route("/settings/<code>", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def market_settings(code: str):
