@@ -98,6 +98,11 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "notifications.preferences": ("mode-review", "timezone"),
     "notifications.mark_read": ("id", "all"),
     "notifications.market_settings": ("chat_webhook_url",),
+    "media.upload_media": ("version", "alt"),
+    "media.arrange_media": ("version", "item", "up", "down", "remove"),
+    "media.show_file": (),
+    "media.thumbnail": (),
+    "media.preview": ("body", "post_id", "account_id"),
 }
 #: Served by Flask itself, not by the application.
 EXEMPT = {"static"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Response, g, request, send_file
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest
 
 from approval import operations as ops
 from approval.api.auth import MAX_BODY_BYTES, _authenticate, current_api_user
@@ -48,9 +48,16 @@ def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None
 
 
 @bp.before_request
-def _authenticate_request() -> None:
+def _check_request() -> None:
+    """As every API call (approval.api.auth.check_request): the body's type first, then the bearer token; the
+    upload takes ``multipart/form-data`` where the other calls take JSON."""
     if request.method == "OPTIONS":
         return
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype:
+        if request.endpoint == "api_media.upload_media" and request.mimetype != "multipart/form-data":
+            raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
+        if request.endpoint != "api_media.upload_media" and not request.is_json:
+            raise BadRequest(_("The API takes JSON: send the body with Content-Type: application/json."))
     g.api_user = _authenticate()
 
 
@@ -72,7 +79,7 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
     if request.mimetype != "multipart/form-data":
-        raise UnsupportedMediaType(_("Send the file as multipart/form-data, in a field named file."))
+        raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
     version = expected_version(post)

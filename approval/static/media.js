@@ -1,0 +1,213 @@
+// The editor's media and previews (issue 11): uploads with progress (drag and drop or the file picker), reordering
+// by dragging, alternative texts, removal; the preview redrawn as the text changes. Every change is one request to
+// the same endpoints the plain forms use; the page's version fields follow the post's new version.
+(function () {
+  "use strict";
+  const editor = document.getElementById("media-editor");
+  const previews = document.getElementById("previews");
+  const token = (document.querySelector("input[name=csrf_token]") || {}).value;
+
+  function setVersion(version) {
+    document.querySelectorAll("input[name=version]").forEach(function (input) { input.value = version; });
+  }
+
+  // Previews ------------------------------------------------------------------------------------------------------
+  const body = document.querySelector("textarea[name=body]");
+  let previewTimer = null;
+  let previewSequence = 0;
+
+  async function refreshPreview() {
+    if (!previews || !previews.dataset.preview) return;
+    const mine = ++previewSequence;
+    const data = new FormData();
+    data.append("csrf_token", token);
+    data.append("body", body ? body.value : "");
+    if (previews.dataset.post) data.append("post_id", previews.dataset.post);
+    const account = document.querySelector("select[name=account_id]");
+    if (account) data.append("account_id", account.value);
+    const response = await fetch(previews.dataset.preview, { method: "POST", body: data, credentials: "same-origin" });
+    if (!response.ok || mine !== previewSequence) return;
+    document.getElementById("preview-body").innerHTML = await response.text();
+    previews.dataset.updated = String(mine);
+  }
+
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, 250);
+  }
+
+  if (body && previews && previews.dataset.preview) {
+    body.addEventListener("input", schedulePreview);
+    const account = document.querySelector("select[name=account_id]");
+    if (account) account.addEventListener("change", schedulePreview);
+    if (!previews.dataset.post) schedulePreview();
+  }
+
+  if (!editor) return;
+
+  // The media list --------------------------------------------------------------------------------------------------
+  const list = document.getElementById("media-list");
+  const uploads = document.getElementById("media-uploads");
+  const findings = document.getElementById("media-findings");
+  const arrangeForm = document.getElementById("media-arrange");
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([key, value]) {
+      if (key === "text") node.textContent = value; else node.setAttribute(key, value);
+    });
+    (children || []).forEach(function (child) { node.append(child); });
+    return node;
+  }
+
+  function button(name, value, label, cls, title) {
+    const b = el("button", { type: "submit", name: name, value: value, class: "button " + (cls || "") , text: label });
+    if (title) { b.title = title; b.setAttribute("aria-label", title); }
+    return b;
+  }
+
+  function redraw(state) {
+    setVersion(state.version);
+    list.replaceChildren(...state.media.map(function (m) {
+      const thumb = el("a", { href: m.url, class: "media-thumb" },
+                       m.thumbnail ? [el("img", { src: m.thumbnail, alt: "" })] : []);
+      const alt = el("textarea", { name: "alt-" + m.id, rows: "2", maxlength: "1000", class: "media-alt" });
+      alt.value = m.alt;
+      const meta = el("div", { class: "media-meta" }, [
+        el("span", { class: "muted", text: m.kind + " · " + m.mime + " · " + m.width + "×" + m.height +
+                     (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") }),
+        el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
+      ]);
+      const buttons = el("div", { class: "media-buttons" }, [
+        button("up", m.id, "↑", "", "Move up"), button("down", m.id, "↓", "", "Move down"),
+        button("remove", m.id, editor.dataset.removeLabel || "Remove", "danger media-remove"),
+      ]);
+      const item = el("li", { class: "media-item", draggable: "true", "data-id": m.id },
+                      [el("input", { type: "hidden", name: "item", value: m.id }), thumb, meta, buttons]);
+      return item;
+    }));
+    const none = document.getElementById("media-none");
+    if (none) none.hidden = state.media.length > 0;
+    findings.replaceChildren(...state.findings.map(function (f) {
+      return el("li", { class: "finding " + f.severity }, [el("code", { text: f.rule }), " " + f.message]);
+    }));
+    editor.dataset.version = state.version;
+    refreshPreview();
+  }
+
+  function showError(message) {
+    uploads.append(el("li", { class: "error", text: message }));
+  }
+
+  async function answerOf(response) {
+    try { return await response.json(); } catch (error) { return { message: response.statusText }; }
+  }
+
+  // Arrange: order, alternative texts, removal, through the arrange form's endpoint.
+  async function arrange(extra) {
+    const data = new FormData(arrangeForm);
+    Object.entries(extra || {}).forEach(function ([key, value]) { data.append(key, value); });
+    const response = await fetch(editor.dataset.arrange, {
+      method: "POST", body: data, credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-Requested-With": "fetch" },
+    });
+    const state = await answerOf(response);
+    if (!response.ok) { showError(state.message); return; }
+    redraw(state);
+  }
+
+  arrangeForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const submitter = event.submitter;
+    arrange(submitter && submitter.name ? { [submitter.name]: submitter.value } : {});
+  });
+
+  let dragged = null;
+  list.addEventListener("dragstart", function (event) {
+    dragged = event.target.closest(".media-item");
+    if (!dragged) return;
+    dragged.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.id);
+  });
+  list.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    event.preventDefault();
+    const over = event.target.closest(".media-item");
+    if (over && over !== dragged) {
+      const box = over.getBoundingClientRect();
+      list.insertBefore(dragged, event.clientY < box.top + box.height / 2 ? over : over.nextSibling);
+    }
+  });
+  list.addEventListener("dragend", function () {
+    if (!dragged) return;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    arrange();
+  });
+
+  // Uploads: one request per file, with its progress.
+  const drop = document.getElementById("media-drop");
+  const picker = document.getElementById("media-file");
+  const altInput = document.getElementById("media-alt");
+
+  function upload(file) {
+    return new Promise(function (resolve) {
+      const row = el("li", {}, [file.name + " "]);
+      const bar = el("progress", { max: "100", value: "0" });
+      row.append(bar);
+      uploads.append(row);
+      const data = new FormData();
+      data.append("csrf_token", token);
+      data.append("version", editor.dataset.version || document.querySelector("input[name=version]").value);
+      data.append("alt", altInput ? altInput.value : "");
+      data.append("file", file, file.name);
+      const request = new XMLHttpRequest();
+      request.open("POST", editor.dataset.upload);
+      request.setRequestHeader("Accept", "application/json");
+      request.setRequestHeader("X-Requested-With", "fetch");
+      request.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) bar.value = Math.round(100 * event.loaded / event.total);
+      });
+      request.addEventListener("load", function () {
+        let answer = {};
+        try { answer = JSON.parse(request.responseText); } catch (error) { answer = { message: request.statusText }; }
+        if (request.status >= 200 && request.status < 300) {
+          bar.value = 100;
+          row.classList.add("done");
+          redraw(answer);
+          if (altInput) altInput.value = "";
+        } else {
+          row.classList.add("error");
+          row.append(" " + (answer.message || request.statusText));
+        }
+        resolve();
+      });
+      request.addEventListener("error", function () { row.append(" ✗"); resolve(); });
+      request.send(data);
+    });
+  }
+
+  async function uploadAll(files) {
+    for (const file of files) await upload(file);  // one after the other: each is a new revision
+  }
+
+  editor.dataset.version = document.querySelector("input[name=version]").value;
+  picker.addEventListener("change", function () { uploadAll(Array.from(picker.files)); picker.value = ""; });
+  document.getElementById("media-upload-button").hidden = true;
+  ["dragenter", "dragover"].forEach(function (name) {
+    drop.addEventListener(name, function (event) {
+      if (dragged) return;
+      event.preventDefault();
+      drop.classList.add("over");
+    });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    drop.addEventListener(name, function () { drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (event) {
+    if (dragged) return;
+    event.preventDefault();
+    uploadAll(Array.from(event.dataTransfer.files));
+  });
+})();

@@ -1,0 +1,204 @@
+"""The pages' side of media (issue 11): the editor uploads (with progress, from its script), reorders, describes and
+removes files; every page shows files and thumbnails to those who see a post showing them; the previews of a post
+as each network shows it, redrawn as the text changes.
+
+The forms work without script too: an upload form, and one form listing the files in order with their alternative
+texts and buttons to move or remove each. With script (static/media.js) the same endpoints answer JSON.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from approval import operations as ops
+from approval.access import visible_accounts
+from approval.api.media import file_response
+from approval.db import db
+from approval.media import attach, intake, previews
+from approval.media.inspect import MediaRefused
+from approval.models import Account, Post, Revision
+from approval.style import localize
+from approval.workflow.errors import WorkflowError
+
+bp = Blueprint("media", __name__)
+
+UPLOAD_ENDPOINT = "media.upload_media"
+
+
+@bp.url_value_preprocessor
+def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
+    if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+        intake.stream_uploads_to_disk()
+
+
+bp.teardown_request(intake.remove_temporary_files)
+bp.teardown_request(intake.remove_thumbnails)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
+
+
+def media_json(post: Post) -> dict:
+    """What the editor's script redraws from after a change."""
+    revision = post.current_revision
+    return {
+        "version": post.version,
+        "state": post.state.value,
+        "revision": revision.number if revision else None,
+        "media": [{"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "width": m.file.width,
+                   "height": m.file.height, "bytes": m.file.bytes, "duration_s": m.file.duration_s, "alt": m.alt,
+                   "thumbnail": url_for("media.thumbnail", media_id=m.file.id) if m.file.thumbnail_key else None,
+                   "url": url_for("media.show_file", media_id=m.file.id)}
+                  for m in (revision.media if revision else [])],
+        "findings": [{**f, "message": localize(f, _)} for f in (revision.findings if revision else [])
+                     if f.get("rule", "").startswith(("network.", "media."))],
+    }
+
+
+def _answer(post: Post, message: str | None = None, status: int = 200):  # noqa: ANN202
+    if _wants_json():
+        return jsonify(media_json(post)), status
+    if message:
+        flash(message, "success")
+    return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
+
+
+def _refusal(post_id: int, message: str, status: int):  # noqa: ANN202
+    if _wants_json():
+        return jsonify({"code": status, "message": message}), status
+    flash(message, "error")
+    return redirect(url_for("posts.edit_post", post_id=post_id, _anchor="media-editor")), 303
+
+
+@bp.errorhandler(MediaRefused)
+def _media_refused(error: MediaRefused):  # noqa: ANN202
+    post_id = (request.view_args or {}).get("post_id")
+    return _refusal(post_id, error.message, error.status) if post_id else (error.message, error.status)
+
+
+def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
+    db.session.rollback()
+    reasons = [r for rs in getattr(refused, "errors", {}).values() for r in rs]
+    return _refusal(post_id, " ".join([refused.message, *reasons]).strip(), refused.status)
+
+
+@bp.post("/posts/<id:post_id>/media")
+@login_required
+def upload_media(post_id: int):
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    version = request.form.get("version", type=int)
+    try:
+        attach.check_can_change(post, current_user, version)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename and not upload.content_length:
+            return _refusal(post_id, _("Choose a picture or a video to add."), 400)
+        received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
+        media_file = attach.store(db.session, received, current_user)
+        entry = attach.add_media(db.session, post, current_user, media_file, alt=request.form.get("alt"),
+                                 expected_version=version)
+    except WorkflowError as refused:
+        return _workflow_refusal(post_id, refused)
+    moved = entry is not None and entry.from_state != entry.to_state
+    return _answer(post, _("Added. The post went back to review: the approval was for the previous media.") if moved
+                   else _("Added."), 201 if _wants_json() else 200)
+
+
+@bp.post("/posts/<id:post_id>/media/arrange")
+@login_required
+def arrange_media(post_id: int):
+    """The files in the order the form lists them (``item``), with their alternative texts (``alt-<id>``); ``up``,
+    ``down`` or ``remove`` (a file's id) moves or removes one."""
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    version = request.form.get("version", type=int)
+    ids = [int(v) for v in request.form.getlist("item") if v.isdigit() and len(v) <= 10]
+    for key, delta in (("up", -1), ("down", 1)):
+        moved = request.form.get(key, type=int)
+        if moved in ids:
+            at = ids.index(moved)
+            to = max(0, min(len(ids) - 1, at + delta))
+            ids[at], ids[to] = ids[to], ids[at]
+    removed = request.form.get("remove", type=int)
+    items = [(media_id, request.form.get(f"alt-{media_id}")) for media_id in ids if media_id != removed]
+    try:
+        entry = attach.set_media(db.session, post, current_user, items, expected_version=version)
+    except WorkflowError as refused:
+        return _workflow_refusal(post_id, refused)
+    if entry is None:
+        return _answer(post, _("No change to save."))
+    moved_state = entry.from_state != entry.to_state
+    return _answer(post, _("Saved. The post went back to review: the approval was for the previous media.")
+                   if moved_state else _("Saved."))
+
+
+@bp.get("/media/<id:media_id>")
+@login_required
+def show_file(media_id: int):
+    media_file = attach.load_visible_file(db.session, current_user, media_id)
+    return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
+
+
+@bp.get("/media/<id:media_id>/thumbnail")
+@login_required
+def thumbnail(media_id: int):
+    media_file = attach.load_visible_file(db.session, current_user, media_id)
+    if not media_file.thumbnail_key:
+        abort(404)
+    return file_response(media_file.thumbnail_key, "image/jpeg", media_file.sha256 + "-thumbnail")
+
+
+@bp.post("/posts/preview")
+@login_required
+def preview():
+    """The previews for a text being written (the editor's script posts it as the user types): the post's media and
+    network, or the chosen account's network for a new post."""
+    text = (request.form.get("body") or "")[:70000].replace("\r\n", "\n")
+    post_id = request.form.get("post_id", type=int)
+    revision = None
+    if post_id:
+        post = ops.load_post(db.session, current_user, post_id)
+        network, revision = post.account.network.value, post.current_revision
+    else:
+        account = db.session.scalar(visible_accounts(current_user).where(
+            Account.id == request.form.get("account_id", type=int)))
+        network = account.network.value if account else "x"
+    return render_template("media/_preview.html", preview=previews.build(network, text,
+                                                                          previews.media_views(revision)))
+
+
+@bp.app_template_global("network_preview")
+def network_preview(post: Post | None, revision: Revision | None = None) -> previews.Preview:
+    """The preview of ``revision`` (the post's current one by default) as the post's network shows it."""
+    if post is None:
+        return previews.build("x", "", [])
+    revision = revision or post.current_revision
+    return previews.build(post.account.network.value, revision.body if revision else "",
+                          previews.media_views(revision))
+
+
+@bp.app_template_global("media_changes")
+def media_changes(old: Revision | None, new: Revision | None) -> list[dict]:
+    """What changed in the media from ``old`` to ``new``, for the diff view: each file of either, with what happened
+    to it (added, removed, moved, described, kept)."""
+    before = {m.file.id: (i, m) for i, m in enumerate(old.media if old else [])}
+    after = {m.file.id: (i, m) for i, m in enumerate(new.media if new else [])}
+    changes = []
+    for media_id, (position, item) in after.items():
+        if media_id not in before:
+            change = "added"
+        elif before[media_id][1].alt != item.alt:
+            change = "described"
+        elif before[media_id][0] != position:
+            change = "moved"
+        else:
+            change = "kept"
+        changes.append({"file": item.file, "alt": item.alt, "position": position + 1, "change": change,
+                        "was": before[media_id][0] + 1 if media_id in before else None,
+                        "old_alt": before[media_id][1].alt if media_id in before else None})
+    for media_id, (position, item) in before.items():
+        if media_id not in after:
+            changes.append({"file": item.file, "alt": item.alt, "position": None, "change": "removed",
+                            "was": position + 1, "old_alt": item.alt})
+    return changes

@@ -1,0 +1,159 @@
+"""The pages' side of media (issue 11): the editor uploads, reorders, describes and removes files with plain forms;
+files and thumbnails are seen by those who see the post; the review page previews exactly the revision it
+approves, as its network shows it; the diff shows which media changed."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from approval.models import Post
+from approval.workflow.states import Action, Role, State
+
+from test_media_samples import jpeg, video
+
+
+@pytest.fixture()
+def scene(make):  # noqa: ANN001, ANN201
+    france = make.market("FR")
+    writer = make.user(Role.community_manager, markets=[france])
+    reviewer = make.user(Role.project_manager, markets=[france])
+    return france, writer, reviewer
+
+
+def _upload(web, post, data: bytes, name: str, alt: str = "", *, json: bool = False):  # noqa: ANN001, ANN202
+    headers = {"Accept": "application/json", "X-Requested-With": "fetch"} if json else {}
+    return web.client.post(f"/posts/{post.id}/media", data={
+        "csrf_token": web.token, "version": str(post.version), "alt": alt,
+        "file": (io.BytesIO(data), name)}, content_type="multipart/form-data", headers=headers)
+
+
+def _reload(db_session, post: Post) -> Post:  # noqa: ANN001
+    db_session.expire_all()
+    return db_session.get(Post, post.id)
+
+
+def test_the_editor_uploads_reorders_describes_and_removes_with_plain_forms(make, web, db_session, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Deux photos du stade.")
+    web.login(writer)
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert 'id="media-editor"' in page and 'id="previews"' in page and "media.js" in page
+    assert _upload(web, post, jpeg(color="red"), "rouge.jpg", "Tribune rouge").status_code == 302
+    post = _reload(db_session, post)
+    answer = _upload(web, post, jpeg(color="blue"), "bleu.jpg", json=True)
+    assert answer.status_code == 201
+    state = answer.get_json()
+    assert [m["alt"] for m in state["media"]] == ["Tribune rouge", ""]
+    assert state["findings"][0]["rule"] == "network.alt-text"  # the second picture has none yet
+    first, second = (m["id"] for m in state["media"])
+    post = _reload(db_session, post)
+    # Move the second up, and describe it, in one submit of the arrange form.
+    response = web.post(f"/posts/{post.id}/media/arrange", {
+        "version": post.version, "item": [str(first), str(second)], f"alt-{first}": "Tribune rouge",
+        f"alt-{second}": "Tribune bleue", "up": str(second)})
+    assert response.status_code == 302
+    post = _reload(db_session, post)
+    assert [(m.file.id, m.alt) for m in post.current_revision.media] == [(second, "Tribune bleue"),
+                                                                         (first, "Tribune rouge")]
+    # Remove one.
+    response = web.post(f"/posts/{post.id}/media/arrange", {
+        "version": post.version, "item": [str(second), str(first)], "remove": str(first)})
+    post = _reload(db_session, post)
+    assert [m.file.id for m in post.current_revision.media] == [second]
+    assert post.current_revision.number == 5
+    # A stale version is refused, nothing written.
+    stale = web.post(f"/posts/{post.id}/media/arrange", {"version": 1, "item": [str(second)], "remove": str(second)},
+                     headers={"Accept": "application/json"})
+    assert stale.status_code in (409, 412)
+    # A bad file: a clear message, nothing written.
+    bad = _upload(web, _reload(db_session, post), b"not a picture", "x.jpg", json=True)
+    assert bad.status_code == 415 and "neither" in bad.get_json()["message"]
+    assert _reload(db_session, post).current_revision.number == 5
+
+
+def test_files_and_thumbnails_are_seen_only_by_those_who_see_the_post(make, web, db_session, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer)
+    web.login(writer)
+    state = _upload(web, post, video((96, 64), seconds=0.5), "clip.mp4", json=True).get_json()
+    media_id = state["media"][0]["id"]
+    assert web.get(f"/media/{media_id}").status_code == 200
+    thumb = web.get(f"/media/{media_id}/thumbnail")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg" and thumb.data[:2] == b"\xff\xd8"
+    stranger = make.user(Role.community_manager, markets=[make.market("KE")])
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(stranger)
+    assert web.get(f"/media/{media_id}").status_code == 404
+    assert web.get(f"/media/{media_id}/thumbnail").status_code == 404
+
+
+@pytest.mark.parametrize(("network", "marker"), [
+    ("x", "pv-grid-2"), ("linkedin", "pv-grid-2"), ("instagram", "pv-portrait"), ("facebook", "pv-grid-2"),
+    ("youtube", "pv-title"), ("snapchat", "pv-vertical"),
+])
+def test_the_review_page_previews_the_revision_it_approves_as_its_network_shows_it(make, web, db_session, scene,
+                                                                                   network, marker):
+    france, writer, reviewer = scene
+    text = ("Le stade ce soir.\nDeuxième ligne du message.\n" + "Encore des détails sur la soirée. " * 4).strip()
+    post = make.post(account=make.account(france, network), author=writer, body=text)
+    web.login(writer)
+    if network == "youtube":
+        _upload(web, post, video((160, 90), seconds=1.0), "clip.mp4")
+    elif network == "snapchat":
+        _upload(web, post, jpeg((108, 192)), "story.jpg", "Le stade")
+    else:
+        _upload(web, post, jpeg((80, 100), color="red"), "a.jpg", "Rouge")
+        post = _reload(db_session, post)
+        if network != "instagram":
+            _upload(web, post, jpeg((80, 100), color="blue"), "b.jpg", "Bleu")
+    post = _reload(db_session, post)
+    make.act(post, Action.submit, writer)
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(reviewer)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    preview = page[page.index('id="previews"'):page.index('id="preview-body"') + 20000]
+    assert f'data-network="{network}"' in preview and marker in preview
+    assert f"revision {post.current_revision.number}" in preview
+    for item in post.current_revision.media:
+        assert f"/media/{item.file.id}/thumbnail" in preview
+    if network == "instagram":
+        assert "Le stade ce soir." in preview and "more" in preview  # the caption is cut after 125 characters
+    if network == "youtube":
+        assert re.search(r'class="pv-title">Le stade ce soir\.<', preview)
+
+
+def test_the_live_preview_follows_the_text_and_cuts_where_the_network_cuts(make, web, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer)
+    web.login(writer)
+    long_text = "Un message très long. " * 20 + "https://www.example.com/une/adresse/vraiment/tres/longue/pour/x"
+    fragment = web.post("/posts/preview", {"body": long_text, "post_id": post.id}).get_data(as_text=True)
+    assert 'data-network="x"' in fragment and "Show more" in fragment
+    short = web.post("/posts/preview", {"body": "Court. https://www.example.com/une/adresse/vraiment/longue",
+                                        "post_id": post.id}).get_data(as_text=True)
+    assert "Show more" not in short and "example.com/une/adress…" in short  # links shown as X shortens them
+    instagram = make.account(france, "instagram")
+    fragment = web.post("/posts/preview", {"body": "a" * 200, "account_id": instagram.id}).get_data(as_text=True)
+    assert 'data-network="instagram"' in fragment and "a" * 125 + "…" in fragment.replace("\n", "")
+
+
+def test_the_diff_shows_which_media_changed(make, web, db_session, scene):
+    france, writer, reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Deux photos.")
+    web.login(writer)
+    _upload(web, post, jpeg(color="red"), "rouge.jpg", "Rouge")
+    post = _reload(db_session, post)
+    _upload(web, post, jpeg(color="blue"), "bleu.jpg", "Bleu")
+    post = _reload(db_session, post)
+    make.act(post, Action.submit, writer)
+    make.act(post, Action.approve, reviewer)
+    ids = [m.file.id for m in post.current_revision.media]
+    web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, "item": [str(i) for i in ids],
+                                                 f"alt-{ids[0]}": "Rouge", f"alt-{ids[1]}": "Bleu", "down": str(ids[0])})
+    post = _reload(db_session, post)
+    assert post.state == State.in_review
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "moved from position 1 to 2" in page and "moved from position 2 to 1" in page
