@@ -84,7 +84,13 @@ WORDS = ("match stade finale équipe supporters billets concert été rentrée o
          "lundi matin soir nuit direct vidéo photo reportage coulisses interview annonce lancement événement").split()
 FINDING_RULES = ("house.full-stop-end", "typo.fr-spacing", "network.hashtags", "typo.exclamations",
                  "house.capital-start", "policy.sensitive")
-SEARCH = "festival musique"
+#: Names a post mentions (a town, a venue, a player): one in each post, so a search for one finds a few dozen posts
+#: per 100,000, as a person's search does; the common words make a search that matches thousands (its count capped).
+NAMES = [a + b + c for a in ("Ba", "Ko", "Mi", "Za", "Lu", "Fe", "Ro", "Ti", "Na", "Se") for b in
+         ("ran", "lo", "mbe", "dji", "vel", "sso", "kar", "nou", "tay", "bri") for c in
+         ("ville", "ka", "mont", "dou", "bourg", "sia", "ne", "ro", "ta", "lia")]
+SEARCH = "Mirandou"
+COMMON_SEARCH = "festival musique"
 PASSWORD_HASH = "$argon2id$v=19$m=8,t=1,p=1$YmVuY2hiZW5jaA$0000000000000000000000000000000000000000000"
 
 
@@ -198,7 +204,9 @@ class Generator:
                 first_revision = revision_id + 1
                 for number in range(1, n_revisions + 1):
                     revision_id += 1
-                    body = " ".join(rnd.choice(WORDS) for _ in range(rnd.randrange(8, 30))).capitalize() + "."
+                    words = [rnd.choice(WORDS) for _ in range(rnd.randrange(8, 30))]
+                    words.insert(rnd.randrange(len(words)), rnd.choice(NAMES))
+                    body = " ".join(words).capitalize() + "."
                     findings = [{"rule": rnd.choice(FINDING_RULES), "severity": "warning", "message": "x",
                                  "start": 0, "end": 1}] if rnd.random() < 0.2 else []
                     revisions.append({"id": revision_id, "post_id": post_id, "number": number, "body": body,
@@ -317,6 +325,12 @@ def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], objec
         "posts list search, with chips": lambda s: (
             listing.page_posts(s, user(s, manager), listing.PostFilters(q=SEARCH)),
             listing.state_counts(s, user(s, manager), listing.PostFilters(q=SEARCH))),
+        "posts list, common words (capped)": lambda s: (
+            listing.page_posts(s, user(s, manager), listing.PostFilters(q=COMMON_SEARCH)),
+            listing.state_counts(s, user(s, manager), listing.PostFilters(q=COMMON_SEARCH))),
+        "posts list, all, first page": lambda s: (
+            listing.page_posts(s, user(s, manager), listing.PostFilters()),
+            listing.state_counts(s, user(s, manager), listing.PostFilters())),
         "wall overview (all markets)": lambda s: hub_queries.build_wall(
             s, hub_queries.Viewer(kiosk_markets=()), hub_queries.Selection()),
     }

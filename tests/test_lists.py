@@ -176,3 +176,19 @@ def test_the_cabinet_inbox_pages_and_filters(make, web, db_session, france):
     only_linkedin = web.get("/cabinet?network=linkedin").get_data(as_text=True)
     assert "Nos résultats annuels" in only_linkedin and "Fière" not in only_linkedin
     assert web.get("/cabinet?after=garbage&answered_after=garbage").status_code == 200
+
+
+def test_counts_stop_at_a_cap_and_say_so(make, web, db_session, france, monkeypatch):
+    from approval.queries import posts as listing
+
+    account = make.account(france, "x")
+    author = make.user(Role.community_manager, markets=[france])
+    for n in range(5):
+        make.post(account=account, author=author, body=f"Concert numéro {n} ce soir.")
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
+    page = listing.page_posts(db_session, author, PostFilters(q="concert"))
+    assert page.capped and len(page.items) == 5  # the page shows them all; the count stopped early
+    web.login(author)
+    assert "1–5 of 5+" in web.get("/posts?q=concert").get_data(as_text=True)
+    # Without a search, the kept counts answer exactly.
+    assert listing.page_posts(db_session, author, PostFilters(market="FR")).total == 5

@@ -171,6 +171,7 @@ COUNT_BACKFILL = ("INSERT INTO post_counts (account_id, state, n) "
 # reads a window of scheduled or published times, the wall's change feed reads the newest change.
 LIST_INDEXES = (
     Index("ix_posts_state_id", Post.state, Post.id),
+    Index("ix_posts_state_updated_at", Post.state, Post.updated_at),
     Index("ix_posts_account_id_id", Post.account_id, Post.id),
     Index("ix_posts_account_id_state", Post.account_id, Post.state),
     Index("ix_posts_created_by_id_id", Post.created_by_id, Post.id),

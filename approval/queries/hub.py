@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, Text, cast, func, select, true
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -30,8 +30,8 @@ COUNTED = (State.draft, State.in_review, State.changes_requested, State.with_cab
 #: Rows per list: what a 1920x1080 screen shows legibly (the view of one list shows more).
 ROWS, ROWS_ALONE = 8, 16
 FINDINGS_WINDOW = timedelta(days=7)
-#: The revisions read for the week's findings: the newest ones, bounded.
-FINDINGS_SAMPLE = 5000
+#: The revisions read for the week's findings: the newest ones that have some, bounded.
+FINDINGS_SAMPLE = 1000
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,8 @@ def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int
     """The style rules that came back most often this week, in the newest revisions of the selected markets."""
     recent = (
         select(Revision.findings).join(Post, Post.id == Revision.post_id).join(Post.account)
-        .where(scope, Account.market_id.in_(market_ids), Revision.created_at >= now - FINDINGS_WINDOW)
+        .where(scope, Account.market_id.in_(market_ids), Revision.created_at >= now - FINDINGS_WINDOW,
+               cast(Revision.findings, Text) != "[]")
         .order_by(Revision.created_at.desc()).limit(FINDINGS_SAMPLE)
     )
     counter: Counter[str] = Counter()

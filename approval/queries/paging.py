@@ -63,6 +63,8 @@ class Page(Generic[T]):
     #: The 1-based position of the first item.
     start: int
     next_cursor: str | None = None
+    #: True when ``total`` is a floor: the count stopped there (a search matching a great many posts).
+    capped: bool = False
     extra: dict = field(default_factory=dict)
 
     @property

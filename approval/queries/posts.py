@@ -140,8 +140,45 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[tuple
 _SHOWN = (contains_eager(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
 
 
-def count(session: Session, query: Select) -> int:
-    return session.scalar(query.with_only_columns(func.count(Post.id)).order_by(None)) or 0
+#: Beyond this many rows, a count says "10,000+" instead of counting on (a search matching half the posts).
+COUNT_CAP = 10_000
+#: The filters ``post_counts`` answers (kept per account and state): with only these, no post is counted.
+_KEPT = frozenset({"market", "network", "account_id", "state"})
+
+
+def count(session: Session, query: Select, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows ``query`` selects, counting at most ``cap`` + 1: (n, whether it stopped at the cap)."""
+    cap = COUNT_CAP if cap is None else cap
+    bounded = query.with_only_columns(Post.id).order_by(None).limit(cap + 1).subquery()
+    n = session.scalar(select(func.count()).select_from(bounded)) or 0
+    return min(n, cap), n > cap
+
+
+def _kept(session: Session, user: User, filters: PostFilters):  # noqa: ANN202
+    """(state, n) rows from ``post_counts`` for the accounts ``filters`` and ``user``'s scope select."""
+    from approval.access import HIDDEN_FROM_CABINET, Scope, account_clause, scope_of
+    from approval.models import PostCount
+
+    query = (select(PostCount.state, func.sum(PostCount.n)).join(Account, Account.id == PostCount.account_id)
+             .where(account_clause(user)).group_by(PostCount.state))
+    if scope_of(user) is Scope.cabinet:
+        query = query.where(PostCount.state.not_in(HIDDEN_FROM_CABINET))
+    if filters.market:
+        query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
+                            .scalar_subquery())
+    if filters.network:
+        query = query.where(Account.network == filters.network)
+    if filters.account_id:
+        query = query.where(PostCount.account_id == filters.account_id)
+    return session.execute(query).all()
+
+
+def total(session: Session, user: User, filters: PostFilters, selected: Select) -> tuple[int, bool]:
+    """How many posts the filters select: from ``post_counts`` when they allow it, else a bounded count."""
+    if set(filters.active) <= _KEPT:
+        counts = {State(state): int(n or 0) for state, n in _kept(session, user, filters)}
+        return (counts.get(filters.state, 0) if filters.state else sum(counts.values())), False
+    return count(session, selected)
 
 
 def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: str | None = None,
@@ -152,23 +189,30 @@ def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: st
     if exclude is not None:
         selected = selected.where(Post.state != exclude)
     query = selected.options(*_SHOWN)
-    total = count(session, selected)
-    return keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=total)
+    n, capped = total(session, user, filters, selected) if exclude is None else count(session, selected)
+    page = keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=n)
+    page.capped = capped
+    return page
 
 
 def page_oldest_first(session: Session, user: User, filters: PostFilters, order: tuple, *, cursor: str | None,
                       limit: int = PAGE_SIZE) -> Page[Post]:
     """A queue: the longest waiting first, by ``order`` (its last column unique)."""
-    query = matching(session, user, filters).options(*_SHOWN)
-    total = count(session, matching(session, user, filters))
-    return keyset(session, query, order, descending=False, cursor=cursor, limit=limit, total=total)
+    selected = matching(session, user, filters)
+    n, capped = total(session, user, filters, selected)
+    page = keyset(session, selected.options(*_SHOWN), order, descending=False, cursor=cursor, limit=limit, total=n)
+    page.capped = capped
+    return page
 
 
 def state_counts(session: Session, user: User, filters: PostFilters) -> dict[State, int]:
-    """Posts per state among those the other filters select (the state filter itself left out)."""
-    query = matching(session, user, filters.without("state"))
-    rows = session.execute(query.with_only_columns(Post.state, func.count(Post.id)).group_by(Post.state)
-                           .order_by(None)).all()
+    """Posts per state among those the other filters select (the state filter itself left out): from
+    ``post_counts`` when the filters allow it, else counted among at most ``COUNT_CAP`` matching posts."""
+    others = filters.without("state")
+    if set(others.active) <= _KEPT:
+        return {State(state): int(n) for state, n in _kept(session, user, others) if n}
+    sample = matching(session, user, others).with_only_columns(Post.state).order_by(None).limit(COUNT_CAP).subquery()
+    rows = session.execute(select(sample.c.state, func.count()).group_by(sample.c.state)).all()
     return {State(state): n for state, n in rows}
 
 

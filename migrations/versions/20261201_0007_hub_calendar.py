@@ -98,6 +98,7 @@ depends_on: str | Sequence[str] | None = None
 #: (name, table, columns) of the read side's indexes (approval.models.hub.LIST_INDEXES).
 INDEXES = (
     ("ix_posts_state_id", "posts", ["state", "id"]),
+    ("ix_posts_state_updated_at", "posts", ["state", "updated_at"]),
     ("ix_posts_account_id_id", "posts", ["account_id", "id"]),
     ("ix_posts_account_id_state", "posts", ["account_id", "state"]),
     ("ix_posts_created_by_id_id", "posts", ["created_by_id", "id"]),
