@@ -1,0 +1,89 @@
+"""The content calendar in a real headless Chromium: a project manager moves a scheduled post a day later with the
+keyboard (Alt+ArrowRight), then drags it to another day; each move is a schedule through the engine, audited.
+Screenshots land in test-artifacts/browser/calendar-<backend>/."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from approval import operations as ops
+from approval.db import utcnow
+from approval.models import Account, AuditEntry, Post, User
+from approval.workflow.states import Action
+
+from test_browser import ARTIFACTS, PASSWORD, chromium, live_server  # noqa: F401 - shared fixtures
+
+pytestmark = pytest.mark.browser
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _scheduled_post(engine) -> tuple[int, object]:  # noqa: ANN001
+    """A post of helio_fr scheduled at 10:00 Paris time on the 10th of next month."""
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        account = session.scalar(select(Account).where(Account.handle == "helio_fr"))
+        post = ops.create_post(session, writer, account, "Rendez-vous au Vélodrome pour la finale.")
+        ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+        ops.act_on_post(session, post, Action.approve, manager, expected_version=post.version)
+        now = utcnow().astimezone(PARIS)
+        day = (now.replace(day=1) + timedelta(days=40)).replace(day=10, hour=10, minute=0, second=0, microsecond=0)
+        ops.act_on_post(session, post, Action.schedule, manager, expected_version=post.version,
+                        scheduled_at=day.astimezone(ZoneInfo("UTC")))
+        session.commit()
+        return post.id, day
+
+
+def _where(engine, post_id: int):  # noqa: ANN001, ANN202
+    with Session(engine) as session:
+        post = session.get(Post, post_id)
+        actions = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.post_id == post_id)
+                                                      .order_by(AuditEntry.id))]
+        return post.scheduled_at.astimezone(PARIS), actions
+
+
+def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chromium, live_server, backend):  # noqa: F811
+    base, engine = live_server
+    post_id, day = _scheduled_post(engine)
+    folder = ARTIFACTS / f"calendar-{backend}"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(base + "/login")
+        page.fill("input[name=email]", "lucile@helio.example")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{base}/calendar?view=month&date={day.date().isoformat()}&tz=Europe/Paris")
+        entry = page.locator(f"a[data-post='{post_id}']")
+        assert entry.count() == 1
+        page.screenshot(path=str(folder / "01-month.png"), full_page=True)
+
+        # The keyboard: focus the post, Alt+ArrowRight moves it a day later, at the same time.
+        entry.focus()
+        with page.expect_navigation():
+            page.keyboard.press("Alt+ArrowRight")
+        moved, actions = _where(engine, post_id)
+        assert moved == day + timedelta(days=1)
+        assert actions[-2:] == [Action.unschedule, Action.schedule]
+
+        # Dragging: onto the 20th, still at 10:00.
+        target = day.replace(day=20)
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", f"td[data-date='{target.date().isoformat()}']")
+        moved, _actions = _where(engine, post_id)
+        assert moved == target
+        page.screenshot(path=str(folder / "02-moved.png"), full_page=True)
+
+        # The week view offers hours: the post sits in its 10:00 slot.
+        page.goto(f"{base}/calendar?view=week&date={target.date().isoformat()}&tz=Europe/Paris")
+        assert page.locator(f"td[data-hour='10'] a[data-post='{post_id}']").count() == 1
+        page.screenshot(path=str(folder / "03-week.png"), full_page=True)
+    finally:
+        context.close()
