@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import notifications as notification_views  # issue 12: the bell, the list, preferences
 
     app.register_blueprint(notification_views.bp)
+    from approval.views import reports as report_views  # issue 12: reports and the audit page
+
+    app.register_blueprint(report_views.bp)
     from approval.views import media as media_views  # issue 11: uploads, files, previews
 
     app.register_blueprint(media_views.bp)

@@ -1,0 +1,255 @@
+"""Reports (project managers and admins): how the team does per market and period, as numbers, SVG charts drawn on
+the server by pygal (no JavaScript, no CDN) and a CSV of each chart's numbers; and the audit page (admins): every
+audit row across posts, filtered, keyset-paged, exported as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pygal
+from pygal.etree import etree
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from pygal.style import Style
+from sqlalchemy import select, true
+from sqlalchemy.orm import aliased
+
+from approval.access import market_clause
+from approval.db import db
+from approval.labels import label
+from approval.models import Account, AuditEntry, Market, Post, User
+from approval.queries import reports
+from approval.views import roles_required
+from approval.workflow.states import Action, Role
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+MANAGERS = (Role.project_manager, Role.admin)
+CHARTS = ("weekly", "durations", "rates", "reasons", "findings")
+DEFAULT_WEEKS = 8
+MAX_DAYS = 366
+AUDIT_PAGE = 100
+#: The CSV export of the audit stops after this many rows: narrow the filters for more.
+AUDIT_EXPORT_MAX = 200_000
+STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
+              colors=("#2f7d4f", "#b33a3a", "#8a5a00", "#6b6b6b", "#3355cc"))
+
+
+# The selection ------------------------------------------------------------------------------------------------------
+
+def _date(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10]) if len(value) == 10 else abort(400)
+    except ValueError:
+        abort(400)
+
+
+def _selection() -> tuple[Market | None, reports.Period]:
+    code = request.args.get("market", "").strip().upper()
+    market = None
+    if code:
+        if len(code) != 2:
+            abort(404)
+        market = db.session.scalar(select(Market).where(Market.code == code, market_clause(current_user)))
+        if market is None:
+            abort(404)
+    end_day = _date("to") or datetime.now(UTC).date() + timedelta(days=1)
+    start_day = _date("from") or end_day - timedelta(weeks=DEFAULT_WEEKS)
+    if start_day >= end_day or (end_day - start_day).days > MAX_DAYS:
+        abort(400)
+    start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
+    return market, reports.Period(start, datetime.combine(end_day, datetime.min.time(), tzinfo=UTC))
+
+
+def _report() -> tuple[Market | None, reports.Report]:
+    market, period = _selection()
+    clause = Market.id == market.id if market else (true() if current_user.group_wide else market_clause(current_user))
+    return market, reports.build(db.session, clause, period)
+
+
+def _args(market: Market | None, period: reports.Period) -> dict:
+    args = {"from": period.start.date().isoformat(), "to": period.end.date().isoformat()}
+    if market:
+        args["market"] = market.code
+    return args
+
+
+# The page ----------------------------------------------------------------------------------------------------------
+
+@bp.get("")
+@roles_required(*MANAGERS)
+def show_reports():
+    market, report = _report()
+    markets = db.session.scalars(select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
+    args = _args(market, report.period)
+    return render_template("reports/index.html", report=report, market=market, markets=markets, args=args,
+                           charts=CHARTS, titles=_titles(), final=reports.FINAL,
+                           table=reports.per_week_table(report))
+
+
+def _titles() -> dict[str, str]:
+    return {"weekly": _("Posts per week by final state"), "durations": _("Time in review and to publish (hours)"),
+            "rates": _("Approval and on-time rates (%)"), "reasons": _("Words of change requests and rejections"),
+            "findings": _("Most frequent style findings")}
+
+
+def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
+    """The numbers of one chart: its CSV header and rows (the chart draws the same)."""
+    if name == "weekly":
+        return [_("week"), *(str(label(s)) for s in reports.FINAL)], reports.per_week_table(report)
+    if name == "durations":
+        return [_("measure"), _("posts"), _("median (hours)"), _("90th percentile (hours)")], [
+            [_("time in review"), report.review.count, report.review.median_h, report.review.p90_h],
+            [_("time to publish"), report.to_publish.count, report.to_publish.median_h, report.to_publish.p90_h]]
+    if name == "rates":
+        decisions = sum(report.decisions.values())
+        timed = report.on_time + report.late + report.missed
+        return [_("measure"), _("count"), _("out of"), _("rate (%)")], [
+            [_("approved"), report.decisions[Action.approve], decisions, _percent(report.approval_rate)],
+            [_("published on time"), report.on_time, timed, _percent(report.on_time_rate)],
+            [_("missed slots"), report.missed, timed, _percent(report.missed / timed if timed else None)]]
+    if name == "reasons":
+        return [_("word"), _("count")], [list(pair) for pair in report.reasons]
+    return [_("rule"), _("revisions")], [list(pair) for pair in report.findings]
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+@bp.get("/<any(weekly, durations, rates, reasons, findings):name>.csv")
+@roles_required(*MANAGERS)
+def chart_csv(name: str):
+    market, report = _report()
+    header, rows = _table(name, report)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    filename = f"{name}-{market.code if market else 'all'}-{report.period.start.date()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/<any(weekly, durations, rates, reasons, findings):name>.svg")
+@roles_required(*MANAGERS)
+def chart_svg(name: str):
+    _market, report = _report()
+    header, rows = _table(name, report)
+    config = {"style": STYLE, "js": [], "title": _titles()[name], "width": 800, "height": 360,
+              "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True}
+    if name == "weekly":
+        chart = pygal.StackedBar(**config, x_label_rotation=30)
+        chart.x_labels = [row[0] for row in rows]
+        for column, title in enumerate(header[1:], start=1):
+            chart.add(title, [row[column] for row in rows])
+    elif name == "durations":
+        chart = pygal.Bar(**config)
+        chart.x_labels = [row[0] for row in rows]
+        chart.add(header[2], [row[2] for row in rows])
+        chart.add(header[3], [row[3] for row in rows])
+    elif name == "rates":
+        chart = pygal.HorizontalBar(**config, range=(0, 100))
+        for row in rows:
+            chart.add(str(row[0]), [row[3]])
+    else:
+        chart = pygal.HorizontalBar(**config, show_legend=False)
+        chart.x_labels = [str(row[0]) for row in reversed(rows)]
+        chart.add(header[1], [row[1] for row in reversed(rows)])
+    return Response(_without_scripts(chart), mimetype="image/svg+xml")
+
+
+def _without_scripts(chart: pygal.graph.graph.Graph) -> bytes:
+    """The chart's SVG without pygal's inline configuration script: the picture needs no JavaScript."""
+    root = chart.render_tree()
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+                parent.remove(child)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# The audit page (admins) -------------------------------------------------------------------------------------------
+
+def _audit_query():
+    actor = aliased(User)
+    query = (select(AuditEntry.id, AuditEntry.at, AuditEntry.post_id, AuditEntry.action, AuditEntry.from_state,
+                    AuditEntry.to_state, AuditEntry.comment, Market.code, actor.email, actor.name)
+             .join(Post, AuditEntry.post_id == Post.id).join(Account, Post.account_id == Account.id)
+             .join(Market, Account.market_id == Market.id).outerjoin(actor, AuditEntry.actor_id == actor.id))
+    filters: dict[str, str] = {}
+    code = request.args.get("market", "").strip().upper()
+    if code:
+        query = query.where(Market.code == code[:2])
+        filters["market"] = code[:2]
+    who = request.args.get("actor", "").strip()
+    if who:
+        if who == "worker":
+            query = query.where(AuditEntry.actor_id.is_(None))
+        else:
+            query = query.where(actor.email == who.lower()[:254])
+        filters["actor"] = who[:254]
+    action = request.args.get("action", "").strip()
+    if action:
+        if action not in Action.__members__:
+            abort(400)
+        query = query.where(AuditEntry.action == Action(action))
+        filters["action"] = action
+    start, end = _date("from"), _date("to")
+    if start:
+        query = query.where(AuditEntry.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
+        filters["from"] = start.isoformat()
+    if end:
+        query = query.where(AuditEntry.at < datetime.combine(end, datetime.min.time(), tzinfo=UTC))
+        filters["to"] = end.isoformat()
+    return query.order_by(AuditEntry.id.desc()), filters
+
+
+@bp.get("/audit")
+@roles_required(Role.admin)
+def audit():
+    query, filters = _audit_query()
+    before = request.args.get("before", "")
+    if before:
+        if not before.isdigit() or len(before) > 12:
+            abort(400)
+        query = query.where(AuditEntry.id < int(before))
+    rows = db.session.execute(query.limit(AUDIT_PAGE + 1)).all()
+    more = len(rows) > AUDIT_PAGE
+    rows = rows[:AUDIT_PAGE]
+    markets = db.session.scalars(select(Market.code).order_by(Market.code)).all()
+    return render_template("reports/audit.html", rows=rows, filters=filters, markets=markets,
+                           actions=[a.value for a in Action],
+                           next_url=url_for("reports.audit", **filters, before=rows[-1].id) if more else None)
+
+
+@bp.get("/audit.csv")
+@roles_required(Role.admin)
+def audit_csv():
+    query, _filters = _audit_query()
+    header = ["id", "at", "post_id", "market", "action", "from_state", "to_state", "actor_email", "comment"]
+    session = db.session
+    rows = session.execute(query.limit(AUDIT_EXPORT_MAX).execution_options(yield_per=1000))
+
+    def generate() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for n, row in enumerate(rows, start=1):
+            writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
+                             row.action.value, row.from_state.value, row.to_state.value, row.email or "",
+                             row.comment or ""])
+            if n % 500 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})

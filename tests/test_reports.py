@@ -1,0 +1,181 @@
+"""Reports (issue 12): numbers checked against a small history computed by hand, the charts parse as SVG, each CSV
+holds the chart's numbers, markets stay private; the admin audit page filters, pages by keyset and exports CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from approval.models import AuditEntry
+from approval.workflow import engine
+from approval.workflow.states import Action, Role, State
+
+T = lambda day, hour, minute=0: datetime(2026, 11, day, hour, minute, tzinfo=UTC)  # noqa: E731
+PERIOD = "from=2026-11-02&to=2026-11-16"
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+def _publish(session, post, at, slot):  # noqa: ANN001, ANN202
+    """What the publisher does when it puts a post online at ``at`` (see approval.publishing.worker)."""
+    post.claim_token, post.claimed_until = "t" * 32, at + timedelta(minutes=2)
+    engine.record_step(session, post, Action.claim, now=at - timedelta(seconds=1))
+    post.claim_token = post.claimed_until = None
+    post.published_at, post.published_url = at, "https://x.com/helio/status/1"
+    engine.record_step(session, post, Action.publish, now=at)
+    assert post.scheduled_at == slot
+
+
+def _miss(session, post, at):  # noqa: ANN001, ANN202
+    post.missed_at, post.scheduled_at = post.scheduled_at, None
+    engine.record_step(session, post, Action.miss, now=at)
+
+
+@pytest.fixture()
+def history(make, db_session):
+    """Five French posts over two weeks of November 2026 (and one Kenyan post that never counts for France)."""
+    fr, ke = make.market("FR"), make.market("KE", timezone="Africa/Nairobi")
+    account = make.account(fr)
+    cm = make.user(Role.community_manager, markets=[fr], name="Camille")
+    pm = make.user(Role.project_manager, markets=[fr], name="Pierre")
+    act = make.act
+
+    a = make.post(State.draft, account=account, author=cm)
+    act(a, Action.submit, cm, now=T(2, 9))
+    act(a, Action.approve, pm, now=T(2, 11))  # 2 h in review
+    act(a, Action.schedule, pm, now=T(2, 12), scheduled_at=T(3, 10))
+    _publish(db_session, a, T(3, 10, 5), T(3, 10))  # on time: 5 min after its slot; 25 h 05 after submission
+
+    b = make.post(State.draft, account=account, author=cm)
+    act(b, Action.submit, cm, now=T(3, 9))
+    act(b, Action.request_changes, pm, now=T(3, 13), comment="Shorter text please, the hashtag is missing")  # 4 h
+    act(b, Action.submit, cm, now=T(4, 9))
+    act(b, Action.reject, pm, now=T(4, 10), comment="Hashtag forbidden here")  # 1 h
+
+    c = make.post(State.draft, account=account, author=cm)
+    act(c, Action.submit, cm, now=T(9, 9))
+    act(c, Action.approve, pm, now=T(9, 17))  # 8 h
+    act(c, Action.schedule, pm, now=T(9, 17, 5), scheduled_at=T(10, 10))
+    _miss(db_session, c, T(10, 11))
+
+    d = make.post(State.draft, account=account, author=cm)
+    act(d, Action.withdraw, cm, now=T(10, 12))
+
+    e = make.post(State.draft, account=account, author=cm)
+    act(e, Action.submit, cm, now=T(10, 9))
+    act(e, Action.approve, pm, now=T(10, 10))  # 1 h
+    act(e, Action.mark_published, pm, now=T(10, 12), url="https://x.com/helio/status/2")  # 3 h after submission
+
+    k = make.post(State.draft, account=make.account(ke), author=make.user(Role.community_manager, markets=[ke]))
+    act(k, Action.submit, k.created_by, now=T(5, 9))
+    act(k, Action.reject, make.user(Role.project_manager, markets=[ke]), now=T(5, 10), comment="Missing missing")
+    db_session.flush()
+    return {"pm": pm, "cm": cm, "fr": fr, "ke": ke}
+
+
+def _csv(response) -> list[list[str]]:  # noqa: ANN001
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_numbers_match_the_ones_computed_by_hand(history, web):
+    web.login(history["pm"])
+    page = web.get(f"/reports?market=FR&{PERIOD}")
+    assert page.status_code == 200
+    weekly = _csv(web.get(f"/reports/weekly.csv?market=FR&{PERIOD}"))
+    assert weekly == [["week", "published", "rejected", "declined", "withdrawn"],
+                      ["2026-11-02", "1", "1", "0", "0"], ["2026-11-09", "1", "0", "0", "1"]]
+    durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
+    # In review: 1, 1, 2, 4, 8 hours; to publish: 3 h and 25 h 05.
+    assert durations[1:] == [["time in review", "5", "2.0", "8.0"], ["time to publish", "2", "14.04", "25.08"]]
+    rates = _csv(web.get(f"/reports/rates.csv?market=FR&{PERIOD}"))
+    assert rates[1:] == [["approved", "3", "5", "60.0"], ["published on time", "1", "2", "50.0"],
+                         ["missed slots", "1", "2", "50.0"]]
+    reasons = _csv(web.get(f"/reports/reasons.csv?market=FR&{PERIOD}"))
+    assert reasons[1:] == [["hashtag", "2"], ["forbidden", "1"], ["missing", "1"], ["shorter", "1"], ["text", "1"]]
+    html = page.get_data(as_text=True)
+    assert "60.0 %" in html and "50.0 %" in html
+
+
+def test_every_chart_is_svg_without_script_and_names_its_numbers(history, web):
+    web.login(history["pm"])
+    for name in ("weekly", "durations", "rates", "reasons", "findings"):
+        answer = web.get(f"/reports/{name}.svg?market=FR&{PERIOD}")
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        root = ET.fromstring(answer.get_data())
+        assert root.tag == SVG
+        assert not [el for el in root.iter() if el.tag.endswith("script")], name
+    weekly = web.get(f"/reports/weekly.svg?market=FR&{PERIOD}").get_data(as_text=True)
+    assert "2026-11-02" in weekly and "Posts per week by final state" in weekly
+
+
+def test_the_charts_read_in_french(history, web, db_session):
+    history["pm"].locale = "fr"
+    db_session.flush()
+    web.login(history["pm"])
+    svg = web.get(f"/reports/weekly.svg?market=FR&{PERIOD}").get_data(as_text=True)
+    assert "Publications par semaine selon leur état final" in svg and "publiée" in svg
+    ET.fromstring(svg.encode())
+
+
+def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
+    fr = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[fr])
+    make.post(State.draft, account=make.account(fr), body="La Tour  Eiffel brille ce soir aux couleurs de Paris.")
+    today = datetime.now(UTC).date()
+    web.login(pm)
+    rows = _csv(web.get(f"/reports/findings.csv?market=FR&from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"))
+    assert ["typo.double-space", "1"] in rows[1:]
+
+
+def test_markets_stay_private_and_bad_input_is_refused(history, web, make):
+    web.login(make.user(Role.project_manager, markets=[history["ke"]]))
+    assert web.get(f"/reports?market=FR&{PERIOD}").status_code == 404
+    mine = _csv(web.get(f"/reports/rates.csv?{PERIOD}"))  # all of their markets: Kenya only
+    assert mine[1] == ["approved", "0", "1", "0.0"]
+    for bad in ("from=2026-13-01", "from=2026-11-10&to=2026-11-01", "from=2020-01-01&to=2026-01-01", "from=x"):
+        assert web.get(f"/reports?{bad}").status_code == 400, bad
+    assert web.get("/reports/other.csv").status_code == 404
+    community = type(web)(web.client.application.test_client())
+    community.login(history["cm"])
+    assert community.get("/reports").status_code == 403
+
+
+# The audit page --------------------------------------------------------------------------------------------------
+
+
+def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_session):
+    from sqlalchemy import func, select
+
+    page = admin_web.get("/reports/audit?market=FR&action=reject")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert text.count("<tr data-id=") == 1 and "Hashtag forbidden here" in text
+    by_worker = admin_web.get("/reports/audit?market=FR&actor=worker").get_data(as_text=True)
+    assert by_worker.count("<tr data-id=") == 3  # claim, publish, miss
+    rows = _csv(admin_web.get(f"/reports/audit.csv?market=FR&actor={history['pm'].email}"))
+    assert rows[0][:5] == ["id", "at", "post_id", "market", "action"]
+    assert [r[4] for r in rows[1:]] == ["mark_published", "approve", "schedule", "approve", "reject",
+                                        "request_changes", "schedule", "approve"]
+    assert {r[7] for r in rows[1:]} == {history["pm"].email}
+    total = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    seen, url = [], "/reports/audit"
+    while url:
+        body = admin_web.get(url).get_data(as_text=True)
+        seen += [int(part.split('"')[0]) for part in body.split('<tr data-id="')[1:]]
+        url = body.split('class="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&") \
+            if 'class="next"' in body else None
+    assert len(seen) == total and seen == sorted(seen, reverse=True)
+    window = _csv(admin_web.get("/reports/audit.csv?from=2026-11-04&to=2026-11-05"))
+    assert [r[4] for r in window[1:]] == ["reject", "submit"]
+    assert admin_web.get("/reports/audit?action=explode").status_code == 400
+    assert admin_web.get("/reports/audit?before=abc").status_code == 400
+
+
+def test_only_admins_see_the_audit_page(history, web):
+    web.login(history["pm"])
+    assert web.get("/reports/audit").status_code == 403
+    assert web.get("/reports/audit.csv").status_code == 403
