@@ -16,7 +16,7 @@ What each preview reproduces (from the networks' own pages, December 2026; no ne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from approval.style import twitter
 from approval.style.text import find_entities
@@ -108,7 +108,12 @@ def _lines_cut(text: str, lines: int, chars: int) -> Shown:
     return _cut_at(text, offset)
 
 
-def build(network: str, text: str, media: list[MediaView]) -> Preview:
+def build(network: str, text: str, media: list[MediaView], *, handle: str = "handle", name: str = "") -> Preview:
+    preview = _build(network, text, media)
+    return replace(preview, extra={"handle": handle, "name": name or handle})
+
+
+def _build(network: str, text: str, media: list[MediaView]) -> Preview:
     media_t = tuple(media)
     if network == "x":
         shown = _cut_at(text, twitter.overflow_offset(text, twitter.MAX_LENGTH), shorten_links=True)

@@ -159,13 +159,14 @@ def preview():
     revision = None
     if post_id:
         post = ops.load_post(db.session, current_user, post_id)
-        network, revision = post.account.network.value, post.current_revision
+        account, revision = post.account, post.current_revision
     else:
         account = db.session.scalar(visible_accounts(current_user).where(
             Account.id == request.form.get("account_id", type=int)))
-        network = account.network.value if account else "x"
-    return render_template("media/_preview.html", preview=previews.build(network, text,
-                                                                          previews.media_views(revision)))
+    network = account.network.value if account else "x"
+    return render_template("media/_preview.html", preview=previews.build(
+        network, text, previews.media_views(revision), handle=account.handle if account else "handle",
+        name=(account.brand or account.handle) if account else ""))
 
 
 @bp.app_template_global("network_preview")
@@ -175,7 +176,8 @@ def network_preview(post: Post | None, revision: Revision | None = None) -> prev
         return previews.build("x", "", [])
     revision = revision or post.current_revision
     return previews.build(post.account.network.value, revision.body if revision else "",
-                          previews.media_views(revision))
+                          previews.media_views(revision), handle=post.account.handle,
+                          name=post.account.brand or post.account.handle)
 
 
 @bp.app_template_global("media_changes")

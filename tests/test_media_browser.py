@@ -1,0 +1,175 @@
+"""Media and previews in a real headless Chromium against a live server (issue 11): the preview of each network,
+screenshotted; the editor uploads a file from the picker with progress, reorders by dragging, and the preview
+follows the text as it is typed; the review page previews the revision it approves. No inline script runs (the
+CSP would refuse it): the console stays free of CSP errors. Screenshots: test-artifacts/browser/<backend>/media/.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from approval import administration as admin
+from approval import create_app
+from approval import operations as ops
+from approval.db import make_engine
+from approval.media import samples
+from approval.migrate import upgrade
+from approval.models import Post
+from approval.workflow.states import Role
+
+from test_browser import ARTIFACTS, PASSWORD, chromium  # noqa: F401  (the browser fixture)
+from test_media_samples import jpeg
+
+pytestmark = pytest.mark.browser
+
+TEXTS = {
+    "x": "Le stade s'illumine ce soir pour la finale. Suivez le direct sur https://www.example.com/finale/direct/ce-soir "
+         "et partagez vos photos avec nous. Les portes ouvrent à 18 h, venez tôt pour profiter des animations. "
+         "Bonne soirée à toutes et à tous, et merci pour votre soutien pendant toute la saison.",
+    "linkedin": "Nous publions aujourd'hui notre rapport annuel intégré.\nTrois chiffres à retenir.\nUn engagement "
+                "renouvelé.\nEt une équipe fière du chemin parcouru, que nous remercions chaleureusement.",
+    "instagram": "Les coulisses du Social Hub en photos : une journée avec l'équipe qui répond à vos messages, de "
+                 "l'ouverture à la fermeture, sept jours sur sept.",
+    "facebook": "Rejoignez-nous samedi à la fan zone pour la finale. L'entrée est libre.",
+    "youtube": "Revivez l'illumination de la Tour Eiffel\nLa soirée en vidéo, du premier but au feu d'artifice.",
+    "snapchat": "Ce soir, la Tour s'allume.",
+}
+
+
+@pytest.fixture()
+def media_server(backend, databases, tmp_path):  # noqa: ANN001, ANN201
+    url = databases.new_url(backend)
+    upgrade(url)
+    engine = make_engine(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "media", "TESTING": True})
+    app.instance_path = str(tmp_path / "instance")
+    posts = {}
+    with app.app_context(), Session(engine) as session:
+        france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        writer = admin.create_user(session, "camille@helio.example", "Camille Dubois", Role.community_manager,
+                                   PASSWORD, markets=[france])
+        admin.create_user(session, "lucile@helio.example", "Lucile Tardieu", Role.project_manager, PASSWORD,
+                          all_markets=True)
+        for network, text in TEXTS.items():
+            account = admin.create_account(session, france, network, f"helio_{network}", "Helio")
+            post = ops.create_post(session, writer, account, text)
+            if network == "youtube":
+                samples.attach_bytes(session, post, writer, samples.draw_video((320, 180)), "film.mp4")
+            elif network == "snapchat":
+                samples.attach_bytes(session, post, writer, samples.draw_picture((540, 960), "Sosh"), "story.jpg")
+            else:
+                count = {"x": 3, "linkedin": 2, "instagram": 2, "facebook": 1}[network]
+                size = (1080, 1350) if network == "instagram" else (1200, 675)
+                for index in range(count):
+                    samples.attach_bytes(session, post, writer, samples.draw_picture(
+                        size, f"{network} {index + 1}", samples.COLORS[index]), f"{network}-{index + 1}.jpg",
+                        f"Photo {index + 1} de la soirée")
+            posts[network] = post.id
+        session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", engine, posts
+    server.shutdown()
+    thread.join(timeout=5)
+    engine.dispose()
+
+
+def _login(context, page, base: str, email: str) -> None:  # noqa: ANN001
+    context.clear_cookies()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _media_ids(engine, post_id: int) -> list[int]:  # noqa: ANN001
+    with Session(engine) as session:
+        return [m.file.id for m in session.get(Post, post_id).current_revision.media]
+
+
+def test_previews_editor_and_review_in_a_browser(chromium, media_server, backend, tmp_path):  # noqa: F811
+    base, engine, posts = media_server
+    folder = ARTIFACTS / backend / "media"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    _login(context, page, base, "camille@helio.example")
+
+    # Each network's preview, as the editor shows it, with its thumbnails loaded.
+    for network, post_id in posts.items():
+        page.goto(f"{base}/posts/{post_id}/edit")
+        preview = page.locator(f"#previews .pv[data-network={network}]")
+        preview.wait_for()
+        page.wait_for_function("() => Array.from(document.querySelectorAll('#previews img'))"
+                               ".every(i => i.complete && i.naturalWidth > 0)")
+        assert page.locator("#previews img").count() >= 1
+        page.locator("#previews").screenshot(path=str(folder / f"preview-{network}.png"))
+    assert page.locator(".pv-frame.pv-vertical").count() == 1  # the last one: Snapchat, vertical
+
+    # X: the grid of three, the cut, links shortened; typing changes the preview.
+    page.goto(f"{base}/posts/{posts['x']}/edit")
+    assert page.locator("#previews .pv-grid-3 img").count() == 3
+    page.fill("textarea[name=body]", "Nouveau texte court pour la finale.")
+    page.wait_for_function("() => document.querySelector('#preview-body').innerText.includes('Nouveau texte court')")
+    assert "Show more" not in page.inner_text("#preview-body")
+
+    # Upload from the file picker: progress, then the new file in the list and in the preview.
+    before = _media_ids(engine, posts["linkedin"])
+    page.goto(f"{base}/posts/{posts['linkedin']}/edit")
+    page.fill("#media-alt", "Le logo sur fond bleu")
+    page.set_input_files("#media-file", files=[{"name": "logo.jpg", "mimeType": "image/jpeg",
+                                                "buffer": jpeg((600, 400), color="navy")}])
+    page.wait_for_selector("#media-uploads li.done progress[value='100']")
+    page.wait_for_function(f"() => document.querySelectorAll('#media-list .media-item').length === {len(before) + 1}")
+    after = _media_ids(engine, posts["linkedin"])
+    assert after[:-1] == before and len(after) == len(before) + 1
+    page.wait_for_function("() => document.querySelectorAll('#previews .pv-grid-3 img').length === 3")
+    page.screenshot(path=str(folder / "editor-after-upload.png"), full_page=True)
+    # A file that is not a picture: the reason is shown, nothing changes.
+    page.set_input_files("#media-file", files=[{"name": "notes.jpg", "mimeType": "image/jpeg",
+                                                "buffer": b"just text"}])
+    page.wait_for_selector("#media-uploads li.error")
+    assert "neither a picture" in page.inner_text("#media-uploads li.error")
+    assert _media_ids(engine, posts["linkedin"]) == after
+
+    # Reorder by dragging the last file above the first.
+    page.drag_and_drop("#media-list .media-item:last-child .media-meta",
+                       "#media-list .media-item:first-child .media-thumb")
+    page.wait_for_function(f"() => document.querySelector('#media-list .media-item').dataset.id === '{after[-1]}'")
+    expected = [after[-1], *after[:-1]]
+    for _ in range(50):
+        if _media_ids(engine, posts["linkedin"]) == expected:
+            break
+        page.wait_for_timeout(100)
+    assert _media_ids(engine, posts["linkedin"]) == expected
+    page.screenshot(path=str(folder / "editor-after-reorder.png"), full_page=True)
+
+    # Submit the Instagram post; the project manager's page previews exactly the revision she approves.
+    page.goto(f"{base}/posts/{posts['instagram']}")
+    page.click("button.action-submit")
+    page.wait_for_load_state()
+    _login(context, page, base, "lucile@helio.example")
+    page.goto(f"{base}/posts/{posts['instagram']}")
+    with Session(engine) as session:
+        revision = session.get(Post, posts["instagram"]).current_revision
+        number = revision.number
+    assert f"revision {number}" in page.inner_text("#previews h2")
+    assert page.locator("#previews .pv-portrait img").count() == 1
+    assert "more" in page.inner_text("#previews .pv-text")
+    page.locator("#previews").screenshot(path=str(folder / "review-instagram.png"))
+    page.click("button.action-approve")
+    page.wait_for_load_state()
+    with Session(engine) as session:
+        post = session.scalar(select(Post).where(Post.id == posts["instagram"]))
+        assert post.approved_revision_id == post.current_revision_id and post.approved_revision.number == number
+    assert not [line for line in console if "Content Security Policy" in line], console
+    context.close()
