@@ -26,10 +26,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from approval import administration as admin
 from approval.db import make_engine, utcnow
@@ -85,7 +86,7 @@ class WebhookServer:
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> WebhookServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -151,7 +152,7 @@ def published_answer(call: Call) -> dict[str, str]:
 
 def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parts = self.path.strip("/").split("/")
             if len(parts) != 2 or parts[0] != "hooks" or not parts[1].isdigit():
@@ -344,46 +345,72 @@ POSTS = Post.__table__
 AUDIT = AuditEntry.__table__
 
 
+#: Posts per transaction and database session while generating (see ``due_posts``).
+CHUNK = 250
+
+
 def due_posts(desk: Desk, count: int, *, at: datetime | None = None, accounts: Iterable[int] | None = None,
               first: int = 0, body: str = BODY) -> list[int]:
     """``count`` posts approved and scheduled for ``at`` (default: a second ago), spread round-robin over the
-    desk's accounts (or ``accounts``); returns their ids, in the order of the accounts' turns. One transaction:
-    they all fall due together, at its commit. PostgreSQL only.
+    desk's accounts (or ``accounts``); returns their ids, in the order of the accounts' turns. They all fall due
+    together, in one commit. PostgreSQL only.
 
-    The rows are those the engine would write, each revision with its text's SHA-256 and each trail chained;
-    they go in with COPY, triggers off for this transaction (``session_replication_role``): the audit backstop
-    notes each post in a setting of the session, and PostgreSQL 15 sorts its settings at each new one, which
-    makes thousands of posts in one transaction cost minutes. There is nothing for the triggers to check here.
+    The rows are those the engine would write, each revision with its text's SHA-256 and each trail chained, and
+    they go in with COPY, every trigger of the database at work (the audit backstop, the hub's counts). By chunks of
+    ``CHUNK`` posts, each in a database session of its own: the backstop notes each post it sees in a setting of
+    the session, and PostgreSQL 15 sorts its settings at each new one, which makes thousands of posts in one
+    session cost minutes. The chunks are scheduled a day later than ``at``; one UPDATE of ``scheduled_at`` then
+    brings them all to ``at`` at once.
     """
     accounts = list(accounts if accounts is not None else desk.account_ids)
     now = utcnow()
     at = at or now - timedelta(seconds=1)
-    with desk.engine.begin() as connection:
-        assert connection.dialect.name == "postgresql", "the bulk generator writes with COPY"
-        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        post_ids = _next_ids(connection, "posts", count)
-        revision_ids = _next_ids(connection, "revisions", count)
-        texts = [body.format(n=first + i + 1) for i in range(count)]
-        _copy(connection, "posts", (
-            "id", "account_id", "created_by_id", "state", "version", "current_revision_id", "approved_revision_id",
-            "approved_by_id", "scheduled_at", "submitted_at", "created_at", "updated_at",
-        ), (
-            (post_id, accounts[i % len(accounts)], desk.author_id, "scheduled", 5, revision_id, revision_id,
-             desk.manager_id, at, now, now, now)
-            for i, (post_id, revision_id) in enumerate(zip(post_ids, revision_ids, strict=True))
-        ))
-        _copy(connection, "revisions", ("id", "post_id", "number", "body", "sha256", "author_id", "findings",
-                                        "created_at"), (
-            (revision_id, post_id, 1, text, text_sha256(text), desk.author_id, "[]", now)
-            for post_id, revision_id, text in zip(post_ids, revision_ids, texts, strict=True)
-        ))
-        columns = ("post_id", "action", "from_state", "to_state", "actor_id", "at", "comment", "revision_id",
-                   "payload", "chain_hash")
-        _copy(connection, "audit_entries", columns, (
-            tuple(json.dumps(row[name]) if name == "payload" else row[name] for name in columns)
-            for post_id, revision_id in zip(post_ids, revision_ids, strict=True)
-            for row in _trail(desk, post_id, revision_id, now, at)
-        ))
+    parked = at if count <= CHUNK else at + timedelta(days=1)
+    seeder = create_engine(desk.engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+    post_ids: list[int] = []
+    try:
+        for start in range(0, count, CHUNK):
+            size = min(CHUNK, count - start)
+            with seeder.begin() as connection:
+                post_ids += _chunk(connection, desk, [accounts[(start + i) % len(accounts)] for i in range(size)],
+                                   [body.format(n=first + start + i + 1) for i in range(size)], now, at, parked)
+    finally:
+        seeder.dispose()
+    if parked != at:
+        with desk.engine.begin() as connection:
+            connection.execute(update(POSTS).where(POSTS.c.id.in_(post_ids)).values(scheduled_at=at))
+    return post_ids
+
+
+def _chunk(connection: Any, desk: Desk, accounts: list[int], texts: list[str], now: datetime, at: datetime,
+           parked: datetime) -> list[int]:
+    assert connection.dialect.name == "postgresql", "the bulk generator writes with COPY"
+    count = len(texts)
+    post_ids = _next_ids(connection, "posts", count)
+    revision_ids = _next_ids(connection, "revisions", count)
+    # A draft first (a post and its revision point at each other), then approved and scheduled in one UPDATE once
+    # its audit rows are in, as the backstop wants.
+    _copy(connection, "posts", ("id", "account_id", "created_by_id", "state", "version", "submitted_at",
+                                "created_at", "updated_at"),
+          ((post_id, account, desk.author_id, "draft", 1, now, now, now)
+           for post_id, account in zip(post_ids, accounts, strict=True)))
+    _copy(connection, "revisions", ("id", "post_id", "number", "body", "sha256", "author_id", "findings",
+                                    "created_at"),
+          ((revision_id, post_id, 1, text, text_sha256(text), desk.author_id, "[]", now)
+           for post_id, revision_id, text in zip(post_ids, revision_ids, texts, strict=True)))
+    columns = ("post_id", "action", "from_state", "to_state", "actor_id", "at", "comment", "revision_id", "payload",
+               "chain_hash")
+    _copy(connection, "audit_entries", columns, (
+        tuple(json.dumps(row[name]) if name == "payload" else row[name] for name in columns)
+        for post_id, revision_id in zip(post_ids, revision_ids, strict=True)
+        for row in _trail(desk, post_id, revision_id, now, at)
+    ))
+    connection.exec_driver_sql(
+        "UPDATE posts SET state = 'scheduled', version = 5, current_revision_id = revisions.id, "
+        "approved_revision_id = revisions.id, approved_by_id = %(manager)s, scheduled_at = %(parked)s "
+        "FROM revisions WHERE revisions.post_id = posts.id AND posts.id = ANY(%(ids)s)",
+        {"manager": desk.manager_id, "parked": parked, "ids": post_ids},
+    )
     return post_ids
 
 
@@ -438,5 +465,18 @@ def busy_accounts(engine: Engine) -> list[int]:
         return list(connection.scalars(select(Account.id).where(Account.publishing_post_id.is_not(None))))
 
 
-__all__ = ["Answer", "Call", "Desk", "ForkingWorkers", "WebhookServer", "process_state", "busy_accounts", "due_posts", "open_desk",
-           "published_answer", "secret_for", "states", "trail_actions"]
+__all__ = [
+    "Answer",
+    "Call",
+    "Desk",
+    "ForkingWorkers",
+    "WebhookServer",
+    "busy_accounts",
+    "due_posts",
+    "open_desk",
+    "process_state",
+    "published_answer",
+    "secret_for",
+    "states",
+    "trail_actions",
+]

@@ -23,18 +23,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
-
-from approval import create_app
-from approval.db import utcnow
-from approval.migrate import upgrade
-from approval.models import Account, AuditEntry, Outcome, Post, PublicationAttempt, audit
-from approval.publishing.worker import Worker
 from publishing_helpers import (
     SHORT_BODY,
     Answer,
@@ -47,17 +40,34 @@ from publishing_helpers import (
     states,
     trail_actions,
 )
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from approval import create_app
+from approval.db import utcnow
+from approval.migrate import upgrade
+from approval.models import (
+    Account,
+    AuditEntry,
+    Outcome,
+    Post,
+    PublicationAttempt,
+    audit,
+)
+from approval.publishing.worker import Worker
 
 SET_UP = ["create", "submit", "approve", "schedule"]
-#: Eight workers drain 2,000 webhook posts in about 15 s on two idle cores; a machine busy with other work needs more.
-DRAIN_TIMEOUT_S = 300
+#: The issue's figure; APPROVAL_TEST_PUBLISH_POSTS lowers it on a slow machine. The worker makes some fifteen round
+#: trips to the database per post: 2,000 posts took 70 to 330 s on the two shared cores of the development machine.
+POSTS = int(os.environ.get("APPROVAL_TEST_PUBLISH_POSTS", "2000"))
+DRAIN_TIMEOUT_S = max(120, POSTS * 0.3)
 
 
 # Fixtures ----------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture()
-def pg_url(databases) -> str:  # noqa: ANN001 - conftest's TemporaryDatabases
+def pg_url(databases) -> str:
     url = databases.new_url("postgresql")
     upgrade(url)
     return url
@@ -133,16 +143,16 @@ def test_eight_worker_processes_publish_each_of_2000_posts_exactly_once(
     workers = [subprocess.Popen([sys.executable, "-m", "approval.cli", "worker", "--batch", "6"], env=env,
                                 stdout=log, stderr=log) for log in logs]
     try:
-        post_ids = due_posts(desk, 2000, body=SHORT_BODY)
+        post_ids = due_posts(desk, POSTS, body=SHORT_BODY)
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while True:
             with engine.connect() as connection:
-                left = connection.scalar(select(func.count()).where(Post.id.in_(post_ids),
-                                                                    Post.state != "published"))
-            if left == 0:
+                left = dict(connection.execute(select(Post.state, func.count()).where(
+                    Post.id.in_(post_ids), Post.state != "published").group_by(Post.state)).all())
+            if not left:
                 break
             assert all(w.poll() is None for w in workers), "a worker died"
-            assert time.monotonic() < deadline, f"{left} posts not published after {DRAIN_TIMEOUT_S} s"
+            assert time.monotonic() < deadline, f"posts not published after {DRAIN_TIMEOUT_S} s: {left}"
             time.sleep(0.3)
     finally:
         for worker in workers:
@@ -154,7 +164,7 @@ def test_eight_worker_processes_publish_each_of_2000_posts_exactly_once(
 
     # The network saw each post once, under its own key, signed with its account's secret.
     calls = hooks.snapshot()
-    assert len(calls) == 2000
+    assert len(calls) == POSTS
     assert hooks.unsigned() == []
     assert set(hooks.per_post()) == set(post_ids) and max(hooks.per_post().values()) == 1
     with Session(engine) as session:
@@ -175,7 +185,7 @@ def test_eight_worker_processes_publish_each_of_2000_posts_exactly_once(
         by_account[attempt.account_id].append(attempt)
     for tries in by_account.values():
         tries.sort(key=lambda a: a.started_at)
-        assert all(one.finished_at <= following.started_at for one, following in zip(tries, tries[1:]))
+        assert all(one.finished_at <= following.started_at for one, following in pairwise(tries))
 
     # The audit trail says so: one claim, one publish, and the chains hold.
     assert set(map(tuple, trail_actions(engine, post_ids).values())) == {(*SET_UP, "claim", "publish")}
