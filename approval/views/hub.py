@@ -32,6 +32,7 @@ from approval import kiosks
 from approval.access import visible_markets
 from approval.db import db, utcnow
 from approval.hub_feed import feed_for, new_session
+from approval.models import User
 from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, summary, wall_settings
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
@@ -137,6 +138,8 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
     def build() -> str:
         session = new_session(app)
         try:
+            if viewer.user_id is not None and not getattr(session.get(User, viewer.user_id), "active", False):
+                raise _Ended()  # deactivated while the wall was open: it stops showing anything
             return _render_wall(viewer, selection, session)
         finally:
             session.close()
@@ -152,7 +155,11 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
                 if kiosk_token is not None and not feed.kiosk_is_live(kiosk_token):
                     yield "event: revoked\ndata: revoked\n\n"
                     return
-                html = feed.rendered(key, build)
+                try:
+                    html = feed.rendered(key, build)
+                except _Ended:
+                    yield "event: revoked\ndata: ended\n\n"
+                    return
                 digest = _digest(html)
                 if digest != sent:
                     data = "".join(f"data: {line}\n" for line in html.splitlines())
@@ -168,6 +175,10 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: send each event at once
     return response
+
+
+class _Ended(Exception):
+    """The viewer may no longer see the wall."""
 
 
 # The dashboard ----------------------------------------------------------------------------------------------
