@@ -1,0 +1,96 @@
+"""The publishing worker and media, end to end on a committed database (issue 11): the approved revision's files go
+out in order with their digests and alternative texts; a revision whose media changed behind the workflow's back is
+refused and never sent."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from approval import create_app
+from approval.db import utcnow
+from approval.media import samples
+from approval.migrate import upgrade
+from approval.models import OutboxMessage, Post, RevisionMedia
+from approval.publishing import controls
+from approval.publishing.worker import Worker
+from approval.workflow.states import Action, Role, State
+
+from conftest import Factory
+
+_TESTS = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def world(backend, databases, tmp_path_factory):  # noqa: ANN001, ANN201
+    url = databases.new_url(backend)
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "media", "PUBLISH_QUOTAS": {}})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+@pytest.fixture()
+def scene(world):  # noqa: ANN001, ANN201
+    with world.app_context():
+        with world.extensions["approval.db"]["sessionmaker"]() as session:
+            make = Factory(session)
+            make.counter = next(_TESTS) * 41
+            market = make.market(None)
+            account = make.account(market, "linkedin")
+            controls.connect_account(session, account, "outbox")
+            cm = make.user(Role.community_manager, markets=[market])
+            pm = make.user(Role.project_manager, markets=[market])
+            session.commit()
+            yield world, session, make, account, cm, pm
+
+
+def _scheduled_with_two_pictures(scene, slot):  # noqa: ANN001, ANN202
+    world, session, make, account, cm, pm = scene
+    post = make.post(State.draft, account=account, author=cm, body="Deux photos du stade.")
+    samples.attach_bytes(session, post, cm, samples.draw_picture((400, 300), "1", samples.COLORS[1]), "un.jpg", "Un")
+    samples.attach_bytes(session, post, cm, samples.draw_picture((400, 300), "2", samples.COLORS[2]), "deux.jpg",
+                         "Deux")
+    for action, actor, params in ((Action.submit, cm, {}), (Action.approve, pm, {}),
+                                  (Action.schedule, pm, {"scheduled_at": slot})):
+        make.act(post, action, actor, **params)
+    session.commit()
+    return post
+
+
+def _run(world, session, now) -> None:  # noqa: ANN001
+    session.commit()
+    Worker(world, clock=lambda: now).run(once=True)
+    session.expire_all()
+
+
+def test_the_approved_media_go_out_in_order_with_their_digests(scene):
+    world, session, *_ = scene
+    slot = utcnow() + timedelta(minutes=5)
+    post = _scheduled_with_two_pictures(scene, slot)
+    approved = post.current_revision
+    expected = [(m.file.sha256, m.alt) for m in approved.media]
+    _run(world, session, slot + timedelta(seconds=1))
+    post = session.get(Post, post.id)
+    assert post.state is State.published
+    [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all()
+    assert [(m["sha256"], m["alt"]) for m in message.body["media"]] == expected
+    assert message.body["revision"]["sha256"] == approved.sha256
+
+
+def test_a_revision_whose_media_changed_is_refused_and_never_sent(scene):
+    world, session, *_ = scene
+    slot = utcnow() + timedelta(minutes=5)
+    post = _scheduled_with_two_pictures(scene, slot)
+    rows = sorted(post.current_revision.media, key=lambda m: m.position)
+    # Someone swaps the pictures in the database, behind the workflow's back.
+    session.execute(update(RevisionMedia).where(RevisionMedia.id == rows[0].id).values(position=7))
+    session.execute(update(RevisionMedia).where(RevisionMedia.id == rows[1].id).values(position=0))
+    session.execute(update(RevisionMedia).where(RevisionMedia.id == rows[0].id).values(position=1))
+    _run(world, session, slot + timedelta(seconds=1))
+    post = session.get(Post, post.id)
+    assert post.state is State.failed
+    assert session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all() == []
