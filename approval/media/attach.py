@@ -54,11 +54,12 @@ def store(session: Session, received: Received, actor: User) -> MediaFile:
         return found
     store_ = storage()
     key = file_key(received.sha256)
-    store_.put(key, received.path, content_type=received.found.mime)
     thumb = None
     if received.thumbnail is not None:
         thumb = thumbnail_key(received.sha256)
-        store_.put(thumb, received.thumbnail, content_type="image/jpeg")
+        store_.put(thumb, received.thumbnail, content_type="image/jpeg", move=True)
+    # Last, and moved rather than copied where the store allows: the upload's temporary file is not read again.
+    store_.put(key, received.path, content_type=received.found.mime, move=True)
     info = received.found
     media_file = MediaFile(
         sha256=received.sha256, kind=MediaKind(info.kind), mime=info.mime, bytes=received.size, width=info.width,

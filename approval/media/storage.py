@@ -38,8 +38,10 @@ def thumbnail_key(sha256: str) -> str:
 class Storage(Protocol):
     name: str
 
-    def put(self, key: str, path: Path, *, content_type: str) -> None:
-        """Store the local file ``path`` under ``key`` (whole, or not at all); the same key twice keeps one copy."""
+    def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
+        """Store the local file ``path`` under ``key`` (whole, or not at all); the same key twice keeps one copy.
+        ``move``: the caller gives the file up (an upload's temporary file, already on disk and synced): a store
+        on the same file system renames it instead of copying it."""
 
     def exists(self, key: str) -> bool: ...
 
@@ -68,11 +70,17 @@ class FolderStorage:
             raise ValueError(f"key outside the store: {key!r}")
         return path
 
-    def put(self, key: str, path: Path, *, content_type: str) -> None:
+    def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
         target = self._path(key)
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
+        if move:
+            try:
+                os.replace(path, target)  # atomic: the synced upload appears whole under its name
+                return
+            except OSError:  # another file system: copy as below
+                pass
         # Beside the target, so the rename stays on one file system and is atomic: a reader sees all or nothing.
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
         try:
@@ -118,7 +126,7 @@ class S3Storage:
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def put(self, key: str, path: Path, *, content_type: str) -> None:
+    def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
         if self.exists(key):
             return
         self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
