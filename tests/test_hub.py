@@ -185,3 +185,30 @@ def test_the_kept_counts_follow_every_change_of_state(make, db_session, markets)
 
     assert kept() == counted()
     assert kept()[(fb.id, State.in_review)] == 1
+
+
+def test_a_signed_in_walls_stream_sends_the_wall_and_ends_when_its_viewer_is_deactivated(make, web, db_session,
+                                                                                         markets, app):
+    from approval.hub_feed import feed_for
+
+    france, _kenya = markets
+    make.post(State.in_review, account=make.account(france, "x"), body="Le match commence bientôt.")
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    response = web.client.get("/hub/stream", buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    chunks = iter(response.response)
+    wall = ""
+    while "event: wall" not in wall:
+        wall = next(chunks).decode()  # one event per chunk
+    assert "Le match commence" in wall
+    pm.active = False
+    db_session.flush()
+    feed = feed_for(app)
+    feed._answer = None  # as if the database said something changed: the wall is rebuilt
+    feed._poll()
+    ending = ""
+    while "event: revoked" not in ending:
+        ending += next(chunks).decode()
+    assert "data: ended" in ending
+    response.close()
