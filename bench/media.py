@@ -1,0 +1,229 @@
+"""Uploading media: throughput against a plain ``cp`` of the same bytes, and the web process's memory.
+
+    .venv/bin/python bench/media.py                         # a 200 MB video and 100 pictures, about a minute
+    .venv/bin/python bench/media.py --video-mb 50 --images 20
+
+The application runs in a process of its own (Werkzeug's threaded server on 127.0.0.1, a SQLite database and the
+folder store in a temporary instance folder); the client streams each multipart body from a file on disk with
+``http.client`` (a bearer token, If-Match), as a program would. Each upload is timed from the first byte sent to the
+answer: the body parsed into a temporary file while its SHA-256 is computed, the file inspected (Pillow; PyAV demuxes
+every packet of the video), a thumbnail drawn, the file stored under its digest, a new revision written.
+
+Printed: MB/s of the uploads and of ``cp`` on the same files in the same run (target: uploads at 50 % of cp or more),
+and the server's peak resident memory while uploading above its idle level (target: under 100 MB), read from
+/proc (VmHWM, reset before the uploads through clear_refs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVER = r"""
+import logging, os, sys
+from werkzeug.serving import make_server
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+from approval import create_app
+app = create_app({"DATABASE_URL": os.environ["BENCH_DB"], "SECRET_KEY": "bench", "TESTING": True})
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def make_video(path: Path, megabytes: int) -> None:
+    """An H.264 video of about ``megabytes``: lossless noise frames, encoded fast, so the file is large."""
+    import av
+    from PIL import Image
+
+    width, height, fps = 1280, 720, 25
+    frame_bytes = width * height * 1.5  # lossless noise: about its raw YUV 4:2:0 size
+    frames = max(10, int(megabytes * 1024 * 1024 / frame_bytes))
+    noise = [av.VideoFrame.from_image(Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)))
+             for _ in range(8)]
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "qp": "0"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        for index in range(frames):
+            frame = noise[index % len(noise)]
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def make_pictures(folder: Path, count: int) -> list[Path]:
+    """``count`` distinct JPEGs of 12 megapixels (a phone's photo), each a few MB."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Image.frombytes("RGB", (1000, 750), os.urandom(1000 * 750 * 3)).resize((4000, 3000), Image.NEAREST)
+    paths = []
+    for index in range(count):
+        image = base.copy()
+        image.putpixel((index, index), (index % 256, 0, 0))  # distinct bytes, distinct files
+        path = folder / f"photo-{index:03d}.jpg"
+        image.save(path, "JPEG", quality=85)
+        paths.append(path)
+    return paths
+
+
+def multipart(source: Path, out: Path, boundary: str, name: str, mime: str) -> Path:
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nBench\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: {mime}\r\n\r\n").encode()
+    with open(out, "wb") as body:
+        body.write(head)
+        with open(source, "rb") as data:
+            shutil.copyfileobj(data, body, 1024 * 1024)
+        body.write(f"\r\n--{boundary}--\r\n".encode())
+    return out
+
+
+def setup_database(url: str, posts: int) -> tuple[str, list[int]]:
+    from sqlalchemy.orm import Session
+
+    from approval import administration as admin
+    from approval import create_app
+    from approval import operations as ops
+    from approval.api.tokens import issue_token
+    from approval.db import make_engine
+    from approval.migrate import upgrade
+    from approval.workflow.states import Role
+
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    with app.app_context(), Session(make_engine(url)) as session:
+        market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        account = admin.create_account(session, market, "linkedin", "helio", "Helio")
+        user = admin.create_user(session, "bench@helio.example", "Bench", Role.community_manager, "bench-password",
+                                 markets=[market])
+        ids = [ops.create_post(session, user, account, f"Photos du stade, série {n}.").id for n in range(posts)]
+        _token, secret = issue_token(session, user, "bench")
+        session.commit()
+    return secret, ids
+
+
+class Server:
+    def __init__(self, url: str, instance: Path) -> None:
+        env = {**os.environ, "BENCH_DB": url, "APPROVAL_INSTANCE_PATH": str(instance)}
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER], env=env, stdout=subprocess.PIPE, cwd=ROOT)
+        self.port = int(self.process.stdout.readline())
+
+    def memory(self, field: str) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise LookupError(field)
+
+    def reset_peak(self) -> None:
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def upload(port: int, secret: str, post_id: int, body: Path, boundary: str) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.request("GET", f"/api/v1/posts/{post_id}", headers={"Authorization": f"Bearer {secret}"})
+    answer = connection.getresponse()
+    etag = answer.getheader("ETag")
+    answer.read()
+    with open(body, "rb") as data:
+        connection.request("POST", f"/api/v1/posts/{post_id}/media", body=data, headers={
+            "Authorization": f"Bearer {secret}", "If-Match": etag, "Content-Length": str(body.stat().st_size),
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        answer = connection.getresponse()
+        payload = json.loads(answer.read() or b"{}")
+    connection.close()
+    if answer.status != 201:
+        raise RuntimeError(f"upload refused: {answer.status} {payload}")
+    return payload
+
+
+def timed_cp(sources: list[Path], target: Path) -> float:
+    target.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run(["cp", *map(str, sources), str(target)], check=True)
+    subprocess.run(["sync", "-f", str(target)], check=True)  # the store syncs each file: so does cp's side
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--video-mb", type=int, default=200)
+    parser.add_argument("--images", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="approval-bench-media-") as folder:
+        tmp = Path(folder)
+        print(f"making a {args.video_mb} MB video and {args.images} pictures...", flush=True)
+        video = tmp / "match.mp4"
+        make_video(video, args.video_mb)
+        pictures = make_pictures(tmp / "pictures", args.images) if args.images else []
+        boundary = "approvalbenchboundary7f3a"
+        bodies = tmp / "bodies"
+        bodies.mkdir()
+        video_body = multipart(video, bodies / "video.body", boundary, video.name, "video/mp4")
+        picture_bodies = [multipart(p, bodies / f"{p.name}.body", boundary, p.name, "image/jpeg") for p in pictures]
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        per_post = 20
+        secret, post_ids = setup_database(url, 2 + (len(pictures) + per_post - 1) // per_post)
+        server = Server(url, tmp / "instance")
+        try:
+            # Warm up (the first upload imports Pillow and FFmpeg): a small picture and a small video, not counted.
+            from approval.media import samples
+
+            (tmp / "warm.mp4").write_bytes(samples.draw_video((64, 48), 0.5))
+            (tmp / "warm.jpg").write_bytes(samples.draw_picture((64, 48)))
+            for name, mime in (("warm.mp4", "video/mp4"), ("warm.jpg", "image/jpeg")):
+                upload(server.port, secret, post_ids[-1], multipart(tmp / name, bodies / f"{name}.body", boundary,
+                                                                    name, mime), boundary)
+            idle = server.memory("VmRSS")
+            server.reset_peak()
+            start = time.perf_counter()
+            answer = upload(server.port, secret, post_ids[0], video_body, boundary)
+            video_s = time.perf_counter() - start
+            video_peak = server.memory("VmHWM")
+            print(f"video: {answer['media'][0]['width']}x{answer['media'][0]['height']}, "
+                  f"{answer['media'][0]['duration_s']} s, {video.stat().st_size / 2**20:.0f} MB", flush=True)
+            server.reset_peak()
+            start = time.perf_counter()
+            for index, body in enumerate(picture_bodies):
+                upload(server.port, secret, post_ids[1 + index // per_post], body, boundary)
+            pictures_s = time.perf_counter() - start
+            pictures_peak = server.memory("VmHWM")
+        finally:
+            server.stop()
+        cp_video_s = timed_cp([video], tmp / "cp-video")
+        cp_pictures_s = timed_cp(pictures, tmp / "cp-pictures") if pictures else 0.0
+        mb = 2**20
+        video_mb = video.stat().st_size / mb
+        pictures_mb = sum(p.stat().st_size for p in pictures) / mb
+    rows = [("200 MB video" if args.video_mb == 200 else f"{args.video_mb} MB video", video_mb, video_s, cp_video_s,
+             video_peak - idle)]
+    if pictures:
+        rows.append((f"{len(pictures)} pictures", pictures_mb, pictures_s, cp_pictures_s, pictures_peak - idle))
+    print(f"{'':<16} {'MB':>7} {'upload MB/s':>12} {'cp MB/s':>9} {'upload/cp':>10} {'peak - idle':>12}")
+    for name, size, upload_s, cp_s, extra in rows:
+        print(f"{name:<16} {size:>7.0f} {size / upload_s:>12.1f} {size / cp_s:>9.1f} {cp_s / upload_s:>10.0%} "
+              f"{extra / mb:>9.1f} MB")
+    print(f"(server idle: {idle / mb:.0f} MB; targets: upload/cp >= 50 %, peak - idle < 100 MB)")
+
+
+if __name__ == "__main__":
+    main()
