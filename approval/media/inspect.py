@@ -66,17 +66,20 @@ class Inspected:
     frame_rate: float | None = None
     frames: int | None = None
     has_location: bool = False
+    #: A thumbnail was written where ``inspect`` was asked to.
+    thumbnail: bool = False
 
 
-def inspect(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Inspected:
-    """Read ``path`` as a picture, else as a video; raise ``Unsupported`` or ``Invalid``."""
+def inspect(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, thumbnail_to: Path | None = None) -> Inspected:
+    """Read ``path`` as a picture, else as a video; raise ``Unsupported`` or ``Invalid``. With ``thumbnail_to``, the
+    thumbnail is drawn from the same decoding (a picture is decoded once)."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise Invalid(_l("The file is empty."))
-    image = _inspect_image(path, max_pixels)
+    image = _inspect_image(path, max_pixels, thumbnail_to)
     if image is not None:
         return image
-    video = _inspect_video(path)
+    video = _inspect_video(path, thumbnail_to)
     if video is not None:
         return video
     raise Unsupported(_l("This is neither a picture (JPEG, PNG, WebP, GIF) nor a video (MP4, MOV) that posts take."))
@@ -108,7 +111,19 @@ def _open_image(path: Path) -> Image.Image | None:
             return None
 
 
-def _inspect_image(path: Path, max_pixels: int) -> Inspected | None:
+def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
+    if out is None:
+        return False
+    try:
+        picture = ImageOps.exif_transpose(picture.convert("RGB"))
+        picture.thumbnail(THUMBNAIL_BOX)
+        picture.save(out, "JPEG", quality=80)
+        return True
+    except Exception:  # noqa: BLE001 - a missing thumbnail never refuses a file that passed inspection
+        return False
+
+
+def _inspect_image(path: Path, max_pixels: int, thumbnail_to: Path | None = None) -> Inspected | None:
     image = _open_image(path)
     if image is None:
         return None
@@ -129,21 +144,26 @@ def _inspect_image(path: Path, max_pixels: int) -> Inspected | None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if image.format == "JPEG":
-                    # Decoded at an eighth of its size: every byte is still read, so a cut file is caught, in a
-                    # fraction of the memory.
-                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                    # Decoded at the smallest scale that still fills a thumbnail: every byte is still read, so a
+                    # cut file is caught, in a fraction of the memory; the thumbnail comes from this decoding.
+                    image.draft("RGB", THUMBNAIL_BOX)
                     image.load()
+                    made = _save_thumbnail(image, thumbnail_to)
                 else:
                     for index in range(frames):
                         image.seek(index)
                         image.load()
+                    if frames > 1:
+                        image.seek(0)
+                        image.load()
+                    made = _save_thumbnail(image, thumbnail_to)
             has_location = bool(image.getexif().get_ifd(GPS_IFD))
         except MediaRefused:
             raise
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
             raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
         return Inspected(kind="image", mime=IMAGE_TYPES[image.format], width=width, height=height,
-                         codec=image.format.lower(), frames=frames, has_location=has_location)
+                         codec=image.format.lower(), frames=frames, has_location=has_location, thumbnail=made)
 
 
 def strip_location(path: Path, found: Inspected) -> Inspected:
@@ -179,7 +199,7 @@ def _brand(path: Path) -> bytes:
     return head[8:12] if head[4:8] == b"ftyp" else b""
 
 
-def _inspect_video(path: Path) -> Inspected | None:
+def _inspect_video(path: Path, thumbnail_to: Path | None = None) -> Inspected | None:
     import av  # FFmpeg: loaded when a file is not a picture
 
     try:
@@ -209,17 +229,50 @@ def _inspect_video(path: Path) -> Inspected | None:
         rate = stream.average_rate or stream.guessed_rate
         if not width or not height or not duration or duration <= 0:
             raise Invalid(_l("The video has no picture or no length: it is damaged."))
-        expected = stream.frames
+        made = False
         try:
-            packets = sum(1 for packet in container.demux(stream) if packet.size)
+            first = next(container.decode(stream), None)
+            if first is None:
+                raise Invalid(_l("The video has no picture that can be decoded: it is damaged."))
+            made = _save_thumbnail(first.to_image(), thumbnail_to)
+            _check_complete(container, stream, path)
         except av.FFmpegError:
             raise Invalid(_l("The video is damaged or cut short: it cannot be read to its end.")) from None
-        if expected and packets < expected:
-            raise Invalid(_l("The video is cut short: %(found)d of its %(expected)d frames are there.",
-                             found=packets, expected=expected))
         mime = "video/quicktime" if _brand(path) == b"qt  " else "video/mp4"
         return Inspected(kind="video", mime=mime, width=width, height=height, codec=codec,
-                         duration_s=round(duration, 3), frame_rate=round(float(Fraction(rate)), 3) if rate else None)
+                         duration_s=round(duration, 3), frame_rate=round(float(Fraction(rate)), 3) if rate else None,
+                         thumbnail=made)
+
+
+#: The last stretch of a video read to check that its frames are all there (seconds before the end).
+TAIL_S = 2.0
+
+
+def _check_complete(container, stream, path: Path) -> None:  # noqa: ANN001
+    """Every frame the video's index lists is in the file: its last frames are read (after a seek near the end,
+    not the whole file), and none lies past the end of the file."""
+    size = path.stat().st_size
+    expected = stream.frames
+    start = stream.start_time or 0
+    end = start + (stream.duration or 0)
+    tail = int(TAIL_S / stream.time_base) if stream.time_base else 0
+    seen_end = None
+    counted = 0
+    if stream.duration and tail and stream.duration > tail:
+        container.seek(end - tail, stream=stream, backward=True)
+    else:
+        container.seek(start, stream=stream, backward=True)
+    for packet in container.demux(stream):
+        if not packet.size:
+            continue
+        counted += 1
+        if packet.pos is not None and packet.pos + packet.size > size:
+            raise Invalid(_l("The video is cut short: its last frames are missing."))
+        if packet.pts is not None:
+            packet_end = packet.pts + (packet.duration or 0)
+            seen_end = packet_end if seen_end is None else max(seen_end, packet_end)
+    if expected and counted == 0 or seen_end is not None and stream.duration and seen_end < end - 1:
+        raise Invalid(_l("The video is cut short: its last frames are missing."))
 
 
 # Thumbnails -----------------------------------------------------------------------------------------------------

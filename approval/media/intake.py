@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +24,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 
 from approval.media.inspect import DEFAULT_MAX_PIXELS, Inspected, Invalid, TooLarge, check_claim, inspect
-from approval.media.inspect import strip_location, thumbnail
+from approval.media.inspect import strip_location
 
 MB = 1024 * 1024
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
@@ -65,19 +67,45 @@ def staging_dir(app: Flask | None = None) -> Path:
 
 class HashingFile:
     """A temporary file that computes the SHA-256 and the size of what is written to it (Werkzeug writes the
-    upload into it as it parses the body: the bytes are read once, never held whole in memory)."""
+    upload into it as it parses the body: the bytes are read once, never held whole in memory).
+
+    The digest is computed by a thread of its own, fed through a short queue (at most ``QUEUE`` chunks in flight):
+    hashlib releases the GIL on large buffers, so hashing runs beside the parsing instead of after it."""
+
+    QUEUE = 32
 
     def __init__(self, directory: Path) -> None:
         handle, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
         self.file: IO[bytes] = os.fdopen(handle, "w+b")
         self.path = Path(name)
-        self.digest = hashlib.sha256()
+        self._digest = hashlib.sha256()
         self.size = 0
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE)
+        self._hasher = threading.Thread(target=self._hash, name="upload-sha256", daemon=True)
+        self._hasher.start()
+        self._hex: str | None = None
+
+    def _hash(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        self.size += len(data)
-        return self.file.write(data)
+        chunk = bytes(data)  # the parser may reuse its buffer; the hasher needs its own
+        self._chunks.put(chunk)
+        self.size += len(chunk)
+        return self.file.write(chunk)
+
+    def hexdigest(self) -> str:
+        if self._hex is None:
+            self._chunks.put(None)
+            self._hasher.join()
+            self._hex = self._digest.hexdigest()
+        return self._hex
+
+    def close(self) -> None:
+        if self._hex is None:
+            self.hexdigest()  # ends the thread
+        self.file.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.file, name)
@@ -106,7 +134,7 @@ def stream_uploads_to_disk() -> None:
 def remove_temporary_files(_exc: BaseException | None = None) -> None:
     for upload in g.pop("media_uploads", ()):
         try:
-            upload.file.close()
+            upload.close()
         except OSError:
             pass
         upload.path.unlink(missing_ok=True)
@@ -150,24 +178,23 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
         raise Invalid(_l("The file is empty."))
     if stream.size > max(caps.image_bytes, caps.video_bytes):
         raise TooLarge(_l("The file is larger than %(limit)s MB.", limit=max(caps.image_bytes, caps.video_bytes) // MB))
-    found = inspect(stream.path, max_pixels=caps.max_pixels)
+    thumb = stream.path.with_name(stream.path.name + ".thumb.jpg")
+    g.setdefault("media_thumbnails", []).append(thumb)
+    found = inspect(stream.path, max_pixels=caps.max_pixels, thumbnail_to=thumb)
     cap = caps.image_bytes if found.kind == "image" else caps.video_bytes
     if stream.size > cap:
         raise TooLarge(_l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.",
                           kind=_l("picture") if found.kind == "image" else _l("video"), limit=cap // MB,
                           size=round(stream.size / MB, 1)))
     check_claim(name, upload.mimetype, found)
-    sha256, size = stream.digest.hexdigest(), stream.size
+    sha256, size = stream.hexdigest(), stream.size
     if strip_gps and found.has_location:
         found = strip_location(stream.path, found)
         data = stream.path.read_bytes()  # pictures only, capped at the image cap
         sha256, size = hashlib.sha256(data).hexdigest(), len(data)
     os.fsync(stream.file.fileno())
-    thumb = stream.path.with_name(stream.path.name + ".thumb.jpg")
-    g.setdefault("media_thumbnails", []).append(thumb)
-    made = thumbnail(stream.path, found, thumb)
     return Received(path=stream.path, sha256=sha256, size=size, found=found, name=name,
-                    thumbnail=thumb if made else None)
+                    thumbnail=thumb if found.thumbnail else None)
 
 
 def remove_thumbnails(_exc: BaseException | None = None) -> None:

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
 from approval.media import attach
-from approval.media.inspect import inspect, thumbnail
+from approval.media.inspect import inspect
 from approval.media.intake import Received, staging_dir
 from approval.models import Post, User
 
@@ -58,9 +58,9 @@ def attach_bytes(session: Session, post: Post, actor: User, data: bytes, name: s
     with tempfile.TemporaryDirectory(dir=staging_dir()) as folder:
         path = Path(folder) / "upload"
         path.write_bytes(data)
-        found = inspect(path)
         thumb = Path(folder) / "thumb.jpg"
+        found = inspect(path, thumbnail_to=thumb)
         received = Received(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), found=found,
-                            name=name, thumbnail=thumb if thumbnail(path, found, thumb) else None)
+                            name=name, thumbnail=thumb if found.thumbnail else None)
         media_file = attach.store(session, received, actor)
     attach.add_media(session, post, actor, media_file, alt=alt, expected_version=post.version)
