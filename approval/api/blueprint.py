@@ -81,6 +81,7 @@ class Blueprint(SmorestBlueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_if_match_doc)
+        self._prepare_doc_cbks.append(self._prepare_one_body_per_action_doc)
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None, **options: Any) -> Callable:
         """Flask-smorest's route, naming the operation after the view (links in the document refer to it)."""
@@ -113,6 +114,48 @@ class Blueprint(SmorestBlueprint):
             for code in (412, 428):
                 doc["responses"][code] = http.HTTPStatus(code).name
         return doc
+
+
+    @staticmethod
+    def one_body_per_action(view: Callable) -> Callable:
+        """Document the view's JSON body as one variant per action of the workflow table: each with the inputs
+        that action takes (the server refuses the others) and, when the action requires one, the comment."""
+        view._apidoc = {**getattr(view, "_apidoc", {}), "one_body_per_action": True}
+        return view
+
+    def _prepare_one_body_per_action_doc(self, doc: dict, doc_info: dict, *, spec: Any, **_kwargs: Any) -> dict:
+        if not doc_info.get("one_body_per_action") or "requestBody" not in doc:
+            return doc
+        content = doc["requestBody"]["content"]["application/json"]
+        schema = content["schema"]
+        name = (type(schema) if isinstance(schema, ma.Schema) else schema).__name__.removesuffix("Schema")
+        if name not in spec.components.schemas:  # the variants point into it: it stays in the document
+            spec.components.schema(name, schema=schema)
+        content["schema"] = {"oneOf": transition_bodies(name)}
+        return doc
+
+
+def transition_bodies(component: str) -> list[dict]:
+    """The body of each action: ``action`` fixed, ``comment``, and the inputs it takes, as the table says; the
+    fields themselves are the ``component`` schema's."""
+    from approval.workflow.table import ACTIONS_TAKING, USER_ACTIONS, rows_for
+
+    base = f"#/components/schemas/{component}/properties"
+    bodies = []
+    for action in USER_ACTIONS:
+        inputs = sorted(input_name for input_name, actions in ACTIONS_TAKING.items() if action in actions)
+        required = ["action"]
+        if any(row.comment_required for row in rows_for(action)):
+            required.append("comment")
+        bodies.append({
+            "type": "object",
+            "title": action.value,
+            "properties": {"action": {"type": "string", "enum": [action.value]},
+                           **{field: {"$ref": f"{base}/{field}"} for field in ("comment", *inputs)}},
+            "required": required,
+            "additionalProperties": False,
+        })
+    return bodies
 
 
 def field_errors(messages: Any) -> dict[str, list[str]]:

@@ -165,6 +165,7 @@ def edit_post(args: dict, post_id: int):
 @bp.response(200, PostSchema, headers=ETAG)
 @bp.refusals(400, 403, 404, 409, 413)
 @bp.requires_if_match
+@bp.one_body_per_action
 @bp.doc(responses={200: {"links": _post_links(frozenset(State))}})
 def act_on_post(args: dict, headers: dict, post_id: int):
     """A workflow action (CONTRACT.md's actions; ``create`` and ``edit`` are not among them)."""
