@@ -1,7 +1,7 @@
 """What the wall shows, for one selection (markets, campaign, view) as one viewer may see it.
 
 A viewer is a signed-in user (their scope, ``approval.access``) or a kiosk link (every post of its markets). Every
-part is bounded: counts are grouped (per account and state, on ``ix_posts_account_id_state``), lists are the first
+part is bounded: counts come from ``post_counts`` (kept per account and state by the database), lists are the first
 rows of an index. The wall is built once per change and selection by the change feed (``approval.hub_feed``), never
 once per open screen.
 """
@@ -227,8 +227,8 @@ class MarketSummary:
 def summary(session: Session, user: User, *, market: str | None = None) -> list[MarketSummary]:
     """Per market ``user`` sees: posts per state, since when the oldest awaits review, when the next goes out.
 
-    Counted per account and state (an index-only scan of ``ix_posts_account_id_state``); the two instants are the
-    first rows of ``(state, submitted_at)`` and ``(state, scheduled_at)`` per market.
+    The counts come from ``post_counts``; the two instants are the first rows of ``(account_id, state, time)`` per
+    account, the earliest per market.
     """
     markets = select(Market).where(market_clause(user)).order_by(Market.code)
     if market is not None:
@@ -242,9 +242,11 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
         counts[account_market[account_id]][State(state).value] += n
     firsts = {}
     for state, column in ((State.in_review, Post.submitted_at), (State.scheduled, Post.scheduled_at)):
+        # Per account, the first row of (account_id, state, time): a few hundred index probes, whatever the size.
+        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None))
+                 .order_by(column).limit(1).correlate(Account).scalar_subquery())
         firsts[state] = dict(session.execute(
-            select(Account.market_id, func.min(column)).select_from(Post).join(Post.account)
-            .where(post_clause(user), Account.market_id.in_(by_id), Post.state == state)
+            select(Account.market_id, func.min(first)).where(account_clause(user), Account.market_id.in_(by_id))
             .group_by(Account.market_id)).all())
     return [MarketSummary(m.code, counts[m.id], firsts[State.in_review].get(m.id), firsts[State.scheduled].get(m.id))
             for m in found]
