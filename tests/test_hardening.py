@@ -57,9 +57,10 @@ def test_far_dates_in_the_database_do_not_break_the_post_page_or_the_queue(make,
     post.scheduled_at = datetime(year, 12 if year == 9999 else 1, 31 if year == 9999 else 1, 12, tzinfo=UTC)
     db_session.flush()
     web.login(make.user(Role.project_manager, markets=[market]))
-    for page in (f"/posts/{post.id}", "/review"):
+    for page in (f"/posts/{post.id}", "/review", "/posts", "/posts?state=scheduled", "/hub", "/hub/dashboard",
+                 "/publishing", "/calendar", "/notifications", "/reports"):
         response = web.get(page)
-        assert response.status_code == 200, (page, response.get_data(as_text=True)[-500:])
+        assert response.status_code in (200, 302), (page, response.status_code)
 
 
 # 2. One input policy: no NUL or other control character, in forms, query strings and the API --------------------
