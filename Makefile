@@ -22,10 +22,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## Create the database (or bring it up to date), load the demo into an empty one, serve on http://127.0.0.1:5000
+## Create the database (or bring it up to date), load the demo into an empty one, serve on http://$(HOST):$(PORT)
+## (`make run PORT=8080 HOST=0.0.0.0` serves elsewhere)
 run: install
 	$(BIN)/approval db upgrade
-	-@$(BIN)/approval demo 2>/dev/null || echo "(database already holds data: demo not loaded)"
+	-@$(BIN)/approval demo --host $(HOST) --port $(PORT) 2>/dev/null || echo "(database already holds data: demo not loaded)"
 	$(BIN)/approval run --host $(HOST) --port $(PORT)
 
 ## The whole suite, on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)

@@ -1,111 +1,262 @@
 """Administration use cases: markets, accounts, executives and their cabinets, users, campaigns.
 
-They flush; the caller commits.
+The rules of what an admin may write live here, once, for the forms, the command line and the API: each use case
+checks its input (``*_errors`` below: a market's code, zone and languages, an account's handle, who needs a market,
+a password's length...), and raises ``Refused`` naming each field at fault before it writes anything. A unique or
+check constraint that still refuses the write (two admins saving at the same moment) becomes the same ``Refused``,
+its message read from ``approval.db.CONSTRAINT_ERRORS``. They flush inside a savepoint, so a refusal leaves the
+session usable; the request (or the command) commits.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from approval.db import field_errors
 from approval.models import Account, AccountKind, Campaign, Executive, Market, Network, Post, User
 from approval.workflow.states import Role, State
 
+#: The shortest password an admin may give, and the longest anyone may (hashing a megabyte is a denial of service).
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+#: Codes CLDR knows but that name no language a post is written in.
+_NOT_LANGUAGES = frozenset({"mul", "und", "zxx", "mis"})
+#: What a handle may hold: no markup, no spaces, nothing a network would not take.
+_HANDLE = re.compile(r"[\w.\-]+")
+_HASHTAG = re.compile(r"#\w+")
+#: Roles that write or review posts, and so work in markets.
+MARKET_ROLES = frozenset({Role.community_manager, Role.project_manager})
 
-def create_market(session: Session, code: str, name: str, timezone: str, languages: list[str]) -> Market:
-    market = Market(code=code.upper(), name=name, timezone=timezone, languages=list(languages))
-    session.add(market)
-    session.flush()
+Errors = dict[str, list[str]]
+
+
+class Refused(Exception):
+    """An administration change the rules forbid. ``errors`` maps each field at fault to its messages (``"_"``:
+    the change as a whole); ``conflict`` is true when another row holds the value (a duplicate)."""
+
+    def __init__(self, message: str | None = None, field: str | None = None, *, errors: Errors | None = None,
+                 conflict: bool = False) -> None:
+        self.errors: Errors = errors if errors is not None else {field or "_": [message or ""]}
+        self.message = message or next(iter(m for messages in self.errors.values() for m in messages), "")
+        self.field = field if errors is None else next(iter(self.errors), None)
+        self.conflict = conflict
+        super().__init__(self.message)
+
+
+def _refuse_if(errors: Errors) -> None:
+    if errors:
+        raise Refused(errors=errors)
+
+
+@contextmanager
+def _writing(session: Session, **values: Any) -> Iterator[None]:
+    """Write what the block changes in a savepoint; a constraint that refuses it is a ``Refused`` on its field,
+    formatted with ``values``, and the session stays usable."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+        session.flush()
+    except IntegrityError as error:
+        savepoint.rollback()
+        errors = field_errors(error, **values)
+        if errors is None:
+            raise
+        raise Refused(errors=errors, conflict=True) from None
+    savepoint.commit()
+
+
+# The rules -----------------------------------------------------------------------------------------------------
+
+
+@cache
+def timezone_names() -> list[str]:
+    """The IANA time zones this system knows, sorted; read once."""
+    return sorted(available_timezones())
+
+
+@cache
+def language_codes() -> frozenset[str]:
+    return frozenset(
+        code for code in Locale("en").languages if re.fullmatch(r"[a-z]{2,3}", code) and code not in _NOT_LANGUAGES
+    )
+
+
+def _name_errors(errors: Errors, field: str, value: str, max_length: int) -> None:
+    if not value.strip():
+        errors.setdefault(field, []).append(_("This field is required."))
+    elif len(value) > max_length:
+        errors.setdefault(field, []).append(_("At most %(n)s characters.", n=max_length))
+
+
+def market_errors(code: str, name: str, timezone: str, languages: Sequence[str]) -> Errors:
+    errors: Errors = {}
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        errors["code"] = [_("Two letters (ISO 3166-1 alpha-2), e.g. FR.")]
+    _name_errors(errors, "name", name, 120)
+    try:
+        known = timezone in timezone_names() and ZoneInfo(timezone) is not None
+    except (ZoneInfoNotFoundError, ValueError):
+        known = False
+    if not known:
+        errors["timezone"] = [_("Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")]
+    unknown = [code for code in languages if code not in language_codes()]
+    if not languages:
+        errors["languages"] = [_("Give at least one language code, e.g. fr.")]
+    elif unknown:
+        errors["languages"] = [_("Unknown language code(s): %(codes)s.", codes=", ".join(unknown))]
+    return errors
+
+
+def account_errors(network: str, handle: str, brand: str) -> Errors:
+    errors: Errors = {}
+    if network not in Network.__members__:
+        errors["network"] = [_("Not a network: %(networks)s.", networks=", ".join(Network.__members__))]
+    if not handle:
+        errors["handle"] = [_("This field is required.")]
+    elif len(handle) > 120:
+        errors["handle"] = [_("At most %(n)s characters.", n=120)]
+    elif not _HANDLE.fullmatch(handle):
+        errors["handle"] = [_("Letters, digits, dots, dashes and underscores only.")]
+    if len(brand) > 120:
+        errors["brand"] = [_("At most %(n)s characters.", n=120)]
+    return errors
+
+
+def _refuse_taken_handle(session: Session, network: str, handle: str, current: Account | None = None) -> None:
+    """The networks treat handles without case: @Helio_FR and @helio_fr are one account (the unique constraint
+    compares them with case, so this rule reads first)."""
+    other = session.scalar(select(Account).where(Account.network == Network(network),
+                                                 func.lower(Account.handle) == handle.lower()))
+    if other is not None and other is not current:
+        message = _("%(network)s already has the account @%(handle)s.", network=network, handle=other.handle)
+        raise Refused(errors={"handle": [message]}, conflict=True)
+
+
+def user_errors(name: str, role: str, markets: Sequence[Market], all_markets: bool,
+                executives: Sequence[Executive]) -> Errors:
+    errors: Errors = {}
+    _name_errors(errors, "name", name, 120)
+    if role not in Role.__members__:
+        errors["role"] = [_("Not a role: %(roles)s.", roles=", ".join(Role.__members__))]
+    elif Role(role) in MARKET_ROLES and not markets and not all_markets:
+        errors["market_ids"] = [_("Choose at least one market, or all markets.")]
+    if executives and role != Role.cabinet:
+        errors["executive_ids"] = [_("Only a cabinet member serves executives.")]
+    return errors
+
+
+def email_errors(email: str) -> Errors:
+    try:  # syntax only: an internal tool's addresses may live in a domain the Internet does not see
+        validate_email(email, check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        return {"email": [_("Invalid email address.")]}
+    return {} if len(email) <= 254 else {"email": [_("At most %(n)s characters.", n=254)]}
+
+
+def password_errors(password: str) -> Errors:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return {"password": [_("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]}
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return {"password": [_("At most %(n)s characters.", n=MAX_PASSWORD_LENGTH)]}
+    return {}
+
+
+def campaign_errors(name: str, hashtag: str, description: str) -> Errors:
+    errors: Errors = {}
+    _name_errors(errors, "name", name, 200)
+    if hashtag and (len(hashtag) > 100 or not _HASHTAG.fullmatch(hashtag)):
+        errors["hashtag"] = [_("One hashtag, e.g. #EURO2028.")]
+    if len(description) > 5000:
+        errors["description"] = [_("At most %(n)s characters.", n=5000)]
+    return errors
+
+
+def executive_errors(name: str, title: str) -> Errors:
+    errors: Errors = {}
+    _name_errors(errors, "name", name, 120)
+    if len(title) > 200:
+        errors["title"] = [_("At most %(n)s characters.", n=200)]
+    return errors
+
+
+def _merge(*parts: Errors) -> Errors:
+    merged: Errors = {}
+    for part in parts:
+        for field, messages in part.items():
+            merged.setdefault(field, []).extend(messages)
+    return merged
+
+
+# The use cases -------------------------------------------------------------------------------------------------
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def create_market(session: Session, code: str, name: str, timezone: str, languages: Sequence[str]) -> Market:
+    code, name, timezone = _clean(code).upper(), _clean(name), _clean(timezone)
+    languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages if _clean(lang)))
+    _refuse_if(market_errors(code, name, timezone, languages))
+    with _writing(session, code=code):
+        market = Market(code=code, name=name, timezone=timezone, languages=languages)
+        session.add(market)
+    return market
+
+
+def update_market(
+    session: Session, market: Market, code: str, name: str, timezone: str, languages: Sequence[str]
+) -> Market:
+    code, name, timezone = _clean(code).upper(), _clean(name), _clean(timezone)
+    languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages if _clean(lang)))
+    _refuse_if(market_errors(code, name, timezone, languages))
+    with _writing(session, code=code):
+        market.code, market.name, market.timezone, market.languages = code, name, timezone, languages
     return market
 
 
 def get_or_create_executive(session: Session, name: str, title: str = "") -> Executive:
-    executive = session.scalar(select(Executive).where(Executive.name == name))
-    if executive is None:
-        executive = Executive(name=name, title=title)
-        session.add(executive)
-        session.flush()
-    return executive
-
-
-def create_account(
-    session: Session, market: Market, network: str, handle: str, brand: str = "", executive: Executive | None = None
-) -> Account:
-    account = Account(
-        market=market, network=Network(network), handle=handle.lstrip("@"), brand=brand,
-        kind=AccountKind.executive if executive else AccountKind.brand, executive=executive,
-    )
-    session.add(account)
-    session.flush()
-    return account
-
-
-def create_user(
-    session: Session,
-    email: str,
-    name: str,
-    role: Role | str,
-    password: str,
-    *,
-    markets: list[Market] = (),
-    all_markets: bool = False,
-    executives: list[Executive] = (),
-) -> User:
-    user = User(email=email.strip().lower(), name=name, role=Role(role), all_markets=all_markets)
-    user.set_password(password)
-    user.markets = list(markets)
-    user.executives = list(executives)
-    session.add(user)
-    session.flush()
-    return user
-
-
-# The administration area ---------------------------------------------------------------------------------------
-# Forms check the input's shape and that unique values are free; these functions keep the rules that depend on
-# other rows or on who acts. Each raises Refused, naming the field at fault, before writing anything.
-
-#: The shortest password an admin may give.
-MIN_PASSWORD_LENGTH = 8
-
-
-class Refused(Exception):
-    """An administration change the rules forbid; ``field`` names the form field at fault, when there is one."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def update_market(
-    session: Session, market: Market, code: str, name: str, timezone: str, languages: list[str]
-) -> Market:
-    market.code, market.name, market.timezone, market.languages = code.upper(), name, timezone, list(languages)
-    session.flush()
-    return market
+    executive = session.scalar(select(Executive).where(Executive.name == _clean(name)))
+    return executive if executive is not None else create_executive(session, name, title)
 
 
 def create_executive(session: Session, name: str, title: str = "") -> Executive:
-    executive = Executive(name=name, title=title)
-    session.add(executive)
-    session.flush()
+    name, title = _clean(name), _clean(title)
+    _refuse_if(executive_errors(name, title))
+    with _writing(session, name=name):
+        executive = Executive(name=name, title=title)
+        session.add(executive)
     return executive
 
 
 def update_executive(session: Session, executive: Executive, name: str, title: str) -> Executive:
-    executive.name, executive.title = name, title
-    session.flush()
+    name, title = _clean(name), _clean(title)
+    _refuse_if(executive_errors(name, title))
+    with _writing(session, name=name):
+        executive.name, executive.title = name, title
     return executive
 
 
-def add_cabinet_member(session: Session, executive: Executive, user: User) -> None:
+def add_cabinet_member(session: Session, executive: Executive, user: User) -> User:
     if user.role != Role.cabinet:
         raise Refused(_("Only a cabinet member can serve an executive."), "user_id")
     if user not in executive.cabinet:
         executive.cabinet.append(user)
     session.flush()
+    return user
 
 
 def remove_cabinet_member(session: Session, executive: Executive, user: User) -> None:
@@ -114,18 +265,35 @@ def remove_cabinet_member(session: Session, executive: Executive, user: User) ->
     session.flush()
 
 
+def create_account(
+    session: Session, market: Market, network: str, handle: str, brand: str = "", executive: Executive | None = None
+) -> Account:
+    handle, brand = _clean(handle).lstrip("@"), _clean(brand)
+    _refuse_if(account_errors(network, handle, brand))
+    _refuse_taken_handle(session, network, handle)
+    with _writing(session, network=network, handle=handle):
+        account = Account(
+            market=market, network=Network(network), handle=handle, brand=brand,
+            kind=AccountKind.executive if executive else AccountKind.brand, executive=executive,
+        )
+        session.add(account)
+    return account
+
+
 def update_account(
     session: Session, account: Account, market: Market, network: str, handle: str, brand: str = "",
     executive: Executive | None = None,
 ) -> Account:
     """Change an account; who receives its suggested messages may not change while some await the cabinet."""
+    handle, brand = _clean(handle).lstrip("@"), _clean(brand)
+    _refuse_if(account_errors(network, handle, brand))
+    _refuse_taken_handle(session, network, handle, account)
     if executive != account.executive and _has_posts_with_cabinet(session, account):
         raise Refused(_("Posts of this account await the cabinet: decide them before changing whose account it is."),
                       "executive_id")
-    account.market, account.network, account.handle = market, Network(network), handle.lstrip("@")
-    account.brand = brand
-    account.kind, account.executive = (AccountKind.executive if executive else AccountKind.brand), executive
-    session.flush()
+    with _writing(session, network=network, handle=handle):
+        account.market, account.network, account.handle, account.brand = market, Network(network), handle, brand
+        account.kind, account.executive = (AccountKind.executive if executive else AccountKind.brand), executive
     return account
 
 
@@ -140,6 +308,29 @@ def reactivate_account(session: Session, account: Account) -> None:
     session.flush()
 
 
+def create_user(
+    session: Session,
+    email: str,
+    name: str,
+    role: Role | str,
+    password: str,
+    *,
+    markets: Sequence[Market] = (),
+    all_markets: bool = False,
+    executives: Sequence[Executive] = (),
+) -> User:
+    email, name, role = _clean(email).lower(), _clean(name), str(getattr(role, "value", role))
+    _refuse_if(_merge(email_errors(email), user_errors(name, role, markets, all_markets, executives),
+                      password_errors(password)))
+    with _writing(session, email=email):
+        user = User(email=email, name=name, role=Role(role), all_markets=all_markets)
+        user.set_password(password)
+        user.markets = list(markets)
+        user.executives = list(executives)
+        session.add(user)
+    return user
+
+
 def update_user(
     session: Session,
     user: User,
@@ -147,10 +338,12 @@ def update_user(
     name: str,
     role: Role | str,
     *,
-    markets: list[Market] = (),
+    markets: Sequence[Market] = (),
     all_markets: bool = False,
-    executives: list[Executive] = (),
+    executives: Sequence[Executive] = (),
 ) -> User:
+    name, role = _clean(name), str(getattr(role, "value", role))
+    _refuse_if(user_errors(name, role, markets, all_markets, executives))
     if user.id == actor.id and Role(role) != user.role:
         raise Refused(_("You cannot change your own role: ask another admin."), "role")
     user.name, user.role, user.all_markets = name, Role(role), all_markets
@@ -160,12 +353,13 @@ def update_user(
     return user
 
 
-def deactivate_user(session: Session, user: User, actor: User) -> None:
+def deactivate_user(session: Session, user: User, actor: User) -> User:
     """A deactivated user can no longer log in, and a session they still hold stops working."""
     if user.id == actor.id:
         raise Refused(_("You cannot deactivate yourself: ask another admin."))
     user.active = False
     session.flush()
+    return user
 
 
 def reactivate_user(session: Session, user: User) -> None:
@@ -173,11 +367,11 @@ def reactivate_user(session: Session, user: User) -> None:
     session.flush()
 
 
-def set_user_password(session: Session, user: User, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Refused(_("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH), "password")
+def set_user_password(session: Session, user: User, password: str) -> User:
+    _refuse_if(password_errors(password))
     user.set_password(password)
     session.flush()
+    return user
 
 
 def create_campaign(
@@ -185,6 +379,8 @@ def create_campaign(
     disclosure_required: bool = False,
 ) -> Campaign:
     """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it."""
+    name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
+    _refuse_if(campaign_errors(name, hashtag, description))
     campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description,
                         disclosure_required=disclosure_required)
     session.add(campaign)
@@ -197,6 +393,8 @@ def update_campaign(
     disclosure_required: bool = False,
 ) -> Campaign:
     """A campaign can move to one market only if none of its posts lies elsewhere."""
+    name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
+    _refuse_if(campaign_errors(name, hashtag, description))
     if market is not None and market != campaign.market:
         elsewhere = session.scalar(
             select(func.count()).select_from(Post).join(Post.account)
@@ -210,6 +408,11 @@ def update_campaign(
     campaign.disclosure_required = disclosure_required
     session.flush()
     return campaign
+
+
+def _hashtag(value: str | None) -> str:
+    value = _clean(value).lstrip("#")
+    return "#" + value if value else ""
 
 
 def _has_posts_with_cabinet(session: Session, account: Account) -> bool:

@@ -85,8 +85,10 @@ def run_command(host: str, port: int, debug: bool) -> None:
     from werkzeug.serving import run_simple
 
     from approval.publishing.worker import Worker
+    from approval.style.language import preload_in_background
 
     upgrade_database()
+    preload_in_background()  # the first live checks need the language models: they load while the server starts
     app = current_app._get_current_object()
     # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
     # run `approval worker` processes of their own (README, "Deployment").

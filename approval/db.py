@@ -1,18 +1,25 @@
-"""The declarative base, the engine and one session per application context.
+"""The declarative base, the engine, one session per application context, and the one transaction boundary.
 
-Views, operations and commands all reach the database through ``db.session``; the request (or the command) commits
-once, operations only flush. Tests swap the session factory to bind every session to one outer transaction.
+Views, operations and commands all reach the database through ``db.session``; operations only flush. A request
+commits in exactly one place, the ``after_request`` hook below, when its answer is a success (status < 400), and rolls
+back otherwise; a command commits when its ``db.transaction()`` block ends without an exception. A view never calls
+``commit``: it returns its answer, or raises. Tests swap the session factory to bind every session to one outer
+transaction.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from flask import Flask, Response, current_app, g
+from flask_babel import gettext, lazy_gettext as _l
+from sqlalchemy import DateTime, Engine, Index, MetaData, UniqueConstraint, create_engine, event
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -23,6 +30,65 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: What a refused write means to the person who typed it: constraint name (NAMING_CONVENTION) -> (field, message).
+#: The message is formatted with the values the caller passes to ``field_errors``. Forms, commands and the API all
+#: read their duplicate and out-of-range messages from here.
+CONSTRAINT_ERRORS: dict[str, tuple[str, Any]] = {
+    "uq_markets_code": ("code", _l("Market %(code)s exists already.")),
+    "ck_markets_code_alpha2": ("code", _l("Two letters (ISO 3166-1 alpha-2), e.g. FR.")),
+    "uq_executives_name": ("name", _l("An executive named %(name)s exists already.")),
+    "uq_accounts_network_handle": ("handle", _l("%(network)s already has the account @%(handle)s.")),
+    "uq_users_email": ("email", _l("A user with this e-mail exists already.")),
+    "uq_policy_versions_market_id_number": ("based_on", _l("Another admin saved this policy at the same moment.")),
+    "uq_api_tokens_token_hash": ("name", _l("This token could not be created: try again.")),
+}
+
+# SQLite names a CHECK constraint in its message but a UNIQUE one only by its columns ("markets.code").
+_SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?:index '(\w+)'|([\w., ]+))")
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint ``error`` reports, on PostgreSQL and on SQLite; None when it names none."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:
+        return diag.constraint_name
+    message = str(error.orig)
+    if match := _SQLITE_CHECK.search(message):
+        return match.group(1)
+    match = _SQLITE_UNIQUE.search(message)
+    if match is None:
+        return None
+    if match.group(1):
+        return match.group(1)
+    columns = [part.strip().split(".") for part in match.group(2).split(",")]
+    return _unique_by_columns().get((columns[0][0], tuple(column for _table, column in columns)))
+
+
+def _unique_by_columns() -> dict[tuple[str, tuple[str, ...]], str]:
+    found = {}
+    for table in Base.metadata.tables.values():
+        uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        uniques += [i for i in table.indexes if isinstance(i, Index) and i.unique]
+        for unique in uniques:
+            found[(table.name, tuple(column.name for column in unique.columns))] = str(unique.name)
+    return found
+
+
+def field_errors(error: IntegrityError, **values: Any) -> dict[str, list[str]] | None:
+    """The field errors a refused write means (see ``CONSTRAINT_ERRORS``), or None for a constraint no person can
+    break by typing (a bug: let it be a 500)."""
+    entry = CONSTRAINT_ERRORS.get(violated_constraint(error) or "")
+    if entry is None:
+        return None
+    field, message = entry
+    try:
+        text = str(message) % values
+    except (KeyError, TypeError, ValueError):
+        text = gettext("This value is already taken.")
+    return {field: [text]}
 
 
 class UTCDateTime(TypeDecorator):
@@ -122,6 +188,7 @@ class Database:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(url)
         app.extensions["approval.db"] = {"engine": engine, "sessionmaker": sessionmaker(engine)}
+        app.after_request(_end_request_transaction)
         app.teardown_appcontext(_close_session)
 
     @property
@@ -136,11 +203,48 @@ class Database:
     def configure_sessions(self, app: Flask, factory: sessionmaker) -> None:
         app.extensions["approval.db"]["sessionmaker"] = factory
 
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """The boundary of a command (or of one unit of a long-running command): commit when the block ends,
+        roll back when it raises. Operations inside flush; nothing inside commits."""
+        session = self.session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+    @staticmethod
+    def keep_writes_on_refusal() -> None:
+        """Commit this request's writes even though it answers 4xx (a failed login counted, say).
+
+        Without it, a request that answers 400 or more writes nothing; a 5xx or an exception never commits."""
+        g.db_keep_writes = True
+
 
 def _get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["approval.db"]["sessionmaker"]()
     return g.db_session
+
+
+def _end_request_transaction(response: Response) -> Response:
+    """The one place a request commits: a success commits, a refusal (4xx) or an error (5xx) rolls back.
+
+    Error handlers' answers and Flask's 500 come through here too, so an exception never commits. A commit that
+    fails raises, and the request becomes a 500 with nothing written. A request that never used the database
+    opened no session and costs nothing here.
+    """
+    session: Session | None = g.get("db_session")
+    if session is None:
+        return response
+    keep = response.status_code < 400 or (response.status_code < 500 and g.pop("db_keep_writes", False))
+    if keep:
+        session.commit()
+    else:
+        session.rollback()
+    return response
 
 
 def _close_session(_exc: BaseException | None) -> None:

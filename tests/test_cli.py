@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine
-from approval.models import Account, AuditEntry, Market, Post, User
+from approval.models import Account, AuditEntry, Executive, Market, Post, User
 from approval.workflow.states import State
 
 
@@ -72,3 +72,64 @@ def test_demo_loads_every_state_with_a_true_history(cli):
     engine.dispose()
     again = cli("demo", check=False)
     assert again.returncode == 1 and "not empty" in again.stderr
+
+
+# One set of rules: the command line refuses what the admin forms refuse (issue 10, defect 12) -----------------------
+
+
+def test_the_command_line_applies_the_forms_rules(cli):
+    cli("db", "upgrade")
+    refused = {
+        "--lang": cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "xx",
+                      check=False),
+        "CODE": cli("market", "create", "FRA", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr",
+                    check=False),
+    }
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    refused |= {
+        "--handle": cli("account", "create", "--market", "FR", "--network", "x", "--handle", "<b>helio</b>",
+                        check=False),
+        "--market": cli("user", "create", "cm@helio.example", "--name", "Camille", "--role", "community_manager",
+                        "--password", "secret-password", check=False),
+        "--password": cli("user", "create", "pm@helio.example", "--name", "Pat", "--role", "project_manager",
+                          "--all-markets", "--password", "short", check=False),
+        "EMAIL": cli("user", "create", "not-an-address", "--name", "Nobody", "--role", "admin",
+                     "--password", "secret-password", check=False),
+    }
+    messages = {
+        "--lang": "Unknown language code(s): xx.", "CODE": "Two letters (ISO 3166-1 alpha-2), e.g. FR.",
+        "--handle": "Letters, digits, dots, dashes and underscores only.",
+        "--market": "Choose at least one market, or all markets.", "--password": "At least 8 characters.",
+        "EMAIL": "Invalid email address.",
+    }
+    for option, result in refused.items():
+        assert result.returncode == 2, (option, result.stdout, result.stderr)
+        assert f"{option}: {messages[option]}" in result.stderr, (option, result.stderr)
+        assert "Traceback" not in result.stderr
+
+    engine = make_engine(cli.url)
+    with Session(engine) as session:  # nothing refused was written
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
+        assert [m.code for m in session.scalars(select(Market))] == ["FR"]
+    engine.dispose()
+
+
+def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(cli):
+    cli("db", "upgrade")
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr")
+
+    again = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "Helio_FR", "--executive",
+                "Hélène Marchand", check=False)
+
+    assert again.returncode == 1 and "x already has the account @helio_fr." in again.stderr, again.stderr
+    engine = make_engine(cli.url)
+    with Session(engine) as session:  # the executive the command would have created is not there either
+        assert session.scalar(select(func.count()).select_from(Executive)) == 0
+    engine.dispose()
+
+
+def test_demo_prints_the_address_it_will_be_served_on(cli):
+    out = cli("demo", "--port", "8123").stdout
+    assert "Log in at http://127.0.0.1:8123 with:" in out

@@ -1,22 +1,18 @@
 """Forms of the administration area.
 
-They check the input's shape, and that a unique value (a market code, an e-mail, a handle, an executive's name) is
-still free, so that a duplicate is a message on its field rather than a refused INSERT. The database's unique
-constraints stay the last word: the views turn an IntegrityError into the same message. Rules that depend on who acts
-or on other rows' state live in ``approval.administration``.
+They check the input's shape (present, short enough, one of the choices). The rules (a market's languages, a
+handle without markup, who needs a market, a password's length, a duplicate) live in ``approval.administration``,
+once for the forms, the command line and the API: its use cases raise ``Refused`` with the field errors, which the
+views show on the fields.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import (
     BooleanField,
     EmailField,
@@ -30,39 +26,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (
-    DataRequired,
-    Email,
-    InputRequired,
-    Length,
-    Optional,
-    Regexp,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from approval.administration import MIN_PASSWORD_LENGTH
-from approval.db import db
-from approval.models import Account, AccountKind, Executive, Market, Network, PolicyVersion, User
+from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
+from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
 from approval.style.rules import RULES, Rule
 from approval.style.text import fold
 from approval.workflow.states import Role
 
-#: Codes CLDR knows but that name no language a post is written in.
-_NOT_LANGUAGES = frozenset({"mul", "und", "zxx", "mis"})
-
-
-@cache
-def timezone_names() -> list[str]:
-    """The IANA time zones this system knows, sorted; read once."""
-    return sorted(available_timezones())
-
-
-@cache
-def _language_codes() -> frozenset[str]:
-    return frozenset(
-        code for code in Locale("en").languages if re.fullmatch(r"[a-z]{2,3}", code) and code not in _NOT_LANGUAGES
-    )
+__all__ = ["timezone_names"]  # the market form's page offers them
 
 
 def _optional_int(value: Any) -> int | None:
@@ -93,14 +66,11 @@ class CheckboxListField(SelectMultipleField):
 
 
 class _ObjectForm(FlaskForm):
-    """A form that creates an object (``current`` None) or edits ``current``; the unique checks skip ``current``."""
+    """A form that creates an object (``current`` None) or edits ``current``."""
 
     def __init__(self, *args: Any, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
-
-    def _taken(self, other: Any) -> bool:
-        return other is not None and other is not self.current
 
 
 # Markets -------------------------------------------------------------------------------------------------------
@@ -110,30 +80,11 @@ class MarketForm(_ObjectForm):
     code = StringField(
         _l("Code"),
         filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
-        validators=[DataRequired(), Regexp(r"^[A-Z]{2}$", message=_l("Two letters (ISO 3166-1 alpha-2), e.g. FR."))],
+        validators=[DataRequired()],
     )
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     timezone = StringField(_l("Time zone"), filters=[_strip], validators=[DataRequired(), Length(max=64)])
     languages = CodeListField(_l("Languages"))
-
-    def validate_code(self, field: Field) -> None:
-        if self._taken(db.session.scalar(select(Market).where(Market.code == field.data))):
-            raise ValidationError(_l("Market %(code)s exists already.", code=field.data))
-
-    def validate_timezone(self, field: Field) -> None:
-        try:
-            known = field.data in timezone_names() and ZoneInfo(field.data) is not None
-        except (ZoneInfoNotFoundError, ValueError):
-            known = False
-        if not known:
-            raise ValidationError(_l("Not an IANA time zone: choose one of the list, e.g. Europe/Paris."))
-
-    def validate_languages(self, field: Field) -> None:
-        if not field.data:
-            raise ValidationError(_l("Give at least one language code, e.g. fr."))
-        unknown = [code for code in field.data if code not in _language_codes()]
-        if unknown:
-            raise ValidationError(_l("Unknown language code(s): %(codes)s.", codes=", ".join(unknown)))
 
 
 # Accounts ------------------------------------------------------------------------------------------------------
@@ -145,8 +96,7 @@ class AccountForm(_ObjectForm):
     handle = StringField(
         _l("Handle"),
         filters=[lambda v: v.strip().lstrip("@") if isinstance(v, str) else v],
-        validators=[DataRequired(), Length(max=120),
-                    Regexp(r"^[\w.\-]+$", message=_l("Letters, digits, dots, dashes and underscores only."))],
+        validators=[DataRequired(), Length(max=120)],
     )
     brand = StringField(_l("Brand"), filters=[_strip], validators=[Optional(), Length(max=120)])
     kind = SelectField(
@@ -162,17 +112,6 @@ class AccountForm(_ObjectForm):
     def set_choices(self, markets: list[Market], executives: list[Executive]) -> None:
         self.market_id.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]
         self.executive_id.choices = [SelectChoice("", "—")] + [SelectChoice(e.id, e.name) for e in executives]
-
-    def validate_handle(self, field: Field) -> None:
-        if self.network.data not in Network.__members__:
-            return
-        other = db.session.scalar(
-            select(Account).where(Account.network == Network(self.network.data),
-                                  func.lower(Account.handle) == field.data.lower())
-        )
-        if self._taken(other):
-            raise ValidationError(_l("%(network)s already has the account @%(handle)s.", network=self.network.data,
-                                     handle=other.handle))
 
     def validate_executive_id(self, field: Field) -> None:
         if self.kind.data == AccountKind.executive and field.data is None:
@@ -190,10 +129,6 @@ class AccountForm(_ObjectForm):
 class ExecutiveForm(_ObjectForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     title = StringField(_l("Title"), filters=[_strip], validators=[Optional(), Length(max=200)])
-
-    def validate_name(self, field: Field) -> None:
-        if self._taken(db.session.scalar(select(Executive).where(Executive.name == field.data))):
-            raise ValidationError(_l("An executive named %(name)s exists already.", name=field.data))
 
 
 class CabinetMemberForm(FlaskForm):
@@ -215,29 +150,15 @@ class UserForm(_ObjectForm):
         self.market_ids.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]
         self.executive_ids.choices = [SelectChoice(e.id, e.name) for e in executives]
 
-    def validate_market_ids(self, field: Field) -> None:
-        writer = self.role.data in (Role.community_manager, Role.project_manager)
-        if writer and not field.data and not self.all_markets.data:
-            raise ValidationError(_l("Choose at least one market, or all markets."))
-
-    def validate_executive_ids(self, field: Field) -> None:
-        if field.data and self.role.data != Role.cabinet:
-            raise ValidationError(_l("Only a cabinet member serves executives."))
-
 
 class NewUserForm(UserForm):
     email = EmailField(_l("E-mail"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
-                       validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Initial password"),
-                             validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
-
-    def validate_email(self, field: Field) -> None:
-        if self._taken(db.session.scalar(select(User).where(User.email == field.data))):
-            raise ValidationError(_l("A user with this e-mail exists already."))
+                       validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
 
 
 # Campaigns -----------------------------------------------------------------------------------------------------
@@ -249,7 +170,7 @@ class CampaignForm(_ObjectForm):
     hashtag = StringField(
         _l("Hashtag"),
         filters=[lambda v: ("#" + v.strip().lstrip("#")) if isinstance(v, str) and v.strip() else ""],
-        validators=[Length(max=100), Regexp(r"^(#\w+)?$", message=_l("One hashtag, e.g. #EURO2028."))],
+        validators=[Length(max=100)],
     )
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
     disclosure_required = BooleanField(_l("Partnership: its posts must carry a disclosure (#ad, #partenariat…)"))

@@ -1,17 +1,18 @@
 """Administration, for admins only: markets and their editorial policies, accounts, executives and their cabinets,
 users, campaigns.
 
-Each view loads, validates a form, calls one function of ``approval.administration``, commits once, flashes and
-redirects (303). The forms check unique values before anything is written; should a unique constraint still refuse
-the write (two admins saving at the same moment), the transaction is rolled back, before anything else touches the
-session (gettext may read the user's locale through it), and the same message shows on the field.
+Each view loads, checks the form's shape, calls one use case of ``approval.administration`` through ``_attempt``,
+flashes and redirects (303). The use case holds the rules (shared with the command line and the API) and raises
+``Refused`` with field errors, a duplicate included; ``_attempt`` shows them on the form, which comes back as a 422.
+No view commits: the request does, once, when its answer is a success (``approval.db``).
 
 Buttons without input (deactivate, reactivate, remove) post only the CSRF token, which CSRFProtect checks.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -24,7 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from approval import administration as admin
-from approval import policies
+from approval import policies, security
 from approval.db import Base, db
 from approval.forms.admin import (
     AccountForm,
@@ -46,6 +47,7 @@ from approval.workflow.states import Role
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 T = TypeVar("T", bound=Base)
+R = TypeVar("R")
 
 
 @bp.get("")
@@ -80,40 +82,28 @@ def list_markets():
 @roles_required(Role.admin)
 def new_market():
     form = MarketForm()
-    if form.validate_on_submit():
-        try:
-            market = admin.create_market(db.session, form.code.data, form.name.data, form.timezone.data,
-                                         form.languages.data)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors.append(_("Market %(code)s exists already.", code=form.code.data))
-        else:
-            flash(_("Market %(market)s created.", market=market), "success")
-            return _see_other("admin.list_markets")
+    if form.validate_on_submit() and (market := _attempt(
+        form, admin.create_market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
+    )):
+        flash(_("Market %(market)s created.", market=market), "success")
+        return _see_other("admin.list_markets")
     return _form_page("admin/market.html", form=form, market=None, timezones=timezone_names())
 
 
-@bp.route("/markets/<int:market_id>/edit", methods=["GET", "POST"])
+@bp.route("/markets/<id:market_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_market(market_id: int):
     market = _get(Market, market_id)
     form = MarketForm(obj=market, current=market)
-    if form.validate_on_submit():
-        try:
-            admin.update_market(db.session, market, form.code.data, form.name.data, form.timezone.data,
-                                form.languages.data)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors.append(_("Market %(code)s exists already.", code=form.code.data))
-        else:
-            flash(_("Market %(market)s saved.", market=market), "success")
-            return _see_other("admin.list_markets")
+    if form.validate_on_submit() and _attempt(
+        form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
+    ):
+        flash(_("Market %(market)s saved.", market=market), "success")
+        return _see_other("admin.list_markets")
     return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names())
 
 
-@bp.route("/markets/<int:market_id>/policy", methods=["GET", "POST"])
+@bp.route("/markets/<id:market_id>/policy", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_policy(market_id: int):
     """The market's editorial policy: saving writes its next version; the history lists them all."""
@@ -123,15 +113,14 @@ def edit_policy(market_id: int):
     conflict = None
     if form.validate_on_submit():
         try:
-            version = policies.save_policy(
-                db.session, market, current_user, rules=form.rule_settings(), forbidden=form.forbidden.data,
-                sensitive=form.sensitive.data, capital_exceptions=form.capital_exceptions.data,
-                disclosures=form.disclosures.data, strict_full_stop=form.strict_full_stop.data,
-                note=form.note.data or "", based_on=form.based_on.data,
-            )
-            db.session.commit()
+            with db.session.begin_nested():  # a conflict undoes only this save; the page reads on
+                version = policies.save_policy(
+                    db.session, market, current_user, rules=form.rule_settings(), forbidden=form.forbidden.data,
+                    sensitive=form.sensitive.data, capital_exceptions=form.capital_exceptions.data,
+                    disclosures=form.disclosures.data, strict_full_stop=form.strict_full_stop.data,
+                    note=form.note.data or "", based_on=form.based_on.data,
+                )
         except (policies.PolicyConflict, IntegrityError):  # IntegrityError: two admins saved the same number
-            db.session.rollback()
             current = policies.current_policy(db.session, market)
             conflict = current
             # Saving again means "over this version": the field shows its data, not what was posted.
@@ -180,21 +169,14 @@ def new_account():
     if form.validate_on_submit():
         market = db.session.get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
-        try:
-            account = admin.create_account(db.session, market, form.network.data, form.handle.data,
-                                           form.brand.data or "", executive)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.handle.errors.append(_("%(network)s already has the account @%(handle)s.",
-                                        network=form.network.data, handle=form.handle.data))
-        else:
+        if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
+                               form.brand.data or "", executive):
             flash(_("Account %(account)s created.", account=account), "success")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=None)
 
 
-@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_account(account_id: int):
     account = _get(Account, account_id)
@@ -203,38 +185,27 @@ def edit_account(account_id: int):
     if form.validate_on_submit():
         market = db.session.get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
-        try:
-            admin.update_account(db.session, account, market, form.network.data, form.handle.data,
-                                 form.brand.data or "", executive)
-            db.session.commit()
-        except admin.Refused as refused:
-            _refused(form, refused)
-        except IntegrityError:
-            db.session.rollback()
-            form.handle.errors.append(_("%(network)s already has the account @%(handle)s.",
-                                        network=form.network.data, handle=form.handle.data))
-        else:
+        if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
+                    form.brand.data or "", executive):
             flash(_("Account %(account)s saved.", account=account), "success")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=account)
 
 
-@bp.post("/accounts/<int:account_id>/deactivate")
+@bp.post("/accounts/<id:account_id>/deactivate")
 @roles_required(Role.admin)
 def deactivate_account(account_id: int):
     account = _get(Account, account_id)
     admin.deactivate_account(db.session, account)
-    db.session.commit()
     flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account), "success")
     return _see_other("admin.list_accounts", market=account.market.code)
 
 
-@bp.post("/accounts/<int:account_id>/reactivate")
+@bp.post("/accounts/<id:account_id>/reactivate")
 @roles_required(Role.admin)
 def reactivate_account(account_id: int):
     account = _get(Account, account_id)
     admin.reactivate_account(db.session, account)
-    db.session.commit()
     flash(_("Account %(account)s reactivated.", account=account), "success")
     return _see_other("admin.list_accounts", market=account.market.code)
 
@@ -256,62 +227,46 @@ def list_executives():
 @roles_required(Role.admin)
 def new_executive():
     form = ExecutiveForm()
-    if form.validate_on_submit():
-        try:
-            executive = admin.create_executive(db.session, form.name.data, form.title.data or "")
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(_("An executive named %(name)s exists already.", name=form.name.data))
-        else:
-            flash(_("Executive %(name)s created: now choose their cabinet.", name=executive.name), "success")
-            return _see_other("admin.edit_executive", executive_id=executive.id)
+    if form.validate_on_submit() and (
+        executive := _attempt(form, admin.create_executive, form.name.data, form.title.data or "")
+    ):
+        flash(_("Executive %(name)s created: now choose their cabinet.", name=executive.name), "success")
+        return _see_other("admin.edit_executive", executive_id=executive.id)
     return _form_page("admin/executive.html", form=form, executive=None)
 
 
-@bp.route("/executives/<int:executive_id>/edit", methods=["GET", "POST"])
+@bp.route("/executives/<id:executive_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_executive(executive_id: int):
     executive = _get(Executive, executive_id)
     form = ExecutiveForm(obj=executive, current=executive)
-    if form.validate_on_submit():
-        try:
-            admin.update_executive(db.session, executive, form.name.data, form.title.data or "")
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.name.errors.append(_("An executive named %(name)s exists already.", name=form.name.data))
-        else:
-            flash(_("Executive %(name)s saved.", name=executive.name), "success")
-            return _see_other("admin.list_executives")
+    if form.validate_on_submit() and _attempt(
+        form, admin.update_executive, executive, form.name.data, form.title.data or ""
+    ):
+        flash(_("Executive %(name)s saved.", name=executive.name), "success")
+        return _see_other("admin.list_executives")
     return _executive_page(executive, form=form)
 
 
-@bp.post("/executives/<int:executive_id>/cabinet")
+@bp.post("/executives/<id:executive_id>/cabinet")
 @roles_required(Role.admin)
 def add_cabinet_member(executive_id: int):
     executive = _get(Executive, executive_id)
     form = _cabinet_form(executive, posted=True)
-    if form.validate_on_submit():
-        user = _get(User, form.user_id.data)
-        try:
-            admin.add_cabinet_member(db.session, executive, user)
-            db.session.commit()
-        except admin.Refused as refused:
-            _refused(form, refused)
-        else:
-            flash(_("%(user)s now serves %(executive)s.", user=user.name, executive=executive.name), "success")
-            return _see_other("admin.edit_executive", executive_id=executive.id)
+    if form.validate_on_submit() and (
+        user := _attempt(form, admin.add_cabinet_member, executive, _get(User, form.user_id.data))
+    ):
+        flash(_("%(user)s now serves %(executive)s.", user=user.name, executive=executive.name), "success")
+        return _see_other("admin.edit_executive", executive_id=executive.id)
     return _executive_page(executive, cabinet_form=form)
 
 
-@bp.post("/executives/<int:executive_id>/cabinet/<int:user_id>/remove")
+@bp.post("/executives/<id:executive_id>/cabinet/<id:user_id>/remove")
 @roles_required(Role.admin)
 def remove_cabinet_member(executive_id: int, user_id: int):
     executive = _get(Executive, executive_id)
     user = _get(User, user_id)
     admin.remove_cabinet_member(db.session, executive, user)
-    db.session.commit()
     flash(_("%(user)s no longer serves %(executive)s.", user=user.name, executive=executive.name), "success")
     return _see_other("admin.edit_executive", executive_id=executive.id)
 
@@ -359,83 +314,77 @@ def list_users():
 def new_user():
     form = NewUserForm()
     form.set_choices(_markets(), _executives())
-    if form.validate_on_submit():
-        try:
-            user = admin.create_user(
-                db.session, form.email.data, form.name.data, form.role.data, form.password.data,
-                markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
-                executives=_by_ids(Executive, form.executive_ids.data),
-            )
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.email.errors.append(_("A user with this e-mail exists already."))
-        else:
-            flash(_("User %(email)s created.", email=user.email), "success")
-            return _see_other("admin.list_users")
+    if form.validate_on_submit() and (user := _attempt(
+        form, admin.create_user, form.email.data, form.name.data, form.role.data, form.password.data,
+        markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
+        executives=_by_ids(Executive, form.executive_ids.data),
+    )):
+        flash(_("User %(email)s created.", email=user.email), "success")
+        return _see_other("admin.list_users")
     return _form_page("admin/user.html", form=form, user=None)
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_user(user_id: int):
     user = _get(User, user_id)
     form = _user_form(user, posted=request.method == "POST")
-    if form.validate_on_submit():
-        try:
-            admin.update_user(
-                db.session, user, current_user, form.name.data, form.role.data,
-                markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
-                executives=_by_ids(Executive, form.executive_ids.data),
-            )
-            db.session.commit()
-        except admin.Refused as refused:
-            _refused(form, refused)
-        else:
-            flash(_("User %(email)s saved.", email=user.email), "success")
-            return _see_other("admin.list_users")
+    if form.validate_on_submit() and _attempt(
+        form, admin.update_user, user, current_user, form.name.data, form.role.data,
+        markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
+        executives=_by_ids(Executive, form.executive_ids.data),
+    ):
+        flash(_("User %(email)s saved.", email=user.email), "success")
+        return _see_other("admin.list_users")
     return _user_page(user, form=form)
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @roles_required(Role.admin)
 def set_password(user_id: int):
     user = _get(User, user_id)
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            admin.set_user_password(db.session, user, form.password.data)
-            db.session.commit()
-        except admin.Refused as refused:
-            _refused(form, refused)
-        else:
-            flash(_("New password set for %(email)s.", email=user.email), "success")
-            return _see_other("admin.edit_user", user_id=user.id)
+    if form.validate_on_submit() and _attempt(form, admin.set_user_password, user, form.password.data):
+        security.end_all_access(db.session, user)  # whoever knew the old password may have made a token with it
+        flash(_("New password set for %(email)s.", email=user.email), "success")
+        flash(_("Their sessions are ended and their API tokens revoked."), "info")
+        return _see_other("admin.edit_user", user_id=user.id)
     return _user_page(user, password_form=form)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @roles_required(Role.admin)
 def deactivate_user(user_id: int):
     user = _get(User, user_id)
-    try:
-        admin.deactivate_user(db.session, user, current_user)
-        db.session.commit()
-    except admin.Refused as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
-    else:
+    if _attempt(None, admin.deactivate_user, user, current_user):
         flash(_("%(email)s is deactivated: they can no longer log in.", email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 @roles_required(Role.admin)
 def reactivate_user(user_id: int):
     user = _get(User, user_id)
     admin.reactivate_user(db.session, user)
-    db.session.commit()
     flash(_("%(email)s is active again.", email=user.email), "success")
+    return _see_other("admin.edit_user", user_id=user.id)
+
+
+@bp.post("/users/<id:user_id>/sessions/end")
+@roles_required(Role.admin)
+def end_user_sessions(user_id: int):
+    user = _get(User, user_id)
+    security.end_all_access(db.session, user)
+    flash(_("Every session of %(email)s is ended and their API tokens are revoked.", email=user.email), "success")
+    return _see_other("admin.edit_user", user_id=user.id)
+
+
+@bp.post("/users/<id:user_id>/unlock")
+@roles_required(Role.admin)
+def unlock_user_login(user_id: int):
+    user = _get(User, user_id)
+    security.unlock_login(user.email)
+    flash(_("%(email)s may log in again at once: the failed attempts are forgotten.", email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
 
 
@@ -473,15 +422,14 @@ def new_campaign():
     form.set_choices(_markets())
     if form.validate_on_submit():
         market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        campaign = admin.create_campaign(db.session, form.name.data, market, form.hashtag.data,
-                                         form.description.data or "", form.disclosure_required.data)
-        db.session.commit()
-        flash(_("Campaign %(name)s created.", name=campaign.name), "success")
-        return _see_other("admin.list_campaigns")
+        if campaign := _attempt(form, admin.create_campaign, form.name.data, market, form.hashtag.data,
+                                form.description.data or "", form.disclosure_required.data):
+            flash(_("Campaign %(name)s created.", name=campaign.name), "success")
+            return _see_other("admin.list_campaigns")
     return _form_page("admin/campaign.html", form=form, campaign=None)
 
 
-@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@bp.route("/campaigns/<id:campaign_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_campaign(campaign_id: int):
     campaign = _get(Campaign, campaign_id)
@@ -489,13 +437,8 @@ def edit_campaign(campaign_id: int):
     form.set_choices(_markets())
     if form.validate_on_submit():
         market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        try:
-            admin.update_campaign(db.session, campaign, form.name.data, market, form.hashtag.data,
-                                  form.description.data or "", form.disclosure_required.data)
-            db.session.commit()
-        except admin.Refused as refused:
-            _refused(form, refused)
-        else:
+        if _attempt(form, admin.update_campaign, campaign, form.name.data, market, form.hashtag.data,
+                    form.description.data or "", form.disclosure_required.data):
             flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
             return _see_other("admin.list_campaigns")
     return _form_page("admin/campaign.html", form=form, campaign=campaign)
@@ -527,13 +470,20 @@ def _executives() -> list[Executive]:
     return db.session.scalars(select(Executive).order_by(Executive.name)).all()
 
 
-def _refused(form: FlaskForm, refused: admin.Refused) -> None:
-    db.session.rollback()
-    field = getattr(form, refused.field or "", None)
-    if field is None:
-        flash(refused.message, "error")
-    else:
-        field.errors.append(refused.message)
+def _attempt(form: FlaskForm | None, use_case: Callable[..., R], /, *args: Any, **kwargs: Any) -> R | None:
+    """Call one administration use case on the request's session; when its rules refuse, show why on the form's
+    fields (or as a message, for what no field of the page holds) and give None. It wrote nothing then."""
+    try:
+        return use_case(db.session, *args, **kwargs)
+    except admin.Refused as refused:
+        for name, messages in refused.errors.items():
+            field = getattr(form, name, None) if form is not None else None
+            if field is None or not hasattr(field, "errors"):
+                for message in messages:
+                    flash(message, "error")
+            else:
+                field.errors = [*field.errors, *messages]
+        return None
 
 
 def _form_page(template: str, **context):  # noqa: ANN003, ANN202
