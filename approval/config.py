@@ -7,7 +7,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+#: What a built wheel carries of the checkout's top level (templates/, migrations/, alembic.ini): see setup.py.
+_BUNDLE = _PACKAGE / "_bundle"
+_INSTALLED = (_BUNDLE / "alembic.ini").is_file()
+#: Where templates/, migrations/ and alembic.ini are: the checkout's root, or their copy inside an installed wheel.
+PROJECT_ROOT = _BUNDLE if _INSTALLED else _PACKAGE.parent
+#: The instance folder when APPROVAL_INSTANCE_PATH is unset: the checkout's, or ./instance for an installed app.
+DEFAULT_INSTANCE_PATH = Path("instance") if _INSTALLED else _PACKAGE.parent / "instance"
 
 
 @dataclass
@@ -25,7 +32,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        instance = Path(env.get("APPROVAL_INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+        instance = Path(env.get("APPROVAL_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
         return cls(
             instance_path=instance,
             database_url=env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}",

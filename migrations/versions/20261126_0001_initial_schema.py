@@ -10,13 +10,59 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from approval.models.audit import APPEND_ONLY_DDL, APPEND_ONLY_DROP
-
-
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# The audit table's append-only triggers, frozen as they were written for this revision: a migration never
+# imports live model code, which moves on while this revision must keep creating the same schema.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        """
+        CREATE FUNCTION audit_entries_append_only() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION 'audit_entries is append-only: % refused', TG_OP;
+        END;
+        $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION audit_entries_append_only()
+        """,
+        # Row triggers do not fire on TRUNCATE.
+        """
+        CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_entries_append_only()
+        """,
+    ],
+    "sqlite": [
+        """
+        CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: UPDATE refused'); END
+        """,
+        """
+        CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: DELETE refused'); END
+        """,
+        # INSERT OR REPLACE deletes the row it replaces without firing delete triggers.
+        """
+        CREATE TRIGGER audit_entries_no_replace BEFORE INSERT ON audit_entries
+        WHEN EXISTS (SELECT 1 FROM audit_entries WHERE id = NEW.id)
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: REPLACE refused'); END
+        """,
+    ],
+}
+APPEND_ONLY_DROP = {
+    "postgresql": [
+        "DROP TRIGGER audit_entries_no_truncate ON audit_entries",
+        "DROP TRIGGER audit_entries_append_only ON audit_entries",
+        "DROP FUNCTION audit_entries_append_only()",
+    ],
+    "sqlite": ["DROP TRIGGER audit_entries_no_update", "DROP TRIGGER audit_entries_no_delete",
+               "DROP TRIGGER audit_entries_no_replace"],
+}
 
 
 def upgrade() -> None:
