@@ -9,6 +9,10 @@ account. Refusals are expected; what must never happen is checked in the databas
 - a successful action writes exactly one audit row and bumps the post's version; a refused one writes nothing;
 - each post's audit trail tells its story: every row starts where the previous one ended, the last one where the
   post is now.
+
+Random people mostly try what cannot work, so one rule reads the transition table and tries an action the post's
+state allows, by someone of a role it names: the run then reaches the later states. At the end of the run every
+state that people's actions can reach in the table (the worker's states apart) must have been reached.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from approval import operations as ops
+from approval.access import visible_posts
 from approval.db import utcnow
 from approval.models import AuditEntry, Post, Revision
 from approval.workflow.errors import WorkflowError
-from approval.workflow.states import APPROVAL_HOLDING_STATES, Action, Role
+from approval.workflow.states import APPROVAL_HOLDING_STATES, Action, Role, State
+from approval.workflow.table import TRANSITIONS, USER_ACTIONS
 
 PEOPLE = ("cm1", "cm2", "pm1", "pm2", "cabinet", "pm elsewhere")
 ACCOUNTS = ("brand", "executive")
@@ -48,10 +54,35 @@ TEXTS = (
     "Sans point final",
 )
 #: A few posts, so that actions pile up on each of them rather than on ever new drafts.
-MAX_POSTS = 3
+MAX_POSTS = 5
 #: Hypothesis drives the steps; each example runs inside a savepoint of the test's own transaction.
-SETTINGS = settings(max_examples=40, stateful_step_count=50, deadline=None,
+SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+#: The rows people take: their actions and their edits.
+PEOPLE_ROWS = tuple(t for t in TRANSITIONS if t.action in USER_ACTIONS or t.action in (Action.create, Action.edit))
+
+
+def reachable_from(states: set[State]) -> frozenset[State]:
+    """``states`` and every state people's rows of the table lead to from them."""
+    reached, frontier = set(states), list(states)
+    while frontier:
+        state = frontier.pop()
+        for row in PEOPLE_ROWS:
+            if state in row.sources and row.target not in reached:
+                reached.add(row.target)
+                frontier.append(row.target)
+    return frozenset(reached)
+
+
+#: The states a post reaches from its creation through people's rows, read from the table: a state only the
+#: publishing worker leads to is not among them.
+PEOPLE_REACH = reachable_from({t.target for t in PEOPLE_ROWS if t.action is Action.create})
+#: The parameters a row of each action needs to succeed, drawn when the table's rule tries it.
+COMMENTS = st.sampled_from(["Précisez la date, svp.", "Hors ligne éditoriale."])
+#: Three times out of four (Hypothesis draws small integers far more often than large ones: no integers here).
+MOSTLY = st.sampled_from((True, True, True, False))
 
 
 def likely(*people: str) -> st.SearchStrategy[str]:
@@ -62,13 +93,19 @@ def likely(*people: str) -> st.SearchStrategy[str]:
 class PostsUnderWorkflow(RuleBasedStateMachine):
     posts = Bundle("posts")
 
-    def __init__(self, session: Session, people: dict, accounts: dict) -> None:
+    def __init__(self, session: Session, people: dict, accounts: dict, reached: set[State]) -> None:
         super().__init__()
         self.session = session
         self.people = people
         self.accounts = accounts
         self.savepoint = session.begin_nested()
         self.created = 0
+        self.story_posts = 0
+        self.post_ids: list[int] = []
+        #: Shared by every example of the run: the states posts were in after a step.
+        self.reached = reached
+        #: This example's own: what the table's rule aims at (a draw may not depend on other examples).
+        self.seen: set[State] = set()
 
     def teardown(self) -> None:
         self.savepoint.rollback()
@@ -102,7 +139,12 @@ class PostsUnderWorkflow(RuleBasedStateMachine):
         audit_rows = self._footprint()[0] - footprint[0]
         assert audit_rows == 1, f"{audit_rows} audit rows for one action"
         if post_id is not None:
-            assert self._row(post_id).version > before.version, "a successful action kept the post's version"
+            after = self._row(post_id)
+            assert after.version > before.version, "a successful action kept the post's version"
+            self.seen.add(after.state)
+        else:
+            self.seen.add(State.draft)
+        self.reached |= self.seen
         return result
 
     def _act(self, post_id: int, action: Action, who: str, **params) -> None:  # noqa: ANN003
@@ -131,7 +173,83 @@ class PostsUnderWorkflow(RuleBasedStateMachine):
         if post is None:
             return multiple()
         self.created += 1
+        self.post_ids.append(post.id)
         return post.id
+
+    def _live_posts(self) -> list[int]:
+        """The posts some action of a person can still move (a final state has no row out of it)."""
+        if not self.post_ids:
+            return []
+        sources = {state for t in TRANSITIONS if t.action in USER_ACTIONS for state in t.sources}
+        return self.session.scalars(
+            select(Post.id).where(Post.id.in_(self.post_ids), Post.state.in_(sources)).order_by(Post.id)
+        ).all()
+
+    def _towards_unseen(self, rows: list) -> list:
+        """The rows after which a state this example has not seen yet is still ahead (their target, or beyond)."""
+        return [t for t in rows if reachable_from({t.target}) - self.seen]
+
+    def _who_may(self, post_id: int, row) -> list[str]:  # noqa: ANN001
+        """The people of a role the row names, those who see the post when some do (guards still refuse some)."""
+        of_role = [name for name, person in self.people.items() if person.role in row.roles]
+        seeing = [name for name in of_role
+                  if self.session.scalar(visible_posts(self.people[name]).where(Post.id == post_id)) is not None]
+        return seeing or of_role
+
+    def _rows(self, post_id: int) -> list:
+        post = self.session.get(Post, post_id)
+        return [t for t in TRANSITIONS if t.action in USER_ACTIONS and post.state in t.sources and t.applies(post)]
+
+    def _new_post_for_the_story(self) -> int | None:
+        """A post on the account this example wrote least for (the random rule draws the first account far more
+        often), by the first community manager, with a text the style gate takes."""
+        counts = dict(self.session.execute(
+            select(Post.account_id, func.count()).where(Post.id.in_(self.post_ids)).group_by(Post.account_id)
+        ).all())
+        account = min(self.accounts.values(), key=lambda a: counts.get(a.id, 0))
+        post = self._attempt(None, lambda: ops.create_post(self.session, self.people["cm1"], account, TEXTS[0]))
+        if post is None:
+            return None
+        self.post_ids.append(post.id)
+        return post.id
+
+    # No precondition: once every post of the example is final, it does nothing, and the machine can still step.
+    @rule(data=st.data(), length=st.integers(min_value=2, max_value=6))
+    def a_story_the_table_offers(self, data, length):
+        """A post (a new one when none can go somewhere new), then a few actions of the table its state allows in
+        turn (more often one leading to a state the example has not seen yet), each by someone of a role its row
+        names, with what the row needs. Every action is checked as any other step's."""
+        live = self._live_posts()
+        promising = [post_id for post_id in live if self._towards_unseen(self._rows(post_id))]
+        if not promising and self.story_posts < MAX_POSTS:
+            self.story_posts += 1
+            post_id = self._new_post_for_the_story()
+        else:
+            if promising and data.draw(MOSTLY, label="a post that can go somewhere new"):
+                live = promising
+            post_id = data.draw(st.sampled_from(live), label="post") if live else None
+        if post_id is None:
+            return
+        for _ in range(length):
+            rows = self._rows(post_id)
+            if not rows:
+                return
+            # An unseen state next first, else one further on: draws favour a list's first items.
+            unseen = ([t for t in rows if t.target not in self.seen]
+                      or self._towards_unseen(rows))
+            if unseen and data.draw(MOSTLY, label="towards an unseen state"):
+                rows = unseen
+            row = data.draw(st.sampled_from(rows), label="row")
+            who = data.draw(st.sampled_from(self._who_may(post_id, row)), label="who")
+            params = {}
+            if row.comment_required:
+                params["comment"] = data.draw(COMMENTS, label="comment")
+            if row.action is Action.schedule:
+                hours = data.draw(st.integers(1, 24 * 60), label="hours")
+                params["scheduled_at"] = utcnow() + timedelta(hours=hours)
+            if row.action in (Action.mark_published, Action.confirm_published):
+                params["url"] = f"https://x.com/helio/status/{post_id}"
+            self._act(post_id, row.action, who, **params)
 
     @rule(post=posts, who=likely("cm1", "cm2"), text=st.sampled_from(TEXTS))
     def edit(self, post, who, text):
@@ -231,4 +349,16 @@ def test_workflow_invariants_hold_under_random_use(make, db_session):
     }
     accounts = {"brand": make.account(france, "x"), "executive": make.account(france, "linkedin", executive)}
 
-    run_state_machine_as_test(lambda: PostsUnderWorkflow(db_session, people, accounts), settings=SETTINGS)
+    reached: set[State] = set()
+
+    run_state_machine_as_test(lambda: PostsUnderWorkflow(db_session, people, accounts, reached), settings=SETTINGS)
+
+    assert PEOPLE_REACH - reached == set(), f"never reached: {sorted(PEOPLE_REACH - reached)}"
+
+
+def test_the_states_to_reach_come_from_the_table():
+    """People's actions lead from a draft to publication; a state no row of theirs leads to (the worker's) is not
+    asked of the state machine."""
+    assert {State.draft, State.in_review, State.with_cabinet, State.approved, State.published} <= PEOPLE_REACH
+    worker_only = set(State) - {t.target for t in TRANSITIONS}
+    assert not PEOPLE_REACH & worker_only

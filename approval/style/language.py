@@ -11,6 +11,7 @@ language is not clearly ahead, ``detect`` answers None and the rules that depend
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -93,8 +94,22 @@ def name(code: str) -> str:
 
 
 def preload() -> None:
-    """Build the default detector now (an app may call this at start-up rather than on the first check)."""
-    _detector(frozenset(CANDIDATES))
+    """Build the default detector and load its models now, rather than on the first check (lingua reads a
+    language's models the first time it weighs that language: 2-3 s for the candidates)."""
+    _detector(frozenset(CANDIDATES)).compute_language_confidence_values("Merci à tous, rendez-vous demain soir")
+
+
+_preloading: threading.Thread | None = None
+
+
+def preload_in_background() -> threading.Thread:
+    """Start ``preload`` in a daemon thread, once per process, so that a server answers at once and its first live
+    checks find the models loaded. A check that comes earlier waits for the same models (lingua loads each once)."""
+    global _preloading
+    if _preloading is None:
+        _preloading = threading.Thread(target=preload, name="approval-language-models", daemon=True)
+        _preloading.start()
+    return _preloading
 
 
 @lru_cache(maxsize=8)
