@@ -6,8 +6,9 @@ checks every webhook call's signature and counts the calls per ``Idempotency-Key
 - A worker killed (SIGKILL) where a crash matters: after its claim committed, after the attempt committed, after the
   network answered but before the outcome committed, after the outcome committed. Nothing is sent twice, nothing
   is lost: a post ends published, or unconfirmed where it may have gone out.
-- A worker stopped (SIGSTOP) past its lease while another takes its post over, then resumed: one call in total,
-  and its late outcome is refused.
+- A worker stopped (SIGSTOP) past its lease while another takes its post over, then resumed: at most one call in
+  total (none when it stopped with its attempt committed: it no longer sends past its lease), and its late outcome
+  is refused.
 - The network answering 500, 429 with Retry-After, 400, too late, or not at all.
 
 PostgreSQL only: these are the guarantees of ``FOR UPDATE SKIP LOCKED`` between processes.
@@ -100,10 +101,15 @@ def forking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkingWorkers
     workers.close()
 
 
+#: The lease of the workers killed or stopped: short, so that the tests wait little for its end, long enough for a
+#: loaded machine to claim a batch and start sending within it.
+SHORT_LEASE_S = 2.5
+
+
 def settle(app: Flask, engine: Engine, post_ids: list[int], *, timeout: float = 30.0) -> None:
-    """A normal worker with a one-second lease runs passes until none of the posts is in flight or due: what a
-    crashed worker left is recovered once its lease has expired."""
-    worker = Worker(app, lease=timedelta(seconds=1), name="settler")
+    """A normal worker runs passes until none of the posts is in flight or due: what a crashed worker left is
+    recovered once its (short) lease has expired."""
+    worker = Worker(app, lease=timedelta(seconds=10), name="settler")
     deadline = time.monotonic() + timeout
     with app.app_context():
         while True:
@@ -219,7 +225,7 @@ def test_a_worker_killed_loses_nothing_and_sends_nothing_twice(
     expected_state, expected_calls, expected_trail = AFTER_KILL[point]
     for run in range(RUNS):
         post_ids = due_posts(desk, 8, body=SHORT_BODY, first=run * 8)
-        forking.start(pg_url, point, "kill", lease=1.0)
+        forking.start(pg_url, point, "kill", lease=SHORT_LEASE_S)
         killed = forking.wait("checkpoint")["post_id"]
         assert forking.wait("exit")["signal"] == signal.SIGKILL
         settle(pg_app, engine, post_ids)
@@ -250,8 +256,8 @@ def test_a_worker_killed_loses_nothing_and_sends_nothing_twice(
 @pytest.mark.parametrize(("point", "expected_state", "expected_trail"), [
     # Stopped before sending: the other worker sends it; the first, resumed, finds its claim gone and sends nothing.
     ("claimed", "published", ["claim", "postpone", "claim", "publish"]),
-    # Stopped with its attempt committed: the other worker cannot know and says so (unconfirmed); the first, resumed,
-    # sends (its one call) and its outcome is refused: the post stays unconfirmed for a person to check.
+    # Stopped with its attempt committed: the other worker cannot know and says so (unconfirmed); the first, resumed
+    # past its lease, sends nothing (a person may have retried the post meanwhile), and commits nothing.
     ("sending", "unconfirmed", ["claim", "lose"]),
 ])
 def test_a_worker_stopped_past_its_lease_cannot_commit_when_resumed(
@@ -260,7 +266,7 @@ def test_a_worker_stopped_past_its_lease_cannot_commit_when_resumed(
 ) -> None:
     desk = open_desk(engine, accounts=1, hooks=hooks)
     (post_id,) = due_posts(desk, 1, body=SHORT_BODY)
-    first = forking.start(pg_url, point, "stop", lease=1.0)
+    first = forking.start(pg_url, point, "stop", lease=SHORT_LEASE_S)
     assert forking.wait("checkpoint")["post_id"] == post_id
     deadline = time.monotonic() + 10
     while process_state(first) != "T":
@@ -276,7 +282,7 @@ def test_a_worker_stopped_past_its_lease_cannot_commit_when_resumed(
     assert forking.wait("exit")["code"] == 0
     assert report["published"] == report["unconfirmed"] == report["failed"] == 0
 
-    assert hooks.per_post()[post_id] == 1  # one call in total
+    assert hooks.per_post()[post_id] == (1 if point == "claimed" else 0)  # at most one call in total
     assert states(engine, [post_id]) == {post_id: expected_state}
     trail = trail_actions(engine, [post_id])[post_id]
     assert trail == SET_UP + expected_trail

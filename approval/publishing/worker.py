@@ -339,10 +339,17 @@ class Worker:
                 if self.clock() >= post.claimed_until:
                     raise LeaseLost(claim.post_id)
                 self._attempt(session, post, claim, connector, now)
+                lease_ends = post.claimed_until
         except LeaseLost:
             log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
             return
         self.checkpoint("sending", claim.post_id)
+        if self.clock() >= lease_ends:
+            # Paused past the lease (stopped, swapped out): another worker may have found the post unconfirmed and
+            # a person retried it. Sending now could publish it twice; the attempt stays "sending", unconfirmed.
+            log.error("post %s: lease expired before the call; nothing sent, the post will be unconfirmed",
+                      claim.post_id)
+            return
         result = connector.publish(claim.publication)
         self.checkpoint("answered", claim.post_id)
         now = self.clock()
