@@ -34,9 +34,13 @@ IDLE_STOP = 30.0
 #: A cached wall not asked for in this long is dropped (seconds).
 CACHE_TTL = 600.0
 
-#: The one question of each tick.
+#: The one question of each tick. Every change of a post's state or text writes an audit row, so the newest audit id
+#: is the main signal; the newest post id catches a post written without one (an import), and the newest
+#: ``updated_at`` other changes (a clock running ahead somewhere can hide those until it is caught up, never the
+#: first two). The other columns move the kiosk links (revocation) and the wall's settings.
 _CHANGES = select(
     select(func.max(AuditEntry.id)).scalar_subquery(),
+    select(func.max(Post.id)).scalar_subquery(),
     select(func.max(Post.updated_at)).scalar_subquery(),
     select(func.count(StopSwitch.id)).where(StopSwitch.turned_off_at.is_(None)).scalar_subquery(),
     select(func.max(StopSwitch.id)).scalar_subquery(),
@@ -126,7 +130,7 @@ class ChangeFeed:
         try:
             with self.engine.connect() as connection:
                 answer = tuple(connection.execute(_CHANGES).one())
-                kiosks = answer[5:7]
+                kiosks = answer[6:8]
                 live = None
                 if kiosks != self._kiosk_answer:
                     live = frozenset(connection.scalars(_LIVE_KIOSKS))

@@ -223,7 +223,7 @@ class Generator:
                     scheduled = min(created + timedelta(hours=rnd.randrange(2, 72)), now)
                 if state == State.published:
                     published = scheduled
-                updated = published or submitted or created
+                updated = min(published or submitted or created, now)
                 posts.append({
                     "id": post_id, "account_id": account, "campaign_id": rnd.randrange(1, 41) if rnd.random() < 0.3
                     else None, "created_by_id": author, "state": state.value, "version": 3,
