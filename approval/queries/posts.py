@@ -140,8 +140,8 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[tuple
 _SHOWN = (contains_eager(Post.account).selectinload(Account.market), selectinload(Post.current_revision))
 
 
-#: Beyond this many rows, a count says "10,000+" instead of counting on (a search matching half the posts).
-COUNT_CAP = 10_000
+#: Beyond this many rows, a count says "5000+" instead of counting on (a search matching half the posts).
+COUNT_CAP = 5_000
 #: The filters ``post_counts`` answers (kept per account and state): with only these, no post is counted.
 _KEPT = frozenset({"market", "network", "account_id", "state"})
 
@@ -149,9 +149,25 @@ _KEPT = frozenset({"market", "network", "account_id", "state"})
 def count(session: Session, query: Select, cap: int | None = None) -> tuple[int, bool]:
     """How many rows ``query`` selects, counting at most ``cap`` + 1: (n, whether it stopped at the cap)."""
     cap = COUNT_CAP if cap is None else cap
+    if _estimate(session, query) > cap:
+        return cap, True
     bounded = query.with_only_columns(Post.id).order_by(None).limit(cap + 1).subquery()
     n = session.scalar(select(func.count()).select_from(bounded)) or 0
     return min(n, cap), n > cap
+
+
+def _estimate(session: Session, query: Select) -> float:
+    """PostgreSQL's estimate of the rows ``query`` selects (planning only, no row read); 0 elsewhere.
+
+    A count of a search matching a hundred thousand posts reads them all, capped or not (the text index hands over
+    every match at once): when the planner expects far more than the cap, the count is not run at all.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return 0.0
+    compiled = query.with_only_columns(Post.id).order_by(None).compile(bind)
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _kept(session: Session, user: User, filters: PostFilters):  # noqa: ANN202
@@ -205,13 +221,17 @@ def page_oldest_first(session: Session, user: User, filters: PostFilters, order:
     return page
 
 
-def state_counts(session: Session, user: User, filters: PostFilters) -> dict[State, int]:
+def state_counts(session: Session, user: User, filters: PostFilters) -> dict[State, int] | None:
     """Posts per state among those the other filters select (the state filter itself left out): from
-    ``post_counts`` when the filters allow it, else counted among at most ``COUNT_CAP`` matching posts."""
+    ``post_counts`` when the filters allow it, else counted among at most ``COUNT_CAP`` matching posts; None when
+    PostgreSQL expects far more matches than that (a search for common words): the chips then show no numbers."""
     others = filters.without("state")
     if set(others.active) <= _KEPT:
         return {State(state): int(n) for state, n in _kept(session, user, others) if n}
-    sample = matching(session, user, others).with_only_columns(Post.state).order_by(None).limit(COUNT_CAP).subquery()
+    selected = matching(session, user, others)
+    if _estimate(session, selected) > COUNT_CAP:
+        return None
+    sample = selected.with_only_columns(Post.state).order_by(None).limit(COUNT_CAP).subquery()
     rows = session.execute(select(sample.c.state, func.count()).group_by(sample.c.state)).all()
     return {State(state): n for state, n in rows}
 
