@@ -78,6 +78,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "publishing.desk": ("market",),
     "publishing.stops": ("scope", "market", "campaign_id", "reason"),
     "publishing.turn_off": (),
+    "publishing.settings": (),
+    "publishing.set_grace": ("grace_minutes",),
+    "publishing.connect_account": ("connector", "url", "secret"),
+    "publishing.set_embargo": ("embargo_until",),
     "calendar.show_calendar": ("date", "market", "tz", "view", "account_id", "campaign_id"),
     "calendar.feed": ("token", "market"),
     "calendar.feed_settings": (),
@@ -111,7 +115,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "reports.audit_csv": ("from", "to", "market", "actor", "action", "before"),
 }
 #: Who walks a route, when it is not the project manager (who sees most pages): admin pages, the cabinet's inbox.
-WALKERS = {"notifications.settings_index": "admin", "notifications.market_settings": "admin"}
+WALKERS = {"notifications.settings_index": "admin", "notifications.market_settings": "admin",
+           "publishing.settings": "admin", "publishing.set_grace": "admin", "publishing.connect_account": "admin",
+           "publishing.set_embargo": "admin"}
 #: Served by Flask itself, not by the application.
 EXEMPT = {"static"}
 #: Routes that may end the walker's own session.

@@ -33,6 +33,8 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
 TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream"})
 #: Endpoints whose id is a stop switch's: tests/test_publishing_pages.py turns another market's off from outside (404).
 STOP_ROUTES = frozenset({"publishing.turn_off"})
+#: Publishing settings, admins only (group-wide): tests/test_publishing_pages.py checks everyone else gets 403.
+PUBLISHING_ADMIN_ROUTES = frozenset({"publishing.set_grace", "publishing.connect_account", "publishing.set_embargo"})
 #: Every page that lists posts: an outsider's version of each must not show the post (role-gated ones may refuse).
 LISTINGS = ("/posts", "/posts?q=Texte", "/review", "/cabinet", "/hub", "/hub?view=queue", "/hub/dashboard",
             "/calendar", "/calendar?view=list", "/calendar?view=week")
@@ -47,7 +49,7 @@ def test_every_route_with_an_id_is_covered(app):
     uncovered = []
     for rule in app.url_map.iter_rules():
         if rule.arguments - {"action"} and not rule.endpoint.startswith(("static", ADMIN_PREFIX, API_PREFIX)):
-            if rule.endpoint not in POST_ROUTES.keys() | TOKEN_ROUTES | STOP_ROUTES:
+            if rule.endpoint not in POST_ROUTES.keys() | TOKEN_ROUTES | STOP_ROUTES | PUBLISHING_ADMIN_ROUTES:
                 uncovered.append(f"{rule.endpoint} {rule.rule}")
     assert not uncovered, f"routes with an id missing from the isolation matrix: {uncovered}"
 

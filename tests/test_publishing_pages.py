@@ -128,3 +128,44 @@ def test_going_out_next_never_shows_an_overdue_post_as_still_coming(make, web, d
     page = web.get("/review").get_data(as_text=True)
     row = lambda post: page[page.index(f">#{post.id}<"):].split("</tr>")[0]  # noqa: E731
     assert "overdue" in row(late) and "overdue" not in row(coming)
+
+
+def test_admins_set_connectors_grace_periods_and_embargoes_and_no_one_else(make, web, admin_web, db_session):
+    france = make.market("FR")
+    account = make.account(france)
+    from approval import administration as admin
+
+    campaign = admin.create_campaign(db_session, "Rapport annuel", france, "#Rapport")
+    db_session.flush()
+    routes = [f"/publishing/settings/markets/{france.id}", f"/publishing/settings/accounts/{account.id}",
+              f"/publishing/settings/campaigns/{campaign.id}"]
+    assert admin_web.get("/publishing/settings").status_code == 200
+    assert admin_web.post(routes[0], {"grace_minutes": "2000"}).status_code == 422
+    assert admin_web.post(routes[0], {"grace_minutes": "5"}).status_code == 302
+    refused = admin_web.post(routes[1], {"connector": "webhook", "url": "https://hooks.example/p", "secret": "short"})
+    assert refused.status_code == 422
+    saved = admin_web.post(routes[1], {"connector": "webhook", "url": "https://hooks.example/p",
+                                       "secret": "a-secret-never-shown-again"})
+    assert saved.status_code == 302
+    assert "a-secret-never-shown-again" not in admin_web.get("/publishing/settings").get_data(as_text=True)
+    kept = admin_web.post(routes[1], {"connector": "webhook", "url": "https://hooks.example/q", "secret": ""})
+    assert kept.status_code == 302
+    assert admin_web.post(routes[2], {"embargo_until": "2027-03-10T08:00"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(france), france.id).grace_minutes == 5
+    account = db_session.get(type(account), account.id)
+    assert (account.connector, account.connector_url, account.connector_secret) == (
+        "webhook", "https://hooks.example/q", "a-secret-never-shown-again")
+    from datetime import UTC, datetime
+
+    assert db_session.get(type(campaign), campaign.id).embargo_until == datetime(2027, 3, 10, 7, 0, tzinfo=UTC)
+    assert admin_web.post(routes[1], {"connector": ""}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(account), account.id).connector is None
+
+    web.login(make.user(Role.project_manager, markets=[france]))  # the same browser, now a project manager's
+    assert web.get("/publishing/settings").status_code == 403
+    for route in routes:
+        assert web.post(route, {"grace_minutes": "7"}).status_code == 403
+    db_session.expire_all()
+    assert db_session.get(type(france), france.id).grace_minutes == 5

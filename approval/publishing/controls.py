@@ -5,6 +5,7 @@ Shared by the web pages, the API and the command line, so the three refuse the s
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -119,3 +120,29 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
     account.connector = connector
     session.flush()
     return account
+
+
+def disconnect_account(session: Session, account: Account) -> Account:
+    """The account no longer publishes: its due posts fail with that reason until it is connected again."""
+    account.connector = account.connector_url = account.connector_secret = None
+    session.flush()
+    return account
+
+
+def set_grace(session: Session, market: Market, minutes: int | None) -> Market:
+    """How long after its time a post of ``market`` may still go out (0 to 1440 minutes)."""
+    if minutes is None or not 0 <= minutes <= 1440:
+        raise _refuse("grace_minutes", _("Give a number of minutes between 0 and 1440."))
+    market.grace_minutes = minutes
+    session.flush()
+    return market
+
+
+def set_embargo(session: Session, campaign: Campaign, until: datetime | None) -> Campaign:
+    """No post of ``campaign`` goes out before ``until`` (None lifts the embargo). Posts already scheduled before it
+    stay scheduled and are held (the worker records it); scheduling before it is refused."""
+    if until is not None and until.tzinfo is None:
+        raise _refuse("embargo_until", _("The time needs its time zone."))
+    campaign.embargo_until = until
+    session.flush()
+    return campaign

@@ -4,6 +4,7 @@ for each; and the stop switches, turned on with a reason and off again."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,18 +12,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import SelectField, TextAreaField
+from sqlalchemy import select
+from wtforms import DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from approval import operations as ops
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
-from approval.models import Account, Market, Post
+from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import held_clause
 from approval.views import roles_required
-from approval.workflow.errors import GuardFailed, NotPermitted
+from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
 
 bp = Blueprint("publishing", __name__, url_prefix="/publishing")
@@ -104,3 +106,99 @@ def turn_off(stop_id: int):
     flash(_("Stop switch off. Held posts go out if their slot is still within its grace period; the others wait "
             "for a new time."), "success")
     return redirect(url_for("publishing.stops"))
+
+
+# Settings: how each account publishes, each market's grace period, each campaign's embargo (admins) -----------------
+
+
+class GraceForm(FlaskForm):
+    grace_minutes = IntegerField(_l("Grace period (minutes)"), validators=[InputRequired(), NumberRange(0, 1440)])
+
+
+class ConnectorForm(FlaskForm):
+    connector = SelectField(_l("Publishes through"), choices=[
+        SelectChoice("", _l("not connected")), SelectChoice("outbox", _l("the outbox (another tool publishes)")),
+        SelectChoice("webhook", _l("a webhook"))])
+    url = StringField(_l("Webhook address"), validators=[Optional(), Length(max=2000)])
+    secret = PasswordField(_l("Signing secret (empty: keep the saved one)"), validators=[Optional(), Length(max=200)])
+
+
+class EmbargoForm(FlaskForm):
+    embargo_until = DateTimeLocalField(_l("Embargo until"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+@bp.get("/settings")
+@roles_required(Role.admin)
+def settings():
+    return _settings_page()
+
+
+def _settings_page(refusal: WorkflowError | None = None, status: int = 200):
+    markets = db.session.scalars(select(Market).order_by(Market.code)).all()
+    accounts = db.session.scalars(select(Account).options(selectinload(Account.market))
+                                  .order_by(Account.market_id, Account.network, Account.handle)).all()
+    campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.market))
+                                   .order_by(Campaign.name)).all()
+    return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
+                           refusal=refusal, zone_of=_campaign_zone), status
+
+
+def _campaign_zone(campaign: Campaign) -> ZoneInfo:
+    """A market's campaign is set in that market's time; a group-wide one in UTC."""
+    return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo("UTC")
+
+
+def _saved(message: str):  # noqa: ANN202
+    flash(message, "success")
+    return redirect(url_for("publishing.settings"))
+
+
+@bp.post("/settings/markets/<id:market_id>")
+@roles_required(Role.admin)
+def set_grace(market_id: int):
+    market = db.session.get(Market, market_id) or abort(404)
+    form = GraceForm()
+    if not form.validate():
+        return _settings_page(GuardFailed(_("Check the grace period."), dict(form.errors)), 422)
+    try:
+        controls.set_grace(db.session, market, form.grace_minutes.data)
+    except GuardFailed as refused:
+        return _settings_page(refused, 422)
+    return _saved(_("%(market)s: grace period saved.", market=market.code))
+
+
+@bp.post("/settings/accounts/<id:account_id>")
+@roles_required(Role.admin)
+def connect_account(account_id: int):
+    account = db.session.get(Account, account_id) or abort(404)
+    form = ConnectorForm()
+    if not form.validate():
+        return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422)
+    try:
+        if form.connector.data:
+            controls.connect_account(db.session, account, form.connector.data, url=form.url.data or None,
+                                     secret=form.secret.data or None)
+        else:
+            controls.disconnect_account(db.session, account)
+    except GuardFailed as refused:
+        return _settings_page(refused, 422)
+    return _saved(_("@%(handle)s: connector saved.", handle=account.handle))
+
+
+@bp.post("/settings/campaigns/<id:campaign_id>")
+@roles_required(Role.admin)
+def set_embargo(campaign_id: int):
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    form = EmbargoForm()
+    if not form.validate():
+        return _settings_page(GuardFailed(_("Check the embargo's time."), dict(form.errors)), 422)
+    until = None
+    if form.embargo_until.data is not None:
+        zone = _campaign_zone(campaign)
+        try:
+            until = ops.local_to_utc(form.embargo_until.data, zone, fold=0)
+        except ops.NonexistentLocalTime:
+            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422)
+    controls.set_embargo(db.session, campaign, until)
+    return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
