@@ -3,7 +3,8 @@
 Sentences come from ``approval.style.sentences``. Before the capital check, leading quotes, brackets, bullets and
 emoji are skipped; a sentence may start with a digit, a mention, a hashtag, a link or an e-mail address, and a first
 word with a capital inside (iPhone, eBay) or listed in the market's exceptions is a name. "!", "?" and "…" end a
-sentence as well as "." unless the market asks for the full stop strictly.
+sentence as well as "." unless the market asks for the full stop strictly. A line ending with a colon that
+introduces a link or a list needs no full stop, and the items of that list may start in lower case.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def check_capital(analysis: Analysis) -> Iterator[Finding]:
     text = analysis.text
     exceptions = analysis.context.policy.capital_exceptions
     for sentence in analysis.sentences:
+        if sentence.item:
+            continue
         i = sentence.start
         while i < sentence.end and not (text[i].isalnum() or text[i] in "#＃@"):
             i += 1
@@ -47,6 +50,8 @@ def check_full_stop(analysis: Analysis) -> Iterator[Finding]:
     text = analysis.text
     strict = analysis.context.policy.strict_full_stop
     for sentence in analysis.sentences:
+        if sentence.lead_in or sentence.item:
+            continue
         body = text[sentence.start:sentence.end].rstrip(_TRAILING)
         end = sentence.start + len(body)
         if body.endswith((".", "。", "．")) and not (strict and body.endswith("...")):

@@ -12,13 +12,18 @@ Here a boundary is decided from what precedes it:
 * marks inside quotes or brackets (« On y croit ! » a dit…) are not boundaries;
 * a line break always ends a sentence;
 * links, e-mail addresses, domains and decimals hold no boundary (a mark must be followed by a space);
-* a run of hashtags, mentions, links and emoji at the end of a line is not part of its last sentence.
+* a run of hashtags, mentions, links and emoji at the end of a line is not part of its last sentence;
+* a line whose prose ends with a colon introduces what follows (a link on the same line, the next lines): it is a
+  *lead-in*, and the bulleted lines right after it are the *items* of its list, which may start in lower case and
+  end without a full stop (« Au programme :\n- concerts\n- ateliers »);
+* month names and the usual abbreviations of the demo's languages (janv., Oct., lut., Des.; tzw., np., k.m.) end a
+  sentence only before an upper-case word, or never, as their kind says.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from approval.style.text import DOMAIN, EMAIL, HASHTAG, MENTION, URL, is_symbolic
 
@@ -26,8 +31,24 @@ from approval.style.text import DOMAIN, EMAIL, HASHTAG, MENTION, URL, is_symboli
 TITLES = frozenset(["M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Dr", "Drs", "Pr", "Prof", "Pres", "St", "Ste", "Sts", "Mr", "Mrs", "Ms", "Messrs", "Mt", "Ft", "Gen", "Gov", "Sen", "Rep", "Rev", "Capt", "Cpt", "Lt", "Col", "Sgt", "Cdt", "No", "Nos", "N°", "Vol", "Art", "Chap", "Fig", "Tél", "Réf"])
 #: ... or in any case (cf., e.g., p. 12, par ex., vs.).
 ANY_CASE_TITLES = frozenset(["cf", "e.g", "i.e", "p", "pp", "ex", "env", "av", "apr", "bd", "boul", "vs", "viz", "al", "ca", "approx", "dept", "réf", "ref", "tél"])
+#: Titles in Polish and Swahili (Pan/Pani are words; Bw. Bwana, Bi. Bibi, Dkt. Daktari, Mh. Mheshimiwa).
+TITLES |= frozenset(["Bw", "Bi", "Dkt", "Mh", "Mhe", "Inż", "Mec", "Ks", "Hab"])
+#: Polish and French abbreviations inside a sentence (tzw. "so-called", np. "for example", ok. "about", godz. "hour",
+#: ul. "street", pl. "square", m.in. "among others", wg "according to"; c.-à-d. "that is").
+ANY_CASE_TITLES |= frozenset(["tzw", "np", "ok", "godz", "ul", "pl", "m.in", "ww", "tj", "c.-à-d", "cit", "resp"])
 #: Abbreviations that may end a sentence: a boundary only before a word that is not in lower case.
-TERMINAL = frozenset(["etc", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "u.s.a", "inc", "ltd", "co", "corp", "cie", "jr", "sr", "j.-c", "j.c"])
+TERMINAL = frozenset(["etc", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "u.s.a", "inc", "ltd", "co", "corp", "cie", "jr", "sr", "j.-c", "j.c",
+                      # Polish "and so on" and "year"; minutes, hours, seconds; Swahili "and so on"
+                      "itd", "itp", "r", "min", "hrs", "sec", "n.k"])
+#: Abbreviated months (French, English, Polish, Swahili): "le 3 janv. pour", "on 12 Oct. at", "5 lut. w", "3 Des.
+#: katika" go on; "… le 3 janv. Puis" ends a sentence.
+MONTHS = frozenset([
+    "janv", "févr", "fév", "avr", "juil", "sept", "oct", "nov", "déc",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sty", "lut", "kwi", "cze", "lip", "sie", "wrz", "paź", "lis", "gru",
+    "mac", "mei", "ago", "okt", "des",
+])
+TERMINAL |= MONTHS
 
 _OPENERS = {"«": "»", "“": "”", "(": ")", "[": "]"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -38,19 +59,39 @@ _DOTTED = re.compile(r"(?:[^\W\d_]{1,2}\.)+[^\W\d_]{1,2}")
 _LEADING_OPENERS = "\"'“‘«([¿¡"
 
 
+#: A list item's mark at the start of a line: a dash, a bullet, an arrow, "1." or "a)".
+_BULLET = re.compile(r"[ \t]*(?:[-–—•*·▪▫◦‣→➡►✓✔☑]|\d{1,2}[.)]|[a-z][)])[ \t\u00a0]+")
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int
     end: int  # after the final mark and closers, or after the last word when the mark is missing
+    #: It ends with a colon and introduces what follows (a link, a list): no full stop is due.
+    lead_in: bool = False
+    #: An item of the list a lead-in introduced: it may start in lower case and end without a full stop.
+    item: bool = False
 
 
 def sentences(text: str) -> list[Sentence]:
     """The sentences of ``text``, each line on its own, trailing entity blocks left out."""
     result: list[Sentence] = []
     line_start = 0
+    in_list = False
     for line in text.split("\n"):
+        first = len(result)
         _line_sentences(text, line_start, line_start + len(line), result)
+        if line.strip():
+            is_item = in_list and _BULLET.match(line) is not None
+            if is_item:
+                result[first:] = [replace(s, item=True) for s in result[first:]]
+            in_list = is_item
+            if result[first:] and text[:result[-1].end].rstrip().endswith(":"):
+                result[-1] = replace(result[-1], lead_in=True)
+                in_list = True
         line_start += len(line) + 1
+    if result and result[-1].lead_in and not text[result[-1].end:].strip():
+        result[-1] = replace(result[-1], lead_in=False)  # a colon that introduces nothing
     return result
 
 
