@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
-from approval.models import Account, Post, User
+from approval.models import Account, Post, Revision, User
 from approval.queries.posts import PostFilters, matching
 from approval.workflow.states import State
 
@@ -22,8 +23,22 @@ KINDS = ("scheduled", "published", "missed")
 
 
 @dataclass(frozen=True)
+class PostRow:
+    """What the calendar shows of a post: read as plain columns (the text's start only), not as a loaded post with
+    its revisions: a month of a busy market holds a thousand entries."""
+
+    id: int
+    version: int
+    state: State
+    account_id: int
+    account: Account
+    updated_at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
 class Entry:
-    post: Post
+    post: PostRow
     at: datetime
     #: ``scheduled``, ``published`` or ``missed`` (its slot passed unpublished: it waits for a new time).
     kind: str
@@ -45,11 +60,15 @@ def _time_of(kind: str):  # noqa: ANN202
     return {"scheduled": Post.scheduled_at, "published": Post.published_at, "missed": Post.missed_at}[kind]
 
 
+#: How much of a post's text the calendar reads (the feed's description shows it).
+TEXT_START = 500
+
+
 def window(session: Session, user: User, filters: PostFilters, start: datetime, end: datetime, *,
            kinds: tuple[str, ...] = KINDS, limit: int = MAX_ENTRIES) -> Window:
     """The entries from ``start`` (included) to ``end`` (excluded), in time order."""
     base = filters.without("state", "q", "author_id", "created_from", "created_to")
-    entries: list[Entry] = []
+    rows = []
     truncated = False
     for kind in kinds:
         column = _time_of(kind)
@@ -60,12 +79,18 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
             query = query.where(Post.state == State.published)
         else:  # back to approved after its slot passed, until it gets a new time
             query = query.where(Post.state == State.approved)
-        rows = list(session.scalars(
-            query.options(contains_eager(Post.account).selectinload(Account.market),
-                          selectinload(Post.current_revision))
+        found = session.execute(
+            query.with_only_columns(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at, column,
+                                    func.substr(Revision.body, 1, TEXT_START))
+            .outerjoin(Revision, Revision.id == Post.current_revision_id)
             .order_by(column, Post.id).limit(limit + 1)
-        ))
-        truncated |= len(rows) > limit
-        entries += [Entry(post, getattr(post, column.key), kind) for post in rows[:limit]]
+        ).all()
+        truncated |= len(found) > limit
+        rows += [(kind, row) for row in found[:limit]]
+    accounts = {a.id: a for a in session.scalars(
+        select(Account).where(Account.id.in_({row.account_id for _kind, row in rows}))
+        .options(selectinload(Account.market)))}
+    entries = [Entry(PostRow(row[0], row[1], State(row[2]), row[3], accounts[row[3]], row[4], row[6] or ""), row[5],
+                     kind) for kind, row in rows]
     entries.sort(key=lambda e: (e.at, e.post.id))
     return Window(entries, truncated)
