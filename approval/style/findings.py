@@ -100,10 +100,25 @@ class Term:
         return cls(str(value["phrase"]), str(value.get("reason") or ""), value.get("instead"), value.get("rule"))
 
 
-#: Disclosure markers a partnership post may carry when the market lists none (French and English practice:
-#: ARPP's recommendation and the FTC's guides accept these).
-DEFAULT_DISCLOSURES = ("#ad", "#sponsored", "#partner", "#pub", "#publicité", "#partenariat", "#sponsorisé",
-                       "#collaborationcommerciale", "#reklama", "#współpraca", "#tangazo")
+#: Disclosure markers a partnership post may carry when the market lists none, per language, the usual one first
+#: (ARPP's recommendation in France, the FTC's guides, the Dutch Reclamecode Social Media, Poland's UOKiK).
+DISCLOSURES_BY_LANGUAGE = {
+    "en": ("#ad", "#sponsored", "#partner"),
+    "fr": ("#partenariat", "#sponsorisé", "#pub", "#publicité", "#collaborationcommerciale"),
+    "nl": ("#advertentie", "#gesponsord", "#samenwerking"),
+    "pl": ("#reklama", "#współpraca", "#materiałsponsorowany"),
+    "sw": ("#tangazo", "#udhamini"),
+}
+DEFAULT_DISCLOSURES = tuple(marker for markers in DISCLOSURES_BY_LANGUAGE.values() for marker in markers)
+
+
+def disclosures_for(languages: Iterable[str], markers: tuple[str, ...] = DEFAULT_DISCLOSURES) -> tuple[str, ...]:
+    """``markers`` with those of ``languages`` first (in that order), when they are the defaults: a French or Dutch
+    market is advised its own words, not "#ad". A market's own list stays as its admin ordered it."""
+    if tuple(markers) != DEFAULT_DISCLOSURES:
+        return tuple(markers)
+    first = [m for code in languages for m in DISCLOSURES_BY_LANGUAGE.get(code.lower(), ())]
+    return tuple(dict.fromkeys([*first, *markers]))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from approval.style.findings import Finding, Severity, Term
+from approval.style.findings import Finding, Severity, Term, disclosures_for
 from approval.style.i18n import N_
 from approval.style.text import Analysis, fold
 
@@ -89,7 +89,7 @@ def _markers(markers: tuple[str, ...]) -> re.Pattern[str] | None:
 
 def check_disclosure(analysis: Analysis) -> Iterator[Finding]:
     context = analysis.context
-    markers = tuple(m for m in context.policy.disclosures if m.strip())
+    markers = tuple(m for m in disclosures_for(context.languages, context.policy.disclosures) if m.strip())
     if not context.disclosure_required or not markers:
         return
     pattern = _markers(markers)

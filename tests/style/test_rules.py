@@ -177,3 +177,17 @@ def test_the_language_detector_is_built_once():
         style.check(f"Nous publions aujourd'hui notre {word} rapport annuel intégré.", Context(languages=("fr",)))
     after = language._detector.cache_info()
     assert after.misses == before.misses and after.hits >= before.hits + 3
+
+
+@pytest.mark.parametrize(("languages", "suggested"), [
+    (("fr",), "#partenariat"), (("nl", "fr"), "#advertentie"), (("pl",), "#reklama"), (("sw", "en"), "#tangazo"),
+    (("en", "sw"), "#ad"),
+])
+def test_the_default_disclosure_advice_speaks_the_markets_language(languages, suggested):
+    """A French or Dutch market is not told to add "#ad / #sponsored"; any default marker still satisfies the rule."""
+    context = Context(languages=languages, disclosure_required=True)
+    finding = next(f for f in style.check("Merci à Helio pour ce partenariat.", context)
+                   if f.rule == "policy.disclosure")
+    assert finding.suggestion == " " + suggested and suggested in finding.message
+    assert not [f for f in style.check("Merci à Helio pour ce partenariat. #ad", context)
+                if f.rule == "policy.disclosure"]
