@@ -128,7 +128,7 @@ def test_a_due_post_goes_out_once_through_the_outbox_with_its_approved_text(scen
     assert len(messages) == 1
     assert messages[0].body["text"] == BODY
     assert messages[0].body["revision"]["sha256"] == post.current_revision.sha256 == post.approved_revision.sha256
-    assert scene.trail(post)[-2:] == [Action.claim, Action.publish]
+    assert scene.trail(post)[-1] == Action.publish  # claimed and published in one transaction: one step
     assert report.published >= 1
     lines = [json.loads(line) for line in (Path(world.instance_path) / "outbox.jsonl").read_text().splitlines()]
     assert [line["post_id"] for line in lines].count(post.id) == 1
@@ -235,7 +235,7 @@ def test_a_market_stop_switch_holds_its_posts_and_turning_it_off_releases_them_w
     scene.run(slot + timedelta(minutes=5))
     post = scene.reload(post)
     assert post.state is State.published
-    assert scene.trail(post)[-3:] == [Action.release, Action.claim, Action.publish]
+    assert scene.trail(post)[-2:] == [Action.release, Action.publish]
 
 
 def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):

@@ -92,6 +92,7 @@ class OutboxConnector:
     def __init__(self, instance_path: Path, base_url: str = "") -> None:
         self.path = Path(instance_path) / "outbox.jsonl"
         self.base_url = base_url.rstrip("/")
+        self.pending: list[str] = []
 
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
         assert session is not None, "the outbox writes in the worker's transaction"
@@ -99,13 +100,19 @@ class OutboxConnector:
                                 account_id=publication.account["id"], body=publication.as_json(), created_at=utcnow())
         session.add(message)
         session.flush()
-        line = json.dumps({"id": message.id, **publication.as_json()}, ensure_ascii=False)
+        self.pending.append(json.dumps({"id": message.id, **publication.as_json()}, ensure_ascii=False))
+        return self._published(message)
+
+    def sync(self) -> None:
+        """Append what was published since the last call to the feed, on disk (one fsync), before the commit."""
+        if not self.pending:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as feed:
-            feed.write(line + "\n")
+            feed.write("".join(line + "\n" for line in self.pending))
             feed.flush()
             os.fsync(feed.fileno())
-        return self._published(message)
+        self.pending.clear()
 
     def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
         assert session is not None

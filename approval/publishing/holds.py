@@ -8,9 +8,10 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch
+from approval.workflow.states import State
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,34 @@ def held_clause() -> ColumnElement[bool]:
     return or_(stopped, embargoed)
 
 
-def hold_for(session: Session, post: Post) -> Hold | None:
-    """Why ``post`` may not go out now, or None. Only a scheduled post is held."""
-    from approval.workflow.states import State
+def active_stops(session: Session) -> list[StopSwitch]:
+    """Every stop switch on now (a handful at most), oldest first, with who turned it on."""
+    return list(session.scalars(
+        select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
+        .options(selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.market),
+                 selectinload(StopSwitch.campaign))
+        .order_by(StopSwitch.turned_on_at, StopSwitch.id)
+    ))
 
+
+def _covers(stop: StopSwitch, post: Post) -> bool:
+    return (stop.scope == StopScope.all
+            or (stop.scope == StopScope.market and stop.market_id == post.account.market_id)
+            or (stop.scope == StopScope.campaign and stop.campaign_id == post.campaign_id))
+
+
+def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None) -> Hold | None:
+    """Why ``post`` may not go out now, or None. Only a scheduled post is held. ``stops``: the active stop
+    switches, when the caller read them already (the worker, once per batch)."""
     if post.state != State.scheduled:
         return None
-    stop = session.scalars(
-        select(StopSwitch).where(covering_stops(post.account.market_id, post.campaign_id))
-        .order_by(StopSwitch.turned_on_at).limit(1)
-    ).first()
+    if stops is None:
+        stop = session.scalars(
+            select(StopSwitch).where(covering_stops(post.account.market_id, post.campaign_id))
+            .order_by(StopSwitch.turned_on_at, StopSwitch.id).limit(1)
+        ).first()
+    else:
+        stop = next((s for s in stops if _covers(s, post)), None)
     if stop is not None:
         return Hold(reason=stop_reason(stop), since=stop.turned_on_at,
                     by=stop.turned_on_by.name if stop.turned_on_by else None, stop_id=stop.id)

@@ -42,10 +42,17 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from approval import policies
 from approval.db import utcnow
 from approval.media import publication as media_publication
-from approval.models import Account, Market, Outcome, Post, PublicationAttempt
+from approval.models import Account, Market, Outcome, Post, PublicationAttempt, StopSwitch
 from approval.notifications import service as notifications
-from approval.publishing.connectors import Connector, LookupUnavailable, Publication, Result, connector_for
-from approval.publishing.holds import hold_for
+from approval.publishing.connectors import (
+    Connector,
+    LookupUnavailable,
+    OutboxConnector,
+    Publication,
+    Result,
+    connector_for,
+)
+from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, State
@@ -112,6 +119,7 @@ class Worker:
         #: Seconds a webhook has to answer once the request left; past them the outcome is unknown.
         self.webhook_timeout = float(app.config.get("PUBLISH_WEBHOOK_TIMEOUT_S", 15))
         self.stopping = threading.Event()
+        self.outbox = OutboxConnector(self.instance_path)
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -173,7 +181,7 @@ class Worker:
                     self._step(session, post, Action.postpone, now, {"reason": "lease expired before sending"})
                     report.postponed += 1
                     continue
-                connector = connector_for(post.account, self.instance_path, webhook_timeout=self.webhook_timeout)
+                connector = self._connector(post.account)
                 try:
                     found = connector.lookup(attempt.idempotency_key, session=session) if connector else None
                 except LookupUnavailable:
@@ -215,47 +223,77 @@ class Worker:
     # Claiming ---------------------------------------------------------------------------------------------------
 
     def claim(self, report: PassReport) -> list[tuple[Claim, Connector]]:
-        """Claim up to ``batch`` due posts, one per account; the outbox's are published in the same transaction."""
+        """Claim up to ``batch`` due posts, one per account; the outbox's are published in the same transaction.
+
+        Two statements lock the batch: the earliest due posts (skipping those another worker holds), then their
+        accounts that have no post in flight. The active stop switches are read once for the batch."""
         now = self.clock()
         claims: list[tuple[Claim, Connector]] = []
         with self.sessions() as session, session.begin():
-            due = (select(Post.account_id).where(
-                Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now)))
-            accounts = session.scalars(self._locked(
-                select(Account.id).where(Account.id.in_(due), Account.publishing_post_id.is_(None))
-                .limit(self.batch), of=Account
-            )).all()
-            synced: list[Connector] = []
-            for account_id in accounts:
-                post = session.scalars(self._locked(
-                    select(Post).where(
-                        Post.account_id == account_id, Post.state == State.scheduled, Post.scheduled_at <= now,
-                        Post.held_at.is_(None), or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
-                    .order_by(Post.scheduled_at, Post.id).limit(1)
-                    .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
-                             joinedload(Post.current_revision), joinedload(Post.campaign)),
-                    of=Post,
-                )).first()
-                if post is None:
-                    continue
-                connector = self._ready(session, post, now, report)
-                if connector is None:
-                    continue
-                claim = self._take(session, post, now)
-                if connector.transactional:
-                    result = connector.publish(claim.publication, session=session)
-                    attempt = self._attempt(session, post, claim, connector, now)
-                    self._record(session, post, attempt, result, now, report)
-                    if connector not in synced:
-                        synced.append(connector)
-                else:
-                    claims.append((claim, connector))
+            posts = session.scalars(self._locked(
+                select(Post).where(
+                    Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                    or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
+                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2)
+                .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
+                         joinedload(Post.current_revision), joinedload(Post.campaign)),
+                of=Post,
+            )).unique().all()
+            if not posts:
+                return claims
+            free = set(session.scalars(self._locked(
+                select(Account.id).where(Account.id.in_({p.account_id for p in posts}),
+                                         Account.publishing_post_id.is_(None)), of=Account
+            )))
+            stops = active_stops(session)
+            taken: set[int] = set()
+            try:
+                for post in posts:
+                    if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
+                        continue  # one post per account at a time; the others wait for the next pass
+                    taken.add(post.account_id)
+                    connector = self._ready(session, post, now, report, stops)
+                    if connector is None:
+                        continue
+                    if connector.transactional:
+                        self._publish_in_place(session, post, connector, now, report)
+                    else:
+                        claims.append((self._take(session, post, now), connector))
+                self.outbox.sync()  # the batch's lines reach the disk before the commit that records them
+            finally:
+                self.outbox.pending.clear()  # a batch that failed leaves no line for the next one
         for claim, _connector in claims:
             self.checkpoint("claimed", claim.post_id)
         return claims
 
-    def _ready(self, session: Session, post: Post, now: datetime, report: PassReport) -> Connector | None:
+    def _publish_in_place(self, session: Session, post: Post, connector: Connector, now: datetime,
+                          report: PassReport) -> None:
+        """A transactional connector: the publication, its attempt and the post's new state in one transaction,
+        so nothing can be sent without being recorded: one step, ``publish``, straight from ``scheduled``."""
+        post.publish_key = post.publish_key or uuid.uuid4().hex
+        publication = self._publication(post)
+        result = connector.publish(publication, session=session)
+        attempt = PublicationAttempt(
+            post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+            sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
+            connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
+            message=result.message, started_at=now, finished_at=now,
+        )
+        session.add(attempt)
+        session.flush()
+        if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
+            self._step(session, post, Action.fail, now, {"attempt": attempt.id, "outcome": result.outcome.value},
+                       comment=result.message)
+            report.failed += 1
+            return
+        post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
+        self._step(session, post, Action.publish, now, {
+            "attempt": attempt.id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
+            "worker": self.name, "sha256": publication.revision["sha256"]})
+        report.published += 1
+
+    def _ready(self, session: Session, post: Post, now: datetime, report: PassReport,
+               stops: list[StopSwitch] | None = None) -> Connector | None:
         """The checks before sending, on the locked post; None when it must not go now (and where it went)."""
         account = post.account
         grace = timedelta(minutes=account.market.grace_minutes)
@@ -263,14 +301,14 @@ class Worker:
             self._miss(session, post, now)
             report.missed += 1
             return None
-        hold = hold_for(session, post)
+        hold = hold_for(session, post, stops)
         if hold is not None:
             post.held_at = now
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
             report.held += 1
             return None
         reasons = self._refusals(session, post)
-        connector = connector_for(account, self.instance_path, webhook_timeout=self.webhook_timeout)
+        connector = self._connector(account)
         if connector is None and not reasons:
             reasons.append("The account is not connected to a publisher: connect it, then retry.")
         if reasons:
@@ -317,16 +355,26 @@ class Worker:
         revision = post.current_revision
         assert revision is not None
         self._step(session, post, Action.claim, now, {"worker": self.name, "sha256": revision.sha256})
-        account = post.account
-        publication = Publication(
-            post_id=post.id, idempotency_key=post.publish_key,
+        return Claim(post_id=post.id, token=token, publication=self._publication(post), account_id=post.account_id)
+
+    def _publication(self, post: Post) -> Publication:
+        """Exactly what goes out: the approved revision (the current one: the claim checked it) and its media."""
+        account, revision = post.account, post.current_revision
+        assert revision is not None
+        return Publication(
+            post_id=post.id, idempotency_key=post.publish_key or "",
             account={"id": account.id, "network": account.network.value, "handle": account.handle,
                      "market": account.market.code},
             revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
             media=media_publication.describe(revision),
             scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
         )
-        return Claim(post_id=post.id, token=token, publication=publication, account_id=account.id)
+
+    def _connector(self, account: Account) -> Connector | None:
+        """The account's connector; the outbox is one per worker, so a batch's lines reach the disk together."""
+        if account.connector == "outbox":
+            return self.outbox
+        return connector_for(account, self.instance_path, webhook_timeout=self.webhook_timeout)
 
     # Sending ----------------------------------------------------------------------------------------------------
 

@@ -152,7 +152,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 #: The publishing worker's steps (approval.publishing.worker): no role takes them; the engine records them.
 WORKER_ROWS: dict[Action, tuple[frozenset[State], State]] = {
     Action.claim: (frozenset({S.scheduled}), S.publishing),
-    Action.publish: (frozenset({S.publishing}), S.published),
+    # From ``scheduled`` directly when the connector is transactional (the outbox): nothing is in flight.
+    Action.publish: (frozenset({S.publishing, S.scheduled}), S.published),
     Action.fail: (frozenset({S.publishing, S.scheduled}), S.failed),
     Action.lose: (frozenset({S.publishing}), S.unconfirmed),
     Action.postpone: (frozenset({S.publishing}), S.scheduled),

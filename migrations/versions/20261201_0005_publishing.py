@@ -34,15 +34,17 @@ SQLITE_AUDIT_TRIGGERS = [
         BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only: REPLACE refused'); END""",
 ]
 
-# The backstop (PostgreSQL): each audit row notes, for its transaction only, the state it records for its post; at
-# commit, every change of posts.state must find its note. set_config(..., true) is undone with a rolled-back savepoint,
-# as the audit row is.
+# The backstop (PostgreSQL): each audit row notes, for its transaction only, "post:state" in one setting; at commit,
+# every change of posts.state must find its note. set_config(..., true) is undone with a rolled-back savepoint, as the
+# audit row is, and cleared at the transaction's end. One setting name for all posts: PostgreSQL keeps every custom
+# setting name a connection ever used, so a name per post would grow without bound on pooled connections.
 POSTGRES_BACKSTOP = [
     """
     CREATE FUNCTION audit_entries_note_state() RETURNS trigger AS $$
     BEGIN
-        PERFORM set_config('approval.audited_' || NEW.post_id,
-                           coalesce(current_setting('approval.audited_' || NEW.post_id, true), '') || ',' || NEW.to_state,
+        PERFORM set_config('approval.audited',
+                           coalesce(current_setting('approval.audited', true), '') || ','
+                           || NEW.post_id || ':' || NEW.to_state,
                            true);
         RETURN NULL;
     END;
@@ -55,8 +57,8 @@ POSTGRES_BACKSTOP = [
     """
     CREATE FUNCTION posts_state_change_audited() RETURNS trigger AS $$
     BEGIN
-        IF position(',' || NEW.state || ',' IN
-                    coalesce(current_setting('approval.audited_' || NEW.id, true), '') || ',') = 0 THEN
+        IF position(',' || NEW.id || ':' || NEW.state || ',' IN
+                    coalesce(current_setting('approval.audited', true), '') || ',') = 0 THEN
             RAISE EXCEPTION 'posts.state of post % changed to % without its audit row', NEW.id, NEW.state
                 USING ERRCODE = 'integrity_constraint_violation';
         END IF;
