@@ -251,3 +251,14 @@ def test_the_profile_links_to_the_preferences_and_admins_list_the_markets_settin
     admin.login(admin_user)
     page = admin.get("/notifications/settings").get_data(as_text=True)
     assert "/notifications/settings/FR" in page and "/notifications/settings/KE" in page
+
+
+def test_a_post_that_left_the_users_markets_is_no_longer_shown_in_their_list(make, team, web, db_session):
+    make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"],
+              body="Le secret du lancement de demain matin.")
+    web.login(team["pm_fr"])
+    assert "Le secret du lancement" in web.get("/notifications").get_data(as_text=True)
+    team["pm_fr"].markets = [team["ke"]]
+    db_session.flush()
+    page = web.get("/notifications").get_data(as_text=True)
+    assert "A post awaits your review" in page and "Le secret du lancement" not in page

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
+from approval.access import can_see_post
 from approval.db import db
 from approval.models import Market
 from approval.models.notifications import (
@@ -53,6 +54,7 @@ def list_notifications():
     items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
     more = len(items) == inbox.PAGE
     return render_template("notifications/list.html", items=items, title=texts.title,
+                           may_see=lambda post: can_see_post(current_user, post),
                            next_before=items[-1].id if more else None,
                            unread=inbox.unread_count(db.session, current_user.id))
 
