@@ -12,9 +12,16 @@
   const token = form.querySelector("input[name=csrf_token]").value;
   let timer = null;
   let sequence = 0;
+  // The live check reads at most this many characters (views/posts.py): beyond, its count is of a cut text.
+  const CHECKED_CHARS = 70000;
+  const numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
+
+  function typed() {
+    return Array.from(body.value).length;
+  }
 
   function localCount() {
-    lengthEl.textContent = Array.from(body.value).length;
+    lengthEl.textContent = numbers.format(typed());
   }
 
   async function check() {
@@ -27,10 +34,12 @@
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;
     const result = await response.json();
-    lengthEl.textContent = result.length;
-    limitEl.textContent = result.limit === null ? "–" : result.limit;
+    // The network's own count (X weighs links and some characters), unless the text was longer than the check reads.
+    const length = typed() > CHECKED_CHARS ? typed() : result.length;
+    lengthEl.textContent = numbers.format(length);
+    limitEl.textContent = result.limit === null ? "–" : numbers.format(result.limit);
     networkEl.textContent = result.network ? "(" + result.network + ")" : "";
-    lengthEl.parentElement.classList.toggle("over", result.limit !== null && result.length > result.limit);
+    lengthEl.parentElement.classList.toggle("over", result.limit !== null && length > result.limit);
     list.replaceChildren(...result.findings.map(function (f) {
       const li = document.createElement("li");
       li.className = "finding " + f.severity;
@@ -49,6 +58,8 @@
     timer = setTimeout(check, 250);
   }
 
+  // Until the first answer names the account's network, no other network's limit is shown.
+  limitEl.textContent = "…";
   body.addEventListener("input", schedule);
   if (account) account.addEventListener("change", schedule);
   if (campaign) campaign.addEventListener("change", schedule);
