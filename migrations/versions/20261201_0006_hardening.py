@@ -14,12 +14,14 @@ Revises: 0005
 Create Date: 2026-12-01 22:30:00
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-
-from approval.models.audit import CHAINED_COLUMNS, link_hash
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -125,20 +127,45 @@ def downgrade() -> None:
         batch_op.drop_column('session_epoch')
 
 
+# A frozen copy of the link (approval.models.audit.link_hash) as this migration computed it: the model may change
+# later, the rows this migration linked may not.
+CHAINED_COLUMNS = ("post_id", "action", "from_state", "to_state", "actor_id", "at", "comment", "revision_id", "payload")
+AUDIT = sa.table(
+    "audit_entries", sa.column("id", sa.Integer), sa.column("post_id", sa.Integer), sa.column("action", sa.String),
+    sa.column("from_state", sa.String), sa.column("to_state", sa.String), sa.column("actor_id", sa.Integer),
+    sa.column("at", sa.DateTime(timezone=True)), sa.column("comment", sa.Text), sa.column("revision_id", sa.Integer),
+    sa.column("payload", sa.JSON),
+)
+
+
+def _link_hash(previous: str | None, values: Any) -> str:
+    canonical = [previous or "", [_canonical(name, values[name]) for name in CHAINED_COLUMNS]]
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _canonical(name: str, value: Any) -> Any:
+    if value is None:
+        return {} if name == "payload" else None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # as SQLite hands it back
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if name == "payload":
+        return json.loads(json.dumps(value, sort_keys=True))
+    return getattr(value, "value", value)
+
+
 def _link_existing_rows() -> None:
     """Link the rows already in the trail, each post's oldest first, as the application links new ones."""
     bind = op.get_bind()
-    from approval.models.audit import AuditEntry  # its column types read the values as the application does
-
-    table = AuditEntry.__table__
-    columns = [table.c.id, *(table.c[name] for name in CHAINED_COLUMNS)]
     update = sa.text("UPDATE audit_entries SET chain_hash = :link WHERE id = :id")
     post_id, previous = None, None
     links = []
-    for row in bind.execute(sa.select(*columns).order_by(table.c.post_id, table.c.id)).mappings():
+    for row in bind.execute(sa.select(AUDIT).order_by(AUDIT.c.post_id, AUDIT.c.id)).mappings():
         if row["post_id"] != post_id:
             post_id, previous = row["post_id"], None
-        previous = link_hash(previous, row)
+        previous = _link_hash(previous, row)
         links.append({"link": previous, "id": row["id"]})
         if len(links) >= 1000:
             bind.execute(update, links)
