@@ -28,6 +28,9 @@ class Settings:
     #: The session cookie's ``Secure`` flag: True, False, or None for "on, except on the development server over
     #: plain HTTP".
     secure_cookies: bool | None = None
+    #: How many reverse proxies in front set X-Forwarded-For/-Proto/-Host: the client's address (throttling) and
+    #: the scheme (HSTS) are read from them. 0: none, the connection's own values.
+    proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -40,6 +43,7 @@ class Settings:
             smtp_url=env.get("APPROVAL_SMTP_URL") or None,
             ratelimit_storage_uri=env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
+            proxies=int(env.get("APPROVAL_PROXIES") or 0),
         )
 
 
@@ -75,6 +79,7 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": settings.secure_cookies is not False,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
+        "PROXIES": settings.proxies,
         #: Login and token throttling; tests that do not exercise it turn it off with TESTING.
         "THROTTLING": not overrides.get("TESTING", False),
         #: Every request body is capped (413); forms hold at most this much in memory. A view that takes larger

@@ -26,6 +26,7 @@ from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 from limits import parse
 from sqlalchemy.orm import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from approval.inputs import forbidden_character
 from approval.models import User
@@ -142,6 +143,9 @@ def _with_policy(view: Callable, policy: dict) -> Callable:
 
 
 def init_app(app: Flask) -> None:
+    if app.config.get("PROXIES"):  # behind a proxy, its X-Forwarded-* name the client and the scheme
+        count = int(app.config["PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.session_interface = SessionInterface()
     Talisman(
         app,

@@ -579,3 +579,23 @@ def test_a_lost_database_connection_is_a_503_and_the_next_request_succeeds(datab
     assert "momentanément indisponible" in page.get_data(as_text=True)
     assert web.get("/posts").status_code == 200
     app.extensions["approval.db"]["engine"].dispose()
+
+
+def test_behind_a_proxy_the_client_throttled_is_the_one_it_names(database_url, monkeypatch):
+    """With APPROVAL_PROXIES=1, X-Forwarded-For names the client: one client's failures do not lock out the others
+    that reach the application through the same proxy."""
+    monkeypatch.setenv("APPROVAL_PROXIES", "1")
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "proxy", "TESTING": True, "THROTTLING": True,
+                      "WTF_CSRF_ENABLED": False})
+    client = app.test_client()
+
+    def attempt(address: str, email: str):  # noqa: ANN202
+        return client.post("/login", data={"email": email, "password": "wrong"},
+                           headers={"X-Forwarded-For": address})
+
+    for n in range(30):
+        assert attempt("203.0.113.7", f"guess{n}@helio.example").status_code == 200
+    assert attempt("203.0.113.7", "guess99@helio.example").status_code == 429
+    assert attempt("198.51.100.2", "someone@helio.example").status_code == 200
+    https = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in https.headers
