@@ -1,0 +1,60 @@
+"""Every page works on a phone: at 360 px nothing is wider than the window, and the top bar (with "Log out" on its
+dark background) holds all it shows. Real Chromium, as the browser journey."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+from test_browser import PASSWORD, chromium, live_server  # noqa: F401 - fixtures
+
+from approval import administration as admin
+from approval.workflow.states import Role
+
+pytestmark = pytest.mark.browser
+
+WIDTH = 360
+PAGES = {
+    "ada@helio.example": ["/admin", "/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users",
+                          "/admin/users/new", "/admin/campaigns", "/admin/markets/new"],
+    "lucile@helio.example": ["/posts", "/review", "/posts/new", "/profile", "/calendar"],
+    "camille@helio.example": ["/posts", "/posts/new"],
+    "sophie@helio.example": ["/cabinet"],
+}
+
+
+def _too_wide(page) -> list[str]:  # noqa: ANN001
+    """The elements that reach beyond the window's right edge."""
+    return page.evaluate("""(width) => Array.from(document.querySelectorAll('body *'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > width + 1; })
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').trim().slice(0, 40))""",
+                         WIDTH)
+
+
+def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
+    if backend != "sqlite":
+        pytest.skip("the layout does not depend on the database")
+    base, engine = live_server
+    with Session(engine) as session:
+        admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)
+        session.commit()
+    context = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB")
+    page = context.new_page()
+    page.goto(base + "/login")
+    assert _too_wide(page) == [], "/login"
+    for email, paths in PAGES.items():
+        context.clear_cookies()
+        page.goto(base + "/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_load_state()
+        for path in paths:
+            response = page.goto(base + path)
+            assert response.status == 200, path
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, (path, _too_wide(page))
+            assert _too_wide(page) == [], path
+            bar = page.locator("header.topbar").bounding_box()
+            logout = page.get_by_role("button", name="Log out").bounding_box()
+            assert bar["y"] <= logout["y"] and logout["y"] + logout["height"] <= bar["y"] + bar["height"], path
+            assert logout["x"] + logout["width"] <= WIDTH, path
+    context.close()
