@@ -81,8 +81,9 @@ def check_request_text() -> None:
         places.append(("form", request.form))
     for place, values in places:
         for name, value in values.items(multi=True):
-            if forbidden_character(name) or forbidden_character(value):
-                refuse(place, name)
+            # A multipart part can come without a name or a value (Werkzeug gives None): nothing to check there.
+            if forbidden_character(name or "") or forbidden_character(value if isinstance(value, str) else ""):
+                refuse(place, name or "")
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and forbidden_character(value):
             refuse("path", name)
