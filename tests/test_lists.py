@@ -192,3 +192,13 @@ def test_counts_stop_at_a_cap_and_say_so(make, web, db_session, france, monkeypa
     assert "1–5 of 5+" in web.get("/posts?q=concert").get_data(as_text=True)
     # Without a search, the kept counts answer exactly.
     assert listing.page_posts(db_session, author, PostFilters(market="FR")).total == 5
+
+
+def test_a_cabinet_member_searches_their_suggested_messages(make, db_session, france):
+    ceo = make.executive("Hélène Marchand")
+    post = make.post(State.with_cabinet, account=make.account(france, "x", executive=ceo),
+                     body="Fière de nos équipes au festival.")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    page = page_posts(db_session, cabinet, PostFilters(q="festival"))
+    assert [p.id for p in page.items] == [post.id] and page.total == 1
+    assert state_counts(db_session, cabinet, PostFilters(q="festival")) == {State.with_cabinet: 1}

@@ -81,14 +81,19 @@ class PostFilters:
 
 
 def _id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and 0 < int(value) <= _MAX_ID else None
+    return int(value) if value and len(value) <= 10 and value.isdigit() and 0 < int(value) <= _MAX_ID else None
+
+
+#: The days a filter may name: beyond them a date means nothing for a post (and a day after 9999-12-31 overflows).
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
 
 
 def _day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value and len(value) <= 10 else None
     except ValueError:
         return None
+    return min(max(day, _FIRST_DAY), _LAST_DAY) if day else None
 
 
 def search_words(text: str) -> list[str]:
@@ -165,7 +170,8 @@ def _estimate(session: Session, query: Select) -> float:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return 0.0
-    compiled = query.with_only_columns(Post.id).order_by(None).compile(bind)
+    compiled = query.with_only_columns(Post.id).order_by(None).compile(
+        bind, compile_kwargs={"render_postcompile": True})  # IN lists expanded: the driver gets the final SQL
     plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     return float(plan[0]["Plan"]["Plan Rows"])
 

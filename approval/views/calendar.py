@@ -34,10 +34,10 @@ FEED_PAST, FEED_FUTURE = timedelta(days=60), timedelta(days=366)
 
 def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters) -> ZoneInfo:
     """The zone asked for, else the filtered market's, else the user's first market's, else UTC."""
-    if name:
+    if name and len(name) <= 64:
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             pass
     by_code = {m.code: m for m in markets}
     if filters.market in by_code:
@@ -45,11 +45,16 @@ def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters)
     return markets[0].zone if markets else ZoneInfo("UTC")
 
 
+#: The calendar's range: a month or a week around any day of it can be shown and stepped out of.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
 def _anchor(text: str | None, zone: ZoneInfo) -> date:
     try:
-        return date.fromisoformat(text) if text else utcnow().astimezone(zone).date()
+        day = date.fromisoformat(text) if text and len(text) <= 10 else utcnow().astimezone(zone).date()
     except ValueError:
-        return utcnow().astimezone(zone).date()
+        day = utcnow().astimezone(zone).date()
+    return min(max(day, FIRST_DAY), LAST_DAY)
 
 
 def _days(view: str, anchor: date, first_weekday: int) -> tuple[list[date], date, date]:
@@ -127,9 +132,9 @@ def move_post():
         abort(404)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
-        zone = ZoneInfo(request.form.get("tz") or post.account.market.timezone)
-        local = datetime.strptime(request.form.get("local_time", ""), "%Y-%m-%dT%H:%M")
-    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo((request.form.get("tz") or post.account.market.timezone)[:64])
+        local = datetime.strptime(request.form.get("local_time", "")[:16], "%Y-%m-%dT%H:%M")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
