@@ -169,3 +169,24 @@ def test_admins_set_connectors_grace_periods_and_embargoes_and_no_one_else(make,
         assert web.post(route, {"grace_minutes": "7"}).status_code == 403
     db_session.expire_all()
     assert db_session.get(type(france), france.id).grace_minutes == 5
+
+
+def test_an_embargo_out_of_range_is_refused_with_a_reason(make, admin_web, db_session):
+    from approval import administration as admin
+
+    campaign = admin.create_campaign(db_session, "Rapport", make.market("FR"), "#Rapport")
+    db_session.flush()
+    for value in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        answer = admin_web.post(f"/publishing/settings/campaigns/{campaign.id}", {"embargo_until": value})
+        assert answer.status_code == 422, value
+    db_session.expire_all()
+    assert db_session.get(type(campaign), campaign.id).embargo_until is None
+
+
+def test_a_stop_over_everything_has_a_null_market_in_the_api(make, app, db_session):
+    admin_user = make.user(Role.admin)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(db_session, admin_user)}"}
+    created = client.post("/api/v1/stops", json={"scope": "all", "reason": "Crise."}, headers=headers)
+    assert created.status_code == 201
+    assert created.get_json()["market"] is None and created.get_json()["scope"] == "all"

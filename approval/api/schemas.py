@@ -324,7 +324,8 @@ class PostSchema(ma.Schema):
 class StopSchema(ma.Schema):
     id = _always(fields.Integer())
     scope = _always(fields.String(metadata={"enum": ["market", "campaign", "all"]}))
-    market = _always(fields.String(allow_none=True, attribute="market.code"))
+    market = _always(fields.Function(lambda stop: stop.market.code if stop.market else None, allow_none=True,
+                                     metadata={"type": "string", "nullable": True}))
     campaign_id = _always(fields.Integer(allow_none=True))
     reason = _always(fields.String())
     active = _always(fields.Boolean())

@@ -143,6 +143,8 @@ def set_embargo(session: Session, campaign: Campaign, until: datetime | None) ->
     stay scheduled and are held (the worker records it); scheduling before it is refused."""
     if until is not None and until.tzinfo is None:
         raise _refuse("embargo_until", _("The time needs its time zone."))
+    if until is not None and not 2000 <= until.year <= 2999:
+        raise _refuse("embargo_until", _("This time is out of range."))
     campaign.embargo_until = until
     session.flush()
     return campaign

@@ -200,5 +200,11 @@ def set_embargo(campaign_id: int):
         except ops.NonexistentLocalTime:
             message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
             return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422)
-    controls.set_embargo(db.session, campaign, until)
+        except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+            message = _("This time is out of range.")
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422)
+    try:
+        controls.set_embargo(db.session, campaign, until)
+    except GuardFailed as refused:
+        return _settings_page(refused, 422)
     return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
