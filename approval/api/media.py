@@ -8,13 +8,15 @@ computed (``approval.media.intake``): the API's JSON-only, 1 MB rule does not ap
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, g, request, send_file
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval import operations as ops
 from approval.api.auth import MAX_BODY_BYTES, _authenticate, current_api_user
-from approval.api.blueprint import Blueprint
+from approval.api.blueprint import IF_MATCH, Blueprint
 from approval.api.fields import MAX_ID
 from approval.api.posts import ETAG, POST, post_response
 from approval.api.preconditions import expected_version
@@ -29,7 +31,7 @@ bp = Blueprint("api_media", __name__, url_prefix="/api/v1",
                description="Pictures and videos on posts: each change is a new revision, approved with the text.")
 
 MEDIA = f"<int(min=1, max={MAX_ID}):media_id>"
-UPLOAD_BODY = {"content": {"multipart/form-data": {"schema": {
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
                             "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC)."},
@@ -73,23 +75,23 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.route(f"{POST}/media", methods=["POST"])
 @bp.doc(requestBody=UPLOAD_BODY)
 @bp.response(201, PostSchema, headers=ETAG)
-@bp.refusals(403, 404, 409, 413)
+@bp.refusals(400, 403, 404, 409, 413)
 @bp.alt_response(415, description="Not a picture or a video that posts take.")
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)  # outside the user's markets: 404 first
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
-    user = current_api_user()
-    post = ops.load_post(db.session, user, post_id, for_update=True)
-    version = expected_version(post)
-    attach.check_can_change(post, user, version)
     upload = request.files.get("file")
-    if upload is None:
+    if upload is None:  # the body's shape first, then its preconditions
         message = _("Send the file in a field named file.")
         error = BadRequest(message)
         error.data = {"message": message, "messages": {"files": {"file": [message]}}}
         raise error
+    version = _expected_version(post)
+    attach.check_can_change(post, user, version)
     received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
     media_file = attach.store(db.session, received, user)
     attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), expected_version=version)
@@ -98,13 +100,13 @@ def upload_media(post_id: int):
 
 @bp.route(f"{POST}/media/{MEDIA}", methods=["DELETE"])
 @bp.response(200, PostSchema, headers=ETAG)
-@bp.refusals(403, 404, 409)
+@bp.refusals(400, 403, 404, 409)
 @bp.requires_if_match
 def delete_media(post_id: int, media_id: int):
     """Remove a file from the post: a new revision (the file stays in earlier revisions)."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
-    attach.remove_media(db.session, post, user, media_id, expected_version=expected_version(post))
+    attach.remove_media(db.session, post, user, media_id, expected_version=_expected_version(post))
     return post_response(post)
 
 
@@ -118,7 +120,7 @@ def set_media(args: dict, post_id: int):
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
     items = [(item["id"], item.get("alt")) for item in args["items"]]
-    attach.set_media(db.session, post, user, items, expected_version=expected_version(post))
+    attach.set_media(db.session, post, user, items, expected_version=_expected_version(post))
     return post_response(post)
 
 
@@ -130,6 +132,21 @@ def get_media(media_id: int):
     """The file itself, for whoever sees a post that shows it."""
     media_file = attach.load_visible_file(db.session, current_api_user(), media_id)
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
+
+
+_ETAG_OR_STAR = re.compile(IF_MATCH["schema"]["pattern"])
+
+
+def _expected_version(post) -> int:  # noqa: ANN001
+    """``approval.api.preconditions.expected_version``, with a blank If-Match counted as missing (428) and one that
+    is not a post's ETag (the document's pattern) refused as malformed (400)."""
+    if "If-Match" in request.headers:
+        given = request.headers["If-Match"].strip()
+        if not given:
+            raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
+        if not _ETAG_OR_STAR.match(given):
+            raise BadRequest(_("If-Match is not the ETag of a post (\"post-ID-vN\") nor *."))
+    return expected_version(post)
 
 
 def file_response(key: str, mime: str, etag: str, size: int | None = None) -> Response:

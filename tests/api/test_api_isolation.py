@@ -30,6 +30,11 @@ API_ROUTES: dict[str, list[tuple[str, str, dict | None]]] = {
     "api_posts.list_revisions": [("GET", "/posts/{post}/revisions", None)],
     "api_posts.get_revision": [("GET", "/posts/{post}/revisions/1", None)],
     "api_posts.diff_revisions": [("GET", "/posts/{post}/revisions/1/diff/1", None)],
+    "api_media.upload_media": [("POST", "/posts/{post}/media", None)],
+    "api_media.set_media": [("PUT", "/posts/{post}/media", {"items": []})],
+    "api_media.delete_media": [("DELETE", "/posts/{post}/media/1", None)],
+    # A file's own isolation (a file of a post in another market) is tested in tests/test_media.py.
+    "api_media.get_media": [("GET", "/media/{post}", None)],
 }
 
 

@@ -278,7 +278,7 @@ def test_revisions_and_their_diff(make, api, db_session, france, cm):
 
     revisions = client.get(f"/posts/{post['id']}/revisions").json["items"]
     assert [r["number"] for r in revisions] == [1, 2]
-    assert set(revisions[0]) == {"number", "sha256", "body", "author_id", "created_at", "findings"}
+    assert set(revisions[0]) == {"number", "sha256", "body", "author_id", "created_at", "findings", "media"}
     assert client.get(f"/posts/{post['id']}/revisions/2").json == revisions[1]
     assert_error(client.get(f"/posts/{post['id']}/revisions/3"), 404)
 
