@@ -107,7 +107,7 @@ def test_each_backend_names_the_constraint_a_write_broke(db_session, make):
         "uq_markets_code": [Market(code="FR", name="France bis", timezone="Europe/Paris", languages=["fr"])],
         "ck_markets_code_alpha2": [Market(code="F", name="F", timezone="Europe/Paris", languages=["fr"])],
         "uq_executives_name": [Executive(name="Hélène Marchand", title="")],
-        "uq_accounts_network_handle": [Account(market=fr, network=Network.x, handle="helio_fr")],
+        "uq_accounts_network_handle": [Account(market_id=fr.id, network=Network.x, handle="helio_fr")],
         "uq_users_email": [User(email="camille@helio.example", name="Twin", role="admin", password_hash="x")],
     }
     for name, objects in cases.items():
@@ -115,7 +115,7 @@ def test_each_backend_names_the_constraint_a_write_broke(db_session, make):
         assert violated_constraint(error) == name
         assert name in CONSTRAINT_ERRORS
 
-    error = _refused(db_session, Account(market=fr, network=Network.x, handle="helio_fr"))
+    error = _refused(db_session, Account(market_id=fr.id, network=Network.x, handle="helio_fr"))
     assert field_errors(error, network="x", handle="helio_fr") == {"handle": ["x already has the account @helio_fr."]}
 
 
