@@ -36,11 +36,12 @@ def demo_server(backend, databases, tmp_path):
     url = databases.new_url(backend)
     upgrade(url)
     engine = make_engine(url)
-    with Session(engine) as session:
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "readme"})
+    app.instance_path = str(tmp_path)
+    with app.app_context(), Session(engine) as session:  # the demo stores its pictures in the media store
         load_demo(session)
         session.commit()
     engine.dispose()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "readme"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
