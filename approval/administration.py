@@ -90,7 +90,8 @@ def timezone_names() -> list[str]:
 @cache
 def language_codes() -> frozenset[str]:
     return frozenset(
-        code for code in Locale("en").languages if re.fullmatch(r"[a-z]{2,3}", code) and code not in _NOT_LANGUAGES
+        code for code in map(str, Locale("en").languages)
+        if re.fullmatch(r"[a-z]{2,3}", code) and code not in _NOT_LANGUAGES
     )
 
 

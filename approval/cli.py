@@ -19,10 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
-from approval import policies
+from approval import audit_cli, kiosk_cli, policies
 from approval.db import db
 from approval.models import Executive, Market, Network, User
-from approval import audit_cli, kiosk_cli
 from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
@@ -89,7 +88,7 @@ def run_command(host: str, port: int, debug: bool) -> None:
 
     upgrade_database()
     preload_in_background()  # the first live checks need the language models: they load while the server starts
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
     # run `approval worker` processes of their own (README, "Deployment").
     worker = Worker(app)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Engine, Index, MetaData, UniqueConstraint, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -70,8 +71,8 @@ def violated_constraint(error: IntegrityError) -> str | None:
 def _unique_by_columns() -> dict[tuple[str, tuple[str, ...]], str]:
     found = {}
     for table in Base.metadata.tables.values():
-        uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
-        uniques += [i for i in table.indexes if isinstance(i, Index) and i.unique]
+        uniques: list[UniqueConstraint | Index] = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+        uniques += [i for i in table.indexes if i.unique]
         for unique in uniques:
             found[(table.name, tuple(column.name for column in unique.columns))] = str(unique.name)
     return found

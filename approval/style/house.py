@@ -39,7 +39,8 @@ def check_capital(analysis: Analysis) -> Iterator[Finding]:
             continue
         if any(p.match(text, i) for p in (URL, EMAIL, DOMAIN)):
             continue
-        word = _WORD.match(text, i).group()
+        match = _WORD.match(text, i)
+        word = match.group() if match else char
         if any(c.isupper() for c in word[1:]) or word in exceptions or word.split("-")[0] in exceptions:
             continue
         yield Finding.make(CAPITAL, Severity.error, N_("A sentence starts with a capital letter."), i, i + 1,

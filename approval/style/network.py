@@ -70,8 +70,8 @@ def _overflow_offset(text: str, network: str, limit: int) -> int:
 
 def check_length(analysis: Analysis) -> Iterator[Finding]:
     network = analysis.context.network
-    limit = LIMITS.get(network or "")
-    if limit is None:
+    limit = LIMITS.get(network) if network else None
+    if network is None or limit is None:
         return
     text = analysis.text
     count = length(text, network)

@@ -47,7 +47,9 @@ def find_terms(analysis: Analysis, terms: tuple[Term, ...]) -> Iterator[tuple[Te
         return
     folded = analysis.folded
     for match in pattern.finditer(folded.text):
-        term = terms[int(match.lastgroup[1:])]
+        group = match.lastgroup
+        assert group is not None  # every term is a named group of the pattern, "_<index>"
+        term = terms[int(group[1:])]
         start, end = folded.span(*match.span())
         if analysis.inside_link(start, end) and not re.search(r"[./@]", term.phrase):
             continue

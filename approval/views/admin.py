@@ -167,7 +167,7 @@ def new_account():
     if request.method == "GET" and request.args.get("market_id", type=int):
         form.market_id.data = request.args.get("market_id", type=int)
     if form.validate_on_submit():
-        market = db.session.get(Market, form.market_id.data)
+        market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
                                form.brand.data or "", executive):
@@ -183,7 +183,7 @@ def edit_account(account_id: int):
     form = AccountForm(obj=account, current=account)
     form.set_choices(_markets(), _executives())
     if form.validate_on_submit():
-        market = db.session.get(Market, form.market_id.data)
+        market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
                     form.brand.data or "", executive):
@@ -455,19 +455,20 @@ def _get(model: type[T], object_id: int) -> T:
 
 
 def _by_ids(model: type[T], ids: list[int]) -> list[T]:
-    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
+    id_column = model.__table__.c.id  # every administered model has an integer id
+    return list(db.session.scalars(select(model).where(id_column.in_(ids)))) if ids else []
 
 
-def _count(model: type[Base], *where) -> int:  # noqa: ANN002
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+def _count(model: type[Base], *where: Any) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def _markets() -> list[Market]:
-    return db.session.scalars(select(Market).order_by(Market.code)).all()
+    return list(db.session.scalars(select(Market).order_by(Market.code)))
 
 
 def _executives() -> list[Executive]:
-    return db.session.scalars(select(Executive).order_by(Executive.name)).all()
+    return list(db.session.scalars(select(Executive).order_by(Executive.name)))
 
 
 def _attempt(form: FlaskForm | None, use_case: Callable[..., R], /, *args: Any, **kwargs: Any) -> R | None:

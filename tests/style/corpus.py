@@ -39,7 +39,11 @@ class Post:
 
 
 def locate(text: str, mark: str) -> tuple[int, int]:
-    """The span a mark points at: "[l]a Tour" -> the "l"; "soir[]" -> the empty span after "soir"."""
+    """The span a mark points at: "[l]a Tour" -> the "l"; "soir[]" -> the empty span after "soir"; "media#2" -> the
+    third attached file (a media finding points past the text: ``len(text) + index``)."""
+    if mark.startswith("media#"):
+        index = int(mark.removeprefix("media#"))
+        return len(text) + index, len(text) + index + 1
     open_at = mark.index("[")
     close_at = mark.index("]", open_at)
     snippet = mark[:open_at] + mark[open_at + 1:close_at] + mark[close_at + 1:]
@@ -50,10 +54,13 @@ def locate(text: str, mark: str) -> tuple[int, int]:
 
 
 def context_from(data: dict[str, Any]) -> Context:
+    from approval.style.media import MediaItem
+
     data = dict(data)
     policy = Policy.from_dict(data.pop("policy")) if "policy" in data else Policy()
     languages = tuple(data.pop("languages", ()))
-    return Context(policy=policy, languages=languages, **data)
+    media = tuple(MediaItem(**item) for item in data.pop("media", ()))
+    return Context(policy=policy, languages=languages, media=media, **data)
 
 
 def load_corpus() -> list[Post]:
