@@ -13,6 +13,8 @@ leading to the preferences page.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import os
 import smtplib
 import ssl
@@ -141,6 +143,56 @@ _MARK_SENT = (
 )
 
 
+class Marks:
+    """Commits the "sent" marks beside the sending (group commit): each commit takes every mark that arrived while the
+    previous one ran, so sending never waits for the disk. A mail is marked within about one commit of the server
+    taking it; only a sender killed inside that window leaves its last mails to be sent again when their lease
+    expires. ``close`` commits what is left and returns once everything is marked."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine, self.clock = engine, clock
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="mail-marks", daemon=True)
+        self.thread.start()
+
+    def add(self, token: str, ids: list[int], error: str | None) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((token, ids, error))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            pending = [self.queue.get()]
+            while True:
+                try:
+                    pending.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            if None in pending:
+                done = True
+                pending = [item for item in pending if item is not None]
+            if not pending or self.error is not None:
+                continue
+            groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+            for token, ids, error in pending:
+                groups[(token, error)].extend(ids)
+            try:
+                with self.engine.begin() as connection:
+                    now = self.clock()
+                    for (token, error), ids in groups.items():
+                        connection.execute(_MARK_SENT, {"ids": ids, "token": token, "now": now, "error": error})
+            except BaseException as failure:  # noqa: BLE001 - handed to the sending thread
+                self.error = failure
+
+
 @dataclass
 class MailReport:
     sent: int = 0
@@ -169,6 +221,7 @@ class Mailer:
         self.clock = clock
         self.batch = batch
         self.lease = lease
+        self.marks: Marks | None = None
         url = app.config.get("SMTP_URL")
         self.settings = settings or (SmtpSettings.from_url(url) if url else None)
         self.base_url = public_url(app)
@@ -187,12 +240,15 @@ class Mailer:
             return report
         loaded = self.load([i for batch in batches for i in batch.ids], token)
         connection = SmtpConnection(self.settings)
+        self.marks = Marks(self.engine, self.clock)
         try:
             with self.app.test_request_context("/", base_url=self.base_url):  # url_for(_external=True) for links
                 for batch in batches:
                     self.send(connection, [loaded[i] for i in batch.ids if i in loaded], batch, token, report)
         finally:
             connection.close()
+            self.marks.close()  # every mark committed before the pass ends
+            self.marks = None
         return report
 
     # Claiming --------------------------------------------------------------------------------------------------
@@ -283,7 +339,10 @@ class Mailer:
             report.sent += 1
 
     def _finish(self, token: str, ids: list[int], error: str | None = None) -> None:
-        """Mark ``ids`` sent, at once: a mail the server took is never sent again, even if this sender dies next."""
+        """Mark ``ids`` sent as soon as possible: a mail the server took is not sent again."""
+        if self.marks is not None:
+            self.marks.add(token, ids, error)
+            return
         with self.engine.begin() as connection:
             connection.execute(_MARK_SENT, {"ids": ids, "token": token, "now": self.clock(), "error": error})
 
