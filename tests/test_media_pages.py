@@ -157,3 +157,19 @@ def test_the_diff_shows_which_media_changed(make, web, db_session, scene):
     assert post.state == State.in_review
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "moved from position 1 to 2" in page and "moved from position 2 to 1" in page
+
+
+def test_a_removal_does_not_show_the_others_as_moved(make, web, db_session, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Trois photos.")
+    web.login(writer)
+    for color in ("red", "green", "blue"):
+        _upload(web, _reload(db_session, post), jpeg(color=color), f"{color}.jpg", color)
+    post = _reload(db_session, post)
+    ids = [m.file.id for m in post.current_revision.media]
+    web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, "item": [str(i) for i in ids],
+                                                 **{f"alt-{i}": c for i, c in zip(ids, ("red", "green", "blue"))},
+                                                 "remove": str(ids[0])})
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "removed (was at position 1)" in page
+    assert "moved from" not in page and "unchanged at position 1" in page

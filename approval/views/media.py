@@ -186,13 +186,17 @@ def media_changes(old: Revision | None, new: Revision | None) -> list[dict]:
     to it (added, removed, moved, described, kept)."""
     before = {m.file.id: (i, m) for i, m in enumerate(old.media if old else [])}
     after = {m.file.id: (i, m) for i, m in enumerate(new.media if new else [])}
+    # Moved: its place among the files both revisions show changed (an addition or a removal shifts the positions
+    # of the others without moving them).
+    kept_before = [media_id for media_id in before if media_id in after]
+    kept_after = [media_id for media_id in after if media_id in before]
     changes = []
     for media_id, (position, item) in after.items():
         if media_id not in before:
             change = "added"
         elif before[media_id][1].alt != item.alt:
             change = "described"
-        elif before[media_id][0] != position:
+        elif kept_before.index(media_id) != kept_after.index(media_id):
             change = "moved"
         else:
             change = "kept"
