@@ -178,13 +178,9 @@ def storage_for(url: str | None, instance_path: Path) -> Storage:
     raise ValueError(f"APPROVAL_MEDIA_URL: unknown scheme {parts.scheme!r} (file:// or s3://)")
 
 
-def init_app(app: Flask) -> None:
-    """Nothing is opened here: the store is built on first use (``storage()``)."""
-    app.config.setdefault("MEDIA_URL", os.environ.get("APPROVAL_MEDIA_URL") or None)
-
-
 def storage(app: Flask | None = None) -> Storage:
-    """The application's store, built once per application."""
+    """The application's store, built on first use and kept per application: ``MEDIA_URL`` in the app's config,
+    else ``APPROVAL_MEDIA_URL``."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     state = app.extensions.setdefault("approval.media", {})
     if "storage" not in state:
