@@ -69,19 +69,20 @@ class Once:
         return response
 
     def commit(self, response: Response) -> Response:
-        """Store the answer with the effect and commit both; return the answer (the winner's, after a race)."""
+        """Store the answer with the effect (the request commits both, in db.py's one place); return the answer,
+        or the winner's when a concurrent request with the same key stored its answer first: then this request's
+        effect is rolled back whole."""
         if self.key is None:
-            db.session.commit()
             return response
         db.session.execute(delete(IdempotencyKey).where(
             IdempotencyKey.user_id == self.user.id, IdempotencyKey.created_at < utcnow() - RETENTION
         ))
-        db.session.add(IdempotencyKey(
-            user_id=self.user.id, key=self.key, request=self.request_line, request_hash=self.request_hash(),
-            response_status=response.status_code, response_body=response.get_json(),
-        ))
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(IdempotencyKey(
+                    user_id=self.user.id, key=self.key, request=self.request_line, request_hash=self.request_hash(),
+                    response_status=response.status_code, response_body=response.get_json(),
+                ))
         except IntegrityError:
             db.session.rollback()
             replay = self.replay()

@@ -155,7 +155,6 @@ def edit_post(args: dict, post_id: int):
     post = ops.load_post(db.session, user, post_id, for_update=True)
     ops.edit_post(db.session, post, user, args["body"], expected_version=expected_version(post))
     response = post_response(post)
-    db.session.commit()
     return response
 
 
@@ -208,7 +207,6 @@ def add_comment(args: dict, post_id: int):
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id)
     comment = ops.add_comment(db.session, post, user, args["body"])
-    db.session.commit()
     return comment, 201
 
 

@@ -37,7 +37,6 @@ def create_stop(args: dict):
     """Turn a stop switch on."""
     stop = controls.turn_on(db.session, current_api_user(), args["scope"], market_code=args.get("market"),
                             campaign_id=args.get("campaign_id"), reason=args["reason"])
-    db.session.commit()
     return stop, 201
 
 
@@ -50,5 +49,4 @@ def delete_stop(stop_id: int):
         stop = controls.turn_off(db.session, current_api_user(), stop_id)
     except LookupError:
         raise NotFound(stop_id) from None
-    db.session.commit()
     return stop

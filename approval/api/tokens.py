@@ -68,7 +68,6 @@ def user_for_secret(session: Session, secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
-        # Bookkeeping, not the request's effect: its own statement, kept even if the request then fails.
+        # Bookkeeping, saved with the request's own transaction when it succeeds (db.py's one commit).
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        session.commit()
     return token.user

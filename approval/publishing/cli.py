@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -38,18 +41,12 @@ def worker_command(once: bool, batch: int) -> None:
 @click.option("--secret", default=None, help="The webhook's signing secret (16 to 200 characters).")
 def account_connect(account_id: int, connector: str, url: str | None, secret: str | None) -> None:
     """Set how an account publishes."""
-    session = db.session
-    account = session.get(Account, account_id)
-    if account is None:
-        raise click.ClickException(f"No account {account_id}.")
-    try:
+    with _refusals_as_usage_errors(), db.transaction() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise click.ClickException(f"No account {account_id}.")
         controls.connect_account(session, account, connector, url=url, secret=secret)
-    except GuardFailed as refused:
-        session.rollback()
-        field, reasons = next(iter(refused.errors.items()))
-        raise click.BadParameter(" ".join(reasons), param_hint=f"--{field}") from None
-    session.commit()
-    click.echo(f"Account {account.id} publishes through {connector}.")
+    click.echo(f"Account {account_id} publishes through {connector}.")
 
 
 @stop_cli.command("on")
@@ -63,30 +60,34 @@ def stop_on(market_code: str | None, campaign_id: int | None, everything: bool, 
               if given]
     if len(chosen) != 1:
         raise click.UsageError("Give exactly one of --market, --campaign, --all.")
-    session = db.session
-    try:
+    with _refusals_as_usage_errors(), db.transaction() as session:
         stop = controls.turn_on(session, None, chosen[0], market_code=market_code, campaign_id=campaign_id,
                                 reason=reason)
-    except GuardFailed as refused:
-        session.rollback()
-        field, reasons = next(iter(refused.errors.items()))
-        raise click.BadParameter(" ".join(reasons), param_hint=f"--{field.removesuffix('_id')}") from None
-    session.commit()
+        stop_id = stop.id
     click.echo(f"Stop switch on: {reason}", err=True)
-    click.echo(stop.id)
+    click.echo(stop_id)
 
 
 @stop_cli.command("off")
 @click.argument("stop_id", type=click.IntRange(1, 2**31 - 1))
 def stop_off(stop_id: int) -> None:
     """Turn a stop switch off (held posts stay held until a project manager gives them new times)."""
-    session = db.session
     try:
-        controls.turn_off(session, None, stop_id)
+        with db.transaction() as session:
+            controls.turn_off(session, None, stop_id)
     except LookupError:
         raise click.ClickException(f"No stop switch {stop_id}.") from None
-    session.commit()
     click.echo(f"Stop switch {stop_id} off.")
+
+
+@contextmanager
+def _refusals_as_usage_errors() -> Iterator[None]:
+    """A refused input names its option (exit 2), as the other commands do."""
+    try:
+        yield
+    except GuardFailed as refused:
+        field, reasons = next(iter(refused.errors.items()))
+        raise click.BadParameter(" ".join(reasons), param_hint=f"--{field.removesuffix('_id')}") from None
 
 
 def register(app, account_group: AppGroup) -> None:  # noqa: ANN001

@@ -54,7 +54,6 @@ def logout():
     """End the session: the cookie, and server-side every session of the user, so a copy of the cookie opens
     nothing either."""
     current_user.end_sessions()
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")
@@ -69,5 +68,4 @@ def set_language():
         session["locale"] = language
         if current_user.is_authenticated:
             current_user.locale = language
-            db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))

@@ -83,7 +83,6 @@ def new_post():
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
         submitted = "submit" in request.form and _try_submit(post)
-        db.session.commit()
         _flash_findings(post)
         if submitted:
             flash(_("Submitted for review."), "success")
@@ -117,7 +116,6 @@ def edit_post(post_id: int):
             form.version.data = post.version
         else:
             submitted = "submit" in request.form and _try_submit(post)
-            db.session.commit()
             if entry is None and not submitted:
                 flash(_("No change to save."), "info")
             elif entry is not None and entry.from_state != entry.to_state:
@@ -147,7 +145,6 @@ def act(post_id: int, action: str):
         db.session.rollback()
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
-    db.session.commit()
     flash(_("Done: the post is now %(state)s.", state=label(entry.to_state)), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
 
@@ -164,7 +161,6 @@ def add_comment(post_id: int):
     if not form.validate():
         return _render_post(post, comment_form=form), 422
     ops.add_comment(db.session, post, current_user, form.body.data)
-    db.session.commit()
     return redirect(url_for("posts.show_post", post_id=post.id, _anchor="comments"))
 
 

@@ -29,7 +29,6 @@ def create_token():
     if not form.validate():
         return _render(form), 422
     token, secret = issue_token(db.session, current_user, form.name.data)
-    db.session.commit()
     # Shown in this answer only: never flashed (the session cookie is signed, not secret) nor stored.
     return _render(TokenForm(formdata=None), new_token=token, secret=secret)
 
@@ -41,7 +40,6 @@ def revoke():
     if not form.validate():
         return _render(TokenForm(formdata=None)), 422
     token = revoke_token(db.session, current_user, form.token_id.data)
-    db.session.commit()
     flash(_("Token “%(name)s” revoked: it no longer opens the API.", name=token.name), "success")
     return redirect(url_for("profile.show_profile"))
 
@@ -60,7 +58,6 @@ def change_password():
     if form.errors:
         return _render(TokenForm(formdata=None), password_form=form), 422
     current_user.set_password(form.new_password.data)  # the password's fingerprint ends the sessions opened before
-    db.session.commit()
     login_user(current_user._get_current_object())  # this session carries the new fingerprint
     flash(_("Your password is changed. Your other sessions are ended; your API tokens still work."), "success")
     return redirect(url_for("profile.show_profile"))

@@ -84,7 +84,6 @@ def stops():
             db.session.rollback()
             refusal = refused
         else:
-            db.session.commit()
             flash(_("Stop switch on: nothing in its scope is published until it is turned off."), "warning")
             return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     status = 422 if refusal or form.errors else 200
@@ -102,7 +101,6 @@ def turn_off(stop_id: int):
         controls.turn_off(db.session, current_user, stop_id)
     except LookupError:
         abort(404)
-    db.session.commit()
     flash(_("Stop switch off. Held posts go out if their slot is still within its grace period; the others wait "
             "for a new time."), "success")
     return redirect(url_for("publishing.stops"))

@@ -12,7 +12,7 @@ from approval.models import User
 
 PREFIX = "/api/v1"
 POST_KEYS = {"id", "account_id", "campaign_id", "state", "body", "version", "revision", "approved_revision",
-             "scheduled_at", "published_url", "findings", "created_at", "updated_at", "media"}
+             "scheduled_at", "published_url", "findings", "created_at", "updated_at", "media", "publication", "hold"}
 ERROR_KEYS = {"code", "status", "message"}
 FINDING_KEYS = {"rule", "severity", "message", "start", "end"}
 UTC_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")

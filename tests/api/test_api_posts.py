@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from approval import policies
+from approval.db import utcnow
 from approval.models import AuditEntry, Campaign, Comment, Post, Revision
 from approval.style.cli import lint_command
 from approval.workflow.states import Role, State
@@ -194,26 +196,42 @@ def test_approving_sensitive_terms_takes_the_acknowledgement_and_a_reason(make, 
     assert entry.payload["overrides"][0]["reason"] == "Vu avec la presse."
 
 
+def _next(month: int, day: int) -> date:
+    """The next ``month``/``day`` to come, within a year (schedules reach a year ahead at most)."""
+    today = utcnow().date()
+    this_year = date(today.year, month, day)
+    return this_year if this_year > today + timedelta(days=1) else date(today.year + 1, month, day)
+
+
+def _last_sunday_of_march() -> date:
+    """The next spring change in Europe (clocks skip 02:00-03:00)."""
+    start = _next(3, 31)
+    return start - timedelta(days=(start.weekday() + 1) % 7)
+
+
 def test_schedule_takes_an_instant_or_a_local_time(make, api, db_session, france, pm):
     account = make.account(france, "x")
     first, second = make.post(State.approved, account=account), make.post(State.approved, account=account)
     client = api(pm)
+    june = _next(6, 1).isoformat()
 
-    local = client.act(first, "schedule", local_time="2099-06-01T09:00")
+    local = client.act(first, "schedule", local_time=f"{june}T09:00")
     assert local.status_code == 200
-    assert local.json["state"] == "scheduled" and local.json["scheduled_at"] == "2099-06-01T07:00:00Z"
-    instant = client.act(second, "schedule", scheduled_at="2099-06-01T09:00:00-04:00")
-    assert instant.json["scheduled_at"] == "2099-06-01T13:00:00Z"
+    assert local.json["state"] == "scheduled" and local.json["scheduled_at"] == f"{june}T07:00:00Z"
+    instant = client.act(second, "schedule", scheduled_at=f"{june}T09:00:00-04:00")
+    assert instant.json["scheduled_at"] == f"{june}T13:00:00Z"
 
     third = make.post(State.approved, account=account)
-    assert_error(client.act(third, "schedule", local_time="2099-03-29T02:30"), 422, "local_time")  # DST gap
-    assert_error(client.act(third, "schedule", local_time="2000-01-01T10:00"), 422, "scheduled_at")  # past
+    gap = _last_sunday_of_march().isoformat()
+    assert_error(client.act(third, "schedule", local_time=f"{gap}T02:30"), 422, "local_time")  # DST gap
+    assert_error(client.act(third, "schedule", local_time="2000-01-01T10:00"), 422, "local_time")  # past
     assert_error(client.act(third, "schedule"), 422, "scheduled_at")
-    assert_error(client.act(third, "schedule", scheduled_at="2099-06-01T09:00:00"), 422, "scheduled_at")  # no offset
-    assert_error(client.act(third, "schedule", local_time="2099-06-01 09:00"), 422, "local_time")
-    assert_error(client.act(third, "schedule", local_time="2099-06-01T09:00",
-                            scheduled_at="2099-06-01T09:00:00Z"), 422, "local_time")
-    assert_error(client.act(third, "approve", local_time="2099-06-01T09:00"), 422, "local_time")
+    assert_error(client.act(third, "schedule", scheduled_at=f"{june}T09:00:00"), 422, "scheduled_at")  # no offset
+    assert_error(client.act(third, "schedule", local_time=f"{june} 09:00"), 422, "local_time")
+    assert_error(client.act(third, "schedule", local_time=f"{june}T09:00",
+                            scheduled_at=f"{june}T09:00:00Z"), 422, "local_time")
+    assert_error(client.act(third, "approve", local_time=f"{june}T09:00"), 422, "local_time")
+    assert_error(client.act(third, "schedule", local_time="2099-06-01T09:00"), 422, "local_time")  # > a year
     published = client.act(third, "mark_published", url="https://x.com/helio/status/1")
     assert published.json["state"] == "published"
     assert published.json["published_url"] == "https://x.com/helio/status/1"

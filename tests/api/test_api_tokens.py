@@ -137,8 +137,11 @@ def test_approval_token_create_prints_the_token_alone(backend, databases, tmp_pa
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:
-        admin.create_user(session, "camille@helio.example", "Camille", Role.community_manager, "secret-password")
-        gone = admin.create_user(session, "gone@helio.example", "Gone", Role.community_manager, "secret-password")
+        france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        admin.create_user(session, "camille@helio.example", "Camille", Role.community_manager, "secret-password",
+                          markets=[france])
+        gone = admin.create_user(session, "gone@helio.example", "Gone", Role.community_manager, "secret-password",
+                                 markets=[france])
         gone.active = False
         session.commit()
     env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
