@@ -31,6 +31,7 @@ run: install
 
 ## The whole suite, on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)
 test: install-dev
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev

@@ -80,7 +80,8 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     post("fr_ig", camille, "Les coulisses du Social Hub en photos, demain sur notre compte.")
     post("pl_fb", piotr, "Serce i Rozum wracają w nowej odsłonie.")
     # in_review, waiting for different lengths of time
-    p = post("fr_x", camille, "La Tour Eiffel brille ce soir aux couleurs de l'équipe la plus soutenue ! #EURO2028", euro)
+    p = post("fr_x", camille, "La Tour Eiffel brille ce soir aux couleurs de l'équipe la plus soutenue ! #EURO2028",
+             euro)
     act(p, Action.submit, camille)
     p = post("ke_x", wanjiru, "Connectivity for every village: 120 new sites are live across Kenya this month.")
     act(p, Action.submit, wanjiru)

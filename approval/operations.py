@@ -35,7 +35,6 @@ from approval.models import (
 )
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
-from approval.workflow.guards import ACKNOWLEDGE
 from approval.workflow.states import Action, Role, State
 from approval.workflow.inputs import Kind
 from approval.workflow.table import RECORDED_ACTIONS, inputs_of

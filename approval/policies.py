@@ -97,7 +97,8 @@ def market_context(session: Session, market: Market, *, network: str | None = No
     """The context of a text for ``market`` without an account (``approval lint --market``, the API's lint):
     ``languages`` default to the market's."""
     policy, rules = _policy_of(market, current_policy(session, market))
-    return style.Context(network=network, market=market.code, languages=tuple(languages) or tuple(market.languages or ()),
+    return style.Context(network=network, market=market.code,
+                         languages=tuple(languages) or tuple(market.languages or ()),
                          rules=rules, policy=policy)
 
 

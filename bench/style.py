@@ -87,12 +87,14 @@ def main() -> None:
     print(f"  {len(posts) / total:,.0f} posts/s   median {median_ms * 1000:.0f} µs   p95 {p95_ms * 1000:.0f} µs"
           f"   max {max(times) / 1e6:.2f} ms")
     verdict = "meets" if median_ms < TARGET_MS else "MISSES"
-    print(f"  target: median under {TARGET_MS:.0f} ms per post: {verdict} it ({median_ms / TARGET_MS:.0%} of the budget)")
+    print(f"  target: median under {TARGET_MS:.0f} ms per post: {verdict} it "
+          f"({median_ms / TARGET_MS:.0%} of the budget)")
 
     sample = workload(args.rule_posts)
     _, base = timed_pass(only(None, sample))
     base_us = statistics.mean(base) / 1e3
-    print(f"\ncost of each rule alone, mean µs per post over {len(sample):,} posts (baseline, all off: {base_us:.1f} µs)")
+    print(f"\ncost of each rule alone, mean µs per post over {len(sample):,} posts "
+          f"(baseline, all off: {base_us:.1f} µs)")
     rows = []
     for rule in style.RULES:
         _, rule_times = timed_pass(only(rule.id, sample))

@@ -57,7 +57,8 @@ def test_an_audit_row_cannot_be_deleted(make, db_session):
 
 #: Overwriting a row by inserting over its id, in each dialect.
 UPSERT = {
-    "sqlite": "INSERT OR REPLACE INTO audit_entries (id, post_id, action, from_state, to_state, at, payload, chain_hash) "
+    "sqlite": "INSERT OR REPLACE INTO audit_entries "
+              "(id, post_id, action, from_state, to_state, at, payload, chain_hash) "
               "VALUES (:id, :post, 'create', 'draft', 'draft', '2020-01-01 00:00:00', '{}', '')",
     "postgresql": "INSERT INTO audit_entries (id, post_id, action, from_state, to_state, at, payload, chain_hash) "
                   "VALUES (:id, :post, 'create', 'draft', 'draft', now(), '{}', '') "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from approval import create_app
 from approval.api.tokens import issue_token
 from approval.filters import in_zone
-from approval.models import ApiToken, Post, User
+from approval.models import ApiToken, User
 from approval.models import users as users_module
 from approval.workflow.states import Role, State
 
@@ -415,7 +415,8 @@ def test_a_chunked_body_past_the_limit_is_a_413(app, make, db_session):
     assert response.status_code == 413 and response.mimetype == "application/json"
     form = b"email=" + b"a" * (50 * 1024 * 1024)
     response = client.post("/login", input_stream=io.BytesIO(form), environ_overrides=chunked,
-                           headers={"Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked"})
+                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                    "Transfer-Encoding": "chunked"})
     assert response.status_code == 413
     response = client.post("/login", data=form, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413

@@ -16,7 +16,7 @@ from approval.media.storage import file_key, storage
 from approval.models import AuditEntry, MediaFile, Post, RevisionMedia, revision_sha256, text_sha256
 from approval.workflow.states import Action, Role, State
 
-from test_media_samples import jpeg, picture, video
+from test_media_samples import jpeg, picture
 
 
 class Api:

@@ -28,7 +28,8 @@ from test_media_samples import jpeg
 pytestmark = pytest.mark.browser
 
 TEXTS = {
-    "x": "Le stade s'illumine ce soir pour la finale. Suivez le direct sur https://www.example.com/finale/direct/ce-soir "
+    "x": "Le stade s'illumine ce soir pour la finale. Suivez le direct sur "
+         "https://www.example.com/finale/direct/ce-soir "
          "et partagez vos photos avec nous. Les portes ouvrent à 18 h, venez tôt pour profiter des animations. "
          "Bonne soirée à toutes et à tous, et merci pour votre soutien pendant toute la saison.",
     "linkedin": "Nous publions aujourd'hui notre rapport annuel intégré.\nTrois chiffres à retenir.\nUn engagement "

@@ -152,7 +152,8 @@ def test_the_diff_shows_which_media_changed(make, web, db_session, scene):
     make.act(post, Action.approve, reviewer)
     ids = [m.file.id for m in post.current_revision.media]
     web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, "item": [str(i) for i in ids],
-                                                 f"alt-{ids[0]}": "Rouge", f"alt-{ids[1]}": "Bleu", "down": str(ids[0])})
+                                                 f"alt-{ids[0]}": "Rouge", f"alt-{ids[1]}": "Bleu",
+                                                 "down": str(ids[0])})
     post = _reload(db_session, post)
     assert post.state == State.in_review
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)

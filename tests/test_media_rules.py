@@ -24,6 +24,11 @@ TEXT = "Le stade ce soir."
 MB = 1024 * 1024
 
 
+def _rule_id(name: str) -> str:
+    """A keyword argument's name as the rule id it stands for (network_media_count -> network.media-count)."""
+    return name.replace("_", "-").replace("network-", "network.").replace("media-loc", "media.loc")
+
+
 def photo(**kw) -> MediaItem:  # noqa: ANN003
     fields = {"kind": "image", "mime": "image/jpeg", "bytes": 200_000, "width": 1080, "height": 1080,
               "frames": 1, "alt": "Le stade", "codec": "jpeg"}
@@ -38,8 +43,7 @@ def clip(**kw) -> MediaItem:  # noqa: ANN003
 
 def findings(network: str, media: list[MediaItem] | None, text: str = TEXT, **rules: str) -> list[style.Finding]:
     context = style.Context(network=network, media=tuple(media or ()), has_media=None if media is None else bool(media),
-                            rules={k.replace("_", "-").replace("network-", "network.").replace("media-loc", "media.loc"): v
-                                   for k, v in rules.items()})
+                            rules={_rule_id(k): v for k, v in rules.items()})
     return [f for f in style.check(text, context) if f.rule.startswith(("network.", "media."))
             and f.rule not in ("network.length", "network.hashtags")]
 

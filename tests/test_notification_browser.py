@@ -60,7 +60,7 @@ def test_the_bell_counts_and_the_list_opens_the_post(chromium, site, backend):  
     page.wait_for_load_state()
     assert page.locator("tr.notification.unread").count() == 2
     page.screenshot(path=str(folder / "notifications-list.png"), full_page=True)
-    page.click(f"tr.notification[data-id] >> nth=1 >> a.open")  # the older one: the first post
+    page.click("tr.notification[data-id] >> nth=1 >> a.open")  # the older one: the first post
     page.wait_for_load_state()
     assert page.url.endswith(f"/posts/{ids[0]}")
     assert page.text_content("a.bell .count").strip() == "1"

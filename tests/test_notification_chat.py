@@ -18,7 +18,7 @@ from approval.models.notifications import MarketNotificationSettings, Notificati
 from approval.notifications.chat import ChatSender
 from approval.notifications.reminders import Reminders, working_minutes
 from approval.publishing.worker import Worker
-from approval.workflow.states import Action, Role, State
+from approval.workflow.states import Role, State
 from tests.conftest import PASSWORD, Factory
 from tests.notification_helpers import ChatServer, SmtpServer
 from tests.test_notification_mail import make, session, smtp, world  # noqa: F401 - the module's committed world

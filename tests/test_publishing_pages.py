@@ -97,7 +97,8 @@ def test_the_api_lists_turns_on_and_off_stop_switches(make, app, db_session):
     off = client.delete(f"/api/v1/stops/{created.get_json()['id']}", headers=headers)
     assert off.status_code == 200 and off.get_json()["active"] is False
     assert client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["hold"] is None
-    kenya_pm = make.user(Role.project_manager, markets=[make.market("KE", timezone="Africa/Nairobi", languages=("en",))])
+    kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+    kenya_pm = make.user(Role.project_manager, markets=[kenya])
     again = client.post("/api/v1/stops", json={"scope": "market", "market": "FR", "reason": "Encore."}, headers=headers)
     outsider = {"Authorization": f"Bearer {_token(db_session, kenya_pm)}"}
     assert client.delete(f"/api/v1/stops/{again.get_json()['id']}", headers=outsider).status_code == 404

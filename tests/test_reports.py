@@ -127,7 +127,8 @@ def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
     make.post(State.draft, account=make.account(fr), body="La Tour  Eiffel brille ce soir aux couleurs de Paris.")
     today = datetime.now(UTC).date()
     web.login(pm)
-    rows = _csv(web.get(f"/reports/findings.csv?market=FR&from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"))
+    window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    rows = _csv(web.get(f"/reports/findings.csv?market=FR&{window}"))
     assert ["typo.double-space", "1"] in rows[1:]
 
 

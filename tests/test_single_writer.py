@@ -3,8 +3,9 @@
 The test reads the source of the ``approval`` package with ``ast`` and lists every place that writes an attribute
 named ``state`` (``x.state = ...``, ``x.state += ...``, ``setattr(x, "state", ...)``), builds a ``Post`` with a
 ``state``, or writes the column through SQL (a Core ``.values(state=...)``, ``bulk_update_mappings``, an ORM bulk
-``execute(update(Post), rows)``, SQL text updating ``posts`` and setting ``state``). Anything outside ``approval/workflow/engine.py`` fails the test: a state change that skips the engine
-skips its checks and its audit row.
+``execute(update(Post), rows)``, SQL text updating ``posts`` and setting ``state``). Anything outside
+``approval/workflow/engine.py`` fails the test: a state change that skips the engine skips its checks and its audit
+row.
 """
 
 from __future__ import annotations

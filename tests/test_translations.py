@@ -120,9 +120,11 @@ def test_the_compiled_french_catalogue_matches_the_po__run_make_translations(fre
     stale = [
         f"  {_key(message)!r}"
         for message in french
-        if message.id and not message.fuzzy and all(_strings(message)) and compiled.get(_key(message)) != _strings(message)
+        if message.id and not message.fuzzy and all(_strings(message))
+        and compiled.get(_key(message)) != _strings(message)
     ]
-    assert not stale, f"{FRENCH_MO.relative_to(ROOT)} is older than the .po: run `make translations`:\n" + "\n".join(stale)
+    assert not stale, (f"{FRENCH_MO.relative_to(ROOT)} is older than the .po: run `make translations`:\n"
+                       + "\n".join(stale))
     with FRENCH_MO.open("rb") as handle:
         translations = gettext.GNUTranslations(handle)
     assert translations.gettext("A sentence starts with a capital letter.") == "Une phrase commence par une majuscule."

@@ -92,7 +92,8 @@ class MarketForm(_ObjectForm):
 
 class AccountForm(_ObjectForm):
     market_id = SelectField(_l("Market"), coerce=int, validators=[InputRequired()])
-    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, n.value) for n in Network], validators=[InputRequired()])
+    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, n.value) for n in Network],
+                          validators=[InputRequired()])
     handle = StringField(
         _l("Handle"),
         filters=[lambda v: v.strip().lstrip("@") if isinstance(v, str) else v],

@@ -101,7 +101,8 @@ def week_of(instant: datetime) -> date:
 def build(session: Session, markets: ColumnElement[bool], period: Period) -> Report:
     """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``)."""
     report = Report(period)
-    in_scope = select(Post.id).join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id) \
+    in_scope = select(Post.id).join(Account, Post.account_id == Account.id) \
+        .join(Market, Account.market_id == Market.id) \
         .where(markets)
     rows = session.execute(
         select(AuditEntry.post_id, AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state, AuditEntry.at,

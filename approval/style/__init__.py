@@ -23,8 +23,8 @@ from approval.style.text import Analysis
 if TYPE_CHECKING:
     from approval.models import Account
 
-__all__ = ["BY_ID", "LIMITS", "RULES", "Context", "Finding", "Policy", "Rule", "Severity", "Term", "check", "context_for",
-           "length", "localize", "rule_settings"]
+__all__ = ["BY_ID", "LIMITS", "RULES", "Context", "Finding", "Policy", "Rule", "Severity", "Term", "check",
+           "context_for", "length", "localize", "rule_settings"]
 
 
 def rule_settings(context: Context) -> dict[str, Severity]:

@@ -1,6 +1,7 @@
 """``approval lint``: checks a text as the style gate would.
 
-    approval lint [--network NET] [--market CODE] [--lang L] [--media FILE [--alt TEXT]]... [--format text|json] [FILE|-]
+    approval lint [--network NET] [--market CODE] [--lang L] [--media FILE [--alt TEXT]]...
+                  [--format text|json] [FILE|-]
 
 ``--media`` reads each file as an upload is read (its real type, size, dimensions, duration) and runs the network's
 media rules on them; their findings point past the text (``approval.style.media``: ``start = len(text) + index``).

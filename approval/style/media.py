@@ -234,7 +234,8 @@ def check_format(analysis: Analysis) -> Iterator[Finding]:
         kind = KIND_NAMES.get(item.mime, item.mime)
         if item.kind == "image" and limits.image_types and item.mime not in limits.image_types:
             allowed = ", ".join(sorted(KIND_NAMES[t] for t in limits.image_types))
-            yield _finding(analysis, FORMAT, Severity.error, N_("%(network)s takes %(allowed)s pictures, not %(kind)s."),
+            yield _finding(analysis, FORMAT, Severity.error,
+                           N_("%(network)s takes %(allowed)s pictures, not %(kind)s."),
                            index, network=name, allowed=allowed, kind=kind)
         if item.kind != "video":
             continue

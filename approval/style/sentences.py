@@ -28,16 +28,24 @@ from dataclasses import dataclass, replace
 from approval.style.text import DOMAIN, EMAIL, HASHTAG, MENTION, URL, is_symbolic
 
 #: Abbreviations that introduce what follows, never the end of a sentence: as written (M., Mme, Dr., No.)...
-TITLES = frozenset(["M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Dr", "Drs", "Pr", "Prof", "Pres", "St", "Ste", "Sts", "Mr", "Mrs", "Ms", "Messrs", "Mt", "Ft", "Gen", "Gov", "Sen", "Rep", "Rev", "Capt", "Cpt", "Lt", "Col", "Sgt", "Cdt", "No", "Nos", "N°", "Vol", "Art", "Chap", "Fig", "Tél", "Réf"])
+TITLES = frozenset([
+    "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Dr", "Drs", "Pr", "Prof", "Pres", "St", "Ste", "Sts",
+    "Mr", "Mrs", "Ms", "Messrs", "Mt", "Ft", "Gen", "Gov", "Sen", "Rep", "Rev", "Capt", "Cpt", "Lt", "Col", "Sgt",
+    "Cdt", "No", "Nos", "N°", "Vol", "Art", "Chap", "Fig", "Tél", "Réf"
+])
 #: ... or in any case (cf., e.g., p. 12, par ex., vs.).
-ANY_CASE_TITLES = frozenset(["cf", "e.g", "i.e", "p", "pp", "ex", "env", "av", "apr", "bd", "boul", "vs", "viz", "al", "ca", "approx", "dept", "réf", "ref", "tél"])
+ANY_CASE_TITLES = frozenset([
+    "cf", "e.g", "i.e", "p", "pp", "ex", "env", "av", "apr", "bd", "boul", "vs", "viz", "al", "ca", "approx", "dept",
+    "réf", "ref", "tél"
+])
 #: Titles in Polish and Swahili (Pan/Pani are words; Bw. Bwana, Bi. Bibi, Dkt. Daktari, Mh. Mheshimiwa).
 TITLES |= frozenset(["Bw", "Bi", "Dkt", "Mh", "Mhe", "Inż", "Mec", "Ks", "Hab"])
 #: Polish and French abbreviations inside a sentence (tzw. "so-called", np. "for example", ok. "about", godz. "hour",
 #: ul. "street", pl. "square", m.in. "among others", wg "according to"; c.-à-d. "that is").
 ANY_CASE_TITLES |= frozenset(["tzw", "np", "ok", "godz", "ul", "pl", "m.in", "ww", "tj", "c.-à-d", "cit", "resp"])
 #: Abbreviations that may end a sentence: a boundary only before a word that is not in lower case.
-TERMINAL = frozenset(["etc", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "u.s.a", "inc", "ltd", "co", "corp", "cie", "jr", "sr", "j.-c", "j.c",
+TERMINAL = frozenset(["etc", "a.m", "p.m", "u.s", "u.k", "u.n", "e.u", "u.s.a", "inc", "ltd", "co", "corp", "cie", "jr",
+                      "sr", "j.-c", "j.c",
                       # Polish "and so on" and "year"; minutes, hours, seconds; Swahili "and so on"
                       "itd", "itp", "r", "min", "hrs", "sec", "n.k"])
 #: Abbreviated months (French, English, Polish, Swahili): "le 3 janv. pour", "on 12 Oct. at", "5 lut. w", "3 Des.

@@ -1,7 +1,7 @@
 """Initial schema: markets, accounts, executives, users, campaigns, posts, revisions, comments, audit.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 05:10:41.151147
 """
 

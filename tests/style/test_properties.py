@@ -23,7 +23,8 @@ texts = st.one_of(
     st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=40).map("".join),
     st.sampled_from([post.text for post in CORPUS]),
 )
-terms = st.builds(Term, st.text(min_size=0, max_size=12) | st.sampled_from(["gratuit", "concurren*", "a b", "*", "#ad"]),
+terms = st.builds(Term,
+                  st.text(min_size=0, max_size=12) | st.sampled_from(["gratuit", "concurren*", "a b", "*", "#ad"]),
                   st.text(max_size=10), st.none() | st.text(max_size=5),
                   st.none() | st.sampled_from(["policy.competitors", "policy.forbidden", "not-a-policy"]))
 contexts = st.builds(
