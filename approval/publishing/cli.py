@@ -24,7 +24,9 @@ stop_cli = AppGroup("stop", help="Stop switches: nothing in their scope is publi
 def worker_command(once: bool, batch: int) -> None:
     """Publish due posts; SIGTERM finishes the post in hand and exits."""
     from approval.publishing.worker import Worker
+    from approval.style.language import preload_in_background
 
+    preload_in_background()  # the style gate's language models: loaded while the first pass runs, not in it
     worker = Worker(current_app._get_current_object(), batch=batch)
     worker.install_signal_handlers()
     if not once:
