@@ -7,9 +7,10 @@ lock, the workflow engine (table, guards, effects, audit row), the idempotency k
 its ETag. The bare side is a Flask app under the same gunicorn settings whose one endpoint answers that same JSON (a
 real answer of the API side, serialised again on each request) and does nothing else. Between the two, the floor side
 does what no implementation of the request can skip, with the least code this stack allows: SQLAlchemy Core, no ORM,
-no validation, no rules: find the token's user, lock the post's row, one UPDATE, one INSERT into the audit table, one
-commit, then the same JSON with the new version. API/bare is the figure with the target; floor/bare says how much of
-the gap is the database's round trips on this machine, API/floor what the application adds to them.
+no validation, no rules: find the token's user, lock the post's row (reading its last audit link), one UPDATE, one
+INSERT into the audit table (linked), one commit, then the same JSON with the new version. API/bare is the figure
+with the target; floor/bare says how much of the gap is the database's round trips on this machine, API/floor what
+the application adds to them.
 
 The load comes from client threads on loopback, each with its own http.client connection (kept alive when the
 worker class allows it) and its own post, which it moves round a cycle that stays valid forever, sending back the
@@ -92,6 +93,7 @@ def floor_app():  # noqa: ANN201
     from sqlalchemy import bindparam, insert, select, update
 
     from approval.models import ApiToken, AuditEntry, Post, User
+    from approval.models.audit import link_hash
     from approval.models.tokens import token_sha256
 
     sample = json.loads(os.environ[SAMPLE_ENV])
@@ -101,7 +103,11 @@ def floor_app():  # noqa: ANN201
         select(users.c.id).select_from(tokens.join(users))
         .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None), users.c.active)
     )
-    locked_post = select(posts.c.state, posts.c.version).where(posts.c.id == bindparam("post_id")).with_for_update()
+    last_link = (select(audit.c.chain_hash).where(audit.c.post_id == posts.c.id).order_by(audit.c.id.desc())
+                 .limit(1).scalar_subquery())
+    # The post's row lock and the link of its last audit row, in one statement.
+    locked_post = (select(posts.c.state, posts.c.version, last_link.label("link"))
+                   .where(posts.c.id == bindparam("post_id")).with_for_update(of=posts))
     move = (
         update(posts).where(posts.c.id == bindparam("post_id"), posts.c.version == bindparam("version"))
         .values(state=bindparam("state"), scheduled_at=bindparam("scheduled_at"), version=posts.c.version + 1,
@@ -126,8 +132,9 @@ def floor_app():  # noqa: ANN201
                             if target == "scheduled" else None)
             version = connection.scalar(move, {"post_id": post_id, "version": row.version, "state": target,
                                                "scheduled_at": scheduled_at, "now": now})
-            connection.execute(record, {"post_id": post_id, "action": body["action"], "from_state": row.state,
-                                        "to_state": target, "actor_id": actor_id, "at": now, "payload": {}})
+            values = {"post_id": post_id, "action": body["action"], "from_state": row.state, "to_state": target,
+                      "actor_id": actor_id, "at": now, "comment": None, "revision_id": None, "payload": {}}
+            connection.execute(record, {**values, "chain_hash": link_hash(row.link, values)})
         response = jsonify({**sample, "id": post_id, "state": target, "version": version})
         response.headers["ETag"] = f'"post-{post_id}-v{version}"'
         return response

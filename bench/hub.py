@@ -139,7 +139,8 @@ class Generator:
                 rows["user_markets"].append({"user_id": user_id, "market_id": market["id"]})
                 writers.setdefault(market["id"], []).append(user_id)
         self.admin_id, self.manager_id = user_id + 1, user_id + 2
-        rows["users"] += [self._user(self.admin_id, "admin", True), self._user(self.manager_id, "project_manager", True)]
+        rows["users"] += [self._user(self.admin_id, "admin", True),
+                          self._user(self.manager_id, "project_manager", True)]
         self.market_manager_id = 3  # FR's project manager
         for n in range(1, 41):
             rows["campaigns"].append({"id": n, "name": f"Campaign {n}", "market_id": (n % 29) or None, "hashtag": "",
@@ -275,7 +276,8 @@ class Statements:
             self.captured.append((statement, parameters))
 
 
-def measure(engine: Engine, statements: Statements, work: Callable[[Session], object], repeat: int) -> tuple[float, bool]:
+def measure(engine: Engine, statements: Statements, work: Callable[[Session], object],
+            repeat: int) -> tuple[float, bool]:
     """Median milliseconds of ``work`` in a fresh session; and whether EXPLAIN shows a seq scan of a big table."""
     with Session(engine) as session:
         work(session)  # warm-up: caches, statement compilation

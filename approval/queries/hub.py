@@ -199,7 +199,8 @@ def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list
     return found[:limit]
 
 
-def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int], now: datetime) -> list[tuple[str, int]]:
+def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int],
+              now: datetime) -> list[tuple[str, int]]:
     """The style rules that came back most often this week, in the newest revisions of the selected markets."""
     recent = (
         select(Revision.findings).join(Post, Post.id == Revision.post_id).join(Post.account)
@@ -255,7 +256,8 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
 def _kept_counts(user: User | None, market_ids: list[int]) -> Select:
     """(account, state, n) from ``post_counts`` for the accounts ``user`` sees (all, for a kiosk) in ``market_ids``;
     a cabinet member's drafting states left out, as their scope does."""
-    query = (select(PostCount.account_id, PostCount.state, PostCount.n).join(Account, Account.id == PostCount.account_id)
+    query = (select(PostCount.account_id, PostCount.state, PostCount.n)
+             .join(Account, Account.id == PostCount.account_id)
              .where(Account.market_id.in_(market_ids)))
     if user is not None:
         query = query.where(account_clause(user))

@@ -65,7 +65,8 @@ def refuse_kiosk_tokens_elsewhere() -> None:
 @login_required
 def wall():
     viewer = Viewer(user_id=current_user.id)
-    return _wall_page(viewer, Selection.from_args(request.args), url_for("hub.stream", **request.args.to_dict(flat=False)))
+    stream = url_for("hub.stream", **request.args.to_dict(flat=False))
+    return _wall_page(viewer, Selection.from_args(request.args), stream)
 
 
 @bp.get("/stream")

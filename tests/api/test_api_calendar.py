@@ -31,7 +31,8 @@ def test_the_api_calendar_lists_the_window_as_the_contract_says(make, api, db_se
     item = items[0]
     assert {"post_id", "at", "state", "account_id", "market", "network", "excerpt"} <= set(item)
     assert item["at"] == at.strftime("%Y-%m-%dT%H:%M:%SZ") and item["market"] == "FR" and item["state"] == "scheduled"
-    assert hidden.id not in [i["post_id"] for i in client.get(f"/calendar?from={start}&to={end}&market=KE").json["items"]]
+    listed = client.get(f"/calendar?from={start}&to={end}&market=KE").json["items"]
+    assert hidden.id not in [i["post_id"] for i in listed]
     assert client.get(f"/calendar?from={end}&to={start}").status_code == 422
     assert client.get("/calendar?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z").status_code == 422
     assert client.get("/calendar?from=yesterday&to=today").status_code == 422
