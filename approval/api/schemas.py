@@ -282,6 +282,8 @@ class PublicationField(fields.Nested):
         from approval.db import db
         from approval.publishing.status import publishing_status
 
+        if obj.publish_key is None:  # set by the worker's first try: never tried, nothing to read
+            return None
         status = publishing_status(db.session, obj)
         if not status.attempts:
             return None
