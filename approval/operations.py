@@ -23,7 +23,6 @@ from approval.access import (
     Scope,
     can_see_account,
     market_clause,
-    post_clause,
     scope_of,
     scoped_posts,
     viewer_id,
@@ -369,37 +368,3 @@ def check_text(
     return style.check(text, market_context(session, found, network=network, languages=languages))
 
 
-# The hub: where each market stands ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MarketSummary:
-    code: str
-    counts: dict[str, int]
-    oldest_in_review_at: datetime | None
-    next_scheduled_at: datetime | None
-
-
-def hub_summary(session: Session, user: User, *, market: str | None = None) -> list[MarketSummary]:
-    """Per market ``user`` sees: how many of their visible posts are in each state, since when the oldest one
-    awaits review, and when the next scheduled one goes out."""
-    markets = select(Market).where(market_clause(user)).order_by(Market.code)
-    if market is not None:
-        markets = markets.where(Market.code == market)
-    codes = list(session.scalars(markets.with_only_columns(Market.code)))
-    rows = session.execute(
-        select(Market.code, Post.state, func.count(), func.min(Post.submitted_at), func.min(Post.scheduled_at))
-        .select_from(Post).join(Post.account).join(Account.market)
-        .where(post_clause(user), Market.code.in_(codes))
-        .group_by(Market.code, Post.state)
-    ).all()
-    counts = {code: dict.fromkeys((s.value for s in State), 0) for code in codes}
-    oldest: dict[str, datetime] = {}
-    upcoming: dict[str, datetime] = {}
-    for code, state, count, first_submitted, first_scheduled in rows:
-        counts[code][State(state).value] = count
-        if state == State.in_review and first_submitted is not None:
-            oldest[code] = first_submitted
-        if state == State.scheduled and first_scheduled is not None:
-            upcoming[code] = first_scheduled
-    return [MarketSummary(code, counts[code], oldest.get(code), upcoming.get(code)) for code in codes]

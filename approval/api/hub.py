@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from approval import operations as ops
+from approval.queries import hub as hub_queries
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
 from approval.api.schemas import HubSummaryArgs, HubSummarySchema
@@ -18,4 +18,4 @@ bp.before_request(check_request)
 @bp.refusals()
 def hub_summary(args: dict):
     """Per market the user sees: posts per state, the oldest awaiting review, the next scheduled."""
-    return {"markets": ops.hub_summary(db.session, current_api_user(), market=args.get("market"))}
+    return {"markets": hub_queries.summary(db.session, current_api_user(), market=args.get("market"))}
