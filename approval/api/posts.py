@@ -6,6 +6,8 @@ schema, calls one operation, commits once and dumps with a ``*Schema``: the rule
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, current_app, url_for
 from flask_babel import gettext as _
 
@@ -32,7 +34,7 @@ from approval.api.schemas import (
     TransitionArgs,
     TransitionListSchema,
 )
-from approval.db import db
+from approval.db import db, utcnow
 from approval.models import Account, Campaign, Post
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import EDITABLE_STATES, Action, State
@@ -51,7 +53,7 @@ LOCATION = {"Location": {"description": "The new post's address.", "required": T
 _THIS_POST = {"post_id": "$response.body#/id"}
 _THIS_VERSION = {**_THIS_POST, "header.If-Match": "$response.header.ETag"}
 #: What each action needs besides its name, for the links' example bodies.
-_ACTION_EXAMPLES = {Action.schedule: {"local_time": "2099-06-01T09:00"},
+_ACTION_EXAMPLES = {Action.schedule: {"local_time": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT09:00")},
                     Action.mark_published: {"url": "https://www.example.com/posts/1"}}
 
 

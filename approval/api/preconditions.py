@@ -11,7 +11,7 @@ import re
 
 from flask import request
 from flask_babel import gettext as _
-from werkzeug.exceptions import PreconditionRequired
+from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval.models import Post
 from approval.workflow.states import Action
@@ -32,7 +32,7 @@ DECISIONS = frozenset({Action.approve, Action.accept, Action.schedule, Action.ma
 def expected_version(post: Post, action: Action | str | None = None) -> int:
     """The version ``If-Match`` names for ``post``: 428 without the header (or with ``*`` for a decision), 412
     when it names no version of it."""
-    if "If-Match" not in request.headers:
+    if not request.headers.get("If-Match", "").strip():
         raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
     if_match = request.if_match
     if if_match.star_tag:
@@ -40,11 +40,14 @@ def expected_version(post: Post, action: Action | str | None = None) -> int:
             raise PreconditionRequired(_("A decision needs the ETag of the version you read: If-Match: * is not "
                                          "enough."))
         return post.version
-    versions = set()
+    versions, well_formed = set(), False
     for tag in if_match.as_set(include_weak=True):
         match = _POST_TAG.fullmatch(tag or "")  # an empty tag ("") parses as None
+        well_formed = well_formed or match is not None
         if match and int(match[1]) == post.id:
             versions.add(int(match[2]))
+    if not well_formed:  # not a post's ETag at all: a malformed request, not a stale one
+        raise BadRequest(_('If-Match is not the ETag of a post ("post-ID-vN") nor *.'))
     if not versions:
         raise Stale(_("If-Match names no version of this post: reload it and use its ETag."))
     return post.version if post.version in versions else min(versions)

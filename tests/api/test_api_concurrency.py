@@ -56,8 +56,12 @@ def test_stale_if_match_is_412_and_missing_is_428(make, api, db_session):
     assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=first), 412)
     assert_error(client.patch(f"/posts/{post.id}", {"body": BODY + " Ter."}), 428)
     assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}), 428)
-    for foreign in ('"something-else"', "", f'"post-{post.id + 1}-v{post.version}"', f'"post-{post.id}-v99999999999"'):
+    for foreign in (f'"post-{post.id + 1}-v{post.version}"', f'"post-{post.id}-v9999999999"'):
         assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=foreign), 412)
+    # Not a post's ETag at all (the document's pattern): a malformed request (400); empty: no precondition (428).
+    for malformed in ('"something-else"', f'"post-{post.id}-v99999999999"'):
+        assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=malformed), 400)
+    assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=""), 428)
     assert _counts(db_session) == before
 
     current = client.get(f"/posts/{post.id}").headers["ETag"]

@@ -164,7 +164,9 @@ ROLE_OF_ACTION = {
 def test_stateful_runs_follow_the_links(seeded):
     seeded_accounts = APP.target.test_client().get("/api/v1/accounts", headers={
         "Authorization": f"Bearer {APP.tokens['community_manager']}"}).get_json()
-    seeded_accounts = [account["id"] for account in seeded_accounts["items"]]
+    # Text alone goes out on these networks; Instagram, YouTube and Snapchat need media (network.media-required).
+    seeded_accounts = [account["id"] for account in seeded_accounts["items"]
+                       if account["network"] in ("facebook", "x", "linkedin")]
     reached: dict[str, int] = {}
 
     APP.caller = "community_manager"
