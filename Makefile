@@ -39,6 +39,9 @@ bench: install-dev
 	$(BIN)/python bench/style.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/publishing.py
+	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/media.py
+	$(BIN)/python bench/hub.py
 
 ## Extract the interface's strings, merge them into each language's catalogue, compile the catalogues
 translations: install-dev
