@@ -31,8 +31,6 @@ def _too_wide(page) -> list[str]:  # noqa: ANN001
 
 
 def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
-    if backend != "sqlite":
-        pytest.skip("the layout does not depend on the database")
     base, engine = live_server
     with Session(engine) as session:
         admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)

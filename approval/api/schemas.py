@@ -295,10 +295,16 @@ class HoldField(fields.Nested):
     """Why a scheduled post is held (a stop switch or an embargo), or null."""
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
-        from approval.db import db
-        from approval.publishing.holds import hold_for
+        from flask import g
 
-        hold = hold_for(db.session, obj) if obj.state == State.scheduled else None
+        from approval.db import db
+        from approval.publishing.holds import active_stops, hold_for
+
+        if obj.state != State.scheduled:
+            return None
+        if "active_stops" not in g:  # read once per request: a page of scheduled posts costs one query, not one each
+            g.active_stops = active_stops(db.session)
+        hold = hold_for(db.session, obj, g.active_stops)
         return None if hold is None else {"reason": hold.reason, "since": hold.since}
 
 

@@ -214,8 +214,9 @@ class Worker:
                 select(Post).where(Post.state == State.scheduled, Post.held_at.is_not(None))
                 .options(joinedload(Post.account), joinedload(Post.campaign)).limit(200)
             )).all()
+            stops = active_stops(session) if held else []
             for post in held:
-                if hold_for(session, post) is None:
+                if hold_for(session, post, stops) is None:
                     post.held_at = None
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
