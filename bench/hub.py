@@ -9,7 +9,8 @@ Triggers are off while it loads (``session_replication_role = replica``): the au
 not a verifiable chain.
 
 Each figure is the median of ``--repeat`` runs after one warm-up. ``EXPLAIN`` of every statement the measured
-functions run is checked for a sequential scan of ``posts`` (or ``revisions``), reported as "seq scan".
+functions run is checked for a sequential scan of ``posts``, ``revisions`` or ``audit_entries``, reported as "seq
+scan".
 
     .venv/bin/python bench/hub.py                                    # PostgreSQL 10k and 1M, SQLite 10k and 100k
     .venv/bin/python bench/hub.py --backend postgresql --sizes 10000,100000 --walls 100
@@ -36,11 +37,12 @@ from sqlalchemy.orm import Session
 
 from approval.db import make_engine, utcnow
 from approval.migrate import upgrade
-from approval.models import Post, User
+from approval.models import Market, Post, User
 from approval.models.hub import COUNT_BACKFILL
 from approval.queries import calendar as calendar_queries
 from approval.queries import hub as hub_queries
 from approval.queries import posts as listing
+from approval.queries import reports
 from approval.workflow.states import State
 from temporary_postgres import NoServer, temporary_database
 
@@ -91,6 +93,8 @@ NAMES = [a + b + c for a in ("Ba", "Ko", "Mi", "Za", "Lu", "Fe", "Ro", "Ti", "Na
          ("ville", "ka", "mont", "dou", "bourg", "sia", "ne", "ro", "ta", "lia")]
 SEARCH = "Mirandou"
 COMMON_SEARCH = "festival musique"
+#: The tables whose sequential scan ``EXPLAIN`` flags: they grow with the history.
+BIG_TABLES = ("posts", "revisions", "audit_entries")
 PASSWORD_HASH = "$argon2id$v=19$m=8,t=1,p=1$YmVuY2hiZW5jaA$0000000000000000000000000000000000000000000"
 
 
@@ -301,11 +305,11 @@ def measure(engine: Engine, statements: Statements, work: Callable[[Session], ob
             if engine.dialect.name == "postgresql":
                 cursor.execute("EXPLAIN " + statement, parameters)
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-                seq |= "Seq Scan on posts" in plan or "Seq Scan on revisions" in plan
+                seq |= any(f"Seq Scan on {table}" in plan for table in BIG_TABLES)
             else:
                 cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
                 plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-                seq |= any(line.startswith(("SCAN posts", "SCAN revisions")) and "INDEX" not in line
+                seq |= any(line.startswith(tuple(f"SCAN {table}" for table in BIG_TABLES)) and "INDEX" not in line
                            for line in plan.splitlines())
         cursor.close()
     return statistics.median(times), seq
@@ -315,6 +319,8 @@ def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], objec
     now = utcnow()
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    last_weeks = reports.Period(today - timedelta(weeks=8) + timedelta(days=1), today + timedelta(days=1))
 
     def user(session: Session, who: User) -> User:
         return session.get(User, who.id)
@@ -337,6 +343,9 @@ def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], objec
             listing.state_counts(s, user(s, manager), listing.PostFilters())),
         "wall overview (all markets)": lambda s: hub_queries.build_wall(
             s, hub_queries.Viewer(kiosk_markets=()), hub_queries.Selection()),
+        # The reports page's default: the last 8 weeks, for one market and for a group-wide manager.
+        "reports, 8 weeks, one market": lambda s: reports.build(s, Market.code == "FR", last_weeks),
+        "reports, 8 weeks, all markets": lambda s: reports.build(s, None, last_weeks),
     }
 
 

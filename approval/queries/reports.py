@@ -5,7 +5,8 @@ Every figure is defined so that it can be checked by hand:
 - **Posts per week by final state**: audit rows entering ``published``, ``rejected``, ``declined`` or
   ``withdrawn`` in the period, counted by the ISO week (Monday, UTC) of the row.
 - **Time in review**: each stay in ``in_review`` that ended in the period (a decision, a recall, an edit back to
-  draft...), from the row that entered it to the row that left it. Median and 90th percentile (nearest rank).
+  draft...), from the row that entered it (however long before) to the row that left it. Median and 90th
+  percentile (nearest rank).
 - **Time to publish**: for each post published in the period, from its first submission to its publication.
 - **Approval rate**: approvals among the project managers' decisions (approve, request changes, reject) in the period.
 - **Reasons**: the most frequent words (four letters or more, common English and French words left out) in the
@@ -21,12 +22,17 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Float, Select, case, func, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from approval.models import Account, AuditEntry, Market, Post, Revision
 from approval.workflow.states import Action, State
@@ -34,8 +40,8 @@ from approval.workflow.states import Action, State
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
 DECISIONS = (Action.approve, Action.request_changes, Action.reject)
 REASON_ACTIONS = (Action.request_changes, Action.reject, Action.decline)
-#: A stay in review is looked for this far before the period's start.
-LOOKBACK = timedelta(days=60)
+#: The parts of a report; a chart asks for its own only.
+PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings"})
 TOP = 12
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 STOP_WORDS = frozenset("""
@@ -64,7 +70,13 @@ class Durations:
             return cls()
         ordered = sorted(seconds)
         p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
-        return cls(len(ordered), round(statistics.median(ordered) / 3600, 2), round(p90 / 3600, 2))
+        return cls.hours(len(ordered), statistics.median(ordered), p90)
+
+    @classmethod
+    def hours(cls, count: int, median_s: float | None, p90_s: float | None) -> Durations:
+        if not count or median_s is None or p90_s is None:
+            return cls()
+        return cls(count, round(median_s / 3600, 2), round(p90_s / 3600, 2))
 
 
 @dataclass
@@ -93,89 +105,181 @@ class Report:
         return round(self.on_time / total, 4) if total else None
 
 
-def week_of(instant: datetime) -> date:
-    day = instant.date()
+def week_of(instant: datetime | date) -> date:
+    day = instant.date() if isinstance(instant, datetime) else instant
     return day - timedelta(days=day.weekday())
 
 
-def build(session: Session, markets: ColumnElement[bool], period: Period) -> Report:
-    """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``)."""
+# Two expressions each backend writes its own way ---------------------------------------------------------------
+
+class utc_day(FunctionElement[date]):  # noqa: N801 (a SQL function)
+    """The UTC calendar day of a timestamp."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:  # kept as UTC text
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+class seconds_between(FunctionElement[float]):  # noqa: N801 (a SQL function)
+    """``seconds_between(earlier, later)``: the seconds from one timestamp to the other."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
+
+
+# The report ----------------------------------------------------------------------------------------------------
+
+def build(session: Session, markets: ColumnElement[bool] | None, period: Period, *,
+          parts: Iterable[str] = PARTS) -> Report:
+    """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``; None: every
+    market). Each figure is aggregated by the database over the period's audit rows (read through their time
+    index), so that the cost follows the period's activity, not the size of the history; ``parts`` leaves out what
+    a chart does not draw."""
+    parts = frozenset(parts)
     report = Report(period)
-    in_scope = select(Post.id).join(Account, Post.account_id == Account.id) \
-        .join(Market, Account.market_id == Market.id) \
-        .where(markets)
-    rows = session.execute(
-        select(AuditEntry.post_id, AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state, AuditEntry.at,
-               AuditEntry.comment)
-        .where(AuditEntry.post_id.in_(in_scope), AuditEntry.at >= period.start - LOOKBACK,
-               AuditEntry.at < period.end)
-        .order_by(AuditEntry.post_id, AuditEntry.id)
-    ).all()
-    inside = lambda at: period.start <= at < period.end  # noqa: E731
-    entered: dict[int, datetime] = {}
-    first_submit: dict[int, datetime] = {}
-    reviews: list[float] = []
-    to_publish: list[float] = []
-    words: Counter = Counter()
-    published_ids: list[int] = []
-    for post_id, action, from_state, to_state, at, comment in rows:
-        if action == Action.submit and post_id not in first_submit:
-            first_submit[post_id] = at
-        if to_state == State.in_review and from_state != State.in_review:
-            entered[post_id] = at
-        elif from_state == State.in_review and to_state != State.in_review and post_id in entered:
-            start = entered.pop(post_id)
-            if inside(at):
-                reviews.append((at - start).total_seconds())
-        if not inside(at):
-            continue
-        if to_state in FINAL and from_state != to_state:
-            report.per_week.setdefault(week_of(at), Counter())[State(to_state)] += 1
-        if action in DECISIONS:
-            report.decisions[Action(action)] += 1
-        if action in REASON_ACTIONS and comment:
-            words.update(w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
-        if to_state == State.published and from_state != State.published and post_id in first_submit:
-            to_publish.append((at - first_submit[post_id]).total_seconds())
-        if action == Action.publish:
-            published_ids.append(post_id)
-        if action == Action.miss:
-            report.missed += 1
-    report.review = Durations.of(reviews)
-    report.to_publish = Durations.of(to_publish)
-    report.reasons = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     week = week_of(period.start)
     while week < period.end.date():
         report.weeks.append(week)
         week += timedelta(days=7)
-    _on_time(session, report, published_ids)
-    report.findings = _findings(session, in_scope, period)
+    if parts & {"weekly", "rates"}:
+        _counts(session, report, markets)
+    if "durations" in parts:
+        _durations(session, report, markets)
+    if "rates" in parts:
+        _on_time(session, report, markets)
+    if "reasons" in parts:
+        _reasons(session, report, markets)
+    if "findings" in parts:
+        report.findings = _findings(session, markets, period)
     return report
 
 
-def _on_time(session: Session, report: Report, post_ids: list[int]) -> None:
-    for chunk in range(0, len(post_ids), 500):
-        for published_at, scheduled_at, grace in session.execute(
-            select(Post.published_at, Post.scheduled_at, Market.grace_minutes)
-            .join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id)
-            .where(Post.id.in_(post_ids[chunk:chunk + 500]))
-        ):
-            if published_at is None:
-                continue
-            if scheduled_at is None or published_at <= scheduled_at + timedelta(minutes=grace):
-                report.on_time += 1
-            else:
-                report.late += 1
+def _audit_rows(markets: ColumnElement[bool] | None, period: Period, *columns: Any,
+                entry: Any = AuditEntry) -> Select:
+    """A SELECT of ``columns`` over the audit rows of the period, in the markets."""
+    query = select(*columns).select_from(entry).where(entry.at >= period.start, entry.at < period.end)
+    return _in_markets(query, entry.post_id, markets)
 
 
-def _findings(session: Session, in_scope, period: Period) -> list[tuple[str, int]]:  # noqa: ANN001
-    counts: Counter = Counter()
-    for (findings,) in session.execute(
-        select(Revision.findings).where(Revision.post_id.in_(in_scope), Revision.created_at >= period.start,
-                                        Revision.created_at < period.end)
-    ):
-        counts.update({f.get("rule") for f in findings or [] if isinstance(f, dict) and f.get("rule")})
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+def _in_markets(query: Select, post_id: Any, markets: ColumnElement[bool] | None) -> Select:
+    if markets is None:
+        return query
+    return (query.join(Post, Post.id == post_id).join(Account, Post.account_id == Account.id)
+            .join(Market, Account.market_id == Market.id).where(markets))
+
+
+def _counts(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+    """Final states per week, decisions and missed slots: one grouped count over the period's rows."""
+    day = utc_day(AuditEntry.at)
+    kinds = (day, AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
+    rows = session.execute(
+        _audit_rows(markets, report.period, *kinds, func.count())
+        .where(AuditEntry.action.in_([*DECISIONS, Action.miss]) | AuditEntry.to_state.in_(FINAL))
+        .group_by(*kinds)
+    ).all()
+    for on, action, from_state, to_state, count in rows:
+        if action in DECISIONS:
+            report.decisions[Action(action)] += count
+        if action == Action.miss:
+            report.missed += count
+        if to_state in FINAL and from_state != to_state:
+            on_day = on if isinstance(on, date) else date.fromisoformat(on)
+            report.per_week.setdefault(week_of(on_day), Counter())[State(to_state)] += count
+
+
+def _durations(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+    """Each stay in review that ended in the period (from the row that entered it, the latest before the one that
+    left it), and each publication's time since its post's first submission."""
+    earlier = aliased(AuditEntry)
+    entered = (select(func.max(earlier.at))
+               .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
+                      earlier.to_state == State.in_review, earlier.from_state != State.in_review)
+               .scalar_subquery())
+    report.review = _summary(session, _audit_rows(markets, report.period, seconds_between(entered, AuditEntry.at))
+                             .where(AuditEntry.from_state == State.in_review,
+                                    AuditEntry.to_state != State.in_review))
+    submitted = (select(func.min(earlier.at))
+                 .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
+                        earlier.action == Action.submit)
+                 .scalar_subquery())
+    report.to_publish = _summary(session, _audit_rows(markets, report.period,
+                                                      seconds_between(submitted, AuditEntry.at))
+                                 .where(AuditEntry.to_state == State.published,
+                                        AuditEntry.from_state != State.published))
+
+
+def _summary(session: Session, seconds: Select) -> Durations:
+    """Count, median and 90th percentile (nearest rank) of a one-column query of seconds (NULLs left out):
+    PostgreSQL computes them; SQLite has no percentile, its values are read."""
+    values = seconds.subquery().c[0]
+    if session.get_bind().dialect.name == "postgresql":
+        count, median, p90 = session.execute(select(
+            func.count(values), func.percentile_cont(0.5).within_group(values),
+            func.percentile_disc(0.9).within_group(values))).one()
+        return Durations.hours(count, median, p90)
+    return Durations.of(list(session.scalars(select(values).where(values.is_not(None)))))
+
+
+def _on_time(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+    """The posts the publisher put online in the period: within their market's grace period after their slot (or
+    with no slot), or late."""
+    published = _audit_rows(None, report.period, AuditEntry.post_id).where(AuditEntry.action == Action.publish)
+    in_time = case((Post.scheduled_at.is_(None), 1),
+                   (seconds_between(Post.scheduled_at, Post.published_at) <= Market.grace_minutes * 60, 1),
+                   else_=0)
+    query = (select(func.count(), func.coalesce(func.sum(in_time), 0))
+             .select_from(Post).join(Account, Post.account_id == Account.id)
+             .join(Market, Account.market_id == Market.id)
+             .where(Post.id.in_(published), Post.published_at.is_not(None)))
+    if markets is not None:
+        query = query.where(markets)
+    total, on_time = session.execute(query).one()
+    report.on_time, report.late = int(on_time), int(total) - int(on_time)
+
+
+def _reasons(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+    words: Counter = Counter()
+    for comment in session.scalars(_audit_rows(markets, report.period, AuditEntry.comment)
+                                   .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
+        words.update(w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
+    report.reasons = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+
+
+def _findings(session: Session, markets: ColumnElement[bool] | None, period: Period) -> list[tuple[str, int]]:
+    """The rules found in the most revisions written in the period (a rule found twice in one counts once)."""
+    if session.get_bind().dialect.name == "postgresql":
+        each = func.json_array_elements(Revision.findings).table_valued("value", joins_implicitly=True)
+        rule = func.json_extract_path_text(each.c.value, "rule")
+    else:
+        each = func.json_each(Revision.findings).table_valued("value", joins_implicitly=True)
+        rule = func.json_extract(each.c.value, "$.rule")
+    query = (select(rule, func.count(Revision.id.distinct())).select_from(Revision).join(each, true())
+             .where(Revision.created_at >= period.start, Revision.created_at < period.end,
+                    func.coalesce(rule, "") != "")
+             .group_by(rule))
+    counts = session.execute(_in_markets(query, Revision.post_id, markets)).all()
+    return sorted(((str(name), count) for name, count in counts), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
 
 def per_week_table(report: Report) -> list[list]:

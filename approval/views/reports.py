@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.style import Style
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
@@ -67,10 +67,11 @@ def _selection() -> tuple[Market | None, reports.Period]:
     return market, reports.Period(start, datetime.combine(end_day, datetime.min.time(), tzinfo=UTC))
 
 
-def _report() -> tuple[Market | None, reports.Report]:
+def _report(*parts: str) -> tuple[Market | None, reports.Report]:
+    """The report of the selection: whole for the page, the part a chart draws for the chart."""
     market, period = _selection()
-    clause = Market.id == market.id if market else (true() if current_user.group_wide else market_clause(current_user))
-    return market, reports.build(db.session, clause, period)
+    clause = Market.id == market.id if market else (None if current_user.group_wide else market_clause(current_user))
+    return market, reports.build(db.session, clause, period, parts=parts or reports.PARTS)
 
 
 def _args(market: Market | None, period: reports.Period) -> dict:
@@ -126,7 +127,7 @@ def _percent(rate: float | None) -> float | None:
 @bp.get("/<any(weekly, durations, rates, reasons, findings):name>.csv")
 @roles_required(*MANAGERS)
 def chart_csv(name: str):
-    market, report = _report()
+    market, report = _report(name)
     header, rows = _table(name, report)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -140,7 +141,7 @@ def chart_csv(name: str):
 @bp.get("/<any(weekly, durations, rates, reasons, findings):name>.svg")
 @roles_required(*MANAGERS)
 def chart_svg(name: str):
-    _market, report = _report()
+    _market, report = _report(name)
     header, rows = _table(name, report)
     config = {"style": STYLE, "js": [], "title": _titles()[name], "width": 800, "height": 360,
               "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True}
