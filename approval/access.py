@@ -13,6 +13,7 @@ statement costs more than running it.
 from __future__ import annotations
 
 import enum
+from typing import Protocol
 
 from sqlalchemy import BindParameter, Integer, Select, bindparam, false, select, true
 from sqlalchemy.sql.elements import ColumnElement
@@ -57,7 +58,7 @@ def scoped_accounts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
 
 
 def scoped_posts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
-    clause = Post.account_id.in_(select(Account.id).where(scoped_accounts(scope, viewer)))
+    clause: ColumnElement[bool] = Post.account_id.in_(select(Account.id).where(scoped_accounts(scope, viewer)))
     if scope is Scope.cabinet:
         clause = clause & Post.state.not_in(HIDDEN_FROM_CABINET)
     return clause
@@ -80,15 +81,15 @@ def market_clause(user: User) -> ColumnElement[bool]:
     return Market.id.in_(mine) if user.markets or user.id else false()
 
 
-def visible_posts(user: User) -> Select[tuple[Post]]:
+def visible_posts(user: User) -> Select[Post]:
     return select(Post).join(Post.account).where(post_clause(user))
 
 
-def visible_accounts(user: User) -> Select[tuple[Account]]:
+def visible_accounts(user: User) -> Select[Account]:
     return select(Account).where(account_clause(user)).order_by(Account.network, Account.handle)
 
 
-def visible_markets(user: User) -> Select[tuple[Market]]:
+def visible_markets(user: User) -> Select[Market]:
     return select(Market).where(market_clause(user)).order_by(Market.code)
 
 
@@ -98,7 +99,17 @@ def can_see_account(user: User, account: Account) -> bool:
     return user.group_wide or account.market_id in user.market_ids()
 
 
-def can_see_post(user: User, post: Post) -> bool:
+class PostLike(Protocol):
+    """What the visibility and transition checks read of a post: a ``Post``, or the calendar's ``PostRow``."""
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def account(self) -> Account: ...
+
+
+def can_see_post(user: User, post: PostLike) -> bool:
     if user.role == Role.cabinet and post.state in HIDDEN_FROM_CABINET:
         return False
     return can_see_account(user, post.account)

@@ -4,6 +4,7 @@ role, and posts in every state, each brought there through the workflow engine s
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -44,7 +45,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     for account in accounts.values():
         connect_account(session, account, "outbox")
 
-    people = [
+    people: list[tuple[str, str, Role, dict[str, Any]]] = [
         ("camille@helio.example", "Camille Dubois", Role.community_manager, {"markets": [fr]}),
         ("wanjiru@helio.example", "Wanjiru Kamau", Role.community_manager, {"markets": [ke]}),
         ("piotr@helio.example", "Piotr Nowak", Role.community_manager, {"markets": [pl]}),

@@ -8,8 +8,9 @@ user: creating a new one revokes the old. These functions flush; the caller comm
 from __future__ import annotations
 
 import secrets
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from approval.db import utcnow
@@ -31,8 +32,10 @@ def issue_feed_token(session: Session, user: User) -> tuple[FeedToken, str]:
 
 def revoke_feed_tokens(session: Session, user: User) -> int:
     """Revoke ``user``'s live feed token; returns how many were revoked (0 or 1)."""
-    result = session.execute(update(FeedToken).where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
-                             .values(revoked_at=utcnow()))
+    # An UPDATE's result is a CursorResult, which has the rowcount; Session.execute is typed as returning any Result.
+    result = cast(CursorResult[Any], session.execute(
+        update(FeedToken).where(FeedToken.user_id == user.id, FeedToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())))
     return result.rowcount
 
 

@@ -55,7 +55,9 @@ class IdConverter(BaseConverter):
 class BoundedMultiDict(ImmutableMultiDict):
     """Query strings and forms whose ``get(..., type=int)`` never yields a number the database cannot hold."""
 
-    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002 - werkzeug's signature
+    # werkzeug's signature. Its overloads put ``type`` second, where its implementation (and this one) has ``default``:
+    # werkzeug's own implementation needs a type: ignore for that mismatch, and so does this override.
+    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # type: ignore[override]  # noqa: A002
         value = super().get(key, default, type)
         if type is int and isinstance(value, int) and value is not default and not MIN_INT <= value <= MAX_ID:
             return default
@@ -93,7 +95,8 @@ def refuse(place: str, field: str) -> None:
     """A 422 naming the field (pages show the message; the API answers its JSON error with the field)."""
     message = _("The request holds a control character (such as NUL) that no field accepts: remove it and retry.")
     error = UnprocessableEntity(message)
-    error.data = {"message": message, "messages": {place: {_field_name(field): [message]}}}
+    # werkzeug's exceptions declare no ``data``: the error handlers read it with getattr (errors.py), as for webargs'.
+    setattr(error, "data", {"message": message, "messages": {place: {_field_name(field): [message]}}})
     raise error
 
 
@@ -125,7 +128,7 @@ class SizedBody:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = SizedBody(app.wsgi_app, app)
+    app.wsgi_app = SizedBody(app.wsgi_app, app)  # type: ignore[method-assign]  # Flask's documented middleware hook
     app.request_class = BoundedRequest
     app.url_map.converters["id"] = IdConverter
     app.before_request(check_request_text)

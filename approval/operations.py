@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -58,7 +59,7 @@ def load_post(session: Session, user: User, post_id: int, *, for_update: bool = 
 
 
 @functools.cache
-def _post_in_scope(scope: Scope, for_update: bool) -> Select[tuple[Post]]:
+def _post_in_scope(scope: Scope, for_update: bool) -> Select[Post]:
     """``load_post``'s query, built once per scope: every view and API call of a post runs it."""
     # The scope already joins the account. Every action reads the account, its market (time zone) with the policy
     # in force (the style gate), and the current revision: they come in the same query.
@@ -322,7 +323,7 @@ def action_params(post: Post, action: Action | str, **given: object) -> dict:
         specs = inputs_of(Action(action))
     except ValueError:
         return {}
-    params = {spec.name: given.get(spec.name) for spec in specs if given.get(spec.name) is not None}
+    params: dict[str, Any] = {spec.name: given.get(spec.name) for spec in specs if given.get(spec.name) is not None}
     for spec in specs:
         if spec.kind == Kind.flag:
             params[spec.name] = bool(given.get(spec.name))
@@ -331,7 +332,7 @@ def action_params(post: Post, action: Action | str, **given: object) -> dict:
     return params
 
 
-def _local_publication_time(post: Post, local_time: datetime, fold: object = None) -> datetime:
+def _local_publication_time(post: Post, local_time: datetime, fold: int | None = None) -> datetime:
     zone = post.account.market.timezone
     try:
         return local_to_utc(local_time, zone, None if fold is None else int(fold))

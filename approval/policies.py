@@ -176,7 +176,8 @@ def check_body(session: Session, account: Account, body: str, campaign: Campaign
 
         items = media_items(media)
         context = replace(context, media=items, has_media=bool(items))
-    return GateResult(tuple(style.check(body, context)), applied.context.policy.version, applied.version_id,
+    # The policy's version is a label here (``_policy_of`` sets it); ``Policy`` also takes a file's number or none.
+    return GateResult(tuple(style.check(body, context)), str(applied.context.policy.version), applied.version_id,
                       campaign)
 
 

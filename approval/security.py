@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -138,14 +138,16 @@ def _with_policy(view: Callable, policy: dict) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return view(*args, **kwargs)
 
-    wrapper.talisman_view_options = {"content_security_policy": policy}
+    # Flask-Talisman reads a view's own options from this attribute (typing declares none on a function).
+    setattr(wrapper, "talisman_view_options", {"content_security_policy": policy})
     return wrapper
 
 
 def init_app(app: Flask) -> None:
     if app.config.get("PROXIES"):  # behind a proxy, its X-Forwarded-* name the client and the scheme
         count = int(app.config["PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's documented middleware hook, which its typing declares as a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     app.session_interface = SessionInterface()
     Talisman(
         app,
@@ -167,9 +169,10 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(_throttling_off)
     app.extensions["approval.limiter"] = limiter
     # The login view's limits are checked when it runs (Flask-Limiter's decorator), counted only when it failed.
+    login: Callable[..., Any] = app.view_functions["auth.login"]
     login = limiter.shared_limit(LOGIN_FAILURES_PER_ADDRESS, scope=_ADDRESS_SCOPE, key_func=login_address,
                                  methods=["POST"], deduct_when=_counts_as_failed_login,
-                                 error_message=_locked_message)(app.view_functions["auth.login"])
+                                 error_message=_locked_message)(login)
     login = limiter.limit(LOGIN_FAILURES_PER_CLIENT, methods=["POST"], deduct_when=_counts_as_failed_login,
                           error_message=_client_message)(login)
     app.view_functions["auth.login"] = login
@@ -177,5 +180,6 @@ def init_app(app: Flask) -> None:
 
     for blueprint in app.blueprints.values():
         if (blueprint.url_prefix or "").startswith(PREFIX):
+            # Flask types an app's blueprints as the sans-IO base class; a Flask app's are flask.Blueprint.
             limiter.limit(TOKEN_FAILURES_PER_CLIENT, deduct_when=_counts_as_failed_token,
-                          error_message=_token_message)(blueprint)
+                          error_message=_token_message)(cast(Blueprint, blueprint))

@@ -63,7 +63,7 @@ REFUSALS = {
 
 #: The If-Match header as the server reads it: the post's ETag as last received, or ``*`` (any version), which a
 #: decision refuses.
-IF_MATCH = {
+IF_MATCH: dict[str, Any] = {
     "in": "header",
     "name": "If-Match",
     "required": True,
@@ -105,7 +105,8 @@ class Blueprint(SmorestBlueprint):
     @staticmethod
     def requires_if_match(view: Callable) -> Callable:
         """Document the If-Match header the view requires, and its 412 and 428."""
-        view._apidoc = {**getattr(view, "_apidoc", {}), "if_match": True}
+        # flask-smorest keeps a view's documentation in this attribute (typing declares none on a function).
+        setattr(view, "_apidoc", {**getattr(view, "_apidoc", {}), "if_match": True})
         return view
 
     def _prepare_if_match_doc(self, doc: dict, doc_info: dict, **_kwargs: Any) -> dict:
@@ -120,7 +121,7 @@ class Blueprint(SmorestBlueprint):
     def one_body_per_action(view: Callable) -> Callable:
         """Document the view's JSON body as one variant per action of the workflow table: each with the inputs
         that action takes (the server refuses the others) and, when the action requires one, the comment."""
-        view._apidoc = {**getattr(view, "_apidoc", {}), "one_body_per_action": True}
+        setattr(view, "_apidoc", {**getattr(view, "_apidoc", {}), "one_body_per_action": True})  # as above
         return view
 
     def _prepare_one_body_per_action_doc(self, doc: dict, doc_info: dict, *, spec: Any, **_kwargs: Any) -> dict:

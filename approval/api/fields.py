@@ -142,5 +142,5 @@ def length(maximum: int, minimum: int | None = None) -> validate.Length:
     return validate.Length(max=maximum, error=_l("Give at most {max} characters."))
 
 
-def one_of(choices: list[str]) -> validate.OneOf:
+def one_of(choices: list[str] | list[int]) -> validate.OneOf:
     return validate.OneOf(choices, error=_l("Must be one of: {choices}."))

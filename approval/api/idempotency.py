@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from flask import Response, current_app, request
 from flask_babel import gettext as _
@@ -62,7 +63,8 @@ class Once:
             message = _("This Idempotency-Key was first used with another request (%(request)s or another body): "
                         "use a new key for a new request.", request=stored.request)
             raise GuardFailed(message, {HEADER: [message]})
-        response = current_app.json.response(stored.response_body)
+        # Flask types the JSON provider's answer as Werkzeug's sans-IO Response; it is the app's response_class.
+        response = cast(Response, current_app.json.response(stored.response_body))
         response.status_code = stored.response_status
         response.headers.update(self.headers_of(stored.response_body))
         response.headers["Idempotent-Replayed"] = "true"

@@ -88,7 +88,8 @@ def upload_media(post_id: int):
     if upload is None:  # the body's shape first, then its preconditions
         message = _("Send the file in a field named file.")
         error = BadRequest(message)
-        error.data = {"message": message, "messages": {"files": {"file": [message]}}}
+        # werkzeug's exceptions declare no ``data``: the error handlers read it with getattr (errors.py).
+        setattr(error, "data", {"message": message, "messages": {"files": {"file": [message]}}})
         raise error
     version = _expected_version(post)
     attach.check_can_change(post, user, version)

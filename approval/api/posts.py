@@ -7,6 +7,7 @@ schema, calls one operation, commits once and dumps with a ``*Schema``: the rule
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from flask import Response, current_app, url_for
 from flask_babel import gettext as _
@@ -92,7 +93,8 @@ POST_SCHEMA = PostSchema()
 
 def post_response(post: Post, status: int = 200) -> Response:
     body = POST_SCHEMA.dump(post)
-    response = current_app.json.response(body)
+    # Flask types the JSON provider's answer as Werkzeug's sans-IO Response; it is the app's response_class.
+    response = cast(Response, current_app.json.response(body))
     response.status_code = status
     response.headers.update(post_headers(body, created=status == 201))
     return response

@@ -287,7 +287,7 @@ class PublicationField(fields.Nested):
         status = publishing_status(db.session, obj)
         if not status.attempts:
             return None
-        return {"attempts": len(status.attempts), "last_outcome": status.last_outcome.value,
+        return {"attempts": len(status.attempts), "last_outcome": status.attempts[-1].outcome.value,
                 "remote_id": status.remote_id, "url": status.url, "next_attempt_at": status.next_attempt_at}
 
 

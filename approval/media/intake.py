@@ -128,7 +128,9 @@ def stream_uploads_to_disk() -> None:
         created.append(upload)
         return upload
 
-    request._get_file_stream = factory  # type: ignore[method-assign]  # this request's uploads only
+    # This request's uploads only. (``assignment``: Werkzeug types the stream as IO[bytes]; a HashingFile is a file
+    # by delegation, not by inheritance.)
+    request._get_file_stream = factory  # type: ignore[method-assign, assignment]
 
 
 def remove_temporary_files(_exc: BaseException | None = None) -> None:

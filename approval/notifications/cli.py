@@ -16,7 +16,8 @@ def notify_command(once: bool, interval: float) -> None:
     """Send due notifications and digests; SIGTERM finishes the mail in hand and exits."""
     from approval.notifications.service import Notifier
 
-    notifier = Notifier(current_app._get_current_object(), poll_interval=interval)
+    # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
+    notifier = Notifier(current_app._get_current_object(), poll_interval=interval)  # type: ignore[attr-defined]
     signal.signal(signal.SIGTERM, notifier.stop)
     signal.signal(signal.SIGINT, notifier.stop)
     if not notifier.mailer.enabled:

@@ -14,8 +14,11 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Insert, String, and_, bindparam, exists, func, insert, literal, or_, select
+from sqlalchemy import (
+    Insert, SQLColumnExpression, String, Table, and_, bindparam, exists, func, insert, literal, or_, select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -108,7 +111,7 @@ _users = User.__table__
 _prefs = NotificationPreference.__table__
 
 
-def _post_column(column: ColumnElement) -> ColumnElement:
+def _post_column(column: SQLColumnExpression[Any]) -> ColumnElement:
     """``column`` of the post being told about (its account's market, its executive...)."""
     return (select(column).select_from(Post.__table__.join(Account.__table__, Post.account_id == Account.id))
             .where(Post.id == bindparam("post_id")).scalar_subquery())
@@ -152,7 +155,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
         .where(_users.c.active, _users.c.id.is_distinct_from(bindparam("actor_id", type_=_users.c.id.type)),
                or_(*(_audience(audience, market) for audience in audiences)))
     )
-    table = Notification.__table__
+    table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
     columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "at", "mail", "mail_due_at"]
     return insert(table).from_select([table.c[name] for name in columns], recipients)
 
@@ -164,6 +167,6 @@ def _insert_chat(kind: Kind) -> Insert:
     source = select(settings.c.market_id, literal(kind.value, String), bindparam("post_id", type_=_users.c.id.type),
                     bindparam("comment", type_=String), at, at).where(
         settings.c.market_id == _post_column(Account.market_id), settings.c.chat_webhook_url.is_not(None))
-    table = ChatMessage.__table__
+    table = cast(Table, ChatMessage.__table__)  # as above
     return insert(table).from_select(
         [table.c[name] for name in ("market_id", "kind", "post_id", "comment", "at", "due_at")], source)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from approval.db import utcnow
@@ -47,7 +48,8 @@ def mark_read(session: Session, user: User, ids: Iterable[int] | None = None, *,
         if not wanted:
             return 0
         statement = statement.where(Notification.id.in_(wanted))
-    return session.execute(statement).rowcount or 0
+    # An UPDATE's result is a CursorResult, which has the rowcount; Session.execute is typed as returning any Result.
+    return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
 
 
 def find(session: Session, user: User, notification_id: int) -> Notification | None:

@@ -27,12 +27,13 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
 from approval.db import utcnow
@@ -135,7 +136,7 @@ def last_digest_time(now: datetime, zone_name: str | None) -> datetime:
 
 
 _MARK_SENT = (
-    update(Notification.__table__)
+    update(cast(Table, Notification.__table__))  # typed as any FromClause (a class may map a join): a Table here
     .where(Notification.__table__.c.id.in_(bindparam("ids", expanding=True)),
            Notification.__table__.c.mail_claim == bindparam("token"))
     .values(mail_sent_at=bindparam("now"), mail_claim=None, mail_claimed_until=None,
@@ -401,7 +402,8 @@ class Mailer:
         message = MIMEMultipart("alternative")
         message.attach(MIMEText("\n".join(lines), "plain", "utf-8"))
         message.attach(MIMEText(html, "html", "utf-8"))
-        message["Subject"] = Header(subject, "utf-8")
+        # typeshed types MIMEBase's header values as str; the email package documents Header values too.
+        message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
         message["From"] = formataddr(("approval", self.settings.sender))
         message["To"] = formataddr((user.name, user.email), charset="utf-8")
         message["Date"] = formatdate(usegmt=True)

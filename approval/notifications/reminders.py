@@ -78,6 +78,7 @@ class Reminders:
                 select(ReviewReminder.post_id, ReviewReminder.submitted_at, ReviewReminder.level)
                 .where(ReviewReminder.post_id.in_([row.id for row in waiting])))} if waiting else set()
             for post_id, submitted_at, zone, minutes in waiting:
+                assert submitted_at is not None  # the query selects submitted posts only
                 worked = working_minutes(submitted_at, now, zone)
                 due = 2 if worked >= 2 * minutes else 1 if worked >= minutes else 0
                 for level in range(1, due + 1):

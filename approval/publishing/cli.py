@@ -27,7 +27,8 @@ def worker_command(once: bool, batch: int) -> None:
     from approval.style.language import preload_in_background
 
     preload_in_background()  # the style gate's language models: loaded while the first pass runs, not in it
-    worker = Worker(current_app._get_current_object(), batch=batch)
+    # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
+    worker = Worker(current_app._get_current_object(), batch=batch)  # type: ignore[attr-defined]
     worker.install_signal_handlers()
     if not once:
         click.echo(f"Publishing worker {worker.name} started.", err=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch
@@ -22,7 +23,8 @@ class Hold:
     stop_id: int | None = None
 
 
-def covering_stops(market_id: ColumnElement | int, campaign_id: ColumnElement | int | None) -> ColumnElement[bool]:
+def covering_stops(market_id: SQLColumnExpression[Any] | int,
+                   campaign_id: SQLColumnExpression[Any] | int | None) -> ColumnElement[bool]:
     """Active stop switches over a market and a campaign (columns or values)."""
     return and_(
         StopSwitch.turned_off_at.is_(None),

@@ -385,7 +385,8 @@ class Worker:
         try:
             with self.sessions() as session, session.begin():
                 post = self._mine(session, claim)
-                if self.clock() >= post.claimed_until:
+                # A publishing post always has a lease (a check constraint): none would be a lost one.
+                if post.claimed_until is None or self.clock() >= post.claimed_until:
                     raise LeaseLost(claim.post_id)
                 self._attempt(session, post, claim, connector, now)
                 lease_ends = post.claimed_until

@@ -100,9 +100,9 @@ def wall_settings(session: Session) -> WallSettings:
         review_amber_minutes=120, review_red_minutes=480)
 
 
-def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Select[tuple[Market]], User | None]:
+def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Select[Market], User | None]:
     if viewer.user_id is not None:
-        user = session.get(User, viewer.user_id)
+        user = session.get_one(User, viewer.user_id)
         return post_clause(user), select(Market).where(market_clause(user)), user
     markets = select(Market)
     if viewer.kiosk_markets:
@@ -120,7 +120,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     market_ids = [m.id for m in markets]
     campaign = session.get(Campaign, selection.campaign_id) if selection.campaign_id else None
 
-    def posts() -> Select[tuple[Post]]:
+    def posts() -> Select[Post]:
         query = select(Post).join(Post.account).where(scope, Account.market_id.in_(market_ids))
         return query.where(Post.campaign_id == selection.campaign_id) if selection.campaign_id else query
 
@@ -143,7 +143,8 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         state = State(state)
         if not n:
             continue
-        row = rows.get(account_market.get(account_id))
+        market_id = account_market.get(account_id)
+        row = rows.get(market_id) if market_id is not None else None
         if row is None:
             continue
         row.counts[state] = row.counts.get(state, 0) + n

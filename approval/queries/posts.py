@@ -50,7 +50,7 @@ class PostFilters:
     def from_args(cls, args: Mapping[str, str]) -> PostFilters:
         market = (args.get("market") or "").strip().upper()
         network = args.get("network") or None
-        state = args.get("state") or None
+        state = args.get("state") or ""
         q = " ".join((args.get("q") or "").split())[:200]
         return cls(
             market=market if re.fullmatch(r"[A-Z]{2}", market) else None,
@@ -109,14 +109,13 @@ def text_match(session: Session, text: str) -> ColumnElement[bool]:
         query = " & ".join(f"{word}:*" for word in words)
         document = func.to_tsvector("simple", func.approval_unaccent(Revision.body))
         return document.bool_op("@@")(func.to_tsquery("simple", func.approval_unaccent(query)))
-    clause = None
-    for word in words:  # letters and digits only: nothing to escape
-        like = Revision.body.ilike(f"%{word}%")
-        clause = like if clause is None else clause & like
+    clause: ColumnElement[bool] = Revision.body.ilike(f"%{words[0]}%")
+    for word in words[1:]:  # letters and digits only: nothing to escape
+        clause = clause & Revision.body.ilike(f"%{word}%")
     return clause
 
 
-def matching(session: Session, user: User, filters: PostFilters) -> Select[tuple[Post]]:
+def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]:
     """The posts ``user`` sees that pass ``filters``, their account joined."""
     query = select(Post).join(Post.account).where(post_clause(user))
     if filters.market:
@@ -172,7 +171,8 @@ def _estimate(session: Session, query: Select) -> float:
         return 0.0
     compiled = query.with_only_columns(Post.id).order_by(None).compile(
         bind, compile_kwargs={"render_postcompile": True})  # IN lists expanded: the driver gets the final SQL
-    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                                compiled.params).scalar_one()  # one row, one JSON document
     return float(plan[0]["Plan"]["Plan Rows"])
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from typing import IO, NoReturn
 
 import click
 
@@ -40,7 +41,7 @@ market_policy_loader: Callable[[str], Context | None] | None = None
               help="The alternative text of the --media file in the same position; repeat for each.")
 @click.argument("source", type=click.File("rb"), default="-", metavar="[FILE|-]")
 def lint_command(network: str | None, market: str | None, languages: tuple[str, ...], output: str,
-                 media: tuple[str, ...], alts: tuple[str, ...], source: click.utils.LazyFile) -> None:
+                 media: tuple[str, ...], alts: tuple[str, ...], source: IO[bytes]) -> None:
     """Check a text (a file, or standard input) as the style gate would."""
     try:
         text = source.read().decode("utf-8").replace("\r\n", "\n")
@@ -98,7 +99,7 @@ def _media_items(paths: tuple[str, ...], alts: tuple[str, ...]) -> tuple:
     return tuple(items)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"approval lint: {message}", err=True)
     click.get_current_context().exit(2)
 

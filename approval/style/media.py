@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
@@ -176,7 +177,7 @@ def _at(analysis: Analysis, index: int) -> tuple[int, int]:
 
 
 def _finding(analysis: Analysis, rule: str, severity: Severity, message_id: str, index: int,
-             **params: object) -> Finding:
+             **params: Any) -> Finding:
     start, end = _at(analysis, index)
     return Finding.make(rule, severity, message_id, start, end, media=index, number=index + 1, **params)
 
@@ -264,6 +265,7 @@ def check_size(analysis: Analysis) -> Iterator[Finding]:
     network, limits, media = setup
     name = NAMES[network]
     for index, item in enumerate(media):
+        cap: int | None
         if item.animated_gif and limits.gif_max_bytes:
             cap = limits.gif_max_bytes
         else:

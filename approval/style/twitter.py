@@ -23,8 +23,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-CONFIG_V3 = {
+CONFIG_V3: dict[str, Any] = {  # a JSON document: its values are of several types
     "version": 3,
     "maxWeightedTweetLength": 280,
     "scale": 100,

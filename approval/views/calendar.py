@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_day_names
@@ -160,8 +161,8 @@ def move_post():
         "calendar.show_calendar"), 303)
 
 
-def _local_url(url: str | None) -> bool:
-    return bool(url) and url.startswith("/calendar") and "//" not in url and "\\" not in url
+def _local_url(url: str | None) -> TypeGuard[str]:
+    return url is not None and url.startswith("/calendar") and "//" not in url and "\\" not in url
 
 
 def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN202

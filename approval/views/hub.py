@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -81,8 +82,8 @@ def kiosk_wall(token: str):
     if kiosk is None:
         abort(404)
     selection = _kiosk_selection(kiosk)
-    return _wall_page(kiosk_viewer(kiosk), selection,
-                      url_for("hub.kiosk_stream", token=token, **request.args.to_dict(flat=False)), kiosk=kiosk)
+    query: dict[str, Any] = request.args.to_dict(flat=False)  # the wall's filters, passed on as they came
+    return _wall_page(kiosk_viewer(kiosk), selection, url_for("hub.kiosk_stream", token=token, **query), kiosk=kiosk)
 
 
 @bp.get("/k/<token>/stream")
@@ -130,7 +131,8 @@ def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None
 
 
 def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None) -> Response:
-    app = current_app._get_current_object()
+    # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     feed = feed_for(app)
     key = (viewer.key(), selection, str(get_locale()))
     shown = request.headers.get("Last-Event-ID") or request.args.get("since")
@@ -145,7 +147,6 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
         finally:
             session.close()
 
-    @stream_with_context
     def events():  # noqa: ANN202
         feed.subscribe()
         try:
@@ -172,7 +173,7 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
         finally:
             feed.unsubscribe()
 
-    response = Response(events(), mimetype="text/event-stream")
+    response = Response(stream_with_context(events()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: send each event at once
     return response

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
@@ -43,7 +45,7 @@ def _only_flags(inputs: tuple[Input, ...]) -> bool:
 
 @bp.app_template_filter("outcome_label")
 def _outcome_label(outcome: Outcome) -> str:
-    return OUTCOME_LABELS.get(outcome, outcome.value)
+    return str(OUTCOME_LABELS.get(outcome, outcome.value))
 
 
 @bp.app_template_global("now_utc")
@@ -149,7 +151,7 @@ def act(post_id: int, action: str):
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 
-def _action_params(post: Post, action: str, form: ActionForm) -> dict:
+def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an ActionForm (a class built at import)
     return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
 
 
@@ -185,7 +187,7 @@ def check_text():
             "limit": style.LIMITS.get(context.network), "network": context.network}
 
 
-def _render_post(post: Post, *, action_form: ActionForm | None = None, comment_form: CommentForm | None = None,
+def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
     revisions = ops.post_revisions(db.session, post)
     history = ops.audit_trail(db.session, post)
@@ -231,11 +233,11 @@ def _flash_findings(post: Post) -> None:
             flash(_("Style: %(message)s", message=style.localize(finding, _)), "warning")
 
 
-def _writable_accounts() -> list[Account]:
+def _writable_accounts() -> Sequence[Account]:
     return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True))).all()
 
 
-def _campaigns(accounts: list[Account]) -> list[Campaign]:
+def _campaigns(accounts: Sequence[Account]) -> Sequence[Campaign]:
     markets = {a.market_id for a in accounts}
     return db.session.scalars(
         select(Campaign).where(Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)).order_by(Campaign.name)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from approval.access import can_see_post
+from approval.access import PostLike, can_see_post
 from approval.labels import label
 from approval.db import utcnow
 from approval.models import AuditEntry, Post, User, audit
@@ -41,13 +41,13 @@ class TrailEntry:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def find_transition(post: Post, action: Action, actor: User) -> Transition:
+def find_transition(post: PostLike, action: Action, actor: User) -> Transition:
     """The row that governs ``action`` on ``post`` for ``actor``, or the typed reason there is none."""
     _check_can_act(post, actor)
     return _row_for(post, action, actor)
 
 
-def _row_for(post: Post, action: Action, actor: User) -> Transition:
+def _row_for(post: PostLike, action: Action, actor: User) -> Transition:
     rows = rows_for(action)
     # An action with no row yet (retry before the worker exists) is not possible here, whoever asks.
     if rows and not any(actor.role in row.roles for row in rows):
@@ -137,8 +137,9 @@ def _append_to_trail(session: Session, entry: TrailEntry) -> TrailEntry:
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
 #: an object that will never change (it cost as much as the post's UPDATE). ``apply`` returns the row's values as
-#: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back.
-_APPEND_TO_TRAIL = insert(AuditEntry.__table__)
+#: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back. (The cast: SQLAlchemy types
+#: ``__table__`` as any FromClause, since a class may map a join; this one maps a Table.)
+_APPEND_TO_TRAIL = insert(cast(Table, AuditEntry.__table__))
 
 
 def check_fresh(post: Post, expected_version: int | None) -> None:
@@ -172,7 +173,7 @@ def _possible(post: Post, action: Action, user: User) -> Transition | None:
     return row
 
 
-def _check_can_act(post: Post, actor: User) -> None:
+def _check_can_act(post: PostLike, actor: User) -> None:
     if not actor.is_active:
         raise NotPermitted(_("Your account is deactivated."))
     if not can_see_post(actor, post):

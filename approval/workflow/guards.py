@@ -102,7 +102,9 @@ def style_verdict(attempt: Attempt) -> GateResult:
     approved under an older policy is checked against today's."""
     if "style" not in attempt.memo:
         post = attempt.post
-        attempt.memo["style"] = policies.check_revision(object_session(post), post)
+        session = object_session(post)
+        assert session is not None, "the engine acts on a post of its session"
+        attempt.memo["style"] = policies.check_revision(session, post)
     return attempt.memo["style"]
 
 
