@@ -21,7 +21,8 @@ from approval import operations as ops
 from approval import policies
 from approval.db import utcnow
 from approval.migrate import upgrade
-from approval.models import AuditEntry, OutboxMessage, Post
+from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, audit
+from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
 from approval.publishing.worker import Worker
@@ -135,6 +136,39 @@ def test_a_due_post_goes_out_once_through_the_outbox_with_its_approved_text(scen
 
     scene.run(slot + timedelta(seconds=30))
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 1, "never twice"
+
+
+def test_posts_due_together_go_out_in_one_pass_each_with_its_own_records(scene, session, make):
+    """A pass publishes its batch together (one INSERT of publications, of attempts, of audit rows): each post still
+    gets its own outbox row, attempt, audit row linked to its own trail, and its author's notification."""
+    slot = soon()
+    posts = [scene.scheduled(slot)]
+    for _ in range(3):
+        scene.account = make.account(scene.market, "facebook")
+        controls.connect_account(session, scene.account, "outbox")
+        posts.append(scene.scheduled(slot))
+
+    report = scene.run(slot + timedelta(seconds=1))
+
+    assert report.published >= len(posts)
+    attempts = set()
+    for post in posts:
+        post = scene.reload(post)
+        assert post.state is State.published
+        assert scene.trail(post)[-2:] == [Action.schedule, Action.publish]
+        message = session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).one()
+        assert post.published_url.endswith(str(message.id)) and message.account_id == post.account_id
+        assert message.body["revision"]["sha256"] == post.approved_revision.sha256
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                .order_by(AuditEntry.id.desc())).first()
+        attempt = session.get(PublicationAttempt, entry.payload["attempt"])
+        assert attempt.post_id == post.id and attempt.outcome is Outcome.published
+        attempts.add(attempt.id)
+        told = session.scalars(select(Notification.user_id).where(Notification.post_id == post.id,
+                                                                  Notification.kind == NotificationKind.published))
+        assert list(told) == [scene.cm.id]
+    assert len(attempts) == len(posts)
+    assert audit.verify_chain(session).broken is None
 
 
 def test_an_edit_after_scheduling_sends_the_post_back_to_review_and_nothing_goes_out(scene):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +88,22 @@ def chain(session: Session, values: Mapping[str, Any]) -> dict[str, str]:
     merge them into the row before inserting it. The caller holds the post's row, as every state change does."""
     previous = session.scalar(_LAST_LINK, {"post_id": values["post_id"]})
     return {"chain_hash": link_hash(previous, values)}
+
+
+def chain_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """``chain`` for several new rows, in the order they will be inserted (a post may have more than one): the last
+    link of each post is read in one statement, and the links between the new rows are computed here."""
+    post_ids = {row["post_id"] for row in rows}
+    last = (select(AuditEntry.chain_hash).where(AuditEntry.post_id == Post.id).order_by(AuditEntry.id.desc())
+            .limit(1).correlate(Post).scalar_subquery())
+    previous: dict[int, str | None] = {
+        post_id: link for post_id, link in session.execute(select(Post.id, last).where(Post.id.in_(post_ids)))}
+    links = []
+    for row in rows:
+        link = link_hash(previous.get(row["post_id"]), row)
+        previous[row["post_id"]] = link
+        links.append({"chain_hash": link})
+    return links
 
 
 @dataclass(frozen=True)

@@ -76,22 +76,31 @@ def rule_for(action: Action, from_state: State, to_state: State) -> tuple[Kind, 
     return RULES.get((action, to_state))
 
 
-def record(session: Session, entry) -> None:  # noqa: ANN001 - a workflow.engine.TrailEntry (imported by it)
-    """Tell the people concerned by the audit row ``entry``, in its transaction."""
-    rule = rule_for(entry.action, entry.from_state, entry.to_state)
-    if rule is None:
-        return
-    kind, audiences = rule
-    notify_post(session, kind, audiences, post_id=entry.post_id, actor_id=entry.actor_id, at=entry.at,
-                comment=entry.comment)
+def record(session: Session, *entries: Any) -> None:
+    """Tell the people concerned by the audit rows ``entries`` (``workflow.engine.TrailEntry``, which imports this
+    module), in their transaction: one statement per kind of news, whatever the number of rows."""
+    told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
+    for entry in entries:
+        rule = rule_for(entry.action, entry.from_state, entry.to_state)
+        if rule is not None:
+            told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
+                                              "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment})
+    for (kind, audiences), params in told.items():
+        _notify(session, kind, audiences, params)
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
                 actor_id: int | None, at: datetime, comment: str | None = None) -> None:
-    params = {"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at, "comment": comment}
-    session.execute(_insert_notifications(kind, audiences, True), params)
+    _notify(session, kind, audiences, [{"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at,
+                                        "comment": comment}])
+
+
+def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], params: list[dict[str, Any]]) -> None:
+    """One ``INSERT ... SELECT`` for the posts of ``params`` (executed once per post, in one round trip)."""
+    values: dict[str, Any] | list[dict[str, Any]] = params[0] if len(params) == 1 else params
+    session.execute(_insert_notifications(kind, audiences, True), values)
     if kind in CHAT_KINDS:
-        session.execute(_insert_chat(kind), params)
+        session.execute(_insert_chat(kind), values)
 
 
 def stop_turned_on(session: Session, stop: StopSwitch) -> None:

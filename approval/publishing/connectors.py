@@ -76,6 +76,12 @@ class Connector(Protocol):
         ...
 
 
+class TransactionalConnector(Connector, Protocol):
+    """A connector that writes through the worker's session (``transactional``): it also takes a batch at once."""
+
+    def publish_all(self, publications: list[Publication], *, session: Session) -> list[Result]: ...
+
+
 class LookupUnavailable(Exception):
     """The network offers no way to tell whether a publication went through."""
 
@@ -96,12 +102,19 @@ class OutboxConnector:
 
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
         assert session is not None, "the outbox writes in the worker's transaction"
-        message = OutboxMessage(idempotency_key=publication.idempotency_key, post_id=publication.post_id,
-                                account_id=publication.account["id"], body=publication.as_json(), created_at=utcnow())
-        session.add(message)
+        return self.publish_all([publication], session=session)[0]
+
+    def publish_all(self, publications: list[Publication], *, session: Session) -> list[Result]:
+        """Several publications in one INSERT (a worker's batch), their lines kept for ``sync``."""
+        now = utcnow()
+        messages = [OutboxMessage(idempotency_key=publication.idempotency_key, post_id=publication.post_id,
+                                  account_id=publication.account["id"], body=publication.as_json(), created_at=now)
+                    for publication in publications]
+        session.add_all(messages)
         session.flush()
-        self.pending.append(json.dumps({"id": message.id, **publication.as_json()}, ensure_ascii=False))
-        return self._published(message)
+        self.pending.extend(json.dumps({"id": message.id, **message.body}, ensure_ascii=False)
+                            for message in messages)
+        return [self._published(message) for message in messages]
 
     def sync(self) -> None:
         """Append what was published since the last call to the feed, on disk (one fsync), before the commit."""

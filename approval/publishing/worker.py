@@ -18,7 +18,8 @@ The posts table is the queue. Each pass:
    transaction that checks the token again: a worker whose lease expired and whose post was taken over can commit
    nothing.
 
-Every change of state goes through ``engine.record_step``, which writes its audit row in the same transaction.
+Every change of state goes through ``engine.record_step`` (or ``record_steps`` for a batch), which writes its audit
+row in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import Engine, func, or_, select
@@ -50,6 +51,7 @@ from approval.publishing.connectors import (
     OutboxConnector,
     Publication,
     Result,
+    TransactionalConnector,
     connector_for,
 )
 from approval.publishing.holds import active_stops, hold_for
@@ -248,6 +250,7 @@ class Worker:
             )))
             stops = active_stops(session)
             taken: set[int] = set()
+            in_place: dict[int, tuple[TransactionalConnector, list[Post]]] = {}
             try:
                 for post in posts:
                     if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
@@ -257,9 +260,12 @@ class Worker:
                     if connector is None:
                         continue
                     if connector.transactional:
-                        self._publish_in_place(session, post, connector, now, report)
+                        in_place.setdefault(id(connector), (cast(TransactionalConnector, connector), []))[1] \
+                            .append(post)
                     else:
                         claims.append((self._take(session, post, now), connector))
+                for connector, ready in in_place.values():
+                    self._publish_in_place(session, ready, connector, now, report)
                 self.outbox.sync()  # the batch's lines reach the disk before the commit that records them
             finally:
                 self.outbox.pending.clear()  # a batch that failed leaves no line for the next one
@@ -267,31 +273,37 @@ class Worker:
             self.checkpoint("claimed", claim.post_id)
         return claims
 
-    def _publish_in_place(self, session: Session, post: Post, connector: Connector, now: datetime,
-                          report: PassReport) -> None:
-        """A transactional connector: the publication, its attempt and the post's new state in one transaction,
-        so nothing can be sent without being recorded: one step, ``publish``, straight from ``scheduled``."""
-        post.publish_key = post.publish_key or uuid.uuid4().hex
-        publication = self._publication(post)
-        result = connector.publish(publication, session=session)
-        attempt = PublicationAttempt(
+    def _publish_in_place(self, session: Session, posts: list[Post], connector: TransactionalConnector,
+                          now: datetime, report: PassReport) -> None:
+        """A transactional connector: the publications, their attempts and the posts' new states in the claiming
+        transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
+        ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
+        posts' steps (one UPDATE round, one INSERT of audit rows)."""
+        keys = [post.publish_key or uuid.uuid4().hex for post in posts]
+        publications = [self._publication(post, key) for post, key in zip(posts, keys, strict=True)]
+        results = connector.publish_all(publications, session=session)
+        attempts = [PublicationAttempt(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
             sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
-        )
-        session.add(attempt)
+        ) for post, publication, result in zip(posts, publications, results, strict=True)]
+        session.add_all(attempts)
         session.flush()
-        if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
-            self._step(session, post, Action.fail, now, {"attempt": attempt.id, "outcome": result.outcome.value},
-                       comment=result.message)
-            report.failed += 1
-            return
-        post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
-        self._step(session, post, Action.publish, now, {
-            "attempt": attempt.id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
-            "worker": self.name, "sha256": publication.revision["sha256"]})
-        report.published += 1
+        steps = []
+        for post, key, publication, result, attempt in zip(posts, keys, publications, results, attempts, strict=True):
+            post.publish_key = key
+            if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
+                steps.append(workflow.Step(post, Action.fail, {"attempt": attempt.id,
+                                                               "outcome": result.outcome.value}, result.message))
+                report.failed += 1
+                continue
+            post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
+            steps.append(workflow.Step(post, Action.publish, {
+                "attempt": attempt.id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
+                "worker": self.name, "sha256": publication.revision["sha256"]}))
+            report.published += 1
+        workflow.record_steps(session, steps, now=now)
 
     def _ready(self, session: Session, post: Post, now: datetime, report: PassReport,
                stops: list[StopSwitch] | None = None) -> Connector | None:
@@ -358,12 +370,13 @@ class Worker:
         self._step(session, post, Action.claim, now, {"worker": self.name, "sha256": revision.sha256})
         return Claim(post_id=post.id, token=token, publication=self._publication(post), account_id=post.account_id)
 
-    def _publication(self, post: Post) -> Publication:
-        """Exactly what goes out: the approved revision (the current one: the claim checked it) and its media."""
+    def _publication(self, post: Post, key: str | None = None) -> Publication:
+        """Exactly what goes out: the approved revision (the current one: the claim checked it) and its media, under
+        the post's publishing key (or ``key``, the one it is about to get)."""
         account, revision = post.account, post.current_revision
         assert revision is not None
         return Publication(
-            post_id=post.id, idempotency_key=post.publish_key or "",
+            post_id=post.id, idempotency_key=key or post.publish_key or "",
             account={"id": account.id, "network": account.network.value, "handle": account.handle,
                      "market": account.market.code},
             revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,

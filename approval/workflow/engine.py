@@ -105,10 +105,22 @@ def apply(
     if (post.current_revision_id, post.approved_revision_id) != revisions_before:
         # The relationships are read-only views of these ids: reload them when an effect moved an id.
         session.expire(post, ["current_revision", "approved_revision"])
-    return _append_to_trail(session, TrailEntry(
+    entry = TrailEntry(
         post_id=post.id, action=action, from_state=from_state, to_state=row.target, actor_id=actor.id,
         at=attempt.now, comment=comment, revision_id=post.current_revision_id, payload=attempt.record,
-    ))
+    )
+    _append_to_trail(session, entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the publishing worker on a post it has locked and checked: ``claim``, ``publish``, ``lose``..."""
+
+    post: Post
+    action: Action
+    payload: dict[str, Any] = field(default_factory=dict)
+    comment: str | None = None
 
 
 def record_step(
@@ -117,22 +129,37 @@ def record_step(
 ) -> TrailEntry:
     """A step of the publishing worker (``claim``, ``publish``, ``lose``...): the state its row names, and the audit
     row, in the caller's transaction. The worker has locked the post and checked its claim before calling."""
-    sources, target = WORKER_ROWS[step]
-    if post.state not in sources:
-        raise InvalidTransition(f"{step} is not possible while the post is {post.state}")
-    from_state = post.state
-    post.state = target
+    return record_steps(session, [Step(post, step, payload or {}, comment)], now=now)[0]
+
+
+def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[TrailEntry]:
+    """Several worker steps at once (a batch of posts published together): every state checked against the rows,
+    then one flush for the posts, and their audit rows and notifications written by one statement each."""
+    entries = []
+    for step in steps:
+        post = step.post
+        sources, target = WORKER_ROWS[step.action]
+        if post.state not in sources:
+            raise InvalidTransition(f"{step.action} is not possible while the post is {post.state}")
+        entries.append(TrailEntry(
+            post_id=post.id, action=step.action, from_state=post.state, to_state=target, actor_id=None, at=now,
+            comment=step.comment, revision_id=post.current_revision_id, payload=step.payload,
+        ))
+        post.state = target
     session.flush()
-    return _append_to_trail(session, TrailEntry(
-        post_id=post.id, action=step, from_state=from_state, to_state=target, actor_id=None, at=now,
-        comment=comment, revision_id=post.current_revision_id, payload=payload or {},
-    ))
+    _append_to_trail(session, *entries)
+    return entries
 
 
-def _append_to_trail(session: Session, entry: TrailEntry) -> TrailEntry:
-    session.execute(_APPEND_TO_TRAIL, {**vars(entry), **audit.chain(session, vars(entry))})  # tamper-evident link
-    notifications.record(session, entry)  # who is told, in the same transaction (issue 12)
-    return entry
+def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
+    rows = [vars(entry) for entry in entries]
+    if len(rows) == 1:
+        links = [audit.chain(session, rows[0])]
+        session.execute(_APPEND_TO_TRAIL, {**rows[0], **links[0]})  # tamper-evident link
+    else:
+        links = audit.chain_all(session, rows)
+        session.execute(_APPEND_TO_TRAIL, [{**row, **link} for row, link in zip(rows, links, strict=True)])
+    notifications.record(session, *entries)  # who is told, in the same transaction (issue 12)
 
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
