@@ -29,9 +29,12 @@ run: install
 	-@$(BIN)/approval demo --host $(HOST) --port $(PORT) 2>/dev/null || echo "(database already holds data: demo not loaded)"
 	$(BIN)/approval run --host $(HOST) --port $(PORT)
 
-## The whole suite, on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432)
+## Lint and type hints, then the whole suite on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432),
+## one test process per core (`make test PYTEST_ARGS="-n 0 -x tests/test_worker.py"` runs some in this process)
+PYTEST_ARGS ?= -n auto
 test: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
