@@ -29,7 +29,7 @@ def test_pages_the_editor_and_the_api_documentation_run_under_the_policy(chromiu
     page.fill("input[name=email]", "camille@helio.example")
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_load_state()
+    page.get_by_role("button", name="Log out").wait_for()  # signed in
     violations = page.evaluate("window.__violations")
 
     page.goto(base + "/posts/new")
