@@ -255,7 +255,7 @@ class Generator:
                                    "schedule", "request_changes") else author,
                                    "at": _iso(created + timedelta(minutes=step)), "comment": None,
                                    "revision_id": min(first_revision + step, revision_id), "payload": "{}",
-                                   "chain_hash": chain})
+                                   "chain_hash": chain, "market_id": market})
                     previous = target
             self._insert(connection, "revisions", revisions)
             self._insert(connection, "posts", posts)

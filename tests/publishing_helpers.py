@@ -400,8 +400,8 @@ def _chunk(connection: Any, desk: Desk, accounts: list[int], texts: list[str], n
            for post_id, revision_id, text in zip(post_ids, revision_ids, texts, strict=True)))
     columns = ("post_id", "action", "from_state", "to_state", "actor_id", "at", "comment", "revision_id", "payload",
                "chain_hash")
-    _copy(connection, "audit_entries", columns, (
-        tuple(json.dumps(row[name]) if name == "payload" else row[name] for name in columns)
+    _copy(connection, "audit_entries", (*columns, "market_id"), (
+        (*(json.dumps(row[name]) if name == "payload" else row[name] for name in columns), desk.market_id)
         for post_id, revision_id in zip(post_ids, revision_ids, strict=True)
         for row in _trail(desk, post_id, revision_id, now, at)
     ))

@@ -94,3 +94,32 @@ def pointers(engine) -> dict[str, int | None]:  # noqa: ANN001
         return dict(connection.execute(text(
             "SELECT m.code, v.number FROM markets m LEFT JOIN policy_versions v ON v.id = m.policy_version_id"
         )).all())
+
+
+def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
+    """The rows written before 0011 get the market of their post's account; the trail stays append-only."""
+    url = databases.new_url(backend)
+    upgrade(url, "0010")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            for code in ("FR", "KE"):
+                run("INSERT INTO markets (code, name, timezone, languages, created_at, grace_minutes) "
+                    "VALUES (:code, :code, 'UTC', '[]', CURRENT_TIMESTAMP, 15)", code=code)
+            kenya = connection.scalar(text("SELECT id FROM markets WHERE code = 'KE'"))
+            run("INSERT INTO accounts (market_id, network, handle, brand, kind, active, created_at) "
+                "VALUES (:market, 'x', 'helio_ke', 'Helio', 'brand', true, CURRENT_TIMESTAMP)", market=kenya)
+            run("INSERT INTO users (email, name, role, password_hash, all_markets, active, created_at, session_epoch) "
+                "VALUES ('cm@helio.example', 'Camille', 'community_manager', 'x', false, true, CURRENT_TIMESTAMP, 0)")
+            run("INSERT INTO posts (account_id, created_by_id, state, version, created_at, updated_at) "
+                "SELECT accounts.id, users.id, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM accounts, users")
+            run("INSERT INTO audit_entries (post_id, action, from_state, to_state, at, payload, chain_hash) "
+                "SELECT id, 'create', 'draft', 'draft', CURRENT_TIMESTAMP, '{}', :link FROM posts", link="0" * 64)
+        upgrade(url)
+        with engine.connect() as connection:
+            assert connection.scalars(text("SELECT market_id FROM audit_entries")).all() == [kenya]
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text("UPDATE audit_entries SET market_id = NULL"))
+    finally:
+        engine.dispose()

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from approval.models import AuditEntry
+from sqlalchemy import select
+
+from approval.models import Account, AuditEntry, Market, Post
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
 
@@ -98,6 +100,15 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     assert reasons[1:] == [["hashtag", "2"], ["forbidden", "1"], ["missing", "1"], ["shorter", "1"], ["text", "1"]]
     html = page.get_data(as_text=True)
     assert "60.0 %" in html and "50.0 %" in html
+
+
+def test_every_audit_row_names_its_posts_market(history, db_session):
+    """The engine's rows and the worker's steps (publish, miss) alike: the reports read a market's rows by it."""
+    rows = db_session.execute(select(AuditEntry.action, AuditEntry.market_id, Market.code)
+                              .join(Post, Post.id == AuditEntry.post_id).join(Account, Post.account_id == Account.id)
+                              .join(Market, Account.market_id == Market.id)).all()
+    assert {action for action, _market, _code in rows} >= {Action.create, Action.publish, Action.miss, Action.reject}
+    assert all(market_id == {"FR": history["fr"].id, "KE": history["ke"].id}[code] for _a, market_id, code in rows)
 
 
 def test_every_chart_is_svg_without_script_and_names_its_numbers(history, web):

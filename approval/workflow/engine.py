@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from approval.access import PostLike, can_see_post
 from approval.labels import label
 from approval.db import utcnow
-from approval.models import AuditEntry, Post, User, audit
+from approval.models import Account, AuditEntry, Post, User, audit
 from approval.notifications import dispatch as notifications
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
@@ -152,7 +152,7 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
 
 
 def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
-    rows = [vars(entry) for entry in entries]
+    rows = [{**vars(entry), "market_of_post": entry.post_id} for entry in entries]
     if len(rows) == 1:
         links = [audit.chain(session, rows[0])]
         session.execute(_APPEND_TO_TRAIL, {**rows[0], **links[0]})  # tamper-evident link
@@ -164,9 +164,12 @@ def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
 
 #: Audit rows are only ever added: one INSERT built once writes them, without the unit of work's bookkeeping for
 #: an object that will never change (it cost as much as the post's UPDATE). ``apply`` returns the row's values as
-#: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back. (The cast: SQLAlchemy types
-#: ``__table__`` as any FromClause, since a class may map a join; this one maps a Table.)
-_APPEND_TO_TRAIL = insert(cast(Table, AuditEntry.__table__))
+#: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back. The row's market is read by the
+#: INSERT itself, from its post's account. (The cast: SQLAlchemy types ``__table__`` as any FromClause, since a class
+#: may map a join; this one maps a Table.)
+_APPEND_TO_TRAIL = insert(cast(Table, AuditEntry.__table__)).values(
+    market_id=select(Account.market_id).join(Post, Post.account_id == Account.id)
+    .where(Post.id == bindparam("market_of_post")).scalar_subquery())
 
 
 def check_fresh(post: Post, expected_version: int | None) -> None:
