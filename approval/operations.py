@@ -31,7 +31,8 @@ from approval.access import (
     visible_posts,
 )
 from approval.models import (
-    Account, Attachment, AuditEntry, Campaign, Comment, Market, Post, Revision, RevisionMedia, User, revision_sha256,
+    Account, Attachment, AuditEntry, Campaign, Comment, Market, Post, Revision, RevisionMedia, User, audit,
+    revision_sha256,
 )
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
@@ -47,9 +48,12 @@ class NotFound(LookupError):
 def load_post(session: Session, user: User, post_id: int, *, for_update: bool = False) -> Post:
     """The post, if ``user`` may see it. ``for_update`` locks its row (PostgreSQL) so concurrent writers queue."""
     query = _post_in_scope(scope_of(user), for_update)
-    post = session.scalars(query, {VIEWER_ID: user.id, "post_id": post_id}).first()
-    if post is None:
+    row = session.execute(query, {VIEWER_ID: user.id, "post_id": post_id}).unique().first()
+    if row is None:
         raise NotFound(post_id)
+    post = row[0]
+    if for_update:  # the last link of its audit trail, read under the lock: the next row links to it
+        audit.remember_link(session, post.id, row[1])
     if for_update and post.current_revision_id != getattr(post.current_revision, "id", None):
         # The lock waited behind a writer: PostgreSQL hands back the post's row as that writer left it, but the
         # rows joined to it as the query's snapshot saw them (a revision written meanwhile is missing). Read the
@@ -59,18 +63,24 @@ def load_post(session: Session, user: User, post_id: int, *, for_update: bool = 
 
 
 @functools.cache
-def _post_in_scope(scope: Scope, for_update: bool) -> Select[Post]:
+def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
     """``load_post``'s query, built once per scope: every view and API call of a post runs it."""
     # The scope already joins the account. Every action reads the account, its market (time zone) with the policy
-    # in force (the style gate), and the current revision: they come in the same query.
+    # in force (the style gate), and the current revision with its media (the SHA-256 covers them): they come in the
+    # same query.
     query = (
         select(Post).join(Post.account)
         .where(scoped_posts(scope, viewer_id()), Post.id == bindparam("post_id", type_=Integer, required=True))
         .options(contains_eager(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
-                 joinedload(Post.current_revision))
+                 joinedload(Post.current_revision).joinedload(Revision.media))
     )
+    if not for_update:
+        return query
     # A locked read also overwrites what the session already held of the post: the row as it is now is the truth.
-    return query.with_for_update(of=Post).execution_options(populate_existing=True) if for_update else query
+    # It also reads the last link of the post's audit trail (see approval.models.audit.chain).
+    last_link = (select(AuditEntry.chain_hash).where(AuditEntry.post_id == Post.id).order_by(AuditEntry.id.desc())
+                 .limit(1).correlate(Post).scalar_subquery())
+    return query.add_columns(last_link).with_for_update(of=Post).execution_options(populate_existing=True)
 
 
 # Posts -------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from approval import operations as ops
 from approval.migrate import downgrade, upgrade
 from approval.models import AuditEntry
 from approval.models.audit import link_hash, verify_chain
@@ -152,3 +153,21 @@ def make_committed(databases):
         post_id = post.id
     engine.dispose()
     return url, post_id
+
+
+def test_links_read_under_the_lock_survive_several_rows_and_a_savepoint_rolled_back(make, db_session):
+    """``load_post(for_update=True)`` reads the trail's last link with the post's row, and each new row's link is
+    kept for the next: a savepoint that wrote a row and rolled back must not leave the next row linked to it."""
+    post = make.post(State.draft)
+    author = post.created_by
+    post = ops.load_post(db_session, author, post.id, for_update=True)
+    savepoint = db_session.begin_nested()
+    ops.act_on_post(db_session, post, Action.submit, author, expected_version=post.version)
+    savepoint.rollback()
+    db_session.refresh(post)
+    assert post.state is State.draft
+    ops.act_on_post(db_session, post, Action.submit, author, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.recall, author, expected_version=post.version)
+    db_session.flush()
+    assert [row.action for row in _rows(db_session, post)] == [Action.create, Action.submit, Action.recall]
+    assert verify_chain(db_session).broken is None

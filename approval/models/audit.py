@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, bindparam, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, bindparam, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -92,8 +92,29 @@ _LAST_LINK = (
 def chain(session: Session, values: Mapping[str, Any]) -> dict[str, str]:
     """The hash columns of a new audit row with ``values`` (``post_id``, ``action``, ... as ``CHAINED_COLUMNS``):
     merge them into the row before inserting it. The caller holds the post's row, as every state change does."""
-    previous = session.scalar(_LAST_LINK, {"post_id": values["post_id"]})
-    return {"chain_hash": link_hash(previous, values)}
+    post_id = values["post_id"]
+    known = session.info.get(_KNOWN_LINKS, {})
+    previous = known[post_id] if post_id in known else session.scalar(_LAST_LINK, {"post_id": post_id})
+    link = link_hash(previous, values)
+    remember_link(session, post_id, link)
+    return {"chain_hash": link}
+
+
+#: ``session.info`` key of the last links read or written in the session's current transaction, by post.
+_KNOWN_LINKS = "approval.audit_links"
+
+
+def remember_link(session: Session, post_id: int, link: str | None) -> None:
+    """Note the last link of ``post_id``'s trail, read with its row locked (``operations.load_post``) or just written:
+    ``chain`` then needs no query. Forgotten when the session's transaction or a savepoint ends (a savepoint rolled
+    back may have taken the row that link names)."""
+    session.info.setdefault(_KNOWN_LINKS, {})[post_id] = link
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_links(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
+        session.info.pop(_KNOWN_LINKS, None)
 
 
 def chain_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -108,6 +129,7 @@ def chain_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[
     for row in rows:
         link = link_hash(previous.get(row["post_id"]), row)
         previous[row["post_id"]] = link
+        remember_link(session, row["post_id"], link)
         links.append({"chain_hash": link})
     return links
 
