@@ -79,11 +79,15 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
             query = query.where(Post.state == State.published)
         else:  # back to approved after its slot passed, until it gets a new time
             query = query.where(Post.state == State.approved)
+        # The window's first entries, then their texts: the revisions are read for those only.
+        first = (query.with_only_columns(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at,
+                                         column.label("at"), Post.current_revision_id)
+                 .order_by(column, Post.id).limit(limit + 1).subquery())
         found = session.execute(
-            query.with_only_columns(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at, column,
-                                    func.substr(Revision.body, 1, TEXT_START))
-            .outerjoin(Revision, Revision.id == Post.current_revision_id)
-            .order_by(column, Post.id).limit(limit + 1)
+            select(first.c.id, first.c.version, first.c.state, first.c.account_id, first.c.updated_at, first.c.at,
+                   func.substr(Revision.body, 1, TEXT_START))
+            .outerjoin_from(first, Revision, Revision.id == first.c.current_revision_id)
+            .order_by(first.c.at, first.c.id)
         ).all()
         truncated |= len(found) > limit
         rows += [(kind, row) for row in found[:limit]]
