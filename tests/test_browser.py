@@ -95,6 +95,7 @@ class Journey:
         self.page.fill("input[name=password]", PASSWORD)
         self.page.click("main form button[type=submit]")
         self.page.get_by_role("button", name="Log out").wait_for()  # signed in
+        self.page.wait_for_load_state()  # and the whole page is there
 
     def open_post(self, post_id: int) -> None:
         self.page.goto(f"{self.base}/posts/{post_id}")

@@ -60,6 +60,7 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
         page.fill("input[name=password]", PASSWORD)
         page.click("main form button[type=submit]")
         page.get_by_role("button", name="Log out").wait_for()  # signed in
+        page.wait_for_load_state()  # and the whole page is there
         page.goto(f"{base}/calendar?view=month&date={day.date().isoformat()}&tz=Europe/Paris")
         entry = page.locator(f"a[data-post='{post_id}']")
         assert entry.count() == 1

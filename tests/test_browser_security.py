@@ -30,6 +30,7 @@ def test_pages_the_editor_and_the_api_documentation_run_under_the_policy(chromiu
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.get_by_role("button", name="Log out").wait_for()  # signed in
+    page.wait_for_load_state()  # and the whole page is there
     violations = page.evaluate("window.__violations")
 
     page.goto(base + "/posts/new")

@@ -88,6 +88,7 @@ def _login(context, page, base: str, email: str) -> None:  # noqa: ANN001
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.get_by_role("button", name="Log out").wait_for()  # signed in
+    page.wait_for_load_state()  # and the whole page is there
 
 
 def _media_ids(engine, post_id: int) -> list[int]:  # noqa: ANN001

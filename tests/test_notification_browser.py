@@ -55,6 +55,7 @@ def test_the_bell_counts_and_the_list_opens_the_post(chromium, site, backend):  
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.get_by_role("button", name="Log out").wait_for()  # signed in
+    page.wait_for_load_state()  # and the whole page is there
     assert page.text_content("a.bell .count").strip() == "2"
     page.click("a.bell")
     page.wait_for_load_state()

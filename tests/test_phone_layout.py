@@ -48,6 +48,7 @@ def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
         # Signed in once the top bar offers to log out (the password's hash takes its time on a busy machine: a
         # page opened before the answer would be the login page again).
         page.get_by_role("button", name="Log out").wait_for()
+        page.wait_for_load_state()
         for path in paths:
             response = page.goto(base + path)
             assert response.status == 200 and "/login" not in response.url, (path, response.url)
