@@ -78,9 +78,8 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
         return query
     # A locked read also overwrites what the session already held of the post: the row as it is now is the truth.
     # It also reads the last link of the post's audit trail (see approval.models.audit.chain).
-    last_link = (select(AuditEntry.chain_hash).where(AuditEntry.post_id == Post.id).order_by(AuditEntry.id.desc())
-                 .limit(1).correlate(Post).scalar_subquery())
-    return query.add_columns(last_link).with_for_update(of=Post).execution_options(populate_existing=True)
+    return (query.add_columns(audit.last_link(Post.id)).with_for_update(of=Post)
+            .execution_options(populate_existing=True))
 
 
 # Posts -------------------------------------------------------------------------------------------------------

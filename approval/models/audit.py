@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, bindparam, event, select
+from sqlalchemy import JSON, ForeignKey, Index, ScalarSelect, SQLColumnExpression, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -83,48 +83,22 @@ def _canonical(name: str, value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-_LAST_LINK = (
-    select(AuditEntry.chain_hash).where(AuditEntry.post_id == bindparam("post_id", required=True))
-    .order_by(AuditEntry.id.desc()).limit(1)
-)
+def last_link(post_id: SQLColumnExpression[int]) -> ScalarSelect[str]:
+    """The link of the last audit row of the post ``post_id`` names (a subquery correlated to it)."""
+    return (select(AuditEntry.chain_hash).where(AuditEntry.post_id == post_id).order_by(AuditEntry.id.desc())
+            .limit(1).scalar_subquery())
 
 
-def chain(session: Session, values: Mapping[str, Any]) -> dict[str, str]:
-    """The hash columns of a new audit row with ``values`` (``post_id``, ``action``, ... as ``CHAINED_COLUMNS``):
-    merge them into the row before inserting it. The caller holds the post's row, as every state change does."""
-    post_id = values["post_id"]
-    known = session.info.get(_KNOWN_LINKS, {})
-    previous = known[post_id] if post_id in known else session.scalar(_LAST_LINK, {"post_id": post_id})
-    link = link_hash(previous, values)
-    remember_link(session, post_id, link)
-    return {"chain_hash": link}
-
-
-#: ``session.info`` key of the last links read or written in the session's current transaction, by post.
-_KNOWN_LINKS = "approval.audit_links"
-
-
-def remember_link(session: Session, post_id: int, link: str | None) -> None:
-    """Note the last link of ``post_id``'s trail, read with its row locked (``operations.load_post``) or just written:
-    ``chain`` then needs no query. Forgotten when the session's transaction or a savepoint ends (a savepoint rolled
-    back may have taken the row that link names)."""
-    session.info.setdefault(_KNOWN_LINKS, {})[post_id] = link
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_links(session: Session, transaction: Any) -> None:
-    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
-        session.info.pop(_KNOWN_LINKS, None)
-
-
-def chain_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """``chain`` for several new rows, in the order they will be inserted (a post may have more than one): the last
-    link of each post is read in one statement, and the links between the new rows are computed here."""
-    post_ids = {row["post_id"] for row in rows}
-    last = (select(AuditEntry.chain_hash).where(AuditEntry.post_id == Post.id).order_by(AuditEntry.id.desc())
-            .limit(1).correlate(Post).scalar_subquery())
-    previous: dict[int, str | None] = {
-        post_id: link for post_id, link in session.execute(select(Post.id, last).where(Post.id.in_(post_ids)))}
+def chain(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The hash columns of new audit rows with ``values`` (``post_id``, ``action``, ... as ``CHAINED_COLUMNS``), in
+    the order they will be inserted (a post may have several): merge each into its row before inserting it. The
+    caller holds the posts' rows, as every state change does. A post's last link is the one this transaction read
+    with the locked post (``operations.load_post``) or wrote before; the others are read in one statement."""
+    previous: dict[int, str | None] = dict(session.info.get(_KNOWN_LINKS, {}))
+    unknown = {row["post_id"] for row in rows} - previous.keys()
+    if unknown:
+        previous.update((post_id, link) for post_id, link in
+                        session.execute(select(Post.id, last_link(Post.id)).where(Post.id.in_(unknown))))
     links = []
     for row in rows:
         link = link_hash(previous.get(row["post_id"]), row)
@@ -132,6 +106,23 @@ def chain_all(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[
         remember_link(session, row["post_id"], link)
         links.append({"chain_hash": link})
     return links
+
+
+#: ``session.info`` key of the last links read or written in the session's current transaction, by post.
+_KNOWN_LINKS = "approval.audit_links"
+
+
+def remember_link(session: Session, post_id: int, link: str | None) -> None:
+    """Note the last link of ``post_id``'s trail, read with its row locked or just written: ``chain`` then needs no
+    query. Forgotten when the session's transaction or a savepoint ends (a savepoint rolled back may have taken the
+    row that link names)."""
+    session.info.setdefault(_KNOWN_LINKS, {})[post_id] = link
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_links(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
+        session.info.pop(_KNOWN_LINKS, None)
 
 
 @dataclass(frozen=True)

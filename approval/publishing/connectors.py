@@ -76,12 +76,6 @@ class Connector(Protocol):
         ...
 
 
-class TransactionalConnector(Connector, Protocol):
-    """A connector that writes through the worker's session (``transactional``): it also takes a batch at once."""
-
-    def publish_all(self, publications: list[Publication], *, session: Session) -> list[Result]: ...
-
-
 class LookupUnavailable(Exception):
     """The network offers no way to tell whether a publication went through."""
 

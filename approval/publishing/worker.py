@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, func, or_, select
@@ -51,7 +51,6 @@ from approval.publishing.connectors import (
     OutboxConnector,
     Publication,
     Result,
-    TransactionalConnector,
     connector_for,
 )
 from approval.publishing.holds import active_stops, hold_for
@@ -250,7 +249,7 @@ class Worker:
             )))
             stops = active_stops(session)
             taken: set[int] = set()
-            in_place: dict[int, tuple[TransactionalConnector, list[Post]]] = {}
+            in_place: list[Post] = []  # for the outbox, which writes in this transaction
             try:
                 for post in posts:
                     if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
@@ -259,13 +258,12 @@ class Worker:
                     connector = self._ready(session, post, now, report, stops)
                     if connector is None:
                         continue
-                    if connector.transactional:
-                        in_place.setdefault(id(connector), (cast(TransactionalConnector, connector), []))[1] \
-                            .append(post)
+                    if connector is self.outbox:
+                        in_place.append(post)
                     else:
                         claims.append((self._take(session, post, now), connector))
-                for connector, ready in in_place.values():
-                    self._publish_in_place(session, ready, connector, now, report)
+                if in_place:
+                    self._publish_in_place(session, in_place, now, report)
                 self.outbox.sync()  # the batch's lines reach the disk before the commit that records them
             finally:
                 self.outbox.pending.clear()  # a batch that failed leaves no line for the next one
@@ -273,14 +271,14 @@ class Worker:
             self.checkpoint("claimed", claim.post_id)
         return claims
 
-    def _publish_in_place(self, session: Session, posts: list[Post], connector: TransactionalConnector,
-                          now: datetime, report: PassReport) -> None:
-        """A transactional connector: the publications, their attempts and the posts' new states in the claiming
-        transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
+    def _publish_in_place(self, session: Session, posts: list[Post], now: datetime, report: PassReport) -> None:
+        """The outbox, a transactional connector: the publications, their attempts and the posts' new states in the
+        claiming transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
         ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
         posts' steps (one UPDATE round, one INSERT of audit rows)."""
         keys = [post.publish_key or uuid.uuid4().hex for post in posts]
         publications = [self._publication(post, key) for post, key in zip(posts, keys, strict=True)]
+        connector = self.outbox
         results = connector.publish_all(publications, session=session)
         attempts = [PublicationAttempt(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,

@@ -156,9 +156,9 @@ def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: A
 def build(session: Session, markets: ColumnElement[bool] | None, period: Period, *,
           parts: Iterable[str] = PARTS) -> Report:
     """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``; None: every
-    market). Each figure is aggregated by the database over the period's audit rows (read through their time
-    index), so that the cost follows the period's activity, not the size of the history; ``parts`` leaves out what
-    a chart does not draw."""
+    market). Each figure is aggregated by the database over the period's audit rows (read through their market and
+    time index), so that the cost follows the period's activity, not the size of the history; ``parts`` leaves out
+    what a chart does not draw."""
     parts = frozenset(parts)
     report = Report(period)
     week = week_of(period.start)
@@ -174,7 +174,7 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     if "reasons" in parts:
         _reasons(session, report, markets)
     if "findings" in parts:
-        report.findings = _findings(session, markets, period)
+        _findings(session, report, markets)
     return report
 
 
@@ -263,7 +263,7 @@ def _reasons(session: Session, report: Report, markets: ColumnElement[bool] | No
     report.reasons = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
 
-def _findings(session: Session, markets: ColumnElement[bool] | None, period: Period) -> list[tuple[str, int]]:
+def _findings(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
     """The rules found in the most revisions written in the period (each written by a ``create`` or an ``edit``
     audit row; a rule found twice in one revision counts once)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -272,12 +272,12 @@ def _findings(session: Session, markets: ColumnElement[bool] | None, period: Per
     else:
         each = func.json_each(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract(each.c.value, "$.rule")
-    query = (_audit_rows(markets, period, rule, func.count(Revision.id.distinct()))
+    query = (_audit_rows(markets, report.period, rule, func.count(Revision.id.distinct()))
              .join(Revision, Revision.id == AuditEntry.revision_id).join(each, true())
              .where(AuditEntry.action.in_([Action.create, Action.edit]), func.coalesce(rule, "") != "")
              .group_by(rule))
     counts = session.execute(query).all()
-    return sorted(((str(name), count) for name, count in counts), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+    report.findings = sorted(((str(name), count) for name, count in counts), key=lambda kv: (-kv[1], kv[0]))[:TOP]
 
 
 def per_week_table(report: Report) -> list[list]:

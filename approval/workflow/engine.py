@@ -153,12 +153,8 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
 
 def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
     rows = [{**vars(entry), "market_of_post": entry.post_id} for entry in entries]
-    if len(rows) == 1:
-        links = [audit.chain(session, rows[0])]
-        session.execute(_APPEND_TO_TRAIL, {**rows[0], **links[0]})  # tamper-evident link
-    else:
-        links = audit.chain_all(session, rows)
-        session.execute(_APPEND_TO_TRAIL, [{**row, **link} for row, link in zip(rows, links, strict=True)])
+    linked = [{**row, **link} for row, link in zip(rows, audit.chain(session, rows), strict=True)]  # tamper-evident
+    session.execute(_APPEND_TO_TRAIL, linked[0] if len(linked) == 1 else linked)
     notifications.record(session, *entries)  # who is told, in the same transaction (issue 12)
 
 
