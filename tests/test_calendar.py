@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from approval.db import utcnow
 from approval.feeds import issue_feed_token
 from approval.models import AuditEntry
+from approval.queries.calendar import window
+from approval.queries.posts import PostFilters
 from approval.workflow.states import Action, Role, State
 
 
@@ -65,6 +68,37 @@ def test_filters_narrow_the_calendar(make, web, france):
     assert f"/posts/{ke_post.id}" in only_ke and f"/posts/{fr_post.id}" not in only_ke
     only_x = web.get(f"/calendar?view=list&date={day}&network=x").get_data(as_text=True)
     assert f"/posts/{fr_post.id}" in only_x and f"/posts/{ke_post.id}" not in only_x
+
+
+def test_a_busy_day_of_the_month_shows_its_first_posts_and_how_many_more(make, web, db_session, france):
+    """The month grid reads the texts of what it shows only; its counts and "+N more" still cover every post."""
+    from approval.views.calendar import MONTH_DAY_ENTRIES
+
+    account = make.account(france, "x")
+    at = _next_month_day(14, 7)
+    posts = [_scheduled(make, account, at + timedelta(minutes=n), f"Message numéro {n} du jour.")
+             for n in range(MONTH_DAY_ENTRIES + 2)]
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    day = at.date().isoformat()
+    month = web.get(f"/calendar?view=month&date={day}").get_data(as_text=True)
+    cell = month[month.index(f'data-date="{day}"'):]
+    cell = cell[:cell.index("</td>")]
+    shown = re.findall(r'href="/posts/(\d+)"', cell)
+    assert shown == [str(p.id) for p in posts[:MONTH_DAY_ENTRIES]]  # the first ones, in time order
+    assert f'<span class="day-count">{len(posts)}</span>' in cell
+    assert "+2 more" in cell and f"view=list&amp;date={day}" in cell
+    assert f"{len(posts)} posts" in month  # the period's total counts the posts left out of the grid
+    listed = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+    assert all(f'href="/posts/{p.id}"' in listed for p in posts)
+    # The query behind the grid: the first entries of the day, the day's count, the window's total.
+    paris = ZoneInfo("Europe/Paris")
+    found = window(db_session, pm, PostFilters(market="FR"), at - timedelta(days=1), at + timedelta(days=1),
+                   per_day=(paris, MONTH_DAY_ENTRIES))
+    assert [e.post.id for e in found.entries] == [p.id for p in posts[:MONTH_DAY_ENTRIES]]
+    assert found.per_day == {at.astimezone(paris).date(): len(posts)} and found.total == len(posts)
+    assert len(window(db_session, pm, PostFilters(market="FR"), at - timedelta(days=1),
+                      at + timedelta(days=1)).entries) == len(posts)
 
 
 def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, db_session, france):

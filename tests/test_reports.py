@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from approval.models import Account, AuditEntry, Market, Post
+from approval.models import Account, AuditEntry, Market, Post, ReportDay
+from approval.queries import reports
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
 
@@ -109,6 +110,31 @@ def test_every_audit_row_names_its_posts_market(history, db_session):
                               .join(Market, Account.market_id == Market.id)).all()
     assert {action for action, _market, _code in rows} >= {Action.create, Action.publish, Action.miss, Action.reject}
     assert all(market_id == {"FR": history["fr"].id, "KE": history["ke"].id}[code] for _a, market_id, code in rows)
+
+
+def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session):
+    """A report sums the kept figures of the closed days and the live figures of the open ones: the same numbers
+    either way; each closed day is computed once for every market, a day still closing is not kept."""
+    period = reports.Period(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC))
+    fr = Market.id == history["fr"].id
+
+    def numbers(report: reports.Report) -> tuple:
+        return (report.per_week, report.review, report.to_publish, report.decisions, report.reasons,
+                report.findings, report.on_time, report.late, report.missed)
+
+    # Read on 5 November at 00:05: the 2nd to the 3rd are closed (kept), the 4th is still closing, the rest open.
+    early = reports.build(db_session, fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
+    kept = db_session.execute(select(ReportDay.day, ReportDay.market_id)).all()
+    assert sorted({day for day, _market in kept}) == [date(2026, 11, 2), date(2026, 11, 3)]
+    assert len(kept) == 2 * db_session.scalar(select(func.count()).select_from(Market))  # every market, every day
+    late = reports.build(db_session, fr, period, now=datetime(2026, 12, 2, 12, tzinfo=UTC))  # all of it kept
+    assert len(db_session.scalars(select(ReportDay.day).distinct()).all()) == 14
+    live = reports.build(db_session, fr, period, now=datetime(2026, 11, 1, tzinfo=UTC))  # nothing closed yet
+    assert numbers(early) == numbers(late) == numbers(live)
+    assert late.review == reports.Durations(5, 2.0, 8.0) and late.decisions[Action.approve] == 3
+    assert reports.roll_up(db_session, date(2026, 11, 2), date(2026, 11, 16)) == 0  # nothing left to compute
+    both = reports.build(db_session, None, period, now=datetime(2026, 12, 2, tzinfo=UTC))
+    assert both.decisions[Action.reject] == 2 and ("missing", 3) in both.reasons  # with Kenya's rejection
 
 
 def test_every_chart_is_svg_without_script_and_names_its_numbers(history, web):

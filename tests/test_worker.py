@@ -21,7 +21,7 @@ from approval import operations as ops
 from approval import policies
 from approval.db import utcnow
 from approval.migrate import upgrade
-from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, audit
+from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, ReportDay, audit
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
@@ -136,6 +136,21 @@ def test_a_due_post_goes_out_once_through_the_outbox_with_its_approved_text(scen
 
     scene.run(slot + timedelta(seconds=30))
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 1, "never twice"
+
+
+def test_once_a_day_has_closed_the_worker_keeps_its_report_figures(scene):
+    """The reports read a closed day's kept figures: the worker computes them after midnight (UTC), once."""
+    slot = (utcnow() + timedelta(days=40)).replace(hour=11, minute=58, second=0, microsecond=0)
+    scene.scheduled(slot)
+    assert scene.run(slot + timedelta(minutes=2)).published == 1
+    kept = select(ReportDay.figures).where(ReportDay.day == slot.date(), ReportDay.market_id == scene.market.id)
+    assert scene.session.scalar(kept) is None, "not while the day is open"
+    scene.run(slot.replace(hour=23, minute=59) + timedelta(minutes=5))  # within the closing delay: still open
+    assert scene.session.scalar(kept) is None
+    scene.run(slot.replace(hour=0, minute=20) + timedelta(days=1))
+    figures = scene.session.scalar(kept)
+    assert figures["final"] == {"published": 1} and len(figures["to_publish"]) == 1
+    assert figures["on_time"] == 1 and figures["late"] == 0
 
 
 def test_posts_due_together_go_out_in_one_pass_each_with_its_own_records(scene, session, make):

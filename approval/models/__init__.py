@@ -8,6 +8,7 @@ from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedi
 from approval.models.policy import PolicyVersion
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.posts import Comment, Post, Revision, text_sha256
+from approval.models.reports import ReportDay
 from approval.models.tokens import ApiToken, IdempotencyKey
 from approval.models.users import User
 
@@ -33,6 +34,7 @@ __all__ = [
     "Post",
     "PostCount",
     "PublicationAttempt",
+    "ReportDay",
     "Revision",
     "RevisionMedia",
     "StopScope",

@@ -18,6 +18,9 @@ The posts table is the queue. Each pass:
    transaction that checks the token again: a worker whose lease expired and whose post was taken over can commit
    nothing.
 
+4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a UTC day has closed, its
+   reports' figures (``approval.queries.reports.roll_up``).
+
 Every change of state goes through ``engine.record_step`` (or ``record_steps`` for a batch), which writes its audit
 row in the same transaction.
 """
@@ -32,7 +35,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,7 @@ from approval.publishing.connectors import (
 )
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
+from approval.queries import reports
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, State
 
@@ -121,6 +125,8 @@ class Worker:
         self.webhook_timeout = float(app.config.get("PUBLISH_WEBHOOK_TIMEOUT_S", 15))
         self.stopping = threading.Event()
         self.outbox = OutboxConnector(self.instance_path)
+        #: The first UTC day not closed when the reports' figures were last kept (see roll_up_reports).
+        self.reports_open_from: date | None = None
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -162,7 +168,22 @@ class Worker:
                 # Leave the other claims to their lease: nothing was sent for them.
                 break
         notifications.deliver(self.app, self.clock)  # mail, chat and reminders after these commits (issue 12)
+        self.roll_up_reports()
         return report
+
+    def roll_up_reports(self) -> None:
+        """Once a UTC day has closed, keep its reports' figures, so that no reader waits for them. A failure here is
+        logged, never allowed to stop publishing (a report computes what is missing itself)."""
+        open_from = reports.closed_before(self.clock())
+        if open_from == self.reports_open_from:
+            return
+        try:
+            with self.sessions() as session, session.begin():
+                reports.roll_up(session, open_from - timedelta(days=1), open_from)
+        except Exception:  # noqa: BLE001 - the reports must never stop the publishing worker
+            log.exception("reports: keeping the figures of %s failed; the next pass retries", open_from)
+            return
+        self.reports_open_from = open_from
 
     # Housekeeping -----------------------------------------------------------------------------------------------
 

@@ -6,8 +6,10 @@ One bounded query per kind, each on its own time index (``(state, scheduled_at)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -54,47 +56,67 @@ class Window:
     entries: list[Entry]
     #: True when a kind had more entries than ``MAX_ENTRIES`` in the window: the filters should narrow it.
     truncated: bool
+    #: How many entries each day holds (in the zone ``per_day`` gave), those left out of ``entries`` included.
+    per_day: dict[date, int] = field(default_factory=dict)
+    #: How many entries the window holds, those left out included.
+    total: int = 0
 
 
 def _time_of(kind: str):  # noqa: ANN202
     return {"scheduled": Post.scheduled_at, "published": Post.published_at, "missed": Post.missed_at}[kind]
 
 
+#: The state a post of each kind is in (a missed post is back in approved after its slot passed, until it gets a
+#: new time).
+_STATE_OF = {"scheduled": State.scheduled, "published": State.published, "missed": State.approved}
+
 #: How much of a post's text the calendar reads (the feed's description shows it).
 TEXT_START = 500
 
 
 def window(session: Session, user: User, filters: PostFilters, start: datetime, end: datetime, *,
-           kinds: tuple[str, ...] = KINDS, limit: int = MAX_ENTRIES) -> Window:
-    """The entries from ``start`` (included) to ``end`` (excluded), in time order."""
+           kinds: tuple[str, ...] = KINDS, limit: int = MAX_ENTRIES,
+           per_day: tuple[ZoneInfo, int] | None = None) -> Window:
+    """The entries from ``start`` (included) to ``end`` (excluded), in time order. With ``per_day`` (a zone and a
+    number), only the first entries of each day of that zone: a month grid shows a few a day and how many more.
+
+    The window's times are read first (post ids and times, from the time indexes), then the posts to show, with
+    their texts: a busy month of a market reads a thousand times but the texts of what the grid shows only."""
     base = filters.without("state", "q", "author_id", "created_from", "created_to")
-    rows = []
+    spots: list[tuple[datetime, int, str]] = []
     truncated = False
     for kind in kinds:
         column = _time_of(kind)
-        query = matching(session, user, base).where(column >= start, column < end)
-        if kind == "scheduled":
-            query = query.where(Post.state == State.scheduled)
-        elif kind == "published":
-            query = query.where(Post.state == State.published)
-        else:  # back to approved after its slot passed, until it gets a new time
-            query = query.where(Post.state == State.approved)
-        # The window's first entries, then their texts: the revisions are read for those only.
-        first = (query.with_only_columns(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at,
-                                         column.label("at"), Post.current_revision_id)
-                 .order_by(column, Post.id).limit(limit + 1).subquery())
         found = session.execute(
-            select(first.c.id, first.c.version, first.c.state, first.c.account_id, first.c.updated_at, first.c.at,
-                   func.substr(Revision.body, 1, TEXT_START))
-            .outerjoin_from(first, Revision, Revision.id == first.c.current_revision_id)
-            .order_by(first.c.at, first.c.id)
-        ).all()
+            matching(session, user, base).with_only_columns(column, Post.id)
+            .where(Post.state == _STATE_OF[kind], column >= start, column < end)
+            .order_by(column, Post.id).limit(limit + 1)).all()
         truncated |= len(found) > limit
-        rows += [(kind, row) for row in found[:limit]]
+        spots += [(at, post_id, kind) for at, post_id in found[:limit]]
+    spots.sort()
+    days: Counter[date] = Counter()
+    if per_day:
+        zone, most = per_day
+        shown = []
+        for spot in spots:
+            day = spot[0].astimezone(zone).date()
+            days[day] += 1
+            if days[day] <= most:
+                shown.append(spot)
+    else:
+        shown = spots
+    rows = {row.id: row for row in session.execute(
+        select(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at,
+               func.substr(Revision.body, 1, TEXT_START).label("body"))
+        .outerjoin(Revision, Revision.id == Post.current_revision_id)
+        .where(Post.id.in_([post_id for _at, post_id, _kind in shown])))} if shown else {}
     accounts = {a.id: a for a in session.scalars(
-        select(Account).where(Account.id.in_({row.account_id for _kind, row in rows}))
-        .options(selectinload(Account.market)))}
-    entries = [Entry(PostRow(row[0], row[1], State(row[2]), row[3], accounts[row[3]], row[4], row[6] or ""), row[5],
-                     kind) for kind, row in rows]
-    entries.sort(key=lambda e: (e.at, e.post.id))
-    return Window(entries, truncated)
+        select(Account).where(Account.id.in_({row.account_id for row in rows.values()}))
+        .options(selectinload(Account.market)))} if rows else {}
+    entries = []
+    for at, post_id, kind in shown:
+        row = rows[post_id]
+        post = PostRow(row.id, row.version, State(row.state), row.account_id, accounts[row.account_id],
+                       row.updated_at, row.body or "")
+        entries.append(Entry(post, at, kind))
+    return Window(entries, truncated, dict(days), len(spots))

@@ -1,7 +1,9 @@
 """The reporting page's numbers, per market (or all the viewer's markets) and period, read from the audit trail.
 
-A market's figures are those of the rows written for its posts (each audit row names its post's market), each
-aggregated by the database over the period's rows, read through the index on market and time.
+A market's figures are those of the rows written for its posts (each audit row names its post's market), aggregated
+by the database per market and UTC day over the rows the index on market and time finds. A day's rows never change
+once it is over: its figures are kept (``report_days``) and a report over weeks sums a row per market and day, plus
+the live figures of the day in progress.
 
 Every figure is defined so that it can be checked by hand:
 
@@ -24,20 +26,23 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Float, Select, case, func, select, true
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from approval.models import Account, AuditEntry, Market, Post, Revision
+from approval.db import utcnow
+from approval.models import AuditEntry, Market, Post, ReportDay, Revision
 from approval.workflow.states import Action, State
 
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
@@ -96,6 +101,11 @@ class Report:
     on_time: int = 0
     late: int = 0
     missed: int = 0
+    # What the figures of the days gather before the report is summed up.
+    review_values: list[float] = field(default_factory=list, repr=False)
+    publish_values: list[float] = field(default_factory=list, repr=False)
+    reason_counts: Counter = field(default_factory=Counter, repr=False)
+    finding_counts: Counter = field(default_factory=Counter, repr=False)
 
     @property
     def approval_rate(self) -> float | None:
@@ -151,62 +161,192 @@ def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: A
     return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
 
 
+# The figures of a day -----------------------------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    """A slice of the report before it is summed: counts add up, and durations are kept as values (percentiles do
+    not add up). Kept per market and closed UTC day in ``report_days``, and computed live for the open day."""
+
+    final: Counter = field(default_factory=Counter)        # final state -> posts
+    decisions: Counter = field(default_factory=Counter)    # action -> decisions
+    missed: int = 0
+    review: list[float] = field(default_factory=list)      # seconds of each stay in review that ended
+    to_publish: list[float] = field(default_factory=list)  # seconds from first submission to publication
+    on_time: int = 0
+    late: int = 0
+    reasons: Counter = field(default_factory=Counter)      # word -> uses
+    findings: Counter = field(default_factory=Counter)     # rule -> revisions
+
+    def as_json(self) -> dict[str, Any]:
+        return {"final": dict(self.final), "decisions": dict(self.decisions), "missed": self.missed,
+                "review": self.review, "to_publish": self.to_publish, "on_time": self.on_time, "late": self.late,
+                "reasons": dict(self.reasons), "findings": dict(self.findings)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Figures:
+        return cls(Counter(data["final"]), Counter(data["decisions"]), data["missed"], data["review"],
+                   data["to_publish"], data["on_time"], data["late"], Counter(data["reasons"]),
+                   Counter(data["findings"]))
+
+
+#: A UTC day is closed (its figures kept) this long after its end: a transaction that read the clock just before
+#: midnight may commit its audit rows a little after it.
+CLOSING_DELAY = timedelta(minutes=10)
+
+
+def closed_before(now: datetime) -> date:
+    """The first UTC day that is not closed at ``now``."""
+    return (now - CLOSING_DELAY).date()
+
+
 # The report ----------------------------------------------------------------------------------------------------
 
 def build(session: Session, markets: ColumnElement[bool] | None, period: Period, *,
-          parts: Iterable[str] = PARTS) -> Report:
+          parts: Iterable[str] = PARTS, now: datetime | None = None) -> Report:
     """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``; None: every
-    market). Each figure is aggregated by the database over the period's audit rows (read through their market and
-    time index), so that the cost follows the period's activity, not the size of the history; ``parts`` leaves out
-    what a chart does not draw."""
+    market). The closed days of the period are read from their kept figures (computed here first if no report or
+    worker has yet: see ``roll_up``), the open days from their audit rows; ``parts`` leaves out what a chart does
+    not draw."""
     parts = frozenset(parts)
     report = Report(period)
     week = week_of(period.start)
     while week < period.end.date():
         report.weeks.append(week)
         week += timedelta(days=7)
-    if parts & {"weekly", "rates"}:
-        _counts(session, report, markets)
-    if "durations" in parts:
-        _durations(session, report, markets)
-    if "rates" in parts:
-        _on_time(session, report, markets)
-    if "reasons" in parts:
-        _reasons(session, report, markets)
-    if "findings" in parts:
-        _findings(session, report, markets)
+    open_from = closed_before(now or utcnow())
+    first, end = period.start.date(), period.end.date()
+    if first < open_from:
+        roll_up(session, first, min(end, open_from))
+        kept = session.execute(
+            select(ReportDay.day, ReportDay.figures).join(Market, Market.id == ReportDay.market_id)
+            .where(ReportDay.day >= first, ReportDay.day < min(end, open_from), markets if markets is not None
+                   else true()))
+        for day, figures in kept:
+            _fold(report, day, Figures.from_json(figures))
+    if end > open_from:
+        live = Period(datetime.combine(max(first, open_from), time(), UTC), period.end)
+        for (_market, day), figures in _figures(session, markets, live, parts).items():
+            _fold(report, day, figures)
+    report.review = Durations.of(report.review_values)
+    report.to_publish = Durations.of(report.publish_values)
+    report.reasons = _top(report.reason_counts)
+    report.findings = _top(report.finding_counts)
     return report
 
 
+def _fold(report: Report, day: date, figures: Figures) -> None:
+    if figures.final:
+        week = report.per_week.setdefault(week_of(day), Counter())
+        for state, count in figures.final.items():
+            week[State(state)] += count
+    for action, count in figures.decisions.items():
+        report.decisions[Action(action)] += count
+    report.missed += figures.missed
+    report.review_values += figures.review
+    report.publish_values += figures.to_publish
+    report.on_time += figures.on_time
+    report.late += figures.late
+    report.reason_counts.update(figures.reasons)
+    report.finding_counts.update(figures.findings)
+
+
+def _top(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(((str(name), count) for name, count in counts.items() if count),
+                  key=lambda kv: (-kv[1], kv[0]))[:TOP]
+
+
+def roll_up(session: Session, first: date, end: date) -> int:
+    """Compute and keep the figures of every market for the days from ``first`` to ``end`` (excluded) that have
+    none yet; the caller makes sure they are closed. Returns the number of days computed. Two processes may do the
+    same day at once: the figures are the same, the second insert is ignored."""
+    have = set(session.scalars(select(ReportDay.day).distinct().where(ReportDay.day >= first, ReportDay.day < end)))
+    missing = [first + timedelta(days=n) for n in range((end - first).days) if first + timedelta(days=n) not in have]
+    if not missing:
+        return 0
+    market_ids = list(session.scalars(select(Market.id)))
+    computed = 0
+    for start_day, end_day in _runs(missing):
+        period = Period(datetime.combine(start_day, time(), UTC), datetime.combine(end_day, time(), UTC))
+        figures = _figures(session, None, period, PARTS)
+        rows = [{"day": start_day + timedelta(days=n), "market_id": market_id,
+                 "figures": figures.get((market_id, start_day + timedelta(days=n)), Figures()).as_json()}
+                for n in range((end_day - start_day).days) for market_id in market_ids]
+        if rows:
+            insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+            session.execute(insert(ReportDay).on_conflict_do_nothing(), rows)
+        computed += (end_day - start_day).days
+    return computed
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days as ``(first, end)`` ranges, ``end`` excluded."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + timedelta(days=1))
+        else:
+            runs.append((day, day + timedelta(days=1)))
+    return runs
+
+
+# The figures, read from the audit rows --------------------------------------------------------------------------
+
+Key = tuple[int, date]
+
+
+def _figures(session: Session, markets: ColumnElement[bool] | None, period: Period,
+             parts: frozenset[str]) -> dict[Key, Figures]:
+    """The figures of the period's audit rows, per market and UTC day, each part aggregated by the database over
+    the rows the index on market and time finds."""
+    found: dict[Key, Figures] = defaultdict(Figures)
+    if parts & {"weekly", "rates"}:
+        _counts(session, found, markets, period)
+    if "durations" in parts:
+        _durations(session, found, markets, period)
+    if "rates" in parts:
+        _on_time(session, found, markets, period)
+    if "reasons" in parts:
+        _reasons(session, found, markets, period)
+    if "findings" in parts:
+        _findings(session, found, markets, period)
+    return found
+
+
+def _key(market_id: int, day: date | str) -> Key:
+    return market_id, day if isinstance(day, date) else date.fromisoformat(day)
+
+
 def _audit_rows(markets: ColumnElement[bool] | None, period: Period, *columns: Any) -> Select:
-    """A SELECT of ``columns`` over the audit rows of the period in the markets (each row names its post's market:
-    the index on market and time finds them)."""
-    query = select(*columns).select_from(AuditEntry).where(AuditEntry.at >= period.start, AuditEntry.at < period.end)
-    if markets is None:
-        return query
-    return query.join(Market, Market.id == AuditEntry.market_id).where(markets)
+    """A SELECT of the market, the UTC day and ``columns`` over the audit rows of the period in the markets (each
+    row names its post's market: the index on market and time finds them)."""
+    query = (select(AuditEntry.market_id, utc_day(AuditEntry.at), *columns).select_from(AuditEntry)
+             .join(Market, Market.id == AuditEntry.market_id)
+             .where(AuditEntry.at >= period.start, AuditEntry.at < period.end))
+    return query if markets is None else query.where(markets)
 
 
-def _counts(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
-    """Final states per week, decisions and missed slots: one grouped count over the period's rows."""
-    day = utc_day(AuditEntry.at)
-    kinds = (day, AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
+def _counts(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+            period: Period) -> None:
+    """Final states, decisions and missed slots: one grouped count over the period's rows."""
+    kinds = (AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
     rows = session.execute(
-        _audit_rows(markets, report.period, *kinds, func.count())
+        _audit_rows(markets, period, *kinds, func.count())
         .where(AuditEntry.action.in_([*DECISIONS, Action.miss]) | AuditEntry.to_state.in_(FINAL))
-        .group_by(*kinds)
+        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), *kinds)
     ).all()
-    for on, action, from_state, to_state, count in rows:
+    for market_id, day, action, from_state, to_state, count in rows:
+        figures = found[_key(market_id, day)]
         if action in DECISIONS:
-            report.decisions[Action(action)] += count
+            figures.decisions[action] += count
         if action == Action.miss:
-            report.missed += count
+            figures.missed += count
         if to_state in FINAL and from_state != to_state:
-            on_day = on if isinstance(on, date) else date.fromisoformat(on)
-            report.per_week.setdefault(week_of(on_day), Counter())[State(to_state)] += count
+            figures.final[to_state] += count
 
 
-def _durations(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+def _durations(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+               period: Period) -> None:
     """Each stay in review that ended in the period (from the row that entered it, the latest before the one that
     left it), and each publication's time since its post's first submission."""
     earlier = aliased(AuditEntry)
@@ -214,70 +354,66 @@ def _durations(session: Session, report: Report, markets: ColumnElement[bool] | 
                .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
                       earlier.to_state == State.in_review, earlier.from_state != State.in_review)
                .scalar_subquery())
-    report.review = _summary(session, _audit_rows(markets, report.period, seconds_between(entered, AuditEntry.at))
-                             .where(AuditEntry.from_state == State.in_review,
-                                    AuditEntry.to_state != State.in_review))
     submitted = (select(func.min(earlier.at))
                  .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
                         earlier.action == Action.submit)
                  .scalar_subquery())
-    report.to_publish = _summary(session, _audit_rows(markets, report.period,
-                                                      seconds_between(submitted, AuditEntry.at))
-                                 .where(AuditEntry.to_state == State.published,
-                                        AuditEntry.from_state != State.published))
+    stays = _audit_rows(markets, period, seconds_between(entered, AuditEntry.at)).where(
+        AuditEntry.from_state == State.in_review, AuditEntry.to_state != State.in_review)
+    publications = _audit_rows(markets, period, seconds_between(submitted, AuditEntry.at)).where(
+        AuditEntry.to_state == State.published, AuditEntry.from_state != State.published)
+    for market_id, day, seconds in session.execute(stays):
+        if seconds is not None:
+            found[_key(market_id, day)].review.append(round(seconds, 3))
+    for market_id, day, seconds in session.execute(publications):
+        if seconds is not None:
+            found[_key(market_id, day)].to_publish.append(round(seconds, 3))
 
 
-def _summary(session: Session, seconds: Select) -> Durations:
-    """Count, median and 90th percentile (nearest rank) of a one-column query of seconds (NULLs left out):
-    PostgreSQL computes them; SQLite has no percentile, its values are read."""
-    # Materialised: inlined, the lookups of each row would run once per aggregate.
-    values = seconds.cte().prefix_with("MATERIALIZED", dialect="postgresql").c[0]
-    if session.get_bind().dialect.name == "postgresql":
-        count, median, p90 = session.execute(select(
-            func.count(values), func.percentile_cont(0.5).within_group(values),
-            func.percentile_disc(0.9).within_group(values))).one()
-        return Durations.hours(count, median, p90)
-    return Durations.of(list(session.scalars(select(values).where(values.is_not(None)))))
-
-
-def _on_time(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
+def _on_time(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+             period: Period) -> None:
     """The posts the publisher put online in the period: within their market's grace period after their slot (or
     with no slot), or late."""
-    published = _audit_rows(markets, report.period, AuditEntry.post_id).where(AuditEntry.action == Action.publish)
     in_time = case((Post.scheduled_at.is_(None), 1),
                    (seconds_between(Post.scheduled_at, Post.published_at) <= Market.grace_minutes * 60, 1),
                    else_=0)
-    total, on_time = session.execute(
-        select(func.count(), func.coalesce(func.sum(in_time), 0))
-        .select_from(Post).join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id)
-        .where(Post.id.in_(published), Post.published_at.is_not(None))
-    ).one()
-    report.on_time, report.late = int(on_time), int(total) - int(on_time)
+    rows = session.execute(
+        _audit_rows(markets, period, func.count(), func.coalesce(func.sum(in_time), 0))
+        .join(Post, Post.id == AuditEntry.post_id)
+        .where(AuditEntry.action == Action.publish, Post.published_at.is_not(None))
+        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at)))
+    for market_id, day, total, on_time in rows:
+        figures = found[_key(market_id, day)]
+        figures.on_time += int(on_time)
+        figures.late += int(total) - int(on_time)
 
 
-def _reasons(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
-    words: Counter = Counter()
-    for comment in session.scalars(_audit_rows(markets, report.period, AuditEntry.comment)
-                                   .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
-        words.update(w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
-    report.reasons = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+def _reasons(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+             period: Period) -> None:
+    """The words of the comments of the change requests, rejections and declines."""
+    for market_id, day, comment in session.execute(
+            _audit_rows(markets, period, AuditEntry.comment)
+            .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
+        found[_key(market_id, day)].reasons.update(
+            w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
 
 
-def _findings(session: Session, report: Report, markets: ColumnElement[bool] | None) -> None:
-    """The rules found in the most revisions written in the period (each written by a ``create`` or an ``edit``
-    audit row; a rule found twice in one revision counts once)."""
+def _findings(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+              period: Period) -> None:
+    """The rules found in the revisions written in the period (each written by a ``create`` or an ``edit`` audit
+    row; a rule found twice in one revision counts once)."""
     if session.get_bind().dialect.name == "postgresql":
         each = func.json_array_elements(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract_path_text(each.c.value, "rule")
     else:
         each = func.json_each(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract(each.c.value, "$.rule")
-    query = (_audit_rows(markets, report.period, rule, func.count(Revision.id.distinct()))
+    query = (_audit_rows(markets, period, rule, func.count(Revision.id.distinct()))
              .join(Revision, Revision.id == AuditEntry.revision_id).join(each, true())
              .where(AuditEntry.action.in_([Action.create, Action.edit]), func.coalesce(rule, "") != "")
-             .group_by(rule))
-    counts = session.execute(query).all()
-    report.findings = sorted(((str(name), count) for name, count in counts), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+             .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), rule))
+    for market_id, day, name, count in session.execute(query):
+        found[_key(market_id, day)].findings[str(name)] += count
 
 
 def per_week_table(report: Report) -> list[list]:

@@ -29,6 +29,8 @@ from approval.workflow.states import Action, State
 bp = Blueprint("calendar", __name__)
 
 VIEWS = ("month", "week", "list")
+#: A day of the month grid lists this many entries, then "+N more" (a link to that day in the list).
+MONTH_DAY_ENTRIES = 6
 #: The feed covers this much of the past and of the future.
 FEED_PAST, FEED_FUTURE = timedelta(days=60), timedelta(days=366)
 
@@ -101,7 +103,9 @@ def show_calendar():
     days, previous, following = _days(view, anchor, locale.first_week_day)
     start = datetime.combine(days[0], time(), zone).astimezone(UTC)
     end = datetime.combine(days[-1] + timedelta(days=1), time(), zone).astimezone(UTC)
-    found = window(db.session, current_user, filters, start, end)
+    # The month grid shows the first entries of each day and how many more; the week and the list show them all.
+    found = window(db.session, current_user, filters, start, end,
+                   per_day=(zone, MONTH_DAY_ENTRIES) if view == "month" else None)
     by_day: dict[date, list[Entry]] = {day: [] for day in days}
     for entry in found.entries:
         by_day.setdefault(entry.at.astimezone(zone).date(), []).append(entry)
@@ -111,7 +115,7 @@ def show_calendar():
     return render_template(
         "calendar/show.html", view=view, days=days, by_day=by_day, anchor=anchor, previous=previous,
         following=following, zone=zone, zones=zones, filters=filters, keep=keep, truncated=found.truncated,
-        total=len(found.entries), movable=movable, today=utcnow().astimezone(zone).date(),
+        total=found.total, per_day=found.per_day, movable=movable, today=utcnow().astimezone(zone).date(),
         choices=listing.filter_choices(db.session, current_user),
         weekday_names=get_day_names("abbreviated", locale=locale),
         local_time=lambda at: format_time(at.astimezone(zone), "HH:mm", locale=locale),
