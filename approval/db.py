@@ -9,6 +9,7 @@ transaction.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Flask, Response, current_app, g
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -121,7 +123,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _json_loads(document: str | bytes) -> Any:
+    """JSON columns read with orjson (the reports read thousands of documents a page; the standard library takes
+    five times as long), falling back to the standard library for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.loads(document)
+    except orjson.JSONDecodeError:
+        return json.loads(document)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    kwargs.setdefault("json_deserializer", _json_loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)

@@ -87,6 +87,35 @@ def test_search_finds_words_anywhere_in_the_current_text_and_ignores_accents_on_
         assert found("ete") == [summer.id]  # unaccent: « ete » finds « été »
 
 
+def test_a_search_page_takes_its_total_from_the_chips_and_reads_the_matches_twice(make, web, db_session, france):
+    """The chips count every matching post per state: the "N of M" is their sum (or the chosen state's), so the
+    matches are read by the chips and by the page, not by a third count."""
+    from sqlalchemy import event
+
+    pm = make.user(Role.project_manager, markets=[france])
+    account = make.account(france, "x")
+    for state in (State.in_review, State.in_review, State.draft):
+        make.post(state, account=account, body="Le festival commence ce soir.")
+    make.post(State.draft, account=account, body="Rien à voir.")
+    web.login(pm)
+    reads: list[str] = []
+    engine = db_session.get_bind().engine
+
+    def on_execute(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if "FROM revisions" in statement and not statement.startswith("EXPLAIN"):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        page = web.get("/posts?q=festival").get_data(as_text=True)
+        narrowed = web.get("/posts?q=festival&state=in_review").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert "1–3 of 3" in page and "1–2 of 2" in narrowed
+    assert len([r for r in reads if "count(" in r]) == 2, reads  # the chips' count, once a page
+    assert state_counts(db_session, pm, PostFilters(q="festival")) == {State.in_review: 2, State.draft: 1}
+
+
 def test_the_search_reads_the_current_text_only(make, db_session, france):
     author = make.user(Role.community_manager, markets=[france])
     post = make.post(account=make.account(france), author=author, body="Ancienne version du texte.")

@@ -204,14 +204,21 @@ def total(session: Session, user: User, filters: PostFilters, selected: Select) 
 
 
 def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: str | None = None,
-               limit: int = PAGE_SIZE, exclude: State | None = None) -> Page[Post]:
+               limit: int = PAGE_SIZE, exclude: State | None = None,
+               counts: dict[State, int] | None = None) -> Page[Post]:
     """Newest first (by id, which never changes: a listing continued later neither skips nor repeats a post);
-    ``exclude`` leaves one state out (the cabinet's other messages)."""
+    ``exclude`` leaves one state out (the cabinet's other messages). ``counts``: the state chips of the same filters
+    (``state_counts``), which give the total when they counted every matching post (a search is then read twice,
+    not three times)."""
     selected = matching(session, user, filters)
     if exclude is not None:
         selected = selected.where(Post.state != exclude)
     query = selected.options(*_SHOWN)
-    n, capped = total(session, user, filters, selected) if exclude is None else count(session, selected)
+    if exclude is None and counts is not None and not set(filters.active) <= _KEPT \
+            and sum(counts.values()) <= COUNT_CAP:
+        n, capped = (counts.get(filters.state, 0) if filters.state else sum(counts.values())), False
+    else:
+        n, capped = total(session, user, filters, selected) if exclude is None else count(session, selected)
     page = keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=n)
     page.capped = capped
     return page
@@ -237,7 +244,8 @@ def state_counts(session: Session, user: User, filters: PostFilters) -> dict[Sta
     selected = matching(session, user, others)
     if _estimate(session, selected) > COUNT_CAP:
         return None
-    sample = selected.with_only_columns(Post.state).order_by(None).limit(COUNT_CAP).subquery()
+    # One more than the cap: chips that add up to the cap or less counted every post (page_posts' total).
+    sample = selected.with_only_columns(Post.state).order_by(None).limit(COUNT_CAP + 1).subquery()
     rows = session.execute(select(sample.c.state, func.count()).group_by(sample.c.state)).all()
     return {State(state): n for state, n in rows}
 

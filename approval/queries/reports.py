@@ -16,7 +16,8 @@ Every figure is defined so that it can be checked by hand:
 - **Approval rate**: approvals among the project managers' decisions (approve, request changes, reject) in the period.
 - **Reasons**: the most frequent words (four letters or more, common English and French words left out) in the
   comments of the change requests, rejections and declines of the period.
-- **Style findings**: the rules found most often in the revisions written in the period.
+- **Style findings**: the rules found most often in the revisions written in the period (a rule counts once per
+  revision).
 - **On time**: posts the publisher put online in the period within their market's grace period after their slot,
   among those and the slots missed in the period.
 """
@@ -25,14 +26,13 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Select, case, func, select, true
+from sqlalchemy import Date, Float, Select, Text, case, cast, func, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -42,7 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from approval.db import utcnow
-from approval.models import AuditEntry, Market, Post, ReportDay, Revision
+from approval.models import Account, AuditEntry, Market, Post, ReportDay, Revision
 from approval.workflow.states import Action, State
 
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
@@ -77,8 +77,9 @@ class Durations:
         if not seconds:
             return cls()
         ordered = sorted(seconds)
-        p90 = ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
-        return cls.hours(len(ordered), statistics.median(ordered), p90)
+        n, middle = len(ordered), len(ordered) // 2
+        median = ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        return cls.hours(n, median, ordered[max(0, math.ceil(0.9 * n) - 1)])  # 90th: nearest rank
 
     @classmethod
     def hours(cls, count: int, median_s: float | None, p90_s: float | None) -> Durations:
@@ -183,12 +184,6 @@ class Figures:
                 "review": self.review, "to_publish": self.to_publish, "on_time": self.on_time, "late": self.late,
                 "reasons": dict(self.reasons), "findings": dict(self.findings)}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Figures:
-        return cls(Counter(data["final"]), Counter(data["decisions"]), data["missed"], data["review"],
-                   data["to_publish"], data["on_time"], data["late"], Counter(data["reasons"]),
-                   Counter(data["findings"]))
-
 
 #: A UTC day is closed (its figures kept) this long after its end: a transaction that read the clock just before
 #: midnight may commit its audit rows a little after it.
@@ -214,20 +209,19 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     while week < period.end.date():
         report.weeks.append(week)
         week += timedelta(days=7)
+    ids = None if markets is None else list(session.scalars(select(Market.id).where(markets)))
     open_from = closed_before(now or utcnow())
     first, end = period.start.date(), period.end.date()
     if first < open_from:
         roll_up(session, first, min(end, open_from))
-        kept = session.execute(
-            select(ReportDay.day, ReportDay.figures).join(Market, Market.id == ReportDay.market_id)
-            .where(ReportDay.day >= first, ReportDay.day < min(end, open_from), markets if markets is not None
-                   else true()))
-        for day, figures in kept:
-            _fold(report, day, Figures.from_json(figures))
+        kept = select(ReportDay.day, ReportDay.figures).where(ReportDay.day >= first,
+                                                               ReportDay.day < min(end, open_from))
+        for day, figures in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids))):
+            _fold(report, day, figures)
     if end > open_from:
         live = Period(datetime.combine(max(first, open_from), time(), UTC), period.end)
-        for (_market, day), figures in _figures(session, markets, live, parts).items():
-            _fold(report, day, figures)
+        for (_market, day), figures in _figures(session, ids, live, parts).items():
+            _fold(report, day, figures.as_json())
     report.review = Durations.of(report.review_values)
     report.to_publish = Durations.of(report.publish_values)
     report.reasons = _top(report.reason_counts)
@@ -235,20 +229,24 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     return report
 
 
-def _fold(report: Report, day: date, figures: Figures) -> None:
-    if figures.final:
+def _fold(report: Report, day: date, figures: dict[str, Any]) -> None:
+    """Add a day's figures (as kept: JSON) to the report. Plain loops over the kept dictionaries: a report over
+    weeks folds a thousand of them, mostly empty."""
+    if final := figures["final"]:
         week = report.per_week.setdefault(week_of(day), Counter())
-        for state, count in figures.final.items():
-            week[State(state)] += count
-    for action, count in figures.decisions.items():
-        report.decisions[Action(action)] += count
-    report.missed += figures.missed
-    report.review_values += figures.review
-    report.publish_values += figures.to_publish
-    report.on_time += figures.on_time
-    report.late += figures.late
-    report.reason_counts.update(figures.reasons)
-    report.finding_counts.update(figures.findings)
+        for state, count in final.items():
+            week[state] += count
+    for action, count in figures["decisions"].items():
+        report.decisions[action] += count
+    report.missed += figures["missed"]
+    report.review_values += figures["review"]
+    report.publish_values += figures["to_publish"]
+    report.on_time += figures["on_time"]
+    report.late += figures["late"]
+    for word, count in figures["reasons"].items():
+        report.reason_counts[word] += count
+    for rule, count in figures["findings"].items():
+        report.finding_counts[rule] += count
 
 
 def _top(counts: Counter) -> list[tuple[str, int]]:
@@ -293,9 +291,11 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 # The figures, read from the audit rows --------------------------------------------------------------------------
 
 Key = tuple[int, date]
+#: The ids of the markets a report covers; None: every market.
+MarketIds = list[int] | None
 
 
-def _figures(session: Session, markets: ColumnElement[bool] | None, period: Period,
+def _figures(session: Session, markets: MarketIds, period: Period,
              parts: frozenset[str]) -> dict[Key, Figures]:
     """The figures of the period's audit rows, per market and UTC day, each part aggregated by the database over
     the rows the index on market and time finds."""
@@ -317,16 +317,17 @@ def _key(market_id: int, day: date | str) -> Key:
     return market_id, day if isinstance(day, date) else date.fromisoformat(day)
 
 
-def _audit_rows(markets: ColumnElement[bool] | None, period: Period, *columns: Any) -> Select:
+def _audit_rows(markets: MarketIds, period: Period, *columns: Any) -> Select:
     """A SELECT of the market, the UTC day and ``columns`` over the audit rows of the period in the markets (each
     row names its post's market: the index on market and time finds them)."""
     query = (select(AuditEntry.market_id, utc_day(AuditEntry.at), *columns).select_from(AuditEntry)
              .join(Market, Market.id == AuditEntry.market_id)
              .where(AuditEntry.at >= period.start, AuditEntry.at < period.end))
-    return query if markets is None else query.where(markets)
+    # The markets' ids as values: the database then reads each market's rows of the period from its index.
+    return query if markets is None else query.where(AuditEntry.market_id.in_(markets))
 
 
-def _counts(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+def _counts(session: Session, found: dict[Key, Figures], markets: MarketIds,
             period: Period) -> None:
     """Final states, decisions and missed slots: one grouped count over the period's rows."""
     kinds = (AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
@@ -345,7 +346,7 @@ def _counts(session: Session, found: dict[Key, Figures], markets: ColumnElement[
             figures.final[to_state] += count
 
 
-def _durations(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+def _durations(session: Session, found: dict[Key, Figures], markets: MarketIds,
                period: Period) -> None:
     """Each stay in review that ended in the period (from the row that entered it, the latest before the one that
     left it), and each publication's time since its post's first submission."""
@@ -358,19 +359,20 @@ def _durations(session: Session, found: dict[Key, Figures], markets: ColumnEleme
                  .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
                         earlier.action == Action.submit)
                  .scalar_subquery())
-    stays = _audit_rows(markets, period, seconds_between(entered, AuditEntry.at)).where(
-        AuditEntry.from_state == State.in_review, AuditEntry.to_state != State.in_review)
-    publications = _audit_rows(markets, period, seconds_between(submitted, AuditEntry.at)).where(
-        AuditEntry.to_state == State.published, AuditEntry.from_state != State.published)
-    for market_id, day, seconds in session.execute(stays):
-        if seconds is not None:
-            found[_key(market_id, day)].review.append(round(seconds, 3))
-    for market_id, day, seconds in session.execute(publications):
-        if seconds is not None:
-            found[_key(market_id, day)].to_publish.append(round(seconds, 3))
+    leaves_review = (AuditEntry.from_state == State.in_review) & (AuditEntry.to_state != State.in_review)
+    publishes = (AuditEntry.to_state == State.published) & (AuditEntry.from_state != State.published)
+    rows = _audit_rows(  # one read of the period's rows; each lookup runs for the rows it concerns only
+        markets, period, case((leaves_review, seconds_between(entered, AuditEntry.at))),
+        case((publishes, seconds_between(submitted, AuditEntry.at)))).where(leaves_review | publishes)
+    for market_id, day, in_review, to_publish in session.execute(rows):
+        figures = found[_key(market_id, day)]
+        if in_review is not None:
+            figures.review.append(round(in_review))  # whole seconds: the report shows hundredths of hours
+        if to_publish is not None:
+            figures.to_publish.append(round(to_publish))
 
 
-def _on_time(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+def _on_time(session: Session, found: dict[Key, Figures], markets: MarketIds,
              period: Period) -> None:
     """The posts the publisher put online in the period: within their market's grace period after their slot (or
     with no slot), or late."""
@@ -388,7 +390,7 @@ def _on_time(session: Session, found: dict[Key, Figures], markets: ColumnElement
         figures.late += int(total) - int(on_time)
 
 
-def _reasons(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+def _reasons(session: Session, found: dict[Key, Figures], markets: MarketIds,
              period: Period) -> None:
     """The words of the comments of the change requests, rejections and declines."""
     for market_id, day, comment in session.execute(
@@ -398,22 +400,29 @@ def _reasons(session: Session, found: dict[Key, Figures], markets: ColumnElement
             w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
 
 
-def _findings(session: Session, found: dict[Key, Figures], markets: ColumnElement[bool] | None,
+def _findings(session: Session, found: dict[Key, Figures], markets: MarketIds,
               period: Period) -> None:
-    """The rules found in the revisions written in the period (each written by a ``create`` or an ``edit`` audit
-    row; a rule found twice in one revision counts once)."""
+    """The rules found in the revisions written in the period (a rule found twice in one revision counts once).
+    Read from the revisions (their time index), the many without findings left out before their post is read."""
     if session.get_bind().dialect.name == "postgresql":
         each = func.json_array_elements(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract_path_text(each.c.value, "rule")
     else:
         each = func.json_each(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract(each.c.value, "$.rule")
-    query = (_audit_rows(markets, period, rule, func.count(Revision.id.distinct()))
-             .join(Revision, Revision.id == AuditEntry.revision_id).join(each, true())
-             .where(AuditEntry.action.in_([Action.create, Action.edit]), func.coalesce(rule, "") != "")
-             .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), rule))
-    for market_id, day, name, count in session.execute(query):
-        found[_key(market_id, day)].findings[str(name)] += count
+    day = utc_day(Revision.created_at)
+    # Looked up for each revision with findings (a join lets the planner read every post to hash them).
+    market = (select(Account.market_id).join(Post, Post.account_id == Account.id).where(Post.id == Revision.post_id)
+              .scalar_subquery())
+    query = (select(market, day, rule, func.count(Revision.id.distinct())).select_from(Revision)
+             .join(each, true())
+             .where(Revision.created_at >= period.start, Revision.created_at < period.end,
+                    cast(Revision.findings, Text) != "[]", func.coalesce(rule, "") != "")
+             .group_by(market, day, rule))
+    if markets is not None:
+        query = query.where(market.in_(markets))
+    for market_id, on, name, count in session.execute(query):
+        found[_key(market_id, on)].findings[str(name)] += count
 
 
 def per_week_table(report: Report) -> list[list]:

@@ -63,8 +63,8 @@ def list_posts():
     mine = request.args.get("mine") == "1"
     if mine:
         filters = listing.replace(filters, author_id=current_user.id)
-    page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"))
     counts = listing.state_counts(db.session, current_user, filters)
+    page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"), counts=counts)
     return render_template("posts/list.html", page=page, posts=page.items, counts=counts, filters=filters,
                            state=filters.state, states=list(State), mine=mine,
                            choices=listing.filter_choices(db.session, current_user))
