@@ -351,6 +351,13 @@ def measure(engine: Engine, statements: Statements, work: Callable[[Session], ob
     return statistics.median(times), seq
 
 
+def posts_list(session: Session, user: User, filters: listing.PostFilters) -> object:
+    """What the posts list page reads (approval.views.posts): a search's matches once, the chips, the page."""
+    found = listing.search_matches(session, user, filters)
+    return listing.state_counts(session, user, filters, found), listing.page_posts(session, user, filters,
+                                                                                   matches=found)
+
+
 def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], object]]:
     now = utcnow()
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -369,15 +376,10 @@ def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], objec
         "calendar, one month, one market": lambda s: calendar_queries.window(  # as the month grid reads it
             s, user(s, manager), listing.PostFilters(market="FR"), start, end,
             per_day=(ZoneInfo("Europe/Paris"), MONTH_DAY_ENTRIES)),
-        "posts list search, with chips": lambda s: (
-            listing.page_posts(s, user(s, manager), listing.PostFilters(q=SEARCH), counts=listing.state_counts(
-                s, user(s, manager), listing.PostFilters(q=SEARCH)))),
-        "posts list, common words (capped)": lambda s: (
-            listing.page_posts(s, user(s, manager), listing.PostFilters(q=COMMON_SEARCH), counts=listing.state_counts(
-                s, user(s, manager), listing.PostFilters(q=COMMON_SEARCH)))),
-        "posts list, all, first page": lambda s: (
-            listing.page_posts(s, user(s, manager), listing.PostFilters(), counts=listing.state_counts(
-                s, user(s, manager), listing.PostFilters()))),
+        "posts list search, with chips": lambda s: posts_list(s, user(s, manager), listing.PostFilters(q=SEARCH)),
+        "posts list, common words (capped)": lambda s: posts_list(
+            s, user(s, manager), listing.PostFilters(q=COMMON_SEARCH)),
+        "posts list, all, first page": lambda s: posts_list(s, user(s, manager), listing.PostFilters()),
         "wall overview (all markets)": lambda s: hub_queries.build_wall(
             s, hub_queries.Viewer(kiosk_markets=()), hub_queries.Selection()),
         # The reports page's default: the last 8 weeks, for one market and for a group-wide manager.

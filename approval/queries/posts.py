@@ -12,6 +12,7 @@ migration 0007), each word of the search a prefix, accents ignored (« ete » fi
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from approval.access import post_clause, visible_accounts, visible_markets
 from approval.models import Account, Campaign, Market, Network, Post, Revision, User
 from approval.models.users import user_markets
-from approval.queries.paging import Page, keyset
+from approval.queries.paging import Cursor, Page, keyset
 from approval.workflow.states import Role, State
 
 PAGE_SIZE = 50
@@ -205,18 +206,22 @@ def total(session: Session, user: User, filters: PostFilters, selected: Select) 
 
 def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: str | None = None,
                limit: int = PAGE_SIZE, exclude: State | None = None,
-               counts: dict[State, int] | None = None) -> Page[Post]:
+               matches: list[tuple[int, State]] | None = None) -> Page[Post]:
     """Newest first (by id, which never changes: a listing continued later neither skips nor repeats a post);
-    ``exclude`` leaves one state out (the cabinet's other messages). ``counts``: the state chips of the same filters
-    (``state_counts``), which give the total when they counted every matching post (a search is then read twice,
-    not three times)."""
+    ``exclude`` leaves one state out (the cabinet's other messages). ``matches``: what ``search_matches`` read for
+    the same filters, which gives the total and the page's ids without reading the matches again."""
     selected = matching(session, user, filters)
     if exclude is not None:
         selected = selected.where(Post.state != exclude)
     query = selected.options(*_SHOWN)
-    if exclude is None and counts is not None and not set(filters.active) <= _KEPT \
-            and sum(counts.values()) <= COUNT_CAP:
-        n, capped = (counts.get(filters.state, 0) if filters.state else sum(counts.values())), False
+    if exclude is None and matches is not None and len(matches) <= COUNT_CAP:
+        ids = [post_id for post_id, state in matches if not filters.state or state == filters.state]
+        n, capped = len(ids), False
+        after = Cursor.decode(cursor, 1)
+        if after is not None and isinstance(after.key[0], int):  # a cursor that does not decode starts over
+            ids = [post_id for post_id in ids if post_id < after.key[0]]
+        # The page's rows (and one to know there is a next), by id in the user's scope: the filters were applied.
+        query = matching(session, user, PostFilters()).where(Post.id.in_(ids[:limit + 1])).options(*_SHOWN)
     else:
         n, capped = total(session, user, filters, selected) if exclude is None else count(session, selected)
     page = keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=n)
@@ -234,18 +239,36 @@ def page_oldest_first(session: Session, user: User, filters: PostFilters, order:
     return page
 
 
-def state_counts(session: Session, user: User, filters: PostFilters) -> dict[State, int] | None:
-    """Posts per state among those the other filters select (the state filter itself left out): from
-    ``post_counts`` when the filters allow it, else counted among at most ``COUNT_CAP`` matching posts; None when
-    PostgreSQL expects far more matches than that (a search for common words): the chips then show no numbers."""
+def search_matches(session: Session, user: User, filters: PostFilters) -> list[tuple[int, State]] | None:
+    """Every post the filters other than the state select, as ``(id, state)`` newest first (at most
+    ``COUNT_CAP`` + 1), read once for the state chips, the total and the page (``state_counts`` and ``page_posts``
+    take them). None when there is nothing to read: ``post_counts`` answers the filters, or PostgreSQL expects far
+    more matches than ``COUNT_CAP`` (a search for common words)."""
     others = filters.without("state")
     if set(others.active) <= _KEPT:
-        return {State(state): int(n) for state, n in _kept(session, user, others) if n}
+        return None
     selected = matching(session, user, others)
     if _estimate(session, selected) > COUNT_CAP:
         return None
-    # One more than the cap: chips that add up to the cap or less counted every post (page_posts' total).
-    sample = selected.with_only_columns(Post.state).order_by(None).limit(COUNT_CAP + 1).subquery()
+    return [(post_id, State(state)) for post_id, state in session.execute(
+        selected.with_only_columns(Post.id, Post.state).order_by(Post.id.desc()).limit(COUNT_CAP + 1))]
+
+
+def state_counts(session: Session, user: User, filters: PostFilters,
+                 matches: list[tuple[int, State]] | None = None) -> dict[State, int] | None:
+    """Posts per state among those the other filters select (the state filter itself left out): from
+    ``post_counts`` when the filters allow it, else from ``matches`` (``search_matches``), else counted among at
+    most ``COUNT_CAP`` matching posts; None when PostgreSQL expects far more matches than that (a search for common
+    words): the chips then show no numbers."""
+    others = filters.without("state")
+    if set(others.active) <= _KEPT:
+        return {State(state): int(n) for state, n in _kept(session, user, others) if n}
+    if matches is not None:
+        return dict(Counter(state for _post_id, state in matches[:COUNT_CAP]))
+    selected = matching(session, user, others)
+    if _estimate(session, selected) > COUNT_CAP:
+        return None
+    sample = selected.with_only_columns(Post.state).order_by(None).limit(COUNT_CAP).subquery()
     rows = session.execute(select(sample.c.state, func.count()).group_by(sample.c.state)).all()
     return {State(state): n for state, n in rows}
 

@@ -63,8 +63,10 @@ def list_posts():
     mine = request.args.get("mine") == "1"
     if mine:
         filters = listing.replace(filters, author_id=current_user.id)
-    counts = listing.state_counts(db.session, current_user, filters)
-    page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"), counts=counts)
+    # A search's matches are read once: for the chips, the total and the page.
+    matches = listing.search_matches(db.session, current_user, filters)
+    counts = listing.state_counts(db.session, current_user, filters, matches)
+    page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"), matches=matches)
     return render_template("posts/list.html", page=page, posts=page.items, counts=counts, filters=filters,
                            state=filters.state, states=list(State), mine=mine,
                            choices=listing.filter_choices(db.session, current_user))
