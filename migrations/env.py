@@ -42,9 +42,16 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # Indexes a migration builds on one backend only, which the models cannot declare (PostgreSQL's text search
-    # index on an expression, approval.models.hub): not a difference between the models and the database.
-    return not (type_ == "index" and reflected and name in target_metadata.info.get("backend_only_indexes", ()))
+    # Indexes and columns a migration builds on one backend only, which the models do not declare (PostgreSQL's
+    # text search: approval.models.hub): not a difference between the models and the database.
+    if not reflected:
+        return True
+    if type_ == "index":
+        return name not in target_metadata.info.get("backend_only_indexes", ())
+    if type_ == "column":
+        table = getattr(getattr(obj, "table", None), "name", None)
+        return f"{table}.{name}" not in target_metadata.info.get("backend_only_columns", ())
+    return True
 
 
 def _run(connection) -> None:  # noqa: ANN001

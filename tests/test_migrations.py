@@ -123,3 +123,41 @@ def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
             connection.execute(text("UPDATE audit_entries SET market_id = NULL"))
     finally:
         engine.dispose()
+
+
+def test_0013_gives_each_post_the_words_of_its_current_text_on_postgresql(databases):
+    """The posts written before 0013 get their current text's words; afterwards the trigger keeps them, whoever
+    points a post at another revision (the engine, a bulk load, another program). PostgreSQL's only: SQLite searches
+    the current revisions with LIKE."""
+    url = databases.new_url("postgresql")
+    upgrade(url, "0012")
+    engine = make_engine(url)
+    words = "SELECT search @@ to_tsquery('simple', approval_unaccent(:q)) FROM posts"
+    try:
+        with engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            run("INSERT INTO markets (code, name, timezone, languages, created_at, grace_minutes) "
+                "VALUES ('FR', 'France', 'UTC', '[]', CURRENT_TIMESTAMP, 15)")
+            run("INSERT INTO accounts (market_id, network, handle, brand, kind, active, created_at) "
+                "SELECT id, 'x', 'helio_fr', 'Helio', 'brand', true, CURRENT_TIMESTAMP FROM markets")
+            run("INSERT INTO users (email, name, role, password_hash, all_markets, active, created_at, session_epoch) "
+                "VALUES ('cm@helio.example', 'Camille', 'community_manager', 'x', false, true, CURRENT_TIMESTAMP, 0)")
+            run("INSERT INTO posts (account_id, created_by_id, state, version, created_at, updated_at) "
+                "SELECT accounts.id, users.id, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM accounts, users")
+            for number, body in ((1, "Un été au stade."), (2, "La rentrée des classes.")):
+                run("INSERT INTO revisions (post_id, number, body, sha256, author_id, findings, created_at) "
+                    "SELECT posts.id, :number, :body, :sha, users.id, '[]', CURRENT_TIMESTAMP FROM posts, users",
+                    number=number, body=body, sha=str(number) * 64)
+            run("UPDATE posts SET current_revision_id = (SELECT id FROM revisions WHERE number = 1)")
+        upgrade(url)
+        with engine.begin() as connection:
+            assert connection.scalar(text(words), {"q": "ete:*"}) is True  # written before 0013: backfilled
+            connection.execute(text("UPDATE posts SET current_revision_id = (SELECT id FROM revisions "
+                                    "WHERE number = 2)"))
+            assert connection.scalar(text(words), {"q": "rentree:*"}) is True  # kept by the trigger
+            assert connection.scalar(text(words), {"q": "stade:*"}) is False
+        downgrade(url, "0012")
+        with engine.connect() as connection:
+            assert "search" not in {c["name"] for c in inspect(connection).get_columns("posts")}
+    finally:
+        engine.dispose()
