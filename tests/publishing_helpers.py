@@ -200,6 +200,11 @@ from datetime import timedelta
 
 from approval import create_app
 from approval.publishing.worker import Worker
+from approval.style import language
+
+# The language models load at their first use (seconds on a loaded machine): here, once, before any fork, as a
+# running worker has them; a child loading them itself could see its short lease expire before it sends.
+language.detect("La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante.")
 
 
 def say(**event):
