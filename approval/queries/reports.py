@@ -102,11 +102,6 @@ class Report:
     on_time: int = 0
     late: int = 0
     missed: int = 0
-    # What the figures of the days gather before the report is summed up.
-    review_values: list[float] = field(default_factory=list, repr=False)
-    publish_values: list[float] = field(default_factory=list, repr=False)
-    reason_counts: Counter = field(default_factory=Counter, repr=False)
-    finding_counts: Counter = field(default_factory=Counter, repr=False)
 
     @property
     def approval_rate(self) -> float | None:
@@ -212,41 +207,42 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     ids = None if markets is None else list(session.scalars(select(Market.id).where(markets)))
     open_from = closed_before(now or utcnow())
     first, end = period.start.date(), period.end.date()
+    total = Figures()  # the period's figures, summed day by day (the weeks' final states apart)
     if first < open_from:
         roll_up(session, first, min(end, open_from))
         kept = select(ReportDay.day, ReportDay.figures).where(ReportDay.day >= first,
                                                                ReportDay.day < min(end, open_from))
         for day, figures in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids))):
-            _fold(report, day, figures)
+            _fold(report, total, day, figures)
     if end > open_from:
         live = Period(datetime.combine(max(first, open_from), time(), UTC), period.end)
         for (_market, day), figures in _figures(session, ids, live, parts).items():
-            _fold(report, day, figures.as_json())
-    report.review = Durations.of(report.review_values)
-    report.to_publish = Durations.of(report.publish_values)
-    report.reasons = _top(report.reason_counts)
-    report.findings = _top(report.finding_counts)
+            _fold(report, total, day, figures.as_json())
+    report.decisions, report.missed, report.on_time, report.late = (total.decisions, total.missed, total.on_time,
+                                                                    total.late)
+    report.review, report.to_publish = Durations.of(total.review), Durations.of(total.to_publish)
+    report.reasons, report.findings = _top(total.reasons), _top(total.findings)
     return report
 
 
-def _fold(report: Report, day: date, figures: dict[str, Any]) -> None:
-    """Add a day's figures (as kept: JSON) to the report. Plain loops over the kept dictionaries: a report over
-    weeks folds a thousand of them, mostly empty."""
+def _fold(report: Report, total: Figures, day: date, figures: dict[str, Any]) -> None:
+    """Add a day's figures (as kept: JSON) to the period's ``total`` and its week's final states to the report.
+    Plain loops over the kept dictionaries: a report over weeks folds a thousand of them, mostly empty."""
     if final := figures["final"]:
         week = report.per_week.setdefault(week_of(day), Counter())
         for state, count in final.items():
             week[state] += count
     for action, count in figures["decisions"].items():
-        report.decisions[action] += count
-    report.missed += figures["missed"]
-    report.review_values += figures["review"]
-    report.publish_values += figures["to_publish"]
-    report.on_time += figures["on_time"]
-    report.late += figures["late"]
+        total.decisions[action] += count
+    total.missed += figures["missed"]
+    total.review += figures["review"]
+    total.to_publish += figures["to_publish"]
+    total.on_time += figures["on_time"]
+    total.late += figures["late"]
     for word, count in figures["reasons"].items():
-        report.reason_counts[word] += count
+        total.reasons[word] += count
     for rule, count in figures["findings"].items():
-        report.finding_counts[rule] += count
+        total.findings[rule] += count
 
 
 def _top(counts: Counter) -> list[tuple[str, int]]:
