@@ -13,19 +13,37 @@ Printed: MB/s of the uploads and of ``cp`` on the same files in the same run (ta
 and the server's peak resident memory while uploading above its idle level (target: under 100 MB), read from
 /proc (VmHWM, reset before the uploads through clear_refs).
 
-Figures on the 2-core development machine shared with other work (2026-12-01, one run each; cp's rate swings with
-the disk's other load, so compare within a run):
+Figures on the 2-core development machine shared with other work (one run each; cp's rate swings with the disk's
+other load and with the page cache - cp of the pictures ran at 306 MB/s in one run and 1,252 MB/s in the next - so
+compare within a run):
 
 | run | video MB | upload MB/s | cp MB/s | upload/cp | peak - idle | 100 pictures (648 MB) MB/s | cp MB/s | upload/cp | peak - idle |
 |---|---|---|---|---|---|---|---|---|---|
-| before the hashing thread, single decode, tail check | 246 | 32.5 | 169.7 | 19 % | 18 MB | 7.7 | 114.9 | 7 % | 28 MB |
-| after | 246 | 49.6 | 49.5 | 100 % | 17 MB | 10.1 | 53.0 | 19 % | 40 MB |
-| after (100 MB video, 20 pictures) | 122 | 65.6 | 166.7 | 39 % | 18 MB | 16.8 | 532.6 | 3 % | 38 MB |
+| 2026-12-01, before the hashing thread, single decode, tail check | 246 | 32.5 | 169.7 | 19 % | 18 MB | 7.7 | 114.9 | 7 % | 28 MB |
+| 2026-12-01, after | 246 | 49.6 | 49.5 | 100 % | 17 MB | 10.1 | 53.0 | 19 % | 40 MB |
+| 2026-12-01, after (100 MB video, 20 pictures) | 122 | 65.6 | 166.7 | 39 % | 18 MB | 16.8 | 532.6 | 3 % | 38 MB |
+| 2026-12-02, before the picture decoded as it arrives | 246 | 189.7 | 238.7 | 79 % | 17 MB | 52.4 | 313.7 | 17 % | 40 MB |
+| 2026-12-02, after | 246 | 192.5 | 306.4 | 63 % | 17 MB | 70.7 | 306.0 | 23 % | 50 MB |
+| 2026-12-02, after (again: cp of cached pictures) | 246 | 209.3 | 215.8 | 97 % | 18 MB | 66.8 | 1252.1 | 5 % | 48 MB |
+| 2026-12-02, before (50 MB video, 20 pictures, 130 MB) | 60 | 204.9 | 178.1 | 115 % | 18 MB | 55.2 | 276.8 | 20 % | 38 MB |
+| 2026-12-02, after (50 MB video, 20 pictures, 130 MB) | 60 | 162.9 | 126.2 | 129 % | 17 MB | 74.9 | 311.7 | 24 % | 47 MB |
 
-Memory stays far under its target whatever the size (the body streams to disk). The video's rate is bound by
-Werkzeug's multipart parser and SHA-256 on this CPU (about 140 MB/s alone); the pictures' by decoding each JPEG once
-(every upload proves the picture decodes to its end and draws its thumbnail from that decoding) and by writing a
-new revision per picture: against ``cp`` of files still in the page cache they stay far below 50 %.
+Memory stays far under its target whatever the size (the body streams to disk; a picture's decoding, which now runs
+beside the parsing, adds about 10 MB). What bounds each rate, measured in the server (cProfile, and each step alone):
+
+- The video: writing the body into the page cache (about 420 MB/s on this machine) and the fsync that makes it
+  durable before the store renames it (0.14 s for 246 MB): the work ``cp`` and its ``sync`` do, hence a ratio near
+  100 % that swings with the disk. Werkzeug's multipart parser (2.5 GB/s alone on these bodies) and SHA-256 (1.5 GB/s,
+  in its own thread) are no longer the bound; PyAV's inspection reads the head, the first frame and the last 2 s.
+  ``streaming-form-data`` (Cython) parses at 3.8 GB/s alone: it would save about 30 ms per 200 MB and brings
+  ``smart-open`` and ``aiofiles`` with it, so Werkzeug's parser stays.
+- The pictures: decoding each JPEG to its end, which proves it is whole. libjpeg-turbo needs 47-53 ms for one of
+  these 6.5 MB, 12-megapixel pictures even at 1/8 scale (the entropy decoding, on one core: about 130 MB/s alone).
+  The decoding now follows the upload as it arrives (a thread reading the temporary file as Werkzeug writes it), so
+  the parsing, the hashing and the fsync run beside it; after it come the thumbnail (about 7 ms), the new revision
+  and the answer (about 15 ms). The server spends about 100 ms of CPU per picture on two cores shared with the
+  client. The decoding alone caps the pictures at about 130 MB/s, 42 % of a 306 MB/s ``cp`` of files still in the
+  page cache: 50 % is out of reach while every picture is decoded to its end.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -36,11 +37,21 @@ CLAIMS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".p
 
 
 class MediaRefused(ValueError):
+    """The message stays lazy until it is read: a picture is inspected by a thread of its own while it is uploaded
+    (``approval.media.intake``), and the request that answers decides the language."""
+
     status = 422
 
     def __init__(self, message: str) -> None:
-        super().__init__(str(message))
-        self.message = str(message)
+        super().__init__(message)
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Unsupported(MediaRefused):
@@ -99,16 +110,21 @@ def check_claim(name: str, declared_mime: str | None, found: Inspected) -> None:
 # Pictures -------------------------------------------------------------------------------------------------------
 
 
-def _open_image(path: Path) -> Image.Image | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return Image.open(path)
-        except Image.DecompressionBombError:
-            raise Invalid(_l("The picture decodes to far more pixels than a post can carry (a decompression "
-                             "bomb).")) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            return None
+#: Pillow warns about what people upload (a picture past its own pixel limit, odd EXIF data): the checks below decide
+#: and answer, so those warnings only fill the logs. Set once for the process, not around each call: pictures are
+#: inspected in threads (``approval.media.intake``), and ``warnings.catch_warnings`` is not thread-safe.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+warnings.filterwarnings("ignore", module=r"PIL\.")
+
+
+def _open_image(source: Path | IO[bytes], formats: list[str] | None = None) -> Image.Image | None:
+    try:
+        return Image.open(source, formats=formats)
+    except Image.DecompressionBombError:
+        raise Invalid(_l("The picture decodes to far more pixels than a post can carry (a decompression "
+                         "bomb).")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
 
 
 def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
@@ -123,8 +139,16 @@ def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
         return False
 
 
-def _inspect_image(path: Path, max_pixels: int, thumbnail_to: Path | None = None) -> Inspected | None:
-    image = _open_image(path)
+def inspect_picture(source: IO[bytes], *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                    thumbnail_to: Path | None = None) -> Inspected | None:
+    """As ``inspect`` for a picture in one of the taken formats, read from ``source`` (an upload still arriving:
+    ``approval.media.growing``); None when Pillow does not read it as one (``inspect`` then decides what it is)."""
+    return _inspect_image(source, max_pixels, thumbnail_to, formats=list(IMAGE_TYPES))
+
+
+def _inspect_image(source: Path | IO[bytes], max_pixels: int, thumbnail_to: Path | None = None,
+                   formats: list[str] | None = None) -> Inspected | None:
+    image = _open_image(source, formats)
     if image is None:
         return None
     with image:
@@ -141,22 +165,20 @@ def _inspect_image(path: Path, max_pixels: int, thumbnail_to: Path | None = None
             if frames * width * height > MAX_ANIMATION_PIXELS:
                 raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
                                  frames=frames))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if image.format == "JPEG":
-                    # Decoded at the smallest scale that still fills a thumbnail: every byte is still read, so a
-                    # cut file is caught, in a fraction of the memory; the thumbnail comes from this decoding.
-                    image.draft("RGB", THUMBNAIL_BOX)
+            if image.format == "JPEG":
+                # Decoded at the smallest scale that still fills a thumbnail: every byte is still read, so a
+                # cut file is caught, in a fraction of the memory; the thumbnail comes from this decoding.
+                image.draft("RGB", THUMBNAIL_BOX)
+                image.load()
+                made = _save_thumbnail(image, thumbnail_to)
+            else:
+                for index in range(frames):
+                    image.seek(index)
                     image.load()
-                    made = _save_thumbnail(image, thumbnail_to)
-                else:
-                    for index in range(frames):
-                        image.seek(index)
-                        image.load()
-                    if frames > 1:
-                        image.seek(0)
-                        image.load()
-                    made = _save_thumbnail(image, thumbnail_to)
+                if frames > 1:
+                    image.seek(0)
+                    image.load()
+                made = _save_thumbnail(image, thumbnail_to)
             has_location = bool(image.getexif().get_ifd(GPS_IFD))
         except MediaRefused:
             raise
