@@ -10,7 +10,9 @@ and triggers are created after the load, and CHECK constraints ignored): the aud
 stand-ins, not a verifiable chain. The reports' figures of the closed days they show are then kept, as the worker
 keeps them each night.
 
-Each figure is the median of ``--repeat`` runs after one warm-up. ``EXPLAIN`` of every statement the measured
+Both sizes are filled first, then measured in rounds: each round runs a figure once on each database in turn (the
+order alternating), and each figure is the median of ``--repeat`` rounds after one warm-up, so a load on the shared
+machine weighs on both sizes alike and the ratio stays fair. ``EXPLAIN`` of every statement the measured
 functions run is checked for a sequential scan of ``posts``, ``revisions`` or ``audit_entries``, reported as "seq
 scan".
 
@@ -24,6 +26,7 @@ import argparse
 import hashlib
 import http.client
 import json
+import logging
 import random
 import statistics
 import sys
@@ -31,6 +34,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -318,17 +323,16 @@ class Statements:
             self.captured.append((statement, parameters))
 
 
-def measure(engine: Engine, statements: Statements, work: Callable[[Session], object],
-            repeat: int) -> tuple[float, bool]:
-    """Median milliseconds of ``work`` in a fresh session; and whether EXPLAIN shows a seq scan of a big table."""
+def timed(engine: Engine, work: Callable[[Session], object]) -> float:
+    """Milliseconds of one run of ``work`` in a fresh session."""
     with Session(engine) as session:
-        work(session)  # warm-up: caches, statement compilation
-    times = []
-    for _ in range(repeat):
-        with Session(engine) as session:
-            start = time.perf_counter()
-            work(session)
-            times.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        work(session)
+        return (time.perf_counter() - start) * 1000
+
+
+def scans_big_table(engine: Engine, statements: Statements, work: Callable[[Session], object]) -> bool:
+    """Whether EXPLAIN of a statement ``work`` runs shows a sequential scan of a big table."""
     statements.captured.clear()
     statements.capture = True
     with Session(engine) as session:
@@ -350,7 +354,7 @@ def measure(engine: Engine, statements: Statements, work: Callable[[Session], ob
                 seq |= any(line.startswith(tuple(f"SCAN {table}" for table in BIG_TABLES)) and "INDEX" not in line
                            for line in plan.splitlines())
         cursor.close()
-    return statistics.median(times), seq
+    return seq
 
 
 def posts_list(session: Session, user: User, filters: listing.PostFilters) -> object:
@@ -390,12 +394,21 @@ def workloads(admin: User, manager: User) -> dict[str, Callable[[Session], objec
     }
 
 
-def bench_queries(url: str, size: int, repeat: int) -> dict[str, tuple[float, bool]]:
+@dataclass
+class Filled:
+    """A database filled to ``size`` posts, ready to be measured."""
+
+    size: int
+    engine: Engine
+    statements: Statements
+    work: dict[str, Callable[[Session], object]]
+
+
+def fill(url: str, size: int) -> Filled:
     upgrade(url)
     engine = make_engine(url)
     generated = Generator(engine, size).run()
-    print(f"  generated {size:,} posts in {generated['seconds']:.1f} s", flush=True)
-    statements = Statements(engine)
+    print(f"  {size:,} posts generated in {generated['seconds']:.1f} s", flush=True)
     with Session(engine) as session:
         admin = session.get(User, session.scalar(text("SELECT id FROM users WHERE role = 'admin'")))
         manager = session.get(User, session.scalar(text("SELECT id FROM users WHERE role = 'project_manager' "
@@ -409,12 +422,26 @@ def bench_queries(url: str, size: int, repeat: int) -> dict[str, tuple[float, bo
         days = reports.roll_up(session, (now - timedelta(weeks=REPORT_WEEKS)).date(), reports.closed_before(now))
     print(f"  kept the reports' figures of {days} closed days in {time.perf_counter() - started:.1f} s "
           f"(the worker keeps one each night)", flush=True)
-    results = {}
-    for name, work in workloads(admin, manager).items():
-        results[name] = measure(engine, statements, work, repeat)
-        ms, seq = results[name]
-        print(f"  {name:<36} {ms:8.1f} ms{'  seq scan' if seq else ''}", flush=True)
-    engine.dispose()
+    return Filled(size, engine, Statements(engine), workloads(admin, manager))
+
+
+def bench_queries(databases: list[Filled], repeat: int) -> dict[int, dict[str, tuple[float, bool]]]:
+    """Each figure's median over ``repeat`` rounds; a round runs it once on each database in turn (the order
+    alternating), so a load on the machine weighs on every size alike and the ratios stay fair."""
+    results: dict[int, dict[str, tuple[float, bool]]] = {filled.size: {} for filled in databases}
+    for name in databases[0].work:
+        times: dict[int, list[float]] = {filled.size: [] for filled in databases}
+        for filled in databases:
+            timed(filled.engine, filled.work[name])  # warm-up: caches, statement compilation
+        for round_ in range(repeat):
+            for filled in databases if round_ % 2 == 0 else reversed(databases):
+                times[filled.size].append(timed(filled.engine, filled.work[name]))
+        figures = []
+        for filled in databases:
+            seq = scans_big_table(filled.engine, filled.statements, filled.work[name])
+            results[filled.size][name] = statistics.median(times[filled.size]), seq
+            figures.append(f"{statistics.median(times[filled.size]):8.1f} ms{' seq scan' if seq else '         '}")
+        print(f"  {name:<36} {'  '.join(figures)}", flush=True)
     return results
 
 
@@ -426,6 +453,8 @@ def bench_walls(url: str, counts: tuple[int, ...]) -> None:
     from werkzeug.serving import make_server
 
     from approval import create_app, kiosks
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per wall otherwise
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -528,35 +557,41 @@ def main() -> int:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
     parser.add_argument("--sizes", default=None, help="Comma-separated post counts (default: PostgreSQL 10000,"
                                                       "1000000; SQLite 10000,100000).")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--walls", default="1,100", help="Comma-separated numbers of open walls (PostgreSQL).")
     args = parser.parse_args()
     backends = ("postgresql", "sqlite") if args.backend == "all" else (args.backend,)
     for backend in backends:
         default = "10000,1000000" if backend == "postgresql" else "10000,100000"
-        sizes = [int(s) for s in (args.sizes or default).split(",")]
+        sizes = sorted(int(s) for s in (args.sizes or default).split(","))
         print(f"{backend}:", flush=True)
-        results = {}
-        for size in sizes:
-            print(f" {size:,} posts", flush=True)
-            if backend == "postgresql":
-                try:
-                    with temporary_database(f"approval_bench_hub_{size}") as url:
-                        results[size] = bench_queries(url, size, args.repeat)
-                        if size == sizes[-1] and args.walls:
-                            bench_walls(url, tuple(int(n) for n in args.walls.split(",")))
-                except NoServer as error:
-                    print(f"  skipped: {error}")
-                    break
-            else:
-                with tempfile.TemporaryDirectory() as folder:
-                    results[size] = bench_queries(f"sqlite:///{Path(folder) / 'hub.db'}", size, args.repeat)
-        if len(results) >= 2:
-            small, large = min(results), max(results)
-            print(f" ratio {large:,} / {small:,}:")
-            for name in results[small]:
-                ratio = results[large][name][0] / max(results[small][name][0], 0.001)
-                print(f"  {name:<36} {ratio:6.2f}x  ({results[large][name][0]:.1f} ms at {large:,})")
+        with ExitStack() as stack:
+            databases = []
+            try:
+                for size in sizes:
+                    if backend == "postgresql":
+                        url = stack.enter_context(temporary_database(f"approval_bench_hub_{size}"))
+                    else:
+                        url = f"sqlite:///{Path(stack.enter_context(tempfile.TemporaryDirectory())) / 'hub.db'}"
+                    databases.append(fill(url, size))
+            except NoServer as error:
+                print(f"  skipped: {error}")
+                continue
+            for filled in databases:
+                stack.callback(filled.engine.dispose)
+            print(f" median of {args.repeat} rounds, each size in turn: "
+                  + "  ".join(f"{size:>11,}" for size in sizes), flush=True)
+            results = bench_queries(databases, args.repeat)
+            if len(results) >= 2:
+                small, large = sizes[0], sizes[-1]
+                print(f" ratio {large:,} / {small:,}:")
+                for name in results[small]:
+                    ratio = results[large][name][0] / max(results[small][name][0], 0.001)
+                    print(f"  {name:<36} {ratio:6.2f}x  ({results[large][name][0]:.1f} ms at {large:,})")
+            if backend == "postgresql" and args.walls:
+                print(f" walls on {sizes[-1]:,} posts:", flush=True)
+                bench_walls(databases[-1].engine.url.render_as_string(hide_password=False),
+                            tuple(int(n) for n in args.walls.split(",")))
     return 0
 
 

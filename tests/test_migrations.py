@@ -161,3 +161,26 @@ def test_0013_gives_each_post_the_words_of_its_current_text_on_postgresql(databa
             assert "search" not in {c["name"] for c in inspect(connection).get_columns("posts")}
     finally:
         engine.dispose()
+
+
+def test_0014_makes_the_calendars_indexes_covering_on_postgresql(databases):
+    """The per-account indexes the calendar reads carry its other columns on PostgreSQL (a month is an index-only
+    scan); the downgrade gives them back their plain form. Each keeps its name throughout."""
+    url = databases.new_url("postgresql")
+    definitions = ("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                   "('ix_posts_account_id_state_scheduled_at', 'ix_posts_account_id_published_at')")
+    engine = make_engine(url)
+    try:
+        upgrade(url)
+        with engine.connect() as connection:
+            found = dict(connection.execute(text(definitions)).all())
+        assert found["ix_posts_account_id_state_scheduled_at"].endswith(
+            "(account_id, state, scheduled_at) INCLUDE (id)")
+        assert found["ix_posts_account_id_published_at"].endswith("(account_id, published_at) INCLUDE (state, id)")
+        downgrade(url, "0013")
+        with engine.connect() as connection:
+            found = dict(connection.execute(text(definitions)).all())
+        assert found["ix_posts_account_id_state_scheduled_at"].endswith("(account_id, state, scheduled_at)")
+        assert found["ix_posts_account_id_published_at"].endswith("(account_id, published_at)")
+    finally:
+        engine.dispose()
