@@ -187,3 +187,53 @@ def test_only_the_first_file_of_a_body_is_inspected_as_it_arrives(upload, app, d
     assert db_session.scalar(select(func.count()).select_from(MediaFile)) == 1
     staging = Path(app.instance_path) / "media-staging"
     assert [p.name for p in staging.iterdir()] == []
+
+
+def test_a_seek_to_the_end_of_a_file_past_the_limit_is_refused_before_the_file_ends(tmp_path):
+    path = tmp_path / "growing"
+    path.write_bytes(b"x" * 50)
+    growth = Growth()
+    growth.wrote(50)  # still arriving, already longer than the reader may read
+    with GrowingReader(path, growth, limit=40) as reader, pytest.raises(PastLimit):
+        reader.seek(0, io.SEEK_END)
+
+
+@pytest.fixture
+def early(monkeypatch):
+    """The uploads whose inspection started as they arrived."""
+    started: list[HashingFile] = []
+    original = HashingFile._start_inspection
+
+    def record(self, pictures):  # noqa: ANN001, ANN202
+        started.append(self)
+        return original(self, pictures)
+
+    monkeypatch.setattr(HashingFile, "_start_inspection", record)
+    return started
+
+
+def test_a_strangers_picture_is_never_decoded_and_a_users_is(upload, app, db_session, early):  # noqa: F811
+    """The page's CSRF check reads the form before its login check: a body sent by nobody signed in is written to
+    disk and thrown away, never decoded; the same picture from a user is decoded as it arrives."""
+    before = _stored(app)
+    post = upload.post
+    stranger = app.test_client()
+    response = stranger.post(f"/posts/{post.id}/media", data={"file": (io.BytesIO(jpeg((800, 600))), "photo.jpg")},
+                             content_type="multipart/form-data")
+    assert response.status_code in (302, 400, 401, 403), response.status_code
+    assert early == []
+    _nothing_left(app, db_session, before)
+    response = upload(jpeg((800, 600)), "photo.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert len(early) == 1
+
+
+def test_an_empty_file_field_first_does_not_cost_the_upload_its_early_decoding(upload, app, early):  # noqa: F811
+    api = upload.api
+    post = upload.post
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    form = {"spare": (io.BytesIO(b""), ""), "file": (io.BytesIO(jpeg((300, 200))), "photo.jpg", "image/jpeg")}
+    response = api.client.post(f"/api/v1/posts/{post.id}/media", data=form, content_type="multipart/form-data",
+                               headers={**api.headers, "If-Match": etag})
+    assert response.status_code == 201, response.get_json()
+    assert len(early) == 1

@@ -184,3 +184,36 @@ def test_0014_makes_the_calendars_indexes_covering_on_postgresql(databases):
         assert found["ix_posts_account_id_published_at"].endswith("(account_id, published_at)")
     finally:
         engine.dispose()
+
+
+#: PostgreSQL's indexes and the columns they carry besides their key (``INCLUDE``).
+CARRIED = """
+    SELECT c.relname, array_agg(a.attname::text ORDER BY k.n)
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_namespace ns ON ns.oid = c.relnamespace AND ns.nspname = 'public'
+    JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) ON k.n > i.indnkeyatts
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+    GROUP BY c.relname
+"""
+
+
+def test_the_columns_indexes_carry_on_postgresql_are_the_models(databases):
+    """Alembic's comparison does not look at ``INCLUDE``: the models' ``postgresql_include`` and the migrated
+    database must still agree, index by index."""
+    import approval.models  # noqa: F401 - every model on the metadata
+    from approval.db import Base
+
+    url = databases.new_url("postgresql")
+    upgrade(url)
+    declared = {index.name: list(index.dialect_options["postgresql"]["include"] or ())
+                for table in Base.metadata.tables.values() for index in table.indexes
+                if index.dialect_options["postgresql"]["include"]}
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            carried = {name: list(columns) for name, columns in connection.execute(text(CARRIED))}
+    finally:
+        engine.dispose()
+    assert declared, "no model declares a covering index: this test checks nothing"
+    assert carried == declared

@@ -77,8 +77,9 @@ class GrowingReader(io.RawIOBase):
         if whence == io.SEEK_CUR:
             offset += self._position
         elif whence == io.SEEK_END:
-            offset += self._growth.wait_for(self.limit + 1)  # the end is known once the writer ended
-            self._check_limit(offset)
+            written = self._growth.wait_for(self.limit + 1)  # the end is known once the writer ended...
+            self._check_limit(written)  # ...or the file is past the limit already, whatever its end
+            offset += written
         if offset < 0:
             raise ValueError("negative seek position")
         self._position = offset

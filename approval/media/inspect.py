@@ -110,11 +110,12 @@ def check_claim(name: str, declared_mime: str | None, found: Inspected) -> None:
 # Pictures -------------------------------------------------------------------------------------------------------
 
 
-#: Pillow warns about what people upload (a picture past its own pixel limit, odd EXIF data): the checks below decide
-#: and answer, so those warnings only fill the logs. Set once for the process, not around each call: pictures are
-#: inspected in threads (``approval.media.intake``), and ``warnings.catch_warnings`` is not thread-safe.
+#: Pillow warns about what people upload (a picture past its own pixel limit, odd EXIF data, a palette with
+#: transparency): the checks below decide and answer, so those warnings only fill the logs. Set once for the process,
+#: not around each call: pictures are inspected in threads (``approval.media.intake``), and
+#: ``warnings.catch_warnings`` is not thread-safe. Pillow's other warnings (deprecations) still show.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-warnings.filterwarnings("ignore", module=r"PIL\.")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
 def _open_image(source: Path | IO[bytes], formats: list[str] | None = None) -> Image.Image | None:

@@ -143,6 +143,11 @@ class HashingFile:
         except BaseException as error:  # noqa: BLE001 - handed to the request, which raises it
             self._outcome = error
 
+    @property
+    def inspecting(self) -> bool:
+        """A picture's inspection follows this file as it arrives."""
+        return self._inspector is not None
+
     def finish(self) -> None:
         """The file is whole: a reader waiting for more bytes reads its end."""
         self._growth.end()
@@ -190,7 +195,7 @@ def _picture_too_large(cap: int, size: int) -> Any:
               limit=cap // MB, size=round(size / MB, 1))
 
 
-def stream_uploads_to_disk() -> None:
+def stream_uploads_to_disk(*, decode_early: bool) -> None:
     """Before the request's body is parsed (a URL value preprocessor runs before every ``before_request``, which may
     read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s."""
     caps = limits()
@@ -201,9 +206,11 @@ def stream_uploads_to_disk() -> None:
 
     def factory(total_content_length: int | None, content_type: str | None, filename: str | None,
                 content_length: int | None = None) -> HashingFile:
-        # The first file is the upload (the forms take one): only it is inspected as it arrives, so a body of many
-        # parts never starts many decodings.
-        upload = HashingFile(directory, pictures=None if created else caps)
+        # The first named file is the upload (the forms take one): only it is inspected as it arrives, so a body of
+        # many parts never starts many decodings; and only when the caller knows who sends it (forms are read
+        # before any login check: a stranger's body costs disk, never a decoding).
+        early = decode_early and filename and not any(upload.inspecting for upload in created)
+        upload = HashingFile(directory, pictures=caps if early else None)
         created.append(upload)
         return upload
 
@@ -259,8 +266,8 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
         raise Invalid(_l("The file is empty."))
     if stream.size > max(caps.image_bytes, caps.video_bytes):
         raise TooLarge(_l("The file is larger than %(limit)s MB.", limit=max(caps.image_bytes, caps.video_bytes) // MB))
-    # Synced while a picture's decoding, which follows the upload, finishes: the store renames this file as it is.
-    os.fsync(stream.file.fileno())
+    if stream.inspecting:  # synced while the picture's decoding, which follows the upload, finishes
+        os.fsync(stream.file.fileno())
     thumb = stream.thumbnail_path
     g.setdefault("media_thumbnails", []).append(thumb)
     found = stream.inspected() or inspect(stream.path, max_pixels=caps.max_pixels, thumbnail_to=thumb)
@@ -277,6 +284,8 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
         sha256, size = hashlib.sha256(data).hexdigest(), len(data)
         with open(stream.path, "rb") as rewritten:
             os.fsync(rewritten.fileno())
+    elif not stream.inspecting:  # a video, or a file not taken for a picture at first sight: synced once accepted
+        os.fsync(stream.file.fileno())
     return Received(path=stream.path, sha256=sha256, size=size, found=found, name=name,
                     thumbnail=thumb if found.thumbnail else None)
 

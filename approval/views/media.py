@@ -30,7 +30,7 @@ UPLOAD_ENDPOINT = "media.upload_media"
 @bp.url_value_preprocessor
 def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
     if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        intake.stream_uploads_to_disk()
+        intake.stream_uploads_to_disk(decode_early=current_user.is_authenticated)
 
 
 bp.teardown_request(intake.remove_temporary_files)

@@ -6,7 +6,9 @@ each entry's id and state came from the table: a heap read per entry. On Postgre
 calendar reads (``INCLUDE``), so the window is an index-only scan (0.9 ms instead of 2.7 ms for the published
 times of a market's month at 1,000,000 posts). SQLite has no ``INCLUDE``: its indexes are unchanged.
 
-Each index is built under a new name before the old one goes, so the summary and the worker's queue always have one.
+Both new indexes are built under a temporary name while the old ones still serve (the builds block writes to
+``posts``, not reads); the old ones are dropped and the new renamed last, so the table is closed to reads only from
+then until the migrations' transaction commits.
 
 Revision ID: 0014
 Revises: 0013
@@ -30,20 +32,19 @@ COVERING = {
 }
 
 
-def _rebuild(name: str, columns: str, include: str | None) -> None:
-    carried = f" INCLUDE ({include})" if include else ""
-    op.execute(f"CREATE INDEX {name}_next ON posts ({columns}){carried}")
-    op.execute(f"DROP INDEX {name}")
-    op.execute(f"ALTER INDEX {name}_next RENAME TO {name}")
+def _rebuild(include: bool) -> None:
+    for name, (columns, carried) in COVERING.items():
+        op.execute(f"CREATE INDEX {name}_next ON posts ({columns})" + (f" INCLUDE ({carried})" if include else ""))
+    for name in COVERING:
+        op.execute(f"DROP INDEX {name}")
+        op.execute(f"ALTER INDEX {name}_next RENAME TO {name}")
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name, (columns, include) in COVERING.items():
-            _rebuild(name, columns, include)
+        _rebuild(include=True)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name, (columns, _include) in COVERING.items():
-            _rebuild(name, columns, None)
+        _rebuild(include=False)
