@@ -21,6 +21,9 @@ The posts table is the queue. Each pass:
 4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a UTC day has closed, its
    reports' figures (``approval.queries.reports.roll_up``).
 
+While posts keep falling due (a pass handled some), the housekeeping and step 4 run once a second rather than once
+a pass: they are several transactions each, and a busy queue would pay them between every batch.
+
 Every change of state goes through ``engine.record_step`` (or ``record_steps`` for a batch), which writes its audit
 row in the same transaction.
 """
@@ -70,6 +73,8 @@ BACKOFF_MAX_S = 15 * 60
 MAX_ATTEMPTS = 6
 #: A rate limit without Retry-After waits this long.
 RATE_LIMIT_DEFAULT_S = 60
+#: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
+CHORES_INTERVAL = timedelta(seconds=1)
 
 
 class LeaseLost(Exception):
@@ -127,6 +132,9 @@ class Worker:
         self.outbox = OutboxConnector(self.instance_path)
         #: The first UTC day not closed when the reports' figures were last kept (see roll_up_reports).
         self.reports_open_from: date | None = None
+        #: Whether the last pass handled posts, and when the housekeeping and the mail last ran (``run_once``).
+        self.busy = False
+        self.chores_done_at: datetime | None = None
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -159,16 +167,25 @@ class Worker:
 
     def run_once(self) -> PassReport:
         report = PassReport()
-        self.recover_expired_leases(report)
-        self.miss_overdue(report)
-        self.release_lifted_holds(report)
+        now = self.clock()
+        # While posts keep falling due, passes follow each other without a pause: the housekeeping and the mail run
+        # once per interval then, not once per pass (a pass's checks still refuse a post past its grace period).
+        chores = (not self.busy or self.chores_done_at is None
+                  or now - self.chores_done_at >= CHORES_INTERVAL or now < self.chores_done_at)
+        if chores:
+            self.recover_expired_leases(report)
+            self.miss_overdue(report)
+            self.release_lifted_holds(report)
         for claim, connector in self.claim(report):
             self.send(claim, connector, report)
             if self.stopping.is_set():
                 # Leave the other claims to their lease: nothing was sent for them.
                 break
-        notifications.deliver(self.app, self.clock)  # mail, chat and reminders after these commits (issue 12)
-        self.roll_up_reports()
+        if chores:
+            notifications.deliver(self.app, self.clock)  # mail, chat and reminders after these commits (issue 12)
+            self.roll_up_reports()
+            self.chores_done_at = now
+        self.busy = report.handled > 0
         return report
 
     def roll_up_reports(self) -> None:

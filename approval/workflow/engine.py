@@ -8,12 +8,16 @@ effects, writes the new state and appends the audit row, all in the caller's tra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from approval.access import PostLike, can_see_post
 from approval.labels import label
@@ -134,7 +138,8 @@ def record_step(
 
 def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[TrailEntry]:
     """Several worker steps at once (a batch of posts published together): every state checked against the rows,
-    then one flush for the posts, and their audit rows and notifications written by one statement each."""
+    then the posts written together (``_write_posts``), and their audit rows and notifications by one statement
+    each."""
     entries = []
     for step in steps:
         post = step.post
@@ -146,9 +151,50 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
             comment=step.comment, revision_id=post.current_revision_id, payload=step.payload,
         ))
         post.state = target
-    session.flush()
+    _write_posts(session, [step.post for step in steps], now)
+    session.flush()  # what else the steps changed (an account's publishing slot...)
     _append_to_trail(session, *entries)
     return entries
+
+
+#: The posts' columns a worker step may change, and the UPDATE that writes them: by id, at the version the worker
+#: read (the ``WHERE`` of the unit of work's own version check).
+_POSTS = cast(Table, Post.__table__)
+_POST_COLUMNS = tuple(column.key for column in _POSTS.columns if column.key not in ("id", "version"))
+
+
+@cache
+def _post_relationships() -> tuple[str, ...]:
+    return tuple(relationship.key for relationship in sa_inspect(Post).relationships)
+
+
+def _write_posts(session: Session, posts: list[Post], now: datetime) -> None:
+    """Write the posts' pending changes with one executemany UPDATE per set of changed columns (a batch has one),
+    each row's version checked and raised by one, as the unit of work does; the unit of work itself writes a
+    versioned row with one UPDATE each (its version check forbids an executemany). The objects are then what the
+    database holds: nothing is left for a flush to write again."""
+    groups: dict[tuple[str, ...], list[tuple[Post, dict[str, Any]]]] = {}
+    for post in posts:
+        state = sa_inspect(post)
+        if any(state.attrs[name].history.has_changes() for name in _post_relationships()):
+            session.flush()  # an object moved through a relationship: the unit of work sets its column first
+        changed = {key: getattr(post, key) for key in _POST_COLUMNS
+                   if key != "updated_at" and state.attrs[key].history.has_changes()}
+        changed["updated_at"] = now
+        groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
+    for keys, rows in groups.items():
+        statement = (update(_POSTS)
+                     .where(_POSTS.c.id == bindparam("b_id"), _POSTS.c.version == bindparam("b_version"))
+                     .values({**{key: bindparam(f"v_{key}") for key in keys}, "version": _POSTS.c.version + 1}))
+        params = [{**{f"v_{key}": value for key, value in changed.items()}, "b_id": post.id, "b_version": post.version}
+                  for post, changed in rows]
+        written = session.connection().execute(statement, params).rowcount
+        if written != len(rows):
+            raise StaleDataError(f"UPDATE of posts expected to update {len(rows)} row(s); {written} were matched.")
+        for post, changed in rows:
+            for key, value in changed.items():
+                set_committed_value(post, key, value)
+            set_committed_value(post, "version", post.version + 1)
 
 
 def _append_to_trail(session: Session, *entries: TrailEntry) -> None:

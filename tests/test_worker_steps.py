@@ -1,0 +1,66 @@
+"""The worker's steps through the engine (``engine.record_steps``): a batch's posts are written by one UPDATE, each
+row at the version the worker read, and the objects then hold what the database holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from approval.db import utcnow
+from approval.models import AuditEntry, Post
+from approval.workflow import engine
+from approval.workflow.states import Action, State
+
+
+@pytest.fixture()
+def statements(app):
+    """The UPDATEs of ``posts`` the app's engine sends (an executemany counts once)."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, _params, _context, _many):  # noqa: ANN001, ANN202
+        if statement.lstrip().upper().startswith("UPDATE POSTS"):
+            sent.append(statement)
+
+    bind = app.extensions["approval.db"]["engine"]
+    event.listen(bind, "before_cursor_execute", note)
+    yield sent
+    event.remove(bind, "before_cursor_execute", note)
+
+
+def _claim(post: Post, now) -> engine.Step:  # noqa: ANN001
+    post.claim_token, post.claimed_until = f"{post.id:032d}", now + timedelta(minutes=2)
+    return engine.Step(post, Action.claim, {"worker": "test"})
+
+
+def test_a_batch_of_steps_writes_its_posts_with_one_update(make, db_session, statements):
+    posts = [make.post(State.scheduled) for _ in range(3)]
+    versions = [post.version for post in posts]
+    now = utcnow()
+    statements.clear()
+    entries = engine.record_steps(db_session, [_claim(post, now) for post in posts], now=now)
+    assert len(statements) == 1
+    assert [entry.to_state for entry in entries] == [State.publishing] * 3
+    db_session.flush()
+    assert len(statements) == 1  # nothing left for the unit of work to write again
+    for post, version in zip(posts, versions, strict=True):
+        assert (post.state, post.version, post.updated_at) == (State.publishing, version + 1, now)
+    db_session.expire_all()
+    for post, version in zip(posts, versions, strict=True):
+        row = db_session.get(Post, post.id)
+        assert (row.state, row.version, row.claim_token) == (State.publishing, version + 1, f"{post.id:032d}")
+        trail = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == post.id)
+                                   .order_by(AuditEntry.id)).all()
+        assert trail[-1] == Action.claim
+
+
+def test_a_step_on_a_post_changed_since_it_was_read_is_refused(make, db_session):
+    post = make.post(State.scheduled)
+    now = utcnow()
+    # Another writer moves the post on: its row is at a newer version than the object the worker holds.
+    db_session.execute(update(Post.__table__).where(Post.__table__.c.id == post.id)
+                       .values(version=Post.__table__.c.version + 1))
+    with pytest.raises(StaleDataError):
+        engine.record_steps(db_session, [_claim(post, now)], now=now)
