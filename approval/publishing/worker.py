@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval import policies
@@ -318,25 +318,26 @@ class Worker:
         publications = [self._publication(post, key) for post, key in zip(posts, keys, strict=True)]
         connector = self.outbox
         results = connector.publish_all(publications, session=session)
-        attempts = [PublicationAttempt(
+        # The attempts are only ever added: one INSERT returning their ids, without the unit of work's bookkeeping.
+        attempt_ids = session.scalars(insert(PublicationAttempt).returning(PublicationAttempt.id,
+                                                                           sort_by_parameter_order=True), [dict(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
             sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
-        ) for post, publication, result in zip(posts, publications, results, strict=True)]
-        session.add_all(attempts)
-        session.flush()
+        ) for post, publication, result in zip(posts, publications, results, strict=True)]).all()
         steps = []
-        for post, key, publication, result, attempt in zip(posts, keys, publications, results, attempts, strict=True):
+        for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
+                                                              strict=True):
             post.publish_key = key
             if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
-                steps.append(workflow.Step(post, Action.fail, {"attempt": attempt.id,
+                steps.append(workflow.Step(post, Action.fail, {"attempt": attempt_id,
                                                                "outcome": result.outcome.value}, result.message))
                 report.failed += 1
                 continue
             post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
             steps.append(workflow.Step(post, Action.publish, {
-                "attempt": attempt.id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
+                "attempt": attempt_id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
                 "worker": self.name, "sha256": publication.revision["sha256"]}))
             report.published += 1
         workflow.record_steps(session, steps, now=now)
