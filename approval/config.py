@@ -31,6 +31,8 @@ class Settings:
     #: How many reverse proxies in front set X-Forwarded-For/-Proto/-Host: the client's address (throttling) and
     #: the scheme (HSTS) are read from them. 0: none, the connection's own values.
     proxies: int = 0
+    #: Webhooks may point at the machine itself or its private network (approval.publishing.addresses).
+    webhook_private_addresses: bool = False
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -44,6 +46,7 @@ class Settings:
             ratelimit_storage_uri=env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
             proxies=int(env.get("APPROVAL_PROXIES") or 0),
+            webhook_private_addresses=bool(_flag(env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
         )
 
 
@@ -80,6 +83,7 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         "REMEMBER_COOKIE_SECURE": settings.secure_cookies is not False,
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "PROXIES": settings.proxies,
+        "WEBHOOK_PRIVATE_ADDRESSES": settings.webhook_private_addresses,
         #: Login and token throttling; tests that do not exercise it turn it off with TESTING.
         "THROTTLING": not overrides.get("TESTING", False),
         #: Every request body is capped (413); forms hold at most this much in memory. A view that takes larger

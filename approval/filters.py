@@ -12,7 +12,7 @@ from approval import style
 from approval.db import utcnow
 from approval.labels import label
 from approval.operations import diff_texts
-from approval.workflow.engine import available_actions, can_edit
+from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
 
 def word_diff(old: str, new: str) -> Markup:
@@ -55,4 +55,4 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
                                 finding_message=finding_message, label=label)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
-                            now_in=now_in)
+                                 now_in=now_in, withheld_actions=withheld_actions)

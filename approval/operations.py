@@ -349,9 +349,12 @@ def _local_publication_time(post: Post, local_time: datetime, fold: int | None =
         message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
     except AmbiguousLocalTime as twice:
         first, second = (i.astimezone(ZoneInfo(zone)) for i in twice.instants)
-        message = _("This time happens twice in %(zone)s: choose %(first)s (fold 0) or %(second)s (fold 1).",
-                    zone=zone, first=first.isoformat(), second=second.isoformat())
-        raise GuardFailed(message, {"local_time": [message], "fold": [message]}) from None
+        shown = [f"{when.strftime('%H:%M')} UTC{when.strftime('%z')[:3]}:{when.strftime('%z')[3:]}"
+                 for when in (first, second)]
+        message = _("This time happens twice in %(zone)s, when the clocks go back: choose the first (%(first)s) "
+                    "or the second (%(second)s).", zone=zone, first=shown[0], second=shown[1])
+        which = _("Say which: fold 0 for the first, 1 for the second.")
+        raise GuardFailed(message, {"local_time": [message], "fold": [which]}) from None
     except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
         message = _("This time is out of range.")
     raise GuardFailed(message, {"local_time": [message]})

@@ -24,6 +24,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from approval import create_app
+
+# The tests' webhook receivers listen on 127.0.0.1, which a production server refuses to call
+# (approval.publishing.addresses): every app and worker process the tests start allows it, but the test of that refusal.
+os.environ["APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"] = "1"
 from approval import administration as admin
 from approval import operations as ops
 from approval.db import db

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from approval.api.tokens import issue_token
 from approval.models import Post
+from approval.notifications import texts
 from approval.models.notifications import (
     ChatMessage,
     MailMode,
@@ -86,6 +87,19 @@ def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
     assert told(db_session, post)[-1] == ("Cabinet Curie", "cabinet_requested")
     make.act(post, Action.accept, cabinet)
     assert told(db_session, post)[-1] == ("Camille", "approved")
+
+
+def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_session):
+    executive = make.executive("Marie Curie")
+    account = make.account(team["fr"], executive=executive)
+    cabinet = make.user(Role.cabinet, executives=[executive], name="Cabinet Curie")
+    post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
+    make.act(post, Action.approve, team["pm_fr"])
+    make.act(post, Action.decline, cabinet, comment="Not this week.")
+    assert told(db_session, post)[-1] == ("Camille", "declined")
+    declined = db_session.scalars(select(Notification).where(Notification.kind == Kind.declined)).one()
+    assert texts.title(declined.kind) == "Your suggested message was declined by the cabinet"
+    assert declined.comment == "Not this week."
 
 
 def test_a_deactivated_user_is_not_told(make, team, db_session):

@@ -174,8 +174,12 @@ def test_markets_stay_private_and_bad_input_is_refused(history, web, make):
     assert web.get(f"/reports?market=FR&{PERIOD}").status_code == 404
     mine = _csv(web.get(f"/reports/rates.csv?{PERIOD}"))  # all of their markets: Kenya only
     assert mine[1] == ["approved", "0", "1", "0.0"]
-    for bad in ("from=2026-13-01", "from=2026-11-10&to=2026-11-01", "from=2020-01-01&to=2026-01-01", "from=x"):
-        assert web.get(f"/reports?{bad}").status_code == 400, bad
+    for bad, words in (("from=2026-13-01", "is not a date"), ("from=2026-11-10&to=2026-11-01", "start before"),
+                       ("from=2020-01-01&to=2026-01-01", "at most"), ("from=x", "is not a date")):
+        page = web.get(f"/reports?{bad}")
+        assert page.status_code == 400, bad  # the page, saying what is wrong, with the default period meanwhile
+        assert words in page.get_data(as_text=True) and 'id="approval-rate"' in page.get_data(as_text=True), bad
+        assert web.get(f"/reports/rates.csv?{bad}").status_code == 400, bad
     assert web.get("/reports/other.csv").status_code == 404
     community = type(web)(web.client.application.test_client())
     community.login(history["cm"])

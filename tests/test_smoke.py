@@ -38,3 +38,23 @@ def test_community_manager_to_scheduled(make, web, db_session):
     db_session.refresh(post)
     assert post.state is State.scheduled
     assert post.scheduled_at.isoformat() == f"{june.isoformat()}T07:00:00+00:00"
+
+
+def test_a_project_manager_who_wrote_the_revision_is_told_why_there_is_no_approve(make, web, db_session):
+    """Invariant 1 on the page: the author of a revision never approves it, and the page says so instead of simply
+    lacking the button; another project manager sees the button and no such note."""
+    from approval import operations as ops
+
+    market = make.market("FR")
+    pm, other = make.user(Role.project_manager, markets=[market]), make.user(Role.project_manager, markets=[market])
+    post = make.post(State.in_review, account=make.account(market), reviewer=pm)
+    ops.edit_post(db_session, post, pm, "La Tour Eiffel brille ce soir.", expected_version=post.version)
+    db_session.flush()
+    assert post.state is State.in_review and post.current_revision.author_id == pm.id
+    note = "You wrote this revision: another project manager must approve it."
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert note in page and f"/posts/{post.id}/actions/approve" not in page
+    web.login(other)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert note not in page and f"/posts/{post.id}/actions/approve" in page

@@ -55,7 +55,9 @@ from approval.models import (
     PublicationAttempt,
     audit,
 )
+from approval.publishing import controls
 from approval.publishing.worker import Worker
+from approval.workflow.errors import GuardFailed
 
 SET_UP = ["create", "submit", "approve", "schedule"]
 #: The issue's figure; APPROVAL_TEST_PUBLISH_POSTS lowers it on a slow machine. The worker makes some fifteen round
@@ -387,3 +389,44 @@ def desk_handle(engine: Engine, post_id: int) -> str:
     with Session(engine) as session:
         return session.scalar(select(Account.handle).join(Post, Post.account_id == Account.id)
                               .where(Post.id == post_id))
+
+
+# Webhooks on the server's own network ----------------------------------------------------------------------------
+
+
+def test_a_webhook_on_the_servers_own_network_is_refused_unless_the_operator_allows_it(pg_url: str,
+                                                                                       hooks: WebhookServer) -> None:
+    """Set or called, a webhook leading to the machine or its private network (a cloud's metadata service) is
+    refused: nothing is sent, the post fails with the reason. The operator's setting allows a relay there."""
+    app = create_app({"TESTING": True, "DATABASE_URL": pg_url, "SECRET_KEY": "test-secret",
+                      "WEBHOOK_PRIVATE_ADDRESSES": False})
+    engine = app.extensions["approval.db"]["engine"]
+    try:
+        desk = open_desk(engine, accounts=1, hooks=hooks)  # pointed at 127.0.0.1 before the rule (a direct write)
+        with app.app_context(), Session(engine) as session:
+            account = session.get(Account, desk.account_ids[0])
+            for address in ("http://169.254.169.254/latest/meta-data", "http://127.0.0.1:8080/hook",
+                            "http://10.0.0.7/hook", "http://[::1]/hook", "http://localhost/hook"):
+                with pytest.raises(GuardFailed) as refused:
+                    controls.connect_account(session, account, "webhook", url=address, secret="s" * 20)
+                assert "own network" in refused.value.errors["url"][0], address
+            controls.connect_account(session, account, "webhook", url="https://93.184.216.34/hook", secret="s" * 20)
+            session.rollback()
+        [post_id] = due_posts(desk, 1, body=SHORT_BODY)
+        with app.app_context():
+            Worker(app).run_once()
+        assert states(engine, [post_id]) == {post_id: "failed"}
+        assert hooks.per_post() == Counter()  # nothing reached the receiver
+        [attempt] = attempts_of(engine, [post_id])[post_id]
+        assert attempt.outcome == Outcome.refused and "own network" in attempt.message
+    finally:
+        engine.dispose()
+    allowed = create_app({"TESTING": True, "DATABASE_URL": pg_url, "SECRET_KEY": "test-secret",
+                          "WEBHOOK_PRIVATE_ADDRESSES": True})
+    try:
+        [again] = due_posts(desk, 1, body=SHORT_BODY)
+        with allowed.app_context():
+            Worker(allowed).run_once()
+        assert states(engine, [again]) == {again: "published"} and hooks.per_post()[again] == 1
+    finally:
+        allowed.extensions["approval.db"]["engine"].dispose()

@@ -27,7 +27,8 @@ class NotificationKind(StrEnum):
     review_requested = "review_requested"      # a post awaits my review
     cabinet_requested = "cabinet_requested"    # a suggestion awaits my cabinet
     changes_requested = "changes_requested"    # my post needs changes
-    rejected = "rejected"                      # my post was rejected (or declined by the cabinet)
+    rejected = "rejected"                      # my post was rejected
+    declined = "declined"                      # my suggested message was declined by the cabinet
     approved = "approved"
     scheduled = "scheduled"
     published = "published"

@@ -55,7 +55,7 @@ RULES: dict[tuple[Action | None, State], tuple[Kind, tuple[Audience, ...]]] = {
     (Action.approve, State.with_cabinet): (Kind.cabinet_requested, (Audience.cabinet,)),
     (Action.request_changes, State.changes_requested): (Kind.changes_requested, (AUTHOR,)),
     (Action.reject, State.rejected): (Kind.rejected, (AUTHOR,)),
-    (Action.decline, State.declined): (Kind.rejected, (AUTHOR,)),
+    (Action.decline, State.declined): (Kind.declined, (AUTHOR,)),
     (Action.approve, State.approved): (Kind.approved, (AUTHOR,)),
     (Action.accept, State.approved): (Kind.approved, (AUTHOR,)),
     (Action.schedule, State.scheduled): (Kind.scheduled, (AUTHOR,)),

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from approval.db import utcnow
 from approval.models import Account, OutboxMessage, Outcome
+from approval.publishing.addresses import internal_address, internal_allowed
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,14 @@ class WebhookConnector:
     name = "webhook"
     transactional = False
 
-    def __init__(self, url: str, secret: str, *, connect_timeout: float = 5.0, read_timeout: float = 15.0) -> None:
+    def __init__(self, url: str, secret: str, *, connect_timeout: float = 5.0, read_timeout: float = 15.0,
+                 allow_internal: bool = False) -> None:
         self.url = url
         self.secret = secret
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        #: Whether the URL may lead to this server's own network (approval.publishing.addresses).
+        self.allow_internal = allow_internal
 
     def sign(self, body: bytes) -> str:
         return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
@@ -157,6 +161,10 @@ class WebhookConnector:
         kwargs: dict[str, Any] = {"timeout": self.connect_timeout}
         if parts.scheme == "https":
             kwargs["context"] = ssl.create_default_context()
+        if not self.allow_internal and (inside := internal_address(parts.hostname or "", parts.port)):
+            return Result(Outcome.refused, message=f"the webhook's address leads to {inside}, on this server's own "
+                                                   "network: nothing was sent (set a public address, or allow "
+                                                   "private ones)")
         connection = conn_cls(parts.hostname or "", parts.port, **kwargs)
         try:
             try:
@@ -230,5 +238,6 @@ def connector_for(account: Account, instance_path: Path, *, base_url: str = "",
     if account.connector == "outbox":
         return OutboxConnector(instance_path, base_url)
     if account.connector == "webhook" and account.connector_url:
-        return WebhookConnector(account.connector_url, account.connector_secret or "", read_timeout=webhook_timeout)
+        return WebhookConnector(account.connector_url, account.connector_secret or "", read_timeout=webhook_timeout,
+                                allow_internal=internal_allowed())
     return None

@@ -16,6 +16,7 @@ from approval.access import market_clause
 from approval.db import utcnow
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
+from approval.publishing.addresses import internal_address, internal_allowed
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
 
@@ -107,6 +108,13 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
         parts = urlsplit((url or "").strip())
         if parts.scheme not in ("http", "https") or not parts.hostname or len(url or "") > 2000:
             raise _refuse("url", _("Give the webhook's address (http or https)."))
+        try:
+            port = parts.port
+        except ValueError:
+            raise _refuse("url", _("Give the webhook's address (http or https).")) from None
+        if not internal_allowed() and (inside := internal_address(parts.hostname, port)):
+            raise _refuse("url", _("%(address)s is on this server's own network: a webhook must be reachable from "
+                                   "the internet (the operator can allow private addresses).", address=inside))
         if not (secret or account.connector_secret):
             raise _refuse("secret", _("Give the secret that signs each call."))
         if secret is not None and not 16 <= len(secret) <= 200:

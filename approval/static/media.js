@@ -88,6 +88,8 @@
     }));
     const none = document.getElementById("media-none");
     if (none) none.hidden = state.media.length > 0;
+    const save = document.getElementById("media-save");
+    if (save) save.hidden = state.media.length === 0;
     findings.replaceChildren(...state.findings.map(function (f) {
       return el("li", { class: "finding " + f.severity }, [el("code", { text: f.rule }), " " + f.message]);
     }));

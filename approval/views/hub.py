@@ -193,7 +193,8 @@ def dashboard():
     rows = summary(db.session, current_user, market=market if market and len(market) == 2 else None)
     markets = list(db.session.scalars(visible_markets(current_user)))
     return render_template("hub/dashboard.html", rows=rows, markets=markets, market=market,
-                           settings=wall_settings(db.session), now=utcnow())
+                           zones={m.code: m.timezone for m in markets}, settings=wall_settings(db.session),
+                           now=utcnow())
 
 
 # Kiosk links and thresholds (admins) ------------------------------------------------------------------------

@@ -40,17 +40,27 @@ STYLE = Style(background="white", plot_background="white", font_family="sans-ser
 
 # The selection ------------------------------------------------------------------------------------------------------
 
+class BadSelection(ValueError):
+    """A period the page cannot show: the page says why and shows the default period; a chart or a CSV is a 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _date(name: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
     try:
-        return date.fromisoformat(value[:10]) if len(value) == 10 else abort(400)
+        if len(value) == 10:
+            return date.fromisoformat(value)
     except ValueError:
-        abort(400)
+        pass
+    raise BadSelection(_("“%(value)s” is not a date: write it as YYYY-MM-DD.", value=value[:40]))
 
 
-def _selection() -> tuple[Market | None, reports.Period]:
+def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.Period]:
     code = request.args.get("market", "").strip().upper()
     market = None
     if code:
@@ -59,17 +69,25 @@ def _selection() -> tuple[Market | None, reports.Period]:
         market = db.session.scalar(select(Market).where(Market.code == code, market_clause(current_user)))
         if market is None:
             abort(404)
-    end_day = _date("to") or datetime.now(UTC).date() + timedelta(days=1)
-    start_day = _date("from") or end_day - timedelta(weeks=DEFAULT_WEEKS)
-    if start_day >= end_day or (end_day - start_day).days > MAX_DAYS:
-        abort(400)
+    end_day = (None if default_period else _date("to")) or datetime.now(UTC).date() + timedelta(days=1)
+    start_day = (None if default_period else _date("from")) or end_day - timedelta(weeks=DEFAULT_WEEKS)
+    if start_day >= end_day:
+        raise BadSelection(_("The period must start before it ends."))
+    if (end_day - start_day).days > MAX_DAYS:
+        raise BadSelection(_("A report covers %(days)s days at most: choose a shorter period.", days=MAX_DAYS))
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
     return market, reports.Period(start, datetime.combine(end_day, datetime.min.time(), tzinfo=UTC))
 
 
-def _report(*parts: str) -> tuple[Market | None, reports.Report]:
-    """The report of the selection: whole for the page, the part a chart draws for the chart."""
-    market, period = _selection()
+def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, reports.Report]:
+    """The report of the selection: whole for the page, the part a chart draws for the chart. A chart or a CSV of
+    a period that cannot be shown is a 400 (the page links only to valid ones)."""
+    try:
+        market, period = _selection(default_period=default_period)
+    except BadSelection:
+        if not parts:
+            raise
+        abort(400)
     clause = Market.id == market.id if market else (None if current_user.group_wide else market_clause(current_user))
     return market, reports.build(db.session, clause, period, parts=parts or reports.PARTS)
 
@@ -86,12 +104,17 @@ def _args(market: Market | None, period: reports.Period) -> dict:
 @bp.get("")
 @roles_required(*MANAGERS)
 def show_reports():
-    market, report = _report()
+    try:
+        market, report = _report()
+        refused = None
+    except BadSelection as bad:  # the form's dates: said on the page, which shows the default period meanwhile
+        refused = bad.message
+        market, report = _report(default_period=True)
     markets = db.session.scalars(select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
     args = _args(market, report.period)
     return render_template("reports/index.html", report=report, market=market, markets=markets, args=args,
-                           charts=CHARTS, titles=_titles(), final=reports.FINAL,
-                           table=reports.per_week_table(report))
+                           refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
+                           table=reports.per_week_table(report)), 400 if refused else 200
 
 
 def _titles() -> dict[str, str]:

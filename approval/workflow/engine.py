@@ -230,6 +230,26 @@ def available_actions(post: Post, user: User) -> list[Transition]:
     return offered
 
 
+#: The decisions whose absence the post page explains (a reviewer looking for "Approve" on their own revision).
+EXPLAINED = (Action.approve,)
+
+
+def withheld_actions(post: Post, user: User) -> list[str]:
+    """Why a decision ``user``'s role could take on ``post`` now is not offered (a guard that already refuses it, as
+    the author's own "Approve"): what the page says instead of a button that is simply missing."""
+    reasons: list[str] = []
+    for action in EXPLAINED:
+        try:
+            row = find_transition(post, action, user)
+        except (NotPermitted, InvalidTransition):
+            continue
+        attempt = Attempt(post=post, actor=user, now=utcnow())
+        for guard in row.guards:
+            if guard.on_display:
+                reasons += [message for messages in guard(attempt).values() for message in messages]
+    return list(dict.fromkeys(reasons))
+
+
 def can_edit(post: Post, user: User) -> bool:
     return _possible(post, Action.edit, user) is not None
 
