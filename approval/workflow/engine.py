@@ -98,7 +98,7 @@ def apply(
         for name, reasons in guard(attempt).items():
             errors.setdefault(name, []).extend(reasons)
     if errors:
-        raise GuardFailed(_("“%(action)s” cannot be done yet.", action=row.label), errors)
+        raise GuardFailed(_("“%(action)s” was refused.", action=row.label), errors)
 
     from_state = post.state
     revisions_before = (post.current_revision_id, post.approved_revision_id)
