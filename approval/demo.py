@@ -14,6 +14,7 @@ from approval.publishing.controls import connect_account
 from approval import operations as ops
 from approval.media import samples  # issue 11: the Instagram, YouTube and Snapchat posts carry media
 from approval.db import utcnow
+from approval.models.notifications import NotificationProfile
 from approval.models import Campaign, User
 from approval.workflow.states import Action, Role
 
@@ -59,6 +60,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         users[email.split("@")[0]] = admin.create_user(session, email, name, role, PASSWORD, **scope)
     camille, wanjiru, piotr = users["camille"], users["wanjiru"], users["piotr"]
     lucile, marc, sophie = users["lucile"], users["marc"], users["cabinet"]
+    session.add(NotificationProfile(user_id=lucile.id, timezone="Europe/Paris"))  # her calendar and digest: Paris
 
     euro = Campaign(name="Euro football tournament", market_id=None, hashtag="#EURO2028",
                     description="Official partner: fans choose the colours of the Eiffel Tower each match day.")

@@ -55,6 +55,20 @@ def test_month_week_and_list_views_show_the_post_in_the_chosen_zone(make, web, f
         assert web.get(f"/calendar?{query}").status_code == 200, query
 
 
+def test_a_group_wide_manager_reads_the_calendar_in_their_own_zone_whatever_markets_are_added(make, web, france,
+                                                                                             db_session):
+    from approval.models.notifications import NotificationProfile
+
+    group = make.user(Role.project_manager, all_markets=True)
+    web.login(group)
+    assert "Times in UTC" in web.get("/calendar").get_data(as_text=True)  # not whichever market sorts first
+    db_session.add(NotificationProfile(user_id=group.id, timezone="Europe/Paris"))
+    db_session.flush()
+    make.market("BE", timezone="Europe/Brussels")  # sorts before FR: changes nothing
+    assert "Times in Europe/Paris" in web.get("/calendar").get_data(as_text=True)
+    assert "Times in Africa/Nairobi" in web.get("/calendar?tz=Africa/Nairobi").get_data(as_text=True)
+
+
 def test_filters_narrow_the_calendar(make, web, france):
     kenya = make.market("KE", "Africa/Nairobi", ("en",))
     at = _next_month_day(12, 10)

@@ -174,3 +174,24 @@ def test_a_removal_does_not_show_the_others_as_moved(make, web, db_session, scen
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "removed (was at position 1)" in page
     assert "moved from" not in page and "unchanged at position 1" in page
+
+
+def test_the_live_check_counts_the_posts_pictures_for_the_media_rules(make, web, db_session, scene):
+    """As the text is typed, an Instagram post without a picture hears it needs one; once it has one, it does not;
+    a post id outside the writer's markets is checked as a new post."""
+    france, writer, _reviewer = scene
+    account = make.account(france, "instagram")
+    post = make.post(account=account, author=writer, body="Les coulisses du match.")
+    web.login(writer)
+
+    def rules(**extra) -> set[str]:  # noqa: ANN003
+        answer = web.post("/posts/check", {"account_id": account.id, "body": "Les coulisses du match.", **extra})
+        assert answer.status_code == 200
+        return {f["rule"] for f in answer.get_json()["findings"]}
+
+    assert "network.media-required" in rules(post_id=post.id)
+    assert _upload(web, _reload(db_session, post), jpeg((1080, 1080)), "stade.jpg").status_code == 302
+    assert "network.media-required" not in rules(post_id=post.id)
+    assert "network.media-required" in rules()  # a new post has no picture yet
+    elsewhere = make.post(account=make.account(make.market("KE", timezone="Africa/Nairobi"), "instagram"))
+    assert "network.media-required" in rules(post_id=elsewhere.id)

@@ -30,6 +30,7 @@
     data.append("body", body.value);
     data.append("account_id", account ? account.value : body.dataset.account);
     data.append("campaign_id", campaign ? campaign.value : body.dataset.campaign || "");
+    data.append("post_id", body.dataset.post || "");  // its pictures and videos count for the media rules
     data.append("csrf_token", token);
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;

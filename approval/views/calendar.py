@@ -20,6 +20,7 @@ from approval.access import visible_markets
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
 from approval.models import Market, Post, User
+from approval.models.notifications import NotificationProfile
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.workflow import engine
@@ -36,16 +37,24 @@ FEED_PAST, FEED_FUTURE = timedelta(days=60), timedelta(days=366)
 
 
 def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters) -> ZoneInfo:
-    """The zone asked for, else the filtered market's, else the user's first market's, else UTC."""
-    if name and len(name) <= 64:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            pass
+    """The zone asked for, else the filtered market's, else the user's own (their profile's), else their first
+    market's for someone bound to markets; else UTC (a group-wide user's "first market" would change with each
+    market an admin adds)."""
+    for candidate in (name, None if filters.market else _own_zone()):
+        if candidate and len(candidate) <= 64:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                pass
     by_code = {m.code: m for m in markets}
     if filters.market in by_code:
         return by_code[filters.market].zone
-    return markets[0].zone if markets else ZoneInfo("UTC")
+    return markets[0].zone if markets and not current_user.all_markets else ZoneInfo("UTC")
+
+
+def _own_zone() -> str | None:
+    profile = db.session.get(NotificationProfile, current_user.id)
+    return profile.timezone if profile else None
 
 
 #: The calendar's range: a month or a week around any day of it can be shown and stepped out of.

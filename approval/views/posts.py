@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.publishing.status import publishing_status
+from approval.style.media import media_items
 from approval.labels import OUTCOME_LABELS, label, tone
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Outcome
@@ -182,6 +184,15 @@ def check_text():
             Campaign.id == campaign_id, Campaign.market_id.is_(None) | (Campaign.market_id == account.market_id)
         )) if campaign_id else None
     context = policies.style_context(db.session, account, campaign) if account else style.Context()
+    if account is not None:
+        # The media rules see the post's current pictures and videos (a new post has none yet).
+        post_id = request.form.get("post_id", type=int)
+        try:
+            post = ops.load_post(db.session, current_user, post_id) if post_id else None
+        except ops.NotFound:
+            post = None  # not one of theirs: checked as a new post
+        items = media_items(post.current_revision.media) if post is not None and post.current_revision else []
+        context = replace(context, media=items, has_media=bool(items))
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
     shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity)} for f in findings]
