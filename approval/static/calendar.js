@@ -33,6 +33,18 @@
 
   function say(text) { if (status) { status.textContent = text; } }
 
+  // After a move the page reloads: the moved post gets the focus back (a keyboard user goes on from it), and the
+  // status says it moved.
+  var FOCUS = "approval-calendar-focus";
+  try {
+    var focused = window.sessionStorage.getItem(FOCUS);
+    if (focused) {
+      window.sessionStorage.removeItem(FOCUS);
+      var again = calendar.querySelector('[data-post="' + focused.replace(/[^0-9]/g, "") + '"]');
+      if (again) { again.focus(); say(calendar.dataset.movedMessage); }
+    }
+  } catch (ignored) { /* storage refused: the focus starts at the top, as on any page */ }
+
   function move(entry, local) {
     var body = new URLSearchParams();
     body.set("post_id", entry.dataset.post);
@@ -48,6 +60,7 @@
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok) {
           say(calendar.dataset.movedMessage);
+          try { window.sessionStorage.setItem(FOCUS, entry.dataset.post); } catch (ignored) { /* see above */ }
           window.location.reload();
           return;
         }
