@@ -14,7 +14,8 @@ from approval import create_app
 from approval.db import utcnow
 from approval.media import samples
 from approval.migrate import upgrade
-from approval.models import OutboxMessage, Post, RevisionMedia
+from approval.media.storage import storage
+from approval.models import AuditEntry, OutboxMessage, Post, RevisionMedia
 from approval.publishing import controls
 from approval.publishing.worker import Worker
 from approval.workflow.states import Action, Role, State
@@ -94,3 +95,28 @@ def test_a_revision_whose_media_changed_is_refused_and_never_sent(scene):
     post = session.get(Post, post.id)
     assert post.state is State.failed
     assert session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all() == []
+
+
+def test_a_file_whose_bytes_changed_in_the_store_is_refused_and_never_sent(scene):
+    """The approval binds each file's SHA-256: the worker reads every stored file again before sending, so bytes
+    changed in the store after the approval (a disk, a bucket, a hand) are refused, not published under the old
+    digest."""
+    world, session, *_ = scene
+    slot = utcnow() + timedelta(minutes=5)
+    post = _scheduled_with_two_pictures(scene, slot)
+    first = sorted(post.current_revision.media, key=lambda m: m.position)[0].file
+    stored = storage(world).local_path(first.storage_key)
+    data = bytearray(stored.read_bytes())
+    data[-10] ^= 0xFF  # one byte near the end: the file still opens as a picture
+    stored.write_bytes(bytes(data))
+    try:
+        _run(world, session, slot + timedelta(seconds=1))
+        post = session.get(Post, post.id)
+        assert post.state is State.failed
+        assert session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all() == []
+        [failure] = session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id == post.id,
+                                                                    AuditEntry.action == "fail")).all()
+        assert first.sha256[:12] in failure and "not the approved ones" in failure
+    finally:
+        data[-10] ^= 0xFF
+        stored.write_bytes(bytes(data))  # the store is shared by the module's tests

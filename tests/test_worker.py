@@ -332,6 +332,28 @@ def test_an_embargo_refuses_earlier_slots_and_holds_what_was_scheduled_before_it
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
 
 
+def test_a_post_held_by_an_embargo_goes_out_when_it_lifts_within_its_grace_period(scene, make):
+    """The embargo is a time, not a switch: once it has passed, the post it held is released and published, its slot
+    being still within the grace period (15 minutes here)."""
+    from approval import administration as admin
+
+    slot = soon(10)
+    campaign = admin.create_campaign(make.session, "Résultats", scene.market, hashtag="")
+    make.session.commit()
+    kept = scene.scheduled(slot, campaign=campaign)
+    campaign.embargo_until = slot + timedelta(minutes=5)
+    make.session.commit()
+    scene.run(slot + timedelta(seconds=1))
+    assert scene.reload(kept).held_at is not None
+    assert hold_for(scene.session, scene.reload(kept), now=slot + timedelta(minutes=6)) is None
+    scene.run(slot + timedelta(minutes=6))  # the embargo has lifted; the slot is 6 minutes old
+    kept = scene.reload(kept)
+    assert kept.state is State.published and kept.held_at is None
+    actions = scene.session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == kept.id)
+                                    .order_by(AuditEntry.id)).all()
+    assert Action.release in actions and actions[-1] == Action.publish
+
+
 # Quotas -----------------------------------------------------------------------------------------------------------
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask
 
-from approval.media.storage import storage
+from approval.media.storage import CHUNK, Storage, storage
 from approval.models import Revision
 
 
@@ -20,8 +22,21 @@ def describe(revision: Revision) -> list[dict]:
 
 
 def missing_files(app: Flask, revision: Revision) -> list[str]:
-    """The SHA-256 of each of the revision's files the store no longer holds."""
+    """The SHA-256 of each of the revision's files the store no longer holds as approved: gone, or holding other
+    bytes (the approval binds each file's SHA-256, so every file is read and hashed again before it goes out)."""
     if not revision.media:
         return []
     store = storage(app)
-    return [m.file.sha256 for m in revision.media if not store.exists(m.file.storage_key)]
+    return [m.file.sha256 for m in revision.media if _digest(store, m.file.storage_key) != m.file.sha256]
+
+
+def _digest(store: Storage, key: str) -> str | None:
+    """The SHA-256 of the stored file, or None when it is not there."""
+    digest = hashlib.sha256()
+    try:
+        with store.open(key) as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return digest.hexdigest()

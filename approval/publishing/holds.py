@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from approval.db import utcnow
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch
 from approval.workflow.states import State
 
@@ -36,12 +37,13 @@ def covering_stops(market_id: SQLColumnExpression[Any] | int,
     )
 
 
-def held_clause() -> ColumnElement[bool]:
-    """True for a post (joined with its account) that a stop switch or its campaign's embargo holds: for lists."""
+def held_clause(now: datetime | None = None) -> ColumnElement[bool]:
+    """True for a post (joined with its account) that a stop switch or its campaign's embargo holds at ``now``
+    (default: the present): for lists. An embargo holds a post slotted before it until it lifts."""
     stopped = exists(select(StopSwitch.id).where(covering_stops(Account.market_id, Post.campaign_id)))
     embargoed = exists(select(Campaign.id).where(
         Campaign.id == Post.campaign_id, Campaign.embargo_until.is_not(None), Post.scheduled_at.is_not(None),
-        Campaign.embargo_until > Post.scheduled_at,
+        Campaign.embargo_until > Post.scheduled_at, Campaign.embargo_until > (now or utcnow()),
     ))
     return or_(stopped, embargoed)
 
@@ -62,9 +64,11 @@ def _covers(stop: StopSwitch, post: Post) -> bool:
             or (stop.scope == StopScope.campaign and stop.campaign_id == post.campaign_id))
 
 
-def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None) -> Hold | None:
-    """Why ``post`` may not go out now, or None. Only a scheduled post is held. ``stops``: the active stop
-    switches, when the caller read them already (the worker, once per batch)."""
+def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None,
+             now: datetime | None = None) -> Hold | None:
+    """Why ``post`` may not go out at ``now`` (default: the present), or None. Only a scheduled post is held.
+    ``stops``: the active stop switches, when the caller read them already (the worker, once per batch). An embargo
+    holds a post slotted before it until the embargo lifts; then it goes, within its grace period."""
     if post.state != State.scheduled:
         return None
     if stops is None:
@@ -79,7 +83,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                     by=stop.turned_on_by.name if stop.turned_on_by else None, stop_id=stop.id)
     campaign = post.campaign
     if campaign is not None and campaign.embargo_until is not None and post.scheduled_at is not None \
-            and post.scheduled_at < campaign.embargo_until:
+            and post.scheduled_at < campaign.embargo_until and (now or utcnow()) < campaign.embargo_until:
         return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
                              until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M")), since=post.held_at)
     return None

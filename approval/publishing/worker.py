@@ -255,7 +255,7 @@ class Worker:
             )).all()
             stops = active_stops(session) if held else []
             for post in held:
-                if hold_for(session, post, stops) is None:
+                if hold_for(session, post, stops, now) is None:
                     post.held_at = None
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
@@ -351,7 +351,7 @@ class Worker:
             self._miss(session, post, now)
             report.missed += 1
             return None
-        hold = hold_for(session, post, stops)
+        hold = hold_for(session, post, stops, now)
         if hold is not None:
             post.held_at = now
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
@@ -389,7 +389,8 @@ class Worker:
         if revision.computed_sha256() != revision.sha256:
             return ["The text or the media no longer match the SHA-256 that was approved."]
         if missing := media_publication.missing_files(self.app, revision):
-            return [f"Media file {sha[:12]}… is missing from the media store." for sha in missing]
+            return [f"Media file {sha[:12]}… is missing from the media store, or its bytes are not the approved ones."
+                    for sha in missing]
         verdict = policies.check_revision(session, post, revision)
         errors = [f"{f.rule}: {f.message}" for f in verdict.errors]
         if not revision.body.strip():

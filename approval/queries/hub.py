@@ -194,7 +194,7 @@ def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list
         .order_by(Post.missed_at.desc(), Post.id.desc()).limit(limit))]
     # Held: scheduled posts a stop switch or an embargo covers, due within the day or overdue.
     found += [(p, "held") for p in session.scalars(
-        posts().where(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause())
+        posts().where(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause(now))
         .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit))]
     found.sort(key=lambda item: item[0].updated_at, reverse=True)
     return found[:limit]
