@@ -68,8 +68,9 @@ IF_MATCH: dict[str, Any] = {
     "name": "If-Match",
     "required": True,
     "description": "The `ETag` of the post as you last received it (412 when the post changed since). `*` (any "
-                   "version) is accepted for edits and for actions that decide nothing, but the decisions `approve`, "
-                   "`accept`, `schedule`, `mark_published` and `confirm_published` need the real ETag (428).",
+                   "version) is accepted for actions that decide nothing, but edits (text and media) and the "
+                   "decisions `approve`, `accept`, `schedule`, `mark_published` and `confirm_published` need the "
+                   "real ETag (428).",
     "schema": {"type": "string", "pattern": r'^(\*|"post-[0-9]{1,10}-v[0-9]{1,10}")$',
                "example": '"post-42-v3"'},
 }

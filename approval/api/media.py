@@ -25,6 +25,7 @@ from approval.errors import error_body
 from approval.media import attach, intake
 from approval.media.inspect import MediaRefused
 from approval.media.storage import iter_file, storage
+from approval.workflow.states import Action
 from approval.api.schemas import MediaOrderArgs, PostSchema
 
 bp = Blueprint("api_media", __name__, url_prefix="/api/v1",
@@ -152,7 +153,7 @@ def _expected_version(post) -> int:  # noqa: ANN001
             raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
         if not _ETAG_OR_STAR.match(given):
             raise BadRequest(_("If-Match is not the ETag of a post (\"post-ID-vN\") nor *."))
-    return expected_version(post)
+    return expected_version(post, Action.edit)  # a media change is an edit
 
 
 def file_response(key: str, mime: str, etag: str, size: int | None = None) -> Response:

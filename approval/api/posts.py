@@ -157,7 +157,7 @@ def edit_post(args: dict, post_id: int):
     """A new text: a new revision; a post that awaited or held an approval goes (back) to review."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
-    ops.edit_post(db.session, post, user, args["body"], expected_version=expected_version(post))
+    ops.edit_post(db.session, post, user, args["body"], expected_version=expected_version(post, Action.edit))
     response = post_response(post)
     return response
 

@@ -24,9 +24,11 @@ def etag_of(post_id: int, version: int) -> str:
     return f'"post-{post_id}-v{version}"'
 
 
-#: Decisions bind the text the decider read: ``If-Match: *`` ("whatever it is now") would let a decision land on a
-#: text written after the request left, so they need a real ETag.
-DECISIONS = frozenset({Action.approve, Action.accept, Action.schedule, Action.mark_published, Action.confirm_published})
+#: Decisions bind the text the decider read, and an edit (of the text or the media) replaces the text its writer
+#: read: ``If-Match: *`` ("whatever it is now") would let a decision land on a text written after the request left,
+#: or an edit silently overwrite another person's, so they need a real ETag.
+DECISIONS = frozenset({Action.approve, Action.accept, Action.schedule, Action.mark_published, Action.confirm_published,
+                       Action.edit})
 
 
 def expected_version(post: Post, action: Action | str | None = None) -> int:
@@ -37,8 +39,8 @@ def expected_version(post: Post, action: Action | str | None = None) -> int:
     if_match = request.if_match
     if if_match.star_tag:
         if action in DECISIONS:
-            raise PreconditionRequired(_("A decision needs the ETag of the version you read: If-Match: * is not "
-                                         "enough."))
+            raise PreconditionRequired(_("A decision or an edit needs the ETag of the version you read: If-Match: * "
+                                         "is not enough."))
         return post.version
     versions, well_formed = set(), False
     for tag in if_match.as_set(include_weak=True):

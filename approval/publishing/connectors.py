@@ -201,7 +201,12 @@ class WebhookConnector:
             except ValueError:
                 data = {}
             data = data if isinstance(data, dict) else {}
-            return Result(Outcome.published, remote_id=_str_or_none(data.get("id")), url=_str_or_none(data.get("url")))
+            # The network took the post (2xx): published, whatever else the answer holds; only a web address is kept
+            # as its URL (the pages link to it), and a message says what was missing.
+            url = _web_address(data.get("url"))
+            missing = [name for name, value in (("id", data.get("id")), ("url", url)) if value is None]
+            return Result(Outcome.published, remote_id=_str_or_none(data.get("id")), url=url,
+                          message=f"the answer gave no usable {' nor '.join(missing)}" if missing else None)
         if status == 429:
             return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after))
         if status in (401, 403):
@@ -216,19 +221,31 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)[:2000]
 
 
+def _web_address(value: Any) -> str | None:
+    """``value`` when it is an http(s) address (a ``javascript:`` one would become a link on the post's page)."""
+    if not isinstance(value, str) or len(value) > 2000:
+        return None
+    parts = urlsplit(value.strip())
+    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+#: A Retry-After further than this is taken as this: a network's answer never parks a post for years.
+RETRY_AFTER_MAX_S = 24 * 3600
+
+
 def _seconds(retry_after: str | None) -> float | None:
     """Retry-After as seconds: a number, or an HTTP date."""
     if not retry_after:
         return None
     try:
-        return max(0.0, float(retry_after))
+        return min(RETRY_AFTER_MAX_S, max(0.0, float(retry_after)))
     except ValueError:
         pass
     try:
         when: datetime = parsedate_to_datetime(retry_after)
-    except (TypeError, ValueError):
+        return min(RETRY_AFTER_MAX_S, max(0.0, (when - utcnow()).total_seconds()))
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, (when - utcnow()).total_seconds())
 
 
 def connector_for(account: Account, instance_path: Path, *, base_url: str = "",

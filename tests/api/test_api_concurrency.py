@@ -62,6 +62,8 @@ def test_stale_if_match_is_412_and_missing_is_428(make, api, db_session):
     for malformed in ('"something-else"', f'"post-{post.id}-v99999999999"'):
         assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=malformed), 400)
     assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=""), 428)
+    # "Whatever it is now" would let an edit overwrite another person's unseen: an edit needs the real ETag.
+    assert_error(client.patch(f"/posts/{post.id}", {"body": BODY + " Quater."}, if_match="*"), 428)
     assert _counts(db_session) == before
 
     current = client.get(f"/posts/{post.id}").headers["ETag"]

@@ -1,0 +1,46 @@
+"""How the webhook connector reads a network's answer (approval.publishing.connectors.WebhookConnector): a 2xx is
+published whatever its body holds, but only a web address becomes the post's link; a Retry-After never parks a post
+for longer than a day."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from approval.models import Outcome
+from approval.publishing.connectors import RETRY_AFTER_MAX_S, WebhookConnector
+
+
+def read(status: int, body: object = b"", retry_after: str | None = None):  # noqa: ANN201
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return WebhookConnector._read(status, retry_after, raw)
+
+
+def test_a_2xx_with_an_id_and_a_web_address_is_published_with_both():
+    result = read(201, {"id": 5, "url": "https://social.example/p/5"})
+    assert (result.outcome, result.remote_id, result.url, result.message) == (
+        Outcome.published, "5", "https://social.example/p/5", None)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//social.example/p", "ftp://x/y", 42])
+def test_a_2xx_whose_url_is_no_web_address_is_published_without_a_link(url):
+    result = read(200, {"id": "a1", "url": url})
+    assert result.outcome is Outcome.published and result.url is None and "url" in result.message
+
+
+def test_a_2xx_without_json_is_published_and_says_what_it_lacked():
+    result = read(200, b"ok")
+    assert result.outcome is Outcome.published and (result.remote_id, result.url) == (None, None)
+    assert result.message == "the answer gave no usable id nor url"
+
+
+@pytest.mark.parametrize("header", ["99999999", "Fri, 01 Jan 2099 00:00:00 GMT"])
+def test_a_retry_after_is_capped_at_a_day(header):
+    result = read(429, {"error": "slow down"}, header)
+    assert result.outcome is Outcome.rate_limited and result.retry_after == RETRY_AFTER_MAX_S
+
+
+def test_a_retry_after_in_seconds_or_nonsense():
+    assert read(503, b"", "120").retry_after == 120
+    assert read(503, b"", "soon").retry_after is None
