@@ -231,6 +231,30 @@ def test_an_account_without_a_connector_fails_and_says_so(world, session, make):
     assert scene.reload(post).state is State.published
 
 
+def test_a_failed_post_whose_text_is_fixed_goes_back_to_review_under_a_new_publishing_key(world, session, make):
+    """The desk says "fix it, then retry": a failed post can be edited (a new revision, back to review, where a
+    project manager approves the new text) or withdrawn; the fixed text goes out under a new key."""
+    scene = Scene(world, session, make, connector="")
+    slot = soon()
+    post = scene.scheduled(slot)
+    scene.run(slot + timedelta(seconds=1))
+    post = scene.reload(post)
+    assert post.state is State.failed
+    ops.edit_post(scene.session, post, scene.cm, BODY.replace("ce soir", "demain soir"),
+                  expected_version=post.version)
+    scene.session.commit()
+    post = scene.reload(post)
+    assert post.state is State.in_review and post.publish_key is None and post.approved_revision_id is not None
+    assert post.current_revision_id != post.approved_revision_id  # the approval was for the refused text
+    other = scene.scheduled(soon(20))
+    scene.run(soon(20) + timedelta(seconds=1))
+    other = scene.reload(other)
+    assert other.state is State.failed
+    ops.act_on_post(scene.session, other, Action.withdraw, scene.cm, expected_version=other.version)
+    scene.session.commit()
+    assert scene.reload(other).state is State.withdrawn
+
+
 # Nothing late -------------------------------------------------------------------------------------------------------
 
 

@@ -74,6 +74,11 @@ def _stuck(cabinet_row: tuple) -> dict:
     return {"author": CM_STUCK, "cm": CM_STUCK, "pm": PM_STUCK, "cabinet": cabinet_row}
 
 
+def _failed() -> dict:
+    withdrawn = lambda row: row[:9] + (S.withdrawn,) + row[10:]  # noqa: E731 - the withdraw column
+    return {"author": withdrawn(CM_STUCK), "cm": withdrawn(CM_STUCK), "pm": withdrawn(PM_STUCK)}
+
+
 EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
     # Drafting: the cabinet never sees a draft.
     (S.draft, BRAND): {"author": CM_DRAFTING, "cm": CM_DRAFTING, "pm": PM_DRAFTING, "cabinet": NOTHING},
@@ -136,8 +141,9 @@ EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
     # unknown, a project manager acts (AFTER_PUBLISHING, the two late columns).
     (S.publishing, BRAND): _stuck(NOTHING),
     (S.publishing, EXECUTIVE): _stuck(CABINET_STUCK),
-    (S.failed, BRAND): _stuck(NOTHING),
-    (S.failed, EXECUTIVE): _stuck(CABINET_STUCK),
+    # A failed post may also be withdrawn by its writers (or edited back to review, tests/test_worker.py).
+    (S.failed, BRAND): {**_stuck(NOTHING), **_failed()},
+    (S.failed, EXECUTIVE): {**_stuck(CABINET_STUCK), **_failed()},
     (S.unconfirmed, BRAND): _stuck(NOTHING),
     (S.unconfirmed, EXECUTIVE): _stuck(CABINET_STUCK),
 }

@@ -59,7 +59,8 @@ class Role(StrEnum):
 
 #: States in which the text still travels towards publication: editing there makes a new revision.
 EDITABLE_STATES = frozenset(
-    {State.draft, State.changes_requested, State.in_review, State.with_cabinet, State.approved, State.scheduled}
+    {State.draft, State.changes_requested, State.in_review, State.with_cabinet, State.approved, State.scheduled,
+     State.failed}
 )
 #: States that hold an approval, which must belong to the current revision.
 APPROVAL_HOLDING_STATES = frozenset({State.with_cabinet, State.approved, State.scheduled})

@@ -81,6 +81,13 @@ def _resubmitted_by_edit(attempt: Attempt) -> None:
     attempt.post.submitted_at = attempt.now
 
 
+def _fixed_after_failure(attempt: Attempt) -> None:
+    """A failed post's text fixed: back to review, and a new text goes out under a new publishing key (the network
+    may remember the refused one)."""
+    _resubmitted_by_edit(attempt)
+    attempt.post.publish_key = None
+
+
 @dataclass(frozen=True)
 class Transition:
     action: Action
@@ -140,13 +147,15 @@ TRANSITIONS: tuple[Transition, ...] = (
          effects=(_due_now,), inputs=(i.ACKNOWLEDGE,)),
     _row(Action.confirm_published, {S.unconfirmed, S.failed}, S.published, {PM}, _l("Confirm as published"),
          guards=(g.approval_is_current, g.url_given), effects=(_record_publication,), inputs=(i.URL,)),
-    _row(Action.withdraw, {S.draft, S.changes_requested}, S.withdrawn, {CM, PM}, _l("Withdraw")),
+    _row(Action.withdraw, {S.draft, S.changes_requested, S.failed}, S.withdrawn, {CM, PM}, _l("Withdraw")),
     _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create")),
     # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.
     _row(Action.edit, {S.draft}, S.draft, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
     _row(Action.edit, {S.changes_requested}, S.changes_requested, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
     _row(Action.edit, {S.in_review, S.with_cabinet, S.approved, S.scheduled}, S.in_review, {CM, PM}, _l("Edit"),
          effects=(_resubmitted_by_edit,)),
+    # A post the network refused (or a check before sending): its text fixed, it goes back to review.
+    _row(Action.edit, {S.failed}, S.in_review, {CM, PM}, _l("Edit"), effects=(_fixed_after_failure,)),
 )
 
 #: The publishing worker's steps (approval.publishing.worker): no role takes them; the engine records them.
