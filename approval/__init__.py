@@ -64,6 +64,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.cli import register_commands
 
     register_commands(app)
+
+    @app.get("/favicon.ico")
+    def favicon():  # noqa: ANN202
+        # Browsers ask for it beside the first page they open: a 404 page would be rendered, with a form token in a
+        # new session whose cookie could replace the one the login form was just given ("this form expired").
+        return app.send_static_file("favicon.svg")
+
     return app
 
 

@@ -31,6 +31,7 @@ from conftest import WebClient
 #: What each page route reads besides its path: query parameters for a GET, form fields for a POST (the fields of
 #: the forms its pages render are added by the walk). Every page route is listed, with () when it reads nothing.
 PARAMETERS: dict[str, tuple[str, ...]] = {
+    "favicon": (),
     "auth.home": (),
     "auth.login": ("next", "email", "password"),
     "auth.logout": (),

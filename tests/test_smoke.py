@@ -58,3 +58,12 @@ def test_a_project_manager_who_wrote_the_revision_is_told_why_there_is_no_approv
     web.login(other)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert note not in page and f"/posts/{post.id}/actions/approve" in page
+
+
+def test_the_icon_a_browser_asks_for_beside_the_login_page_sets_no_session(app):
+    """Asked for in parallel with the first page, a 404 page would start a session of its own whose cookie could
+    replace the login form's (its form token then refused: "this form expired"). The icon touches no session."""
+    client = app.test_client()
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+    assert "Set-Cookie" not in answer.headers
