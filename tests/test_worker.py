@@ -86,6 +86,14 @@ class Scene:
         self.session.commit()
         return post
 
+    def failed(self, slot: datetime) -> Post:
+        """A post scheduled for ``slot`` and refused at it (the scene's account has no connector)."""
+        post = self.scheduled(slot)
+        self.run(slot + timedelta(seconds=1))
+        post = self.reload(post)
+        assert post.state is State.failed
+        return post
+
     def worker(self, now: datetime, **kwargs) -> Worker:
         return Worker(self.app, clock=lambda: now, **kwargs)
 
@@ -216,10 +224,7 @@ def test_a_text_the_policy_in_force_now_refuses_fails_with_the_reason(scene):
 def test_an_account_without_a_connector_fails_and_says_so(world, session, make):
     scene = Scene(world, session, make, connector="")
     slot = soon()
-    post = scene.scheduled(slot)
-    scene.run(slot + timedelta(seconds=1))
-    post = scene.reload(post)
-    assert post.state is State.failed
+    post = scene.failed(slot)
     assert "not connected" in scene.session.scalars(select(AuditEntry.comment).where(
         AuditEntry.post_id == post.id).order_by(AuditEntry.id.desc())).first()
     # Connected, then retried by the project manager: it goes out now.
@@ -235,21 +240,14 @@ def test_a_failed_post_whose_text_is_fixed_goes_back_to_review_under_a_new_publi
     """The desk says "fix it, then retry": a failed post can be edited (a new revision, back to review, where a
     project manager approves the new text) or withdrawn; the fixed text goes out under a new key."""
     scene = Scene(world, session, make, connector="")
-    slot = soon()
-    post = scene.scheduled(slot)
-    scene.run(slot + timedelta(seconds=1))
-    post = scene.reload(post)
-    assert post.state is State.failed
+    post = scene.failed(soon())
     ops.edit_post(scene.session, post, scene.cm, BODY.replace("ce soir", "demain soir"),
                   expected_version=post.version)
     scene.session.commit()
     post = scene.reload(post)
     assert post.state is State.in_review and post.publish_key is None and post.approved_revision_id is not None
     assert post.current_revision_id != post.approved_revision_id  # the approval was for the refused text
-    other = scene.scheduled(soon(20))
-    scene.run(soon(20) + timedelta(seconds=1))
-    other = scene.reload(other)
-    assert other.state is State.failed
+    other = scene.failed(soon(20))
     ops.act_on_post(scene.session, other, Action.withdraw, scene.cm, expected_version=other.version)
     scene.session.commit()
     assert scene.reload(other).state is State.withdrawn
