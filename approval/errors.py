@@ -57,9 +57,15 @@ TITLES = {
 RETRY_AFTER_SECONDS = 5
 
 
-def _respond(status: int, message: str, errors: dict | None = None, headers: list | None = None):  # noqa: ANN202
+def _respond(status: int, message: str, errors: dict | None = None, headers: list | None = None,  # noqa: ANN202
+             findings: list[dict] | None = None):
     if wants_json():
-        return jsonify(error_body(status, message, errors)), status, headers or []
+        body = error_body(status, message, errors)
+        if findings:  # the style gate's refusal: what a program points at (CONTRACT.md)
+            from approval.api.schemas import FindingSchema
+
+            body["findings"] = FindingSchema(many=True).dump(findings)
+        return jsonify(body), status, headers or []
     page = render_template("error.html", status=status, title=TITLES.get(status, ""), message=message,
                            errors=errors or {})
     return page, status, headers or []
@@ -112,7 +118,7 @@ def register(app: Flask) -> None:
     def workflow_error(error: WorkflowError):  # noqa: ANN202
         db.session.rollback()
         status = _stale_status(error) if isinstance(error, Stale) else error.status
-        return _respond(status, error.message, error.errors)
+        return _respond(status, error.message, error.errors, findings=error.findings)
 
     @app.errorhandler(StaleDataError)
     def stale_data(_error: StaleDataError):  # noqa: ANN202

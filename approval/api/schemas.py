@@ -429,3 +429,5 @@ class ErrorSchema(ma.Schema):
     message = _always(fields.String())
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
         "description": "Reasons by field, or under `_workflow` for the post's state, `_schema` for the body."})
+    findings = fields.List(fields.Nested(FindingSchema), metadata={
+        "description": "When the style gate refused a transition (422): its findings, as a post's."})

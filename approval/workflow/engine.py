@@ -98,7 +98,8 @@ def apply(
         for name, reasons in guard(attempt).items():
             errors.setdefault(name, []).extend(reasons)
     if errors:
-        raise GuardFailed(_("“%(action)s” was refused.", action=row.label), errors)
+        raise GuardFailed(_("“%(action)s” was refused.", action=row.label), errors,
+                          findings=attempt.record.get("findings") if "body" in errors else None)
 
     from_state = post.state
     revisions_before = (post.current_revision_id, post.approved_revision_id)

@@ -6,10 +6,13 @@ from __future__ import annotations
 class WorkflowError(Exception):
     status = 400
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None,
+                 findings: list[dict] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        #: The style gate's findings when it refused the action (as revisions keep them), for the API's answer.
+        self.findings = findings or []
 
 
 class NotPermitted(WorkflowError):

@@ -35,6 +35,10 @@ def test_journey_over_the_api(make, api, db_session):
     assert post["state"] == "draft" and [f["rule"] for f in post["findings"]] == ["house.full-stop-end"]
     refused = assert_error(camille.act(post, "submit", etag=created.headers["ETag"]), 422, "body")
     assert "full stop" in " ".join(refused["errors"]["body"])
+    # ... and the findings a program points at, as the post's own (CONTRACT.md: the 422 of a refused transition).
+    assert [f["rule"] for f in refused["findings"]] == ["house.full-stop-end"]
+    assert set(refused["findings"][0]) >= {"rule", "severity", "message", "start", "end"}
+    assert refused["findings"][0]["message"] == post["findings"][0]["message"]
     assert camille.get(f"/posts/{post['id']}").json["state"] == "draft"
     fixed = camille.patch(f"/posts/{post['id']}",
                           {"body": "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."},
