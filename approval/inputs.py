@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask.wrappers import Request
@@ -70,6 +71,16 @@ class BoundedRequest(Request):
 
 #: The largest URL-encoded form body (a post of 63,206 characters, each percent-encoded, fits).
 FORM_BODY_BYTES = 2 * 1024 * 1024
+
+
+def web_address(value: Any, *, longest: int = 2000) -> str | None:
+    """``value`` stripped when it is an http(s) address with a host (what a page may link to, or a server call),
+    else None: a ``javascript:`` or relative address is no address here."""
+    if not isinstance(value, str) or len(value) > longest:
+        return None
+    address = value.strip()
+    parts = urlsplit(address)
+    return address if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def check_request_text() -> None:

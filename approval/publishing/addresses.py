@@ -8,10 +8,11 @@ call (a name may resolve elsewhere by then), unless the operator allows them for
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 
 from flask import current_app, has_app_context
+
+from approval.config import Settings
 
 
 def internal_address(host: str, port: int | None = None) -> str | None:
@@ -35,4 +36,4 @@ def internal_allowed() -> bool:
     """Whether the operator allows webhooks on the private network (the app's config, else the environment)."""
     if has_app_context():
         return bool(current_app.config.get("WEBHOOK_PRIVATE_ADDRESSES"))
-    return (os.environ.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES") or "").strip().lower() in ("1", "true", "yes", "on")
+    return Settings.from_env().webhook_private_addresses

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approval.db import utcnow
+from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
 from approval.publishing.addresses import internal_address, internal_allowed
 
@@ -203,7 +204,7 @@ class WebhookConnector:
             data = data if isinstance(data, dict) else {}
             # The network took the post (2xx): published, whatever else the answer holds; only a web address is kept
             # as its URL (the pages link to it), and a message says what was missing.
-            url = _web_address(data.get("url"))
+            url = web_address(data.get("url"))  # a javascript: one would become a link
             missing = [name for name, value in (("id", data.get("id")), ("url", url)) if value is None]
             return Result(Outcome.published, remote_id=_str_or_none(data.get("id")), url=url,
                           message=f"the answer gave no usable {' nor '.join(missing)}" if missing else None)
@@ -219,14 +220,6 @@ class WebhookConnector:
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)[:2000]
-
-
-def _web_address(value: Any) -> str | None:
-    """``value`` when it is an http(s) address (a ``javascript:`` one would become a link on the post's page)."""
-    if not isinstance(value, str) or len(value) > 2000:
-        return None
-    parts = urlsplit(value.strip())
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 #: A Retry-After further than this is taken as this: a network's answer never parks a post for years.

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approval.access import market_clause
+from approval.inputs import web_address
 from approval.db import utcnow
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
@@ -105,13 +106,14 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
     if connector not in CONNECTORS:
         raise _refuse("connector", _("The connector is outbox or webhook."))
     if connector == "webhook":
-        parts = urlsplit((url or "").strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(url or "") > 2000:
-            raise _refuse("url", _("Give the webhook's address (http or https)."))
+        address = web_address(url)
+        parts = urlsplit(address or "")
         try:
             port = parts.port
         except ValueError:
-            raise _refuse("url", _("Give the webhook's address (http or https).")) from None
+            address = None
+        if address is None or not parts.hostname:
+            raise _refuse("url", _("Give the webhook's address (http or https)."))
         if not internal_allowed() and (inside := internal_address(parts.hostname, port)):
             raise _refuse("url", _("%(address)s is on this server's own network: a webhook must be reachable from "
                                    "the internet (the operator can allow private addresses).", address=inside))
@@ -119,7 +121,7 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
             raise _refuse("secret", _("Give the secret that signs each call."))
         if secret is not None and not 16 <= len(secret) <= 200:
             raise _refuse("secret", _("The secret has 16 to 200 characters."))
-        account.connector_url = url.strip() if url else None
+        account.connector_url = address
         if secret:
             account.connector_secret = secret
     else:

@@ -238,16 +238,7 @@ EXPLAINED = (Action.approve,)
 def withheld_actions(post: Post, user: User) -> list[str]:
     """Why a decision ``user``'s role could take on ``post`` now is not offered (a guard that already refuses it, as
     the author's own "Approve"): what the page says instead of a button that is simply missing."""
-    reasons: list[str] = []
-    for action in EXPLAINED:
-        try:
-            row = find_transition(post, action, user)
-        except (NotPermitted, InvalidTransition):
-            continue
-        attempt = Attempt(post=post, actor=user, now=utcnow())
-        for guard in row.guards:
-            if guard.on_display:
-                reasons += [message for messages in guard(attempt).values() for message in messages]
+    reasons = [reason for action in EXPLAINED for reason in _display_refusals(post, action, user) or ()]
     return list(dict.fromkeys(reasons))
 
 
@@ -260,10 +251,20 @@ def _possible(post: Post, action: Action, user: User) -> Transition | None:
         row = find_transition(post, action, user)
     except (NotPermitted, InvalidTransition):
         return None
+    return None if _display_refusals(post, action, user, row) else row
+
+
+def _display_refusals(post: Post, action: Action, user: User, row: Transition | None = None) -> list[str] | None:
+    """What the guards a page checks before offering ``action`` say against it (empty: it is offered); None when
+    the table has no such action for ``user`` from the post's state."""
+    if row is None:
+        try:
+            row = find_transition(post, action, user)
+        except (NotPermitted, InvalidTransition):
+            return None
     attempt = Attempt(post=post, actor=user, now=utcnow())
-    if any(guard(attempt) for guard in row.guards if guard.on_display):
-        return None
-    return row
+    return [reason for guard in row.guards if guard.on_display for reasons in guard(attempt).values()
+            for reason in reasons]
 
 
 def _check_can_act(post: PostLike, actor: User) -> None:

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import object_session
 
 from approval import policies
+from approval.inputs import web_address
 from approval.workflow.states import State
 
 if TYPE_CHECKING:
@@ -208,9 +208,8 @@ def acknowledged_possible_duplicate(attempt: Attempt) -> dict[str, list[str]]:
 
 @guard()
 def url_given(attempt: Attempt) -> dict[str, list[str]]:
-    url = (attempt.params.get("url") or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    url = web_address(attempt.params.get("url"))
+    if url is None:
         return {"url": [_("Give the address (http or https) where the message was published.")]}
     attempt.record["url"] = url
     return {}
