@@ -5,9 +5,11 @@
 
 The application runs in a process of its own (Werkzeug's threaded server on 127.0.0.1, a SQLite database and the
 folder store in a temporary instance folder); the client streams each multipart body from a file on disk with
-``http.client`` (a bearer token, If-Match), as a program would. Each upload is timed from the first byte sent to the
-answer: the body parsed into a temporary file while its SHA-256 is computed, the file inspected (Pillow; PyAV demuxes
-every packet of the video), a thumbnail drawn, the file stored under its digest, a new revision written.
+``http.client`` (a bearer token, If-Match from the post's last answer), as a program would. Each upload is timed from
+the first byte sent to the answer: the body parsed into a temporary file while its SHA-256 is computed, the file
+inspected (a picture's header and structure, ``approval.media.structure``; PyAV reads the video's head, first frame
+and last 2 s), a video's thumbnail drawn, the file synced and stored under its digest, a new revision written. A
+picture's thumbnail is drawn the first time a page shows it (about 60 ms for these: not part of the upload).
 
 Printed: MB/s of the uploads and of ``cp`` on the same files in the same run (target: uploads at 50 % of cp or more),
 and the server's peak resident memory while uploading above its idle level (target: under 100 MB), read from
@@ -27,23 +29,25 @@ compare within a run):
 | 2026-12-02, after (again: cp of cached pictures) | 246 | 209.3 | 215.8 | 97 % | 18 MB | 66.8 | 1252.1 | 5 % | 48 MB |
 | 2026-12-02, before (50 MB video, 20 pictures, 130 MB) | 60 | 204.9 | 178.1 | 115 % | 18 MB | 55.2 | 276.8 | 20 % | 38 MB |
 | 2026-12-02, after (50 MB video, 20 pictures, 130 MB) | 60 | 162.9 | 126.2 | 129 % | 17 MB | 74.9 | 311.7 | 24 % | 47 MB |
+| 2026-12-02 (later), pictures proved whole by their structure, not decoded (first runs, 100 MB video) | 122 | 176.6 | 123.6 | 143 % | 17 MB | 160.1 | 340.3 | 47 % | 22 MB |
+| 2026-12-02 (later), and the hashing thread fed 1 MB at a time (five runs) | 246 | 424-479 | 151-228 | 201-317 % | 18-20 MB | 152-264 | 306-349 | 46, 54, 66, 79, 84 % | 14-28 MB |
 
-Memory stays far under its target whatever the size (the body streams to disk; a picture's decoding, which now runs
-beside the parsing, adds about 10 MB). What bounds each rate, measured in the server (cProfile, and each step alone):
+Memory stays far under its target whatever the size (the body streams to disk). What bounds each rate, measured in
+the server (cProfile, py-spy, and each step alone):
 
-- The video: writing the body into the page cache (about 420 MB/s on this machine) and the fsync that makes it
-  durable before the store renames it (0.14 s for 246 MB): the work ``cp`` and its ``sync`` do, hence a ratio near
-  100 % that swings with the disk. Werkzeug's multipart parser (2.5 GB/s alone on these bodies) and SHA-256 (1.5 GB/s,
-  in its own thread) are no longer the bound; PyAV's inspection reads the head, the first frame and the last 2 s.
-  ``streaming-form-data`` (Cython) parses at 3.8 GB/s alone: it would save about 30 ms per 200 MB and brings
-  ``smart-open`` and ``aiofiles`` with it, so Werkzeug's parser stays.
-- The pictures: decoding each JPEG to its end, which proves it is whole. libjpeg-turbo needs 47-53 ms for one of
-  these 6.5 MB, 12-megapixel pictures even at 1/8 scale (the entropy decoding, on one core: about 130 MB/s alone).
-  The decoding now follows the upload as it arrives (a thread reading the temporary file as Werkzeug writes it), so
-  the parsing, the hashing and the fsync run beside it; after it come the thumbnail (about 7 ms), the new revision
-  and the answer (about 15 ms). The server spends about 100 ms of CPU per picture on two cores shared with the
-  client. The decoding alone caps the pictures at about 130 MB/s, 42 % of a 306 MB/s ``cp`` of files still in the
-  page cache: 50 % is out of reach while every picture is decoded to its end.
+- The video: writing the body into the page cache and the fsync that makes it durable before the store renames it:
+  the work ``cp`` and its ``sync`` do. Werkzeug's multipart parser and SHA-256 (in its own thread) are not the bound;
+  PyAV's inspection reads the head, the first frame and the last 2 s.
+- The pictures: until the change of 2 December each JPEG was decoded to its end at upload (libjpeg-turbo: 47-53 ms for one of these
+  6.5 MB, 12-megapixel pictures even at 1/8 scale), which capped them near 130 MB/s. A cut file is now caught by its
+  structure (``approval.media.structure``: the segments to the first scan, then the end-of-image marker after it,
+  which scan data cannot hold; a PNG's chunks to IEND against their CRCs) in well under a millisecond for a camera's
+  file, and the thumbnail is drawn on first view. What is left per picture, in-process (about 33 ms): Werkzeug's
+  parsing and the file's writing (about 14 ms, the hashing beside it), the fsync (3 ms), the new revision, its audit
+  row and the commit (about 10 ms), the answer. Two changes mattered beyond the decoding: the inspection no longer
+  follows the upload in a thread (its Python work took the GIL from the parser), and the hashing thread is handed
+  1 MB at a time instead of each 64 KB piece (17 -> 12 ms for the parse, hash and sync of one picture). On two cores
+  shared with the client the ratio still swings with the machine's other load (46-84 % in five runs in a row).
 """
 
 from __future__ import annotations
@@ -170,12 +174,16 @@ class Server:
         self.process.wait(10)
 
 
-def upload(port: int, secret: str, post_id: int, body: Path, boundary: str) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    connection.request("GET", f"/api/v1/posts/{post_id}", headers={"Authorization": f"Bearer {secret}"})
-    answer = connection.getresponse()
-    etag = answer.getheader("ETag")
-    answer.read()
+def upload(port: int, secret: str, post_id: int, body: Path, boundary: str, etag: str | None = None) -> tuple[dict, str]:
+    """Send one body; the post's ETag is asked for first unless the last answer gave it (as a client uploading a
+    series into one post chains them). Returns the answer and the post's new ETag. The body is sent in 256 KB
+    blocks, as HTTP libraries and browsers stream files (http.client's default is 8 KB)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=256 * 1024)
+    if etag is None:
+        connection.request("GET", f"/api/v1/posts/{post_id}", headers={"Authorization": f"Bearer {secret}"})
+        answer = connection.getresponse()
+        etag = answer.getheader("ETag")
+        answer.read()
     with open(body, "rb") as data:
         connection.request("POST", f"/api/v1/posts/{post_id}/media", body=data, headers={
             "Authorization": f"Bearer {secret}", "If-Match": etag, "Content-Length": str(body.stat().st_size),
@@ -185,7 +193,7 @@ def upload(port: int, secret: str, post_id: int, body: Path, boundary: str) -> d
     connection.close()
     if answer.status != 201:
         raise RuntimeError(f"upload refused: {answer.status} {payload}")
-    return payload
+    return payload, answer.getheader("ETag")
 
 
 def timed_cp(sources: list[Path], target: Path) -> float:
@@ -228,15 +236,17 @@ def main() -> None:
             idle = server.memory("VmRSS")
             server.reset_peak()
             start = time.perf_counter()
-            answer = upload(server.port, secret, post_ids[0], video_body, boundary)
+            answer, _etag = upload(server.port, secret, post_ids[0], video_body, boundary)
             video_s = time.perf_counter() - start
             video_peak = server.memory("VmHWM")
             print(f"video: {answer['media'][0]['width']}x{answer['media'][0]['height']}, "
                   f"{answer['media'][0]['duration_s']} s, {video.stat().st_size / 2**20:.0f} MB", flush=True)
             server.reset_peak()
             start = time.perf_counter()
+            etags: dict[int, str] = {}
             for index, body in enumerate(picture_bodies):
-                upload(server.port, secret, post_ids[1 + index // per_post], body, boundary)
+                post_id = post_ids[1 + index // per_post]
+                _answer, etags[post_id] = upload(server.port, secret, post_id, body, boundary, etags.get(post_id))
             pictures_s = time.perf_counter() - start
             pictures_peak = server.memory("VmHWM")
         finally:

@@ -198,3 +198,62 @@ def test_an_upload_needs_multipart_and_a_file(upload, make, desk):  # noqa: F811
                                       content_type="multipart/form-data")
     assert unauthenticated.status_code == 401
     assert make.user(Role.cabinet) is not None
+
+
+def test_a_stale_upload_is_refused_and_leaves_nothing(upload, app, db_session):
+    before = _stored(app)
+    api = upload.api
+    response = api.upload(upload.post.id, jpeg((800, 600)), "photo.jpg", etag='"post-1-v99"')
+    assert response.status_code in (409, 412), response.get_json()
+    _nothing_left(app, db_session, before)
+
+
+def test_a_body_cut_short_is_refused_and_leaves_nothing(upload, app, db_session):
+    """The client goes away mid-picture: the request fails (4xx)."""
+    before = _stored(app)
+    api = upload.api
+    post = upload.post
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    boundary = "cutboundary"
+    data = jpeg((800, 600))
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    cut = body[:len(body) // 2]
+    response = api.client.post(f"/api/v1/posts/{post.id}/media", input_stream=io.BytesIO(cut),
+                               headers={**api.headers, "If-Match": etag, "Content-Length": str(len(body)),
+                                        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert 400 <= response.status_code < 500
+    _nothing_left(app, db_session, before)
+
+
+@pytest.mark.parametrize("body", [
+    b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\nno closing boundary",
+    b"not multipart at all",
+])
+def test_a_malformed_multipart_body_is_a_4xx_and_leaves_nothing(upload, app, db_session, body):
+    before = _stored(app)
+    api = upload.api
+    post = upload.post
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    response = api.client.post(f"/api/v1/posts/{post.id}/media", data=body,
+                               headers={**api.headers, "If-Match": etag,
+                                        "Content-Type": "multipart/form-data; boundary=b"})
+    assert 400 <= response.status_code < 500
+    _nothing_left(app, db_session, before)
+
+
+def test_the_file_field_is_the_upload_whatever_else_the_body_carries(upload, app, db_session):
+    """Only ``file`` is stored; another file part is written to disk, then thrown away with the request."""
+    api = upload.api
+    post = upload.post
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    form = {"other": (io.BytesIO(jpeg((300, 200))), "other.jpg", "image/jpeg"),
+            "file": (io.BytesIO(picture("PNG", (120, 90))), "photo.png", "image/png")}
+    response = api.client.post(f"/api/v1/posts/{post.id}/media", data=form, content_type="multipart/form-data",
+                               headers={**api.headers, "If-Match": etag})
+    assert response.status_code == 201, response.get_json()
+    [item] = response.get_json()["media"]
+    assert (item["mime"], item["width"], item["height"]) == ("image/png", 120, 90)
+    assert db_session.scalar(select(func.count()).select_from(MediaFile)) == 1
+    staging = Path(app.instance_path) / "media-staging"
+    assert [p.name for p in staging.iterdir()] == []

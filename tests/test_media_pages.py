@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 
 import pytest
+from PIL import Image
 
 from approval.models import Post
 from approval.workflow.states import Action, Role, State
@@ -195,3 +197,37 @@ def test_the_live_check_counts_the_posts_pictures_for_the_media_rules(make, web,
     assert "network.media-required" in rules()  # a new post has no picture yet
     elsewhere = make.post(account=make.account(make.market("KE", timezone="Africa/Nairobi"), "instagram"))
     assert "network.media-required" in rules(post_id=elsewhere.id)
+
+
+def test_a_pictures_thumbnail_is_drawn_on_first_view_then_kept(make, web, db_session, scene, app, monkeypatch):
+    """A picture is not decoded at upload: its thumbnail is drawn the first time a page asks for it, kept in the
+    store, and never drawn twice; one that cannot be drawn is remembered as such (404, the page shows the name)."""
+    from approval.media import thumbnails
+    from approval.media.storage import storage
+    from approval.models import MediaFile
+
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer)
+    web.login(writer)
+    drawn = []
+    real_draw = thumbnails.draw_thumbnail
+    monkeypatch.setattr(thumbnails, "draw_thumbnail", lambda path, out: drawn.append(path) or real_draw(path, out))
+    colour = f"#{secrets.token_hex(3)}"  # bytes of its own: the store outlives the test
+    state = _upload(web, post, jpeg((1200, 900), color=colour), "stade.jpg", json=True).get_json()
+    media_id = state["media"][0]["id"]
+    media_file = db_session.get(MediaFile, media_id)
+    store = storage(app)
+    assert not store.exists(media_file.thumbnail_key) and drawn == []
+    for _ in range(2):
+        thumb = web.get(f"/media/{media_id}/thumbnail")
+        assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
+        assert Image.open(io.BytesIO(thumb.data)).size == (640, 480)
+    assert len(drawn) == 1 and store.exists(media_file.thumbnail_key)
+
+    post = _reload(db_session, post)
+    state = _upload(web, post, jpeg((300, 200), color=colour), "or.jpg", json=True).get_json()
+    broken = db_session.get(MediaFile, state["media"][1]["id"])
+    store.local_path(broken.storage_key).write_bytes(b"no longer a picture")  # the store lost it (a disk fault)
+    assert web.get(f"/media/{broken.id}/thumbnail").status_code == 404
+    assert web.get(f"/media/{broken.id}/thumbnail").status_code == 404
+    assert len(drawn) == 2  # tried once, remembered

@@ -4,11 +4,13 @@ addressing, and the worker refusing a revision whose file left the store."""
 
 from __future__ import annotations
 
+import secrets
+
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from approval.media.storage import FolderStorage, S3Storage, file_key, storage_for
+from approval.media.storage import FolderStorage, S3Storage, file_key, storage_for, thumbnail_key
 from approval.models import Post
 from approval.workflow.states import Action
 
@@ -74,20 +76,25 @@ def test_both_stores_keep_whole_files_under_their_digest(kind, tmp_path, s3_env)
         store.open(key)
 
 
-def test_an_upload_goes_to_the_bucket_and_comes_back_streamed(app, make, desk, api_for, db_session, s3_env,  # noqa: F811
-                                                               monkeypatch):
+def test_an_upload_goes_to_the_bucket_and_comes_back_streamed(app, make, desk, api_for, web, db_session,  # noqa: F811
+                                                               s3_env, monkeypatch):
     store = S3Storage(BUCKET, "api", client=s3_env)
     monkeypatch.setitem(app.extensions.setdefault("approval.media", {}), "storage", store)
     account, writer, reviewer = desk
     post = make.post(account=account, author=writer, body="Une photo du stade.")
     api = api_for(writer)
-    data = jpeg((120, 90), color="teal")
+    data = jpeg((120, 90), color=f"#{secrets.token_hex(3)}")  # bytes of its own: the bucket outlives the test
     response = api.upload(post.id, data, "stade.jpg", alt="Le stade")
     assert response.status_code == 201, response.get_json()
     item = response.get_json()["media"][0]
     objects = {o["Key"] for o in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="api/")["Contents"]}
     assert f"api/{file_key(item['sha256'])}" in objects
-    assert any(key.startswith("api/thumbnails/") for key in objects)
+    assert f"api/{thumbnail_key(item['sha256'])}" not in objects  # drawn on first view, from the bucket
+    web.login(writer)
+    thumb = web.get(f"/media/{item['id']}/thumbnail")
+    assert thumb.status_code == 200 and thumb.data.startswith(b"\xff\xd8")
+    objects = {o["Key"] for o in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="api/")["Contents"]}
+    assert f"api/{thumbnail_key(item['sha256'])}" in objects
     got = api.get(f"/media/{item['id']}")
     assert got.status_code == 200 and got.data == data and got.headers["ETag"].strip('"') == item["sha256"]
     # The approved file disappears from the bucket: the worker refuses to publish without it.

@@ -12,7 +12,7 @@ import re
 
 from flask import Response, g, request, send_file
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest, PreconditionRequired, Unauthorized
+from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval import operations as ops
 from approval.api.auth import MAX_BODY_BYTES, _authenticate, current_api_user
@@ -45,12 +45,7 @@ def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None
     """Runs before every ``before_request`` (one of which reads forms): the upload streams to disk under the media
     caps; every other call keeps the API's 1 MB cap."""
     if endpoint == "api_media.upload_media" and request.method == "POST":
-        # The token first, so a stranger's picture is never decoded; ``_check_request`` answers for a bad one.
-        try:
-            g.api_user = _authenticate()
-        except Unauthorized:
-            g.api_user = None
-        intake.stream_uploads_to_disk(decode_early=g.api_user is not None)
+        intake.stream_uploads_to_disk()
     else:
         request.max_content_length = MAX_BODY_BYTES
 
@@ -66,7 +61,7 @@ def _check_request() -> None:
             raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
         if request.endpoint != "api_media.upload_media" and not request.is_json:
             raise BadRequest(_("The API takes JSON: send the body with Content-Type: application/json."))
-    g.api_user = g.get("api_user") or _authenticate()
+    g.api_user = _authenticate()
 
 
 bp.teardown_request(intake.remove_temporary_files)

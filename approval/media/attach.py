@@ -58,6 +58,8 @@ def store(session: Session, received: Received, actor: User) -> MediaFile:
     if received.thumbnail is not None:
         thumb = thumbnail_key(received.sha256)
         store_.put(thumb, received.thumbnail, content_type="image/jpeg", move=True)
+    elif received.found.kind == "image":
+        thumb = thumbnail_key(received.sha256)  # drawn on first view (approval.media.thumbnails)
     # Last, and moved rather than copied where the store allows: the upload's temporary file is not read again.
     store_.put(key, received.path, content_type=received.found.mime, move=True)
     info = received.found

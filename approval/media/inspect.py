@@ -18,6 +18,8 @@ from typing import IO
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from approval.media import structure
+
 #: Pillow's format -> the type it is served as.
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 VIDEO_CODECS = frozenset({"h264", "hevc"})
@@ -37,8 +39,7 @@ CLAIMS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".p
 
 
 class MediaRefused(ValueError):
-    """The message stays lazy until it is read: a picture is inspected by a thread of its own while it is uploaded
-    (``approval.media.intake``), and the request that answers decides the language."""
+    """The message stays lazy until it is read (the request that answers decides the language)."""
 
     status = 422
 
@@ -82,12 +83,14 @@ class Inspected:
 
 
 def inspect(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, thumbnail_to: Path | None = None) -> Inspected:
-    """Read ``path`` as a picture, else as a video; raise ``Unsupported`` or ``Invalid``. With ``thumbnail_to``, the
-    thumbnail is drawn from the same decoding (a picture is decoded once)."""
+    """Read ``path`` as a picture, else as a video; raise ``Unsupported`` or ``Invalid``. With ``thumbnail_to``, a
+    video's thumbnail is drawn from its first frame, decoded anyway; a picture is not decoded here (its structure
+    proves it whole: ``approval.media.structure``), its thumbnail is drawn on first view (``draw_thumbnail``)."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise Invalid(_l("The file is empty."))
-    image = _inspect_image(path, max_pixels, thumbnail_to)
+    with open(path, "rb") as handle:
+        image = _inspect_image(handle, max_pixels)
     if image is not None:
         return image
     video = _inspect_video(path, thumbnail_to)
@@ -112,15 +115,15 @@ def check_claim(name: str, declared_mime: str | None, found: Inspected) -> None:
 
 #: Pillow warns about what people upload (a picture past its own pixel limit, odd EXIF data, a palette with
 #: transparency): the checks below decide and answer, so those warnings only fill the logs. Set once for the process,
-#: not around each call: pictures are inspected in threads (``approval.media.intake``), and
-#: ``warnings.catch_warnings`` is not thread-safe. Pillow's other warnings (deprecations) still show.
+#: not around each call: requests run in threads, and ``warnings.catch_warnings`` is not thread-safe. Pillow's other
+#: warnings (deprecations) still show.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
-def _open_image(source: Path | IO[bytes], formats: list[str] | None = None) -> Image.Image | None:
+def _open_image(source: IO[bytes]) -> Image.Image | None:
     try:
-        return Image.open(source, formats=formats)
+        return Image.open(source)
     except Image.DecompressionBombError:
         raise Invalid(_l("The picture decodes to far more pixels than a post can carry (a decompression "
                          "bomb).")) from None
@@ -140,16 +143,10 @@ def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
         return False
 
 
-def inspect_picture(source: IO[bytes], *, max_pixels: int = DEFAULT_MAX_PIXELS,
-                    thumbnail_to: Path | None = None) -> Inspected | None:
-    """As ``inspect`` for a picture in one of the taken formats, read from ``source`` (an upload still arriving:
-    ``approval.media.growing``); None when Pillow does not read it as one (``inspect`` then decides what it is)."""
-    return _inspect_image(source, max_pixels, thumbnail_to, formats=list(IMAGE_TYPES))
-
-
-def _inspect_image(source: Path | IO[bytes], max_pixels: int, thumbnail_to: Path | None = None,
-                   formats: list[str] | None = None) -> Inspected | None:
-    image = _open_image(source, formats)
+def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
+    """The picture's type and size from its header; then a JPEG or a PNG is walked to its end (its structure,
+    ``approval.media.structure``), a GIF or a WebP decoded frame by frame (their frames are counted anyway)."""
+    image = _open_image(source)
     if image is None:
         return None
     with image:
@@ -167,26 +164,27 @@ def _inspect_image(source: Path | IO[bytes], max_pixels: int, thumbnail_to: Path
                 raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
                                  frames=frames))
             if image.format == "JPEG":
-                # Decoded at the smallest scale that still fills a thumbnail: every byte is still read, so a
-                # cut file is caught, in a fraction of the memory; the thumbnail comes from this decoding.
-                image.draft("RGB", THUMBNAIL_BOX)
-                image.load()
-                made = _save_thumbnail(image, thumbnail_to)
+                structure.check_jpeg(source)
+                exif = image.getexif()  # from the header
+            elif image.format == "PNG":
+                exif = Image.Exif()
+                if (data := structure.check_png(source)) is not None:
+                    exif.load(data)  # (Pillow's getexif would decode the picture to look for it)
             else:
                 for index in range(frames):
                     image.seek(index)
                     image.load()
-                if frames > 1:
-                    image.seek(0)
-                    image.load()
-                made = _save_thumbnail(image, thumbnail_to)
-            has_location = bool(image.getexif().get_ifd(GPS_IFD))
+                exif = image.getexif()
+            has_location = bool(exif.get_ifd(GPS_IFD))
         except MediaRefused:
             raise
-        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        except structure.OtherCoding:
+            raise Unsupported(_l("This JPEG is coded in a way networks do not show (lossless, hierarchical, "
+                                 "arithmetic or more than 8 bits): export it again as a standard JPEG.")) from None
+        except (structure.Cut, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
             raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
         return Inspected(kind="image", mime=IMAGE_TYPES[image.format], width=width, height=height,
-                         codec=image.format.lower(), frames=frames, has_location=has_location, thumbnail=made)
+                         codec=image.format.lower(), frames=frames, has_location=has_location)
 
 
 def strip_location(path: Path, found: Inspected) -> Inspected:
@@ -301,22 +299,13 @@ def _check_complete(container, stream, path: Path) -> None:  # noqa: ANN001
 # Thumbnails -----------------------------------------------------------------------------------------------------
 
 
-def thumbnail(path: Path, found: Inspected, out: Path) -> bool:
-    """A JPEG at most ``THUMBNAIL_BOX`` of the picture, or of the video's first frame; False when none can be
-    made (the file itself is fine: the pages show a placeholder)."""
+def draw_thumbnail(path: Path, out: Path) -> bool:
+    """A JPEG at most ``THUMBNAIL_BOX`` of the picture at ``path`` (a JPEG decoded at the smallest scale that still
+    fills it); False when none can be made (the pages then show the file's name)."""
     try:
-        if found.kind == "image":
-            with Image.open(path) as image:
-                if image.format == "JPEG":
-                    image.draft("RGB", THUMBNAIL_BOX)
-                picture = ImageOps.exif_transpose(image.convert("RGB"))
-        else:
-            import av
-
-            with av.open(str(path)) as container:
-                picture = next(container.decode(video=0)).to_image()
-        picture.thumbnail(THUMBNAIL_BOX)
-        picture.convert("RGB").save(out, "JPEG", quality=80)
-        return True
-    except Exception:  # noqa: BLE001 - a missing thumbnail never refuses a file that passed inspection
+        with Image.open(path) as image:
+            if image.format == "JPEG":
+                image.draft("RGB", THUMBNAIL_BOX)
+            return _save_thumbnail(image, out)
+    except Exception:  # noqa: BLE001 - a picture that passed inspection and still cannot be drawn: no thumbnail
         return False

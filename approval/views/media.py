@@ -16,7 +16,7 @@ from approval import operations as ops
 from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
-from approval.media import attach, intake, previews
+from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, Post, Revision
 from approval.style import localize
@@ -30,7 +30,7 @@ UPLOAD_ENDPOINT = "media.upload_media"
 @bp.url_value_preprocessor
 def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
     if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        intake.stream_uploads_to_disk(decode_early=current_user.is_authenticated)
+        intake.stream_uploads_to_disk()
 
 
 bp.teardown_request(intake.remove_temporary_files)
@@ -144,8 +144,9 @@ def show_file(media_id: int):
 @login_required
 def thumbnail(media_id: int):
     media_file = attach.load_visible_file(db.session, current_user, media_id)
-    if not media_file.thumbnail_key:
+    if not thumbnails.ready(media_file):
         abort(404)
+    assert media_file.thumbnail_key is not None
     return file_response(media_file.thumbnail_key, "image/jpeg", media_file.sha256 + "-thumbnail")
 
 

@@ -1,0 +1,91 @@
+"""A picture proved whole by its structure, not by decoding it (``approval.media.structure``): every cut of a JPEG or
+a PNG is refused wherever it falls, a PNG's damaged byte is caught by its CRC, a JPEG's embedded preview (which has
+an end marker of its own) does not pass for the picture's end, and a JPEG coded in a way no network shows is 415."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from approval.media import structure
+from approval.media.inspect import Invalid, Unsupported, inspect
+
+from test_media_samples import picture
+
+
+def _photo(fmt: str, **options) -> bytes:  # noqa: ANN003
+    """A small picture with real detail (a flat colour compresses to almost nothing)."""
+    image = Image.effect_mandelbrot((96, 72), (-2.0, -1.2, 1.0, 1.2), 60).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _check(fmt: str, data: bytes) -> None:
+    source = io.BytesIO(data)
+    if fmt == "PNG":
+        structure.check_png(source)
+    else:
+        structure.check_jpeg(source)
+
+
+@pytest.mark.parametrize(("fmt", "options"), [
+    ("JPEG", {}), ("JPEG", {"progressive": True}), ("JPEG", {"restart_marker_blocks": 2}), ("PNG", {}),
+])
+def test_every_cut_is_refused_wherever_it_falls(fmt, options):
+    data = _photo(fmt, **options)
+    _check(fmt, data)  # whole: taken
+    for end in range(len(data)):
+        with pytest.raises(structure.Cut):
+            _check(fmt, data[:end])
+
+
+def test_bytes_after_the_end_of_a_jpeg_are_its_own_business():
+    """Phones append data after the picture (a second picture, a depth map): the picture itself is whole."""
+    data = _photo("JPEG")
+    _check("JPEG", data + b"\xff\xd8 another picture \xff\xd9")
+
+
+def test_a_jpeg_preview_inside_the_header_does_not_pass_for_the_end():
+    data = _photo("JPEG")
+    preview = b"Exif\x00\x00" + b"\xff\xd8\xff\xdb preview \xff\xd9"
+    with_preview = data[:2] + b"\xff\xe1" + struct.pack(">H", len(preview) + 2) + preview + data[2:]
+    _check("JPEG", with_preview)
+    with pytest.raises(structure.Cut):
+        _check("JPEG", with_preview[: len(with_preview) // 2])
+
+
+def test_a_damaged_byte_in_a_png_is_caught_by_its_crc():
+    data = bytearray(_photo("PNG"))
+    data[data.index(b"IDAT") + 40] ^= 0x10
+    with pytest.raises(structure.Cut):
+        _check("PNG", bytes(data))
+
+
+def test_a_lossless_jpeg_is_refused_as_a_coding_networks_do_not_show(tmp_path: Path):
+    data = bytearray(_photo("JPEG"))
+    data[data.index(b"\xff\xc0") + 1] = 0xC3
+    path = tmp_path / "lossless.jpg"
+    path.write_bytes(bytes(data))
+    with pytest.raises(Unsupported, match="standard JPEG"):
+        inspect(path)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_location_data_is_found_without_decoding(tmp_path: Path, fmt):
+    path = tmp_path / f"gps.{fmt.lower()}"
+    path.write_bytes(picture(fmt, (40, 30), gps=True))
+    assert inspect(path).has_location
+    path.write_bytes(picture(fmt, (40, 30)))
+    assert not inspect(path).has_location
+
+
+def test_a_cut_picture_is_refused_by_the_inspection(tmp_path: Path):
+    path = tmp_path / "cut.png"
+    path.write_bytes(_photo("PNG")[:-5])
+    with pytest.raises(Invalid, match="cut short"):
+        inspect(path)
