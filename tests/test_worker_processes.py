@@ -430,3 +430,31 @@ def test_a_webhook_on_the_servers_own_network_is_refused_unless_the_operator_all
         assert states(engine, [again]) == {again: "published"} and hooks.per_post()[again] == 1
     finally:
         allowed.extensions["approval.db"]["engine"].dispose()
+
+
+def test_the_claim_reads_the_first_due_posts_from_the_index_however_many_are_due(pg_app: Flask,
+                                                                               engine: Engine) -> None:
+    """Posts due at the same minute (a launch, a queue after an outage) are taken in the due index's order: the
+    claim's locking statement reads the first rows and stops, never scans or sorts every due post."""
+    from sqlalchemy import event, text
+
+    desk = open_desk(engine, accounts=20, connector="outbox")
+    due_posts(desk, 3000, body=SHORT_BODY)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE posts"))
+    locking: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if "SKIP LOCKED" in statement and " ".join(statement.split()).startswith("SELECT posts.id FROM posts WHERE"):
+            locking.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        report = Worker(pg_app, batch=16).run(once=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert report.published == 16
+    [(statement, parameters)] = locking
+    with engine.connect() as connection:
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+    assert "ix_posts_state_scheduled_at_id" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan

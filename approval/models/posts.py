@@ -93,8 +93,8 @@ class Post(Base):
         CheckConstraint("state <> 'publishing' OR (claim_token IS NOT NULL AND claimed_until IS NOT NULL)",
                         name="publishing_is_claimed"),
         Index("ix_posts_state_submitted_at", "state", "submitted_at"),
-        # The worker's queue: due posts by time, leases by expiry.
-        Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),
+        # The worker's queue: due posts in the order it takes them (time, then id), leases by expiry.
+        Index("ix_posts_state_scheduled_at_id", "state", "scheduled_at", "id"),
         Index("ix_posts_state_claimed_until", "state", "claimed_until"),
         Index("ix_posts_state_held_at", "state", "held_at"),
     )

@@ -265,22 +265,27 @@ class Worker:
     def claim(self, report: PassReport) -> list[tuple[Claim, Connector]]:
         """Claim up to ``batch`` due posts, one per account; the outbox's are published in the same transaction.
 
-        Two statements lock the batch: the earliest due posts (skipping those another worker holds), then their
-        accounts that have no post in flight. The active stop switches are read once for the batch."""
+        The earliest due posts are locked first, by their ids alone (skipping those another worker holds): read in
+        the due index's order, the first rows only, however many are due. Joined to their accounts and revisions in
+        the same statement, every due post was read and sorted before the first could be taken. Then the locked
+        posts are loaded with what the checks read (a statement of its own, so it sees the rows as locked), and
+        their accounts that have no post in flight are locked. The active stop switches are read once."""
         now = self.clock()
         claims: list[tuple[Claim, Connector]] = []
         with self.sessions() as session, session.begin():
-            posts = session.scalars(self._locked(
-                select(Post).where(
+            due = session.scalars(self._locked(
+                select(Post.id).where(
                     Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
                 .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2)
-                .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
-                         joinedload(Post.current_revision), joinedload(Post.campaign)),
-                of=Post,
-            )).unique().all()
-            if not posts:
+            )).all()
+            if not due:
                 return claims
+            posts = session.scalars(
+                select(Post).where(Post.id.in_(due)).order_by(Post.scheduled_at, Post.id)
+                .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
+                         joinedload(Post.current_revision), joinedload(Post.campaign))
+            ).unique().all()
             free = set(session.scalars(self._locked(
                 select(Account.id).where(Account.id.in_({p.account_id for p in posts}),
                                          Account.publishing_post_id.is_(None)), of=Account
