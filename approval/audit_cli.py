@@ -15,11 +15,15 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 @audit_cli.command("verify")
 def verify_command() -> None:
-    """Check every post's chain of audit rows; exit 1 at the first row changed, removed or slipped in."""
+    """Check every post's chain of audit rows; exit 1 at the first row changed, removed or slipped in, or at the
+    first post whose state its last row does not explain (rows removed from the end)."""
     result = verify_chain(db.session)
     if result.broken is not None:
         broken = result.broken
-        click.echo(f"BROKEN at audit entry {broken.entry_id} (post {broken.post_id}): {broken.reason}.", err=True)
+        where = f"post {broken.post_id}"
+        if broken.entry_id is not None:
+            where = f"audit entry {broken.entry_id} ({where})"
+        click.echo(f"BROKEN at {where}: {broken.reason}.", err=True)
         click.echo(f"{result.entries} entries checked before it; the rows from there on cannot be trusted.", err=True)
         sys.exit(1)
     click.echo(f"OK: {result.entries} audit entries on {result.posts} posts, every link holds.")

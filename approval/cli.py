@@ -11,11 +11,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
@@ -225,8 +227,26 @@ def _create_app():  # noqa: ANN202
     return create_app()
 
 
-main = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
-                  help="approval: the publication approval workflow.")
+def database_trouble(error: DBAPIError) -> str:
+    """One line for a database that cannot be reached or has not the tables this version needs."""
+    reason = (str(error.orig) if error.orig is not None else str(error)).strip().splitlines()[0]
+    return (f"the database cannot be used: {reason}. Check that it is running and that APPROVAL_DATABASE_URL "
+            "points at it; if its tables are missing or older than this version, run `approval db upgrade`.")
+
+
+class ApprovalGroup(FlaskGroup):
+    """Flask's command group, with a database that is down, unreachable or not migrated told in one line (exit 1)
+    instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(database_trouble(error)) from None
+
+
+main = ApprovalGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
+                     help="approval: the publication approval workflow.")
 
 
 if __name__ == "__main__":

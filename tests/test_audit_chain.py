@@ -64,6 +64,21 @@ def test_a_row_removed_from_the_middle_breaks_the_chain_at_the_next_one(make, db
     assert verify_chain(db_session).broken.entry_id == rows[2].id
 
 
+def test_rows_removed_from_the_end_of_a_trail_are_found_by_the_posts_state(make, db_session):
+    """The chain cannot tell its last rows were removed: the post's state, which only its rows change, can."""
+    post = make.post(State.approved)
+    rows = _rows(db_session, post)
+    assert verify_chain(db_session).broken is None
+    _bypass_the_triggers(db_session)
+    db_session.execute(text("DELETE FROM audit_entries WHERE id = :id"), {"id": rows[-1].id})  # the approval
+    broken = verify_chain(db_session).broken
+    assert (broken.entry_id, broken.post_id) == (rows[-2].id, post.id)
+    assert "approved" in broken.reason and "in_review" in broken.reason and "end of its trail" in broken.reason
+    db_session.execute(text("DELETE FROM audit_entries WHERE post_id = :id"), {"id": post.id})
+    broken = verify_chain(db_session).broken
+    assert (broken.entry_id, broken.post_id) == (None, post.id) and "whole trail" in broken.reason
+
+
 def test_the_migration_links_the_trail_and_the_command_reports_ok_then_the_first_broken_link(cli):
     """A trail written before 0006 is linked by the migration; `approval audit verify` accepts it, then names the
     first row someone changed behind the triggers' back."""

@@ -85,6 +85,8 @@ def test_files_and_thumbnails_are_seen_only_by_those_who_see_the_post(make, web,
     assert web.get(f"/media/{media_id}").status_code == 200
     thumb = web.get(f"/media/{media_id}/thumbnail")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg" and thumb.data[:2] == b"\xff\xd8"
+    for answer in (web.get(f"/media/{media_id}"), thumb):  # kept by the browser, never by a shared cache
+        assert answer.cache_control.private and not answer.cache_control.public, answer.headers["Cache-Control"]
     stranger = make.user(Role.community_manager, markets=[make.market("KE")])
     web.client.post("/logout", data={"csrf_token": web.token})
     web.login(stranger)

@@ -166,3 +166,6 @@ def test_lint_takes_media_files(tmp_path):
     (tmp_path / "notes.jpg").write_text("not a picture")
     bad = runner.invoke(lint_command, ["--media", str(tmp_path / "notes.jpg"), str(tmp_path / "post.txt")])
     assert bad.exit_code == 2 and "neither a picture" in bad.output
+    bad = runner.invoke(lint_command, ["--format", "json", "--media", str(tmp_path / "notes.jpg"),
+                                       str(tmp_path / "post.txt")])
+    assert bad.exit_code == 2 and "neither a picture" in json.loads(bad.stdout)["error"]

@@ -31,6 +31,7 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
     assert "Held:" in shown and "Match perdu." in shown
     desk = web.get("/publishing").get_data(as_text=True)
     assert f"#{post.id}" in desk
+    assert '<td class="hold-reason">Market FR is stopped: Match perdu.</td>' in desk  # why, on the desk itself
 
     assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 302
     db_session.expire_all()

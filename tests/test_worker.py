@@ -8,6 +8,8 @@ The crash, concurrency and many-process properties are in tests/test_worker_proc
 from __future__ import annotations
 
 import itertools
+import os
+import time
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -285,9 +287,11 @@ def test_within_the_grace_period_a_late_worker_still_publishes(scene):
 # Stop switches and embargoes -------------------------------------------------------------------------------------
 
 
-def test_a_market_stop_switch_holds_its_posts_and_turning_it_off_releases_them_within_grace(scene):
+def test_a_market_stop_switch_holds_its_posts_which_stay_held_once_it_is_off_until_given_a_new_time(scene):
+    """CONTRACT, ``stop off``: held posts stay held until a project manager releases them or gives new times."""
     slot = soon()
     post = scene.scheduled(slot)
+    later = scene.scheduled(slot + timedelta(minutes=30))  # covered too, but not due while the switch is on
     stop = controls.turn_on(scene.session, scene.pm, "market", market_code=scene.market.code,
                             reason="A lost match: silence tonight.")
     scene.session.commit()
@@ -303,10 +307,26 @@ def test_a_market_stop_switch_holds_its_posts_and_turning_it_off_releases_them_w
 
     controls.turn_off(scene.session, scene.pm, stop.id)
     scene.session.commit()
-    scene.run(slot + timedelta(minutes=5))
+    scene.run(slot + timedelta(minutes=5))  # within the grace period: still nothing goes out by itself
     post = scene.reload(post)
-    assert post.state is State.published
-    assert scene.trail(post)[-2:] == [Action.release, Action.publish]
+    assert post.state is State.scheduled and post.held_by_stop_id == stop.id
+    assert Action.release not in scene.trail(post)
+    hold = hold_for(scene.session, post)
+    assert hold is not None and "off since" in hold.reason and "silence tonight" in hold.reason
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
+
+    # A project manager gives it a new time: it goes out then, and nothing holds it any more.
+    scene.make.act(post, Action.unschedule, scene.pm)
+    scene.make.act(post, Action.schedule, scene.pm, scheduled_at=soon(10))
+    scene.session.commit()
+    post = scene.reload(post)
+    assert post.held_at is None and post.held_by_stop_id is None and hold_for(scene.session, post) is None
+    scene.run(post.scheduled_at + timedelta(seconds=1))
+    assert scene.reload(post).state is State.published
+    # The post that was not due while the switch was on goes out at its time, never held.
+    scene.run(slot + timedelta(minutes=30, seconds=1))
+    later = scene.reload(later)
+    assert later.state is State.published and Action.hold not in scene.trail(later)
 
 
 def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
@@ -456,3 +476,37 @@ def test_postgres_refuses_a_state_change_without_its_audit_row(world, session, m
     ops.act_on_post(session, post, Action.unschedule, scene.pm, expected_version=post.version)
     session.commit()
     assert scene.reload(post).state is State.approved
+
+
+# The database down -------------------------------------------------------------------------------------------------
+
+
+def test_a_worker_outlives_a_database_it_cannot_reach_and_once_says_so_in_one_line(tmp_path, caplog):
+    """A database restarting must not kill every worker: the loop logs, waits and tries again; ``--once`` (and any
+    other command) fails with one line, no traceback."""
+    import subprocess
+    import sys
+    import threading
+
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing_listens_here"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    app.instance_path = str(tmp_path)
+    worker = Worker(app)
+    worker.outage_wait_s = 0.05
+    runner = threading.Thread(target=worker.run)
+    with caplog.at_level("ERROR", logger="approval.publishing.worker"):
+        runner.start()
+        deadline = time.monotonic() + 20
+        while sum("cannot be used" in r.getMessage() for r in caplog.records) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.stop()
+        runner.join(10)
+    assert not runner.is_alive()
+    assert sum("tries again" in r.getMessage() for r in caplog.records) >= 2  # it tried again, and again
+    app.extensions["approval.db"]["engine"].dispose()
+
+    once = subprocess.run([sys.executable, "-m", "approval.cli", "worker", "--once"], capture_output=True, text=True,
+                          env={**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path),
+                               "APPROVAL_SECRET_KEY": "test"}, timeout=60)
+    assert once.returncode == 1 and "Traceback" not in once.stderr
+    assert once.stderr.startswith("Error: the database cannot be used: ") and "approval db upgrade" in once.stderr

@@ -169,6 +169,7 @@ def file_response(key: str, mime: str, etag: str, size: int | None = None) -> Re
             response.content_length = size
         response.set_etag(etag)
         response.cache_control.max_age = 31536000
+    response.cache_control.public = False  # send_file's max_age makes it public: a post's file is not
     response.cache_control.private = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

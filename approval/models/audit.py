@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, ScalarSelect, SQLColumnExpression, String, Text, event, select
+from sqlalchemy import JSON, ForeignKey, Index, ScalarSelect, SQLColumnExpression, String, Text, event, func, or_
+from sqlalchemy import select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -127,7 +128,8 @@ def _forget_links(session: Session, transaction: Any) -> None:
 
 @dataclass(frozen=True)
 class BrokenLink:
-    entry_id: int
+    #: The first row that cannot be trusted; None when the post has no row left at all.
+    entry_id: int | None
     post_id: int
     reason: str
 
@@ -140,7 +142,8 @@ class Verification:
 
 
 def verify_chain(session: Session, *, batch: int = 1000) -> Verification:
-    """Recompute every post's chain, oldest row first; stops at the first row whose link does not match."""
+    """Recompute every post's chain, oldest row first; stops at the first row whose link does not match. Then
+    each post's state is compared with its last row's (``_cut_trail``)."""
     columns = [AuditEntry.__table__.c[name] for name in ("id", *CHAINED_COLUMNS, "chain_hash")]
     rows = session.execute(
         select(*columns).order_by(AuditEntry.post_id, AuditEntry.id).execution_options(yield_per=batch)
@@ -157,7 +160,27 @@ def verify_chain(session: Session, *, batch: int = 1000) -> Verification:
             reason = "no link" if row["chain_hash"] is None else "the row or the one before it was changed or removed"
             return Verification(entries, posts, BrokenLink(row["id"], row["post_id"], reason))
         previous = row["chain_hash"]
-    return Verification(entries, posts, None)
+    return Verification(entries, posts, _cut_trail(session))
+
+
+def _cut_trail(session: Session) -> BrokenLink | None:
+    """The chain cannot tell rows removed from its end: the posts' states can. Every change of state writes its row,
+    so a post's state is the one its last row moved it to, and every post has at least its ``create`` row."""
+    last = (select(AuditEntry.post_id, func.max(AuditEntry.id).label("id"))
+            .group_by(AuditEntry.post_id).subquery())
+    found = session.execute(
+        select(Post.id, Post.state, AuditEntry.id, AuditEntry.to_state)
+        .outerjoin(last, last.c.post_id == Post.id).outerjoin(AuditEntry, AuditEntry.id == last.c.id)
+        .where(or_(AuditEntry.id.is_(None), AuditEntry.to_state != Post.state))
+        .order_by(Post.id).limit(1)
+    ).first()
+    if found is None:
+        return None
+    post_id, state, entry_id, to_state = found
+    if entry_id is None:
+        return BrokenLink(None, post_id, "the post has no audit row: its whole trail was removed")
+    return BrokenLink(entry_id, post_id, f"the post is {state} but its last audit row leaves it {to_state}: rows "
+                                         "at the end of its trail were removed")
 
 
 def _mappings(result: Any) -> Iterator[Mapping[str, Any]]:

@@ -21,6 +21,7 @@ from approval.workflow.states import APPROVAL_HOLDING_STATES, State
 
 if TYPE_CHECKING:
     from approval.models.media import RevisionMedia
+    from approval.models.publishing import StopSwitch
 
 
 def text_sha256(text: str) -> str:
@@ -64,11 +65,15 @@ class Post(Base):
     missed_at: Mapped[datetime | None]
     #: When the worker first found this due post held by a stop switch or an embargo (recorded once).
     held_at: Mapped[datetime | None]
+    #: The stop switch that held it. Such a post stays held once the switch is off, until a project manager gives
+    #: it a new time (an embargo's hold, with none here, lifts with the embargo).
+    held_by_stop_id: Mapped[int | None] = mapped_column(ForeignKey("stop_switches.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     account: Mapped[Account] = relationship(foreign_keys=[account_id])
     campaign: Mapped[Campaign | None] = relationship()
+    held_by_stop: Mapped[StopSwitch | None] = relationship(foreign_keys=[held_by_stop_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     # Read-only: the engine sets the ids itself, which keeps the posts <-> revisions cycle out of the unit of work
@@ -98,6 +103,11 @@ class Post(Base):
         Index("ix_posts_state_claimed_until", "state", "claimed_until"),
         Index("ix_posts_state_held_at", "state", "held_at"),
     )
+
+    def clear_hold(self) -> None:
+        """Not held any more: released, given a new time, missed or edited."""
+        self.held_at = None
+        self.held_by_stop_id = None
 
     @property
     def body(self) -> str:

@@ -85,8 +85,9 @@ def turn_on(
 
 
 def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
-    """Turn a stop switch off. Held posts stay held until their slot: past the grace period they are missed, and a
-    project manager gives them a new time."""
+    """Turn a stop switch off. It releases nothing: the posts it held stay held (``hold_for`` says the switch is
+    off) until a project manager unschedules each and gives it a new time; past its grace period a held post is
+    missed as any other. Posts it covered that were not due yet go out at their time."""
     stop = session.get(StopSwitch, stop_id)
     if stop is None or (actor is not None and stop not in visible_stops(session, actor)):
         raise LookupError(stop_id)

@@ -1,5 +1,7 @@
 """What holds a scheduled post back: a stop switch over its market, its campaign or everything, or its campaign's
-embargo. A held post stays ``scheduled``, shows why, and is not published while held."""
+embargo. A held post stays ``scheduled``, shows why, and is not published while held. An embargo's hold lifts with the
+embargo; a post a stop switch held stays held once the switch is off, until a project manager gives it a new time
+(the worker recorded which switch held it: ``Post.held_by_stop``)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def held_clause(now: datetime | None = None) -> ColumnElement[bool]:
         Campaign.id == Post.campaign_id, Campaign.embargo_until.is_not(None), Post.scheduled_at.is_not(None),
         Campaign.embargo_until > Post.scheduled_at, Campaign.embargo_until > (now or utcnow()),
     ))
-    return or_(stopped, embargoed)
+    return or_(stopped, embargoed, Post.held_by_stop_id.is_not(None))
 
 
 def active_stops(session: Session) -> list[StopSwitch]:
@@ -68,7 +70,8 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
              now: datetime | None = None) -> Hold | None:
     """Why ``post`` may not go out at ``now`` (default: the present), or None. Only a scheduled post is held.
     ``stops``: the active stop switches, when the caller read them already (the worker, once per batch). An embargo
-    holds a post slotted before it until the embargo lifts; then it goes, within its grace period."""
+    holds a post slotted before it until the embargo lifts; then it goes, within its grace period. A post a stop
+    switch held stays held after the switch is off, until a project manager gives it a new time."""
     if post.state != State.scheduled:
         return None
     if stops is None:
@@ -86,6 +89,14 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
             and post.scheduled_at < campaign.embargo_until and (now or utcnow()) < campaign.embargo_until:
         return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
                              until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M")), since=post.held_at)
+    held_by = post.held_by_stop
+    if held_by is not None:  # turned off since: the post waits for a person
+        off = held_by.turned_off_at
+        return Hold(reason=_("Held by a stop switch now off (%(stop)s; off since %(when)s UTC): it waits for a "
+                             "project manager to unschedule it and give it a new time.", stop=stop_reason(held_by),
+                             when=off.strftime("%Y-%m-%d %H:%M") if off else "?"),
+                    since=post.held_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,
+                    stop_id=held_by.id)
     return None
 
 

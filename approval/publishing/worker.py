@@ -44,6 +44,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, func, insert, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval import policies
@@ -135,6 +136,8 @@ class Worker:
         #: Whether the last pass handled posts, and when the housekeeping and the mail last ran (``run_once``).
         self.busy = False
         self.chores_done_at: datetime | None = None
+        #: After the database failed a pass (down, unreachable), the worker waits this long before the next one.
+        self.outage_wait_s = 5.0
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -143,7 +146,17 @@ class Worker:
         total = PassReport()
         with self.app.app_context():
             while not self.stopping.is_set():
-                report = self.run_once()
+                try:
+                    report = self.run_once()
+                except OperationalError as error:
+                    if once:
+                        raise
+                    # The database is down or unreachable: whatever the pass had begun was rolled back (a post
+                    # already sent and not recorded is found by its lease later, as after a crash). Wait, try again.
+                    log.error("the database cannot be used (%s); the worker tries again in %g s",
+                              str(error.orig or error).strip().splitlines()[0], self.outage_wait_s)
+                    self.stopping.wait(self.outage_wait_s)
+                    continue
                 for name in vars(total):
                     setattr(total, name, getattr(total, name) + getattr(report, name))
                 if once:
@@ -247,16 +260,19 @@ class Worker:
                     report.missed += 1
 
     def release_lifted_holds(self, report: PassReport) -> None:
+        """Posts an embargo held, once it has lifted. A stop switch's posts stay held after it is turned off: a
+        project manager gives each a new time (``approval stop off``, CONTRACT)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
             held = session.scalars(self._locked(
-                select(Post).where(Post.state == State.scheduled, Post.held_at.is_not(None))
+                select(Post).where(Post.state == State.scheduled, Post.held_at.is_not(None),
+                                   Post.held_by_stop_id.is_(None))
                 .options(joinedload(Post.account), joinedload(Post.campaign)).limit(200)
             )).all()
             stops = active_stops(session) if held else []
             for post in held:
                 if hold_for(session, post, stops, now) is None:
-                    post.held_at = None
+                    post.clear_hold()
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
 
@@ -358,7 +374,7 @@ class Worker:
             return None
         hold = hold_for(session, post, stops, now)
         if hold is not None:
-            post.held_at = now
+            post.held_at, post.held_by_stop_id = now, hold.stop_id
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
             report.held += 1
             return None
@@ -537,7 +553,8 @@ class Worker:
     def _miss(self, session: Session, post: Post, now: datetime) -> None:
         slot = post.scheduled_at
         post.missed_at = slot
-        post.scheduled_at = post.held_at = post.next_attempt_at = None
+        post.scheduled_at = post.next_attempt_at = None
+        post.clear_hold()
         self._step(session, post, Action.miss, now, {"slot": slot.isoformat() if slot else None})
 
     def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,

@@ -100,8 +100,13 @@ def _media_items(paths: tuple[str, ...], alts: tuple[str, ...]) -> tuple:
 
 
 def _fail(message: str) -> NoReturn:
+    """Exit 2 with ``message``: on standard error, and as ``{"error": ...}`` on standard output when the caller reads
+    JSON there."""
+    context = click.get_current_context()
+    if context.params.get("output") == "json":
+        click.echo(json.dumps({"error": message}, ensure_ascii=False))
     click.echo(f"approval lint: {message}", err=True)
-    click.get_current_context().exit(2)
+    context.exit(2)
 
 
 def _line(name: str, text: str, finding: Finding) -> str:

@@ -22,7 +22,7 @@ from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
-from approval.publishing.holds import held_clause
+from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
@@ -62,7 +62,9 @@ def desk():
                          .order_by(Post.missed_at.desc())),
         "publishing": listed(base.where(Post.state == State.publishing).order_by(Post.claimed_until)),
     }
-    return render_template("publishing/desk.html", sections=sections,
+    switched_on = active_stops(db.session)
+    holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
+    return render_template("publishing/desk.html", sections=sections, holds=holds,
                            stops=controls.visible_stops(db.session, current_user))
 
 

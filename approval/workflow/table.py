@@ -47,19 +47,21 @@ def _record_approval(attempt: Attempt) -> None:
 def _set_schedule(attempt: Attempt) -> None:
     post = attempt.post
     post.scheduled_at = attempt.params["scheduled_at"]
-    post.missed_at = post.held_at = post.next_attempt_at = None
+    post.missed_at = post.next_attempt_at = None
+    post.clear_hold()
 
 
 def _clear_schedule(attempt: Attempt) -> None:
-    attempt.post.scheduled_at = None
-    attempt.post.held_at = attempt.post.next_attempt_at = None
+    attempt.post.scheduled_at = attempt.post.next_attempt_at = None
+    attempt.post.clear_hold()
 
 
 def _due_now(attempt: Attempt) -> None:
     """A retry goes out at the worker's next pass: its slot is now, so the grace period counts from now."""
     post = attempt.post
     post.scheduled_at = attempt.now
-    post.missed_at = post.held_at = post.next_attempt_at = None
+    post.missed_at = post.next_attempt_at = None
+    post.clear_hold()
 
 
 def _record_publication(attempt: Attempt) -> None:
@@ -73,7 +75,8 @@ def _new_revision(attempt: Attempt) -> None:
     if post.scheduled_at is not None:
         # The page tells the editor which slot the edit dropped; the trail keeps it.
         attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
-    post.scheduled_at = post.held_at = post.next_attempt_at = None
+    post.scheduled_at = post.next_attempt_at = None
+    post.clear_hold()
 
 
 def _resubmitted_by_edit(attempt: Attempt) -> None:
