@@ -24,6 +24,11 @@ def verify_command() -> None:
         if broken.entry_id is not None:
             where = f"audit entry {broken.entry_id} ({where})"
         click.echo(f"BROKEN at {where}: {broken.reason}.", err=True)
-        click.echo(f"{result.entries} entries checked before it; the rows from there on cannot be trusted.", err=True)
+        if broken.trail_cut:
+            click.echo(f"Every link of the {result.entries} entries holds, but this post's trail lost its last rows.",
+                       err=True)
+        else:
+            click.echo(f"{result.entries} entries checked before it; the rows from there on cannot be trusted.",
+                       err=True)
         sys.exit(1)
     click.echo(f"OK: {result.entries} audit entries on {result.posts} posts, every link holds.")

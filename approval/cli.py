@@ -227,6 +227,10 @@ def _create_app():  # noqa: ANN202
     return create_app()
 
 
+#: PostgreSQL's codes for a table or a column that is not there: a database older than the code.
+MISSING_SCHEMA = frozenset({"42P01", "42703"})
+
+
 def database_trouble(error: DBAPIError) -> str:
     """One line for a database that cannot be reached or has not the tables this version needs."""
     reason = (str(error.orig) if error.orig is not None else str(error)).strip().splitlines()[0]
@@ -241,7 +245,11 @@ class ApprovalGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (OperationalError, ProgrammingError) as error:
+        except OperationalError as error:  # down, unreachable, refused; on SQLite also a missing table or column
+            raise click.ClickException(database_trouble(error)) from None
+        except ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) not in MISSING_SCHEMA:
+                raise  # a real fault of the command: its traceback is the report
             raise click.ClickException(database_trouble(error)) from None
 
 

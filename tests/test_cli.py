@@ -133,3 +133,13 @@ def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(c
 def test_demo_prints_the_address_it_will_be_served_on(cli):
     out = cli("demo", "--port", "8123").stdout
     assert "Log in at http://127.0.0.1:8123 with:" in out
+
+
+def test_a_database_without_its_tables_is_one_line_naming_the_fix(cli):
+    """Before ``approval db upgrade`` (PostgreSQL: undefined table; SQLite: no such table): no traceback."""
+    for args in (("audit", "verify"), ("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris",
+                                       "--lang", "fr")):
+        result = cli(*args, check=False)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("Error: the database cannot be used: ")
+        assert "approval db upgrade" in result.stderr

@@ -203,7 +203,7 @@ def test_the_live_check_counts_the_posts_pictures_for_the_media_rules(make, web,
 
 def test_a_pictures_thumbnail_is_drawn_on_first_view_then_kept(make, web, db_session, scene, app, monkeypatch):
     """A picture is not decoded at upload: its thumbnail is drawn the first time a page asks for it, kept in the
-    store, and never drawn twice; one that cannot be drawn is remembered as such (404, the page shows the name)."""
+    store, and never drawn twice; one that cannot be decoded is remembered as such and shown as a placeholder."""
     from approval.media import thumbnails
     from approval.media.storage import storage
     from approval.models import MediaFile
@@ -230,6 +230,12 @@ def test_a_pictures_thumbnail_is_drawn_on_first_view_then_kept(make, web, db_ses
     state = _upload(web, post, jpeg((300, 200), color=colour), "or.jpg", json=True).get_json()
     broken = db_session.get(MediaFile, state["media"][1]["id"])
     store.local_path(broken.storage_key).write_bytes(b"no longer a picture")  # the store lost it (a disk fault)
-    assert web.get(f"/media/{broken.id}/thumbnail").status_code == 404
-    assert web.get(f"/media/{broken.id}/thumbnail").status_code == 404
+    for _ in range(2):
+        shown = web.get(f"/media/{broken.id}/thumbnail")
+        assert shown.status_code == 200 and shown.mimetype == "image/svg+xml" and b"No preview" in shown.data
+        assert shown.cache_control.no_store
     assert len(drawn) == 2  # tried once, remembered
+    store.local_path(broken.storage_key).unlink()  # gone altogether: a placeholder, and nothing remembered
+    store.delete(broken.thumbnail_key)
+    assert web.get(f"/media/{broken.id}/thumbnail").mimetype == "image/svg+xml"
+    assert len(drawn) == 2 and not store.exists(broken.thumbnail_key)

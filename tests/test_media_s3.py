@@ -95,6 +95,14 @@ def test_an_upload_goes_to_the_bucket_and_comes_back_streamed(app, make, desk, a
     assert thumb.status_code == 200 and thumb.data.startswith(b"\xff\xd8")
     objects = {o["Key"] for o in s3_env.list_objects_v2(Bucket=BUCKET, Prefix="api/")["Contents"]}
     assert f"api/{thumbnail_key(item['sha256'])}" in objects
+    # A picture gone from the bucket before its first view: a placeholder, not an error.
+    other = jpeg((120, 90), color=f"#{secrets.token_hex(3)}")
+    second = api.upload(post.id, other, "tribune.jpg", alt="La tribune").get_json()["media"][-1]
+    s3_env.delete_object(Bucket=BUCKET, Key=f"api/{file_key(second['sha256'])}")
+    placeholder = web.get(f"/media/{second['id']}/thumbnail")
+    assert placeholder.status_code == 200 and placeholder.mimetype == "image/svg+xml"
+    s3_env.put_object(Bucket=BUCKET, Key=f"api/{file_key(second['sha256'])}", Body=other)  # back: drawn now
+    assert web.get(f"/media/{second['id']}/thumbnail").mimetype == "image/jpeg"
     got = api.get(f"/media/{item['id']}")
     assert got.status_code == 200 and got.data == data and got.headers["ETag"].strip('"') == item["sha256"]
     # The approved file disappears from the bucket: the worker refuses to publish without it.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -88,4 +89,22 @@ def test_a_cut_picture_is_refused_by_the_inspection(tmp_path: Path):
     path = tmp_path / "cut.png"
     path.write_bytes(_photo("PNG")[:-5])
     with pytest.raises(Invalid, match="cut short"):
+        inspect(path)
+
+
+def test_stray_bytes_between_a_jpegs_segments_are_skipped_as_decoders_do():
+    data = _photo("JPEG")
+    app0_end = 4 + int.from_bytes(data[4:6], "big")
+    _check("JPEG", data[:app0_end] + b"\x00\x00" + data[app0_end:])  # libjpeg: "extraneous bytes before marker"
+
+
+def test_damaged_exif_data_is_a_clear_refusal_not_a_crash(tmp_path: Path):
+    """Pillow's EXIF parser raises whatever damaged bytes lead it to (here struct.error)."""
+    data = _photo("PNG")
+    chunk = b"eXIf" + b"MM\x00*"
+    exif = struct.pack(">I", 4) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    ihdr_end = 8 + 8 + 13 + 4
+    path = tmp_path / "exif.png"
+    path.write_bytes(data[:ihdr_end] + exif + data[ihdr_end:])
+    with pytest.raises(Invalid, match="damaged"):
         inspect(path)

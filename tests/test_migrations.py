@@ -127,11 +127,10 @@ def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
         engine.dispose()
 
 
-def test_0017_remembers_which_held_posts_a_stop_switch_held(databases):
+def test_0017_remembers_which_held_posts_a_stop_switch_held(databases, backend):
     """Posts held when 0017 runs keep the stop switch their last ``hold`` row names (they then stay held once it is
-    off); a post an embargo held names none (its hold lifts with the embargo). On SQLite, whose constraints allow
-    building the rows by hand."""
-    url = databases.new_url("sqlite")
+    off); a post an embargo held names none (its hold lifts with the embargo)."""
+    url = databases.new_url(backend)
     upgrade(url, "0016")
     engine = make_engine(url)
     try:
@@ -140,10 +139,10 @@ def test_0017_remembers_which_held_posts_a_stop_switch_held(databases):
             run("INSERT INTO markets (id, code, name, timezone, languages, created_at, grace_minutes) "
                 "VALUES (1, 'FR', 'France', 'Europe/Paris', '[]', CURRENT_TIMESTAMP, 15)")
             run("INSERT INTO accounts (id, market_id, network, handle, brand, kind, active, created_at) "
-                "VALUES (1, 1, 'x', 'helio', 'Helio', 'brand', 1, CURRENT_TIMESTAMP)")
+                "VALUES (1, 1, 'x', 'helio', 'Helio', 'brand', :yes, CURRENT_TIMESTAMP)", yes=True)
             run("INSERT INTO users (id, email, name, role, password_hash, all_markets, active, created_at, "
-                "session_epoch) VALUES (1, 'pm@helio.example', 'Lucile', 'project_manager', 'x', 1, 1, "
-                "CURRENT_TIMESTAMP, 0)")
+                "session_epoch) VALUES (1, 'pm@helio.example', 'Lucile', 'project_manager', 'x', :yes, :yes, "
+                "CURRENT_TIMESTAMP, 0)", yes=True)
             run("INSERT INTO stop_switches (id, scope, market_id, reason, turned_on_by_id, turned_on_at) "
                 "VALUES (7, 'market', 1, 'Match perdu.', 1, CURRENT_TIMESTAMP)")
             for post_id, stop in ((1, 7), (2, None)):

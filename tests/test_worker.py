@@ -396,6 +396,28 @@ def test_a_post_held_by_an_embargo_goes_out_when_it_lifts_within_its_grace_perio
     assert Action.release in actions and actions[-1] == Action.publish
 
 
+def test_a_post_an_embargo_held_that_a_stop_switch_then_covers_stays_held_once_both_are_gone(scene, make):
+    from approval import administration as admin
+
+    slot = soon(10)
+    campaign = admin.create_campaign(make.session, "Finale", scene.market, hashtag="")
+    make.session.commit()
+    post = scene.scheduled(slot, campaign=campaign)
+    campaign.embargo_until = slot + timedelta(minutes=5)
+    make.session.commit()
+    scene.run(slot + timedelta(seconds=1))  # held by the embargo
+    assert scene.reload(post).held_by_stop_id is None
+    stop = controls.turn_on(scene.session, scene.pm, "campaign", campaign_id=campaign.id, reason="Finale perdue.")
+    scene.session.commit()
+    scene.run(slot + timedelta(minutes=6))  # the embargo has lifted; the switch holds it now
+    assert scene.reload(post).held_by_stop_id == stop.id
+    controls.turn_off(scene.session, scene.pm, stop.id)
+    scene.session.commit()
+    scene.run(slot + timedelta(minutes=7))
+    post = scene.reload(post)
+    assert post.state is State.scheduled and Action.release not in scene.trail(post)
+
+
 # Quotas -----------------------------------------------------------------------------------------------------------
 
 

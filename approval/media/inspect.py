@@ -9,6 +9,7 @@ no picture in the video) is ``Invalid`` (422). ``TooLarge`` (413) comes from the
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -163,19 +164,16 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
             if frames * width * height > MAX_ANIMATION_PIXELS:
                 raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
                                  frames=frames))
+            exif_data = None
             if image.format == "JPEG":
                 structure.check_jpeg(source)
-                exif = image.getexif()  # from the header
             elif image.format == "PNG":
-                exif = Image.Exif()
-                if (data := structure.check_png(source)) is not None:
-                    exif.load(data)  # (Pillow's getexif would decode the picture to look for it)
+                exif_data = structure.check_png(source)  # (Pillow's getexif would decode the picture to find it)
             else:
                 for index in range(frames):
                     image.seek(index)
                     image.load()
-                exif = image.getexif()
-            has_location = bool(exif.get_ifd(GPS_IFD))
+            has_location = _has_location(image, exif_data)
         except MediaRefused:
             raise
         except structure.OtherCoding:
@@ -185,6 +183,22 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
             raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
         return Inspected(kind="image", mime=IMAGE_TYPES[image.format], width=width, height=height,
                          codec=image.format.lower(), frames=frames, has_location=has_location)
+
+
+def _has_location(image: Image.Image, png_exif: bytes | None) -> bool:
+    """The picture's EXIF data holds a GPS position. Damaged EXIF data makes the picture ``Invalid``: Pillow's parser
+    raises whatever the bytes lead it to (struct.error, KeyError, IndexError...), and the location could not be
+    stripped from it either."""
+    try:
+        if image.format == "PNG":
+            exif = Image.Exif()
+            if png_exif is not None:
+                exif.load(png_exif)
+        else:
+            exif = image.getexif()
+        return bool(exif.get_ifd(GPS_IFD))
+    except Exception:  # noqa: BLE001 - see above: any failure of the parser is damaged data
+        raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
 
 
 def strip_location(path: Path, found: Inspected) -> Inspected:
@@ -301,11 +315,19 @@ def _check_complete(container, stream, path: Path) -> None:  # noqa: ANN001
 
 def draw_thumbnail(path: Path, out: Path) -> bool:
     """A JPEG at most ``THUMBNAIL_BOX`` of the picture at ``path`` (a JPEG decoded at the smallest scale that still
-    fills it); False when none can be made (the pages then show the file's name)."""
+    fills it); False when the picture cannot be decoded. The system's own failures (a full disk, a file that cannot
+    be read, memory running out) are raised: they say nothing about the picture."""
     try:
         with Image.open(path) as image:
             if image.format == "JPEG":
                 image.draft("RGB", THUMBNAIL_BOX)
-            return _save_thumbnail(image, out)
-    except Exception:  # noqa: BLE001 - a picture that passed inspection and still cannot be drawn: no thumbnail
+            picture = ImageOps.exif_transpose(image.convert("RGB"))
+            picture.thumbnail(THUMBNAIL_BOX)
+    except OSError as error:
+        if error.errno is not None:  # the file system's, not the decoder's (which set no errno)
+            raise
         return False
+    except (SyntaxError, ValueError, EOFError, struct.error, Image.DecompressionBombError):
+        return False
+    picture.save(out, "JPEG", quality=80)
+    return True

@@ -8,6 +8,11 @@ often as its last two bytes: nothing to search) and a cut one has not. A PNG's c
 checked against its CRC (zlib's, about 1 GB/s), which also catches bytes damaged on the way. The picture is decoded
 later, once, when its thumbnail is first asked for.
 
+What the structure cannot tell: a scan's data damaged in place (decoders show such a picture with smeared blocks
+rather than refuse it, as they did at upload before), a progressive JPEG cut short after a table between its scans
+that happens to hold the bytes FF D9, or a PNG whose compressed data is wrong under right CRCs (written so on
+purpose). Such a file's thumbnail cannot be drawn: the pages show a placeholder.
+
 Both read a binary file from its start and raise ``Cut`` (cut short or damaged) or ``OtherCoding`` (a JPEG coding
 no network takes); ``approval.media.inspect`` says which to the person.
 """
@@ -61,8 +66,8 @@ def check_jpeg(source: IO[bytes]) -> None:
         raise _cut()
     framed = False
     while True:
-        if _read(source, 1) != b"\xff":
-            raise _cut()
+        while _read(source, 1) != b"\xff":  # stray bytes between segments: libjpeg skips them, so does this
+            pass
         marker = _read(source, 1)[0]
         while marker == 0xFF:  # fill bytes before a marker
             marker = _read(source, 1)[0]

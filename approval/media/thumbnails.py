@@ -2,8 +2,9 @@
 
 A picture is not decoded at upload (``approval.media.structure`` proves it whole for a tenth of the cost), so its
 thumbnail is drawn here, once: the store keeps it under ``thumbnail_key`` beside the file, for every web process. A
-picture that cannot be drawn leaves an empty thumbnail, so it is not decoded again on each view; the pages then show
-the file's name. A video's thumbnail is drawn at upload from the first frame its inspection decodes anyway.
+picture that cannot be decoded leaves an empty thumbnail, so it is not decoded again on each view (the pages show a
+placeholder); a file missing from the store, a full disk or memory running out are not remembered: the next view
+tries again. A video's thumbnail is drawn at upload from the first frame its inspection decodes anyway.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def ready(media_file: MediaFile, store: Storage | None = None) -> bool:
     store = store or storage()
     if store.exists(key):
         return store.size(key) > 0
-    if media_file.kind != MediaKind.image:
+    if media_file.kind != MediaKind.image or not store.exists(media_file.storage_key):
         return False
     with tempfile.TemporaryDirectory(dir=staging_dir(), prefix=".thumbnail-") as folder:
         out = Path(folder) / "thumbnail.jpg"
@@ -39,7 +40,7 @@ def ready(media_file: MediaFile, store: Storage | None = None) -> bool:
                 shutil.copyfileobj(remote, local, CHUNK)
         drawn = draw_thumbnail(source, out)
         if not drawn:
-            current_app.logger.warning("no thumbnail for media file %s: the picture cannot be drawn", media_file.id)
+            current_app.logger.warning("no thumbnail for media file %s: the picture cannot be decoded", media_file.id)
             out.write_bytes(b"")
         store.put(key, out, content_type="image/jpeg", move=True)
     return drawn

@@ -132,6 +132,8 @@ class BrokenLink:
     entry_id: int | None
     post_id: int
     reason: str
+    #: Found by the post's state (``_cut_trail``): its chain holds, its last rows are gone.
+    trail_cut: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,9 +180,9 @@ def _cut_trail(session: Session) -> BrokenLink | None:
         return None
     post_id, state, entry_id, to_state = found
     if entry_id is None:
-        return BrokenLink(None, post_id, "the post has no audit row: its whole trail was removed")
+        return BrokenLink(None, post_id, "the post has no audit row: its whole trail was removed", trail_cut=True)
     return BrokenLink(entry_id, post_id, f"the post is {state} but its last audit row leaves it {to_state}: rows "
-                                         "at the end of its trail were removed")
+                                         "at the end of its trail were removed", trail_cut=True)
 
 
 def _mappings(result: Any) -> Iterator[Mapping[str, Any]]:

@@ -5,10 +5,12 @@ The posts table is the queue. Each pass:
 1. **Housekeeping**, in short transactions: leases that expired (a worker died or stalled) are resolved from the
    attempts table — nothing sent: back to ``scheduled``; a ``sending`` attempt: the connector's lookup decides, or
    the post becomes ``unconfirmed`` and a person decides (never re-sent by itself); slots missed beyond the
-   market's grace period go back to ``approved`` (``miss``); held posts whose hold lifted are ``release``d.
-2. **Claim**, one transaction: accounts with a due post and no post in flight are locked (``FOR UPDATE SKIP
+   market's grace period go back to ``approved`` (``miss``); posts an embargo held are ``release``d once it lifts
+   (a stop switch's stay held after it is off, until a project manager gives them a new time).
+2. **Claim**, one transaction: the earliest due posts are locked in the due index's order (``FOR UPDATE SKIP
    LOCKED`` on PostgreSQL, so any number of workers share the queue; SQLite's ``BEGIN IMMEDIATE`` serialises them on
-   one machine), then each account's earliest due post. The checks run again on the locked row: the approval is for
+   one machine), then their accounts that have no post in flight; one post per account. The checks run again on the
+   locked row: the approval is for
    the current revision and its SHA-256 matches the text; the style gate passes under the policy in force; no stop
    switch or embargo holds it; the account is active and connected; its network's quota has room. The claim stamps
    a token and a lease on the post and takes the account's one publishing slot.
@@ -271,10 +273,13 @@ class Worker:
             )).all()
             stops = active_stops(session) if held else []
             for post in held:
-                if hold_for(session, post, stops, now) is None:
+                hold = hold_for(session, post, stops, now)
+                if hold is None:
                     post.clear_hold()
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
+                elif hold.stop_id is not None:
+                    post.held_by_stop_id = hold.stop_id  # a switch holds it now: it stays held once that is off
 
     # Claiming ---------------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ time the database says something changed (``approval.hub_feed``). A kiosk link o
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from approval import kiosks
 from approval.access import visible_markets
@@ -38,6 +40,8 @@ from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, su
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Role, State
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")
 
@@ -161,6 +165,10 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
                     html = feed.rendered(key, build)
                 except _Ended:
                     yield "event: revoked\ndata: ended\n\n"
+                    return
+                except OperationalError as error:  # the database is down: the browser reconnects (``retry``)
+                    log.warning("hub stream ended, the database cannot be used: %s",
+                                str(error.orig or error).strip().splitlines()[0])
                     return
                 digest = _digest(html)
                 if digest != sent:

@@ -8,7 +8,8 @@ texts and buttons to move or remove each. With script (static/media.js) the same
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   send_from_directory, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,7 +19,7 @@ from approval.api.media import file_response
 from approval.db import db
 from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
-from approval.models import Account, Post, Revision
+from approval.models import Account, MediaKind, Post, Revision
 from approval.style import localize
 from approval.workflow.errors import WorkflowError
 
@@ -145,7 +146,14 @@ def show_file(media_id: int):
 def thumbnail(media_id: int):
     media_file = attach.load_visible_file(db.session, current_user, media_id)
     if not thumbnails.ready(media_file):
-        abort(404)
+        if media_file.kind != MediaKind.image:
+            abort(404)  # a video whose first frame could not be drawn: the pages show its name instead
+        # A picture whose thumbnail cannot be drawn (its file is damaged, or missing from the store): the pages
+        # show a plain placeholder, not a broken image.
+        placeholder = send_from_directory(current_app.static_folder or "static", "no-thumbnail.svg",
+                                          mimetype="image/svg+xml")
+        placeholder.cache_control.no_store = True
+        return placeholder
     assert media_file.thumbnail_key is not None
     return file_response(media_file.thumbnail_key, "image/jpeg", media_file.sha256 + "-thumbnail")
 

@@ -103,8 +103,8 @@ def turn_off(stop_id: int):
         controls.turn_off(db.session, current_user, stop_id)
     except LookupError:
         abort(404)
-    flash(_("Stop switch off. Held posts go out if their slot is still within its grace period; the others wait "
-            "for a new time."), "success")
+    flash(_("Stop switch off. The posts it held stay held until you give each a new time (the publishing desk lists "
+            "them); the others go out at their time."), "success")
     return redirect(url_for("publishing.stops"))
 
 
