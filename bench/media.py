@@ -31,6 +31,7 @@ compare within a run):
 | 2026-12-02, after (50 MB video, 20 pictures, 130 MB) | 60 | 162.9 | 126.2 | 129 % | 17 MB | 74.9 | 311.7 | 24 % | 47 MB |
 | 2026-12-02 (later), pictures proved whole by their structure, not decoded (first runs, 100 MB video) | 122 | 176.6 | 123.6 | 143 % | 17 MB | 160.1 | 340.3 | 47 % | 22 MB |
 | 2026-12-02 (later), and the hashing thread fed 1 MB at a time (five runs) | 246 | 424-479 | 151-228 | 201-317 % | 18-20 MB | 152-264 | 306-349 | 46, 54, 66, 79, 84 % | 14-28 MB |
+| 2026-12-02 (later still, five runs; cp now finds the disk idle) | 246 | 363-432 | 184-234 | 173-200 % | 18-20 MB | 207-220 | 1,104-1,289 | 17-19 % | 8-29 MB |
 
 Memory stays far under its target whatever the size (the body streams to disk). What bounds each rate, measured in
 the server (cProfile, py-spy, and each step alone):
@@ -46,8 +47,12 @@ the server (cProfile, py-spy, and each step alone):
   parsing and the file's writing (about 14 ms, the hashing beside it), the fsync (3 ms), the new revision, its audit
   row and the commit (about 10 ms), the answer. Two changes mattered beyond the decoding: the inspection no longer
   follows the upload in a thread (its Python work took the GIL from the parser), and the hashing thread is handed
-  1 MB at a time instead of each 64 KB piece (17 -> 12 ms for the parse, hash and sync of one picture). On two cores
-  shared with the client the ratio still swings with the machine's other load (46-84 % in five runs in a row).
+  1 MB at a time instead of each 64 KB piece (17 -> 12 ms for the parse, hash and sync of one picture). The uploads
+  themselves now hold 207-264 MB/s from run to run (78 MB/s before); the ratio swings with ``cp``, whose pictures
+  went at 306-349 MB/s in one series of runs and at 1.1-1.3 GB/s in the next, half an hour later, on the same files
+  (the disk then flushed 650 MB in a blink): 46-84 % of the first, 17-19 % of the second. Half of a 1.2 GB/s copy
+  would be 12 ms per picture for an HTTP request, its parsing, SHA-256, fsync and a committed revision: out of reach
+  for this design on these two cores.
 """
 
 from __future__ import annotations

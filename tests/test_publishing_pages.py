@@ -192,3 +192,25 @@ def test_a_stop_over_everything_has_a_null_market_in_the_api(make, app, db_sessi
     created = client.post("/api/v1/stops", json={"scope": "all", "reason": "Crise."}, headers=headers)
     assert created.status_code == 201
     assert created.get_json()["market"] is None and created.get_json()["scope"] == "all"
+
+
+def test_a_post_scheduled_on_an_account_connected_to_nothing_is_flagged_before_it_fails(make, web, db_session):
+    from approval.publishing import controls
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    account = make.account(france, "linkedin")
+    post = make.post(State.scheduled, account=account)
+    db_session.commit()
+    web.login(pm)
+    warning = "is not connected to a publisher: at its time this post will fail"
+    assert warning in web.get(f"/posts/{post.id}").get_data(as_text=True)
+    desk = web.get("/publishing").get_data(as_text=True)
+    section = desk[desk.index('class="card desk-unconnected"'):]
+    assert "Will fail: account not connected" in section and f"#{post.id}" in section
+
+    controls.connect_account(db_session, account, "outbox")
+    db_session.commit()
+    assert warning not in web.get(f"/posts/{post.id}").get_data(as_text=True)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert f"#{post.id}" not in desk[desk.index('class="card desk-unconnected"'):]

@@ -92,7 +92,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     held_by = post.held_by_stop
     if held_by is not None:  # turned off since: the post waits for a person
         off = held_by.turned_off_at
-        return Hold(reason=_("Held by a stop switch now off (%(stop)s; off since %(when)s UTC): it waits for a "
+        return Hold(reason=_("A stop switch, now off, held it (%(stop)s; off since %(when)s UTC): it waits for a "
                              "project manager to unschedule it and give it a new time.", stop=stop_reason(held_by),
                              when=off.strftime("%Y-%m-%d %H:%M") if off else "?"),
                     since=post.held_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,

@@ -61,6 +61,8 @@ def desk():
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
                          .order_by(Post.missed_at.desc())),
         "publishing": listed(base.where(Post.state == State.publishing).order_by(Post.claimed_until)),
+        "unconnected": listed(base.where(Post.state == State.scheduled, Account.connector.is_(None))
+                              .order_by(Post.scheduled_at)),
     }
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
