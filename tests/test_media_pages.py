@@ -239,3 +239,31 @@ def test_a_pictures_thumbnail_is_drawn_on_first_view_then_kept(make, web, db_ses
     store.delete(broken.thumbnail_key)
     assert web.get(f"/media/{broken.id}/thumbnail").mimetype == "image/svg+xml"
     assert len(drawn) == 2 and not store.exists(broken.thumbnail_key)
+
+
+def test_the_editor_says_when_an_upload_changed_nothing_and_its_script_speaks_the_pages_language(make, web,
+                                                                                                 db_session, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Une photo du stade.")
+    web.login(writer)
+    picture = jpeg(color=f"#{secrets.token_hex(3)}")
+    assert _upload(web, post, picture, "stade.jpg", "Le stade", json=True).status_code == 201
+    post = _reload(db_session, post)
+    again = _upload(web, post, picture, "stade.jpg", "Le stade", json=True)  # the same file, the same text
+    assert again.status_code == 200 and "already among the post's media" in again.get_json()["message"]
+    assert _reload(db_session, post).version == post.version  # no new revision
+    web.post("/language", {"language": "fr", "next": "/"})
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert 'data-alt-label="Texte alternatif"' in page and 'data-remove-label="Retirer"' in page
+    assert 'id="preview-revision" data-label="version {n}"' in page
+
+
+def test_a_finding_about_a_picture_quotes_no_words_of_the_text(make, web, db_session, scene):
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Une photo du stade.")
+    web.login(writer)
+    assert _upload(web, post, jpeg(color=f"#{secrets.token_hex(3)}"), "stade.jpg", json=True).status_code == 201
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    finding = page[page.index("<code>network.alt-text</code>"):]
+    finding = finding[:finding.index("</li>")]
+    assert "«" not in finding, finding

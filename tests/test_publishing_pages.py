@@ -22,6 +22,8 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
     assert page.status_code == 200
     refused = web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": ""})
     assert refused.status_code == 422
+    refused = web.post("/publishing/stops", {"scope": "market", "market": "", "reason": "Match perdu."})
+    assert refused.status_code == 422 and refused.get_data(as_text=True).count("Choose the market to stop.") == 1
     answer = web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": "Match perdu."})
     assert answer.status_code == 302
     stop = db_session.scalar(select(StopSwitch).where(StopSwitch.reason == "Match perdu."))

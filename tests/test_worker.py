@@ -23,7 +23,7 @@ from approval import operations as ops
 from approval import policies
 from approval.db import utcnow
 from approval.migrate import upgrade
-from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, ReportDay, audit
+from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, ReportDay, StopSwitch, audit
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
@@ -313,6 +313,7 @@ def test_a_market_stop_switch_holds_its_posts_which_stay_held_once_it_is_off_unt
     assert Action.release not in scene.trail(post)
     hold = hold_for(scene.session, post)
     assert hold is not None and "off since" in hold.reason and "silence tonight" in hold.reason
+    assert hold.since == scene.session.get(StopSwitch, stop.id).turned_on_at  # "turned on by ..., <since>"
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
 
     # A project manager gives it a new time: it goes out then, and nothing holds it any more.

@@ -68,13 +68,15 @@ def turn_on(
     if scope == StopScope.market:
         market = session.scalar(select(Market).where(Market.code == (market_code or ""), Market.id.in_(markets)))
         if market is None:
-            raise _refuse("market", _("No market %(code)s among yours.", code=market_code or ""))
+            raise _refuse("market", _("No market %(code)s among yours.", code=market_code) if market_code else
+                          _("Choose the market to stop."))
         stop.market_id = market.id
     elif scope == StopScope.campaign:
         campaign = session.scalar(select(Campaign).where(
             Campaign.id == campaign_id, Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)))
         if campaign is None:
-            raise _refuse("campaign_id", _("No such campaign among yours."))
+            raise _refuse("campaign_id", _("No such campaign among yours.") if campaign_id else
+                          _("Choose the campaign to stop."))
         stop.campaign_id = campaign.id
     elif actor is not None and actor.role != Role.admin and not actor.all_markets:
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))

@@ -95,7 +95,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
         return Hold(reason=_("A stop switch, now off, held it (%(stop)s; off since %(when)s UTC): it waits for a "
                              "project manager to unschedule it and give it a new time.", stop=stop_reason(held_by),
                              when=off.strftime("%Y-%m-%d %H:%M") if off else "?"),
-                    since=post.held_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,
+                    since=held_by.turned_on_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,
                     stop_id=held_by.id)
     return None
 
@@ -107,4 +107,4 @@ def stop_reason(stop: StopSwitch) -> str:
         where = _("Market %(code)s is stopped", code=stop.market.code if stop.market else "?")
     else:
         where = _("Campaign %(name)s is stopped", name=stop.campaign.name if stop.campaign else "?")
-    return f"{where}: {stop.reason}"
+    return _("%(where)s: %(reason)s", where=where, reason=stop.reason)

@@ -62,6 +62,7 @@
   // Until the first answer names the account's network, no other network's limit is shown.
   limitEl.textContent = "…";
   body.addEventListener("input", schedule);
+  document.addEventListener("approval:media-changed", schedule);  // static/media.js: a file added, moved, removed
   if (account) account.addEventListener("change", schedule);
   if (campaign) campaign.addEventListener("change", schedule);
   localCount();

@@ -79,7 +79,8 @@
         el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
       ]);
       const buttons = el("div", { class: "media-buttons" }, [
-        button("up", m.id, "↑", "", "Move up"), button("down", m.id, "↓", "", "Move down"),
+        button("up", m.id, "↑", "", editor.dataset.upLabel || "Move up"),
+        button("down", m.id, "↓", "", editor.dataset.downLabel || "Move down"),
         button("remove", m.id, editor.dataset.removeLabel || "Remove", "danger media-remove"),
       ]);
       const item = el("li", { class: "media-item", draggable: "true", "data-id": m.id },
@@ -94,7 +95,11 @@
       return el("li", { class: "finding " + f.severity }, [el("code", { text: f.rule }), " " + f.message]);
     }));
     editor.dataset.version = state.version;
+    const revision = document.getElementById("preview-revision");
+    if (revision && state.revision) revision.textContent = revision.dataset.label.replace("{n}", state.revision);
     refreshPreview();
+    // The checks under the text count the media too (static/editor.js): they are asked again.
+    document.dispatchEvent(new CustomEvent("approval:media-changed"));
   }
 
   function showError(message) {
@@ -177,9 +182,11 @@
         if (request.status >= 200 && request.status < 300) {
           bar.value = 100;
           row.classList.add("done");
+          if (answer.message) row.append(" " + answer.message);
           redraw(answer);
           if (altInput) altInput.value = "";
         } else {
+          bar.remove();  // a full bar beside a refusal reads as a success
           row.classList.add("error");
           row.append(" " + (answer.message || request.statusText));
         }

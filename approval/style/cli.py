@@ -69,7 +69,9 @@ def _market_context(code: str, given: Context) -> Context:
     try:
         loaded = market_policy_loader(code)
     except Exception as error:  # noqa: BLE001 - whatever the database says, the answer is "cannot check the market"
-        _fail(f"cannot load the policy of market {code}: {error}")
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]  # a driver's error, not its SQL
+        _fail(f"cannot load the policy of market {code}: {reason}. Check that the database is running and that "
+              "APPROVAL_DATABASE_URL points at it; run `approval db upgrade` if its tables are missing.")
     if loaded is None:
         _fail(f"no market {code}.")
     return replace(loaded, market=code, network=given.network or loaded.network,

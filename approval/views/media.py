@@ -61,7 +61,7 @@ def media_json(post: Post) -> dict:
 
 def _answer(post: Post, message: str | None = None, status: int = 200):  # noqa: ANN202
     if _wants_json():
-        return jsonify(media_json(post)), status
+        return jsonify({**media_json(post), "message": message}), status
     if message:
         flash(message, "success")
     return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
@@ -102,7 +102,9 @@ def upload_media(post_id: int):
                                  expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
-    moved = entry is not None and entry.from_state != entry.to_state
+    if entry is None:  # the same bytes are already among the post's media, with the same alternative text
+        return _answer(post, _("This file is already among the post's media: nothing changed."))
+    moved = entry.from_state != entry.to_state
     return _answer(post, _("Added. The post went back to review: the approval was for the previous media.") if moved
                    else _("Added."), 201 if _wants_json() else 200)
 
