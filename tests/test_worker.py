@@ -104,6 +104,20 @@ class Scene:
         with self.app.app_context():
             return self.worker(now, **kwargs).run(once=True)
 
+    def held_by_embargo(self, slot: datetime, campaign_name: str) -> Post:
+        """A post of a campaign scheduled at ``slot``, whose embargo then moves to five minutes after it: held by the
+        worker at its slot."""
+        from approval import administration as admin
+
+        campaign = admin.create_campaign(self.make.session, campaign_name, self.market, hashtag="")
+        self.make.session.commit()
+        post = self.scheduled(slot, campaign=campaign)
+        campaign.embargo_until = slot + timedelta(minutes=5)
+        self.make.session.commit()
+        self.run(slot + timedelta(seconds=1))
+        assert self.reload(post).held_at is not None
+        return post
+
     def reload(self, post: Post) -> Post:
         self.session.expire_all()
         return self.session.get(Post, post.id)
@@ -375,19 +389,11 @@ def test_an_embargo_refuses_earlier_slots_and_holds_what_was_scheduled_before_it
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
 
 
-def test_a_post_held_by_an_embargo_goes_out_when_it_lifts_within_its_grace_period(scene, make):
+def test_a_post_held_by_an_embargo_goes_out_when_it_lifts_within_its_grace_period(scene):
     """The embargo is a time, not a switch: once it has passed, the post it held is released and published, its slot
     being still within the grace period (15 minutes here)."""
-    from approval import administration as admin
-
     slot = soon(10)
-    campaign = admin.create_campaign(make.session, "Résultats", scene.market, hashtag="")
-    make.session.commit()
-    kept = scene.scheduled(slot, campaign=campaign)
-    campaign.embargo_until = slot + timedelta(minutes=5)
-    make.session.commit()
-    scene.run(slot + timedelta(seconds=1))
-    assert scene.reload(kept).held_at is not None
+    kept = scene.held_by_embargo(slot, "Résultats")
     assert hold_for(scene.session, scene.reload(kept), now=slot + timedelta(minutes=6)) is None
     scene.run(slot + timedelta(minutes=6))  # the embargo has lifted; the slot is 6 minutes old
     kept = scene.reload(kept)
@@ -397,18 +403,11 @@ def test_a_post_held_by_an_embargo_goes_out_when_it_lifts_within_its_grace_perio
     assert Action.release in actions and actions[-1] == Action.publish
 
 
-def test_a_post_an_embargo_held_that_a_stop_switch_then_covers_stays_held_once_both_are_gone(scene, make):
-    from approval import administration as admin
-
+def test_a_post_an_embargo_held_that_a_stop_switch_then_covers_stays_held_once_both_are_gone(scene):
     slot = soon(10)
-    campaign = admin.create_campaign(make.session, "Finale", scene.market, hashtag="")
-    make.session.commit()
-    post = scene.scheduled(slot, campaign=campaign)
-    campaign.embargo_until = slot + timedelta(minutes=5)
-    make.session.commit()
-    scene.run(slot + timedelta(seconds=1))  # held by the embargo
+    post = scene.held_by_embargo(slot, "Finale")
     assert scene.reload(post).held_by_stop_id is None
-    stop = controls.turn_on(scene.session, scene.pm, "campaign", campaign_id=campaign.id, reason="Finale perdue.")
+    stop = controls.turn_on(scene.session, scene.pm, "campaign", campaign_id=post.campaign_id, reason="Finale perdue.")
     scene.session.commit()
     scene.run(slot + timedelta(minutes=6))  # the embargo has lifted; the switch holds it now
     assert scene.reload(post).held_by_stop_id == stop.id
