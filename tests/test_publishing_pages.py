@@ -216,3 +216,16 @@ def test_a_post_scheduled_on_an_account_connected_to_nothing_is_flagged_before_i
     assert warning not in web.get(f"/posts/{post.id}").get_data(as_text=True)
     desk = web.get("/publishing").get_data(as_text=True)
     assert f"#{post.id}" not in desk[desk.index('class="card desk-unconnected"'):]
+
+
+def test_the_stop_switches_page_tells_a_markets_times_in_its_zone(make, web, db_session):
+    from approval.publishing import controls
+
+    kenya = make.market("KE", timezone="Africa/Nairobi")
+    pm = make.user(Role.project_manager, markets=[kenya])
+    stop = controls.turn_on(db_session, pm, "market", market_code="KE", reason="Coupure de courant.")
+    db_session.commit()
+    web.login(pm)
+    page = web.get("/publishing/stops").get_data(as_text=True)
+    row = page[page.index(f'id="stop-{stop.id}"'):]
+    assert "Coupure de courant." in row and "Africa/Nairobi" in row[:row.index("</tr>")]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from approval.access import market_clause
 from approval.inputs import web_address
@@ -44,7 +44,10 @@ def visible_stops(session: Session, user: User, *, active_only: bool = True) -> 
     )
     if active_only:
         query = query.where(StopSwitch.turned_off_at.is_(None))
-    return list(session.scalars(query.order_by(StopSwitch.turned_on_at.desc(), StopSwitch.id.desc()).limit(500)))
+    shown = (selectinload(StopSwitch.market), selectinload(StopSwitch.campaign).selectinload(Campaign.market),
+             selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.turned_off_by))
+    return list(session.scalars(query.options(*shown)
+                                .order_by(StopSwitch.turned_on_at.desc(), StopSwitch.id.desc()).limit(500)))
 
 
 def turn_on(
