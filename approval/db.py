@@ -199,12 +199,9 @@ class Database:
     """Holds the engine and the session factory of one Flask app."""
 
     def init_app(self, app: Flask) -> None:
-        url = app.config["DATABASE_URL"]
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(url)
+        # The default database lives in the instance folder, made with the settings; a path given in
+        # APPROVAL_DATABASE_URL is taken as it is: a mistyped folder is an error, not a new folder.
+        engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["approval.db"] = {"engine": engine, "sessionmaker": sessionmaker(engine)}
         app.after_request(_end_request_transaction)
         app.teardown_appcontext(_close_session)

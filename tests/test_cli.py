@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -143,3 +146,12 @@ def test_a_database_without_its_tables_is_one_line_naming_the_fix(cli):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("Error: the database cannot be used: ")
         assert "approval db upgrade" in result.stderr
+
+
+def test_a_mistyped_sqlite_folder_is_an_error_and_is_not_created(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    result = subprocess.run([sys.executable, "-m", "approval.cli", "audit", "verify"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "APPROVAL_DATABASE_URL": f"sqlite:///{missing / 'x.db'}",
+                                              "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert result.returncode == 1 and "unable to open database file" in result.stderr, result.stderr
+    assert not missing.exists()
