@@ -142,6 +142,10 @@ def test_the_live_preview_follows_the_text_and_cuts_where_the_network_cuts(make,
     instagram = make.account(france, "instagram")
     fragment = web.post("/posts/preview", {"body": "a" * 200, "account_id": instagram.id}).get_data(as_text=True)
     assert 'data-network="instagram"' in fragment and "a" * 125 + "…" in fragment.replace("\n", "")
+    # An executive's own account shows the executive's name, as the network does, not the brand's.
+    ceo = make.account(france, "linkedin", executive=make.executive("Hélène Marchand"))
+    fragment = web.post("/posts/preview", {"body": "Bonjour.", "account_id": ceo.id}).get_data(as_text=True)
+    assert "Hélène Marchand" in fragment and ">Helio<" not in fragment
 
 
 def test_the_diff_shows_which_media_changed(make, web, db_session, scene):

@@ -177,7 +177,12 @@ def preview():
     network = account.network.value if account else "x"
     return render_template("media/_preview.html", preview=previews.build(
         network, text, previews.media_views(revision), handle=account.handle if account else "handle",
-        name=(account.brand or account.handle) if account else ""))
+        name=_shown_name(account) if account else ""))
+
+
+def _shown_name(account: Account) -> str:
+    """The name a network shows above the account's posts: the executive's for an executive's own account."""
+    return account.executive.name if account.executive else (account.brand or account.handle)
 
 
 @bp.app_template_global("network_preview")
@@ -188,7 +193,7 @@ def network_preview(post: Post | None, revision: Revision | None = None) -> prev
     revision = revision or post.current_revision
     return previews.build(post.account.network.value, revision.body if revision else "",
                           previews.media_views(revision), handle=post.account.handle,
-                          name=post.account.brand or post.account.handle)
+                          name=_shown_name(post.account))
 
 
 @bp.app_template_global("media_changes")
