@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import audit_cli, kiosk_cli, policies
-from approval.db import db
+from approval.db import db, driver_says
 from approval.models import Executive, Market, Network, User
 from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
@@ -233,9 +233,9 @@ MISSING_SCHEMA = frozenset({"42P01", "42703"})
 
 def database_trouble(error: DBAPIError) -> str:
     """One line for a database that cannot be reached or has not the tables this version needs."""
-    reason = (str(error.orig) if error.orig is not None else str(error)).strip().splitlines()[0]
-    return (f"the database cannot be used: {reason}. Check that it is running and that APPROVAL_DATABASE_URL "
-            "points at it; if its tables are missing or older than this version, run `approval db upgrade`.")
+    return (f"the database cannot be used: {driver_says(error)}. Check that it is running and that "
+            "APPROVAL_DATABASE_URL points at it; if its tables are missing or older than this version, run "
+            "`approval db upgrade`.")
 
 
 class ApprovalGroup(FlaskGroup):

@@ -119,6 +119,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+def driver_says(error: BaseException) -> str:
+    """The first line of what the database's driver said: a connection refused, a table missing... (SQLAlchemy's
+    message adds the statement and its parameters, which a person reading a command's answer or a log needs not)."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -12,6 +12,7 @@ from approval import style
 from approval.db import utcnow
 from approval.labels import label
 from approval.operations import diff_texts
+from approval.style.media import media_index
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
 
@@ -51,8 +52,14 @@ def finding_message(finding: dict) -> str:
     return style.localize(finding, gettext)
 
 
+def about_media(finding: dict, body: str) -> bool:
+    """A stored finding about the post's media, not its text (``approval.style.media.media_index``)."""
+    return media_index(finding["start"], finding["end"], body) is not None
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
                                 finding_message=finding_message, label=label)
+    app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  now_in=now_in, withheld_actions=withheld_actions)

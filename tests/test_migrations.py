@@ -98,6 +98,22 @@ def pointers(engine) -> dict[str, int | None]:  # noqa: ANN001
         )).all())
 
 
+def _insert_desk(connection, codes: tuple[str, ...], account_market: str) -> tuple[int, int, int]:  # noqa: ANN001
+    """Markets, an account in ``account_market`` and a user, written by hand as an older schema takes them:
+    (the account's market id, the account id, the user id)."""
+    for code in codes:
+        connection.execute(text("INSERT INTO markets (code, name, timezone, languages, created_at, grace_minutes) "
+                                "VALUES (:code, :code, 'UTC', '[]', CURRENT_TIMESTAMP, 15)"), {"code": code})
+    market = connection.scalar(text("SELECT id FROM markets WHERE code = :code"), {"code": account_market})
+    connection.execute(text("INSERT INTO accounts (market_id, network, handle, brand, kind, active, created_at) "
+                            "VALUES (:market, 'x', 'helio', 'Helio', 'brand', :yes, CURRENT_TIMESTAMP)"),
+                       {"market": market, "yes": True})
+    connection.execute(text("INSERT INTO users (email, name, role, password_hash, all_markets, active, created_at, "
+                            "session_epoch) VALUES ('pm@helio.example', 'Lucile', 'project_manager', 'x', :yes, :yes, "
+                            "CURRENT_TIMESTAMP, 0)"), {"yes": True})
+    return (market, connection.scalar(text("SELECT id FROM accounts")), connection.scalar(text("SELECT id FROM users")))
+
+
 def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
     """The rows written before 0011 get the market of their post's account; the trail stays append-only."""
     url = databases.new_url(backend)
@@ -106,14 +122,7 @@ def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
     try:
         with engine.begin() as connection:
             run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
-            for code in ("FR", "KE"):
-                run("INSERT INTO markets (code, name, timezone, languages, created_at, grace_minutes) "
-                    "VALUES (:code, :code, 'UTC', '[]', CURRENT_TIMESTAMP, 15)", code=code)
-            kenya = connection.scalar(text("SELECT id FROM markets WHERE code = 'KE'"))
-            run("INSERT INTO accounts (market_id, network, handle, brand, kind, active, created_at) "
-                "VALUES (:market, 'x', 'helio_ke', 'Helio', 'brand', true, CURRENT_TIMESTAMP)", market=kenya)
-            run("INSERT INTO users (email, name, role, password_hash, all_markets, active, created_at, session_epoch) "
-                "VALUES ('cm@helio.example', 'Camille', 'community_manager', 'x', false, true, CURRENT_TIMESTAMP, 0)")
+            kenya, _account, _user = _insert_desk(connection, ("FR", "KE"), "KE")
             run("INSERT INTO posts (account_id, created_by_id, state, version, created_at, updated_at) "
                 "SELECT accounts.id, users.id, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM accounts, users")
             run("INSERT INTO audit_entries (post_id, action, from_state, to_state, at, payload, chain_hash) "
@@ -136,20 +145,16 @@ def test_0017_remembers_which_held_posts_a_stop_switch_held(databases, backend):
     try:
         with engine.begin() as connection:
             run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
-            run("INSERT INTO markets (id, code, name, timezone, languages, created_at, grace_minutes) "
-                "VALUES (1, 'FR', 'France', 'Europe/Paris', '[]', CURRENT_TIMESTAMP, 15)")
-            run("INSERT INTO accounts (id, market_id, network, handle, brand, kind, active, created_at) "
-                "VALUES (1, 1, 'x', 'helio', 'Helio', 'brand', :yes, CURRENT_TIMESTAMP)", yes=True)
-            run("INSERT INTO users (id, email, name, role, password_hash, all_markets, active, created_at, "
-                "session_epoch) VALUES (1, 'pm@helio.example', 'Lucile', 'project_manager', 'x', :yes, :yes, "
-                "CURRENT_TIMESTAMP, 0)", yes=True)
+            market, account, user = _insert_desk(connection, ("FR",), "FR")
             run("INSERT INTO stop_switches (id, scope, market_id, reason, turned_on_by_id, turned_on_at) "
-                "VALUES (7, 'market', 1, 'Match perdu.', 1, CURRENT_TIMESTAMP)")
+                "VALUES (7, 'market', :market, 'Match perdu.', :user, CURRENT_TIMESTAMP)", market=market, user=user)
             for post_id, stop in ((1, 7), (2, None)):
                 run("INSERT INTO posts (id, account_id, created_by_id, state, version, created_at, updated_at) "
-                    "VALUES (:id, 1, 1, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=post_id)
+                    "VALUES (:id, :account, :user, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=post_id,
+                    account=account, user=user)
                 run("INSERT INTO revisions (id, post_id, number, body, sha256, author_id, findings, created_at) "
-                    "VALUES (:id, :id, 1, 'Bonjour.', :sha, 1, '[]', CURRENT_TIMESTAMP)", id=post_id, sha="0" * 64)
+                    "VALUES (:id, :id, 1, 'Bonjour.', :sha, :user, '[]', CURRENT_TIMESTAMP)", id=post_id,
+                    sha="0" * 64, user=user)
                 run("UPDATE posts SET state = 'scheduled', current_revision_id = :id, approved_revision_id = :id, "
                     "scheduled_at = CURRENT_TIMESTAMP, held_at = CURRENT_TIMESTAMP WHERE id = :id", id=post_id)
                 run("INSERT INTO audit_entries (post_id, action, from_state, to_state, at, payload, chain_hash) "

@@ -132,13 +132,19 @@ def _open_image(source: IO[bytes]) -> Image.Image | None:
         return None
 
 
+def _fitted(picture: Image.Image) -> Image.Image:
+    """The picture upright (its EXIF orientation applied), in RGB, at most ``THUMBNAIL_BOX``."""
+    fitted = ImageOps.exif_transpose(picture.convert("RGB"))
+    fitted.thumbnail(THUMBNAIL_BOX)
+    return fitted
+
+
 def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
+    """A video's first frame as its thumbnail at ``out``; False when none is drawn."""
     if out is None:
         return False
     try:
-        picture = ImageOps.exif_transpose(picture.convert("RGB"))
-        picture.thumbnail(THUMBNAIL_BOX)
-        picture.save(out, "JPEG", quality=80)
+        _fitted(picture).save(out, "JPEG", quality=80)
         return True
     except Exception:  # noqa: BLE001 - a missing thumbnail never refuses a file that passed inspection
         return False
@@ -321,8 +327,7 @@ def draw_thumbnail(path: Path, out: Path) -> bool:
         with Image.open(path) as image:
             if image.format == "JPEG":
                 image.draft("RGB", THUMBNAIL_BOX)
-            picture = ImageOps.exif_transpose(image.convert("RGB"))
-            picture.thumbnail(THUMBNAIL_BOX)
+            picture = _fitted(image)
     except OSError as error:
         if error.errno is not None:  # the file system's, not the decoder's (which set no errno)
             raise

@@ -48,7 +48,8 @@ class Storage(Protocol):
     def open(self, key: str) -> IO[bytes]:
         """The stored bytes, to read from the start; raises ``FileNotFoundError``."""
 
-    def size(self, key: str) -> int: ...
+    def size(self, key: str) -> int:
+        """The stored file's size in bytes; raises ``FileNotFoundError``."""
 
     def delete(self, key: str) -> None: ...
 
@@ -131,30 +132,29 @@ class S3Storage:
             return
         self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
 
-    def exists(self, key: str) -> bool:
+    def _call(self, method: str, key: str) -> dict:
+        """``method`` (head_object, get_object) on ``key``; an object that is not there is ``FileNotFoundError``."""
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
-
-    def open(self, key: str) -> IO[bytes]:
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return getattr(self.client, method)(Bucket=self.bucket, Key=self._key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(key) from None
             raise
-        return answer["Body"]
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("head_object", key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def open(self, key: str) -> IO[bytes]:
+        return self._call("get_object", key)["Body"]
 
     def size(self, key: str) -> int:
-        return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+        return int(self._call("head_object", key)["ContentLength"])
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))

@@ -40,14 +40,10 @@ class OtherCoding(ValueError):
     """A JPEG coded in a way networks and browsers do not show (lossless, hierarchical, arithmetic, 12 bits)."""
 
 
-def _cut() -> Cut:
-    return Cut()
-
-
 def _read(source: IO[bytes], size: int) -> bytes:
     data = source.read(size)
-    if data is None or len(data) < size:
-        raise _cut()
+    if len(data) < size:
+        raise Cut()
     return data
 
 
@@ -63,7 +59,7 @@ def check_jpeg(source: IO[bytes]) -> None:
     """The JPEG's segments up to its first scan, then its end-of-image marker after the scan data."""
     source.seek(0)
     if _read(source, 2) != b"\xff\xd8":
-        raise _cut()
+        raise Cut()
     framed = False
     while True:
         while _read(source, 1) != b"\xff":  # stray bytes between segments: libjpeg skips them, so does this
@@ -74,10 +70,10 @@ def check_jpeg(source: IO[bytes]) -> None:
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length
             continue
         if marker == 0xD9:  # the end, before any scan: no picture
-            raise _cut()
+            raise Cut()
         length = int.from_bytes(_read(source, 2), "big")
         if length < 2:
-            raise _cut()
+            raise Cut()
         if marker in ALL_FRAMES:
             if marker not in READABLE_FRAMES:
                 raise OtherCoding(f"start of frame 0x{marker:02X}")
@@ -89,7 +85,7 @@ def check_jpeg(source: IO[bytes]) -> None:
         _skip(source, length - 2)
         if marker == 0xDA:
             if not framed:
-                raise _cut()
+                raise Cut()
             _find_end(source)
             return
 
@@ -109,7 +105,7 @@ def _find_end(source: IO[bytes]) -> None:
         if chunk.find(b"\xff\xd9") >= 0 or last == b"\xff" and chunk[:1] == b"\xd9":
             return
         last = chunk[-1:]
-    raise _cut()
+    raise Cut()
 
 
 def check_png(source: IO[bytes]) -> bytes | None:
@@ -117,14 +113,14 @@ def check_png(source: IO[bytes]) -> bytes | None:
     would decode the whole picture to find it)."""
     source.seek(0)
     if _read(source, 8) != PNG_SIGNATURE:
-        raise _cut()
+        raise Cut()
     exif = None
     first = True
     while True:
         head = _read(source, 8)
         length, kind = int.from_bytes(head[:4], "big"), head[4:]
         if length > PNG_MAX_CHUNK or first and kind != b"IHDR":
-            raise _cut()
+            raise Cut()
         first = False
         crc = zlib.crc32(kind)
         left = length
@@ -136,7 +132,7 @@ def check_png(source: IO[bytes]) -> bytes | None:
             if kind == b"eXIf":
                 data += piece
         if int.from_bytes(_read(source, 4), "big") != crc:
-            raise _cut()
+            raise Cut()
         if kind == b"eXIf":
             exif = data
         elif kind == b"IEND":

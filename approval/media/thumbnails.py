@@ -17,18 +17,20 @@ from flask import current_app
 
 from approval.media.inspect import draw_thumbnail
 from approval.media.intake import staging_dir
-from approval.media.storage import CHUNK, Storage, storage
+from approval.media.storage import CHUNK, storage
 from approval.models import MediaFile, MediaKind
 
 
-def ready(media_file: MediaFile, store: Storage | None = None) -> bool:
+def ready(media_file: MediaFile) -> bool:
     """The file's thumbnail is in the store, drawn now if it was not yet; False when it cannot be."""
     key = media_file.thumbnail_key
     if key is None:
         return False
-    store = store or storage()
-    if store.exists(key):
-        return store.size(key) > 0
+    store = storage()
+    try:
+        return store.size(key) > 0  # one look on each view (an empty thumbnail: the picture cannot be drawn)
+    except FileNotFoundError:
+        pass
     if media_file.kind != MediaKind.image or not store.exists(media_file.storage_key):
         return False
     with tempfile.TemporaryDirectory(dir=staging_dir(), prefix=".thumbnail-") as folder:

@@ -50,7 +50,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval import policies
-from approval.db import utcnow
+from approval.db import driver_says, utcnow
 from approval.media import publication as media_publication
 from approval.models import Account, Market, Outcome, Post, PublicationAttempt, StopSwitch
 from approval.notifications import service as notifications
@@ -156,7 +156,7 @@ class Worker:
                     # The database is down or unreachable: whatever the pass had begun was rolled back (a post
                     # already sent and not recorded is found by its lease later, as after a crash). Wait, try again.
                     log.error("the database cannot be used (%s); the worker tries again in %g s",
-                              str(error.orig or error).strip().splitlines()[0], self.outage_wait_s)
+                              driver_says(error), self.outage_wait_s)
                     self.stopping.wait(self.outage_wait_s)
                     continue
                 for name in vars(total):

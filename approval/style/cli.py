@@ -21,6 +21,7 @@ from typing import IO, NoReturn
 import click
 
 from approval.style import Context, Finding, Severity, check
+from approval.style.media import media_index
 from approval.style.network import LIMITS
 
 #: Set by the application: market code -> the market's context (policy, rules, languages), None if unknown.
@@ -69,9 +70,10 @@ def _market_context(code: str, given: Context) -> Context:
     try:
         loaded = market_policy_loader(code)
     except Exception as error:  # noqa: BLE001 - whatever the database says, the answer is "cannot check the market"
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]  # a driver's error, not its SQL
-        _fail(f"cannot load the policy of market {code}: {reason}. Check that the database is running and that "
-              "APPROVAL_DATABASE_URL points at it; run `approval db upgrade` if its tables are missing.")
+        from approval.db import driver_says  # the style gate itself needs no database
+
+        _fail(f"cannot load the policy of market {code}: {driver_says(error)}. Check that the database is running "
+              "and that APPROVAL_DATABASE_URL points at it; run `approval db upgrade` if its tables are missing.")
     if loaded is None:
         _fail(f"no market {code}.")
     return replace(loaded, market=code, network=given.network or loaded.network,
@@ -112,8 +114,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _line(name: str, text: str, finding: Finding) -> str:
-    if "media" in finding.params and finding.start >= len(text):  # a media item's finding points past the text
-        return f"{name}:media {finding.params['media'] + 1}: {finding.severity.value} {finding.rule} {finding.message}"
+    if (index := media_index(finding.start, finding.end, text)) is not None:
+        return f"{name}:media {index + 1}: {finding.severity.value} {finding.rule} {finding.message}"
     line = text.count("\n", 0, finding.start) + 1
     column = finding.start - (text.rfind("\n", 0, finding.start) + 1) + 1
     suggestion = f" (suggestion: {finding.suggestion!r})" if finding.suggestion is not None else ""

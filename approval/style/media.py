@@ -14,8 +14,8 @@ Where sources disagree the stricter figure is kept (a post that passes goes thro
 
 **Offsets.** A finding about a media item points past the text: ``start = len(text) + index`` (the item's position,
 0 for the first) and ``end = start + 1``; ``params["media"]`` holds the index too. A finding about the media as a
-whole (their number, mixing) points at the first item concerned the same way. Clients telling text from media
-findings compare ``start`` with the text's length.
+whole (their number, mixing) points at the first item concerned the same way. A media finding therefore ends past
+the text, a text finding (even one at its very end, such as a missing full stop) never does: ``media_index``.
 
 Rules: ``network.media-count`` (how many, mixing, GIF alone), ``network.media-format`` (type, codec, frame rate),
 ``network.media-size`` (bytes), ``network.media-dimensions`` (pixels, aspect ratio), ``network.media-duration``,
@@ -174,6 +174,11 @@ KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "ima
 def _at(analysis: Analysis, index: int) -> tuple[int, int]:
     start = len(analysis.text) + index
     return start, start + 1
+
+
+def media_index(start: int, end: int, text: str) -> int | None:
+    """The position of the media item a finding about ``text`` points at, or None for a finding about the text."""
+    return start - len(text) if end > len(text) else None
 
 
 def _finding(analysis: Analysis, rule: str, severity: Severity, message_id: str, index: int,

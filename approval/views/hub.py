@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 
 from approval import kiosks
 from approval.access import visible_markets
-from approval.db import db, utcnow
+from approval.db import db, driver_says, utcnow
 from approval.hub_feed import feed_for, new_session
 from approval.models import User
 from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, summary, wall_settings
@@ -167,8 +167,7 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
                     yield "event: revoked\ndata: ended\n\n"
                     return
                 except OperationalError as error:  # the database is down: the browser reconnects (``retry``)
-                    log.warning("hub stream ended, the database cannot be used: %s",
-                                str(error.orig or error).strip().splitlines()[0])
+                    log.warning("hub stream ended, the database cannot be used: %s", driver_says(error))
                     return
                 digest = _digest(html)
                 if digest != sent:
