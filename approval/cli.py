@@ -50,7 +50,15 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
     # `approval lint --market CODE` reads that market's policy from this application's database.
-    style_cli.market_policy_loader = policies.load_market_context
+    style_cli.market_policy_loader = _market_policy
+
+
+def _market_policy(code: str) -> style_cli.Context | None:
+    """``policies.load_market_context``, a database in trouble told in one line (the style gate knows no database)."""
+    try:
+        return policies.load_market_context(code)
+    except DBAPIError as error:
+        raise RuntimeError(database_trouble(error)) from None
 
 
 def upgrade_database() -> None:

@@ -146,6 +146,8 @@ def test_a_database_without_its_tables_is_one_line_naming_the_fix(cli):
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith("Error: the database cannot be used: ")
         assert "approval db upgrade" in result.stderr
+    linted = cli("lint", "--market", "FR", "-", input="Bonjour.", check=False)  # exit 2: it cannot check the market
+    assert linted.returncode == 2 and "the database cannot be used: " in linted.stderr and "SELECT" not in linted.stderr
 
 
 def test_a_mistyped_sqlite_folder_is_an_error_and_is_not_created(tmp_path):

@@ -70,10 +70,7 @@ def _market_context(code: str, given: Context) -> Context:
     try:
         loaded = market_policy_loader(code)
     except Exception as error:  # noqa: BLE001 - whatever the database says, the answer is "cannot check the market"
-        from approval.db import driver_says  # the style gate itself needs no database
-
-        _fail(f"cannot load the policy of market {code}: {driver_says(error)}. Check that the database is running "
-              "and that APPROVAL_DATABASE_URL points at it; run `approval db upgrade` if its tables are missing.")
+        _fail(f"cannot load the policy of market {code}: {error}")
     if loaded is None:
         _fail(f"no market {code}.")
     return replace(loaded, market=code, network=given.network or loaded.network,
