@@ -120,3 +120,39 @@ def test_a_file_whose_bytes_changed_in_the_store_is_refused_and_never_sent(scene
     finally:
         data[-10] ^= 0xFF
         stored.write_bytes(bytes(data))  # the store is shared by the module's tests
+
+
+def test_the_files_are_read_before_the_claim_with_no_lock_held(scene, monkeypatch):
+    """Reading a 512 MB video takes a second from a disk and longer from a bucket: the worker hashes the due posts'
+    files before its claiming transaction, so the post and its account are never locked that long (another writer
+    gets them at once while the files are read). The digests read then still decide: a file changed before the
+    claim is refused."""
+    from approval.media import publication
+
+    world, session, *_ = scene
+    slot = utcnow() + timedelta(minutes=5)
+    post = _scheduled_with_two_pictures(scene, slot)
+    engine = world.extensions["approval.db"]["engine"]
+    read_digest, free_while_read = publication.digest, []
+
+    def digest_checking_locks(store, key):  # noqa: ANN001, ANN202
+        # Another connection takes the post's row for writing, without waiting: refused if the worker held it.
+        if engine.dialect.name == "sqlite":  # one writer at a time: the write lock itself
+            other = engine.raw_connection()
+            try:
+                other.execute("PRAGMA busy_timeout = 0")
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        else:
+            with engine.connect() as other:
+                other.execute(select(Post.id).where(Post.id == post.id).with_for_update(nowait=True))
+                other.rollback()
+        free_while_read.append(key)
+        return read_digest(store, key)
+
+    monkeypatch.setattr(publication, "digest", digest_checking_locks)
+    _run(world, session, slot + timedelta(seconds=1))
+    assert session.get(Post, post.id).state is State.published
+    assert sorted(free_while_read) == sorted(m.file.storage_key for m in post.current_revision.media)

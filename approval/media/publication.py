@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 
 from flask import Flask
 
@@ -21,16 +22,26 @@ def describe(revision: Revision) -> list[dict]:
     ]
 
 
-def missing_files(app: Flask, revision: Revision) -> list[str]:
+def missing_files(app: Flask, revision: Revision, digests: Mapping[str, str | None] | None = None) -> list[str]:
     """The SHA-256 of each of the revision's files the store no longer holds as approved: gone, or holding other
-    bytes (the approval binds each file's SHA-256, so every file is read and hashed again before it goes out)."""
+    bytes (the approval binds each file's SHA-256, so every file is read and hashed again before it goes out).
+    ``digests``: what ``stored_digests`` read of some keys moments before; the others are read now."""
     if not revision.media:
         return []
     store = storage(app)
-    return [m.file.sha256 for m in revision.media if _digest(store, m.file.storage_key) != m.file.sha256]
+    known = digests or {}
+    return [m.file.sha256 for m in revision.media
+            if (known[m.file.storage_key] if m.file.storage_key in known else digest(store, m.file.storage_key))
+            != m.file.sha256]
 
 
-def _digest(store: Storage, key: str) -> str | None:
+def stored_digests(app: Flask, keys: Iterable[str]) -> dict[str, str | None]:
+    """The SHA-256 of the stored files under ``keys`` (None for a file that is not there), each read once."""
+    store = storage(app)
+    return {key: digest(store, key) for key in dict.fromkeys(keys)}
+
+
+def digest(store: Storage, key: str) -> str | None:
     """The SHA-256 of the stored file, or None when it is not there."""
     digest = hashlib.sha256()
     try:

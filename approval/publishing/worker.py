@@ -10,8 +10,9 @@ The posts table is the queue. Each pass:
 2. **Claim**, one transaction: the earliest due posts are locked in the due index's order (``FOR UPDATE SKIP
    LOCKED`` on PostgreSQL, so any number of workers share the queue; SQLite's ``BEGIN IMMEDIATE`` serialises them on
    one machine), then their accounts that have no post in flight; one post per account. The checks run again on the
-   locked row: the approval is for
-   the current revision and its SHA-256 matches the text; the style gate passes under the policy in force; no stop
+   locked row: the approval is for the current revision and its SHA-256 matches the text and the media; the stored
+   files still hold those bytes (read and hashed just before the claim, outside any transaction: a large video
+   takes seconds, the locks are held for milliseconds); the style gate passes under the policy in force; no stop
    switch or embargo holds it; the account is active and connected; its network's quota has room. The claim stamps
    a token and a lease on the post and takes the account's one publishing slot.
 3. **Send.** A transactional connector (the outbox) writes the publication in the claiming transaction itself, so it
@@ -52,7 +53,16 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from approval import policies
 from approval.db import driver_says, utcnow
 from approval.media import publication as media_publication
-from approval.models import Account, Market, Outcome, Post, PublicationAttempt, StopSwitch
+from approval.models import (
+    Account,
+    Market,
+    MediaFile,
+    Outcome,
+    Post,
+    PublicationAttempt,
+    RevisionMedia,
+    StopSwitch,
+)
 from approval.notifications import service as notifications
 from approval.publishing.connectors import (
     Connector,
@@ -293,13 +303,9 @@ class Worker:
         their accounts that have no post in flight are locked. The active stop switches are read once."""
         now = self.clock()
         claims: list[tuple[Claim, Connector]] = []
+        digests = self.read_media(now)
         with self.sessions() as session, session.begin():
-            due = session.scalars(self._locked(
-                select(Post.id).where(
-                    Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                    or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
-                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2)
-            )).all()
+            due = session.scalars(self._locked(self._due(now))).all()
             if not due:
                 return claims
             posts = session.scalars(
@@ -319,7 +325,7 @@ class Worker:
                     if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
                         continue  # one post per account at a time; the others wait for the next pass
                     taken.add(post.account_id)
-                    connector = self._ready(session, post, now, report, stops)
+                    connector = self._ready(session, post, now, report, stops, digests)
                     if connector is None:
                         continue
                     if connector is self.outbox:
@@ -334,6 +340,26 @@ class Worker:
         for claim, _connector in claims:
             self.checkpoint("claimed", claim.post_id)
         return claims
+
+    def _due(self, now: datetime) -> Any:
+        """The ids of the earliest due posts, in the due index's order (twice a batch: some accounts are busy)."""
+        return (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
+                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
+
+    def read_media(self, now: datetime) -> dict[str, str | None]:
+        """The stored files of the media of the posts the claim is about to take, read and hashed first, outside any
+        transaction: a 512 MB video takes a second to read from a disk and longer from a bucket, and the claim's
+        locks (the posts, their accounts) are held for milliseconds, not that long. The claim then compares these
+        digests with what the approval bound; a post that fell due in between has its files read in the claim.
+        Several idle workers may read the same files: reading twice costs time, never a second publication."""
+        with self.sessions() as session:
+            due = self._due(now).subquery()
+            keys = session.scalars(
+                select(MediaFile.storage_key).join(RevisionMedia.file)
+                .join(Post, Post.current_revision_id == RevisionMedia.revision_id).join(due, due.c.id == Post.id)
+            ).all()
+        return media_publication.stored_digests(self.app, keys) if keys else {}
 
     def _publish_in_place(self, session: Session, posts: list[Post], now: datetime, report: PassReport) -> None:
         """The outbox, a transactional connector: the publications, their attempts and the posts' new states in the
@@ -369,7 +395,7 @@ class Worker:
         workflow.record_steps(session, steps, now=now)
 
     def _ready(self, session: Session, post: Post, now: datetime, report: PassReport,
-               stops: list[StopSwitch] | None = None) -> Connector | None:
+               stops: list[StopSwitch] | None = None, digests: dict[str, str | None] | None = None) -> Connector | None:
         """The checks before sending, on the locked post; None when it must not go now (and where it went)."""
         account = post.account
         grace = timedelta(minutes=account.market.grace_minutes)
@@ -383,7 +409,7 @@ class Worker:
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
             report.held += 1
             return None
-        reasons = self._refusals(session, post)
+        reasons = self._refusals(session, post, digests)
         connector = self._connector(account)
         if connector is None and not reasons:
             reasons.append("The account is not connected to a publisher: connect it, then retry.")
@@ -405,8 +431,9 @@ class Worker:
                 return None
         return connector
 
-    def _refusals(self, session: Session, post: Post) -> list[str]:
-        """Why the approved revision may not go out as it stands (empty: it may)."""
+    def _refusals(self, session: Session, post: Post, digests: dict[str, str | None] | None = None) -> list[str]:
+        """Why the approved revision may not go out as it stands (empty: it may). ``digests``: the stored files
+        ``read_media`` hashed before the claim (the others are read here)."""
         revision = post.current_revision
         if post.account.active is False:
             return ["The account is deactivated."]
@@ -414,7 +441,7 @@ class Worker:
             return ["The current revision is not the approved one."]
         if revision.computed_sha256() != revision.sha256:
             return ["The text or the media no longer match the SHA-256 that was approved."]
-        if missing := media_publication.missing_files(self.app, revision):
+        if missing := media_publication.missing_files(self.app, revision, digests):
             return [f"Media file {sha[:12]}… is missing from the media store, or its bytes are not the approved ones."
                     for sha in missing]
         verdict = policies.check_revision(session, post, revision)
