@@ -175,3 +175,44 @@ def test_previews_editor_and_review_in_a_browser(chromium, media_server, backend
         assert post.approved_revision_id == post.current_revision_id and post.approved_revision.number == number
     assert not [line for line in console if "Content Security Policy" in line], console
     context.close()
+
+
+def test_alternative_texts_typed_then_the_post_saved_are_kept_and_a_media_change_says_what_it_did(
+        chromium, media_server, backend):  # noqa: F811
+    """The alternative texts sit in the media's own form: typed, then the post's "Save" clicked, they are saved first
+    (then the text, on the version they made), not lost. Reordering the pictures of an approved post sends it back
+    to review: the page's badge and a message say so at once."""
+    from approval.models import User
+    from approval.workflow.states import Action, State
+
+    base, engine, posts = media_server
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        approved = session.get(Post, posts["x"])
+        ops.act_on_post(session, approved, Action.submit, writer, expected_version=approved.version)
+        ops.act_on_post(session, approved, Action.approve, manager, expected_version=approved.version)
+        session.commit()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    _login(context, page, base, "camille@helio.example")
+
+    page.goto(f"{base}/posts/{posts['linkedin']}/edit")
+    alts = page.locator("#media-list .media-alt")
+    alts.nth(0).fill("La tribune nord sous les projecteurs")
+    page.fill("textarea[name=body]", "Nous publions aujourd'hui notre rapport annuel intégré.")
+    page.click("form.editor button[name=save]")
+    page.wait_for_url(f"{base}/posts/{posts['linkedin']}")
+    with Session(engine) as session:
+        revision = session.get(Post, posts["linkedin"]).current_revision
+        assert revision.body == "Nous publions aujourd'hui notre rapport annuel intégré."
+        assert revision.media[0].alt == "La tribune nord sous les projecteurs"
+
+    page.goto(f"{base}/posts/{posts['x']}/edit")
+    assert page.inner_text("h1 .state") == "approved"
+    page.locator("#media-list .media-item").first.get_by_role("button", name="Move down").click()
+    page.wait_for_function("() => document.querySelector('h1 .state').classList.contains('state-in_review')")
+    assert "went back to review" in page.inner_text("#media-status")
+    with Session(engine) as session:
+        assert session.get(Post, posts["x"]).state is State.in_review
+    context.close()

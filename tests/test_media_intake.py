@@ -257,3 +257,29 @@ def test_the_file_field_is_the_upload_whatever_else_the_body_carries(upload, app
     assert db_session.scalar(select(func.count()).select_from(MediaFile)) == 1
     staging = Path(app.instance_path) / "media-staging"
     assert [p.name for p in staging.iterdir()] == []
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (160, 90)), (3, (160, 90)), (6, (90, 160)), (8, (90, 160))])
+def test_a_picture_is_measured_as_it_is_shown(upload, orientation, size):
+    """A phone held upright stores its picture lying and says so in EXIF (orientation 6 or 8): every screen shows it
+    turned, so its width and height (and the networks' aspect rules) are those of the picture shown."""
+    image, exif = Image.new("RGB", (160, 90), "teal"), Image.Exif()
+    exif[0x0112] = orientation
+    data = io.BytesIO()
+    image.save(data, "JPEG", exif=exif.tobytes())
+    response = upload(data.getvalue(), "debout.jpg", alt="Le stade")
+    assert response.status_code == 201, response.get_json()
+    [item] = response.get_json()["media"]
+    assert (item["width"], item["height"]) == size
+
+
+def test_a_transparent_picture_is_drawn_on_white_in_its_thumbnail():
+    """A logo's transparent background shows white on the networks; a JPEG thumbnail has no transparency, and
+    dropping it blindly turned it black."""
+    from approval.media.inspect import _fitted
+
+    logo = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    logo.paste((200, 0, 0, 255), (0, 0, 20, 20))
+    thumbnail = _fitted(logo)
+    assert thumbnail.mode == "RGB" and thumbnail.getpixel((150, 50)) == (255, 255, 255)
+    assert thumbnail.getpixel((5, 5)) == (200, 0, 0)

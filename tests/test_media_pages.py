@@ -271,3 +271,46 @@ def test_a_finding_about_a_picture_quotes_no_words_of_the_text(make, web, db_ses
     finding = page[page.index("<code>network.alt-text</code>"):]
     finding = finding[:finding.index("</li>")]
     assert "«" not in finding, finding
+
+
+@pytest.mark.parametrize(("network", "shown", "counter", "left_out"), [
+    ("facebook", 4, "+2", None),  # four in the grid, the last saying how many more
+    ("linkedin", 4, "+2", None),
+    ("x", 4, None, "2 more files are not shown"),  # X takes four: the others never go out
+    ("snapchat", 1, None, "5 more files are not shown"),
+])
+def test_a_preview_counts_the_pictures_it_does_not_show(app, network, shown, counter, left_out):
+    from flask import render_template
+
+    from approval.media.previews import MediaView, build
+
+    pictures = [MediaView(i, "image", 800, 800, f"Photo {i}", False) for i in range(1, 7)]
+    with app.test_request_context():
+        html = render_template("media/_preview.html", preview=build(network, "Six photos du stade.", pictures))
+    assert html.count('class="pv-cell"') == shown or network == "snapchat" and "pv-vertical" in html
+    assert (f'class="pv-count">{counter}<' in html) if counter else "pv-count" not in html
+    assert (left_out in html) if left_out else "pv-left-out" not in html
+
+
+def test_the_plain_form_adds_every_file_picked_in_one_revision(make, web, db_session, scene):
+    """Without the editor's script the picker's files all go in one request: all added, in one new revision, the
+    alternative text with the first; one bad file among them and none is added."""
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "linkedin"), author=writer, body="Trois photos du stade.")
+    web.login(writer)
+    before = post.current_revision.number
+    files = [(io.BytesIO(jpeg(color=color)), f"{color}.jpg") for color in ("red", "green", "blue")]
+    answer = web.client.post(f"/posts/{post.id}/media", data={
+        "csrf_token": web.token, "version": str(post.version), "alt": "Tribune rouge", "file": files},
+        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert [m["alt"] for m in answer.get_json()["media"]] == ["Tribune rouge", "", ""]
+    post = _reload(db_session, post)
+    assert post.current_revision.number == before + 1 and len(post.current_revision.media) == 3
+    mixed = [(io.BytesIO(jpeg(color="yellow")), "jaune.jpg"), (io.BytesIO(b"not a picture"), "faux.jpg")]
+    refused = web.client.post(f"/posts/{post.id}/media", data={
+        "csrf_token": web.token, "version": str(post.version), "file": mixed},
+        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert refused.status_code == 415
+    post = _reload(db_session, post)
+    assert post.current_revision.number == before + 1 and len(post.current_revision.media) == 3

@@ -94,19 +94,21 @@ def _save(session: Session, post: Post, actor: User, media: Sequence[Attachment]
     return ops.edit_post(session, post, actor, post.body, expected_version=expected_version, media=media)
 
 
-def add_media(session: Session, post: Post, actor: User, media_file: MediaFile, *, alt: str | None = None,
+def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile, alt: str | None = None,
               expected_version: int | None) -> engine.TrailEntry | None:
-    """Attach a stored file at the end of the post's media (a file it already shows keeps its place and gets the
-    new alternative text if one is given)."""
+    """Attach stored files at the end of the post's media, in one new revision (a file it already shows keeps its
+    place); ``alt``, the alternative text, goes with the first file (and replaces its text if the post shows it)."""
     media = current_attachments(post)
-    for attachment in media:
-        if attachment.file.id == media_file.id:
-            if alt is not None:
-                attachment.alt = _alt(alt)
-            return _save(session, post, actor, media, expected_version)
-    if len(media) >= MAX_MEDIA:
-        raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
-    media.append(Attachment(media_file, _alt(alt)))
+    for index, media_file in enumerate(media_files):
+        text = alt if index == 0 else None
+        shown = next((a for a in media if a.file.id == media_file.id), None)
+        if shown is not None:
+            if text is not None:
+                shown.alt = _alt(text)
+            continue
+        if len(media) >= MAX_MEDIA:
+            raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
+        media.append(Attachment(media_file, _alt(text)))
     return _save(session, post, actor, media, expected_version)
 
 

@@ -33,6 +33,10 @@ MAX_ANIMATION_PIXELS = 400_000_000
 THUMBNAIL_BOX = (640, 640)
 #: The EXIF tag pointing at the GPS data.
 GPS_IFD = 0x8825
+#: The EXIF orientation tag, and its values for a picture shown a quarter turn from how it is stored (a phone held
+#: upright): its width and height are the other way round on every screen, so they are taken as shown.
+ORIENTATION = 0x0112
+TURNED = frozenset({5, 6, 7, 8})
 #: What a file name's extension claims (only these names are held to their claim).
 CLAIMS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png",
           ".webp": "image/webp", ".gif": "image/gif", ".mp4": "video/mp4", ".m4v": "video/mp4",
@@ -133,8 +137,15 @@ def _open_image(source: IO[bytes]) -> Image.Image | None:
 
 
 def _fitted(picture: Image.Image) -> Image.Image:
-    """The picture upright (its EXIF orientation applied), in RGB, at most ``THUMBNAIL_BOX``."""
-    fitted = ImageOps.exif_transpose(picture.convert("RGB"))
+    """The picture upright (its EXIF orientation applied), in RGB on white where it is transparent (as the networks
+    show a logo; a JPEG has no transparency, and dropping it turns it black), at most ``THUMBNAIL_BOX``."""
+    upright = ImageOps.exif_transpose(picture)
+    if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
+        clear = upright.convert("RGBA")
+        fitted = Image.new("RGB", clear.size, "white")
+        fitted.paste(clear, mask=clear.getchannel("A"))
+    else:
+        fitted = upright.convert("RGB")
     fitted.thumbnail(THUMBNAIL_BOX)
     return fitted
 
@@ -179,7 +190,10 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
                 for index in range(frames):
                     image.seek(index)
                     image.load()
-            has_location = _has_location(image, exif_data)
+            exif = _read_exif(image, exif_data)
+            has_location = bool(exif.get_ifd(GPS_IFD))
+            if exif.get(ORIENTATION) in TURNED:  # shown a quarter turn from how it is stored
+                width, height = height, width
         except MediaRefused:
             raise
         except structure.OtherCoding:
@@ -191,10 +205,9 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
                          codec=image.format.lower(), frames=frames, has_location=has_location)
 
 
-def _has_location(image: Image.Image, png_exif: bytes | None) -> bool:
-    """The picture's EXIF data holds a GPS position. Damaged EXIF data makes the picture ``Invalid``: Pillow's parser
-    raises whatever the bytes lead it to (struct.error, KeyError, IndexError...), and the location could not be
-    stripped from it either."""
+def _read_exif(image: Image.Image, png_exif: bytes | None) -> Image.Exif:
+    """The picture's EXIF data. Damaged data makes the picture ``Invalid``: Pillow's parser raises whatever the bytes
+    lead it to (struct.error, KeyError, IndexError...), and a location could not be stripped from it either."""
     try:
         if image.format == "PNG":
             exif = Image.Exif()
@@ -202,7 +215,8 @@ def _has_location(image: Image.Image, png_exif: bytes | None) -> bool:
                 exif.load(png_exif)
         else:
             exif = image.getexif()
-        return bool(exif.get_ifd(GPS_IFD))
+        exif.get_ifd(GPS_IFD)  # read now: its parsing is lazy
+        return exif
     except Exception:  # noqa: BLE001 - see above: any failure of the parser is damaged data
         raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end.")) from None
 

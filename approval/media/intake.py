@@ -202,7 +202,7 @@ def check_name(name: str) -> str:
     if not name:
         return ""
     if "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.startswith("~"):
-        raise Invalid(_l("The file name must not contain a path (/, \\\\ or ..): send the file under its own name."))
+        raise Invalid(_l("The file name must not contain a path (/, \\ or ..): send the file under its own name."))
     if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise Invalid(_l("The file name is too long or holds control characters."))
     return name

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from approval.style import twitter
+from approval.style.network import YOUTUBE_TITLE, youtube_title
 from approval.style.text import find_entities
 
 X_DISPLAY_URL = 23
@@ -26,7 +27,6 @@ LINKEDIN_LINES = 3
 LINKEDIN_CHARS = 210
 INSTAGRAM_CAPTION = 125
 FACEBOOK_CHARS = 480
-YOUTUBE_TITLE = 100
 SNAPCHAT_CAPTION = 250
 NETWORKS = ("x", "facebook", "instagram", "linkedin", "youtube", "snapchat")
 
@@ -65,6 +65,9 @@ class Preview:
     description: Shown | None = None
     #: The first item's crop on Instagram: "square" or "portrait" (4:5).
     crop: str = "square"
+    #: Media the post carries beyond what the network shows (X shows four pictures, Snapchat one): the style gate
+    #: refuses them, the preview says how many are left out.
+    left_out: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -117,7 +120,7 @@ def _build(network: str, text: str, media: list[MediaView]) -> Preview:
     media_t = tuple(media)
     if network == "x":
         shown = _cut_at(text, twitter.overflow_offset(text, twitter.MAX_LENGTH), shorten_links=True)
-        return Preview("x", shown, media_t[:4])
+        return Preview("x", shown, media_t[:4], left_out=max(0, len(media_t) - 4))
     if network == "linkedin":
         return Preview("linkedin", _lines_cut(text, LINKEDIN_LINES, LINKEDIN_CHARS), media_t)
     if network == "instagram":
@@ -125,16 +128,16 @@ def _build(network: str, text: str, media: list[MediaView]) -> Preview:
         crop = "portrait" if first is not None and first.width < first.height else "square"
         return Preview("instagram", _cut_at(text, INSTAGRAM_CAPTION), media_t, crop=crop)
     if network == "youtube":
-        title, _newline, rest = text.partition("\n")
-        title = title.strip()
+        start, end = youtube_title(text)
+        title, rest = text[start:end], text.partition("\n")[2]
         if len(title) > YOUTUBE_TITLE:
             title = title[: YOUTUBE_TITLE - 1] + "…"
         videos = tuple(m for m in media_t if m.kind == "video")[:1]
         return Preview("youtube", Shown((), False), videos, title=title,
-                       description=_lines_cut(rest.strip(), 3, 160))
+                       description=_lines_cut(rest.strip(), 3, 160), left_out=len(media_t) - len(videos))
     if network == "snapchat":
-        return Preview("snapchat", _cut_at(text, SNAPCHAT_CAPTION), media_t[:1])
-    return Preview("facebook", _cut_at(text, FACEBOOK_CHARS), media_t[:5])
+        return Preview("snapchat", _cut_at(text, SNAPCHAT_CAPTION), media_t[:1], left_out=max(0, len(media_t) - 1))
+    return Preview("facebook", _cut_at(text, FACEBOOK_CHARS), media_t)
 
 
 def media_views(revision: object) -> list[MediaView]:

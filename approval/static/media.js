@@ -68,14 +68,16 @@
 
   function redraw(state) {
     setVersion(state.version);
+    showState(state);
     list.replaceChildren(...state.media.map(function (m) {
       const thumb = el("a", { href: m.url, class: "media-thumb" },
                        m.thumbnail ? [el("img", { src: m.thumbnail, alt: "" })] : []);
       const alt = el("textarea", { name: "alt-" + m.id, rows: "2", maxlength: "1000", class: "media-alt" });
-      alt.value = m.alt;
+      alt.defaultValue = m.alt;  // what is saved: an edit beyond it is unsaved (see altTextsUnsaved)
       const meta = el("div", { class: "media-meta" }, [
-        el("span", { class: "muted", text: m.kind + " · " + m.mime + " · " + m.width + "×" + m.height +
-                     (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") }),
+        el("span", { class: "muted", text: (editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
+                     m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
+                     " · " + (m.bytes / 1024).toFixed(1) + " KB" }),
         el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
       ]);
       const buttons = el("div", { class: "media-buttons" }, [
@@ -102,6 +104,21 @@
     document.dispatchEvent(new CustomEvent("approval:media-changed"));
   }
 
+  // What a change did to the post: its new state in the page's title (an approved post goes back to review when its
+  // media change), and the server's words about it.
+  function showState(state) {
+    const badge = document.querySelector("h1 .state");
+    if (badge && state.state) {
+      badge.className = "state state-" + state.state;
+      badge.textContent = state.state_label || state.state;
+    }
+    const status = document.getElementById("media-status");
+    if (status && state.message) {
+      status.textContent = state.message;
+      status.hidden = false;
+    }
+  }
+
   function showError(message) {
     uploads.append(el("li", { class: "error", text: message }));
   }
@@ -110,7 +127,7 @@
     try { return await response.json(); } catch (error) { return { message: response.statusText }; }
   }
 
-  // Arrange: order, alternative texts, removal, through the arrange form's endpoint.
+  // Arrange: order, alternative texts, removal, through the arrange form's endpoint; true when it was saved.
   async function arrange(extra) {
     const data = new FormData(arrangeForm);
     Object.entries(extra || {}).forEach(function ([key, value]) { data.append(key, value); });
@@ -119,9 +136,35 @@
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" },
     });
     const state = await answerOf(response);
-    if (!response.ok) { showError(state.message); return; }
+    if (!response.ok) { showError(state.message); return false; }
     redraw(state);
+    return true;
   }
+
+  // Alternative texts typed but not saved yet: saved before the text is (the post's form), and a warning before the
+  // page is left without them.
+  function altTextsUnsaved() {
+    return Array.from(list.querySelectorAll(".media-alt")).some(function (alt) {
+      return alt.value !== alt.defaultValue;
+    });
+  }
+
+  const postForm = document.querySelector("form.editor");
+  let leaving = false;
+  if (postForm) {
+    postForm.addEventListener("submit", async function (event) {
+      if (leaving || !altTextsUnsaved()) { leaving = true; return; }
+      event.preventDefault();
+      const submitter = event.submitter;
+      if (await arrange()) {
+        leaving = true;
+        postForm.requestSubmit(submitter);  // the form's version field now holds the version the texts made
+      }
+    });
+  }
+  window.addEventListener("beforeunload", function (event) {
+    if (!leaving && altTextsUnsaved()) event.preventDefault();
+  });
 
   arrangeForm.addEventListener("submit", function (event) {
     event.preventDefault();

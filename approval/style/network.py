@@ -8,7 +8,9 @@ Sources for the figures (checked 2026):
   "maximum 2200 characters, 30 hashtags, and 20 @ tags").
 * LinkedIn: 3,000 characters for a post (LinkedIn Help, "share posts": up to 3,000 characters).
 * YouTube: a video description of 5,000 bytes (YouTube Data API, ``videos.snippet.description``: "maximum length of
-  5000 bytes", UTF-8); more than 60 hashtags and YouTube ignores them all ("Use hashtags for YouTube videos").
+  5000 bytes", UTF-8); more than 60 hashtags and YouTube ignores them all ("Use hashtags for YouTube videos"). The
+  post's first line is the video's title: at most 100 characters (``videos.snippet.title``); neither the title nor
+  the description may hold ``<`` or ``>`` (the same reference: "invalid characters").
 * Snapchat: 250 characters for a Story or Spotlight caption (Snapchat publishes no API limit for captions; the app's
   caption field stops at 250, the figure guides quote).
 
@@ -41,6 +43,8 @@ LIMITS: dict[str, int] = {
 #: What ``length`` counts for each network, for the editor's label.
 UNITS: dict[str, str] = {"x": "weighted characters", "youtube": "bytes"}
 HASHTAG_LIMITS: dict[str, int] = {"instagram": 30, "youtube": 60}
+#: A YouTube video's title: the post's first line.
+YOUTUBE_TITLE = 100
 MEDIA_REQUIRED = frozenset({"instagram", "youtube", "snapchat"})
 NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "youtube": "YouTube",
          "snapchat": "Snapchat"}
@@ -80,10 +84,31 @@ def check_length(analysis: Analysis) -> Iterator[Finding]:
                            N_("%(count)d characters as %(network)s counts them: the limit is %(limit)d."),
                            _overflow_offset(text, network, limit), len(text),
                            count=count, network=NAMES[network], limit=limit)
+    if network == "youtube":
+        yield from _youtube_title_and_brackets(text)
     if network == "x":
         for offset in twitter.invalid_characters(text):
             yield Finding.make(LENGTH, Severity.error, N_("X refuses the invisible character U+%(code)s."),
                                offset, offset + 1, "", code=f"{ord(text[offset]):04X}")
+
+
+def youtube_title(text: str) -> tuple[int, int]:
+    """Where the video's title lies in the post: its first line, without the spaces around it."""
+    line = text.partition("\n")[0]
+    start = len(line) - len(line.lstrip())
+    return start, len(line.rstrip())
+
+
+def _youtube_title_and_brackets(text: str) -> Iterator[Finding]:
+    start, end = youtube_title(text)
+    if end - start > YOUTUBE_TITLE:
+        yield Finding.make(LENGTH, Severity.error,
+                           N_("The first line is the video's title on YouTube: %(count)d characters, the limit is "
+                              "%(limit)d."), start + YOUTUBE_TITLE, end, count=end - start, limit=YOUTUBE_TITLE)
+    for offset, char in enumerate(text):
+        if char in "<>":
+            yield Finding.make(LENGTH, Severity.error, N_("YouTube refuses %(char)s in a video's title and "
+                                                         "description."), offset, offset + 1, "", char=char)
 
 
 def check_hashtags(analysis: Analysis) -> Iterator[Finding]:

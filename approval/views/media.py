@@ -17,6 +17,7 @@ from approval import operations as ops
 from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
+from approval.labels import label
 from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaKind, Post, Revision
@@ -48,6 +49,7 @@ def media_json(post: Post) -> dict:
     return {
         "version": post.version,
         "state": post.state.value,
+        "state_label": str(label(post.state)),
         "revision": revision.number if revision else None,
         "media": [{"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "width": m.file.width,
                    "height": m.file.height, "bytes": m.file.bytes, "duration_s": m.file.duration_s, "alt": m.alt,
@@ -93,12 +95,15 @@ def upload_media(post_id: int):
     version = request.form.get("version", type=int)
     try:
         attach.check_can_change(post, current_user, version)
-        upload = request.files.get("file")
-        if upload is None or not upload.filename and not upload.content_length:
+        # The editor's script sends one file a request (each with its progress); the plain form sends all the
+        # files picked, added together in one revision.
+        uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
+        if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
-        received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
-        media_file = attach.store(db.session, received, current_user)
-        entry = attach.add_media(db.session, post, current_user, media_file, alt=request.form.get("alt"),
+        strip_gps = attach.strips_location(db.session, post)
+        received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # all checked, then stored
+        media_files = [attach.store(db.session, checked, current_user) for checked in received]
+        entry = attach.add_media(db.session, post, current_user, *media_files, alt=request.form.get("alt"),
                                  expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
