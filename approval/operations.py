@@ -126,7 +126,7 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
 
 
 def _attachments(revision: Revision | None) -> list[Attachment]:
-    return [Attachment(m.file, m.alt) for m in revision.media] if revision is not None else []
+    return [Attachment.of(m) for m in revision.media] if revision is not None else []
 
 
 def act_on_post(
@@ -182,7 +182,7 @@ def _add_revision(session: Session, post: Post, actor: User, body: str,
     session.flush()
     for position, attachment in enumerate(media):
         session.add(RevisionMedia(revision_id=revision.id, position=position, file=attachment.file,
-                                  alt=attachment.alt))
+                                  alt=attachment.alt, name=attachment.name))
     if media:
         session.flush()
         session.expire(revision, ["media"])

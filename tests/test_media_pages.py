@@ -314,3 +314,29 @@ def test_the_plain_form_adds_every_file_picked_in_one_revision(make, web, db_ses
     assert refused.status_code == 415
     post = _reload(db_session, post)
     assert post.current_revision.number == before + 1 and len(post.current_revision.media) == 3
+
+
+def test_each_post_shows_the_name_its_own_author_gave_a_file(make, web, db_session, scene):
+    """The same bytes sent by two markets are stored once; each post shows its author's name for the file, never
+    the other market's; saved from the browser, the file is named by its digest and type."""
+    france, writer, _reviewer = scene
+    kenya = make.market("KE")
+    colleague = make.user(Role.community_manager, markets=[kenya])
+    picture = jpeg((90, 60), color="purple")
+    theirs = make.post(account=make.account(kenya, "x"), author=colleague, body="Le stade.")
+    web.login(colleague)
+    assert _upload(web, theirs, picture, "nairobi-secret-plan.jpg", "Le stade").status_code == 302
+    web.client.post("/logout", data={"csrf_token": web.token})
+    mine = make.post(account=make.account(france, "x"), author=writer, body="Le stade.")
+    web.login(writer)
+    state = _upload(web, mine, picture, "stade.jpg", "Le stade", json=True).get_json()
+    assert _reload(db_session, theirs).current_revision.media[0].file.id == state["media"][0]["id"]  # one file
+    mine = _reload(db_session, mine)
+    make.act(mine, Action.submit, writer)
+    for page in (web.get(f"/posts/{mine.id}").get_data(as_text=True),
+                 web.get(f"/posts/{mine.id}/edit").get_data(as_text=True)):
+        assert "nairobi-secret-plan" not in page
+    assert "stade.jpg" in web.get(f"/posts/{mine.id}").get_data(as_text=True)  # the diff of its first revision
+    saved = web.get(f"/media/{state['media'][0]['id']}")
+    digest = mine.current_revision.media[0].file.sha256
+    assert saved.headers["Content-Disposition"] == f'inline; filename="{digest[:16]}.jpg"'

@@ -8,6 +8,7 @@ computed (``approval.media.intake``): the API's JSON-only, 1 MB rule does not ap
 
 from __future__ import annotations
 
+import mimetypes
 import re
 
 from flask import Response, g, request, send_file
@@ -96,7 +97,8 @@ def upload_media(post_id: int):
     attach.check_can_change(post, user, version)
     received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
     media_file = attach.store(db.session, received, user)
-    attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), expected_version=version)
+    attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), names=[received.name],
+                     expected_version=version)
     return post_response(post, 201)
 
 
@@ -171,5 +173,9 @@ def file_response(key: str, mime: str, etag: str, size: int | None = None) -> Re
         response.cache_control.max_age = 31536000
     response.cache_control.public = False  # send_file's max_age makes it public: a post's file is not
     response.cache_control.private = True
+    # Saved from the browser, the file gets a name with its type's extension (the stored one is its bare digest).
+    # Not the uploader's name: the file is shared by every post that sent the same bytes, in any market.
+    extension = mimetypes.guess_extension(mime) or ""
+    response.headers["Content-Disposition"] = f'inline; filename="{etag[:16]}{extension}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

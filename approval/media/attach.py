@@ -79,7 +79,7 @@ def store(session: Session, received: Received, actor: User) -> MediaFile:
 
 def current_attachments(post: Post) -> list[Attachment]:
     revision = post.current_revision
-    return [Attachment(m.file, m.alt) for m in revision.media] if revision is not None else []
+    return [Attachment.of(m) for m in revision.media] if revision is not None else []
 
 
 def _alt(alt: str | None) -> str:
@@ -95,9 +95,10 @@ def _save(session: Session, post: Post, actor: User, media: Sequence[Attachment]
 
 
 def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile, alt: str | None = None,
-              expected_version: int | None) -> engine.TrailEntry | None:
+              names: Sequence[str] = (), expected_version: int | None) -> engine.TrailEntry | None:
     """Attach stored files at the end of the post's media, in one new revision (a file it already shows keeps its
-    place); ``alt``, the alternative text, goes with the first file (and replaces its text if the post shows it)."""
+    place); ``alt``, the alternative text, goes with the first file (and replaces its text if the post shows it);
+    ``names``: the files' names as the uploader sent them, in the same order."""
     media = current_attachments(post)
     for index, media_file in enumerate(media_files):
         text = alt if index == 0 else None
@@ -108,7 +109,7 @@ def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile
             continue
         if len(media) >= MAX_MEDIA:
             raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
-        media.append(Attachment(media_file, _alt(text)))
+        media.append(Attachment(media_file, _alt(text), names[index] if index < len(names) else ""))
     return _save(session, post, actor, media, expected_version)
 
 
@@ -135,7 +136,7 @@ def set_media(session: Session, post: Post, actor: User, items: Sequence[tuple[i
         attachment = by_id.get(media_id)
         if attachment is None:
             raise _refuse("items", _("File %(id)s is not among this post's media: upload it first.", id=media_id))
-        media.append(Attachment(attachment.file, attachment.alt if alt is None else _alt(alt)))
+        media.append(Attachment(attachment.file, attachment.alt if alt is None else _alt(alt), attachment.name))
     return _save(session, post, actor, media, expected_version)
 
 

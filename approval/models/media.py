@@ -87,6 +87,9 @@ class RevisionMedia(Base):
     position: Mapped[int]
     media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id"), index=True)
     alt: Mapped[str] = mapped_column(Text, default="")
+    #: The file's name as this post's author sent it. The file itself is shared by every post that uploaded the same
+    #: bytes (stored once, by digest), in any market: its ``original_name`` is the first uploader's, not shown.
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     file: Mapped[MediaFile] = relationship(lazy="joined", innerjoin=True)
 
@@ -103,23 +106,29 @@ class RevisionMedia(Base):
         f = self.file
         return MediaItem(kind=f.kind.value, mime=f.mime, bytes=f.bytes, width=f.width, height=f.height,
                          duration_s=f.duration_s, codec=f.codec, frame_rate=f.frame_rate, frames=f.frames,
-                         alt=self.alt, has_location=f.has_location, name=f.original_name)
+                         alt=self.alt, has_location=f.has_location, name=self.name)
 
 
 class Attachment:
-    """A file and its alternative text as a new revision will list them (not yet a row)."""
+    """A file, its alternative text and the name its uploader gave it, as a new revision will list them (not yet a
+    row)."""
 
-    __slots__ = ("file", "alt")
+    __slots__ = ("file", "alt", "name")
 
-    def __init__(self, file: MediaFile, alt: str = "") -> None:
+    def __init__(self, file: MediaFile, alt: str = "", name: str = "") -> None:
         self.file = file
         self.alt = alt
+        self.name = name
+
+    @classmethod
+    def of(cls, item: RevisionMedia) -> Attachment:
+        return cls(item.file, item.alt, item.name)
 
     def key(self) -> tuple[str, str]:
         return self.file.sha256, self.alt
 
     def as_style_item(self) -> MediaItem:
-        return RevisionMedia(file=self.file, alt=self.alt).as_style_item()
+        return RevisionMedia(file=self.file, alt=self.alt, name=self.name).as_style_item()
 
     def __repr__(self) -> str:
         return f"<Attachment {self.file.sha256[:12]} alt={self.alt!r}>"

@@ -104,7 +104,7 @@ def upload_media(post_id: int):
         received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # all checked, then stored
         media_files = [attach.store(db.session, checked, current_user) for checked in received]
         entry = attach.add_media(db.session, post, current_user, *media_files, alt=request.form.get("alt"),
-                                 expected_version=version)
+                                 names=[checked.name for checked in received], expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     if entry is None:  # the same bytes are already among the post's media, with the same alternative text
@@ -221,11 +221,13 @@ def media_changes(old: Revision | None, new: Revision | None) -> list[dict]:
             change = "moved"
         else:
             change = "kept"
-        changes.append({"file": item.file, "alt": item.alt, "position": position + 1, "change": change,
+        changes.append({"file": item.file, "name": item.name, "alt": item.alt, "position": position + 1,
+                        "change": change,
                         "was": before[media_id][0] + 1 if media_id in before else None,
                         "old_alt": before[media_id][1].alt if media_id in before else None})
     for media_id, (position, item) in before.items():
         if media_id not in after:
-            changes.append({"file": item.file, "alt": item.alt, "position": None, "change": "removed",
+            changes.append({"file": item.file, "name": item.name, "alt": item.alt, "position": None,
+                            "change": "removed",
                             "was": position + 1, "old_alt": item.alt})
     return changes

@@ -1,0 +1,34 @@
+"""Each post keeps the name its author gave a file: ``revision_media.name``.
+
+Files are stored once by digest and shared by every post that uploaded the same bytes, in any market; the pages showed
+the file's ``original_name``, the first uploader's, so a community manager could read the name another market's
+colleague gave the same picture. The name now belongs to the file's place in a revision, as its alternative text
+does; existing rows take the file's name (the only one known).
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-02 17:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0018'
+down_revision: str | None = '0017'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # A plain ADD COLUMN on SQLite too (a constant default): the table is not rebuilt.
+    op.add_column('revision_media', sa.Column('name', sa.String(length=255), server_default='', nullable=False))
+    op.execute("UPDATE revision_media SET name = (SELECT original_name FROM media_files "
+               "WHERE media_files.id = revision_media.media_file_id)")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('revision_media', schema=None) as batch_op:
+        batch_op.drop_column('name')
