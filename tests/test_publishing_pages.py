@@ -145,6 +145,7 @@ def test_admins_set_connectors_grace_periods_and_embargoes_and_no_one_else(make,
               f"/publishing/settings/campaigns/{campaign.id}"]
     assert admin_web.get("/publishing/settings").status_code == 200
     assert admin_web.post(routes[0], {"grace_minutes": "2000"}).status_code == 422
+    assert admin_web.post(routes[0], {"grace_minutes": "0"}).status_code == 422  # every post would miss its slot
     assert admin_web.post(routes[0], {"grace_minutes": "5"}).status_code == 302
     refused = admin_web.post(routes[1], {"connector": "webhook", "url": "https://hooks.example/p", "secret": "short"})
     assert refused.status_code == 422
@@ -229,3 +230,61 @@ def test_the_stop_switches_page_tells_a_markets_times_in_its_zone(make, web, db_
     page = web.get("/publishing/stops").get_data(as_text=True)
     row = page[page.index(f'id="stop-{stop.id}"'):]
     assert "Coupure de courant." in row and "Africa/Nairobi" in row[:row.index("</tr>")]
+
+
+def test_a_switch_over_every_market_is_turned_off_only_by_whom_may_turn_it_on(make, web, app, db_session):
+    """A market's project manager sees the switch over everything (it holds their posts) but may not let every
+    market publish again: neither the page (no button, no 'everything' choice), nor a forged form, nor the API; a
+    group-wide campaign's switch alike. A group-wide project manager may."""
+    from approval.publishing import controls
+
+    france = make.market("FR")
+    local = make.user(Role.project_manager, markets=[france])
+    group = make.user(Role.project_manager, all_markets=True)
+    everything = controls.turn_on(db_session, None, "all", reason="Crise mondiale.")
+    from approval import administration
+
+    campaign = administration.create_campaign(db_session, "Coupe du monde", None)
+    tournament = controls.turn_on(db_session, None, "campaign", campaign_id=campaign.id, reason="Match perdu.")
+    mine = controls.turn_on(db_session, local, "market", market_code="FR", reason="Grève.")
+    db_session.flush()
+    web.login(local)
+    page = web.get("/publishing/stops").get_data(as_text=True)
+    assert "Crise mondiale." in page and 'value="all"' not in page
+    assert f'action="/publishing/stops/{everything.id}/off"' not in page
+    assert f'action="/publishing/stops/{tournament.id}/off"' not in page
+    assert f'action="/publishing/stops/{mine.id}/off"' in page
+    for stop in (everything, tournament):
+        assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 403
+    headers = {"Authorization": f"Bearer {_token(db_session, local)}"}
+    assert app.test_client().delete(f"/api/v1/stops/{everything.id}", headers=headers).status_code == 403
+    db_session.expire_all()
+    assert db_session.get(StopSwitch, everything.id).active and db_session.get(StopSwitch, tournament.id).active
+    assert web.post(f"/publishing/stops/{mine.id}/off", {}).status_code == 302
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(group)
+    for stop in (everything, tournament):
+        assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 302
+    db_session.expire_all()
+    assert not db_session.get(StopSwitch, everything.id).active and not db_session.get(StopSwitch, tournament.id).active
+
+
+def test_editing_a_scheduled_post_says_which_time_it_drops(make, web, db_session):
+    """The edit page warns that saving drops the post's time, and after the save the page says which time it was, in
+    the market's zone: the project manager must schedule it again once it is approved."""
+    from datetime import UTC, datetime
+
+    france = make.market("FR")
+    writer = make.user(Role.community_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france), author=writer, body="Le stade ce soir.")
+    post.scheduled_at = datetime(utcnow().year + 1, 1, 15, 17, 30, tzinfo=UTC)  # 18:30 in Paris, in winter
+    db_session.flush()
+    web.login(writer)
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert "-01-15 18:30 (Europe/Paris, UTC+01:00): saving a change drops that time" in page
+    answer = web.post(f"/posts/{post.id}/edit", {"version": post.version, "body": "Le stade ce soir, enfin."})
+    assert answer.status_code == 302
+    shown = web.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "It was scheduled for" in shown and "-01-15 18:30 (Europe/Paris, UTC+01:00): that time is dropped" in shown
+    db_session.expire_all()
+    assert db_session.get(type(post), post.id).scheduled_at is None

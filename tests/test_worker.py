@@ -532,3 +532,18 @@ def test_a_worker_outlives_a_database_it_cannot_reach_and_once_says_so_in_one_li
                                "APPROVAL_SECRET_KEY": "test"}, timeout=60)
     assert once.returncode == 1 and "Traceback" not in once.stderr
     assert once.stderr.startswith("Error: the database cannot be used: ") and "approval db upgrade" in once.stderr
+
+
+def test_a_grace_period_of_zero_set_by_hand_still_lets_the_next_pass_publish(scene):
+    """The settings refuse a grace period under a minute; one set to 0 in the database made every post of the market
+    miss its slot at the worker's first pass after it (a moment later, never at it). A minute at least is taken."""
+    scene.market.grace_minutes = 0
+    scene.session.commit()
+    try:
+        slot = soon()
+        post = scene.scheduled(slot)
+        scene.run(slot + timedelta(milliseconds=300))
+        assert scene.reload(post).state is State.published
+    finally:
+        scene.market.grace_minutes = 15
+        scene.session.commit()

@@ -23,6 +23,8 @@ from approval.workflow.states import Role
 
 CONNECTORS = ("outbox", "webhook")
 MAX_REASON = 2000
+#: The shortest grace period: a worker's pass comes a moment after a post's time, never at it.
+MIN_GRACE = 1
 
 
 def _refuse(field: str, message: str) -> GuardFailed:
@@ -31,6 +33,21 @@ def _refuse(field: str, message: str) -> GuardFailed:
 
 def can_manage_stops(user: User) -> bool:
     return user.is_active and user.role in (Role.project_manager, Role.admin)
+
+
+def reaches_everywhere(user: User) -> bool:
+    """``user`` may stop, or let go again, what reaches beyond any market: everything, a group-wide campaign."""
+    return user.role == Role.admin or user.all_markets
+
+
+def can_turn_off(user: User, stop: StopSwitch) -> bool:
+    """Turning a switch off lets its scope publish again: a switch over everything, or over a group-wide campaign,
+    only by those whose reach is as wide (as turning one on over everything)."""
+    if not can_manage_stops(user):
+        return False
+    group_wide = stop.scope == StopScope.all or stop.scope == StopScope.campaign and stop.campaign is not None \
+        and stop.campaign.market_id is None
+    return not group_wide or reaches_everywhere(user)
 
 
 def visible_stops(session: Session, user: User, *, active_only: bool = True) -> list[StopSwitch]:
@@ -81,7 +98,7 @@ def turn_on(
             raise _refuse("campaign_id", _("No such campaign among yours.") if campaign_id else
                           _("Choose the campaign to stop."))
         stop.campaign_id = campaign.id
-    elif actor is not None and actor.role != Role.admin and not actor.all_markets:
+    elif actor is not None and not reaches_everywhere(actor):
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
     session.add(stop)
     session.flush()
@@ -98,6 +115,9 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
         raise LookupError(stop_id)
     if actor is not None and not can_manage_stops(actor):
         raise NotPermitted(_("Only project managers and admins turn stop switches off."))
+    if actor is not None and not can_turn_off(actor, stop):
+        raise NotPermitted(_("Only an admin or a group-wide project manager turns off a switch that reaches every "
+                             "market."))
     if stop.turned_off_at is None:
         stop.turned_off_at = utcnow()
         stop.turned_off_by_id = actor.id if actor else None
@@ -146,9 +166,10 @@ def disconnect_account(session: Session, account: Account) -> Account:
 
 
 def set_grace(session: Session, market: Market, minutes: int | None) -> Market:
-    """How long after its time a post of ``market`` may still go out (0 to 1440 minutes)."""
-    if minutes is None or not 0 <= minutes <= 1440:
-        raise _refuse("grace_minutes", _("Give a number of minutes between 0 and 1440."))
+    """How long after its time a post of ``market`` may still go out (1 to 1440 minutes: the worker's pass after
+    the time needs a moment; with none every post would miss its slot)."""
+    if minutes is None or not MIN_GRACE <= minutes <= 1440:
+        raise _refuse("grace_minutes", _("Give a number of minutes between %(low)d and 1440.", low=MIN_GRACE))
     market.grace_minutes = minutes
     session.flush()
     return market

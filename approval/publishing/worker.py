@@ -72,6 +72,7 @@ from approval.publishing.connectors import (
     Result,
     connector_for,
 )
+from approval.publishing.controls import MIN_GRACE
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.queries import reports
@@ -88,6 +89,11 @@ MAX_ATTEMPTS = 6
 RATE_LIMIT_DEFAULT_S = 60
 #: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
 CHORES_INTERVAL = timedelta(seconds=1)
+
+
+def _grace(minutes: int) -> timedelta:
+    """A market's grace period; a minute at least (a grace of 0, set in the database by hand, missed every slot)."""
+    return timedelta(minutes=max(minutes, MIN_GRACE))
 
 
 class LeaseLost(Exception):
@@ -263,7 +269,7 @@ class Worker:
             for grace in graces:
                 overdue = session.scalars(self._locked(
                     select(Post).join(Post.account).join(Account.market)
-                    .where(Post.state == State.scheduled, Post.scheduled_at < now - timedelta(minutes=grace),
+                    .where(Post.state == State.scheduled, Post.scheduled_at < now - _grace(grace),
                            Market.grace_minutes == grace)
                     .order_by(Post.scheduled_at).limit(200)
                 )).all()
@@ -398,8 +404,7 @@ class Worker:
                stops: list[StopSwitch] | None = None, digests: dict[str, str | None] | None = None) -> Connector | None:
         """The checks before sending, on the locked post; None when it must not go now (and where it went)."""
         account = post.account
-        grace = timedelta(minutes=account.market.grace_minutes)
-        if post.scheduled_at is not None and post.scheduled_at + grace < now:
+        if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
             self._miss(session, post, now)
             report.missed += 1
             return None

@@ -22,6 +22,8 @@ from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaKind, Post, Revision
 from approval.style import localize
+from approval.views.posts import dropped_slot
+from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
 
 bp = Blueprint("media", __name__)
@@ -61,7 +63,10 @@ def media_json(post: Post) -> dict:
     }
 
 
-def _answer(post: Post, message: str | None = None, status: int = 200):  # noqa: ANN202
+def _answer(post: Post, message: str | None = None, status: int = 200,  # noqa: ANN202
+            entry: TrailEntry | None = None):
+    if entry is not None and (dropped := dropped_slot(post, entry)):
+        message = f"{message} {dropped}" if message else dropped
     if _wants_json():
         return jsonify({**media_json(post), "message": message}), status
     if message:
@@ -111,7 +116,7 @@ def upload_media(post_id: int):
         return _answer(post, _("This file is already among the post's media: nothing changed."))
     moved = entry.from_state != entry.to_state
     return _answer(post, _("Added. The post went back to review: the approval was for the previous media.") if moved
-                   else _("Added."), 201 if _wants_json() else 200)
+                   else _("Added."), 201 if _wants_json() else 200, entry)
 
 
 @bp.post("/posts/<id:post_id>/media/arrange")
@@ -138,7 +143,7 @@ def arrange_media(post_id: int):
         return _answer(post, _("No change to save."))
     moved_state = entry.from_state != entry.to_state
     return _answer(post, _("Saved. The post went back to review: the approval was for the previous media.")
-                   if moved_state else _("Saved."))
+                   if moved_state else _("Saved."), entry=entry)
 
 
 @bp.get("/media/<id:media_id>")

@@ -17,6 +17,7 @@ from approval import operations as ops
 from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import db, utcnow
+from approval.filters import in_zone
 from approval.publishing.status import publishing_status
 from approval.style.media import media_items
 from approval.labels import OUTCOME_LABELS, label, tone
@@ -103,6 +104,16 @@ def show_post(post_id: int):
     return _render_post(post)
 
 
+def dropped_slot(post: Post, entry: engine.TrailEntry) -> str | None:
+    """What the page says when an edit dropped the post's publishing time (a scheduled post goes back to review):
+    which time it was, in the market's zone, and that it must be given again."""
+    slot = (entry.payload or {}).get("dropped_slot")
+    if not slot:
+        return None
+    return _("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
+             "manager schedules it anew.", time=in_zone(datetime.fromisoformat(slot), post.account.market.timezone))
+
+
 @bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_post(post_id: int):
@@ -126,6 +137,8 @@ def edit_post(post_id: int):
                 flash(_("No change to save."), "info")
             elif entry is not None and entry.from_state != entry.to_state:
                 flash(_("Saved. The post went back to review: the approval was for the previous text."), "warning")
+                if dropped := dropped_slot(post, entry):
+                    flash(dropped, "warning")
             elif submitted:
                 flash(_("Saved and submitted for review."), "success")
             else:

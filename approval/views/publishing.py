@@ -74,6 +74,8 @@ def desk():
 @roles_required(*MANAGERS)
 def stops():
     form = StopForm()
+    if not controls.reaches_everywhere(current_user):
+        form.scope.choices = [choice for choice in form.scope.choices if choice.value != "all"]
     markets = db.session.scalars(visible_markets(current_user).order_by(Market.code)).all()
     campaigns = ops.usable_campaigns(db.session, current_user)
     form.market.choices = [SelectChoice("", "—")] + [SelectChoice(m.code, f"{m.code} · {m.name}") for m in markets]
@@ -91,7 +93,7 @@ def stops():
             flash(_("Stop switch on: nothing in its scope is published until it is turned off."), "warning")
             return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     status = 422 if refusal or form.errors else 200
-    return render_template("publishing/stops.html", form=form, refusal=refusal,
+    return render_template("publishing/stops.html", form=form, refusal=refusal, can_turn_off=controls.can_turn_off,
                            stops=controls.visible_stops(db.session, current_user, active_only=False)[:200]), status
 
 
@@ -114,7 +116,8 @@ def turn_off(stop_id: int):
 
 
 class GraceForm(FlaskForm):
-    grace_minutes = IntegerField(_l("Grace period (minutes)"), validators=[InputRequired(), NumberRange(0, 1440)])
+    grace_minutes = IntegerField(_l("Grace period (minutes)"),
+                                 validators=[InputRequired(), NumberRange(controls.MIN_GRACE, 1440)])
 
 
 class ConnectorForm(FlaskForm):
