@@ -288,3 +288,38 @@ def test_editing_a_scheduled_post_says_which_time_it_drops(make, web, db_session
     assert "It was scheduled for" in shown and "-01-15 18:30 (Europe/Paris, UTC+01:00): that time is dropped" in shown
     db_session.expire_all()
     assert db_session.get(type(post), post.id).scheduled_at is None
+
+
+def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_says_why(make, web, db_session):
+    """A post the network asked to wait (rate limit, 5xx) is listed with its next try, not as overdue with "is a
+    worker running?"; nor is one a project manager just retried (due now: the worker's pass takes a moment). A
+    failed post says why, on its page and on the desk."""
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    now = utcnow()
+    waiting = make.post(State.scheduled, account=make.account(france))
+    waiting.scheduled_at, waiting.next_attempt_at = now - timedelta(minutes=5), now + timedelta(minutes=2)
+    retried = make.post(State.scheduled, account=make.account(france))
+    retried.scheduled_at = now - timedelta(seconds=5)
+    stuck = make.post(State.scheduled, account=make.account(france))
+    stuck.scheduled_at = now - timedelta(minutes=5)
+    failed = make.post(State.scheduled, account=make.account(france))
+    db_session.flush()
+    engine.record_step(db_session, failed, Action.fail, now=now, payload={},
+                       comment="HTTP 400: the text is too long for this page.")
+    db_session.flush()
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    section = lambda key: desk[desk.index(f"desk-{key}"):].split("</section>")[0]  # noqa: E731
+    assert f">#{waiting.id}<" in section("retrying") and f">#{waiting.id}<" not in section("overdue")
+    assert f">#{retried.id}<" not in section("overdue") and f">#{stuck.id}<" in section("overdue")
+    assert "HTTP 400: the text is too long for this page." in section("failed")
+    for post in (waiting, retried):
+        page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+        assert "is a publishing worker running?" not in page
+    assert "is a publishing worker running?" in web.get(f"/posts/{stuck.id}").get_data(as_text=True)
+    page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
+    assert "Failed:</strong> HTTP 400: the text is too long for this page." in page

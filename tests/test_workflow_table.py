@@ -383,6 +383,23 @@ def test_scheduling_for_now_is_already_too_late(make, db_session):
     assert refused.value.errors["scheduled_at"]
 
 
+@pytest.mark.parametrize(("now", "furthest"), [
+    (datetime(2026, 12, 2, 15, 0, tzinfo=UTC), datetime(2027, 12, 2, 15, 0, tzinfo=UTC)),
+    (datetime(2028, 2, 29, 8, 0, tzinfo=UTC), datetime(2029, 2, 28, 8, 0, tzinfo=UTC)),  # no 29 February next year
+])
+def test_a_post_is_scheduled_a_year_ahead_at_most_to_the_day(make, db_session, now, furthest):
+    """A year ahead is the same day and time next year: a day more is refused (366 days let it through)."""
+    cast = _cast(make, BRAND)
+    post = make.post(State.approved, account=cast["account"], author=cast["author"])
+    with pytest.raises(GuardFailed) as refused:
+        engine.apply(db_session, post, Action.schedule, cast["pm"], expected_version=post.version, now=now,
+                     scheduled_at=furthest + timedelta(minutes=1))
+    assert refused.value.errors["scheduled_at"] == ["This time is more than a year ahead."]
+    engine.apply(db_session, post, Action.schedule, cast["pm"], expected_version=post.version, now=now,
+                 scheduled_at=furthest)
+    assert post.scheduled_at == furthest
+
+
 def test_scheduling_keeps_the_instant_whatever_its_offset(make, db_session):
     cast = _cast(make, BRAND)
     post = make.post(State.approved, account=cast["account"], author=cast["author"])

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from approval.models import Outcome, Post, PublicationAttempt
+from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing.holds import Hold, hold_for
+from approval.workflow.states import Action, State
+
+
+#: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
+OVERDUE_AFTER = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,11 @@ class PublishingStatus:
     hold: Hold | None
     missed_at: datetime | None
     next_attempt_at: datetime | None
+    #: Why a failed post failed, in the words the worker or the network gave (None for a post not failed).
+    failure: str | None = None
+
+    def overdue(self, post: Post, now: datetime) -> bool:
+        return self.hold is None and overdue(post, now)
 
     @property
     def last_outcome(self) -> Outcome | None:
@@ -32,9 +42,31 @@ class PublishingStatus:
         return next((a.url for a in reversed(self.attempts) if a.url), None)
 
 
+def overdue(post: Post, now: datetime) -> bool:
+    """Scheduled, due, and not out a minute after its time or its next try: the worker may be down (whether a hold
+    explains it is the caller's to say)."""
+    if post.state != State.scheduled or post.scheduled_at is None:
+        return False
+    due = max(post.scheduled_at, post.next_attempt_at or post.scheduled_at)
+    return due < now - OVERDUE_AFTER
+
+
 def publishing_status(session: Session, post: Post) -> PublishingStatus:
     attempts = list(session.scalars(
         select(PublicationAttempt).where(PublicationAttempt.post_id == post.id).order_by(PublicationAttempt.id)
     ))
+    failure = failure_reasons(session, [post.id]).get(post.id) if post.state == State.failed else None
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
-                            next_attempt_at=post.next_attempt_at)
+                            next_attempt_at=post.next_attempt_at, failure=failure)
+
+
+def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
+    """Why each post last failed: the comment of its last ``fail`` step (the checks' reasons, or the network's
+    words)."""
+    if not post_ids:
+        return {}
+    rows = session.execute(
+        select(AuditEntry.post_id, AuditEntry.comment)
+        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.fail).order_by(AuditEntry.id)
+    ).all()
+    return {post_id: comment for post_id, comment in rows if comment}

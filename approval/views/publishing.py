@@ -3,7 +3,6 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -12,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager, selectinload
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -23,6 +22,7 @@ from approval.db import db, utcnow
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
+from approval.publishing.status import OVERDUE_AFTER, failure_reasons, overdue
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
@@ -42,6 +42,9 @@ class StopForm(FlaskForm):
     reason = TextAreaField(_l("Why"), validators=[DataRequired(), Length(max=controls.MAX_REASON)])
 
 
+bp.add_app_template_global(overdue, "is_overdue")
+
+
 @bp.get("")
 @roles_required(*MANAGERS)
 def desk():
@@ -54,8 +57,11 @@ def desk():
 
     sections = {
         "held": listed(base.where(Post.state == State.scheduled, held_clause()).order_by(Post.scheduled_at)),
-        "overdue": listed(base.where(Post.state == State.scheduled, Post.scheduled_at < now - timedelta(minutes=1),
+        "overdue": listed(base.where(Post.state == State.scheduled, Post.scheduled_at < now - OVERDUE_AFTER,
+                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < now - OVERDUE_AFTER),
                                      ~held_clause()).order_by(Post.scheduled_at)),
+        "retrying": listed(base.where(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER)
+                           .order_by(Post.next_attempt_at)),
         "unconfirmed": listed(base.where(Post.state == State.unconfirmed).order_by(Post.updated_at.desc())),
         "failed": listed(base.where(Post.state == State.failed).order_by(Post.updated_at.desc())),
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
@@ -66,7 +72,8 @@ def desk():
     }
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
-    return render_template("publishing/desk.html", sections=sections, holds=holds,
+    failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
+    return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
@@ -162,8 +162,12 @@ def account_is_active(attempt: Attempt) -> dict[str, list[str]]:
     return {}
 
 
-#: How far ahead a post may be scheduled.
-FURTHEST_SCHEDULE = timedelta(days=366)
+def a_year_after(now: datetime) -> datetime:
+    """The furthest a post may be scheduled: the same day and time next year (the 28th for a 29 February)."""
+    try:
+        return now.replace(year=now.year + 1)
+    except ValueError:
+        return now.replace(year=now.year + 1, day=28)
 
 
 @guard()
@@ -176,7 +180,7 @@ def scheduled_in_future(attempt: Attempt) -> dict[str, list[str]]:
         return {field: [_("The time needs its UTC offset.")]}
     if when <= attempt.now:
         return {field: [_("This time is in the past.")]}
-    if when > attempt.now + FURTHEST_SCHEDULE:
+    if when > a_year_after(attempt.now):
         return {field: [_("This time is more than a year ahead.")]}
     attempt.record["scheduled_at"] = when.isoformat()
     if attempt.params.get("local_time") is not None:
