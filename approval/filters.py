@@ -11,6 +11,7 @@ from markupsafe import Markup
 from approval import style
 from approval.db import utcnow
 from approval.labels import label
+from approval.localtime import in_zone
 from approval.operations import diff_texts
 from approval.style.media import media_index
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
@@ -20,19 +21,6 @@ def word_diff(old: str, new: str) -> Markup:
     """``new`` with words added in <ins> and words removed in <del>."""
     tags = {"insert": Markup("<ins>%s</ins>"), "delete": Markup("<del>%s</del>"), "equal": Markup("%s")}
     return Markup("").join(tags[op.op] % op.text for op in diff_texts(old, new))
-
-
-def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:
-    """An instant as wall-clock time in ``zone``, followed by the zone's name."""
-    if instant is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    try:
-        local = instant.astimezone(ZoneInfo(zone))
-    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset: shown in UTC, as stored
-        return f"{instant.strftime('%Y-%m-%d %H:%M')} (UTC)"
-    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
 
 
 def now_in(zone: str) -> str:

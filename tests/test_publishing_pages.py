@@ -323,3 +323,39 @@ def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_
     assert "is a publishing worker running?" in web.get(f"/posts/{stuck.id}").get_data(as_text=True)
     page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
     assert "Failed:</strong> HTTP 400: the text is too long for this page." in page
+
+
+def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, app, db_session):
+    """Nobody knew whether the webhook's call went out; the project manager found the post online and confirmed it
+    with its address: the API's ``publication`` gives that address, and the page says when it was published (not
+    "as scheduled") and where."""
+    from approval.models import Outcome, PublicationAttempt
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    post.publish_key, post.claim_token = "k" * 32, "t" * 32
+    now = utcnow()
+    post.claimed_until = now + timedelta(minutes=2)
+    engine.record_step(db_session, post, Action.claim, now=now, payload={})
+    db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+                                      sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
+                                      connector="webhook", outcome=Outcome.unknown, started_at=now,
+                                      message="no answer in 15 s: timed out"))
+    post.claim_token = post.claimed_until = None
+    engine.record_step(db_session, post, Action.lose, now=now, payload={})
+    db_session.flush()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
+    seen = client.get(f"/api/v1/posts/{post.id}", headers=headers)
+    url = "https://www.facebook.com/helio/posts/12345"
+    done = client.post(f"/api/v1/posts/{post.id}/transitions", headers={**headers, "If-Match": seen.headers["ETag"]},
+                       json={"action": "confirm_published", "url": url})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["state"] == "published" and done.get_json()["publication"]["url"] == url
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Published on" in page and "as scheduled" not in page
+    assert f'Online at <a href="{url}"' in page

@@ -288,7 +288,8 @@ class PublicationField(fields.Nested):
         if not status.attempts:
             return None
         return {"attempts": len(status.attempts), "last_outcome": status.attempts[-1].outcome.value,
-                "remote_id": status.remote_id, "url": status.url, "next_attempt_at": status.next_attempt_at}
+                "remote_id": status.remote_id, "url": status.url or obj.published_url,  # confirmed by hand
+                "next_attempt_at": status.next_attempt_at}
 
 
 class HoldField(fields.Nested):

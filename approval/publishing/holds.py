@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from approval.db import utcnow
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch
 from approval.workflow.states import State
+from approval.localtime import in_zone
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,15 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     campaign = post.campaign
     if campaign is not None and campaign.embargo_until is not None and post.scheduled_at is not None \
             and post.scheduled_at < campaign.embargo_until and (now or utcnow()) < campaign.embargo_until:
-        return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
-                             until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M")), since=post.held_at)
+        return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
+                             until=in_zone(campaign.embargo_until, post.account.market.timezone)),
+                    since=post.held_at)
     held_by = post.held_by_stop
     if held_by is not None:  # turned off since: the post waits for a person
         off = held_by.turned_off_at
-        return Hold(reason=_("A stop switch, now off, held it (%(stop)s; off since %(when)s UTC): it waits for a "
-                             "project manager to unschedule it and give it a new time.", stop=stop_reason(held_by),
-                             when=off.strftime("%Y-%m-%d %H:%M") if off else "?"),
+        return Hold(reason=_("A stop switch held it, off since %(when)s (%(stop)s). It waits for a project manager "
+                             "to unschedule it and give it a new time.", stop=stop_reason(held_by).rstrip("."),
+                             when=in_zone(off, post.account.market.timezone) if off else "?"),
                     since=held_by.turned_on_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,
                     stop_id=held_by.id)
     return None

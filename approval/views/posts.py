@@ -17,7 +17,7 @@ from approval import operations as ops
 from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import db, utcnow
-from approval.filters import in_zone
+from approval.localtime import in_zone
 from approval.publishing.status import publishing_status
 from approval.style.media import media_items
 from approval.labels import OUTCOME_LABELS, label, tone

@@ -17,6 +17,7 @@ from sqlalchemy.orm import object_session
 from approval import policies
 from approval.inputs import web_address
 from approval.workflow.states import State
+from approval.localtime import in_zone
 
 if TYPE_CHECKING:
     from approval.models import Post, User
@@ -197,8 +198,8 @@ def after_embargo(attempt: Attempt) -> dict[str, list[str]]:
     if campaign is None or campaign.embargo_until is None or when is None or when >= campaign.embargo_until:
         return {}
     field = "local_time" if attempt.params.get("local_time") is not None else "scheduled_at"
-    return {field: [_("The campaign %(campaign)s is under embargo until %(until)s UTC.", campaign=campaign.name,
-                      until=campaign.embargo_until.strftime("%Y-%m-%d %H:%M"))]}
+    return {field: [_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
+                      until=in_zone(campaign.embargo_until, attempt.post.account.market.timezone))]}
 
 
 @guard()
