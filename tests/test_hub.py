@@ -30,6 +30,20 @@ def test_the_wall_shows_what_the_user_sees_and_nothing_else(make, web, markets):
     assert fr_post.id
 
 
+def test_another_markets_campaign_is_never_named_on_the_wall(make, web, db_session, markets):
+    """The wall narrowed to a campaign names it in its title: a campaign of a market outside the viewer's stays
+    unnamed (the calendar and the lists already hid it); their own and group-wide ones are named."""
+    from approval import administration as admin
+
+    france, kenya = markets
+    rally = admin.create_campaign(db_session, "Safari Rally", kenya)
+    report = admin.create_campaign(db_session, "Rapport annuel", None)
+    db_session.flush()
+    web.login(make.user(Role.community_manager, markets=[france]))
+    assert "Safari Rally" not in web.get(f"/hub?campaign={rally.id}").get_data(as_text=True)
+    assert "Rapport annuel" in web.get(f"/hub?campaign={report.id}").get_data(as_text=True)
+
+
 def test_each_view_renders_and_the_selection_is_in_the_url(make, web, markets):
     france, _kenya = markets
     make.post(State.scheduled, account=make.account(france, "linkedin"), body="Dans deux heures, en direct.")

@@ -217,6 +217,52 @@ def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, ad
                                                      "chat_webhook_url": "ftp://x.example/h"}).status_code == 422
 
 
+
+def test_a_chat_webhook_on_the_servers_own_network_is_refused_set_or_called(team, web, admin_user, app, db_session):
+    """As a publishing webhook: the server calls it from inside its network, so an address on the machine or its
+    private network (a cloud's metadata service) is refused when it is set and again before each call, unless the
+    operator allows it; and a redirect is never followed (it could lead there)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import pytest
+
+    from approval.notifications.chat import ChatSender
+
+    web.login(admin_user)
+    app.config["WEBHOOK_PRIVATE_ADDRESSES"] = False
+    try:
+        for address in ("http://169.254.169.254/latest", "http://127.0.0.1:9/hook", "http://[::1]/hook"):
+            refused = web.post("/notifications/settings/FR", {"reminder_minutes": "60", "chat_webhook_url": address})
+            assert refused.status_code == 422 and "own network" in refused.get_data(as_text=True), address
+        assert db_session.get(MarketNotificationSettings, team["fr"].id) is None
+        with app.app_context(), pytest.raises(OSError, match="own network"):
+            ChatSender.post("http://127.0.0.1:9/hook", {"text": "x"})  # set before the rule: refused when called
+    finally:
+        app.config["WEBHOOK_PRIVATE_ADDRESSES"] = True
+    calls: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            calls.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with app.app_context(), pytest.raises(OSError):
+            ChatSender.post(f"http://127.0.0.1:{server.server_address[1]}/hook", {"text": "x"})
+    finally:
+        server.shutdown()
+    assert calls == ["/hook"]  # the redirect was not followed
+
+
 # The API ---------------------------------------------------------------------------------------------------------
 
 
@@ -276,3 +322,15 @@ def test_a_post_that_left_the_users_markets_is_no_longer_shown_in_their_list(mak
     db_session.flush()
     page = web.get("/notifications").get_data(as_text=True)
     assert "A post awaits your review" in page and "Le secret du lancement" not in page
+
+
+def test_a_comment_on_a_post_that_left_the_users_markets_is_no_longer_shown_either(make, team, db_session, web):
+    cm, pm = team["cm_fr"], team["pm_fr"]
+    post = make.post(State.in_review, account=team["account_fr"], author=cm)
+    make.act(post, Action.request_changes, pm, comment="Le prix du lancement est confidentiel.")
+    web.login(cm)
+    assert "Le prix du lancement est confidentiel." in web.get("/notifications").get_data(as_text=True)
+    cm.markets = [team["ke"]]
+    db_session.flush()
+    page = web.get("/notifications").get_data(as_text=True)
+    assert "Le prix du lancement est confidentiel." not in page

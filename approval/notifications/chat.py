@@ -26,6 +26,7 @@ from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.notifications.mailer import public_url
+from approval.publishing.addresses import forbidden_address
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -36,6 +37,16 @@ class ChatReport:
     sent: int = 0
     failed: int = 0
 
+
+
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error (urllib's HTTPError), not a new request."""
+
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
 
 class ChatSender:
     def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow, batch: int = 50,
@@ -103,11 +114,14 @@ class ChatSender:
 
     @staticmethod
     def post(url: str, body: dict) -> None:
-        """POST ``body`` as JSON; anything but a 2xx raises."""
+        """POST ``body`` as JSON; anything but a 2xx raises. Never to this server's own network (the name may resolve
+        there by now), and no redirect is followed (it could lead there)."""
+        if inside := forbidden_address(url):
+            raise OSError(f"{inside} is on this server's own network")
         request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                          headers={"Content-Type": "application/json",
                                                   "User-Agent": "approval-notifications"})
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as answer:  # noqa: S310 - an admin's http(s) URL
+        with _NO_REDIRECTS.open(request, timeout=TIMEOUT_S) as answer:
             if not 200 <= answer.status < 300:
                 raise OSError(f"the webhook answered {answer.status}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
@@ -30,6 +31,19 @@ def internal_address(host: str, port: int | None = None) -> str | None:
         if not address.is_global:
             return str(address)
     return None
+
+
+def forbidden_address(url: str) -> str | None:
+    """The address on this server's own network that ``url``'s host is, when webhooks may not go there (the operator
+    did not allow it), else None. Checked when a webhook is set, and again before each call."""
+    if internal_allowed():
+        return None
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return internal_address(parts.hostname or "", port) if parts.hostname else None
 
 
 def internal_allowed() -> bool:

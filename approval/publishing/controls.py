@@ -17,7 +17,7 @@ from approval.inputs import web_address
 from approval.db import utcnow
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
-from approval.publishing.addresses import internal_address, internal_allowed
+from approval.publishing.addresses import forbidden_address
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
 
@@ -135,12 +135,12 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
         address = web_address(url)
         parts = urlsplit(address or "")
         try:
-            port = parts.port
+            parts.port  # noqa: B018 - read for its ValueError: a port out of range or not a number
         except ValueError:
             address = None
         if address is None or not parts.hostname:
             raise _refuse("url", _("Give the webhook's address (http or https)."))
-        if not internal_allowed() and (inside := internal_address(parts.hostname, port)):
+        if inside := forbidden_address(address):
             raise _refuse("url", _("%(address)s is on this server's own network: a webhook must be reachable from "
                                    "the internet (the operator can allow private addresses).", address=inside))
         if not (secret or account.connector_secret):

@@ -114,11 +114,16 @@ def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Selec
 def build_wall(session: Session, viewer: Viewer, selection: Selection, now: datetime | None = None) -> Wall:
     now = now or utcnow()
     scope, market_query, _user = _scope(session, viewer)
+    # A campaign of the viewer's markets, or a group-wide one: another market's is not named (its posts are out of
+    # scope anyway, and the wall shows none).
+    campaign = session.scalar(select(Campaign).where(
+        Campaign.id == selection.campaign_id,
+        Campaign.market_id.is_(None) | Campaign.market_id.in_(market_query.with_only_columns(Market.id)),
+    )) if selection.campaign_id else None
     if selection.markets:
         market_query = market_query.where(Market.code.in_(selection.markets))
     markets = list(session.scalars(market_query.order_by(Market.code)))
     market_ids = [m.id for m in markets]
-    campaign = session.get(Campaign, selection.campaign_id) if selection.campaign_id else None
 
     def posts() -> Select[Post]:
         query = select(Post).join(Post.account).where(scope, Account.market_id.in_(market_ids))

@@ -28,6 +28,8 @@ from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
 from approval.views import roles_required
 from approval.workflow.states import Role
+from approval.inputs import web_address
+from approval.publishing.addresses import forbidden_address
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -156,8 +158,15 @@ def market_settings(code: str):
         if not form.validate():
             return render_template("notifications/settings.html", form=form, market=market), 422
         url = (form.chat_webhook_url.data or "").strip()
-        if url and not url.startswith(("http://", "https://")):
+        if url and not web_address(url):
             form.chat_webhook_url.errors = [_("Give an http or https address.")]
+            return render_template("notifications/settings.html", form=form, market=market), 422
+        if url and (inside := forbidden_address(url)):
+            # The server calls it from inside its network: not its own machine or private network (a database, a
+            # cloud's metadata service), as for a publishing webhook.
+            form.chat_webhook_url.errors = [_("%(address)s is on this server's own network: a webhook must be "
+                                              "reachable from the internet (the operator can allow private "
+                                              "addresses).", address=inside)]
             return render_template("notifications/settings.html", form=form, market=market), 422
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None
