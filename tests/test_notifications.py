@@ -86,7 +86,10 @@ def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
     make.act(post, Action.approve, team["pm_fr"])
     assert told(db_session, post)[-1] == ("Cabinet Curie", "cabinet_requested")
     make.act(post, Action.accept, cabinet)
-    assert told(db_session, post)[-1] == ("Camille", "approved")
+    # The author, and the project manager who sent it to the cabinet: it now waits for them to schedule it.
+    assert told(db_session, post)[-2:] == [("Camille", "approved"), ("Pierre", "cabinet_decided")]
+    decided = db_session.scalars(select(Notification).where(Notification.kind == Kind.cabinet_decided)).one()
+    assert texts.title(decided.kind) == "The cabinet decided on a suggested message you sent it"
 
 
 def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_session):
@@ -96,10 +99,28 @@ def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_
     post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
     make.act(post, Action.approve, team["pm_fr"])
     make.act(post, Action.decline, cabinet, comment="Not this week.")
-    assert told(db_session, post)[-1] == ("Camille", "declined")
+    assert told(db_session, post)[-2:] == [("Camille", "declined"), ("Pierre", "cabinet_decided")]
     declined = db_session.scalars(select(Notification).where(Notification.kind == Kind.declined)).one()
     assert texts.title(declined.kind) == "Your suggested message was declined by the cabinet"
     assert declined.comment == "Not this week."
+
+
+def test_who_scheduled_a_post_hears_that_it_failed_even_from_outside_the_market_staff(make, team, db_session):
+    """A group-wide project manager schedules a French post: its failure reaches them as well as the author and the
+    market's project managers (a group-wide manager hears nothing of posts they did not touch)."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+    from approval.workflow import engine
+
+    post = make.post(State.approved, account=team["account_fr"], author=team["cm_fr"], reviewer=team["pm_fr"])
+    make.act(post, Action.schedule, team["group"], scheduled_at=utcnow() + timedelta(hours=1))
+    engine.record_step(db_session, post, Action.fail, now=utcnow(), payload={}, comment="HTTP 400.")
+    assert sorted(told(db_session, post)[-3:]) == [("Camille", "failed"), ("Gaia", "failed"), ("Pierre", "failed")]
+    other = make.post(State.approved, account=team["account_fr"], author=team["cm_fr"], reviewer=team["pm_fr"])
+    make.act(other, Action.schedule, team["pm_fr"], scheduled_at=utcnow() + timedelta(hours=1))
+    engine.record_step(db_session, other, Action.fail, now=utcnow(), payload={}, comment="HTTP 400.")
+    assert ("Gaia", "failed") not in told(db_session, other)
 
 
 def test_a_deactivated_user_is_not_told(make, team, db_session):

@@ -29,6 +29,7 @@ class NotificationKind(StrEnum):
     changes_requested = "changes_requested"    # my post needs changes
     rejected = "rejected"                      # my post was rejected
     declined = "declined"                      # my suggested message was declined by the cabinet
+    cabinet_decided = "cabinet_decided"        # the cabinet decided on a suggestion I sent it (its approver)
     approved = "approved"
     scheduled = "scheduled"
     published = "published"

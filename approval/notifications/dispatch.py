@@ -2,7 +2,8 @@
 
 Recipients follow roles and markets: a post's market decides who hears of it (a Kenyan community manager hears
 nothing of France), its author hears of what happens to it, an executive's cabinet of the suggestions awaiting it.
-The one who acted is never told of their own act, nor is a deactivated user.
+The one who acted is never told of their own act, nor is a deactivated user. The project manager who sent a suggested
+message to the cabinet hears what it decided; the one who scheduled a post, whether it failed or missed its slot.
 
 Each notification is written by one ``INSERT ... SELECT`` built once per kind and audience: the database finds the
 recipients, their mail preference for the kind, and writes the rows, in the transaction of the change, without a
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from approval.db import UTCDateTime
-from approval.models import Account, Campaign, Post, StopScope, StopSwitch, User
+from approval.models import Account, AuditEntry, Campaign, Post, StopScope, StopSwitch, User
 from approval.models.notifications import (
     ChatMessage,
     MailMode,
@@ -43,11 +44,13 @@ class Audience(enum.Enum):
     market_pms = "market_pms"      # project managers of the post's market
     group_pms = "group_pms"        # project managers of every market: the escalation
     cabinet = "cabinet"            # the cabinet of the executive whose account it is
+    approver = "approver"          # the project manager whose approval sent the post to the cabinet
+    scheduler = "scheduler"        # the project manager who last scheduled the post
     market_staff = "market_staff"  # community and project managers of a market (a stop switch)
     all_staff = "all_staff"        # community and project managers everywhere (a stop switch over everything)
 
 
-AUTHOR, PMS = Audience.author, Audience.market_pms
+AUTHOR, PMS, SCHEDULER = Audience.author, Audience.market_pms, Audience.scheduler
 #: What an audit row tells, and to whom: (action, new state) -> (kind, audiences). Entering review is told whatever
 #: brought the post there (a submission, or an edit of an approved post).
 RULES: dict[tuple[Action | None, State], tuple[Kind, tuple[Audience, ...]]] = {
@@ -62,18 +65,24 @@ RULES: dict[tuple[Action | None, State], tuple[Kind, tuple[Audience, ...]]] = {
     (Action.publish, State.published): (Kind.published, (AUTHOR,)),
     (Action.mark_published, State.published): (Kind.published, (AUTHOR,)),
     (Action.confirm_published, State.published): (Kind.published, (AUTHOR,)),
-    (Action.miss, State.approved): (Kind.missed, (AUTHOR, PMS)),
-    (Action.fail, State.failed): (Kind.failed, (AUTHOR, PMS)),
-    (Action.lose, State.unconfirmed): (Kind.unconfirmed, (AUTHOR, PMS)),
+    (Action.miss, State.approved): (Kind.missed, (AUTHOR, PMS, SCHEDULER)),
+    (Action.fail, State.failed): (Kind.failed, (AUTHOR, PMS, SCHEDULER)),
+    (Action.lose, State.unconfirmed): (Kind.unconfirmed, (AUTHOR, PMS, SCHEDULER)),
 }
+#: The cabinet's decisions (from ``with_cabinet``): the project manager who sent it the suggestion hears of them too.
+CABINET_DECIDED = (Kind.cabinet_decided, (Audience.approver,))
+CABINET_DECISIONS = frozenset({Action.accept, Action.decline, Action.request_changes})
 #: What a market's chat hears.
 CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed})
 
 
-def rule_for(action: Action, from_state: State, to_state: State) -> tuple[Kind, tuple[Audience, ...]] | None:
+def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[Kind, tuple[Audience, ...]]]:
     if to_state == State.in_review:
-        return RULES[(None, State.in_review)] if from_state != State.in_review else None
-    return RULES.get((action, to_state))
+        return [RULES[(None, State.in_review)]] if from_state != State.in_review else []
+    rules = [RULES[(action, to_state)]] if (action, to_state) in RULES else []
+    if from_state == State.with_cabinet and action in CABINET_DECISIONS:
+        rules.append(CABINET_DECIDED)
+    return rules
 
 
 def record(session: Session, *entries: Any) -> None:
@@ -81,8 +90,7 @@ def record(session: Session, *entries: Any) -> None:
     module), in their transaction: one statement per kind of news, whatever the number of rows."""
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
     for entry in entries:
-        rule = rule_for(entry.action, entry.from_state, entry.to_state)
-        if rule is not None:
+        for rule in rules_for(entry.action, entry.from_state, entry.to_state):
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment})
     for (kind, audiences), params in told.items():
@@ -136,6 +144,13 @@ def _audience(audience: Audience, market: ColumnElement) -> ColumnElement[bool]:
         author = select(Post.created_by_id).where(Post.id == bindparam("post_id")).scalar_subquery()
         return and_(_users.c.id == author,
                     or_(role == Role.admin.value, _users.c.all_markets, _in_market(market)))
+    if audience in (Audience.approver, Audience.scheduler):
+        action = Action.approve if audience is Audience.approver else Action.schedule
+        who = (select(AuditEntry.actor_id)
+               .where(AuditEntry.post_id == bindparam("post_id"), AuditEntry.action == action)
+               .order_by(AuditEntry.id.desc()).limit(1).scalar_subquery())
+        return and_(_users.c.id == who, role == Role.project_manager.value,
+                    or_(_users.c.all_markets, _in_market(market)))
     if audience is Audience.market_pms:
         return and_(role == Role.project_manager.value, _in_market(market))
     if audience is Audience.group_pms:
