@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     _init_login(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
 
     from approval import api, errors, filters
     from approval.views import admin, auth, cabinet, posts, profile, review
@@ -93,6 +93,18 @@ def _init_login(app: Flask) -> None:
         if user is None or not user.opens_session(session_key):
             return None
         return user
+
+
+def _select_timezone() -> str | None:
+    """The zone the pages' dates (a token made, a link revoked) are told in: the user's own (their profile's), else
+    their first market's; UTC outside a signed-in request. Posts' times are told in their market's zone instead."""
+    if not has_request_context() or request.path.startswith("/api/") or not current_user.is_authenticated:
+        return None
+    from approval.models.notifications import NotificationProfile
+    from approval.notifications.zones import zone_of
+
+    profile = db.session.get(NotificationProfile, current_user.id)
+    return zone_of(profile.timezone if profile else None, current_user)
 
 
 def _select_locale() -> str | None:

@@ -355,3 +355,20 @@ def test_a_comment_on_a_post_that_left_the_users_markets_is_no_longer_shown_eith
     db_session.flush()
     page = web.get("/notifications").get_data(as_text=True)
     assert "Le prix du lancement est confidentiel." not in page
+
+
+def test_the_pages_dates_are_told_in_the_users_zone(team, web, db_session):
+    """A token's dates on the profile page are in the user's zone (their first market's, or the one they chose),
+    not UTC."""
+    from datetime import UTC, datetime
+
+    from approval.models.notifications import NotificationProfile
+
+    row, _secret = issue_token(db_session, team["cm_fr"], "laptop")
+    row.created_at = datetime(2026, 1, 15, 16, 0, tzinfo=UTC)
+    db_session.flush()
+    web.login(team["cm_fr"])
+    assert "1/15/26, 5:00\u202fPM" in web.get("/profile").get_data(as_text=True)  # Paris, in winter
+    db_session.add(NotificationProfile(user_id=team["cm_fr"].id, timezone="Asia/Kolkata"))
+    db_session.flush()
+    assert "1/15/26, 9:30\u202fPM" in web.get("/profile").get_data(as_text=True)

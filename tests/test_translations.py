@@ -31,8 +31,9 @@ _PERCENT = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifroxXeEgGc%]")
 _BRACES = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
-def _key(message) -> str:  # noqa: ANN001
-    return message.id if isinstance(message.id, str) else message.id[0]
+def _key(message) -> tuple[str | None, str]:  # noqa: ANN001
+    """A message's context (pgettext's, e.g. a French gender) and its id (the singular of a plural)."""
+    return message.context, message.id if isinstance(message.id, str) else message.id[0]
 
 
 def _strings(message) -> tuple[str, ...]:  # noqa: ANN001
@@ -157,3 +158,13 @@ def test_a_user_who_chooses_french_reads_the_review_queue_and_the_style_gate_in_
     web.client.post("/logout", data={"csrf_token": web.token})
     web.login(manager)
     assert "En attente de votre relecture" in web.get("/review").get_data(as_text=True)
+
+
+def test_french_filters_agree_with_their_nouns_gender(make, web):
+    """« Tous » for a market, a network, an account, an author (masculine); « Toutes » for a campaign."""
+    market = make.market("FR")
+    web.login(make.user(Role.project_manager, markets=[market]))
+    web.post("/language", {"language": "fr", "next": "/posts"})
+    page = web.get("/posts").get_data(as_text=True)
+    assert '<select name="network"><option value="">Tous</option>' in page
+    assert '<select name="campaign_id"><option value="">Toutes</option>' in page

@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
+from approval.labels import LABELS
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
 from approval.style.rules import RULES, Rule
 from approval.style.text import fold
@@ -141,7 +142,7 @@ class CabinetMemberForm(FlaskForm):
 
 class UserForm(_ObjectForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.value.replace("_", " ")) for r in Role],
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, LABELS[r]) for r in Role],
                        validators=[InputRequired()])
     all_markets = BooleanField(_l("All markets (group-wide)"))
     market_ids = CheckboxListField(_l("Markets"), coerce=int)

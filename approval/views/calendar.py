@@ -185,7 +185,8 @@ def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN
     flash(refused.message, "error")
     for reasons in (refused.errors or {}).values():
         for reason in reasons:
-            flash(reason, "error")
+            if reason != refused.message:  # a guard's one reason is often the message itself
+                flash(reason, "error")
     target = request.form.get("next")
     return redirect(target if _local_url(target) else url_for("calendar.show_calendar"), 303)
 

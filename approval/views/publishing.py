@@ -193,7 +193,10 @@ def connect_account(account_id: int):
         else:
             controls.disconnect_account(db.session, account)
     except GuardFailed as refused:
-        return _settings_page(refused, 422)
+        db.session.rollback()
+        named = _("@%(handle)s (%(market)s · %(network)s): %(refusal)s", handle=account.handle,
+                  market=account.market.code, network=account.network.value, refusal=refused.message)
+        return _settings_page(GuardFailed(named, refused.errors), 422)
     return _saved(_("@%(handle)s: connector saved.", handle=account.handle))
 
 
