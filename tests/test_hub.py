@@ -226,3 +226,18 @@ def test_a_signed_in_walls_stream_sends_the_wall_and_ends_when_its_viewer_is_dea
         ending += next(chunks).decode()
     assert "data: ended" in ending
     response.close()
+
+
+def test_the_wall_tells_the_day_of_a_time_that_is_not_today(app):
+    """"09:00" at 16:56 read as this morning: a time another day shows its day, in the market's zone."""
+    from datetime import UTC, datetime
+
+    from approval.views.hub import _wall_clock
+
+    now = datetime(2026, 12, 2, 15, 56, tzinfo=UTC)  # 16:56 in Paris, a Wednesday
+    with app.test_request_context():
+        hm = _wall_clock(now)
+        assert hm(datetime(2026, 12, 2, 20, 0, tzinfo=UTC), "Europe/Paris") == "21:00"
+        assert hm(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "Europe/Paris") == "Thu 09:00"
+        assert hm(datetime(2026, 11, 12, 15, 55, tzinfo=UTC), "Europe/Paris") == "12 Nov 16:55"
+        assert hm(datetime(2026, 12, 2, 22, 30, tzinfo=UTC), "Asia/Kolkata") == "Thu 04:00"  # already tomorrow there

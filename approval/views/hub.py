@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -107,7 +110,8 @@ def _kiosk_selection(kiosk) -> Selection:  # noqa: ANN001
 
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
     wall = build_wall(session, viewer, selection)
-    return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_local_hm, shown_states=WALL_STATES)
+    return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
+                           shown_states=WALL_STATES)
 
 
 #: The columns of the wall's counts: where posts wait for someone.
@@ -115,8 +119,19 @@ WALL_STATES = (State.in_review, State.changes_requested, State.with_cabinet, Sta
                State.failed, State.unconfirmed)
 
 
-def _local_hm(instant, zone: str) -> str:  # noqa: ANN001
-    return instant.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
+    """The wall's times in a market's zone: the hour alone today there, with the day otherwise ("Thu 09:00" within a
+    week, "12 Nov 16:55" beyond), so tomorrow morning is not read as this morning."""
+    locale = get_locale()
+
+    def hm(instant: datetime, zone: str) -> str:
+        local = instant.astimezone(ZoneInfo(zone))
+        days = abs((local.date() - now.astimezone(local.tzinfo).date()).days)
+        if days == 0:
+            return local.strftime("%H:%M")
+        return format_datetime(local, "EEE HH:mm" if days < 7 else "d MMM HH:mm", tzinfo=local.tzinfo, locale=locale)
+
+    return hm
 
 
 def _digest(html: str) -> str:
