@@ -359,3 +359,23 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "Published on" in page and "as scheduled" not in page
     assert f'Online at <a href="{url}"' in page
+
+
+def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
+    """'Choose a new time, or publish now': the schedule form's 'Publish now' gives it the present as its time (a
+    breath ahead), and the worker's next pass sends it."""
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.approved, account=make.account(france))
+    post.missed_at = utcnow() - timedelta(hours=1)
+    db_session.flush()
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert 'name="when" value="now"' in page and "Publish now" in page
+    before = utcnow()
+    answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    db_session.expire_all()
+    post = db_session.get(type(post), post.id)
+    assert post.state is State.scheduled and before < post.scheduled_at < utcnow() + timedelta(seconds=5)
+    assert post.missed_at is None

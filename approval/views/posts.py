@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -158,6 +158,8 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action), 422
     try:
         params = _action_params(post, action, form)
+        if action == Action.schedule and request.form.get("when") == "now":
+            params = {"scheduled_at": utcnow() + PUBLISH_NOW}
         entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
                                 comment=form.comment.data, **params)
     except WorkflowError as refused:
@@ -166,6 +168,10 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     flash(_("Done: the post is now %(state)s.", state=label(entry.to_state)), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+#: "Publish now" schedules the post this far ahead (a time must be in the future): the worker takes it at once.
+PUBLISH_NOW = timedelta(seconds=2)
 
 
 def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an ActionForm (a class built at import)
