@@ -208,6 +208,15 @@ def test_alternative_texts_typed_then_the_post_saved_are_kept_and_a_media_change
         assert revision.body == "Nous publions aujourd'hui notre rapport annuel intégré."
         assert revision.media[0].alt == "La tribune nord sous les projecteurs"
 
+    # A finding about a file sits under that file, not under the text: a second picture without alternative text.
+    page.goto(f"{base}/posts/{posts['facebook']}/edit")
+    page.set_input_files("#media-file", files=[{"name": "sans-texte.jpg", "mimeType": "image/jpeg",
+                                                "buffer": jpeg((600, 400), color="teal")}])
+    page.wait_for_selector("#media-list .media-item:nth-child(2) .findings li")
+    assert "network.alt-text" in page.inner_text("#media-list .media-item:nth-child(2) .findings")
+    assert page.inner_text("#media-list .media-item:first-child .findings") == ""
+    assert "network.alt-text" not in page.inner_text("#live-findings")
+
     page.goto(f"{base}/posts/{posts['x']}/edit")
     assert page.inner_text("h1 .state") == "approved"
     page.locator("#media-list .media-item").first.get_by_role("button", name="Move down").click()

@@ -15,6 +15,8 @@
   // The live check reads at most this many characters (views/posts.py): beyond, its count is of a cut text.
   const CHECKED_CHARS = 70000;
   const numbers = new Intl.NumberFormat(document.documentElement.lang || undefined);
+  // A post without the media its network needs: said in the media card (approval.style.network.MEDIA).
+  const MEDIA_REQUIRED = "network.media-required";
 
   function typed() {
     return Array.from(body.value).length;
@@ -41,7 +43,10 @@
     limitEl.textContent = result.limit === null ? "–" : numbers.format(result.limit);
     networkEl.textContent = result.network ? "(" + result.network + ")" : "";
     lengthEl.parentElement.classList.toggle("over", result.limit !== null && length > result.limit);
-    list.replaceChildren(...result.findings.map(function (f) {
+    // The findings about a picture or a video go beside it (static/media.js), the others under the text.
+    const onMedia = result.findings.filter(function (f) { return f.media !== null || f.rule === MEDIA_REQUIRED; });
+    document.dispatchEvent(new CustomEvent("approval:media-findings", { detail: onMedia }));
+    list.replaceChildren(...result.findings.filter(function (f) { return !onMedia.includes(f); }).map(function (f) {
       const li = document.createElement("li");
       li.className = "finding " + f.severity;
       const strong = document.createElement("strong");

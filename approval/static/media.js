@@ -79,6 +79,7 @@
                      m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
                      " · " + (m.bytes / 1024).toFixed(1) + " KB" }),
         el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
+        el("ul", { class: "findings", "aria-live": "polite" }),
       ]);
       const buttons = el("div", { class: "media-buttons" }, [
         button("up", m.id, "↑", "", editor.dataset.upLabel || "Move up"),
@@ -93,9 +94,7 @@
     if (none) none.hidden = state.media.length > 0;
     const save = document.getElementById("media-save");
     if (save) save.hidden = state.media.length === 0;
-    findings.replaceChildren(...state.findings.map(function (f) {
-      return el("li", { class: "finding " + f.severity }, [el("code", { text: f.rule }), " " + f.message]);
-    }));
+    placeFindings(state.findings);
     editor.dataset.version = state.version;
     const revision = document.getElementById("preview-revision");
     if (revision && state.revision) revision.textContent = revision.dataset.label.replace("{n}", state.revision);
@@ -118,6 +117,22 @@
       status.hidden = false;
     }
   }
+
+  // Each finding about a file under that file (numbered as the findings number them), the others (no media yet)
+  // at the end of the card; the live check (static/editor.js) sends them again as the text changes.
+  function placeFindings(all) {
+    const items = Array.from(list.querySelectorAll(".media-item"));
+    items.forEach(function (item) { item.querySelector(".findings").replaceChildren(); });
+    const general = [];
+    all.forEach(function (f) {
+      const line = el("li", { class: "finding " + f.severity }, [
+        el("strong", { text: f.severity_label || f.severity }), " ", el("code", { text: f.rule }), " " + f.message]);
+      const item = f.media !== null && f.media !== undefined ? items[f.media] : null;
+      if (item) item.querySelector(".findings").append(line); else general.push(line);
+    });
+    findings.replaceChildren(...general);
+  }
+  document.addEventListener("approval:media-findings", function (event) { placeFindings(event.detail); });
 
   function showError(message) {
     uploads.append(el("li", { class: "error", text: message }));

@@ -21,7 +21,9 @@ from approval.labels import label
 from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaKind, Post, Revision
-from approval.style import localize
+from approval.style import Severity, localize
+from approval.style.media import media_index
+from approval.style.network import MEDIA
 from approval.views.posts import dropped_slot
 from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
@@ -58,9 +60,23 @@ def media_json(post: Post) -> dict:
                    "thumbnail": url_for("media.thumbnail", media_id=m.file.id) if m.file.thumbnail_key else None,
                    "url": url_for("media.show_file", media_id=m.file.id)}
                   for m in (revision.media if revision else [])],
-        "findings": [{**f, "message": localize(f, _)} for f in (revision.findings if revision else [])
-                     if f.get("rule", "").startswith(("network.", "media."))],
+        # The findings about the media: each on its file (``media``: its position), or on them all (none yet).
+        "findings": _media_findings(revision),
     }
+
+
+def _media_findings(revision: Revision | None) -> list[dict]:
+    """The revision's findings about its media: each on its file (``media``: its position), or on them all (a post
+    that has none and needs some)."""
+    if revision is None:
+        return []
+    shown = []
+    for finding in revision.findings or []:
+        index = media_index(finding["start"], finding["end"], revision.body)
+        if index is not None or finding.get("rule") == MEDIA:
+            shown.append({**finding, "message": localize(finding, _), "media": index,
+                          "severity_label": label(Severity(finding["severity"]))})
+    return shown
 
 
 def _answer(post: Post, message: str | None = None, status: int = 200,  # noqa: ANN202

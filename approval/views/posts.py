@@ -19,7 +19,7 @@ from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.localtime import in_zone
 from approval.publishing.status import publishing_status
-from approval.style.media import media_items
+from approval.style.media import media_index, media_items
 from approval.labels import OUTCOME_LABELS, label, tone
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Outcome
@@ -214,7 +214,9 @@ def check_text():
         context = replace(context, media=items, has_media=bool(items))
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
-    shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity)} for f in findings]
+    # Each finding says which picture or video it is about (``media``: its position), or None for the text.
+    shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity),
+              "media": media_index(f.start, f.end, text)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network}
 
