@@ -101,6 +101,20 @@ def test_edit_market(admin_web, make, db_session):
     assert (market.name, market.languages) == ("Polska", ["pl", "en"])
 
 
+def test_a_new_zone_for_a_market_says_its_scheduled_posts_now_go_out_at_other_local_times(admin_web, make):
+    market = make.market("PL", "Europe/Warsaw", ("pl",))
+    make.post(State.scheduled, account=make.account(market))
+    make.post(State.scheduled, account=make.account(market))
+    response = admin_web.post(f"/admin/markets/{market.id}/edit", {"code": "PL", "name": "Poland",
+                                                                   "timezone": "Europe/London", "languages": "pl"})
+    assert_redirect(response, "/admin/markets")
+    page = text(admin_web.get("/admin/markets"))
+    assert "2 scheduled posts keep their instant: in Europe/London they now go out at other local times" in page
+    admin_web.post(f"/admin/markets/{market.id}/edit", {"code": "PL", "name": "Polska", "timezone": "Europe/London",
+                                                        "languages": "pl"})
+    assert "keep their instant" not in text(admin_web.get("/admin/markets"))  # the zone did not change
+
+
 def test_duplicate_market_code_is_a_form_error_and_writes_nothing(admin_web, make, db_session):
     make.market("FR")
     ke = make.market("KE", "Africa/Nairobi", ("en",))

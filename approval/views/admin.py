@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -39,10 +40,10 @@ from approval.forms.admin import (
     UserForm,
     timezone_names,
 )
-from approval.models import Account, Campaign, Executive, Market, PolicyVersion, User
+from approval.models import Account, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required
-from approval.workflow.states import Role
+from approval.workflow.states import Role, State
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -95,12 +96,25 @@ def new_market():
 def edit_market(market_id: int):
     market = _get(Market, market_id)
     form = MarketForm(obj=market, current=market)
+    zone_before = market.timezone
     if form.validate_on_submit() and _attempt(
         form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
     ):
         flash(_("Market %(market)s saved.", market=market), "success")
+        if market.timezone != zone_before and (moved := _scheduled_in(market)):
+            # Scheduled posts keep their instant: in the new zone their wall-clock time is another one.
+            flash(ngettext("%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local "
+                           "time than the one chosen in %(before)s. Check it in the calendar.",
+                           "%(num)d scheduled posts keep their instant: in %(zone)s they now go out at other local "
+                           "times than the ones chosen in %(before)s. Check them in the calendar.", moved,
+                           zone=market.timezone, before=zone_before), "warning")
         return _see_other("admin.list_markets")
     return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names())
+
+
+def _scheduled_in(market: Market) -> int:
+    return db.session.scalar(select(func.count(Post.id)).join(Post.account).where(
+        Account.market_id == market.id, Post.state.in_((State.scheduled, State.publishing)))) or 0
 
 
 @bp.route("/markets/<id:market_id>/policy", methods=["GET", "POST"])

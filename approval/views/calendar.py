@@ -26,6 +26,7 @@ from approval.queries.calendar import Entry, window
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
+from approval.localtime import in_zone
 
 bp = Blueprint("calendar", __name__)
 
@@ -169,7 +170,8 @@ def move_post():
     if wants_json:
         return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
                         "scheduled_at": post.scheduled_at.astimezone(UTC).isoformat().replace("+00:00", "Z")})
-    flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=local.strftime("%Y-%m-%d %H:%M")), "success")
+    flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=in_zone(instant, post.account.market.timezone)),
+          "success")  # in its market's time, with the zone's name: the calendar may show another zone
     return redirect(request.form.get("next") if _local_url(request.form.get("next")) else url_for(
         "calendar.show_calendar"), 303)
 

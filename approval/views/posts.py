@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
@@ -80,8 +81,9 @@ def list_posts():
 def new_post():
     form = PostForm()
     accounts = _writable_accounts()
-    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}")
-                               for a in accounts]
+    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}" + (
+        " · " + _("suggested message for %(name)s", name=a.executive.name) if a.executive else ""))
+        for a in accounts]
     campaigns = _campaigns(accounts)
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
                                                                          for c in campaigns]
@@ -268,7 +270,8 @@ def _flash_findings(post: Post) -> None:
 
 
 def _writable_accounts() -> Sequence[Account]:
-    return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True))).all()
+    return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True)).options(
+        selectinload(Account.market), selectinload(Account.executive))).all()
 
 
 def _campaigns(accounts: Sequence[Account]) -> Sequence[Campaign]:
