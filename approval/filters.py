@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_timedelta, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, format_percent, format_timedelta, get_locale, gettext
 from markupsafe import Markup
 
 from approval import style
@@ -35,6 +35,22 @@ def age(instant: datetime | None) -> str:
     return format_timedelta(utcnow() - instant, granularity="minute", threshold=1.1)
 
 
+def number(value: float | None, digits: int = 1) -> str:
+    """A figure in the reader's language ("72.7" in English, "72,7" in French); "—" for none."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+
+
+def percent(rate: float | None) -> str:
+    """A rate (0 to 1) as a percentage in the reader's language ("72.7%", "72,7 %"); "—" for none."""
+    if rate is None:
+        return "—"
+    pattern = get_locale().percent_formats[None].pattern  # the language's own: "#,##0%", "#,##0\u00a0%"...
+    last = pattern.rfind("0")
+    return format_percent(rate, format=pattern[:last + 1] + ".0" + pattern[last + 1:])  # with one decimal
+
+
 def finding_message(finding: dict) -> str:
     """A stored finding's message in the reader's language."""
     return style.localize(finding, gettext)
@@ -47,7 +63,7 @@ def about_media(finding: dict, body: str) -> bool:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                finding_message=finding_message, label=label)
+                                finding_message=finding_message, label=label, number=number, percent=percent)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  now_in=now_in, withheld_actions=withheld_actions)

@@ -100,7 +100,10 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     reasons = _csv(web.get(f"/reports/reasons.csv?market=FR&{PERIOD}"))
     assert reasons[1:] == [["hashtag", "2"], ["forbidden", "1"], ["missing", "1"], ["shorter", "1"], ["text", "1"]]
     html = page.get_data(as_text=True)
-    assert "60.0 %" in html and "50.0 %" in html
+    assert "60.0%" in html and "50.0%" in html
+    web.post("/language", {"language": "fr", "next": "/reports"})  # the figures in the reader's language
+    html = web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
+    assert "60,0\u00a0%" in html and "14,0 h / 25,1 h" in html
 
 
 def test_every_audit_row_names_its_posts_market(history, db_session):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -168,6 +169,9 @@ def chart_svg(name: str):
     header, rows = _table(name, report)
     config = {"style": STYLE, "js": [], "title": _titles()[name], "width": 800, "height": 360,
               "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True}
+    if name in ("weekly", "reasons", "findings"):  # counts: whole numbers on their axis, no 0.2, 0.4...
+        totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[1] for row in rows]
+        config["y_labels"] = _whole_numbers(max(totals, default=0))
     if name == "weekly":
         chart = pygal.StackedBar(**config, x_label_rotation=30)
         chart.x_labels = [row[0] for row in rows]
@@ -176,8 +180,9 @@ def chart_svg(name: str):
     elif name == "durations":
         chart = pygal.Bar(**config)
         chart.x_labels = [row[0] for row in rows]
-        chart.add(header[2], [row[2] for row in rows])
-        chart.add(header[3], [row[3] for row in rows])
+        if any(row[1] for row in rows):  # no post timed: "No data", not two empty bars at 0
+            chart.add(header[2], [row[2] for row in rows])
+            chart.add(header[3], [row[3] for row in rows])
     elif name == "rates":
         chart = pygal.HorizontalBar(**config, range=(0, 100))
         for row in rows:
@@ -187,6 +192,12 @@ def chart_svg(name: str):
         chart.x_labels = [str(row[0]) for row in reversed(rows)]
         chart.add(header[1], [row[1] for row in reversed(rows)])
     return Response(_without_scripts(chart), mimetype="image/svg+xml")
+
+
+def _whole_numbers(top: int) -> list[int]:
+    """Ticks for an axis of counts up to ``top``: whole numbers, about eight of them."""
+    step = max(1, math.ceil(top / 8))
+    return list(range(0, max(top, 1) + step, step))
 
 
 def _without_scripts(chart: pygal.graph.graph.Graph) -> bytes:
