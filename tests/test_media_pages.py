@@ -340,3 +340,28 @@ def test_each_post_shows_the_name_its_own_author_gave_a_file(make, web, db_sessi
     saved = web.get(f"/media/{state['media'][0]['id']}")
     digest = mine.current_revision.media[0].file.sha256
     assert saved.headers["Content-Disposition"] == f'inline; filename="{digest[:16]}.jpg"'
+
+
+def test_the_page_compares_with_what_the_reviewer_last_decided_on(make, web, db_session, scene):
+    """A post's first review shows the whole post, not the author's last draft step ("changes from revision 12 to
+    13"); once decided on, then edited, the page shows what changed since that decision, however many drafts came
+    between."""
+    france, writer, reviewer = scene
+    from approval import operations as ops
+
+    post = make.post(account=make.account(france, "linkedin"), author=writer, body="Premier jet.")
+    for body in ("Deuxième jet.", "Troisième jet, presque bon."):
+        post = _reload(db_session, post)
+        ops.edit_post(db_session, post, writer, body, expected_version=post.version)
+    post = _reload(db_session, post)
+    make.act(post, Action.submit, writer)
+    web.login(reviewer)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Changes from revision" not in page
+    make.act(post, Action.request_changes, reviewer, comment="Plus court.")
+    decided = post.current_revision.number
+    for body in ("Presque.", "Bon."):
+        post = _reload(db_session, post)
+        ops.edit_post(db_session, post, writer, body, expected_version=post.version)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f"Changes from revision {decided} to revision {decided + 2}" in page

@@ -24,7 +24,7 @@ from approval.style.media import media_index, media_items
 from approval.labels import OUTCOME_LABELS, label, tone
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.models import Outcome
-from approval.models import Account, Campaign, Post
+from approval.models import Account, AuditEntry, Campaign, Post, Revision
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
@@ -223,6 +223,24 @@ def check_text():
             "limit": style.LIMITS.get(context.network), "network": context.network}
 
 
+#: The decisions after which a reviewer has seen a revision.
+DECISIONS = frozenset({Action.approve, Action.request_changes, Action.reject, Action.accept, Action.decline})
+
+
+def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry]) -> Revision | None:
+    """What the page compares the current revision with by default: the revision last decided on (what a reviewer
+    saw; a post approved, edited and back in review shows what changed since the approval). A post never decided on
+    is new to its reviewers (no comparison: the whole post is the change); its author compares it with their
+    previous draft."""
+    decided = [entry.revision_id for entry in history if entry.action in DECISIONS and entry.revision_id]
+    if decided:
+        seen = next((r for r in revisions if r.id == decided[-1]), None)
+        return seen if seen is not None and seen.id != post.current_revision_id else None
+    if current_user.role in (Role.community_manager,) and len(revisions) > 1:
+        return revisions[-2]
+    return None
+
+
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
     revisions = ops.post_revisions(db.session, post)
@@ -233,7 +251,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
     shown = by_number.get(request.args.get("r", type=int) or 0, current)
     diff_from = by_number.get(request.args.get("diff_from", type=int) or 0)
     diff_to = by_number.get(request.args.get("diff_to", type=int) or 0, current)
-    previous = diff_from or (revisions[-2] if len(revisions) > 1 and shown is current else None)
+    previous = diff_from or (_baseline(post, revisions, history) if shown is current else None)
     approved = post.approved_revision
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
     verdict = policies.check_revision(db.session, post, current)
