@@ -193,7 +193,8 @@ def test_journey_write_review_fix_approve_schedule_and_cabinet(chromium, live_se
     # A suggested message for the CEO goes through the project manager, then the cabinet accepts it.
     j.login("camille@helio.example")
     page.goto(base + "/posts/new")
-    page.select_option("select[name=account_id]", label="FR · linkedin · @helene-marchand · suggested message for Hélène Marchand")
+    page.select_option("select[name=account_id]",
+                       label="FR · linkedin · @helene-marchand · suggested message for Hélène Marchand")
     page.fill("textarea[name=body]", "Fière d'inaugurer le vélodrome avec les équipes de Marseille.")
     page.click("button[name=submit]")
     page.wait_for_load_state()
