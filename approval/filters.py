@@ -13,6 +13,7 @@ from approval.db import utcnow
 from approval.labels import label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
+from approval.publishing.status import overdue
 from approval.style.media import media_index
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
@@ -66,4 +67,5 @@ def register(app: Flask) -> None:
                                 finding_message=finding_message, label=label, number=number, percent=percent)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
+                                 is_overdue=overdue,
                                  now_in=now_in, withheld_actions=withheld_actions)

@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
-def in_zone(instant: datetime | None, zone: str, fmt: str = "medium") -> str:
+def in_zone(instant: datetime | None, zone: str) -> str:
     """An instant as wall-clock time in ``zone``, followed by the zone's name: "2026-12-02 17:01 (Europe/Paris,
     UTC+01:00)"."""
     if instant is None:

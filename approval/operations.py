@@ -117,7 +117,7 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     engine.find_transition(post, Action.edit, actor)
     body = _normalise(body)
     current = post.current_revision
-    attachments = list(media) if media is not None else _attachments(current)
+    attachments = list(media) if media is not None else attachments_of(current)
     if current is not None and current.body == body and \
             [a.key() for a in attachments] == [(m.file.sha256, m.alt) for m in current.media]:
         return None
@@ -125,7 +125,8 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision)
 
 
-def _attachments(revision: Revision | None) -> list[Attachment]:
+def attachments_of(revision: Revision | None) -> list[Attachment]:
+    """A revision's media as a new revision would list them again."""
     return [Attachment.of(m) for m in revision.media] if revision is not None else []
 
 

@@ -197,6 +197,12 @@ def test_alternative_texts_typed_then_the_post_saved_are_kept_and_a_media_change
     page = context.new_page()
     _login(context, page, base, "camille@helio.example")
 
+    # A new Instagram post has no media card yet: its "needs a picture" finding stays under the text.
+    page.goto(f"{base}/posts/new")
+    page.select_option("select[name=account_id]", label="FR · instagram · @helio_instagram")
+    page.fill("textarea[name=body]", "Les coulisses du stade.")
+    page.wait_for_function("() => document.querySelector('#live-findings').innerText.includes('media-required')")
+
     page.goto(f"{base}/posts/{posts['linkedin']}/edit")
     alts = page.locator("#media-list .media-alt")
     alts.nth(0).fill("La tribune nord sous les projecteurs")

@@ -125,8 +125,8 @@ def test_a_file_whose_bytes_changed_in_the_store_is_refused_and_never_sent(scene
 def test_the_files_are_read_before_the_claim_with_no_lock_held(scene, monkeypatch):
     """Reading a 512 MB video takes a second from a disk and longer from a bucket: the worker hashes the due posts'
     files before its claiming transaction, so the post and its account are never locked that long (another writer
-    gets them at once while the files are read). The digests read then still decide: a file changed before the
-    claim is refused."""
+    gets them at once while the files are read). The digests read then decide at the claim (a file changed in the
+    store is refused: the test above)."""
     from approval.media import publication
 
     world, session, *_ = scene

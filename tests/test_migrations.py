@@ -168,6 +168,40 @@ def test_0017_remembers_which_held_posts_a_stop_switch_held(databases, backend):
         engine.dispose()
 
 
+def test_0018_names_a_file_only_for_the_author_who_uploaded_it(databases, backend):
+    """A file stored once for two posts kept its first uploader's name: after 0018 the uploader's own revision shows
+    it, the other author's shows no name rather than someone else's."""
+    url = databases.new_url(backend)
+    upgrade(url, "0017")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            _market, account, uploader = _insert_desk(connection, ("FR",), "FR")
+            run("INSERT INTO users (email, name, role, password_hash, all_markets, active, created_at, session_epoch) "
+                "VALUES ('cm@helio.example', 'Wanjiru', 'community_manager', 'x', :no, :yes, CURRENT_TIMESTAMP, 0)",
+                no=False, yes=True)
+            other = connection.scalar(text("SELECT id FROM users WHERE email = 'cm@helio.example'"))
+            run("INSERT INTO media_files (id, sha256, kind, mime, bytes, width, height, has_location, storage_key, "
+                "original_name, uploaded_by_id, created_at) VALUES (1, :sha, 'image', 'image/jpeg', 10, 4, 3, :no, "
+                "'media/x', 'nairobi-plan.jpg', :user, CURRENT_TIMESTAMP)", sha="a" * 64, no=False, user=uploader)
+            for post_id, author in ((1, uploader), (2, other)):
+                run("INSERT INTO posts (id, account_id, created_by_id, state, version, created_at, updated_at) "
+                    "VALUES (:id, :account, :user, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=post_id,
+                    account=account, user=author)
+                run("INSERT INTO revisions (id, post_id, number, body, sha256, author_id, findings, created_at) "
+                    "VALUES (:id, :id, 1, 'Bonjour.', :sha, :user, '[]', CURRENT_TIMESTAMP)", id=post_id,
+                    sha="0" * 64, user=author)
+                run("INSERT INTO revision_media (revision_id, position, media_file_id, alt) VALUES (:id, 0, 1, '')",
+                    id=post_id)
+        upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT revision_id, name FROM revision_media ORDER BY revision_id")
+                                      ).all() == [(1, "nairobi-plan.jpg"), (2, "")]
+    finally:
+        engine.dispose()
+
+
 def test_0013_gives_each_post_the_words_of_its_current_text_on_postgresql(databases):
     """The posts written before 0013 get their current text's words; afterwards the trigger keeps them, whoever
     points a post at another revision (the engine, a bulk load, another program). PostgreSQL's only: SQLite searches

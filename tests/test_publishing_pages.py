@@ -256,6 +256,8 @@ def test_a_switch_over_every_market_is_turned_off_only_by_whom_may_turn_it_on(ma
     assert f'action="/publishing/stops/{mine.id}/off"' in page
     for stop in (everything, tournament):
         assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 403
+    refused = web.post("/publishing/stops", {"scope": "campaign", "campaign_id": str(campaign.id), "reason": "Non."})
+    assert refused.status_code == 422 and "stops a campaign of every market" in refused.get_data(as_text=True)
     headers = {"Authorization": f"Bearer {_token(db_session, local)}"}
     assert app.test_client().delete(f"/api/v1/stops/{everything.id}", headers=headers).status_code == 403
     db_session.expire_all()
@@ -363,7 +365,7 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
 
 def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     """'Choose a new time, or publish now': the schedule form's 'Publish now' gives it the present as its time (a
-    breath ahead), and the worker's next pass sends it."""
+    breath ahead), for the worker's next pass."""
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.approved, account=make.account(france))

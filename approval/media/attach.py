@@ -78,8 +78,7 @@ def store(session: Session, received: Received, actor: User) -> MediaFile:
 
 
 def current_attachments(post: Post) -> list[Attachment]:
-    revision = post.current_revision
-    return [Attachment.of(m) for m in revision.media] if revision is not None else []
+    return ops.attachments_of(post.current_revision)
 
 
 def _alt(alt: str | None) -> str:

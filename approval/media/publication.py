@@ -43,11 +43,11 @@ def stored_digests(app: Flask, keys: Iterable[str]) -> dict[str, str | None]:
 
 def digest(store: Storage, key: str) -> str | None:
     """The SHA-256 of the stored file, or None when it is not there."""
-    digest = hashlib.sha256()
+    hashed = hashlib.sha256()
     try:
         with store.open(key) as handle:
             while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+                hashed.update(chunk)
     except (FileNotFoundError, IsADirectoryError):
         return None
-    return digest.hexdigest()
+    return hashed.hexdigest()

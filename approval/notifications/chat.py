@@ -38,7 +38,6 @@ class ChatReport:
     failed: int = 0
 
 
-
 class _Refuse(urllib.request.HTTPRedirectHandler):
     """A redirect is an error (urllib's HTTPError), not a new request."""
 
@@ -47,6 +46,7 @@ class _Refuse(urllib.request.HTTPRedirectHandler):
 
 
 _NO_REDIRECTS = urllib.request.build_opener(_Refuse)
+
 
 class ChatSender:
     def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow, batch: int = 50,

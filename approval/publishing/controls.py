@@ -42,7 +42,7 @@ def reaches_everywhere(user: User) -> bool:
 
 def can_turn_off(user: User, stop: StopSwitch) -> bool:
     """Turning a switch off lets its scope publish again: a switch over everything, or over a group-wide campaign,
-    only by those whose reach is as wide (as turning one on over everything)."""
+    only by those whose reach is as wide (the same who may turn one on)."""
     if not can_manage_stops(user):
         return False
     group_wide = stop.scope == StopScope.all or stop.scope == StopScope.campaign and stop.campaign is not None \
@@ -97,6 +97,8 @@ def turn_on(
         if campaign is None:
             raise _refuse("campaign_id", _("No such campaign among yours.") if campaign_id else
                           _("Choose the campaign to stop."))
+        if campaign.market_id is None and actor is not None and not reaches_everywhere(actor):
+            raise NotPermitted(_("Only an admin or a group-wide project manager stops a campaign of every market."))
         stop.campaign_id = campaign.id
     elif actor is not None and not reaches_everywhere(actor):
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
@@ -113,8 +115,6 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     stop = session.get(StopSwitch, stop_id)
     if stop is None or (actor is not None and stop not in visible_stops(session, actor)):
         raise LookupError(stop_id)
-    if actor is not None and not can_manage_stops(actor):
-        raise NotPermitted(_("Only project managers and admins turn stop switches off."))
     if actor is not None and not can_turn_off(actor, stop):
         raise NotPermitted(_("Only an admin or a group-wide project manager turns off a switch that reaches every "
                              "market."))

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, se
 from sqlalchemy.orm import Session, selectinload
 
 from approval.db import utcnow
+from approval.localtime import in_zone
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch
 from approval.workflow.states import State
-from approval.localtime import in_zone
 
 
 @dataclass(frozen=True)

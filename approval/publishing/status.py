@@ -26,7 +26,7 @@ class PublishingStatus:
     #: Why a failed post failed, in the words the worker or the network gave (None for a post not failed).
     failure: str | None = None
 
-    def overdue(self, post: Post, now: datetime) -> bool:
+    def is_overdue(self, post: Post, now: datetime) -> bool:
         return self.hold is None and overdue(post, now)
 
     @property
@@ -43,9 +43,10 @@ class PublishingStatus:
 
 
 def overdue(post: Post, now: datetime) -> bool:
-    """Scheduled, due, and not out a minute after its time or its next try: the worker may be down (whether a hold
-    explains it is the caller's to say)."""
-    if post.state != State.scheduled or post.scheduled_at is None:
+    """Scheduled, due, and not out a minute after its time or its next try, nor held (the worker stamps a post it
+    finds held): the worker may be down."""
+    if post.state != State.scheduled or post.scheduled_at is None or post.held_at is not None \
+            or post.held_by_stop_id is not None:
         return False
     due = max(post.scheduled_at, post.next_attempt_at or post.scheduled_at)
     return due < now - OVERDUE_AFTER
@@ -69,4 +70,5 @@ def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
         select(AuditEntry.post_id, AuditEntry.comment)
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.fail).order_by(AuditEntry.id)
     ).all()
-    return {post_id: comment for post_id, comment in rows if comment}
+    last = dict(rows)  # the latest of each post's fail rows
+    return {post_id: comment for post_id, comment in last.items() if comment}

@@ -360,7 +360,10 @@ class Worker:
         digests with what the approval bound; a post that fell due in between has its files read in the claim.
         Several idle workers may read the same files: reading twice costs time, never a second publication."""
         with self.sessions() as session:
-            due = self._due(now).subquery()
+            # Only what the claim can take: posts whose account has no post in flight (a post waiting behind
+            # another of its account stays due pass after pass: its files would be read again each time).
+            due = self._due(now).join(Account, Account.id == Post.account_id) \
+                .where(Account.publishing_post_id.is_(None)).subquery()
             keys = session.scalars(
                 select(MediaFile.storage_key).join(RevisionMedia.file)
                 .join(Post, Post.current_revision_id == RevisionMedia.revision_id).join(due, due.c.id == Post.id)

@@ -44,8 +44,12 @@
     networkEl.textContent = result.network ? "(" + result.network + ")" : "";
     lengthEl.parentElement.classList.toggle("over", result.limit !== null && length > result.limit);
     // The findings about a picture or a video go beside it (static/media.js), the others under the text.
-    const onMedia = result.findings.filter(function (f) { return f.media !== null || f.rule === MEDIA_REQUIRED; });
-    document.dispatchEvent(new CustomEvent("approval:media-findings", { detail: onMedia }));
+    // (A new post has no media card yet: there, they all stay under the text.)
+    const mediaCard = document.getElementById("media-editor");
+    const onMedia = mediaCard ? result.findings.filter(function (f) {
+      return f.media !== null || f.rule === MEDIA_REQUIRED;
+    }) : [];
+    if (mediaCard) document.dispatchEvent(new CustomEvent("approval:media-findings", { detail: onMedia }));
     list.replaceChildren(...result.findings.filter(function (f) { return !onMedia.includes(f); }).map(function (f) {
       const li = document.createElement("li");
       li.className = "finding " + f.severity;

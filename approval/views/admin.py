@@ -114,7 +114,7 @@ def edit_market(market_id: int):
 
 def _scheduled_in(market: Market) -> int:
     return db.session.scalar(select(func.count(Post.id)).join(Post.account).where(
-        Account.market_id == market.id, Post.state.in_((State.scheduled, State.publishing)))) or 0
+        Account.market_id == market.id, Post.state == State.scheduled)) or 0
 
 
 @bp.route("/markets/<id:market_id>/policy", methods=["GET", "POST"])

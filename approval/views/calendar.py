@@ -15,10 +15,12 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+
 from approval import operations as ops
 from approval.access import visible_markets
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
+from approval.localtime import in_zone
 from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
 from approval.queries import posts as listing
@@ -26,7 +28,6 @@ from approval.queries.calendar import Entry, window
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
-from approval.localtime import in_zone
 
 bp = Blueprint("calendar", __name__)
 

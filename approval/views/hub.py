@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import (
     Blueprint,
     Response,
@@ -28,7 +29,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from babel.dates import format_datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

@@ -16,6 +16,7 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from approval.access import can_see_post
 from approval.db import db
+from approval.inputs import web_address
 from approval.models import Market
 from approval.models.notifications import (
     MailMode,
@@ -26,10 +27,9 @@ from approval.models.notifications import (
 )
 from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
+from approval.publishing.addresses import forbidden_address
 from approval.views import roles_required
 from approval.workflow.states import Role
-from approval.inputs import web_address
-from approval.publishing.addresses import forbidden_address
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

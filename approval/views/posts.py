@@ -18,13 +18,12 @@ from approval import operations as ops
 from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import db, utcnow
+from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
+from approval.labels import OUTCOME_LABELS, label, tone
 from approval.localtime import in_zone
+from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import publishing_status
 from approval.style.media import media_index, media_items
-from approval.labels import OUTCOME_LABELS, label, tone
-from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
-from approval.models import Outcome
-from approval.models import Account, AuditEntry, Campaign, Post, Revision
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
@@ -151,6 +150,10 @@ def edit_post(post_id: int):
     return render_template("posts/edit.html", form=form, post=post, conflict=conflict), status
 
 
+#: "Publish now" schedules the post this far ahead (a time must be in the future): the worker takes it at once.
+PUBLISH_NOW = timedelta(seconds=2)
+
+
 @bp.post(f"/<id:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
 @login_required
 def act(post_id: int, action: str):
@@ -170,10 +173,6 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     flash(_("Done: the post is now %(state)s.", state=label(entry.to_state)), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
-
-
-#: "Publish now" schedules the post this far ahead (a time must be in the future): the worker takes it at once.
-PUBLISH_NOW = timedelta(seconds=2)
 
 
 def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an ActionForm (a class built at import)
@@ -236,7 +235,7 @@ def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[Audit
     if decided:
         seen = next((r for r in revisions if r.id == decided[-1]), None)
         return seen if seen is not None and seen.id != post.current_revision_id else None
-    if current_user.role in (Role.community_manager,) and len(revisions) > 1:
+    if current_user.id == post.created_by_id and len(revisions) > 1:
         return revisions[-2]
     return None
 

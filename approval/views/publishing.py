@@ -22,7 +22,7 @@ from approval.db import db, utcnow
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
-from approval.publishing.status import OVERDUE_AFTER, failure_reasons, overdue
+from approval.publishing.status import OVERDUE_AFTER, failure_reasons
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
@@ -42,9 +42,6 @@ class StopForm(FlaskForm):
     reason = TextAreaField(_l("Why"), validators=[DataRequired(), Length(max=controls.MAX_REASON)])
 
 
-bp.add_app_template_global(overdue, "is_overdue")
-
-
 @bp.get("")
 @roles_required(*MANAGERS)
 def desk():
@@ -60,8 +57,8 @@ def desk():
         "overdue": listed(base.where(Post.state == State.scheduled, Post.scheduled_at < now - OVERDUE_AFTER,
                                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < now - OVERDUE_AFTER),
                                      ~held_clause()).order_by(Post.scheduled_at)),
-        "retrying": listed(base.where(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER)
-                           .order_by(Post.next_attempt_at)),
+        "retrying": listed(base.where(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER,
+                                      ~held_clause()).order_by(Post.next_attempt_at)),
         "unconfirmed": listed(base.where(Post.state == State.unconfirmed).order_by(Post.updated_at.desc())),
         "failed": listed(base.where(Post.state == State.failed).order_by(Post.updated_at.desc())),
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))

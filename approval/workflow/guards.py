@@ -16,8 +16,8 @@ from sqlalchemy.orm import object_session
 
 from approval import policies
 from approval.inputs import web_address
-from approval.workflow.states import State
 from approval.localtime import in_zone
+from approval.workflow.states import State
 
 if TYPE_CHECKING:
     from approval.models import Post, User

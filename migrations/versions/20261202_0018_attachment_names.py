@@ -3,7 +3,8 @@
 Files are stored once by digest and shared by every post that uploaded the same bytes, in any market; the pages showed
 the file's ``original_name``, the first uploader's, so a community manager could read the name another market's
 colleague gave the same picture. The name now belongs to the file's place in a revision, as its alternative text
-does; existing rows take the file's name (the only one known).
+does. Existing rows take the file's name where their revision's author is the one who uploaded the file (the only
+name known); others stay without a name rather than show someone else's.
 
 Revision ID: 0018
 Revises: 0017
@@ -25,8 +26,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # A plain ADD COLUMN on SQLite too (a constant default): the table is not rebuilt.
     op.add_column('revision_media', sa.Column('name', sa.String(length=255), server_default='', nullable=False))
-    op.execute("UPDATE revision_media SET name = (SELECT original_name FROM media_files "
-               "WHERE media_files.id = revision_media.media_file_id)")
+    op.execute("UPDATE revision_media SET name = (SELECT media_files.original_name FROM media_files "
+               "WHERE media_files.id = revision_media.media_file_id) "
+               "WHERE EXISTS (SELECT 1 FROM media_files JOIN revisions ON revisions.id = revision_media.revision_id "
+               "WHERE media_files.id = revision_media.media_file_id "
+               "AND media_files.uploaded_by_id = revisions.author_id)")
 
 
 def downgrade() -> None:
