@@ -365,3 +365,21 @@ def test_the_page_compares_with_what_the_reviewer_last_decided_on(make, web, db_
         ops.edit_post(db_session, post, writer, body, expected_version=post.version)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert f"Changes from revision {decided} to revision {decided + 2}" in page
+
+
+@pytest.mark.parametrize("network", ["instagram", "youtube", "snapchat"])
+def test_a_new_post_on_a_network_that_needs_media_goes_on_to_its_media(make, web, db_session, scene, network):
+    """Nothing goes out on Instagram, YouTube or Snapchat without a picture or a video, and media are added once the
+    draft exists: saving (or saving and submitting) a new post leads to its media, not to a refused submission."""
+    from sqlalchemy import select
+
+    france, writer, _reviewer = scene
+    account = make.account(france, network)
+    web.login(writer)
+    answer = web.post("/posts/new", {"account_id": account.id, "campaign_id": "", "body": "Les coulisses du stade.",
+                                     "submit": "1"})
+    post = db_session.scalars(select(Post).where(Post.account_id == account.id)).one()
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{post.id}/edit#media-editor"
+    assert post.state is State.draft
+    page = web.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "need a picture or a video: add it here, then submit the post" in page

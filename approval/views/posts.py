@@ -24,6 +24,7 @@ from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import publishing_status
 from approval.style.media import media_index, media_items
+from approval.style.network import MEDIA_REQUIRED, NAMES
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, Stale, WorkflowError
@@ -90,6 +91,12 @@ def new_post():
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
+        if account.network.value in MEDIA_REQUIRED:
+            # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds once
+            # the draft exists. The next step is there, not a refused submission.
+            flash(_("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
+                    network=NAMES[account.network.value]), "info")
+            return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
         submitted = "submit" in request.form and _try_submit(post)
         _flash_findings(post)
         if submitted:
