@@ -3,6 +3,8 @@ the list, marking read; the API; the preferences and the market settings pages. 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -372,3 +374,24 @@ def test_the_pages_dates_are_told_in_the_users_zone(team, web, db_session):
     db_session.add(NotificationProfile(user_id=team["cm_fr"].id, timezone="Asia/Kolkata"))
     db_session.flush()
     assert "1/15/26, 9:30\u202fPM" in web.get("/profile").get_data(as_text=True)
+
+
+def test_the_preferences_offer_what_the_role_is_ever_told(make, team, web, db_session):
+    """A community manager is never asked for reviews: their page leaves those kinds out; a cabinet member's lists
+    the suggestions awaiting the cabinet only. A kind not shown keeps what was saved for it."""
+    cm = team["cm_fr"]
+    db_session.add(NotificationPreference(user_id=cm.id, kind=Kind.review_requested, mode=MailMode.off))
+    db_session.flush()
+    web.login(cm)
+    page = web.get("/notifications/preferences").get_data(as_text=True)
+    assert 'name="mode-changes_requested"' in page and 'name="mode-review_requested"' not in page
+    assert 'name="mode-cabinet_requested"' not in page
+    assert web.post("/notifications/preferences", {"mode-approved": "daily", "timezone": ""}).status_code == 302
+    saved = {p.kind: p.mode for p in db_session.scalars(select(NotificationPreference)
+                                                         .where(NotificationPreference.user_id == cm.id))}
+    assert saved == {Kind.approved: MailMode.daily, Kind.review_requested: MailMode.off}
+    cabinet = make.user(Role.cabinet, executives=[make.executive("Marie Curie")])
+    other = type(web)(web.client.application.test_client())
+    other.login(cabinet)
+    page = other.get("/notifications/preferences").get_data(as_text=True)
+    assert {m for m in re.findall(r'name="mode-(\w+)"', page)} == {"cabinet_requested"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from approval.models.notifications import NotificationKind as Kind
+from approval.workflow.states import Role
 
 #: The preferences page: one line per kind.
 KIND_LABELS = {
@@ -25,6 +26,26 @@ KIND_LABELS = {
     Kind.review_reminder: _l("A post waits in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits in review (escalation)"),
 }
+
+#: What a cabinet member is ever told: the suggestions awaiting their cabinet.
+CABINET_KINDS = frozenset({Kind.cabinet_requested})
+#: What only a project manager is told (a community manager writes, and hears of their own posts and the stops).
+MANAGER_KINDS = frozenset({Kind.review_requested, Kind.review_reminder, Kind.review_escalation,
+                           Kind.cabinet_decided})
+
+
+def kinds_for(role: Role) -> dict[Kind, object]:
+    """The kinds ``role`` can be told of, with their labels, for the preferences page (an admin sees them all)."""
+    if role == Role.cabinet:
+        shown = CABINET_KINDS
+    elif role == Role.community_manager:
+        shown = frozenset(Kind) - CABINET_KINDS - MANAGER_KINDS
+    elif role == Role.project_manager:
+        shown = frozenset(Kind) - CABINET_KINDS
+    else:
+        shown = frozenset(Kind)
+    return {kind: text for kind, text in KIND_LABELS.items() if kind in shown}
+
 
 #: The line of one notification.
 TITLES = {

@@ -21,7 +21,6 @@ from approval.models import Market
 from approval.models.notifications import (
     MailMode,
     MarketNotificationSettings,
-    NotificationKind,
     NotificationPreference,
     NotificationProfile,
 )
@@ -104,15 +103,16 @@ def preferences():
     zones = sorted(available_timezones())
     form.timezone.choices = [("", _("My first market's (%(zone)s)", zone=zone_of(None, current_user)))] + \
         [(zone, zone) for zone in zones]
+    kinds = texts.kinds_for(current_user.role)  # what this role is ever told; the others keep what was saved
     if request.method == "GET":
         form.timezone.data = profile.timezone if profile else ""
-        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=texts.KIND_LABELS,
+        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=kinds,
                                modes=MODE_LABELS)
     if not form.validate():
-        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=texts.KIND_LABELS,
+        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=kinds,
                                modes=MODE_LABELS), 422
-    chosen = {}
-    for kind in NotificationKind:
+    chosen = {kind: mode for kind, mode in saved.items() if kind not in kinds}
+    for kind in kinds:
         value = request.form.get(f"mode-{kind.value}", MailMode.immediate.value)
         if value not in MailMode.__members__:
             abort(400)
