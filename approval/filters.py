@@ -13,6 +13,7 @@ from approval.db import utcnow
 from approval.labels import label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
+from approval.publishing import reasons
 from approval.publishing.status import overdue
 from approval.style.media import media_index
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
@@ -52,6 +53,11 @@ def percent(rate: float | None) -> str:
     return format_percent(rate, format=pattern[:last + 1] + ".0" + pattern[last + 1:])  # with one decimal
 
 
+def worker_reasons(why: list[dict]) -> str:
+    """The worker's reasons for not sending a post (an audit row's ``why``), in the reader's language."""
+    return reasons.text(why, gettext)
+
+
 def finding_message(finding: dict) -> str:
     """A stored finding's message in the reader's language."""
     return style.localize(finding, gettext)
@@ -64,7 +70,8 @@ def about_media(finding: dict, body: str) -> bool:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                finding_message=finding_message, label=label, number=number, percent=percent)
+                                finding_message=finding_message, label=label, number=number, percent=percent,
+                                 worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  is_overdue=overdue,

@@ -184,6 +184,7 @@ def test_the_same_media_again_is_no_new_revision_and_stale_or_foreign_changes_ar
 def test_the_worker_sends_the_approved_media_and_refuses_a_revision_whose_media_changed(make, desk, api_for,
                                                                                       db_session, app):
     from approval.media.publication import describe
+    from approval.publishing import reasons
     from approval.publishing.worker import Worker
 
     account, writer, reviewer = desk
@@ -210,5 +211,5 @@ def test_the_worker_sends_the_approved_media_and_refuses_a_revision_whose_media_
     db_session.expire_all()
     post = db_session.get(Post, post.id)
     assert post.current_revision.computed_sha256() != post.current_revision.sha256
-    assert worker._refusals(db_session, post) == [
+    assert [reasons.text([r]) for r in worker._refusals(db_session, post)] == [
         "The text or the media no longer match the SHA-256 that was approved."]

@@ -547,3 +547,35 @@ def test_a_grace_period_of_zero_set_by_hand_still_lets_the_next_pass_publish(sce
     finally:
         scene.market.grace_minutes = 15
         scene.session.commit()
+
+
+def test_the_workers_reasons_read_in_the_readers_language(world, session, make):
+    """The trail keeps the reason in English; the post page, its history and the desk tell it in French to a
+    French reader (the step's ``why``: message ids and parameters)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from conftest import WebClient
+
+    scene = Scene(world, session, make, connector="")
+    post = scene.failed(soon())
+    failure = scene.session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                    .order_by(AuditEntry.id.desc())).first()
+    assert failure.comment == "The account is not connected to a publisher: connect it, then retry."
+    scene.pm.locale = "fr"  # the manager reads French
+    manager, post_id = SimpleNamespace(email=scene.pm.email), post.id
+    scene.session.commit()  # SQLite: the pages need the write lock the test's reads took (and nothing reads after)
+
+    def pages() -> tuple[str, str]:
+        # In a thread of its own: outside the test's application context, which would keep the first request's
+        # language (and CSRF token) for every request.
+        client = WebClient(world.test_client())
+        client.login(manager)
+        return (client.get(f"/posts/{post_id}").get_data(as_text=True),
+                client.get("/publishing").get_data(as_text=True))
+
+    with ThreadPoolExecutor(1) as thread:
+        page, desk = thread.submit(pages).result()
+    french = "Le compte n’est relié à aucun moyen de publication\u00a0: reliez-le, puis réessayez."
+    assert page.count(french) == 2  # the banner of a failed post, and its history
+    assert french in desk

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
+from approval.publishing import reasons
 from approval.publishing.holds import Hold, hold_for
 from approval.workflow.states import Action, State
 
@@ -62,13 +64,15 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
 
 
 def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
-    """Why each post last failed: the comment of its last ``fail`` step (the checks' reasons, or the network's
-    words)."""
+    """Why each post last failed, from its last ``fail`` step: the checks' reasons in the reader's language
+    (``publishing.reasons``), or the comment (the network's words)."""
     if not post_ids:
         return {}
     rows = session.execute(
-        select(AuditEntry.post_id, AuditEntry.comment)
+        select(AuditEntry.post_id, AuditEntry.comment, AuditEntry.payload)
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.fail).order_by(AuditEntry.id)
     ).all()
-    last = dict(rows)  # the latest of each post's fail rows
-    return {post_id: comment for post_id, comment in last.items() if comment}
+    last = {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
+    told = {post_id: reasons.text(payload["why"], gettext) if (payload or {}).get("why") else comment
+            for post_id, (comment, payload) in last.items()}
+    return {post_id: text for post_id, text in told.items() if text}

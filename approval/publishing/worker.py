@@ -73,6 +73,7 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
+from approval.publishing import reasons
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.queries import reports
@@ -417,12 +418,14 @@ class Worker:
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
             report.held += 1
             return None
-        reasons = self._refusals(session, post, digests)
+        why = self._refusals(session, post, digests)
         connector = self._connector(account)
-        if connector is None and not reasons:
-            reasons.append("The account is not connected to a publisher: connect it, then retry.")
-        if reasons:
-            self._step(session, post, Action.fail, now, {"reasons": reasons}, comment=" ".join(reasons))
+        if connector is None and not why:
+            why.append(reasons.reason(reasons.NOT_CONNECTED))
+        if why:
+            # In English in the trail; the pages render ``why`` in their reader's language (publishing.reasons).
+            english = [reasons.text([one]) for one in why]
+            self._step(session, post, Action.fail, now, {"reasons": english, "why": why}, comment=" ".join(english))
             report.failed += 1
             return None
         quota = quota_for(account.network.value, self.quotas)
@@ -439,24 +442,27 @@ class Worker:
                 return None
         return connector
 
-    def _refusals(self, session: Session, post: Post, digests: dict[str, str | None] | None = None) -> list[str]:
+    def _refusals(self, session: Session, post: Post,
+                  digests: dict[str, str | None] | None = None) -> list[reasons.Reason]:
         """Why the approved revision may not go out as it stands (empty: it may). ``digests``: the stored files
         ``read_media`` hashed before the claim (the others are read here)."""
         revision = post.current_revision
         if post.account.active is False:
-            return ["The account is deactivated."]
+            return [reasons.reason(reasons.DEACTIVATED)]
         if revision is None or post.approved_revision_id != post.current_revision_id:
-            return ["The current revision is not the approved one."]
+            return [reasons.reason(reasons.NOT_APPROVED)]
         if revision.computed_sha256() != revision.sha256:
-            return ["The text or the media no longer match the SHA-256 that was approved."]
+            return [reasons.reason(reasons.DIGEST_CHANGED)]
         if missing := media_publication.missing_files(self.app, revision, digests):
-            return [f"Media file {sha[:12]}… is missing from the media store, or its bytes are not the approved ones."
-                    for sha in missing]
+            return [reasons.reason(reasons.FILE_CHANGED, sha=sha[:12]) for sha in missing]
         verdict = policies.check_revision(session, post, revision)
-        errors = [f"{f.rule}: {f.message}" for f in verdict.errors]
-        if not revision.body.strip():
-            errors.append("The post has no text.")
-        return [f"The style gate refuses it under the policy in force: {'; '.join(errors)}"] if errors else []
+        no_text = not revision.body.strip()
+        if not verdict.errors and not no_text:
+            return []
+        findings = [f.as_dict(translatable=True) for f in verdict.errors]
+        if not findings:
+            return [reasons.reason(reasons.NO_TEXT)]
+        return [reasons.reason(reasons.STYLE_GATE, findings=findings, no_text=no_text)]
 
     def _take(self, session: Session, post: Post, now: datetime) -> Claim:
         token = uuid.uuid4().hex

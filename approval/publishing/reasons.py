@@ -1,0 +1,45 @@
+"""Why the worker did not send a post, in words each reader gets in their language.
+
+The worker writes its reasons into the audit trail: the step's comment in English (what the trail, the API and the
+command line show), and beside it, in the step's payload (``why``), each reason as a message id and its parameters,
+so that a page renders it in its reader's language. A reason from the style gate carries its findings (each with
+its own message id) rather than their English text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from approval.style import localize
+from approval.style.i18n import N_, render
+
+Reason = dict[str, Any]
+
+DEACTIVATED = N_("The account is deactivated.")
+NOT_APPROVED = N_("The current revision is not the approved one.")
+DIGEST_CHANGED = N_("The text or the media no longer match the SHA-256 that was approved.")
+FILE_CHANGED = N_("Media file %(sha)s… is missing from the media store, or its bytes are not the approved ones.")
+STYLE_GATE = N_("The style gate refuses it under the policy in force: %(errors)s")
+NO_TEXT = N_("The post has no text.")
+NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, then retry.")
+
+
+def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **params: object) -> Reason:
+    """One reason: its message id, its parameters, and for the style gate the findings it names (stored dicts)."""
+    return {"id": message_id, "params": params, "findings": list(findings)}
+
+
+def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None) -> str:
+    """The reasons as one text: in English, or through ``gettext``."""
+    return " ".join(_one(r, gettext) for r in reasons)
+
+
+def _one(given: Reason, gettext: Callable[[str], str] | None) -> str:
+    params = dict(given.get("params") or {})
+    if given.get("findings"):
+        parts = [f"{f['rule']}: {localize(f, gettext) if gettext else f['message']}" for f in given["findings"]]
+        if params.get("no_text"):
+            parts.append(gettext(NO_TEXT) if gettext else NO_TEXT)
+        params = {"errors": "; ".join(parts)}
+    return render(given["id"], params, gettext)
