@@ -114,6 +114,16 @@ def _insert_desk(connection, codes: tuple[str, ...], account_market: str) -> tup
     return (market, connection.scalar(text("SELECT id FROM accounts")), connection.scalar(text("SELECT id FROM users")))
 
 
+def _insert_draft(connection, post_id: int, account: int, author: int) -> None:  # noqa: ANN001
+    """A draft with its first revision (the same id), written by hand as an older schema takes it."""
+    connection.execute(text("INSERT INTO posts (id, account_id, created_by_id, state, version, created_at, "
+                            "updated_at) VALUES (:id, :account, :user, 'draft', 1, CURRENT_TIMESTAMP, "
+                            "CURRENT_TIMESTAMP)"), {"id": post_id, "account": account, "user": author})
+    connection.execute(text("INSERT INTO revisions (id, post_id, number, body, sha256, author_id, findings, "
+                            "created_at) VALUES (:id, :id, 1, 'Bonjour.', :sha, :user, '[]', CURRENT_TIMESTAMP)"),
+                       {"id": post_id, "sha": "0" * 64, "user": author})
+
+
 def test_0011_gives_each_audit_row_its_posts_market(databases, backend):
     """The rows written before 0011 get the market of their post's account; the trail stays append-only."""
     url = databases.new_url(backend)
@@ -149,12 +159,7 @@ def test_0017_remembers_which_held_posts_a_stop_switch_held(databases, backend):
             run("INSERT INTO stop_switches (id, scope, market_id, reason, turned_on_by_id, turned_on_at) "
                 "VALUES (7, 'market', :market, 'Match perdu.', :user, CURRENT_TIMESTAMP)", market=market, user=user)
             for post_id, stop in ((1, 7), (2, None)):
-                run("INSERT INTO posts (id, account_id, created_by_id, state, version, created_at, updated_at) "
-                    "VALUES (:id, :account, :user, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=post_id,
-                    account=account, user=user)
-                run("INSERT INTO revisions (id, post_id, number, body, sha256, author_id, findings, created_at) "
-                    "VALUES (:id, :id, 1, 'Bonjour.', :sha, :user, '[]', CURRENT_TIMESTAMP)", id=post_id,
-                    sha="0" * 64, user=user)
+                _insert_draft(connection, post_id, account, user)
                 run("UPDATE posts SET state = 'scheduled', current_revision_id = :id, approved_revision_id = :id, "
                     "scheduled_at = CURRENT_TIMESTAMP, held_at = CURRENT_TIMESTAMP WHERE id = :id", id=post_id)
                 run("INSERT INTO audit_entries (post_id, action, from_state, to_state, at, payload, chain_hash) "
@@ -186,12 +191,7 @@ def test_0018_names_a_file_only_for_the_author_who_uploaded_it(databases, backen
                 "original_name, uploaded_by_id, created_at) VALUES (1, :sha, 'image', 'image/jpeg', 10, 4, 3, :no, "
                 "'media/x', 'nairobi-plan.jpg', :user, CURRENT_TIMESTAMP)", sha="a" * 64, no=False, user=uploader)
             for post_id, author in ((1, uploader), (2, other)):
-                run("INSERT INTO posts (id, account_id, created_by_id, state, version, created_at, updated_at) "
-                    "VALUES (:id, :account, :user, 'draft', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", id=post_id,
-                    account=account, user=author)
-                run("INSERT INTO revisions (id, post_id, number, body, sha256, author_id, findings, created_at) "
-                    "VALUES (:id, :id, 1, 'Bonjour.', :sha, :user, '[]', CURRENT_TIMESTAMP)", id=post_id,
-                    sha="0" * 64, user=author)
+                _insert_draft(connection, post_id, account, author)
                 run("INSERT INTO revision_media (revision_id, position, media_file_id, alt) VALUES (:id, 0, 1, '')",
                     id=post_id)
         upgrade(url)
