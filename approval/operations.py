@@ -338,12 +338,13 @@ def action_params(post: Post, action: Action | str, **given: object) -> dict:
         if spec.kind == Kind.flag:
             params[spec.name] = bool(given.get(spec.name))
     if params.get("local_time") is not None:
-        params["scheduled_at"] = _local_publication_time(post, params["local_time"], params.get("fold"))
+        params["scheduled_at"] = instant_in(params["local_time"], post.account.market.timezone, params.get("fold"))
     return params
 
 
-def _local_publication_time(post: Post, local_time: datetime, fold: int | None = None) -> datetime:
-    zone = post.account.market.timezone
+def instant_in(local_time: datetime, zone: str, fold: int | None = None) -> datetime:
+    """The instant of a wall-clock time a person gave in ``zone``, or ``GuardFailed`` saying why there is none (the
+    clocks skip it) or which two it could be (the clocks go back: ``fold`` picks)."""
     try:
         return local_to_utc(local_time, zone, None if fold is None else int(fold))
     except NonexistentLocalTime:

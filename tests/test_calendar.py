@@ -205,3 +205,23 @@ def test_a_revoked_or_unknown_feed_token_opens_nothing(make, web, db_session, fr
     assert web.get("/calendar.ics?token=cal1_nothing").status_code == 404
     assert web.get("/calendar.ics").status_code == 404
 
+
+
+def test_a_move_to_a_time_that_happens_twice_is_refused_with_both_choices_not_a_500(make, web, db_session, france):
+    """The autumn change: 02:30 happens twice in Paris. Dragged there, the post is not moved; the answer says which
+    two instants the time could be (the post page's schedule form takes the choice)."""
+    from datetime import date
+
+    at = _next_month_day(16, 7)
+    post = _scheduled(make, make.account(france, "x"), at)
+    web.login(make.user(Role.project_manager, markets=[france]))
+    today = utcnow().date()
+    year = today.year if date(today.year, 10, 25) > today + timedelta(days=2) else today.year + 1
+    sunday = max(date(year, 10, d) for d in range(25, 32) if date(year, 10, d).weekday() == 6)
+    answer = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "Europe/Paris",
+                                         "local_time": f"{sunday.isoformat()}T02:30"},
+                      headers={"Accept": "application/json"})
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert "+02:00" in answer.json["message"] and "+01:00" in answer.json["message"]
+    db_session.expire_all()
+    assert post.scheduled_at == at

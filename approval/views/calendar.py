@@ -154,11 +154,7 @@ def move_post():
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
-        try:
-            instant = ops.local_to_utc(local, zone)
-        except ops.NonexistentLocalTime:
-            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
-            raise GuardFailed(message, {"local_time": [message]}) from None
+        instant = ops.instant_in(local, zone.key)  # refused: a time the clocks skip, or one they repeat
         if post.state == State.scheduled:
             ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
             version = post.version
