@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
-from approval.publishing.controls import connect_account
 from approval import operations as ops
-from approval.media import samples  # issue 11: the Instagram, YouTube and Snapchat posts carry media
 from approval.db import utcnow
-from approval.models.notifications import NotificationProfile
+from approval.media import samples  # issue 11: the Instagram, YouTube and Snapchat posts carry media
 from approval.models import Campaign, User
+from approval.models.notifications import NotificationProfile
+from approval.publishing.controls import connect_account
 from approval.workflow.states import Action, Role
 
 PASSWORD = "approval-demo"

@@ -31,13 +31,23 @@ from approval.access import (
     visible_posts,
 )
 from approval.models import (
-    Account, Attachment, AuditEntry, Campaign, Comment, Market, Post, Revision, RevisionMedia, User, audit,
+    Account,
+    Attachment,
+    AuditEntry,
+    Campaign,
+    Comment,
+    Market,
+    Post,
+    Revision,
+    RevisionMedia,
+    User,
+    audit,
     revision_sha256,
 )
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
-from approval.workflow.states import Action, Role, State
 from approval.workflow.inputs import Kind
+from approval.workflow.states import Action, Role, State
 from approval.workflow.table import RECORDED_ACTIONS, inputs_of
 
 

@@ -381,3 +381,29 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     post = db_session.get(type(post), post.id)
     assert post.state is State.scheduled and before < post.scheduled_at < utcnow() + timedelta(seconds=5)
     assert post.missed_at is None
+
+
+def test_a_scheduled_post_moves_to_another_time_in_one_step_from_its_page(make, web, db_session):
+    """No unschedule-then-schedule by hand: the post page's 'Move to this time' gives it another slot (both steps
+    audited, in one transaction), and comes back to the post."""
+    from datetime import UTC, datetime
+
+    from approval.models import AuditEntry
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert 'class="action action-move"' in page
+    year = utcnow().year + 1 if utcnow().month > 1 else utcnow().year
+    answer = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "Europe/Paris",
+                                         "local_time": f"{year}-01-20T18:30", "next": f"/posts/{post.id}"})
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/posts/{post.id}"
+    db_session.expire_all()
+    post = db_session.get(type(post), post.id)
+    assert post.state is State.scheduled and post.scheduled_at == datetime(year, 1, 20, 17, 30, tzinfo=UTC)
+    trail = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == post.id)
+                               .order_by(AuditEntry.id)).all()
+    assert trail[-2:] == [Action.unschedule, Action.schedule]

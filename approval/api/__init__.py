@@ -66,12 +66,12 @@ def init_app(app: Flask) -> ApprovalApi:
     api = ApprovalApi(app)
     api.register_field(LocalTime, "string", None)
     api.register_field(Cursor, "string", None)
-    from approval.api import calendar  # issue 13
-
-    from approval.api import stops  # publishing's stop switches
-    from approval.api import notifications  # issue 12
-
-    from approval.api import media  # issue 11
+    from approval.api import (
+        calendar,  # issue 13
+        media,  # issue 11
+        notifications,  # issue 12
+        stops,  # publishing's stop switches
+    )
 
     for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp, notifications.bp, media.bp):
         api.register_blueprint(blueprint)

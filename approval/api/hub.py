@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from approval.queries import hub as hub_queries
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
 from approval.api.schemas import HubSummaryArgs, HubSummarySchema
 from approval.db import db
+from approval.queries import hub as hub_queries
 
 bp = Blueprint("api_hub", __name__, url_prefix="/api/v1", description="Where each market stands.")
 bp.before_request(check_request)

@@ -21,13 +21,13 @@ from approval.api.blueprint import IF_MATCH, Blueprint
 from approval.api.fields import MAX_ID
 from approval.api.posts import ETAG, POST, post_response
 from approval.api.preconditions import expected_version
+from approval.api.schemas import MediaOrderArgs, PostSchema
 from approval.db import db
 from approval.errors import error_body
 from approval.media import attach, intake
 from approval.media.inspect import MediaRefused
 from approval.media.storage import iter_file, storage
 from approval.workflow.states import Action
-from approval.api.schemas import MediaOrderArgs, PostSchema
 
 bp = Blueprint("api_media", __name__, url_prefix="/api/v1",
                description="Pictures and videos on posts: each change is a new revision, approved with the text.")

@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval.models import Post
-from approval.workflow.states import Action
 from approval.workflow.errors import Stale
+from approval.workflow.states import Action
 
 _POST_TAG = re.compile(r"post-([0-9]{1,10})-v([0-9]{1,10})", re.ASCII)
 

@@ -17,8 +17,8 @@ from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, on
 from approval.forms.posts import MAX_BODY
 from approval.models import AccountKind, Network, Outcome
 from approval.style import Finding, localize
-from approval.workflow.states import Action, Role, State
 from approval.workflow.inputs import Input, Kind
+from approval.workflow.states import Action, Role, State
 from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
 
 MARKET_CODE = {"pattern": "^[A-Z]{2}$", "example": "FR"}

@@ -5,13 +5,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    Field,
     HiddenField,
     IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms import Field
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
 
 from approval.workflow.inputs import Input, Kind

@@ -25,9 +25,15 @@ from typing import IO, Any
 from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 
-from approval.media.inspect import DEFAULT_MAX_PIXELS, Inspected, Invalid, TooLarge, check_claim
-from approval.media.inspect import inspect
-from approval.media.inspect import strip_location
+from approval.media.inspect import (
+    DEFAULT_MAX_PIXELS,
+    Inspected,
+    Invalid,
+    TooLarge,
+    check_claim,
+    inspect,
+    strip_location,
+)
 
 MB = 1024 * 1024
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB

@@ -17,8 +17,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, ScalarSelect, SQLColumnExpression, String, Text, event, func, or_
-from sqlalchemy import select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    ScalarSelect,
+    SQLColumnExpression,
+    String,
+    Text,
+    event,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approval.db import Base, utcnow

@@ -18,7 +18,18 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    Insert, SQLColumnExpression, String, Table, and_, bindparam, exists, func, insert, literal, or_, select,
+    Insert,
+    SQLColumnExpression,
+    String,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement

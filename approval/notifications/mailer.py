@@ -13,11 +13,11 @@ leading to the preferences page.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import os
+import queue
 import smtplib
 import ssl
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass

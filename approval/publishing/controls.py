@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from approval.access import market_clause
-from approval.inputs import web_address
 from approval.db import utcnow
+from approval.inputs import web_address
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
 from approval.publishing.addresses import forbidden_address

@@ -14,7 +14,6 @@ from approval.publishing import reasons
 from approval.publishing.holds import Hold, hold_for
 from approval.workflow.states import Action, State
 
-
 #: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
 OVERDUE_AFTER = timedelta(minutes=1)
 

@@ -64,6 +64,7 @@ from approval.models import (
     StopSwitch,
 )
 from approval.notifications import service as notifications
+from approval.publishing import reasons
 from approval.publishing.connectors import (
     Connector,
     LookupUnavailable,
@@ -73,7 +74,6 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
-from approval.publishing import reasons
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.queries import reports

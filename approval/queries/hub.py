@@ -18,8 +18,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from approval.access import HIDDEN_FROM_CABINET, Scope, account_clause, market_clause, post_clause, scope_of
 from approval.db import utcnow
-from approval.models import Account, Campaign, KioskLink, Market, Network, Post, Revision, StopSwitch, User
-from approval.models import PostCount, WallSettings
+from approval.models import (
+    Account,
+    Campaign,
+    KioskLink,
+    Market,
+    Network,
+    Post,
+    PostCount,
+    Revision,
+    StopSwitch,
+    User,
+    WallSettings,
+)
 from approval.publishing.holds import held_clause
 from approval.workflow.states import State
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_day_names
@@ -25,6 +24,7 @@ from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
+from approval.security import safe_next
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
@@ -169,12 +169,8 @@ def move_post():
                         "scheduled_at": post.scheduled_at.astimezone(UTC).isoformat().replace("+00:00", "Z")})
     flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=in_zone(instant, post.account.market.timezone)),
           "success")  # in its market's time, with the zone's name: the calendar may show another zone
-    return redirect(request.form.get("next") if _local_url(request.form.get("next")) else url_for(
-        "calendar.show_calendar"), 303)
-
-
-def _local_url(url: str | None) -> TypeGuard[str]:
-    return url is not None and url.startswith("/calendar") and "//" not in url and "\\" not in url
+    # Back where the move was asked: the calendar, or the post's page.
+    return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
 
 
 def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN202
@@ -186,8 +182,7 @@ def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN
         for reason in reasons:
             if reason != refused.message:  # a guard's one reason is often the message itself
                 flash(reason, "error")
-    target = request.form.get("next")
-    return redirect(target if _local_url(target) else url_for("calendar.show_calendar"), 303)
+    return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
 
 
 # The private feed -------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pygal
-from pygal.etree import etree
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from pygal.etree import etree
 from pygal.style import Style
 from sqlalchemy import select
 from sqlalchemy.orm import aliased

@@ -8,8 +8,8 @@ effects, writes the new state and appends the audit row, all in the caller's tra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from flask_babel import gettext as _
@@ -20,8 +20,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from approval.access import PostLike, can_see_post
-from approval.labels import label
 from approval.db import utcnow
+from approval.labels import label
 from approval.models import Account, AuditEntry, Post, User, audit
 from approval.notifications import dispatch as notifications
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
