@@ -12,6 +12,7 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+from flask_babel import gettext
 
 from approval.config import Settings
 
@@ -44,6 +45,16 @@ def forbidden_address(url: str) -> str | None:
     except ValueError:
         port = None
     return internal_address(parts.hostname or "", port) if parts.hostname else None
+
+
+def refusal(url: str) -> str | None:
+    """What a person reads when a webhook they set (publishing or chat) leads to the server's own network; None
+    when it may be called."""
+    inside = forbidden_address(url)
+    if inside is None:
+        return None
+    return gettext("%(address)s is on this server's own network: a webhook must be reachable from the internet (the "
+                   "operator can allow private addresses).", address=inside)
 
 
 def internal_allowed() -> bool:

@@ -17,7 +17,7 @@ from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
-from approval.publishing.addresses import forbidden_address
+from approval.publishing.addresses import refusal
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
 
@@ -140,9 +140,8 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
             address = None
         if address is None or not parts.hostname:
             raise _refuse("url", _("Give the webhook's address (http or https)."))
-        if inside := forbidden_address(address):
-            raise _refuse("url", _("%(address)s is on this server's own network: a webhook must be reachable from "
-                                   "the internet (the operator can allow private addresses).", address=inside))
+        if refused := refusal(address):
+            raise _refuse("url", refused)
         if not (secret or account.connector_secret):
             raise _refuse("secret", _("Give the secret that signs each call."))
         if secret is not None and not 16 <= len(secret) <= 200:

@@ -38,8 +38,6 @@ def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None)
 def _one(given: Reason, gettext: Callable[[str], str] | None) -> str:
     params = dict(given.get("params") or {})
     if given.get("findings"):
-        parts = [f"{f['rule']}: {localize(f, gettext) if gettext else f['message']}" for f in given["findings"]]
-        if params.get("no_text"):
-            parts.append(gettext(NO_TEXT) if gettext else NO_TEXT)
-        params = {"errors": "; ".join(parts)}
+        params["errors"] = "; ".join(f"{f['rule']}: {localize(f, gettext) if gettext else f['message']}"
+                                     for f in given["findings"])
     return render(given["id"], params, gettext)

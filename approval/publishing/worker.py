@@ -458,13 +458,9 @@ class Worker:
         if missing := media_publication.missing_files(self.app, revision, digests):
             return [reasons.reason(reasons.FILE_CHANGED, sha=sha[:12]) for sha in missing]
         verdict = policies.check_revision(session, post, revision)
-        no_text = not revision.body.strip()
-        if not verdict.errors and not no_text:
-            return []
-        findings = [f.as_dict(translatable=True) for f in verdict.errors]
-        if not findings:
-            return [reasons.reason(reasons.NO_TEXT)]
-        return [reasons.reason(reasons.STYLE_GATE, findings=findings, no_text=no_text)]
+        why = [reasons.reason(reasons.STYLE_GATE, findings=[f.as_dict(translatable=True) for f in verdict.errors])
+               ] if verdict.errors else []
+        return why + [reasons.reason(reasons.NO_TEXT)] if not revision.body.strip() else why
 
     def _take(self, session: Session, post: Post, now: datetime) -> Claim:
         token = uuid.uuid4().hex

@@ -26,7 +26,7 @@ from approval.models.notifications import (
 )
 from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
-from approval.publishing.addresses import forbidden_address
+from approval.publishing.addresses import refusal
 from approval.views import roles_required
 from approval.workflow.states import Role
 
@@ -161,12 +161,8 @@ def market_settings(code: str):
         if url and not web_address(url):
             form.chat_webhook_url.errors = [_("Give an http or https address.")]
             return render_template("notifications/settings.html", form=form, market=market), 422
-        if url and (inside := forbidden_address(url)):
-            # The server calls it from inside its network: not its own machine or private network (a database, a
-            # cloud's metadata service), as for a publishing webhook.
-            form.chat_webhook_url.errors = [_("%(address)s is on this server's own network: a webhook must be "
-                                              "reachable from the internet (the operator can allow private "
-                                              "addresses).", address=inside)]
+        if url and (refused := refusal(url)):  # the server calls it: as a publishing webhook, not its own network
+            form.chat_webhook_url.errors = [refused]
             return render_template("notifications/settings.html", form=form, market=market), 422
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None
