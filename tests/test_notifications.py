@@ -125,6 +125,31 @@ def test_who_scheduled_a_post_hears_that_it_failed_even_from_outside_the_market_
     assert ("Gaia", "failed") not in told(db_session, other)
 
 
+def test_a_batch_of_steps_tells_each_posts_own_people(make, team, db_session):
+    """The worker records a batch's steps together, and their notifications with one statement per kind (on
+    PostgreSQL, every post's values in one statement): each post's author and market hear of that post only, and a
+    market's chat only of its own posts."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+    from approval.workflow import engine
+
+    db_session.add(MarketNotificationSettings(market_id=team["ke"].id, reminder_minutes=240,
+                                              chat_webhook_url="http://127.0.0.1:9/hook"))
+    posts = [make.post(State.scheduled, account=team[f"account_{m}"], author=team[f"cm_{m}"], reviewer=team[f"pm_{m}"])
+             for m in ("fr", "ke", "fr", "ke")]
+    for post in posts:
+        post.claim_token, post.claimed_until = "0" * 32, utcnow() + timedelta(minutes=2)
+    db_session.flush()
+    engine.record_steps(db_session, [engine.Step(post, Action.fail, {}, "HTTP 400.") for post in posts], now=utcnow())
+    for post, people in zip(posts, (["Camille", "Pierre"], ["Otieno", "Wanjiru"]) * 2, strict=True):
+        assert sorted(name for name, kind in told(db_session, post) if kind == "failed") == people
+    assert len([kind for _name, kind in told(db_session) if kind == "failed"]) == 8
+    chat = db_session.scalars(select(ChatMessage).where(ChatMessage.kind == Kind.failed)
+                              .order_by(ChatMessage.post_id)).all()
+    assert [(m.post_id, m.market_id) for m in chat] == [(posts[1].id, team["ke"].id), (posts[3].id, team["ke"].id)]
+
+
 def test_a_deactivated_user_is_not_told(make, team, db_session):
     team["pm_fr"].active = False
     db_session.flush()

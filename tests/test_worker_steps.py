@@ -64,3 +64,19 @@ def test_a_step_on_a_post_changed_since_it_was_read_is_refused(make, db_session)
                        .values(version=Post.__table__.c.version + 1))
     with pytest.raises(StaleDataError):
         engine.record_steps(db_session, [_claim(post, now)], now=now)
+
+
+def test_a_batch_with_one_post_changed_since_it_was_read_is_refused_whole(make, db_session):
+    """The batch's one UPDATE (a ``VALUES`` list joined by id and version on PostgreSQL) matches every row or the
+    step is refused: the posts another writer left alone are not written either."""
+    posts = [make.post(State.scheduled) for _ in range(3)]
+    db_session.commit()
+    versions = [post.version for post in posts]  # what the worker read
+    now = utcnow()
+    db_session.execute(update(Post.__table__).where(Post.__table__.c.id == posts[1].id)
+                       .values(version=Post.__table__.c.version + 1))
+    with pytest.raises(StaleDataError, match="expected to update 3 row"):
+        engine.record_steps(db_session, [_claim(post, now) for post in posts], now=now)
+    assert [post.version for post in posts] == versions
+    db_session.rollback()
+    assert set(db_session.scalars(select(Post.state).where(Post.id.in_([p.id for p in posts])))) == {State.scheduled}

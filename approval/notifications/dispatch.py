@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    column,
     exists,
     func,
     insert,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -115,11 +117,17 @@ def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *
 
 
 def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], params: list[dict[str, Any]]) -> None:
-    """One ``INSERT ... SELECT`` for the posts of ``params`` (executed once per post, in one round trip)."""
-    values: dict[str, Any] | list[dict[str, Any]] = params[0] if len(params) == 1 else params
-    session.execute(_insert_notifications(kind, audiences, True), values)
+    """One ``INSERT ... SELECT`` for the posts of ``params``: on PostgreSQL one statement for them all (their values
+    as arrays, ``unnest``ed side by side); on SQLite, executed once per post in one call."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    values: dict[str, Any] | list[dict[str, Any]]
+    if postgres:
+        values = {name: [row[name] for row in params] for name in _TOLD}
+    else:
+        values = params[0] if len(params) == 1 else params
+    session.execute(_insert_notifications(kind, audiences, True, postgres), values)
     if kind in CHAT_KINDS:
-        session.execute(_insert_chat(kind), values)
+        session.execute(_insert_chat(kind, postgres), values)
 
 
 def stop_turned_on(session: Session, stop: StopSwitch) -> None:
@@ -130,7 +138,7 @@ def stop_turned_on(session: Session, stop: StopSwitch) -> None:
     audience = Audience.all_staff if market_id is None else Audience.market_staff
     params = {"post_id": None, "market_id": market_id, "actor_id": stop.turned_on_by_id, "at": stop.turned_on_at,
               "comment": stop.reason}
-    session.execute(_insert_notifications(Kind.stop_on, (audience,), False), params)
+    session.execute(_insert_notifications(Kind.stop_on, (audience,), False, False), params)
 
 
 # The statements ---------------------------------------------------------------------------------------------------
@@ -139,26 +147,42 @@ _users = User.__table__
 _prefs = NotificationPreference.__table__
 
 
-def _post_column(column: SQLColumnExpression[Any]) -> ColumnElement:
-    """``column`` of the post being told about (its account's market, its executive...)."""
-    return (select(column).select_from(Post.__table__.join(Account.__table__, Post.account_id == Account.id))
-            .where(Post.id == bindparam("post_id")).scalar_subquery())
+#: What each notification is about, and its type: one row per audit row told (``record``).
+_TOLD = {"post_id": _users.c.id.type, "market_id": _users.c.id.type, "actor_id": _users.c.id.type,
+         "comment": String(), "at": UTCDateTime()}
+
+
+def _told(postgres: bool) -> Any:
+    """The rows told, as a table the statements join: on PostgreSQL, arrays of the values ``unnest``ed side by side
+    (a statement for every row at once); elsewhere, one row of bound values (the statement is executed per row)."""
+    if postgres:
+        return func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _TOLD.items())
+                           ).table_valued(*(column(name, type_) for name, type_ in _TOLD.items())
+                                          ).render_derived(name="told")
+    return select(*(bindparam(name, type_=type_).label(name) for name, type_ in _TOLD.items())).subquery("told")
+
+
+def _post_column(column_: SQLColumnExpression[Any], told: Any) -> ColumnElement:
+    """``column_`` of the post being told about (its account's market, its executive...). Correlated to the row told
+    at whatever depth it is used (inside a recipient's ``EXISTS``, the nearest query does not hold ``told``)."""
+    return (select(column_).select_from(Post.__table__.join(Account.__table__, Post.account_id == Account.id))
+            .where(Post.id == told.c.post_id).correlate_except(Post.__table__, Account.__table__).scalar_subquery())
 
 
 def _in_market(market: ColumnElement) -> ColumnElement[bool]:
     return exists().where(user_markets.c.user_id == _users.c.id, user_markets.c.market_id == market)
 
 
-def _audience(audience: Audience, market: ColumnElement) -> ColumnElement[bool]:
+def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnElement[bool]:
     role = _users.c.role
     if audience is Audience.author:
-        author = select(Post.created_by_id).where(Post.id == bindparam("post_id")).scalar_subquery()
+        author = select(Post.created_by_id).where(Post.id == told.c.post_id).scalar_subquery()
         return and_(_users.c.id == author,
                     or_(role == Role.admin.value, _users.c.all_markets, _in_market(market)))
     if audience in (Audience.approver, Audience.scheduler):
         action = Action.approve if audience is Audience.approver else Action.schedule
         who = (select(AuditEntry.actor_id)
-               .where(AuditEntry.post_id == bindparam("post_id"), AuditEntry.action == action)
+               .where(AuditEntry.post_id == told.c.post_id, AuditEntry.action == action)
                .order_by(AuditEntry.id.desc()).limit(1).scalar_subquery())
         return and_(_users.c.id == who, role == Role.project_manager.value,
                     or_(_users.c.all_markets, _in_market(market)))
@@ -167,7 +191,7 @@ def _audience(audience: Audience, market: ColumnElement) -> ColumnElement[bool]:
     if audience is Audience.group_pms:
         return and_(role == Role.project_manager.value, _users.c.all_markets)
     if audience is Audience.cabinet:
-        executive = _post_column(Account.executive_id)
+        executive = _post_column(Account.executive_id, told)
         return and_(role == Role.cabinet.value, exists().where(
             cabinet_members.c.user_id == _users.c.id, cabinet_members.c.executive_id == executive))
     staff = role.in_([Role.community_manager.value, Role.project_manager.value])
@@ -177,18 +201,18 @@ def _audience(audience: Audience, market: ColumnElement) -> ColumnElement[bool]:
 
 
 @functools.cache
-def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_post: bool) -> Insert:
-    market = _post_column(Account.market_id) if about_post else bindparam("market_id", type_=_users.c.id.type)
-    at = bindparam("at", type_=UTCDateTime())
+def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_post: bool, postgres: bool) -> Insert:
+    told = _told(postgres)
+    market = _post_column(Account.market_id, told) if about_post else told.c.market_id
     recipients = (
         select(
-            _users.c.id, literal(kind.value, String), bindparam("post_id", type_=_users.c.id.type), market,
-            bindparam("actor_id", type_=_users.c.id.type), bindparam("comment", type_=String), at,
-            func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), at,
+            _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
+            told.c.at, func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), told.c.at,
         )
-        .select_from(_users.outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
-        .where(_users.c.active, _users.c.id.is_distinct_from(bindparam("actor_id", type_=_users.c.id.type)),
-               or_(*(_audience(audience, market) for audience in audiences)))
+        .select_from(_users.join(told, literal(True))
+                     .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
+        .where(_users.c.active, _users.c.id.is_distinct_from(told.c.actor_id),
+               or_(*(_audience(audience, market, told) for audience in audiences)))
     )
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
     columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "at", "mail", "mail_due_at"]
@@ -196,12 +220,13 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
 
 
 @functools.cache
-def _insert_chat(kind: Kind) -> Insert:
+def _insert_chat(kind: Kind, postgres: bool) -> Insert:
     settings = MarketNotificationSettings.__table__
-    at = bindparam("at", type_=UTCDateTime())
-    source = select(settings.c.market_id, literal(kind.value, String), bindparam("post_id", type_=_users.c.id.type),
-                    bindparam("comment", type_=String), at, at).where(
-        settings.c.market_id == _post_column(Account.market_id), settings.c.chat_webhook_url.is_not(None))
+    told = _told(postgres)
+    source = (select(settings.c.market_id, literal(kind.value, String), told.c.post_id, told.c.comment, told.c.at,
+                     told.c.at)
+              .select_from(settings.join(told, settings.c.market_id == _post_column(Account.market_id, told)))
+              .where(settings.c.chat_webhook_url.is_not(None)))
     table = cast(Table, ChatMessage.__table__)  # as above
     return insert(table).from_select(
         [table.c[name] for name in ("market_id", "kind", "post_id", "comment", "at", "due_at")], source)

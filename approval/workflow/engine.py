@@ -13,8 +13,9 @@ from functools import cache
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Update, bindparam, column, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -170,10 +171,14 @@ def _post_relationships() -> tuple[str, ...]:
 
 
 def _write_posts(session: Session, posts: list[Post], now: datetime) -> None:
-    """Write the posts' pending changes with one executemany UPDATE per set of changed columns (a batch has one),
-    each row's version checked and raised by one, as the unit of work does; the unit of work itself writes a
-    versioned row with one UPDATE each (its version check forbids an executemany). The objects are then what the
-    database holds: nothing is left for a flush to write again."""
+    """Write the posts' pending changes with one UPDATE per set of changed columns (a batch has one), each row's
+    version checked and raised by one, as the unit of work does; the unit of work itself writes a versioned row with
+    one UPDATE each (its version check forbids an executemany). The objects are then what the database holds:
+    nothing is left for a flush to write again.
+
+    On PostgreSQL the rows come in as arrays the UPDATE joins (``UPDATE ... FROM unnest(...)``): one statement, so
+    the posts' statement-level trigger (the hub's counts, migration 0007) runs once for the batch, not once a post.
+    SQLite has no arrays, and its triggers run per row anyway: an executemany there."""
     groups: dict[tuple[str, ...], list[tuple[Post, dict[str, Any]]]] = {}
     for post in posts:
         state = sa_inspect(post)
@@ -183,19 +188,43 @@ def _write_posts(session: Session, posts: list[Post], now: datetime) -> None:
                    if key != "updated_at" and state.attrs[key].history.has_changes()}
         changed["updated_at"] = now
         groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
+    connection = session.connection()
     for keys, rows in groups.items():
-        statement = (update(_POSTS)
-                     .where(_POSTS.c.id == bindparam("b_id"), _POSTS.c.version == bindparam("b_version"))
-                     .values({**{key: bindparam(f"v_{key}") for key in keys}, "version": _POSTS.c.version + 1}))
         params = [{**{f"v_{key}": value for key, value in changed.items()}, "b_id": post.id, "b_version": post.version}
                   for post, changed in rows]
-        written = session.connection().execute(statement, params).rowcount
+        if connection.dialect.name == "postgresql" and len(rows) > 1:
+            columns = {name: [row[name] for row in params] for name in params[0]}
+            written = connection.execute(_update_from_arrays(keys), columns).rowcount
+        else:
+            written = connection.execute(_update_each(keys), params).rowcount
         if written != len(rows):
             raise StaleDataError(f"UPDATE of posts expected to update {len(rows)} row(s); {written} were matched.")
         for post, changed in rows:
             for key, value in changed.items():
                 set_committed_value(post, key, value)
             set_committed_value(post, "version", post.version + 1)
+
+
+@cache
+def _update_each(keys: tuple[str, ...]) -> Update:
+    """One row's UPDATE, by id at the version read, run once per row."""
+    return (update(_POSTS).where(_POSTS.c.id == bindparam("b_id"), _POSTS.c.version == bindparam("b_version"))
+            .values({**{key: bindparam(f"v_{key}") for key in keys}, "version": _POSTS.c.version + 1}))
+
+
+@cache
+def _update_from_arrays(keys: tuple[str, ...]) -> Update:
+    """Every row's UPDATE in one statement: the rows' ids, versions and values come as one array per column,
+    ``unnest``ed side by side and joined by id and version (one statement, built and compiled once per set of
+    columns, whatever the number of rows)."""
+    names = ("b_id", "b_version", *(f"v_{key}" for key in keys))
+    types = (_POSTS.c.id.type, _POSTS.c.version.type, *(_POSTS.c[key].type for key in keys))
+    changed = func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in zip(names, types,
+                                                                                                  strict=True))
+                          ).table_valued(*(column(name, type_) for name, type_ in zip(names, types, strict=True)),
+                                         name="changed").render_derived()
+    return (update(_POSTS).where(_POSTS.c.id == changed.c.b_id, _POSTS.c.version == changed.c.b_version)
+            .values({**{key: changed.c[f"v_{key}"] for key in keys}, "version": _POSTS.c.version + 1}))
 
 
 def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
