@@ -26,7 +26,7 @@ def kiosk_create(name: str, markets: tuple[str, ...]) -> None:
         option = "--market" if "markets" in refused.errors else "--name"
         raise click.BadParameter(refused.message, param_hint=option) from None
     db.session.commit()
-    click.echo(f"Kiosk link {kiosk.id} ({kiosk.name}) for {', '.join(kiosk.markets) or 'every market'}:")
+    click.echo(f"Kiosk link {kiosk.id} ({kiosk.name}) for {', '.join(kiosk.market_codes) or 'every market'}:")
     click.echo(kiosk.path)
 
 
@@ -47,4 +47,4 @@ def kiosk_list() -> None:
     """The kiosk links: id, name, markets, path (or when it was revoked)."""
     for kiosk in kiosks.list_kiosks(db.session):
         state = f"revoked {kiosk.revoked_at:%Y-%m-%d %H:%M}Z" if kiosk.revoked else kiosk.path
-        click.echo(f"{kiosk.id}\t{kiosk.name}\t{','.join(kiosk.markets) or '*'}\t{state}")
+        click.echo(f"{kiosk.id}\t{kiosk.name}\t{','.join(kiosk.market_codes) or '*'}\t{state}")

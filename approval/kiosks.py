@@ -28,11 +28,11 @@ def create_kiosk(session: Session, name: str, markets: Iterable[str] = (), creat
     if not name:
         raise GuardFailed(_("Name the screen."), {"name": [_("Name the screen.")]})
     codes = sorted({code.strip().upper() for code in markets if code.strip()})
-    known = set(session.scalars(select(Market.code).where(Market.code.in_(codes))))
-    if unknown := [code for code in codes if code not in known]:
+    known = list(session.scalars(select(Market).where(Market.code.in_(codes))))
+    if unknown := sorted(set(codes) - {market.code for market in known}):
         message = _("No market %(code)s.", code=", ".join(unknown))
         raise GuardFailed(message, {"markets": [message]})
-    kiosk = KioskLink(name=name[:100], token=PREFIX + secrets.token_urlsafe(32), markets=codes,
+    kiosk = KioskLink(name=name[:100], token=PREFIX + secrets.token_urlsafe(32), markets=known,
                       created_by=created_by)
     session.add(kiosk)
     session.flush()

@@ -68,7 +68,7 @@ def test_the_wall_counts_states_per_market_and_network_and_lists_problems(make, 
     assert wall.by_network["x"][State.in_review] == 2 and wall.by_network["facebook"] == {}
     assert wall.queue_total == 2 and len(wall.queue) == 2
     assert len(wall.upcoming) == 1  # the factory schedules a day ahead... within 24 hours
-    kiosk_wall = build_wall(db_session, Viewer(kiosk_markets=("KE",)), Selection())
+    kiosk_wall = build_wall(db_session, Viewer(kiosk_markets=(kenya.id,)), Selection())
     assert [row.market.code for row in kiosk_wall.by_market] == ["KE"]
     assert kiosk_wall.by_market[0].counts == {State.draft: 1}
 
@@ -82,6 +82,23 @@ def test_a_kiosk_link_opens_the_wall_of_its_markets_only(make, web, db_session, 
     assert "Mechi inaanza" in page and "Le match commence" not in page
     assert "Le match commence" not in web.get(f"{kiosk.path}?market=FR").get_data(as_text=True)
     assert web.get(kiosk.path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_kiosk_link_follows_its_market_through_a_new_code(make, web, db_session, markets):
+    """An admin corrects a market's code (UK to GB, its ISO code): the London screen still shows it, and a market
+    given the old code later does not appear on it."""
+    from approval import administration
+
+    britain = make.market("UK", timezone="Europe/London", languages=("en",))
+    make.post(State.in_review, account=make.account(britain, "x"), body="Kick-off in ten minutes.")
+    kiosk = kiosks.create_kiosk(db_session, "London screen", ["UK"])
+    administration.update_market(db_session, britain, "GB", britain.name, britain.timezone, britain.languages)
+    newcomer = make.market("UK", timezone="Europe/Kyiv", languages=("uk",))
+    make.post(State.in_review, account=make.account(newcomer, "x"), body="Матч почнеться за десять хвилин.")
+    db_session.commit()
+    page = web.get(kiosk.path).get_data(as_text=True)
+    assert "Kick-off in ten minutes." in page and "Матч" not in page
+    assert kiosks.find_kiosk(db_session, kiosk.id).market_codes == ["GB"]
 
 
 def test_a_kiosk_token_opens_nothing_else(make, web, db_session, markets):
@@ -122,7 +139,7 @@ def test_admins_create_and_revoke_kiosk_links_and_set_thresholds(make, admin_web
     page = admin_web.get("/hub/kiosks").get_data(as_text=True)
     assert "Command room 3" in page and "/hub/k/kio1_" in page
     kiosk = kiosks.list_kiosks(db_session)[-1]
-    assert kiosk.markets == ["FR", "KE"]
+    assert kiosk.market_codes == ["FR", "KE"]
     assert admin_web.post("/hub/kiosks", {"name": " ", "markets": []}).status_code == 422
     assert admin_web.post("/hub/kiosks", {"name": "X", "markets": ["ZZ"]}).status_code == 422
     assert admin_web.post("/hub/kiosks/revoke", {"kiosk_id": kiosk.id}).status_code == 303

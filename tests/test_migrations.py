@@ -202,6 +202,37 @@ def test_0018_names_a_file_only_for_the_author_who_uploaded_it(databases, backen
         engine.dispose()
 
 
+def test_0020_keeps_each_kiosks_markets_by_id_and_never_widens_one(databases, backend):
+    """Kiosk links named their markets by code: after 0020 by id, the same markets. A link whose every code names
+    no market any more (renamed away: its screen was blank) is revoked, never turned into a link to every market;
+    and down again, the codes come back."""
+    url = databases.new_url(backend)
+    upgrade(url, "0019")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            _insert_desk(connection, ("FR", "KE"), "FR")
+            for kiosk_id, codes in ((1, ["FR", "KE"]), (2, []), (3, ["BE"]), (4, ["KE", "BE"])):
+                run("INSERT INTO kiosk_links (id, name, token, markets, created_at) "
+                    "VALUES (:id, 'Screen', :token, :codes, CURRENT_TIMESTAMP)",
+                    id=kiosk_id, token=f"kio1_{kiosk_id}", codes=json.dumps(codes))
+        upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT kiosk_link_id, markets.code FROM kiosk_link_markets JOIN markets ON markets.id = market_id "
+                "ORDER BY kiosk_link_id, markets.code")).all() == [(1, "FR"), (1, "KE"), (4, "KE")]
+            revoked = connection.execute(text("SELECT id, revoked_at IS NOT NULL FROM kiosk_links ORDER BY id")).all()
+            assert revoked == [(1, False), (2, False), (3, True), (4, False)]
+        downgrade(url, "0019")
+        with engine.connect() as connection:
+            assert [(kiosk_id, json.loads(codes) if isinstance(codes, str) else codes) for kiosk_id, codes in
+                    connection.execute(text("SELECT id, markets FROM kiosk_links ORDER BY id"))] == [
+                (1, ["FR", "KE"]), (2, []), (3, []), (4, ["KE"])]
+    finally:
+        engine.dispose()
+
+
 def test_0013_gives_each_post_the_words_of_its_current_text_on_postgresql(databases):
     """The posts written before 0013 get their current text's words; afterwards the trigger keeps them, whoever
     points a post at another revision (the engine, a bulk load, another program). PostgreSQL's only: SQLite searches

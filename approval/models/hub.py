@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
 from approval.models.audit import AuditEntry
-from approval.models.markets import str_enum
+from approval.models.markets import Market, str_enum
 from approval.models.posts import Post, Revision
 from approval.models.users import User
 from approval.workflow.states import State
+
+
+#: The markets a kiosk link may show, by id: a market keeps its identity through a new code. A market a kiosk names
+#: cannot be deleted (no ``CASCADE``): the list must never empty itself, since an empty list means every market.
+kiosk_link_markets = Table(
+    "kiosk_link_markets",
+    Base.metadata,
+    Column("kiosk_link_id", ForeignKey("kiosk_links.id", ondelete="CASCADE"), primary_key=True),
+    Column("market_id", ForeignKey("markets.id", ondelete="RESTRICT"), primary_key=True),
+)
 
 
 class KioskLink(Base):
@@ -30,13 +40,18 @@ class KioskLink(Base):
     name: Mapped[str] = mapped_column(String(100))
     #: The secret in the link (``kio1_...``): a screen's URL is typed and shown again, so it is kept.
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    #: Market codes the screen may show; empty means every market.
-    markets: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
     created_by: Mapped[User | None] = relationship()
+    #: The markets the screen may show; none means every market.
+    markets: Mapped[list[Market]] = relationship(secondary=kiosk_link_markets, order_by=Market.code)
+
+    @property
+    def market_codes(self) -> list[str]:
+        """The codes of its markets today (empty: every market)."""
+        return [market.code for market in self.markets]
 
     @property
     def revoked(self) -> bool:

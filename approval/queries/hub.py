@@ -75,7 +75,7 @@ class Viewer:
     """Who looks: a user (by id, reloaded in the feed's session) or a kiosk's markets."""
 
     user_id: int | None = None
-    kiosk_markets: tuple[str, ...] = ()
+    kiosk_markets: tuple[int, ...] = ()  # ids; none: every market
 
     def key(self) -> tuple:
         return ("user", self.user_id) if self.user_id is not None else ("kiosk", self.kiosk_markets)
@@ -117,8 +117,8 @@ def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Selec
         return post_clause(user), select(Market).where(market_clause(user)), user
     markets = select(Market)
     if viewer.kiosk_markets:
-        markets = markets.where(Market.code.in_(viewer.kiosk_markets))
-        return Account.market_id.in_(select(Market.id).where(Market.code.in_(viewer.kiosk_markets))), markets, None
+        markets = markets.where(Market.id.in_(viewer.kiosk_markets))
+        return Account.market_id.in_(viewer.kiosk_markets), markets, None
     return true(), markets, None
 
 
@@ -284,4 +284,4 @@ def _kept_counts(user: User | None, market_ids: list[int]) -> Select:
 
 
 def kiosk_viewer(kiosk: KioskLink) -> Viewer:
-    return Viewer(kiosk_markets=tuple(sorted(kiosk.markets or ())))
+    return Viewer(kiosk_markets=tuple(sorted(market.id for market in kiosk.markets)))

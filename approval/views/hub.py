@@ -104,7 +104,7 @@ def kiosk_stream(token: str):
 def _kiosk_selection(kiosk) -> Selection:  # noqa: ANN001
     selection = Selection.from_args(request.args)
     if kiosk.markets and not selection.markets:
-        return Selection(tuple(kiosk.markets), selection.campaign_id, selection.view)
+        return Selection(tuple(kiosk.market_codes), selection.campaign_id, selection.view)
     return selection
 
 
