@@ -8,13 +8,13 @@ first language when the app speaks it, else English.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 from flask_babel import force_locale
@@ -26,7 +26,7 @@ from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.notifications.mailer import public_url
-from approval.publishing.addresses import forbidden_address
+from approval.publishing.addresses import connection_to
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -36,16 +36,6 @@ TIMEOUT_S = 5.0
 class ChatReport:
     sent: int = 0
     failed: int = 0
-
-
-class _Refuse(urllib.request.HTTPRedirectHandler):
-    """A redirect is an error (urllib's HTTPError), not a new request."""
-
-    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
-        return None
-
-
-_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
 
 
 class ChatSender:
@@ -97,7 +87,7 @@ class ChatSender:
         if url:
             try:
                 self.post(url, {"text": text})
-            except (urllib.error.URLError, OSError, ValueError) as failure:
+            except (OSError, http.client.HTTPException, ValueError) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:2000]
         now = self.clock()
         values: dict = {"claim": None, "claimed_until": None}
@@ -114,16 +104,21 @@ class ChatSender:
 
     @staticmethod
     def post(url: str, body: dict) -> None:
-        """POST ``body`` as JSON; anything but a 2xx raises. Never to this server's own network (the name may resolve
-        there by now), and no redirect is followed (it could lead there)."""
-        if inside := forbidden_address(url):
-            raise OSError(f"{inside} is on this server's own network")
-        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "User-Agent": "approval-notifications"})
-        with _NO_REDIRECTS.open(request, timeout=TIMEOUT_S) as answer:
+        """POST ``body`` as JSON; anything but a 2xx raises (``OSError``, ``http.client.HTTPException``). Never to
+        this server's own network: the name is resolved once, checked, and the connection made to the address
+        checked (``addresses.connection_to``); a redirect is an answer like another, never followed."""
+        parts = urlsplit(url)
+        connection = connection_to(url, timeout=TIMEOUT_S)
+        try:
+            connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                               body=json.dumps(body).encode(),
+                               headers={"Content-Type": "application/json", "User-Agent": "approval-notifications"})
+            answer = connection.getresponse()
+            answer.read(100_000)
             if not 200 <= answer.status < 300:
                 raise OSError(f"the webhook answered {answer.status}")
+        finally:
+            connection.close()
 
     def text(self, message: ChatMessage) -> str:
         languages = [code for code in (message.market.languages or []) if code in self.app.config["LANGUAGES"]]

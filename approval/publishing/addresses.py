@@ -3,12 +3,18 @@ itself or its private network (a database, a cloud's metadata service at 169.254
 webhook reach what the outside cannot. Such addresses are refused, when the webhook is set and again before each
 call (a name may resolve elsewhere by then), unless the operator allows them for a relay on their own network:
 ``APPROVAL_WEBHOOK_PRIVATE_ADDRESSES=1`` (``WEBHOOK_PRIVATE_ADDRESSES`` in the app's config).
+
+A call connects to the very address its check accepted (``connection_to``): the name is resolved once. Resolved
+again to connect, a name whose owner answers a public address to the check and a private one a moment later (DNS
+rebinding) would lead the call inside.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
+import ssl
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
@@ -17,21 +23,81 @@ from flask_babel import gettext
 from approval.config import Settings
 
 
-def internal_address(host: str, port: int | None = None) -> str | None:
-    """The first address of ``host`` that is not a public one (loopback, private, link-local, shared or reserved),
-    or None. A name that does not resolve gives None: calling it fails on its own."""
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def resolve(host: str, port: int | None = None) -> list[Address]:
+    """The addresses ``host`` stands for (itself, if it is one); none when the name does not resolve."""
     try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
+        return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
-        try:
-            found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError):
-            return None
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
-    for address in addresses:
-        if not address.is_global:
-            return str(address)
-    return None
+        pass
+    try:
+        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+
+
+def first_internal(addresses: list[Address]) -> str | None:
+    """The first of ``addresses`` that is not a public one (loopback, private, link-local, shared or reserved)."""
+    return next((str(address) for address in addresses if not address.is_global), None)
+
+
+def internal_address(host: str, port: int | None = None) -> str | None:
+    """The first address of ``host`` that is not a public one, or None. A name that does not resolve gives None:
+    calling it fails on its own."""
+    return first_internal(resolve(host, port))
+
+
+class InternalAddress(OSError):
+    """A call refused before connecting: the webhook's host is ``address``, on this server's own network."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"{address} is on this server's own network")
+        self.address = address
+
+
+class _Pinned(http.client.HTTPConnection):
+    """Connects to ``pinned``, the address checked, while the host's name still goes in the ``Host`` header and, for
+    HTTPS, in the TLS handshake and the certificate's check (``HTTPSConnection.connect`` wraps what this opens)."""
+
+    pinned: str | None = None
+
+    def connect(self) -> None:
+        if self.pinned is None:  # the name did not resolve: connecting fails as it would have
+            super().connect()
+            return
+        self.sock = socket.create_connection((self.pinned, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTP(_Pinned):
+    pass
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection, _Pinned):
+    pass
+
+
+def connection_to(url: str, *, timeout: float, allow_internal: bool | None = None) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to ``url``'s host, not yet open, pinned to the address checked here. Raises
+    ``InternalAddress`` when that host is on this server's own network and the operator did not allow it
+    (``allow_internal``: None reads the setting). ``http.client`` never follows a redirect."""
+    parts = urlsplit(url)
+    host, https = parts.hostname or "", parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    addresses = resolve(host, port) if host else []
+    if not (internal_allowed() if allow_internal is None else allow_internal):
+        if inside := first_internal(addresses):
+            raise InternalAddress(inside)
+    connection: _Pinned
+    if https:
+        connection = _PinnedHTTPS(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        connection = _PinnedHTTP(host, port, timeout=timeout)
+    connection.pinned = str(addresses[0]) if addresses else None
+    return connection
 
 
 def forbidden_address(url: str) -> str | None:

@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import socket
-import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
-from approval.publishing.addresses import internal_address, internal_allowed
+from approval.publishing.addresses import InternalAddress, connection_to, internal_allowed
 
 
 @dataclass(frozen=True)
@@ -158,15 +157,13 @@ class WebhookConnector:
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
         body = json.dumps(publication.as_json(), ensure_ascii=False).encode("utf-8")
         parts = urlsplit(self.url)
-        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        kwargs: dict[str, Any] = {"timeout": self.connect_timeout}
-        if parts.scheme == "https":
-            kwargs["context"] = ssl.create_default_context()
-        if not self.allow_internal and (inside := internal_address(parts.hostname or "", parts.port)):
-            return Result(Outcome.refused, message=f"the webhook's address leads to {inside}, on this server's own "
-                                                   "network: nothing was sent (set a public address, or allow "
-                                                   "private ones)")
-        connection = conn_cls(parts.hostname or "", parts.port, **kwargs)
+        try:
+            # Resolved once and checked; the connection goes to the address checked (addresses.connection_to).
+            connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
+        except InternalAddress as inside:
+            return Result(Outcome.refused, message=f"the webhook's address leads to {inside.address}, on this "
+                                                   "server's own network: nothing was sent (set a public address, "
+                                                   "or allow private ones)")
         try:
             try:
                 connection.connect()
