@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from approval.localtime import in_zone
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
 from approval.publishing.holds import Hold, hold_for
@@ -75,3 +77,15 @@ def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
     told = {post_id: reasons.text(payload["why"], gettext) if (payload or {}).get("why") else comment
             for post_id, (comment, payload) in last.items()}
     return {post_id: text for post_id, text in told.items() if text}
+
+
+def dropped_slot(post: Post, entry: Any) -> str | None:
+    """What the page says when an edit (of the text or the media: ``entry``, its audit row) dropped the post's
+    publishing time, a scheduled post going back to review: which time it was, in the market's zone, and that it
+    must be given again."""
+    slot = (entry.payload or {}).get("dropped_slot")
+    if not slot:
+        return None
+    time = in_zone(datetime.fromisoformat(slot), post.account.market.timezone)
+    return gettext("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
+                   "manager schedules it anew.", time=time)

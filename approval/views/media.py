@@ -31,10 +31,10 @@ from approval.labels import label
 from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaKind, Post, Revision
+from approval.publishing.status import dropped_slot
 from approval.style import Severity, localize
 from approval.style.media import media_index
 from approval.style.network import MEDIA
-from approval.views.posts import dropped_slot
 from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
 

@@ -20,9 +20,8 @@ from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import OUTCOME_LABELS, label, tone
-from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
-from approval.publishing.status import publishing_status
+from approval.publishing.status import dropped_slot, publishing_status
 from approval.style.media import media_index, media_items
 from approval.style.network import MEDIA_REQUIRED, NAMES
 from approval.views import roles_required
@@ -110,16 +109,6 @@ def new_post():
 def show_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id)
     return _render_post(post)
-
-
-def dropped_slot(post: Post, entry: engine.TrailEntry) -> str | None:
-    """What the page says when an edit dropped the post's publishing time (a scheduled post goes back to review):
-    which time it was, in the market's zone, and that it must be given again."""
-    slot = (entry.payload or {}).get("dropped_slot")
-    if not slot:
-        return None
-    return _("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
-             "manager schedules it anew.", time=in_zone(datetime.fromisoformat(slot), post.account.market.timezone))
 
 
 @bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
