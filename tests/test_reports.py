@@ -169,7 +169,10 @@ def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
     web.login(pm)
     window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
     rows = _csv(web.get(f"/reports/findings.csv?market=FR&{window}"))
-    assert ["typo.double-space", "1"] in rows[1:]
+    assert rows[0] == ["rule", "what it asks", "revisions"]
+    assert ["typo.double-space", "No double spaces.", "1"] in rows[1:]
+    svg = web.get(f"/reports/findings.svg?market=FR&{window}").get_data(as_text=True)
+    assert "No double spaces." in svg and "typo.double-space" not in svg  # a person reads what the rule asks
 
 
 def test_markets_stay_private_and_bad_input_is_refused(history, web, make):

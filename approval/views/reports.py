@@ -24,6 +24,7 @@ from approval.db import db
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.queries import reports
+from approval.style import BY_ID
 from approval.views import roles_required
 from approval.workflow.states import Action, Role
 
@@ -141,7 +142,8 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
             [_("missed slots"), report.missed, timed, _percent(report.missed / timed if timed else None)]]
     if name == "reasons":
         return [_("word"), _("count")], [list(pair) for pair in report.reasons]
-    return [_("rule"), _("revisions")], [list(pair) for pair in report.findings]
+    return [_("rule"), _("what it asks"), _("revisions")], [
+        [rule, _(BY_ID[rule].description) if rule in BY_ID else rule, count] for rule, count in report.findings]
 
 
 def _percent(rate: float | None) -> float | None:
@@ -170,7 +172,7 @@ def chart_svg(name: str):
     config = {"style": STYLE, "js": [], "title": _titles()[name], "width": 800, "height": 360,
               "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True}
     if name in ("weekly", "reasons", "findings"):  # counts: whole numbers on their axis, no 0.2, 0.4...
-        totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[1] for row in rows]
+        totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[-1] for row in rows]
         config["y_labels"] = _whole_numbers(max(totals, default=0))
     if name == "weekly":
         chart = pygal.StackedBar(**config, x_label_rotation=30)
@@ -187,10 +189,10 @@ def chart_svg(name: str):
         chart = pygal.HorizontalBar(**config, range=(0, 100))
         for row in rows:
             chart.add(str(row[0]), [row[3]])
-    else:
-        chart = pygal.HorizontalBar(**config, show_legend=False)
-        chart.x_labels = [str(row[0]) for row in reversed(rows)]
-        chart.add(header[1], [row[1] for row in reversed(rows)])
+    else:  # reasons (word, count), findings (rule, what it asks, count): labelled by the last words before the count
+        chart = pygal.HorizontalBar(**config, show_legend=False, truncate_label=60)
+        chart.x_labels = [str(row[-2]) for row in reversed(rows)]
+        chart.add(header[-1], [row[-1] for row in reversed(rows)])
     return Response(_without_scripts(chart), mimetype="image/svg+xml")
 
 
