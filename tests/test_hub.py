@@ -258,3 +258,14 @@ def test_the_wall_tells_the_day_of_a_time_that_is_not_today(app):
         assert hm(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "Europe/Paris") == "Thu 09:00"
         assert hm(datetime(2026, 11, 12, 15, 55, tzinfo=UTC), "Europe/Paris") == "12 Nov 16:55"
         assert hm(datetime(2026, 12, 2, 22, 30, tzinfo=UTC), "Asia/Kolkata") == "Thu 04:00"  # already tomorrow there
+
+
+def test_every_role_finds_the_wall_from_its_pages(make, web, markets):
+    """Community managers and cabinets open the Social Hub from the navigation; managers from their dashboard."""
+    france, _kenya = markets
+    for role in (Role.community_manager, Role.cabinet):
+        web.login(make.user(role, markets=[france]))
+        assert 'href="/hub"' in web.get("/posts").get_data(as_text=True), role
+        assert web.get("/hub").status_code == 200
+    web.login(make.user(Role.project_manager, markets=[france]))
+    assert 'href="/hub"' in web.get("/hub/dashboard").get_data(as_text=True)
