@@ -176,6 +176,30 @@ def test_admins_set_connectors_grace_periods_and_embargoes_and_no_one_else(make,
     assert db_session.get(type(france), france.id).grace_minutes == 5
 
 
+def test_a_refused_setting_keeps_what_was_typed_and_says_why_once(make, admin_web, db_session):
+    """After a refusal the row shows what the admin typed (to correct a typo, not type it all again), outlined, and
+    a value that is no number is told once, not also as out of range."""
+    import re
+
+    france = make.market("FR")
+    account = make.account(france)
+    db_session.commit()
+    refused = admin_web.post(f"/publishing/settings/markets/{france.id}", {"grace_minutes": "abc"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Not a valid integer value." in page
+    assert "between" not in page and "required" not in page
+    assert re.search(r'name="grace_minutes"[^>]*value="abc"', page)
+    refused = admin_web.post(f"/publishing/settings/accounts/{account.id}",
+                             {"connector": "webhook", "url": "https://hooks.example/typed", "secret": "short"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    row = page[page.index(f'id="account-{account.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'class="refused"' in row and 'value="https://hooks.example/typed"' in row
+    assert '<option value="webhook" selected>' in row and "short" not in row  # a secret is never written back
+    assert 'value="{}"'.format(france.grace_minutes) in admin_web.get("/publishing/settings").get_data(as_text=True)
+
+
 def test_an_embargo_out_of_range_is_refused_with_a_reason(make, admin_web, db_session):
     from approval import administration as admin
 

@@ -27,6 +27,7 @@ from approval.models.notifications import (
 from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
 from approval.publishing.addresses import refusal
+from approval.forms import Readable
 from approval.views import roles_required
 from approval.workflow.states import Role
 
@@ -132,7 +133,7 @@ def preferences():
 
 class MarketSettingsForm(FlaskForm):
     reminder_minutes = IntegerField(_l("Remind the project managers after (working minutes in review)"),
-                                    validators=[DataRequired(), NumberRange(15, 10080)])
+                                    validators=[Readable(), DataRequired(), NumberRange(15, 10080)])
     chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
                                    validators=[Optional(), Length(max=2000), URL(require_tld=False)])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +23,7 @@ from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.publishing.status import OVERDUE_AFTER, failure_reasons
+from approval.forms import Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
@@ -121,7 +122,7 @@ def turn_off(stop_id: int):
 
 class GraceForm(FlaskForm):
     grace_minutes = IntegerField(_l("Grace period (minutes)"),
-                                 validators=[InputRequired(), NumberRange(controls.MIN_GRACE, 1440)])
+                                 validators=[Readable(), InputRequired(), NumberRange(controls.MIN_GRACE, 1440)])
 
 
 class ConnectorForm(FlaskForm):
@@ -142,14 +143,16 @@ def settings():
     return _settings_page()
 
 
-def _settings_page(refusal: WorkflowError | None = None, status: int = 200):
+def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row: str | None = None):
+    """The settings; after a refusal, the row it was about (``row``: its form's id) shows what was typed, not what
+    is saved, so that a typo is corrected rather than typed again."""
     markets = db.session.scalars(select(Market).order_by(Market.code)).all()
     accounts = db.session.scalars(select(Account).options(selectinload(Account.market))
                                   .order_by(Account.market_id, Account.network, Account.handle)).all()
     campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.market))
                                    .order_by(Campaign.name)).all()
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
-                           refusal=refusal, zone_of=_campaign_zone), status
+                           refusal=refusal, zone_of=_campaign_zone, typed_row=row, typed=request.form), status
 
 
 def _campaign_zone(campaign: Campaign) -> ZoneInfo:
@@ -168,11 +171,12 @@ def set_grace(market_id: int):
     market = db.session.get(Market, market_id) or abort(404)
     form = GraceForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the grace period."), dict(form.errors)), 422)
+        return _settings_page(GuardFailed(_("Check the grace period."), dict(form.errors)), 422,
+                              f"market-form-{market.id}")
     try:
         controls.set_grace(db.session, market, form.grace_minutes.data)
     except GuardFailed as refused:
-        return _settings_page(refused, 422)
+        return _settings_page(refused, 422, f"market-form-{market.id}")
     return _saved(_("%(market)s: grace period saved.", market=market.code))
 
 
@@ -182,7 +186,8 @@ def connect_account(account_id: int):
     account = db.session.get(Account, account_id) or abort(404)
     form = ConnectorForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422)
+        return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422,
+                              f"account-form-{account.id}")
     try:
         if form.connector.data:
             controls.connect_account(db.session, account, form.connector.data, url=form.url.data or None,
@@ -193,7 +198,7 @@ def connect_account(account_id: int):
         db.session.rollback()
         named = _("@%(handle)s (%(market)s · %(network)s): %(refusal)s", handle=account.handle,
                   market=account.market.code, network=account.network.value, refusal=refused.message)
-        return _settings_page(GuardFailed(named, refused.errors), 422)
+        return _settings_page(GuardFailed(named, refused.errors), 422, f"account-form-{account.id}")
     return _saved(_("@%(handle)s: connector saved.", handle=account.handle))
 
 
@@ -203,7 +208,8 @@ def set_embargo(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id) or abort(404)
     form = EmbargoForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the embargo's time."), dict(form.errors)), 422)
+        return _settings_page(GuardFailed(_("Check the embargo's time."), dict(form.errors)), 422,
+                              f"campaign-form-{campaign.id}")
     until = None
     if form.embargo_until.data is not None:
         zone = _campaign_zone(campaign)
@@ -211,12 +217,14 @@ def set_embargo(campaign_id: int):
             until = ops.local_to_utc(form.embargo_until.data, zone, fold=0)
         except ops.NonexistentLocalTime:
             message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422)
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422,
+                                  f"campaign-form-{campaign.id}")
         except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
             message = _("This time is out of range.")
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422)
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422,
+                                  f"campaign-form-{campaign.id}")
     try:
         controls.set_embargo(db.session, campaign, until)
     except GuardFailed as refused:
-        return _settings_page(refused, 422)
+        return _settings_page(refused, 422, f"campaign-form-{campaign.id}")
     return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
