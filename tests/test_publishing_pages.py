@@ -431,3 +431,36 @@ def test_a_scheduled_post_moves_to_another_time_in_one_step_from_its_page(make, 
     trail = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == post.id)
                                .order_by(AuditEntry.id)).all()
     assert trail[-2:] == [Action.unschedule, Action.schedule]
+
+
+def test_the_desks_overdue_list_and_the_post_pages_rule_agree(make, db_session):
+    """One rule, said twice (Python for a page, SQL for the desk's lists): each case below is overdue in both or in
+    neither; waiting for a next try is in the retrying list instead."""
+    from approval.models import Account, Post
+    from approval.publishing.status import overdue, overdue_clause, retrying_clause
+
+    now = utcnow()
+    france = make.market("FR")
+    account = make.account(france)
+    cases = {  # name -> (scheduled this long ago, next try this long ago, held)
+        "just due": (timedelta(seconds=30), None, False), "late": (timedelta(minutes=5), None, False),
+        "retry coming": (timedelta(minutes=5), -timedelta(minutes=2), False),
+        "retry late": (timedelta(minutes=9), timedelta(minutes=3), False),
+        "held": (timedelta(minutes=5), None, True), "coming": (-timedelta(hours=1), None, False),
+    }
+    posts = {}
+    for name, (ago, retry_ago, held) in cases.items():
+        post = make.post(State.scheduled, account=account)
+        post.scheduled_at = now - ago
+        post.next_attempt_at = now - retry_ago if retry_ago is not None else None
+        post.held_at = now if held else None
+        posts[name] = post
+    db_session.flush()
+
+    def listed(clause):  # noqa: ANN001, ANN202
+        ids = set(db_session.scalars(select(Post.id).join(Post.account).where(clause, Account.id == account.id)))
+        return {name for name, post in posts.items() if post.id in ids}
+
+    assert listed(overdue_clause(now)) == {name for name, post in posts.items() if overdue(post, now)} == {
+        "late", "retry late"}
+    assert listed(retrying_clause(now)) == {"retry coming"}

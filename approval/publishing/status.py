@@ -7,13 +7,13 @@ from typing import Any
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from approval.localtime import in_zone
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
-from approval.publishing.holds import Hold, hold_for
+from approval.publishing.holds import Hold, held_clause, hold_for
 from approval.workflow.states import Action, State
 
 #: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
@@ -53,6 +53,19 @@ def overdue(post: Post, now: datetime) -> bool:
         return False
     due = max(post.scheduled_at, post.next_attempt_at or post.scheduled_at)
     return due < now - OVERDUE_AFTER
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """``overdue`` in SQL, for lists of posts joined with their accounts (the publishing desk): the same rule."""
+    return and_(Post.state == State.scheduled, Post.scheduled_at < now - OVERDUE_AFTER,
+                or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < now - OVERDUE_AFTER),
+                Post.held_at.is_(None), ~held_clause(now))
+
+
+def retrying_clause(now: datetime) -> ColumnElement[bool]:
+    """Scheduled, waiting for its next try (or just past it), not held: neither overdue nor simply coming."""
+    return and_(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER, Post.held_at.is_(None),
+                ~held_clause(now))
 
 
 def publishing_status(session: Session, post: Post) -> PublishingStatus:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -22,7 +22,7 @@ from approval.db import db, utcnow
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
-from approval.publishing.status import OVERDUE_AFTER, failure_reasons
+from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
 from approval.forms import Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
@@ -55,11 +55,8 @@ def desk():
 
     sections = {
         "held": listed(base.where(Post.state == State.scheduled, held_clause()).order_by(Post.scheduled_at)),
-        "overdue": listed(base.where(Post.state == State.scheduled, Post.scheduled_at < now - OVERDUE_AFTER,
-                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < now - OVERDUE_AFTER),
-                                     ~held_clause()).order_by(Post.scheduled_at)),
-        "retrying": listed(base.where(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER,
-                                      ~held_clause()).order_by(Post.next_attempt_at)),
+        "overdue": listed(base.where(overdue_clause(now)).order_by(Post.scheduled_at)),
+        "retrying": listed(base.where(retrying_clause(now)).order_by(Post.next_attempt_at)),
         "unconfirmed": listed(base.where(Post.state == State.unconfirmed).order_by(Post.updated_at.desc())),
         "failed": listed(base.where(Post.state == State.failed).order_by(Post.updated_at.desc())),
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
