@@ -221,6 +221,11 @@ def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_se
     assert [r[4] for r in window[1:]] == ["reject", "submit"]
     assert admin_web.get("/reports/audit?action=explode").status_code == 400
     assert admin_web.get("/reports/audit?before=abc").status_code == 400
+    for bad in ("from=zzz", "to=2026-02-30", "from=2026-11-04&to=31/12/2026"):
+        refused = admin_web.get(f"/reports/audit?market=FR&{bad}")
+        assert refused.status_code == 400 and "is not a date" in refused.get_data(as_text=True), bad
+        assert refused.get_data(as_text=True).count("<tr data-id=") > 0  # the trail, without the dates meanwhile
+        assert admin_web.get(f"/reports/audit.csv?{bad}").status_code == 400, bad
 
 
 def test_only_admins_see_the_audit_page(history, web):

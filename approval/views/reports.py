@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.etree import etree
 from pygal.style import Style
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
@@ -214,7 +214,8 @@ def _without_scripts(chart: pygal.graph.graph.Graph) -> bytes:
 
 # The audit page (admins) -------------------------------------------------------------------------------------------
 
-def _audit_query():
+def _audit_query() -> tuple[Select, dict[str, str], str | None]:
+    """The audit rows the filters ask for, the filters as understood, and why a date was not (None: it was)."""
     actor = aliased(User)
     query = (select(AuditEntry.id, AuditEntry.at, AuditEntry.post_id, AuditEntry.action, AuditEntry.from_state,
                     AuditEntry.to_state, AuditEntry.comment, Market.code, actor.email, actor.name)
@@ -238,20 +239,23 @@ def _audit_query():
             abort(400)
         query = query.where(AuditEntry.action == Action(action))
         filters["action"] = action
-    start, end = _date("from"), _date("to")
+    try:
+        start, end = _date("from"), _date("to")
+    except BadSelection as bad:  # said on the page, which lists the trail without the dates meanwhile
+        return query.order_by(AuditEntry.id.desc()), filters, bad.message
     if start:
         query = query.where(AuditEntry.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
         filters["from"] = start.isoformat()
     if end:
         query = query.where(AuditEntry.at < datetime.combine(end, datetime.min.time(), tzinfo=UTC))
         filters["to"] = end.isoformat()
-    return query.order_by(AuditEntry.id.desc()), filters
+    return query.order_by(AuditEntry.id.desc()), filters, None
 
 
 @bp.get("/audit")
 @roles_required(Role.admin)
 def audit():
-    query, filters = _audit_query()
+    query, filters, refused = _audit_query()
     before = request.args.get("before", "")
     if before:
         if not before.isdigit() or len(before) > 12:
@@ -263,13 +267,17 @@ def audit():
     markets = db.session.scalars(select(Market.code).order_by(Market.code)).all()
     return render_template("reports/audit.html", rows=rows, filters=filters, markets=markets,
                            actions=[a.value for a in Action],
-                           next_url=url_for("reports.audit", **filters, before=rows[-1].id) if more else None)
+                           refused=refused,
+                           next_url=url_for("reports.audit", **filters, before=rows[-1].id) if more else None
+                           ), 400 if refused else 200
 
 
 @bp.get("/audit.csv")
 @roles_required(Role.admin)
 def audit_csv():
-    query, _filters = _audit_query()
+    query, _filters, refused = _audit_query()
+    if refused:
+        abort(400)
     header = ["id", "at", "post_id", "market", "action", "from_state", "to_state", "actor_email", "comment"]
     session = db.session
     rows = session.execute(query.limit(AUDIT_EXPORT_MAX).execution_options(yield_per=1000))
