@@ -68,3 +68,45 @@ def test_the_database_load_does_not_grow_with_the_number_of_open_walls(databases
         assert feed.polls > 0
         # One question per tick, whatever the number of walls (a little slack for a tick's timing).
         assert twenty <= one * 1.5 + 1, f"{one:.1f}/s with one wall, {twenty:.1f}/s with twenty"
+
+
+def test_an_open_kiosk_wall_keeps_its_market_through_a_new_code(databases, backend):
+    """The France screen is open when an admin corrects France's code: later changes still show on it (its stream
+    follows the market, not the code it had when it opened)."""
+    from sqlalchemy import select
+
+    from approval import administration
+    from approval.models import Market
+
+    with live_wall(databases, backend) as live:
+        stream = EventStream(live.port, live.kiosk_path + "/stream")
+        assert stream.next("wall", 5) is not None
+        with Session(live.engine) as session:
+            france = session.scalar(select(Market).where(Market.code == "FR"))
+            administration.update_market(session, france, "FX", france.name, france.timezone, france.languages)
+            session.commit()
+        write_and_submit(live, "Les portes du stade ouvrent à 19 heures.")
+        started = time.monotonic()
+        while (wall := stream.next("wall", 5 - (time.monotonic() - started))) is not None:
+            if "Les portes du stade" in wall:
+                break
+        assert wall is not None and "Les portes du stade" in wall and "FX" in wall, "the open screen lost France"
+        stream.close()
+
+
+def test_a_kiosk_link_made_while_walls_are_open_opens_at_once(databases, backend):
+    """A new link opened straight after it is made, while another wall keeps the change feed running: the feed has
+    not read the new link yet, and the screen shows the wall, not "revoked"."""
+    with live_wall(databases, backend, interval=5.0) as live:
+        first = EventStream(live.port, live.kiosk_path + "/stream")
+        assert first.next("wall", 5) is not None  # the feed runs, and has read the live links
+        with Session(live.engine) as session:
+            made = kiosks.create_kiosk(session, "Command room 2", ["FR"])
+            path = made.path
+            session.commit()
+        second = EventStream(live.port, path + "/stream")
+        assert second.status == 200
+        assert second.next("wall", 5) is not None, "a live link was taken for a revoked one"
+        assert second.next("revoked", 1) is None
+        first.close()
+        second.close()

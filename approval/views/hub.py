@@ -88,7 +88,7 @@ def kiosk_wall(token: str):
     kiosk = kiosks.live_kiosk(db.session, token)
     if kiosk is None:
         abort(404)
-    selection = _kiosk_selection(kiosk)
+    selection = Selection.from_args(request.args)  # within the kiosk's markets (its viewer), by id
     query: dict[str, Any] = request.args.to_dict(flat=False)  # the wall's filters, passed on as they came
     return _wall_page(kiosk_viewer(kiosk), selection, url_for("hub.kiosk_stream", token=token, **query), kiosk=kiosk)
 
@@ -98,14 +98,7 @@ def kiosk_stream(token: str):
     kiosk = kiosks.live_kiosk(db.session, token)
     if kiosk is None:
         abort(404)
-    return _stream(kiosk_viewer(kiosk), _kiosk_selection(kiosk), kiosk_token=token)
-
-
-def _kiosk_selection(kiosk) -> Selection:  # noqa: ANN001
-    selection = Selection.from_args(request.args)
-    if kiosk.markets and not selection.markets:
-        return Selection(tuple(kiosk.market_codes), selection.campaign_id, selection.view)
-    return selection
+    return _stream(kiosk_viewer(kiosk), Selection.from_args(request.args), kiosk_token=token)
 
 
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
@@ -166,6 +159,17 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
         finally:
             session.close()
 
+    def revoked() -> bool:
+        """Whether this kiosk's link is revoked: not among the live links the feed last read, and not in the
+        database either (a link made since that reading is live, not yet read)."""
+        if kiosk_token is None or feed.kiosk_is_live(kiosk_token):
+            return False
+        session = new_session(app)
+        try:
+            return kiosks.live_kiosk(session, kiosk_token) is None
+        finally:
+            session.close()
+
     def events():  # noqa: ANN202
         feed.subscribe()
         try:
@@ -173,10 +177,10 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
             seen, sent, beat = None, shown, time.monotonic()
             while True:
                 seen = feed.wait(seen, WAIT)
-                if kiosk_token is not None and not feed.kiosk_is_live(kiosk_token):
-                    yield "event: revoked\ndata: revoked\n\n"
-                    return
                 try:
+                    if revoked():
+                        yield "event: revoked\ndata: revoked\n\n"
+                        return
                     html = feed.rendered(key, build)
                 except _Ended:
                     yield "event: revoked\ndata: ended\n\n"
