@@ -80,6 +80,7 @@ def test_a_kiosk_link_opens_the_wall_of_its_markets_only(make, web, db_session, 
     kiosk = kiosks.create_kiosk(db_session, "Nairobi screen", ["KE"])
     page = web.get(kiosk.path).get_data(as_text=True)
     assert "Mechi inaanza" in page and "Le match commence" not in page
+    assert 'class="leave"' not in page  # a screen opens the wall only
     assert "Le match commence" not in web.get(f"{kiosk.path}?market=FR").get_data(as_text=True)
     assert web.get(kiosk.path).headers["Cache-Control"] == "no-store"
 
@@ -266,6 +267,20 @@ def test_every_role_finds_the_wall_from_its_pages(make, web, markets):
     for role in (Role.community_manager, Role.cabinet):
         web.login(make.user(role, markets=[france]))
         assert 'href="/hub"' in web.get("/posts").get_data(as_text=True), role
-        assert web.get("/hub").status_code == 200
+        wall = web.get("/hub")
+        assert wall.status_code == 200 and 'class="leave" href="/"' in wall.get_data(as_text=True)  # and back
     web.login(make.user(Role.project_manager, markets=[france]))
     assert 'href="/hub"' in web.get("/hub/dashboard").get_data(as_text=True)
+
+
+def test_a_refused_kiosk_or_threshold_keeps_what_was_typed(admin_web, markets):
+    """A screen meant for Kenya, refused for its missing name, comes back with Kenya still ticked (unticked, the
+    next click would make a link to every market); thresholds come back as typed, beside their reason."""
+    import re
+
+    page = admin_web.post("/hub/kiosks", {"name": " ", "markets": ["KE"]}).get_data(as_text=True)
+    assert re.search(r'value="KE" checked', page) and not re.search(r'value="FR" checked', page)
+    assert "Name the screen." in page
+    page = admin_web.post("/hub/thresholds", {"review_amber_minutes": "500", "review_red_minutes": "100"}
+                          ).get_data(as_text=True)
+    assert 'value="500"' in page and 'value="100"' in page and "a larger red one" in page

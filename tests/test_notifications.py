@@ -263,6 +263,14 @@ def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, ad
     assert admin.post("/notifications/settings/FR", {"reminder_minutes": "5"}).status_code == 422
     assert admin.post("/notifications/settings/FR", {"reminder_minutes": "60",
                                                      "chat_webhook_url": "ftp://x.example/h"}).status_code == 422
+    # Each mistake told as what it is, all at once.
+    said = lambda data: admin.post("/notifications/settings/FR", data).get_data(as_text=True)  # noqa: E731
+    zero = said({"reminder_minutes": "0"})
+    assert "between 15 and 10080" in zero and "This field is required." not in zero
+    assert "This field is required." in said({"reminder_minutes": ""})
+    assert "Give an http or https address." in said({"reminder_minutes": "60", "chat_webhook_url": "ftp://x/h"})
+    both = said({"reminder_minutes": "5", "chat_webhook_url": "gopher://x/h"})
+    assert "between 15 and 10080" in both and "Give an http or https address." in both
 
 
 

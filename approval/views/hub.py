@@ -240,7 +240,7 @@ def create_kiosk():
                                     request.form.getlist("markets"), created_by=current_user)
     except GuardFailed as refused:
         db.session.rollback()
-        return _kiosks_page(error=refused.message), 422
+        return _kiosks_page(refused.message, "kiosk"), 422
     db.session.commit()
     flash(_("Kiosk link “%(name)s” created.", name=kiosk.name), "success")
     return redirect(url_for("hub.list_kiosks"), 303)
@@ -264,7 +264,7 @@ def set_thresholds():
     amber = request.form.get("review_amber_minutes", type=int)
     red = request.form.get("review_red_minutes", type=int)
     if amber is None or red is None or not 0 < amber < red <= 60 * 24 * 30:
-        return _kiosks_page(error=_("Give the amber threshold, then a larger red one, in minutes.")), 422
+        return _kiosks_page(_("Give the amber threshold, then a larger red one, in minutes."), "thresholds"), 422
     settings = wall_settings(db.session)
     settings.review_amber_minutes, settings.review_red_minutes = amber, red
     db.session.add(settings)
@@ -273,7 +273,10 @@ def set_thresholds():
     return redirect(url_for("hub.list_kiosks"), 303)
 
 
-def _kiosks_page(error: str | None = None) -> str:
+def _kiosks_page(error: str | None = None, refused: str | None = None) -> str:
+    """The kiosk links and thresholds; after a refusal, ``refused`` names the form (``kiosk``, ``thresholds``),
+    which says why beside its fields and shows what was typed: a screen meant for one market must not come back
+    with its markets unticked, one click away from a link to every market."""
     markets = list(db.session.scalars(visible_markets(current_user)))
     return render_template("hub/kiosks.html", kiosks=kiosks.list_kiosks(db.session), markets=markets,
-                           settings=wall_settings(db.session), error=error)
+                           settings=wall_settings(db.session), error=error, refused=refused, typed=request.form)

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from approval.access import can_see_post
 from approval.db import db
@@ -133,9 +133,17 @@ def preferences():
 
 class MarketSettingsForm(FlaskForm):
     reminder_minutes = IntegerField(_l("Remind the project managers after (working minutes in review)"),
-                                    validators=[Readable(), DataRequired(), NumberRange(15, 10080)])
+                                    validators=[Readable(), InputRequired(), NumberRange(15, 10080)])
     chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
-                                   validators=[Optional(), Length(max=2000), URL(require_tld=False)])
+                                   validators=[Optional(), Length(max=2000)])
+
+    def validate_chat_webhook_url(self, field: StringField) -> None:
+        """An http(s) address the server may call: not one on its own network (as a publishing webhook)."""
+        url = (field.data or "").strip()
+        if url and not web_address(url):
+            raise ValidationError(_("Give an http or https address."))
+        if url and (refused := refusal(url)):
+            raise ValidationError(refused)
 
 
 @bp.get("/settings")
@@ -156,15 +164,9 @@ def market_settings(code: str):
         market_id=market.id, reminder_minutes=240)
     form = MarketSettingsForm(obj=settings)
     if request.method == "POST":
-        if not form.validate():
+        if not form.validate():  # every field at once: a bad webhook is told with a bad threshold
             return render_template("notifications/settings.html", form=form, market=market), 422
         url = (form.chat_webhook_url.data or "").strip()
-        if url and not web_address(url):
-            form.chat_webhook_url.errors = [_("Give an http or https address.")]
-            return render_template("notifications/settings.html", form=form, market=market), 422
-        if url and (refused := refusal(url)):  # the server calls it: as a publishing webhook, not its own network
-            form.chat_webhook_url.errors = [refused]
-            return render_template("notifications/settings.html", form=form, market=market), 422
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None
         db.session.merge(settings)

@@ -168,7 +168,8 @@ def set_grace(market_id: int):
     market = db.session.get(Market, market_id) or abort(404)
     form = GraceForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the grace period."), dict(form.errors)), 422,
+        return _settings_page(GuardFailed(_("%(market)s: check the grace period.", market=market.name),
+                                          dict(form.errors)), 422,
                               f"market-form-{market.id}")
     try:
         controls.set_grace(db.session, market, form.grace_minutes.data)
@@ -205,7 +206,8 @@ def set_embargo(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id) or abort(404)
     form = EmbargoForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the embargo's time."), dict(form.errors)), 422,
+        return _settings_page(GuardFailed(_("%(campaign)s: check the embargo's time.", campaign=campaign.name),
+                                          dict(form.errors)), 422,
                               f"campaign-form-{campaign.id}")
     until = None
     if form.embargo_until.data is not None:
