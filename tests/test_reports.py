@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
@@ -97,6 +98,9 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     rates = _csv(web.get(f"/reports/rates.csv?market=FR&{PERIOD}"))
     assert rates[1:] == [["approved", "3", "5", "60.0"], ["published on time", "1", "2", "50.0"],
                          ["missed slots", "1", "2", "50.0"]]
+    svg = web.get(f"/reports/rates.svg?market=FR&{PERIOD}").get_data(as_text=True)
+    labels = re.findall(r'<g class="guides">(?:<path[^>]*/>)?<text[^>]*>([^<]+)</text>', svg)
+    assert {"approved", "published on time", "missed slots"} <= set(labels), labels  # each bar named on its axis
     reasons = _csv(web.get(f"/reports/reasons.csv?market=FR&{PERIOD}"))
     assert reasons[1:] == [["hashtag", "2"], ["forbidden", "1"], ["missing", "1"], ["shorter", "1"], ["text", "1"]]
     html = page.get_data(as_text=True)

@@ -185,10 +185,10 @@ def chart_svg(name: str):
         if any(row[1] for row in rows):  # no post timed: "No data", not two empty bars at 0
             chart.add(header[2], [row[2] for row in rows])
             chart.add(header[3], [row[3] for row in rows])
-    elif name == "rates":
-        chart = pygal.HorizontalBar(**config, range=(0, 100))
-        for row in rows:
-            chart.add(str(row[0]), [row[3]])
+    elif name == "rates":  # one bar a measure, named on its axis; a measure with nothing to count draws none
+        chart = pygal.HorizontalBar(**config, range=(0, 100), show_legend=False)
+        chart.x_labels = [str(row[0]) for row in reversed(rows)]
+        chart.add(header[3], [row[3] for row in reversed(rows)])
     else:  # reasons (word, count), findings (rule, what it asks, count): labelled by the last words before the count
         chart = pygal.HorizontalBar(**config, show_legend=False, truncate_label=60)
         chart.x_labels = [str(row[-2]) for row in reversed(rows)]
