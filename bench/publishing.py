@@ -1,6 +1,6 @@
 """Publishing throughput and latency on PostgreSQL: the worker draining due posts through the outbox connector, with 1,
-2 and 4 worker processes, against a bare claim loop run with the same number of processes; and how long after its
-time a post goes out when a worker is idle.
+2 and 4 worker processes, against a floor and a bare claim loop run with the same number of processes; and how long
+after its time a post goes out when a worker is idle.
 
 **Worker side.** ``Worker`` processes, as ``approval worker`` runs them (a pass: leases, missed slots and holds
 housekept once a second while busy; the earliest due posts locked ``FOR UPDATE SKIP LOCKED`` in the due index's
@@ -13,7 +13,11 @@ loads the language models before the clock starts, as a worker that has been run
 SKIP LOCKED`` in time order, one UPDATE setting their state, and the audit rows the database demands with a state
 change (its backstop trigger refuses the commit otherwise); nothing else.
 
-Both drain the same number of posts, approved and scheduled, spread over 200 accounts, that fall due together (one
+**Floor.** The bare loop plus what every publication through the outbox reads and writes, whatever checks come
+first (the texts, the outbox rows and their lines with fsync, the attempts, the author's notification), in Core,
+one statement per table per batch: the distance from the bare loop that the writes alone make.
+
+All three drain the same number of posts, approved and scheduled, spread over 200 accounts, that fall due together (one
 UPDATE of their time, the processes started and idle before). A drain stops after ``--max-seconds`` if the posts
 are not all out; its rate is taken from the posts' own ``published_at``: (published - 1) / (last - first). The
 posts a stopped drain left are parked again for the next one.
