@@ -80,7 +80,14 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
         return None
     address = value.strip()
     parts = urlsplit(address)
-    return address if parts.scheme in ("http", "https") and parts.netloc else None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in address):
+        return None
+    try:
+        parts.port  # noqa: B018 - a port that is no number, or out of range, raises
+        parts.hostname.encode("idna")  # a label too long, an empty one ("a..b"): no host a call could reach
+    except (ValueError, UnicodeError):
+        return None
+    return address
 
 
 def check_request_text() -> None:

@@ -48,6 +48,26 @@ def inside() -> Iterator[tuple[int, list[str]]]:
         server.shutdown()
 
 
+def resolver(monkeypatch: pytest.MonkeyPatch, *answers: object) -> list[object]:
+    """The machine's resolver answers for ``HOST`` each of ``answers`` in turn (an address, a list of them, or an
+    exception to raise), the last one from then on; returns what it answered, in order."""
+    given: list[object] = []
+    real = socket.getaddrinfo
+
+    def answer(host, port, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if host != HOST:
+            return real(host, port, *args, **kwargs)
+        now = answers[min(len(given), len(answers) - 1)]
+        given.append(now)
+        if isinstance(now, BaseException):
+            raise now
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))
+                for address in (now if isinstance(now, list) else [now])]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answer)
+    return given
+
+
 @pytest.fixture()
 def rebinding(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The resolver answers ``PUBLIC`` for ``HOST`` the first time, 127.0.0.1 every time after; returns the
@@ -103,3 +123,53 @@ def test_a_pinned_https_connection_still_speaks_tls_to_its_hosts_name(inside):
         connection.request("POST", "/hook", body=b"{}")
     connection.close()
     assert calls == []
+
+
+def test_a_name_that_fails_to_resolve_first_is_never_resolved_again_to_connect(inside, monkeypatch):
+    """The name server refuses the first question and answers 127.0.0.1 to the next: nothing is called, for the
+    publishing webhook (a temporary error, to try later) and the chat alike."""
+    port, calls = inside
+    given = resolver(monkeypatch, socket.gaierror(socket.EAI_NONAME, "no such name"), "127.0.0.1")
+    result = WebhookConnector(f"http://{HOST}:{port}/hook", "secret", connect_timeout=0.5).publish(publication())
+    assert result.outcome is Outcome.temporary_error and "does not resolve" in (result.message or "")
+    monkeypatch.setenv("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES", "0")
+    with pytest.raises(OSError):
+        chat.ChatSender.post(f"http://{HOST}:{port}/hook", {"text": "x"})
+    assert calls == [] and len(given) == 2  # one question per call, never a second one to connect
+
+
+def test_a_name_with_several_addresses_tries_the_next_one_checked(inside, monkeypatch):
+    """A host whose first address does not answer (a dead server of a round robin) is reached at its next one, as
+    before the addresses were pinned; every one of them was checked first."""
+    port, calls = inside
+    resolver(monkeypatch, ["127.0.0.2", "127.0.0.1"])
+    with socket.socket() as closed:  # 127.0.0.2 answers nothing on that port: refused at once
+        result = WebhookConnector(f"http://{HOST}:{port}/hook", "secret", connect_timeout=1.0,
+                                  allow_internal=True).publish(publication())
+    assert result.outcome is Outcome.published and calls == ["/hook"]
+    del closed
+    refused = WebhookConnector(f"http://{HOST}:{port}/hook", "secret", connect_timeout=1.0).publish(publication())
+    assert refused.outcome is Outcome.refused and "127.0.0.2" in (refused.message or "")  # the first internal one
+
+
+@pytest.mark.parametrize(("address", "public"), [
+    ("93.184.216.34", True), ("2606:4700:4700::1111", True), ("64:ff9b::5db8:d822", True),
+    ("127.0.0.1", False), ("10.0.0.5", False), ("169.254.169.254", False), ("::1", False),
+    ("::ffff:127.0.0.1", False), ("64:ff9b::a00:5", False), ("64:ff9b:1::1", False), ("2002:7f00:1::", False),
+    ("2002:a00:5::1", False), ("fec0::1", False), ("fe80::1", False), ("fd00::1", False),
+])
+def test_an_ipv6_address_that_carries_an_internal_ipv4_one_is_internal(address, public):
+    import ipaddress
+
+    from approval.publishing.addresses import is_public
+
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("url", ["http://a b.example/hook", "http://" + "a" * 64 + ".example/", "http://x..example/",
+                                 "http://x.example:99999/", "http://x.example:port/", "https://", "ftp://x.example/"])
+def test_an_address_no_call_could_reach_is_no_web_address(url):
+    from approval.inputs import web_address
+
+    assert web_address(url) is None
+    assert web_address("https://hooks.example:8443/p?q=1") == "https://hooks.example:8443/p?q=1"

@@ -80,3 +80,19 @@ def test_a_batch_with_one_post_changed_since_it_was_read_is_refused_whole(make, 
     assert [post.version for post in posts] == versions
     db_session.rollback()
     assert set(db_session.scalars(select(Post.state).where(Post.id.in_([p.id for p in posts])))) == {State.scheduled}
+
+
+# PostgreSQL alone: SQLite keeps a longer text whatever the column's length.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True, scope="session")
+def test_a_batchs_value_longer_than_its_column_is_refused_not_cut(make, db_session):
+    """The batch's one UPDATE reads its values from arrays: a text too long for its column raises, as a row's own
+    UPDATE does, instead of being cut to the column's length by the arrays' type."""
+    from sqlalchemy.exc import DataError
+
+    posts = [make.post(State.scheduled) for _ in range(2)]
+    now = utcnow()
+    steps = [_claim(post, now) for post in posts]
+    for post in posts:
+        post.claim_token = "t" * 80  # the column holds 64
+    with pytest.raises(DataError):
+        engine.record_steps(db_session, steps, now=now)

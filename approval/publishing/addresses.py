@@ -15,6 +15,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import sys
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
@@ -39,9 +40,32 @@ def resolve(host: str, port: int | None = None) -> list[Address]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
 
+#: IPv6 forms that carry an IPv4 address a router hands on (NAT64's well-known prefix): judged by that address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: IPv6 ranges Python calls global that lead to private networks (local-use NAT64, the old site-local range).
+_NOT_PUBLIC = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
+
+
+def is_public(address: Address) -> bool:
+    """Whether ``address`` is reachable from the internet and leads nowhere inside: an IPv6 form that wraps an IPv4
+    address (mapped, NAT64, 6to4, Teredo) is judged by the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped.is_global
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF).is_global
+        if address.sixtofour is not None:
+            return address.sixtofour.is_global
+        if address.teredo is not None:
+            return all(part.is_global for part in address.teredo)
+        if any(address in network for network in _NOT_PUBLIC):
+            return False
+    return address.is_global
+
+
 def first_internal(addresses: list[Address]) -> str | None:
     """The first of ``addresses`` that is not a public one (loopback, private, link-local, shared or reserved)."""
-    return next((str(address) for address in addresses if not address.is_global), None)
+    return next((str(address) for address in addresses if not is_public(address)), None)
 
 
 def internal_address(host: str, port: int | None = None) -> str | None:
@@ -59,17 +83,24 @@ class InternalAddress(OSError):
 
 
 class _Pinned(http.client.HTTPConnection):
-    """Connects to ``pinned``, the address checked, while the host's name still goes in the ``Host`` header and, for
+    """Connects to the addresses checked (``pinned``, in the resolver's order, the next one when one cannot be
+    reached), never to a new resolution of the name; the host's name still goes in the ``Host`` header and, for
     HTTPS, in the TLS handshake and the certificate's check (``HTTPSConnection.connect`` wraps what this opens)."""
 
-    pinned: str | None = None
+    pinned: tuple[str, ...] = ()
 
     def connect(self) -> None:
-        if self.pinned is None:  # the name did not resolve: connecting fails as it would have
-            super().connect()
+        sys.audit("http.client.connect", self, self.host, self.port)
+        failure: OSError = OSError(f"{self.host} has no address to connect to")
+        for address in self.pinned:
+            try:
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+            except OSError as error:
+                failure = error
+                continue
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return
-        self.sock = socket.create_connection((self.pinned, self.port), self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raise failure
 
 
 class _PinnedHTTP(_Pinned):
@@ -81,13 +112,19 @@ class _PinnedHTTPS(http.client.HTTPSConnection, _Pinned):
 
 
 def connection_to(url: str, *, timeout: float, allow_internal: bool | None = None) -> http.client.HTTPConnection:
-    """An HTTP(S) connection to ``url``'s host, not yet open, pinned to the address checked here. Raises
-    ``InternalAddress`` when that host is on this server's own network and the operator did not allow it
-    (``allow_internal``: None reads the setting). ``http.client`` never follows a redirect."""
+    """An HTTP(S) connection to ``url``'s host, not yet open, pinned to the addresses checked here. Raises
+    ``InternalAddress`` when one of them is on this server's own network and the operator did not allow it
+    (``allow_internal``: None reads the setting), ``OSError`` when the name does not resolve (never resolved again
+    to connect: a name server may answer the second time what it refused the first), ``ValueError`` for an address
+    that names no host. ``http.client`` never follows a redirect."""
     parts = urlsplit(url)
     host, https = parts.hostname or "", parts.scheme == "https"
     port = parts.port or (443 if https else 80)
-    addresses = resolve(host, port) if host else []
+    if not host:
+        raise ValueError(f"{url!r} names no host")
+    addresses = resolve(host, port)
+    if not addresses:
+        raise OSError(f"{host} does not resolve")
     if not (internal_allowed() if allow_internal is None else allow_internal):
         if inside := first_internal(addresses):
             raise InternalAddress(inside)
@@ -96,7 +133,7 @@ def connection_to(url: str, *, timeout: float, allow_internal: bool | None = Non
         connection = _PinnedHTTPS(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         connection = _PinnedHTTP(host, port, timeout=timeout)
-    connection.pinned = str(addresses[0]) if addresses else None
+    connection.pinned = tuple(dict.fromkeys(str(address) for address in addresses))
     return connection
 
 

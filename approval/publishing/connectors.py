@@ -158,16 +158,20 @@ class WebhookConnector:
         body = json.dumps(publication.as_json(), ensure_ascii=False).encode("utf-8")
         parts = urlsplit(self.url)
         try:
-            # Resolved once and checked; the connection goes to the address checked (addresses.connection_to).
+            # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
         except InternalAddress as inside:
             return Result(Outcome.refused, message=f"the webhook's address leads to {inside.address}, on this "
                                                    "server's own network: nothing was sent (set a public address, "
                                                    "or allow private ones)")
+        except ValueError as error:  # no host, a bad port: set by hand in the database, the page refuses them
+            return Result(Outcome.refused, message=f"the webhook's address cannot be called: {error}")
+        except OSError as error:  # the name does not resolve: nothing left
+            return Result(Outcome.temporary_error, message=f"could not connect: {error}")
         try:
             try:
                 connection.connect()
-            except (OSError, http.client.HTTPException) as error:
+            except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a name IDNA refuses
                 return Result(Outcome.temporary_error, message=f"could not connect: {error}")
             connection.sock.settimeout(self.read_timeout)
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -149,7 +149,8 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
     campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.market))
                                    .order_by(Campaign.name)).all()
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
-                           refusal=refusal, zone_of=_campaign_zone, typed_row=row, typed=request.form), status
+                           refusal=refusal, zone_of=_campaign_zone, typed_row=row, typed=request.form,
+                           min_grace=controls.MIN_GRACE), status
 
 
 def _campaign_zone(campaign: Campaign) -> ZoneInfo:

@@ -13,9 +13,10 @@ from functools import cache
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Table, Update, bindparam, column, func, insert, select, update
+from sqlalchemy import Enum, String, Table, Text, Update, bindparam, column, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -212,13 +213,20 @@ def _update_each(keys: tuple[str, ...]) -> Update:
             .values({**{key: bindparam(f"v_{key}") for key in keys}, "version": _POSTS.c.version + 1}))
 
 
+def _array_item(type_: TypeEngine) -> TypeEngine:
+    """The type of a column's values in an array: a string as ``TEXT``, so that the SET's assignment checks the
+    column's length (a cast to ``VARCHAR(n)[]`` would cut a longer value silently, where a row's UPDATE raises);
+    an enum's values are its own."""
+    return Text() if isinstance(type_, String) and not isinstance(type_, Enum) else type_
+
+
 @cache
 def _update_from_arrays(keys: tuple[str, ...]) -> Update:
     """Every row's UPDATE in one statement: the rows' ids, versions and values come as one array per column,
     ``unnest``ed side by side and joined by id and version (one statement, built and compiled once per set of
     columns, whatever the number of rows)."""
     names = ("b_id", "b_version", *(f"v_{key}" for key in keys))
-    types = (_POSTS.c.id.type, _POSTS.c.version.type, *(_POSTS.c[key].type for key in keys))
+    types = (_POSTS.c.id.type, _POSTS.c.version.type, *(_array_item(_POSTS.c[key].type) for key in keys))
     changed = func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in zip(names, types,
                                                                                                   strict=True))
                           ).table_valued(*(column(name, type_) for name, type_ in zip(names, types, strict=True)),
