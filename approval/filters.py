@@ -16,6 +16,7 @@ from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import overdue
 from approval.style.media import media_index
+from approval.style.network import NAMES
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
 
@@ -68,10 +69,16 @@ def about_media(finding: dict, body: str) -> bool:
     return media_index(finding["start"], finding["end"], body) is not None
 
 
+def network_name(network: object) -> str:
+    """A network as it names itself ("LinkedIn", "X"), from an account's network or its value."""
+    value = getattr(network, "value", network)
+    return NAMES.get(str(value), str(value))
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                finding_message=finding_message, label=label, number=number, percent=percent,
-                                 worker_reasons=worker_reasons)
+                                finding_message=finding_message, label=label, network_name=network_name,
+                                 number=number, percent=percent, worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  is_overdue=overdue,

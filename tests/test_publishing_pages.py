@@ -464,3 +464,15 @@ def test_the_desks_overdue_list_and_the_post_pages_rule_agree(make, db_session):
     assert listed(overdue_clause(now)) == {name for name, post in posts.items() if overdue(post, now)} == {
         "late", "retry late"}
     assert listed(retrying_clause(now)) == {"retry coming"}
+
+
+def test_pages_name_each_network_as_it_names_itself(make, web):
+    """LinkedIn and X, as they write their names, not the values stored (linkedin, x)."""
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    for network, name in (("linkedin", "LinkedIn"), ("x", "X")):
+        post = make.post(State.in_review, account=make.account(france, network))
+        web.login(pm)
+        page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+        assert f'<span class="network network-{network}">{name}</span>' in page, network
+    assert ">LinkedIn</span>" in web.get("/review").get_data(as_text=True)
