@@ -394,6 +394,10 @@ def test_every_api_operation_with_hostile_values(app, db_session, world):
             for value in VALUES:
                 walk.check(method, f"{known}?{value!r:.40}", lambda m=method, v=value: client.open(
                     known, method=m.upper(), headers=headers, query_string={name: v for name in query}))
+            for name in query:  # each alone too, as for the pages
+                for value in ALONE:
+                    walk.check(method, f"{known}?{name}={value!r:.40}", lambda m=method, q={name: value}: client.open(
+                        known, method=m.upper(), headers=headers, query_string=q))
             for name, spec in properties.items():
                 for value in _hostile_for(spec):
                     body = {other: "x" for other in properties} | {name: value}
