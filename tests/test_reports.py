@@ -230,6 +230,8 @@ def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_se
         assert refused.status_code == 400 and "is not a date" in refused.get_data(as_text=True), bad
         assert refused.get_data(as_text=True).count("<tr data-id=") > 0  # the trail, without the dates meanwhile
         assert admin_web.get(f"/reports/audit.csv?{bad}").status_code == 400, bad
+    kept = admin_web.get("/reports/audit?from=2026-11-04&to=31/12/2026").get_data(as_text=True)
+    assert 'value="2026-11-04"' in kept  # the valid date still applies, and stays in the form
 
 
 def test_only_admins_see_the_audit_page(history, web):

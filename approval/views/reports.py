@@ -239,17 +239,21 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
             abort(400)
         query = query.where(AuditEntry.action == Action(action))
         filters["action"] = action
-    try:
-        start, end = _date("from"), _date("to")
-    except BadSelection as bad:  # said on the page, which lists the trail without the dates meanwhile
-        return query.order_by(AuditEntry.id.desc()), filters, bad.message
+    refused = None
+    dates: dict[str, date | None] = {}
+    for name in ("from", "to"):  # a date that is none is said on the page, which goes on without it
+        try:
+            dates[name] = _date(name)
+        except BadSelection as bad:
+            dates[name], refused = None, bad.message
+    start, end = dates["from"], dates["to"]
     if start:
         query = query.where(AuditEntry.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
         filters["from"] = start.isoformat()
     if end:
         query = query.where(AuditEntry.at < datetime.combine(end, datetime.min.time(), tzinfo=UTC))
         filters["to"] = end.isoformat()
-    return query.order_by(AuditEntry.id.desc()), filters, None
+    return query.order_by(AuditEntry.id.desc()), filters, refused
 
 
 @bp.get("/audit")
