@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Enum, String, Table, Text, Update, bindparam, column, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.types import TypeEngine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import TypeEngine
 
 from approval.access import PostLike, can_see_post
 from approval.db import utcnow
