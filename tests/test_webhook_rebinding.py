@@ -173,3 +173,35 @@ def test_an_address_no_call_could_reach_is_no_web_address(url):
 
     assert web_address(url) is None
     assert web_address("https://hooks.example:8443/p?q=1") == "https://hooks.example:8443/p?q=1"
+
+
+def test_a_chat_webhook_that_drips_its_answer_is_cut_at_the_calls_deadline(monkeypatch):
+    """A webhook answering a byte at a time, each within the read timeout, would hold the chat sender past its
+    claim's lease (another sender would say the message again): the whole call has a deadline."""
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    dripped: list[int] = []
+
+    def drip() -> None:
+        connection, _address = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"z" * 40:  # 40 bytes, 0.2 s apart: 8 s in all
+                    connection.sendall(bytes([byte]))
+                    dripped.append(byte)
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the sender hung up: what this test expects
+
+    server = threading.Thread(target=drip, daemon=True)
+    server.start()
+    monkeypatch.setattr(chat, "DEADLINE_S", 1.0)
+    with pytest.raises((OSError, chat.http.client.HTTPException)):
+        chat.ChatSender.post(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", {"text": "x"})
+    server.join(timeout=15)
+    listener.close()
+    assert len(dripped) < 40  # cut before the answer's headers ever ended

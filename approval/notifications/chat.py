@@ -26,10 +26,12 @@ from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.notifications.mailer import public_url
-from approval.publishing.addresses import connection_to
+from approval.publishing.addresses import connection_to, deadline
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
+#: A call, from its connection to its answer's status, takes this long at most (the lease is 2 minutes).
+DEADLINE_S = 15.0
 
 
 @dataclass
@@ -110,10 +112,14 @@ class ChatSender:
         parts = urlsplit(url)
         connection = connection_to(url, timeout=TIMEOUT_S)
         try:
-            connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                               body=json.dumps(body).encode(),
-                               headers={"Content-Type": "application/json", "User-Agent": "approval-notifications"})
-            answer = connection.getresponse()  # its status is all that counts: the body is not read
+            # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the
+            # message over while a slow webhook is still answering it (it would be said twice).
+            with deadline(connection, DEADLINE_S):
+                connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                                   body=json.dumps(body).encode(),
+                                   headers={"Content-Type": "application/json",
+                                            "User-Agent": "approval-notifications"})
+                answer = connection.getresponse()  # its status is all that counts: the body is not read
             if not 200 <= answer.status < 300:
                 raise OSError(f"the webhook answered {answer.status}")
         finally:

@@ -16,6 +16,9 @@ import ipaddress
 import socket
 import ssl
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
@@ -135,6 +138,27 @@ def connection_to(url: str, *, timeout: float, allow_internal: bool | None = Non
         connection = _PinnedHTTP(host, port, timeout=timeout)
     connection.pinned = tuple(dict.fromkeys(str(address) for address in addresses))
     return connection
+
+
+@contextmanager
+def deadline(connection: http.client.HTTPConnection, seconds: float) -> Iterator[None]:
+    """The exchange on ``connection`` ends after ``seconds`` in all, whatever each read's own timeout: a server that
+    answers a byte at a time cannot hold its caller longer (its socket is shut; the read in progress fails)."""
+
+    def cut() -> None:
+        if connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def forbidden_address(url: str) -> str | None:
