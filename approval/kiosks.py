@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from approval.db import utcnow
 from approval.models import KioskLink, Market, User
@@ -60,7 +60,8 @@ def revoke_kiosk(session: Session, id_or_token: str | int) -> KioskLink:
 
 
 def list_kiosks(session: Session) -> list[KioskLink]:
-    return list(session.scalars(select(KioskLink).order_by(KioskLink.revoked_at.is_not(None), KioskLink.id)))
+    return list(session.scalars(select(KioskLink).options(selectinload(KioskLink.markets))
+                                .order_by(KioskLink.revoked_at.is_not(None), KioskLink.id)))
 
 
 def live_kiosk(session: Session, token: str) -> KioskLink | None:

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 from flask_babel import force_locale
@@ -26,7 +25,7 @@ from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.notifications.mailer import public_url
-from approval.publishing.addresses import connection_to, deadline
+from approval.publishing.addresses import connection_to, deadline, request_target
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -109,14 +108,12 @@ class ChatSender:
         """POST ``body`` as JSON; anything but a 2xx raises (``OSError``, ``http.client.HTTPException``). Never to
         this server's own network: the name is resolved once, checked, and the connection made to the address
         checked (``addresses.connection_to``); a redirect is an answer like another, never followed."""
-        parts = urlsplit(url)
         connection = connection_to(url, timeout=TIMEOUT_S)
         try:
             # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the
             # message over while a slow webhook is still answering it (it would be said twice).
             with deadline(connection, DEADLINE_S):
-                connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                                   body=json.dumps(body).encode(),
+                connection.request("POST", request_target(url), body=json.dumps(body).encode(),
                                    headers={"Content-Type": "application/json",
                                             "User-Agent": "approval-notifications"})
                 answer = connection.getresponse()  # its status is all that counts: the body is not read

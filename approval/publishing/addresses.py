@@ -106,12 +106,8 @@ class _Pinned(http.client.HTTPConnection):
         raise failure
 
 
-class _PinnedHTTP(_Pinned):
-    pass
-
-
 class _PinnedHTTPS(http.client.HTTPSConnection, _Pinned):
-    pass
+    """HTTPS over a pinned connection: ``HTTPSConnection.connect`` calls ``_Pinned.connect``, then wraps it."""
 
 
 def connection_to(url: str, *, timeout: float, allow_internal: bool | None = None) -> http.client.HTTPConnection:
@@ -135,9 +131,15 @@ def connection_to(url: str, *, timeout: float, allow_internal: bool | None = Non
     if https:
         connection = _PinnedHTTPS(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
-        connection = _PinnedHTTP(host, port, timeout=timeout)
+        connection = _Pinned(host, port, timeout=timeout)
     connection.pinned = tuple(dict.fromkeys(str(address) for address in addresses))
     return connection
+
+
+def request_target(url: str) -> str:
+    """What a request to ``url`` names after its method: the path (``/`` when there is none) and the query."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 @contextmanager

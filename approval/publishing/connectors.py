@@ -22,7 +22,6 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
-from approval.publishing.addresses import InternalAddress, connection_to, internal_allowed
+from approval.publishing.addresses import InternalAddress, connection_to, internal_allowed, request_target
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,6 @@ class WebhookConnector:
 
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
         body = json.dumps(publication.as_json(), ensure_ascii=False).encode("utf-8")
-        parts = urlsplit(self.url)
         try:
             # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
@@ -174,9 +172,8 @@ class WebhookConnector:
             except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a name IDNA refuses
                 return Result(Outcome.temporary_error, message=f"could not connect: {error}")
             connection.sock.settimeout(self.read_timeout)
-            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             try:
-                connection.request("POST", path, body=body, headers={
+                connection.request("POST", request_target(self.url), body=body, headers={
                     "Content-Type": "application/json",
                     "Idempotency-Key": publication.idempotency_key,
                     "X-Approval-Signature": self.sign(body),

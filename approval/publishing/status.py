@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
@@ -14,6 +13,7 @@ from approval.localtime import in_zone
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
 from approval.publishing.holds import Hold, held_clause, hold_for
+from approval.workflow.engine import TrailEntry
 from approval.workflow.states import Action, State
 
 #: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
@@ -92,7 +92,7 @@ def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
     return {post_id: text for post_id, text in told.items() if text}
 
 
-def dropped_slot(post: Post, entry: Any) -> str | None:
+def dropped_slot(post: Post, entry: TrailEntry) -> str | None:
     """What the page says when an edit (of the text or the media: ``entry``, its audit row) dropped the post's
     publishing time, a scheduled post going back to review: which time it was, in the market's zone, and that it
     must be given again."""

@@ -167,15 +167,15 @@ def _saved(message: str):  # noqa: ANN202
 @roles_required(Role.admin)
 def set_grace(market_id: int):
     market = db.session.get(Market, market_id) or abort(404)
+    row = f"market-form-{market.id}"  # the settings page's row for it (its form's id)
     form = GraceForm()
     if not form.validate():
         return _settings_page(GuardFailed(_("%(market)s: check the grace period.", market=market.name),
-                                          dict(form.errors)), 422,
-                              f"market-form-{market.id}")
+                                          dict(form.errors)), 422, row)
     try:
         controls.set_grace(db.session, market, form.grace_minutes.data)
     except GuardFailed as refused:
-        return _settings_page(refused, 422, f"market-form-{market.id}")
+        return _settings_page(refused, 422, row)
     return _saved(_("%(market)s: grace period saved.", market=market.code))
 
 
@@ -183,10 +183,10 @@ def set_grace(market_id: int):
 @roles_required(Role.admin)
 def connect_account(account_id: int):
     account = db.session.get(Account, account_id) or abort(404)
+    row = f"account-form-{account.id}"  # the settings page's row for it (its form's id)
     form = ConnectorForm()
     if not form.validate():
-        return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422,
-                              f"account-form-{account.id}")
+        return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422, row)
     try:
         if form.connector.data:
             controls.connect_account(db.session, account, form.connector.data, url=form.url.data or None,
@@ -197,7 +197,7 @@ def connect_account(account_id: int):
         db.session.rollback()
         named = _("@%(handle)s (%(market)s · %(network)s): %(refusal)s", handle=account.handle,
                   market=account.market.code, network=account.network.value, refusal=refused.message)
-        return _settings_page(GuardFailed(named, refused.errors), 422, f"account-form-{account.id}")
+        return _settings_page(GuardFailed(named, refused.errors), 422, row)
     return _saved(_("@%(handle)s: connector saved.", handle=account.handle))
 
 
@@ -205,11 +205,11 @@ def connect_account(account_id: int):
 @roles_required(Role.admin)
 def set_embargo(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    row = f"campaign-form-{campaign.id}"  # the settings page's row for it (its form's id)
     form = EmbargoForm()
     if not form.validate():
         return _settings_page(GuardFailed(_("%(campaign)s: check the embargo's time.", campaign=campaign.name),
-                                          dict(form.errors)), 422,
-                              f"campaign-form-{campaign.id}")
+                                          dict(form.errors)), 422, row)
     until = None
     if form.embargo_until.data is not None:
         zone = _campaign_zone(campaign)
@@ -217,14 +217,12 @@ def set_embargo(campaign_id: int):
             until = ops.local_to_utc(form.embargo_until.data, zone, fold=0)
         except ops.NonexistentLocalTime:
             message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422,
-                                  f"campaign-form-{campaign.id}")
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422, row)
         except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
             message = _("This time is out of range.")
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422,
-                                  f"campaign-form-{campaign.id}")
+            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422, row)
     try:
         controls.set_embargo(db.session, campaign, until)
     except GuardFailed as refused:
-        return _settings_page(refused, 422, f"campaign-form-{campaign.id}")
+        return _settings_page(refused, 422, row)
     return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
