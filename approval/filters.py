@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_decimal, format_percent, format_timedelta, get_locale, gettext
+from flask_babel import (
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_timedelta,
+    get_locale,
+    get_timezone,
+    gettext,
+)
 from markupsafe import Markup
 
 from approval import style
@@ -75,6 +83,12 @@ def network_name(network: object) -> str:
     return NAMES.get(str(value), str(value))
 
 
+def viewer_zone() -> str:
+    """The zone of the signed-in person's own dates (their profile's, else their first market's; UTC otherwise),
+    for what belongs to no market: a stop switch on everything, a group-wide campaign's."""
+    return str(get_timezone())
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
                                 finding_message=finding_message, label=label, network_name=network_name,
@@ -82,4 +96,4 @@ def register(app: Flask) -> None:
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  is_overdue=overdue,
-                                 now_in=now_in, withheld_actions=withheld_actions)
+                                 now_in=now_in, viewer_zone=viewer_zone, withheld_actions=withheld_actions)

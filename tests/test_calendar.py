@@ -55,6 +55,26 @@ def test_month_week_and_list_views_show_the_post_in_the_chosen_zone(make, web, f
         assert web.get(f"/calendar?{query}").status_code == 200, query
 
 
+def test_a_held_post_is_marked_held_in_every_view(make, web, db_session, france):
+    """A stop switch or an embargo holds a scheduled post back: the calendar says so, not "scheduled" alone."""
+    from approval.publishing import controls
+
+    at = _next_month_day(10, 8)
+    held = _scheduled(make, make.account(france, "x"), at, body="Le match est reporté à demain soir.")
+    free = _scheduled(make, make.account(france, "linkedin"), at + timedelta(hours=1))
+    stop = controls.turn_on(db_session, None, "market", market_code="FR", reason="Match perdu.")
+    held.held_at, held.held_by_stop_id = utcnow(), stop.id
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france]))
+    for view in ("month", "week", "list"):
+        page = web.get(f"/calendar?view={view}&date={at.date().isoformat()}").get_data(as_text=True)
+        marked = re.findall(r'href="/posts/(\d+)" class="entry entry-scheduled entry-held', page)
+        listed = re.findall(r'href="/posts/(\d+)">[^<]*</a></td>\s*<td><span class="state state-scheduled">'
+                            r'scheduled</span> <span class="state state-held">held</span>', page)
+        assert (marked or listed) == [str(held.id)], view
+        assert f'href="/posts/{free.id}"' in page
+
+
 def test_a_group_wide_manager_reads_the_calendar_in_their_own_zone_whatever_markets_are_added(make, web, france,
                                                                                              db_session):
     from approval.models.notifications import NotificationProfile
@@ -223,5 +243,47 @@ def test_a_move_to_a_time_that_happens_twice_is_refused_with_both_choices_not_a_
                       headers={"Accept": "application/json"})
     assert answer.status_code == 422, answer.get_data(as_text=True)
     assert "+02:00" in answer.json["message"] and "+01:00" in answer.json["message"]
+    assert answer.json["errors"]["fold"] == ["Open the post to choose which: its move form offers both."]
+    assert answer.json["choose_at"] == \
+        f"/posts/{post.id}?move_time={sunday.isoformat()}T02:30&move_tz=Europe/Paris#move"
     db_session.expire_all()
     assert post.scheduled_at == at
+
+
+def test_a_move_to_a_time_that_happens_twice_asks_which_on_the_posts_page_then_takes_the_choice(
+        make, web, db_session, france):
+    """Asked from the post's page (or a calendar shown in another zone), a time the clocks repeat comes back to the
+    post's page, its move form filled in with the time and that zone and asking which of the two; the choice
+    moves the post to that instant, audited."""
+    from datetime import date
+
+    at = _next_month_day(16, 7)
+    post = _scheduled(make, make.account(france, "x"), at)
+    web.login(make.user(Role.project_manager, markets=[france]))
+    today = utcnow().date()
+    year = today.year if date(today.year, 11, 1) > today + timedelta(days=2) else today.year + 1
+    sunday = min(date(year, 11, d) for d in range(1, 8) if date(year, 11, d).weekday() == 6)  # New York's change
+    asked = {"post_id": post.id, "version": post.version, "tz": "America/New_York",
+             "local_time": f"{sunday.isoformat()}T01:30", "next": "/calendar"}
+    answer = web.post("/calendar/move", asked)
+    assert answer.status_code == 303
+    assert answer.headers["Location"].startswith(f"/posts/{post.id}?move_time=")
+    page = web.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "This time happens twice in America/New_York" in page  # the flash, with both instants
+    assert "This time happens twice: which one?" in page and 'name="fold" value="1"' in page
+    assert f'value="{sunday.isoformat()}T01:30"' in page and 'name="tz" value="America/New_York"' in page
+    db_session.expire_all()
+    assert post.scheduled_at == at  # nothing moved yet
+
+    moved = web.post("/calendar/move", {**asked, "version": post.version, "fold": "1",
+                                        "next": f"/posts/{post.id}"})
+    assert moved.status_code == 303 and moved.headers["Location"] == f"/posts/{post.id}"
+    db_session.expire_all()
+    assert post.scheduled_at == datetime.combine(sunday, datetime.min.time(), UTC).replace(hour=6, minute=30)
+    trail = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == post.id)
+                               .order_by(AuditEntry.id.desc()).limit(2)).all()
+    assert trail == [Action.schedule, Action.unschedule]
+
+    # A zone that is none keeps the market's in the form.
+    page = web.get(f"/posts/{post.id}?move_time=2030-01-01T10:00&move_tz=Mars/Olympus").get_data(as_text=True)
+    assert 'name="tz" value="Europe/Paris"' in page

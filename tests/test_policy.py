@@ -232,9 +232,19 @@ def test_a_forbidden_term_refuses_the_submission_through_the_form(web, make, db_
     page = text(response)
     assert "“Concurrent Télécom” may not be said here: We never name competitors." in page
     assert "Saved, but not submitted" in page
+    assert "Suggested: <mark>other operators</mark>" in page  # what the policy offers instead
     db_session.expire_all()
     post = db_session.scalars(select(Post)).one()
     assert post.state is State.draft
+
+    # Submitted again from the editor: one message saying what happened, not "saved" and "no change" beside it.
+    unchanged = text(web.post(f"/posts/{post.id}/edit", {"body": NAMES_A_COMPETITOR, "version": post.version,
+                                                         "submit": "1"}, follow_redirects=True))
+    assert "Not submitted: fix the errors first." in unchanged
+    assert "No change to save" not in unchanged and "Saved" not in unchanged
+    changed = text(web.post(f"/posts/{post.id}/edit", {"body": NAMES_A_COMPETITOR + " Vite.",
+                                                       "version": post.version, "submit": "1"}, follow_redirects=True))
+    assert "Saved, but not submitted: fix the errors first." in changed and changed.count("Saved") == 1
 
 
 def test_submit_and_schedule_record_the_policy_version(make, db_session, france, admin_user):

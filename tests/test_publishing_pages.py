@@ -41,6 +41,22 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
     assert "Held:" not in web.get(f"/posts/{post.id}").get_data(as_text=True)
 
 
+def test_a_stop_on_everything_is_told_in_the_viewers_zone_and_a_market_stop_in_its_markets(make, web, db_session):
+    """A switch of one market is told in that market's time; one on everything, which no market owns, in the
+    viewer's own (their first market's here), never in UTC beside the others."""
+    from approval.publishing import controls
+
+    kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+    india = make.market("IN", timezone="Asia/Kolkata", languages=("en",))
+    controls.turn_on(db_session, None, "all", reason="Crise.")
+    controls.turn_on(db_session, None, "market", market_code="KE", reason="Kenya only.")
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[india, kenya]))
+    page = web.get("/publishing/stops").get_data(as_text=True)
+    assert "(Asia/Kolkata, UTC+05:30)" in page and "(Africa/Nairobi, UTC+03:00)" in page
+    assert "(UTC, UTC+00:00)" not in page
+
+
 def test_a_community_manager_has_no_publishing_desk(make, web):
     web.login(make.user(Role.community_manager))
     assert web.get("/publishing").status_code == 403
@@ -196,7 +212,8 @@ def test_a_refused_setting_keeps_what_was_typed_and_says_why_once(make, admin_we
     row = page[page.index(f'id="account-{account.id}"'):]
     row = row[:row.index("</tr>")]
     assert 'class="refused"' in row and 'value="https://hooks.example/typed"' in row
-    assert '<option value="webhook" selected>' in row and "short" not in row  # a secret is never written back
+    assert '<option value="webhook" selected>' in row and 'value="short"' not in row  # a secret is never written back
+    assert '<p class="error" role="alert">' in row  # why, beside the row: the banner is out of sight on a long page
     assert 'value="{}"'.format(france.grace_minutes) in admin_web.get("/publishing/settings").get_data(as_text=True)
 
 
@@ -405,6 +422,29 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     post = db_session.get(type(post), post.id)
     assert post.state is State.scheduled and before < post.scheduled_at < utcnow() + timedelta(seconds=5)
     assert post.missed_at is None
+    said = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Publishing now: the post goes out within a minute." in said and "now scheduled" not in said
+
+
+def test_each_action_says_what_was_done_in_words(make, web, db_session):
+    """The confirmation names what the person did ("Scheduled for ... (Europe/Paris ...)", "Changes requested"),
+    not the state's label dropped into a sentence ("the post is now changes requested")."""
+    from datetime import UTC, datetime
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    asked = make.post(State.in_review, account=make.account(france))
+    web.post(f"/posts/{asked.id}/actions/request_changes", {"version": asked.version, "comment": "Le lien."})
+    page = web.get(f"/posts/{asked.id}").get_data(as_text=True)
+    assert "Changes requested: the post goes back to its author." in page
+    post = make.post(State.approved, account=make.account(france))
+    slot = datetime(utcnow().year + 1, 1, 15, 17, 0, tzinfo=UTC)
+    answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version,
+                                                              "local_time": "%d-01-15T18:00" % slot.year})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert f"Scheduled for {slot.year}-01-15 18:00 (Europe/Paris, UTC+01:00)." in page
 
 
 def test_a_scheduled_post_moves_to_another_time_in_one_step_from_its_page(make, web, db_session):

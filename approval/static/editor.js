@@ -58,6 +58,15 @@
       const code = document.createElement("code");
       code.textContent = f.rule;
       li.append(strong, " ", code, " ", f.message);
+      // What the market's policy offers in place of a term, or a rule's rewrite (a single mark goes without saying).
+      if (f.suggestion && f.suggestion.trim().length > 1) {
+        const suggested = document.createElement("span");
+        suggested.className = "suggestion";
+        const mark = document.createElement("mark");
+        mark.textContent = f.suggestion;
+        suggested.append(list.dataset.suggested + " ", mark);
+        li.append(" ", suggested);
+      }
       return li;
     }));
   }

@@ -139,8 +139,10 @@ def show_calendar():
 @bp.post("/calendar/move")
 @login_required
 def move_post():
-    """Give a post another slot: ``local_time`` (``YYYY-MM-DDTHH:MM``) in zone ``tz``. A scheduled post is
-    unscheduled then scheduled again, both through the engine and audited, in one transaction."""
+    """Give a post another slot: ``local_time`` (``YYYY-MM-DDTHH:MM``) in zone ``tz``, and ``fold`` (0 or 1) when
+    that time happens twice. A scheduled post is unscheduled then scheduled again, both through the engine and
+    audited, in one transaction. A time that happens twice, without ``fold``, sends the person to the post's page,
+    whose move form then offers both."""
     wants_json = request.accept_mimetypes.best == "application/json"
     post_id = request.form.get("post_id", type=int)
     version = request.form.get("version", type=int)
@@ -154,7 +156,8 @@ def move_post():
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
-        instant = ops.instant_in(local, zone.key)  # refused: a time the clocks skip, or one they repeat
+        fold = {"0": 0, "1": 1}.get(request.form.get("fold", ""))
+        instant = ops.instant_in(local, zone.key, fold)  # refused: a time the clocks skip, or repeat without fold
         if post.state == State.scheduled:
             ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
             version = post.version
@@ -162,6 +165,8 @@ def move_post():
                         scheduled_at=instant)
     except WorkflowError as refused:
         db.session.rollback()
+        if "fold" in (refused.errors or {}):
+            return _which_one(refused, post, local, zone.key, wants_json)
         return _refused(refused, post, wants_json)
     db.session.commit()
     if wants_json:
@@ -171,6 +176,19 @@ def move_post():
           "success")  # in its market's time, with the zone's name: the calendar may show another zone
     # Back where the move was asked: the calendar, or the post's page.
     return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
+
+
+def _which_one(refused: WorkflowError, post: Post, local: datetime, zone: str, wants_json: bool):  # noqa: ANN202
+    """A time the clocks repeat in ``zone``: the post's page asks which of the two (its move form, filled in with
+    the time and the zone, offers both)."""
+    page = url_for("posts.show_post", post_id=post.id, move_time=local.strftime("%Y-%m-%dT%H:%M"),
+                   move_tz=zone, _anchor="move")
+    if wants_json:  # the calendar's drag: it says so, with the way to choose
+        choose = _("Open the post to choose which: its move form offers both.")
+        return jsonify({"code": refused.status, "message": refused.message, "errors": {"fold": [choose]},
+                        "choose_at": page}), refused.status
+    flash(refused.message, "error")
+    return redirect(page, 303)
 
 
 def _refused(refused: WorkflowError, post: Post, wants_json: bool):  # noqa: ANN202

@@ -102,8 +102,9 @@ def preferences():
     profile = db.session.get(NotificationProfile, user_id)
     form = PreferencesForm()
     zones = sorted(available_timezones())
-    form.timezone.choices = [("", _("My first market's (%(zone)s)", zone=zone_of(None, current_user)))] + \
-        [(zone, zone) for zone in zones]
+    default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user)) if current_user.markets else \
+        _("UTC (I have no market of my own)")
+    form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]
     kinds = texts.kinds_for(current_user.role)  # what this role is ever told; the others keep what was saved
     if request.method == "GET":
         form.timezone.data = profile.timezone if profile else ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
+from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import OUTCOME_LABELS, label, tone
+from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, publishing_status
 from approval.style.media import media_index, media_items
@@ -129,8 +132,11 @@ def edit_post(post_id: int):
             conflict = post  # their text stays in the form; the newer one is shown beside it
             form.version.data = post.version
         else:
-            submitted = "submit" in request.form and _try_submit(post)
-            if entry is None and not submitted:
+            wants_submit = "submit" in request.form
+            submitted = wants_submit and _try_submit(post, saved=entry is not None)
+            if wants_submit and not submitted:
+                pass  # _try_submit said why, and whether the text was saved: one message, not three
+            elif entry is None and not submitted:
                 flash(_("No change to save."), "info")
             elif entry is not None and entry.from_state != entry.to_state:
                 flash(_("Saved. The post went back to review: the approval was for the previous text."), "warning")
@@ -167,8 +173,33 @@ def act(post_id: int, action: str):
         db.session.rollback()
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
-    flash(_("Done: the post is now %(state)s.", state=label(entry.to_state)), "success")
+    flash(_done(post, Action(action), entry.to_state, now=request.form.get("when") == "now"), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str:
+    """What a person just did, said as they would say it ("Scheduled for 18:00 in Paris", not "now scheduled")."""
+    if action == Action.schedule:
+        if now:
+            return _("Publishing now: the post goes out within a minute. This page shows when it is online.")
+        return _("Scheduled for %(time)s.", time=in_zone(post.scheduled_at, post.account.market.timezone))
+    if action == Action.approve and state == State.with_cabinet:
+        return _("Approved and sent to the executive's cabinet.")
+    said = {
+        Action.submit: _("Submitted for review."),
+        Action.recall: _("Recalled: the post is a draft again."),
+        Action.approve: _("Approved. It can now be scheduled."),
+        Action.request_changes: _("Changes requested: the post goes back to its author."),
+        Action.reject: _("Rejected."),
+        Action.accept: _("Accepted."),
+        Action.decline: _("Declined."),
+        Action.unschedule: _("Unscheduled: the post is approved and waits for a new time."),
+        Action.withdraw: _("Withdrawn."),
+        Action.mark_published: _("Marked as published."),
+        Action.retry: _("Sent again to the publishing queue: it goes out within a minute."),
+        Action.confirm_published: _("Confirmed as published."),
+    }
+    return said.get(action) or _("Done: the post is now %(state)s.", state=label(state))
 
 
 def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an ActionForm (a class built at import)
@@ -257,12 +288,25 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         comment_form=comment_form or CommentForm(formdata=None), failed_action=failed_action, refusal=refusal,
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
-        publication=publishing_status(db.session, post),
+        publication=publishing_status(db.session, post), move_zone=_move_zone(post),
     )
 
 
-def _try_submit(post: Post) -> bool:
-    """Submit right after saving; a style error leaves the post saved as it is, with the reasons shown."""
+def _move_zone(post: Post) -> str:
+    """The zone of the post page's move form: its market's, or the calendar's when a move from there came back
+    to ask which of two instants (``move_tz``)."""
+    asked = request.args.get("move_tz", "")
+    return asked if asked in _zones() else post.account.market.timezone
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _try_submit(post: Post, *, saved: bool = True) -> bool:
+    """Submit right after saving; a style error leaves the post saved as it is (``saved``: the text changed), with
+    the reasons shown."""
     try:
         with db.session.begin_nested():
             ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
@@ -270,7 +314,8 @@ def _try_submit(post: Post) -> bool:
         for reasons in refused.errors.values():
             for reason in reasons:
                 flash(reason, "error")
-        flash(_("Saved, but not submitted: fix the errors first."), "warning")
+        flash(_("Saved, but not submitted: fix the errors first.") if saved else
+              _("Not submitted: fix the errors first."), "warning")
         return False
     return True
 
