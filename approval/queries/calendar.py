@@ -38,6 +38,8 @@ class PostRow:
     account: Account
     updated_at: datetime
     body: str
+    #: Since when a stop switch or an embargo holds it back (``None``: nothing does).
+    held_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
         shown = spots
     rows = {row.id: row for row in session.execute(
         select(Post.id, Post.version, Post.state, Post.account_id, Post.updated_at,
-               func.substr(Revision.body, 1, TEXT_START).label("body"))
+               func.substr(Revision.body, 1, TEXT_START).label("body"), Post.held_at)
         .outerjoin(Revision, Revision.id == Post.current_revision_id)
         .where(Post.id.in_([post_id for _at, post_id, _kind in shown])))} if shown else {}
     accounts = {a.id: a for a in session.scalars(
@@ -136,6 +138,6 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
     for at, post_id, kind in shown:
         row = rows[post_id]
         post = PostRow(row.id, row.version, State(row.state), row.account_id, accounts[row.account_id],
-                       row.updated_at, row.body or "")
+                       row.updated_at, row.body or "", row.held_at)
         entries.append(Entry(post, at, kind))
     return Window(entries, truncated, dict(days), sum(days.values()) if per_day is not None else len(spots))
