@@ -175,6 +175,30 @@ def test_the_dashboard_gives_the_summary_numbers_for_the_users_markets(make, web
     assert web.get("/hub/dashboard").status_code == 403
 
 
+def test_the_dashboards_next_to_go_out_is_a_slot_to_come_neither_overdue_nor_held(make, db_session, markets):
+    """A slot gone by (the worker is late, the grace period runs) and a post a stop switch holds are not "next": the
+    next is the first slot still to come that nothing holds."""
+    from datetime import timedelta
+
+    from approval.queries.hub import summary
+
+    france, _kenya = markets
+    account = make.account(france, "x")
+    overdue, held, coming = (make.post(State.scheduled, account=account) for _ in range(3))
+    now = utcnow()
+    overdue.scheduled_at = now - timedelta(minutes=5)
+    held.scheduled_at, held.held_at = now + timedelta(minutes=10), now
+    coming.scheduled_at = now + timedelta(hours=2)
+    db_session.flush()
+    pm = make.user(Role.project_manager, markets=[france])
+    (row,) = summary(db_session, pm, market="FR")
+    assert row.next_scheduled_at == coming.scheduled_at
+    held.held_at = None
+    db_session.flush()
+    (row,) = summary(db_session, pm, market="FR")
+    assert row.next_scheduled_at == held.scheduled_at
+
+
 def test_kiosk_commands(cli):
     cli("db", "upgrade")
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")

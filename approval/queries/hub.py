@@ -243,7 +243,8 @@ class MarketSummary:
 
 
 def summary(session: Session, user: User, *, market: str | None = None) -> list[MarketSummary]:
-    """Per market ``user`` sees: posts per state, since when the oldest awaits review, when the next goes out.
+    """Per market ``user`` sees: posts per state, since when the oldest awaits review, when the next goes out (a
+    slot to come, not held: an overdue or held post is not "next").
 
     The counts come from ``post_counts``; the two instants are the first rows of ``(account_id, state, time)`` per
     account, the earliest per market.
@@ -259,9 +260,11 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
     for account_id, state, n in session.execute(_kept_counts(user, list(by_id))):
         counts[account_market[account_id]][State(state).value] += n
     firsts = {}
-    for state, column in ((State.in_review, Post.submitted_at), (State.scheduled, Post.scheduled_at)):
+    now = utcnow()
+    coming = (Post.scheduled_at >= now, Post.held_at.is_(None))  # not a slot gone by, nor a post a hold keeps back
+    for state, column, only in ((State.in_review, Post.submitted_at, ()), (State.scheduled, Post.scheduled_at, coming)):
         # Per account, the first row of (account_id, state, time): a few hundred index probes, whatever the size.
-        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None))
+        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None), *only)
                  .order_by(column).limit(1).correlate(Account).scalar_subquery())
         firsts[state] = dict(session.execute(
             select(Account.market_id, func.min(first)).where(account_clause(user), Account.market_id.in_(by_id))
