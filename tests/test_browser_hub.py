@@ -13,7 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
@@ -73,7 +75,9 @@ def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_wh
     live = LiveWall(base, server.port, None, None, kiosk_path, kiosk_token, pm_token, cm_token, account_id)
     folder = ARTIFACTS / f"hub-{backend}"
     folder.mkdir(parents=True, exist_ok=True)
-    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB")
+    # A screen in a room in India: the wall's own times in its zone, the markets' clocks in theirs.
+    context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB",
+                                   timezone_id="Asia/Kolkata")
     page = context.new_page()
     try:
         write_and_submit(live, "Le coup d'envoi est donné dans une heure au Stade de France.")
@@ -92,6 +96,9 @@ def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_wh
                                timeout=5000)
         assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded"
         page.screenshot(path=str(folder / "02-wall-updated.png"))
+        updated = page.locator(".wall-head .updated time")
+        at = datetime.fromisoformat(updated.get_attribute("datetime"))
+        assert updated.inner_text() == at.astimezone(ZoneInfo("Asia/Kolkata")).strftime("%H:%M")
 
         # The server goes away: the screen says so; it comes back: so does the wall.
         server.stop()

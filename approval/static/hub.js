@@ -1,6 +1,7 @@
 // The Social Hub wall, live: a Server-Sent Events stream sends the whole wall again each time something changed;
 // it replaces the wall in one step (no reload, no flicker). When the stream breaks, a banner says so and the
-// browser retries by itself; a revoked kiosk link blanks the wall and stops retrying. Clocks and ages tick here.
+// browser retries by itself; a revoked kiosk link blanks the wall and stops retrying. Clocks and ages tick here, and
+// the wall's own times are shown in the screen's zone.
 (function () {
   "use strict";
   var wall = document.getElementById("wall");
@@ -28,6 +29,15 @@
         clock.textContent = new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false,
           timeZone: clock.dataset.zone}).format(now);
       } catch (ignored) { /* an unknown zone: keep the server's time */ }
+    });
+    // Times of the wall itself (its last change, a stop switch turned on): the screen's own zone, that of the room
+    // it stands in; the server wrote them in UTC for a browser without scripts.
+    Array.prototype.forEach.call(wall.querySelectorAll("time.local[datetime]"), function (time) {
+      var at = new Date(time.getAttribute("datetime"));
+      if (isNaN(at)) { return; }
+      var options = {hour: "2-digit", minute: "2-digit", hour12: false};
+      if (at.toDateString() !== now.toDateString()) { options.day = "numeric"; options.month = "short"; }
+      time.textContent = new Intl.DateTimeFormat(locale, options).format(at);
     });
     Array.prototype.forEach.call(wall.querySelectorAll(".age-row[data-since]"), function (row) {
       var since = Date.parse(row.dataset.since);
