@@ -181,7 +181,8 @@ def test_a_removal_does_not_show_the_others_as_moved(make, web, db_session, scen
                                                  "remove": str(ids[0])})
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "removed (was at position 1)" in page
-    assert "moved from" not in page and "unchanged at position 1" in page
+    assert "moved from" not in page
+    assert "unchanged, now at position 1 (was 2" in page and "unchanged, now at position 2 (was 3" in page
 
 
 def test_the_live_check_counts_the_posts_pictures_for_the_media_rules(make, web, db_session, scene):
