@@ -48,7 +48,7 @@ bench: install-dev
 
 ## Extract the interface's strings, merge them into each language's catalogue, compile the catalogues
 translations: install-dev
-	$(BIN)/pybabel extract -F approval/translations/babel.cfg -k _l -k lazy_gettext -k N_ \
+	$(BIN)/pybabel extract -F approval/translations/babel.cfg -k _l -k lazy_gettext -k N_ -k lazy_pgettext:1c,2 \
 		--project approval --no-location --sort-output -o approval/translations/messages.pot .
 	$(BIN)/pybabel update -i approval/translations/messages.pot -d approval/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d approval/translations

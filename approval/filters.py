@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from approval import style
 from approval.db import utcnow
-from approval.labels import label
+from approval.labels import heading, label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
 from approval.publishing import reasons
@@ -91,8 +91,9 @@ def viewer_zone() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                finding_message=finding_message, label=label, network_name=network_name,
-                                 number=number, percent=percent, worker_reasons=worker_reasons)
+                                 finding_message=finding_message, heading=heading, label=label,
+                                 network_name=network_name, number=number, percent=percent,
+                                 worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  is_overdue=overdue,

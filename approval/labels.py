@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from approval.style import Severity
 from approval.workflow.states import Action, Role, State
@@ -94,3 +95,25 @@ def label(value: StrEnum | str) -> str:
         except (ValueError, KeyError):
             continue
     return str(value)
+
+
+#: A state over a column of counts: "approved" in English, but plural in French ("approuvées"), where the state's
+#: own label agrees with one post.
+HEADINGS: dict[State, object] = {
+    State.in_review: lazy_pgettext("column of counts", "in review"),
+    State.changes_requested: lazy_pgettext("column of counts", "changes requested"),
+    State.with_cabinet: lazy_pgettext("column of counts", "with the cabinet"),
+    State.approved: lazy_pgettext("column of counts", "approved"),
+    State.scheduled: lazy_pgettext("column of counts", "scheduled"),
+    State.failed: lazy_pgettext("column of counts", "failed"),
+    State.unconfirmed: lazy_pgettext("column of counts", "unconfirmed"),
+    State.published: lazy_pgettext("column of counts", "published"),
+}
+
+
+def heading(state: State | str) -> str:
+    """A state as the heading of a column of counts (its label where no heading is set)."""
+    try:
+        return str(HEADINGS[State(state)])
+    except (ValueError, KeyError):
+        return label(state)

@@ -4,6 +4,8 @@ The live stream is tested against a real server (tests/test_hub_live.py); here, 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from approval import kiosks
@@ -53,6 +55,31 @@ def test_each_view_renders_and_the_selection_is_in_the_url(make, web, markets):
         response = web.get(f"/hub?view={view}&market=FR&campaign=abc")
         assert response.status_code == 200, view
     assert "C&#39;est en ligne." in web.get("/hub?view=published").get_data(as_text=True)
+
+
+def test_the_walls_times_say_how_far_from_now_on_one_scale_then_each_markets_clock(make, web, db_session, markets):
+    """Posts of several zones in one list: "in 3 hr." and "2 hr. ago" read in order whatever their markets; each
+    line keeps its market's clock time (New York's 07:00 beside Paris's 13:00 for the same instant)."""
+    from datetime import timedelta
+
+    france, _kenya = markets
+    usa = make.market("US", timezone="America/New_York", languages=("en",))
+    soon = make.post(State.scheduled, account=make.account(usa, "x"), body="Kick-off soon in New York.")
+    later = make.post(State.scheduled, account=make.account(france, "x"), body="Coup d'envoi plus tard.")
+    done = make.post(State.published, account=make.account(france, "facebook"), body="C'est en ligne.")
+    now = utcnow().replace(second=0, microsecond=0)
+    soon.scheduled_at, later.scheduled_at = now + timedelta(minutes=95), now + timedelta(hours=3, minutes=5)
+    done.published_at = now - timedelta(hours=2)
+    db_session.flush()
+    web.login(make.user(Role.admin))
+    page = web.get("/hub").get_data(as_text=True)
+    assert page.index('<span class="rel">in 2 hr.</span>') < page.index('<span class="rel">in 3 hr.</span>')
+    assert '<span class="rel">2 hr. ago</span>' in page
+    new_york = soon.scheduled_at.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+    assert f'{new_york}</time> <span class="mk">US</span>' in page
+    french = web.get("/hub", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<span class="rel">dans 3\u00a0h</span>' in french or '<span class="rel">dans 3 h</span>' in french
+    assert ">programmées</th>" in french  # a column of counts: plural, where the state's label is one post's
 
 
 def test_the_wall_counts_states_per_market_and_network_and_lists_problems(make, db_session, markets):

@@ -38,8 +38,9 @@ VIEWS = ("overview", "queue", "next", "published", "problems")
 #: The states the wall counts, in the order a post goes through them (its columns).
 COUNTED = (State.draft, State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
            State.publishing, State.published, State.failed, State.unconfirmed)
-#: Rows per list: what a 1920x1080 screen shows legibly (the view of one list shows more).
-ROWS, ROWS_ALONE = 8, 16
+#: Rows per list (each two lines: who and when, then the text): what a 1920x1080 screen shows legibly (the view of
+#: one list shows more).
+ROWS, ROWS_ALONE = 7, 14
 FINDINGS_WINDOW = timedelta(days=7)
 #: The revisions read for the week's findings: the newest ones that have some, bounded.
 FINDINGS_SAMPLE = 1000

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 from flask import (
     Blueprint,
     Response,
@@ -104,7 +104,7 @@ def kiosk_stream(token: str):
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
     wall = build_wall(session, viewer, selection)
     return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
-                           shown_states=WALL_STATES)
+                           rel=_from_now(wall.built_at), shown_states=WALL_STATES)
 
 
 #: The columns of the wall's counts: where posts wait for someone.
@@ -125,6 +125,18 @@ def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
         return format_datetime(local, "EEE HH:mm" if days < 7 else "d MMM HH:mm", tzinfo=local.tzinfo, locale=locale)
 
     return hm
+
+
+def _from_now(now: datetime) -> Callable[[datetime], str]:
+    """How far an instant is from the wall's minute ("in 35 min.", "12 min. ago"): one scale for every market, so a
+    list of posts from several zones reads in order (each line keeps its market's own time beside it)."""
+    locale = get_locale()
+
+    def rel(instant: datetime) -> str:
+        return format_timedelta(instant - now, granularity="minute", threshold=1.1, add_direction=True,
+                                format="short", locale=locale)
+
+    return rel
 
 
 def _digest(html: str) -> str:
