@@ -195,6 +195,9 @@ def test_create_brand_and_executive_accounts(admin_web, make, db_session):
     assert (brand.network, brand.handle, brand.kind, brand.executive_id) == (Network.instagram, "helio.france",
                                                                              AccountKind.brand, None)
     assert (executive.kind, executive.executive_id, executive.market_id) == (AccountKind.executive, ceo.id, fr.id)
+    # Told as people name them: the network's own name, the handle with its @.
+    assert "Account LinkedIn @helene-marchand created." in admin_web.get("/admin/accounts").get_data(as_text=True)
+    assert "LinkedIn @helene-marchand" in admin_web.get("/admin/executives").get_data(as_text=True)
 
 
 def test_executive_account_needs_its_executive(admin_web, make, db_session):

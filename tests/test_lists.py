@@ -63,6 +63,7 @@ def test_a_filter_narrows_the_rows_and_the_chips_alike_and_shows_on_the_page(mak
     assert len(_ids(page)) == 4
     assert "1–4 of 4" in page
     assert '<option value="KE" selected>' in page  # the filter in force shows on its control
+    assert '<option value="facebook" >Facebook</option>' in page and '<option value="x" >X</option>' in page
     chips = dict(re.findall(r'state=(\w+)[^"]*"[^>]*>.*?<span class="count">(\d+)</span>', page))
     assert chips == {"in_review": "3", "draft": "1"}
     # The chips keep the market: following one narrows to both.

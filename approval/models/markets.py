@@ -11,6 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
+from approval.style.network import NAMES
 
 if TYPE_CHECKING:
     from approval.models.policy import PolicyVersion
@@ -140,6 +141,11 @@ class Account(Base):
 
     def __str__(self) -> str:
         return f"{self.network.value}:{self.handle}"
+
+    @property
+    def display_name(self) -> str:
+        """As people read it: "LinkedIn @helio-group" (``str()`` is the command line's ``linkedin:helio-group``)."""
+        return f"{NAMES.get(self.network.value, self.network.value)} @{self.handle}"
 
 
 class Campaign(Base):

@@ -185,7 +185,7 @@ def new_account():
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
                                form.brand.data or "", executive):
-            flash(_("Account %(account)s created.", account=account), "success")
+            flash(_("Account %(account)s created.", account=account.display_name), "success")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=None)
 
@@ -201,7 +201,7 @@ def edit_account(account_id: int):
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
                     form.brand.data or "", executive):
-            flash(_("Account %(account)s saved.", account=account), "success")
+            flash(_("Account %(account)s saved.", account=account.display_name), "success")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=account)
 
@@ -211,7 +211,8 @@ def edit_account(account_id: int):
 def deactivate_account(account_id: int):
     account = _get(Account, account_id)
     admin.deactivate_account(db.session, account)
-    flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account), "success")
+    flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account.display_name),
+          "success")
     return _see_other("admin.list_accounts", market=account.market.code)
 
 
@@ -220,7 +221,7 @@ def deactivate_account(account_id: int):
 def reactivate_account(account_id: int):
     account = _get(Account, account_id)
     admin.reactivate_account(db.session, account)
-    flash(_("Account %(account)s reactivated.", account=account), "success")
+    flash(_("Account %(account)s reactivated.", account=account.display_name), "success")
     return _see_other("admin.list_accounts", market=account.market.code)
 
 

@@ -83,7 +83,7 @@ def list_posts():
 def new_post():
     form = PostForm()
     accounts = _writable_accounts()
-    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {a.network.value} · @{a.handle}" + (
+    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {NAMES[a.network.value]} · @{a.handle}" + (
         " · " + _("suggested message for %(name)s", name=a.executive.name) if a.executive else ""))
         for a in accounts]
     campaigns = _campaigns(accounts)

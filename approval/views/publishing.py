@@ -23,6 +23,7 @@ from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
+from approval.style.network import NAMES
 from approval.forms import Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
@@ -196,7 +197,7 @@ def connect_account(account_id: int):
     except GuardFailed as refused:
         db.session.rollback()
         named = _("@%(handle)s (%(market)s · %(network)s): %(refusal)s", handle=account.handle,
-                  market=account.market.code, network=account.network.value, refusal=refused.message)
+                  market=account.market.code, network=NAMES[account.network.value], refusal=refused.message)
         return _settings_page(GuardFailed(named, refused.errors), 422, row)
     return _saved(_("@%(handle)s: connector saved.", handle=account.handle))
 
