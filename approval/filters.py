@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.units import format_unit
 from flask import Flask
 from flask_babel import (
     format_datetime,
@@ -53,6 +54,13 @@ def number(value: float | None, digits: int = 1) -> str:
     return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
 
 
+def file_size(size: int) -> str:
+    """A file's size in the reader's language and units: "30.0 kB", "6.5 MB" in English; "30,0 ko", "6,5 Mo" in
+    French (decimal units, 1 kB = 1,000 bytes, as the networks state their limits)."""
+    unit, value = ("digital-megabyte", size / 1e6) if size >= 1e6 else ("digital-kilobyte", size / 1e3)
+    return format_unit(value, unit, length="short", format="#,##0.0", locale=get_locale())
+
+
 def percent(rate: float | None) -> str:
     """A rate (0 to 1) as a percentage in the reader's language ("72.7%", "72,7 %"); "—" for none."""
     if rate is None:
@@ -91,7 +99,7 @@ def viewer_zone() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                 finding_message=finding_message, heading=heading, label=label,
+                                 file_size=file_size, finding_message=finding_message, heading=heading, label=label,
                                  network_name=network_name, number=number, percent=percent,
                                  worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)

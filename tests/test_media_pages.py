@@ -45,6 +45,11 @@ def test_the_editor_uploads_reorders_describes_and_removes_with_plain_forms(make
     assert 'id="media-editor"' in page and 'id="previews"' in page and "media.js" in page
     assert _upload(web, post, jpeg(color="red"), "rouge.jpg", "Tribune rouge").status_code == 302
     post = _reload(db_session, post)
+    size = post.current_revision.media[0].file.bytes
+    english = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    french = web.get(f"/posts/{post.id}/edit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert f" · {size / 1000:.1f} kB</span>" in english  # the reader's units: "30.0 kB", "30,0 ko"
+    assert f" · {size / 1000:.1f}\u202fko</span>".replace(".", ",") in french  # CLDR: a narrow no-break space
     answer = _upload(web, post, jpeg(color="blue"), "bleu.jpg", json=True)
     assert answer.status_code == 201
     state = answer.get_json()

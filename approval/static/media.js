@@ -60,6 +60,14 @@
     return node;
   }
 
+  // A size in the page's language and units, as the server writes it ("30.0 kB", "30,0 ko"; 1 kB = 1,000 bytes).
+  const language = document.documentElement.lang || undefined;
+  function fileSize(bytes) {
+    const mega = bytes >= 1e6;
+    return new Intl.NumberFormat(language, { style: "unit", unit: mega ? "megabyte" : "kilobyte",
+      minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(mega ? bytes / 1e6 : bytes / 1e3);
+  }
+
   function button(name, value, label, cls, title) {
     const b = el("button", { type: "submit", name: name, value: value, class: "button " + (cls || "") , text: label });
     if (title) { b.title = title; b.setAttribute("aria-label", title); }
@@ -77,7 +85,7 @@
       const meta = el("div", { class: "media-meta" }, [
         el("span", { class: "muted", text: (editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
                      m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
-                     " · " + (m.bytes / 1024).toFixed(1) + " KB" }),
+                     " · " + fileSize(m.bytes) }),
         el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
         el("ul", { class: "findings", "aria-live": "polite" }),
       ]);
