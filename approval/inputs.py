@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
@@ -79,15 +80,20 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
     if not isinstance(value, str) or len(value) > longest:
         return None
     address = value.strip()
-    parts = urlsplit(address)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in address):
-        return None
     try:
-        parts.port  # noqa: B018 - a port that is no number, or out of range, raises
-        parts.hostname.encode("idna")  # a label too long, an empty one ("a..b"): no host a call could reach
+        # urlsplit itself refuses a bracketed host that is no IPv6 address ("https://[::1", "http://[1::2::3]/");
+        # reading the port refuses one that is no number, or out of range; IDNA refuses a label too long or empty
+        # ("a..b"): no host a call could reach, and no exception for the caller (a worker reading an answer).
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+        if host is None or parts.scheme not in ("http", "https") or any(c.isspace() for c in address):
+            return None
+        host.encode("idna")
+        if "[" in parts.netloc:
+            ipaddress.IPv6Address(host.split("%", 1)[0])  # "[v1.x]" (IPvFuture) parses, and reaches nothing
     except (ValueError, UnicodeError):
         return None
-    return address
+    return address if port != 0 else None
 
 
 def check_request_text() -> None:

@@ -127,7 +127,10 @@ def safe_next(target: str | None) -> str | None:
     """``target`` when it is a path on this site, else None (the caller falls back to a page of its own)."""
     if not target or forbidden_character(target) or any(c in target for c in "\r\n\t\\ "):
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "http://[::1": a bracketed host that is no address
+        return None
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target

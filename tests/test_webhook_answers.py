@@ -23,7 +23,8 @@ def test_a_2xx_with_an_id_and_a_web_address_is_published_with_both():
         Outcome.published, "5", "https://social.example/p/5", None)
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//social.example/p", "ftp://x/y", 42])
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//social.example/p", "ftp://x/y", 42,
+                                 "https://[::1", "http://[1::2::3]/", "http://[v1.x]/", "https://social.example:0/"])
 def test_a_2xx_whose_url_is_no_web_address_is_published_without_a_link(url):
     result = read(200, {"id": "a1", "url": url})
     assert result.outcome is Outcome.published and result.url is None and "url" in result.message
@@ -44,3 +45,11 @@ def test_a_retry_after_is_capped_at_a_day(header):
 def test_a_retry_after_in_seconds_or_nonsense():
     assert read(503, b"", "120").retry_after == 120
     assert read(503, b"", "soon").retry_after is None
+
+
+def test_a_nul_in_an_answer_never_reaches_the_database():
+    """PostgreSQL refuses NUL in text: the outcome of a call that went out must stay recordable."""
+    published = read(200, {"id": "a\u0000b", "url": "https://social.example/p/1"})
+    assert published.remote_id == "a\ufffdb"
+    refused = read(400, b"bad \x00 request")
+    assert refused.outcome is Outcome.refused and "\x00" not in refused.message

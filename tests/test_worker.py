@@ -27,7 +27,7 @@ from approval.models import AuditEntry, Outcome, OutboxMessage, Post, Publicatio
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
-from approval.publishing.worker import Worker
+from approval.publishing.worker import PassReport, Worker
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory
@@ -532,6 +532,33 @@ def test_a_worker_outlives_a_database_it_cannot_reach_and_once_says_so_in_one_li
                                "APPROVAL_SECRET_KEY": "test"}, timeout=60)
     assert once.returncode == 1 and "Traceback" not in once.stderr
     assert once.stderr.startswith("Error: the database cannot be used: ") and "approval db upgrade" in once.stderr
+
+
+def test_a_pass_that_fails_on_a_fault_does_not_stop_the_worker(tmp_path, caplog):
+    """An exception no one foresaw (a network's answer the reader choked on, a post's odd data) is logged and the
+    loop goes on: a worker thread that died stopped every market's publishing until a restart. ``--once`` raises."""
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "test"})
+    app.instance_path = str(tmp_path)
+    worker = Worker(app)
+    worker.outage_wait_s = 0.01
+    passes = []
+
+    def run_once() -> PassReport:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            raise ValueError("Invalid IPv6 URL")
+        worker.stop()
+        return PassReport()
+
+    worker.run_once = run_once  # type: ignore[method-assign]
+    with caplog.at_level("ERROR", logger="approval.publishing.worker"):
+        worker.run()
+    assert passes == [0, 1]
+    assert [r.getMessage() for r in caplog.records] == ["a publishing pass failed; the worker tries again in 0.01 s"]
+    worker.stopping.clear()
+    passes.clear()
+    with pytest.raises(ValueError):
+        worker.run(once=True)
 
 
 def test_a_grace_period_of_zero_set_by_hand_still_lets_the_next_pass_publish(scene):

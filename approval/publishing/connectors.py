@@ -193,7 +193,8 @@ class WebhookConnector:
 
     @staticmethod
     def _read(status: int, retry_after: str | None, answer: bytes) -> Result:
-        text = answer.decode("utf-8", "replace")[:2000]
+        # PostgreSQL refuses NUL in text: a network's answer holding one must not make its outcome unrecordable.
+        text = answer.decode("utf-8", "replace")[:2000].replace("\x00", "\ufffd")
         if 200 <= status < 300:
             try:
                 data = json.loads(text) if text.strip() else {}
@@ -217,7 +218,7 @@ class WebhookConnector:
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)[:2000]
+    return None if value is None else str(value)[:2000].replace("\x00", "\ufffd")
 
 
 #: A Retry-After further than this is taken as this: a network's answer never parks a post for years.

@@ -176,6 +176,15 @@ class Worker:
                               driver_says(error), self.outage_wait_s)
                     self.stopping.wait(self.outage_wait_s)
                     continue
+                except Exception:
+                    if once:
+                        raise
+                    # A fault of this code or of a post's data: said in the log, and the worker goes on (a thread
+                    # that died would stop every market's publishing until a restart). The pass was rolled back; a
+                    # post already sent is resolved by its lease, as after a crash, and never sent again.
+                    log.exception("a publishing pass failed; the worker tries again in %g s", self.outage_wait_s)
+                    self.stopping.wait(self.outage_wait_s)
+                    continue
                 for name in vars(total):
                     setattr(total, name, getattr(total, name) + getattr(report, name))
                 if once:
