@@ -66,3 +66,46 @@ def test_login_with_wrong_password_or_garbage(make, web):
         response = web.post("/login", data)
         assert response.status_code == 200
         assert "Log in" in response.get_data(as_text=True)
+
+
+def test_a_next_address_with_a_broken_host_is_ignored_not_a_500_nor_a_half_done_action(make, web, db_session):
+    """"http://[::1" makes urlsplit raise: the login, the language switch and a calendar move answered 500 after
+    their work was done (the session set, the post moved). Such a ``next`` is no page of ours: it is ignored."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+    from conftest import PASSWORD
+
+    broken = "http://[::1"
+    pm = make.user(Role.project_manager)
+    web.refresh_token("/login")
+    answer = web.post(f"/login?next={broken}", {"email": pm.email, "password": PASSWORD})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/"
+    web.user = pm
+    web.refresh_token("/posts")
+    assert web.post("/language", {"language": "fr", "next": broken}).status_code in (302, 303)
+    post = make.post(State.scheduled)
+    web.login(make.user(Role.project_manager, markets=[post.account.market]))
+    slot = (utcnow() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    moved = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "UTC",
+                                        "local_time": slot.strftime("%Y-%m-%dT%H:%M"), "next": broken})
+    assert moved.status_code == 303 and moved.headers["Location"] == "/calendar"
+    db_session.expire_all()
+    assert db_session.get(Post, post.id).scheduled_at == slot
+
+
+def test_a_reason_of_invisible_characters_is_no_reason(make, web, db_session):
+    """A zero-width space passes str.strip(): as a stop switch's reason, or a required comment, it said nothing
+    and was taken."""
+    from approval.models import StopSwitch
+
+    post = make.post(State.in_review)
+    web.login(make.user(Role.project_manager, markets=[post.account.market]))
+    refused = web.post("/publishing/stops", {"scope": "market", "market": post.account.market.code,
+                                             "reason": "\u200b\u2060 "})
+    assert refused.status_code == 422 and "Say why publishing stops." in refused.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(StopSwitch)) == 0
+    answer = web.post(f"/posts/{post.id}/actions/reject", {"version": post.version, "comment": "\u200b"})
+    assert answer.status_code == 422 and "A comment is required to reject." in answer.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Post, post.id).state is State.in_review
