@@ -166,10 +166,11 @@ def test_unknown_time_zone_refused(admin_web, db_session, timezone):
     ("FR", "", "Give at least one language code, e.g. fr."),
     ("FR", " , ", "Give at least one language code, e.g. fr."),
     ("FR", "fr, xx, french", "Unknown language code(s): xx, french."),
+    ("FR", None, "Give at least one language code, e.g. fr."),  # no field at all: a 500 before
 ])
 def test_bad_market_input_refused(admin_web, db_session, code, languages, message):
-    response = admin_web.post("/admin/markets/new", {"code": code, "name": "France", "timezone": "Europe/Paris",
-                                                      "languages": languages})
+    form = {"code": code, "name": "France", "timezone": "Europe/Paris", "languages": languages}
+    response = admin_web.post("/admin/markets/new", {k: v for k, v in form.items() if v is not None})
 
     assert_form_error(response, message)
     assert count(db_session, Market) == 0

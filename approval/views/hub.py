@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -73,8 +72,10 @@ def refuse_kiosk_tokens_elsewhere() -> None:
 @login_required
 def wall():
     viewer = Viewer(user_id=current_user.id)
-    stream = url_for("hub.stream", **request.args.to_dict(flat=False))
-    return _wall_page(viewer, Selection.from_args(request.args), stream)
+    selection = Selection.from_args(request.args)
+    # The stream gets the selection as read, never the query string itself: "endpoint", "_anchor" or "token" in it
+    # would be url_for's own keywords.
+    return _wall_page(viewer, selection, url_for("hub.stream", **selection.args()))
 
 
 @bp.get("/stream")
@@ -89,8 +90,8 @@ def kiosk_wall(token: str):
     if kiosk is None:
         abort(404)
     selection = Selection.from_args(request.args)  # within the kiosk's markets (its viewer), by id
-    query: dict[str, Any] = request.args.to_dict(flat=False)  # the wall's filters, passed on as they came
-    return _wall_page(kiosk_viewer(kiosk), selection, url_for("hub.kiosk_stream", token=token, **query), kiosk=kiosk)
+    return _wall_page(kiosk_viewer(kiosk), selection, url_for("hub.kiosk_stream", token=token, **selection.args()),
+                      kiosk=kiosk)
 
 
 @bp.get("/k/<token>/stream")

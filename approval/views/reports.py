@@ -33,6 +33,9 @@ MANAGERS = (Role.project_manager, Role.admin)
 CHARTS = ("weekly", "durations", "rates", "reasons", "findings")
 DEFAULT_WEEKS = 8
 MAX_DAYS = 366
+#: The days a report may start or end on: no business report reaches beyond them, and year 1 or 9999 overflowed the
+#: counting of weeks.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 AUDIT_PAGE = 100
 #: The CSV export of the audit stops after this many rows: narrow the filters for more.
 AUDIT_EXPORT_MAX = 200_000
@@ -55,11 +58,15 @@ def _date(name: str) -> date | None:
     if not value:
         return None
     try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
+        day = date.fromisoformat(value) if len(value) == 10 else None
     except ValueError:
-        pass
-    raise BadSelection(_("“%(value)s” is not a date: write it as YYYY-MM-DD.", value=value[:40]))
+        day = None
+    if day is None:
+        raise BadSelection(_("“%(value)s” is not a date: write it as YYYY-MM-DD.", value=value[:40]))
+    if not FIRST_DAY <= day <= LAST_DAY:  # the weeks and the default period are counted from it: year 1 overflowed
+        raise BadSelection(_("Choose a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                             last=LAST_DAY.isoformat()))
+    return day
 
 
 def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.Period]:
@@ -158,7 +165,7 @@ def chart_csv(name: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+    writer.writerows([_cell(cell) for cell in row] for row in rows)
     filename = f"{name}-{market.code if market else 'all'}-{report.period.start.date()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -276,6 +283,16 @@ def audit():
                            ), 400 if refused else 200
 
 
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet opens as text: what people typed (a comment, a reason) starting with = + - @ would be
+    run as a formula (``=HYPERLINK(...)`` sending the sheet's cells away), so it gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @bp.get("/audit.csv")
 @roles_required(Role.admin)
 def audit_csv():
@@ -292,8 +309,8 @@ def audit_csv():
         writer.writerow(header)
         for n, row in enumerate(rows, start=1):
             writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
-                             row.action.value, row.from_state.value, row.to_state.value, row.email or "",
-                             row.comment or ""])
+                             row.action.value, row.from_state.value, row.to_state.value, _cell(row.email),
+                             _cell(row.comment)])
             if n % 500 == 0:
                 yield out.getvalue()
                 out.seek(0)
