@@ -18,6 +18,7 @@ from approval.inputs import web_address
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
 from approval.publishing.addresses import refusal
+from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
 
@@ -75,7 +76,7 @@ def turn_on(
     if actor is not None and not can_manage_stops(actor):
         raise NotPermitted(_("Only project managers and admins turn stop switches on."))
     reason = (reason or "").strip()
-    if not reason:
+    if not shows_anything(reason):
         raise _refuse("reason", _("Say why publishing stops."))
     if len(reason) > MAX_REASON:
         raise _refuse("reason", _("At most %(n)s characters.", n=MAX_REASON))

@@ -45,13 +45,23 @@ def find_entities(text: str) -> list[Entity]:
     if not _ENTITY_SCAN.search(text):
         return []
     taken: list[Entity] = []
+    # Which characters an entity already holds, one byte each: an overlap is one search of the match's span, where
+    # comparing with every entity taken made 8,000 hashtags cost 32 million steps (20 s of the style gate).
+    held = bytearray(len(text))
     for kind, pattern in (("url", URL), ("email", EMAIL), ("url", DOMAIN), ("mention", MENTION),
                           ("hashtag", HASHTAG)):
         for match in pattern.finditer(text):
             start, end = match.span()
-            if not any(e.start < end and start < e.end for e in taken):
+            if held.find(1, start, end) < 0:
                 taken.append(Entity(kind, start, end))
+                held[start:end] = b"\x01" * (end - start)
     return sorted(taken, key=lambda e: e.start)
+
+
+def shows_anything(text: str) -> bool:
+    """Whether ``text`` holds a character a reader sees: not only spaces, line breaks, zero-width and other format
+    characters (a reason made of U+200B says nothing)."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Zs", "Zl", "Zp") for c in text)
 
 
 # Folding ------------------------------------------------------------------------------------------------------

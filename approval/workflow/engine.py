@@ -26,6 +26,7 @@ from approval.db import utcnow
 from approval.labels import label
 from approval.models import Account, AuditEntry, Post, User, audit
 from approval.notifications import dispatch as notifications
+from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
 from approval.workflow.states import Action, State
@@ -92,6 +93,8 @@ def apply(
     row = _row_for(post, action, actor)
 
     comment = (comment or "").strip() or None
+    if comment is not None and not shows_anything(comment):
+        comment = None  # zero-width characters alone are no comment, where one is required
     attempt = Attempt(post=post, actor=actor, now=now or utcnow(), comment=comment, params=params)
     errors: dict[str, list[str]] = {}
     if row.comment_required and not comment:

@@ -83,3 +83,17 @@ def test_folding_maps_every_match_back_inside_the_text(text):
         for end in (start, min(start + 3, len(folded.text))):
             a, b = folded.span(start, end)
             assert 0 <= a <= b <= len(text)
+
+
+def test_entities_never_overlap_and_the_first_kind_wins():
+    """A link holds its own "#fragment" and "@" (no hashtag, no mention inside it); thousands of hashtags are each
+    one entity (the overlap check is a search of the span, no longer a comparison with every entity taken)."""
+    from approval.style.text import find_entities
+
+    text = "Voir https://helio.example/page#tarifs et @helio_fr #Euro2028 contact@helio.example " + "#a " * 8000
+    found = find_entities(text)
+    assert [(e.kind, text[e.start:e.end]) for e in found[:4]] == [
+        ("url", "https://helio.example/page#tarifs"), ("mention", "@helio_fr"), ("hashtag", "#Euro2028"),
+        ("email", "contact@helio.example")]
+    assert len(found) == 4 + 8000
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
