@@ -167,6 +167,11 @@ def test_a_move_is_refused_by_the_engine_with_its_reasons(make, web, db_session,
     stale = web.post("/calendar/move", {"post_id": post.id, "version": post.version - 1, "tz": "UTC",
                                         "local_time": "2099-01-01T10:00"}, headers={"Accept": "application/json"})
     assert stale.status_code == 409
+    soon = (at + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    for version in ({}, {"version": "abc"}, {"version": "99999999999999999999"}):  # no version is no check skipped
+        unchecked = web.post("/calendar/move", {"post_id": post.id, "tz": "UTC", "local_time": soon, **version},
+                             headers={"Accept": "application/json"})
+        assert unchecked.status_code == 409, version
     garbage = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "local_time": "soon"})
     assert garbage.status_code == 303
     db_session.expire_all()

@@ -208,6 +208,20 @@ def test_a_stale_upload_is_refused_and_leaves_nothing(upload, app, db_session):
     _nothing_left(app, db_session, before)
 
 
+def test_an_upload_the_post_refuses_leaves_no_file_in_the_store(upload, app, db_session):
+    """Too long an alternative text, or a 21st file: refused before the file is stored (it stayed, with no row)."""
+    before = _stored(app)
+    response = upload(jpeg((800, 600)), "photo.jpg", alt="a" * 1001)
+    assert response.status_code == 422 and "at most 1000 characters" in response.get_data(as_text=True)
+    _nothing_left(app, db_session, before)
+    for number in range(20):
+        assert upload(jpeg((64 + number, 64)), f"p{number}.jpg").status_code == 201
+    before = _stored(app)
+    response = upload(jpeg((800, 600), color="blue"), "one-too-many.jpg")
+    assert response.status_code == 422 and "at most 20" in response.get_data(as_text=True)
+    assert _stored(app) == before
+
+
 def test_a_body_cut_short_is_refused_and_leaves_nothing(upload, app, db_session):
     """The client goes away mid-picture: the request fails (4xx)."""
     before = _stored(app)

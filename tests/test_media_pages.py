@@ -389,3 +389,22 @@ def test_a_new_post_on_a_network_that_needs_media_goes_on_to_its_media(make, web
     assert post.state is State.draft
     page = web.get(answer.headers["Location"]).get_data(as_text=True)
     assert "need a picture or a video: add it here, then submit the post" in page
+
+
+def test_an_upload_or_an_arrangement_without_the_pages_version_is_refused_as_stale(make, web, db_session, scene):
+    """The version is the page's proof of what it showed: missing, or no number, it was read as "no check", and a
+    change made meanwhile by someone else could be undone without a word."""
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Une photo du stade.")
+    web.login(writer)
+    for version in (None, "abc"):
+        form = {"csrf_token": web.token, "file": (io.BytesIO(jpeg()), "stade.jpg")}
+        if version is not None:
+            form["version"] = version
+        answer = web.client.post(f"/posts/{post.id}/media", data=form, content_type="multipart/form-data",
+                                 headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+        assert answer.status_code == 409, version
+        arranged = web.post(f"/posts/{post.id}/media/arrange", {} if version is None else {"version": version},
+                            headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+        assert arranged.status_code == 409, version
+    assert _reload(db_session, post).current_revision.media == []

@@ -41,10 +41,16 @@ def strips_location(session: Session, post: Post) -> bool:
     return bool(version and (version.rules or {}).get(LOCATION) == "error")
 
 
-def check_can_change(post: Post, actor: User, expected_version: int | None) -> None:
-    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409)."""
+def check_can_change(post: Post, actor: User, expected_version: int | None, *, adding: int = 0,
+                     alt: str | None = None) -> None:
+    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409), and what
+    ``add_media`` would refuse of ``adding`` more files and their ``alt`` text: a file stored for an upload then
+    refused stayed in the store, with no row to name it."""
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
+    _alt(alt)
+    if adding and len(current_attachments(post)) + adding > MAX_MEDIA:
+        raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
 
 
 def store(session: Session, received: Received, actor: User) -> MediaFile:

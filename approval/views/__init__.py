@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from approval.workflow.states import Role
@@ -26,3 +26,10 @@ def roles_required(*roles: Role) -> Callable:
         return wrapper
 
     return decorate
+
+
+def form_version() -> int:
+    """The post's version the page was read at (the form's ``version``). Missing, or no number: a version no post
+    has, so the engine refuses the change as made on a stale page, instead of making it without the check."""
+    version = request.form.get("version", type=int)
+    return -1 if version is None else version

@@ -25,6 +25,7 @@ from approval.models.notifications import NotificationProfile
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.security import safe_next
+from approval.views import form_version
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
@@ -145,7 +146,7 @@ def move_post():
     whose move form then offers both."""
     wants_json = request.accept_mimetypes.best == "application/json"
     post_id = request.form.get("post_id", type=int)
-    version = request.form.get("version", type=int)
+    version = form_version()
     if not post_id or post_id > 2**31 - 1:
         abort(404)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)

@@ -32,6 +32,7 @@ from approval.media import attach, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
+from approval.views import form_version
 from approval.style import Severity, localize
 from approval.style.media import media_index
 from approval.style.network import MEDIA
@@ -123,12 +124,12 @@ def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
 @login_required
 def upload_media(post_id: int):
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
-    version = request.form.get("version", type=int)
+    version = form_version()
     try:
-        attach.check_can_change(post, current_user, version)
         # The editor's script sends one file a request (each with its progress); the plain form sends all the
         # files picked, added together in one revision.
         uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
+        attach.check_can_change(post, current_user, version, adding=len(uploads), alt=request.form.get("alt"))
         if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
         strip_gps = attach.strips_location(db.session, post)
@@ -151,7 +152,7 @@ def arrange_media(post_id: int):
     """The files in the order the form lists them (``item``), with their alternative texts (``alt-<id>``); ``up``,
     ``down`` or ``remove`` (a file's id) moves or removes one."""
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
-    version = request.form.get("version", type=int)
+    version = form_version()
     ids = [int(v) for v in request.form.getlist("item") if v.isdigit() and len(v) <= 10]
     for key, delta in (("up", -1), ("down", 1)):
         moved = request.form.get(key, type=int)
