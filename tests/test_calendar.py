@@ -48,6 +48,9 @@ def test_month_week_and_list_views_show_the_post_in_the_chosen_zone(make, web, f
         assert f'href="/posts/{post.id}"' in page, view
         assert paris in page, view
         assert "Times in Europe/Paris" in page
+    week = web.get("/calendar?view=week&date=2026-12-02", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    title = re.search(r'<strong class="calendar-title">([^<]*)</strong>', week)[1]
+    assert " ".join(title.replace("\u2009", " ").split()) == "30 nov. – 6 déc. 2026"  # months in lower case
     nairobi = web.get(f"/calendar?view=list&date={at.date().isoformat()}&tz=Africa/Nairobi").get_data(as_text=True)
     assert "11:30" in nairobi and "Times in Africa/Nairobi" in nairobi
     # Unknown input never breaks the page.

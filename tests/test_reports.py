@@ -163,6 +163,11 @@ def test_the_charts_read_in_french(history, web, db_session):
     svg = web.get(f"/reports/weekly.svg?market=FR&{PERIOD}").get_data(as_text=True)
     assert "Publications par semaine selon leur état final" in svg and "publiée" in svg
     ET.fromstring(svg.encode())
+    durations = web.get(f"/reports/durations.svg?market=FR&{PERIOD}").get_data(as_text=True)
+    # Each bar's value, as its tooltip says it (pygal's <desc class="value">): "14,04", not "14.04".
+    values = [el.text or "" for el in ET.fromstring(durations.encode()).iter() if el.get("class") == "value"]
+    assert values and all(re.fullmatch(r"\d+(,\d+)?", value) for value in values), values
+    assert any("," in value for value in values), values
 
 
 def test_the_style_findings_of_the_periods_revisions(make, web, db_session):

@@ -9,7 +9,7 @@ from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time, get_day_names
+from babel.dates import format_date, format_interval, format_time, get_day_names
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -133,6 +133,7 @@ def show_calendar():
         local_time=lambda at: format_time(at.astimezone(zone), "HH:mm", locale=locale),
         local_iso=lambda at: at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         day_title=lambda day, fmt="full": format_date(day, fmt, locale=locale),
+        week_title=format_interval(days[0], days[-1], "yMMMd", locale=locale) if days else "",
         month_title=format_date(anchor, "LLLL y", locale=locale),
     )
 

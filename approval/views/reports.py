@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pygal
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.etree import etree
@@ -177,7 +178,9 @@ def chart_svg(name: str):
     _market, report = _report(name)
     header, rows = _table(name, report)
     config = {"style": STYLE, "js": [], "title": _titles()[name], "width": 800, "height": 360,
-              "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True}
+              "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True,
+              # Axis and tooltip figures in the reader's language: "0,5" in French, not "0.5".
+              "value_formatter": format_decimal}
     if name in ("weekly", "reasons", "findings"):  # counts: whole numbers on their axis, no 0.2, 0.4...
         totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[-1] for row in rows]
         config["y_labels"] = _whole_numbers(max(totals, default=0))
