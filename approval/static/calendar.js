@@ -8,6 +8,14 @@
   if (!calendar) { return; }
   var status = document.getElementById("calendar-status");
 
+  // A phone opening the calendar without choosing a view gets the list: a month or a week of seven columns leaves
+  // each post a few letters. A view chosen (in the address) is kept.
+  if (!/[?&]view=/.test(window.location.search) && window.matchMedia &&
+      window.matchMedia("(max-width: 600px)").matches) {
+    var list = document.querySelector('.calendar-nav .views a[data-view="list"]');
+    if (list && !calendar.classList.contains("calendar-list")) { window.location.replace(list.href); return; }
+  }
+
   // Offer the browser's own zone in the zone selector.
   var zoneSelect = document.getElementById("calendar-tz");
   try {
