@@ -81,10 +81,15 @@ def _writing(session: Session, **values: Any) -> Iterator[None]:
 # The rules -----------------------------------------------------------------------------------------------------
 
 
+#: Names in the zone database that are no place's time: "Factory" (a placeholder zone whose abbreviation reads
+#: "-00") and "localtime" (the server's own, which must never change a result).
+NOT_PLACES = frozenset({"Factory", "localtime"})
+
+
 @cache
 def timezone_names() -> list[str]:
-    """The IANA time zones this system knows, sorted; read once."""
-    return sorted(available_timezones())
+    """The IANA time zones of places this system knows, sorted; read once."""
+    return sorted(available_timezones() - NOT_PLACES)
 
 
 @cache
@@ -412,8 +417,11 @@ def update_campaign(
 
 
 def _hashtag(value: str | None) -> str:
-    value = _clean(value).lstrip("#")
-    return "#" + value if value else ""
+    """"EURO2028" or "#EURO2028" as "#EURO2028"; empty as no hashtag. Marks alone ("###") are kept as typed, for
+    the rules to refuse (they were read as no hashtag, silently)."""
+    value = _clean(value)
+    word = value.lstrip("#")
+    return "#" + word if word else value
 
 
 def _has_posts_with_cabinet(session: Session, account: Account) -> bool:

@@ -160,6 +160,15 @@ def test_unknown_time_zone_refused(admin_web, db_session, timezone):
     assert count(db_session, Market) == 0
 
 
+@pytest.mark.parametrize("zone", ["Factory", "localtime", "Mars/Olympus"])
+def test_a_market_zone_is_a_places_zone(admin_web, db_session, zone):
+    """"Factory" and "localtime" are in the zone database and no place's time (the second is the server's own)."""
+    response = admin_web.post("/admin/markets/new", {"code": "IT", "name": "Italy", "timezone": zone,
+                                                      "languages": "it"})
+    assert_form_error(response, "Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")
+    assert count(db_session, Market) == 0
+
+
 @pytest.mark.parametrize(("code", "languages", "message"), [
     ("FRA", "fr", "Two letters (ISO 3166-1 alpha-2), e.g. FR."),
     ("F1", "fr", "Two letters (ISO 3166-1 alpha-2), e.g. FR."),
@@ -504,8 +513,9 @@ def test_create_and_edit_campaigns(admin_web, make, db_session):
     assert (euro.name, euro.market_id, euro.description) == ("Euro 2028 (France)", fr.id, "")
 
 
-def test_bad_hashtag_refused(admin_web, db_session):
-    response = admin_web.post("/admin/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": "#EURO #2028"})
+@pytest.mark.parametrize("hashtag", ["#EURO #2028", "###", "#"])
+def test_bad_hashtag_refused(admin_web, db_session, hashtag):
+    response = admin_web.post("/admin/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": hashtag})
 
     assert_form_error(response, "One hashtag, e.g. #EURO2028.")
     assert count(db_session, Campaign) == 0

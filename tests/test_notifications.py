@@ -255,6 +255,7 @@ def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, ad
     admin = type(web)(web.client.application.test_client())
     admin.login(admin_user)
     assert admin.get("/notifications/settings/ZZ").status_code == 404
+    assert admin.get("/notifications/settings/FRxx").status_code == 404  # no market; it was read as FR
     answer = admin.post("/notifications/settings/FR", {"reminder_minutes": "120",
                                                        "chat_webhook_url": "http://127.0.0.1:8080/hook"})
     assert answer.status_code == 302

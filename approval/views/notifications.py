@@ -3,7 +3,6 @@ user's mail preferences, and each market's reminder threshold and chat webhook (
 
 from __future__ import annotations
 
-from zoneinfo import available_timezones
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from approval.access import can_see_post
+from approval.administration import timezone_names
 from approval.db import db
 from approval.inputs import web_address
 from approval.models import Market
@@ -101,7 +101,7 @@ def preferences():
         select(NotificationPreference).where(NotificationPreference.user_id == user_id))}
     profile = db.session.get(NotificationProfile, user_id)
     form = PreferencesForm()
-    zones = sorted(available_timezones())
+    zones = timezone_names()
     default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user)) if current_user.markets else \
         _("UTC (I have no market of my own)")
     form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]
@@ -158,8 +158,8 @@ def settings_index():
 @bp.route("/settings/<code>", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def market_settings(code: str):
-    market = db.session.scalar(select(Market).where(Market.code == code.upper()[:2]))
-    if market is None:
+    market = db.session.scalar(select(Market).where(Market.code == code.upper())) if len(code) == 2 else None
+    if market is None:  # "FRxx" is no market's code (it was read as FR)
         abort(404)
     settings = db.session.get(MarketNotificationSettings, market.id) or MarketNotificationSettings(
         market_id=market.id, reminder_minutes=240)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
-from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
 from approval import policies, style
+from approval.administration import timezone_names
 from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
@@ -301,7 +301,7 @@ def _move_zone(post: Post) -> str:
 
 @cache
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(timezone_names())
 
 
 def _try_submit(post: Post, *, saved: bool = True) -> bool:
