@@ -408,3 +408,16 @@ def test_an_upload_or_an_arrangement_without_the_pages_version_is_refused_as_sta
                             headers={"Accept": "application/json", "X-Requested-With": "fetch"})
         assert arranged.status_code == 409, version
     assert _reload(db_session, post).current_revision.media == []
+
+
+def test_a_new_posts_preview_is_drawn_as_its_chosen_account_before_any_script(make, web, scene):
+    """The editor's script redraws the preview as the text changes; until it runs, the page showed an X card with
+    "@handle" whatever the account chosen."""
+    france, writer, _reviewer = scene
+    account = make.account(france, "linkedin")
+    web.login(writer)
+    page = web.get("/posts/new").get_data(as_text=True)
+    preview = page.split('id="preview-body"')[1]
+    assert 'class="pv pv-linkedin"' in preview and "pv-x" not in preview
+    refused = web.post("/posts/new", {"account_id": account.id, "body": ""}).get_data(as_text=True)
+    assert 'class="pv pv-linkedin"' in refused

@@ -63,3 +63,4 @@ def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
             assert bar["y"] <= logout["y"] and logout["y"] + logout["height"] <= bar["y"] + bar["height"], path
             assert logout["x"] + logout["width"] <= WIDTH, path
     context.close()
+

@@ -223,10 +223,14 @@ def _shown_name(account: Account) -> str:
 
 
 @bp.app_template_global("network_preview")
-def network_preview(post: Post | None, revision: Revision | None = None) -> previews.Preview:
-    """The preview of ``revision`` (the post's current one by default) as the post's network shows it."""
+def network_preview(post: Post | None, revision: Revision | None = None, account: Account | None = None,
+                    text: str = "") -> previews.Preview:
+    """The preview of ``revision`` (the post's current one by default) as the post's network shows it; for a post
+    not written yet, ``text`` as ``account`` (the one the form has chosen) would show it, before any script runs."""
     if post is None:
-        return previews.build("x", "", [])
+        if account is None:
+            return previews.build("x", text, [])
+        return previews.build(account.network.value, text, [], handle=account.handle, name=_shown_name(account))
     revision = revision or post.current_revision
     return previews.build(post.account.network.value, revision.body if revision else "",
                           previews.media_views(revision), handle=post.account.handle,

@@ -104,7 +104,10 @@ def new_post():
         if submitted:
             flash(_("Submitted for review."), "success")
         return redirect(url_for("posts.show_post", post_id=post.id))
-    return render_template("posts/edit.html", form=form, post=None)
+    # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
+    chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
+    return render_template("posts/edit.html", form=form, post=None, preview_account=chosen,
+                           preview_text=form.body.data or "")
 
 
 @bp.get("/<id:post_id>")

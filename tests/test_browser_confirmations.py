@@ -1,0 +1,50 @@
+"""Actions that cannot be taken back ask before they are done, in a real Chromium (the question is the browser's
+own dialog, raised by static/confirm.js from the form's data-confirm)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from test_browser import PASSWORD, chromium, live_server  # noqa: F401 - fixtures
+
+from approval import administration as admin
+from approval.workflow.states import Role
+
+pytestmark = pytest.mark.browser
+
+
+def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F811
+    """Turning a stop switch off (posts go out again) and revoking a kiosk link (its screen goes dark for good) ask
+    before they are done; dismissed, nothing changes."""
+    from approval import kiosks
+    from approval.models import KioskLink, StopSwitch
+    from approval.publishing import controls
+
+    base, engine = live_server
+    with Session(engine) as session:
+        admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)
+        kiosks.create_kiosk(session, "Lobby", [])
+        controls.turn_on(session, None, "all", reason="Crise.")
+        session.commit()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "ada@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Log out").wait_for()
+    asked: list[str] = []
+    live = {KioskLink: lambda link: not link.revoked, StopSwitch: lambda stop: stop.active}
+    for path, button, model in (("/hub/kiosks", "Revoke", KioskLink), ("/publishing/stops", "Turn off", StopSwitch)):
+        page.goto(base + path)
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+        page.get_by_role("button", name=button).click()
+        page.wait_for_timeout(300)
+        with Session(engine) as session:
+            assert live[model](session.scalars(select(model)).one()), path  # dismissed: nothing done
+        page.once("dialog", lambda dialog: dialog.accept())
+        with page.expect_navigation():
+            page.get_by_role("button", name=button).click()
+        with Session(engine) as session:
+            assert not live[model](session.scalars(select(model)).one()), path
+    assert asked[0].startswith("Revoke this link?") and asked[1].startswith("Turn this stop switch off?")
