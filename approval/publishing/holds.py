@@ -93,12 +93,14 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                     since=post.held_at)
     held_by = post.held_by_stop
     if held_by is not None:  # turned off since: the post waits for a person
-        off = held_by.turned_off_at
-        return Hold(reason=_("A stop switch held it, off since %(when)s (%(stop)s). It waits for a project manager "
-                             "to unschedule it and give it a new time.", stop=stop_reason(held_by).rstrip("."),
-                             when=in_zone(off, post.account.market.timezone) if off else "?"),
-                    since=held_by.turned_on_at, by=held_by.turned_on_by.name if held_by.turned_on_by else None,
-                    stop_id=held_by.id)
+        # One sentence, the switch's whole story: no "turned on by" added after it says the switch is off.
+        off, zone = held_by.turned_off_at, post.account.market.timezone
+        return Hold(reason=_("A stop switch held it (%(stop)s), turned on by %(name)s on %(on)s and off since "
+                             "%(when)s. It waits for a project manager to give it a new time.",
+                             stop=stop_reason(held_by).rstrip("."),
+                             name=held_by.turned_on_by.name if held_by.turned_on_by else _("the command line"),
+                             on=in_zone(held_by.turned_on_at, zone), when=in_zone(off, zone) if off else "?"),
+                    since=held_by.turned_on_at, stop_id=held_by.id)
     return None
 
 
