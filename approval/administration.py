@@ -93,6 +93,22 @@ def timezone_names() -> list[str]:
 
 
 @cache
+def _place_names() -> frozenset[str]:
+    return frozenset(timezone_names())
+
+
+def place_zone(name: str | None) -> ZoneInfo | None:
+    """The time zone of a place named ``name`` (one of ``timezone_names``), else None: every zone a person gives
+    (a market's, a calendar's, a move's) is read through here, so "localtime" never makes the server's clock count."""
+    if not name or name not in _place_names():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # listed, yet its file unreadable
+        return None
+
+
+@cache
 def language_codes() -> frozenset[str]:
     return frozenset(
         code for code in map(str, Locale("en").languages)
@@ -112,11 +128,7 @@ def market_errors(code: str, name: str, timezone: str, languages: Sequence[str])
     if not re.fullmatch(r"[A-Z]{2}", code):
         errors["code"] = [_("Two letters (ISO 3166-1 alpha-2), e.g. FR.")]
     _name_errors(errors, "name", name, 120)
-    try:
-        known = timezone in timezone_names() and ZoneInfo(timezone) is not None
-    except (ZoneInfoNotFoundError, ValueError):
-        known = False
-    if not known:
+    if place_zone(timezone) is None:
         errors["timezone"] = [_("Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")]
     unknown = [code for code in languages if code not in language_codes()]
     if not languages:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from approval.models import AuditEntry, Post, Revision
+from approval.models import AuditEntry, Comment, Post, Revision
 from approval.workflow.states import Role, State
 
 
@@ -105,7 +105,11 @@ def test_a_reason_of_invisible_characters_is_no_reason(make, web, db_session):
                                              "reason": "\u200b\u2060 "})
     assert refused.status_code == 422 and "Say why publishing stops." in refused.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(StopSwitch)) == 0
-    answer = web.post(f"/posts/{post.id}/actions/reject", {"version": post.version, "comment": "\u200b"})
-    assert answer.status_code == 422 and "A comment is required to reject." in answer.get_data(as_text=True)
+    for blank in ("\u200b", "\u3164\u2800"):  # zero-width; the Hangul filler and the blank Braille pattern
+        answer = web.post(f"/posts/{post.id}/actions/reject", {"version": post.version, "comment": blank})
+        assert answer.status_code == 422 and "A comment is required to reject." in answer.get_data(as_text=True)
+        said = web.post(f"/posts/{post.id}/comments", {"body": blank})
+        assert said.status_code == 422, said.status_code
+    assert db_session.scalar(select(func.count()).select_from(Comment)) == 0
     db_session.expire_all()
     assert db_session.get(Post, post.id).state is State.in_review

@@ -4,7 +4,7 @@ Screenshots land in test-artifacts/browser/calendar-<backend>/."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,6 +37,24 @@ def _scheduled_post(engine) -> tuple[int, object]:  # noqa: ANN001
                         scheduled_at=day.astimezone(ZoneInfo("UTC")))
         session.commit()
         return post.id, day
+
+
+def _autumn_change() -> date:
+    """The next night Paris's clocks go back (the last Sunday of October), a few days ahead at least."""
+    today = utcnow().date()
+    year = today.year if date(today.year, 10, 25) > today + timedelta(days=2) else today.year + 1
+    return max(date(year, 10, d) for d in range(25, 32) if date(year, 10, d).weekday() == 6)
+
+
+def _move(engine, post_id: int, when: datetime) -> None:  # noqa: ANN001
+    """The post to another slot, through the engine (unscheduled, scheduled again)."""
+    with Session(engine) as session:
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        post = session.get(Post, post_id)
+        ops.act_on_post(session, post, Action.unschedule, manager, expected_version=post.version)
+        ops.act_on_post(session, post, Action.schedule, manager, expected_version=post.version,
+                        scheduled_at=when.astimezone(ZoneInfo("UTC")))
+        session.commit()
 
 
 def _where(engine, post_id: int):  # noqa: ANN001, ANN202
@@ -89,5 +107,21 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
         page.goto(f"{base}/calendar?view=week&date={target.date().isoformat()}&tz=Europe/Paris")
         assert page.locator(f"td[data-hour='10'] a[data-post='{post_id}']").count() == 1
         page.screenshot(path=str(folder / "03-week.png"), full_page=True)
+
+        # An hour up onto a time the clocks repeat (02:00 on the night they go back): the post's page asks which.
+        sunday = _autumn_change()
+        _move(engine, post_id, datetime.combine(sunday, time(3, 0), PARIS))
+        page.goto(f"{base}/calendar?view=week&date={sunday.isoformat()}&tz=Europe/Paris")
+        page.locator(f"a[data-post='{post_id}']").focus()
+        asked = f"/posts/{post_id}?move_time={sunday.isoformat()}T02:00&move_tz=Europe/Paris"
+        with page.expect_navigation(url=lambda url: asked in url):
+            page.keyboard.press("Alt+ArrowUp")
+        assert "happens twice in Europe/Paris" in page.inner_text("main")
+        page.screenshot(path=str(folder / "04-which-one.png"), full_page=True)
+        page.get_by_label("the second time (after the clocks go back)").check()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Move to this time").click()
+        moved, _actions = _where(engine, post_id)
+        assert moved.astimezone(ZoneInfo("UTC")) == datetime.combine(sunday, time(1, 0), ZoneInfo("UTC"))
     finally:
         context.close()

@@ -220,6 +220,11 @@ def test_an_upload_the_post_refuses_leaves_no_file_in_the_store(upload, app, db_
     response = upload(jpeg((800, 600), color="blue"), "one-too-many.jpg")
     assert response.status_code == 422 and "at most 20" in response.get_data(as_text=True)
     assert _stored(app) == before
+    staging = Path(app.instance_path) / "media-staging"
+    assert not staging.exists() or [p.name for p in staging.iterdir()] == []
+    # A file the full post already shows takes no room: sent again, it gives its new alternative text.
+    again = upload(jpeg((64, 64)), "p0.jpg", alt="Le stade vu du ciel")
+    assert again.status_code == 201 and again.get_json()["media"][0]["alt"] == "Le stade vu du ciel"
 
 
 def test_a_body_cut_short_is_refused_and_leaves_nothing(upload, app, db_session):

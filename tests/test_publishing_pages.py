@@ -447,7 +447,7 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
 def test_each_action_says_what_was_done_in_words(make, web, db_session):
     """The confirmation names what the person did ("Scheduled for ... (Europe/Paris ...)", "Changes requested"),
     not the state's label dropped into a sentence ("the post is now changes requested")."""
-    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
 
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
@@ -457,12 +457,14 @@ def test_each_action_says_what_was_done_in_words(make, web, db_session):
     page = web.get(f"/posts/{asked.id}").get_data(as_text=True)
     assert "Changes requested: the post goes back to its author." in page
     post = make.post(State.approved, account=make.account(france))
-    slot = datetime(utcnow().year + 1, 1, 15, 17, 0, tzinfo=UTC)
+    local = (utcnow() + timedelta(days=30)).astimezone(ZoneInfo("Europe/Paris")).replace(hour=18, minute=0,
+                                                                                          second=0, microsecond=0)
     answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version,
-                                                              "local_time": "%d-01-15T18:00" % slot.year})
+                                                              "local_time": local.strftime("%Y-%m-%dT%H:%M")})
     assert answer.status_code == 302, answer.get_data(as_text=True)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
-    assert f"Scheduled for {slot.year}-01-15 18:00 (Europe/Paris, UTC+01:00)." in page
+    offset = local.strftime("%z")
+    assert f"Scheduled for {local:%Y-%m-%d} 18:00 (Europe/Paris, UTC{offset[:3]}:{offset[3:]})." in page
 
 
 def test_a_scheduled_post_moves_to_another_time_in_one_step_from_its_page(make, web, db_session):

@@ -94,8 +94,9 @@ def upload_media(post_id: int):
         setattr(error, "data", {"message": message, "messages": {"files": {"file": [message]}}})
         raise error
     version = _expected_version(post)
-    attach.check_can_change(post, user, version, adding=1, alt=request.form.get("alt"))
+    attach.check_can_change(post, user, version, alt=request.form.get("alt"))
     received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
+    attach.check_room(post, [received.sha256])
     media_file = attach.store(db.session, received, user)
     attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), names=[received.name],
                      expected_version=version)

@@ -402,7 +402,8 @@ class MarketSummarySchema(ma.Schema):
     counts = _always(fields.Dict(keys=fields.String(), values=fields.Integer(),
                                  metadata={"description": "Posts per state, every state listed."}))
     oldest_in_review_at = _always(Instant(allow_none=True))
-    next_scheduled_at = _always(Instant(allow_none=True))
+    next_scheduled_at = _always(Instant(allow_none=True, metadata={
+        "description": "The first slot still to come that nothing holds (an overdue or held post is not next)."}))
 
 
 class HubSummarySchema(ma.Schema):

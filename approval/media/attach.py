@@ -41,15 +41,23 @@ def strips_location(session: Session, post: Post) -> bool:
     return bool(version and (version.rules or {}).get(LOCATION) == "error")
 
 
-def check_can_change(post: Post, actor: User, expected_version: int | None, *, adding: int = 0,
-                     alt: str | None = None) -> None:
-    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409), and what
-    ``add_media`` would refuse of ``adding`` more files and their ``alt`` text: a file stored for an upload then
-    refused stayed in the store, with no row to name it."""
+def check_can_change(post: Post, actor: User, expected_version: int | None, *, alt: str | None = None) -> None:
+    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409), and an
+    ``alt`` text ``add_media`` would refuse: a file stored for an upload then refused stayed in the store, with no
+    row to name it. ``check_room`` does the same for the number of files, once they are read."""
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
     _alt(alt)
-    if adding and len(current_attachments(post)) + adding > MAX_MEDIA:
+
+
+def check_room(post: Post, digests: Sequence[str]) -> None:
+    """Refuse, before they are stored, files the post has no room for (those it already shows take none)."""
+    shown = {a.file.sha256 for a in current_attachments(post)}
+    _check_room(len(shown) + len(set(digests) - shown))
+
+
+def _check_room(count: int) -> None:
+    if count > MAX_MEDIA:
         raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
 
 
@@ -112,8 +120,7 @@ def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile
             if text is not None:
                 shown.alt = _alt(text)
             continue
-        if len(media) >= MAX_MEDIA:
-            raise _refuse("file", _("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
+        _check_room(len(media) + 1)
         media.append(Attachment(media_file, _alt(text), names[index] if index < len(names) else ""))
     return _save(session, post, actor, media, expected_version)
 

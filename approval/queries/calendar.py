@@ -50,6 +50,11 @@ class Entry:
     kind: str
 
     @property
+    def held(self) -> bool:
+        """A scheduled slot a stop switch or an embargo holds back."""
+        return self.kind == "scheduled" and self.post.held_at is not None
+
+    @property
     def excerpt(self) -> str:
         body = " ".join(self.post.body.split())
         return body if len(body) <= 80 else body[:79] + "…"

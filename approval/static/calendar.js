@@ -72,6 +72,11 @@
           window.location.reload();
           return;
         }
+        if (answer.choose_at) {
+          // A time the clocks repeat: the post's page, its move form filled in, asks which of the two.
+          window.location.assign(answer.choose_at);
+          return;
+        }
         entry.classList.remove("moving");
         var reasons = [];
         Object.keys(answer.errors || {}).forEach(function (k) { reasons = reasons.concat(answer.errors[k]); });

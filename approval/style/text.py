@@ -58,10 +58,16 @@ def find_entities(text: str) -> list[Entity]:
     return sorted(taken, key=lambda e: e.start)
 
 
+#: Letters and symbols that draw nothing: the Hangul fillers and the blank Braille pattern, the usual ways past a
+#: "not blank" check.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def shows_anything(text: str) -> bool:
     """Whether ``text`` holds a character a reader sees: not only spaces, line breaks, zero-width and other format
-    characters (a reason made of U+200B says nothing)."""
-    return any(not c.isspace() and unicodedata.category(c) not in ("Cc", "Cf", "Zs", "Zl", "Zp") for c in text)
+    characters, or blank letters (a reason made of U+200B or U+3164 says nothing)."""
+    return any(not c.isspace() and c not in _BLANK and unicodedata.category(c) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
+               for c in text)
 
 
 # Folding ------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from calendar import monthrange
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_time, get_day_names
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from approval import operations as ops
 from approval.access import visible_markets
+from approval.administration import place_zone
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
 from approval.localtime import in_zone
@@ -44,11 +45,8 @@ def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters)
     market's for someone bound to markets; else UTC (a group-wide user's "first market" would change with each
     market an admin adds)."""
     for candidate in (name, None if filters.market else _own_zone()):
-        if candidate and len(candidate) <= 64:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
-                pass
+        if (zone := place_zone(candidate)) is not None:
+            return zone
     by_code = {m.code: m for m in markets}
     if filters.market in by_code:
         return by_code[filters.market].zone
@@ -152,9 +150,11 @@ def move_post():
         abort(404)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
-        zone = ZoneInfo((request.form.get("tz") or post.account.market.timezone)[:64])
+        zone = place_zone(request.form.get("tz") or post.account.market.timezone)
         local = datetime.strptime(request.form.get("local_time", "")[:16], "%Y-%m-%dT%H:%M")
-    except (ZoneInfoNotFoundError, ValueError, OSError):
+        if zone is None:
+            raise ValueError("no place's time zone")
+    except ValueError:
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
@@ -185,11 +185,11 @@ def _which_one(refused: WorkflowError, post: Post, local: datetime, zone: str, w
     the time and the zone, offers both)."""
     page = url_for("posts.show_post", post_id=post.id, move_time=local.strftime("%Y-%m-%dT%H:%M"),
                    move_tz=zone, _anchor="move")
-    if wants_json:  # the calendar's drag: it says so, with the way to choose
+    flash(refused.message, "error")  # said on the post's page, whichever way the person gets there
+    if wants_json:  # the calendar's drag: its script goes to ``choose_at``
         choose = _("Open the post to choose which: its move form offers both.")
         return jsonify({"code": refused.status, "message": refused.message, "errors": {"fold": [choose]},
                         "choose_at": page}), refused.status
-    flash(refused.message, "error")
     return redirect(page, 303)
 
 

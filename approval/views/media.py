@@ -129,11 +129,12 @@ def upload_media(post_id: int):
         # The editor's script sends one file a request (each with its progress); the plain form sends all the
         # files picked, added together in one revision.
         uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
-        attach.check_can_change(post, current_user, version, adding=len(uploads), alt=request.form.get("alt"))
+        attach.check_can_change(post, current_user, version, alt=request.form.get("alt"))
         if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
         strip_gps = attach.strips_location(db.session, post)
         received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # all checked, then stored
+        attach.check_room(post, [checked.sha256 for checked in received])
         media_files = [attach.store(db.session, checked, current_user) for checked in received]
         entry = attach.add_media(db.session, post, current_user, *media_files, alt=request.form.get("alt"),
                                  names=[checked.name for checked in received], expected_version=version)

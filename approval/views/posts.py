@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cache
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 
 from approval import operations as ops
 from approval import policies, style
-from approval.administration import timezone_names
+from approval.administration import place_zone
 from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
@@ -168,7 +167,8 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action), 422
     try:
         params = _action_params(post, action, form)
-        if action == Action.schedule and request.form.get("when") == "now":
+        now = action == Action.schedule and request.form.get("when") == "now"
+        if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
         entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
                                 comment=form.comment.data, **params)
@@ -176,7 +176,7 @@ def act(post_id: int, action: str):
         db.session.rollback()
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
-    flash(_done(post, Action(action), entry.to_state, now=request.form.get("when") == "now"), "success")
+    flash(_done(post, Action(action), entry.to_state, now=now), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 
@@ -299,12 +299,7 @@ def _move_zone(post: Post) -> str:
     """The zone of the post page's move form: its market's, or the calendar's when a move from there came back
     to ask which of two instants (``move_tz``)."""
     asked = request.args.get("move_tz", "")
-    return asked if asked in _zones() else post.account.market.timezone
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(timezone_names())
+    return asked if place_zone(asked) is not None else post.account.market.timezone
 
 
 def _try_submit(post: Post, *, saved: bool = True) -> bool:

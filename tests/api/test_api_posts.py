@@ -334,7 +334,7 @@ def test_lint_answers_as_the_command_line(make, api, france, cm):
 def test_hub_summary_counts_what_the_user_sees(make, api, db_session, france):
     kenya = make.market("KE", "Africa/Nairobi", ("en",))
     waiting = make.post(State.in_review, account=make.account(france, "x"))
-    make.post(State.scheduled, account=make.account(france, "facebook"))
+    coming = make.post(State.scheduled, account=make.account(france, "facebook"))
     make.post(State.draft, account=make.account(kenya, "x"))
 
     summary = api(make.user(Role.project_manager, markets=[france])).get("/hub/summary")
@@ -345,7 +345,10 @@ def test_hub_summary_counts_what_the_user_sees(make, api, db_session, france):
     assert fr["counts"]["draft"] == 0 and set(fr["counts"]) == {s.value for s in State}
     db_session.refresh(waiting)
     assert fr["oldest_in_review_at"] == waiting.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert fr["next_scheduled_at"] is not None
+    assert fr["next_scheduled_at"] == coming.scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    coming.held_at = coming.scheduled_at  # a stop switch holds it: it is not "next"
+    db_session.flush()
+    assert api(make.user(Role.admin)).get("/hub/summary?market=FR").json["markets"][0]["next_scheduled_at"] is None
 
     everything = api(make.user(Role.admin)).get("/hub/summary").json["markets"]
     assert [m["code"] for m in everything] == ["FR", "KE"]
