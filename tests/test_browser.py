@@ -126,7 +126,7 @@ def test_journey_write_review_fix_approve_schedule_and_cabinet(chromium, live_se
     # The community manager writes; the editor counts and checks as she types.
     j.login("camille@helio.example")
     page.goto(base + "/posts/new")
-    page.select_option("select[name=account_id]", label="FR · x · @helio_fr")
+    page.select_option("select[name=account_id]", label="FR · X · @helio_fr")
     page.fill("textarea[name=body]", "la Tour Eiffel brille ce soir")
     page.wait_for_selector("#live-findings li.finding.error")
     assert page.inner_text("#length") == str(len("la Tour Eiffel brille ce soir"))
@@ -194,7 +194,7 @@ def test_journey_write_review_fix_approve_schedule_and_cabinet(chromium, live_se
     j.login("camille@helio.example")
     page.goto(base + "/posts/new")
     page.select_option("select[name=account_id]",
-                       label="FR · linkedin · @helene-marchand · suggested message for Hélène Marchand")
+                       label="FR · LinkedIn · @helene-marchand · suggested message for Hélène Marchand")
     page.fill("textarea[name=body]", "Fière d'inaugurer le vélodrome avec les équipes de Marseille.")
     page.click("button[name=submit]")
     page.wait_for_load_state()

@@ -199,7 +199,7 @@ def test_alternative_texts_typed_then_the_post_saved_are_kept_and_a_media_change
 
     # A new Instagram post has no media card yet: its "needs a picture" finding stays under the text.
     page.goto(f"{base}/posts/new")
-    page.select_option("select[name=account_id]", label="FR · instagram · @helio_instagram")
+    page.select_option("select[name=account_id]", label="FR · Instagram · @helio_instagram")
     page.fill("textarea[name=body]", "Les coulisses du stade.")
     page.wait_for_function("() => document.querySelector('#live-findings').innerText.includes('media-required')")
 
