@@ -25,7 +25,7 @@ from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import overdue
 from approval.style.media import media_index
-from approval.style.network import NAMES
+from approval.style.network import network_name
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
 
@@ -83,12 +83,6 @@ def finding_message(finding: dict) -> str:
 def about_media(finding: dict, body: str) -> bool:
     """A stored finding about the post's media, not its text (``approval.style.media.media_index``)."""
     return media_index(finding["start"], finding["end"], body) is not None
-
-
-def network_name(network: object) -> str:
-    """A network as it names itself ("LinkedIn", "X"), from an account's network or its value."""
-    value = getattr(network, "value", network)
-    return NAMES.get(str(value), str(value))
 
 
 def viewer_zone() -> str:

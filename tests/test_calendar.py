@@ -175,6 +175,11 @@ def test_a_move_is_refused_by_the_engine_with_its_reasons(make, web, db_session,
         unchecked = web.post("/calendar/move", {"post_id": post.id, "tz": "UTC", "local_time": soon, **version},
                              headers={"Accept": "application/json"})
         assert unchecked.status_code == 409, version
+    for odd in ({"local_time": soon + "+05:00"}, {"local_time": soon + "Z"}, {"local_time": "２０" + soon[2:]},
+                {"local_time": soon, "fold": "2"}):  # an offset read as local time moved the post by hours
+        refused = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "UTC", **odd},
+                           headers={"Accept": "application/json"})
+        assert refused.status_code == 422 and "local_time" in refused.json["errors"], odd
     garbage = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "local_time": "soon"})
     assert garbage.status_code == 303
     db_session.expire_all()

@@ -46,3 +46,17 @@ def test_two_long_unrelated_texts_are_one_replacement_not_minutes_of_comparing()
     ops = diff_texts(old, new)
     assert len(ops) <= 4 and _sides(ops) == (old, new)
     assert len(old.split()) * 2 * len(new.split()) * 2 > DIFF_BUDGET  # the case the budget is for
+
+
+def test_texts_sharing_only_their_spaces_are_one_replacement():
+    """1,000 words each side, no word in common: the spaces were the only shared tokens and anchored a match each
+    (40 s for the post page). They anchor none now: the stretch is one replacement."""
+    old = " ".join(f"w{i}" for i in range(990))
+    new = " ".join(f"v{i}" for i in range(990))
+    assert [op.op for op in diff_texts(old, new)] == ["delete", "insert"]
+
+
+def test_a_word_changed_between_shared_words_is_that_word():
+    ops = diff_texts("Le match ce soir au stade.", "Le match demain soir au stade.")
+    assert [(op.op, op.text) for op in ops] == [("equal", "Le match "), ("delete", "ce"), ("insert", "demain"),
+                                                ("equal", " soir au stade.")]

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
-from approval.style.network import NAMES
+from approval.style.network import network_name
 
 if TYPE_CHECKING:
     from approval.models.policy import PolicyVersion
@@ -145,7 +145,7 @@ class Account(Base):
     @property
     def display_name(self) -> str:
         """As people read it: "LinkedIn @helio-group" (``str()`` is the command line's ``linkedin:helio-group``)."""
-        return f"{NAMES.get(self.network.value, self.network.value)} @{self.handle}"
+        return f"{network_name(self.network)} @{self.handle}"
 
 
 class Campaign(Base):

@@ -50,6 +50,12 @@ NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin":
          "snapchat": "Snapchat"}
 
 
+def network_name(network: object) -> str:
+    """A network as it names itself ("LinkedIn", "X"), from an account's network or its value."""
+    value = getattr(network, "value", network)
+    return NAMES.get(str(value), str(value))
+
+
 def length(text: str, network: str | None) -> int:
     """The length the network counts: X's weighted length, YouTube's UTF-8 bytes, code points elsewhere."""
     if network == "x":

@@ -151,14 +151,17 @@ def move_post():
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
         zone = place_zone(request.form.get("tz") or post.account.market.timezone)
-        local = datetime.strptime(request.form.get("local_time", "")[:16], "%Y-%m-%dT%H:%M")
-        if zone is None:
-            raise ValueError("no place's time zone")
-    except ValueError:
+        typed = request.form.get("local_time", "")
+        # Exactly a wall-clock time: "…T10:00+05:00" cut to 16 characters was read as 10:00 in the zone, hours off;
+        # strptime also reads full-width digits.
+        if zone is None or len(typed) != 16 or not typed.isascii():
+            raise ValueError(typed)
+        local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
+        fold = {"": None, "0": 0, "1": 1}[request.form.get("fold", "")]
+    except (ValueError, KeyError):
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
-        fold = {"0": 0, "1": 1}.get(request.form.get("fold", ""))
         instant = ops.instant_in(local, zone.key, fold)  # refused: a time the clocks skip, or repeat without fold
         if post.state == State.scheduled:
             ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)

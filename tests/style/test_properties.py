@@ -97,3 +97,15 @@ def test_entities_never_overlap_and_the_first_kind_wins():
         ("email", "contact@helio.example")]
     assert len(found) == 4 + 8000
     assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+
+
+def test_links_are_read_word_by_word_and_a_dotted_run_is_plain_text():
+    """The link extractor's expression takes the square of a word's length on dotted text ("a." a thousand times
+    took 5 s): links are read word by word, and a word with more dots than any link is counted as text."""
+    from approval.style import twitter
+
+    assert twitter.parse("Voir orange.com et https://helio.com/a.b.c ce soir.").weighted_length == \
+        len("Voir  et  ce soir.") + 2 * 23
+    dotted = "a." * (twitter.MAX_DOTS_IN_A_WORD + 1)
+    assert twitter.parse(dotted).weighted_length == len(dotted)
+    assert twitter.parse("a." * 20 + "com").weighted_length == 23  # within the bound: still a link
