@@ -105,7 +105,8 @@ def test_a_reason_of_invisible_characters_is_no_reason(make, web, db_session):
                                              "reason": "\u200b\u2060 "})
     assert refused.status_code == 422 and "Say why publishing stops." in refused.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(StopSwitch)) == 0
-    for blank in ("\u200b", "\u3164\u2800"):  # zero-width; the Hangul filler and the blank Braille pattern
+    # Zero-width; the Hangul filler and the blank Braille pattern; marks with nothing to sit on.
+    for blank in ("\u200b", "\u3164\u2800", "\u0301\ufe0f\u20dd"):
         answer = web.post(f"/posts/{post.id}/actions/reject", {"version": post.version, "comment": blank})
         assert answer.status_code == 422 and "A comment is required to reject." in answer.get_data(as_text=True)
         said = web.post(f"/posts/{post.id}/comments", {"body": blank})

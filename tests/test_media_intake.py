@@ -214,6 +214,10 @@ def test_an_upload_the_post_refuses_leaves_no_file_in_the_store(upload, app, db_
     response = upload(jpeg((800, 600)), "photo.jpg", alt="a" * 1001)
     assert response.status_code == 422 and "at most 1000 characters" in response.get_data(as_text=True)
     _nothing_left(app, db_session, before)
+    # Zero-width characters and lone marks (an accent on nothing, the emoji selector) describe nothing either.
+    response = upload(jpeg((800, 600)), "photo.jpg", alt="\u200b\u0301\ufe0f")
+    assert response.status_code == 422 and "invisible characters only" in response.get_data(as_text=True)
+    _nothing_left(app, db_session, before)
     for number in range(20):
         assert upload(jpeg((64 + number, 64)), f"p{number}.jpg").status_code == 201
     before = _stored(app)

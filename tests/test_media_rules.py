@@ -120,6 +120,7 @@ def test_every_network_has_its_limits_with_their_sources_in_a_comment():
 def test_missing_alt_text_is_a_warning_and_an_error_where_the_policy_says_so():
     media = [photo(alt="")]
     assert rules_of(findings("x", media)) == [("network.alt-text", "warning", 0)]
+    assert rules_of(findings("x", [photo(alt="\u200b\u0301")])) == [("network.alt-text", "warning", 0)]
     assert rules_of(findings("x", media, network_alt_text="error")) == [("network.alt-text", "error", 0)]
     assert findings("x", media, network_alt_text="off") == []
     assert rules_of(findings("x", [photo(alt="x" * 1001)])) == [("network.alt-text", "error", 0)]

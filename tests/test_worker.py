@@ -561,6 +561,55 @@ def test_a_pass_that_fails_on_a_fault_does_not_stop_the_worker(tmp_path, caplog)
         worker.run(once=True)
 
 
+def test_a_post_whose_checks_raise_is_failed_alone_and_the_posts_behind_it_go_out(scene, make, monkeypatch,
+                                                                                   caplog):
+    """A post whose checks raised (odd data, a fault of this code) rolled the claim back, pass after pass, at the
+    head of the queue: no post behind it ever went out. It is failed alone, nothing sent, with a reason a project
+    manager reads; the others go out in the same pass. One that cannot even be failed is left alone by the worker."""
+    slot = soon()
+    poison = scene.scheduled(slot - timedelta(seconds=1))  # first in the due order
+    scene.account = make.account(scene.market, "facebook")
+    controls.connect_account(scene.session, scene.account, "outbox")
+    good = scene.scheduled(slot)
+    real, poison_id = Worker._refusals, poison.id
+
+    def refusals(self, session, post, digests=None):  # noqa: ANN001, ANN202
+        if post.id == poison_id:
+            raise KeyError("a payload the checks did not expect")
+        return real(self, session, post, digests)
+
+    monkeypatch.setattr(Worker, "_refusals", refusals)
+    with caplog.at_level("ERROR", logger="approval.publishing.worker"):
+        report = scene.run(slot + timedelta(seconds=1))
+    assert report.failed == 1 and report.published >= 1  # (posts left due by earlier tests may go out too)
+    assert scene.reload(good).state is State.published
+    poison = scene.reload(poison)
+    assert poison.state is State.failed and poison.published_url is None
+    assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == poison.id)) == 0
+    last = scene.session.scalars(select(AuditEntry).where(AuditEntry.post_id == poison.id)
+                                 .order_by(AuditEntry.id.desc())).first()
+    assert last.action is Action.fail and "(KeyError)" in last.comment and "nothing was sent" in last.comment
+    assert any("the checks before sending raised" in r.getMessage() for r in caplog.records)
+
+    # A post that cannot even be failed: quarantined by this worker, and the others still go out.
+    stuck = scene.scheduled(slot + timedelta(seconds=1))
+    other = make.account(scene.market, "facebook")
+    controls.connect_account(scene.session, other, "outbox")
+    scene.account = other
+    behind = scene.scheduled(slot + timedelta(seconds=2))
+    stuck_id = stuck.id
+    monkeypatch.setattr(Worker, "_refusals", lambda self, session, post, digests=None: (_ for _ in ()).throw(
+        RuntimeError("odd")) if post.id == stuck_id else real(self, session, post, digests))
+    monkeypatch.setattr(Worker, "_step", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("cannot fail")))
+    worker = scene.worker(slot + timedelta(seconds=5))
+    scene.session.commit()
+    with scene.app.app_context():
+        worker.run(once=True)
+    assert worker.quarantined == {stuck_id}
+    assert scene.reload(stuck).state is State.scheduled, "left for a person, never sent"
+    assert scene.reload(behind).state is State.published
+
+
 def test_a_grace_period_of_zero_set_by_hand_still_lets_the_next_pass_publish(scene):
     """The settings refuse a grace period under a minute; one set to 0 in the database made every post of the market
     miss its slot at the worker's first pass after it (a moment later, never at it). A minute at least is taken."""

@@ -19,6 +19,7 @@ from approval.media.intake import Received
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.media import LOCATION
+from approval.style.text import shows_anything
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action
@@ -99,6 +100,9 @@ def _alt(alt: str | None) -> str:
     alt = (alt or "").replace("\r\n", "\n").strip()
     if len(alt) > MAX_ALT:
         raise _refuse("alt", _("An alternative text has at most %(limit)d characters.", limit=MAX_ALT))
+    if alt and not shows_anything(alt):
+        raise _refuse("alt", _("An alternative text describes the picture in words a reader sees; this one is made "
+                               "of invisible characters only."))
     return alt
 
 

@@ -22,6 +22,8 @@ DIGEST_CHANGED = N_("The text or the media no longer match the SHA-256 that was 
 FILE_CHANGED = N_("Media file %(sha)s… is missing from the media store, or its bytes are not the approved ones.")
 STYLE_GATE = N_("The style gate refuses it under the policy in force: %(errors)s")
 NO_TEXT = N_("The post has no text.")
+CHECK_FAULT = N_("The checks before sending stopped on an error (%(error)s); nothing was sent. Retry it, and if it "
+                 "fails again, ask an administrator to read the worker's log.")
 NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, then retry.")
 
 

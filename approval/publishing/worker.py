@@ -101,6 +101,15 @@ class LeaseLost(Exception):
     """The post is no longer this worker's: its lease expired and another worker took it over."""
 
 
+class PostFault(Exception):
+    """The checks of one post raised (its data, or a fault of this code): the claim was rolled back, and the post is
+    failed on its own (``Worker.fail_on_fault``) so that the posts behind it in the queue still go out."""
+
+    def __init__(self, post_id: int, error: Exception) -> None:
+        super().__init__(post_id, error)
+        self.post_id, self.error = post_id, error
+
+
 @dataclass(frozen=True)
 class Claim:
     post_id: int
@@ -157,6 +166,8 @@ class Worker:
         self.chores_done_at: datetime | None = None
         #: After the database failed a pass (down, unreachable), the worker waits this long before the next one.
         self.outage_wait_s = 5.0
+        #: Posts whose checks raised and that could not even be failed: this worker leaves them to a person.
+        self.quarantined: set[int] = set()
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -217,7 +228,16 @@ class Worker:
             self.recover_expired_leases(report)
             self.miss_overdue(report)
             self.release_lifted_holds(report)
-        for claim, connector in self.claim(report):
+        for _ in range(self.batch + 1):  # a post whose checks raise is failed alone, and the claim runs again
+            try:
+                claims = self.claim(report)
+            except PostFault as fault:
+                self.fail_on_fault(fault, report)
+                continue
+            break
+        else:
+            claims = []
+        for claim, connector in claims:
             self.send(claim, connector, report)
             if self.stopping.is_set():
                 # Leave the other claims to their lease: nothing was sent for them.
@@ -341,7 +361,12 @@ class Worker:
                     if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
                         continue  # one post per account at a time; the others wait for the next pass
                     taken.add(post.account_id)
-                    connector = self._ready(session, post, now, report, stops, digests)
+                    try:
+                        connector = self._ready(session, post, now, report, stops, digests)
+                    except OperationalError:
+                        raise  # the database, not the post: the whole pass waits and tries again
+                    except Exception as error:
+                        raise PostFault(post.id, error) from error
                     if connector is None:
                         continue
                     if connector is self.outbox:
@@ -359,9 +384,33 @@ class Worker:
 
     def _due(self, now: datetime) -> Any:
         """The ids of the earliest due posts, in the due index's order (twice a batch: some accounts are busy)."""
-        return (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
-                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
+        due = (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
+               .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
+        return due.where(Post.id.not_in(self.quarantined)) if self.quarantined else due
+
+    def fail_on_fault(self, fault: PostFault, report: PassReport) -> None:
+        """A post whose checks raised goes to ``failed``, nothing sent, where the publishing desk shows it: left
+        due, it stopped every pass at the same place, and every post behind it waited. A post that cannot even be
+        failed is left alone by this worker (a person reads the log)."""
+        log.error("post %s: the checks before sending raised; the post is failed, nothing sent",
+                  fault.post_id, exc_info=fault.error)
+        now = self.clock()
+        why = [reasons.reason(reasons.CHECK_FAULT, error=type(fault.error).__name__)]
+        english = reasons.text(why)
+        try:
+            with self.sessions() as session, session.begin():
+                post = session.scalars(self._locked(select(Post).where(Post.id == fault.post_id,
+                                                                       Post.state == State.scheduled))).first()
+                if post is not None:
+                    self._step(session, post, Action.fail, now, {"reasons": [english], "why": why}, comment=english)
+                    report.failed += 1
+        except OperationalError:
+            raise
+        except Exception:
+            log.exception("post %s: it could not be failed either; this worker leaves it to a person",
+                          fault.post_id)
+            self.quarantined.add(fault.post_id)
 
     def read_media(self, now: datetime) -> dict[str, str | None]:
         """The stored files of the media of the posts the claim is about to take, read and hashed first, outside any

@@ -32,7 +32,7 @@ from typing import Any
 
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
-from approval.style.text import Analysis
+from approval.style.text import Analysis, shows_anything
 
 COUNT = "network.media-count"
 FORMAT = "network.media-format"
@@ -369,7 +369,7 @@ def check_alt_text(analysis: Analysis) -> Iterator[Finding]:
         if item.kind == "video" and not limits.video_alt:
             continue
         alt = item.alt.strip()
-        if not alt:
+        if not shows_anything(alt):  # zero-width or blank characters describe nothing
             yield _finding(analysis, ALT_TEXT, Severity.warning,
                            N_("Picture %(number)d has no alternative text: people using a screen reader will not "
                               "know what it shows."), index)

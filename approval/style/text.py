@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -65,9 +67,12 @@ _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 def shows_anything(text: str) -> bool:
     """Whether ``text`` holds a character a reader sees: not only spaces, line breaks, zero-width and other format
-    characters, or blank letters (a reason made of U+200B or U+3164 says nothing)."""
-    return any(not c.isspace() and c not in _BLANK and unicodedata.category(c) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
-               for c in text)
+    characters, marks with nothing to sit on (a lone accent, the emoji presentation selector U+FE0F), or blank
+    letters (a reason made of U+200B or U+3164 says nothing)."""
+    return any(not c.isspace() and c not in _BLANK and unicodedata.category(c) not in _INVISIBLE for c in text)
+
+
+_INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"))
 
 
 # Folding ------------------------------------------------------------------------------------------------------
@@ -168,8 +173,18 @@ class Analysis:
     def folded(self) -> Folded:
         return fold_with_index(self.text)
 
+    @cached_property
+    def _links(self) -> tuple[list[int], list[int]]:
+        """The links' and addresses' starts in order, and for each the furthest end among it and those before."""
+        spans = sorted((e.start, e.end) for e in self.entities if e.kind in ("url", "email"))
+        return [start for start, _ in spans], list(itertools.accumulate((end for _, end in spans), max))
+
     def inside_link(self, start: int, end: int) -> bool:
-        return any(e.kind in ("url", "email") and e.start <= start and end <= e.end for e in self.entities)
+        """Whether ``start:end`` lies within a link or an e-mail address: a search, not a walk over every entity
+        (a policy term found in each of 8,000 hashtags walked them all each time)."""
+        starts, furthest = self._links
+        before = bisect.bisect_right(starts, start)
+        return before > 0 and end <= furthest[before - 1]
 
     @cached_property
     def language(self) -> str | None:

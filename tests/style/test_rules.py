@@ -13,6 +13,7 @@ import pytest
 from approval import style
 from approval.style import Context, Finding, Policy, Severity, Term
 from approval.style.i18n import N_
+from approval.style.text import Analysis
 
 FR = Context(languages=("fr",))
 
@@ -52,6 +53,38 @@ def test_a_market_files_terms_under_its_own_rule_id_and_sets_it_apart():
     context = Context(policy=policy, rules={"policy.competitors": "warning"})
     assert _rules(text, context) == [("policy.competitors", "warning"), ("policy.forbidden", "error")]
     assert _rules(text, Context(policy=policy, rules={"policy.competitors": "off"})) == [("policy.forbidden", "error")]
+
+
+def test_a_rule_keeps_its_first_findings_in_the_text_and_no_more():
+    """30,000 lines without a capital or a full stop made 60,000 findings, megabytes on every page showing them: each
+    rule keeps the first ``MAX_PER_RULE`` in the text, enough to show what to fix, and the text is still refused."""
+    text = "a\n" * 3000
+    findings = style.check(text)
+    per_rule = {rule: [f for f in findings if f.rule == rule] for rule in {f.rule for f in findings}}
+    assert set(per_rule) == {"house.capital-start", "house.full-stop-end"}
+    for kept in per_rule.values():
+        assert len(kept) == style.MAX_PER_RULE
+        assert [f.start for f in kept] == [2 * i + (kept[0].start % 2) for i in range(style.MAX_PER_RULE)], \
+            "the first ones, in order"
+    few = style.check("a\n" * 3)
+    assert len(few) == 6, "under the cap, every finding"
+
+
+def test_a_term_inside_a_link_is_told_apart_among_thousands_of_entities():
+    """A term found beside each of 8,000 hashtags walked every entity each time (seconds); the links are searched
+    now, and what is inside a link (or an address) is still told from what is beside it."""
+    policy = Policy(forbidden=(Term("promo"),))
+    text = "Voir https://helio.example/promo et promo@helio.example, " + " ".join(
+        f"#t{i} promo" for i in range(8000)) + "."
+    found = style.check(text, Context(policy=policy))
+    starts = [f.start for f in found if f.rule == "policy.forbidden"]
+    assert text.index("promo et") not in starts and text.index("promo@") not in starts and len(starts) == 50
+    assert starts[0] == text.index("#t0 promo") + 4
+    analysis = Analysis("a https://x.example/b c@d.example e", Context())
+    link, mail = (analysis.text.index("https"), analysis.text.index(" c@") + 1)
+    assert analysis.inside_link(link, link + 5) and analysis.inside_link(mail, mail + 3)
+    assert not analysis.inside_link(0, 1) and not analysis.inside_link(link - 2, link + 2)
+    assert not analysis.inside_link(len(analysis.text) - 1, len(analysis.text))
 
 
 def test_a_forbidden_term_shows_its_reason_and_what_to_say_instead():
