@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from approval.db import field_errors
 from approval.models import Account, AccountKind, Campaign, Executive, Market, Network, Post, User
+from approval.style.text import shows_anything
 from approval.workflow.states import Role, State
 
 #: The shortest password an admin may give, and the longest anyone may (hashing a megabyte is a denial of service).
@@ -117,7 +118,7 @@ def language_codes() -> frozenset[str]:
 
 
 def _name_errors(errors: Errors, field: str, value: str, max_length: int) -> None:
-    if not value.strip():
+    if not shows_anything(value):  # blank, or zero-width characters only
         errors.setdefault(field, []).append(_("This field is required."))
     elif len(value) > max_length:
         errors.setdefault(field, []).append(_("At most %(n)s characters.", n=max_length))

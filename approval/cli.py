@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session
 from approval import administration as admin
 from approval import audit_cli, kiosk_cli, policies
 from approval.db import db, driver_says
+from approval.inputs import forbidden_character
 from approval.models import Executive, Market, Network, User
 from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
 from approval.style.cli import lint_command
+from approval.style.text import shows_anything
 from approval.workflow.states import Role
 
 db_cli = AppGroup("db", help="The database schema.")
@@ -164,6 +166,8 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
 def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...], all_markets: bool,
                 executive_names: tuple[str, ...], password: str) -> None:
     """Add a user."""
+    if all_markets and market_codes:
+        raise click.UsageError("give --market or --all-markets, not both.")
     with _writing() as session:
         executives = []
         for executive_name in executive_names:
@@ -189,7 +193,7 @@ def token_create(email: str, label: str) -> None:
         raise click.BadParameter(f"no user {email!r}", param_hint="EMAIL")
     if not user.active:
         raise click.ClickException(f"user {user.email} is deactivated")
-    if not label.strip() or len(label.strip()) > 100:
+    if not shows_anything(label) or len(label.strip()) > 100:
         raise click.BadParameter("between 1 and 100 characters", param_hint="--name")
     with _writing() as session:
         _token, secret = issue_token(session, user, label)
@@ -248,7 +252,15 @@ def database_trouble(error: DBAPIError) -> str:
 
 class ApprovalGroup(FlaskGroup):
     """Flask's command group, with a database that is down, unreachable or not migrated told in one line (exit 1)
-    instead of a traceback."""
+    instead of a traceback, and an argument holding a control character refused before any command reads it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # The pages refuse control characters in every field before a view reads it (approval.inputs); the commands
+        # stored them (a market named "FR\x1b[2J" cleared the screen of whoever listed it).
+        for argument in args:
+            if forbidden_character(argument):
+                raise click.UsageError(f"{argument!r}: an argument may not hold control characters.", ctx)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from approval.db import utcnow
 from approval.models import KioskLink, Market, User
 from approval.operations import NotFound
+from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed
 
 PREFIX = "kio1_"
@@ -25,7 +26,7 @@ PREFIX = "kio1_"
 
 def create_kiosk(session: Session, name: str, markets: Iterable[str] = (), created_by: User | None = None) -> KioskLink:
     name = " ".join(name.split())
-    if not name:
+    if not shows_anything(name):
         raise GuardFailed(_("Name the screen."), {"name": [_("Name the screen.")]})
     codes = sorted({code.strip().upper() for code in markets if code.strip()})
     known = list(session.scalars(select(Market).where(Market.code.in_(codes))))

@@ -157,3 +157,44 @@ def test_a_mistyped_sqlite_folder_is_an_error_and_is_not_created(tmp_path):
                                               "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")})
     assert result.returncode == 1 and "unable to open database file" in result.stderr, result.stderr
     assert not missing.exists()
+
+
+def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
+    """Control characters (a market named "FR\\x1b[2J" cleared the screen of whoever listed it), names of invisible
+    characters, contradictory options, "nan" seconds (the notifier then never waited) and unknown languages: each a
+    usage error naming what is wrong (exit 2), nothing written. In-process, the group the ``approval`` script runs."""
+    from click.testing import CliRunner
+
+    from approval.cli import main
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    env = {"APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance"),
+           "APPROVAL_SECRET_KEY": "test"}
+
+    def run(*args: str, input: str | None = None):  # noqa: ANN202
+        return CliRunner().invoke(main, list(args), env=env, input=input)
+
+    assert run("db", "upgrade").exit_code == 0
+    assert run("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr").exit_code == 0
+    refused = {
+        "an argument may not hold control characters": run(
+            "market", "create", "BE", "--name", "Belgique\x1b[2J", "--tz", "Europe/Brussels", "--lang", "fr"),
+        "--name: This field is required.": run(
+            "market", "create", "BE", "--name", "\u200b\u2060", "--tz", "Europe/Brussels", "--lang", "fr"),
+        "give --market or --all-markets, not both": run(
+            "user", "create", "pm@helio.example", "--name", "Pat", "--role", "project_manager", "--all-markets",
+            "--market", "FR", "--password", "secret-password"),
+        "Name the screen.": run("kiosk", "create", "--name", "\u3164"),
+        "'nan' is not a number of seconds": run("notify", "--once", "--interval", "nan"),
+        "not a language code the detector knows: 'zz'": run("lint", "--lang", "zz", input="Bonjour à tous.\n"),
+    }
+    for message, result in refused.items():
+        assert result.exit_code == 2, (message, result.output)
+        assert message in result.output, (message, result.output)
+    assert run("lint", "--lang", "fr", input="Bonjour à tous, voici notre nouvelle offre.\n").exit_code == 0
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        assert [m.code for m in session.scalars(select(Market))] == ["FR"]
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+    engine.dispose()

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import signal
+from typing import Any
 
 import click
 from flask import current_app
 
 
+class Seconds(click.FloatRange):
+    """Seconds within a range; "nan" is refused (it compares false with both ends, so the range let it through, and
+    the notifier then waited no time at all between passes)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 @click.command("notify")
 @click.option("--once", is_flag=True, help="One pass, then exit.")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+@click.option("--interval", default=5.0, show_default=True, type=Seconds(0.1, 3600),
               help="Seconds between passes when there was nothing to do.")
 def notify_command(once: bool, interval: float) -> None:
     """Send due notifications and digests; SIGTERM finishes the mail in hand and exits."""

@@ -20,7 +20,7 @@ from typing import IO, NoReturn
 
 import click
 
-from approval.style import Context, Finding, Severity, check
+from approval.style import Context, Finding, Severity, check, language
 from approval.style.media import media_index
 from approval.style.network import LIMITS
 
@@ -48,6 +48,9 @@ def lint_command(network: str | None, market: str | None, languages: tuple[str, 
         text = source.read().decode("utf-8").replace("\r\n", "\n")
     except UnicodeDecodeError as error:
         raise click.UsageError(f"the text is not UTF-8 ({error.reason} at byte {error.start})") from None
+    if unknown := [code for code in languages if not language.known(code)]:
+        raise click.BadParameter(f"not a language code the detector knows: {', '.join(map(repr, unknown))} "
+                                 "(ISO 639-1, e.g. fr)", param_hint="--lang")
     context = Context(network=network, languages=tuple(code.lower() for code in languages))
     if market:
         context = _market_context(market.upper(), context)

@@ -56,7 +56,7 @@ def detect(text: str, extra: Iterable[str] = ()) -> str | None:
     words, letters = prose(text)
     if letters < MIN_LETTERS or words.count(" ") + 1 < MIN_WORDS:
         return None
-    languages = frozenset(CANDIDATES) | frozenset(c.lower() for c in extra if _known(c))
+    languages = frozenset(CANDIDATES) | frozenset(c.lower() for c in extra if known(c))
     if len(words) > LONGEST_KEPT:
         return _best_language(words, languages)
     return _kept_best_language(words, languages)
@@ -77,10 +77,11 @@ def forget_detections() -> None:
     _kept_best_language.cache_clear()
 
 
-def _known(code: str) -> bool:
+def known(code: str) -> bool:
+    """Whether ``code`` is an ISO 639-1 language the detector knows ("fr"; not "zz", not "FR ")."""
     from lingua import IsoCode639_1
 
-    return isinstance(code, str) and hasattr(IsoCode639_1, code.upper())
+    return isinstance(code, str) and code.isascii() and code.isalpha() and hasattr(IsoCode639_1, code.upper())
 
 
 def name(code: str) -> str:
