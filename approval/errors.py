@@ -21,6 +21,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def answers_in_json() -> bool:
+    """An error's body in JSON: on the API, and for the pages' own scripts, which ask for JSON (the editor's upload
+    refused as too large read an HTML page it could not show)."""
+    return (wants_json() or request.headers.get("X-Requested-With") == "fetch"
+            or request.accept_mimetypes.best == "application/json")
+
+
 def error_body(status: int, message: str, errors: dict | None = None) -> dict:
     from http import HTTPStatus
 
@@ -59,7 +66,7 @@ RETRY_AFTER_SECONDS = 5
 
 def _respond(status: int, message: str, errors: dict | None = None, headers: list | None = None,  # noqa: ANN202
              findings: list[dict] | None = None):
-    if wants_json():
+    if answers_in_json():
         body = error_body(status, message, errors)
         if findings:  # the style gate's refusal: what a program points at (CONTRACT.md)
             from approval.api.schemas import FindingSchema

@@ -127,6 +127,7 @@ def _bmp() -> bytes:
     ("mpeg4.mp4", lambda: video((96, 64), seconds=0.5, codec="mpeg4"), 415, "H.264 or HEVC"),
     ("../../etc/passwd.jpg", lambda: jpeg(), 422, "path"),
     ("folder/photo.jpg", lambda: jpeg(), 422, "path"),
+    ("photo\u202egpj.exe", lambda: jpeg(), 422, "control characters"),  # would read "photoexe.jpg"
 ])
 def test_each_bad_file_is_refused_with_a_clear_4xx_and_nothing_is_kept(upload, app, db_session, name, make_file,
                                                                       status, words):

@@ -421,3 +421,22 @@ def test_a_new_posts_preview_is_drawn_as_its_chosen_account_before_any_script(ma
     assert 'class="pv pv-linkedin"' in preview and "pv-x" not in preview
     refused = web.post("/posts/new", {"account_id": account.id, "body": ""}).get_data(as_text=True)
     assert 'class="pv pv-linkedin"' in refused
+
+
+def test_the_editors_script_gets_refusals_it_can_show_once(make, web, scene):
+    """The editor's script asks for JSON: a request with too many parts got an HTML page it showed as its status
+    line, and a refusal of one field said its message twice."""
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="Une photo du stade.")
+    web.login(writer)
+    too_long = _upload(web, post, jpeg(), "stade.jpg", alt="a" * 1001, json=True)
+    assert too_long.status_code == 422
+    message = too_long.get_json()["message"]
+    assert message == "An alternative text has at most 1000 characters."
+    parts = {f"field{i}": "x" for i in range(1100)}
+    crowded = web.client.post(f"/posts/{post.id}/media", data={"csrf_token": web.token, **parts,
+                                                               "file": (io.BytesIO(jpeg()), "stade.jpg")},
+                              content_type="multipart/form-data",
+                              headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+    assert crowded.status_code == 413 and crowded.is_json, crowded.get_data(as_text=True)[:200]
+    assert crowded.get_json()["message"]

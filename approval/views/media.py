@@ -117,7 +117,8 @@ def _media_refused(error: MediaRefused):  # noqa: ANN202
 def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
     db.session.rollback()
     reasons = [r for rs in getattr(refused, "errors", {}).values() for r in rs]
-    return _refusal(post_id, " ".join([refused.message, *reasons]).strip(), refused.status)
+    # A refusal of one field says its message twice (as the whole and as the field's): once is enough.
+    return _refusal(post_id, " ".join(dict.fromkeys([refused.message, *reasons])).strip(), refused.status)
 
 
 @bp.post("/posts/<id:post_id>/media")
