@@ -199,7 +199,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (``reading``) begins deferred: it never writes, and a hundred walls each taking the write lock to
+        # read queued behind each other until the busy timeout ran out ("database is locked", 503s).
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else
+                                   "BEGIN IMMEDIATE")
+
+
+#: The execution option of a connection that only reads (``reading``).
+READ_ONLY = "approval_read_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for connections that only read (the Social Hub's change feed; a wall's session asks the same of its
+    transaction with ``session.connection(execution_options={READ_ONLY: True})``): on SQLite their transactions do
+    not take the write lock up front, as every other transaction does (``BEGIN IMMEDIATE``); elsewhere no change."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 class Database:

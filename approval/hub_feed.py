@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from approval.db import READ_ONLY, reading
 from approval.models import AuditEntry, KioskLink, Post, StopSwitch, WallSettings
 
 #: Seconds between two looks at the database (the wall shows a change within this, plus the build).
@@ -54,7 +55,7 @@ _LIVE_KIOSKS = select(KioskLink.token).where(KioskLink.revoked_at.is_(None))
 
 class ChangeFeed:
     def __init__(self, engine: Engine, interval: float = DEFAULT_INTERVAL) -> None:
-        self.engine = engine
+        self.engine = reading(engine)
         self.interval = interval
         self.generation = 0
         self.polls = 0
@@ -177,4 +178,6 @@ def feed_for(app: Flask) -> ChangeFeed:
 def new_session(app: Flask) -> Session:
     """A session of its own for building a wall inside a long stream (the request's would hold a connection)."""
     factory: Any = app.extensions["approval.db"]["sessionmaker"]
-    return factory()
+    session = factory()
+    session.connection(execution_options={READ_ONLY: True})  # it only reads: see ``approval.db.reading``
+    return session

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -110,3 +111,38 @@ def test_a_kiosk_link_made_while_walls_are_open_opens_at_once(databases, backend
         assert second.next("revoked", 1) is None
         first.close()
         second.close()
+
+
+def test_a_wall_reading_sqlite_does_not_take_the_write_lock(tmp_path):
+    """Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE), so that two writers queue; the
+    walls' streams only read, and a hundred of them opened at once queued behind each other for that lock until
+    the busy timeout ran out ("database is locked", 503s). Their sessions begin deferred: a writer goes ahead
+    while one is open."""
+    import sqlite3
+
+    from sqlalchemy import select
+
+    from approval import create_app
+    from approval.hub_feed import new_session
+    from approval.migrate import upgrade
+    from approval.models import Post
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    wall = new_session(app)
+    try:
+        assert wall.scalars(select(Post.id)).all() == []  # its transaction is open, as a wall's build is
+        writer = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # "database is locked" at once if the wall held the write lock
+        writer.execute("ROLLBACK")
+        writer.close()
+        with app.extensions["approval.db"]["sessionmaker"]() as session:  # the others still begin IMMEDIATE
+            session.scalars(select(Post.id)).all()
+            other = sqlite3.connect(tmp_path / "hub.db", timeout=0, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+    finally:
+        wall.close()
+        app.extensions["approval.db"]["engine"].dispose()
