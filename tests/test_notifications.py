@@ -54,6 +54,19 @@ def test_submitting_tells_the_markets_project_managers_only(make, team, db_sessi
     assert told(db_session, post) == [("Pierre", "review_requested")]
 
 
+def test_a_market_without_a_project_manager_of_its_own_is_told_to_the_group_wide_ones(make, team, db_session):
+    """Poland's only reviewer is the group-wide project manager: a post submitted there was told to no one."""
+    pl = make.market("PL", timezone="Europe/Warsaw", languages=("pl",))
+    author = make.user(Role.community_manager, markets=[pl], name="Zofia")
+    post = make.post(State.draft, account=make.account(pl), author=author)
+    make.act(post, Action.submit, author)
+    assert told(db_session, post) == [("Gaia", "review_requested")]
+    make.user(Role.project_manager, markets=[pl], name="Piotr").active = False  # a deactivated one reviews nothing
+    make.act(post, Action.recall, author)
+    make.act(post, Action.submit, author)
+    assert told(db_session, post) == [("Gaia", "review_requested")] * 2
+
+
 def test_each_decision_tells_the_author_and_never_the_one_who_acted(make, team, db_session):
     cm, pm = team["cm_fr"], team["pm_fr"]
     post = make.post(State.in_review, account=team["account_fr"], author=cm)
@@ -154,7 +167,7 @@ def test_a_deactivated_user_is_not_told(make, team, db_session):
     team["pm_fr"].active = False
     db_session.flush()
     make.post(State.in_review, account=team["account_fr"], author=team["cm_fr"])
-    assert told(db_session) == []
+    assert told(db_session) == [("Gaia", "review_requested")], "France has no reviewer left but the group-wide one"
 
 
 def test_a_stop_switch_tells_the_managers_of_its_market(make, team, db_session):

@@ -54,7 +54,7 @@ Kind = NotificationKind
 
 class Audience(enum.Enum):
     author = "author"              # who created the post, while it is in their markets
-    market_pms = "market_pms"      # project managers of the post's market
+    market_pms = "market_pms"      # project managers of the post's market (none: the group-wide ones)
     group_pms = "group_pms"        # project managers of every market: the escalation
     cabinet = "cabinet"            # the cabinet of the executive whose account it is
     approver = "approver"          # the project manager whose approval sent the post to the cabinet
@@ -173,6 +173,13 @@ def _in_market(market: ColumnElement) -> ColumnElement[bool]:
     return exists().where(user_markets.c.user_id == _users.c.id, user_markets.c.market_id == market)
 
 
+def _has_own_pm(market: ColumnElement) -> ColumnElement[bool]:
+    """Whether an active project manager works in ``market`` itself (not only through "all markets")."""
+    colleague = _users.alias("colleague")
+    return exists().where(user_markets.c.user_id == colleague.c.id, user_markets.c.market_id == market,
+                          colleague.c.role == Role.project_manager.value, colleague.c.active)
+
+
 def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnElement[bool]:
     role = _users.c.role
     if audience is Audience.author:
@@ -187,7 +194,10 @@ def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnEle
         return and_(_users.c.id == who, role == Role.project_manager.value,
                     or_(_users.c.all_markets, _in_market(market)))
     if audience is Audience.market_pms:
-        return and_(role == Role.project_manager.value, _in_market(market))
+        # A market with no project manager of its own is reviewed by the group-wide ones: they hear of it, or no one
+        # would (they hear of the other markets' posts only when a review is overdue: ``group_pms``).
+        return and_(role == Role.project_manager.value,
+                    or_(_in_market(market), and_(_users.c.all_markets, ~_has_own_pm(market))))
     if audience is Audience.group_pms:
         return and_(role == Role.project_manager.value, _users.c.all_markets)
     if audience is Audience.cabinet:
