@@ -61,6 +61,19 @@ def file_size(size: int) -> str:
     return format_unit(value, unit, length="short", format="#,##0.0", locale=get_locale())
 
 
+def duration(hours: float | None) -> str:
+    """A duration given in hours, in the unit that reads best: "45 s", "12 min", "3.5 h" ("3,5 h" in French); a
+    review of a few minutes read "0.0 h"."""
+    if hours is None:
+        return "—"
+    seconds = hours * 3600
+    if seconds < 60:
+        return format_unit(round(seconds), "duration-second", length="short", locale=get_locale())
+    if round(seconds / 60) < 60:
+        return format_unit(round(seconds / 60), "duration-minute", length="short", locale=get_locale())
+    return format_unit(hours, "duration-hour", length="short", format="#,##0.0", locale=get_locale())
+
+
 def percent(rate: float | None) -> str:
     """A rate (0 to 1) as a percentage in the reader's language ("72.7%", "72,7 %"); "—" for none."""
     if rate is None:
@@ -93,9 +106,9 @@ def viewer_zone() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                 file_size=file_size, finding_message=finding_message, heading=heading, label=label,
-                                 network_name=network_name, number=number, percent=percent,
-                                 worker_reasons=worker_reasons)
+                                 duration=duration, file_size=file_size, finding_message=finding_message,
+                                 heading=heading, label=label, network_name=network_name, number=number,
+                                 percent=percent, worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
                                  is_overdue=overdue,

@@ -100,6 +100,26 @@ def test_the_wall_counts_states_per_market_and_network_and_lists_problems(make, 
     assert kiosk_wall.by_market[0].counts == {State.draft: 1}
 
 
+def test_a_post_the_worker_keeps_retrying_needs_attention_on_the_wall(make, web, db_session, markets):
+    """A webhook that does not answer: the worker tries again every minute, and the wall said "Needs attention 0"."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+
+    france, _kenya = markets
+    retrying = make.post(State.scheduled, account=make.account(france, "facebook"), body="Le stade est plein.")
+    calm = make.post(State.scheduled, account=make.account(france, "x"), body="Coup d'envoi demain.")
+    retrying.next_attempt_at = utcnow() + timedelta(minutes=1)
+    db_session.flush()
+    admin = make.user(Role.admin)
+    wall = build_wall(db_session, Viewer(user_id=admin.id), Selection(markets=("FR",)))
+    assert [(post.id, why) for post, why in wall.problems] == [(retrying.id, "retrying")]
+    assert calm.id not in [post.id for post, _why in wall.problems]
+    web.login(admin)
+    page = web.get("/hub?market=FR&view=problems").get_data(as_text=True)
+    assert 'class="why why-retrying">retrying</span>' in page and "Le stade est plein." in page
+
+
 def test_a_kiosk_link_opens_the_wall_of_its_markets_only(make, web, db_session, markets):
     france, kenya = markets
     make.post(State.in_review, account=make.account(france, "x"), body="Le match commence bientôt.")

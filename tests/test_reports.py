@@ -107,7 +107,17 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     assert "60.0%" in html and "50.0%" in html
     web.post("/language", {"language": "fr", "next": "/reports"})  # the figures in the reader's language
     html = web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
-    assert "60,0\u00a0%" in html and "14,0 h / 25,1 h" in html
+    assert "60,0\u00a0%" in html and "14,0\u202fh / 25,1\u202fh" in html
+
+
+def test_durations_read_in_the_unit_that_suits_them(app):
+    """Reviews of a few minutes read "0.0 h / 0.0 h": seconds, minutes and hours, in the reader's language."""
+    from approval.filters import duration
+
+    for language, expected in (("en", ["—", "4 sec", "12 min", "59 min", "1.0 hr", "3.6 hr"]),
+                               ("fr", ["—", "4\u202fs", "12\u00a0min", "59\u00a0min", "1,0\u202fh", "3,6\u202fh"])):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert [duration(h) for h in (None, 0.001, 0.2, 59.4 / 60, 59.6 / 60, 3.55)] == expected
 
 
 def test_every_audit_row_names_its_posts_market(history, db_session):

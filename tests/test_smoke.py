@@ -9,7 +9,7 @@ from sqlalchemy import select
 from approval.db import utcnow
 
 from approval.models import Post
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 
 
 def test_community_manager_to_scheduled(make, web, db_session):
@@ -67,3 +67,50 @@ def test_the_icon_a_browser_asks_for_beside_the_login_page_sets_no_session(app):
     answer = client.get("/favicon.ico")
     assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
     assert "Set-Cookie" not in answer.headers
+
+
+def test_a_new_post_form_sent_twice_makes_one_post(make, web, db_session):
+    """Back after "Save and submit", then the same button again: a second identical post was made and submitted.
+    The form carries a key; sent again, it leads to the post it made."""
+    import re
+
+    market = make.market("FR")
+    account = make.account(market, "x")
+    web.login(make.user(Role.community_manager, markets=[market]))
+    page = web.get("/posts/new").get_data(as_text=True)
+    key = re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"account_id": account.id, "campaign_id": "", "body": "Bonjour la France.", "submit": "1",
+            "form_key": key}
+    first = web.post("/posts/new", form)
+    post = db_session.scalars(select(Post)).one()
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"/posts/{post.id}")
+    again = web.post("/posts/new", form)
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/posts/{post.id}")
+    assert db_session.scalars(select(Post)).all() == [post]
+    shown = web.get(again.headers["Location"]).get_data(as_text=True)
+    assert "This form was sent already: here is the post it made." in shown
+    another = web.get("/posts/new").get_data(as_text=True)
+    assert key not in another, "each new form has a key of its own"
+    assert web.post("/posts/new", {**form, "form_key": re.search(
+        r'name="form_key" type="hidden" value="([^"]+)"', another).group(1)}).status_code == 302
+    assert len(db_session.scalars(select(Post)).all()) == 2
+
+
+def test_the_decision_that_sent_a_post_back_heads_its_page(make, web):
+    """The author looking for what to fix found the request at the bottom of the page, below a tall preview: the
+    decision that left the post where it stands (who, when, what they said) now heads it, with the way on."""
+    market = make.market("FR")
+    author = make.user(Role.community_manager, markets=[market])
+    reviewer = make.user(Role.project_manager, markets=[market], name="Lucile")
+    post = make.post(State.in_review, account=make.account(market, "x"), author=author)
+    make.act(post, Action.request_changes, reviewer, comment="Ajoutez un texte alternatif, merci.")
+    web.login(author)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    head = page[page.index('class="post-head"'):page.index('class="columns"')]
+    assert "Lucile asked for changes on" in head and "Ajoutez un texte alternatif, merci." in head
+    assert f'href="/posts/{post.id}/edit"' in head
+    make.act(post, Action.submit, author)
+    make.act(post, Action.reject, reviewer, comment="Hors sujet.")
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    head = page[page.index('class="post-head"'):page.index('class="columns"')]
+    assert "Lucile rejected this post on" in head and "Hors sujet." in head and "/edit" not in head

@@ -30,8 +30,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
-from approval.labels import LABELS
+from approval.labels import LABELS, label
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
+from approval.style.network import NAMES
 from approval.style.rules import RULES, Rule
 from approval.style.text import fold
 from approval.workflow.states import Role
@@ -93,7 +94,7 @@ class MarketForm(_ObjectForm):
 
 class AccountForm(_ObjectForm):
     market_id = SelectField(_l("Market"), coerce=int, validators=[InputRequired()])
-    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, n.value) for n in Network],
+    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, NAMES[n.value]) for n in Network],
                           validators=[InputRequired()])
     handle = StringField(
         _l("Handle"),
@@ -353,7 +354,7 @@ class PolicyForm(FlaskForm):
 
 
 def _rule_choices(rule: Rule) -> list[SelectChoice]:
-    return [SelectChoice(DEFAULT_SETTING, _l("default (%(severity)s)", severity=rule.severity.value)),
+    return [SelectChoice(DEFAULT_SETTING, _l("default (%(severity)s)", severity=label(rule.severity))),
             SelectChoice("off", _l("off")), SelectChoice("warning", _l("warning")), SelectChoice("error", _l("error"))]
 
 

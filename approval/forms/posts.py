@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -28,6 +30,9 @@ class PostForm(FlaskForm):
     account_id = SelectField(_l("Account"), coerce=int, validators=[InputRequired()])
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int, validators=[Optional()])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY)])
+    #: Names this form among those the browser sent: sent again (the back button, a second click), it makes no
+    #: second post (``views.posts.new_post``).
+    form_key = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Optional(), Length(max=64)])
 
 
 class EditForm(FlaskForm):

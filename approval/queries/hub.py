@@ -200,7 +200,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
 
 
 def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list[tuple[Post, str]]:  # noqa: ANN001
-    """Failed, unconfirmed, missed and held posts: what needs a person now, the newest first."""
+    """Failed, unconfirmed, missed, held and retrying posts: what needs a person now, the newest first."""
     found: list[tuple[Post, str]] = []
     for state in (State.failed, State.unconfirmed):
         found += [(p, state.value) for p in session.scalars(
@@ -213,6 +213,11 @@ def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list
     found += [(p, "held") for p in session.scalars(
         posts().where(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause(now))
         .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit))]
+    # Retrying: the worker could not send it (the network refused for now, a rate limit, an address that does not
+    # answer) and tries again later; the wall said "nothing to handle" while a post kept failing.
+    found += [(p, "retrying") for p in session.scalars(
+        posts().where(Post.state == State.scheduled, Post.next_attempt_at.is_not(None), ~held_clause(now))
+        .options(*shown).order_by(Post.next_attempt_at, Post.id).limit(limit))]
     found.sort(key=lambda item: item[0].updated_at, reverse=True)
     return found[:limit]
 

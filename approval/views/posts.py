@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -89,9 +90,14 @@ def new_post():
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
                                                                          for c in campaigns]
     if form.validate_on_submit():  # the choices hold only this user's accounts and campaigns
+        if (made := _made_by(form.form_key.data)) is not None:
+            flash(_("This form was sent already: here is the post it made. To write another, start a new post."),
+                  "info")
+            return redirect(url_for("posts.show_post", post_id=made))
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
+        _remember_made(form.form_key.data, post.id)
         if account.network.value in MEDIA_REQUIRED:
             # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds once
             # the draft exists. The next step is there, not a refused submission.
@@ -107,6 +113,22 @@ def new_post():
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen,
                            preview_text=form.body.data or "")
+
+
+#: The browser session's key of the new-post forms it sent, with the post each made: the last ``FORMS_KEPT``.
+FORMS_SENT = "new_post_forms"
+FORMS_KEPT = 20
+
+
+def _made_by(form_key: str | None) -> int | None:
+    """The post a new-post form already made: sent again from the back button, it made a second post."""
+    return (browser_session.get(FORMS_SENT) or {}).get(form_key) if form_key else None
+
+
+def _remember_made(form_key: str | None, post_id: int) -> None:
+    if form_key:
+        sent = {**(browser_session.get(FORMS_SENT) or {}), form_key: post_id}
+        browser_session[FORMS_SENT] = dict(list(sent.items())[-FORMS_KEPT:])
 
 
 @bp.get("/<id:post_id>")
@@ -292,7 +314,20 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
+        decision=_decision(post, history),
     )
+
+
+#: The states a reviewer's or a cabinet's decision leaves a post in, with what it says to its author.
+DECIDED = {State.changes_requested: Action.request_changes, State.rejected: Action.reject,
+           State.declined: Action.decline}
+
+
+def _decision(post: Post, history: list[AuditEntry]) -> AuditEntry | None:
+    """The decision that left the post where it stands (changes requested, rejected, declined), shown at the top of
+    its page: the author looking for what to fix found it in the comments, below the preview."""
+    action = DECIDED.get(post.state)
+    return next((entry for entry in reversed(history) if entry.action == action), None) if action else None
 
 
 def _move_zone(post: Post) -> str:
