@@ -57,7 +57,16 @@
       strong.textContent = f.severity_label;
       const code = document.createElement("code");
       code.textContent = f.rule;
-      li.append(strong, " ", code, " ", f.message);
+      li.append(strong, " ", f.message, " ");
+      // Which words it is about: two "A sentence starts with a capital letter." said nothing of which sentence.
+      const at = excerpt(body.value, f.start, f.end);
+      if (at) {
+        const span = document.createElement("span");
+        span.className = "at";
+        span.textContent = "« " + at + " »";
+        li.append(span, " ");
+      }
+      li.append(code);
       // What the market's policy offers in place of a term, or a rule's rewrite (a single mark goes without saying).
       if (f.suggestion && f.suggestion.trim().length > 1) {
         const suggested = document.createElement("span");
@@ -69,6 +78,25 @@
       }
       return li;
     }));
+  }
+
+  // The words around a finding, as the post page shows them (templates/macros.html, excerpt). The offsets count
+  // code points, as Python does; a JavaScript string counts UTF-16 units (an emoji is two).
+  function excerpt(text, start, end, margin = 24) {
+    const chars = Array.from(text);
+    const head = chars.slice(0, start).join(""), tail = chars.slice(end).join("");
+    // From the first word boundary inside the margin, to the last one.
+    let left = head, right = tail;
+    if (head.length > margin) {
+      const near = head.slice(-margin), cut = near.indexOf(" ");
+      left = cut >= 0 && near.slice(cut + 1).trim() ? near.slice(cut + 1) : near;
+    }
+    if (tail.length > margin) {
+      const near = tail.slice(0, margin), cut = near.lastIndexOf(" ");
+      right = cut > 0 && near.slice(0, cut).trim() ? near.slice(0, cut) : near;
+    }
+    const shown = (left + chars.slice(start, end).join("") + right).split(/\s+/).join(" ").trim();
+    return shown ? (head.length > margin ? "…" : "") + shown + (tail.length > margin ? "…" : "") : "";
   }
 
   function schedule() {
