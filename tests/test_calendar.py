@@ -67,15 +67,28 @@ def test_a_held_post_is_marked_held_in_every_view(make, web, db_session, france)
     free = _scheduled(make, make.account(france, "linkedin"), at + timedelta(hours=1))
     stop = controls.turn_on(db_session, None, "market", market_code="FR", reason="Match perdu.")
     held.held_at, held.held_by_stop_id = utcnow(), stop.id
+    controls.turn_off(db_session, None, stop.id)  # what it held stays held; the rest goes out at its time
     db_session.flush()
     web.login(make.user(Role.project_manager, markets=[france]))
-    for view in ("month", "week", "list"):
+
+    def marked_held(view: str) -> list[str]:
         page = web.get(f"/calendar?view={view}&date={at.date().isoformat()}").get_data(as_text=True)
+        assert f'href="/posts/{free.id}"' in page
         marked = re.findall(r'href="/posts/(\d+)" class="entry entry-scheduled entry-held', page)
         listed = re.findall(r'href="/posts/(\d+)">[^<]*</a></td>\s*<td><span class="state state-scheduled">'
                             r'scheduled</span> <span class="state state-held">held</span>', page)
-        assert (marked or listed) == [str(held.id)], view
-        assert f'href="/posts/{free.id}"' in page
+        return sorted(marked or listed)
+
+    for view in ("month", "week", "list"):
+        assert marked_held(view) == [str(held.id)], view
+    # A switch on now covers the posts still to come: held at their time if it is still on, and shown so.
+    controls.turn_on(db_session, None, "market", market_code="FR", reason="Deuil national.")
+    db_session.flush()
+    for view in ("month", "week", "list"):
+        assert marked_held(view) == sorted([str(held.id), str(free.id)]), view
+    queue = web.get("/review").get_data(as_text=True)
+    going_out = queue[queue.index("Going out next"):]
+    assert going_out.count('<span class="state state-held">held</span>') == 2
 
 
 def test_a_group_wide_manager_reads_the_calendar_in_their_own_zone_whatever_markets_are_added(make, web, france,

@@ -51,6 +51,15 @@ def held_clause(now: datetime | None = None) -> ColumnElement[bool]:
     return or_(stopped, embargoed, Post.held_by_stop_id.is_not(None))
 
 
+def held_ids(session: Session, post_ids: list[int], now: datetime | None = None) -> set[int]:
+    """Which of the scheduled posts ``post_ids`` a stop switch or an embargo holds, or will at their time if it is
+    still on: the lists show them as held, not as going out (one query for a page of them)."""
+    if not post_ids:
+        return set()
+    return set(session.scalars(select(Post.id).join(Post.account).where(
+        Post.id.in_(post_ids), Post.state == State.scheduled, held_clause(now))))
+
+
 def active_stops(session: Session) -> list[StopSwitch]:
     """Every stop switch on now (a handful at most), oldest first, with who turned it on."""
     return list(session.scalars(

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from approval.models import Account, Post, Revision, User
+from approval.publishing.holds import held_ids
 from approval.queries.posts import PostFilters, matching
 from approval.workflow.states import State
 
@@ -40,6 +41,8 @@ class PostRow:
     body: str
     #: Since when a stop switch or an embargo holds it back (``None``: nothing does).
     held_at: datetime | None = None
+    #: A stop switch or an embargo covers it now: held at its time if still on (``holds.held_ids``).
+    covered: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,8 @@ class Entry:
 
     @property
     def held(self) -> bool:
-        """A scheduled slot a stop switch or an embargo holds back."""
-        return self.kind == "scheduled" and self.post.held_at is not None
+        """A scheduled slot a stop switch or an embargo holds back, or will at its time if still on."""
+        return self.kind == "scheduled" and (self.post.held_at is not None or self.post.covered)
 
     @property
     def excerpt(self) -> str:
@@ -139,10 +142,11 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
     accounts = {a.id: a for a in session.scalars(
         select(Account).where(Account.id.in_({row.account_id for row in rows.values()}))
         .options(selectinload(Account.market)))} if rows else {}
+    covered = held_ids(session, [row.id for row in rows.values() if row.state == State.scheduled])
     entries = []
     for at, post_id, kind in shown:
         row = rows[post_id]
         post = PostRow(row.id, row.version, State(row.state), row.account_id, accounts[row.account_id],
-                       row.updated_at, row.body or "", row.held_at)
+                       row.updated_at, row.body or "", row.held_at, row.id in covered)
         entries.append(Entry(post, at, kind))
     return Window(entries, truncated, dict(days), sum(days.values()) if per_day is not None else len(spots))

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from approval.db import db
 from approval.models import Post
+from approval.publishing.holds import held_ids
 from approval.queries import posts as listing
 from approval.views import roles_required
 from approval.workflow.states import Role, State
@@ -30,5 +31,6 @@ def queue():
                                             (Post.updated_at, Post.id), cursor=None, limit=SIDE_LIST)
     upcoming = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.scheduled),
                                          (Post.scheduled_at, Post.id), cursor=None, limit=SIDE_LIST)
+    held = held_ids(db.session, [post.id for post in upcoming.items])
     return render_template("review/queue.html", waiting=waiting, to_schedule=to_schedule, upcoming=upcoming,
-                           filters=filters, choices=listing.filter_choices(db.session, current_user))
+                           held=held, filters=filters, choices=listing.filter_choices(db.session, current_user))
