@@ -171,6 +171,37 @@ def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, 
     assert trail[-2:] == [Action.unschedule, Action.schedule]
 
 
+def test_a_post_a_switch_held_is_published_now_from_its_page_once_the_switch_is_off(make, web, db_session, france):
+    """Once a stop switch is off, what it held waits for a person: "Publish now" beside the move form gives it the
+    present as its time (unscheduled, scheduled again, both audited), the hold gone."""
+    from approval.publishing import controls
+
+    post = _scheduled(make, make.account(france, "x"), _next_month_day(10, 8))
+    pm = make.user(Role.project_manager, markets=[france])
+    stop = controls.turn_on(db_session, pm, "market", market_code="FR", reason="Match perdu.")
+    post.held_at, post.held_by_stop_id = utcnow(), stop.id
+    controls.turn_off(db_session, pm, stop.id)
+    db_session.flush()
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    move_form = page[page.index('id="move"'):]
+    assert 'name="when" value="now"' in move_form[:move_form.index("</form>")]
+    before = utcnow()
+    answer = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "when": "now",
+                                         "next": f"/posts/{post.id}"})
+    assert answer.status_code == 303 and answer.headers["Location"] == f"/posts/{post.id}"
+    db_session.expire_all()
+    assert post.state == State.scheduled and post.held_at is None and post.held_by_stop_id is None
+    assert before < post.scheduled_at < utcnow() + timedelta(seconds=5)
+    trail = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                                  .order_by(AuditEntry.id))]
+    assert trail[-2:] == [Action.unschedule, Action.schedule]
+    assert "Publishing now" in web.get(f"/posts/{post.id}").get_data(as_text=True)
+    stale = web.post("/calendar/move", {"post_id": post.id, "version": post.version - 1, "when": "now"},
+                     headers={"Accept": "application/json"})
+    assert stale.status_code == 409
+
+
 def test_a_move_is_refused_by_the_engine_with_its_reasons(make, web, db_session, france):
     at = _next_month_day(15, 7)
     post = _scheduled(make, make.account(france, "x"), at)

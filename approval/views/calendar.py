@@ -27,6 +27,7 @@ from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.security import safe_next
 from approval.views import form_version
+from approval.views.posts import PUBLISH_NOW
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
@@ -149,6 +150,8 @@ def move_post():
     if not post_id or post_id > 2**31 - 1:
         abort(404)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    if request.form.get("when") == "now":  # the post page's "Publish now" (a post a switch held, once it is off)
+        return _move(post, version, utcnow() + PUBLISH_NOW, wants_json, now=True)
     try:
         zone = place_zone(request.form.get("tz") or post.account.market.timezone)
         typed = request.form.get("local_time", "")
@@ -163,6 +166,17 @@ def move_post():
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
         instant = ops.instant_in(local, zone.key, fold)  # refused: a time the clocks skip, or repeat without fold
+    except WorkflowError as refused:
+        db.session.rollback()
+        if "fold" in (refused.errors or {}):
+            return _which_one(refused, post, local, zone.key, wants_json)
+        return _refused(refused, post, wants_json)
+    return _move(post, version, instant, wants_json)
+
+
+def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, *, now: bool = False):  # noqa: ANN202
+    """Unschedule (a scheduled post) and schedule at ``instant``, both through the engine, in one transaction."""
+    try:
         if post.state == State.scheduled:
             ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
             version = post.version
@@ -170,15 +184,16 @@ def move_post():
                         scheduled_at=instant)
     except WorkflowError as refused:
         db.session.rollback()
-        if "fold" in (refused.errors or {}):
-            return _which_one(refused, post, local, zone.key, wants_json)
         return _refused(refused, post, wants_json)
     db.session.commit()
     if wants_json:
         return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
-                        "scheduled_at": post.scheduled_at.astimezone(UTC).isoformat().replace("+00:00", "Z")})
-    flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=in_zone(instant, post.account.market.timezone)),
-          "success")  # in its market's time, with the zone's name: the calendar may show another zone
+                        "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z")})
+    if now:
+        flash(_("Publishing now: the post goes out within a minute. This page shows when it is online."), "success")
+    else:
+        flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=in_zone(instant, post.account.market.timezone)),
+              "success")  # in its market's time, with the zone's name: the calendar may show another zone
     # Back where the move was asked: the calendar, or the post's page.
     return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
 
