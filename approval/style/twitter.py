@@ -78,8 +78,9 @@ def _char_weight(char: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def _emoji_start() -> re.Pattern[str]:
-    """Characters an emoji sequence can start with, beyond ASCII (keycaps start with a digit: see ``_emoji``)."""
+def _emoji_firsts() -> str:
+    """The characters an emoji sequence can start with, beyond ASCII, as the inside of a character class (keycaps
+    start with a digit: see ``_emoji_runs``)."""
     import emoji
 
     firsts = sorted({ord(e[0]) for e in emoji.EMOJI_DATA if ord(e[0]) > 127})
@@ -92,7 +93,29 @@ def _emoji_start() -> re.Pattern[str]:
         parts.append(f"\\U{start:08x}" if start == previous else f"\\U{start:08x}-\\U{previous:08x}")
         if code is not None:
             start = previous = code
-    return re.compile("[" + "".join(parts) + "\u20e3]")
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _emoji_start() -> re.Pattern[str]:
+    return re.compile("[" + _emoji_firsts() + "\u20e3]")
+
+
+#: What continues an emoji sequence: the joiner, variation selectors, keycap, skin tones, the tags of a flag.
+_JOINING = "\u200d\ufe0f\ufe0e\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+
+
+@lru_cache(maxsize=1)
+def _emoji_runs() -> re.Pattern[str]:
+    """Stretches of emoji characters and what joins them (a keycap's digit with its keycap): every sequence lies
+    inside one."""
+    return re.compile("(?:[0-9#*]\ufe0f?\u20e3|[" + _emoji_firsts() + _JOINING + "])+")
+
+
+#: The longest stretch handed to the ``emoji`` package at once. Its search takes the square of a chain's length
+#: ("\U0001f468\u200d" 30,000 times: 95 s, the database locked meanwhile); the longest sequence Unicode names is 10
+#: code points (a kiss with two skin tones), so a longer stretch is cut where a sequence may begin anew.
+MAX_RUN = 32
 
 
 def _emoji(text: str) -> list[tuple[int, int]]:
@@ -100,7 +123,45 @@ def _emoji(text: str) -> list[tuple[int, int]]:
         return []
     import emoji
 
-    return [(e["match_start"], e["match_end"]) for e in emoji.emoji_list(text)]
+    found = []
+    for run in _emoji_runs().finditer(text):
+        for offset, piece in _pieces(run[0]):
+            at = run.start() + offset
+            found += [(at + e["match_start"], at + e["match_end"]) for e in emoji.emoji_list(piece)]
+    return found
+
+
+_CONTINUES = re.compile("[" + _JOINING + "]")
+
+
+def _begins(run: str, i: int, start: int) -> bool:
+    """Whether a sequence may begin at ``run[i]``: an emoji or a keycap's digit, neither joined to what is before
+    it nor continuing it (a skin tone, a selector), nor the second letter of a flag (regional indicators pair up
+    from the first of a row; ``start``, where the piece began, is a boundary the row is counted from)."""
+    if run[i - 1] == "\u200d" or _CONTINUES.match(run, i):
+        return False
+    if _is_regional(run[i]):
+        row = i
+        while row > start and _is_regional(run[row - 1]):
+            row -= 1
+        return (i - row) % 2 == 0
+    return run[i] in "0123456789#*" or _emoji_start().match(run, i) is not None
+
+
+def _is_regional(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
+def _pieces(run: str) -> list[tuple[int, str]]:
+    """``run`` in stretches of at most ``MAX_RUN`` characters, each cut before an emoji that does not continue the
+    one before it (after a character that is no joiner), else at ``MAX_RUN`` (a chain no one writes)."""
+    pieces, start = [], 0
+    while len(run) - start > MAX_RUN:
+        cut = next((i for i in range(start + MAX_RUN, start, -1) if _begins(run, i, start)), start + MAX_RUN)
+        pieces.append((start, run[start:cut]))
+        start = cut
+    pieces.append((start, run[start:]))
+    return pieces
 
 
 _WORD = re.compile(r"\S+")

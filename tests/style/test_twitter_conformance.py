@@ -57,3 +57,19 @@ def test_the_overflow_offset_is_the_first_character_past_the_limit():
     url_text = "x" * 250 + " https://helio.fr/a-very-long-path-indeed"
     assert twitter.weighted_length(url_text) == 274
     assert twitter.overflow_offset(url_text) == len(url_text)
+
+
+@pytest.mark.parametrize("text", [
+    "\U0001f468\u200d" * 300,  # a chain no one writes: the package's search took the square of its length
+    "👨🏻‍❤️‍💋‍👨🏼 " * 50 + "👨🏻‍❤️‍💋‍👨🏼" * 20,  # the longest named sequence, alone and back to back
+    "🏴󠁧󠁢󠁳󠁣󠁴󠁿" * 40 + "1️⃣2️⃣#️⃣" * 30 + "🇫🇷" * 41 + "👋🏽" * 25,  # flags by tags, keycaps, regional pairs, skin tones
+    "👨‍👩‍👧‍👦" * 20 + "Bonjour 👋 la France 🇫🇷.",
+])
+def test_emoji_are_read_in_stretches_as_the_package_reads_them_whole(text):
+    """The ``emoji`` package is given stretches of at most ``MAX_RUN`` characters, cut where a sequence may begin:
+    the same sequences as the whole text gives it, without the square of a chain's length in time ("\\U0001f468\\u200d"
+    30,000 times: 95 s a view, the database locked meanwhile)."""
+    import emoji
+
+    assert twitter._emoji(text) == [(e["match_start"], e["match_end"]) for e in emoji.emoji_list(text)]
+    assert twitter.weighted_length("\U0001f468\u200d" * 30_000) == 90_000
