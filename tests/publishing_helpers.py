@@ -51,13 +51,15 @@ PASSWORD = "correct horse battery"
 @dataclass(frozen=True)
 class Answer:
     """How the receiver answers one call: a status and body, after ``delay`` seconds; ``drop`` closes the
-    connection after reading the request, without answering."""
+    connection after reading the request, without answering; ``drip``: the body a byte at a time, this many seconds
+    apart."""
 
     status: int = 200
     body: dict[str, Any] | str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    drip: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,12 @@ def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if not answer.drip:
+                    self.wfile.write(data)
+                for byte in data if answer.drip else b"":
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(answer.drip)
             except OSError:
                 pass  # the client gave up waiting (the timeout case)
 

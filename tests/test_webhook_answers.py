@@ -53,3 +53,17 @@ def test_a_nul_in_an_answer_never_reaches_the_database():
     assert published.remote_id == "a\ufffdb"
     refused = read(400, b"bad \x00 request")
     assert refused.outcome is Outcome.refused and "\x00" not in refused.message
+
+
+def test_odd_answers_from_the_hunt_are_read_without_a_fault():
+    """An interim 103 read as the answer was retried, a second delivery each time: unknown now. "[[[[…" raised a
+    RecursionError that failed the whole pass; an id of 1e999 became "inf"; Retry-After "nan" waited nothing."""
+    interim = read(103, b"")
+    assert interim.outcome is Outcome.unknown and "interim" in interim.message
+    nested = read(200, b"[" * 100_000)
+    assert nested.outcome is Outcome.published and nested.remote_id is None
+    assert read(200, b'{"id": 1e999, "url": "https://social.example/p/1"}').remote_id == "1e999"
+    assert read(200, {"id": 12345}).remote_id == "12345"
+    for odd in ("nan", "inf", "-inf"):
+        assert read(429, b"", odd).retry_after is None, odd
+    assert read(429, b"", "-1").retry_after == 0  # the worker waits its minimum (RETRY_MIN_S)

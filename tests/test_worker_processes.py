@@ -56,7 +56,7 @@ from approval.models import (
     audit,
 )
 from approval.publishing import controls
-from approval.publishing.worker import Worker
+from approval.publishing.worker import RETRY_MIN_S, Worker
 from approval.workflow.errors import GuardFailed
 
 SET_UP = ["create", "submit", "approve", "schedule"]
@@ -314,13 +314,21 @@ class Clock:
 
 def test_network_answers_postpone_fail_or_leave_unconfirmed(pg_app: Flask, engine: Engine,
                                                              hooks: WebhookServer) -> None:
-    desk = open_desk(engine, accounts=6, hooks=hooks)
-    ok, server_error, limited, refused, late, dropped = due_posts(desk, 6, body=SHORT_BODY)
+    desk = open_desk(engine, accounts=10, hooks=hooks)
+    ok, server_error, limited, refused, late, dropped, dripping, eager, nested, long_id = due_posts(
+        desk, 10, body=SHORT_BODY)
     hooks.script(server_error, Answer(500, {"error": "upstream down"}), Answer(503, {"error": "still down"}))
     hooks.script(limited, Answer(429, {"error": "slow down"}, headers={"Retry-After": "120"}))
     hooks.script(refused, Answer(400, {"error": "duplicate content: this text was already posted"}))
     hooks.script(late, Answer(delay=2.5))  # the worker waits one second (PUBLISH_WEBHOOK_TIMEOUT_S)
     hooks.script(dropped, Answer(drop=True))
+    # A byte every 0.3 s: the second is the whole exchange's, not each read's (it held a worker 12 minutes).
+    hooks.script(dripping, Answer(drip=0.3))
+    # "Retry now" (-1, 0, a past date): at least RETRY_MIN_S, not 25 calls a second.
+    hooks.script(eager, Answer(429, {"error": "slow down"}, headers={"Retry-After": "-1"}))
+    hooks.script(nested, Answer(200, "[" * 100_000))  # deeper than Python's recursion: it went out all the same
+    long_answer = {"id": "i" * 500, "url": "https://social.example/p/1", "post": {"text": "x" * 2500}}
+    hooks.script(long_id, Answer(200, long_answer))  # an id longer than its column; an answer echoing the post
     clock = Clock()
     start = clock.now
     worker = Worker(pg_app, clock=clock)
@@ -334,10 +342,16 @@ def test_network_answers_postpone_fail_or_leave_unconfirmed(pg_app: Flask, engin
             return session.get(Post, post_id)
 
     run()
-    assert states(engine, [ok, server_error, limited, refused, late, dropped]) == {
+    assert states(engine, [ok, server_error, limited, refused, late, dropped, dripping, eager, nested, long_id]) == {
         ok: "published", server_error: "scheduled", limited: "scheduled", refused: "failed", late: "unconfirmed",
-        dropped: "unconfirmed",
+        dropped: "unconfirmed", dripping: "unconfirmed", eager: "scheduled", nested: "published",
+        long_id: "published",
     }
+    assert "no whole answer in 1 s" in attempts_of(engine, [dripping])[dripping][0].message
+    assert post(eager).next_attempt_at == start + timedelta(seconds=RETRY_MIN_S)
+    assert post(nested).published_url is None
+    assert attempts_of(engine, [long_id])[long_id][0].remote_id == "i" * 200
+    assert post(long_id).published_url == "https://social.example/p/1", "read whole, not cut at 2,000 bytes"
     assert post(server_error).next_attempt_at == start + timedelta(seconds=30)
     assert post(limited).next_attempt_at == start + timedelta(seconds=120)
     tries = attempts_of(engine, [server_error, limited, refused, late, dropped])
@@ -373,7 +387,8 @@ def test_network_answers_postpone_fail_or_leave_unconfirmed(pg_app: Flask, engin
     for _ in range(3):
         clock.advance(120)
         run()
-    assert hooks.per_post() == Counter({ok: 1, server_error: 3, limited: 2, refused: 1, late: 1, dropped: 1})
+    assert hooks.per_post() == Counter({ok: 1, server_error: 3, limited: 2, refused: 1, late: 1, dropped: 1,
+                                        dripping: 1, eager: 2, nested: 1, long_id: 1})
     assert max(hooks.per_key().values()) == 3 and hooks.unsigned() == []
     assert states(engine, [refused, late, dropped]) == {refused: "failed", late: "unconfirmed",
                                                         dropped: "unconfirmed"}

@@ -15,8 +15,10 @@ import hashlib
 import hmac
 import http.client
 import json
+import math
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
-from approval.publishing.addresses import InternalAddress, connection_to, internal_allowed, request_target
+from approval.publishing.addresses import InternalAddress, connection_to, deadline, internal_allowed, request_target
 
 
 @dataclass(frozen=True)
@@ -172,18 +174,26 @@ class WebhookConnector:
             except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a name IDNA refuses
                 return Result(Outcome.temporary_error, message=f"could not connect: {error}")
             connection.sock.settimeout(self.read_timeout)
+            sent_at = time.monotonic()
             try:
-                connection.request("POST", request_target(self.url), body=body, headers={
-                    "Content-Type": "application/json",
-                    "Idempotency-Key": publication.idempotency_key,
-                    "X-Approval-Signature": self.sign(body),
-                })
-                response = connection.getresponse()
-                answer = response.read(1_000_000)
+                # The timeout is the whole exchange's: a server that answers a byte every few seconds held the
+                # worker, its other claims waiting, for as long as it wished.
+                with deadline(connection, self.read_timeout):
+                    connection.request("POST", request_target(self.url), body=body, headers={
+                        "Content-Type": "application/json",
+                        "Idempotency-Key": publication.idempotency_key,
+                        "X-Approval-Signature": self.sign(body),
+                    })
+                    response = connection.getresponse()
+                    answer = response.read(MAX_ANSWER)
             except (TimeoutError, socket.timeout) as error:
                 return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: {error}")
             except (OSError, http.client.HTTPException) as error:
+                if time.monotonic() - sent_at >= self.read_timeout:
+                    return Result(Outcome.unknown, message=f"no whole answer in {self.read_timeout:g} s")
                 return Result(Outcome.unknown, message=f"the connection broke after sending: {error!r}")
+            if time.monotonic() - sent_at >= self.read_timeout:  # cut by the deadline: what was read is partial
+                return Result(Outcome.unknown, message=f"no whole answer in {self.read_timeout:g} s")
             return self._read(response.status, response.getheader("Retry-After"), answer)
         finally:
             connection.close()
@@ -194,11 +204,17 @@ class WebhookConnector:
     @staticmethod
     def _read(status: int, retry_after: str | None, answer: bytes) -> Result:
         # PostgreSQL refuses NUL in text: a network's answer holding one must not make its outcome unrecordable.
-        text = answer.decode("utf-8", "replace")[:2000].replace("\x00", "\ufffd")
+        whole = answer.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        text = whole[:2000]  # what a message quotes; the JSON is read whole (an answer may echo the post)
+        if status < 200:
+            # An interim answer (103 Early Hints) read as the final one: the request arrived, its outcome is not
+            # known. Retried, it was a second delivery each time.
+            return Result(Outcome.unknown, message=f"HTTP {status}: an interim answer, and no final one was read")
         if 200 <= status < 300:
             try:
-                data = json.loads(text) if text.strip() else {}
-            except ValueError:
+                # Numbers kept as written: an id of 1e999 was stored as "inf".
+                data = json.loads(whole, parse_float=str, parse_int=str) if whole.strip() else {}
+            except (ValueError, RecursionError):  # "[[[[…": nested past Python's depth
                 data = {}
             data = data if isinstance(data, dict) else {}
             # The network took the post (2xx): published, whatever else the answer holds; only a web address is kept
@@ -218,11 +234,15 @@ class WebhookConnector:
 
 
 def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)[:2000].replace("\x00", "\ufffd")
+    """An id as text, cut to what the attempts table holds (a longer one made the pass fail on PostgreSQL)."""
+    return None if value is None else str(value)[:REMOTE_ID_LENGTH].replace("\x00", "\ufffd")
 
 
 #: A Retry-After further than this is taken as this: a network's answer never parks a post for years.
 RETRY_AFTER_MAX_S = 24 * 3600
+#: The longest answer read from a webhook, and the longest id kept (``PublicationAttempt.remote_id``).
+MAX_ANSWER = 1_000_000
+REMOTE_ID_LENGTH = 200
 
 
 def _seconds(retry_after: str | None) -> float | None:
@@ -230,9 +250,11 @@ def _seconds(retry_after: str | None) -> float | None:
     if not retry_after:
         return None
     try:
-        return min(RETRY_AFTER_MAX_S, max(0.0, float(retry_after)))
+        seconds = float(retry_after)
     except ValueError:
         pass
+    else:
+        return min(RETRY_AFTER_MAX_S, max(0.0, seconds)) if math.isfinite(seconds) else None
     try:
         when: datetime = parsedate_to_datetime(retry_after)
         return min(RETRY_AFTER_MAX_S, max(0.0, (when - utcnow()).total_seconds()))

@@ -86,8 +86,12 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST_S = 30
 BACKOFF_MAX_S = 15 * 60
 MAX_ATTEMPTS = 6
-#: A rate limit without Retry-After waits this long.
+#: A rate limit without Retry-After waits this long; no answer makes a post wait less than ``RETRY_MIN_S`` (a
+#: Retry-After of 0, -1 or a past date sent the worker back 25 times a second), and after ``MAX_RATE_LIMITED``
+#: rate-limited attempts the post fails (the grace period usually ends it first).
 RATE_LIMIT_DEFAULT_S = 60
+RETRY_MIN_S = 10
+MAX_RATE_LIMITED = 20
 #: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
 CHORES_INTERVAL = timedelta(seconds=1)
 
@@ -627,7 +631,7 @@ class Worker:
         elif result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
             with session.no_autoflush:  # the claim is released and the post still ``publishing``: not yet
                 tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id)) or 1
-            if result.outcome == Outcome.temporary_error and tries >= MAX_ATTEMPTS:
+            if tries >= (MAX_ATTEMPTS if result.outcome == Outcome.temporary_error else MAX_RATE_LIMITED):
                 self._step(session, post, Action.fail, now, payload, comment=result.message)
                 report.failed += 1
                 return
@@ -635,6 +639,7 @@ class Worker:
             if wait is None:
                 wait = RATE_LIMIT_DEFAULT_S if result.outcome == Outcome.rate_limited else \
                     min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (tries - 1))
+            wait = max(wait, RETRY_MIN_S)
             post.next_attempt_at = now + timedelta(seconds=wait)
             self._step(session, post, Action.postpone, now, {**payload, "next_attempt_at":
                                                               post.next_attempt_at.isoformat()})
