@@ -142,6 +142,23 @@ def test_each_bad_file_is_refused_with_a_clear_4xx_and_nothing_is_kept(upload, a
     assert db_session.get(Post, upload.post.id).current_revision.number == 1
 
 
+def test_animations_of_too_many_frames_and_videos_larger_than_8k_are_refused(upload, app, db_session, monkeypatch):
+    """A 1 x 1 GIF of 860,000 frames took 25 s to read; a 16384 x 8192 video of 985 KB decoded into 2.4 GB. The
+    caps are lowered here to the samples' sizes: the same checks, without making such files."""
+    from approval.media import inspect
+
+    before = _stored(app)
+    monkeypatch.setattr(inspect, "MAX_FRAMES", 2)
+    crowded = upload(picture("GIF", (120, 90), frames=3), "anim.gif")
+    assert crowded.status_code == 422 and "too many frames" in crowded.get_json()["message"]
+    monkeypatch.setattr(inspect, "MAX_VIDEO_PIXELS", 96 * 64 - 1)
+    large = upload(video((96, 64), seconds=0.5), "clip.mp4")
+    assert large.status_code == 422 and "96 x 64 pixels: larger than 8K" in large.get_json()["message"]
+    _nothing_left(app, db_session, before)
+    monkeypatch.setattr(inspect, "MAX_FRAMES", 3)
+    assert upload(picture("GIF", (120, 90), frames=3), "anim.gif").status_code == 201
+
+
 def test_files_over_the_caps_are_413_and_nothing_is_kept(upload, app, db_session, monkeypatch):
     monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 2000)
     big = jpeg((600, 400), color="purple")
@@ -307,3 +324,56 @@ def test_a_transparent_picture_is_drawn_on_white_in_its_thumbnail():
     thumbnail = _fitted(logo)
     assert thumbnail.mode == "RGB" and thumbnail.getpixel((150, 50)) == (255, 255, 255)
     assert thumbnail.getpixel((5, 5)) == (200, 0, 0)
+
+
+def test_an_upload_holds_no_lock_while_its_body_arrives_and_its_file_is_inspected(tmp_path, monkeypatch):
+    """On SQLite every transaction takes the write lock: the upload held it from the post's locked read through the
+    body's arrival and the file's inspection (a 1 x 1 GIF of 860,000 frames: 25 s), and every other writer of the
+    application gave up after its busy timeout (503s). The post is read, then let go, the file received and
+    inspected, then the post locked again to attach it. Another writer goes ahead during the inspection."""
+    import sqlite3
+
+    from sqlalchemy.orm import Session
+
+    from approval import create_app
+    from approval.api.tokens import issue_token
+    from approval.media import intake
+    from approval.migrate import upgrade
+    from approval.workflow.states import Role, State
+    from tests.conftest import Factory
+
+    path = tmp_path / "media.db"
+    upgrade(f"sqlite:///{path}")
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test"})
+    engine = app.extensions["approval.db"]["engine"]
+    with Session(engine) as session:
+        make = Factory(session)
+        market = make.market("FR")
+        author = make.user(Role.community_manager, markets=[market])
+        post = make.post(State.draft, account=make.account(market, "linkedin"), author=author)
+        _token, secret = issue_token(session, author, "test")
+        session.commit()
+        post_id, version = post.id, post.version
+    other_writer = []
+    receive = intake.receive
+
+    def inspected_while_another_writes(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # "database is locked" at once if the upload held the lock
+            writer.execute("ROLLBACK")
+            other_writer.append("went ahead")
+        except sqlite3.OperationalError as error:
+            other_writer.append(str(error))
+        finally:
+            writer.close()
+        return receive(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "receive", inspected_while_another_writes)
+    client = app.test_client()
+    answer = client.post(f"/api/v1/posts/{post_id}/media", data={"file": (io.BytesIO(jpeg()), "a.jpg")},
+                         content_type="multipart/form-data",
+                         headers={"Authorization": f"Bearer {secret}", "If-Match": f'"post-{post_id}-v{version}"'})
+    assert answer.status_code == 201, answer.get_json()
+    assert other_writer == ["went ahead"]
+    engine.dispose()

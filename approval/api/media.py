@@ -83,7 +83,10 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
     user = current_api_user()
-    post = ops.load_post(db.session, user, post_id, for_update=True)  # outside the user's markets: 404 first
+    post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first
+    attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body is read
+    strip_gps = attach.strips_location(db.session, post)
+    db.session.rollback()  # nothing held while the body arrives and is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
     upload = request.files.get("file")
@@ -93,9 +96,10 @@ def upload_media(post_id: int):
         # werkzeug's exceptions declare no ``data``: the error handlers read it with getattr (errors.py).
         setattr(error, "data", {"message": message, "messages": {"files": {"file": [message]}}})
         raise error
+    received = intake.receive(upload, strip_gps=strip_gps)  # checked and inspected; stored once the post accepts it
+    post = ops.load_post(db.session, user, post_id, for_update=True)
     version = _expected_version(post)
     attach.check_can_change(post, user, version, alt=request.form.get("alt"))
-    received = intake.receive(upload, strip_gps=attach.strips_location(db.session, post))
     attach.check_room(post, [received.sha256])
     media_file = attach.store(db.session, received, user)
     attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), names=[received.name],

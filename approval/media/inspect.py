@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -27,8 +28,13 @@ VIDEO_CODECS = frozenset({"h264", "hevc"})
 #: The largest picture decoded, in pixels (a decompression bomb is a small file that decodes to far more):
 #: X takes 8192 x 8192, so a little above that.
 DEFAULT_MAX_PIXELS = 70_000_000
-#: An animated picture decodes every frame: this many pixels over all of them at most.
+#: An animated picture decodes every frame: this many pixels over all of them at most, and this many frames (a
+#: 1 x 1 GIF of 860,000 frames took 25 s to read, the post locked meanwhile). A minute at 50 frames a second.
 MAX_ANIMATION_PIXELS = 400_000_000
+MAX_FRAMES = 3_000
+#: The largest video picture taken: 8K UHD, as YouTube takes it. A 16384 x 8192 video of 985 KB decoded its first
+#: frame into 2.4 GB.
+MAX_VIDEO_PIXELS = 7680 * 4320
 #: Thumbnails fit in this box (JPEG).
 THUMBNAIL_BOX = (640, 640)
 #: The EXIF tag pointing at the GPS data.
@@ -138,7 +144,9 @@ def _open_image(source: IO[bytes]) -> Image.Image | None:
 
 def _fitted(picture: Image.Image) -> Image.Image:
     """The picture upright (its EXIF orientation applied), in RGB on white where it is transparent (as the networks
-    show a logo; a JPEG has no transparency, and dropping it turns it black), at most ``THUMBNAIL_BOX``."""
+    show a logo; a JPEG has no transparency, and dropping it turns it black), at most ``THUMBNAIL_BOX``. Made small
+    first, in place: turned, converted and laid on white at full size, an 8192 x 8192 picture took 1.5 to 2 GB."""
+    picture.thumbnail(THUMBNAIL_BOX)  # the box is square: turning it afterwards fits it as well
     upright = ImageOps.exif_transpose(picture)
     if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
         clear = upright.convert("RGBA")
@@ -161,6 +169,21 @@ def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
         return False
 
 
+def _frames(image: Image.Image) -> int:
+    """The animation's frames, counted up to one past ``MAX_FRAMES`` (Pillow's ``n_frames`` reads them all)."""
+    if not getattr(image, "is_animated", False):
+        return 1
+    count = 1
+    try:
+        while count <= MAX_FRAMES:
+            image.seek(count)
+            count += 1
+    except EOFError:
+        pass
+    image.seek(0)
+    return count
+
+
 def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
     """The picture's type and size from its header; then a JPEG or a PNG is walked to its end (its structure,
     ``approval.media.structure``), a GIF or a WebP decoded frame by frame (their frames are counted anyway)."""
@@ -177,8 +200,8 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
                              "(a decompression bomb, or far larger than any network shows).",
                              width=width, height=height, limit=max_pixels // 1_000_000))
         try:
-            frames = getattr(image, "n_frames", 1)
-            if frames * width * height > MAX_ANIMATION_PIXELS:
+            frames = _frames(image)
+            if frames > MAX_FRAMES or frames * width * height > MAX_ANIMATION_PIXELS:
                 raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
                                  frames=frames))
             exif_data = None
@@ -284,6 +307,9 @@ def _inspect_video(path: Path, thumbnail_to: Path | None = None) -> Inspected | 
         rate = stream.average_rate or stream.guessed_rate
         if not width or not height or not duration or duration <= 0:
             raise Invalid(_l("The video has no picture or no length: it is damaged."))
+        if width * height > MAX_VIDEO_PIXELS:
+            raise Invalid(_l("The video is %(width)d x %(height)d pixels: larger than 8K (7680 x 4320), more than "
+                             "any network shows.", width=width, height=height))
         made = False
         try:
             first = next(container.decode(stream), None)
@@ -333,12 +359,17 @@ def _check_complete(container, stream, path: Path) -> None:  # noqa: ANN001
 # Thumbnails -----------------------------------------------------------------------------------------------------
 
 
+#: Pictures decoded at full size for a thumbnail at once, per process: a page of large pictures seen for the first
+#: time drew them all together (up to 270 MB each for an 8192 x 8192 one with transparency).
+_DRAWING = threading.BoundedSemaphore(2)
+
+
 def draw_thumbnail(path: Path, out: Path) -> bool:
     """A JPEG at most ``THUMBNAIL_BOX`` of the picture at ``path`` (a JPEG decoded at the smallest scale that still
     fills it); False when the picture cannot be decoded. The system's own failures (a full disk, a file that cannot
     be read, memory running out) are raised: they say nothing about the picture."""
     try:
-        with Image.open(path) as image:
+        with _DRAWING, Image.open(path) as image:
             if image.format == "JPEG":
                 image.draft("RGB", THUMBNAIL_BOX)
             picture = _fitted(image)

@@ -124,17 +124,26 @@ def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
 @bp.post("/posts/<id:post_id>/media")
 @login_required
 def upload_media(post_id: int):
-    post = ops.load_post(db.session, current_user, post_id, for_update=True)
-    version = form_version()
+    post = ops.load_post(db.session, current_user, post_id)  # outside the user's markets: 404 before the body
     try:
-        # The editor's script sends one file a request (each with its progress); the plain form sends all the
-        # files picked, added together in one revision.
-        uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
+        attach.check_can_change(post, current_user, None)  # not the user's to change, or not now: before the body
+    except WorkflowError as refused:
+        return _workflow_refusal(post_id, refused)
+    strip_gps = attach.strips_location(db.session, post)
+    # Nothing held while the body arrives and its files are inspected (seconds for a video): SQLite's write lock,
+    # which every transaction takes there, kept every other writer waiting until they gave up (503s).
+    db.session.rollback()
+    version = form_version()
+    # The editor's script sends one file a request (each with its progress); the plain form sends all the files
+    # picked, added together in one revision. Each is checked and inspected here, then stored once the locked post
+    # accepts them (refused, nothing is stored: the temporary files go with the request).
+    uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
+    received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    try:
         attach.check_can_change(post, current_user, version, alt=request.form.get("alt"))
         if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
-        strip_gps = attach.strips_location(db.session, post)
-        received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # all checked, then stored
         attach.check_room(post, [checked.sha256 for checked in received])
         media_files = [attach.store(db.session, checked, current_user) for checked in received]
         entry = attach.add_media(db.session, post, current_user, *media_files, alt=request.form.get("alt"),
