@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,7 +87,9 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
         # ("a..b"): no host a call could reach, and no exception for the caller (a worker reading an answer).
         parts = urlsplit(address)
         host, port = parts.hostname, parts.port
-        if host is None or parts.scheme not in ("http", "https") or any(c.isspace() for c in address):
+        # No space, and no invisible format character (a right-to-left override shows the address reversed).
+        if host is None or parts.scheme not in ("http", "https") or any(
+                c.isspace() or unicodedata.category(c) == "Cf" for c in address):
             return None
         host.encode("idna")
         if "[" in parts.netloc:

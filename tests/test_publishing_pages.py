@@ -240,7 +240,8 @@ def test_an_embargo_out_of_range_is_refused_with_a_reason(make, admin_web, db_se
 
     campaign = admin.create_campaign(db_session, "Rapport", make.market("FR"), "#Rapport")
     db_session.flush()
-    for value in ("0001-01-01T00:00", "9999-12-31T23:59"):
+    # Out of range; and full-width digits, which strptime reads and no browser sends.
+    for value in ("0001-01-01T00:00", "9999-12-31T23:59", "\uff12\uff10\uff12\uff17-01-01T10:00"):
         answer = admin_web.post(f"/publishing/settings/campaigns/{campaign.id}", {"embargo_until": value})
         assert answer.status_code == 422, value
     db_session.expire_all()
@@ -412,6 +413,10 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
     headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
     seen = client.get(f"/api/v1/posts/{post.id}", headers=headers)
     url = "https://www.facebook.com/helio/posts/12345"
+    reversed_ = client.post(f"/api/v1/posts/{post.id}/transitions",
+                            headers={**headers, "If-Match": seen.headers["ETag"]},
+                            json={"action": "confirm_published", "url": url + "/\u202e"})
+    assert reversed_.status_code == 422, "a right-to-left override shows the address reversed"
     done = client.post(f"/api/v1/posts/{post.id}/transitions", headers={**headers, "If-Match": seen.headers["ETag"]},
                        json={"action": "confirm_published", "url": url})
     assert done.status_code == 200, done.get_json()

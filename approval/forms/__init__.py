@@ -1,6 +1,9 @@
 """Flask-WTF forms, one module per area. Forms check shape; rules that depend on a post's state live in guards."""
 
+from typing import Any
+
 from wtforms import Field, Form
+from wtforms.fields import DateTimeLocalField
 from wtforms.validators import StopValidation
 
 
@@ -16,3 +19,17 @@ class Readable:
             return
         if field.process_errors:
             raise StopValidation()
+
+
+class LocalTimeField(DateTimeLocalField):
+    """A local time as a browser's datetime-local input sends it, ``YYYY-MM-DDTHH:MM`` in ASCII digits: strptime
+    also reads full-width ones ("２０２７-01-01T10:00"), which no input sends and no page shows back."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, format="%Y-%m-%dT%H:%M", **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and not all(str(value).isascii() for value in valuelist):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid datetime value."))
+        super().process_formdata(valuelist)

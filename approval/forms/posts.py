@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     Field,
     HiddenField,
     IntegerField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
 
+from approval.forms import LocalTimeField
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
 
@@ -49,7 +49,7 @@ def _form_field(spec: Input) -> Field | None:
     """The form field of an action's declared input; None for an input the forms do not ask (an instant with its
     offset: people give a wall-clock time in the market's zone)."""
     if spec.kind == Kind.local_time:
-        return DateTimeLocalField(spec.label, format="%Y-%m-%dT%H:%M", validators=[Optional()])
+        return LocalTimeField(spec.label, validators=[Optional()])
     if spec.kind == Kind.fold:
         return IntegerField(spec.label, validators=[Optional(), AnyOf([0, 1])])
     if spec.kind == Kind.url:

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
-from wtforms import DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -24,7 +24,7 @@ from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
-from approval.forms import Readable
+from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Role, State
@@ -132,7 +132,7 @@ class ConnectorForm(FlaskForm):
 
 
 class EmbargoForm(FlaskForm):
-    embargo_until = DateTimeLocalField(_l("Embargo until"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    embargo_until = LocalTimeField(_l("Embargo until"), validators=[Optional()])
 
 
 @bp.get("/settings")
