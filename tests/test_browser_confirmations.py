@@ -48,3 +48,13 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
         with Session(engine) as session:
             assert not live[model](session.scalars(select(model)).one()), path
     assert asked[0].startswith("Revoke this link?") and asked[1].startswith("Turn this stop switch off?")
+    # The form to turn one on shows the list its scope asks for, not both.
+    page.goto(base + "/publishing/stops")
+    market = page.locator(".stop-form select[name=market]")
+    campaign = page.locator(".stop-form select[name=campaign_id]")
+    page.select_option(".stop-form select[name=scope]", "market")
+    assert market.is_visible() and not campaign.is_visible()
+    page.select_option(".stop-form select[name=scope]", "campaign")
+    assert campaign.is_visible() and not market.is_visible()
+    page.select_option(".stop-form select[name=scope]", "all")
+    assert not market.is_visible() and not campaign.is_visible()

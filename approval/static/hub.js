@@ -35,7 +35,8 @@
     Array.prototype.forEach.call(wall.querySelectorAll("time.local[datetime]"), function (time) {
       var at = new Date(time.getAttribute("datetime"));
       if (isNaN(at)) { return; }
-      var options = {hour: "2-digit", minute: "2-digit", hour12: false};
+      // With the zone's short name: beside the markets' own clocks, "Updated 13:55" read as one of theirs.
+      var options = {hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short"};
       if (at.toDateString() !== now.toDateString()) { options.day = "numeric"; options.month = "short"; }
       time.textContent = new Intl.DateTimeFormat(locale, options).format(at);
     });
