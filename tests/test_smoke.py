@@ -114,3 +114,16 @@ def test_the_decision_that_sent_a_post_back_heads_its_page(make, web):
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     head = page[page.index('class="post-head"'):page.index('class="columns"')]
     assert "Lucile rejected this post on" in head and "Hors sujet." in head and "/edit" not in head
+
+
+def test_a_suggestion_with_the_cabinet_is_not_told_as_approved(make, web):
+    """The cabinet read "This is the approved revision." on a suggestion it had not decided yet."""
+    market = make.market("FR")
+    post = make.post(State.in_review, account=make.account(market, "linkedin",
+                                                           executive=make.executive("Hélène Marchand")))
+    reviewer = make.user(Role.project_manager, markets=[market])
+    make.act(post, Action.approve, reviewer)
+    assert post.state is State.with_cabinet and post.approved_revision_id == post.current_revision_id
+    web.login(reviewer)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "the executive's cabinet decides now" in page and "This is the approved revision." not in page
