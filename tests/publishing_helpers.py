@@ -492,3 +492,14 @@ __all__ = [
     "states",
     "trail_actions",
 ]
+
+
+def held_by_a_switch_now_off(session: Session, post: Post, actor: Any, market_code: str = "FR") -> None:
+    """``post`` held at its time by a stop switch over its market (as the worker marks it), the switch turned off
+    since: the post waits for a project manager."""
+    from approval.publishing import controls
+
+    stop = controls.turn_on(session, actor, "market", market_code=market_code, reason="Match perdu.")
+    post.held_at, post.held_by_stop_id = utcnow(), stop.id
+    controls.turn_off(session, actor, stop.id)
+    session.flush()

@@ -174,14 +174,11 @@ def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, 
 def test_a_post_a_switch_held_is_published_now_from_its_page_once_the_switch_is_off(make, web, db_session, france):
     """Once a stop switch is off, what it held waits for a person: "Publish now" beside the move form gives it the
     present as its time (unscheduled, scheduled again, both audited), the hold gone."""
-    from approval.publishing import controls
+    from publishing_helpers import held_by_a_switch_now_off
 
     post = _scheduled(make, make.account(france, "x"), _next_month_day(10, 8))
     pm = make.user(Role.project_manager, markets=[france])
-    stop = controls.turn_on(db_session, pm, "market", market_code="FR", reason="Match perdu.")
-    post.held_at, post.held_by_stop_id = utcnow(), stop.id
-    controls.turn_off(db_session, pm, stop.id)
-    db_session.flush()
+    held_by_a_switch_now_off(db_session, post, pm)
     web.login(pm)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     move_form = page[page.index('id="move"'):]

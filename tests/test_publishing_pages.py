@@ -60,15 +60,12 @@ def test_a_stop_on_everything_is_told_in_the_viewers_zone_and_a_market_stop_in_i
 def test_a_post_held_by_a_switch_now_off_tells_the_switchs_story_in_one_sentence(make, web, db_session):
     """Held by a switch turned off since: who turned it on, when, when it went off, and what the post waits for;
     no "turned on by" stitched after a sentence that says the switch is off."""
-    from approval.publishing import controls
+    from publishing_helpers import held_by_a_switch_now_off
 
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france], name="Lucile Tardieu")
     post = make.post(State.scheduled, account=make.account(france))
-    stop = controls.turn_on(db_session, pm, "market", market_code="FR", reason="Match perdu.")
-    post.held_at, post.held_by_stop_id = utcnow(), stop.id
-    controls.turn_off(db_session, pm, stop.id)
-    db_session.flush()
+    held_by_a_switch_now_off(db_session, post, pm)
     web.login(pm)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "A stop switch held it (Market FR is stopped: Match perdu), turned on by Lucile Tardieu on " in page

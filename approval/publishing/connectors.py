@@ -190,13 +190,16 @@ class WebhookConnector:
                 return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: {error}")
             except (OSError, http.client.HTTPException) as error:
                 if time.monotonic() - sent_at >= self.read_timeout:
-                    return Result(Outcome.unknown, message=f"no whole answer in {self.read_timeout:g} s")
+                    return self._cut()
                 return Result(Outcome.unknown, message=f"the connection broke after sending: {error!r}")
             if time.monotonic() - sent_at >= self.read_timeout:  # cut by the deadline: what was read is partial
-                return Result(Outcome.unknown, message=f"no whole answer in {self.read_timeout:g} s")
+                return self._cut()
             return self._read(response.status, response.getheader("Retry-After"), answer)
         finally:
             connection.close()
+
+    def _cut(self) -> Result:
+        return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: it did not arrive whole")
 
     def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
         raise LookupUnavailable("the webhook protocol has no lookup")
