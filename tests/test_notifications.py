@@ -171,10 +171,16 @@ def test_a_deactivated_user_is_not_told(make, team, db_session):
 
 
 def test_a_stop_switch_tells_the_managers_of_its_market(make, team, db_session):
-    controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    switch = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
     assert sorted(told(db_session)) == [("Gaia", "stop_on"), ("Wanjiru", "stop_on")]
     stop = db_session.scalars(select(Notification)).first()
     assert stop.comment == "Elections" and stop.market_id == team["ke"].id
+    # Turned off, the same people hear of it (they heard nothing of its end): what it held waits for a new time.
+    controls.turn_off(db_session, team["pm_ke"], switch.id)
+    assert sorted(told(db_session)) == [("Gaia", "stop_off"), ("Gaia", "stop_on"), ("Wanjiru", "stop_off"),
+                                        ("Wanjiru", "stop_on")]
+    off = db_session.scalars(select(Notification).where(Notification.kind == Kind.stop_off)).first()
+    assert off.comment == "Elections" and off.market_id == team["ke"].id and off.at == switch.turned_off_at
 
 
 def test_a_stop_over_everything_tells_every_manager(make, team, db_session):

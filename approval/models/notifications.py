@@ -37,6 +37,7 @@ class NotificationKind(StrEnum):
     failed = "failed"
     unconfirmed = "unconfirmed"
     stop_on = "stop_on"                        # a stop switch was turned on in my markets
+    stop_off = "stop_off"                      # ... and off: what it held waits for a new time
     review_reminder = "review_reminder"        # a post waits in review longer than the market's threshold
     review_escalation = "review_escalation"    # ... and still waits: told to the group-wide project managers
 

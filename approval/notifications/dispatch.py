@@ -132,13 +132,22 @@ def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], param
 
 def stop_turned_on(session: Session, stop: StopSwitch) -> None:
     """Tell the community and project managers of the markets a stop switch covers."""
+    _stop_told(session, stop, Kind.stop_on, stop.turned_on_by_id, stop.turned_on_at)
+
+
+def stop_turned_off(session: Session, stop: StopSwitch) -> None:
+    """Tell the same people it is off: the posts it held wait for a project manager to give them a new time (told
+    of the switch going on, they heard nothing of its end)."""
+    _stop_told(session, stop, Kind.stop_off, stop.turned_off_by_id, stop.turned_off_at)
+
+
+def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | None, at: datetime | None) -> None:
     market_id = stop.market_id
     if stop.scope == StopScope.campaign:
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
     audience = Audience.all_staff if market_id is None else Audience.market_staff
-    params = {"post_id": None, "market_id": market_id, "actor_id": stop.turned_on_by_id, "at": stop.turned_on_at,
-              "comment": stop.reason}
-    session.execute(_insert_notifications(Kind.stop_on, (audience,), False, False), params)
+    params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason}
+    session.execute(_insert_notifications(kind, (audience,), False, False), params)
 
 
 # The statements ---------------------------------------------------------------------------------------------------

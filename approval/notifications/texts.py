@@ -23,6 +23,7 @@ KIND_LABELS = {
     Kind.failed: _l("A post failed to publish"),
     Kind.unconfirmed: _l("A post's publication is unconfirmed"),
     Kind.stop_on: _l("A stop switch was turned on in my markets"),
+    Kind.stop_off: _l("A stop switch was turned off in my markets"),
     Kind.review_reminder: _l("A post waits in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits in review (escalation)"),
 }
@@ -62,6 +63,7 @@ TITLES = {
     Kind.failed: _l("A post failed to publish"),
     Kind.unconfirmed: _l("A post may or may not be online: its publication is unconfirmed"),
     Kind.stop_on: _l("A stop switch was turned on"),
+    Kind.stop_off: _l("A stop switch was turned off: the posts it held wait for a new time"),
     Kind.review_reminder: _l("A post has waited in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits for review: escalated to the group"),
 }

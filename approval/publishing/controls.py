@@ -123,6 +123,7 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
         stop.turned_off_at = utcnow()
         stop.turned_off_by_id = actor.id if actor else None
         session.flush()
+        notifications.stop_turned_off(session, stop)
     return stop
 
 
