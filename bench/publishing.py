@@ -26,7 +26,7 @@ posts a stopped drain left are parked again for the next one.
 poll's phase varies); for each, ``published_at - scheduled_at`` (the worker's clock at its claim) and the time its
 outbox row was written, after the checks and the append.
 
-    .venv/bin/python bench/publishing.py [--posts 10000] [--workers 1,2,4] [--max-seconds 20]
+    .venv/bin/python bench/publishing.py [--posts 10000] [--workers 1,2,4] [--max-seconds 20] [--batch 16]
                                          [--latency-samples 40]
 
 Targets: the worker at 50 % or more of the bare loop with 4 processes; under one second from due to sent. PostgreSQL
@@ -67,7 +67,7 @@ ACCOUNTS = 200
 
 #: A publishing worker, as ``approval worker`` builds it, with the language models loaded before it says "ready".
 WORKER = """
-import sys
+import os, sys
 from approval import create_app
 from approval.publishing.worker import Worker
 from approval.style import language
@@ -75,14 +75,14 @@ from approval.style import language
 app = create_app({"SECRET_KEY": "bench"})
 # lingua loads its models at the first detection, not when the detector is built (seconds): once, before the clock.
 language.detect("La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante.")
-worker = Worker(app, batch=16)
+worker = Worker(app, batch=int(os.environ["APPROVAL_BENCH_BATCH"]))
 worker.install_signal_handlers()
 print("ready", flush=True)
 worker.run()
 """
 
-#: The bare claim loop: the same SKIP LOCKED claim of up to 16 due posts and the state UPDATE, with the audit rows
-#: the database's backstop requires, and nothing else (``publish`` does nothing). SIGTERM ends it between
+#: The bare claim loop: the same SKIP LOCKED claim of up to 16 due posts (``--batch``) and the state UPDATE, with the
+#: audit rows the database's backstop requires, and nothing else (``publish`` does nothing). SIGTERM ends it between
 #: transactions.
 LOOP = """
 import os, signal, threading
@@ -94,7 +94,8 @@ from approval.models.audit import link_hash
 POSTS, AUDIT = Post.__table__, AuditEntry.__table__
 CLAIM = (select(POSTS.c.id, POSTS.c.current_revision_id)
          .where(POSTS.c.state == "scheduled", POSTS.c.scheduled_at <= bindparam("now"))
-         .order_by(POSTS.c.scheduled_at, POSTS.c.id).limit(16).with_for_update(skip_locked=True))
+         .order_by(POSTS.c.scheduled_at, POSTS.c.id).limit(int(os.environ["APPROVAL_BENCH_BATCH"]))
+         .with_for_update(skip_locked=True))
 stopping = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stopping.set())
 engine = make_engine(os.environ["APPROVAL_DATABASE_URL"])
@@ -305,6 +306,7 @@ def run(url: str, args: argparse.Namespace) -> int:
     upgrade(url)
     with tempfile.TemporaryDirectory(prefix="approval-bench-") as instance:
         env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": instance,
+               "APPROVAL_BENCH_BATCH": str(args.batch),
                "APPROVAL_SECRET_KEY": "bench"}
         desk = open_desk(url, accounts=ACCOUNTS, connector="outbox")
         reservoir = Reservoir(desk)
@@ -352,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=10_000, help="due posts per drain (default 10000)")
     parser.add_argument("--workers", type=lambda v: [int(n) for n in v.split(",")], default=[1, 2, 4],
                         help="numbers of processes, comma-separated (default 1,2,4)")
+    parser.add_argument("--batch", type=int, default=16,
+                        help="posts a pass claims, the same on the three sides (default: the worker's, 16)")
     parser.add_argument("--latency-samples", type=int, default=40, help="posts timed with an idle worker (default 40)")
     parser.add_argument("--max-seconds", type=float, default=20.0,
                         help="a drain stops after this long, its rate taken from the posts it published (default 20)")
