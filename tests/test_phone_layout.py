@@ -64,3 +64,22 @@ def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
             assert logout["x"] + logout["width"] <= WIDTH, path
     context.close()
 
+
+
+def test_the_social_hub_reads_on_a_phone(chromium, live_server):  # noqa: F811
+    """The wall is scaled for a screen on a wall: on a phone its type was 8 px. There it reads at 14 px and scrolls
+    down; only the counts' table scrolls sideways, within its panel."""
+    base, _engine = live_server
+    page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "lucile@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Log out").wait_for()
+    page.goto(base + "/hub")
+    page.wait_for_selector(".wall-grid")
+    assert page.evaluate("getComputedStyle(document.body).fontSize") == "14px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+    columns = page.evaluate("getComputedStyle(document.querySelector('.wall-grid')).gridTemplateColumns")
+    assert len(columns.split()) == 1, columns  # the panels one under the other
+    page.context.close()
