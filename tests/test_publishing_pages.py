@@ -232,6 +232,25 @@ def test_a_refused_setting_keeps_what_was_typed_and_says_why_once(make, admin_we
     assert 'value="{}"'.format(france.grace_minutes) in admin_web.get("/publishing/settings").get_data(as_text=True)
 
 
+def test_a_group_wide_campaigns_embargo_is_typed_in_the_admins_own_zone(make, admin_web, admin_user, db_session):
+    """A campaign of every market has no market's time: its embargo is read, and shown, in the admin's own zone."""
+    from datetime import UTC, datetime
+
+    from approval import administration as admin
+    from approval.models.notifications import NotificationProfile
+
+    db_session.add(NotificationProfile(user_id=admin_user.id, timezone="Asia/Kolkata"))
+    campaign = admin.create_campaign(db_session, "Rapport annuel", None, "#Rapport")
+    db_session.flush()
+    assert admin_web.post(f"/publishing/settings/campaigns/{campaign.id}",
+                          {"embargo_until": "2027-03-10T08:00"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(campaign), campaign.id).embargo_until == datetime(2027, 3, 10, 2, 30, tzinfo=UTC)
+    page = admin_web.get("/publishing/settings").get_data(as_text=True)
+    row = page[page.index(f'id="campaign-{campaign.id}"'):]
+    assert 'value="2027-03-10T08:00"' in row[:row.index("</tr>")] and "Asia/Kolkata" in row[:row.index("</tr>")]
+
+
 def test_an_embargo_out_of_range_is_refused_with_a_reason(make, admin_web, db_session):
     from approval import administration as admin
 

@@ -24,6 +24,7 @@ from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
+from approval.filters import viewer_zone
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
@@ -155,8 +156,9 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
 
 
 def _campaign_zone(campaign: Campaign) -> ZoneInfo:
-    """A market's campaign is set in that market's time; a group-wide one in UTC."""
-    return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo("UTC")
+    """A market's campaign is set in that market's time; a group-wide one in the admin's own (their profile's, else
+    UTC), the zone every other time without a market is shown in: the walk read its embargo typed in UTC as a slip."""
+    return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo(viewer_zone())
 
 
 def _saved(message: str):  # noqa: ANN202
