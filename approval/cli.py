@@ -7,6 +7,7 @@ errors naming the option at fault (exit 2), a duplicate a one-line error (exit 1
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Iterator
@@ -53,6 +54,34 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
     # `approval lint --market CODE` reads that market's policy from this application's database.
     style_cli.market_policy_loader = _market_policy
+    _refuse_control_characters(app.cli)
+
+
+def _refuse_control_characters(group: click.Group) -> None:
+    """Every command refuses a text argument holding a control character, as the pages refuse one in any field
+    (``approval.inputs``): the commands stored them (a market named "FR\x1b[2J" cleared the screen of whoever
+    listed it). On the commands themselves, so that ``approval`` and ``flask --app approval`` both check."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _refuse_control_characters(command)
+        elif command.callback is not None and not getattr(command.callback, "refuses_control_characters", False):
+            command.callback = _checked(command, command.callback)
+
+
+def _checked(command: click.Command, callback: Any) -> Any:
+    texts = {param.name: param for param in command.params if isinstance(param.type, click.types.StringParamType)}
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for name, param in texts.items():
+            values = kwargs.get(name)
+            for value in values if isinstance(values, (tuple, list)) else [values]:
+                if isinstance(value, str) and forbidden_character(value):
+                    raise click.BadParameter("no control characters, please.", param=param)
+        return callback(*args, **kwargs)
+
+    checked.refuses_control_characters = True  # type: ignore[attr-defined]
+    return checked
 
 
 def _market_policy(code: str) -> style_cli.Context | None:
@@ -252,15 +281,7 @@ def database_trouble(error: DBAPIError) -> str:
 
 class ApprovalGroup(FlaskGroup):
     """Flask's command group, with a database that is down, unreachable or not migrated told in one line (exit 1)
-    instead of a traceback, and an argument holding a control character refused before any command reads it."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        # The pages refuse control characters in every field before a view reads it (approval.inputs); the commands
-        # stored them (a market named "FR\x1b[2J" cleared the screen of whoever listed it).
-        for argument in args:
-            if forbidden_character(argument):
-                raise click.UsageError(f"{argument!r}: an argument may not hold control characters.", ctx)
-        return super().parse_args(ctx, args)
+    instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

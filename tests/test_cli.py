@@ -177,7 +177,7 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
     assert run("db", "upgrade").exit_code == 0
     assert run("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr").exit_code == 0
     refused = {
-        "an argument may not hold control characters": run(
+        "Invalid value for '--name': no control characters, please.": run(
             "market", "create", "BE", "--name", "Belgique\x1b[2J", "--tz", "Europe/Brussels", "--lang", "fr"),
         "--name: This field is required.": run(
             "market", "create", "BE", "--name", "\u200b\u2060", "--tz", "Europe/Brussels", "--lang", "fr"),
@@ -192,6 +192,12 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
         assert result.exit_code == 2, (message, result.output)
         assert message in result.output, (message, result.output)
     assert run("lint", "--lang", "fr", input="Bonjour à tous, voici notre nouvelle offre.\n").exit_code == 0
+    # The same through ``flask --app approval`` (the application's own group, not the ``approval`` script's).
+    from approval import create_app
+
+    flask_cli = create_app({"DATABASE_URL": url, "SECRET_KEY": "test"}).test_cli_runner()
+    refused = flask_cli.invoke(args=["kiosk", "create", "--name", "Mur\x1b[2J"])
+    assert refused.exit_code == 2 and "no control characters" in refused.output, refused.output
 
     engine = make_engine(url)
     with Session(engine) as session:

@@ -27,7 +27,7 @@ from approval.models import AuditEntry, Outcome, OutboxMessage, Post, Publicatio
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
-from approval.publishing.worker import PassReport, Worker
+from approval.publishing.worker import QUARANTINE, PassReport, Worker
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory
@@ -601,13 +601,35 @@ def test_a_post_whose_checks_raise_is_failed_alone_and_the_posts_behind_it_go_ou
     monkeypatch.setattr(Worker, "_refusals", lambda self, session, post, digests=None: (_ for _ in ()).throw(
         RuntimeError("odd")) if post.id == stuck_id else real(self, session, post, digests))
     monkeypatch.setattr(Worker, "_step", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("cannot fail")))
-    worker = scene.worker(slot + timedelta(seconds=5))
+    now = slot + timedelta(seconds=5)
+    worker = Worker(scene.app, clock=lambda: now)
+    scene.session.commit()
+    with scene.app.app_context():
+        report = worker.run(once=True)
+    assert list(worker.quarantined) == [stuck_id] and report.failed == 0, "the rolled-back claims are not counted"
+    assert scene.reload(stuck).state is State.scheduled, "left alone, never sent"
+    assert scene.reload(behind).state is State.published
+    # The fault passes: once its quarantine is over, the post is looked at again, and goes out.
+    monkeypatch.undo()
+    now += QUARANTINE + timedelta(seconds=1)
     scene.session.commit()
     with scene.app.app_context():
         worker.run(once=True)
-    assert worker.quarantined == {stuck_id}
-    assert scene.reload(stuck).state is State.scheduled, "left for a person, never sent"
-    assert scene.reload(behind).state is State.published
+    assert scene.reload(stuck).state is State.published
+
+
+def test_a_stored_file_that_cannot_be_read_before_the_claim_stops_no_pass(scene, monkeypatch):
+    """Reading the due posts' media before the claim raised (a file the worker may not read): every pass failed
+    there, and every post waited. The claim reads each post's files itself instead."""
+    slot = soon()
+    post = scene.scheduled(slot)
+
+    def unreadable(self, now):  # noqa: ANN001, ANN202
+        raise PermissionError("[Errno 13] Permission denied: 'media/files/ab/cd/abcd'")
+
+    monkeypatch.setattr(Worker, "read_media", unreadable)
+    assert scene.run(slot + timedelta(seconds=1)).published >= 1
+    assert scene.reload(post).state is State.published
 
 
 def test_a_grace_period_of_zero_set_by_hand_still_lets_the_next_pass_publish(scene):

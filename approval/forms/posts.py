@@ -30,8 +30,8 @@ class PostForm(FlaskForm):
     account_id = SelectField(_l("Account"), coerce=int, validators=[InputRequired()])
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int, validators=[Optional()])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY)])
-    #: Names this form among those the browser sent: sent again (the back button, a second click), it makes no
-    #: second post (``views.posts.new_post``).
+    #: Names this form among those the browser sent: sent again once it made its post (the back button, then the
+    #: same button), it makes no second one (``views.posts.new_post``).
     form_key = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Optional(), Length(max=64)])
 
 

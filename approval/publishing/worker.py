@@ -40,7 +40,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,12 +88,15 @@ BACKOFF_MAX_S = 15 * 60
 MAX_ATTEMPTS = 6
 #: A rate limit without Retry-After waits this long; no answer makes a post wait less than ``RETRY_MIN_S`` (a
 #: Retry-After of 0, -1 or a past date sent the worker back 25 times a second), and after ``MAX_RATE_LIMITED``
-#: rate-limited attempts the post fails (the grace period usually ends it first).
+#: attempts at its slot a rate-limited post fails (the grace period usually ends it first).
 RATE_LIMIT_DEFAULT_S = 60
 RETRY_MIN_S = 10
 MAX_RATE_LIMITED = 20
 #: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
 CHORES_INTERVAL = timedelta(seconds=1)
+#: How long a worker leaves alone a post whose checks raised and that could not be failed either (a fault that may
+#: pass: the next look may fail it properly, or publish it).
+QUARANTINE = timedelta(minutes=5)
 
 
 def _grace(minutes: int) -> timedelta:
@@ -109,9 +112,9 @@ class PostFault(Exception):
     """The checks of one post raised (its data, or a fault of this code): the claim was rolled back, and the post is
     failed on its own (``Worker.fail_on_fault``) so that the posts behind it in the queue still go out."""
 
-    def __init__(self, post_id: int, error: Exception) -> None:
+    def __init__(self, post_id: int, version: int, error: Exception) -> None:
         super().__init__(post_id, error)
-        self.post_id, self.error = post_id, error
+        self.post_id, self.version, self.error = post_id, version, error
 
 
 @dataclass(frozen=True)
@@ -170,8 +173,9 @@ class Worker:
         self.chores_done_at: datetime | None = None
         #: After the database failed a pass (down, unreachable), the worker waits this long before the next one.
         self.outage_wait_s = 5.0
-        #: Posts whose checks raised and that could not even be failed: this worker leaves them to a person.
-        self.quarantined: set[int] = set()
+        #: Posts whose checks raised and that could not even be failed, with when this worker tries them again
+        #: (``QUARANTINE``): meanwhile the posts behind them go out.
+        self.quarantined: dict[int, datetime] = {}
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -233,9 +237,11 @@ class Worker:
             self.miss_overdue(report)
             self.release_lifted_holds(report)
         for _ in range(self.batch + 1):  # a post whose checks raise is failed alone, and the claim runs again
+            counted = replace(report)  # the claim rolled back is counted once, by the claim run again
             try:
                 claims = self.claim(report)
             except PostFault as fault:
+                vars(report).update(vars(counted))
                 self.fail_on_fault(fault, report)
                 continue
             break
@@ -343,7 +349,13 @@ class Worker:
         their accounts that have no post in flight are locked. The active stop switches are read once."""
         now = self.clock()
         claims: list[tuple[Claim, Connector]] = []
-        digests = self.read_media(now)
+        try:
+            digests = self.read_media(now)
+        except OperationalError:
+            raise
+        except Exception:  # a stored file that cannot be read (EIO, permissions): each post's checks read it again
+            log.exception("reading the due posts' media before the claim failed; the claim reads each post's itself")
+            digests = {}
         with self.sessions() as session, session.begin():
             due = session.scalars(self._locked(self._due(now))).all()
             if not due:
@@ -370,7 +382,7 @@ class Worker:
                     except OperationalError:
                         raise  # the database, not the post: the whole pass waits and tries again
                     except Exception as error:
-                        raise PostFault(post.id, error) from error
+                        raise PostFault(post.id, post.version, error) from error
                     if connector is None:
                         continue
                     if connector is self.outbox:
@@ -391,7 +403,8 @@ class Worker:
         due = (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
                                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
-        return due.where(Post.id.not_in(self.quarantined)) if self.quarantined else due
+        left_alone = [post_id for post_id, until in self.quarantined.items() if until > now]
+        return due.where(Post.id.not_in(left_alone)) if left_alone else due
 
     def fail_on_fault(self, fault: PostFault, report: PassReport) -> None:
         """A post whose checks raised goes to ``failed``, nothing sent, where the publishing desk shows it: left
@@ -404,17 +417,18 @@ class Worker:
         english = reasons.text(why)
         try:
             with self.sessions() as session, session.begin():
-                post = session.scalars(self._locked(select(Post).where(Post.id == fault.post_id,
-                                                                       Post.state == State.scheduled))).first()
+                # As the claim saw it: a post a person changed since (a new time, a new text) is checked afresh.
+                post = session.scalars(self._locked(select(Post).where(
+                    Post.id == fault.post_id, Post.state == State.scheduled, Post.version == fault.version))).first()
                 if post is not None:
                     self._step(session, post, Action.fail, now, {"reasons": [english], "why": why}, comment=english)
                     report.failed += 1
         except OperationalError:
             raise
         except Exception:
-            log.exception("post %s: it could not be failed either; this worker leaves it to a person",
-                          fault.post_id)
-            self.quarantined.add(fault.post_id)
+            log.exception("post %s: it could not be failed either; this worker leaves it alone for %s",
+                          fault.post_id, QUARANTINE)
+            self.quarantined[fault.post_id] = now + QUARANTINE
 
     def read_media(self, now: datetime) -> dict[str, str | None]:
         """The stored files of the media of the posts the claim is about to take, read and hashed first, outside any
@@ -629,8 +643,12 @@ class Worker:
             self._step(session, post, Action.publish, now, {**payload, "url": result.url, "id": result.remote_id})
             report.published += 1
         elif result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
+            # The tries of this slot: a project manager's retry gives the post a new one (``_due_now``), and its
+            # first answer no longer failed it at once for the tries before.
+            since_slot = [PublicationAttempt.started_at >= post.scheduled_at] if post.scheduled_at else []
             with session.no_autoflush:  # the claim is released and the post still ``publishing``: not yet
-                tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id)) or 1
+                tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id,
+                                                                  *since_slot)) or 1
             if tries >= (MAX_ATTEMPTS if result.outcome == Outcome.temporary_error else MAX_RATE_LIMITED):
                 self._step(session, post, Action.fail, now, payload, comment=result.message)
                 report.failed += 1

@@ -122,13 +122,14 @@ FORMS_KEPT = 20
 
 def _made_by(form_key: str | None) -> int | None:
     """The post a new-post form already made: sent again from the back button, it made a second post."""
-    return (browser_session.get(FORMS_SENT) or {}).get(form_key) if form_key else None
+    return next((post_id for key, post_id in browser_session.get(FORMS_SENT) or [] if key == form_key), None) \
+        if form_key else None
 
 
 def _remember_made(form_key: str | None, post_id: int) -> None:
+    """Kept as a list, oldest first (the session's serializer sorts a dict's keys: the newest could go first)."""
     if form_key:
-        sent = {**(browser_session.get(FORMS_SENT) or {}), form_key: post_id}
-        browser_session[FORMS_SENT] = dict(list(sent.items())[-FORMS_KEPT:])
+        browser_session[FORMS_SENT] = [*(browser_session.get(FORMS_SENT) or []), [form_key, post_id]][-FORMS_KEPT:]
 
 
 @bp.get("/<id:post_id>")
