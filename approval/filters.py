@@ -67,7 +67,7 @@ def duration(hours: float | None) -> str:
     if hours is None:
         return "—"
     seconds = hours * 3600
-    if seconds < 60:
+    if round(seconds) < 60:
         return format_unit(round(seconds), "duration-second", length="short", locale=get_locale())
     if round(seconds / 60) < 60:
         return format_unit(round(seconds / 60), "duration-minute", length="short", locale=get_locale())

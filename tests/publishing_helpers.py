@@ -180,12 +180,13 @@ def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                if not answer.drip:
+                if answer.drip:
+                    for byte in data:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.drip)
+                else:
                     self.wfile.write(data)
-                for byte in data if answer.drip else b"":
-                    self.wfile.write(bytes([byte]))
-                    self.wfile.flush()
-                    time.sleep(answer.drip)
             except OSError:
                 pass  # the client gave up waiting (the timeout case)
 

@@ -84,9 +84,9 @@ def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first
-    attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body is read
+    attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the inspection
     strip_gps = attach.strips_location(db.session, post)
-    db.session.rollback()  # nothing held while the body arrives and is inspected (views.media.upload_media)
+    db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
     upload = request.files.get("file")

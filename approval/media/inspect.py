@@ -170,7 +170,7 @@ def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
 
 
 def _frames(image: Image.Image) -> int:
-    """The animation's frames, counted up to one past ``MAX_FRAMES`` (Pillow's ``n_frames`` reads them all)."""
+    """The animation's frames, counted up to one past ``MAX_FRAMES`` (Pillow's ``n_frames`` walks a GIF's all)."""
     if not getattr(image, "is_animated", False):
         return 1
     count = 1
@@ -201,7 +201,9 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
                              width=width, height=height, limit=max_pixels // 1_000_000))
         try:
             frames = _frames(image)
-            if frames > MAX_FRAMES or frames * width * height > MAX_ANIMATION_PIXELS:
+            if frames > MAX_FRAMES:
+                raise Invalid(_l("The animation has more than %(limit)d frames.", limit=MAX_FRAMES))
+            if frames * width * height > MAX_ANIMATION_PIXELS:
                 raise Invalid(_l("The animation has too many frames for its size (%(frames)d frames).",
                                  frames=frames))
             exif_data = None

@@ -215,8 +215,8 @@ class WebhookConnector:
             return Result(Outcome.unknown, message=f"HTTP {status}: an interim answer, and no final one was read")
         if 200 <= status < 300:
             try:
-                # Numbers kept as written: an id of 1e999 was stored as "inf".
-                data = json.loads(whole, parse_float=str, parse_int=str) if whole.strip() else {}
+                # Numbers kept as written: an id of 1e999 (or Infinity) was stored as "inf".
+                data = json.loads(whole, parse_float=str, parse_int=str, parse_constant=str) if whole.strip() else {}
             except (ValueError, RecursionError):  # "[[[[…": nested past Python's depth
                 data = {}
             data = data if isinstance(data, dict) else {}

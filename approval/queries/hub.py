@@ -32,6 +32,7 @@ from approval.models import (
     WallSettings,
 )
 from approval.publishing.holds import held_clause
+from approval.publishing.status import retrying_clause
 from approval.workflow.states import State
 
 VIEWS = ("overview", "queue", "next", "published", "problems")
@@ -216,7 +217,7 @@ def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list
     # Retrying: the worker could not send it (the network refused for now, a rate limit, an address that does not
     # answer) and tries again later; the wall said "nothing to handle" while a post kept failing.
     found += [(p, "retrying") for p in session.scalars(
-        posts().where(Post.state == State.scheduled, Post.next_attempt_at.is_not(None), ~held_clause(now))
+        posts().where(retrying_clause(now))
         .options(*shown).order_by(Post.next_attempt_at, Post.id).limit(limit))]
     found.sort(key=lambda item: item[0].updated_at, reverse=True)
     return found[:limit]

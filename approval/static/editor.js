@@ -83,19 +83,19 @@
   // The words around a finding, as the post page shows them (templates/macros.html, excerpt). The offsets count
   // code points, as Python does; a JavaScript string counts UTF-16 units (an emoji is two).
   function excerpt(text, start, end, margin = 24) {
-    const chars = Array.from(text);
-    const head = chars.slice(0, start).join(""), tail = chars.slice(end).join("");
+    const chars = Array.from(text);  // code points throughout: an emoji at the margin is never cut in two
+    const head = chars.slice(0, start), tail = chars.slice(end);
     // From the first word boundary inside the margin, to the last one.
     let left = head, right = tail;
     if (head.length > margin) {
       const near = head.slice(-margin), cut = near.indexOf(" ");
-      left = cut >= 0 && near.slice(cut + 1).trim() ? near.slice(cut + 1) : near;
+      left = cut >= 0 && near.slice(cut + 1).join("").trim() ? near.slice(cut + 1) : near;
     }
     if (tail.length > margin) {
       const near = tail.slice(0, margin), cut = near.lastIndexOf(" ");
-      right = cut > 0 && near.slice(0, cut).trim() ? near.slice(0, cut) : near;
+      right = cut > 0 && near.slice(0, cut).join("").trim() ? near.slice(0, cut) : near;
     }
-    const shown = (left + chars.slice(start, end).join("") + right).split(/\s+/).join(" ").trim();
+    const shown = left.concat(chars.slice(start, end), right).join("").split(/\s+/).join(" ").trim();
     return shown ? (head.length > margin ? "…" : "") + shown + (tail.length > margin ? "…" : "") : "";
   }
 

@@ -134,17 +134,13 @@ def _emoji(text: str) -> list[tuple[int, int]]:
 _CONTINUES = re.compile("[" + _JOINING + "]")
 
 
-def _begins(run: str, i: int, start: int) -> bool:
+def _begins(run: str, i: int) -> bool:
     """Whether a sequence may begin at ``run[i]``: an emoji or a keycap's digit, neither joined to what is before
-    it nor continuing it (a skin tone, a selector), nor the second letter of a flag (regional indicators pair up
-    from the first of a row; ``start``, where the piece began, is a boundary the row is counted from)."""
-    if run[i - 1] == "\u200d" or _CONTINUES.match(run, i):
+    it nor continuing it (a skin tone, a selector), nor inside a row of regional indicators (the package pairs
+    them into flags its own way; a row longer than ``MAX_RUN`` is cut at an even length, which a stray letter
+    before a row of more than 16 flags may shift by one)."""
+    if run[i - 1] == "\u200d" or _CONTINUES.match(run, i) or (_is_regional(run[i]) and _is_regional(run[i - 1])):
         return False
-    if _is_regional(run[i]):
-        row = i
-        while row > start and _is_regional(run[row - 1]):
-            row -= 1
-        return (i - row) % 2 == 0
     return run[i] in "0123456789#*" or _emoji_start().match(run, i) is not None
 
 
@@ -157,7 +153,7 @@ def _pieces(run: str) -> list[tuple[int, str]]:
     one before it (after a character that is no joiner), else at ``MAX_RUN`` (a chain no one writes)."""
     pieces, start = [], 0
     while len(run) - start > MAX_RUN:
-        cut = next((i for i in range(start + MAX_RUN, start, -1) if _begins(run, i, start)), start + MAX_RUN)
+        cut = next((i for i in range(start + MAX_RUN, start, -1) if _begins(run, i)), start + MAX_RUN)
         pieces.append((start, run[start:cut]))
         start = cut
     pieces.append((start, run[start:]))

@@ -124,14 +124,15 @@ def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
 @bp.post("/posts/<id:post_id>/media")
 @login_required
 def upload_media(post_id: int):
-    post = ops.load_post(db.session, current_user, post_id)  # outside the user's markets: 404 before the body
+    post = ops.load_post(db.session, current_user, post_id)  # outside the user's markets: 404 first
     try:
         attach.check_can_change(post, current_user, None)  # not the user's to change, or not now: before the body
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     strip_gps = attach.strips_location(db.session, post)
-    # Nothing held while the body arrives and its files are inspected (seconds for a video): SQLite's write lock,
-    # which every transaction takes there, kept every other writer waiting until they gave up (503s).
+    # Nothing held while the files are inspected (seconds for a video): SQLite's write lock, which every transaction
+    # takes there, kept every other writer waiting until they gave up (503s). (The body itself was read before the
+    # view: approval.inputs checks every form field.)
     db.session.rollback()
     version = form_version()
     # The editor's script sends one file a request (each with its progress); the plain form sends all the files

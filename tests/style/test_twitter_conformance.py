@@ -64,6 +64,7 @@ def test_the_overflow_offset_is_the_first_character_past_the_limit():
     "👨🏻‍❤️‍💋‍👨🏼 " * 50 + "👨🏻‍❤️‍💋‍👨🏼" * 20,  # the longest named sequence, alone and back to back
     "🏴󠁧󠁢󠁳󠁣󠁴󠁿" * 40 + "1️⃣2️⃣#️⃣" * 30 + "🇫🇷" * 41 + "👋🏽" * 25,  # flags by tags, keycaps, regional pairs, skin tones
     "👨‍👩‍👧‍👦" * 20 + "Bonjour 👋 la France 🇫🇷.",
+    "🇿" + "🇫🇷" * 10 + " " + "a🇿" + "🇫🇷" * 12,  # a stray letter before a row of flags: paired the package's way
 ])
 def test_emoji_are_read_in_stretches_as_the_package_reads_them_whole(text):
     """The ``emoji`` package is given stretches of at most ``MAX_RUN`` characters, cut where a sequence may begin:
