@@ -171,6 +171,25 @@ def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, 
     assert trail[-2:] == [Action.unschedule, Action.schedule]
 
 
+def test_a_post_the_worker_retries_is_marked_in_the_calendar(make, web, db_session, france):
+    """A webhook that does not answer: the desk and the wall list the post as retrying; the calendar drew it as any
+    post to come."""
+    at = utcnow() + timedelta(minutes=3)
+    retrying = _scheduled(make, make.account(france, "facebook"), at, body="Le stade est plein ce soir.")
+    calm = _scheduled(make, make.account(france, "x"), at + timedelta(minutes=1))
+    retrying.next_attempt_at = utcnow() + timedelta(minutes=1)
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france]))
+    day = at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).date().isoformat()
+    month = web.get(f"/calendar?view=month&date={day}").get_data(as_text=True)
+    mark = month[month.index(f'href="/posts/{retrying.id}"'):]
+    assert '<span class="held-mark retry-mark">retrying</span>' in mark[:mark.index("</a>")]
+    calm_entry = month[month.index(f'href="/posts/{calm.id}"'):]
+    assert "retrying" not in calm_entry[:calm_entry.index("</a>")]
+    listed = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+    assert listed.count('<span class="state state-retrying">retrying</span>') == 1
+
+
 def test_a_post_a_switch_held_is_published_now_from_its_page_once_the_switch_is_off(make, web, db_session, france):
     """Once a stop switch is off, what it held waits for a person: "Publish now" beside the move form gives it the
     present as its time (unscheduled, scheduled again, both audited), the hold gone."""

@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from approval.models import Account, Post, Revision, User
+from approval.db import utcnow
 from approval.publishing.holds import held_ids
+from approval.publishing.status import retrying_clause
 from approval.queries.posts import PostFilters, matching
 from approval.workflow.states import State
 
@@ -43,6 +45,8 @@ class PostRow:
     held_at: datetime | None = None
     #: A stop switch or an embargo covers it now: held at its time if still on (``holds.held_ids``).
     covered: bool = False
+    #: The worker could not send it and tries again (``status.retrying_clause``).
+    retrying: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,11 @@ class Entry:
     def held(self) -> bool:
         """A scheduled slot a stop switch or an embargo holds back, or will at its time if still on."""
         return self.kind == "scheduled" and (self.post.held_at is not None or self.post.covered)
+
+    @property
+    def retrying(self) -> bool:
+        """A slot the worker could not serve yet: it tries again (a webhook that does not answer, a rate limit)."""
+        return self.kind == "scheduled" and self.post.retrying and not self.held
 
     @property
     def excerpt(self) -> str:
@@ -142,11 +151,14 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
     accounts = {a.id: a for a in session.scalars(
         select(Account).where(Account.id.in_({row.account_id for row in rows.values()}))
         .options(selectinload(Account.market)))} if rows else {}
-    covered = held_ids(session, [row.id for row in rows.values() if row.state == State.scheduled])
+    scheduled = [row.id for row in rows.values() if row.state == State.scheduled]
+    covered = held_ids(session, scheduled)
+    retrying = set(session.scalars(select(Post.id).join(Post.account).where(
+        Post.id.in_(scheduled), retrying_clause(utcnow())))) if scheduled else set()
     entries = []
     for at, post_id, kind in shown:
         row = rows[post_id]
         post = PostRow(row.id, row.version, State(row.state), row.account_id, accounts[row.account_id],
-                       row.updated_at, row.body or "", row.held_at, row.id in covered)
+                       row.updated_at, row.body or "", row.held_at, row.id in covered, row.id in retrying)
         entries.append(Entry(post, at, kind))
     return Window(entries, truncated, dict(days), sum(days.values()) if per_day is not None else len(spots))
