@@ -39,6 +39,12 @@ def forbidden_character(text: str) -> bool:
     return FORBIDDEN_CHARACTERS.search(text) is not None
 
 
+def invisible_format(text: str) -> bool:
+    """Whether ``text`` holds a format character (Unicode's Cf): drawn as nothing, or reordering what follows it (a
+    right-to-left override shows "photo\u202egpj.exe" as "photoexe.jpg"). No address or file name needs one."""
+    return any(unicodedata.category(c) == "Cf" for c in text)
+
+
 class IdConverter(BaseConverter):
     """``<id:name>``: an id of the database (1 to 2^31 - 1, digits only); anything else matches no route (404)."""
 
@@ -87,9 +93,8 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
         # ("a..b"): no host a call could reach, and no exception for the caller (a worker reading an answer).
         parts = urlsplit(address)
         host, port = parts.hostname, parts.port
-        # No space, and no invisible format character (a right-to-left override shows the address reversed).
-        if host is None or parts.scheme not in ("http", "https") or any(
-                c.isspace() or unicodedata.category(c) == "Cf" for c in address):
+        if host is None or parts.scheme not in ("http", "https") or any(c.isspace() for c in address) \
+                or invisible_format(address):
             return None
         host.encode("idna")
         if "[" in parts.netloc:

@@ -25,6 +25,7 @@ from typing import IO, Any
 from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 
+from approval.inputs import invisible_format
 from approval.media.inspect import (
     DEFAULT_MAX_PIXELS,
     Inspected,
@@ -209,13 +210,9 @@ def check_name(name: str) -> str:
         return ""
     if "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.startswith("~"):
         raise Invalid(_l("The file name must not contain a path (/, \\ or ..): send the file under its own name."))
-    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 or c in _BIDI_CONTROLS for c in name):
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name) or invisible_format(name):
         raise Invalid(_l("The file name is too long or holds control characters."))
     return name
-
-
-#: The controls that reorder what follows them: "photo\u202egpj.exe" reads "photoexe.jpg" on a page.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def receive(upload: Any, *, strip_gps: bool) -> Received:

@@ -143,22 +143,25 @@ def request_target(url: str) -> str:
 
 
 @contextmanager
-def deadline(connection: http.client.HTTPConnection, seconds: float) -> Iterator[None]:
+def deadline(connection: http.client.HTTPConnection, seconds: float) -> Iterator[threading.Event]:
     """The exchange on ``connection`` ends after ``seconds`` in all, whatever each read's own timeout: a server that
-    answers a byte at a time cannot hold its caller longer (its socket is shut; the read in progress fails)."""
+    answers a byte at a time cannot hold its caller longer (its socket is shut; the read in progress fails, or
+    returns what had come). The event it yields is set when it cut: what was read then is not the whole answer."""
+    cut = threading.Event()
 
-    def cut() -> None:
+    def shut() -> None:
+        cut.set()
         if connection.sock is not None:
             try:
                 connection.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 
-    timer = threading.Timer(seconds, cut)
+    timer = threading.Timer(seconds, shut)
     timer.daemon = True
     timer.start()
     try:
-        yield
+        yield cut
     finally:
         timer.cancel()
 

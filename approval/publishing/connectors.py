@@ -18,7 +18,6 @@ import json
 import math
 import os
 import socket
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -174,11 +173,10 @@ class WebhookConnector:
             except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a name IDNA refuses
                 return Result(Outcome.temporary_error, message=f"could not connect: {error}")
             connection.sock.settimeout(self.read_timeout)
-            sent_at = time.monotonic()
             try:
                 # The timeout is the whole exchange's: a server that answers a byte every few seconds held the
                 # worker, its other claims waiting, for as long as it wished.
-                with deadline(connection, self.read_timeout):
+                with deadline(connection, self.read_timeout) as cut:
                     connection.request("POST", request_target(self.url), body=body, headers={
                         "Content-Type": "application/json",
                         "Idempotency-Key": publication.idempotency_key,
@@ -189,10 +187,10 @@ class WebhookConnector:
             except (TimeoutError, socket.timeout) as error:
                 return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: {error}")
             except (OSError, http.client.HTTPException) as error:
-                if time.monotonic() - sent_at >= self.read_timeout:
+                if cut.is_set():
                     return self._cut()
                 return Result(Outcome.unknown, message=f"the connection broke after sending: {error!r}")
-            if time.monotonic() - sent_at >= self.read_timeout:  # cut by the deadline: what was read is partial
+            if cut.is_set():  # what was read is part of the answer, whatever it says
                 return self._cut()
             return self._read(response.status, response.getheader("Retry-After"), answer)
         finally:

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from approval.models import Account, Post, Revision, User
 from approval.db import utcnow
-from approval.publishing.holds import held_ids
+from approval.models import Account, Post, Revision, User
+from approval.publishing.holds import held_clause
 from approval.publishing.status import retrying_clause
 from approval.queries.posts import PostFilters, matching
 from approval.workflow.states import State
@@ -43,7 +43,7 @@ class PostRow:
     body: str
     #: Since when a stop switch or an embargo holds it back (``None``: nothing does).
     held_at: datetime | None = None
-    #: A stop switch or an embargo covers it now: held at its time if still on (``holds.held_ids``).
+    #: A stop switch or an embargo covers it now: held at its time if still on (``holds.held_clause``).
     covered: bool = False
     #: The worker could not send it and tries again (``status.retrying_clause``).
     retrying: bool = False
@@ -64,7 +64,7 @@ class Entry:
     @property
     def retrying(self) -> bool:
         """A slot the worker could not serve yet: it tries again (a webhook that does not answer, a rate limit)."""
-        return self.kind == "scheduled" and self.post.retrying and not self.held
+        return self.kind == "scheduled" and self.post.retrying
 
     @property
     def excerpt(self) -> str:
@@ -151,10 +151,13 @@ def window(session: Session, user: User, filters: PostFilters, start: datetime, 
     accounts = {a.id: a for a in session.scalars(
         select(Account).where(Account.id.in_({row.account_id for row in rows.values()}))
         .options(selectinload(Account.market)))} if rows else {}
+    # Which scheduled ones are held (or will be) and which the worker retries (never both): one query.
     scheduled = [row.id for row in rows.values() if row.state == State.scheduled]
-    covered = held_ids(session, scheduled)
-    retrying = set(session.scalars(select(Post.id).join(Post.account).where(
-        Post.id.in_(scheduled), retrying_clause(utcnow())))) if scheduled else set()
+    now = utcnow()
+    marks = session.execute(select(Post.id, held_clause(now), retrying_clause(now)).join(Post.account)
+                            .where(Post.id.in_(scheduled))).all() if scheduled else []
+    covered = {post_id for post_id, held, _retrying in marks if held}
+    retrying = {post_id for post_id, _held, tries in marks if tries}
     entries = []
     for at, post_id, kind in shown:
         row = rows[post_id]

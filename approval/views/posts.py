@@ -122,8 +122,9 @@ FORMS_KEPT = 20
 
 def _made_by(form_key: str | None) -> int | None:
     """The post a new-post form already made: sent again from the back button, it made a second post."""
-    return next((post_id for key, post_id in browser_session.get(FORMS_SENT) or [] if key == form_key), None) \
-        if form_key else None
+    if not form_key:
+        return None
+    return next((post_id for key, post_id in browser_session.get(FORMS_SENT) or [] if key == form_key), None)
 
 
 def _remember_made(form_key: str | None, post_id: int) -> None:
