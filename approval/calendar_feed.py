@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 
 from approval.db import utcnow
 from approval.queries.calendar import Entry
+from approval.style.network import network_name
 
 #: How long an event lasts in the calendar: a post is an instant, a calendar wants a span.
 EVENT_LENGTH = timedelta(minutes=15)
@@ -39,10 +40,10 @@ def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], 
         event.add("dtend", entry.at.replace(microsecond=0) + EVENT_LENGTH)
         event.add("sequence", post.version)
         event.add("last-modified", post.updated_at.replace(microsecond=0))
-        event.add("summary", f"{account.network.value} @{account.handle}: {entry.excerpt}")
+        event.add("summary", f"{network_name(account.network)} @{account.handle}: {entry.excerpt}")
         event.add("description", f"{entry.kind} · {account.market.code}\n{post.body}")
         event.add("url", post_url(post.id))
         event.add("status", "CONFIRMED" if entry.kind == "published" else "TENTATIVE")
-        event.add("categories", [account.market.code, account.network.value, entry.kind])
+        event.add("categories", [account.market.code, network_name(account.network), entry.kind])
         calendar.add_component(event)
     return calendar.to_ical()

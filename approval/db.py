@@ -3,8 +3,9 @@
 Views, operations and commands all reach the database through ``db.session``; operations only flush. A request
 commits in exactly one place, the ``after_request`` hook below, when its answer is a success (status < 400), and rolls
 back otherwise; a command commits when its ``db.transaction()`` block ends without an exception. A view never calls
-``commit``: it returns its answer, or raises. Tests swap the session factory to bind every session to one outer
-transaction.
+``commit``: it returns its answer, or raises. A GET (HEAD, OPTIONS) request only reads, unless its view says
+otherwise (``writes_on_get``): on SQLite its transaction takes no write lock while the page renders. Tests swap the
+session factory to bind every session to one outer transaction.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Engine, Index, MetaData, UniqueConstraint, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -99,6 +100,10 @@ class UTCDateTime(TypeDecorator):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type:
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -210,9 +215,9 @@ READ_ONLY = "approval_read_only"
 
 
 def reading(engine: Engine) -> Engine:
-    """``engine`` for connections that only read (the Social Hub's change feed; a wall's session asks the same of its
-    transaction with ``session.connection(execution_options={READ_ONLY: True})``): on SQLite their transactions do
-    not take the write lock up front, as every other transaction does (``BEGIN IMMEDIATE``); elsewhere no change."""
+    """``engine`` for connections that only read (the Social Hub's change feed; a session asks the same of its
+    transaction through ``read_only``): on SQLite their transactions do not take the write lock up front, as every
+    other transaction does (``BEGIN IMMEDIATE``); elsewhere no change."""
     return engine.execution_options(**{READ_ONLY: True})
 
 
@@ -261,8 +266,65 @@ class Database:
 
 def _get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = current_app.extensions["approval.db"]["sessionmaker"]()
+        session = current_app.extensions["approval.db"]["sessionmaker"]()
+        if _request_only_reads():
+            read_only(session)
+        g.db_session = session
     return g.db_session
+
+
+def read_only(session: Session) -> Session:
+    """Make ``session`` one that only reads: on SQLite its transactions begin without the write lock (see
+    ``reading``), and a write through it raises (it would have to take the lock half-way, which fails when another
+    writer committed meanwhile)."""
+    session.info[READ_ONLY] = True
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
+def only_reads(session: Session) -> bool:
+    return bool(session.info.get(READ_ONLY))
+
+
+def writes_on_get(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose GET writes (opening a notification marks it read): its request's session is an ordinary
+    one. Every other GET, HEAD or OPTIONS request reads through a ``read_only`` session: a page being rendered
+    holds no lock that the writers queue behind."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
+def _request_only_reads() -> bool:
+    if not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "writes_on_get", False)
+
+
+class WriteWhileReading(RuntimeError):
+    """A write through a ``read_only`` session: a fault of the code (mark the view ``writes_on_get``, or write in a
+    ``side_transaction``)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any) -> None:
+    if only_reads(session) and (session.new or session.dirty or session.deleted):
+        raise WriteWhileReading("a session that only reads was asked to write its objects")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statement_when_reading(state: ORMExecuteState) -> None:
+    if only_reads(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteWhileReading("a session that only reads was asked to run an INSERT, UPDATE or DELETE")
+
+
+@contextmanager
+def side_transaction() -> Iterator[Session]:
+    """A short transaction of its own beside a reading request's, committed when the block ends: bookkeeping that
+    does not depend on the answer (a token's last use). Only from a request that reads: beside a writing request's
+    transaction, SQLite would make it wait for that request's own lock."""
+    with current_app.extensions["approval.db"]["sessionmaker"]() as session, session.begin():
+        yield session
 
 
 def _end_request_transaction(response: Response) -> Response:

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from approval.db import READ_ONLY, reading
+from approval.db import read_only, reading
 from approval.models import AuditEntry, KioskLink, Post, StopSwitch, WallSettings
 
 #: Seconds between two looks at the database (the wall shows a change within this, plus the build).
@@ -178,6 +178,4 @@ def feed_for(app: Flask) -> ChangeFeed:
 def new_session(app: Flask) -> Session:
     """A session of its own for building a wall inside a long stream (the request's would hold a connection)."""
     factory: Any = app.extensions["approval.db"]["sessionmaker"]
-    session = factory()
-    session.connection(execution_options={READ_ONLY: True})  # it only reads: see ``approval.db.reading``
-    return session
+    return read_only(factory())

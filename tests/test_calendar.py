@@ -279,7 +279,8 @@ def test_the_ical_feed_parses_back_and_keeps_to_the_users_markets(make, web, db_
     assert set(events) == {f"post-{fr_post.id}@approval", f"post-{published.id}@approval"}
     event = events[f"post-{fr_post.id}@approval"]
     assert event.decoded("dtstart") == at and event.decoded("dtstart").tzinfo is not None
-    assert "Le grand soir" in str(event["summary"]) and "@handle" in str(event["summary"])
+    assert "Le grand soir" in str(event["summary"]) and str(event["summary"]).startswith("X @handle")
+    assert str(events[f"post-{published.id}@approval"]["summary"]).startswith("LinkedIn @")  # a name, not an id
     assert str(event["url"]).endswith(f"/posts/{fr_post.id}")
     assert f"post-{ke_post.id}@approval" not in events
     # One market of theirs narrows it; a market not theirs is a 404.
@@ -297,6 +298,36 @@ def test_a_revoked_or_unknown_feed_token_opens_nothing(make, web, db_session, fr
     assert web.get(f"/calendar.ics?token={secret}").status_code == 404
     assert web.get("/calendar.ics?token=cal1_nothing").status_code == 404
     assert web.get("/calendar.ics").status_code == 404
+
+
+def test_ending_someones_access_revokes_their_feed_for_good(make, web, db_session, france):
+    """An admin's "end all sessions and tokens" (also run by a password reset) and a deactivation revoke the feed
+    link as they revoke API tokens: it leaked the markets' posts on. Reactivating the user brings no link back."""
+    from approval import administration as admin
+    from approval import security
+
+    user = make.user(Role.project_manager, markets=[france])
+    for end in (lambda: security.end_all_access(db_session, user),
+                lambda: admin.deactivate_user(db_session, user, make.user(Role.admin))):
+        _token, secret = issue_feed_token(db_session, user)
+        db_session.flush()
+        assert web.get(f"/calendar.ics?token={secret}").status_code == 200
+        end()
+        db_session.flush()
+        admin.reactivate_user(db_session, user)
+        db_session.flush()
+        assert web.get(f"/calendar.ics?token={secret}").status_code == 404
+
+
+def test_the_profile_page_makes_and_revokes_the_feed_link(make, web, db_session, france):
+    """The CONTRACT's place for the feed link: the profile page says whether one is live and makes or revokes it."""
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get("/profile").get_data(as_text=True)
+    assert "No feed link yet." in page and 'action="/calendar/feed"' in page
+    created = web.post("/calendar/feed").get_data(as_text=True)
+    prefix = re.search(r"token=(cal1_[\w-]+)", created).group(1)[:12]
+    page = web.get("/profile").get_data(as_text=True)
+    assert f"it starts with {prefix}" in page and 'action="/calendar/feed/revoke"' in page
 
 
 

@@ -294,8 +294,11 @@ def test_the_kept_counts_follow_every_change_of_state(make, db_session, markets)
     assert kept()[(fb.id, State.in_review)] == 1
 
 
-def test_a_signed_in_walls_stream_sends_the_wall_and_ends_when_its_viewer_is_deactivated(make, web, db_session,
-                                                                                         markets, app):
+@pytest.mark.parametrize("ending", ["deactivated", "sessions ended", "password changed"])
+def test_a_signed_in_walls_stream_sends_the_wall_and_ends_when_its_session_no_longer_opens(make, web, db_session,
+                                                                                           markets, app, ending):
+    """Deactivated, signed out everywhere by an admin, or a new password: the open stream stops showing posts (it
+    went on sending new texts after "end all sessions")."""
     from approval.hub_feed import feed_for
 
     france, _kenya = markets
@@ -309,7 +312,12 @@ def test_a_signed_in_walls_stream_sends_the_wall_and_ends_when_its_viewer_is_dea
     while "event: wall" not in wall:
         wall = next(chunks).decode()  # one event per chunk
     assert "Le match commence" in wall
-    pm.active = False
+    if ending == "deactivated":
+        pm.active = False
+    elif ending == "sessions ended":
+        pm.end_sessions()
+    else:
+        pm.set_password("another-long-password")
     db_session.flush()
     feed = feed_for(app)
     feed._answer = None  # as if the database said something changed: the wall is rebuilt

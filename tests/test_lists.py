@@ -3,10 +3,13 @@ keep every filter in the URL and on the page, and count the state chips under th
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import pytest
 
+from approval.models import Post
 from approval.queries.paging import Cursor
 from approval.queries.posts import PostFilters, page_posts, state_counts
 from approval.workflow.states import Role, State
@@ -178,9 +181,42 @@ def test_a_cursor_round_trips_and_refuses_what_it_did_not_write():
     from datetime import UTC, datetime
 
     cursor = Cursor((datetime(2026, 12, 1, 8, 30, tzinfo=UTC), 42), 51)
-    assert Cursor.decode(cursor.encode(), 2) == cursor
-    assert Cursor.decode(cursor.encode(), 1) is None
-    assert Cursor.decode("not-base64!", 1) is None
+    assert Cursor.decode(cursor.encode(), (Post.submitted_at, Post.id)) == cursor
+    assert Cursor.decode(cursor.encode(), (Post.id,)) is None
+    assert Cursor.decode("not-base64!", (Post.id,)) is None
+
+
+def _hand_made(values: list, position: int = 2) -> str:
+    return base64.urlsafe_b64encode(json.dumps([values, position]).encode()).decode().rstrip("=")
+
+
+# Values that do not fit the sort key's columns: too large for an id (on PostgreSQL, an int4), a text or a float
+# for an id, a number or a text for a time, a time past year 9999 once in UTC, a position that is no page's.
+ODD_CURSORS = [[99999999999999999999], [3000000000], ["abc"], [1.5], [True], [None], [{"dt": "x"}],
+               [["nested"]], {"a": 1}]
+ODD_TIMED = [["x", "y"], [1, 1], [{"dt": "9999-12-31T23:59:59-14:00"}, 1], [{"dt": "2026-01-01T00:00"}, "z"],
+             [{"dt": "2026-01-01T00:00"}, 3000000000]]
+
+
+def test_a_hand_made_cursor_starts_the_listing_over_never_a_server_error(make, web, france):
+    """Each list page and its cursor parameter, with values that decode but fit no row: the first page (they
+    answered 500: an integer out of range, a text compared with a time)."""
+    make.post(State.in_review, account=make.account(france))
+    assert Cursor.decode(_hand_made([5], position=0), (Post.id,)) is None
+    assert Cursor.decode(_hand_made([5], position=2**40), (Post.id,)) is None
+    pages = [("/posts", "after", ODD_CURSORS), ("/posts?q=Texte", "after", ODD_CURSORS),
+             ("/review", "after", ODD_TIMED + ODD_CURSORS)]
+    web.login(make.user(Role.project_manager, markets=[france]))
+    for path, name, cursors in pages:
+        for values in cursors:
+            joiner = "&" if "?" in path else "?"
+            answer = web.get(f"{path}{joiner}{name}={_hand_made(values)}")
+            assert answer.status_code == 200, (path, values)
+    cabinet = make.user(Role.cabinet)
+    web.login(cabinet)
+    for name in ("after", "answered_after"):
+        for values in ODD_CURSORS:
+            assert web.get(f"/cabinet?{name}={_hand_made(values)}").status_code == 200, (name, values)
 
 
 def test_the_review_queue_pages_the_oldest_first_and_filters(make, web, db_session, france):

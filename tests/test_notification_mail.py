@@ -112,6 +112,20 @@ def test_a_rolled_back_transition_mails_nobody(world, session, make, scene, smtp
     assert smtp.take() == []
 
 
+def test_a_post_the_user_can_no_longer_see_is_not_mailed(world, session, make, scene, smtp):
+    """Moved to another market between the notification and its mail: the post's text does not leave by mail (the
+    in-app list hides it too); what they still see is mailed."""
+    make.post(State.in_review, account=scene["account"], author=scene["cm"], body="Le secret du lundi.")
+    session.commit()
+    scene["pm"].markets = list(scene["outsider"].markets)
+    session.commit()
+    assert send(world, session).sent == 1
+    mails = smtp.take()
+    assert [m.to for m in mails] == [(scene["pm2"].email,)]
+    assert all("secret" not in m.part("plain") for m in mails)
+    assert send(world, session).sent == 0 and smtp.take() == []  # not kept for later either
+
+
 def test_the_users_language_and_preference_decide(world, session, make, scene, smtp):
     scene["pm"].locale = "fr"
     session.add(NotificationPreference(user_id=scene["pm2"].id, kind=Kind.review_requested, mode=MailMode.off))

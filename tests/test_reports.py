@@ -139,6 +139,14 @@ def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session
         return (report.per_week, report.review, report.to_publish, report.decisions, report.reasons,
                 report.findings, report.on_time, report.late, report.missed)
 
+    # A page being viewed reads through a session that never writes: the closed days are computed, not kept.
+    from sqlalchemy.orm import Session
+
+    from approval.db import read_only
+
+    with Session(bind=db_session.connection(), join_transaction_mode="create_savepoint") as reader:
+        viewed = reports.build(read_only(reader), fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
+    assert db_session.scalar(select(func.count()).select_from(ReportDay)) == 0
     # Read on 5 November at 00:05: the 2nd to the 3rd are closed (kept), the 4th is still closing, the rest open.
     early = reports.build(db_session, fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
     kept = db_session.execute(select(ReportDay.day, ReportDay.market_id)).all()
@@ -147,7 +155,7 @@ def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session
     late = reports.build(db_session, fr, period, now=datetime(2026, 12, 2, 12, tzinfo=UTC))  # all of it kept
     assert len(db_session.scalars(select(ReportDay.day).distinct()).all()) == 14
     live = reports.build(db_session, fr, period, now=datetime(2026, 11, 1, tzinfo=UTC))  # nothing closed yet
-    assert numbers(early) == numbers(late) == numbers(live)
+    assert numbers(viewed) == numbers(early) == numbers(late) == numbers(live)
     assert late.review == reports.Durations(5, 2.0, 8.0) and late.decisions[Action.approve] == 3
     assert reports.roll_up(db_session, date(2026, 11, 2), date(2026, 11, 16)) == 0  # nothing left to compute
     both = reports.build(db_session, None, period, now=datetime(2026, 12, 2, tzinfo=UTC))
@@ -241,7 +249,11 @@ def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_se
     window = _csv(admin_web.get("/reports/audit.csv?from=2026-11-04&to=2026-11-05"))
     assert [r[4] for r in window[1:]] == ["reject", "submit"]
     assert admin_web.get("/reports/audit?action=explode").status_code == 400
-    assert admin_web.get("/reports/audit?before=abc").status_code == 400
+    for before in ("abc", "²", "3000000000", "999999999999"):  # past a 32-bit id was a 500 on PostgreSQL
+        assert admin_web.get(f"/reports/audit?before={before}").status_code == 400, before
+    backwards = admin_web.get("/reports/audit?from=2026-12-04&to=2026-12-01")  # an empty trail, said nothing
+    assert backwards.status_code == 400 and "The period must start before it ends." in backwards.get_data(as_text=True)
+    assert admin_web.get("/reports/audit.csv?from=2026-12-04&to=2026-12-01").status_code == 400
     for bad in ("from=zzz", "to=2026-02-30", "from=2026-11-04&to=31/12/2026"):
         refused = admin_web.get(f"/reports/audit?market=FR&{bad}")
         assert refused.status_code == 400 and "is not a date" in refused.get_data(as_text=True), bad

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from approval import administration as admin
 from approval import create_app
-from approval.db import CONSTRAINT_ERRORS, db, field_errors, make_engine, violated_constraint
+from approval.db import CONSTRAINT_ERRORS, db, field_errors, make_engine, violated_constraint, writes_on_get
 from approval.models import Account, Executive, Market, Network, User
 
 CODE = "QQ"
@@ -38,6 +38,17 @@ def boundary(database_url: str):
     @app.get("/boundary/read")
     def read():  # noqa: ANN202
         return str(db.session.scalar(select(func.count()).select_from(Market)))
+
+    @app.get("/boundary/get-writes")
+    def get_writes():  # noqa: ANN202 - a GET that writes without saying so: refused, whatever it answers
+        admin.create_market(db.session, CODE, "Boundary", "Europe/Paris", ["fr"])
+        return "", 204
+
+    @app.get("/boundary/get-marked")
+    @writes_on_get
+    def get_marked():  # noqa: ANN202 - a GET that says it writes (opening a notification marks it read)
+        admin.create_market(db.session, CODE, "Boundary", "Europe/Paris", ["fr"])
+        return "", 204
 
     engine = make_engine(database_url)
 
@@ -67,6 +78,46 @@ def test_a_request_commits_only_when_it_succeeds(boundary, outcome, status, kept
     assert response.status_code == status
     assert committed() is kept
     assert client.get("/boundary/read").status_code == 200  # the next request starts clean
+
+
+def test_a_get_only_reads_unless_its_view_says_it_writes(boundary):
+    """GET, HEAD and OPTIONS requests read through a session that refuses writes (on SQLite it takes no write lock:
+    see the next test); a view that writes on GET says so."""
+    client, committed = boundary
+    assert client.get("/boundary/get-writes").status_code == 500
+    assert not committed()
+    assert client.get("/boundary/get-marked").status_code == 204
+    assert committed()
+
+
+def test_a_page_view_on_sqlite_takes_no_write_lock(tmp_path):
+    """Every SQLite transaction took the write lock up front (BEGIN IMMEDIATE), page views too: while a page was
+    rendered, every writer waited, and a page waited behind every writer. A GET now begins deferred: it is served
+    while another connection holds the write lock. The writing requests still take it up front."""
+    import sqlite3
+
+    from tests.conftest import PASSWORD, WebClient
+
+    url = f"sqlite:///{tmp_path / 'pages.db'}"
+    from approval.migrate import upgrade
+
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "pages"})
+    with app.app_context(), db.transaction() as session:
+        market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        admin.create_user(session, "pm@helio.example", "Pia", "project_manager", PASSWORD, markets=[market])
+    web = WebClient(app.test_client())
+    with app.app_context():
+        web.login(db.session.scalar(select(User)))
+    writer = sqlite3.connect(tmp_path / "pages.db", timeout=0, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        for page in ("/posts", "/review", "/calendar", "/profile"):
+            assert web.get(page).status_code == 200, page  # before: 10 s of busy timeout, then an error
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+        app.extensions["approval.db"]["engine"].dispose()
 
 
 def test_no_view_command_or_api_calls_commit():

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from approval.db import utcnow
+from approval.db import only_reads, side_transaction, utcnow
 from approval.models import ApiToken, User
 from approval.models.tokens import token_sha256
 from approval.operations import NotFound
@@ -68,6 +68,12 @@ def user_for_secret(session: Session, secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_PRECISION:
-        # Bookkeeping, saved with the request's own transaction when it succeeds (db.py's one commit).
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        # Bookkeeping: saved with a writing request's own transaction when it succeeds (db.py's one commit); a
+        # reading request's takes no write lock, so it is saved beside it.
+        noted = update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+        if only_reads(session):
+            with side_transaction() as side:
+                side.execute(noted)
+        else:
+            session.execute(noted)
     return token.user

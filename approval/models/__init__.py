@@ -2,14 +2,14 @@
 
 from approval.models import notifications  # noqa: F401  (issue 12: registers its tables)
 from approval.models.audit import AuditEntry
-from approval.models.hub import FeedToken, KioskLink, PostCount, WallSettings
+from approval.models.hub import KioskLink, PostCount, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
 from approval.models.policy import PolicyVersion
 from approval.models.posts import Comment, Post, Revision, text_sha256
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.reports import ReportDay
-from approval.models.tokens import ApiToken, IdempotencyKey
+from approval.models.tokens import ApiToken, FeedToken, IdempotencyKey
 from approval.models.users import User
 
 __all__ = [

@@ -1,9 +1,9 @@
-"""The read side's own tables: kiosk links for the wall, private calendar feed tokens, the wall's thresholds, and the
-indexes that keep the lists, the calendar and the wall bounded at a million posts.
+"""The read side's own tables: kiosk links for the wall, the wall's thresholds, and the indexes that keep the lists,
+the calendar and the wall bounded at a million posts.
 
-A kiosk link and a feed token are secrets in a URL: as for API tokens, only their SHA-256 is kept, with the first
-characters a person recognises them by. A kiosk's secret is shown again on the admin page (it must be typed into a
-screen), so it is kept too, readable by admins only; revoking either stops it at once.
+A kiosk link is a secret in a URL: as for API tokens and calendar feed tokens (``approval.models.tokens``), its
+SHA-256 is kept, with the first characters a person recognises it by; its secret is shown again on the admin page (it
+must be typed into a screen), so it is kept too, readable by admins only; revoking it stops it at once.
 """
 
 from __future__ import annotations
@@ -60,21 +60,6 @@ class KioskLink(Base):
     @property
     def path(self) -> str:
         return f"/hub/k/{self.token}"
-
-
-class FeedToken(Base):
-    """A user's private calendar feed (``/calendar.ics?token=``): their markets, as they see them."""
-
-    __tablename__ = "feed_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship()
 
 
 class WallSettings(Base):

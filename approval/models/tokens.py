@@ -1,4 +1,5 @@
-"""Programs acting for people: personal API tokens, and the idempotency keys that make their retries safe.
+"""Programs acting for people: personal API tokens, calendar feed tokens, and the idempotency keys that make API
+retries safe.
 
 A token's secret is shown once and never stored: the table keeps its SHA-256 (a high-entropy secret needs no slow
 hash) and the few characters a person recognises it by. An idempotency key is written in the same transaction as the
@@ -43,16 +44,32 @@ class ApiToken(Base):
         return self.revoked_at is not None
 
 
+class FeedToken(Base):
+    """A user's private calendar feed (``/calendar.ics?token=``): their markets, as they see them."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
 def revoke_user_tokens(session: Session, user_id: int) -> None:
-    """Revoke every live token of a user (deactivated, or whose credentials an admin reset); they stay revoked."""
-    session.connection().execute(
-        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
-    )
+    """Revoke every live token of a user, their API tokens and their calendar feed's (deactivated, or whose
+    credentials an admin reset, or whose sessions an admin ended); they stay revoked."""
+    for model in (ApiToken, FeedToken):
+        session.connection().execute(
+            update(model).where(model.user_id == user_id, model.revoked_at.is_(None)).values(revoked_at=utcnow()))
 
 
 @event.listens_for(Session, "before_flush")
 def _deactivation_revokes_tokens(session: Session, _context: Any, _instances: Any) -> None:
-    """A user deactivated by any path (the admin page, a command, a script) loses their API tokens for good:
+    """A user deactivated by any path (the admin page, a command, a script) loses their tokens for good:
     reactivating them later brings no token back."""
     for user in session.dirty:
         if isinstance(user, User) and user.id is not None and False in get_history(user, "active").added:

@@ -36,8 +36,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
+from approval.access import can_see_post
 from approval.db import utcnow
-from approval.models import Account, Market, Post, User
+from approval.models import Account, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationProfile
 from approval.models.users import user_markets
 from approval.notifications import outbox, texts
@@ -313,8 +314,10 @@ class Mailer:
         with self.sessions() as session:
             return {n.id: n for n in session.scalars(
                 select(Notification).where(Notification.id.in_(ids), Notification.mail_claim == token)
-                .options(joinedload(Notification.user),
+                .options(joinedload(Notification.user).selectinload(User.markets),
                          joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
+                         joinedload(Notification.post).joinedload(Post.account).joinedload(Account.executive)
+                         .selectinload(Executive.cabinet),
                          joinedload(Notification.post).joinedload(Post.current_revision),
                          joinedload(Notification.actor), joinedload(Notification.market))).unique()}
 
@@ -326,6 +329,14 @@ class Mailer:
         if not user.active:
             self._finish(token, [n.id for n in items], error="the user is deactivated")
             return
+        # Markets or role changed since the notification was written: a post the user can no longer see is not
+        # mailed (its text would leave with it), as the in-app list no longer shows it.
+        hidden = [n.id for n in items if n.post is not None and not can_see_post(user, n.post)]
+        if hidden:
+            self._finish(token, hidden, error="the user can no longer see the post")
+            items = [n for n in items if n.id not in hidden]
+            if not items:
+                return
         message = self.compose(user, items, digest=batch.digest)
         try:
             connection.send(message)

@@ -2,7 +2,8 @@
 
 The cursor is opaque to the reader (URL-safe base64 of JSON): the sort key's values of the last row shown, and the
 position of the next page's first row, so a page can say "51-100 of 1,234" without counting what came before.
-A cursor that does not decode is ignored: the listing starts over rather than failing.
+A cursor that does not decode, or whose values do not fit the sort key's columns (a text for an id, an id past what
+the column holds, a date past year 9999 once in UTC), is ignored: the listing starts over rather than failing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from approval.inputs import MAX_ID
 
 T = TypeVar("T")
 #: A page never holds more rows than this, whatever the URL asks.
@@ -33,26 +36,33 @@ class Cursor:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str | None, arity: int) -> Cursor | None:
+    def decode(cls, text: str | None, order: tuple[InstrumentedAttribute, ...]) -> Cursor | None:
+        """The cursor ``text`` holds for a listing sorted by ``order``, or None."""
         if not text or len(text) > 400:
             return None
         try:
             values, position = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            key = tuple(_value(v) for v in values)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            if not isinstance(values, list) or len(values) != len(order):
+                return None
+            key = tuple(_value(v, column) for v, column in zip(values, order, strict=True))
+        except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
             return None
-        if len(key) != arity or not isinstance(position, int) or position < 1:
+        if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position <= MAX_ID:
             return None
         return cls(key, position)
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, dict):
+def _value(value: Any, column: InstrumentedAttribute) -> Any:
+    """``value`` as ``column`` holds it; ValueError if it cannot be one of its values."""
+    kind = column.type.python_type
+    if kind is datetime and isinstance(value, dict):
         parsed = datetime.fromisoformat(value["dt"])
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(value)
-    return value
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # OverflowError past 9999
+    if kind is int and type(value) is int and abs(value) <= MAX_ID:  # what a 32-bit column holds
+        return value
+    if kind is str and isinstance(value, str) and len(value) <= 400:
+        return value
+    raise ValueError(value)
 
 
 @dataclass
@@ -80,7 +90,7 @@ def keyset(session: Session, query: Select, order: tuple[InstrumentedAttribute, 
            cursor: str | None, limit: int, total: int) -> Page:
     """One page of ``query`` sorted by ``order`` (all ascending or all descending; the last column unique)."""
     limit = max(1, min(limit, MAX_PAGE))
-    after = Cursor.decode(cursor, len(order))
+    after = Cursor.decode(cursor, order)
     if after is not None:
         key = tuple_(*order)
         # Typed: a datetime is bound as the column's UTCDateTime (naive UTC on SQLite).

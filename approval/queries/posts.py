@@ -222,8 +222,8 @@ def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: st
     if exclude is None and matches is not None and len(matches) <= COUNT_CAP:
         ids = [post_id for post_id, state in matches if not filters.state or state == filters.state]
         n, capped = len(ids), False
-        after = Cursor.decode(cursor, 1)
-        if after is not None and isinstance(after.key[0], int):  # a cursor that does not decode starts over
+        after = Cursor.decode(cursor, (Post.id,))
+        if after is not None:  # a cursor that does not decode starts over
             ids = [post_id for post_id in ids if post_id < after.key[0]]
         # The page's rows (and one to know there is a next), by id in the user's scope: the filters were applied.
         query = matching(session, user, PostFilters()).where(Post.id.in_(ids[:limit + 1])).options(*_SHOWN)

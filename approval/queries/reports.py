@@ -41,7 +41,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from approval.db import utcnow
+from approval.db import only_reads, utcnow
 from approval.models import Account, AuditEntry, Market, Post, ReportDay, Revision
 from approval.workflow.states import Action, State
 
@@ -209,11 +209,19 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     first, end = period.start.date(), period.end.date()
     total = Figures()  # the period's figures, summed day by day (the weeks' final states apart)
     if first < open_from:
-        roll_up(session, first, min(end, open_from))
+        # Closed days nobody kept yet (the worker keeps each when it closes): computed now, and kept unless this
+        # session only reads (a page being viewed: ``approval.db.read_only``), which folds them as they are.
+        unkept = _unkept(session, first, min(end, open_from))
+        if unkept and not only_reads(session):
+            _keep(session, unkept)
+            unkept = []
         kept = select(ReportDay.day, ReportDay.figures).where(ReportDay.day >= first,
                                                                ReportDay.day < min(end, open_from))
         for day, figures in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids))):
             _fold(report, total, day, figures)
+        for row in unkept:
+            if ids is None or row["market_id"] in ids:
+                _fold(report, total, row["day"], row["figures"])
     if end > open_from:
         live = Period(datetime.combine(max(first, open_from), time(), UTC), period.end)
         for (_market, day), figures in _figures(session, ids, live, parts).items():
@@ -254,23 +262,33 @@ def roll_up(session: Session, first: date, end: date) -> int:
     """Compute and keep the figures of every market for the days from ``first`` to ``end`` (excluded) that have
     none yet; the caller makes sure they are closed. Returns the number of days computed. Two processes may do the
     same day at once: the figures are the same, the second insert is ignored."""
+    rows = _unkept(session, first, end)
+    _keep(session, rows)
+    return len({row["day"] for row in rows})
+
+
+def _unkept(session: Session, first: date, end: date) -> list[dict[str, Any]]:
+    """The figures of every market, as rows of ``ReportDay``, for the days from ``first`` to ``end`` (excluded) that
+    have none kept."""
     have = set(session.scalars(select(ReportDay.day).distinct().where(ReportDay.day >= first, ReportDay.day < end)))
     missing = [first + timedelta(days=n) for n in range((end - first).days) if first + timedelta(days=n) not in have]
     if not missing:
-        return 0
+        return []
     market_ids = list(session.scalars(select(Market.id)))
-    computed = 0
+    rows = []
     for start_day, end_day in _runs(missing):
         period = Period(datetime.combine(start_day, time(), UTC), datetime.combine(end_day, time(), UTC))
         figures = _figures(session, None, period, PARTS)
-        rows = [{"day": start_day + timedelta(days=n), "market_id": market_id,
-                 "figures": figures.get((market_id, start_day + timedelta(days=n)), Figures()).as_json()}
-                for n in range((end_day - start_day).days) for market_id in market_ids]
-        if rows:
-            insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-            session.execute(insert(ReportDay).on_conflict_do_nothing(), rows)
-        computed += (end_day - start_day).days
-    return computed
+        rows += [{"day": start_day + timedelta(days=n), "market_id": market_id,
+                  "figures": figures.get((market_id, start_day + timedelta(days=n)), Figures()).as_json()}
+                 for n in range((end_day - start_day).days) for market_id in market_ids]
+    return rows
+
+
+def _keep(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+        session.execute(insert(ReportDay).on_conflict_do_nothing(), rows)
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:

@@ -62,10 +62,10 @@
     hideBanner();
     tick();
   });
-  source.addEventListener("revoked", function () {
+  source.addEventListener("revoked", function (event) {
     source.close();
     wall.innerHTML = "";
-    showBanner(banner.dataset.revoked, true);
+    showBanner(event.data === "ended" ? banner.dataset.ended : banner.dataset.revoked, true);
   });
   source.addEventListener("error", function () {
     if (source.readyState === EventSource.CLOSED && !banner.classList.contains("revoked")) {

@@ -81,7 +81,8 @@ def wall():
 @bp.get("/stream")
 @login_required
 def stream():
-    return _stream(Viewer(user_id=current_user.id), Selection.from_args(request.args))
+    return _stream(Viewer(user_id=current_user.id), Selection.from_args(request.args),
+                   session_key=current_user.get_id())
 
 
 @bp.get("/k/<token>")
@@ -155,7 +156,8 @@ def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None
     return response
 
 
-def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None) -> Response:
+def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None,
+            session_key: str | None = None) -> Response:
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     feed = feed_for(app)
@@ -166,9 +168,20 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
     def build() -> str:
         session = new_session(app)
         try:
-            if viewer.user_id is not None and not getattr(session.get(User, viewer.user_id), "active", False):
-                raise _Ended()  # deactivated while the wall was open: it stops showing anything
             return _render_wall(viewer, selection, session)
+        finally:
+            session.close()
+
+    def signed_out() -> bool:
+        """Whether the session that opened this stream no longer opens: the user deactivated, their sessions ended by
+        an admin, their password changed. Asked on every wake, not in ``build``: a wall another stream of theirs
+        rendered is shared without building."""
+        if session_key is None:
+            return False
+        session = new_session(app)
+        try:
+            user = session.get(User, viewer.user_id)
+            return user is None or not user.opens_session(session_key)
         finally:
             session.close()
 
@@ -194,10 +207,10 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
                     if revoked():
                         yield "event: revoked\ndata: revoked\n\n"
                         return
+                    if signed_out():
+                        yield "event: revoked\ndata: ended\n\n"
+                        return
                     html = feed.rendered(key, build)
-                except _Ended:
-                    yield "event: revoked\ndata: ended\n\n"
-                    return
                 except OperationalError as error:  # the database is down: the browser reconnects (``retry``)
                     log.warning("hub stream ended, the database cannot be used: %s", driver_says(error))
                     return
@@ -216,10 +229,6 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: send each event at once
     return response
-
-
-class _Ended(Exception):
-    """The viewer may no longer see the wall."""
 
 
 # The dashboard ----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from approval.access import can_see_post
 from approval.administration import timezone_names
-from approval.db import db
+from approval.db import db, writes_on_get
 from approval.inputs import web_address
 from approval.models import Market
 from approval.models.notifications import (
@@ -75,6 +75,7 @@ def mark_read():
 
 @bp.get("/<id:notification_id>")
 @login_required
+@writes_on_get
 def open_notification(notification_id: int):
     """Mark it read and go to what it is about."""
     notification = inbox.find(db.session, current_user, notification_id)

@@ -11,6 +11,7 @@ from approval import administration
 from approval.access import visible_markets
 from approval.api.tokens import issue_token, revoke_token, user_tokens
 from approval.db import db
+from approval.feeds import live_feed_token
 from approval.forms.profile import PasswordChangeForm, RevokeTokenForm, TokenForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
@@ -67,4 +68,4 @@ def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None,
     markets = db.session.scalars(visible_markets(current_user)).all()
     return render_template("profile/show.html", form=form, tokens=user_tokens(db.session, current_user),
                            markets=markets, password_form=password_form or PasswordChangeForm(formdata=None),
-                           **kwargs)
+                           feed_token=live_feed_token(db.session, current_user), **kwargs)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
 from approval.db import db
+from approval.inputs import MAX_ID
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.queries import reports
@@ -257,6 +258,8 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
         except BadSelection as bad:
             dates[name], refused = None, bad.message
     start, end = dates["from"], dates["to"]
+    if start and end and start >= end:
+        refused, start, end = _("The period must start before it ends."), None, None
     if start:
         query = query.where(AuditEntry.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
         filters["from"] = start.isoformat()
@@ -272,7 +275,7 @@ def audit():
     query, filters, refused = _audit_query()
     before = request.args.get("before", "")
     if before:
-        if not before.isdigit() or len(before) > 12:
+        if not (before.isascii() and before.isdigit() and len(before) <= 10 and int(before) <= MAX_ID):
             abort(400)
         query = query.where(AuditEntry.id < int(before))
     rows = db.session.execute(query.limit(AUDIT_PAGE + 1)).all()

@@ -1,0 +1,23 @@
+// Every page's forms. A form whose action cannot be taken back (a kiosk link revoked, a stop switch turned off:
+// posts may go out) asks first: its data-confirm is the question. A form that changes something is sent once: a
+// second click while the first answer is on its way (a double click, a slow network) would make a second post or a
+// second decision. Without scripts the forms submit as they are (the new-post form's key still catches a resend).
+(function () {
+  "use strict";
+  // Long enough for any answer the app gives; after it the button works again (a request lost on the way).
+  var SENDING_MS = 20000;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.dataset) { return; }  // a page's script sends it itself (the editor)
+    if (form.dataset.sending) { event.preventDefault(); return; }
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+    if ((form.getAttribute("method") || "get").toLowerCase() === "post" && !form.target) {
+      form.dataset.sending = "1";
+      window.setTimeout(function () { delete form.dataset.sending; }, SENDING_MS);
+    }
+  });
+  // Back to a page the browser kept in memory: its forms can be sent again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });
+  });
+})();
