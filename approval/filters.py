@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from approval import style
 from approval.db import utcnow
-from approval.labels import heading, label
+from approval.labels import done, heading, label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
 from approval.publishing import reasons
@@ -106,7 +106,7 @@ def viewer_zone() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                 duration=duration, file_size=file_size, finding_message=finding_message,
+                                 done=done, duration=duration, file_size=file_size, finding_message=finding_message,
                                  heading=heading, label=label, network_name=network_name, number=number,
                                  percent=percent, worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)

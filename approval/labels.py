@@ -60,6 +60,43 @@ LABELS: dict[StrEnum, object] = {
 }
 
 
+#: What someone did, as a post's history tells it ("Camille Dubois · submitted for review"): the actions' labels
+#: are the buttons' words ("submit"), which read as orders there.
+DONE: dict[Action, object] = {
+    Action.create: lazy_pgettext("history", "created"),
+    Action.edit: lazy_pgettext("history", "edited"),
+    Action.submit: lazy_pgettext("history", "submitted for review"),
+    Action.recall: lazy_pgettext("history", "recalled from review"),
+    Action.approve: lazy_pgettext("history", "approved"),
+    Action.request_changes: lazy_pgettext("history", "requested changes"),
+    Action.reject: lazy_pgettext("history", "rejected"),
+    Action.accept: lazy_pgettext("history", "accepted"),
+    Action.decline: lazy_pgettext("history", "declined"),
+    Action.schedule: lazy_pgettext("history", "scheduled"),
+    Action.unschedule: lazy_pgettext("history", "unscheduled"),
+    Action.withdraw: lazy_pgettext("history", "withdrew"),
+    Action.mark_published: lazy_pgettext("history", "marked as published"),
+    Action.retry: lazy_pgettext("history", "asked to send again"),
+    Action.confirm_published: lazy_pgettext("history", "confirmed as published"),
+    Action.claim: lazy_pgettext("history", "took it to publish"),
+    Action.publish: lazy_pgettext("history", "published"),
+    Action.fail: lazy_pgettext("history", "could not publish"),
+    Action.lose: lazy_pgettext("history", "sent it, without knowing whether it went out"),
+    Action.postpone: lazy_pgettext("history", "postponed publishing"),
+    Action.hold: lazy_pgettext("history", "held"),
+    Action.release: lazy_pgettext("history", "released"),
+    Action.miss: lazy_pgettext("history", "noted a missed slot"),
+}
+
+
+def done(action: Action | str) -> str:
+    """What an action did, in the past tense; an unknown action shows as its label."""
+    try:
+        return str(DONE[Action(action)])
+    except (ValueError, KeyError):
+        return label(action)
+
+
 #: What came of a publishing attempt, in words.
 OUTCOME_LABELS: dict[str, object] = {
     "sending": _l("sending"),

@@ -1,5 +1,6 @@
-"""Actions that cannot be taken back ask before they are done, in a real Chromium (the question is the browser's
-own dialog, raised by static/confirm.js from the form's data-confirm)."""
+"""The forms' behaviour every page has (static/forms.js), in a real Chromium: actions that cannot be taken back ask
+before they are done (the question is the browser's own dialog, raised from the form's data-confirm), and a form is
+sent once however many times its button is clicked."""
 
 from __future__ import annotations
 
@@ -58,3 +59,35 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
     assert campaign.is_visible() and not market.is_visible()
     page.select_option(".stop-form select[name=scope]", "all")
     assert not market.is_visible() and not campaign.is_visible()
+
+
+def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
+    """A second click while the first answer is on its way sends nothing (a double click on "Create" made two posts);
+    back on the page from the browser's memory, the form can be sent again. A window listener, which runs after the
+    page's own, counts what would leave and keeps the page where it is."""
+    base, engine = live_server
+    with Session(engine) as session:
+        admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)
+        session.commit()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "ada@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Log out").wait_for()
+    page.goto(base + "/publishing/stops")
+    page.evaluate("""() => {
+        window.sent = 0;
+        window.addEventListener("submit", (event) => {
+            if (!event.defaultPrevented) window.sent++;
+            event.preventDefault();
+        });
+    }""")
+    page.fill(".stop-form textarea[name=reason]", "Crise.")
+    button = page.get_by_role("button", name="Stop publishing")
+    button.click()
+    button.click()
+    assert page.evaluate("window.sent") == 1
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    button.click()
+    assert page.evaluate("window.sent") == 2

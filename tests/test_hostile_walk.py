@@ -40,6 +40,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
                          "created_from", "created_to", "q"),
     "posts.new_post": ("account_id", "campaign_id", "body", "submit"),
     "posts.show_post": ("r", "diff_from", "diff_to"),
+    "posts.post_version": (),
     "posts.edit_post": ("body", "version", "submit"),
     "posts.act": ("version", "comment", "local_time", "url", "acknowledge_warnings", "fold"),
     "posts.add_comment": ("body",),

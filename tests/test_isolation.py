@@ -26,6 +26,7 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
         for action in USER_ACTIONS
     ],
     "posts.add_comment": [("POST", "/posts/{post}/comments", {"body": "Intrus."})],
+    "posts.post_version": [("GET", "/posts/{post}/version", {})],
     "media.upload_media": [("POST", "/posts/{post}/media", {"version": "{version}", "alt": "Intrus."})],
     "media.arrange_media": [("POST", "/posts/{post}/media/arrange", {"version": "{version}", "remove": "1"})],
 }

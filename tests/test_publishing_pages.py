@@ -463,6 +463,21 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     assert post.missed_at is None
     said = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "Publishing now: the post goes out within a minute." in said and "now scheduled" not in said
+    # The page follows the post by itself (it said so and did not): it asks for the post's version.
+    assert 'id="post-watch"' in said and "post_watch.js" in said
+    answer = web.get(f"/posts/{post.id}/version")
+    assert answer.json == {"version": post.version, "state": "scheduled"}
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_only_a_post_about_to_go_out_is_watched_and_its_version_keeps_to_the_viewers_markets(make, web, db_session):
+    france, kenya = make.market("FR"), make.market("KE", "Africa/Nairobi", ("en",))
+    later = make.post(State.scheduled, account=make.account(france))  # tomorrow
+    elsewhere = make.post(State.scheduled, account=make.account(kenya))
+    web.login(make.user(Role.project_manager, markets=[france]))
+    assert 'id="post-watch"' not in web.get(f"/posts/{later.id}").get_data(as_text=True)
+    assert web.get(f"/posts/{later.id}/version").json["state"] == "scheduled"
+    assert web.get(f"/posts/{elsewhere.id}/version").status_code == 404
 
 
 def test_each_action_says_what_was_done_in_words(make, web, db_session):

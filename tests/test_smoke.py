@@ -127,3 +127,26 @@ def test_a_suggestion_with_the_cabinet_is_not_told_as_approved(make, web):
     web.login(reviewer)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "the executive's cabinet decides now" in page and "This is the approved revision." not in page
+
+
+def test_the_history_tells_what_each_person_did(make, web):
+    """The history read as orders ("Camille · submit", "créer r1"): it says what was done, in the past tense."""
+    import re
+
+    market = make.market("FR")
+    author = make.user(Role.community_manager, markets=[market], name="Camille")
+    reviewer = make.user(Role.project_manager, markets=[market], name="Lucile")
+    post = make.post(State.in_review, account=make.account(market, "x"), author=author)
+    make.act(post, Action.request_changes, reviewer, comment="Le lien.")
+
+    def history(page: str) -> list[str]:
+        part = page[page.index('class="history"'):page.index("</ol>", page.index('class="history"'))]
+        return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in part.split("<li>")[1:]]
+
+    web.login(author)
+    lines = history(web.get(f"/posts/{post.id}").get_data(as_text=True))
+    assert any("Camille · created" in line for line in lines), lines
+    assert any("Camille · submitted for review" in line for line in lines), lines
+    assert any("Lucile · requested changes" in line for line in lines), lines
+    lines = history(web.get(f"/posts/{post.id}", headers={"Accept-Language": "fr"}).get_data(as_text=True))
+    assert any("Lucile · a demandé des modifications" in line for line in lines), lines

@@ -179,7 +179,7 @@ def arrange_media(post_id: int):
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     if entry is None:
-        return _answer(post, _("No change to save."))
+        return _answer(post, _("Already saved: nothing changed since."))
     moved_state = entry.from_state != entry.to_state
     return _answer(post, _("Saved. The post went back to review: the approval was for the previous media.")
                    if moved_state else _("Saved."), entry=entry)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -138,6 +138,30 @@ def _remember_made(form_key: str | None, post_id: int) -> None:
 def show_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id)
     return _render_post(post)
+
+
+@bp.get("/<id:post_id>/version")
+@login_required
+def post_version(post_id: int):
+    """What the post page of a post about to go out asks every few seconds (static/post_watch.js): when the version
+    moved, the page reloads and shows the post published, failed or held."""
+    post = ops.load_post(db.session, current_user, post_id)
+    response = jsonify(version=post.version, state=post.state.value)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+#: A scheduled post's page watches for its publication from this long before its time.
+WATCH_AHEAD = timedelta(minutes=2)
+
+
+def _watched(post: Post) -> bool:
+    """Whether the post's page should follow it without a reload: the worker has it, or it is due within
+    ``WATCH_AHEAD`` (a "Publish now", a slot about to come)."""
+    if post.state == State.publishing:
+        return True
+    return (post.state == State.scheduled and post.scheduled_at is not None
+            and post.scheduled_at <= utcnow() + WATCH_AHEAD)
 
 
 @bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
@@ -316,7 +340,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
-        decision=_decision(post, history),
+        decision=_decision(post, history), watched=_watched(post),
     )
 
 
