@@ -76,8 +76,7 @@ def test_a_post_scheduled_a_minute_ahead_goes_out_and_the_page_says_so(chromium,
     assert "scheduled" in page.inner_text(".post-head h1")
 
     # No reload: the page of a post due within minutes follows it by itself (static/post_watch.js).
-    page.wait_for_function("document.querySelector('.post-head h1').innerText.includes('published')",
-                           timeout=150_000)
+    page.locator(".post-head h1", has_text="published").wait_for(timeout=150_000)
     page.screenshot(path=str(folder / "02-published.png"), full_page=True)
     assert "published" in page.inner_text(".post-head h1")
     with Session(engine) as session:
