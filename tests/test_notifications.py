@@ -104,6 +104,8 @@ def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
     # The author, and the project manager who sent it to the cabinet: it now waits for them to schedule it.
     assert told(db_session, post)[-2:] == [("Camille", "approved"), ("Pierre", "cabinet_decided")]
     decided = db_session.scalars(select(Notification).where(Notification.kind == Kind.cabinet_decided)).one()
+    # It says what the cabinet decided (it said only "decided"); a row written before it kept its action reads as then.
+    assert texts.title(decided.kind, decided.action) == "The cabinet accepted a suggested message you sent it"
     assert texts.title(decided.kind) == "The cabinet decided on a suggested message you sent it"
 
 
@@ -115,6 +117,8 @@ def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_
     make.act(post, Action.approve, team["pm_fr"])
     make.act(post, Action.decline, cabinet, comment="Not this week.")
     assert told(db_session, post)[-2:] == [("Camille", "declined"), ("Pierre", "cabinet_decided")]
+    decided = db_session.scalars(select(Notification).where(Notification.kind == Kind.cabinet_decided)).one()
+    assert texts.title(decided.kind, decided.action) == "The cabinet declined a suggested message you sent it"
     declined = db_session.scalars(select(Notification).where(Notification.kind == Kind.declined)).one()
     assert texts.title(declined.kind) == "Your suggested message was declined by the cabinet"
     assert declined.comment == "Not this week."

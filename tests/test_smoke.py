@@ -150,3 +150,29 @@ def test_the_history_tells_what_each_person_did(make, web):
     assert any("Lucile · requested changes" in line for line in lines), lines
     lines = history(web.get(f"/posts/{post.id}", headers={"Accept-Language": "fr"}).get_data(as_text=True))
     assert any("Lucile · a demandé des modifications" in line for line in lines), lines
+
+
+def test_a_move_is_one_line_of_the_history_with_its_new_time(make, web, db_session):
+    """A move (the calendar's drag, a new time on the page) is an unschedule then a schedule: the history told an
+    "unschedule" nobody asked for. One line says it moved, and each schedule says to when."""
+    import re
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from approval.db import utcnow
+
+    market = make.market("FR")
+    reviewer = make.user(Role.project_manager, markets=[market], name="Lucile")
+    post = make.post(State.scheduled, account=make.account(market, "x"), reviewer=reviewer)
+    later = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo("Europe/Paris")).replace(hour=18, minute=0)
+    web.login(reviewer)
+    answer = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "tz": "Europe/Paris",
+                                         "local_time": later.strftime("%Y-%m-%dT%H:%M")})
+    assert answer.status_code in (200, 302, 303), answer.get_data(as_text=True)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    part = page[page.index('class="history"'):page.index("</ol>", page.index('class="history"'))]
+    lines = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in part.split("<li>")[1:]]
+    assert not any("unscheduled" in line for line in lines), lines
+    moved = [line for line in lines if "Lucile · moved to " in line]
+    assert len(moved) == 1 and f"moved to {later:%Y-%m-%d} 18:00 (Europe/Paris" in moved[0], lines
+    assert any("scheduled for" in line for line in lines), lines  # the first schedule says its time too

@@ -59,6 +59,8 @@ class Notification(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The change's comment, or the stop switch's reason.
     comment: Mapped[str | None] = mapped_column(Text)
+    #: The action that caused it (an ``Action`` value), where its line says which: the cabinet's decision.
+    action: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
     # The mail, as the recipient wanted it when the notification was written.

@@ -105,7 +105,8 @@ def record(session: Session, *entries: Any) -> None:
     for entry in entries:
         for rule in rules_for(entry.action, entry.from_state, entry.to_state):
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
-                                              "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment})
+                                              "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
+                                              "action": Action(entry.action).value})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
 
@@ -113,7 +114,7 @@ def record(session: Session, *entries: Any) -> None:
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
                 actor_id: int | None, at: datetime, comment: str | None = None) -> None:
     _notify(session, kind, audiences, [{"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at,
-                                        "comment": comment}])
+                                        "comment": comment, "action": None}])
 
 
 def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], params: list[dict[str, Any]]) -> None:
@@ -146,7 +147,8 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
     if stop.scope == StopScope.campaign:
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
     audience = Audience.all_staff if market_id is None else Audience.market_staff
-    params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason}
+    params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason,
+              "action": None}
     session.execute(_insert_notifications(kind, (audience,), False, False), params)
 
 
@@ -158,7 +160,7 @@ _prefs = NotificationPreference.__table__
 
 #: What each notification is about, and its type: one row per audit row told (``record``).
 _TOLD = {"post_id": _users.c.id.type, "market_id": _users.c.id.type, "actor_id": _users.c.id.type,
-         "comment": String(), "at": UTCDateTime()}
+         "comment": String(), "at": UTCDateTime(), "action": String()}
 
 
 def _told(postgres: bool) -> Any:
@@ -226,7 +228,8 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
     recipients = (
         select(
             _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
-            told.c.at, func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), told.c.at,
+            told.c.action, told.c.at, func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)),
+            told.c.at,
         )
         .select_from(_users.join(told, literal(True))
                      .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
@@ -234,7 +237,8 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
                or_(*(_audience(audience, market, told) for audience in audiences)))
     )
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
-    columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "at", "mail", "mail_due_at"]
+    columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "action", "at", "mail",
+               "mail_due_at"]
     return insert(table).from_select([table.c[name] for name in columns], recipients)
 
 

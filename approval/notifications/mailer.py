@@ -436,7 +436,7 @@ class Mailer:
         if n.comment:
             details.append(f"« {texts.excerpt(n.comment, 300)} »")
         return {
-            "title": texts.title(n.kind),
+            "title": texts.title(n.kind, n.action),
             "excerpt": texts.excerpt(post.body if post is not None else None, 60),
             "details": details,
             "body": texts.excerpt(post.body, 280) if post is not None else "",

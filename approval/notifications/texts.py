@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from approval.models.notifications import NotificationKind as Kind
-from approval.workflow.states import Role
+from approval.workflow.states import Action, Role
 
 #: The preferences page: one line per kind.
 KIND_LABELS = {
@@ -69,7 +69,18 @@ TITLES = {
 }
 
 
-def title(kind: Kind) -> str:
+#: The line of a ``cabinet_decided`` notification that knows the decision (those written before 0022 do not).
+CABINET_DECISIONS = {
+    Action.accept: _l("The cabinet accepted a suggested message you sent it"),
+    Action.request_changes: _l("The cabinet sent back a suggested message you sent it, asking for changes"),
+    Action.decline: _l("The cabinet declined a suggested message you sent it"),
+}
+
+
+def title(kind: Kind | str, action: str | None = None) -> str:
+    """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column)."""
+    if action in CABINET_DECISIONS and Kind(kind) is Kind.cabinet_decided:
+        return str(CABINET_DECISIONS[Action(action)])
     return str(TITLES[Kind(kind)])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -340,8 +340,43 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
-        decision=_decision(post, history), watched=_watched(post),
+        decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history),
     )
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    entry: AuditEntry
+    #: An unschedule and the schedule that followed it at once: a move to another time, told as one line.
+    moved: bool = False
+
+    @property
+    def slot(self) -> datetime | None:
+        """The time a ``schedule`` chose (its audit row keeps it)."""
+        chosen = (self.entry.payload or {}).get("scheduled_at") if self.entry.action == Action.schedule else None
+        try:
+            return datetime.fromisoformat(chosen) if isinstance(chosen, str) else None
+        except ValueError:
+            return None
+
+
+#: An unschedule and a schedule by the same person this close together are one move.
+MOVE_WITHIN = timedelta(seconds=5)
+
+
+def _history_lines(history: list[AuditEntry]) -> list[HistoryLine]:
+    """The audit trail as the post's page tells it. A move (the calendar's drag, a new time on the page, "Publish
+    now") is recorded as an unschedule then a schedule: one line says it was moved, and to when. The audit page
+    and the API show both rows."""
+    lines: list[HistoryLine] = []
+    for entry in history:
+        before = lines[-1].entry if lines else None
+        if (entry.action == Action.schedule and before is not None and before.action == Action.unschedule
+                and before.actor_id == entry.actor_id and entry.at - before.at <= MOVE_WITHIN):
+            lines[-1] = HistoryLine(entry, moved=True)
+        else:
+            lines.append(HistoryLine(entry))
+    return lines
 
 
 #: The states a reviewer's or a cabinet's decision leaves a post in, with what it says to its author.
