@@ -25,6 +25,8 @@ from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import overdue
 from approval.style.media import media_index
+from approval.style.media import KIND_NAMES
+from approval.style.media import accepted as accepted_media
 from approval.style.network import network_name
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
 
@@ -107,9 +109,10 @@ def viewer_zone() -> str:
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
                                  done=done, duration=duration, file_size=file_size, finding_message=finding_message,
-                                 heading=heading, label=label, network_name=network_name, number=number,
-                                 percent=percent, worker_reasons=worker_reasons)
+                                 heading=heading, label=label, media_type_name=KIND_NAMES.get,
+                                 network_name=network_name, number=number, percent=percent,
+                                 worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
-    app.jinja_env.globals.update(available_actions=available_actions, can_edit=can_edit, get_locale=get_locale,
-                                 is_overdue=overdue,
-                                 now_in=now_in, viewer_zone=viewer_zone, withheld_actions=withheld_actions)
+    app.jinja_env.globals.update(accepted_media=accepted_media, available_actions=available_actions,
+                                 can_edit=can_edit, get_locale=get_locale, is_overdue=overdue, now_in=now_in,
+                                 viewer_zone=viewer_zone, withheld_actions=withheld_actions)

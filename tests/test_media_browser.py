@@ -127,7 +127,8 @@ def test_previews_editor_and_review_in_a_browser(chromium, media_server, backend
     # Upload from the file picker: progress, then the new file in the list and in the preview.
     before = _media_ids(engine, posts["linkedin"])
     page.goto(f"{base}/posts/{posts['linkedin']}/edit")
-    page.fill("#media-alt", "Le logo sur fond bleu")
+    # Files go up as soon as they are chosen: one text typed before would describe the first of several only.
+    assert page.locator("#media-alt-hint").is_visible() and not page.locator("#media-alt").is_visible()
     page.set_input_files("#media-file", files=[{"name": "logo.jpg", "mimeType": "image/jpeg",
                                                 "buffer": jpeg((600, 400), color="navy")}])
     page.wait_for_selector("#media-uploads li.done progress[value='100']")

@@ -81,6 +81,19 @@ def test_the_editor_uploads_reorders_describes_and_removes_with_plain_forms(make
     assert _reload(db_session, post).current_revision.number == 5
 
 
+def test_the_editor_says_what_the_posts_network_takes_before_anything_is_uploaded(make, web, scene):
+    """A PNG was accepted, then refused for Instagram after the upload: the editor says what the network takes, and
+    its file picker offers only those."""
+    france, writer, _reviewer = scene
+    web.login(writer)
+    for network, said, accept in (
+            ("instagram", "Instagram takes JPEG, MP4, MOV.", "image/jpeg,video/mp4,video/quicktime"),
+            ("youtube", "YouTube takes MP4, MOV.", "video/mp4,video/quicktime")):
+        post = make.post(account=make.account(france, network), author=writer)
+        page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+        assert said in page and f'accept="{accept}"' in page, network
+
+
 def test_files_and_thumbnails_are_seen_only_by_those_who_see_the_post(make, web, db_session, scene):
     france, writer, _reviewer = scene
     post = make.post(account=make.account(france, "x"), author=writer)

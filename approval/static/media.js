@@ -222,7 +222,6 @@
   // Uploads: one request per file, with its progress.
   const drop = document.getElementById("media-drop");
   const picker = document.getElementById("media-file");
-  const altInput = document.getElementById("media-alt");
 
   function upload(file) {
     return new Promise(function (resolve) {
@@ -233,7 +232,6 @@
       const data = new FormData();
       data.append("csrf_token", token);
       data.append("version", editor.dataset.version || document.querySelector("input[name=version]").value);
-      data.append("alt", altInput ? altInput.value : "");
       data.append("file", file, file.name);
       const request = new XMLHttpRequest();
       request.open("POST", editor.dataset.upload);
@@ -250,7 +248,6 @@
           row.classList.add("done");
           if (answer.message) row.append(" " + answer.message);
           redraw(answer);
-          if (altInput) altInput.value = "";
         } else {
           bar.remove();  // a full bar beside a refusal reads as a success
           row.classList.add("error");
@@ -270,6 +267,10 @@
   editor.dataset.version = document.querySelector("input[name=version]").value;
   picker.addEventListener("change", function () { uploadAll(Array.from(picker.files)); picker.value = ""; });
   document.getElementById("media-upload-button").hidden = true;
+  // Files go up as soon as they are chosen, several at once: one text typed before would describe the first only.
+  // Each file is described in the list, where it lands.
+  document.getElementById("media-alt-field").hidden = true;
+  document.getElementById("media-alt-hint").hidden = false;
   ["dragenter", "dragover"].forEach(function (name) {
     drop.addEventListener(name, function (event) {
       if (dragged) return;

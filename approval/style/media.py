@@ -171,6 +171,15 @@ KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "ima
               "video/mp4": "MP4", "video/quicktime": "MOV"}
 
 
+def accepted(network: str) -> tuple[str, ...]:
+    """The types of file a post on ``network`` may carry (MIME types, pictures first): what the editor's file picker
+    offers, and names before an upload."""
+    limits = NETWORKS[network]
+    pictures = [mime for mime in KIND_NAMES if mime in limits.image_types] if limits.max_images else []
+    videos = [mime for mime in KIND_NAMES if mime in limits.video_types] if limits.max_videos else []
+    return (*pictures, *videos)
+
+
 def _at(analysis: Analysis, index: int) -> tuple[int, int]:
     start = len(analysis.text) + index
     return start, start + 1
