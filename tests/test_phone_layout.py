@@ -82,4 +82,30 @@ def test_the_social_hub_reads_on_a_phone(chromium, live_server):  # noqa: F811
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
     columns = page.evaluate("getComputedStyle(document.querySelector('.wall-grid')).gridTemplateColumns")
     assert len(columns.split()) == 1, columns  # the panels one under the other
+    # The counts' tables scroll within their panel; the way back sits below the wall, not over its last list.
+    assert page.evaluate("getComputedStyle(document.querySelector('.table-scroll')).overflowX") == "auto"
+    assert page.evaluate("getComputedStyle(document.querySelector('.leave')).position") == "static"
+    page.context.close()
+
+
+def test_a_lists_filters_fold_on_a_phone(chromium, live_server):  # noqa: F811
+    """Eight filters took a phone's whole first screen before any post: the search shows, the others are one tap
+    away; filters in force stay shown."""
+    base, _engine = live_server
+    page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "lucile@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Log out").wait_for()
+    page.goto(base + "/review")
+    account = page.locator(".list-filters select[name=account_id]")
+    assert page.locator(".list-filters input[type=search]").is_visible() and not account.is_visible()
+    page.get_by_role("button", name="More filters").click()
+    assert account.is_visible()
+    page.goto(base + "/review?network=x")
+    assert account.is_visible() and page.get_by_role("button", name="More filters").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(base + "/review")
+    assert account.is_visible() and not page.get_by_role("button", name="More filters").is_visible()
     page.context.close()
