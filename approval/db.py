@@ -149,6 +149,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
+        _refuse_writes_on_reading_connections(engine)
         return engine
     if url.startswith("postgresql"):
         # PostgreSQL compiles a query to machine code when its estimated cost is high (JIT): hundreds of
@@ -157,6 +158,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     engine = create_engine(url, **kwargs)
     _ping_idle_connections(engine)
+    _refuse_writes_on_reading_connections(engine)
     return engine
 
 
@@ -274,11 +276,13 @@ def _get_session() -> Session:
 
 
 def read_only(session: Session) -> Session:
-    """Make ``session`` one that only reads: on SQLite its transactions begin without the write lock (see
-    ``reading``), and a write through it raises (it would have to take the lock half-way, which fails when another
-    writer committed meanwhile)."""
+    """Make ``session`` one that only reads, before its first use: on SQLite its transactions begin without the
+    write lock (its bind is ``reading``: every transaction, also those after a rollback, which an error page makes),
+    and a write through it raises (it would have to take the lock half-way, which fails when another writer
+    committed meanwhile). A session bound to a connection (the tests' outer transaction) keeps it as it is."""
     session.info[READ_ONLY] = True
-    session.connection(execution_options={READ_ONLY: True})
+    if isinstance(session.bind, Engine):
+        session.bind = reading(session.bind)
     return session
 
 
@@ -308,7 +312,7 @@ class WriteWhileReading(RuntimeError):
 
 @event.listens_for(Session, "before_flush")
 def _refuse_flush_when_reading(session: Session, _context: Any, _instances: Any) -> None:
-    if only_reads(session) and (session.new or session.dirty or session.deleted):
+    if only_reads(session) and (session.new or session.deleted or any(map(session.is_modified, session.dirty))):
         raise WriteWhileReading("a session that only reads was asked to write its objects")
 
 
@@ -318,11 +322,28 @@ def _refuse_statement_when_reading(state: ORMExecuteState) -> None:
         raise WriteWhileReading("a session that only reads was asked to run an INSERT, UPDATE or DELETE")
 
 
+#: The first word of a statement that writes, as a connection that only reads must never send.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _refuse_writes_on_reading_connections(engine: Engine) -> None:
+    """The same refusal below the ORM: a statement sent on a ``reading`` connection (``connection().execute``,
+    SQL text) that writes."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY) and _WRITES.match(statement):
+            raise WriteWhileReading("a connection that only reads was asked to write")
+
+
 @contextmanager
 def side_transaction() -> Iterator[Session]:
     """A short transaction of its own beside a reading request's, committed when the block ends: bookkeeping that
-    does not depend on the answer (a token's last use). Only from a request that reads: beside a writing request's
-    transaction, SQLite would make it wait for that request's own lock."""
+    does not depend on the answer (a token's last use, a report's closed days). Only from a request that reads:
+    beside a writing request's transaction, SQLite would make it wait for that request's own lock. It may wait for
+    another writer (SQLite's busy timeout) and fail: the caller treats it as best effort."""
+    if not only_reads(_get_session()):
+        raise RuntimeError("side_transaction() is for requests that only read")
     with current_app.extensions["approval.db"]["sessionmaker"]() as session, session.begin():
         yield session
 

@@ -1,4 +1,5 @@
-"""Private calendar feeds: a user's token for ``/calendar.ics``, created and revoked on the calendar's feed page.
+"""Private calendar feeds: a user's token for ``/calendar.ics``, created and revoked on their profile page or the
+calendar's feed page, and revoked with their API tokens (``approval.models.tokens.revoke_user_tokens``).
 
 A calendar program fetches the feed without a session, so the token alone opens it: 256 random bits, only its
 SHA-256 kept (as for API tokens), the first characters shown for the person to recognise it. One live token per

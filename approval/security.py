@@ -96,8 +96,8 @@ def unlock_login(email: str) -> None:
 
 
 def end_all_access(session: Session, user: User) -> None:
-    """End every session of ``user`` and revoke their API tokens: an admin's "end all sessions", or a password an
-    admin reset (whoever knew the old one may have made a token with it)."""
+    """End every session of ``user`` and revoke their tokens (API, calendar feed): an admin's "end all sessions", or
+    a password an admin reset (whoever knew the old one may have made a token with it)."""
     user.end_sessions()
     revoke_user_tokens(session, user.id)
     session.flush()

@@ -76,6 +76,16 @@ def live_server(backend, databases, tmp_path):
     engine.dispose()
 
 
+def sign_in(page, base: str, email: str) -> None:  # noqa: ANN001
+    """Sign ``email`` in through the login page, and wait until a page of the app is there."""
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Log out").wait_for()  # signed in
+    page.wait_for_load_state()  # and the whole page is there
+
+
 class Journey:
     def __init__(self, browser, base: str, folder: Path) -> None:
         self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
@@ -90,12 +100,7 @@ class Journey:
 
     def login(self, email: str) -> None:
         self.context.clear_cookies()
-        self.page.goto(self.base + "/login")
-        self.page.fill("input[name=email]", email)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        self.page.get_by_role("button", name="Log out").wait_for()  # signed in
-        self.page.wait_for_load_state()  # and the whole page is there
+        sign_in(self.page, self.base, email)
 
     def open_post(self, post_id: int) -> None:
         self.page.goto(f"{self.base}/posts/{post_id}")

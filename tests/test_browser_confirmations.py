@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_browser import PASSWORD, chromium, live_server  # noqa: F401 - fixtures
+from test_browser import PASSWORD, chromium, live_server, sign_in  # noqa: F401 - fixtures
 
 from approval import administration as admin
 from approval.workflow.states import Role
@@ -29,11 +29,7 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
         controls.turn_on(session, None, "all", reason="Crise.")
         session.commit()
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", "ada@helio.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()
+    sign_in(page, base, "ada@helio.example")
     asked: list[str] = []
     live = {KioskLink: lambda link: not link.revoked, StopSwitch: lambda stop: stop.active}
     for path, button, model in (("/hub/kiosks", "Revoke", KioskLink), ("/publishing/stops", "Turn off", StopSwitch)):
@@ -70,11 +66,7 @@ def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
         admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)
         session.commit()
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", "ada@helio.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()
+    sign_in(page, base, "ada@helio.example")
     page.goto(base + "/publishing/stops")
     page.evaluate("""() => {
         window.sent = 0;

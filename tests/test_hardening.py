@@ -195,7 +195,7 @@ def test_an_admin_ends_all_sessions_and_tokens_and_a_password_reset_does_too(mak
     assert response.status_code == 303
     assert api_get(app, "/api/v1/me", second).status_code == 401
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "API tokens revoked" in page
+    assert "API tokens and calendar feed link revoked" in page
 
 
 def test_self_service_password_change_needs_the_current_one_and_ends_other_sessions(make, web, app, db_session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
-from test_browser import PASSWORD, chromium, live_server  # noqa: F401 - fixtures
+from test_browser import PASSWORD, chromium, live_server, sign_in  # noqa: F401 - fixtures
 
 from approval import administration as admin
 from approval.workflow.states import Role
@@ -71,11 +71,7 @@ def test_the_social_hub_reads_on_a_phone(chromium, live_server):  # noqa: F811
     down; only the counts' table scrolls sideways, within its panel."""
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", "lucile@helio.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()
+    sign_in(page, base, "lucile@helio.example")
     page.goto(base + "/hub")
     page.wait_for_selector(".wall-grid")
     assert page.evaluate("getComputedStyle(document.body).fontSize") == "14px"
@@ -93,11 +89,7 @@ def test_a_lists_filters_fold_on_a_phone(chromium, live_server):  # noqa: F811
     away; filters in force stay shown."""
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", "lucile@helio.example")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()
+    sign_in(page, base, "lucile@helio.example")
     page.goto(base + "/review")
     account = page.locator(".list-filters select[name=account_id]")
     assert page.locator(".list-filters input[type=search]").is_visible() and not account.is_visible()

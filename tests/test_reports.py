@@ -146,7 +146,7 @@ def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session
 
     with Session(bind=db_session.connection(), join_transaction_mode="create_savepoint") as reader:
         viewed = reports.build(read_only(reader), fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
-    assert db_session.scalar(select(func.count()).select_from(ReportDay)) == 0
+        assert db_session.scalar(select(func.count()).select_from(ReportDay)) == 0  # the same connection
     # Read on 5 November at 00:05: the 2nd to the 3rd are closed (kept), the 4th is still closing, the rest open.
     early = reports.build(db_session, fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
     kept = db_session.execute(select(ReportDay.day, ReportDay.market_id)).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import abort
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from approval import administration as admin
@@ -42,6 +42,14 @@ def boundary(database_url: str):
     @app.get("/boundary/get-writes")
     def get_writes():  # noqa: ANN202 - a GET that writes without saying so: refused, whatever it answers
         admin.create_market(db.session, CODE, "Boundary", "Europe/Paris", ["fr"])
+        return "", 204
+
+    @app.get("/boundary/get-statement/<how>")
+    def get_statement(how: str):  # noqa: ANN202 - a write below the ORM's unit of work: refused as well
+        if how == "orm":
+            db.session.execute(update(User).values(name="Écrit en lisant"))
+        else:
+            db.session.connection().execute(text("UPDATE users SET name = 'Écrit en lisant'"))
         return "", 204
 
     @app.get("/boundary/get-marked")
@@ -86,6 +94,8 @@ def test_a_get_only_reads_unless_its_view_says_it_writes(boundary):
     client, committed = boundary
     assert client.get("/boundary/get-writes").status_code == 500
     assert not committed()
+    for how in ("orm", "sql"):
+        assert client.get(f"/boundary/get-statement/{how}").status_code == 500, how
     assert client.get("/boundary/get-marked").status_code == 204
     assert committed()
 
@@ -114,6 +124,9 @@ def test_a_page_view_on_sqlite_takes_no_write_lock(tmp_path):
         writer.execute("BEGIN IMMEDIATE")
         for page in ("/posts", "/review", "/calendar", "/profile"):
             assert web.get(page).status_code == 200, page  # before: 10 s of busy timeout, then an error
+        # A refusal rolls the request's transaction back, and its error page reads again: deferred still.
+        assert web.get("/posts/999999").status_code == 404
+        assert web.get("/posts/999999/version").status_code == 404
         writer.execute("ROLLBACK")
     finally:
         writer.close()

@@ -70,7 +70,7 @@ TITLES = {
 
 
 #: The line of a ``cabinet_decided`` notification that knows the decision (those written before 0022 do not).
-CABINET_DECISIONS = {
+DECISION_TITLES = {
     Action.accept: _l("The cabinet accepted a suggested message you sent it"),
     Action.request_changes: _l("The cabinet sent back a suggested message you sent it, asking for changes"),
     Action.decline: _l("The cabinet declined a suggested message you sent it"),
@@ -79,8 +79,8 @@ CABINET_DECISIONS = {
 
 def title(kind: Kind | str, action: str | None = None) -> str:
     """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column)."""
-    if action in CABINET_DECISIONS and Kind(kind) is Kind.cabinet_decided:
-        return str(CABINET_DECISIONS[Action(action)])
+    if action in DECISION_TITLES and Kind(kind) is Kind.cabinet_decided:
+        return str(DECISION_TITLES[Action(action)])
     return str(TITLES[Kind(kind)])
 
 

@@ -217,8 +217,10 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
             unkept = []
         kept = select(ReportDay.day, ReportDay.figures).where(ReportDay.day >= first,
                                                                ReportDay.day < min(end, open_from))
+        computed = {row["day"] for row in unkept}
         for day, figures in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids))):
-            _fold(report, total, day, figures)
+            if day not in computed:  # kept since this session looked (PostgreSQL reads what others committed)
+                _fold(report, total, day, figures)
         for row in unkept:
             if ids is None or row["market_id"] in ids:
                 _fold(report, total, row["day"], row["figures"])

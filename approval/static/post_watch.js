@@ -10,13 +10,17 @@
     if (Date.now() - started > FOR_MS) { return; }
     if (document.hidden) { window.setTimeout(ask, EVERY_MS); return; }
     fetch(watch.dataset.url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (answer) {
+        // Signed out (sent to the login page), or the post no longer theirs: nothing more to ask.
+        if (answer.redirected || (answer.status >= 400 && answer.status < 500)) { throw new Error("gone"); }
+        return answer.ok ? answer.json() : null;
+      })
       .then(function (post) {
         // The post's own address, not a reload: this page may be the answer to a form, sent again by a reload.
         if (post && String(post.version) !== watch.dataset.version) { window.location.assign(watch.dataset.page); return; }
         window.setTimeout(ask, EVERY_MS);
       })
-      .catch(function () { window.setTimeout(ask, EVERY_MS); });
+      .catch(function (error) { if (error.message !== "gone") { window.setTimeout(ask, EVERY_MS); } });
   }
   window.setTimeout(ask, EVERY_MS);
 })();

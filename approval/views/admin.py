@@ -362,7 +362,7 @@ def set_password(user_id: int):
     if form.validate_on_submit() and _attempt(form, admin.set_user_password, user, form.password.data):
         security.end_all_access(db.session, user)  # whoever knew the old password may have made a token with it
         flash(_("New password set for %(email)s.", email=user.email), "success")
-        flash(_("Their sessions are ended and their API tokens revoked."), "info")
+        flash(_("Their sessions are ended, and their API tokens and calendar feed link revoked."), "info")
         return _see_other("admin.edit_user", user_id=user.id)
     return _user_page(user, password_form=form)
 
@@ -390,7 +390,8 @@ def reactivate_user(user_id: int):
 def end_user_sessions(user_id: int):
     user = _get(User, user_id)
     security.end_all_access(db.session, user)
-    flash(_("Every session of %(email)s is ended and their API tokens are revoked.", email=user.email), "success")
+    flash(_("Every session of %(email)s is ended, and their API tokens and calendar feed link are revoked.",
+            email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
 
 

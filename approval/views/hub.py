@@ -49,6 +49,8 @@ bp = Blueprint("hub", __name__, url_prefix="/hub")
 
 #: Seconds a stream waits for a change before it looks again (kiosk revoked? a minute passed?).
 WAIT = 2.0
+#: Seconds between two looks at a quiet stream's session (ended, password changed): a change is looked at first.
+SESSION_CHECK = 15.0
 #: Seconds between two comments on a quiet stream, so proxies keep it open and a gone client is noticed.
 KEEPALIVE = 15.0
 KIOSK_ENDPOINTS = frozenset({"hub.kiosk_wall", "hub.kiosk_stream"})
@@ -174,8 +176,8 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
 
     def signed_out() -> bool:
         """Whether the session that opened this stream no longer opens: the user deactivated, their sessions ended by
-        an admin, their password changed. Asked on every wake, not in ``build``: a wall another stream of theirs
-        rendered is shared without building."""
+        an admin, their password changed. Asked by the stream itself, not in ``build``: a wall another stream of
+        theirs rendered is shared without building."""
         if session_key is None:
             return False
         session = new_session(app)
@@ -200,16 +202,20 @@ def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None
         feed.subscribe()
         try:
             yield "retry: 3000\n\n"
-            seen, sent, beat = None, shown, time.monotonic()
+            seen, sent, beat, asked = None, shown, time.monotonic(), 0.0
             while True:
-                seen = feed.wait(seen, WAIT)
+                before, seen = seen, feed.wait(seen, WAIT)
                 try:
                     if revoked():
                         yield "event: revoked\ndata: revoked\n\n"
                         return
-                    if signed_out():
-                        yield "event: revoked\ndata: ended\n\n"
-                        return
+                    # Before anything new is sent, and now and then on a quiet wall (a query per stream per wake
+                    # was fifty a second for a hundred walls).
+                    if seen != before or time.monotonic() - asked >= SESSION_CHECK:
+                        asked = time.monotonic()
+                        if signed_out():
+                            yield "event: revoked\ndata: ended\n\n"
+                            return
                     html = feed.rendered(key, build)
                 except OperationalError as error:  # the database is down: the browser reconnects (``retry``)
                     log.warning("hub stream ended, the database cannot be used: %s", driver_says(error))

@@ -372,7 +372,7 @@ def _history_lines(history: list[AuditEntry]) -> list[HistoryLine]:
     for entry in history:
         before = lines[-1].entry if lines else None
         if (entry.action == Action.schedule and before is not None and before.action == Action.unschedule
-                and before.actor_id == entry.actor_id and entry.at - before.at <= MOVE_WITHIN):
+                and before.actor_id == entry.actor_id and entry.at - before.at <= MOVE_WITHIN and not before.comment):
             lines[-1] = HistoryLine(entry, moved=True)
         else:
             lines.append(HistoryLine(entry))

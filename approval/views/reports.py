@@ -11,17 +11,18 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pygal
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.etree import etree
 from pygal.style import Style
 from sqlalchemy import Select, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
-from approval.db import db
+from approval.db import db, driver_says, side_transaction, utcnow
 from approval.inputs import MAX_ID
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
@@ -100,7 +101,22 @@ def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, r
             raise
         abort(400)
     clause = Market.id == market.id if market else (None if current_user.group_wide else market_clause(current_user))
+    _keep_closed_days(period)
     return market, reports.build(db.session, clause, period, parts=parts or reports.PARTS)
+
+
+def _keep_closed_days(period: reports.Period) -> None:
+    """Keep the period's closed days that nobody kept yet (the worker keeps each day as it closes; not the days
+    before it first ran, nor those it was down), beside this request, which only reads: the next view reads them
+    instead of the audit trail. Best effort: a writer holding the lock leaves them to be computed again."""
+    end = min(period.end.date(), reports.closed_before(utcnow()))
+    if period.start.date() >= end:
+        return
+    try:
+        with side_transaction() as session:
+            reports.roll_up(session, period.start.date(), end)
+    except OperationalError as error:
+        current_app.logger.warning("reports: the closed days were not kept now: %s", driver_says(error))
 
 
 def _args(market: Market | None, period: reports.Period) -> dict:
