@@ -76,11 +76,11 @@ def live_server(backend, databases, tmp_path):
     engine.dispose()
 
 
-def sign_in(page, base: str, email: str) -> None:  # noqa: ANN001
+def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:  # noqa: ANN001
     """Sign ``email`` in through the login page, and wait until a page of the app is there."""
     page.goto(base + "/login")
     page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password)
     page.click("main form button[type=submit]")
     page.get_by_role("button", name="Log out").wait_for()  # signed in
     page.wait_for_load_state()  # and the whole page is there

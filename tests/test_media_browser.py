@@ -22,7 +22,7 @@ from approval.migrate import upgrade
 from approval.models import Post
 from approval.workflow.states import Role
 
-from test_browser import ARTIFACTS, PASSWORD, chromium  # noqa: F401  (the browser fixture)
+from test_browser import ARTIFACTS, PASSWORD, chromium, sign_in  # noqa: F401  (the browser fixture)
 from test_media_samples import jpeg
 
 pytestmark = pytest.mark.browser
@@ -82,13 +82,8 @@ def media_server(backend, databases, tmp_path):  # noqa: ANN001, ANN201
 
 
 def _login(context, page, base: str, email: str) -> None:  # noqa: ANN001
-    context.clear_cookies()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()  # signed in
-    page.wait_for_load_state()  # and the whole page is there
+    context.clear_cookies()  # the last user's session ends
+    sign_in(page, base, email)
 
 
 def _media_ids(engine, post_id: int) -> list[int]:  # noqa: ANN001

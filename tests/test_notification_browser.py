@@ -14,7 +14,7 @@ from approval.db import make_engine
 from approval.migrate import upgrade
 from approval.workflow.states import Role, State
 from tests.conftest import PASSWORD, Factory
-from tests.test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared browser
+from tests.test_browser import ARTIFACTS, chromium, sign_in  # noqa: F401 - the shared browser
 
 pytestmark = pytest.mark.browser
 
@@ -50,12 +50,7 @@ def test_the_bell_counts_and_the_list_opens_the_post(chromium, site, backend):  
     folder.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Log out").wait_for()  # signed in
-    page.wait_for_load_state()  # and the whole page is there
+    sign_in(page, base, email, PASSWORD)
     assert page.text_content("a.bell .count").strip() == "2"
     page.click("a.bell")
     page.wait_for_load_state()

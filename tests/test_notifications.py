@@ -358,7 +358,7 @@ def test_the_api_lists_newest_first_and_marks_read(app, make, team, db_session):
     body = api.get("/api/v1/notifications").get_json()
     assert body["unread"] == 3
     assert [item["post_id"] for item in body["items"]] == [p.id for p in reversed(posts)]
-    assert set(body["items"][0]) == {"id", "kind", "post_id", "at", "read"}
+    assert set(body["items"][0]) == {"id", "kind", "post_id", "action", "comment", "at", "read"}
     assert body["items"][0]["kind"] == "review_requested" and body["items"][0]["at"].endswith("Z")
     first = body["items"][-1]["id"]
     marked = api.post("/api/v1/notifications/read", json={"ids": [first]}).get_json()
@@ -366,6 +366,24 @@ def test_the_api_lists_newest_first_and_marks_read(app, make, team, db_session):
     assert api.post("/api/v1/notifications/read", json={"all": True}).get_json()["unread"] == 0
     older = api.get(f"/api/v1/notifications?before={body['items'][0]['id']}&limit=1").get_json()
     assert [i["post_id"] for i in older["items"]] == [posts[1].id]
+
+
+def test_the_api_says_what_the_cabinet_decided_and_hides_a_comment_the_user_may_no_longer_see(
+        app, make, team, db_session):
+    executive = make.executive("Marie Curie")
+    account = make.account(team["fr"], executive=executive)
+    cabinet = make.user(Role.cabinet, executives=[executive], name="Cabinet Curie")
+    post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
+    make.act(post, Action.approve, team["pm_fr"])
+    make.act(post, Action.decline, cabinet, comment="Pas avant l'assemblée générale.")
+    api = _api(app, db_session, team["pm_fr"])
+    decided = api.get("/api/v1/notifications").get_json()["items"][0]
+    assert (decided["kind"], decided["action"], decided["comment"]) == (
+        "cabinet_decided", "decline", "Pas avant l'assemblée générale.")
+    team["pm_fr"].markets = [team["ke"]]
+    db_session.flush()
+    decided = api.get("/api/v1/notifications").get_json()["items"][0]
+    assert (decided["kind"], decided["action"], decided["comment"]) == ("cabinet_decided", "decline", None)
 
 
 def test_the_api_shows_only_the_users_own_and_refuses_bad_input(app, make, team, db_session):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validates_schema
 
+from approval.access import can_see_post
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
 from approval.api.fields import Id, Instant
@@ -38,6 +39,12 @@ class NotificationSchema(ma.Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True, metadata={"enum": [k.value for k in NotificationKind]})
     post_id = fields.Integer(allow_none=True, required=True)
+    action = fields.String(allow_none=True, required=True, metadata={
+        "description": "The action that caused it where its kind leaves it open (the cabinet's decision: "
+                       "`accept`, `request_changes`, `decline`), else null."})
+    comment = fields.String(allow_none=True, required=True, metadata={
+        "description": "The change's comment or the stop switch's reason; null when the post is no longer the "
+                       "user's to see."})
     at = Instant(required=True)
     read = fields.Boolean(required=True)
 
@@ -49,7 +56,9 @@ class NotificationListSchema(ma.Schema):
 
 def _listing(before: int | None = None, limit: int = inbox.PAGE) -> dict:
     user = current_api_user()
-    items = [{"id": n.id, "kind": n.kind.value, "post_id": n.post_id, "at": n.at, "read": n.read}
+    items = [{"id": n.id, "kind": n.kind.value, "post_id": n.post_id, "action": n.action,
+              "comment": n.comment if n.post is None or can_see_post(user, n.post) else None,
+              "at": n.at, "read": n.read}
              for n in inbox.page(db.session, user, before=before, limit=limit)]
     return {"items": items, "unread": inbox.unread_count(db.session, user.id)}
 
