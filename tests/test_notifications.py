@@ -109,13 +109,19 @@ def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
     assert texts.title(decided.kind) == "The cabinet decided on a suggested message you sent it"
 
 
-def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_session):
+def _declined_by_a_cabinet(make, team, comment: str):  # noqa: ANN001, ANN202
+    """A suggested message Pierre approved for Marie Curie's account, which her cabinet declined."""
     executive = make.executive("Marie Curie")
     account = make.account(team["fr"], executive=executive)
     cabinet = make.user(Role.cabinet, executives=[executive], name="Cabinet Curie")
     post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
     make.act(post, Action.approve, team["pm_fr"])
-    make.act(post, Action.decline, cabinet, comment="Not this week.")
+    make.act(post, Action.decline, cabinet, comment=comment)
+    return post
+
+
+def test_a_cabinets_decline_is_told_as_a_decline_not_a_rejection(make, team, db_session):
+    post = _declined_by_a_cabinet(make, team, "Not this week.")
     assert told(db_session, post)[-2:] == [("Camille", "declined"), ("Pierre", "cabinet_decided")]
     decided = db_session.scalars(select(Notification).where(Notification.kind == Kind.cabinet_decided)).one()
     assert texts.title(decided.kind, decided.action) == "The cabinet declined a suggested message you sent it"
@@ -370,12 +376,7 @@ def test_the_api_lists_newest_first_and_marks_read(app, make, team, db_session):
 
 def test_the_api_says_what_the_cabinet_decided_and_hides_a_comment_the_user_may_no_longer_see(
         app, make, team, db_session):
-    executive = make.executive("Marie Curie")
-    account = make.account(team["fr"], executive=executive)
-    cabinet = make.user(Role.cabinet, executives=[executive], name="Cabinet Curie")
-    post = make.post(State.in_review, account=account, author=team["cm_fr"], reviewer=team["pm_fr"])
-    make.act(post, Action.approve, team["pm_fr"])
-    make.act(post, Action.decline, cabinet, comment="Pas avant l'assemblée générale.")
+    _declined_by_a_cabinet(make, team, "Pas avant l'assemblée générale.")
     api = _api(app, db_session, team["pm_fr"])
     decided = api.get("/api/v1/notifications").get_json()["items"][0]
     assert (decided["kind"], decided["action"], decided["comment"]) == (
