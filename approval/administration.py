@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from approval.db import field_errors
 from approval.models import Account, AccountKind, Campaign, Executive, Market, Network, Post, User
+from approval.style.network import network_name
 from approval.style.text import shows_anything
 from approval.workflow.states import Role, State
 
@@ -130,7 +131,7 @@ def market_errors(code: str, name: str, timezone: str, languages: Sequence[str])
         errors["code"] = [_("Two letters (ISO 3166-1 alpha-2), e.g. FR.")]
     _name_errors(errors, "name", name, 120)
     if place_zone(timezone) is None:
-        errors["timezone"] = [_("Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")]
+        errors["timezone"] = [_("Not an IANA time zone: give one such as Europe/Paris or Africa/Nairobi.")]
     unknown = [code for code in languages if code not in language_codes()]
     if not languages:
         errors["languages"] = [_("Give at least one language code, e.g. fr.")]
@@ -160,7 +161,8 @@ def _refuse_taken_handle(session: Session, network: str, handle: str, current: A
     other = session.scalar(select(Account).where(Account.network == Network(network),
                                                  func.lower(Account.handle) == handle.lower()))
     if other is not None and other is not current:
-        message = _("%(network)s already has the account @%(handle)s.", network=network, handle=other.handle)
+        message = _("%(network)s already has the account @%(handle)s.", network=network_name(network),
+                    handle=other.handle)
         raise Refused(errors={"handle": [message]}, conflict=True)
 
 
@@ -290,7 +292,7 @@ def create_account(
     handle, brand = _clean(handle).lstrip("@"), _clean(brand)
     _refuse_if(account_errors(network, handle, brand))
     _refuse_taken_handle(session, network, handle)
-    with _writing(session, network=network, handle=handle):
+    with _writing(session, network=network_name(network), handle=handle):
         account = Account(
             market=market, network=Network(network), handle=handle, brand=brand,
             kind=AccountKind.executive if executive else AccountKind.brand, executive=executive,
@@ -310,7 +312,7 @@ def update_account(
     if executive != account.executive and _has_posts_with_cabinet(session, account):
         raise Refused(_("Posts of this account await the cabinet: decide them before changing whose account it is."),
                       "executive_id")
-    with _writing(session, network=network, handle=handle):
+    with _writing(session, network=network_name(network), handle=handle):
         account.market, account.network, account.handle, account.brand = market, Network(network), handle, brand
         account.kind, account.executive = (AccountKind.executive if executive else AccountKind.brand), executive
     return account

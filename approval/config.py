@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask
+
 _PACKAGE = Path(__file__).resolve().parent
 #: What a built wheel carries of the checkout's top level (templates/, migrations/, alembic.ini): see setup.py.
 _BUNDLE = _PACKAGE / "_bundle"
@@ -48,6 +50,12 @@ class Settings:
             proxies=int(env.get("APPROVAL_PROXIES") or 0),
             webhook_private_addresses=bool(_flag(env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
         )
+
+
+def public_url(app: Flask) -> str:
+    """The address people (and a webhook's receiver) open the application at, for the links it sends out: mails,
+    chat messages, the publications' files (``APPROVAL_PUBLIC_URL``)."""
+    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
 
 
 def _flag(value: str | None) -> bool | None:

@@ -156,7 +156,7 @@ def test_unknown_time_zone_refused(admin_web, db_session, timezone):
     if timezone.strip() == "Europe/Paris":  # surrounding spaces are trimmed, not refused
         assert_redirect(response)
         return
-    assert_form_error(response, "Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")
+    assert_form_error(response, "Not an IANA time zone: give one such as Europe/Paris or Africa/Nairobi.")
     assert count(db_session, Market) == 0
 
 
@@ -165,7 +165,7 @@ def test_a_market_zone_is_a_places_zone(admin_web, db_session, zone):
     """"Factory" and "localtime" are in the zone database and no place's time (the second is the server's own)."""
     response = admin_web.post("/admin/markets/new", {"code": "IT", "name": "Italy", "timezone": zone,
                                                       "languages": "it"})
-    assert_form_error(response, "Not an IANA time zone: choose one of the list, e.g. Europe/Paris.")
+    assert_form_error(response, "Not an IANA time zone: give one such as Europe/Paris or Africa/Nairobi.")
     assert count(db_session, Market) == 0
 
 
@@ -227,7 +227,7 @@ def test_duplicate_handle_on_a_network_is_a_form_error(admin_web, make, db_sessi
 
     response = admin_web.post("/admin/accounts/new", {"market_id": ke.id, "network": "x", "handle": "@Helio_FR",
                                                        "kind": "brand"})
-    assert_form_error(response, "x already has the account @helio_fr.")
+    assert_form_error(response, "X already has the account @helio_fr.")
     assert count(db_session, Account) == 1
 
     response = admin_web.post("/admin/accounts/new", {"market_id": ke.id, "network": "facebook",
@@ -325,6 +325,15 @@ def test_assign_and_remove_cabinet_members(admin_web, make, db_session):
                     f"/admin/executives/{ceo.id}/edit")
     db_session.expire_all()
     assert [u.id for u in db_session.get(Executive, ceo.id).cabinet] == [camille.id]
+    page = text(admin_web.get(f"/admin/executives/{ceo.id}/edit"))
+    assert "Every active user of role cabinet already serves this executive." in page
+    cfo = make.executive("Paul Durand")
+    camille.active = False
+    db_session.flush()
+    page = text(admin_web.get(f"/admin/executives/{cfo.id}/edit"))  # nobody to add: none exists, not "all serve"
+    assert "No active user has the role cabinet yet" in page and "already serves" not in page
+    camille.active = True
+    db_session.flush()
 
     assert_redirect(admin_web.post(f"/admin/executives/{ceo.id}/cabinet/{camille.id}/remove"))
     db_session.expire_all()

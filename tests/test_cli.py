@@ -126,7 +126,7 @@ def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(c
     again = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "Helio_FR", "--executive",
                 "Hélène Marchand", check=False)
 
-    assert again.returncode == 1 and "x already has the account @helio_fr." in again.stderr, again.stderr
+    assert again.returncode == 1 and "X already has the account @helio_fr." in again.stderr, again.stderr
     engine = make_engine(cli.url)
     with Session(engine) as session:  # the executive the command would have created is not there either
         assert session.scalar(select(func.count()).select_from(Executive)) == 0

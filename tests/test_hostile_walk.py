@@ -108,6 +108,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "media.arrange_media": ("version", "item", "up", "down", "remove"),
     "media.show_file": (),
     "media.thumbnail": (),
+    "media.published_file": (),
     "media.preview": ("body", "post_id", "account_id"),
     "notifications.settings_index": (),
     "reports.show_reports": ("from", "to", "market"),

@@ -31,9 +31,10 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
     "media.arrange_media": [("POST", "/posts/{post}/media/arrange", {"version": "{version}", "remove": "1"})],
 }
 
-#: Endpoints whose argument is a kiosk token, not an object's id: tests/test_hub.py opens them with live, revoked and
-#: unknown tokens, and checks that a kiosk token opens nothing else.
-TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream"})
+#: Endpoints whose argument is a token, not an object's id: a kiosk's (tests/test_hub.py opens them with live,
+#: revoked and unknown tokens, and checks that a kiosk token opens nothing else) and a publication's file's signed
+#: link (tests/test_media_worker.py tries forged, expired and other files' links).
+TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream", "media.published_file"})
 #: Endpoints whose id is a stop switch's: tests/test_publishing_pages.py turns another market's off from outside (404).
 STOP_ROUTES = frozenset({"publishing.turn_off"})
 #: Publishing settings, admins only (group-wide): tests/test_publishing_pages.py checks everyone else gets 403.

@@ -222,6 +222,8 @@ def test_the_live_check_counts_the_posts_pictures_for_the_media_rules(make, web,
     assert "network.media-required" in rules()  # a new post has no picture yet
     elsewhere = make.post(account=make.account(make.market("KE", timezone="Africa/Nairobi"), "instagram"))
     assert "network.media-required" in rules(post_id=elsewhere.id)
+    x = web.post("/posts/check", {"account_id": make.account(france, "x").id, "body": "Allez."}).get_json()
+    assert (x["network"], x["network_name"], x["limit"]) == ("x", "X", 280)  # the counter says "(X)", not "(x)"
 
 
 def test_a_pictures_thumbnail_is_drawn_on_first_view_then_kept(make, web, db_session, scene, app, monkeypatch):

@@ -104,6 +104,13 @@ def test_an_admin_saves_a_policy_as_versions_and_older_ones_stay_as_they_were(ad
     assert f'href="/admin/markets/{france.id}/policy"' in text(admin_web.get(f"/admin/markets/{france.id}/edit"))
 
 
+def test_the_rules_default_reads_in_the_pages_language(admin_web, france):
+    """The choices are built once, at import: their severity stayed English ("par défaut (error)") in French."""
+    admin_web.post("/language", {"language": "fr", "next": "/"})
+    page = text(admin_web.get(f"/admin/markets/{france.id}/policy"))
+    assert "par défaut (erreur)" in page and "par défaut (error)" not in page and "par défaut (alerte)" in page
+
+
 def test_saving_the_same_policy_writes_no_version(admin_web, db_session, france, admin_user):
     policies.save_policy(db_session, france, admin_user, forbidden=[COMPETITOR])
     response = admin_web.post(f"/admin/markets/{france.id}/policy", policy_form(

@@ -33,10 +33,21 @@ def test_account_connect_and_stop_switches_from_the_command_line(cli):
     cli("account", "connect", account_id, "--connector", "webhook", "--url", "https://hooks.example/p",
         "--secret", "a-secret-of-enough-length")
     assert cli("account", "connect", "999", "--connector", "outbox", check=False).returncode == 1
+    # The ids the commands take, listed: how each account publishes, never a webhook's secret.
+    cli("market", "create", "KE", "--name", "Kenya", "--tz", "Africa/Nairobi", "--lang", "en")
+    kenya_id = cli("account", "create", "--market", "KE", "--network", "instagram",
+                   "--handle", "helio_ke").stdout.split()[-1]
+    listed = cli("account", "list").stdout
+    assert listed.splitlines() == [f"{account_id}\tFR\tX\t@helio_fr\thttps://hooks.example/p",
+                                   f"{kenya_id}\tKE\tInstagram\t@helio_ke\tnot connected"], listed
+    assert "a-secret-of-enough-length" not in listed
+    assert cli("account", "list", "--market", "ke").stdout.splitlines() == [
+        f"{kenya_id}\tKE\tInstagram\t@helio_ke\tnot connected"]
 
     assert cli("stop", "on", "--reason", "x", check=False).returncode == 2, "a scope is required"
     assert cli("stop", "on", "--all", "--market", "FR", "--reason", "x", check=False).returncode == 2
-    assert cli("stop", "on", "--market", "ZZ", "--reason", "x", check=False).returncode == 2
+    unknown = cli("stop", "on", "--market", "ZZ", "--reason", "x", check=False)
+    assert unknown.returncode == 2 and "No market ZZ." in unknown.stderr and "yours" not in unknown.stderr
     assert cli("stop", "on", "--market", "FR", "--reason", " ", check=False).returncode == 2
     stop_id = int(cli("stop", "on", "--market", "FR", "--reason", "Match perdu.").stdout.strip().splitlines()[-1])
     cli("stop", "off", str(stop_id))

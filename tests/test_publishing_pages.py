@@ -251,6 +251,20 @@ def test_a_group_wide_campaigns_embargo_is_typed_in_the_admins_own_zone(make, ad
     assert 'value="2027-03-10T08:00"' in row[:row.index("</tr>")] and "Asia/Kolkata" in row[:row.index("</tr>")]
 
 
+def test_an_embargo_at_a_time_the_clocks_repeat_lifts_the_second_time(make, admin_web, db_session):
+    """Paris's 02:30 on 31 October 2027 comes twice (summer time, then winter time): an embargo never lifts early."""
+    from datetime import UTC, datetime
+
+    from approval import administration as admin
+
+    campaign = admin.create_campaign(db_session, "Rapport", make.market("FR", timezone="Europe/Paris"), "#Rapport")
+    db_session.flush()
+    assert admin_web.post(f"/publishing/settings/campaigns/{campaign.id}",
+                          {"embargo_until": "2027-10-31T02:30"}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(type(campaign), campaign.id).embargo_until == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+
+
 def test_an_embargo_out_of_range_is_refused_with_a_reason(make, admin_web, db_session):
     from approval import administration as admin
 
@@ -468,6 +482,28 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     answer = web.get(f"/posts/{post.id}/version")
     assert answer.json == {"version": post.version, "state": "scheduled"}
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_refused_publish_now_says_publish_now_and_the_editor_of_a_published_post_leads_to_it(make, web,
+                                                                                                 db_session):
+    from approval import administration as admin
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    campaign = admin.create_campaign(db_session, "Tournoi", france, "#Tournoi")
+    campaign.embargo_until = utcnow() + timedelta(days=2)
+    post = make.post(State.approved, account=make.account(france))
+    post.campaign = campaign
+    db_session.flush()
+    web.login(pm)
+    answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "“Publish now” was refused." in page and "“Schedule” was refused" not in page
+    published = make.post(State.published, account=make.account(france))
+    answer = web.get(f"/posts/{published.id}/edit")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/posts/{published.id}")
+    assert "is not possible while the post is published" in web.get(answer.headers["Location"]).get_data(as_text=True)
+    assert web.post(f"/posts/{published.id}/edit", {"version": published.version, "body": "Autre."}).status_code == 409
 
 
 def test_only_a_post_about_to_go_out_is_watched_and_its_version_keeps_to_the_viewers_markets(make, web, db_session):

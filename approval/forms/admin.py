@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
-from approval.labels import LABELS, label
+from approval.labels import LABELS
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
 from approval.style.network import NAMES
 from approval.style.rules import RULES, Rule
@@ -354,7 +354,8 @@ class PolicyForm(FlaskForm):
 
 
 def _rule_choices(rule: Rule) -> list[SelectChoice]:
-    return [SelectChoice(DEFAULT_SETTING, _l("default (%(severity)s)", severity=label(rule.severity))),
+    # Built once, at import: the severity's word stays lazy, read in the language of each page that shows it.
+    return [SelectChoice(DEFAULT_SETTING, _l("default (%(severity)s)", severity=LABELS[rule.severity])),
             SelectChoice("off", _l("off")), SelectChoice("warning", _l("warning")), SelectChoice("error", _l("error"))]
 
 

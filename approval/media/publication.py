@@ -7,17 +7,19 @@ from collections.abc import Iterable, Mapping
 
 from flask import Flask
 
+from approval.media import downloads
 from approval.media.storage import CHUNK, Storage, storage
 from approval.models import Revision
 
 
-def describe(revision: Revision) -> list[dict]:
-    """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items, with
-    the key of the file in the media store)."""
+def describe(app: Flask, revision: Revision) -> list[dict]:
+    """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items), with
+    the key of the file in the media store (for a receiver that shares the store) and a signed link to its bytes
+    (``approval.media.downloads``: for one that does not)."""
     return [
         {"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "bytes": m.file.bytes,
          "width": m.file.width, "height": m.file.height, "duration_s": m.file.duration_s, "sha256": m.file.sha256,
-         "alt": m.alt, "storage_key": m.file.storage_key}
+         "alt": m.alt, "storage_key": m.file.storage_key, "url": downloads.link(app, m.file.id, m.file.sha256)}
         for m in revision.media
     ]
 

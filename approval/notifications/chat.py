@@ -24,7 +24,7 @@ from approval.db import utcnow
 from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
-from approval.notifications.mailer import public_url
+from approval.config import public_url
 from approval.publishing.addresses import connection_to, deadline, request_target
 
 log = logging.getLogger(__name__)

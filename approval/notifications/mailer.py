@@ -13,7 +13,6 @@ leading to the preferences page.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import smtplib
 import ssl
@@ -37,6 +36,7 @@ from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
 from approval.access import can_see_post
+from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationProfile
@@ -120,10 +120,6 @@ def permanent(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPResponseException):
         return error.smtp_code >= 500
     return False
-
-
-def public_url(app: Flask) -> str:
-    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
 
 
 def last_digest_time(now: datetime, zone_name: str | None) -> datetime:

@@ -186,7 +186,8 @@ def refusal(url: str) -> str | None:
     if inside is None:
         return None
     return gettext("%(address)s is on this server's own network: a webhook must be reachable from the internet (the "
-                   "operator can allow private addresses).", address=inside)
+                   "operator can allow private addresses with %(setting)s=1).", address=inside,
+                   setting="APPROVAL_WEBHOOK_PRIVATE_ADDRESSES")
 
 
 def internal_allowed() -> bool:

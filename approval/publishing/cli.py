@@ -1,4 +1,4 @@
-"""`approval worker`, `approval account connect`, `approval stop on|off` (CONTRACT.md)."""
+"""`approval worker`, `approval account connect|list`, `approval stop on|off` (CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from contextlib import contextmanager
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from approval.db import db
-from approval.models import Account
+from approval.models import Account, Market
 from approval.publishing import controls
+from approval.style.network import NAMES
 from approval.workflow.errors import GuardFailed
 
 stop_cli = AppGroup("stop", help="Stop switches: nothing in their scope is published while they are on.")
@@ -50,6 +53,21 @@ def account_connect(account_id: int, connector: str, url: str | None, secret: st
             raise click.ClickException(f"No account {account_id}.")
         controls.connect_account(session, account, connector, url=url, secret=secret)
     click.echo(f"Account {account_id} publishes through {connector}.")
+
+
+@click.command("list")
+@click.option("--market", "market_code", default=None, help="Only this market's accounts.")
+def account_list(market_code: str | None) -> None:
+    """The accounts, one a line: id, market, network, handle, how it publishes (a webhook's address, never its
+    secret), and whether it is deactivated."""
+    query = select(Account).join(Account.market).options(contains_eager(Account.market)).order_by(
+        Market.code, Account.network, Account.handle)
+    if market_code is not None:
+        query = query.where(Market.code == market_code.upper())
+    for account in db.session.scalars(query):
+        publishes = (account.connector_url if account.connector == "webhook" else account.connector) or "not connected"
+        click.echo("\t".join([str(account.id), account.market.code, NAMES[account.network.value], f"@{account.handle}",
+                              publishes] + ([] if account.active else ["deactivated"])))
 
 
 @stop_cli.command("on")
@@ -97,3 +115,4 @@ def register(app, account_group: AppGroup) -> None:  # noqa: ANN001
     app.cli.add_command(worker_command)
     app.cli.add_command(stop_cli)
     account_group.add_command(account_connect)
+    account_group.add_command(account_list)

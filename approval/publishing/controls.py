@@ -89,15 +89,16 @@ def turn_on(
     if scope == StopScope.market:
         market = session.scalar(select(Market).where(Market.code == (market_code or ""), Market.id.in_(markets)))
         if market is None:
-            raise _refuse("market", _("No market %(code)s among yours.", code=market_code) if market_code else
-                          _("Choose the market to stop."))
+            unknown = _("No market %(code)s.", code=market_code) if actor is None else \
+                _("No market %(code)s among yours.", code=market_code)  # the command line has no "yours"
+            raise _refuse("market", unknown if market_code else _("Choose the market to stop."))
         stop.market_id = market.id
     elif scope == StopScope.campaign:
         campaign = session.scalar(select(Campaign).where(
             Campaign.id == campaign_id, Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)))
         if campaign is None:
-            raise _refuse("campaign_id", _("No such campaign among yours.") if campaign_id else
-                          _("Choose the campaign to stop."))
+            unknown = _("No such campaign.") if actor is None else _("No such campaign among yours.")
+            raise _refuse("campaign_id", unknown if campaign_id else _("Choose the campaign to stop."))
         if campaign.market_id is None and actor is not None and not reaches_everywhere(actor):
             raise NotPermitted(_("Only an admin or a group-wide project manager stops a campaign of every market."))
         stop.campaign_id = campaign.id

@@ -77,12 +77,13 @@ def _covers(stop: StopSwitch, post: Post) -> bool:
 
 
 def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None,
-             now: datetime | None = None) -> Hold | None:
-    """Why ``post`` may not go out at ``now`` (default: the present), or None. Only a scheduled post is held.
+             now: datetime | None = None, *, in_flight: bool = False) -> Hold | None:
+    """Why ``post`` may not go out at ``now`` (default: the present), or None. Only a scheduled post is held, and,
+    with ``in_flight``, a post a worker claimed and has not sent yet (its last look before the call).
     ``stops``: the active stop switches, when the caller read them already (the worker, once per batch). An embargo
     holds a post slotted before it until the embargo lifts; then it goes, within its grace period. A post a stop
     switch held stays held after the switch is off, until a project manager gives it a new time."""
-    if post.state != State.scheduled:
+    if post.state != State.scheduled and not (in_flight and post.state == State.publishing):
         return None
     if stops is None:
         stop = session.scalars(

@@ -48,13 +48,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, contains_eager, joinedload, sessionmaker
 
 from approval import policies
 from approval.db import driver_says, utcnow
 from approval.media import publication as media_publication
 from approval.models import (
     Account,
+    Campaign,
     Market,
     MediaFile,
     Outcome,
@@ -92,11 +93,36 @@ MAX_ATTEMPTS = 6
 RATE_LIMIT_DEFAULT_S = 60
 RETRY_MIN_S = 10
 MAX_RATE_LIMITED = 20
+#: The housekeeping looks at this many missed slots, and as many lifted holds, a pass.
+HOUSEKEEPING_BATCH = 200
 #: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
 CHORES_INTERVAL = timedelta(seconds=1)
 #: How long a worker leaves alone a post whose checks raised and that could not be failed either (a fault that may
 #: pass: the next look may fail it properly, or publish it).
 QUARANTINE = timedelta(minutes=5)
+
+
+#: The namespace of the publishing keys (``publishing_key``).
+KEY_NAMESPACE = uuid.UUID("6f1d3c52-8a0e-4d7b-9b1e-2f4a5c6d7e80")
+
+
+def publishing_key(post: Post) -> str:
+    """The key that names the post's publication to the network: the one it has, else the one its current revision
+    gets at its first try. Derived from the post and the revision rather than drawn at random: a worker that dies
+    after the outbox's line reached the disk and before the commit that would have kept the key writes the line
+    again under the same key, which the feed's reader takes once. A text fixed after a failure is a new revision,
+    and goes out under a new key (``workflow.table``)."""
+    if post.publish_key:
+        return post.publish_key
+    return uuid.uuid5(KEY_NAMESPACE, f"{post.id}:{post.created_at.isoformat()}:{post.current_revision_id}").hex
+
+
+def _same_connector(now: Connector | None, claimed: Connector) -> bool:
+    """Whether the account's connector is still the one the post was claimed for (its kind, address and secret)."""
+    def what(connector: Connector | None) -> tuple:
+        return (None,) if connector is None else (
+            connector.name, getattr(connector, "url", None), getattr(connector, "secret", None))
+    return what(now) == what(claimed)
 
 
 def _grace(minutes: int) -> timedelta:
@@ -292,11 +318,19 @@ class Worker:
                     report.postponed += 1
                     continue
                 connector = self._connector(post.account)
-                try:
-                    found = connector.lookup(attempt.idempotency_key, session=session) if connector else None
-                except LookupUnavailable:
-                    found = Result(Outcome.unknown, message="the worker stopped while sending; the network "
+                found: Result | None
+                if connector is None or connector.name != attempt.connector:
+                    # The account was disconnected or given another connector while the call was in flight: the
+                    # one asked now is not the one that was called, and its "no such post" would send it again.
+                    found = Result(Outcome.unknown, message="the worker stopped while sending, and the account's "
+                                                            "connector changed since: the network that was called "
                                                             "cannot be asked whether the post went out")
+                else:
+                    try:
+                        found = connector.lookup(attempt.idempotency_key, session=session)
+                    except LookupUnavailable:
+                        found = Result(Outcome.unknown, message="the worker stopped while sending; the network "
+                                                                "cannot be asked whether the post went out")
                 if found is None:
                     found = Result(Outcome.temporary_error, message="lease expired; the network has no such post")
                 self._record(session, post, attempt, found, now, report)
@@ -311,7 +345,7 @@ class Worker:
                     select(Post).join(Post.account).join(Account.market)
                     .where(Post.state == State.scheduled, Post.scheduled_at < now - _grace(grace),
                            Market.grace_minutes == grace)
-                    .order_by(Post.scheduled_at).limit(200)
+                    .order_by(Post.scheduled_at).limit(HOUSEKEEPING_BATCH)
                 )).all()
                 for post in overdue:
                     self._miss(session, post, now)
@@ -322,10 +356,14 @@ class Worker:
         project manager gives each a new time (``approval stop off``, CONTRACT)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
+            # Only those whose embargo has lifted, earliest first: 200 still under theirs, taken first, kept the
+            # others held (and then missed) however long ago theirs lifted.
             held = session.scalars(self._locked(
-                select(Post).where(Post.state == State.scheduled, Post.held_at.is_not(None),
-                                   Post.held_by_stop_id.is_(None))
-                .options(joinedload(Post.account), joinedload(Post.campaign)).limit(200)
+                select(Post).outerjoin(Post.campaign)
+                .where(Post.state == State.scheduled, Post.held_at.is_not(None), Post.held_by_stop_id.is_(None),
+                       or_(Campaign.embargo_until.is_(None), Campaign.embargo_until <= now))
+                .options(joinedload(Post.account), contains_eager(Post.campaign))
+                .order_by(Post.scheduled_at, Post.id).limit(HOUSEKEEPING_BATCH)
             )).all()
             stops = active_stops(session) if held else []
             for post in held:
@@ -399,9 +437,14 @@ class Worker:
         return claims
 
     def _due(self, now: datetime) -> Any:
-        """The ids of the earliest due posts, in the due index's order (twice a batch: some accounts are busy)."""
+        """The ids of the earliest due posts, in the due index's order (twice a batch: an account's posts go one a
+        pass), leaving out the accounts that have a post in flight: an account with a backlog behind a slow call
+        filled the window pass after pass, and the other accounts' posts behind it missed their slots. (The
+        accounts in flight are a handful, read once per statement; their ids are not joined to each due post.)"""
+        in_flight = select(Account.id).where(Account.publishing_post_id.is_not(None))
         due = (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now))
+                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now),
+                                     Post.account_id.not_in(in_flight))
                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
         left_alone = [post_id for post_id, until in self.quarantined.items() if until > now]
         return due.where(Post.id.not_in(left_alone)) if left_alone else due
@@ -454,7 +497,7 @@ class Worker:
         claiming transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
         ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
         posts' steps (one UPDATE round, one INSERT of audit rows)."""
-        keys = [post.publish_key or uuid.uuid4().hex for post in posts]
+        keys = [publishing_key(post) for post in posts]
         publications = [self._publication(post, key) for post, key in zip(posts, keys, strict=True)]
         connector = self.outbox
         results = connector.publish_all(publications, session=session)
@@ -542,7 +585,7 @@ class Worker:
         token = uuid.uuid4().hex
         post.claim_token = token
         post.claimed_until = now + self.lease
-        post.publish_key = post.publish_key or uuid.uuid4().hex
+        post.publish_key = publishing_key(post)
         post.account.publishing_post_id = post.id
         revision = post.current_revision
         assert revision is not None
@@ -559,7 +602,7 @@ class Worker:
             account={"id": account.id, "network": account.network.value, "handle": account.handle,
                      "market": account.market.code},
             revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
-            media=media_publication.describe(revision),
+            media=media_publication.describe(self.app, revision),
             scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
         )
 
@@ -580,6 +623,14 @@ class Worker:
                 # A publishing post always has a lease (a check constraint): none would be a lost one.
                 if post.claimed_until is None or self.clock() >= post.claimed_until:
                     raise LeaseLost(claim.post_id)
+                if (why := self._changed_since_claim(session, post, connector, now)) is not None:
+                    # Nothing sent: back in the queue, where the next pass misses, holds or fails it as the claim's
+                    # checks say (a person sees it on the publishing desk then).
+                    log.warning("post %s: %s; nothing sent", claim.post_id, why)
+                    self._release_claim(post)
+                    self._step(session, post, Action.postpone, now, {"reason": why})
+                    report.postponed += 1
+                    return
                 self._attempt(session, post, claim, connector, now)
                 lease_ends = post.claimed_until
         except LeaseLost:
@@ -606,6 +657,21 @@ class Worker:
                       claim.post_id, result.outcome)
             return
         self.checkpoint("recorded", claim.post_id)
+
+    def _changed_since_claim(self, session: Session, post: Post, connector: Connector, now: datetime) -> str | None:
+        """Why the claimed post may no longer go out now (in English, for the trail), or None. A batch's posts are
+        sent one after the other, each call up to the webhook's timeout: a stop switch turned on meanwhile, a grace
+        period run out, the account deactivated or connected elsewhere stop a post here, before anything leaves."""
+        account = post.account
+        if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
+            return "its slot's grace period ended before it could be sent"
+        if hold_for(session, post, now=now, in_flight=True) is not None:
+            return "a stop switch or an embargo holds it since it was claimed"
+        if account.active is False:
+            return "its account was deactivated since it was claimed"
+        if _same_connector(self._connector(account), connector) is False:
+            return "its account's connector changed since it was claimed"
+        return None
 
     def _mine(self, session: Session, claim: Claim) -> Post:
         post = session.scalars(

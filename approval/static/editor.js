@@ -41,7 +41,7 @@
     const length = typed() > CHECKED_CHARS ? typed() : result.length;
     lengthEl.textContent = numbers.format(length);
     limitEl.textContent = result.limit === null ? "–" : numbers.format(result.limit);
-    networkEl.textContent = result.network ? "(" + result.network + ")" : "";
+    networkEl.textContent = result.network ? "(" + result.network_name + ")" : "";
     lengthEl.parentElement.classList.toggle("over", result.limit !== null && length > result.limit);
     // The findings about a picture or a video go beside it (static/media.js), the others under the text.
     // (A new post has no media card yet: there, they all stay under the text.)

@@ -32,6 +32,7 @@ from typing import Any
 
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
+from approval.style.network import NAMES
 from approval.style.text import Analysis, shows_anything
 
 COUNT = "network.media-count"
@@ -165,8 +166,6 @@ NETWORKS: dict[str, Limits] = {
     ),
 }
 
-NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "youtube": "YouTube",
-         "snapchat": "Snapchat"}
 KIND_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP",
               "video/mp4": "MP4", "video/quicktime": "MOV"}
 

@@ -28,9 +28,9 @@ from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
 from approval.labels import label
-from approval.media import attach, intake, previews, thumbnails
+from approval.media import attach, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
-from approval.models import Account, MediaKind, Post, Revision
+from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
 from approval.style import Severity, localize
@@ -189,6 +189,17 @@ def arrange_media(post_id: int):
 @login_required
 def show_file(media_id: int):
     media_file = attach.load_visible_file(db.session, current_user, media_id)
+    return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
+
+
+@bp.get("/media/files/<token>")
+def published_file(token: str):
+    """A publication's file, for its receiver (the ``url`` of a webhook's or the outbox's media item): no account,
+    a link the worker signed (``approval.media.downloads``); 404 for any other."""
+    named = downloads.opened(current_app, token)
+    media_file = db.session.get(MediaFile, named[0]) if named else None
+    if media_file is None or named is None or media_file.sha256 != named[1]:
+        abort(404)
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
 
 

@@ -29,7 +29,7 @@ from approval.style.media import media_index, media_items
 from approval.style.network import MEDIA_REQUIRED, NAMES
 from approval.views import roles_required
 from approval.workflow import engine
-from approval.workflow.errors import GuardFailed, Stale, WorkflowError
+from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import USER_ACTIONS
@@ -168,7 +168,14 @@ def _watched(post: Post) -> bool:
 @login_required
 def edit_post(post_id: int):
     post = ops.load_post(db.session, current_user, post_id, for_update=request.method == "POST")
-    engine.find_transition(post, Action.edit, current_user)  # 403 for the role, 409 for the state
+    try:
+        engine.find_transition(post, Action.edit, current_user)  # 403 for the role, 409 for the state
+    except InvalidTransition as refused:
+        if request.method == "POST":
+            raise
+        # A link to the editor of a post that moved on (published, with the cabinet...): its page says why.
+        flash(refused.message, "warning")
+        return redirect(url_for("posts.show_post", post_id=post.id))
     form = EditForm(obj=None if request.method == "POST" else post)
     if request.method == "GET":
         form.body.data, form.version.data = post.body, post.version
@@ -213,15 +220,18 @@ def act(post_id: int, action: str):
     form = ActionForm()
     if not form.validate():
         return _render_post(post, action_form=form, failed_action=action), 422
+    now = action == Action.schedule and request.form.get("when") == "now"
     try:
         params = _action_params(post, action, form)
-        now = action == Action.schedule and request.form.get("when") == "now"
         if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
         entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
                                 comment=form.comment.data, **params)
     except WorkflowError as refused:
         db.session.rollback()
+        if now and isinstance(refused, GuardFailed):  # the button said "Publish now", not "Schedule"
+            refused = GuardFailed(_("“%(action)s” was refused.", action=_("Publish now")), refused.errors,
+                                  findings=refused.findings)
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     flash(_done(post, Action(action), entry.to_state, now=now), "success")
@@ -297,7 +307,8 @@ def check_text():
     shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity),
               "media": media_index(f.start, f.end, text)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
-            "limit": style.LIMITS.get(context.network), "network": context.network}
+            "limit": style.LIMITS.get(context.network), "network": context.network,
+            "network_name": NAMES.get(context.network or "", context.network)}
 
 
 #: The decisions after which a reviewer has seen a revision.

@@ -217,7 +217,8 @@ def set_embargo(campaign_id: int):
     if form.embargo_until.data is not None:
         zone = _campaign_zone(campaign)
         try:
-            until = ops.local_to_utc(form.embargo_until.data, zone, fold=0)
+            # A time the clocks repeat (the autumn change) is taken the second time: an embargo never lifts early.
+            until = ops.local_to_utc(form.embargo_until.data, zone, fold=1)
         except ops.NonexistentLocalTime:
             message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
             return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422, row)
