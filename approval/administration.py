@@ -166,6 +166,20 @@ def _refuse_taken_handle(session: Session, network: str, handle: str, current: A
         raise Refused(errors={"handle": [message]}, conflict=True)
 
 
+def _refuse_taken_campaign_name(session: Session, name: str, market: Market | None,
+                                current: Campaign | None = None) -> None:
+    """Two campaigns a market's people choose between never share a name (without case): the market's own and the
+    group-wide ones. The lists and the filters would show two lines alike."""
+    clash = select(Campaign).where(func.lower(Campaign.name) == name.lower())
+    if market is not None:
+        clash = clash.where((Campaign.market_id == market.id) | Campaign.market_id.is_(None))
+    other = next((c for c in session.scalars(clash) if c is not current), None)
+    if other is not None:
+        where = other.market.code if other.market else _("group-wide")
+        raise Refused(errors={"name": [_("A campaign named %(name)s exists already (%(where)s).", name=other.name,
+                                         where=where)]}, conflict=True)
+
+
 def user_errors(name: str, role: str, markets: Sequence[Market], all_markets: bool,
                 executives: Sequence[Executive]) -> Errors:
     errors: Errors = {}
@@ -402,6 +416,7 @@ def create_campaign(
     """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it."""
     name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
+    _refuse_taken_campaign_name(session, name, market)
     campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description,
                         disclosure_required=disclosure_required)
     session.add(campaign)
@@ -416,6 +431,7 @@ def update_campaign(
     """A campaign can move to one market only if none of its posts lies elsewhere."""
     name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
+    _refuse_taken_campaign_name(session, name, market, campaign)
     if market is not None and market != campaign.market:
         elsewhere = session.scalar(
             select(func.count()).select_from(Post).join(Post.account)

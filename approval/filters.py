@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.lists import format_list
 from babel.units import format_unit
 from flask import Flask
 from flask_babel import (
@@ -100,6 +101,11 @@ def about_media(finding: dict, body: str) -> bool:
     return media_index(finding["start"], finding["end"], body) is not None
 
 
+def either(items: list) -> str:
+    """"a, b or c" in the page's language (Babel's list patterns)."""
+    return format_list([str(item) for item in items], style="or", locale=get_locale() or "en")
+
+
 def viewer_zone() -> str:
     """The zone of the signed-in person's own dates (their profile's, else their first market's; UTC otherwise),
     for what belongs to no market: a stop switch on everything, a group-wide campaign's."""
@@ -108,7 +114,8 @@ def viewer_zone() -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
-                                 done=done, duration=duration, file_size=file_size, finding_message=finding_message,
+                                 done=done, duration=duration, either=either, file_size=file_size,
+                                 finding_message=finding_message,
                                  heading=heading, label=label, media_type_name=KIND_NAMES.get,
                                  network_name=network_name, number=number, percent=percent,
                                  worker_reasons=worker_reasons)

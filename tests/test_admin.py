@@ -522,6 +522,22 @@ def test_create_and_edit_campaigns(admin_web, make, db_session):
     assert (euro.name, euro.market_id, euro.description) == ("Euro 2028 (France)", fr.id, "")
 
 
+def test_two_campaigns_a_market_chooses_between_never_share_a_name(admin_web, make, db_session):
+    fr, ke = make.market("FR"), make.market("KE", timezone="Africa/Nairobi")
+    for name, market in (("Lancement Helio X", fr), ("Rapport annuel", None), ("Lancement Helio X", ke)):
+        assert_redirect(admin_web.post("/admin/campaigns/new", {"name": name, "market_id": market.id if market else "",
+                                                                "hashtag": ""}))
+    response = admin_web.post("/admin/campaigns/new", {"name": "lancement helio x", "market_id": fr.id, "hashtag": ""})
+    assert_form_error(response, "A campaign named Lancement Helio X exists already (FR).")
+    response = admin_web.post("/admin/campaigns/new", {"name": "Rapport annuel", "market_id": ke.id, "hashtag": ""})
+    assert_form_error(response, "A campaign named Rapport annuel exists already (group-wide).")
+    kenyan = db_session.scalars(select(Campaign).where(Campaign.market_id == ke.id)).one()
+    response = admin_web.post(f"/admin/campaigns/{kenyan.id}/edit", {"name": "Lancement Helio X", "market_id": "",
+                                                                      "hashtag": ""})
+    assert_form_error(response, "A campaign named Lancement Helio X exists already (FR).")
+    assert count(db_session, Campaign) == 3
+
+
 @pytest.mark.parametrize("hashtag", ["#EURO #2028", "###", "#"])
 def test_bad_hashtag_refused(admin_web, db_session, hashtag):
     response = admin_web.post("/admin/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": hashtag})

@@ -101,6 +101,8 @@ def test_a_reason_of_invisible_characters_is_no_reason(make, web, db_session):
 
     post = make.post(State.in_review)
     web.login(make.user(Role.project_manager, markets=[post.account.market]))
+    # The comment's field says when it is needed, as a sentence ("a, b, c" read as three things at once).
+    assert "required to request changes or reject" in web.get(f"/posts/{post.id}").get_data(as_text=True)
     refused = web.post("/publishing/stops", {"scope": "market", "market": post.account.market.code,
                                              "reason": "\u200b\u2060 "})
     assert refused.status_code == 422 and "Say why publishing stops." in refused.get_data(as_text=True)
