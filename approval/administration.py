@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,18 @@ MAX_PASSWORD_LENGTH = 1024
 _NOT_LANGUAGES = frozenset({"mul", "und", "zxx", "mis"})
 #: What a handle may hold: no markup, no spaces, nothing a network would not take.
 _HANDLE = re.compile(r"[\w.\-]+")
+#: The networks' own rules for a handle, where they publish one: (longest, allowed characters, in words). Facebook
+#: pages and LinkedIn pages take the general rule above (a page's vanity name, up to 120 characters here).
+HANDLE_RULES: dict[str, tuple[int, re.Pattern[str], Any]] = {
+    # X: at most 15 characters, letters, digits and underscores (X Help Center, on choosing a username).
+    "x": (15, re.compile(r"[A-Za-z0-9_]+"), _l("Letters, digits and underscores only.")),
+    # Instagram: at most 30 characters, letters, digits, periods and underscores (Instagram Help Center).
+    "instagram": (30, re.compile(r"[A-Za-z0-9._]+"), _l("Letters, digits, dots and underscores only.")),
+    # YouTube: a handle has 3 to 30 characters (YouTube Help, on channel handles).
+    "youtube": (30, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")),
+    # Snapchat: a username has 3 to 15 characters (Snapchat Support, on usernames).
+    "snapchat": (15, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")),
+}
 _HASHTAG = re.compile(r"#\w+")
 #: Roles that write or review posts, and so work in markets.
 MARKET_ROLES = frozenset({Role.community_manager, Role.project_manager})
@@ -144,12 +157,15 @@ def account_errors(network: str, handle: str, brand: str) -> Errors:
     errors: Errors = {}
     if network not in Network.__members__:
         errors["network"] = [_("Not a network: %(networks)s.", networks=", ".join(Network.__members__))]
+    longest, allowed, allowed_words = HANDLE_RULES.get(
+        network, (120, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")))
     if not handle:
         errors["handle"] = [_("This field is required.")]
-    elif len(handle) > 120:
-        errors["handle"] = [_("At most %(n)s characters.", n=120)]
-    elif not _HANDLE.fullmatch(handle):
-        errors["handle"] = [_("Letters, digits, dots, dashes and underscores only.")]
+    elif len(handle) > longest:
+        errors["handle"] = [_("At most %(n)s characters on %(network)s.", n=longest, network=network_name(network))
+                            if network in HANDLE_RULES else _("At most %(n)s characters.", n=longest)]
+    elif not allowed.fullmatch(handle):
+        errors["handle"] = [str(allowed_words)]
     if len(brand) > 120:
         errors["brand"] = [_("At most %(n)s characters.", n=120)]
     return errors

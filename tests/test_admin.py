@@ -236,6 +236,22 @@ def test_duplicate_handle_on_a_network_is_a_form_error(admin_web, make, db_sessi
     assert count(db_session, Account) == 2
 
 
+@pytest.mark.parametrize(("network", "handle", "message"), [
+    ("x", "h" * 16, "At most 15 characters on X."),
+    ("x", "helio.france", "Letters, digits and underscores only."),
+    ("instagram", "i" * 31, "At most 30 characters on Instagram."),
+    ("instagram", "helio-france", "Letters, digits, dots and underscores only."),
+    ("snapchat", "s" * 16, "At most 15 characters on Snapchat."),
+    ("youtube", "y" * 31, "At most 30 characters on YouTube."),
+    ("facebook", "f" * 121, "Field cannot be longer than 120 characters."),  # the form says it first
+])
+def test_a_handle_the_network_would_not_take_is_refused(admin_web, make, db_session, network, handle, message):
+    response = admin_web.post("/admin/accounts/new", {"market_id": make.market("FR").id, "network": network,
+                                                       "handle": handle, "kind": "brand"})
+    assert_form_error(response, message)
+    assert count(db_session, Account) == 0
+
+
 def test_edit_account(admin_web, make, db_session):
     fr, ke = make.market("FR"), make.market("KE")
     ceo = make.executive("Hélène Marchand")

@@ -96,6 +96,20 @@ def test_a_new_post_form_sent_twice_makes_one_post(make, web, db_session):
     assert len(db_session.scalars(select(Post)).all()) == 2
 
 
+def test_the_new_post_form_offers_the_brands_accounts_before_an_executives(make, web):
+    """An executive's LinkedIn sorted first ("linkedin" < "x") was chosen by default: a suggested message nobody
+    meant to write."""
+    import re
+
+    market = make.market("FR")
+    brand = make.account(market, "x")
+    make.account(market, "linkedin", executive=make.executive("Hélène Marchand"))
+    web.login(make.user(Role.community_manager, markets=[market]))
+    page = web.get("/posts/new").get_data(as_text=True)
+    options = re.findall(r'<option (?:selected )?value="(\d+)"', page[page.index('name="account_id"'):])
+    assert options[0] == str(brand.id), options
+
+
 def test_the_decision_that_sent_a_post_back_heads_its_page(make, web):
     """The author looking for what to fix found the request at the bottom of the page, below a tall preview: the
     decision that left the post where it stands (who, when, what they said) now heads it, with the way on."""

@@ -433,8 +433,12 @@ def _flash_findings(post: Post) -> None:
 
 
 def _writable_accounts() -> Sequence[Account]:
-    return db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True)).options(
+    """The accounts the user writes for, as the new post's list offers them: the brand's accounts first (the form
+    chose an executive's LinkedIn by default, a suggested message nobody meant), then by market and network."""
+    accounts = db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True)).options(
         selectinload(Account.market), selectinload(Account.executive))).all()
+    return sorted(accounts, key=lambda a: (a.executive_id is not None, a.market.code, NAMES[a.network.value].lower(),
+                                           a.handle.lower()))
 
 
 def _campaigns(accounts: Sequence[Account]) -> Sequence[Campaign]:
