@@ -199,7 +199,7 @@ def test_the_worker_sends_the_approved_media_and_refuses_a_revision_whose_media_
     revision = post.current_revision
     worker = Worker(app)
     # What goes out: the approved revision's files, in order, with their digests and alternative texts.
-    sent = describe(revision)
+    sent = describe(app, revision)
     assert [m["alt"] for m in sent] == ["Rouge", "Bleu"]
     assert [m["sha256"] for m in sent] == [m.file.sha256 for m in revision.media]
     assert worker._refusals(db_session, post) == []
