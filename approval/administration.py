@@ -186,10 +186,14 @@ def _refuse_taken_campaign_name(session: Session, name: str, market: Market | No
                                 current: Campaign | None = None) -> None:
     """Two campaigns a market's people choose between never share a name (without case): the market's own and the
     group-wide ones. The lists and the filters would show two lines alike."""
-    clash = select(Campaign).where(func.lower(Campaign.name) == name.lower())
+    if current is not None and current.name.casefold() == name.casefold() and current.market == market:
+        return  # not renamed nor moved: two that shared a name before this rule stay editable
+    # Compared here, not by the database's lower(): SQLite's knows ASCII alone ("Été" and "été" differ there).
+    nearby = select(Campaign)
     if market is not None:
-        clash = clash.where((Campaign.market_id == market.id) | Campaign.market_id.is_(None))
-    other = next((c for c in session.scalars(clash) if c is not current), None)
+        nearby = nearby.where((Campaign.market_id == market.id) | Campaign.market_id.is_(None))
+    other = next((c for c in session.scalars(nearby)
+                  if c is not current and c.name.casefold() == name.casefold()), None)
     if other is not None:
         where = other.market.code if other.market else _("group-wide")
         raise Refused(errors={"name": [_("A campaign named %(name)s exists already (%(where)s).", name=other.name,

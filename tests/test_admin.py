@@ -552,6 +552,17 @@ def test_two_campaigns_a_market_chooses_between_never_share_a_name(admin_web, ma
                                                                       "hashtag": ""})
     assert_form_error(response, "A campaign named Lancement Helio X exists already (FR).")
     assert count(db_session, Campaign) == 3
+    response = admin_web.post("/admin/campaigns/new", {"name": "RAPPORT ANNUEL", "market_id": "", "hashtag": ""})
+    assert_form_error(response, "A campaign named Rapport annuel exists already (group-wide).")
+    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Été 2027", "market_id": fr.id, "hashtag": ""}))
+    response = admin_web.post("/admin/campaigns/new", {"name": "été 2027", "market_id": fr.id, "hashtag": ""})
+    assert_form_error(response, "A campaign named Été 2027 exists already (FR).")  # on SQLite too
+    # Two that shared a name before the rule stay editable, as long as neither takes the other's name.
+    twin = Campaign(name="Lancement Helio X", market=fr, hashtag="", description="")  # written before the rule
+    db_session.add(twin)
+    db_session.flush()
+    assert_redirect(admin_web.post(f"/admin/campaigns/{twin.id}/edit", {"name": "Lancement Helio X",
+                                                                        "market_id": fr.id, "hashtag": "#HelioX"}))
 
 
 @pytest.mark.parametrize("hashtag", ["#EURO #2028", "###", "#"])

@@ -101,7 +101,7 @@ def test_the_command_line_applies_the_forms_rules(cli):
     }
     messages = {
         "--lang": "Unknown language code(s): xx.", "CODE": "Two letters (ISO 3166-1 alpha-2), e.g. FR.",
-        "--handle": "Letters, digits, dots, dashes and underscores only.",
+        "--handle": "Letters, digits and underscores only.",  # an X handle
         "--market": "Choose at least one market, or all markets.", "--password": "At least 8 characters.",
         "EMAIL": "Invalid email address.",
     }

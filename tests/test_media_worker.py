@@ -82,36 +82,44 @@ def test_the_approved_media_go_out_in_order_with_their_digests(scene):
     assert message.body["revision"]["sha256"] == approved.sha256
 
 
-def test_each_file_goes_out_with_a_signed_link_its_receiver_opens_without_an_account(scene, monkeypatch):
+def test_each_file_goes_out_with_a_signed_link_its_receiver_opens_without_an_account(scene):
     """A webhook's receiver or the outbox's reader has no account: it fetches each file from its item's ``url``, a
-    link that opens that file alone, for a week."""
+    link that opens that file alone, until a week after the post's slot. The link depends on nothing else: every try
+    of one publication sends the same body under its idempotency key."""
     import hashlib
+    import time
     from urllib.parse import urlsplit
 
     from approval.media import downloads
+    from approval.media.publication import describe
 
     world, session, *_ = scene
     slot = utcnow() + timedelta(minutes=5)
     post = _scheduled_with_two_pictures(scene, slot)
     _run(world, session, slot + timedelta(seconds=1))
     [message] = session.scalars(select(OutboxMessage).where(OutboxMessage.post_id == post.id)).all()
-    links = [urlsplit(item["url"]).path for item in message.body["media"]]
-    assert all(item["url"].startswith("http://127.0.0.1:5000/media/files/") for item in message.body["media"])
+    items = message.body["media"]
+    links = [urlsplit(item["url"]).path for item in items]
+    assert all(item["url"].startswith("http://127.0.0.1:5000/media/files/") for item in items)
+    with world.app_context():
+        post = session.get(Post, post.id)
+        assert [m["url"] for m in describe(world, post.current_revision, post.scheduled_at)] == [
+            item["url"] for item in items]  # the same body at the next try
     anonymous = world.test_client()
-    for link, item in zip(links, message.body["media"], strict=True):
+    for link, item in zip(links, items, strict=True):
         answer = anonymous.get(link)
         assert answer.status_code == 200 and answer.mimetype == item["mime"]
         assert hashlib.sha256(answer.data).hexdigest() == item["sha256"]
+    first, open_until = items[0], downloads.closes(slot)
+    assert open_until - time.time() > 6 * 24 * 3600
     other_app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "another key"})
     with other_app.app_context():
-        forged = urlsplit(downloads.link(other_app, message.body["media"][0]["id"],
-                                         message.body["media"][0]["sha256"])).path
+        forged = urlsplit(downloads.link(other_app, first["id"], first["sha256"], open_until)).path
     with world.app_context():
-        other_file = urlsplit(downloads.link(world, message.body["media"][0]["id"], "0" * 64)).path
-    for refused in (forged, other_file, links[0][:-2], "/media/files/x", "/media/files/" + "9" * 5000):
+        other_file = urlsplit(downloads.link(world, first["id"], "0" * 64, open_until)).path
+        closed = urlsplit(downloads.link(world, first["id"], first["sha256"], int(time.time()) - 1)).path
+    for refused in (forged, other_file, closed, links[0][:-2], "/media/files/x", "/media/files/" + "9" * 5000):
         assert anonymous.get(refused).status_code == 404, refused
-    monkeypatch.setattr(downloads, "LINK_DAYS", -1)  # a week has passed
-    assert anonymous.get(links[0]).status_code == 404
 
 
 def test_a_revision_whose_media_changed_is_refused_and_never_sent(scene):

@@ -89,6 +89,7 @@ def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli, tmp_
         while not any("started" in line for line in lines):  # printed once its signal handlers are in place
             lines.append(looping.stderr.readline())
             assert lines[-1], f"the worker ended before starting: {lines}"
+        assert any("APPROVAL_PUBLIC_URL is not set" in line for line in lines)  # its files' links name 127.0.0.1
         time.sleep(1)
         looping.send_signal(signal.SIGTERM)
         _out, err = looping.communicate(timeout=60)

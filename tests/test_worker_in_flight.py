@@ -20,7 +20,7 @@ from approval.models import Account, Outcome, OutboxMessage, Post, PublicationAt
 from approval.publishing import controls, worker
 from approval.publishing.worker import Worker
 from approval.workflow.states import Action, State
-from tests.publishing_helpers import WebhookServer, secret_for
+from tests.publishing_helpers import Answer, WebhookServer, secret_for
 from tests.test_worker import Scene, make, session, soon  # noqa: F401  (fixtures)
 
 
@@ -199,6 +199,26 @@ def test_an_outbox_line_written_before_a_crash_is_written_again_under_the_same_k
     lines = [line for line in map(json.loads, feed.read_text().splitlines()) if line["post_id"] == post.id]
     assert post.state is State.published and len(lines) == 2  # the reader deduplicates by key:
     assert {line["idempotency_key"] for line in lines} == {post.publish_key}
+
+
+def test_a_text_edited_after_a_postponed_try_goes_out_under_a_key_of_its_own(scene, hooks):
+    """The network answered 503 to the first text, which was then fixed, approved and scheduled again: under the
+    first text's key, a receiver took the new text for a repeat of the old one."""
+    from approval import operations as ops
+
+    post = scene.scheduled(slot := soon())
+    hooks.script(post.id, Answer(status=503))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    post = scene.reload(post)
+    assert post.state is State.scheduled and post.next_attempt_at is not None
+    ops.edit_post(scene.session, post, scene.cm, "Un autre texte, corrigé après la panne.",
+                  expected_version=post.version)
+    scene.make.act(post, Action.approve, scene.pm)
+    scene.make.act(post, Action.schedule, scene.pm, scheduled_at=(later := slot + timedelta(minutes=30)))
+    run(scene, Worker(scene.app, clock=lambda: later + timedelta(seconds=1)))
+    first, second = [call for call in hooks.snapshot() if call.post_id == post.id]
+    assert second.body["text"].startswith("Un autre texte") and scene.reload(post).state is State.published
+    assert first.idempotency_key != second.idempotency_key
 
 
 # Accounts --------------------------------------------------------------------------------------------------------

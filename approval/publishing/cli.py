@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from approval.config import public_url
 from approval.db import db
 from approval.models import Account, Market
 from approval.publishing import controls
@@ -34,6 +36,9 @@ def worker_command(once: bool, batch: int) -> None:
     worker = Worker(current_app._get_current_object(), batch=batch)  # type: ignore[attr-defined]
     worker.install_signal_handlers()
     if not once:
+        if not (current_app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL")):
+            click.echo(f"APPROVAL_PUBLIC_URL is not set: the links to the publications' files say "
+                       f"{public_url(current_app)}, which a webhook's receiver elsewhere cannot open.", err=True)
         click.echo(f"Publishing worker {worker.name} started.", err=True)
     report = worker.run(once=once)
     click.echo(f"published {report.published}, failed {report.failed}, unconfirmed {report.unconfirmed}, "

@@ -110,8 +110,8 @@ def publishing_key(post: Post) -> str:
     """The key that names the post's publication to the network: the one it has, else the one its current revision
     gets at its first try. Derived from the post and the revision rather than drawn at random: a worker that dies
     after the outbox's line reached the disk and before the commit that would have kept the key writes the line
-    again under the same key, which the feed's reader takes once. A text fixed after a failure is a new revision,
-    and goes out under a new key (``workflow.table``)."""
+    again under the same key, which the feed's reader takes once. Each new revision (an edit, after a failure or a
+    postponed try too) clears the post's key (``workflow.table``): another text goes out under a key of its own."""
     if post.publish_key:
         return post.publish_key
     return uuid.uuid5(KEY_NAMESPACE, f"{post.id}:{post.created_at.isoformat()}:{post.current_revision_id}").hex
@@ -602,7 +602,7 @@ class Worker:
             account={"id": account.id, "network": account.network.value, "handle": account.handle,
                      "market": account.market.code},
             revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
-            media=media_publication.describe(self.app, revision),
+            media=media_publication.describe(self.app, revision, post.scheduled_at),
             scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
         )
 

@@ -192,7 +192,7 @@ def show_file(media_id: int):
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
 
 
-@bp.get("/media/files/<token>")
+@bp.get(f"/media/files/<string(maxlength={downloads.MAX_TOKEN}):token>")
 def published_file(token: str):
     """A publication's file, for its receiver (the ``url`` of a webhook's or the outbox's media item): no account,
     a link the worker signed (``approval.media.downloads``); 404 for any other."""

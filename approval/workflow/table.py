@@ -72,6 +72,9 @@ def _record_publication(attempt: Attempt) -> None:
 def _new_revision(attempt: Attempt) -> None:
     post = attempt.post
     post.current_revision_id = attempt.params["revision"].id
+    # Another text is another publication: it goes out under a key of its own (``worker.publishing_key``); the
+    # network may remember the last one's (a 503 postponed it, then the text was fixed).
+    post.publish_key = None
     if post.scheduled_at is not None:
         # The page tells the editor which slot the edit dropped; the trail keeps it.
         attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
@@ -82,13 +85,6 @@ def _new_revision(attempt: Attempt) -> None:
 def _resubmitted_by_edit(attempt: Attempt) -> None:
     _new_revision(attempt)
     attempt.post.submitted_at = attempt.now
-
-
-def _fixed_after_failure(attempt: Attempt) -> None:
-    """A failed post's text fixed: back to review, and a new text goes out under a new publishing key (the network
-    may remember the refused one)."""
-    _resubmitted_by_edit(attempt)
-    attempt.post.publish_key = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +154,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.edit, {S.in_review, S.with_cabinet, S.approved, S.scheduled}, S.in_review, {CM, PM}, _l("Edit"),
          effects=(_resubmitted_by_edit,)),
     # A post the network refused (or a check before sending): its text fixed, it goes back to review.
-    _row(Action.edit, {S.failed}, S.in_review, {CM, PM}, _l("Edit"), effects=(_fixed_after_failure,)),
+    _row(Action.edit, {S.failed}, S.in_review, {CM, PM}, _l("Edit"), effects=(_resubmitted_by_edit,)),
 )
 
 #: The publishing worker's steps (approval.publishing.worker): no role takes them; the engine records them.
