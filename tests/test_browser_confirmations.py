@@ -55,6 +55,15 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
     assert campaign.is_visible() and not market.is_visible()
     page.select_option(".stop-form select[name=scope]", "all")
     assert not market.is_visible() and not campaign.is_visible()
+    # The publishing settings: a webhook's address and secret are for a webhook alone (static/connectors.js).
+    page.goto(base + "/publishing/settings")
+    row = page.locator("#accounts tr[id^=account-]").first
+    address, secret = row.locator("input[name=url]"), row.locator("input[name=secret]")
+    assert address.is_disabled() and secret.is_disabled()  # connected to nothing yet
+    row.locator("select[name=connector]").select_option("webhook")
+    assert address.is_enabled() and secret.is_enabled()
+    row.locator("select[name=connector]").select_option("outbox")
+    assert address.is_disabled() and secret.is_disabled()
 
 
 def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
