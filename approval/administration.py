@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
@@ -37,19 +37,25 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 #: Codes CLDR knows but that name no language a post is written in.
 _NOT_LANGUAGES = frozenset({"mul", "und", "zxx", "mis"})
-#: What a handle may hold: no markup, no spaces, nothing a network would not take.
-_HANDLE = re.compile(r"[\w.\-]+")
-#: The networks' own rules for a handle, where they publish one: (longest, allowed characters, in words). Facebook
-#: pages and LinkedIn pages take the general rule above (a page's vanity name, up to 120 characters here).
-HANDLE_RULES: dict[str, tuple[int, re.Pattern[str], Any]] = {
+class HandleRule(NamedTuple):
+    longest: int
+    allowed: re.Pattern[str]
+    allowed_words: Any  # a lazy string, read in the language of whoever is refused
+
+
+#: What a handle may hold anywhere: no markup, no spaces, nothing a network would not take. Facebook pages and
+#: LinkedIn pages have no rule of their own here (a page's vanity name, up to 120 characters).
+ANY_HANDLE = HandleRule(120, re.compile(r"[\w.\-]+"), _l("Letters, digits, dots, dashes and underscores only."))
+#: The networks' own rules for a handle, where they publish one.
+HANDLE_RULES: dict[str, HandleRule] = {
     # X: at most 15 characters, letters, digits and underscores (X Help Center, on choosing a username).
-    "x": (15, re.compile(r"[A-Za-z0-9_]+"), _l("Letters, digits and underscores only.")),
+    "x": HandleRule(15, re.compile(r"[A-Za-z0-9_]+"), _l("Letters, digits and underscores only.")),
     # Instagram: at most 30 characters, letters, digits, periods and underscores (Instagram Help Center).
-    "instagram": (30, re.compile(r"[A-Za-z0-9._]+"), _l("Letters, digits, dots and underscores only.")),
+    "instagram": HandleRule(30, re.compile(r"[A-Za-z0-9._]+"), _l("Letters, digits, dots and underscores only.")),
     # YouTube: a handle has 3 to 30 characters (YouTube Help, on channel handles).
-    "youtube": (30, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")),
+    "youtube": ANY_HANDLE._replace(longest=30),
     # Snapchat: a username has 3 to 15 characters (Snapchat Support, on usernames).
-    "snapchat": (15, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")),
+    "snapchat": ANY_HANDLE._replace(longest=15),
 }
 _HASHTAG = re.compile(r"#\w+")
 #: Roles that write or review posts, and so work in markets.
@@ -157,15 +163,14 @@ def account_errors(network: str, handle: str, brand: str) -> Errors:
     errors: Errors = {}
     if network not in Network.__members__:
         errors["network"] = [_("Not a network: %(networks)s.", networks=", ".join(Network.__members__))]
-    longest, allowed, allowed_words = HANDLE_RULES.get(
-        network, (120, _HANDLE, _l("Letters, digits, dots, dashes and underscores only.")))
+    rule = HANDLE_RULES.get(network, ANY_HANDLE)
     if not handle:
         errors["handle"] = [_("This field is required.")]
-    elif len(handle) > longest:
-        errors["handle"] = [_("At most %(n)s characters on %(network)s.", n=longest, network=network_name(network))
-                            if network in HANDLE_RULES else _("At most %(n)s characters.", n=longest)]
-    elif not allowed.fullmatch(handle):
-        errors["handle"] = [str(allowed_words)]
+    elif len(handle) > rule.longest:
+        errors["handle"] = [_("At most %(n)s characters on %(network)s.", n=rule.longest, network=network_name(network))
+                            if rule is not ANY_HANDLE else _("At most %(n)s characters.", n=rule.longest)]
+    elif not rule.allowed.fullmatch(handle):
+        errors["handle"] = [str(rule.allowed_words)]
     if len(brand) > 120:
         errors["brand"] = [_("At most %(n)s characters.", n=120)]
     return errors

@@ -52,10 +52,14 @@ class Settings:
         )
 
 
+#: The address of the development server, where nothing else says where the application is.
+LOCAL_URL = "http://127.0.0.1:5000"
+
+
 def public_url(app: Flask) -> str:
     """The address people (and a webhook's receiver) open the application at, for the links it sends out: mails,
     chat messages, the publications' files (``APPROVAL_PUBLIC_URL``)."""
-    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or "http://127.0.0.1:5000").rstrip("/")
+    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or LOCAL_URL).rstrip("/")
 
 
 def _flag(value: str | None) -> bool | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,11 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from approval.config import public_url
+from approval.config import LOCAL_URL, public_url
 from approval.db import db
 from approval.models import Account, Market
 from approval.publishing import controls
-from approval.style.network import NAMES
+from approval.style.network import network_name
 from approval.workflow.errors import GuardFailed
 
 stop_cli = AppGroup("stop", help="Stop switches: nothing in their scope is published while they are on.")
@@ -36,9 +35,9 @@ def worker_command(once: bool, batch: int) -> None:
     worker = Worker(current_app._get_current_object(), batch=batch)  # type: ignore[attr-defined]
     worker.install_signal_handlers()
     if not once:
-        if not (current_app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL")):
-            click.echo(f"APPROVAL_PUBLIC_URL is not set: the links to the publications' files say "
-                       f"{public_url(current_app)}, which a webhook's receiver elsewhere cannot open.", err=True)
+        if public_url(current_app) == LOCAL_URL:
+            click.echo(f"APPROVAL_PUBLIC_URL is not set: the links to the publications' files say {LOCAL_URL}, "
+                       "which a webhook's receiver elsewhere cannot open.", err=True)
         click.echo(f"Publishing worker {worker.name} started.", err=True)
     report = worker.run(once=once)
     click.echo(f"published {report.published}, failed {report.failed}, unconfirmed {report.unconfirmed}, "
@@ -71,8 +70,8 @@ def account_list(market_code: str | None) -> None:
         query = query.where(Market.code == market_code.upper())
     for account in db.session.scalars(query):
         publishes = (account.connector_url if account.connector == "webhook" else account.connector) or "not connected"
-        click.echo("\t".join([str(account.id), account.market.code, NAMES[account.network.value], f"@{account.handle}",
-                              publishes] + ([] if account.active else ["deactivated"])))
+        click.echo("\t".join([str(account.id), account.market.code, network_name(account.network),
+                              f"@{account.handle}", publishes] + ([] if account.active else ["deactivated"])))
 
 
 @stop_cli.command("on")

@@ -356,8 +356,8 @@ class Worker:
         project manager gives each a new time (``approval stop off``, CONTRACT)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
-            # Only those whose embargo has lifted, earliest first: 200 still under theirs, taken first, kept the
-            # others held (and then missed) however long ago theirs lifted.
+            # Only those whose embargo has lifted, earliest first: a batch's worth still under theirs, taken
+            # first, kept the others held (and then missed) however long ago theirs lifted.
             held = session.scalars(self._locked(
                 select(Post).outerjoin(Post.campaign)
                 .where(Post.state == State.scheduled, Post.held_at.is_not(None), Post.held_by_stop_id.is_(None),

@@ -197,8 +197,11 @@ def published_file(token: str):
     """A publication's file, for its receiver (the ``url`` of a webhook's or the outbox's media item): no account,
     a link the worker signed (``approval.media.downloads``); 404 for any other."""
     named = downloads.opened(current_app, token)
-    media_file = db.session.get(MediaFile, named[0]) if named else None
-    if media_file is None or named is None or media_file.sha256 != named[1]:
+    if named is None:
+        abort(404)
+    file_id, sha256 = named
+    media_file = db.session.get(MediaFile, file_id)
+    if media_file is None or media_file.sha256 != sha256:
         abort(404)
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
 

@@ -26,7 +26,7 @@ from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, publishing_status
 from approval.style.media import media_index, media_items
-from approval.style.network import MEDIA_REQUIRED, NAMES
+from approval.style.network import MEDIA_REQUIRED, NAMES, network_name
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
@@ -308,7 +308,7 @@ def check_text():
               "media": media_index(f.start, f.end, text)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network,
-            "network_name": NAMES.get(context.network or "", context.network)}
+            "network_name": network_name(context.network) if context.network else None}
 
 
 #: The decisions after which a reviewer has seen a revision.
@@ -437,7 +437,7 @@ def _writable_accounts() -> Sequence[Account]:
     chose an executive's LinkedIn by default, a suggested message nobody meant), then by market and network."""
     accounts = db.session.scalars(visible_accounts(current_user).where(Account.active.is_(True)).options(
         selectinload(Account.market), selectinload(Account.executive))).all()
-    return sorted(accounts, key=lambda a: (a.executive_id is not None, a.market.code, NAMES[a.network.value].lower(),
+    return sorted(accounts, key=lambda a: (a.executive_id is not None, a.market.code, network_name(a.network).lower(),
                                            a.handle.lower()))
 
 
