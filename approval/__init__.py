@@ -86,10 +86,10 @@ def _init_login(app: Flask) -> None:
     def load_user(session_key: str) -> User | None:
         """The session's user while the session is still theirs: not ended (logout, deactivation, an admin), and
         opened with their current password."""
-        from approval.inputs import MAX_ID
+        from approval.inputs import parse_id
 
-        user_id = session_key.partition(":")[0]
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() and int(user_id) <= MAX_ID else None
+        user_id = parse_id(session_key.partition(":")[0])
+        user = db.session.get(User, user_id) if user_id is not None else None
         if user is None or not user.opens_session(session_key):
             return None
         return user

@@ -270,6 +270,8 @@ def _create_app():  # noqa: ANN202
 
 #: PostgreSQL's codes for a table or a column that is not there: a database older than the code.
 MISSING_SCHEMA = frozenset({"42P01", "42703"})
+#: PostgreSQL's code for a privilege the role has not been granted.
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def database_trouble(error: DBAPIError) -> str:
@@ -289,7 +291,13 @@ class ApprovalGroup(FlaskGroup):
         except OperationalError as error:  # down, unreachable, refused; on SQLite also a missing table or column
             raise click.ClickException(database_trouble(error)) from None
         except ProgrammingError as error:
-            if getattr(error.orig, "sqlstate", None) not in MISSING_SCHEMA:
+            code = getattr(error.orig, "sqlstate", None)
+            if code == INSUFFICIENT_PRIVILEGE:
+                raise click.ClickException(
+                    f"the database refused: {driver_says(error)}. The database user of APPROVAL_DATABASE_URL lacks a "
+                    "privilege this command needs (`approval db upgrade` needs the schema's owner; creating a "
+                    "missing database needs CREATEDB).") from None
+            if code not in MISSING_SCHEMA:
                 raise  # a real fault of the command: its traceback is the report
             raise click.ClickException(database_trouble(error)) from None
 

@@ -35,6 +35,18 @@ MIN_INT = -(2**31)
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(value: object) -> int | None:
+    """``value`` as an id the database can hold (ASCII digits, 1 to ``MAX_ID``), else None. ``str.isdigit`` also
+    says yes to "²" and "①", which ``int`` then refuses with a ValueError."""
+    if isinstance(value, str) and _ID.fullmatch(value):
+        number = int(value)
+        return number if number <= MAX_ID and number > 0 else None
+    return None
+
+
 def forbidden_character(text: str) -> bool:
     return FORBIDDEN_CHARACTERS.search(text) is not None
 

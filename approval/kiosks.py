@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from approval.db import utcnow
+from approval.inputs import parse_id
 from approval.models import KioskLink, Market, User
 from approval.operations import NotFound
 from approval.style.text import shows_anything
@@ -44,8 +45,8 @@ def find_kiosk(session: Session, id_or_token: str | int) -> KioskLink:
     """A kiosk link by its id or its token (or its path), revoked or not."""
     text = str(id_or_token).strip().rsplit("/", 1)[-1]
     clause = KioskLink.token == text
-    if text.isdigit() and len(text) < 10:
-        clause = or_(clause, KioskLink.id == int(text))
+    if (kiosk_id := parse_id(text)) is not None:
+        clause = or_(clause, KioskLink.id == kiosk_id)
     kiosk = session.scalar(select(KioskLink).where(clause))
     if kiosk is None:
         raise NotFound(id_or_token)

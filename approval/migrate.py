@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import NullPool
 
 from approval.config import PROJECT_ROOT
 
@@ -19,7 +21,37 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    create_missing_database(database_url)
     command.upgrade(alembic_config(database_url), revision)
+
+
+#: PostgreSQL's code for a database that exists already (another process created it first).
+DUPLICATE_DATABASE = "42P04"
+
+
+def create_missing_database(database_url: str) -> bool:
+    """On PostgreSQL, create the database the URL names when the server has none of that name, as SQLite creates
+    its file; True when it did. Asked of the server's maintenance database (``postgres``): when that cannot be
+    reached, nothing is created and the upgrade's own connection says what is wrong. A role without CREATEDB gets
+    the server's refusal."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql" or not url.database or url.database == "postgres":
+        return False
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with server.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+                return False
+            connection.exec_driver_sql(f"CREATE DATABASE {server.dialect.identifier_preparer.quote(url.database)}")
+            return True
+    except OperationalError:
+        return False
+    except ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) == DUPLICATE_DATABASE:
+            return False
+        raise
+    finally:
+        server.dispose()
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:

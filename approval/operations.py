@@ -6,6 +6,7 @@ Every rule lives here or in the workflow engine, so the forms and the API cannot
 from __future__ import annotations
 
 import difflib
+import enum
 import functools
 import re
 from collections.abc import Sequence
@@ -106,34 +107,51 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     if not account.active:
         raise GuardFailed(_("This account is deactivated."), {"account_id": [_("This account is deactivated.")]})
     _check_campaign(campaign, account)
+    _check_text(body)
     post = Post(account=account, campaign=campaign, created_by=actor)
     session.add(post)
     session.flush()
-    revision = _add_revision(session, post, actor, _normalise(body))
+    revision = _add_revision(session, post, actor, _normalise(body), campaign=campaign)
     post.current_revision_id = revision.id
     engine.apply(session, post, Action.create, actor)
     return post
 
 
-def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None,
-              media: Sequence[Attachment] | None = None) -> engine.TrailEntry | None:
-    """Save a new text, or new media (``media``: the files and alternative texts in order; None keeps the current
-    ones): a new revision, and back to review if the post awaited or held an approval.
+class Keep(enum.Enum):
+    """``edit_post``'s campaign when the edit leaves it as it is (None takes the post out of its campaign)."""
 
-    Saving the same text and media changes nothing and returns None. ``approval.media.attach`` adds, removes,
-    reorders and describes media through here: one path for every new revision.
+    CAMPAIGN = "keep"
+
+
+def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None,
+              media: Sequence[Attachment] | None = None,
+              campaign: Campaign | None | Keep = Keep.CAMPAIGN) -> engine.TrailEntry | None:
+    """Save a new text, new media (``media``: the files and alternative texts in order; None keeps the current
+    ones) or another campaign: a new revision, and back to review if the post awaited or held an approval.
+
+    A campaign brings its hashtag, its disclosure, its embargo and its stop switch: what a reviewer approved was the
+    post in its campaign, so moving it is an edit like another (its revision's findings see the new campaign).
+    Saving the same text, media and campaign changes nothing and returns None. ``approval.media.attach`` adds,
+    removes, reorders and describes media through here: one path for every new revision.
     """
     # Refuse before writing a revision.
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
+    _check_text(body)
     body = _normalise(body)
     current = post.current_revision
     attachments = list(media) if media is not None else attachments_of(current)
-    if current is not None and current.body == body and \
+    target = post.campaign if campaign is Keep.CAMPAIGN else campaign
+    moved = target is not post.campaign
+    if moved:
+        _check_campaign(target, post.account)
+    if not moved and current is not None and current.body == body and \
             [a.key() for a in attachments] == [(m.file.sha256, m.alt) for m in current.media]:
         return None
-    revision = _add_revision(session, post, actor, body, attachments)
-    return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision)
+    revision = _add_revision(session, post, actor, body, attachments, campaign=target)
+    moves: dict[str, Any] = {"campaign": target} if moved else {}
+    return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision,
+                        **moves)
 
 
 def attachments_of(revision: Revision | None) -> list[Attachment]:
@@ -179,13 +197,14 @@ def _normalise(body: str) -> str:
 
 
 def _add_revision(session: Session, post: Post, actor: User, body: str,
-                  media: Sequence[Attachment] = ()) -> Revision:
+                  media: Sequence[Attachment] = (), *, campaign: Campaign | None = None) -> Revision:
     """A new revision of ``post``: its text, its media in order, and the SHA-256 binding both (a text alone keeps
-    the SHA-256 of its text, as every revision before media existed)."""
+    the SHA-256 of its text, as every revision before media existed). Its findings are those of the post in
+    ``campaign``."""
     from approval.policies import check_body  # the market's policy and the post's campaign, as every check
 
     number = (session.scalar(select(func.max(Revision.number)).where(Revision.post_id == post.id)) or 0) + 1
-    verdict = check_body(session, post.account, body, post.campaign, media=[a.as_style_item() for a in media])
+    verdict = check_body(session, post.account, body, campaign, media=[a.as_style_item() for a in media])
     revision = Revision(
         post_id=post.id, number=number, body=body, sha256=revision_sha256(body, [a.key() for a in media]),
         author=actor, findings=[f.as_dict(translatable=True) for f in verdict.findings],
@@ -199,6 +218,13 @@ def _add_revision(session: Session, post: Post, actor: User, body: str,
         session.flush()
         session.expire(revision, ["media"])
     return revision
+
+
+def _check_text(body: str) -> None:
+    """A post's text shows something: spaces or zero-width characters alone are no text (the API's ``body`` is only
+    required to be a string of one character or more)."""
+    if not shows_anything(body):
+        raise GuardFailed(_("The post has no text."), {"body": [_("The post has no text.")]})
 
 
 def _check_campaign(campaign: Campaign | None, account: Account) -> None:

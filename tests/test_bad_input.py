@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from approval.models import AuditEntry, Comment, Post, Revision
@@ -20,11 +21,12 @@ def test_new_post_with_bad_fields(make, web, db_session):
     web.login(make.user(Role.community_manager, markets=[market]))
     before = _counts(db_session)
     cases = [
-        ({"account_id": account.id, "body": ""}, "This field is required."),
+        ({"account_id": account.id, "body": ""}, "The post has no text."),
         ({"account_id": "abc", "body": "Bonjour."}, "Invalid Choice"),
         ({"account_id": other.id, "body": "Bonjour."}, "Not a valid choice"),
         ({"account_id": account.id, "body": "x" * 70000}, "Field cannot be longer"),
         ({"account_id": account.id, "campaign_id": "999999", "body": "Bonjour."}, "Not a valid choice"),
+        ({"account_id": account.id, "campaign_id": " ", "body": "Bonjour."}, "Invalid Choice"),
     ]
     for data, message in cases:
         response = web.post("/posts/new", data)
@@ -116,3 +118,75 @@ def test_a_reason_of_invisible_characters_is_no_reason(make, web, db_session):
     assert db_session.scalar(select(func.count()).select_from(Comment)) == 0
     db_session.expire_all()
     assert db_session.get(Post, post.id).state is State.in_review
+
+
+def test_a_digit_int_refuses_is_no_id_anywhere(app, make, web, db_session):
+    """``str.isdigit`` says yes to "²" and "①"; ``int`` refuses them. Every id read from a query or a form goes
+    through ``approval.inputs.parse_id``: such a value is no id (ignored, or a 404), never a 500."""
+    from approval import kiosks
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    cm = make.user(Role.community_manager, markets=[france])
+    post = make.post(State.draft, account=make.account(france), author=cm)
+    kiosk = kiosks.create_kiosk(db_session, "Lobby", ["FR"])
+    for digit in ("%C2%B2", "%E2%91%A0"):
+        assert app.test_client().get(f"/hub/k/{kiosk.token}?campaign={digit}").status_code == 200
+    web.login(pm)
+    for url in ("/hub?campaign=%C2%B2", "/posts?account_id=%C2%B2", "/posts?campaign_id=%E2%91%A0",
+                "/posts?author_id=%C2%B2", "/review?account_id=%C2%B2", "/calendar?campaign_id=%C2%B2"):
+        assert web.get(url).status_code == 200, url
+    assert web.post("/notifications/read", {"id": "²"}).status_code == 302
+    web.login(cm)
+    arranged = web.post(f"/posts/{post.id}/media/arrange", {"version": str(post.version), "item": "²"})
+    assert arranged.status_code < 500
+    web.login(make.user(Role.admin))
+    assert web.post("/hub/kiosks/revoke", {"kiosk_id": "²"}).status_code == 404
+    assert web.get("/reports/audit?before=%C2%B2").status_code == 400
+
+
+def test_a_time_zone_of_spaces_is_refused_and_a_bad_one_saved_before_breaks_no_page(app, make, web, db_session):
+    from approval.api.tokens import issue_token
+    from approval.models.notifications import NotificationProfile
+
+    pm = make.user(Role.project_manager, markets=[make.market("FR")])
+    issue_token(db_session, pm, "dates on the profile page are told in the user's zone")
+    web.login(pm)
+    for blank in (" ", "\t", "\u3000", "Mars/Olympus"):
+        answer = web.post("/notifications/preferences", {"timezone": blank})
+        assert answer.status_code == 422, blank
+        assert "Not a valid choice" in answer.get_data(as_text=True)
+    assert db_session.get(NotificationProfile, pm.id) is None
+    db_session.add(NotificationProfile(user_id=pm.id, timezone=" "))  # saved by an earlier version
+    db_session.flush()
+    assert web.get("/profile").status_code == 200
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "   ", "\n\t ", "\u2060\u200b"])
+def test_a_text_that_shows_nothing_is_no_post(app, make, web, db_session, blank):
+    """Spaces or zero-width characters alone: refused with the same words on the form, on the API's create and
+    edit, and by the workflow's gate for a post saved so before."""
+    from approval import operations as ops
+    from approval.api.tokens import issue_token
+    from approval.workflow.errors import GuardFailed
+
+    france = make.market("FR")
+    cm = make.user(Role.community_manager, markets=[france])
+    account = make.account(france)
+    before = _counts(db_session)
+    web.login(cm)
+    page = web.post("/posts/new", {"account_id": account.id, "body": blank})
+    assert page.status_code == 200 and "The post has no text." in page.get_data(as_text=True)
+    _token, secret = issue_token(db_session, cm, "tests")
+    headers = {"Authorization": f"Bearer {secret}"}
+    api = app.test_client()
+    created = api.post("/api/v1/posts", json={"account_id": account.id, "body": blank}, headers=headers)
+    assert created.status_code == 422 and created.json["errors"]["body"] == ["The post has no text."]
+    post = make.post(State.approved, account=account, author=cm)
+    etag = api.get(f"/api/v1/posts/{post.id}", headers=headers).headers["ETag"]
+    edited = api.patch(f"/api/v1/posts/{post.id}", json={"body": blank}, headers={**headers, "If-Match": etag})
+    assert edited.status_code == 422 and edited.json["errors"]["body"] == ["The post has no text."]
+    assert _counts(db_session)[1] == before[1] + 1  # the approved post's one revision, nothing more
+    with pytest.raises(GuardFailed) as refused:
+        ops.edit_post(db_session, post, cm, blank, expected_version=post.version)
+    assert refused.value.errors == {"body": ["The post has no text."]}

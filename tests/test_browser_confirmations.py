@@ -66,6 +66,37 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
     assert address.is_disabled() and secret.is_disabled()
 
 
+def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noqa: F811
+    """"Withdraw" shares its form with "Submit for review": the button asks, the form does not; dismissed, the
+    post stays a draft."""
+    from approval import operations as ops
+    from approval.models import Post
+    from approval.workflow.states import State
+
+    base, engine = live_server
+    with Session(engine) as session:
+        france = admin.create_market(session, "BE", "Belgique", "Europe/Brussels", ["fr"])
+        account = admin.create_account(session, france, "x", "helio_be", "Helio")
+        writer = admin.create_user(session, "chloe@helio.example", "Chloé", Role.community_manager, PASSWORD,
+                                   markets=[france])
+        post_id = ops.create_post(session, writer, account, "La Tour Eiffel brille ce soir.").id
+        session.commit()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
+    sign_in(page, base, "chloe@helio.example")
+    page.goto(f"{base}/posts/{post_id}")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Withdraw").click()
+    page.wait_for_timeout(300)
+    with Session(engine) as session:
+        assert session.get(Post, post_id).state is State.draft
+    assert asked and "cannot be undone" in asked[0]
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Withdraw").click()
+    with Session(engine) as session:
+        assert session.get(Post, post_id).state is State.withdrawn
+
 def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
     """A second click while the first answer is on its way sends nothing (a double click on "Create" made two posts);
     back on the page from the browser's memory, the form can be sent again. A window listener, which runs after the

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine
@@ -204,3 +206,27 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
         assert [m.code for m in session.scalars(select(Market))] == ["FR"]
         assert session.scalar(select(func.count()).select_from(User)) == 0
     engine.dispose()
+
+
+def test_db_upgrade_creates_a_missing_postgresql_database(tmp_path, backend):
+    """As SQLite makes its file, ``approval db upgrade`` makes the PostgreSQL database the URL names."""
+    if backend != "postgresql":
+        pytest.skip("SQLite makes its file itself")
+    from conftest import POSTGRES_ADMIN_URL
+
+    name = f"approval_created_{uuid.uuid4().hex[:8]}"
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+    server = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        for _ in range(2):  # the second time it is there: nothing to create, nothing to migrate
+            result = subprocess.run([sys.executable, "-m", "approval.cli", "db", "upgrade"], env=env,
+                                    capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr
+        listed = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

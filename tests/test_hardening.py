@@ -240,8 +240,14 @@ def test_if_match_star_is_a_428_for_decisions_only(app, make, db_session):
         response = client.post(f"/api/v1/posts/{approved.id}/transitions", json={"action": action, **extra},
                                headers=headers)
         assert response.status_code == 428, action
-    response = client.post(f"/api/v1/posts/{in_review.id}/transitions",
-                           json={"action": "request_changes", "comment": "Plus court."}, headers=headers)
+    # Sending back and rejecting are decisions too; recalling one's own post decides nothing.
+    for action in ("request_changes", "reject"):
+        response = client.post(f"/api/v1/posts/{in_review.id}/transitions",
+                               json={"action": action, "comment": "Plus court."}, headers=headers)
+        assert response.status_code == 428, action
+    author = in_review.created_by
+    response = client.post(f"/api/v1/posts/{in_review.id}/transitions", json={"action": "recall"},
+                           headers={**headers, "Authorization": f"Bearer {token_for(db_session, author)}"})
     assert response.status_code == 200
 
 

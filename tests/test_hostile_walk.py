@@ -132,10 +132,11 @@ STREAMS = {"hub.stream", "hub.kiosk_stream"}
 
 BIG_IDS = (2**31, 2**63)
 VALUES = ("\x00", "a\r\nb", "9" * 5000, str(2**31), str(2**63), "0001-01-01T00:00", "9999-12-31T23:59",
-          "0001-01-01", "9999-12-31", "2026-02-30", "zzz", "", "http://[::1")
+          "0001-01-01", "9999-12-31", "2026-02-30", "zzz", "", "http://[::1", "²")
 #: Sent to each query parameter of a page alone: a word where a number or a date goes, a day no month has, the
-#: calendar's first and last days, a NUL, an address whose host makes urlsplit raise.
-ALONE = ("zzz", "2026-02-30", "0001-01-01", "9999-12-31", "\x00", "http://[::1")
+#: calendar's first and last days, a NUL, an address whose host makes urlsplit raise, a digit ``int`` refuses
+#: though ``str.isdigit`` takes it.
+ALONE = ("zzz", "2026-02-30", "0001-01-01", "9999-12-31", "\x00", "http://[::1", "²")
 #: Names no page declares, sent to each page at once: those a view might pass on to url_for as keywords of its own.
 STRAYS = {"endpoint": "x", "_anchor": "x", "_method": "POST", "_external": "1", "_scheme": "javascript",
           "token": "x", "next": "http://[::1"}

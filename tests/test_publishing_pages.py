@@ -484,6 +484,24 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     assert answer.headers["Cache-Control"] == "no-store"
 
 
+
+def test_publish_now_under_a_stop_switch_says_the_post_is_held(make, web, db_session):
+    """"Publishing now: it goes out within a minute" above a banner saying everything is stopped: the promise must
+    not be made while a stop switch holds the post."""
+    from approval.publishing import controls
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.approved, account=make.account(france))
+    controls.turn_on(db_session, make.user(Role.admin), "all", reason="The match was lost.")
+    web.login(pm)
+    answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now"})
+    assert answer.status_code == 302
+    said = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Scheduled, but held" in said and "The match was lost." in said
+    assert "goes out within a minute" not in said
+
+
 def test_a_refused_publish_now_says_publish_now_and_the_editor_of_a_published_post_leads_to_it(make, web,
                                                                                                  db_session):
     from approval import administration as admin

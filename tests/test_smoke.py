@@ -123,6 +123,9 @@ def test_the_decision_that_sent_a_post_back_heads_its_page(make, web):
     head = page[page.index('class="post-head"'):page.index('class="columns"')]
     assert "Lucile asked for changes on" in head and "Ajoutez un texte alternatif, merci." in head
     assert f'href="/posts/{post.id}/edit"' in head
+    # And beside the editor, while the author makes the change.
+    editor = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert "Lucile asked for changes on" in editor and "Ajoutez un texte alternatif, merci." in editor
     make.act(post, Action.submit, author)
     make.act(post, Action.reject, reviewer, comment="Hors sujet.")
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)

@@ -305,7 +305,7 @@ class PostsUnderWorkflow(RuleBasedStateMachine):
         approvals = self.session.execute(
             select(AuditEntry.post_id, AuditEntry.actor_id, Revision.author_id)
             .join(Revision, Revision.id == AuditEntry.revision_id)
-            .where(AuditEntry.action == Action.approve)
+            .where(AuditEntry.action.in_([Action.approve, Action.accept]))
         ).all()
         for post_id, approver, author in approvals:
             assert approver != author, f"post {post_id}: user {approver} approved their own revision"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from approval import administration as admin
 from approval import operations as ops
 from approval.db import utcnow
 from approval.models import AuditEntry, Post, Revision
@@ -297,6 +298,22 @@ def test_a_project_manager_may_not_approve_the_revision_they_wrote(make, db_sess
     assert post.approved_by_id == cast["pm"].id
 
 
+
+def test_a_writer_who_joined_the_cabinet_may_not_accept_their_own_suggestion(make, db_session):
+    cast = _cast(make, EXECUTIVE)
+    account = cast["account"]
+    writer = make.user(Role.project_manager, markets=[account.market], name="Pierre (PM, then cabinet)")
+    post = make.post(State.with_cabinet, account=account, author=writer, reviewer=cast["pm"])
+    admin.update_user(db_session, writer, cast["admin"], writer.name, Role.cabinet, executives=[account.executive])
+
+    assert Action.accept not in {row.action for row in engine.available_actions(post, writer)}
+    with pytest.raises(GuardFailed) as refused:
+        engine.apply(db_session, post, Action.accept, writer, expected_version=post.version)
+    assert "another member of the cabinet" in refused.value.errors[WORKFLOW][0]
+    assert post.state is State.with_cabinet
+    engine.apply(db_session, post, Action.accept, cast["cabinet"], expected_version=post.version)
+    assert post.state is State.approved
+
 def test_editing_a_post_in_review_makes_the_editor_its_author_for_approval(make, db_session):
     cast = _cast(make, BRAND)
     post = make.post(State.in_review, account=cast["account"], author=cast["author"])
@@ -447,11 +464,14 @@ def test_recording_a_publication_keeps_its_address(make, db_session, url):
 @pytest.mark.parametrize(("body", "why"), [
     ("hello world", "no capital, no full stop"),
     ("Hello world", "no full stop"),
-    ("   ", "no text"),
+    ("\u200b ", "no text (saved before such a text was refused)"),
 ])
 def test_submitting_is_refused_when_the_style_gate_finds_an_error(make, db_session, body, why):
     cast = _cast(make, BRAND)
-    post = make.post(State.draft, account=cast["account"], author=cast["author"], body=body)
+    post = make.post(State.draft, account=cast["account"], author=cast["author"],
+                     body="Draft." if why.startswith("no text") else body)
+    post.current_revision.body = body
+    db_session.flush()
     audit_rows = _audit_count(db_session)
     with pytest.raises(GuardFailed) as refused:
         engine.apply(db_session, post, Action.submit, cast["author"], expected_version=post.version)

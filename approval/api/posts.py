@@ -11,6 +11,7 @@ from typing import cast
 
 from flask import Response, current_app, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from approval import operations as ops
 from approval.access import visible_accounts
@@ -129,14 +130,21 @@ def create_post(args: dict, headers: dict):
     account = db.session.scalar(visible_accounts(user).where(Account.id == args["account_id"]))
     if account is None:
         raise ops.NotFound(args["account_id"])
-    campaign = None
-    if args["campaign_id"] is not None:
-        campaign = db.session.get(Campaign, args["campaign_id"])
-        if campaign is None:
-            message = _("No such campaign.")
-            raise GuardFailed(message, {"campaign_id": [message]})
-    post = ops.create_post(db.session, user, account, args["body"], campaign)
+    post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account))
     return once.commit(post_response(post, 201))
+
+
+def _campaign(campaign_id: int | None, account: Account) -> Campaign | None:
+    """The campaign a post of ``account`` is to join (None: no campaign): a group-wide one or one of the account's
+    market. Another market's is no such campaign, as one that does not exist: the answer tells nothing of it."""
+    if campaign_id is None:
+        return None
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.id == campaign_id, Campaign.market_id.is_(None) | (Campaign.market_id == account.market_id)))
+    if campaign is None:
+        message = _("No such campaign for this account's market.")
+        raise GuardFailed(message, {"campaign_id": [message]})
+    return campaign
 
 
 @bp.route(POST, methods=["GET"])
@@ -154,12 +162,14 @@ def get_post(post_id: int):
 @bp.requires_if_match
 @bp.doc(responses={200: {"links": _post_links(EDITABLE_STATES)}})
 def edit_post(args: dict, post_id: int):
-    """A new text: a new revision; a post that awaited or held an approval goes (back) to review."""
+    """A new text, or another campaign (`campaign_id`, null for none): a new revision; a post that awaited or held
+    an approval goes (back) to review."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
-    ops.edit_post(db.session, post, user, args["body"], expected_version=expected_version(post, Action.edit))
-    response = post_response(post)
-    return response
+    campaign = _campaign(args["campaign_id"], post.account) if "campaign_id" in args else ops.Keep.CAMPAIGN
+    ops.edit_post(db.session, post, user, args.get("body", post.body), campaign=campaign,
+                  expected_version=expected_version(post, Action.edit))
+    return post_response(post)
 
 
 @bp.route(f"{POST}/transitions", methods=["POST"])

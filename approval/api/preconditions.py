@@ -24,21 +24,21 @@ def etag_of(post_id: int, version: int) -> str:
     return f'"post-{post_id}-v{version}"'
 
 
-#: Decisions bind the text the decider read, and an edit (of the text or the media) replaces the text its writer
-#: read: ``If-Match: *`` ("whatever it is now") would let a decision land on a text written after the request left,
-#: or an edit silently overwrite another person's, so they need a real ETag.
-DECISIONS = frozenset({Action.approve, Action.accept, Action.schedule, Action.mark_published, Action.confirm_published,
-                       Action.edit})
+#: The actions ``If-Match: *`` ("whatever it is now") may ask for: they decide nothing about the text, and undo
+#: easily. Every other one binds what its sender read: a decision (approve, reject, request changes, a cabinet's
+#: answer, a schedule, a retry, a withdrawal) would land on a text written after the request left, an edit would
+#: silently overwrite another person's; they need a real ETag.
+ANY_VERSION = frozenset({Action.submit, Action.recall, Action.unschedule})
 
 
 def expected_version(post: Post, action: Action | str | None = None) -> int:
-    """The version ``If-Match`` names for ``post``: 428 without the header (or with ``*`` for a decision), 412
-    when it names no version of it."""
+    """The version ``If-Match`` names for ``post``: 428 without the header (or with ``*`` for an action outside
+    ``ANY_VERSION``), 412 when it names no version of it."""
     if not request.headers.get("If-Match", "").strip():
         raise PreconditionRequired(_("Send If-Match with the ETag of the post as you last saw it."))
     if_match = request.if_match
     if if_match.star_tag:
-        if action in DECISIONS:
+        if action not in ANY_VERSION:
             raise PreconditionRequired(_("A decision or an edit needs the ETag of the version you read: If-Match: * "
                                          "is not enough."))
         return post.version

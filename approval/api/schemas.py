@@ -58,7 +58,13 @@ class PostCreateArgs(Args):
 
 
 class PostEditArgs(Args):
-    body = Text(required=True, validate=length(MAX_BODY, minimum=1))
+    body = Text(validate=length(MAX_BODY, minimum=1))
+    campaign_id = Id(strict=True, allow_none=True, metadata={"description": "Another campaign; null for none."})
+
+    @validates_schema
+    def _something_to_change(self, data: dict, **_kwargs) -> None:
+        if "body" not in data and "campaign_id" not in data:
+            raise ma.ValidationError(_l("Give the new text, the campaign, or both."), "body")
 
 
 def _input_field(spec: Input) -> fields.Field:

@@ -6,6 +6,8 @@ from wtforms import Field, Form
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import StopValidation
 
+from approval.style.text import shows_anything
+
 
 class Readable:
     """First in a number field's validators: a value that could not be read as one ("abc") stops there, with the
@@ -19,6 +21,18 @@ class Readable:
             return
         if field.process_errors:
             raise StopValidation()
+
+
+class Visible:
+    """After ``DataRequired``: text a reader would see. ``DataRequired`` strips spaces only, and a zero-width space
+    alone is no more a post (or a name) than a space is."""
+
+    def __init__(self, message: Any = None) -> None:
+        self.message = message
+
+    def __call__(self, _form: Form, field: Field) -> None:
+        if isinstance(field.data, str) and field.data and not shows_anything(field.data):
+            raise StopValidation(self.message or field.gettext("This field is required."))
 
 
 class LocalTimeField(DateTimeLocalField):

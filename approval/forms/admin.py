@@ -9,7 +9,7 @@ views show on the fields.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Self
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
+from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.labels import LABELS
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
 from approval.style.network import NAMES
@@ -67,12 +68,23 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class _ObjectForm(FlaskForm):
-    """A form that creates an object (``current`` None) or edits ``current``."""
+class _ObjectForm(EditsSeenValues):
+    """A form that creates an object (``current`` None) or edits ``current``; an edit is compared with what was
+    saved meanwhile (``approval.forms.conflicts``)."""
 
     def __init__(self, *args: Any, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
+
+    @classmethod
+    def filled_from(cls, current: Any) -> Self:
+        """The form showing ``current`` as saved."""
+        return cls(formdata=None, obj=current, current=current)
+
+    def saved_meanwhile(self) -> list[Overtaken]:
+        """What another person saved since this form was opened and this one would overwrite (nothing for a new
+        object)."""
+        return self.overtaken(self.filled_from(self.current)) if self.current is not None else []
 
 
 # Markets -------------------------------------------------------------------------------------------------------
@@ -148,6 +160,13 @@ class UserForm(_ObjectForm):
     all_markets = BooleanField(_l("All markets (group-wide)"))
     market_ids = CheckboxListField(_l("Markets"), coerce=int)
     executive_ids = CheckboxListField(_l("Executives served (cabinet members only)"), coerce=int)
+
+    @classmethod
+    def filled_from(cls, current: Any) -> Self:
+        return cls(formdata=None, current=current, data={
+            "name": current.name, "role": current.role.value, "all_markets": current.all_markets,
+            "market_ids": [m.id for m in current.markets], "executive_ids": [e.id for e in current.executives],
+        })
 
     def set_choices(self, markets: list[Market], executives: list[Executive]) -> None:
         self.market_ids.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]

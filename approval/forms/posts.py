@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
 
-from approval.forms import LocalTimeField
+from approval.forms import LocalTimeField, Visible
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
 
@@ -26,17 +26,23 @@ def _optional_int(value: str | None) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
+#: What a post's text must be: present, visible, and no longer than the longest network takes.
+_BODY = (DataRequired(_l("The post has no text.")), Visible(_l("The post has no text.")), Length(max=MAX_BODY))
+
+
 class PostForm(FlaskForm):
     account_id = SelectField(_l("Account"), coerce=int, validators=[InputRequired()])
-    campaign_id = SelectField(_l("Campaign"), coerce=_optional_int, validators=[Optional()])
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY)])
+    # No Optional(): it would clear the "Not a valid choice" of a value of spaces alone; "" is "No campaign".
+    campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
+    body = TextAreaField(_l("Text"), validators=list(_BODY))
     #: Names this form among those the browser sent: sent again once it made its post (the back button, then the
     #: same button), it makes no second one (``views.posts.new_post``).
     form_key = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Optional(), Length(max=64)])
 
 
 class EditForm(FlaskForm):
-    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=MAX_BODY)])
+    campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
+    body = TextAreaField(_l("Text"), validators=list(_BODY))
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from approval.administration import place_zone
 from approval.models import User
 
 
 def zone_of(own: str | None, user: User) -> str:
-    if own:
+    if own and place_zone(own) is not None:  # a zone saved before it was checked is no zone
         return own
     markets = sorted(user.markets, key=lambda m: m.code)
     return markets[0].timezone if markets else "UTC"

@@ -102,3 +102,13 @@ def dropped_slot(post: Post, entry: TrailEntry) -> str | None:
     time = in_zone(datetime.fromisoformat(slot), post.account.market.timezone)
     return gettext("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
                    "manager schedules it anew.", time=time)
+
+
+def held_now(session: Session, post: Post) -> str | None:
+    """What the page says when the post a person just scheduled (a time, "Publish now", a retry) is held: a stop
+    switch or an embargo covers it, so the promise "it goes out" would be false; None when nothing holds it."""
+    hold = hold_for(session, post)
+    if hold is None:
+        return None
+    return gettext("Scheduled, but held: %(reason)s Nothing goes out while it holds; the publishing desk lists it.",
+                   reason=hold.reason)

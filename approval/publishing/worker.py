@@ -78,6 +78,7 @@ from approval.publishing.controls import MIN_GRACE
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.queries import reports
+from approval.style.text import shows_anything
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, State
 
@@ -579,7 +580,7 @@ class Worker:
         verdict = policies.check_revision(session, post, revision)
         why = [reasons.reason(reasons.STYLE_GATE, findings=[f.as_dict(translatable=True) for f in verdict.errors])
                ] if verdict.errors else []
-        return why + [reasons.reason(reasons.NO_TEXT)] if not revision.body.strip() else why
+        return why + [reasons.reason(reasons.NO_TEXT)] if not shows_anything(revision.body) else why
 
     def _take(self, session: Session, post: Post, now: datetime) -> Claim:
         token = uuid.uuid4().hex

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from approval.access import HIDDEN_FROM_CABINET, Scope, account_clause, market_clause, post_clause, scope_of
 from approval.db import utcnow
+from approval.inputs import parse_id
 from approval.models import (
     Account,
     Campaign,
@@ -60,7 +61,7 @@ class Selection:
         codes = tuple(sorted({c.strip().upper() for c in args.getlist("market") if len(c.strip()) == 2}))[:40]
         campaign = args.get("campaign", "")
         view = args.get("view", "overview")
-        return cls(codes, int(campaign) if campaign.isdigit() and len(campaign) < 10 else None,
+        return cls(codes, parse_id(campaign),
                    view if view in VIEWS else "overview")
 
     def args(self) -> dict:

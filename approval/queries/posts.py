@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from approval.access import post_clause, visible_accounts, visible_markets
+from approval.inputs import parse_id
 from approval.models import Account, Campaign, Market, Network, Post, Revision, User
 from approval.models.users import user_markets
 from approval.queries.paging import Cursor, Page, keyset
@@ -33,7 +34,6 @@ PAGE_SIZE = 50
 #: Words of a search beyond these are ignored: a search is a few words, not a paragraph.
 MAX_WORDS = 8
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,10 @@ class PostFilters:
         return cls(
             market=market if re.fullmatch(r"[A-Z]{2}", market) else None,
             network=network if network in Network.__members__ else None,
-            account_id=_id(args.get("account_id")),
-            campaign_id=_id(args.get("campaign_id")),
+            account_id=parse_id(args.get("account_id")),
+            campaign_id=parse_id(args.get("campaign_id")),
             state=State(state) if state in State.__members__ else None,
-            author_id=_id(args.get("author_id")),
+            author_id=parse_id(args.get("author_id")),
             created_from=_day(args.get("created_from")),
             created_to=_day(args.get("created_to")),
             q=q or None,
@@ -81,10 +81,6 @@ class PostFilters:
     @property
     def active(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
-
-
-def _id(value: str | None) -> int | None:
-    return int(value) if value and len(value) <= 10 and value.isdigit() and 0 < int(value) <= _MAX_ID else None
 
 
 #: The days a filter may name: beyond them a date means nothing for a post (and a day after 9999-12-31 overflows).

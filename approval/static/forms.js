@@ -1,5 +1,5 @@
-// Every page's forms. A form whose action cannot be taken back (a kiosk link revoked, a stop switch turned off:
-// posts may go out) asks first: its data-confirm is the question. A form that changes something is sent once: a
+// Every page's forms. A form (or a button) whose action cannot be taken back (a kiosk link revoked, a stop switch
+// turned off: posts may go out; a post withdrawn or rejected) asks first: its data-confirm is the question. A form that changes something is sent once: a
 // second click while the first answer is on its way (a double click, a slow network) would make a second post or a
 // second decision. Without scripts the forms submit as they are (the new-post form's key still catches a resend).
 (function () {
@@ -10,7 +10,9 @@
     var form = event.target;
     if (event.defaultPrevented || !form.dataset) { return; }  // a page's script sends it itself (the editor)
     if (form.dataset.sending) { event.preventDefault(); return; }
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); return; }
+    // The question is the button's (one form, several decisions: only "Reject" asks) or the form's.
+    var question = (event.submitter && event.submitter.dataset.confirm) || form.dataset.confirm;
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
     if ((form.getAttribute("method") || "get").toLowerCase() === "post" && !form.target) {
       form.dataset.sending = "1";
       window.setTimeout(function () { delete form.dataset.sending; }, SENDING_MS);

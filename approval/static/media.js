@@ -192,6 +192,8 @@
   arrangeForm.addEventListener("submit", function (event) {
     event.preventDefault();
     const submitter = event.submitter;
+    if (submitter && submitter.name === "remove" && editor.dataset.removeConfirm &&
+        !window.confirm(editor.dataset.removeConfirm)) return;
     arrange(submitter && submitter.name ? { [submitter.name]: submitter.value } : {});
   });
 

@@ -11,7 +11,7 @@ Buttons without input (deactivate, reactivate, remove) post only the CSRF token,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -40,6 +40,7 @@ from approval.forms.admin import (
     UserForm,
     timezone_names,
 )
+from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.models import Account, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required
@@ -49,6 +50,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 T = TypeVar("T", bound=Base)
 R = TypeVar("R")
+F = TypeVar("F", bound=EditsSeenValues)
 
 
 @bp.get("")
@@ -94,10 +96,11 @@ def new_market():
 @bp.route("/markets/<id:market_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_market(market_id: int):
-    market = _get(Market, market_id)
-    form = MarketForm(obj=market, current=market)
+    market = _get(Market, market_id, for_update=request.method == "POST")
+    form = _opened(MarketForm(obj=market, current=market))
     zone_before = market.timezone
-    if form.validate_on_submit() and _attempt(
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
         form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
     ):
         flash(_("Market %(market)s saved.", market=market), "success")
@@ -109,7 +112,7 @@ def edit_market(market_id: int):
                            "times than the ones chosen in %(before)s. Check them in the calendar.", moved,
                            zone=market.timezone, before=zone_before), "warning")
         return _see_other("admin.list_markets")
-    return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names())
+    return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names(), changed=changed)
 
 
 def _scheduled_in(market: Market) -> int:
@@ -193,17 +196,18 @@ def new_account():
 @bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_account(account_id: int):
-    account = _get(Account, account_id)
-    form = AccountForm(obj=account, current=account)
+    account = _get(Account, account_id, for_update=request.method == "POST")
+    form = _opened(AccountForm(obj=account, current=account))
     form.set_choices(_markets(), _executives())
-    if form.validate_on_submit():
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
         market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
                     form.brand.data or "", executive):
             flash(_("Account %(account)s saved.", account=account.display_name), "success")
             return _see_other("admin.list_accounts", market=market.code)
-    return _form_page("admin/account.html", form=form, account=account)
+    return _form_page("admin/account.html", form=form, account=account, changed=changed)
 
 
 @bp.post("/accounts/<id:account_id>/deactivate")
@@ -253,14 +257,15 @@ def new_executive():
 @bp.route("/executives/<id:executive_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_executive(executive_id: int):
-    executive = _get(Executive, executive_id)
-    form = ExecutiveForm(obj=executive, current=executive)
-    if form.validate_on_submit() and _attempt(
+    executive = _get(Executive, executive_id, for_update=request.method == "POST")
+    form = _opened(ExecutiveForm(obj=executive, current=executive))
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
         form, admin.update_executive, executive, form.name.data, form.title.data or ""
     ):
         flash(_("Executive %(name)s saved.", name=executive.name), "success")
         return _see_other("admin.list_executives")
-    return _executive_page(executive, form=form)
+    return _executive_page(executive, form=form, changed=changed)
 
 
 @bp.post("/executives/<id:executive_id>/cabinet")
@@ -298,12 +303,14 @@ def _cabinet_form(executive: Executive, *, posted: bool = False) -> CabinetMembe
 
 
 def _executive_page(executive: Executive, *, form: ExecutiveForm | None = None,
-                    cabinet_form: CabinetMemberForm | None = None):
+                    cabinet_form: CabinetMemberForm | None = None, changed: Sequence[Overtaken] = ()):
     if form is None:
-        form = ExecutiveForm(formdata=None, obj=executive, current=executive)
+        form = ExecutiveForm.filled_from(executive)
+        form.show()
     if cabinet_form is None:
         cabinet_form = _cabinet_form(executive)
-    return _form_page("admin/executive.html", form=form, executive=executive, cabinet_form=cabinet_form)
+    return _form_page("admin/executive.html", form=form, executive=executive, cabinet_form=cabinet_form,
+                      changed=changed)
 
 
 # Users ---------------------------------------------------------------------------------------------------------
@@ -342,16 +349,17 @@ def new_user():
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_user(user_id: int):
-    user = _get(User, user_id)
+    user = _get(User, user_id, for_update=request.method == "POST")
     form = _user_form(user, posted=request.method == "POST")
-    if form.validate_on_submit() and _attempt(
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
         form, admin.update_user, user, current_user, form.name.data, form.role.data,
         markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
         executives=_by_ids(Executive, form.executive_ids.data),
     ):
         flash(_("User %(email)s saved.", email=user.email), "success")
         return _see_other("admin.list_users")
-    return _user_page(user, form=form)
+    return _user_page(user, form=form, changed=changed)
 
 
 @bp.post("/users/<id:user_id>/password")
@@ -406,17 +414,20 @@ def unlock_user_login(user_id: int):
 
 def _user_form(user: User, *, posted: bool = False) -> UserForm:
     # Unless it is the form posted, it must not read the request: a posted password would uncheck every market.
-    form = UserForm(formdata=request.form if posted else None, current=user, data={
-        "name": user.name, "role": user.role.value, "all_markets": user.all_markets,
-        "market_ids": [m.id for m in user.markets], "executive_ids": [e.id for e in user.executives],
-    })
+    if posted:
+        form = UserForm(formdata=request.form, current=user)
+    else:
+        form = UserForm.filled_from(user)
+        form.show()
     form.set_choices(_markets(), _executives())
     return form
 
 
-def _user_page(user: User, *, form: UserForm | None = None, password_form: PasswordForm | None = None):
+def _user_page(user: User, *, form: UserForm | None = None, password_form: PasswordForm | None = None,
+               changed: Sequence[Overtaken] = ()):
     return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
-                      password_form=PasswordForm(formdata=None) if password_form is None else password_form)
+                      password_form=PasswordForm(formdata=None) if password_form is None else password_form,
+                      changed=changed)
 
 
 # Campaigns -----------------------------------------------------------------------------------------------------
@@ -448,26 +459,35 @@ def new_campaign():
 @bp.route("/campaigns/<id:campaign_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def edit_campaign(campaign_id: int):
-    campaign = _get(Campaign, campaign_id)
-    form = CampaignForm(obj=campaign, current=campaign)
+    campaign = _get(Campaign, campaign_id, for_update=request.method == "POST")
+    form = _opened(CampaignForm(obj=campaign, current=campaign))
     form.set_choices(_markets())
-    if form.validate_on_submit():
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
         market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
         if _attempt(form, admin.update_campaign, campaign, form.name.data, market, form.hashtag.data,
                     form.description.data or "", form.disclosure_required.data):
             flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
             return _see_other("admin.list_campaigns")
-    return _form_page("admin/campaign.html", form=form, campaign=campaign)
+    return _form_page("admin/campaign.html", form=form, campaign=campaign, changed=changed)
 
 
 # Helpers -------------------------------------------------------------------------------------------------------
 
 
-def _get(model: type[T], object_id: int) -> T:
-    found = db.session.get(model, object_id)
+def _get(model: type[T], object_id: int, *, for_update: bool = False) -> T:
+    """The object, or 404; ``for_update`` locks its row until the commit (an edit compares, then writes)."""
+    found = db.session.get(model, object_id, with_for_update=for_update)
     if found is None:
         abort(404)
     return found
+
+
+def _opened(form: F) -> F:
+    """An edit form as a page first shows it: it keeps the values it shows, to compare them when it comes back."""
+    if request.method == "GET":
+        form.show()
+    return form
 
 
 def _by_ids(model: type[T], ids: list[int]) -> list[T]:
@@ -504,8 +524,10 @@ def _attempt(form: FlaskForm | None, use_case: Callable[..., R], /, *args: Any, 
 
 
 def _form_page(template: str, **context):  # noqa: ANN003, ANN202
-    """A form page; 422 when it comes back from a refused submission."""
-    return render_template(template, **context), 422 if request.method == "POST" else 200
+    """A form page; 422 when it comes back from a refused submission, 409 when another person saved the object
+    meanwhile (``changed``: what they saved)."""
+    status = 409 if context.get("changed") else 422 if request.method == "POST" else 200
+    return render_template(template, **context), status
 
 
 def _see_other(endpoint: str, **values) -> Response:  # noqa: ANN003

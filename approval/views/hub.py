@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from approval import kiosks
 from approval.access import visible_markets
 from approval.db import db, driver_says, utcnow
+from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
 from approval.models import User
 from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, summary, wall_settings
@@ -277,10 +278,10 @@ def create_kiosk():
 @bp.post("/kiosks/revoke")
 @roles_required(Role.admin)
 def revoke_kiosk():
-    kiosk_id = request.form.get("kiosk_id", "")
-    if not kiosk_id.isdigit() or len(kiosk_id) > 9:
+    kiosk_id = parse_id(request.form.get("kiosk_id"))
+    if kiosk_id is None:
         abort(404)
-    kiosk = kiosks.revoke_kiosk(db.session, int(kiosk_id))
+    kiosk = kiosks.revoke_kiosk(db.session, kiosk_id)
     db.session.commit()
     flash(_("Kiosk link “%(name)s” revoked: its screens go dark within seconds.", name=kiosk.name), "success")
     return redirect(url_for("hub.list_kiosks"), 303)

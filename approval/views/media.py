@@ -27,6 +27,7 @@ from approval import operations as ops
 from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
+from approval.inputs import parse_id
 from approval.labels import label
 from approval.media import attach, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
@@ -165,7 +166,7 @@ def arrange_media(post_id: int):
     ``down`` or ``remove`` (a file's id) moves or removes one."""
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     version = form_version()
-    ids = [int(v) for v in request.form.getlist("item") if v.isdigit() and len(v) <= 10]
+    ids = [i for i in map(parse_id, request.form.getlist("item")) if i is not None]
     for key, delta in (("up", -1), ("down", 1)):
         moved = request.form.get(key, type=int)
         if moved in ids:

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from approval.access import can_see_post
 from approval.administration import timezone_names
 from approval.db import db, writes_on_get
-from approval.inputs import web_address
+from approval.inputs import parse_id, web_address
 from approval.models import Market
 from approval.models.notifications import (
     MailMode,
@@ -28,6 +28,7 @@ from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
 from approval.publishing.addresses import refusal
 from approval.forms import Readable
+from approval.forms.conflicts import EditsSeenValues
 from approval.views import roles_required
 from approval.workflow.states import Role
 
@@ -68,7 +69,7 @@ def mark_read():
     if request.form.get("all"):
         inbox.mark_read(db.session, current_user)
     else:
-        ids = [int(value) for value in request.form.getlist("id") if value.isdigit() and len(value) < 12]
+        ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
         inbox.mark_read(db.session, current_user, ids)
     return redirect(url_for("notifications.list_notifications"))
 
@@ -91,7 +92,8 @@ def open_notification(notification_id: int):
 # Preferences -----------------------------------------------------------------------------------------------------
 
 class PreferencesForm(FlaskForm):
-    timezone = SelectField(_l("Time zone of the daily digest"), validators=[Optional()])
+    # No Optional(): it clears the "Not a valid choice" of a value of spaces alone; "" is the default's choice.
+    timezone = SelectField(_l("Time zone of the daily digest"), default="")
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -107,13 +109,22 @@ def preferences():
         _("UTC (I have no market of my own)")
     form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]
     kinds = texts.kinds_for(current_user.role)  # what this role is ever told; the others keep what was saved
+    # What the page showed, sent back: another tab (or device) of the same person saved since is a conflict.
+    was = " ".join(sorted(f"{kind.value}={mode.value}" for kind, mode in saved.items())) + \
+        f" zone={profile.timezone if profile and profile.timezone else ''}"
     if request.method == "GET":
         form.timezone.data = profile.timezone if profile else ""
         return render_template("notifications/preferences.html", form=form, saved=saved, kinds=kinds,
-                               modes=MODE_LABELS)
+                               modes=MODE_LABELS, was=was)
     if not form.validate():
         return render_template("notifications/preferences.html", form=form, saved=saved, kinds=kinds,
-                               modes=MODE_LABELS), 422
+                               modes=MODE_LABELS, was=request.form.get("was", was)), 422
+    if request.form.get("was", was) != was:
+        flash(_("You saved your preferences elsewhere (another tab) while this page was open: here they are as "
+                "saved. Nothing was overwritten; make your change again."), "warning")
+        form.timezone.data = profile.timezone if profile else ""
+        return render_template("notifications/preferences.html", form=form, saved=saved, kinds=kinds,
+                               modes=MODE_LABELS, was=was), 409
     chosen = {kind: mode for kind, mode in saved.items() if kind not in kinds}
     for kind in kinds:
         value = request.form.get(f"mode-{kind.value}", MailMode.immediate.value)
@@ -133,7 +144,7 @@ def preferences():
 
 # The market's settings (admins) ----------------------------------------------------------------------------------
 
-class MarketSettingsForm(FlaskForm):
+class MarketSettingsForm(EditsSeenValues):
     reminder_minutes = IntegerField(_l("Remind the project managers after (working minutes in review)"),
                                     validators=[Readable(), InputRequired(), NumberRange(15, 10080)])
     chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
@@ -162,12 +173,17 @@ def market_settings(code: str):
     market = db.session.scalar(select(Market).where(Market.code == code.upper())) if len(code) == 2 else None
     if market is None:  # "FRxx" is no market's code (it was read as FR)
         abort(404)
-    settings = db.session.get(MarketNotificationSettings, market.id) or MarketNotificationSettings(
-        market_id=market.id, reminder_minutes=240)
+    posted = request.method == "POST"
+    settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=posted) or \
+        MarketNotificationSettings(market_id=market.id, reminder_minutes=240)
     form = MarketSettingsForm(obj=settings)
-    if request.method == "POST":
+    if not posted:
+        form.show()
+    if posted:
         if not form.validate():  # every field at once: a bad webhook is told with a bad threshold
             return render_template("notifications/settings.html", form=form, market=market), 422
+        if changed := form.overtaken(MarketSettingsForm(formdata=None, obj=settings)):
+            return render_template("notifications/settings.html", form=form, market=market, changed=changed), 409
         url = (form.chat_webhook_url.data or "").strip()
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None

@@ -24,14 +24,14 @@ from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm,
 from approval.labels import OUTCOME_LABELS, label, tone
 from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
-from approval.publishing.status import dropped_slot, publishing_status
+from approval.publishing.status import dropped_slot, held_now, publishing_status
 from approval.style.media import media_index, media_items
 from approval.style.network import MEDIA_REQUIRED, NAMES, network_name
 from approval.views import roles_required
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
-from approval.workflow.states import Action, Role, State
+from approval.workflow.states import FINAL_STATES, Action, Role, State
 from approval.workflow.table import USER_ACTIONS
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
@@ -47,6 +47,13 @@ bp.app_template_filter("tone")(tone)
 def _only_flags(inputs: tuple[Input, ...]) -> bool:
     """An action whose inputs are all yes/no ticks: its button joins the shared decide form."""
     return all(spec.kind == Kind.flag for spec in inputs)
+
+
+@bp.app_template_test("ending")
+def _ending(state: State) -> bool:
+    """A state a person's click leaves the post in for good, without it going out (withdrawn, rejected,
+    declined): its button asks first."""
+    return state in FINAL_STATES and state != State.published
 
 
 @bp.app_template_filter("outcome_label")
@@ -177,12 +184,20 @@ def edit_post(post_id: int):
         flash(refused.message, "warning")
         return redirect(url_for("posts.show_post", post_id=post.id))
     form = EditForm(obj=None if request.method == "POST" else post)
+    campaigns = _campaigns([post.account])
+    form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
+                                                                         for c in campaigns]
     if request.method == "GET":
         form.body.data, form.version.data = post.body, post.version
     conflict = None
     if form.validate_on_submit():
+        # A form without the field (sent by a page from before it had one) leaves the campaign as it is.
+        campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None) \
+            if "campaign_id" in request.form else ops.Keep.CAMPAIGN
+        text_before = post.body
         try:
-            entry = ops.edit_post(db.session, post, current_user, form.body.data, expected_version=form.version.data)
+            entry = ops.edit_post(db.session, post, current_user, form.body.data, campaign=campaign,
+                                  expected_version=form.version.data)
         except Stale:
             db.session.rollback()
             post = ops.load_post(db.session, current_user, post_id)
@@ -196,7 +211,11 @@ def edit_post(post_id: int):
             elif entry is None and not submitted:
                 flash(_("No change to save."), "info")
             elif entry is not None and entry.from_state != entry.to_state:
-                flash(_("Saved. The post went back to review: the approval was for the previous text."), "warning")
+                if post.body == text_before and "campaign_moved" in entry.payload:
+                    flash(_("Saved. The post went back to review: it was approved in another campaign."), "warning")
+                else:
+                    flash(_("Saved. The post went back to review: the approval was for the previous text."),
+                          "warning")
                 if dropped := dropped_slot(post, entry):
                     flash(dropped, "warning")
             elif submitted:
@@ -206,7 +225,9 @@ def edit_post(post_id: int):
             _flash_findings(post)
             return redirect(url_for("posts.show_post", post_id=post.id))
     status = 409 if conflict else 200
-    return render_template("posts/edit.html", form=form, post=post, conflict=conflict), status
+    # The change asked for stays in sight while the author makes it.
+    decision = _decision(post, ops.audit_trail(db.session, post)) if post.state == State.changes_requested else None
+    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, decision=decision), status
 
 
 #: "Publish now" schedules the post this far ahead (a time must be in the future): the worker takes it at once.
@@ -234,7 +255,10 @@ def act(post_id: int, action: str):
                                   findings=refused.findings)
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
-    flash(_done(post, Action(action), entry.to_state, now=now), "success")
+    if entry.to_state == State.scheduled and (held := held_now(db.session, post)):
+        flash(held, "warning")  # not "it goes out within a minute"
+    else:
+        flash(_done(post, Action(action), entry.to_state, now=now), "success")
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 

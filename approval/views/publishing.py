@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from approval import operations as ops
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
+from approval.inputs import parse_id
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
@@ -86,7 +87,7 @@ def stops():
     form.campaign_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in campaigns]
     refusal = None
     if form.validate_on_submit():
-        campaign = int(form.campaign_id.data) if (form.campaign_id.data or "").isdigit() else None
+        campaign = parse_id(form.campaign_id.data)
         try:
             stop = controls.turn_on(db.session, current_user, form.scope.data, market_code=form.market.data or None,
                                     campaign_id=campaign, reason=form.reason.data)
@@ -152,7 +153,38 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
                                    .order_by(Campaign.name)).all()
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
                            refusal=refusal, zone_of=_campaign_zone, typed_row=row, typed=request.form,
-                           min_grace=controls.MIN_GRACE), status
+                           min_grace=controls.MIN_GRACE, saved_value=_saved_value), status
+
+
+def _saved_value(thing: Market | Account | Campaign) -> str:
+    """What a row of the settings holds as saved. Each row's form sends it back (``was``): when the row no longer
+    holds it, another admin saved it meanwhile."""
+    if isinstance(thing, Market):
+        return str(thing.grace_minutes)
+    if isinstance(thing, Account):
+        return f"{thing.connector or ''} {thing.connector_url or ''}"
+    return thing.embargo_until.isoformat() if thing.embargo_until else ""
+
+
+def _saved_meanwhile(thing: Market | Account | Campaign, row: str):  # noqa: ANN202
+    """The settings page with the row's conflict, when another admin saved the row since this one was shown (a
+    form without ``was`` is not compared); None otherwise. The row keeps what was typed and now carries the saved
+    value as seen: saving again keeps it."""
+    was = request.form.get("was")
+    if was is None or was == _saved_value(thing):
+        return None
+    if isinstance(thing, Market):
+        saved = _("%(n)d minutes", n=thing.grace_minutes)
+    elif isinstance(thing, Account):
+        saved = {"outbox": _("the outbox"), "webhook": _("a webhook")}.get(thing.connector or "", _("not connected"))
+        saved += f" {thing.connector_url}" if thing.connector_url else ""
+    else:
+        zone = _campaign_zone(thing)
+        saved = thing.embargo_until.astimezone(zone).strftime("%Y-%m-%d %H:%M") if thing.embargo_until else \
+            _("no embargo")
+    message = _("Someone saved this row while you were editing it: %(saved)s. Nothing was overwritten; what you "
+                "typed is still here: save again to keep it.", saved=saved)
+    return _settings_page(GuardFailed(message, {}), 409, row)
 
 
 def _campaign_zone(campaign: Campaign) -> ZoneInfo:
@@ -169,9 +201,11 @@ def _saved(message: str):  # noqa: ANN202
 @bp.post("/settings/markets/<id:market_id>")
 @roles_required(Role.admin)
 def set_grace(market_id: int):
-    market = db.session.get(Market, market_id) or abort(404)
+    market = db.session.get(Market, market_id, with_for_update=True) or abort(404)
     row = f"market-form-{market.id}"  # the settings page's row for it (its form's id)
     form = GraceForm()
+    if (conflict := _saved_meanwhile(market, row)) is not None:
+        return conflict
     if not form.validate():
         return _settings_page(GuardFailed(_("%(market)s: check the grace period.", market=market.name),
                                           dict(form.errors)), 422, row)
@@ -185,9 +219,11 @@ def set_grace(market_id: int):
 @bp.post("/settings/accounts/<id:account_id>")
 @roles_required(Role.admin)
 def connect_account(account_id: int):
-    account = db.session.get(Account, account_id) or abort(404)
+    account = db.session.get(Account, account_id, with_for_update=True) or abort(404)
     row = f"account-form-{account.id}"  # the settings page's row for it (its form's id)
     form = ConnectorForm()
+    if (conflict := _saved_meanwhile(account, row)) is not None:
+        return conflict
     if not form.validate():
         return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422, row)
     try:
@@ -207,9 +243,11 @@ def connect_account(account_id: int):
 @bp.post("/settings/campaigns/<id:campaign_id>")
 @roles_required(Role.admin)
 def set_embargo(campaign_id: int):
-    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    campaign = db.session.get(Campaign, campaign_id, with_for_update=True) or abort(404)
     row = f"campaign-form-{campaign.id}"  # the settings page's row for it (its form's id)
     form = EmbargoForm()
+    if (conflict := _saved_meanwhile(campaign, row)) is not None:
+        return conflict
     if not form.validate():
         return _settings_page(GuardFailed(_("%(campaign)s: check the embargo's time.", campaign=campaign.name),
                                           dict(form.errors)), 422, row)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
 from approval.db import db, driver_says, side_transaction, utcnow
-from approval.inputs import MAX_ID
+from approval.inputs import parse_id
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.queries import reports
@@ -291,9 +291,9 @@ def audit():
     query, filters, refused = _audit_query()
     before = request.args.get("before", "")
     if before:
-        if not (before.isascii() and before.isdigit() and len(before) <= 10 and int(before) <= MAX_ID):
+        if (before_id := parse_id(before)) is None:
             abort(400)
-        query = query.where(AuditEntry.id < int(before))
+        query = query.where(AuditEntry.id < before_id)
     rows = db.session.execute(query.limit(AUDIT_PAGE + 1)).all()
     more = len(rows) > AUDIT_PAGE
     rows = rows[:AUDIT_PAGE]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import object_session
 from approval import policies
 from approval.inputs import web_address
 from approval.localtime import in_zone
+from approval.style.text import shows_anything
 from approval.workflow.states import State
 
 if TYPE_CHECKING:
@@ -59,11 +60,23 @@ def guard(*, on_display: bool = False) -> Callable[[Callable[[Attempt], dict[str
 WORKFLOW = "_workflow"
 
 
+def _wrote_current_revision(attempt: Attempt) -> bool:
+    revision = attempt.post.current_revision
+    return revision is not None and revision.author_id == attempt.actor.id
+
+
 @guard(on_display=True)
 def not_author_of_revision(attempt: Attempt) -> dict[str, list[str]]:
-    revision = attempt.post.current_revision
-    if revision is not None and revision.author_id == attempt.actor.id:
+    if _wrote_current_revision(attempt):
         return {WORKFLOW: [_("You wrote this revision: another project manager must approve it.")]}
+    return {}
+
+
+@guard(on_display=True)
+def cabinet_member_not_author(attempt: Attempt) -> dict[str, list[str]]:
+    """A project manager who wrote a suggestion, then joined the cabinet, does not accept it."""
+    if _wrote_current_revision(attempt):
+        return {WORKFLOW: [_("You wrote this revision: another member of the cabinet must accept it.")]}
     return {}
 
 
@@ -116,7 +129,7 @@ def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
     verdict = style_verdict(attempt)
     attempt.record.update(verdict.record())
     errors = [f.localized(_) for f in verdict.errors]
-    if not attempt.post.body.strip():
+    if not shows_anything(attempt.post.body):
         errors.insert(0, _("The post has no text."))
     return {"body": errors} if errors else {}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +18,9 @@ from approval.workflow import inputs as i
 from approval.workflow.guards import Attempt, Guard
 from approval.workflow.inputs import Input
 from approval.workflow.states import WORKER_STEPS, Action, Role, State
+
+if TYPE_CHECKING:
+    from approval.models import Campaign
 
 CM, PM, CABINET = Role.community_manager, Role.project_manager, Role.cabinet
 Effect = Callable[[Attempt], None]
@@ -75,11 +79,20 @@ def _new_revision(attempt: Attempt) -> None:
     # Another text is another publication: it goes out under a key of its own (``worker.publishing_key``); the
     # network may remember the last one's (a 503 postponed it, then the text was fixed).
     post.publish_key = None
+    if "campaign" in attempt.params:
+        # Moved to another campaign (or out of one): the trail names both, as they were called then.
+        before, after = post.campaign, attempt.params["campaign"]
+        attempt.record["campaign_moved"] = {"from": _named(before), "to": _named(after)}
+        post.campaign = after
     if post.scheduled_at is not None:
         # The page tells the editor which slot the edit dropped; the trail keeps it.
         attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
     post.scheduled_at = post.next_attempt_at = None
     post.clear_hold()
+
+
+def _named(campaign: Campaign | None) -> dict[str, object] | None:
+    return {"id": campaign.id, "name": campaign.name} if campaign is not None else None
 
 
 def _resubmitted_by_edit(attempt: Attempt) -> None:
@@ -123,7 +136,7 @@ TRANSITIONS: tuple[Transition, ...] = (
          comment_required=True),
     _row(Action.reject, {S.in_review}, S.rejected, {PM}, _l("Reject"), comment_required=True),
     _row(Action.accept, {S.with_cabinet}, S.approved, {CABINET}, _l("Accept"),
-         guards=(g.serves_executive, g.approval_is_current)),
+         guards=(g.serves_executive, g.approval_is_current, g.cabinet_member_not_author)),
     _row(Action.request_changes, {S.with_cabinet}, S.changes_requested, {CABINET}, _l("Request changes"),
          guards=(g.serves_executive,), comment_required=True),
     _row(Action.decline, {S.with_cabinet}, S.declined, {CABINET}, _l("Decline"),

@@ -71,6 +71,25 @@ def test_stale_if_match_is_412_and_missing_is_428(make, api, db_session):
     assert client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=listed).status_code == 200
 
 
+
+@pytest.mark.parametrize("action", ["approve", "reject", "request_changes"])
+def test_a_decision_needs_the_etag_its_sender_read(make, api, db_session, action):
+    """A reviewer read revision 1; its author saved revision 2. ``If-Match: *`` would land the decision on a text
+    the reviewer never saw (a rejection is final): only the actions that decide nothing take it."""
+    market = make.market("FR")
+    cm = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    post = make.post(State.in_review, account=make.account(market), author=cm)
+    assert api(cm).patch(f"/posts/{post.id}", {"body": BODY + " Bis."},
+                         if_match=api(cm).get(f"/posts/{post.id}").headers["ETag"]).status_code == 200
+    before = _counts(db_session)
+    answer = api(pm).post(f"/posts/{post.id}/transitions", {"action": action, "comment": "Non."}, if_match="*")
+    assert_error(answer, 428)
+    assert _counts(db_session) == before
+    recalled = api(cm).post(f"/posts/{post.id}/transitions", {"action": "recall"}, if_match="*")
+    assert recalled.status_code == 200 and recalled.json["state"] == "draft"
+    assert_error(api(cm).post(f"/posts/{post.id}/transitions", {"action": "withdraw"}, if_match="*"), 428)
+
 def test_idempotent_create_replays_the_first_answer(make, api, db_session):
     market = make.market("FR")
     cm = make.user(Role.community_manager, markets=[market])

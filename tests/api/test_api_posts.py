@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from approval import administration as admin
 from approval import policies
 from approval.db import utcnow
 from approval.models import AuditEntry, Campaign, Comment, Post, Revision
@@ -132,6 +133,40 @@ def test_editing_an_approved_post_sends_it_back_to_review(make, api, db_session,
     assert edited.status_code == 200
     assert edited.json["state"] == "in_review"
     assert edited.json["approved_revision"]["number"] == 1 and edited.json["revision"]["number"] == 2
+
+
+def test_patch_moves_a_post_to_another_campaign(make, api, db_session, france, cm):
+    euro = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
+    post = make.post(State.approved, account=make.account(france), author=cm)
+    client = api(cm)
+    etag = client.get(f"/posts/{post.id}").headers["ETag"]
+    moved = client.patch(f"/posts/{post.id}", {"campaign_id": euro.id}, if_match=etag)
+    assert moved.status_code == 200, moved.json
+    assert moved.json["campaign_id"] == euro.id and moved.json["state"] == "in_review"
+    assert moved.json["body"] == post.body and moved.json["revision"]["number"] == 2
+    # A new text alone leaves the campaign as it is; null takes the post out of it.
+    edited = client.patch(f"/posts/{post.id}", {"body": BODY + " Merci."}, if_match=moved.headers["ETag"])
+    assert edited.json["campaign_id"] == euro.id
+    out = client.patch(f"/posts/{post.id}", {"campaign_id": None}, if_match=edited.headers["ETag"])
+    assert out.status_code == 200 and out.json["campaign_id"] is None
+
+
+def test_patch_refuses_a_campaign_it_cannot_move_to(make, api, db_session, france, cm):
+    post = make.post(State.approved, account=make.account(france), author=cm)
+    client = api(cm)
+    etag = client.get(f"/posts/{post.id}").headers["ETag"]
+    kenya = admin.create_campaign(db_session, "Nairobi marathon", make.market("KE", "Africa/Nairobi", ("en",)), "")
+    before = _counts(db_session)
+    assert_error(client.patch(f"/posts/{post.id}", {}, if_match=etag), 422, "body")
+    missing = assert_error(client.patch(f"/posts/{post.id}", {"campaign_id": 987654}, if_match=etag), 422,
+                           "campaign_id")
+    elsewhere = assert_error(client.patch(f"/posts/{post.id}", {"campaign_id": kenya.id}, if_match=etag), 422,
+                             "campaign_id")
+    assert elsewhere == missing  # another market's campaign is told as one that does not exist
+    created = client.post("/posts", {"account_id": post.account_id, "body": BODY, "campaign_id": kenya.id})
+    assert assert_error(created, 422, "campaign_id") == missing
+    assert_error(client.patch(f"/posts/{post.id}", {"campaign_id": "1"}, if_match=etag), 422, "campaign_id")
+    assert _counts(db_session) == before
 
 
 # The workflow ------------------------------------------------------------------------------------------------------
