@@ -26,7 +26,7 @@ install-dev: $(VENV)/.installed-dev
 ## (`make run PORT=8080 HOST=0.0.0.0` serves elsewhere)
 run: install
 	$(BIN)/approval db upgrade
-	-@$(BIN)/approval demo --host $(HOST) --port $(PORT) 2>/dev/null || echo "(database already holds data: demo not loaded)"
+	-@$(BIN)/approval demo --host $(HOST) --port $(PORT) || echo "(demo not loaded: see above; the server starts on what the database holds)"
 	$(BIN)/approval run --host $(HOST) --port $(PORT)
 
 ## Lint and type hints, then the whole suite on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432),

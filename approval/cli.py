@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import audit_cli, kiosk_cli, policies
+from approval.config import SettingError
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
 from approval.models import Executive, Market, Network, User
@@ -288,6 +289,8 @@ class ApprovalGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except SettingError as error:  # a setting of the environment the command cannot use
+            raise click.ClickException(str(error)) from None
         except OperationalError as error:  # down, unreachable, refused; on SQLite also a missing table or column
             raise click.ClickException(database_trouble(error)) from None
         except ProgrammingError as error:

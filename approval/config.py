@@ -6,8 +6,11 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 _PACKAGE = Path(__file__).resolve().parent
 #: What a built wheel carries of the checkout's top level (templates/, migrations/, alembic.ini): see setup.py.
@@ -17,6 +20,11 @@ _INSTALLED = (_BUNDLE / "alembic.ini").is_file()
 PROJECT_ROOT = _BUNDLE if _INSTALLED else _PACKAGE.parent
 #: The instance folder when APPROVAL_INSTANCE_PATH is unset: the checkout's, or ./instance for an installed app.
 DEFAULT_INSTANCE_PATH = Path("instance") if _INSTALLED else _PACKAGE.parent / "instance"
+
+
+class SettingError(ValueError):
+    """A setting the environment gives that cannot be used: its message names the variable and what it takes (the
+    command line prints it as one line, exit 1)."""
 
 
 @dataclass
@@ -42,14 +50,45 @@ class Settings:
         instance = Path(env.get("APPROVAL_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
         return cls(
             instance_path=instance,
-            database_url=env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}",
+            database_url=_database_url(env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}"),
             secret_key=env.get("APPROVAL_SECRET_KEY") or None,
-            smtp_url=env.get("APPROVAL_SMTP_URL") or None,
+            smtp_url=_smtp_url(env.get("APPROVAL_SMTP_URL") or None),
             ratelimit_storage_uri=env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://",
             secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
-            proxies=int(env.get("APPROVAL_PROXIES") or 0),
+            proxies=_proxies(env.get("APPROVAL_PROXIES")),
             webhook_private_addresses=bool(_flag(env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
         )
+
+
+def _database_url(value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise SettingError(f"APPROVAL_DATABASE_URL is not a database URL: {value!r} (e.g. "
+                           "postgresql+psycopg://user@host/approval or sqlite:////path/approval.db)") from None
+    return value
+
+
+def _smtp_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - read for its ValueError: a port out of range or not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., "
+                           f"not {value!r}")
+    return value
+
+
+def _proxies(value: str | None) -> int:
+    if value is None or not value.strip():
+        return 0
+    if not value.strip().isascii() or not value.strip().isdigit() or int(value) > 10:
+        raise SettingError(f"APPROVAL_PROXIES is the number of proxies in front (0, 1, 2...), not {value!r}")
+    return int(value)
 
 
 #: The address of the development server, where nothing else says where the application is.
@@ -71,12 +110,16 @@ def _flag(value: str | None) -> bool | None:
 def load_or_create_secret_key(instance_path: Path) -> str:
     """The key generated on first run and kept in the instance folder, so sessions survive restarts."""
     path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+    except OSError as error:
+        raise SettingError(f"the instance folder {instance_path} cannot keep the secret key ({error.strerror}): set "
+                           "APPROVAL_INSTANCE_PATH to a folder this user may write, or APPROVAL_SECRET_KEY") from None
     return key
 
 

@@ -136,14 +136,15 @@ def label(value: StrEnum | str) -> str:
 
 #: A state over a column of counts: "approved" in English, but plural in French ("approuvées"), where the state's
 #: own label agrees with one post.
+#: Soft hyphens (U+00AD) mark where a narrow column of the wall may break a long word ("sched-uled").
 HEADINGS: dict[State, object] = {
     State.in_review: lazy_pgettext("column of counts", "in review"),
-    State.changes_requested: lazy_pgettext("column of counts", "changes requested"),
+    State.changes_requested: lazy_pgettext("column of counts", "changes re\u00adquested"),
     State.with_cabinet: lazy_pgettext("column of counts", "with the cabinet"),
     State.approved: lazy_pgettext("column of counts", "approved"),
-    State.scheduled: lazy_pgettext("column of counts", "scheduled"),
+    State.scheduled: lazy_pgettext("column of counts", "sched\u00aduled"),
     State.failed: lazy_pgettext("column of counts", "failed"),
-    State.unconfirmed: lazy_pgettext("column of counts", "unconfirmed"),
+    State.unconfirmed: lazy_pgettext("column of counts", "un\u00adcon\u00adfirmed"),
     State.published: lazy_pgettext("column of counts", "published"),
 }
 

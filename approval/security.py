@@ -69,7 +69,9 @@ def _counts_as_failed_login(_response: Any) -> bool:
 
 
 def _counts_as_failed_token(response: Any) -> bool:
-    return response.status_code == 401
+    """A token presented and refused: a request that presented none guessed nothing (a program's first call, a
+    health check) and is not counted."""
+    return response.status_code == 401 and bool(request.headers.get("Authorization"))
 
 
 def _throttling_off() -> bool:

@@ -156,6 +156,16 @@ def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
 # Factories ---------------------------------------------------------------------------------------------------
 
 
+#: A post's address on each network, as a person pastes it (``approval.style.network.POST_HOSTS``).
+POST_URLS = {"x": "https://x.com/helio/status/1", "facebook": "https://www.facebook.com/helio/posts/1",
+             "instagram": "https://www.instagram.com/p/helio1/", "linkedin": "https://www.linkedin.com/feed/update/1",
+             "youtube": "https://www.youtube.com/watch?v=helio1", "snapchat": "https://www.snapchat.com/p/helio1"}
+
+
+def post_url(account: Account) -> str:
+    return POST_URLS[account.network.value]
+
+
 class Factory:
     """Builds realistic objects with sensible defaults; every name reads like the product."""
 
@@ -230,7 +240,7 @@ class Factory:
             self.act(post, Action.schedule, reviewer, scheduled_at=utcnow() + timedelta(days=1))
             return post
         if state is State.published:
-            self.act(post, Action.mark_published, reviewer, url="https://x.com/helio/status/1")
+            self.act(post, Action.mark_published, reviewer, url=post_url(account))
             return post
         raise ValueError(f"the factory cannot reach {state} yet")
 

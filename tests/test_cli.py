@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-
-import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -208,25 +205,40 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
     engine.dispose()
 
 
-def test_db_upgrade_creates_a_missing_postgresql_database(tmp_path, backend):
+def test_db_upgrade_creates_a_missing_postgresql_database(tmp_path, databases):
     """As SQLite makes its file, ``approval db upgrade`` makes the PostgreSQL database the URL names."""
-    if backend != "postgresql":
-        pytest.skip("SQLite makes its file itself")
     from conftest import POSTGRES_ADMIN_URL
 
-    name = f"approval_created_{uuid.uuid4().hex[:8]}"
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+    url = databases.new_url("postgresql")  # a name of the session's, dropped at its end; PostgreSQL required or skip
     server = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        for _ in range(2):  # the second time it is there: nothing to create, nothing to migrate
-            result = subprocess.run([sys.executable, "-m", "approval.cli", "db", "upgrade"], env=env,
-                                    capture_output=True, text=True, timeout=120)
-            assert result.returncode == 0, result.stderr
-        listed = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], env=env,
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}"'))
+    server.dispose()
+    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+    for _ in range(2):  # the second time it is there: nothing to create, nothing to migrate
+        result = subprocess.run([sys.executable, "-m", "approval.cli", "db", "upgrade"], env=env,
                                 capture_output=True, text=True, timeout=120)
-        assert listed.returncode == 0, listed.stderr
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
+        assert result.returncode == 0, result.stderr
+    listed = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+
+
+def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
+    """Each bad setting names its variable and what it takes (exit 1), never a traceback."""
+    for variable, value, said in (
+        ("APPROVAL_PROXIES", "two", "APPROVAL_PROXIES is the number of proxies"),
+        ("APPROVAL_DATABASE_URL", "notaurl", "APPROVAL_DATABASE_URL is not a database URL"),
+        ("APPROVAL_SMTP_URL", "http://x", "APPROVAL_SMTP_URL is smtp://"),
+        ("APPROVAL_SMTP_URL", "smtp://host:99999", "APPROVAL_SMTP_URL is smtp://"),
+    ):
+        result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True,
+                                text=True, timeout=120, env={**os.environ, variable: value,
+                                                             "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")})
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"Error: {said}"), result.stderr
+    # /proc takes no folder, whoever asks (root included).
+    result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "APPROVAL_INSTANCE_PATH": "/proc/approval-instance",
+                                              "APPROVAL_SECRET_KEY": ""})
+    assert result.returncode == 1 and "cannot keep the secret key" in result.stderr, result.stderr

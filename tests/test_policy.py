@@ -410,7 +410,7 @@ def test_a_manual_publication_records_the_policy_without_refusing(make, db_sessi
     policies.save_policy(db_session, france, admin_user, forbidden=[COMPETITOR])
     reviewer = make.user(Role.project_manager, markets=[france])
     entry = engine.apply(db_session, post, Action.mark_published, reviewer, expected_version=post.version,
-                         url="https://x.com/helio/status/9")
+                         url="https://www.facebook.com/helio/posts/9")
     assert entry.payload["policy_version"] == "FR-v1"
     assert [f["rule"] for f in entry.payload["findings"]] == ["policy.forbidden"]
 

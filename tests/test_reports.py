@@ -71,7 +71,7 @@ def history(make, db_session):
     e = make.post(State.draft, account=account, author=cm)
     act(e, Action.submit, cm, now=T(10, 9))
     act(e, Action.approve, pm, now=T(10, 10))  # 1 h
-    act(e, Action.mark_published, pm, now=T(10, 12), url="https://x.com/helio/status/2")  # 3 h after submission
+    act(e, Action.mark_published, pm, now=T(10, 12), url="https://fb.com/helio/posts/2")  # 3 h after submission
 
     k = make.post(State.draft, account=make.account(ke), author=make.user(Role.community_manager, markets=[ke]))
     act(k, Action.submit, k.created_by, now=T(5, 9))
@@ -80,9 +80,12 @@ def history(make, db_session):
     return {"pm": pm, "cm": cm, "fr": fr, "ke": ke}
 
 
-def _csv(response) -> list[list[str]]:  # noqa: ANN001
+def _csv(response, delimiter: str = ",") -> list[list[str]]:  # noqa: ANN001
+    """The rows, as a spreadsheet reads them: the byte order mark first says UTF-8."""
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=delimiter))
 
 
 def test_the_numbers_match_the_ones_computed_by_hand(history, web):
@@ -108,6 +111,9 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     web.post("/language", {"language": "fr", "next": "/reports"})  # the figures in the reader's language
     html = web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
     assert "60,0\u00a0%" in html and "14,0\u202fh / 25,1\u202fh" in html
+    # A French spreadsheet: cells apart by semicolons, decimals with a comma, the words in French.
+    durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"), delimiter=";")
+    assert durations[1][1:] == ["5", "2,0", "8,0"] and durations[0][0] == "mesure"
 
 
 def test_durations_read_in_the_unit_that_suits_them(app):

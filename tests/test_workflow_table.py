@@ -440,7 +440,10 @@ def test_a_time_more_than_a_year_ahead_is_refused(make, db_session):
 
 
 @pytest.mark.parametrize("url", [None, "", "x.com/helio/status/1", "www.x.com/helio", "ftp://x.com/helio",
-                                 "https://", "javascript:alert(1)"])
+                                 "https://", "javascript:alert(1)",
+                                 # Another network's post, or a site passing for X's, pasted by mistake.
+                                 "https://www.facebook.com/helio/posts/1", "https://x.com.example/helio/status/1",
+                                 "https://notx.com/helio/status/1"])
 def test_recording_a_publication_needs_an_http_address(make, db_session, url):
     cast = _cast(make, BRAND)
     post = make.post(State.approved, account=cast["account"], author=cast["author"])
@@ -452,7 +455,8 @@ def test_recording_a_publication_needs_an_http_address(make, db_session, url):
     assert _audit_count(db_session) == audit_rows
 
 
-@pytest.mark.parametrize("url", ["http://example.com/p/1", "https://x.com/helio/status/1"])
+@pytest.mark.parametrize("url", ["http://twitter.com/helio/status/1", "https://x.com/helio/status/1",
+                                 "https://mobile.x.com/helio/status/1"])
 def test_recording_a_publication_keeps_its_address(make, db_session, url):
     cast = _cast(make, BRAND)
     post = make.post(State.scheduled, account=cast["account"], author=cast["author"])

@@ -43,12 +43,18 @@ def expected_version(post: Post, action: Action | str | None = None) -> int:
                                          "is not enough."))
         return post.version
     versions, well_formed = set(), False
-    for tag in if_match.as_set(include_weak=True):
+    strong = if_match.as_set()
+    for tag in strong:
         match = _POST_TAG.fullmatch(tag or "")  # an empty tag ("") parses as None
         well_formed = well_formed or match is not None
         if match and int(match[1]) == post.id:
             versions.add(int(match[2]))
-    if not well_formed:  # not a post's ETag at all: a malformed request, not a stale one
+    if not well_formed:
+        if any(_POST_TAG.fullmatch(tag or "") for tag in if_match.as_set(include_weak=True) - strong):
+            # RFC 9110: If-Match compares strongly; a weak tag matches no version.
+            raise Stale(_("A weak ETag (W/...) matches no version in If-Match: send the ETag as the answer gave "
+                          "it."))
+        # Not a post's ETag at all: a malformed request, not a stale one.
         raise BadRequest(_('If-Match is not the ETag of a post ("post-ID-vN") nor *.'))
     if not versions:
         raise Stale(_("If-Match names no version of this post: reload it and use its ETag."))

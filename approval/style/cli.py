@@ -45,7 +45,7 @@ def lint_command(network: str | None, market: str | None, languages: tuple[str, 
                  media: tuple[str, ...], alts: tuple[str, ...], source: IO[bytes]) -> None:
     """Check a text (a file, or standard input) as the style gate would."""
     try:
-        text = source.read().decode("utf-8").replace("\r\n", "\n")
+        text = source.read().decode("utf-8")  # offsets index into the text as given, as the API's
     except UnicodeDecodeError as error:
         raise click.UsageError(f"the text is not UTF-8 ({error.reason} at byte {error.start})") from None
     if unknown := [code for code in languages if not language.known(code)]:

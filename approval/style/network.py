@@ -21,6 +21,7 @@ once the post's context knows whether media are attached (``Context.has_media``;
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from approval.style import twitter
 from approval.style.findings import Finding, Severity
@@ -48,6 +49,25 @@ YOUTUBE_TITLE = 100
 MEDIA_REQUIRED = frozenset({"instagram", "youtube", "snapchat"})
 NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram", "linkedin": "LinkedIn", "youtube": "YouTube",
          "snapchat": "Snapchat"}
+
+
+#: Where each network shows a post (or a subdomain of it: www., m., mobile.): the address of a post published by
+#: hand is on one of them. The networks' own short links count (youtu.be, lnkd.in, fb.watch, instagr.am).
+POST_HOSTS: dict[str, tuple[str, ...]] = {
+    "x": ("x.com", "twitter.com"),
+    "facebook": ("facebook.com", "fb.com", "fb.watch"),
+    "instagram": ("instagram.com", "instagr.am"),
+    "linkedin": ("linkedin.com", "lnkd.in"),
+    "youtube": ("youtube.com", "youtu.be"),
+    "snapchat": ("snapchat.com",),
+}
+
+
+def on_network(url: str, network: object) -> bool:
+    """Whether ``url`` (an http(s) address) is on ``network``'s own site."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == known or host.endswith("." + known) for known in POST_HOSTS.get(str(getattr(network, "value",
+                                                                                                   network)), ()))
 
 
 def network_name(network: object) -> str:

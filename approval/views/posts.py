@@ -111,10 +111,13 @@ def new_post():
             flash(_("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
                     network=NAMES[account.network.value]), "info")
             return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
-        submitted = "submit" in request.form and _try_submit(post)
-        _flash_findings(post)
+        wants_submit = "submit" in request.form
+        submitted = wants_submit and _try_submit(post)
         if submitted:
             flash(_("Submitted for review."), "success")
+        elif not wants_submit:
+            flash(_("Saved as a draft."), "success")
+        _flash_findings(post, errors=not wants_submit)  # a refused submission has said its errors
         return redirect(url_for("posts.show_post", post_id=post.id))
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
@@ -222,7 +225,7 @@ def edit_post(post_id: int):
                 flash(_("Saved and submitted for review."), "success")
             else:
                 flash(_("Saved."), "success")
-            _flash_findings(post)
+            _flash_findings(post, errors=not wants_submit)
             return redirect(url_for("posts.show_post", post_id=post.id))
     status = 409 if conflict else 200
     # The change asked for stays in sight while the author makes it.
@@ -449,10 +452,14 @@ def _try_submit(post: Post, *, saved: bool = True) -> bool:
     return True
 
 
-def _flash_findings(post: Post) -> None:
+def _flash_findings(post: Post, *, errors: bool) -> None:
+    """The style gate's findings on the text just saved: its warnings, and its errors (``errors``) unless a refused
+    submission said them already: an error blocks the post's way on, and a "Saved." alone hid it."""
     revision = post.current_revision
     for finding in revision.findings if revision else ():
-        if finding["severity"] == "warning":
+        if finding["severity"] == "error" and errors:
+            flash(_("To fix before it goes on: %(message)s", message=style.localize(finding, _)), "error")
+        elif finding["severity"] == "warning":
             flash(_("Style: %(message)s", message=style.localize(finding, _)), "warning")
 
 

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import format_decimal
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.etree import etree
@@ -180,13 +181,26 @@ def _percent(rate: float | None) -> float | None:
 def chart_csv(name: str):
     market, report = _report(name)
     header, rows = _table(name, report)
+    comma = _decimal_comma()
     out = io.StringIO()
-    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if comma else ",")
     writer.writerow(header)
-    writer.writerows([_cell(cell) for cell in row] for row in rows)
+    writer.writerows([_decimal(_cell(cell), comma) for cell in row] for row in rows)
     filename = f"{name}-{market.code if market else 'all'}-{report.period.start.date()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _decimal_comma() -> bool:
+    """Whether the reader's language writes decimals with a comma (French). A CSV is written as their spreadsheet
+    opens it: a byte order mark first says UTF-8 (Excel read "publiée" as "publiÃ©e"), and with a decimal comma
+    the cells are apart by semicolons and decimals take the comma."""
+    return get_decimal_symbol(get_locale()) == ","
+
+
+def _decimal(value: object, comma: bool) -> object:
+    return str(value).replace(".", ",") if comma and isinstance(value, float) else value
 
 
 @bp.get("/<any(weekly, durations, rates, reasons, findings):name>.svg")
@@ -325,9 +339,12 @@ def audit_csv():
     session = db.session
     rows = session.execute(query.limit(AUDIT_EXPORT_MAX).execution_options(yield_per=1000))
 
+    comma = _decimal_comma()
+
     def generate() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";" if comma else ",")
         writer.writerow(header)
         for n, row in enumerate(rows, start=1):
             writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import object_session
 from approval import policies
 from approval.inputs import web_address
 from approval.localtime import in_zone
+from approval.style.network import POST_HOSTS, network_name, on_network
 from approval.style.text import shows_anything
 from approval.workflow.states import State
 
@@ -229,5 +230,9 @@ def url_given(attempt: Attempt) -> dict[str, list[str]]:
     url = web_address(attempt.params.get("url"))
     if url is None:
         return {"url": [_("Give the address (http or https) where the message was published.")]}
+    network = attempt.post.account.network
+    if not on_network(url, network):  # another network's post, pasted by mistake
+        return {"url": [_("This address is not on %(network)s (%(sites)s): give the address of the post there.",
+                          network=network_name(network), sites=", ".join(POST_HOSTS[network.value]))]}
     attempt.record["url"] = url
     return {}

@@ -67,7 +67,9 @@ def test_stale_if_match_is_412_and_missing_is_428(make, api, db_session):
     assert _counts(db_session) == before
 
     current = client.get(f"/posts/{post.id}").headers["ETag"]
-    listed = f'"post-{post.id}-v1", W/{current}'  # a list, and a weak form of the tag, are understood too
+    # If-Match compares strongly (RFC 9110): the weak form of the current tag matches nothing.
+    assert_error(client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=f"W/{current}"), 412)
+    listed = f'"post-{post.id}-v1", {current}'  # a list is understood
     assert client.post(f"/posts/{post.id}/transitions", {"action": "submit"}, if_match=listed).status_code == 200
 
 

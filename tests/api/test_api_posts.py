@@ -390,13 +390,14 @@ def test_hub_summary_counts_what_the_user_sees(make, api, db_session, france):
     assert api(make.user(Role.admin)).get("/hub/summary?market=KE").json["markets"][0]["counts"]["draft"] == 1
 
 
-def test_lint_gives_what_the_command_line_prints(make, api, france, cm):
-    text = "la Tour Eiffel brille  ce soir !! #euro2028"
-    printed = CliRunner().invoke(lint_command, ["--network", "x", "--format", "json", "-"], input=text)
+@pytest.mark.parametrize("text", ["la Tour Eiffel brille  ce soir !! #euro2028", "Bonjour.\r\nsalut à tous."])
+def test_lint_gives_what_the_command_line_prints(make, api, france, cm, text):
+    """The same findings at the same offsets: into the text as given, line breaks of a Windows file included."""
+    printed = CliRunner().invoke(lint_command, ["--network", "x", "--format", "json", "-"], input=text.encode())
     answered = api(cm).post("/lint", {"text": text, "network": "x"})
     assert answered.status_code == 200
     assert answered.json == json.loads(printed.output)
-    assert answered.json["findings"], "the text breaks several rules"
+    assert answered.json["findings"], "the text breaks a rule"
 
 
 def test_lint_with_a_market_applies_its_editorial_policy(make, api, db_session, france, cm):
