@@ -42,6 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import publishing as publishing_views  # the publishing desk and the stop switches
 
     app.register_blueprint(publishing_views.bp)
+    from approval.views import campaigns as campaign_views  # kept by the project managers who run them
+
+    app.register_blueprint(campaign_views.bp)
     from approval.views import hub as hub_views
 
     app.register_blueprint(hub_views.bp)

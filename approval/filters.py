@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
 from babel.units import format_unit
@@ -110,6 +112,13 @@ def viewer_zone() -> str:
     """The zone of the signed-in person's own dates (their profile's, else their first market's; UTC otherwise),
     for what belongs to no market: a stop switch on everything, a group-wide campaign's."""
     return str(get_timezone())
+
+
+def campaign_zone(campaign: Any) -> ZoneInfo:
+    """The zone a campaign's times (its embargo) are typed and shown in: its market's; a group-wide campaign's in the
+    viewer's own (their profile's, else UTC), the zone every other time without a market is shown in: an admin read
+    an embargo typed in UTC as a slip."""
+    return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo(viewer_zone())
 
 
 def register(app: Flask) -> None:

@@ -48,9 +48,9 @@ def test_index_links_to_each_area_with_counts(admin_web, make, db_session):
 
     page = text(response)
     assert response.status_code == 200
-    for area in ("markets", "accounts", "executives", "users", "campaigns"):
-        assert f'href="/admin/{area}"' in page
-        assert f'href="/admin/{area}/new"' in page
+    for area in ("/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users", "/campaigns"):
+        assert f'href="{area}"' in page
+        assert f'href="{area}/new"' in page
     counts = re.findall(r'<td>(\d+)', page)
     assert counts == ["1", "1", "1", "1", "0"]  # markets, active accounts, executives, active users, campaigns
     assert "(and 1 deactivated)" in page
@@ -61,11 +61,11 @@ def test_lists_show_what_exists(admin_web, make):
     ceo = make.executive("Hélène Marchand")
     make.account(fr, "x", executive=ceo)
     make.user(Role.cabinet, executives=[ceo], name="Camille Cabinet")
-    admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
+    admin_web.post("/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
 
     for url, expected in [("/admin/markets", "Europe/Paris"), ("/admin/accounts", "Hélène Marchand"),
                           ("/admin/executives", "Camille Cabinet"), ("/admin/users", "Camille Cabinet"),
-                          ("/admin/campaigns", "#EURO2028"), ("/admin/users?role=cabinet", "Camille Cabinet")]:
+                          ("/campaigns", "#EURO2028"), ("/admin/users?role=cabinet", "Camille Cabinet")]:
         response = admin_web.get(url)
         assert response.status_code == 200, url
         assert expected in text(response), url
@@ -521,16 +521,16 @@ def test_set_a_new_password(app, admin_web, make, db_session):
 def test_create_and_edit_campaigns(admin_web, make, db_session):
     fr = make.market("FR")
 
-    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "",
+    assert_redirect(admin_web.post("/campaigns/new", {"name": "Euro 2028", "market_id": "",
                                                             "hashtag": "EURO2028", "description": "Football."}),
-                    "/admin/campaigns")
-    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Fête de la musique", "market_id": fr.id,
+                    "/campaigns")
+    assert_redirect(admin_web.post("/campaigns/new", {"name": "Fête de la musique", "market_id": fr.id,
                                                             "hashtag": ""}))
     euro, music = db_session.scalars(select(Campaign).order_by(Campaign.id)).all()
     assert (euro.market_id, euro.hashtag, euro.description) == (None, "#EURO2028", "Football.")
     assert (music.market_id, music.hashtag) == (fr.id, "")
 
-    response = admin_web.post(f"/admin/campaigns/{euro.id}/edit", {"name": "Euro 2028 (France)", "market_id": fr.id,
+    response = admin_web.post(f"/campaigns/{euro.id}/edit", {"name": "Euro 2028 (France)", "market_id": fr.id,
                                                                    "hashtag": "#EURO2028", "description": ""})
     assert_redirect(response)
     db_session.expire_all()
@@ -541,33 +541,33 @@ def test_create_and_edit_campaigns(admin_web, make, db_session):
 def test_two_campaigns_a_market_chooses_between_never_share_a_name(admin_web, make, db_session):
     fr, ke = make.market("FR"), make.market("KE", timezone="Africa/Nairobi")
     for name, market in (("Lancement Helio X", fr), ("Rapport annuel", None), ("Lancement Helio X", ke)):
-        assert_redirect(admin_web.post("/admin/campaigns/new", {"name": name, "market_id": market.id if market else "",
+        assert_redirect(admin_web.post("/campaigns/new", {"name": name, "market_id": market.id if market else "",
                                                                 "hashtag": ""}))
-    response = admin_web.post("/admin/campaigns/new", {"name": "lancement helio x", "market_id": fr.id, "hashtag": ""})
+    response = admin_web.post("/campaigns/new", {"name": "lancement helio x", "market_id": fr.id, "hashtag": ""})
     assert_form_error(response, "A campaign named Lancement Helio X exists already (FR).")
-    response = admin_web.post("/admin/campaigns/new", {"name": "Rapport annuel", "market_id": ke.id, "hashtag": ""})
+    response = admin_web.post("/campaigns/new", {"name": "Rapport annuel", "market_id": ke.id, "hashtag": ""})
     assert_form_error(response, "A campaign named Rapport annuel exists already (group-wide).")
     kenyan = db_session.scalars(select(Campaign).where(Campaign.market_id == ke.id)).one()
-    response = admin_web.post(f"/admin/campaigns/{kenyan.id}/edit", {"name": "Lancement Helio X", "market_id": "",
+    response = admin_web.post(f"/campaigns/{kenyan.id}/edit", {"name": "Lancement Helio X", "market_id": "",
                                                                       "hashtag": ""})
     assert_form_error(response, "A campaign named Lancement Helio X exists already (FR).")
     assert count(db_session, Campaign) == 3
-    response = admin_web.post("/admin/campaigns/new", {"name": "RAPPORT ANNUEL", "market_id": "", "hashtag": ""})
+    response = admin_web.post("/campaigns/new", {"name": "RAPPORT ANNUEL", "market_id": "", "hashtag": ""})
     assert_form_error(response, "A campaign named Rapport annuel exists already (group-wide).")
-    assert_redirect(admin_web.post("/admin/campaigns/new", {"name": "Été 2027", "market_id": fr.id, "hashtag": ""}))
-    response = admin_web.post("/admin/campaigns/new", {"name": "été 2027", "market_id": fr.id, "hashtag": ""})
+    assert_redirect(admin_web.post("/campaigns/new", {"name": "Été 2027", "market_id": fr.id, "hashtag": ""}))
+    response = admin_web.post("/campaigns/new", {"name": "été 2027", "market_id": fr.id, "hashtag": ""})
     assert_form_error(response, "A campaign named Été 2027 exists already (FR).")  # on SQLite too
     # Two that shared a name before the rule stay editable, as long as neither takes the other's name.
     twin = Campaign(name="Lancement Helio X", market=fr, hashtag="", description="")  # written before the rule
     db_session.add(twin)
     db_session.flush()
-    assert_redirect(admin_web.post(f"/admin/campaigns/{twin.id}/edit", {"name": "Lancement Helio X",
+    assert_redirect(admin_web.post(f"/campaigns/{twin.id}/edit", {"name": "Lancement Helio X",
                                                                         "market_id": fr.id, "hashtag": "#HelioX"}))
 
 
 @pytest.mark.parametrize("hashtag", ["#EURO #2028", "###", "#"])
 def test_bad_hashtag_refused(admin_web, db_session, hashtag):
-    response = admin_web.post("/admin/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": hashtag})
+    response = admin_web.post("/campaigns/new", {"name": "Euro", "market_id": "", "hashtag": hashtag})
 
     assert_form_error(response, "One hashtag, e.g. #EURO2028.")
     assert count(db_session, Campaign) == 0
@@ -575,13 +575,13 @@ def test_bad_hashtag_refused(admin_web, db_session, hashtag):
 
 def test_campaign_keeps_group_wide_while_it_has_posts_elsewhere(admin_web, make, db_session):
     fr, ke = make.market("FR"), make.market("KE")
-    admin_web.post("/admin/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
+    admin_web.post("/campaigns/new", {"name": "Euro 2028", "market_id": "", "hashtag": "#EURO2028"})
     campaign = db_session.scalars(select(Campaign)).one()
     post = make.post(account=make.account(ke))
     post.campaign = campaign
     db_session.flush()
 
-    response = admin_web.post(f"/admin/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": fr.id,
+    response = admin_web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": fr.id,
                                                                        "hashtag": "#EURO2028"})
 
     assert_form_error(response, "1 post of this campaign belongs to another market: keep it group-wide.")

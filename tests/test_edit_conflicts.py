@@ -141,7 +141,7 @@ def test_every_administered_object_keeps_the_first_save(app, make, db_session, w
     ada, grace = _two_admins(app, make)
     if what == "campaign":
         thing = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
-        path, first_change, second_change = (f"/admin/campaigns/{thing.id}/edit", {"hashtag": "#EURO2028FR"},
+        path, first_change, second_change = (f"/campaigns/{thing.id}/edit", {"hashtag": "#EURO2028FR"},
                                              {"disclosure_required": "y"})
         kept = lambda: db_session.get(Campaign, thing.id).hashtag == "#EURO2028FR"  # noqa: E731
     elif what == "user":

@@ -133,7 +133,7 @@ def test_ids_past_the_database_integer_in_forms_are_refused_or_ignored(make, web
 
 def test_ids_past_the_database_integer_are_404_on_admin_pages(admin_web, make):
     for path in (f"/admin/users/{BIG_ID}/edit", f"/admin/markets/{BIG_ID}/edit", f"/admin/accounts/{HUGE_ID}/edit",
-                 f"/admin/campaigns/{BIG_ID}/edit", f"/admin/executives/{BIG_ID}/edit"):
+                 f"/campaigns/{BIG_ID}/edit", f"/admin/executives/{BIG_ID}/edit"):
         assert admin_web.get(path).status_code == 404, path
     assert admin_web.post(f"/admin/users/{BIG_ID}/deactivate").status_code == 404
 

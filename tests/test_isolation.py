@@ -44,7 +44,9 @@ MEDIA_ROUTES = frozenset({"media.show_file", "media.thumbnail"})
 #: A notification's id: tests/test_notifications.py opens someone else's (404). A market's notification settings:
 #: admins only (tests/test_notifications.py). The reports' charts take a chart's name, not an object's id.
 OTHER_ROUTES = frozenset({"notifications.open_notification", "notifications.market_settings", "reports.chart_csv",
-                          "reports.chart_svg"})
+                          "reports.chart_svg",
+                          # A campaign's: tests/test_campaigns.py (another market's 404, a group-wide one 403).
+                          "campaigns.edit_campaign"})
 #: Every page that lists posts: an outsider's version of each must not show the post (role-gated ones may refuse).
 LISTINGS = ("/posts", "/posts?q=Texte", "/review", "/cabinet", "/hub", "/hub?view=queue", "/hub/dashboard",
             "/calendar", "/calendar?view=list", "/calendar?view=week")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 WIDTH = 360
 PAGES = {
     "ada@helio.example": ["/admin", "/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users",
-                          "/admin/users/new", "/admin/campaigns", "/admin/markets/new"],
+                          "/admin/users/new", "/campaigns", "/admin/markets/new"],
     "lucile@helio.example": ["/posts", "/review", "/posts/new", "/profile", "/calendar", "/calendar?view=month",
                              "/calendar?view=week"],
     "camille@helio.example": ["/posts", "/posts/new"],

@@ -191,7 +191,7 @@ def test_a_line_error_names_every_bad_line_and_keeps_what_was_typed(admin_web, d
 
 
 def test_campaigns_may_require_a_disclosure(admin_web, db_session):
-    response = admin_web.post("/admin/campaigns/new", {"name": "Partenariat Euro", "market_id": "",
+    response = admin_web.post("/campaigns/new", {"name": "Partenariat Euro", "market_id": "",
                                                         "hashtag": "#EURO2028", "disclosure_required": "y"})
     assert response.status_code == 303
     db_session.expire_all()
@@ -199,8 +199,8 @@ def test_campaigns_may_require_a_disclosure(admin_web, db_session):
 
     campaign = db_session.scalars(select(Campaign)).one()
     assert campaign.disclosure_required
-    assert "partnership" in text(admin_web.get("/admin/campaigns"))
-    admin_web.post(f"/admin/campaigns/{campaign.id}/edit", {"name": "Partenariat Euro", "market_id": "",
+    assert "partnership" in text(admin_web.get("/campaigns"))
+    admin_web.post(f"/campaigns/{campaign.id}/edit", {"name": "Partenariat Euro", "market_id": "",
                                                             "hashtag": "#EURO2028"})
     db_session.expire_all()
     assert not db_session.get(Campaign, campaign.id).disclosure_required

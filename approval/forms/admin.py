@@ -30,6 +30,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
+from approval.filters import campaign_zone
+from approval.forms import LocalTimeField
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.labels import LABELS
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
@@ -196,9 +198,19 @@ class CampaignForm(_ObjectForm):
     )
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
     disclosure_required = BooleanField(_l("Partnership: its posts must carry a disclosure (#ad, #partenariat…)"))
+    #: In the campaign's zone (``approval.filters.campaign_zone``); empty: no embargo.
+    embargo_until = LocalTimeField(_l("Embargo until"), validators=[Optional()])
 
-    def set_choices(self, markets: list[Market]) -> None:
-        self.market_id.choices = [SelectChoice("", _l("Group-wide (all markets)"))] + [
+    @classmethod
+    def filled_from(cls, current: Any) -> Self:
+        form = cls(formdata=None, obj=current, current=current)
+        until = current.embargo_until
+        form.embargo_until.data = until.astimezone(campaign_zone(current)).replace(tzinfo=None) if until else None
+        return form
+
+    def set_choices(self, markets: list[Market], *, group_wide: bool = True) -> None:
+        """``markets``: those the campaign may belong to; ``group_wide``: whether it may belong to every market."""
+        self.market_id.choices = ([SelectChoice("", _l("Group-wide (all markets)"))] if group_wide else []) + [
             SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets
         ]
 

@@ -1,5 +1,5 @@
 """Administration, for admins only: markets and their editorial policies, accounts, executives and their cabinets,
-users, campaigns.
+users (campaigns, which project managers keep too, are approval.views.campaigns).
 
 Each view loads, checks the form's shape, calls one use case of ``approval.administration`` through ``_attempt``,
 flashes and redirects (303). The use case holds the rules (shared with the command line and the API) and raises
@@ -31,7 +31,6 @@ from approval.db import Base, db
 from approval.forms.admin import (
     AccountForm,
     CabinetMemberForm,
-    CampaignForm,
     ExecutiveForm,
     MarketForm,
     NewUserForm,
@@ -428,48 +427,6 @@ def _user_page(user: User, *, form: UserForm | None = None, password_form: Passw
     return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
                       password_form=PasswordForm(formdata=None) if password_form is None else password_form,
                       changed=changed)
-
-
-# Campaigns -----------------------------------------------------------------------------------------------------
-
-
-@bp.get("/campaigns")
-@roles_required(Role.admin)
-def list_campaigns():
-    campaigns = db.session.scalars(
-        select(Campaign).options(selectinload(Campaign.market)).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    ).all()
-    return render_template("admin/campaigns.html", campaigns=campaigns)
-
-
-@bp.route("/campaigns/new", methods=["GET", "POST"])
-@roles_required(Role.admin)
-def new_campaign():
-    form = CampaignForm()
-    form.set_choices(_markets())
-    if form.validate_on_submit():
-        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        if campaign := _attempt(form, admin.create_campaign, form.name.data, market, form.hashtag.data,
-                                form.description.data or "", form.disclosure_required.data):
-            flash(_("Campaign %(name)s created.", name=campaign.name), "success")
-            return _see_other("admin.list_campaigns")
-    return _form_page("admin/campaign.html", form=form, campaign=None)
-
-
-@bp.route("/campaigns/<id:campaign_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.admin)
-def edit_campaign(campaign_id: int):
-    campaign = _get(Campaign, campaign_id, for_update=request.method == "POST")
-    form = _opened(CampaignForm(obj=campaign, current=campaign))
-    form.set_choices(_markets())
-    changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
-        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        if _attempt(form, admin.update_campaign, campaign, form.name.data, market, form.hashtag.data,
-                    form.description.data or "", form.disclosure_required.data):
-            flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
-            return _see_other("admin.list_campaigns")
-    return _form_page("admin/campaign.html", form=form, campaign=campaign, changed=changed)
 
 
 # Helpers -------------------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -25,7 +24,7 @@ from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
 from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
-from approval.filters import viewer_zone
+from approval.filters import campaign_zone
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
@@ -152,7 +151,7 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
     campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.market))
                                    .order_by(Campaign.name)).all()
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
-                           refusal=refusal, zone_of=_campaign_zone, typed_row=row, typed=request.form,
+                           refusal=refusal, zone_of=campaign_zone, typed_row=row, typed=request.form,
                            min_grace=controls.MIN_GRACE, saved_value=_saved_value), status
 
 
@@ -179,18 +178,12 @@ def _saved_meanwhile(thing: Market | Account | Campaign, row: str):  # noqa: ANN
         saved = {"outbox": _("the outbox"), "webhook": _("a webhook")}.get(thing.connector or "", _("not connected"))
         saved += f" {thing.connector_url}" if thing.connector_url else ""
     else:
-        zone = _campaign_zone(thing)
+        zone = campaign_zone(thing)
         saved = thing.embargo_until.astimezone(zone).strftime("%Y-%m-%d %H:%M") if thing.embargo_until else \
             _("no embargo")
     message = _("Someone saved this row while you were editing it: %(saved)s. Nothing was overwritten; what you "
                 "typed is still here: save again to keep it.", saved=saved)
     return _settings_page(GuardFailed(message, {}), 409, row)
-
-
-def _campaign_zone(campaign: Campaign) -> ZoneInfo:
-    """A market's campaign is set in that market's time; a group-wide one in the admin's own (their profile's, else
-    UTC), the zone every other time without a market is shown in: the walk read its embargo typed in UTC as a slip."""
-    return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo(viewer_zone())
 
 
 def _saved(message: str):  # noqa: ANN202
@@ -253,7 +246,7 @@ def set_embargo(campaign_id: int):
                                           dict(form.errors)), 422, row)
     until = None
     if form.embargo_until.data is not None:
-        zone = _campaign_zone(campaign)
+        zone = campaign_zone(campaign)
         try:
             # A time the clocks repeat (the autumn change) is taken the second time: an embargo never lifts early.
             until = ops.local_to_utc(form.embargo_until.data, zone, fold=1)

@@ -1,0 +1,150 @@
+"""Campaigns, kept by the project managers who run them (a tournament sponsorship, the annual report) and by admins.
+
+A project manager keeps the campaigns of their markets; a group-wide campaign (offered in every market) is kept by
+the group-wide project managers and the admins, and seen by everyone who writes for a market. A campaign's embargo
+is set here with the rest: no post of the campaign is scheduled before it, and what was scheduled before a later
+embargo is held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from approval import administration as admin
+from approval import operations as ops
+from approval.access import market_clause
+from approval.db import db
+from approval.filters import campaign_zone
+from approval.forms.admin import CampaignForm
+from approval.forms.conflicts import Overtaken
+from approval.models import Campaign, Market, User
+from approval.publishing import controls
+from approval.views import roles_required
+from approval.workflow.errors import GuardFailed
+from approval.workflow.states import Role
+
+bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+KEEPERS = (Role.project_manager, Role.admin)
+
+
+def keeps_group_wide(user: User) -> bool:
+    """Whether ``user`` keeps the campaigns of every market (and may make one)."""
+    return user.role == Role.admin or user.all_markets
+
+
+def can_keep(user: User, campaign: Campaign) -> bool:
+    """Whether ``user`` may change ``campaign``: one of their markets', or a group-wide one for a group-wide keeper."""
+    if campaign.market_id is None:
+        return keeps_group_wide(user)
+    return keeps_group_wide(user) or campaign.market_id in {m.id for m in user.markets}
+
+
+def _markets() -> list[Market]:
+    """The markets the user may give a campaign to."""
+    return list(db.session.scalars(select(Market).where(market_clause(current_user)).order_by(Market.code)))
+
+
+@bp.get("")
+@roles_required(*KEEPERS)
+def list_campaigns():
+    campaigns = ops.usable_campaigns(db.session, current_user)
+    return render_template("campaigns/list.html", campaigns=campaigns, can_keep=can_keep,
+                           zone_of=campaign_zone)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*KEEPERS)
+def new_campaign():
+    form = CampaignForm()
+    form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
+    if form.validate_on_submit():
+        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
+        try:
+            campaign = admin.create_campaign(db.session, form.name.data, market, form.hashtag.data,
+                                             form.description.data or "", form.disclosure_required.data)
+            _set_embargo(campaign, form)
+        except admin.Refused as refused:
+            db.session.rollback()
+            _show(form, refused.errors)
+        else:
+            flash(_("Campaign %(name)s created.", name=campaign.name), "success")
+            return _see_other()
+    return _page(form, None)
+
+
+@bp.route("/<id:campaign_id>/edit", methods=["GET", "POST"])
+@roles_required(*KEEPERS)
+def edit_campaign(campaign_id: int):
+    campaign = db.session.get(Campaign, campaign_id, with_for_update=request.method == "POST")
+    if campaign is None or (campaign.market_id is not None and campaign.market_id not in
+                            {m.id for m in _markets()}):
+        abort(404)  # another market's: as if there were none
+    if not can_keep(current_user, campaign):
+        abort(403)  # a group-wide campaign, seen by a market's project manager
+    if request.method == "GET":
+        form = CampaignForm.filled_from(campaign)
+        form.show()
+    else:
+        form = CampaignForm(current=campaign)
+    form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
+    changed: list[Overtaken] = []
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
+        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
+        try:
+            admin.update_campaign(db.session, campaign, form.name.data, market, form.hashtag.data,
+                                  form.description.data or "", form.disclosure_required.data)
+            _set_embargo(campaign, form)
+        except admin.Refused as refused:
+            db.session.rollback()
+            _show(form, refused.errors)
+        else:
+            flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
+            return _see_other()
+    return _page(form, campaign, changed)
+
+
+def _set_embargo(campaign: Campaign, form: CampaignForm) -> None:
+    """The embargo typed in the campaign's zone (its market's, else the viewer's); a time the clocks repeat is taken
+    the second time: an embargo never lifts early."""
+    local: datetime | None = form.embargo_until.data
+    until = None
+    if local is not None:
+        zone = campaign_zone(campaign)
+        try:
+            until = ops.local_to_utc(local, zone, fold=1)
+        except ops.NonexistentLocalTime:
+            raise admin.Refused(_("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key),
+                                "embargo_until") from None
+        except OverflowError:
+            raise admin.Refused(_("This time is out of range."), "embargo_until") from None
+    if until != campaign.embargo_until:
+        try:
+            controls.set_embargo(db.session, campaign, until)
+        except GuardFailed as refused:
+            raise admin.Refused(refused.message, "embargo_until") from None
+
+
+def _show(form: CampaignForm, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is None or not hasattr(field, "errors"):
+            for message in messages:
+                flash(message, "error")
+        else:
+            field.errors = [*field.errors, *messages]
+
+
+def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken] | None = None):  # noqa: ANN202
+    status = 409 if changed else 422 if request.method == "POST" else 200
+    return render_template("campaigns/edit.html", form=form, campaign=campaign, changed=changed or []), status
+
+
+def _see_other() -> Response:
+    return redirect(url_for("campaigns.list_campaigns"), 303)

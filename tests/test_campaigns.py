@@ -1,0 +1,87 @@
+"""Campaigns are kept by the project managers who run them: those of their markets, and group-wide ones for the
+group-wide project managers and admins; each with its embargo, typed in the campaign's market's time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from approval import administration as admin
+from approval.models import Campaign
+from approval.workflow.states import Role
+
+
+def _count(session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Campaign))
+
+
+def test_a_project_manager_keeps_the_campaigns_of_their_markets(make, web, db_session):
+    france, kenya = make.market("FR"), make.market("KE", "Africa/Nairobi", ("en",))
+    ours = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
+    theirs = admin.create_campaign(db_session, "Safari rally", kenya, "#SafariRally")
+    everyone = admin.create_campaign(db_session, "Annual report", None, "#HelioReport")
+    web.login(make.user(Role.project_manager, markets=[france]))
+
+    listed = web.get("/campaigns").get_data(as_text=True)
+    assert "Euro 2028" in listed and "Annual report" in listed and "Safari rally" not in listed
+    assert f"/campaigns/{ours.id}/edit" in listed and f"/campaigns/{everyone.id}/edit" not in listed
+    assert web.get(f"/campaigns/{theirs.id}/edit").status_code == 404  # another market's: as if none
+    assert web.get(f"/campaigns/{everyone.id}/edit").status_code == 403  # seen, kept by group-wide managers
+    assert web.post(f"/campaigns/{everyone.id}/edit", {"name": "Mine now"}).status_code == 403
+
+    # A new campaign of theirs: one of their markets, never every market.
+    page = web.get("/campaigns/new").get_data(as_text=True)
+    assert "Group-wide" not in page and f'value="{kenya.id}"' not in page
+    before = _count(db_session)
+    refused = web.post("/campaigns/new", {"name": "Everywhere", "market_id": "", "hashtag": ""})
+    assert refused.status_code == 422 and _count(db_session) == before
+    made = web.post("/campaigns/new", {"name": "Fête de la musique", "market_id": str(france.id),
+                                       "hashtag": "FeteDeLaMusique", "embargo_until": "2027-06-21T08:00"})
+    assert made.status_code == 303, made.get_data(as_text=True)[:3000]
+    campaign = db_session.scalars(select(Campaign).where(Campaign.name == "Fête de la musique")).one()
+    # Typed in Paris time (summer: UTC+2), kept in UTC.
+    assert campaign.hashtag == "#FeteDeLaMusique"
+    assert campaign.embargo_until == datetime(2027, 6, 21, 6, 0, tzinfo=UTC)
+
+    # Its embargo moved and lifted from the same form, shown back in Paris time.
+    form = web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'value="2027-06-21T08:00"' in form
+    saved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Fête de la musique", "market_id": str(france.id),
+                                                        "hashtag": "#FeteDeLaMusique", "embargo_until": ""})
+    assert saved.status_code == 303
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign.id).embargo_until is None
+
+
+def test_group_wide_campaigns_are_kept_by_group_wide_managers_and_admins(make, web, db_session):
+    everyone = admin.create_campaign(db_session, "Annual report", None, "#HelioReport")
+    make.market("FR")
+    for user in (make.user(Role.project_manager, all_markets=True), make.user(Role.admin)):
+        web.login(user)
+        assert "Group-wide" in web.get("/campaigns/new").get_data(as_text=True)
+        answer = web.post(f"/campaigns/{everyone.id}/edit", {"name": "Annual report", "market_id": "",
+                                                             "hashtag": "#HelioReport2027"})
+        assert answer.status_code == 303, answer.get_data(as_text=True)[:3000]
+    db_session.expire_all()
+    assert db_session.get(Campaign, everyone.id).hashtag == "#HelioReport2027"
+
+
+def test_writers_and_cabinets_do_not_keep_campaigns(make, web, db_session):
+    campaign = admin.create_campaign(db_session, "Euro 2028", make.market("FR"), "#EURO2028")
+    for role in (Role.community_manager, Role.cabinet):
+        web.login(make.user(role))
+        for url in ("/campaigns", "/campaigns/new", f"/campaigns/{campaign.id}/edit"):
+            assert web.get(url).status_code == 403, (role, url)
+
+
+def test_an_embargo_at_a_time_the_clocks_skip_is_refused_on_the_form(make, web, db_session):
+    france = make.market("FR")
+    campaign = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
+    web.login(make.user(Role.project_manager, markets=[france]))
+    answer = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
+                                                         "hashtag": "#EURO2028", "embargo_until": "2027-03-28T02:30"})
+    assert answer.status_code == 422 and "the clocks skip it" in answer.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign.id).embargo_until is None
