@@ -421,6 +421,17 @@ def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_
     assert "is a publishing worker running?" in web.get(f"/posts/{stuck.id}").get_data(as_text=True)
     page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
     assert "Failed:</strong> HTTP 400: the text is too long for this page." in page
+    # A missed slot says why too, in the reader's language.
+    from approval.publishing import reasons
+
+    missed = make.post(State.scheduled, account=make.account(france))
+    why = [reasons.reason(reasons.MISSED_UNSENT)]
+    missed.missed_at = missed.scheduled_at
+    engine.record_step(db_session, missed, Action.miss, now=now, payload={"why": why}, comment=reasons.text(why))
+    db_session.flush()
+    web.post("/language", {"language": "fr", "next": "/publishing"})
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert "Aucun processus de publication ne l’a envoyée" in section("missed"), section("missed")
 
 
 def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, app, db_session):

@@ -272,6 +272,12 @@ def test_a_failed_post_whose_text_is_fixed_goes_back_to_review_under_a_new_publi
 # Nothing late -------------------------------------------------------------------------------------------------------
 
 
+def _missed_because(scene, post: Post) -> str:  # noqa: ANN001
+    """What the last ``miss`` step says (the desk shows it in the reader's language)."""
+    return scene.session.scalars(select(AuditEntry.comment).where(
+        AuditEntry.post_id == post.id, AuditEntry.action == Action.miss).order_by(AuditEntry.id.desc())).first()
+
+
 def test_a_slot_missed_beyond_the_grace_period_goes_back_to_approved(scene):
     slot = soon()
     post = scene.scheduled(slot)
@@ -280,6 +286,7 @@ def test_a_slot_missed_beyond_the_grace_period_goes_back_to_approved(scene):
     assert post.state is State.approved
     assert post.missed_at == slot and post.scheduled_at is None
     assert scene.trail(post)[-1] == Action.miss
+    assert "No publishing worker sent it within its grace period" in _missed_because(scene, post)
     assert scene.session.scalar(select(func.count()).where(OutboxMessage.post_id == post.id)) == 0
     # A new time: out at that time.
     new_slot = slot + timedelta(minutes=30)
@@ -354,6 +361,7 @@ def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
         scene.run(slot + timedelta(minutes=20))
         post = scene.reload(post)
         assert post.state is State.approved and post.missed_at == slot
+        assert _missed_because(scene, post).startswith("A stop switch or an embargo held it")
         controls.turn_off(scene.session, None, stop.id)
         scene.session.commit()
         scene.run(slot + timedelta(minutes=21))

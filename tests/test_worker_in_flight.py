@@ -221,6 +221,24 @@ def test_a_text_edited_after_a_postponed_try_goes_out_under_a_key_of_its_own(sce
     assert first.idempotency_key != second.idempotency_key
 
 
+
+def test_a_slot_missed_while_the_network_asked_to_wait_says_so(scene, hooks):
+    """The desk listed a missed slot without a word: the network's 503s until the grace period passed, a hold, the
+    quota and no worker at all each read differently; the network's last words are quoted."""
+    from approval.models import AuditEntry
+    from sqlalchemy import select
+
+    post = scene.scheduled(slot := soon())
+    hooks.script(post.id, Answer(status=503))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    assert scene.reload(post).next_attempt_at is not None
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=16)))
+    post = scene.reload(post)
+    assert post.state is State.approved and post.missed_at == slot
+    said = scene.session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id == post.id,
+                                                                  AuditEntry.action == Action.miss)).one()
+    assert said.startswith("The network kept asking to wait (last: ") and "503" in said, said
+
 # Accounts --------------------------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,11 @@ NO_TEXT = N_("The post has no text.")
 CHECK_FAULT = N_("The checks before sending stopped on an error (%(error)s); nothing was sent. Retry it, and if it "
                  "fails again, ask an administrator to read the worker's log.")
 NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, then retry.")
+# Why a slot was missed (the grace period passed before the post went out).
+MISSED_HELD = N_("A stop switch or an embargo held it until its grace period passed.")
+MISSED_REFUSED = N_("The network kept asking to wait (last: %(last)s) until its grace period passed.")
+MISSED_QUOTA = N_("The network's posting quota for the account held it back until its grace period passed.")
+MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running (approval worker)?")
 
 
 def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **params: object) -> Reason:

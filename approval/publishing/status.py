@@ -77,14 +77,14 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
                             next_attempt_at=post.next_attempt_at, failure=failure)
 
 
-def failure_reasons(session: Session, post_ids: list[int]) -> dict[int, str]:
-    """Why each post last failed, from its last ``fail`` step: the checks' reasons in the reader's language
-    (``publishing.reasons``), or the comment (the network's words)."""
+def failure_reasons(session: Session, post_ids: list[int], step: Action = Action.fail) -> dict[int, str]:
+    """Why each post last failed (or missed its slot: ``step``), from its last such step: the worker's reasons in the
+    reader's language (``publishing.reasons``), or the comment (the network's words)."""
     if not post_ids:
         return {}
     rows = session.execute(
         select(AuditEntry.post_id, AuditEntry.comment, AuditEntry.payload)
-        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.fail).order_by(AuditEntry.id)
+        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == step).order_by(AuditEntry.id)
     ).all()
     last = {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
     told = {post_id: reasons.text(payload["why"], gettext) if (payload or {}).get("why") else comment

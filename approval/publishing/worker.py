@@ -744,10 +744,27 @@ class Worker:
 
     def _miss(self, session: Session, post: Post, now: datetime) -> None:
         slot = post.scheduled_at
+        why = [self._missed_because(session, post, slot)]
         post.missed_at = slot
         post.scheduled_at = post.next_attempt_at = None
         post.clear_hold()
-        self._step(session, post, Action.miss, now, {"slot": slot.isoformat() if slot else None})
+        self._step(session, post, Action.miss, now, {"slot": slot.isoformat() if slot else None, "why": why},
+                   comment=reasons.text(why))
+
+    def _missed_because(self, session: Session, post: Post, slot: datetime | None) -> reasons.Reason:
+        """Why the slot passed: a hold, the network's waits, the quota, or no worker at all (the desk says which)."""
+        if post.held_at is not None:
+            return reasons.reason(reasons.MISSED_HELD)
+        if post.next_attempt_at is not None:
+            last = session.execute(
+                select(PublicationAttempt.outcome, PublicationAttempt.message)
+                .where(PublicationAttempt.post_id == post.id, PublicationAttempt.started_at >= slot)
+                .order_by(PublicationAttempt.id.desc()).limit(1)
+            ).first() if slot is not None else None
+            if last is None:  # waited without a try: the quota held it back
+                return reasons.reason(reasons.MISSED_QUOTA)
+            return reasons.reason(reasons.MISSED_REFUSED, last=last.message or last.outcome.value)
+        return reasons.reason(reasons.MISSED_UNSENT)
 
     def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,
               comment: str | None = None) -> None:

@@ -28,7 +28,7 @@ from approval.filters import campaign_zone
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 
 bp = Blueprint("publishing", __name__, url_prefix="/publishing")
 MANAGERS = (Role.project_manager, Role.admin)
@@ -70,6 +70,7 @@ def desk():
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
+    failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user))
 
