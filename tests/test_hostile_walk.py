@@ -78,6 +78,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "campaigns.new_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
     "campaigns.edit_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
     "publishing.desk": ("market",),
+    "publishing.reschedule": ("post", "local_time", "when"),
     "publishing.stops": ("scope", "market", "campaign_id", "reason"),
     "publishing.turn_off": (),
     "publishing.settings": (),

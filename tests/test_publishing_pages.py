@@ -643,3 +643,57 @@ def test_pages_name_each_network_as_it_names_itself(make, web):
         page = web.get(f"/posts/{post.id}").get_data(as_text=True)
         assert f'<span class="network network-{network}">{name}</span>' in page, network
     assert ">LinkedIn</span>" in web.get("/review").get_data(as_text=True)
+
+
+def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together(make, web, db_session):
+    """Every post a switch held had to be opened one by one: the desk moves the checked ones together, each to the
+    same wall-clock time in its own market, through the engine, with the version the desk showed; one refused
+    refuses them all."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from publishing_helpers import held_by_a_switch_now_off
+
+    from approval.models import AuditEntry, Post
+    from approval.workflow.states import Action
+
+    france, kenya = make.market("FR"), make.market("KE", "Africa/Nairobi", ("en",))
+    pm = make.user(Role.project_manager, markets=[france, kenya])
+    held = make.post(State.scheduled, account=make.account(france))
+    held_by_a_switch_now_off(db_session, held, pm)
+    missed = make.post(State.approved, account=make.account(kenya))
+    missed.missed_at = utcnow() - timedelta(hours=1)
+    db_session.flush()
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert f'name="post" value="{held.id}"' in desk and f'name="post" value="{missed.id}"' in desk
+    tomorrow = (utcnow() + timedelta(days=1)).date()
+    form = {"post": [str(held.id), str(missed.id)], "local_time": f"{tomorrow}T09:00",
+            f"version-{held.id}": str(held.version), f"version-{missed.id}": str(missed.version)}
+
+    # One of them changed since the desk was read: nothing moves, and the desk says which.
+    stale = {**form, f"version-{missed.id}": str(missed.version - 1)}
+    answer = web.post("/publishing/reschedule", stale, follow_redirects=True)
+    page = answer.get_data(as_text=True)
+    assert "No post was moved" in page and f"#{missed.id}:" in page
+    db_session.expire_all()
+    assert db_session.get(Post, held.id).held_at is not None
+    assert db_session.get(Post, missed.id).state is State.approved
+
+    assert web.post("/publishing/reschedule", form).status_code == 303
+    db_session.expire_all()
+    paris, nairobi = db_session.get(Post, held.id), db_session.get(Post, missed.id)
+    assert paris.state is nairobi.state is State.scheduled and paris.held_at is None and nairobi.missed_at is None
+    for post, zone in ((paris, "Europe/Paris"), (nairobi, "Africa/Nairobi")):  # 09:00 in each market's time
+        nine = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0, tzinfo=ZoneInfo(zone))
+        assert post.scheduled_at == nine.astimezone(UTC)
+    actions = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == held.id)
+                                 .order_by(AuditEntry.id.desc()).limit(2)).all()
+    assert actions == [Action.schedule, Action.unschedule]
+
+    # Outside the user's markets: 404; the other roles: 403.
+    elsewhere = make.post(State.approved, account=make.account(make.market("PL", "Europe/Warsaw", ("pl",))))
+    outsider = {"post": [str(elsewhere.id)], "when": "now", f"version-{elsewhere.id}": str(elsewhere.version)}
+    assert web.post("/publishing/reschedule", outsider).status_code == 404
+    web.login(make.user(Role.community_manager, markets=[france]))
+    assert web.post("/publishing/reschedule", outsider).status_code == 403

@@ -3,10 +3,13 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -27,6 +30,7 @@ from approval.style.network import NAMES
 from approval.filters import campaign_zone
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
+from approval.views.posts import PUBLISH_NOW
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Action, Role, State
 
@@ -73,6 +77,68 @@ def desk():
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user))
+
+
+#: The most posts one "new time" on the desk moves (a page of the desk's list).
+RESCHEDULED_AT_ONCE = SHOWN
+
+
+@bp.post("/reschedule")
+@roles_required(Role.project_manager)
+def reschedule():
+    """After a crisis: the posts a stop switch held, or whose slots passed, given a new time together from the desk
+    (each checked post at the same wall-clock time in its own market, or now). Each move is the engine's (unschedule,
+    then schedule, audited), with the version the desk showed; one refused refuses them all, and the desk says which
+    and why."""
+    if not FlaskForm().validate():
+        abort(400)
+    ids = list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
+    if not ids or len(ids) > RESCHEDULED_AT_ONCE:
+        flash(_("Check the posts to give a new time."), "error")
+        return redirect(url_for("publishing.desk"), 303)
+    now = request.form.get("when") == "now"
+    typed = (request.form.get("local_time") or "").strip()
+    local = None
+    if not now:
+        try:
+            if len(typed) != 16 or not typed.isascii():
+                raise ValueError(typed)
+            local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            flash(_("Give the new time as YYYY-MM-DDTHH:MM."), "error")
+            return redirect(url_for("publishing.desk"), 303)
+    refusals: list[str] = []
+    moved = []
+    for post_id in ids:
+        try:
+            post = ops.load_post(db.session, current_user, post_id, for_update=True)
+        except ops.NotFound:
+            abort(404)
+        version = request.form.get(f"version-{post_id}", type=int)
+        try:
+            at = utcnow() + PUBLISH_NOW if local is None else ops.instant_in(local, post.account.market.timezone)
+            if post.state == State.scheduled:
+                ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
+                version = post.version
+            ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=version,
+                            scheduled_at=at)
+            moved.append(post)
+        except WorkflowError as refused:
+            reasons_ = [r for rs in (refused.errors or {}).values() for r in rs if r != refused.message]
+            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
+    if refusals:
+        db.session.rollback()
+        flash(_("No post was moved: each must be able to take the new time."), "error")
+        for refusal in refusals:
+            flash(refusal, "error")
+        return redirect(url_for("publishing.desk"), 303)
+    held = [post for post in moved if hold_for(db.session, post) is not None]
+    flash(ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
+    if held:
+        flash(ngettext("%(num)d of them is still held (a stop switch on, or an embargo): the desk lists it.",
+                       "%(num)d of them are still held (a stop switch on, or an embargo): the desk lists them.",
+                       len(held)), "warning")
+    return redirect(url_for("publishing.desk"), 303)
 
 
 @bp.route("/stops", methods=["GET", "POST"])
