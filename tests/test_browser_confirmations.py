@@ -97,6 +97,29 @@ def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noq
     with Session(engine) as session:
         assert session.get(Post, post_id).state is State.withdrawn
 
+def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa: F811
+    """"Suggested: #EURO2028" was text to copy by hand: its button puts it where the finding says (an insertion at
+    the end here), and the check runs again."""
+    from approval import operations as ops
+
+    base, engine = live_server
+    with Session(engine) as session:
+        market = admin.create_market(session, "LU", "Luxembourg", "Europe/Luxembourg", ["fr"])
+        account = admin.create_account(session, market, "x", "helio_lu", "Helio")
+        euro = admin.create_campaign(session, "Euro 2028", market, "#EURO2028")
+        writer = admin.create_user(session, "lea@helio.example", "Léa", Role.community_manager, PASSWORD,
+                                   markets=[market])
+        post_id = ops.create_post(session, writer, account, "La Tour Eiffel brille ce soir.", euro).id
+        session.commit()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
+    sign_in(page, base, "lea@helio.example")
+    page.goto(f"{base}/posts/{post_id}/edit")
+    finding = page.locator("#live-findings li.finding", has_text="policy.campaign-hashtag")
+    finding.wait_for()
+    finding.get_by_role("button", name="Apply").click()
+    assert page.input_value("textarea[name=body]") == "La Tour Eiffel brille ce soir. #EURO2028"
+    finding.wait_for(state="detached")  # checked again: the hashtag is there
+
 def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
     """A second click while the first answer is on its way sends nothing (a double click on "Create" made two posts);
     back on the page from the browser's memory, the form can be sent again. A window listener, which runs after the

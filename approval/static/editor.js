@@ -74,6 +74,13 @@
         const mark = document.createElement("mark");
         mark.textContent = f.suggestion;
         suggested.append(list.dataset.suggested + " ", mark);
+        // Put in place of the words it is about (approval.style.Finding: the text for text[start:end]).
+        const apply = document.createElement("button");
+        apply.type = "button";
+        apply.className = "button small apply-suggestion";
+        apply.textContent = list.dataset.apply || "Apply";
+        apply.addEventListener("click", function () { replace(f.start, f.end, f.suggestion); });
+        suggested.append(" ", apply);
         li.append(" ", suggested);
       }
       return li;
@@ -97,6 +104,19 @@
     }
     const shown = left.concat(chars.slice(start, end), right).join("").split(/\s+/).join(" ").trim();
     return shown ? (head.length > margin ? "…" : "") + shown + (tail.length > margin ? "…" : "") : "";
+  }
+
+  // Offsets count code points, as Python does (see excerpt). The change goes through the textarea's undo history
+  // where the browser offers it, and is checked again as any typing.
+  function replace(start, end, text) {
+    const chars = Array.from(body.value);
+    const from = chars.slice(0, start).join("").length, to = chars.slice(0, end).join("").length;
+    body.focus();
+    body.setSelectionRange(from, to);
+    if (!document.execCommand || !document.execCommand("insertText", false, text)) {
+      body.setRangeText(text, from, to, "end");
+    }
+    body.dispatchEvent(new Event("input", { bubbles: true }));
   }
 
   function schedule() {
