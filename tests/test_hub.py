@@ -193,6 +193,9 @@ def test_admins_create_and_revoke_kiosk_links_and_set_thresholds(make, admin_web
     assert "Command room 3" in page and "/hub/k/kio1_" in page
     kiosk = kiosks.list_kiosks(db_session)[-1]
     assert kiosk.market_codes == ["FR", "KE"]
+    # Each view of the wall, ready to open on its screen.
+    assert f'href="/hub/k/{kiosk.token}?view=queue" target="_blank"' in page
+    assert admin_web.get(f"/hub/k/{kiosk.token}?view=queue").status_code == 200
     assert admin_web.post("/hub/kiosks", {"name": " ", "markets": []}).status_code == 422
     assert admin_web.post("/hub/kiosks", {"name": "X", "markets": ["ZZ"]}).status_code == 422
     assert admin_web.post("/hub/kiosks/revoke", {"kiosk_id": kiosk.id}).status_code == 303
