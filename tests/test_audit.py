@@ -156,7 +156,7 @@ def test_the_trail_tells_the_whole_story(make, db_session):
 
 def test_the_publication_row_keeps_the_address(make, db_session):
     post = make.post(State.published)
-    assert trail(db_session, post)[-1].payload["url"] == post.published_url == "https://x.com/helio/status/1"
+    assert trail(db_session, post)[-1].payload["url"] == post.published_url == "https://www.facebook.com/helio/posts/1"
 
 
 # Check constraints on posts ------------------------------------------------------------------------------------

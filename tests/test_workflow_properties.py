@@ -34,6 +34,8 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from conftest import POST_URLS
+
 from approval import operations as ops
 from approval.access import visible_posts
 from approval.db import utcnow
@@ -247,8 +249,8 @@ class PostsUnderWorkflow(RuleBasedStateMachine):
             if row.action is Action.schedule:
                 hours = data.draw(st.integers(1, 24 * 60), label="hours")
                 params["scheduled_at"] = utcnow() + timedelta(hours=hours)
-            if row.action in (Action.mark_published, Action.confirm_published):
-                params["url"] = f"https://x.com/helio/status/{post_id}"
+            if row.action in (Action.mark_published, Action.confirm_published):  # an address on its network
+                params["url"] = f"{POST_URLS[self.session.get(Post, post_id).account.network.value]}?p={post_id}"
             self._act(post_id, row.action, who, **params)
 
     @rule(post=posts, who=likely("cm1", "cm2"), text=st.sampled_from(TEXTS))
