@@ -115,6 +115,9 @@ def reschedule():
         except ops.NotFound:
             abort(404)
         version = request.form.get(f"version-{post_id}", type=int)
+        if version is None:  # what the desk showed of it is unknown: as stale as an older version
+            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+            continue
         try:
             at = utcnow() + PUBLISH_NOW if local is None else ops.instant_in(local, post.account.market.timezone)
             if post.state == State.scheduled:
