@@ -64,18 +64,9 @@ def list_campaigns():
 def new_campaign():
     form = CampaignForm()
     form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
-    if form.validate_on_submit():
-        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        try:
-            campaign = admin.create_campaign(db.session, form.name.data, market, form.hashtag.data,
-                                             form.description.data or "", form.disclosure_required.data)
-            _set_embargo(campaign, form)
-        except admin.Refused as refused:
-            db.session.rollback()
-            _show(form, refused.errors)
-        else:
-            flash(_("Campaign %(name)s created.", name=campaign.name), "success")
-            return _see_other()
+    if form.validate_on_submit() and (campaign := _save(form, None)) is not None:
+        flash(_("Campaign %(name)s created.", name=campaign.name), "success")
+        return _see_other()
     return _page(form, None)
 
 
@@ -95,19 +86,28 @@ def edit_campaign(campaign_id: int):
         form = CampaignForm(current=campaign)
     form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
     changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
-        market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
-        try:
-            admin.update_campaign(db.session, campaign, form.name.data, market, form.hashtag.data,
-                                  form.description.data or "", form.disclosure_required.data)
-            _set_embargo(campaign, form)
-        except admin.Refused as refused:
-            db.session.rollback()
-            _show(form, refused.errors)
-        else:
-            flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
-            return _see_other()
+    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _save(form, campaign) is not None:
+        flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
+        return _see_other()
     return _page(form, campaign, changed)
+
+
+def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
+    """Make (``campaign`` None) or change the campaign as the form says, its embargo with it; None when a rule
+    refused: the form says why, and nothing was written."""
+    market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
+    fields = (form.name.data, market, form.hashtag.data, form.description.data or "", form.disclosure_required.data)
+    try:
+        if campaign is None:
+            campaign = admin.create_campaign(db.session, *fields)
+        else:
+            admin.update_campaign(db.session, campaign, *fields)
+        _set_embargo(campaign, form)
+    except admin.Refused as refused:
+        db.session.rollback()
+        _show(form, refused.errors)
+        return None
+    return campaign
 
 
 def _set_embargo(campaign: Campaign, form: CampaignForm) -> None:
