@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,11 +63,16 @@ class Settings:
 
 def _database_url(value: str) -> str:
     try:
-        make_url(value)
-    except ArgumentError:
-        raise SettingError(f"APPROVAL_DATABASE_URL is not a database URL: {value!r} (e.g. "
+        make_url(value).port  # noqa: B018 - a port that is not a number raises only when read
+    except (ArgumentError, ValueError):
+        raise SettingError(f"APPROVAL_DATABASE_URL is not a database URL: {_without_password(value)!r} (e.g. "
                            "postgresql+psycopg://user@host/approval or sqlite:////path/approval.db)") from None
     return value
+
+
+def _without_password(url: str) -> str:
+    """``url`` as an error message may print it: a password in it (``user:secret@``) masked."""
+    return re.sub(r"(?:(?<=[:/])|^)([^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _smtp_url(value: str | None) -> str | None:
@@ -79,7 +85,7 @@ def _smtp_url(value: str | None) -> str | None:
         parts = None
     if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise SettingError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., "
-                           f"not {value!r}")
+                           f"not {_without_password(value)!r}")
     return value
 
 

@@ -7,6 +7,7 @@ held an approval back to review, with an audit row naming both campaigns. Throug
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from approval import administration as admin
 from approval import operations as ops
 from approval.db import utcnow
-from approval.models import AuditEntry, Post, Revision
+from approval.models import AuditEntry, Market, Post, Revision
 from approval.workflow.errors import GuardFailed, InvalidTransition
 from approval.workflow.states import Action, Role, State
 
@@ -157,3 +158,49 @@ def test_the_editor_refuses_a_campaign_it_does_not_offer(web, make, db_session, 
     answer = web.post(f"/posts/{post.id}/edit", _edit_form(web, post, campaign_id=" "))
     assert answer.status_code == 200 and "Invalid Choice" in answer.get_data(as_text=True)
     assert _counts(db_session) == before
+
+
+def test_a_text_fix_keeps_a_campaign_the_select_would_not_list(web, make, db_session, france, euro):
+    """An admin moved the account to another market: its post's campaign (of the former market) is no choice of
+    the new one, and the select's first choice, "No campaign", took the post out of it silently."""
+    writer = make.user(Role.community_manager, markets=[france, make.market("BE", "Europe/Brussels", ("fr",))])
+    account = make.account(france)
+    post = ops.create_post(db_session, writer, account, BODY, euro)
+    account.market = db_session.scalars(select(Market).where(Market.code == "BE")).one()
+    db_session.flush()
+    web.login(writer)
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{euro.id}">Euro 2028</option>' in page
+    shown = re.search(r'name="campaign_shown" type="hidden" value="([^"]*)"', page).group(1)
+    answer = web.post(f"/posts/{post.id}/edit", _edit_form(web, post, body=BODY + " Merci.",
+                                                            campaign_id=euro.id, campaign_shown=shown))
+    assert answer.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Post, post.id).campaign_id == euro.id
+
+
+def test_a_conflict_tells_of_a_campaign_moved_meanwhile_and_keeps_it(web, make, db_session, france, euro, report):
+    """Bea opened the editor (campaign Euro); Ana moved the post to the annual report. Bea's text fix is a
+    conflict that says so, shows the saved campaign, and sent again keeps Ana's move."""
+    writer = make.user(Role.community_manager, markets=[france])
+    post = ops.create_post(db_session, writer, make.account(france), BODY, euro)
+    web.login(writer)
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    shown = re.search(r'name="campaign_shown" type="hidden" value="([^"]*)"', page).group(1)
+    opened_at = post.version
+    ops.edit_post(db_session, post, make.user(Role.community_manager, markets=[france]), BODY, campaign=report,
+                  expected_version=post.version)
+    db_session.flush()
+    sent = {"body": BODY + " Merci.", "version": opened_at, "campaign_id": euro.id, "campaign_shown": shown}
+    conflict = web.post(f"/posts/{post.id}/edit", sent)
+    page = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409 and "They also changed its campaign: it is now in Annual report" in page
+    assert f'<option selected value="{report.id}">Annual report</option>' in page
+    version = int(re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1))
+    assert version == post.version  # sent again, the form saves over the version it showed, not the old one
+    again = {**sent, "version": version, "campaign_id": report.id,
+             "campaign_shown": re.search(r'name="campaign_shown" type="hidden" value="([^"]*)"', page).group(1)}
+    assert web.post(f"/posts/{post.id}/edit", again).status_code == 302
+    db_session.expire_all()
+    saved = db_session.get(Post, post.id)
+    assert saved.campaign_id == report.id and saved.body == BODY + " Merci."

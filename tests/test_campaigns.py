@@ -85,3 +85,24 @@ def test_an_embargo_at_a_time_the_clocks_skip_is_refused_on_the_form(make, web, 
     assert answer.status_code == 422 and "the clocks skip it" in answer.get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(Campaign, campaign.id).embargo_until is None
+
+
+def test_a_campaign_moved_to_another_market_keeps_its_embargos_instant(make, web, db_session):
+    """The form shows the embargo in the campaign's zone; moved from Paris to Nairobi with the embargo left as
+    shown, the same wall-clock time read in the new zone lifted it an hour early."""
+    from approval.publishing import controls
+
+    france, kenya = make.market("FR"), make.market("KE", "Africa/Nairobi", ("en",))
+    campaign = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
+    until = datetime(2027, 6, 21, 6, 0, tzinfo=UTC)  # 08:00 in Paris
+    controls.set_embargo(db_session, campaign, until)
+    web.login(make.user(Role.project_manager, markets=[france, kenya]))
+    shown = web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert 'value="2027-06-21T08:00"' in shown
+    moved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(kenya.id),
+                                                        "hashtag": "#EURO2028", "embargo_until": "2027-06-21T08:00"})
+    assert moved.status_code == 303
+    db_session.expire_all()
+    campaign = db_session.get(Campaign, campaign.id)
+    assert campaign.market_id == kenya.id and campaign.embargo_until == until
+    assert 'value="2027-06-21T09:00"' in web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)  # Nairobi

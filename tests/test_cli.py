@@ -230,13 +230,16 @@ def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
         ("APPROVAL_PROXIES", "two", "APPROVAL_PROXIES is the number of proxies"),
         ("APPROVAL_DATABASE_URL", "notaurl", "APPROVAL_DATABASE_URL is not a database URL"),
         ("APPROVAL_SMTP_URL", "http://x", "APPROVAL_SMTP_URL is smtp://"),
-        ("APPROVAL_SMTP_URL", "smtp://host:99999", "APPROVAL_SMTP_URL is smtp://"),
+        ("APPROVAL_SMTP_URL", "smtp://mailer:S3cretPassw0rd@host:99999", "APPROVAL_SMTP_URL is smtp://"),
+        ("APPROVAL_DATABASE_URL", "postgresql+psycopg://approval:S3cretPassw0rd@db:notaport/approval",
+         "APPROVAL_DATABASE_URL is not a database URL"),
     ):
         result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True,
                                 text=True, timeout=120, env={**os.environ, variable: value,
                                                              "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")})
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith(f"Error: {said}"), result.stderr
+        assert "S3cretPassw0rd" not in result.stderr  # a password in the setting is never printed
     # /proc takes no folder, whoever asks (root included).
     result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True, text=True,
                             timeout=120, env={**os.environ, "APPROVAL_INSTANCE_PATH": "/proc/approval-instance",

@@ -42,6 +42,8 @@ class PostForm(FlaskForm):
 
 class EditForm(FlaskForm):
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
+    #: The campaign the page showed: a select left as it was asks for no move (``views.posts._campaign_asked``).
+    campaign_shown = HiddenField(validators=[Optional(), Length(max=12)])
     body = TextAreaField(_l("Text"), validators=list(_BODY))
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 

@@ -9,6 +9,7 @@ embargo is held.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from approval import administration as admin
 from approval import operations as ops
 from approval.access import market_clause
 from approval.db import db
-from approval.filters import campaign_zone
+from approval.filters import campaign_zone, viewer_zone
 from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
 from approval.models import Campaign, Market, User
@@ -97,12 +98,15 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     refused: the form says why, and nothing was written."""
     market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
     fields = (form.name.data, market, form.hashtag.data, form.description.data or "", form.disclosure_required.data)
+    # The zone the embargo was typed in: the one the page showed it in, before a change of market.
+    zone = campaign_zone(campaign) if campaign is not None else (
+        ZoneInfo(market.timezone) if market is not None else ZoneInfo(viewer_zone()))
     try:
         if campaign is None:
             campaign = admin.create_campaign(db.session, *fields)
         else:
             admin.update_campaign(db.session, campaign, *fields)
-        _set_embargo(campaign, form)
+        _set_embargo(campaign, form.embargo_until.data, zone)
     except admin.Refused as refused:
         db.session.rollback()
         _show(form, refused.errors)
@@ -110,13 +114,15 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     return campaign
 
 
-def _set_embargo(campaign: Campaign, form: CampaignForm) -> None:
-    """The embargo typed in the campaign's zone (its market's, else the viewer's); a time the clocks repeat is taken
-    the second time: an embargo never lifts early."""
-    local: datetime | None = form.embargo_until.data
+def _set_embargo(campaign: Campaign, local: datetime | None, zone: ZoneInfo) -> None:
+    """The embargo typed in ``zone`` (the campaign's market's, else the viewer's, as its page showed it); a time the
+    clocks repeat is taken the second time: an embargo never lifts early. Left as the page showed it, it keeps its
+    instant, whatever market the campaign moved to."""
     until = None
     if local is not None:
-        zone = campaign_zone(campaign)
+        saved = campaign.embargo_until
+        if saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
+            return
         try:
             until = ops.local_to_utc(local, zone, fold=1)
         except ops.NonexistentLocalTime:

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -174,8 +175,18 @@ def market_settings(code: str):
     if market is None:  # "FRxx" is no market's code (it was read as FR)
         abort(404)
     posted = request.method == "POST"
-    settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=posted) or \
-        MarketNotificationSettings(market_id=market.id, reminder_minutes=240)
+    settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=posted)
+    if settings is None and posted:
+        # The market's first save: its row made (with the defaults the page showed) and locked before comparing,
+        # so that two first saves at once are told apart as any two saves (the second waits, then compares).
+        try:
+            with db.session.begin_nested():
+                db.session.add(MarketNotificationSettings(market_id=market.id, reminder_minutes=240))
+        except IntegrityError:
+            pass  # the other first save made it
+        settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=True,
+                                  populate_existing=True)
+    settings = settings or MarketNotificationSettings(market_id=market.id, reminder_minutes=240)
     form = MarketSettingsForm(obj=settings)
     if not posted:
         form.show()

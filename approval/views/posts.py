@@ -187,16 +187,19 @@ def edit_post(post_id: int):
         flash(refused.message, "warning")
         return redirect(url_for("posts.show_post", post_id=post.id))
     form = EditForm(obj=None if request.method == "POST" else post)
-    campaigns = _campaigns([post.account])
+    campaigns = list(_campaigns([post.account]))
+    if post.campaign is not None and post.campaign not in campaigns:
+        # A campaign of the account's former market (an admin moved the account): offered, so that fixing the text
+        # keeps it rather than the select's first choice, "No campaign".
+        campaigns.append(post.campaign)
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
                                                                          for c in campaigns]
     if request.method == "GET":
         form.body.data, form.version.data = post.body, post.version
-    conflict = None
+        form.campaign_shown.data = _campaign_key(post.campaign_id)
+    conflict = moved_meanwhile = None
     if form.validate_on_submit():
-        # A form without the field (sent by a page from before it had one) leaves the campaign as it is.
-        campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None) \
-            if "campaign_id" in request.form else ops.Keep.CAMPAIGN
+        campaign = _campaign_asked(form, campaigns)
         text_before = post.body
         try:
             entry = ops.edit_post(db.session, post, current_user, form.body.data, campaign=campaign,
@@ -205,7 +208,13 @@ def edit_post(post_id: int):
             db.session.rollback()
             post = ops.load_post(db.session, current_user, post_id)
             conflict = post  # their text stays in the form; the newer one is shown beside it
-            form.version.data = post.version
+            # Sent again, the form is a save over that version (the field would render what was sent).
+            form.version.data, form.version.raw_data = post.version, [str(post.version)]
+            moved_meanwhile = _campaign_key(post.campaign_id) != request.form.get("campaign_shown",
+                                                                                   _campaign_key(post.campaign_id))
+            if campaign is ops.Keep.CAMPAIGN:  # left as it was shown: the select shows the campaign now saved
+                form.campaign_id.data = post.campaign_id
+            form.campaign_shown.data = _campaign_key(post.campaign_id)
         else:
             wants_submit = "submit" in request.form
             submitted = wants_submit and _try_submit(post, saved=entry is not None)
@@ -230,7 +239,23 @@ def edit_post(post_id: int):
     status = 409 if conflict else 200
     # The change asked for stays in sight while the author makes it.
     decision = _decision(post, ops.audit_trail(db.session, post)) if post.state == State.changes_requested else None
-    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, decision=decision), status
+    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, decision=decision,
+                           moved_meanwhile=moved_meanwhile), status
+
+
+def _campaign_key(campaign_id: int | None) -> str:
+    return str(campaign_id) if campaign_id is not None else ""
+
+
+def _campaign_asked(form: EditForm, campaigns: Sequence[Campaign]) -> Campaign | None | ops.Keep:
+    """The campaign the editor asks for. Left as the page showed it (``campaign_shown``), or absent (a page from
+    before the field), it asks for none: the campaign as saved now stands, another person's move included."""
+    if "campaign_id" not in request.form:
+        return ops.Keep.CAMPAIGN
+    shown = request.form.get("campaign_shown")
+    if shown is not None and _campaign_key(form.campaign_id.data) == shown:
+        return ops.Keep.CAMPAIGN
+    return next((c for c in campaigns if c.id == form.campaign_id.data), None)
 
 
 #: "Publish now" schedules the post this far ahead (a time must be in the future): the worker takes it at once.
