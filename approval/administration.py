@@ -458,14 +458,19 @@ def update_campaign(
     _refuse_if(campaign_errors(name, hashtag, description))
     _refuse_taken_campaign_name(session, name, market, campaign)
     if market is not None and market != campaign.market:
-        elsewhere = session.scalar(
-            select(func.count()).select_from(Post).join(Post.account)
+        elsewhere = session.execute(
+            select(Market.code, func.count()).select_from(Post).join(Post.account).join(Account.market)
             .where(Post.campaign_id == campaign.id, Account.market_id != market.id)
-        )
+            .group_by(Market.code).order_by(Market.code)
+        ).all()
         if elsewhere:
-            raise Refused(ngettext("%(num)s post of this campaign belongs to another market: keep it group-wide.",
-                                   "%(num)s posts of this campaign belong to other markets: keep it group-wide.",
-                                   elsewhere), "market_id")
+            count = sum(n for _code, n in elsewhere)
+            raise Refused(ngettext(
+                "%(num)s post of this campaign is in %(markets)s, not in the market chosen: leave the campaign "
+                "where it is, or make it group-wide.",
+                "%(num)s posts of this campaign are in %(markets)s, not in the market chosen: leave the campaign "
+                "where it is, or make it group-wide.",
+                count, markets=", ".join(code for code, _n in elsewhere)), "market_id")
     campaign.name, campaign.market, campaign.hashtag, campaign.description = name, market, hashtag, description
     campaign.disclosure_required = disclosure_required
     session.flush()

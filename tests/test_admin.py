@@ -584,7 +584,8 @@ def test_campaign_keeps_group_wide_while_it_has_posts_elsewhere(admin_web, make,
     response = admin_web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": fr.id,
                                                                        "hashtag": "#EURO2028"})
 
-    assert_form_error(response, "1 post of this campaign belongs to another market: keep it group-wide.")
+    assert_form_error(response, "1 post of this campaign is in KE, not in the market chosen: leave the campaign "
+                                "where it is, or make it group-wide.")
     db_session.expire_all()
     assert db_session.get(Campaign, campaign.id).market_id is None
 

@@ -97,6 +97,39 @@ def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noq
     with Session(engine) as session:
         assert session.get(Post, post_id).state is State.withdrawn
 
+def test_a_rejection_without_its_comment_is_not_asked_about(chromium, live_server):  # noqa: F811
+    """"Cannot be undone, go on?", then "a comment is required": the person confirmed what did not happen. Without
+    its comment the page refuses the rejection at once; with it, it asks first."""
+    from approval import operations as ops
+    from approval.models import Post
+    from approval.workflow.states import Action, State
+
+    base, engine = live_server
+    with Session(engine) as session:
+        market = admin.create_market(session, "NL", "Nederland", "Europe/Amsterdam", ["nl"])
+        account = admin.create_account(session, market, "x", "helio_nl", "Helio")
+        writer = admin.create_user(session, "sem@helio.example", "Sem", Role.community_manager, PASSWORD,
+                                   markets=[market])
+        admin.create_user(session, "noor@helio.example", "Noor", Role.project_manager, PASSWORD, markets=[market])
+        post = ops.create_post(session, writer, account, "Het stadion is vol.")
+        ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+        post_id = post.id
+        session.commit()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
+    sign_in(page, base, "noor@helio.example")
+    page.goto(f"{base}/posts/{post_id}")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Reject").click()
+    assert not asked and "A comment is required" in page.content()
+    page.fill("#decide-comment", "Hors sujet.")
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_timeout(300)
+    assert asked and "cannot be undone" in asked[0]
+    with Session(engine) as session:
+        assert session.get(Post, post_id).state is State.in_review  # dismissed
+
 def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa: F811
     """"Suggested: #EURO2028" was text to copy by hand: its button puts it where the finding says (an insertion at
     the end here), and the check runs again."""

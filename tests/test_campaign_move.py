@@ -130,7 +130,7 @@ def test_the_editor_moves_a_post_and_its_page_says_so(web, make, db_session, fra
     answer = web.post(f"/posts/{post.id}/edit", _edit_form(web, post, campaign_id=euro.id), follow_redirects=True)
     shown = answer.get_data(as_text=True)
     assert answer.status_code == 200
-    assert "it was approved in another campaign" in shown
+    assert "its campaign is not the one it was approved in" in shown
     assert "campaign: none → Euro 2028" in shown
     db_session.expire_all()
     post = db_session.get(Post, post.id)

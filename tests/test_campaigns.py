@@ -3,7 +3,8 @@ group-wide project managers and admins; each with its embargo, typed in the camp
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -106,3 +107,19 @@ def test_a_campaign_moved_to_another_market_keeps_its_embargos_instant(make, web
     campaign = db_session.get(Campaign, campaign.id)
     assert campaign.market_id == kenya.id and campaign.embargo_until == until
     assert 'value="2027-06-21T09:00"' in web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)  # Nairobi
+
+
+def test_an_embargo_says_which_scheduled_posts_it_holds(make, web, db_session):
+    from approval.workflow.states import State
+
+    france = make.market("FR")
+    campaign = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
+    post = make.post(State.scheduled, account=make.account(france))  # a day ahead
+    post.campaign = campaign
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france]))
+    embargo = (post.scheduled_at.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    saved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
+                                                        "hashtag": "#EURO2028", "embargo_until": embargo},
+                     follow_redirects=True)
+    assert "1 scheduled post of the campaign goes out before the embargo" in saved.get_data(as_text=True)

@@ -96,6 +96,13 @@ def test_the_wall_counts_states_per_market_and_network_and_lists_problems(make, 
     assert wall.by_network["x"][State.in_review] == 2 and wall.by_network["facebook"] == {}
     assert wall.queue_total == 2 and len(wall.queue) == 2
     assert len(wall.upcoming) == 1  # the factory schedules a day ahead... within 24 hours
+    # A stop switch on: the post is not "going out", it needs attention (held).
+    from approval.publishing import controls
+
+    stop = controls.turn_on(db_session, None, "market", market_code="FR", reason="Match perdu.")
+    held = build_wall(db_session, Viewer(user_id=admin.id), Selection(markets=("FR",)))
+    assert held.upcoming == [] and [why for _post, why in held.problems] == ["held"]
+    controls.turn_off(db_session, None, stop.id)
     kiosk_wall = build_wall(db_session, Viewer(kiosk_markets=(kenya.id,)), Selection())
     assert [row.market.code for row in kiosk_wall.by_market] == ["KE"]
     assert kiosk_wall.by_market[0].counts == {State.draft: 1}

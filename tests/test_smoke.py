@@ -193,3 +193,15 @@ def test_a_move_is_one_line_of_the_history_with_its_new_time(make, web, db_sessi
     moved = [line for line in lines if "Lucile · moved to " in line]
     assert len(moved) == 1 and f"moved to {later:%Y-%m-%d} 18:00 (Europe/Paris" in moved[0], lines
     assert any("scheduled for" in line for line in lines), lines  # the first schedule says its time too
+
+
+def test_an_address_on_another_network_is_refused_and_kept_in_the_form(make, web):
+    """"This address is not on X": refused, and the field keeps what was typed, for the typo to be fixed."""
+    market = make.market("FR")
+    post = make.post(State.approved, account=make.account(market, "x"))
+    web.login(make.user(Role.project_manager, markets=[market]))
+    typed = "https://www.facebook.com/HelioFrance/posts/1"
+    answer = web.post(f"/posts/{post.id}/actions/mark_published", {"version": post.version, "url": typed})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "This address is not on X (x.com, twitter.com)" in page
+    assert f'value="{typed}"' in page

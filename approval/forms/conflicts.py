@@ -19,7 +19,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, HiddenField, PasswordField, SelectMultipleField
+from wtforms import BooleanField, DateTimeField, Field, HiddenField, PasswordField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -62,6 +62,8 @@ def _said(field: Field, value: Any) -> str:
     """``value`` as ``field`` shows it: a choice's label, yes or no, a list joined."""
     if isinstance(field, BooleanField):
         return _("yes") if value else _("no")
+    if isinstance(field, DateTimeField) and isinstance(value, str):
+        return value[:16].replace("T", " ")  # "2027-04-01 10:00", as the field shows it, not to the second
     labels = dict(_choice(choice) for choice in getattr(field, "choices", None) or [])
     if isinstance(value, list):
         return ", ".join(labels.get(item, str(item)) for item in value) or "—"

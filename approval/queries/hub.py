@@ -179,7 +179,8 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     if view in ("overview", "next"):
         upcoming = list(session.scalars(
             posts().where(Post.state == State.scheduled, Post.scheduled_at >= now,
-                          Post.scheduled_at < now + timedelta(hours=24))
+                          Post.scheduled_at < now + timedelta(hours=24),
+                          ~held_clause(now))  # a held post is "needs attention", never "going out"
             .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit)))
     if view in ("overview", "published"):
         published = list(session.scalars(

@@ -10,8 +10,12 @@
     var form = event.target;
     if (event.defaultPrevented || !form.dataset) { return; }  // a page's script sends it itself (the editor)
     if (form.dataset.sending) { event.preventDefault(); return; }
-    // The question is the button's (one form, several decisions: only "Reject" asks) or the form's.
-    var question = (event.submitter && event.submitter.dataset.confirm) || form.dataset.confirm;
+    // The question is the button's (one form, several decisions: only "Reject" asks) or the form's. A decision that
+    // needs a comment is not asked about without one: the page refuses it and says so, nothing to confirm.
+    var submitter = event.submitter;
+    var comment = form.querySelector("[name=comment]");
+    var unexplained = submitter && "needsComment" in submitter.dataset && comment && !comment.value.trim();
+    var question = unexplained ? null : ((submitter && submitter.dataset.confirm) || form.dataset.confirm);
     if (question && !window.confirm(question)) { event.preventDefault(); return; }
     if ((form.getAttribute("method") || "get").toLowerCase() === "post" && !form.target) {
       form.dataset.sending = "1";

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from approval import administration as admin
@@ -24,11 +25,11 @@ from approval.db import db
 from approval.filters import campaign_zone, viewer_zone
 from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
-from approval.models import Campaign, Market, User
+from approval.models import Campaign, Market, Post, User
 from approval.publishing import controls
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
-from approval.workflow.states import Role
+from approval.workflow.states import Role, State
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
@@ -67,7 +68,7 @@ def new_campaign():
     form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
     if form.validate_on_submit() and (campaign := _save(form, None)) is not None:
         flash(_("Campaign %(name)s created.", name=campaign.name), "success")
-        return _see_other()
+        return _see_other(campaign)
     return _page(form, None)
 
 
@@ -89,7 +90,7 @@ def edit_campaign(campaign_id: int):
     changed: list[Overtaken] = []
     if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _save(form, campaign) is not None:
         flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
-        return _see_other()
+        return _see_other(campaign)
     return _page(form, campaign, changed)
 
 
@@ -152,5 +153,16 @@ def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken
     return render_template("campaigns/edit.html", form=form, campaign=campaign, changed=changed or []), status
 
 
-def _see_other() -> Response:
+def _see_other(campaign: Campaign) -> Response:
+    """Back to the list, telling what the embargo holds: the posts of the campaign scheduled before it."""
+    if campaign.embargo_until is not None:
+        held = db.session.scalar(select(func.count(Post.id)).where(
+            Post.campaign_id == campaign.id, Post.state == State.scheduled,
+            Post.scheduled_at < campaign.embargo_until)) or 0
+        if held:
+            flash(ngettext("%(num)d scheduled post of the campaign goes out before the embargo: it is held until the "
+                           "embargo lifts, or give it a later time (the publishing desk lists it).",
+                           "%(num)d scheduled posts of the campaign go out before the embargo: they are held until "
+                           "the embargo lifts, or give them a later time (the publishing desk lists them).", held),
+                  "warning")
     return redirect(url_for("campaigns.list_campaigns"), 303)

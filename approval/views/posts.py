@@ -224,7 +224,8 @@ def edit_post(post_id: int):
                 flash(_("No change to save."), "info")
             elif entry is not None and entry.from_state != entry.to_state:
                 if post.body == text_before and "campaign_moved" in entry.payload:
-                    flash(_("Saved. The post went back to review: it was approved in another campaign."), "warning")
+                    flash(_("Saved. The post went back to review: its campaign is not the one it was approved in."),
+                          "warning")
                 else:
                     flash(_("Saved. The post went back to review: the approval was for the previous text."),
                           "warning")

@@ -105,7 +105,8 @@ def reschedule():
                 raise ValueError(typed)
             local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
         except ValueError:
-            flash(_("Give the new time as YYYY-MM-DDTHH:MM."), "error")
+            flash(_("Choose the new time (a day and an hour), or publish them now.") if not typed else
+                  _("Give the new time as YYYY-MM-DDTHH:MM."), "error")
             return redirect(url_for("publishing.desk"), 303)
     refusals: list[str] = []
     moved = []
@@ -152,6 +153,8 @@ def stops():
         form.scope.choices = [choice for choice in form.scope.choices if choice.value != "all"]
     markets = db.session.scalars(visible_markets(current_user).order_by(Market.code)).all()
     campaigns = ops.usable_campaigns(db.session, current_user)
+    if not controls.reaches_everywhere(current_user):  # a group-wide campaign is stopped by whom stops everything
+        campaigns = [c for c in campaigns if c.market_id is not None]
     form.market.choices = [SelectChoice("", "—")] + [SelectChoice(m.code, f"{m.code} · {m.name}") for m in markets]
     form.campaign_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in campaigns]
     refusal = None
