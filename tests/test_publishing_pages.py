@@ -681,9 +681,12 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
     # One of them changed since the desk was read (or its version is not said): nothing moves, the desk says which.
     for stale in ({**form, f"version-{missed.id}": str(missed.version - 1)},
                   {key: value for key, value in form.items() if key != f"version-{missed.id}"}):
-        answer = web.post("/publishing/reschedule", stale, follow_redirects=True)
+        answer = web.post("/publishing/reschedule", stale)
         page = answer.get_data(as_text=True)
-        assert "No post was moved" in page and f"#{missed.id}:" in page
+        assert answer.status_code == 422 and "No post was moved" in page and f"#{missed.id}:" in page
+        # The desk as it was sent: the posts still checked, the time still typed, to fix and send again.
+        assert f'value="{held.id}" form="move-held" aria-label="Post #{held.id}" checked' in page
+        assert f'value="{tomorrow}T09:00"' in page
     db_session.expire_all()
     assert db_session.get(Post, held.id).held_at is not None
     assert db_session.get(Post, missed.id).state is State.approved

@@ -3,6 +3,7 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 
@@ -52,6 +53,12 @@ class StopForm(FlaskForm):
 @bp.get("")
 @roles_required(*MANAGERS)
 def desk():
+    return _desk_page()
+
+
+def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200):  # noqa: ANN202
+    """The desk; after a refused new time, with the posts still checked and the time still typed (``checked``,
+    ``typed``), to fix and send again."""
     now = utcnow()
     base = visible_posts(current_user).options(contains_eager(Post.account).selectinload(Account.market),
                                                 selectinload(Post.current_revision))
@@ -76,7 +83,8 @@ def desk():
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
-                           stops=controls.visible_stops(db.session, current_user))
+                           stops=controls.visible_stops(db.session, current_user), checked=set(checked),
+                           typed_time=typed), status
 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
@@ -107,7 +115,7 @@ def reschedule():
         except ValueError:
             flash(_("Choose the new time (a day and an hour), or publish them now.") if not typed else
                   _("Give the new time as YYYY-MM-DDTHH:MM."), "error")
-            return redirect(url_for("publishing.desk"), 303)
+            return _desk_page(ids, typed, 422)
     refusals: list[str] = []
     moved = []
     for post_id in ids:
@@ -135,7 +143,7 @@ def reschedule():
         flash(_("No post was moved: each must be able to take the new time."), "error")
         for refusal in refusals:
             flash(refusal, "error")
-        return redirect(url_for("publishing.desk"), 303)
+        return _desk_page(ids, typed, 422)
     held = [post for post in moved if hold_for(db.session, post) is not None]
     flash(ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
     if held:
