@@ -15,6 +15,16 @@ from approval.workflow.states import Role
 pytestmark = pytest.mark.browser
 
 
+def _a_market_with_a_writer(session: Session, code: str, zone: str, writer_email: str):  # noqa: ANN202
+    """A market of its own (the live server's database is shared by the file's tests), an X account in it and a
+    community manager who writes for it."""
+    market = admin.create_market(session, code, f"Market {code}", zone, ["fr"])
+    account = admin.create_account(session, market, "x", f"helio_{code.lower()}", "Helio")
+    writer = admin.create_user(session, writer_email, writer_email.split("@")[0].title(), Role.community_manager,
+                               PASSWORD, markets=[market])
+    return market, account, writer
+
+
 def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F811
     """Turning a stop switch off (posts go out again) and revoking a kiosk link (its screen goes dark for good) ask
     before they are done; dismissed, nothing changes."""
@@ -75,10 +85,7 @@ def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noq
 
     base, engine = live_server
     with Session(engine) as session:
-        france = admin.create_market(session, "BE", "Belgique", "Europe/Brussels", ["fr"])
-        account = admin.create_account(session, france, "x", "helio_be", "Helio")
-        writer = admin.create_user(session, "chloe@helio.example", "Chloé", Role.community_manager, PASSWORD,
-                                   markets=[france])
+        _market, account, writer = _a_market_with_a_writer(session, "BE", "Europe/Brussels", "chloe@helio.example")
         post_id = ops.create_post(session, writer, account, "La Tour Eiffel brille ce soir.").id
         session.commit()
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
@@ -106,10 +113,7 @@ def test_a_rejection_without_its_comment_is_not_asked_about(chromium, live_serve
 
     base, engine = live_server
     with Session(engine) as session:
-        market = admin.create_market(session, "NL", "Nederland", "Europe/Amsterdam", ["nl"])
-        account = admin.create_account(session, market, "x", "helio_nl", "Helio")
-        writer = admin.create_user(session, "sem@helio.example", "Sem", Role.community_manager, PASSWORD,
-                                   markets=[market])
+        market, account, writer = _a_market_with_a_writer(session, "NL", "Europe/Amsterdam", "sem@helio.example")
         admin.create_user(session, "noor@helio.example", "Noor", Role.project_manager, PASSWORD, markets=[market])
         post = ops.create_post(session, writer, account, "Het stadion is vol.")
         ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
@@ -137,11 +141,8 @@ def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa
 
     base, engine = live_server
     with Session(engine) as session:
-        market = admin.create_market(session, "LU", "Luxembourg", "Europe/Luxembourg", ["fr"])
-        account = admin.create_account(session, market, "x", "helio_lu", "Helio")
+        market, account, writer = _a_market_with_a_writer(session, "LU", "Europe/Luxembourg", "lea@helio.example")
         euro = admin.create_campaign(session, "Euro 2028", market, "#EURO2028")
-        writer = admin.create_user(session, "lea@helio.example", "Léa", Role.community_manager, PASSWORD,
-                                   markets=[market])
         post_id = ops.create_post(session, writer, account, "La Tour Eiffel brille ce soir.", euro).id
         session.commit()
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
