@@ -132,6 +132,8 @@ def test_the_editor_moves_a_post_and_its_page_says_so(web, make, db_session, fra
     assert answer.status_code == 200
     assert "its campaign is not the one it was approved in" in shown
     assert "campaign: none → Euro 2028" in shown
+    # The comparison a reviewer reads says it too: the text is the same, the campaign is not.
+    assert "The text is the same." in shown and "Campaign: none → Euro 2028 (revision 2)" in shown
     db_session.expire_all()
     post = db_session.get(Post, post.id)
     assert post.state is State.in_review and post.campaign_id == euro.id
