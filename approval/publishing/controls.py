@@ -6,6 +6,7 @@ Shared by the web pages, the API and the command line, so the three refuse the s
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
@@ -175,6 +176,28 @@ def set_grace(session: Session, market: Market, minutes: int | None) -> Market:
     market.grace_minutes = minutes
     session.flush()
     return market
+
+
+def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None, zone: ZoneInfo) -> Campaign:
+    """The embargo as a person types it: a wall-clock time in ``zone`` (the zone its page showed it in: the
+    campaign's market's, else the viewer's), None for none. A time the clocks repeat is taken the second time (an
+    embargo never lifts early); one they skip is refused. Left as the page showed it, the embargo keeps its instant,
+    whatever market the campaign moved to since."""
+    from approval.operations import NonexistentLocalTime, local_to_utc
+
+    saved = campaign.embargo_until
+    if local is not None and saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
+        return campaign
+    until = None
+    if local is not None:
+        try:
+            until = local_to_utc(local, zone, fold=1)
+        except NonexistentLocalTime:
+            raise _refuse("embargo_until", _("This time does not exist in %(zone)s: the clocks skip it.",
+                                             zone=zone.key)) from None
+        except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+            raise _refuse("embargo_until", _("This time is out of range.")) from None
+    return set_embargo(session, campaign, until) if until != saved else campaign
 
 
 def set_embargo(session: Session, campaign: Campaign, until: datetime | None) -> Campaign:

@@ -6,10 +6,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, request
+from flask import abort, flash, request
 from flask_login import current_user, login_required
 
 from approval.workflow.states import Role
+
+
+def show_refusal(form: Any, errors: dict[str, list[str]]) -> None:
+    """A refusal's reasons on the form's fields; a reason about no field the form has is a message."""
+    for name, messages in errors.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is None or not hasattr(field, "errors"):
+            for message in messages:
+                flash(message, "error")
+        else:
+            field.errors = [*field.errors, *messages]
 
 
 def roles_required(*roles: Role) -> Callable:

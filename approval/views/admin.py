@@ -42,7 +42,7 @@ from approval.forms.admin import (
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.models import Account, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.findings import DEFAULT_DISCLOSURES
-from approval.views import roles_required
+from approval.views import roles_required, show_refusal
 from approval.workflow.states import Role, State
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -470,13 +470,7 @@ def _attempt(form: FlaskForm | None, use_case: Callable[..., R], /, *args: Any, 
     try:
         return use_case(db.session, *args, **kwargs)
     except admin.Refused as refused:
-        for name, messages in refused.errors.items():
-            field = getattr(form, name, None) if form is not None else None
-            if field is None or not hasattr(field, "errors"):
-                for message in messages:
-                    flash(message, "error")
-            else:
-                field.errors = [*field.errors, *messages]
+        show_refusal(form, refused.errors)
         return None
 
 

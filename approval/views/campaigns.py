@@ -8,7 +8,6 @@ embargo is held.
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,7 +26,7 @@ from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
 from approval.models import Campaign, Market, Post, User
 from approval.publishing import controls
-from approval.views import roles_required
+from approval.views import roles_required, show_refusal
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Role, State
 
@@ -76,8 +75,8 @@ def new_campaign():
 @roles_required(*KEEPERS)
 def edit_campaign(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id, with_for_update=request.method == "POST")
-    if campaign is None or (campaign.market_id is not None and campaign.market_id not in
-                            {m.id for m in _markets()}):
+    markets = _markets()
+    if campaign is None or campaign.market_id not in {None, *(m.id for m in markets)}:
         abort(404)  # another market's: as if there were none
     if not can_keep(current_user, campaign):
         abort(403)  # a group-wide campaign, seen by a market's project manager
@@ -86,7 +85,7 @@ def edit_campaign(campaign_id: int):
         form.show()
     else:
         form = CampaignForm(current=campaign)
-    form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
+    form.set_choices(markets, group_wide=keeps_group_wide(current_user))
     changed: list[Overtaken] = []
     if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _save(form, campaign) is not None:
         flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
@@ -107,45 +106,12 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
             campaign = admin.create_campaign(db.session, *fields)
         else:
             admin.update_campaign(db.session, campaign, *fields)
-        _set_embargo(campaign, form.embargo_until.data, zone)
-    except admin.Refused as refused:
+        controls.set_embargo_at(db.session, campaign, form.embargo_until.data, zone)
+    except (admin.Refused, GuardFailed) as refused:
         db.session.rollback()
-        _show(form, refused.errors)
+        show_refusal(form, refused.errors)
         return None
     return campaign
-
-
-def _set_embargo(campaign: Campaign, local: datetime | None, zone: ZoneInfo) -> None:
-    """The embargo typed in ``zone`` (the campaign's market's, else the viewer's, as its page showed it); a time the
-    clocks repeat is taken the second time: an embargo never lifts early. Left as the page showed it, it keeps its
-    instant, whatever market the campaign moved to."""
-    until = None
-    if local is not None:
-        saved = campaign.embargo_until
-        if saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
-            return
-        try:
-            until = ops.local_to_utc(local, zone, fold=1)
-        except ops.NonexistentLocalTime:
-            raise admin.Refused(_("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key),
-                                "embargo_until") from None
-        except OverflowError:
-            raise admin.Refused(_("This time is out of range."), "embargo_until") from None
-    if until != campaign.embargo_until:
-        try:
-            controls.set_embargo(db.session, campaign, until)
-        except GuardFailed as refused:
-            raise admin.Refused(refused.message, "embargo_until") from None
-
-
-def _show(form: CampaignForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is None or not hasattr(field, "errors"):
-            for message in messages:
-                flash(message, "error")
-        else:
-            field.errors = [*field.errors, *messages]
 
 
 def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken] | None = None):  # noqa: ANN202

@@ -168,6 +168,11 @@ def settings_index():
     return render_template("notifications/settings_index.html", markets=markets, settings=settings)
 
 
+def _defaults(market: Market) -> MarketNotificationSettings:
+    """A market's settings before anyone saved them: reminded after 4 working hours, no chat."""
+    return MarketNotificationSettings(market_id=market.id, reminder_minutes=240)
+
+
 @bp.route("/settings/<code>", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def market_settings(code: str):
@@ -181,24 +186,23 @@ def market_settings(code: str):
         # so that two first saves at once are told apart as any two saves (the second waits, then compares).
         try:
             with db.session.begin_nested():
-                db.session.add(MarketNotificationSettings(market_id=market.id, reminder_minutes=240))
+                db.session.add(_defaults(market))
         except IntegrityError:
             pass  # the other first save made it
         settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=True,
                                   populate_existing=True)
-    settings = settings or MarketNotificationSettings(market_id=market.id, reminder_minutes=240)
+    settings = settings or _defaults(market)
     form = MarketSettingsForm(obj=settings)
     if not posted:
         form.show()
-    if posted:
+    else:
         if not form.validate():  # every field at once: a bad webhook is told with a bad threshold
             return render_template("notifications/settings.html", form=form, market=market), 422
         if changed := form.overtaken(MarketSettingsForm(formdata=None, obj=settings)):
             return render_template("notifications/settings.html", form=form, market=market, changed=changed), 409
         url = (form.chat_webhook_url.data or "").strip()
         settings.reminder_minutes = form.reminder_minutes.data
-        settings.chat_webhook_url = url or None
-        db.session.merge(settings)
+        settings.chat_webhook_url = url or None  # the row exists and is locked (made above on a first save)
         flash(_("The notification settings of %(market)s are saved.", market=market.code), "success")
         return redirect(url_for("notifications.market_settings", code=market.code))
     return render_template("notifications/settings.html", form=form, market=market)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +22,7 @@ from approval import operations as ops
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id
+from approval.localtime import in_zone
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, hold_for
@@ -259,9 +259,7 @@ def _saved_meanwhile(thing: Market | Account | Campaign, row: str):  # noqa: ANN
         saved = {"outbox": _("the outbox"), "webhook": _("a webhook")}.get(thing.connector or "", _("not connected"))
         saved += f" {thing.connector_url}" if thing.connector_url else ""
     else:
-        zone = campaign_zone(thing)
-        saved = thing.embargo_until.astimezone(zone).strftime("%Y-%m-%d %H:%M") if thing.embargo_until else \
-            _("no embargo")
+        saved = in_zone(thing.embargo_until, campaign_zone(thing).key) if thing.embargo_until else _("no embargo")
     message = _("Someone saved this row while you were editing it: %(saved)s. Nothing was overwritten; what you "
                 "typed is still here: save again to keep it.", saved=saved)
     return _settings_page(GuardFailed(message, {}), 409, row)
@@ -325,20 +323,8 @@ def set_embargo(campaign_id: int):
     if not form.validate():
         return _settings_page(GuardFailed(_("%(campaign)s: check the embargo's time.", campaign=campaign.name),
                                           dict(form.errors)), 422, row)
-    until = None
-    if form.embargo_until.data is not None:
-        zone = campaign_zone(campaign)
-        try:
-            # A time the clocks repeat (the autumn change) is taken the second time: an embargo never lifts early.
-            until = ops.local_to_utc(form.embargo_until.data, zone, fold=1)
-        except ops.NonexistentLocalTime:
-            message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone.key)
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422, row)
-        except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
-            message = _("This time is out of range.")
-            return _settings_page(GuardFailed(message, {"embargo_until": [message]}), 422, row)
     try:
-        controls.set_embargo(db.session, campaign, until)
+        controls.set_embargo_at(db.session, campaign, form.embargo_until.data, campaign_zone(campaign))
     except GuardFailed as refused:
         return _settings_page(refused, 422, row)
     return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
