@@ -66,8 +66,8 @@ POST_HOSTS: dict[str, tuple[str, ...]] = {
 def on_network(url: str, network: object) -> bool:
     """Whether ``url`` (an http(s) address) is on ``network``'s own site."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return any(host == known or host.endswith("." + known) for known in POST_HOSTS.get(str(getattr(network, "value",
-                                                                                                   network)), ()))
+    known_hosts = POST_HOSTS.get(str(getattr(network, "value", network)), ())
+    return any(host == known or host.endswith("." + known) for known in known_hosts)
 
 
 def network_name(network: object) -> str:

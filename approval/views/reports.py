@@ -183,8 +183,7 @@ def chart_csv(name: str):
     header, rows = _table(name, report)
     comma = _decimal_comma()
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";" if comma else ",")
+    writer = _spreadsheet_writer(out, comma)
     writer.writerow(header)
     writer.writerows([_decimal(_cell(cell), comma) for cell in row] for row in rows)
     filename = f"{name}-{market.code if market else 'all'}-{report.period.start.date()}.csv"
@@ -197,6 +196,13 @@ def _decimal_comma() -> bool:
     opens it: a byte order mark first says UTF-8 (Excel read "publiée" as "publiÃ©e"), and with a decimal comma
     the cells are apart by semicolons and decimals take the comma."""
     return get_decimal_symbol(get_locale()) == ","
+
+
+def _spreadsheet_writer(out: io.StringIO, comma: bool):  # noqa: ANN202 - csv.writer's type is private
+    """A CSV writer on ``out`` as ``_decimal_comma`` says: the byte order mark written, cells apart by semicolons
+    where decimals take a comma."""
+    out.write("\ufeff")
+    return csv.writer(out, delimiter=";" if comma else ",")
 
 
 def _decimal(value: object, comma: bool) -> object:
@@ -343,8 +349,7 @@ def audit_csv():
 
     def generate() -> Iterator[str]:
         out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out, delimiter=";" if comma else ",")
+        writer = _spreadsheet_writer(out, comma)
         writer.writerow(header)
         for n, row in enumerate(rows, start=1):
             writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
