@@ -20,9 +20,8 @@ from flask_babel import (
 )
 from markupsafe import Markup
 
-from approval import style
 from approval.db import utcnow
-from approval.labels import done, heading, label
+from approval.labels import decimal, done, finding_message, heading, label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
 from approval.publishing import reasons
@@ -90,12 +89,7 @@ def percent(rate: float | None) -> str:
 
 def worker_reasons(why: list[dict]) -> str:
     """The worker's reasons for not sending a post (an audit row's ``why``), in the reader's language."""
-    return reasons.text(why, gettext)
-
-
-def finding_message(finding: dict) -> str:
-    """A stored finding's message in the reader's language."""
-    return style.localize(finding, gettext)
+    return reasons.text(why, gettext, decimal)
 
 
 def about_media(finding: dict, body: str) -> bool:

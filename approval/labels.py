@@ -6,12 +6,15 @@ these labels instead.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
+from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from approval.style import Severity
+from approval.style import Finding, Severity, localize
 from approval.workflow.states import Action, Role, State
 
 LABELS: dict[StrEnum, object] = {
@@ -155,3 +158,16 @@ def heading(state: State | str) -> str:
         return str(HEADINGS[State(state)])
     except (ValueError, KeyError):
         return label(state)
+
+
+def decimal(value: float) -> str:
+    """A decimal in the reader's language, two decimals at most: 0.8 in English, 0,8 in French."""
+    return format_decimal(value, format="#,##0.##")
+
+
+def finding_message(finding: Finding | Mapping[str, Any]) -> str:
+    """A finding of the style gate, just made or stored with a revision, in the reader's language: its words and its
+    decimals."""
+    if isinstance(finding, Finding):
+        return finding.localized(gettext, decimal)
+    return localize(finding, gettext, decimal)

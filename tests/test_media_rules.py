@@ -170,3 +170,19 @@ def test_lint_takes_media_files(tmp_path):
     bad = runner.invoke(lint_command, ["--format", "json", "--media", str(tmp_path / "notes.jpg"),
                                        str(tmp_path / "post.txt")])
     assert bad.exit_code == 2 and "neither a picture" in json.loads(bad.stdout)["error"]
+
+
+def test_a_decimal_in_a_rule_message_is_written_as_the_reader_s_language_writes_it(app):
+    """Sizes, ratios, rates and durations are decimals the page writes in its reader's language: "0,8" in French,
+    both when the gate has just spoken and once its finding is stored with the revision (JSON)."""
+    from approval.labels import finding_message
+
+    [size] = findings("x", [photo(bytes=int(5.8 * MB))])
+    [ratio] = findings("instagram", [photo(width=1000, height=2000)])
+    assert size.message == "5.8 MB: X takes at most 5 MB."
+    assert "0.5" in ratio.message and "0.8" in ratio.message
+    stored = json.loads(json.dumps(size.as_dict(translatable=True)))
+    for language, expected in (("en", "5.8"), ("fr", "5,8")):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            assert expected in finding_message(size) and expected in finding_message(stored)
+            assert ("0,8" if language == "fr" else "0.8") in finding_message(ratio)

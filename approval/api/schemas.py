@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, post_dump, validates_schema
 
 from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, one_of
 from approval.forms.posts import MAX_BODY
+from approval.labels import finding_message
 from approval.models import AccountKind, Network, Outcome
-from approval.style import Finding, localize
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
@@ -198,9 +197,7 @@ class FindingMessage(fields.String):
     """A finding's message in the reader's language: a Finding of the gate, or one stored with a revision."""
 
     def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> str:
-        if isinstance(obj, Finding):
-            return obj.localized(gettext)
-        return localize(obj, gettext)
+        return finding_message(obj)
 
 
 class FindingSchema(ma.Schema):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from approval.style import localize
-from approval.style.i18n import N_, render
+from approval.style.i18n import N_, english_number, render
 
 Reason = dict[str, Any]
 
@@ -37,14 +37,15 @@ def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **par
     return {"id": message_id, "params": params, "findings": list(findings)}
 
 
-def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None) -> str:
-    """The reasons as one text: in English, or through ``gettext``."""
-    return " ".join(_one(r, gettext) for r in reasons)
+def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None,
+         number: Callable[[float], str] = english_number) -> str:
+    """The reasons as one text: in English, or through ``gettext`` with decimals written by ``number``."""
+    return " ".join(_one(r, gettext, number) for r in reasons)
 
 
-def _one(given: Reason, gettext: Callable[[str], str] | None) -> str:
+def _one(given: Reason, gettext: Callable[[str], str] | None, number: Callable[[float], str]) -> str:
     params = dict(given.get("params") or {})
     if given.get("findings"):
-        params["errors"] = "; ".join(f"{f['rule']}: {localize(f, gettext) if gettext else f['message']}"
+        params["errors"] = "; ".join(f"{f['rule']}: {localize(f, gettext, number) if gettext else f['message']}"
                                      for f in given["findings"])
-    return render(given["id"], params, gettext)
+    return render(given["id"], params, gettext, number)

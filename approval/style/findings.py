@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from approval.style.i18n import render
+from approval.style.i18n import english_number, render
 
 
 class Severity(StrEnum):
@@ -46,11 +46,12 @@ class Finding:
              suggestion: str | None = None, **params: Any) -> Finding:
         return cls(rule, Severity(severity), render(message_id, params), start, end, suggestion, message_id, params)
 
-    def localized(self, gettext: Callable[[str], str]) -> str:
-        """The message in the reader's language, e.g. ``finding.localized(flask_babel.gettext)``."""
+    def localized(self, gettext: Callable[[str], str], number: Callable[[float], str] = english_number) -> str:
+        """The message in the reader's language, e.g. ``finding.localized(flask_babel.gettext)``; ``number`` writes
+        its decimals (``approval.labels.finding_message`` passes the reader's)."""
         if not self.message_id:
             return self.message
-        return render(self.message_id, self.params, gettext)
+        return render(self.message_id, self.params, gettext, number)
 
     def with_severity(self, severity: Severity) -> Finding:
         return Finding(self.rule, severity, self.message, self.start, self.end, self.suggestion, self.message_id,
@@ -69,13 +70,14 @@ class Finding:
         return data
 
 
-def localize(finding: Mapping[str, Any], gettext: Callable[[str], str]) -> str:
+def localize(finding: Mapping[str, Any], gettext: Callable[[str], str],
+             number: Callable[[float], str] = english_number) -> str:
     """The message of a stored finding (``as_dict(translatable=True)``) in the reader's language; an older record
     without ``message_id`` keeps its English message."""
     message_id = finding.get("message_id")
     if not message_id:
         return finding.get("message", "")
-    return render(message_id, finding.get("params") or {}, gettext)
+    return render(message_id, finding.get("params") or {}, gettext, number)
 
 
 @dataclass(frozen=True)

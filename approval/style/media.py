@@ -204,8 +204,9 @@ def _setup(analysis: Analysis) -> tuple[str, Limits, tuple[MediaItem, ...]] | No
     return network, limits, media
 
 
-def _mb(size: int) -> str:
-    return f"{size / MB:.1f}".rstrip("0").rstrip(".")
+def _mb(size: int) -> float:
+    """Megabytes to one decimal (a message's decimal parameter: each reader's language writes it)."""
+    return round(size / MB, 1)
 
 
 def check_count(analysis: Analysis) -> Iterator[Finding]:
@@ -268,7 +269,7 @@ def check_format(analysis: Analysis) -> Iterator[Finding]:
             if not low <= item.frame_rate <= high + 0.01:
                 yield _finding(analysis, FORMAT, Severity.error,
                                N_("%(rate)s frames per second: %(network)s takes %(low)s to %(high)s."), index,
-                               rate=f"{item.frame_rate:g}", network=name, low=f"{low:g}", high=f"{high:g}")
+                               rate=float(item.frame_rate), network=name, low=float(low), high=float(high))
 
 
 def check_size(analysis: Analysis) -> Iterator[Finding]:
@@ -292,8 +293,8 @@ def check_size(analysis: Analysis) -> Iterator[Finding]:
                            size=item.bytes // 1024, network=name, limit=limits.video_min_bytes // 1024)
 
 
-def _ratio(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+def _ratio(value: float) -> float:
+    return round(value, 2)
 
 
 def check_dimensions(analysis: Analysis) -> Iterator[Finding]:
@@ -363,7 +364,8 @@ def check_duration(analysis: Analysis) -> Iterator[Finding]:
         if item.kind == "video" and item.duration_s is not None and not low <= item.duration_s <= high:
             yield _finding(analysis, DURATION, Severity.error,
                            N_("A video of %(duration)s s: %(network)s takes %(low)s to %(high)s s."), index,
-                           duration=f"{item.duration_s:g}", network=NAMES[network], low=f"{low:g}", high=f"{high:g}")
+                           duration=float(item.duration_s), network=NAMES[network], low=float(low),
+                           high=float(high))
 
 
 def check_alt_text(analysis: Analysis) -> Iterator[Finding]:

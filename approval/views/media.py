@@ -28,13 +28,13 @@ from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
 from approval.inputs import parse_id
-from approval.labels import label
+from approval.labels import finding_message, label
 from approval.media import attach, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
-from approval.style import Severity, localize
+from approval.style import Severity
 from approval.style.media import media_index
 from approval.style.network import MEDIA
 from approval.workflow.engine import TrailEntry
@@ -86,7 +86,7 @@ def _media_findings(revision: Revision | None) -> list[dict]:
     for finding in revision.findings or []:
         index = media_index(finding["start"], finding["end"], revision.body)
         if index is not None or finding.get("rule") == MEDIA:
-            shown.append({**finding, "message": localize(finding, _), "media": index,
+            shown.append({**finding, "message": finding_message(finding), "media": index,
                           "severity_label": label(Severity(finding["severity"]))})
     return shown
 

@@ -21,7 +21,7 @@ from approval.administration import place_zone
 from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
-from approval.labels import OUTCOME_LABELS, label, tone
+from approval.labels import OUTCOME_LABELS, finding_message, label, tone
 from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, held_now, publishing_status
@@ -357,7 +357,7 @@ def check_text():
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
     # Each finding says which picture or video it is about (``media``: its position), or None for the text.
-    shown = [{**f.as_dict(), "message": f.localized(_), "severity_label": label(f.severity),
+    shown = [{**f.as_dict(), "message": finding_message(f), "severity_label": label(f.severity),
               "media": media_index(f.start, f.end, text)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network,
@@ -484,9 +484,9 @@ def _flash_findings(post: Post, *, errors: bool) -> None:
     revision = post.current_revision
     for finding in revision.findings if revision else ():
         if finding["severity"] == "error" and errors:
-            flash(_("To fix before it goes on: %(message)s", message=style.localize(finding, _)), "error")
+            flash(_("To fix before it goes on: %(message)s", message=finding_message(finding)), "error")
         elif finding["severity"] == "warning":
-            flash(_("Style: %(message)s", message=style.localize(finding, _)), "warning")
+            flash(_("Style: %(message)s", message=finding_message(finding)), "warning")
 
 
 def _writable_accounts() -> Sequence[Account]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import object_session
 
 from approval import policies
 from approval.inputs import web_address
+from approval.labels import finding_message
 from approval.localtime import in_zone
 from approval.style.network import POST_HOSTS, network_name, on_network
 from approval.style.text import shows_anything
@@ -129,7 +130,7 @@ def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
     row keeps the policy version and the findings."""
     verdict = style_verdict(attempt)
     attempt.record.update(verdict.record())
-    errors = [f.localized(_) for f in verdict.errors]
+    errors = [finding_message(f) for f in verdict.errors]
     if not shows_anything(attempt.post.body):
         errors.insert(0, _("The post has no text."))
     return {"body": errors} if errors else {}
