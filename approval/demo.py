@@ -13,12 +13,16 @@ from approval import administration as admin
 from approval import operations as ops
 from approval.db import utcnow
 from approval.media import samples  # issue 11: the Instagram, YouTube and Snapchat posts carry media
-from approval.models import Campaign, User
+from approval.models import Campaign, Outcome, Post, PublicationAttempt, User
 from approval.models.notifications import NotificationProfile
 from approval.publishing.controls import connect_account
+from approval.publishing.worker import publishing_key
+from approval.workflow import engine
 from approval.workflow.states import Action, Role
 
 PASSWORD = "approval-demo"
+#: Where Kenya's Instagram account sends its posts: a publishing tool the demo does not have (a reserved name).
+WEBHOOK = "https://publisher.helio.example/hooks/instagram"
 
 
 def load_demo(session: Session) -> list[tuple[str, str, str]]:
@@ -39,12 +43,18 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         "ke_fb": admin.create_account(session, ke, "facebook", "HelioKenyaOfficial", "Helio"),
         "pl_fb": admin.create_account(session, pl, "facebook", "HelioPolska", "Helio"),
         "pl_ig": admin.create_account(session, pl, "instagram", "helio.polska", "Helio"),
+        "ke_ig": admin.create_account(session, ke, "instagram", "helio.kenya", "Helio"),
         "ceo_x": admin.create_account(session, fr, "x", "HMarchand", "Helio", executive=ceo),
         "ceo_li": admin.create_account(session, fr, "linkedin", "helene-marchand", "Helio", executive=ceo),
     }
     # The demo publishes through the outbox: approved posts land in the instance folder's outbox.jsonl.
-    for account in accounts.values():
-        connect_account(session, account, "outbox")
+    # But Kenya's Instagram: the team's own publishing tool takes its posts through a webhook (an address the demo
+    # does not have), and the publishing desk shows what came of them.
+    for name, account in accounts.items():
+        if name == "ke_ig":
+            connect_account(session, account, "webhook", url=WEBHOOK, secret="demo-webhook-secret-0123456789")
+        else:
+            connect_account(session, account, "outbox")
 
     people: list[tuple[str, str, Role, dict[str, Any]]] = [
         ("camille@helio.example", "Camille Dubois", Role.community_manager, {"markets": [fr]}),
@@ -74,6 +84,25 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
 
     def act(p, action: Action, actor: User, **kw) -> None:  # noqa: ANN001
         ops.act_on_post(session, p, action, actor, expected_version=p.version, **kw)
+
+    def sent_by_the_worker(p: Post, outcome: Outcome, message: str, seconds: int) -> None:
+        """What the publishing worker records when it sends ``p`` at its slot through the webhook and the answer is
+        ``outcome`` after ``seconds`` (``approval.publishing.worker``): its claim, the attempt, the outcome."""
+        at, revision = p.scheduled_at, p.current_revision
+        assert at is not None and revision is not None
+        answered = at + timedelta(seconds=seconds)
+        p.publish_key = publishing_key(p)
+        p.claim_token, p.claimed_until = "demo", at + timedelta(minutes=2)
+        engine.record_step(session, p, Action.claim, now=at, payload={"worker": "demo", "sha256": revision.sha256})
+        attempt = PublicationAttempt(post_id=p.id, revision_id=p.current_revision_id, account_id=p.account_id,
+                                     sha256=revision.sha256, idempotency_key=p.publish_key, connector="webhook",
+                                     outcome=outcome, message=message, started_at=at, finished_at=answered)
+        session.add(attempt)
+        session.flush()
+        p.claim_token = p.claimed_until = None
+        step = Action.lose if outcome == Outcome.unknown else Action.fail
+        engine.record_step(session, p, step, now=answered, comment=message,
+                           payload={"attempt": attempt.id, "outcome": outcome.value, "message": message})
 
     def tomorrow_at(hour: int, zone: str, days: int = 1) -> datetime:
         local = (utcnow() + timedelta(days=days)).astimezone(ZoneInfo(zone))
@@ -125,6 +154,20 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     act(p, Action.submit, camille)
     act(p, Action.approve, lucile)
     act(p, Action.mark_published, lucile, url="https://www.youtube.com/watch?v=helio-demo")
+    # put through the webhook at once: the network refused one (its token had expired), the other got no answer
+    # and is unconfirmed (it may be online: a project manager looks, then confirms it or retries)
+    for text, picture, outcome, message, seconds in (
+        ("Our fan zone in Nairobi opens its doors on Saturday at 2 p.m.", "Fan zone", Outcome.needs_reconnect,
+         "HTTP 401 The access token has expired: reconnect the account.", 1),
+        ("Thank you for 50,000 followers in Kenya.", "50,000", Outcome.unknown, "no answer in 15 s: timed out", 15),
+    ):
+        p = post("ke_ig", wanjiru, text)
+        samples.attach_bytes(session, p, wanjiru, samples.draw_picture((1080, 1350), picture), "photo.jpg",
+                             f"{picture} on an orange background")
+        act(p, Action.submit, wanjiru)
+        act(p, Action.approve, marc)
+        act(p, Action.schedule, marc, scheduled_at=utcnow() + timedelta(seconds=2))
+        sent_by_the_worker(p, outcome, message, seconds)
     # rejected
     p = post("fr_snap", camille, "Gros bug chez un concurrent aujourd'hui, chez nous tout va bien.")
     samples.attach_bytes(session, p, camille, samples.draw_picture((540, 960), "Sosh"), "story.jpg")

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine
-from approval.models import Account, AuditEntry, Executive, Market, Post, User
+from approval.models import Account, AuditEntry, Executive, Market, Outcome, Post, PublicationAttempt, User
 from approval.workflow.states import State
 
 
@@ -61,8 +61,18 @@ def test_demo_loads_every_state_with_a_true_history(cli):
     with Session(engine) as session:
         states = set(session.scalars(select(Post.state).distinct()))
         expected = {State.draft, State.in_review, State.changes_requested, State.with_cabinet, State.approved,
-                    State.scheduled, State.published, State.rejected, State.declined, State.withdrawn}
+                    State.scheduled, State.published, State.rejected, State.declined, State.withdrawn,
+                    State.failed, State.unconfirmed}
         assert expected <= states
+        # the publishing worker's outcomes come with their attempt, as the worker records them: the desk has a post
+        # the network refused and one whose call got no answer
+        tried = {post.state: post for post in session.scalars(
+            select(Post).where(Post.state.in_([State.failed, State.unconfirmed])))}
+        for state, outcome in ((State.failed, Outcome.needs_reconnect), (State.unconfirmed, Outcome.unknown)):
+            [attempt] = session.scalars(select(PublicationAttempt).where(
+                PublicationAttempt.post_id == tried[state].id)).all()
+            assert attempt.outcome is outcome and attempt.connector == tried[state].account.connector == "webhook"
+            assert attempt.sha256 == tried[state].current_revision.sha256
         # every post's history starts at its creation and follows its state
         for post in session.scalars(select(Post)):
             entries = session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)

@@ -708,3 +708,28 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
     assert web.post("/publishing/reschedule", outsider).status_code == 404
     web.login(make.user(Role.community_manager, markets=[france]))
     assert web.post("/publishing/reschedule", outsider).status_code == 403
+
+
+def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_session):
+    """Before confirming or retrying, the project manager reads what the call got (no answer in time, a broken
+    connection): the desk says it beside the post, as it says why a failed post failed."""
+    from approval.models import Outcome, PublicationAttempt
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    now = utcnow()
+    post.publish_key, post.claim_token, post.claimed_until = "k" * 32, "t" * 32, now + timedelta(minutes=2)
+    engine.record_step(db_session, post, Action.claim, now=now, payload={})
+    db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+                                      sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
+                                      connector="webhook", outcome=Outcome.unknown, started_at=now,
+                                      message="no answer in 15 s: timed out"))
+    post.claim_token = post.claimed_until = None
+    engine.record_step(db_session, post, Action.lose, now=now, payload={}, comment="no answer in 15 s: timed out")
+    db_session.flush()
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert '<td class="failure-reason">no answer in 15 s: timed out</td>' in desk

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from approval.labels import decimal
 from approval.localtime import in_zone
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
@@ -78,8 +79,8 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
 
 
 def failure_reasons(session: Session, post_ids: list[int], step: Action = Action.fail) -> dict[int, str]:
-    """Why each post last failed (or missed its slot: ``step``), from its last such step: the worker's reasons in the
-    reader's language (``publishing.reasons``), or the comment (the network's words)."""
+    """Why each post last failed (or missed its slot, or was left unconfirmed: ``step``), from its last such step: the
+    worker's reasons in the reader's language (``publishing.reasons``), or the comment (the network's words)."""
     if not post_ids:
         return {}
     rows = session.execute(
@@ -87,7 +88,7 @@ def failure_reasons(session: Session, post_ids: list[int], step: Action = Action
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == step).order_by(AuditEntry.id)
     ).all()
     last = {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
-    told = {post_id: reasons.text(payload["why"], gettext) if (payload or {}).get("why") else comment
+    told = {post_id: reasons.text(payload["why"], gettext, decimal) if (payload or {}).get("why") else comment
             for post_id, (comment, payload) in last.items()}
     return {post_id: text for post_id, text in told.items() if text}
 
