@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from approval.media.storage import storage
 from approval.models import MediaFile, Post
-from approval.workflow.states import Role
+from approval.workflow.states import Role, State
 
 from test_media import Api, api_for, desk  # noqa: F401  (fixtures)
 from test_media_samples import jpeg, picture, video
@@ -378,3 +378,67 @@ def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypat
     assert answer.status_code == 201, answer.get_json()
     assert other_writer == ["went ahead"]
     engine.dispose()
+
+
+class _Watched(io.BytesIO):
+    """A request body that counts what the server read of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - what Werkzeug's stream reads with
+        count = super().readinto(buffer)
+        self.taken += count
+        return count
+
+
+def _body(token: str | None = None) -> tuple[bytes, str]:
+    boundary = "watchedboundary"
+    parts = [] if token is None else [f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+                                      f"{token}\r\n".encode()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
+                 "Content-Type: image/jpeg\r\n\r\n".encode() + jpeg((64, 48)) + b"\0" * 200_000
+                 + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_nobody_but_who_may_change_the_post_has_an_upload_s_body_read(make, desk, api_for, web, app):  # noqa: F811
+    """Who may upload is decided before the body is read: logged out, without a token, outside one's markets
+    (404), an admin (403), a post no longer open to change (409): not a byte of the body is read, so nothing of it
+    reaches the disk (it did, up to the media cap, before the login, the CSRF check or the token was looked at)."""
+    account, writer, _reviewer = desk
+    post = make.post(account=account, author=writer, body="Une photo du stade.")
+    published = make.post(State.published, account=account, author=writer)
+    elsewhere = make.user(Role.community_manager, markets=[make.market("KE", timezone="Africa/Nairobi")])
+    admin = make.user(Role.admin)
+
+    def sent(client, path: str, token: str | None = None, headers: dict | None = None):  # noqa: ANN001, ANN202
+        data, content_type = _body(token)
+        stream = _Watched(data)
+        answer = client.post(path, input_stream=stream, content_type=content_type, content_length=len(data),
+                             headers=headers or {})
+        return answer.status_code, stream.taken
+
+    assert sent(app.test_client(), f"/posts/{post.id}/media") == (302, 0)  # to the login page
+    assert sent(app.test_client(), f"/api/v1/posts/{post.id}/media")[0] == 401
+    assert sent(app.test_client(), f"/api/v1/posts/{post.id}/media")[1] == 0
+    for user, status in ((elsewhere, 404), (admin, 403)):
+        api = api_for(user)
+        assert sent(api.client, f"/api/v1/posts/{post.id}/media", headers={**api.headers, "If-Match": "*"}) \
+            == (status, 0), user.role
+        web.login(user)
+        assert sent(web.client, f"/posts/{post.id}/media", web.token, {"Accept": "application/json"}) \
+            == (status, 0), user.role
+    api = api_for(writer)
+    assert sent(api.client, f"/api/v1/posts/{published.id}/media", headers={**api.headers, "If-Match": "*"}) \
+        == (409, 0)
+    # The writer of an open post: the body is read, and the file taken.
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    status, taken = sent(api.client, f"/api/v1/posts/{post.id}/media", headers={**api.headers, "If-Match": etag})
+    assert status == 201 and taken > 200_000

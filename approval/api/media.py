@@ -42,20 +42,25 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
 
 
 @bp.url_value_preprocessor
-def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
-    """Runs before every ``before_request`` (one of which reads forms): the upload streams to disk under the media
-    caps; every other call keeps the API's 1 MB cap."""
-    if endpoint == "api_media.upload_media" and request.method == "POST":
-        intake.stream_uploads_to_disk()
-    else:
+def _before_the_body_is_read(endpoint: str | None, values: dict | None) -> None:
+    """Runs before every ``before_request``, one of which reads forms (``approval.inputs``): an upload's token, and
+    whether its user may change the post, are checked first, so that nobody else has a byte written to disk (401,
+    404 outside the user's markets, 403 or 409); then it streams to disk under the media caps. Every other call
+    keeps the API's 1 MB cap."""
+    if endpoint != "api_media.upload_media" or request.method != "POST":
         request.max_content_length = MAX_BODY_BYTES
+        return
+    _check_request()
+    user = current_api_user()
+    attach.check_can_change(ops.load_post(db.session, user, (values or {})["post_id"]), user, None)
+    intake.stream_uploads_to_disk()
 
 
 @bp.before_request
 def _check_request() -> None:
     """As every API call (approval.api.auth.check_request): the body's type first, then the bearer token; the
     upload takes ``multipart/form-data`` where the other calls take JSON."""
-    if request.method == "OPTIONS":
+    if request.method == "OPTIONS" or "api_user" in g:  # an upload is checked before its body is read
         return
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype:
         if request.endpoint == "api_media.upload_media" and request.mimetype != "multipart/form-data":
@@ -82,9 +87,8 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
-    user = current_api_user()
-    post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first
-    attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the inspection
+    user = current_api_user()  # who may upload here was decided before the body was read (_before_the_body_is_read)
+    post = ops.load_post(db.session, user, post_id)
     strip_gps = attach.strips_location(db.session, post)
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":

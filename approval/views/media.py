@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -46,9 +47,22 @@ UPLOAD_ENDPOINT = "media.upload_media"
 
 
 @bp.url_value_preprocessor
-def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
-    if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
-        intake.stream_uploads_to_disk()
+def _before_the_body_is_read(endpoint: str | None, values: dict | None) -> None:
+    """An upload's body is read by the first hook that reads a form (the CSRF check, ``approval.inputs``), before
+    the view. So who may upload to the post is decided here, before that: nobody else has a byte written to disk
+    (logged out: to the login page; outside the user's markets: 404; not theirs to change, or not now: 403, 409).
+    Then the body streams to disk under the media caps."""
+    if endpoint != UPLOAD_ENDPOINT or request.method != "POST":
+        return
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]  # Flask-Login's own
+    post_id = (values or {})["post_id"]
+    post = ops.load_post(db.session, current_user, post_id)
+    try:
+        attach.check_can_change(post, current_user, None)
+    except WorkflowError as refused:
+        abort(make_response(_workflow_refusal(post_id, refused)))
+    intake.stream_uploads_to_disk()
 
 
 bp.teardown_request(intake.remove_temporary_files)
@@ -125,11 +139,8 @@ def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
 @bp.post("/posts/<id:post_id>/media")
 @login_required
 def upload_media(post_id: int):
-    post = ops.load_post(db.session, current_user, post_id)  # outside the user's markets: 404 first
-    try:
-        attach.check_can_change(post, current_user, None)  # not the user's to change, or not now: before the body
-    except WorkflowError as refused:
-        return _workflow_refusal(post_id, refused)
+    # Who may upload here was decided before the body was read (``_before_the_body_is_read``).
+    post = ops.load_post(db.session, current_user, post_id)
     strip_gps = attach.strips_location(db.session, post)
     # Nothing held while the files are inspected (seconds for a video): SQLite's write lock, which every transaction
     # takes there, kept every other writer waiting until they gave up (503s). (The body itself was read before the
