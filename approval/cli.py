@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import audit_cli, kiosk_cli, policies
-from approval.config import SettingError
+from approval.config import SettingError, serving_at
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
 from approval.models import Executive, Market, Network, User
@@ -131,6 +131,7 @@ def run_command(host: str, port: int, debug: bool) -> None:
     upgrade_database()
     preload_in_background()  # the first live checks need the language models: they load while the server starts
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    serving_at(app, server_url(host, port))
     # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
     # run `approval worker` processes of their own (README, "Deployment").
     worker = Worker(app)

@@ -107,6 +107,13 @@ def public_url(app: Flask) -> str:
     return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or LOCAL_URL).rstrip("/")
 
 
+def serving_at(app: Flask, url: str) -> None:
+    """The development server serves ``app`` at ``url``: where no setting says otherwise, the links it sends out
+    lead there (``approval run --port 8080`` mailed links to port 5000, where nothing answered)."""
+    if not (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL")):
+        app.config["PUBLIC_URL"] = url
+
+
 def _flag(value: str | None) -> bool | None:
     if value is None or not value.strip():
         return None

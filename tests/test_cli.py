@@ -255,3 +255,20 @@ def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
                             timeout=120, env={**os.environ, "APPROVAL_INSTANCE_PATH": "/proc/approval-instance",
                                               "APPROVAL_SECRET_KEY": ""})
     assert result.returncode == 1 and "cannot keep the secret key" in result.stderr, result.stderr
+
+
+def test_the_development_server_s_links_lead_to_its_own_address(tmp_path, monkeypatch):
+    """``approval run --port 8080`` mailed links to port 5000, where nothing answered: without a setting, the links
+    the application sends lead to where the development server serves it; a setting keeps the last word."""
+    from approval import create_app
+    from approval.cli import server_url
+    from approval.config import public_url, serving_at
+
+    monkeypatch.delenv("APPROVAL_PUBLIC_URL", raising=False)
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "SECRET_KEY": "s"})
+    serving_at(app, server_url("0.0.0.0", 8080))  # noqa: S104 - every interface, reached through localhost
+    assert public_url(app) == "http://127.0.0.1:8080"
+    monkeypatch.setenv("APPROVAL_PUBLIC_URL", "https://approval.helio.example/")
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "SECRET_KEY": "s"})
+    serving_at(app, server_url("127.0.0.1", 8080))
+    assert public_url(app) == "https://approval.helio.example"

@@ -9,6 +9,8 @@ from typing import Any
 import click
 from flask import current_app
 
+from approval.config import LOCAL_URL, public_url
+
 
 class Seconds(click.FloatRange):
     """Seconds within a range; "nan" is refused (it compares false with both ends, so the range let it through, and
@@ -36,6 +38,9 @@ def notify_command(once: bool, interval: float) -> None:
     if not notifier.mailer.enabled:
         click.echo("APPROVAL_SMTP_URL is not set: no e-mail is sent (the app and chat notifications still are).",
                    err=True)
+    if public_url(current_app) == LOCAL_URL:
+        click.echo(f"APPROVAL_PUBLIC_URL is not set: the links in mails and chat messages lead to {LOCAL_URL}, "
+                   "which only a browser on this machine can open, and only while a server runs there.", err=True)
     report = notifier.run(once=once)
     click.echo(f"mails {report.mail.sent}, digests {report.mail.digests}, mail failures {report.mail.failed}, "
                f"chat {report.chat.sent}, chat failures {report.chat.failed}, reminders {report.reminders.reminded}, "
