@@ -39,6 +39,11 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if verify_password(user, form.password.data) and user.active:
+            if user.locale is None:
+                # The language they read the pages in becomes theirs: their mails and digests, written away from
+                # any browser, came in English to a person who had only ever seen the French pages.
+                user.locale = session.get("locale") or request.accept_languages.best_match(
+                    current_app.config["LANGUAGES"])
             session.clear()  # a new session at login: nothing from before survives (fixation)
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
