@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -121,8 +122,8 @@ def test_a_post_the_user_can_no_longer_see_is_not_mailed(world, session, make, s
     session.commit()
     assert send(world, session).sent == 1
     mails = smtp.take()
-    assert [m.to for m in mails] == [(scene["pm2"].email,)]
-    assert all("secret" not in m.part("plain") for m in mails)
+    assert [m.to for m in mails] == [(scene["pm2"].email,)]  # who still sees it reads its text, in both parts
+    assert "Le secret du lundi." in mails[0].part("plain") and "Le secret du lundi." in mails[0].part("html")
     assert send(world, session).sent == 0 and smtp.take() == []  # not kept for later either
 
 
@@ -238,3 +239,20 @@ def test_the_smtp_url_says_how_to_connect():
     assert SmtpSettings.from_url("smtp://mail.helio.example").port == 25
     with pytest.raises(ValueError):
         SmtpSettings.from_url("http://mail.helio.example")
+
+
+def test_a_scheduled_post_s_mail_says_when_and_where_it_goes_out(world, session, make, scene, smtp):
+    """The author reads when the post goes out (its market's time), on which network by the name the pages use, and
+    its text in the plain part too (a mail reader that shows only that part had the title and a link)."""
+    post = make.post(State.approved, account=scene["account"], author=scene["cm"], body="Le stade ce soir.")
+    session.commit()
+    slot = (utcnow() + timedelta(days=2)).replace(hour=9, minute=30, second=0, microsecond=0)
+    make.act(post, Action.schedule, scene["pm"], scheduled_at=slot)
+    session.commit()
+    send(world, session)
+    [mail] = [m for m in smtp.take() if m.subject.startswith("Your post was scheduled")]
+    plain = mail.part("plain")
+    local = slot.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M")
+    assert f"Goes out on {local} (Europe/Paris" in plain and f"Goes out on {local}" in mail.part("html")
+    assert f"· Facebook @{scene['account'].handle}" in plain and "facebook @" not in plain
+    assert "> Le stade ce soir." in plain

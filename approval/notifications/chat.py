@@ -26,6 +26,7 @@ from approval.models.notifications import ChatMessage, MarketNotificationSetting
 from approval.notifications import outbox, texts
 from approval.config import public_url
 from approval.publishing.addresses import connection_to, deadline, request_target
+from approval.style.network import network_name
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
@@ -129,8 +130,9 @@ class ChatSender:
             parts = [f"[{message.market.code}] {texts.title(message.kind)}"]
             post = message.post
             if post is not None:
-                parts.append(f"{post.account.network.value} @{post.account.handle}: {texts.excerpt(post.body, 140)}")
+                parts.append(f"{network_name(post.account.network.value)} @{post.account.handle}: "
+                             f"{texts.excerpt(post.body, 140)}")
                 parts.append(url_for("posts.show_post", post_id=post.id, _external=True))
             if message.comment:
-                parts.append(f"« {texts.excerpt(message.comment, 300)} »")
+                parts.append(texts.quoted(message.comment))
         return "\n".join(parts)

@@ -39,7 +39,7 @@ from approval.access import can_see_post
 from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
-from approval.models.notifications import MailMode, Notification, NotificationProfile
+from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
 from approval.models.users import user_markets
 from approval.notifications import outbox, texts
 from approval.notifications.zones import load_zone
@@ -399,6 +399,8 @@ class Mailer:
                 lines.append(f"* {entry['title']}")
                 for detail in entry["details"]:
                     lines.append(f"  {detail}")
+                if entry["body"]:  # the post's text, as the HTML part quotes it
+                    lines.append(f"  > {entry['body']}")
                 if entry["url"]:
                     lines.append(f"  {entry['url']}")
                 lines.append("")
@@ -424,13 +426,15 @@ class Mailer:
         details = []
         post = n.post
         if post is not None:
-            details.append(f"{post.account.market.code} · {post.account.network.value} @{post.account.handle}")
+            details.append(texts.account_line(post))
+            if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
+                details.append(slot)
         elif n.market is not None:
             details.append(str(n.market))
         if n.actor is not None:
             details.append(_("By %(name)s", name=n.actor.name))
         if n.comment:
-            details.append(f"« {texts.excerpt(n.comment, 300)} »")
+            details.append(texts.quoted(n.comment))
         return {
             "title": texts.title(n.kind, n.action),
             "excerpt": texts.excerpt(post.body if post is not None else None, 60),

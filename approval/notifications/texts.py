@@ -3,10 +3,14 @@ line that tells it in the list, the mail and the chat."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from approval.localtime import in_zone
+from approval.models import Post
 from approval.models.notifications import NotificationKind as Kind
-from approval.workflow.states import Action, Role
+from approval.style.network import network_name
+from approval.workflow.states import Action, Role, State
 
 #: The preferences page: one line per kind.
 KIND_LABELS = {
@@ -87,3 +91,21 @@ def title(kind: Kind | str, action: str | None = None) -> str:
 def excerpt(text: str | None, size: int = 80) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= size else text[: size - 1].rstrip() + "…"
+
+
+def account_line(post: Post) -> str:
+    """Where the post goes, as the pages name it: "FR · X @helio_fr"."""
+    account = post.account
+    return f"{account.market.code} · {network_name(account.network.value)} @{account.handle}"
+
+
+def quoted(comment: str, size: int = 300) -> str:
+    """A person's words, in the quotation marks of the reader's language."""
+    return gettext("“%(words)s”", words=excerpt(comment, size))
+
+
+def slot_line(post: Post) -> str | None:
+    """When a scheduled post goes out, in its market's time; None for a post not scheduled (any more)."""
+    if post.state is not State.scheduled or post.scheduled_at is None:
+        return None
+    return gettext("Goes out on %(time)s.", time=in_zone(post.scheduled_at, post.account.market.timezone))
