@@ -52,6 +52,9 @@ CONTENT_SECURITY_POLICY = {
 }
 #: Swagger UI sets style attributes from its scripts: its page alone allows inline styles (never inline scripts).
 API_DOCS_POLICY = {**CONTENT_SECURITY_POLICY, "style-src": ["'self'", "'unsafe-inline'"], "form-action": "'none'"}
+#: A report's chart (SVG) carries its colours in a style element of its own: opened alone (its address, "open the
+#: image in a new tab") it was drawn black. Its own styles only; no script, nothing fetched.
+CHART_POLICY = {"default-src": "'none'", "style-src": "'unsafe-inline'", "frame-ancestors": "'none'"}
 
 
 def login_address() -> str:
@@ -168,6 +171,7 @@ def init_app(app: Flask) -> None:
     docs = app.view_functions.get("api-docs.openapi_swagger_ui")
     if docs is not None:
         app.view_functions["api-docs.openapi_swagger_ui"] = _with_policy(docs, API_DOCS_POLICY)
+    app.view_functions["reports.chart_svg"] = _with_policy(app.view_functions["reports.chart_svg"], CHART_POLICY)
 
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
                       headers_enabled=True)

@@ -301,3 +301,29 @@ def test_the_approval_rate_counts_the_project_managers_decisions_only(make, web)
     web.login(pm)
     rates = _csv(web.get(f"/reports/rates.csv?market=FR&{PERIOD}"))
     assert rates[1] == ["approved", "1", "1", "100.0"]
+
+
+def test_a_chart_opened_alone_keeps_its_colours_and_a_year_of_weeks_stays_readable(history, web):
+    """A chart opened at its own address was drawn black: the page's policy forbade its style element. It has a
+    policy of its own: its styles, no script, nothing fetched. Over a year, one week's label in a few."""
+    web.login(history["pm"])
+    answer = web.get(f"/reports/weekly.svg?market=FR&{PERIOD}")
+    policy = answer.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy and "script" not in policy
+    assert "'unsafe-inline'" not in web.get(f"/reports?market=FR&{PERIOD}").headers["Content-Security-Policy"]
+    svg = web.get("/reports/weekly.svg?market=FR&from=2025-11-16&to=2026-11-16").get_data(as_text=True)
+    shown = re.findall(r'<text[^>]*>(\d{4}-\d{2}-\d{2})</text>', svg)
+    assert 4 <= len(shown) <= 14, shown
+
+
+def test_reviews_of_a_few_seconds_read_in_seconds_and_export_in_hundredths_of_hours(make, web):
+    fr = make.market("FR")
+    cm = make.user(Role.community_manager, markets=[fr])
+    pm = make.user(Role.project_manager, markets=[fr])
+    post = make.post(State.draft, account=make.account(fr), author=cm)
+    make.act(post, Action.submit, cm, now=T(2, 9))
+    make.act(post, Action.approve, pm, now=T(2, 9) + timedelta(seconds=52))
+    web.login(pm)
+    assert "52 sec" in web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
+    durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
+    assert durations[1] == ["time in review", "1", "0.01", "0.01"]

@@ -85,7 +85,8 @@ class Durations:
     def hours(cls, count: int, median_s: float | None, p90_s: float | None) -> Durations:
         if not count or median_s is None or p90_s is None:
             return cls()
-        return cls(count, round(median_s / 3600, 2), round(p90_s / 3600, 2))
+        # To the second: the page writes a few seconds as such (rounded to hundredths of hours, 52 s read "0 sec").
+        return cls(count, round(median_s / 3600, 4), round(p90_s / 3600, 4))
 
 
 @dataclass

@@ -157,8 +157,8 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
         return [_("week"), *(str(label(s)) for s in reports.FINAL)], reports.per_week_table(report)
     if name == "durations":
         return [_("measure"), _("posts"), _("median (hours)"), _("90th percentile (hours)")], [
-            [_("time in review"), report.review.count, report.review.median_h, report.review.p90_h],
-            [_("time to publish"), report.to_publish.count, report.to_publish.median_h, report.to_publish.p90_h]]
+            [_("time in review"), report.review.count, *_hundredths(report.review)],
+            [_("time to publish"), report.to_publish.count, *_hundredths(report.to_publish)]]
     if name == "rates":
         decisions = sum(report.decisions.values())
         timed = report.on_time + report.late + report.missed
@@ -209,6 +209,11 @@ def _decimal(value: object, comma: bool) -> object:
     return str(value).replace(".", ",") if comma and isinstance(value, float) else value
 
 
+def _hundredths(durations: reports.Durations) -> list[float | None]:
+    """A median and a 90th percentile in hours to the hundredth, as the export and the chart give them."""
+    return [None if h is None else round(h, 2) for h in (durations.median_h, durations.p90_h)]
+
+
 @bp.get("/<any(weekly, durations, rates, reasons, findings):name>.svg")
 @roles_required(*MANAGERS)
 def chart_svg(name: str):
@@ -222,7 +227,10 @@ def chart_svg(name: str):
         totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[-1] for row in rows]
         config["y_labels"] = _whole_numbers(max(totals, default=0))
     if name == "weekly":
-        chart = pygal.StackedBar(**config, x_label_rotation=30)
+        # Over months, one week's label in every few (a year's 53 piled into a smear), each bar still its own.
+        every = max(1, math.ceil(len(rows) / 13))
+        chart = pygal.StackedBar(**config, x_label_rotation=30, x_labels_major_every=every,
+                                 show_minor_x_labels=False)
         chart.x_labels = [row[0] for row in rows]
         for column, title in enumerate(header[1:], start=1):
             chart.add(title, [row[column] for row in rows])
