@@ -421,6 +421,11 @@ def test_a_post_that_left_the_users_markets_is_no_longer_shown_in_their_list(mak
     db_session.flush()
     page = web.get("/notifications").get_data(as_text=True)
     assert "A post awaits your review" in page and "Le secret du lancement" not in page
+    # Opened, it says why there is nothing to show rather than lead to a bare 404.
+    notification = db_session.scalars(select(Notification).where(Notification.user_id == team["pm_fr"].id)).one()
+    opened = web.get(f"/notifications/{notification.id}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith("/notifications")
+    assert "You no longer see this post" in web.get("/notifications").get_data(as_text=True)
 
 
 def test_a_comment_on_a_post_that_left_the_users_markets_is_no_longer_shown_either(make, team, db_session, web):

@@ -84,8 +84,12 @@ def open_notification(notification_id: int):
     if notification is None:
         abort(404)
     inbox.mark_read(db.session, current_user, [notification.id])
-    if notification.post_id is not None:
-        return redirect(url_for("posts.show_post", post_id=notification.post_id))
+    if notification.post is not None:
+        if can_see_post(current_user, notification.post):
+            return redirect(url_for("posts.show_post", post_id=notification.post_id))
+        # Its market is no longer theirs: the post's page would be a bare 404.
+        flash(_("You no longer see this post: it belongs to a market that is no longer yours."), "warning")
+        return redirect(url_for("notifications.list_notifications"))
     return redirect(url_for("publishing.desk") if current_user.role in (Role.project_manager, Role.admin)
                     else url_for("notifications.list_notifications"))
 
