@@ -238,6 +238,10 @@ def test_the_smtp_url_says_how_to_connect():
         "mail.helio.example", 587, "me@helio", "p:ss", True, False, "ops@helio.example")
     assert SmtpSettings.from_url("smtps://mail.helio.example").port == 465
     assert SmtpSettings.from_url("smtp://mail.helio.example").port == 25
+    # Without from=, the sender is at the server's name, or its address as an address literal (never approval@1.2.3.4)
+    assert SmtpSettings.from_url("smtp://mail.helio.example").sender == "approval@mail.helio.example"
+    assert SmtpSettings.from_url("smtp://127.0.0.1:2525").sender == "approval@[127.0.0.1]"
+    assert SmtpSettings.from_url("smtp://[::1]:2525").sender == "approval@[IPv6:::1]"
     with pytest.raises(ValueError):
         SmtpSettings.from_url("http://mail.helio.example")
 

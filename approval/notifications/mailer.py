@@ -12,6 +12,7 @@ leading to the preferences page.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import queue
 import smtplib
@@ -74,8 +75,18 @@ class SmtpSettings:
         port = parts.port or (465 if tls else 587 if starttls else 25)
         return cls(host=parts.hostname, port=port, username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None, starttls=starttls, tls=tls,
-                   sender=query.get("from") or f"approval@{parts.hostname}",
+                   sender=query.get("from") or _sender_at(parts.hostname),
                    timeout=float(query.get("timeout") or 10))
+
+
+def _sender_at(host: str) -> str:
+    """The sender address when ``from=`` gives none: at the mail server's name, or its address as an address
+    literal (``approval@[127.0.0.1]``: a bare IP address is no mail domain, and servers refused it)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"approval@{host}"
+    return f"approval@[{'IPv6:' if address.version == 6 else ''}{address}]"
 
 
 class SmtpConnection:
