@@ -274,3 +274,18 @@ def test_a_persons_notifications_due_together_go_in_one_mail(world, session, mak
     for mail in mails:
         assert sorted(map(int, re.findall(r"/posts/(\d+)", mail.part("plain")))) == sorted(p.id for p in posts)
         assert mail.subject == "A post awaits your review, and 3 more"
+
+
+def test_a_reminder_says_how_long_the_post_has_waited_and_who_wrote_it(world, session, make, scene, smtp):
+    from approval.notifications.reminders import Reminders
+
+    monday_nine = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+    post = make.post(State.in_review, account=scene["account"], author=scene["cm"])
+    post.submitted_at = monday_nine
+    session.commit()
+    smtp.take()
+    at = monday_nine + timedelta(hours=4)
+    Reminders(world, clock=lambda: at).run_once()
+    send(world, session, at)
+    [mail] = [m for m in smtp.take() if m.to == (scene["pm"].email,)]
+    assert "In review for 4 hours; written by Camille Martin." in mail.part("plain")

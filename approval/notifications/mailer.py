@@ -31,7 +31,7 @@ from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, has_request_context, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
@@ -43,6 +43,7 @@ from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
 from approval.models.users import user_markets
+from approval.workflow.states import State
 from approval.notifications import outbox, texts
 from approval.notifications.zones import load_zone
 
@@ -211,6 +212,10 @@ class MailReport:
     given_up: int = 0
 
 
+#: The kinds that remind of a post waiting for its review: their mail says for how long, and who wrote it.
+REMINDERS = (NotificationKind.review_reminder, NotificationKind.review_escalation)
+
+
 @dataclass(frozen=True)
 class Batch:
     """One mail to send: the rows it carries (a user's, due together; or a digest's), claimed under ``token``."""
@@ -331,6 +336,7 @@ class Mailer:
                          joinedload(Notification.post).joinedload(Post.account).joinedload(Account.executive)
                          .selectinload(Executive.cabinet),
                          joinedload(Notification.post).joinedload(Post.current_revision),
+                         joinedload(Notification.post).joinedload(Post.created_by),
                          joinedload(Notification.actor), joinedload(Notification.market))).unique()}
 
     def send(self, connection: SmtpConnection, items: list[Notification], batch: Batch, token: str,
@@ -449,6 +455,10 @@ class Mailer:
             details.append(texts.account_line(post))
             if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
                 details.append(slot)
+            if n.kind in REMINDERS and post.state is State.in_review and post.submitted_at is not None:
+                details.append(_("In review for %(age)s; written by %(name)s.", name=post.created_by.name,
+                                 age=format_timedelta(self.clock() - post.submitted_at, granularity="minute",
+                                                      threshold=1.1)))
         elif n.market is not None:
             details.append(str(n.market))
         if n.actor is not None:
