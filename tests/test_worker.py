@@ -419,6 +419,12 @@ def test_a_post_an_embargo_held_that_a_stop_switch_then_covers_stays_held_once_b
     scene.session.commit()
     scene.run(slot + timedelta(minutes=6))  # the embargo has lifted; the switch holds it now
     assert scene.reload(post).held_by_stop_id == stop.id
+    held = scene.session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id, AuditEntry.action
+                                                          == Action.hold).order_by(AuditEntry.id)).all()
+    assert [entry.payload["stop_id"] for entry in held] == [None, stop.id]  # the trail says what holds it now
+    scene.run(slot + timedelta(minutes=6, seconds=30))
+    assert len(scene.session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id, AuditEntry.action
+                                                              == Action.hold)).all()) == 2  # once
     controls.turn_off(scene.session, scene.pm, stop.id)
     scene.session.commit()
     scene.run(slot + timedelta(minutes=7))

@@ -373,8 +373,12 @@ class Worker:
                     post.clear_hold()
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
-                elif hold.stop_id is not None:
-                    post.held_by_stop_id = hold.stop_id  # a switch holds it now: it stays held once that is off
+                elif hold.stop_id is not None and post.held_by_stop_id != hold.stop_id:
+                    # A switch holds it now, where the embargo did: it stays held once that is off, and the trail
+                    # says so (the page named the switch while the trail still named the embargo alone).
+                    post.held_at, post.held_by_stop_id = now, hold.stop_id
+                    self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
+                    report.held += 1
 
     # Claiming ---------------------------------------------------------------------------------------------------
 
