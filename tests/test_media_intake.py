@@ -17,7 +17,7 @@ from approval.models import MediaFile, Post
 from approval.workflow.states import Role, State
 
 from test_media import Api, api_for, desk  # noqa: F401  (fixtures)
-from test_media_samples import jpeg, picture, video
+from test_media_samples import jpeg, picture, png_without_data, video
 
 
 @pytest.fixture()
@@ -108,6 +108,10 @@ def _moov_first_video_cut() -> bytes:
     return whole[: len(whole) - len(whole) // 3]
 
 
+def _half(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
 def _bmp() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (10, 10), "red").save(out, "BMP")
@@ -123,6 +127,9 @@ def _bmp() -> bytes:
     ("cut.mp4", lambda: video((96, 64), seconds=1.0)[:900], 422, "cut short"),
     ("cut-faststart.mp4", _moov_first_video_cut, 422, "cut short"),
     ("bomb.png", _bomb_png, 422, "bomb"),
+    ("no-data.png", png_without_data, 422, "damaged"),  # a header and an end, no picture between them
+    ("cut.webp", lambda: _half(picture("WEBP", (120, 90))), 422, "cut short"),
+    ("cut.gif", lambda: _half(picture("GIF", (120, 90), frames=3)), 422, "cut short"),
     ("image.bmp", _bmp, 415, "BMP"),
     ("mpeg4.mp4", lambda: video((96, 64), seconds=0.5, codec="mpeg4"), 415, "H.264 or HEVC"),
     ("../../etc/passwd.jpg", lambda: jpeg(), 422, "path"),
@@ -442,3 +449,99 @@ def test_nobody_but_who_may_change_the_post_has_an_upload_s_body_read(make, desk
     etag = api.get(f"/posts/{post.id}").headers["ETag"]
     status, taken = sent(api.client, f"/api/v1/posts/{post.id}/media", headers={**api.headers, "If-Match": etag})
     assert status == 201 and taken > 200_000
+
+
+def _sized(size: int) -> bytes:
+    """A JPEG's start, then zeros up to ``size`` bytes: refused by its size before it is read."""
+    start = jpeg((64, 48))
+    return start + b"\0" * (size - len(start))
+
+
+@pytest.mark.parametrize(("language", "cap", "said"), [
+    ("en", 1572864, "A picture may be 1.5 MB at most; this one is 2.2 MB."),
+    ("fr", 1572864, "1,5"),
+    ("en", 512 * 1024, "A picture may be 0.5 MB at most; this one is 2.2 MB."),
+])
+def test_a_picture_over_its_cap_hears_the_cap_as_it_is_not_rounded_down(upload, app, monkeypatch, language, cap,
+                                                                        said):
+    """1.5 MB read "1 MB", and a cap under 1 MB "0 MB": the cap is written as the size is, to one decimal, in the
+    reader's language."""
+    monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", cap)
+    upload.api.headers["Accept-Language"] = language
+    response = upload(_sized(int(2.2 * 1024 * 1024)), "big.jpg")
+    assert response.status_code == 413, response.get_json()
+    assert said in response.get_json()["message"]
+    assert response.get_json()["errors"]["file"] == [response.get_json()["message"]]
+
+
+def test_a_body_over_every_cap_is_refused_with_the_caps_on_the_file_before_it_is_read(upload, app, desk, web,  # noqa: F811
+                                                                                        monkeypatch):
+    """Beyond the larger cap and the envelope's room, Werkzeug's own 413 said "The request is too large." with no
+    field and no limit; now the API and the editor's script hear the caps, on ``file``, and nothing is read."""
+    monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 200 * 1024)
+    monkeypatch.setitem(app.config, "MEDIA_MAX_VIDEO_BYTES", 300 * 1024)
+    said = "a picture may be 0.2 MB at most, a video 0.3 MB."
+    data, content_type = _body_of(_sized(int(1.5 * 1024 * 1024)))
+    api = upload.api
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    stream = _Watched(data)
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", input_stream=stream, content_type=content_type,
+                             content_length=len(data), headers={**api.headers, "If-Match": etag})
+    assert answer.status_code == 413 and stream.taken == 0
+    body = answer.get_json()
+    assert said in body["message"] and body["errors"]["file"] == [body["message"]], body
+    _account, writer, _reviewer = desk
+    web.login(writer)
+    post = upload.post
+    data, content_type = _body_of(_sized(int(1.5 * 1024 * 1024)), web.token, post.version)
+    stream = _Watched(data)
+    answer = web.client.post(f"/posts/{post.id}/media", input_stream=stream, content_type=content_type,
+                             content_length=len(data),
+                             headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+    assert answer.status_code == 413 and stream.taken == 0
+    body = answer.get_json()
+    assert said in body["message"] and body["errors"]["file"] == [body["message"]], body
+    # Between the cap and the body's cap, the file is read and named as before.
+    smaller = web.client.post(f"/posts/{post.id}/media", data={
+        "csrf_token": web.token, "version": str(post.version), "file": (io.BytesIO(_sized(250 * 1024)), "b.jpg")},
+        content_type="multipart/form-data", headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+    assert smaller.status_code == 413 and "A picture may be 0.2 MB at most" in smaller.get_json()["message"]
+    assert smaller.get_json()["errors"]["file"]
+
+
+def _body_of(data: bytes, token: str | None = None, version: int | None = None) -> tuple[bytes, str]:
+    boundary = "capboundary"
+    fields = {} if token is None else {"csrf_token": token, "version": str(version)}
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
+                 "Content-Type: image/jpeg\r\n\r\n".encode() + data + f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_an_api_upload_of_several_files_is_refused_not_cut_to_the_first(upload, app, db_session):
+    """Every ``file`` part after the first was dropped without a word: one file a request."""
+    before = _stored(app)
+    api = upload.api
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    form = {"file": [(io.BytesIO(jpeg(color="red")), "a.jpg", "image/jpeg"),
+                     (io.BytesIO(jpeg(color="blue")), "b.jpg", "image/jpeg")]}
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", data=form, content_type="multipart/form-data",
+                             headers={**api.headers, "If-Match": etag})
+    assert answer.status_code == 400, answer.get_json()
+    body = answer.get_json()
+    assert "one file per request" in body["message"] and body["errors"]["file"] == [body["message"]]
+    _nothing_left(app, db_session, before)
+
+
+def test_sending_again_a_file_the_post_shows_as_it_is_answers_200_nothing_changed(upload):
+    """Nothing was created (no revision, the same ETag): a 201 said otherwise."""
+    data = jpeg(color="teal")
+    first = upload(data, "stade.jpg", alt="Le stade")
+    assert first.status_code == 201
+    again = upload(data, "stade.jpg", alt="Le stade")
+    assert again.status_code == 200, again.get_json()
+    assert again.headers["ETag"] == first.headers["ETag"] and "Location" not in again.headers
+    assert again.get_json()["revision"] == first.get_json()["revision"]
+    described = upload(data, "stade.jpg", alt="Le stade vu du ciel")  # a new alternative text: a new revision
+    assert described.status_code == 201 and described.headers["ETag"] != first.headers["ETag"]

@@ -183,7 +183,9 @@ def test_the_diff_shows_which_media_changed(make, web, db_session, scene):
     post = _reload(db_session, post)
     assert post.state == State.in_review
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
-    assert "moved from position 1 to 2" in page and "moved from position 2 to 1" in page
+    # One file was moved past the other: that one is said to have moved, the other to have been passed.
+    assert page.count("moved from position") == 1 and "moved from position 1 to 2" in page
+    assert "unchanged, now at position 1 (was 2: another file was moved past it)" in page
 
 
 def test_a_removal_does_not_show_the_others_as_moved(make, web, db_session, scene):
@@ -455,3 +457,113 @@ def test_the_editors_script_gets_refusals_it_can_show_once(make, web, scene):
                               headers={"Accept": "application/json", "X-Requested-With": "fetch"})
     assert crowded.status_code == 413 and crowded.is_json, crowded.get_data(as_text=True)[:200]
     assert crowded.get_json()["message"]
+
+
+def _three(make, web, db_session, scene, network: str = "x") -> tuple[Post, list[int]]:  # noqa: ANN001
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, network), author=writer, body="Trois photos.")
+    web.login(writer)
+    for color in ("red", "green", "blue"):
+        _upload(web, _reload(db_session, post), jpeg(color=color), f"{color}.jpg", color)
+    post = _reload(db_session, post)
+    return post, [m.file.id for m in post.current_revision.media]
+
+
+def test_the_diff_says_which_file_a_person_moved_and_that_it_was_described_too(make, web, db_session, scene):
+    """Moving the third file first and describing it anew showed only "new alternative text at position 1", and the
+    two files it passed as "moved from position 1 to 2" and "2 to 3"."""
+    post, (red, green, blue) = _three(make, web, db_session, scene)
+    web.post(f"/posts/{post.id}/media/arrange", {
+        "version": post.version, "item": [str(blue), str(red), str(green)],
+        f"alt-{red}": "red", f"alt-{green}": "green", f"alt-{blue}": "Le stade en bleu"})
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert page.count("moved from position") == 1 and "moved from position 3 to 1" in page
+    assert "new alternative text at position 1:" in page and "<ins>Le stade en bleu</ins>" in page
+    assert "unchanged, now at position 2 (was 1: another file was moved past it)" in page
+    assert "unchanged, now at position 3 (was 2: another file was moved past it)" in page
+
+
+@pytest.mark.parametrize(("before", "after", "moved"), [
+    ([1, 2, 3, 4], [4, 1, 2, 3], {4}),  # one file dragged to the front: the others only passed
+    ([1, 2, 3, 4], [2, 3, 4, 1], {1}),  # and to the end
+    ([1, 2, 3, 4], [1, 3, 2, 4], {2}),  # two neighbours swapped: one of them moved
+    ([1, 2, 3, 4], [1, 2, 3, 4], set()),
+    ([1, 2, 3, 4, 5], [5, 2, 3, 4, 1], {1, 5}),
+])
+def test_a_move_is_told_by_the_fewest_files_that_explain_the_new_order(before, after, moved):
+    from approval.views.media import _moved
+
+    assert _moved(before, after) == moved
+
+
+def test_an_arrangement_never_removes_a_file_it_cannot_read_or_does_not_list(make, web, db_session, scene):
+    """``item=abc``, or no ``item`` at all, emptied the post and answered "Saved."; a file leaves through remove."""
+    post, ids = _three(make, web, db_session, scene)
+    fetch = {"Accept": "application/json", "X-Requested-With": "fetch"}
+    for form in ({"item": "abc"}, {"item": [str(ids[0]), "abc"]}, {"item": [str(i) for i in ids], "remove": "x"}):
+        refused = web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, **form}, headers=fetch)
+        assert refused.status_code == 400, form
+        assert "cannot be read" in refused.get_json()["message"] and refused.get_json()["errors"]["item"]
+    plain = web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, "item": "abc"})
+    assert plain.status_code == 303 and "cannot be read" in web.get(plain.headers["Location"]).get_data(as_text=True)
+    assert [m.file.id for m in _reload(db_session, post).current_revision.media] == ids
+    nothing = web.post(f"/posts/{post.id}/media/arrange", {"version": post.version}, headers=fetch)
+    assert nothing.status_code == 200 and "nothing changed" in nothing.get_json()["message"]
+    assert [m["id"] for m in nothing.get_json()["media"]] == ids
+    post = _reload(db_session, post)
+    assert [m.file.id for m in post.current_revision.media] == ids and post.current_revision.number == 4
+    # Without the list, a button still acts on the post's files as they are.
+    removed = web.post(f"/posts/{post.id}/media/arrange", {"version": post.version, "remove": str(ids[1])},
+                       headers=fetch)
+    assert removed.status_code == 200 and [m["id"] for m in removed.get_json()["media"]] == [ids[0], ids[2]]
+    assert [m["alt"] for m in removed.get_json()["media"]] == ["red", "blue"]
+
+
+@pytest.mark.parametrize("network", ["linkedin", "youtube"])
+def test_a_line_that_fits_is_shown_whole_in_the_preview(app, network):
+    """The cut fell at the end of the third line and backed off to the space before its last word: "…rendu ce
+    projet…see more"."""
+    from approval.media.previews import build
+
+    lines = ["Le nouveau stade ouvre samedi.", "Une journée portes ouvertes pour tous.",
+             "Merci à toutes les équipes qui ont rendu ce projet possible.",
+             "Retrouvez le programme complet sur notre site."]
+    text = "\n".join(["Le stade ouvre", *lines] if network == "youtube" else lines)
+    preview = build(network, text, [])
+    shown = preview.description if network == "youtube" else preview.text
+    assert shown is not None and shown.cut
+    assert "".join(s.text for s in shown.segments).endswith("rendu ce projet possible.")
+    assert shown.hidden == "\nRetrouvez le programme complet sur notre site."
+    # A cut inside a word still backs off to the space before it.
+    long = build("linkedin", "mot " * 60, [])
+    assert long.text.cut and "".join(s.text for s in long.text.segments).endswith("mot")
+
+
+def test_the_editor_offers_what_the_network_takes_and_names_each_file_s_link(make, web, db_session, scene):
+    """The drop zone said "JPEG, PNG, WebP, GIF" on Instagram too; an alternative text was asked for videos and on
+    networks that show none; a thumbnail's link had no name; the hidden file input showed no focus ring."""
+    france, writer, _reviewer = scene
+    web.login(writer)
+    expected = {"instagram": "Drop pictures (JPEG) or videos (MP4, MOV) here, or",
+                "youtube": "Drop videos (MP4, MOV) here, or",
+                "x": "Drop pictures (JPEG, PNG, GIF, WebP) or videos (MP4, MOV) here, or"}
+    for network, said in expected.items():
+        post = make.post(account=make.account(france, network), author=writer)
+        page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+        assert said in page, network
+        assert ('id="media-alt-field"' in page) == (network != "youtube"), network
+    youtube = make.post(account=make.account(france, "youtube"), author=writer, body="Le stade\nLa visite.")
+    assert _upload(web, youtube, video((64, 48), seconds=0.5), "visite.mp4").status_code == 302
+    page = web.get(f"/posts/{youtube.id}/edit").get_data(as_text=True)
+    assert "YouTube shows no alternative text." in page and "media-alt" not in page.split('id="media-list"')[1]
+    post = make.post(account=make.account(france, "x"), author=writer, body="Une photo et une vidéo.")
+    _upload(web, post, jpeg(color="red"), "rouge.jpg", "Tribune rouge")
+    answer = _upload(web, _reload(db_session, post), video((64, 48), seconds=0.5), "clip.mp4", json=True)
+    assert [m["name"] for m in answer.get_json()["media"]] == ["rouge.jpg", "clip.mp4"]
+    page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    listed = page.split('id="media-list"')[1]
+    assert listed.count('class="media-alt"') == 1 and "X shows no alternative text for videos." in listed
+    assert 'aria-label="Open picture 1 (rouge.jpg)"' in listed and 'aria-label="Open video 2 (clip.mp4)"' in listed
+    assert 'data-openimage="Open picture {n} ({name})"' in page and 'data-altvideo=""' in page
+    css = web.get("/static/previews.css").get_data(as_text=True)
+    assert ".dropzone label.button:focus-within" in css

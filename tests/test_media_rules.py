@@ -18,7 +18,7 @@ import approval.style.media  # noqa: F401
 from approval.style.cli import lint_command
 from approval.style.media import NETWORKS, MediaItem
 
-from test_media_samples import jpeg, picture, video
+from test_media_samples import jpeg, picture, png_without_data, video
 
 TEXT = "Le stade ce soir."
 MB = 1024 * 1024
@@ -170,6 +170,31 @@ def test_lint_takes_media_files(tmp_path):
     bad = runner.invoke(lint_command, ["--format", "json", "--media", str(tmp_path / "notes.jpg"),
                                        str(tmp_path / "post.txt")])
     assert bad.exit_code == 2 and "neither a picture" in json.loads(bad.stdout)["error"]
+
+
+def test_lint_refuses_a_png_with_no_picture_data_as_an_upload_does(tmp_path):
+    (tmp_path / "empty.png").write_bytes(png_without_data())
+    (tmp_path / "post.txt").write_text(TEXT + "\n")
+    result = CliRunner().invoke(lint_command, ["--network", "x", "--format", "json", "--media",
+                                               str(tmp_path / "empty.png"), str(tmp_path / "post.txt")])
+    assert result.exit_code == 2 and "damaged" in json.loads(result.stdout)["error"]
+
+
+@pytest.mark.parametrize("args", [
+    ["--format", "json", "--media", "missing.jpg"],
+    ["--media", "missing.jpg", "--format=json"],
+    ["--format", "json", "--lang", "zz"],
+])
+def test_lint_in_json_says_a_usage_error_in_json_too(tmp_path, args):
+    """A file that is not there (click's own check) printed plain text on standard error only."""
+    (tmp_path / "post.txt").write_text(TEXT + "\n")
+    result = CliRunner().invoke(lint_command, [*args, str(tmp_path / "post.txt")])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert ("missing.jpg" in error) if "--lang" not in args else ("zz" in error)
+    assert "Error:" in result.stderr  # click still says it there
+    plain = CliRunner().invoke(lint_command, ["--media", "missing.jpg", str(tmp_path / "post.txt")])
+    assert plain.exit_code == 2 and plain.stdout == ""
 
 
 def test_a_decimal_in_a_rule_message_is_written_as_the_reader_s_language_writes_it(app):

@@ -5,6 +5,8 @@ A helper module for the media tests (no test of its own)."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from fractions import Fraction
 
 import av
@@ -49,3 +51,12 @@ def video(size: tuple[int, int] = (64, 48), seconds: float = 1.0, fps: int = 10,
         for packet in stream.encode():
             container.mux(packet)
     return out.getvalue()
+
+
+def png_without_data(size: tuple[int, int] = (100, 100)) -> bytes:
+    """A PNG's signature, header (RGB) and end, each chunk with its right CRC, and no picture data between them."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", *size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")

@@ -15,7 +15,7 @@ from PIL import Image
 from approval.media import structure
 from approval.media.inspect import Invalid, Unsupported, inspect
 
-from test_media_samples import picture
+from test_media_samples import picture, png_without_data
 
 
 def _photo(fmt: str, **options) -> bytes:  # noqa: ANN003
@@ -107,4 +107,24 @@ def test_damaged_exif_data_is_a_clear_refusal_not_a_crash(tmp_path: Path):
     path = tmp_path / "exif.png"
     path.write_bytes(data[:ihdr_end] + exif + data[ihdr_end:])
     with pytest.raises(Invalid, match="damaged"):
+        inspect(path)
+
+
+def test_a_png_with_a_header_and_an_end_but_no_picture_data_is_refused(tmp_path: Path):
+    """Signature, IHDR (100 x 100) and IEND with right CRCs: every chunk checks, and there is no picture."""
+    with pytest.raises(structure.Cut):
+        _check("PNG", png_without_data())
+    path = tmp_path / "empty.png"
+    path.write_bytes(png_without_data())
+    with pytest.raises(Invalid, match="damaged"):
+        inspect(path)
+
+
+def test_a_webp_cut_short_is_damaged_not_an_unknown_kind_of_file(tmp_path: Path):
+    """Pillow cannot open a WebP cut in half at all (a GIF it opens, then fails to decode): its header still says
+    it is a picture, damaged (422), not "neither a picture nor a video" (415)."""
+    whole = _photo("WEBP")
+    path = tmp_path / "cut.webp"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(Invalid, match="cut short"):
         inspect(path)

@@ -36,7 +36,8 @@ MEDIA = f"<int(min=1, max={MAX_ID}):media_id>"
 UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC)."},
+                            "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC). "
+                                           "One file per request: several are refused (400)."},
                    "alt": {"type": "string", "maxLength": attach.MAX_ALT,
                            "description": "The alternative text read to people who cannot see the picture."}}}}}}
 
@@ -82,6 +83,8 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.route(f"{POST}/media", methods=["POST"])
 @bp.doc(requestBody=UPLOAD_BODY)
 @bp.response(201, PostSchema, headers=ETAG)
+@bp.alt_response(200, schema=PostSchema, headers=ETAG, success=True,
+                 description="The post already shows this file with this alternative text: nothing changed.")
 @bp.refusals(400, 403, 404, 409, 413)
 @bp.alt_response(415, description="Not a picture or a video that posts take.")
 @bp.requires_if_match
@@ -93,22 +96,31 @@ def upload_media(post_id: int):
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
-    upload = request.files.get("file")
-    if upload is None:  # the body's shape first, then its preconditions
-        message = _("Send the file in a field named file.")
-        error = BadRequest(message)
-        # werkzeug's exceptions declare no ``data``: the error handlers read it with getattr (errors.py).
-        setattr(error, "data", {"message": message, "messages": {"files": {"file": [message]}}})
-        raise error
-    received = intake.receive(upload, strip_gps=strip_gps)  # checked and inspected; stored once the post accepts it
+    uploads = request.files.getlist("file")
+    # The body's shape first, then its preconditions. One file a request: each is a revision of its own, with its
+    # own alternative text (the files after the first were dropped without a word).
+    if not uploads:
+        raise _file_refused(_("Send the file in a field named file."))
+    if len(uploads) > 1:
+        raise _file_refused(_("Send one file per request: this one has %(count)d in the field file.",
+                              count=len(uploads)))
+    received = intake.receive(uploads[0], strip_gps=strip_gps)  # checked, inspected; stored once the post takes it
     post = ops.load_post(db.session, user, post_id, for_update=True)
     version = _expected_version(post)
     attach.check_can_change(post, user, version, alt=request.form.get("alt"))
     attach.check_room(post, [received.sha256])
     media_file = attach.store(db.session, received, user)
-    attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"), names=[received.name],
-                     expected_version=version)
-    return post_response(post, 201)
+    entry = attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"),
+                             names=[received.name], expected_version=version)
+    # The same bytes with the same alternative text: the post already shows them, no revision is made.
+    return post_response(post, 200 if entry is None else 201)
+
+
+def _file_refused(message: str) -> BadRequest:
+    error = BadRequest(message)
+    # werkzeug's exceptions declare no ``data``: the error handlers read it with getattr (errors.py).
+    setattr(error, "data", {"message": message, "messages": {"files": {"file": [message]}}})
+    return error
 
 
 @bp.route(f"{POST}/media/{MEDIA}", methods=["DELETE"])

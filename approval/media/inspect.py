@@ -49,6 +49,16 @@ CLAIMS = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".p
           ".mov": "video/quicktime", ".qt": "video/quicktime"}
 
 
+#: The bytes that tell a picture (``looks_like_picture``).
+HEAD = 12
+
+
+def looks_like_picture(head: bytes) -> bool:
+    """The file starts as a JPEG, PNG, GIF or WebP does."""
+    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
+            or head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+
+
 class MediaRefused(ValueError):
     """The message stays lazy until it is read (the request that answers decides the language)."""
 
@@ -189,6 +199,9 @@ def _inspect_image(source: IO[bytes], max_pixels: int) -> Inspected | None:
     ``approval.media.structure``), a GIF or a WebP decoded frame by frame (their frames are counted anyway)."""
     image = _open_image(source)
     if image is None:
+        source.seek(0)
+        if looks_like_picture(source.read(HEAD)):  # a picture's header Pillow cannot read on: a WebP cut short
+            raise Invalid(_l("The picture is damaged or cut short: it cannot be read to its end."))
         return None
     with image:
         if image.format not in IMAGE_TYPES:

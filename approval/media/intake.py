@@ -23,16 +23,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app, g, request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from approval.inputs import invisible_format
 from approval.media.inspect import (
     DEFAULT_MAX_PIXELS,
+    HEAD,
     Inspected,
     Invalid,
     TooLarge,
     check_claim,
     inspect,
+    looks_like_picture,
     strip_location,
 )
 
@@ -65,16 +68,6 @@ def limits(app: Flask | None = None) -> Limits:
     return Limits(setting("MEDIA_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES),
                   setting("MEDIA_MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES),
                   setting("MEDIA_MAX_PIXELS", DEFAULT_MAX_PIXELS))
-
-
-#: The bytes that tell a picture (``looks_like_picture``).
-HEAD = 12
-
-
-def looks_like_picture(head: bytes) -> bool:
-    """The file starts as a JPEG, PNG, GIF or WebP does."""
-    return (head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a"))
-            or head.startswith(b"RIFF") and head[8:12] == b"WEBP")
 
 
 def staging_dir(app: Flask | None = None) -> Path:
@@ -160,9 +153,17 @@ class HashingFile:
         return iter(self.file)
 
 
-def _picture_too_large(cap: int, size: int) -> Any:
-    return _l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.", kind=_l("picture"),
-              limit=cap // MB, size=round(size / MB, 1))
+def megabytes(size: int) -> str:
+    """``size`` in MB as the reader's language writes it, to one decimal without a trailing zero ("1.5", "20", "2,2"
+    in French); under 0.1 MB, with the decimals that tell it from nothing ("0.002"). Written when the refusal is
+    made, in the request that answers it (a lazy message's parameters are not localized on the way)."""
+    value = size / MB
+    return format_decimal(value, format="#,##0.#" if value >= 0.1 else "0.###")
+
+
+def _too_large(kind: str, cap: int, size: int) -> Any:
+    return _l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.",
+              kind=_l("picture") if kind == "image" else _l("video"), limit=megabytes(cap), size=megabytes(size))
 
 
 def stream_uploads_to_disk() -> None:
@@ -170,6 +171,11 @@ def stream_uploads_to_disk() -> None:
     read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s."""
     caps = limits()
     request.max_content_length = caps.body_bytes
+    if request.content_length is not None and request.content_length > caps.body_bytes:
+        # Said here, before the body is read, with the caps (Werkzeug's own 413 names neither the file nor a limit).
+        raise TooLarge(_l("The upload is %(size)s MB: a picture may be %(image)s MB at most, a video %(video)s MB.",
+                          size=megabytes(request.content_length), image=megabytes(caps.image_bytes),
+                          video=megabytes(caps.video_bytes)))
     directory = staging_dir()
     created: list[HashingFile] = []
     g.media_uploads = created
@@ -230,17 +236,16 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
     if stream.size == 0:
         raise Invalid(_l("The file is empty."))
     if stream.size > max(caps.image_bytes, caps.video_bytes):
-        raise TooLarge(_l("The file is larger than %(limit)s MB.", limit=max(caps.image_bytes, caps.video_bytes) // MB))
+        raise TooLarge(_l("The file is larger than %(limit)s MB.",
+                          limit=megabytes(max(caps.image_bytes, caps.video_bytes))))
     if stream.size > caps.image_bytes and looks_like_picture(stream.head):  # refused before it is read
-        raise TooLarge(_picture_too_large(caps.image_bytes, stream.size))
+        raise TooLarge(_too_large("image", caps.image_bytes, stream.size))
     thumb = stream.thumbnail_path
     g.setdefault("media_thumbnails", []).append(thumb)
     found = inspect(stream.path, max_pixels=caps.max_pixels, thumbnail_to=thumb)
     cap = caps.image_bytes if found.kind == "image" else caps.video_bytes
     if stream.size > cap:
-        raise TooLarge(_picture_too_large(cap, stream.size) if found.kind == "image" else
-                       _l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.", kind=_l("video"),
-                          limit=cap // MB, size=round(stream.size / MB, 1)))
+        raise TooLarge(_too_large(found.kind, cap, stream.size))
     check_claim(name, upload.mimetype, found)
     sha256, size = stream.hexdigest(), stream.size
     if strip_gps and found.has_location:

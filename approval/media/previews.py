@@ -95,9 +95,11 @@ def _segments(text: str, *, shorten_links: bool = False) -> tuple[Segment, ...]:
 def _cut_at(text: str, offset: int, *, shorten_links: bool = False) -> Shown:
     if offset >= len(text):
         return Shown(_segments(text, shorten_links=shorten_links), False)
-    # Never cut inside a word when a space is near.
-    space = text.rfind(" ", max(0, offset - 20), offset)
-    offset = space if space > 0 else offset
+    # Never cut inside a word when a space is near; a cut that falls on a space or at a line's end splits no word,
+    # and keeps the whole line (backing off from there dropped the line's last word).
+    if not text[offset].isspace():
+        space = text.rfind(" ", max(0, offset - 20), offset)
+        offset = space if space > 0 else offset
     return Shown(_segments(text[:offset].rstrip(), shorten_links=shorten_links), True, text[offset:])
 
 

@@ -109,13 +109,15 @@ def _find_end(source: IO[bytes]) -> None:
 
 
 def check_png(source: IO[bytes]) -> bytes | None:
-    """Every chunk up to IEND, each against its CRC; returns the eXIf chunk's data, if the picture has one (Pillow
-    would decode the whole picture to find it)."""
+    """Every chunk up to IEND, each against its CRC, and at least one IDAT among them (a header and an end with no
+    picture data between them is no picture); returns the eXIf chunk's data, if the picture has one (Pillow would
+    decode the whole picture to find it)."""
     source.seek(0)
     if _read(source, 8) != PNG_SIGNATURE:
         raise Cut()
     exif = None
     first = True
+    pictured = False
     while True:
         head = _read(source, 8)
         length, kind = int.from_bytes(head[:4], "big"), head[4:]
@@ -135,5 +137,9 @@ def check_png(source: IO[bytes]) -> bytes | None:
             raise Cut()
         if kind == b"eXIf":
             exif = data
+        elif kind == b"IDAT":
+            pictured = True
         elif kind == b"IEND":
+            if not pictured:
+                raise Cut()
             return exif

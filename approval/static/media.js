@@ -77,16 +77,26 @@
   function redraw(state) {
     setVersion(state.version);
     showState(state);
-    list.replaceChildren(...state.media.map(function (m) {
-      const thumb = el("a", { href: m.url, class: "media-thumb" },
+    list.replaceChildren(...state.media.map(function (m, index) {
+      // The link's name says what it opens (its picture has an empty alt): "Open picture 2 (stade.jpg)".
+      const opens = (m.name ? editor.dataset["open" + m.kind] : editor.dataset["open" + m.kind + "Unnamed"]) || "";
+      const thumb = el("a", { href: m.url, class: "media-thumb",
+                              "aria-label": opens.replace("{n}", index + 1).replace("{name}", m.name || "") },
                        m.thumbnail ? [el("img", { src: m.thumbnail, alt: "" })] : []);
-      const alt = el("textarea", { name: "alt-" + m.id, rows: "2", maxlength: "1000", class: "media-alt" });
-      alt.defaultValue = m.alt;  // what is saved: an edit beyond it is unsaved (see altTextsUnsaved)
+      // An alternative text only where the network shows one (none for a video, none on YouTube or Snapchat).
+      let described;
+      if (editor.dataset["alt" + m.kind]) {
+        const alt = el("textarea", { name: "alt-" + m.id, rows: "2", maxlength: "1000", class: "media-alt" });
+        alt.defaultValue = m.alt;  // what is saved: an edit beyond it is unsaved (see altTextsUnsaved)
+        described = el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]);
+      } else {
+        described = el("span", { class: "muted media-no-alt", text: editor.dataset["noalt" + m.kind] || "" });
+      }
       const meta = el("div", { class: "media-meta" }, [
         el("span", { class: "muted", text: (editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
                      m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
                      " · " + fileSize(m.bytes) }),
-        el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]),
+        described,
         el("ul", { class: "findings", "aria-live": "polite" }),
       ]);
       const buttons = el("div", { class: "media-buttons" }, [
@@ -271,8 +281,11 @@
   document.getElementById("media-upload-button").hidden = true;
   // Files go up as soon as they are chosen, several at once: one text typed before would describe the first only.
   // Each file is described in the list, where it lands.
-  document.getElementById("media-alt-field").hidden = true;
-  document.getElementById("media-alt-hint").hidden = false;
+  // (Neither is there when the network shows no alternative text.)
+  const altField = document.getElementById("media-alt-field");
+  const altHint = document.getElementById("media-alt-hint");
+  if (altField) altField.hidden = true;
+  if (altHint) altHint.hidden = false;
   ["dragenter", "dragover"].forEach(function (name) {
     drop.addEventListener(name, function (event) {
       if (dragged) return;

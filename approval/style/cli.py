@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -29,7 +29,44 @@ from approval.style.network import LIMITS
 market_policy_loader: Callable[[str], Context | None] | None = None
 
 
-@click.command("lint")
+class _LintCommand(click.Command):
+    """``lint``, whose usage errors (a file that is not there, a value an option refuses) are also an ``{"error":
+    ...}`` object on standard output under ``--format json``, as its own failures are (``_fail``): a program reading
+    JSON gets JSON whatever went wrong. Click still says it on standard error, and the status is still 2."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        in_json = _asks_json(args)  # read first: parsing consumes ``args``
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            if in_json:
+                _echo_error(error.format_message())
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            if ctx.params.get("output") == "json":
+                _echo_error(error.format_message())
+            raise
+
+
+def _asks_json(args: list[str]) -> bool:
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--format=json" or arg == "--format" and args[index + 1:index + 2] == ["json"]:
+            return True
+    return False
+
+
+def _echo_error(message: str) -> None:
+    click.echo(json.dumps({"error": message}, ensure_ascii=False))
+
+
+@click.command("lint", cls=_LintCommand)
 @click.option("--network", type=click.Choice(sorted(LIMITS)), help="The network the text is for.")
 @click.option("--market", metavar="CODE", help="Also apply this market's editorial policy (needs the database).")
 @click.option("--lang", "languages", multiple=True, metavar="L",
@@ -108,7 +145,7 @@ def _fail(message: str) -> NoReturn:
     JSON there."""
     context = click.get_current_context()
     if context.params.get("output") == "json":
-        click.echo(json.dumps({"error": message}, ensure_ascii=False))
+        _echo_error(message)
     click.echo(f"approval lint: {message}", err=True)
     context.exit(2)
 

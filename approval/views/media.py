@@ -36,7 +36,7 @@ from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
 from approval.style import Severity
-from approval.style.media import media_index
+from approval.style.media import NETWORKS, media_index
 from approval.style.network import MEDIA
 from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
@@ -81,7 +81,8 @@ def media_json(post: Post) -> dict:
         "state": post.state.value,
         "state_label": str(label(post.state)),
         "revision": revision.number if revision else None,
-        "media": [{"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "width": m.file.width,
+        "media": [{"id": m.file.id, "kind": m.file.kind.value, "name": m.name, "mime": m.file.mime,
+                   "width": m.file.width,
                    "height": m.file.height, "bytes": m.file.bytes, "duration_s": m.file.duration_s, "alt": m.alt,
                    "thumbnail": url_for("media.thumbnail", media_id=m.file.id) if m.file.thumbnail_key else None,
                    "url": url_for("media.show_file", media_id=m.file.id)}
@@ -116,9 +117,11 @@ def _answer(post: Post, message: str | None = None, status: int = 200,  # noqa: 
     return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
 
 
-def _refusal(post_id: int, message: str, status: int):  # noqa: ANN202
+def _refusal(post_id: int, message: str, status: int, errors: dict | None = None):  # noqa: ANN202
+    """A refusal: JSON for the editor's script (with ``errors``, the fields concerned), else the message flashed on
+    the editor."""
     if _wants_json():
-        return jsonify({"code": status, "message": message}), status
+        return jsonify({"code": status, "message": message, **({"errors": errors} if errors else {})}), status
     flash(message, "error")
     return redirect(url_for("posts.edit_post", post_id=post_id, _anchor="media-editor")), 303
 
@@ -126,7 +129,9 @@ def _refusal(post_id: int, message: str, status: int):  # noqa: ANN202
 @bp.errorhandler(MediaRefused)
 def _media_refused(error: MediaRefused):  # noqa: ANN202
     post_id = (request.view_args or {}).get("post_id")
-    return _refusal(post_id, error.message, error.status) if post_id else (error.message, error.status)
+    if not post_id:
+        return error.message, error.status
+    return _refusal(post_id, error.message, error.status, {"file": [error.message]})
 
 
 def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
@@ -174,17 +179,27 @@ def upload_media(post_id: int):
 @login_required
 def arrange_media(post_id: int):
     """The files in the order the form lists them (``item``), with their alternative texts (``alt-<id>``); ``up``,
-    ``down`` or ``remove`` (a file's id) moves or removes one."""
+    ``down`` or ``remove`` (a file's id) moves or removes one. A form that lists no file keeps the post's order: a
+    file leaves the post through ``remove`` only (a form cut short, or sent by hand, emptied the post). An id that
+    cannot be read refuses the whole form: it was dropped, and its file removed."""
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     version = form_version()
-    ids = [i for i in map(parse_id, request.form.getlist("item")) if i is not None]
+    try:
+        ids = [_form_id(value) for value in request.form.getlist("item")]
+        named = {key: _form_id(request.form[key]) for key in ("up", "down", "remove") if key in request.form}
+    except ValueError:
+        db.session.rollback()
+        message = _("The form names a file by an id that cannot be read: reload the page and retry.")
+        return _refusal(post_id, message, 400, {"item": [message]})
+    if "item" not in request.form:
+        ids = [attachment.file.id for attachment in attach.current_attachments(post)]
     for key, delta in (("up", -1), ("down", 1)):
-        moved = request.form.get(key, type=int)
+        moved = named.get(key)
         if moved in ids:
             at = ids.index(moved)
             to = max(0, min(len(ids) - 1, at + delta))
             ids[at], ids[to] = ids[to], ids[at]
-    removed = request.form.get("remove", type=int)
+    removed = named.get("remove")
     items = [(media_id, request.form.get(f"alt-{media_id}")) for media_id in ids if media_id != removed]
     try:
         entry = attach.set_media(db.session, post, current_user, items, expected_version=version)
@@ -195,6 +210,14 @@ def arrange_media(post_id: int):
     moved_state = entry.from_state != entry.to_state
     return _answer(post, _("Saved. The post went back to review: the approval was for the previous media.")
                    if moved_state else _("Saved."), entry=entry)
+
+
+def _form_id(value: str) -> int:
+    """A file's id as the form sends it; ValueError when it is not one."""
+    media_id = parse_id(value)
+    if media_id is None:
+        raise ValueError(value)
+    return media_id
 
 
 @bp.get("/media/<id:media_id>")
@@ -275,33 +298,75 @@ def network_preview(post: Post | None, revision: Revision | None = None, account
                           name=_shown_name(post.account))
 
 
+@bp.app_template_global("media_alt_taken")
+def media_alt_taken(network: str, kind: str) -> bool:
+    """Whether ``network`` shows an alternative text for a file of ``kind`` ("image" or "video"): the editor asks for
+    one only then (``approval.style.media.NETWORKS``)."""
+    limits = NETWORKS.get(network)
+    return limits is not None and limits.alt_supported and (kind != "video" or limits.video_alt)
+
+
+@bp.app_template_test("media_picture_type")
+def media_picture_type(mime: str) -> bool:
+    return mime.startswith("image/")
+
+
 @bp.app_template_global("media_changes")
 def media_changes(old: Revision | None, new: Revision | None) -> list[dict]:
-    """What changed in the media from ``old`` to ``new``, for the diff view: each file of either, with what happened
-    to it (added, removed, moved, described, kept)."""
+    """What changed in the media from ``old`` to ``new``, for the diff view: each file of either, with what a person
+    did to it: ``change`` is added, removed, moved, described or kept (``described`` also says a moved file got a
+    new alternative text), ``passed`` that a kept file changed place because another file moved past it (rather than
+    because one before it was added or removed)."""
     before = {m.file.id: (i, m) for i, m in enumerate(old.media if old else [])}
     after = {m.file.id: (i, m) for i, m in enumerate(new.media if new else [])}
-    # Moved: its place among the files both revisions show changed (an addition or a removal shifts the positions
-    # of the others without moving them).
-    kept_before = [media_id for media_id in before if media_id in after]
-    kept_after = [media_id for media_id in after if media_id in before]
+    moved = _moved([media_id for media_id in before if media_id in after],
+                   [media_id for media_id in after if media_id in before])
     changes = []
     for media_id, (position, item) in after.items():
-        if media_id not in before:
+        was = before[media_id][0] if media_id in before else None
+        described = was is not None and before[media_id][1].alt != item.alt
+        if was is None:
             change = "added"
-        elif before[media_id][1].alt != item.alt:
-            change = "described"
-        elif kept_before.index(media_id) != kept_after.index(media_id):
+        elif media_id in moved:
             change = "moved"
+        elif described:
+            change = "described"
         else:
             change = "kept"
+        # A kept file's place shifts by the files added before it less those removed before it; any other shift is
+        # another file's move.
+        shift = (sum(1 for other in list(after)[:position] if other not in before)
+                 - sum(1 for other in list(before)[:was] if other not in after)) if was is not None else 0
         changes.append({"file": item.file, "name": item.name, "alt": item.alt, "position": position + 1,
-                        "change": change,
-                        "was": before[media_id][0] + 1 if media_id in before else None,
+                        "change": change, "described": described,
+                        "passed": was is not None and position - was != shift,
+                        "was": was + 1 if was is not None else None,
                         "old_alt": before[media_id][1].alt if media_id in before else None})
     for media_id, (position, item) in before.items():
         if media_id not in after:
             changes.append({"file": item.file, "name": item.name, "alt": item.alt, "position": None,
-                            "change": "removed",
+                            "change": "removed", "described": False, "passed": False,
                             "was": position + 1, "old_alt": item.alt})
     return changes
+
+
+def _moved(before: list[int], after: list[int]) -> set[int]:
+    """The files whose order among the others changed (``before`` and ``after`` list the same files): those outside
+    a longest common subsequence of the two orders, the fewest moves that explain the new one. A file dragged to the
+    front moved; the files it passed did not, though their positions changed."""
+    longest = [[0] * (len(after) + 1) for _ in range(len(before) + 1)]
+    for i in reversed(range(len(before))):
+        for j in reversed(range(len(after))):
+            longest[i][j] = (longest[i + 1][j + 1] + 1 if before[i] == after[j]
+                             else max(longest[i + 1][j], longest[i][j + 1]))
+    stayed = set()
+    i = j = 0
+    while i < len(before) and j < len(after):
+        if before[i] == after[j]:
+            stayed.add(before[i])
+            i, j = i + 1, j + 1
+        elif longest[i + 1][j] >= longest[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return set(after) - stayed
