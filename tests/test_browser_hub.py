@@ -95,6 +95,14 @@ def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_wh
         page.wait_for_function("() => document.getElementById('wall').innerText.includes('Les billets pour la finale')",
                                timeout=5000)
         assert page.evaluate("() => window.__sameDocument === true"), "the page reloaded"
+        # A screen reader hears what changed, politely, not the whole wall again; the connection's banner is an alert.
+        queued = page.inner_text(".panel.queue h2 .count")
+        page.wait_for_function("() => document.getElementById('wall-news').textContent.includes('Awaiting review')",
+                               timeout=5000)
+        assert page.text_content("#wall-news") == f"Awaiting review: {queued}"
+        assert page.get_attribute("#wall-news", "aria-live") == "polite"
+        assert page.get_attribute("#connection", "role") == "alert"
+        assert page.get_attribute("#connection", "aria-live") is None
         page.screenshot(path=str(folder / "02-wall-updated.png"))
         updated = page.locator(".wall-head .updated time")
         at = datetime.fromisoformat(updated.get_attribute("datetime"))

@@ -15,9 +15,10 @@ pytestmark = pytest.mark.browser
 WIDTH = 360
 PAGES = {
     "ada@helio.example": ["/admin", "/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users",
-                          "/admin/users/new", "/campaigns", "/admin/markets/new"],
+                          "/admin/users/new", "/campaigns", "/admin/markets/new", "/reports/audit", "/hub/kiosks",
+                          "/notifications/settings", "/publishing/settings"],
     "lucile@helio.example": ["/posts", "/review", "/posts/new", "/profile", "/calendar", "/calendar?view=month",
-                             "/calendar?view=week"],
+                             "/calendar?view=week", "/hub/dashboard", "/reports", "/notifications/preferences"],
     "camille@helio.example": ["/posts", "/posts/new"],
     "sophie@helio.example": ["/cabinet"],
 }

@@ -6,6 +6,7 @@
   "use strict";
   var wall = document.getElementById("wall");
   var banner = document.getElementById("connection");
+  var news = document.getElementById("wall-news");
   if (!wall || !window.EventSource) { return; }
   var locale = wall.dataset.locale || undefined;
   var lostTimer = null;
@@ -20,6 +21,28 @@
   function hideBanner() {
     banner.hidden = true;
     document.body.classList.remove("stale");
+  }
+
+  // The wall's counts, by the heading that shows each ("Awaiting review" 5, "Needs attention" 2): a screen reader is
+  // told those that changed, not the whole wall again.
+  function counts() {
+    var found = {};
+    Array.prototype.forEach.call(wall.querySelectorAll(".panel h2"), function (heading) {
+      var count = heading.querySelector(".count");
+      if (!count) { return; }
+      var name = Array.prototype.filter.call(heading.childNodes, function (node) { return node !== count; })
+        .map(function (node) { return node.textContent; }).join("").trim();
+      found[name] = count.textContent.trim();
+    });
+    return found;
+  }
+
+  function announce(before, after) {
+    if (!news) { return; }
+    var separator = news.dataset.separator || ": ";
+    var changed = Object.keys(after).filter(function (name) { return before[name] !== after[name]; })
+      .map(function (name) { return name + separator + after[name]; });
+    if (changed.length) { news.textContent = changed.join(". "); }
   }
 
   function tick() {
@@ -57,7 +80,9 @@
     hideBanner();
   });
   source.addEventListener("wall", function (event) {
+    var before = counts();
     wall.innerHTML = event.data;
+    announce(before, counts());
     wall.dataset.digest = event.lastEventId;
     hideBanner();
     tick();
