@@ -19,7 +19,9 @@ The posts table is the queue. Each pass:
    commits with the ``published`` state or not at all. Any other connector: an attempt row (``sending``) is
    committed first, under the claim token, then the connector is called, then the outcome is recorded in a
    transaction that checks the token again: a worker whose lease expired and whose post was taken over can commit
-   nothing.
+   nothing. A pass's calls go one after the other: a worker killed mid-pass leaves at most one post whose outcome
+   nobody knows, for a person to check (calls side by side left every post in flight unconfirmed). A network
+   that answers late holds up the rest of its worker's pass, not the other workers': run several (README).
 
 4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a UTC day has closed, its
    reports' figures (``approval.queries.reports.roll_up``).
