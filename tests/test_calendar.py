@@ -195,7 +195,10 @@ def test_a_post_a_switch_held_is_published_now_from_its_page_once_the_switch_is_
     present as its time (unscheduled, scheduled again, both audited), the hold gone."""
     from publishing_helpers import held_by_a_switch_now_off
 
-    post = _scheduled(make, make.account(france, "x"), _next_month_day(10, 8))
+    from approval.publishing import controls
+
+    account = controls.connect_account(db_session, make.account(france, "x"), "outbox")
+    post = _scheduled(make, account, _next_month_day(10, 8))
     pm = make.user(Role.project_manager, markets=[france])
     held_by_a_switch_now_off(db_session, post, pm)
     web.login(pm)

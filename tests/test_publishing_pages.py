@@ -484,9 +484,11 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
 def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     """'Choose a new time, or publish now': the schedule form's 'Publish now' gives it the present as its time (a
     breath ahead), for the worker's next pass."""
+    from approval.publishing import controls
+
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
-    post = make.post(State.approved, account=make.account(france))
+    post = make.post(State.approved, account=controls.connect_account(db_session, make.account(france), "outbox"))
     post.missed_at = utcnow() - timedelta(hours=1)
     db_session.flush()
     web.login(pm)
@@ -524,6 +526,24 @@ def test_publish_now_under_a_stop_switch_says_the_post_is_held(make, web, db_ses
     said = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "Scheduled, but held" in said and "The match was lost." in said
     assert "goes out within a minute" not in said
+
+
+def test_publish_now_on_an_account_connected_to_nothing_says_it_will_fail(make, web, db_session):
+    """"It goes out within a minute", and it failed seconds later: the account had no connector."""
+    from approval.publishing import controls
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    loose, connected = make.account(france), make.account(france)
+    controls.connect_account(db_session, connected, "outbox")
+    web.login(pm)
+    for account, warned in ((loose, True), (connected, False)):
+        post = make.post(State.approved, account=account)
+        assert web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now"}).status_code \
+            == 302
+        said = web.get(f"/posts/{post.id}").get_data(as_text=True)
+        assert ("connected to no publishing tool: it will fail at its time" in said) is warned
+        assert ("goes out within a minute" in said) is not warned
 
 
 def test_a_refused_publish_now_says_publish_now_and_the_editor_of_a_published_post_leads_to_it(make, web,
@@ -733,3 +753,37 @@ def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_ses
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
     assert '<td class="failure-reason">no answer in 15 s: timed out</td>' in desk
+
+
+def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(make, web, db_session):
+    """A time that happens twice (Paris, the last Sunday of October) refused every move with the API's words ("fold
+    0 for the first"), and the desk had no way to say which: it now asks, first or second, with the posts still
+    checked; "Publish now" says the posts go out now, not that they were given a new time."""
+    from datetime import UTC, datetime
+
+    from approval.models import Post
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    missed = make.post(State.approved, account=make.account(france))
+    missed.missed_at = utcnow() - timedelta(hours=1)
+    other = make.post(State.approved, account=make.account(france))
+    other.missed_at = utcnow() - timedelta(hours=1)
+    db_session.flush()
+    web.login(pm)
+    year = utcnow().year + (1 if utcnow().month >= 10 else 0)
+    last_sunday = max(datetime(year, 10, day) for day in range(25, 32) if datetime(year, 10, day).weekday() == 6)
+    form = {"post": [str(missed.id)], "local_time": f"{last_sunday:%Y-%m-%d}T02:30",
+            f"version-{missed.id}": str(missed.version)}
+    asked = web.post("/publishing/reschedule", form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and "This time happens twice where the clocks go back" in page
+    assert 'name="fold" value="1"' in page and "fold 0" not in page
+    assert web.post("/publishing/reschedule", {**form, "fold": "1"}).status_code == 303
+    db_session.expire_all()
+    assert db_session.get(Post, missed.id).scheduled_at == datetime(
+        year, 10, last_sunday.day, 1, 30, tzinfo=UTC)  # 02:30 in winter time, UTC+1
+    now = web.post("/publishing/reschedule", {"post": [str(other.id)], "when": "now",
+                                              f"version-{other.id}": str(other.version)})
+    assert now.status_code == 303
+    assert "1 post goes out now." in web.get("/publishing").get_data(as_text=True)

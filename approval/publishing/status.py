@@ -105,11 +105,17 @@ def dropped_slot(post: Post, entry: TrailEntry) -> str | None:
                    "manager schedules it anew.", time=time)
 
 
-def held_now(session: Session, post: Post) -> str | None:
-    """What the page says when the post a person just scheduled (a time, "Publish now", a retry) is held: a stop
-    switch or an embargo covers it, so the promise "it goes out" would be false; None when nothing holds it."""
-    hold = hold_for(session, post)
-    if hold is None:
-        return None
-    return gettext("Scheduled, but held: %(reason)s Nothing goes out while it holds; the publishing desk lists it.",
-                   reason=hold.reason)
+def not_going_out(session: Session, post: Post) -> str | None:
+    """What the page says when the post a person just scheduled (a time, "Publish now", a retry) will not go out as
+    things stand, so that the promise "it goes out" would be false: a stop switch or an embargo holds it, or its
+    account is deactivated or connected to nothing (it would fail at its time). None when it goes."""
+    if (hold := hold_for(session, post)) is not None:
+        return gettext("Scheduled, but held: %(reason)s Nothing goes out while it holds; the publishing desk lists "
+                       "it.", reason=hold.reason)
+    if post.account.active is False:
+        return gettext("Scheduled, but its account is deactivated: it will fail at its time unless an admin "
+                       "reactivates the account.")
+    if post.account.connector is None:
+        return gettext("Scheduled, but its account is connected to no publishing tool: it will fail at its time "
+                       "unless an admin connects the account.")
+    return None

@@ -23,7 +23,7 @@ from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens
 from approval.localtime import in_zone
 from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
-from approval.publishing.status import held_now
+from approval.publishing.status import not_going_out
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.security import safe_next
@@ -190,7 +190,7 @@ def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, 
     if wants_json:
         return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
                         "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z")})
-    if held := held_now(db.session, post):
+    if held := not_going_out(db.session, post):
         flash(held, "warning")
     elif now:
         flash(_("Publishing now: the post goes out within a minute. This page shows when it is online."), "success")

@@ -24,7 +24,7 @@ from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm,
 from approval.labels import OUTCOME_LABELS, finding_message, label, tone
 from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
-from approval.publishing.status import dropped_slot, held_now, publishing_status
+from approval.publishing.status import dropped_slot, not_going_out, publishing_status
 from approval.style.media import media_index, media_items
 from approval.style.network import MEDIA_REQUIRED, NAMES, network_name
 from approval.views import roles_required
@@ -284,10 +284,11 @@ def act(post_id: int, action: str):
                                   findings=refused.findings)
         post = ops.load_post(db.session, current_user, post_id)
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
-    if entry.to_state == State.scheduled and (held := held_now(db.session, post)):
-        flash(held, "warning")  # not "it goes out within a minute"
-    else:
+    warning = not_going_out(db.session, post) if entry.to_state == State.scheduled else None
+    if not (warning and (now or action == Action.retry)):  # no "it goes out within a minute" above a warning
         flash(_done(post, Action(action), entry.to_state, now=now), "success")
+    if warning:
+        flash(warning, "warning")
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 

@@ -56,9 +56,11 @@ def desk():
     return _desk_page()
 
 
-def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200):  # noqa: ANN202
+def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, *,  # noqa: ANN202
+               ask_fold: bool = False):
     """The desk; after a refused new time, with the posts still checked and the time still typed (``checked``,
-    ``typed``), to fix and send again."""
+    ``typed``), to fix and send again; ``ask_fold``: the time happens twice in a checked post's market (the clocks
+    go back), and the person says which."""
     now = utcnow()
     base = visible_posts(current_user).options(contains_eager(Post.account).selectinload(Account.market),
                                                 selectinload(Post.current_revision))
@@ -85,7 +87,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200):
     failures.update(failure_reasons(db.session, [post.id for post in sections["unconfirmed"]], Action.lose))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user), checked=set(checked),
-                           typed_time=typed), status
+                           typed_time=typed, ask_fold=ask_fold), status
 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
@@ -107,6 +109,7 @@ def reschedule():
         return redirect(url_for("publishing.desk"), 303)
     now = request.form.get("when") == "now"
     typed = (request.form.get("local_time") or "").strip()
+    fold = {"0": 0, "1": 1}.get(request.form.get("fold", ""))  # which, of a time the clocks repeat
     local = None
     if not now:
         try:
@@ -118,6 +121,7 @@ def reschedule():
                   _("Give the new time as YYYY-MM-DDTHH:MM."), "error")
             return _desk_page(ids, typed, 422)
     refusals: list[str] = []
+    twice = False
     moved = []
     for post_id in ids:
         try:
@@ -129,7 +133,8 @@ def reschedule():
             refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
             continue
         try:
-            at = utcnow() + PUBLISH_NOW if local is None else ops.instant_in(local, post.account.market.timezone)
+            at = utcnow() + PUBLISH_NOW if local is None else \
+                ops.instant_in(local, post.account.market.timezone, fold)
             if post.state == State.scheduled:
                 ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
                 version = post.version
@@ -137,16 +142,20 @@ def reschedule():
                             scheduled_at=at)
             moved.append(post)
         except WorkflowError as refused:
-            reasons_ = [r for rs in (refused.errors or {}).values() for r in rs if r != refused.message]
+            # A time the clocks repeat: the desk asks which (its "fold", the API's word, is no word for a page).
+            twice = twice or "fold" in (refused.errors or {})
+            reasons_ = [r for field, rs in (refused.errors or {}).items() if field != "fold" for r in rs
+                        if r != refused.message]
             refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
     if refusals:
         db.session.rollback()
         flash(_("No post was moved: each must be able to take the new time."), "error")
         for refusal in refusals:
             flash(refusal, "error")
-        return _desk_page(ids, typed, 422)
+        return _desk_page(ids, typed, 422, ask_fold=twice)
     held = [post for post in moved if hold_for(db.session, post) is not None]
-    flash(ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
+    flash(ngettext("%(num)d post goes out now.", "%(num)d posts go out now.", len(moved)) if now else
+          ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
     if held:
         flash(ngettext("%(num)d of them is still held (a stop switch on, or an embargo): the desk lists it.",
                        "%(num)d of them are still held (a stop switch on, or an embargo): the desk lists them.",
