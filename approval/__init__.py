@@ -115,8 +115,10 @@ def _select_locale() -> str | None:
     if not has_request_context():
         return None
     browser = request.accept_languages.best_match(current_app.config["LANGUAGES"])
-    if request.path.startswith("/api/"):  # the token's user, never the session's: no cookie counts on the API
-        return getattr(g.get("api_user"), "locale", None) or browser
+    if request.path.startswith("/api/"):
+        # A program's Accept-Language, else the token's user's language (never the session's: no cookie counts on
+        # the API): a person who reads the pages in French had their script's errors in French whatever it asked.
+        return browser or getattr(g.get("api_user"), "locale", None)
     if current_user and getattr(current_user, "locale", None):
         return current_user.locale
     return session.get("locale") or browser

@@ -170,3 +170,16 @@ def test_a_token_carries_all_its_users_markets(make, api, db_session):
         post = make.post("in_review", account=make.account(market))
         assert client.act(post, "approve").status_code == 200, market.code
     assert client.get("/me").json["markets"] == ["FR", "KE", "PL"]
+
+
+def test_a_program_asks_for_its_language_and_gets_its_users_otherwise(api, make, db_session):
+    """The token's user reads the pages in French; their script asks for English and gets it, and one that asks for
+    nothing gets their language."""
+    reader = make.user(Role.community_manager)
+    reader.locale = "fr"
+    db_session.flush()
+    client = api(reader)
+    english = client.get("/posts/999999", headers={"Accept-Language": "en"}).get_json()["message"]
+    french = client.get("/posts/999999").get_json()["message"]
+    assert english == "Not found." and french != english, (english, french)
+    assert client.get("/posts/999999", headers={"Accept-Language": "fr"}).get_json()["message"] == french
