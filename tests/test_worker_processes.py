@@ -347,7 +347,7 @@ def test_network_answers_postpone_fail_or_leave_unconfirmed(pg_app: Flask, engin
         dropped: "unconfirmed", dripping: "unconfirmed", eager: "scheduled", nested: "published",
         long_id: "published",
     }
-    assert "no answer in 1 s: it did not arrive whole" in attempts_of(engine, [dripping])[dripping][0].message
+    assert "no complete answer within 1 s" in attempts_of(engine, [dripping])[dripping][0].message
     assert post(eager).next_attempt_at == start + timedelta(seconds=RETRY_MIN_S)
     assert post(nested).published_url is None
     assert attempts_of(engine, [long_id])[long_id][0].remote_id == "i" * 200

@@ -189,7 +189,8 @@ class WebhookConnector:
             except (OSError, http.client.HTTPException) as error:
                 if cut.is_set():
                     return self._cut()
-                return Result(Outcome.unknown, message=f"the connection broke after sending: {error!r}")
+                return Result(Outcome.unknown, message="the connection broke after sending, before an answer "
+                                                       f"({type(error).__name__}: {error})")
             if cut.is_set():  # what was read is part of the answer, whatever it says
                 return self._cut()
             return self._read(response.status, response.getheader("Retry-After"), answer)
@@ -197,7 +198,8 @@ class WebhookConnector:
             connection.close()
 
     def _cut(self) -> Result:
-        return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: it did not arrive whole")
+        # A server may have said nothing, or begun an answer it never finished: either way, none came in time.
+        return Result(Outcome.unknown, message=f"no complete answer within {self.read_timeout:g} s")
 
     def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
         raise LookupUnavailable("the webhook protocol has no lookup")
