@@ -415,11 +415,17 @@ def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_
     db_session.flush()
     engine.record_step(db_session, failed, Action.fail, now=now, payload={},
                        comment="HTTP 400: the text is too long for this page.")
+    waiting.claim_token, waiting.claimed_until = "t" * 32, now + timedelta(minutes=2)  # the network said "later"
+    engine.record_step(db_session, waiting, Action.claim, now=now - timedelta(minutes=1), payload={})
+    waiting.claim_token = waiting.claimed_until = None
+    engine.record_step(db_session, waiting, Action.postpone, now=now - timedelta(minutes=1), payload={},
+                       comment="HTTP 503 Service Unavailable")
     db_session.flush()
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
     section = lambda key: desk[desk.index(f"desk-{key}"):].split("</section>")[0]  # noqa: E731
     assert f">#{waiting.id}<" in section("retrying") and f">#{waiting.id}<" not in section("overdue")
+    assert '<td class="failure-reason">HTTP 503 Service Unavailable</td>' in section("retrying")  # what it said
     assert f">#{retried.id}<" not in section("overdue") and f">#{stuck.id}<" in section("overdue")
     assert "HTTP 400: the text is too long for this page." in section("failed")
     for post in (waiting, retried):

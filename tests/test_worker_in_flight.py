@@ -18,6 +18,7 @@ from approval import create_app
 from approval.migrate import upgrade
 from approval.models import Account, Outcome, OutboxMessage, Post, PublicationAttempt
 from approval.publishing import controls, worker
+from approval.publishing.status import publishing_status
 from approval.publishing.worker import Worker
 from approval.workflow.states import Action, State
 from tests.publishing_helpers import Answer, WebhookServer, secret_for
@@ -232,12 +233,16 @@ def test_a_slot_missed_while_the_network_asked_to_wait_says_so(scene, hooks):
     hooks.script(post.id, Answer(status=503))
     run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
     assert scene.reload(post).next_attempt_at is not None
+    with scene.app.test_request_context():  # the post's page says what the network last answered, then why it missed
+        assert "HTTP 503" in publishing_status(scene.session, scene.reload(post)).last_answer
     run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=16)))
     post = scene.reload(post)
     assert post.state is State.approved and post.missed_at == slot
     said = scene.session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id == post.id,
                                                                   AuditEntry.action == Action.miss)).one()
     assert said.startswith("The network kept asking to wait (last: ") and "503" in said, said
+    with scene.app.test_request_context():
+        assert publishing_status(scene.session, post).missed_because.startswith("The network kept asking to wait")
 
 # Accounts --------------------------------------------------------------------------------------------------------
 

@@ -29,6 +29,13 @@ class PublishingStatus:
     next_attempt_at: datetime | None
     #: Why a failed post failed, in the words the worker or the network gave (None for a post not failed).
     failure: str | None = None
+    #: Why a missed slot passed (a hold, the network's waits, the quota, no worker), as the desk says it.
+    missed_because: str | None = None
+
+    @property
+    def last_answer(self) -> str | None:
+        """What the network last said, for a post waiting for a new try (its 500, its 429)."""
+        return self.attempts[-1].message if self.attempts else None
 
     def is_overdue(self, post: Post, now: datetime) -> bool:
         return self.hold is None and overdue(post, now)
@@ -74,8 +81,11 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
         select(PublicationAttempt).where(PublicationAttempt.post_id == post.id).order_by(PublicationAttempt.id)
     ))
     failure = failure_reasons(session, [post.id]).get(post.id) if post.state == State.failed else None
+    missed = post.state == State.approved and post.missed_at is not None
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
-                            next_attempt_at=post.next_attempt_at, failure=failure)
+                            next_attempt_at=post.next_attempt_at, failure=failure,
+                            missed_because=failure_reasons(session, [post.id], Action.miss).get(post.id)
+                            if missed else None)
 
 
 def failure_reasons(session: Session, post_ids: list[int], step: Action = Action.fail) -> dict[int, str]:

@@ -733,7 +733,8 @@ class Worker:
             wait = max(wait, RETRY_MIN_S)
             post.next_attempt_at = now + timedelta(seconds=wait)
             self._step(session, post, Action.postpone, now, {**payload, "next_attempt_at":
-                                                              post.next_attempt_at.isoformat()})
+                                                              post.next_attempt_at.isoformat()},
+                       comment=result.message)  # the trail and the desk say what the network answered
             report.postponed += 1
         elif result.outcome == Outcome.unknown:
             self._step(session, post, Action.lose, now, payload, comment=result.message)

@@ -85,6 +85,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     failures.update(failure_reasons(db.session, [post.id for post in sections["unconfirmed"]], Action.lose))
+    failures.update(failure_reasons(db.session, [post.id for post in sections["retrying"]], Action.postpone))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user), checked=set(checked),
                            typed_time=typed, ask_fold=ask_fold), status
