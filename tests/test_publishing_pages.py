@@ -4,6 +4,7 @@ the API's stop switches and a post's ``publication`` and ``hold``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 from sqlalchemy import select
 
@@ -793,3 +794,42 @@ def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_n
                                               f"version-{other.id}": str(other.version)})
     assert now.status_code == 303
     assert "1 post goes out now." in web.get("/publishing").get_data(as_text=True)
+
+
+def test_the_apis_publication_counts_the_tries_of_the_revision_it_describes(make, db_session, app):
+    """A text the network refused, fixed (a new revision, under a new key), then published: its ``publication``
+    said two attempts, the refused text's and its own."""
+    from approval import operations as ops
+    from approval.models import Outcome, PublicationAttempt
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+
+    def tried(outcome: Outcome, step: Action) -> None:
+        now = utcnow()
+        post.publish_key, post.claim_token, post.claimed_until = uuid4().hex, "t" * 32, now + timedelta(minutes=2)
+        engine.record_step(db_session, post, Action.claim, now=now, payload={})
+        db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id,
+                                          account_id=post.account_id, sha256=post.current_revision.sha256,
+                                          idempotency_key=post.publish_key, connector="webhook", outcome=outcome,
+                                          started_at=now, finished_at=now, url="https://www.facebook.com/p/1"
+                                          if outcome is Outcome.published else None))
+        post.claim_token = post.claimed_until = None
+        if outcome is Outcome.published:
+            post.published_url, post.published_at = "https://www.facebook.com/p/1", now
+        engine.record_step(db_session, post, step, now=now, payload={})
+        db_session.flush()
+
+    tried(Outcome.refused, Action.fail)
+    ops.edit_post(db_session, post, post.created_by, "Le texte corrigé.", expected_version=post.version)
+    make.act(post, Action.approve, pm)
+    make.act(post, Action.schedule, pm, scheduled_at=utcnow() + timedelta(hours=1))
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
+    assert client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"] is None
+    tried(Outcome.published, Action.publish)
+    publication = client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"]
+    assert (publication["attempts"], publication["last_outcome"]) == (1, "published")

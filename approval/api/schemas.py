@@ -279,19 +279,23 @@ class HoldSchema(ma.Schema):
 
 
 class PublicationField(fields.Nested):
-    """Once the worker tried the post: its attempts, the last outcome, and when it tries again; else null."""
+    """Once the worker tried the current revision: its attempts, the last outcome, and when it tries again; else
+    null. (An edit is a new revision under a new key: the tries of the text it replaced are not counted with its
+    own, as they were once it went out; the post's page lists them all.)"""
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
         from approval.db import db
         from approval.publishing.status import publishing_status
 
-        if obj.publish_key is None:  # set by the worker's first try: never tried, nothing to read
+        if obj.publish_key is None:  # set by the worker's first try of the revision: never tried, nothing to read
             return None
         status = publishing_status(db.session, obj)
-        if not status.attempts:
+        tried = [a for a in status.attempts if a.revision_id == obj.current_revision_id]
+        if not tried:
             return None
-        return {"attempts": len(status.attempts), "last_outcome": status.attempts[-1].outcome.value,
-                "remote_id": status.remote_id, "url": status.url or obj.published_url,  # confirmed by hand
+        return {"attempts": len(tried), "last_outcome": tried[-1].outcome.value,
+                "remote_id": next((a.remote_id for a in reversed(tried) if a.remote_id), None),
+                "url": next((a.url for a in reversed(tried) if a.url), None) or obj.published_url,  # or by hand
                 "next_attempt_at": status.next_attempt_at}
 
 
