@@ -139,6 +139,8 @@ def test_the_api_lists_turns_on_and_off_stop_switches(make, app, db_session):
     assert seen["hold"]["reason"].endswith("Crise.") and seen["publication"] is None
     off = client.delete(f"/api/v1/stops/{created.get_json()['id']}", headers=headers)
     assert off.status_code == 200 and off.get_json()["active"] is False
+    again_off = client.delete(f"/api/v1/stops/{created.get_json()['id']}", headers=headers)  # as the command line
+    assert again_off.status_code == 200 and again_off.get_json()["turned_off_at"] == off.get_json()["turned_off_at"]
     assert client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["hold"] is None
     kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
     kenya_pm = make.user(Role.project_manager, markets=[kenya])

@@ -6,6 +6,7 @@ Shared by the web pages, the API and the command line, so the three refuse the s
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 from urllib.parse import urlsplit
 
@@ -52,15 +53,18 @@ def can_turn_off(user: User, stop: StopSwitch) -> bool:
     return not group_wide or reaches_everywhere(user)
 
 
-def visible_stops(session: Session, user: User, *, active_only: bool = True) -> list[StopSwitch]:
+def _seen_by(user: User) -> Any:
     """The stop switches ``user`` may see: everything-switches, their markets', and campaigns they may use."""
     markets = select(Market.id).where(market_clause(user))
-    query = select(StopSwitch).where(
-        (StopSwitch.scope == StopScope.all)
-        | StopSwitch.market_id.in_(markets)
-        | StopSwitch.campaign_id.in_(select(Campaign.id).where(
-            Campaign.market_id.is_(None) | Campaign.market_id.in_(markets)))
-    )
+    return ((StopSwitch.scope == StopScope.all)
+            | StopSwitch.market_id.in_(markets)
+            | StopSwitch.campaign_id.in_(select(Campaign.id).where(
+                Campaign.market_id.is_(None) | Campaign.market_id.in_(markets))))
+
+
+def visible_stops(session: Session, user: User, *, active_only: bool = True) -> list[StopSwitch]:
+    """The stop switches ``user`` may see (``_seen_by``), the latest first."""
+    query = select(StopSwitch).where(_seen_by(user))
     if active_only:
         query = query.where(StopSwitch.turned_off_at.is_(None))
     shown = (selectinload(StopSwitch.market), selectinload(StopSwitch.campaign).selectinload(Campaign.market),
@@ -115,8 +119,10 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     """Turn a stop switch off. It releases nothing: the posts it held stay held (``hold_for`` says the switch is
     off) until a project manager unschedules each and gives it a new time; past its grace period a held post is
     missed as any other. Posts it covered that were not due yet go out at their time."""
-    stop = session.get(StopSwitch, stop_id)
-    if stop is None or (actor is not None and stop not in visible_stops(session, actor)):
+    # One already off is turned off again, as the command line does: nothing changes (it was a 404 over the API).
+    stop = session.scalar(select(StopSwitch).where(StopSwitch.id == stop_id,
+                                                   *([_seen_by(actor)] if actor is not None else [])))
+    if stop is None:
         raise LookupError(stop_id)
     if actor is not None and not can_turn_off(actor, stop):
         raise NotPermitted(_("Only an admin or a group-wide project manager turns off a switch that reaches every "
