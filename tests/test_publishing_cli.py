@@ -49,7 +49,7 @@ def test_account_connect_and_stop_switches_from_the_command_line(cli):
     unknown = cli("stop", "on", "--market", "ZZ", "--reason", "x", check=False)
     assert unknown.returncode == 2 and "No market ZZ." in unknown.stderr and "yours" not in unknown.stderr
     assert cli("stop", "on", "--market", "FR", "--reason", " ", check=False).returncode == 2
-    stop_id = int(cli("stop", "on", "--market", "FR", "--reason", "Match perdu.").stdout.strip().splitlines()[-1])
+    stop_id = int(cli("stop", "on", "--market", "fr", "--reason", "Match perdu.").stdout.strip().splitlines()[-1])
     cli("stop", "off", str(stop_id))
     assert cli("stop", "off", "12345", check=False).returncode == 1
 

@@ -86,7 +86,8 @@ def stop_on(market_code: str | None, campaign_id: int | None, everything: bool, 
     if len(chosen) != 1:
         raise click.UsageError("Give exactly one of --market, --campaign, --all.")
     with _refusals_as_usage_errors(), db.transaction() as session:
-        stop = controls.turn_on(session, None, chosen[0], market_code=market_code, campaign_id=campaign_id,
+        stop = controls.turn_on(session, None, chosen[0], campaign_id=campaign_id,
+                                market_code=market_code.upper() if market_code else None,  # fr is FR, as in list
                                 reason=reason)
         stop_id = stop.id
     click.echo(f"Stop switch on: {reason}", err=True)
