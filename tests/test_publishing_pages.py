@@ -163,6 +163,27 @@ def _token(session, user) -> str:  # noqa: ANN001
     return secret
 
 
+def _tried(session, post, outcome, step, message: str | None = None, url: str | None = None) -> None:  # noqa: ANN001
+    """What the publishing worker records around one call of ``post``'s current revision through a webhook: its
+    claim, the attempt and its ``outcome``, then ``step`` (``lose``, ``fail``, ``publish``) with ``message``."""
+    from approval.models import PublicationAttempt
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    now = utcnow()
+    post.publish_key, post.claim_token, post.claimed_until = uuid4().hex, "t" * 32, now + timedelta(minutes=2)
+    engine.record_step(session, post, Action.claim, now=now, payload={})
+    session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+                                   sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
+                                   connector="webhook", outcome=outcome, started_at=now, finished_at=now,
+                                   message=message, url=url))
+    post.claim_token = post.claimed_until = None
+    if url is not None:
+        post.published_url, post.published_at = url, now
+    engine.record_step(session, post, step, now=now, payload={}, comment=message)
+    session.flush()
+
+
 def test_going_out_next_never_shows_an_overdue_post_as_still_coming(make, web, db_session):
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
@@ -454,24 +475,13 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
     """Nobody knew whether the webhook's call went out; the project manager found the post online and confirmed it
     with its address: the API's ``publication`` gives that address, and the page says when it was published (not
     "as scheduled") and where."""
-    from approval.models import Outcome, PublicationAttempt
-    from approval.workflow import engine
+    from approval.models import Outcome
     from approval.workflow.states import Action
 
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
-    post.publish_key, post.claim_token = "k" * 32, "t" * 32
-    now = utcnow()
-    post.claimed_until = now + timedelta(minutes=2)
-    engine.record_step(db_session, post, Action.claim, now=now, payload={})
-    db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
-                                      sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
-                                      connector="webhook", outcome=Outcome.unknown, started_at=now,
-                                      message="no answer in 15 s: timed out"))
-    post.claim_token = post.claimed_until = None
-    engine.record_step(db_session, post, Action.lose, now=now, payload={})
-    db_session.flush()
+    _tried(db_session, post, Outcome.unknown, Action.lose, "no answer in 15 s: timed out")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
     seen = client.get(f"/api/v1/posts/{post.id}", headers=headers)
@@ -742,23 +752,13 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
 def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_session):
     """Before confirming or retrying, the project manager reads what the call got (no answer in time, a broken
     connection): the desk says it beside the post, as it says why a failed post failed."""
-    from approval.models import Outcome, PublicationAttempt
-    from approval.workflow import engine
+    from approval.models import Outcome
     from approval.workflow.states import Action
 
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
-    now = utcnow()
-    post.publish_key, post.claim_token, post.claimed_until = "k" * 32, "t" * 32, now + timedelta(minutes=2)
-    engine.record_step(db_session, post, Action.claim, now=now, payload={})
-    db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
-                                      sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
-                                      connector="webhook", outcome=Outcome.unknown, started_at=now,
-                                      message="no answer in 15 s: timed out"))
-    post.claim_token = post.claimed_until = None
-    engine.record_step(db_session, post, Action.lose, now=now, payload={}, comment="no answer in 15 s: timed out")
-    db_session.flush()
+    _tried(db_session, post, Outcome.unknown, Action.lose, "no answer in 15 s: timed out")
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
     assert '<td class="failure-reason">no answer in 15 s: timed out</td>' in desk
@@ -802,36 +802,20 @@ def test_the_apis_publication_counts_the_tries_of_the_revision_it_describes(make
     """A text the network refused, fixed (a new revision, under a new key), then published: its ``publication``
     said two attempts, the refused text's and its own."""
     from approval import operations as ops
-    from approval.models import Outcome, PublicationAttempt
-    from approval.workflow import engine
+    from approval.models import Outcome
     from approval.workflow.states import Action
 
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
 
-    def tried(outcome: Outcome, step: Action) -> None:
-        now = utcnow()
-        post.publish_key, post.claim_token, post.claimed_until = uuid4().hex, "t" * 32, now + timedelta(minutes=2)
-        engine.record_step(db_session, post, Action.claim, now=now, payload={})
-        db_session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id,
-                                          account_id=post.account_id, sha256=post.current_revision.sha256,
-                                          idempotency_key=post.publish_key, connector="webhook", outcome=outcome,
-                                          started_at=now, finished_at=now, url="https://www.facebook.com/p/1"
-                                          if outcome is Outcome.published else None))
-        post.claim_token = post.claimed_until = None
-        if outcome is Outcome.published:
-            post.published_url, post.published_at = "https://www.facebook.com/p/1", now
-        engine.record_step(db_session, post, step, now=now, payload={})
-        db_session.flush()
-
-    tried(Outcome.refused, Action.fail)
+    _tried(db_session, post, Outcome.refused, Action.fail, "HTTP 400 The text is too long.")
     ops.edit_post(db_session, post, post.created_by, "Le texte corrigé.", expected_version=post.version)
     make.act(post, Action.approve, pm)
     make.act(post, Action.schedule, pm, scheduled_at=utcnow() + timedelta(hours=1))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
     assert client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"] is None
-    tried(Outcome.published, Action.publish)
+    _tried(db_session, post, Outcome.published, Action.publish, url="https://www.facebook.com/p/1")
     publication = client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"]
     assert (publication["attempts"], publication["last_outcome"]) == (1, "published")
