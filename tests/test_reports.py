@@ -221,6 +221,10 @@ def test_markets_stay_private_and_bad_input_is_refused(history, web, make):
         assert page.status_code == 400, bad  # the page, saying what is wrong, with the default period meanwhile
         assert words in page.get_data(as_text=True) and 'id="approval-rate"' in page.get_data(as_text=True), bad
         assert web.get(f"/reports/rates.csv?{bad}").status_code == 400, bad
+    # The period refused stays in the form, to fix; the exports offered meanwhile are the default period's.
+    page = web.get("/reports?from=2026-11-10&to=2026-11-01").get_data(as_text=True)
+    assert 'name="from" value="2026-11-10"' in page and 'name="to" value="2026-11-01"' in page
+    assert "rates.csv?from=2026-11-10" not in page
     assert web.get("/reports/other.csv").status_code == 404
     community = type(web)(web.client.application.test_client())
     community.login(history["cm"])

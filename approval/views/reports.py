@@ -140,8 +140,10 @@ def show_reports():
         market, report = _report(default_period=True)
     markets = db.session.scalars(select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
     args = _args(market, report.period)
+    # A refused period stays in the form, to fix (the figures and the exports are the default period's meanwhile).
+    shown = {**args, **{key: request.args.get(key, "")[:10] for key in ("from", "to")}} if refused else args
     return render_template("reports/index.html", report=report, market=market, markets=markets, args=args,
-                           refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
+                           shown=shown, refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
                            table=reports.per_week_table(report)), 400 if refused else 200
 
 
