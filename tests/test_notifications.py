@@ -241,6 +241,9 @@ def test_the_bell_counts_and_the_list_opens_the_post_and_marks_it_read(make, tea
     answer = web.get(f"/notifications/{mine.id}")
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/posts/{first.id}")
     assert 'data-unread="1"' in web.get("/posts").get_data(as_text=True)
+    # From an older page, back to that page.
+    older = web.post("/notifications/read", {"id": str(mine.id), "before": str(mine.id + 1)})
+    assert older.status_code == 302 and older.headers["Location"].endswith(f"/notifications?before={mine.id + 1}")
     assert web.post("/notifications/read", {"all": "1"}).status_code == 302
     assert 'data-unread="0"' in web.get("/posts").get_data(as_text=True)
     assert second.id

@@ -72,7 +72,9 @@ def mark_read():
     else:
         ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
         inbox.mark_read(db.session, current_user, ids)
-    return redirect(url_for("notifications.list_notifications"))
+    # Back to the page the person was reading (an older one kept its place only on the first page).
+    before = parse_id(request.form.get("before") or "")
+    return redirect(url_for("notifications.list_notifications", **({"before": before} if before else {})))
 
 
 @bp.get("/<id:notification_id>")
