@@ -186,7 +186,8 @@ def stops():
             db.session.rollback()
             refusal = refused
         else:
-            flash(_("Stop switch on: nothing in its scope is published until it is turned off."), "warning")
+            flash(_("Stop switch on: nothing in its scope is published while it is on, and what it holds then waits "
+                    "for a new time."), "warning")
             return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     status = 422 if refusal or form.errors else 200
     return render_template("publishing/stops.html", form=form, refusal=refusal, can_turn_off=controls.can_turn_off,
