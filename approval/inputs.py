@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask.wrappers import Request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
@@ -117,22 +117,32 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
 
 
 def check_request_text() -> None:
-    """Before every view: the query string, the form fields and the path's values hold no forbidden character."""
+    """Before every view: the query string, the form fields and the path's values hold no forbidden character. An
+    upload's form (``g.media_uploads``: its files stream to disk) is left to its view, which reads the body only once
+    it has decided who may upload there (``check_form_text``)."""
     if request.mimetype == "application/x-www-form-urlencoded":
         request.max_content_length = min(request.max_content_length or FORM_BODY_BYTES, FORM_BODY_BYTES)
-    places = [("query", request.args)]
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
-    ):
-        places.append(("form", request.form))
-    for place, values in places:
-        for name, value in values.items(multi=True):
-            # A multipart part can come without a name or a value (Werkzeug gives None): nothing to check there.
-            if forbidden_character(name or "") or forbidden_character(value if isinstance(value, str) else ""):
-                refuse(place, name or "")
+    _check_values("query", request.args)
+    if g.get("media_uploads") is None:
+        check_form_text()
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and forbidden_character(value):
             refuse("path", name)
+
+
+def check_form_text() -> None:
+    """The form's fields hold no forbidden character (reading the form reads the body)."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data"
+    ):
+        _check_values("form", request.form)
+
+
+def _check_values(place: str, values: Any) -> None:
+    for name, value in values.items(multi=True):
+        # A multipart part can come without a name or a value (Werkzeug gives None): nothing to check there.
+        if forbidden_character(name or "") or forbidden_character(value if isinstance(value, str) else ""):
+            refuse(place, name or "")
 
 
 def refuse(place: str, field: str) -> None:

@@ -329,6 +329,15 @@ def test_failed_api_tokens_are_capped_per_client(app, make, db_session, throttle
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {good}"})
     assert response.status_code == 429 and response.mimetype == "application/json"
 
+    def upload(token: str):  # noqa: ANN202
+        return client.post("/api/v1/posts/1/media", data={"file": (io.BytesIO(b"GIF89a"), "a.gif")},
+                           content_type="multipart/form-data", headers={"Authorization": f"Bearer {token}"})
+
+    # An upload's guesses count as well (its checks once ran before the limiter's, and escaped it).
+    for n in range(60):
+        assert upload(f"apv1_upload{n}").status_code == 401
+    assert upload(good).status_code == 429
+
 
 # 8. Security headers and cookies ---------------------------------------------------------------------------------
 

@@ -4,6 +4,8 @@ The live stream is tested against a real server (tests/test_hub_live.py); here, 
 
 from __future__ import annotations
 
+import io
+
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -173,6 +175,9 @@ def test_a_kiosk_token_opens_nothing_else(make, web, db_session, markets):
     for path in ("/api/v1/posts", "/api/v1/me", "/api/v1/hub/summary", "/api/v1/calendar"):
         response = web.get(path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 404, path
+    upload = web.client.post(f"/api/v1/posts/{post.id}/media", data={"file": (io.BytesIO(b"GIF89a"), "a.gif")},
+                             content_type="multipart/form-data", headers={"Authorization": f"Bearer {token}"})
+    assert upload.status_code == 404  # an upload too, whose body is read later than any other call's
     # No session comes with it: the wall did not log anyone in.
     assert web.get(kiosk.path).status_code == 200
     assert web.get("/posts").status_code == 302

@@ -365,7 +365,7 @@ def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypat
     other_writer = []
     receive = intake.receive
 
-    def inspected_while_another_writes(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def another_writes() -> None:
         writer = sqlite3.connect(path, timeout=0, isolation_level=None)
         try:
             writer.execute("BEGIN IMMEDIATE")  # "database is locked" at once if the upload held the lock
@@ -375,6 +375,9 @@ def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypat
             other_writer.append(str(error))
         finally:
             writer.close()
+
+    def inspected_while_another_writes(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        another_writes()
         return receive(*args, **kwargs)
 
     monkeypatch.setattr(intake, "receive", inspected_while_another_writes)
@@ -384,6 +387,24 @@ def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypat
                          headers={"Authorization": f"Bearer {secret}", "If-Match": f'"post-{post_id}-v{version}"'})
     assert answer.status_code == 201, answer.get_json()
     assert other_writer == ["went ahead"]
+    # Nor while its body arrives (a large video over a slow line: minutes): the checks before it let go first.
+    monkeypatch.setattr(intake, "receive", receive)
+    boundary = "probingboundary"
+    data = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n").encode() + jpeg((40, 30)) + f"\r\n--{boundary}--\r\n".encode()
+
+    class Probing(io.BytesIO):
+        def readinto(self, buffer) -> int:  # noqa: ANN001 - what Werkzeug's stream reads with
+            if not other_writer[1:]:
+                another_writes()  # probes the lock, then gives the body
+            return super().readinto(buffer)
+
+    etag = client.get(f"/api/v1/posts/{post_id}", headers={"Authorization": f"Bearer {secret}"}).headers["ETag"]
+    answer = client.post(f"/api/v1/posts/{post_id}/media", input_stream=Probing(data), content_length=len(data),
+                         content_type=f"multipart/form-data; boundary={boundary}",
+                         headers={"Authorization": f"Bearer {secret}", "If-Match": etag})
+    assert answer.status_code == 201, answer.get_json()
+    assert other_writer == ["went ahead", "went ahead"]
     engine.dispose()
 
 

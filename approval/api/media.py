@@ -24,6 +24,7 @@ from approval.api.preconditions import expected_version
 from approval.api.schemas import MediaOrderArgs, PostSchema
 from approval.db import db
 from approval.errors import error_body
+from approval.inputs import check_form_text
 from approval.media import attach, intake
 from approval.media.inspect import MediaRefused
 from approval.media.storage import iter_file, storage
@@ -43,25 +44,21 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
 
 
 @bp.url_value_preprocessor
-def _before_the_body_is_read(endpoint: str | None, values: dict | None) -> None:
-    """Runs before every ``before_request``, one of which reads forms (``approval.inputs``): an upload's token, and
-    whether its user may change the post, are checked first, so that nobody else has a byte written to disk (401,
-    404 outside the user's markets, 403 or 409); then it streams to disk under the media caps. Every other call
-    keeps the API's 1 MB cap."""
-    if endpoint != "api_media.upload_media" or request.method != "POST":
+def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
+    """Runs before every ``before_request``: an upload's files will stream to disk under the media caps, once its
+    view reads the body, after the token and whether its user may change the post (``approval.inputs`` leaves its
+    form to the view). Every other call keeps the API's 1 MB cap."""
+    if endpoint == "api_media.upload_media" and request.method == "POST":
+        intake.stream_uploads_to_disk()
+    else:
         request.max_content_length = MAX_BODY_BYTES
-        return
-    _check_request()
-    user = current_api_user()
-    attach.check_can_change(ops.load_post(db.session, user, (values or {})["post_id"]), user, None)
-    intake.stream_uploads_to_disk()
 
 
 @bp.before_request
 def _check_request() -> None:
     """As every API call (approval.api.auth.check_request): the body's type first, then the bearer token; the
     upload takes ``multipart/form-data`` where the other calls take JSON."""
-    if request.method == "OPTIONS" or "api_user" in g:  # an upload is checked before its body is read
+    if request.method == "OPTIONS":
         return
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype:
         if request.endpoint == "api_media.upload_media" and request.mimetype != "multipart/form-data":
@@ -90,13 +87,15 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
-    user = current_api_user()  # who may upload here was decided before the body was read (_before_the_body_is_read)
-    post = ops.load_post(db.session, user, post_id)
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first, before the body
+    attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body
     strip_gps = attach.strips_location(db.session, post)
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
-    uploads = request.files.getlist("file")
+    uploads = request.files.getlist("file")  # the body is read here, the file streaming to disk
+    check_form_text()
     # The body's shape first, then its preconditions. One file a request: each is a revision of its own, with its
     # own alternative text (the files after the first were dropped without a word).
     if not uploads:

@@ -14,7 +14,6 @@ from flask import (
     current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -23,12 +22,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
+from approval import csrf
 from approval import operations as ops
 from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
-from approval.inputs import parse_id
+from approval.inputs import check_form_text, parse_id
 from approval.labels import finding_message, label
 from approval.media import attach, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
@@ -47,22 +49,12 @@ UPLOAD_ENDPOINT = "media.upload_media"
 
 
 @bp.url_value_preprocessor
-def _before_the_body_is_read(endpoint: str | None, values: dict | None) -> None:
-    """An upload's body is read by the first hook that reads a form (the CSRF check, ``approval.inputs``), before
-    the view. So who may upload to the post is decided here, before that: nobody else has a byte written to disk
-    (logged out: to the login page; outside the user's markets: 404; not theirs to change, or not now: 403, 409).
-    Then the body streams to disk under the media caps."""
-    if endpoint != UPLOAD_ENDPOINT or request.method != "POST":
-        return
-    if not current_user.is_authenticated:
-        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]  # Flask-Login's own
-    post_id = (values or {})["post_id"]
-    post = ops.load_post(db.session, current_user, post_id)
-    try:
-        attach.check_can_change(post, current_user, None)
-    except WorkflowError as refused:
-        abort(make_response(_workflow_refusal(post_id, refused)))
-    intake.stream_uploads_to_disk()
+def _before_the_body_is_read(endpoint: str | None, _values: dict | None) -> None:
+    """An upload's files stream to disk under the media caps, once its view reads the body: after it has decided who
+    may upload there (logged out, outside the user's markets, not theirs to change or not now, nobody has a byte
+    written to disk). The CSRF check, which reads the form, is the view's own for that reason."""
+    if endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+        intake.stream_uploads_to_disk()
 
 
 bp.teardown_request(intake.remove_temporary_files)
@@ -142,15 +134,23 @@ def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
 
 
 @bp.post("/posts/<id:post_id>/media")
+@csrf.exempt  # checked in the view, once it has decided the user may upload here: the check reads the body
 @login_required
 def upload_media(post_id: int):
-    # Who may upload here was decided before the body was read (``_before_the_body_is_read``).
-    post = ops.load_post(db.session, current_user, post_id)
+    post = ops.load_post(db.session, current_user, post_id)  # outside the user's markets: 404, before the body
+    try:
+        attach.check_can_change(post, current_user, None)  # not the user's to change, or not now: before the body
+    except WorkflowError as refused:
+        return _workflow_refusal(post_id, refused)
     strip_gps = attach.strips_location(db.session, post)
-    # Nothing held while the files are inspected (seconds for a video): SQLite's write lock, which every transaction
-    # takes there, kept every other writer waiting until they gave up (503s). (The body itself was read before the
-    # view: approval.inputs checks every form field.)
+    # Nothing held while the body is read and the files inspected (seconds for a video): SQLite's write lock, which
+    # every transaction takes there, kept every other writer waiting until they gave up (503s).
     db.session.rollback()
+    try:  # the body is read here, the files streaming to disk: the CSRF token, then every field's characters
+        validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
+    except ValidationError as refused:
+        raise CSRFError(str(refused)) from None  # answered as the CSRF check answers every other form
+    check_form_text()
     version = form_version()
     # The editor's script sends one file a request (each with its progress); the plain form sends all the files
     # picked, added together in one revision. Each is checked and inspected here, then stored once the locked post
