@@ -159,7 +159,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     for text, picture, outcome, message, seconds in (
         ("Our fan zone in Nairobi opens its doors on Saturday at 2 p.m.", "Fan zone", Outcome.needs_reconnect,
          "HTTP 401 The access token has expired: reconnect the account.", 1),
-        ("Thank you for 50,000 followers in Kenya.", "50,000", Outcome.unknown, "no answer in 15 s: timed out", 15),
+        ("Thank you for 50,000 followers in Kenya.", "50,000", Outcome.unknown, "no complete answer within 15 s", 15),
     ):
         p = post("ke_ig", wanjiru, text)
         samples.attach_bytes(session, p, wanjiru, samples.draw_picture((1080, 1350), picture), "photo.jpg",

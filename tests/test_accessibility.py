@@ -75,6 +75,7 @@ def test_the_cells_of_admin_tables_say_what_they_hold(admin_web, make):
                  "/reports/audit", "/notifications/settings", f"/admin/markets/{market.id}/policy"):
         page = admin_web.get(path).get_data(as_text=True)
         assert "<tbody" in page, path
+        checked = 0
         for table in re.findall(r"<table.*?</table>", page, re.S):
             heads = re.search(r"<thead>(.*?)</thead>", table, re.S)
             if not heads:
@@ -88,6 +89,8 @@ def test_the_cells_of_admin_tables_say_what_they_hold(admin_web, make):
                 for name, (tag, attributes) in zip(names, cells):
                     if name and tag == "td":  # a row's own header (th) names it
                         assert f'data-label="{name}"' in attributes, (path, name, attributes)
+                        checked += 1
+        assert checked, path  # not a page whose rows all escaped the check
 
 
 def test_a_refused_decision_marks_its_comment_field_and_focuses_it(web, make):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from approval import create_app
 from approval.db import utcnow
@@ -289,3 +289,16 @@ def test_a_reminder_says_how_long_the_post_has_waited_and_who_wrote_it(world, se
     send(world, session, at)
     [mail] = [m for m in smtp.take() if m.to == (scene["pm"].email,)]
     assert "In review for 4 hours; written by Camille Martin." in mail.part("plain")
+
+
+def test_a_mail_gathers_only_notifications_at_the_same_try(world, session, make, scene, smtp):
+    """A failure counts a try for the whole mail: a new notification gathered with one at its seventh try would have
+    been given up after a single failure of its own."""
+    old, new = (make.post(State.in_review, account=scene["account"], author=scene["cm"]) for _ in range(2))
+    session.commit()
+    session.execute(update(Notification).where(Notification.post_id == old.id).values(mail_attempts=7))
+    session.commit()
+    send(world, session)
+    to_pm = [m for m in smtp.take() if m.to == (scene["pm"].email,)]
+    assert sorted(len(re.findall(r"/posts/(\d+)", m.part("plain"))) for m in to_pm) == [1, 1]
+    assert new.id

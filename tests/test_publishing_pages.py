@@ -788,6 +788,10 @@ def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_n
     page = asked.get_data(as_text=True)
     assert asked.status_code == 422 and "This time happens twice where the clocks go back" in page
     assert 'name="fold" value="1"' in page and "fold 0" not in page
+    # The choice made stays made when the desk refuses for another reason (here, a version it no longer has).
+    stale = web.post("/publishing/reschedule", {**form, "fold": "1", f"version-{missed.id}": str(missed.version - 1)})
+    assert stale.status_code == 422
+    assert 'name="fold" value="1" form="move-missed" checked' in stale.get_data(as_text=True)
     assert web.post("/publishing/reschedule", {**form, "fold": "1"}).status_code == 303
     db_session.expire_all()
     assert db_session.get(Post, missed.id).scheduled_at == datetime(

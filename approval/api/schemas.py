@@ -289,7 +289,7 @@ class PublicationField(fields.Nested):
 
         if obj.publish_key is None:  # set by the worker's first try of the revision: never tried, nothing to read
             return None
-        status = publishing_status(db.session, obj)
+        status = publishing_status(db.session, obj, said=False)
         tried = [a for a in status.attempts if a.revision_id == obj.current_revision_id]
         if not tried:
             return None

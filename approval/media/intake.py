@@ -13,6 +13,7 @@ A request body larger than the larger cap is refused before it is read. Uploads 
 
 from __future__ import annotations
 
+import math
 import hashlib
 import os
 import queue
@@ -153,17 +154,21 @@ class HashingFile:
         return iter(self.file)
 
 
-def megabytes(size: int) -> str:
+def megabytes(size: int, *, over: bool = False) -> str:
     """``size`` in MB as the reader's language writes it, to one decimal without a trailing zero ("1.5", "20", "2,2"
-    in French); under 0.1 MB, with the decimals that tell it from nothing ("0.002"). Written when the refusal is
-    made, in the request that answers it (a lazy message's parameters are not localized on the way)."""
+    in French); under 0.1 MB, with the decimals that tell it from nothing ("0.002"). ``over``: a size over a cap,
+    rounded up ("20.1", not "20" beside a cap of 20). Written when the refusal is made, in the request that answers
+    it (a lazy message's parameters are not localized on the way)."""
     value = size / MB
+    if over and value >= 0.1:
+        value = math.ceil(value * 10) / 10
     return format_decimal(value, format="#,##0.#" if value >= 0.1 else "0.###")
 
 
 def _too_large(kind: str, cap: int, size: int) -> Any:
     return _l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.",
-              kind=_l("picture") if kind == "image" else _l("video"), limit=megabytes(cap), size=megabytes(size))
+              kind=_l("picture") if kind == "image" else _l("video"), limit=megabytes(cap),
+              size=megabytes(size, over=True))
 
 
 def stream_uploads_to_disk() -> None:
@@ -174,7 +179,7 @@ def stream_uploads_to_disk() -> None:
     if request.content_length is not None and request.content_length > caps.body_bytes:
         # Said here, before the body is read, with the caps (Werkzeug's own 413 names neither the file nor a limit).
         raise TooLarge(_l("The upload is %(size)s MB: a picture may be %(image)s MB at most, a video %(video)s MB.",
-                          size=megabytes(request.content_length), image=megabytes(caps.image_bytes),
+                          size=megabytes(request.content_length, over=True), image=megabytes(caps.image_bytes),
                           video=megabytes(caps.video_bytes)))
     directory = staging_dir()
     created: list[HashingFile] = []

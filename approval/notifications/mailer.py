@@ -276,15 +276,16 @@ class Mailer:
         now = self.clock()
         with self.sessions() as session, session.begin():
             rows = session.execute(outbox.locked(
-                select(Notification.id, Notification.user_id)
+                select(Notification.id, Notification.user_id, Notification.mail_attempts)
                 .where(Notification.mail == MailMode.immediate, Notification.mail_due_at <= now, self._free(now))
                 .order_by(Notification.id).limit(self.batch), self.postgres, Notification)).all()
             self._stamp(session, [row.id for row in rows], token, now)
-        # A user's rows due together go in one mail: a reminder pass over 43 waiting posts sent 43 mails.
-        mine: dict[int, list[int]] = defaultdict(list)
+        # A user's rows due together go in one mail (a reminder pass over 43 waiting posts sent 43 mails); rows at
+        # the same try only, as a failure counts a try for the whole mail (a new row went with one at its last).
+        mine: dict[tuple[int, int], list[int]] = defaultdict(list)
         for row in rows:
-            mine[row.user_id].append(row.id)
-        return [Batch(user_id, tuple(ids), False) for user_id, ids in mine.items()]
+            mine[row.user_id, row.mail_attempts].append(row.id)
+        return [Batch(user_id, tuple(ids), False) for (user_id, _tries), ids in mine.items()]
 
     def claim_digests(self, token: str) -> list[Batch]:
         """Each user's daily items written before their latest 08:00, as one mail per user."""

@@ -375,7 +375,7 @@ class Worker:
                     post.clear_hold()
                     self._step(session, post, Action.release, now, {})
                     report.released += 1
-                elif hold.stop_id is not None and post.held_by_stop_id != hold.stop_id:
+                elif hold.stop_id is not None:
                     # A switch holds it now, where the embargo did: it stays held once that is off, and the trail
                     # says so (the page named the switch while the trail still named the embargo alone).
                     post.held_at, post.held_by_stop_id = now, hold.stop_id

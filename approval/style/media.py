@@ -26,6 +26,7 @@ coordinates stripped at upload). ``network.media-required`` (``approval.style.ne
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -204,9 +205,16 @@ def _setup(analysis: Analysis) -> tuple[str, Limits, tuple[MediaItem, ...]] | No
     return network, limits, media
 
 
-def _mb(size: int) -> float:
-    """Megabytes to one decimal (a message's decimal parameter: each reader's language writes it)."""
-    return round(size / MB, 1)
+def _mb(size: int, *, over: bool = False) -> float:
+    """Megabytes to one decimal (a message's decimal parameter: each reader's language writes it); ``over``: a size
+    over a cap, rounded up, never to the cap itself."""
+    return math.ceil(size / MB * 10) / 10 if over else round(size / MB, 1)
+
+
+def _outside(value: float, low: float, high: float) -> float:
+    """A figure outside ``low``..``high``, to the hundredth that keeps it outside (2.996 s is not "3 s" beside a
+    minimum of 3 s), for a message's decimal parameter."""
+    return math.floor(value * 100) / 100 if value < low else math.ceil(value * 100) / 100
 
 
 def check_count(analysis: Analysis) -> Iterator[Finding]:
@@ -269,7 +277,8 @@ def check_format(analysis: Analysis) -> Iterator[Finding]:
             if not low <= item.frame_rate <= high + 0.01:
                 yield _finding(analysis, FORMAT, Severity.error,
                                N_("%(rate)s frames per second: %(network)s takes %(low)s to %(high)s."), index,
-                               rate=float(item.frame_rate), network=name, low=float(low), high=float(high))
+                               rate=_outside(item.frame_rate, low, high), network=name, low=float(low),
+                               high=float(high))
 
 
 def check_size(analysis: Analysis) -> Iterator[Finding]:
@@ -286,7 +295,7 @@ def check_size(analysis: Analysis) -> Iterator[Finding]:
             cap = limits.image_max_bytes if item.kind == "image" else limits.video_max_bytes
         if cap and item.bytes > cap:
             yield _finding(analysis, SIZE, Severity.error, N_("%(size)s MB: %(network)s takes at most %(limit)s MB."),
-                           index, size=_mb(item.bytes), network=name, limit=_mb(cap))
+                           index, size=_mb(item.bytes, over=True), network=name, limit=_mb(cap))
         if item.kind == "video" and limits.video_min_bytes and item.bytes < limits.video_min_bytes:
             yield _finding(analysis, SIZE, Severity.error,
                            N_("%(size)s KB: %(network)s takes videos of %(limit)s KB or more."), index,
@@ -348,8 +357,8 @@ def check_dimensions(analysis: Analysis) -> Iterator[Finding]:
                 else:
                     yield _finding(analysis, DIMENSIONS, Severity.error,
                                    N_("An aspect ratio of %(ratio)s (%(size)s): %(network)s takes %(low)s to "
-                                      "%(high)s (width / height)."), index, ratio=_ratio(item.aspect), size=size,
-                                   network=name, low=_ratio(low), high=_ratio(high))
+                                      "%(high)s (width / height)."), index, ratio=_outside(item.aspect, low, high),
+                                   size=size, network=name, low=_ratio(low), high=_ratio(high))
 
 
 def check_duration(analysis: Analysis) -> Iterator[Finding]:
@@ -364,7 +373,8 @@ def check_duration(analysis: Analysis) -> Iterator[Finding]:
         if item.kind == "video" and item.duration_s is not None and not low <= item.duration_s <= high:
             yield _finding(analysis, DURATION, Severity.error,
                            N_("A video of %(duration)s s: %(network)s takes %(low)s to %(high)s s."), index,
-                           duration=float(item.duration_s), network=NAMES[network], low=float(low),
+                           duration=_outside(item.duration_s, low, high), network=NAMES[network],
+                           low=float(low),
                            high=float(high))
 
 

@@ -57,7 +57,7 @@ def desk():
 
 
 def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, *,  # noqa: ANN202
-               ask_fold: bool = False):
+               ask_fold: bool = False, fold: int | None = None):
     """The desk; after a refused new time, with the posts still checked and the time still typed (``checked``,
     ``typed``), to fix and send again; ``ask_fold``: the time happens twice in a checked post's market (the clocks
     go back), and the person says which."""
@@ -88,7 +88,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures.update(failure_reasons(db.session, [post.id for post in sections["retrying"]], Action.postpone))
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
                            stops=controls.visible_stops(db.session, current_user), checked=set(checked),
-                           typed_time=typed, ask_fold=ask_fold), status
+                           typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
@@ -153,7 +153,7 @@ def reschedule():
         flash(_("No post was moved: each must be able to take the new time."), "error")
         for refusal in refusals:
             flash(refusal, "error")
-        return _desk_page(ids, typed, 422, ask_fold=twice)
+        return _desk_page(ids, typed, 422, ask_fold=twice or fold is not None, fold=fold)
     held = [post for post in moved if hold_for(db.session, post) is not None]
     flash(ngettext("%(num)d post goes out now.", "%(num)d posts go out now.", len(moved)) if now else
           ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
