@@ -481,7 +481,7 @@ def test_a_post_confirmed_by_hand_shows_where_and_when_it_went_out(make, web, ap
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
-    _tried(db_session, post, Outcome.unknown, Action.lose, "no answer in 15 s: timed out")
+    _tried(db_session, post, Outcome.unknown, Action.lose, "no complete answer within 15 s")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {_token(db_session, pm)}"}
     seen = client.get(f"/api/v1/posts/{post.id}", headers=headers)
@@ -758,10 +758,10 @@ def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_ses
     france = make.market("FR")
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
-    _tried(db_session, post, Outcome.unknown, Action.lose, "no answer in 15 s: timed out")
+    _tried(db_session, post, Outcome.unknown, Action.lose, "no complete answer within 15 s")
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
-    assert '<td class="failure-reason">no answer in 15 s: timed out</td>' in desk
+    assert '<td class="failure-reason">no complete answer within 15 s</td>' in desk
 
 
 def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(make, web, db_session):

@@ -184,8 +184,8 @@ class WebhookConnector:
                     })
                     response = connection.getresponse()
                     answer = response.read(MAX_ANSWER)
-            except (TimeoutError, socket.timeout) as error:
-                return Result(Outcome.unknown, message=f"no answer in {self.read_timeout:g} s: {error}")
+            except (TimeoutError, socket.timeout):
+                return self._cut()
             except (OSError, http.client.HTTPException) as error:
                 if cut.is_set():
                     return self._cut()
