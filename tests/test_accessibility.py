@@ -169,13 +169,20 @@ def _posts_in_every_state(engine) -> dict[State, int]:  # noqa: ANN001
         return ids
 
 
+def _signed_in(launched, base: str, email: str, viewport: dict | None = None):  # noqa: ANN001, ANN202
+    """A page of a new context of the ``launched`` browser (British English, a laptop's window unless
+    ``viewport``), signed in."""
+    page = launched.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale="en-GB").new_page()
+    sign_in(page, base, email)
+    return page
+
+
 @browser
 def test_text_on_the_orange_buttons_and_the_state_badges_reads(chromium, live_server):  # noqa: F811
     """White on the brand orange was 2.63:1, "withdrawn" grey on grey 3.86:1: each at least 4.5:1 now."""
     base, engine = live_server
     _posts_in_every_state(engine)
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example")
     seen = []
     for path in ("/posts", "/posts/new", "/review", "/calendar?view=month"):
         page.goto(base + path)
@@ -199,8 +206,7 @@ def test_text_on_the_orange_buttons_and_the_state_badges_reads(chromium, live_se
 def test_the_calendar_days_of_other_months_read(chromium, live_server):  # noqa: F811
     """Their numbers are links: #aaa on #f6f6f6 was 2.15:1."""
     base, _engine = live_server
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example")
     page.goto(base + "/calendar?view=month&date=2026-12-01")
     shown = _contrasts(page, ".calendar .day-number")
     assert len(shown) >= 35
@@ -211,8 +217,7 @@ def test_the_calendar_days_of_other_months_read(chromium, live_server):  # noqa:
 @browser
 def test_the_skip_link_is_the_first_tab_stop_and_shows_when_focused(chromium, live_server):  # noqa: F811
     base, _engine = live_server
-    page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example")
     page.goto(base + "/posts")
     skip = page.locator("a.skip-link")
     hidden = skip.bounding_box()
@@ -233,8 +238,7 @@ def test_the_dashboard_fits_a_tablet(chromium, live_server):  # noqa: F811
     """At 768 px the dashboard's eleven columns were 929 px wide: below 950 px each market is a card."""
     base, engine = live_server
     _posts_in_every_state(engine)
-    page = chromium.new_context(viewport={"width": 768, "height": 1024}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", {"width": 768, "height": 1024})
     for width in (768, 900, 375):
         page.set_viewport_size({"width": width, "height": 1024})
         page.goto(base + "/hub/dashboard")
@@ -251,8 +255,7 @@ def test_a_phones_targets_are_big_enough_for_a_finger(chromium, live_server):  #
     each way now (WCAG 2.5.8); the desktop bar stays one slim row."""
     base, engine = live_server
     _posts_in_every_state(engine)
-    page = chromium.new_context(viewport=PHONE, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
     page.goto(base + "/hub/dashboard")
     targets = page.evaluate("""() => Array.from(document.querySelectorAll(
           'header.topbar a, header.topbar button, main .button, table.dashboard a'))
@@ -272,8 +275,7 @@ def test_a_phones_targets_are_big_enough_for_a_finger(chromium, live_server):  #
 def test_notification_choices_are_labelled_on_a_phone(chromium, live_server):  # noqa: F811
     """The header row is hidden on a phone: each radio button shows its choice's name, and the label is the target."""
     base, _engine = live_server
-    page = chromium.new_context(viewport=PHONE, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
     page.goto(base + "/notifications/preferences")
     radios = page.locator(".preferences input[type=radio]")
     assert radios.count() >= 9
@@ -299,8 +301,7 @@ def test_narrow_admin_tables_keep_their_column_names(chromium, live_server):  # 
     base, engine = live_server
     _add_admin(engine)
     _posts_in_every_state(engine)
-    page = chromium.new_context(viewport=PHONE, locale="en-GB").new_page()
-    sign_in(page, base, "ada@helio.example")
+    page = _signed_in(chromium, base, "ada@helio.example", PHONE)
     for path in ("/reports/audit", "/admin/markets", "/admin/accounts", "/admin/users"):
         page.goto(base + path)
         assert not page.locator("table thead").first.is_visible(), path
@@ -323,8 +324,7 @@ def test_the_wall_reads_from_three_metres(chromium, live_server):  # noqa: F811
     line grow with its items."""
     base, engine = live_server
     _posts_in_every_state(engine)
-    page = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", {"width": 1920, "height": 1080})
     page.click("header button[name=language][value=fr]")  # the longest headings
     page.wait_for_load_state()
     for size in ({"width": 1920, "height": 1080}, {"width": 3840, "height": 2160}):
@@ -367,8 +367,7 @@ def test_the_wall_reads_from_three_metres(chromium, live_server):  # noqa: F811
 def test_a_refused_decision_brings_a_phone_back_to_the_comment(chromium, live_server):  # noqa: F811
     base, engine = live_server
     post_id = _posts_in_every_state(engine)[State.in_review]
-    page = chromium.new_context(viewport=PHONE, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
     page.goto(f"{base}/posts/{post_id}")
     page.click("button.action-request_changes")
     page.wait_for_load_state()

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from sqlalchemy import select
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, post_dump, validates_schema
 
 from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, one_of
 from approval.forms.posts import MAX_BODY
 from approval.labels import finding_message
-from approval.models import AccountKind, Network, Outcome
+from approval.models import AccountKind, Network, Outcome, PublicationAttempt
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
@@ -285,18 +286,18 @@ class PublicationField(fields.Nested):
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
         from approval.db import db
-        from approval.publishing.status import publishing_status
 
         if obj.publish_key is None:  # set by the worker's first try of the revision: never tried, nothing to read
             return None
-        status = publishing_status(db.session, obj, said=False)
-        tried = [a for a in status.attempts if a.revision_id == obj.current_revision_id]
+        tried = db.session.scalars(select(PublicationAttempt).where(
+            PublicationAttempt.post_id == obj.id, PublicationAttempt.revision_id == obj.current_revision_id)
+            .order_by(PublicationAttempt.id)).all()
         if not tried:
             return None
         return {"attempts": len(tried), "last_outcome": tried[-1].outcome.value,
                 "remote_id": next((a.remote_id for a in reversed(tried) if a.remote_id), None),
                 "url": next((a.url for a in reversed(tried) if a.url), None) or obj.published_url,  # or by hand
-                "next_attempt_at": status.next_attempt_at}
+                "next_attempt_at": obj.next_attempt_at}
 
 
 class HoldField(fields.Nested):

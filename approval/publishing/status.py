@@ -76,14 +76,12 @@ def retrying_clause(now: datetime) -> ColumnElement[bool]:
                 ~held_clause(now))
 
 
-def publishing_status(session: Session, post: Post, *, said: bool = True) -> PublishingStatus:
-    """Where ``post`` stands with publishing; ``said``: with why it failed or missed (the page's words, two more
-    queries the API's ``publication`` does without)."""
+def publishing_status(session: Session, post: Post) -> PublishingStatus:
     attempts = list(session.scalars(
         select(PublicationAttempt).where(PublicationAttempt.post_id == post.id).order_by(PublicationAttempt.id)
     ))
-    failure = failure_reasons(session, [post.id]).get(post.id) if said and post.state == State.failed else None
-    missed = said and post.state == State.approved and post.missed_at is not None
+    failure = failure_reasons(session, [post.id]).get(post.id) if post.state == State.failed else None
+    missed = post.state == State.approved and post.missed_at is not None
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
                             next_attempt_at=post.next_attempt_at, failure=failure,
                             missed_because=failure_reasons(session, [post.id], Action.miss).get(post.id)

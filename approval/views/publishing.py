@@ -25,7 +25,7 @@ from approval.inputs import parse_id
 from approval.localtime import in_zone
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
-from approval.publishing.holds import active_stops, held_clause, hold_for
+from approval.publishing.holds import active_stops, held_clause, held_ids, hold_for
 from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone
@@ -154,7 +154,7 @@ def reschedule():
         for refusal in refusals:
             flash(refusal, "error")
         return _desk_page(ids, typed, 422, ask_fold=twice or fold is not None, fold=fold)
-    held = [post for post in moved if hold_for(db.session, post) is not None]
+    held = held_ids(db.session, [post.id for post in moved])  # one query, as the lists ask it
     flash(ngettext("%(num)d post goes out now.", "%(num)d posts go out now.", len(moved)) if now else
           ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
     if held:
