@@ -7,7 +7,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import make_url
@@ -76,16 +75,16 @@ def _without_password(url: str) -> str:
 
 
 def _smtp_url(value: str | None) -> str | None:
+    """``value`` when the mailer can read it (``SmtpSettings.from_url``, the one reader of the URL)."""
     if value is None:
         return None
+    from approval.notifications.mailer import SmtpSettings  # the mailer reads the settings: imported when needed
+
     try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - read for its ValueError: a port out of range or not a number
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        SmtpSettings.from_url(value)
+    except ValueError:  # no smtp(s) scheme or host, a port or a timeout that is no number
         raise SettingError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., "
-                           f"not {_without_password(value)!r}")
+                           f"not {_without_password(value)!r}") from None
     return value
 
 

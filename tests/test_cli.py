@@ -241,6 +241,7 @@ def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
         ("APPROVAL_DATABASE_URL", "notaurl", "APPROVAL_DATABASE_URL is not a database URL"),
         ("APPROVAL_SMTP_URL", "http://x", "APPROVAL_SMTP_URL is smtp://"),
         ("APPROVAL_SMTP_URL", "smtp://mailer:S3cretPassw0rd@host:99999", "APPROVAL_SMTP_URL is smtp://"),
+        ("APPROVAL_SMTP_URL", "smtp://host?timeout=soon", "APPROVAL_SMTP_URL is smtp://"),  # as the mailer reads it
         ("APPROVAL_DATABASE_URL", "postgresql+psycopg://approval:S3cretPassw0rd@db:notaport/approval",
          "APPROVAL_DATABASE_URL is not a database URL"),
     ):
