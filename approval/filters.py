@@ -25,7 +25,7 @@ from approval.labels import decimal, done, finding_message, heading, label
 from approval.localtime import in_zone
 from approval.operations import diff_texts
 from approval.publishing import reasons
-from approval.publishing.status import overdue
+from approval.publishing.status import answer, overdue
 from approval.style.media import media_index
 from approval.style.media import KIND_NAMES
 from approval.style.media import accepted as accepted_media
@@ -49,6 +49,13 @@ def age(instant: datetime | None) -> str:
     if instant is None:
         return ""
     return format_timedelta(utcnow() - instant, granularity="minute", threshold=1.1)
+
+
+def ago(instant: datetime | None) -> str:
+    """How long ago, in the reader's language: "3 minutes ago", "il y a 3 minutes"."""
+    if instant is None:
+        return ""
+    return format_timedelta(instant - utcnow(), granularity="minute", threshold=1.1, add_direction=True)
 
 
 def number(value: float | None, digits: int = 1) -> str:
@@ -116,7 +123,8 @@ def campaign_zone(campaign: Any) -> ZoneInfo:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(word_diff=word_diff, in_zone=in_zone, age=age, datetime=format_datetime,
+    app.jinja_env.filters.update(answer=answer, word_diff=word_diff, in_zone=in_zone, age=age, ago=ago,
+                                 datetime=format_datetime,
                                  done=done, duration=duration, either=either, file_size=file_size,
                                  finding_message=finding_message,
                                  heading=heading, label=label, media_type_name=KIND_NAMES.get,

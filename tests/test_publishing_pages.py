@@ -150,6 +150,13 @@ def test_the_api_lists_turns_on_and_off_stop_switches(make, app, db_session):
     assert client.post("/api/v1/stops", json={"scope": "market", "market": "FR", "reason": "x"},
                        headers=outsider).status_code == 422
     assert [s["reason"] for s in client.get("/api/v1/stops", headers=outsider).get_json()["items"]] == []
+    # The switches turned off too, on request (who stopped what, and when), within the user's markets only.
+    history = client.get("/api/v1/stops?all=true", headers=headers).get_json()["items"]
+    assert [(s["reason"], s["active"]) for s in history] == [("Encore.", True), ("Crise.", False)]
+    assert client.get("/api/v1/stops?all=true", headers=outsider).get_json()["items"] == []
+    for query in ("all=maybe", "active=1"):  # an unknown or unreadable argument is said, not ignored
+        refused = client.get(f"/api/v1/stops?{query}", headers=headers)
+        assert refused.status_code in (400, 422) and refused.get_json()["errors"], refused.get_json()
     cm_headers = {"Authorization": f"Bearer {_token(db_session, cm)}"}
     assert client.get("/api/v1/stops", headers=cm_headers).status_code == 403
     assert client.post("/api/v1/stops", json={"scope": "all", "reason": "x"}, headers=cm_headers).status_code == 403
@@ -823,3 +830,26 @@ def test_the_apis_publication_counts_the_tries_of_the_revision_it_describes(make
     _tried(db_session, post, Outcome.published, Action.publish, url="https://www.facebook.com/p/1")
     publication = client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"]
     assert (publication["attempts"], publication["last_outcome"]) == (1, "published")
+
+
+def test_the_desk_says_since_when_a_worker_holds_a_post_going_out(make, web, db_session):
+    """A call hanging on a slow network looked like one just begun: "Going out now" says how long ago a worker
+    took each post, in the reader's language."""
+    from approval.workflow import engine
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    taken = utcnow() - timedelta(minutes=3, seconds=10)
+    post.claim_token, post.claimed_until = "t" * 32, utcnow() + timedelta(minutes=2)
+    engine.record_step(db_session, post, Action.claim, now=taken, payload={})
+    db_session.flush()
+    assert post.state is State.publishing
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    going = desk[desk.index("desk-publishing"):].split("</section>")[0]
+    assert f">#{post.id}<" in going and ">3 minutes ago</time>" in going, going
+    web.post("/language", {"language": "fr", "next": "/publishing"})
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert ">il y a 3\u00a0minutes</time>" in desk or ">il y a 3 minutes</time>" in desk

@@ -283,3 +283,69 @@ def test_posts_whose_embargo_lifted_are_released_whatever_number_is_still_held(s
     assert report.released == 1
     assert scene.reload(lifted).held_at is None and scene.trail(lifted)[-1] == Action.release
     assert all(scene.reload(post).held_at is not None for post in still_held)
+
+
+# What the pages say of a call ------------------------------------------------------------------------------------
+
+
+def test_what_a_call_came_to_reads_in_the_readers_language_and_stays_english_in_the_trail(scene, hooks):
+    """A French project manager read "no complete answer within 0.3 s" on a French page: the worker's own words
+    about a call (a timeout, a refused connection) are kept as a message id with its parameters beside the English
+    message, on the attempt and its step, and a missed slot quotes its last one in the same language."""
+    from flask_babel import force_locale
+
+    from approval.models import AuditEntry
+    from approval.publishing.status import answer, failure_reasons
+
+    post = scene.scheduled(slot := soon())
+    hooks.script(post.id, Answer(delay=2))
+    impatient = Worker(scene.app, clock=lambda: slot + timedelta(seconds=1))
+    impatient.webhook_timeout = 0.3
+    run(scene, impatient)
+    post = scene.reload(post)
+    assert post.state is State.unconfirmed
+    trail = scene.session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id == post.id,
+                                                                   AuditEntry.action == Action.lose)).one()
+    assert trail == "no complete answer within 0.3 s"  # the trail, the API and the command line: English
+    attempt = scene.session.scalars(select(PublicationAttempt).where(PublicationAttempt.post_id == post.id)).one()
+    with scene.app.test_request_context(), force_locale("fr"):
+        assert answer(attempt) == "aucune réponse complète en 0,3\u00a0s"
+        assert failure_reasons(scene.session, [post.id], Action.lose) == {post.id: answer(attempt)}
+
+    # A network that cannot be reached: waits, then the slot passes; the desk quotes the last words in French.
+    other = scene.scheduled(slot)
+    controls.connect_account(scene.session, scene.account, "webhook", url="http://127.0.0.1:9/hooks/1",
+                             secret=secret_for(scene.account.id))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    assert scene.reload(other).next_attempt_at is not None
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=16)))
+    assert scene.reload(other).state is State.approved
+    with scene.app.test_request_context(), force_locale("fr"):
+        said = publishing_status(scene.session, scene.reload(other)).missed_because
+    assert said.startswith("Le réseau a demandé d’attendre (en dernier\u00a0: connexion impossible\u00a0: "), said
+
+
+def test_a_network_that_answered_late_is_called_after_the_others_of_its_pass(scene, hooks, make):  # noqa: F811
+    """One network hanging until its timeout held up every post its worker had claimed after it, pass after pass:
+    the calls now go in the order of each account's last call, the quickest first."""
+    import time
+
+    begun = time.monotonic()
+    slot = soon()
+
+    def clock():  # noqa: ANN202 - the worker's time runs, so that an attempt's duration is real
+        return slot + timedelta(seconds=1 + time.monotonic() - begun)
+
+    slow = scene.scheduled(slot)
+    hooks.script(slow.id, Answer(delay=0.6))
+    run(scene, Worker(scene.app, clock=clock))
+    assert scene.reload(slow).state is State.published
+    quick_account = hooked(scene, hooks, make.account(scene.market, "facebook"))
+    late = scene.scheduled(slot)  # the slow network's account, due first
+    scene.account = quick_account
+    quick = scene.scheduled(slot + timedelta(seconds=1))
+    hooks.script(late.id, Answer(delay=0.6))
+    called = len(hooks.snapshot())
+    run(scene, Worker(scene.app, clock=clock))
+    assert [call.post_id for call in hooks.snapshot()[called:]] == [quick.id, late.id]
+    assert {scene.reload(post).state for post in (late, quick)} == {State.published}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
 from approval.api.fields import MAX_ID
-from approval.api.schemas import StopCreateArgs, StopListSchema, StopSchema
+from approval.api.schemas import Args, StopCreateArgs, StopListSchema, StopSchema
 from approval.db import db
 from approval.operations import NotFound
 from approval.publishing import controls
@@ -18,15 +20,24 @@ bp = Blueprint("api_stops", __name__, url_prefix="/api/v1",
 bp.before_request(check_request)
 
 
+class StopListArgs(Args):
+    all = ma.fields.Boolean(load_default=False, truthy={"true", "1"}, falsy={"false", "0"},
+                            error_messages={"invalid": _l("Say true or false.")},
+                            metadata={"description": "Also the switches turned off (the latest 500 in all), to see "
+                                                     "who stopped what and when."})
+
+
 @bp.route("/stops", methods=["GET"])
+@bp.arguments(StopListArgs(), location="query")
 @bp.response(200, StopListSchema)
-@bp.refusals(403)
-def list_stops():
-    """The stop switches on in the user's markets (and those over everything)."""
+@bp.refusals(400, 403)
+def list_stops(args: dict):
+    """The stop switches on in the user's markets (and those over everything), the latest first; with
+    ``all=true``, those turned off as well."""
     user = current_api_user()
     if not controls.can_manage_stops(user):
         raise NotPermitted(_("Only project managers and admins see the stop switches."))
-    return {"items": controls.visible_stops(db.session, user)}
+    return {"items": controls.visible_stops(db.session, user, active_only=not args["all"])}
 
 
 @bp.route("/stops", methods=["POST"])

@@ -45,7 +45,11 @@ class PublicationAttempt(Base):
     outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome, "publication_outcome"), default=Outcome.sending)
     remote_id: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(2000))
+    #: What came of it in words: the network's (an HTTP status and its body), or in English the worker's own
+    #: ("no complete answer within 15 s"), which ``why`` then holds as a message id and its parameters for the pages
+    #: to say in their reader's language (``approval.publishing.reasons``).
     message: Mapped[str | None] = mapped_column(Text)
+    why: Mapped[dict | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

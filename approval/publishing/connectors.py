@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
+from approval.publishing import reasons
 from approval.publishing.addresses import InternalAddress, connection_to, deadline, internal_allowed, request_target
+from approval.publishing.reasons import own_words
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Publication:
 @dataclass(frozen=True)
 class Result:
     """A connector's answer. ``retry_after`` (seconds) with ``rate_limited``; ``remote_id`` and ``url`` with
-    ``published``; ``message`` says why otherwise, in the network's words."""
+    ``published``; ``message`` says why otherwise, in the network's words or in English the worker's own, which
+    ``why`` then holds as a message id and its parameters (``reasons.own_words``) for the pages to translate."""
 
     outcome: Outcome
     remote_id: str | None = None
@@ -61,6 +64,7 @@ class Result:
     message: str | None = None
     retry_after: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    why: reasons.Reason | None = None
 
 
 class Connector(Protocol):
@@ -160,18 +164,16 @@ class WebhookConnector:
             # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
         except InternalAddress as inside:
-            return Result(Outcome.refused, message=f"the webhook's address leads to {inside.address}, on this "
-                                                   "server's own network: nothing was sent (set a public address, "
-                                                   "or allow private ones)")
+            return Result(Outcome.refused, **own_words(reasons.INTERNAL_ADDRESS, address=str(inside.address)))
         except ValueError as error:  # no host, a bad port: set by hand in the database, the page refuses them
-            return Result(Outcome.refused, message=f"the webhook's address cannot be called: {error}")
+            return Result(Outcome.refused, **own_words(reasons.UNCALLABLE_ADDRESS, error=str(error)))
         except OSError as error:  # the name does not resolve: nothing left
-            return Result(Outcome.temporary_error, message=f"could not connect: {error}")
+            return Result(Outcome.temporary_error, **own_words(reasons.NO_CONNECTION, error=str(error)))
         try:
             try:
                 connection.connect()
             except (OSError, http.client.HTTPException, ValueError) as error:  # ValueError: a name IDNA refuses
-                return Result(Outcome.temporary_error, message=f"could not connect: {error}")
+                return Result(Outcome.temporary_error, **own_words(reasons.NO_CONNECTION, error=str(error)))
             connection.sock.settimeout(self.read_timeout)
             try:
                 # The timeout is the whole exchange's: a server that answers a byte every few seconds held the
@@ -189,8 +191,8 @@ class WebhookConnector:
             except (OSError, http.client.HTTPException) as error:
                 if cut.is_set():
                     return self._cut()
-                return Result(Outcome.unknown, message="the connection broke after sending, before an answer "
-                                                       f"({type(error).__name__}: {error})")
+                return Result(Outcome.unknown, **own_words(reasons.CONNECTION_BROKE,
+                                                           error=f"{type(error).__name__}: {error}"))
             if cut.is_set():  # what was read is part of the answer, whatever it says
                 return self._cut()
             return self._read(response.status, response.getheader("Retry-After"), answer)
@@ -199,7 +201,7 @@ class WebhookConnector:
 
     def _cut(self) -> Result:
         # A server may have said nothing, or begun an answer it never finished: either way, none came in time.
-        return Result(Outcome.unknown, message=f"no complete answer within {self.read_timeout:g} s")
+        return Result(Outcome.unknown, **own_words(reasons.NO_ANSWER_IN_TIME, seconds=float(self.read_timeout)))
 
     def lookup(self, idempotency_key: str, *, session: Session | None = None) -> Result | None:
         raise LookupUnavailable("the webhook protocol has no lookup")
@@ -212,7 +214,7 @@ class WebhookConnector:
         if status < 200:
             # An interim answer (103 Early Hints) read as the final one: the request arrived, its outcome is not
             # known. Retried, it was a second delivery each time.
-            return Result(Outcome.unknown, message=f"HTTP {status}: an interim answer, and no final one was read")
+            return Result(Outcome.unknown, **own_words(reasons.INTERIM_ANSWER, status=status))
         if 200 <= status < 300:
             try:
                 # Numbers kept as written: an id of 1e999 (or Infinity) was stored as "inf".
@@ -223,9 +225,9 @@ class WebhookConnector:
             # The network took the post (2xx): published, whatever else the answer holds; only a web address is kept
             # as its URL (the pages link to it), and a message says what was missing.
             url = web_address(data.get("url"))  # a javascript: one would become a link
-            missing = [name for name, value in (("id", data.get("id")), ("url", url)) if value is None]
-            return Result(Outcome.published, remote_id=_str_or_none(data.get("id")), url=url,
-                          message=f"the answer gave no usable {' nor '.join(missing)}" if missing else None)
+            remote_id = _str_or_none(data.get("id"))
+            missing = _MISSING.get((remote_id is None, url is None))
+            return Result(Outcome.published, remote_id=remote_id, url=url, **(own_words(missing) if missing else {}))
         if status == 429:
             return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after))
         if status in (401, 403):
@@ -234,6 +236,11 @@ class WebhookConnector:
             return Result(Outcome.refused, message=f"HTTP {status} {text}".strip())
         return Result(Outcome.temporary_error, message=f"HTTP {status} {text}".strip(),
                       retry_after=_seconds(retry_after))
+
+
+#: What a 2xx answer lacked, by (no id, no url): the post is published all the same.
+_MISSING = {(True, False): reasons.NO_USABLE_ID, (False, True): reasons.NO_USABLE_URL,
+            (True, True): reasons.NO_USABLE_ID_NOR_URL}
 
 
 def _str_or_none(value: Any) -> str | None:

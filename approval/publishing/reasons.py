@@ -1,4 +1,5 @@
-"""Why the worker did not send a post, in words each reader gets in their language.
+"""Why the worker did not send a post, and what a call to a network came to, in words each reader gets in their
+language.
 
 The worker writes its reasons into the audit trail: the step's comment in English (what the trail, the API and the
 command line show), and beside it, in the step's payload (``why``), each reason as a message id and its parameters,
@@ -30,11 +31,41 @@ MISSED_HELD = N_("A stop switch or an embargo held it until its grace period pas
 MISSED_REFUSED = N_("The network kept asking to wait (last: %(last)s) until its grace period passed.")
 MISSED_QUOTA = N_("The network's posting quota for the account held it back until its grace period passed.")
 MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running (approval worker)?")
+# What a call to a network came to, when the words are the worker's own rather than the network's (those, an HTTP
+# status and the body it came with, are quoted as they are).
+NO_ANSWER_IN_TIME = N_("no complete answer within %(seconds)s s")
+CONNECTION_BROKE = N_("the connection broke after sending, before an answer (%(error)s)")
+INTERIM_ANSWER = N_("HTTP %(status)s: an interim answer, and no final one was read")
+NO_USABLE_ID = N_("the answer gave no usable id")
+NO_USABLE_URL = N_("the answer gave no usable url")
+NO_USABLE_ID_NOR_URL = N_("the answer gave no usable id nor url")
+INTERNAL_ADDRESS = N_("the webhook's address leads to %(address)s, on this server's own network: nothing was sent "
+                      "(set a public address, or allow private ones)")
+UNCALLABLE_ADDRESS = N_("the webhook's address cannot be called: %(error)s")
+NO_CONNECTION = N_("could not connect: %(error)s")
+# A worker that stopped (killed, its lease expired) with a call in flight, as the next one finds it.
+STOPPED_CONNECTOR_CHANGED = N_("the worker stopped while sending, and the account's connector changed since: the "
+                               "network that was called cannot be asked whether the post went out")
+STOPPED_NO_LOOKUP = N_("the worker stopped while sending; the network cannot be asked whether the post went out")
+STOPPED_NOT_FOUND = N_("lease expired; the network has no such post")
+STOPPED_BEFORE_SENDING = N_("lease expired before sending")
+# Why a claimed post was put back unsent, just before its call.
+GRACE_ENDED = N_("its slot's grace period ended before it could be sent")
+HELD_SINCE_CLAIM = N_("a stop switch or an embargo holds it since it was claimed")
+DEACTIVATED_SINCE_CLAIM = N_("its account was deactivated since it was claimed")
+CONNECTOR_CHANGED_SINCE_CLAIM = N_("its account's connector changed since it was claimed")
 
 
 def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **params: object) -> Reason:
     """One reason: its message id, its parameters, and for the style gate the findings it names (stored dicts)."""
     return {"id": message_id, "params": params, "findings": list(findings)}
+
+
+def own_words(message_id: str, **params: object) -> dict[str, Any]:
+    """A connector's result said in the worker's words: ``message`` in English (the trail, the API, the command line),
+    ``why`` for the pages, as ``Result(outcome, **own_words(...))`` takes them."""
+    why: Reason = {"id": message_id, "params": params, "findings": []}
+    return {"message": text([why]), "why": why}
 
 
 def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None,
@@ -44,7 +75,9 @@ def text(reasons: Iterable[Reason], gettext: Callable[[str], str] | None = None,
 
 
 def _one(given: Reason, gettext: Callable[[str], str] | None, number: Callable[[float], str]) -> str:
-    params = dict(given.get("params") or {})
+    # A parameter may be a reason itself (the last answer a missed slot got): written in the same language.
+    params = {name: _one(value, gettext, number) if isinstance(value, dict) and "id" in value else value
+              for name, value in (given.get("params") or {}).items()}
     if given.get("findings"):
         params["errors"] = "; ".join(f"{f['rule']}: {localize(f, gettext, number) if gettext else f['message']}"
                                      for f in given["findings"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from approval.labels import decimal
@@ -35,7 +35,7 @@ class PublishingStatus:
     @property
     def last_answer(self) -> str | None:
         """What the network last said, for a post waiting for a new try (its 500, its 429)."""
-        return self.attempts[-1].message if self.attempts else None
+        return answer(self.attempts[-1]) if self.attempts else None
 
     def is_overdue(self, post: Post, now: datetime) -> bool:
         return self.hold is None and overdue(post, now)
@@ -51,6 +51,12 @@ class PublishingStatus:
     @property
     def url(self) -> str | None:
         return next((a.url for a in reversed(self.attempts) if a.url), None)
+
+
+def answer(attempt: PublicationAttempt) -> str | None:
+    """What came of an attempt, in the reader's language where the words are the worker's own (``why``), else as the
+    network put it."""
+    return reasons.text([attempt.why], gettext, decimal) if attempt.why else attempt.message
 
 
 def overdue(post: Post, now: datetime) -> bool:
@@ -101,6 +107,17 @@ def failure_reasons(session: Session, post_ids: list[int], step: Action = Action
     told = {post_id: reasons.text(payload["why"], gettext, decimal) if (payload or {}).get("why") else comment
             for post_id, (comment, payload) in last.items()}
     return {post_id: text for post_id, text in told.items() if text}
+
+
+def claimed_since(session: Session, post_ids: list[int]) -> dict[int, datetime]:
+    """Since when a worker holds each post (its last claim): the desk's "Going out now" says how long it has been, a
+    call hanging on a slow network as plain as one just begun."""
+    if not post_ids:
+        return {}
+    return dict(session.execute(
+        select(AuditEntry.post_id, func.max(AuditEntry.at))
+        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.claim).group_by(AuditEntry.post_id)
+    ).tuples().all())
 
 
 def dropped_slot(post: Post, entry: TrailEntry) -> str | None:

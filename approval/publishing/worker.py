@@ -20,8 +20,9 @@ The posts table is the queue. Each pass:
    committed first, under the claim token, then the connector is called, then the outcome is recorded in a
    transaction that checks the token again: a worker whose lease expired and whose post was taken over can commit
    nothing. A pass's calls go one after the other: a worker killed mid-pass leaves at most one post whose outcome
-   nobody knows, for a person to check (calls side by side left every post in flight unconfirmed). A network
-   that answers late holds up the rest of its worker's pass, not the other workers': run several (README).
+   nobody knows, for a person to check (calls side by side left every post in flight unconfirmed). The calls go
+   in the order of each account's last call, the quickest first: a network that answered late (or not at all, a
+   15 s timeout) holds up the rest of its worker's pass only the first time; after that the others go before it.
 
 4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a UTC day has closed, its
    reports' figures (``approval.queries.reports.roll_up``).
@@ -50,7 +51,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, contains_eager, joinedload, sessionmaker
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
 from approval import policies
 from approval.db import driver_says, utcnow
@@ -68,6 +69,7 @@ from approval.models import (
 )
 from approval.notifications import service as notifications
 from approval.publishing import reasons
+from approval.publishing.reasons import own_words
 from approval.publishing.connectors import (
     Connector,
     LookupUnavailable,
@@ -317,7 +319,7 @@ class Worker:
                 if attempt is None:
                     # The worker died before sending anything: the post may go again, and its account with it.
                     self._release_claim(post)
-                    self._step(session, post, Action.postpone, now, {"reason": "lease expired before sending"})
+                    self._put_back(session, post, now, reasons.reason(reasons.STOPPED_BEFORE_SENDING))
                     report.postponed += 1
                     continue
                 connector = self._connector(post.account)
@@ -325,17 +327,14 @@ class Worker:
                 if connector is None or connector.name != attempt.connector:
                     # The account was disconnected or given another connector while the call was in flight: the
                     # one asked now is not the one that was called, and its "no such post" would send it again.
-                    found = Result(Outcome.unknown, message="the worker stopped while sending, and the account's "
-                                                            "connector changed since: the network that was called "
-                                                            "cannot be asked whether the post went out")
+                    found = Result(Outcome.unknown, **own_words(reasons.STOPPED_CONNECTOR_CHANGED))
                 else:
                     try:
                         found = connector.lookup(attempt.idempotency_key, session=session)
                     except LookupUnavailable:
-                        found = Result(Outcome.unknown, message="the worker stopped while sending; the network "
-                                                                "cannot be asked whether the post went out")
+                        found = Result(Outcome.unknown, **own_words(reasons.STOPPED_NO_LOOKUP))
                 if found is None:
-                    found = Result(Outcome.temporary_error, message="lease expired; the network has no such post")
+                    found = Result(Outcome.temporary_error, **own_words(reasons.STOPPED_NOT_FOUND))
                 self._record(session, post, attempt, found, now, report)
 
     def miss_overdue(self, report: PassReport) -> None:
@@ -441,7 +440,23 @@ class Worker:
                 self.outbox.pending.clear()  # a batch that failed leaves no line for the next one
         for claim, _connector in claims:
             self.checkpoint("claimed", claim.post_id)
-        return claims
+        return self._quickest_first(claims)
+
+    def _quickest_first(self, claims: list[tuple[Claim, Connector]]) -> list[tuple[Claim, Connector]]:
+        """The pass's calls in the order of how long each account's last call took, the quickest first (an account
+        never called, first): one network hanging until its timeout held up every post claimed after it."""
+        if len(claims) < 2:
+            return claims
+        last = select(PublicationAttempt.id).where(
+            PublicationAttempt.account_id == Account.id, PublicationAttempt.finished_at.is_not(None),
+        ).order_by(PublicationAttempt.started_at.desc()).limit(1).correlate(Account).scalar_subquery()
+        attempt = aliased(PublicationAttempt)
+        with self.sessions() as session:
+            took = {account_id: finished - started for account_id, started, finished in session.execute(
+                select(Account.id, attempt.started_at, attempt.finished_at).join(attempt, attempt.id == last)
+                .where(Account.id.in_({claim.account_id for claim, _ in claims}))
+            ).tuples() if finished is not None}
+        return sorted(claims, key=lambda pair: took.get(pair[0].account_id, timedelta(0)))
 
     def _due(self, now: datetime) -> Any:
         """The ids of the earliest due posts, in the due index's order (twice a batch: an account's posts go one a
@@ -633,9 +648,9 @@ class Worker:
                 if (why := self._changed_since_claim(session, post, connector, now)) is not None:
                     # Nothing sent: back in the queue, where the next pass misses, holds or fails it as the claim's
                     # checks say (a person sees it on the publishing desk then).
-                    log.warning("post %s: %s; nothing sent", claim.post_id, why)
+                    log.warning("post %s: %s; nothing sent", claim.post_id, reasons.text([why]))
                     self._release_claim(post)
-                    self._step(session, post, Action.postpone, now, {"reason": why})
+                    self._put_back(session, post, now, why)
                     report.postponed += 1
                     return
                 self._attempt(session, post, claim, connector, now)
@@ -665,20 +680,26 @@ class Worker:
             return
         self.checkpoint("recorded", claim.post_id)
 
-    def _changed_since_claim(self, session: Session, post: Post, connector: Connector, now: datetime) -> str | None:
-        """Why the claimed post may no longer go out now (in English, for the trail), or None. A batch's posts are
+    def _changed_since_claim(self, session: Session, post: Post, connector: Connector,
+                             now: datetime) -> reasons.Reason | None:
+        """Why the claimed post may no longer go out now, or None. A batch's posts are
         sent one after the other, each call up to the webhook's timeout: a stop switch turned on meanwhile, a grace
         period run out, the account deactivated or connected elsewhere stop a post here, before anything leaves."""
         account = post.account
         if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
-            return "its slot's grace period ended before it could be sent"
+            return reasons.reason(reasons.GRACE_ENDED)
         if hold_for(session, post, now=now, in_flight=True) is not None:
-            return "a stop switch or an embargo holds it since it was claimed"
+            return reasons.reason(reasons.HELD_SINCE_CLAIM)
         if account.active is False:
-            return "its account was deactivated since it was claimed"
+            return reasons.reason(reasons.DEACTIVATED_SINCE_CLAIM)
         if _same_connector(self._connector(account), connector) is False:
-            return "its account's connector changed since it was claimed"
+            return reasons.reason(reasons.CONNECTOR_CHANGED_SINCE_CLAIM)
         return None
+
+    def _put_back(self, session: Session, post: Post, now: datetime, why: reasons.Reason) -> None:
+        """A claimed post back in the queue unsent, and why: in English in the trail, in its reader's language on the
+        pages (``why``)."""
+        self._step(session, post, Action.postpone, now, {"reason": reasons.text([why]), "why": [why]})
 
     def _mine(self, session: Session, claim: Claim) -> Post:
         post = session.scalars(
@@ -707,8 +728,11 @@ class Worker:
                 report: PassReport) -> None:
         attempt.outcome = result.outcome
         attempt.remote_id, attempt.url, attempt.message = result.remote_id, result.url, result.message
+        attempt.why = result.why
         attempt.finished_at = now
-        payload = {"attempt": attempt.id, "outcome": result.outcome.value, "message": result.message}
+        payload: dict[str, Any] = {"attempt": attempt.id, "outcome": result.outcome.value, "message": result.message}
+        if result.why is not None:  # the pages say it in their reader's language (``status.failure_reasons``)
+            payload["why"] = [result.why]
         self._release_claim(post)
         if result.outcome == Outcome.published:
             post.published_url, post.published_at = result.url, now
@@ -764,13 +788,13 @@ class Worker:
             return reasons.reason(reasons.MISSED_HELD)
         if post.next_attempt_at is not None:
             last = session.execute(
-                select(PublicationAttempt.outcome, PublicationAttempt.message)
+                select(PublicationAttempt.outcome, PublicationAttempt.message, PublicationAttempt.why)
                 .where(PublicationAttempt.post_id == post.id, PublicationAttempt.started_at >= slot)
                 .order_by(PublicationAttempt.id.desc()).limit(1)
             ).first() if slot is not None else None
             if last is None:  # waited without a try: the quota held it back
                 return reasons.reason(reasons.MISSED_QUOTA)
-            return reasons.reason(reasons.MISSED_REFUSED, last=last.message or last.outcome.value)
+            return reasons.reason(reasons.MISSED_REFUSED, last=last.why or last.message or last.outcome.value)
         return reasons.reason(reasons.MISSED_UNSENT)
 
     def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,

@@ -26,7 +26,7 @@ from approval.localtime import in_zone
 from approval.models import Account, Campaign, Market, Post
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, held_ids, hold_for
-from approval.publishing.status import failure_reasons, overdue_clause, retrying_clause
+from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone
 from approval.forms import LocalTimeField, Readable
@@ -86,7 +86,8 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     failures.update(failure_reasons(db.session, [post.id for post in sections["unconfirmed"]], Action.lose))
     failures.update(failure_reasons(db.session, [post.id for post in sections["retrying"]], Action.postpone))
-    return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures,
+    claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
+    return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
                            stops=controls.visible_stops(db.session, current_user), checked=set(checked),
                            typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
