@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-import io
 import ipaddress
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import UnprocessableEntity
 from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.wsgi import ClosingIterator
 
 #: The largest id the database's integer columns hold (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
@@ -163,8 +164,13 @@ class SizedBody:
 
     Werkzeug reads such a body up to the limit and silently drops the rest: a 10 MB JSON body arrived cut, and was
     answered "not valid JSON". Here it is read up to one byte past the application's limit and its length noted;
-    a longer one keeps a length past the limit, which every reader refuses with a 413.
+    a longer one keeps a length past the limit, which every reader refuses with a 413. What is read waits on disk
+    past its first ``SPOOLED_IN_MEMORY`` bytes: anyone, logged in or not, could make each request hold the limit in
+    memory.
     """
+
+    #: What a body without a length may hold in memory before the rest goes to a temporary file.
+    SPOOLED_IN_MEMORY = 1024 * 1024
 
     def __init__(self, wsgi_app: Callable, app: Flask) -> None:
         self.wsgi_app = wsgi_app
@@ -172,13 +178,23 @@ class SizedBody:
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH")):
-            limit = self.app.config.get("MAX_CONTENT_LENGTH") or FORM_BODY_BYTES
-            data = environ["wsgi.input"].read(limit + 1)
-            environ["wsgi.input"] = io.BytesIO(data)
-            environ["CONTENT_LENGTH"] = str(len(data))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
-        return self.wsgi_app(environ, start_response)
+        if not (environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH"))):
+            return self.wsgi_app(environ, start_response)
+        limit = self.app.config.get("MAX_CONTENT_LENGTH") or FORM_BODY_BYTES
+        spool = tempfile.SpooledTemporaryFile(max_size=self.SPOOLED_IN_MEMORY)
+        try:
+            source, size = environ["wsgi.input"], 0
+            while size <= limit and (piece := source.read(min(64 * 1024, limit + 1 - size))):
+                spool.write(piece)
+                size += len(piece)
+            spool.seek(0)
+        except BaseException:
+            spool.close()
+            raise
+        environ["wsgi.input"] = spool
+        environ["CONTENT_LENGTH"] = str(size)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
+        return ClosingIterator(self.wsgi_app(environ, start_response), spool.close)
 
 
 def init_app(app: Flask) -> None:

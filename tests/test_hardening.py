@@ -440,6 +440,25 @@ def test_a_chunked_body_past_the_limit_is_a_413(app, make, db_session):
     assert response.status_code == 413
 
 
+def test_a_chunked_body_is_spooled_to_disk_not_held_in_memory(app):
+    """A body without a length is measured before the application reads it: it was read whole into memory (up to
+    the 16 MiB limit) by anyone, logged in or not. It now waits on disk past its first megabyte."""
+    import tracemalloc
+
+    client = app.test_client()
+    body = b'{"text": "' + b"a" * (12 * 1024 * 1024) + b'"}'
+    stream = io.BufferedReader(io.BytesIO(body))  # allocated before measuring: only the server's copies count
+    tracemalloc.start()
+    try:
+        response = client.post("/api/v1/lint", input_stream=stream, environ_overrides={"wsgi.input_terminated": True},
+                               headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413  # past the API's limit for JSON, and the body never held whole
+    assert peak < 4 * 1024 * 1024, peak
+
+
 # 13. Logging in looks the address up, it does not judge it --------------------------------------------------------
 
 
