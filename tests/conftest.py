@@ -221,11 +221,13 @@ class Factory:
             action = Action.request_changes if state is State.changes_requested else Action.reject
             self.act(post, action, reviewer, comment="Please fix.")
             return post
+        if account.is_executive and not any(member.active for member in account.executive.cabinet):
+            self.user(Role.cabinet, executives=[account.executive])  # no suggestion goes to an empty cabinet
         self.act(post, Action.approve, reviewer)
         if account.is_executive:
             if state is State.with_cabinet:
                 return post
-            cabinet = self.user(Role.cabinet, executives=[account.executive])
+            cabinet = next(member for member in account.executive.cabinet if member.active)
             if state is State.declined:
                 self.act(post, Action.decline, cabinet, comment="Not now.")
                 return post

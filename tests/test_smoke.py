@@ -136,8 +136,9 @@ def test_the_decision_that_sent_a_post_back_heads_its_page(make, web):
 def test_a_suggestion_with_the_cabinet_is_not_told_as_approved(make, web):
     """The cabinet read "This is the approved revision." on a suggestion it had not decided yet."""
     market = make.market("FR")
-    post = make.post(State.in_review, account=make.account(market, "linkedin",
-                                                           executive=make.executive("Hélène Marchand")))
+    ceo = make.executive("Hélène Marchand")
+    post = make.post(State.in_review, account=make.account(market, "linkedin", executive=ceo))
+    make.user(Role.cabinet, executives=[ceo])
     reviewer = make.user(Role.project_manager, markets=[market])
     make.act(post, Action.approve, reviewer)
     assert post.state is State.with_cabinet and post.approved_revision_id == post.current_revision_id

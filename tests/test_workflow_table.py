@@ -314,6 +314,23 @@ def test_a_writer_who_joined_the_cabinet_may_not_accept_their_own_suggestion(mak
     engine.apply(db_session, post, Action.accept, cast["cabinet"], expected_version=post.version)
     assert post.state is State.approved
 
+def test_a_suggestion_is_not_sent_to_a_cabinet_with_no_one_to_answer_it(make, db_session):
+    """An executive whose cabinet was emptied (its last member removed or deactivated) got suggestions all the same:
+    "the executive's cabinet decides now", and no one could."""
+    cast = _cast(make, EXECUTIVE)
+    post = make.post(State.in_review, account=cast["account"], author=cast["author"])
+    admin.deactivate_user(db_session, cast["cabinet"], cast["admin"])
+
+    assert Action.approve not in {row.action for row in engine.available_actions(post, cast["pm"])}
+    with pytest.raises(GuardFailed) as refused:
+        engine.apply(db_session, post, Action.approve, cast["pm"], expected_version=post.version)
+    assert "No one in this executive's cabinet can accept it" in refused.value.errors[WORKFLOW][0]
+    assert post.state is State.in_review
+    admin.reactivate_user(db_session, cast["cabinet"])
+    engine.apply(db_session, post, Action.approve, cast["pm"], expected_version=post.version)
+    assert post.state is State.with_cabinet
+
+
 def test_editing_a_post_in_review_makes_the_editor_its_author_for_approval(make, db_session):
     cast = _cast(make, BRAND)
     post = make.post(State.in_review, account=cast["account"], author=cast["author"])

@@ -100,6 +100,16 @@ def serves_executive(attempt: Attempt) -> dict[str, list[str]]:
 
 
 @guard(on_display=True)
+def executive_has_cabinet(attempt: Attempt) -> dict[str, list[str]]:
+    """A suggestion sent to a cabinet with no one in it waited there, with no one told and no one to answer it."""
+    executive = attempt.post.account.executive
+    if executive is None or not any(member.active for member in executive.cabinet):
+        return {WORKFLOW: [_("No one in this executive's cabinet can accept it: an admin adds a member to the cabinet "
+                             "first.")]}
+    return {}
+
+
+@guard(on_display=True)
 def approval_is_current(attempt: Attempt) -> dict[str, list[str]]:
     post = attempt.post
     if post.approved_revision_id is None or post.approved_revision_id != post.current_revision_id:
