@@ -218,6 +218,23 @@ def test_the_daily_digest_goes_at_eight_in_the_users_zone(world, session, make, 
     assert [f"/posts/{posts[2].id}" in m.part("plain") for m in smtp.take() if m.to == (author.email,)] == [True]
 
 
+def test_a_cabinet_members_zone_is_their_executives_market_s(world, session, make):
+    """A cabinet member belongs to no market: their digest went out at 08:00 UTC and their pages told UTC. Their
+    zone is now the first market their executives' accounts are in (their own, when they chose one)."""
+    from approval.notifications.zones import zone_of
+
+    kenya = make.market(None, timezone="Africa/Nairobi")
+    ceo = make.executive("Wanjiru Kamau")
+    make.account(kenya, executive=ceo)
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    session.commit()
+    assert zone_of(None, cabinet) == "Africa/Nairobi"
+    assert mailer(world, None)._zones(session, {cabinet.id}) == {cabinet.id: "Africa/Nairobi"}
+    session.add(NotificationProfile(user_id=cabinet.id, timezone="Europe/Paris"))
+    session.flush()
+    assert mailer(world, None)._zones(session, {cabinet.id}) == {cabinet.id: "Europe/Paris"}
+
+
 def test_a_users_own_zone_overrides_their_markets(world, session, make, smtp):
     market = make.market(None, timezone="Europe/Paris")
     user = make.user(Role.community_manager, markets=[market])

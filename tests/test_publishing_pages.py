@@ -344,13 +344,23 @@ def test_a_post_scheduled_on_an_account_connected_to_nothing_is_flagged_before_i
     assert warning in web.get(f"/posts/{post.id}").get_data(as_text=True)
     desk = web.get("/publishing").get_data(as_text=True)
     section = desk[desk.index('class="card desk-unconnected"'):]
-    assert "Will fail: account not connected" in section and f"#{post.id}" in section
+    assert "Will fail: account deactivated or not connected" in section and f"#{post.id}" in section
 
     controls.connect_account(db_session, account, "outbox")
     db_session.commit()
     assert warning not in web.get(f"/posts/{post.id}").get_data(as_text=True)
     desk = web.get("/publishing").get_data(as_text=True)
     assert f"#{post.id}" not in desk[desk.index('class="card desk-unconnected"'):]
+
+    # A deactivated account's scheduled posts fail at their time as well: the desk and the page say so.
+    from approval.administration import deactivate_account
+
+    deactivate_account(db_session, account)
+    db_session.commit()
+    assert "is deactivated: at its time this post will fail" in web.get(f"/posts/{post.id}").get_data(as_text=True)
+    section = web.get("/publishing").get_data(as_text=True)
+    section = section[section.index('class="card desk-unconnected"'):].split("</section>")[0]
+    assert f"#{post.id}" in section and '<td class="failure-reason">The account is deactivated.</td>' in section
 
 
 def test_the_stop_switches_page_tells_a_markets_times_in_its_zone(make, web, db_session):

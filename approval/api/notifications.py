@@ -22,7 +22,8 @@ bp.before_request(check_request)
 
 class NotificationListArgs(Args):
     before = Id(metadata={"description": "Only notifications older than this id (the next page)."})
-    limit = fields.Integer(load_default=inbox.PAGE, validate=ma.validate.Range(1, inbox.MAX_PAGE))
+    limit = fields.Integer(load_default=inbox.PAGE, validate=ma.validate.Range(1, inbox.MAX_PAGE, error=_l(
+        "Give a number between {min} and {max}.")), error_messages={"invalid": _l("Not a valid integer.")})
 
 
 class MarkReadArgs(Args):

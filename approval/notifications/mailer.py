@@ -42,7 +42,7 @@ from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
-from approval.models.users import user_markets
+from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import State
 from approval.notifications import outbox, texts
 from approval.notifications.zones import load_zone
@@ -309,14 +309,19 @@ class Mailer:
         return [Batch(user_id, tuple(ids), True) for user_id, ids in chosen.items()]
 
     def _zones(self, session, user_ids: set[int]) -> dict[int, str]:  # noqa: ANN001
-        """Each user's digest zone: their own, else their first market's (by code), else UTC."""
+        """Each user's digest zone: their own, else their first market's (by code; a cabinet member's, the first
+        their executives' accounts are in), else UTC (``zones.zone_of``, in SQL)."""
         first_market = (select(Market.timezone).join(user_markets, user_markets.c.market_id == Market.id)
                         .where(user_markets.c.user_id == User.id).order_by(Market.code).limit(1).scalar_subquery())
+        executives_market = (
+            select(Market.timezone).join(Account, Account.market_id == Market.id)
+            .join(cabinet_members, cabinet_members.c.executive_id == Account.executive_id)
+            .where(cabinet_members.c.user_id == User.id).order_by(Market.code).limit(1).scalar_subquery())
         rows = session.execute(
-            select(User.id, NotificationProfile.timezone, first_market)
+            select(User.id, NotificationProfile.timezone, first_market, executives_market)
             .outerjoin(NotificationProfile, NotificationProfile.user_id == User.id).where(User.id.in_(user_ids))
         ).all()
-        return {user_id: own or market or "UTC" for user_id, own, market in rows}
+        return {user_id: own or market or served or "UTC" for user_id, own, market, served in rows}
 
     def _stamp(self, session, ids: list[int], token: str, now: datetime) -> None:  # noqa: ANN001
         if ids:

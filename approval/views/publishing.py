@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -77,7 +77,8 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
                          .order_by(Post.missed_at.desc())),
         "publishing": listed(base.where(Post.state == State.publishing).order_by(Post.claimed_until)),
-        "unconnected": listed(base.where(Post.state == State.scheduled, Account.connector.is_(None))
+        "unconnected": listed(base.where(Post.state == State.scheduled,
+                                         or_(Account.connector.is_(None), Account.active.is_(False)))
                               .order_by(Post.scheduled_at)),
     }
     switched_on = active_stops(db.session)

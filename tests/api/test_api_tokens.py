@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -183,3 +184,18 @@ def test_a_program_asks_for_its_language_and_gets_its_users_otherwise(api, make,
     french = client.get("/posts/999999").get_json()["message"]
     assert english == "Not found." and french != english, (english, french)
     assert client.get("/posts/999999", headers={"Accept-Language": "fr"}).get_json()["message"] == french
+
+
+@pytest.mark.parametrize("path", ["/posts?limit=500", "/notifications?limit=500", "/posts?limit=x",
+                                  "/notifications?limit=x", "/stops?all=maybe"])
+def test_a_query_argument_refused_is_said_in_the_readers_language(api, make, db_session, path):
+    """marshmallow's own messages are English: every argument a list takes says its refusal through the catalogue
+    ("Must be greater than or equal to 1…" reached a French reader of /notifications)."""
+    reader = make.user(Role.project_manager)
+    reader.locale = "fr"
+    db_session.flush()
+    answer = api(reader).get(path)
+    assert answer.status_code in (400, 422), answer.json
+    said = " ".join(message for messages in answer.json["errors"].values() for message in messages)
+    english = api(reader).get(path, headers={"Accept-Language": "en"}).json
+    assert said and said != " ".join(m for ms in english["errors"].values() for m in ms), said
