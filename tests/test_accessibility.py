@@ -56,13 +56,34 @@ def test_every_page_starts_with_a_link_to_its_content(web, make):
     assert '<main id="main" tabindex="-1">' in body
 
 
+def _current_in_the_bar(page: str) -> list[str]:
+    """The top bar's entries marked as the current page: each for the eye (``active``) and for a screen reader."""
+    bar = page[page.index('<header class="topbar">'):page.index("</header>")]
+    marked = []
+    for tag, text in re.findall(r"(<a\b[^>]*>)(.*?)</a>", bar, re.S):
+        current = 'aria-current="page"' in tag
+        assert current == bool(re.search(r'class="[^"]*\bactive\b', tag)), tag
+        if current:
+            title = re.search(r'title="([^"]*)"', tag)
+            marked.append(title.group(1) if title else re.sub(r"<[^>]+>", "", text).strip())
+    return marked
+
+
 def test_an_admin_page_is_under_administration_in_the_top_bar(admin_web):
     """Publishing settings and the audit trail are tabs of the administration: its entry is the one highlighted."""
     for path in ("/publishing/settings", "/reports/audit", "/admin/markets", "/hub/kiosks"):
-        page = admin_web.get(path).get_data(as_text=True)
-        bar = page[page.index('<header class="topbar">'):page.index("</header>")]
-        active = re.findall(r'<a href="[^"]*" class="[^"]*\bactive\b[^"]*">([^<]*)</a>', bar)
-        assert active == ["Administration"], (path, active)
+        current = _current_in_the_bar(admin_web.get(path).get_data(as_text=True))
+        assert current == ["Administration"], (path, current)
+
+
+def test_the_top_bar_tells_a_screen_reader_where_one_is(web, make):
+    """The current page's entry was only underlined: it is also marked aria-current (on a phone it is in the menu)."""
+    manager = make.user(Role.project_manager, markets=[make.market("FR")])
+    web.login(manager)
+    for path, entry in (("/review", "Review"), ("/posts", "Posts"), ("/posts/new", "Posts"),
+                        ("/hub/dashboard", "Dashboard"), ("/reports", "Reports"), ("/publishing", "Publishing"),
+                        ("/notifications", "Notifications"), ("/profile", manager.name)):
+        assert _current_in_the_bar(web.get(path).get_data(as_text=True)) == [entry], path
 
 
 def test_the_cells_of_admin_tables_say_what_they_hold(admin_web, make):
@@ -171,9 +192,11 @@ def _posts_in_every_state(engine) -> dict[State, int]:  # noqa: ANN001
 
 def _signed_in(launched, base: str, email: str, viewport: dict | None = None):  # noqa: ANN001, ANN202
     """A page of a new context of the ``launched`` browser (British English, a laptop's window unless
-    ``viewport``), signed in."""
-    page = launched.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale="en-GB").new_page()
+    ``viewport``), signed in (on a laptop's window, where "Log out" is in the bar: a phone's is in its menu)."""
+    page = launched.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
     sign_in(page, base, email)
+    if viewport:
+        page.set_viewport_size(viewport)
     return page
 
 
@@ -215,9 +238,10 @@ def test_the_calendar_days_of_other_months_read(chromium, live_server):  # noqa:
 
 
 @browser
-def test_the_skip_link_is_the_first_tab_stop_and_shows_when_focused(chromium, live_server):  # noqa: F811
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["laptop", "phone"])
+def test_the_skip_link_is_the_first_tab_stop_and_shows_when_focused(chromium, live_server, viewport):  # noqa: F811
     base, _engine = live_server
-    page = _signed_in(chromium, base, "lucile@helio.example")
+    page = _signed_in(chromium, base, "lucile@helio.example", viewport)
     page.goto(base + "/posts")
     skip = page.locator("a.skip-link")
     hidden = skip.bounding_box()
@@ -262,12 +286,75 @@ def test_a_phones_targets_are_big_enough_for_a_finger(chromium, live_server):  #
         .filter((e) => e.getClientRects().length && !e.classList.contains('skip-link'))
         .map((e) => { const r = e.getBoundingClientRect();
                       return [e.textContent.trim().slice(0, 20) || e.className, r.width, r.height]; })""")
-    assert len(targets) > 10
+    assert len(targets) >= 6  # the bar's name, "Menu" and bell, the dashboard's counts
     small = [t for t in targets if t[1] < 24 or t[2] < 24]
+    assert small == [], small
+    # The menu's: a finger's 44 px for its links, 40 for the rest.
+    page.get_by_role("button", name="Menu").click()
+    menu = page.evaluate("""() => Array.from(document.querySelectorAll('header.topbar a, header.topbar button'))
+        .filter((e) => e.getClientRects().length && !e.classList.contains('skip-link'))
+        .map((e) => { const r = e.getBoundingClientRect();
+                      return [e.textContent.trim().slice(0, 20) || e.className, r.width, r.height,
+                              !!e.closest('nav') && !e.classList.contains('button')]; })""")
+    assert len(menu) >= 12
+    small = [t for t in menu if t[1] < 40 or t[2] < (44 if t[3] else 40)]
     assert small == [], small
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(base + "/hub/dashboard")
     assert page.locator("header.topbar").bounding_box()["height"] <= 56
+    page.context.close()
+
+
+@browser
+def test_a_phones_menu_opens_and_closes_with_the_keyboard(chromium, live_server):  # noqa: F811
+    """On a phone the top bar is the product's name, "Menu" and the bell, its count in sight; the button says
+    whether the menu is open, Enter opens it, Tab goes through its links, Escape closes it and the focus comes back."""
+    base, engine = live_server
+    _posts_in_every_state(engine)  # posts in review: the bell counts them
+    page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
+    page.goto(base + "/review")
+    menu = page.get_by_role("button", name="Menu")
+    count = page.locator("header .bell .count")
+    assert count.is_visible() and int(count.inner_text()) >= 1
+    links = page.locator("header nav a")
+    names = [name.strip() for name in links.all_inner_texts()]
+    assert len(names) >= 6 and not any(link.is_visible() for link in links.all())
+    focused = "document.activeElement.textContent.trim()"
+    for stop in ("Skip to content", "approval", "Menu"):  # the skip link first, as ever
+        page.keyboard.press("Tab")
+        assert page.evaluate(focused) == stop
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.getElementById(document.activeElement.getAttribute('aria-controls'))"
+                         ".contains(document.querySelector('header nav'))")
+    page.keyboard.press("Enter")
+    assert menu.get_attribute("aria-expanded") == "true"
+    reached = []
+    for _ in names:  # its links follow the button
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getClientRects().length > 0")
+        reached.append(page.evaluate(focused))
+    assert reached == names
+    assert page.evaluate("document.activeElement.closest('nav').getAttribute('aria-label')") == "Main"
+    # The focus is drawn: an outline, or the browser's own ring (outline-style auto).
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    for _ in range(3):  # the bell, the profile, "Log out"
+        page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "Log out"
+    page.keyboard.press("Escape")
+    assert menu.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.classList.contains('menu-toggle')")
+    assert not any(link.is_visible() for link in links.all()) and count.is_visible()
+    page.keyboard.press("Space")  # a button: Space opens it too
+    assert menu.get_attribute("aria-expanded") == "true" and links.first.is_visible()
+    page.keyboard.press("Space")
+    assert menu.get_attribute("aria-expanded") == "false"
+    # Through the menu to another page: that page's entry is the current one.
+    menu.click()
+    page.get_by_role("link", name="Calendar").click()
+    page.wait_for_url("**/calendar*")
+    assert menu.get_attribute("aria-expanded") == "false"
+    menu.click()
+    assert page.locator("header nav [aria-current=page]").inner_text().strip() == "Calendar"
     page.context.close()
 
 

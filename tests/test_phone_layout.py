@@ -1,5 +1,6 @@
-"""Every page works on a phone: at 360 px nothing is wider than the window, and the top bar (with "Log out" on its
-dark background) holds all it shows. Real Chromium, as the browser journey."""
+"""Every page works on a phone: at 360 px nothing is wider than the window, and the top bar is one row (the product's
+name, "Menu" and the bell) whose menu, opened, holds the rest ("Log out" on its dark background). Real Chromium, as the
+browser journey."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from approval.workflow.states import Role
 pytestmark = pytest.mark.browser
 
 WIDTH = 360
+#: The top bar's height on a phone, its menu folded: at most two rows of a finger's targets (44 px) with the bar's
+#: padding. It was four to six rows of links (128 to 248 px at 375 px), the page's content below the fold.
+TWO_ROWS = 2 * 44 + 12
 PAGES = {
     "ada@helio.example": ["/admin", "/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users",
                           "/admin/users/new", "/campaigns", "/admin/markets/new", "/reports/audit", "/hub/kiosks",
@@ -32,6 +36,17 @@ def _too_wide(page) -> list[str]:  # noqa: ANN001
                          WIDTH)
 
 
+def sign_in_on_a_phone(page, base: str, email: str) -> None:  # noqa: ANN001
+    """Sign ``email`` in at a phone's width: signed in once the top bar offers its menu ("Log out" is folded in it;
+    the password's hash takes its time on a busy machine: a page opened before the answer would be the login page)."""
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.get_by_role("button", name="Menu").wait_for()
+    page.wait_for_load_state()
+
+
 def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
     base, engine = live_server
     with Session(engine) as session:
@@ -43,20 +58,18 @@ def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
     assert _too_wide(page) == [], "/login"
     for email, paths in PAGES.items():
         context.clear_cookies()
-        page.goto(base + "/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("main form button[type=submit]")
-        # Signed in once the top bar offers to log out (the password's hash takes its time on a busy machine: a
-        # page opened before the answer would be the login page again).
-        page.get_by_role("button", name="Log out").wait_for()
-        page.wait_for_load_state()
+        sign_in_on_a_phone(page, base, email)
         for path in paths:
             response = page.goto(base + path)
             assert response.status == 200 and "/login" not in response.url, (path, response.url)
             if path == "/calendar":  # no view chosen: a phone gets the list, where each post reads whole
                 page.wait_for_url("**/calendar?view=list*")
                 page.wait_for_load_state()
+            assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, (path, _too_wide(page))
+            assert _too_wide(page) == [], path
+            assert page.locator("header.topbar").bounding_box()["height"] <= TWO_ROWS, path
+            # Opened, the menu fits the window too, on the bar's dark background.
+            page.get_by_role("button", name="Menu").click()
             assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, (path, _too_wide(page))
             assert _too_wide(page) == [], path
             bar = page.locator("header.topbar").bounding_box()
@@ -66,13 +79,75 @@ def test_pages_fit_a_360_px_phone(chromium, live_server, backend):  # noqa: F811
     context.close()
 
 
+# Each role's bar, the page it opens on, and that page's entry in the menu (marked as the current page).
+ROLES = {
+    "camille@helio.example": ("/posts", {"en": "Posts", "fr": "Publications"}),
+    "lucile@helio.example": ("/review", {"en": "Review", "fr": "Relecture"}),
+    "sophie@helio.example": ("/cabinet", {"en": "Suggested messages", "fr": "Messages proposés"}),
+    "ada@helio.example": ("/admin/markets", {"en": "Administration", "fr": "Administration"}),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_top_bar_folds_into_a_menu_on_a_phone_for_every_role(chromium, live_server, language):  # noqa: F811
+    """At 375 px the bar was four rows of links before the page began: it is the product's name, "Menu" and the
+    bell; the menu opens the links, the current page's marked. From 768 px the links are in the bar, as they were."""
+    base, engine = live_server
+    with Session(engine) as session:
+        admin.create_user(session, "ada@helio.example", "Ada Admin", Role.admin, PASSWORD)
+        session.commit()
+    for email, (path, current) in ROLES.items():
+        context = chromium.new_context(viewport={"width": 375, "height": 740}, locale="en-GB")
+        page = context.new_page()
+        sign_in_on_a_phone(page, base, email)
+        menu = page.get_by_role("button", name="Menu")
+        if language == "fr":
+            menu.click()
+            page.click("header button[name=language][value=fr]")
+            page.wait_for_load_state()
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.lang") == language
+        bar = page.locator("header.topbar")
+        links = page.locator("header nav a")
+        assert bar.bounding_box()["height"] <= TWO_ROWS, (email, language, bar.bounding_box())
+        assert page.locator("header .brand").is_visible() and page.locator("header .bell").is_visible()
+        assert menu.get_attribute("aria-expanded") == "false"
+        assert links.count() >= 3 and not any(link.is_visible() for link in links.all()), email
+        assert not page.get_by_role("button", name="Log out" if language == "en" else "Se déconnecter").is_visible()
+        menu.click()
+        assert menu.get_attribute("aria-expanded") == "true"
+        assert all(link.is_visible() for link in links.all()), email
+        assert page.locator("header [aria-current=page]").all_inner_texts() == [current[language]], email
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        for width in (768, 1440):  # a tablet, a laptop: the links in the bar, nothing to open
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(base + path)
+            assert not menu.is_visible(), (email, width)
+            assert all(link.is_visible() for link in links.all()), (email, width)
+            assert page.locator("header .languages").is_visible()
+        assert bar.bounding_box()["height"] <= 56  # the desktop's one slim row
+        context.close()
+
+
+def test_without_scripts_a_phones_bar_shows_everything(chromium, live_server):  # noqa: F811
+    """The menu folds by a script (static/nav.js): without it nothing is out of reach, the bar as it was."""
+    base, _engine = live_server
+    context = chromium.new_context(viewport={"width": 375, "height": 740}, locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, base, "lucile@helio.example")  # "Log out" is in sight
+    page.goto(base + "/review")
+    assert not page.get_by_role("button", name="Menu").is_visible()
+    links = page.locator("header nav a")
+    assert links.count() >= 6 and all(link.is_visible() for link in links.all())
+    context.close()
+
 
 def test_the_social_hub_reads_on_a_phone(chromium, live_server):  # noqa: F811
     """The wall is scaled for a screen on a wall: on a phone its type was 8 px. There it reads at 14 px and scrolls
     down; only the counts' table scrolls sideways, within its panel."""
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    sign_in_on_a_phone(page, base, "lucile@helio.example")
     page.goto(base + "/hub")
     page.wait_for_selector(".wall-grid")
     assert page.evaluate("getComputedStyle(document.body).fontSize") == "14px"
@@ -90,7 +165,7 @@ def test_a_lists_filters_fold_on_a_phone(chromium, live_server):  # noqa: F811
     away; filters in force stay shown."""
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
-    sign_in(page, base, "lucile@helio.example")
+    sign_in_on_a_phone(page, base, "lucile@helio.example")
     page.goto(base + "/review")
     account = page.locator(".list-filters select[name=account_id]")
     assert page.locator(".list-filters input[type=search]").is_visible() and not account.is_visible()
