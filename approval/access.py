@@ -13,6 +13,7 @@ statement costs more than running it.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import BindParameter, Integer, Select, bindparam, false, select, true
@@ -22,7 +23,9 @@ from approval.models import Account, Market, Post, User
 from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
 
-#: What a cabinet never sees: the drafting between community and project managers.
+#: What a cabinet never sees: the drafting between community and project managers. Nor does it see a post before
+#: it was first sent to the cabinet (``Post.sent_to_cabinet_at``): its review, or its rejection, by the project
+#: managers.
 HIDDEN_FROM_CABINET = (State.draft, State.withdrawn)
 #: The name of the user's id in a statement built with ``viewer_id()``.
 VIEWER_ID = "viewer_id"
@@ -60,7 +63,7 @@ def scoped_accounts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
 def scoped_posts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
     clause: ColumnElement[bool] = Post.account_id.in_(select(Account.id).where(scoped_accounts(scope, viewer)))
     if scope is Scope.cabinet:
-        clause = clause & Post.state.not_in(HIDDEN_FROM_CABINET)
+        clause = clause & Post.sent_to_cabinet_at.is_not(None) & Post.state.not_in(HIDDEN_FROM_CABINET)
     return clause
 
 
@@ -108,8 +111,11 @@ class PostLike(Protocol):
     @property
     def account(self) -> Account: ...
 
+    @property
+    def sent_to_cabinet_at(self) -> datetime | None: ...
+
 
 def can_see_post(user: User, post: PostLike) -> bool:
-    if user.role == Role.cabinet and post.state in HIDDEN_FROM_CABINET:
+    if user.role == Role.cabinet and (post.state in HIDDEN_FROM_CABINET or post.sent_to_cabinet_at is None):
         return False
     return can_see_account(user, post.account)

@@ -140,6 +140,42 @@ def test_cabinet_sees_only_its_executives_suggested_messages(make, web, db_sessi
     assert web.get(f"/posts/{for_ceo.id}").status_code == 200
 
 
+def test_a_cabinet_sees_a_suggestion_only_once_it_was_sent_to_it(make, web, app, db_session):
+    """The cabinet saw every post of its executive's accounts but drafts: one in the project managers' review, and
+    one they rejected before it ever reached the cabinet, with their comment ("Hors de question, trop risqué.")."""
+    from approval.api.tokens import issue_token
+    from approval.workflow.states import Action
+
+    market = make.market("FR")
+    ceo = make.executive("CEO")
+    account = make.account(market, "x", executive=ceo)
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    pm = make.user(Role.project_manager, markets=[market])
+    reviewing = make.post(State.in_review, account=account, body="Encore en relecture.")
+    refused = make.post(State.in_review, account=account, body="Trop risqué pour le dirigeant.")
+    make.act(refused, Action.reject, pm, comment="Hors de question, trop risqué.")
+    sent = make.post(State.in_review, account=account, body="Fière de nos équipes.")
+    make.act(sent, Action.approve, pm)
+    make.act(sent, Action.request_changes, cabinet, comment="Plus court, s'il vous plaît.")
+    assert sent.state is State.changes_requested  # back with the writer, at the cabinet's request: still its own
+    _row, secret = issue_token(db_session, cabinet, "script")
+    db_session.flush()
+    web.login(cabinet)
+    listed = web.get("/posts").get_data(as_text=True)
+    assert "Fière de nos équipes." in listed
+    assert "Encore en relecture." not in listed and "Trop risqué" not in listed
+    for post in (reviewing, refused):
+        assert web.get(f"/posts/{post.id}").status_code == 404
+        api = app.test_client().get(f"/api/v1/posts/{post.id}/transitions",
+                                    headers={"Authorization": f"Bearer {secret}"})
+        assert api.status_code == 404
+    assert web.get(f"/posts/{sent.id}").status_code == 200
+    mine = app.test_client().get("/api/v1/posts", headers={"Authorization": f"Bearer {secret}"}).get_json()
+    assert [item["id"] for item in mine["items"]] == [sent.id]
+    all_chip = listed[listed.index(">All <"):].split("</a>")[0]
+    assert '<span class="count">1</span>' in all_chip, all_chip  # the counts agree with the list: one, not three
+
+
 @pytest.mark.parametrize("scope", [Scope.markets, Scope.cabinet])
 def test_a_scope_built_once_for_every_user_refuses_to_run_without_the_users_id(db_session, scope):
     query = select(Post.id).join(Post.account).where(scoped_posts(scope, viewer_id()))

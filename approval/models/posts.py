@@ -54,6 +54,9 @@ class Post(Base):
     published_at: Mapped[datetime | None]
     published_url: Mapped[str | None] = mapped_column(String(2000))
     submitted_at: Mapped[datetime | None]
+    #: When an executive's post first went to their cabinet (``approve``): from then on the cabinet sees it; the
+    #: drafting and reviewing before it stay between community and project managers (``access``).
+    sent_to_cabinet_at: Mapped[datetime | None]
     # Publishing (approval.publishing.worker). The key names one publication to the network, the same for every
     # attempt of it; the claim token and its lease say which worker holds the post while it is ``publishing``.
     publish_key: Mapped[str | None] = mapped_column(String(64))

@@ -47,6 +47,9 @@ class PostRow:
     covered: bool = False
     #: The worker could not send it and tries again (``status.retrying_clause``).
     retrying: bool = False
+    #: Not read: what the transition checks ask of a post (``access.PostLike``); the calendar moves only what its
+    #: project managers schedule, never a cabinet's.
+    sent_to_cabinet_at: datetime | None = None
 
 
 @dataclass(frozen=True)

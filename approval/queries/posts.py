@@ -180,20 +180,26 @@ def _estimate(session: Session, query: Select) -> float:
 
 def _kept(session: Session, user: User, filters: PostFilters):  # noqa: ANN202
     """(state, n) rows from ``post_counts`` for the accounts ``filters`` and ``user``'s scope select."""
-    from approval.access import HIDDEN_FROM_CABINET, Scope, account_clause, scope_of
+    from approval.access import Scope, account_clause, scope_of
     from approval.models import PostCount
 
-    query = (select(PostCount.state, func.sum(PostCount.n)).join(Account, Account.id == PostCount.account_id)
-             .where(account_clause(user)).group_by(PostCount.state))
     if scope_of(user) is Scope.cabinet:
-        query = query.where(PostCount.state.not_in(HIDDEN_FROM_CABINET))
+        # What a cabinet sees depends on each post's story (sent to it yet?), not on its state alone: its few posts
+        # are counted themselves.
+        query = (select(Post.state, func.count()).join(Account, Account.id == Post.account_id)
+                 .where(post_clause(user)).group_by(Post.state))
+        counted_account = Post.account_id
+    else:
+        query = (select(PostCount.state, func.sum(PostCount.n)).join(Account, Account.id == PostCount.account_id)
+                 .where(account_clause(user)).group_by(PostCount.state))
+        counted_account = PostCount.account_id
     if filters.market:
         query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
                             .scalar_subquery())
     if filters.network:
         query = query.where(Account.network == filters.network)
     if filters.account_id:
-        query = query.where(PostCount.account_id == filters.account_id)
+        query = query.where(counted_account == filters.account_id)
     return session.execute(query).all()
 
 

@@ -48,6 +48,11 @@ def _record_approval(attempt: Attempt) -> None:
     attempt.post.approved_by_id = attempt.actor.id
 
 
+def _send_to_cabinet(attempt: Attempt) -> None:
+    if attempt.post.sent_to_cabinet_at is None:
+        attempt.post.sent_to_cabinet_at = attempt.now
+
+
 def _set_schedule(attempt: Attempt) -> None:
     post = attempt.post
     post.scheduled_at = attempt.params["scheduled_at"]
@@ -131,7 +136,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.approve, {S.in_review}, S.approved, {PM}, _l("Approve"),
          guards=APPROVAL_GUARDS, effects=(_record_approval,), applies=_brand_account, inputs=(i.ACKNOWLEDGE,)),
     _row(Action.approve, {S.in_review}, S.with_cabinet, {PM}, _l("Approve and send to the cabinet"),
-         guards=(*APPROVAL_GUARDS, g.executive_has_cabinet), effects=(_record_approval,), applies=_executive_account,
+         guards=(*APPROVAL_GUARDS, g.executive_has_cabinet), effects=(_record_approval, _send_to_cabinet),
+         applies=_executive_account,
          inputs=(i.ACKNOWLEDGE,)),
     _row(Action.request_changes, {S.in_review}, S.changes_requested, {PM}, _l("Request changes"),
          comment_required=True),
