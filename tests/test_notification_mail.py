@@ -319,3 +319,42 @@ def test_a_mail_gathers_only_notifications_at_the_same_try(world, session, make,
     to_pm = [m for m in smtp.take() if m.to == (scene["pm"].email,)]
     assert sorted(len(re.findall(r"/posts/(\d+)", m.part("plain"))) for m in to_pm) == [1, 1]
     assert new.id
+
+
+def test_a_failure_in_the_workers_own_words_is_mailed_and_listed_in_the_readers_language(world, session, make,
+                                                                                        scene, smtp):
+    """The pages said why a post failed in French; its mail quoted the worker's English ("The account is not
+    connected to a publisher…"). The notification keeps the reasons as message ids, as the step does."""
+    from approval.publishing import reasons
+    from approval.workflow import engine
+
+    scene["cm"].locale = "fr"
+    post = make.post(State.approved, account=scene["account"], author=scene["cm"], reviewer=scene["pm"])
+    make.act(post, Action.schedule, scene["pm"], scheduled_at=utcnow() + timedelta(hours=1))
+    send(world, session)
+    smtp.take()  # the approval's mails
+    why = [reasons.reason(reasons.NOT_CONNECTED)]
+    engine.record_step(session, post, Action.fail, now=utcnow(), payload={"why": why}, comment=reasons.text(why))
+    send(world, session)
+    mails = {m.to[0]: m for m in smtp.take()}
+    french = "Le compte n’est relié à aucun moyen de publication"
+    for part in ("plain", "html"):
+        assert french in mails[scene["cm"].email].part(part) and "reliez-le" in mails[scene["cm"].email].part(part)
+    assert "The account is not connected to a publisher" in mails[scene["pm"].email].part("plain")
+    # The person's list of notifications says it in their language too: in a thread of its own, outside the test's
+    # application context (which would keep the first request's language), once the test's transaction is over.
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from tests.conftest import WebClient
+
+    reader = SimpleNamespace(email=scene["cm"].email)
+    session.commit()
+
+    def listed() -> str:
+        client = WebClient(world.test_client())
+        client.login(reader)
+        return client.get("/notifications").get_data(as_text=True)
+
+    with ThreadPoolExecutor(1) as thread:
+        assert french in thread.submit(listed).result()

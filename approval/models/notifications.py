@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -59,6 +59,9 @@ class Notification(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The change's comment, or the stop switch's reason.
     comment: Mapped[str | None] = mapped_column(Text)
+    #: The worker's reasons, when the comment is its own words (``approval.publishing.reasons``): said in the
+    #: reader's language rather than the comment's English.
+    why: Mapped[list | None] = mapped_column(JSON)
     #: The action that caused it (an ``Action`` value), where its line says which: the cabinet's decision.
     action: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -140,6 +143,8 @@ class ChatMessage(Base):
     kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind, "chat_kind"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     comment: Mapped[str | None] = mapped_column(Text)
+    #: As a notification's: the worker's reasons, said in the market's language.
+    why: Mapped[list | None] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

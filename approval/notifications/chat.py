@@ -133,6 +133,6 @@ class ChatSender:
                 parts.append(f"{network_name(post.account.network.value)} @{post.account.handle}: "
                              f"{texts.excerpt(post.body, 140)}")
                 parts.append(url_for("posts.show_post", post_id=post.id, _external=True))
-            if message.comment:
-                parts.append(texts.quoted(message.comment))
+            if words := texts.said(message.comment, message.why):
+                parts.append(texts.quoted(words))
         return "\n".join(parts)

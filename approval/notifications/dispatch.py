@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     Insert,
     SQLColumnExpression,
     String,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -106,7 +109,8 @@ def record(session: Session, *entries: Any) -> None:
         for rule in rules_for(entry.action, entry.from_state, entry.to_state):
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
-                                              "action": Action(entry.action).value})
+                                              "action": Action(entry.action).value,
+                                              "why": (entry.payload or {}).get("why") or None})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
 
@@ -114,7 +118,7 @@ def record(session: Session, *entries: Any) -> None:
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
                 actor_id: int | None, at: datetime, comment: str | None = None) -> None:
     _notify(session, kind, audiences, [{"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at,
-                                        "comment": comment, "action": None}])
+                                        "comment": comment, "action": None, "why": None}])
 
 
 def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], params: list[dict[str, Any]]) -> None:
@@ -124,6 +128,7 @@ def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], param
     values: dict[str, Any] | list[dict[str, Any]]
     if postgres:
         values = {name: [row[name] for row in params] for name in _TOLD}
+        values["why"] = [_json(why) for why in values["why"]]
     else:
         values = params[0] if len(params) == 1 else params
     session.execute(_insert_notifications(kind, audiences, True, postgres), values)
@@ -148,7 +153,7 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
     audience = Audience.all_staff if market_id is None else Audience.market_staff
     params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason,
-              "action": None}
+              "action": None, "why": None}
     session.execute(_insert_notifications(kind, (audience,), False, False), params)
 
 
@@ -160,15 +165,26 @@ _prefs = NotificationPreference.__table__
 
 #: What each notification is about, and its type: one row per audit row told (``record``).
 _TOLD = {"post_id": _users.c.id.type, "market_id": _users.c.id.type, "actor_id": _users.c.id.type,
-         "comment": String(), "at": UTCDateTime(), "action": String()}
+         "comment": String(), "at": UTCDateTime(), "action": String(), "why": JSON()}
+#: As PostgreSQL's arrays carry them: the reasons as JSON text (a list of lists would be read as a matrix), cast back.
+_TOLD_ARRAYS = {**_TOLD, "why": String()}
+
+
+def _json(value: Any) -> str | None:
+    return json.dumps(value, ensure_ascii=False) if value else None
+
+
+def _why(told: Any, postgres: bool) -> ColumnElement:
+    """The reasons told, as the notifications' JSON column takes them: from PostgreSQL's arrays, the text cast."""
+    return sql_cast(told.c.why, JSON) if postgres else told.c.why
 
 
 def _told(postgres: bool) -> Any:
     """The rows told, as a table the statements join: on PostgreSQL, arrays of the values ``unnest``ed side by side
     (a statement for every row at once); elsewhere, one row of bound values (the statement is executed per row)."""
     if postgres:
-        return func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _TOLD.items())
-                           ).table_valued(*(column(name, type_) for name, type_ in _TOLD.items())
+        return func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _TOLD_ARRAYS.items())
+                           ).table_valued(*(column(name, type_) for name, type_ in _TOLD_ARRAYS.items())
                                           ).render_derived(name="told")
     return select(*(bindparam(name, type_=type_).label(name) for name, type_ in _TOLD.items())).subquery("told")
 
@@ -228,8 +244,8 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
     recipients = (
         select(
             _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
-            told.c.action, told.c.at, func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)),
-            told.c.at,
+            _why(told, postgres), told.c.action, told.c.at,
+            func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), told.c.at,
         )
         .select_from(_users.join(told, literal(True))
                      .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
@@ -237,7 +253,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
                or_(*(_audience(audience, market, told) for audience in audiences)))
     )
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
-    columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "action", "at", "mail",
+    columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "why", "action", "at", "mail",
                "mail_due_at"]
     return insert(table).from_select([table.c[name] for name in columns], recipients)
 
@@ -246,10 +262,10 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
 def _insert_chat(kind: Kind, postgres: bool) -> Insert:
     settings = MarketNotificationSettings.__table__
     told = _told(postgres)
-    source = (select(settings.c.market_id, literal(kind.value, String), told.c.post_id, told.c.comment, told.c.at,
-                     told.c.at)
+    source = (select(settings.c.market_id, literal(kind.value, String), told.c.post_id, told.c.comment,
+                     _why(told, postgres), told.c.at, told.c.at)
               .select_from(settings.join(told, settings.c.market_id == _post_column(Account.market_id, told)))
               .where(settings.c.chat_webhook_url.is_not(None)))
     table = cast(Table, ChatMessage.__table__)  # as above
     return insert(table).from_select(
-        [table.c[name] for name in ("market_id", "kind", "post_id", "comment", "at", "due_at")], source)
+        [table.c[name] for name in ("market_id", "kind", "post_id", "comment", "why", "at", "due_at")], source)

@@ -469,8 +469,8 @@ class Mailer:
             details.append(str(n.market))
         if n.actor is not None:
             details.append(_("By %(name)s", name=n.actor.name))
-        if n.comment:
-            details.append(texts.quoted(n.comment))
+        if words := texts.said(n.comment, n.why):
+            details.append(texts.quoted(words))
         return {
             "title": texts.title(n.kind, n.action),
             "excerpt": texts.excerpt(post.body if post is not None else None, 60),

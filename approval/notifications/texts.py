@@ -6,9 +6,11 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from approval.labels import decimal
 from approval.localtime import in_zone
 from approval.models import Post
 from approval.models.notifications import NotificationKind as Kind
+from approval.publishing import reasons
 from approval.style.network import network_name
 from approval.workflow.states import Action, Role, State
 
@@ -97,6 +99,11 @@ def account_line(post: Post) -> str:
     """Where the post goes, as the pages name it: "FR · X @helio_fr"."""
     account = post.account
     return f"{account.market.code} · {network_name(account.network.value)} @{account.handle}"
+
+
+def said(comment: str | None, why: list | None) -> str | None:
+    """What a notification quotes: the worker's reasons in the reader's language (``why``), else the comment."""
+    return reasons.text(why, gettext, decimal) if why else comment
 
 
 def quoted(comment: str, size: int = 300) -> str:
