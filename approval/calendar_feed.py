@@ -2,7 +2,9 @@
 
 One VEVENT per post: its UID stays the same for the post's whole life (a calendar program then moves the event when
 the post moves), DTSTART is the UTC instant, SEQUENCE the post's version, SUMMARY the account and an excerpt, URL
-the post's page.
+the post's page. A slot that went wrong (missed, failed, unconfirmed) stays where it was, its SUMMARY starting with
+the word for it in brackets ("[Failed] X @helio_fr: ..."): a calendar program shows it at a glance, and the URL leads
+to the page that says what to do.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from flask_babel import gettext
 from icalendar import Calendar, Event
 
 from approval.db import utcnow
-from approval.queries.calendar import Entry
+from approval.labels import label
+from approval.queries.calendar import PROBLEMS, Entry
 from approval.style.network import network_name
 
 #: How long an event lasts in the calendar: a post is an instant, a calendar wants a span.
@@ -22,6 +26,15 @@ EVENT_LENGTH = timedelta(minutes=15)
 
 def post_uid(post_id: int) -> str:
     return f"post-{post_id}@approval"
+
+
+def _mark(kind: str) -> str:
+    """"[Failed] ", "[Unconfirmed] ", "[Missed] " (in the reader's language) before a slot that went wrong; "" else."""
+    if kind not in PROBLEMS:
+        return ""
+    # A missed post is back in ``approved``: its word is the calendar's own, not a state's.
+    word = gettext("missed") if kind == "missed" else label(kind)
+    return f"[{word[:1].upper()}{word[1:]}] "
 
 
 def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], str]) -> bytes:
@@ -40,7 +53,7 @@ def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], 
         event.add("dtend", entry.at.replace(microsecond=0) + EVENT_LENGTH)
         event.add("sequence", post.version)
         event.add("last-modified", post.updated_at.replace(microsecond=0))
-        event.add("summary", f"{network_name(account.network)} @{account.handle}: {entry.excerpt}")
+        event.add("summary", f"{_mark(entry.kind)}{network_name(account.network)} @{account.handle}: {entry.excerpt}")
         event.add("description", f"{entry.kind} · {account.market.code}\n{post.body}")
         event.add("url", post_url(post.id))
         event.add("status", "CONFIRMED" if entry.kind == "published" else "TENTATIVE")

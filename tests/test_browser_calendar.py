@@ -1,5 +1,6 @@
 """The content calendar in a real headless Chromium: a project manager moves a scheduled post a day later with the
-keyboard (Alt+ArrowRight), then drags it to another day; each move is a schedule through the engine, audited.
+keyboard (Alt+ArrowRight), then drags it to another day; each move is a schedule through the engine, audited. Posts
+the worker could not publish, or sent without an answer, stand out at their slot in words and lead to their page.
 Screenshots land in test-artifacts/browser/calendar-<backend>/."""
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from approval import administration as admin
 from approval import operations as ops
 from approval.db import utcnow
 from approval.models import Account, AuditEntry, Post, User
 from approval.workflow.states import Action
 
-from test_browser import ARTIFACTS, PASSWORD, chromium, live_server  # noqa: F401 - shared fixtures
+from test_accessibility import _contrasts
+from test_browser import ARTIFACTS, PASSWORD, chromium, live_server, sign_in  # noqa: F401 - shared fixtures
+from test_calendar import _refused_at_its_slot, _sent_without_an_answer
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")
@@ -123,5 +127,80 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
             page.get_by_role("button", name="Move to this time").click()
         moved, _actions = _where(engine, post_id)
         assert moved.astimezone(ZoneInfo("UTC")) == datetime.combine(sunday, time(1, 0), ZoneInfo("UTC"))
+    finally:
+        context.close()
+
+
+def _gone_wrong(engine) -> tuple[dict[str, int], datetime]:  # noqa: ANN001
+    """Three posts of one slot a few minutes from now, on three accounts of helio's French market: one still to go
+    out, one the worker refused (its account is not connected), one sent without an answer."""
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        x = session.scalar(select(Account).where(Account.handle == "helio_fr"))
+        facebook = admin.create_account(session, x.market, "facebook", "helio.france", "Helio")
+        live = admin.create_account(session, x.market, "x", "helio_live", "Helio")
+        at = (utcnow() + timedelta(minutes=5)).replace(second=0, microsecond=0)
+        ids = {}
+        for kind, account, body in (("scheduled", x, "Rendez-vous au Vélodrome pour la finale."),
+                                    ("failed", facebook, "Les portes du stade ouvrent à 19 heures."),
+                                    ("unconfirmed", live, "Merci à nos partenaires de la soirée.")):
+            post = ops.create_post(session, writer, account, body)
+            ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+            ops.act_on_post(session, post, Action.approve, manager, expected_version=post.version)
+            ops.act_on_post(session, post, Action.schedule, manager, expected_version=post.version, scheduled_at=at)
+            session.flush()
+            if kind == "failed":
+                _refused_at_its_slot(session, post)
+            elif kind == "unconfirmed":
+                _sent_without_an_answer(session, post)
+            ids[kind] = post.id
+        session.commit()
+        return ids, at
+
+
+def test_failed_and_unconfirmed_posts_stand_out_at_their_slot_and_lead_to_their_page(chromium, live_server,  # noqa: F811
+                                                                                     backend):
+    """In words that read (WCAG contrast), in the month and the week, on a laptop and on a phone; not draggable; the
+    failed post's entry opens its page, which says why and offers the retry."""
+    base, engine = live_server
+    ids, at = _gone_wrong(engine)
+    day = at.astimezone(PARIS).date().isoformat()
+    folder = ARTIFACTS / f"calendar-{backend}"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, base, "lucile@helio.example")
+        for view in ("month", "week"):
+            page.goto(f"{base}/calendar?view={view}&date={day}&tz=Europe/Paris")
+            for kind in ("failed", "unconfirmed"):
+                entry = page.locator(f"a.entry-{kind}[href='/posts/{ids[kind]}']")
+                assert entry.locator(".kind-mark").inner_text() == kind.upper(), view
+                assert entry.get_attribute("draggable") is None, view
+            assert page.locator(f"a[href='/posts/{ids['scheduled']}']").get_attribute("draggable") == "true"
+            marks = _contrasts(page, ".calendar .kind-mark")
+            assert len(marks) == 2 and [(what, round(ratio, 2)) for what, ratio in marks if ratio < 4.5] == [], view
+            page.screenshot(path=str(folder / f"05-gone-wrong-{view}.png"), full_page=True)
+        page.goto(f"{base}/calendar?view=list&date={day}&tz=Europe/Paris")
+        for kind in ("failed", "unconfirmed"):
+            row = page.locator("tr", has=page.locator(f"a[href='/posts/{ids[kind]}']", has_text=f"#{ids[kind]}"))
+            assert row.locator(f".state-{kind}").inner_text() == kind and row.locator("form").count() == 0
+        page.screenshot(path=str(folder / "05-gone-wrong-list.png"), full_page=True)
+        page.goto(f"{base}/calendar?view=month&date={day}&tz=Europe/Paris")
+        page.locator(f"a.entry-failed[href='/posts/{ids['failed']}']").click()
+        page.wait_for_url(f"**/posts/{ids['failed']}")
+        assert "The account is not connected to a publisher" in page.locator(".failed-reason").inner_text()
+        assert page.get_by_role("button", name="Retry now").is_visible()
+
+        # On a phone the week shows each post's time only: what went wrong keeps its word, on a line of its own.
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.goto(f"{base}/calendar?view=week&date={day}&tz=Europe/Paris")
+        for kind in ("failed", "unconfirmed"):
+            mark = page.locator(f"a.entry-{kind} .kind-mark")
+            assert mark.is_visible(), kind
+            box, entry = mark.bounding_box(), page.locator(f"a.entry-{kind}").bounding_box()
+            assert box["width"] > 20 and box["x"] + box["width"] <= entry["x"] + entry["width"] + 1, kind
+        page.screenshot(path=str(folder / "06-gone-wrong-phone-week.png"), full_page=True)
     finally:
         context.close()

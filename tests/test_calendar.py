@@ -394,3 +394,228 @@ def test_a_move_to_a_time_that_happens_twice_asks_which_on_the_posts_page_then_t
     # A zone that is none keeps the market's in the form.
     page = web.get(f"/posts/{post.id}?move_time=2030-01-01T10:00&move_tz=Mars/Olympus").get_data(as_text=True)
     assert 'name="tz" value="Europe/Paris"' in page
+
+
+# Slots that went wrong ---------------------------------------------------------------------------------------
+
+
+def _refused_at_its_slot(session, post) -> None:  # noqa: ANN001
+    """What the worker records when its checks before sending refuse a due post (``Worker._ready``): ``fail`` straight
+    from ``scheduled``, its reasons in the payload; the post keeps its slot."""
+    from approval.publishing import reasons
+    from approval.workflow import engine
+
+    why = [reasons.reason(reasons.NOT_CONNECTED)]
+    english = [reasons.text([one]) for one in why]
+    engine.record_step(session, post, Action.fail, now=utcnow(), payload={"reasons": english, "why": why},
+                       comment=" ".join(english))
+    session.flush()
+
+
+def _sent_without_an_answer(session, post) -> None:  # noqa: ANN001
+    """What the worker records around a webhook call that got no answer in time (``Worker._take``, ``send`` and
+    ``_record``): the claim under a lease, the attempt, then ``lose``."""
+    from uuid import uuid4
+
+    from approval.models import Outcome, PublicationAttempt
+    from approval.workflow import engine
+
+    now = utcnow()
+    post.publish_key, post.claim_token, post.claimed_until = uuid4().hex, uuid4().hex, now + timedelta(minutes=2)
+    engine.record_step(session, post, Action.claim, now=now, payload={"worker": "tests"})
+    attempt = PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
+                                 sha256=post.current_revision.sha256, idempotency_key=post.publish_key,
+                                 connector="webhook", outcome=Outcome.unknown, started_at=now, finished_at=now,
+                                 message="no complete answer within 15 s")
+    session.add(attempt)
+    session.flush()
+    post.claim_token = post.claimed_until = None
+    engine.record_step(session, post, Action.lose, now=now, payload={"attempt": attempt.id, "outcome": "unknown"},
+                       comment=attempt.message)
+    session.flush()
+
+
+def _missed(session, post) -> None:  # noqa: ANN001
+    """What the worker records when a slot's grace period passed (``Worker._miss``): back to ``approved``, the slot
+    kept as the one it missed."""
+    from approval.publishing import reasons
+    from approval.workflow import engine
+
+    why = [reasons.reason(reasons.MISSED_UNSENT)]
+    slot = post.scheduled_at
+    post.missed_at, post.scheduled_at = slot, None
+    engine.record_step(session, post, Action.miss, now=utcnow(), payload={"slot": slot.isoformat(), "why": why},
+                       comment=reasons.text(why))
+    session.flush()
+
+
+@pytest.fixture()
+def gone_wrong(make, db_session, france):
+    """Four posts of one slot, a few minutes from now, on four accounts: one still to go out, one the worker refused
+    (the account is not connected), one sent without an answer, one whose slot passed."""
+    at = (utcnow() + timedelta(minutes=4)).replace(second=0, microsecond=0)
+    coming = _scheduled(make, make.account(france, "x"), at, "Le coup d'envoi est à 21 heures.")
+    failed = _scheduled(make, make.account(france, "facebook"), at, "Les portes du stade ouvrent à 19 heures.")
+    unconfirmed = _scheduled(make, make.account(france, "linkedin"), at, "Merci à nos partenaires de la soirée.")
+    missed = _scheduled(make, make.account(france, "x"), at, "La billetterie ferme ce soir.")
+    _refused_at_its_slot(db_session, failed)
+    _sent_without_an_answer(db_session, unconfirmed)
+    _missed(db_session, missed)
+    assert (failed.state, unconfirmed.state, missed.state) == (State.failed, State.unconfirmed, State.approved)
+    return {"at": at, "scheduled": coming, "failed": failed, "unconfirmed": unconfirmed, "missed": missed}
+
+
+def _entry(page: str, post_id: int) -> str:
+    """The calendar entry (its link) of a post in the month or the week view."""
+    start = page.index(f'<a href="/posts/{post_id}" class="entry ')
+    return page[start:page.index("</a>", start)]
+
+
+def test_failed_and_unconfirmed_posts_stay_at_their_slot_marked_in_words_in_every_view(make, web, db_session, france,
+                                                                                       gone_wrong):
+    """The worker could not publish one post and does not know whether another went out: both stay where a project
+    manager looks for them, at their slot, each saying what happened; neither moves by dragging (a retry goes out
+    now, from the post's page), and each leads to its page, which says what to do."""
+    at, coming = gone_wrong["at"], gone_wrong["scheduled"]
+    failed, unconfirmed, missed = gone_wrong["failed"], gone_wrong["unconfirmed"], gone_wrong["missed"]
+    web.login(make.user(Role.project_manager, markets=[france]))
+    day = at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    for view in ("month", "week"):
+        page = web.get(f"/calendar?view={view}&date={day}").get_data(as_text=True)
+        assert 'class="entry entry-failed network-facebook"' in _entry(page, failed.id), view
+        assert '<span class="kind-mark">failed</span>' in _entry(page, failed.id), view
+        assert 'class="entry entry-unconfirmed network-linkedin"' in _entry(page, unconfirmed.id), view
+        assert '<span class="kind-mark">unconfirmed</span>' in _entry(page, unconfirmed.id), view
+        assert '<span class="kind-mark">missed</span>' in _entry(page, missed.id), view
+        assert "kind-mark" not in _entry(page, coming.id), view
+        assert "4 posts" in page, view
+        # What moves is what the table lets this project manager give another time: not a failed or unconfirmed post.
+        assert f'data-post="{coming.id}"' in page and f'data-post="{missed.id}"' in page, view
+        assert f'data-post="{failed.id}"' not in page and f'data-post="{unconfirmed.id}"' not in page, view
+    listed = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+
+    def row(post) -> str:  # noqa: ANN001
+        start = listed.rindex("<tr>", 0, listed.index(f'<a href="/posts/{post.id}">#{post.id}</a>'))
+        return listed[start:listed.index("</tr>", start)]
+
+    assert '<span class="state state-failed">failed</span>' in row(failed)
+    assert '<span class="state state-unconfirmed">unconfirmed</span>' in row(unconfirmed)
+    assert "move-form" not in row(failed) and "move-form" not in row(unconfirmed) and "move-form" in row(coming)
+    # At the slot they were to go out at, in the market's time.
+    paris = at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    assert f"<td>{paris}</td>" in row(failed) and f"<td>{paris}</td>" in row(unconfirmed)
+    # Each page says what to do.
+    page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
+    assert "Failed:</strong> The account is not connected to a publisher: connect it, then retry." in page
+    assert "Retry now" in page and "Withdraw" in page
+    page = web.get(f"/posts/{unconfirmed.id}").get_data(as_text=True)
+    assert "The network may already show this post" in page and "Confirm as published" in page
+    # A move asked all the same is refused by the engine: nothing moves.
+    refused = web.post("/calendar/move", {"post_id": failed.id, "version": failed.version, "tz": "UTC",
+                                          "local_time": "2099-01-01T10:00"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 409
+    db_session.expire_all()
+    assert failed.state == State.failed and failed.scheduled_at == at
+
+
+def test_the_month_grid_counts_and_shows_failed_posts_among_a_busy_days_first(make, web, db_session, france):
+    """The grid reads each kind's first entries of the day (numbered by PostgreSQL itself): a failed post among a
+    busy day's first ones is shown, and every kind is in the day's count."""
+    from approval.views.calendar import MONTH_DAY_ENTRIES
+
+    at = (utcnow() + timedelta(minutes=4)).replace(second=0, microsecond=0)
+    failed = _scheduled(make, make.account(france, "facebook"), at, "Le match commence dans une heure.")
+    _refused_at_its_slot(db_session, failed)
+    account = make.account(france, "x")
+    later = [_scheduled(make, account, at + timedelta(seconds=n + 1), f"Message numéro {n} du soir.")
+             for n in range(MONTH_DAY_ENTRIES)]
+    pm = make.user(Role.project_manager, markets=[france])
+    paris = ZoneInfo("Europe/Paris")
+    found = window(db_session, pm, PostFilters(market="FR"), at - timedelta(hours=1), at + timedelta(hours=1),
+                   per_day=(paris, MONTH_DAY_ENTRIES))
+    assert [(e.post.id, e.kind, e.post.state) for e in found.entries][:2] == [
+        (failed.id, "failed", State.failed), (later[0].id, "scheduled", State.scheduled)]
+    assert found.total == MONTH_DAY_ENTRIES + 1 and found.per_day == {at.astimezone(paris).date(): found.total}
+    web.login(pm)
+    day = at.astimezone(paris).date().isoformat()
+    month = web.get(f"/calendar?view=month&date={day}").get_data(as_text=True)
+    cell = month[month.index(f'data-date="{day}"'):]
+    cell = cell[:cell.index("</td>")]
+    assert f'<span class="day-count">{MONTH_DAY_ENTRIES + 1}</span>' in cell and "+1 more" in cell
+    assert '<span class="kind-mark">failed</span>' in _entry(cell, failed.id)
+
+
+def test_the_api_calendar_carries_failed_and_unconfirmed_posts_with_their_state(make, app, db_session, france,
+                                                                               gone_wrong):
+    from approval.api.tokens import issue_token
+
+    at = gone_wrong["at"]
+    _token, secret = issue_token(db_session, make.user(Role.community_manager, markets=[france]), "tests")
+    db_session.flush()
+    start = (at - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    answer = app.test_client().get(f"/api/v1/calendar?from={start}&to={end}",
+                                   headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200, answer.get_json()
+    items = {item["post_id"]: item for item in answer.get_json()["items"]}
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert {post_id: (item["state"], item["kind"], item["at"]) for post_id, item in items.items()} == {
+        gone_wrong["scheduled"].id: ("scheduled", "scheduled", stamp),
+        gone_wrong["failed"].id: ("failed", "failed", stamp),
+        gone_wrong["unconfirmed"].id: ("unconfirmed", "unconfirmed", stamp),
+        gone_wrong["missed"].id: ("approved", "missed", stamp),
+    }
+    assert items[gone_wrong["failed"].id]["network"] == "facebook" and items[gone_wrong["failed"].id]["market"] == "FR"
+
+
+def test_the_ical_feed_shows_the_slots_that_went_wrong_marked_in_their_summary(make, web, db_session, france,
+                                                                              gone_wrong):
+    """In Outlook, a slot the worker could not serve stays where it was, its title saying what happened (as a missed
+    slot's does), so the plan shows the gap; the event's URL opens the post's page, which says what to do."""
+    _token, secret = issue_feed_token(db_session, make.user(Role.project_manager, markets=[france]))
+    calendar = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}").data)
+    events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+    summaries = {kind: str(events[f"post-{gone_wrong[kind].id}@approval"]["summary"])
+                 for kind in ("scheduled", "failed", "unconfirmed", "missed")}
+    assert summaries["failed"].startswith("[Failed] Facebook @handle")
+    assert summaries["unconfirmed"].startswith("[Unconfirmed] LinkedIn @handle")
+    assert summaries["missed"].startswith("[Missed] X @handle")
+    assert summaries["scheduled"].startswith("X @handle")
+    failed = events[f"post-{gone_wrong['failed'].id}@approval"]
+    assert failed.decoded("dtstart") == gone_wrong["at"] and str(failed["status"]) == "TENTATIVE"
+    assert str(failed["url"]).endswith(f"/posts/{gone_wrong['failed'].id}")
+    # In the reader's language.
+    french = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}", headers={"Accept-Language": "fr"}).data)
+    titles = {str(e["uid"]): str(e["summary"]) for e in french.walk("VEVENT")}
+    assert titles[f"post-{gone_wrong['failed'].id}@approval"].startswith("[En échec] Facebook")
+
+
+def test_failed_and_unconfirmed_posts_keep_to_their_markets(make, web, app, db_session, france, gone_wrong):
+    """Outsiders see no failed or unconfirmed post of another market in any view, the API or their feed."""
+    from approval.api.tokens import issue_token
+
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    at = gone_wrong["at"]
+    hidden = (gone_wrong["failed"].id, gone_wrong["unconfirmed"].id)
+    day = at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    outsiders = {"community manager of another market": make.user(Role.community_manager, markets=[kenya]),
+                 "project manager of another market": make.user(Role.project_manager, markets=[kenya]),
+                 "cabinet of another executive": make.user(Role.cabinet, executives=[make.executive("Someone")])}
+    start = (at - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for who, outsider in outsiders.items():
+        web.login(outsider)
+        for view in ("month", "week", "list"):
+            page = web.get(f"/calendar?view={view}&date={day}").get_data(as_text=True)
+            assert not any(f'href="/posts/{post_id}"' in page for post_id in hidden), (who, view)
+        _token, secret = issue_token(db_session, outsider, "tests")
+        _feed, feed_secret = issue_feed_token(db_session, outsider)
+        db_session.flush()
+        items = app.test_client().get(f"/api/v1/calendar?from={start}&to={end}",
+                                      headers={"Authorization": f"Bearer {secret}"}).get_json()["items"]
+        assert items == [], who
+        feed = web.get(f"/calendar.ics?token={feed_secret}").data
+        assert not any(f"post-{post_id}@".encode() in feed for post_id in hidden), who
+    web.login(make.user(Role.community_manager, markets=[france]))
+    page = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
+    assert all(f'href="/posts/{post_id}"' in page for post_id in hidden)

@@ -1,4 +1,5 @@
-"""The content calendar over HTTP: scheduled and published posts (and missed slots) in a window of time."""
+"""The content calendar over HTTP: scheduled and published posts (and missed slots, and the posts the worker could not
+publish or sent without a known answer) in a window of time."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ class CalendarArgs(Args):
 class CalendarItemSchema(ma.Schema):
     post_id = fields.Integer(required=True)
     at = Instant(required=True)
-    state = fields.String(required=True, metadata={"description": "The post's state (`approved` for a missed slot)."})
+    state = fields.String(required=True, metadata={
+        "description": "The post's state (`approved` for a missed slot; `failed` or `unconfirmed` at the slot the "
+                       "worker could not publish, or sent without a known answer)."})
     kind = fields.String(required=True, metadata={"enum": list(KINDS)})
     account_id = fields.Integer(required=True)
     market = fields.String(required=True)
@@ -67,7 +70,8 @@ class CalendarSchema(ma.Schema):
 @bp.response(200, CalendarSchema)
 @bp.refusals()
 def list_calendar(args: dict):
-    """Scheduled and published posts in the window, in time order, as the user sees them."""
+    """Scheduled and published posts in the window, in time order, as the user sees them; and at their slots, missed
+    posts and those the worker could not publish (`failed`) or sent without a known answer (`unconfirmed`)."""
     filters = PostFilters(market=args.get("market"), network=args.get("network"), account_id=args.get("account_id"),
                           campaign_id=args.get("campaign_id"))
     found = window(db.session, current_api_user(), filters, args["from_"], args["to"])

@@ -1,9 +1,12 @@
-"""The content calendar: scheduled, published and missed posts in a window of time, as the user sees them.
+"""The content calendar: scheduled, published and missed posts in a window of time, as the user sees them, and those
+the worker could not publish (``failed``) or sent without learning whether they went out (``unconfirmed``).
 
 One bounded query per kind, each on its own time index (``(state, scheduled_at)``, ``published_at``,
-``missed_at``): the calendar page, the iCalendar feed and ``GET /api/v1/calendar`` read the same entries. The month
-grid asks for the first entries of each local day and each day's count (on PostgreSQL numbered and counted by the
-database), then reads the texts of what it shows only.
+``missed_at``): the calendar page, the iCalendar feed and ``GET /api/v1/calendar`` read the same entries. A failed
+or unconfirmed post sits at the slot it was to go out at: the worker's ``fail`` and ``lose`` steps leave its
+``scheduled_at`` as it was (a retry gives it the time of the retry), so the ``(state, scheduled_at)`` index serves
+those kinds too. The month grid asks for the first entries of each local day and each day's count (on PostgreSQL
+numbered and counted by the database), then reads the texts of what it shows only.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ from approval.workflow.states import State
 #: A window never lists more entries than this per kind: the page says when it stopped there.
 MAX_ENTRIES = 1000
 #: What the window holds: the kinds of entries, each with the post's time it sits at.
-KINDS = ("scheduled", "published", "missed")
+KINDS = ("scheduled", "published", "missed", "failed", "unconfirmed")
+#: The kinds that call for a person: the slot passed unpublished, the network refused the post, or nobody knows
+#: whether it went out. The calendar marks them in words; none of them is moved by dragging.
+PROBLEMS = ("missed", "failed", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,9 @@ class PostRow:
 class Entry:
     post: PostRow
     at: datetime
-    #: ``scheduled``, ``published`` or ``missed`` (its slot passed unpublished: it waits for a new time).
+    #: ``scheduled``, ``published``, ``missed`` (its slot passed unpublished: it waits for a new time), ``failed``
+    #: (the worker could not publish it: a person retries, fixes or withdraws it) or ``unconfirmed`` (sent, with no
+    #: known answer: a person checks the network, then confirms or retries it).
     kind: str
 
     @property
@@ -68,6 +76,11 @@ class Entry:
     def retrying(self) -> bool:
         """A slot the worker could not serve yet: it tries again (a webhook that does not answer, a rate limit)."""
         return self.kind == "scheduled" and self.post.retrying
+
+    @property
+    def problem(self) -> bool:
+        """A slot that went wrong and waits for a person (``PROBLEMS``)."""
+        return self.kind in PROBLEMS
 
     @property
     def excerpt(self) -> str:
@@ -87,12 +100,15 @@ class Window:
 
 
 def _time_of(kind: str):  # noqa: ANN202
-    return {"scheduled": Post.scheduled_at, "published": Post.published_at, "missed": Post.missed_at}[kind]
+    # A failed or unconfirmed post keeps the slot it was to go out at (the worker's steps leave it).
+    return {"scheduled": Post.scheduled_at, "published": Post.published_at, "missed": Post.missed_at,
+            "failed": Post.scheduled_at, "unconfirmed": Post.scheduled_at}[kind]
 
 
 #: The state a post of each kind is in (a missed post is back in approved after its slot passed, until it gets a
 #: new time).
-_STATE_OF = {"scheduled": State.scheduled, "published": State.published, "missed": State.approved}
+_STATE_OF = {"scheduled": State.scheduled, "published": State.published, "missed": State.approved,
+             "failed": State.failed, "unconfirmed": State.unconfirmed}
 
 #: How much of a post's text the calendar reads (the feed's description shows it).
 TEXT_START = 500

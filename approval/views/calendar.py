@@ -1,6 +1,8 @@
-"""The content calendar: month, week and list views of scheduled, published and missed posts, in the viewer's zone or
-a market's; a project manager moves a scheduled post to another slot (drag and drop, the keyboard, or the list's
-form), which is a ``schedule`` through the engine with its guards. And the private iCalendar feed (``/calendar.ics``).
+"""The content calendar: month, week and list views of scheduled, published and missed posts, and of those the worker
+could not publish (failed) or sent without a known answer (unconfirmed), in the viewer's zone or a market's; a project
+manager moves a scheduled post or a missed one to another slot (drag and drop, the keyboard, or the list's form),
+which is a ``schedule`` through the engine with its guards (a failed or unconfirmed post is retried or confirmed from
+its page, not moved). And the private iCalendar feed (``/calendar.ics``).
 """
 
 from __future__ import annotations
@@ -90,12 +92,16 @@ def _days(view: str, anchor: date, first_weekday: int) -> tuple[list[date], date
     return [start + timedelta(days=n) for n in range((end - start).days + 1)], previous, following
 
 
+#: The action that starts a move, per kind of entry: unschedule then schedule for a scheduled post, schedule for one
+#: whose slot was missed. Published, failed and unconfirmed posts do not move (the table's ``retry`` has no time).
+_FIRST_MOVE = {"scheduled": Action.unschedule, "missed": Action.schedule}
+
+
 def _movable(entry: Entry, user: User) -> bool:
-    """Whether ``user`` may give this post another time: what the table allows (unschedule then schedule for a
-    scheduled post; schedule for one whose slot was missed)."""
-    if entry.kind == "published":
+    """Whether ``user`` may give this post another time: what the table allows."""
+    first = _FIRST_MOVE.get(entry.kind)
+    if first is None:
         return False
-    first = Action.unschedule if entry.kind == "scheduled" else Action.schedule
     try:
         engine.find_transition(entry.post, first, user)
     except WorkflowError:
@@ -259,7 +265,8 @@ def revoke_feed():
 
 @bp.get("/calendar.ics")
 def feed():
-    """The user's scheduled and published posts, RFC 5545; ``market=CODE`` narrows it to one of their markets."""
+    """The user's scheduled and published posts, and the slots that went wrong (missed, failed, unconfirmed: their
+    summary says so), RFC 5545; ``market=CODE`` narrows it to one of their markets."""
     from approval.calendar_feed import ical_feed
 
     user = user_for_feed(db.session, request.args.get("token", ""))
@@ -270,8 +277,7 @@ def feed():
             visible_markets(user).where(Market.code == market).with_only_columns(Market.id)) is None:
         abort(404)
     now = utcnow()
-    found = window(db.session, user, listing.PostFilters(market=market), now - FEED_PAST, now + FEED_FUTURE,
-                   kinds=("scheduled", "published"))
+    found = window(db.session, user, listing.PostFilters(market=market), now - FEED_PAST, now + FEED_FUTURE)
     body = ical_feed(found.entries, name=_("approval: %(who)s", who=user.name) + (f" · {market}" if market else ""),
                      post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True))
     response = Response(body, mimetype="text/calendar")
