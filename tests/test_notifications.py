@@ -107,6 +107,10 @@ def test_an_executive_suggestion_awaits_its_cabinet(make, team, db_session):
     # It says what the cabinet decided (it said only "decided"); a row written before it kept its action reads as then.
     assert texts.title(decided.kind, decided.action) == "The cabinet accepted a suggested message you sent it"
     assert texts.title(decided.kind) == "The cabinet decided on a suggested message you sent it"
+    # Its author reads that the cabinet accepted it (it read "Your post was approved", by the cabinet's member).
+    accepted = db_session.scalars(select(Notification).where(Notification.kind == Kind.approved,
+                                                             Notification.post_id == post.id)).one()
+    assert texts.title(accepted.kind, accepted.action) == "Your suggested message was accepted by the cabinet"
 
 
 def _declined_by_a_cabinet(make, team, comment: str):  # noqa: ANN001, ANN202

@@ -76,6 +76,7 @@ TITLES = {
 
 
 #: The line of a ``cabinet_decided`` notification that knows the decision (those written before 0022 do not).
+ACCEPTED_TITLE = _l("Your suggested message was accepted by the cabinet")
 DECISION_TITLES = {
     Action.accept: _l("The cabinet accepted a suggested message you sent it"),
     Action.request_changes: _l("The cabinet sent back a suggested message you sent it, asking for changes"),
@@ -87,6 +88,8 @@ def title(kind: Kind | str, action: str | None = None) -> str:
     """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column)."""
     if action in DECISION_TITLES and Kind(kind) is Kind.cabinet_decided:
         return str(DECISION_TITLES[Action(action)])
+    if action == Action.accept and Kind(kind) is Kind.approved:  # the author's, as its decline is told
+        return str(ACCEPTED_TITLE)
     return str(TITLES[Kind(kind)])
 
 
