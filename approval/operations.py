@@ -20,6 +20,7 @@ from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from approval import style
+from approval.db import utcnow
 from approval.style.text import shows_anything
 from approval.access import (
     VIEWER_ID,
@@ -97,7 +98,10 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
 # Posts -------------------------------------------------------------------------------------------------------
 
 
-def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None) -> Post:
+def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
+                now: datetime | None = None) -> Post:
+    """A new draft on ``account``: its first revision and its ``create`` step, at ``now`` (the clock by default; the
+    demo dates its past work)."""
     if not can_see_account(actor, account):
         raise NotFound(account.id)
     if not actor.is_active:
@@ -108,12 +112,13 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
         raise GuardFailed(_("This account is deactivated."), {"account_id": [_("This account is deactivated.")]})
     _check_campaign(campaign, account)
     _check_text(body)
-    post = Post(account=account, campaign=campaign, created_by=actor)
+    now = now or utcnow()
+    post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now)
     session.add(post)
     session.flush()
-    revision = _add_revision(session, post, actor, _normalise(body), campaign=campaign)
+    revision = _add_revision(session, post, actor, _normalise(body), campaign=campaign, now=now)
     post.current_revision_id = revision.id
-    engine.apply(session, post, Action.create, actor)
+    engine.apply(session, post, Action.create, actor, now=now)
     return post
 
 
@@ -125,7 +130,8 @@ class Keep(enum.Enum):
 
 def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None,
               media: Sequence[Attachment] | None = None,
-              campaign: Campaign | None | Keep = Keep.CAMPAIGN) -> engine.TrailEntry | None:
+              campaign: Campaign | None | Keep = Keep.CAMPAIGN,
+              now: datetime | None = None) -> engine.TrailEntry | None:
     """Save a new text, new media (``media``: the files and alternative texts in order; None keeps the current
     ones) or another campaign: a new revision, and back to review if the post awaited or held an approval.
 
@@ -148,10 +154,11 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     if not moved and current is not None and current.body == body and \
             [a.key() for a in attachments] == [(m.file.sha256, m.alt) for m in current.media]:
         return None
-    revision = _add_revision(session, post, actor, body, attachments, campaign=target)
+    now = now or utcnow()
+    revision = _add_revision(session, post, actor, body, attachments, campaign=target, now=now)
     moves: dict[str, Any] = {"campaign": target} if moved else {}
     return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision,
-                        **moves)
+                        now=now, **moves)
 
 
 def attachments_of(revision: Revision | None) -> list[Attachment]:
@@ -167,6 +174,7 @@ def act_on_post(
     *,
     expected_version: int | None,
     comment: str | None = None,
+    now: datetime | None = None,
     **params,
 ) -> engine.TrailEntry:
     """A workflow action from a button or the API; its comment also joins the post's discussion."""
@@ -174,9 +182,11 @@ def act_on_post(
         # Only create_post and edit_post record these, with the revision they write: asked for here, ``create``
         # would log a change that never happened and ``edit`` would fail for want of a revision.
         raise InvalidTransition(_("Unknown action."), {"action": [_("Unknown action.")]})
-    entry = engine.apply(session, post, action, actor, expected_version=expected_version, comment=comment, **params)
+    entry = engine.apply(session, post, action, actor, expected_version=expected_version, comment=comment, now=now,
+                         **params)
     if entry.comment:
-        session.add(Comment(post=post, revision_id=entry.revision_id, author=actor, body=entry.comment))
+        session.add(Comment(post=post, revision_id=entry.revision_id, author=actor, body=entry.comment,
+                            created_at=entry.at))
         session.flush()
     return entry
 
@@ -197,7 +207,8 @@ def _normalise(body: str) -> str:
 
 
 def _add_revision(session: Session, post: Post, actor: User, body: str,
-                  media: Sequence[Attachment] = (), *, campaign: Campaign | None = None) -> Revision:
+                  media: Sequence[Attachment] = (), *, campaign: Campaign | None = None,
+                  now: datetime | None = None) -> Revision:
     """A new revision of ``post``: its text, its media in order, and the SHA-256 binding both (a text alone keeps
     the SHA-256 of its text, as every revision before media existed). Its findings are those of the post in
     ``campaign``."""
@@ -207,7 +218,7 @@ def _add_revision(session: Session, post: Post, actor: User, body: str,
     verdict = check_body(session, post.account, body, campaign, media=[a.as_style_item() for a in media])
     revision = Revision(
         post_id=post.id, number=number, body=body, sha256=revision_sha256(body, [a.key() for a in media]),
-        author=actor, findings=[f.as_dict(translatable=True) for f in verdict.findings],
+        author=actor, findings=[f.as_dict(translatable=True) for f in verdict.findings], created_at=now or utcnow(),
     )
     session.add(revision)
     session.flush()

@@ -111,6 +111,7 @@ def apply(
     for effect in row.effects:
         effect(attempt)
     post.state = row.target
+    post.updated_at = attempt.now  # the step's time, in the same UPDATE (the column's clock would stamp it now)
     session.flush()  # the post's UPDATE, which checks its version
     if (post.current_revision_id, post.approved_revision_id) != revisions_before:
         # The relationships are read-only views of these ids: reload them when an effect moved an id.
