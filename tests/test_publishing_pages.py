@@ -779,6 +779,11 @@ def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_ses
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
     assert '<td class="failure-reason">no complete answer within 15 s</td>' in desk
+    # Its writer, who has no desk, reads on the post's page what it means and who decides.
+    web.login(post.created_by)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Unconfirmed:</strong> it was sent, and no answer said whether the network took it" in page
+    assert "no complete answer within 15 s" in page
 
 
 def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(make, web, db_session):
