@@ -11,6 +11,7 @@ session usable; the request (or the command) commits.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -288,14 +289,42 @@ def update_market(
     return market
 
 
+def _person_name(name: str | None) -> str:
+    """A person's name as stored: trimmed, and composed (NFC: "ü" one character, however it was typed)."""
+    return unicodedata.normalize("NFC", _clean(name))
+
+
+def _name_key(name: str) -> str:
+    """Two names a reader cannot tell apart are one: compared without case, and composed or decomposed alike
+    (Unicode's canonical caseless match)."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
+
+
+def find_executive(session: Session, name: str) -> Executive | None:
+    """The executive named ``name``, however its case or accents were typed ("jürgen schmidt", a decomposed ü)."""
+    key = _name_key(_clean(name))
+    # Compared here, not by the database's lower(): SQLite's knows ASCII alone, and neither composes. The executive
+    # committee is a few dozen people.
+    return next((e for e in session.scalars(select(Executive).order_by(Executive.id)) if _name_key(e.name) == key),
+                None)
+
+
+def _refuse_taken_executive_name(session: Session, name: str, current: Executive | None = None) -> None:
+    other = find_executive(session, name)
+    if other is not None and other is not current:
+        raise Refused(errors={"name": [_("An executive named %(name)s exists already.", name=other.name)]},
+                      conflict=True)
+
+
 def get_or_create_executive(session: Session, name: str, title: str = "") -> Executive:
-    executive = session.scalar(select(Executive).where(Executive.name == _clean(name)))
+    executive = find_executive(session, name)
     return executive if executive is not None else create_executive(session, name, title)
 
 
 def create_executive(session: Session, name: str, title: str = "") -> Executive:
-    name, title = _clean(name), _clean(title)
+    name, title = _person_name(name), _clean(title)
     _refuse_if(executive_errors(name, title))
+    _refuse_taken_executive_name(session, name)
     with _writing(session, name=name):
         executive = Executive(name=name, title=title)
         session.add(executive)
@@ -303,8 +332,9 @@ def create_executive(session: Session, name: str, title: str = "") -> Executive:
 
 
 def update_executive(session: Session, executive: Executive, name: str, title: str) -> Executive:
-    name, title = _clean(name), _clean(title)
+    name, title = _person_name(name), _clean(title)
     _refuse_if(executive_errors(name, title))
+    _refuse_taken_executive_name(session, name, executive)
     with _writing(session, name=name):
         executive.name, executive.title = name, title
     return executive

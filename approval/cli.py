@@ -26,7 +26,7 @@ from approval import audit_cli, kiosk_cli, policies
 from approval.config import SettingError, serving_at
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
-from approval.models import Executive, Market, Network, User
+from approval.models import Market, Network, User
 from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
@@ -202,7 +202,7 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
     with _writing() as session:
         executives = []
         for executive_name in executive_names:
-            executive = session.scalar(select(Executive).where(Executive.name == executive_name))
+            executive = admin.find_executive(session, executive_name)  # as the pages match names
             if executive is None:
                 raise click.BadParameter(f"no executive named {executive_name!r}", param_hint="--executive")
             executives.append(executive)

@@ -8,6 +8,10 @@
   the view runs. ``request.args.get(name, type=int)`` and ``request.form.get(name, type=int)`` give the default for
   a number the database cannot hold, as they do for one that is not a number.
 - Sizes: every body is capped (``MAX_CONTENT_LENGTH``, and form limits for the fields in memory), with a 413.
+
+A refused character is a 422 naming the field: a page that says so, or the API's JSON error. The administration's
+form pages (``shows_characters_on_form``) show it on the field that holds it instead, with what was typed kept, as
+they show any other mistake; the rule is the same, and such a request is still never a success.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request, session
 from flask.wrappers import Request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
@@ -132,11 +137,83 @@ def check_request_text() -> None:
 
 
 def check_form_text() -> None:
-    """The form's fields hold no forbidden character (reading the form reads the body)."""
+    """The form's fields hold no forbidden character (reading the form reads the body). A page's form sent to a view
+    that shows them on its form (``shows_characters_on_form``) has the fields holding one noted for it instead."""
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data"
     ):
-        _check_values("form", request.form)
+        if _form_shows_characters():
+            _hold_values(request.form)
+        else:
+            _check_values("form", request.form)
+
+
+def shows_characters_on_form(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a form page that shows a forbidden character on the field holding it, what was typed kept, instead of
+    the whole-page refusal. Only a page's form post is left to it (not the API's, nor one asking for JSON), and only
+    its fields' values: a field's name, the query string and the path are refused before it runs, as everywhere.
+
+    Its form reports each field (``approval.forms.characters.ShowsControlCharacters``, which ``held_characters``
+    feeds). A field it did not report (a hidden one, one it does not have), or a success answered all the same, is
+    the refusal after all, raised before the request commits: no character is ever taken."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        flashed = list(session.get("_flashes", ()))
+        answer = current_app.make_response(view(*args, **kwargs))
+        held = held_characters()
+        if held:
+            unreported = [name for name in held if name not in g.get("reported_characters", ())]
+            if unreported or answer.status_code < 400:
+                _unsay(flashed)
+                refuse("form", (unreported or list(held))[0])
+        return answer
+
+    checked.shows_characters_on_form = True  # type: ignore[attr-defined]
+    return checked
+
+
+def _unsay(flashed: list) -> None:
+    """Take back what a view refused after all flashed ("Saved."): the messages are those from before it ran."""
+    if flashed:
+        session["_flashes"] = flashed
+    else:
+        session.pop("_flashes", None)
+
+
+def held_characters() -> dict[str, str]:
+    """The fields of this request's form holding forbidden characters, each with those it holds, left to its view's
+    form to show (``shows_characters_on_form``); empty for any other request, which was refused."""
+    return g.get("held_characters") or {}
+
+
+def reported_characters(name: str) -> None:
+    """The form has shown the characters field ``name`` holds, on the field."""
+    g.setdefault("reported_characters", set()).add(name)
+
+
+def _form_shows_characters() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "shows_characters_on_form", False):
+        return False
+    from approval.errors import answers_in_json  # it reads the whole application; this module is read first
+
+    return not answers_in_json()
+
+
+#: What a page cannot show back: no UTF-8 holds an unpaired surrogate.
+_UNSHOWABLE = re.compile("[\ud800-\udfff]")
+
+
+def _hold_values(values: Any) -> None:
+    held: dict[str, str] = g.setdefault("held_characters", {})
+    for name, value in values.items(multi=True):
+        if forbidden_character(name or ""):
+            refuse("form", name or "")  # no field of the page is named so: nowhere to show it
+        if isinstance(value, str) and (found := FORBIDDEN_CHARACTERS.findall(value)):
+            if _UNSHOWABLE.search(value):
+                refuse("form", name)
+            held[name] = "".join(sorted(set(held.get(name, "")).union(found)))
 
 
 def _check_values(place: str, values: Any) -> None:

@@ -190,3 +190,53 @@ def test_a_text_that_shows_nothing_is_no_post(app, make, web, db_session, blank)
     with pytest.raises(GuardFailed) as refused:
         ops.edit_post(db_session, post, cm, blank, expected_version=post.version)
     assert refused.value.errors == {"body": ["The post has no text."]}
+
+
+def test_a_page_that_shows_control_characters_on_its_form_still_never_takes_one():
+    """A view marked ``shows_characters_on_form`` gets its form's control characters to show on their fields; when
+    it answers a success all the same (its form did not report them, or it saved without looking), the request is
+    refused as any other, and nothing it wrote is committed."""
+    from flask import Flask
+    from flask_babel import Babel
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+
+    from approval import inputs
+    from approval.forms.characters import ShowsControlCharacters
+
+    class NameForm(ShowsControlCharacters, FlaskForm):
+        name = StringField()
+
+    tiny = Flask("tiny")
+    tiny.config.update(SECRET_KEY="x", WTF_CSRF_ENABLED=False)
+    Babel(tiny)
+    inputs.init_app(tiny)
+
+    @tiny.post("/careless")
+    @inputs.shows_characters_on_form
+    def careless() -> str:
+        return "saved"  # never reads its form
+
+    @tiny.post("/hasty")
+    @inputs.shows_characters_on_form
+    def hasty() -> str:
+        NameForm().validate()
+        return "saved"  # its form said no, and it saved all the same
+
+    @tiny.post("/careful")
+    @inputs.shows_characters_on_form
+    def careful() -> tuple[str, int]:
+        form = NameForm()
+        return ("saved", 200) if form.validate() else (" ".join(form.name.errors), 422)
+
+    @tiny.post("/unmarked")
+    def unmarked() -> str:
+        return "saved"
+
+    client = tiny.test_client()
+    for path in ("/careless", "/hasty", "/unmarked"):
+        answer = client.post(path, data={"name": "x\x00"})
+        assert answer.status_code == 422 and b"saved" not in answer.data, path
+    shown = client.post("/careful", data={"name": "x\x00"})
+    assert shown.status_code == 422 and "holds a control character (U+0000)" in shown.get_data(as_text=True)
+    assert client.post("/careful", data={"name": "x"}).status_code == 200

@@ -3,6 +3,8 @@ group-wide project managers and admins; each with its embargo, typed in the camp
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,13 @@ from sqlalchemy import func, select
 from approval import administration as admin
 from approval.models import Campaign
 from approval.workflow.states import Role
+
+
+def _edit(web, path: str, data: dict, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    """An edit form sent as its page sends it: with the values the page showed (``seen``)."""
+    seen = re.search(r'name="seen" type="hidden" value="([^"]*)"', web.get(path).get_data(as_text=True))
+    assert seen, path
+    return web.post(path, {**data, "seen": html.unescape(seen.group(1))}, **kwargs)
 
 
 def _count(session) -> int:
@@ -49,7 +58,7 @@ def test_a_project_manager_keeps_the_campaigns_of_their_markets(make, web, db_se
     # Its embargo moved and lifted from the same form, shown back in Paris time.
     form = web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert 'value="2027-06-21T08:00"' in form
-    saved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Fête de la musique", "market_id": str(france.id),
+    saved = _edit(web, f"/campaigns/{campaign.id}/edit", {"name": "Fête de la musique", "market_id": str(france.id),
                                                         "hashtag": "#FeteDeLaMusique", "embargo_until": ""})
     assert saved.status_code == 303
     db_session.expire_all()
@@ -62,7 +71,7 @@ def test_group_wide_campaigns_are_kept_by_group_wide_managers_and_admins(make, w
     for user in (make.user(Role.project_manager, all_markets=True), make.user(Role.admin)):
         web.login(user)
         assert "Group-wide" in web.get("/campaigns/new").get_data(as_text=True)
-        answer = web.post(f"/campaigns/{everyone.id}/edit", {"name": "Annual report", "market_id": "",
+        answer = _edit(web, f"/campaigns/{everyone.id}/edit", {"name": "Annual report", "market_id": "",
                                                              "hashtag": "#HelioReport2027"})
         assert answer.status_code == 303, answer.get_data(as_text=True)[:3000]
     db_session.expire_all()
@@ -81,7 +90,7 @@ def test_an_embargo_at_a_time_the_clocks_skip_is_refused_on_the_form(make, web, 
     france = make.market("FR")
     campaign = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
     web.login(make.user(Role.project_manager, markets=[france]))
-    answer = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
+    answer = _edit(web, f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
                                                          "hashtag": "#EURO2028", "embargo_until": "2027-03-28T02:30"})
     assert answer.status_code == 422 and "the clocks skip it" in answer.get_data(as_text=True)
     db_session.expire_all()
@@ -100,7 +109,7 @@ def test_a_campaign_moved_to_another_market_keeps_its_embargos_instant(make, web
     web.login(make.user(Role.project_manager, markets=[france, kenya]))
     shown = web.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert 'value="2027-06-21T08:00"' in shown
-    moved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(kenya.id),
+    moved = _edit(web, f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(kenya.id),
                                                         "hashtag": "#EURO2028", "embargo_until": "2027-06-21T08:00"})
     assert moved.status_code == 303
     db_session.expire_all()
@@ -119,7 +128,7 @@ def test_an_embargo_says_which_scheduled_posts_it_holds(make, web, db_session):
     db_session.flush()
     web.login(make.user(Role.project_manager, markets=[france]))
     embargo = (post.scheduled_at.astimezone(ZoneInfo("Europe/Paris")) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    saved = web.post(f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
+    saved = _edit(web, f"/campaigns/{campaign.id}/edit", {"name": "Euro 2028", "market_id": str(france.id),
                                                         "hashtag": "#EURO2028", "embargo_until": embargo},
                      follow_redirects=True)
     assert "1 scheduled post of the campaign goes out before the embargo" in saved.get_data(as_text=True)

@@ -273,3 +273,23 @@ def test_the_development_server_s_links_lead_to_its_own_address(tmp_path, monkey
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "SECRET_KEY": "s"})
     serving_at(app, server_url("127.0.0.1", 8080))
     assert public_url(app) == "https://approval.helio.example"
+
+
+def test_an_executive_is_found_however_their_name_is_typed(cli):
+    """Case, or a ü typed as u and a combining diaeresis: the commands find the executive the pages show, as the
+    pages refuse a second one of that name."""
+    cli("db", "upgrade")
+    cli("market", "create", "DE", "--name", "Deutschland", "--tz", "Europe/Berlin", "--lang", "de")
+    cli("account", "create", "--market", "DE", "--network", "linkedin", "--handle", "jschmidt",
+        "--executive", "Ju\u0308rgen Schmidt")
+    cli("account", "create", "--market", "DE", "--network", "x", "--handle", "jschmidt", "--executive",
+        "JÜRGEN SCHMIDT")
+    cli("user", "create", "anna@helio.example", "--name", "Anna", "--role", "cabinet", "--executive",
+        "jürgen schmidt", "--password", "secret-password")
+    engine = make_engine(cli.url)
+    with Session(engine) as session:
+        assert session.scalars(select(Executive.name)).all() == ["Jürgen Schmidt"]  # one, its name composed
+        anna = session.scalar(select(User).where(User.email == "anna@helio.example"))
+        assert [e.name for e in anna.executives] == ["Jürgen Schmidt"]
+        assert {a.executive.name for a in session.scalars(select(Account))} == {"Jürgen Schmidt"}
+    engine.dispose()

@@ -100,6 +100,54 @@ def _two_admins(app, make) -> tuple[WebClient, WebClient]:
     return tabs[0], tabs[1]
 
 
+def _flashes(web: WebClient, answer) -> str:
+    """The page a saved form leads to, with its messages."""
+    assert answer.status_code in (302, 303), answer.get_data(as_text=True)[-2000:]
+    return web.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_field_only_the_other_admin_changed_keeps_their_value(app, make, db_session):
+    """The reviewer's walk: Ada renames the brand, Grace changes only the handle. Grace's save keeps Ada's brand
+    (her form still held the old one) and says so; it used to undo it when she saved again after the conflict."""
+    account = make.account(make.market("DE", "Europe/Berlin", ("de",)), "instagram")
+    ada, grace = _two_admins(app, make)
+    path = f"/admin/accounts/{account.id}/edit"
+    first, second = Tab(ada, path), Tab(grace, path)
+
+    assert first.save(brand="Helio Insta DE").status_code == 303
+    saved = second.save(handle="helio_de")
+
+    page = _flashes(grace, saved)
+    assert "their changes are kept with yours" in page and "Brand: Helio Insta DE" in page
+    db_session.expire_all()
+    assert (account.brand, account.handle) == ("Helio Insta DE", "helio_de")
+
+
+def test_a_field_both_changed_is_a_conflict_showing_both_values_and_keeping_the_rest(app, make, db_session):
+    account = make.account(make.market("DE", "Europe/Berlin", ("de",)), "instagram")
+    ada, grace = _two_admins(app, make)
+    path = f"/admin/accounts/{account.id}/edit"
+    first, second = Tab(ada, path), Tab(grace, path)
+
+    assert first.save(brand="Helio Insta DE", handle="helio_ada").status_code == 303
+    refused = second.save(handle="helio_grace")
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Someone saved this while you were editing it" in page
+    assert "helio_ada" in page and "yours: helio_grace" in page  # the field both changed, with both values
+    assert "Their other changes are already in the form" in page and "Helio Insta DE" in page
+    assert second.fields["brand"] == "Helio Insta DE"  # Ada's brand, which Grace never touched
+    assert second.fields["handle"] == "helio_grace"  # what Grace typed
+    db_session.expire_all()
+    assert (account.brand, account.handle) == ("Helio Insta DE", "helio_ada")  # nothing overwritten
+
+    # Sent again, knowingly: Grace's handle wins, Ada's brand stays.
+    assert second.save().status_code == 303
+    db_session.expire_all()
+    assert (account.brand, account.handle) == ("Helio Insta DE", "helio_grace")
+
+
 def test_a_market_saved_meanwhile_is_a_conflict_that_names_it(app, make, db_session):
     market = make.market("PL", "Europe/Warsaw", ("pl",))
     ada, grace = _two_admins(app, make)
@@ -107,18 +155,18 @@ def test_a_market_saved_meanwhile_is_a_conflict_that_names_it(app, make, db_sess
     first, second = Tab(ada, path), Tab(grace, path)
 
     assert first.save(name="Polska").status_code == 303
-    refused = second.save(timezone="Europe/London")
+    refused = second.save(name="Poland", timezone="Europe/London")
     page = refused.get_data(as_text=True)
     assert refused.status_code == 409
     assert "Someone saved this while you were editing it" in page and "Polska" in page
     db_session.expire_all()
     assert (market.name, market.timezone) == ("Polska", "Europe/Warsaw")  # nothing overwritten
-    assert 'value="Europe/London"' in page  # what they typed is still there
+    assert 'value="Europe/London"' in page and 'value="Poland"' in page  # what they typed is still there
 
-    # Sent again, knowingly: their values are saved (the name they had is theirs again, as they chose).
+    # Sent again, knowingly: their values are saved.
     assert second.save().status_code == 303
     db_session.expire_all()
-    assert (market.name, market.timezone) == ("Market PL", "Europe/London")
+    assert (market.name, market.timezone) == ("Poland", "Europe/London")
 
 
 def test_the_same_change_or_a_field_only_one_changed_is_no_conflict(app, make, db_session):
@@ -131,51 +179,82 @@ def test_the_same_change_or_a_field_only_one_changed_is_no_conflict(app, make, d
 
     first, second = Tab(ada, path), Tab(grace, path)
     assert first.save(name="Pologne").status_code == 303
+    assert second.save(timezone="Europe/London").status_code == 303  # another field: both kept
+    db_session.expire_all()
+    assert (market.name, market.timezone) == ("Pologne", "Europe/London")
+
+    first, second = Tab(ada, path), Tab(grace, path)
+    assert first.save(name="Polen").status_code == 303
     # The second changed the very field the first saved, to another value: that is a conflict.
     assert second.save(name="Poland").status_code == 409
 
 
-@pytest.mark.parametrize("what", ["campaign", "user", "account", "executive"])
-def test_every_administered_object_keeps_the_first_save(app, make, db_session, what):
+def _object(db_session, make, what: str):  # noqa: ANN202
+    """An administered object's edit page; a field with three values and another field with one, to change; and
+    how to read both back."""
     france = make.market("FR")
-    ada, grace = _two_admins(app, make)
     if what == "campaign":
         thing = admin.create_campaign(db_session, "Euro 2028", france, "#EURO2028")
-        path, first_change, second_change = (f"/campaigns/{thing.id}/edit", {"hashtag": "#EURO2028FR"},
-                                             {"disclosure_required": "y"})
-        kept = lambda: db_session.get(Campaign, thing.id).hashtag == "#EURO2028FR"  # noqa: E731
+        model, first = Campaign, ("hashtag", "#EURO2028FR", "#EURO28", "#EURO2028DE")
+        second = ("disclosure_required", "y")
+        path = f"/campaigns/{thing.id}/edit"
     elif what == "user":
         thing = make.user(Role.community_manager, markets=[france], name="Camille")
-        path, first_change, second_change = (f"/admin/users/{thing.id}/edit", {"role": "project_manager"},
-                                             {"name": "Camille Dubois"})
-        kept = lambda: db_session.get(User, thing.id).role is Role.project_manager  # noqa: E731
+        model, first = User, ("role", "project_manager", "community_manager", "admin")
+        second = ("name", "Camille Dubois")
+        path = f"/admin/users/{thing.id}/edit"
     elif what == "account":
         thing = make.account(france, "x")
-        path, first_change, second_change = (f"/admin/accounts/{thing.id}/edit", {"handle": "helio_fr"},
-                                             {"brand": "Helio Sport"})
-        kept = lambda: db_session.get(Account, thing.id).handle == "helio_fr"  # noqa: E731
+        model, first, second = Account, ("handle", "helio_fr", "helio_france", "helio_fra"), ("brand", "Helio Sport")
+        path = f"/admin/accounts/{thing.id}/edit"
     else:
         thing = make.executive("Hélène Marchand")
-        path, first_change, second_change = (f"/admin/executives/{thing.id}/edit", {"title": "CEO"},
-                                             {"name": "Hélène Marchand-Roy"})
-        kept = lambda: db_session.get(Executive, thing.id).title == "CEO"  # noqa: E731
+        model, first, second = Executive, ("title", "CEO", "Chair", "President"), ("name", "Hélène Marchand-Roy")
+        path = f"/admin/executives/{thing.id}/edit"
+
+    def read() -> tuple[str, str]:
+        db_session.expire_all()
+        saved = db_session.get(model, thing.id)
+        values = [getattr(saved, name) for name in (first[0], second[0])]
+        return tuple(str(getattr(value, "value", value)) for value in values)
+
+    return path, first, second, read
+
+
+@pytest.mark.parametrize("what", ["campaign", "user", "account", "executive"])
+def test_every_administered_object_keeps_both_changes_and_the_first_save(app, make, db_session, what):
+    ada, grace = _two_admins(app, make)
+    path, (field, first_value, other_value, third_value), (second_field, second_value), read = _object(
+        db_session, make, what)
+
     first, second = Tab(ada, path), Tab(grace, path)
-    assert first.save(**first_change).status_code == 303
-    refused = second.save(**second_change)
+    assert first.save(**{field: first_value}).status_code == 303
+    assert second.save(**{second_field: second_value}).status_code == 303, "another field: no conflict"
+    assert read() == (first_value, "True" if second_value == "y" else second_value)
+
+    first, second = Tab(ada, path), Tab(grace, path)
+    assert first.save(**{field: other_value}).status_code == 303
+    refused = second.save(**{field: third_value})
     assert refused.status_code == 409, refused.get_data(as_text=True)[:2000]
-    db_session.expire_all()
-    assert kept()
+    assert read()[0] == other_value
 
 
-def test_a_form_sent_without_what_it_showed_is_taken_as_it_comes(app, make, db_session):
-    """A script, or a page from before the field existed: nothing to compare with, nothing refused."""
+def test_a_form_sent_without_what_it_showed_is_checked_against_the_saved_values(app, make, db_session):
+    """A hand-made request, or a page from before the field existed: what it would change cannot be told from what
+    someone else changed. It is shown back with each field it would change and the value saved there; sent again
+    (now saying what it showed), it is saved."""
     market = make.market("PL", "Europe/Warsaw", ("pl",))
     ada, _grace = _two_admins(app, make)
     tab = Tab(ada, f"/admin/markets/{market.id}/edit")
-    assert tab.save(seen=None, name="Polska").status_code == 303
+    refused = tab.save(seen=None, name="Polska")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "did not say which values it showed" in page and "Market PL" in page and "yours: Polska" in page
+    assert db_session.scalar(select(Market.name).where(Market.id == market.id)) == "Market PL"
+    assert tab.save().status_code == 303
     for hostile in ("[" * 10000, "{}", '{"name": [1, {"a": null}]}', "not json"):
         tab = Tab(ada, f"/admin/markets/{market.id}/edit")
-        assert tab.save(seen=hostile, name="Polska").status_code in (303, 422)
+        assert tab.save(seen=hostile, name="Polska").status_code in (303, 409, 422)
     assert db_session.scalar(select(Market.name).where(Market.id == market.id)) == "Polska"
 
 
@@ -187,12 +266,18 @@ def test_a_markets_notification_settings_keep_the_first_save(app, make, db_sessi
     path = "/notifications/settings/FR"
     first, second = Tab(ada, path), Tab(grace, path)
     assert first.save(chat_webhook_url="https://chat.example.com/hooks/social").status_code == 302
-    refused = second.save(reminder_minutes="120")
-    assert refused.status_code == 409
-    assert "https://chat.example.com/hooks/social" in refused.get_data(as_text=True)
+    # Another field: the first's webhook stays (the second's form still held none).
+    assert second.save(reminder_minutes="120").status_code == 302
     db_session.expire_all()
     settings = db_session.get(MarketNotificationSettings, france.id)
-    assert (settings.chat_webhook_url, settings.reminder_minutes) == ("https://chat.example.com/hooks/social", 240)
+    assert (settings.chat_webhook_url, settings.reminder_minutes) == ("https://chat.example.com/hooks/social", 120)
+
+    first, second = Tab(ada, path), Tab(grace, path)
+    assert first.save(reminder_minutes="60").status_code == 302
+    refused = second.save(reminder_minutes="90")
+    assert refused.status_code == 409 and "</strong>: 60</li>" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(MarketNotificationSettings, france.id).reminder_minutes == 60
 
 
 def test_a_publishing_settings_row_keeps_the_first_save(app, make, db_session):

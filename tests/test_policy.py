@@ -200,8 +200,10 @@ def test_campaigns_may_require_a_disclosure(admin_web, db_session):
     campaign = db_session.scalars(select(Campaign)).one()
     assert campaign.disclosure_required
     assert "partnership" in text(admin_web.get("/campaigns"))
-    admin_web.post(f"/campaigns/{campaign.id}/edit", {"name": "Partenariat Euro", "market_id": "",
-                                                            "hashtag": "#EURO2028"})
+    from tests.test_admin import edit
+
+    edit(admin_web, f"/campaigns/{campaign.id}/edit", {"name": "Partenariat Euro", "market_id": "",
+                                                       "hashtag": "#EURO2028"})
     db_session.expire_all()
     assert not db_session.get(Campaign, campaign.id).disclosure_required
 

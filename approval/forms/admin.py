@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
 from approval.filters import campaign_zone
 from approval.forms import LocalTimeField
+from approval.forms.characters import ShowsControlCharacters
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.labels import LABELS
 from approval.models import AccountKind, Executive, Market, Network, PolicyVersion
@@ -72,7 +73,9 @@ class CheckboxListField(SelectMultipleField):
 
 class _ObjectForm(EditsSeenValues):
     """A form that creates an object (``current`` None) or edits ``current``; an edit is compared with what was
-    saved meanwhile (``approval.forms.conflicts``)."""
+    saved meanwhile (``approval.forms.conflicts``), and one that does not say what it showed with nothing."""
+
+    unseen_is_conflict = True
 
     def __init__(self, *args: Any, current: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,8 +87,8 @@ class _ObjectForm(EditsSeenValues):
         return cls(formdata=None, obj=current, current=current)
 
     def saved_meanwhile(self) -> list[Overtaken]:
-        """What another person saved since this form was opened and this one would overwrite (nothing for a new
-        object)."""
+        """The fields another person saved since this form was opened that this one changed too, to other values
+        (nothing for a new object); those only they changed now hold their values (``merged``)."""
         return self.overtaken(self.filled_from(self.current)) if self.current is not None else []
 
 
@@ -181,7 +184,7 @@ class NewUserForm(UserForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ShowsControlCharacters):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
 
 
@@ -327,7 +330,7 @@ def rule_field_name(rule_id: str) -> str:
 DEFAULT_SETTING = "default"
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(ShowsControlCharacters):
     """A market's editorial policy: each rule's setting and the lists of ``approval.models.PolicyVersion``.
 
     A select per rule of ``approval.style.rules.RULES`` is added below the class."""
@@ -379,6 +382,8 @@ class PolicyForm(FlaskForm):
                                      words=", ".join(capital)))
 
     def validate_disclosures(self, field: Field) -> None:
+        if len(field.data) > MAX_TERMS:
+            raise ValidationError(_l("At most %(n)s tags.", n=MAX_TERMS))
         bad = [tag for tag in field.data if not re.fullmatch(r"#\w{1,60}", tag)]
         if bad:
             raise ValidationError(_l("Hashtags only, e.g. #ad #partenariat: %(tags)s.", tags=" ".join(bad)))

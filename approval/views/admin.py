@@ -6,7 +6,8 @@ flashes and redirects (303). The use case holds the rules (shared with the comma
 ``Refused`` with field errors, a duplicate included; ``_attempt`` shows them on the form, which comes back as a 422.
 No view commits: the request does, once, when its answer is a success (``approval.db``).
 
-Buttons without input (deactivate, reactivate, remove) post only the CSRF token, which CSRFProtect checks.
+Buttons without input (deactivate, reactivate, remove) post only the CSRF token, which CSRFProtect checks. The form
+pages show a control character on the field that holds it (``shows_characters_on_form``), as any other mistake.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -40,6 +42,7 @@ from approval.forms.admin import (
     timezone_names,
 )
 from approval.forms.conflicts import EditsSeenValues, Overtaken
+from approval.inputs import shows_characters_on_form
 from approval.models import Account, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required, show_refusal
@@ -82,6 +85,7 @@ def list_markets():
 
 @bp.route("/markets/new", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def new_market():
     form = MarketForm()
     if form.validate_on_submit() and (market := _attempt(
@@ -94,6 +98,7 @@ def new_market():
 
 @bp.route("/markets/<id:market_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def edit_market(market_id: int):
     market = _get(Market, market_id, for_update=request.method == "POST")
     form = _opened(MarketForm(obj=market, current=market))
@@ -103,6 +108,7 @@ def edit_market(market_id: int):
         form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
     ):
         flash(_("Market %(market)s saved.", market=market), "success")
+        _say_merged(form)
         if market.timezone != zone_before and (moved := _scheduled_in(market)):
             # Scheduled posts keep their instant: in the new zone their wall-clock time is another one.
             flash(ngettext("%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local "
@@ -121,6 +127,7 @@ def _scheduled_in(market: Market) -> int:
 
 @bp.route("/markets/<id:market_id>/policy", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def edit_policy(market_id: int):
     """The market's editorial policy: saving writes its next version; the history lists them all."""
     market = _get(Market, market_id)
@@ -177,6 +184,7 @@ def list_accounts():
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def new_account():
     form = AccountForm()
     form.set_choices(_markets(), _executives())
@@ -194,6 +202,7 @@ def new_account():
 
 @bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def edit_account(account_id: int):
     account = _get(Account, account_id, for_update=request.method == "POST")
     form = _opened(AccountForm(obj=account, current=account))
@@ -205,8 +214,32 @@ def edit_account(account_id: int):
         if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
                     form.brand.data or "", executive):
             flash(_("Account %(account)s saved.", account=account.display_name), "success")
+            _say_merged(form)
             return _see_other("admin.list_accounts", market=market.code)
-    return _form_page("admin/account.html", form=form, account=account, changed=changed)
+    return _form_page("admin/account.html", form=form, account=account, changed=changed,
+                      deactivation=_deactivation_question(account))
+
+
+def _on_their_way(account: Account) -> tuple[int, int]:
+    """How many posts of ``account`` are scheduled, and how many approved (to be scheduled)."""
+    counts = dict(db.session.execute(
+        select(Post.state, func.count(Post.id)).where(Post.account_id == account.id,
+                                                      Post.state.in_((State.scheduled, State.approved)))
+        .group_by(Post.state)).all())
+    return counts.get(State.scheduled, 0), counts.get(State.approved, 0)
+
+
+def _deactivation_question(account: Account) -> str:
+    """What the "Deactivate" button asks: the worker refuses a deactivated account, so its posts on their way
+    would not go out."""
+    scheduled, approved = _on_their_way(account)
+    if not scheduled + approved:
+        return _("Deactivate this account? No new post can be written for it until it is reactivated.")
+    return ngettext("Deactivate this account? %(num)d of its posts is scheduled or approved (%(scheduled)d "
+                    "scheduled): it cannot go out until the account is reactivated.",
+                    "Deactivate this account? %(num)d of its posts are scheduled or approved (%(scheduled)d "
+                    "scheduled): none of them can go out until it is reactivated.",
+                    scheduled + approved, scheduled=scheduled)
 
 
 @bp.post("/accounts/<id:account_id>/deactivate")
@@ -214,8 +247,19 @@ def edit_account(account_id: int):
 def deactivate_account(account_id: int):
     account = _get(Account, account_id)
     admin.deactivate_account(db.session, account)
-    flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account.display_name),
-          "success")
+    scheduled, _approved = _on_their_way(account)
+    if not scheduled:
+        flash(_("Account %(account)s deactivated: no new post can be written for it.", account=account.display_name),
+              "success")
+    else:
+        # The worker refuses a deactivated account: each fails at its time, and the desk lists them meanwhile.
+        said = ngettext("Account %(account)s deactivated. %(num)d scheduled post of this account will fail at its "
+                        "time unless it is reactivated:",
+                        "Account %(account)s deactivated. %(num)d scheduled posts of this account will fail at their "
+                        "time unless it is reactivated:", scheduled, account=account.display_name)
+        listed = ngettext("the publishing desk lists it", "the publishing desk lists them", scheduled)
+        flash(Markup('{} <a href="{}">{}</a>.').format(said, url_for("publishing.desk", market=account.market.code),
+                                                        listed), "warning")
     return _see_other("admin.list_accounts", market=account.market.code)
 
 
@@ -243,6 +287,7 @@ def list_executives():
 
 @bp.route("/executives/new", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def new_executive():
     form = ExecutiveForm()
     if form.validate_on_submit() and (
@@ -255,6 +300,7 @@ def new_executive():
 
 @bp.route("/executives/<id:executive_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def edit_executive(executive_id: int):
     executive = _get(Executive, executive_id, for_update=request.method == "POST")
     form = _opened(ExecutiveForm(obj=executive, current=executive))
@@ -263,6 +309,7 @@ def edit_executive(executive_id: int):
         form, admin.update_executive, executive, form.name.data, form.title.data or ""
     ):
         flash(_("Executive %(name)s saved.", name=executive.name), "success")
+        _say_merged(form)
         return _see_other("admin.list_executives")
     return _executive_page(executive, form=form, changed=changed)
 
@@ -332,6 +379,7 @@ def list_users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def new_user():
     form = NewUserForm()
     form.set_choices(_markets(), _executives())
@@ -347,6 +395,7 @@ def new_user():
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.admin)
+@shows_characters_on_form
 def edit_user(user_id: int):
     user = _get(User, user_id, for_update=request.method == "POST")
     form = _user_form(user, posted=request.method == "POST")
@@ -357,12 +406,14 @@ def edit_user(user_id: int):
         executives=_by_ids(Executive, form.executive_ids.data),
     ):
         flash(_("User %(email)s saved.", email=user.email), "success")
+        _say_merged(form)
         return _see_other("admin.list_users")
     return _user_page(user, form=form, changed=changed)
 
 
 @bp.post("/users/<id:user_id>/password")
 @roles_required(Role.admin)
+@shows_characters_on_form
 def set_password(user_id: int):
     user = _get(User, user_id)
     form = PasswordForm()
@@ -479,6 +530,12 @@ def _form_page(template: str, **context):  # noqa: ANN003, ANN202
     meanwhile (``changed``: what they saved)."""
     status = 409 if context.get("changed") else 422 if request.method == "POST" else 200
     return render_template(template, **context), status
+
+
+def _say_merged(form: EditsSeenValues) -> None:
+    """After a save that kept what another person saved meanwhile in the fields this one did not change: say so."""
+    if note := form.merged_note():
+        flash(note, "info")
 
 
 def _see_other(endpoint: str, **values) -> Response:  # noqa: ANN003

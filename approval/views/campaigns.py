@@ -24,6 +24,7 @@ from approval.db import db
 from approval.filters import campaign_zone, viewer_zone
 from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
+from approval.inputs import shows_characters_on_form
 from approval.models import Campaign, Market, Post, User
 from approval.publishing import controls
 from approval.views import roles_required, show_refusal
@@ -62,6 +63,7 @@ def list_campaigns():
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*KEEPERS)
+@shows_characters_on_form
 def new_campaign():
     form = CampaignForm()
     form.set_choices(_markets(), group_wide=keeps_group_wide(current_user))
@@ -73,6 +75,7 @@ def new_campaign():
 
 @bp.route("/<id:campaign_id>/edit", methods=["GET", "POST"])
 @roles_required(*KEEPERS)
+@shows_characters_on_form
 def edit_campaign(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id, with_for_update=request.method == "POST")
     markets = _markets()
@@ -89,6 +92,8 @@ def edit_campaign(campaign_id: int):
     changed: list[Overtaken] = []
     if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _save(form, campaign) is not None:
         flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
+        if note := form.merged_note():  # what another person saved meanwhile, in fields this one left alone
+            flash(note, "info")
         return _see_other(campaign)
     return _page(form, campaign, changed)
 
