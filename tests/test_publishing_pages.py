@@ -868,3 +868,20 @@ def test_the_desk_says_since_when_a_worker_holds_a_post_going_out(make, web, db_
     web.post("/language", {"language": "fr", "next": "/publishing"})
     desk = web.get("/publishing").get_data(as_text=True)
     assert ">il y a 3\u00a0minutes</time>" in desk or ">il y a 3 minutes</time>" in desk
+
+
+def test_a_control_character_in_a_stop_switchs_reason_is_shown_on_its_field_and_the_text_kept(make, web, db_session):
+    """In a crisis, a reason pasted with a stray control character lost what was typed on a whole-page refusal; the
+    page now comes back with the reason kept and the field saying what to remove, and nothing is turned on."""
+    from approval.models import StopSwitch
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    reason = "Match perdu\x07 : on suspend tout."
+    response = web.post("/publishing/stops", {"scope": "market", "market": "FR", "campaign_id": "", "reason": reason})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "This field holds a control character (U+0007)" in page
+    assert "Match perdu" in page and "on suspend tout." in page
+    assert db_session.scalars(select(StopSwitch)).all() == []

@@ -21,9 +21,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from approval import operations as ops
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
-from approval.inputs import parse_id
+from approval.inputs import parse_id, shows_characters_on_form
 from approval.localtime import in_zone
 from approval.models import Account, Campaign, Market, Post
+from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, held_ids, hold_for
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, retrying_clause
@@ -41,7 +42,7 @@ MANAGERS = (Role.project_manager, Role.admin)
 SHOWN = 100
 
 
-class StopForm(FlaskForm):
+class StopForm(ShowsControlCharacters):
     scope = SelectField(_l("Stop"), choices=[SelectChoice("market", _l("a market")),
                                               SelectChoice("campaign", _l("a campaign")),
                                               SelectChoice("all", _l("everything, everywhere"))])
@@ -168,6 +169,7 @@ def reschedule():
 
 @bp.route("/stops", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
+@shows_characters_on_form
 def stops():
     form = StopForm()
     if not controls.reaches_everywhere(current_user):
@@ -214,12 +216,12 @@ def turn_off(stop_id: int):
 # Settings: how each account publishes, each market's grace period, each campaign's embargo (admins) -----------------
 
 
-class GraceForm(FlaskForm):
+class GraceForm(ShowsControlCharacters):
     grace_minutes = IntegerField(_l("Grace period (minutes)"),
                                  validators=[Readable(), InputRequired(), NumberRange(controls.MIN_GRACE, 1440)])
 
 
-class ConnectorForm(FlaskForm):
+class ConnectorForm(ShowsControlCharacters):
     connector = SelectField(_l("Publishes through"), choices=[
         SelectChoice("", _l("not connected")), SelectChoice("outbox", _l("the outbox (another tool publishes)")),
         SelectChoice("webhook", _l("a webhook"))])
@@ -227,7 +229,7 @@ class ConnectorForm(FlaskForm):
     secret = PasswordField(_l("Signing secret (empty: keep the saved one)"), validators=[Optional(), Length(max=200)])
 
 
-class EmbargoForm(FlaskForm):
+class EmbargoForm(ShowsControlCharacters):
     embargo_until = LocalTimeField(_l("Embargo until"), validators=[Optional()])
 
 
@@ -286,6 +288,7 @@ def _saved(message: str):  # noqa: ANN202
 
 @bp.post("/settings/markets/<id:market_id>")
 @roles_required(Role.admin)
+@shows_characters_on_form
 def set_grace(market_id: int):
     market = db.session.get(Market, market_id, with_for_update=True) or abort(404)
     row = f"market-form-{market.id}"  # the settings page's row for it (its form's id)
@@ -304,6 +307,7 @@ def set_grace(market_id: int):
 
 @bp.post("/settings/accounts/<id:account_id>")
 @roles_required(Role.admin)
+@shows_characters_on_form
 def connect_account(account_id: int):
     account = db.session.get(Account, account_id, with_for_update=True) or abort(404)
     row = f"account-form-{account.id}"  # the settings page's row for it (its form's id)
@@ -328,6 +332,7 @@ def connect_account(account_id: int):
 
 @bp.post("/settings/campaigns/<id:campaign_id>")
 @roles_required(Role.admin)
+@shows_characters_on_form
 def set_embargo(campaign_id: int):
     campaign = db.session.get(Campaign, campaign_id, with_for_update=True) or abort(404)
     row = f"campaign-form-{campaign.id}"  # the settings page's row for it (its form's id)

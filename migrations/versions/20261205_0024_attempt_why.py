@@ -21,10 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("publication_attempts") as batch:
-        batch.add_column(sa.Column("why", sa.JSON(), nullable=True))
+    op.add_column("publication_attempts", sa.Column("why", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("publication_attempts") as batch:
-        batch.drop_column("why")
+    op.drop_column("publication_attempts", "why")  # SQLite drops it in place (3.35): no rebuild
