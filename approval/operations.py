@@ -308,19 +308,30 @@ def find_posts(
     return list(session.scalars(query.order_by(Post.id.desc()).limit(limit)))
 
 
-def audit_trail(session: Session, post: Post) -> list[AuditEntry]:
-    """Everything that happened to ``post``, oldest first."""
+def audit_trail(session: Session, post: Post, viewer: User | None = None) -> list[AuditEntry]:
+    """Everything that happened to ``post``, oldest first, as ``viewer`` may read it (``told_from``)."""
+    since = told_from(post, viewer)
     return list(session.scalars(
-        select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)
-        .options(selectinload(AuditEntry.revision), selectinload(AuditEntry.actor))
+        select(AuditEntry).where(AuditEntry.post_id == post.id, *([AuditEntry.at >= since] if since else []))
+        .order_by(AuditEntry.id).options(selectinload(AuditEntry.revision), selectinload(AuditEntry.actor))
     ))
 
 
-def post_comments(session: Session, post: Post) -> list[Comment]:
+def post_comments(session: Session, post: Post, viewer: User | None = None) -> list[Comment]:
+    """The post's discussion, oldest first, as ``viewer`` may read it (``told_from``)."""
+    since = told_from(post, viewer)
     return list(session.scalars(
-        select(Comment).where(Comment.post_id == post.id).order_by(Comment.created_at, Comment.id)
-        .options(selectinload(Comment.revision))
+        select(Comment).where(Comment.post_id == post.id, *([Comment.created_at >= since] if since else []))
+        .order_by(Comment.created_at, Comment.id).options(selectinload(Comment.revision), selectinload(Comment.author))
     ))
+
+
+def told_from(post: Post, viewer: User | None) -> datetime | None:
+    """From when ``viewer`` follows the post's story: a cabinet, from the post's first sending to it (what the
+    writers and the project managers said and did before stays between them); everyone else, from the start."""
+    if viewer is not None and viewer.role == Role.cabinet:
+        return post.sent_to_cabinet_at
+    return None
 
 
 def post_revisions(session: Session, post: Post) -> list[Revision]:

@@ -176,6 +176,44 @@ def test_a_cabinet_sees_a_suggestion_only_once_it_was_sent_to_it(make, web, app,
     assert '<span class="count">1</span>' in all_chip, all_chip  # the counts agree with the list: one, not three
 
 
+def test_a_cabinet_follows_a_suggestion_from_its_sending_on_not_the_review_before(make, web, app, db_session):
+    """What the writer and the project managers said before the suggestion reached the cabinet stays between them
+    (the page's history and discussion, and the API's trail and comments); from its sending on, the cabinet follows
+    it, the rounds it asked for included."""
+    from approval import operations as ops
+    from approval.api.tokens import issue_token
+    from approval.workflow.states import Action
+
+    market = make.market("FR")
+    ceo = make.executive("CEO")
+    account = make.account(market, "x", executive=ceo)
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    writer = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    post = make.post(State.in_review, account=account, author=writer, body="Fière de nos équipes.")
+    ops.act_on_post(db_session, post, Action.request_changes, pm, expected_version=post.version,
+                    comment="Interne : trop plat pour le dirigeant.")
+    ops.edit_post(db_session, post, writer, "Fière de nos équipes, bravo à tous.", expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.approve, pm, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.request_changes, cabinet, expected_version=post.version,
+                    comment="Plus court, s'il vous plaît.")
+    _row, secret = issue_token(db_session, cabinet, "script")
+    db_session.flush()
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    web.login(cabinet)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    comments = api.get(f"/api/v1/posts/{post.id}/comments", headers=headers).get_json()["items"]
+    trail = api.get(f"/api/v1/posts/{post.id}/transitions", headers=headers).get_json()["items"]
+    assert "trop plat pour le dirigeant" not in page
+    assert [c["body"] for c in comments] == ["Plus court, s'il vous plaît."]
+    assert [t["action"] for t in trail] == ["approve", "request_changes"]
+    assert "Plus court" in page
+    web.login(pm)  # the project managers still read it all
+    assert "trop plat pour le dirigeant" in web.get(f"/posts/{post.id}").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("scope", [Scope.markets, Scope.cabinet])
 def test_a_scope_built_once_for_every_user_refuses_to_run_without_the_users_id(db_session, scope):
     query = select(Post.id).join(Post.account).where(scoped_posts(scope, viewer_id()))

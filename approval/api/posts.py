@@ -199,8 +199,9 @@ def act_on_post(args: dict, headers: dict, post_id: int):
 @bp.refusals(404)
 def list_transitions(post_id: int):
     """The audit trail, oldest first: creation, revisions and every action."""
-    post = ops.load_post(db.session, current_api_user(), post_id)
-    return {"items": ops.audit_trail(db.session, post)}
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id)
+    return {"items": ops.audit_trail(db.session, post, user)}
 
 
 @bp.route(f"{POST}/comments", methods=["GET"])
@@ -208,8 +209,9 @@ def list_transitions(post_id: int):
 @bp.refusals(404)
 def list_comments(post_id: int):
     """The discussion of a post, oldest first (an action's comment joins it too)."""
-    post = ops.load_post(db.session, current_api_user(), post_id)
-    return {"items": ops.post_comments(db.session, post)}
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id)
+    return {"items": ops.post_comments(db.session, post, user)}
 
 
 @bp.route(f"{POST}/comments", methods=["POST"])

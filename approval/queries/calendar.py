@@ -53,8 +53,8 @@ class PostRow:
     covered: bool = False
     #: The worker could not send it and tries again (``status.retrying_clause``).
     retrying: bool = False
-    #: Not read: what the transition checks ask of a post (``access.PostLike``); the calendar moves only what its
-    #: project managers schedule, never a cabinet's.
+    #: Not loaded: what the transition checks ask of a post (``access.PostLike``). Left None, a cabinet is never
+    #: offered a move, which is right: it schedules nothing.
     sent_to_cabinet_at: datetime | None = None
 
 

@@ -271,9 +271,13 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
     firsts = {}
     now = utcnow()
     coming = (Post.scheduled_at >= now, Post.held_at.is_(None))  # not a slot gone by, nor a post a hold keeps back
+    # A cabinet's posts are those sent to it (``access.scoped_posts``): a post its executive's project managers still
+    # review gave its date away while the counts said nothing was in review.
+    seen = (post_clause(user),) if user is not None and scope_of(user) is Scope.cabinet else ()
     for state, column, only in ((State.in_review, Post.submitted_at, ()), (State.scheduled, Post.scheduled_at, coming)):
         # Per account, the first row of (account_id, state, time): a few hundred index probes, whatever the size.
-        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None), *only)
+        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None), *only,
+                                      *seen)
                  .order_by(column).limit(1).correlate(Account).scalar_subquery())
         firsts[state] = dict(session.execute(
             select(Account.market_id, func.min(first)).where(account_clause(user), Account.market_id.in_(by_id))

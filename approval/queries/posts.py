@@ -179,7 +179,8 @@ def _estimate(session: Session, query: Select) -> float:
 
 
 def _kept(session: Session, user: User, filters: PostFilters):  # noqa: ANN202
-    """(state, n) rows from ``post_counts`` for the accounts ``filters`` and ``user``'s scope select."""
+    """(state, n) rows for the accounts ``filters`` and ``user``'s scope select: from ``post_counts``, or for a
+    cabinet from its posts themselves (what it sees depends on each post's story, not on its state alone)."""
     from approval.access import Scope, account_clause, scope_of
     from approval.models import PostCount
 

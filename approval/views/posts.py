@@ -239,7 +239,8 @@ def edit_post(post_id: int):
             return redirect(url_for("posts.show_post", post_id=post.id))
     status = 409 if conflict else 200
     # The change asked for stays in sight while the author makes it.
-    decision = _decision(post, ops.audit_trail(db.session, post)) if post.state == State.changes_requested else None
+    decision = _decision(post, ops.audit_trail(db.session, post, current_user)) \
+        if post.state == State.changes_requested else None
     return render_template("posts/edit.html", form=form, post=post, conflict=conflict, decision=decision,
                            moved_meanwhile=moved_meanwhile), status
 
@@ -386,7 +387,7 @@ def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[Audit
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
     revisions = ops.post_revisions(db.session, post)
-    history = ops.audit_trail(db.session, post)
+    history = ops.audit_trail(db.session, post, current_user)
     current = post.current_revision
     by_number = {r.number: r for r in revisions}
     # Any revision opens in the page (?r=N), and any two compare (?diff_from=A&diff_to=B).
@@ -406,6 +407,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
         decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history),
+        comments=ops.post_comments(db.session, post, current_user),
     )
 
 

@@ -389,6 +389,14 @@ def test_hub_summary_counts_what_the_user_sees(make, api, db_session, france):
     assert [m["code"] for m in everything] == ["FR", "KE"]
     assert api(make.user(Role.admin)).get("/hub/summary?market=KE").json["markets"][0]["counts"]["draft"] == 1
 
+    # A cabinet's summary keeps to what was sent to it: a suggestion its project managers still review gave away
+    # its date while the counts said nothing was in review.
+    ceo = make.executive("CEO")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    make.post(State.in_review, account=make.account(france, "linkedin", executive=ceo))
+    [fr] = api(cabinet).get("/hub/summary").json["markets"]
+    assert fr["counts"]["in_review"] == 0 and fr["oldest_in_review_at"] is None, fr
+
 
 @pytest.mark.parametrize("text", ["la Tour Eiffel brille  ce soir !! #euro2028", "Bonjour.\r\nsalut à tous."])
 def test_lint_gives_what_the_command_line_prints(make, api, france, cm, text):
