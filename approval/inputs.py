@@ -255,7 +255,10 @@ class SizedBody:
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if not (environ.get("wsgi.input_terminated") and (chunked or not environ.get("CONTENT_LENGTH"))):
+        # Gunicorn says every request's input is terminated: a GET without a length has no body to measure, and its
+        # answer (a file sent by the server itself, zero-copy) is passed on untouched.
+        unmeasured = chunked or (not environ.get("CONTENT_LENGTH") and environ.get("REQUEST_METHOD") not in BODILESS)
+        if not (environ.get("wsgi.input_terminated") and unmeasured):
             return self.wsgi_app(environ, start_response)
         limit = self.app.config.get("MAX_CONTENT_LENGTH") or FORM_BODY_BYTES
         spool = tempfile.SpooledTemporaryFile(max_size=self.SPOOLED_IN_MEMORY)
@@ -265,13 +268,21 @@ class SizedBody:
                 spool.write(piece)
                 size += len(piece)
             spool.seek(0)
+            environ["wsgi.input"] = spool
+            environ["CONTENT_LENGTH"] = str(size)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
+            answer = self.wsgi_app(environ, start_response)
         except BaseException:
             spool.close()
             raise
-        environ["wsgi.input"] = spool
-        environ["CONTENT_LENGTH"] = str(size)
-        environ.pop("HTTP_TRANSFER_ENCODING", None)  # Werkzeug ignores the length of a chunked body
-        return ClosingIterator(self.wsgi_app(environ, start_response), spool.close)
+        if not size:
+            spool.close()
+            return answer
+        return ClosingIterator(answer, spool.close)
+
+
+#: Methods whose requests carry no body unless they say so (a length, or chunks).
+BODILESS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask) -> None:

@@ -637,3 +637,28 @@ def test_behind_a_proxy_the_client_throttled_is_the_one_it_names(database_url, m
     assert attempt("198.51.100.2", "someone@helio.example").status_code == 200
     https = client.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in https.headers
+
+
+def test_a_request_without_a_body_keeps_its_answer_as_the_server_sends_it(app):
+    """Gunicorn marks every request's input terminated: each GET went through the body's spool, and its answer was
+    wrapped, so a file was no longer handed to the server to send itself (zero-copy)."""
+    from werkzeug.test import EnvironBuilder
+
+    class ServerSends:  # the server's wsgi.file_wrapper: what the application gives back is this, untouched
+        def __init__(self, file, block_size=8192):  # noqa: ANN001, ANN204
+            self.file = file
+
+        def __iter__(self):  # noqa: ANN204
+            return iter(())
+
+        def close(self) -> None:
+            self.file.close()
+
+    environ = EnvironBuilder(path="/static/app.css", method="GET").get_environ()
+    environ.update({"wsgi.input_terminated": True, "wsgi.file_wrapper": ServerSends})
+    environ.pop("CONTENT_LENGTH", None)
+    answer = app.wsgi_app(environ, lambda status, headers, exc_info=None: None)
+    try:
+        assert isinstance(answer, ServerSends), type(answer)
+    finally:
+        answer.close()
