@@ -336,9 +336,14 @@ def test_a_network_that_answered_late_is_called_after_the_others_of_its_pass(sce
     def clock():  # noqa: ANN202 - the worker's time runs, so that an attempt's duration is real
         return slot + timedelta(seconds=1 + time.monotonic() - begun)
 
+    def worker() -> Worker:  # a webhook timeout of 2 s: a call of 0.5 s or more is a slow one
+        patient = Worker(scene.app, clock=clock)
+        patient.webhook_timeout = 2.0
+        return patient
+
     slow = scene.scheduled(slot)
     hooks.script(slow.id, Answer(delay=0.6))
-    run(scene, Worker(scene.app, clock=clock))
+    run(scene, worker())
     assert scene.reload(slow).state is State.published
     quick_account = hooked(scene, hooks, make.account(scene.market, "facebook"))
     late = scene.scheduled(slot)  # the slow network's account, due first
@@ -346,6 +351,18 @@ def test_a_network_that_answered_late_is_called_after_the_others_of_its_pass(sce
     quick = scene.scheduled(slot + timedelta(seconds=1))
     hooks.script(late.id, Answer(delay=0.6))
     called = len(hooks.snapshot())
-    run(scene, Worker(scene.app, clock=clock))
+    run(scene, worker())
     assert [call.post_id for call in hooks.snapshot()[called:]] == [quick.id, late.id]
+    # Among accounts whose last call was quick, the calls keep their due order (the slot ending first goes first),
+    # though one answered in 0.2 s and the other at once.
+    scene.account = hooked(scene, hooks, make.account(scene.market, "x"))
+    warm = scene.scheduled(slot)
+    hooks.script(warm.id, Answer(delay=0.2))
+    run(scene, worker())
+    early = scene.scheduled(slot)
+    scene.account = quick_account
+    later = scene.scheduled(slot + timedelta(seconds=2))
+    called = len(hooks.snapshot())
+    run(scene, worker())
+    assert [call.post_id for call in hooks.snapshot()[called:]] == [early.id, later.id]
     assert {scene.reload(post).state for post in (late, quick)} == {State.published}

@@ -114,10 +114,11 @@ def claimed_since(session: Session, post_ids: list[int]) -> dict[int, datetime]:
     call hanging on a slow network as plain as one just begun."""
     if not post_ids:
         return {}
-    return dict(session.execute(
+    rows = session.execute(
         select(AuditEntry.post_id, func.max(AuditEntry.at))
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.claim).group_by(AuditEntry.post_id)
-    ).tuples().all())
+    )
+    return {post_id: at for post_id, at in rows}
 
 
 def dropped_slot(post: Post, entry: TrailEntry) -> str | None:

@@ -101,9 +101,11 @@ def serves_executive(attempt: Attempt) -> dict[str, list[str]]:
 
 @guard(on_display=True)
 def executive_has_cabinet(attempt: Attempt) -> dict[str, list[str]]:
-    """A suggestion sent to a cabinet with no one in it waited there, with no one told and no one to answer it."""
+    """A suggestion sent to a cabinet with no one in it waited there, with no one told and no one to answer it (its
+    writer, if a member, does not accept their own: ``cabinet_member_not_author``)."""
     executive = attempt.post.account.executive
-    if executive is None or not any(member.active for member in executive.cabinet):
+    writer = attempt.post.current_revision.author_id if attempt.post.current_revision else None
+    if executive is None or not any(member.active and member.id != writer for member in executive.cabinet):
         return {WORKFLOW: [_("No one in this executive's cabinet can accept it: an admin adds a member to the cabinet "
                              "first.")]}
     return {}
