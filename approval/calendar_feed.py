@@ -32,9 +32,14 @@ def _mark(kind: str) -> str:
     """"[Failed] ", "[Unconfirmed] ", "[Missed] " (in the reader's language) before a slot that went wrong; "" else."""
     if kind not in PROBLEMS:
         return ""
-    # A missed post is back in ``approved``: its word is the calendar's own, not a state's.
-    word = gettext("missed") if kind == "missed" else label(kind)
+    word = _word(kind)
     return f"[{word[:1].upper()}{word[1:]}] "
+
+
+def _word(kind: str) -> str:
+    """An entry's kind in the reader's language: a missed post is back in ``approved``, so its word is the
+    calendar's own, not a state's."""
+    return gettext("missed") if kind == "missed" else label(kind)
 
 
 def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], str]) -> bytes:
@@ -54,7 +59,7 @@ def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], 
         event.add("sequence", post.version)
         event.add("last-modified", post.updated_at.replace(microsecond=0))
         event.add("summary", f"{_mark(entry.kind)}{network_name(account.network)} @{account.handle}: {entry.excerpt}")
-        event.add("description", f"{entry.kind} · {account.market.code}\n{post.body}")
+        event.add("description", f"{_word(entry.kind)} · {account.market.code}\n{post.body}")
         event.add("url", post_url(post.id))
         event.add("status", "CONFIRMED" if entry.kind == "published" else "TENTATIVE")
         event.add("categories", [account.market.code, network_name(account.network), entry.kind])

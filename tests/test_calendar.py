@@ -584,10 +584,19 @@ def test_the_ical_feed_shows_the_slots_that_went_wrong_marked_in_their_summary(m
     failed = events[f"post-{gone_wrong['failed'].id}@approval"]
     assert failed.decoded("dtstart") == gone_wrong["at"] and str(failed["status"]) == "TENTATIVE"
     assert str(failed["url"]).endswith(f"/posts/{gone_wrong['failed'].id}")
-    # In the reader's language.
+    # In the reader's language: the calendar program's when the feed's owner chose none, else the owner's (Google
+    # and Outlook fetch it from their servers, in their own language).
     french = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}", headers={"Accept-Language": "fr"}).data)
     titles = {str(e["uid"]): str(e["summary"]) for e in french.walk("VEVENT")}
     assert titles[f"post-{gone_wrong['failed'].id}@approval"].startswith("[En échec] Facebook")
+    reader = make.user(Role.project_manager, markets=[france])
+    reader.locale = "fr"
+    _token, theirs = issue_feed_token(db_session, reader)
+    db_session.flush()
+    fetched = Calendar.from_ical(web.get(f"/calendar.ics?token={theirs}", headers={"Accept-Language": "en"}).data)
+    failed = next(e for e in fetched.walk("VEVENT") if str(e["uid"]) == f"post-{gone_wrong['failed'].id}@approval")
+    assert str(failed["summary"]).startswith("[En échec] Facebook")
+    assert str(failed["description"]).startswith("en échec · ")
 
 
 def test_failed_and_unconfirmed_posts_keep_to_their_markets(make, web, app, db_session, france, gone_wrong):

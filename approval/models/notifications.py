@@ -61,7 +61,7 @@ class Notification(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     #: The worker's reasons, when the comment is its own words (``approval.publishing.reasons``): said in the
     #: reader's language rather than the comment's English.
-    why: Mapped[list | None] = mapped_column(JSON)
+    why: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     #: The action that caused it (an ``Action`` value), where its line says which: the cabinet's decision.
     action: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -144,7 +144,7 @@ class ChatMessage(Base):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     comment: Mapped[str | None] = mapped_column(Text)
     #: As a notification's: the worker's reasons, said in the market's language.
-    why: Mapped[list | None] = mapped_column(JSON)
+    why: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

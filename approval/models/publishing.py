@@ -49,7 +49,7 @@ class PublicationAttempt(Base):
     #: ("no complete answer within 15 s"), which ``why`` then holds as a message id and its parameters for the pages
     #: to say in their reader's language (``approval.publishing.reasons``).
     message: Mapped[str | None] = mapped_column(Text)
-    why: Mapped[dict | None] = mapped_column(JSON)
+    why: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

@@ -165,7 +165,7 @@ _prefs = NotificationPreference.__table__
 
 #: What each notification is about, and its type: one row per audit row told (``record``).
 _TOLD = {"post_id": _users.c.id.type, "market_id": _users.c.id.type, "actor_id": _users.c.id.type,
-         "comment": String(), "at": UTCDateTime(), "action": String(), "why": JSON()}
+         "comment": String(), "at": UTCDateTime(), "action": String(), "why": JSON(none_as_null=True)}
 #: As PostgreSQL's arrays carry them: the reasons as JSON text (a list of lists would be read as a matrix), cast back.
 _TOLD_ARRAYS = {**_TOLD, "why": String()}
 

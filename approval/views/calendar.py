@@ -8,12 +8,13 @@ its page, not moved). And the private iCalendar feed (``/calendar.ics``).
 from __future__ import annotations
 
 from calendar import monthrange
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_time, get_day_names
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -278,8 +279,10 @@ def feed():
         abort(404)
     now = utcnow()
     found = window(db.session, user, listing.PostFilters(market=market), now - FEED_PAST, now + FEED_FUTURE)
-    body = ical_feed(found.entries, name=_("approval: %(who)s", who=user.name) + (f" · {market}" if market else ""),
-                     post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True))
+    # In its owner's language: calendar programs fetch it from their own servers, in theirs.
+    with force_locale(user.locale) if user.locale else nullcontext():
+        body = ical_feed(found.entries, name=_("approval: %(who)s", who=user.name) + (f" · {market}" if market else ""),
+                         post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True))
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="approval.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"

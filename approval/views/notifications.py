@@ -57,7 +57,7 @@ def list_notifications():
     before = request.args.get("before", type=int)
     items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
     more = len(items) == inbox.PAGE
-    return render_template("notifications/list.html", items=items, title=texts.title,
+    return render_template("notifications/list.html", items=items, title=texts.title, said=texts.said,
                            may_see=lambda post: can_see_post(current_user, post),
                            next_before=items[-1].id if more else None,
                            unread=inbox.unread_count(db.session, current_user.id))
