@@ -86,8 +86,9 @@ def test_journey_over_the_api(make, api, db_session):
     suggested = camille.post("/posts", {"account_id": executive.id,
                                         "body": "Fière d'inaugurer le vélodrome avec les équipes de Marseille."})
     camille.act(suggested.json, "submit", etag=suggested.headers["ETag"])
-    assert sophie.get(f"/posts/{suggested.json['id']}").status_code == 200  # out of drafting: the cabinet sees it
+    assert sophie.get(f"/posts/{suggested.json['id']}").status_code == 404  # in review: not the cabinet's yet
     assert lucile.act(suggested.json, "approve").json["state"] == "with_cabinet"
+    assert sophie.get(f"/posts/{suggested.json['id']}").status_code == 200  # sent to it: the cabinet sees it
     inbox = sophie.get("/posts?state=with_cabinet").json["items"]
     assert [p["id"] for p in inbox] == [suggested.json["id"]]
     assert_error(lucile.act(suggested.json, "accept"), 403)  # the cabinet's word, not the project manager's
