@@ -247,6 +247,7 @@ def test_the_cabinet_inbox_pages_and_filters(make, web, db_session, france):
     web.login(cabinet)
     inbox = web.get("/cabinet").get_data(as_text=True)
     assert "1–4 of 4" in inbox
+    assert inbox.count(">waiting for ") == 4  # since when each waits for the cabinet's answer
     only_linkedin = web.get("/cabinet?network=linkedin").get_data(as_text=True)
     assert "Nos résultats annuels" in only_linkedin and "Fière" not in only_linkedin
     assert web.get("/cabinet?after=garbage&answered_after=garbage").status_code == 200

@@ -307,8 +307,9 @@ def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str
         Action.approve: _("Approved. It can now be scheduled."),
         Action.request_changes: _("Changes requested: the post goes back to its author."),
         Action.reject: _("Rejected."),
-        Action.accept: _("Accepted."),
-        Action.decline: _("Declined."),
+        Action.accept: _("Accepted: the project managers schedule it at the right time for its market."),
+        Action.decline: _("Declined: the suggestion will not be published; its writer and the project manager are "
+                          "told."),
         Action.unschedule: _("Unscheduled: the post is approved and waits for a new time."),
         Action.withdraw: _("Withdrawn."),
         Action.mark_published: _("Marked as published."),
