@@ -308,6 +308,20 @@ def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, ad
     assert "Give an http or https address." in said({"reminder_minutes": "60", "chat_webhook_url": "ftp://x/h"})
     both = said({"reminder_minutes": "5", "chat_webhook_url": "gopher://x/h"})
     assert "between 15 and 10080" in both and "Give an http or https address." in both
+    # Two admins at once: one changes the threshold, the other the webhook; both are kept, and the second is told.
+    import html
+    import re
+
+    page = admin.get("/notifications/settings/FR").get_data(as_text=True)
+    seen = html.unescape(re.search(r'name="seen" type="hidden" value="([^"]*)"', page).group(1))
+    settings.reminder_minutes = 240  # the other admin's save, meanwhile
+    db_session.flush()
+    answer = admin.post("/notifications/settings/FR", {"reminder_minutes": "120", "seen": seen,
+                                                       "chat_webhook_url": "http://127.0.0.1:8081/hook"})
+    assert answer.status_code == 302
+    db_session.refresh(settings)
+    assert (settings.reminder_minutes, settings.chat_webhook_url) == (240, "http://127.0.0.1:8081/hook")
+    assert "their changes are kept with yours" in admin.get("/notifications/settings/FR").get_data(as_text=True)
 
 
 
