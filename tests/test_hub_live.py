@@ -60,14 +60,18 @@ def test_the_database_load_does_not_grow_with_the_number_of_open_walls(databases
             time.sleep(0.5)
             # The walls are built again when the minute turns (their times say "in 35 min."): once for all of
             # them, but a window across it counts that build, with one wall or twenty. Measure within a minute.
-            while datetime.now(UTC).second >= 55:
-                time.sleep(0.2)
-            before, start = len(statements), time.monotonic()
-            time.sleep(2.0)
-            rate = (len(statements) - before) / (time.monotonic() - start)
+            # The quieter of two windows: a load that grows with the walls shows in both; a moment of a busy
+            # machine (a late first build, a slow tick caught up) in one.
+            rates = []
+            for _window in range(2):
+                while datetime.now(UTC).second >= 55:
+                    time.sleep(0.2)
+                before, start = len(statements), time.monotonic()
+                time.sleep(2.0)
+                rates.append((len(statements) - before) / (time.monotonic() - start))
             for stream in streams:
                 stream.close()
-            return rate
+            return min(rates)
 
         one, twenty = per_second(1), per_second(20)
         feed = feed_for(live.app)
