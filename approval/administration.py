@@ -191,15 +191,15 @@ def _refuse_taken_handle(session: Session, network: str, handle: str, current: A
 def _refuse_taken_campaign_name(session: Session, name: str, market: Market | None,
                                 current: Campaign | None = None) -> None:
     """Two campaigns a market's people choose between never share a name (without case): the market's own and the
-    group-wide ones. The lists and the filters would show two lines alike."""
-    if current is not None and current.name.casefold() == name.casefold() and current.market == market:
+    group-wide ones (``_name_key``). The lists and the filters would show two lines alike."""
+    if current is not None and _name_key(current.name) == _name_key(name) and current.market == market:
         return  # not renamed nor moved: two that shared a name before this rule stay editable
     # Compared here, not by the database's lower(): SQLite's knows ASCII alone ("Été" and "été" differ there).
     nearby = select(Campaign)
     if market is not None:
         nearby = nearby.where((Campaign.market_id == market.id) | Campaign.market_id.is_(None))
     other = next((c for c in session.scalars(nearby)
-                  if c is not current and c.name.casefold() == name.casefold()), None)
+                  if c is not current and _name_key(c.name) == _name_key(name)), None)
     if other is not None:
         where = other.market.code if other.market else _("group-wide")
         raise Refused(errors={"name": [_("A campaign named %(name)s exists already (%(where)s).", name=other.name,

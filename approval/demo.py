@@ -30,10 +30,10 @@ from approval.models import (
 from approval.models.notifications import Notification, NotificationProfile
 from approval.notifications import inbox
 from approval.publishing import reasons
-from approval.publishing.connectors import OutboxConnector, Publication, Result
+from approval.publishing.connectors import OutboxConnector, Result
 from approval.publishing.reasons import own_words
 from approval.publishing.controls import connect_account
-from approval.publishing.worker import publishing_key
+from approval.publishing.worker import publication_of, publishing_key
 from approval.workflow import engine
 from approval.workflow.states import Action, Role
 
@@ -577,12 +577,7 @@ class Past:
         revision, key = post.current_revision, publishing_key(post)
         assert revision is not None and post.scheduled_at is not None
         account = post.account
-        publication = Publication(
-            post_id=post.id, idempotency_key=key,
-            account={"id": account.id, "network": account.network.value, "handle": account.handle,
-                     "market": account.market.code},
-            revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body, media=[],
-            scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z"))
+        publication = publication_of(current_app, post, key)
         self.session.add(OutboxMessage(idempotency_key=key, post_id=post.id, account_id=account.id,
                                        body=publication.as_json(), created_at=at))
         self.session.flush()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from flask import flash
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_wtf import FlaskForm
@@ -154,12 +155,11 @@ class EditsSeenValues(ShowsControlCharacters, FlaskForm):
             self.show(stored)
         return conflicts
 
-    def merged_note(self) -> str | None:
-        """What the page says after a save that kept another person's changes (``merged``), else None."""
-        if not self.merged:
-            return None
-        return _("Someone saved this while you were editing it; their changes are kept with yours. They saved: "
-                 "%(changes)s.", changes=listed(self.merged))
+    def tell_merged(self) -> None:
+        """After a save that kept another person's changes (``merged``): the page says which."""
+        if self.merged:
+            flash(_("Someone saved this while you were editing it; their changes are kept with yours. They saved: "
+                    "%(changes)s.", changes=listed(self.merged)), "info")
 
 
 #: What ``seen`` holds for a field it does not name: no value a form has, so that any other differs from it.

@@ -122,6 +122,21 @@ def publishing_key(post: Post) -> str:
     return uuid.uuid5(KEY_NAMESPACE, f"{post.id}:{post.created_at.isoformat()}:{post.current_revision_id}").hex
 
 
+def publication_of(app: Flask, post: Post, key: str | None = None) -> Publication:
+    """Exactly what goes out: the approved revision (the current one: the claim checked it) and its media, under the
+    post's publishing key (or ``key``, the one it is about to get)."""
+    account, revision = post.account, post.current_revision
+    assert revision is not None
+    return Publication(
+        post_id=post.id, idempotency_key=key or post.publish_key or "",
+        account={"id": account.id, "network": account.network.value, "handle": account.handle,
+                 "market": account.market.code},
+        revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
+        media=media_publication.describe(app, revision, post.scheduled_at),
+        scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
+    )
+
+
 def _same_connector(now: Connector | None, claimed: Connector) -> bool:
     """Whether the account's connector is still the one the post was claimed for (its kind, address and secret)."""
     def what(connector: Connector | None) -> tuple:
@@ -622,18 +637,7 @@ class Worker:
         return Claim(post_id=post.id, token=token, publication=self._publication(post), account_id=post.account_id)
 
     def _publication(self, post: Post, key: str | None = None) -> Publication:
-        """Exactly what goes out: the approved revision (the current one: the claim checked it) and its media, under
-        the post's publishing key (or ``key``, the one it is about to get)."""
-        account, revision = post.account, post.current_revision
-        assert revision is not None
-        return Publication(
-            post_id=post.id, idempotency_key=key or post.publish_key or "",
-            account={"id": account.id, "network": account.network.value, "handle": account.handle,
-                     "market": account.market.code},
-            revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
-            media=media_publication.describe(self.app, revision, post.scheduled_at),
-            scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
-        )
+        return publication_of(self.app, post, key)
 
     def _connector(self, account: Account) -> Connector | None:
         """The account's connector; the outbox is one per worker, so a batch's lines reach the disk together."""

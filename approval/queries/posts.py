@@ -179,34 +179,34 @@ def _estimate(session: Session, query: Select) -> float:
 
 
 def _kept(session: Session, user: User, filters: PostFilters):  # noqa: ANN202
-    """(state, n) rows for the accounts ``filters`` and ``user``'s scope select: from ``post_counts``, or for a
-    cabinet from its posts themselves (what it sees depends on each post's story, not on its state alone)."""
-    from approval.access import Scope, account_clause, scope_of
+    """(state, n) rows from ``post_counts`` for the accounts ``filters`` and ``user``'s scope select."""
+    from approval.access import account_clause
     from approval.models import PostCount
 
-    if scope_of(user) is Scope.cabinet:
-        # What a cabinet sees depends on each post's story (sent to it yet?), not on its state alone: its few posts
-        # are counted themselves.
-        query = (select(Post.state, func.count()).join(Account, Account.id == Post.account_id)
-                 .where(post_clause(user)).group_by(Post.state))
-        counted_account = Post.account_id
-    else:
-        query = (select(PostCount.state, func.sum(PostCount.n)).join(Account, Account.id == PostCount.account_id)
-                 .where(account_clause(user)).group_by(PostCount.state))
-        counted_account = PostCount.account_id
+    query = (select(PostCount.state, func.sum(PostCount.n)).join(Account, Account.id == PostCount.account_id)
+             .where(account_clause(user)).group_by(PostCount.state))
     if filters.market:
         query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
                             .scalar_subquery())
     if filters.network:
         query = query.where(Account.network == filters.network)
     if filters.account_id:
-        query = query.where(counted_account == filters.account_id)
+        query = query.where(PostCount.account_id == filters.account_id)
     return session.execute(query).all()
+
+
+def _counted_as_kept(user: User, filters: PostFilters) -> bool:
+    """Whether ``post_counts`` answers for ``filters``: filters it counts by, and a user who sees every post of an
+    account in those states. A cabinet sees a post only once it was sent to it (``access.scoped_posts``): its posts
+    are counted among those it sees, as a search's are."""
+    from approval.access import Scope, scope_of
+
+    return set(filters.active) <= _KEPT and scope_of(user) is not Scope.cabinet
 
 
 def total(session: Session, user: User, filters: PostFilters, selected: Select) -> tuple[int, bool]:
     """How many posts the filters select: from ``post_counts`` when they allow it, else a bounded count."""
-    if set(filters.active) <= _KEPT:
+    if _counted_as_kept(user, filters):
         counts = {State(state): int(n or 0) for state, n in _kept(session, user, filters)}
         return (counts.get(filters.state, 0) if filters.state else sum(counts.values())), False
     return count(session, selected)
@@ -253,7 +253,7 @@ def search_matches(session: Session, user: User, filters: PostFilters) -> list[t
     take them). None when there is nothing to read: ``post_counts`` answers the filters, or PostgreSQL expects far
     more matches than ``COUNT_CAP`` (a search for common words)."""
     others = filters.without("state")
-    if set(others.active) <= _KEPT:
+    if _counted_as_kept(user, others):
         return None
     selected = matching(session, user, others)
     if _estimate(session, selected) > COUNT_CAP:
@@ -269,7 +269,7 @@ def state_counts(session: Session, user: User, filters: PostFilters,
     most ``COUNT_CAP`` matching posts; None when PostgreSQL expects far more matches than that (a search for common
     words): the chips then show no numbers."""
     others = filters.without("state")
-    if set(others.active) <= _KEPT:
+    if _counted_as_kept(user, others):
         return {State(state): int(n) for state, n in _kept(session, user, others) if n}
     if matches is not None:
         return dict(Counter(state for _post_id, state in matches[:COUNT_CAP]))

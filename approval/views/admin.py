@@ -108,7 +108,7 @@ def edit_market(market_id: int):
         form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
     ):
         flash(_("Market %(market)s saved.", market=market), "success")
-        _say_merged(form)
+        form.tell_merged()
         if market.timezone != zone_before and (moved := _scheduled_in(market)):
             # Scheduled posts keep their instant: in the new zone their wall-clock time is another one.
             flash(ngettext("%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local "
@@ -214,7 +214,7 @@ def edit_account(account_id: int):
         if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
                     form.brand.data or "", executive):
             flash(_("Account %(account)s saved.", account=account.display_name), "success")
-            _say_merged(form)
+            form.tell_merged()
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=account, changed=changed,
                       deactivation=_deactivation_question(account))
@@ -309,7 +309,7 @@ def edit_executive(executive_id: int):
         form, admin.update_executive, executive, form.name.data, form.title.data or ""
     ):
         flash(_("Executive %(name)s saved.", name=executive.name), "success")
-        _say_merged(form)
+        form.tell_merged()
         return _see_other("admin.list_executives")
     return _executive_page(executive, form=form, changed=changed)
 
@@ -406,7 +406,7 @@ def edit_user(user_id: int):
         executives=_by_ids(Executive, form.executive_ids.data),
     ):
         flash(_("User %(email)s saved.", email=user.email), "success")
-        _say_merged(form)
+        form.tell_merged()
         return _see_other("admin.list_users")
     return _user_page(user, form=form, changed=changed)
 
@@ -530,12 +530,6 @@ def _form_page(template: str, **context):  # noqa: ANN003, ANN202
     meanwhile (``changed``: what they saved)."""
     status = 409 if context.get("changed") else 422 if request.method == "POST" else 200
     return render_template(template, **context), status
-
-
-def _say_merged(form: EditsSeenValues) -> None:
-    """After a save that kept what another person saved meanwhile in the fields this one did not change: say so."""
-    if note := form.merged_note():
-        flash(note, "info")
 
 
 def _see_other(endpoint: str, **values) -> Response:  # noqa: ANN003

@@ -92,8 +92,7 @@ def edit_campaign(campaign_id: int):
     changed: list[Overtaken] = []
     if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _save(form, campaign) is not None:
         flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
-        if note := form.merged_note():  # what another person saved meanwhile, in fields this one left alone
-            flash(note, "info")
+        form.tell_merged()  # what another person saved meanwhile, in fields this one left alone
         return _see_other(campaign)
     return _page(form, campaign, changed)
 

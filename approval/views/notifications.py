@@ -210,7 +210,6 @@ def market_settings(code: str):
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None  # the row exists and is locked (made above on a first save)
         flash(_("The notification settings of %(market)s are saved.", market=market.code), "success")
-        if note := form.merged_note():
-            flash(note, "info")
+        form.tell_merged()
         return redirect(url_for("notifications.market_settings", code=market.code))
     return render_template("notifications/settings.html", form=form, market=market)
