@@ -32,6 +32,7 @@ from approval.models.audit import verify_chain
 from approval.models.notifications import Notification
 from approval.queries import reports
 from conftest import WebClient
+from notification_helpers import SmtpServer
 from approval.workflow.states import Action, State
 
 #: What people do (the worker's steps come at any hour); a withdrawal or an answer of the cabinet too.
@@ -151,6 +152,14 @@ def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_al
         assert len({accounts[post.account_id].market_id for post in session.scalars(
             select(Post).where(Post.published_at < period.end, Post.published_at >= period.start))}) == 3
     engine.dispose()
+
+    # What the demo wrote happened before anyone could be mailed: a team that tries it with its mail server set
+    # gets no mail about it (the present's changes from here on are mailed as any).
+    with SmtpServer() as smtp:
+        cli.env["APPROVAL_SMTP_URL"] = smtp.url
+        cli("notify", "--once")
+        del cli.env["APPROVAL_SMTP_URL"]
+        assert [received.subject for received in smtp.take()] == []
 
     # The demo loads into an empty database only, as before: a second time changes nothing.
     again = cli("demo", check=False)
