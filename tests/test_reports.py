@@ -180,6 +180,21 @@ def test_every_chart_is_svg_without_script_and_names_its_numbers(history, web):
     assert "2026-11-02" in weekly and "Posts per week by final state" in weekly
 
 
+def test_a_phone_gets_each_chart_drawn_for_its_width(history, web):
+    """The page offers each chart twice (``<picture>``): a phone's is narrower and taller with larger type, so that
+    shown 360 px wide its labels read (the desktop's 800 px chart shrunk there had 4-pixel labels)."""
+    web.login(history["pm"])
+    page = web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
+    assert page.count("size=phone") == 5 and "(max-width: 40em)" in page
+    for name in ("weekly", "durations", "rates", "reasons", "findings"):
+        wide = ET.fromstring(web.get(f"/reports/{name}.svg?market=FR&{PERIOD}").get_data())
+        narrow = ET.fromstring(web.get(f"/reports/{name}.svg?market=FR&size=phone&{PERIOD}").get_data())
+        (*_, wide_w, wide_h), (*_, narrow_w, narrow_h) = (svg.get("viewBox").split() for svg in (wide, narrow))
+        assert (wide_w, narrow_w) == ("800", "400") and int(narrow_h) > int(wide_h), name
+        assert not [el for el in narrow.iter() if el.tag.endswith("script")], name
+    assert web.get(f"/reports/weekly.svg?market=FR&size=huge&{PERIOD}").status_code == 200  # any other: the desktop's
+
+
 def test_the_charts_read_in_french(history, web, db_session):
     history["pm"].locale = "fr"
     db_session.flush()
@@ -197,7 +212,8 @@ def test_the_charts_read_in_french(history, web, db_session):
 def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
     fr = make.market("FR")
     pm = make.user(Role.project_manager, markets=[fr])
-    make.post(State.draft, account=make.account(fr), body="La Tour  Eiffel brille ce soir aux couleurs de Paris.")
+    make.post(State.draft, account=make.account(fr),
+              body="La Tour  Eiffel brille ce soir aux couleurs de PARIS ET DE MARSEILLE.")
     today = datetime.now(UTC).date()
     web.login(pm)
     window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
@@ -206,6 +222,11 @@ def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
     assert ["typo.double-space", "No double spaces.", "1"] in rows[1:]
     svg = web.get(f"/reports/findings.svg?market=FR&{window}").get_data(as_text=True)
     assert "No double spaces." in svg and "typo.double-space" not in svg  # a person reads what the rule asks
+    # On a phone, what a rule asks is cut to the room its chart has (whole, it took the width and left the bars none).
+    asks = dict((row[0], row[1]) for row in rows[1:])["typo.shouting"]
+    assert len(asks) > 24
+    svg = web.get(f"/reports/findings.svg?market=FR&size=phone&{window}").get_data(as_text=True)
+    assert asks not in svg and asks[:23].rstrip() + "…" in svg
 
 
 def test_markets_stay_private_and_bad_input_is_refused(history, web, make):
