@@ -16,10 +16,11 @@ import enum
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import BindParameter, Integer, Select, bindparam, false, select, true
+from sqlalchemy import BindParameter, Integer, Select, bindparam, false, func, select, true
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from approval.models import Account, Market, Post, User
+from approval.models import Account, Market, Post, Revision, User
 from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
 
@@ -65,6 +66,20 @@ def scoped_posts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
     if scope is Scope.cabinet:
         clause = clause & Post.sent_to_cabinet_at.is_not(None) & Post.state.not_in(HIDDEN_FROM_CABINET)
     return clause
+
+
+def revision_clause(user: User) -> ColumnElement[bool]:
+    """The revisions ``user`` reads of a post they see: a cabinet, from the one it was sent (the post's current
+    revision at its first sending to the cabinet), as it follows the post's history from then on
+    (``operations.told_from``): the drafts before stay between the writers and the project managers, their texts
+    and their files. Everyone else reads every revision."""
+    if user.role != Role.cabinet:
+        return true()
+    earlier = aliased(Revision)
+    sent = (select(func.max(earlier.number)).join(Post, Post.id == earlier.post_id)
+            .where(earlier.post_id == Revision.post_id, earlier.created_at <= Post.sent_to_cabinet_at)
+            .correlate(Revision).scalar_subquery())
+    return Revision.number >= sent
 
 
 def account_clause(user: User) -> ColumnElement[bool]:

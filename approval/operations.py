@@ -27,6 +27,7 @@ from approval.access import (
     Scope,
     can_see_account,
     market_clause,
+    revision_clause,
     scope_of,
     scoped_posts,
     viewer_id,
@@ -334,13 +335,17 @@ def told_from(post: Post, viewer: User | None) -> datetime | None:
     return None
 
 
-def post_revisions(session: Session, post: Post) -> list[Revision]:
-    return list(session.scalars(select(Revision).where(Revision.post_id == post.id).order_by(Revision.number)))
+def post_revisions(session: Session, post: Post, viewer: User) -> list[Revision]:
+    """The revisions of a post the caller loaded through ``load_post`` that ``viewer`` reads (``revision_clause``),
+    oldest first."""
+    return list(session.scalars(select(Revision).where(Revision.post_id == post.id, revision_clause(viewer))
+                                .order_by(Revision.number)))
 
 
-def load_revision(session: Session, post: Post, number: int) -> Revision:
-    """Revision ``number`` of a post the caller already loaded through ``load_post``."""
-    revision = session.scalar(select(Revision).where(Revision.post_id == post.id, Revision.number == number))
+def load_revision(session: Session, post: Post, number: int, viewer: User) -> Revision:
+    """Revision ``number`` of a post the caller loaded through ``load_post``, if ``viewer`` reads it."""
+    revision = session.scalar(select(Revision).where(Revision.post_id == post.id, Revision.number == number,
+                                                     revision_clause(viewer)))
     if revision is None:
         raise NotFound(number)
     return revision

@@ -257,3 +257,62 @@ def test_the_calendar_the_feed_and_the_wall_keep_to_the_users_markets(make, web,
     web.login(insider)
     assert f"/posts/{post.id}\"" in web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
     assert timedelta
+
+
+def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_before(make, web, app, db_session):
+    """The drafts written before the suggestion reached the cabinet stay between the writer and the project
+    managers, as the review's history does: their texts (the page's ?r= and comparisons, the API's revisions and
+    diffs) and their files. From the revision it was sent on, the cabinet reads every one."""
+    from approval import operations as ops
+    from approval.api.tokens import issue_token
+    from approval.media import attach, samples
+    from approval.models import RevisionMedia
+    from approval.workflow.states import Action
+
+    market = make.market("FR")
+    ceo = make.executive("CEO")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    writer = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    post = make.post(State.draft, account=make.account(market, "x", executive=ceo), author=writer,
+                     body="Une première version risquée.")
+    with app.app_context():  # the store is the application's
+        samples.attach_bytes(db_session, post, writer, samples.draw_picture((64, 48), "brouillon"), "brouillon.jpg")
+    draft_file = db_session.scalars(select(RevisionMedia.media_file_id)
+                                    .where(RevisionMedia.revision_id == post.current_revision_id)).one()
+    ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.request_changes, pm, expected_version=post.version,
+                    comment="Trop risqué.")
+    ops.edit_post(db_session, post, writer, "Fière de nos équipes.", expected_version=post.version)
+    attach.remove_media(db_session, post, writer, draft_file, expected_version=post.version)
+    with app.app_context():
+        samples.attach_bytes(db_session, post, writer, samples.draw_picture((64, 48), "stade"), "stade.jpg")
+    ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.approve, pm, expected_version=post.version)
+    sent = post.current_revision.number
+    ops.act_on_post(db_session, post, Action.request_changes, cabinet, expected_version=post.version,
+                    comment="Plus court.")
+    ops.edit_post(db_session, post, writer, "Fiers de nos équipes.", expected_version=post.version)
+    _row, secret = issue_token(db_session, cabinet, "script")
+    db_session.flush()
+    last = post.current_revision.number
+    assert sent > 1
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    listed = api.get(f"/api/v1/posts/{post.id}/revisions", headers=headers).get_json()["items"]
+    assert [item["number"] for item in listed] == list(range(sent, last + 1))
+    assert api.get(f"/api/v1/posts/{post.id}/revisions/1", headers=headers).status_code == 404
+    assert api.get(f"/api/v1/posts/{post.id}/revisions/1/diff/{last}", headers=headers).status_code == 404
+    assert api.get(f"/api/v1/posts/{post.id}/revisions/{sent}/diff/{last}", headers=headers).status_code == 200
+    web.login(cabinet)
+    for query in ("", "?r=1", f"?diff_from=1&diff_to={last}", f"?diff_from={last}&diff_to=1"):
+        page = web.get(f"/posts/{post.id}{query}").get_data(as_text=True)
+        assert "Fiers de nos équipes." in page and "première version risquée" not in page, query
+        assert "brouillon.jpg" not in page, query
+    assert web.get(f"/media/{draft_file}").status_code == 404
+    assert web.get(f"/media/{draft_file}/thumbnail").status_code == 404
+    assert api.get(f"/api/v1/media/{draft_file}", headers=headers).status_code == 404
+    web.login(pm)  # the project managers read them all
+    assert "première version risquée" in web.get(f"/posts/{post.id}?r=1").get_data(as_text=True)
+    assert web.get(f"/media/{draft_file}").status_code == 200

@@ -231,8 +231,8 @@ def add_comment(args: dict, post_id: int):
 @bp.refusals(404)
 def list_revisions(post_id: int):
     """Every text the post had, oldest first."""
-    post = ops.load_post(db.session, current_api_user(), post_id)
-    return {"items": ops.post_revisions(db.session, post)}
+    user = current_api_user()
+    return {"items": ops.post_revisions(db.session, ops.load_post(db.session, user, post_id), user)}
 
 
 @bp.route(f"{POST}/revisions/<{NUMBER}:number>", methods=["GET"])
@@ -240,8 +240,8 @@ def list_revisions(post_id: int):
 @bp.refusals(404)
 def get_revision(post_id: int, number: int):
     """One revision, by its number."""
-    post = ops.load_post(db.session, current_api_user(), post_id)
-    return ops.load_revision(db.session, post, number)
+    user = current_api_user()
+    return ops.load_revision(db.session, ops.load_post(db.session, user, post_id), number, user)
 
 
 @bp.route(f"{POST}/revisions/<{NUMBER}:number>/diff/<{NUMBER}:other>", methods=["GET"])
@@ -249,7 +249,8 @@ def get_revision(post_id: int, number: int):
 @bp.refusals(404)
 def diff_revisions(post_id: int, number: int, other: int):
     """What changed from revision ``number`` to revision ``other``, word by word."""
-    post = ops.load_post(db.session, current_api_user(), post_id)
-    old, new = ops.load_revision(db.session, post, number), ops.load_revision(db.session, post, other)
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id)
+    old, new = ops.load_revision(db.session, post, number, user), ops.load_revision(db.session, post, other, user)
     return {"from_": old.ref, "to": new.ref, "ops": ops.diff_texts(old.body, new.body)}
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from approval import operations as ops
-from approval.access import post_clause
+from approval.access import post_clause, revision_clause
 from approval.media.intake import Received
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
@@ -157,10 +157,11 @@ def set_media(session: Session, post: Post, actor: User, items: Sequence[tuple[i
 
 
 def load_visible_file(session: Session, user: User, media_id: int) -> MediaFile:
-    """A file ``user`` may see: one that a revision of a post they see shows (404 otherwise, as for posts)."""
+    """A file ``user`` may see: one that a revision they read of a post they see shows (404 otherwise, as for
+    posts)."""
     shown = (
         select(RevisionMedia.id).join(Revision, Revision.id == RevisionMedia.revision_id)
-        .where(RevisionMedia.media_file_id == media_id,
+        .where(RevisionMedia.media_file_id == media_id, revision_clause(user),
                Revision.post_id.in_(select(Post.id).where(post_clause(user))))
     )
     media_file = session.scalar(select(MediaFile).where(MediaFile.id == media_id, exists(shown)))

@@ -387,7 +387,7 @@ def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[Audit
 
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None):
-    revisions = ops.post_revisions(db.session, post)
+    revisions = ops.post_revisions(db.session, post, current_user)
     history = ops.audit_trail(db.session, post, current_user)
     current = post.current_revision
     by_number = {r.number: r for r in revisions}
