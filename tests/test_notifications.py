@@ -284,6 +284,16 @@ def test_the_preferences_page_saves_each_kind_and_the_zone(team, web, db_session
     assert web.post("/notifications/preferences", {"timezone": "Mars/Olympus"}).status_code == 422
 
 
+def test_the_default_zone_is_named_for_what_the_person_covers(make, team, web):
+    """A group-wide project manager covers every market and has none of their own: their default zone is not said
+    to be for "no market"."""
+    web.login(make.user(Role.project_manager, all_markets=True))
+    page = web.get("/notifications/preferences").get_data(as_text=True)
+    assert "UTC (I cover every market)" in page and "no market of my own" not in page
+    web.login(team["cm_fr"])
+    assert "My first market&#39;s (Europe/Paris)" in web.get("/notifications/preferences").get_data(as_text=True)
+
+
 def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, admin_user, db_session):
     web.login(team["pm_fr"])
     assert web.get("/notifications/settings/FR").status_code == 403

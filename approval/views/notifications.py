@@ -112,8 +112,10 @@ def preferences():
     profile = db.session.get(NotificationProfile, user_id)
     form = PreferencesForm()
     zones = timezone_names()
-    default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user)) if current_user.markets else \
-        _("UTC (I have no market of my own)")
+    if current_user.markets:
+        default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user))
+    else:  # group-wide people cover every market and have none of their own
+        default = _("UTC (I cover every market)") if current_user.group_wide else _("UTC (I have no market of my own)")
     form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]
     kinds = texts.kinds_for(current_user.role)  # what this role is ever told; the others keep what was saved
     # What the page showed, sent back: another tab (or device) of the same person saved since is a conflict.
