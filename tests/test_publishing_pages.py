@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from approval.db import utcnow
 from approval.models import StopSwitch
+from approval.views.publishing import RESCHEDULED_AT_ONCE
 from approval.workflow.states import Role, State
 
 
@@ -757,6 +758,13 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
     actions = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == held.id)
                                  .order_by(AuditEntry.id.desc()).limit(2)).all()
     assert actions == [Action.schedule, Action.unschedule]
+
+    # Nothing checked: said for what was asked, a new time or publishing now; too many at once: said so.
+    for when, said in (("", "Check the posts to give a new time."), ("now", "Check the posts to publish now.")):
+        web.post("/publishing/reschedule", {"when": when, "local_time": f"{tomorrow}T09:00"})
+        assert said in web.get("/publishing").get_data(as_text=True), when
+    web.post("/publishing/reschedule", {"when": "now", "post": [str(n) for n in range(1, RESCHEDULED_AT_ONCE + 2)]})
+    assert f"at most {RESCHEDULED_AT_ONCE} posts at once" in web.get("/publishing").get_data(as_text=True)
 
     # Outside the user's markets: 404; the other roles: 403.
     elsewhere = make.post(State.approved, account=make.account(make.market("PL", "Europe/Warsaw", ("pl",))))

@@ -108,10 +108,12 @@ def reschedule():
     if not FlaskForm().validate():
         abort(400)
     ids = list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
-    if not ids or len(ids) > RESCHEDULED_AT_ONCE:
-        flash(_("Check the posts to give a new time."), "error")
-        return redirect(url_for("publishing.desk"), 303)
     now = request.form.get("when") == "now"
+    if not ids or len(ids) > RESCHEDULED_AT_ONCE:
+        flash(_("Check the posts to publish now.") if now and not ids else
+              _("Check the posts to give a new time.") if not ids else
+              _("Give a new time to at most %(count)d posts at once.", count=RESCHEDULED_AT_ONCE), "error")
+        return redirect(url_for("publishing.desk"), 303)
     typed = (request.form.get("local_time") or "").strip()
     fold = {"0": 0, "1": 1}.get(request.form.get("fold", ""))  # which, of a time the clocks repeat
     local = None
