@@ -855,6 +855,33 @@ def test_the_apis_publication_counts_the_tries_of_the_revision_it_describes(make
     assert (publication["attempts"], publication["last_outcome"]) == (1, "published")
 
 
+def test_the_apis_publication_says_what_the_last_try_came_to(make, db_session, app):
+    """A program listing the failed or unconfirmed posts reads why from each post's ``publication`` (it needed one
+    more request per post, to its transitions): the network's words, or the worker's in the reader's language."""
+    from approval.models import Outcome, PublicationAttempt
+    from approval.publishing import reasons
+    from approval.workflow.states import Action
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    refused, lost = (make.post(State.scheduled, account=make.account(france)) for _ in range(2))
+    _tried(db_session, refused, Outcome.refused, Action.fail, "HTTP 400 The text is too long.")
+    _tried(db_session, lost, Outcome.unknown, Action.lose)
+    attempt = db_session.scalars(select(PublicationAttempt).where(PublicationAttempt.post_id == lost.id)).one()
+    attempt.why = reasons.reason(reasons.NO_ANSWER_IN_TIME, seconds=15)
+    db_session.flush()
+    client = app.test_client()
+    token = _token(db_session, pm)
+
+    def said(post, language: str) -> str:  # noqa: ANN001
+        headers = {"Authorization": f"Bearer {token}", "Accept-Language": language}
+        return client.get(f"/api/v1/posts/{post.id}", headers=headers).get_json()["publication"]["last_answer"]
+
+    assert said(refused, "en") == said(refused, "fr") == "HTTP 400 The text is too long."
+    assert said(lost, "en") == "no complete answer within 15 s"
+    assert said(lost, "fr") != said(lost, "en") and "15" in said(lost, "fr")
+
+
 def test_the_desk_says_since_when_a_worker_holds_a_post_going_out(make, web, db_session):
     """A call hanging on a slow network looked like one just begun: "Going out now" says how long ago a worker
     took each post, in the reader's language."""

@@ -17,6 +17,7 @@ from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, on
 from approval.forms.posts import MAX_BODY
 from approval.labels import finding_message
 from approval.models import AccountKind, Network, Outcome, PublicationAttempt
+from approval.publishing.status import answer
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
@@ -272,6 +273,9 @@ class PublicationSchema(ma.Schema):
     remote_id = _always(fields.String(allow_none=True))
     url = _always(fields.String(allow_none=True))
     next_attempt_at = _always(Instant(allow_none=True))
+    last_answer = _always(fields.String(allow_none=True, metadata={
+        "description": "What the last try came to: the network's words, or the worker's in the reader's language "
+                       "(no answer in time, a broken connection...)."}))
 
 
 class HoldSchema(ma.Schema):
@@ -297,7 +301,7 @@ class PublicationField(fields.Nested):
         return {"attempts": len(tried), "last_outcome": tried[-1].outcome.value,
                 "remote_id": next((a.remote_id for a in reversed(tried) if a.remote_id), None),
                 "url": next((a.url for a in reversed(tried) if a.url), None) or obj.published_url,  # or by hand
-                "next_attempt_at": obj.next_attempt_at}
+                "next_attempt_at": obj.next_attempt_at, "last_answer": answer(tried[-1])}
 
 
 class HoldField(fields.Nested):
