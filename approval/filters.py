@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from approval.db import utcnow
 from approval.labels import decimal, done, finding_message, heading, label
-from approval.localtime import in_zone
+from approval.localtime import in_zone, wall_clock
 from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import answer, overdue
@@ -115,6 +115,22 @@ def viewer_zone() -> str:
     return str(get_timezone())
 
 
+def slot_time(instant: datetime | None, zone: str) -> str:
+    """A slot (when a post goes out, went out, missed its time or is tried again) in its market's time, and, when
+    the viewer's clock reads otherwise at that instant, in theirs: "2026-12-08 09:00 (Europe/Paris, UTC+01:00) ·
+    03:00 your time (America/New_York)", with the date when it is another day there. A New York project manager
+    scheduling for Paris worked the hour out in their head."""
+    market_time = in_zone(instant, zone)
+    mine = viewer_zone()
+    if instant is None or mine == zone:
+        return market_time
+    there, here = wall_clock(instant, zone), wall_clock(instant, mine)
+    if there is None or here is None or there.strftime("%Y-%m-%d %H:%M") == here.strftime("%Y-%m-%d %H:%M"):
+        return market_time
+    time = here.strftime("%H:%M") if here.date() == there.date() else here.strftime("%Y-%m-%d %H:%M")
+    return gettext("%(market_time)s · %(time)s your time (%(zone)s)", market_time=market_time, time=time, zone=mine)
+
+
 def campaign_zone(campaign: Any) -> ZoneInfo:
     """The zone a campaign's times (its embargo) are typed and shown in: its market's; a group-wide campaign's in the
     viewer's own (their profile's, else UTC), the zone every other time without a market is shown in: an admin read
@@ -128,7 +144,7 @@ def register(app: Flask) -> None:
                                  done=done, duration=duration, either=either, file_size=file_size,
                                  finding_message=finding_message,
                                  heading=heading, label=label, media_type_name=KIND_NAMES.get,
-                                 network_name=network_name, number=number, percent=percent,
+                                 network_name=network_name, number=number, percent=percent, slot_time=slot_time,
                                  worker_reasons=worker_reasons)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(accepted_media=accepted_media, available_actions=available_actions,

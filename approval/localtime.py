@@ -4,7 +4,15 @@ pages (the ``in_zone`` filter) and by the messages the workflow and the worker w
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def wall_clock(instant: datetime, zone: str) -> datetime | None:
+    """``instant`` as the clocks of ``zone`` read it; None when the zone is unknown or the date out of range."""
+    try:
+        return instant.astimezone(ZoneInfo(zone))
+    except (OverflowError, ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 def in_zone(instant: datetime | None, zone: str) -> str:

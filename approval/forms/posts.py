@@ -46,6 +46,9 @@ class EditForm(FlaskForm):
     campaign_shown = HiddenField(validators=[Optional(), Length(max=12)])
     body = TextAreaField(_l("Text"), validators=list(_BODY))
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    #: The revision the editor was opened on: a save refused as stale says what the other person changed since
+    #: (``views.posts._what_changed``); a page from before the field gets the general message.
+    revision_shown = HiddenField(validators=[Optional(), Length(max=12)])
 
 
 class _ActionForm(FlaskForm):

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
+from babel.lists import format_list
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as browser_session
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -20,9 +23,9 @@ from approval import policies, style
 from approval.administration import place_zone
 from approval.access import visible_accounts
 from approval.db import db, utcnow
+from approval.filters import slot_time
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import OUTCOME_LABELS, finding_message, label, tone
-from approval.localtime import in_zone
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, not_going_out, publishing_status
 from approval.style.media import media_index, media_items
@@ -112,8 +115,10 @@ def new_post():
                     network=NAMES[account.network.value]), "info")
             return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
         wants_submit = "submit" in request.form
-        submitted = wants_submit and _try_submit(post)
-        if submitted:
+        not_submitted = _try_submit(post) if wants_submit else None
+        if not_submitted is not None and _about_the_text(not_submitted):
+            return _back_to_the_text(post)
+        if wants_submit and not_submitted is None:
             flash(_("Submitted for review."), "success")
         elif not wants_submit:
             flash(_("Saved as a draft."), "success")
@@ -197,7 +202,8 @@ def edit_post(post_id: int):
     if request.method == "GET":
         form.body.data, form.version.data = post.body, post.version
         form.campaign_shown.data = _campaign_key(post.campaign_id)
-    conflict = moved_meanwhile = None
+        form.revision_shown.data = _revision_key(post)
+    conflict = moved_meanwhile = changed = None
     if form.validate_on_submit():
         campaign = _campaign_asked(form, campaigns)
         text_before = post.body
@@ -207,9 +213,11 @@ def edit_post(post_id: int):
         except Stale:
             db.session.rollback()
             post = ops.load_post(db.session, current_user, post_id)
-            conflict = post  # their text stays in the form; the newer one is shown beside it
+            conflict = post  # their text stays in the form; what the other person changed is shown above it
+            changed = _what_changed(post, request.form.get("revision_shown"))
             # Sent again, the form is a save over that version (the field would render what was sent).
             form.version.data, form.version.raw_data = post.version, [str(post.version)]
+            form.revision_shown.data = _revision_key(post)
             moved_meanwhile = _campaign_key(post.campaign_id) != request.form.get("campaign_shown",
                                                                                    _campaign_key(post.campaign_id))
             if campaign is ops.Keep.CAMPAIGN:  # left as it was shown: the select shows the campaign now saved
@@ -217,7 +225,10 @@ def edit_post(post_id: int):
             form.campaign_shown.data = _campaign_key(post.campaign_id)
         else:
             wants_submit = "submit" in request.form
-            submitted = wants_submit and _try_submit(post, saved=entry is not None)
+            not_submitted = _try_submit(post, saved=entry is not None) if wants_submit else None
+            submitted = wants_submit and not_submitted is None
+            if not_submitted is not None and _about_the_text(not_submitted):
+                return _back_to_the_text(post)
             if wants_submit and not submitted:
                 pass  # _try_submit said why, and whether the text was saved: one message, not three
             elif entry is None and not submitted:
@@ -241,8 +252,76 @@ def edit_post(post_id: int):
     # The change asked for stays in sight while the author makes it.
     decision = _decision(post, ops.audit_trail(db.session, post, current_user)) \
         if post.state == State.changes_requested else None
-    return render_template("posts/edit.html", form=form, post=post, conflict=conflict, decision=decision,
-                           moved_meanwhile=moved_meanwhile), status
+    text = (form.body.data or "").replace("\r\n", "\n")
+    saved_text = text == post.body
+    return render_template(
+        "posts/edit.html", form=form, post=post, conflict=conflict, changed=changed, decision=decision,
+        moved_meanwhile=moved_meanwhile,
+        # The style gate on the saved text, under it before any script runs (a submission it refused comes here).
+        findings=[f.as_dict(translatable=True) for f in policies.check_revision(db.session, post).findings]
+        if saved_text else [],
+        # The text being edited, with the post's pictures and videos: what saving would make.
+        preview_revision=None if saved_text or post.current_revision is None else Unsaved(
+            body=text, media=post.current_revision.media, number=post.current_revision.number),
+    ), status
+
+
+def _revision_key(post: Post) -> str:
+    return str(post.current_revision.number) if post.current_revision else ""
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """The editor's text with the post's current media, for the preview (the shape of a ``Revision`` it reads)."""
+
+    body: str
+    media: list
+    number: int
+    unsaved: bool = True
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What another person saved while the editor was open: from the revision it was opened on (``seen``) to the
+    post's current one."""
+
+    seen: Revision
+    now: Revision
+    text: bool
+    #: The media's changes, as the comparison tells them (``approval.views.media.media_changes``), by kind.
+    media: dict[str, int]
+
+    @property
+    def media_summary(self) -> str:
+        """"1 added, 1 removed and reordered" in the reader's language."""
+        said = {
+            "added": lambda n: ngettext("%(num)s added", "%(num)s added", n),
+            "removed": lambda n: ngettext("%(num)s removed", "%(num)s removed", n),
+            "moved": lambda n: _("reordered"),
+            "described": lambda n: ngettext("%(num)s new alternative text", "%(num)s new alternative texts", n),
+        }
+        return format_list([str(said[kind](n)) for kind, n in self.media.items()], locale=get_locale() or "en")
+
+
+def _what_changed(post: Post, shown: str | None) -> Changed | None:
+    """What changed from the revision the editor showed (``shown``, its number as the form sent it) to the post's
+    current one; None when the form did not say (a page from before the field) or the revision is not one the user
+    reads."""
+    from approval.views.media import media_changes
+
+    number = int(shown) if shown and shown.isdigit() else None
+    revisions = {r.number: r for r in ops.post_revisions(db.session, post, current_user)}
+    seen, now = revisions.get(number or 0), post.current_revision
+    if seen is None or now is None:
+        return None
+    kinds: dict[str, int] = {}
+    for change in media_changes(seen, now):
+        # A file moved and described is counted in both.
+        for kind in {change["change"], "described" if change["described"] else "kept"} - {"kept"}:
+            kinds[kind] = kinds.get(kind, 0) + 1
+    order = ("added", "removed", "moved", "described")
+    return Changed(seen=seen, now=now, text=seen.body != now.body,
+                   media={kind: kinds[kind] for kind in order if kind in kinds})
 
 
 def _campaign_key(campaign_id: int | None) -> str:
@@ -264,9 +343,11 @@ def _campaign_asked(form: EditForm, campaigns: Sequence[Campaign]) -> Campaign |
 PUBLISH_NOW = timedelta(seconds=2)
 
 
-@bp.post(f"/<id:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>")
+@bp.route(f"/<id:post_id>/actions/<any({', '.join(a.value for a in USER_ACTIONS)}):action>", methods=["GET", "POST"])
 @login_required
 def act(post_id: int, action: str):
+    if request.method == "GET":
+        return _back_to_post(post_id)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     form = ActionForm()
     if not form.validate():
@@ -293,12 +374,29 @@ def act(post_id: int, action: str):
     return redirect(url_for("posts.show_post", post_id=post.id))
 
 
+def _back_to_post(post_id: int, *, anchor: str | None = None):  # noqa: ANN202
+    """A form's address opened with a GET: the page a refusal drew there, reloaded after other pages, reached again
+    through the login page or a bookmark, or typed. It leads to the post's page (with the comparison it showed),
+    never to "method not allowed"; a post the user may not see stays not found."""
+    post = ops.load_post(db.session, current_user, post_id)
+    return redirect(url_for("posts.show_post", post_id=post.id, _anchor=anchor, **_view_args()))
+
+
+#: The post page's view of its revisions: one opened (``r``), two compared (``diff_from``, ``diff_to``). Its forms
+#: carry them in their addresses, so that a refusal drawn there shows what the reviewer was looking at.
+VIEW_ARGS = ("r", "diff_from", "diff_to")
+
+
+def _view_args() -> dict[str, Any]:
+    return {name: value for name in VIEW_ARGS if (value := request.args.get(name, type=int)) is not None}
+
+
 def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str:
     """What a person just did, said as they would say it ("Scheduled for 18:00 in Paris", not "now scheduled")."""
     if action == Action.schedule:
         if now:
             return _("Publishing now: the post goes out within a minute. This page shows when it is online.")
-        return _("Scheduled for %(time)s.", time=in_zone(post.scheduled_at, post.account.market.timezone))
+        return _("Scheduled for %(time)s.", time=slot_time(post.scheduled_at, post.account.market.timezone))
     if action == Action.approve and state == State.with_cabinet:
         return _("Approved and sent to the executive's cabinet.")
     said = {
@@ -323,9 +421,11 @@ def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an Acti
     return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
 
 
-@bp.post("/<id:post_id>/comments")
+@bp.route("/<id:post_id>/comments", methods=["GET", "POST"])
 @login_required
 def add_comment(post_id: int):
+    if request.method == "GET":
+        return _back_to_post(post_id, anchor="comments")
     post = ops.load_post(db.session, current_user, post_id)
     form = CommentForm()
     if not form.validate():
@@ -408,7 +508,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
         decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history),
-        comments=ops.post_comments(db.session, post, current_user),
+        comments=ops.post_comments(db.session, post, current_user), view_args=_view_args(),
     )
 
 
@@ -466,20 +566,39 @@ def _move_zone(post: Post) -> str:
     return asked if place_zone(asked) is not None else post.account.market.timezone
 
 
-def _try_submit(post: Post, *, saved: bool = True) -> bool:
-    """Submit right after saving; a style error leaves the post saved as it is (``saved``: the text changed), with
-    the reasons shown."""
+def _try_submit(post: Post, *, saved: bool = True) -> GuardFailed | None:
+    """Submit right after saving; the refusal, or None once submitted. A style error leaves the post saved as it is
+    (``saved``: the text changed), with the reasons shown: the style gate's under the text, in the editor the
+    author goes back to (``_back_to_the_text``), the others here."""
     try:
         with db.session.begin_nested():
             ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
     except GuardFailed as refused:
-        for reasons in refused.errors.values():
+        for field, reasons in refused.errors.items():
+            if field == "body":
+                continue  # the style gate's: under the text, in the editor (``_back_to_the_text``)
             for reason in reasons:
                 flash(reason, "error")
-        flash(_("Saved, but not submitted: fix the errors first.") if saved else
-              _("Not submitted: fix the errors first."), "warning")
-        return False
-    return True
+        said = _("Saved, but not submitted: fix the errors first.") if saved else \
+            _("Not submitted: fix the errors first.")
+        if _about_the_text(refused):
+            said += " " + (_("It stays a draft: the style check found errors in it, listed under the text.")
+                           if post.state == State.draft else
+                           _("The style check found errors in it, listed under the text."))
+        flash(said, "warning")
+        return refused
+    return None
+
+
+def _about_the_text(refused: GuardFailed) -> bool:
+    """A submission the style gate refused: what to fix is in the text (or its media), in the editor."""
+    return "body" in refused.errors
+
+
+def _back_to_the_text(post: Post):  # noqa: ANN202
+    """After a save-and-submit the style gate refused: the editor of the saved post, its findings under the text (the
+    post page showed them below its preview, away from where they are fixed)."""
+    return redirect(url_for("posts.edit_post", post_id=post.id))
 
 
 def _flash_findings(post: Post, *, errors: bool) -> None:
