@@ -197,7 +197,7 @@ def test_failed_and_unconfirmed_posts_stand_out_at_their_slot_and_lead_to_their_
         page.set_viewport_size({"width": 375, "height": 800})
         page.goto(f"{base}/calendar?view=week&date={day}&tz=Europe/Paris")
         for kind in ("failed", "unconfirmed"):
-            mark = page.locator(f"a.entry-{kind} .kind-mark")
+            mark = page.locator(f"a.entry-{kind} .kind-short")
             assert mark.is_visible(), kind
             box, entry = mark.bounding_box(), page.locator(f"a.entry-{kind}").bounding_box()
             assert box["width"] > 20 and box["x"] + box["width"] <= entry["x"] + entry["width"] + 1, kind

@@ -37,7 +37,8 @@ MEDIA = f"<int(min=1, max={MAX_ID}):media_id>"
 UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC). "
+                            "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC), of "
+                                           "a type the post's network takes (415 otherwise: a PNG on Instagram). "
                                            "One file per request: several are refused (400)."},
                    "alt": {"type": "string", "maxLength": attach.MAX_ALT,
                            "description": "The alternative text read to people who cannot see the picture."}}}}}}
@@ -83,7 +84,8 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.alt_response(200, schema=PostSchema, headers=ETAG, success=True,
                  description="The post already shows this file with this alternative text: nothing changed.")
 @bp.refusals(400, 403, 404, 409, 413)
-@bp.alt_response(415, description="Not a picture or a video that posts take.")
+@bp.alt_response(415, description="Not a picture or a video that posts take, or of a type the post's network never "
+                                  "takes (a PNG on Instagram, a picture on YouTube).")
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
@@ -91,6 +93,7 @@ def upload_media(post_id: int):
     post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first, before the body
     attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body
     strip_gps = attach.strips_location(db.session, post)
+    network = post.account.network.value
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
@@ -104,6 +107,7 @@ def upload_media(post_id: int):
         raise _file_refused(_("Send one file per request: this one has %(count)d in the field file.",
                               count=len(uploads)))
     received = intake.receive(uploads[0], strip_gps=strip_gps)  # checked, inspected; stored once the post takes it
+    attach.check_type(network, received)  # a type the post's network never takes: 415, nothing stored
     post = ops.load_post(db.session, user, post_id, for_update=True)
     version = _expected_version(post)
     attach.check_can_change(post, user, version, alt=request.form.get("alt"))

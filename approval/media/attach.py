@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from approval import operations as ops
 from approval.access import post_clause, revision_clause
+from approval.media.inspect import Unsupported
 from approval.media.intake import Received
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
-from approval.style.media import LOCATION
+from approval.style.i18n import render
+from approval.style.media import LOCATION, never_taken
 from approval.style.text import shows_anything
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
@@ -55,6 +57,16 @@ def check_room(post: Post, digests: Sequence[str]) -> None:
     """Refuse, before they are stored, files the post has no room for (those it already shows take none)."""
     shown = {a.file.sha256 for a in current_attachments(post)}
     _check_room(len(shown) + len(set(digests) - shown))
+
+
+def check_type(network: str, received: Received) -> None:
+    """Refuse, before it is stored, a file of a type the post's network never takes (a PNG on Instagram, a picture
+    on YouTube), in the style gate's words: the editor's picker offered only the types it takes, a drop or a script
+    could send another, and it was added, to be refused by the gate afterwards (415)."""
+    refusal = never_taken(network, received.found.kind, received.found.mime)
+    if refusal is not None:
+        message_id, params = refusal
+        raise Unsupported(render(message_id, params, _))
 
 
 def _check_room(count: int) -> None:

@@ -43,6 +43,10 @@ COUNTED = (State.draft, State.in_review, State.changes_requested, State.with_cab
 #: Rows per list (each two lines: who and when, then the text): what a 1920x1080 screen shows legibly (the view of
 #: one list shows more).
 ROWS, ROWS_ALONE = 7, 14
+#: What "published" lists: what went out in the last day, as "Next 24 hours" lists what goes out in the next (a
+#: room watching the wall wants what just went out, not the newest of a history weeks old; the wall is rebuilt each
+#: minute, so a post leaves the list a day after it went out).
+PUBLISHED_WINDOW = timedelta(hours=24)
 FINDINGS_WINDOW = timedelta(days=7)
 #: The revisions read for the week's findings: the newest ones that have some, bounded.
 FINDINGS_SAMPLE = 1000
@@ -184,7 +188,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
             .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit)))
     if view in ("overview", "published"):
         published = list(session.scalars(
-            posts().where(Post.state == State.published, Post.published_at.is_not(None))
+            posts().where(Post.state == State.published, Post.published_at >= now - PUBLISHED_WINDOW)
             .options(*shown).order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)))
     if view in ("overview", "problems"):
         problems = _problems(session, posts, shown, now, limit)

@@ -247,6 +247,32 @@ def check_count(analysis: Analysis) -> Iterator[Finding]:
                        gifs[0], network=name)
 
 
+def _wrong_type(network: str, limits: Limits, kind: str, mime: str) -> tuple[str, dict[str, Any]] | None:
+    """The message (its id and parameters) for a picture or a video of a type ``network`` does not take, or None."""
+    if kind == "image" and limits.image_types and mime not in limits.image_types:
+        return N_("%(network)s takes %(allowed)s pictures, not %(kind)s."), {
+            "network": NAMES[network], "allowed": ", ".join(sorted(KIND_NAMES[t] for t in limits.image_types)),
+            "kind": KIND_NAMES.get(mime, mime)}
+    if kind == "video" and mime not in limits.video_types:
+        return N_("%(network)s takes %(allowed)s videos, not %(kind)s."), {
+            "network": NAMES[network], "allowed": ", ".join(sorted(KIND_NAMES[t] for t in limits.video_types)),
+            "kind": KIND_NAMES.get(mime, mime)}
+    return None
+
+
+def never_taken(network: str, kind: str, mime: str) -> tuple[str, dict[str, Any]] | None:
+    """Why a post on ``network`` never carries a file of this kind ("image", "video") and type, whatever else it
+    carries, in the gate's own words (a message id and its parameters): a picture on YouTube, a PNG on Instagram, a
+    MOV on LinkedIn. An upload is refused for it before it is stored; the limits that depend on the post's other
+    files (how many, mixing) stay the gate's."""
+    limits = NETWORKS.get(network)
+    if limits is None:
+        return None
+    if kind == "image" and limits.max_images == 0:
+        return N_("%(network)s takes a video, not pictures."), {"network": NAMES[network]}
+    return _wrong_type(network, limits, kind, mime)
+
+
 def check_format(analysis: Analysis) -> Iterator[Finding]:
     setup = _setup(analysis)
     if setup is None:
@@ -254,18 +280,11 @@ def check_format(analysis: Analysis) -> Iterator[Finding]:
     network, limits, media = setup
     name = NAMES[network]
     for index, item in enumerate(media):
-        kind = KIND_NAMES.get(item.mime, item.mime)
-        if item.kind == "image" and limits.image_types and item.mime not in limits.image_types:
-            allowed = ", ".join(sorted(KIND_NAMES[t] for t in limits.image_types))
-            yield _finding(analysis, FORMAT, Severity.error,
-                           N_("%(network)s takes %(allowed)s pictures, not %(kind)s."),
-                           index, network=name, allowed=allowed, kind=kind)
+        if (wrong := _wrong_type(network, limits, item.kind, item.mime)) is not None:
+            message_id, params = wrong
+            yield _finding(analysis, FORMAT, Severity.error, message_id, index, **params)
         if item.kind != "video":
             continue
-        if item.mime not in limits.video_types:
-            allowed = ", ".join(sorted(KIND_NAMES[t] for t in limits.video_types))
-            yield _finding(analysis, FORMAT, Severity.error, N_("%(network)s takes %(allowed)s videos, not %(kind)s."),
-                           index, network=name, allowed=allowed, kind=kind)
         if item.codec and item.codec not in limits.video_codecs:
             allowed = " or ".join(sorted(c.upper().replace("HEVC", "HEVC").replace("H264", "H.264")
                                          for c in limits.video_codecs))

@@ -143,6 +143,7 @@ def upload_media(post_id: int):
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     strip_gps = attach.strips_location(db.session, post)
+    network = post.account.network.value
     # Nothing held while the body is read and the files inspected (seconds for a video): SQLite's write lock, which
     # every transaction takes there, kept every other writer waiting until they gave up (503s).
     db.session.rollback()
@@ -153,10 +154,13 @@ def upload_media(post_id: int):
     check_form_text()
     version = form_version()
     # The editor's script sends one file a request (each with its progress); the plain form sends all the files
-    # picked, added together in one revision. Each is checked and inspected here, then stored once the locked post
-    # accepts them (refused, nothing is stored: the temporary files go with the request).
+    # picked, added together in one revision. Each is checked and inspected here (a type the post's network never
+    # takes is refused), then stored once the locked post accepts them (refused, nothing is stored: the temporary
+    # files go with the request).
     uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
     received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]
+    for checked in received:
+        attach.check_type(network, checked)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
         attach.check_can_change(post, current_user, version, alt=request.form.get("alt"))
