@@ -172,6 +172,28 @@ def test_0017_remembers_which_held_posts_a_stop_switch_held(databases, backend):
                 (1, 7), (2, None)]
 
 
+def test_0027_clears_the_next_try_of_failed_and_unconfirmed_posts(databases, backend):
+    """A post that failed or was left unconfirmed while it waited for a new try kept that time: the API said when it
+    would be tried again. 0027 clears it, and keeps the time of a post still waiting."""
+    with database_at(databases, backend, "0026") as (url, engine):
+        with engine.begin() as connection:
+            run = lambda sql, **values: connection.execute(text(sql), values)  # noqa: E731
+            _market, account, user = _insert_desk(connection, ("FR",), "FR")
+            for post_id, state, action in ((1, "failed", "fail"), (2, "unconfirmed", "lose"),
+                                           (3, "scheduled", "postpone")):
+                _insert_draft(connection, post_id, account, user)
+                run("UPDATE posts SET state = :state, current_revision_id = :id, approved_revision_id = :id, "
+                    "scheduled_at = CURRENT_TIMESTAMP, next_attempt_at = CURRENT_TIMESTAMP WHERE id = :id",
+                    id=post_id, state=state)
+                run("INSERT INTO audit_entries (post_id, action, from_state, to_state, at, payload, chain_hash) "
+                    "VALUES (:id, :action, 'publishing', :state, CURRENT_TIMESTAMP, '{}', :link)",
+                    id=post_id, action=action, state=state, link="0" * 64)
+        upgrade(url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id, next_attempt_at IS NULL FROM posts ORDER BY id")).all() == [
+                (1, True), (2, True), (3, False)]
+
+
 def test_0018_names_a_file_only_for_the_author_who_uploaded_it(databases, backend):
     """A file stored once for two posts kept its first uploader's name: after 0018 the uploader's own revision shows
     it, the other author's shows no name rather than someone else's."""

@@ -1,6 +1,6 @@
 """How the webhook connector reads a network's answer (approval.publishing.connectors.WebhookConnector): a 2xx is
-published whatever its body holds, but only a web address becomes the post's link; a Retry-After never parks a post
-for longer than a day."""
+published when it gives the post's web address (CONTRACT: {"id", "url"}; the id may be missing), and its outcome is
+unknown without one; a Retry-After never parks a post for longer than a day."""
 
 from __future__ import annotations
 
@@ -23,17 +23,27 @@ def test_a_2xx_with_an_id_and_a_web_address_is_published_with_both():
         Outcome.published, "5", "https://social.example/p/5", None)
 
 
+# These two asserted that a 2xx without a usable url was published (with no link): any server answering 200 to a
+# POST then marked posts published. Its outcome is unknown now (tests/test_worker_outcomes.py, item 2 of the walk).
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//social.example/p", "ftp://x/y", 42,
-                                 "https://[::1", "http://[1::2::3]/", "http://[v1.x]/", "https://social.example:0/"])
-def test_a_2xx_whose_url_is_no_web_address_is_published_without_a_link(url):
+                                 "https://[::1", "http://[1::2::3]/", "http://[v1.x]/", "https://social.example:0/",
+                                 "", None])
+def test_a_2xx_whose_url_is_no_web_address_is_not_taken_for_a_publication(url):
     result = read(200, {"id": "a1", "url": url})
-    assert result.outcome is Outcome.published and result.url is None and "url" in result.message
+    assert result.outcome is Outcome.unknown and result.url is None and result.status == 200
+    assert result.message == 'the receiver answered HTTP 200 without the post\'s address (a JSON object with its "url")'
 
 
-def test_a_2xx_without_json_is_published_and_says_what_it_lacked():
+def test_a_2xx_without_json_is_not_taken_for_a_publication():
     result = read(200, b"ok")
-    assert result.outcome is Outcome.published and (result.remote_id, result.url) == (None, None)
-    assert result.message == "the answer gave no usable id nor url"
+    assert result.outcome is Outcome.unknown and (result.remote_id, result.url) == (None, None)
+    assert result.message.startswith("the receiver answered HTTP 200 without the post's address")
+
+
+def test_a_2xx_with_a_url_and_no_id_is_published_and_says_what_it_lacked():
+    result = read(200, {"url": "https://social.example/p/1"})
+    assert (result.outcome, result.remote_id, result.url) == (Outcome.published, None, "https://social.example/p/1")
+    assert result.message == "the answer gave no usable id"
 
 
 @pytest.mark.parametrize("header", ["99999999", "Fri, 01 Jan 2099 00:00:00 GMT"])
@@ -61,9 +71,23 @@ def test_odd_answers_from_the_hunt_are_read_without_a_fault():
     interim = read(103, b"")
     assert interim.outcome is Outcome.unknown and "interim" in interim.message
     nested = read(200, b"[" * 100_000)
-    assert nested.outcome is Outcome.published and nested.remote_id is None
+    assert nested.outcome is Outcome.unknown and nested.remote_id is None  # no address in it (it was published)
     assert read(200, b'{"id": 1e999, "url": "https://social.example/p/1"}').remote_id == "1e999"
-    assert read(200, {"id": 12345}).remote_id == "12345"
+    assert read(200, {"id": 12345, "url": "https://social.example/p/1"}).remote_id == "12345"
     for odd in ("nan", "inf", "-inf"):
         assert read(429, b"", odd).retry_after is None, odd
     assert read(429, b"", "-1").retry_after == 0  # the worker waits its minimum (RETRY_MIN_S)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_definite_failure_naming_where_it_leads(status):
+    result = WebhookConnector._read(status, None, b"", location="https://u:p@hooks.example.com/x?token=abc",
+                                    base="https://hooks.example.org/hook")
+    assert (result.outcome, result.status) == (Outcome.needs_reconnect, status)
+    assert "https://hooks.example.com/x:" in result.message and "token" not in result.message
+    assert "p@" not in result.message
+
+
+def test_another_3xx_is_refused_never_retried():
+    assert read(300, b"choose").outcome is Outcome.refused
+    assert read(304, b"").outcome is Outcome.refused

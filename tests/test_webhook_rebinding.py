@@ -32,10 +32,11 @@ def inside() -> Iterator[tuple[int, list[str]]]:
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             calls.append(self.path)
+            answer = b'{"id": "1", "url": "https://social.example/p/1"}'  # a 2xx without its url is unknown
             self.send_response(200)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(answer)
 
         def log_message(self, *_args: object) -> None:
             pass

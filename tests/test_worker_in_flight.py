@@ -322,7 +322,8 @@ def test_what_a_call_came_to_reads_in_the_readers_language_and_stays_english_in_
     assert scene.reload(other).state is State.approved
     with scene.app.test_request_context(), force_locale("fr"):
         said = publishing_status(scene.session, scene.reload(other)).missed_because
-    assert said.startswith("Le réseau a demandé d’attendre (en dernier\u00a0: connexion impossible\u00a0: "), said
+    assert said.startswith("Le serveur destinataire est resté injoignable (en dernier\u00a0: connexion "
+                           "impossible\u00a0: "), said
 
 
 def test_a_network_that_answered_late_is_called_after_the_others_of_its_pass(scene, hooks, make):  # noqa: F811

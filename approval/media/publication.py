@@ -15,15 +15,14 @@ from approval.models import Revision
 
 
 def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> list[dict]:
-    """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items), with
-    the key of the file in the media store (for a receiver that shares the store) and a signed link to its bytes
-    (``approval.media.downloads``: for one that does not), open for a week after the post's ``slot``."""
+    """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items), each
+    with a signed link to its bytes (``approval.media.downloads``), open for a week after the post's ``slot``. Never
+    the file's key in the media store: an internal path the contract does not list, which no receiver needs."""
     until = downloads.closes(slot or utcnow())
     return [
         {"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "bytes": m.file.bytes,
          "width": m.file.width, "height": m.file.height, "duration_s": m.file.duration_s, "sha256": m.file.sha256,
-         "alt": m.alt, "storage_key": m.file.storage_key,
-         "url": downloads.link(app, m.file.id, m.file.sha256, until)}
+         "alt": m.alt, "url": downloads.link(app, m.file.id, m.file.sha256, until)}
         for m in revision.media
     ]
 

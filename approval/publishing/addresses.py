@@ -120,7 +120,7 @@ def connection_to(url: str, *, timeout: float, allow_internal: bool | None = Non
     host, https = parts.hostname or "", parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     if not host:
-        raise ValueError(f"{url!r} names no host")
+        raise ValueError(f"{bare_address(url)!r} names no host")  # said in the trail: no password, no token
     addresses = resolve(host, port)
     if not addresses:
         raise OSError(f"{host} does not resolve")
@@ -179,9 +179,45 @@ def forbidden_address(url: str) -> str | None:
     return internal_address(parts.hostname or "", port) if parts.hostname else None
 
 
-def refusal(url: str) -> str | None:
-    """What a person reads when a webhook they set (publishing or chat) leads to the server's own network; None
-    when it may be called."""
+def bare_address(url: str | None) -> str:
+    """``url`` as the log and the trail may show it: its scheme, host, port and path, without a user name, a password,
+    a query (a token) or a fragment; "" for nothing."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a port that is no number, a bracket left open: nothing of it is shown
+        return "?"
+    if ":" in host:
+        host = f"[{host}]"
+    where = host + (f":{port}" if port is not None else "")
+    if parts.netloc:
+        shown = f"{parts.scheme}://{where}{parts.path}" if parts.scheme else f"//{where}{parts.path}"
+    else:  # outbox:12, a relative path
+        shown = f"{parts.scheme}:{parts.path}" if parts.scheme else parts.path
+    # Whatever it holds, on one line.
+    return "".join(c if c.isprintable() else "?" for c in shown)
+
+
+def has_credentials(url: str) -> bool:
+    """Whether ``url`` names a user or a password (``https://user:password@host/``), which no call sends."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return "@" in parts.netloc
+
+
+def refusal(url: str, *, signed: bool = True) -> str | None:
+    """What a person reads when a webhook they set (publishing or chat) may not be called as it stands: a user name
+    or a password in its address (never sent: ``http.client`` drops them, and the receiver of a signed call checks
+    its signature, ``signed``), or an address on the server's own network; None when it may be called."""
+    if has_credentials(url):
+        if signed:
+            return gettext("Put no user name or password in the address: the receiver checks the "
+                           "X-Approval-Signature header instead.")
+        return gettext("Put no user name or password in the address: they would not be sent.")
     inside = forbidden_address(url)
     if inside is None:
         return None

@@ -21,8 +21,11 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,7 +34,14 @@ from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
 from approval.publishing import reasons
-from approval.publishing.addresses import InternalAddress, connection_to, deadline, internal_allowed, request_target
+from approval.publishing.addresses import (
+    InternalAddress,
+    bare_address,
+    connection_to,
+    deadline,
+    internal_allowed,
+    request_target,
+)
 from approval.publishing.reasons import own_words
 
 
@@ -56,7 +66,8 @@ class Publication:
 class Result:
     """A connector's answer. ``retry_after`` (seconds) with ``rate_limited``; ``remote_id`` and ``url`` with
     ``published``; ``message`` says why otherwise, in the network's words or in English the worker's own, which
-    ``why`` then holds as a message id and its parameters (``reasons.own_words``) for the pages to translate."""
+    ``why`` then holds as a message id and its parameters (``reasons.own_words``) for the pages to translate.
+    ``status``: the HTTP status the network answered, where it answered one (the worker's log names it)."""
 
     outcome: Outcome
     remote_id: str | None = None
@@ -65,6 +76,7 @@ class Result:
     retry_after: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
     why: reasons.Reason | None = None
+    status: int | None = None
 
 
 class Connector(Protocol):
@@ -164,7 +176,8 @@ class WebhookConnector:
             # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
         except InternalAddress as inside:
-            return Result(Outcome.refused, **own_words(reasons.INTERNAL_ADDRESS, address=str(inside.address)))
+            return Result(Outcome.refused, **own_words(reasons.INTERNAL_ADDRESS, address=str(inside.address),
+                                                       setting="APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))
         except ValueError as error:  # no host, a bad port: set by hand in the database, the page refuses them
             return Result(Outcome.refused, **own_words(reasons.UNCALLABLE_ADDRESS, error=str(error)))
         except OSError as error:  # the name does not resolve: nothing left
@@ -183,6 +196,7 @@ class WebhookConnector:
                         "Content-Type": "application/json",
                         "Idempotency-Key": publication.idempotency_key,
                         "X-Approval-Signature": self.sign(body),
+                        "User-Agent": user_agent(),
                     })
                     response = connection.getresponse()
                     answer = response.read(MAX_ANSWER)
@@ -195,7 +209,8 @@ class WebhookConnector:
                                                            error=f"{type(error).__name__}: {error}"))
             if cut.is_set():  # what was read is part of the answer, whatever it says
                 return self._cut()
-            return self._read(response.status, response.getheader("Retry-After"), answer)
+            return self._read(response.status, response.getheader("Retry-After"), answer,
+                              location=response.getheader("Location"), base=self.url)
         finally:
             connection.close()
 
@@ -207,14 +222,17 @@ class WebhookConnector:
         raise LookupUnavailable("the webhook protocol has no lookup")
 
     @staticmethod
-    def _read(status: int, retry_after: str | None, answer: bytes) -> Result:
+    def _read(status: int, retry_after: str | None, answer: bytes, *, location: str | None = None,
+              base: str = "") -> Result:
+        """The outcome of an answer: its status, its ``Retry-After`` and body, and for a redirect its ``Location``
+        (relative to ``base``, the address called)."""
         # PostgreSQL refuses NUL in text: a network's answer holding one must not make its outcome unrecordable.
         whole = answer.decode("utf-8", "replace").replace("\x00", "\ufffd")
         text = whole[:2000]  # what a message quotes; the JSON is read whole (an answer may echo the post)
         if status < 200:
             # An interim answer (103 Early Hints) read as the final one: the request arrived, its outcome is not
             # known. Retried, it was a second delivery each time.
-            return Result(Outcome.unknown, **own_words(reasons.INTERIM_ANSWER, status=status))
+            return Result(Outcome.unknown, status=status, **own_words(reasons.INTERIM_ANSWER, status=status))
         if 200 <= status < 300:
             try:
                 # Numbers kept as written: an id of 1e999 (or Infinity) was stored as "inf".
@@ -222,25 +240,51 @@ class WebhookConnector:
             except (ValueError, RecursionError):  # "[[[[…": nested past Python's depth
                 data = {}
             data = data if isinstance(data, dict) else {}
-            # The network took the post (2xx): published, whatever else the answer holds; only a web address is kept
-            # as its URL (the pages link to it), and a message says what was missing.
             url = web_address(data.get("url"))  # a javascript: one would become a link
-            remote_id = _str_or_none(data.get("id"))
-            missing = _MISSING.get((remote_id is None, url is None))
-            return Result(Outcome.published, remote_id=remote_id, url=url, **(own_words(missing) if missing else {}))
+            if url is None:
+                # CONTRACT: a 2xx with {"id", "url"} means published. Without the post's address it may be any
+                # server answering 200 to a POST: the outcome is unknown, for a person to confirm or retry (never
+                # sent again by itself).
+                return Result(Outcome.unknown, status=status,
+                              **own_words(reasons.NO_ADDRESS_IN_ANSWER, status=status))
+            remote_id = _str_or_none(data.get("id"))  # may be absent: the address is what the pages need
+            return Result(Outcome.published, remote_id=remote_id, url=url, status=status,
+                          **(own_words(reasons.NO_USABLE_ID) if remote_id is None else {}))
+        if status in REDIRECTS:
+            # Never followed, never retried: the receiver moved, or the address is wrong; an admin sets the new one.
+            where = web_address(urljoin(base, location.strip())) if location else None
+            if where is None:
+                return Result(Outcome.needs_reconnect, status=status,
+                              **own_words(reasons.REDIRECTS_NOWHERE, status=status))
+            return Result(Outcome.needs_reconnect, status=status,
+                          **own_words(reasons.REDIRECTS_TO, status=status, location=_cut(bare_address(where))))
         if status == 429:
-            return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after))
+            return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after),
+                          status=status)
         if status in (401, 403):
-            return Result(Outcome.needs_reconnect, message=f"HTTP {status} {text}".strip())
-        if 400 <= status < 500:
-            return Result(Outcome.refused, message=f"HTTP {status} {text}".strip())
+            return Result(Outcome.needs_reconnect, message=f"HTTP {status} {text}".strip(), status=status)
+        if 300 <= status < 500:  # another 3xx (300, 304) answers no POST the contract knows: a definite failure
+            return Result(Outcome.refused, message=f"HTTP {status} {text}".strip(), status=status)
         return Result(Outcome.temporary_error, message=f"HTTP {status} {text}".strip(),
-                      retry_after=_seconds(retry_after))
+                      retry_after=_seconds(retry_after), status=status)
 
 
-#: What a 2xx answer lacked, by (no id, no url): the post is published all the same.
-_MISSING = {(True, False): reasons.NO_USABLE_ID, (False, True): reasons.NO_USABLE_URL,
-            (True, True): reasons.NO_USABLE_ID_NOR_URL}
+#: The redirects: a webhook's address that answers one must be changed.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@cache
+def user_agent() -> str:
+    """``approval/<version>``: who calls, for the receiver's logs."""
+    try:
+        return f"approval/{version('approval')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "approval"
+
+
+def _cut(address: str, longest: int = 300) -> str:
+    """An address a message quotes, at most ``longest`` characters (the rest said by an ellipsis)."""
+    return address if len(address) <= longest else address[:longest - 1] + "…"
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -29,6 +29,7 @@ NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, the
 # Why a slot was missed (the grace period passed before the post went out).
 MISSED_HELD = N_("A stop switch or an embargo held it until its grace period passed.")
 MISSED_REFUSED = N_("The network kept asking to wait (last: %(last)s) until its grace period passed.")
+MISSED_UNREACHABLE = N_("The receiver could not be reached (last: %(last)s) until its grace period passed.")
 MISSED_QUOTA = N_("The network's posting quota for the account held it back until its grace period passed.")
 MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running (approval worker)?")
 # What a call to a network came to, when the words are the worker's own rather than the network's (those, an HTTP
@@ -37,12 +38,25 @@ NO_ANSWER_IN_TIME = N_("no complete answer within %(seconds)s s")
 CONNECTION_BROKE = N_("the connection broke after sending, before an answer (%(error)s)")
 INTERIM_ANSWER = N_("HTTP %(status)s: an interim answer, and no final one was read")
 NO_USABLE_ID = N_("the answer gave no usable id")
-NO_USABLE_URL = N_("the answer gave no usable url")
-NO_USABLE_ID_NOR_URL = N_("the answer gave no usable id nor url")
+# A 2xx without the post's address is not taken for a publication: any server that answers 200 to a POST would
+# mark posts published. Nobody knows whether it went out: a person confirms it with its address, or retries.
+NO_ADDRESS_IN_ANSWER = N_("the receiver answered HTTP %(status)s without the post's address (a JSON object with its "
+                          "\"url\")")
+# A redirect is never followed (the signed body would go where nobody set it): the address must change.
+REDIRECTS_TO = N_("the webhook's address redirects (HTTP %(status)s) to %(location)s: an admin updates the "
+                  "account's address")
+REDIRECTS_NOWHERE = N_("the webhook's address redirects (HTTP %(status)s), to no address it names: an admin checks "
+                       "the account's address")
 INTERNAL_ADDRESS = N_("the webhook's address leads to %(address)s, on this server's own network: nothing was sent "
-                      "(set a public address, or allow private ones)")
+                      "(set a public address, or allow private ones with %(setting)s=1)")
 UNCALLABLE_ADDRESS = N_("the webhook's address cannot be called: %(error)s")
 NO_CONNECTION = N_("could not connect: %(error)s")
+# Why a post the network kept refusing for a while was given up at its slot (``worker.MAX_RATE_LIMITED``,
+# ``worker.MAX_ATTEMPTS``); ``last`` is the last answer, a reason itself or the network's words.
+GAVE_UP_RATE_LIMITED = N_("The worker gave up after %(tries)s rate-limited tries at this slot (last: %(last)s); a "
+                          "retry starts a new series.")
+GAVE_UP_FAILING = N_("The worker gave up after %(tries)s tries at this slot that did not go through (last: "
+                     "%(last)s); a retry starts a new series.")
 # A worker that stopped (killed, its lease expired) with a call in flight, as the next one finds it.
 STOPPED_CONNECTOR_CHANGED = N_("the worker stopped while sending, and the account's connector changed since: the "
                                "network that was called cannot be asked whether the post went out")
@@ -54,6 +68,15 @@ GRACE_ENDED = N_("its slot's grace period ended before it could be sent")
 HELD_SINCE_CLAIM = N_("a stop switch or an embargo holds it since it was claimed")
 DEACTIVATED_SINCE_CLAIM = N_("its account was deactivated since it was claimed")
 CONNECTOR_CHANGED_SINCE_CLAIM = N_("its account's connector changed since it was claimed")
+
+#: What attempts and steps recorded before these words changed still hold: kept for the catalogue, so that they
+#: read in their reader's language.
+EARLIER = (
+    N_("the answer gave no usable url"),
+    N_("the answer gave no usable id nor url"),
+    N_("the webhook's address leads to %(address)s, on this server's own network: nothing was sent (set a public "
+       "address, or allow private ones)"),
+)
 
 
 def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **params: object) -> Reason:

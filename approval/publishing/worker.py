@@ -31,18 +31,23 @@ While posts keep falling due (a pass handled some), the housekeeping and step 4 
 a pass: they are several transactions each, and a busy queue would pay them between every batch.
 
 Every change of state goes through ``engine.record_step`` (or ``record_steps`` for a batch), which writes its audit
-row in the same transaction.
+row in the same transaction. Each outcome recorded is logged in one line once its transaction has committed
+(``Worker._note``): the post, its account, the connector and where it called, the HTTP status, the call's duration,
+the attempt and the reason; a warning for what a person must look at (failed, unconfirmed, missed).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -69,6 +74,7 @@ from approval.models import (
 )
 from approval.notifications import service as notifications
 from approval.publishing import reasons
+from approval.publishing.addresses import bare_address
 from approval.publishing.reasons import own_words
 from approval.publishing.connectors import (
     Connector,
@@ -150,6 +156,20 @@ def _grace(minutes: int) -> timedelta:
     return timedelta(minutes=max(minutes, MIN_GRACE))
 
 
+#: The outcomes logged as warnings: a person must look at them (the others are INFO).
+WARNED = frozenset({"failed", "unconfirmed", "missed"})
+#: An address in a text the log quotes (a network's answer): shown by its scheme, host, port and path alone.
+_ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+
+
+def _one_line(text: str, longest: int = 500) -> str:
+    """``text`` as the log quotes it: on one line (a network's answer cannot forge the next), its addresses without
+    their passwords and tokens, at most ``longest`` characters."""
+    text = _ADDRESS.sub(lambda found: bare_address(found.group()), text)
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text if len(text) <= longest else text[:longest - 1] + "…"
+
+
 class LeaseLost(Exception):
     """The post is no longer this worker's: its lease expired and another worker took it over."""
 
@@ -222,6 +242,8 @@ class Worker:
         #: Posts whose checks raised and that could not even be failed, with when this worker tries them again
         #: (``QUARANTINE``): meanwhile the posts behind them go out.
         self.quarantined: dict[int, datetime] = {}
+        #: The log lines of the outcomes the transaction in progress records (``_transaction``, ``_note``).
+        self.notes: list[tuple[int, str]] = []
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -323,7 +345,7 @@ class Worker:
 
     def recover_expired_leases(self, report: PassReport) -> None:
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with self._transaction() as session:
             expired = session.scalars(self._locked(
                 select(Post).where(Post.state == State.publishing, Post.claimed_until < now)
                 .options(joinedload(Post.account)).order_by(Post.claimed_until).limit(self.batch)
@@ -334,7 +356,8 @@ class Worker:
                 if attempt is None:
                     # The worker died before sending anything: the post may go again, and its account with it.
                     self._release_claim(post)
-                    self._put_back(session, post, now, reasons.reason(reasons.STOPPED_BEFORE_SENDING))
+                    self._put_back(session, post, now, reasons.reason(reasons.STOPPED_BEFORE_SENDING),
+                                   details=("lease recovered",))
                     report.postponed += 1
                     continue
                 connector = self._connector(post.account)
@@ -350,12 +373,12 @@ class Worker:
                         found = Result(Outcome.unknown, **own_words(reasons.STOPPED_NO_LOOKUP))
                 if found is None:
                     found = Result(Outcome.temporary_error, **own_words(reasons.STOPPED_NOT_FOUND))
-                self._record(session, post, attempt, found, now, report)
+                self._record(session, post, attempt, found, now, report, recovered=True)
 
     def miss_overdue(self, report: PassReport) -> None:
         """Slots passed beyond the market's grace period: back to ``approved``, never sent late."""
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with self._transaction() as session:
             graces = session.scalars(select(Market.grace_minutes).distinct()).all()
             for grace in graces:
                 overdue = session.scalars(self._locked(
@@ -372,7 +395,7 @@ class Worker:
         """Posts an embargo held, once it has lifted. A stop switch's posts stay held after it is turned off: a
         project manager gives each a new time (``approval stop off``, CONTRACT)."""
         now = self.clock()
-        with self.sessions() as session, session.begin():
+        with self._transaction() as session:
             # Only those whose embargo has lifted, earliest first: a batch's worth still under theirs, taken
             # first, kept the others held (and then missed) however long ago theirs lifted.
             held = session.scalars(self._locked(
@@ -388,12 +411,14 @@ class Worker:
                 if hold is None:
                     post.clear_hold()
                     self._step(session, post, Action.release, now, {})
+                    self._note(post, "released", "its embargo lifted")
                     report.released += 1
                 elif hold.stop_id is not None:
                     # A switch holds it now, where the embargo did: it stays held once that is off, and the trail
                     # says so (the page named the switch while the trail still named the embargo alone).
                     post.held_at, post.held_by_stop_id = now, hold.stop_id
                     self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
+                    self._note(post, "held", hold.reason)
                     report.held += 1
 
     # Claiming ---------------------------------------------------------------------------------------------------
@@ -415,7 +440,7 @@ class Worker:
         except Exception:  # a stored file that cannot be read (EIO, permissions): each post's checks read it again
             log.exception("reading the due posts' media before the claim failed; the claim reads each post's itself")
             digests = {}
-        with self.sessions() as session, session.begin():
+        with self._transaction() as session:
             due = session.scalars(self._locked(self._due(now))).all()
             if not due:
                 return claims
@@ -503,12 +528,14 @@ class Worker:
         why = [reasons.reason(reasons.CHECK_FAULT, error=type(fault.error).__name__)]
         english = reasons.text(why)
         try:
-            with self.sessions() as session, session.begin():
+            with self._transaction() as session:
                 # As the claim saw it: a post a person changed since (a new time, a new text) is checked afresh.
                 post = session.scalars(self._locked(select(Post).where(
                     Post.id == fault.post_id, Post.state == State.scheduled, Post.version == fault.version))).first()
                 if post is not None:
+                    post.next_attempt_at = None
                     self._step(session, post, Action.fail, now, {"reasons": [english], "why": why}, comment=english)
+                    self._note(post, "failed", english)
                     report.failed += 1
         except OperationalError:
             raise
@@ -553,19 +580,24 @@ class Worker:
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
         ) for post, publication, result in zip(posts, publications, results, strict=True)]).all()
+        tries = self._tries(session, posts)
         steps = []
         for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
                                                               strict=True):
             post.publish_key = key
             if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
+                post.next_attempt_at = None
                 steps.append(workflow.Step(post, Action.fail, {"attempt": attempt_id,
                                                                "outcome": result.outcome.value}, result.message))
+                self._note(post, "failed", result.message, connector=connector.name, attempt=tries.get(post.id))
                 report.failed += 1
                 continue
             post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
             steps.append(workflow.Step(post, Action.publish, {
                 "attempt": attempt_id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
                 "worker": self.name, "sha256": publication.revision["sha256"]}))
+            self._note(post, "published", connector=connector.name, attempt=tries.get(post.id),
+                       details=(f"url {bare_address(result.url)}",))
             report.published += 1
         workflow.record_steps(session, steps, now=now)
 
@@ -581,6 +613,7 @@ class Worker:
         if hold is not None:
             post.held_at, post.held_by_stop_id = now, hold.stop_id
             self._step(session, post, Action.hold, now, {"reason": hold.reason, "stop_id": hold.stop_id})
+            self._note(post, "held", hold.reason)
             report.held += 1
             return None
         why = self._refusals(session, post, digests)
@@ -590,7 +623,9 @@ class Worker:
         if why:
             # In English in the trail; the pages render ``why`` in their reader's language (publishing.reasons).
             english = [reasons.text([one]) for one in why]
+            post.next_attempt_at = None  # a post that failed waits for no try (the API showed one)
             self._step(session, post, Action.fail, now, {"reasons": english, "why": why}, comment=" ".join(english))
+            self._note(post, "failed", " ".join(english))
             report.failed += 1
             return None
         quota = quota_for(account.network.value, self.quotas)
@@ -603,6 +638,8 @@ class Worker:
             if used >= quota.posts:
                 # Not before the oldest attempt of the window leaves it; the grace period still applies.
                 post.next_attempt_at = oldest + timedelta(seconds=quota.window_s)
+                self._note(post, "postponed", f"the network's quota for the account ({quota.posts} posts in "
+                           f"{quota.window_s} s) is used", details=(f"next try {post.next_attempt_at.isoformat()}",))
                 report.postponed += 1
                 return None
         return connector
@@ -651,7 +688,7 @@ class Worker:
         """A connector that is not transactional: the attempt committed first, then the call, then the outcome."""
         now = self.clock()
         try:
-            with self.sessions() as session, session.begin():
+            with self._transaction() as session:
                 post = self._mine(session, claim)
                 # A publishing post always has a lease (a check constraint): none would be a lost one.
                 if post.claimed_until is None or self.clock() >= post.claimed_until:
@@ -659,9 +696,8 @@ class Worker:
                 if (why := self._changed_since_claim(session, post, connector, now)) is not None:
                     # Nothing sent: back in the queue, where the next pass misses, holds or fails it as the claim's
                     # checks say (a person sees it on the publishing desk then).
-                    log.warning("post %s: %s; nothing sent", claim.post_id, reasons.text([why]))
                     self._release_claim(post)
-                    self._put_back(session, post, now, why)
+                    self._put_back(session, post, now, why, details=("nothing sent",))
                     report.postponed += 1
                     return
                 self._attempt(session, post, claim, connector, now)
@@ -676,15 +712,17 @@ class Worker:
             log.error("post %s: lease expired before the call; nothing sent, the post will be unconfirmed",
                       claim.post_id)
             return
+        started = time.monotonic()
         result = connector.publish(claim.publication)
+        took_ms = round((time.monotonic() - started) * 1000)
         self.checkpoint("answered", claim.post_id)
         now = self.clock()
         try:
-            with self.sessions() as session, session.begin():
+            with self._transaction() as session:
                 post = self._mine(session, claim)
                 attempt = session.scalars(select(PublicationAttempt).where(
                     PublicationAttempt.post_id == post.id, PublicationAttempt.outcome == Outcome.sending)).one()
-                self._record(session, post, attempt, result, now, report)
+                self._record(session, post, attempt, result, now, report, took_ms=took_ms)
         except LeaseLost:
             log.error("post %s: lease lost while sending (%s); the outcome is left to the worker that took it over",
                       claim.post_id, result.outcome)
@@ -707,10 +745,13 @@ class Worker:
             return reasons.reason(reasons.CONNECTOR_CHANGED_SINCE_CLAIM)
         return None
 
-    def _put_back(self, session: Session, post: Post, now: datetime, why: reasons.Reason) -> None:
+    def _put_back(self, session: Session, post: Post, now: datetime, why: reasons.Reason,
+                  details: Iterable[str] = ()) -> None:
         """A claimed post back in the queue unsent, and why: in English in the trail, in its reader's language on the
         pages (``why``)."""
-        self._step(session, post, Action.postpone, now, {"reason": reasons.text([why]), "why": [why]})
+        english = reasons.text([why])
+        self._step(session, post, Action.postpone, now, {"reason": english, "why": [why]})
+        self._note(post, "postponed", english, details=details)
 
     def _mine(self, session: Session, claim: Claim) -> Post:
         post = session.scalars(
@@ -736,7 +777,12 @@ class Worker:
     # Outcomes ---------------------------------------------------------------------------------------------------
 
     def _record(self, session: Session, post: Post, attempt: PublicationAttempt, result: Result, now: datetime,
-                report: PassReport) -> None:
+                report: PassReport, *, took_ms: int | None = None, recovered: bool = False) -> None:
+        """The outcome of ``attempt`` (its call took ``took_ms``; ``recovered``: found by its expired lease)."""
+        # The tries of this slot: a project manager's retry gives the post a new one (``_due_now``), and its first
+        # answer no longer failed it at once for the tries before. Counted before the claim is released: the post is
+        # still ``publishing``, and a lease it no longer has would not flush.
+        tries = self._tries(session, [post]).get(post.id, 1)
         attempt.outcome = result.outcome
         attempt.remote_id, attempt.url, attempt.message = result.remote_id, result.url, result.message
         attempt.why = result.why
@@ -745,38 +791,68 @@ class Worker:
         if result.why is not None:  # the pages say it in their reader's language (``status.failure_reasons``)
             payload["why"] = [result.why]
         self._release_claim(post)
+
+        def note(outcome: str, reason: str | None, *details: str) -> None:
+            self._note(post, outcome, reason, connector=attempt.connector, status=result.status, took_ms=took_ms,
+                       attempt=tries, details=(*(("lease recovered",) if recovered else ()), *details))
+
         if result.outcome == Outcome.published:
             post.published_url, post.published_at = result.url, now
             post.next_attempt_at = None
             self._step(session, post, Action.publish, now, {**payload, "url": result.url, "id": result.remote_id})
+            note("published", result.message, f"url {bare_address(result.url)}")
             report.published += 1
-        elif result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
-            # The tries of this slot: a project manager's retry gives the post a new one (``_due_now``), and its
-            # first answer no longer failed it at once for the tries before.
-            since_slot = [PublicationAttempt.started_at >= post.scheduled_at] if post.scheduled_at else []
-            with session.no_autoflush:  # the claim is released and the post still ``publishing``: not yet
-                tries = session.scalar(select(func.count()).where(PublicationAttempt.post_id == post.id,
-                                                                  *since_slot)) or 1
-            if tries >= (MAX_ATTEMPTS if result.outcome == Outcome.temporary_error else MAX_RATE_LIMITED):
-                self._step(session, post, Action.fail, now, payload, comment=result.message)
+            return
+        if result.outcome in (Outcome.rate_limited, Outcome.temporary_error):
+            limited = result.outcome == Outcome.rate_limited
+            if tries >= (MAX_RATE_LIMITED if limited else MAX_ATTEMPTS):
+                # Given up at this slot: the reason says so, and that a retry starts a new series of tries (the
+                # network's last words alone read as a definite refusal).
+                gave_up = reasons.reason(reasons.GAVE_UP_RATE_LIMITED if limited else reasons.GAVE_UP_FAILING,
+                                         tries=tries, last=result.why or result.message or result.outcome.value)
+                english = reasons.text([gave_up])
+                post.next_attempt_at = None
+                self._step(session, post, Action.fail, now, {**payload, "why": [gave_up]}, comment=english)
+                note("failed", english)
                 report.failed += 1
                 return
             wait = result.retry_after
             if wait is None:
-                wait = RATE_LIMIT_DEFAULT_S if result.outcome == Outcome.rate_limited else \
-                    min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (tries - 1))
+                wait = RATE_LIMIT_DEFAULT_S if limited else min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (tries - 1))
             wait = max(wait, RETRY_MIN_S)
             post.next_attempt_at = now + timedelta(seconds=wait)
             self._step(session, post, Action.postpone, now, {**payload, "next_attempt_at":
                                                               post.next_attempt_at.isoformat()},
                        comment=result.message)  # the trail and the desk say what the network answered
+            note("postponed", result.message, f"next try {post.next_attempt_at.isoformat()}")
             report.postponed += 1
-        elif result.outcome == Outcome.unknown:
+            return
+        # Unconfirmed or failed: no try is coming (the API showed one for a post that had waited for it).
+        post.next_attempt_at = None
+        if result.outcome == Outcome.unknown:
             self._step(session, post, Action.lose, now, payload, comment=result.message)
+            note("unconfirmed", result.message)
             report.unconfirmed += 1
         else:  # refused, needs_reconnect
             self._step(session, post, Action.fail, now, payload, comment=result.message)
+            note("failed", result.message)
             report.failed += 1
+
+    def _tries(self, session: Session, posts: list[Post]) -> dict[int, int]:
+        """How many attempts each of ``posts`` has had at its slot (since ``scheduled_at``), in one query. Read
+        without flushing: the caller may have changed the posts in ways the database would refuse halfway."""
+        by_id = {post.id: post.scheduled_at for post in posts}
+        with session.no_autoflush:
+            rows = session.execute(
+                select(PublicationAttempt.post_id, PublicationAttempt.started_at)
+                .where(PublicationAttempt.post_id.in_(by_id))
+            ).all()
+        tries: dict[int, int] = {}
+        for post_id, started in rows:
+            slot = by_id[post_id]
+            if slot is None or started >= slot:
+                tries[post_id] = tries.get(post_id, 0) + 1
+        return tries
 
     def _release_claim(self, post: Post) -> None:
         post.claim_token = None
@@ -792,6 +868,7 @@ class Worker:
         post.clear_hold()
         self._step(session, post, Action.miss, now, {"slot": slot.isoformat() if slot else None, "why": why},
                    comment=reasons.text(why))
+        self._note(post, "missed", reasons.text(why), details=(f"slot {slot.isoformat()}",) if slot else ())
 
     def _missed_because(self, session: Session, post: Post, slot: datetime | None) -> reasons.Reason:
         """Why the slot passed: a hold, the network's waits, the quota, or no worker at all (the desk says which)."""
@@ -805,12 +882,57 @@ class Worker:
             ).first() if slot is not None else None
             if last is None:  # waited without a try: the quota held it back
                 return reasons.reason(reasons.MISSED_QUOTA)
-            return reasons.reason(reasons.MISSED_REFUSED, last=last.why or last.message or last.outcome.value)
+            # A receiver that could not be reached (refused, no such name, a TLS error) did not ask to wait.
+            unreachable = (last.why or {}).get("id") == reasons.NO_CONNECTION
+            return reasons.reason(reasons.MISSED_UNREACHABLE if unreachable else reasons.MISSED_REFUSED,
+                                  last=last.why or last.message or last.outcome.value)
         return reasons.reason(reasons.MISSED_UNSENT)
 
     def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,
               comment: str | None = None) -> None:
         workflow.record_step(session, post, step, now=now, payload=payload, comment=comment)
+
+    # The log ----------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session in a transaction whose outcomes (``_note``) are logged once it has committed: one rolled back
+        (a post whose checks raised, a lease lost, the database gone) logs nothing it did not do."""
+        self.notes.clear()
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except BaseException:
+            self.notes.clear()
+            raise
+        notes, self.notes = self.notes, []
+        for level, line in notes:
+            log.log(level, "%s", line)
+
+    def _note(self, post: Post, outcome: str, reason: str | None = None, *, connector: str | None = None,
+              status: int | None = None, took_ms: int | None = None, attempt: int | None = None,
+              details: Iterable[str] = ()) -> None:
+        """The log line of an outcome recorded, for when its transaction commits: the post, its account and handle,
+        the connector and where it calls (scheme, host, port and path: never a password or a token), the HTTP
+        status, the call's duration, the attempt at this slot, what else the outcome has (a link, the next try),
+        then the reason in English. A warning for what a person must look at."""
+        level = logging.WARNING if outcome in WARNED else logging.INFO
+        if not log.isEnabledFor(level):
+            return
+        account = post.account
+        name = connector or account.connector
+        where = bare_address(account.connector_url) if name == "webhook" == account.connector else ""
+        parts = [f"account {account.id} (@{_one_line(account.handle)})",
+                 f"{name} to {where}" if where else name or "no connector"]
+        if status is not None:
+            parts.append(f"HTTP {status}")
+        if took_ms is not None:
+            parts.append(f"{took_ms} ms")
+        if attempt is not None:
+            parts.append(f"attempt {attempt}")
+        parts.extend(details)
+        line = f"post {post.id} {outcome}: {', '.join(parts)}"
+        self.notes.append((level, f"{line}; {_one_line(reason)}" if reason else line))
 
     def _locked(self, query: Any, of: Any = Post) -> Any:
         """Rows locked for this transaction, skipping those another worker holds (PostgreSQL); SQLite's

@@ -164,7 +164,7 @@ class MarketSettingsForm(EditsSeenValues):
         url = (field.data or "").strip()
         if url and not web_address(url):
             raise ValidationError(_("Give an http or https address."))
-        if url and (refused := refusal(url)):
+        if url and (refused := refusal(url, signed=False)):
             raise ValidationError(refused)
 
 
