@@ -26,6 +26,7 @@ from approval import audit_cli, kiosk_cli, policies
 from approval.config import SettingError, serving_at
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
+from approval.migrate import Upgrade
 from approval.models import Market, Network, User
 from approval.notifications import cli as notify_cli
 from approval.publishing import cli as publishing_cli
@@ -49,7 +50,7 @@ def register_commands(app: Flask) -> None:
     ]
     for command in commands:
         app.cli.add_command(command)
-    publishing_cli.register(app, account_cli)  # worker, stop on|off, account connect
+    publishing_cli.register(app, account_cli)  # worker, stop on|off|list, account connect|list
     app.cli.add_command(kiosk_cli.kiosk_cli)  # kiosk create|revoke|list
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
@@ -93,17 +94,22 @@ def _market_policy(code: str) -> style_cli.Context | None:
         raise RuntimeError(database_trouble(error)) from None
 
 
-def upgrade_database() -> None:
+def upgrade_database() -> Upgrade:
     from approval.migrate import upgrade
 
-    upgrade(current_app.config["DATABASE_URL"])
+    return upgrade(current_app.config["DATABASE_URL"])
 
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Bring the database to the newest migration (creating it when missing)."""
-    upgrade_database()
-    click.echo("Database is up to date.")
+    """Bring the database to the newest migration (creating it when missing), and say which."""
+    before, after = upgrade_database()
+    if before is None:
+        click.echo(f"Database created at revision {after}.")
+    elif before == after:
+        click.echo(f"Already up to date ({after}).")
+    else:
+        click.echo(f"Upgraded from {before} to {after}.")
 
 
 _host_option = click.option("--host", default="127.0.0.1", show_default=True, help="The address to serve on.")
@@ -193,12 +199,15 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
 @click.option("--market", "market_codes", multiple=True)
 @click.option("--all-markets", is_flag=True)
 @click.option("--executive", "executive_names", multiple=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", default=None, help="Asked for when not given: at a terminal, twice, unseen; from a "
+              "pipe, the first line of standard input (a second line, if any, must repeat it).")
 def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...], all_markets: bool,
-                executive_names: tuple[str, ...], password: str) -> None:
+                executive_names: tuple[str, ...], password: str | None) -> None:
     """Add a user."""
     if all_markets and market_codes:
         raise click.UsageError("give --market or --all-markets, not both.")
+    if password is None:
+        password = _password()
     with _writing() as session:
         executives = []
         for executive_name in executive_names:
@@ -210,6 +219,22 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
         user = admin.create_user(session, email, name, role, password, markets=markets,
                                  all_markets=all_markets, executives=executives)
     click.echo(f"User {user.email} created ({user.role.value}).")
+
+
+def _password() -> str:
+    """The password typed at a terminal (unseen, twice), or the line a script pipes: read as it is, without
+    getpass's warnings that the input may be echoed (nothing is shown from a pipe)."""
+    stdin = sys.stdin
+    if stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    first = stdin.readline()
+    if not first:
+        raise click.UsageError("--password: not given, and standard input holds no line to read it from.")
+    password = first.rstrip("\r\n")
+    again = stdin.readline()
+    if again and again.rstrip("\r\n") != password:
+        raise click.UsageError("--password: the two lines of standard input differ (the second repeats the first).")
+    return password
 
 
 @token_cli.command("create")

@@ -43,11 +43,18 @@ class Settings:
     proxies: int = 0
     #: Webhooks may point at the machine itself or its private network (approval.publishing.addresses).
     webhook_private_addresses: bool = False
+    #: The least level the long-running commands (``approval worker``, ``approval notify``) log.
+    log_level: str = "INFO"
+    #: Seconds a webhook has to answer, and how long a worker's claim on a post lasts (``approval.publishing``).
+    publish_webhook_timeout_s: float = 15
+    publish_lease_seconds: float = 120
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
         env = os.environ if environ is None else environ
         instance = Path(env.get("APPROVAL_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH).resolve()
+        timeout, lease = _publishing_times(env.get("APPROVAL_PUBLISH_WEBHOOK_TIMEOUT_S"),
+                                           env.get("APPROVAL_PUBLISH_LEASE_SECONDS"))
         return cls(
             instance_path=instance,
             database_url=_database_url(env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}"),
@@ -57,6 +64,9 @@ class Settings:
             secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
             proxies=_proxies(env.get("APPROVAL_PROXIES")),
             webhook_private_addresses=bool(_flag(env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
+            log_level=_log_level(env.get("APPROVAL_LOG_LEVEL")),
+            publish_webhook_timeout_s=timeout,
+            publish_lease_seconds=lease,
         )
 
 
@@ -94,6 +104,49 @@ def _proxies(value: str | None) -> int:
     if not value.strip().isascii() or not value.strip().isdigit() or int(value) > 10:
         raise SettingError(f"APPROVAL_PROXIES is the number of proxies in front (0, 1, 2...), not {value!r}")
     return int(value)
+
+
+#: The levels ``APPROVAL_LOG_LEVEL`` and ``--log-level`` take.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str | None) -> str:
+    if value is None or not value.strip():
+        return "INFO"
+    if value.strip().upper() not in LOG_LEVELS:
+        raise SettingError(f"APPROVAL_LOG_LEVEL is {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}, not {value!r}")
+    return value.strip().upper()
+
+
+#: (default, least, most) seconds of the webhook's timeout and of a claim's lease.
+WEBHOOK_TIMEOUT_S = (15, 1, 300)
+LEASE_SECONDS = (120, 10, 3600)
+#: A claim's lease outlives the call it covers this many times over: a worker records the outcome well within it,
+#: and a lease that ran out mid-call would leave the post unconfirmed for a person to check.
+LEASE_PER_TIMEOUT = 4
+_SECONDS = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
+
+
+def _publishing_times(timeout: str | None, lease: str | None) -> tuple[float, float]:
+    """The webhook's timeout and the claims' lease, in seconds, the lease long enough for the timeout."""
+    timeout_s = _seconds("APPROVAL_PUBLISH_WEBHOOK_TIMEOUT_S", timeout, WEBHOOK_TIMEOUT_S)
+    lease_s = _seconds("APPROVAL_PUBLISH_LEASE_SECONDS", lease, LEASE_SECONDS)
+    if lease_s < LEASE_PER_TIMEOUT * timeout_s:
+        given = f"{lease_s:g}" + ("" if lease and lease.strip() else ", the default")
+        raise SettingError(f"APPROVAL_PUBLISH_LEASE_SECONDS ({given}) is at least {LEASE_PER_TIMEOUT} times "
+                           f"APPROVAL_PUBLISH_WEBHOOK_TIMEOUT_S ({timeout_s:g}): {LEASE_PER_TIMEOUT * timeout_s:g} or "
+                           "more (a worker's claim on a post outlives the call it makes)")
+    return timeout_s, lease_s
+
+
+def _seconds(variable: str, value: str | None, bounds: tuple[float, float, float]) -> float:
+    default, least, most = bounds
+    if value is None or not value.strip():
+        return default
+    if not _SECONDS.fullmatch(value.strip()) or not least <= float(value) <= most:
+        raise SettingError(f"{variable} is a number of seconds from {least:g} to {most:g}, not {value!r}")
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 #: The address of the development server, where nothing else says where the application is.
@@ -151,6 +204,10 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         "RATELIMIT_STORAGE_URI": settings.ratelimit_storage_uri,
         "PROXIES": settings.proxies,
         "WEBHOOK_PRIVATE_ADDRESSES": settings.webhook_private_addresses,
+        "LOG_LEVEL": settings.log_level,
+        #: Read by the publishing worker (``approval.publishing.worker``).
+        "PUBLISH_WEBHOOK_TIMEOUT_S": settings.publish_webhook_timeout_s,
+        "PUBLISH_LEASE_SECONDS": settings.publish_lease_seconds,
         #: Login and token throttling; tests that do not exercise it turn it off with TESTING.
         "THROTTLING": not overrides.get("TESTING", False),
         #: Every request body is capped (413); forms hold at most this much in memory. A view that takes larger

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from approval.config import PROJECT_ROOT
+from approval.db import make_engine
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
@@ -20,9 +24,28 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+class Upgrade(NamedTuple):
+    """The database's revision before an upgrade (None: it had no schema) and after it."""
+
+    before: str | None
+    after: str | None
+
+
+def upgrade(database_url: str, revision: str = "head") -> Upgrade:
     create_missing_database(database_url)
+    before = current_revision(database_url)
     command.upgrade(alembic_config(database_url), revision)
+    return Upgrade(before, current_revision(database_url))
+
+
+def current_revision(database_url: str) -> str | None:
+    """The migration the database is at; None when it has no schema yet."""
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
 
 
 #: PostgreSQL's code for a database that exists already (another process created it first).

@@ -84,7 +84,7 @@ def test_the_installed_app_upgrades_a_database_and_serves_the_login_page(install
     env |= {"APPROVAL_DATABASE_URL": f"sqlite:///{tmp_path / 'approval.db'}", "PYTHONDONTWRITEBYTECODE": "1"}
     command = installed / "bin" / "approval"
 
-    assert "up to date" in _run(command, "db", "upgrade", cwd=tmp_path, env=env)
+    assert "Database created at revision" in _run(command, "db", "upgrade", cwd=tmp_path, env=env)
 
     port = _free_port()
     server = subprocess.Popen([str(command), "run", "--port", str(port)], cwd=tmp_path, env=env,

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 
 from approval.config import LOCAL_URL, public_url
+from approval.logs import log_level_option
 
 
 class Seconds(click.FloatRange):
@@ -27,6 +28,7 @@ class Seconds(click.FloatRange):
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=5.0, show_default=True, type=Seconds(0.1, 3600),
               help="Seconds between passes when there was nothing to do.")
+@log_level_option
 def notify_command(once: bool, interval: float) -> None:
     """Send due notifications and digests; SIGTERM finishes the mail in hand and exits."""
     from approval.notifications.service import Notifier

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -164,6 +165,12 @@ _WORD = re.compile(r"\S+")
 #: A word (no space) holding more dots than this is no link anyone writes, and the extractor's expression takes the
 #: square of its length on one ("a." a thousand times: 5 s; a whole post: hours).
 MAX_DOTS_IN_A_WORD = 40
+
+
+# twitter-text imports pkg_resources, whose deprecation warning every command that counted a post for X printed, into
+# the workers' logs too. That warning, from that package, alone; set before ``_urls`` first imports it.
+warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated as an API", category=UserWarning,
+                        module=r"twitter_text(\.|$)")
 
 
 def _urls(text: str) -> list[tuple[int, int]]:
