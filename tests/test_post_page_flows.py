@@ -181,6 +181,12 @@ def test_a_conflict_over_pictures_alone_says_so_and_keeps_the_typed_text(app, ma
     assert "Nos conseillers de Lyon" in preview and "Nos boutiques de Lyon" not in preview
     assert "media-preview" in preview or "<img" in preview  # with the picture A added
 
+    # A revision number no page writes (a digit Python reads as one, "²", was a 500): the conflict, said plainly.
+    for odd in ("²", "٣", "-1", "99999999999"):
+        stale = Tab(web, path)
+        stale.fields["version"] = str(int(stale.fields["version"]) - 1)
+        assert stale.save(body="Autre texte.", revision_shown=odd).status_code == 409, odd
+
     # Saved again, B's text goes out with A's picture.
     assert tab_b.save(body=tab_b.fields["body"].lstrip()).status_code == 302  # as a browser reads the textarea
     post = _reload(db_session, post)

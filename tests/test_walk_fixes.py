@@ -339,6 +339,22 @@ def test_a_file_type_the_network_never_takes_is_a_415_over_the_api(app, make, db
     _nothing_changed(app, db_session, post, before)
 
 
+@pytest.mark.parametrize("setting", ["warning", "off"])
+def test_a_market_whose_policy_relaxes_the_format_rule_takes_the_type_at_upload(app, make, web, db_session, france,
+                                                                               api_for, setting):  # noqa: F811
+    """The upload refuses what the style gate would refuse, no more: a market whose policy made
+    ``network.media-format`` a warning (or turned it off) has its PNG on Instagram taken, as the gate takes it."""
+    from approval import policies
+
+    policies.save_policy(db_session, france, make.user(Role.admin), rules={"network.media-format": setting})
+    writer = make.user(Role.community_manager, markets=[france])
+    post = make.post(account=make.account(france, "instagram"), author=writer, body="Les coulisses du stade.")
+    db_session.commit()
+    web.login(writer)
+    assert _upload(web, post, picture("PNG", (1080, 1080)), "carre.png", json=True).status_code == 201
+    assert api_for(writer).upload(post.id, picture("PNG", (1080, 1350)), "portrait.png").status_code == 201
+
+
 def test_what_the_network_takes_still_goes_in_and_whole_post_limits_stay_the_gates(app, make, web, db_session,
                                                                                    france, api_for):  # noqa: F811
     """A JPEG on Instagram, a PNG on X are added; a picture then a video on Facebook (which never mixes them) are

@@ -79,7 +79,29 @@ def test_odd_answers_from_the_hunt_are_read_without_a_fault():
     assert read(429, b"", "-1").retry_after == 0  # the worker waits its minimum (RETRY_MIN_S)
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("status", [302, 303])
+def test_a_redirect_that_may_follow_a_post_it_took_leaves_it_unconfirmed(status):
+    """A 303 (and the 302 of Post/Redirect/Get) answers a POST the server processed: the post may be online. Failed,
+    it was retried without the warning that the network may already show it; unknown, a person checks first."""
+    result = WebhookConnector._read(status, None, b"", location="https://hooks.example.com/done/1?token=abc",
+                                    base="https://hooks.example.org/hook")
+    assert (result.outcome, result.status) == (Outcome.unknown, status)
+    assert "https://hooks.example.com/done/1" in result.message and "token" not in result.message
+
+
+def test_a_2xx_naming_the_receivers_own_address_is_not_the_posts():
+    """An echo server answers {"url": <the address called>}: that is not where the post is online."""
+    for url in ("https://hooks.example.org/hook", "https://hooks.example.org/anything/else"):
+        result = WebhookConnector._read(200, None, json.dumps({"id": "1", "url": url}).encode(),
+                                        base="https://hooks.example.org/hook")
+        assert result.outcome is Outcome.unknown, url
+        assert "hooks.example.org" in result.message, url
+    elsewhere = WebhookConnector._read(200, None, b'{"id": "1", "url": "https://social.example/p/1"}',
+                                       base="https://hooks.example.org/hook")
+    assert elsewhere.outcome is Outcome.published
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
 def test_a_redirect_is_a_definite_failure_naming_where_it_leads(status):
     result = WebhookConnector._read(status, None, b"", location="https://u:p@hooks.example.com/x?token=abc",
                                     base="https://hooks.example.org/hook")

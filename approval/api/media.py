@@ -93,7 +93,7 @@ def upload_media(post_id: int):
     post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first, before the body
     attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body
     strip_gps = attach.strips_location(db.session, post)
-    network = post.account.network.value
+    network = attach.typed_network(db.session, post)  # whose types a file must have, if the policy says so
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))

@@ -20,7 +20,7 @@ from approval.media.intake import Received
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.i18n import render
-from approval.style.media import LOCATION, never_taken
+from approval.style.media import FORMAT, LOCATION, never_taken
 from approval.style.text import shows_anything
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
@@ -59,10 +59,24 @@ def check_room(post: Post, digests: Sequence[str]) -> None:
     _check_room(len(shown) + len(set(digests) - shown))
 
 
-def check_type(network: str, received: Received) -> None:
+def typed_network(session: Session, post: Post) -> str | None:
+    """The post's network, whose file types an upload must have, while the market's policy keeps
+    ``network.media-format`` an error (its default); None where the policy made it a warning or turned it off: the
+    gate then takes another type, and so does the upload."""
+    from approval.policies import current_policy
+
+    version = current_policy(session, post.account.market)
+    setting = (version.rules or {}).get(FORMAT) if version else None
+    return post.account.network.value if setting in (None, "error") else None
+
+
+def check_type(network: str | None, received: Received) -> None:
     """Refuse, before it is stored, a file of a type the post's network never takes (a PNG on Instagram, a picture
     on YouTube), in the style gate's words: the editor's picker offered only the types it takes, a drop or a script
-    could send another, and it was added, to be refused by the gate afterwards (415)."""
+    could send another, and it was added, to be refused by the gate afterwards (415). ``network``: what
+    ``typed_network`` says (None: any type goes in)."""
+    if network is None:
+        return
     refusal = never_taken(network, received.found.kind, received.found.mime)
     if refusal is not None:
         message_id, params = refusal

@@ -25,7 +25,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -247,17 +247,27 @@ class WebhookConnector:
                 # sent again by itself).
                 return Result(Outcome.unknown, status=status,
                               **own_words(reasons.NO_ADDRESS_IN_ANSWER, status=status))
+            own = (urlsplit(base).hostname or "").lower()
+            if own and (urlsplit(url).hostname or "").lower() == own:
+                return Result(Outcome.unknown, status=status,
+                              **own_words(reasons.OWN_ADDRESS_IN_ANSWER, status=status, host=own))
             remote_id = _str_or_none(data.get("id"))  # may be absent: the address is what the pages need
             return Result(Outcome.published, remote_id=remote_id, url=url, status=status,
                           **(own_words(reasons.NO_USABLE_ID) if remote_id is None else {}))
         if status in REDIRECTS:
             # Never followed, never retried: the receiver moved, or the address is wrong; an admin sets the new one.
+            # But a 303, or the 302 of Post/Redirect/Get, follows a POST the server took: unknown, for a person to
+            # check (failed, it was retried without the warning that the network may already show it).
             where = web_address(urljoin(base, location.strip())) if location else None
+            if status in TAKEN_THEN_REDIRECTED:
+                return Result(Outcome.unknown, status=status, **own_words(
+                    reasons.REDIRECTS_AFTER_TAKING, status=status,
+                    location=_shortened(bare_address(where)) if where else "?"))
             if where is None:
                 return Result(Outcome.needs_reconnect, status=status,
                               **own_words(reasons.REDIRECTS_NOWHERE, status=status))
             return Result(Outcome.needs_reconnect, status=status,
-                          **own_words(reasons.REDIRECTS_TO, status=status, location=_cut(bare_address(where))))
+                          **own_words(reasons.REDIRECTS_TO, status=status, location=_shortened(bare_address(where))))
         if status == 429:
             return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after),
                           status=status)
@@ -271,6 +281,8 @@ class WebhookConnector:
 
 #: The redirects: a webhook's address that answers one must be changed.
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Those that may follow a POST the server processed (RFC 9110: 303 always, 302 in Post/Redirect/Get): unknown.
+TAKEN_THEN_REDIRECTED = frozenset({302, 303})
 
 
 @cache
@@ -282,7 +294,7 @@ def user_agent() -> str:
         return "approval"
 
 
-def _cut(address: str, longest: int = 300) -> str:
+def _shortened(address: str, longest: int = 300) -> str:
     """An address a message quotes, at most ``longest`` characters (the rest said by an ellipsis)."""
     return address if len(address) <= longest else address[:longest - 1] + "…"
 

@@ -42,6 +42,13 @@ NO_USABLE_ID = N_("the answer gave no usable id")
 # mark posts published. Nobody knows whether it went out: a person confirms it with its address, or retries.
 NO_ADDRESS_IN_ANSWER = N_("the receiver answered HTTP %(status)s without the post's address (a JSON object with its "
                           "\"url\")")
+# An address on the receiver's own server (an echo server answers the address it was called at) is not where the
+# post is online: as unknown as no address.
+OWN_ADDRESS_IN_ANSWER = N_("the receiver answered HTTP %(status)s with an address on its own server (%(host)s), not "
+                           "the post's")
+# A 303, or the 302 of Post/Redirect/Get, answers a POST the server processed: the post may be online.
+REDIRECTS_AFTER_TAKING = N_("the webhook's address answered HTTP %(status)s, to %(location)s: the receiver may have "
+                            "taken the post")
 # A redirect is never followed (the signed body would go where nobody set it): the address must change.
 REDIRECTS_TO = N_("the webhook's address redirects (HTTP %(status)s) to %(location)s: an admin updates the "
                   "account's address")

@@ -162,7 +162,7 @@ WARNED = frozenset({"failed", "unconfirmed", "missed"})
 _ADDRESS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 
 
-def _one_line(text: str, longest: int = 500) -> str:
+def _for_the_log(text: str, longest: int = 500) -> str:
     """``text`` as the log quotes it: on one line (a network's answer cannot forge the next), its addresses without
     their passwords and tokens, at most ``longest`` characters."""
     text = _ADDRESS.sub(lambda found: bare_address(found.group()), text)
@@ -921,8 +921,8 @@ class Worker:
             return
         account = post.account
         name = connector or account.connector
-        where = bare_address(account.connector_url) if name == "webhook" == account.connector else ""
-        parts = [f"account {account.id} (@{_one_line(account.handle)})",
+        where = bare_address(account.connector_url) if name == "webhook" and account.connector == "webhook" else ""
+        parts = [f"account {account.id} (@{_for_the_log(account.handle)})",
                  f"{name} to {where}" if where else name or "no connector"]
         if status is not None:
             parts.append(f"HTTP {status}")
@@ -932,7 +932,7 @@ class Worker:
             parts.append(f"attempt {attempt}")
         parts.extend(details)
         line = f"post {post.id} {outcome}: {', '.join(parts)}"
-        self.notes.append((level, f"{line}; {_one_line(reason)}" if reason else line))
+        self.notes.append((level, f"{line}; {_for_the_log(reason)}" if reason else line))
 
     def _locked(self, query: Any, of: Any = Post) -> Any:
         """Rows locked for this transaction, skipping those another worker holds (PostgreSQL); SQLite's

@@ -143,7 +143,7 @@ def upload_media(post_id: int):
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     strip_gps = attach.strips_location(db.session, post)
-    network = post.account.network.value
+    network = attach.typed_network(db.session, post)  # whose types a file must have, if the policy says so
     # Nothing held while the body is read and the files inspected (seconds for a video): SQLite's write lock, which
     # every transaction takes there, kept every other writer waiting until they gave up (503s).
     db.session.rollback()

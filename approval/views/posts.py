@@ -309,7 +309,7 @@ def _what_changed(post: Post, shown: str | None) -> Changed | None:
     reads."""
     from approval.views.media import media_changes
 
-    number = int(shown) if shown and shown.isdigit() else None
+    number = int(shown) if shown and shown.isascii() and shown.isdigit() else None
     revisions = {r.number: r for r in ops.post_revisions(db.session, post, current_user)}
     seen, now = revisions.get(number or 0), post.current_revision
     if seen is None or now is None:
