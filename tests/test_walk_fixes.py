@@ -29,7 +29,7 @@ from approval.queries.hub import Selection, Viewer, build_wall
 from approval.workflow.states import Action, Role, State
 
 from test_browser import ARTIFACTS, chromium, live_server, sign_in  # noqa: F401 - shared fixtures
-from test_calendar import _missed, _refused_at_its_slot, _scheduled, _sent_without_an_answer
+from test_calendar import _missed, _refused_at_its_slot, _sent_without_an_answer, gone_wrong  # noqa: F401
 from test_media import api_for  # noqa: F401 - fixture
 from test_media_samples import jpeg, picture, video
 from test_phone_layout import _too_wide
@@ -50,17 +50,11 @@ def _entry(page: str, post_id: int) -> str:
     return page[start:page.index("</a>", start)]
 
 
-def test_a_calendar_badge_carries_a_short_word_for_narrow_cells_and_the_full_state_for_everyone(make, web,
-                                                                                                db_session, france):
+def test_a_calendar_badge_carries_a_short_word_for_narrow_cells_and_the_full_state_for_everyone(
+        make, web, france, gone_wrong):  # noqa: F811
     """The full word stays in the entry (read by a screen reader, shown where it fits); the short one, for a cell
     too narrow for it, is hidden from screen readers and names the full state in its title."""
-    at = (utcnow() + timedelta(minutes=4)).replace(second=0, microsecond=0)
-    failed = _scheduled(make, make.account(france, "facebook"), at, "Les portes du stade ouvrent à 19 heures.")
-    unconfirmed = _scheduled(make, make.account(france, "linkedin"), at, "Merci à nos partenaires de la soirée.")
-    missed = _scheduled(make, make.account(france, "x"), at, "La billetterie ferme ce soir.")
-    _refused_at_its_slot(db_session, failed)
-    _sent_without_an_answer(db_session, unconfirmed)
-    _missed(db_session, missed)
+    at, failed, unconfirmed, missed = (gone_wrong[key] for key in ("at", "failed", "unconfirmed", "missed"))
     web.login(make.user(Role.project_manager, markets=[france]))
     day = at.astimezone(PARIS).date().isoformat()
     shorts = {"en": {failed.id: ("failed", "failed"), unconfirmed.id: ("unconfirmed", "unconf."),

@@ -23,9 +23,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from approval import create_app
 from approval.media import samples
-from approval.migrate import upgrade
 from approval.models import Account, AuditEntry, OutboxMessage, Outcome, Post, PublicationAttempt
 from approval.publishing import controls, worker
 from approval.publishing.holds import active_stops
@@ -35,20 +33,11 @@ from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, State
 from tests.publishing_helpers import Answer, WebhookServer, due_posts, open_desk, secret_for, states
 from tests.test_worker import Scene, make, session, soon  # noqa: F401  (fixtures)
-from tests.test_worker_in_flight import Crash, Steered, hooked, run
+from tests.test_worker_in_flight import Crash, Steered, hooked, run, world  # noqa: F401  (world: a fixture)
 
 LOGGER = "approval.publishing.worker"
 
 
-@pytest.fixture(scope="module")
-def world(backend, databases, tmp_path_factory):
-    """An app on a database of its own, allowed to call webhooks on 127.0.0.1 (the receiver)."""
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {},
-                      "WEBHOOK_PRIVATE_ADDRESSES": True})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
 
 
 class Receiver(WebhookServer):
@@ -207,7 +196,7 @@ def test_holds_releases_missed_slots_and_recovered_leases_are_logged(scene, hook
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True, scope="session")
-def test_two_workers_log_each_posts_outcome_once(world, hooks, caplog):
+def test_two_workers_log_each_posts_outcome_once(world, hooks, caplog):  # noqa: F811
     """The walk's set-up: two workers sharing the queue (SKIP LOCKED), each post's outcome logged by the worker that
     recorded it, once."""
     desk = open_desk(world.config["DATABASE_URL"], accounts=3, hooks=hooks)
