@@ -892,14 +892,22 @@ def test_the_desk_says_since_when_a_worker_holds_a_post_going_out(make, web, db_
     pm = make.user(Role.project_manager, markets=[france])
     post = make.post(State.scheduled, account=make.account(france))
     taken = utcnow() - timedelta(minutes=3, seconds=10)
-    post.claim_token, post.claimed_until = "t" * 32, utcnow() + timedelta(minutes=2)
-    engine.record_step(db_session, post, Action.claim, now=taken, payload={})
+    post.claim_token, post.claimed_until = "t" * 32, utcnow() + timedelta(minutes=2, seconds=5)
+    engine.record_step(db_session, post, Action.claim, now=taken, payload={"worker": "vm-2:12968"})
+    stalled = make.post(State.scheduled, account=make.account(france))
+    stalled.claim_token, stalled.claimed_until = "s" * 32, utcnow() - timedelta(seconds=30)
+    engine.record_step(db_session, stalled, Action.claim, now=taken, payload={"worker": "vm-1:4711"})
     db_session.flush()
     assert post.state is State.publishing
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
     going = desk[desk.index("desk-publishing"):].split("</section>")[0]
     assert f">#{post.id}<" in going and ">3 minutes ago</time>" in going, going
+    # Which worker, and until when it has the post: an on-call engineer reads whether one is stuck (a worker killed
+    # in a call kept its post "going out" for two minutes, with no word of when another would take over).
+    mine, theirs = (going[going.index(f">#{p.id}<"):].split("</tr>")[0] for p in (post, stalled))
+    assert "vm-2:12968" in mine and "its lease ends in 2 minutes" in mine, mine
+    assert "vm-1:4711" in theirs and "its lease ended" in theirs and "the next worker's pass settles it" in theirs
     web.post("/language", {"language": "fr", "next": "/publishing"})
     desk = web.get("/publishing").get_data(as_text=True)
     assert ">il y a 3\u00a0minutes</time>" in desk or ">il y a 3 minutes</time>" in desk

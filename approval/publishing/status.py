@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from approval.labels import decimal
@@ -109,16 +110,24 @@ def failure_reasons(session: Session, post_ids: list[int], step: Action = Action
     return {post_id: text for post_id, text in told.items() if text}
 
 
-def claimed_since(session: Session, post_ids: list[int]) -> dict[int, datetime]:
-    """Since when a worker holds each post (its last claim): the desk's "Going out now" says how long it has been, a
-    call hanging on a slow network as plain as one just begun."""
+class Holder(NamedTuple):
+    """The worker holding a post going out: since when (its last claim), and its name (host:pid)."""
+
+    since: datetime
+    worker: str | None
+
+
+def claimed_since(session: Session, post_ids: list[int]) -> dict[int, Holder]:
+    """Since when, and by which worker, each post is held (its last claim): the desk's "Going out now" says how long
+    it has been, a call hanging on a slow network as plain as one just begun, and which worker to look at."""
     if not post_ids:
         return {}
     rows = session.execute(
-        select(AuditEntry.post_id, func.max(AuditEntry.at))
-        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.claim).group_by(AuditEntry.post_id)
+        select(AuditEntry.post_id, AuditEntry.at, AuditEntry.payload)
+        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.claim).order_by(AuditEntry.id)
     )
-    return {post_id: at for post_id, at in rows}
+    return {post_id: Holder(at, str((payload or {}).get("worker") or "") or None)
+            for post_id, at, payload in rows}  # each post's latest
 
 
 def dropped_slot(post: Post, entry: TrailEntry) -> str | None:

@@ -90,7 +90,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures.update(failure_reasons(db.session, [post.id for post in sections["retrying"]], Action.postpone))
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
-                           stops=controls.visible_stops(db.session, current_user), checked=set(checked),
+                           now=now, stops=controls.visible_stops(db.session, current_user), checked=set(checked),
                            typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
 
