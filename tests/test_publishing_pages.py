@@ -791,7 +791,8 @@ def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_ses
     web.login(post.created_by)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "Unconfirmed:</strong> it was sent, and no answer said whether the network took it" in page
-    assert "no complete answer within 15 s" in page
+    # The call's answer, told as such (it ran on after the banner's last sentence: "...by itself. no complete...").
+    assert "What the call got: no complete answer within 15 s." in page
 
 
 def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(make, web, db_session):
