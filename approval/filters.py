@@ -45,6 +45,28 @@ def now_in(zone: str) -> str:
     return utcnow().astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def repeated_instants(typed: str, zone: str) -> tuple[str, str] | None:
+    """A wall-clock time the clocks repeat in ``zone`` (``YYYY-MM-DDTHH:MM``, as the form sends it), as its two
+    instants: "2027-10-31 02:30 UTC+02:00", then "... UTC+01:00"; None for any other time, or one that cannot be
+    read."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
+        place = ZoneInfo(zone)
+    except (ValueError, KeyError):
+        return None
+    told = [local.replace(tzinfo=place, fold=fold) for fold in (0, 1)]
+    if told[0].utcoffset() == told[1].utcoffset():
+        return None
+
+    def said(instant: datetime) -> str:
+        offset = instant.strftime("%z")
+        return f"{instant:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
+
+    return said(told[0]), said(told[1])
+
+
 def age(instant: datetime | None) -> str:
     if instant is None:
         return ""
@@ -149,4 +171,5 @@ def register(app: Flask) -> None:
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(accepted_media=accepted_media, available_actions=available_actions,
                                  can_edit=can_edit, get_locale=get_locale, is_overdue=overdue, now_in=now_in,
+                                 repeated_instants=repeated_instants,
                                  viewer_zone=viewer_zone, withheld_actions=withheld_actions)

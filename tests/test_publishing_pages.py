@@ -117,6 +117,10 @@ def test_the_post_page_offers_the_fold_when_a_local_time_happens_twice(make, web
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
     assert 'name="fold"' in page and "+02:00" in page and "+01:00" in page
+    # Each choice names its instant (the radios said "the first time", "the second time": the offsets were only in
+    # the error above them).
+    first, second = (page[page.index(f'value="{fold}"'):].split("</label>")[0] for fold in (0, 1))
+    assert "02:30 UTC+02:00" in first and "02:30 UTC+01:00" in second, (first, second)
     answer = web.post(f"/posts/{post.id}/actions/schedule",
                       {"version": post.version, "local_time": f"{sunday.isoformat()}T02:30", "fold": "1"})
     assert answer.status_code == 302
