@@ -412,8 +412,8 @@ def test_the_wall_reads_from_three_metres(chromium, live_server):  # noqa: F811
     base, engine = live_server
     _posts_in_every_state(engine)
     page = _signed_in(chromium, base, "lucile@helio.example", {"width": 1920, "height": 1080})
-    page.click("header button[name=language][value=fr]")  # the longest headings
-    page.wait_for_load_state()
+    with page.expect_navigation():  # French saved before the hub is opened
+        page.click("header button[name=language][value=fr]")  # the longest headings
     for size in ({"width": 1920, "height": 1080}, {"width": 3840, "height": 2160}):
         page.set_viewport_size(size)
         page.goto(base + "/hub")
@@ -456,9 +456,10 @@ def test_a_refused_decision_brings_a_phone_back_to_the_comment(chromium, live_se
     post_id = _posts_in_every_state(engine)[State.in_review]
     page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
     page.goto(f"{base}/posts/{post_id}")
-    page.click("button.action-request_changes")
-    page.wait_for_load_state()
-    assert page.evaluate("document.activeElement.id") == "decide-comment"
+    with page.expect_navigation():  # the refusal's page, not the one the click left (its button had the focus)
+        page.click("button.action-request_changes")
+    # Chromium moves the focus to an autofocus field at its next rendering step, a moment after the page loaded.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'decide-comment'", timeout=5000)
     box = page.locator("#decide-comment").bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]  # in sight
     page.context.close()
