@@ -194,14 +194,19 @@ def test_a_conflict_over_pictures_alone_says_so_and_keeps_the_typed_text(app, ma
     assert [m.alt for m in post.current_revision.media] == ["Vitrine de la boutique de Lyon."]
 
 
-def test_a_conflict_over_the_text_says_so_and_previews_the_text_being_edited(make, web, db_session, scene):
+def _tab_a_saved_a_text(make, web, scene):  # noqa: ANN001, ANN202
+    """Two tabs on a draft's editor; tab A saved another text: the post and tab B, still on the first one."""
     france, writer, _reviewer = scene
     post = make.post(State.draft, account=make.account(france), author=writer, body="Texte de départ.")
     web.login(writer)
     path = f"/posts/{post.id}/edit"
     tab_a, tab_b = Tab(web, path), Tab(web, path)
     assert tab_a.save(body="Texte de l’onglet A.").status_code == 302
+    return post, tab_b
 
+
+def test_a_conflict_over_the_text_says_so_and_previews_the_text_being_edited(make, web, db_session, scene):
+    _post, tab_b = _tab_a_saved_a_text(make, web, scene)
     answer = tab_b.save(body="Texte de l’onglet B.")
     assert answer.status_code == 409
     page = _text(answer)
@@ -214,15 +219,8 @@ def test_a_conflict_over_the_text_says_so_and_previews_the_text_being_edited(mak
 
 
 def test_a_conflict_over_both_says_both(make, web, db_session, scene):
-    france, writer, _reviewer = scene
-    post = make.post(State.draft, account=make.account(france), author=writer, body="Texte de départ.")
-    web.login(writer)
-    path = f"/posts/{post.id}/edit"
-    tab_a, tab_b = Tab(web, path), Tab(web, path)
-    assert tab_a.save(body="Texte de l’onglet A.").status_code == 302
-    post = _reload(db_session, post)
-    _upload(web, post, jpeg(color="blue"), "bleu.jpg", "Bleu")
-
+    post, tab_b = _tab_a_saved_a_text(make, web, scene)
+    _upload(web, _reload(db_session, post), jpeg(color="blue"), "bleu.jpg", "Bleu")
     page = _text(tab_b.save(body="Texte de l’onglet B."))
     conflict = _section(page, 'class="card conflict"')
     assert "they changed its text and its pictures and videos" in conflict and "1 added" in conflict

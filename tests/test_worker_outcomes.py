@@ -306,31 +306,24 @@ def test_a_slot_missed_because_the_receiver_could_not_be_reached_says_so(scene, 
 # 5. Giving up, and the next try a failed post kept ----------------------------------------------------------------
 
 
-def test_a_post_that_gives_up_after_rate_limited_tries_says_so_and_keeps_no_next_try(scene, hooks, monkeypatch):
-    monkeypatch.setattr(worker, "MAX_RATE_LIMITED", 2)
+@pytest.mark.parametrize(("limit", "answer", "said"), [
+    ("MAX_RATE_LIMITED", Answer(429, {"error": "slow down"}),
+     'The worker gave up after 2 rate-limited tries at this slot (last: HTTP 429 {"error": "slow down"}); a retry '
+     "starts a new series."),
+    ("MAX_ATTEMPTS", Answer(503, {"error": "busy"}),
+     'The worker gave up after 2 tries at this slot that did not go through (last: HTTP 503 {"error": "busy"}); a '
+     "retry starts a new series."),
+], ids=["rate-limited", "server-errors"])
+def test_a_post_that_gives_up_says_so_and_keeps_no_next_try(scene, hooks, monkeypatch, limit, answer, said):
+    monkeypatch.setattr(worker, limit, 2)
     post = scene.scheduled(slot := soon())
-    hooks.script(post.id, *[Answer(429, {"error": "slow down"})] * 2)
+    hooks.script(post.id, answer, answer)
     run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
     assert scene.reload(post).next_attempt_at is not None
     run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=2)))
     post = scene.reload(post)
     assert post.state is State.failed and post.next_attempt_at is None
-    assert comment_of(scene, post, Action.fail) == (
-        'The worker gave up after 2 rate-limited tries at this slot (last: HTTP 429 {"error": "slow down"}); a '
-        "retry starts a new series.")
-
-
-def test_a_post_that_gives_up_after_server_errors_says_so_and_keeps_no_next_try(scene, hooks, monkeypatch):
-    monkeypatch.setattr(worker, "MAX_ATTEMPTS", 2)
-    post = scene.scheduled(slot := soon())
-    hooks.script(post.id, *[Answer(503, {"error": "busy"})] * 2)
-    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
-    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=2)))
-    post = scene.reload(post)
-    assert post.state is State.failed and post.next_attempt_at is None
-    assert comment_of(scene, post, Action.fail) == (
-        'The worker gave up after 2 tries at this slot that did not go through (last: HTTP 503 {"error": "busy"}); '
-        "a retry starts a new series.")
+    assert comment_of(scene, post, Action.fail) == said
 
 
 @pytest.mark.parametrize("then", ["unknown", "refused", "deactivated"])

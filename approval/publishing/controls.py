@@ -119,7 +119,8 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     """Turn a stop switch off. It releases nothing: the posts it held stay held (``hold_for`` says the switch is
     off) until a project manager unschedules each and gives it a new time; past its grace period a held post is
     missed as any other. Posts it covered that were not due yet go out at their time."""
-    # One already off is turned off again, as the command line does: nothing changes (it was a 404 over the API).
+    # One already off is turned off again over the API and the pages: nothing changes (it was a 404 over the API).
+    # The command line says so and exits 1 (``approval stop off``).
     stop = session.scalar(select(StopSwitch).where(StopSwitch.id == stop_id,
                                                    *([_seen_by(actor)] if actor is not None else [])))
     if stop is None:

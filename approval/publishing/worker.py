@@ -580,7 +580,6 @@ class Worker:
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
         ) for post, publication, result in zip(posts, publications, results, strict=True)]).all()
-        tries = self._tries(session, posts)
         steps = []
         for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
                                                               strict=True):
@@ -589,15 +588,14 @@ class Worker:
                 post.next_attempt_at = None
                 steps.append(workflow.Step(post, Action.fail, {"attempt": attempt_id,
                                                                "outcome": result.outcome.value}, result.message))
-                self._note(post, "failed", result.message, connector=connector.name, attempt=tries.get(post.id))
+                self._note(post, "failed", result.message, connector=connector.name)
                 report.failed += 1
                 continue
             post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
             steps.append(workflow.Step(post, Action.publish, {
                 "attempt": attempt_id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
                 "worker": self.name, "sha256": publication.revision["sha256"]}))
-            self._note(post, "published", connector=connector.name, attempt=tries.get(post.id),
-                       details=(f"url {bare_address(result.url)}",))
+            self._note(post, "published", connector=connector.name, details=(f"url {bare_address(result.url)}",))
             report.published += 1
         workflow.record_steps(session, steps, now=now)
 

@@ -31,6 +31,7 @@ from approval.publishing.status import dropped_slot, not_going_out, publishing_s
 from approval.style.media import media_index, media_items
 from approval.style.network import MEDIA_REQUIRED, NAMES, network_name
 from approval.views import roles_required
+from approval.views.media import media_changes
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
@@ -307,8 +308,6 @@ def _what_changed(post: Post, shown: str | None) -> Changed | None:
     """What changed from the revision the editor showed (``shown``, its number as the form sent it) to the post's
     current one; None when the form did not say (a page from before the field) or the revision is not one the user
     reads."""
-    from approval.views.media import media_changes
-
     number = int(shown) if shown and shown.isascii() and shown.isdigit() else None
     revisions = {r.number: r for r in ops.post_revisions(db.session, post, current_user)}
     seen, now = revisions.get(number or 0), post.current_revision
