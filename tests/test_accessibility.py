@@ -71,7 +71,7 @@ def _current_in_the_bar(page: str) -> list[str]:
 
 def test_an_admin_page_is_under_administration_in_the_top_bar(admin_web):
     """Publishing settings and the audit trail are tabs of the administration: its entry is the one highlighted."""
-    for path in ("/publishing/settings", "/reports/audit", "/admin/markets", "/hub/kiosks"):
+    for path in ("/publishing/settings", "/reports/audit", "/admin/log", "/admin/markets", "/hub/kiosks"):
         current = _current_in_the_bar(admin_web.get(path).get_data(as_text=True))
         assert current == ["Administration"], (path, current)
 

@@ -74,6 +74,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "admin.reactivate_user": (),
     "admin.end_user_sessions": (),
     "admin.unlock_user_login": (),
+    "admin.log": ("subject", "id", "actor", "before"),
     "campaigns.list_campaigns": (),
     "campaigns.new_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
     "campaigns.edit_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),

@@ -19,8 +19,8 @@ WIDTH = 360
 TWO_ROWS = 2 * 44 + 12
 PAGES = {
     "ada@helio.example": ["/admin", "/admin/markets", "/admin/accounts", "/admin/executives", "/admin/users",
-                          "/admin/users/new", "/campaigns", "/admin/markets/new", "/reports/audit", "/hub/kiosks",
-                          "/notifications/settings", "/publishing/settings"],
+                          "/admin/users/new", "/campaigns", "/admin/markets/new", "/reports/audit", "/admin/log",
+                          "/hub/kiosks", "/notifications/settings", "/publishing/settings"],
     "lucile@helio.example": ["/posts", "/review", "/posts/new", "/profile", "/calendar", "/calendar?view=month",
                              "/calendar?view=week", "/hub/dashboard", "/reports", "/notifications/preferences"],
     "camille@helio.example": ["/posts", "/posts/new"],

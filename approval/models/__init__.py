@@ -1,6 +1,7 @@
 """The mapped classes, one module per aggregate; importing this package registers them all."""
 
 from approval.models import notifications  # noqa: F401  (issue 12: registers its tables)
+from approval.models.admin_log import AdminLogEntry
 from approval.models.audit import AuditEntry
 from approval.models.hub import KioskLink, PostCount, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
@@ -15,6 +16,7 @@ from approval.models.users import User
 __all__ = [
     "Account",
     "AccountKind",
+    "AdminLogEntry",
     "Attachment",
     "ApiToken",
     "AuditEntry",
@@ -44,3 +46,7 @@ __all__ = [
     "revision_sha256",
     "text_sha256",
 ]
+
+# The administration log watches every session's flushes: registered with the models, so that no path that writes
+# them (a page, a command, a script) goes unlogged.
+from approval import admin_log  # noqa: E402, F401

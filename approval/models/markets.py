@@ -121,8 +121,9 @@ class Account(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    market: Mapped[Market] = relationship(back_populates="accounts")
-    executive: Mapped[Executive | None] = relationship(back_populates="accounts")
+    # active_history: the market or executive it had is loaded when another is set, for the administration log.
+    market: Mapped[Market] = relationship(back_populates="accounts", active_history=True)
+    executive: Mapped[Executive | None] = relationship(back_populates="accounts", active_history=True)
 
     __table_args__ = (
         UniqueConstraint("network", "handle"),
@@ -164,7 +165,7 @@ class Campaign(Base):
     embargo_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    market: Mapped[Market | None] = relationship()
+    market: Mapped[Market | None] = relationship(active_history=True)  # the one it had, for the administration log
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, pgettext
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -28,7 +30,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from approval import administration as admin
-from approval import policies, security
+from approval import admin_log, policies, security
 from approval.db import Base, db
 from approval.forms.admin import (
     AccountForm,
@@ -42,8 +44,10 @@ from approval.forms.admin import (
     timezone_names,
 )
 from approval.forms.conflicts import EditsSeenValues, Overtaken
-from approval.inputs import shows_characters_on_form
-from approval.models import Account, Campaign, Executive, Market, PolicyVersion, Post, User
+from approval.inputs import parse_id, shows_characters_on_form
+from approval.labels import label
+from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
+from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required, show_refusal
 from approval.workflow.states import Role, State
@@ -448,6 +452,7 @@ def reactivate_user(user_id: int):
 def end_user_sessions(user_id: int):
     user = _get(User, user_id)
     security.end_all_access(db.session, user)
+    admin_log.note(db.session, user, "sessions_ended")
     flash(_("Every session of %(email)s is ended, and their API tokens and calendar feed link are revoked.",
             email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
@@ -458,6 +463,7 @@ def end_user_sessions(user_id: int):
 def unlock_user_login(user_id: int):
     user = _get(User, user_id)
     security.unlock_login(user.email)
+    admin_log.note(db.session, user, "login_unlocked")
     flash(_("%(email)s may log in again at once: the failed attempts are forgotten.", email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
 
@@ -478,6 +484,115 @@ def _user_page(user: User, *, form: UserForm | None = None, password_form: Passw
     return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
                       password_form=PasswordForm(formdata=None) if password_form is None else password_form,
                       changed=changed)
+
+
+# The administration log ------------------------------------------------------------------------------------------
+
+#: Entries per page of the log.
+LOG_PAGE = 100
+#: What each subject of the log is called, and the page that shows it (None: no page of its own).
+LOG_SUBJECTS: dict[str, tuple[Any, str | None]] = {
+    "market": (_l("Market"), "admin.edit_market"), "account": (_l("Account"), "admin.edit_account"),
+    "user": (_l("User"), "admin.edit_user"), "executive": (_l("Executive"), "admin.edit_executive"),
+    "campaign": (_l("Campaign"), "campaigns.edit_campaign"), "kiosk": (_l("Kiosk link"), "hub.list_kiosks"),
+    "api_token": (_l("API token"), None), "wall": (_l("Wall thresholds"), "hub.list_kiosks"),
+}
+#: What was done, as a noun in the log's column ("Creation": French would agree a participle with each subject).
+LOG_ACTIONS = {
+    "created": lazy_pgettext("change log", "Creation"), "changed": lazy_pgettext("change log", "Change"),
+    "deleted": lazy_pgettext("change log", "Deletion"), "deactivated": lazy_pgettext("change log", "Deactivation"),
+    "reactivated": lazy_pgettext("change log", "Reactivation"), "revoked": lazy_pgettext("change log", "Revocation"),
+    "password_set": lazy_pgettext("change log", "New password"),
+    "sessions_ended": lazy_pgettext("change log", "Sessions ended"),
+    "login_unlocked": lazy_pgettext("change log", "Login unlocked"),
+}
+LOG_FIELDS = {
+    "code": _l("Code"), "name": _l("Name"), "timezone": _l("Time zone"), "languages": _l("Languages"),
+    "grace_minutes": _l("Grace period (minutes)"), "network": _l("Network"), "handle": _l("Handle"),
+    "brand": _l("Brand"), "market": _l("Market"), "executive": _l("Executive"),
+    "active": _l("Active"), "connector": _l("Publishes through"), "connector_url": _l("Webhook address"),
+    "connector_secret": _l("Signing secret"), "email": _l("E-mail"), "role": _l("Role"),
+    "all_markets": _l("All markets"), "markets": _l("Markets"), "executives": _l("Executives served"),
+    "password_hash": _l("Password"), "title": _l("Title"), "hashtag": _l("Hashtag"),
+    "description": _l("Description"), "disclosure_required": _l("Partnership (disclosure required)"),
+    "embargo_until": _l("Embargo until"), "revoked_at": _l("Revoked"),
+    "review_amber_minutes": _l("Amber after (minutes)"), "review_red_minutes": _l("Red after (minutes)"),
+}
+
+
+@bp.get("/log")
+@roles_required(Role.admin)
+def log():
+    """Who changed which setting, newest first; ``subject`` and ``id`` narrow it to one object's history."""
+    query = select(AdminLogEntry).order_by(AdminLogEntry.id.desc())
+    filters: dict[str, str] = {}
+    subject = request.args.get("subject", "").strip()
+    if subject:
+        if subject not in LOG_SUBJECTS:
+            abort(400)
+        query = query.where(AdminLogEntry.subject == subject)
+        filters["subject"] = subject
+    for name in ("id", "before"):
+        if raw := request.args.get(name, "").strip():
+            if (number := parse_id(raw)) is None:
+                abort(400)
+            query = query.where(AdminLogEntry.subject_id == number if name == "id" else AdminLogEntry.id < number)
+            if name == "id":
+                filters["id"] = str(number)
+    if who := request.args.get("actor", "").strip()[:300]:
+        query = query.where(func.lower(AdminLogEntry.actor_label) == who.lower())
+        filters["actor"] = who
+    rows = list(db.session.scalars(query.limit(LOG_PAGE + 1)))
+    more = len(rows) > LOG_PAGE
+    rows = rows[:LOG_PAGE]
+    return render_template(
+        "admin/log.html", rows=rows, filters=filters, subjects=LOG_SUBJECTS, actions=LOG_ACTIONS,
+        changes=_log_changes, link=_log_link,
+        next_url=url_for("admin.log", **filters, before=rows[-1].id) if more else None,
+    )
+
+
+def _log_link(entry: AdminLogEntry) -> str | None:
+    endpoint = LOG_SUBJECTS.get(entry.subject, (None, None))[1]
+    if endpoint is None:
+        return None
+    if endpoint.startswith("hub."):
+        return url_for(endpoint)
+    key = {"admin.edit_market": "market_id", "admin.edit_account": "account_id", "admin.edit_user": "user_id",
+           "admin.edit_executive": "executive_id", "campaigns.edit_campaign": "campaign_id"}[endpoint]
+    values: dict[str, Any] = {key: entry.subject_id}
+    return url_for(endpoint, **values)
+
+
+def _log_changes(entry: AdminLogEntry) -> list[tuple[str, str, str]]:
+    """Each field the entry changed: its name, what it held before and after, as a reader reads them."""
+    shown = []
+    for field, (before, after) in (entry.changes or {}).items():
+        name = str(LOG_FIELDS.get(field, field))
+        if field in admin_log.SECRETS:
+            said = (pgettext("secret", "set") if not before and after
+                    else pgettext("secret", "removed") if before and not after else pgettext("secret", "changed"))
+            shown.append((name, "", said))
+            continue
+        # A new object's fields had nothing before: only what they were given is shown.
+        shown.append((name, "" if entry.action == "created" else _log_value(field, before), _log_value(field, after)))
+    return shown
+
+
+def _log_value(field: str, value: Any) -> str:
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_log_value(field, item) for item in value)
+    if field == "network":
+        return network_name(value)
+    if field == "role":
+        return label(value)
+    if field in ("embargo_until", "revoked_at") and isinstance(value, str):
+        return value.replace("T", " ").replace("Z", " UTC")
+    return str(value)
 
 
 # Helpers -------------------------------------------------------------------------------------------------------
