@@ -20,7 +20,7 @@ from sqlalchemy import BindParameter, Integer, Select, bindparam, false, func, s
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from approval.models import Account, Market, Post, Revision, User
+from approval.models import Account, AuditEntry, Market, Post, Revision, User
 from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
 
@@ -75,9 +75,12 @@ def revision_clause(user: User) -> ColumnElement[bool]:
     and their files. Everyone else reads every revision."""
     if user.role != Role.cabinet:
         return true()
-    earlier = aliased(Revision)
-    sent = (select(func.max(earlier.number)).join(Post, Post.id == earlier.post_id)
-            .where(earlier.post_id == Revision.post_id, earlier.created_at <= Post.sent_to_cabinet_at)
+    # The revision the trail's first move to the cabinet names, not the one written before that moment by the
+    # clocks: two web processes' clocks may differ, and a revision written on the one running behind read as
+    # written after its own sending (the cabinet then read the draft before it, or nothing).
+    sent_on = aliased(Revision)
+    sent = (select(func.min(sent_on.number)).join(AuditEntry, AuditEntry.revision_id == sent_on.id)
+            .where(AuditEntry.post_id == Revision.post_id, AuditEntry.to_state == State.with_cabinet)
             .correlate(Revision).scalar_subquery())
     return Revision.number >= sent
 

@@ -316,3 +316,36 @@ def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_b
     web.login(pm)  # the project managers read them all
     assert "première version risquée" in web.get(f"/posts/{post.id}?r=1").get_data(as_text=True)
     assert web.get(f"/media/{draft_file}").status_code == 200
+
+
+def test_a_cabinet_s_first_revision_does_not_hang_on_the_clocks_of_two_machines(make, db_session):
+    """The revision a suggestion was sent on is the one the trail's sending names: a web process whose clock runs a
+    second behind another's wrote that revision "after" the sending, by the timestamps, and the cabinet read the
+    draft before it instead (or, with no draft before, no revision at all)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from approval import operations as ops
+    from approval.models import Revision
+    from approval.workflow.states import Action
+
+    market = make.market("FR")
+    ceo = make.executive("CEO")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    writer = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    post = make.post(State.draft, account=make.account(market, "x", executive=ceo), author=writer,
+                     body="Une première version risquée.")
+    ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.request_changes, pm, expected_version=post.version, comment="Non.")
+    ops.edit_post(db_session, post, writer, "Fière de nos équipes.", expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
+    ops.act_on_post(db_session, post, Action.approve, pm, expected_version=post.version)
+    sent = post.current_revision
+    db_session.execute(update(Revision).where(Revision.id == sent.id)
+                       .values(created_at=post.sent_to_cabinet_at + timedelta(seconds=2)))
+    db_session.expire_all()
+
+    post = db_session.get(Post, post.id)
+    assert [r.number for r in ops.post_revisions(db_session, post, cabinet)] == [sent.number]
