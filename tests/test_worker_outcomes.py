@@ -452,3 +452,19 @@ def test_the_media_items_sent_carry_no_internal_store_key(scene, hooks, make):  
     with open(f"{scene.app.instance_path}/outbox.jsonl", encoding="utf-8") as feed:
         [line] = [json.loads(row) for row in feed if json.loads(row)["post_id"] == fed.id]
     assert set(line["media"][0]) == SENT
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    # A Slack-style webhook keeps its secret in its last segment; a catch hook its account and key.
+    ("https://hooks.slack.example/services/T0A1B2C3D/B0A1B2C3D/AbCdEfGh1234567890abcdef",
+     "https://hooks.slack.example/services/T0A1B2C3D/B0A1B2C3D/AbCd…"),
+    ("https://hooks.example/catch/123456/a1b2c3d4e5f6a7b8c9d0", "https://hooks.example/catch/123456/a1b2…"),
+    ("https://publish.example/v2/accounts/42/hooks/publish", "https://publish.example/v2/accounts/42/hooks/publish"),
+    ("https://publish.example/internationalization-endpoint", "https://publish.example/internationalization-endpoint"),
+])
+def test_a_secret_kept_in_a_webhook_s_path_is_not_shown(url, shown):
+    """The log, the trail (which a community manager reads) and ``approval account list`` show a webhook's address
+    without the opaque tokens some receivers keep in its path: a long segment of letters and digits mixed."""
+    from approval.publishing.addresses import bare_address
+
+    assert bare_address(url) == shown

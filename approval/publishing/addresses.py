@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import sys
@@ -179,9 +180,20 @@ def forbidden_address(url: str) -> str | None:
     return internal_address(parts.hostname or "", port) if parts.hostname else None
 
 
+#: A segment of a path that reads as a secret: long, letters and digits mixed (a Slack-style webhook's last
+#: segment, a catch hook's key). Words, numbers and dashed names are not.
+_OPAQUE_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
+
+
+def _without_opaque_segments(path: str) -> str:
+    return "/".join(segment[:4] + "…" if _OPAQUE_SEGMENT.fullmatch(segment) else segment
+                    for segment in path.split("/"))
+
+
 def bare_address(url: str | None) -> str:
     """``url`` as the log and the trail may show it: its scheme, host, port and path, without a user name, a password,
-    a query (a token) or a fragment; "" for nothing."""
+    a query (a token), a fragment, or a path segment that reads as a token (``_OPAQUE_SEGMENT``: its first four
+    characters are kept, to tell two apart); "" for nothing."""
     if not url:
         return ""
     try:
@@ -193,7 +205,8 @@ def bare_address(url: str | None) -> str:
         host = f"[{host}]"
     where = host + (f":{port}" if port is not None else "")
     if parts.netloc:
-        shown = f"{parts.scheme}://{where}{parts.path}" if parts.scheme else f"//{where}{parts.path}"
+        path = _without_opaque_segments(parts.path)
+        shown = f"{parts.scheme}://{where}{path}" if parts.scheme else f"//{where}{path}"
     else:  # outbox:12, a relative path
         shown = f"{parts.scheme}:{parts.path}" if parts.scheme else parts.path
     # Whatever it holds, on one line.
