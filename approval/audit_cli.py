@@ -1,4 +1,5 @@
-"""`approval audit verify`: recompute the audit trail's hash chain and name the first broken link."""
+"""`approval audit verify`: recompute the audit trail's hash chain and name the first broken link; `approval audit
+changes`: the change log of the settings (approval.admin_log)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from approval.admin_log import SECRETS, SUBJECTS
 from approval.db import db
+from approval.models.admin_log import AdminLogEntry
 from approval.models.audit import verify_chain
 
-audit_cli = AppGroup("audit", help="The audit trail.")
+SUBJECT_NAMES = frozenset(subject.name for subject in SUBJECTS.values())
+
+audit_cli = AppGroup("audit", help="The audit trail of the posts, and the change log of the settings.")
 
 
 @audit_cli.command("verify")
@@ -32,3 +38,39 @@ def verify_command() -> None:
                        err=True)
         sys.exit(1)
     click.echo(f"OK: {result.entries} audit entries on {result.posts} posts, every link holds.")
+
+
+@audit_cli.command("changes")
+@click.option("--subject", type=click.Choice(sorted(SUBJECT_NAMES)), help="Only changes of this kind of object.")
+@click.option("--id", "subject_id", type=click.IntRange(min=1), help="Only changes of the object with this id.")
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True,
+              help="How many of the latest changes.")
+def changes_command(subject: str | None, subject_id: int | None, limit: int) -> None:
+    """The change log: who changed which setting, when, and each field before and after (newest last). A secret is
+    shown only as set, changed or removed."""
+    query = select(AdminLogEntry).order_by(AdminLogEntry.id.desc()).limit(limit)
+    if subject is not None:
+        query = query.where(AdminLogEntry.subject == subject)
+    if subject_id is not None:
+        query = query.where(AdminLogEntry.subject_id == subject_id)
+    entries = list(db.session.scalars(query))
+    if not entries:
+        click.echo("No change matches.")
+        return
+    for entry in reversed(entries):
+        what = f"{entry.subject} {entry.subject_id}" + (f" ({entry.subject_label})" if entry.subject_label else "")
+        click.echo(f"{entry.at.strftime('%Y-%m-%d %H:%M:%SZ')}  {entry.actor_label}  {entry.action} {what}")
+        for field, (before, after) in (entry.changes or {}).items():
+            if field in SECRETS:
+                said = "set" if not before and after else "removed" if before and not after else "changed"
+                click.echo(f"    {field}: {said}")
+            else:
+                click.echo(f"    {field}: {_plain(before)} -> {_plain(after)}")
+
+
+def _plain(value: object) -> str:
+    if value is None or value == [] or value == "":
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)

@@ -219,6 +219,12 @@ def test_a_command_is_logged_under_its_name_and_the_unix_user(cli):
         ("market", "created"), ("account", "created"), ("account", "changed")]
     assert rows[2].actor_label.startswith("approval account connect (")
     assert "a-secret-of-enough-length" not in repr(rows)
+    # The log on the command line, newest last.
+    printed = cli("audit", "changes", "--subject", "account", "--id", account_id).stdout
+    assert printed.index("created account") < printed.index("changed account")
+    assert "connector: - -> webhook" in printed and "connector_secret: set" in printed
+    assert "a-secret-of-enough-length" not in printed
+    assert cli("audit", "changes", "--subject", "post", check=False).returncode == 2
 
 
 def test_kiosk_links_and_api_tokens_are_logged_when_made_and_revoked(make, admin_web, admin_user, db_session):
