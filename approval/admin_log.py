@@ -53,7 +53,7 @@ SUBJECTS: dict[type, Subject] = {
                      lambda a: f"{network_name(a.network)} @{a.handle}"),
     User: Subject("user", ("email", "name", "role", "all_markets", "markets", "executives", "active",
                            "password_hash"), lambda u: u.email),
-    Executive: Subject("executive", ("name", "title"), lambda e: e.name),
+    Executive: Subject("executive", ("name", "title", "cabinet"), lambda e: e.name),
     Campaign: Subject("campaign", ("name", "market", "hashtag", "description", "disclosure_required",
                                    "embargo_until"), lambda c: c.name),
     KioskLink: Subject("kiosk", ("name", "markets", "revoked_at"), lambda k: k.name),

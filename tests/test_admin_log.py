@@ -248,3 +248,20 @@ def test_an_outbox_connection_over_nothing_says_nothing_of_a_secret(make, db_ses
     controls.connect_account(db_session, account, "outbox")
     db_session.flush()
     assert entries(db_session, "account", account.id)[-1].changes == {"connector": [None, "outbox"]}
+
+
+def test_a_cabinet_member_added_and_removed_is_logged(make, db_session):
+    """On the executive's page (its cabinet), and on the user's when the user's page gave their executives."""
+    ceo = make.executive("Hélène Marchand")
+    member = make.user(Role.cabinet, executives=[])
+    db_session.flush()
+    db_session.expire_all()  # as a request finds them: nothing loaded
+    ceo, member = db_session.get(type(ceo), ceo.id), db_session.get(type(member), member.id)
+    admin.add_cabinet_member(db_session, ceo, member)
+    admin.remove_cabinet_member(db_session, ceo, member)
+    added, removed = entries(db_session, "executive", ceo.id)[-2:]
+    assert added.changes == {"cabinet": [[], [member.email]]}
+    assert removed.changes == {"cabinet": [[member.email], []]}
+    boss = make.user(Role.admin)
+    admin.update_user(db_session, member, boss, member.name, Role.cabinet, executives=[ceo])
+    assert entries(db_session, "user", member.id)[-1].changes == {"executives": [[], ["Hélène Marchand"]]}
