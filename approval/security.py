@@ -2,7 +2,8 @@
 
 - Throttling (Flask-Limiter): failed logins are counted per address (known or not, so the answer tells nothing about
   which addresses have an account) and per client; past the limit, logging in with that address is locked for a
-  while with a clear message, and an administrator can unlock it at once. Failed API tokens are counted per client.
+  while with a clear message, and an administrator can unlock it at once. Failed API tokens are counted per client,
+  and lock out that client's unknown or revoked tokens, never a valid one.
   The counters live in ``RATELIMIT_STORAGE_URI`` (``memory://`` for one process; ``redis://...`` when several
   processes serve the application).
 - Headers (Flask-Talisman): a Content-Security-Policy without inline script, no framing, no MIME sniffing, a strict
@@ -14,11 +15,13 @@
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, Response, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter import Limiter
@@ -75,6 +78,15 @@ def _counts_as_failed_token(response: Any) -> bool:
     """A token presented and refused: a request that presented none guessed nothing (a program's first call, a
     health check) and is not counted."""
     return response.status_code == 401 and bool(request.headers.get("Authorization"))
+
+
+def _holds_a_valid_token() -> bool:
+    """The request's bearer token names an active user: the token throttle is not for it. It counts and stops the
+    unknown and revoked tokens from one client (log noise, a lookup each), and a valid token sent from the same
+    address (another integration behind the same NAT) was locked out with them; 256 random bits are not guessed."""
+    from approval.api.auth import bearer_user
+
+    return bearer_user() is not None
 
 
 def _throttling_off() -> bool:
@@ -173,9 +185,20 @@ def init_app(app: Flask) -> None:
         app.view_functions["api-docs.openapi_swagger_ui"] = _with_policy(docs, API_DOCS_POLICY)
     app.view_functions["reports.chart_svg"] = _with_policy(app.view_functions["reports.chart_svg"], CHART_POLICY)
 
+    # No X-RateLimit-* headers: on every answer they told a client a budget of 60 requests, when they counted only
+    # failed logins or bad tokens, never its successful calls. A refusal says when to retry (``_retry_after``).
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
-                      headers_enabled=True)
+                      headers_enabled=False)
     limiter.request_filter(_throttling_off)
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        """A throttle's 429 says when to retry: the seconds until its window lets this client through again."""
+        limit = limiter.current_limit
+        if response.status_code == 429 and limit is not None and limit.breached:
+            response.headers["Retry-After"] = str(max(1, math.ceil(limit.window.reset_time - time.time())))
+        return response
+
     app.extensions["approval.limiter"] = limiter
     # The login view's limits are checked when it runs (Flask-Limiter's decorator), counted only when it failed.
     login: Callable[..., Any] = app.view_functions["auth.login"]
@@ -191,4 +214,4 @@ def init_app(app: Flask) -> None:
         if (blueprint.url_prefix or "").startswith(PREFIX):
             # Flask types an app's blueprints as the sans-IO base class; a Flask app's are flask.Blueprint.
             limiter.limit(TOKEN_FAILURES_PER_CLIENT, deduct_when=_counts_as_failed_token,
-                          error_message=_token_message)(cast(Blueprint, blueprint))
+                          exempt_when=_holds_a_valid_token, error_message=_token_message)(cast(Blueprint, blueprint))

@@ -32,18 +32,50 @@ def check_request() -> None:
     request.max_content_length = MAX_BODY_BYTES
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise RequestEntityTooLarge(_("The body is larger than %(size)s bytes.", size=MAX_BODY_BYTES))
-    if request.method in _BODY_METHODS and request.mimetype and not request.is_json:
-        # A form, multipart or text body is what a browser sends across sites: the API takes JSON only.
-        raise BadRequest(_("The API takes JSON: send the body with Content-Type: application/json."))
+    check_json_body()
     g.api_user = _authenticate()
 
 
-def _authenticate() -> User:
+def check_json_body() -> None:
+    """A JSON body, or none. A form, multipart or text body is what a browser sends across sites: the API takes JSON
+    only. A body with no Content-Type at all is refused the same way: read as an empty form, it had the schema name
+    every field "required" when the client had sent them all."""
+    if request.method in _BODY_METHODS and not request.is_json and (request.mimetype or _has_body()):
+        raise BadRequest(_("The API takes JSON: send the body with Content-Type: application/json."))
+
+
+def _has_body() -> bool:
+    """The request carries bytes: a Content-Length above 0, or a chunked body that is not empty (read once, within
+    the body's cap, and kept for the view)."""
+    if request.content_length is not None:
+        return request.content_length > 0
+    return bool(request.get_data(cache=True))
+
+
+def _bearer_secret() -> str | None:
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret:
+    return secret if scheme.lower() == "bearer" and secret else None
+
+
+#: Where a request keeps the user its token names (its environ: ``g`` may outlive one request, in tests).
+_BEARER_USER = "approval.bearer_user"
+
+
+def bearer_user() -> User | None:
+    """The active user the request's bearer token acts for; None without a token, or for one unknown, revoked or of
+    a deactivated user. Looked up once a request: the token throttle asks first (``approval.security``: a valid token
+    is never throttled), then ``_authenticate``."""
+    if _BEARER_USER not in request.environ:
+        secret = _bearer_secret()
+        request.environ[_BEARER_USER] = user_for_secret(db.session, secret) if secret else None
+    return request.environ[_BEARER_USER]
+
+
+def _authenticate() -> User:
+    if _bearer_secret() is None:
         raise _unauthorized(_("Send a personal API token: Authorization: Bearer <token>."), None)
-    user = user_for_secret(db.session, secret)
+    user = bearer_user()
     if user is None:
         raise _unauthorized(_("This token is unknown or revoked, or its user is deactivated."), "invalid_token")
     return user

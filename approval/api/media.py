@@ -13,10 +13,11 @@ import re
 
 from flask import Response, g, request, send_file
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval import operations as ops
-from approval.api.auth import MAX_BODY_BYTES, _authenticate, current_api_user
+from approval.api.auth import MAX_BODY_BYTES, _authenticate, check_json_body, current_api_user
 from approval.api.blueprint import IF_MATCH, Blueprint
 from approval.api.fields import MAX_ID
 from approval.api.posts import ETAG, POST, post_response
@@ -28,6 +29,8 @@ from approval.inputs import check_form_text
 from approval.media import attach, intake
 from approval.media.inspect import MediaRefused
 from approval.media.storage import iter_file, storage
+from approval.models import Post, User
+from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action
 
 bp = Blueprint("api_media", __name__, url_prefix="/api/v1",
@@ -61,11 +64,10 @@ def _check_request() -> None:
     upload takes ``multipart/form-data`` where the other calls take JSON."""
     if request.method == "OPTIONS":
         return
-    if request.method in ("POST", "PUT", "PATCH") and request.mimetype:
-        if request.endpoint == "api_media.upload_media" and request.mimetype != "multipart/form-data":
-            raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
-        if request.endpoint != "api_media.upload_media" and not request.is_json:
-            raise BadRequest(_("The API takes JSON: send the body with Content-Type: application/json."))
+    if request.endpoint != "api_media.upload_media":
+        check_json_body()
+    elif request.method == "POST" and request.mimetype and request.mimetype != "multipart/form-data":
+        raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
     g.api_user = _authenticate()
 
 
@@ -144,12 +146,32 @@ def delete_media(post_id: int, media_id: int):
 @bp.refusals(400, 403, 404, 409, 413)
 @bp.requires_if_match
 def set_media(args: dict, post_id: int):
-    """Set the order and the alternative texts of the post's files (those left out are removed): a new revision."""
+    """Set the order and the alternative texts of the post's files: a new revision. Every file of the post is
+    listed (422 otherwise, nothing changed); a file leaves the post through `DELETE /posts/{id}/media/{media_id}`."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
+    version = _expected_version(post)
     items = [(item["id"], item.get("alt")) for item in args["items"]]
-    attach.set_media(db.session, post, user, items, expected_version=_expected_version(post))
+    _check_every_file_listed(post, user, version, [media_id for media_id, _alt in items])
+    attach.set_media(db.session, post, user, items, expected_version=version)
     return post_response(post)
+
+
+def _check_every_file_listed(post: Post, user: User, version: int, listed: list[int]) -> None:
+    """Refuse a list that leaves out files of the post: a client sending only the files whose text changed lost the
+    others without a word (the web form removes a file through its own button, ``attach.set_media`` as it is)."""
+    listed_ids = set(listed)
+    missing = [a.file.id for a in attach.current_attachments(post) if a.file.id not in listed_ids]
+    if not missing:
+        return
+    attach.check_can_change(post, user, version)  # stale (412), not theirs (403) or not now (409): said first
+    message = ngettext(
+        "The list leaves out file %(ids)s of this post: list all its files. To remove one, send DELETE "
+        "/posts/%(post_id)s/media/{media_id}.",
+        "The list leaves out files %(ids)s of this post: list all its files. To remove one, send DELETE "
+        "/posts/%(post_id)s/media/{media_id}.",
+        len(missing), ids=", ".join(str(media_id) for media_id in missing), post_id=post.id)
+    raise GuardFailed(message, {"items": [message]})
 
 
 @bp.route(f"/media/{MEDIA}", methods=["GET"])

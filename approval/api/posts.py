@@ -248,9 +248,15 @@ def get_revision(post_id: int, number: int):
 @bp.response(200, DiffSchema)
 @bp.refusals(404)
 def diff_revisions(post_id: int, number: int, other: int):
-    """What changed from revision ``number`` to revision ``other``, word by word."""
+    """What changed from revision ``number`` to revision ``other``: the text word by word, and the pictures and
+    videos (added, removed, moved, described)."""
+    # The post page's comparison of media, the same words for the same changes. Imported here: that module imports
+    # the media blueprint, which imports this one.
+    from approval.views.media import media_changes
+
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id)
     old, new = ops.load_revision(db.session, post, number, user), ops.load_revision(db.session, post, other, user)
-    return {"from_": old.ref, "to": new.ref, "ops": ops.diff_texts(old.body, new.body)}
+    return {"from_": old.ref, "to": new.ref, "ops": ops.diff_texts(old.body, new.body),
+            "media": media_changes(old, new)}
 

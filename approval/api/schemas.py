@@ -136,7 +136,8 @@ class MediaItemArgs(Args):
 
 class MediaOrderArgs(Args):
     items = fields.List(fields.Nested(MediaItemArgs), required=True, validate=ma.validate.Length(max=20), metadata={
-        "description": "The post's files in their new order; a file left out is removed."})
+        "description": "All the post's files, in their new order: a list that leaves one out is refused (422); "
+                       "`DELETE /posts/{id}/media/{media_id}` removes a file."})
 
 
 class CommentCreateArgs(Args):
@@ -401,12 +402,37 @@ class DiffOpSchema(ma.Schema):
     text = _always(fields.String())
 
 
+class MediaChangeSchema(ma.Schema):
+    """A file of either revision and what happened to it between them, as the post page's comparison tells it
+    (``approval.views.media.media_changes``)."""
+
+    id = _always(fields.Integer(attribute="file.id"))
+    sha256 = _always(fields.String(attribute="file.sha256"))
+    change = _always(fields.String(metadata={
+        "enum": ["added", "removed", "moved", "described", "kept"],
+        "description": "`moved`: its order among the other files changed (a file passed by a moved one, or shifted "
+                       "by one added or removed before it, is `kept`); `described`: only its alternative text "
+                       "changed."}))
+    position = _always(fields.Integer(allow_none=True, metadata={
+        "description": "Its place in `to`, from 1; null when removed."}))
+    old_position = _always(fields.Integer(attribute="was", allow_none=True, metadata={
+        "description": "Its place in `from`, from 1; null when added."}))
+    alt = _always(fields.String(metadata={"description": "Its alternative text in `to` (in `from` when removed)."}))
+    old_alt = _always(fields.String(allow_none=True, metadata={
+        "description": "Its alternative text in `from`; null when added."}))
+    alt_changed = _always(fields.Boolean(attribute="described", metadata={
+        "description": "Its alternative text changed (a `moved` file's too)."}))
+
+
 class DiffSchema(ma.Schema):
     from_ = _always(fields.Nested(RevisionRefSchema, data_key="from"))
     to = _always(fields.Nested(RevisionRefSchema))
     ops = _always(fields.List(fields.Nested(DiffOpSchema), metadata={
         "description": "Word-level steps from `from` to `to`: equal + insert texts give `to`, "
                        "equal + delete texts give `from`."}))
+    media = _always(fields.List(fields.Nested(MediaChangeSchema), metadata={
+        "description": "The files of `to` in their order, then those `from` had and `to` has not: the revision's "
+                       "SHA-256 binds them with the text. Empty when neither revision has any."}))
 
 
 class MarketSummarySchema(ma.Schema):

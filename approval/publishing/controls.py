@@ -119,6 +119,10 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     """Turn a stop switch off. It releases nothing: the posts it held stay held (``hold_for`` says the switch is
     off) until a project manager unschedules each and gives it a new time; past its grace period a held post is
     missed as any other. Posts it covered that were not due yet go out at their time."""
+    # The role first, whatever the switch (as ``turn_on``): a community manager was told that only a group-wide
+    # manager turns off a switch over every market, for a switch over their own market.
+    if actor is not None and not can_manage_stops(actor):
+        raise NotPermitted(_("Only project managers and admins turn stop switches off."))
     # One already off is turned off again over the API and the pages: nothing changes (it was a 404 over the API).
     # The command line says so and exits 1 (``approval stop off``).
     stop = session.scalar(select(StopSwitch).where(StopSwitch.id == stop_id,
