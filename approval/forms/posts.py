@@ -54,6 +54,9 @@ class EditForm(FlaskForm):
 class _ActionForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
+    #: The last row of the post's trail its page showed (its id): a decision refused as stale says what happened
+    #: since (``views.posts._overtaken``); a page from before the field gets the general message.
+    seen = HiddenField(validators=[Optional(), Length(max=20)])
 
 
 def _form_field(spec: Input) -> Field | None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from approval.db import db
 from approval.forms.auth import LoginForm
@@ -73,4 +76,51 @@ def set_language():
         session["locale"] = language
         if current_user.is_authenticated:
             current_user.locale = language
-    return redirect(safe_next(request.form.get("next")) or url_for("auth.home"))
+    return redirect(_page_to_return_to() or url_for("auth.home"))
+
+
+def _page_to_return_to() -> str | None:
+    """Where the language switch returns: the page it was clicked on (``next``) when its address answers a GET. A page
+    a refused form drew at the form's POST-only address (a new password too short, at /admin/users/ID/password) led
+    to a 405 there: the switch goes back to the page the form was sent from (``back``, the Referer that page's
+    request had, when it is this site's), else to the nearest page above the address (/admin/users), else home.
+    Only a path on this site is followed (``safe_next``)."""
+    asked = safe_next((request.form.get("next") or "").removesuffix("?") or None)
+    if asked is not None and _answers_get(asked, unknown=True):
+        return asked
+    back = safe_next(_same_site_path(request.form.get("back")))
+    if back is not None and _answers_get(back):
+        return back
+    path = urlsplit(asked).path if asked else ""
+    while "/" in path.strip("/"):
+        path = path.rstrip("/").rsplit("/", 1)[0]
+        if _answers_get(path):
+            return path
+    return None
+
+
+def _same_site_path(address: str | None) -> str | None:
+    """The path and query of ``address`` when it is an address of this site (a Referer is a whole URL)."""
+    if not address:
+        return None
+    try:
+        parts = urlsplit(address)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _answers_get(path: str, *, unknown: bool = False) -> bool:
+    """Whether this site's ``path`` is a page a GET opens; ``unknown``: what an address no page has counts as (the
+    page the switch was clicked on, a "not found", stays where it is)."""
+    try:
+        current_app.url_map.bind(request.host).match(urlsplit(path).path, method="GET")
+    except MethodNotAllowed:
+        return False
+    except NotFound:
+        return unknown
+    except HTTPException:  # a redirect to the address with its slash: a GET answers it
+        return True
+    return True

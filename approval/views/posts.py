@@ -25,7 +25,8 @@ from approval.access import visible_accounts
 from approval.db import db, utcnow
 from approval.filters import slot_time
 from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
-from approval.labels import OUTCOME_LABELS, finding_message, label, tone
+from approval.labels import OUTCOME_LABELS, done, finding_message, label, tone
+from approval.localtime import in_zone, wall_clock
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, not_going_out, publishing_status
 from approval.style.media import media_index, media_items
@@ -36,7 +37,7 @@ from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import FINAL_STATES, Action, Role, State
-from approval.workflow.table import USER_ACTIONS
+from approval.workflow.table import USER_ACTIONS, rows_for
 
 bp = Blueprint("posts", __name__, url_prefix="/posts")
 
@@ -115,20 +116,32 @@ def new_post():
             flash(_("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
                     network=NAMES[account.network.value]), "info")
             return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
-        wants_submit = "submit" in request.form
-        not_submitted = _try_submit(post) if wants_submit else None
+        if "submit" not in request.form:
+            return _to_the_new_drafts_pictures(post)
+        not_submitted = _try_submit(post)
         if not_submitted is not None and _about_the_text(not_submitted):
             return _back_to_the_text(post)
-        if wants_submit and not_submitted is None:
+        if not_submitted is None:
             flash(_("Submitted for review."), "success")
-        elif not wants_submit:
-            flash(_("Saved as a draft."), "success")
-        _flash_findings(post, errors=not wants_submit)  # a refused submission has said its errors
+        _flash_findings(post, errors=False)  # a refused submission has said its errors
         return redirect(url_for("posts.show_post", post_id=post.id))
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen,
                            preview_text=form.body.data or "")
+
+
+def _to_the_new_drafts_pictures(post: Post):  # noqa: ANN202
+    """A new post saved as a draft: its editor, where the new-post page said its pictures and videos are added once
+    the draft is saved (its page has no uploader). The style gate's findings are under the text there; with an error
+    among them, the editor opens at its top, where they are, rather than at the pictures."""
+    said = _("Saved as a draft: you can now add pictures and videos.")
+    revision = post.current_revision
+    errors = any(f["severity"] == "error" for f in (revision.findings if revision else ()))
+    if errors:
+        said += " " + _("The style check found errors in it, listed under the text.")
+    flash(said, "warning" if errors else "success")
+    return redirect(url_for("posts.edit_post", post_id=post.id, _anchor=None if errors else "media-editor"))
 
 
 #: The browser session's key of the new-post forms it sent, with the post each made: the last ``FORMS_KEPT``.
@@ -364,6 +377,8 @@ def act(post_id: int, action: str):
             refused = GuardFailed(_("“%(action)s” was refused.", action=_("Publish now")), refused.errors,
                                   findings=refused.findings)
         post = ops.load_post(db.session, current_user, post_id)
+        if isinstance(refused, Stale):
+            return _overtaken(post, Action(action), form, refused), refused.status
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     warning = not_going_out(db.session, post) if entry.to_state == State.scheduled else None
     if not (warning and (now or action == Action.retry)):  # no "it goes out within a minute" above a warning
@@ -371,6 +386,99 @@ def act(post_id: int, action: str):
     if warning:
         flash(warning, "warning")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+#: The decisions whose comment the decide form always shows a field for (the others may have none on the page).
+COMMENTED = frozenset({Action.approve, Action.request_changes, Action.reject, Action.accept, Action.decline})
+#: A decision that came too late tells at most this many of the changes made since its page (the newest).
+CHANGES_TOLD = 5
+
+
+def _overtaken(post: Post, action: Action, form: Any, refused: Stale):  # noqa: ANN202, ANN401 - an ActionForm
+    """A decision that came too late: someone decided first, or the post changed, while its page was open. The page
+    of the post as it is now says who did what and when (the trail's rows since the last one the page showed, which
+    its forms send as ``seen``), compares the text with the revision that page showed, and keeps the comment typed:
+    in the decision's form when the decision can still be taken, else in the discussion's box. It is drawn at the
+    form's address, which a GET leads back to the post from (``_back_to_post``); sent again, the form is refused
+    again, its version being older than the post's.
+
+    A form that does not say what its page showed (a page from before the field) gets the general message."""
+    kept = (form.comment.data or "").strip()
+    offered = {t.action for t in engine.available_actions(post, current_user)}
+    in_form = action in offered and action in COMMENTED
+    rows = _rows_since(post, form.seen.data)
+    compare_from = None
+    if rows is not None:
+        revisions = {r.number: r for r in ops.post_revisions(db.session, post, current_user)}
+        said = [_what_happened(post, entry, revisions) for entry in rows[-CHANGES_TOLD:]]
+        if len(rows) > CHANGES_TOLD:
+            said.insert(0, ngettext("%(num)s earlier change is in the history.",
+                                    "%(num)s earlier changes are in the history.", len(rows) - CHANGES_TOLD))
+        if kept:
+            said.append(_("Your comment is kept in the form below: decide again once you have read the post as it "
+                          "is now.") if in_form else
+                        _("Your comment is kept in the discussion box below, if you still want to send it."))
+        refused = Stale(_("“%(action)s” was not recorded: the post changed while you were reading it.",
+                          action=_button(post, action)), {"_overtaken": said})
+        # The text as that page showed it: the revision before the first one saved since.
+        edited = next((entry.revision for entry in rows if entry.action == Action.edit and entry.revision), None)
+        compare_from = revisions.get(edited.number - 1) if edited is not None else None
+    if not in_form:
+        form.comment.data = None  # said in the discussion's box, not again in a decision's
+    # The values typed for an action still offered stay in its form (a time, an address); the others' forms are
+    # drawn empty.
+    still = action in offered
+    return _render_post(post, action_form=form if still else None, failed_action=action.value if still else None,
+                        refusal=refused, compare_from=compare_from,
+                        comment_form=CommentForm(formdata=None, body=kept) if kept and not in_form else None)
+
+
+def _button(post: Post, action: Action) -> str:
+    """The words of ``action``'s button as the page showed them to the current user."""
+    return str(next((row.label for row in rows_for(action) if current_user.role in row.roles and row.applies(post)),
+                    label(action)))
+
+
+def _rows_since(post: Post, seen: str | None) -> list[AuditEntry] | None:
+    """The rows of ``post``'s trail after the row ``seen`` (its id, as a form sent it) that the current user reads,
+    oldest first; None when the form did not say."""
+    if not seen or not seen.isascii() or not seen.isdigit():
+        return None
+    return [entry for entry in ops.audit_trail(db.session, post, current_user) if entry.id > int(seen)]
+
+
+def _what_happened(post: Post, entry: AuditEntry, revisions: dict[int, Revision]) -> str:
+    """One row of the trail as a sentence: "Agnès Roux accepted this suggested message at 22:16."."""
+    said = {"name": entry.actor.name if entry.actor else _("Publishing worker"),
+            "time": _clock(entry.at, post.account.market.timezone)}
+    if entry.action == Action.edit:
+        now = entry.revision
+        before = revisions.get(now.number - 1) if now is not None else None
+        if now is None or before is None or before.body != now.body:
+            return _("%(name)s changed the text at %(time)s: read the new version before deciding.", **said)
+        if any(change["change"] != "kept" or change["described"] for change in media_changes(before, now)):
+            return _("%(name)s changed the pictures and videos at %(time)s: look at them before deciding.", **said)
+        return _("%(name)s moved the post to another campaign at %(time)s.", **said)
+    if entry.action == Action.approve and entry.to_state == State.with_cabinet:
+        return _("%(name)s approved this post and sent it to the cabinet at %(time)s.", **said)
+    sentences = {
+        Action.approve: lambda: _("%(name)s approved this post at %(time)s.", **said),
+        Action.request_changes: lambda: _("%(name)s asked for changes at %(time)s.", **said),
+        Action.reject: lambda: _("%(name)s rejected this post at %(time)s.", **said),
+        Action.accept: lambda: _("%(name)s accepted this suggested message at %(time)s.", **said),
+        Action.decline: lambda: _("%(name)s declined this suggested message at %(time)s.", **said),
+    }
+    sentence = sentences.get(entry.action)
+    return sentence() if sentence else _("%(name)s %(done)s at %(time)s.", done=done(entry.action), **said)
+
+
+def _clock(instant: datetime, zone: str) -> str:
+    """When something happened a moment ago, as the post's market reads it: its time, and its date when it was
+    another day (as the post's history, in the same zone)."""
+    local, today = wall_clock(instant, zone), wall_clock(utcnow(), zone)
+    if local is None or today is None:
+        return in_zone(instant, zone)
+    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%Y-%m-%d %H:%M")
 
 
 def _back_to_post(post_id: int, *, anchor: str | None = None):  # noqa: ANN202
@@ -485,7 +593,10 @@ def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[Audit
 
 
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
-                 failed_action: str | None = None, refusal: WorkflowError | None = None):
+                 failed_action: str | None = None, refusal: WorkflowError | None = None,
+                 compare_from: Revision | None = None):
+    """The post's page; ``compare_from``: the revision its comparison starts from unless the address asks for
+    another (a decision that came too late compares with the text its page showed)."""
     revisions = ops.post_revisions(db.session, post, current_user)
     history = ops.audit_trail(db.session, post, current_user)
     current = post.current_revision
@@ -494,6 +605,8 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
     shown = by_number.get(request.args.get("r", type=int) or 0, current)
     diff_from = by_number.get(request.args.get("diff_from", type=int) or 0)
     diff_to = by_number.get(request.args.get("diff_to", type=int) or 0, current)
+    if diff_from is None and compare_from is not None and compare_from.id != getattr(current, "id", None):
+        diff_from = compare_from
     previous = diff_from or (_baseline(post, revisions, history) if shown is current else None)
     approved = post.approved_revision
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
@@ -508,6 +621,8 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
         decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history),
         comments=ops.post_comments(db.session, post, current_user), view_args=_view_args(),
+        # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
+        seen=history[-1].id if history else 0,
     )
 
 
