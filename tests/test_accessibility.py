@@ -463,3 +463,22 @@ def test_a_refused_decision_brings_a_phone_back_to_the_comment(chromium, live_se
     box = page.locator("#decide-comment").bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]  # in sight
     page.context.close()
+
+
+def test_reloading_a_refused_forms_page_opens_it_again_without_sending_the_form(chromium, live_server):  # noqa: F811
+    """A refusal is drawn at the form's address: a reload sent the form again (the browser asks first, and a phone's
+    browser may not). The page's address is marked as a GET's, which leads back to the post."""
+    base, engine = live_server
+    post_id = _posts_in_every_state(engine)[State.in_review]
+    page = _signed_in(chromium, base, "lucile@helio.example", PHONE)
+    page.goto(f"{base}/posts/{post_id}")
+    with page.expect_navigation():
+        page.click("button.action-request_changes")  # no comment: refused, drawn at the action's address
+    assert page.url.endswith(f"/posts/{post_id}/actions/request_changes")
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, request.url)) if request.is_navigation_request()
+            else None)
+    page.reload()
+    assert sent and sent[0] == ("GET", f"{base}/posts/{post_id}/actions/request_changes"), sent
+    assert page.url == f"{base}/posts/{post_id}"
+    page.context.close()

@@ -22,6 +22,12 @@
       window.setTimeout(function () { delete form.dataset.sending; }, SENDING_MS);
     }
   });
+  // A page drawn at a form's address (a refusal): the history's entry becomes a GET of that address, so that a
+  // reload opens the page again instead of sending the form a second time (base.html says when a GET answers it).
+  var reload = document.querySelector("meta[name=reload-as-get]");
+  if (reload && window.history && window.history.replaceState) {
+    window.history.replaceState(window.history.state, "", reload.getAttribute("content"));
+  }
   // Back to a page the browser kept in memory: its forms can be sent again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });

@@ -86,15 +86,15 @@ def _page_to_return_to() -> str | None:
     request had, when it is this site's), else to the nearest page above the address (/admin/users), else home.
     Only a path on this site is followed (``safe_next``)."""
     asked = safe_next((request.form.get("next") or "").removesuffix("?") or None)
-    if asked is not None and _answers_get(asked, unknown=True):
+    if asked is not None and answers_get(asked, unknown=True):
         return asked
     back = safe_next(_same_site_path(request.form.get("back")))
-    if back is not None and _answers_get(back):
+    if back is not None and answers_get(back):
         return back
     path = urlsplit(asked).path if asked else ""
     while "/" in path.strip("/"):
         path = path.rstrip("/").rsplit("/", 1)[0]
-        if _answers_get(path):
+        if answers_get(path):
             return path
     return None
 
@@ -112,7 +112,8 @@ def _same_site_path(address: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _answers_get(path: str, *, unknown: bool = False) -> bool:
+@bp.app_template_global()
+def answers_get(path: str, *, unknown: bool = False) -> bool:
     """Whether this site's ``path`` is a page a GET opens; ``unknown``: what an address no page has counts as (the
     page the switch was clicked on, a "not found", stays where it is)."""
     try:
