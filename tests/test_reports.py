@@ -352,3 +352,46 @@ def test_reviews_of_a_few_seconds_read_in_seconds_and_export_in_hundredths_of_ho
     assert "52 sec" in web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
     durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
     assert durations[1] == ["time in review", "1", "0.01", "0.01"]
+
+
+def test_the_audit_export_streams_from_a_database_the_request_has_committed_to(backend, databases, monkeypatch):
+    """The export was read through a server-side cursor that the request's end closed before the body was sent: a
+    500 on PostgreSQL whatever the filter (the tests' shared transaction hid it). It reads the rows a batch at a
+    time, each its own statement, and a batch boundary keeps every row once."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.orm import Session
+
+    from approval import administration as admin
+    from approval import create_app
+    from approval import operations as ops
+    from approval.db import make_engine
+    from approval.migrate import upgrade
+    from approval.views import reports as report_views
+    from conftest import PASSWORD, WebClient
+
+    monkeypatch.setattr(report_views, "AUDIT_BATCH", 3)
+    url = databases.new_url(backend)
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        account = admin.create_account(session, france, "x", "helio_fr", "Helio")
+        writer = admin.create_user(session, "camille@helio.example", "Camille", Role.community_manager, PASSWORD,
+                                   markets=[france])
+        admin.create_user(session, "ada@helio.example", "Ada", Role.admin, PASSWORD)
+        for n in range(4):
+            post = ops.create_post(session, writer, account, f"Texte numéro {n}.")
+            ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+        session.commit()
+        expected = session.scalar(select(func.count()).select_from(AuditEntry))
+    engine.dispose()
+    web = WebClient(create_app({"DATABASE_URL": url, "SECRET_KEY": "export", "TESTING": True}).test_client())
+    web.login(SimpleNamespace(email="ada@helio.example"))
+
+    answer = web.get("/reports/audit.csv")
+    assert answer.status_code == 200
+    rows = _csv(answer)[1:]
+    assert len(rows) == expected == 8
+    assert len({row[0] for row in rows}) == 8  # each row once, newest first
+    assert [int(row[0]) for row in rows] == sorted((int(row[0]) for row in rows), reverse=True)

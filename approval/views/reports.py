@@ -7,8 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
@@ -43,6 +44,8 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 AUDIT_PAGE = 100
 #: The CSV export of the audit stops after this many rows: narrow the filters for more.
 AUDIT_EXPORT_MAX = 200_000
+#: Rows of the audit export read by one statement.
+AUDIT_BATCH = 1000
 STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
               colors=("#2f7d4f", "#b33a3a", "#8a5a00", "#6b6b6b", "#3355cc"))
 #: A phone's charts (``?size=phone``): half the width, taller, larger type, so that shown 360 px wide their labels
@@ -364,23 +367,33 @@ def audit_csv():
     if refused:
         abort(400)
     header = ["id", "at", "post_id", "market", "action", "from_state", "to_state", "actor_email", "comment"]
-    session = db.session
-    rows = session.execute(query.limit(AUDIT_EXPORT_MAX).execution_options(yield_per=1000))
-
     comma = _decimal_comma()
+
+    def batches() -> Iterator[Sequence[Any]]:
+        """The rows, newest first, ``AUDIT_BATCH`` at a time, each batch its own statement after the last id sent:
+        the body is sent after the request's transaction has ended, which closed a server-side cursor (PostgreSQL)
+        kept open across it."""
+        sent, before = 0, None
+        while sent < AUDIT_EXPORT_MAX:
+            batch = query.limit(min(AUDIT_BATCH, AUDIT_EXPORT_MAX - sent))
+            rows = db.session.execute(batch if before is None else batch.where(AuditEntry.id < before)).all()
+            if not rows:
+                return
+            yield rows
+            sent, before = sent + len(rows), rows[-1].id
 
     def generate() -> Iterator[str]:
         out = io.StringIO()
         writer = _spreadsheet_writer(out, comma)
         writer.writerow(header)
-        for n, row in enumerate(rows, start=1):
-            writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
-                             row.action.value, row.from_state.value, row.to_state.value, _cell(row.email),
-                             _cell(row.comment)])
-            if n % 500 == 0:
-                yield out.getvalue()
-                out.seek(0)
-                out.truncate()
+        for rows in batches():
+            for row in rows:
+                writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
+                                 row.action.value, row.from_state.value, row.to_state.value, _cell(row.email),
+                                 _cell(row.comment)])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
         yield out.getvalue()
 
     return Response(stream_with_context(generate()), mimetype="text/csv",
