@@ -320,3 +320,34 @@ def test_the_language_switch_on_an_ordinary_page_keeps_its_address_and_query(adm
     page = admin_web.get("/admin/users?role=admin").get_data(as_text=True)
     switched = _switch_language(admin_web, page)
     assert switched.headers["Location"] == "/admin/users?role=admin"
+
+
+# cabhub 2: an open page awaiting a decision learns that it was taken ----------------------------------------------
+
+
+def test_a_page_awaiting_a_decision_is_told_who_decided_meanwhile(make, web, db_session, cabinet):
+    """The page's watch asks with the version and the trail's row it showed; the answer says what happened since, and
+    the page shows it in a notice (static/post_watch.js), with no reload under a reason being typed."""
+    post = _with_the_cabinet(make, cabinet)
+    web.login(cabinet["sophie"])
+    page = _text(web.get(f"/posts/{post.id}"))
+    watch = re.search(r'<div id="post-watch" hidden data-url="([^"]+)"[^>]*data-notice="post-changed"', page)
+    assert watch, "a page awaiting the cabinet watches the post, with a notice"
+    assert 'id="post-changed"' in page and "Back to the suggested messages" in page
+    url = unescape(watch.group(1))
+    quiet = web.get(url).get_json()
+    assert quiet["said"] is None  # nothing happened
+    make.act(post, Action.accept, cabinet["agnes"])
+
+    told = web.get(url).get_json()
+    assert told["version"] != int(re.search(r'data-version="(\d+)"', page).group(1))
+    assert told["said"] == [f"Agnès Roux accepted this suggested message at {_at(db_session, post, Action.accept)}."]
+
+
+@pytest.mark.parametrize(("state", "watched"), [(State.draft, False), (State.in_review, True),
+                                                (State.approved, False)])
+def test_only_a_post_awaiting_a_decision_is_watched_for_one(make, web, cabinet, state, watched):
+    post = make.post(state, account=make.account(cabinet["france"]), author=cabinet["camille"])
+    web.login(cabinet["marc"])
+    page = _text(web.get(f"/posts/{post.id}"))
+    assert ('data-notice="post-changed"' in page) is watched

@@ -547,7 +547,7 @@ def test_a_missed_post_is_published_now_from_its_page(make, web, db_session):
     # The page follows the post by itself (it said so and did not): it asks for the post's version.
     assert 'id="post-watch"' in said and "post_watch.js" in said
     answer = web.get(f"/posts/{post.id}/version")
-    assert answer.json == {"version": post.version, "state": "scheduled"}
+    assert answer.json == {"version": post.version, "state": "scheduled", "said": None}
     assert answer.headers["Cache-Control"] == "no-store"
 
 

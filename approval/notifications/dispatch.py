@@ -24,6 +24,7 @@ from sqlalchemy import (
     SQLColumnExpression,
     String,
     Table,
+    Update,
     and_,
     bindparam,
     column,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    update,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql
@@ -90,6 +92,13 @@ CABINET_DECIDED = (Kind.cabinet_decided, (Audience.approver,))
 CABINET_DECISIONS = frozenset({Action.accept, Action.decline, Action.request_changes})
 #: What a market's chat hears.
 CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed})
+#: The notifications that ask their readers to act on a post, by the state the post is in while it awaits them: once
+#: it leaves that state, whoever moved it (a colleague decided, the author recalled it, an edit sent it back to
+#: review), they are settled, marked read for everyone told (``settle``). An edit within review asks nothing new.
+AWAITING: dict[State, tuple[Kind, ...]] = {
+    State.in_review: (Kind.review_requested, Kind.review_reminder, Kind.review_escalation),
+    State.with_cabinet: (Kind.cabinet_requested,),
+}
 
 
 def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[Kind, tuple[Audience, ...]]]:
@@ -104,6 +113,7 @@ def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[
 def record(session: Session, *entries: Any) -> None:
     """Tell the people concerned by the audit rows ``entries`` (``workflow.engine.TrailEntry``, which imports this
     module), in their transaction: one statement per kind of news, whatever the number of rows."""
+    settle(session, *entries)
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
     for entry in entries:
         for rule in rules_for(entry.action, entry.from_state, entry.to_state):
@@ -113,6 +123,19 @@ def record(session: Session, *entries: Any) -> None:
                                               "why": (entry.payload or {}).get("why") or None})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
+
+
+def settle(session: Session, *entries: Any) -> None:
+    """Mark read, for every recipient, the notifications of the posts ``entries`` took out of a state that awaited
+    them (``AWAITING``), in the change's transaction: the bell counts only what still waits for someone. Before the
+    new state's own notifications are written, which stay unread."""
+    left: dict[State, list[dict[str, Any]]] = {}
+    for entry in entries:
+        if entry.from_state in AWAITING and entry.to_state != entry.from_state:
+            left.setdefault(State(entry.from_state), []).append({"settled_post": entry.post_id,
+                                                                 "settled_at": entry.at})
+    for state, params in left.items():
+        session.execute(_settle(state), params[0] if len(params) == 1 else params)
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
@@ -256,6 +279,14 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
     columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "why", "action", "at", "mail",
                "mail_due_at"]
     return insert(table).from_select([table.c[name] for name in columns], recipients)
+
+
+@functools.cache
+def _settle(state: State) -> Update:
+    table = cast(Table, Notification.__table__)  # as above
+    return (update(table).where(table.c.post_id == bindparam("settled_post"),
+                                table.c.kind.in_([kind.value for kind in AWAITING[state]]), table.c.read_at.is_(None))
+            .values(read_at=bindparam("settled_at")))
 
 
 @functools.cache

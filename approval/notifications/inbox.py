@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from approval.db import utcnow
 from approval.models import Account, Post, User
 from approval.models.notifications import Notification
+from approval.notifications.dispatch import AWAITING
 
 PAGE = 50
 MAX_PAGE = 200
@@ -50,6 +51,17 @@ def mark_read(session: Session, user: User, ids: Iterable[int] | None = None, *,
         statement = statement.where(Notification.id.in_(wanted))
     # An UPDATE's result is a CursorResult, which has the rowcount; Session.execute is typed as returning any Result.
     return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
+
+
+#: The state a post is in while a notification of each kind asks for an action on it.
+_AWAITED_IN = {kind: state for state, kinds in AWAITING.items() for kind in kinds}
+
+
+def no_longer_awaited(notification: Notification) -> bool:
+    """Whether ``notification`` asked for an action its post no longer awaits (someone else took it, the post moved
+    on): the list says what the post is now, where the line still reads "awaits your review"."""
+    awaited = _AWAITED_IN.get(notification.kind)
+    return awaited is not None and notification.post is not None and notification.post.state != awaited
 
 
 def find(session: Session, user: User, notification_id: int) -> Notification | None:

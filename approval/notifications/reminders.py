@@ -16,7 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from approval.db import utcnow
 from approval.models import Account, Market, Post
 from approval.models.notifications import MarketNotificationSettings, NotificationKind, ReviewReminder
-from approval.notifications import dispatch
+from approval.notifications import dispatch, outbox
 from approval.notifications.zones import load_zone
 from approval.workflow.states import State
 
@@ -67,13 +67,17 @@ class Reminders:
         report = ReminderReport()
         threshold = func.coalesce(MarketNotificationSettings.reminder_minutes, DEFAULT_MINUTES)
         with self.sessions() as session, session.begin():
-            waiting = session.execute(
+            # The posts locked until the reminders are written (skipped if a change holds them: the next pass sees
+            # them again): a review given meanwhile waits for this commit, and then settles the reminders with the
+            # stay (``dispatch.settle``) rather than leave them unread on a post no longer in review.
+            postgres = session.get_bind().dialect.name == "postgresql"
+            waiting = session.execute(outbox.locked(
                 select(Post.id, Post.submitted_at, Market.timezone, threshold)
                 .join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id)
                 .outerjoin(MarketNotificationSettings, MarketNotificationSettings.market_id == Market.id)
                 .where(Post.state == State.in_review, Post.submitted_at.is_not(None),
                        Post.submitted_at < now - timedelta(minutes=SHORTEST_MINUTES))
-                .order_by(Post.submitted_at).limit(self.batch)).all()
+                .order_by(Post.submitted_at).limit(self.batch), postgres, Post)).all()
             given = {(r.post_id, r.submitted_at, r.level) for r in session.execute(
                 select(ReviewReminder.post_id, ReviewReminder.submitted_at, ReviewReminder.level)
                 .where(ReviewReminder.post_id.in_([row.id for row in waiting])))} if waiting else set()

@@ -59,6 +59,7 @@ def list_notifications():
     more = len(items) == inbox.PAGE
     return render_template("notifications/list.html", items=items, title=texts.title, said=texts.said,
                            may_see=lambda post: can_see_post(current_user, post),
+                           no_longer_awaited=inbox.no_longer_awaited,
                            next_before=items[-1].id if more else None,
                            unread=inbox.unread_count(db.session, current_user.id))
 

@@ -173,9 +173,16 @@ def show_post(post_id: int):
 @login_required
 def post_version(post_id: int):
     """What the post page of a post about to go out asks every few seconds (static/post_watch.js): when the version
-    moved, the page reloads and shows the post published, failed or held."""
+    moved, the page reloads and shows the post published, failed or held. A page awaiting a decision asks too, and
+    is told what happened since the trail's row it showed (``seen``): it shows a notice instead of reloading."""
     post = ops.load_post(db.session, current_user, post_id)
-    response = jsonify(version=post.version, state=post.state.value)
+    said = None
+    if request.args.get("version", type=int) not in (None, post.version):
+        rows = _rows_since(post, request.args.get("seen"))
+        if rows:
+            revisions = {r.number: r for r in ops.post_revisions(db.session, post, current_user)}
+            said = [_what_happened(post, entry, revisions) for entry in rows[-CHANGES_TOLD:]]
+    response = jsonify(version=post.version, state=post.state.value, said=said)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -184,13 +191,15 @@ def post_version(post_id: int):
 WATCH_AHEAD = timedelta(minutes=2)
 
 
-def _watched(post: Post) -> bool:
-    """Whether the post's page should follow it without a reload: the worker has it, or it is due within
-    ``WATCH_AHEAD`` (a "Publish now", a slot about to come)."""
-    if post.state == State.publishing:
-        return True
-    return (post.state == State.scheduled and post.scheduled_at is not None
-            and post.scheduled_at <= utcnow() + WATCH_AHEAD)
+def _watched(post: Post) -> str | None:
+    """How the post's page follows it: ``reload`` when the worker has it or it is due within ``WATCH_AHEAD`` (a
+    "Publish now", a slot about to come); ``notice`` while it awaits a decision (a colleague may take it, the author
+    or the project manager change it, while someone reads or types a reason: a notice says so, nothing reloads);
+    None otherwise."""
+    if post.state == State.publishing or (post.state == State.scheduled and post.scheduled_at is not None
+                                          and post.scheduled_at <= utcnow() + WATCH_AHEAD):
+        return "reload"
+    return "notice" if post.state in (State.in_review, State.with_cabinet) else None
 
 
 @bp.route("/<id:post_id>/edit", methods=["GET", "POST"])
