@@ -1,7 +1,9 @@
 // The Social Hub wall, live: a Server-Sent Events stream sends the whole wall again each time something changed;
-// it replaces the wall in one step (no reload, no flicker). When the stream breaks, a banner says so and the
-// browser retries by itself; a revoked kiosk link blanks the wall and stops retrying. Clocks and ages tick here, and
-// the wall's own times are shown in the screen's zone.
+// it replaces the wall in one step (no reload, no flicker). When the stream breaks, a banner says since when, under
+// the clocks and the time of the last update, which stay in view; the browser retries by itself; a revoked kiosk
+// link blanks the wall and stops retrying. Clocks, ages and "in 3 hr." tick here, stream or no stream, and the
+// wall's own times are shown in the screen's zone. A list longer than its panel shows the posts that fit whole and
+// "+N" for the others.
 (function () {
   "use strict";
   var wall = document.getElementById("wall");
@@ -10,8 +12,54 @@
   if (!wall || !window.EventSource) { return; }
   var locale = wall.dataset.locale || undefined;
   var lostTimer = null;
+  var lostSince = null;  // when the stream broke (the data is as old as the last update before it)
+
+  // How far an instant is from now, as the server writes it (Babel's format_timedelta, granularity minute,
+  // threshold 1.1): the largest unit of at least 1.1, rounded half to even; "in 3 hr.", "12 min".
+  var UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600],
+               ["minute", 60]];
+
+  function roundHalfEven(value) {
+    var floor = Math.floor(value);
+    var rest = value - floor;
+    if (Math.abs(rest - 0.5) < 1e-9) { return floor % 2 === 0 ? floor : floor + 1; }
+    return Math.round(value);
+  }
+
+  function largestUnit(seconds) {
+    var size = Math.abs(seconds);
+    for (var i = 0; i < UNITS.length; i++) {
+      var value = size / UNITS[i][1];
+      if (value >= 1.1 || i === UNITS.length - 1) {
+        if (i === UNITS.length - 1 && value > 0) { value = Math.max(1, value); }
+        return {value: roundHalfEven(value), unit: UNITS[i][0]};
+      }
+    }
+    return {value: 0, unit: "minute"};
+  }
+
+  function relative(seconds) {  // "in 3 hr.", "12 min. ago"
+    var found = largestUnit(seconds);
+    return new Intl.RelativeTimeFormat(locale, {style: "short", numeric: "always"})
+      .format(seconds < 0 ? -found.value : found.value, found.unit);
+  }
+
+  function duration(seconds) {  // "12 min"
+    var found = largestUnit(seconds);
+    return new Intl.NumberFormat(locale, {style: "unit", unit: found.unit, unitDisplay: "short"}).format(found.value);
+  }
+
+  function clock(at) {  // "22:31", in the screen's zone
+    return new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false}).format(at);
+  }
+
+  function showLost() {
+    showBanner(banner.dataset.lost.replace("{time}", clock(lostSince || new Date())));
+    tick();
+  }
 
   function showBanner(text, revoked) {
+    document.body.dataset.connection = revoked ? "revoked" : "lost";
     banner.textContent = text;
     banner.hidden = false;
     banner.classList.toggle("revoked", !!revoked);
@@ -19,7 +67,9 @@
   }
 
   function hideBanner() {
+    document.body.dataset.connection = "open";
     banner.hidden = true;
+    lostSince = null;
     document.body.classList.remove("stale");
   }
 
@@ -45,6 +95,52 @@
     if (changed.length) { news.textContent = changed.join(". "); }
   }
 
+  // Each list shows the posts that fit whole in its panel, then "+N" for the rest (a post cut in half by the panel's
+  // edge read as a broken screen); its first post always shows, even where the panel cuts it (a "+2" alone, under
+  // "Needs attention", said nothing of what to handle).
+  function fit() {
+    // A phone scrolls the wall (static/hub.css): every post shows.
+    var scrolls = getComputedStyle(document.body).overflowY !== "hidden";
+    // The counts' type: as large as their column's height holds, their rows (markets, networks) and the stop
+    // switches' line counted.
+    Array.prototype.forEach.call(wall.querySelectorAll(".panel.counts[data-rows]"), function (counts) {
+      counts.style.setProperty("--rows", counts.dataset.rows);
+      counts.style.removeProperty("--counts-size");
+      var table = counts.querySelector("table");
+      if (!table) { return; }
+      var size = parseFloat(getComputedStyle(table).fontSize);
+      var least = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.4;
+      while (counts.scrollHeight > counts.clientHeight + 1 && size > least) {
+        size *= 0.95;
+        counts.style.setProperty("--counts-size", size + "px");
+      }
+    });
+    Array.prototype.forEach.call(wall.querySelectorAll(".panel > ol"), function (list) {
+      var items = Array.prototype.filter.call(list.children, function (item) {
+        if (item.classList.contains("more")) { list.removeChild(item); return false; }
+        item.hidden = false;
+        return true;
+      });
+      var panel = list.parentNode;
+      if (scrolls || !panel.offsetParent) { return; }  // a panel not shown (the overview's findings)
+      var style = getComputedStyle(panel);
+      var bottom = panel.getBoundingClientRect().bottom - parseFloat(style.paddingBottom);
+      var fits = function (item) { return item.getBoundingClientRect().bottom <= bottom + 1; };
+      var shown = items.length;
+      while (shown > 1 && !fits(items[shown - 1])) { shown -= 1; }
+      if (shown === items.length) { return; }
+      var more = document.createElement("li");
+      more.className = "more";
+      list.appendChild(more);
+      for (;;) {
+        items.forEach(function (item, index) { item.hidden = index >= shown; });
+        more.textContent = "+" + (items.length - shown);
+        if (shown === 1 || fits(more)) { break; }
+        shown -= 1;
+      }
+    });
+  }
+
   function tick() {
     var now = new Date();
     Array.prototype.forEach.call(wall.querySelectorAll(".clock[data-zone]"), function (clock) {
@@ -63,13 +159,41 @@
       if (at.toDateString() !== now.toDateString()) { options.day = "numeric"; options.month = "short"; }
       time.textContent = new Intl.DateTimeFormat(locale, options).format(at);
     });
+    // How long each post has waited, and how far each time is from now: they go on while the stream is down.
     Array.prototype.forEach.call(wall.querySelectorAll(".age-row[data-since]"), function (row) {
       var since = Date.parse(row.dataset.since);
       if (isNaN(since)) { return; }
       var seconds = (now - since) / 1000;
       row.classList.toggle("red", seconds >= +row.dataset.red);
       row.classList.toggle("amber", seconds >= +row.dataset.amber && seconds < +row.dataset.red);
+      var age = row.querySelector(".age");
+      if (age) { age.textContent = duration(seconds); }
     });
+    Array.prototype.forEach.call(wall.querySelectorAll("[data-at] > .rel"), function (rel) {
+      var at = Date.parse(rel.parentNode.dataset.at);
+      if (!isNaN(at)) { rel.textContent = relative((at - now) / 1000); }
+    });
+    // Stale: how old the wall's data is, beside the time of its last update.
+    var updated = wall.querySelector(".updated time[datetime]");
+    var staleAge = wall.querySelector(".updated .stale-age");
+    if (updated && staleAge) {
+      var at = Date.parse(updated.getAttribute("datetime"));
+      staleAge.textContent = lostSince && !isNaN(at) ? " · " + relative((at - now) / 1000) : "";
+    }
+  }
+
+  // The page again, once it answers: a reload onto a server still down (or a proxy's error page) would leave the
+  // screen on the browser's error page, with nothing left to retry.
+  function reloadWhenBack() {
+    fetch(window.location.href, {cache: "no-store", credentials: "same-origin"}).then(function (response) {
+      if (response.ok) { window.location.reload(); return; }
+      if (response.status === 404) {  // the link is gone (revoked, deleted): say so, stop asking
+        wall.innerHTML = "";
+        showBanner(banner.dataset.revoked, true);
+        return;
+      }
+      setTimeout(reloadWhenBack, 10000);
+    }, function () { setTimeout(reloadWhenBack, 10000); });
   }
 
   var url = wall.dataset.stream;
@@ -78,6 +202,7 @@
   source.addEventListener("open", function () {
     if (lostTimer) { clearTimeout(lostTimer); lostTimer = null; }
     hideBanner();
+    tick();
   });
   source.addEventListener("wall", function (event) {
     var before = counts();
@@ -86,6 +211,7 @@
     wall.dataset.digest = event.lastEventId;
     hideBanner();
     tick();
+    fit();
   });
   source.addEventListener("revoked", function (event) {
     source.close();
@@ -93,17 +219,20 @@
     showBanner(event.data === "ended" ? banner.dataset.ended : banner.dataset.revoked, true);
   });
   source.addEventListener("error", function () {
+    if (!lostSince) { lostSince = new Date(); }
     if (source.readyState === EventSource.CLOSED && !banner.classList.contains("revoked")) {
       // The server refused the stream (the link is gone, or the server answers an error): retry from scratch.
-      showBanner(banner.dataset.lost);
-      setTimeout(function () { window.location.reload(); }, 10000);
+      showLost();
+      setTimeout(reloadWhenBack, 10000);
       return;
     }
     // A short blip reconnects at once: say so only if it lasts.
     if (!lostTimer) {
-      lostTimer = setTimeout(function () { showBanner(banner.dataset.lost); lostTimer = null; }, 1500);
+      lostTimer = setTimeout(function () { lostTimer = null; if (lostSince) { showLost(); } }, 1500);
     }
   });
+  window.addEventListener("resize", fit);
   tick();
+  fit();
   setInterval(tick, 15000);
 })();

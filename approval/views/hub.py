@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,18 +32,22 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from approval import kiosks
 from approval.access import visible_markets
 from approval.db import db, driver_says, utcnow
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
-from approval.models import User
-from approval.queries.hub import Selection, Viewer, build_wall, kiosk_viewer, summary, wall_settings
+from approval.models import AuditEntry, Post, User
+from approval.publishing.holds import hold_for
+from approval.publishing.status import failure_reasons
+from approval.queries.hub import Selection, Viewer, Wall, build_wall, kiosk_viewer, summary, wall_settings
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +114,51 @@ def kiosk_stream(token: str):
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
     wall = build_wall(session, viewer, selection)
     return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
-                           rel=_from_now(wall.built_at), shown_states=WALL_STATES)
+                           rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=WALL_STATES,
+                           troubles=_troubles(session, wall))
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """What the wall says of a post to handle: why, as the publishing desk says it, and when: since when it failed,
+    was left unconfirmed, missed its slot or is held; for a post retrying, its next try."""
+
+    reason: str | None
+    at: datetime | None
+
+
+#: The step whose audit row says why a post needs attention (``publishing.status.failure_reasons``), by the wall's kind.
+_STEPS = {"failed": Action.fail, "unconfirmed": Action.lose, "missed": Action.miss, "retrying": Action.postpone}
+
+
+def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
+    """Why and since when, for each post of "Needs attention": a room that reads "failed" and nothing else has to go
+    to the desk to know whether to reconnect an account or edit a text."""
+    found: dict[int, Trouble] = {}
+    for kind, step in _STEPS.items():
+        posts = [post for post, why in wall.problems if why == kind]
+        if not posts:
+            continue
+        ids = [post.id for post in posts]
+        said = failure_reasons(session, ids, step)
+        stepped = dict(session.execute(select(AuditEntry.post_id, func.max(AuditEntry.at))
+                                       .where(AuditEntry.post_id.in_(ids), AuditEntry.action == step)
+                                       .group_by(AuditEntry.post_id)).all())
+        for post in posts:
+            found[post.id] = Trouble(said.get(post.id), _since(kind, post, stepped.get(post.id)))
+    for post, why in wall.problems:
+        if why == "held":
+            hold = hold_for(session, post)
+            found[post.id] = Trouble(hold.reason if hold else None, (hold.since if hold else None) or post.held_at)
+    return found
+
+
+def _since(kind: str, post: Post, stepped: datetime | None) -> datetime | None:
+    if kind == "retrying":
+        return post.next_attempt_at
+    if kind == "missed":
+        return post.missed_at or stepped
+    return stepped or post.updated_at
 
 
 #: The columns of the wall's counts: where posts wait for someone.
@@ -142,6 +191,19 @@ def _from_now(now: datetime) -> Callable[[datetime], str]:
                                 format="short", locale=locale)
 
     return rel
+
+
+def _how_long(now: datetime) -> Callable[[datetime | None], str]:
+    """How long a post has waited ("7 min", "2 hr"): short, so that its line keeps the account's handle beside it
+    in a third of the screen."""
+    locale = get_locale()
+
+    def how_long(instant: datetime | None) -> str:
+        if instant is None:
+            return ""
+        return format_timedelta(now - instant, granularity="minute", threshold=1.1, format="short", locale=locale)
+
+    return how_long
 
 
 def _digest(html: str) -> str:
