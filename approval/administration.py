@@ -10,6 +10,7 @@ session usable; the request (or the command) commits.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -130,6 +131,36 @@ def place_zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def zone_meant(name: str) -> str | None:
+    """The place's zone a person most likely meant by ``name`` when it names none: the same name in another case
+    ("africa/nairobi"), the city alone ("Nairobi"), or a near spelling ("Africa/Nairobbi"); None when none is near."""
+    if not name:
+        return None
+    folded = name.casefold()
+    by_fold = {zone.casefold(): zone for zone in timezone_names()}
+    if folded in by_fold:
+        return by_fold[folded]
+    cities = [zone for zone in timezone_names() if zone.rsplit("/", 1)[-1].casefold() == folded.replace(" ", "_")]
+    if len(cities) == 1:
+        return cities[0]
+    close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.85)
+    return by_fold[close[0]] if close else None
+
+
+#: Codes ISO 3166-1 reserves for a place without assigning them, that CLDR does not list: a market may be one.
+_ISO_EXCEPTIONALLY_RESERVED = frozenset({"FX", "UK"})
+#: Codes CLDR lists that name no country or territory: an unknown region, pseudo-locales, "Outlying Oceania".
+_NOT_TERRITORIES = frozenset({"ZZ", "XA", "XB", "QO"})
+
+
+@cache
+def territory_codes() -> frozenset[str]:
+    """The two-letter codes of a country or territory (ISO 3166-1 alpha-2 and those it reserves for a place, such
+    as EU and UK; Kosovo's XK, which everyone uses), as CLDR knows them."""
+    known = {code for code in map(str, Locale("en").territories) if re.fullmatch(r"[A-Z]{2}", code)}
+    return frozenset(known - _NOT_TERRITORIES | _ISO_EXCEPTIONALLY_RESERVED)
+
+
 @cache
 def language_codes() -> frozenset[str]:
     return frozenset(
@@ -145,13 +176,20 @@ def _name_errors(errors: Errors, field: str, value: str, max_length: int) -> Non
         errors.setdefault(field, []).append(_("At most %(n)s characters.", n=max_length))
 
 
-def market_errors(code: str, name: str, timezone: str, languages: Sequence[str]) -> Errors:
+def market_errors(code: str, name: str, timezone: str, languages: Sequence[str], *,
+                  kept_code: str | None = None) -> Errors:
+    """``kept_code``: the code the market had, which it may keep though no country has it (saved before the rule)."""
     errors: Errors = {}
     if not re.fullmatch(r"[A-Z]{2}", code):
         errors["code"] = [_("Two letters (ISO 3166-1 alpha-2), e.g. FR.")]
+    elif code not in territory_codes() and code != kept_code:
+        errors["code"] = [_("No country or territory has the code %(code)s (ISO 3166-1 alpha-2), e.g. FR, KE, UG.",
+                            code=code)]
     _name_errors(errors, "name", name, 120)
     if place_zone(timezone) is None:
         errors["timezone"] = [_("Not an IANA time zone: give one such as Europe/Paris or Africa/Nairobi.")]
+        if meant := zone_meant(timezone):
+            errors["timezone"].append(_("Did you mean %(zone)s?", zone=meant))
     unknown = [code for code in languages if code not in language_codes()]
     if not languages:
         errors["languages"] = [_("Give at least one language code, e.g. fr.")]
@@ -283,7 +321,7 @@ def update_market(
 ) -> Market:
     code, name, timezone = _clean(code).upper(), _clean(name), _clean(timezone)
     languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages if _clean(lang)))
-    _refuse_if(market_errors(code, name, timezone, languages))
+    _refuse_if(market_errors(code, name, timezone, languages, kept_code=market.code))
     with _writing(session, code=code):
         market.code, market.name, market.timezone, market.languages = code, name, timezone, languages
     return market
@@ -450,6 +488,14 @@ def deactivate_user(session: Session, user: User, actor: User) -> User:
     user.active = False
     session.flush()
     return user
+
+
+def cabinets_left_without(user: User) -> list[Executive]:
+    """The executives whose cabinet has no active member but ``user``: with them deactivated (or removed), nobody
+    could answer those executives' suggested messages, and none could be approved (``executive_has_cabinet``)."""
+    return sorted((executive for executive in user.executives
+                   if not any(member.active and member.id != user.id for member in executive.cabinet)),
+                  key=lambda executive: _name_key(executive.name))
 
 
 def reactivate_user(session: Session, user: User) -> None:

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from approval.style import Finding, Severity, localize
+from approval.style import Finding, Severity, language, localize
 from approval.workflow.states import Action, Role, State
 
 LABELS: dict[StrEnum, object] = {
@@ -169,5 +169,7 @@ def finding_message(finding: Finding | Mapping[str, Any]) -> str:
     """A finding of the style gate, just made or stored with a revision, in the reader's language: its words and its
     decimals."""
     if isinstance(finding, Finding):
-        return finding.localized(gettext, decimal)
+        finding = finding.as_dict(translatable=True)
+    if finding.get("rule") == language.MISMATCH:  # the languages named in the reader's language, not in English
+        finding = {**finding, "params": language.named_in(finding.get("params") or {}, str(get_locale() or "en"))}
     return localize(finding, gettext, decimal)

@@ -155,6 +155,9 @@ def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
 
 # Factories ---------------------------------------------------------------------------------------------------
 
+#: The codes the factory gives the markets it makes without one: countries' codes, in a fixed order.
+TERRITORIES = sorted(admin.territory_codes())
+
 
 #: A post's address on each network, as a person pastes it (``approval.style.network.POST_HOSTS``).
 POST_URLS = {"x": "https://x.com/helio/status/1", "facebook": "https://www.facebook.com/helio/posts/1",
@@ -178,7 +181,7 @@ class Factory:
         return self.counter
 
     def market(self, code: str | None = None, timezone: str = "Europe/Paris", languages: tuple = ("fr",)) -> Market:
-        code = code or f"{chr(65 + self._next() % 26)}{chr(65 + (self.counter // 26) % 26)}"
+        code = code or TERRITORIES[self._next() % len(TERRITORIES)]  # a real country's code, as the rules ask
         existing = self.session.scalar(select(Market).where(Market.code == code))
         return existing or admin.create_market(self.session, code, f"Market {code}", timezone, list(languages))
 

@@ -175,17 +175,17 @@ def test_the_log_pages_and_filters(make, admin_web, admin_user, db_session, monk
     from approval.views import admin as admin_views
 
     monkeypatch.setattr(admin_views, "LOG_PAGE", 3)
-    markets = [make.market(code) for code in ("AA", "BB", "CC", "DD")]
+    markets = [make.market(code) for code in ("BE", "BG", "CH", "DE")]
     db_session.flush()
     first = admin_web.get("/admin/log?subject=market")
     page = first.get_data(as_text=True)
-    assert first.status_code == 200 and page.count('<tr data-id="') == 3 and "DD — Market DD" in page
+    assert first.status_code == 200 and page.count('<tr data-id="') == 3 and "DE — Market DE" in page
     older = re.search(r'href="([^"]+)" class="next"', page)
-    assert older and "AA — Market AA" in admin_web.get(html.unescape(older.group(1))).get_data(as_text=True)
+    assert older and "BE — Market BE" in admin_web.get(html.unescape(older.group(1))).get_data(as_text=True)
     mine = admin_web.get(f"/admin/log?actor={admin_user.email.upper()}").get_data(as_text=True)
     assert "No change matches." in mine  # the markets were made by a command, not by this admin
     one = admin_web.get(f"/admin/log?subject=market&id={markets[1].id}").get_data(as_text=True)
-    assert one.count('<tr data-id="') == 1 and "BB — Market BB" in one
+    assert one.count('<tr data-id="') == 1 and "BG — Market BG" in one
 
 
 @pytest.mark.parametrize("query", ["subject=posts", "id=abc", "id=%C2%B2", "before=-1", "before=1e3"])

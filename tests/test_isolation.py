@@ -259,6 +259,19 @@ def test_the_calendar_the_feed_and_the_wall_keep_to_the_users_markets(make, web,
     assert timedelta
 
 
+def _a_draft_for_an_executive(make):  # noqa: ANN001, ANN202
+    """A draft for an executive's X account in France: the executive's cabinet member, its writer, a project
+    manager, and the draft."""
+    market = make.market("FR")
+    ceo = make.executive("CEO")
+    cabinet = make.user(Role.cabinet, executives=[ceo])
+    writer = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    post = make.post(State.draft, account=make.account(market, "x", executive=ceo), author=writer,
+                     body="Une première version risquée.")
+    return cabinet, writer, pm, post
+
+
 def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_before(make, web, app, db_session):
     """The drafts written before the suggestion reached the cabinet stay between the writer and the project
     managers, as the review's history does: their texts (the page's ?r= and comparisons, the API's revisions and
@@ -269,13 +282,7 @@ def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_b
     from approval.models import RevisionMedia
     from approval.workflow.states import Action
 
-    market = make.market("FR")
-    ceo = make.executive("CEO")
-    cabinet = make.user(Role.cabinet, executives=[ceo])
-    writer = make.user(Role.community_manager, markets=[market])
-    pm = make.user(Role.project_manager, markets=[market])
-    post = make.post(State.draft, account=make.account(market, "x", executive=ceo), author=writer,
-                     body="Une première version risquée.")
+    cabinet, writer, pm, post = _a_draft_for_an_executive(make)
     with app.app_context():  # the store is the application's
         samples.attach_bytes(db_session, post, writer, samples.draw_picture((64, 48), "brouillon"), "brouillon.jpg")
     draft_file = db_session.scalars(select(RevisionMedia.media_file_id)
@@ -330,13 +337,7 @@ def test_a_cabinet_s_first_revision_does_not_hang_on_the_clocks_of_two_machines(
     from approval.models import Revision
     from approval.workflow.states import Action
 
-    market = make.market("FR")
-    ceo = make.executive("CEO")
-    cabinet = make.user(Role.cabinet, executives=[ceo])
-    writer = make.user(Role.community_manager, markets=[market])
-    pm = make.user(Role.project_manager, markets=[market])
-    post = make.post(State.draft, account=make.account(market, "x", executive=ceo), author=writer,
-                     body="Une première version risquée.")
+    cabinet, writer, pm, post = _a_draft_for_an_executive(make)
     ops.act_on_post(db_session, post, Action.submit, writer, expected_version=post.version)
     ops.act_on_post(db_session, post, Action.request_changes, pm, expected_version=post.version, comment="Non.")
     ops.edit_post(db_session, post, writer, "Fière de nos équipes.", expected_version=post.version)

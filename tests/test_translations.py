@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "approval" / "translations"
 FRENCH_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 FRENCH_MO = FRENCH_PO.with_suffix(".mo")
-KEYWORDS = ("_l", "lazy_gettext", "N_")  # the Makefile's `translations` target; babel adds gettext, ngettext, _...
+#: The Makefile's `translations` target's; babel adds gettext, ngettext, _...
+KEYWORDS = ("_l", "lazy_gettext", "N_", "lazy_pgettext:1c,2")
 
 NBSP = "\u00a0"
 #: printf-style (%(name)s, %d, %s; "%%" is a literal) and str.format-style ({min}) placeholders.

@@ -12,6 +12,7 @@ import re
 from typing import Any, Self
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -227,6 +228,14 @@ MAX_REASON = 500
 MAX_TERMS = 1000
 
 
+#: Each part of an editorial list's line, as its errors name it to the reader ("phrase | reason | instead").
+COLUMN_NAMES = {
+    "phrase": lazy_pgettext("a part of an editorial list's line", "phrase"),
+    "reason": lazy_pgettext("a part of an editorial list's line", "reason"),
+    "instead": lazy_pgettext("a part of an editorial list's line", "instead"),
+}
+
+
 def _term_key(phrase: str) -> str:
     """Two phrases the gate cannot tell apart (case, accents, spacing) are the same entry."""
     return " ".join(fold(phrase).split())
@@ -246,7 +255,8 @@ class TermListField(TextAreaField):
 
     @property
     def line_format(self) -> str:
-        return " | ".join(self.columns)
+        """The parts of a line in the reader's language; ``columns`` are the keys of the terms' dicts."""
+        return " | ".join(str(COLUMN_NAMES.get(column, column)) for column in self.columns)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.data, self.line_errors = [], []

@@ -1,7 +1,7 @@
 """The administration log: one row per change of a setting (a market, an account and its connector, a user's role or
 markets, an executive's cabinet, a campaign and its embargo, a kiosk link, an API token, the wall's thresholds), who
 made it and when. ``approval.admin_log`` writes the rows in the transaction of the change; like the posts' audit
-trail, the table is append-only (a trigger refuses UPDATE and DELETE).
+trail, the table is append-only: migration 0028's triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -42,40 +42,3 @@ class AdminLogEntry(Base):
         Index("ix_admin_log_entries_subject", "subject", "subject_id", "id"),
         Index("ix_admin_log_entries_actor_id", "actor_id"),
     )
-
-
-#: The DDL that makes the table append-only, per dialect (migration 0028 runs its own copy; tests check it).
-APPEND_ONLY_DDL = {
-    "postgresql": [
-        """
-        CREATE FUNCTION admin_log_entries_append_only() RETURNS trigger AS $$
-        BEGIN
-            RAISE EXCEPTION 'admin_log_entries is append-only: % refused', TG_OP;
-        END;
-        $$ LANGUAGE plpgsql
-        """,
-        """
-        CREATE TRIGGER admin_log_entries_append_only BEFORE UPDATE OR DELETE ON admin_log_entries
-        FOR EACH ROW EXECUTE FUNCTION admin_log_entries_append_only()
-        """,
-        """
-        CREATE TRIGGER admin_log_entries_no_truncate BEFORE TRUNCATE ON admin_log_entries
-        FOR EACH STATEMENT EXECUTE FUNCTION admin_log_entries_append_only()
-        """,
-    ],
-    "sqlite": [
-        """
-        CREATE TRIGGER admin_log_entries_no_update BEFORE UPDATE ON admin_log_entries
-        BEGIN SELECT RAISE(ABORT, 'admin_log_entries is append-only: UPDATE refused'); END
-        """,
-        """
-        CREATE TRIGGER admin_log_entries_no_delete BEFORE DELETE ON admin_log_entries
-        BEGIN SELECT RAISE(ABORT, 'admin_log_entries is append-only: DELETE refused'); END
-        """,
-        """
-        CREATE TRIGGER admin_log_entries_no_replace BEFORE INSERT ON admin_log_entries
-        WHEN EXISTS (SELECT 1 FROM admin_log_entries WHERE id = NEW.id)
-        BEGIN SELECT RAISE(ABORT, 'admin_log_entries is append-only: REPLACE refused'); END
-        """,
-    ],
-}

@@ -154,6 +154,8 @@ def connect_account(session: Session, account: Account, connector: str, *, url: 
         except ValueError:
             address = None
         if address is None or not parts.hostname:
+            if url and any(c.isspace() for c in url.strip()):
+                raise _refuse("url", _("The webhook's address has a space in it: a web address has none."))
             raise _refuse("url", _("Give the webhook's address (http or https)."))
         if refused := refusal(address):
             raise _refuse("url", refused)

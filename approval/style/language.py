@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
@@ -84,14 +84,36 @@ def known(code: str) -> bool:
     return isinstance(code, str) and code.isascii() and code.isalpha() and hasattr(IsoCode639_1, code.upper())
 
 
-def name(code: str) -> str:
-    """The English name of a language code ("pl" -> "Polish"), for messages."""
-    from lingua import IsoCode639_1, Language
-
+def name(code: str, locale: str = "en") -> str:
+    """A language's name in ``locale``'s language, for messages: ("pl") -> "Polish", ("pl", "fr") -> "polonais"
+    (CLDR's names, through Babel); the code itself when neither is known."""
     try:
-        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())).name.title()
+        return _language_names(str(locale)).get(code.lower()) or code
     except (AttributeError, ValueError):
         return code
+
+
+@lru_cache(maxsize=16)
+def _language_names(locale: str) -> Mapping[str, str]:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(locale).languages
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale("en").languages
+
+
+def named_in(params: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A language finding's parameters with the languages named in ``locale`` (a French page says « français », not
+    "French"), from the codes the finding keeps; a finding stored before it kept the expected ones names them as it
+    did. The caller renders the message with them (``approval.labels.finding_message``)."""
+    named = dict(params)
+    if isinstance(params.get("code"), str):
+        named["language"] = name(params["code"], locale)
+    expected = params.get("expected_codes")
+    if isinstance(expected, list | tuple) and all(isinstance(code, str) for code in expected):
+        named["expected"] = " / ".join(name(code, locale) for code in expected)
+    return named
 
 
 def preload() -> None:
@@ -138,7 +160,8 @@ def check_mismatch(analysis: Analysis) -> Iterator[Finding]:
     text = analysis.text
     words = list(_WORDS.finditer(analysis.masked))
     start, end = (words[0].start(), words[-1].end()) if words else (0, len(text))
+    # The names in English, for the message and the command line; the codes, to name them in a reader's language.
     yield Finding.make(MISMATCH, Severity.warning,
                        N_("This text reads as %(language)s, not as the market's %(expected)s."), start, end,
                        language=name(detected), expected=" / ".join(name(code) for code in expected),
-                       code=detected)
+                       code=detected, expected_codes=list(expected))

@@ -183,7 +183,7 @@ def list_accounts():
         query = query.where(Market.code == code)
     counts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
     return render_template("admin/accounts.html", accounts=db.session.scalars(query).all(), markets=_markets(),
-                           counts=counts, market_code=code)
+                           counts=counts, market_code=code, connector_settings=connector_settings)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -200,6 +200,11 @@ def new_account():
         if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
                                form.brand.data or "", executive):
             flash(_("Account %(account)s created.", account=account.display_name), "success")
+            # A new account publishes through nothing: the connector is chosen on another page, which it names.
+            said = _("%(account)s is not connected to a publisher yet: none of its posts can go out until it is.",
+                     account=account.display_name)
+            flash(Markup('{} <a href="{}">{}</a>.').format(said, connector_settings(account),
+                                                            _("Choose how it publishes")), "warning")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=None)
 
@@ -221,7 +226,12 @@ def edit_account(account_id: int):
             form.tell_merged()
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=account, changed=changed,
-                      deactivation=_deactivation_question(account))
+                      deactivation=_deactivation_question(account), connector_settings=connector_settings)
+
+
+def connector_settings(account: Account) -> str:
+    """Where an account's connector is chosen: its row of the publishing settings."""
+    return url_for("publishing.settings", _anchor=f"account-{account.id}")
 
 
 def _on_their_way(account: Account) -> tuple[int, int]:
@@ -433,8 +443,19 @@ def set_password(user_id: int):
 @roles_required(Role.admin)
 def deactivate_user(user_id: int):
     user = _get(User, user_id)
+    left = admin.cabinets_left_without(user)
     if _attempt(None, admin.deactivate_user, user, current_user):
         flash(_("%(email)s is deactivated: they can no longer log in.", email=user.email), "success")
+        if left:
+            links = Markup(", ").join(
+                Markup('<a href="{}">{}</a>').format(url_for("admin.edit_executive", executive_id=executive.id,
+                                                             _anchor="cabinet"), executive.name)
+                for executive in left)
+            # The sentence is ours; the names in it are escaped in their links.
+            flash(Markup(ngettext("Nobody active is left in the cabinet of %(executives)s: add a member, or "
+                                  "reactivate one.",
+                                  "Nobody active is left in the cabinets of %(executives)s: add a member to each, or "
+                                  "reactivate one.", len(left), executives=links)), "warning")
     return _see_other("admin.edit_user", user_id=user.id)
 
 
@@ -483,7 +504,23 @@ def _user_page(user: User, *, form: UserForm | None = None, password_form: Passw
                changed: Sequence[Overtaken] = ()):
     return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
                       password_form=PasswordForm(formdata=None) if password_form is None else password_form,
-                      changed=changed)
+                      changed=changed, deactivation=_user_deactivation_question(user))
+
+
+def _user_deactivation_question(user: User) -> str:
+    """What the "Deactivate" button asks: what ends with the user's access, and the executives whose suggested
+    messages nobody could answer then."""
+    question = _("Deactivate this user? They can no longer log in: their sessions end at once, and their API tokens "
+                 "and calendar feed link stop working until they are reactivated.")
+    left = admin.cabinets_left_without(user)
+    if not left:
+        return question
+    return question + " " + ngettext(
+        "They are the only active member of the cabinet of %(executives)s: nobody could accept or decline that "
+        "executive's suggested messages, and none could be approved.",
+        "They are the only active member of the cabinets of %(executives)s: nobody could accept or decline these "
+        "executives' suggested messages, and none could be approved.",
+        len(left), executives=", ".join(executive.name for executive in left))
 
 
 # The administration log ------------------------------------------------------------------------------------------
@@ -513,7 +550,7 @@ LOG_FIELDS = {
     "active": _l("Active"), "connector": _l("Publishes through"), "connector_url": _l("Webhook address"),
     "connector_secret": _l("Signing secret"), "email": _l("E-mail"), "role": _l("Role"),
     "all_markets": _l("All markets"), "markets": _l("Markets"), "executives": _l("Executives served"),
-    "password_hash": _l("Password"), "title": _l("Title"), "hashtag": _l("Hashtag"),
+    "password_hash": _l("Password"), "title": _l("Title"), "cabinet": _l("Cabinet"), "hashtag": _l("Hashtag"),
     "description": _l("Description"), "disclosure_required": _l("Partnership (disclosure required)"),
     "embargo_until": _l("Embargo until"), "revoked_at": _l("Revoked"),
     "review_amber_minutes": _l("Amber after (minutes)"), "review_red_minutes": _l("Red after (minutes)"),

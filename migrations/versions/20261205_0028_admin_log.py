@@ -18,7 +18,7 @@ down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: As approval.models.admin_log.APPEND_ONLY_DDL was when this was written (a migration keeps its own copy).
+#: The triggers that make the log append-only, per dialect (as approval.models.audit's make the audit trail).
 APPEND_ONLY_DDL = {
     "postgresql": [
         """
