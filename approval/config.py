@@ -92,7 +92,10 @@ def _smtp_url(value: str | None) -> str | None:
 
     try:
         SmtpSettings.from_url(value)
-    except ValueError:  # no smtp(s) scheme or host, a port or a timeout that is no number
+    except ValueError as error:  # no smtp(s) scheme or host, a port or a timeout that is no number, a bad sender
+        said = str(error)
+        if said.startswith("from="):  # the sender's own rule (it quotes the sender alone, never the password)
+            raise SettingError(f"APPROVAL_SMTP_URL: {said}") from None
         raise SettingError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., "
                            f"not {_without_password(value)!r}") from None
     return value

@@ -4,6 +4,12 @@ awaiting review and for posts that failed, missed their slot or are unconfirmed.
 Rows are claimed like the mail's (``outbox``), posted after the claim's commit, and marked sent under the claim once
 the webhook answered 2xx; any other answer or a network error retries with the backoff. The text is in the market's
 first language when the app speaks it, else English.
+
+The one format spoken is Slack's message text (Mattermost, Rocket.Chat and others take it too): ``<...>`` is markup
+there (``<!channel>`` notifies a whole channel, ``<https://x|label>`` shows a link under any label), so what people or
+servers wrote (a post's text, a handle, a comment, a reason quoting a webhook's answer) is escaped as Slack asks (``&``
+``<`` ``>`` as ``&amp;`` ``&lt;`` ``&gt;``), and the broadcast words those receivers also read typed out (``@here``,
+``@channel``...) are broken with an invisible word joiner. The app's own link is written as Slack's ``<url>``.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +39,17 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
 #: A call, from its connection to its answer's status, takes this long at most (the lease is 2 minutes).
 DEADLINE_S = 15.0
+
+
+#: ``@here``, ``@channel``, ``@everyone``, ``@all``: Slack notifies only for ``<!here>``, but Slack-compatible
+#: receivers (Mattermost, Rocket.Chat, Discord's Slack endpoint) notify for the words typed out.
+_BROADCAST = re.compile(r"@(?=(?:here|channel|everyone|all)\b)", re.IGNORECASE)
+
+
+def escaped(text: str) -> str:
+    """``text`` as Slack's message format shows it as written: nobody notified, no link made of it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BROADCAST.sub("@\u2060", text)
 
 
 @dataclass
@@ -127,12 +145,13 @@ class ChatSender:
         languages = [code for code in (message.market.languages or []) if code in self.app.config["LANGUAGES"]]
         with self.app.test_request_context("/", base_url=self.base_url), force_locale(
                 languages[0] if languages else "en"):
-            parts = [f"[{message.market.code}] {texts.title(message.kind)}"]
+            parts = [escaped(f"[{message.market.code}] {texts.title(message.kind)}")]
             post = message.post
             if post is not None:
-                parts.append(f"{network_name(post.account.network.value)} @{post.account.handle}: "
-                             f"{texts.excerpt(post.body, 140)}")
-                parts.append(url_for("posts.show_post", post_id=post.id, _external=True))
+                parts.append(escaped(f"{network_name(post.account.network.value)} @{post.account.handle}: "
+                                     f"{texts.excerpt(post.body, 140)}"))
+                # The app's own link, as Slack's link markup (its address is percent-encoded: no "<", ">" or "|").
+                parts.append(f"<{url_for('posts.show_post', post_id=post.id, _external=True)}>")
             if words := texts.said(message.comment, message.why):
-                parts.append(texts.quoted(words))
+                parts.append(escaped(texts.quoted(words)))
         return "\n".join(parts)

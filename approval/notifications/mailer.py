@@ -1,10 +1,10 @@
 """The mail outbox's sender: notifications mailed at once, and the daily digests at 08:00 in each user's zone.
 
 ``APPROVAL_SMTP_URL`` says where: ``smtp://user:pass@host:587?starttls=1`` (``smtps://`` for TLS from the start;
-``from=`` sets the sender address). Each pass claims due rows (see ``outbox``), commits the claim, sends through
-one SMTP connection, and marks each mail sent under its claim as soon as the server accepted it. A refusal the
-server calls temporary (4xx), a refused or broken connection, retries later with a backoff; a permanent one (5xx) is
-given up and noted on the row.
+``from=`` sets the sender: ``ops@helio.example`` or ``Approval Helio <ops@helio.example>``, percent-encoded). Each
+pass claims due rows (see ``outbox``), commits the claim, sends through one SMTP connection, and marks each mail
+sent under its claim as soon as the server accepted it. A refusal the server calls temporary (4xx), a refused or
+broken connection, retries later with a backoff; a permanent one (5xx) is given up and noted on the row.
 
 A mail is in the user's language, plain text and HTML, links to the post, and carries ``List-Unsubscribe``
 leading to the preferences page.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import queue
+import re
 import smtplib
 import ssl
 import threading
@@ -26,7 +27,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,7 +35,7 @@ from flask import Flask, has_request_context, render_template, url_for
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
 from approval.access import can_see_post
@@ -42,8 +43,9 @@ from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
+from approval.models.publishing import StopSwitch
 from approval.models.users import cabinet_members, user_markets
-from approval.workflow.states import State
+from approval.workflow.states import Role, State
 from approval.notifications import outbox, texts
 from approval.notifications.zones import load_zone
 
@@ -64,6 +66,8 @@ class SmtpSettings:
     tls: bool = False
     sender: str = "approval@localhost"
     timeout: float = 10.0
+    #: The sender's display name (``from=Approval Helio <ops@helio.example>``); None: "approval".
+    sender_name: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> SmtpSettings:
@@ -74,10 +78,28 @@ class SmtpSettings:
         tls = parts.scheme == "smtps"
         starttls = query.get("starttls", "").lower() in ("1", "true", "yes", "on")
         port = parts.port or (465 if tls else 587 if starttls else 25)
+        name, sender = _sender(query["from"]) if query.get("from") else (None, _sender_at(parts.hostname))
         return cls(host=parts.hostname, port=port, username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None, starttls=starttls, tls=tls,
-                   sender=query.get("from") or _sender_at(parts.hostname),
-                   timeout=float(query.get("timeout") or 10))
+                   sender=sender, sender_name=name, timeout=float(query.get("timeout") or 10))
+
+
+#: An address an SMTP server takes as the envelope sender: a dot-atom before the @, a domain name or an address
+#: literal after it (quoted local parts, legal but never seen on a sender, are left out).
+_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                      r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                      r"|\[[A-Za-z0-9.:]+\])")
+
+
+def _sender(value: str) -> tuple[str | None, str]:
+    """``from=``'s display name and address: ``ops@helio.example`` or ``Approval Helio <ops@helio.example>``. A name
+    alone went out as ``MAIL FROM:<Approval>``, which a real server refuses: anything but one address is refused."""
+    pairs = getaddresses([value])
+    name, address = pairs[0] if len(pairs) == 1 else ("", "")
+    if not _ADDRESS.fullmatch(address) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"from= is one e-mail address, as ops@helio.example or Approval Helio "
+                         f"<ops@helio.example> (percent-encoded in the URL), not {value!r}")
+    return name.strip() or None, address
 
 
 def _sender_at(host: str) -> str:
@@ -100,7 +122,8 @@ class SmtpConnection:
     def send(self, message: Message) -> None:
         if self.client is None:
             self.client = self._open()
-        self.client.send_message(message)
+        # The envelope sender is the bare address, whatever display name the From header carries.
+        self.client.send_message(message, from_addr=self.settings.sender)
 
     def _open(self) -> smtplib.SMTP:
         s = self.settings
@@ -214,6 +237,9 @@ class MailReport:
 
 #: The kinds that remind of a post waiting for its review: their mail says for how long, and who wrote it.
 REMINDERS = (NotificationKind.review_reminder, NotificationKind.review_escalation)
+#: News that asks for action now: a mail gathering it with other news leads with it, in its subject and its text.
+URGENT = (NotificationKind.missed, NotificationKind.failed, NotificationKind.unconfirmed)
+STOPS = (NotificationKind.stop_on, NotificationKind.stop_off)
 
 
 @dataclass(frozen=True)
@@ -411,14 +437,15 @@ class Mailer:
         assert self.settings is not None
         with force_locale(user.locale or "en"):
             preferences = url_for("notifications.preferences", _external=True)
-            entries = [self._entry(n) for n in items]
+            if not digest:  # the urgent first (a digest tells what happened in its order)
+                items = sorted(items, key=lambda n: n.kind not in URGENT)
+            entries = [self._entry(n, user) for n in items]
             if digest:
                 subject = _("Your daily digest: %(n)s notifications", n=len(items)) if len(items) > 1 else \
                     _("Your daily digest: %(title)s", title=entries[0]["title"])
                 intro = _("What happened since your last digest:")
             elif len(entries) > 1:
-                subject = ngettext("%(title)s, and %(num)s more", "%(title)s, and %(num)s more",
-                                   len(entries) - 1, title=entries[0]["title"])
+                subject = self._subject(items, entries)
                 intro = ""
             else:
                 subject = entries[0]["title"] + (f" — {entries[0]['excerpt']}" if entries[0]["excerpt"] else "")
@@ -445,7 +472,7 @@ class Mailer:
         message.attach(MIMEText(html, "html", "utf-8"))
         # typeshed types MIMEBase's header values as str; the email package documents Header values too.
         message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
-        message["From"] = formataddr(("approval", self.settings.sender))
+        message["From"] = formataddr((self.settings.sender_name or "approval", self.settings.sender), charset="utf-8")
         message["To"] = formataddr((user.name, user.email), charset="utf-8")
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or "localhost")
@@ -454,7 +481,22 @@ class Mailer:
         message["Content-Language"] = user.locale or "en"
         return message
 
-    def _entry(self, n: Notification) -> dict:
+    @staticmethod
+    def _subject(items: list[Notification], entries: list[dict]) -> str:
+        """A mail's subject for several items (urgent ones first): one kind, its title and how many more; several, the
+        urgent one's title and how many others, or only how many (the first one's title named them all)."""
+        others = len(entries) - 1
+        if len({entry["title"] for entry in entries}) == 1:
+            return ngettext("%(title)s, and %(num)s more", "%(title)s, and %(num)s more", others,
+                            title=entries[0]["title"])
+        if items[0].kind in URGENT:
+            return ngettext("%(title)s, and %(num)s other notification", "%(title)s, and %(num)s other notifications",
+                            others, title=entries[0]["title"])
+        return ngettext("%(num)s new notification", "%(num)s new notifications", len(entries))
+
+    def _entry(self, n: Notification, user: User) -> dict:
+        if n.kind in STOPS and n.post_id is None:
+            return self._stop_entry(n, user)
         details = []
         post = n.post
         if post is not None:
@@ -477,5 +519,48 @@ class Mailer:
             "details": details,
             "body": texts.excerpt(post.body, 280) if post is not None else "",
             "url": url_for("posts.show_post", post_id=n.post_id, _external=True) if n.post_id else None,
+            "link": _("Open the post"),
             "at": n.at,
         }
+
+    def _stop_entry(self, n: Notification, user: User) -> dict:
+        """A stop switch turned on or off: where, by whom, why; when off, how many posts it held still wait for a new
+        time. It leads a manager to the stop switches (to the publishing desk when posts wait), and a community
+        manager, who opens neither, to their market's calendar, which marks what is held."""
+        stop, waiting = self._stop_of(n)
+        details = [str(n.market)] if n.market is not None else []
+        if n.actor is not None:
+            details.append(_("By %(name)s", name=n.actor.name))
+        if n.comment:
+            details.append(texts.quoted(n.comment))
+        if n.kind is NotificationKind.stop_off and stop is not None:
+            details.append(ngettext("%(num)d post it held waits for a new time.",
+                                    "%(num)d posts it held wait for a new time.", waiting) if waiting
+                           else _("No post waits for a new time."))
+        if user.role not in (Role.project_manager, Role.admin):
+            url = url_for("calendar.show_calendar", market=n.market.code if n.market is not None else None,
+                          _external=True)
+            link = _("Open the calendar")
+        elif waiting:
+            url, link = url_for("publishing.desk", _external=True), _("Open the publishing desk")
+        else:
+            url = url_for("publishing.stops", _anchor=f"stop-{stop.id}" if stop is not None else None,
+                          _external=True)
+            link = _("Open the stop switches")
+        title = _("A stop switch was turned off") if n.kind is NotificationKind.stop_off else texts.title(n.kind)
+        return {"title": title, "excerpt": "", "details": details, "body": "", "url": url, "link": link, "at": n.at}
+
+    def _stop_of(self, n: Notification) -> tuple[StopSwitch | None, int]:
+        """The stop switch ``n`` tells of (the notification keeps its time, its author and its reason, not its id),
+        and how many posts it holds, still waiting for a new time."""
+        off = n.kind is NotificationKind.stop_off
+        at, by = ((StopSwitch.turned_off_at, StopSwitch.turned_off_by_id) if off
+                  else (StopSwitch.turned_on_at, StopSwitch.turned_on_by_id))
+        with self.sessions() as session:
+            stop = session.scalar(
+                select(StopSwitch).where(at == n.at, StopSwitch.reason == n.comment,
+                                         *([by == n.actor_id] if n.actor_id is not None else []))
+                .order_by(StopSwitch.id.desc()).limit(1))
+            waiting = session.scalar(select(func.count()).select_from(Post).where(
+                Post.state == State.scheduled, Post.held_by_stop_id == stop.id)) if stop is not None and off else 0
+        return stop, waiting or 0
