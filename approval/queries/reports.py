@@ -103,6 +103,21 @@ class Report:
     on_time: int = 0
     late: int = 0
     missed: int = 0
+    #: The UTC day the report was drawn on: a week that has not ended by then is counted so far.
+    today: date | None = None
+
+    @property
+    def spans(self) -> list[WeekSpan]:
+        """Each week of the period with the days of it the period holds (its first and last may be cut)."""
+        first, last = self.period.start.date(), self.period.end.date() - timedelta(days=1)
+        spans = [(week, max(week, first), min(week + timedelta(days=6), last)) for week in self.weeks]
+        return [WeekSpan(week, start, end, self.today is not None and end >= self.today)
+                for week, start, end in spans]
+
+    @property
+    def partial_weeks(self) -> list[WeekSpan]:
+        """The weeks whose bar counts fewer than their seven days: cut by the period, or not over yet."""
+        return [span for span in self.spans if span.partial]
 
     @property
     def approval_rate(self) -> float | None:
@@ -113,6 +128,25 @@ class Report:
     def on_time_rate(self) -> float | None:
         total = self.on_time + self.late + self.missed
         return round(self.on_time / total, 4) if total else None
+
+
+@dataclass(frozen=True)
+class WeekSpan:
+    """An ISO week (Monday, UTC) of a report and the days of it that its bar counts."""
+
+    week: date
+    first: date
+    last: date
+    #: The period's days of it are not over yet: today (UTC) is among them, or before them.
+    ongoing: bool
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def partial(self) -> bool:
+        return self.ongoing or self.days < 7
 
 
 def week_of(instant: datetime | date) -> date:
@@ -200,7 +234,7 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
     worker has yet: see ``roll_up``), the open days from their audit rows; ``parts`` leaves out what a chart does
     not draw."""
     parts = frozenset(parts)
-    report = Report(period)
+    report = Report(period, today=(now or utcnow()).date())
     week = week_of(period.start)
     while week < period.end.date():
         report.weeks.append(week)

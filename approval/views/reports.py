@@ -14,7 +14,7 @@ from typing import Any
 import pygal
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from babel.numbers import get_decimal_symbol
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from pygal.etree import etree
@@ -36,6 +36,7 @@ from approval.workflow.states import Action, Role
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = (Role.project_manager, Role.admin)
 CHARTS = ("weekly", "durations", "rates", "reasons", "findings")
+#: The default period: the week in progress and this many whole weeks before it (Monday to Sunday, UTC).
 DEFAULT_WEEKS = 8
 MAX_DAYS = 366
 #: The days a report may start or end on: no business report reaches beyond them, and year 1 or 9999 overflowed the
@@ -89,8 +90,11 @@ def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.
         market = db.session.scalar(select(Market).where(Market.code == code, market_clause(current_user)))
         if market is None:
             abort(404)
-    end_day = (None if default_period else _date("to")) or datetime.now(UTC).date() + timedelta(days=1)
-    start_day = (None if default_period else _date("from")) or end_day - timedelta(weeks=DEFAULT_WEEKS)
+    # By default, today and the whole weeks before it: the weeks are counted from Monday (UTC), and a period begun
+    # on another day counted only part of its first week, which read as a week with nothing done.
+    end_day = (None if default_period else _date("to")) or utcnow().date() + timedelta(days=1)
+    start_day = ((None if default_period else _date("from"))
+                 or reports.week_of(end_day - timedelta(days=1)) - timedelta(weeks=DEFAULT_WEEKS))
     if start_day >= end_day:
         raise BadSelection(_("The period must start before it ends."))
     if (end_day - start_day).days > MAX_DAYS:
@@ -238,13 +242,23 @@ def chart_svg(name: str):
         totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[-1] for row in rows]
         config["y_labels"] = _whole_numbers(max(totals, default=0))
     if name == "weekly":
+        # A week the period cuts, or not over yet, says so in its label (its bar counts fewer days than a week).
+        labels = [_week_label(span) for span in report.spans]
         # Over months, one week's label in every few (a year's 53 piled into a smear), each bar still its own.
-        every = max(1, math.ceil(len(rows) / (6 if phone else 13)))
-        chart = pygal.StackedBar(**config, x_label_rotation=45 if phone else 30, x_labels_major_every=every,
+        chart = pygal.StackedBar(**config, x_label_rotation=45 if phone else 30, truncate_label=-1,
+                                 x_labels_major=_major_weeks(report.spans, labels, 6 if phone else 13),
                                  show_minor_x_labels=False)
-        chart.x_labels = [row[0] for row in rows]
+        chart.x_labels = labels
         for column, title in enumerate(header[1:], start=1):
             chart.add(title, [row[column] for row in rows])
+    elif name == "durations" and phone:
+        # Two measures under two bars each: at a phone's width their names were cut to "time in…" / "time to…".
+        # Here the bars stand by percentile, and each measure is named whole in a legend of one column.
+        chart = pygal.Bar(**config, legend_at_bottom_columns=1, truncate_legend=-1, truncate_label=-1)
+        chart.x_labels = [header[2], header[3]]
+        if any(row[1] for row in rows):  # no post timed: "No data", not two empty bars at 0
+            for row in rows:
+                chart.add(str(row[0]), [row[2], row[3]])
     elif name == "durations":
         chart = pygal.Bar(**config)
         chart.x_labels = [row[0] for row in rows]
@@ -252,7 +266,11 @@ def chart_svg(name: str):
             chart.add(header[2], [row[2] for row in rows])
             chart.add(header[3], [row[3] for row in rows])
     elif name == "rates":  # one bar a measure, named on its axis; a measure with nothing to count draws none
-        chart = pygal.HorizontalBar(**config, range=(0, 100), show_legend=False)
+        # Percentages in the reader's language ("100 %" in French), never cut: a phone's axis has five of them
+        # (its eleven were cut to "…" for want of room).
+        config["value_formatter"] = _percentage
+        chart = pygal.HorizontalBar(**config, range=(0, 100), show_legend=False, truncate_label=-1,
+                                    **({"y_labels": [0, 25, 50, 75, 100]} if phone else {}))
         chart.x_labels = [str(row[0]) for row in reversed(rows)]
         chart.add(header[3], [row[3] for row in reversed(rows)])
     else:  # reasons (word, count), findings (rule, what it asks, count): labelled by the last words before the count
@@ -262,6 +280,38 @@ def chart_svg(name: str):
         chart.x_labels = [_cut(str(row[-2]), 24 if phone else 60) for row in reversed(rows)]
         chart.add(header[-1], [row[-1] for row in reversed(rows)])
     return Response(_without_scripts(chart), mimetype="image/svg+xml")
+
+
+def _week_label(span: reports.WeekSpan) -> str:
+    """A week's label on the chart: its Monday, and when its bar counts fewer than its seven days, why."""
+    week = span.week.isoformat()
+    if span.ongoing:
+        return _("%(week)s (so far)", week=week)
+    if span.partial:
+        return ngettext("%(week)s (%(num)s day)", "%(week)s (%(num)s days)", span.days, week=week)
+    return week
+
+
+def _major_weeks(spans: Sequence[reports.WeekSpan], labels: list[str], most: int) -> list[str]:
+    """The week labels shown, about ``most`` of them: one in every few, counted back from the last week (the one
+    in progress, whose label says so), and the first week's when it is cut."""
+    every = max(1, math.ceil(len(labels) / most))
+    shown = set(range(len(labels) - 1, -1, -every))
+    if spans and spans[0].partial and 0 not in shown:
+        shown = {n for n in shown if n > every // 2} | {0}  # not over a neighbour's label
+    return [labels[n] for n in sorted(shown)]
+
+
+def _percentage(value: float | None) -> str:
+    """A percentage (0 to 100) in the reader's language: "100%" in English, "100 %" in French; a decimal only when
+    it has one ("72.7%")."""
+    if value is None:
+        return ""
+    pattern = get_locale().percent_formats[None].pattern  # the language's own: "#,##0%", "#,##0\u00a0%"...
+    if value != int(value):
+        last = pattern.rfind("0")
+        pattern = pattern[:last + 1] + ".0" + pattern[last + 1:]
+    return format_percent(value / 100, format=pattern)
 
 
 def _cut(label: str, length: int) -> str:
