@@ -62,6 +62,10 @@ SUBJECTS: dict[type, Subject] = {
 }
 #: Fields whose values never reach the log: only whether one was set ([false, true], [true, true] for a new one).
 SECRETS = frozenset({"connector_secret", "password_hash"})
+#: Fields logged as the log may show them: a webhook's address without credentials, query or a path segment that
+#: reads as a token (``publishing.addresses.bare_address``; the table is append-only: a token kept there could
+#: never be removed).
+MASKED = frozenset({"connector_url"})
 
 #: ``session.info`` key of the author ``acting_as`` gives: (user id or None, label).
 _ACTOR = "approval.admin_log_actor"
@@ -134,12 +138,31 @@ def _changes(obj: Any, kind: Subject, *, created: bool) -> dict[str, list]:
                 if old != new and (old or new):  # None set over nothing, or the same secret again, is no change
                     changes[name] = [False if created else bool(old), bool(new)]
                 continue
+            if name in MASKED:
+                if old != new:
+                    changes[name] = [None if created else _masked(old), _masked(new)]
+                continue
             before, after = _shown(old), _shown(new)
         if created and after in (None, "", [], False):
             continue  # a new object's empty fields say nothing
         if before != after:
             changes[name] = [None if created else before, after]
     return changes
+
+
+def _masked(value: str | None) -> str | None:
+    from approval.publishing.addresses import bare_address  # the publishing package imports the models
+
+    return bare_address(value) or None
+
+
+def note_revoked_tokens(session: Session, tokens: list[Any], at: datetime) -> None:
+    """API tokens revoked by one statement (their user deactivated, their sessions ended, their password reset), which
+    no flush sees: a row each, as for a token revoked on its page. ``tokens``: rows with ``id``, ``name`` and
+    ``prefix``."""
+    if tokens:
+        kind = SUBJECTS[ApiToken]
+        _write(session, [_row(session, kind, token, "revoked", {"revoked_at": [None, _shown(at)]}) for token in tokens])
 
 
 def _shown(value: Any) -> Any:

@@ -265,3 +265,32 @@ def test_a_cabinet_member_added_and_removed_is_logged(make, db_session):
     boss = make.user(Role.admin)
     admin.update_user(db_session, member, boss, member.name, Role.cabinet, executives=[ceo])
     assert entries(db_session, "user", member.id)[-1].changes == {"executives": [[], ["Hélène Marchand"]]}
+
+
+def test_a_webhook_address_s_token_never_reaches_the_log(make, db_session):
+    """The log is append-only: a token kept in it could never be removed. Only the address as the trail shows it."""
+    from approval.publishing import controls
+
+    account = make.account(make.market("FR"))
+    token_url = "https://hooks.slack.example/services/T0000AAAA/B0000BBBB/abcdefghijklmnop1234XYZ?key=s3cr3t"
+    controls.connect_account(db_session, account, "webhook", url=token_url, secret="a-secret-never-shown-again")
+    db_session.flush()
+    controls.connect_account(db_session, account, "webhook", url=token_url.replace("XYZ", "XYW"))
+    db_session.flush()
+    connected, changed = entries(db_session, "account", account.id)[-2:]
+    assert connected.changes["connector_url"] == [None, "https://hooks.slack.example/services/T0000AAAA/B0000BBBB/abcd…"]
+    assert "connector_url" in changed.changes  # a changed token is still a change, shown masked
+    logged = repr([e.changes for e in entries(db_session)])
+    assert "abcdefghijklmnop" not in logged and "s3cr3t" not in logged
+
+
+def test_tokens_revoked_with_their_user_are_logged(make, db_session):
+    from approval.api.tokens import issue_token
+
+    user = make.user(Role.community_manager)
+    boss = make.user(Role.admin)
+    token, _secret = issue_token(db_session, user, "Planning script")
+    db_session.flush()
+    admin.deactivate_user(db_session, user, boss)
+    revoked = entries(db_session, "api_token", token.id)[-1]
+    assert revoked.action == "revoked" and revoked.subject_label.startswith("Planning script (")

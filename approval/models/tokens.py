@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event, update
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.attributes import get_history
 
@@ -61,10 +61,17 @@ class FeedToken(Base):
 
 def revoke_user_tokens(session: Session, user_id: int) -> None:
     """Revoke every live token of a user, their API tokens and their calendar feed's (deactivated, or whose
-    credentials an admin reset, or whose sessions an admin ended); they stay revoked."""
+    credentials an admin reset, or whose sessions an admin ended); they stay revoked. The API tokens revoked are
+    written to the change log (``admin_log``; a calendar feed's link is not a setting it follows)."""
+    from approval import admin_log  # the log imports the models
+
+    now = utcnow()
+    live = session.connection().execute(select(ApiToken.id, ApiToken.name, ApiToken.prefix).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))).all()
     for model in (ApiToken, FeedToken):
         session.connection().execute(
-            update(model).where(model.user_id == user_id, model.revoked_at.is_(None)).values(revoked_at=utcnow()))
+            update(model).where(model.user_id == user_id, model.revoked_at.is_(None)).values(revoked_at=now))
+    admin_log.note_revoked_tokens(session, list(live), now)
 
 
 @event.listens_for(Session, "before_flush")
