@@ -6,7 +6,7 @@ import html
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from test_audit import refused_by_the_database
 
 from approval import admin_log
@@ -15,9 +15,21 @@ from approval.models import AdminLogEntry
 from approval.workflow.states import Role
 
 
+@pytest.fixture(autouse=True)
+def _log_start(db_session):  # noqa: ANN001, ANN202
+    """The log's last row before the test: rows committed by other tests stay (the log is append-only), and SQLite
+    gives a deleted market's id to the next one (tests/test_transaction_boundary.py deletes its market)."""
+    global LOG_START
+    LOG_START = db_session.scalar(select(func.max(AdminLogEntry.id))) or 0
+
+
+LOG_START = 0
+
+
 def entries(db_session, subject: str | None = None, subject_id: int | None = None) -> list[AdminLogEntry]:
+    """The log's rows written by this test, oldest first."""
     db_session.expire_all()
-    query = select(AdminLogEntry).order_by(AdminLogEntry.id)
+    query = select(AdminLogEntry).where(AdminLogEntry.id > LOG_START).order_by(AdminLogEntry.id)
     if subject is not None:
         query = query.where(AdminLogEntry.subject == subject)
     if subject_id is not None:

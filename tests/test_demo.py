@@ -134,8 +134,10 @@ def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_al
     assert len({tuple(row[1:]) for row in weeks}) >= 4  # weeks that differ, not one pattern repeated
     engine = make_engine(cli.url)
     with Session(engine) as session:
-        end = datetime.combine(utcnow().date() + timedelta(days=1), time(), UTC)
-        period = reports.Period(end - timedelta(weeks=8), end)
+        # The page's default period: from the Monday 8 weeks before this week's, to tomorrow.
+        today = utcnow().date()
+        end = datetime.combine(today + timedelta(days=1), time(), UTC)
+        period = reports.Period(datetime.combine(today - timedelta(days=today.weekday(), weeks=8), time(), UTC), end)
         closed = reports.closed_before(utcnow())
         assert session.scalar(select(func.count(func.distinct(ReportDay.day)))) == \
             (closed - period.start.date()).days  # the page kept its closed days

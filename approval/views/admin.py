@@ -483,8 +483,7 @@ def end_user_sessions(user_id: int):
 @roles_required(Role.admin)
 def unlock_user_login(user_id: int):
     user = _get(User, user_id)
-    admin_log.note(db.session, user, "login_unlocked")
-    db.session.commit()  # logged before it is done: an unlock the log does not name must not happen
+    admin_log.note(db.session, user, "login_unlocked")  # written first: an unlock that fails leaves no row
     security.unlock_login(user.email)
     flash(_("%(email)s may log in again at once: the failed attempts are forgotten.", email=user.email), "success")
     return _see_other("admin.edit_user", user_id=user.id)
