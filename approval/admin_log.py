@@ -150,6 +150,11 @@ def _changes(obj: Any, kind: Subject, *, created: bool) -> dict[str, list]:
     return changes
 
 
+def secret_change(before: object, after: object) -> str:
+    """What a secret field's ``[before, after]`` says: ``set``, ``removed`` or ``changed`` (its value is never kept)."""
+    return "set" if not before and after else "removed" if before and not after else "changed"
+
+
 def _masked(value: str | None) -> str | None:
     from approval.publishing.addresses import bare_address  # the publishing package imports the models
 

@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from approval.admin_log import SECRETS, SUBJECTS
+from approval.admin_log import SECRETS, SUBJECTS, secret_change
 from approval.db import db
 from approval.models.admin_log import AdminLogEntry
 from approval.models.audit import verify_chain
@@ -62,8 +62,7 @@ def changes_command(subject: str | None, subject_id: int | None, limit: int) -> 
         click.echo(f"{entry.at.strftime('%Y-%m-%d %H:%M:%SZ')}  {entry.actor_label}  {entry.action} {what}")
         for field, (before, after) in (entry.changes or {}).items():
             if field in SECRETS:
-                said = "set" if not before and after else "removed" if before and not after else "changed"
-                click.echo(f"    {field}: {said}")
+                click.echo(f"    {field}: {secret_change(before, after)}")
             else:
                 click.echo(f"    {field}: {_plain(before)} -> {_plain(after)}")
 

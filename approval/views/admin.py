@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext, pgettext
+from flask_babel import lazy_pgettext
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -534,6 +534,9 @@ LOG_SUBJECTS: dict[str, tuple[Any, str | None]] = {
     "campaign": (_l("Campaign"), "campaigns.edit_campaign"), "kiosk": (_l("Kiosk link"), "hub.list_kiosks"),
     "api_token": (_l("API token"), None), "wall": (_l("Wall thresholds"), "hub.list_kiosks"),
 }
+#: A secret's change, as the log shows it (its value is never kept).
+SECRET_CHANGES = {"set": lazy_pgettext("secret", "set"), "removed": lazy_pgettext("secret", "removed"),
+                  "changed": lazy_pgettext("secret", "changed")}
 #: What was done, as a noun in the log's column ("Creation": French would agree a participle with each subject).
 LOG_ACTIONS = {
     "created": lazy_pgettext("change log", "Creation"), "changed": lazy_pgettext("change log", "Change"),
@@ -607,9 +610,7 @@ def _log_changes(entry: AdminLogEntry) -> list[tuple[str, str, str]]:
     for field, (before, after) in (entry.changes or {}).items():
         name = str(LOG_FIELDS.get(field, field))
         if field in admin_log.SECRETS:
-            said = (pgettext("secret", "set") if not before and after
-                    else pgettext("secret", "removed") if before and not after else pgettext("secret", "changed"))
-            shown.append((name, "", said))
+            shown.append((name, "", str(SECRET_CHANGES[admin_log.secret_change(before, after)])))
             continue
         # A new object's fields had nothing before: only what they were given is shown.
         shown.append((name, "" if entry.action == "created" else _log_value(field, before), _log_value(field, after)))

@@ -58,4 +58,3 @@ def inbox():
     return render_template("cabinet/inbox.html", waiting=waiting, answered=answered, filters=filters,
                            executives=current_user.executives, facts=facts([*waiting.items, *answered.items]),
                            choices=listing.filter_choices(db.session, current_user))
-

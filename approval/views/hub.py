@@ -42,7 +42,7 @@ from approval.db import db, driver_says, utcnow
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
 from approval.models import AuditEntry, Post, User
-from approval.publishing.holds import hold_for
+from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.status import failure_reasons
 from approval.queries.hub import Selection, Viewer, Wall, build_wall, kiosk_viewer, summary, wall_settings
 from approval.views import roles_required
@@ -146,10 +146,11 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
                                        .group_by(AuditEntry.post_id)).all())
         for post in posts:
             found[post.id] = Trouble(said.get(post.id), _since(kind, post, stepped.get(post.id)))
-    for post, why in wall.problems:
-        if why == "held":
-            hold = hold_for(session, post)
-            found[post.id] = Trouble(hold.reason if hold else None, (hold.since if hold else None) or post.held_at)
+    held = [post for post, why in wall.problems if why == "held"]
+    stops = active_stops(session) if held else []  # read once, not once a post
+    for post in held:
+        hold = hold_for(session, post, stops)
+        found[post.id] = Trouble(hold.reason if hold else None, (hold.since if hold else None) or post.held_at)
     return found
 
 
