@@ -305,3 +305,27 @@ def test_a_stop_switch_off_says_how_many_posts_wait_and_leads_to_the_desk(world,
     assert "https://approval.helio.example/publishing\n" in manager.part("plain")
     assert 'href="https://approval.helio.example/publishing"' in manager.part("html")
     assert "Open the publishing desk" in manager.part("html")
+
+
+def test_a_global_stop_off_counts_for_each_reader_only_the_posts_of_their_markets(world, session, make, scene,  # noqa: F811
+                                                                                  smtp):
+    """A switch for everything held posts in two markets: a community manager of one is told of that market's posts
+    only (the other market's are none of theirs, not even as a number); a group-wide manager of both."""
+    other = make.market(None, timezone="Europe/Berlin", languages=("de",))
+    other_account = make.account(other, network="x")
+    other_cm = make.user(Role.community_manager, markets=[other])
+    ours = [make.post(State.scheduled, account=scene["account"], author=scene["cm"], reviewer=scene["pm"])]
+    theirs = [make.post(State.scheduled, account=other_account, author=other_cm) for _ in range(2)]
+    group = make.user(Role.project_manager, all_markets=True)
+    stop = controls.turn_on(session, group, "all", reason="Crise.")
+    session.flush()
+    session.execute(update(Post).where(Post.id.in_([p.id for p in ours + theirs]))
+                    .values(held_at=utcnow(), held_by_stop_id=stop.id))
+    send(world, session)
+    smtp.take()
+    controls.turn_off(session, make.user(Role.admin), stop.id)  # the author of a change is not told of it
+    send(world, session)
+    mails = _mails(smtp)
+    assert "1 post it held waits for a new time." in mails[scene["cm"].email].part("plain")
+    assert "2 posts it held wait for a new time." in mails[other_cm.email].part("plain")
+    assert "3 posts it held wait for a new time." in mails[group.email].part("plain")

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from approval import create_app
+from approval import operations as ops
 from approval.db import utcnow
 from approval.migrate import upgrade
 from approval.models.notifications import MailMode, Notification, NotificationKind as Kind, NotificationPreference
@@ -358,3 +359,32 @@ def test_a_failure_in_the_workers_own_words_is_mailed_and_listed_in_the_readers_
 
     with ThreadPoolExecutor(1) as thread:
         assert french in thread.submit(listed).result()
+
+
+def test_a_digest_leaves_out_the_requests_someone_settled_before_it(world, session, make, scene, smtp):
+    """A manager reading the 08:00 digest was asked to review posts a colleague had approved since: the digest
+    asks only for what still awaits them, and a digest of nothing but settled requests is not sent (nor later)."""
+    reader = make.user(Role.project_manager, markets=[scene["market"]], name="Digest reader")
+    session.add(NotificationPreference(user_id=reader.id, kind=Kind.review_requested, mode=MailMode.daily))
+    session.commit()
+    waiting, settled = (make.post(State.in_review, account=scene["account"], author=scene["cm"]) for _ in range(2))
+    session.commit()
+    ops.act_on_post(session, settled, Action.approve, scene["pm"], expected_version=settled.version)
+    session.commit()
+    eight = last_digest_time(utcnow() + timedelta(days=1), "Europe/Paris")
+    assert send(world, session, eight).digests == 1
+    mails = [m for m in smtp.take() if m.to == (reader.email,)]
+    assert len(mails) == 1
+    assert set(re.findall(r"/posts/(\d+)", mails[0].part("plain"))) == {str(waiting.id)}
+    # Only settled requests: no digest, that day or the next.
+    again = make.post(State.in_review, account=scene["account"], author=scene["cm"])
+    session.commit()
+    ops.act_on_post(session, again, Action.approve, scene["pm"], expected_version=again.version)
+    session.commit()
+    for day in (1, 2):
+        assert send(world, session, eight + timedelta(days=day)).digests == 0
+    assert [m for m in smtp.take() if m.to == (reader.email,)] == []
+    session.expire_all()
+    row = session.scalars(select(Notification).where(Notification.post_id == again.id,
+                                                     Notification.user_id == reader.id)).one()
+    assert row.mail_claim is None and row.mail_error == "settled before the digest"  # done, as an unseen post's

@@ -38,7 +38,7 @@ from flask_babel import ngettext
 from sqlalchemy import Engine, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
-from approval.access import can_see_post
+from approval.access import can_see_post, post_clause
 from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
@@ -46,7 +46,7 @@ from approval.models.notifications import MailMode, Notification, NotificationKi
 from approval.models.publishing import StopSwitch
 from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
-from approval.notifications import outbox, texts
+from approval.notifications import inbox, outbox, texts
 from approval.notifications.zones import load_zone
 
 log = logging.getLogger(__name__)
@@ -387,6 +387,15 @@ class Mailer:
             items = [n for n in items if n.id not in hidden]
             if not items:
                 return
+        if batch.digest:
+            # A request a colleague answered since (a review given, the post gone on): the digest asks only for
+            # what still awaits its reader, as the in-app list says "no longer waiting".
+            settled = [n.id for n in items if inbox.no_longer_awaited(n)]
+            if settled:
+                self._finish(token, settled, error="settled before the digest")
+                items = [n for n in items if n.id not in settled]
+                if not items:
+                    return
         message = self.compose(user, items, digest=batch.digest)
         try:
             connection.send(message)
@@ -527,7 +536,7 @@ class Mailer:
         """A stop switch turned on or off: where, by whom, why; when off, how many posts it held still wait for a new
         time. It leads a manager to the stop switches (to the publishing desk when posts wait), and a community
         manager, who opens neither, to their market's calendar, which marks what is held."""
-        stop, waiting = self._stop_of(n)
+        stop, waiting = self._stop_of(n, user)
         details = [str(n.market)] if n.market is not None else []
         if n.actor is not None:
             details.append(_("By %(name)s", name=n.actor.name))
@@ -547,12 +556,13 @@ class Mailer:
             url = url_for("publishing.stops", _anchor=f"stop-{stop.id}" if stop is not None else None,
                           _external=True)
             link = _("Open the stop switches")
-        title = _("A stop switch was turned off") if n.kind is NotificationKind.stop_off else texts.title(n.kind)
-        return {"title": title, "excerpt": "", "details": details, "body": "", "url": url, "link": link, "at": n.at}
+        return {"title": texts.title(n.kind), "excerpt": "", "details": details, "body": "", "url": url, "link": link,
+                "at": n.at}
 
-    def _stop_of(self, n: Notification) -> tuple[StopSwitch | None, int]:
+    def _stop_of(self, n: Notification, user: User) -> tuple[StopSwitch | None, int]:
         """The stop switch ``n`` tells of (the notification keeps its time, its author and its reason, not its id),
-        and how many posts it holds, still waiting for a new time."""
+        and how many of the posts ``user`` sees it holds, still waiting for a new time: a switch over everything
+        held other markets' posts too, none of a community manager's business, not even as a number."""
         off = n.kind is NotificationKind.stop_off
         at, by = ((StopSwitch.turned_off_at, StopSwitch.turned_off_by_id) if off
                   else (StopSwitch.turned_on_at, StopSwitch.turned_on_by_id))
@@ -562,5 +572,6 @@ class Mailer:
                                          *([by == n.actor_id] if n.actor_id is not None else []))
                 .order_by(StopSwitch.id.desc()).limit(1))
             waiting = session.scalar(select(func.count()).select_from(Post).where(
-                Post.state == State.scheduled, Post.held_by_stop_id == stop.id)) if stop is not None and off else 0
+                Post.state == State.scheduled, Post.held_by_stop_id == stop.id, post_clause(user),
+            )) if stop is not None and off else 0
         return stop, waiting or 0

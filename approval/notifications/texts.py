@@ -69,7 +69,7 @@ TITLES = {
     Kind.failed: _l("A post failed to publish"),
     Kind.unconfirmed: _l("A post may or may not be online: its publication is unconfirmed"),
     Kind.stop_on: _l("A stop switch was turned on"),
-    Kind.stop_off: _l("A stop switch was turned off: the posts it held wait for a new time"),
+    Kind.stop_off: _l("A stop switch was turned off"),  # what it held, if anything, is counted per reader
     Kind.review_reminder: _l("A post has waited in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits for review: escalated to the group"),
 }
