@@ -55,18 +55,21 @@
       li.className = "finding " + f.severity;
       const strong = document.createElement("strong");
       strong.textContent = f.severity_label;
-      const code = document.createElement("code");
-      code.textContent = f.rule;
+      li.dataset.rule = f.rule;
       li.append(strong, " ", f.message, " ");
       // Which words it is about: two "A sentence starts with a capital letter." said nothing of which sentence.
       const at = excerpt(body.value, f.start, f.end);
       if (at) {
         const span = document.createElement("span");
         span.className = "at";
-        span.textContent = "« " + at + " »";
+        span.textContent = list.dataset.quote.replace("%s", at);  // in the quotation marks of the page's language
         li.append(span, " ");
       }
-      li.append(code);
+      if (list.dataset.rules) {  // the rule's id, for the admins who write the policy
+        const code = document.createElement("code");
+        code.textContent = f.rule;
+        li.append(code);
+      }
       // What the market's policy offers in place of a term, or a rule's rewrite (a single mark goes without saying).
       if (f.suggestion && f.suggestion.trim().length > 1) {
         const suggested = document.createElement("span");
