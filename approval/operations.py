@@ -9,7 +9,7 @@ import difflib
 import enum
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -283,23 +283,24 @@ def find_posts(
     session: Session,
     user: User,
     *,
-    state: State | None = None,
-    market: str | None = None,
+    states: Collection[State] = (),
+    markets: Collection[str] = (),
     account_id: int | None = None,
     campaign_id: int | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[Post]:
-    """The posts ``user`` may see, newest first, filtered; ``before_id`` continues a listing after its last post.
+    """The posts ``user`` may see, newest first, filtered (in any of ``states``, of any of ``markets``: none given,
+    any); ``before_id`` continues a listing after its last post.
 
     Ordered by id, which never changes, so a listing continued later neither skips nor repeats a post.
     """
     query = visible_posts(user).options(contains_eager(Post.account), selectinload(Post.current_revision),
                                         selectinload(Post.approved_revision))
-    if state is not None:
-        query = query.where(Post.state == state)
-    if market is not None:
-        query = query.where(Account.market_id == select(Market.id).where(Market.code == market).scalar_subquery())
+    if states:
+        query = query.where(Post.state.in_(set(states)))
+    if markets:
+        query = query.where(Account.market_id.in_(select(Market.id).where(Market.code.in_(set(markets)))))
     if account_id is not None:
         query = query.where(Post.account_id == account_id)
     if campaign_id is not None:

@@ -109,8 +109,9 @@ def list_posts(args: dict):
     """The posts the user sees, newest first, a page at a time."""
     limit = args.pop("limit")
     before_id = args.pop("cursor", None)
-    state = State(args.pop("state")) if "state" in args else None
-    posts = ops.find_posts(db.session, current_api_user(), state=state, before_id=before_id, limit=limit + 1, **args)
+    states = [State(value) for value in args.pop("state", ())]
+    posts = ops.find_posts(db.session, current_api_user(), states=states, markets=args.pop("market", ()),
+                           before_id=before_id, limit=limit + 1, **args)
     page = posts[:limit]
     return {"items": page, "next": page[-1].id if len(posts) > limit else None}
 

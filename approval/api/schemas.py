@@ -33,17 +33,32 @@ MAX_LINT_TEXT = 70_000  # as the editor's live check; JSON-escaped, it still fit
 
 
 class Args(ma.Schema):
-    """Base of every input: an unknown field is an error, not something silently dropped."""
+    """Base of every input: an unknown field is an error, not something silently dropped; and a query's parameter
+    that takes one value, given twice (``?limit=5&limit=50``), is an error too: it was read as its first value."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _each_once(self, data: Any, **_kwargs: Any) -> Any:
+        values = getattr(data, "data", None)  # a query string comes wrapped (webargs' MultiDictProxy)
+        if not hasattr(values, "getlist"):
+            return data
+        repeated = {name: [_l("Give this parameter once.")] for name, field in self.fields.items()
+                    if not isinstance(field, fields.List) and len(values.getlist(field.data_key or name)) > 1}
+        if repeated:
+            raise ma.ValidationError(repeated)
+        return data
 
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Invalid input type: send a JSON object.")}
 
 
 class PostListArgs(Args):
-    state = Text(validate=one_of([s.value for s in State]))
-    market = Text(validate=_MARKET_CODE, metadata=MARKET_CODE)
+    # Repeatable, as the wall's ``market``: the posts in any of the states, of any of the markets.
+    state = fields.List(Text(validate=one_of([s.value for s in State])), validate=length(len(State), minimum=1),
+                        metadata={"description": "Repeat it for several: the posts in any of them."})
+    market = fields.List(Text(validate=_MARKET_CODE, metadata=MARKET_CODE), validate=length(100, minimum=1),
+                         metadata={"description": "Repeat it for several: the posts of any of them."})
     account_id = Id()
     campaign_id = Id()
     cursor = Cursor(metadata={"type": "string", "maxLength": 40,

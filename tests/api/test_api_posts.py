@@ -317,6 +317,20 @@ def test_list_filters_and_cursor_pages(make, api, db_session, france):
                 "?colour=blue", "?account_id=99999999999999999999"):
         assert_error(client.get(f"/posts{bad}"), 422)
 
+    # A state and a market may repeat (any of them, as the wall's ``market``): ``?state=draft&state=in_review`` read
+    # only its first value, and a client asking for both got the drafts alone without a word.
+    assert ids("?state=draft&state=in_review") == [p.id for p in (kenyan, reviewed, *reversed(drafts))]
+    assert ids("?market=KE&market=FR&state=in_review") == [reviewed.id]
+    assert ids("?market=KE&market=FR") == everything
+    assert_error(client.get("/posts?state=draft&state=nope"), 422)
+    # The others are single: given twice, a 422 that says so, not the first value silently.
+    for repeated in (f"?account_id={fb.id}&account_id={x.id}", "?limit=3&limit=50", f"?campaign_id={campaign.id}&"
+                     f"campaign_id={campaign.id}"):
+        refused = client.get(f"/posts{repeated}")
+        assert_error(refused, 422)
+        name = repeated[1:repeated.index("=")]
+        assert refused.json["errors"][name] == ["Give this parameter once."]
+
 
 def ids_seen_by(client) -> list[int]:
     return [post["id"] for post in client.get("/posts").json["items"]]
