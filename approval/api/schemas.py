@@ -41,7 +41,7 @@ class Args(ma.Schema):
 
     @ma.pre_load
     def _each_once(self, data: Any, **_kwargs: Any) -> Any:
-        values = getattr(data, "data", None)  # a query string comes wrapped (webargs' MultiDictProxy)
+        values: Any = getattr(data, "data", None)  # a query string comes wrapped (webargs' MultiDictProxy)
         if not hasattr(values, "getlist"):
             return data
         repeated = {name: [_l("Give this parameter once.")] for name, field in self.fields.items()
