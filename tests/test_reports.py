@@ -93,8 +93,8 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     page = web.get(f"/reports?market=FR&{PERIOD}")
     assert page.status_code == 200
     weekly = _csv(web.get(f"/reports/weekly.csv?market=FR&{PERIOD}"))
-    assert weekly == [["week", "published", "rejected", "declined", "withdrawn"],
-                      ["2026-11-02", "1", "1", "0", "0"], ["2026-11-09", "1", "0", "0", "1"]]
+    assert weekly == [["week", "published", "rejected", "declined", "withdrawn", "days counted", "week over"],
+                      ["2026-11-02", "1", "1", "0", "0", "7", "yes"], ["2026-11-09", "1", "0", "0", "1", "7", "yes"]]
     durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
     # In review: 1, 1, 2, 4, 8 hours; to publish: 3 h and 25 h 05.
     assert durations[1:] == [["time in review", "5", "2.0", "8.0"], ["time to publish", "2", "14.04", "25.08"]]

@@ -65,8 +65,11 @@ def test_the_default_period_starts_on_a_monday_and_its_first_week_is_whole(walk,
     assert "weekly.csv?from=2026-10-05&amp;to=2026-12-06" in page
     weekly = web.get("/reports/weekly.csv").get_data(as_text=True).splitlines()
     # The post published on the first week's Tuesday counts (the period began on the Sunday: the week read 0).
-    assert weekly[1] == "2026-10-05,1,0,0,0"
+    assert weekly[1] == "2026-10-05,1,0,0,0,7,yes"
     assert weekly[-1].startswith("2026-11-30,") and len(weekly) == 1 + 9
+    # The week not over yet says so in the export too, as the chart's "(so far)": in columns of its own, so that
+    # its first cell stays a date.
+    assert weekly[0].endswith(",days counted,week over") and re.search(r",[1-7],no$", weekly[-1]), weekly[-1]
 
 
 def test_the_week_not_over_yet_says_so_on_the_page_and_in_the_chart(walk, web, db_session, app):

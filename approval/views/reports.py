@@ -194,6 +194,12 @@ def _percent(rate: float | None) -> float | None:
 def chart_csv(name: str):
     market, report = _report(name)
     header, rows = _table(name, report)
+    if name == "weekly":
+        # What the chart's labels say of a week the period cuts or that is not over yet ("(so far)", "(3 days)"),
+        # in columns of their own: the week's cell stays a date a spreadsheet reads.
+        header = [*header, _("days counted"), _("week over")]
+        rows = [[*row, span.days, _("no") if span.ongoing else _("yes")]
+                for row, span in zip(rows, report.spans, strict=True)]
     comma = _decimal_comma()
     out = io.StringIO()
     writer = _spreadsheet_writer(out, comma)
