@@ -70,6 +70,7 @@ class Call:
     signed: bool
     body: dict[str, Any]
     at: float
+    raw: bytes = b""
 
 
 def secret_for(account_id: int) -> str:
@@ -136,7 +137,7 @@ class WebhookServer:
         post_id = body.get("post_id") if isinstance(body, dict) else None
         # The key in the header and in the signed body must agree, and the account must be the one addressed.
         signed = signed and body.get("idempotency_key") == key and body.get("account", {}).get("id") == account_id
-        call = Call(account_id, key, post_id, signed, body, time.monotonic())
+        call = Call(account_id, key, post_id, signed, body, time.monotonic(), raw)
         with self.lock:
             self.calls.append(call)
             script = self.scripts.get(post_id)

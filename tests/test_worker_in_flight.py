@@ -367,3 +367,49 @@ def test_a_network_that_answered_late_is_called_after_the_others_of_its_pass(sce
     run(scene, worker())
     assert [call.post_id for call in hooks.snapshot()[called:]] == [early.id, later.id]
     assert {scene.reload(post).state for post in (late, quick)} == {State.published}
+
+
+# One key, one body --------------------------------------------------------------------------------------------
+
+
+def test_a_post_retried_under_its_key_sends_the_same_body_byte_for_byte(scene, hooks):
+    """An unknown outcome retried by a person, and a slot missed after 5xx then given a new time: the key stays, so
+    the body must too. It carried the new slot (and microseconds after "publish now"), and a receiver that ties a
+    key to its payload (the Idempotency-Key draft answers 422) refused the very retry the key is for."""
+    from approval import operations as ops
+
+    post = scene.scheduled(slot := soon())
+    hooks.script(post.id, Answer(drop=True))  # the request left, no answer: unconfirmed
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    post = scene.reload(post)
+    assert post.state is State.unconfirmed
+    later = slot + timedelta(minutes=7, microseconds=123456)
+    ops.act_on_post(scene.session, post, Action.retry, scene.pm, expected_version=post.version, now=later,
+                    acknowledge_warnings=True)
+    scene.session.commit()
+    run(scene, Worker(scene.app, clock=lambda: later + timedelta(seconds=1)))
+    first, second = [call for call in hooks.snapshot() if call.post_id == post.id]
+    assert scene.reload(post).state is State.published
+    assert first.idempotency_key == second.idempotency_key and first.raw == second.raw and first.signed
+    assert first.body["scheduled_at"] == slot.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def test_a_call_has_its_whole_lease_however_long_the_calls_before_it_took(scene, hooks, make):  # noqa: F811
+    """A pass sends its claims one after the other; each call's lease began at the claim, so the third of three
+    slow calls ran past it: another worker took the post for a dead one's ("stopped while sending") while the first
+    was still in the call, and threw its answer away. The lease is renewed as each call starts."""
+    accounts = [hooked(scene, hooks, make.account(scene.market, "facebook")) for _ in range(2)]
+    posts = [scene.scheduled(slot := soon())]
+    for account in accounts:
+        post = scene.scheduled(slot)
+        post.account_id = account.id
+        posts.append(post)
+    scene.session.commit()
+    for post in posts:
+        hooks.script(post.id, Answer(delay=0.6))
+    ticks = iter(range(10_000))
+    # The clock moves a second at each reading: three calls' readings outlast a 4 s lease from the claim.
+    worker_ = Worker(scene.app, clock=lambda: slot + timedelta(seconds=1 + next(ticks)), lease=timedelta(seconds=4))
+    run(scene, worker_)
+    assert {scene.reload(post).state for post in posts} == {State.published}
+    assert [hooks.per_post()[post.id] for post in posts] == [1, 1, 1]

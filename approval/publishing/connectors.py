@@ -56,10 +56,16 @@ class Publication:
     text: str
     media: list[dict[str, Any]]
     scheduled_at: str | None
+    #: The body of the key's first call, when there was one: sent again as it is (``encoded``).
+    sent_before: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"post_id": self.post_id, "idempotency_key": self.idempotency_key, "account": self.account,
                 "revision": self.revision, "text": self.text, "media": self.media, "scheduled_at": self.scheduled_at}
+
+    def encoded(self) -> str:
+        """The body a call sends: under one key, always the same (the key's first call's, once there was one)."""
+        return self.sent_before or json.dumps(self.as_json(), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ class WebhookConnector:
         return "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
 
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
-        body = json.dumps(publication.as_json(), ensure_ascii=False).encode("utf-8")
+        body = publication.encoded().encode("utf-8")
         try:
             # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)

@@ -139,7 +139,8 @@ def publication_of(app: Flask, post: Post, key: str | None = None) -> Publicatio
                  "market": account.market.code},
         revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
         media=media_publication.describe(app, revision, post.scheduled_at),
-        scheduled_at=post.scheduled_at.isoformat().replace("+00:00", "Z") if post.scheduled_at else None,
+        scheduled_at=post.scheduled_at.isoformat(timespec="seconds").replace("+00:00", "Z") if post.scheduled_at
+        else None,
     )
 
 
@@ -687,10 +688,9 @@ class Worker:
         now = self.clock()
         try:
             with self._transaction() as session:
+                # Still this worker's claim (its token), locked: nobody took the post over, even should the lease
+                # have run out while the pass's calls before it went on (``_attempt`` renews it).
                 post = self._mine(session, claim)
-                # A publishing post always has a lease (a check constraint): none would be a lost one.
-                if post.claimed_until is None or self.clock() >= post.claimed_until:
-                    raise LeaseLost(claim.post_id)
                 if (why := self._changed_since_claim(session, post, connector, now)) is not None:
                     # Nothing sent: back in the queue, where the next pass misses, holds or fails it as the claim's
                     # checks say (a person sees it on the publishing desk then).
@@ -698,7 +698,9 @@ class Worker:
                     self._put_back(session, post, now, why, details=("nothing sent",))
                     report.postponed += 1
                     return
-                self._attempt(session, post, claim, connector, now)
+                attempt = self._attempt(session, post, claim, connector, now)
+                publication = replace(claim.publication, sent_before=attempt.body) \
+                    if attempt.body != claim.publication.encoded() else claim.publication
                 lease_ends = post.claimed_until
         except LeaseLost:
             log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
@@ -711,7 +713,7 @@ class Worker:
                       claim.post_id)
             return
         started = time.monotonic()
-        result = connector.publish(claim.publication)
+        result = connector.publish(publication)
         took_ms = round((time.monotonic() - started) * 1000)
         self.checkpoint("answered", claim.post_id)
         now = self.clock()
@@ -763,10 +765,20 @@ class Worker:
 
     def _attempt(self, session: Session, post: Post, claim: Claim, connector: Connector,
                  now: datetime) -> PublicationAttempt:
+        """The attempt, committed before the call, with the body it sends: the key's first call's, if it had one
+        (a retry, a new slot after a missed one: the key is the same, so is the body); and the lease renewed, so
+        that the call has a whole lease (a pass's calls go one after the other: a third slow call ran past a lease
+        taken at the claim, and another worker took the post for a dead one's while it was still in the call)."""
+        key = claim.publication.idempotency_key
+        body = session.scalar(select(PublicationAttempt.body).where(
+            PublicationAttempt.post_id == post.id, PublicationAttempt.idempotency_key == key,
+            PublicationAttempt.body.is_not(None)).order_by(PublicationAttempt.id).limit(1))
+        post.claimed_until = now + self.lease
         attempt = PublicationAttempt(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
-            sha256=claim.publication.revision["sha256"], idempotency_key=claim.publication.idempotency_key,
+            sha256=claim.publication.revision["sha256"], idempotency_key=key,
             connector=connector.name, outcome=Outcome.sending, started_at=now,
+            body=body or claim.publication.encoded(),
         )
         session.add(attempt)
         session.flush()
