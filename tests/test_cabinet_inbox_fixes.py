@@ -269,3 +269,38 @@ def test_a_page_without_a_notice_still_goes_to_the_post_when_it_changes(chromium
     assert page.url == "http://watch.test/posts/7"
     context.close()
 
+
+
+# The walk "oncall": a post that failed, went unconfirmed or missed its slot is settled once a person dealt with it
+
+
+@pytest.mark.parametrize(("step", "kind", "then"), [
+    (Action.fail, "failed", (Action.retry, {})),
+    (Action.lose, "unconfirmed", (Action.confirm_published, {"url": "https://www.facebook.com/helio/posts/1"})),
+    (Action.miss, "missed", (Action.schedule, {})),
+])
+def test_what_went_wrong_is_settled_once_a_project_manager_dealt_with_it(make, cabinet, db_session, step, kind,
+                                                                        then):
+    """"A post failed to publish" still read as the news of the day after the post was retried and published,
+    where a review request reads "No longer waiting" once given."""
+    from datetime import timedelta
+
+    from approval.notifications import inbox
+    from approval.workflow import engine
+
+    post = make.post(State.scheduled, account=cabinet["brand"], author=cabinet["camille"], reviewer=cabinet["marc"])
+    if step is Action.lose:  # a call sent, its worker gone: claimed first
+        post.claim_token, post.claimed_until = "token", utcnow() + timedelta(minutes=2)
+        engine.record_step(db_session, post, Action.claim, now=utcnow())
+        post.claim_token = post.claimed_until = None
+    engine.record_step(db_session, post, step, now=utcnow())  # failed or missed at the claim's checks
+    db_session.flush()
+    assert ("Lucile Tardieu", kind) in unread(db_session, post)
+    action, inputs = then
+    if action is Action.schedule:
+        inputs = {"scheduled_at": utcnow() + timedelta(hours=2)}
+    make.act(post, action, cabinet["lucile"], acknowledge_warnings=True, **inputs)
+    assert kind not in [k for _name, k in unread(db_session, post)]
+    told = db_session.scalars(select(Notification).where(Notification.post_id == post.id,
+                                                         Notification.kind == Kind(kind))).first()
+    assert inbox.no_longer_awaited(told)

@@ -98,6 +98,10 @@ CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.un
 AWAITING: dict[State, tuple[Kind, ...]] = {
     State.in_review: (Kind.review_requested, Kind.review_reminder, Kind.review_escalation),
     State.with_cabinet: (Kind.cabinet_requested,),
+    # What went wrong awaits a person too: a retry, a confirmed address, a new time (or an edit) settles it.
+    State.failed: (Kind.failed,),
+    State.unconfirmed: (Kind.unconfirmed,),
+    State.approved: (Kind.missed,),
 }
 
 
