@@ -4,6 +4,7 @@ fresh database of each backend: the demo's scheduled posts go out when due, and 
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -90,6 +91,9 @@ def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli, tmp_
             lines.append(looping.stderr.readline())
             assert lines[-1], f"the worker ended before starting: {lines}"
         assert any("APPROVAL_PUBLIC_URL is not set" in line for line in lines)  # its files' links name 127.0.0.1
+        # Log lines as all the others it writes: time, level, logger (the walk found these two bare).
+        stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+        assert re.search(stamp + r"INFO approval\.publishing\.worker: publishing worker \S+ started$", lines[-1]), lines
         time.sleep(1)
         looping.send_signal(signal.SIGTERM)
         _out, err = looping.communicate(timeout=60)
@@ -97,4 +101,5 @@ def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli, tmp_
         if looping.poll() is None:
             os.kill(looping.pid, signal.SIGKILL)
     assert looping.returncode == 0, err
-    assert "published 0" in err
+    assert re.search(r"INFO approval\.publishing\.worker: publishing worker \S+ stopped; its last pass: published 0",
+                     err), err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,17 +61,23 @@ def worker_command(once: bool, batch: int) -> None:
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
     worker = Worker(current_app._get_current_object(), batch=batch)  # type: ignore[attr-defined]
     worker.install_signal_handlers()
+    # A running worker's lines are log lines (time, level, logger), as every other line it writes; a single pass
+    # (``--once``) answers as a command does.
+    said = logging.getLogger("approval.publishing.worker")
     if not once:
         if public_url(current_app) == LOCAL_URL:
-            click.echo(f"APPROVAL_PUBLIC_URL is not set: the links to the publications' files say {LOCAL_URL}, "
-                       "which a webhook's receiver elsewhere cannot open.", err=True)
-        click.echo(f"Publishing worker {worker.name} started.", err=True)
+            said.warning("APPROVAL_PUBLIC_URL is not set: the links to the publications' files say %s, which a "
+                         "webhook's receiver elsewhere cannot open.", LOCAL_URL)
+        said.info("publishing worker %s started", worker.name)
     report = worker.run(once=once)
-    click.echo(f"published {report.published}, failed {report.failed}, unconfirmed {report.unconfirmed}, "
-               f"postponed {report.postponed}, held {report.held}, missed {report.missed}", err=True)
+    counts = (f"published {report.published}, failed {report.failed}, unconfirmed {report.unconfirmed}, "
+              f"postponed {report.postponed}, held {report.held}, missed {report.missed}")
     if once:
+        click.echo(counts, err=True)
         for line in handled_since(trail_end):
             click.echo(line)
+    else:
+        said.info("publishing worker %s stopped; its last pass: %s", worker.name, counts)
 
 
 # The worker's pass, post by post (`approval worker --once`) -------------------------------------------------------

@@ -49,7 +49,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,11 @@ def _same_connector(now: Connector | None, claimed: Connector) -> bool:
         return (None,) if connector is None else (
             connector.name, getattr(connector, "url", None), getattr(connector, "secret", None))
     return what(now) == what(claimed)
+
+
+def _utc(at: datetime) -> str:
+    """An instant as the log lines write theirs: UTC, to the second ("2026-12-06T00:34:30Z")."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _grace(minutes: int) -> timedelta:
@@ -638,7 +643,7 @@ class Worker:
                 # Not before the oldest attempt of the window leaves it; the grace period still applies.
                 post.next_attempt_at = oldest + timedelta(seconds=quota.window_s)
                 self._note(post, "postponed", f"the network's quota for the account ({quota.posts} posts in "
-                           f"{quota.window_s} s) is used", details=(f"next try {post.next_attempt_at.isoformat()}",))
+                           f"{quota.window_s} s) is used", details=(f"next try {_utc(post.next_attempt_at)}",))
                 report.postponed += 1
                 return None
         return connector
@@ -834,7 +839,7 @@ class Worker:
             self._step(session, post, Action.postpone, now, {**payload, "next_attempt_at":
                                                               post.next_attempt_at.isoformat()},
                        comment=result.message)  # the trail and the desk say what the network answered
-            note("postponed", result.message, f"next try {post.next_attempt_at.isoformat()}")
+            note("postponed", result.message, f"next try {_utc(post.next_attempt_at)}")
             report.postponed += 1
             return
         # Unconfirmed or failed: no try is coming (the API showed one for a post that had waited for it).
