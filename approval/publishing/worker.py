@@ -706,7 +706,7 @@ class Worker:
                 attempt = self._attempt(session, post, claim, connector, now)
                 publication = replace(claim.publication, sent_before=attempt.body) \
                     if attempt.body != claim.publication.encoded() else claim.publication
-                lease_ends = post.claimed_until
+                lease_ends = now + self.lease  # as ``_attempt`` renewed it
         except LeaseLost:
             log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
             return

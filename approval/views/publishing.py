@@ -23,10 +23,10 @@ from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
 from approval.localtime import in_zone
-from approval.models import Account, Campaign, Market, Post
+from approval.models import Account, Campaign, Market, Post, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
-from approval.publishing.holds import active_stops, held_clause, held_ids, hold_for
+from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone
@@ -178,7 +178,9 @@ def stops():
         form.scope.choices = [choice for choice in form.scope.choices if choice.value != "all"]
     markets = db.session.scalars(visible_markets(current_user).order_by(Market.code)).all()
     campaigns = ops.usable_campaigns(db.session, current_user)
+    beyond: list[Campaign] = []  # the group-wide campaigns this manager may not stop, said so rather than left out
     if not controls.reaches_everywhere(current_user):  # a group-wide campaign is stopped by whom stops everything
+        beyond = [c for c in campaigns if c.market_id is None]
         campaigns = [c for c in campaigns if c.market_id is not None]
     form.market.choices = [SelectChoice("", "—")] + [SelectChoice(m.code, f"{m.code} · {m.name}") for m in markets]
     form.campaign_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(c.id), c.name) for c in campaigns]
@@ -196,8 +198,21 @@ def stops():
                     "for a new time."), "warning")
             return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     status = 422 if refusal or form.errors else 200
+    shown = controls.visible_stops(db.session, current_user, active_only=False)[:200]
     return render_template("publishing/stops.html", form=form, refusal=refusal, can_turn_off=controls.can_turn_off,
-                           stops=controls.visible_stops(db.session, current_user, active_only=False)[:200]), status
+                           stops=shown, holds=held_counts(db.session, current_user, shown), beyond=beyond,
+                           wide_reach=_wide_reach(beyond or [stop for stop in shown if stop.active
+                                                            and not controls.can_turn_off(current_user, stop)])), status
+
+
+def _wide_reach(needed: list) -> list[User]:  # noqa: ANN001
+    """Who may stop, and turn off, what reaches every market (admins and group-wide project managers), to name them
+    to a manager who may not: a night a match is lost, "choose the campaign" said nothing of who could."""
+    if not needed:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.active, or_(User.role == Role.admin, (User.role == Role.project_manager) & User.all_markets))
+        .order_by(User.role.desc(), User.name).limit(5)))
 
 
 @bp.post("/stops/<id:stop_id>/off")
@@ -207,12 +222,18 @@ def turn_off(stop_id: int):
     if not form.validate():
         abort(400)
     try:
-        controls.turn_off(db.session, current_user, stop_id)
+        stop = controls.turn_off(db.session, current_user, stop_id)
     except LookupError:
         abort(404)
-    flash(_("Stop switch off. The posts it held stay held until you give each a new time (the publishing desk lists "
-            "them); the others go out at their time."), "success")
-    return redirect(url_for("publishing.stops"))
+    held = held_counts(db.session, current_user, [stop])[stop.id]
+    if held:
+        flash(ngettext("Stop switch off. %(num)d post it held stays held until you give it a new time (the publishing "
+                       "desk lists it); the others go out at their time.",
+                       "Stop switch off. %(num)d posts it held stay held until you give each a new time (the "
+                       "publishing desk lists them); the others go out at their time.", held), "success")
+    else:
+        flash(_("Stop switch off. It held no post; the posts it covered go out at their time."), "success")
+    return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
 
 
 # Settings: how each account publishes, each market's grace period, each campaign's embargo (admins) -----------------
