@@ -26,7 +26,7 @@ from approval.localtime import in_zone, wall_clock
 from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import answer, overdue
-from approval.style.media import media_index
+from approval.style.media import MB, media_index, size_figure, size_unit
 from approval.style.media import KIND_NAMES
 from approval.style.media import accepted as accepted_media
 from approval.style.network import network_name
@@ -88,10 +88,14 @@ def number(value: float | None, digits: int = 1) -> str:
 
 
 def file_size(size: int) -> str:
-    """A file's size in the reader's language and units: "30.0 kB", "6.5 MB" in English; "30,0 ko", "6,5 Mo" in
-    French (decimal units, 1 kB = 1,000 bytes, as the networks state their limits)."""
-    unit, value = ("digital-megabyte", size / 1e6) if size >= 1e6 else ("digital-kilobyte", size / 1e3)
-    return format_unit(value, unit, length="short", format="#,##0.0", locale=get_locale())
+    """A file's size as its findings and the upload's refusals write it ("8.5 MB: Instagram takes at most 8 MB."):
+    1 MB = 1,024 KB, as the networks count their limits, to one decimal (``approval.style.media.size_figure``), in
+    the reader's language: "29.7 KB", "8.5 MB"; "29,7 Ko", "8,5 Mo" in French. The figure and its unit never part
+    at a line's end."""
+    unit = size_unit(size)
+    figure = decimal(size_figure(size, unit))
+    shown = gettext("%(size)s MB", size=figure) if unit == MB else gettext("%(size)s KB", size=figure)
+    return shown.replace(" ", "\u00a0")
 
 
 def duration(hours: float | None) -> str:

@@ -215,9 +215,9 @@ def test_a_decimal_in_a_rule_message_is_written_as_the_reader_s_language_writes_
 
 def test_a_figure_outside_a_limit_never_reads_as_the_limit():
     """A 2.996 s video read "A video of 3 s: Instagram takes 3 to 900 s"; 5 MB and a few KB read "5 MB" beside a
-    cap of 5 MB: the figure is written on its side of the limit."""
+    cap of 5 MB: the figure is written on its side of the limit (to the hundredth, as the file's card writes it)."""
     [short] = findings("instagram", [clip(duration_s=2.996, width=1080, height=1350)])
     [long_] = findings("instagram", [clip(duration_s=900.004, width=1080, height=1350)])
     assert short.message.startswith("A video of 2.99 s") and long_.message.startswith("A video of 900.01 s")
     [heavy] = findings("x", [photo(bytes=5 * MB + 30_000)])
-    assert heavy.message == "5.1 MB: X takes at most 5 MB."
+    assert heavy.message == "5.03 MB: X takes at most 5 MB."

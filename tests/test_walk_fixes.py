@@ -394,7 +394,7 @@ def test_an_instagram_post_refuses_a_dropped_png_in_the_editor_with_the_gates_wo
         page.set_input_files("#media-file", str(png))
         row = page.locator("#media-uploads li.error")
         row.wait_for()
-        assert row.inner_text().strip() == "pic.png Instagram takes JPEG pictures, not PNG."
+        assert row.inner_text().strip() == "pic.png: Instagram takes JPEG pictures, not PNG."
         assert page.locator("#media-uploads li.done").count() == 0 and page.locator("#media-status").is_hidden()
         assert page.locator("#media-list .media-item").count() == 0
         page.screenshot(path=str(folder / "instagram-png-refused.png"), full_page=True)

@@ -80,6 +80,11 @@ class Unsupported(MediaRefused):
     status = 415
 
 
+class NotMedia(Unsupported):
+    """Neither a picture nor a video: the editor says which types the post's network takes
+    (``approval.views.media``)."""
+
+
 class Invalid(MediaRefused):
     status = 422
 
@@ -117,7 +122,7 @@ def inspect(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, thumbnail_to: P
     video = _inspect_video(path, thumbnail_to)
     if video is not None:
         return video
-    raise Unsupported(_l("This is neither a picture (JPEG, PNG, WebP, GIF) nor a video (MP4, MOV) that posts take."))
+    raise NotMedia(_l("This is neither a picture (JPEG, PNG, WebP, GIF) nor a video (MP4, MOV) that posts take."))
 
 
 def check_claim(name: str, declared_mime: str | None, found: Inspected) -> None:

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from approval.inputs import invisible_format
+from approval.labels import decimal
 from approval.media.inspect import (
     DEFAULT_MAX_PIXELS,
     HEAD,
@@ -39,8 +39,8 @@ from approval.media.inspect import (
     looks_like_picture,
     strip_location,
 )
+from approval.style.media import MB, size_figure
 
-MB = 1024 * 1024
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
 DEFAULT_MAX_VIDEO_BYTES = 512 * MB
 #: Room for the multipart envelope and the other fields around the file.
@@ -154,21 +154,21 @@ class HashingFile:
         return iter(self.file)
 
 
-def megabytes(size: int, *, over: bool = False) -> str:
-    """``size`` in MB as the reader's language writes it, to one decimal without a trailing zero ("1.5", "20", "2,2"
-    in French); under 0.1 MB, with the decimals that tell it from nothing ("0.002"). ``over``: a size over a cap,
-    rounded up ("20.1", not "20" beside a cap of 20). Written when the refusal is made, in the request that answers
-    it (a lazy message's parameters are not localized on the way)."""
-    value = size / MB
-    if over and value >= 0.1:
-        value = math.ceil(value * 10) / 10
-    return format_decimal(value, format="#,##0.#" if value >= 0.1 else "0.###")
+def megabytes(size: int, *, over: int | None = None) -> str:
+    """``size`` in MB as the reader's language writes it, as a file's card and its findings do
+    (``approval.style.media.size_figure``: "1.5", "20", "2,2" in French). ``over``: the cap ``size`` is over, which a
+    setting may make any figure: the size never reads as it ("20.01", not "20" beside a cap of 20). Written when the
+    refusal is made, in the request that answers it (a lazy message's parameters are not localized on the way)."""
+    figure = size_figure(size, MB)
+    if over is not None and figure <= size_figure(over, MB):
+        figure = math.ceil(size / MB * 100) / 100
+    return decimal(figure)
 
 
 def _too_large(kind: str, cap: int, size: int) -> Any:
     return _l("A %(kind)s may be %(limit)s MB at most; this one is %(size)s MB.",
               kind=_l("picture") if kind == "image" else _l("video"), limit=megabytes(cap),
-              size=megabytes(size, over=True))
+              size=megabytes(size, over=cap))
 
 
 def stream_uploads_to_disk() -> None:
@@ -179,7 +179,8 @@ def stream_uploads_to_disk() -> None:
     if request.content_length is not None and request.content_length > caps.body_bytes:
         # Said here, before the body is read, with the caps (Werkzeug's own 413 names neither the file nor a limit).
         raise TooLarge(_l("The upload is %(size)s MB: a picture may be %(image)s MB at most, a video %(video)s MB.",
-                          size=megabytes(request.content_length, over=True), image=megabytes(caps.image_bytes),
+                          size=megabytes(request.content_length, over=max(caps.image_bytes, caps.video_bytes)),
+                          image=megabytes(caps.image_bytes),
                           video=megabytes(caps.video_bytes)))
     directory = staging_dir()
     created: list[HashingFile] = []

@@ -6,11 +6,15 @@ What each preview reproduces (from the networks' own pages, December 2026; no ne
 * X: the text cut where X cuts it (280 weighted characters, links counted as 23, "Show more" beyond, as X shows a
   long post of a Premium author), links displayed shortened, up to four pictures in X's grid.
 * LinkedIn: the first three lines (at most about 210 characters), then "…see more".
-* Instagram: the first picture or video cropped square, or 4:5 when it is portrait; the caption under it, its first
-  125 characters then "… more".
+* Instagram: the first picture or video cropped square, or 4:5 when it is portrait, the others a swipe away (the
+  preview pages through them); the caption under it, its first 125 characters then "… more".
 * Facebook: the text (cut at about 480 characters, "See more") above the pictures.
 * YouTube: the first line as the title (100 characters), the rest as the description, the video's frame at 16:9.
 * Snapchat: one picture or video full screen at 9:16, the caption over it.
+
+Each shows what its network would publish of the post's media (``approval.style.media.NETWORKS``): no more files than
+it takes, and, where it never mixes pictures with a video, those of the first file's kind; the preview says how many it
+leaves out, and why (the style gate refuses the post meanwhile).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from approval.style import twitter
+from approval.style.media import NETWORKS as LIMITS
 from approval.style.network import YOUTUBE_TITLE, youtube_title
 from approval.style.text import find_entities
 
@@ -68,6 +73,8 @@ class Preview:
     #: Media the post carries beyond what the network shows (X shows four pictures, Snapchat one): the style gate
     #: refuses them, the preview says how many are left out.
     left_out: int = 0
+    #: Of those, the ones left out because the network never shows pictures and a video together (LinkedIn).
+    left_out_mixed: int = 0
     extra: dict = field(default_factory=dict)
 
 
@@ -114,15 +121,38 @@ def _lines_cut(text: str, lines: int, chars: int) -> Shown:
 
 
 def build(network: str, text: str, media: list[MediaView], *, handle: str = "handle", name: str = "") -> Preview:
-    preview = _build(network, text, media)
-    return replace(preview, extra={"handle": handle, "name": name or handle})
+    shown, mixed = _published(network, media)
+    preview = _build(network, text, shown)
+    left_out = len(media) - len(preview.media)
+    return replace(preview, left_out=left_out, left_out_mixed=min(mixed, left_out),
+                   extra={"handle": handle, "name": name or handle})
+
+
+def _published(network: str, media: list[MediaView]) -> tuple[list[MediaView], int]:
+    """What ``network`` would publish of ``media``: where it never mixes pictures and a video, the first file's
+    kind only; no more pictures, no more videos than it takes. With the number left out for mixing."""
+    limits = LIMITS.get(network)
+    if limits is None or not media:
+        return list(media), 0
+    caps = {"image": limits.max_images, "video": limits.max_videos}
+    taken = [m for m in media if caps.get(m.kind)]  # no picture at all on YouTube: not a matter of mixing
+    kept = taken
+    if not limits.mixing and len({m.kind for m in taken}) > 1:
+        kept = [m for m in taken if m.kind == taken[0].kind]
+    counted = dict.fromkeys(caps, 0)
+    shown = []
+    for item in kept:
+        counted[item.kind] += 1
+        if counted[item.kind] <= caps[item.kind]:
+            shown.append(item)
+    return shown, len(taken) - len(kept)
 
 
 def _build(network: str, text: str, media: list[MediaView]) -> Preview:
     media_t = tuple(media)
     if network == "x":
         shown = _cut_at(text, twitter.overflow_offset(text, twitter.MAX_LENGTH), shorten_links=True)
-        return Preview("x", shown, media_t[:4], left_out=max(0, len(media_t) - 4))
+        return Preview("x", shown, media_t[:4])
     if network == "linkedin":
         return Preview("linkedin", _lines_cut(text, LINKEDIN_LINES, LINKEDIN_CHARS), media_t)
     if network == "instagram":
@@ -136,9 +166,9 @@ def _build(network: str, text: str, media: list[MediaView]) -> Preview:
             title = title[: YOUTUBE_TITLE - 1] + "…"
         videos = tuple(m for m in media_t if m.kind == "video")[:1]
         return Preview("youtube", Shown((), False), videos, title=title,
-                       description=_lines_cut(rest.strip(), 3, 160), left_out=len(media_t) - len(videos))
+                       description=_lines_cut(rest.strip(), 3, 160))
     if network == "snapchat":
-        return Preview("snapchat", _cut_at(text, SNAPCHAT_CAPTION), media_t[:1], left_out=max(0, len(media_t) - 1))
+        return Preview("snapchat", _cut_at(text, SNAPCHAT_CAPTION), media_t[:1])
     return Preview("facebook", _cut_at(text, FACEBOOK_CHARS), media_t)
 
 

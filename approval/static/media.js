@@ -1,8 +1,12 @@
 // The editor's media and previews (issue 11): uploads with progress (drag and drop or the file picker), reordering
 // by dragging, alternative texts, removal; the preview redrawn as the text changes. Every change is one request to
-// the same endpoints the plain forms use; the page's version fields follow the post's new version.
+// the same endpoints the plain forms use; the page's version fields follow the post's new version. The previews'
+// part (Instagram's carousel) also runs on the post's page, which loads this script from templates/posts/_previews.html:
+// loaded twice on the editor's page, it runs once.
 (function () {
   "use strict";
+  if (window.approvalMediaScript) return;
+  window.approvalMediaScript = true;
   const editor = document.getElementById("media-editor");
   const previews = document.getElementById("previews");
   const token = (document.querySelector("input[name=csrf_token]") || {}).value;
@@ -27,8 +31,51 @@
     if (account) data.append("account_id", account.value);
     const response = await fetch(previews.dataset.preview, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== previewSequence) return;
+    const shown = document.querySelector("#previews [data-slides]");
+    const slide = shown ? Number(shown.dataset.slide || 0) : 0;
+    const turning = document.activeElement && document.activeElement.closest("#previews .pv-turn");
     document.getElementById("preview-body").innerHTML = await response.text();
+    setUpCarousels(slide);  // the slide the reader was on stays in sight as the text is typed
+    if (turning) {
+      const again = document.querySelector("#previews ." + (turning.classList.contains("pv-prev") ? "pv-prev" : "pv-next"));
+      if (again) again.focus();
+    }
     previews.dataset.updated = String(mine);
+  }
+
+  // Instagram's carousel: one slide at a time, "Previous slide" and "Next slide" turn them (the dots and the count
+  // follow). At either end the button stays where it is, dimmed (aria-disabled): a disabled button would drop the
+  // keyboard's focus on the page.
+  function showSlide(frame, index) {
+    const slides = Array.from(frame.querySelectorAll(".pv-slide"));
+    const at = Math.max(0, Math.min(slides.length - 1, index));
+    slides.forEach(function (slide, i) { slide.hidden = i !== at; });
+    frame.dataset.slide = String(at);
+    const count = frame.querySelector(".pv-count");
+    if (count) count.textContent = (at + 1) + "/" + slides.length;
+    const dots = frame.parentElement.querySelectorAll(".pv-dots span");
+    dots.forEach(function (dot, i) { dot.classList.toggle("on", i === at); });
+    const prev = frame.querySelector(".pv-prev"), next = frame.querySelector(".pv-next");
+    if (prev) prev.setAttribute("aria-disabled", String(at === 0));
+    if (next) next.setAttribute("aria-disabled", String(at === slides.length - 1));
+  }
+
+  function setUpCarousels(slide) {
+    document.querySelectorAll("#previews [data-slides]").forEach(function (frame) {
+      frame.querySelectorAll(".pv-turn").forEach(function (turn) { turn.hidden = false; });
+      showSlide(frame, slide || 0);
+    });
+  }
+
+  if (previews) {
+    setUpCarousels(0);
+    previews.addEventListener("click", function (event) {
+      const turn = event.target.closest(".pv-turn");
+      if (!turn) return;
+      const frame = turn.closest("[data-slides]");
+      if (turn.getAttribute("aria-disabled") === "true") return;
+      showSlide(frame, Number(frame.dataset.slide || 0) + (turn.classList.contains("pv-prev") ? -1 : 1));
+    });
   }
 
   function schedulePreview() {
@@ -60,23 +107,42 @@
     return node;
   }
 
-  // A size in the page's language and units, as the server writes it ("30.0 kB", "30,0 ko"; 1 kB = 1,000 bytes).
-  const language = document.documentElement.lang || undefined;
-  function fileSize(bytes) {
-    const mega = bytes >= 1e6;
-    return new Intl.NumberFormat(language, { style: "unit", unit: mega ? "megabyte" : "kilobyte",
-      minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(mega ? bytes / 1e6 : bytes / 1e3);
-  }
-
   function button(name, value, label, cls, title) {
     const b = el("button", { type: "submit", name: name, value: value, class: "button " + (cls || "") , text: label });
     if (title) { b.title = title; b.setAttribute("aria-label", title); }
     return b;
   }
 
-  function redraw(state) {
+  // Which control of which file has the keyboard's focus ("12:alt", "12:up"), to give it back once the list is
+  // drawn again; null when the focus is elsewhere.
+  function focusedControl() {
+    const active = document.activeElement;
+    const item = active && active.closest ? active.closest("#media-list .media-item") : null;
+    if (!item) return null;
+    const key = active.classList.contains("media-alt") ? "alt" : active.classList.contains("media-thumb") ? "thumb"
+      : active.name;
+    return { id: item.dataset.id, key: key, start: active.selectionStart, end: active.selectionEnd };
+  }
+
+  function control(item, key) {
+    if (key === "alt") return item.querySelector(".media-alt");
+    if (key === "thumb") return item.querySelector(".media-thumb");
+    return item.querySelector("button[name=" + key + "]");
+  }
+
+  // The list drawn again from the server's state (an upload, a move, a removal...). What the person typed and has
+  // not saved yet stays in its field, by file: an upload finishing while a text was being typed wiped it. The focus
+  // stays on the control it was on (``focus``: where a move or a removal sends it instead): replacing the list
+  // dropped it on the page.
+  function redraw(state, focus) {
+    const typed = {};
+    list.querySelectorAll(".media-alt").forEach(function (alt) {
+      if (alt.value !== alt.defaultValue) typed[alt.closest(".media-item").dataset.id] = alt.value;
+    });
+    const had = focus || focusedControl();
     setVersion(state.version);
     showState(state);
+    const last = state.media.length - 1;
     list.replaceChildren(...state.media.map(function (m, index) {
       // The link's name says what it opens (its picture has an empty alt): "Open picture 2 (stade.jpg)".
       const opens = (m.name ? editor.dataset["open" + m.kind] : editor.dataset["open" + m.kind + "Unnamed"]) || "";
@@ -88,26 +154,30 @@
       if (editor.dataset["alt" + m.kind]) {
         const alt = el("textarea", { name: "alt-" + m.id, rows: "2", maxlength: "1000", class: "media-alt" });
         alt.defaultValue = m.alt;  // what is saved: an edit beyond it is unsaved (see altTextsUnsaved)
+        if (Object.prototype.hasOwnProperty.call(typed, String(m.id))) alt.value = typed[String(m.id)];
         described = el("label", {}, [editor.dataset.altLabel || "Alternative text", alt]);
       } else {
         described = el("span", { class: "muted media-no-alt", text: editor.dataset["noalt" + m.kind] || "" });
       }
       const meta = el("div", { class: "media-meta" }, [
-        el("span", { class: "muted", text: (editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
+        el("span", { class: "muted" }, [(editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
                      m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
-                     " · " + fileSize(m.bytes) }),
+                     " · ", el("span", { class: "media-size", text: m.size })]),
         described,
         el("ul", { class: "findings", "aria-live": "polite" }),
       ]);
+      const up = button("up", m.id, "↑", "", editor.dataset.upLabel || "Move up");
+      const down = button("down", m.id, "↓", "", editor.dataset.downLabel || "Move down");
+      up.disabled = index === 0;  // the first goes no higher, the last no lower
+      down.disabled = index === last;
       const buttons = el("div", { class: "media-buttons" }, [
-        button("up", m.id, "↑", "", editor.dataset.upLabel || "Move up"),
-        button("down", m.id, "↓", "", editor.dataset.downLabel || "Move down"),
-        button("remove", m.id, editor.dataset.removeLabel || "Remove", "danger media-remove"),
+        up, down, button("remove", m.id, editor.dataset.removeLabel || "Remove", "danger media-remove"),
       ]);
       const item = el("li", { class: "media-item", draggable: "true", "data-id": m.id },
                       [el("input", { type: "hidden", name: "item", value: m.id }), thumb, meta, buttons]);
       return item;
     }));
+    restoreFocus(had);
     const none = document.getElementById("media-none");
     if (none) none.hidden = state.media.length > 0;
     const save = document.getElementById("media-save");
@@ -119,6 +189,28 @@
     refreshPreview();
     // The checks under the text count the media too (static/editor.js): they are asked again.
     document.dispatchEvent(new CustomEvent("approval:media-changed"));
+  }
+
+  // The focus back where it was: the same control of the same file (a move's button on the file moved; at the
+  // list's end, where that button is disabled, the other one), else ``to`` (after a removal: the file that took the
+  // removed one's place, or the one before it, or the card's heading when none is left).
+  function restoreFocus(had) {
+    if (!had) return;
+    const item = had.id !== undefined && had.id !== null ? list.querySelector(".media-item[data-id='" + had.id + "']")
+      : null;
+    let target = null;
+    if (item) {
+      target = control(item, had.key);
+      if (target && target.disabled) target = control(item, had.key === "up" ? "down" : "up");
+      if (target && target.disabled) target = control(item, "remove");
+    } else if (had.removedAt !== undefined) {
+      const items = list.querySelectorAll(".media-item");
+      const next = items[Math.min(had.removedAt, items.length - 1)];
+      target = next ? control(next, "thumb") : document.getElementById("media-heading");
+    }
+    if (!target) return;
+    target.focus();
+    if (had.key === "alt" && typeof had.start === "number") target.setSelectionRange(had.start, had.end);
   }
 
   // What a change did to the post: its new state in the page's title (an approved post goes back to review when its
@@ -143,8 +235,10 @@
     items.forEach(function (item) { item.querySelector(".findings").replaceChildren(); });
     const general = [];
     all.forEach(function (f) {
-      const line = el("li", { class: "finding " + f.severity }, [
-        el("strong", { text: f.severity_label || f.severity }), " ", el("code", { text: f.rule }), " " + f.message]);
+      // As under the text (templates/macros.html): the message, the rule's id for the admins who write the policy.
+      const line = el("li", { class: "finding " + f.severity, "data-rule": f.rule }, [
+        el("strong", { text: f.severity_label || f.severity }), " " + f.message]);
+      if (editor.dataset.rules) line.append(" ", el("code", { text: f.rule }));
       const item = f.media !== null && f.media !== undefined ? items[f.media] : null;
       if (item) item.querySelector(".findings").append(line); else general.push(line);
     });
@@ -161,7 +255,7 @@
   }
 
   // Arrange: order, alternative texts, removal, through the arrange form's endpoint; true when it was saved.
-  async function arrange(extra) {
+  async function arrange(extra, focus) {
     const data = new FormData(arrangeForm);
     Object.entries(extra || {}).forEach(function ([key, value]) { data.append(key, value); });
     const response = await fetch(editor.dataset.arrange, {
@@ -170,7 +264,7 @@
     });
     const state = await answerOf(response);
     if (!response.ok) { showError(state.message); return false; }
-    redraw(state);
+    redraw(state, focus);
     return true;
   }
 
@@ -204,7 +298,16 @@
     const submitter = event.submitter;
     if (submitter && submitter.name === "remove" && editor.dataset.removeConfirm &&
         !window.confirm(editor.dataset.removeConfirm)) return;
-    arrange(submitter && submitter.name ? { [submitter.name]: submitter.value } : {});
+    // Where the keyboard goes once the list is drawn again: the same button of the file moved; after a removal, the
+    // file that takes its place.
+    let focus;
+    if (submitter && (submitter.name === "up" || submitter.name === "down")) {
+      focus = { id: submitter.value, key: submitter.name };
+    } else if (submitter && submitter.name === "remove") {
+      const items = Array.from(list.querySelectorAll(".media-item"));
+      focus = { id: null, removedAt: items.indexOf(submitter.closest(".media-item")) };
+    }
+    arrange(submitter && submitter.name ? { [submitter.name]: submitter.value } : {}, focus);
   });
 
   let dragged = null;
@@ -263,7 +366,8 @@
         } else {
           bar.remove();  // a full bar beside a refusal reads as a success
           row.classList.add("error");
-          row.append(" " + (answer.message || request.statusText));
+          // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them.
+          row.replaceChildren(file.name + (editor.dataset.separator || ": ") + (answer.message || request.statusText));
         }
         resolve();
       });
@@ -286,6 +390,15 @@
   const altHint = document.getElementById("media-alt-hint");
   if (altField) altField.hidden = true;
   if (altHint) altHint.hidden = false;
+  // Where a mouse can drag files here, the zone says so ("Drop pictures… here, or choose files"); on a touch screen
+  // it keeps offering to choose them (nothing can be dropped there).
+  if (window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches) {
+    const dropWords = document.getElementById("media-drop-words");
+    const chooseWords = document.getElementById("media-choose-words");
+    const choose = document.getElementById("media-choose");
+    if (dropWords && chooseWords) { dropWords.hidden = false; chooseWords.hidden = true; }
+    if (choose && choose.dataset.drop) choose.textContent = choose.dataset.drop;
+  }
   ["dragenter", "dragover"].forEach(function (name) {
     drop.addEventListener(name, function (event) {
       if (dragged) return;

@@ -44,7 +44,8 @@ DURATION = "network.media-duration"
 ALT_TEXT = "network.alt-text"
 LOCATION = "media.location"
 
-MB = 1024 * 1024
+KB = 1024
+MB = 1024 * KB
 GB = 1024 * MB
 
 
@@ -205,10 +206,22 @@ def _setup(analysis: Analysis) -> tuple[str, Limits, tuple[MediaItem, ...]] | No
     return network, limits, media
 
 
-def _mb(size: int, *, over: bool = False) -> float:
-    """Megabytes to one decimal (a message's decimal parameter: each reader's language writes it); ``over``: a size
-    over a cap, rounded up, never to the cap itself."""
-    return math.ceil(size / MB * 10) / 10 if over else round(size / MB, 1)
+def size_figure(size: int, unit: int) -> float:
+    """``size`` bytes in ``unit`` (``KB`` or ``MB``: 1 MB is 1,024 KB, as the networks' limits are counted) as every
+    page writes a file's size: the file's card, the findings about it and the refusals of an upload. One decimal,
+    rounded half up; a figure that would read as a whole number it is not gets its hundredths: the limits are whole
+    figures, and a file a few bytes over 5 MB (or under 75 KB) must not read as the limit itself ("5.03 MB: X takes
+    at most 5 MB"). A message's decimal parameter: each reader's language writes it."""
+    value = size / unit
+    shown = math.floor(value * 10 + 0.5) / 10
+    if shown == math.floor(shown) and value != shown:
+        shown = math.ceil(value * 100) / 100 if value > shown else math.floor(value * 100) / 100
+    return shown
+
+
+def size_unit(size: int) -> int:
+    """The unit a file's size is written in: MB from 1 MB, KB below."""
+    return MB if size >= MB else KB
 
 
 def _outside(value: float, low: float, high: float) -> float:
@@ -313,12 +326,15 @@ def check_size(analysis: Analysis) -> Iterator[Finding]:
         else:
             cap = limits.image_max_bytes if item.kind == "image" else limits.video_max_bytes
         if cap and item.bytes > cap:
+            # In MB as the file's card writes it (a cap is at least 5 MB: so is a file over it).
             yield _finding(analysis, SIZE, Severity.error, N_("%(size)s MB: %(network)s takes at most %(limit)s MB."),
-                           index, size=_mb(item.bytes, over=True), network=name, limit=_mb(cap))
+                           index, size=size_figure(item.bytes, MB), network=name, limit=size_figure(cap, MB))
         if item.kind == "video" and limits.video_min_bytes and item.bytes < limits.video_min_bytes:
+            # In KB as the card writes a file under 1 MB.
             yield _finding(analysis, SIZE, Severity.error,
                            N_("%(size)s KB: %(network)s takes videos of %(limit)s KB or more."), index,
-                           size=item.bytes // 1024, network=name, limit=limits.video_min_bytes // 1024)
+                           size=size_figure(item.bytes, KB), network=name,
+                           limit=size_figure(limits.video_min_bytes, KB))
 
 
 def _ratio(value: float) -> float:

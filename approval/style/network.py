@@ -153,7 +153,7 @@ def check_media(analysis: Analysis) -> Iterator[Finding]:
     network = analysis.context.network or ""
     if network in MEDIA_REQUIRED and analysis.context.has_media is False:
         yield Finding.make(MEDIA, Severity.error, N_("Posts on %(network)s need a video.") if network == "youtube"
-                           else N_("Posts on %(network)s need a photo or a video."), 0, 0, network=NAMES[network])
+                           else N_("Posts on %(network)s need a picture or a video."), 0, 0, network=NAMES[network])
     elif network == "youtube" and analysis.context.media and not any(m.kind == "video" for m in analysis.context.media):
         yield Finding.make(MEDIA, Severity.error, N_("Posts on %(network)s need a video."), 0, 0,
                            network=NAMES[network])

@@ -41,7 +41,7 @@ RULES: tuple[Rule, ...] = (
     Rule(network.HASHTAGS, Severity.error, network.check_hashtags,
          N_("No more hashtags than the network takes.")),
     Rule(network.MEDIA, Severity.error, network.check_media,
-         N_("Instagram, YouTube and Snapchat posts carry a photo or a video.")),
+         N_("Instagram, YouTube and Snapchat posts carry a picture or a video.")),
     Rule(policy.FORBIDDEN, Severity.error, policy.check_forbidden,
          N_("None of the market's forbidden terms.")),
     Rule(policy.SENSITIVE, Severity.warning, policy.check_sensitive,

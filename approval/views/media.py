@@ -30,16 +30,17 @@ from approval import operations as ops
 from approval.access import visible_accounts
 from approval.api.media import file_response
 from approval.db import db
+from approval.filters import file_size
 from approval.inputs import check_form_text, parse_id
 from approval.labels import finding_message, label
 from approval.media import attach, downloads, intake, previews, thumbnails
-from approval.media.inspect import MediaRefused
+from approval.media.inspect import MediaRefused, NotMedia
 from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
 from approval.style import Severity
-from approval.style.media import NETWORKS, media_index
-from approval.style.network import MEDIA
+from approval.style.media import KIND_NAMES, NETWORKS, accepted, media_index
+from approval.style.network import MEDIA, NAMES
 from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
 
@@ -76,6 +77,8 @@ def media_json(post: Post) -> dict:
         "media": [{"id": m.file.id, "kind": m.file.kind.value, "name": m.name, "mime": m.file.mime,
                    "width": m.file.width,
                    "height": m.file.height, "bytes": m.file.bytes, "duration_s": m.file.duration_s, "alt": m.alt,
+                   # As the card and the findings write it (``approval.filters.file_size``): one unit everywhere.
+                   "size": file_size(m.file.bytes),
                    "thumbnail": url_for("media.thumbnail", media_id=m.file.id) if m.file.thumbnail_key else None,
                    "url": url_for("media.show_file", media_id=m.file.id)}
                   for m in (revision.media if revision else [])],
@@ -144,6 +147,7 @@ def upload_media(post_id: int):
         return _workflow_refusal(post_id, refused)
     strip_gps = attach.strips_location(db.session, post)
     network = attach.typed_network(db.session, post)  # whose types a file must have, if the policy says so
+    post_network = post.account.network.value
     # Nothing held while the body is read and the files inspected (seconds for a video): SQLite's write lock, which
     # every transaction takes there, kept every other writer waiting until they gave up (503s).
     db.session.rollback()
@@ -158,7 +162,10 @@ def upload_media(post_id: int):
     # takes is refused), then stored once the locked post accepts them (refused, nothing is stored: the temporary
     # files go with the request).
     uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
-    received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]
+    try:
+        received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]
+    except NotMedia:  # neither a picture nor a video: said with the types this post's network takes
+        raise NotMedia(_not_media(post_network)) from None
     for checked in received:
         attach.check_type(network, checked)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
@@ -212,8 +219,26 @@ def arrange_media(post_id: int):
     if entry is None:
         return _answer(post, _("Already saved: nothing changed since."))
     moved_state = entry.from_state != entry.to_state
-    return _answer(post, _("Saved. The post went back to review: the approval was for the previous media.")
-                   if moved_state else _("Saved."), entry=entry)
+    if removed is not None and removed in ids:
+        message = (_("Removed. The post went back to review: the approval was for the previous media.")
+                   if moved_state else _("Removed."))
+    else:
+        message = (_("Saved. The post went back to review: the approval was for the previous media.") if moved_state
+                   else _("Saved."))
+    return _answer(post, message, entry=entry)
+
+
+def _not_media(network: str) -> str:
+    """A file that is neither a picture nor a video: the types a post on ``network`` takes, not every type the
+    application reads (an Instagram post takes JPEG pictures only, YouTube a video)."""
+    takes = NETWORKS[network]
+    pictures = ", ".join(KIND_NAMES[t] for t in accepted(network) if t.startswith("image/"))
+    videos = ", ".join(KIND_NAMES[t] for t in accepted(network) if t.startswith("video/"))
+    name = NAMES[network]
+    if not takes.max_images:
+        return _("This is not a video (%(videos)s) that %(network)s takes.", videos=videos, network=name)
+    return _("This is neither a picture (%(pictures)s) nor a video (%(videos)s) that %(network)s takes.",
+             pictures=pictures, videos=videos, network=name)
 
 
 def _form_id(value: str) -> int:
