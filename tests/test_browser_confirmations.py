@@ -148,7 +148,7 @@ def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa
     page = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB").new_page()
     sign_in(page, base, "lea@helio.example")
     page.goto(f"{base}/posts/{post_id}/edit")
-    finding = page.locator("#live-findings li.finding", has_text="policy.campaign-hashtag")
+    finding = page.locator('#live-findings li.finding[data-rule="policy.campaign-hashtag"]')
     finding.wait_for()
     finding.get_by_role("button", name="Apply").click()
     assert page.input_value("textarea[name=body]") == "La Tour Eiffel brille ce soir. #EURO2028"

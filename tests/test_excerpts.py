@@ -25,8 +25,8 @@ def test_an_excerpt_is_cut_between_words(excerpt):
     assert shown == "…https://helio.example/hub ! &lt;script&gt;alert(1)&lt;/script&gt;…"  # whole words, escaped
 
 
-def test_a_short_text_is_shown_whole_on_one_line(excerpt):
-    assert excerpt("Bonjour\nà tous", 0, 7) == "Bonjour à tous"
+def test_a_short_text_is_shown_whole_its_lines_apart(excerpt):
+    assert excerpt("Bonjour\nà tous", 0, 7) == "Bonjour ⏎ à tous"  # its lines kept apart (a YouTube title)
 
 
 def test_an_insertion_point_at_the_end(excerpt):

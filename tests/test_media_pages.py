@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 from approval.models import Post
+from approval.style.i18n import english_number
+from approval.style.media import KB, size_figure
 from approval.workflow.states import Action, Role, State
 
 from test_media_samples import jpeg, video
@@ -48,8 +50,11 @@ def test_the_editor_uploads_reorders_describes_and_removes_with_plain_forms(make
     size = post.current_revision.media[0].file.bytes
     english = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
     french = web.get(f"/posts/{post.id}/edit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert f" · {size / 1000:.1f} kB</span>" in english  # the reader's units: "30.0 kB", "30,0 ko"
-    assert f" · {size / 1000:.1f}\u202fko</span>".replace(".", ",") in french  # CLDR: a narrow no-break space
+    # The findings' and the networks' units (1 KB = 1,024 bytes), in the reader's language: "29.7 KB", "29,7 Ko",
+    # the figure and its unit on one line.
+    figure = english_number(size_figure(size, KB))
+    assert f'<span class="media-size">{figure}\u00a0KB</span>' in english
+    assert f'<span class="media-size">{figure}\u00a0Ko</span>'.replace(".", ",") in french
     answer = _upload(web, post, jpeg(color="blue"), "bleu.jpg", json=True)
     assert answer.status_code == 201
     state = answer.get_json()
@@ -405,7 +410,9 @@ def test_a_new_post_on_a_network_that_needs_media_goes_on_to_its_media(make, web
     assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{post.id}/edit#media-editor"
     assert post.state is State.draft
     page = web.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "need a picture or a video: add it here, then submit the post" in page
+    # What the network takes: YouTube a video, never a picture.
+    assert ("need a video: add it here, then submit the post" if network == "youtube" else
+            "need a picture or a video: add it here, then submit the post") in page
 
 
 def test_an_upload_or_an_arrangement_without_the_pages_version_is_refused_as_stale(make, web, db_session, scene):

@@ -9,6 +9,8 @@
   const limitEl = document.getElementById("limit");
   const networkEl = document.getElementById("network-name");
   const list = document.getElementById("live-findings");
+  // The counts, said to a screen reader when they change (the list is redrawn at every pause: it is not live).
+  const status = document.getElementById("findings-status");
   const token = form.querySelector("input[name=csrf_token]").value;
   let timer = null;
   let sequence = 0;
@@ -43,13 +45,21 @@
     limitEl.textContent = result.limit === null ? "–" : numbers.format(result.limit);
     networkEl.textContent = result.network ? "(" + result.network_name + ")" : "";
     lengthEl.parentElement.classList.toggle("over", result.limit !== null && length > result.limit);
+    if (status && status.textContent.trim() !== result.summary) status.textContent = result.summary;
+    // The text's language (the market's, or the one it reads as), for a screen reader's voice and its excerpts.
+    if (result.lang) body.lang = result.lang; else body.removeAttribute("lang");
     // The findings about a picture or a video go beside it (static/media.js), the others under the text.
     // (A new post has no media card yet: there, they all stay under the text.)
     const mediaCard = document.getElementById("media-editor");
     const onMedia = mediaCard ? result.findings.filter(function (f) {
       return f.media !== null || f.rule === MEDIA_REQUIRED;
     }) : [];
-    if (mediaCard) document.dispatchEvent(new CustomEvent("approval:media-findings", { detail: onMedia }));
+    if (mediaCard) {
+      document.dispatchEvent(new CustomEvent("approval:media-findings", { detail: onMedia }));
+      // The saved ones drawn under the card before this check: each is beside its file now.
+      const saved = document.getElementById("saved-media-findings");
+      if (saved) saved.remove();
+    }
     list.replaceChildren(...result.findings.filter(function (f) { return !onMedia.includes(f); }).map(function (f) {
       const li = document.createElement("li");
       li.className = "finding " + f.severity;
@@ -58,11 +68,13 @@
       li.dataset.rule = f.rule;
       li.append(strong, " ", f.message, " ");
       // Which words it is about: two "A sentence starts with a capital letter." said nothing of which sentence.
-      const at = excerpt(body.value, f.start, f.end);
+      // (None for the pictures and videos the post lacks: no words of the text are at fault.)
+      const at = f.media === null && f.rule !== MEDIA_REQUIRED ? excerpt(body.value, f.start, f.end) : "";
       if (at) {
         const span = document.createElement("span");
         span.className = "at";
         span.textContent = list.dataset.quote.replace("%s", at);  // in the quotation marks of the page's language
+        if (body.lang) span.lang = body.lang;  // the post's words, not the page's
         li.append(span, " ");
       }
       if (list.dataset.rules) {  // the rule's id, for the admins who write the policy
@@ -90,22 +102,29 @@
     }));
   }
 
+  // A line break inside an excerpt, shown: "…de Lyon Le jour de…" glued a YouTube title to its description.
+  const LINE_BREAK = " \u23ce ";
+
   // The words around a finding, as the post page shows them (templates/macros.html, excerpt). The offsets count
   // code points, as Python does; a JavaScript string counts UTF-16 units (an emoji is two).
   function excerpt(text, start, end, margin = 24) {
     const chars = Array.from(text);  // code points throughout: an emoji at the margin is never cut in two
     const head = chars.slice(0, start), tail = chars.slice(end);
-    // From the first word boundary inside the margin, to the last one.
+    // From the first word boundary inside the margin (a space or a line break), to the last one.
+    const blank = function (c) { return /\s/.test(c); };
     let left = head, right = tail;
     if (head.length > margin) {
-      const near = head.slice(-margin), cut = near.indexOf(" ");
+      const near = head.slice(-margin), cut = near.findIndex(blank);
       left = cut >= 0 && near.slice(cut + 1).join("").trim() ? near.slice(cut + 1) : near;
     }
     if (tail.length > margin) {
-      const near = tail.slice(0, margin), cut = near.lastIndexOf(" ");
+      const near = tail.slice(0, margin), cut = near.findLastIndex(blank);
       right = cut > 0 && near.slice(0, cut).join("").trim() ? near.slice(0, cut) : near;
     }
-    const shown = left.concat(chars.slice(start, end), right).join("").split(/\s+/).join(" ").trim();
+    // Each line's spaces made one, the lines joined by a visible mark (blank lines between them count as one).
+    const shown = left.concat(chars.slice(start, end), right).join("").split(/\s*\n\s*/)
+      .map(function (line) { return line.split(/\s+/).join(" ").trim(); })
+      .filter(function (line) { return line; }).join(LINE_BREAK);
     return shown ? (head.length > margin ? "…" : "") + shown + (tail.length > margin ? "…" : "") : "";
   }
 

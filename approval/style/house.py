@@ -5,6 +5,10 @@ emoji are skipped; a sentence may start with a digit, a mention, a hashtag, a li
 word with a capital inside (iPhone, eBay) or listed in the market's exceptions is a name. "!", "?" and "…" end a
 sentence as well as "." unless the market asks for the full stop strictly. A line ending with a colon that
 introduces a link or a list needs no full stop, and the items of that list may start in lower case.
+
+A YouTube post's first line is the video's title (``approval.style.network.youtube_title``), which YouTube shows
+apart, above the description: a title, not a sentence, it needs no full stop ("Revivez la finale"); it still starts
+with a capital letter.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Iterator
 
 from approval.style.findings import Finding, Severity
 from approval.style.i18n import N_
+from approval.style.network import youtube_title
 from approval.style.text import DOMAIN, EMAIL, URL, Analysis
 
 CAPITAL = "house.capital-start"
@@ -50,8 +55,9 @@ def check_capital(analysis: Analysis) -> Iterator[Finding]:
 def check_full_stop(analysis: Analysis) -> Iterator[Finding]:
     text = analysis.text
     strict = analysis.context.policy.strict_full_stop
+    title_end = youtube_title(text)[1] if analysis.context.network == "youtube" else -1
     for sentence in analysis.sentences:
-        if sentence.lead_in or sentence.item:
+        if sentence.lead_in or sentence.item or sentence.end <= title_end:
             continue
         body = text[sentence.start:sentence.end].rstrip(_TRAILING)
         end = sentence.start + len(body)

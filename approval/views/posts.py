@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -29,8 +30,11 @@ from approval.labels import OUTCOME_LABELS, done, finding_message, label, tone
 from approval.localtime import in_zone, wall_clock
 from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, not_going_out, publishing_status
-from approval.style.media import media_index, media_items
-from approval.style.network import MEDIA_REQUIRED, NAMES, network_name
+from approval.style.findings import Context
+from approval.style.language import MISMATCH
+from approval.style.media import NETWORKS, media_index, media_items
+from approval.style.network import MEDIA, MEDIA_REQUIRED, NAMES, network_name
+from approval.style.text import Analysis
 from approval.views import roles_required
 from approval.views.media import media_changes
 from approval.workflow import engine
@@ -112,15 +116,18 @@ def new_post():
         _remember_made(form.form_key.data, post.id)
         if account.network.value in MEDIA_REQUIRED:
             # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds once
-            # the draft exists. The next step is there, not a refused submission.
-            flash(_("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
-                    network=NAMES[account.network.value]), "info")
+            # the draft exists. The next step is there, not a refused submission. YouTube takes a video only.
+            network = NAMES[account.network.value]
+            flash(_("Saved. %(network)s posts need a video: add it here, then submit the post.", network=network)
+                  if NETWORKS[account.network.value].max_images == 0 else
+                  _("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
+                    network=network), "info")
             return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
         if "submit" not in request.form:
             return _to_the_new_drafts_pictures(post)
         not_submitted = _try_submit(post)
         if not_submitted is not None and _about_the_text(not_submitted):
-            return _back_to_the_text(post)
+            return _back_to_the_text(post, not_submitted)
         if not_submitted is None:
             flash(_("Submitted for review."), "success")
         _flash_findings(post, errors=False)  # a refused submission has said its errors
@@ -128,7 +135,9 @@ def new_post():
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen,
-                           preview_text=form.body.data or "")
+                           preview_text=form.body.data or "", findings_summary=findings_summary([]),
+                           # The text's language until the live check names it: the chosen account's market's.
+                           new_language=next(iter(market_languages(chosen.market)), None) if chosen else None)
 
 
 def _to_the_new_drafts_pictures(post: Post):  # noqa: ANN202
@@ -251,7 +260,7 @@ def edit_post(post_id: int):
             not_submitted = _try_submit(post, saved=entry is not None) if wants_submit else None
             submitted = wants_submit and not_submitted is None
             if not_submitted is not None and _about_the_text(not_submitted):
-                return _back_to_the_text(post)
+                return _back_to_the_text(post, not_submitted)
             if wants_submit and not submitted:
                 pass  # _try_submit said why, and whether the text was saved: one message, not three
             elif entry is None and not submitted:
@@ -277,12 +286,15 @@ def edit_post(post_id: int):
         if post.state == State.changes_requested else None
     text = (form.body.data or "").replace("\r\n", "\n")
     saved_text = text == post.body
+    # The style gate on the saved text, before any script runs (a submission it refused comes here): under the text,
+    # and those about the pictures and videos after them, where the message of the refusal says they are.
+    found = [f.as_dict(translatable=True) for f in policies.check_revision(db.session, post).findings] \
+        if saved_text else []
     return render_template(
         "posts/edit.html", form=form, post=post, conflict=conflict, changed=changed, decision=decision,
         moved_meanwhile=moved_meanwhile,
-        # The style gate on the saved text, under it before any script runs (a submission it refused comes here).
-        findings=[f.as_dict(translatable=True) for f in policies.check_revision(db.session, post).findings]
-        if saved_text else [],
+        findings=[f for f in found if not _on_media(f, post.body)],
+        media_findings=[f for f in found if _on_media(f, post.body)], findings_summary=findings_summary(found),
         # The text being edited, with the post's pictures and videos: what saving would make.
         preview_revision=None if saved_text or post.current_revision is None else Unsaved(
             body=text, media=post.current_revision.media, number=post.current_revision.number),
@@ -534,7 +546,13 @@ def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str
 
 
 def _action_params(post: Post, action: str, form: FlaskForm) -> dict:  # an ActionForm (a class built at import)
-    return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
+    """The engine's input from the form. A time the clocks skip or repeat is refused as the engine refuses a time in
+    the past: under the action's headline ("“Schedule” was refused."), the reason beside the field."""
+    try:
+        return ops.action_params(post, action, **{name: form[name].data for name in FORM_INPUTS})
+    except GuardFailed as unread:
+        raise GuardFailed(_("“%(action)s” was refused.", action=_button(post, Action(action))),
+                          unread.errors) from None
 
 
 @bp.route("/<id:post_id>/comments", methods=["GET", "POST"])
@@ -580,7 +598,58 @@ def check_text():
               "media": media_index(f.start, f.end, text)} for f in findings]
     return {"findings": shown, "length": style.length(text, context.network),
             "limit": style.LIMITS.get(context.network), "network": context.network,
-            "network_name": network_name(context.network) if context.network else None}
+            "network_name": network_name(context.network) if context.network else None,
+            # What a screen reader is told (the list of findings is not read again at every pause in typing).
+            "summary": findings_summary(shown),
+            "lang": language_of(text, context.languages, (f.as_dict(translatable=True) for f in findings))}
+
+
+def findings_summary(findings: Iterable[Mapping[str, Any]]) -> str:
+    """The style gate's findings counted, "3 findings: 1 to fix.": what the editor's status says as the text is
+    typed, only when the counts change."""
+    severities = [f["severity"] for f in findings]
+    if not severities:
+        return _("No findings.")
+    errors = severities.count("error")
+    return _("%(findings)s: %(to_fix)s.",
+             findings=ngettext("%(num)s finding", "%(num)s findings", len(severities)),
+             to_fix=ngettext("%(num)s to fix", "%(num)s to fix", errors) if errors else _("none to fix"))
+
+
+def market_languages(market: Any) -> tuple[str, ...]:  # noqa: ANN401 - a Market
+    return tuple(code.lower() for code in market.languages or () if code)
+
+
+def language_of(body: str, languages: Sequence[str], findings: Iterable[Mapping[str, Any]]) -> str | None:
+    """The language a post's text is written in, for its ``lang`` (WCAG 3.1.2: a French post read aloud by an
+    English voice was gibberish): the one the style gate found when it is none of the market's (``lang.mismatch``
+    keeps it); else the market's; for a market of several, the one the text reads as (the detector answers each
+    text once per process, the style gate asked it already), else the market's first. None without any."""
+    for finding in findings:
+        if finding.get("rule") == MISMATCH and (code := (finding.get("params") or {}).get("code")):
+            return str(code)
+    if len(languages) > 1:
+        detected = Analysis(body, Context(languages=tuple(languages))).language
+        if detected in languages:
+            return detected
+    return languages[0] if languages else None
+
+
+@bp.app_template_global()
+def text_language(post: Post, revision: Revision | None = None) -> str | None:
+    """The language of ``revision``'s text (the post's current one by default), as ``language_of`` tells it."""
+    revision = revision or post.current_revision
+    if revision is None:
+        return None
+    return language_of(revision.body, market_languages(post.account.market), revision.findings or ())
+
+
+@bp.app_template_global()
+def lang_of(post: Post, revision: Revision | None = None) -> Markup:
+    """`` lang="fr"`` for an element that holds a post's text (its body, an excerpt, a comparison), or nothing when
+    its market names no language."""
+    code = text_language(post, revision)
+    return Markup(' lang="{}"').format(code) if code else Markup("")
 
 
 #: The decisions after which a reviewer has seen a revision.
@@ -705,12 +774,43 @@ def _try_submit(post: Post, *, saved: bool = True) -> GuardFailed | None:
         said = _("Saved, but not submitted: fix the errors first.") if saved else \
             _("Not submitted: fix the errors first.")
         if _about_the_text(refused):
-            said += " " + (_("It stays a draft: the style check found errors in it, listed under the text.")
-                           if post.state == State.draft else
-                           _("The style check found errors in it, listed under the text."))
+            said = Markup("{} {}").format(said, _where_the_errors_are(post, refused))
         flash(said, "warning")
         return refused
     return None
+
+
+def _where_the_errors_are(post: Post, refused: GuardFailed) -> str:
+    """Where the editor shows the style gate's errors: under the text, on the pictures and videos (a file's beside
+    it, a missing one in their card, far below the text on a phone), or both; the media's with a link to them."""
+    on_text, on_media = _error_places(post, refused)
+    draft = post.state == State.draft
+    if not on_media:
+        return _("It stays a draft: the style check found errors in it, listed under the text.") if draft else \
+            _("The style check found errors in it, listed under the text.")
+    if on_text:
+        said = _("It stays a draft: the style check found errors in it, listed under the text and with its "
+                 "pictures and videos.") if draft else \
+            _("The style check found errors in it, listed under the text and with its pictures and videos.")
+    else:
+        said = _("It stays a draft: the style check found errors about its pictures and videos, listed with "
+                 "them.") if draft else \
+            _("The style check found errors about its pictures and videos, listed with them.")
+    return Markup('{} <a href="#media-editor">{}</a>').format(said, _("Go to the pictures and videos"))
+
+
+def _error_places(post: Post, refused: GuardFailed) -> tuple[bool, bool]:
+    """Whether the style gate's errors are under the text, and whether on the media, as the editor places them."""
+    errors = [f for f in refused.findings if f.get("severity") == "error"]
+    on_media = sum(_on_media(f, post.body) for f in errors)
+    # "The post has no text." comes without a finding: it is the text's.
+    return on_media < len(errors) or not errors, on_media > 0
+
+
+def _on_media(finding: Mapping[str, Any], body: str) -> bool:
+    """A finding the editor shows on the pictures and videos (static/editor.js): about one of them, or about the
+    missing ones (``network.media-required``); the others are under the text."""
+    return finding.get("rule") == MEDIA or media_index(finding["start"], finding["end"], body) is not None
 
 
 def _about_the_text(refused: GuardFailed) -> bool:
@@ -718,10 +818,12 @@ def _about_the_text(refused: GuardFailed) -> bool:
     return "body" in refused.errors
 
 
-def _back_to_the_text(post: Post):  # noqa: ANN202
+def _back_to_the_text(post: Post, refused: GuardFailed):  # noqa: ANN202
     """After a save-and-submit the style gate refused: the editor of the saved post, its findings under the text (the
-    post page showed them below its preview, away from where they are fixed)."""
-    return redirect(url_for("posts.edit_post", post_id=post.id))
+    post page showed them below its preview, away from where they are fixed); at its pictures and videos when the
+    errors are all there."""
+    on_text = _error_places(post, refused)[0]
+    return redirect(url_for("posts.edit_post", post_id=post.id, _anchor=None if on_text else "media-editor"))
 
 
 def _flash_findings(post: Post, *, errors: bool) -> None:
