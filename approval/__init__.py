@@ -99,15 +99,16 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_timezone() -> str | None:
-    """The zone the pages' dates (a token made, a link revoked) are told in: the user's own (their profile's), else
-    their first market's; UTC outside a signed-in request. Posts' times are told in their market's zone instead."""
+    """The zone the pages' dates (a token made, a link revoked, "your time" beside a post's) are told in: the user's
+    own (their profile's), else their browser's, else their first market's; UTC outside a signed-in request. Posts'
+    times are told in their market's zone first."""
     if not has_request_context() or request.path.startswith("/api/") or not current_user.is_authenticated:
         return None
     from approval.models.notifications import NotificationProfile
-    from approval.notifications.zones import zone_of
+    from approval.notifications.zones import page_zone
 
     profile = db.session.get(NotificationProfile, current_user.id)
-    return zone_of(profile.timezone if profile else None, current_user)
+    return page_zone(profile.timezone if profile else None, current_user)
 
 
 def _select_locale() -> str | None:

@@ -1,10 +1,11 @@
 """The calendar's entries as an iCalendar document (RFC 5545), written by the ``icalendar`` library.
 
 One VEVENT per post: its UID stays the same for the post's whole life (a calendar program then moves the event when
-the post moves), DTSTART is the UTC instant, SEQUENCE the post's version, SUMMARY the account and an excerpt, URL
-the post's page. A slot that went wrong (missed, failed, unconfirmed) stays where it was, its SUMMARY starting with
-the word for it in brackets ("[Failed] X @helio_fr: ..."): a calendar program shows it at a glance, and the URL leads
-to the page that says what to do.
+the post moves), DTSTART is the UTC instant, SEQUENCE the post's version, SUMMARY the account and an excerpt,
+DESCRIPTION the kind, the market and its wall-clock time ("2027-03-27 10:00 (Europe/Paris, UTC+01:00)"), then the
+text, URL the post's page. A slot that went wrong (missed, failed, unconfirmed) stays where it was, its SUMMARY
+starting with the word for it in brackets ("[Failed] X @helio_fr: ..."): a calendar program shows it at a glance,
+and the URL leads to the page that says what to do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from icalendar import Calendar, Event
 
 from approval.db import utcnow
 from approval.labels import label
+from approval.localtime import in_zone
 from approval.queries.calendar import PROBLEMS, Entry
 from approval.style.network import network_name
 
@@ -59,7 +61,9 @@ def ical_feed(entries: Iterable[Entry], *, name: str, post_url: Callable[[int], 
         event.add("sequence", post.version)
         event.add("last-modified", post.updated_at.replace(microsecond=0))
         event.add("summary", f"{_mark(entry.kind)}{network_name(account.network)} @{account.handle}: {entry.excerpt}")
-        event.add("description", f"{_word(entry.kind)} · {account.market.code}\n{post.body}")
+        # The market's wall-clock time in words: DTSTART is UTC, and a calendar program shows it in its own zone.
+        event.add("description", f"{_word(entry.kind)} · {account.market.code} · "
+                                 f"{in_zone(entry.at, account.market.timezone)}\n{post.body}")
         event.add("url", post_url(post.id))
         event.add("status", "CONFIRMED" if entry.kind == "published" else "TENTATIVE")
         event.add("categories", [account.market.code, network_name(account.network), entry.kind])

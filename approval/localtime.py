@@ -3,7 +3,7 @@ pages (the ``in_zone`` filter) and by the messages the workflow and the worker w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -15,6 +15,11 @@ def wall_clock(instant: datetime, zone: str) -> datetime | None:
         return None
 
 
+def _offset(local: datetime) -> str:
+    offset = local.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
 def in_zone(instant: datetime | None, zone: str) -> str:
     """An instant as wall-clock time in ``zone``, followed by the zone's name: "2026-12-02 17:01 (Europe/Paris,
     UTC+01:00)"."""
@@ -24,4 +29,46 @@ def in_zone(instant: datetime | None, zone: str) -> str:
         local = instant.astimezone(ZoneInfo(zone))
     except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset: shown in UTC, as stored
         return f"{instant.strftime('%Y-%m-%d %H:%M')} (UTC)"
-    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, UTC{local.strftime('%z')[:3]}:{local.strftime('%z')[3:]})"
+    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, {_offset(local)})"
+
+
+def clock_in(instant: datetime, zone: str, *, on: date | None = None) -> str:
+    """``in_zone`` without the date when the clocks of ``zone`` read ``on`` at that instant: "09:30 (Europe/Paris,
+    UTC+01:00)" beside a day's heading, "2027-11-08 09:30 (...)" when it is another day there."""
+    told = in_zone(instant, zone)
+    local = wall_clock(instant, zone)
+    return told[11:] if local is not None and local.date() == on else told
+
+
+def repeated(local: datetime) -> bool:
+    """Whether the clocks of ``local``'s zone read this time twice (the night they go back)."""
+    other = local.replace(fold=1 - local.fold)
+    return other.utcoffset() != local.utcoffset()
+
+
+def zone_mark(local: datetime) -> str:
+    """The short name of the zone's time at ``local`` ("EDT", "CET"), or its offset where the zone has no name for it
+    ("UTC+03:00")."""
+    name = local.tzname() or ""
+    return name if name[:1].isalpha() else _offset(local)
+
+
+def skipped(local: datetime, zone: str) -> tuple[datetime, datetime] | None:
+    """The clocks' jump that skips ``local`` (a wall-clock time) in ``zone``: the wall-clock time they leave and the
+    one they jump to ("02:00" to "03:00" in Paris on the last Sunday of March); None when ``local`` exists."""
+    place = ZoneInfo(zone)
+    naive = local.replace(tzinfo=None, fold=0)
+    before, after = (naive.replace(tzinfo=place, fold=fold).utcoffset() for fold in (0, 1))
+    if before is None or after is None or after <= before or \
+            naive.replace(tzinfo=place).astimezone(UTC).astimezone(place).replace(tzinfo=None) == naive:
+        return None
+    # The jump happens between these two instants (read with the offset after it, then the one before).
+    early, late = naive - after, naive - before
+    while late - early > timedelta(seconds=1):
+        middle = early + (late - early) / 2
+        if middle.replace(tzinfo=UTC).astimezone(place).utcoffset() == before:
+            early = middle
+        else:
+            late = middle
+    jump = late.replace(microsecond=0, tzinfo=UTC)
+    return (jump + before).replace(tzinfo=None), (jump + after).replace(tzinfo=None)

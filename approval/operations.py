@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from approval import style
 from approval.db import utcnow
+from approval.localtime import skipped
 from approval.style.text import shows_anything
 from approval.access import (
     VIEWER_ID,
@@ -430,13 +431,24 @@ def action_params(post: Post, action: Action | str, **given: object) -> dict:
     return params
 
 
+def skipped_time(local_time: datetime, zone: str) -> str:
+    """Why a wall-clock time the clocks skip in ``zone`` is refused, and what to choose instead."""
+    jump = skipped(local_time, zone)
+    if jump is None:  # not found (a zone's odd history): the plain words
+        return _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
+    shown = "%H:%M" if jump[0].date() == jump[1].date() else "%Y-%m-%d %H:%M"  # Samoa skipped a whole day
+    leave, land = (when.strftime(shown) for when in jump)
+    return _("The clocks skip from %(start)s to %(end)s in %(zone)s on that day: choose %(end)s or later.",
+             start=leave, end=land, zone=zone)
+
+
 def instant_in(local_time: datetime, zone: str, fold: int | None = None) -> datetime:
     """The instant of a wall-clock time a person gave in ``zone``, or ``GuardFailed`` saying why there is none (the
     clocks skip it) or which two it could be (the clocks go back: ``fold`` picks)."""
     try:
         return local_to_utc(local_time, zone, None if fold is None else int(fold))
     except NonexistentLocalTime:
-        message = _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
+        message = skipped_time(local_time, zone)
     except AmbiguousLocalTime as twice:
         first, second = (i.astimezone(ZoneInfo(zone)) for i in twice.instants)
         shown = [f"{when.strftime('%H:%M')} UTC{when.strftime('%z')[:3]}:{when.strftime('%z')[3:]}"

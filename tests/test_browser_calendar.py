@@ -97,7 +97,9 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
         assert actions[-2:] == [Action.unschedule, Action.schedule]
         # The page came back with the moved post in focus: the keyboard goes on from it.
         page.wait_for_function(f"document.activeElement && document.activeElement.dataset.post === '{post_id}'")
-        assert "Moved" in page.locator("#calendar-status").inner_text()
+        # And the status says where it went, in its market's time.
+        said = page.locator("#calendar-status").inner_text()
+        assert f"Post #{post_id} moved to {moved:%Y-%m-%d %H:%M} (Europe/Paris" in said
 
         # Dragging: onto the 20th, still at 10:00.
         target = day.replace(day=20)

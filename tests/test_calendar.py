@@ -503,7 +503,7 @@ def test_failed_and_unconfirmed_posts_stay_at_their_slot_marked_in_words_in_ever
     assert "move-form" not in row(failed) and "move-form" not in row(unconfirmed) and "move-form" in row(coming)
     # At the slot they were to go out at, in the market's time.
     paris = at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
-    assert f"<td>{paris}</td>" in row(failed) and f"<td>{paris}</td>" in row(unconfirmed)
+    assert f">{paris}</time></td>" in row(failed) and f">{paris}</time></td>" in row(unconfirmed)
     # Each page says what to do.
     page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
     assert "Failed:</strong> The account is not connected to a publisher: connect it, then retry." in page

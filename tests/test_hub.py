@@ -77,8 +77,9 @@ def test_the_walls_times_say_how_far_from_now_on_one_scale_then_each_markets_clo
     page = web.get("/hub").get_data(as_text=True)
     assert page.index('<span class="rel">in 2 hr.</span>') < page.index('<span class="rel">in 3 hr.</span>')
     assert '<span class="rel">2 hr. ago</span>' in page
-    new_york = soon.scheduled_at.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
-    assert f'{new_york}</time> <span class="mk">US</span>' in page
+    new_york = soon.scheduled_at.astimezone(ZoneInfo("America/New_York"))
+    assert (f'{new_york:%H:%M} <abbr class="tz" title="America/New_York">{new_york:%Z}</abbr></time> '
+            '<span class="mk">US</span>') in page  # with whose clock it is
     french = web.get("/hub", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<span class="rel">dans 3\u00a0h</span>' in french or '<span class="rel">dans 3 h</span>' in french
     # A column of counts: plural, where the state's label is one post's; a soft hyphen where a narrow column breaks it.

@@ -426,7 +426,10 @@ def test_a_post_is_scheduled_a_year_ahead_at_most_to_the_day(make, db_session, n
     with pytest.raises(GuardFailed) as refused:
         engine.apply(db_session, post, Action.schedule, cast["pm"], expected_version=post.version, now=now,
                      scheduled_at=furthest + timedelta(minutes=1))
-    assert refused.value.errors["scheduled_at"] == ["This time is more than a year ahead."]
+    from approval.localtime import in_zone
+
+    assert refused.value.errors["scheduled_at"] == [  # and the latest allowed, in the market's time
+        f"This time is more than a year ahead: the latest allowed is {in_zone(furthest, 'Europe/Paris')}."]
     engine.apply(db_session, post, Action.schedule, cast["pm"], expected_version=post.version, now=now,
                  scheduled_at=furthest)
     assert post.scheduled_at == furthest

@@ -196,7 +196,7 @@ def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None,
     campaign's market's, else the viewer's), None for none. A time the clocks repeat is taken the second time (an
     embargo never lifts early); one they skip is refused. Left as the page showed it, the embargo keeps its instant,
     whatever market the campaign moved to since."""
-    from approval.operations import NonexistentLocalTime, local_to_utc
+    from approval.operations import NonexistentLocalTime, local_to_utc, skipped_time
 
     saved = campaign.embargo_until
     if local is not None and saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
@@ -206,8 +206,7 @@ def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None,
         try:
             until = local_to_utc(local, zone, fold=1)
         except NonexistentLocalTime:
-            raise _refuse("embargo_until", _("This time does not exist in %(zone)s: the clocks skip it.",
-                                             zone=zone.key)) from None
+            raise _refuse("embargo_until", skipped_time(local, zone.key)) from None
         except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
             raise _refuse("embargo_until", _("This time is out of range.")) from None
     return set_embargo(session, campaign, until) if until != saved else campaign

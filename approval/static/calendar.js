@@ -1,7 +1,9 @@
 // The calendar: drag a scheduled post to another day (month view) or hour (week view), or focus it and press
-// Alt with an arrow key (a day left or right, an hour up or down). Either asks the server to schedule the post at
-// the new wall-clock time in the calendar's zone; the engine checks its guards, and the page reloads to show
-// where the post really is. No inline script: everything is wired from here (the pages run under a strict CSP).
+// Alt with an arrow key (a day left or right, an hour up or down). Either asks the server to move the post by so
+// many days and hours on the clock of its market (Paris 03:30 a day earlier is Paris 03:30 the day before, whatever
+// zone the calendar shows: Paris and New York change their clocks on different dates); the engine checks its
+// guards, and the page reloads to show where the post really is and says where it went. No inline script:
+// everything is wired from here (the pages run under a strict CSP).
 (function () {
   "use strict";
   var calendar = document.getElementById("calendar");
@@ -16,49 +18,63 @@
     if (list && !calendar.classList.contains("calendar-list")) { window.location.replace(list.href); return; }
   }
 
-  // Offer the browser's own zone in the zone selector.
+  // The browser's zone: offered in the zone selector, and told to the server (a cookie, as zone.js does on every
+  // page), which reads the pages in it when the person chose no zone of their own. A calendar shown in a default
+  // zone (no zone asked for, none chosen, none known from the browser yet) is shown again in the browser's, once.
   var zoneSelect = document.getElementById("calendar-tz");
-  try {
-    var mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zoneSelect && mine && !Array.prototype.some.call(zoneSelect.options, function (o) { return o.value === mine; })) {
-      var option = document.createElement("option");
-      option.value = mine;
-      option.textContent = mine + " ★";
-      zoneSelect.appendChild(option);
+  var mine = null;
+  try { mine = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (ignored) { /* an old browser */ }
+  if (zoneSelect && mine && !Array.prototype.some.call(zoneSelect.options, function (o) { return o.value === mine; })) {
+    var option = document.createElement("option");
+    option.value = mine;
+    option.textContent = mine + " ★";
+    zoneSelect.appendChild(option);
+  }
+  if (mine && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(mine)) {
+    var COOKIE = "approval_tz";
+    var known = (document.cookie.match(/(?:^|;\s*)approval_tz=([^;]*)/) || [])[1];
+    if (known !== mine) {
+      document.cookie = COOKIE + "=" + mine + "; path=/; max-age=31536000; SameSite=Lax" +
+        (window.location.protocol === "https:" ? "; Secure" : "");
     }
-  } catch (ignored) { /* an old browser: the markets' zones remain */ }
+    var AGAIN = "approval-calendar-zone-again";
+    try {
+      // Once per zone and tab: a zone the server does not take leaves the calendar where it is.
+      if (calendar.dataset.zoneFrom === "default" && calendar.dataset.tz !== mine &&
+          window.sessionStorage.getItem(AGAIN) !== mine) {
+        window.sessionStorage.setItem(AGAIN, mine);
+        window.location.reload();
+        return;
+      }
+    } catch (ignored) { /* storage refused: no second showing */ }
+  }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
-  function shifted(local, days, hours) {
-    // local is "YYYY-MM-DDTHH:MM", a wall-clock time: shift it as a calendar does, in UTC arithmetic.
-    var d = new Date(local + ":00Z");
-    d.setUTCDate(d.getUTCDate() + days);
-    d.setUTCHours(d.getUTCHours() + hours);
-    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + "T" +
-      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  function daysBetween(from, to) {  // two "YYYY-MM-DD": how many days from one to the other
+    return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / 86400000);
   }
 
   function say(text) { if (status) { status.textContent = text; } }
 
   // After a move the page reloads: the moved post gets the focus back (a keyboard user goes on from it), and the
-  // status says it moved.
-  var FOCUS = "approval-calendar-focus";
+  // status says where it went (the server's words: its market's time, and the viewer's).
+  var FOCUS = "approval-calendar-focus", SAID = "approval-calendar-said";
   try {
     var focused = window.sessionStorage.getItem(FOCUS);
+    var said = window.sessionStorage.getItem(SAID);
+    window.sessionStorage.removeItem(SAID);
     if (focused) {
       window.sessionStorage.removeItem(FOCUS);
       var again = calendar.querySelector('[data-post="' + focused.replace(/[^0-9]/g, "") + '"]');
-      if (again) { again.focus(); say(calendar.dataset.movedMessage); }
+      if (again) { again.focus(); say(said || calendar.dataset.movedMessage); }
     }
   } catch (ignored) { /* storage refused: the focus starts at the top, as on any page */ }
 
-  function move(entry, local) {
+  function move(entry, days, hours) {
     var body = new URLSearchParams();
     body.set("post_id", entry.dataset.post);
     body.set("version", entry.dataset.version);
-    body.set("local_time", local);
-    body.set("tz", calendar.dataset.tz);
+    body.set("days", String(days));
+    body.set("hours", String(hours));
     body.set("csrf_token", calendar.dataset.csrf);
     entry.classList.add("moving");
     return fetch(calendar.dataset.moveUrl, {
@@ -67,8 +83,11 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok) {
-          say(calendar.dataset.movedMessage);
-          try { window.sessionStorage.setItem(FOCUS, entry.dataset.post); } catch (ignored) { /* see above */ }
+          say(answer.message || calendar.dataset.movedMessage);
+          try {
+            window.sessionStorage.setItem(FOCUS, entry.dataset.post);
+            if (answer.message) { window.sessionStorage.setItem(SAID, answer.message); }
+          } catch (ignored) { /* see above */ }
           window.location.reload();
           return;
         }
@@ -78,10 +97,14 @@
           return;
         }
         entry.classList.remove("moving");
-        var reasons = [];
-        Object.keys(answer.errors || {}).forEach(function (k) { reasons = reasons.concat(answer.errors[k]); });
-        say(calendar.dataset.failedMessage + " " + (answer.message || response.status) +
-            (reasons.length ? " " + reasons.join(" ") : ""));
+        // The message, then each reason not already said (a guard's one reason is often the message itself).
+        var said = [answer.message || String(response.status)];
+        Object.keys(answer.errors || {}).forEach(function (k) {
+          [].concat(answer.errors[k]).forEach(function (reason) {
+            if (said.indexOf(reason) < 0) { said.push(reason); }
+          });
+        });
+        say(calendar.dataset.failedMessage + " " + said.join(" "));
       });
     }).catch(function () {
       entry.classList.remove("moving");
@@ -113,12 +136,13 @@
     if (!dragged || !cell) { return; }
     event.preventDefault();
     cell.classList.remove("drop-target");
-    var time = dragged.dataset.local.slice(11);
-    if (cell.dataset.hour !== undefined) { time = pad(parseInt(cell.dataset.hour, 10)) + time.slice(2); }
-    var target = cell.dataset.date + "T" + time;
+    // As many days (and hours, in the week) as between the post's cell and this one: counted on its market's clock.
+    var local = dragged.dataset.local;
+    var days = daysBetween(local.slice(0, 10), cell.dataset.date);
+    var hours = cell.dataset.hour !== undefined ? parseInt(cell.dataset.hour, 10) - parseInt(local.slice(11, 13), 10) : 0;
     var entry = dragged;
     dragged = null;
-    if (target !== entry.dataset.local) { move(entry, target); }
+    if (days || hours) { move(entry, days, hours); }
   });
   calendar.addEventListener("dragend", function () { dragged = null; });
 
@@ -128,6 +152,6 @@
     var steps = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]}[event.key];
     if (!steps) { return; }
     event.preventDefault();
-    move(entry, shifted(entry.dataset.local, steps[0], steps[1]));
+    move(entry, steps[0], steps[1]);
   });
 })();

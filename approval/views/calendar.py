@@ -2,11 +2,14 @@
 could not publish (failed) or sent without a known answer (unconfirmed), in the viewer's zone or a market's; a project
 manager moves a scheduled post or a missed one to another slot (drag and drop, the keyboard, or the list's form),
 which is a ``schedule`` through the engine with its guards (a failed or unconfirmed post is retried or confirmed from
-its page, not moved). And the private iCalendar feed (``/calendar.ics``).
+its page, not moved). A move by days or hours counts them on the clock of the post's market, whatever zone the
+calendar is shown in: the market's wall-clock time is what was scheduled (Paris and New York change their clocks
+on different dates). And the private iCalendar feed (``/calendar.ics``).
 """
 
 from __future__ import annotations
 
+import re
 from calendar import monthrange
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,9 +26,11 @@ from approval.access import visible_markets
 from approval.administration import place_zone
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
-from approval.localtime import in_zone
+from approval.filters import slot_time
+from approval.localtime import clock_in, repeated, wall_clock, zone_mark
 from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
+from approval.notifications.zones import chosen_zone
 from approval.publishing.status import not_going_out
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
@@ -45,22 +50,24 @@ MONTH_DAY_ENTRIES = 6
 FEED_PAST, FEED_FUTURE = timedelta(days=60), timedelta(days=366)
 
 
-def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters) -> ZoneInfo:
-    """The zone asked for, else the filtered market's, else the user's own (their profile's), else their first
-    market's for someone bound to markets; else UTC (a group-wide user's "first market" would change with each
-    market an admin adds)."""
-    for candidate in (name, None if filters.market else _own_zone()):
-        if (zone := place_zone(candidate)) is not None:
-            return zone
+def _zone(name: str | None, markets: list[Market], filters: listing.PostFilters) -> tuple[ZoneInfo, str]:
+    """The zone asked for, else the filtered market's, else the user's own (their profile's), else their browser's,
+    else their first market's for someone bound to markets; else UTC (a group-wide user's "first market" would
+    change with each market an admin adds). With where it came from: ``url``, ``market``, ``profile``,
+    ``browser`` or ``default`` (the page's script, knowing the browser's zone, shows it again in that zone)."""
+    if (zone := place_zone(name)) is not None:
+        return zone, "url"
     by_code = {m.code: m for m in markets}
     if filters.market in by_code:
-        return by_code[filters.market].zone
-    return markets[0].zone if markets and not current_user.all_markets else ZoneInfo("UTC")
-
-
-def _own_zone() -> str | None:
-    profile = db.session.get(NotificationProfile, current_user.id)
-    return profile.timezone if profile else None
+        return by_code[filters.market].zone, "market"
+    if not filters.market:
+        profile = db.session.get(NotificationProfile, current_user.id)
+        own = profile.timezone if profile else None
+        if (zone := place_zone(chosen_zone(own))) is not None:
+            return zone, "profile" if place_zone(own) is not None else "browser"
+    if markets and not current_user.all_markets:
+        return markets[0].zone, "default"
+    return ZoneInfo("UTC"), "default"
 
 
 #: The calendar's range: a month or a week around any day of it can be shown and stepped out of.
@@ -116,7 +123,7 @@ def show_calendar():
     filters = listing.PostFilters.from_args(request.args)
     view = request.args.get("view") if request.args.get("view") in VIEWS else "month"
     markets = list(db.session.scalars(visible_markets(current_user)))
-    zone = _zone(request.args.get("tz"), markets, filters)
+    zone, zone_from = _zone(request.args.get("tz"), markets, filters)
     anchor = _anchor(request.args.get("date"), zone)
     locale = get_locale()
     days, previous, following = _days(view, anchor, locale.first_week_day)
@@ -130,28 +137,52 @@ def show_calendar():
         by_day.setdefault(entry.at.astimezone(zone).date(), []).append(entry)
     movable = {e.post.id for e in found.entries if _movable(e, current_user)}
     zones = sorted({m.timezone for m in markets} | {"UTC", zone.key})
+
+    def local_time(at: datetime) -> str:
+        """"09:30"; "01:30 EDT" and "01:30 EST" on the night the clocks go back, when 01:30 happens twice."""
+        local = at.astimezone(zone)
+        shown = format_time(local, "HH:mm", locale=locale)
+        return f"{shown} {zone_mark(local)}" if repeated(local) else shown
+
+    def market_time(entry: Entry) -> str | None:
+        """The post's time in its market when the calendar's zone reads another: "09:30 (Europe/Paris, UTC+01:00)",
+        with the date when it is another day there."""
+        market_zone = entry.post.account.market.timezone
+        there, here = wall_clock(entry.at, market_zone), entry.at.astimezone(zone)
+        if there is None or there.replace(tzinfo=None) == here.replace(tzinfo=None):
+            return None
+        return clock_in(entry.at, market_zone, on=here.date())
+
     keep = {k: v for k, v in filters.args().items() if k in ("market", "network", "account_id", "campaign_id")}
     return render_template(
         "calendar/show.html", view=view, days=days, by_day=by_day, anchor=anchor, previous=previous,
         following=following, zone=zone, zones=zones, filters=filters, keep=keep, truncated=found.truncated,
         total=found.total, per_day=found.per_day, movable=movable, today=utcnow().astimezone(zone).date(),
-        choices=listing.filter_choices(db.session, current_user),
+        choices=listing.filter_choices(db.session, current_user), zone_from=zone_from,
         weekday_names=get_day_names("abbreviated", locale=locale),
-        local_time=lambda at: format_time(at.astimezone(zone), "HH:mm", locale=locale),
+        local_time=local_time, market_time=market_time,
         local_iso=lambda at: at.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        market_iso=lambda entry: entry.at.astimezone(entry.post.account.market.zone).strftime("%Y-%m-%dT%H:%M"),
         day_title=lambda day, fmt="full": format_date(day, fmt, locale=locale),
         week_title=format_interval(days[0], days[-1], "yMMMd", locale=locale) if days else "",
         month_title=format_date(anchor, "LLLL y", locale=locale),
     )
 
 
+#: The most days and hours one move shifts a post by (a schedule reaches a year ahead).
+MOST_DAYS, MOST_HOURS = 400, 24
+_SHIFT = re.compile(r"[+-]?[0-9]{1,3}")
+
+
 @bp.post("/calendar/move")
 @login_required
 def move_post():
     """Give a post another slot: ``local_time`` (``YYYY-MM-DDTHH:MM``) in zone ``tz``, and ``fold`` (0 or 1) when
-    that time happens twice. A scheduled post is unscheduled then scheduled again, both through the engine and
-    audited, in one transaction. A time that happens twice, without ``fold``, sends the person to the post's page,
-    whose move form then offers both."""
+    that time happens twice; or ``days`` and ``hours`` later (negative: earlier) on its market's clock (the
+    calendar's drag and keyboard: Paris 03:30 a day earlier is Paris 03:30 the day before, whatever zone the calendar
+    shows). A scheduled post is unscheduled then scheduled again, both through the engine and audited, in one
+    transaction. A time that happens twice, without ``fold``, sends the person to the post's page, whose move form
+    then offers both."""
     wants_json = request.accept_mimetypes.best == "application/json"
     post_id = request.form.get("post_id", type=int)
     version = form_version()
@@ -161,14 +192,18 @@ def move_post():
     if request.form.get("when") == "now":  # the post page's "Publish now" (a post a switch held, once it is off)
         return _move(post, version, utcnow() + PUBLISH_NOW, wants_json, now=True)
     try:
-        zone = place_zone(request.form.get("tz") or post.account.market.timezone)
-        typed = request.form.get("local_time", "")
-        # Exactly a wall-clock time: "…T10:00+05:00" cut to 16 characters was read as 10:00 in the zone, hours off;
-        # strptime also reads full-width digits.
-        if zone is None or len(typed) != 16 or not typed.isascii():
-            raise ValueError(typed)
-        local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
-        fold = {"": None, "0": 0, "1": 1}[request.form.get("fold", "")]
+        shift = _shift(request.form.get("days", ""), request.form.get("hours", ""))
+        if shift is not None:
+            zone, local, fold = _shifted(post, shift)
+        else:
+            zone = place_zone(request.form.get("tz") or post.account.market.timezone)
+            typed = request.form.get("local_time", "")
+            # Exactly a wall-clock time: "…T10:00+05:00" cut to 16 characters was read as 10:00 in the zone, hours
+            # off; strptime also reads full-width digits.
+            if zone is None or len(typed) != 16 or not typed.isascii():
+                raise ValueError(typed)
+            local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
+            fold = {"": None, "0": 0, "1": 1}[request.form.get("fold", "")]
     except (ValueError, KeyError):
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
@@ -180,6 +215,32 @@ def move_post():
             return _which_one(refused, post, local, zone.key, wants_json)
         return _refused(refused, post, wants_json)
     return _move(post, version, instant, wants_json)
+
+
+def _shift(days: str, hours: str) -> timedelta | None:
+    """The ``days`` and ``hours`` of a move as one shift; None when neither is given; ValueError for anything but
+    whole numbers within a year's reach."""
+    if not days and not hours:
+        return None
+    if not all(_SHIFT.fullmatch(given) for given in (days or "0", hours or "0")):
+        raise ValueError((days, hours))
+    by_days, by_hours = int(days or 0), int(hours or 0)
+    if abs(by_days) > MOST_DAYS or abs(by_hours) > MOST_HOURS:
+        raise ValueError((days, hours))
+    return timedelta(days=by_days, hours=by_hours)
+
+
+def _shifted(post: Post, shift: timedelta) -> tuple[ZoneInfo, datetime, None]:
+    """The post's slot (a scheduled post's time, a missed one's) moved by ``shift`` on its market's clock: the zone,
+    the new wall-clock time there, and no fold (a time the clocks repeat there is asked about)."""
+    zone = post.account.market.zone
+    slot = post.scheduled_at if post.state == State.scheduled else post.missed_at
+    if slot is None:
+        raise ValueError(shift)
+    try:
+        return zone, slot.astimezone(zone).replace(tzinfo=None) + shift, None
+    except OverflowError:
+        raise ValueError(shift) from None
 
 
 def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, *, now: bool = False):  # noqa: ANN202
@@ -194,16 +255,19 @@ def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, 
         db.session.rollback()
         return _refused(refused, post, wants_json)
     db.session.commit()
+    # Where it went in its market's time, with the zone's name (the calendar may show another zone), and in the
+    # viewer's when their clock reads otherwise.
+    moved = _("Post #%(id)s moved to %(time)s.", id=post.id, time=slot_time(instant, post.account.market.timezone))
     if wants_json:
         return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
-                        "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z")})
+                        "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                        "message": moved})
     if held := not_going_out(db.session, post):
         flash(held, "warning")
     elif now:
         flash(_("Publishing now: the post goes out within a minute. This page shows when it is online."), "success")
     else:
-        flash(_("Post #%(id)s moved to %(time)s.", id=post.id, time=in_zone(instant, post.account.market.timezone)),
-              "success")  # in its market's time, with the zone's name: the calendar may show another zone
+        flash(moved, "success")
     # Back where the move was asked: the calendar, or the post's page.
     return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
 

@@ -101,7 +101,8 @@ def open_notification(notification_id: int):
 
 class PreferencesForm(FlaskForm):
     # No Optional(): it clears the "Not a valid choice" of a value of spaces alone; "" is the default's choice.
-    timezone = SelectField(_l("Time zone of the daily digest"), default="")
+    # Every page's "your time" follows it too, not only the digest (approval._select_timezone).
+    timezone = SelectField(_l("Your time zone: pages and the daily digest"), default="")
 
 
 @bp.route("/preferences", methods=["GET", "POST"])

@@ -208,8 +208,9 @@ def scheduled_in_future(attempt: Attempt) -> dict[str, list[str]]:
         return {field: [_("The time needs its UTC offset.")]}
     if when <= attempt.now:
         return {field: [_("This time is in the past.")]}
-    if when > a_year_after(attempt.now):
-        return {field: [_("This time is more than a year ahead.")]}
+    if when > (last := a_year_after(attempt.now)):
+        return {field: [_("This time is more than a year ahead: the latest allowed is %(time)s.",
+                          time=in_zone(last, attempt.post.account.market.timezone))]}
     attempt.record["scheduled_at"] = when.isoformat()
     if attempt.params.get("local_time") is not None:
         attempt.record["local_time"] = attempt.params["local_time"].strftime("%Y-%m-%dT%H:%M")
