@@ -28,6 +28,25 @@
   if (reload && window.history && window.history.replaceState) {
     window.history.replaceState(window.history.state, "", reload.getAttribute("content"));
   }
+  // A page a refused form drew comes back at its top, the cursor at its start: a keyboard or a screen reader had to
+  // hunt for what went wrong. The focus goes where the page says: a field it focuses itself (autofocus) keeps it;
+  // else a section that asks for it first (someone saved meanwhile: data-focus="first"), else the first field marked
+  // invalid (its reasons are read with it: aria-describedby), else the message that says why (data-focus="fallback").
+  function focusable(element) {
+    return element && !element.disabled && element.getClientRects().length > 0;
+  }
+  function firstInvalid() {
+    var marked = document.querySelectorAll("[aria-invalid=true]");
+    for (var i = 0; i < marked.length; i += 1) {
+      if (focusable(marked[i]) && marked[i].tabIndex >= 0) { return marked[i]; }
+    }
+    return null;
+  }
+  if (!document.querySelector("[autofocus]")) {
+    var target = [document.querySelector("[data-focus=first]"), firstInvalid(),
+                  document.querySelector("[data-focus=fallback]")].filter(focusable)[0];
+    if (target) { target.focus(); }
+  }
   // Back to a page the browser kept in memory: its forms can be sent again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });

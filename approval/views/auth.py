@@ -113,6 +113,21 @@ def _same_site_path(address: str | None) -> str | None:
 
 
 @bp.app_template_global()
+def reload_address() -> str | None:
+    """Where a reload of a page a refused form drew at the form's address goes (base.html, static/forms.js): that
+    address when a GET opens it (a refused decision's leads back to its post); else the page the form was sent from,
+    its Referer, when it is this site's and a GET opens it (a new password too short, refused at the POST-only
+    /admin/users/ID/password, reloads /admin/users/ID/edit). None: not a form's answer, or nowhere to go back to (a
+    reload asks the browser's question)."""
+    if request.method != "POST":
+        return None
+    if answers_get(request.path):
+        return request.path
+    back = safe_next(_same_site_path(request.referrer))
+    return back if back is not None and answers_get(back) else None
+
+
+@bp.app_template_global()
 def answers_get(path: str, *, unknown: bool = False) -> bool:
     """Whether this site's ``path`` is a page a GET opens; ``unknown``: what an address no page has counts as (the
     page the switch was clicked on, a "not found", stays where it is)."""
