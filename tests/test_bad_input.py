@@ -45,7 +45,8 @@ def test_actions_with_bad_fields(make, web, db_session):
         ("schedule", {"version": approved.version, "local_time": "tomorrow"}, 422, "Not a valid datetime"),
         ("schedule", {"version": approved.version, "local_time": ""}, 422, "Give the date and time"),
         ("schedule", {"version": approved.version, "local_time": "2000-01-01T10:00"}, 422, "in the past"),
-        ("schedule", {"version": approved.version, "local_time": "2099-03-29T02:30"}, 422, "does not exist"),
+        ("schedule", {"version": approved.version, "local_time": "2099-03-29T02:30"}, 422,
+         "The clocks skip from 02:00 to 03:00"),
         ("mark_published", {"version": approved.version, "url": "javascript:alert(1)"}, 422, "Invalid URL"),
         ("approve", {"version": approved.version}, 409, "not possible while the post is approved"),
     ]

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from importlib.metadata import version
 from typing import Any
 
@@ -124,7 +124,9 @@ def test_each_calls_outcome_is_logged_once_with_what_an_operator_needs(scene, ho
     assert "HTTP 201" in line and f"url https://social.example/{posts['published'][1].handle}/{published.id}" in line
     postponed = scene.reload(posts["postponed"][0])
     line = one_line(caplog, postponed, "postponed", logging.INFO)
-    assert "HTTP 503" in line and f"next try {postponed.next_attempt_at.isoformat()}" in line, line
+    # In UTC to the second, as the line's own time (it was Python's isoformat, with microseconds and +00:00).
+    next_try = postponed.next_attempt_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "HTTP 503" in line and f"next try {next_try}" in line, line
     assert line.endswith('; HTTP 503 {"error": "busy"}'), line
     line = one_line(caplog, posts["failed"][0], "failed", logging.WARNING)
     assert line.endswith('; HTTP 400 {"error": "caption too long"}'), line
