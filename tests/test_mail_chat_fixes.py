@@ -329,3 +329,4 @@ def test_a_global_stop_off_counts_for_each_reader_only_the_posts_of_their_market
     assert "1 post it held waits for a new time." in mails[scene["cm"].email].part("plain")
     assert "2 posts it held wait for a new time." in mails[other_cm.email].part("plain")
     assert "3 posts it held wait for a new time." in mails[group.email].part("plain")
+    assert "Every market" in mails[scene["cm"].email].part("plain")  # what it stopped: it names no market

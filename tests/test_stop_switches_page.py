@@ -59,3 +59,24 @@ def test_a_manager_of_markets_is_told_who_stops_a_campaign_of_every_market(make,
     page = web.get("/publishing/stops").get_data(as_text=True)
     assert ("The campaign of every market (Coupe du monde 2027) is stopped by an admin or a group-wide project "
             "manager:") in page and "Lucile Tardieu" in page
+
+
+def test_a_notification_says_what_a_switch_stopped_and_leads_where_its_reader_can_act(make, web, db_session):
+    """A campaign of every market stopped: the notification named no market, so it said nothing of what stopped;
+    and a community manager who opened it came back to the list."""
+    france = make.market("FR")
+    campaign = admin.create_campaign(db_session, "Coupe du monde 2027", None, "#CDM2027")
+    group = make.user(Role.project_manager, all_markets=True, name="Lucile Tardieu")
+    writer = make.user(Role.community_manager, markets=[france])
+    manager = make.user(Role.project_manager, markets=[france])
+    on = controls.turn_on(db_session, group, "campaign", campaign_id=campaign.id, reason="Match perdu.")
+    everything = controls.turn_on(db_session, group, "all", reason="Crise.")
+    db_session.flush()
+    for reader, opens in ((writer, "/calendar"), (manager, f"/publishing/stops#stop-{on.id}")):
+        web.login(reader)
+        page = web.get("/notifications").get_data(as_text=True)
+        assert "Campaign “Coupe du monde 2027”" in page and "Every market" in page
+        row = page[page.index("Match perdu."[:5]) - 2000:page.index("Match perdu.")]
+        link = re.findall(r'href="(/notifications/\d+)"', row)[-1]
+        assert web.get(link).headers["Location"].endswith(opens), (reader.role, web.get(link).headers["Location"])
+    assert everything.id

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approval.db import utcnow
-from approval.models import Account, Post, User
-from approval.models.notifications import Notification
+from approval.models import Account, Post, StopSwitch, User
+from approval.models.notifications import Notification, NotificationKind
 from approval.notifications.dispatch import AWAITING
 
 PAGE = 50
@@ -51,6 +51,30 @@ def mark_read(session: Session, user: User, ids: Iterable[int] | None = None, *,
         statement = statement.where(Notification.id.in_(wanted))
     # An UPDATE's result is a CursorResult, which has the rowcount; Session.execute is typed as returning any Result.
     return cast(CursorResult[Any], session.execute(statement)).rowcount or 0
+
+
+def stops_told(session: Session, notifications: Iterable[Notification]) -> dict[int, StopSwitch]:
+    """The stop switch each stop notification of ``notifications`` tells of, by notification id, in one query. A
+    notification keeps the switch's time, author and reason, not its id: a switch over a campaign of every market,
+    or over everything, names no market, and its notification said nothing of what it stopped."""
+    told = [n for n in notifications if n.kind in (NotificationKind.stop_on, NotificationKind.stop_off)]
+    if not told:
+        return {}
+    on = {n.at for n in told if n.kind is NotificationKind.stop_on}
+    off = {n.at for n in told if n.kind is NotificationKind.stop_off}
+    stops = session.scalars(select(StopSwitch).where(or_(StopSwitch.turned_on_at.in_(on or [None]),
+                                                         StopSwitch.turned_off_at.in_(off or [None])))
+                            .options(selectinload(StopSwitch.campaign), selectinload(StopSwitch.market))
+                            .order_by(StopSwitch.id.desc())).all()
+    found: dict[int, StopSwitch] = {}
+    for n in told:
+        is_on = n.kind is NotificationKind.stop_on
+        for stop in stops:
+            at, by = (stop.turned_on_at, stop.turned_on_by_id) if is_on else (stop.turned_off_at, stop.turned_off_by_id)
+            if at == n.at and stop.reason == n.comment and (n.actor_id is None or by == n.actor_id):
+                found[n.id] = stop
+                break
+    return found
 
 
 #: The state a post is in while a notification of each kind asks for an action on it.

@@ -36,7 +36,7 @@ from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Engine, Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import joinedload, sessionmaker
+from sqlalchemy.orm import joinedload, selectinload, sessionmaker
 
 from approval.access import can_see_post, post_clause
 from approval.config import public_url
@@ -48,6 +48,7 @@ from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
 from approval.notifications import inbox, outbox, texts
 from approval.notifications.zones import load_zone
+from approval.publishing.holds import stop_scope
 
 log = logging.getLogger(__name__)
 
@@ -537,7 +538,8 @@ class Mailer:
         time. It leads a manager to the stop switches (to the publishing desk when posts wait), and a community
         manager, who opens neither, to their market's calendar, which marks what is held."""
         stop, waiting = self._stop_of(n, user)
-        details = [str(n.market)] if n.market is not None else []
+        # What it stopped: a campaign's switch, or one over everything, names no market (the mail said nothing).
+        details = [stop_scope(stop)] if stop is not None else [str(n.market)] if n.market is not None else []
         if n.actor is not None:
             details.append(_("By %(name)s", name=n.actor.name))
         if n.comment:
@@ -570,6 +572,7 @@ class Mailer:
             stop = session.scalar(
                 select(StopSwitch).where(at == n.at, StopSwitch.reason == n.comment,
                                          *([by == n.actor_id] if n.actor_id is not None else []))
+                .options(selectinload(StopSwitch.campaign), selectinload(StopSwitch.market))
                 .order_by(StopSwitch.id.desc()).limit(1))
             waiting = session.scalar(select(func.count()).select_from(Post).where(
                 Post.state == State.scheduled, Post.held_by_stop_id == stop.id, post_clause(user),

@@ -139,6 +139,15 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     return None
 
 
+def stop_scope(stop: StopSwitch) -> str:
+    """What a switch stops, in a few words: "Every market", "Kenya (KE)", "Campaign “Coupe du monde 2027”"."""
+    if stop.scope == StopScope.all:
+        return _("Every market")
+    if stop.scope == StopScope.market:
+        return str(stop.market) if stop.market else "?"
+    return _("Campaign “%(name)s”", name=stop.campaign.name if stop.campaign else "?")
+
+
 def stop_reason(stop: StopSwitch) -> str:
     if stop.scope == StopScope.all:
         where = _("Everything is stopped")

@@ -28,6 +28,7 @@ from approval.models.notifications import (
 from approval.notifications import inbox, texts
 from approval.notifications.zones import zone_of
 from approval.publishing.addresses import refusal
+from approval.publishing.holds import stop_scope
 from approval.forms import Readable
 from approval.forms.conflicts import EditsSeenValues
 from approval.views import roles_required
@@ -58,6 +59,7 @@ def list_notifications():
     items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
     more = len(items) == inbox.PAGE
     return render_template("notifications/list.html", items=items, title=texts.title, said=texts.said,
+                           stops=inbox.stops_told(db.session, items), stop_scope=stop_scope,
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
                            next_before=items[-1].id if more else None,
@@ -93,8 +95,16 @@ def open_notification(notification_id: int):
         # Its market is no longer theirs: the post's page would be a bare 404.
         flash(_("You no longer see this post: it belongs to a market that is no longer yours."), "warning")
         return redirect(url_for("notifications.list_notifications"))
-    return redirect(url_for("publishing.desk") if current_user.role in (Role.project_manager, Role.admin)
-                    else url_for("notifications.list_notifications"))
+    stop = inbox.stops_told(db.session, [notification]).get(notification.id)
+    if current_user.role not in (Role.project_manager, Role.admin):
+        # A community manager opens neither the desk nor the switches: their market's calendar marks what is held
+        # (the mail leads there too). It reopened this list.
+        market = notification.market.code if notification.market is not None else None
+        return redirect(url_for("calendar.show_calendar", market=market) if stop is not None
+                        else url_for("notifications.list_notifications"))
+    if stop is not None:
+        return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
+    return redirect(url_for("publishing.desk"))
 
 
 # Preferences -----------------------------------------------------------------------------------------------------
