@@ -164,8 +164,25 @@ def campaign_zone(campaign: Any) -> ZoneInfo:
     return ZoneInfo(campaign.market.timezone) if campaign.market else ZoneInfo(viewer_zone())
 
 
+#: What a cut text loses at its end before its ellipsis: "boutiques.…" and "boutiques...." read as typos.
+_CUT_END = " \t\n.,;:!?…"
+
+
+def truncate(text: Any, length: int = 255, killwords: bool = False, end: str = "…", leeway: int = 5) -> str:
+    """Jinja's ``truncate``, as the pages want it: an ellipsis (not three dots), after the last whole word (or mid-word
+    with ``killwords``), with the punctuation the cut left at the end dropped first."""
+    text = str(text or "")
+    if len(text) <= length + leeway:
+        return text
+    cut = text[:max(0, length - len(end))]
+    if not killwords and " " in cut.strip():
+        cut = cut.rstrip().rsplit(" ", 1)[0]
+    return cut.rstrip(_CUT_END) + end
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(answer=answer, word_diff=word_diff, in_zone=in_zone, age=age, ago=ago,
+                                 truncate=truncate,
                                  datetime=format_datetime,
                                  done=done, duration=duration, either=either, file_size=file_size,
                                  finding_message=finding_message,
