@@ -1,10 +1,12 @@
-"""Where a post stands with publishing, for its page and the API: attempts, hold, missed slot, next try."""
+"""Where a post stands with publishing, for its page and the API: attempts, hold, missed slot, next try; the worker
+holding it, and what a failed one needs before it can go out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -22,6 +24,39 @@ from approval.workflow.states import Action, State
 OVERDUE_AFTER = timedelta(minutes=1)
 
 
+class Holder(NamedTuple):
+    """The worker holding a post going out: since when (its last claim), and its name (host:pid)."""
+
+    since: datetime
+    worker: str | None
+
+
+class Remedy(StrEnum):
+    """What a failed post needs before it can go out, by what failed: its page says the next step."""
+
+    edit = "edit"            # its text or its media: edited, the post goes back to review
+    reconnect = "reconnect"  # its account: an admin reactivates it, or sets its connector or its address
+    answer = "answer"        # the network refused what it was sent: its answer says whether the text is at fault
+    retry = "retry"          # nothing to fix on this side: a new try, once the network answers again
+
+
+#: The worker's reasons (``publishing.reasons``) and what each one asks for.
+REMEDIES = {
+    reasons.NOT_APPROVED: Remedy.edit, reasons.DIGEST_CHANGED: Remedy.edit, reasons.FILE_CHANGED: Remedy.edit,
+    reasons.STYLE_GATE: Remedy.edit, reasons.NO_TEXT: Remedy.edit,
+    reasons.DEACTIVATED: Remedy.reconnect, reasons.NOT_CONNECTED: Remedy.reconnect,
+    reasons.REDIRECTS_TO: Remedy.reconnect, reasons.REDIRECTS_NOWHERE: Remedy.reconnect,
+    reasons.INTERNAL_ADDRESS: Remedy.reconnect, reasons.UNCALLABLE_ADDRESS: Remedy.reconnect,
+    reasons.CHECK_FAULT: Remedy.retry, reasons.GAVE_UP_RATE_LIMITED: Remedy.retry,
+    reasons.GAVE_UP_FAILING: Remedy.retry,
+}
+#: A call's outcome, where the worker gave no reason of its own (the network's words alone: ``HTTP 400 {...}``).
+OUTCOME_REMEDIES = {
+    Outcome.refused: Remedy.answer, Outcome.needs_reconnect: Remedy.reconnect,
+    Outcome.rate_limited: Remedy.retry, Outcome.temporary_error: Remedy.retry,
+}
+
+
 @dataclass(frozen=True)
 class PublishingStatus:
     attempts: list[PublicationAttempt]
@@ -32,6 +67,12 @@ class PublishingStatus:
     failure: str | None = None
     #: Why a missed slot passed (a hold, the network's waits, the quota, no worker), as the desk says it.
     missed_because: str | None = None
+    #: What a failed post needs (None when not failed, or when its failure was recorded in words alone).
+    remedy: Remedy | None = None
+    #: The worker holding a post going out (``publishing``): since when, and its name.
+    holder: Holder | None = None
+    #: Until when that worker holds it (its lease): past it, the next worker's pass settles the post.
+    claimed_until: datetime | None = None
 
     @property
     def last_answer(self) -> str | None:
@@ -44,6 +85,16 @@ class PublishingStatus:
     @property
     def last_outcome(self) -> Outcome | None:
         return self.attempts[-1].outcome if self.attempts else None
+
+    @property
+    def in_flight(self) -> bool:
+        """The call has left (an attempt waits for its answer): should the worker not record it, nobody knows
+        whether the network took the post."""
+        return self.last_outcome == Outcome.sending
+
+    def unsettled(self, now: datetime) -> bool:
+        """Going out, its worker's lease ended a while ago, and no worker's pass has settled it: none may be running."""
+        return self.claimed_until is not None and self.claimed_until < now - OVERDUE_AFTER
 
     @property
     def remote_id(self) -> str | None:
@@ -87,34 +138,55 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
     attempts = list(session.scalars(
         select(PublicationAttempt).where(PublicationAttempt.post_id == post.id).order_by(PublicationAttempt.id)
     ))
-    failure = failure_reasons(session, [post.id]).get(post.id) if post.state == State.failed else None
+    failure = remedy = None
+    if post.state == State.failed:
+        step = _last_steps(session, [post.id], Action.fail).get(post.id)
+        failure = _told(*step) if step else None
+        remedy = remedy_for(step[1]) if step else None
     missed = post.state == State.approved and post.missed_at is not None
+    going = post.state == State.publishing
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
                             next_attempt_at=post.next_attempt_at, failure=failure,
                             missed_because=failure_reasons(session, [post.id], Action.miss).get(post.id)
-                            if missed else None)
+                            if missed else None, remedy=remedy,
+                            holder=claimed_since(session, [post.id]).get(post.id) if going else None,
+                            claimed_until=post.claimed_until if going else None)
+
+
+def remedy_for(payload: dict[str, Any] | None) -> Remedy | None:
+    """What a post failed by this step (its audit row's ``payload``) needs: from the worker's first reason, else from
+    the call's outcome; None for a step that gives neither (its words are all there is)."""
+    for given in (payload or {}).get("why") or ():
+        if (remedy := REMEDIES.get(given.get("id"))) is not None:
+            return remedy
+    outcome = (payload or {}).get("outcome")
+    return OUTCOME_REMEDIES.get(Outcome(outcome)) if outcome in set(Outcome) else None
 
 
 def failure_reasons(session: Session, post_ids: list[int], step: Action = Action.fail) -> dict[int, str]:
     """Why each post last failed (or missed its slot, or was left unconfirmed: ``step``), from its last such step: the
     worker's reasons in the reader's language (``publishing.reasons``), or the comment (the network's words)."""
+    told = {post_id: _told(comment, payload) for post_id, (comment, payload) in
+            _last_steps(session, post_ids, step).items()}
+    return {post_id: text for post_id, text in told.items() if text}
+
+
+def _last_steps(session: Session, post_ids: list[int],
+                step: Action) -> dict[int, tuple[str | None, dict[str, Any] | None]]:
+    """Each post's last ``step``: its comment and its payload."""
     if not post_ids:
         return {}
     rows = session.execute(
         select(AuditEntry.post_id, AuditEntry.comment, AuditEntry.payload)
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == step).order_by(AuditEntry.id)
     ).all()
-    last = {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
-    told = {post_id: reasons.text(payload["why"], gettext, decimal) if (payload or {}).get("why") else comment
-            for post_id, (comment, payload) in last.items()}
-    return {post_id: text for post_id, text in told.items() if text}
+    return {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
 
 
-class Holder(NamedTuple):
-    """The worker holding a post going out: since when (its last claim), and its name (host:pid)."""
-
-    since: datetime
-    worker: str | None
+def _told(comment: str | None, payload: dict[str, Any] | None) -> str | None:
+    """A step's reasons in the reader's language where the worker gave its own, else its comment."""
+    why = (payload or {}).get("why")
+    return reasons.text(why, gettext, decimal) if why else comment
 
 
 def claimed_since(session: Session, post_ids: list[int]) -> dict[int, Holder]:

@@ -1,0 +1,289 @@
+"""The post page while a worker sends the post, and after it failed or could not be confirmed: what the publishing
+desk says of it (which worker, since when, until when; why it failed and what to do), said on the post's own page,
+where its writer and the project manager who follows it read it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from typing import Any
+
+import pytest
+
+from approval.db import utcnow
+from approval.models import Outcome, Post, PublicationAttempt
+from approval.publishing import reasons
+from approval.publishing.status import Remedy, publishing_status
+from approval.workflow import engine
+from approval.workflow.states import Action, Role, State
+
+
+def _text(page: str) -> str:
+    """The page's words, tags dropped (a paragraph's or an item's as a space) and spaces folded."""
+    spaced = re.sub(r"</?(?:p|li|ol|ul|div|br)\b[^>]*>", " ", page)
+    return re.sub(r"[ \t\r\n]+", " ", unescape(re.sub(r"<[^>]+>", "", spaced))).strip(" ")
+
+
+def _block(page: str, css_class: str) -> str:
+    """The words of the element that carries ``css_class`` (up to its closing tag, nested ones too)."""
+    start = page.index(f'class="{css_class}') if f'class="{css_class}' in page else page.index(css_class)
+    start = page.rindex("<", 0, start)
+    tag = re.match(r"<(\w+)", page[start:]).group(1)
+    depth, at = 0, start
+    for found in re.finditer(rf"<(/?){tag}\b", page[start:]):
+        depth += -1 if found.group(1) else 1
+        if depth == 0:
+            at = page.index(">", start + found.end()) + 1
+            break
+    return _text(page[start:at])
+
+
+def _taken(session, post: Post, *, worker: str = "vm:11789", ago: timedelta = timedelta(minutes=3, seconds=10),  # noqa: ANN001
+           lease: timedelta = timedelta(minutes=2, seconds=5), sending: bool = False) -> None:
+    """``post`` as a worker holds it: claimed ``ago`` by ``worker``, its lease ending ``lease`` from now (negative:
+    ended); ``sending``: its call has left (an attempt in flight)."""
+    now = utcnow()
+    post.publish_key, post.claim_token, post.claimed_until = "k" * 32, "t" * 32, now + lease
+    engine.record_step(session, post, Action.claim, now=now - ago,
+                       payload={"worker": worker, "sha256": post.current_revision.sha256})
+    if sending:
+        session.add(PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id,
+                                       account_id=post.account_id, sha256=post.current_revision.sha256,
+                                       idempotency_key=post.publish_key, connector="webhook",
+                                       outcome=Outcome.sending, started_at=now - ago))
+    session.flush()
+
+
+def _failed(session, post: Post, *, why: list[dict[str, Any]] | None = None, outcome: Outcome | None = None,  # noqa: ANN001
+            message: str | None = None) -> None:
+    """``post`` failed as the worker records it: the checks before sending (``why``), or a call's ``outcome`` with
+    the network's ``message`` (and the worker's own words, ``why``, where it has some)."""
+    now = utcnow()
+    payload: dict[str, Any] = {}
+    if outcome is not None:
+        post.publish_key, post.claim_token, post.claimed_until = "k" * 32, "t" * 32, now + timedelta(minutes=2)
+        engine.record_step(session, post, Action.claim, now=now, payload={"worker": "vm:11789"})
+        attempt = PublicationAttempt(post_id=post.id, revision_id=post.current_revision_id,
+                                     account_id=post.account_id, sha256=post.current_revision.sha256,
+                                     idempotency_key=post.publish_key, connector="webhook", outcome=outcome,
+                                     message=message, why=(why or [None])[0], started_at=now, finished_at=now)
+        session.add(attempt)
+        session.flush()
+        post.claim_token = post.claimed_until = None
+        payload = {"attempt": attempt.id, "outcome": outcome.value, "message": message}
+    if why:
+        payload["why"] = why
+    comment = reasons.text(why) if why else message
+    engine.record_step(session, post, Action.fail, now=now, payload=payload, comment=comment)
+    session.flush()
+
+
+@pytest.fixture()
+def france(make):  # noqa: ANN001, ANN201
+    return make.market("FR")
+
+
+@pytest.fixture()
+def pm(make, france):  # noqa: ANN001, ANN201
+    return make.user(Role.project_manager, markets=[france])
+
+
+# Going out now ---------------------------------------------------------------------------------------------------
+
+
+def test_a_post_going_out_says_which_worker_has_it_since_when_and_until_when(make, web, db_session, france, pm):
+    """The page of a post a worker holds said nothing (after a kill -9 of the worker, for the whole lease): it says
+    what the desk says, which worker took it, when, and when its lease ends."""
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post)
+    assert post.state is State.publishing
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+    assert said.startswith("Going out now"), said
+    assert "a worker took it 3 minutes ago, at " in said and "by vm:11789" in said, said
+    assert "its lease ends in 2 minutes" in said, said
+    # Nothing has left yet (a worker sends the posts it took one after the other): if it stops, the post goes back.
+    assert "Nothing has been sent yet" in said and "back in the queue" in said, said
+    assert "unconfirmed" not in said
+    # Its writer reads it too.
+    web.login(post.created_by)
+    assert "by vm:11789" in _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+
+
+def test_a_post_whose_call_has_left_says_it_would_be_unconfirmed_never_sent_again(make, web, db_session, france,
+                                                                                   pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post, sending=True)
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+    assert "The call has left for the network" in said, said
+    assert "makes the post unconfirmed" in said and "never sent again by itself" in said, said
+    assert "Nothing has been sent yet" not in said
+
+
+def test_a_post_whose_workers_lease_ended_says_the_next_pass_settles_it(make, web, db_session, france, pm):
+    """The worker was killed in its call: its lease ran out, and the page says so, and what comes next."""
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post, lease=-timedelta(seconds=30), sending=True)
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+    assert "its lease ended 1 minute ago: the worker stopped or hangs" in said, said
+    assert "the next worker's pass settles it" in said and "never sent again by itself" in said, said
+    assert "its lease ends" not in said and "is a publishing worker running" not in said  # a pass takes a moment
+
+
+def test_a_post_no_worker_settled_long_after_its_lease_asks_whether_one_runs(make, web, db_session, france, pm):
+    """The worker was killed, and it was the only one (``approval run``'s own): nothing settles the post."""
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post, ago=timedelta(minutes=10), lease=-timedelta(minutes=5), sending=True)
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+    assert "its lease ended 5 minutes ago" in said, said
+    assert "No worker has taken it over since: is a publishing worker running (approval worker)?" in said, said
+
+
+def test_a_post_going_out_is_told_in_french(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post, sending=True)
+    web.login(pm)
+    web.post("/language", {"language": "fr", "next": f"/posts/{post.id}"})
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "going-out")
+    assert said.startswith("En cours de publication"), said
+    # The desk's words, in the desk's French (the page's own sentences are in the catalogue once translated).
+    assert "par vm:11789" in said and "son bail se termine dans 2" in said, said
+
+
+# Failed: what to do next ---------------------------------------------------------------------------------------------
+
+
+FAILURES = [
+    pytest.param(dict(outcome=Outcome.refused, message='HTTP 400 {"error": "text too long"}'), Remedy.answer,
+                 id="network-refused"),
+    pytest.param(dict(why=[reasons.reason(reasons.NO_TEXT)]), Remedy.edit, id="no-text"),
+    pytest.param(dict(why=[reasons.reason(reasons.FILE_CHANGED, sha="0123456789ab")]), Remedy.edit, id="media"),
+    pytest.param(dict(why=[reasons.reason(reasons.NOT_CONNECTED)]), Remedy.reconnect, id="not-connected"),
+    pytest.param(dict(why=[reasons.reason(reasons.DEACTIVATED)]), Remedy.reconnect, id="deactivated"),
+    pytest.param(dict(outcome=Outcome.needs_reconnect, message="HTTP 401 bad signature"), Remedy.reconnect,
+                 id="credentials"),
+    pytest.param(dict(outcome=Outcome.needs_reconnect, message="HTTP 301",
+                      why=[reasons.reason(reasons.REDIRECTS_TO, status=301, location="https://elsewhere.example/")]),
+                 Remedy.reconnect, id="redirect"),
+    pytest.param(dict(outcome=Outcome.refused, message="could not call",
+                      why=[reasons.reason(reasons.INTERNAL_ADDRESS, address="10.0.0.1",
+                                          setting="APPROVAL_WEBHOOK_PRIVATE_ADDRESSES")]),
+                 Remedy.reconnect, id="internal-address"),
+    pytest.param(dict(outcome=Outcome.temporary_error, message="HTTP 503",
+                      why=[reasons.reason(reasons.GAVE_UP_FAILING, tries=5, last="HTTP 503")]),
+                 Remedy.retry, id="gave-up"),
+    pytest.param(dict(why=[reasons.reason(reasons.CHECK_FAULT, error="OperationalError")]), Remedy.retry,
+                 id="check-fault"),
+]
+
+
+@pytest.mark.parametrize(("failure", "remedy"), FAILURES)
+def test_a_failed_posts_status_says_what_it_needs_by_what_failed(make, db_session, france, failure, remedy):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, **failure)
+    assert post.state is State.failed
+    assert publishing_status(db_session, post).remedy is remedy
+
+
+def test_a_failure_told_only_in_words_needs_a_person_to_read_them(make, db_session, france):
+    """A failure recorded before the worker kept its outcome (a comment alone): no guess, the general advice."""
+    post = make.post(State.scheduled, account=make.account(france))
+    engine.record_step(db_session, post, Action.fail, now=utcnow(), payload={}, comment="HTTP 400 too long")
+    assert publishing_status(db_session, post).remedy is None
+    other = make.post(State.scheduled, account=make.account(france))
+    assert publishing_status(db_session, other).remedy is None  # not failed
+
+
+def test_a_post_the_network_refused_says_fix_the_text_or_retry(make, web, db_session, france, pm):
+    """The page gave only the raw answer (Failed: HTTP 400 {"error": …}): it now says the next step, and the writer
+    has the editor at hand."""
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.refused, message='HTTP 400 {"error": "text too long"}')
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "failed-reason")
+    assert 'Failed: HTTP 400 {"error": "text too long"}' in said, said
+    assert "its answer above says why" in said and "edit the post" in said and "“Retry now”" in said, said
+    web.login(post.created_by)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    block = page[page.index('class="flash error failed-reason'):].split("</div>")[0]
+    assert f'href="/posts/{post.id}/edit"' in block and "Edit the post" in block
+
+
+def test_a_post_refused_before_sending_for_its_text_says_edit_it(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, why=[reasons.reason(reasons.NO_TEXT)])
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
+    assert "Fix the text or its media: edit the post. It goes back to review" in said, said
+    assert "Reconnect" not in said and "Retry now" not in said
+
+
+def test_a_post_failed_for_its_account_says_an_admin_reconnects_it(make, web, admin_web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.needs_reconnect, message="HTTP 401 bad signature")
+    page = admin_web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "failed-reason")
+    assert "Reconnect the account: an admin" in said and "Publishing › Publishing settings" in said, said
+    assert "“Retry now”" in said and "edit the post" not in said, said
+    block = page[page.index('class="flash error failed-reason'):].split("</div>")[0]
+    assert 'href="/publishing/settings"' in block  # the admin's way there
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    block = page[page.index('class="flash error failed-reason'):].split("</div>")[0]
+    assert 'href="/publishing/settings"' not in block  # not a project manager's page
+
+
+def test_a_post_the_worker_gave_up_on_says_retry(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.temporary_error, message="HTTP 503",
+            why=[reasons.reason(reasons.GAVE_UP_FAILING, tries=5, last="HTTP 503")])
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
+    assert "Nothing in the text or the account needs fixing" in said and "“Retry now”" in said, said
+
+
+def test_a_failure_in_words_alone_gets_the_general_next_step(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    engine.record_step(db_session, post, Action.fail, now=utcnow(), payload={}, comment="HTTP 400 too long")
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
+    assert "Failed: HTTP 400 too long" in said and "Next step:" in said, said
+
+
+def test_a_failed_posts_next_step_is_told_in_french(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.refused, message='HTTP 400 {"error": "text too long"}')
+    web.login(pm)
+    web.post("/language", {"language": "fr", "next": f"/posts/{post.id}"})
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
+    assert said.startswith("Échec\u00a0:"), said
+    assert "Réessayer maintenant" in said, said  # the button's own name, as the page below gives it
+
+
+# Unconfirmed: check, then confirm or retry -----------------------------------------------------------------------
+
+
+def test_an_unconfirmed_post_says_check_the_network_then_confirm_or_retry(make, web, db_session, france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, post, sending=True)
+    attempt = db_session.query(PublicationAttempt).filter_by(post_id=post.id).one()
+    attempt.outcome, attempt.message, attempt.finished_at = Outcome.unknown, "no complete answer within 15 s", utcnow()
+    post.claim_token = post.claimed_until = None
+    engine.record_step(db_session, post, Action.lose, now=utcnow(), payload={"attempt": attempt.id},
+                       comment=attempt.message)
+    db_session.flush()
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "unconfirmed-reason")
+    assert "Unconfirmed: it was sent" in said, said
+    handle = post.account.handle
+    assert f"Look for it on Facebook, on the account @{handle}." in said, said
+    assert "There: “Confirm as published”, with its address." in said, said
+    assert "Not there: “Retry now”, once you have read the warning that it may go out twice." in said, said
+    web.post("/language", {"language": "fr", "next": f"/posts/{post.id}"})
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "unconfirmed-reason")
+    assert "Confirmer la publication" in said and "Réessayer maintenant" in said, said  # the buttons' names
