@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, select, true
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import Select, SQLColumnExpression, Text, and_, cast, func, or_, select, true
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from approval.access import Scope, account_clause, market_clause, post_clause, scope_of
@@ -105,6 +106,13 @@ class Wall:
     upcoming: list[Post]
     published: list[Post]
     problems: list[tuple[Post, str]]
+    #: How many posts each list has, where the wall sends the first ones only (the screen says "+3 more").
+    upcoming_total: int
+    published_total: int
+    problems_total: int
+    #: The scheduled posts a stop switch or an embargo holds: "nothing goes out" is said with them, not "nothing is
+    #: scheduled" beside a count of scheduled posts.
+    held_total: int
     stops: list[StopSwitch]
     findings: list[tuple[str, int]]
     amber: timedelta
@@ -175,23 +183,38 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         network[state] = network.get(state, 0) + n
 
     limit = ROWS_ALONE if view != "overview" else ROWS
-    queue, upcoming, published, problems, findings = [], [], [], [], []
+
+    def first(where: ColumnElement[bool], *order: SQLColumnExpression[Any]) -> tuple[list[Post], int]:
+        """The first rows of a list, and how many it has: counted only when the rows fill the page."""
+        found = list(session.scalars(posts().where(where).options(*shown).order_by(*order).limit(limit)))
+        if len(found) < limit:
+            return found, len(found)
+        return found, session.scalar(posts().where(where).with_only_columns(func.count(Post.id))) or 0
+
+    queue: list[Post] = []
+    upcoming: list[Post] = []
+    published: list[Post] = []
+    problems: list[tuple[Post, str]] = []
+    findings: list[tuple[str, int]] = []
+    upcoming_total = published_total = problems_total = held_total = 0
     queue_total = sum(r.counts.get(State.in_review, 0) for r in rows.values())
     if view in ("overview", "queue"):
         queue = list(session.scalars(posts().where(Post.state == State.in_review).options(*shown)
                                      .order_by(Post.submitted_at, Post.id).limit(limit)))
     if view in ("overview", "next"):
-        upcoming = list(session.scalars(
-            posts().where(Post.state == State.scheduled, Post.scheduled_at >= now,
-                          Post.scheduled_at < now + timedelta(hours=24),
-                          ~held_clause(now))  # a held post is "needs attention", never "going out"
-            .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit)))
+        upcoming, upcoming_total = first(
+            and_(Post.state == State.scheduled, Post.scheduled_at >= now, Post.scheduled_at < now + timedelta(hours=24),
+                 ~held_clause(now)),  # a held post is "needs attention", never "going out"
+            Post.scheduled_at, Post.id)
+        if not upcoming:
+            held_total = session.scalar(posts().where(Post.state == State.scheduled, held_clause(now))
+                                        .with_only_columns(func.count(Post.id))) or 0
     if view in ("overview", "published"):
-        published = list(session.scalars(
-            posts().where(Post.state == State.published, Post.published_at >= now - PUBLISHED_WINDOW)
-            .options(*shown).order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)))
+        published, published_total = first(
+            and_(Post.state == State.published, Post.published_at >= now - PUBLISHED_WINDOW),
+            Post.published_at.desc(), Post.id.desc())
     if view in ("overview", "problems"):
-        problems = _problems(session, posts, shown, now, limit)
+        problems, problems_total = _problems(session, posts, shown, now, limit)
     stops = list(session.scalars(
         select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
         .options(selectinload(StopSwitch.market), selectinload(StopSwitch.campaign))
@@ -202,31 +225,46 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         findings = _findings(session, scope, market_ids, now)
     settings = wall_settings(session)
     return Wall(selection, markets, [rows[m.id] for m in markets], by_network, queue, queue_total, upcoming,
-                published, problems, stops, findings, timedelta(minutes=settings.review_amber_minutes),
-                timedelta(minutes=settings.review_red_minutes), campaign, now)
+                published, problems, upcoming_total, published_total, problems_total, held_total, stops, findings,
+                timedelta(minutes=settings.review_amber_minutes), timedelta(minutes=settings.review_red_minutes),
+                campaign, now)
 
 
-def _problems(session: Session, posts, shown, now: datetime, limit: int) -> list[tuple[Post, str]]:  # noqa: ANN001
-    """Failed, unconfirmed, missed, held and retrying posts: what needs a person now, the newest first."""
+def _troubles(now: datetime) -> tuple[tuple[str, ColumnElement[bool], tuple[SQLColumnExpression[Any], ...]], ...]:
+    """What needs a person, the most urgent kind first (what did not go out, what may have, a slot gone by, what a
+    hold keeps back, what the worker still tries), each kind the oldest first: (kind, which posts, their order).
+    The kinds never overlap (their states differ; a held post is not "retrying"): one count adds them up."""
+    return (
+        ("failed", Post.state == State.failed, (Post.updated_at, Post.id)),
+        ("unconfirmed", Post.state == State.unconfirmed, (Post.updated_at, Post.id)),
+        ("missed", and_(Post.state == State.approved, Post.missed_at.is_not(None)), (Post.missed_at, Post.id)),
+        # Held: scheduled posts a stop switch or an embargo covers, due within the day or overdue.
+        ("held", and_(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause(now)),
+         (Post.scheduled_at, Post.id)),
+        # Retrying: the worker could not send it (the network refused for now, a rate limit, an address that does not
+        # answer) and tries again later; the wall said "nothing to handle" while a post kept failing.
+        ("retrying", retrying_clause(now), (Post.scheduled_at, Post.id)),
+    )
+
+
+def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
+              limit: int) -> tuple[list[tuple[Post, str]], int]:
+    """The first ``limit`` posts that need a person, the most urgent kind first and the oldest first in each, and
+    how many there are: the newest first, seven rows kept, left an older failure on no screen while the panel's
+    count said seven of nine."""
     found: list[tuple[Post, str]] = []
-    for state in (State.failed, State.unconfirmed):
-        found += [(p, state.value) for p in session.scalars(
-            posts().where(Post.state == state).options(*shown).order_by(Post.updated_at.desc(), Post.id.desc())
-            .limit(limit))]
-    found += [(p, "missed") for p in session.scalars(
-        posts().where(Post.state == State.approved, Post.missed_at.is_not(None)).options(*shown)
-        .order_by(Post.missed_at.desc(), Post.id.desc()).limit(limit))]
-    # Held: scheduled posts a stop switch or an embargo covers, due within the day or overdue.
-    found += [(p, "held") for p in session.scalars(
-        posts().where(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause(now))
-        .options(*shown).order_by(Post.scheduled_at, Post.id).limit(limit))]
-    # Retrying: the worker could not send it (the network refused for now, a rate limit, an address that does not
-    # answer) and tries again later; the wall said "nothing to handle" while a post kept failing.
-    found += [(p, "retrying") for p in session.scalars(
-        posts().where(retrying_clause(now))
-        .options(*shown).order_by(Post.next_attempt_at, Post.id).limit(limit))]
-    found.sort(key=lambda item: item[0].updated_at, reverse=True)
-    return found[:limit]
+    kinds = _troubles(now)
+    for kind, where, order in kinds:
+        if len(found) == limit:
+            break
+        found += [(post, kind) for post in session.scalars(
+            posts().where(where).options(*shown).order_by(*order).limit(limit - len(found)))]
+    else:
+        if len(found) < limit:  # every kind read, none cut
+            return found, len(found)
+    total = session.scalar(posts().where(or_(*(where for _kind, where, _order in kinds)))
+                           .with_only_columns(func.count(Post.id)))
+    return found, total or 0
 
 
 def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int],
@@ -274,18 +312,24 @@ def summary(session: Session, user: User, *, market: str | None = None) -> list[
         counts[account_market[account_id]][State(state).value] += n
     firsts = {}
     now = utcnow()
-    coming = (Post.scheduled_at >= now, Post.held_at.is_(None))  # not a slot gone by, nor a post a hold keeps back
+    # Not a slot gone by, nor a post a hold keeps back: one the worker held, or one a stop switch or an embargo
+    # covers now (the worker holds it at its time: the wall never lists it as going out either).
+    coming = (Post.scheduled_at >= now, Post.held_at.is_(None), ~held_clause(now))
     # A cabinet's posts are those sent to it (``access.scoped_posts``): a post its executive's project managers still
     # review gave its date away while the counts said nothing was in review.
     seen = (post_clause(user),) if user is not None and scope_of(user) is Scope.cabinet else ()
+    # The accounts, under another name: inside, ``Account`` is the post's own, joined, as the hold's rule (and the
+    # cabinet's scope) name it; correlated to the outer one, a stop switch over one market held every market's posts.
+    outer = aliased(Account)
+    accounts = select(Account.id).where(account_clause(user), Account.market_id.in_(by_id))
     for state, column, only in ((State.in_review, Post.submitted_at, ()), (State.scheduled, Post.scheduled_at, coming)):
         # Per account, the first row of (account_id, state, time): a few hundred index probes, whatever the size.
-        first = (select(column).where(Post.account_id == Account.id, Post.state == state, column.is_not(None), *only,
-                                      *seen)
-                 .order_by(column).limit(1).correlate(Account).scalar_subquery())
+        first = (select(column).join(Account, Account.id == Post.account_id)
+                 .where(Post.account_id == outer.id, Post.state == state, column.is_not(None), *only, *seen)
+                 .order_by(column).limit(1).correlate(outer).scalar_subquery())
         firsts[state] = dict(session.execute(
-            select(Account.market_id, func.min(first)).where(account_clause(user), Account.market_id.in_(by_id))
-            .group_by(Account.market_id)).all())
+            select(outer.market_id, func.min(first)).where(outer.id.in_(accounts))
+            .group_by(outer.market_id)).all())
     return [MarketSummary(m.code, counts[m.id], firsts[State.in_review].get(m.id), firsts[State.scheduled].get(m.id))
             for m in found]
 

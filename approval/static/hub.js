@@ -2,8 +2,8 @@
 // it replaces the wall in one step (no reload, no flicker). When the stream breaks, a banner says since when, under
 // the clocks and the time of the last update, which stay in view; the browser retries by itself; a revoked kiosk
 // link blanks the wall and stops retrying. Clocks, ages and "in 3 hr." tick here, stream or no stream, and the
-// wall's own times are shown in the screen's zone. A list longer than its panel shows the posts that fit whole and
-// "+N" for the others.
+// wall's own times are shown in the screen's zone. A list longer than its panel shows the posts that fit whole, the
+// next ones by their first line, and "+N more" for the others.
 (function () {
   "use strict";
   var wall = document.getElementById("wall");
@@ -95,9 +95,18 @@
     if (changed.length) { news.textContent = changed.join(". "); }
   }
 
-  // Each list shows the posts that fit whole in its panel, then "+N" for the rest (a post cut in half by the panel's
-  // edge read as a broken screen); its first post always shows, even where the panel cuts it (a "+2" alone, under
-  // "Needs attention", said nothing of what to handle).
+  // "+3 more": the posts of a list not shown, in the page's language (its plural rules choose the form).
+  var plurals = window.Intl && Intl.PluralRules ? new Intl.PluralRules(locale) : null;
+  function moreText(n) {
+    var form = plurals && plurals.select(n) === "one" ? wall.dataset.moreOne : wall.dataset.moreOther;
+    return (form || "+{n}").replace("{n}", n);
+  }
+
+  // Each list shows the posts that fit whole in its panel, then the next ones by their first line alone (who, when,
+  // why: a panel half empty under one post and "+6" said less than it had room for), then "+N more" for the rest,
+  // counting those the server did not send (the list's data-total); a post cut in half by the panel's edge read as a
+  // broken screen. Its first post always shows, at least its first line (a "+2" alone, under "Needs attention", said
+  // nothing of what to handle).
   function fit() {
     // A phone scrolls the wall (static/hub.css): every post shows.
     var scrolls = getComputedStyle(document.body).overflowY !== "hidden";
@@ -115,28 +124,68 @@
         counts.style.setProperty("--counts-size", size + "px");
       }
     });
-    Array.prototype.forEach.call(wall.querySelectorAll(".panel > ol"), function (list) {
-      var items = Array.prototype.filter.call(list.children, function (item) {
+    // Every post back, whole, before anything is measured.
+    var lists = Array.prototype.map.call(wall.querySelectorAll(".panel > ol"), function (list) {
+      return {list: list, items: Array.prototype.filter.call(list.children, function (item) {
         if (item.classList.contains("more")) { list.removeChild(item); return false; }
         item.hidden = false;
+        item.classList.remove("brief", "tight");
         return true;
+      })};
+    });
+    // Two lists in a column: the one whose posts all fit in its half takes what it needs, where the other has more
+    // than its half holds.
+    Array.prototype.forEach.call(wall.querySelectorAll(".stack"), function (stack) {
+      var panels = Array.prototype.filter.call(stack.children, function (child) {
+        child.classList.remove("snug");
+        return child.classList.contains("panel");
       });
+      if (scrolls || panels.length !== 2) { return; }
+      var whole = panels.map(function (panel) { return panel.scrollHeight <= panel.clientHeight + 1; });
+      if (whole[0] !== whole[1]) { panels[whole[0] ? 0 : 1].classList.add("snug"); }
+    });
+    lists.forEach(function (found) {
+      var list = found.list, items = found.items;
       var panel = list.parentNode;
-      if (scrolls || !panel.offsetParent) { return; }  // a panel not shown (the overview's findings)
+      if (!panel.offsetParent) { return; }  // a panel not shown (the overview's findings)
+      var unsent = Math.max(0, (parseInt(list.dataset.total, 10) || 0) - items.length);
+      var more = document.createElement("li");
+      more.className = "more";
+      if (scrolls) {  // every post sent shows; those not sent are counted
+        if (unsent) { more.textContent = moreText(unsent); list.appendChild(more); }
+        return;
+      }
       var style = getComputedStyle(panel);
       var bottom = panel.getBoundingClientRect().bottom - parseFloat(style.paddingBottom);
       var fits = function (item) { return item.getBoundingClientRect().bottom <= bottom + 1; };
+      var whole = items.length;
+      while (whole > 1 && !fits(items[whole - 1])) { whole -= 1; }
       var shown = items.length;
-      while (shown > 1 && !fits(items[shown - 1])) { shown -= 1; }
-      if (shown === items.length) { return; }
-      var more = document.createElement("li");
-      more.className = "more";
+      if (whole < items.length) {
+        items.slice(whole).forEach(function (item) { item.classList.add("brief"); });
+        while (shown > whole && !fits(items[shown - 1])) { shown -= 1; }
+      }
+      if (shown === items.length && !unsent) { return; }
       list.appendChild(more);
+      // Room for "+N more": the last post shown gives way to its first line, then goes; the first post alone gives
+      // its text, then why it needs attention (the count, and who, are what a room reads first).
       for (;;) {
         items.forEach(function (item, index) { item.hidden = index >= shown; });
-        more.textContent = "+" + (items.length - shown);
-        if (shown === 1 || fits(more)) { break; }
-        shown -= 1;
+        more.textContent = moreText(items.length - shown + unsent);
+        if (fits(more)) { break; }
+        var last = items[shown - 1];
+        if (shown > 1 && !last.classList.contains("brief")) {
+          last.classList.add("brief");
+        } else if (shown > 1) {
+          last.classList.remove("brief");
+          shown -= 1;
+        } else if (!last.classList.contains("tight")) {
+          last.classList.add("tight");
+        } else if (!last.classList.contains("brief")) {
+          last.classList.add("brief");
+        } else {
+          break;
+        }
       }
     });
   }

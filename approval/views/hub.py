@@ -29,7 +29,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -45,6 +45,7 @@ from approval.models import AuditEntry, Post, User
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.status import failure_reasons
 from approval.queries.hub import Selection, Viewer, Wall, build_wall, kiosk_viewer, summary, wall_settings
+from approval.style import BY_ID
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, Role, State
@@ -113,9 +114,26 @@ def kiosk_stream(token: str):
 
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
     wall = build_wall(session, viewer, selection)
+    # The rules by what they ask, in the reader's language (a market's own list of terms, ``policy.<name>``, by its
+    # id), as the reports name them.
+    findings = [(rule, _(BY_ID[rule].description) if rule in BY_ID else None, n) for rule, n in wall.findings]
+    # A signed-in viewer's way back to the pages, in the wall's head line (where it covered the counts, fixed at the
+    # foot of the screen); a kiosk opens the wall only.
+    leave = url_for("auth.home") if viewer.user_id is not None else None
     return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
                            rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=WALL_STATES,
-                           troubles=_troubles(session, wall))
+                           troubles=_troubles(session, wall), findings=findings, leave=leave)
+
+
+#: "+3 more" under a list, the msgid of templates/hub/_wall.html: the posts of a list the screen does not show.
+MORE = ("+%(num)d more", "+%(num)d more")
+
+
+def _more_forms() -> dict[str, str]:
+    """"+3 more" for one post and for several, with "{n}" for the number: static/hub.js says how many a screen
+    leaves out (those the server did not send, and those it has no room for), by the language's plural rules."""
+    translations = get_translations()
+    return {form: translations.ungettext(*MORE, n).replace("%(num)d", "{n}") for form, n in (("one", 1), ("other", 2))}
 
 
 @dataclass(frozen=True)
@@ -216,7 +234,7 @@ def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None
     db.session.rollback()  # nothing to keep open while the page is sent
     response = current_app.make_response(render_template(
         "hub/wall.html", wall_html=html, digest=_digest(html), stream_url=stream_url, selection=selection,
-        kiosk=kiosk))
+        kiosk=kiosk, more=_more_forms()))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # a kiosk's token never leaves in a Referer
     return response
