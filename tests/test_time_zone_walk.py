@@ -162,11 +162,15 @@ def test_a_shift_that_cannot_be_read_is_refused_and_moves_nothing(make, web, db_
     at = datetime.combine(europe_spring() - timedelta(days=1), time(10, 0), PARIS)
     post = _scheduled(make, france, at)
     web.login(make.user(Role.project_manager, markets=[france]))
-    for odd in ({"days": "abc"}, {"days": "99999"}, {"hours": "1.5"}, {"days": "", "hours": ""}, {"days": "１"}):
+    version = post.version
+    for odd in ({"days": "abc"}, {"days": "99999"}, {"hours": "1.5"}, {"days": "", "hours": ""}, {"days": "１"},
+                {"days": "0", "hours": "0"}):  # no move at all: it was unscheduled and scheduled again, two rows
         answer = _move(web, post, **odd)
         assert answer.status_code == 422, odd
+        if odd.get("days") or odd.get("hours"):
+            assert "Move it by whole days or hours" in answer.get_data(as_text=True), odd
     db_session.expire_all()
-    assert post.scheduled_at == at
+    assert post.scheduled_at == at and post.version == version
 
 
 # 2. The viewer's zone: their own, else their browser's -------------------------------------------------------------

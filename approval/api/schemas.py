@@ -44,7 +44,7 @@ class Args(ma.Schema):
         values: Any = getattr(data, "data", None)  # a query string comes wrapped (webargs' MultiDictProxy)
         if not hasattr(values, "getlist"):
             return data
-        repeated = {name: [_l("Give this parameter once.")] for name, field in self.fields.items()
+        repeated = {field.data_key or name: [_l("Give this parameter once.")] for name, field in self.fields.items()
                     if not isinstance(field, fields.List) and len(values.getlist(field.data_key or name)) > 1}
         if repeated:
             raise ma.ValidationError(repeated)
@@ -53,11 +53,16 @@ class Args(ma.Schema):
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Invalid input type: send a JSON object.")}
 
 
+def _values(most: int) -> ma.validate.Length:
+    """A repeated parameter's count (``length`` speaks of characters)."""
+    return ma.validate.Length(min=1, max=most, error=_l("Give between {min} and {max} values."))
+
+
 class PostListArgs(Args):
     # Repeatable, as the wall's ``market``: the posts in any of the states, of any of the markets.
-    state = fields.List(Text(validate=one_of([s.value for s in State])), validate=length(len(State), minimum=1),
+    state = fields.List(Text(validate=one_of([s.value for s in State])), validate=_values(len(State)),
                         metadata={"description": "Repeat it for several: the posts in any of them."})
-    market = fields.List(Text(validate=_MARKET_CODE, metadata=MARKET_CODE), validate=length(100, minimum=1),
+    market = fields.List(Text(validate=_MARKET_CODE, metadata=MARKET_CODE), validate=_values(100),
                          metadata={"description": "Repeat it for several: the posts of any of them."})
     account_id = Id()
     campaign_id = Id()

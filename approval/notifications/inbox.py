@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approval.db import utcnow
-from approval.models import Account, Post, StopSwitch, User
+from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
 from approval.notifications.dispatch import AWAITING
 
@@ -71,10 +71,18 @@ def stops_told(session: Session, notifications: Iterable[Notification]) -> dict[
         is_on = n.kind is NotificationKind.stop_on
         for stop in stops:
             at, by = (stop.turned_on_at, stop.turned_on_by_id) if is_on else (stop.turned_off_at, stop.turned_off_by_id)
-            if at == n.at and stop.reason == n.comment and (n.actor_id is None or by == n.actor_id):
+            if at == n.at and stop.reason == n.comment and (n.actor_id is None or by == n.actor_id) \
+                    and _market_told(stop) == n.market_id:
                 found[n.id] = stop
                 break
     return found
+
+
+def _market_told(stop: StopSwitch) -> int | None:
+    """The market a switch's notifications name (``dispatch._stop_told``): its own, its campaign's, or none."""
+    if stop.scope == StopScope.market:
+        return stop.market_id
+    return stop.campaign.market_id if stop.scope == StopScope.campaign and stop.campaign is not None else None
 
 
 #: The state a post is in while a notification of each kind asks for an action on it.

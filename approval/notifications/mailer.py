@@ -35,10 +35,10 @@ from flask import Flask, has_request_context, render_template, url_for
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Engine, Table, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload, sessionmaker
+from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
+from sqlalchemy.orm import joinedload, sessionmaker
 
-from approval.access import can_see_post, post_clause
+from approval.access import can_see_post
 from approval.config import public_url
 from approval.db import utcnow
 from approval.models import Account, Executive, Market, Post, User
@@ -48,7 +48,7 @@ from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Role, State
 from approval.notifications import inbox, outbox, texts
 from approval.notifications.zones import load_zone
-from approval.publishing.holds import stop_scope
+from approval.publishing.holds import held_counts, stop_scope
 
 log = logging.getLogger(__name__)
 
@@ -562,19 +562,11 @@ class Mailer:
                 "at": n.at}
 
     def _stop_of(self, n: Notification, user: User) -> tuple[StopSwitch | None, int]:
-        """The stop switch ``n`` tells of (the notification keeps its time, its author and its reason, not its id),
-        and how many of the posts ``user`` sees it holds, still waiting for a new time: a switch over everything
-        held other markets' posts too, none of a community manager's business, not even as a number."""
-        off = n.kind is NotificationKind.stop_off
-        at, by = ((StopSwitch.turned_off_at, StopSwitch.turned_off_by_id) if off
-                  else (StopSwitch.turned_on_at, StopSwitch.turned_on_by_id))
+        """The stop switch ``n`` tells of (``inbox.stops_told``), and, once it is off, how many of the posts ``user``
+        sees it holds, still waiting for a new time (``held_counts``): a switch over everything held other markets'
+        posts too, none of a community manager's business, not even as a number."""
         with self.sessions() as session:
-            stop = session.scalar(
-                select(StopSwitch).where(at == n.at, StopSwitch.reason == n.comment,
-                                         *([by == n.actor_id] if n.actor_id is not None else []))
-                .options(selectinload(StopSwitch.campaign), selectinload(StopSwitch.market))
-                .order_by(StopSwitch.id.desc()).limit(1))
-            waiting = session.scalar(select(func.count()).select_from(Post).where(
-                Post.state == State.scheduled, Post.held_by_stop_id == stop.id, post_clause(user),
-            )) if stop is not None and off else 0
-        return stop, waiting or 0
+            stop = inbox.stops_told(session, [n]).get(n.id)
+            off = n.kind is NotificationKind.stop_off
+            waiting = held_counts(session, user, [stop])[stop.id] if stop is not None and off else 0
+        return stop, waiting

@@ -63,7 +63,7 @@ def held_counts(session: Session, user: User, stops: list[StopSwitch]) -> dict[i
     counts.update({stop_id: n for stop_id, n in session.execute(  # (a stop's id: never None, by the WHERE)
         select(Post.held_by_stop_id, func.count()).where(
             Post.state == State.scheduled, Post.held_by_stop_id.in_(list(counts)), post_clause(user))
-        .group_by(Post.held_by_stop_id)).tuples() if stop_id is not None})
+        .group_by(Post.held_by_stop_id)) if stop_id is not None})
     for stop in stops:
         if stop.turned_off_at is not None:
             continue

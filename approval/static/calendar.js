@@ -30,13 +30,7 @@
     option.textContent = mine + " ★";
     zoneSelect.appendChild(option);
   }
-  if (mine && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(mine)) {
-    var COOKIE = "approval_tz";
-    var known = (document.cookie.match(/(?:^|;\s*)approval_tz=([^;]*)/) || [])[1];
-    if (known !== mine) {
-      document.cookie = COOKIE + "=" + mine + "; path=/; max-age=31536000; SameSite=Lax" +
-        (window.location.protocol === "https:" ? "; Secure" : "");
-    }
+  if (mine && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(mine)) {  // the cookie itself is zone.js's, in every page's head
     var AGAIN = "approval-calendar-zone-again";
     try {
       // Once per zone and tab: a zone the server does not take leaves the calendar where it is.

@@ -205,6 +205,9 @@ def move_post():
             local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
             fold = {"": None, "0": 0, "1": 1}[request.form.get("fold", "")]
     except (ValueError, KeyError):
+        if request.form.get("days") or request.form.get("hours"):  # a move by so many days and hours
+            message = _("Move it by whole days or hours (up to a year), and by at least one.")
+            return _refused(GuardFailed(message, {"days": [message]}), post, wants_json)
         message = _("Give the new time as YYYY-MM-DDTHH:MM.")
         return _refused(GuardFailed(message, {"local_time": [message]}), post, wants_json)
     try:
@@ -225,8 +228,8 @@ def _shift(days: str, hours: str) -> timedelta | None:
     if not all(_SHIFT.fullmatch(given) for given in (days or "0", hours or "0")):
         raise ValueError((days, hours))
     by_days, by_hours = int(days or 0), int(hours or 0)
-    if abs(by_days) > MOST_DAYS or abs(by_hours) > MOST_HOURS:
-        raise ValueError((days, hours))
+    if abs(by_days) > MOST_DAYS or abs(by_hours) > MOST_HOURS or by_days == by_hours == 0:
+        raise ValueError((days, hours))  # no move at all unscheduled and scheduled again for nothing
     return timedelta(days=by_days, hours=by_hours)
 
 

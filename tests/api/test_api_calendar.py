@@ -26,6 +26,9 @@ def test_the_api_calendar_lists_the_window_as_the_contract_says(make, api, db_se
     end = (at + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     answer = client.get(f"/calendar?from={start}&to={end}")
     assert answer.status_code == 200, answer.json
+    # Given twice, a parameter is refused under its own name (it was "from_", the code's).
+    twice = client.get(f"/calendar?from={start}&from={start}&to={end}")
+    assert twice.status_code == 422 and twice.json["errors"] == {"from": ["Give this parameter once."]}, twice.json
     items = answer.json["items"]
     assert [i["post_id"] for i in items] == [post.id]
     item = items[0]

@@ -330,6 +330,9 @@ def test_list_filters_and_cursor_pages(make, api, db_session, france):
         assert_error(refused, 422)
         name = repeated[1:repeated.index("=")]
         assert refused.json["errors"][name] == ["Give this parameter once."]
+    refused = client.get("/posts?" + "&".join(["state=draft"] * 20))
+    assert_error(refused, 422)
+    assert refused.json["errors"]["state"] == [f"Give between 1 and {len(State)} values."]
 
 
 def ids_seen_by(client) -> list[int]:
