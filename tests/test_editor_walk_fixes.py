@@ -16,6 +16,7 @@ from approval.models.notifications import NotificationProfile
 from approval.workflow.states import Role, State
 
 from test_browser import chromium, live_server, sign_in  # noqa: F401 - fixtures
+from test_post_page_flows import scene  # noqa: F401 - the same market, writer and reviewer
 
 
 def _text(answer) -> str:  # noqa: ANN001
@@ -37,14 +38,6 @@ def _flashes(page: str) -> str:
     return "\n".join(re.findall(r'class="flash [^"]*"[^>]*>(.*?)</(?:li|p)>', _section(page, "<main", "</main>"), re.S))
 
 
-@pytest.fixture()
-def scene(make):  # noqa: ANN001, ANN201
-    france = make.market("FR")
-    writer = make.user(Role.community_manager, markets=[france], name="Camille")
-    reviewer = make.user(Role.project_manager, markets=[france], name="Marc")
-    return france, writer, reviewer
-
-
 # 1. A refused submission says where its errors are -------------------------------------------------------------
 
 
@@ -52,7 +45,7 @@ def _submit(web, post: Post, body: str):  # noqa: ANN001, ANN202
     return web.post(f"/posts/{post.id}/edit", {"body": body, "version": post.version, "submit": "1"})
 
 
-def test_errors_only_on_the_media_are_said_to_be_on_the_pictures_and_videos(make, web, db_session, scene):
+def test_errors_only_on_the_media_are_said_to_be_on_the_pictures_and_videos(make, web, db_session, scene):  # noqa: F811
     """An Instagram draft without a picture, its text fine: nothing was listed under the text, the error sat on the
     media card far below, and the message sent the author under the text."""
     france, writer, _reviewer = scene
@@ -69,7 +62,7 @@ def test_errors_only_on_the_media_are_said_to_be_on_the_pictures_and_videos(make
     assert _reload(db_session, post).state is State.draft
 
 
-def test_errors_under_the_text_and_on_the_media_are_said_to_be_in_both_places(make, web, db_session, scene):
+def test_errors_under_the_text_and_on_the_media_are_said_to_be_in_both_places(make, web, db_session, scene):  # noqa: F811
     france, writer, _reviewer = scene
     post = make.post(State.draft, account=make.account(france, "instagram"), author=writer, body="Le stade ce soir.")
     web.login(writer)
@@ -80,7 +73,7 @@ def test_errors_under_the_text_and_on_the_media_are_said_to_be_in_both_places(ma
     assert 'href="#media-editor"' in said
 
 
-def test_errors_only_in_the_text_are_still_said_to_be_under_it(make, web, db_session, scene):
+def test_errors_only_in_the_text_are_still_said_to_be_under_it(make, web, db_session, scene):  # noqa: F811
     france, writer, _reviewer = scene
     post = make.post(State.draft, account=make.account(france, "x"), author=writer, body="Un texte correct.")
     web.login(writer)
@@ -95,7 +88,7 @@ def test_errors_only_in_the_text_are_still_said_to_be_under_it(make, web, db_ses
 
 @pytest.mark.parametrize(("network", "asked"), [("youtube", "YouTube posts need a video: add it here"),
                                                 ("instagram", "Instagram posts need a picture or a video: add it")])
-def test_a_new_draft_is_told_what_its_network_takes(make, web, db_session, scene, network, asked):
+def test_a_new_draft_is_told_what_its_network_takes(make, web, db_session, scene, network, asked):  # noqa: F811
     france, writer, _reviewer = scene
     account = make.account(france, network)
     web.login(writer)
@@ -109,7 +102,7 @@ def test_a_new_draft_is_told_what_its_network_takes(make, web, db_session, scene
 # 3. The live findings are not read again at every pause ---------------------------------------------------------
 
 
-def test_the_findings_list_is_not_live_and_a_short_status_says_the_counts(make, web, db_session, scene):
+def test_the_findings_list_is_not_live_and_a_short_status_says_the_counts(make, web, db_session, scene):  # noqa: F811
     france, writer, _reviewer = scene
     post = make.post(State.draft, account=make.account(france, "x"), author=writer, body="un texte sans point")
     web.login(writer)
@@ -129,7 +122,7 @@ def test_the_findings_list_is_not_live_and_a_short_status_says_the_counts(make, 
     assert summary("un texte  sans point") == "3 findings: 2 to fix."
 
 
-def test_the_status_speaks_the_readers_language(make, web, db_session, scene):
+def test_the_status_speaks_the_readers_language(make, web, db_session, scene):  # noqa: F811
     france, writer, _reviewer = scene
     post = make.post(State.draft, account=make.account(france, "x"), author=writer, body="Un texte correct.")
     web.login(writer)
@@ -166,7 +159,7 @@ def test_on_other_networks_a_first_line_is_a_sentence():
 # 5. The post page's order follows its layout -----------------------------------------------------------------------
 
 
-def test_the_side_column_comes_after_the_text_and_before_the_decisions_in_the_page(make, web, db_session, scene):
+def test_the_side_column_comes_after_the_text_and_before_the_decisions_in_the_page(make, web, db_session, scene):  # noqa: F811
     france, writer, reviewer = scene
     post = make.post(State.in_review, account=make.account(france, "x"), author=writer)
     web.login(reviewer)
@@ -179,7 +172,7 @@ def test_the_side_column_comes_after_the_text_and_before_the_decisions_in_the_pa
 # 6. The change request's main button is the author's ------------------------------------------------------------
 
 
-def test_the_change_requests_edit_button_is_the_authors(make, web, db_session, scene):
+def test_the_change_requests_edit_button_is_the_authors(make, web, db_session, scene):  # noqa: F811
     france, writer, reviewer = scene
     post = make.post(State.changes_requested, account=make.account(france, "x"), author=writer)
     web.login(reviewer)
@@ -193,7 +186,7 @@ def test_the_change_requests_edit_button_is_the_authors(make, web, db_session, s
 # 7. Times in the history, a repeated hour's two instants, the spring gap's headline ----------------------------------
 
 
-def test_the_history_tells_a_slot_in_the_viewers_time_too(make, web, db_session, scene):
+def test_the_history_tells_a_slot_in_the_viewers_time_too(make, web, db_session, scene):  # noqa: F811
     france, _writer, _reviewer = scene
     post = make.post(State.scheduled, account=make.account(france, "x"))
     new_yorker = make.user(Role.project_manager, markets=[france])
@@ -204,7 +197,7 @@ def test_the_history_tells_a_slot_in_the_viewers_time_too(make, web, db_session,
     assert "your time (America/New_York)" in _section(history, 'class="slot"', "</span>")
 
 
-def test_a_move_onto_a_repeated_hour_shows_both_instants(make, web, db_session, scene):
+def test_a_move_onto_a_repeated_hour_shows_both_instants(make, web, db_session, scene):  # noqa: F811
     france, _writer, reviewer = scene
     post = make.post(State.scheduled, account=make.account(france, "x"), reviewer=reviewer)
     web.login(reviewer)
@@ -213,7 +206,7 @@ def test_a_move_onto_a_repeated_hour_shows_both_instants(make, web, db_session, 
     assert "2027-10-31 02:30 UTC+02:00" in fold and "2027-10-31 02:30 UTC+01:00" in fold
 
 
-def test_a_time_the_clocks_skip_is_refused_under_the_actions_headline(make, web, db_session, scene):
+def test_a_time_the_clocks_skip_is_refused_under_the_actions_headline(make, web, db_session, scene):  # noqa: F811
     france, _writer, reviewer = scene
     post = make.post(State.approved, account=make.account(france, "x"), reviewer=reviewer)
     web.login(reviewer)
@@ -229,7 +222,7 @@ def test_a_time_the_clocks_skip_is_refused_under_the_actions_headline(make, web,
 # 8. A post's text is marked with its language --------------------------------------------------------------------
 
 
-def test_post_texts_carry_their_language(make, web, db_session, scene):
+def test_post_texts_carry_their_language(make, web, db_session, scene):  # noqa: F811
     france, writer, reviewer = scene
     post = make.post(State.in_review, account=make.account(france, "x"), author=writer,
                      body="Le stade brille ce soir aux couleurs de l'équipe.")
@@ -257,7 +250,7 @@ def test_a_text_in_another_of_the_markets_languages_is_marked_as_written(make, w
     assert re.search(r'<pre class="body" lang="en">Our new shop', _text(web.get(f"/posts/{english.id}")))
 
 
-def test_a_text_that_reads_as_another_language_is_marked_as_it_reads(make, web, db_session, scene):
+def test_a_text_that_reads_as_another_language_is_marked_as_it_reads(make, web, db_session, scene):  # noqa: F811
     """The style gate keeps the language it detected when it is not the market's (``lang.mismatch``)."""
     france, writer, reviewer = scene
     post = make.post(State.in_review, account=make.account(france, "x"), author=writer,
@@ -266,7 +259,7 @@ def test_a_text_that_reads_as_another_language_is_marked_as_it_reads(make, web, 
     assert re.search(r'<pre class="body" lang="en">Our new shop', _text(web.get(f"/posts/{post.id}")))
 
 
-def test_the_live_check_names_the_texts_language(make, web, db_session, scene):
+def test_the_live_check_names_the_texts_language(make, web, db_session, scene):  # noqa: F811
     france, writer, _reviewer = scene
     account = make.account(france, "x")
     web.login(writer)
@@ -296,14 +289,20 @@ def _browser_post(engine, network: str, body: str) -> int:  # noqa: ANN001
         return post.id
 
 
-@pytest.mark.browser
-def test_the_editor_announces_counts_only_when_they_change(chromium, live_server):  # noqa: F811
+def _editor(chromium, live_server):  # noqa: ANN001, ANN202, F811
+    """A browser context on the editor of a fresh X draft of Camille's, signed in as her."""
     base, engine = live_server
     post_id = _browser_post(engine, "x", "Un texte correct.")
     context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
     page = context.new_page()
     sign_in(page, base, "camille@helio.example")
     page.goto(f"{base}/posts/{post_id}/edit")
+    return context, page
+
+
+@pytest.mark.browser
+def test_the_editor_announces_counts_only_when_they_change(chromium, live_server):  # noqa: F811
+    context, page = _editor(chromium, live_server)
     status = page.locator("#findings-status")
     assert status.get_attribute("role") == "status"
     assert page.locator("#live-findings").get_attribute("aria-live") is None
@@ -325,12 +324,7 @@ def test_the_editor_announces_counts_only_when_they_change(chromium, live_server
 
 @pytest.mark.browser
 def test_a_findings_excerpt_keeps_its_line_break_visible(chromium, live_server):  # noqa: F811
-    base, engine = live_server
-    post_id = _browser_post(engine, "x", "Un texte correct.")
-    context = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    sign_in(page, base, "camille@helio.example")
-    page.goto(f"{base}/posts/{post_id}/edit")
+    context, page = _editor(chromium, live_server)
     page.locator("textarea[name=body]").fill("Nos boutiques de Lyon\nLe jour de la finale, écran géant et jeux.")
     stop = page.locator('#live-findings li.finding[data-rule="house.full-stop-end"] .at')
     stop.wait_for()

@@ -50,8 +50,8 @@ class PublicationAttempt(Base):
     #: to say in their reader's language (``approval.publishing.reasons``).
     message: Mapped[str | None] = mapped_column(Text)
     why: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
-    #: The body as it left (a connector that calls out): every later try under the same key sends it again, byte for
-    #: byte (the post's new slot after a retry or a missed slot is not the key's).
+    #: The body as it left, on the key's first attempt (a connector that calls out): every later try under the same
+    #: key sends it again, byte for byte (the post's new slot after a retry or a missed slot is not the key's).
     body: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

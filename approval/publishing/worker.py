@@ -703,9 +703,7 @@ class Worker:
                     self._put_back(session, post, now, why, details=("nothing sent",))
                     report.postponed += 1
                     return
-                attempt = self._attempt(session, post, claim, connector, now)
-                publication = replace(claim.publication, sent_before=attempt.body) \
-                    if attempt.body != claim.publication.encoded() else claim.publication
+                publication = self._attempt(session, post, claim, connector, now)
                 lease_ends = now + self.lease  # as ``_attempt`` renewed it
         except LeaseLost:
             log.warning("post %s: lease lost before sending; nothing sent", claim.post_id)
@@ -769,25 +767,25 @@ class Worker:
         return post
 
     def _attempt(self, session: Session, post: Post, claim: Claim, connector: Connector,
-                 now: datetime) -> PublicationAttempt:
-        """The attempt, committed before the call, with the body it sends: the key's first call's, if it had one
-        (a retry, a new slot after a missed one: the key is the same, so is the body); and the lease renewed, so
-        that the call has a whole lease (a pass's calls go one after the other: a third slow call ran past a lease
-        taken at the claim, and another worker took the post for a dead one's while it was still in the call)."""
+                 now: datetime) -> Publication:
+        """The attempt, committed before the call, and what the call sends: the body of the key's first call, if it
+        had one (a retry, a new slot after a missed one: the key is the same, so is the body), else this one's,
+        kept with its attempt (the first only: the later ones read it there). And the lease renewed, so that the
+        call has a whole lease (a pass's calls go one after the other: a third slow call ran past a lease taken at
+        the claim, and another worker took the post for a dead one's while it was still in the call)."""
         key = claim.publication.idempotency_key
-        body = session.scalar(select(PublicationAttempt.body).where(
+        sent_before = session.scalar(select(PublicationAttempt.body).where(
             PublicationAttempt.post_id == post.id, PublicationAttempt.idempotency_key == key,
             PublicationAttempt.body.is_not(None)).order_by(PublicationAttempt.id).limit(1))
         post.claimed_until = now + self.lease
-        attempt = PublicationAttempt(
+        session.add(PublicationAttempt(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
             sha256=claim.publication.revision["sha256"], idempotency_key=key,
             connector=connector.name, outcome=Outcome.sending, started_at=now,
-            body=body or claim.publication.encoded(),
-        )
-        session.add(attempt)
+            body=None if sent_before else claim.publication.encoded(),
+        ))
         session.flush()
-        return attempt
+        return replace(claim.publication, sent_before=sent_before) if sent_before else claim.publication
 
     # Outcomes ---------------------------------------------------------------------------------------------------
 
