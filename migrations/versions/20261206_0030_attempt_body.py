@@ -1,4 +1,4 @@
-"""The body of a key's first call as it left (``publication_attempts.body``): every later try under the same
+"""The body of a key's first call as it left (``publication_attempts.body``): every later try under that key
 sends it again byte for byte. Built afresh, it carried the post's new slot after a person's retry or a missed slot,
 and a receiver that ties a key to its payload refused the very retry the key is for.
 
