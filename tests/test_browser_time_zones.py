@@ -82,11 +82,24 @@ def test_a_new_york_calendar_moves_a_paris_post_on_pariss_clock(chromium, live_s
         assert page.locator(f"a[data-post='{post_id}'] time").inner_text() == "04:00"
         page.screenshot(path=str(folder / "04-dragged-to-monday.png"), full_page=True)
 
+        # Dragged in the week from Saturday 05:15 (New York) to Sunday's 05:00 cell, across Paris's change: it lands
+        # on the cell it was dropped on, 05:15 in New York (11:15 in Paris), not at 10:15 Paris's time (04:15 in New
+        # York).
+        _move(engine, post_id, datetime.combine(saturday, time(10, 15), PARIS))
+        page.goto(f"{base}/calendar?view=week&date={sunday}&tz=America/New_York")
+        assert page.locator(f"a[data-post='{post_id}'] time").inner_text() == "05:15"
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", f"td[data-date='{sunday}'][data-hour='5']")
+        assert _paris_time(engine, post_id) == datetime.combine(sunday, time(11, 15), PARIS)
+        assert page.locator(f"a[data-post='{post_id}'] time").inner_text() == "05:15"
+        page.screenshot(path=str(folder / "05-dragged-in-the-week.png"), full_page=True)
+        _move(engine, post_id, datetime.combine(monday, time(10, 0), PARIS))
+
         # The list shows the post's Paris time beside New York's, and its form takes a Paris time.
         page.goto(f"{base}/calendar?view=list&date={sunday}&tz=America/New_York")
         row = page.locator("tr", has=page.locator(f"a[href='/posts/{post_id}']", has_text=f"#{post_id}"))
         assert row.locator(".market-time").inner_text() == "10:00 (Europe/Paris, UTC+02:00)"
         assert row.get_by_label("New time in Europe/Paris").input_value() == f"{monday}T10:00"
-        page.screenshot(path=str(folder / "05-list.png"), full_page=True)
+        page.screenshot(path=str(folder / "06-list.png"), full_page=True)
     finally:
         context.close()

@@ -1,9 +1,11 @@
 // The calendar: drag a scheduled post to another day (month view) or hour (week view), or focus it and press
-// Alt with an arrow key (a day left or right, an hour up or down). Either asks the server to move the post by so
+// Alt with an arrow key (a day left or right, an hour up or down). A day, or an arrow key, moves the post by so
 // many days and hours on the clock of its market (Paris 03:30 a day earlier is Paris 03:30 the day before, whatever
-// zone the calendar shows: Paris and New York change their clocks on different dates); the engine checks its
-// guards, and the page reloads to show where the post really is and says where it went. No inline script:
-// everything is wired from here (the pages run under a strict CSP).
+// zone the calendar shows: Paris and New York change their clocks on different dates). A drop on an hour of the
+// week puts it at that hour, in the zone the calendar shows, keeping its minutes: the cell it was dropped on, even
+// across a date when only one of the two zones changes its clocks. The engine checks its guards, and the page
+// reloads to show where the post really is and says where it went. No inline script: everything is wired from here
+// (the pages run under a strict CSP).
 (function () {
   "use strict";
   var calendar = document.getElementById("calendar");
@@ -63,12 +65,11 @@
     }
   } catch (ignored) { /* storage refused: the focus starts at the top, as on any page */ }
 
-  function move(entry, days, hours) {
+  function move(entry, where) {  // where: {days, hours} on the market's clock, or {local_time, tz}
     var body = new URLSearchParams();
     body.set("post_id", entry.dataset.post);
     body.set("version", entry.dataset.version);
-    body.set("days", String(days));
-    body.set("hours", String(hours));
+    Object.keys(where).forEach(function (name) { body.set(name, String(where[name])); });
     body.set("csrf_token", calendar.dataset.csrf);
     entry.classList.add("moving");
     return fetch(calendar.dataset.moveUrl, {
@@ -130,13 +131,19 @@
     if (!dragged || !cell) { return; }
     event.preventDefault();
     cell.classList.remove("drop-target");
-    // As many days (and hours, in the week) as between the post's cell and this one: counted on its market's clock.
+    // The post's time in the calendar's zone ("YYYY-MM-DDTHH:MM"): a day's cell moves it by as many days on its
+    // market's clock; an hour's cell puts it at that hour in the calendar's zone, its minutes kept.
     var local = dragged.dataset.local;
-    var days = daysBetween(local.slice(0, 10), cell.dataset.date);
-    var hours = cell.dataset.hour !== undefined ? parseInt(cell.dataset.hour, 10) - parseInt(local.slice(11, 13), 10) : 0;
     var entry = dragged;
     dragged = null;
-    if (days || hours) { move(entry, days, hours); }
+    if (cell.dataset.hour === undefined) {
+      var days = daysBetween(local.slice(0, 10), cell.dataset.date);
+      if (days) { move(entry, {days: days, hours: 0}); }
+      return;
+    }
+    var hour = ("0" + parseInt(cell.dataset.hour, 10)).slice(-2);
+    var target = cell.dataset.date + "T" + hour + local.slice(13, 16);
+    if (target !== local.slice(0, 16)) { move(entry, {local_time: target, tz: calendar.dataset.tz}); }
   });
   calendar.addEventListener("dragend", function () { dragged = null; });
 
@@ -146,6 +153,6 @@
     var steps = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]}[event.key];
     if (!steps) { return; }
     event.preventDefault();
-    move(entry, steps[0], steps[1]);
+    move(entry, {days: steps[0], hours: steps[1]});
   });
 })();

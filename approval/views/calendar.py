@@ -178,11 +178,12 @@ _SHIFT = re.compile(r"[+-]?[0-9]{1,3}")
 @login_required
 def move_post():
     """Give a post another slot: ``local_time`` (``YYYY-MM-DDTHH:MM``) in zone ``tz``, and ``fold`` (0 or 1) when
-    that time happens twice; or ``days`` and ``hours`` later (negative: earlier) on its market's clock (the
-    calendar's drag and keyboard: Paris 03:30 a day earlier is Paris 03:30 the day before, whatever zone the calendar
-    shows). A scheduled post is unscheduled then scheduled again, both through the engine and audited, in one
-    transaction. A time that happens twice, without ``fold``, sends the person to the post's page, whose move form
-    then offers both."""
+    that time happens twice (the list's form; a drop on an hour of the week, in the zone the calendar shows); or
+    ``days`` and ``hours`` later (negative: earlier) on its market's clock (a drop on a day of the month, and the
+    keyboard: Paris 03:30 a day earlier is Paris 03:30 the day before, whatever zone the calendar shows). A
+    scheduled post is unscheduled then scheduled again, both through the engine and audited, in one transaction. A
+    time that happens twice, without ``fold``, sends the person to the post's page, whose move form then offers
+    both."""
     wants_json = request.accept_mimetypes.best == "application/json"
     post_id = request.form.get("post_id", type=int)
     version = form_version()
