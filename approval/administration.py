@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -512,14 +513,15 @@ def set_user_password(session: Session, user: User, password: str) -> User:
 
 def create_campaign(
     session: Session, name: str, market: Market | None, hashtag: str = "", description: str = "",
-    disclosure_required: bool = False,
+    disclosure_required: bool = False, embargo_until: datetime | None = None,
 ) -> Campaign:
-    """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it."""
+    """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it;
+    ``embargo_until`` as ``publishing.controls.embargo_at`` reads it."""
     name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
     _refuse_taken_campaign_name(session, name, market)
     campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description,
-                        disclosure_required=disclosure_required)
+                        disclosure_required=disclosure_required, embargo_until=embargo_until)
     session.add(campaign)
     session.flush()
     return campaign
@@ -527,9 +529,10 @@ def create_campaign(
 
 def update_campaign(
     session: Session, campaign: Campaign, name: str, market: Market | None, hashtag: str = "", description: str = "",
-    disclosure_required: bool = False,
+    disclosure_required: bool = False, *, embargo_until: datetime | None,
 ) -> Campaign:
-    """A campaign can move to one market only if none of its posts lies elsewhere."""
+    """A campaign can move to one market only if none of its posts lies elsewhere. Its embargo is set with the rest:
+    one change in the change log."""
     name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
     _refuse_taken_campaign_name(session, name, market, campaign)
@@ -548,7 +551,7 @@ def update_campaign(
                 "where it is, or make it group-wide.",
                 count, markets=", ".join(code for code, _n in elsewhere)), "market_id")
     campaign.name, campaign.market, campaign.hashtag, campaign.description = name, market, hashtag, description
-    campaign.disclosure_required = disclosure_required
+    campaign.disclosure_required, campaign.embargo_until = disclosure_required, embargo_until
     session.flush()
     return campaign
 

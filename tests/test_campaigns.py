@@ -133,3 +133,31 @@ def test_an_embargo_says_which_scheduled_posts_it_holds(make, web, db_session):
                                                         "hashtag": "#EURO2028", "embargo_until": embargo},
                      follow_redirects=True)
     assert "1 scheduled post of the campaign goes out before the embargo" in saved.get_data(as_text=True)
+
+
+def test_a_campaign_made_or_changed_with_its_embargo_is_one_change_in_the_log(make, web, db_session):
+    """The embargo is saved with the rest of the form: one row of the change log, not a second one for it."""
+    from approval.models.admin_log import AdminLogEntry
+
+    france = make.market("FR")
+    web.login(make.user(Role.project_manager, markets=[france]))
+
+    def logged() -> list[AdminLogEntry]:
+        db_session.expire_all()
+        return list(db_session.scalars(select(AdminLogEntry).where(AdminLogEntry.subject == "campaign")
+                                       .order_by(AdminLogEntry.id)))
+
+    made = web.post("/campaigns/new", {"name": "Rapport annuel", "market_id": str(france.id), "hashtag": "#Rapport",
+                                       "embargo_until": "2027-03-10T08:00"})
+    assert made.status_code == 303
+    [created] = logged()
+    assert created.action == "created"
+    assert created.changes["embargo_until"] == [None, "2027-03-10T07:00:00Z"]
+
+    changed = _edit(web, f"/campaigns/{created.subject_id}/edit", {
+        "name": "Rapport annuel 2027", "market_id": str(france.id), "hashtag": "#Rapport",
+        "embargo_until": "2027-03-11T08:00"})
+    assert changed.status_code == 303
+    [_created, updated] = logged()
+    assert updated.changes == {"name": ["Rapport annuel", "Rapport annuel 2027"],
+                               "embargo_until": ["2027-03-10T07:00:00Z", "2027-03-11T07:00:00Z"]}

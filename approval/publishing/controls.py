@@ -192,33 +192,45 @@ def set_grace(session: Session, market: Market, minutes: int | None) -> Market:
 
 
 def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None, zone: ZoneInfo) -> Campaign:
-    """The embargo as a person types it: a wall-clock time in ``zone`` (the zone its page showed it in: the
-    campaign's market's, else the viewer's), None for none. A time the clocks repeat is taken the second time (an
-    embargo never lifts early); one they skip is refused. Left as the page showed it, the embargo keeps its instant,
-    whatever market the campaign moved to since."""
+    """The embargo as a person types it (``embargo_at``), set when it changed."""
+    until = embargo_at(campaign.embargo_until, local, zone)
+    return set_embargo(session, campaign, until) if until != campaign.embargo_until else campaign
+
+
+def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The embargo a person typed: a wall-clock time in ``zone`` (the zone its page showed it in: the campaign's
+    market's, else the viewer's), None for none. A time the clocks repeat is taken the second time (an embargo never
+    lifts early); one they skip is refused. Left as the page showed it, the embargo keeps its instant (``saved``),
+    whatever market the campaign moved to since. Nothing is written: a campaign made or changed with its embargo is
+    one change."""
     from approval.operations import NonexistentLocalTime, local_to_utc, skipped_time
 
-    saved = campaign.embargo_until
-    if local is not None and saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
-        return campaign
-    until = None
-    if local is not None:
-        try:
-            until = local_to_utc(local, zone, fold=1)
-        except NonexistentLocalTime:
-            raise _refuse("embargo_until", skipped_time(local, zone.key)) from None
-        except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
-            raise _refuse("embargo_until", _("This time is out of range.")) from None
-    return set_embargo(session, campaign, until) if until != saved else campaign
+    if local is None:
+        return None
+    if saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
+        return saved
+    try:
+        until = local_to_utc(local, zone, fold=1)
+    except NonexistentLocalTime:
+        raise _refuse("embargo_until", skipped_time(local, zone.key)) from None
+    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
+        raise _refuse("embargo_until", _("This time is out of range.")) from None
+    _check_embargo(until)
+    return until
 
 
 def set_embargo(session: Session, campaign: Campaign, until: datetime | None) -> Campaign:
     """No post of ``campaign`` goes out before ``until`` (None lifts the embargo). Posts already scheduled before it
     stay scheduled and are held (the worker records it); scheduling before it is refused."""
-    if until is not None and until.tzinfo is None:
-        raise _refuse("embargo_until", _("The time needs its time zone."))
-    if until is not None and not 2000 <= until.year <= 2999:
-        raise _refuse("embargo_until", _("This time is out of range."))
+    if until is not None:
+        _check_embargo(until)
     campaign.embargo_until = until
     session.flush()
     return campaign
+
+
+def _check_embargo(until: datetime) -> None:
+    if until.tzinfo is None:
+        raise _refuse("embargo_until", _("The time needs its time zone."))
+    if not 2000 <= until.year <= 2999:
+        raise _refuse("embargo_until", _("This time is out of range."))

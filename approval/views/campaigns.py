@@ -106,11 +106,11 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     zone = campaign_zone(campaign) if campaign is not None else (
         ZoneInfo(market.timezone) if market is not None else ZoneInfo(viewer_zone()))
     try:
+        until = controls.embargo_at(campaign.embargo_until if campaign else None, form.embargo_until.data, zone)
         if campaign is None:
-            campaign = admin.create_campaign(db.session, *fields)
+            campaign = admin.create_campaign(db.session, *fields, embargo_until=until)
         else:
-            admin.update_campaign(db.session, campaign, *fields)
-        controls.set_embargo_at(db.session, campaign, form.embargo_until.data, zone)
+            admin.update_campaign(db.session, campaign, *fields, embargo_until=until)
     except (admin.Refused, GuardFailed) as refused:
         db.session.rollback()
         show_refusal(form, refused.errors)
