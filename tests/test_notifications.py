@@ -84,6 +84,25 @@ def test_each_decision_tells_the_author_and_never_the_one_who_acted(make, team, 
     assert changes.comment == "Shorter, please." and changes.actor_id == pm.id
 
 
+def test_a_post_moved_to_another_time_leaves_its_author_one_unread_scheduled_notice(make, team, db_session):
+    """A calendar move is an unscheduling and a scheduling: the author is told of the new slot, and the notice of the
+    slot it left, which the list would show with the new time, stops counting as news."""
+    from datetime import timedelta
+
+    from approval.db import utcnow
+
+    cm, pm = team["cm_fr"], team["pm_fr"]
+    post = make.post(State.approved, account=team["account_fr"], author=cm)
+    make.act(post, Action.schedule, pm, scheduled_at=utcnow() + timedelta(days=1))
+    make.act(post, Action.unschedule, pm)
+    make.act(post, Action.schedule, pm, scheduled_at=utcnow() + timedelta(days=2))
+    db_session.expire_all()
+    notices = db_session.scalars(select(Notification).where(Notification.post_id == post.id,
+                                                            Notification.kind == Kind.scheduled)
+                                 .order_by(Notification.id)).all()
+    assert [n.read_at is None for n in notices] == [False, True]
+
+
 def test_a_rejection_is_told_to_its_author_in_kenya_and_nobody_in_france_hears_of_it(make, team, db_session):
     post = make.post(State.in_review, account=team["account_ke"], author=team["cm_ke"], reviewer=team["pm_ke"])
     make.act(post, Action.reject, team["pm_ke"], comment="Off brand.")

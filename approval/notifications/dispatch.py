@@ -104,6 +104,10 @@ AWAITING: dict[State, tuple[Kind, ...]] = {
     State.approved: (Kind.missed,),
 }
 
+#: News that goes stale once its post leaves the state it told of, unless for the state it announced: a slot dropped
+#: or moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be.
+STALE: dict[State, tuple[tuple[Kind, ...], State]] = {State.scheduled: ((Kind.scheduled,), State.publishing)}
+
 
 def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[Kind, tuple[Audience, ...]]]:
     if to_state == State.in_review:
@@ -131,15 +135,20 @@ def record(session: Session, *entries: Any) -> None:
 
 def settle(session: Session, *entries: Any) -> None:
     """Mark read, for every recipient, the notifications of the posts ``entries`` took out of a state that awaited
-    them (``AWAITING``), in the change's transaction: the bell counts only what still waits for someone. Before the
-    new state's own notifications are written, which stay unread."""
-    left: dict[State, list[dict[str, Any]]] = {}
+    them (``AWAITING``) or that they told of (``STALE``), in the change's transaction: the bell counts only what
+    still waits for someone, or is still so. Before the new state's own notifications are written, which stay
+    unread."""
+    left: dict[tuple[Kind, ...], list[dict[str, Any]]] = {}
     for entry in entries:
-        if entry.from_state in AWAITING and entry.to_state != entry.from_state:
-            left.setdefault(State(entry.from_state), []).append({"settled_post": entry.post_id,
-                                                                 "settled_at": entry.at})
-    for state, params in left.items():
-        session.execute(_settle(state), params[0] if len(params) == 1 else params)
+        if entry.to_state == entry.from_state:
+            continue
+        kinds = AWAITING.get(entry.from_state, ())
+        if entry.from_state in STALE and entry.to_state != STALE[entry.from_state][1]:
+            kinds += STALE[entry.from_state][0]
+        if kinds:
+            left.setdefault(kinds, []).append({"settled_post": entry.post_id, "settled_at": entry.at})
+    for kinds, params in left.items():
+        session.execute(_settle(kinds), params[0] if len(params) == 1 else params)
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
@@ -286,10 +295,10 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
 
 
 @functools.cache
-def _settle(state: State) -> Update:
+def _settle(kinds: tuple[Kind, ...]) -> Update:
     table = cast(Table, Notification.__table__)  # as above
     return (update(table).where(table.c.post_id == bindparam("settled_post"),
-                                table.c.kind.in_([kind.value for kind in AWAITING[state]]), table.c.read_at.is_(None))
+                                or_(*(table.c.kind == kind.value for kind in kinds)), table.c.read_at.is_(None))
             .values(read_at=bindparam("settled_at")))
 
 
