@@ -752,7 +752,8 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
     assert db_session.get(Post, held.id).held_at is not None
     assert db_session.get(Post, missed.id).state is State.approved
 
-    assert web.post("/publishing/reschedule", form).status_code == 303
+    moved = web.post("/publishing/reschedule", form, follow_redirects=True).get_data(as_text=True)
+    assert f"2 posts given a new time: {tomorrow} 09:00, each in its own market&#39;s time." in moved
     db_session.expire_all()
     paris, nairobi = db_session.get(Post, held.id), db_session.get(Post, missed.id)
     assert paris.state is nairobi.state is State.scheduled and paris.held_at is None and nairobi.missed_at is None
@@ -827,7 +828,8 @@ def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_n
     stale = web.post("/publishing/reschedule", {**form, "fold": "1", f"version-{missed.id}": str(missed.version - 1)})
     assert stale.status_code == 422
     assert 'name="fold" value="1" form="move-missed" checked' in stale.get_data(as_text=True)
-    assert web.post("/publishing/reschedule", {**form, "fold": "1"}).status_code == 303
+    moved = web.post("/publishing/reschedule", {**form, "fold": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert f"Post #{missed.id} given a new time: {last_sunday:%Y-%m-%d} 02:30 (Europe/Paris, UTC+01:00)." in moved
     db_session.expire_all()
     assert db_session.get(Post, missed.id).scheduled_at == datetime(
         year, 10, last_sunday.day, 1, 30, tzinfo=UTC)  # 02:30 in winter time, UTC+1

@@ -29,7 +29,7 @@ from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, retrying_clause
 from approval.style.network import NAMES
-from approval.filters import campaign_zone
+from approval.filters import campaign_zone, slot_time
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.views.posts import PUBLISH_NOW
@@ -160,8 +160,14 @@ def reschedule():
             flash(refusal, "error")
         return _desk_page(ids, typed, 422, ask_fold=twice or fold is not None, fold=fold)
     held = held_ids(db.session, [post.id for post in moved])  # one query, as the lists ask it
-    flash(ngettext("%(num)d post goes out now.", "%(num)d posts go out now.", len(moved)) if now else
-          ngettext("%(num)d post given a new time.", "%(num)d posts given a new time.", len(moved)), "success")
+    if now:
+        flash(ngettext("%(num)d post goes out now.", "%(num)d posts go out now.", len(moved)), "success")
+    elif len(moved) == 1:  # where it went, in its market's time and, when it reads otherwise, the viewer's
+        flash(_("Post #%(id)s given a new time: %(time)s.", id=moved[0].id,
+                time=slot_time(moved[0].scheduled_at, moved[0].account.market.timezone)), "success")
+    else:
+        flash(_("%(num)d posts given a new time: %(time)s, each in its own market's time.", num=len(moved),
+                time=typed.replace("T", " ")), "success")
     if held:
         flash(ngettext("%(num)d of them is still held (a stop switch on, or an embargo): the desk lists it.",
                        "%(num)d of them are still held (a stop switch on, or an embargo): the desk lists them.",
