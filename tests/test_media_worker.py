@@ -122,6 +122,27 @@ def test_each_file_goes_out_with_a_signed_link_its_receiver_opens_without_an_acc
         assert anonymous.get(refused).status_code == 404, refused
 
 
+def test_a_link_past_its_week_stays_open_while_its_file_may_still_go_out(scene):
+    """A retry more than a week after a key's first call sends that call's body again, links and all: they stay open
+    while the post may still go out (here, scheduled), and close once it is out."""
+    import time
+    from urllib.parse import urlsplit
+
+    from approval.media import downloads
+
+    world, session, *_ = scene
+    slot = utcnow() + timedelta(minutes=5)
+    post = _scheduled_with_two_pictures(scene, slot)
+    first = sorted(post.current_revision.media, key=lambda m: m.position)[0].file
+    with world.app_context():
+        closed = urlsplit(downloads.link(world, first.id, first.sha256, int(time.time()) - 1)).path
+    anonymous = world.test_client()
+    assert anonymous.get(closed).status_code == 200
+    _run(world, session, slot + timedelta(seconds=1))
+    assert session.get(Post, post.id).state is State.published
+    assert anonymous.get(closed).status_code == 404
+
+
 def test_a_revision_whose_media_changed_is_refused_and_never_sent(scene):
     world, session, *_ = scene
     slot = utcnow() + timedelta(minutes=5)

@@ -3,9 +3,11 @@ file from the ``url`` of its ``media`` item, without an account.
 
 A link names one file by its id and SHA-256 and the time it closes, and is signed with the application's key
 (itsdangerous). It closes ``LINK_DAYS`` days after the post's slot, long enough for a receiver that retries or a
-reader that comes by once a day; it depends on nothing else, so every try of one publication sends the same body
-under its idempotency key. Whoever holds it can fetch that file and nothing else: what a network's own media upload
-asks of it.
+reader that comes by once a day, and stays open past that while the file is still to go out (a post that failed,
+is unconfirmed, or missed its slot, whose retry sends its first call's body again, links and all:
+``approval.media.publication.still_to_go_out``). Its text depends on nothing else, so every try of one publication
+sends the same body under its idempotency key. Whoever holds it can fetch that file and nothing else: what a
+network's own media upload asks of it.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def link(app: Flask, file_id: int, sha256: str, until: int) -> str:
     return f"{public_url(app)}/media/files/{_signer(app).dumps([file_id, sha256, until])}"
 
 
-def opened(app: Flask, token: str) -> tuple[int, str] | None:
-    """The file id and SHA-256 a link names, or None for a link this application did not sign or that has closed."""
+def opened(app: Flask, token: str) -> tuple[int, str, bool] | None:
+    """The file id and SHA-256 a link names, and whether it has closed (its time passed); None for a link this
+    application did not sign."""
     try:
         named = _signer(app).loads(token)
     except BadSignature:
@@ -48,6 +51,4 @@ def opened(app: Flask, token: str) -> tuple[int, str] | None:
     if not (isinstance(named, list) and len(named) == 3 and isinstance(named[0], int)
             and isinstance(named[1], str) and isinstance(named[2], int)):
         return None
-    if named[2] < time.time():
-        return None
-    return named[0], named[1]
+    return named[0], named[1], named[2] < time.time()

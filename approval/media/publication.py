@@ -7,16 +7,20 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from flask import Flask
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from approval.db import utcnow
 from approval.media import downloads
 from approval.media.storage import CHUNK, Storage, storage
-from approval.models import Revision
+from approval.models import Post, Revision, RevisionMedia
+from approval.workflow.states import State
 
 
 def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> list[dict]:
     """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items), each
-    with a signed link to its bytes (``approval.media.downloads``), open for a week after the post's ``slot``. Never
+    with a signed link to its bytes (``approval.media.downloads``), open for a week after the post's ``slot`` (and
+    while it may still go out). Never
     the file's key in the media store: an internal path the contract does not list, which no receiver needs."""
     until = downloads.closes(slot or utcnow())
     return [
@@ -25,6 +29,19 @@ def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> li
          "alt": m.alt, "url": downloads.link(app, m.file.id, m.file.sha256, until)}
         for m in revision.media
     ]
+
+
+#: The states of a post whose approved revision may still be sent (again) under its key: waiting for its slot or a
+#: new one, in a worker's hands, or waiting for a person's retry.
+TO_GO_OUT = (State.approved, State.scheduled, State.publishing, State.failed, State.unconfirmed)
+
+
+def still_to_go_out(session: Session, file_id: int) -> bool:
+    """Whether the file is in the current revision of a post that may still go out: its links stay open past their
+    week (``downloads``), for a retry sends its first call's body again, links and all."""
+    return session.scalar(select(exists().where(
+        RevisionMedia.media_file_id == file_id, RevisionMedia.revision_id == Post.current_revision_id,
+        Post.state.in_(TO_GO_OUT)))) or False
 
 
 def missing_files(app: Flask, revision: Revision, digests: Mapping[str, str | None] | None = None) -> list[str]:

@@ -35,6 +35,7 @@ from approval.inputs import check_form_text, parse_id
 from approval.labels import finding_message, label
 from approval.media import attach, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused, NotMedia
+from approval.media.publication import still_to_go_out
 from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
@@ -259,13 +260,14 @@ def show_file(media_id: int):
 @bp.get(f"/media/files/<string(maxlength={downloads.MAX_TOKEN}):token>")
 def published_file(token: str):
     """A publication's file, for its receiver (the ``url`` of a webhook's or the outbox's media item): no account,
-    a link the worker signed (``approval.media.downloads``); 404 for any other."""
+    a link the worker signed (``approval.media.downloads``), open for a week after the slot and while the file may
+    still go out; 404 for any other."""
     named = downloads.opened(current_app, token)
     if named is None:
         abort(404)
-    file_id, sha256 = named
+    file_id, sha256, closed = named
     media_file = db.session.get(MediaFile, file_id)
-    if media_file is None or media_file.sha256 != sha256:
+    if media_file is None or media_file.sha256 != sha256 or closed and not still_to_go_out(db.session, file_id):
         abort(404)
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
 
