@@ -113,3 +113,20 @@ def test_a_redirect_is_a_definite_failure_naming_where_it_leads(status):
 def test_another_3xx_is_refused_never_retried():
     assert read(300, b"choose").outcome is Outcome.refused
     assert read(304, b"").outcome is Outcome.refused
+
+
+def test_a_409_is_a_receiver_saying_it_has_this_key_already():
+    """A receiver that keeps one post per key answers "this key again" with a 409: with the post's address it is
+    published (it was failed, and a person's retry was refused the same way, or sent it twice elsewhere); without
+    one, the post may be online: unknown, for a person to check."""
+    known = read(409, {"error": "duplicate", "id": "77", "url": "https://social.example/p/77"})
+    assert (known.outcome, known.remote_id, known.url) == (Outcome.published, "77", "https://social.example/p/77")
+    bare = read(409, {"error": "duplicate"})
+    assert bare.outcome is Outcome.unknown and bare.url is None and bare.status == 409
+    assert bare.message == ("the receiver answered HTTP 409 (a conflict: this key may be a post it already has) "
+                            "without the post's address")
+
+
+def test_a_408_is_retried_as_the_receiver_never_read_the_request_whole():
+    timed_out = read(408, b"request timeout", "30")
+    assert timed_out.outcome is Outcome.temporary_error and timed_out.retry_after == 30

@@ -239,7 +239,7 @@ class WebhookConnector:
             # An interim answer (103 Early Hints) read as the final one: the request arrived, its outcome is not
             # known. Retried, it was a second delivery each time.
             return Result(Outcome.unknown, status=status, **own_words(reasons.INTERIM_ANSWER, status=status))
-        if 200 <= status < 300:
+        if 200 <= status < 300 or status == 409:
             try:
                 # Numbers kept as written: an id of 1e999 (or Infinity) was stored as "inf".
                 data = json.loads(whole, parse_float=str, parse_int=str, parse_constant=str) if whole.strip() else {}
@@ -250,9 +250,11 @@ class WebhookConnector:
             if url is None:
                 # CONTRACT: a 2xx with {"id", "url"} means published. Without the post's address it may be any
                 # server answering 200 to a POST: the outcome is unknown, for a person to confirm or retry (never
-                # sent again by itself).
-                return Result(Outcome.unknown, status=status,
-                              **own_words(reasons.NO_ADDRESS_IN_ANSWER, status=status))
+                # sent again by itself). A 409, a receiver's "this key again", may mean the post is online: the
+                # same (failed, a person's retry would be refused the same way, or send it twice).
+                return Result(Outcome.unknown, status=status, **(
+                    own_words(reasons.CONFLICT_WITHOUT_ADDRESS) if status == 409 else
+                    own_words(reasons.NO_ADDRESS_IN_ANSWER, status=status)))
             own = (urlsplit(base).hostname or "").lower()
             if own and (urlsplit(url).hostname or "").lower() == own:
                 return Result(Outcome.unknown, status=status,
@@ -274,6 +276,9 @@ class WebhookConnector:
                               **own_words(reasons.REDIRECTS_NOWHERE, status=status))
             return Result(Outcome.needs_reconnect, status=status,
                           **own_words(reasons.REDIRECTS_TO, status=status, location=_shortened(bare_address(where))))
+        if status == 408:  # the receiver timed out waiting for the request it never read whole: taken by no one
+            return Result(Outcome.temporary_error, message=f"HTTP 408 {text}".strip(),
+                          retry_after=_seconds(retry_after), status=status)
         if status == 429:
             return Result(Outcome.rate_limited, message=f"HTTP 429 {text}".strip(), retry_after=_seconds(retry_after),
                           status=status)

@@ -42,6 +42,10 @@ NO_USABLE_ID = N_("the answer gave no usable id")
 # mark posts published. Nobody knows whether it went out: a person confirms it with its address, or retries.
 NO_ADDRESS_IN_ANSWER = N_("the receiver answered HTTP %(status)s without the post's address (a JSON object with its "
                           "\"url\")")
+# A 409 is how receivers say "this key again": one that caches its answers by key, or keeps one post per key. With the
+# post's address it is a publication (below); without it, the post may be online: a person checks.
+CONFLICT_WITHOUT_ADDRESS = N_("the receiver answered HTTP 409 (a conflict: this key may be a post it already has) "
+                              "without the post's address")
 # An address on the receiver's own server (an echo server answers the address it was called at) is not where the
 # post is online: as unknown as no address.
 OWN_ADDRESS_IN_ANSWER = N_("the receiver answered HTTP %(status)s with an address on its own server (%(host)s), not "
