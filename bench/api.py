@@ -293,7 +293,7 @@ def measure(url: str, args: argparse.Namespace) -> list[Side]:
     with tempfile.TemporaryDirectory(prefix="approval-bench-api-") as instance:
         env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_SECRET_KEY": "bench",
                "APPROVAL_INSTANCE_PATH": instance, "PYTHONPATH": str(ROOT)}
-        servers = [start_gunicorn("approval:create_app()", sides[0].port, args, env)]
+        servers = [start_gunicorn("approval.wsgi:app", sides[0].port, args, env)]
         try:
             env[SAMPLE_ENV] = json.dumps(sample_answer(sides[0].port, lanes["API"][0]))
             servers.append(start_gunicorn("api:floor_app()", sides[1].port, args, env))
