@@ -305,6 +305,20 @@ def test_a_slot_missed_because_the_receiver_could_not_be_reached_says_so(scene, 
     assert said.endswith(") until its grace period passed."), said
 
 
+def test_a_post_whose_next_try_would_come_after_its_grace_period_misses_its_slot_at_once(scene, hooks):
+    """A 503 asking to wait an hour, 15 minutes of grace: the API announced a try past the grace period, and the
+    project manager heard of the missed slot only when the period ended."""
+    post = scene.scheduled(slot := soon())
+    hooks.script(post.id, Answer(503, {"error": "busy"}, headers={"Retry-After": "3600"}))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    post = scene.reload(post)
+    assert post.state is State.approved and post.missed_at == slot and post.next_attempt_at is None
+    assert comment_of(scene, post, Action.miss) == (
+        'The network kept asking to wait (last: HTTP 503 {"error": "busy"}): its next try would come after its grace '
+        "period.")
+    assert hooks.per_post()[post.id] == 1
+
+
 # 5. Giving up, and the next try a failed post kept ----------------------------------------------------------------
 
 

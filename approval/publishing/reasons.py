@@ -30,6 +30,11 @@ NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, the
 MISSED_HELD = N_("A stop switch or an embargo held it until its grace period passed.")
 MISSED_REFUSED = N_("The network kept asking to wait (last: %(last)s) until its grace period passed.")
 MISSED_UNREACHABLE = N_("The receiver could not be reached (last: %(last)s) until its grace period passed.")
+# Missed before the grace period ends: the next try the network asked for would come after it.
+MISSED_REFUSED_EARLY = N_("The network kept asking to wait (last: %(last)s): its next try would come after its "
+                          "grace period.")
+MISSED_UNREACHABLE_EARLY = N_("The receiver could not be reached (last: %(last)s): its next try would come after its "
+                              "grace period.")
 MISSED_QUOTA = N_("The network's posting quota for the account held it back until its grace period passed.")
 MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running (approval worker)?")
 # What a call to a network came to, when the words are the worker's own rather than the network's (those, an HTTP

@@ -839,6 +839,11 @@ class Worker:
                        comment=result.message)  # the trail and the desk say what the network answered
             note("postponed", result.message, f"next try {_utc(post.next_attempt_at)}")
             report.postponed += 1
+            slot = post.scheduled_at
+            if slot is not None and slot + _grace(post.account.market.grace_minutes) < post.next_attempt_at:
+                # No try can come within the grace period: the slot is missed now, not when the period ends (the
+                # pages and the API announced a try that would never be made, and the project manager waited).
+                self._miss(session, post, now, early=True)
             return
         # Unconfirmed or failed: no try is coming (the API showed one for a post that had waited for it).
         post.next_attempt_at = None
@@ -873,9 +878,11 @@ class Worker:
         if post.account.publishing_post_id == post.id:
             post.account.publishing_post_id = None
 
-    def _miss(self, session: Session, post: Post, now: datetime) -> None:
+    def _miss(self, session: Session, post: Post, now: datetime, *, early: bool = False) -> None:
+        """Back to ``approved``, the slot kept as missed: its grace period passed, or (``early``) the next try the
+        network asked for would come after it."""
         slot = post.scheduled_at
-        why = [self._missed_because(session, post, slot)]
+        why = [self._missed_because(session, post, slot, early)]
         post.missed_at = slot
         post.scheduled_at = post.next_attempt_at = None
         post.clear_hold()
@@ -883,7 +890,8 @@ class Worker:
                    comment=reasons.text(why))
         self._note(post, "missed", reasons.text(why), details=(f"slot {slot.isoformat()}",) if slot else ())
 
-    def _missed_because(self, session: Session, post: Post, slot: datetime | None) -> reasons.Reason:
+    def _missed_because(self, session: Session, post: Post, slot: datetime | None,
+                        early: bool = False) -> reasons.Reason:
         """Why the slot passed: a hold, the network's waits, the quota, or no worker at all (the desk says which)."""
         if post.held_at is not None:
             return reasons.reason(reasons.MISSED_HELD)
@@ -897,7 +905,9 @@ class Worker:
                 return reasons.reason(reasons.MISSED_QUOTA)
             # A receiver that could not be reached (refused, no such name, a TLS error) did not ask to wait.
             unreachable = (last.why or {}).get("id") == reasons.NO_CONNECTION
-            return reasons.reason(reasons.MISSED_UNREACHABLE if unreachable else reasons.MISSED_REFUSED,
+            said = ((reasons.MISSED_UNREACHABLE_EARLY, reasons.MISSED_REFUSED_EARLY) if early else
+                    (reasons.MISSED_UNREACHABLE, reasons.MISSED_REFUSED))
+            return reasons.reason(said[0] if unreachable else said[1],
                                   last=last.why or last.message or last.outcome.value)
         return reasons.reason(reasons.MISSED_UNSENT)
 
