@@ -282,8 +282,13 @@ def test_the_ical_feed_parses_back_and_keeps_to_the_users_markets(make, web, db_
     assert set(events) == {f"post-{fr_post.id}@approval", f"post-{published.id}@approval"}
     event = events[f"post-{fr_post.id}@approval"]
     assert event.decoded("dtstart") == at and event.decoded("dtstart").tzinfo is not None
-    assert "Le grand soir" in str(event["summary"]) and str(event["summary"]).startswith("X @handle")
-    assert str(events[f"post-{published.id}@approval"]["summary"]).startswith("LinkedIn @")  # a name, not an id
+    assert "Le grand soir" in str(event["summary"]) and str(event["summary"]).startswith("FR · X @handle")
+    assert str(events[f"post-{published.id}@approval"]["summary"]).startswith("FR · LinkedIn @")  # a name, not an id
+    # Fetched again every 15 minutes; the kind in the reader's language among the categories.
+    assert calendar.decoded("refresh-interval") == timedelta(minutes=15)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT15M\r\n" in response.data
+    assert b"\r\nX-PUBLISHED-TTL:PT15M\r\n" in response.data
+    assert [str(c) for c in event["categories"].cats] == ["FR", "X", "scheduled"]
     assert str(event["url"]).endswith(f"/posts/{fr_post.id}")
     assert f"post-{ke_post.id}@approval" not in events
     # One market of theirs narrows it; a market not theirs is a 404.
@@ -577,10 +582,10 @@ def test_the_ical_feed_shows_the_slots_that_went_wrong_marked_in_their_summary(m
     events = {str(e["uid"]): e for e in calendar.walk("VEVENT")}
     summaries = {kind: str(events[f"post-{gone_wrong[kind].id}@approval"]["summary"])
                  for kind in ("scheduled", "failed", "unconfirmed", "missed")}
-    assert summaries["failed"].startswith("[Failed] Facebook @handle")
-    assert summaries["unconfirmed"].startswith("[Unconfirmed] LinkedIn @handle")
-    assert summaries["missed"].startswith("[Missed] X @handle")
-    assert summaries["scheduled"].startswith("X @handle")
+    assert summaries["failed"].startswith("[Failed] FR · Facebook @handle")
+    assert summaries["unconfirmed"].startswith("[Unconfirmed] FR · LinkedIn @handle")
+    assert summaries["missed"].startswith("[Missed] FR · X @handle")
+    assert summaries["scheduled"].startswith("FR · X @handle")
     failed = events[f"post-{gone_wrong['failed'].id}@approval"]
     assert failed.decoded("dtstart") == gone_wrong["at"] and str(failed["status"]) == "TENTATIVE"
     assert str(failed["url"]).endswith(f"/posts/{gone_wrong['failed'].id}")
@@ -588,15 +593,16 @@ def test_the_ical_feed_shows_the_slots_that_went_wrong_marked_in_their_summary(m
     # and Outlook fetch it from their servers, in their own language).
     french = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}", headers={"Accept-Language": "fr"}).data)
     titles = {str(e["uid"]): str(e["summary"]) for e in french.walk("VEVENT")}
-    assert titles[f"post-{gone_wrong['failed'].id}@approval"].startswith("[En échec] Facebook")
+    assert titles[f"post-{gone_wrong['failed'].id}@approval"].startswith("[En échec] FR · Facebook")
     reader = make.user(Role.project_manager, markets=[france])
     reader.locale = "fr"
     _token, theirs = issue_feed_token(db_session, reader)
     db_session.flush()
     fetched = Calendar.from_ical(web.get(f"/calendar.ics?token={theirs}", headers={"Accept-Language": "en"}).data)
     failed = next(e for e in fetched.walk("VEVENT") if str(e["uid"]) == f"post-{gone_wrong['failed'].id}@approval")
-    assert str(failed["summary"]).startswith("[En échec] Facebook")
+    assert str(failed["summary"]).startswith("[En échec] FR · Facebook")
     assert str(failed["description"]).startswith("en échec · ")
+    assert [str(c) for c in failed["categories"].cats] == ["FR", "Facebook", "en échec"]
 
 
 def test_failed_and_unconfirmed_posts_keep_to_their_markets(make, web, app, db_session, france, gone_wrong):
@@ -628,3 +634,13 @@ def test_failed_and_unconfirmed_posts_keep_to_their_markets(make, web, app, db_s
     web.login(make.user(Role.community_manager, markets=[france]))
     page = web.get(f"/calendar?view=list&date={day}").get_data(as_text=True)
     assert all(f'href="/posts/{post_id}"' in page for post_id in hidden)
+
+
+def test_the_ical_feeds_uids_name_the_installation(make, web, db_session, france, app, monkeypatch):
+    """Staging and production subscribed in one Google account gave two events the same UID, ``post-12@approval``:
+    the host of ``APPROVAL_PUBLIC_URL`` tells them apart."""
+    post = _scheduled(make, make.account(france, "x"), utcnow() + timedelta(days=2), "Le grand soir approche.")
+    _token, secret = issue_feed_token(db_session, make.user(Role.project_manager, markets=[france]))
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://approval.helio.example")
+    calendar = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}").data)
+    assert [str(e["uid"]) for e in calendar.walk("VEVENT")] == [f"post-{post.id}@approval.helio.example"]

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_interval, format_time, get_day_names
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -336,7 +336,7 @@ def revoke_feed():
 def feed():
     """The user's scheduled and published posts, and the slots that went wrong (missed, failed, unconfirmed: their
     summary says so), RFC 5545; ``market=CODE`` narrows it to one of their markets."""
-    from approval.calendar_feed import ical_feed
+    from approval.calendar_feed import feed_domain, ical_feed
 
     user = user_for_feed(db.session, request.args.get("token", ""))
     if user is None:
@@ -350,7 +350,8 @@ def feed():
     # In its owner's language: calendar programs fetch it from their own servers, in theirs.
     with force_locale(user.locale) if user.locale else nullcontext():
         body = ical_feed(found.entries, name=_("approval: %(who)s", who=user.name) + (f" · {market}" if market else ""),
-                         post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True))
+                         post_url=lambda post_id: url_for("posts.show_post", post_id=post_id, _external=True),
+                         domain=feed_domain(current_app))
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="approval.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
