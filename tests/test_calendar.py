@@ -644,3 +644,27 @@ def test_the_ical_feeds_uids_name_the_installation(make, web, db_session, france
     monkeypatch.setitem(app.config, "PUBLIC_URL", "https://approval.helio.example")
     calendar = Calendar.from_ical(web.get(f"/calendar.ics?token={secret}").data)
     assert [str(e["uid"]) for e in calendar.walk("VEVENT")] == [f"post-{post.id}@approval.helio.example"]
+
+
+def test_the_list_says_runs_of_empty_days_in_one_line_and_the_nav_leads_back_to_today(make, web, france):
+    """A month's list printed every empty day, about 25 lines of "0"; and no link led back to today from another
+    month. A published post is marked in words too, not by its colour alone."""
+    at = _next_month_day(10, 8)
+    _scheduled(make, make.account(france, "x"), at)
+    published = make.post(State.published, account=make.account(france, "linkedin"))
+    web.login(make.user(Role.project_manager, markets=[france]))
+    month = at.date().replace(day=1)
+    page = web.get(f"/calendar?view=list&date={at.date()}&tz=UTC").get_data(as_text=True)
+    from babel.dates import format_date
+
+    first, ninth = (format_date(day, "full", locale="en") for day in (month, month.replace(day=9)))
+    assert f"{first} to {ninth}: no posts" in page
+    for day in range(1, 10):  # each empty day keeps its anchor, for the month's day numbers
+        assert f'id="day-{month.replace(day=day).isoformat()}"' in page
+    assert page.count("class=\"list-day empty\"") == 2  # before and after the one busy day
+    assert 'class="calendar-today">Today</a>' in page
+    this_month = web.get("/calendar?view=month&tz=UTC").get_data(as_text=True)
+    assert 'class="calendar-today"' not in this_month
+    if published.published_at.month == utcnow().month:
+        assert '<span class="done-mark" aria-hidden="true">✓</span><span class="visually-hidden">published</span>' in \
+            this_month
