@@ -110,6 +110,28 @@ def test_a_stop_switch_turned_on_after_the_claim_stops_the_call(scene, hooks):
     assert calls_for(hooks, post) == 0 and post.held_by_stop_id is not None and scene.trail(post)[-1] == Action.hold
 
 
+def test_a_worker_told_to_stop_puts_back_the_claims_it_has_not_sent(scene, hooks, make):  # noqa: F811
+    """SIGTERM while a batch is sent: the post in hand is finished, the others go back to the queue at once for the
+    next worker (they waited for their lease to end, two minutes or up to an hour, past the grace period), and no
+    mail is sent on the way out."""
+    accounts = [scene.account] + [hooked(scene, hooks, make.account(scene.market, "facebook")) for _ in range(2)]
+    slot = soon()
+    posts = []
+    for account in accounts:
+        scene.account = account
+        posts.append(scene.scheduled(slot))
+    worker = Steered(scene.app, at={"answered": lambda _post_id: worker.stop()},
+                     clock=lambda: slot + timedelta(seconds=1))
+    run(scene, worker)
+    first, *others = (scene.reload(post) for post in posts)
+    assert first.state is State.published and calls_for(hooks, first) == 1
+    for post in others:
+        assert post.state is State.scheduled and post.claim_token is None and calls_for(hooks, post) == 0
+        assert scene.trail(post)[-2:] == [Action.claim, Action.postpone]
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=2)))
+    assert [scene.reload(post).state for post in others] == [State.published, State.published]
+
+
 def test_a_batchs_later_posts_are_not_sent_once_their_grace_period_has_run_out(scene, hooks, make):  # noqa: F811
     """Each call of a batch may take the webhook's whole timeout: a post claimed within its grace period and reached
     after it is not sent late; it is missed, as it would have been unclaimed."""

@@ -79,6 +79,7 @@ STOPPED_CONNECTOR_CHANGED = N_("the worker stopped while sending, and the accoun
 STOPPED_NO_LOOKUP = N_("the worker stopped while sending; the network cannot be asked whether the post went out")
 STOPPED_NOT_FOUND = N_("lease expired; the network has no such post")
 STOPPED_BEFORE_SENDING = N_("lease expired before sending")
+WORKER_STOPPING = N_("its worker was stopping before its turn: put back for the next one")
 # Why a claimed post was put back unsent, just before its call.
 GRACE_ENDED = N_("its slot's grace period ended before it could be sent")
 HELD_SINCE_CLAIM = N_("a stop switch or an embargo holds it since it was claimed")

@@ -321,12 +321,14 @@ class Worker:
             break
         else:
             claims = []
-        for claim, connector in claims:
-            self.send(claim, connector, report)
+        for index, (claim, connector) in enumerate(claims):
             if self.stopping.is_set():
-                # Leave the other claims to their lease: nothing was sent for them.
+                # Nothing was sent for the claims left: back in the queue now, for the next worker, not at their
+                # lease's end (a restart delayed them by a whole lease, past the grace period with a long one).
+                self.put_back_unsent(claims[index:], report)
                 break
-        if chores:
+            self.send(claim, connector, report)
+        if chores and not self.stopping.is_set():  # stopping: mail and housekeeping are the next worker's
             notifications.deliver(self.app, self.clock)  # mail, chat and reminders after these commits (issue 12)
             self.roll_up_reports()
             self.chores_done_at = now
@@ -731,6 +733,19 @@ class Worker:
                       claim.post_id, result.outcome)
             return
         self.checkpoint("recorded", claim.post_id)
+
+    def put_back_unsent(self, claims: Iterable[tuple[Claim, Connector]], report: PassReport) -> None:
+        """Claims this worker will not send (it is stopping), back in the queue, each in its own transaction."""
+        for claim, _connector in claims:
+            try:
+                with self._transaction() as session:
+                    post = self._mine(session, claim)
+                    self._release_claim(post)
+                    self._put_back(session, post, self.clock(), reasons.reason(reasons.WORKER_STOPPING),
+                                   details=("nothing sent",))
+                    report.postponed += 1
+            except LeaseLost:
+                continue  # another worker has it already
 
     def _changed_since_claim(self, session: Session, post: Post, connector: Connector,
                              now: datetime) -> reasons.Reason | None:
