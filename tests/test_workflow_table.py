@@ -101,6 +101,8 @@ EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
         "cabinet":  (N,     N,     N,      S.changes_requested, N,     S.approved, S.declined, N,       N,      N,       I),
     },
     # Approved: a project manager schedules or records a manual publication; so may the cabinet, for its executive.
+    # Until the post goes out, the cabinet may also take its acceptance back (sent back, or declined): its own rows,
+    # which a project manager may not take (N).
     (S.approved, BRAND): {
         "author": CM_STUCK,
         "cm": CM_STUCK,
@@ -111,10 +113,12 @@ EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
     (S.approved, EXECUTIVE): {
         "author": CM_STUCK,
         "cm": CM_STUCK,
-        "pm":       (I,     I,     I,      I,      I,     N,     N,      S.scheduled, I,      I,       S.published),
-        "cabinet":  (N,     N,     N,      I,      N,     I,     I,      N,           N,      N,       S.published),
+        #            submit recall approve changes              reject accept decline     schedule     unsched withdraw published
+        "pm":       (I,     I,     I,      N,                   I,     N,     N,          S.scheduled, I,      I,       S.published),
+        "cabinet":  (N,     N,     N,      S.changes_requested, N,     I,     S.declined, N,           N,      N,       S.published),
     },
-    # Scheduled: a project manager unschedules or records a manual publication; the cabinet no longer may.
+    # Scheduled: a project manager unschedules or records a manual publication; the cabinet no longer records one,
+    # but still takes its acceptance back (the slot dropped with it).
     (S.scheduled, BRAND): {
         "author": CM_STUCK,
         "cm": CM_STUCK,
@@ -125,8 +129,9 @@ EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
     (S.scheduled, EXECUTIVE): {
         "author": CM_STUCK,
         "cm": CM_STUCK,
-        "pm":       (I,     I,     I,      I,      I,     N,     N,      I,       S.approved, I,       S.published),
-        "cabinet":  (N,     N,     N,      I,      N,     I,     I,      N,       N,          N,       N),
+        #            submit recall approve changes              reject accept decline     schedule unsched     withdraw published
+        "pm":       (I,     I,     I,      N,                   I,     N,     N,          I,       S.approved, I,       S.published),
+        "cabinet":  (N,     N,     N,      S.changes_requested, N,     I,     S.declined, N,       N,          N,       N),
     },
     # Final states: nothing leads out. A withdrawn post is hidden from the cabinet like a draft.
     (S.published, BRAND): _stuck(NOTHING),
@@ -373,6 +378,10 @@ def test_a_project_manager_who_wrote_the_post_may_recall_it(make, db_session):
     (State.in_review, Action.reject, "pm"),
     (State.with_cabinet, Action.request_changes, "cabinet"),
     (State.with_cabinet, Action.decline, "cabinet"),
+    (State.approved, Action.request_changes, "cabinet"),
+    (State.approved, Action.decline, "cabinet"),
+    (State.scheduled, Action.request_changes, "cabinet"),
+    (State.scheduled, Action.decline, "cabinet"),
 ])
 @pytest.mark.parametrize("comment", [None, "", "   \n "])
 def test_sending_back_or_refusing_needs_a_comment(make, db_session, state, action, who, comment):

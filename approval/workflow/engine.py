@@ -30,7 +30,7 @@ from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
 from approval.workflow.guards import Attempt
 from approval.workflow.states import Action, State
-from approval.workflow.table import USER_ACTIONS, WORKER_ROWS, Transition, rows_for
+from approval.workflow.table import TOO_LATE, USER_ACTIONS, WORKER_ROWS, Transition, rows_for
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ def _row_for(post: PostLike, action: Action, actor: User) -> Transition:
     if rows and not any(actor.role in row.roles for row in rows):
         raise NotPermitted(_("Your role may not %(action)s a post.", action=_action_words(action)))
     here = [row for row in rows if post.state in row.sources and row.applies(post)]
+    if not here and post.state in TOO_LATE:
+        too_late = str(TOO_LATE[post.state])
+        raise InvalidTransition(too_late, {"_workflow": [too_late]})
     if not here:
         raise InvalidTransition(
             _("“%(action)s” is not possible while the post is %(state)s.", action=_action_words(action),

@@ -78,6 +78,22 @@ def _record_publication(attempt: Attempt) -> None:
     attempt.post.published_at = attempt.now
 
 
+def _drop_slot(attempt: Attempt) -> None:
+    """The post no longer goes out at the time it had: its page tells which slot was dropped; the trail keeps it."""
+    post = attempt.post
+    if post.scheduled_at is not None:
+        attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
+    post.scheduled_at = post.next_attempt_at = None
+    post.clear_hold()
+
+
+def _withdraw_acceptance(attempt: Attempt) -> None:
+    """The cabinet takes back what it accepted: the slot goes with it, and so does a slot the post had missed (it
+    waited for a new time, which it no longer needs)."""
+    _drop_slot(attempt)
+    attempt.post.missed_at = None
+
+
 def _new_revision(attempt: Attempt) -> None:
     post = attempt.post
     post.current_revision_id = attempt.params["revision"].id
@@ -89,11 +105,7 @@ def _new_revision(attempt: Attempt) -> None:
         before, after = post.campaign, attempt.params["campaign"]
         attempt.record["campaign_moved"] = {"from": _named(before), "to": _named(after)}
         post.campaign = after
-    if post.scheduled_at is not None:
-        # The page tells the editor which slot the edit dropped; the trail keeps it.
-        attempt.record["dropped_slot"] = post.scheduled_at.isoformat()
-    post.scheduled_at = post.next_attempt_at = None
-    post.clear_hold()
+    _drop_slot(attempt)
 
 
 def _named(campaign: Campaign | None) -> dict[str, object] | None:
@@ -148,6 +160,15 @@ TRANSITIONS: tuple[Transition, ...] = (
          guards=(g.serves_executive,), comment_required=True),
     _row(Action.decline, {S.with_cabinet}, S.declined, {CABINET}, _l("Decline"),
          guards=(g.serves_executive,), comment_required=True),
+    # The cabinet takes its acceptance back ("she changed her mind") until the worker claims the post: sent back to
+    # its writers, or declined, with the reason; a slot it had is dropped in the same step. Its rows alone: a
+    # project manager unschedules, or edits it back to review.
+    _row(Action.request_changes, {S.approved, S.scheduled}, S.changes_requested, {CABINET}, _l("Request changes"),
+         guards=(g.serves_executive,), effects=(_withdraw_acceptance,), comment_required=True,
+         applies=_executive_account),
+    _row(Action.decline, {S.approved, S.scheduled}, S.declined, {CABINET}, _l("Decline"),
+         guards=(g.serves_executive,), effects=(_withdraw_acceptance,), comment_required=True,
+         applies=_executive_account),
     _row(Action.schedule, {S.approved}, S.scheduled, {PM}, _l("Schedule"),
          guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future, g.after_embargo,
                  g.passes_style_gate),
@@ -176,6 +197,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     # A post the network refused (or a check before sending): its text fixed, it goes back to review.
     _row(Action.edit, {S.failed}, S.in_review, {CM, PM}, _l("Edit"), effects=(_resubmitted_by_edit,)),
 )
+
+#: Why no one's action is possible from a state the worker holds: the refusal (409) says so rather than "not possible
+#: while ...", so that the cabinet taking back, or a project manager unscheduling, a post being sent knows it is too
+#: late, and why.
+TOO_LATE: dict[State, object] = {
+    S.publishing: _l("Too late: this post is being sent to the network right now and can no longer be stopped "
+                     "here. Its page shows the outcome in a moment."),
+}
 
 #: The publishing worker's steps (approval.publishing.worker): no role takes them; the engine records them.
 WORKER_ROWS: dict[Action, tuple[frozenset[State], State]] = {
