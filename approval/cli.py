@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
-from approval import audit_cli, kiosk_cli, policies
+from approval import audit_cli, kiosk_cli, policies, post_cli
 from approval.config import SettingError, serving_at
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
@@ -52,6 +52,7 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     publishing_cli.register(app, account_cli)  # worker, stop on|off|list, account connect|list
     app.cli.add_command(kiosk_cli.kiosk_cli)  # kiosk create|revoke|list
+    app.cli.add_command(post_cli.post_cli)  # post list|show|retry|confirm: the on-call person's
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
     # `approval lint --market CODE` reads that market's policy from this application's database.
@@ -284,9 +285,11 @@ def _writing() -> Iterator[Session]:
             (f"{OPTION_OF_FIELD[field]}: " if field in OPTION_OF_FIELD else "") + message
             for field, messages in refused.errors.items() for message in messages
         ]
+        # Each message is a sentence with its own full stop: one after another, as a paragraph reads them.
+        said = " ".join(line if line.endswith((".", "?", "!")) else line + "." for line in lines)
         if refused.conflict:
-            raise click.ClickException("; ".join(lines)) from None
-        raise click.UsageError("; ".join(lines)) from None
+            raise click.ClickException(said) from None
+        raise click.UsageError(said) from None
 
 
 def _create_app():  # noqa: ANN202
