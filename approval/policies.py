@@ -16,14 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from approval import style
 from approval.models import Account, Campaign, Market, PolicyVersion, Post, Revision, User
 from approval.models.policy import version_label
 from approval.style.findings import SETTINGS
 from approval.style.policy import SENSITIVE
+from approval.workflow.states import APPROVAL_HOLDING_STATES, State
 
 if TYPE_CHECKING:
     from approval.style import Context, Finding
@@ -198,6 +199,75 @@ def check_before_publishing(session: Session, post: Post) -> GateResult:
     errors as the reason) instead of going online. That transition belongs to the publishing worker's table rows.
     """
     return check_revision(session, post, post.approved_revision)
+
+
+# The posts the policy in force refuses ---------------------------------------------------------------------------
+
+#: The posts checked for each statement: their accounts, markets, policies, revisions, media and campaigns come
+#: with them, so a market's few hundred scheduled posts cost a few statements, not a few per post.
+CHECKED_AT_ONCE = 500
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A post the policy in force refuses, and what the gate said of it."""
+
+    post: Post
+    verdict: GateResult
+
+
+@dataclass(frozen=True)
+class PolicyBreaks:
+    """The posts a market's policy in force refuses, apart by what that means for them."""
+
+    #: Approved (``APPROVAL_HOLDING_STATES``: approved, with the cabinet, scheduled): the worker fails those scheduled
+    #: at their slot, the others cannot be scheduled. Scheduled first, by their time; then by id.
+    on_their_way: list[Refused]
+    #: In review: a project manager can no longer approve them as they stand.
+    in_review: list[Refused]
+
+    @property
+    def scheduled(self) -> int:
+        return sum(1 for refused in self.on_their_way if refused.post.state == State.scheduled)
+
+    @property
+    def count(self) -> int:
+        return len(self.on_their_way) + len(self.in_review)
+
+
+def refused_now(session: Session, scope: Select[Any]) -> PolicyBreaks:
+    """The posts of ``scope`` (a select of posts joined with their accounts, as ``access.visible_posts``) that the
+    policy in force refuses: approved ones on their way out and those in review.
+
+    Each is checked as the worker checks it before sending and as the approval's guard does: the gate on its current
+    revision with its market's policy in force now (``check_revision``; an approved post's current revision is the
+    approved one, a constraint of the database says so). Only errors refuse, as there: a warning the new policy adds
+    stops nothing."""
+    on_their_way: list[Refused] = []
+    in_review: list[Refused] = []
+    after = 0
+    while True:
+        posts = session.scalars(
+            scope.where(Post.state.in_([*APPROVAL_HOLDING_STATES, State.in_review]), Post.id > after)
+            .options(contains_eager(Post.account).selectinload(Account.market).selectinload(Market.policy_in_force),
+                     joinedload(Post.current_revision), joinedload(Post.campaign))
+            .order_by(Post.id).limit(CHECKED_AT_ONCE)
+        ).unique().all()
+        for post in posts:
+            verdict = check_revision(session, post, post.current_revision)
+            if verdict.errors:
+                (in_review if post.state == State.in_review else on_their_way).append(Refused(post, verdict))
+        if len(posts) < CHECKED_AT_ONCE:
+            break
+        after = posts[-1].id
+    on_their_way.sort(key=lambda refused: (refused.post.scheduled_at.timestamp() if refused.post.scheduled_at
+                                           else float("inf"), refused.post.id))
+    return PolicyBreaks(on_their_way, in_review)
+
+
+def refused_in_market(session: Session, market: Market) -> PolicyBreaks:
+    """``refused_now`` for one market's posts: what the admin who saved its policy is told."""
+    return refused_now(session, select(Post).join(Post.account).where(Account.market_id == market.id))
 
 
 # Saving --------------------------------------------------------------------------------------------------------

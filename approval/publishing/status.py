@@ -6,19 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from approval.labels import decimal
+from approval.labels import decimal, finding_message
 from approval.localtime import in_zone
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
 from approval.publishing.holds import Hold, held_clause, hold_for
 from approval.workflow.engine import TrailEntry
-from approval.workflow.states import Action, State
+from approval.workflow.states import APPROVAL_HOLDING_STATES, Action, State
+
+if TYPE_CHECKING:
+    from approval.policies import GateResult
 
 #: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
 OVERDUE_AFTER = timedelta(minutes=1)
@@ -212,6 +215,31 @@ def dropped_slot(post: Post, entry: TrailEntry) -> str | None:
     time = in_zone(datetime.fromisoformat(slot), post.account.market.timezone)
     return gettext("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
                    "manager schedules it anew.", time=time)
+
+
+def policy_refusal(verdict: GateResult) -> str | None:
+    """Why the policy in force refuses a post (``policies.refused_now``, or the post page's verdict on its current
+    text), in the reader's language: the version and the gate's errors. None when nothing refuses it."""
+    if not verdict.errors:
+        return None
+    return gettext("The policy in force (%(version)s) refuses it: %(errors)s", version=verdict.policy_version,
+                   errors=" ".join(finding_message(f) for f in verdict.errors))
+
+
+def policy_warning(post: Post, verdict: GateResult) -> str | None:
+    """The post page's warning on a post approved or in review that the policy in force refuses (``verdict``: the gate
+    on its current revision, which the page has): why, and what it means for the post, as the desk lists it. None for
+    a post the gate lets through, or one nothing was promised of yet (a draft: the editor shows its errors)."""
+    if post.state not in (*APPROVAL_HOLDING_STATES, State.in_review) or (reason := policy_refusal(verdict)) is None:
+        return None
+    if post.state == State.scheduled:
+        return gettext("%(reason)s At its time this post will fail: edit the text (it goes back to review), or an "
+                       "admin changes the policy.", reason=reason)
+    if post.state == State.in_review:
+        return gettext("%(reason)s It cannot be approved as it stands: its author edits it, or an admin changes the "
+                       "policy.", reason=reason)
+    return gettext("%(reason)s It cannot be scheduled as it stands: edit the text (it goes back to review), or an "
+                   "admin changes the policy.", reason=reason)
 
 
 def not_going_out(session: Session, post: Post) -> str | None:

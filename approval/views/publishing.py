@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
@@ -19,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from approval import operations as ops
+from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
@@ -27,7 +29,7 @@ from approval.models import Account, Campaign, Market, Post, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for
-from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, retrying_clause
+from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, policy_refusal, retrying_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
 from approval.forms import LocalTimeField, Readable
@@ -82,6 +84,13 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
                                          or_(Account.connector.is_(None), Account.active.is_(False)))
                               .order_by(Post.scheduled_at)),
     }
+    # What the market's editorial policy in force refuses, as the worker will at the slot: a stricter version saved
+    # after the approval turned them red (approved, scheduled), or they can no longer be approved (in review).
+    breaks = policies.refused_now(db.session, visible_posts(current_user))
+    sections["policy"] = [refused.post for refused in breaks.on_their_way[:SHOWN]]
+    sections["policy_review"] = [refused.post for refused in breaks.in_review[:SHOWN]]
+    refusals = {refused.post.id: policy_refusal(refused.verdict)
+                for refused in [*breaks.on_their_way[:SHOWN], *breaks.in_review[:SHOWN]]}
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
@@ -90,8 +99,38 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures.update(failure_reasons(db.session, [post.id for post in sections["retrying"]], Action.postpone))
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
-                           now=now, stops=controls.visible_stops(db.session, current_user), checked=set(checked),
-                           typed_time=typed, ask_fold=ask_fold, fold=fold), status
+                           refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
+                           checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
+
+
+def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = None) -> Markup | None:
+    """What the admin who just saved ``market``'s policy is told when the version in force breaks posts already on
+    their way (approved or scheduled: they will not go out) or in review (they can no longer be approved), with a
+    link to the desk that lists them; None when it breaks none. Its caller flashes it as a warning. ``breaks``: the
+    market's ``policies.refused_in_market``, when the caller has it already (to notify the people concerned)."""
+    breaks = breaks if breaks is not None else policies.refused_in_market(db.session, market)
+    if not breaks.count:
+        return None
+    version = policies.current_label(db.session, market)
+    told = []
+    if breaks.on_their_way:
+        told.append(ngettext("%(num)d approved or scheduled post of %(market)s (%(scheduled)d scheduled) breaks "
+                             "%(version)s: it cannot go out as it stands.",
+                             "%(num)d approved or scheduled posts of %(market)s (%(scheduled)d scheduled) break "
+                             "%(version)s: they cannot go out as they stand.", len(breaks.on_their_way),
+                             market=market.code, scheduled=breaks.scheduled, version=version))
+        if breaks.in_review:
+            told.append(ngettext("%(num)d post in review breaks it too: it cannot be approved as it stands.",
+                                 "%(num)d posts in review break it too: they cannot be approved as they stand.",
+                                 len(breaks.in_review)))
+    else:
+        told.append(ngettext("%(num)d post in review of %(market)s breaks %(version)s: it cannot be approved as it "
+                             "stands.",
+                             "%(num)d posts in review of %(market)s break %(version)s: they cannot be approved as "
+                             "they stand.", len(breaks.in_review), market=market.code, version=version))
+    listed = ngettext("The publishing desk lists it.", "The publishing desk lists them.", breaks.count)
+    desk = url_for("publishing.desk", _anchor="policy" if breaks.on_their_way else "policy_review")
+    return Markup('{} <a href="{}">{}</a>').format(" ".join(told), desk, listed)
 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
