@@ -108,6 +108,14 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
         moved, _actions = _where(engine, post_id)
         assert moved == target
         page.screenshot(path=str(folder / "02-moved.png"), full_page=True)
+        # A move can be undone once, from beside the status: back to the day before, then no undo is offered.
+        with page.expect_navigation():
+            page.get_by_role("button", name="Undo the move").click()
+        assert _where(engine, post_id)[0] == day + timedelta(days=1)
+        assert page.get_by_role("button", name="Undo the move").is_hidden()
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", f"td[data-date='{target.date().isoformat()}']")
+        assert _where(engine, post_id)[0] == target
 
         # The week view offers hours: the post sits in its 10:00 slot.
         page.goto(f"{base}/calendar?view=week&date={target.date().isoformat()}&tz=Europe/Paris")

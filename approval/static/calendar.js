@@ -53,19 +53,34 @@
 
   // After a move the page reloads: the moved post gets the focus back (a keyboard user goes on from it), and the
   // status says where it went (the server's words: its market's time, and the viewer's).
-  var FOCUS = "approval-calendar-focus", SAID = "approval-calendar-said";
+  // A move can be undone from the status line once: the post goes back to the time it had, in the zone the calendar
+  // showed it in (UNDO keeps the post, that time and that zone until the page after the move is read).
+  var FOCUS = "approval-calendar-focus", SAID = "approval-calendar-said", UNDO = "approval-calendar-undo";
+  var undo = document.getElementById("calendar-undo");
   try {
     var focused = window.sessionStorage.getItem(FOCUS);
     var said = window.sessionStorage.getItem(SAID);
+    var back = JSON.parse(window.sessionStorage.getItem(UNDO) || "null");
     window.sessionStorage.removeItem(SAID);
+    window.sessionStorage.removeItem(UNDO);
     if (focused) {
       window.sessionStorage.removeItem(FOCUS);
       var again = calendar.querySelector('[data-post="' + focused.replace(/[^0-9]/g, "") + '"]');
-      if (again) { again.focus(); say(said || calendar.dataset.movedMessage); }
+      if (again) {
+        again.focus();
+        say(said || calendar.dataset.movedMessage);
+        if (undo && back && back.post === again.dataset.post) {
+          undo.hidden = false;
+          undo.querySelector("button").addEventListener("click", function () {
+            undo.hidden = true;
+            move(again, {local_time: back.local, tz: back.tz}, true);
+          });
+        }
+      }
     }
   } catch (ignored) { /* storage refused: the focus starts at the top, as on any page */ }
 
-  function move(entry, where) {  // where: {days, hours} on the market's clock, or {local_time, tz}
+  function move(entry, where, undoing) {  // where: {days, hours} on the market's clock, or {local_time, tz}
     var body = new URLSearchParams();
     body.set("post_id", entry.dataset.post);
     body.set("version", entry.dataset.version);
@@ -82,6 +97,10 @@
           try {
             window.sessionStorage.setItem(FOCUS, entry.dataset.post);
             if (answer.message) { window.sessionStorage.setItem(SAID, answer.message); }
+            if (!undoing) {
+              window.sessionStorage.setItem(UNDO, JSON.stringify(
+                {post: entry.dataset.post, local: entry.dataset.local.slice(0, 16), tz: calendar.dataset.tz}));
+            }
           } catch (ignored) { /* see above */ }
           window.location.reload();
           return;
