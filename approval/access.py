@@ -1,8 +1,13 @@
 """Who sees what: the one place that scopes markets, accounts and posts to a user.
 
 Community and project managers see the accounts of their markets (or all, when group-wide); a cabinet member sees
-the executive accounts of the executives they serve, and their posts once these leave the drafting table; admins see
-everything. Views and the API load objects only through these queries, so an object outside them is a 404.
+the executive accounts of the executives they serve, and their posts once a project manager first sent them to the
+cabinet; admins see everything. Views and the API load objects only through these queries, so an object outside them
+is a 404.
+
+Of such a post, a cabinet reads only the revisions a project manager sent it (``revision_clause``): what the writers
+save once the post is back with them (sent back, changed, in review again) is their drafting table until a project
+manager sends it again. ``read_by`` gives the posts of a list or an answer as their reader reads them.
 
 A user's scope is one of three shapes (``Scope``). The clauses take the shape and the user's id, which is either the
 id itself or ``viewer_id()``, a placeholder bound when the statement runs: a statement a request runs on every call
@@ -13,21 +18,26 @@ statement costs more than running it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, Integer, Select, bindparam, false, func, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import BindParameter, Integer, Select, bindparam, false, select, true
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from approval.models import Account, AuditEntry, Market, Post, Revision, User
 from approval.models.users import cabinet_members, user_markets
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 
-#: What a cabinet never sees: the drafting between community and project managers. Nor does it see a post before
-#: it was first sent to the cabinet (``Post.sent_to_cabinet_at``): its review, or its rejection, by the project
-#: managers.
-HIDDEN_FROM_CABINET = (State.draft, State.withdrawn)
+#: What a cabinet never sees: a post before it was first sent to the cabinet (``Post.sent_to_cabinet_at``), its
+#: review or its rejection by the project managers; nor one recalled to a draft since. A suggestion withdrawn after
+#: its sending stays in its sight, withdrawn: it had it in hand (the text it reads is still the last one it was sent).
+HIDDEN_FROM_CABINET = (State.draft,)
+#: The states in which a post the cabinet was sent is back with its writers: they change it, or the project managers
+#: review it again. Its pages tell a cabinet so, rather than the state's own word.
+WITH_THE_WRITERS = frozenset({State.draft, State.in_review, State.changes_requested})
 #: The name of the user's id in a statement built with ``viewer_id()``.
 VIEWER_ID = "viewer_id"
 
@@ -68,21 +78,26 @@ def scoped_posts(scope: Scope, viewer: Viewer) -> ColumnElement[bool]:
     return clause
 
 
+def sent_to_cabinet() -> ColumnElement[bool]:
+    """The trail's rows that sent a revision to the cabinet: a project manager's ``approve`` into ``with_cabinet``,
+    which names the revision approved."""
+    return (AuditEntry.action == Action.approve) & (AuditEntry.to_state == State.with_cabinet) \
+        & AuditEntry.revision_id.is_not(None)
+
+
 def revision_clause(user: User) -> ColumnElement[bool]:
-    """The revisions ``user`` reads of a post they see: a cabinet, from the one it was sent (the post's current
-    revision at its first sending to the cabinet), as it follows the post's history from then on
-    (``operations.told_from``): the drafts before stay between the writers and the project managers, their texts
-    and their files. Everyone else reads every revision."""
+    """The revisions ``user`` reads of a post they see: a cabinet, those a project manager sent it (the trail's
+    sendings name them), their texts and their files. The drafts before the first sending, and whatever the writers
+    save once the post is back with them, stay between the writers and the project managers until a project
+    manager sends a revision again. Everyone else reads every revision.
+
+    The trail names the revisions, not the clocks: two web processes' clocks may differ, and a revision written on
+    the one running behind read as written after its own sending."""
     if user.role != Role.cabinet:
         return true()
-    # The revision the trail's first move to the cabinet names, not the one written before that moment by the
-    # clocks: two web processes' clocks may differ, and a revision written on the one running behind read as
-    # written after its own sending (the cabinet then read the draft before it, or nothing).
-    sent_on = aliased(Revision)
-    sent = (select(func.min(sent_on.number)).join(AuditEntry, AuditEntry.revision_id == sent_on.id)
-            .where(AuditEntry.post_id == Revision.post_id, AuditEntry.to_state == State.with_cabinet)
-            .correlate(Revision).scalar_subquery())
-    return Revision.number >= sent
+    sent = (select(AuditEntry.revision_id).where(AuditEntry.post_id == Revision.post_id, sent_to_cabinet())
+            .correlate(Revision))
+    return Revision.id.in_(sent)
 
 
 def account_clause(user: User) -> ColumnElement[bool]:
@@ -137,3 +152,58 @@ def can_see_post(user: User, post: PostLike) -> bool:
     if user.role == Role.cabinet and (post.state in HIDDEN_FROM_CABINET or post.sent_to_cabinet_at is None):
         return False
     return can_see_account(user, post.account)
+
+
+# What a reader reads of a post -------------------------------------------------------------------------------
+
+
+def last_sent_revisions(session: Session, post_ids: Iterable[int]) -> dict[int, Revision]:
+    """Per post, the last revision a project manager sent to the cabinet (posts never sent are left out)."""
+    ids = set(post_ids)
+    if not ids:
+        return {}
+    last: dict[int, Revision] = {}
+    for revision in session.scalars(
+            select(Revision).join(AuditEntry, AuditEntry.revision_id == Revision.id)
+            .where(AuditEntry.post_id.in_(ids), sent_to_cabinet()).order_by(Revision.number)):
+        last[revision.post_id] = revision
+    return last
+
+
+@dataclass(frozen=True)
+class AsSent:
+    """A post as its cabinet reads it while its writers have it back (``WITH_THE_WRITERS``, or ended there): its
+    text, pictures and findings are those of the last revision a project manager sent the cabinet, not the ones
+    saved since; everything else is the post's own. Read-only: nothing writes through it."""
+
+    post: Post
+    current_revision: Revision
+
+    @property
+    def current_revision_id(self) -> int:
+        return self.current_revision.id
+
+    @property
+    def body(self) -> str:
+        return self.current_revision.body
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - the post's own attributes, whatever their type
+        if name.startswith("__"):  # copy, pickle and the like ask before ``post`` is set
+            raise AttributeError(name)
+        return getattr(self.post, name)
+
+
+def read_by(session: Session, user: User, posts: Sequence[Post]) -> list[Post | AsSent]:
+    """``posts`` as ``user`` reads them: for a cabinet, each post whose current revision it was not sent shows the
+    last one it was (``AsSent``); for everyone else, and for a post whose text is the one sent, the post itself."""
+    if user.role != Role.cabinet:
+        return list(posts)
+    sent = last_sent_revisions(session, [post.id for post in posts])
+    return [AsSent(post, sent[post.id]) if post.id in sent and sent[post.id].id != post.current_revision_id
+            else post for post in posts]
+
+
+def revision_read_by(session: Session, post: Post, user: User) -> Revision | None:
+    """The revision ``user`` reads as ``post``'s text (``read_by``): its current one, or for a cabinet the last one
+    it was sent. For the notices and mails that quote a post to its reader."""
+    return read_by(session, user, [post])[0].current_revision

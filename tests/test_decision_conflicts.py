@@ -113,10 +113,11 @@ def test_a_refusal_after_a_colleague_accepted_says_who_and_keeps_the_reason(make
     assert f"Agnès Roux accepted this suggested message at {_at(db_session, post, Action.accept)}." in refusal
     assert "“Decline” was not recorded" in refusal
     assert "reload" not in refusal.lower()  # the page is the newer version; a reload would send the form again
-    # Her reason is on the page, ready to send to the discussion: the decision's form is gone (accepted).
-    assert 'class="decide"' not in page
-    assert _discussion_box(page) == REASON
-    assert "kept in the discussion box below" in refusal
+    # Accepted, the suggestion may still be taken back (declined) by the cabinet: her reason stays in the decision's
+    # form, to send again once she has read that Agnès accepted it, and only there.
+    assert _textarea(page, "comment", "decide") == REASON
+    assert _discussion_box(page) == ""
+    assert "kept in the form below" in refusal
     assert _state(db_session, post) is State.approved
     assert not db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id,
                                                            AuditEntry.action == Action.decline)).all()
@@ -136,8 +137,11 @@ def test_a_decision_after_the_text_changed_says_who_changed_it(make, web, db_ses
     answer = _decide(web, open_page, post, "accept", "Parfait pour Mme Marchand.")
     assert answer.status_code == 409
     page = _text(answer)
-    assert f"Marc Dupont changed the text at {_at(db_session, post, Action.edit)}" in page
-    assert "read the new version before deciding" in page
+    # Back in review, the new text is not the cabinet's to read until it is sent again (cabinet M1): the page says
+    # where it is, not "read the new version".
+    assert (f"Marc Dupont changed this suggested message at {_at(db_session, post, Action.edit)}: it is back with "
+            "its writers until a project manager sends it to you again.") in page
+    assert "Fière de nos équipes, ce soir à Marseille." not in page
     assert _discussion_box(page) == "Parfait pour Mme Marchand."
     assert _state(db_session, post) is State.in_review
 
@@ -208,7 +212,7 @@ def test_a_page_from_before_the_trail_field_still_keeps_the_comment(make, web, d
     web.login(cabinet["sophie"])
     answer = web.post(f"/posts/{post.id}/actions/decline", {"version": version, "comment": REASON})
     assert answer.status_code == 409
-    assert _discussion_box(_text(answer)) == REASON
+    assert _textarea(_text(answer), "comment", "decide") == REASON  # declining (taking it back) is still hers to do
 
 
 def test_the_decide_form_names_the_last_trail_row_its_page_showed(make, web, db_session, cabinet):

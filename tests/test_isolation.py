@@ -275,7 +275,8 @@ def _a_draft_for_an_executive(make):  # noqa: ANN001, ANN202
 def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_before(make, web, app, db_session):
     """The drafts written before the suggestion reached the cabinet stay between the writer and the project
     managers, as the review's history does: their texts (the page's ?r= and comparisons, the API's revisions and
-    diffs) and their files. From the revision it was sent on, the cabinet reads every one."""
+    diffs) and their files. So does what the writer saves once the cabinet sent it back: the cabinet reads the
+    revisions a project manager sent it (tests/test_cabinet_drafting_isolation.py follows the others)."""
     from approval import operations as ops
     from approval.api.tokens import issue_token
     from approval.media import attach, samples
@@ -308,15 +309,17 @@ def test_a_cabinet_reads_the_revisions_from_the_one_it_was_sent_not_the_drafts_b
     headers = {"Authorization": f"Bearer {secret}"}
 
     listed = api.get(f"/api/v1/posts/{post.id}/revisions", headers=headers).get_json()["items"]
-    assert [item["number"] for item in listed] == list(range(sent, last + 1))
+    assert [item["number"] for item in listed] == [sent]
     assert api.get(f"/api/v1/posts/{post.id}/revisions/1", headers=headers).status_code == 404
     assert api.get(f"/api/v1/posts/{post.id}/revisions/1/diff/{last}", headers=headers).status_code == 404
-    assert api.get(f"/api/v1/posts/{post.id}/revisions/{sent}/diff/{last}", headers=headers).status_code == 200
+    assert api.get(f"/api/v1/posts/{post.id}/revisions/{sent}/diff/{sent}", headers=headers).status_code == 200
+    assert api.get(f"/api/v1/posts/{post.id}/revisions/{sent}/diff/{last}", headers=headers).status_code == 404
     web.login(cabinet)
-    for query in ("", "?r=1", f"?diff_from=1&diff_to={last}", f"?diff_from={last}&diff_to=1"):
-        page = web.get(f"/posts/{post.id}{query}").get_data(as_text=True)
-        assert "Fiers de nos équipes." in page and "première version risquée" not in page, query
-        assert "brouillon.jpg" not in page, query
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert "Fière de nos équipes." in page and "Fiers de nos équipes." not in page
+    assert "première version risquée" not in page and "brouillon.jpg" not in page
+    for query in ("?r=1", f"?r={last}", f"?diff_from=1&diff_to={last}", f"?diff_from={last}&diff_to=1"):
+        assert web.get(f"/posts/{post.id}{query}").status_code == 404, query
     assert web.get(f"/media/{draft_file}").status_code == 404
     assert web.get(f"/media/{draft_file}/thumbnail").status_code == 404
     assert api.get(f"/api/v1/media/{draft_file}", headers=headers).status_code == 404

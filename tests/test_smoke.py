@@ -144,7 +144,8 @@ def test_a_suggestion_with_the_cabinet_is_not_told_as_approved(make, web):
     assert post.state is State.with_cabinet and post.approved_revision_id == post.current_revision_id
     web.login(reviewer)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
-    assert "the executive's cabinet decides now" in page and "This is the approved revision." not in page
+    assert "approved this revision and sent it to the cabinet of Hélène Marchand; its answer is awaited." in page
+    assert "This is the approved revision." not in page
 
 
 def test_the_history_tells_what_each_person_did(make, web):

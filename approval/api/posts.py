@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from approval import operations as ops
-from approval.access import visible_accounts
+from approval.access import read_by, visible_accounts
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
 from approval.api.fields import MAX_ID
@@ -93,7 +93,8 @@ POST_SCHEMA = PostSchema()
 
 
 def post_response(post: Post, status: int = 200) -> Response:
-    body = POST_SCHEMA.dump(post)
+    """The post as the caller reads it (``access.read_by``: a cabinet, the text it was last sent), with its ETag."""
+    body = POST_SCHEMA.dump(read_by(db.session, current_api_user(), [post])[0])
     # Flask types the JSON provider's answer as Werkzeug's sans-IO Response; it is the app's response_class.
     response = cast(Response, current_app.json.response(body))
     response.status_code = status
@@ -113,7 +114,7 @@ def list_posts(args: dict):
     posts = ops.find_posts(db.session, current_api_user(), states=states, markets=args.pop("market", ()),
                            before_id=before_id, limit=limit + 1, **args)
     page = posts[:limit]
-    return {"items": page, "next": page[-1].id if len(posts) > limit else None}
+    return {"items": read_by(db.session, current_api_user(), page), "next": page[-1].id if len(posts) > limit else None}
 
 
 @bp.route("/posts", methods=["POST"])

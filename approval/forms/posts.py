@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
 import secrets
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,13 +16,44 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional
+from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from approval.forms import LocalTimeField, Visible
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
 
 MAX_BODY = 63206  # Facebook's limit, the longest of the networks; each network's own limit is a style finding.
+#: The longest comment, in the discussion or with a decision (the post page counts it as it is typed).
+MAX_COMMENT = 5000
+#: The controls that turn the direction of what follows them (embeddings, overrides, isolates): a comment holding one
+#: reads reversed ("‮evil" shows as "live"), and right-to-left text needs none (the page draws each comment in its own
+#: direction, ``dir="auto"``).
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+class CommentLength:
+    """A comment no longer than ``MAX_COMMENT`` characters, a line break counted once, as the page's counter counts
+    (browsers send a textarea's line breaks as CRLF). A longer one is refused with its length, its text kept in the
+    form; the box has no ``maxlength``, which cut a paste without a word."""
+
+    field_flags: dict[str, object] = {}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        length = len((field.data or "").replace("\r\n", "\n"))
+        if length > MAX_COMMENT:
+            raise ValidationError(_(
+                "The comment has %(length)s characters; at most %(max)s are allowed. Shorten it: your text is kept "
+                "here.", length=format_decimal(length), max=format_decimal(MAX_COMMENT)))
+
+
+def no_direction_controls(form: FlaskForm, field: Field) -> None:
+    """A comment refuses the controls that turn the text's direction (``BIDI_CONTROLS``), as every field refuses the
+    other control characters."""
+    found = sorted(set(BIDI_CONTROLS.findall(field.data or "")))
+    if found:
+        raise ValidationError(_(
+            "The comment holds a control of the text's direction (%(codes)s): remove it; right-to-left text needs "
+            "none.", codes=", ".join(f"U+{ord(character):04X}" for character in found)))
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -53,7 +87,7 @@ class EditForm(FlaskForm):
 
 class _ActionForm(FlaskForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), CommentLength(), no_direction_controls])
     #: The last row of the post's trail its page showed (its id): a decision refused as stale says what happened
     #: since (``views.posts._overtaken``); a page from before the field gets the general message.
     seen = HiddenField(validators=[Optional(), Length(max=20)])
@@ -83,4 +117,4 @@ FORM_INPUTS = tuple(name for name, spec in ALL_INPUTS.items() if _form_field(spe
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=5000)])
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), CommentLength(), no_direction_controls])

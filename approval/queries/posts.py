@@ -8,6 +8,8 @@ select, for the state chips.
 Text search in each post's current text: on PostgreSQL the post's words (``to_tsvector('simple',
 approval_unaccent(body))`` of its current revision, kept by a trigger with a GIN index: migration 0013), each word of
 the search a prefix, accents ignored (« ete » finds « été »); on SQLite a LIKE per word over the current revisions.
+A cabinet searches the text it reads (``access.read_by``): the last revision it was sent, whose words are read
+then (its executives' posts are few), never a text its writers have not sent it.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from approval.access import post_clause, visible_accounts, visible_markets
+from approval.access import post_clause, sent_to_cabinet, visible_accounts, visible_markets
 from approval.inputs import parse_id
-from approval.models import Account, Campaign, Market, Network, Post, Revision, User
+from approval.models import Account, AuditEntry, Campaign, Market, Network, Post, Revision, User
 from approval.models.users import user_markets
 from approval.queries.paging import Cursor, Page, keyset
 from approval.workflow.states import Role, State
@@ -103,22 +105,33 @@ def search_words(text: str) -> list[str]:
 _POST_SEARCH: ColumnClause[Any] = literal_column("posts.search")
 
 
-def text_match(session: Session, text: str) -> ColumnElement[bool]:
-    """A clause on ``Post`` that holds when its current text contains every word of ``text``."""
+def text_match(session: Session, text: str, *, as_sent: bool = False) -> ColumnElement[bool]:
+    """A clause on ``Post`` that holds when its current text contains every word of ``text``; ``as_sent``: the text
+    of the last revision sent to the cabinet instead (what a cabinet reads)."""
     words = search_words(text)
     if not words:
         return Post.current_revision_id.is_not(None)
-    if session.get_bind().dialect.name == "postgresql":
-        query = " & ".join(f"{word}:*" for word in words)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    query = " & ".join(f"{word}:*" for word in words)
+    if postgresql and not as_sent:
         return _POST_SEARCH.bool_op("@@")(func.to_tsquery("simple", func.approval_unaccent(query)))
-    clause: ColumnElement[bool] = Revision.body.ilike(f"%{words[0]}%")
-    for word in words[1:]:  # letters and digits only: nothing to escape
-        clause = clause & Revision.body.ilike(f"%{word}%")
-    return Post.current_revision_id.in_(select(Revision.id).where(clause))
+    if postgresql:  # the trigger's words, of the revision sent
+        clause: ColumnElement[bool] = func.to_tsvector("simple", func.approval_unaccent(Revision.body)).bool_op("@@")(
+            func.to_tsquery("simple", func.approval_unaccent(query)))
+    else:
+        clause = Revision.body.ilike(f"%{words[0]}%")
+        for word in words[1:]:  # letters and digits only: nothing to escape
+            clause = clause & Revision.body.ilike(f"%{word}%")
+    if not as_sent:
+        return Post.current_revision_id.in_(select(Revision.id).where(clause))
+    last_sent = (select(func.max(AuditEntry.revision_id)).where(AuditEntry.post_id == Post.id, sent_to_cabinet())
+                 .correlate(Post).scalar_subquery())
+    return last_sent.in_(select(Revision.id).where(clause))
 
 
 def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]:
-    """The posts ``user`` sees that pass ``filters``, their account joined."""
+    """The posts ``user`` sees that pass ``filters``, their account joined; a cabinet's search reads the texts it
+    was sent (``text_match``)."""
     query = select(Post).join(Post.account).where(post_clause(user))
     if filters.market:
         query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
@@ -138,7 +151,7 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
     if filters.created_to:
         query = query.where(Post.created_at < datetime.combine(filters.created_to + timedelta(days=1), time(), UTC))
     if filters.q:
-        query = query.where(text_match(session, filters.q))
+        query = query.where(text_match(session, filters.q, as_sent=user.role == Role.cabinet))
     return query
 
 

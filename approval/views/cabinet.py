@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from approval.access import AsSent, read_by
 from approval.db import db
 from approval.models import Post, User
 from approval.models.media import MediaKind
@@ -30,7 +31,7 @@ class Facts:
     videos: int = 0
 
 
-def facts(posts: Iterable[Post]) -> dict[int, Facts]:
+def facts(posts: Iterable[Post | AsSent]) -> dict[int, Facts]:
     """Each post's ``Facts``, its people read in one query (the posts' text and media are loaded with the page)."""
     posts = list(posts)
     ids = {post.created_by_id for post in posts} | {post.approved_by_id for post in posts if post.approved_by_id}
@@ -48,13 +49,17 @@ def facts(posts: Iterable[Post]) -> dict[int, Facts]:
 @roles_required(Role.cabinet)
 def inbox():
     """What awaits the cabinet, the oldest first, a page at a time; then the other suggested messages, newest
-    first, a page at a time. The filters apply to both."""
+    first, a page at a time. The filters apply to both. Each row shows the text the cabinet was last sent
+    (``access.read_by``): not what its writers saved since they have it back."""
     filters = listing.PostFilters.from_args(request.args)
     waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.with_cabinet),
                                         (Post.id,), cursor=request.args.get("after"))
     others = filters if filters.state != State.with_cabinet else filters.without("state")
     answered = listing.page_posts(db.session, current_user, others, cursor=request.args.get("answered_after"),
                                   exclude=State.with_cabinet if others.state is None else None)
+    waiting_rows = read_by(db.session, current_user, waiting.items)
+    answered_rows = read_by(db.session, current_user, answered.items)
     return render_template("cabinet/inbox.html", waiting=waiting, answered=answered, filters=filters,
-                           executives=current_user.executives, facts=facts([*waiting.items, *answered.items]),
+                           waiting_rows=waiting_rows, answered_rows=answered_rows,
+                           executives=current_user.executives, facts=facts([*waiting_rows, *answered_rows]),
                            choices=listing.filter_choices(db.session, current_user))

@@ -22,13 +22,13 @@ from wtforms.fields.choices import SelectChoice
 from approval import operations as ops
 from approval import policies, style
 from approval.administration import place_zone
-from approval.access import visible_accounts
+from approval.access import WITH_THE_WRITERS, PostLike, read_by, visible_accounts
 from approval.db import db, utcnow
 from approval.filters import slot_time
-from approval.forms.posts import FORM_INPUTS, ActionForm, CommentForm, EditForm, PostForm
+from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import OUTCOME_LABELS, done, finding_message, label, tone
 from approval.localtime import in_zone, wall_clock
-from approval.models import Account, AuditEntry, Campaign, Outcome, Post, Revision
+from approval.models import Account, AuditEntry, Campaign, Comment, Outcome, Post, Revision
 from approval.publishing.status import dropped_slot, not_going_out, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
@@ -75,6 +75,13 @@ def _now_utc() -> datetime:
     return utcnow()
 
 
+@bp.app_template_global("with_the_writers")
+def with_the_writers(post: PostLike) -> bool:
+    """Whether the current user is a cabinet whose suggestion its writers have back (``access.WITH_THE_WRITERS``):
+    its pages say so, and show the last revision it was sent."""
+    return current_user.is_authenticated and current_user.role == Role.cabinet and post.state in WITH_THE_WRITERS
+
+
 @bp.get("")
 @login_required
 def list_posts():
@@ -89,7 +96,9 @@ def list_posts():
     matches = listing.search_matches(db.session, current_user, filters)
     counts = listing.state_counts(db.session, current_user, filters, matches)
     page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"), matches=matches)
-    return render_template("posts/list.html", page=page, posts=page.items, counts=counts, filters=filters,
+    # A cabinet reads the texts it was sent, not what the writers saved since (``access.read_by``).
+    return render_template("posts/list.html", page=page, posts=read_by(db.session, current_user, page.items),
+                           counts=counts, filters=filters,
                            state=filters.state, states=list(State), mine=mine,
                            choices=listing.filter_choices(db.session, current_user))
 
@@ -401,12 +410,37 @@ def act(post_id: int, action: str):
         if isinstance(refused, Stale):
             return _overtaken(post, Action(action), form, refused), refused.status
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
+    if current_user.role == Role.cabinet and action in CABINET_DECISIONS:
+        return _to_the_next_suggestion(post, Action(action))
     warning = not_going_out(db.session, post) if entry.to_state == State.scheduled else None
     if not (warning and (now or action == Action.retry)):  # no "it goes out within a minute" above a warning
         flash(_done(post, Action(action), entry.to_state, now=now), "success")
     if warning:
         flash(warning, "warning")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
+    """After a cabinet's decision: what was recorded, and the next suggestion awaiting its answer (the inbox's
+    first), or the inbox when none is left. Its page offered no more decision on the post just decided."""
+    from approval.queries import posts as listing
+
+    said = {
+        Action.accept: _("You accepted suggested message #%(id)s: the project managers schedule it at the right "
+                         "time for its market.", id=post.id),
+        Action.request_changes: _("You sent suggested message #%(id)s back to its writers, with your request for "
+                                  "changes.", id=post.id),
+        Action.decline: _("You declined suggested message #%(id)s: it will not be published; its writer and the "
+                          "project manager are told.", id=post.id),
+    }
+    flash(said[action], "success")
+    waiting = listing.page_oldest_first(db.session, current_user, listing.PostFilters(state=State.with_cabinet),
+                                        (Post.id,), cursor=None, limit=1)
+    if waiting.items:
+        flash(_("Here is the next suggested message awaiting your answer."), "info")
+        return redirect(url_for("posts.show_post", post_id=waiting.items[0].id))
+    flash(_("No other suggested message awaits your answer."), "info")
+    return redirect(url_for("cabinet.inbox"))
 
 
 #: The decisions whose comment the decide form always shows a field for (the others may have none on the page).
@@ -474,6 +508,11 @@ def _what_happened(post: Post, entry: AuditEntry, revisions: dict[int, Revision]
             "time": _clock(entry.at, post.account.market.timezone)}
     if entry.action == Action.edit:
         now = entry.revision
+        sent = revisions.get(now.number) if now is not None else None
+        if current_user.role == Role.cabinet and (now is None or sent is None or sent.id != now.id):
+            # A revision not sent to the cabinet: it reads neither it nor what changed in it.
+            return _("%(name)s changed this suggested message at %(time)s: it is back with its writers until a "
+                     "project manager sends it to you again.", **said)
         before = revisions.get(now.number - 1) if now is not None else None
         if now is None or before is None or before.body != now.body:
             return _("%(name)s changed the text at %(time)s: read the new version before deciding.", **said)
@@ -589,7 +628,9 @@ def check_text():
             post = ops.load_post(db.session, current_user, post_id) if post_id else None
         except ops.NotFound:
             post = None  # not one of theirs: checked as a new post
-        items = media_items(post.current_revision.media) if post is not None and post.current_revision else []
+        # A cabinet's: those of the revision it was sent (``access.read_by``), not the ones saved since.
+        revision = read_by(db.session, current_user, [post])[0].current_revision if post is not None else None
+        items = media_items(revision.media) if revision is not None else []
         context = replace(context, media=items, has_media=bool(items))
     text = request.form.get("body", "")[:70000]
     findings = style.check(text, context)
@@ -654,41 +695,128 @@ def lang_of(post: Post, revision: Revision | None = None) -> Markup:
 
 #: The decisions after which a reviewer has seen a revision.
 DECISIONS = frozenset({Action.approve, Action.request_changes, Action.reject, Action.accept, Action.decline})
+#: The cabinet's own decisions on a suggestion (its acceptance, its request for changes, its refusal).
+CABINET_DECISIONS = frozenset({Action.accept, Action.request_changes, Action.decline})
 
 
-def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry]) -> Revision | None:
+def _cabinet_decided(entry: AuditEntry) -> bool:
+    return entry.action in CABINET_DECISIONS and entry.actor is not None and entry.actor.role == Role.cabinet \
+        and entry.revision_id is not None
+
+
+def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
+                    current: Revision | None) -> AuditEntry | None:
+    """The trail's row that names the revision the page compares the current one with by default (``_baseline``)."""
+    if current_user.role == Role.cabinet:
+        # The cabinet's own last decision, else the first revision sent to it: the project managers' approval of
+        # the text sent back to it is no decision of the cabinet's (it hid what changed since the cabinet's own).
+        decided = [entry for entry in history if _cabinet_decided(entry)]
+        first_sent = next((entry for entry in history
+                           if entry.action == Action.approve and entry.to_state == State.with_cabinet), None)
+        entry = decided[-1] if decided else first_sent
+    else:
+        entry = next((entry for entry in reversed(history) if entry.action in DECISIONS and entry.revision_id), None)
+    return entry if entry is not None and entry.revision_id != getattr(current, "id", None) else None
+
+
+def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
+              current: Revision | None = None) -> Revision | None:
     """What the page compares the current revision with by default: the revision last decided on (what a reviewer
-    saw; a post approved, edited and back in review shows what changed since the approval). A post never decided on
-    is new to its reviewers (no comparison: the whole post is the change); its author compares it with their
-    previous draft."""
-    decided = [entry.revision_id for entry in history if entry.action in DECISIONS and entry.revision_id]
-    if decided:
-        seen = next((r for r in revisions if r.id == decided[-1]), None)
-        return seen if seen is not None and seen.id != post.current_revision_id else None
-    if current_user.id == post.created_by_id and len(revisions) > 1:
+    saw; a post approved, edited and back in review shows what changed since the approval); for a cabinet, the one
+    it last decided on itself, else the first one it was sent. A post never decided on is new to its reviewers (no
+    comparison: the whole post is the change); its author compares it with their previous draft."""
+    current = current if current is not None else post.current_revision
+    entry = _baseline_entry(post, revisions, history, current)
+    if entry is not None:
+        return next((r for r in revisions if r.id == entry.revision_id), None)
+    if current_user.role == Role.cabinet:
+        return None
+    if not any(e.action in DECISIONS and e.revision_id for e in history) and current_user.id == post.created_by_id \
+            and len(revisions) > 1:
         return revisions[-2]
     return None
+
+
+def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
+                   current: Revision | None) -> str | None:
+    """For a cabinet shown a text changed since it last saw it: the sentence that says so, "You accepted revision 2
+    on …; this is revision 3, changed by Marc Lefèvre." (a text it had accepted, changed since, must not pass as the
+    one it accepted)."""
+    if current_user.role != Role.cabinet or current is None:
+        return None
+    entry = _baseline_entry(post, revisions, history, current)
+    seen = next((r for r in revisions if entry is not None and r.id == entry.revision_id), None)
+    if entry is None or seen is None or seen.number >= current.number:
+        return None
+    editors = [e.actor.name for e in history if e.action == Action.edit and e.actor is not None and e.revision
+               and seen.number < e.revision.number <= current.number]
+    names = format_list(list(dict.fromkeys(editors)) or [current.author.name], locale=get_locale() or "en")
+    said = {"old": seen.number, "new": current.number, "names": names,
+            "when": in_zone(entry.at, post.account.market.timezone)}
+    mine = entry.actor_id == current_user.id
+    name = entry.actor.name if entry.actor is not None else ""
+    if entry.action == Action.accept:
+        return _("You accepted revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+                 **said) if mine else \
+            _("%(name)s accepted revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+              name=name, **said)
+    if entry.action == Action.request_changes:
+        return _("You asked for changes on revision %(old)s on %(when)s; this is revision %(new)s, changed by "
+                 "%(names)s.", **said) if mine else \
+            _("%(name)s asked for changes on revision %(old)s on %(when)s; this is revision %(new)s, changed by "
+              "%(names)s.", name=name, **said)
+    if entry.action == Action.decline:
+        return _("You declined revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+                 **said) if mine else \
+            _("%(name)s declined revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+              name=name, **said)
+    return _("Revision %(old)s was sent to you on %(when)s; this is revision %(new)s, changed by %(names)s.", **said)
+
+
+def _sender(history: Sequence[AuditEntry], revision: Revision | None) -> AuditEntry | None:
+    """The trail's row that sent ``revision`` to the cabinet (the last one, should it have been sent twice)."""
+    return next((entry for entry in reversed(history) if entry.action == Action.approve
+                 and entry.to_state == State.with_cabinet and revision is not None
+                 and entry.revision_id == revision.id), None)
+
+
+def _revision_asked(by_number: Mapping[int, Revision], name: str, default: Revision | None) -> Revision | None:
+    """The revision the address names (``?r=``, ``?diff_from=``, ``?diff_to=``), ``default`` when it names none. A
+    number the reader reads no revision of is not found: a cabinet is never shown a revision it was not sent."""
+    number = request.args.get(name, type=int)
+    if not number or number < 0:
+        return default
+    if number not in by_number:
+        raise ops.NotFound(number)
+    return by_number[number]
 
 
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None,
                  compare_from: Revision | None = None):
     """The post's page; ``compare_from``: the revision its comparison starts from unless the address asks for
-    another (a decision that came too late compares with the text its page showed)."""
+    another (a decision that came too late compares with the text its page showed).
+
+    A cabinet reads the revisions it was sent (``access.revision_clause``): the page's current revision is the last
+    of them, while the writers have the post back (``access.read_by``)."""
     revisions = ops.post_revisions(db.session, post, current_user)
     history = ops.audit_trail(db.session, post, current_user)
-    current = post.current_revision
     by_number = {r.number: r for r in revisions}
+    current = read_by(db.session, current_user, [post])[0].current_revision
+    if current is not None and getattr(by_number.get(current.number), "id", None) != current.id:
+        raise ops.NotFound(post.id)  # never a text its reader does not read (a suggestion with no sending on record)
     # Any revision opens in the page (?r=N), and any two compare (?diff_from=A&diff_to=B).
-    shown = by_number.get(request.args.get("r", type=int) or 0, current)
-    diff_from = by_number.get(request.args.get("diff_from", type=int) or 0)
-    diff_to = by_number.get(request.args.get("diff_to", type=int) or 0, current)
-    if diff_from is None and compare_from is not None and compare_from.id != getattr(current, "id", None):
+    shown = _revision_asked(by_number, "r", current)
+    diff_from = _revision_asked(by_number, "diff_from", None)
+    diff_to = _revision_asked(by_number, "diff_to", current)
+    if diff_from is None and compare_from is not None and compare_from.id != getattr(current, "id", None) \
+            and compare_from.number in by_number:
         diff_from = compare_from
-    previous = diff_from or (_baseline(post, revisions, history) if shown is current else None)
-    approved = post.approved_revision
+    previous = diff_from or (_baseline(post, revisions, history, current) if shown is current else None)
+    approved = post.approved_revision if post.approved_revision_id in {r.id for r in revisions} else None
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
     verdict = policies.check_revision(db.session, post, current)
+    comments = ops.post_comments(db.session, post, current_user)
     return render_template(
         "posts/show.html", post=post, revision=current, shown=shown, previous=previous,
         compared_to=diff_to if diff_from else current, approved=approved, history=history,
@@ -697,8 +825,11 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
-        decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history),
-        comments=ops.post_comments(db.session, post, current_user), view_args=_view_args(),
+        decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history, comments),
+        comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(),
+        since_decided=_since_decided(post, revisions, history, current) if shown is current else None,
+        sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
+        comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )
@@ -709,44 +840,75 @@ class HistoryLine:
     entry: AuditEntry
     #: An unschedule and the schedule that followed it at once: a move to another time, told as one line.
     moved: bool = False
+    #: The discussion's comment that holds this row's comment (an action's comment joins the discussion): the line
+    #: points to it rather than quoting it a second time.
+    comment: Comment | None = None
 
     @property
     def slot(self) -> datetime | None:
         """The time a ``schedule`` chose (its audit row keeps it)."""
         chosen = (self.entry.payload or {}).get("scheduled_at") if self.entry.action == Action.schedule else None
-        try:
-            return datetime.fromisoformat(chosen) if isinstance(chosen, str) else None
-        except ValueError:
-            return None
+        return _instant(chosen)
+
+    @property
+    def dropped(self) -> datetime | None:
+        """The slot an edit dropped (its audit row keeps it): an accepted, scheduled text changed goes out at no time
+        until it is approved and given one again."""
+        return _instant((self.entry.payload or {}).get("dropped_slot")) if self.entry.action == Action.edit else None
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 #: An unschedule and a schedule by the same person this close together are one move.
 MOVE_WITHIN = timedelta(seconds=5)
 
 
-def _history_lines(history: list[AuditEntry]) -> list[HistoryLine]:
+def _history_lines(history: list[AuditEntry], comments: Sequence[Comment] = ()) -> list[HistoryLine]:
     """The audit trail as the post's page tells it. A move (the calendar's drag, a new time on the page, "Publish
     now") is recorded as an unschedule then a schedule: one line says it was moved, and to when. The audit page
-    and the API show both rows."""
+    and the API show both rows. A row whose comment is in the discussion points to it there."""
     lines: list[HistoryLine] = []
+    said = _said_in_discussion(history, comments)
     for entry in history:
         before = lines[-1].entry if lines else None
         if (entry.action == Action.schedule and before is not None and before.action == Action.unschedule
                 and before.actor_id == entry.actor_id and entry.at - before.at <= MOVE_WITHIN and not before.comment):
             lines[-1] = HistoryLine(entry, moved=True)
         else:
-            lines.append(HistoryLine(entry))
+            lines.append(HistoryLine(entry, comment=said.get(entry.id)))
     return lines
 
 
-#: The states a reviewer's or a cabinet's decision leaves a post in, with what it says to its author.
+def _said_in_discussion(history: Sequence[AuditEntry], comments: Sequence[Comment]) -> dict[int, Comment]:
+    """The trail's rows whose comment the discussion holds (``operations.act_on_post`` writes it there too, by the
+    same person, at the same instant, with the same words), by the row's id."""
+    by_key: dict[tuple[int | None, datetime, str], Comment] = {(c.author_id, c.created_at, c.body): c
+                                                               for c in comments}
+    return {entry.id: comment for entry in history if entry.comment
+            and (comment := by_key.get((entry.actor_id, entry.at, entry.comment))) is not None}
+
+
+def _decision_comments(history: Sequence[AuditEntry], comments: Sequence[Comment]) -> dict[int, AuditEntry]:
+    """The discussion's comments that came with an action (a request for changes, a refusal...), by the comment's
+    id: the discussion says which, as the history no longer quotes them."""
+    rows = {entry.id: entry for entry in history}
+    return {comment.id: rows[row_id] for row_id, comment in _said_in_discussion(history, comments).items()}
+
+
+#: The states a reviewer's or a cabinet's decision leaves a post in, with what it says to its author; and a
+#: writer's withdrawal, which a cabinet that had the suggestion reads there.
 DECIDED = {State.changes_requested: Action.request_changes, State.rejected: Action.reject,
-           State.declined: Action.decline}
+           State.declined: Action.decline, State.withdrawn: Action.withdraw}
 
 
 def _decision(post: Post, history: list[AuditEntry]) -> AuditEntry | None:
-    """The decision that left the post where it stands (changes requested, rejected, declined), shown at the top of
-    its page: the author looking for what to fix found it in the comments, below the preview."""
+    """The decision that left the post where it stands (changes requested, rejected, declined, withdrawn), shown at
+    the top of its page: the author looking for what to fix found it in the comments, below the preview."""
     action = DECIDED.get(post.state)
     return next((entry for entry in reversed(history) if entry.action == action), None) if action else None
 
