@@ -157,9 +157,6 @@ def test_the_wall_and_the_notifications_of_a_cabinet_show_no_draft_of_its_writer
     assert SECRET not in page
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "media.preview (approval/views/media.py) previews post.current_revision's files: it must preview "
-    "access.revision_read_by(session, post, user)"))
 def test_the_preview_a_cabinet_asks_for_shows_no_file_of_the_writers_draft(make, web, office, db_session, app):
     post = _sent(make, office)
     make.act(post, Action.request_changes, office.sophie, comment="Plus court.")

@@ -27,7 +27,7 @@ from wtforms import ValidationError
 
 from approval import csrf
 from approval import operations as ops
-from approval.access import visible_accounts
+from approval.access import revision_read_by, visible_accounts
 from approval.api.media import file_response
 from approval.db import db
 from approval.filters import file_size
@@ -299,7 +299,8 @@ def preview():
     revision = None
     if post_id:
         post = ops.load_post(db.session, current_user, post_id)
-        account, revision = post.account, post.current_revision
+        # A cabinet previews what it was sent, never the writers' draft since (``access.read_by``).
+        account, revision = post.account, revision_read_by(db.session, post, current_user)
     else:
         account = db.session.scalar(visible_accounts(current_user).where(
             Account.id == request.form.get("account_id", type=int)))
