@@ -287,3 +287,31 @@ def test_an_unconfirmed_post_says_check_the_network_then_confirm_or_retry(make, 
     web.post("/language", {"language": "fr", "next": f"/posts/{post.id}"})
     said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "unconfirmed-reason")
     assert "Confirmer la publication" in said and "Réessayer maintenant" in said, said  # the buttons' names
+
+
+def test_a_reader_who_cannot_retry_a_failed_post_is_told_whom_to_ask_and_reads_its_key(make, web, admin_web, db_session,
+                                                                                       france, pm):
+    """The admin on call read "a project manager retries it" and had no button: the page names who can. The attempts
+    give the publication's Idempotency-Key, what the receiving tool's team searches for."""
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.needs_reconnect, message="HTTP 401 bad signature")
+    make.user(Role.project_manager, all_markets=True, name="Gaia Group")
+    page = admin_web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "who-can-act")
+    assert said.startswith("Only a project manager of FR can retry it or confirm it: ask "), said
+    assert pm.name in said and said.endswith(" or Gaia Group."), said  # the market's own first
+    assert f'<code title="Idempotency-Key">{"k" * 32}</code>' in page
+    web.login(pm)
+    assert "who-can-act" not in web.get(f"/posts/{post.id}").get_data(as_text=True)  # they have the buttons
+
+
+def test_a_scheduled_post_the_policy_in_force_refuses_says_so_on_its_page(make, web, db_session, france, pm):
+    from approval import policies
+
+    post = make.post(State.scheduled, account=make.account(france), body="Le rapport annuel est en ligne.")
+    policies.save_policy(db_session, france, make.user(Role.admin),
+                         forbidden=[{"phrase": "rapport annuel", "reason": "Say bilan."}])
+    db_session.flush()
+    web.login(pm)
+    said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "policy-refuses")
+    assert "At its time this post will fail" in said and "“rapport annuel”" in said, said

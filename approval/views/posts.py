@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -28,8 +28,8 @@ from approval.filters import slot_time
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import OUTCOME_LABELS, done, finding_message, label, tone
 from approval.localtime import in_zone, wall_clock
-from approval.models import Account, AuditEntry, Campaign, Comment, Outcome, Post, Revision
-from approval.publishing.status import dropped_slot, not_going_out, publishing_status
+from approval.models import Account, AuditEntry, Campaign, Comment, Market, Outcome, Post, Revision, User
+from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
 from approval.style.media import NETWORKS, media_index, media_items
@@ -830,6 +830,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         since_decided=_since_decided(post, revisions, history, current) if shown is current else None,
         sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
+        policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post),
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )
@@ -911,6 +912,20 @@ def _decision(post: Post, history: list[AuditEntry]) -> AuditEntry | None:
     the top of its page: the author looking for what to fix found it in the comments, below the preview."""
     action = DECIDED.get(post.state)
     return next((entry for entry in reversed(history) if entry.action == action), None) if action else None
+
+
+def _who_can_act(post: Post) -> list[str]:
+    """For a failed or unconfirmed post whose reader cannot retry or confirm it (an admin on call, its community
+    manager): the project managers who can, by name, as the page tells the reader to ask them. Empty otherwise."""
+    if post.state not in (State.failed, State.unconfirmed):
+        return []
+    if {Action.retry, Action.confirm_published} & {row.action for row in engine.available_actions(post, current_user)}:
+        return []
+    market_id = post.account.market_id
+    return list(db.session.scalars(
+        select(User.name).where(User.role == Role.project_manager, User.active.is_(True),
+                                or_(User.all_markets.is_(True), User.markets.any(Market.id == market_id)))
+        .order_by(User.all_markets, User.name).limit(4)))
 
 
 def _move_zone(post: Post) -> str:
