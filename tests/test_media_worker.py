@@ -103,7 +103,7 @@ def test_each_file_goes_out_with_a_signed_link_its_receiver_opens_without_an_acc
     assert all(item["url"].startswith("http://127.0.0.1:5000/media/files/") for item in items)
     with world.app_context():
         post = session.get(Post, post.id)
-        assert [m["url"] for m in describe(world, post.current_revision, post.scheduled_at)] == [
+        assert [m["url"] for m in describe(world, post.current_revision, post.scheduled_at, post.id)] == [
             item["url"] for item in items]  # the same body at the next try
     anonymous = world.test_client()
     for link, item in zip(links, items, strict=True):
@@ -135,9 +135,16 @@ def test_a_link_past_its_week_stays_open_while_its_file_may_still_go_out(scene):
     post = _scheduled_with_two_pictures(scene, slot)
     first = sorted(post.current_revision.media, key=lambda m: m.position)[0].file
     with world.app_context():
-        closed = urlsplit(downloads.link(world, first.id, first.sha256, int(time.time()) - 1)).path
+        closed = urlsplit(downloads.link(world, first.id, first.sha256, int(time.time()) - 1, post.id)).path
+        unbound = urlsplit(downloads.link(world, first.id, first.sha256, int(time.time()) - 1)).path
+        elsewhere = urlsplit(downloads.link(world, first.id, first.sha256, int(time.time()) - 1, post.id + 1)).path
+        long_gone = urlsplit(downloads.link(world, first.id, first.sha256,
+                                            int(time.time()) - downloads.KEPT_OPEN_DAYS * 86400 - 1, post.id)).path
     anonymous = world.test_client()
     assert anonymous.get(closed).status_code == 200
+    # Only the post it was made for keeps it open (another post with the same file opened every closed link to it),
+    # and not for ever.
+    assert [anonymous.get(link).status_code for link in (unbound, elsewhere, long_gone)] == [404, 404, 404]
     _run(world, session, slot + timedelta(seconds=1))
     assert session.get(Post, post.id).state is State.published
     assert anonymous.get(closed).status_code == 404

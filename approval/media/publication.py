@@ -17,7 +17,7 @@ from approval.models import Post, Revision, RevisionMedia
 from approval.workflow.states import State
 
 
-def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> list[dict]:
+def describe(app: Flask, revision: Revision, slot: datetime | None = None, post_id: int | None = None) -> list[dict]:
     """The approved revision's media in order, as the connectors receive them (CONTRACT.md's ``media`` items), each
     with a signed link to its bytes (``approval.media.downloads``), open for a week after the post's ``slot`` (and
     while it may still go out). Never
@@ -26,7 +26,7 @@ def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> li
     return [
         {"id": m.file.id, "kind": m.file.kind.value, "mime": m.file.mime, "bytes": m.file.bytes,
          "width": m.file.width, "height": m.file.height, "duration_s": m.file.duration_s, "sha256": m.file.sha256,
-         "alt": m.alt, "url": downloads.link(app, m.file.id, m.file.sha256, until)}
+         "alt": m.alt, "url": downloads.link(app, m.file.id, m.file.sha256, until, post_id)}
         for m in revision.media
     ]
 
@@ -36,12 +36,13 @@ def describe(app: Flask, revision: Revision, slot: datetime | None = None) -> li
 TO_GO_OUT = (State.approved, State.scheduled, State.publishing, State.failed, State.unconfirmed)
 
 
-def still_to_go_out(session: Session, file_id: int) -> bool:
-    """Whether the file is in the current revision of a post that may still go out: its links stay open past their
-    week (``downloads``), for a retry sends its first call's body again, links and all."""
+def still_to_go_out(session: Session, file_id: int, post_id: int) -> bool:
+    """Whether the file is in the current revision of post ``post_id`` and that post may still go out: the links
+    made for it stay open past their week (``downloads``), for a retry sends its first call's body again, links and
+    all. Another post holding the same file opens nothing."""
     return session.scalar(select(exists().where(
-        RevisionMedia.media_file_id == file_id, RevisionMedia.revision_id == Post.current_revision_id,
-        Post.state.in_(TO_GO_OUT)))) or False
+        Post.id == post_id, RevisionMedia.media_file_id == file_id,
+        RevisionMedia.revision_id == Post.current_revision_id, Post.state.in_(TO_GO_OUT)))) or False
 
 
 def missing_files(app: Flask, revision: Revision, digests: Mapping[str, str | None] | None = None) -> list[str]:

@@ -138,7 +138,7 @@ def publication_of(app: Flask, post: Post, key: str | None = None) -> Publicatio
         account={"id": account.id, "network": account.network.value, "handle": account.handle,
                  "market": account.market.code},
         revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
-        media=media_publication.describe(app, revision, post.scheduled_at),
+        media=media_publication.describe(app, revision, post.scheduled_at, post.id),
         scheduled_at=post.scheduled_at.isoformat(timespec="seconds").replace("+00:00", "Z") if post.scheduled_at
         else None,
     )

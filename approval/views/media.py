@@ -263,11 +263,12 @@ def published_file(token: str):
     a link the worker signed (``approval.media.downloads``), open for a week after the slot and while the file may
     still go out; 404 for any other."""
     named = downloads.opened(current_app, token)
-    if named is None:
+    if named is None or named.expired:
         abort(404)
-    file_id, sha256, closed = named
-    media_file = db.session.get(MediaFile, file_id)
-    if media_file is None or media_file.sha256 != sha256 or closed and not still_to_go_out(db.session, file_id):
+    media_file = db.session.get(MediaFile, named.file_id)
+    if media_file is None or media_file.sha256 != named.sha256:
+        abort(404)
+    if named.closed and not (named.post_id is not None and still_to_go_out(db.session, named.file_id, named.post_id)):
         abort(404)
     return file_response(media_file.storage_key, media_file.mime, media_file.sha256, media_file.bytes)
 
