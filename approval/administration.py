@@ -13,14 +13,18 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+import zoneinfo
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
+from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
+from babel.core import get_global
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,9 +35,10 @@ from sqlalchemy.orm import Session
 
 from approval.db import field_errors
 from approval.models import Account, AccountKind, Campaign, Executive, Market, Network, Post, User
+from approval.models.users import user_markets
 from approval.style.network import network_name
 from approval.style.text import shows_anything
-from approval.workflow.states import Role, State
+from approval.workflow.states import FINAL_STATES, Role, State
 
 #: The shortest password an admin may give, and the longest anyone may (hashing a megabyte is a denial of service).
 MIN_PASSWORD_LENGTH = 8
@@ -80,9 +85,11 @@ class Refused(Exception):
         super().__init__(self.message)
 
 
-def _refuse_if(errors: Errors) -> None:
-    if errors:
-        raise Refused(errors=errors)
+def _refuse_if(errors: Errors, taken: Errors | None = None) -> None:
+    """Refuse what ``errors`` says, and what ``taken`` says (another row holds the value): all of it at once, a
+    conflict when a duplicate is all there is to say."""
+    if errors or taken:
+        raise Refused(errors=_merge(errors, taken or {}), conflict=not errors)
 
 
 @contextmanager
@@ -112,19 +119,20 @@ NOT_PLACES = frozenset({"Factory", "localtime"})
 
 @cache
 def timezone_names() -> list[str]:
-    """The IANA time zones of places this system knows, sorted; read once."""
+    """Every zone this system reads times in, sorted, "Factory" and "localtime" aside: what a person may choose to
+    read a page in (UTC included). A market's zone is one of the narrower ``place_zone_names``."""
     return sorted(available_timezones() - NOT_PLACES)
 
 
 @cache
-def _place_names() -> frozenset[str]:
+def _readable_names() -> frozenset[str]:
     return frozenset(timezone_names())
 
 
 def place_zone(name: str | None) -> ZoneInfo | None:
-    """The time zone of a place named ``name`` (one of ``timezone_names``), else None: every zone a person gives
-    (a market's, a calendar's, a move's) is read through here, so "localtime" never makes the server's clock count."""
-    if not name or name not in _place_names():
+    """The time zone named ``name`` (one of ``timezone_names``), else None: every zone a person gives (a market's,
+    a calendar's, a move's) is read through here, so "localtime" never makes the server's clock count."""
+    if not name or name not in _readable_names():
         return None
     try:
         return ZoneInfo(name)
@@ -132,16 +140,103 @@ def place_zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
-def zone_meant(name: str) -> str | None:
-    """The place's zone a person most likely meant by ``name`` when it names none: the same name in another case
-    ("africa/nairobi"), the city alone ("Nairobi"), or a near spelling ("Africa/Nairobbi"); None when none is near."""
+@cache
+def _zones_by_country() -> dict[str, tuple[str, ...]]:
+    """Each country's zones, as the zone database's zone.tab lists them (its main zone first: America/New_York,
+    Europe/Lisbon before Atlantic/Madeira); read where ``zoneinfo`` reads the zones, else from CLDR (Babel)."""
+    readable = _readable_names()
+    tables = [Path(folder) / "zone.tab" for folder in zoneinfo.TZPATH]
+    try:
+        tables.append(Path(str(resources.files("tzdata.zoneinfo").joinpath("zone.tab"))))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    zones: dict[str, list[str]] = {}
+    for table in tables:
+        try:
+            lines = table.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            columns = line.split("\t")
+            if line.startswith("#") or len(columns) < 3 or columns[2] not in readable:
+                continue
+            if columns[2] not in zones.setdefault(columns[0], []):
+                zones[columns[0]].append(columns[2])
+        if zones:
+            break
+    if not zones:
+        aliases = get_global("zone_aliases")
+        for country, names in get_global("territory_zones").items():
+            zones[country] = [name for name in names if name in readable and name not in aliases]
+    return {country: tuple(names) for country, names in zones.items() if names}
+
+
+@cache
+def place_zone_names() -> list[str]:
+    """The zones of places, sorted: those the zone database gives a country (Europe/Paris, America/New_York,
+    Europe/Kyiv). Not an abbreviation (EST, CET), a fixed offset (UTC, Etc/GMT-1) nor an old name kept for
+    compatibility (US/Pacific, Asia/Calcutta, Japan): their clocks do not follow a place's, or their names are gone."""
+    return sorted({name for names in _zones_by_country().values() for name in names})
+
+
+@cache
+def _place_names() -> frozenset[str]:
+    return frozenset(place_zone_names())
+
+
+def is_place_zone(name: str | None) -> bool:
+    return bool(name) and name in _place_names() and place_zone(name) is not None
+
+
+#: Abbreviations people type for a region's time, and the zone of the place they mean (its clock changes with the
+#: summer as theirs does: "EST" alone stays at UTC-5 all year, an hour off in summer).
+_MEANT_BY_ABBREVIATION = {
+    "EST": "America/New_York", "EST5EDT": "America/New_York", "CST6CDT": "America/Chicago",
+    "MST": "America/Denver", "MST7MDT": "America/Denver", "PST8PDT": "America/Los_Angeles",
+    "HST": "Pacific/Honolulu",
+}
+#: Abbreviations of a time many countries share: the market's country says which place.
+_SHARED_ABBREVIATIONS = frozenset({"CET", "EET", "WET", "MET"})
+
+
+def _winter_offset(name: str) -> timedelta | None:
+    zone = place_zone(name)
+    return datetime(datetime.now(UTC).year, 1, 15, 12, tzinfo=UTC).astimezone(zone).utcoffset() if zone else None
+
+
+def place_zone_meant(name: str, country: str | None = None) -> str | None:
+    """The place's zone a person most likely meant by ``name`` for a market of ``country``: the place an old name
+    stands for (US/Pacific: America/Los_Angeles), the place an abbreviation is used for (EST: America/New_York), the
+    country's zone for one that is no place ("CET" or "UTC" in FR: Europe/Paris), or a near spelling."""
+    readable = {zone.casefold(): zone for zone in timezone_names()}
+    zone = readable.get(name.casefold()) if name else None
+    if zone is None or zone in _place_names():  # a place's zone in another case, a near spelling, or nothing
+        return zone_meant(name, place_zone_names())
+    if zone in _MEANT_BY_ABBREVIATION:
+        return _MEANT_BY_ABBREVIATION[zone]
+    old_name = get_global("zone_aliases").get(zone)
+    if old_name in _place_names() and zone not in _SHARED_ABBREVIATIONS:
+        return str(old_name)
+    countries = _zones_by_country()
+    places = countries.get(country or "", ())
+    if len(places) == 1:
+        return places[0]
+    offset = _winter_offset(zone)
+    return next((place for place in places if _winter_offset(place) == offset), None)
+
+
+def zone_meant(name: str, among: Sequence[str] | None = None) -> str | None:
+    """The zone (of ``among``, by default any) a person most likely meant by ``name`` when it names none: the same
+    name in another case ("africa/nairobi"), the city alone ("Nairobi"), or a near spelling ("Africa/Nairobbi");
+    None when none is near."""
     if not name:
         return None
+    zones = timezone_names() if among is None else among
     folded = name.casefold()
-    by_fold = {zone.casefold(): zone for zone in timezone_names()}
+    by_fold = {zone.casefold(): zone for zone in zones}
     if folded in by_fold:
         return by_fold[folded]
-    cities = [zone for zone in timezone_names() if zone.rsplit("/", 1)[-1].casefold() == folded.replace(" ", "_")]
+    cities = [zone for zone in zones if zone.rsplit("/", 1)[-1].casefold() == folded.replace(" ", "_")]
     if len(cities) == 1:
         return cities[0]
     close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.85)
@@ -178,8 +273,9 @@ def _name_errors(errors: Errors, field: str, value: str, max_length: int) -> Non
 
 
 def market_errors(code: str, name: str, timezone: str, languages: Sequence[str], *,
-                  kept_code: str | None = None) -> Errors:
-    """``kept_code``: the code the market had, which it may keep though no country has it (saved before the rule)."""
+                  kept_code: str | None = None, kept_timezone: str | None = None) -> Errors:
+    """``kept_code``, ``kept_timezone``: what the market had, which it may keep though no country has that code or
+    no place that zone (saved before the rules)."""
     errors: Errors = {}
     if not re.fullmatch(r"[A-Z]{2}", code):
         errors["code"] = [_("Two letters (ISO 3166-1 alpha-2), e.g. FR.")]
@@ -189,8 +285,12 @@ def market_errors(code: str, name: str, timezone: str, languages: Sequence[str],
     _name_errors(errors, "name", name, 120)
     if place_zone(timezone) is None:
         errors["timezone"] = [_("Not an IANA time zone: give one such as Europe/Paris or Africa/Nairobi.")]
-        if meant := zone_meant(timezone):
-            errors["timezone"].append(_("Did you mean %(zone)s?", zone=meant))
+    elif not is_place_zone(timezone) and timezone != kept_timezone:
+        errors["timezone"] = [_("%(zone)s is not the time zone of a place (an abbreviation, a fixed offset or an old "
+                                "name): give the zone of the market's main city, such as Europe/Paris or "
+                                "America/New_York.", zone=timezone)]
+    if "timezone" in errors and (meant := place_zone_meant(timezone, code)):
+        errors["timezone"].append(_("Did you mean %(zone)s?", zone=meant))
     unknown = [code for code in languages if code not in language_codes()]
     if not languages:
         errors["languages"] = [_("Give at least one language code, e.g. fr.")]
@@ -216,15 +316,17 @@ def account_errors(network: str, handle: str, brand: str) -> Errors:
     return errors
 
 
-def _refuse_taken_handle(session: Session, network: str, handle: str, current: Account | None = None) -> None:
+def _handle_taken(session: Session, network: str, handle: str, current: Account | None = None) -> Errors:
     """The networks treat handles without case: @Helio_FR and @helio_fr are one account (the unique constraint
     compares them with case, so this rule reads first)."""
+    if network not in Network.__members__ or not handle:
+        return {}
     other = session.scalar(select(Account).where(Account.network == Network(network),
                                                  func.lower(Account.handle) == handle.lower()))
     if other is not None and other is not current:
-        message = _("%(network)s already has the account @%(handle)s.", network=network_name(network),
-                    handle=other.handle)
-        raise Refused(errors={"handle": [message]}, conflict=True)
+        return {"handle": [_("%(network)s already has the account @%(handle)s.", network=network_name(network),
+                             handle=other.handle)]}
+    return {}
 
 
 def _refuse_taken_campaign_name(session: Session, name: str, market: Market | None,
@@ -253,6 +355,12 @@ def user_errors(name: str, role: str, markets: Sequence[Market], all_markets: bo
         errors["role"] = [_("Not a role: %(roles)s.", roles=", ".join(Role.__members__))]
     elif Role(role) in MARKET_ROLES and not markets and not all_markets:
         errors["market_ids"] = [_("Choose at least one market, or all markets.")]
+    elif Role(role) in MARKET_ROLES and markets and all_markets:
+        errors["market_ids"] = [_("Choose all markets, or some markets: not both.")]
+    elif role == Role.cabinet and markets:  # they see their executives' accounts, wherever they are
+        errors["market_ids"] = [_("A cabinet member works for executives, not in markets: choose no market.")]
+    elif role == Role.admin and markets:
+        errors["market_ids"] = [_("An admin works in every market: choose no market.")]
     if executives and role != Role.cabinet:
         errors["executive_ids"] = [_("Only a cabinet member serves executives.")]
     return errors
@@ -300,6 +408,71 @@ def _merge(*parts: Errors) -> Errors:
     return merged
 
 
+# Every refusal at once -------------------------------------------------------------------------------------------
+# What the use cases below would refuse, read without writing: a form whose shape is refused (a field missing, a
+# choice tampered with) shows these too, so that a person fixes everything in one round. Duplicates included.
+
+
+def _code_taken(session: Session, code: str, market: Market | None = None) -> Errors:
+    other = session.scalar(select(Market).where(Market.code == code)) if code else None
+    return {"code": [_("Market %(code)s exists already.", code=code)]} if other not in (None, market) else {}
+
+
+def _code_fixed(session: Session, market: Market, code: str) -> Errors:
+    if code == market.code or not code_is_fixed(session, market):
+        return {}
+    return {"code": [_("A market's code stays once it has accounts: links, kiosk screens, feeds, scripts and its "
+                       "posts' history name it %(code)s.", code=market.code)]}
+
+
+def _email_taken(session: Session, email: str) -> Errors:
+    taken = email and session.scalar(select(User.id).where(User.email == email)) is not None
+    return {"email": [_("A user with this e-mail exists already.")]} if taken else {}
+
+
+def _own_role_errors(user: User, actor: User, role: str) -> Errors:
+    if user.id == actor.id and role != user.role:
+        return {"role": [_("You cannot change your own role: ask another admin.")]}
+    return {}
+
+
+def market_refusals(session: Session, code: str | None, name: str | None, timezone: str | None,
+                    languages: Sequence[str] | None, market: Market | None = None) -> Errors:
+    code, name, timezone = _clean(code).upper(), _name(name), _clean(timezone)
+    languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages or () if _clean(lang)))
+    errors = market_errors(code, name, timezone, languages, kept_code=market.code if market else None,
+                           kept_timezone=market.timezone if market else None)
+    errors = _merge(errors, _code_fixed(session, market, code) if market else {})
+    return _merge(errors, {} if "code" in errors else _code_taken(session, code, market))
+
+
+def account_refusals(session: Session, network: str | None, handle: str | None, brand: str | None,
+                     account: Account | None = None) -> Errors:
+    network, handle, brand = _clean(network), _clean(handle).lstrip("@"), _clean(brand)
+    errors = account_errors(network, handle, brand)
+    return _merge(errors, {} if "handle" in errors else _handle_taken(session, network, handle, account))
+
+
+def executive_refusals(session: Session, name: str | None, title: str | None,
+                       executive: Executive | None = None) -> Errors:
+    name, title = _name(name), _clean(title)
+    errors = executive_errors(name, title)
+    return _merge(errors, {} if "name" in errors else _executive_name_taken(session, name, executive))
+
+
+def user_refusals(session: Session, name: str | None, role: str | None, *, markets: Sequence[Market],
+                  all_markets: bool, executives: Sequence[Executive], email: str | None = None,
+                  password: str | None = None, user: User | None = None, actor: User | None = None) -> Errors:
+    """``user`` None: a new user, whose ``email`` and ``password`` are read too; else ``actor`` changes ``user``."""
+    role = _clean(role)
+    errors = user_errors(_name(name), role, markets, bool(all_markets), executives)
+    if user is None:
+        email = _clean(email).lower()
+        errors = _merge(email_errors(email), errors, password_errors(password or ""))
+        return _merge(errors, {} if "email" in errors else _email_taken(session, email))
+    return _merge(errors, {} if "role" in errors or actor is None else _own_role_errors(user, actor, role))
+
+
 # The use cases -------------------------------------------------------------------------------------------------
 
 
@@ -307,10 +480,16 @@ def _clean(value: str | None) -> str:
     return (value or "").strip()
 
 
+def _name(value: str | None) -> str:
+    """A name as stored: trimmed, its inner runs of spaces one space ("Hans   Meier" and "Hans Meier" read alike on
+    every page), and composed (NFC: "ü" one character, however it was typed)."""
+    return unicodedata.normalize("NFC", " ".join((value or "").split()))
+
+
 def create_market(session: Session, code: str, name: str, timezone: str, languages: Sequence[str]) -> Market:
-    code, name, timezone = _clean(code).upper(), _clean(name), _clean(timezone)
+    code, name, timezone = _clean(code).upper(), _name(name), _clean(timezone)
     languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages if _clean(lang)))
-    _refuse_if(market_errors(code, name, timezone, languages))
+    _refuse_if(market_errors(code, name, timezone, languages), _code_taken(session, code))
     with _writing(session, code=code):
         market = Market(code=code, name=name, timezone=timezone, languages=languages)
         session.add(market)
@@ -320,39 +499,43 @@ def create_market(session: Session, code: str, name: str, timezone: str, languag
 def update_market(
     session: Session, market: Market, code: str, name: str, timezone: str, languages: Sequence[str]
 ) -> Market:
-    code, name, timezone = _clean(code).upper(), _clean(name), _clean(timezone)
+    code, name, timezone = _clean(code).upper(), _name(name), _clean(timezone)
     languages = list(dict.fromkeys(_clean(lang).lower() for lang in languages if _clean(lang)))
-    _refuse_if(market_errors(code, name, timezone, languages, kept_code=market.code))
+    errors = _merge(market_errors(code, name, timezone, languages, kept_code=market.code,
+                                  kept_timezone=market.timezone), _code_fixed(session, market, code))
+    _refuse_if(errors, {} if "code" in errors else _code_taken(session, code, market))
     with _writing(session, code=code):
         market.code, market.name, market.timezone, market.languages = code, name, timezone, languages
     return market
 
 
-def _person_name(name: str | None) -> str:
-    """A person's name as stored: trimmed, and composed (NFC: "ü" one character, however it was typed)."""
-    return unicodedata.normalize("NFC", _clean(name))
+def code_is_fixed(session: Session, market: Market) -> bool:
+    """Whether ``market``'s code may no longer change: it has accounts, so people and programs name it already."""
+    return session.scalar(select(Account.id).where(Account.market_id == market.id).limit(1)) is not None
+
+
 
 
 def _name_key(name: str) -> str:
-    """Two names a reader cannot tell apart are one: compared without case, and composed or decomposed alike
-    (Unicode's canonical caseless match)."""
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", name).casefold())
+    """Two names a reader cannot tell apart are one: compared without case, with runs of spaces as one, and composed
+    or decomposed alike (Unicode's canonical caseless match)."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", " ".join(name.split())).casefold())
 
 
 def find_executive(session: Session, name: str) -> Executive | None:
     """The executive named ``name``, however its case or accents were typed ("jürgen schmidt", a decomposed ü)."""
-    key = _name_key(_clean(name))
+    key = _name_key(_name(name))
     # Compared here, not by the database's lower(): SQLite's knows ASCII alone, and neither composes. The executive
     # committee is a few dozen people.
     return next((e for e in session.scalars(select(Executive).order_by(Executive.id)) if _name_key(e.name) == key),
                 None)
 
 
-def _refuse_taken_executive_name(session: Session, name: str, current: Executive | None = None) -> None:
-    other = find_executive(session, name)
+def _executive_name_taken(session: Session, name: str, current: Executive | None = None) -> Errors:
+    other = find_executive(session, name) if name else None
     if other is not None and other is not current:
-        raise Refused(errors={"name": [_("An executive named %(name)s exists already.", name=other.name)]},
-                      conflict=True)
+        return {"name": [_("An executive named %(name)s exists already.", name=other.name)]}
+    return {}
 
 
 def get_or_create_executive(session: Session, name: str, title: str = "") -> Executive:
@@ -361,9 +544,8 @@ def get_or_create_executive(session: Session, name: str, title: str = "") -> Exe
 
 
 def create_executive(session: Session, name: str, title: str = "") -> Executive:
-    name, title = _person_name(name), _clean(title)
-    _refuse_if(executive_errors(name, title))
-    _refuse_taken_executive_name(session, name)
+    name, title = _name(name), _clean(title)
+    _refuse_if(executive_errors(name, title), _executive_name_taken(session, name))
     with _writing(session, name=name):
         executive = Executive(name=name, title=title)
         session.add(executive)
@@ -371,9 +553,8 @@ def create_executive(session: Session, name: str, title: str = "") -> Executive:
 
 
 def update_executive(session: Session, executive: Executive, name: str, title: str) -> Executive:
-    name, title = _person_name(name), _clean(title)
-    _refuse_if(executive_errors(name, title))
-    _refuse_taken_executive_name(session, name, executive)
+    name, title = _name(name), _clean(title)
+    _refuse_if(executive_errors(name, title), _executive_name_taken(session, name, executive))
     with _writing(session, name=name):
         executive.name, executive.title = name, title
     return executive
@@ -398,8 +579,7 @@ def create_account(
     session: Session, market: Market, network: str, handle: str, brand: str = "", executive: Executive | None = None
 ) -> Account:
     handle, brand = _clean(handle).lstrip("@"), _clean(brand)
-    _refuse_if(account_errors(network, handle, brand))
-    _refuse_taken_handle(session, network, handle)
+    _refuse_if(account_errors(network, handle, brand), _handle_taken(session, network, handle))
     with _writing(session, network=network_name(network), handle=handle):
         account = Account(
             market=market, network=Network(network), handle=handle, brand=brand,
@@ -415,8 +595,7 @@ def update_account(
 ) -> Account:
     """Change an account; who receives its suggested messages may not change while some await the cabinet."""
     handle, brand = _clean(handle).lstrip("@"), _clean(brand)
-    _refuse_if(account_errors(network, handle, brand))
-    _refuse_taken_handle(session, network, handle, account)
+    _refuse_if(account_errors(network, handle, brand), _handle_taken(session, network, handle, account))
     if executive != account.executive and _has_posts_with_cabinet(session, account):
         raise Refused(_("Posts of this account await the cabinet: decide them before changing whose account it is."),
                       "executive_id")
@@ -448,9 +627,9 @@ def create_user(
     all_markets: bool = False,
     executives: Sequence[Executive] = (),
 ) -> User:
-    email, name, role = _clean(email).lower(), _clean(name), str(getattr(role, "value", role))
+    email, name, role = _clean(email).lower(), _name(name), str(getattr(role, "value", role))
     _refuse_if(_merge(email_errors(email), user_errors(name, role, markets, all_markets, executives),
-                      password_errors(password)))
+                      password_errors(password)), _email_taken(session, email))
     with _writing(session, email=email):
         user = User(email=email, name=name, role=Role(role), all_markets=all_markets)
         user.set_password(password)
@@ -471,10 +650,9 @@ def update_user(
     all_markets: bool = False,
     executives: Sequence[Executive] = (),
 ) -> User:
-    name, role = _clean(name), str(getattr(role, "value", role))
-    _refuse_if(user_errors(name, role, markets, all_markets, executives))
-    if user.id == actor.id and Role(role) != user.role:
-        raise Refused(_("You cannot change your own role: ask another admin."), "role")
+    name, role = _name(name), str(getattr(role, "value", role))
+    errors = user_errors(name, role, markets, all_markets, executives)
+    _refuse_if(_merge(errors, {} if "role" in errors else _own_role_errors(user, actor, role)))
     user.name, user.role, user.all_markets = name, Role(role), all_markets
     user.markets = list(markets)
     user.executives = list(executives)
@@ -517,7 +695,7 @@ def create_campaign(
 ) -> Campaign:
     """``market`` None makes a group-wide campaign; ``disclosure_required`` a partnership, whose posts disclose it;
     ``embargo_until`` as ``publishing.controls.embargo_at`` reads it."""
-    name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
+    name, hashtag, description = _name(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
     _refuse_taken_campaign_name(session, name, market)
     campaign = Campaign(name=name, market=market, hashtag=hashtag, description=description,
@@ -533,7 +711,7 @@ def update_campaign(
 ) -> Campaign:
     """A campaign can move to one market only if none of its posts lies elsewhere. Its embargo is set with the rest:
     one change in the change log."""
-    name, hashtag, description = _clean(name), _hashtag(hashtag), _clean(description)
+    name, hashtag, description = _name(name), _hashtag(hashtag), _clean(description)
     _refuse_if(campaign_errors(name, hashtag, description))
     _refuse_taken_campaign_name(session, name, market, campaign)
     if market is not None and market != campaign.market:
@@ -567,3 +745,126 @@ def _hashtag(value: str | None) -> str:
 def _has_posts_with_cabinet(session: Session, account: Account) -> bool:
     query = select(Post.id).where(Post.account_id == account.id, Post.state == State.with_cabinet).limit(1)
     return session.scalar(query) is not None
+
+
+# What a change leaves behind -----------------------------------------------------------------------------------
+# Read before a change is saved, so that the page asks first and says it after: a user's posts still on their way
+# in the markets they would no longer see, the markets left without anyone to approve, an account's posts moving
+# with it. Nothing here writes.
+
+#: The states of a post still on its way (not published, rejected, declined nor withdrawn), in the workflow's order.
+IN_FLIGHT_STATES = tuple(state for state in State if state not in FINAL_STATES)
+
+
+def markets_seen(session: Session, role: Role | str, markets: Sequence[Market], all_markets: bool) -> set[int]:
+    """The ids of the markets whose posts a user of ``role`` with these markets sees (``approval.access``): every
+    market group-wide; a cabinet member's posts are their executives', wherever they are, none by market."""
+    if all_markets or role == Role.admin:
+        return set(session.scalars(select(Market.id)))
+    return {market.id for market in markets} if role in MARKET_ROLES else set()
+
+
+def markets_lost(session: Session, user: User, role: Role | str, markets: Sequence[Market],
+                 all_markets: bool) -> set[int]:
+    """The markets ``user`` sees now and would no longer see with this role and these markets."""
+    return (markets_seen(session, user.role, user.markets, user.all_markets)
+            - markets_seen(session, role, markets, all_markets))
+
+
+def posts_in_flight(session: Session, *, author: User | None = None, account: Account | None = None,
+                    market_ids: Iterable[int] | None = None) -> dict[str, dict[State, int]]:
+    """The posts still on their way (of ``author``, of ``account``; in ``market_ids``, None: any market), counted by
+    market code and state, the codes sorted and the states in the workflow's order."""
+    query = (select(Market.code, Post.state, func.count(Post.id)).select_from(Post).join(Post.account)
+             .join(Account.market).where(Post.state.in_(IN_FLIGHT_STATES)).group_by(Market.code, Post.state))
+    if author is not None:
+        query = query.where(Post.created_by_id == author.id)
+    if account is not None:
+        query = query.where(Post.account_id == account.id)
+    if market_ids is not None:
+        query = query.where(Account.market_id.in_(list(market_ids)))
+    counts: dict[str, dict[State, int]] = {}
+    for code, state, number in session.execute(query):
+        counts.setdefault(code, {})[State(state)] = number
+    return {code: {state: counts[code][state] for state in IN_FLIGHT_STATES if state in counts[code]}
+            for code in sorted(counts)}
+
+
+def _reviews(role: Role | str, markets: Sequence[Market], all_markets: bool, active: bool) -> set[int] | None:
+    """The markets a project manager approves in (None: every market); an empty set for anyone else."""
+    if not active or role != Role.project_manager:
+        return set()
+    return None if all_markets else {market.id for market in markets}
+
+
+def reviewers_left_without(session: Session, user: User, *, role: Role | str | None = None,
+                           markets: Sequence[Market] | None = None, all_markets: bool | None = None,
+                           active: bool | None = None) -> dict[str, int]:
+    """The markets where ``user`` is the last active project manager, and would no longer be one with this role,
+    these markets, or deactivated (``active=False``): nobody could approve, schedule or retry a post there. Each
+    market's code with how many posts await review there, sorted by code."""
+    before = _reviews(user.role, user.markets, user.all_markets, user.active)
+    after = _reviews(user.role if role is None else role, user.markets if markets is None else markets,
+                     user.all_markets if all_markets is None else all_markets,
+                     user.active if active is None else active)
+    if before == set() or after is None:
+        return {}
+    everywhere = set(session.scalars(select(Market.id)))
+    lost = (everywhere if before is None else before) - after
+    if not lost:
+        return {}
+    others = select(User).where(User.active.is_(True), User.role == Role.project_manager, User.id != user.id)
+    if session.scalar(others.where(User.all_markets.is_(True)).limit(1)) is not None:
+        return {}  # a group-wide project manager approves everywhere
+    covered = set(session.scalars(select(user_markets.c.market_id).join(User, User.id == user_markets.c.user_id)
+                                  .where(User.active.is_(True), User.role == Role.project_manager,
+                                         User.id != user.id)))
+    left = lost - covered
+    if not left:
+        return {}
+    waiting = dict(session.execute(
+        select(Account.market_id, func.count(Post.id)).select_from(Post).join(Post.account)
+        .where(Post.state == State.in_review, Account.market_id.in_(left)).group_by(Account.market_id)).all())
+    codes = dict(session.execute(select(Market.id, Market.code).where(Market.id.in_(left))).all())
+    return {codes[market_id]: waiting.get(market_id, 0) for market_id in sorted(left, key=lambda i: codes[i])}
+
+
+class Staffing(NamedTuple):
+    project_managers: int
+    community_managers: int
+
+
+def staffing(session: Session) -> dict[int, Staffing]:
+    """Each market's active project and community managers (the group-wide ones counted in every market)."""
+    counts = {(market_id, Role(role)): number for market_id, role, number in session.execute(
+        select(user_markets.c.market_id, User.role, func.count(User.id)).join(User, User.id == user_markets.c.user_id)
+        .where(User.active.is_(True), User.all_markets.is_(False), User.role.in_(MARKET_ROLES))
+        .group_by(user_markets.c.market_id, User.role))}
+    everywhere = {Role(role): number for role, number in session.execute(
+        select(User.role, func.count(User.id)).where(User.active.is_(True), User.all_markets.is_(True),
+                                                     User.role.in_(MARKET_ROLES)).group_by(User.role))}
+    return {market_id: Staffing(*(counts.get((market_id, role), 0) + everywhere.get(role, 0)
+                                  for role in (Role.project_manager, Role.community_manager)))
+            for market_id in session.scalars(select(Market.id))}
+
+
+def cabinet_left_without(executive: Executive, user: User) -> bool:
+    """Whether ``user`` is the only active member of ``executive``'s cabinet (``cabinets_left_without``)."""
+    return user in executive.cabinet and not any(member.active and member.id != user.id
+                                                 for member in executive.cabinet)
+
+
+def awaiting_cabinet(session: Session, executive: Executive) -> int:
+    """How many suggested messages await ``executive``'s cabinet."""
+    return session.scalar(select(func.count(Post.id)).join(Post.account).where(
+        Account.executive_id == executive.id, Post.state == State.with_cabinet)) or 0
+
+
+def authors_left_behind(session: Session, account: Account, market: Market) -> list[User]:
+    """The authors of ``account``'s posts on their way who would no longer see them with the account in ``market``
+    (they work in other markets), sorted by name."""
+    authors = session.scalars(select(User).where(User.id.in_(
+        select(Post.created_by_id).where(Post.account_id == account.id, Post.state.in_(IN_FLIGHT_STATES)))))
+    return sorted((author for author in authors
+                   if market.id not in markets_seen(session, author.role, author.markets, author.all_markets)),
+                  key=lambda author: _name_key(author.name))

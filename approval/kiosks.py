@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from approval.administration import _name_key as name_key
 from approval.db import utcnow
 from approval.inputs import parse_id
 from approval.models import KioskLink, Market, User
@@ -23,18 +24,29 @@ from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed
 
 PREFIX = "kio1_"
+#: The longest name a screen may have (the column's size).
+MAX_NAME = 100
 
 
 def create_kiosk(session: Session, name: str, markets: Iterable[str] = (), created_by: User | None = None) -> KioskLink:
+    """A new link; refused, with the reason, for a name blank, too long (it was cut and saved without a word) or that
+    of a live link (two "Screen 3" in the list: which one to revoke?), however its case or accents were typed."""
     name = " ".join(name.split())
     if not shows_anything(name):
         raise GuardFailed(_("Name the screen."), {"name": [_("Name the screen.")]})
+    if len(name) > MAX_NAME:
+        message = _("At most %(n)s characters.", n=MAX_NAME)
+        raise GuardFailed(message, {"name": [message]})
+    live = session.scalars(select(KioskLink).where(KioskLink.revoked_at.is_(None)))
+    if (other := next((k for k in live if name_key(k.name) == name_key(name)), None)) is not None:
+        message = _("A kiosk link named “%(name)s” exists already.", name=other.name)
+        raise GuardFailed(message, {"name": [message]})
     codes = sorted({code.strip().upper() for code in markets if code.strip()})
     known = list(session.scalars(select(Market).where(Market.code.in_(codes))))
     if unknown := sorted(set(codes) - {market.code for market in known}):
         message = _("No market %(code)s.", code=", ".join(unknown))
         raise GuardFailed(message, {"markets": [message]})
-    kiosk = KioskLink(name=name[:100], token=PREFIX + secrets.token_urlsafe(32), markets=known,
+    kiosk = KioskLink(name=name, token=PREFIX + secrets.token_urlsafe(32), markets=known,
                       created_by=created_by)
     session.add(kiosk)
     session.flush()

@@ -114,8 +114,11 @@ def test_a_new_zone_for_a_market_says_its_scheduled_posts_now_go_out_at_other_lo
     market = make.market("PL", "Europe/Warsaw", ("pl",))
     make.post(State.scheduled, account=make.account(market))
     make.post(State.scheduled, account=make.account(market))
-    response = edit(admin_web, f"/admin/markets/{market.id}/edit", {"code": "PL", "name": "Poland",
-                                                                   "timezone": "Europe/London", "languages": "pl"})
+    form = {"code": "PL", "name": "Poland", "timezone": "Europe/London", "languages": "pl"}
+    asked = edit(admin_web, f"/admin/markets/{market.id}/edit", form)  # first, the page lists them
+    assert asked.status_code == 422 and "2 posts are scheduled in this market" in text(asked)
+    confirmed = html.unescape(re.search(r'name="confirmed" value="([^"]*)"', text(asked)).group(1))
+    response = edit(admin_web, f"/admin/markets/{market.id}/edit", {**form, "confirmed": confirmed})
     assert_redirect(response, "/admin/markets")
     page = text(admin_web.get("/admin/markets"))
     assert "2 scheduled posts keep their instant: in Europe/London they now go out at other local times" in page

@@ -4,6 +4,9 @@ They check the input's shape (present, short enough, one of the choices). The ru
 handle without markup, who needs a market, a password's length, a duplicate) live in ``approval.administration``,
 once for the forms, the command line and the API: its use cases raise ``Refused`` with the field errors, which the
 views show on the fields.
+
+A message that quotes what a person typed is translated when the form is read (``gettext``), never lazily: a lazy
+string passes for markup in a template (it has ``__html__``), and "<img src=x>" in it would be an element.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Self
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
@@ -30,7 +34,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from approval.administration import MAX_PASSWORD_LENGTH, timezone_names
+from approval.administration import MAX_PASSWORD_LENGTH
 from approval.filters import campaign_zone
 from approval.forms import LocalTimeField
 from approval.forms.characters import ShowsControlCharacters
@@ -41,9 +45,6 @@ from approval.style.network import NAMES
 from approval.style.rules import RULES, Rule
 from approval.style.text import fold
 from approval.workflow.states import Role
-
-__all__ = ["timezone_names"]  # the market form's page offers them
-
 
 def _optional_int(value: Any) -> int | None:
     return int(value) if value not in (None, "", "None") else None
@@ -65,11 +66,45 @@ class CodeListField(StringField):
         return ", ".join(self.data or [])
 
 
+def _not_a_choice() -> str:
+    return _("Not a valid choice.")
+
+
+class ChoiceField(SelectField):
+    """A select whose value, when it is none of its choices (a tampered form), says "Not a valid choice.", however
+    it is wrong (WTForms says "could not coerce" of one that is no number), in this application's words."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_not_a_choice()) from None
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_not_a_choice()) from None
+
+
 class CheckboxListField(SelectMultipleField):
-    """A multiple choice shown as checkboxes: a select with several values is too easy to empty by one click."""
+    """A multiple choice shown as checkboxes: a select with several values is too easy to empty by one click. A value
+    that is none of its choices says "Not a valid choice." (WTForms quotes it back, or says it "could not coerce")."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_not_a_choice()) from None
+
+    def pre_validate(self, form: Any) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_not_a_choice()) from None
 
 
 class _ObjectForm(EditsSeenValues):
@@ -111,8 +146,8 @@ class MarketForm(_ObjectForm):
 
 
 class AccountForm(_ObjectForm):
-    market_id = SelectField(_l("Market"), coerce=int, validators=[InputRequired()])
-    network = SelectField(_l("Network"), choices=[SelectChoice(n.value, NAMES[n.value]) for n in Network],
+    market_id = ChoiceField(_l("Market"), coerce=int, validators=[InputRequired()])
+    network = ChoiceField(_l("Network"), choices=[SelectChoice(n.value, NAMES[n.value]) for n in Network],
                           validators=[InputRequired()])
     handle = StringField(
         _l("Handle"),
@@ -120,7 +155,7 @@ class AccountForm(_ObjectForm):
         validators=[DataRequired(), Length(max=120)],
     )
     brand = StringField(_l("Brand"), filters=[_strip], validators=[Optional(), Length(max=120)])
-    kind = SelectField(
+    kind = ChoiceField(
         _l("Kind"),
         choices=[SelectChoice(AccountKind.brand.value, _l("Brand account")),
                  SelectChoice(AccountKind.executive.value, _l("Executive account"))],
@@ -128,7 +163,7 @@ class AccountForm(_ObjectForm):
         validators=[InputRequired()],
     )
     # No Optional(): it would stop the chain before validate_executive_id; the empty choice is a valid one.
-    executive_id = SelectField(_l("Executive"), coerce=_optional_int)
+    executive_id = ChoiceField(_l("Executive"), coerce=_optional_int)
 
     def set_choices(self, markets: list[Market], executives: list[Executive]) -> None:
         self.market_id.choices = [SelectChoice(m.id, f"{m.code} · {m.name}") for m in markets]
@@ -153,7 +188,7 @@ class ExecutiveForm(_ObjectForm):
 
 
 class CabinetMemberForm(FlaskForm):
-    user_id = SelectField(_l("Cabinet member"), coerce=int, validators=[InputRequired()])
+    user_id = ChoiceField(_l("Cabinet member"), coerce=int, validators=[InputRequired()])
 
 
 # Users ---------------------------------------------------------------------------------------------------------
@@ -161,7 +196,7 @@ class CabinetMemberForm(FlaskForm):
 
 class UserForm(_ObjectForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, LABELS[r]) for r in Role],
+    role = ChoiceField(_l("Role"), choices=[SelectChoice(r.value, LABELS[r]) for r in Role],
                        validators=[InputRequired()])
     all_markets = BooleanField(_l("All markets (group-wide)"))
     market_ids = CheckboxListField(_l("Markets"), coerce=int)
@@ -194,7 +229,7 @@ class PasswordForm(ShowsControlCharacters):
 
 class CampaignForm(_ObjectForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
-    market_id = SelectField(_l("Market"), coerce=_optional_int)
+    market_id = ChoiceField(_l("Market"), coerce=_optional_int)
     hashtag = StringField(
         _l("Hashtag"),
         filters=[lambda v: ("#" + v.strip().lstrip("#")) if isinstance(v, str) and v.strip() else ""],
@@ -265,7 +300,7 @@ class TermListField(TextAreaField):
         self.typed = valuelist[0]
         lines = [(n, line) for n, line in enumerate(self.typed.splitlines(), 1) if line.strip()]
         if len(lines) > MAX_TERMS:
-            self.line_errors.append(_l("At most %(n)s terms.", n=MAX_TERMS))
+            self.line_errors.append(_("At most %(n)s terms.", n=MAX_TERMS))
             return
         seen: dict[str, int] = {}
         for number, line in lines:
@@ -275,29 +310,29 @@ class TermListField(TextAreaField):
                 continue
             key = _term_key(term["phrase"])
             if key in seen:
-                self.line_errors.append(_l("Line %(n)s: “%(phrase)s” is listed already, on line %(first)s.",
-                                           n=number, phrase=term["phrase"], first=seen[key]))
+                self.line_errors.append(_("Line %(n)s: “%(phrase)s” is listed already, on line %(first)s.",
+                                          n=number, phrase=term["phrase"], first=seen[key]))
                 continue
             seen[key] = number
             self.data.append(term)
 
-    def _read(self, number: int, line: str) -> tuple[dict[str, str], Any]:
+    def _read(self, number: int, line: str) -> tuple[dict[str, str], str | None]:
         parts = [part.strip() for part in line.split("|")]
         if len(parts) > len(self.columns):
-            return {}, _l("Line %(n)s: at most %(k)s parts separated by “|” (%(format)s).", n=number,
-                          k=len(self.columns), format=self.line_format)
+            return {}, _("Line %(n)s: at most %(k)s parts separated by “|” (%(format)s).", n=number,
+                         k=len(self.columns), format=self.line_format)
         phrase, reason = parts[0], parts[1] if len(parts) > 1 else ""
         if not phrase:
-            return {}, _l("Line %(n)s: the term is missing before the “|”.", n=number)
+            return {}, _("Line %(n)s: the term is missing before the “|”.", n=number)
         if not reason:
-            return {}, _l("Line %(n)s: give the reason after a “|” (%(format)s).", n=number, format=self.line_format)
+            return {}, _("Line %(n)s: give the reason after a “|” (%(format)s).", n=number, format=self.line_format)
         if len(phrase) > MAX_TERM or len(reason) > MAX_REASON or any(len(p) > MAX_TERM for p in parts[2:]):
-            return {}, _l("Line %(n)s: a term and its replacement take at most %(term)s characters, a reason "
-                          "%(reason)s.", n=number, term=MAX_TERM, reason=MAX_REASON)
+            return {}, _("Line %(n)s: a term and its replacement take at most %(term)s characters, a reason "
+                         "%(reason)s.", n=number, term=MAX_TERM, reason=MAX_REASON)
         if any("*" in word.rstrip("*") or word == "*" for word in phrase.split()):
-            return {}, _l("Line %(n)s: “*” goes only at the end of a word (concurren*).", n=number)
+            return {}, _("Line %(n)s: “*” goes only at the end of a word (concurren*).", n=number)
         if not re.search(r"\w", phrase):
-            return {}, _l("Line %(n)s: the term has no letters.", n=number)
+            return {}, _("Line %(n)s: the term has no letters.", n=number)
         term = dict(zip(self.columns, parts, strict=False))
         return {key: value for key, value in term.items() if value}, None
 
@@ -375,28 +410,28 @@ class PolicyForm(ShowsControlCharacters):
     def validate_sensitive(self, field: Field) -> None:
         both = sorted(field.keys & self.forbidden.keys)
         if both:
-            raise ValidationError(_l("Listed as forbidden too: %(terms)s. A term is either forbidden or sensitive.",
-                                     terms=", ".join(both)))
+            raise ValidationError(_("Listed as forbidden too: %(terms)s. A term is either forbidden or sensitive.",
+                                    terms=", ".join(both)))
 
     def validate_capital_exceptions(self, field: Field) -> None:
         if len(field.data) > MAX_TERMS or any(len(w) > 60 for w in field.data):
-            raise ValidationError(_l("At most %(n)s names of at most 60 characters.", n=MAX_TERMS))
+            raise ValidationError(_("At most %(n)s names of at most 60 characters.", n=MAX_TERMS))
         # The gate compares the first word of a sentence with the list: a name of several words would never match.
         several = [w for w in field.data if len(w.split()) > 1]
         if several:
-            raise ValidationError(_l("One word a name (the gate compares a sentence's first word): %(names)s.",
-                                     names=", ".join(several)))
+            raise ValidationError(_("One word a name (the gate compares a sentence's first word): %(names)s.",
+                                    names=", ".join(several)))
         capital = [w for w in field.data if not w[:1].islower()]
         if capital:
-            raise ValidationError(_l("These already start with a capital letter: %(words)s.",
-                                     words=", ".join(capital)))
+            raise ValidationError(_("These already start with a capital letter: %(words)s.",
+                                    words=", ".join(capital)))
 
     def validate_disclosures(self, field: Field) -> None:
         if len(field.data) > MAX_TERMS:
-            raise ValidationError(_l("At most %(n)s tags.", n=MAX_TERMS))
+            raise ValidationError(_("At most %(n)s tags.", n=MAX_TERMS))
         bad = [tag for tag in field.data if not re.fullmatch(r"#\w{1,60}", tag)]
         if bad:
-            raise ValidationError(_l("Hashtags only, e.g. #ad #partenariat: %(tags)s.", tags=" ".join(bad)))
+            raise ValidationError(_("Hashtags only, e.g. #ad #partenariat: %(tags)s.", tags=" ".join(bad)))
 
 
 def _rule_choices(rule: Rule) -> list[SelectChoice]:
@@ -407,4 +442,4 @@ def _rule_choices(rule: Rule) -> list[SelectChoice]:
 
 for _rule in RULES:
     setattr(PolicyForm, rule_field_name(_rule.id),
-            SelectField(_rule.id, choices=_rule_choices(_rule), default=DEFAULT_SETTING))
+            ChoiceField(_rule.id, choices=_rule_choices(_rule), default=DEFAULT_SETTING))

@@ -13,13 +13,13 @@ pages show a control character on the field that holds it (``shows_characters_on
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -41,11 +41,11 @@ from approval.forms.admin import (
     PasswordForm,
     PolicyForm,
     UserForm,
-    timezone_names,
 )
 from approval.forms.conflicts import EditsSeenValues, Overtaken
-from approval.inputs import parse_id, shows_characters_on_form
+from approval.inputs import MAX_ID, parse_id, shows_characters_on_form
 from approval.labels import label
+from approval.localtime import in_zone
 from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
@@ -84,7 +84,8 @@ def list_markets():
     policy_numbers = dict(db.session.execute(  # the version in force
         select(Market.id, PolicyVersion.number).join(PolicyVersion, PolicyVersion.id == Market.policy_version_id)
     ).all())
-    return render_template("admin/markets.html", markets=_markets(), accounts=accounts, policy_numbers=policy_numbers)
+    return render_template("admin/markets.html", markets=_markets(), accounts=accounts, policy_numbers=policy_numbers,
+                           staffing=admin.staffing(db.session))
 
 
 @bp.route("/markets/new", methods=["GET", "POST"])
@@ -92,12 +93,13 @@ def list_markets():
 @shows_characters_on_form
 def new_market():
     form = MarketForm()
-    if form.validate_on_submit() and (market := _attempt(
+    if _shaped(form, lambda: admin.market_refusals(db.session, form.code.data, form.name.data, form.timezone.data,
+                                                   form.languages.data)) and (market := _attempt(
         form, admin.create_market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
     )):
         flash(_("Market %(market)s created.", market=market), "success")
         return _see_other("admin.list_markets")
-    return _form_page("admin/market.html", form=form, market=None, timezones=timezone_names())
+    return _form_page("admin/market.html", form=form, market=None, timezones=admin.place_zone_names())
 
 
 @bp.route("/markets/<id:market_id>/edit", methods=["GET", "POST"])
@@ -106,27 +108,69 @@ def new_market():
 def edit_market(market_id: int):
     market = _get(Market, market_id, for_update=request.method == "POST")
     form = _opened(MarketForm(obj=market, current=market))
-    zone_before = market.timezone
     changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
-        form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data, form.languages.data,
-    ):
-        flash(_("Market %(market)s saved.", market=market), "success")
-        form.tell_merged()
-        if market.timezone != zone_before and (moved := _scheduled_in(market)):
-            # Scheduled posts keep their instant: in the new zone their wall-clock time is another one.
-            flash(ngettext("%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local "
-                           "time than the one chosen in %(before)s. Check it in the calendar.",
-                           "%(num)d scheduled posts keep their instant: in %(zone)s they now go out at other local "
-                           "times than the ones chosen in %(before)s. Check them in the calendar.", moved,
-                           zone=market.timezone, before=zone_before), "warning")
-        return _see_other("admin.list_markets")
-    return _form_page("admin/market.html", form=form, market=market, timezones=timezone_names(), changed=changed)
+    asked = None
+    shaped = _shaped(form, lambda: admin.market_refusals(db.session, form.code.data, form.name.data,
+                                                         form.timezone.data, form.languages.data, market))
+    if shaped and not (changed := form.saved_meanwhile()):
+        # Read before: the local times its scheduled posts were chosen at, in the zone it leaves.
+        moving = _zone_change(market, (form.timezone.data or "").strip())
+        if not _confirmed(moving) and not admin.market_refusals(
+            db.session, form.code.data, form.name.data, form.timezone.data, form.languages.data, market
+        ):
+            asked = moving
+        elif _attempt(form, admin.update_market, market, form.code.data, form.name.data, form.timezone.data,
+                      form.languages.data):
+            flash(_("Market %(market)s saved.", market=market), "success")
+            form.tell_merged()
+            _flash_after(moving)
+            return _see_other("admin.list_markets")
+    return _form_page("admin/market.html", form=form, market=market, timezones=admin.place_zone_names(),
+                      changed=changed, asked=asked, scheduled=_scheduled_in(market),
+                      code_fixed=admin.code_is_fixed(db.session, market))
 
 
 def _scheduled_in(market: Market) -> int:
     return db.session.scalar(select(func.count(Post.id)).join(Post.account).where(
         Account.market_id == market.id, Post.state == State.scheduled)) or 0
+
+
+#: The scheduled posts a change of zone lists by name, their old and new local times; beyond, it counts them.
+ZONE_CHANGE_LISTED = 10
+
+
+def _zone_change(market: Market, zone: str) -> Asked | None:
+    """What a new zone does to the market's scheduled posts: each keeps its instant, which the new zone's clocks read
+    as another local time than the one chosen (the page lists them before saving, and links them after)."""
+    if zone == market.timezone or admin.place_zone(zone) is None:
+        return None
+    scheduled = list(db.session.scalars(
+        select(Post).join(Post.account).where(Account.market_id == market.id, Post.state == State.scheduled)
+        .order_by(Post.scheduled_at, Post.id).limit(ZONE_CHANGE_LISTED + 1)))
+    if not scheduled:
+        return None
+    total = _scheduled_in(market)
+    times = Markup("").join(
+        Markup('<li><a href="{}">#{}</a> {} → {}</li>').format(
+            url_for("posts.show_post", post_id=post.id), post.id, in_zone(post.scheduled_at, market.timezone),
+            in_zone(post.scheduled_at, zone)) for post in scheduled[:ZONE_CHANGE_LISTED])
+    more = (Markup("<li>{}</li>").format(ngettext("and %(num)d more", "and %(num)d more",
+                                                   total - ZONE_CHANGE_LISTED)) if total > ZONE_CHANGE_LISTED else "")
+    before = Markup('{} <ul class="times">{}{}</ul>').format(ngettext(
+        "%(num)d post is scheduled in this market: it would keep its instant, and go out at another local time than "
+        "the one chosen in %(before)s:",
+        "%(num)d posts are scheduled in this market: they would keep their instant, and go out at other local times "
+        "than the ones chosen in %(before)s:", total, before=market.timezone), times, more)
+    # Scheduled posts keep their instant: in the new zone their wall-clock time is another one.
+    said = ngettext("%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local time "
+                    "than the one chosen in %(before)s. Check it in the calendar.",
+                    "%(num)d scheduled posts keep their instant: in %(zone)s they now go out at other local times "
+                    "than the ones chosen in %(before)s. Check them in the calendar.", total, zone=zone,
+                    before=market.timezone)
+    after = Markup('{} <a href="{}">{}</a>').format(
+        said, url_for("posts.list_posts", market=market.code, state=State.scheduled.value),
+        ngettext("See it", "See them", total))
+    return Asked([before], [after], f"{zone}|{total}|{scheduled[0].scheduled_at}")
 
 
 @bp.route("/markets/<id:market_id>/policy", methods=["GET", "POST"])
@@ -182,8 +226,13 @@ def list_accounts():
     if code:
         query = query.where(Market.code == code)
     counts = dict(db.session.execute(select(Account.market_id, func.count()).group_by(Account.market_id)).all())
-    return render_template("admin/accounts.html", accounts=db.session.scalars(query).all(), markets=_markets(),
-                           counts=counts, market_code=code, connector_settings=connector_settings)
+    accounts = db.session.scalars(query).all()
+    on_their_way = _on_their_way_by_account([account.id for account in accounts if account.active])
+    # The list's "Deactivate" asks what the account's page asks: it is the same button.
+    questions = {account.id: _deactivation_question(account, on_their_way.get(account.id, (0, 0)))
+                 for account in accounts if account.active}
+    return render_template("admin/accounts.html", accounts=accounts, markets=_markets(), counts=counts,
+                           market_code=code, connector_settings=connector_settings, questions=questions)
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -194,7 +243,8 @@ def new_account():
     form.set_choices(_markets(), _executives())
     if request.method == "GET" and request.args.get("market_id", type=int):
         form.market_id.data = request.args.get("market_id", type=int)
-    if form.validate_on_submit():
+    if _shaped(form, lambda: admin.account_refusals(db.session, form.network.data, form.handle.data,
+                                                    form.brand.data)):
         market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
         if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
@@ -217,16 +267,71 @@ def edit_account(account_id: int):
     form = _opened(AccountForm(obj=account, current=account))
     form.set_choices(_markets(), _executives())
     changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()):
+    asked = None
+    if _shaped(form, lambda: admin.account_refusals(db.session, form.network.data, form.handle.data, form.brand.data,
+                                                    account)) and not (changed := form.saved_meanwhile()):
         market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
-        if _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
-                    form.brand.data or "", executive):
+        moving = _account_move(account, market)  # read before: its posts and their authors, in the market it leaves
+        if not _confirmed(moving) and not admin.account_refusals(db.session, form.network.data, form.handle.data,
+                                                                 form.brand.data, account):
+            asked = moving
+        elif _attempt(form, admin.update_account, account, market, form.network.data, form.handle.data,
+                      form.brand.data or "", executive):
             flash(_("Account %(account)s saved.", account=account.display_name), "success")
             form.tell_merged()
+            _flash_after(moving)
             return _see_other("admin.list_accounts", market=market.code)
-    return _form_page("admin/account.html", form=form, account=account, changed=changed,
+    return _form_page("admin/account.html", form=form, account=account, changed=changed, asked=asked,
                       deactivation=_deactivation_question(account), connector_settings=connector_settings)
+
+
+def _account_move(account: Account, market: Market) -> Asked | None:
+    """What moving ``account`` to ``market`` moves with it: its posts on their way, which the people of the new
+    market see from then on and its authors elsewhere no longer do; scheduled ones keep their instant, which reads
+    as another local time when the market's zone is another."""
+    before = account.market
+    if market.id == before.id:
+        return None
+    posts = admin.posts_in_flight(db.session, account=account).get(before.code, {})
+    if not posts:
+        return None
+    total, scheduled = sum(posts.values()), posts.get(State.scheduled, 0)
+    between = pgettext("between a name and what follows", ": ")
+    states = Markup(", ").join(
+        Markup('<a href="{}">{}{}{}</a>').format(url_for("posts.list_posts", account_id=account.id, state=state.value),
+                                                 label(state), between, number) for state, number in posts.items())
+    authors = admin.authors_left_behind(db.session, account, market)
+    names = Markup(", ").join(Markup('<a href="{}">{}</a>').format(url_for("admin.edit_user", user_id=author.id),
+                                                                    author.name) for author in authors)
+    said_before = [Markup(ngettext(
+        "%(num)d post of this account is on its way and would move to %(market)s with it: %(states)s.",
+        "%(num)d posts of this account are on their way and would move to %(market)s with it: %(states)s.", total,
+        market=market.code, states=states))]
+    said_after = [Markup(ngettext(
+        "%(num)d post of this account on its way moved to %(market)s with it: %(states)s.",
+        "%(num)d posts of this account on their way moved to %(market)s with it: %(states)s.", total,
+        market=market.code, states=states))]
+    if authors:
+        said_before.append(Markup(_("Authors who do not work in %(market)s would no longer see them: %(names)s.",
+                                    market=market.code, names=names)))
+        said_after.append(Markup(_("Authors who do not work in %(market)s no longer see them: %(names)s.",
+                                   market=market.code, names=names)))
+    if scheduled and market.timezone != before.timezone:
+        said_before.append(Markup(ngettext(
+            "%(num)d scheduled post would keep its instant: in %(zone)s it would go out at another local time than "
+            "the one chosen in %(before)s.",
+            "%(num)d scheduled posts would keep their instant: in %(zone)s they would go out at other local times "
+            "than the ones chosen in %(before)s.", scheduled, zone=market.timezone, before=before.timezone)))
+        said_after.append(Markup(ngettext(
+            "%(num)d scheduled post keeps its instant: in %(zone)s it now goes out at another local time than the "
+            "one chosen in %(before)s. Check it in the calendar.",
+            "%(num)d scheduled posts keep their instant: in %(zone)s they now go out at other local times than the "
+            "ones chosen in %(before)s. Check them in the calendar.", scheduled, zone=market.timezone,
+            before=before.timezone)))
+    key = f"{market.id}|" + ",".join(f"{state.value}={n}" for state, n in posts.items()) + "|" + ",".join(
+        str(author.id) for author in authors)
+    return Asked(said_before, said_after, key)
 
 
 def connector_settings(account: Account) -> str:
@@ -236,17 +341,25 @@ def connector_settings(account: Account) -> str:
 
 def _on_their_way(account: Account) -> tuple[int, int]:
     """How many posts of ``account`` are scheduled, and how many approved (to be scheduled)."""
-    counts = dict(db.session.execute(
-        select(Post.state, func.count(Post.id)).where(Post.account_id == account.id,
-                                                      Post.state.in_((State.scheduled, State.approved)))
-        .group_by(Post.state)).all())
-    return counts.get(State.scheduled, 0), counts.get(State.approved, 0)
+    return _on_their_way_by_account([account.id]).get(account.id, (0, 0))
 
 
-def _deactivation_question(account: Account) -> str:
-    """What the "Deactivate" button asks: the worker refuses a deactivated account, so its posts on their way
-    would not go out."""
-    scheduled, approved = _on_their_way(account)
+def _on_their_way_by_account(account_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    counts: dict[int, tuple[int, int]] = {}
+    for account_id, state, number in db.session.execute(
+        select(Post.account_id, Post.state, func.count(Post.id))
+        .where(Post.account_id.in_(account_ids), Post.state.in_((State.scheduled, State.approved)))
+        .group_by(Post.account_id, Post.state)
+    ):
+        scheduled, approved = counts.get(account_id, (0, 0))
+        counts[account_id] = (number, approved) if state == State.scheduled else (scheduled, number)
+    return counts
+
+
+def _deactivation_question(account: Account, on_their_way: tuple[int, int] | None = None) -> str:
+    """What the "Deactivate" button asks, on the account's page and on the list: the worker refuses a deactivated
+    account, so its posts on their way would not go out. ``on_their_way``: the counts, read for a whole list."""
+    scheduled, approved = _on_their_way(account) if on_their_way is None else on_their_way
     if not scheduled + approved:
         return _("Deactivate this account? No new post can be written for it until it is reactivated.")
     return ngettext("Deactivate this account? %(num)d of its posts is scheduled or approved (%(scheduled)d "
@@ -304,7 +417,7 @@ def list_executives():
 @shows_characters_on_form
 def new_executive():
     form = ExecutiveForm()
-    if form.validate_on_submit() and (
+    if _shaped(form, lambda: admin.executive_refusals(db.session, form.name.data, form.title.data)) and (
         executive := _attempt(form, admin.create_executive, form.name.data, form.title.data or "")
     ):
         flash(_("Executive %(name)s created: now choose their cabinet.", name=executive.name), "success")
@@ -319,9 +432,10 @@ def edit_executive(executive_id: int):
     executive = _get(Executive, executive_id, for_update=request.method == "POST")
     form = _opened(ExecutiveForm(obj=executive, current=executive))
     changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
+    shaped = _shaped(form, lambda: admin.executive_refusals(db.session, form.name.data, form.title.data, executive))
+    if shaped and not (changed := form.saved_meanwhile()) and _attempt(
         form, admin.update_executive, executive, form.name.data, form.title.data or ""
-    ):
+    ) is not None:
         flash(_("Executive %(name)s saved.", name=executive.name), "success")
         form.tell_merged()
         return _see_other("admin.list_executives")
@@ -346,9 +460,34 @@ def add_cabinet_member(executive_id: int):
 def remove_cabinet_member(executive_id: int, user_id: int):
     executive = _get(Executive, executive_id)
     user = _get(User, user_id)
+    last = user.active and admin.cabinet_left_without(executive, user)
     admin.remove_cabinet_member(db.session, executive, user)
     flash(_("%(user)s no longer serves %(executive)s.", user=user.name, executive=executive.name), "success")
+    if last:
+        waiting = admin.awaiting_cabinet(db.session, executive)
+        flash(ngettext("Nobody active is left in this cabinet: %(num)d suggested message awaits it, and nobody can "
+                       "accept or decline it. Add a member, or reactivate one.",
+                       "Nobody active is left in this cabinet: %(num)d suggested messages await it, and nobody can "
+                       "accept or decline them. Add a member, or reactivate one.", waiting) if waiting else
+              _("Nobody active is left in this cabinet: nobody can accept or decline a suggested message. Add a "
+                "member, or reactivate one."), "warning")
     return _see_other("admin.edit_executive", executive_id=executive.id)
+
+
+def _removal_question(executive: Executive, user: User, waiting: int) -> str:
+    """What a cabinet's "Remove" button asks: removing its last active member leaves its suggested messages with
+    nobody to decide them, as deactivating that member would (``_user_deactivation_question``)."""
+    question = _("Remove %(user)s from this cabinet? They will no longer see its suggested messages.", user=user.name)
+    if not user.active or not admin.cabinet_left_without(executive, user):
+        return question
+    if not waiting:
+        return question + " " + _("They are its only active member: nobody could accept or decline a suggested "
+                                  "message, and none could be approved.")
+    return question + " " + ngettext(
+        "They are its only active member: nobody could accept or decline the %(num)d suggested message awaiting the "
+        "cabinet, and none could be approved.",
+        "They are its only active member: nobody could accept or decline the %(num)d suggested messages awaiting the "
+        "cabinet, and none could be approved.", waiting)
 
 
 def _cabinet_form(executive: Executive, *, posted: bool = False) -> CabinetMemberForm:
@@ -369,8 +508,10 @@ def _executive_page(executive: Executive, *, form: ExecutiveForm | None = None,
         form.show()
     if cabinet_form is None:
         cabinet_form = _cabinet_form(executive)
+    waiting = admin.awaiting_cabinet(db.session, executive)
+    removals = {user.id: _removal_question(executive, user, waiting) for user in executive.cabinet}
     return _form_page("admin/executive.html", form=form, executive=executive, cabinet_form=cabinet_form,
-                      changed=changed)
+                      changed=changed, removals=removals)
 
 
 # Users ---------------------------------------------------------------------------------------------------------
@@ -397,12 +538,17 @@ def list_users():
 def new_user():
     form = NewUserForm()
     form.set_choices(_markets(), _executives())
-    if form.validate_on_submit() and (user := _attempt(
+    if _shaped(form, lambda: admin.user_refusals(
+        db.session, form.name.data, form.role.data, markets=_by_ids(Market, form.market_ids.data),
+        all_markets=form.all_markets.data, executives=_by_ids(Executive, form.executive_ids.data),
+        email=form.email.data, password=form.password.data,
+    )) and (user := _attempt(
         form, admin.create_user, form.email.data, form.name.data, form.role.data, form.password.data,
         markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
         executives=_by_ids(Executive, form.executive_ids.data),
     )):
         flash(_("User %(email)s created.", email=user.email), "success")
+        _warn_cabinet_without_executive(user)
         return _see_other("admin.list_users")
     return _form_page("admin/user.html", form=form, user=None)
 
@@ -414,15 +560,27 @@ def edit_user(user_id: int):
     user = _get(User, user_id, for_update=request.method == "POST")
     form = _user_form(user, posted=request.method == "POST")
     changed: list[Overtaken] = []
-    if form.validate_on_submit() and not (changed := form.saved_meanwhile()) and _attempt(
-        form, admin.update_user, user, current_user, form.name.data, form.role.data,
-        markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
-        executives=_by_ids(Executive, form.executive_ids.data),
-    ):
-        flash(_("User %(email)s saved.", email=user.email), "success")
-        form.tell_merged()
-        return _see_other("admin.list_users")
-    return _user_page(user, form=form, changed=changed)
+    asked = None
+    if _shaped(form, lambda: admin.user_refusals(
+        db.session, form.name.data, form.role.data, markets=_by_ids(Market, form.market_ids.data),
+        all_markets=form.all_markets.data, executives=_by_ids(Executive, form.executive_ids.data), user=user,
+        actor=current_user,
+    )) and not (changed := form.saved_meanwhile()):
+        markets, executives = _by_ids(Market, form.market_ids.data), _by_ids(Executive, form.executive_ids.data)
+        # Read before the change: the markets they see now, the project managers there now.
+        left = _asked(user, _left_by_change(user, form.role.data, markets, form.all_markets.data))
+        if not _confirmed(left) and not admin.user_refusals(db.session, form.name.data, form.role.data,
+                                                            markets=markets, all_markets=form.all_markets.data,
+                                                            executives=executives, user=user, actor=current_user):
+            asked = left
+        elif _attempt(form, admin.update_user, user, current_user, form.name.data, form.role.data,
+                      markets=markets, all_markets=form.all_markets.data, executives=executives):
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            form.tell_merged()
+            _flash_after(left)
+            _warn_cabinet_without_executive(user)
+            return _see_other("admin.list_users")
+    return _user_page(user, form=form, changed=changed, asked=asked)
 
 
 @bp.post("/users/<id:user_id>/password")
@@ -444,8 +602,10 @@ def set_password(user_id: int):
 def deactivate_user(user_id: int):
     user = _get(User, user_id)
     left = admin.cabinets_left_without(user)
+    behind = _asked(user, _left_by_leaving(user))  # read before: once deactivated, they manage nothing
     if _attempt(None, admin.deactivate_user, user, current_user):
         flash(_("%(email)s is deactivated: they can no longer log in.", email=user.email), "success")
+        _flash_after(behind)
         if left:
             links = Markup(", ").join(
                 Markup('<a href="{}">{}</a>').format(url_for("admin.edit_executive", executive_id=executive.id,
@@ -501,26 +661,185 @@ def _user_form(user: User, *, posted: bool = False) -> UserForm:
 
 
 def _user_page(user: User, *, form: UserForm | None = None, password_form: PasswordForm | None = None,
-               changed: Sequence[Overtaken] = ()):
+               changed: Sequence[Overtaken] = (), asked: Asked | None = None):
+    leaving = _left_by_leaving(user) if user.active else None
     return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
                       password_form=PasswordForm(formdata=None) if password_form is None else password_form,
-                      changed=changed, deactivation=_user_deactivation_question(user))
+                      changed=changed, deactivation=_user_deactivation_question(user, leaving),
+                      leaving=_said_before(user, leaving) if leaving else [], asked=asked)
 
 
-def _user_deactivation_question(user: User) -> str:
-    """What the "Deactivate" button asks: what ends with the user's access, and the executives whose suggested
-    messages nobody could answer then."""
+def _user_deactivation_question(user: User, leaving: LeftBehind | None = None) -> str:
+    """What the "Deactivate" button asks: what ends with the user's access, the executives whose suggested
+    messages nobody could answer then, their posts still on their way and the markets left without a reviewer."""
     question = _("Deactivate this user? They can no longer log in: their sessions end at once, and their API tokens "
                  "and calendar feed link stop working until they are reactivated.")
     left = admin.cabinets_left_without(user)
+    if left:
+        question += " " + ngettext(
+            "They are the only active member of the cabinet of %(executives)s: nobody could accept or decline that "
+            "executive's suggested messages, and none could be approved.",
+            "They are the only active member of the cabinets of %(executives)s: nobody could accept or decline these "
+            "executives' suggested messages, and none could be approved.",
+            len(left), executives=", ".join(executive.name for executive in left))
+    if leaving:
+        question = " ".join([question, *(str(Markup(line).striptags()) for line in _said_before(user, leaving))])
+    return question
+
+
+# What a change leaves behind, asked before it is saved ----------------------------------------------------------
+
+
+class Asked(NamedTuple):
+    """What a change would leave behind: ``before``, said on the page before it is saved; ``after``, flashed once it
+    is; ``key``, what the page asked about, which its form sends back confirmed (``_confirmed``): a change that now
+    leaves other things behind (a post submitted meanwhile, other markets ticked) is asked about again."""
+
+    before: list[Markup]
+    after: list[Markup]
+    key: str
+
+
+def _confirmed(asked: Asked | None) -> bool:
+    """Whether the posted form says it saw what ``asked`` says (a change that leaves nothing behind needs no word,
+    and one whose ``key`` is empty is only told after)."""
+    return asked is None or not asked.key or request.form.get("confirmed") == asked.key
+
+
+def _flash_after(asked: Asked | None) -> None:
+    for said in asked.after if asked else ():
+        flash(said, "warning")
+
+
+# What a change of a user leaves behind -------------------------------------------------------------------------
+
+
+class LeftBehind(NamedTuple):
+    """What changing a user (or deactivating them) leaves behind: ``posts``, theirs still on their way in the
+    markets they would no longer see (by market code, then state); ``reviewers``, the markets where they are the last
+    active project manager, with the posts awaiting review there; ``leaving``: deactivated, not changed."""
+
+    posts: dict[str, dict[State, int]]
+    reviewers: dict[str, int]
+    leaving: bool = False
+
+    @property
+    def key(self) -> str:
+        """What it says, in a few characters (``Asked.key``)."""
+        posts = ";".join(f"{code}:" + ",".join(f"{state.value}={n}" for state, n in states.items())
+                         for code, states in self.posts.items())
+        return f"{posts}|" + ",".join(f"{code}={n}" for code, n in self.reviewers.items())
+
+    def __bool__(self) -> bool:
+        return bool(self.posts or self.reviewers)
+
+
+def _left_by_change(user: User, role: str, markets: Sequence[Market], all_markets: bool) -> LeftBehind:
+    if role not in Role.__members__:
+        return LeftBehind({}, {})
+    lost = admin.markets_lost(db.session, user, role, markets, all_markets)
+    return LeftBehind(admin.posts_in_flight(db.session, author=user, market_ids=lost) if lost else {},
+                      admin.reviewers_left_without(db.session, user, role=role, markets=markets,
+                                                   all_markets=all_markets))
+
+
+def _left_by_leaving(user: User) -> LeftBehind:
+    return LeftBehind(admin.posts_in_flight(db.session, author=user),
+                      admin.reviewers_left_without(db.session, user, active=False), leaving=True)
+
+
+
+
+def _posts_said(user: User, posts: dict[str, dict[State, int]]) -> Markup:
+    """ "FR (draft: 2, in review: 1); KE (scheduled: 1)", each market and count a link to those posts."""
+    between = pgettext("between a name and what follows", ": ")
+    return Markup("; ").join(
+        Markup('<a href="{}">{}</a> ({})').format(
+            url_for("posts.list_posts", author_id=user.id, market=code), code,
+            Markup(", ").join(Markup('<a href="{}">{}{}{}</a>').format(
+                url_for("posts.list_posts", author_id=user.id, market=code, state=state.value), label(state),
+                between, number) for state, number in states.items()))
+        for code, states in posts.items())
+
+
+def _reviews_said(reviewers: dict[str, int]) -> Markup:
+    return Markup(", ").join(
+        Markup('<a href="{}">{}</a>').format(url_for("posts.list_posts", market=code, state=State.in_review.value),
+                                             code) for code in reviewers)
+
+
+def _said_before(user: User, left: LeftBehind) -> list[Markup]:
+    """What the change would leave behind, said before it is saved (on the page, and in the button's question)."""
+    said: list[Markup] = []
+    if left.posts:
+        total = sum(sum(states.values()) for states in left.posts.values())
+        if left.leaving:
+            said.append(Markup(ngettext("%(num)d of their posts is still on its way: %(posts)s.",
+                                        "%(num)d of their posts are still on their way: %(posts)s.", total,
+                                        posts=_posts_said(user, left.posts))))
+        else:
+            said.append(Markup(ngettext(
+                "%(num)d of their posts is on its way, and they would no longer see it: %(posts)s.",
+                "%(num)d of their posts are on their way, and they would no longer see them: %(posts)s.", total,
+                posts=_posts_said(user, left.posts))))
+    if left.reviewers:
+        waiting = sum(left.reviewers.values())
+        markets = _reviews_said(left.reviewers)
+        if waiting:
+            said.append(Markup(ngettext(
+                "They are the last active project manager of %(markets)s: %(num)d post awaits review there, and "
+                "nobody else could approve, schedule or retry a post.",
+                "They are the last active project manager of %(markets)s: %(num)d posts await review there, and "
+                "nobody else could approve, schedule or retry a post.", waiting, markets=markets)))
+        else:
+            said.append(Markup(_("They are the last active project manager of %(markets)s: nobody else could "
+                                 "approve, schedule or retry a post there.", markets=markets)))
+    return said
+
+
+def _asked(user: User, left: LeftBehind) -> Asked | None:
+    """Asked first when posts are concerned (theirs, or those awaiting a review nobody else could give); a market
+    merely left without a reviewer is told after."""
     if not left:
-        return question
-    return question + " " + ngettext(
-        "They are the only active member of the cabinet of %(executives)s: nobody could accept or decline that "
-        "executive's suggested messages, and none could be approved.",
-        "They are the only active member of the cabinets of %(executives)s: nobody could accept or decline these "
-        "executives' suggested messages, and none could be approved.",
-        len(left), executives=", ".join(executive.name for executive in left))
+        return None
+    concerned = bool(left.posts) or any(left.reviewers.values())
+    return Asked(_said_before(user, left), _said_after(user, left), left.key if concerned else "")
+
+
+def _said_after(user: User, left: LeftBehind) -> list[Markup]:
+    """What the change saved has left behind, said after it (the sentences are ours; names and codes escaped)."""
+    said: list[Markup] = []
+    if left.posts:
+        total = sum(sum(states.values()) for states in left.posts.values())
+        if left.leaving:
+            text = ngettext("%(num)d of their posts is still on its way: %(posts)s.",
+                            "%(num)d of their posts are still on their way: %(posts)s.", total,
+                            posts=_posts_said(user, left.posts))
+        else:
+            text = ngettext("%(num)d of their posts is on its way, and they no longer see it: %(posts)s.",
+                            "%(num)d of their posts are on their way, and they no longer see them: %(posts)s.",
+                            total, posts=_posts_said(user, left.posts))
+        said.append(Markup(text))
+    if left.reviewers:
+        waiting = sum(left.reviewers.values())
+        markets = _reviews_said(left.reviewers)
+        if waiting:
+            text = ngettext("No active project manager is left in %(markets)s: %(num)d post awaits review there, "
+                            "and nobody can approve, schedule or retry a post until one is.",
+                            "No active project manager is left in %(markets)s: %(num)d posts await review there, "
+                            "and nobody can approve, schedule or retry a post until one is.", waiting,
+                            markets=markets)
+        else:
+            text = _("No active project manager is left in %(markets)s: nobody can approve, schedule or retry a "
+                     "post there until one is.", markets=markets)
+        said.append(Markup(text))
+    return said
+
+
+def _warn_cabinet_without_executive(user: User) -> None:
+    if user.role == Role.cabinet and not user.executives:
+        flash(_("%(name)s serves no executive yet: they see nothing until an executive's page adds them to its "
+                "cabinet.", name=user.name), "warning")
 
 
 # The administration log ------------------------------------------------------------------------------------------
@@ -651,8 +970,10 @@ def _opened(form: F) -> F:
     return form
 
 
-def _by_ids(model: type[T], ids: list[int]) -> list[T]:
+def _by_ids(model: type[T], ids: list[int] | None) -> list[T]:
+    """The objects of these ids (a choice refused, ``None`` or holding other than ids, gives what it can)."""
     id_column = model.__table__.c.id  # every administered model has an integer id
+    ids = [i for i in ids or () if isinstance(i, int) and 0 < i <= MAX_ID]
     return list(db.session.scalars(select(model).where(id_column.in_(ids)))) if ids else []
 
 
@@ -666,6 +987,23 @@ def _markets() -> list[Market]:
 
 def _executives() -> list[Executive]:
     return list(db.session.scalars(select(Executive).order_by(Executive.name)))
+
+
+def _shaped(form: FlaskForm, refusals: Callable[[], admin.Errors]) -> bool:
+    """Whether the form was sent with the shape its use case takes. When it was not (a field missing, a choice
+    tampered with), what the use case's rules would refuse too (``refusals``: a duplicate, a zone that is no place)
+    is shown on the other fields: a person fixes everything in one round, not in one round a rule."""
+    if not form.is_submitted():
+        return False
+    if form.validate():
+        return True
+    for name, messages in refusals().items():
+        field = getattr(form, name, None)
+        # About the change as a whole, or about a value the form could not read (a choice tampered with): said
+        # once the shape is right.
+        if field is not None and hasattr(field, "errors") and not field.errors:
+            field.errors = list(messages)
+    return False
 
 
 def _attempt(form: FlaskForm | None, use_case: Callable[..., R], /, *args: Any, **kwargs: Any) -> R | None:
