@@ -229,7 +229,12 @@ def _actor(session: Session) -> tuple[int | None, str]:
             return (identity[0] if identity else None), user.email
     if has_request_context():
         return None, "anonymous request"
-    return None, f"{_command()} ({_unix_user()})"
+    return None, command_origin()
+
+
+def command_origin() -> str:
+    """The command running and who runs it: "approval post retry (ops@vm-3)"."""
+    return f"{_command()} ({_unix_user()})"
 
 
 def _command() -> str:

@@ -16,7 +16,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from approval import operations as ops
+from approval.admin_log import command_origin
 from approval.db import db, utcnow
+from approval.inputs import FORBIDDEN_CHARACTERS
 from approval.localtime import in_zone
 from approval.models import Account, Market, Post, PublicationAttempt, User
 from approval.publishing.holds import held_clause
@@ -46,7 +48,9 @@ def _utc(instant: datetime | None) -> str:
 
 
 def _one_line(text: str | None, size: int = 160) -> str:
-    line = " ".join((text or "").split())
+    """A network's words on one line, their control characters shown as "?" (a receiver's answer holding escape
+    sequences would otherwise drive the terminal that prints it)."""
+    line = " ".join(FORBIDDEN_CHARACTERS.sub("?", text or "").split())
     return line if len(line) <= size else line[:size - 1] + "…"
 
 
@@ -118,13 +122,16 @@ def _actor(email: str) -> User:
     return user
 
 
-def _act(post_id: int, email: str, action: Action, **params) -> Post:
-    """The engine's action in ``email``'s name, with their rights: a post outside their markets is "no post"."""
+def _act(post_id: int, email: str, action: Action, comment: str | None, **params) -> Post:
+    """The engine's action in ``email``'s name, with their rights: a post outside their markets is "no post". Its
+    comment (the trail's, and the discussion's) says it was taken at a terminal, by which command and Unix user: the
+    project manager named did not click it."""
     actor = _actor(email)
+    said = f"[{command_origin()}] {comment or ''}".strip()
     try:
         with db.transaction() as session:
             post = ops.load_post(session, actor, post_id, for_update=True)
-            ops.act_on_post(session, post, action, actor, expected_version=post.version, **params)
+            ops.act_on_post(session, post, action, actor, expected_version=post.version, comment=said, **params)
     except ops.NotFound:
         raise click.ClickException(f"No post {post_id} among {actor.email}'s.") from None
     except WorkflowError as refused:
@@ -142,7 +149,7 @@ def _act(post_id: int, email: str, action: Action, **params) -> Post:
 @click.option("--comment", default=None, help="Why, for the trail.")
 def post_retry(post_id: int, email: str, checked_network: bool, comment: str | None) -> None:
     """Send a failed or unconfirmed post again, at the worker's next pass, under its key."""
-    post = _act(post_id, email, Action.retry, comment=comment, acknowledge_warnings=checked_network)
+    post = _act(post_id, email, Action.retry, comment, acknowledge_warnings=checked_network)
     click.echo(f"Post {post.id} goes out again at the next pass ({post.state.value}).")
 
 
@@ -153,5 +160,5 @@ def post_retry(post_id: int, email: str, checked_network: bool, comment: str | N
 @click.option("--comment", default=None, help="How it was checked, for the trail.")
 def post_confirm(post_id: int, url: str, email: str, comment: str | None) -> None:
     """Record an unconfirmed (or failed) post as published at ``--url``: it is online, nothing is sent again."""
-    post = _act(post_id, email, Action.confirm_published, url=url, comment=comment)
+    post = _act(post_id, email, Action.confirm_published, comment, url=url)
     click.echo(f"Post {post.id} confirmed as published: {post.published_url}")

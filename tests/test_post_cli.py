@@ -63,6 +63,12 @@ def test_the_on_call_person_lists_the_posts_that_need_someone_and_acts_on_them(s
     retried = invoke(scene, "retry", str(failed.id), "--as", scene.pm.email, "--comment", "Format fixed upstream.")
     assert retried.exit_code == 0, retried.output
     assert scene.reload(failed).state is State.scheduled and scene.trail(failed)[-1] == Action.retry
+    from approval.models import AuditEntry
+    from sqlalchemy import select
+
+    said = scene.session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id == failed.id)
+                                 .order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert said.startswith("[approval retry (") and said.endswith(")] Format fixed upstream."), said  # not clicked
 
     confirmed = invoke(scene, "confirm", str(unconfirmed.id), "--as", scene.pm.email,
                        "--url", "https://www.facebook.com/helio/posts/1")

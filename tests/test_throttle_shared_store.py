@@ -29,7 +29,7 @@ def redis_store():  # noqa: ANN201
         pytest.skip("no Redis on 127.0.0.1:6379 (APPROVAL_TEST_REDIS=required makes this a failure)")
     prefix = f"approval-test-{uuid.uuid4().hex}"
     yield prefix
-    for key in client.scan_iter(f"{prefix}*"):
+    for key in client.scan_iter(f"*{prefix}*"):
         client.delete(key)
 
 

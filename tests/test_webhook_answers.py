@@ -121,6 +121,8 @@ def test_a_409_is_a_receiver_saying_it_has_this_key_already():
     one, the post may be online: unknown, for a person to check."""
     known = read(409, {"error": "duplicate", "id": "77", "url": "https://social.example/p/77"})
     assert (known.outcome, known.remote_id, known.url) == (Outcome.published, "77", "https://social.example/p/77")
+    for bare in (read(409, {"error": "duplicate"}), read(409, {"error": "in flight", "url": "https://social.example/p/7"})):
+        assert bare.outcome is Outcome.unknown and bare.url is None  # an address alone, without its id: any conflict
     bare = read(409, {"error": "duplicate"})
     assert bare.outcome is Outcome.unknown and bare.url is None and bare.status == 409
     assert bare.message == ("the receiver answered HTTP 409 (a conflict: this key may be a post it already has) "

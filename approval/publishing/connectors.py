@@ -247,6 +247,8 @@ class WebhookConnector:
                 data = {}
             data = data if isinstance(data, dict) else {}
             url = web_address(data.get("url"))  # a javascript: one would become a link
+            if status == 409 and _str_or_none(data.get("id")) is None:
+                url = None  # a 409 is "this key again" only with the post's id and address; else any conflict
             if url is None:
                 # CONTRACT: a 2xx with {"id", "url"} means published. Without the post's address it may be any
                 # server answering 200 to a POST: the outcome is unknown, for a person to confirm or retry (never

@@ -853,12 +853,14 @@ class Worker:
                                                               post.next_attempt_at.isoformat()},
                        comment=result.message)  # the trail and the desk say what the network answered
             note("postponed", result.message, f"next try {_utc(post.next_attempt_at)}")
-            report.postponed += 1
             slot = post.scheduled_at
             if slot is not None and slot + _grace(post.account.market.grace_minutes) < post.next_attempt_at:
                 # No try can come within the grace period: the slot is missed now, not when the period ends (the
                 # pages and the API announced a try that would never be made, and the project manager waited).
                 self._miss(session, post, now, early=True)
+                report.missed += 1
+                return
+            report.postponed += 1
             return
         # Unconfirmed or failed: no try is coming (the API showed one for a post that had waited for it).
         post.next_attempt_at = None
