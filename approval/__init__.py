@@ -57,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import media as media_views  # issue 11: uploads, files, previews
 
     app.register_blueprint(media_views.bp)
+    from approval.views import health  # GET /healthz, for a load balancer: no session, no throttle
+
+    app.register_blueprint(health.bp)
     api.init_app(app)
     errors.register(app)
     filters.register(app)

@@ -7,10 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 _PACKAGE = Path(__file__).resolve().parent
 #: What a built wheel carries of the checkout's top level (templates/, migrations/, alembic.ini): see setup.py.
@@ -33,6 +34,8 @@ class Settings:
     database_url: str
     secret_key: str | None = None
     smtp_url: str | None = None
+    #: Where media files are kept (``approval.media.storage``): None, the instance folder's ``media``.
+    media_url: str | None = None
     #: Where the login and token throttles count: ``memory://`` (one process) or e.g. ``redis://host:6379``.
     ratelimit_storage_uri: str = "memory://"
     #: The session cookie's ``Secure`` flag: True, False, or None for "on, except on the development server over
@@ -48,6 +51,8 @@ class Settings:
     #: Seconds a webhook has to answer, and how long a worker's claim on a post lasts (``approval.publishing``).
     publish_webhook_timeout_s: float = 15
     publish_lease_seconds: float = 120
+    #: ``APPROVAL_PUBLIC_URL``, checked; ``public_url(app)`` reads it.
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -60,28 +65,46 @@ class Settings:
             database_url=_database_url(env.get("APPROVAL_DATABASE_URL") or f"sqlite:///{instance / 'approval.db'}"),
             secret_key=env.get("APPROVAL_SECRET_KEY") or None,
             smtp_url=_smtp_url(env.get("APPROVAL_SMTP_URL") or None),
-            ratelimit_storage_uri=env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://",
-            secure_cookies=_flag(env.get("APPROVAL_SECURE_COOKIES")),
+            media_url=_media_url(env.get("APPROVAL_MEDIA_URL") or None),
+            ratelimit_storage_uri=_ratelimit_storage_uri(env.get("APPROVAL_RATELIMIT_STORAGE_URI") or "memory://"),
+            secure_cookies=_flag("APPROVAL_SECURE_COOKIES", env.get("APPROVAL_SECURE_COOKIES")),
             proxies=_proxies(env.get("APPROVAL_PROXIES")),
-            webhook_private_addresses=bool(_flag(env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
+            webhook_private_addresses=bool(_flag("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES",
+                                                 env.get("APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))),
             log_level=_log_level(env.get("APPROVAL_LOG_LEVEL")),
             publish_webhook_timeout_s=timeout,
             publish_lease_seconds=lease,
+            public_url=_public_url(env.get("APPROVAL_PUBLIC_URL") or None),
         )
 
 
 def _database_url(value: str) -> str:
     try:
-        make_url(value).port  # noqa: B018 - a port that is not a number raises only when read
+        url = make_url(value)
+        url.port  # noqa: B018 - a port that is not a number raises only when read
     except (ArgumentError, ValueError):
         raise SettingError(f"APPROVAL_DATABASE_URL is not a database URL: {_without_password(value)!r} (e.g. "
                            "postgresql+psycopg://user@host/approval or sqlite:////path/approval.db)") from None
+    # Another dialect, or a driver that is not installed (``postgresql://`` means psycopg2), failed at the first
+    # connection with a traceback ending in "No module named 'MySQLdb'".
+    try:
+        usable = url.get_backend_name() in ("postgresql", "sqlite") and bool(url.get_dialect().import_dbapi())
+    except (ImportError, NoSuchModuleError):
+        usable = False
+    if not usable:
+        raise SettingError("APPROVAL_DATABASE_URL is PostgreSQL (postgresql+psycopg://user@host/approval) or SQLite "
+                           f"(sqlite:////path/approval.db), not {_without_password(value)!r}")
     return value
 
 
 def _without_password(url: str) -> str:
     """``url`` as an error message may print it: a password in it (``user:secret@``) masked."""
     return re.sub(r"(?:(?<=[:/])|^)([^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+#: How the mailer's refusal of one query parameter begins (``from= is one e-mail address...``, ``starttls= is 1 or
+#: 0...``, ``ssl= is no parameter...``): it quotes that parameter alone, never the password, and is said as it is.
+_PARAMETER_REFUSED = re.compile(r"\w+= ")
 
 
 def _smtp_url(value: str | None) -> str | None:
@@ -94,10 +117,59 @@ def _smtp_url(value: str | None) -> str | None:
         SmtpSettings.from_url(value)
     except ValueError as error:  # no smtp(s) scheme or host, a port or a timeout that is no number, a bad sender
         said = str(error)
-        if said.startswith("from="):  # the sender's own rule (it quotes the sender alone, never the password)
+        if _PARAMETER_REFUSED.match(said):  # one parameter's own rule: the sender, starttls, an unknown key
             raise SettingError(f"APPROVAL_SMTP_URL: {said}") from None
         raise SettingError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., "
                            f"not {_without_password(value)!r}") from None
+    return value
+
+
+def _media_url(value: str | None) -> str | None:
+    """``value`` when the media store can be made of it (``approval.media.storage.storage_for``): ``s3://bucket``
+    with a prefix or not, ``file:///srv/media``, or a folder's absolute path. Checked when a process starts: read
+    only on the first page that showed a file, a mistake was a 500 on each of them."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if (parts.scheme == "s3" and parts.netloc) or (parts.scheme == "file" and not parts.netloc and parts.path) \
+            or (not parts.scheme and Path(value).is_absolute()):
+        return value
+    raise SettingError("APPROVAL_MEDIA_URL is s3://bucket/prefix, file:///folder or a folder's absolute path "
+                       f"(/srv/approval/media), not {_without_password(value)!r}")
+
+
+def _public_url(value: str | None) -> str | None:
+    """An ``http(s)://host`` address: without its scheme, every link a mail, a chat message or a webhook's receiver
+    was given read ``approval.example.com/posts/5``, which nothing opens."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - a port that is not a number raises only when read
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or parts.query or parts.fragment:
+        raise SettingError("APPROVAL_PUBLIC_URL is the address people open, http(s)://host[:port][/path] (e.g. "
+                           f"https://approval.example.com), not {value!r}")
+    return value.strip()
+
+
+def _ratelimit_storage_uri(value: str) -> str:
+    """A store the throttles (``limits``) know, whose client is installed: an unknown one was a traceback at
+    start, and a missing client another."""
+    from limits.errors import ConfigurationError
+    from limits.storage import SCHEMES, storage_from_string
+
+    scheme = urlsplit(value).scheme
+    if scheme not in SCHEMES or scheme.startswith("async+"):
+        raise SettingError("APPROVAL_RATELIMIT_STORAGE_URI is memory:// (one process) or a shared store such as "
+                           f"redis://host:6379, not {_without_password(value)!r}")
+    if scheme != "memory":
+        try:
+            storage_from_string(value)  # makes the client, connects to nothing
+        except ConfigurationError as error:
+            raise SettingError(f"APPROVAL_RATELIMIT_STORAGE_URI: {scheme}:// cannot be used here ({error})") from None
     return value
 
 
@@ -169,10 +241,35 @@ def serving_at(app: Flask, url: str) -> None:
         app.config["PUBLIC_URL"] = url
 
 
-def _flag(value: str | None) -> bool | None:
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _flag(variable: str, value: str | None) -> bool | None:
+    """A yes or no; None when unset. Anything else is refused: ``APPROVAL_SECURE_COOKIES=maybe`` (or ``ture``)
+    silently turned the cookies' ``Secure`` off."""
     if value is None or not value.strip():
         return None
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    word = value.strip().lower()
+    if word not in _TRUE + _FALSE:
+        raise SettingError(f"{variable} is 1 or 0 (also true/false, yes/no, on/off), not {value!r}")
+    return word in _TRUE
+
+
+#: The least length of a secret key given in APPROVAL_SECRET_KEY, in bytes: it signs the sessions and the links to
+#: a publication's files, which anyone who guesses it can forge. The key generated is 64.
+SECRET_KEY_BYTES = 32
+
+
+def setting_warnings(settings: Settings) -> list[str]:
+    """What a process starting with these settings should log as warnings: values it can run with, but should not."""
+    warnings = []
+    if settings.secret_key is not None and len(settings.secret_key.encode()) < SECRET_KEY_BYTES:
+        size = len(settings.secret_key.encode())
+        warnings.append(f"APPROVAL_SECRET_KEY is {size} byte{'' if size == 1 else 's'} long: a key of at least "
+                        f"{SECRET_KEY_BYTES} random bytes (python3 -c 'import secrets; print(secrets.token_hex(32))') "
+                        "keeps sessions and the links to a publication's files from being forged")
+    return warnings
 
 
 def load_or_create_secret_key(instance_path: Path) -> str:
@@ -199,6 +296,7 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         "SECRET_KEY": secret_key,
         "DATABASE_URL": settings.database_url,
         "SMTP_URL": settings.smtp_url,
+        "MEDIA_URL": settings.media_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": settings.secure_cookies,

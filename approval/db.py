@@ -144,6 +144,25 @@ def _json_loads(document: str | bytes) -> Any:
         return json.loads(document)
 
 
+#: How this process names itself to PostgreSQL (``application_name``, shown in ``pg_stat_activity``): set once at the
+#: start of a long-running process (``approval-web``, ``approval-worker``, ``approval-notify``), so that a database
+#: administrator tells the web's connections from the workers'. Commands keep ``approval``.
+_application_name = "approval"
+
+
+def set_application_name(name: str, engine: Engine | None = None) -> None:
+    """Name this process's connections ``name`` from now on; ``engine``'s pooled ones (opened under the old name)
+    are closed, and the next ones opened with it."""
+    global _application_name  # noqa: PLW0603 - one name per process, as the process has one role
+    _application_name = name
+    if engine is not None:
+        engine.dispose()
+
+
+def application_name() -> str:
+    return _application_name
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_deserializer", _json_loads)
     if url.startswith("sqlite"):
@@ -157,9 +176,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # The app's statements are short; none gains from it.
         kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     engine = create_engine(url, **kwargs)
+    _name_connections(engine)
     _ping_idle_connections(engine)
     _refuse_writes_on_reading_connections(engine)
     return engine
+
+
+def _name_connections(engine: Engine) -> None:
+    """Each new PostgreSQL connection carries the process's ``application_name``, unless the URL gives its own."""
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams.setdefault("application_name", _application_name)
 
 
 #: A pooled connection that sat idle this long is tested before use (seconds).

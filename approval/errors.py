@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from approval.api.blueprint import field_errors
 from approval.db import db
+from approval.media.storage import StoreUnavailable
 from approval.operations import NotFound
 from approval.workflow.errors import Stale, WorkflowError
 
@@ -115,6 +116,16 @@ def _unavailable():  # noqa: ANN202
     return page, 503, headers
 
 
+def _secure_cookie_kept_from_plain_http() -> bool:
+    """This request came over plain HTTP without the session's cookie, which is ``Secure``: a browser never sends
+    it back there, and every form is refused as expired, however often it is reloaded (the operator's first try,
+    before the TLS proxy existed)."""
+    from approval.security import cookie_secure
+
+    return (not request.is_secure and cookie_secure(current_app)
+            and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies)
+
+
 def _stale_status(error: Stale) -> int:
     """A stale version is a 409 on a form (reload the page) and a 412 on the API (its If-Match is outdated)."""
     return 412 if wants_json() else error.status
@@ -141,7 +152,22 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # noqa: ANN202
         db.session.rollback()
+        if _secure_cookie_kept_from_plain_http():
+            current_app.logger.warning(
+                "form refused on %s (%s): the session cookie is Secure and this request came over plain HTTP, so the "
+                "browser never sent it back: serve over HTTPS (APPROVAL_PROXIES when TLS ends at a proxy), or set "
+                "APPROVAL_SECURE_COOKIES=0 on a trusted network", request.path, error.description)
+            return _respond(400, _("This page came over plain HTTP, where the session cookie is never sent back: "
+                                   "the form cannot be accepted. Serve the application over HTTPS, or set "
+                                   "APPROVAL_SECURE_COOKIES=0 on a trusted network."))
+        current_app.logger.info("form refused on %s: %s", request.path, error.description)
         return _respond(400, _("This form expired or was sent from elsewhere: go back, reload the page and retry."))
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable):  # noqa: ANN202
+        db.session.rollback()
+        current_app.logger.warning("the media store is unavailable (%s): %s", request.path, error)
+        return _respond(503, _("The media store is unavailable: retry in a moment, or tell an administrator."))
 
     @app.errorhandler(DBAPIError)
     def database_error(error: DBAPIError):  # noqa: ANN202

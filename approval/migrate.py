@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, make_url, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
@@ -46,6 +48,41 @@ def current_revision(database_url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration this version of the code carries (``0030``)."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None  # noqa: S101 - the package carries its migrations
+    return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def schema_behind(at: str | None) -> str | None:
+    """What is wrong with a database at migration ``at`` for this version, in one line, when its schema is older
+    than the code's (None when it is at the head, or at a migration this version does not know: a newer version
+    migrated it, and its processes are the ones to serve it)."""
+    head = head_revision()
+    if at == head or (at is not None and at not in known_revisions()):
+        return None
+    where = "has no tables yet" if at is None else f"is at {at}"
+    return f"the database {where}, this version needs {head}: run `approval db upgrade`"
+
+
+def revision_of(engine: Engine) -> str | None:
+    """The migration the database behind ``engine`` is at (None: no schema), read without a write lock (and without
+    Alembic's context, whose INFO lines a starting process would print)."""
+    from approval.db import reading
+
+    with reading(engine).connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 #: PostgreSQL's code for a database that exists already (another process created it first).

@@ -187,9 +187,17 @@ def init_app(app: Flask) -> None:
 
     # No X-RateLimit-* headers: on every answer they told a client a budget of 60 requests, when they counted only
     # failed logins or bad tokens, never its successful calls. A refusal says when to retry (``_retry_after``).
+    #
+    # A shared store that is down (Redis restarting) must not lock everyone out: every login and every bad token
+    # was a 500. The counts go on in this process's memory, with the same limits, and Flask-Limiter logs a warning
+    # ("Rate limit storage unreachable - falling back to in-memory storage"); it tries the store again from time to
+    # time ("Rate limit storage recovered"). An error past that (the store lost between a check and its count) is
+    # logged and the request goes on.
     limiter = Limiter(get_remote_address, app=app, storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
-                      headers_enabled=False)
+                      headers_enabled=False, in_memory_fallback_enabled=True, swallow_errors=True)
     limiter.request_filter(_throttling_off)
+    if "health" in app.blueprints:  # a load balancer asks every few seconds, from one address
+        limiter.exempt(cast(Blueprint, app.blueprints["health"]))
 
     @app.after_request
     def _retry_after(response: Response) -> Response:

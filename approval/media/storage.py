@@ -5,7 +5,7 @@ same bytes are stored once and a key never names two contents. A file is written
 store writes into a temporary file beside its target and renames it (atomic on one file system); S3 makes an object
 visible only once its upload completed.
 
-``APPROVAL_MEDIA_URL`` chooses: unset, the folder ``<instance>/media``; ``file:///path`` another folder;
+``APPROVAL_MEDIA_URL`` chooses: unset, the folder ``<instance>/media``; ``file:///path`` (or ``/path``) another folder;
 ``s3://bucket/prefix`` a bucket through boto3, with the usual AWS variables (``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``) and ``AWS_ENDPOINT_URL`` (or ``APPROVAL_MEDIA_S3_ENDPOINT``) for
 an S3-compatible server other than AWS (MinIO, Ceph, moto in the tests). Web processes and workers on several
@@ -25,6 +25,11 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, current_app
 
 CHUNK = 1024 * 1024
+
+
+class StoreUnavailable(Exception):  # noqa: N818 - what it says of the store, as FileNotFoundError does of a file
+    """The store cannot be used: its bucket is not there, its server does not answer or refuses the credentials.
+    Not an error of the file asked for: a request answers 503 (``approval.errors``), a worker fails the post."""
 
 
 def file_key(sha256: str) -> str:
@@ -55,6 +60,9 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path | None:
         """A path the web server may send directly (the folder store), or None."""
+
+    def check(self) -> str | None:
+        """Why the store cannot be used now, in a few words, or None: cheap enough for a health check."""
 
 
 class FolderStorage:
@@ -109,13 +117,27 @@ class FolderStorage:
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
+    def check(self) -> str | None:
+        """The folder, or the nearest folder above it that exists (it is made on the first file), is one this
+        process may write in."""
+        folder = self.root
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{folder} is not a folder"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"{folder} cannot be written by this user"
+        return None
+
 
 class S3Storage:
-    """Objects in an S3-compatible bucket, under a prefix."""
+    """Objects in an S3-compatible bucket, under a prefix. A bucket that is not there, a server that does not answer
+    or that refuses the credentials is ``StoreUnavailable``: an upload answered a 500 with a 60-line traceback."""
 
     name = "s3"
 
     def __init__(self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None) -> None:
+        self._checking_client: Any = client  # a client given (the tests') is the checks' too
         if client is None:
             import boto3  # only when a bucket is configured
 
@@ -123,25 +145,33 @@ class S3Storage:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
+        from boto3.exceptions import S3UploadFailedError
+
         if self.exists(key):
             return
-        self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
+        except S3UploadFailedError as error:  # boto3's transfer wraps what the server said
+            raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
 
     def _call(self, method: str, key: str) -> dict:
         """``method`` (head_object, get_object) on ``key``; an object that is not there is ``FileNotFoundError``."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return getattr(self.client, method)(Bucket=self.bucket, Key=self._key(key))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(key) from None
-            raise
+            raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
+        except BotoCoreError as error:  # no answer, no credentials
+            raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
 
     def exists(self, key: str) -> bool:
         try:
@@ -162,6 +192,31 @@ class S3Storage:
     def local_path(self, key: str) -> Path | None:
         return None
 
+    def check(self) -> str | None:
+        """The bucket is there and these credentials may use it (one HEAD request, a few seconds at most: a
+        health check must not hang on a server that does not answer)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._checker().head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            return f"bucket {self.bucket}: " + ("not found (create it first)" if code in ("404", "NoSuchBucket")
+                                                else f"refused ({code})")
+        except BotoCoreError as error:
+            return f"bucket {self.bucket}: {error}"
+        return None
+
+    def _checker(self) -> Any:
+        """A client with short timeouts and no retries, for ``check``; the store's own, when it was given one."""
+        if self._checking_client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._checking_client = boto3.client("s3", endpoint_url=self.endpoint_url, config=Config(
+                connect_timeout=2, read_timeout=2, retries={"max_attempts": 1}))
+        return self._checking_client
+
 
 def storage_for(url: str | None, instance_path: Path) -> Storage:
     """The store ``url`` names (``APPROVAL_MEDIA_URL``); None or empty: the instance folder's ``media``."""
@@ -170,6 +225,8 @@ def storage_for(url: str | None, instance_path: Path) -> Storage:
     parts = urlsplit(url)
     if parts.scheme == "file":
         return FolderStorage(Path(unquote(parts.path)))
+    if not parts.scheme and Path(url).is_absolute():  # a folder's path, as an operator writes it
+        return FolderStorage(Path(url))
     if parts.scheme == "s3":
         if not parts.netloc:
             raise ValueError("APPROVAL_MEDIA_URL=s3://bucket/prefix needs a bucket")
