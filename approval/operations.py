@@ -194,12 +194,17 @@ def act_on_post(
 
 
 def add_comment(session: Session, post: Post, actor: User, body: str) -> Comment:
+    """A comment in the post's discussion, told to the people of the post who see it (its author, its reviewers,
+    the cabinet it was sent to, who else wrote there), in the same transaction."""
+    from approval.notifications import dispatch
+
     body = body.strip()
     if not shows_anything(body):
         raise GuardFailed(_("The comment is empty."), {"body": [_("Write a comment.")]})
-    comment = Comment(post=post, revision_id=post.current_revision_id, author=actor, body=body)
+    comment = Comment(post=post, revision_id=post.current_revision_id, author=actor, body=body, created_at=utcnow())
     session.add(comment)
     session.flush()
+    dispatch.commented(session, comment)
     return comment
 
 

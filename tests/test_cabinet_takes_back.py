@@ -208,9 +208,6 @@ def test_the_author_hears_of_it_and_the_news_of_the_slot_is_settled(make, db_ses
     assert news[-1] == (NotificationKind.changes_requested, True)
 
 
-@pytest.mark.xfail(strict=True, reason="needs a row in approval/notifications/dispatch.py (reported to the lead): "
-                                        "the cabinet's decision from approved or scheduled is told to its approver "
-                                        "and its scheduler, as from with_cabinet")
 @pytest.mark.parametrize(("action", "_target"), TAKING_BACK)
 def test_the_project_manager_who_scheduled_it_hears_of_it(make, db_session, cast, action, _target):
     post = _accepted(make, cast, State.scheduled)

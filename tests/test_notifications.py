@@ -509,7 +509,8 @@ def test_the_pages_dates_are_told_in_the_users_zone(team, web, db_session):
 
 def test_the_preferences_offer_what_the_role_is_ever_told(make, team, web, db_session):
     """A community manager is never asked for reviews: their page leaves those kinds out; a cabinet member's lists
-    the suggestions awaiting the cabinet only. A kind not shown keeps what was saved for it."""
+    what it is told: the suggestions awaiting the cabinet and what becomes of them, not the writers' own news. A
+    kind not shown keeps what was saved for it."""
     cm = team["cm_fr"]
     db_session.add(NotificationPreference(user_id=cm.id, kind=Kind.review_requested, mode=MailMode.off))
     db_session.flush()
@@ -525,4 +526,6 @@ def test_the_preferences_offer_what_the_role_is_ever_told(make, team, web, db_se
     other = type(web)(web.client.application.test_client())
     other.login(cabinet)
     page = other.get("/notifications/preferences").get_data(as_text=True)
-    assert {m for m in re.findall(r'name="mode-(\w+)"', page)} == {"cabinet_requested"}
+    assert {m for m in re.findall(r'name="mode-(\w+)"', page)} == {
+        "cabinet_requested", "cabinet_reminder", "accepted_changed", "withdrawn", "scheduled", "published", "missed",
+        "failed", "unconfirmed", "commented"}

@@ -40,6 +40,11 @@ class NotificationKind(StrEnum):
     stop_off = "stop_off"                      # ... and off: what it held waits for a new time
     review_reminder = "review_reminder"        # a post waits in review longer than the market's threshold
     review_escalation = "review_escalation"    # ... and still waits: told to the group-wide project managers
+    accepted_changed = "accepted_changed"      # a suggestion my cabinet accepted was changed: back through review
+    withdrawn = "withdrawn"                    # a suggestion sent to my cabinet was withdrawn
+    commented = "commented"                    # a comment in the discussion of a post I take part in
+    cabinet_reminder = "cabinet_reminder"      # a suggestion waits for my cabinet longer than its market allows
+    cabinet_escalation = "cabinet_escalation"  # ... and still waits: told to the project manager who sent it
 
 
 class MailMode(StrEnum):
@@ -167,7 +172,9 @@ class ChatMessage(Base):
 
 class ReviewReminder(Base):
     """A reminder given for one stay of a post in review (``submitted_at``): level 1 to the market's project
-    managers, level 2 to the group-wide ones. Unique, so each is given once."""
+    managers, level 2 to the group-wide ones; and for its stay with the cabinet that follows (the same
+    ``submitted_at``: a suggestion comes back to the cabinet only through a new review), level 3 to the cabinet,
+    level 4 to the project manager who sent it. Unique, so each is given once."""
 
     __tablename__ = "review_reminders"
 
@@ -179,5 +186,5 @@ class ReviewReminder(Base):
 
     __table_args__ = (
         UniqueConstraint("post_id", "submitted_at", "level"),
-        CheckConstraint("level IN (1, 2)", name="level_known"),
+        CheckConstraint("level IN (1, 2, 3, 4)", name="level_known"),
     )

@@ -32,7 +32,10 @@ class Seconds(click.FloatRange):
 def notify_command(once: bool, interval: float) -> None:
     """Send due notifications and digests; SIGTERM finishes the mail in hand and exits."""
     from approval.notifications.service import Notifier
+    from approval.startup import start
 
+    # Its connections' name, a schema older than the code refused in one line, what it runs on (README, Upgrading).
+    start(current_app._get_current_object(), "approval-notify")  # type: ignore[attr-defined]
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
     notifier = Notifier(current_app._get_current_object(), poll_interval=interval)  # type: ignore[attr-defined]
     signal.signal(signal.SIGTERM, notifier.stop)

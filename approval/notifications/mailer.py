@@ -38,14 +38,16 @@ from flask_babel import ngettext
 from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload, sessionmaker
 
-from approval.access import can_see_post
+from approval.access import can_see_post, revision_read_by
 from approval.config import public_url
 from approval.db import utcnow
-from approval.models import Account, Executive, Market, Post, User
+from approval.localtime import in_zone
+from approval.models import Account, AuditEntry, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
 from approval.models.publishing import StopSwitch
 from approval.models.users import cabinet_members, user_markets
-from approval.workflow.states import Role, State
+from approval.style.i18n import N_
+from approval.workflow.states import Action, Role, State
 from approval.notifications import inbox, outbox, texts
 from approval.notifications.zones import load_zone
 from approval.publishing.holds import held_counts, stop_scope
@@ -75,14 +77,30 @@ class SmtpSettings:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("APPROVAL_SMTP_URL is smtp://[user:pass@]host[:port][?starttls=1] or smtps://...")
-        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        query = {key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        unknown = sorted(set(query) - URL_PARAMETERS)
+        if unknown:  # ssl=1 was ignored: the mail went out in plain text
+            raise ValueError(f"{unknown[0]}= is no parameter of the mail server's URL, which takes starttls=1, "
+                             "from= and timeout= (smtps:// for TLS from the start)")
         tls = parts.scheme == "smtps"
-        starttls = query.get("starttls", "").lower() in ("1", "true", "yes", "on")
+        starttls = _yes_or_no("starttls", query.get("starttls", ""))
         port = parts.port or (465 if tls else 587 if starttls else 25)
         name, sender = _sender(query["from"]) if query.get("from") else (None, _sender_at(parts.hostname))
         return cls(host=parts.hostname, port=port, username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None, starttls=starttls, tls=tls,
                    sender=sender, sender_name=name, timeout=float(query.get("timeout") or 10))
+
+
+#: The query parameters of APPROVAL_SMTP_URL.
+URL_PARAMETERS = frozenset({"starttls", "from", "timeout"})
+
+
+def _yes_or_no(key: str, value: str) -> bool:
+    """A yes or no of the URL: ``starttls=maybe`` was a no, and the password went out in the clear."""
+    word = value.strip().lower()
+    if word not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+        raise ValueError(f"{key}= is 1 or 0 (also true/false, yes/no, on/off), not {value!r}")
+    return word in ("1", "true", "yes", "on")
 
 
 #: An address an SMTP server takes as the envelope sender: a dot-atom before the @, a domain name or an address
@@ -238,9 +256,21 @@ class MailReport:
 
 #: The kinds that remind of a post waiting for its review: their mail says for how long, and who wrote it.
 REMINDERS = (NotificationKind.review_reminder, NotificationKind.review_escalation)
+#: The kinds that remind of a suggestion waiting for the cabinet: their mail says who wrote it and who sent it.
+CABINET_REMINDERS = (NotificationKind.cabinet_reminder, NotificationKind.cabinet_escalation)
 #: News that asks for action now: a mail gathering it with other news leads with it, in its subject and its text.
 URGENT = (NotificationKind.missed, NotificationKind.failed, NotificationKind.unconfirmed)
 STOPS = (NotificationKind.stop_on, NotificationKind.stop_off)
+#: Who did what, in a cabinet's mail, where "By" names the suggestion's writer.
+ACTOR_WORDS = {
+    NotificationKind.cabinet_requested: N_("Sent by %(name)s"),
+    NotificationKind.scheduled: N_("Scheduled by %(name)s"),
+    NotificationKind.published: N_("Marked as published by %(name)s"),
+    NotificationKind.accepted_changed: N_("Changed by %(name)s"),
+    NotificationKind.withdrawn: N_("Withdrawn by %(name)s"),
+    NotificationKind.commented: N_("Comment by %(name)s"),
+}
+ACTOR_WORDS_ELSE = N_("Done by %(name)s")
 
 
 @dataclass(frozen=True)
@@ -370,6 +400,7 @@ class Mailer:
                          .selectinload(Executive.cabinet),
                          joinedload(Notification.post).joinedload(Post.current_revision),
                          joinedload(Notification.post).joinedload(Post.created_by),
+                         joinedload(Notification.post).joinedload(Post.approved_by),
                          joinedload(Notification.actor), joinedload(Notification.market))).unique()}
 
     def send(self, connection: SmtpConnection, items: list[Notification], batch: Batch, token: str,
@@ -466,8 +497,10 @@ class Mailer:
                 lines += [intro, ""]
             for entry in entries:
                 lines.append(f"* {entry['title']}")
-                for detail in entry["details"]:
-                    lines.append(f"  {detail}")
+                for detail in entry["details"]:  # a quoted comment keeps its lines, each indented
+                    lines.append("  " + detail.replace("\n", "\n  "))
+                if entry.get("online"):
+                    lines.append(f"  {_('Online at %(url)s', url=entry['online'])}")
                 if entry["body"]:  # the post's text, as the HTML part quotes it
                     lines.append(f"  > {entry['body']}")
                 if entry["url"]:
@@ -509,29 +542,62 @@ class Mailer:
             return self._stop_entry(n, user)
         details = []
         post = n.post
+        # A cabinet wrote nothing and reads of a suggestion: "By" names its writer, and who did what is said apart
+        # ("Sent by Lucile Tardieu"), as is the sender of a suggestion that waits for the cabinet.
+        by_writer = post is not None and (user.role == Role.cabinet or n.kind in CABINET_REMINDERS)
         if post is not None:
             details.append(texts.account_line(post))
             if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
                 details.append(slot)
+            if n.kind == NotificationKind.accepted_changed and (dropped := self._dropped_slot(n)):
+                details.append(_("The edit dropped its slot of %(time)s.",
+                                 time=in_zone(dropped, post.account.market.timezone)))
             if n.kind in REMINDERS and post.state is State.in_review and post.submitted_at is not None:
                 details.append(_("In review for %(age)s; written by %(name)s.", name=post.created_by.name,
                                  age=format_timedelta(self.clock() - post.submitted_at, granularity="minute",
                                                       threshold=1.1)))
+            if by_writer:
+                details.append(_("By %(name)s", name=post.created_by.name))
+                if n.kind in CABINET_REMINDERS and post.approved_by is not None and post.approved_by != user:
+                    details.append(_("Sent by %(name)s", name=post.approved_by.name))
         elif n.market is not None:
             details.append(str(n.market))
         if n.actor is not None:
-            details.append(_("By %(name)s", name=n.actor.name))
+            details.append(_(ACTOR_WORDS.get(n.kind, ACTOR_WORDS_ELSE), name=n.actor.name) if by_writer
+                           else _("By %(name)s", name=n.actor.name))
         if words := texts.said(n.comment, n.why):
-            details.append(texts.quoted(words))
+            details.append(texts.quoted(words, lines=True))
+        text = self._text_read_by(post, user) if post is not None else None
         return {
-            "title": texts.title(n.kind, n.action),
-            "excerpt": texts.excerpt(post.body if post is not None else None, 60),
+            "title": texts.title_for(n, user),
+            "excerpt": texts.excerpt(text, 60),
             "details": details,
-            "body": texts.excerpt(post.body, 280) if post is not None else "",
+            "body": texts.excerpt(text, 280),
             "url": url_for("posts.show_post", post_id=n.post_id, _external=True) if n.post_id else None,
             "link": _("Open the post"),
+            # Where a published post is online: what its readers are asked for first ("did it go out? where?").
+            "online": post.published_url if post is not None and n.kind == NotificationKind.published else None,
             "at": n.at,
         }
+
+    def _text_read_by(self, post: Post, user: User) -> str:
+        """The post's text as ``user`` reads it: a cabinet, the last one a project manager sent it, not what the
+        writers saved since (``access.read_by``)."""
+        if user.role != Role.cabinet:
+            return post.body
+        with self.sessions() as session:
+            revision = revision_read_by(session, post, user)
+            return revision.body if revision is not None else ""
+
+    def _dropped_slot(self, n: Notification) -> datetime | None:
+        """The slot the edit that ``n`` tells of dropped (its audit row's ``dropped_slot``), if it dropped one."""
+        with self.sessions() as session:
+            payload = session.scalar(
+                select(AuditEntry.payload).where(AuditEntry.post_id == n.post_id, AuditEntry.action == Action.edit,
+                                                 AuditEntry.at <= n.at)
+                .order_by(AuditEntry.id.desc()).limit(1))
+        dropped = (payload or {}).get("dropped_slot")
+        return datetime.fromisoformat(dropped) if dropped else None
 
     def _stop_entry(self, n: Notification, user: User) -> dict:
         """A stop switch turned on or off: where, by whom, why; when off, how many posts it held still wait for a new

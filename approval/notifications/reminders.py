@@ -1,7 +1,10 @@
 """Review reminders: a post waiting in review longer than its market's threshold (working time: Monday to Friday,
 09:00 to 18:00 in the market's zone; 4 hours unless an admin set another) reminds the market's project managers
-once; at twice the threshold, the group-wide project managers are told. Each level is given once per stay in review
-(a unique row per post, submission time and level), whoever runs the pass and however often."""
+once; at twice the threshold, the group-wide project managers are told. A suggestion left with an executive's
+cabinet is chased the same way: after the same threshold its cabinet is reminded, at twice the threshold the
+project manager who sent it is told. Each level is given once per stay (a unique row per post, submission time and
+level: a suggestion comes back to the cabinet only through a new review, a new submission time), whoever runs the
+pass and however often."""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, SQLColumnExpression, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from approval.db import utcnow
-from approval.models import Account, Market, Post
+from approval.models import Account, AuditEntry, Market, Post
 from approval.models.notifications import MarketNotificationSettings, NotificationKind, ReviewReminder
 from approval.notifications import dispatch, outbox
 from approval.notifications.zones import load_zone
@@ -27,7 +30,15 @@ WORK_START, WORK_END = time(9, 0), time(18, 0)
 LONGEST_DAYS = 60
 
 LEVELS = {1: (NotificationKind.review_reminder, (dispatch.Audience.market_pms,)),
-          2: (NotificationKind.review_escalation, (dispatch.Audience.group_pms,))}
+          2: (NotificationKind.review_escalation, (dispatch.Audience.group_pms,)),
+          3: (NotificationKind.cabinet_reminder, (dispatch.Audience.cabinet,)),
+          4: (NotificationKind.cabinet_escalation, (dispatch.Audience.approver,))}
+#: The stays that are chased: the state, when it began, and its reminder's level (its escalation's is the next).
+#: A stay with the cabinet began at the trail's last move there (the post keeps only its first sending).
+_ENTERED_CABINET = (select(func.max(AuditEntry.at))
+                    .where(AuditEntry.post_id == Post.id, AuditEntry.to_state == State.with_cabinet)
+                    .correlate(Post).scalar_subquery())
+STAYS = ((State.in_review, Post.submitted_at, 1), (State.with_cabinet, _ENTERED_CABINET, 3))
 
 
 def working_minutes(start: datetime, end: datetime, zone_name: str) -> float:
@@ -65,6 +76,12 @@ class Reminders:
     def run_once(self) -> ReminderReport:
         now = self.clock()
         report = ReminderReport()
+        for state, since, first in STAYS:
+            self._remind(state, since, first, now, report)
+        return report
+
+    def _remind(self, state: State, since: SQLColumnExpression[datetime | None], first: int, now: datetime,
+                report: ReminderReport) -> None:
         threshold = func.coalesce(MarketNotificationSettings.reminder_minutes, DEFAULT_MINUTES)
         with self.sessions() as session, session.begin():
             # The posts locked until the reminders are written (skipped if a change holds them: the next pass sees
@@ -72,20 +89,20 @@ class Reminders:
             # stay (``dispatch.settle``) rather than leave them unread on a post no longer in review.
             postgres = session.get_bind().dialect.name == "postgresql"
             waiting = session.execute(outbox.locked(
-                select(Post.id, Post.submitted_at, Market.timezone, threshold)
+                select(Post.id, Post.submitted_at, since, Market.timezone, threshold)
                 .join(Account, Post.account_id == Account.id).join(Market, Account.market_id == Market.id)
                 .outerjoin(MarketNotificationSettings, MarketNotificationSettings.market_id == Market.id)
-                .where(Post.state == State.in_review, Post.submitted_at.is_not(None),
-                       Post.submitted_at < now - timedelta(minutes=SHORTEST_MINUTES))
-                .order_by(Post.submitted_at).limit(self.batch), postgres, Post)).all()
+                .where(Post.state == state, Post.submitted_at.is_not(None),
+                       since < now - timedelta(minutes=SHORTEST_MINUTES))
+                .order_by(since).limit(self.batch), postgres, Post)).all()
             given = {(r.post_id, r.submitted_at, r.level) for r in session.execute(
                 select(ReviewReminder.post_id, ReviewReminder.submitted_at, ReviewReminder.level)
                 .where(ReviewReminder.post_id.in_([row.id for row in waiting])))} if waiting else set()
-            for post_id, submitted_at, zone, minutes in waiting:
-                assert submitted_at is not None  # the query selects submitted posts only
-                worked = working_minutes(submitted_at, now, zone)
+            for post_id, submitted_at, began_at, zone, minutes in waiting:
+                assert submitted_at is not None and began_at is not None  # the query selects submitted posts only
+                worked = working_minutes(began_at, now, zone)
                 due = 2 if worked >= 2 * minutes else 1 if worked >= minutes else 0
-                for level in range(1, due + 1):
+                for level in range(first, first + due):
                     if (post_id, submitted_at, level) in given:
                         continue
                     try:
@@ -98,8 +115,7 @@ class Reminders:
                     kind, audiences = LEVELS[level]
                     dispatch.notify_post(session, kind, audiences, post_id=post_id, actor_id=None, at=now,
                                          comment=None)
-                    if level == 1:
+                    if level == first:
                         report.reminded += 1
                     else:
                         report.escalated += 1
-        return report

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from approval.labels import decimal
 from approval.localtime import in_zone
-from approval.models import Post
+from approval.models import Post, User
+from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.publishing import reasons
 from approval.style.network import network_name
@@ -32,23 +33,41 @@ KIND_LABELS = {
     Kind.stop_off: _l("A stop switch was turned off in my markets"),
     Kind.review_reminder: _l("A post waits in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits in review (escalation)"),
+    Kind.commented: _l("A comment in the discussion of a post I take part in"),
+    Kind.accepted_changed: _l("A suggested message my cabinet accepted was changed"),
+    Kind.withdrawn: _l("A suggested message sent to my cabinet was withdrawn"),
+    Kind.cabinet_reminder: _l("A suggested message waits for my cabinet longer than its market allows"),
+    Kind.cabinet_escalation: _l("A suggested message I sent still waits for the cabinet (escalation)"),
+}
+#: The same kinds as a cabinet member is told of them: of the messages their cabinet accepted, not of posts of theirs.
+CABINET_KIND_LABELS = {
+    Kind.scheduled: _l("A suggested message my cabinet accepted was scheduled"),
+    Kind.published: _l("A suggested message my cabinet accepted was published"),
+    Kind.missed: _l("A suggested message my cabinet accepted missed its slot"),
+    Kind.failed: _l("A suggested message my cabinet accepted failed to publish"),
+    Kind.unconfirmed: _l("The publication of a suggested message my cabinet accepted is unconfirmed"),
+    Kind.commented: _l("A comment on a suggested message sent to my cabinet"),
 }
 
-#: What a cabinet member is ever told: the suggestions awaiting their cabinet.
-CABINET_KINDS = frozenset({Kind.cabinet_requested})
+#: What only a cabinet member is told: what awaits their cabinet, and what became of a suggestion it was sent.
+CABINET_ONLY = frozenset({Kind.cabinet_requested, Kind.cabinet_reminder, Kind.accepted_changed, Kind.withdrawn})
+#: What a cabinet member is ever told: that, and what becomes of the messages their cabinet accepted.
+CABINET_KINDS = CABINET_ONLY | {Kind.scheduled, Kind.published, Kind.missed, Kind.failed, Kind.unconfirmed,
+                                Kind.commented}
 #: What only a project manager is told (a community manager writes, and hears of their own posts and the stops).
 MANAGER_KINDS = frozenset({Kind.review_requested, Kind.review_reminder, Kind.review_escalation,
-                           Kind.cabinet_decided})
+                           Kind.cabinet_decided, Kind.cabinet_escalation})
 
 
 def kinds_for(role: Role) -> dict[Kind, object]:
     """The kinds ``role`` can be told of, with their labels, for the preferences page (an admin sees them all)."""
     if role == Role.cabinet:
-        shown = CABINET_KINDS
-    elif role == Role.community_manager:
-        shown = frozenset(Kind) - CABINET_KINDS - MANAGER_KINDS
+        return {kind: CABINET_KIND_LABELS.get(kind, text) for kind, text in KIND_LABELS.items()
+                if kind in CABINET_KINDS}
+    if role == Role.community_manager:
+        shown = frozenset(Kind) - CABINET_ONLY - MANAGER_KINDS
     elif role == Role.project_manager:
-        shown = frozenset(Kind) - CABINET_KINDS
+        shown = frozenset(Kind) - CABINET_ONLY
     else:
         shown = frozenset(Kind)
     return {kind: text for kind, text in KIND_LABELS.items() if kind in shown}
@@ -72,11 +91,29 @@ TITLES = {
     Kind.stop_off: _l("A stop switch was turned off"),  # what it held, if anything, is counted per reader
     Kind.review_reminder: _l("A post has waited in review longer than its market allows"),
     Kind.review_escalation: _l("A post still waits for review: escalated to the group"),
+    Kind.commented: _l("New comment in the discussion of a post"),
+    Kind.accepted_changed: _l("A suggested message your cabinet accepted was changed: it comes back to you after "
+                              "review"),
+    Kind.withdrawn: _l("A suggested message sent to your cabinet was withdrawn"),
+    Kind.cabinet_reminder: _l("A suggested message has waited for your cabinet longer than its market allows"),
+    Kind.cabinet_escalation: _l("A suggested message you sent still waits for the cabinet"),
+}
+#: The line of the kinds a cabinet member shares with the writers, as the cabinet is told them.
+CABINET_TITLES = {
+    Kind.scheduled: _l("A suggested message your cabinet accepted was scheduled"),
+    Kind.published: _l("A suggested message your cabinet accepted was published"),
+    Kind.missed: _l("A suggested message your cabinet accepted missed its slot"),
+    Kind.failed: _l("A suggested message your cabinet accepted failed to publish"),
+    Kind.unconfirmed: _l("A suggested message your cabinet accepted may or may not be online: its publication is "
+                         "unconfirmed"),
+    Kind.commented: _l("New comment on a suggested message sent to your cabinet"),
 }
 
 
 #: The line of a ``cabinet_decided`` notification that knows the decision (those written before 0022 do not).
 ACCEPTED_TITLE = _l("Your suggested message was accepted by the cabinet")
+#: The writer's line when it was the cabinet that sent the suggestion back (a project manager's reads as before).
+CABINET_CHANGES_TITLE = _l("The cabinet asked for changes to your suggested message")
 DECISION_TITLES = {
     Action.accept: _l("The cabinet accepted a suggested message you sent it"),
     Action.request_changes: _l("The cabinet sent back a suggested message you sent it, asking for changes"),
@@ -84,13 +121,27 @@ DECISION_TITLES = {
 }
 
 
-def title(kind: Kind | str, action: str | None = None) -> str:
-    """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column)."""
-    if action in DECISION_TITLES and Kind(kind) is Kind.cabinet_decided:
+def title(kind: Kind | str, action: str | None = None, *, reader: Role | None = None,
+          by: Role | None = None) -> str:
+    """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column), for a ``reader`` of
+    that role, about an act of someone of the role ``by`` (its actor's)."""
+    kind = Kind(kind)
+    if action in DECISION_TITLES and kind is Kind.cabinet_decided:
         return str(DECISION_TITLES[Action(action)])
-    if action == Action.accept and Kind(kind) is Kind.approved:  # the author's, as its decline is told
+    if action == Action.accept and kind is Kind.approved:  # the author's, as its decline is told
         return str(ACCEPTED_TITLE)
-    return str(TITLES[Kind(kind)])
+    if kind is Kind.changes_requested and by == Role.cabinet:
+        return str(CABINET_CHANGES_TITLE)
+    if reader == Role.cabinet and kind in CABINET_TITLES:
+        return str(CABINET_TITLES[kind])
+    return str(TITLES[kind])
+
+
+def title_for(notification: Notification, reader: User) -> str:
+    """The line of ``notification`` as ``reader`` reads it (``title``)."""
+    actor = notification.actor
+    return title(notification.kind, notification.action, reader=reader.role,
+                 by=actor.role if actor is not None else None)
 
 
 def excerpt(text: str | None, size: int = 80) -> str:
@@ -98,10 +149,24 @@ def excerpt(text: str | None, size: int = 80) -> str:
     return text if len(text) <= size else text[: size - 1].rstrip() + "…"
 
 
+def passage(text: str | None, size: int = 300) -> str:
+    """A person's words as they wrote them, in at most ``size`` characters: their lines kept (one blank line at
+    most between two), the spaces within each line joined."""
+    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    text = "\n".join(kept).strip()
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
+
+
 def account_line(post: Post) -> str:
-    """Where the post goes, as the pages name it: "FR · X @helio_fr"."""
+    """Where the post goes, as the pages name it: "FR · X @helio_fr"; an executive's account, with their name (a
+    cabinet may serve several): "FR · X @HMarchand · Hélène Marchand"."""
     account = post.account
-    return f"{account.market.code} · {network_name(account.network.value)} @{account.handle}"
+    line = f"{account.market.code} · {network_name(account.network.value)} @{account.handle}"
+    return f"{line} · {account.executive.name}" if account.executive is not None else line
 
 
 def said(comment: str | None, why: list | None) -> str | None:
@@ -109,9 +174,10 @@ def said(comment: str | None, why: list | None) -> str | None:
     return reasons.text(why, gettext, decimal) if why else comment
 
 
-def quoted(comment: str, size: int = 300) -> str:
-    """A person's words, in the quotation marks of the reader's language."""
-    return gettext("“%(words)s”", words=excerpt(comment, size))
+def quoted(comment: str, size: int = 300, *, lines: bool = False) -> str:
+    """A person's words, in the quotation marks of the reader's language; with ``lines``, their line breaks kept
+    (a mail), else on one line (a chat message, a list)."""
+    return gettext("“%(words)s”", words=passage(comment, size) if lines else excerpt(comment, size))
 
 
 def slot_line(post: Post) -> str | None:

@@ -10,17 +10,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import has_request_context, request
 
 from approval.administration import place_zone
-from approval.models import User
+from approval.models import Market, User
 
 #: The cookie the pages' scripts set to the browser's zone (``Intl.DateTimeFormat().resolvedOptions().timeZone``).
 BROWSER_ZONE_COOKIE = "approval_tz"
 
 
+def served_markets(user: User) -> list[Market]:
+    """The markets of the accounts of the executives a cabinet member serves, by code (none for anyone else)."""
+    return sorted({account.market for executive in user.executives for account in executive.accounts},
+                  key=lambda m: m.code)
+
+
 def zone_of(own: str | None, user: User) -> str:
     if own and place_zone(own) is not None:  # a zone saved before it was checked is no zone
         return own
-    markets = sorted(user.markets or {account.market for executive in user.executives
-                                      for account in executive.accounts}, key=lambda m: m.code)
+    markets = sorted(user.markets, key=lambda m: m.code) or served_markets(user)
     return markets[0].timezone if markets else "UTC"
 
 

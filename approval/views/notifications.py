@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from approval.access import can_see_post
+from approval.access import can_see_account, can_see_post, read_by
 from approval.administration import timezone_names
 from approval.db import db, writes_on_get
 from approval.inputs import parse_id, web_address
@@ -26,7 +26,7 @@ from approval.models.notifications import (
     NotificationProfile,
 )
 from approval.notifications import inbox, texts
-from approval.notifications.zones import zone_of
+from approval.notifications.zones import served_markets, zone_of
 from approval.publishing.addresses import refusal
 from approval.publishing.holds import stop_scope
 from approval.forms import Readable
@@ -58,7 +58,12 @@ def list_notifications():
     before = request.args.get("before", type=int)
     items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
     more = len(items) == inbox.PAGE
-    return render_template("notifications/list.html", items=items, title=texts.title, said=texts.said,
+    # Each post as its reader reads it: a cabinet, the text it was sent, not what the writers saved since.
+    posts = list({n.post.id: n.post for n in items if n.post is not None}.values())
+    read = {post.id: post for post in read_by(db.session, current_user, posts)}
+    return render_template("notifications/list.html", items=items, said=texts.said,
+                           title=lambda notification: texts.title_for(notification, current_user),
+                           text_of=lambda post: read[post.id].body,
                            stops=inbox.stops_told(db.session, items), stop_scope=stop_scope,
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
@@ -92,8 +97,13 @@ def open_notification(notification_id: int):
     if notification.post is not None:
         if can_see_post(current_user, notification.post):
             return redirect(url_for("posts.show_post", post_id=notification.post_id))
-        # Its market is no longer theirs: the post's page would be a bare 404.
-        flash(_("You no longer see this post: it belongs to a market that is no longer yours."), "warning")
+        # The post's page would be a bare 404. A cabinet still serving its executive sees a suggestion once sent to
+        # it, withdrawn too: one hidden again was recalled by its writers, not moved out of its reach.
+        if current_user.role == Role.cabinet and can_see_account(current_user, notification.post.account):
+            flash(_("This suggested message is back with its writers: you will see it again once a project manager "
+                    "sends it to you."), "info")
+        else:  # its market is no longer theirs
+            flash(_("You no longer see this post: it belongs to a market that is no longer yours."), "warning")
         return redirect(url_for("notifications.list_notifications"))
     stop = inbox.stops_told(db.session, [notification]).get(notification.id)
     if current_user.role not in (Role.project_manager, Role.admin):
@@ -126,6 +136,9 @@ def preferences():
     zones = timezone_names()
     if current_user.markets:
         default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user))
+    elif current_user.role == Role.cabinet and served_markets(current_user):
+        # A cabinet member has no market of their own: their digest follows their executives' (``zones.zone_of``).
+        default = _("My executives' market's (%(zone)s)", zone=zone_of(None, current_user))
     else:  # group-wide people cover every market and have none of their own
         default = _("UTC (I cover every market)") if current_user.group_wide else _("UTC (I have no market of my own)")
     form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]
