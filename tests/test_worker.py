@@ -28,6 +28,7 @@ from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
 from approval.publishing.holds import hold_for
 from approval.publishing.worker import QUARANTINE, PassReport, Worker
+from approval.queries import reports
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory
@@ -173,8 +174,8 @@ def test_once_a_day_has_closed_the_worker_keeps_its_report_figures(scene):
     assert scene.session.scalar(kept) is None
     scene.run(slot.replace(hour=0, minute=20) + timedelta(days=1))
     figures = scene.session.scalar(kept)
-    assert figures["final"] == {"published": 1} and len(figures["to_publish"]) == 1
-    assert figures["on_time"] == 1 and figures["late"] == 0
+    day = reports.kept_totals(figures)
+    assert day.final["published"] == 1 and day.to_publish.count == 1 and (day.on_time, day.late) == (1, 0)
 
 
 def test_posts_due_together_go_out_in_one_pass_each_with_its_own_records(scene, session, make):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, Text, and_, cast, func, or_, select, true
+from sqlalchemy import Select, SQLColumnExpression, String, Text, and_, cast, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,13 +34,17 @@ from approval.models import (
     WallSettings,
 )
 from approval.publishing.holds import held_clause
-from approval.publishing.status import retrying_clause
+from approval.publishing.status import overdue_clause, retrying_clause
+from approval.queries.publishing import unconnected_clause
 from approval.workflow.states import State
 
 VIEWS = ("overview", "queue", "next", "published", "problems")
 #: The states the wall counts, in the order a post goes through them (its columns).
 COUNTED = (State.draft, State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
            State.publishing, State.published, State.failed, State.unconfirmed)
+#: The columns of the wall's counts: where posts wait for someone. A market with none of them has nothing pending.
+COLUMNS = (State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
+           State.failed, State.unconfirmed)
 #: Rows per list (each two lines: who and when, then the text): what a 1920x1080 screen shows legibly (the view of
 #: one list shows more).
 ROWS, ROWS_ALONE = 7, 14
@@ -48,34 +52,63 @@ ROWS, ROWS_ALONE = 7, 14
 #: room watching the wall wants what just went out, not the newest of a history weeks old; the wall is rebuilt each
 #: minute, so a post leaves the list a day after it went out).
 PUBLISHED_WINDOW = timedelta(hours=24)
+#: What "Next 24 hours" lists, and how far ahead a held post, or one bound to fail, needs attention now.
+AHEAD = timedelta(hours=24)
 FINDINGS_WINDOW = timedelta(days=7)
 #: The revisions read for the week's findings: the newest ones that have some, bounded.
 FINDINGS_SAMPLE = 1000
 
 
+#: How much of a typed market code or campaign the wall keeps to say it back ("No market FRA"), and how many codes.
+TYPED_LENGTH, MAX_CODES = 12, 40
+
+
 @dataclass(frozen=True)
 class Selection:
-    """What one screen shows: from its URL (``market=`` repeatable, ``campaign=``, ``view=``)."""
+    """What one screen shows: from its URL (``market=`` repeatable, ``campaign=``, ``view=``). Every code typed is
+    kept, a typo too ("FX", "FRA"): the wall says that it names no market of the screen, where dropping it showed
+    every market, or none, as if all were well."""
 
     markets: tuple[str, ...] = ()
     campaign_id: int | None = None
     view: str = "overview"
+    #: A ``campaign=`` that is no campaign's id ("abc"), as typed: said on the screen too.
+    campaign_typed: str | None = None
 
     @classmethod
     def from_args(cls, args) -> Selection:  # noqa: ANN001 - a MultiDict
-        codes = tuple(sorted({c.strip().upper() for c in args.getlist("market") if len(c.strip()) == 2}))[:40]
-        campaign = args.get("campaign", "")
+        codes = tuple(sorted({c.strip().upper()[:TYPED_LENGTH] for c in args.getlist("market") if c.strip()}))
+        campaign = (args.get("campaign") or "").strip()
+        campaign_id = parse_id(campaign)
         view = args.get("view", "overview")
-        return cls(codes, parse_id(campaign),
-                   view if view in VIEWS else "overview")
+        return cls(codes[:MAX_CODES], campaign_id, view if view in VIEWS else "overview",
+                   campaign[:TYPED_LENGTH] if campaign and campaign_id is None else None)
 
     def args(self) -> dict:
         out: dict = {"view": self.view} if self.view != "overview" else {}
         if self.markets:
             out["market"] = list(self.markets)
-        if self.campaign_id:
-            out["campaign"] = self.campaign_id
+        if self.campaign_id or self.campaign_typed:
+            out["campaign"] = self.campaign_id or self.campaign_typed
         return out
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """What a screen's address asks for that its viewer does not cover: the wall says so, rather than draw zeros and
+    "nothing needs attention" while a market it was meant to show is failing."""
+
+    #: Codes of no market, said so to a viewer who sees every market.
+    unknown: tuple[str, ...] = ()
+    #: Codes not among the viewer's markets (to a viewer who does not see them all, a code of no market is one).
+    outside: tuple[str, ...] = ()
+    #: A ``campaign=`` naming no campaign the viewer may see, as typed.
+    campaign: str | None = None
+    #: Nothing the address asks for is shown: the wall has no panel, only what is wrong with the address.
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.unknown or self.outside or self.campaign)
 
 
 @dataclass(frozen=True)
@@ -89,36 +122,61 @@ class Viewer:
         return ("user", self.user_id) if self.user_id is not None else ("kiosk", self.kiosk_markets)
 
 
+def nothing_pending(counts: dict[State, int]) -> bool:
+    """A row of counts (a market's, a network's) that is zeros only: the screen may fold it."""
+    return not any(counts.get(state) for state in COLUMNS)
+
+
 @dataclass
 class MarketRow:
     market: Market
     counts: dict[State, int] = field(default_factory=dict)
+    #: Its scheduled posts due within the next 24 hours (overdue ones too).
+    due_soon: int = 0
+
+    @property
+    def urgency(self) -> tuple[bool, ...]:
+        """Where the row stands in the counts, the least first: a market with a post failed (or unconfirmed) before
+        one without, then with posts awaiting review, then going out within the day, then anything pending at all;
+        last, one with nothing pending, which a screen of many markets folds into "+25 markets with nothing
+        pending"."""
+        counts = self.counts
+        return (not (counts.get(State.failed) or counts.get(State.unconfirmed)), not counts.get(State.in_review),
+                not self.due_soon, self.idle)
+
+    @property
+    def idle(self) -> bool:
+        return nothing_pending(self.counts)
 
 
 @dataclass
 class Wall:
     selection: Selection
-    markets: list[Market]
-    by_market: list[MarketRow]
-    by_network: dict[str, dict[State, int]]
-    queue: list[Post]
-    queue_total: int
-    upcoming: list[Post]
-    published: list[Post]
-    problems: list[tuple[Post, str]]
-    #: How many posts each list has, where the wall sends the first ones only (the screen says "+3 more").
-    upcoming_total: int
-    published_total: int
-    problems_total: int
-    #: The scheduled posts a stop switch or an embargo holds: "nothing goes out" is said with them, not "nothing is
-    #: scheduled" beside a count of scheduled posts.
-    held_total: int
-    stops: list[StopSwitch]
-    findings: list[tuple[str, int]]
     amber: timedelta
     red: timedelta
     campaign: Campaign | None
     built_at: datetime
+    markets: list[Market] = field(default_factory=list)
+    #: The markets' rows, the most urgent first (``MarketRow.urgency``), then by code.
+    by_market: list[MarketRow] = field(default_factory=list)
+    by_network: dict[str, dict[State, int]] = field(default_factory=dict)
+    queue: list[Post] = field(default_factory=list)
+    queue_total: int = 0
+    upcoming: list[Post] = field(default_factory=list)
+    published: list[Post] = field(default_factory=list)
+    problems: list[tuple[Post, str]] = field(default_factory=list)
+    #: How many posts each list has, where the wall sends the first ones only (the screen says "+3 more").
+    upcoming_total: int = 0
+    published_total: int = 0
+    problems_total: int = 0
+    #: The scheduled posts due within the day that a stop switch or an embargo holds: "nothing goes out" is said with
+    #: them, not "nothing is scheduled" beside a count of scheduled posts.
+    held_total: int = 0
+    #: The posts due and not out (no worker running?): the wall says so above its panels.
+    overdue_total: int = 0
+    stops: list[StopSwitch] = field(default_factory=list)
+    findings: list[tuple[str, int]] = field(default_factory=list)
+    unmatched: Unmatched = field(default_factory=Unmatched)
 
 
 def wall_settings(session: Session) -> WallSettings:
@@ -126,20 +184,35 @@ def wall_settings(session: Session) -> WallSettings:
         review_amber_minutes=120, review_red_minutes=480)
 
 
-def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Select[Market], User | None]:
+def _scope(session: Session, viewer: Viewer) -> tuple[ColumnElement[bool], Select[Market], User | None, bool]:
+    """The viewer's posts, its markets, the user (None for a kiosk), and whether it sees every market."""
     if viewer.user_id is not None:
         user = session.get_one(User, viewer.user_id)
-        return post_clause(user), select(Market).where(market_clause(user)), user
+        return post_clause(user), select(Market).where(market_clause(user)), user, bool(user.group_wide)
     markets = select(Market)
     if viewer.kiosk_markets:
         markets = markets.where(Market.id.in_(viewer.kiosk_markets))
-        return Account.market_id.in_(viewer.kiosk_markets), markets, None
-    return true(), markets, None
+        return Account.market_id.in_(viewer.kiosk_markets), markets, None, False
+    return true(), markets, None, True
+
+
+def _unmatched(selection: Selection, markets: list[Market], campaign: Campaign | None,
+               everywhere: bool) -> Unmatched:
+    """What the address names that the viewer's markets and campaigns do not hold (``markets``: those it names
+    that they hold). A viewer who sees every market is told that a code is no market; another, that it is not one of
+    theirs, whether or not it is a market (a screen's link does not say which markets exist)."""
+    found = {market.code for market in markets}
+    missing = tuple(code for code in selection.markets if code not in found)
+    campaign_typed = selection.campaign_typed or (
+        str(selection.campaign_id) if selection.campaign_id and campaign is None else None)
+    return Unmatched(unknown=missing if everywhere else (), outside=() if everywhere else missing,
+                     campaign=campaign_typed,
+                     everything=campaign_typed is not None or bool(selection.markets) and not markets)
 
 
 def build_wall(session: Session, viewer: Viewer, selection: Selection, now: datetime | None = None) -> Wall:
     now = now or utcnow()
-    scope, market_query, _user = _scope(session, viewer)
+    scope, market_query, _user, everywhere = _scope(session, viewer)
     # A campaign of the viewer's markets, or a group-wide one: another market's is not named (its posts are out of
     # scope anyway, and the wall shows none).
     campaign = session.scalar(select(Campaign).where(
@@ -149,6 +222,11 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     if selection.markets:
         market_query = market_query.where(Market.code.in_(selection.markets))
     markets = list(session.scalars(market_query.order_by(Market.code)))
+    unmatched = _unmatched(selection, markets, campaign, everywhere)
+    settings = wall_settings(session)
+    amber, red = timedelta(minutes=settings.review_amber_minutes), timedelta(minutes=settings.review_red_minutes)
+    if unmatched.everything:  # no zeros, no "all clear": the screen says what is wrong with its address
+        return Wall(selection, amber, red, campaign, now, unmatched=unmatched)
     market_ids = [m.id for m in markets]
 
     def posts() -> Select[Post]:
@@ -196,7 +274,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     published: list[Post] = []
     problems: list[tuple[Post, str]] = []
     findings: list[tuple[str, int]] = []
-    upcoming_total = published_total = problems_total = held_total = 0
+    upcoming_total = published_total = problems_total = held_total = overdue_total = 0
     queue_total = sum(r.counts.get(State.in_review, 0) for r in rows.values())
     if view in ("overview", "queue"):
         queue = list(session.scalars(posts().where(Post.state == State.in_review).options(*shown)
@@ -207,14 +285,22 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
                  ~held_clause(now)),  # a held post is "needs attention", never "going out"
             Post.scheduled_at, Post.id)
         if not upcoming:
-            held_total = session.scalar(posts().where(Post.state == State.scheduled, held_clause(now))
-                                        .with_only_columns(func.count(Post.id))) or 0
+            held_total = session.scalar(posts().where(_held_soon(now)).with_only_columns(func.count(Post.id))) or 0
     if view in ("overview", "published"):
         published, published_total = first(
             and_(Post.state == State.published, Post.published_at >= now - PUBLISHED_WINDOW),
             Post.published_at.desc(), Post.id.desc())
     if view in ("overview", "problems"):
-        problems, problems_total = _problems(session, posts, shown, now, limit)
+        problems, kinds = _problems(session, posts, shown, now, limit)
+        problems_total, overdue_total = sum(kinds.values()), kinds.get("overdue", 0)
+    else:  # the other views say it too, above their panels
+        overdue_total = session.scalar(posts().where(overdue_clause(now)).with_only_columns(func.count(Post.id))) or 0
+    if view == "overview":
+        # Which markets have posts going out within the day: their rows come before those with nothing to do soon.
+        due = posts().where(Post.state == State.scheduled, Post.scheduled_at < now + AHEAD)
+        for market_id, n in session.execute(due.with_only_columns(Account.market_id, func.count(Post.id))
+                                            .group_by(Account.market_id)):
+            rows[market_id].due_soon = n
     stops = list(session.scalars(
         select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
         .options(selectinload(StopSwitch.market), selectinload(StopSwitch.campaign))
@@ -223,35 +309,51 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         s.campaign is not None and (s.campaign.market_id is None or s.campaign.market_id in rows))]
     if view == "overview":
         findings = _findings(session, scope, market_ids, now)
-    settings = wall_settings(session)
-    return Wall(selection, markets, [rows[m.id] for m in markets], by_network, queue, queue_total, upcoming,
-                published, problems, upcoming_total, published_total, problems_total, held_total, stops, findings,
-                timedelta(minutes=settings.review_amber_minutes), timedelta(minutes=settings.review_red_minutes),
-                campaign, now)
+    return Wall(selection, amber, red, campaign, now, markets=markets,
+                by_market=sorted(rows.values(), key=lambda row: (row.urgency, row.market.code)),
+                by_network=by_network, queue=queue, queue_total=queue_total, upcoming=upcoming, published=published,
+                problems=problems, upcoming_total=upcoming_total, published_total=published_total,
+                problems_total=problems_total, held_total=held_total, overdue_total=overdue_total, stops=stops,
+                findings=findings, unmatched=unmatched)
+
+
+def _held_soon(now: datetime) -> ColumnElement[bool]:
+    """Scheduled posts a stop switch or an embargo holds, due within the day or overdue: what "Needs attention"
+    lists as held, and what "Nothing goes out in the next 24 hours" counts (a post held for March is not why
+    nothing goes out tonight)."""
+    return and_(Post.state == State.scheduled, Post.scheduled_at < now + AHEAD, held_clause(now))
 
 
 def _troubles(now: datetime) -> tuple[tuple[str, ColumnElement[bool], tuple[SQLColumnExpression[Any], ...]], ...]:
-    """What needs a person, the most urgent kind first (what did not go out, what may have, a slot gone by, what a
-    hold keeps back, what the worker still tries), each kind the oldest first: (kind, which posts, their order).
-    The kinds never overlap (their states differ; a held post is not "retrying"): one count adds them up."""
+    """What needs a person, the most urgent kind first: due and not out (no worker running: every post waits on
+    it), what did not go out, what may have, what will fail at its time, a slot gone by, what a hold keeps back, what
+    the worker still tries. Within a kind, what happened the newest first (the room has seen the older ones; the
+    newest is where the eye lands), what is coming the soonest first: (kind, which posts, their order).
+    The kinds never overlap (their states differ; a held post is neither overdue nor retrying; one bound to fail is
+    listed as such until its time): one count adds them up. Overdue and "will fail" are the publishing desk's own
+    clauses."""
     return (
-        ("failed", Post.state == State.failed, (Post.updated_at, Post.id)),
-        ("unconfirmed", Post.state == State.unconfirmed, (Post.updated_at, Post.id)),
-        ("missed", and_(Post.state == State.approved, Post.missed_at.is_not(None)), (Post.missed_at, Post.id)),
-        # Held: scheduled posts a stop switch or an embargo covers, due within the day or overdue.
-        ("held", and_(Post.state == State.scheduled, Post.scheduled_at < now + timedelta(hours=24), held_clause(now)),
-         (Post.scheduled_at, Post.id)),
+        ("overdue", overdue_clause(now), (Post.scheduled_at.desc(), Post.id.desc())),
+        ("failed", Post.state == State.failed, (Post.updated_at.desc(), Post.id.desc())),
+        ("unconfirmed", Post.state == State.unconfirmed, (Post.updated_at.desc(), Post.id.desc())),
+        # Bound to fail: on an account deactivated or connected to nothing, due within the day, neither due yet (then
+        # overdue), held nor retrying.
+        ("unconnected", and_(unconnected_clause(), Post.scheduled_at < now + AHEAD, Post.next_attempt_at.is_(None),
+                             ~overdue_clause(now), ~held_clause(now)), (Post.scheduled_at, Post.id)),
+        ("missed", and_(Post.state == State.approved, Post.missed_at.is_not(None)),
+         (Post.missed_at.desc(), Post.id.desc())),
+        ("held", _held_soon(now), (Post.scheduled_at, Post.id)),
         # Retrying: the worker could not send it (the network refused for now, a rate limit, an address that does not
         # answer) and tries again later; the wall said "nothing to handle" while a post kept failing.
-        ("retrying", retrying_clause(now), (Post.scheduled_at, Post.id)),
+        ("retrying", retrying_clause(now), (Post.next_attempt_at, Post.id)),
     )
 
 
 def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
-              limit: int) -> tuple[list[tuple[Post, str]], int]:
-    """The first ``limit`` posts that need a person, the most urgent kind first and the oldest first in each, and
-    how many there are: the newest first, seven rows kept, left an older failure on no screen while the panel's
-    count said seven of nine."""
+              limit: int) -> tuple[list[tuple[Post, str]], dict[str, int]]:
+    """The first ``limit`` posts that need a person, the most urgent kind first (``_troubles``), and how many there
+    are of each kind: the newest first whatever the kind, seven rows kept, left an older failure on no screen while
+    the panel's count said seven of nine."""
     found: list[tuple[Post, str]] = []
     kinds = _troubles(now)
     for kind, where, order in kinds:
@@ -261,10 +363,13 @@ def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
             posts().where(where).options(*shown).order_by(*order).limit(limit - len(found)))]
     else:
         if len(found) < limit:  # every kind read, none cut
-            return found, len(found)
-    total = session.scalar(posts().where(or_(*(where for _kind, where, _order in kinds)))
-                           .with_only_columns(func.count(Post.id)))
-    return found, total or 0
+            return found, dict(Counter(kind for _post, kind in found))
+    # One statement, a count per kind (they never overlap), each by its own index: one count of their OR read every
+    # scheduled post and tried each kind's holds on each (45 ms against 17 at 100,000 posts).
+    counts = union_all(*(posts().where(where).with_only_columns(literal(kind, String).label("kind"),
+                                                                func.count(Post.id).label("n"))
+                         for kind, where, _order in kinds))
+    return found, {kind: n for kind, n in session.execute(counts) if n}
 
 
 def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int],

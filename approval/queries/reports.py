@@ -1,38 +1,48 @@
 """The reporting page's numbers, per market (or all the viewer's markets) and period, read from the audit trail.
 
 A market's figures are those of the rows written for its posts (each audit row names its post's market), aggregated
-by the database per market and UTC day over the rows the index on market and time finds. A day's rows never change
-once it is over: its figures are kept (``report_days``) and a report over weeks sums a row per market and day, plus
-the live figures of the day in progress.
+by the database per market, UTC day and network over the rows the index on market and time finds. A day's rows never
+change once it is over: its figures are kept (``report_days``, a row per market and day holding each network's
+figures) and a report over weeks sums those, plus the live figures of the day in progress. The same sums give the
+report's totals, a row per market and a row per network.
 
-Every figure is defined so that it can be checked by hand:
+Every figure is defined so that it can be checked by hand. Days are UTC days; weeks run from Monday to Sunday (UTC):
 
-- **Posts per week by final state**: audit rows entering ``published``, ``rejected``, ``declined`` or
-  ``withdrawn`` in the period, counted by the ISO week (Monday, UTC) of the row.
-- **Time in review**: each stay in ``in_review`` that ended in the period (a decision, a recall, an edit back to
-  draft...), from the row that entered it (however long before) to the row that left it. Median and 90th
-  percentile (nearest rank).
-- **Time to publish**: for each post published in the period, from its first submission to its publication.
+- **Posts per week by final state**: audit rows entering ``published``, ``rejected``, ``declined`` (by the cabinet)
+  or ``withdrawn`` in the period, counted by the week of the row; a week counts the days of it begun by the time
+  the report is drawn (a week after today: none, "not started").
+- **Time in review**: each stay in ``in_review`` that ended in the period in a decision (approve, request changes,
+  reject), from the row that entered it (however long before) to the decision. A recall or an edit is no review.
+  Median and 90th percentile (nearest rank) of the stays.
+- **Time to publish**: for each publication in the period (by the publishing worker, by hand, or confirmed after an
+  unknown outcome), from its post's first submission to it.
 - **Approval rate**: approvals among the project managers' decisions (approve, request changes, reject) in the period.
-- **Reasons**: the most frequent words (four letters or more, common English and French words left out) in the
-  comments of the change requests, rejections and declines of the period.
+- **Slots**: each end the publishing worker gave a slot in the period: published on time (within its market's grace
+  period after the slot the project manager set: the time of the post's last ``schedule`` row, not the "now" of a
+  retry), published late, missed (its grace period passed), failed, or unconfirmed (outcome unknown). A post retried
+  after a failure ends its slot once more: the failure counts, and so does the retry's outcome. **On time** is the
+  share of those ends published on time.
+- **Publications**: by the publishing worker (on time or late), marked as published by hand, or confirmed as
+  published after an unknown outcome.
+- **Reasons**: the most frequent words (four letters or more, common English and French words and the executives'
+  names left out) in the comments of the change requests, rejections and declines of the period.
 - **Style findings**: the rules found most often in the revisions written in the period (a rule counts once per
   revision).
-- **On time**: posts the publisher put online in the period within their market's grace period after their slot,
-  among those and the slots missed in the period.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from operator import add
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Select, Text, case, cast, func, select, true
+from sqlalchemy import Date, Float, Select, Text, case, cast, func, null, select, true
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -42,21 +52,36 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from approval.db import only_reads, utcnow
-from approval.models import Account, AuditEntry, Market, Post, ReportDay, Revision
+from approval.models import Account, AuditEntry, Executive, Market, Post, ReportDay, Revision
 from approval.workflow.states import Action, State
 
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
 DECISIONS = (Action.approve, Action.request_changes, Action.reject)
 REASON_ACTIONS = (Action.request_changes, Action.reject, Action.decline)
-#: The parts of a report; a chart asks for its own only.
-PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings"})
+#: How each slot the publishing worker ended came out; the first is the good one.
+SLOT_ENDS = ("on_time", "late", "missed", "failed", "unconfirmed")
+#: The audit rows that end a slot or publish a post, and what each counts as (publications on time or late are the
+#: worker's ``publish`` rows, timed apart).
+OUTCOMES = {Action.miss: "missed", Action.fail: "failed", Action.lose: "unconfirmed",
+            Action.mark_published: "by_hand", Action.confirm_published: "confirmed"}
+#: The parts of a report; a chart asks for its own only, the page for all (``table``: a row per market). The rows per
+#: network are asked for apart (``NETWORKS``): for them the day in progress is split by network, a lookup of each of
+#: its audit rows' post (the closed days are split once, when they are kept).
+PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings", "table"})
+NETWORKS = "networks"
 TOP = 12
+#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again.
+FIGURES_VERSION = 6
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 STOP_WORDS = frozenset("""
 this that with from have will your please more what when them they their there than then into also just only
 very been were about which would could should these those here make some other over such after before because
+does doesn didn isn aren wasn weren shouldn wouldn couldn never still even each much many most
 dans pour avec cette sont nous vous leur leurs mais plus moins comme elle elles être avoir fait faire tout tous
 toute toutes encore aussi alors donc sans sous chez entre très bien merci peut peux sera sont était notre votre
+vers jamais rien cela ceci celle celui ceux dont chaque déjà avant après depuis pendant autre autres même mêmes
+quand parce ainsi assez toujours voici voilà sinon avez avons sommes êtes étaient serait faut fois aucun aucune
+quel quelle quels quelles
 """.split())
 
 
@@ -64,6 +89,11 @@ toute toutes encore aussi alors donc sans sous chez entre très bien merci peut 
 class Period:
     start: datetime
     end: datetime  # excluded
+
+    @property
+    def last_day(self) -> date:
+        """The period's last UTC day (included)."""
+        return self.end.date() - timedelta(days=1)
 
 
 @dataclass
@@ -73,13 +103,28 @@ class Durations:
     p90_h: float | None = None
 
     @classmethod
-    def of(cls, seconds: list[float]) -> Durations:
-        if not seconds:
+    def of_runs(cls, runs: list[list[int]]) -> Durations:
+        """The median and the 90th percentile (nearest rank) of the values of several sorted lists of whole seconds,
+        without merging them: each rank is found by halving the range of values, counting the values at or below
+        the middle in each list (a report's markets and networks each take theirs from the same lists)."""
+        runs = [run for run in runs if run]
+        n = sum(len(run) for run in runs)
+        if not n:
             return cls()
-        ordered = sorted(seconds)
-        n, middle = len(ordered), len(ordered) // 2
-        median = ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-        return cls.hours(n, median, ordered[max(0, math.ceil(0.9 * n) - 1)])  # 90th: nearest rank
+
+        def ranked(k: int) -> int:  # the k-th smallest value (1-based)
+            low, high = min(run[0] for run in runs), max(run[-1] for run in runs)
+            while low < high:
+                middle = (low + high) // 2
+                if sum(bisect_right(run, middle) for run in runs) >= k:
+                    high = middle
+                else:
+                    low = middle + 1
+            return low
+
+        half = n // 2
+        median = ranked(half + 1) if n % 2 else (ranked(half) + ranked(half + 1)) / 2
+        return cls.hours(n, median, ranked(max(1, math.ceil(0.9 * n))))
 
     @classmethod
     def hours(cls, count: int, median_s: float | None, p90_s: float | None) -> Durations:
@@ -90,44 +135,115 @@ class Durations:
 
 
 @dataclass
-class Report:
-    period: Period
-    weeks: list[date] = field(default_factory=list)
-    #: week -> final state -> posts
-    per_week: dict[date, Counter] = field(default_factory=dict)
+class Totals:
+    """The figures of a report, or of one of its markets or networks."""
+
+    #: final state -> posts
+    final: Counter = field(default_factory=Counter)
+    #: decision -> project managers' decisions
+    decisions: Counter = field(default_factory=Counter)
+    #: on_time, late, missed, failed, unconfirmed (slots ended), by_hand, confirmed (publications) -> count
+    outcomes: Counter = field(default_factory=Counter)
     review: Durations = field(default_factory=Durations)
     to_publish: Durations = field(default_factory=Durations)
-    decisions: Counter = field(default_factory=Counter)
-    reasons: list[tuple[str, int]] = field(default_factory=list)
-    findings: list[tuple[str, int]] = field(default_factory=list)
-    on_time: int = 0
-    late: int = 0
-    missed: int = 0
-    #: The UTC day the report was drawn on: a week that has not ended by then is counted so far.
-    today: date | None = None
 
     @property
-    def spans(self) -> list[WeekSpan]:
-        """Each week of the period with the days of it the period holds (its first and last may be cut)."""
-        first, last = self.period.start.date(), self.period.end.date() - timedelta(days=1)
-        spans = [(week, max(week, first), min(week + timedelta(days=6), last)) for week in self.weeks]
-        return [WeekSpan(week, start, end, self.today is not None and end >= self.today)
-                for week, start, end in spans]
+    def decided(self) -> int:
+        return sum(self.decisions.values())
 
     @property
-    def partial_weeks(self) -> list[WeekSpan]:
-        """The weeks whose bar counts fewer than their seven days: cut by the period, or not over yet."""
-        return [span for span in self.spans if span.partial]
+    def approved(self) -> int:
+        return self.decisions[Action.approve]
 
     @property
     def approval_rate(self) -> float | None:
-        total = sum(self.decisions.values())
-        return round(self.decisions[Action.approve] / total, 4) if total else None
+        return round(self.approved / self.decided, 4) if self.decided else None
+
+    @property
+    def on_time(self) -> int:
+        return self.outcomes["on_time"]
+
+    @property
+    def late(self) -> int:
+        return self.outcomes["late"]
+
+    @property
+    def missed(self) -> int:
+        return self.outcomes["missed"]
+
+    @property
+    def failed(self) -> int:
+        return self.outcomes["failed"]
+
+    @property
+    def unconfirmed(self) -> int:
+        return self.outcomes["unconfirmed"]
+
+    @property
+    def by_hand(self) -> int:
+        return self.outcomes["by_hand"]
+
+    @property
+    def confirmed(self) -> int:
+        return self.outcomes["confirmed"]
+
+    @property
+    def slots(self) -> int:
+        """The slots the publishing worker ended in the period, however each ended."""
+        return sum(self.outcomes[end] for end in SLOT_ENDS)
 
     @property
     def on_time_rate(self) -> float | None:
-        total = self.on_time + self.late + self.missed
-        return round(self.on_time / total, 4) if total else None
+        return round(self.on_time / self.slots, 4) if self.slots else None
+
+    @property
+    def by_worker(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def published(self) -> int:
+        return self.by_worker + self.by_hand + self.confirmed
+
+    @property
+    def active(self) -> bool:
+        """Whether anything was counted."""
+        return bool(+self.final or +self.decisions or +self.outcomes or self.review.count or self.to_publish.count)
+
+
+@dataclass
+class Report(Totals):
+    period: Period = field(default_factory=lambda: Period(datetime.min.replace(tzinfo=UTC),
+                                                          datetime.min.replace(tzinfo=UTC)))
+    weeks: list[date] = field(default_factory=list)
+    #: week -> final state -> posts
+    per_week: dict[date, Counter] = field(default_factory=dict)
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    findings: list[tuple[str, int]] = field(default_factory=list)
+    #: The UTC day the report was drawn on: a week that has not ended by then is counted so far.
+    today: date | None = None
+    #: Each market's figures (by id) and each network's (by value), for the markets and networks with any.
+    by_market: dict[int, Totals] = field(default_factory=dict)
+    by_network: dict[str, Totals] = field(default_factory=dict)
+    #: Closed days whose kept figures were of an earlier definition: computed here; the caller may keep them again.
+    stale: set[date] = field(default_factory=set)
+
+    @property
+    def spans(self) -> list[WeekSpan]:
+        """Each week of the period with the days of it the period holds (its first and last may be cut), counted up
+        to today."""
+        first, last = self.period.start.date(), self.period.last_day
+        today = self.today or date.max
+        return [WeekSpan(week, max(week, first), min(week + timedelta(days=6), last), today) for week in self.weeks]
+
+    @property
+    def partial_weeks(self) -> list[WeekSpan]:
+        """The weeks begun whose bar counts fewer than their seven days: cut by the period, or not over yet."""
+        return [span for span in self.spans if span.partial and span.started]
+
+    @property
+    def not_started(self) -> list[WeekSpan]:
+        """The weeks of the period after today: nothing to count yet."""
+        return [span for span in self.spans if not span.started]
 
 
 @dataclass(frozen=True)
@@ -137,16 +253,31 @@ class WeekSpan:
     week: date
     first: date
     last: date
-    #: The period's days of it are not over yet: today (UTC) is among them, or before them.
-    ongoing: bool
+    today: date = date.max
+
+    @property
+    def started(self) -> bool:
+        """The period's first day of it has begun (today, UTC, or before)."""
+        return self.first <= self.today
+
+    @property
+    def ongoing(self) -> bool:
+        """The period's days of it have begun and are not over yet: today (UTC) is among them."""
+        return self.first <= self.today <= self.last
 
     @property
     def days(self) -> int:
-        return (self.last - self.first).days + 1
+        """The days counted: those of the period begun by today (today, not over, among them)."""
+        return max(0, (min(self.last, self.today) - self.first).days + 1)
 
     @property
     def partial(self) -> bool:
         return self.ongoing or self.days < 7
+
+    @property
+    def status(self) -> str:
+        """``over``, ``in progress`` or ``not started``."""
+        return "in progress" if self.ongoing else "over" if self.started else "not started"
 
 
 def week_of(instant: datetime | date) -> date:
@@ -154,7 +285,7 @@ def week_of(instant: datetime | date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-# Two expressions each backend writes its own way ---------------------------------------------------------------
+# Expressions each backend writes its own way -----------------------------------------------------------------
 
 class utc_day(FunctionElement[date]):  # noqa: N801 (a SQL function)
     """The UTC calendar day of a timestamp."""
@@ -192,27 +323,74 @@ def _seconds_postgresql(element: seconds_between, compiler: SQLCompiler, **kw: A
     return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"
 
 
+class iso_instant(FunctionElement[datetime]):  # noqa: N801 (a SQL function)
+    """An instant written as ISO 8601 text with its offset (an audit row's payload), as the backend compares it:
+    SQLite's date functions read the text as it is."""
+
+    inherit_cache = True
+
+
+@compiles(iso_instant)
+def _iso_instant_sqlite(element: iso_instant, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(iso_instant, "postgresql")
+def _iso_instant_postgresql(element: iso_instant, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP WITH TIME ZONE)"
+
+
 # The figures of a day -----------------------------------------------------------------------------------------
+
+#: The counts kept for a market on a network on a day, in this order: a list in ``report_days`` (a report folds
+#: thousands of them: a list adds up faster than a dictionary, and decodes into fewer objects).
+COUNTED: tuple[str, ...] = (*FINAL, *DECISIONS, *SLOT_ENDS, "by_hand", "confirmed")
+_FINAL = slice(0, len(FINAL))
+_DECISIONS = slice(len(FINAL), len(FINAL) + len(DECISIONS))
+_OUTCOMES = slice(len(FINAL) + len(DECISIONS), len(COUNTED))
+_POSITION = {name: n for n, name in enumerate(COUNTED)}
+
 
 @dataclass
 class Figures:
-    """A slice of the report before it is summed: counts add up, and durations are kept as values (percentiles do
-    not add up). Kept per market and closed UTC day in ``report_days``, and computed live for the open day."""
+    """A slice of the report before it is summed (a market's, on a network, on a UTC day): counts add up, and
+    durations are kept as values (percentiles do not add up). Kept per market and closed UTC day in
+    ``report_days`` (each network's apart), and computed live for the open day."""
 
-    final: Counter = field(default_factory=Counter)        # final state -> posts
-    decisions: Counter = field(default_factory=Counter)    # action -> decisions
-    missed: int = 0
-    review: list[float] = field(default_factory=list)      # seconds of each stay in review that ended
-    to_publish: list[float] = field(default_factory=list)  # seconds from first submission to publication
-    on_time: int = 0
-    late: int = 0
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTED))  # COUNTED's counts, in its order
+    review: list[int] = field(default_factory=list)        # seconds of each stay in review ended by a decision
+    to_publish: list[int] = field(default_factory=list)    # seconds from first submission to publication
     reasons: Counter = field(default_factory=Counter)      # word -> uses
     findings: Counter = field(default_factory=Counter)     # rule -> revisions
 
-    def as_json(self) -> dict[str, Any]:
-        return {"final": dict(self.final), "decisions": dict(self.decisions), "missed": self.missed,
-                "review": self.review, "to_publish": self.to_publish, "on_time": self.on_time, "late": self.late,
-                "reasons": dict(self.reasons), "findings": dict(self.findings)}
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[_POSITION[name]] += n
+
+
+#: How many numbers precede a network's durations in its part of the kept list: its counts, then how many of each.
+_TIMES = len(COUNTED) + 2
+
+
+def kept_json(networks: dict[str, Figures]) -> dict[str, Any]:
+    """A market's day as ``report_days`` keeps it: its counts (``COUNTED``'s), its networks' figures in one flat list
+    (a report reads a thousand days: one list apiece decodes into few objects, which the garbage collector then has
+    few to walk), each ``network, *counts, len(review), len(to_publish), *review, *to_publish`` (the durations
+    sorted: a report ranks them without sorting them all again); and the words and rules of the day."""
+    flat: list[Any] = []
+    counts = [0] * len(COUNTED)
+    for network, figures in sorted(networks.items()):
+        if any(figures.counts) or figures.review or figures.to_publish:
+            flat += [network, *figures.counts, len(figures.review), len(figures.to_publish), *sorted(figures.review),
+                     *sorted(figures.to_publish)]
+            counts = list(map(add, counts, figures.counts))
+    kept: dict[str, Any] = {"version": FIGURES_VERSION, "counts": counts, "networks": flat}
+    for name in ("reasons", "findings"):
+        summed: Counter = Counter()
+        for figures in networks.values():
+            summed.update(getattr(figures, name))
+        if summed:
+            kept[name] = dict(summed)
+    return kept
 
 
 #: A UTC day is closed (its figures kept) this long after its end: a transaction that read the clock just before
@@ -231,18 +409,20 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
           parts: Iterable[str] = PARTS, now: datetime | None = None) -> Report:
     """The report for the posts whose account's market satisfies ``markets`` (a clause on ``Market``; None: every
     market). The closed days of the period are read from their kept figures (computed here first if no report or
-    worker has yet: see ``roll_up``), the open days from their audit rows; ``parts`` leaves out what a chart does
-    not draw."""
+    worker has yet: see ``roll_up``; again if they were kept by an earlier definition), the open days from their
+    audit rows; ``parts`` leaves out what a chart does not draw."""
     parts = frozenset(parts)
-    report = Report(period, today=(now or utcnow()).date())
+    now = now or utcnow()
+    today = now.date()
+    report = Report(period=period, today=today)
     week = week_of(period.start)
     while week < period.end.date():
         report.weeks.append(week)
         week += timedelta(days=7)
     ids = None if markets is None else list(session.scalars(select(Market.id).where(markets)))
-    open_from = closed_before(now or utcnow())
+    open_from = closed_before(now)
     first, end = period.start.date(), period.end.date()
-    total = Figures()  # the period's figures, summed day by day (the weeks' final states apart)
+    tally = _Tally(report, networks=NETWORKS in parts)
     if first < open_from:
         # Closed days nobody kept yet (the worker keeps each when it closes): computed now, and kept unless this
         # session only reads (a page being viewed: ``approval.db.read_only``), which folds them as they are.
@@ -250,44 +430,138 @@ def build(session: Session, markets: ColumnElement[bool] | None, period: Period,
         if unkept and not only_reads(session):
             _keep(session, unkept)
             unkept = []
-        kept = select(ReportDay.day, ReportDay.figures).where(ReportDay.day >= first,
-                                                               ReportDay.day < min(end, open_from))
+        kept = select(ReportDay.market_id, ReportDay.day, ReportDay.figures).where(
+            ReportDay.day >= first, ReportDay.day < min(end, open_from))
         computed = {row["day"] for row in unkept}
-        for day, figures in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids))):
-            if day not in computed:  # kept since this session looked (PostgreSQL reads what others committed)
-                _fold(report, total, day, figures)
+        # Not those kept since this session looked (PostgreSQL reads what others committed).
+        rows = [row for row in session.execute(kept if ids is None else kept.where(ReportDay.market_id.in_(ids)))
+                if row.day not in computed]
+        report.stale = {row.day for row in rows if row.figures.get("version") != FIGURES_VERSION}
+        for market_id, day, figures in rows:
+            if day not in report.stale:
+                tally.fold(market_id, day, figures)
+        if report.stale:  # kept by an earlier definition: computed again (and kept, when this session may write)
+            again = _computed(session, sorted(report.stale))
+            if not only_reads(session):
+                _keep(session, again, replace=True)
+            unkept += again
         for row in unkept:
             if ids is None or row["market_id"] in ids:
-                _fold(report, total, row["day"], row["figures"])
+                tally.fold(row["market_id"], row["day"], row["figures"])
     if end > open_from:
         live = Period(datetime.combine(max(first, open_from), time(), UTC), period.end)
-        for (_market, day), figures in _figures(session, ids, live, parts).items():
-            _fold(report, total, day, figures.as_json())
-    report.decisions, report.missed, report.on_time, report.late = (total.decisions, total.missed, total.on_time,
-                                                                    total.late)
-    report.review, report.to_publish = Durations.of(total.review), Durations.of(total.to_publish)
-    report.reasons, report.findings = _top(total.reasons), _top(total.findings)
+        found = _figures(session, ids, live, parts, networks=NETWORKS in parts)
+        for (market_id, day), networks in _by_market_and_day(found).items():
+            tally.fold(market_id, day, kept_json(networks))
+    tally.finish(parts, _names_of_executives(session) if "reasons" in parts else frozenset())
     return report
 
 
-def _fold(report: Report, total: Figures, day: date, figures: dict[str, Any]) -> None:
-    """Add a day's figures (as kept: JSON) to the period's ``total`` and its week's final states to the report.
-    Plain loops over the kept dictionaries: a report over weeks folds a thousand of them, mostly empty."""
-    if final := figures["final"]:
-        week = report.per_week.setdefault(week_of(day), Counter())
-        for state, count in final.items():
-            week[state] += count
-    for action, count in figures["decisions"].items():
-        total.decisions[action] += count
-    total.missed += figures["missed"]
-    total.review += figures["review"]
-    total.to_publish += figures["to_publish"]
-    total.on_time += figures["on_time"]
-    total.late += figures["late"]
-    for word, count in figures["reasons"].items():
-        total.reasons[word] += count
-    for rule, count in figures["findings"].items():
-        total.findings[rule] += count
+class _Cell:
+    """What a market, or a network, did over the period, summed from its days."""
+
+    __slots__ = ("counts", "review", "to_publish")
+
+    def __init__(self) -> None:
+        self.counts: list[int] = [0] * len(COUNTED)
+        self.review: list[int] = []
+        self.to_publish: list[int] = []
+
+
+class _Tally:
+    """The period's figures summed per market (and per network, ``networks``) as the days are read; then the
+    report's totals and its rows from the same sums."""
+
+    def __init__(self, report: Report, *, networks: bool) -> None:
+        self.report, self.networks = report, networks
+        self.markets: dict[int, _Cell] = {}
+        self.by_network: dict[str, _Cell] = {}
+        self.weeks: dict[date, list[int]] = {}
+        self.week_of: dict[date, date] = {}
+        self.reasons: dict[str, int] = {}
+        self.findings: dict[str, int] = {}
+
+    def fold(self, market_id: int, day: date, kept: dict[str, Any]) -> None:
+        """Add a market's day, as kept (``kept_json``): plain steps through its lists (a report over weeks folds a
+        thousand days of a few networks each)."""
+        for name in ("reasons", "findings"):
+            if name in kept:
+                summed = getattr(self, name)
+                for key, count in kept[name].items():
+                    summed[key] = summed.get(key, 0) + count
+        flat = kept["networks"]
+        if not flat:  # nothing counted nor timed (the market's counts are its networks')
+            return
+        market = self.markets.get(market_id)
+        if market is None:
+            market = self.markets[market_id] = _Cell()
+        counts = kept["counts"]
+        market.counts = list(map(add, market.counts, counts))
+        if any(counts[_FINAL]):
+            week = self.week_of.get(day) or self.week_of.setdefault(day, week_of(day))
+            self.weeks[week] = list(map(add, self.weeks.get(week) or [0] * len(FINAL), counts[_FINAL]))
+        at, counted = 0, len(COUNTED)
+        while at < len(flat):
+            first = at + 1
+            reviews, publications = flat[first + counted], flat[first + counted + 1]
+            times = first + _TIMES
+            review, to_publish = flat[times:times + reviews], flat[times + reviews:times + reviews + publications]
+            market.review += review
+            market.to_publish += to_publish
+            if self.networks and flat[at]:  # "": the day in progress, not split by network
+                network = self.by_network.get(flat[at])
+                if network is None:
+                    network = self.by_network[flat[at]] = _Cell()
+                network.counts = list(map(add, network.counts, flat[first:first + counted]))
+                network.review += review
+                network.to_publish += to_publish
+            at = times + reviews + publications
+
+    def finish(self, parts: frozenset[str], names: frozenset[str]) -> None:
+        report = self.report
+        report.per_week = {week: Counter(dict(zip(FINAL, counts, strict=True))) for week, counts in self.weeks.items()}
+        timed = bool(parts & {"durations", "table", NETWORKS})
+        if timed:
+            for cell in (*self.markets.values(), *self.by_network.values()):  # sorted runs of days
+                cell.review.sort()
+                cell.to_publish.sort()
+        self._total(report, list(self.markets.values()), timed)  # the markets' sorted lists ranked, never merged
+        if "table" in parts:
+            for market_id, cell in self.markets.items():
+                report.by_market[market_id] = self._total(Totals(), [cell], True)
+        if NETWORKS in parts:
+            for network, cell in self.by_network.items():
+                report.by_network[network] = self._total(Totals(), [cell], True)
+        report.reasons = _top(Counter({word: count for word, count in self.reasons.items() if word not in names}))
+        report.findings = _top(Counter(self.findings))
+
+    @staticmethod
+    def _total(totals: Totals, cells: list[_Cell], timed: bool) -> Totals:
+        counts = [sum(column) for column in zip(*(cell.counts for cell in cells), strict=True)] if cells else []
+        if counts:
+            totals.final.update(dict(zip(FINAL, counts[_FINAL], strict=True)))
+            totals.decisions.update(dict(zip(DECISIONS, counts[_DECISIONS], strict=True)))
+            totals.outcomes.update(dict(zip(COUNTED[_OUTCOMES], counts[_OUTCOMES], strict=True)))
+        if timed:
+            totals.review = Durations.of_runs([cell.review for cell in cells])
+            totals.to_publish = Durations.of_runs([cell.to_publish for cell in cells])
+        return totals
+
+
+def kept_totals(figures: dict[str, Any]) -> Totals:
+    """A market's closed day as ``report_days`` keeps it (``kept_json``), read as totals: what a check or a script
+    needs of a kept day without knowing its layout. A day kept by an earlier definition reads as nothing."""
+    report = Report()
+    if figures.get("version") == FIGURES_VERSION:
+        tally = _Tally(report, networks=False)
+        tally.fold(0, date.min, figures)
+        tally.finish(PARTS, frozenset())
+    return report
+
+
+def _names_of_executives(session: Session) -> frozenset[str]:
+    """The words of the executives' names: "Mme Marchand préfère…" names a person, not a reason."""
+    return frozenset(word.lower() for name in session.scalars(select(Executive.name)) for word in _WORD.findall(name))
 
 
 def _top(counts: Counter) -> list[tuple[str, int]]:
@@ -304,28 +578,54 @@ def roll_up(session: Session, first: date, end: date) -> int:
     return len({row["day"] for row in rows})
 
 
+def keep_again(session: Session, days: Iterable[date]) -> int:
+    """Compute and keep again the figures of every market for ``days`` (closed; kept by an earlier definition)."""
+    rows = _computed(session, sorted(set(days)))
+    _keep(session, rows, replace=True)
+    return len({row["day"] for row in rows})
+
+
 def _unkept(session: Session, first: date, end: date) -> list[dict[str, Any]]:
     """The figures of every market, as rows of ``ReportDay``, for the days from ``first`` to ``end`` (excluded) that
     have none kept."""
     have = set(session.scalars(select(ReportDay.day).distinct().where(ReportDay.day >= first, ReportDay.day < end)))
-    missing = [first + timedelta(days=n) for n in range((end - first).days) if first + timedelta(days=n) not in have]
-    if not missing:
+    return _computed(session, [first + timedelta(days=n) for n in range((end - first).days)
+                               if first + timedelta(days=n) not in have])
+
+
+def _computed(session: Session, days: list[date]) -> list[dict[str, Any]]:
+    """The figures of every market for ``days``, as rows of ``ReportDay``."""
+    if not days:
         return []
     market_ids = list(session.scalars(select(Market.id)))
     rows = []
-    for start_day, end_day in _runs(missing):
+    for start_day, end_day in _runs(days):
         period = Period(datetime.combine(start_day, time(), UTC), datetime.combine(end_day, time(), UTC))
-        figures = _figures(session, None, period, PARTS)
+        found = _by_market_and_day(_figures(session, None, period, PARTS))
         rows += [{"day": start_day + timedelta(days=n), "market_id": market_id,
-                  "figures": figures.get((market_id, start_day + timedelta(days=n)), Figures()).as_json()}
+                  "figures": kept_json(found.get((market_id, start_day + timedelta(days=n)), {}))}
                  for n in range((end_day - start_day).days) for market_id in market_ids]
     return rows
 
 
-def _keep(session: Session, rows: list[dict[str, Any]]) -> None:
+def _by_market_and_day(found: dict[Key, Figures]) -> dict[tuple[int, date], dict[str, Figures]]:
+    """Figures per market and day, each network's apart."""
+    grouped: dict[tuple[int, date], dict[str, Figures]] = defaultdict(dict)
+    for (market_id, day, network), figures in found.items():
+        grouped[market_id, day][network] = figures
+    return grouped
+
+
+def _keep(session: Session, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
     if rows:
-        insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-        session.execute(insert(ReportDay).on_conflict_do_nothing(), rows)
+        insert = (postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ReportDay)
+        if replace:
+            statement = insert.on_conflict_do_update(
+                index_elements=[ReportDay.day, ReportDay.market_id],
+                set_={"figures": insert.excluded.figures, "computed_at": utcnow()})
+        else:
+            statement = insert.on_conflict_do_nothing()
+        session.execute(statement, rows)
 
 
 def _runs(days: list[date]) -> list[tuple[date, date]]:
@@ -341,22 +641,25 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 
 # The figures, read from the audit rows --------------------------------------------------------------------------
 
-Key = tuple[int, date]
+Key = tuple[int, date, str]
 #: The ids of the markets a report covers; None: every market.
 MarketIds = list[int] | None
 
 
-def _figures(session: Session, markets: MarketIds, period: Period,
-             parts: frozenset[str]) -> dict[Key, Figures]:
-    """The figures of the period's audit rows, per market and UTC day, each part aggregated by the database over
-    the rows the index on market and time finds."""
+def _figures(session: Session, markets: MarketIds, period: Period, parts: frozenset[str], *,
+             networks: bool = True) -> dict[Key, Figures]:
+    """The figures of the period's audit rows, per market, UTC day and network (``networks``: else the network is
+    "", and no row's post is looked up for it), each part aggregated by the database over the rows the index on
+    market and time finds."""
     found: dict[Key, Figures] = defaultdict(Figures)
-    if parts & {"weekly", "rates"}:
-        _counts(session, found, markets, period)
-    if "durations" in parts:
-        _durations(session, found, markets, period)
-    if "rates" in parts:
-        _on_time(session, found, markets, period)
+    accounts: Accounts = {account_id: str(network.value) for account_id, network in
+                          session.execute(select(Account.id, Account.network))} if networks else {}
+    counting = bool(parts & {"weekly", "rates", "table", NETWORKS})
+    timing = bool(parts & {"durations", "table", NETWORKS})
+    if counting or timing:
+        _activity(session, found, accounts, markets, period, counting=counting, timing=timing, networks=networks)
+    if parts & {"rates", "table", NETWORKS}:
+        _on_time(session, found, accounts, markets, period, networks=networks)
     if "reasons" in parts:
         _reasons(session, found, markets, period)
     if "findings" in parts:
@@ -364,43 +667,37 @@ def _figures(session: Session, markets: MarketIds, period: Period,
     return found
 
 
-def _key(market_id: int, day: date | str) -> Key:
-    return market_id, day if isinstance(day, date) else date.fromisoformat(day)
+Accounts = dict[int, str]  # account id -> network
 
 
-def _audit_rows(markets: MarketIds, period: Period, *columns: Any) -> Select:
-    """A SELECT of the market, the UTC day and ``columns`` over the audit rows of the period in the markets (each
-    row names its post's market: the index on market and time finds them)."""
-    query = (select(AuditEntry.market_id, utc_day(AuditEntry.at), *columns).select_from(AuditEntry)
+def _key(accounts: Accounts, market_id: int, day: date | str, account_id: int | None) -> Key:
+    """The market, day and network of figures (the network "": not split by network)."""
+    return (market_id, day if isinstance(day, date) else date.fromisoformat(day),
+            "" if account_id is None else accounts[account_id])
+
+
+#: The account of an audit row's post, looked up for each row a figure reads (a join let the planner read every
+#: post to hash them): its network. A lookup per row: the day in progress is split by network only when a report
+#: shows its networks (the closed days are split once, when they are kept).
+_ACCOUNT = select(Post.account_id).where(Post.id == AuditEntry.post_id).scalar_subquery()
+
+
+def _audit_rows(markets: MarketIds, period: Period, *columns: Any, account: Any = _ACCOUNT) -> Select:
+    """A SELECT of the market, the UTC day, the post's account and ``columns`` over the audit rows of the period in
+    the markets (each row names its post's market: the index on market and time finds them)."""
+    query = (select(AuditEntry.market_id, utc_day(AuditEntry.at), account, *columns).select_from(AuditEntry)
              .join(Market, Market.id == AuditEntry.market_id)
              .where(AuditEntry.at >= period.start, AuditEntry.at < period.end))
     # The markets' ids as values: the database then reads each market's rows of the period from its index.
     return query if markets is None else query.where(AuditEntry.market_id.in_(markets))
 
 
-def _counts(session: Session, found: dict[Key, Figures], markets: MarketIds,
-            period: Period) -> None:
-    """Final states, decisions and missed slots: one grouped count over the period's rows."""
-    kinds = (AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
-    rows = session.execute(
-        _audit_rows(markets, period, *kinds, func.count())
-        .where(AuditEntry.action.in_([*DECISIONS, Action.miss]) | AuditEntry.to_state.in_(FINAL))
-        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), *kinds)
-    ).all()
-    for market_id, day, action, from_state, to_state, count in rows:
-        figures = found[_key(market_id, day)]
-        if action in DECISIONS and from_state == State.in_review:  # not a cabinet's: it sends back from with_cabinet
-            figures.decisions[action] += count
-        if action == Action.miss:
-            figures.missed += count
-        if to_state in FINAL and from_state != to_state:
-            figures.final[to_state] += count
-
-
-def _durations(session: Session, found: dict[Key, Figures], markets: MarketIds,
-               period: Period) -> None:
-    """Each stay in review that ended in the period (from the row that entered it, the latest before the one that
-    left it), and each publication's time since its post's first submission."""
+def _activity(session: Session, found: dict[Key, Figures], accounts: Accounts, markets: MarketIds,
+              period: Period, *, counting: bool, timing: bool, networks: bool) -> None:
+    """One read of the period's rows that count, grouped: final states, decisions, the slots missed, failed or
+    unconfirmed and the publications by hand (``counting``); and the durations of each stay in review a decision
+    ended in the period (from the row that entered it, the latest before the decision) and of each publication
+    since its post's first submission (``timing``). Their posts' accounts are looked up once for both."""
     earlier = aliased(AuditEntry)
     entered = (select(func.max(earlier.at))
                .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
@@ -410,51 +707,74 @@ def _durations(session: Session, found: dict[Key, Figures], markets: MarketIds,
                  .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
                         earlier.action == Action.submit)
                  .scalar_subquery())
-    leaves_review = (AuditEntry.from_state == State.in_review) & (AuditEntry.to_state != State.in_review)
+    decided = (AuditEntry.from_state == State.in_review) & AuditEntry.action.in_(DECISIONS)
     publishes = (AuditEntry.to_state == State.published) & (AuditEntry.from_state != State.published)
-    rows = _audit_rows(  # one read of the period's rows; each lookup runs for the rows it concerns only
-        markets, period, case((leaves_review, seconds_between(entered, AuditEntry.at))),
-        case((publishes, seconds_between(submitted, AuditEntry.at)))).where(leaves_review | publishes)
-    for market_id, day, in_review, to_publish in session.execute(rows):
-        figures = found[_key(market_id, day)]
-        if in_review is not None:
-            figures.review.append(round(in_review))  # whole seconds: the report shows hundredths of hours
-        if to_publish is not None:
-            figures.to_publish.append(round(to_publish))
-
-
-def _on_time(session: Session, found: dict[Key, Figures], markets: MarketIds,
-             period: Period) -> None:
-    """The posts the publisher put online in the period: within their market's grace period after their slot (or
-    with no slot), or late."""
-    in_time = case((Post.scheduled_at.is_(None), 1),
-                   (seconds_between(Post.scheduled_at, Post.published_at) <= Market.grace_minutes * 60, 1),
-                   else_=0)
+    kinds = (AuditEntry.action, AuditEntry.from_state, AuditEntry.to_state)
+    # Each lookup runs for the rows it concerns only; a duration to the second is a group of its own.
+    timed = ((case((decided, func.round(seconds_between(entered, AuditEntry.at)))),
+              case((publishes, func.round(seconds_between(submitted, AuditEntry.at))))) if timing
+             else (null(), null()))
+    account = _ACCOUNT if networks else null()
     rows = session.execute(
-        _audit_rows(markets, period, func.count(), func.coalesce(func.sum(in_time), 0))
+        _audit_rows(markets, period, *kinds, *timed, func.count(), account=account)
+        .where((AuditEntry.action.in_([*DECISIONS, *OUTCOMES]) | AuditEntry.to_state.in_(FINAL)) if counting
+               else (decided | publishes))
+        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), *((account,) if networks else ()), *kinds,
+                  *(timed if timing else ()))
+    ).all()
+    for market_id, day, account_id, action, from_state, to_state, in_review, to_publish, count in rows:
+        figures = found[_key(accounts, market_id, day, account_id)]
+        if counting:
+            if action in DECISIONS and from_state == State.in_review:  # not a cabinet's: from with_cabinet
+                figures.count(action, count)
+            if action in OUTCOMES:
+                figures.count(OUTCOMES[action], count)
+            if to_state in FINAL and from_state != to_state:
+                figures.count(to_state, count)
+        if in_review is not None:
+            figures.review += [int(in_review)] * count  # whole seconds: the report shows hundredths of hours
+        if to_publish is not None:
+            figures.to_publish += [int(to_publish)] * count
+
+
+def _on_time(session: Session, found: dict[Key, Figures], accounts: Accounts, markets: MarketIds,
+             period: Period, *, networks: bool) -> None:
+    """The posts the publishing worker put online in the period: within their market's grace period after the slot
+    their project manager set (the post's last ``schedule`` row before; a retry's "now" is no slot), or late."""
+    earlier = aliased(AuditEntry)
+    set_slot = (select(earlier.payload["scheduled_at"].as_string())
+                .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
+                       earlier.action == Action.schedule)
+                .order_by(earlier.id.desc()).limit(1).scalar_subquery())
+    slot = func.coalesce(iso_instant(set_slot), Post.scheduled_at)  # a trail without the slot: the post's
+    in_time = case((slot.is_(None), 1),
+                   (seconds_between(slot, AuditEntry.at) <= Market.grace_minutes * 60, 1),
+                   else_=0)
+    account = Post.account_id if networks else null()
+    rows = session.execute(
+        _audit_rows(markets, period, func.count(), func.coalesce(func.sum(in_time), 0), account=account)
         .join(Post, Post.id == AuditEntry.post_id)
-        .where(AuditEntry.action == Action.publish, Post.published_at.is_not(None))
-        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at)))
-    for market_id, day, total, on_time in rows:
-        figures = found[_key(market_id, day)]
-        figures.on_time += int(on_time)
-        figures.late += int(total) - int(on_time)
+        .where(AuditEntry.action == Action.publish)
+        .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), *((account,) if networks else ())))
+    for market_id, day, account_id, total, on_time in rows:
+        figures = found[_key(accounts, market_id, day, account_id)]
+        figures.count("on_time", int(on_time))
+        figures.count("late", int(total) - int(on_time))
 
 
-def _reasons(session: Session, found: dict[Key, Figures], markets: MarketIds,
-             period: Period) -> None:
-    """The words of the comments of the change requests, rejections and declines."""
-    for market_id, day, comment in session.execute(
-            _audit_rows(markets, period, AuditEntry.comment)
+def _reasons(session: Session, found: dict[Key, Figures], markets: MarketIds, period: Period) -> None:
+    """The words of the comments of the change requests, rejections and declines (a market's: no network)."""
+    for market_id, day, account_id, comment in session.execute(
+            _audit_rows(markets, period, AuditEntry.comment, account=null())
             .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
-        found[_key(market_id, day)].reasons.update(
+        found[_key({}, market_id, day, account_id)].reasons.update(
             w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
 
 
-def _findings(session: Session, found: dict[Key, Figures], markets: MarketIds,
-              period: Period) -> None:
-    """The rules found in the revisions written in the period (a rule found twice in one revision counts once).
-    Read from the revisions (their time index), the many without findings left out before their post is read."""
+def _findings(session: Session, found: dict[Key, Figures], markets: MarketIds, period: Period) -> None:
+    """The rules found in the revisions written in the period (a rule found twice in one revision counts once), a
+    market's (no network). Read from the revisions (their time index), the many without findings left out before
+    their post is read."""
     if session.get_bind().dialect.name == "postgresql":
         each = func.json_array_elements(Revision.findings).table_valued("value", joins_implicitly=True)
         rule = func.json_extract_path_text(each.c.value, "rule")
@@ -473,7 +793,7 @@ def _findings(session: Session, found: dict[Key, Figures], markets: MarketIds,
     if markets is not None:
         query = query.where(market.in_(markets))
     for market_id, on, name, count in session.execute(query):
-        found[_key(market_id, on)].findings[str(name)] += count
+        found[_key({}, market_id, on, None)].findings[str(name)] += count
 
 
 def per_week_table(report: Report) -> list[list]:
@@ -481,3 +801,22 @@ def per_week_table(report: Report) -> list[list]:
     return [[week.isoformat(), *(report.per_week.get(week, Counter())[state] for state in FINAL)]
             for week in report.weeks]
 
+
+# The posts behind a count ------------------------------------------------------------------------------------
+
+#: The counts of a report that name posts, and the audit rows each counts (the posts list's ``action`` filter).
+ACTED = {"missed": Action.miss, "failed": Action.fail, "unconfirmed": Action.lose, "rejected": Action.reject,
+         "declined": Action.decline, "withdrawn": Action.withdraw, "by_hand": Action.mark_published,
+         "confirmed": Action.confirm_published}
+
+
+def acted(action: Action, first: date, last: date, markets: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    """A clause on ``Post``: the posts with an audit row of ``action`` on the UTC days from ``first`` to ``last``
+    (both included), in the markets ``markets`` selects (a clause on ``Market``; None: any): the rows a report's
+    count of that action counts (a post counted twice, a slot it failed twice, is listed once)."""
+    rows = select(AuditEntry.post_id).where(
+        AuditEntry.action == action, AuditEntry.at >= datetime.combine(first, time(), UTC),
+        AuditEntry.at < datetime.combine(last + timedelta(days=1), time(), UTC))
+    if markets is not None:
+        rows = rows.where(AuditEntry.market_id.in_(select(Market.id).where(markets)))
+    return Post.id.in_(rows)

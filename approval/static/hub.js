@@ -44,6 +44,10 @@
       .format(seconds < 0 ? -found.value : found.value, found.unit);
   }
 
+  function fromNow(seconds) {  // a post's time, as the server writes it: "in 3 hr." ahead, "12 min" behind (an age)
+    return seconds > 0 ? relative(seconds) : duration(-seconds);
+  }
+
   function duration(seconds) {  // "12 min"
     var found = largestUnit(seconds);
     return new Intl.NumberFormat(locale, {style: "unit", unit: found.unit, unitDisplay: "short"}).format(found.value);
@@ -51,6 +55,15 @@
 
   function clock(at) {  // "22:31", in the screen's zone
     return new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false}).format(at);
+  }
+
+  // The screen's zone at an instant, as the server writes a market's: "UTC+1", "UTC+5:30", "UTC−4" (a browser's
+  // "GMT+1", or "UTC+1" in French, beside the server's "CET" named one zone two ways).
+  function zoneName(at) {
+    var minutes = -at.getTimezoneOffset();
+    if (!minutes) { return "UTC"; }
+    var size = Math.abs(minutes), rest = size % 60;
+    return "UTC" + (minutes > 0 ? "+" : "\u2212") + Math.floor(size / 60) + (rest ? ":" + (rest < 10 ? "0" : "") + rest : "");
   }
 
   function showLost() {
@@ -107,22 +120,96 @@
   // counting those the server did not send (the list's data-total); a post cut in half by the panel's edge read as a
   // broken screen. Its first post always shows, at least its first line (a "+2" alone, under "Needs attention", said
   // nothing of what to handle).
+  // "+25 markets with nothing pending", "+3 more markets": a fold row's words (its data-<kind>-one/-other).
+  function foldText(row, kind, n) {
+    var form = plurals && plurals.select(n) === "one" ? row.dataset[kind + "One"] : row.dataset[kind + "Other"];
+    return (form || "+{n}").replace("{n}", n);
+  }
+
+  // A table's rows and its fold row, every row shown again.
+  function unfolded(table) {
+    var fold = table && table.querySelector("tr.fold");
+    if (!fold) { return null; }
+    var rows = Array.prototype.filter.call(table.tBodies[0].rows, function (row) { return row !== fold; });
+    rows.forEach(function (row) { row.hidden = false; });
+    fold.hidden = true;
+    return {rows: rows, fold: fold};
+  }
+
+  // Its rows with nothing pending (all zeros) folded into one line: how many.
+  function foldIdle(found) {
+    var idle = found.rows.filter(function (row) { return row.classList.contains("idle"); });
+    if (idle.length) {
+      idle.forEach(function (row) { row.hidden = true; });
+      found.fold.hidden = false;
+      found.fold.cells[0].textContent = foldText(found.fold, "idle", idle.length);
+    }
+    return idle.length;
+  }
+
+  // The counts: both tables as large as their column holds (the largest type, 1.35 rem, where it has room), never
+  // under the body's type (40 px at 1080p, what a reader five metres away needs: 28 markets took them to 8.6 px).
+  // Where they do not fit so: the markets with nothing pending fold into one line, then the networks with nothing
+  // pending, the networks' type gives way to the body's, then the markets', then the last markets (the least
+  // urgent: the server sends the rows the most urgent first) fold too.
+  function fitCounts(counts, scrolls) {
+    var markets = counts.querySelector("table.markets"), networks = counts.querySelector("table.networks");
+    var found = unfolded(markets), byNetwork = unfolded(networks);
+    if (!found) { return; }
+    var rows = found.rows, fold = found.fold;
+    counts.style.setProperty("--rows", counts.dataset.rows);
+    counts.style.removeProperty("--counts-size");
+    counts.style.removeProperty("--network-size");
+    if (scrolls) { return; }  // a phone scrolls: every row shows
+    var over = function () { return counts.scrollHeight > counts.clientHeight + 1; };
+    var least = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    var shrink = function (table, property) {
+      if (!table) { return; }
+      var size = parseFloat(getComputedStyle(table).fontSize);
+      while (over() && size > least) {
+        size = Math.max(least, size * 0.95);
+        counts.style.setProperty(property, size + "px");
+      }
+    };
+    var largest = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.35;
+    counts.style.setProperty("--counts-size", largest + "px");
+    if (!over()) { return; }
+    var folded = foldIdle(found);
+    if (byNetwork && over()) { foldIdle(byNetwork); }
+    shrink(networks, "--network-size");
+    shrink(markets, "--counts-size");
+    var shown = rows.filter(function (row) { return !row.hidden; });
+    while (over() && shown.length) {
+      shown.pop().hidden = true;
+      folded += 1;
+      fold.hidden = false;
+      fold.cells[0].textContent = foldText(fold, "more", folded);
+    }
+  }
+
+  // The markets' clocks on one line: those it has no room for (the last: the least urgent markets) make "+22".
+  function fitClocks(scrolls) {
+    var list = wall.querySelector(".clocks");
+    var more = list && list.querySelector("li.more");
+    if (!more) { return; }
+    var clocks = Array.prototype.filter.call(list.children, function (item) { return item !== more; });
+    clocks.forEach(function (item) { item.hidden = false; });
+    more.hidden = true;
+    var hidden = 0;
+    while (!scrolls && list.scrollWidth > list.clientWidth + 1 && hidden < clocks.length) {
+      hidden += 1;
+      clocks[clocks.length - hidden].hidden = true;
+      more.hidden = false;
+      more.textContent = "+" + hidden;
+    }
+  }
+
   function fit() {
     // A phone scrolls the wall (static/hub.css): every post shows.
     var scrolls = getComputedStyle(document.body).overflowY !== "hidden";
-    // The counts' type: as large as their column's height holds, their rows (markets, networks) and the stop
-    // switches' line counted.
+    fitClocks(scrolls);
     Array.prototype.forEach.call(wall.querySelectorAll(".panel.counts[data-rows]"), function (counts) {
-      counts.style.setProperty("--rows", counts.dataset.rows);
-      counts.style.removeProperty("--counts-size");
-      var table = counts.querySelector("table");
-      if (!table) { return; }
-      var size = parseFloat(getComputedStyle(table).fontSize);
-      var least = parseFloat(getComputedStyle(document.documentElement).fontSize) * 0.4;
-      while (counts.scrollHeight > counts.clientHeight + 1 && size > least) {
-        size *= 0.95;
-        counts.style.setProperty("--counts-size", size + "px");
-      }
+      fitCounts(counts, scrolls);
     });
     // Every post back, whole, before anything is measured.
     var lists = Array.prototype.map.call(wall.querySelectorAll(".panel > ol"), function (list) {
@@ -203,10 +290,10 @@
     Array.prototype.forEach.call(wall.querySelectorAll("time.local[datetime]"), function (time) {
       var at = new Date(time.getAttribute("datetime"));
       if (isNaN(at)) { return; }
-      // With the zone's short name: beside the markets' own clocks, "Updated 13:55" read as one of theirs.
-      var options = {hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short"};
+      // With the zone's offset: beside the markets' own clocks, "Updated 13:55" read as one of theirs.
+      var options = {hour: "2-digit", minute: "2-digit", hour12: false};
       if (at.toDateString() !== now.toDateString()) { options.day = "numeric"; options.month = "short"; }
-      time.textContent = new Intl.DateTimeFormat(locale, options).format(at);
+      time.textContent = new Intl.DateTimeFormat(locale, options).format(at) + " " + zoneName(at);
     });
     // How long each post has waited, and how far each time is from now: they go on while the stream is down.
     Array.prototype.forEach.call(wall.querySelectorAll(".age-row[data-since]"), function (row) {
@@ -220,7 +307,7 @@
     });
     Array.prototype.forEach.call(wall.querySelectorAll("[data-at] > .rel"), function (rel) {
       var at = Date.parse(rel.parentNode.dataset.at);
-      if (!isNaN(at)) { rel.textContent = relative((at - now) / 1000); }
+      if (!isNaN(at)) { rel.textContent = fromNow((at - now) / 1000); }
     });
     // Stale: how old the wall's data is, beside the time of its last update.
     var updated = wall.querySelector(".updated time[datetime]");

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -31,8 +33,9 @@ from flask import (
 )
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -41,10 +44,21 @@ from approval.access import visible_markets
 from approval.db import db, driver_says, utcnow
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
-from approval.models import AuditEntry, Post, User
+from approval.labels import heading
+from approval.models import AuditEntry, Outcome, Post, User
 from approval.publishing.holds import active_stops, hold_for
 from approval.publishing.status import failure_reasons
-from approval.queries.hub import Selection, Viewer, Wall, build_wall, kiosk_viewer, summary, wall_settings
+from approval.queries.hub import (
+    COLUMNS,
+    Selection,
+    Viewer,
+    Wall,
+    build_wall,
+    kiosk_viewer,
+    nothing_pending,
+    summary,
+    wall_settings,
+)
 from approval.style import BY_ID
 from approval.views import roles_required
 from approval.workflow.errors import GuardFailed
@@ -121,19 +135,72 @@ def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa:
     # foot of the screen); a kiosk opens the wall only.
     leave = url_for("auth.home") if viewer.user_id is not None else None
     return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
-                           rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=WALL_STATES,
-                           troubles=_troubles(session, wall), findings=findings, leave=leave)
+                           zone_name=zone_name,
+                           column_heading=column_heading, nothing_pending=nothing_pending,
+                           rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=COLUMNS,
+                           troubles=_troubles(session, wall), findings=findings, leave=leave,
+                           unmatched=_unmatched_said(wall, kiosk=viewer.user_id is None),
+                           folds=_fold_forms())
+
+
+#: The counts' column headings are read upwards, one line each: "changes requested" and "with the cabinet" took two
+#: rotated lines (slow to read from across a room), and on one line the tallest heading row of all (the markets'
+#: rows' room, with 28 markets). The others are the states' headings as every page has them.
+SHORT_HEADINGS = {State.changes_requested: lazy_pgettext("short column of counts", "changes"),
+                  State.with_cabinet: lazy_pgettext("short column of counts", "cabinet")}
+
+
+def column_heading(state: State) -> str:
+    """A state over a column of the wall's counts, short (``SHORT_HEADINGS``)."""
+    return str(SHORT_HEADINGS.get(state) or heading(state))
+
+
+def _unmatched_said(wall: Wall, *, kiosk: bool) -> list[str]:
+    """What the screen's address names that its viewer does not cover, in words: a kiosk link's markets are the
+    screen's, a signed-in viewer's their own."""
+    unmatched = wall.unmatched
+    said = []
+    if unmatched.unknown:
+        said.append(_("No market %(code)s.", code=", ".join(unmatched.unknown)))
+    if unmatched.outside and kiosk:
+        said.append(ngettext("%(codes)s is not one of this screen’s markets.",
+                             "%(codes)s are not among this screen’s markets.", len(unmatched.outside),
+                             codes=", ".join(unmatched.outside)))
+    elif unmatched.outside:
+        said.append(_("No market %(code)s among yours.", code=", ".join(unmatched.outside)))
+    if unmatched.campaign:
+        said.append(_("No campaign %(id)s.", id=unmatched.campaign))
+    return said
 
 
 #: "+3 more" under a list, the msgid of templates/hub/_wall.html: the posts of a list the screen does not show.
 MORE = ("+%(num)d more", "+%(num)d more")
 
 
+def _plural_forms(words: Callable[[int], str]) -> dict[str, str]:
+    """A count's words (``words(n)``, a catalogue's plural) for one and for several, with "{n}" for the number:
+    static/hub.js says how many a screen leaves out (those the server did not send, and those it has no room for),
+    by the language's plural rules."""
+    return {form: words(n).replace("%(num)d", "{n}") for form, n in (("one", 1), ("other", 2))}
+
+
 def _more_forms() -> dict[str, str]:
-    """"+3 more" for one post and for several, with "{n}" for the number: static/hub.js says how many a screen
-    leaves out (those the server did not send, and those it has no room for), by the language's plural rules."""
+    """"+3 more" for one post and for several (``_plural_forms``)."""
     translations = get_translations()
-    return {form: translations.ungettext(*MORE, n).replace("%(num)d", "{n}") for form, n in (("one", 1), ("other", 2))}
+    return _plural_forms(lambda n: translations.ungettext(*MORE, n))
+
+
+def _fold_forms() -> dict[str, dict[str, str]]:
+    """Under the counts of a screen of many markets, the line of the rows it folds: those with nothing pending (all
+    zeros), markets and networks, and, where even the others do not all fit, all the markets it folds."""
+    t = get_translations()
+    return {
+        "idle": _plural_forms(lambda n: t.ungettext("+%(num)d market with nothing pending",
+                                                    "+%(num)d markets with nothing pending", n)),
+        "more": _plural_forms(lambda n: t.ungettext("+%(num)d more market", "+%(num)d more markets", n)),
+        "networks": _plural_forms(lambda n: t.ungettext("+%(num)d network with nothing pending",
+                                                        "+%(num)d networks with nothing pending", n)),
+    }
 
 
 @dataclass(frozen=True)
@@ -147,6 +214,8 @@ class Trouble:
 
 #: The step whose audit row says why a post needs attention (``publishing.status.failure_reasons``), by the wall's kind.
 _STEPS = {"failed": Action.fail, "unconfirmed": Action.lose, "missed": Action.miss, "retrying": Action.postpone}
+#: The network's own words, as the worker records them where it has none of its own: "HTTP 400 {"error": ...".
+_NETWORK_WORDS = re.compile(r"HTTP (\d{3})\b")
 
 
 def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
@@ -159,17 +228,47 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
             continue
         ids = [post.id for post in posts]
         said = failure_reasons(session, ids, step)
-        stepped = dict(session.execute(select(AuditEntry.post_id, func.max(AuditEntry.at))
-                                       .where(AuditEntry.post_id.in_(ids), AuditEntry.action == step)
-                                       .group_by(AuditEntry.post_id)).all())
+        # Each post's last such step (the rows in order, the last one kept): when, and whether its words are the
+        # network's.
+        steps = {post_id: (at, comment, payload) for post_id, at, comment, payload in session.execute(
+            select(AuditEntry.post_id, AuditEntry.at, AuditEntry.comment, AuditEntry.payload)
+            .where(AuditEntry.post_id.in_(ids), AuditEntry.action == step).order_by(AuditEntry.id))}
         for post in posts:
-            found[post.id] = Trouble(said.get(post.id), _since(kind, post, stepped.get(post.id)))
+            at, comment, payload = steps.get(post.id, (None, None, None))
+            found[post.id] = Trouble(_network_said(comment, payload) or said.get(post.id), _since(kind, post, at))
     held = [post for post, why in wall.problems if why == "held"]
     stops = active_stops(session) if held else []  # read once, not once a post
     for post in held:
         hold = hold_for(session, post, stops)
         found[post.id] = Trouble(hold.reason if hold else None, (hold.since if hold else None) or post.held_at)
+    for post, why in wall.problems:
+        if why == "overdue":
+            # Due at its time, or at its next try where one was set: as the desk's rule has it.
+            due = post.next_attempt_at if post.next_attempt_at and post.scheduled_at and \
+                post.next_attempt_at > post.scheduled_at else post.scheduled_at
+            found[post.id] = Trouble(_("Is a publishing worker running?"), due)  # since when: the line above
+        elif why == "unconnected":
+            found[post.id] = Trouble(_("The account is deactivated.") if post.account.active is False else
+                                     _("The account is not connected to a publisher."), post.scheduled_at)
     return found
+
+
+def _network_said(comment: str | None, payload: dict[str, Any] | None) -> str | None:
+    """What the network answered, in a few words read from across a room ("Refused by the network (HTTP 400)"),
+    where the step recorded its raw answer (``HTTP 400 {"error": {"message": ...``): the publishing desk and the
+    post's page keep the whole of it. None where the words are the worker's own (they are sentences already)."""
+    found = _NETWORK_WORDS.match(comment or "")
+    if found is None or (payload or {}).get("why"):
+        return None
+    status = int(found.group(1))
+    outcome = (payload or {}).get("outcome")
+    if outcome == Outcome.needs_reconnect or outcome is None and status in (401, 403):
+        return _("Reconnect the account (HTTP %(status)s)", status=status)
+    if outcome == Outcome.rate_limited or outcome is None and status == 429:
+        return _("Rate-limited by the network (HTTP %(status)s)", status=status)
+    if outcome == Outcome.temporary_error or outcome is None and (status >= 500 or status == 408):
+        return _("Network unavailable for now (HTTP %(status)s)", status=status)
+    return _("Refused by the network (HTTP %(status)s)", status=status)
 
 
 def _since(kind: str, post: Post, stepped: datetime | None) -> datetime | None:
@@ -180,9 +279,17 @@ def _since(kind: str, post: Post, stepped: datetime | None) -> datetime | None:
     return stepped or post.updated_at
 
 
-#: The columns of the wall's counts: where posts wait for someone.
-WALL_STATES = (State.in_review, State.changes_requested, State.with_cabinet, State.approved, State.scheduled,
-               State.failed, State.unconfirmed)
+def zone_name(instant: datetime) -> str:
+    """A zone as the wall writes it, by its offset at ``instant`` (aware): "UTC", "UTC+1", "UTC+5:30", "UTC−4".
+    The screen's own zone is written so too (static/hub.js): "Updated 05:13 GMT+1" beside "04:49 CET" named one
+    zone two ways, and a browser names a zone as its language has it ("UTC+1" in French), never "CET"."""
+    offset = instant.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "+" if minutes > 0 else "\u2212"  # a minus sign: a hyphen is a dot from five metres
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
@@ -201,11 +308,16 @@ def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
 
 
 def _from_now(now: datetime) -> Callable[[datetime], str]:
-    """How far an instant is from the wall's minute ("in 35 min.", "12 min. ago"): one scale for every market, so a
-    list of posts from several zones reads in order (each line keeps its market's own time beside it)."""
+    """How far an instant is from the wall's minute: "in 35 min." ahead, and behind as long as it has been, "12 min"
+    (as the queue says how long a post has waited: "12 min" there and "12 min. ago" under it said one thing two
+    ways). One scale for every market, so a list of posts from several zones reads in order (each line keeps its
+    market's own time beside it)."""
     locale = get_locale()
+    how_long = _how_long(now)
 
     def rel(instant: datetime) -> str:
+        if instant <= now:
+            return how_long(instant)
         return format_timedelta(instant - now, granularity="minute", threshold=1.1, add_direction=True,
                                 format="short", locale=locale)
 
@@ -346,8 +458,8 @@ def list_kiosks():
 @roles_required(Role.admin)
 def create_kiosk():
     try:
-        kiosk = kiosks.create_kiosk(db.session, request.form.get("name", "")[:200],
-                                    request.form.getlist("markets"), created_by=current_user)
+        kiosk = kiosks.create_kiosk(db.session, request.form.get("name", ""), request.form.getlist("markets"),
+                                    created_by=current_user)
     except GuardFailed as refused:
         db.session.rollback()
         return _kiosks_page(refused.message, "kiosk"), 422

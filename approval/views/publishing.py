@@ -30,6 +30,7 @@ from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
 from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, policy_refusal, retrying_clause
+from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
 from approval.forms import LocalTimeField, Readable
@@ -80,9 +81,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
                          .order_by(Post.missed_at.desc())),
         "publishing": listed(base.where(Post.state == State.publishing).order_by(Post.claimed_until)),
-        "unconnected": listed(base.where(Post.state == State.scheduled,
-                                         or_(Account.connector.is_(None), Account.active.is_(False)))
-                              .order_by(Post.scheduled_at)),
+        "unconnected": listed(base.where(unconnected_clause()).order_by(Post.scheduled_at)),
     }
     # What the market's editorial policy in force refuses, as the worker will at the slot: a stricter version saved
     # after the approval turned them red (approved, scheduled), or they can no longer be approved (in review).

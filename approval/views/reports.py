@@ -7,13 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pygal
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
+from babel.dates import format_interval
 from babel.numbers import get_decimal_symbol
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,9 +31,11 @@ from approval.inputs import parse_id
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.queries import reports
+from approval.queries.posts import PostFilters
 from approval.style import BY_ID
+from approval.style.network import network_name
 from approval.views import roles_required
-from approval.workflow.states import Action, Role
+from approval.workflow.states import Action, Role, State
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = (Role.project_manager, Role.admin)
@@ -81,7 +85,14 @@ def _date(name: str) -> date | None:
     return day
 
 
+def _default_first_day(today: date) -> date:
+    """The default period's first day: the Monday (UTC) ``DEFAULT_WEEKS`` whole weeks before this week's."""
+    return reports.week_of(today) - timedelta(weeks=DEFAULT_WEEKS)
+
+
 def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.Period]:
+    """The market asked for (None: all the viewer's) and the period: ``from`` and ``to`` are UTC days, both included
+    (as the posts list's dates are)."""
     code = request.args.get("market", "").strip().upper()
     market = None
     if code:
@@ -92,11 +103,12 @@ def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.
             abort(404)
     # By default, today and the whole weeks before it: the weeks are counted from Monday (UTC), and a period begun
     # on another day counted only part of its first week, which read as a week with nothing done.
-    end_day = (None if default_period else _date("to")) or utcnow().date() + timedelta(days=1)
-    start_day = ((None if default_period else _date("from"))
-                 or reports.week_of(end_day - timedelta(days=1)) - timedelta(weeks=DEFAULT_WEEKS))
-    if start_day >= end_day:
+    today = utcnow().date()
+    last_day = (None if default_period else _date("to")) or today
+    start_day = (None if default_period else _date("from")) or _default_first_day(min(last_day, today))
+    if start_day > last_day:
         raise BadSelection(_("The period must start before it ends."))
+    end_day = last_day + timedelta(days=1)
     if (end_day - start_day).days > MAX_DAYS:
         raise BadSelection(_("A report covers %(days)s days at most: choose a shorter period.", days=MAX_DAYS))
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
@@ -114,7 +126,18 @@ def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, r
         abort(400)
     clause = Market.id == market.id if market else (None if current_user.group_wide else market_clause(current_user))
     _keep_closed_days(period)
-    return market, reports.build(db.session, clause, period, parts=parts or reports.PARTS)
+    if not parts:  # the page: a row per network for one market, for several when asked (``by=network``)
+        parts = (*reports.PARTS, *((reports.NETWORKS,) if market or _by_network() else ()))
+    report = reports.build(db.session, clause, period, parts=parts)
+    if report.stale:
+        _keep_again(report.stale)
+    return market, report
+
+
+def _by_network() -> bool:
+    """Whether the page over several markets shows a row per network too: asked for, as the day in progress is then
+    split by network, a lookup of each of its audit rows' post (one market's are few)."""
+    return request.args.get("by") == "network"
 
 
 def _keep_closed_days(period: reports.Period) -> None:
@@ -131,11 +154,41 @@ def _keep_closed_days(period: reports.Period) -> None:
         current_app.logger.warning("reports: the closed days were not kept now: %s", driver_says(error))
 
 
+def _keep_again(days: set[date]) -> None:
+    """Keep again, beside this request, the closed days whose kept figures were of an earlier definition (the report
+    computed them from the audit trail meanwhile). Best effort, as ``_keep_closed_days``."""
+    try:
+        with side_transaction() as session:
+            reports.keep_again(session, days)
+    except OperationalError as error:
+        current_app.logger.warning("reports: the days kept before were not kept again now: %s", driver_says(error))
+
+
 def _args(market: Market | None, period: reports.Period) -> dict:
-    args = {"from": period.start.date().isoformat(), "to": period.end.date().isoformat()}
-    if market:
-        args["market"] = market.code
-    return args
+    args = {"from": period.start.date().isoformat(), "to": period.last_day.isoformat()}
+    return {"market": market.code, **args} if market else args
+
+
+def _period_words(period: reports.Period) -> str:
+    """The period as a reader says it: "Nov 2 – 15, 2026", "2–15 nov. 2026"."""
+    return format_interval(period.start.date(), period.last_day, "yMMMd", locale=get_locale())
+
+
+def _presets(market: Market | None, period: reports.Period) -> list[dict[str, Any]]:
+    """Periods one click away, each up to today at most, and whether it is the one shown."""
+    today = utcnow().date()
+    monday, first_of_month = reports.week_of(today), today.replace(day=1)
+    last_month_ends = first_of_month - timedelta(days=1)
+    quarter = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    presets = [(_("This week"), monday, today),
+               (_("Last week"), monday - timedelta(days=7), monday - timedelta(days=1)),
+               (_("Last 8 weeks"), _default_first_day(today), today),
+               (_("Last month"), last_month_ends.replace(day=1), last_month_ends),
+               (_("This quarter"), quarter, today)]
+    shown = (period.start.date(), period.last_day)
+    return [{"label": words, "active": (first, last) == shown,
+             "args": {**({"market": market.code} if market else {}), "from": first.isoformat(),
+                      "to": last.isoformat()}} for words, first, last in presets]
 
 
 # The page ----------------------------------------------------------------------------------------------------------
@@ -153,9 +206,23 @@ def show_reports():
     args = _args(market, report.period)
     # A refused period stays in the form, to fix (the figures and the exports are the default period's meanwhile).
     shown = {**args, **{key: request.args.get(key, "")[:10] for key in ("from", "to")}} if refused else args
-    return render_template("reports/index.html", report=report, market=market, markets=markets, args=args,
-                           shown=shown, refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
-                           table=reports.per_week_table(report)), 400 if refused else 200
+    sort = request.args.get("sort", "")
+    sort = sort if sort in SORTS else "name"
+    covered = [market] if market else list(markets)
+    by_market = _rows([(m.code, str(m), report.by_market.get(m.id)) for m in covered], sort)
+    by_network = _rows([(network, network_name(network), totals) for network, totals in report.by_network.items()],
+                       sort)
+    return render_template(
+        "reports/index.html", report=report, market=market, markets=markets, args=args, shown=shown,
+        refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
+        table=reports.per_week_table(report), period_words=_period_words(report.period),
+        presets=_presets(market, report.period), sort=sort, sorts=SORTS,
+        by_market=by_market if len(covered) > 1 else None,
+        idle=[str(m) for m in covered if not (m.id in report.by_market and report.by_market[m.id].active)],
+        by_network=by_network if len(by_network) > 1 else None, posts_link=_posts_link(market, report.period),
+        networks_asked=bool(market) or _by_network(),
+        page_args={**args, **({"by": "network"} if _by_network() else {})},
+    ), 400 if refused else 200
 
 
 def _titles() -> dict[str, str]:
@@ -164,50 +231,158 @@ def _titles() -> dict[str, str]:
             "findings": _("Most frequent style findings")}
 
 
+def _final_label(state: State) -> str:
+    """A final state as the report names it: "declined" read as "rejected" to a boss; it is the cabinet's."""
+    return _("declined by the cabinet") if state == State.declined else str(label(state))
+
+
+# The rows per market and per network --------------------------------------------------------------------------------
+
+#: How the tables may be sorted, each worst first: (key, whether the largest comes first). ``name``: by name.
+SORTS: dict[str, tuple[Callable[[reports.Totals], Any], bool]] = {
+    "approval": (lambda t: t.approval_rate, False),
+    "rejected": (lambda t: t.final[State.rejected], True),
+    "declined": (lambda t: t.final[State.declined], True),
+    "review": (lambda t: t.review.median_h, True),
+    "on_time": (lambda t: t.on_time_rate, False),
+    "late": (lambda t: t.late, True),
+    "missed": (lambda t: t.missed, True),
+    "failed": (lambda t: t.failed, True),
+    "unconfirmed": (lambda t: t.unconfirmed, True),
+    "publish": (lambda t: t.to_publish.median_h, True),
+}
+
+
+def _rows(rows: list[tuple[str, str, reports.Totals | None]], sort: str) -> list[dict[str, Any]]:
+    """The rows of a table (``key``, its name, its figures) with something to show, sorted by ``sort``: by name, or
+    worst first (a row with nothing to rate last), then by name."""
+    active: list[dict[str, Any]] = [{"key": key, "name": name, "totals": totals} for key, name, totals in rows
+                                    if totals is not None and totals.active]
+    active.sort(key=lambda row: str(row["name"]).casefold())
+    if sort in SORTS:
+        measure, largest_first = SORTS[sort]
+        rated = [row for row in active if measure(row["totals"]) is not None]
+        rated.sort(key=lambda row: measure(row["totals"]), reverse=largest_first)  # stable: ties stay by name
+        active = rated + [row for row in active if measure(row["totals"]) is None]
+    return active
+
+
+def drill_down() -> bool:
+    """Whether the posts list can list the posts behind a count (its ``action``, ``acted_from`` and ``acted_to``
+    filters, ``reports.acted``): until it can, a count links nowhere rather than to a list of other posts."""
+    return {"action", "acted_from", "acted_to"} <= {f.name for f in fields(PostFilters)}
+
+
+def _posts_link(market: Market | None, period: reports.Period) -> Callable[..., str | None]:
+    """The address of the posts behind a count of the report (``reports.ACTED``), in a market or on a network of
+    it; None for a count of 0, or one the posts list cannot list."""
+    linked = drill_down()
+
+    def link(kind: str, count: int, *, code: str | None = None, network: str | None = None) -> str | None:
+        if not linked or not count or kind not in reports.ACTED:
+            return None
+        where = {"market": code or (market.code if market else None), "network": network}
+        args: dict[str, Any] = {name: value for name, value in where.items() if value}
+        args.update(action=reports.ACTED[kind].value, acted_from=period.start.date().isoformat(),
+                    acted_to=period.last_day.isoformat())
+        return url_for("posts.list_posts", **args)
+
+    return link
+
+
+def _totals_header(first: str) -> list[str]:
+    return [first, _("name"), _("approved"), _("decisions"), _("approval rate (%)"), str(label(State.rejected)),
+            _("declined by the cabinet"), _("review stays"), _("time in review: median (hours)"),
+            _("time in review: 90th percentile (hours)"), _("published on time"), _("slots"),
+            _("on-time rate (%)"), _("published late"), _("missed slots"), str(label(State.failed)),
+            str(label(State.unconfirmed)), _("published by the publishing worker"), _("marked as published by hand"),
+            _("confirmed as published after an unknown outcome"), _("publications"),
+            _("time to publish: median (hours)"), _("time to publish: 90th percentile (hours)")]
+
+
+def _totals_row(key: str, name: str, t: reports.Totals) -> list:
+    return [key, name, t.approved, t.decided, _percent(t.approval_rate), t.final[State.rejected],
+            t.final[State.declined], t.review.count, *_hundredths(t.review), t.on_time, t.slots,
+            _percent(t.on_time_rate), t.late, t.missed, t.failed, t.unconfirmed, t.by_worker, t.by_hand, t.confirmed,
+            t.to_publish.count, *_hundredths(t.to_publish)]
+
+
+# The charts and their numbers ----------------------------------------------------------------------------------------
+
 def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
     """The numbers of one chart: its CSV header and rows (the chart draws the same)."""
     if name == "weekly":
-        return [_("week"), *(str(label(s)) for s in reports.FINAL)], reports.per_week_table(report)
+        return [_("week"), *(_final_label(s) for s in reports.FINAL)], reports.per_week_table(report)
     if name == "durations":
-        return [_("measure"), _("posts"), _("median (hours)"), _("90th percentile (hours)")], [
-            [_("time in review"), report.review.count, *_hundredths(report.review)],
-            [_("time to publish"), report.to_publish.count, *_hundredths(report.to_publish)]]
+        return [_("measure"), _("count"), _("counted"), _("median (hours)"), _("90th percentile (hours)")], [
+            [_("time in review"), report.review.count, _("review stays ending in a decision"),
+             *_hundredths(report.review)],
+            [_("time to publish"), report.to_publish.count, _("publications"), *_hundredths(report.to_publish)]]
     if name == "rates":
-        decisions = sum(report.decisions.values())
-        timed = report.on_time + report.late + report.missed
+        slots, published = report.slots, report.published
         return [_("measure"), _("count"), _("out of"), _("rate (%)")], [
-            [_("approved"), report.decisions[Action.approve], decisions, _percent(report.approval_rate)],
-            [_("published on time"), report.on_time, timed, _percent(report.on_time_rate)],
-            [_("missed slots"), report.missed, timed, _percent(report.missed / timed if timed else None)]]
+            [_("approved"), report.approved, report.decided, _percent(report.approval_rate)],
+            *([words, count, slots, _percent(count / slots if slots else None)] for words, count in (
+                (_("published on time"), report.on_time), (_("published late"), report.late),
+                (_("missed slots"), report.missed), (str(label(State.failed)), report.failed),
+                (str(label(State.unconfirmed)), report.unconfirmed))),
+            *([words, count, published, _percent(count / published if published else None)] for words, count in (
+                (_("published by the publishing worker"), report.by_worker),
+                (_("marked as published by hand"), report.by_hand),
+                (_("confirmed as published after an unknown outcome"), report.confirmed)))]
     if name == "reasons":
         return [_("word"), _("count")], [list(pair) for pair in report.reasons]
     return [_("rule"), _("what it asks"), _("revisions")], [
         [rule, _(BY_ID[rule].description) if rule in BY_ID else rule, count] for rule, count in report.findings]
 
 
+#: The rows of the rates' table its chart draws: the approval and how the slots ended (not the publications' shares).
+RATES_CHARTED = 6
+
+
 def _percent(rate: float | None) -> float | None:
     return None if rate is None else round(rate * 100, 1)
 
 
-@bp.get("/<any(weekly, durations, rates, reasons, findings):name>.csv")
+@bp.get("/<any(weekly, durations, rates, reasons, findings, markets, networks):name>.csv")
 @roles_required(*MANAGERS)
 def chart_csv(name: str):
-    market, report = _report(name)
-    header, rows = _table(name, report)
+    market, report = _report({"markets": "table", "networks": reports.NETWORKS}.get(name, name))
+    if name == "markets":
+        covered = [market] if market else db.session.scalars(
+            select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
+        header = _totals_header(_("market"))
+        rows = [_totals_row(m.code, m.name, report.by_market.get(m.id) or reports.Totals()) for m in covered]
+    elif name == "networks":
+        header = _totals_header(_("network"))
+        rows = [_totals_row(network, network_name(network), totals)
+                for network, totals in sorted(report.by_network.items())]
+    else:
+        header, rows = _table(name, report)
     if name == "weekly":
         # What the chart's labels say of a week the period cuts or that is not over yet ("(so far)", "(3 days)"),
         # in columns of their own: the week's cell stays a date a spreadsheet reads.
-        header = [*header, _("days counted"), _("week over")]
-        rows = [[*row, span.days, _("no") if span.ongoing else _("yes")]
-                for row, span in zip(rows, report.spans, strict=True)]
+        header = [*header, _("days counted"), _("status")]
+        statuses = {"over": _("over"), "in progress": _("in progress"), "not started": _("not started")}
+        rows = [[*row, span.days, statuses[span.status]] for row, span in zip(rows, report.spans, strict=True)]
     comma = _decimal_comma()
     out = io.StringIO()
     writer = _spreadsheet_writer(out, comma)
     writer.writerow(header)
     writer.writerows([_decimal(_cell(cell), comma) for cell in row] for row in rows)
-    filename = f"{name}-{market.code if market else 'all'}-{report.period.start.date()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(name, market, report)}"'})
+
+
+def _file_name(name: str, market: Market | None, report: reports.Report) -> str:
+    """A CSV's name: what it holds, its markets and its whole period ("weekly_FR-KE-PL_2026-10-05_2026-12-06.csv"),
+    so that two periods or two selections never share one."""
+    if market:
+        scope = market.code
+    else:
+        codes = db.session.scalars(select(Market.code).where(market_clause(current_user)).order_by(Market.code)).all()
+        scope = "-".join(codes) if len(codes) <= 6 else f"{len(codes)}-markets"
+    return f"{name}_{scope}_{report.period.start.date()}_{report.period.last_day}.csv"
 
 
 def _decimal_comma() -> bool:
@@ -241,8 +416,12 @@ def chart_svg(name: str):
     phone = request.args.get("size") == "phone"  # the page's <picture> asks for it on a narrow screen
     config = {"style": PHONE_STYLE if phone else STYLE, "js": [], "title": None if phone else _titles()[name],
               "width": 400 if phone else 800, "height": 480 if phone else 360,
-              "no_data_text": _("No data"), "print_values": False, "legend_at_bottom": True,
-              # Axis and tooltip figures in the reader's language: "0,5" in French, not "0.5".
+              "no_data_text": _("No data"), "legend_at_bottom": True,
+              # Each bar says its value at its end (the page has no script for tooltips; a printed page none at
+              # all), a bar of 0 nothing; a stacked week's parts in their middle.
+              "print_values": True, "print_zeroes": False,
+              "print_values_position": "center" if name == "weekly" else "top",
+              # Axis and bar figures in the reader's language: "0,5" in French, not "0.5".
               "value_formatter": format_decimal}
     if name in ("weekly", "reasons", "findings"):  # counts: whole numbers on their axis, no 0.2, 0.4...
         totals = [sum(v or 0 for v in row[1:]) for row in rows] if name == "weekly" else [row[-1] for row in rows]
@@ -251,9 +430,11 @@ def chart_svg(name: str):
         # A week the period cuts, or not over yet, says so in its label (its bar counts fewer days than a week).
         labels = [_week_label(span) for span in report.spans]
         # Over months, one week's label in every few (a year's 53 piled into a smear), each bar still its own.
+        # The legend whole ("declined by the cabinet" was cut), two states a line on a phone.
         chart = pygal.StackedBar(**config, x_label_rotation=45 if phone else 30, truncate_label=-1,
                                  x_labels_major=_major_weeks(report.spans, labels, 6 if phone else 13),
-                                 show_minor_x_labels=False)
+                                 show_minor_x_labels=False, truncate_legend=-1,
+                                 legend_at_bottom_columns=2 if phone else len(reports.FINAL))
         chart.x_labels = labels
         for column, title in enumerate(header[1:], start=1):
             chart.add(title, [row[column] for row in rows])
@@ -261,24 +442,25 @@ def chart_svg(name: str):
         # Two measures under two bars each: at a phone's width their names were cut to "time in…" / "time to…".
         # Here the bars stand by percentile, and each measure is named whole in a legend of one column.
         chart = pygal.Bar(**config, legend_at_bottom_columns=1, truncate_legend=-1, truncate_label=-1)
-        chart.x_labels = [header[2], header[3]]
+        chart.x_labels = [header[3], header[4]]
         if any(row[1] for row in rows):  # no post timed: "No data", not two empty bars at 0
             for row in rows:
-                chart.add(str(row[0]), [row[2], row[3]])
+                chart.add(str(row[0]), [row[3], row[4]])
     elif name == "durations":
         chart = pygal.Bar(**config)
         chart.x_labels = [row[0] for row in rows]
         if any(row[1] for row in rows):  # no post timed: "No data", not two empty bars at 0
-            chart.add(header[2], [row[2] for row in rows])
             chart.add(header[3], [row[3] for row in rows])
+            chart.add(header[4], [row[4] for row in rows])
     elif name == "rates":  # one bar a measure, named on its axis; a measure with nothing to count draws none
         # Percentages in the reader's language ("100 %" in French), never cut: a phone's axis has five of them
         # (its eleven were cut to "…" for want of room).
         config["value_formatter"] = _percentage
+        charted = rows[:RATES_CHARTED]
         chart = pygal.HorizontalBar(**config, range=(0, 100), show_legend=False, truncate_label=-1,
                                     **({"y_labels": [0, 25, 50, 75, 100]} if phone else {}))
-        chart.x_labels = [str(row[0]) for row in reversed(rows)]
-        chart.add(header[3], [row[3] for row in reversed(rows)])
+        chart.x_labels = [str(row[0]) for row in reversed(charted)]
+        chart.add(header[3], [row[3] for row in reversed(charted)])
     else:  # reasons (word, count), findings (rule, what it asks, count): labelled by the last words before the count
         chart = pygal.HorizontalBar(**config, show_legend=False)
         # Cut here: pygal cuts the labels of a horizontal axis only, and these are the vertical one's (the CSV has
@@ -291,6 +473,8 @@ def chart_svg(name: str):
 def _week_label(span: reports.WeekSpan) -> str:
     """A week's label on the chart: its Monday, and when its bar counts fewer than its seven days, why."""
     week = span.week.isoformat()
+    if not span.started:
+        return _("%(week)s (not started)", week=week)
     if span.ongoing:
         return _("%(week)s (so far)", week=week)
     if span.partial:
@@ -374,15 +558,16 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
             dates[name] = _date(name)
         except BadSelection as bad:
             dates[name], refused = None, bad.message
-    start, end = dates["from"], dates["to"]
-    if start and end and start >= end:
-        refused, start, end = _("The period must start before it ends."), None, None
+    start, last = dates["from"], dates["to"]  # UTC days, both included (as on the reports page)
+    if start and last and start > last:
+        refused, start, last = _("The period must start before it ends."), None, None
     if start:
         query = query.where(AuditEntry.at >= datetime.combine(start, datetime.min.time(), tzinfo=UTC))
         filters["from"] = start.isoformat()
-    if end:
-        query = query.where(AuditEntry.at < datetime.combine(end, datetime.min.time(), tzinfo=UTC))
-        filters["to"] = end.isoformat()
+    if last:
+        query = query.where(AuditEntry.at < datetime.combine(last + timedelta(days=1), datetime.min.time(),
+                                                             tzinfo=UTC))
+        filters["to"] = last.isoformat()
     return query.order_by(AuditEntry.id.desc()), filters, refused
 
 
@@ -419,10 +604,13 @@ def _cell(value: object) -> object:
 @bp.get("/audit.csv")
 @roles_required(Role.admin)
 def audit_csv():
-    query, _filters, refused = _audit_query()
+    query, filters, refused = _audit_query()
     if refused:
         abort(400)
-    header = ["id", "at", "post_id", "market", "action", "from_state", "to_state", "actor_email", "comment"]
+    # In the reader's language, as the charts' exports; the actions and states as the filters and the API name them.
+    header = [_("#"), _("time (UTC)"), _("post"), _("market"), _("action"), _("from state"), _("to state"), _("by"),
+              _("e-mail"), _("comment")]
+    worker = _("the publishing worker")
     comma = _decimal_comma()
 
     def batches() -> Iterator[Sequence[Any]]:
@@ -444,13 +632,15 @@ def audit_csv():
         writer.writerow(header)
         for rows in batches():
             for row in rows:
-                writer.writerow([row.id, row.at.isoformat().replace("+00:00", "Z"), row.post_id, row.code,
-                                 row.action.value, row.from_state.value, row.to_state.value, _cell(row.email),
-                                 _cell(row.comment)])
+                # A time a spreadsheet reads as one (it read "2026-12-06T04:13:42.206077Z" as text), in UTC.
+                writer.writerow([row.id, row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), row.post_id,
+                                 row.code, row.action.value, row.from_state.value, row.to_state.value,
+                                 _cell(row.name) if row.name else worker, _cell(row.email), _cell(row.comment)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
         yield out.getvalue()
 
+    name = "_".join(["audit", *(filters[key] for key in ("market", "from", "to") if key in filters)])
     return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
