@@ -70,9 +70,10 @@ def _not_a_choice() -> str:
     return _("Not a valid choice.")
 
 
-class ChoiceField(SelectField):
-    """A select whose value, when it is none of its choices (a tampered form), says "Not a valid choice.", however
-    it is wrong (WTForms says "could not coerce" of one that is no number), in this application's words."""
+class _SaysNotAChoice(Field):
+    """A choice field whose value, when it is none of its choices (a tampered form), says "Not a valid choice.",
+    however it is wrong (WTForms says "could not coerce" of one that is no number, or quotes it back), in this
+    application's words. Mixed in before the WTForms field it words."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
@@ -87,24 +88,15 @@ class ChoiceField(SelectField):
             raise ValidationError(_not_a_choice()) from None
 
 
-class CheckboxListField(SelectMultipleField):
-    """A multiple choice shown as checkboxes: a select with several values is too easy to empty by one click. A value
-    that is none of its choices says "Not a valid choice." (WTForms quotes it back, or says it "could not coerce")."""
+class ChoiceField(_SaysNotAChoice, SelectField):
+    """A select that says "Not a valid choice." of a value none of its choices."""
+
+
+class CheckboxListField(_SaysNotAChoice, SelectMultipleField):
+    """A multiple choice shown as checkboxes: a select with several values is too easy to empty by one click."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_not_a_choice()) from None
-
-    def pre_validate(self, form: Any) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError:
-            raise ValidationError(_not_a_choice()) from None
 
 
 class _ObjectForm(EditsSeenValues):
