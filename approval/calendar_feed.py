@@ -13,7 +13,6 @@ shows it at a glance, and the URL leads to the page that says what to do.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from flask import Flask
 from flask_babel import gettext
 from icalendar import Calendar, Event, vDuration
 
+from approval.config import configured_public_url
 from approval.db import utcnow
 from approval.labels import label
 from approval.localtime import in_zone
@@ -40,7 +40,7 @@ def post_uid(post_id: int, domain: str = "approval") -> str:
 
 def feed_domain(app: Flask) -> str:
     """The installation's host (``APPROVAL_PUBLIC_URL``'s), or "approval" where none is set."""
-    configured = app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL")
+    configured = configured_public_url(app)
     return (urlsplit(configured).hostname if configured else None) or "approval"
 
 

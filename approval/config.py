@@ -228,16 +228,21 @@ def _seconds(variable: str, value: str | None, bounds: tuple[float, float, float
 LOCAL_URL = "http://127.0.0.1:5000"
 
 
+def configured_public_url(app: Flask) -> str | None:
+    """``APPROVAL_PUBLIC_URL`` as the application was given it (its settings, else the environment), or None."""
+    return app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or None
+
+
 def public_url(app: Flask) -> str:
     """The address people (and a webhook's receiver) open the application at, for the links it sends out: mails,
     chat messages, the publications' files (``APPROVAL_PUBLIC_URL``)."""
-    return (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL") or LOCAL_URL).rstrip("/")
+    return (configured_public_url(app) or LOCAL_URL).rstrip("/")
 
 
 def serving_at(app: Flask, url: str) -> None:
     """The development server serves ``app`` at ``url``: where no setting says otherwise, the links it sends out
     lead there (``approval run --port 8080`` mailed links to port 5000, where nothing answered)."""
-    if not (app.config.get("PUBLIC_URL") or os.environ.get("APPROVAL_PUBLIC_URL")):
+    if configured_public_url(app) is None:
         app.config["PUBLIC_URL"] = url
 
 
