@@ -65,6 +65,7 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entries_post_id_id", "post_id", "id"),
         Index("ix_audit_entries_market_id_at", "market_id", "at"),
+        Index("ix_audit_entries_action_at", "action", "at"),
     )
 
 

@@ -5,6 +5,11 @@ writes it back for links, so the filters stay in the URL. ``matching`` turns the
 user's scope (``approval.access``); ``page_posts`` pages by keyset; ``state_counts`` counts what the other filters
 select, for the state chips.
 
+What happened to a post in a period (``action``, ``acted_from``, ``acted_to``): the posts behind a count of the
+reports page, read from the audit trail as the report counts them (``reports.acted``, through the index on the
+action and the time), in the market the trail names; the page then says how many rows it counted too
+(``acted_rows``: a post whose slot failed twice counts twice there, and is listed once).
+
 Text search in each post's current text: on PostgreSQL the post's words (``to_tsvector('simple',
 approval_unaccent(body))`` of its current revision, kept by a trigger with a GIN index: migration 0013), each word of
 the search a prefix, accents ignored (« ete » finds « été »); on SQLite a LIKE per word over the current revisions.
@@ -25,10 +30,11 @@ from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
-from approval.access import post_clause, sent_to_cabinet, visible_accounts, visible_markets
+from approval.access import market_clause, post_clause, sent_to_cabinet, visible_accounts, visible_markets
 from approval.inputs import parse_id
 from approval.models import Account, AuditEntry, Campaign, Market, Network, Post, Revision, User
 from approval.models.users import user_markets
+from approval.queries import reports
 from approval.queries.paging import Cursor, Page, keyset
 from approval.workflow.states import Role, State
 
@@ -50,6 +56,13 @@ class PostFilters:
     created_from: date | None = None
     created_to: date | None = None
     q: str | None = None
+    #: What happened to the post, as the audit trail records it (an action, or ``on_time`` / ``late`` for the
+    #: publishing worker's publications: ``reports.LISTED``), on the UTC days from ``acted_from`` to ``acted_to``
+    #: (both included): the posts behind a count of the reports page. With it, ``market`` is the market the trail
+    #: names for it, as the report counts it.
+    action: str | None = None
+    acted_from: date | None = None
+    acted_to: date | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> PostFilters:
@@ -57,6 +70,8 @@ class PostFilters:
         network = args.get("network") or None
         state = args.get("state") or ""
         q = " ".join((args.get("q") or "").split())[:200]
+        action = args.get("action") or ""
+        acted = action in reports.LISTED  # a period without an action selects nothing by itself: dropped
         return cls(
             market=market if re.fullmatch(r"[A-Z]{2}", market) else None,
             network=network if network in Network.__members__ else None,
@@ -67,9 +82,15 @@ class PostFilters:
             created_from=_day(args.get("created_from")),
             created_to=_day(args.get("created_to")),
             q=q or None,
+            action=action if acted else None,
+            acted_from=_day(args.get("acted_from")) if acted else None,
+            acted_to=_day(args.get("acted_to")) if acted else None,
         )
 
     def without(self, *names: str) -> PostFilters:
+        """These filters without ``names`` (without the action, without its period either)."""
+        if "action" in names:
+            names = (*names, "acted_from", "acted_to")
         return replace(self, **dict.fromkeys(names))
 
     def args(self) -> dict[str, str]:
@@ -133,7 +154,7 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
     """The posts ``user`` sees that pass ``filters``, their account joined; a cabinet's search reads the texts it
     was sent (``text_match``)."""
     query = select(Post).join(Post.account).where(post_clause(user))
-    if filters.market:
+    if filters.market and not filters.action:  # with an action: the market of its rows (``_acted_markets``)
         query = query.where(Account.market_id == select(Market.id).where(Market.code == filters.market)
                             .scalar_subquery())
     if filters.network:
@@ -152,7 +173,29 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
         query = query.where(Post.created_at < datetime.combine(filters.created_to + timedelta(days=1), time(), UTC))
     if filters.q:
         query = query.where(text_match(session, filters.q, as_sent=user.role == Role.cabinet))
+    if filters.action:
+        query = query.where(reports.acted(filters.action, filters.acted_from, filters.acted_to,
+                                          _acted_markets(user, filters)))
     return query
+
+
+def _acted_markets(user: User, filters: PostFilters) -> ColumnElement[bool] | None:
+    """The markets whose audit rows an ``action`` filter reads, as the reports page counts them: the one asked for,
+    else the user's (a clause on ``Market``; None: every market). A cabinet's posts are scoped by ``post_clause``."""
+    if filters.market:
+        return Market.code == filters.market
+    return None if user.group_wide or user.role == Role.cabinet else market_clause(user)
+
+
+def acted_rows(session: Session, user: User, filters: PostFilters) -> int | None:
+    """How many audit rows of ``filters.action`` the posts the filters select have in its period (a post whose slot
+    failed twice counts twice, as on the reports page); None without an action filter."""
+    if not filters.action:
+        return None
+    rows = reports.acted_rows(filters.action, filters.acted_from, filters.acted_to, _acted_markets(user, filters))
+    selected = matching(session, user, filters).with_only_columns(Post.id).order_by(None)
+    return session.scalar(select(func.count()).select_from(
+        rows.where(AuditEntry.post_id.in_(selected)).subquery())) or 0
 
 
 #: What a row of a list shows: the account (joined already) with its market, and the current text.
@@ -247,6 +290,9 @@ def page_posts(session: Session, user: User, filters: PostFilters, *, cursor: st
         n, capped = total(session, user, filters, selected) if exclude is None else count(session, selected)
     page = keyset(session, query, (Post.id,), descending=True, cursor=cursor, limit=limit, total=n)
     page.capped = capped
+    if filters.action and exclude is None and not capped:
+        # The count a report showed for these posts: its audit rows (``page_line`` says it when it differs).
+        page.extra["acted"] = acted_rows(session, user, filters)
     return page
 
 

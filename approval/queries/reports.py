@@ -741,18 +741,9 @@ def _on_time(session: Session, found: dict[Key, Figures], accounts: Accounts, ma
              period: Period, *, networks: bool) -> None:
     """The posts the publishing worker put online in the period: within their market's grace period after the slot
     their project manager set (the post's last ``schedule`` row before; a retry's "now" is no slot), or late."""
-    earlier = aliased(AuditEntry)
-    set_slot = (select(earlier.payload["scheduled_at"].as_string())
-                .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
-                       earlier.action == Action.schedule)
-                .order_by(earlier.id.desc()).limit(1).scalar_subquery())
-    slot = func.coalesce(iso_instant(set_slot), Post.scheduled_at)  # a trail without the slot: the post's
-    in_time = case((slot.is_(None), 1),
-                   (seconds_between(slot, AuditEntry.at) <= Market.grace_minutes * 60, 1),
-                   else_=0)
     account = Post.account_id if networks else null()
     rows = session.execute(
-        _audit_rows(markets, period, func.count(), func.coalesce(func.sum(in_time), 0), account=account)
+        _audit_rows(markets, period, func.count(), func.coalesce(func.sum(_in_time(Post)), 0), account=account)
         .join(Post, Post.id == AuditEntry.post_id)
         .where(AuditEntry.action == Action.publish)
         .group_by(AuditEntry.market_id, utc_day(AuditEntry.at), *((account,) if networks else ())))
@@ -760,6 +751,20 @@ def _on_time(session: Session, found: dict[Key, Figures], accounts: Accounts, ma
         figures = found[_key(accounts, market_id, day, account_id)]
         figures.count("on_time", int(on_time))
         figures.count("late", int(total) - int(on_time))
+
+
+def _in_time(post: type[Post]) -> ColumnElement[int]:
+    """1 when the ``publish`` row ``AuditEntry`` (of ``post``, in the market ``Market``, both joined) came within
+    the market's grace period after the slot its project manager set, else 0."""
+    earlier = aliased(AuditEntry)
+    set_slot = (select(earlier.payload["scheduled_at"].as_string())
+                .where(earlier.post_id == AuditEntry.post_id, earlier.id < AuditEntry.id,
+                       earlier.action == Action.schedule)
+                .order_by(earlier.id.desc()).limit(1).scalar_subquery())
+    slot = func.coalesce(iso_instant(set_slot), post.scheduled_at)  # a trail without the slot: the post's
+    return case((slot.is_(None), 1),
+                (seconds_between(slot, AuditEntry.at) <= Market.grace_minutes * 60, 1),
+                else_=0)
 
 
 def _reasons(session: Session, found: dict[Key, Figures], markets: MarketIds, period: Period) -> None:
@@ -804,19 +809,45 @@ def per_week_table(report: Report) -> list[list]:
 
 # The posts behind a count ------------------------------------------------------------------------------------
 
-#: The counts of a report that name posts, and the audit rows each counts (the posts list's ``action`` filter).
-ACTED = {"missed": Action.miss, "failed": Action.fail, "unconfirmed": Action.lose, "rejected": Action.reject,
-         "declined": Action.decline, "withdrawn": Action.withdraw, "by_hand": Action.mark_published,
-         "confirmed": Action.confirm_published}
+#: What the publishing worker's publications are told apart by (``SLOT_ENDS``): not an action of the trail, but
+#: its ``publish`` rows within the grace period after their slot, or beyond it.
+PUBLISHED_IN_TIME = {"on_time": 1, "late": 0}
+#: What the posts list may list the posts of (its ``action`` filter): an action as the trail records it, or how a
+#: publication by the publishing worker came out.
+LISTED = frozenset({*Action.__members__, *PUBLISHED_IN_TIME})
+#: The counts of a report that name posts, and what the posts list lists for each (its ``action`` filter). Each
+#: counts audit rows: a post whose slot failed twice is counted twice and listed once (``acted_rows`` counts them).
+#: Not linked: the change requests (a cabinet's are ``request_changes`` rows too, which the report leaves out), the
+#: publications by the worker (on time and late are), the rates, the review stays and the durations.
+ACTED: dict[str, str] = {"approved": Action.approve, "rejected": Action.reject, "declined": Action.decline,
+                         "withdrawn": Action.withdraw, "missed": Action.miss, "failed": Action.fail,
+                         "unconfirmed": Action.lose, "by_hand": Action.mark_published,
+                         "confirmed": Action.confirm_published, "on_time": "on_time", "late": "late"}
 
 
-def acted(action: Action, first: date, last: date, markets: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
-    """A clause on ``Post``: the posts with an audit row of ``action`` on the UTC days from ``first`` to ``last``
-    (both included), in the markets ``markets`` selects (a clause on ``Market``; None: any): the rows a report's
-    count of that action counts (a post counted twice, a slot it failed twice, is listed once)."""
-    rows = select(AuditEntry.post_id).where(
-        AuditEntry.action == action, AuditEntry.at >= datetime.combine(first, time(), UTC),
-        AuditEntry.at < datetime.combine(last + timedelta(days=1), time(), UTC))
+def acted_rows(action: str, first: date | None, last: date | None,
+               markets: ColumnElement[bool] | None = None) -> Select[int]:
+    """The post of each audit row that a report's count of ``action`` (``LISTED``) counts on the UTC days from
+    ``first`` to ``last`` (both included; None: no bound), in the markets ``markets`` selects (a clause on
+    ``Market``; None: any), as the report counts them: by the market the row names. Read through the index on the
+    action and the time (migration 0032): those rows are few among the trail's."""
+    rows = select(AuditEntry.post_id).join(Market, Market.id == AuditEntry.market_id)
+    if action in PUBLISHED_IN_TIME:
+        post = aliased(Post)
+        rows = rows.join(post, post.id == AuditEntry.post_id).where(
+            AuditEntry.action == Action.publish, _in_time(post) == PUBLISHED_IN_TIME[action])
+    else:
+        rows = rows.where(AuditEntry.action == Action(action))
+    if first:
+        rows = rows.where(AuditEntry.at >= datetime.combine(first, time(), UTC))
+    if last:
+        rows = rows.where(AuditEntry.at < datetime.combine(last + timedelta(days=1), time(), UTC))
     if markets is not None:
-        rows = rows.where(AuditEntry.market_id.in_(select(Market.id).where(markets)))
-    return Post.id.in_(rows)
+        rows = rows.where(markets)
+    return rows
+
+
+def acted(action: str, first: date | None, last: date | None,
+          markets: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    """A clause on ``Post``: the posts of ``acted_rows`` (a post counted twice, a slot it failed twice, once)."""
+    return Post.id.in_(acted_rows(action, first, last, markets))

@@ -269,7 +269,7 @@ def _rows(rows: list[tuple[str, str, reports.Totals | None]], sort: str) -> list
 
 def drill_down() -> bool:
     """Whether the posts list can list the posts behind a count (its ``action``, ``acted_from`` and ``acted_to``
-    filters, ``reports.acted``): until it can, a count links nowhere rather than to a list of other posts."""
+    filters, ``reports.acted``): without them, a count would link to a list of other posts, so it links nowhere."""
     return {"action", "acted_from", "acted_to"} <= {f.name for f in fields(PostFilters)}
 
 
@@ -283,7 +283,7 @@ def _posts_link(market: Market | None, period: reports.Period) -> Callable[..., 
             return None
         where = {"market": code or (market.code if market else None), "network": network}
         args: dict[str, Any] = {name: value for name, value in where.items() if value}
-        args.update(action=reports.ACTED[kind].value, acted_from=period.start.date().isoformat(),
+        args.update(action=str(reports.ACTED[kind]), acted_from=period.start.date().isoformat(),
                     acted_to=period.last_day.isoformat())
         return url_for("posts.list_posts", **args)
 
