@@ -14,6 +14,8 @@ from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from approval.models.publishing import Outcome
+from approval.publishing import reasons
 from approval.style import Finding, Severity, language, localize
 from approval.workflow.states import Action, Role, State
 
@@ -110,6 +112,21 @@ OUTCOME_LABELS: dict[str, object] = {
     "needs_reconnect": _l("the account needs reconnecting"),
     "unknown": _l("outcome unknown"),
 }
+
+#: The worker's reasons for a refusal made here, before anything left this server (the webhook's address on its own
+#: network, an address that cannot be called): the attempt's outcome is ``refused``, but not by the network.
+REFUSED_HERE = frozenset({reasons.INTERNAL_ADDRESS, reasons.UNCALLABLE_ADDRESS})
+REFUSED_HERE_LABEL = _l("refused before sending: nothing left this server")
+
+
+def attempt_outcome(outcome: Outcome | str, why: Mapping[str, Any] | None = None) -> str:
+    """What came of a publishing attempt, in words: its ``outcome``, and its ``why`` (the worker's reason, when the
+    words were its own) telling a refusal made here from the network's."""
+    if why and why.get("id") in REFUSED_HERE:
+        return str(REFUSED_HERE_LABEL)
+    value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
+    return str(OUTCOME_LABELS.get(value, value))
+
 
 #: How a button looks: the way forward stands out, the ways out warn.
 TONES: dict[Action, str] = {

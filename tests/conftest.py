@@ -175,6 +175,8 @@ class Factory:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.counter = 0
+        #: The language each new user chose (``user``): None, never chosen.
+        self.chosen_locale: str | None = None
 
     def _next(self) -> int:
         self.counter += 1
@@ -195,12 +197,16 @@ class Factory:
 
     def user(self, role: Role | str = Role.community_manager, markets: list[Market] | None = None,
              all_markets: bool = False, executives: list[Executive] | None = None, name: str | None = None) -> User:
+        """A user of ``role``; their language is ``chosen_locale`` (None: never chosen, so their mail is written in
+        their first market's language)."""
         n = self._next()
         if markets is None and not all_markets and Role(role) not in (Role.admin, Role.cabinet):
             markets = [self.market("FR")]
-        return admin.create_user(self.session, f"user{n}@helio.example", name or f"{Role(role).value} {n}", role,
+        user = admin.create_user(self.session, f"user{n}@helio.example", name or f"{Role(role).value} {n}", role,
                                  PASSWORD, markets=markets or [], all_markets=all_markets,
                                  executives=executives or [])
+        user.locale = self.chosen_locale
+        return user
 
     def post(self, state: State | str = State.draft, *, account: Account | None = None, author: User | None = None,
              body: str = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante.",

@@ -91,7 +91,8 @@ def test_a_post_the_worker_could_not_publish_is_told_to_its_author_its_managers_
     due = post.scheduled_at + timedelta(minutes=1)
     session.commit()
     Worker(world, clock=lambda: due).run(once=True)  # the account is not connected: the post fails
-    assert sorted(told(session, post, ["failed"])) == [("Camille", "failed"), ("Pierre", "failed")]
+    # Its account's configuration: the project manager (and the admins) hear of it, not the writer, who cannot fix it.
+    assert sorted(told(session, post, ["failed"])) == [("Pierre", "failed")]
     chat_pass(world, session, due)
     texts = [b["text"] for b in chat.take()]
     assert any("La publication d’un message a échoué" in t for t in texts), texts

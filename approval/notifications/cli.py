@@ -1,15 +1,24 @@
-"""`approval notify [--once]`: sends due notifications (mail, chat) and digests, and gives the review reminders."""
+"""`approval notify [--once]`: sends due notifications (mail, chat) and digests, and gives the review reminders;
+`approval notify requeue`: puts given-up mails back in the queue.
+
+``notify`` is a group that runs the loop when no subcommand follows, so ``approval notify --once`` is what it was;
+``approval/cli.py`` registers it as before (``app.cli.add_command(notify_cli.notify_command)``)."""
 
 from __future__ import annotations
 
+import getpass
 import math
 import signal
+import socket
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from approval.config import LOCAL_URL, public_url
+from approval.db import db, utcnow
 from approval.logs import log_level_option
 
 
@@ -24,13 +33,34 @@ class Seconds(click.FloatRange):
         return number
 
 
-@click.command("notify")
+class Instant(click.ParamType):
+    """A date or a time in ISO 8601 (``2026-12-05``, ``2026-12-05T14:30``, with an offset or ``Z``); without an
+    offset, in UTC."""
+
+    name = "instant"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            instant = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is no date or time: write it as 2026-12-05 or 2026-12-05T14:30 (UTC unless an "
+                      "offset follows, as in 2026-12-05T14:30+01:00).", param, ctx)
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+@click.group("notify", cls=AppGroup, invoke_without_command=True)
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--interval", default=5.0, show_default=True, type=Seconds(0.1, 3600),
               help="Seconds between passes when there was nothing to do.")
 @log_level_option
-def notify_command(once: bool, interval: float) -> None:
-    """Send due notifications and digests; SIGTERM finishes the mail in hand and exits."""
+@click.pass_context
+def notify_command(ctx: click.Context, once: bool, interval: float) -> None:
+    """Send due notifications and digests; SIGTERM finishes the mail in hand and exits. `approval notify requeue`
+    puts given-up mails back in the queue."""
+    if ctx.invoked_subcommand is not None:
+        return
     from approval.notifications.service import Notifier
     from approval.startup import start
 
@@ -50,3 +80,34 @@ def notify_command(once: bool, interval: float) -> None:
     click.echo(f"mails {report.mail.sent}, digests {report.mail.digests}, mail failures {report.mail.failed}, "
                f"chat {report.chat.sent}, chat failures {report.chat.failed}, reminders {report.reminders.reminded}, "
                f"escalations {report.reminders.escalated}", err=True)
+
+
+@notify_command.command("requeue")
+@click.option("--since", type=Instant(), help="The given-up mails of notifications written since this date or time "
+                                              "(UTC unless an offset is given).")
+@click.option("--id", "ids", type=click.IntRange(min=1), multiple=True,
+              help="A notification's id (the log's \"mail to user ... given up\" lines, the database); repeatable.")
+@click.option("--all", "everything", is_flag=True, help="Every given-up mail, however old.")
+def requeue_command(since: datetime | None, ids: tuple[int, ...], everything: bool) -> None:
+    """Put given-up mails back in the queue: the next pass of `approval notify` (or of the worker) sends them. Prints
+    how many on the last line; running it again puts back nothing more."""
+    from approval.notifications.mailer import requeue_given_up
+
+    if not (since or ids or everything):
+        raise click.UsageError("Say which given-up mails: --since, --id or --all (every one, months old some of "
+                               "them).")
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's)
+        who = "?"
+    found = requeue_given_up(db.session, now=utcnow(), by=f"approval notify requeue ({who}@{socket.gethostname()})",
+                             since=since, ids=ids)
+    db.session.commit()
+    for missing in sorted(set(ids) - set(found)):
+        click.echo(f"Notification {missing} is not a given-up mail (sent, still being tried, not mailed, or no "
+                   "such notification): left as it is.")
+    click.echo("No given-up mail to put back." if not found else "1 given-up mail is back in the queue." if
+               len(found) == 1 else f"{len(found)} given-up mails are back in the queue.")
+    if found and not current_app.config.get("SMTP_URL"):
+        click.echo("APPROVAL_SMTP_URL is not set: nothing sends them until it is.", err=True)
+    click.echo(str(len(found)))

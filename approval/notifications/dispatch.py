@@ -72,6 +72,7 @@ class Audience(enum.Enum):
     commenters = "commenters"      # who wrote in the post's discussion, while they see the post
     scheduler = "scheduler"        # the project manager who last scheduled the post
     market_staff = "market_staff"  # community and project managers of a market (a stop switch)
+    admins = "admins"              # the admins, who set accounts up: a failure of an account's configuration
     all_staff = "all_staff"        # community and project managers everywhere (a stop switch over everything)
 
 
@@ -104,6 +105,10 @@ CABINET_HEARS = frozenset({(Action.schedule, State.scheduled), (Action.publish, 
                            (Action.mark_published, State.published), (Action.confirm_published, State.published),
                            (Action.miss, State.approved), (Action.fail, State.failed),
                            (Action.lose, State.unconfirmed)})
+#: A post that failed for its account's configuration (to reconnect, deactivated, connected to nothing, an address that
+#: moved or cannot be called: ``publishing.status.Remedy.reconnect``) is told to the admins, who can fix the account,
+#: and to its project managers; not to its community manager, who can do nothing about it.
+CONFIGURATION_FAILED = (Kind.failed, (Audience.admins, PMS, SCHEDULER))
 #: The cabinet's decisions (from ``with_cabinet``): the project manager who sent it the suggestion hears of them too.
 CABINET_DECIDED = (Kind.cabinet_decided, (Audience.approver,))
 CABINET_DECISIONS = frozenset({Action.accept, Action.decline, Action.request_changes})
@@ -158,7 +163,10 @@ def record(session: Session, *entries: Any) -> None:
     settle(session, *entries)
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
     for entry in entries:
-        for rule in rules_for(entry.action, entry.from_state, entry.to_state):
+        rules = rules_for(entry.action, entry.from_state, entry.to_state)
+        if entry.action == Action.fail and configuration_failed(entry.payload):
+            rules = [CONFIGURATION_FAILED if rule == RULES[(Action.fail, State.failed)] else rule for rule in rules]
+        for rule in rules:
             if rule[1] == (CABINET,) and _never_sent(session, entry.post_id):
                 continue  # a brand post, or one never sent: no cabinet to tell, no statement to run
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
@@ -167,6 +175,15 @@ def record(session: Session, *entries: Any) -> None:
                                               "why": (entry.payload or {}).get("why") or None})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
+
+
+def configuration_failed(payload: dict[str, Any] | None) -> bool:
+    """Whether a ``fail`` step (its audit row's ``payload``) failed for the account's configuration: what it needs is
+    an admin's reconnection (``publishing.status.remedy_for``, which reads the worker's reasons, else the outcome)."""
+    # Imported here: ``status`` imports the workflow engine, which imports this module.
+    from approval.publishing.status import Remedy, remedy_for
+
+    return remedy_for(payload) is Remedy.reconnect
 
 
 def _never_sent(session: Session, post_id: int) -> bool:
@@ -347,6 +364,8 @@ def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnEle
         return and_(role == Role.project_manager.value, _users.c.all_markets)
     if audience is Audience.cabinet:
         return _cabinet_seeing(told)
+    if audience is Audience.admins:
+        return role == Role.admin.value
     staff = role.in_([Role.community_manager.value, Role.project_manager.value])
     if audience is Audience.market_staff:
         return and_(staff, or_(_users.c.all_markets, _in_market(market)))

@@ -17,10 +17,11 @@ import logging
 import queue
 import re
 import smtplib
+import socket
 import ssl
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from email.header import Header
@@ -28,6 +29,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from time import monotonic
 from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -35,8 +37,8 @@ from flask import Flask, has_request_context, render_template, url_for
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Engine, Table, and_, bindparam, or_, select, update
-from sqlalchemy.orm import joinedload, sessionmaker
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, literal, or_, select, update
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval.access import can_see_post, revision_read_by
 from approval.config import public_url
@@ -49,7 +51,7 @@ from approval.models.users import cabinet_members, user_markets
 from approval.style.i18n import N_
 from approval.workflow.states import Action, Role, State
 from approval.notifications import inbox, outbox, texts
-from approval.notifications.zones import load_zone
+from approval.notifications.zones import load_zone, served_markets
 from approval.publishing.holds import held_counts, stop_scope
 
 log = logging.getLogger(__name__)
@@ -131,30 +133,110 @@ def _sender_at(host: str) -> str:
     return f"approval@[{'IPv6:' if address.version == 6 else ''}{address}]"
 
 
-class SmtpConnection:
-    """One SMTP session, opened on first use and reopened after a failure."""
+class Deadline:
+    """The end of a pass's time for mail (``Mailer.run_once(budget=...)``): what is left of it bounds every socket
+    operation, and at the end the socket in use is shut, so a server that answers a byte at a time (or, accepting
+    the connection, never greets) holds the pass no longer than its budget."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.at = monotonic() + seconds
+        self.lock = threading.Lock()
+        self.sock: socket.socket | None = None
+        self.passed = False
+        self.timer = threading.Timer(max(0.0, seconds), self._shut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def left(self) -> float:
+        return self.at - monotonic()
+
+    def hold(self, sock: socket.socket) -> None:
+        """Watch ``sock`` (the connection just opened); shut at once when the time is already spent."""
+        with self.lock:
+            self.sock = sock
+            if self.passed:
+                _shut(sock)
+
+    def _shut(self) -> None:
+        with self.lock:
+            self.passed = True
+            if self.sock is not None:
+                _shut(self.sock)
+
+    def close(self) -> None:
+        self.timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _WatchedSMTP(smtplib.SMTP):
+    """An SMTP client whose socket, once connected, is handed to the pass's deadline (None: no deadline)."""
+
+    deadline: Deadline | None = None
+
+    def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's hook
+        sock = super()._get_socket(host, port, timeout)
+        if self.deadline is not None:
+            self.deadline.hold(sock)
+        return sock
+
+
+class _WatchedSMTPS(_WatchedSMTP, smtplib.SMTP_SSL):
+    """The same, over TLS from the start (``smtps://``): the TLS socket is the one watched."""
+
+
+class SmtpConnection:
+    """One SMTP session, opened on first use and reopened after a failure. With a ``deadline``, no operation waits
+    beyond it: each one's timeout is the smaller of the server's and what is left of the pass."""
+
+    def __init__(self, settings: SmtpSettings, deadline: Deadline | None = None) -> None:
         self.settings = settings
+        self.deadline = deadline
         self.client: smtplib.SMTP | None = None
 
-    def send(self, message: Message) -> None:
-        if self.client is None:
-            self.client = self._open()
-        # The envelope sender is the bare address, whatever display name the From header carries.
-        self.client.send_message(message, from_addr=self.settings.sender)
+    def _timeout(self) -> float:
+        if self.deadline is None:
+            return self.settings.timeout
+        left = self.deadline.left()
+        if left <= 0:
+            raise TimeoutError("the pass's time for mail is spent")
+        return min(self.settings.timeout, left)
 
-    def _open(self) -> smtplib.SMTP:
+    def send(self, message: Message) -> None:
+        timeout = self._timeout()
+        try:
+            if self.client is None:
+                self.client = self._open(timeout)
+            elif self.client.sock is not None:
+                self.client.sock.settimeout(timeout)
+            # The envelope sender is the bare address, whatever display name the From header carries.
+            self.client.send_message(message, from_addr=self.settings.sender)
+        except (smtplib.SMTPException, OSError) as error:
+            if self.deadline is not None and self.deadline.passed:  # the deadline shut the socket: say so
+                raise TimeoutError(f"timed out: the pass's time for mail ran out before the server answered "
+                                   f"({error})") from error
+            raise
+
+    def _open(self, timeout: float) -> smtplib.SMTP:
         s = self.settings
-        if s.tls:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                    context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            if s.starttls:
+        # Made unconnected, so that the deadline watches the socket from the moment it exists (the greeting too).
+        client: _WatchedSMTP = (_WatchedSMTPS(timeout=timeout, context=ssl.create_default_context()) if s.tls
+                                else _WatchedSMTP(timeout=timeout))
+        client.deadline = self.deadline
+        try:
+            client.connect(s.host, s.port)
+            if s.starttls and not s.tls:
                 client.starttls(context=ssl.create_default_context())
-        if s.username:
-            client.login(s.username, s.password or "")
+            if s.username:
+                client.login(s.username, s.password or "")
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def reset(self) -> None:
@@ -175,6 +257,62 @@ def permanent(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPResponseException):
         return error.smtp_code >= 500
     return False
+
+
+def mail_locale(user: User, languages: Sequence[str]) -> str:
+    """The language of ``user``'s mails: their own (chosen, or taken from their browser at their first login), else
+    the first of their markets (by code; a cabinet member's, of their executives' accounts) whose languages include
+    one the mails are written in (``languages``, the app's), in the market's order, else English. Someone an admin
+    added and who never logged in got English; a market's first language is what its people read there."""
+    if user.locale:
+        return user.locale
+    for market in user.markets or served_markets(user):
+        for code in market.languages or ():
+            if code in languages:
+                return code
+    return "en"
+
+
+def server_failed(error: Exception) -> bool:
+    """Whether the server itself failed (no connection, no answer in time, a broken session, a refused login)
+    rather than refusing one mail (its sender, a recipient, its content): the next mails would fare no better."""
+    return not isinstance(error, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError))
+
+
+def given_up() -> ColumnElement[bool]:
+    """A mail the sender gave up (a permanent refusal, or ``outbox.MAX_ATTEMPTS`` failed tries): never sent, never
+    tried again by itself. A mail it chose not to send (a deactivated user, a post they no longer see) is marked sent
+    with its reason, not given up."""
+    return and_(Notification.mail_sent_at.is_(None), Notification.mail_attempts >= outbox.MAX_ATTEMPTS,
+                Notification.mail != MailMode.off)
+
+
+def requeue_given_up(session: Session, *, now: datetime, by: str, since: datetime | None = None,
+                     ids: Sequence[int] = ()) -> list[int]:
+    """Put the given-up mails back in the queue (``approval notify requeue``), those written since ``since`` or with
+    the ``ids`` given: due now, their tries counted from zero, the row saying when and by whom ahead of the error it
+    had. Those no longer given up are left as they are, so running it twice requeues nothing more. Flushes; the
+    caller commits. Returns the ids requeued."""
+    chosen = select(Notification.id).where(given_up())
+    if since is not None:
+        chosen = chosen.where(Notification.at >= since)
+    if ids:
+        chosen = chosen.where(Notification.id.in_(ids))
+    found = list(session.scalars(outbox.locked(chosen.order_by(Notification.id),
+                                               session.get_bind().dialect.name == "postgresql", Notification)))
+    if not found:
+        return []
+    note = f"Requeued at {now.isoformat(timespec='seconds')} by {by}; given up after: "
+    session.execute(
+        update(Notification).where(Notification.id.in_(found), given_up())
+        .values(mail_attempts=0, mail_due_at=now, mail_claim=None, mail_claimed_until=None,
+                mail_error=func.substr(literal(note) + func.coalesce(Notification.mail_error, ""), 1, 2000))
+        .execution_options(synchronize_session=False))
+    log.warning("mail: %s given-up mails put back in the queue by %s (%s%s): %s", len(found), by,
+                f"since {since.isoformat()}" if since is not None else "",
+                f"{', ' if since is not None else ''}ids asked {', '.join(map(str, ids))}" if ids else "",
+                ", ".join(map(str, found)))
+    return found
 
 
 def last_digest_time(now: datetime, zone_name: str | None) -> datetime:
@@ -252,6 +390,8 @@ class MailReport:
     digests: int = 0
     failed: int = 0
     given_up: int = 0
+    #: Claimed, then given back untried: the pass's budget was spent, or the server failed.
+    put_back: int = 0
 
 
 #: The kinds that remind of a post waiting for its review: their mail says for how long, and who wrote it.
@@ -294,6 +434,9 @@ class Mailer:
         self.batch = batch
         self.lease = lease
         self.marks: Marks | None = None
+        #: After the server itself failed a budgeted pass: how many times in a row, and until when it is left alone.
+        self.server_failures = 0
+        self.resting_until: datetime | None = None
         url = app.config.get("SMTP_URL")
         self.settings = settings or (SmtpSettings.from_url(url) if url else None)
         self.base_url = public_url(app)
@@ -302,26 +445,65 @@ class Mailer:
     def enabled(self) -> bool:
         return self.settings is not None
 
-    def run_once(self) -> MailReport:
+    def run_once(self, *, budget: float | None = None) -> MailReport:
+        """One pass: claim what is due, send it, mark it. With a ``budget`` (seconds: the publishing worker's pass),
+        the pass ends when it is spent, or at the first failure of the server itself (no connection, no answer in
+        time: not a refusal of one mail), and gives back, untried, the mails it claimed and did not send; the server
+        is then left alone for a while (``resting_until``), so a stalled one costs the worker one budget, not one on
+        every pass."""
         report = MailReport()
         if self.settings is None:
+            return report
+        if budget is not None and self.resting_until is not None and self.clock() < self.resting_until:
             return report
         token = outbox.new_token()
         batches = self.claim_immediate(token) + self.claim_digests(token)
         if not batches:
             return report
         loaded = self.load([i for batch in batches for i in batch.ids], token)
-        connection = SmtpConnection(self.settings)
+        deadline = Deadline(budget) if budget is not None else None
+        connection = SmtpConnection(self.settings, deadline)
         self.marks = Marks(self.engine, self.clock)
+        left: list[Batch] = []
         try:
             with self.app.test_request_context("/", base_url=self.base_url):  # url_for(_external=True) for links
-                for batch in batches:
-                    self.send(connection, [loaded[i] for i in batch.ids if i in loaded], batch, token, report)
+                for index, batch in enumerate(batches):
+                    if deadline is not None and deadline.left() <= 0:
+                        left = batches[index:]
+                        log.warning("mail: the pass's %s s are spent; %s mails wait for the next pass", budget,
+                                    len(left))
+                        break
+                    error = self.send(connection, [loaded[i] for i in batch.ids if i in loaded], batch, token,
+                                      report)
+                    if error is None or budget is None:
+                        continue
+                    if server_failed(error):
+                        left = batches[index + 1:]
+                        self.server_failures += 1
+                        self.resting_until = outbox.backoff(self.server_failures, self.clock())
+                        log.warning("mail: the server %s:%s failed (%s): the pass stops; %s mails wait, the server "
+                                    "is called again from %s", self.settings.host, self.settings.port, error,
+                                    len(left), self.resting_until.isoformat(timespec="seconds"))
+                        break
+                if deadline is None or not left:
+                    self.server_failures, self.resting_until = 0, None
         finally:
+            if deadline is not None:
+                deadline.close()
             connection.close()
             self.marks.close()  # every mark committed before the pass ends
             self.marks = None
+        if left:
+            report.put_back = self._put_back(token, [i for batch in left for i in batch.ids])
         return report
+
+    def _put_back(self, token: str, ids: list[int]) -> int:
+        """Give back claimed mails the pass did not try: free at once, their tries and due time as they were."""
+        with self.engine.begin() as connection:
+            table = cast(Table, Notification.__table__)  # as ``_MARK_SENT``
+            return connection.execute(
+                update(table).where(table.c.id.in_(ids), table.c.mail_claim == token, table.c.mail_sent_at.is_(None))
+                .values(mail_claim=None, mail_claimed_until=None)).rowcount
 
     # Claiming --------------------------------------------------------------------------------------------------
 
@@ -395,6 +577,9 @@ class Mailer:
             return {n.id: n for n in session.scalars(
                 select(Notification).where(Notification.id.in_(ids), Notification.mail_claim == token)
                 .options(joinedload(Notification.user).selectinload(User.markets),
+                         # A cabinet member's language is that of their executives' markets (``mail_locale``).
+                         joinedload(Notification.user).selectinload(User.executives)
+                         .selectinload(Executive.accounts).joinedload(Account.market),
                          joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
                          joinedload(Notification.post).joinedload(Post.account).joinedload(Account.executive)
                          .selectinload(Executive.cabinet),
@@ -404,13 +589,14 @@ class Mailer:
                          joinedload(Notification.actor), joinedload(Notification.market))).unique()}
 
     def send(self, connection: SmtpConnection, items: list[Notification], batch: Batch, token: str,
-             report: MailReport) -> None:
+             report: MailReport) -> Exception | None:
+        """Send one batch's mail; the error when the server did not take it (recorded on its rows), else None."""
         if not items:
-            return
+            return None
         user = items[0].user
         if not user.active:
             self._finish(token, [n.id for n in items], error="the user is deactivated")
-            return
+            return None
         # Markets or role changed since the notification was written: a post the user can no longer see is not
         # mailed (its text would leave with it), as the in-app list no longer shows it.
         hidden = [n.id for n in items if n.post is not None and not can_see_post(user, n.post)]
@@ -418,7 +604,7 @@ class Mailer:
             self._finish(token, hidden, error="the user can no longer see the post")
             items = [n for n in items if n.id not in hidden]
             if not items:
-                return
+                return None
         if batch.digest:
             # A request a colleague answered since (a review given, the post gone on): the digest asks only for
             # what still awaits its reader, as the in-app list says "no longer waiting".
@@ -427,19 +613,20 @@ class Mailer:
                 self._finish(token, settled, error="settled before the digest")
                 items = [n for n in items if n.id not in settled]
                 if not items:
-                    return
+                    return None
         message = self.compose(user, items, digest=batch.digest)
         try:
             connection.send(message)
         except (smtplib.SMTPException, OSError) as error:
             connection.reset()
             self._failed(token, items, error, report)
-            return
+            return error
         self._finish(token, [n.id for n in items])
         if batch.digest:
             report.digests += 1
         else:
             report.sent += 1
+        return None
 
     def _finish(self, token: str, ids: list[int], error: str | None = None) -> None:
         """Mark ``ids`` sent as soon as possible: a mail the server took is not sent again."""
@@ -476,7 +663,8 @@ class Mailer:
             with self.app.test_request_context("/", base_url=self.base_url):
                 return self.compose(user, items, digest=digest)
         assert self.settings is not None
-        with force_locale(user.locale or "en"):
+        locale = mail_locale(user, self.app.config["LANGUAGES"])
+        with force_locale(locale):
             preferences = url_for("notifications.preferences", _external=True)
             if not digest:  # the urgent first (a digest tells what happened in its order)
                 items = sorted(items, key=lambda n: n.kind not in URGENT)
@@ -521,7 +709,7 @@ class Mailer:
         message["Message-ID"] = make_msgid(domain=self.settings.sender.rpartition("@")[2] or "localhost")
         message["List-Unsubscribe"] = f"<{preferences}>"
         message["Auto-Submitted"] = "auto-generated"
-        message["Content-Language"] = user.locale or "en"
+        message["Content-Language"] = locale
         return message
 
     @staticmethod

@@ -12,7 +12,9 @@ from datetime import datetime
 
 from flask import Flask
 
-from approval.db import utcnow
+from sqlalchemy.exc import OperationalError
+
+from approval.db import driver_says, utcnow
 from approval.notifications.chat import ChatReport, ChatSender
 from approval.notifications.mailer import Mailer, MailReport
 from approval.notifications.reminders import ReminderReport, Reminders
@@ -20,6 +22,8 @@ from approval.notifications.reminders import ReminderReport, Reminders
 log = logging.getLogger(__name__)
 #: The worker runs the reminders at most this often (seconds); mail and chat on every pass.
 REMINDERS_EVERY_S = 60.0
+#: The worker's mail pass takes at most this long (seconds): a stalled mail server must not hold up publishing.
+MAIL_BUDGET_S = 5.0
 
 
 @dataclass
@@ -41,15 +45,17 @@ class Notifier:
         self.mailer = Mailer(app, clock=clock)
         self.chat = ChatSender(app, clock=clock)
         self.poll_interval = poll_interval
+        #: How long the loop waits after a pass the database failed (or any other fault) before the next.
+        self.outage_wait_s = 5.0
         self.stopping = threading.Event()
         self.last_reminders = float("-inf")
 
-    def run_once(self, *, reminders: bool = True) -> NotifyReport:
+    def run_once(self, *, reminders: bool = True, mail_budget: float | None = None) -> NotifyReport:
         report = NotifyReport()
         if reminders:
             report.reminders = self.reminders.run_once()
             self.last_reminders = clock_time.monotonic()
-        report.mail = self.mailer.run_once()
+        report.mail = self.mailer.run_once(budget=mail_budget)
         report.chat = self.chat.run_once()
         return report
 
@@ -57,7 +63,25 @@ class Notifier:
         total = NotifyReport()
         with self.app.app_context():
             while not self.stopping.is_set():
-                report = self.run_once()
+                try:
+                    report = self.run_once()
+                except OperationalError as error:
+                    if once:
+                        raise
+                    # The database is down or unreachable for a moment (a restart, a failover): what the pass had
+                    # claimed and not sent is free again once its lease ends. Wait, try again (it used to exit).
+                    log.error("notifications: the database cannot be used (%s); trying again in %g s",
+                              driver_says(error), self.outage_wait_s)
+                    self.stopping.wait(self.outage_wait_s)
+                    continue
+                except Exception:
+                    if once:
+                        raise
+                    # A fault of this code or of a row's data: said in the log, and the loop goes on, as the
+                    # publishing worker's does.
+                    log.exception("notifications: the pass failed; trying again in %g s", self.outage_wait_s)
+                    self.stopping.wait(self.outage_wait_s)
+                    continue
                 for part in ("reminders", "mail", "chat"):
                     mine, theirs = getattr(total, part), getattr(report, part)
                     for name in vars(mine):
@@ -74,12 +98,13 @@ class Notifier:
 
 def deliver(app: Flask, clock: Callable[[], datetime] = utcnow) -> None:
     """The publishing worker's share: mail and chat on each pass, the reminders once a minute. A failure here is
-    logged, never allowed to stop publishing."""
+    logged, never allowed to stop publishing; the mail takes ``MAIL_BUDGET_S`` at most (``Mailer.run_once``)."""
     notifier: Notifier | None = app.extensions.get("approval.notifier")
     if notifier is None:
         notifier = app.extensions["approval.notifier"] = Notifier(app, clock=clock)
     notifier.reminders.clock = notifier.mailer.clock = notifier.chat.clock = clock
     try:
-        notifier.run_once(reminders=clock_time.monotonic() - notifier.last_reminders >= REMINDERS_EVERY_S)
+        notifier.run_once(reminders=clock_time.monotonic() - notifier.last_reminders >= REMINDERS_EVERY_S,
+                          mail_budget=MAIL_BUDGET_S)
     except Exception:  # noqa: BLE001 - notifications must never stop the publishing worker
         log.exception("notifications: the pass failed; the next one retries")

@@ -1,0 +1,199 @@
+"""A stalled mail server must not hold up publishing: the publishing worker's share of the notifications
+(``service.deliver``) gives its mail pass a time budget, stops at the first connection that fails or times out, and
+leaves the rest of the queue for a later pass, which waits a while before calling that server again.
+
+The stalled server is real: a socket on 127.0.0.1 that accepts connections and never says a word (an SMTP server
+greets first, so the client waits for nothing). The mails then go out through a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from approval import create_app
+from approval.db import utcnow
+from approval.migrate import upgrade
+from approval.models.notifications import Notification, NotificationKind as Kind
+from approval.notifications import service
+from approval.notifications.mailer import SmtpSettings
+from approval.workflow.states import Role, State
+from tests.conftest import Factory
+from tests.notification_helpers import SmtpServer
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers: a mail server stalled after its accept."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)  # kept open, silent
+
+    @property
+    def url(self) -> str:
+        # The operator's timeout (30 s) is longer than the worker's budget: the budget must win.
+        return f"smtp://127.0.0.1:{self.port}?from=approval@helio.example&timeout=30"
+
+    def __enter__(self) -> SilentServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def silent():
+    with SilentServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def world(backend, databases, tmp_path_factory, silent):
+    url = databases.new_url(backend)
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": silent.url,
+                      "PUBLIC_URL": "https://approval.helio.example"})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+@pytest.fixture()
+def session(world):
+    world.extensions.pop("approval.notifier", None)  # each test starts with a worker that never sent a mail
+    with world.app_context():
+        with world.extensions["approval.db"]["sessionmaker"]() as session:
+            yield session
+
+
+_TESTS = itertools.count(1)
+
+
+@pytest.fixture()
+def make(session) -> Factory:
+    factory = Factory(session)
+    factory.counter = next(_TESTS) * 53
+    return factory
+
+
+@pytest.fixture()
+def budget(monkeypatch):
+    """A short budget keeps the test quick; the rule is the same at the default's 5 s."""
+    monkeypatch.setattr(service, "MAIL_BUDGET_S", 1.0)
+    return 1.0
+
+
+def twelve_reviewers(make, session):
+    """A post in review in a market of twelve project managers: twelve mails, one each."""
+    market = make.market(None)
+    pms = [make.user(Role.project_manager, markets=[market]) for _ in range(12)]
+    post = make.post(State.in_review, account=make.account(market),
+                     author=make.user(Role.community_manager, markets=[market]))
+    session.commit()
+    return post, pms
+
+
+def deliver(world, session, clock) -> None:
+    """The worker's share of a pass; the test's session first ends its transaction (SQLite: it would hold the lock)."""
+    session.commit()
+    service.deliver(world, clock)
+
+
+def rows_of(session, post):
+    session.expire_all()
+    return session.scalars(select(Notification).where(Notification.post_id == post.id,
+                                                      Notification.kind == Kind.review_requested)).all()
+
+
+def test_a_stalled_mail_server_holds_the_worker_no_longer_than_the_budget(world, session, make, silent, budget):
+    post, pms = twelve_reviewers(make, session)
+    now = utcnow()
+    before = len(silent.accepted)
+    started = time.monotonic()
+    deliver(world, session, lambda: now)
+    took = time.monotonic() - started
+    # Twelve mails, each waiting 30 s for a greeting, held the worker six minutes; now one budget at most.
+    assert took < budget + 1.0, took
+    assert len(silent.accepted) - before == 1  # stopped at the first connection that timed out
+    rows = rows_of(session, post)
+    assert len(rows) == 12 and all(n.mail_sent_at is None for n in rows)
+    # The mail that timed out counts a try; the others were never tried: back in the queue, free, untouched.
+    tried = [n for n in rows if n.mail_attempts == 1]
+    assert len(tried) == 1 and "timed out" in (tried[0].mail_error or "")
+    assert all(n.mail_claim is None and n.mail_claimed_until is None for n in rows)
+    assert all(n.mail_attempts == 0 and n.mail_error is None for n in rows if n not in tried)
+
+    # The worker's next passes, a second later, leave that server alone for a while: no wait at all.
+    started = time.monotonic()
+    deliver(world, session, lambda: now + timedelta(seconds=1))
+    assert time.monotonic() - started < 0.5
+    assert len(silent.accepted) - before == 1
+
+
+def test_the_mails_left_go_on_a_later_pass_once_the_server_answers(world, session, make, silent, smtp, budget):
+    post, pms = twelve_reviewers(make, session)
+    now = utcnow()
+    deliver(world, session, lambda: now)
+    # The operator fixes the mail server; the worker's later pass sends every mail, each once.
+    world.extensions["approval.notifier"].mailer.settings = SmtpSettings.from_url(smtp.url)
+    smtp.take()
+    deliver(world, session, lambda: now + timedelta(minutes=10))
+    mine = {pm.email for pm in pms}
+    received = [m.to[0] for m in smtp.take() if m.to[0] in mine]  # (the earlier tests' mails go too)
+    assert sorted(received) == sorted(mine)
+    assert all(n.mail_sent_at is not None and n.mail_claim is None for n in rows_of(session, post))
+
+
+def test_the_budget_stops_a_pass_between_mails(world, session, make, smtp, monkeypatch):
+    """A server that answers, slowly: the pass sends what fits in its budget, and leaves the rest, unclaimed."""
+    post, pms = twelve_reviewers(make, session)
+    monkeypatch.setattr(service, "MAIL_BUDGET_S", 0.5)
+    original = smtp.handle_DATA
+
+    async def slow(server, session_, envelope):  # noqa: ANN001, ANN202 - aiosmtpd's hook
+        time.sleep(0.2)  # the server takes a fifth of a second per mail
+        return await original(server, session_, envelope)
+
+    monkeypatch.setattr(smtp, "handle_DATA", slow)
+    notifier = world.extensions["approval.notifier"] = service.Notifier(world)  # the worker's, on that server
+    notifier.mailer.settings = SmtpSettings.from_url(smtp.url)
+    smtp.take()
+    started = time.monotonic()
+    deliver(world, session, utcnow)
+    assert time.monotonic() - started < 0.5 + 0.6
+    mine = {pm.email for pm in pms}
+    received = len([m for m in smtp.take() if m.to[0] in mine])
+    rows = rows_of(session, post)
+    sent = [n for n in rows if n.mail_sent_at is not None]
+    # The mail in flight when the time ran out counts a try (the server may have taken it, as with any timeout);
+    # the others were never tried: free at once, their tries untouched.
+    in_flight = [n for n in rows if n.mail_attempts == 1]
+    untried = [n for n in rows if n.mail_sent_at is None and n.mail_attempts == 0]
+    assert 1 <= len(sent) < 12 and len(in_flight) <= 1 and len(sent) + len(in_flight) + len(untried) == 12
+    assert len(sent) <= received <= len(sent) + len(in_flight)
+    assert all(n.mail_claim is None for n in rows)
