@@ -138,23 +138,78 @@ def test_a_text_sent_again_is_the_cabinets_to_read(make, web, office, db_session
     assert web.get(f"/posts/{post.id}?diff_from=1&diff_to=3").status_code == 200
 
 
-@pytest.mark.parametrize("url", [
-    pytest.param("/hub", marks=pytest.mark.xfail(strict=True, reason=(
-        "the wall quotes post.body (templates/hub/_wall.html, approval/queries/hub.py): its posts must go through "
-        "access.read_by for a cabinet"))),
-    pytest.param("/hub?view=queue", marks=pytest.mark.xfail(strict=True, reason="the wall, as above")),
-    "/notifications",
-])
-def test_the_wall_and_the_notifications_of_a_cabinet_show_no_draft_of_its_writers(make, web, office, db_session,
+@pytest.mark.parametrize("url", ["/hub", "/hub?view=queue", "/hub/stream", "/hub/stream?view=queue", "/notifications"])
+def test_the_wall_and_the_notifications_of_a_cabinet_show_no_draft_of_its_writers(make, web, office, db_session, app,
                                                                                    url):
     """The wall's queue lists what is in review, and the bell the suggestions sent: one back in review shows the
-    text the cabinet had, not what a writer saved since."""
+    text the cabinet had, not what a writer saved since, nor its picture; the wall's live stream neither."""
     post = _sent(make, office)
     ops.edit_post(db_session, post, office.camille, DRAFT, expected_version=post.version)
+    draft_file = _draft_file(db_session, app, post, office)
     db_session.flush()
+    assert post.state is State.in_review
     web.login(office.sophie)
-    page = web.get(url).get_data(as_text=True)
-    assert SECRET not in page
+    page = _first_screen(web, url)
+    assert SECRET not in page and "brouillon.jpg" not in page and f"/media/{draft_file}" not in page
+    if url.startswith("/hub"):
+        assert SENT in page  # the queue lists the post, with the text the cabinet was sent
+
+
+def _first_screen(web, url: str) -> str:  # noqa: ANN001
+    """A page, or the first wall a stream sends."""
+    if "/stream" not in url:
+        return web.get(url).get_data(as_text=True)
+    response = web.client.get(url, buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    chunks, sent = iter(response.response), ""
+    try:
+        while "event: wall" not in sent:
+            sent = next(chunks).decode()  # one event per chunk
+    finally:
+        response.close()
+    return sent
+
+
+@pytest.mark.parametrize(("state", "urls"), [
+    (State.scheduled, ("/hub", "/hub?view=next", "/hub?view=problems", "/hub/stream?view=next",
+                       "/hub/stream?view=problems")),
+    (State.published, ("/hub", "/hub?view=published", "/hub/stream?view=published")),
+])
+def test_the_walls_other_lists_quote_a_cabinet_the_text_it_was_sent(make, web, office, db_session, app, state, urls):
+    """A suggestion the cabinet sent back, redrafted while its account was a brand's (approved without the cabinet:
+    nobody sent it the new text), then given back to the executive: the wall's "Next 24 hours", "Needs attention"
+    (bound to fail: the account is connected to nothing) and "Published" quote the cabinet the text it was sent,
+    never the one it was not, nor its picture; nor do the week's findings count the draft's."""
+    from datetime import timedelta
+
+    from approval import administration as admin
+    from approval.db import utcnow
+
+    post = _sent(make, office)
+    make.act(post, Action.request_changes, office.sophie, comment="Plus personnel.")
+    account, helene = office.account, office.account.executive
+    admin.update_account(db_session, account, account.market, account.network.value, account.handle, account.brand,
+                         executive=None)
+    ops.edit_post(db_session, post, office.camille, DRAFT, expected_version=post.version)
+    draft_file = _draft_file(db_session, app, post, office)
+    post.current_revision.findings = [{"rule": "typo.fr-spacing", "severity": "warning"}]
+    make.act(post, Action.submit, office.camille)
+    make.act(post, Action.approve, office.lucile)
+    make.act(post, Action.schedule, office.lucile, scheduled_at=utcnow() + timedelta(hours=2))
+    if state is State.published:
+        make.act(post, Action.mark_published, office.lucile, url="https://x.com/helio/status/1")
+    admin.update_account(db_session, account, account.market, account.network.value, account.handle, account.brand,
+                         executive=helene)
+    db_session.flush()
+    assert post.state is state
+    web.login(office.sophie)
+    for url in urls:
+        page = _first_screen(web, url)
+        assert SENT in page, url  # the post is listed, as the cabinet had it
+        assert SECRET not in page and "brouillon.jpg" not in page and f"/media/{draft_file}" not in page, url
+        assert "no-break spaces" not in page, url
+    web.login(office.lucile)  # the project managers read what goes out
+    assert SECRET in _first_screen(web, urls[0])
 
 
 def test_the_preview_a_cabinet_asks_for_shows_no_file_of_the_writers_draft(make, web, office, db_session, app):

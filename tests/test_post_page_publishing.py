@@ -315,3 +315,19 @@ def test_a_scheduled_post_the_policy_in_force_refuses_says_so_on_its_page(make, 
     web.login(pm)
     said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "policy-refuses")
     assert "At its time this post will fail" in said and "“rapport annuel”" in said, said
+
+
+def test_an_attempt_refused_here_is_not_said_refused_by_the_network(make, web, db_session, france, pm):
+    """The attempts list read "refused by the network" for an address the worker would not call: nothing had left
+    the server."""
+    here = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, here, outcome=Outcome.refused, message="could not call",
+            why=[reasons.reason(reasons.INTERNAL_ADDRESS, address="10.0.0.1",
+                                setting="APPROVAL_WEBHOOK_PRIVATE_ADDRESSES")])
+    network = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, network, outcome=Outcome.refused, message='HTTP 400 {"error": "text too long"}')
+    web.login(pm)
+    attempts = _block(web.get(f"/posts/{here.id}").get_data(as_text=True), "attempts")
+    assert "refused before sending: nothing left this server" in attempts and "by the network" not in attempts
+    attempts = _block(web.get(f"/posts/{network.id}").get_data(as_text=True), "attempts")
+    assert "refused by the network" in attempts

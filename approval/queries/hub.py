@@ -1,6 +1,7 @@
 """What the wall shows, for one selection (markets, campaign, view) as one viewer may see it.
 
-A viewer is a signed-in user (their scope, ``approval.access``) or a kiosk link (every post of its markets). Every
+A viewer is a signed-in user (their scope, ``approval.access``) or a kiosk link (every post of its markets). A
+cabinet reads each post's text as it was last sent to it (``access.read_by``), never what the writers saved since. Every
 part is bounded: counts come from ``post_counts`` (kept per account and state by the database), lists are the first
 rows of an index. The wall is built once per change and selection by the change feed (``approval.hub_feed``), never
 once per open screen.
@@ -17,7 +18,16 @@ from sqlalchemy import Select, SQLColumnExpression, String, Text, and_, cast, fu
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from approval.access import Scope, account_clause, market_clause, post_clause, scope_of
+from approval.access import (
+    AsSent,
+    Scope,
+    account_clause,
+    market_clause,
+    post_clause,
+    read_by,
+    revision_clause,
+    scope_of,
+)
 from approval.db import utcnow
 from approval.inputs import parse_id
 from approval.models import (
@@ -160,11 +170,12 @@ class Wall:
     #: The markets' rows, the most urgent first (``MarketRow.urgency``), then by code.
     by_market: list[MarketRow] = field(default_factory=list)
     by_network: dict[str, dict[State, int]] = field(default_factory=dict)
-    queue: list[Post] = field(default_factory=list)
+    #: The lists' posts as the viewer reads them (``access.read_by``): a cabinet, the text it was last sent.
+    queue: list[Post | AsSent] = field(default_factory=list)
     queue_total: int = 0
-    upcoming: list[Post] = field(default_factory=list)
-    published: list[Post] = field(default_factory=list)
-    problems: list[tuple[Post, str]] = field(default_factory=list)
+    upcoming: list[Post | AsSent] = field(default_factory=list)
+    published: list[Post | AsSent] = field(default_factory=list)
+    problems: list[tuple[Post | AsSent, str]] = field(default_factory=list)
     #: How many posts each list has, where the wall sends the first ones only (the screen says "+3 more").
     upcoming_total: int = 0
     published_total: int = 0
@@ -212,7 +223,7 @@ def _unmatched(selection: Selection, markets: list[Market], campaign: Campaign |
 
 def build_wall(session: Session, viewer: Viewer, selection: Selection, now: datetime | None = None) -> Wall:
     now = now or utcnow()
-    scope, market_query, _user, everywhere = _scope(session, viewer)
+    scope, market_query, user, everywhere = _scope(session, viewer)
     # A campaign of the viewer's markets, or a group-wide one: another market's is not named (its posts are out of
     # scope anyway, and the wall shows none).
     campaign = session.scalar(select(Campaign).where(
@@ -242,7 +253,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         counted = posts().with_only_columns(Post.account_id, Post.state, func.count(Post.id)).group_by(
             Post.account_id, Post.state)
     else:
-        counted = _kept_counts(_user, market_ids)
+        counted = _kept_counts(user, market_ids)
     accounts = dict(session.execute(select(Account.id, Account.network).where(Account.market_id.in_(market_ids))).all())
     account_market = dict(session.execute(select(Account.id, Account.market_id)
                                           .where(Account.market_id.in_(market_ids))).all())
@@ -308,13 +319,22 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     stops = [s for s in stops if s.market_id in rows or (s.market_id is None and s.campaign is None) or (
         s.campaign is not None and (s.campaign.market_id is None or s.campaign.market_id in rows))]
     if view == "overview":
-        findings = _findings(session, scope, market_ids, now)
+        findings = _findings(session, scope, user, market_ids, now)
+    # The texts the lists quote, as the viewer reads them: a cabinet, those it was sent, one look at the trail.
+    read = _read_by(session, user, [*queue, *upcoming, *published, *(post for post, _kind in problems)])
     return Wall(selection, amber, red, campaign, now, markets=markets,
                 by_market=sorted(rows.values(), key=lambda row: (row.urgency, row.market.code)),
-                by_network=by_network, queue=queue, queue_total=queue_total, upcoming=upcoming, published=published,
-                problems=problems, upcoming_total=upcoming_total, published_total=published_total,
-                problems_total=problems_total, held_total=held_total, overdue_total=overdue_total, stops=stops,
-                findings=findings, unmatched=unmatched)
+                by_network=by_network, queue=[read[post.id] for post in queue], queue_total=queue_total,
+                upcoming=[read[post.id] for post in upcoming], published=[read[post.id] for post in published],
+                problems=[(read[post.id], kind) for post, kind in problems], upcoming_total=upcoming_total,
+                published_total=published_total, problems_total=problems_total, held_total=held_total,
+                overdue_total=overdue_total, stops=stops, findings=findings, unmatched=unmatched)
+
+
+def _read_by(session: Session, user: User | None, posts: list[Post]) -> dict[int, Post | AsSent]:
+    """``posts`` by id as their viewer reads them (``access.read_by``): a cabinet reads a post back with its
+    writers in the text it was last sent, never their draft nor its pictures; a kiosk, as they are."""
+    return {post.id: post for post in (read_by(session, user, posts) if user is not None else posts)}
 
 
 def _held_soon(now: datetime) -> ColumnElement[bool]:
@@ -372,13 +392,14 @@ def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
     return found, {kind: n for kind, n in session.execute(counts) if n}
 
 
-def _findings(session: Session, scope: ColumnElement[bool], market_ids: list[int],
+def _findings(session: Session, scope: ColumnElement[bool], user: User | None, market_ids: list[int],
               now: datetime) -> list[tuple[str, int]]:
-    """The style rules that came back most often this week, in the newest revisions of the selected markets."""
+    """The style rules that came back most often this week, in the newest revisions of the selected markets that
+    the viewer reads (a cabinet, those it was sent: a draft's findings say what the draft says)."""
     recent = (
         select(Revision.findings).join(Post, Post.id == Revision.post_id).join(Post.account)
         .where(scope, Account.market_id.in_(market_ids), Revision.created_at >= now - FINDINGS_WINDOW,
-               cast(Revision.findings, Text) != "[]")
+               cast(Revision.findings, Text) != "[]", revision_clause(user) if user is not None else true())
         .order_by(Revision.created_at.desc()).limit(FINDINGS_SAMPLE)
     )
     counter: Counter[str] = Counter()

@@ -203,6 +203,12 @@ def edit_policy(market_id: int):
             else:
                 flash(_("Policy %(version)s saved: every check from now on applies it.", version=version.label),
                       "success")
+                # Where the version now in force breaks posts already on their way or in review, the admin who
+                # saved it learns it here, with the way to the desk that lists them.
+                from approval.views.publishing import policy_breaks_notice  # the desk's words, not a copy
+
+                if (breaks := policy_breaks_notice(market)) is not None:
+                    flash(breaks, "warning")
             return _see_other("admin.edit_policy", market_id=market.id)
     page = render_template("admin/policy.html", form=form, market=market, current=current, conflict=conflict,
                            history=policies.policy_history(db.session, market),

@@ -40,7 +40,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from approval import kiosks
-from approval.access import visible_markets
+from approval.access import AsSent, visible_markets
 from approval.db import db, driver_says, utcnow
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
@@ -236,7 +236,8 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
         for post in posts:
             at, comment, payload = steps.get(post.id, (None, None, None))
             found[post.id] = Trouble(_network_said(comment, payload) or said.get(post.id), _since(kind, post, at))
-    held = [post for post, why in wall.problems if why == "held"]
+    # What holds a post is the post's own (its market, campaign and slot), not the text its reader reads.
+    held = [post.post if isinstance(post, AsSent) else post for post, why in wall.problems if why == "held"]
     stops = active_stops(session) if held else []  # read once, not once a post
     for post in held:
         hold = hold_for(session, post, stops)
@@ -271,7 +272,7 @@ def _network_said(comment: str | None, payload: dict[str, Any] | None) -> str | 
     return _("Refused by the network (HTTP %(status)s)", status=status)
 
 
-def _since(kind: str, post: Post, stepped: datetime | None) -> datetime | None:
+def _since(kind: str, post: Post | AsSent, stepped: datetime | None) -> datetime | None:
     if kind == "retrying":
         return post.next_attempt_at
     if kind == "missed":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from babel.dates import format_date
 from babel.lists import format_list
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as browser_session
@@ -26,9 +27,11 @@ from approval.access import WITH_THE_WRITERS, PostLike, read_by, visible_account
 from approval.db import db, utcnow
 from approval.filters import slot_time
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
-from approval.labels import OUTCOME_LABELS, done, finding_message, label, tone
+from approval.labels import attempt_outcome, done, finding_message, label, tone
 from approval.localtime import in_zone, wall_clock
-from approval.models import Account, AuditEntry, Campaign, Comment, Market, Outcome, Post, Revision, User
+from approval.models import (
+    Account, AuditEntry, Campaign, Comment, Market, Post, PublicationAttempt, Revision, User,
+)
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
@@ -65,9 +68,11 @@ def _ending(state: State) -> bool:
     return state in FINAL_STATES and state != State.published
 
 
-@bp.app_template_filter("outcome_label")
-def _outcome_label(outcome: Outcome) -> str:
-    return str(OUTCOME_LABELS.get(outcome, outcome.value))
+@bp.app_template_filter("attempt_label")
+def _attempt_label(attempt: PublicationAttempt) -> str:
+    """What came of a publishing attempt: a refusal made here (an address the webhook may not call) is not the
+    network's."""
+    return attempt_outcome(attempt.outcome, attempt.why)
 
 
 @bp.app_template_global("now_utc")
@@ -837,6 +842,15 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
 
 
 @dataclass(frozen=True)
+class Chosen:
+    """A slot's wall-clock time as a person chose it: "14:00", "8 Dec" (in the reader's language), "Europe/Paris"."""
+
+    time: str
+    day: str
+    zone: str
+
+
+@dataclass(frozen=True)
 class HistoryLine:
     entry: AuditEntry
     #: An unschedule and the schedule that followed it at once: a move to another time, told as one line.
@@ -850,6 +864,20 @@ class HistoryLine:
         """The time a ``schedule`` chose (its audit row keeps it)."""
         chosen = (self.entry.payload or {}).get("scheduled_at") if self.entry.action == Action.schedule else None
         return _instant(chosen)
+
+    @property
+    def chosen(self) -> Chosen | None:
+        """The wall-clock time a ``schedule`` was given in, and its zone, as its audit row keeps them (a time typed on
+        the page or sent as ``local_time``; an instant sent as such had none): after the market's zone changes, the
+        slot reads another local time there than the one chosen."""
+        payload = (self.entry.payload or {}) if self.entry.action == Action.schedule else {}
+        local, zone = _instant(payload.get("local_time")), payload.get("zone")
+        if local is None or not isinstance(zone, str):
+            return None
+        chosen_in = wall_clock(self.entry.at, zone)
+        # The year where it is not the one the time was chosen in ("8 Dec", "15 Jan 2027").
+        pattern = "d MMM" if chosen_in is not None and chosen_in.year == local.year else "d MMM y"
+        return Chosen(local.strftime("%H:%M"), format_date(local.date(), pattern, locale=get_locale()), zone)
 
     @property
     def dropped(self) -> datetime | None:
