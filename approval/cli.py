@@ -257,6 +257,48 @@ def token_create(email: str, label: str) -> None:
     click.echo(secret)
 
 
+@token_cli.command("list")
+@click.option("--email", default=None, help="Only this user's tokens.")
+def token_list(email: str | None) -> None:
+    """The API tokens, one a line: id, user, label, created, last used, live or revoked (never the secret)."""
+    from approval.api.tokens import list_tokens
+
+    user = None
+    if email is not None:
+        user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise click.BadParameter(f"no user {email!r}", param_hint="--email")
+    tokens = list_tokens(db.session, user)
+    if not tokens and user is not None:
+        click.echo(f"No API token for {user.email}.")
+    for token in tokens:
+        used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}Z" if token.last_used_at else "never used"
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}Z" if token.revoked_at else "live"
+        label = " ".join(token.name.split())  # one line, its columns in place, whatever the page let it hold
+        click.echo(f"{token.id}\t{token.user.email}\t{label}\t{token.created_at:%Y-%m-%d %H:%M}Z\t{used}\t{state}")
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
+def token_revoke(token_id: int) -> None:
+    """Revoke the API token ID (``approval token list`` shows the ids): it stops working at once. Revoking one
+    already revoked changes nothing, and says so."""
+    from approval.api.tokens import revoke_any_token
+    from approval.operations import NotFound
+
+    try:
+        with _writing() as session:
+            token, revoked_now = revoke_any_token(session, token_id)
+            named = f"API token {token.id} ({' '.join(token.name.split())}, {token.user.email})"
+            revoked_at = token.revoked_at
+    except NotFound:
+        raise click.ClickException(f"No API token {token_id}.") from None
+    if revoked_now:
+        click.echo(f"{named} revoked.")
+    else:
+        click.echo(f"{named} was already revoked on {revoked_at:%Y-%m-%d %H:%M}Z: nothing changed.")
+
+
 def _market(code: str) -> Market:
     market = db.session.scalar(select(Market).where(Market.code == code.upper()))
     if market is None:

@@ -41,6 +41,22 @@ MIN_INT = -(2**31)
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+#: The controls that turn the direction of what follows them (embeddings, overrides, isolates): a comment holding one
+#: reads reversed (U+202E then "evil" shows as "live"), and right-to-left text needs none (the pages draw each comment
+#: in its own direction, ``dir="auto"``). The comment fields refuse them, on the pages and over the API.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def direction_controls_refusal(text: str) -> str | None:
+    """Why ``text`` may not be a comment: the direction controls it holds (``BIDI_CONTROLS``), named by their code
+    points; None when it holds none."""
+    found = sorted(set(BIDI_CONTROLS.findall(text)))
+    if not found:
+        return None
+    return _("The comment holds a control of the text's direction (%(codes)s): remove it; right-to-left text needs "
+             "none.", codes=", ".join(f"U+{ord(character):04X}" for character in found))
+
+
 _ID = re.compile(r"[0-9]{1,10}")
 
 

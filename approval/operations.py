@@ -293,11 +293,12 @@ def find_posts(
     markets: Collection[str] = (),
     account_id: int | None = None,
     campaign_id: int | None = None,
+    updated_since: datetime | None = None,
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[Post]:
     """The posts ``user`` may see, newest first, filtered (in any of ``states``, of any of ``markets``: none given,
-    any); ``before_id`` continues a listing after its last post.
+    any; changed at or after ``updated_since``); ``before_id`` continues a listing after its last post.
 
     Ordered by id, which never changes, so a listing continued later neither skips nor repeats a post.
     """
@@ -311,6 +312,8 @@ def find_posts(
         query = query.where(Post.account_id == account_id)
     if campaign_id is not None:
         query = query.where(Post.campaign_id == campaign_id)
+    if updated_since is not None:
+        query = query.where(Post.updated_at >= updated_since)
     if before_id is not None:
         query = query.where(Post.id < before_id)
     return list(session.scalars(query.order_by(Post.id.desc()).limit(limit)))

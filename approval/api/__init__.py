@@ -6,7 +6,7 @@ served at /api/v1/openapi.json, with Swagger UI at /api/v1/docs (its files vendo
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_smorest import Api
 
 from approval.api.fields import Cursor, LocalTime
@@ -25,6 +25,10 @@ The publication approval workflow over HTTP: the same roles, markets and rules a
   the first answer and does nothing more.
 * **Errors**: always `{"code", "status", "message", "errors"?}`, with `errors` by field, or under `_workflow` for
   what the post's state refuses.
+* **Polling**: `GET /posts?updated_since=<instant>` lists the posts changed since then (a change is stamped when
+  it starts and seen once committed, a moment later: ask from a minute before your last poll); `GET /posts/{id}` with
+  `If-None-Match: <ETag>` answers 304 while the post has not changed. No answer may be cached
+  (`Cache-Control: no-store`) but this document.
 """
 
 
@@ -76,4 +80,24 @@ def init_app(app: Flask) -> ApprovalApi:
     for blueprint in (catalog.bp, posts.bp, lint.bp, hub.bp, calendar.bp, stops.bp, notifications.bp, media.bp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
+    app.after_request(_kept_by_no_cache)
     return api
+
+
+#: How long a client or a proxy may keep the OpenAPI document: it changes only with a new version of the application.
+DOCUMENT_MAX_AGE = 300
+
+
+def _kept_by_no_cache(response: Response) -> Response:
+    """Every answer of the API, its errors too, says ``Cache-Control: no-store``: each is one user's (a token's) view
+    of data that changes, which no cache (a proxy's, the client library's) may keep or hand to anyone else. Only the
+    OpenAPI document, the same for everyone, may be kept a little while; its Swagger page is left as it is."""
+    if not request.path.startswith(PREFIX + "/"):
+        return response
+    if request.endpoint == "api-docs.openapi_json":
+        response.cache_control.public = True
+        response.cache_control.max_age = DOCUMENT_MAX_AGE
+    elif request.endpoint != "api-docs.openapi_swagger_ui":
+        # The whole header: a file's answer (``api.media.file_response``) says private and a year for the pages.
+        response.headers["Cache-Control"] = "no-store"
+    return response

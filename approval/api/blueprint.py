@@ -58,7 +58,13 @@ REFUSALS = {
     422: "Invalid input (errors by field), or a failed guard: its reasons by field or under `_workflow`.",
     428: "If-Match is missing, or is `*` for a decision (approve, accept, schedule, mark_published, "
          "confirm_published).",
+    429: "Too many requests with unknown or revoked tokens from this client (a valid token is never throttled): "
+         "wait the seconds Retry-After says.",
 }
+#: The headers of a refusal, for the document.
+REFUSAL_HEADERS = {429: {"Retry-After": {
+    "description": "Seconds to wait before retrying.", "required": True,
+    "schema": {"type": "integer", "minimum": 1}}}}
 
 
 #: The If-Match header as the server reads it: the post's ETag as last received, or ``*`` (any version), which a
@@ -94,11 +100,13 @@ class Blueprint(SmorestBlueprint):
         return decorate
 
     def refusals(self, *codes: int) -> Callable:
-        """Document the errors a view answers besides the ones every view may (401, and 422 for its input)."""
+        """Document the errors a view answers besides the ones every view may (401 and the token throttle's 429, and
+        422 for its input)."""
 
         def decorate(view: Callable) -> Callable:
-            for code in sorted({401, *codes}, reverse=True):
-                view = self.alt_response(code, schema=ErrorSchema, description=REFUSALS[code])(view)
+            for code in sorted({401, 429, *codes}, reverse=True):
+                view = self.alt_response(code, schema=ErrorSchema, description=REFUSALS[code],
+                                         headers=REFUSAL_HEADERS.get(code))(view)
             return view
 
         return decorate

@@ -17,7 +17,8 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
-from approval.inputs import FORBIDDEN_CHARACTERS, MAX_ID  # noqa: F401 - MAX_ID is the API's too
+from approval.inputs import MAX_ID  # noqa: F401 - the API's too
+from approval.inputs import FORBIDDEN_CHARACTERS, direction_controls_refusal
 
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", re.ASCII)
 
@@ -140,6 +141,13 @@ def length(maximum: int, minimum: int | None = None) -> validate.Length:
         return validate.Length(min=minimum, max=maximum,
                                error=_l("Give between {min} and {max} characters."))
     return validate.Length(max=maximum, error=_l("Give at most {max} characters."))
+
+
+def no_direction_controls(text: str) -> None:
+    """A comment holds no control that turns the text's direction, as the forms' comments (``approval.inputs``)."""
+    refusal = direction_controls_refusal(text)
+    if refusal is not None:
+        raise ma.ValidationError(refusal)
 
 
 def one_of(choices: list[str] | list[int]) -> validate.OneOf:

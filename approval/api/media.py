@@ -22,7 +22,7 @@ from approval.api.blueprint import IF_MATCH, Blueprint
 from approval.api.fields import MAX_ID
 from approval.api.posts import ETAG, POST, post_response
 from approval.api.preconditions import expected_version
-from approval.api.schemas import MediaOrderArgs, PostSchema
+from approval.api.schemas import ErrorSchema, MediaOrderArgs, PostSchema
 from approval.db import db
 from approval.errors import error_body
 from approval.inputs import check_form_text
@@ -85,9 +85,10 @@ def _refused(error: MediaRefused):  # noqa: ANN202
 @bp.response(201, PostSchema, headers=ETAG)
 @bp.alt_response(200, schema=PostSchema, headers=ETAG, success=True,
                  description="The post already shows this file with this alternative text: nothing changed.")
-@bp.refusals(400, 403, 404, 409, 413)
-@bp.alt_response(415, description="Not a picture or a video that posts take, or of a type the post's network never "
-                                  "takes (a PNG on Instagram, a picture on YouTube).")
+@bp.refusals(400, 403, 404, 409, 413, 422)
+@bp.alt_response(415, schema=ErrorSchema, description=(
+    "Not a picture or a video that posts take, or of a type the post's network never takes (a PNG on Instagram, a "
+    "picture on YouTube): the reason under `errors.file`."))
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import cast
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from approval import operations as ops
+from approval import policies
 from approval.access import read_by, visible_accounts
 from approval.api.auth import check_request, current_api_user
 from approval.api.blueprint import Blueprint
@@ -39,6 +40,7 @@ from approval.api.schemas import (
 from approval.db import db, utcnow
 from approval.models import Account, Campaign, Post
 from approval.workflow.errors import GuardFailed
+from approval.workflow.guards import ACKNOWLEDGE, acknowledged_warnings
 from approval.workflow.states import EDITABLE_STATES, Action, State
 from approval.workflow.table import USER_ACTIONS, rows_for
 
@@ -121,7 +123,7 @@ def list_posts(args: dict):
 @bp.arguments(PostCreateArgs())
 @bp.arguments(IdempotencyHeaders(), location="headers")
 @bp.response(201, PostSchema, headers={**ETAG, **LOCATION})
-@bp.refusals(400, 403, 404, 413)
+@bp.refusals(400, 403, 413)
 @bp.doc(responses={201: {"links": _post_links(frozenset({State.draft}))}})
 def create_post(args: dict, headers: dict):
     """Write a post (a draft) on one of the user's accounts."""
@@ -131,7 +133,10 @@ def create_post(args: dict, headers: dict):
         return replay
     account = db.session.scalar(visible_accounts(user).where(Account.id == args["account_id"]))
     if account is None:
-        raise ops.NotFound(args["account_id"])
+        # A field of the body, not the address: a 422 on it, in the same words for an account outside the user's
+        # markets as for one that does not exist (as ``_campaign``).
+        message = _("No such account among yours.")
+        raise GuardFailed(message, {"account_id": [message]})
     post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account))
     return once.commit(post_response(post, 201))
 
@@ -149,12 +154,26 @@ def _campaign(campaign_id: int | None, account: Account) -> Campaign | None:
     return campaign
 
 
+#: Conditional reading, for a client that polls one post.
+IF_NONE_MATCH = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "description": "The `ETag` of the post as you last received it (or several, comma-separated): the answer is a "
+                   "304 without a body while the post is still that version.",
+    "schema": {"type": "string", "example": '"post-42-v3"'},
+}
+
+
 @bp.route(POST, methods=["GET"])
 @bp.response(200, PostSchema, headers=ETAG)
+@bp.alt_response(304, description="The post is still the version If-None-Match names: nothing to read again.",
+                 headers=ETAG, success=True)
 @bp.refusals(404)
+@bp.doc(parameters=[IF_NONE_MATCH])
 def get_post(post_id: int):
-    """One post, with its ETag."""
-    return post_response(ops.load_post(db.session, current_api_user(), post_id))
+    """One post, with its ETag; with If-None-Match, a 304 while it has not changed."""
+    response = post_response(ops.load_post(db.session, current_api_user(), post_id))
+    # RFC 9110: If-None-Match compares weakly (W/"post-42-v3" matches), and * matches any post that exists.
+    return response.make_conditional(request)
 
 
 @bp.route(POST, methods=["PATCH"])
@@ -192,8 +211,24 @@ def act_on_post(args: dict, headers: dict, post_id: int):
     action = args["action"]
     version = expected_version(post, action)
     params = ops.action_params(post, action, **{k: v for k, v in args.items() if k not in ("action", "comment")})
-    ops.act_on_post(db.session, post, action, user, expected_version=version, comment=args.get("comment"), **params)
+    try:
+        ops.act_on_post(db.session, post, action, user, expected_version=version, comment=args.get("comment"),
+                        **params)
+    except GuardFailed as refused:
+        _with_sensitive_findings(refused, post, Action(action))
+        raise
     return once.commit(post_response(post))
+
+
+def _with_sensitive_findings(refused: GuardFailed, post: Post, action: Action) -> None:
+    """A refusal for sensitive terms not acknowledged carries the style gate's findings, as one for style errors does
+    (the engine adds them to that one only): a program points at the terms as it points at an error."""
+    if refused.findings or not refused.errors.keys() & {ACKNOWLEDGE, "comment"} \
+            or not any(acknowledged_warnings in row.guards for row in rows_for(action)):
+        return
+    verdict = policies.check_revision(db.session, post)
+    if verdict.sensitive:
+        refused.findings = verdict.record()["findings"]
 
 
 @bp.route(f"{POST}/transitions", methods=["GET"])

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, post_dump, validates_schema
 
-from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, one_of
+from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, no_direction_controls, one_of
 from approval.forms.posts import MAX_BODY
 from approval.labels import finding_message
-from approval.models import AccountKind, Network, Outcome, PublicationAttempt
+from approval.models import AccountKind, Network, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.publishing.status import answer
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
@@ -66,6 +66,12 @@ class PostListArgs(Args):
                          metadata={"description": "Repeat it for several: the posts of any of them."})
     account_id = Id()
     campaign_id = Id()
+    updated_since = Instant(metadata={
+        "description": "Only the posts changed at or after this instant (ISO 8601 with its offset: `Z`, or `%2B02:00` "
+                       "for +02:00 in a URL): poll with the latest `updated_at` you received. A change is a new "
+                       "revision or a step of the workflow or the publishing; a comment is not, nor a stop switch "
+                       "turned on over a post whose time has not come (`GET /stops`).",
+        "example": "2026-06-01T07:00:00Z"})
     cursor = Cursor(metadata={"type": "string", "maxLength": 40,
                               "description": "The `next` of the previous page."})
     limit = fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100, error=_l(
@@ -108,7 +114,7 @@ def _input_field(spec: Input) -> fields.Field:
 
 class _TransitionArgs(Args):
     action = Text(required=True, validate=one_of([a.value for a in USER_ACTIONS]))
-    comment = Text(allow_none=True, validate=length(MAX_COMMENT))
+    comment = Text(allow_none=True, validate=[length(MAX_COMMENT), no_direction_controls])
 
     @validates_schema
     def _fields_of_the_action(self, data: dict, **_kwargs) -> None:
@@ -161,7 +167,7 @@ class MediaOrderArgs(Args):
 
 
 class CommentCreateArgs(Args):
-    body = Text(required=True, validate=length(MAX_COMMENT, minimum=1))
+    body = Text(required=True, validate=[length(MAX_COMMENT, minimum=1), no_direction_controls])
 
 
 class LintArgs(Args):
@@ -299,9 +305,26 @@ class PublicationSchema(ma.Schema):
                        "(no answer in time, a broken connection...)."}))
 
 
+#: What may hold a scheduled post (``HoldSchema.kind``): a stop switch, by its scope, or its campaign's embargo.
+HOLD_KINDS = {StopScope.market: "market_stop", StopScope.campaign: "campaign_stop", StopScope.all: "global_stop"}
+EMBARGO = "embargo"
+
+
 class HoldSchema(ma.Schema):
     reason = _always(fields.String())
     since = _always(Instant(allow_none=True))
+    kind = _always(fields.String(metadata={
+        "enum": [*HOLD_KINDS.values(), EMBARGO],
+        "description": "What holds it: a stop switch over its market, its campaign or everything, or its campaign's "
+                       "embargo."}))
+    stop_id = _always(fields.Integer(allow_none=True, metadata={
+        "description": "The stop switch that holds it (`GET /stops`); null for an embargo."}))
+    until = _always(Instant(allow_none=True, metadata={
+        "description": "When the embargo lifts (the post goes out then, within its grace period); null for a stop "
+                       "switch, which holds until it is turned off."}))
+    needs_new_time = _always(fields.Boolean(metadata={
+        "description": "A stop switch held it when its time came: it will not go out by itself, even once the switch "
+                       "is off, until a project manager gives it a new time (`unschedule`, then `schedule`)."}))
 
 
 class PublicationField(fields.Nested):
@@ -326,7 +349,7 @@ class PublicationField(fields.Nested):
 
 
 class HoldField(fields.Nested):
-    """Why a scheduled post is held (a stop switch or an embargo), or null."""
+    """Why a scheduled post is held (a stop switch or an embargo), and by what; or null."""
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
         from flask import g
@@ -339,7 +362,21 @@ class HoldField(fields.Nested):
         if "active_stops" not in g:  # read once per request: a page of scheduled posts costs one query, not one each
             g.active_stops = active_stops(db.session)
         hold = hold_for(db.session, obj, g.active_stops)
-        return None if hold is None else {"reason": hold.reason, "since": hold.since}
+        if hold is None:
+            return None
+        stop = _holding_stop(obj, hold.stop_id, g.active_stops)
+        return {"reason": hold.reason, "since": hold.since, "stop_id": hold.stop_id,
+                "kind": HOLD_KINDS[stop.scope] if stop is not None else EMBARGO,
+                "until": obj.campaign.embargo_until if stop is None and obj.campaign is not None else None,
+                "needs_new_time": obj.held_by_stop_id is not None}
+
+
+def _holding_stop(post: Any, stop_id: int | None, active: list[StopSwitch]) -> StopSwitch | None:
+    """The stop switch ``hold_for`` named (one on now, or the one that held the post at its time), or None: an
+    embargo holds it."""
+    if stop_id is None:
+        return None
+    return next((stop for stop in active if stop.id == stop_id), None) or post.held_by_stop
 
 
 class PostSchema(ma.Schema):

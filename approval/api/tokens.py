@@ -58,6 +58,29 @@ def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """Every API token (``user``'s alone when given), with its user: by user, the live ones first, newest first.
+    For the operator's ``approval token list``; the page lists a person's own (``user_tokens``)."""
+    query = select(ApiToken).join(ApiToken.user).options(joinedload(ApiToken.user))
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query.order_by(
+        User.email, ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_any_token(session: Session, token_id: int) -> tuple[ApiToken, bool]:
+    """Revoke a token whoever holds it (the operator's ``approval token revoke``); it stops working at once. Returns
+    it, and whether this call revoked it (False: it already was, and nothing changed)."""
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id).options(joinedload(ApiToken.user)))
+    if token is None:
+        raise NotFound(token_id)
+    if token.revoked_at is not None:
+        return token, False
+    token.revoked_at = utcnow()
+    session.flush()
+    return token, True
+
+
 #: Every API request runs it: built once. The user's markets come along, for every permission check of the request.
 _TOKEN_BY_HASH = (
     select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash", required=True))

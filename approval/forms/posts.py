@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import secrets
 
 from flask_babel import format_decimal
@@ -19,16 +18,13 @@ from wtforms import (
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from approval.forms import LocalTimeField, Visible
+from approval.inputs import direction_controls_refusal
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
 
 MAX_BODY = 63206  # Facebook's limit, the longest of the networks; each network's own limit is a style finding.
 #: The longest comment, in the discussion or with a decision (the post page counts it as it is typed).
 MAX_COMMENT = 5000
-#: The controls that turn the direction of what follows them (embeddings, overrides, isolates): a comment holding one
-#: reads reversed ("‮evil" shows as "live"), and right-to-left text needs none (the page draws each comment in its own
-#: direction, ``dir="auto"``).
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class CommentLength:
@@ -47,13 +43,11 @@ class CommentLength:
 
 
 def no_direction_controls(form: FlaskForm, field: Field) -> None:
-    """A comment refuses the controls that turn the text's direction (``BIDI_CONTROLS``), as every field refuses the
-    other control characters."""
-    found = sorted(set(BIDI_CONTROLS.findall(field.data or "")))
-    if found:
-        raise ValidationError(_(
-            "The comment holds a control of the text's direction (%(codes)s): remove it; right-to-left text needs "
-            "none.", codes=", ".join(f"U+{ord(character):04X}" for character in found)))
+    """A comment refuses the controls that turn the text's direction (``approval.inputs.BIDI_CONTROLS``), as every
+    field refuses the other control characters."""
+    refusal = direction_controls_refusal(field.data or "")
+    if refusal is not None:
+        raise ValidationError(refusal)
 
 
 def _optional_int(value: str | None) -> int | None:

@@ -114,13 +114,14 @@ def test_create_refusals(make, api, db_session, france, cm):
     before = _counts(db_session)
     client = api(cm)
 
-    assert_error(client.post("/posts", {"account_id": elsewhere.id, "body": BODY}), 404)
-    assert_error(client.post("/posts", {"account_id": 999999, "body": BODY}), 404)
+    assert_error(client.post("/posts", {"account_id": elsewhere.id, "body": BODY}), 422, "account_id")
+    assert_error(client.post("/posts", {"account_id": 999999, "body": BODY}), 422, "account_id")
     assert_error(client.post("/posts", {"account_id": account.id, "body": BODY, "campaign_id": 999999}), 422,
                  "campaign_id")
     assert_error(client.post("/posts", {"account_id": account.id, "body": BODY, "campaign_id": other_market.id}),
                  422, "campaign_id")
-    assert_error(api(make.user(Role.cabinet)).post("/posts", {"account_id": account.id, "body": BODY}), 404)
+    assert_error(api(make.user(Role.cabinet)).post("/posts", {"account_id": account.id, "body": BODY}), 422,
+                 "account_id")
     assert_error(api(make.user(Role.admin)).post("/posts", {"account_id": account.id, "body": BODY}), 403)
     assert _counts(db_session) == before
 
