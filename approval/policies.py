@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from approval import style
 from approval.models import Account, Campaign, Market, PolicyVersion, Post, Revision, User
 from approval.models.policy import version_label
+from approval.notifications import dispatch, texts
 from approval.style.findings import SETTINGS
 from approval.style.policy import SENSITIVE
 from approval.workflow.states import APPROVAL_HOLDING_STATES, State
@@ -66,6 +67,13 @@ def current_label(session: Session, market: Market) -> str:
 # Contexts ------------------------------------------------------------------------------------------------------
 
 
+class _InForce:
+    """The policy version in force, whichever it is (``_applied``'s default)."""
+
+
+IN_FORCE = _InForce()
+
+
 @dataclass(frozen=True)
 class _Applied:
     """A context and the id of the policy version it applies (None: the defaults)."""
@@ -80,8 +88,11 @@ def _policy_of(market: Market, version: PolicyVersion | None) -> tuple[style.Pol
     return style.Policy.from_dict(version.policy_data()), dict(version.rules or {})
 
 
-def _applied(session: Session, account: Account, campaign: Campaign | None) -> _Applied:
-    version = current_policy(session, account.market)
+def _applied(session: Session, account: Account, campaign: Campaign | None,
+             version: PolicyVersion | None | _InForce = IN_FORCE) -> _Applied:
+    """The context under ``version`` (None: the defaults); by default, the market's policy in force."""
+    if isinstance(version, _InForce):
+        version = current_policy(session, account.market)
     policy, rules = _policy_of(account.market, version)
     return _Applied(style.context_for(account, campaign=campaign, policy=policy, rules=rules),
                     version.id if version else None)
@@ -167,10 +178,12 @@ class GateResult:
 
 
 def check_body(session: Session, account: Account, body: str, campaign: Campaign | None = None,
-               media: Iterable[Any] | None = None) -> GateResult:
-    """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy; ``media`` (the
-    revision's pictures and videos, ``approval.style.media``) when known, so the media rules run too."""
-    applied = _applied(session, account, campaign)
+               media: Iterable[Any] | None = None, *, version: PolicyVersion | None | _InForce = IN_FORCE
+               ) -> GateResult:
+    """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy (or ``version``, None
+    for the defaults); ``media`` (the revision's pictures and videos, ``approval.style.media``) when known, so the
+    media rules run too."""
+    applied = _applied(session, account, campaign, version)
     context = applied.context
     if media is not None:
         from approval.style.media import media_items
@@ -182,12 +195,13 @@ def check_body(session: Session, account: Account, body: str, campaign: Campaign
                       campaign)
 
 
-def check_revision(session: Session, post: Post, revision: Revision | None = None) -> GateResult:
-    """The gate on a revision of ``post`` (its current one by default) with the policy in force now: a text
-    approved under an older policy may fail a newer one."""
+def check_revision(session: Session, post: Post, revision: Revision | None = None, *,
+                   version: PolicyVersion | None | _InForce = IN_FORCE) -> GateResult:
+    """The gate on a revision of ``post`` (its current one by default) with the policy in force now (or ``version``):
+    a text approved under an older policy may fail a newer one."""
     revision = revision if revision is not None else post.current_revision
     return check_body(session, post.account, revision.body if revision else "", post.campaign,
-                      media=revision.media if revision else ())
+                      media=revision.media if revision else (), version=version)
 
 
 def check_before_publishing(session: Session, post: Post) -> GateResult:
@@ -310,6 +324,7 @@ def save_policy(
     }
     if content == _content(current):
         return None
+    previous = market.policy_in_force  # what the gate applied until now, to tell only what this version changes
     version = PolicyVersion(market=market, number=(current.number if current else DEFAULTS_NUMBER) + 1,
                             created_by=actor, note=note.strip(), **content)
     session.add(version)
@@ -317,7 +332,24 @@ def save_policy(
     market.policy_version_id = version.id
     session.flush()
     session.expire(market, ["policy_in_force"])
+    _tell_what_it_refuses(session, market, previous, version)
     return version
+
+
+def _tell_what_it_refuses(session: Session, market: Market, previous: PolicyVersion | None,
+                          version: PolicyVersion) -> None:
+    """Tell the people of the market's posts on their way (approved, scheduled) that ``version``, just saved,
+    refuses and ``previous`` let through (``dispatch.policy_refuses``): the worker would refuse them at their slot.
+    The notices of posts it no longer refuses are settled. In the save's transaction."""
+    breaks = refused_in_market(session, market)
+    told = [(refused.post.id, texts.policy_refuses_why(refused.verdict.policy_version,
+                                                       [f.as_dict(translatable=True) for f in refused.verdict.errors]))
+            for refused in breaks.on_their_way
+            if refused.post.state in dispatch.ON_ITS_WAY
+            and check_revision(session, refused.post, refused.post.current_revision, version=previous).passes]
+    dispatch.policy_refuses(session, told, actor_id=version.created_by_id, at=version.created_at)
+    dispatch.policy_lets_through(session, market.id, {r.post.id for r in (*breaks.on_their_way, *breaks.in_review)},
+                                 at=version.created_at)
 
 
 def _content(version: PolicyVersion | None) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class NotificationKind(StrEnum):
     commented = "commented"                    # a comment in the discussion of a post I take part in
     cabinet_reminder = "cabinet_reminder"      # a suggestion waits for my cabinet longer than its market allows
     cabinet_escalation = "cabinet_escalation"  # ... and still waits: told to the project manager who sent it
+    policy_refuses = "policy_refuses"          # a new policy version refuses a post on its way (approved, scheduled)
 
 
 class MailMode(StrEnum):

@@ -57,6 +57,7 @@ from approval.models.notifications import (
     NotificationPreference,
 )
 from approval.models.users import cabinet_members, user_markets
+from approval.publishing import reasons
 from approval.workflow.states import Action, Role, State
 
 Kind = NotificationKind
@@ -122,8 +123,16 @@ ACCEPTED_STATES = frozenset({State.approved, State.scheduled, State.failed})
 REVIEW_DECISIONS = (Action.approve, Action.request_changes, Action.reject)
 #: Who hears of a comment in a post's discussion (``commented``): the people of the post who see it.
 COMMENT_AUDIENCES = (AUTHOR, Audience.reviewers, CABINET, Audience.commenters)
+#: A new version of a market's policy refuses a post on its way (``policies.save_policy``): the worker would fail it
+#: at its slot. Told to the market's project managers, who can send it back or have the policy changed, and to the
+#: one who scheduled it; not to its community manager (an approved post changes only through a project manager's
+#: request), nor to a cabinet (what it accepted is production's business from then on).
+POLICY_REFUSES = (Kind.policy_refuses, (PMS, SCHEDULER))
+#: The states of a post on its way: approved, or scheduled. A ``policy_refuses`` notice holds while its post stays
+#: in them; once it leaves them (an edit sent it back to review, the worker took it), the notice is settled.
+ON_ITS_WAY = frozenset({State.approved, State.scheduled})
 #: What a market's chat hears.
-CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed})
+CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed, Kind.policy_refuses})
 #: The notifications that ask their readers to act on a post, by the state the post is in while it awaits them: once
 #: it leaves that state, whoever moved it (a colleague decided, the author recalled it, an edit sent it back to
 #: review), they are settled, marked read for everyone told (``settle``). An edit within review asks nothing new.
@@ -208,6 +217,8 @@ def settle(session: Session, *entries: Any) -> None:
         kinds = AWAITING.get(entry.from_state, ())
         if entry.from_state in STALE and entry.to_state != STALE[entry.from_state][1]:
             kinds += STALE[entry.from_state][0]
+        if entry.from_state in ON_ITS_WAY and entry.to_state not in ON_ITS_WAY:
+            kinds += (POLICY_REFUSES[0],)
         if kinds:
             left.setdefault(kinds, []).append({"settled_post": entry.post_id, "settled_at": entry.at})
     for kinds, params in left.items():
@@ -239,6 +250,41 @@ def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], param
     session.execute(_insert_notifications(kind, audiences, True, postgres), values)
     if kind in CHAT_KINDS and audiences != (CABINET,):  # the market's chat hears it once, with its staff
         session.execute(_insert_chat(kind, postgres), values)
+
+
+def policy_refuses(session: Session, refused: list[tuple[int, list[dict[str, Any]]]], *, actor_id: int | None,
+                   at: datetime) -> None:
+    """Tell the people of each post of ``refused`` (its id and the notification's ``why``: the version and the
+    findings, ``texts.policy_refuses_why``) that the policy version just saved refuses it, in the save's
+    transaction: one statement for them all (``_notify``)."""
+    if not refused:
+        return
+    _notify(session, POLICY_REFUSES[0], POLICY_REFUSES[1],
+            [{"post_id": post_id, "market_id": None, "actor_id": actor_id, "at": at, "comment": reasons.text(why),
+              "action": None, "why": why} for post_id, why in refused])
+
+
+#: Why a ``policy_refuses`` mail not sent yet is not sent any more (``policy_lets_through``).
+LET_THROUGH = "the policy no longer refuses the post"
+
+
+def policy_lets_through(session: Session, market_id: int, refused: set[int], *, at: datetime) -> None:
+    """Settle the ``policy_refuses`` notices of ``market_id``'s posts that the policy version just saved no longer
+    refuses (``refused``: the posts it does): marked read, and their mail, not sent yet, not sent (what it would
+    say is no longer so), as the mailer marks what it chose not to send."""
+    table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    mine = and_(table.c.kind == Kind.policy_refuses.value, table.c.market_id == market_id)
+    unsent = and_(table.c.mail_sent_at.is_(None), table.c.mail != MailMode.off.value,
+                  or_(table.c.mail_claimed_until.is_(None), table.c.mail_claimed_until < at))
+    open_ = set(session.scalars(select(table.c.post_id).distinct()
+                                .where(mine, or_(table.c.read_at.is_(None), unsent))))
+    settled = sorted(post_id for post_id in open_ - refused if post_id is not None)
+    if not settled:
+        return
+    about = table.c.post_id.in_(settled)
+    session.execute(update(table).where(mine, about, unsent)
+                    .values(mail_sent_at=at, mail_claim=None, mail_claimed_until=None, mail_error=LET_THROUGH))
+    session.execute(update(table).where(mine, about, table.c.read_at.is_(None)).values(read_at=at))
 
 
 def stop_turned_on(session: Session, stop: StopSwitch) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
-from approval.notifications.dispatch import AWAITING
+from approval.notifications.dispatch import AWAITING, ON_ITS_WAY
 
 PAGE = 50
 MAX_PAGE = 200
@@ -92,6 +92,8 @@ _AWAITED_IN = {kind: state for state, kinds in AWAITING.items() for kind in kind
 def no_longer_awaited(notification: Notification) -> bool:
     """Whether ``notification`` asked for an action its post no longer awaits (someone else took it, the post moved
     on): the list says what the post is now, where the line still reads "awaits your review"."""
+    if notification.kind is NotificationKind.policy_refuses:  # it told of a post on its way: is it still?
+        return notification.post is not None and notification.post.state not in ON_ITS_WAY
     awaited = _AWAITED_IN.get(notification.kind)
     return awaited is not None and notification.post is not None and notification.post.state != awaited
 

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import Flask, has_request_context, render_template, url_for
 from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -399,7 +399,16 @@ REMINDERS = (NotificationKind.review_reminder, NotificationKind.review_escalatio
 #: The kinds that remind of a suggestion waiting for the cabinet: their mail says who wrote it and who sent it.
 CABINET_REMINDERS = (NotificationKind.cabinet_reminder, NotificationKind.cabinet_escalation)
 #: News that asks for action now: a mail gathering it with other news leads with it, in its subject and its text.
-URGENT = (NotificationKind.missed, NotificationKind.failed, NotificationKind.unconfirmed)
+URGENT = (NotificationKind.missed, NotificationKind.failed, NotificationKind.unconfirmed,
+          NotificationKind.policy_refuses)
+#: What a post a new policy refuses (``policy_refuses``) comes to, by the state it is in when the mail is written:
+#: the words of the post page's warning (``publishing.status.policy_warning``), after the version's reasons.
+POLICY_OUTCOMES = {
+    State.scheduled: N_("%(reason)s At its time this post will fail: edit the text (it goes back to review), or an "
+                        "admin changes the policy."),
+    State.approved: N_("%(reason)s It cannot be scheduled as it stands: edit the text (it goes back to review), or "
+                       "an admin changes the policy."),
+}
 STOPS = (NotificationKind.stop_on, NotificationKind.stop_off)
 #: Who did what, in a cabinet's mail, where "By" names the suggestion's writer.
 ACTOR_WORDS = {
@@ -693,6 +702,8 @@ class Mailer:
                     lines.append(f"  > {entry['body']}")
                 if entry["url"]:
                     lines.append(f"  {entry['url']}")
+                for other in entry.get("more", ()):
+                    lines.append(f"  {other['link']}{pgettext('between a name and what follows', ': ')}{other['url']}")
                 lines.append("")
             lines += ["-- ", footer]
             html = render_template("mail/notifications.html", user=user, entries=entries, intro=intro,
@@ -737,6 +748,9 @@ class Mailer:
             details.append(texts.account_line(post))
             if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
                 details.append(slot)
+            if n.kind == NotificationKind.policy_refuses and post.state is State.scheduled and post.scheduled_at:
+                details.append(_("Scheduled for %(time)s.", time=in_zone(post.scheduled_at,
+                                                                          post.account.market.timezone)))
             if n.kind == NotificationKind.accepted_changed and (dropped := self._dropped_slot(n)):
                 details.append(_("The edit dropped its slot of %(time)s.",
                                  time=in_zone(dropped, post.account.market.timezone)))
@@ -753,7 +767,16 @@ class Mailer:
         if n.actor is not None:
             details.append(_(ACTOR_WORDS.get(n.kind, ACTOR_WORDS_ELSE), name=n.actor.name) if by_writer
                            else _("By %(name)s", name=n.actor.name))
-        if words := texts.said(n.comment, n.why):
+        more = []
+        if n.kind == NotificationKind.policy_refuses:
+            # The version and the findings that refuse it, not quoted: the app's own words, with what they mean for
+            # the post as it stands now; and the desk, which lists every post the policy refuses.
+            if words := texts.said(n.comment, n.why):
+                outcome = POLICY_OUTCOMES.get(post.state) if post is not None else None
+                details.append(_(outcome, reason=words) if outcome else words)
+            more.append({"url": url_for("publishing.desk", _anchor="policy", _external=True),
+                         "link": _("Open the publishing desk")})
+        elif words := texts.said(n.comment, n.why):
             details.append(texts.quoted(words, lines=True))
         text = self._text_read_by(post, user) if post is not None else None
         return {
@@ -763,6 +786,8 @@ class Mailer:
             "body": texts.excerpt(text, 280),
             "url": url_for("posts.show_post", post_id=n.post_id, _external=True) if n.post_id else None,
             "link": _("Open the post"),
+            #: Other pages the mail leads to, after the post: each a ``url`` and its ``link``.
+            "more": more,
             # Where a published post is online: what its readers are asked for first ("did it go out? where?").
             "online": post.published_url if post is not None and n.kind == NotificationKind.published else None,
             "at": n.at,

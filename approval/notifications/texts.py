@@ -3,6 +3,9 @@ line that tells it in the list, the mail and the chat."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -12,6 +15,7 @@ from approval.models import Post, User
 from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.publishing import reasons
+from approval.style.i18n import N_
 from approval.style.network import network_name
 from approval.workflow.states import Action, Role, State
 
@@ -38,6 +42,7 @@ KIND_LABELS = {
     Kind.withdrawn: _l("A suggested message sent to my cabinet was withdrawn"),
     Kind.cabinet_reminder: _l("A suggested message waits for my cabinet longer than its market allows"),
     Kind.cabinet_escalation: _l("A suggested message I sent still waits for the cabinet (escalation)"),
+    Kind.policy_refuses: _l("A new editorial policy refuses an approved or scheduled post"),
 }
 #: The same kinds as a cabinet member is told of them: of the messages their cabinet accepted, not of posts of theirs.
 CABINET_KIND_LABELS = {
@@ -56,7 +61,7 @@ CABINET_KINDS = CABINET_ONLY | {Kind.scheduled, Kind.published, Kind.missed, Kin
                                 Kind.commented}
 #: What only a project manager is told (a community manager writes, and hears of their own posts and the stops).
 MANAGER_KINDS = frozenset({Kind.review_requested, Kind.review_reminder, Kind.review_escalation,
-                           Kind.cabinet_decided, Kind.cabinet_escalation})
+                           Kind.cabinet_decided, Kind.cabinet_escalation, Kind.policy_refuses})
 
 
 def kinds_for(role: Role) -> dict[Kind, object]:
@@ -97,6 +102,7 @@ TITLES = {
     Kind.withdrawn: _l("A suggested message sent to your cabinet was withdrawn"),
     Kind.cabinet_reminder: _l("A suggested message has waited for your cabinet longer than its market allows"),
     Kind.cabinet_escalation: _l("A suggested message you sent still waits for the cabinet"),
+    Kind.policy_refuses: _l("A new policy refuses a post on its way: it will not go out as it stands"),
 }
 #: The line of the kinds a cabinet member shares with the writers, as the cabinet is told them.
 CABINET_TITLES = {
@@ -119,6 +125,17 @@ DECISION_TITLES = {
     Action.request_changes: _l("The cabinet sent back a suggested message you sent it, asking for changes"),
     Action.decline: _l("The cabinet declined a suggested message you sent it"),
 }
+
+
+#: Why a ``policy_refuses`` notification was written (its ``why``: this id, the version's label and the gate's errors,
+#: each finding rendered in the reader's language). The words the publishing desk and the post page say.
+POLICY_REFUSES = N_("The policy in force (%(version)s) refuses it: %(errors)s")
+
+
+def policy_refuses_why(version: str, errors: Iterable[Mapping[str, Any]]) -> list[reasons.Reason]:
+    """The ``why`` of a ``policy_refuses`` notification: ``version`` (``FR-v3``) refuses the post for ``errors``
+    (the gate's error findings, stored as ``Finding.as_dict(translatable=True)``)."""
+    return [reasons.reason(POLICY_REFUSES, findings=errors, version=version)]
 
 
 def title(kind: Kind | str, action: str | None = None, *, reader: Role | None = None,
