@@ -16,7 +16,7 @@ from test_reports_review_fixes import Desk, T, _by_worker, _missed
 from approval.models import Post
 from approval.queries import posts as listing
 from approval.queries.posts import PostFilters, page_posts
-from approval.workflow.states import Action, Role
+from approval.workflow.states import Action, Role, State
 
 #: Monday 2 to Sunday 15 November 2026, both days included.
 PERIOD = "from=2026-11-02&to=2026-11-15"
@@ -214,3 +214,29 @@ def test_paging_by_keyset_keeps_the_filter(trail, make, db_session):
     assert (first.total, first.extra["acted"]) == (3, 4)
     second = page_posts(db_session, boss, filters, cursor=first.next_cursor, limit=2)
     assert [post.id for post in second.items] == [trail["failed"].id] and second.next_cursor is None
+
+
+def test_a_cabinet_reads_no_trail_through_the_filter(make, web, db_session):
+    """The trail a cabinet reads starts at its first sending: a filter on what happened to its suggestions (a
+    request for changes, an approval, on a given day) would tell it what the writers and the project managers did
+    before. Its lists take no such filter, and the filter names only what a report's count links to."""
+    france = make.market("FR")
+    helene = make.executive("Hélène Marchand")
+    sophie = make.user(Role.cabinet, executives=[helene], name="Sophie Bernard")
+    account = make.account(france, "x", executive=helene)
+    camille = make.user(Role.community_manager, markets=[france])
+    lucile = make.user(Role.project_manager, markets=[france])
+    sent = []
+    for body in ("Fière de nos équipes ce soir.", "Un autre texte ce soir."):
+        post = make.post(State.in_review, account=account, author=camille, body=body)
+        make.act(post, Action.approve, lucile)  # to the cabinet
+        sent.append(post)
+    db_session.flush()
+    web.login(sophie)
+    yesterday = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    for url in ("/posts", "/cabinet"):
+        page = web.get(f"{url}?action=approve&acted_from={yesterday}&acted_to={yesterday}").get_data(as_text=True)
+        assert {post.id for post in sent} <= set(map(int, re.findall(r'href="/posts/(\d+)"', page))), url
+        assert "Remove this filter" not in page, url
+    assert PostFilters.from_args({"action": "request_changes"}).action is None  # no count links to it
+    assert PostFilters.from_args({"action": "submit"}).action is None

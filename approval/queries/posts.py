@@ -65,13 +65,17 @@ class PostFilters:
     acted_to: date | None = None
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> PostFilters:
+    def from_args(cls, args: Mapping[str, str], reader: User | None = None) -> PostFilters:
+        """The filters of a list's URL; what does not read as a filter is left out. ``reader``: a cabinet member's
+        lists take no ``action`` (what happened to a post before it was sent to the cabinet is the writers' and
+        the project managers'; ``matching`` ignores it for them too)."""
         market = (args.get("market") or "").strip().upper()
         network = args.get("network") or None
         state = args.get("state") or ""
         q = " ".join((args.get("q") or "").split())[:200]
         action = args.get("action") or ""
-        acted = action in reports.LISTED  # a period without an action selects nothing by itself: dropped
+        # A period without an action selects nothing by itself: dropped.
+        acted = action in reports.LISTED and (reader is None or reader.role != Role.cabinet)
         return cls(
             market=market if re.fullmatch(r"[A-Z]{2}", market) else None,
             network=network if network in Network.__members__ else None,
@@ -173,7 +177,7 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
         query = query.where(Post.created_at < datetime.combine(filters.created_to + timedelta(days=1), time(), UTC))
     if filters.q:
         query = query.where(text_match(session, filters.q, as_sent=user.role == Role.cabinet))
-    if filters.action:
+    if filters.action and user.role != Role.cabinet:  # a cabinet reads no trail before its first sending
         query = query.where(reports.acted(filters.action, filters.acted_from, filters.acted_to,
                                           _acted_markets(user, filters)))
     return query
@@ -190,7 +194,7 @@ def _acted_markets(user: User, filters: PostFilters) -> ColumnElement[bool] | No
 def acted_rows(session: Session, user: User, filters: PostFilters) -> int | None:
     """How many audit rows of ``filters.action`` the posts the filters select have in its period (a post whose slot
     failed twice counts twice, as on the reports page); None without an action filter."""
-    if not filters.action:
+    if not filters.action or user.role == Role.cabinet:
         return None
     rows = reports.acted_rows(filters.action, filters.acted_from, filters.acted_to, _acted_markets(user, filters))
     selected = matching(session, user, filters).with_only_columns(Post.id).order_by(None)

@@ -812,9 +812,6 @@ def per_week_table(report: Report) -> list[list]:
 #: What the publishing worker's publications are told apart by (``SLOT_ENDS``): not an action of the trail, but
 #: its ``publish`` rows within the grace period after their slot, or beyond it.
 PUBLISHED_IN_TIME = {"on_time": 1, "late": 0}
-#: What the posts list may list the posts of (its ``action`` filter): an action as the trail records it, or how a
-#: publication by the publishing worker came out.
-LISTED = frozenset({*Action.__members__, *PUBLISHED_IN_TIME})
 #: The counts of a report that name posts, and what the posts list lists for each (its ``action`` filter). Each
 #: counts audit rows: a post whose slot failed twice is counted twice and listed once (``acted_rows`` counts them).
 #: Not linked: the change requests (a cabinet's are ``request_changes`` rows too, which the report leaves out), the
@@ -823,6 +820,9 @@ ACTED: dict[str, str] = {"approved": Action.approve, "rejected": Action.reject, 
                          "withdrawn": Action.withdraw, "missed": Action.miss, "failed": Action.fail,
                          "unconfirmed": Action.lose, "by_hand": Action.mark_published,
                          "confirmed": Action.confirm_published, "on_time": "on_time", "late": "late"}
+#: What the posts list may list the posts of (its ``action`` filter): what a report's count links to, and no other
+#: part of the trail.
+LISTED = frozenset(str(value) for value in ACTED.values())
 
 
 def acted_rows(action: str, first: date | None, last: date | None,

@@ -51,7 +51,7 @@ def inbox():
     """What awaits the cabinet, the oldest first, a page at a time; then the other suggested messages, newest
     first, a page at a time. The filters apply to both. Each row shows the text the cabinet was last sent
     (``access.read_by``): not what its writers saved since they have it back."""
-    filters = listing.PostFilters.from_args(request.args)
+    filters = listing.PostFilters.from_args(request.args, current_user)
     waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.with_cabinet),
                                         (Post.id,), cursor=request.args.get("after"))
     others = filters if filters.state != State.with_cabinet else filters.without("state")

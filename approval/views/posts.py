@@ -93,7 +93,7 @@ def list_posts():
     """Every filter in the URL and on the page; a page at a time by keyset; the chips count the other filters."""
     from approval.queries import posts as listing
 
-    filters = listing.PostFilters.from_args(request.args)
+    filters = listing.PostFilters.from_args(request.args, current_user)
     mine = request.args.get("mine") == "1"
     if mine:
         filters = listing.replace(filters, author_id=current_user.id)

@@ -8,7 +8,6 @@ import csv
 import io
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +30,6 @@ from approval.inputs import parse_id
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
 from approval.queries import reports
-from approval.queries.posts import PostFilters
 from approval.style import BY_ID
 from approval.style.network import network_name
 from approval.views import roles_required
@@ -267,19 +265,13 @@ def _rows(rows: list[tuple[str, str, reports.Totals | None]], sort: str) -> list
     return active
 
 
-def drill_down() -> bool:
-    """Whether the posts list can list the posts behind a count (its ``action``, ``acted_from`` and ``acted_to``
-    filters, ``reports.acted``): without them, a count would link to a list of other posts, so it links nowhere."""
-    return {"action", "acted_from", "acted_to"} <= {f.name for f in fields(PostFilters)}
-
-
 def _posts_link(market: Market | None, period: reports.Period) -> Callable[..., str | None]:
     """The address of the posts behind a count of the report (``reports.ACTED``), in a market or on a network of
-    it; None for a count of 0, or one the posts list cannot list."""
-    linked = drill_down()
+    it (the posts list's ``action``, ``acted_from`` and ``acted_to`` filters); None for a count of 0, or one the
+    posts list cannot list."""
 
     def link(kind: str, count: int, *, code: str | None = None, network: str | None = None) -> str | None:
-        if not linked or not count or kind not in reports.ACTED:
+        if not count or kind not in reports.ACTED:
             return None
         where = {"market": code or (market.code if market else None), "network": network}
         args: dict[str, Any] = {name: value for name, value in where.items() if value}
