@@ -22,6 +22,10 @@ UPDATE of their time, the processes started and idle before). A drain stops afte
 are not all out; its rate is taken from the posts' own ``published_at``: (published - 1) / (last - first). The
 posts a stopped drain left are parked again for the next one.
 
+**CPU.** Each drain also measures the CPU its processes and their PostgreSQL backends (found by their
+``application_name``) used, from /proc, when the server runs on this machine: per post, it moves much less than the
+rates with the other work of a shared machine.
+
 **Latency.** One idle worker; posts scheduled a second ahead one at a time, 0.3 to 0.7 s apart (random, so the
 poll's phase varies); for each, ``published_at - scheduled_at`` (the worker's clock at its claim) and the time its
 outbox row was written, after the checks and the append.
@@ -54,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the generator of due posts is the tests' own
 
 from publishing_helpers import Desk, due_posts, open_desk
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, text, update
 from temporary_postgres import NoServer, temporary_database
 
 from approval.db import utcnow
@@ -172,10 +176,62 @@ class Drain:
     posts: int
     seconds: float
     due: int
+    #: CPU seconds the side's processes and their PostgreSQL backends used during the drain (None: not measurable).
+    cpu: float | None = None
 
     @property
     def rate(self) -> float:
         return (self.posts - 1) / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def cpu_ms(self) -> float:
+        """CPU milliseconds a post costs (the processes' and their database backends'), or NaN."""
+        return self.cpu / self.posts * 1000 if self.cpu is not None and self.posts else float("nan")
+
+
+#: The ``application_name`` of the sides' connections, by which their PostgreSQL backends are found.
+SIDE_APPLICATION = "approval-bench-side"
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """The CPU time (user + system) each live process of ``pids`` has used, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+class CpuMeter:
+    """The CPU the sides' processes and their PostgreSQL backends use between ``start`` and ``stop``: on a machine
+    shared with other work, rates move with the load, CPU per post much less. Needs the server on this machine (its
+    backends' /proc entries readable); otherwise the meter reads None."""
+
+    def __init__(self, engine: Engine, processes: list[subprocess.Popen]) -> None:
+        self.engine, self.processes = engine, processes
+        self.before: dict[int, float] = {}
+
+    def backends(self) -> list[int]:
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(text("pid")).select_from(text("pg_stat_activity")).where(
+                text("datname = current_database() AND application_name = :name")), {"name": SIDE_APPLICATION}))
+
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes] + self.backends()
+
+    def start(self) -> None:
+        self.before = cpu_seconds(self.pids())
+
+    def stop(self) -> float | None:
+        pids = self.pids()
+        after = cpu_seconds(pids)
+        if len(after) < len(pids) or not self.backends():
+            return None  # a backend elsewhere, or /proc not readable
+        return sum(used - self.before.get(pid, 0.0) for pid, used in after.items())
 
 
 def start(script: str, count: int, env: dict[str, str]) -> list[subprocess.Popen]:
@@ -253,9 +309,12 @@ class Reservoir:
 def drain(side: str, count: int, reservoir: Reservoir, env: dict[str, str], posts: int,
           max_seconds: float) -> Drain:
     processes = start(SCRIPTS[side], count, env)
+    meter = CpuMeter(reservoir.desk.engine, processes)
     try:
+        meter.start()
         post_ids = reservoir.release(posts)
         wait_published(reservoir.desk.engine, post_ids, processes, timeout=max_seconds)
+        cpu = meter.stop()
     finally:
         stop(processes)
     reservoir.park(post_ids)
@@ -264,7 +323,7 @@ def drain(side: str, count: int, reservoir: Reservoir, env: dict[str, str], post
             select(func.min(Post.published_at), func.max(Post.published_at), func.count())
             .where(Post.id.in_(post_ids), Post.state == "published")
         ).one()
-    return Drain(side, count, done, (last_at - first_at).total_seconds(), posts)
+    return Drain(side, count, done, (last_at - first_at).total_seconds(), posts, cpu)
 
 
 @dataclass
@@ -305,7 +364,8 @@ def percentile(values: list[float], share: float) -> float:
 def run(url: str, args: argparse.Namespace) -> int:
     upgrade(url)
     with tempfile.TemporaryDirectory(prefix="approval-bench-") as instance:
-        env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": instance,
+        env = {**os.environ, "APPROVAL_DATABASE_URL": f"{url}?application_name={SIDE_APPLICATION}",
+               "APPROVAL_INSTANCE_PATH": instance,
                "APPROVAL_BENCH_BATCH": str(args.batch),
                "APPROVAL_SECRET_KEY": "bench"}
         desk = open_desk(url, accounts=ACCOUNTS, connector="outbox")
@@ -334,6 +394,15 @@ def report(drains: list[tuple[Drain, Drain, Drain]], waits: Latency | None, args
         print(f"{worker.processes:<11}{worker.rate:>15.1f}{floor.rate:>15.0f}{bare.rate:>14.0f}"
               f"{worker.rate / bare.rate:>12.0%}{floor.rate / bare.rate:>11.0%}{worker.rate / floor.rate:>13.0%}"
               .replace("%", " %") + f"   {worker.posts}, {floor.posts}, {bare.posts} of {worker.due}")
+    if all(drain.cpu is not None for sides in drains for drain in sides):
+        # What each post cost the machine, the sides' processes and their backends together: the rates follow the
+        # other work on a shared machine, these much less. bare/worker is the ratio of the rates on a machine that
+        # does nothing else and whose cores are the limit.
+        print("CPU per post (the processes and their PostgreSQL backends), ms:")
+        print(f"{'processes':<11}{'worker':>15}{'floor':>15}{'bare':>14}{'bare/worker':>13}{'bare/floor':>12}")
+        for worker, floor, bare in drains:
+            print(f"{worker.processes:<11}{worker.cpu_ms:>15.2f}{floor.cpu_ms:>15.2f}{bare.cpu_ms:>14.2f}"
+                  f"{bare.cpu_ms / worker.cpu_ms:>12.0%}{bare.cpu_ms / floor.cpu_ms:>11.0%}".replace("%", " %"))
     four = [(w, b) for w, _f, b in drains if w.processes == 4]
     if four:
         ratio = four[0][0].rate / four[0][1].rate

@@ -463,7 +463,8 @@ def test_the_claim_reads_the_first_due_posts_from_the_index_however_many_are_due
     locking: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
-        if "SKIP LOCKED" in statement and " ".join(statement.split()).startswith("SELECT posts.id FROM posts WHERE"):
+        if "SKIP LOCKED" in statement and " ".join(statement.split()).startswith(
+                "SELECT posts.id, posts.account_id FROM posts WHERE"):
             locking.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)

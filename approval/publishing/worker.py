@@ -51,10 +51,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Engine, func, insert, or_, select
+from sqlalchemy import Engine, Table, exists, func, insert, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
@@ -65,12 +65,12 @@ from approval.models import (
     Account,
     Campaign,
     Market,
-    MediaFile,
     Outcome,
     Post,
     PublicationAttempt,
-    RevisionMedia,
+    Revision,
     StopSwitch,
+    audit,
 )
 from approval.notifications import service as notifications
 from approval.publishing import reasons
@@ -85,7 +85,7 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
-from approval.publishing.holds import active_stops, hold_for
+from approval.publishing.holds import active_stops, covering_stops, hold_for
 from approval.publishing.quotas import quota_for
 from approval.queries import reports
 from approval.style.text import shows_anything
@@ -176,8 +176,23 @@ def _for_the_log(text: str, longest: int = 500) -> str:
     return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
+#: A batch's attempts through the outbox, written by one INSERT of the table's rows (not the ORM's bulk insert, whose
+#: bookkeeping cost as much as the statement), returning their ids in the rows' order.
+_ATTEMPTS = cast(Table, PublicationAttempt.__table__)
+_ADD_ATTEMPTS = insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, sort_by_parameter_order=True)
+
+
 class LeaseLost(Exception):
     """The post is no longer this worker's: its lease expired and another worker took it over."""
+
+
+class UnreadFiles(Exception):
+    """A claim loaded posts whose stored files were not hashed before it: it gives them up (rolled back, nothing
+    checked or written), the worker reads ``keys`` outside any transaction and claims again."""
+
+    def __init__(self, keys: set[str]) -> None:
+        super().__init__(len(keys))
+        self.keys = keys
 
 
 class PostFault(Exception):
@@ -436,39 +451,67 @@ class Worker:
 
         The earliest due posts are locked first, by their ids alone (skipping those another worker holds): read in
         the due index's order, the first rows only, however many are due. Joined to their accounts and revisions in
-        the same statement, every due post was read and sorted before the first could be taken. Then the locked
-        posts are loaded with what the checks read (a statement of its own, so it sees the rows as locked), and
-        their accounts that have no post in flight are locked. The active stop switches are read once."""
-        now = self.clock()
-        claims: list[tuple[Claim, Connector]] = []
+        the same statement, every due post was read and sorted before the first could be taken. Then the accounts
+        of the first post of each that have no post in flight are locked, and the first ``batch`` of those posts
+        are loaded with what the checks read (a statement of its own, so it sees the rows as locked; the others are
+        not loaded at all). Whether an active stop switch covers a post comes with it; the switches themselves are
+        read, once, only when one does.
+
+        The stored files of the posts' media are hashed outside any transaction (``read_media``): a claim that
+        loads posts whose files it has not read gives them up before any check or write (rolled back), the files
+        are read, and the claim runs again with their digests; the files of posts that fell due in between are read
+        in that second claim. A batch without media asks the database nothing for them."""
         try:
-            digests = self.read_media(now)
-        except OperationalError:
-            raise
+            return self._claim(report, {}, first=True)
+        except UnreadFiles as unread:
+            keys = unread.keys
+        try:
+            digests = self.read_media(keys)
         except Exception:  # a stored file that cannot be read (EIO, permissions): each post's checks read it again
             log.exception("reading the due posts' media before the claim failed; the claim reads each post's itself")
             digests = {}
+        return self._claim(report, digests, first=False)
+
+    def _claim(self, report: PassReport, digests: dict[str, str | None], *,
+               first: bool) -> list[tuple[Claim, Connector]]:
+        now = self.clock()
+        claims: list[tuple[Claim, Connector]] = []
         with self._transaction() as session:
-            due = session.scalars(self._locked(self._due(now))).all()
+            due = session.execute(self._locked(self._due(now))).all()
             if not due:
                 return claims
-            posts = session.scalars(
-                select(Post).where(Post.id.in_(due)).order_by(Post.scheduled_at, Post.id)
-                .options(joinedload(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
-                         joinedload(Post.current_revision), joinedload(Post.campaign))
-            ).unique().all()
+            # One post per account (its earliest), and of those the accounts with no post in flight, locked; the
+            # first ``batch`` of their posts are loaded (the others stay due, for the next pass or another worker).
+            first_of_account: dict[int, int] = {}
+            for post_id, account_id in due:
+                first_of_account.setdefault(account_id, post_id)
             free = set(session.scalars(self._locked(
-                select(Account.id).where(Account.id.in_({p.account_id for p in posts}),
-                                         Account.publishing_post_id.is_(None)), of=Account
-            )))
-            stops = active_stops(session)
-            taken: set[int] = set()
+                select(Account.id).where(Account.id.in_(first_of_account), Account.publishing_post_id.is_(None)),
+                of=Account)))
+            chosen = [post_id for account_id, post_id in first_of_account.items() if account_id in free][:self.batch]
+            if not chosen:
+                return claims
+            # In one statement, with what the checks read (the account, its market and policy, the revision and its
+            # media, the campaign): the last link of each post's audit trail, read with the row locked
+            # (``operations.load_post`` does the same), on which the steps below chain without reading the trails
+            # again; and whether an active stop switch covers the post, so that the switches are read only then.
+            loaded = session.execute(
+                select(Post, audit.last_link(Post.id), exists(select(StopSwitch.id).where(
+                    covering_stops(Account.market_id, Post.campaign_id))))
+                .join(Post.account).where(Post.id.in_(chosen)).order_by(Post.scheduled_at, Post.id)
+                .options(contains_eager(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
+                         joinedload(Post.current_revision).joinedload(Revision.media), joinedload(Post.campaign))
+            ).unique().all()
+            for post, link, _stopped in loaded:
+                audit.remember_link(session, post.id, link)
+            posts = [post for post, _link, _stopped in loaded]
+            if first and (unread := {item.file.storage_key for post in posts if post.current_revision is not None
+                                     for item in post.current_revision.media} - digests.keys()):
+                raise UnreadFiles(unread)  # nothing checked or written yet: the rollback only frees the rows
+            stops = active_stops(session) if any(stopped for _post, _link, stopped in loaded) else []
             in_place: list[Post] = []  # for the outbox, which writes in this transaction
             try:
                 for post in posts:
-                    if post.account_id not in free or post.account_id in taken or len(taken) >= self.batch:
-                        continue  # one post per account at a time; the others wait for the next pass
-                    taken.add(post.account_id)
                     try:
                         connector = self._ready(session, post, now, report, stops, digests)
                     except OperationalError:
@@ -514,14 +557,16 @@ class Worker:
         return sorted(claims, key=lambda pair: pair[0].account_id in slow)  # stable: due order within each group
 
     def _due(self, now: datetime) -> Any:
-        """The ids of the earliest due posts, in the due index's order (twice a batch: an account's posts go one a
-        pass), leaving out the accounts that have a post in flight: an account with a backlog behind a slow call
-        filled the window pass after pass, and the other accounts' posts behind it missed their slots. (The
-        accounts in flight are a handful, read once per statement; their ids are not joined to each due post.)"""
+        """The ids of the earliest due posts and their accounts, in the due index's order (twice a batch: an
+        account's posts go one a pass), leaving out the accounts that have a post in flight: an account with a
+        backlog behind a slow call filled the window pass after pass, and the other accounts' posts behind it missed
+        their slots. (The accounts in flight are a handful, read once per statement; their ids are not joined to each
+        due post.)"""
         in_flight = select(Account.id).where(Account.publishing_post_id.is_not(None))
-        due = (select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                                     or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now),
-                                     Post.account_id.not_in(in_flight))
+        due = (select(Post.id, Post.account_id)
+               .where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now),
+                      Post.account_id.not_in(in_flight))
                .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
         left_alone = [post_id for post_id, until in self.quarantined.items() if until > now]
         return due.where(Post.id.not_in(left_alone)) if left_alone else due
@@ -552,24 +597,13 @@ class Worker:
                           fault.post_id, QUARANTINE)
             self.quarantined[fault.post_id] = now + QUARANTINE
 
-    def read_media(self, now: datetime) -> dict[str, str | None]:
-        """The stored files of the media of the posts the claim is about to take, read and hashed first, outside any
-        transaction: a 512 MB video takes a second to read from a disk and longer from a bucket, and the claim's
-        locks (the posts, their accounts) are held for milliseconds, not that long. The claim then compares these
-        digests with what the approval bound; a post that fell due in between has its files read in the claim.
-        Several idle workers may read the same files: reading twice costs time, never a second publication."""
-        with self.sessions() as session:
-            # Only what the claim can take: posts whose account has no post in flight (a post waiting behind
-            # another of its account stays due pass after pass: its files would be read again each time). The
-            # accounts are joined outside the due posts' subquery: inside, they made the database read and sort
-            # every due post before the first (the claim's own lesson, migration 0016).
-            due = self._due(now).subquery()
-            keys = session.scalars(
-                select(MediaFile.storage_key).join(RevisionMedia.file)
-                .join(Post, Post.current_revision_id == RevisionMedia.revision_id).join(due, due.c.id == Post.id)
-                .join(Account, Account.id == Post.account_id).where(Account.publishing_post_id.is_(None))
-            ).all()
-        return media_publication.stored_digests(self.app, keys) if keys else {}
+    def read_media(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """The stored files under ``keys`` (the media of the posts a claim is about to take), read and hashed
+        outside any transaction: a 512 MB video takes a second to read from a disk and longer from a bucket, and the
+        claim's locks (the posts, their accounts) are held for milliseconds, not that long. The claim then compares
+        these digests with what the approval bound. Several workers may read the same files: reading twice costs
+        time, never a second publication."""
+        return media_publication.stored_digests(self.app, keys)
 
     def _publish_in_place(self, session: Session, posts: list[Post], now: datetime, report: PassReport) -> None:
         """The outbox, a transactional connector: the publications, their attempts and the posts' new states in the
@@ -581,28 +615,27 @@ class Worker:
         connector = self.outbox
         results = connector.publish_all(publications, session=session)
         # The attempts are only ever added: one INSERT returning their ids, without the unit of work's bookkeeping.
-        attempt_ids = session.scalars(insert(PublicationAttempt).returning(PublicationAttempt.id,
-                                                                           sort_by_parameter_order=True), [dict(
+        attempt_ids = session.execute(_ADD_ATTEMPTS, [dict(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
             sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
-        ) for post, publication, result in zip(posts, publications, results, strict=True)]).all()
+        ) for post, publication, result in zip(posts, publications, results, strict=True)]).scalars().all()
         steps = []
         for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
                                                               strict=True):
-            post.publish_key = key
             if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
-                post.next_attempt_at = None
                 steps.append(workflow.Step(post, Action.fail, {"attempt": attempt_id,
-                                                               "outcome": result.outcome.value}, result.message))
+                                                               "outcome": result.outcome.value}, result.message,
+                                           values={"publish_key": key, "next_attempt_at": None}))
                 self._note(post, "failed", result.message, connector=connector.name)
                 report.failed += 1
                 continue
-            post.published_url, post.published_at, post.next_attempt_at = result.url, now, None
             steps.append(workflow.Step(post, Action.publish, {
                 "attempt": attempt_id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
-                "worker": self.name, "sha256": publication.revision["sha256"]}))
+                "worker": self.name, "sha256": publication.revision["sha256"]},
+                values={"publish_key": key, "published_url": result.url, "published_at": now,
+                        "next_attempt_at": None}))
             self._note(post, "published", connector=connector.name, details=(f"url {bare_address(result.url)}",))
             report.published += 1
         workflow.record_steps(session, steps, now=now)

@@ -135,6 +135,10 @@ class Step:
     action: Action
     payload: dict[str, Any] = field(default_factory=dict)
     comment: str | None = None
+    #: Other columns of the post the step writes (the outbox's publication: its key, address and time), in the
+    #: step's own UPDATE. Given here rather than set on the object, they leave it with no change for the session
+    #: to look for: the flush after the steps finds nothing to do without inspecting each post again.
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def record_step(
@@ -160,8 +164,9 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
             post_id=post.id, action=step.action, from_state=post.state, to_state=target, actor_id=None, at=now,
             comment=step.comment, revision_id=post.current_revision_id, payload=step.payload,
         ))
-        post.state = target
-    _write_posts(session, [step.post for step in steps], now)
+    # The new state goes with the step's other values: the UPDATE writes it, and the object then holds it.
+    _write_posts(session, [(step.post, {**step.values, "state": WORKER_ROWS[step.action][1]}) for step in steps],
+                 now)
     session.flush()  # what else the steps changed (an account's publishing slot...)
     _append_to_trail(session, *entries)
     return entries
@@ -178,22 +183,26 @@ def _post_relationships() -> tuple[str, ...]:
     return tuple(relationship.key for relationship in sa_inspect(Post).relationships)
 
 
-def _write_posts(session: Session, posts: list[Post], now: datetime) -> None:
-    """Write the posts' pending changes with one UPDATE per set of changed columns (a batch has one), each row's
-    version checked and raised by one, as the unit of work does; the unit of work itself writes a versioned row with
-    one UPDATE each (its version check forbids an executemany). The objects are then what the database holds:
-    nothing is left for a flush to write again.
+def _write_posts(session: Session, posts: list[tuple[Post, dict[str, Any]]], now: datetime) -> None:
+    """Write the posts' pending changes and the values given with each with one UPDATE per set of changed columns
+    (a batch has one), each row's version checked and raised by one, as the unit of work does; the unit of work
+    itself writes a versioned row with one UPDATE each (its version check forbids an executemany). The objects are
+    then what the database holds: nothing is left for a flush to write again.
 
     On PostgreSQL the rows come in as arrays the UPDATE joins (``UPDATE ... FROM unnest(...)``): one statement, so
     the posts' statement-level trigger (the hub's counts, migration 0007) runs once for the batch, not once a post.
     SQLite has no arrays, and its triggers run per row anyway: an executemany there."""
     groups: dict[tuple[str, ...], list[tuple[Post, dict[str, Any]]]] = {}
-    for post in posts:
+    for post, values in posts:
         state = sa_inspect(post)
-        if any(state.attrs[name].history.has_changes() for name in _post_relationships()):
+        # Only the attributes set since the post was loaded can have changed (``committed_state`` keeps their values
+        # before): their history is read, not every column's.
+        if any(state.attrs[name].history.has_changes() for name in _post_relationships()
+               if name in state.committed_state):
             session.flush()  # an object moved through a relationship: the unit of work sets its column first
         changed = {key: getattr(post, key) for key in _POST_COLUMNS
-                   if key != "updated_at" and state.attrs[key].history.has_changes()}
+                   if key != "updated_at" and key in state.committed_state and state.attrs[key].history.has_changes()}
+        changed.update(values)
         changed["updated_at"] = now
         groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
     connection = session.connection()

@@ -1,0 +1,166 @@
+"""What one claim asks the database, on each backend: the worker's throughput is in its statements (issue 9's
+benchmark), and these tests keep the ones a claim no longer needs from coming back. A claim of outbox posts
+without media runs in one transaction; it loads the posts it takes and no others; each post's last audit link
+and whether a stop switch covers it come with the post, so the trails and the switches are not read again.
+
+What the claim decides (holds, refusals, the chain of the audit rows) is tested in tests/test_worker.py,
+tests/test_audit_chain.py and tests/test_media_worker.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from approval import create_app
+from approval.db import utcnow
+from approval.migrate import upgrade
+from approval.models import Post, StopScope, StopSwitch, audit
+from approval.publishing import controls
+from approval.publishing.worker import PassReport, Worker
+from approval.workflow.states import Action, Role, State
+from tests.conftest import Factory
+
+BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
+
+
+@pytest.fixture(scope="module")
+def world(backend, databases, tmp_path_factory):
+    url = databases.new_url(backend)
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+@pytest.fixture()
+def session(world):
+    with world.app_context():
+        with world.extensions["approval.db"]["sessionmaker"]() as session:
+            yield session
+
+
+_TESTS = itertools.count(1)
+
+
+@pytest.fixture()
+def make(session) -> Factory:
+    factory = Factory(session)
+    factory.counter = next(_TESTS) * 41
+    return factory
+
+
+def due_on_accounts(make: Factory, session, count: int, slot) -> list[Post]:  # noqa: ANN001
+    """``count`` posts scheduled at ``slot``, each on an account of its own (outbox), in a market of their own."""
+    market = make.market(None, timezone="Europe/Paris")
+    cm = make.user(Role.community_manager, markets=[market])
+    pm = make.user(Role.project_manager, markets=[market])
+    posts = []
+    for _ in range(count):
+        account = make.account(market, "facebook")
+        controls.connect_account(session, account, "outbox")
+        post = make.post(State.approved, account=account, author=cm, body=BODY, reviewer=pm)
+        make.act(post, Action.schedule, pm, scheduled_at=slot)
+        posts.append(post)
+    session.commit()
+    return posts
+
+
+@contextmanager
+def watched(app) -> Iterator[dict[str, list]]:  # noqa: ANN001
+    """The statements the application's engine runs, the transactions it begins and the posts it loads, meanwhile."""
+    engine = app.extensions["approval.db"]["engine"]
+    seen: dict[str, list] = {"statements": [], "begins": [], "posts": []}
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # noqa: ANN001
+        seen["statements"].append(" ".join(sql.split()))
+
+    def begin(_conn) -> None:  # noqa: ANN001
+        seen["begins"].append(1)
+
+    def loaded(post, _context) -> None:  # noqa: ANN001
+        seen["posts"].append(post.id)
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    event.listen(Post, "load", loaded)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
+        event.remove(Post, "load", loaded)
+
+
+def claim(app, session, now, batch: int) -> tuple[PassReport, dict[str, list]]:  # noqa: ANN001
+    session.commit()  # SQLite: the test's open transaction would hold the lock the claim needs
+    worker = Worker(app, clock=lambda: now, batch=batch)
+    report = PassReport()
+    with app.app_context(), watched(app) as seen:
+        assert worker.claim(report) == []  # the outbox publishes in the claim itself
+    return report, seen
+
+
+def selects(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql.startswith("SELECT")]
+
+
+def test_a_claim_without_media_is_one_transaction_that_reads_no_trail_and_no_switch_again(world, session, make):
+    """Before, a claim began with a transaction of its own looking for the due posts' media (none here), read the
+    posts' last audit links in a statement of its own before writing their rows, and read the stop switches even
+    with none on: three round trips a batch, each paid by every post."""
+    slot = utcnow() + timedelta(minutes=5)
+    posts = due_on_accounts(make, session, 3, slot)
+    report, seen = claim(world, session, slot + timedelta(seconds=1), batch=16)
+    assert report.published == 3
+    assert len(seen["begins"]) == 1, "one transaction: the claim's"
+    read = selects(seen["statements"])
+    assert len(read) == 3, f"the due posts, their accounts, the posts with what the checks read: {read}"
+    assert not [sql for sql in read if sql.startswith(("SELECT stop_switches", "SELECT revision_media"))]
+    for post in posts:  # and the rows written chain on the right links
+        session.expire_all()
+        trail = session.scalars(select(audit.AuditEntry).where(audit.AuditEntry.post_id == post.id)
+                                .order_by(audit.AuditEntry.id)).all()
+        assert trail[-1].action == Action.publish
+        assert trail[-1].chain_hash == audit.link_hash(trail[-2].chain_hash, vars(trail[-1]))
+    assert audit.verify_chain(session).broken is None
+
+
+def test_a_claim_loads_only_the_posts_it_takes(world, session, make):
+    """The due window is twice a batch (an account's posts go one a pass); the posts past the batch stay due and
+    were loaded, with their accounts, revisions and campaigns, for nothing."""
+    slot = utcnow() + timedelta(minutes=5)
+    posts = due_on_accounts(make, session, 4, slot)
+    report, seen = claim(world, session, slot + timedelta(seconds=1), batch=2)
+    assert report.published == 2
+    assert sorted(seen["posts"]) == sorted(post.id for post in posts[:2])
+    session.expire_all()
+    assert [session.get(Post, post.id).state for post in posts] == [State.published] * 2 + [State.scheduled] * 2
+    report, seen = claim(world, session, slot + timedelta(seconds=2), batch=2)  # the next pass takes the others
+    assert report.published == 2 and sorted(seen["posts"]) == sorted(post.id for post in posts[2:])
+
+
+def test_a_stop_switch_on_is_read_when_it_covers_a_claimed_post(world, session, make):
+    """The switches are read when one covers a post of the claim (the post is held, and says by which), not
+    otherwise: a switch over another market leaves the claim as it was."""
+    slot = utcnow() + timedelta(minutes=5)
+    covered, elsewhere = due_on_accounts(make, session, 1, slot)[0], due_on_accounts(make, session, 1, slot)[0]
+    stop = StopSwitch(scope=StopScope.market, market_id=covered.account.market_id, reason="match perdu",
+                      turned_on_at=utcnow())
+    session.add(stop)
+    session.commit()
+    try:
+        report, seen = claim(world, session, slot + timedelta(seconds=1), batch=16)
+        assert (report.held, report.published) == (1, 1)
+        assert [sql for sql in selects(seen["statements"]) if sql.startswith("SELECT stop_switches")]
+        session.expire_all()
+        assert session.get(Post, covered.id).held_by_stop_id == stop.id
+        assert session.get(Post, elsewhere.id).state is State.published
+    finally:
+        stop.turned_off_at = utcnow()
+        session.commit()
