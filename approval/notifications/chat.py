@@ -18,6 +18,7 @@ import http.client
 import json
 import logging
 import re
+import time as clock_time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,10 @@ from approval.style.network import network_name
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
+#: A webhook that failed is left alone this long by the sender that saw it fail, doubling at each new failure up to
+#: ``REST_MAX_S``: one stalled chat server costs a pass once, not every pass, and the other markets' chats go on.
+REST_S = 30.0
+REST_MAX_S = 3600.0
 #: A call, from its connection to its answer's status, takes this long at most (the lease is 2 minutes).
 DEADLINE_S = 15.0
 
@@ -67,13 +72,38 @@ class ChatSender:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.clock, self.batch, self.lease = clock, batch, lease
         self.base_url = public_url(app)
+        #: The webhooks this sender leaves alone for now: until when (``time.monotonic``), and the next rest.
+        self.resting: dict[str, tuple[float, float]] = {}
 
-    def run_once(self) -> ChatReport:
+    def run_once(self, budget: float | None = None) -> ChatReport:
+        """Send what is due. A webhook that fails is left alone for a while (``REST_S``, doubling): its other
+        messages wait, their tries unchanged. With a ``budget`` (seconds) the pass ends within it, each call's own
+        timeouts cut to what is left: a stalled chat server never holds the publishing worker up."""
         report = ChatReport()
         token = outbox.new_token()
-        for message_id in self.claim(token):
-            self.send(message_id, token, report)
+        ends = clock_time.monotonic() + budget if budget is not None else None
+        claimed = self.claim(token)
+        for done, message_id in enumerate(claimed):
+            left = ends - clock_time.monotonic() if ends is not None else None
+            if left is not None and left <= 0:
+                self.release(claimed[done:], token)
+                break
+            self.send(message_id, token, report, left=left)
         return report
+
+    def _resting(self, url: str) -> bool:
+        until, _next = self.resting.get(url, (0.0, REST_S))
+        return clock_time.monotonic() < until
+
+    def _failed(self, url: str) -> None:
+        _until, rest = self.resting.get(url, (0.0, REST_S))
+        self.resting[url] = (clock_time.monotonic() + rest, min(rest * 2, REST_MAX_S))
+
+    def release(self, ids: list[int], token: str) -> None:
+        """Give back claimed messages untried (their tries unchanged): the next pass sends them."""
+        with self.sessions() as session, session.begin():
+            session.execute(update(ChatMessage).where(ChatMessage.id.in_(ids), ChatMessage.claim == token)
+                            .values(claim=None, claimed_until=None).execution_options(synchronize_session=False))
 
     def claim(self, token: str) -> list[int]:
         now = self.clock()
@@ -90,7 +120,9 @@ class ChatSender:
                                 .execution_options(synchronize_session=False))
         return ids
 
-    def send(self, message_id: int, token: str, report: ChatReport) -> None:
+    def send(self, message_id: int, token: str, report: ChatReport, *, left: float | None = None) -> None:
+        """Post one message, unless its webhook is resting (``run_once``): it then waits untried. ``left``: the
+        seconds the pass may still take."""
         with self.sessions() as session:
             message = session.scalar(
                 select(ChatMessage).where(ChatMessage.id == message_id, ChatMessage.claim == token)
@@ -103,12 +135,18 @@ class ChatSender:
             url = settings.chat_webhook_url if settings else None
             text = self.text(message) if url else ""
             attempts = message.attempts
+        if url and self._resting(url):
+            self.release([message_id], token)
+            return
         error = None
         if url:
             try:
-                self.post(url, {"text": text})
+                self.post(url, {"text": text}, left=left)
             except (OSError, http.client.HTTPException, ValueError) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:2000]
+                self._failed(url)
+            else:
+                self.resting.pop(url, None)
         now = self.clock()
         values: dict = {"claim": None, "claimed_until": None}
         if error is None:
@@ -123,15 +161,17 @@ class ChatSender:
                             .values(**values).execution_options(synchronize_session=False))
 
     @staticmethod
-    def post(url: str, body: dict) -> None:
+    def post(url: str, body: dict, *, left: float | None = None) -> None:
         """POST ``body`` as JSON; anything but a 2xx raises (``OSError``, ``http.client.HTTPException``). Never to
         this server's own network: the name is resolved once, checked, and the connection made to the address
-        checked (``addresses.connection_to``); a redirect is an answer like another, never followed."""
-        connection = connection_to(url, timeout=TIMEOUT_S)
+        checked (``addresses.connection_to``); a redirect is an answer like another, never followed. ``left``: the
+        seconds the caller may still wait, which cut the call's timeouts."""
+        timeout, whole = (TIMEOUT_S, DEADLINE_S) if left is None else (min(TIMEOUT_S, left), min(DEADLINE_S, left))
+        connection = connection_to(url, timeout=timeout)
         try:
             # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the
             # message over while a slow webhook is still answering it (it would be said twice).
-            with deadline(connection, DEADLINE_S):
+            with deadline(connection, whole):
                 connection.request("POST", request_target(url), body=json.dumps(body).encode(),
                                    headers={"Content-Type": "application/json",
                                             "User-Agent": "approval-notifications"})
