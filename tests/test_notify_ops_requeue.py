@@ -4,6 +4,7 @@ subprocess, on a fresh database of each backend; the mail servers are real (aios
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,10 +13,10 @@ from sqlalchemy import select
 from approval import create_app
 from approval.db import utcnow
 from approval.migrate import upgrade
-from approval.models.notifications import Notification
+from approval.models.notifications import Notification, NotificationKind as Kind
 from approval.notifications import outbox
-from approval.notifications.mailer import Mailer
-from approval.workflow.states import Role, State
+from approval.notifications.mailer import Mailer, SmtpSettings
+from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory
 from tests.notification_helpers import SmtpServer
 
@@ -110,3 +111,78 @@ def test_requeue_asks_which_mails(world, cli):
     bad = cli("notify", "requeue", "--since", "yesterday", check=False)
     assert bad.returncode == 2 and "yesterday" in bad.stderr
     assert cli("notify", "requeue", "--all").stdout.splitlines()[-1] == "0"
+
+
+def test_requeue_refuses_what_it_cannot_read_and_writes_nothing(world, cli):
+    """An id beyond the database's integers (PostgreSQL refused it with a traceback) or a time beyond Python's
+    calendar once in UTC (an OverflowError): a usage error, exit 2, and no mail put back, not even those named
+    rightly beside it."""
+    with RefusingServer() as refusing:
+        first, _second, _addresses = given_up_mails(world, refusing)
+    for args, said in ((("--id", "99999999999", "--id", str(first[0])), "99999999999"),
+                       (("--id", str(2**31),), str(2**31)),
+                       (("--since", "0001-01-01T00:00+14:00", "--id", str(first[0])), "0001-01-01T00:00+14:00"),
+                       (("--since", "9999-12-31T23:00-05:00"), "9999-12-31T23:00-05:00")):
+        refused = cli("notify", "requeue", *args, check=False)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert said in refused.stderr and "Traceback" not in refused.stderr
+    assert all(n.mail_attempts == outbox.MAX_ATTEMPTS and n.mail_error.startswith("SMTPDataError")
+               for n in rows(world))
+
+
+def approve(world, notification_id: int) -> None:
+    """The post of ``notification_id`` approved by the manager it told: the review it asked for is given."""
+    with world.app_context():
+        with world.extensions["approval.db"]["sessionmaker"]() as session:
+            told = session.get(Notification, notification_id)
+            Factory(session).act(told.post, Action.approve, told.user)
+            session.commit()
+
+
+def test_a_requeued_request_that_was_settled_since_is_not_sent(world, cli):
+    """Given-up mails put back weeks later: "a post awaits your review" of a post a colleague has reviewed since
+    asks for nothing any more. The pass that would send it does not, as the daily digest leaves such requests out,
+    and the row says why; the requests still awaited go out."""
+    with RefusingServer() as refusing:
+        first, second, addresses = given_up_mails(world, refusing)
+    approve(world, first[0])
+    with SmtpServer() as smtp:
+        cli.env["APPROVAL_SMTP_URL"] = smtp.url
+        assert cli("notify", "requeue", "--all").stdout.splitlines()[-1] == "4"
+        cli("notify", "--once")
+        received = [m for m in smtp.take() if m.to[0] in addresses]  # (the author hears of the approval)
+    assert sorted(m.to[0] for m in received) == addresses
+    assert all(re.search(r"/posts/(\d+)", m.part("plain")).group(1) == str(post_of(world, second[0]))
+               for m in received)
+    done = {n.id: n for n in rows(world)}
+    assert all(done[i].mail_sent_at is not None and done[i].mail_error == "settled before the mail" for i in first)
+    assert all(done[i].mail_sent_at is not None and done[i].mail_error is None for i in second)
+
+
+def post_of(world, notification_id: int) -> int:
+    return next(n.post_id for n in rows(world) if n.id == notification_id)
+
+
+def test_a_request_settled_while_its_mail_waited_for_a_retry_is_not_sent(world):
+    """The same for a mail the server refused for a while (451): by its next try, the review it asked for was
+    given; it is not sent, and says why."""
+    with SmtpServer() as smtp:
+        settings = SmtpSettings.from_url(smtp.url)
+        with world.app_context():
+            with world.extensions["approval.db"]["sessionmaker"]() as session:
+                make = Factory(session)
+                market = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+                pm = make.user(Role.project_manager, markets=[market])
+                post = make.post(State.in_review, account=make.account(market),
+                                 author=make.user(Role.community_manager, markets=[market]))
+                session.commit()
+                smtp.refuse(1)
+                assert Mailer(world, settings=settings).run_once().failed == 1
+                make.act(post, Action.approve, pm)
+                session.commit()
+                address, pm_id = pm.email, pm.id
+        later = utcnow() + timedelta(hours=1)
+        report = Mailer(world, settings=settings, clock=lambda: later).run_once()
+        assert [m for m in smtp.take() if m.to[0] == address] == [] and report.sent == 1  # the author's only
+    (asked,) = [n for n in rows(world) if n.user_id == pm_id and n.kind is Kind.review_requested]
+    assert asked.mail_sent_at is not None and asked.mail_attempts == 1 and asked.mail_error == "settled before the mail"

@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 
 from approval.config import LOCAL_URL, public_url
 from approval.db import db, utcnow
+from approval.inputs import MAX_ID
 from approval.logs import log_level_option
 
 
@@ -44,10 +45,12 @@ class Instant(click.ParamType):
             return value
         try:
             instant = datetime.fromisoformat(str(value).strip())
-        except ValueError:
+            # In UTC, a time at either end of the calendar falls off it (0001-01-01T00:00+14:00): an OverflowError.
+            return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+        except (ValueError, OverflowError):
             self.fail(f"{value!r} is no date or time: write it as 2026-12-05 or 2026-12-05T14:30 (UTC unless an "
-                      "offset follows, as in 2026-12-05T14:30+01:00).", param, ctx)
-        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+                      "offset follows, as in 2026-12-05T14:30+01:00), between the years 1 and 9999 in UTC.",
+                      param, ctx)
 
 
 @click.group("notify", cls=AppGroup, invoke_without_command=True)
@@ -85,12 +88,13 @@ def notify_command(ctx: click.Context, once: bool, interval: float) -> None:
 @notify_command.command("requeue")
 @click.option("--since", type=Instant(), help="The given-up mails of notifications written since this date or time "
                                               "(UTC unless an offset is given).")
-@click.option("--id", "ids", type=click.IntRange(min=1), multiple=True,
+@click.option("--id", "ids", type=click.IntRange(1, MAX_ID), multiple=True,
               help="A notification's id (the log's \"mail to user ... given up\" lines, the database); repeatable.")
 @click.option("--all", "everything", is_flag=True, help="Every given-up mail, however old.")
 def requeue_command(since: datetime | None, ids: tuple[int, ...], everything: bool) -> None:
-    """Put given-up mails back in the queue: the next pass of `approval notify` (or of the worker) sends them. Prints
-    how many on the last line; running it again puts back nothing more."""
+    """Put given-up mails back in the queue: the next pass of `approval notify` (or of the worker) sends them, except
+    for the requests settled since (a review asked for and given). Prints how many on the last line; running it again
+    puts back nothing more."""
     from approval.notifications.mailer import requeue_given_up
 
     if not (since or ids or everything):

@@ -1,7 +1,9 @@
 """The mail outbox's sender: notifications mailed at once, and the daily digests at 08:00 in each user's zone.
 
 ``APPROVAL_SMTP_URL`` says where: ``smtp://user:pass@host:587?starttls=1`` (``smtps://`` for TLS from the start;
-``from=`` sets the sender: ``ops@helio.example`` or ``Approval Helio <ops@helio.example>``, percent-encoded). Each
+``from=`` sets the sender: ``ops@helio.example`` or ``Approval Helio <ops@helio.example>``, percent-encoded). Over
+TLS, the server's certificate is checked against its name and the system's trusted authorities (OpenSSL's
+``SSL_CERT_FILE`` adds a private one). Each
 pass claims due rows (see ``outbox``), commits the claim, sends through one SMTP connection, and marks each mail
 sent under its claim as soon as the server accepted it. A refusal the server calls temporary (4xx), a refused or
 broken connection, retries later with a backoff; a permanent one (5xx) is given up and noted on the row.
@@ -30,7 +32,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from time import monotonic
-from typing import cast
+from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask, has_request_context, render_template, url_for
@@ -174,20 +176,66 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
+class ConnectionFailed(smtplib.SMTPException):
+    """The connection could not be made for a reason neither the network nor the server gave (a host name no resolver
+    takes, a TLS setting Python refuses): a failure of the server for the pass, tried again later as a refused
+    connection is, never an error that ends the pass with its mails left claimed."""
+
+
 class _WatchedSMTP(smtplib.SMTP):
-    """An SMTP client whose socket, once connected, is handed to the pass's deadline (None: no deadline)."""
+    """An SMTP client whose sockets are handed to the pass's deadline (None: no deadline) from the moment each exists:
+    the plain one as soon as connected, a TLS one (``tls``: from the start, ``smtps://``; or after ``starttls``)
+    before its handshake."""
 
     deadline: Deadline | None = None
+    #: TLS from the start (``smtps://``): the context that checks the server's certificate.
+    tls: ssl.SSLContext | None = None
+
+    def connect(self, host: str = "localhost", port: int = 0, source_address: Any = None) -> tuple[int, bytes]:
+        self._host = host  # the name TLS checks the certificate against: smtplib sets it only when built connected
+        return super().connect(host, port, source_address)
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's hook
         sock = super()._get_socket(host, port, timeout)
+        self._watch(sock)
+        if self.tls is None:
+            return sock
+        try:
+            return self._secure(sock, self.tls)
+        except BaseException:
+            sock.close()  # not yet the client's, which would close it
+            raise
+
+    def secure(self, context: ssl.SSLContext) -> None:
+        """STARTTLS, as ``smtplib.SMTP.starttls`` does it, but the deadline watches the TLS socket from before its
+        handshake: ``wrap_socket`` detaches the plain socket, which the deadline could no longer shut."""
+        self.ehlo_or_helo_if_needed()
+        if not self.has_extn("starttls"):
+            raise smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server.")
+        code, reply = self.docmd("STARTTLS")
+        if code != 220:
+            raise smtplib.SMTPResponseException(code, reply)
+        assert self.sock is not None  # docmd answered on it
+        self.sock = self._secure(self.sock, context)
+        self.file = None
+        # RFC 3207: what the server said before TLS is forgotten (its extensions are asked for anew).
+        self.helo_resp = self.ehlo_resp = None
+        self.esmtp_features = {}
+        self.does_esmtp = False
+
+    def _secure(self, sock: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+        tls = context.wrap_socket(sock, server_hostname=self._host, do_handshake_on_connect=False)
+        try:
+            self._watch(tls)
+            tls.do_handshake()  # within the socket's timeout, and shut by the deadline at its end
+        except BaseException:
+            tls.close()
+            raise
+        return tls
+
+    def _watch(self, sock: socket.socket) -> None:
         if self.deadline is not None:
             self.deadline.hold(sock)
-        return sock
-
-
-class _WatchedSMTPS(_WatchedSMTP, smtplib.SMTP_SSL):
-    """The same, over TLS from the start (``smtps://``): the TLS socket is the one watched."""
 
 
 class SmtpConnection:
@@ -211,7 +259,7 @@ class SmtpConnection:
         timeout = self._timeout()
         try:
             if self.client is None:
-                self.client = self._open(timeout)
+                self.client = self._connected(timeout)
             elif self.client.sock is not None:
                 self.client.sock.settimeout(timeout)
             # The envelope sender is the bare address, whatever display name the From header carries.
@@ -222,16 +270,27 @@ class SmtpConnection:
                                    f"({error})") from error
             raise
 
+    def _connected(self, timeout: float) -> smtplib.SMTP:
+        try:
+            return self._open(timeout)
+        except (smtplib.SMTPException, OSError):
+            raise
+        except Exception as error:  # noqa: BLE001 - any other fault of connecting fails the server, not the pass
+            raise ConnectionFailed(f"{type(error).__name__}: {error}") from error
+
     def _open(self, timeout: float) -> smtplib.SMTP:
         s = self.settings
         # Made unconnected, so that the deadline watches the socket from the moment it exists (the greeting too).
-        client: _WatchedSMTP = (_WatchedSMTPS(timeout=timeout, context=ssl.create_default_context()) if s.tls
-                                else _WatchedSMTP(timeout=timeout))
+        # The server's certificate is checked against its name and the system's trusted authorities (OpenSSL's
+        # SSL_CERT_FILE or SSL_CERT_DIR add a private one).
+        client = _WatchedSMTP(timeout=timeout)
         client.deadline = self.deadline
+        if s.tls:
+            client.tls = ssl.create_default_context()
         try:
             client.connect(s.host, s.port)
             if s.starttls and not s.tls:
-                client.starttls(context=ssl.create_default_context())
+                client.secure(ssl.create_default_context())
             if s.username:
                 client.login(s.username, s.password or "")
         except BaseException:
@@ -279,10 +338,16 @@ def server_failed(error: Exception) -> bool:
     return not isinstance(error, (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError))
 
 
+def late(notification: Notification) -> bool:
+    """Whether ``notification``'s mail was tried before (a refusal, or a broken connection) or given up and put back:
+    either leaves its error on the row, which a first try finds empty."""
+    return notification.mail_error is not None
+
+
 def given_up() -> ColumnElement[bool]:
     """A mail the sender gave up (a permanent refusal, or ``outbox.MAX_ATTEMPTS`` failed tries): never sent, never
-    tried again by itself. A mail it chose not to send (a deactivated user, a post they no longer see) is marked sent
-    with its reason, not given up."""
+    tried again by itself. A mail it chose not to send (a deactivated user, a post they no longer see, a request
+    settled since) is marked sent with its reason, not given up."""
     return and_(Notification.mail_sent_at.is_(None), Notification.mail_attempts >= outbox.MAX_ATTEMPTS,
                 Notification.mail != MailMode.off)
 
@@ -291,8 +356,9 @@ def requeue_given_up(session: Session, *, now: datetime, by: str, since: datetim
                      ids: Sequence[int] = ()) -> list[int]:
     """Put the given-up mails back in the queue (``approval notify requeue``), those written since ``since`` or with
     the ``ids`` given: due now, their tries counted from zero, the row saying when and by whom ahead of the error it
-    had. Those no longer given up are left as they are, so running it twice requeues nothing more. Flushes; the
-    caller commits. Returns the ids requeued."""
+    had. Those no longer given up are left as they are, so running it twice requeues nothing more. The pass that
+    sends them leaves out, as any mail's, the requests settled since (``Mailer.send``). Flushes; the caller commits.
+    Returns the ids requeued."""
     chosen = select(Notification.id).where(given_up())
     if since is not None:
         chosen = chosen.where(Notification.at >= since)
@@ -614,15 +680,17 @@ class Mailer:
             items = [n for n in items if n.id not in hidden]
             if not items:
                 return None
-        if batch.digest:
-            # A request a colleague answered since (a review given, the post gone on): the digest asks only for
-            # what still awaits its reader, as the in-app list says "no longer waiting".
-            settled = [n.id for n in items if inbox.no_longer_awaited(n)]
-            if settled:
-                self._finish(token, settled, error="settled before the digest")
-                items = [n for n in items if n.id not in settled]
-                if not items:
-                    return None
+        # A request a colleague answered since (a review given, the post gone on): a mail sent late asks only for
+        # what still awaits its reader, as the in-app list says "no longer waiting". The daily digest, and a mail
+        # tried again, refused for a while or given up and put back (``requeue_given_up``); a first try goes out
+        # as the news is written.
+        settled = [n.id for n in items if (batch.digest or late(n)) and inbox.no_longer_awaited(n)]
+        if settled:
+            self._finish(token, settled, error="settled before the digest" if batch.digest else
+                         "settled before the mail")
+            items = [n for n in items if n.id not in settled]
+            if not items:
+                return None
         message = self.compose(user, items, digest=batch.digest)
         try:
             connection.send(message)
