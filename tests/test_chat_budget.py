@@ -82,3 +82,17 @@ def test_the_other_markets_chats_are_told_while_one_webhook_is_stalled(world, se
         time.sleep(0.2)
         assert [b["path"] for b in server.take()] == ["/hook/ok"]
         assert len(silent.accepted) - calls == 1
+
+
+def test_the_workers_share_of_the_notifications_waits_on_a_stalled_chat_no_longer_than_its_budget(
+        world, session, stalled_market, silent, monkeypatch):  # noqa: F811
+    from approval.notifications import service
+
+    monkeypatch.setattr(service, "CHAT_BUDGET_S", 1.0)
+    world.extensions.pop("approval.notifier", None)  # a worker's first pass
+    calls = len(silent.accepted)
+    started = time.monotonic()
+    service.deliver(world)
+    assert time.monotonic() - started < 4.0  # the chat's 5 s timeout cut to its budget (the mail has its own)
+    time.sleep(0.2)
+    assert len(silent.accepted) - calls == 1

@@ -12,9 +12,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from sqlalchemy.exc import OperationalError
-
-from approval.db import driver_says, utcnow
+from approval.db import utcnow
+from approval.loop import one_pass
 from approval.notifications.chat import ChatReport, ChatSender
 from approval.notifications.mailer import Mailer, MailReport
 from approval.notifications.reminders import ReminderReport, Reminders
@@ -22,8 +21,10 @@ from approval.notifications.reminders import ReminderReport, Reminders
 log = logging.getLogger(__name__)
 #: The worker runs the reminders at most this often (seconds); mail and chat on every pass.
 REMINDERS_EVERY_S = 60.0
-#: The worker's mail pass takes at most this long (seconds): a stalled mail server must not hold up publishing.
+#: The worker's mail and chat passes take at most this long each (seconds): a stalled mail or chat server must not
+#: hold up publishing.
 MAIL_BUDGET_S = 5.0
+CHAT_BUDGET_S = 5.0
 
 
 @dataclass
@@ -50,37 +51,25 @@ class Notifier:
         self.stopping = threading.Event()
         self.last_reminders = float("-inf")
 
-    def run_once(self, *, reminders: bool = True, mail_budget: float | None = None) -> NotifyReport:
+    def run_once(self, *, reminders: bool = True, mail_budget: float | None = None,
+                 chat_budget: float | None = None) -> NotifyReport:
         report = NotifyReport()
         if reminders:
             report.reminders = self.reminders.run_once()
             self.last_reminders = clock_time.monotonic()
         report.mail = self.mailer.run_once(budget=mail_budget)
-        report.chat = self.chat.run_once()
+        report.chat = self.chat.run_once(budget=chat_budget)
         return report
 
     def run(self, *, once: bool = False) -> NotifyReport:
         total = NotifyReport()
         with self.app.app_context():
             while not self.stopping.is_set():
-                try:
-                    report = self.run_once()
-                except OperationalError as error:
-                    if once:
-                        raise
-                    # The database is down or unreachable for a moment (a restart, a failover): what the pass had
-                    # claimed and not sent is free again once its lease ends. Wait, try again (it used to exit).
-                    log.error("notifications: the database cannot be used (%s); trying again in %g s",
-                              driver_says(error), self.outage_wait_s)
-                    self.stopping.wait(self.outage_wait_s)
-                    continue
-                except Exception:
-                    if once:
-                        raise
-                    # A fault of this code or of a row's data: said in the log, and the loop goes on, as the
-                    # publishing worker's does.
-                    log.exception("notifications: the pass failed; trying again in %g s", self.outage_wait_s)
-                    self.stopping.wait(self.outage_wait_s)
+                # What a failed pass had claimed and not sent is free again once its lease ends.
+                report = one_pass(self.run_once, self.stopping, once=once, wait_s=self.outage_wait_s, log=log,
+                                  outage="notifications: the database cannot be used (%s); trying again in %g s",
+                                  fault="notifications: the pass failed; trying again in %g s")
+                if report is None:
                     continue
                 for part in ("reminders", "mail", "chat"):
                     mine, theirs = getattr(total, part), getattr(report, part)
@@ -98,13 +87,14 @@ class Notifier:
 
 def deliver(app: Flask, clock: Callable[[], datetime] = utcnow) -> None:
     """The publishing worker's share: mail and chat on each pass, the reminders once a minute. A failure here is
-    logged, never allowed to stop publishing; the mail takes ``MAIL_BUDGET_S`` at most (``Mailer.run_once``)."""
+    logged, never allowed to stop publishing; the mail and the chat take ``MAIL_BUDGET_S`` and ``CHAT_BUDGET_S`` at
+    most."""
     notifier: Notifier | None = app.extensions.get("approval.notifier")
     if notifier is None:
         notifier = app.extensions["approval.notifier"] = Notifier(app, clock=clock)
     notifier.reminders.clock = notifier.mailer.clock = notifier.chat.clock = clock
     try:
         notifier.run_once(reminders=clock_time.monotonic() - notifier.last_reminders >= REMINDERS_EVERY_S,
-                          mail_budget=MAIL_BUDGET_S)
+                          mail_budget=MAIL_BUDGET_S, chat_budget=CHAT_BUDGET_S)
     except Exception:  # noqa: BLE001 - notifications must never stop the publishing worker
         log.exception("notifications: the pass failed; the next one retries")

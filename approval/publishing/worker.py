@@ -60,6 +60,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, session
 
 from approval import policies
 from approval.db import driver_says, utcnow
+from approval.loop import one_pass
 from approval.media import publication as media_publication
 from approval.models import (
     Account,
@@ -273,25 +274,12 @@ class Worker:
         total = PassReport()
         with self.app.app_context():
             while not self.stopping.is_set():
-                try:
-                    report = self.run_once()
-                except OperationalError as error:
-                    if once:
-                        raise
-                    # The database is down or unreachable: whatever the pass had begun was rolled back (a post
-                    # already sent and not recorded is found by its lease later, as after a crash). Wait, try again.
-                    log.error("the database cannot be used (%s); the worker tries again in %g s",
-                              driver_says(error), self.outage_wait_s)
-                    self.stopping.wait(self.outage_wait_s)
-                    continue
-                except Exception:
-                    if once:
-                        raise
-                    # A fault of this code or of a post's data: said in the log, and the worker goes on (a thread
-                    # that died would stop every market's publishing until a restart). The pass was rolled back; a
-                    # post already sent is resolved by its lease, as after a crash, and never sent again.
-                    log.exception("a publishing pass failed; the worker tries again in %g s", self.outage_wait_s)
-                    self.stopping.wait(self.outage_wait_s)
+                # A pass that failed was rolled back: a post already sent and not recorded is found by its lease
+                # later, as after a crash, and never sent again.
+                report = one_pass(self.run_once, self.stopping, once=once, wait_s=self.outage_wait_s, log=log,
+                                  outage="the database cannot be used (%s); the worker tries again in %g s",
+                                  fault="a publishing pass failed; the worker tries again in %g s")
+                if report is None:
                     continue
                 for name in vars(total):
                     setattr(total, name, getattr(total, name) + getattr(report, name))
