@@ -13,17 +13,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from approval import create_app
 from approval import operations as ops
 from approval.db import utcnow
-from approval.migrate import upgrade
-from approval.models.notifications import MailMode, Notification, NotificationKind as Kind, NotificationPreference
-from approval.models.notifications import NotificationProfile
+from approval.models.notifications import MailMode, Notification, NotificationPreference, NotificationProfile
+from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import dispatch
 from approval.notifications.mailer import Mailer, SmtpSettings, last_digest_time
 from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, free_port
+from tests.notification_helpers import SmtpServer, app_session, committed_app, free_port, numbered_factory
 
 
 @pytest.fixture(scope="module")
@@ -34,21 +32,14 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory, smtp):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": smtp.url,
-                      "PUBLIC_URL": "https://approval.helio.example"})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory, SMTP_URL=smtp.url)
 
 
 @pytest.fixture()
 def session(world, smtp):
     smtp.take()
     smtp.refuse(0)
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -56,8 +47,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 41
+    factory = numbered_factory(session, _TESTS, 41)
     factory.chosen_locale = "en"  # these mails are read in English; one who never chose reads their market's
     return factory
 

@@ -8,12 +8,10 @@ import itertools
 
 import pytest
 
-from approval import create_app
-from approval.migrate import upgrade
 from approval.notifications.mailer import Mailer
 from approval.workflow.states import Role, State
 from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer
+from tests.notification_helpers import SmtpServer, app_session, committed_app, numbered_factory
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +22,13 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory, smtp):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": smtp.url,
-                      "PUBLIC_URL": "https://approval.helio.example"})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory, SMTP_URL=smtp.url)
 
 
 @pytest.fixture()
 def session(world, smtp):
     smtp.take()
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -45,9 +36,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 37
-    return factory
+    return numbered_factory(session, _TESTS, 37)
 
 
 def mails_to(world, session, smtp) -> dict[str, tuple[str, str]]:

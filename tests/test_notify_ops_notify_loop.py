@@ -12,14 +12,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from approval import create_app
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.models import Account, User
 from approval.notifications.service import Notifier
 from approval.workflow.states import Role, State
 from tests.conftest import POSTGRES_ADMIN_URL, Factory
-from tests.notification_helpers import SmtpServer
+from tests.notification_helpers import SmtpServer, committed_app
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +28,7 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def world(databases, tmp_path_factory, smtp):
-    url = databases.new_url("postgresql")
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": smtp.url,
-                      "PUBLIC_URL": "https://approval.helio.example"})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, "postgresql", tmp_path_factory, SMTP_URL=smtp.url)
 
 
 def terminate_connections(world) -> int:

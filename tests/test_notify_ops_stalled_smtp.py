@@ -16,15 +16,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
-from approval.models.notifications import Notification, NotificationKind as Kind
+from approval.models.notifications import Notification
+from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import service
 from approval.notifications.mailer import SmtpSettings
 from approval.workflow.states import Role, State
 from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer
+from tests.notification_helpers import SmtpServer, app_session, committed_app, numbered_factory
 
 
 class SilentServer:
@@ -75,20 +74,13 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory, silent):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": silent.url,
-                      "PUBLIC_URL": "https://approval.helio.example"})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory, SMTP_URL=silent.url)
 
 
 @pytest.fixture()
 def session(world):
     world.extensions.pop("approval.notifier", None)  # each test starts with a worker that never sent a mail
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -96,9 +88,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 53
-    return factory
+    return numbered_factory(session, _TESTS, 53)
 
 
 @pytest.fixture()

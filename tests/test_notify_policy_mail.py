@@ -10,8 +10,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from approval import create_app, policies
-from approval.migrate import upgrade
+from approval import policies
 from approval.models.notifications import (
     MailMode,
     MarketNotificationSettings,
@@ -24,7 +23,7 @@ from approval.notifications.chat import ChatSender
 from approval.notifications.mailer import Mailer
 from approval.workflow.states import Role, State
 from tests.conftest import Factory
-from tests.notification_helpers import ChatServer, SmtpServer
+from tests.notification_helpers import ChatServer, SmtpServer, app_session, committed_app, numbered_factory
 
 SITE = "https://approval.helio.example"
 NAMES_THE_REPORT = "Notre rapport annuel paraît demain sur notre site."
@@ -45,21 +44,14 @@ def chat():
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory, smtp):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "SMTP_URL": smtp.url,
-                      "PUBLIC_URL": SITE})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory, SMTP_URL=smtp.url)
 
 
 @pytest.fixture()
 def session(world, smtp, chat):
     smtp.take()
     chat.take()
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -67,9 +59,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 41
-    return factory
+    return numbered_factory(session, _TESTS, 41)
 
 
 def scene(make: Factory, code: str):  # noqa: ANN201

@@ -23,14 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import select, update
 
-from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
-from approval.models.notifications import Notification, NotificationKind as Kind
+from approval.models.notifications import Notification
+from approval.models.notifications import NotificationKind as Kind
 from approval.notifications.mailer import Mailer, SmtpSettings
 from approval.workflow.states import Role, State
 from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, free_port
+from tests.notification_helpers import SmtpServer, app_session, committed_app, free_port, numbered_factory
 
 
 class Authority:
@@ -119,19 +118,12 @@ def url_for(mode: str, port: int, host: str = "127.0.0.1", timeout: float = 10) 
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test",
-                      "PUBLIC_URL": "https://approval.helio.example"})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory)
 
 
 @pytest.fixture()
 def session(world):
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -139,8 +131,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 61
+    factory = numbered_factory(session, _TESTS, 61)
     factory.chosen_locale = "en"
     return factory
 
