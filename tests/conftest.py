@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -39,6 +40,11 @@ from approval.workflow.states import Action, Role, State
 POSTGRES_ADMIN_URL = os.environ.get("APPROVAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite", "postgresql"]
+#: For a test whose property does not depend on the database (a page's layout in a browser, what a process prints):
+#: run on SQLite alone, as ``@ONE_BACKEND``. The workflow's invariants and anything SQL stay on both.
+ONE_BACKEND = pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")
+#: Databases dropped at once at the end of a session (``TemporaryDatabases.drop_all``).
+DROPPING_AT_ONCE = 8
 
 
 @pytest.fixture(autouse=True)
@@ -78,12 +84,20 @@ class TemporaryDatabases:
         return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     def drop_all(self) -> None:
+        """Several at a time: each DROP DATABASE waits for a checkpoint of the whole server, and drops in flight
+        together share one. One after another, they took a minute and a half at the end of a loaded run."""
         if not self.created:
             return
-        admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as connection:
-            for name in self.created:
+        from concurrent.futures import ThreadPoolExecutor
+
+        admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=DROPPING_AT_ONCE)
+
+        def drop(name: str) -> None:
+            with admin_engine.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        with ThreadPoolExecutor(DROPPING_AT_ONCE) as pool:
+            list(pool.map(drop, self.created))  # list(): a failed drop raises here
         admin_engine.dispose()
 
 
@@ -151,6 +165,88 @@ def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
     run.url = url
     run.env = env
     return run
+
+
+def run_in_process(args: list[str], env: dict[str, str | None], input: str | None = None) \
+        -> subprocess.CompletedProcess:
+    """``approval ARGS`` run in this process through click's test runner, in ``os.environ`` updated with ``env``: the
+    group the ``approval`` script runs, without a new interpreter (1 to 2 s) per command. An uncaught exception is
+    written on stderr as Python writes it ("Traceback..."), exit 1, as a process would end."""
+    import logging
+    import traceback
+
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from approval.cli import _create_app, main
+    from approval.db import application_name, set_application_name
+
+    # What a command sets for its process (the root logger's handler and level, the connections' name, its SIGTERM
+    # and SIGINT handlers, Flask's "run from the command line" flag) is put back after it: the next command, and the
+    # next test, share this process.
+    root = logging.getLogger()
+    handlers, level, name = list(root.handlers), root.level, application_name()
+    signals = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    info = ScriptInfo(create_app=_create_app)
+    try:
+        result = CliRunner().invoke(main, args, input=input, obj=info,
+                                    env={**env, "FLASK_RUN_FROM_CLI": os.environ.get("FLASK_RUN_FROM_CLI")})
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        set_application_name(name)
+        for number, handler in signals.items():
+            signal.signal(number, handler)
+        if info._loaded_app is not None:  # its connections closed now, not whenever the collector comes by
+            info._loaded_app.extensions["approval.db"]["engine"].dispose()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess(["approval", *args], result.exit_code, result.stdout, stderr)
+
+
+@pytest.fixture()
+def cli_in_process(backend: str, databases: TemporaryDatabases, tmp_path: Path):
+    """``cli``'s twin, run in this process (``run_in_process``), for a command's behaviour: its output, exit status,
+    what it writes. ``cli`` stays for what only a process shows: its stdin from a pipe, its log lines, its imports'
+    warnings, the settings it reads when it starts."""
+    url = databases.new_url(backend)
+    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        completed = run_in_process(list(args), run.env, input)
+        if check:
+            assert completed.returncode == 0, completed.stdout + completed.stderr
+        return completed
+
+    run.url = url
+    run.env = env
+    return run
+
+
+# Browser -----------------------------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("APPROVAL_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """A headless Chromium for the test process, launched at its first browser test (launching one per module cost
+    a second or more each time, twice per module: once per backend). Tests open their own contexts in it."""
+    import shutil
+
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        message = f"Chromium not found at {CHROMIUM}"
+        if os.environ.get("APPROVAL_TEST_BROWSER", "").lower() == "required":
+            pytest.fail(message + " (APPROVAL_TEST_BROWSER=required)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        yield browser
+        browser.close()
 
 
 # Factories ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from approval import operations as ops
 from approval.models import Account, User
 from approval.workflow.states import Action, Role, State
 
+from conftest import ONE_BACKEND
 from test_browser import PASSWORD, chromium, live_server, sign_in  # noqa: F401 - the shared browser fixtures
 
 PHONE = {"width": 375, "height": 800}
@@ -201,6 +202,7 @@ def _signed_in(launched, base: str, email: str, viewport: dict | None = None):  
     return page
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_text_on_the_orange_buttons_and_the_state_badges_reads(chromium, live_server):  # noqa: F811
     """White on the brand orange was 2.63:1, "withdrawn" grey on grey 3.86:1: each at least 4.5:1 now."""
@@ -226,6 +228,7 @@ def test_text_on_the_orange_buttons_and_the_state_badges_reads(chromium, live_se
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_the_calendar_days_of_other_months_read(chromium, live_server):  # noqa: F811
     """Their numbers are links: #aaa on #f6f6f6 was 2.15:1."""
@@ -238,6 +241,7 @@ def test_the_calendar_days_of_other_months_read(chromium, live_server):  # noqa:
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["laptop", "phone"])
 def test_the_skip_link_is_the_first_tab_stop_and_shows_when_focused(chromium, live_server, viewport):  # noqa: F811
@@ -258,6 +262,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_shows_when_focused(chromium, li
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_the_dashboard_fits_a_tablet(chromium, live_server):  # noqa: F811
     """At 768 px the dashboard's eleven columns were 929 px wide: below 950 px each market is a card."""
@@ -274,6 +279,7 @@ def test_the_dashboard_fits_a_tablet(chromium, live_server):  # noqa: F811
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_a_phones_targets_are_big_enough_for_a_finger(chromium, live_server):  # noqa: F811
     """The top bar's links were 16 to 21 px tall, "EN"/"FR" 31x19, the dashboard's counts 10x20: at least 24 px
@@ -306,6 +312,7 @@ def test_a_phones_targets_are_big_enough_for_a_finger(chromium, live_server):  #
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_a_phones_menu_opens_and_closes_with_the_keyboard(chromium, live_server):  # noqa: F811
     """On a phone the top bar is the product's name, "Menu" and the bell, its count in sight; the button says
@@ -359,6 +366,7 @@ def test_a_phones_menu_opens_and_closes_with_the_keyboard(chromium, live_server)
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_notification_choices_are_labelled_on_a_phone(chromium, live_server):  # noqa: F811
     """The header row is hidden on a phone: each radio button shows its choice's name, and the label is the target."""
@@ -384,6 +392,7 @@ def test_notification_choices_are_labelled_on_a_phone(chromium, live_server):  #
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_narrow_admin_tables_keep_their_column_names(chromium, live_server):  # noqa: F811
     base, engine = live_server
@@ -405,6 +414,7 @@ def test_narrow_admin_tables_keep_their_column_names(chromium, live_server):  # 
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_the_wall_reads_from_three_metres(chromium, live_server):  # noqa: F811
     """At 1920x1080 and 3840x2160: a zero is quieter than a count but still 3:1; the state headings are no smaller
@@ -452,6 +462,7 @@ def test_the_wall_reads_from_three_metres(chromium, live_server):  # noqa: F811
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 @browser
 def test_a_refused_decision_brings_a_phone_back_to_the_comment(chromium, live_server):  # noqa: F811
     base, engine = live_server
@@ -467,6 +478,7 @@ def test_a_refused_decision_brings_a_phone_back_to_the_comment(chromium, live_se
     page.context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout, the same on either database
 def test_reloading_a_refused_forms_page_opens_it_again_without_sending_the_form(chromium, live_server):  # noqa: F811
     """A refusal is drawn at the form's address: a reload sent the form again (the browser asks first, and a phone's
     browser may not). The page's address is marked as a GET's, which leads back to the post."""

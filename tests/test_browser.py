@@ -7,8 +7,6 @@ test-artifacts/browser/<backend>/. Without Chromium the test is skipped, unless 
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -26,25 +24,17 @@ from approval.workflow.states import Role, State
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("APPROVAL_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"
 PASSWORD = "approval-journey"
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        message = f"Chromium not found at {CHROMIUM}"
-        if os.environ.get("APPROVAL_TEST_BROWSER", "").lower() == "required":
-            pytest.fail(message + " (APPROVAL_TEST_BROWSER=required)")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
-        yield browser
-        browser.close()
+def chromium(chromium_browser):  # noqa: ANN001, ANN201
+    """The session's Chromium (conftest's ``chromium_browser``, launched once per test process), under the name the
+    browser tests import; what a module's tests left open is closed after them."""
+    yield chromium_browser
+    for context in chromium_browser.contexts:
+        context.close()
 
 
 @pytest.fixture()

@@ -1,16 +1,27 @@
-"""The `approval` commands of CONTRACT.md, run as a user would, against a fresh database of each backend."""
+"""The `approval` commands of CONTRACT.md against a fresh database of each backend. Their behaviour (output, exit
+status, what they write) is checked in this process, through the group the ``approval`` script runs (``cli`` below);
+what needs a process of its own (the settings read when it starts, the module run as a script) runs in a
+subprocess."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+
+import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine
 from approval.models import Account, AuditEntry, Executive, Market, Outcome, Post, PublicationAttempt, User
 from approval.workflow.states import State
+
+
+@pytest.fixture()
+def cli(cli_in_process):  # noqa: ANN001, ANN201
+    """The commands run in this process (conftest's ``cli_in_process``): a subprocess per command cost 1 to 2 s."""
+    return cli_in_process
 
 
 def test_db_upgrade_then_create_market_account_user(cli):
@@ -54,9 +65,10 @@ def test_bad_input_is_a_clear_usage_error(cli):
 
 
 def test_demo_loads_every_state_with_a_true_history(cli):
-    out = cli("demo").stdout
+    out = cli("demo", "--port", "8123").stdout
     for role in ("community_manager", "project_manager", "cabinet", "admin"):
         assert role in out
+    assert "Log in at http://127.0.0.1:8123 with:" in out  # the address it will be served on
     engine = make_engine(cli.url)
     with Session(engine) as session:
         states = set(session.scalars(select(Post.state).distinct()))
@@ -142,11 +154,6 @@ def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(c
     engine.dispose()
 
 
-def test_demo_prints_the_address_it_will_be_served_on(cli):
-    out = cli("demo", "--port", "8123").stdout
-    assert "Log in at http://127.0.0.1:8123 with:" in out
-
-
 def test_a_database_without_its_tables_is_one_line_naming_the_fix(cli):
     """Before ``approval db upgrade`` (PostgreSQL: undefined table; SQLite: no such table): no traceback."""
     for args in (("audit", "verify"), ("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris",
@@ -217,26 +224,30 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
 
 def test_db_upgrade_creates_a_missing_postgresql_database(tmp_path, databases):
     """As SQLite makes its file, ``approval db upgrade`` makes the PostgreSQL database the URL names."""
-    from conftest import POSTGRES_ADMIN_URL
+    from conftest import POSTGRES_ADMIN_URL, run_in_process
 
     url = databases.new_url("postgresql")  # a name of the session's, dropped at its end; PostgreSQL required or skip
     server = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}"'))
     server.dispose()
-    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+    env = {"APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+    said = []
     for _ in range(2):  # the second time it is there: nothing to create, nothing to migrate
-        result = subprocess.run([sys.executable, "-m", "approval.cli", "db", "upgrade"], env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = run_in_process(["db", "upgrade"], env)
         assert result.returncode == 0, result.stderr
-    listed = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], env=env,
-                            capture_output=True, text=True, timeout=120)
+        said.append(result.stdout.split(" ", 1)[0])
+    assert said == ["Database", "Already"], said
+    listed = run_in_process(["account", "list"], env)
     assert listed.returncode == 0, listed.stderr
 
 
 def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
-    """Each bad setting names its variable and what it takes (exit 1), never a traceback."""
-    for variable, value, said in (
+    """Each bad setting names its variable and what it takes (exit 1), never a traceback: the first in a process of
+    its own, as the script starts, the others in this process through the script's group."""
+    from conftest import run_in_process
+
+    for n, (variable, value, said) in enumerate((
         ("APPROVAL_PROXIES", "two", "APPROVAL_PROXIES is the number of proxies"),
         ("APPROVAL_DATABASE_URL", "notaurl", "APPROVAL_DATABASE_URL is not a database URL"),
         ("APPROVAL_SMTP_URL", "http://x", "APPROVAL_SMTP_URL is smtp://"),
@@ -244,17 +255,19 @@ def test_a_setting_the_command_cannot_use_is_one_line(tmp_path):
         ("APPROVAL_SMTP_URL", "smtp://host?timeout=soon", "APPROVAL_SMTP_URL is smtp://"),  # as the mailer reads it
         ("APPROVAL_DATABASE_URL", "postgresql+psycopg://approval:S3cretPassw0rd@db:notaport/approval",
          "APPROVAL_DATABASE_URL is not a database URL"),
-    ):
-        result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True,
-                                text=True, timeout=120, env={**os.environ, variable: value,
-                                                             "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")})
+    )):
+        env = {variable: value, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+        if n == 0:
+            result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True,
+                                    text=True, timeout=120, env={**os.environ, **env})
+        else:
+            result = run_in_process(["account", "list"], env)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.startswith(f"Error: {said}"), result.stderr
         assert "S3cretPassw0rd" not in result.stderr  # a password in the setting is never printed
     # /proc takes no folder, whoever asks (root included).
-    result = subprocess.run([sys.executable, "-m", "approval.cli", "account", "list"], capture_output=True, text=True,
-                            timeout=120, env={**os.environ, "APPROVAL_INSTANCE_PATH": "/proc/approval-instance",
-                                              "APPROVAL_SECRET_KEY": ""})
+    result = run_in_process(["account", "list"], {"APPROVAL_INSTANCE_PATH": "/proc/approval-instance",
+                                                  "APPROVAL_SECRET_KEY": ""})
     assert result.returncode == 1 and "cannot keep the secret key" in result.stderr, result.stderr
 
 

@@ -1,7 +1,9 @@
 """The command line as an operations engineer runs it along the publishing path: the stop switches listed and turned
 off with what they still hold, what a worker's pass did to each post, the long-running commands' log lines and
-settings, and commands that say what they did without warnings nobody asked for. Each runs `python -m approval.cli`
-in a subprocess on a fresh database of each backend (the ``cli`` fixture)."""
+settings, and commands that say what they did without warnings nobody asked for. Each runs on a fresh database of
+each backend: in this process through the group the ``approval`` script runs (``cli_in_process``) where the command's
+output, exit status and writes are the point, in a subprocess (``cli``) where a process is: its log lines on stderr,
+the warnings of its imports, a password piped to its stdin."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from conftest import Factory
+from conftest import Factory, run_in_process
 from sqlalchemy import update
 
 from approval import create_app
@@ -59,7 +61,8 @@ def _due_posts(url: str) -> dict[str, tuple[int, str, str, str]]:
 # 1, 2. Stop switches: listed, and turned off with what they still hold ------------------------------------------------
 
 
-def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_stays_held(cli):
+def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_stays_held(cli_in_process):
+    cli = cli_in_process
     cli("db", "upgrade")
     _due_posts(cli.url)
     poland = cli("stop", "on", "--market", "pl", "--reason", "Match perdu.\nWe wait.").stdout.split()[-1]
@@ -93,7 +96,8 @@ def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_s
                      cli("stop", "list", "--all").stdout)
 
 
-def test_a_switch_that_held_nothing_says_so_when_turned_off(cli):
+def test_a_switch_that_held_nothing_says_so_when_turned_off(cli_in_process):
+    cli = cli_in_process
     cli("db", "upgrade")
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     stop_id = cli("stop", "on", "--market", "FR", "--reason", "Strike.").stdout.split()[-1]
@@ -105,7 +109,8 @@ def test_a_switch_that_held_nothing_says_so_when_turned_off(cli):
 # 3. What a worker's pass did, post by post -----------------------------------------------------------------------
 
 
-def test_worker_once_prints_one_line_per_post_it_handled(cli):
+def test_worker_once_prints_one_line_per_post_it_handled(cli_in_process):
+    cli = cli_in_process
     cli("db", "upgrade")
     posts = _due_posts(cli.url)
     cli("stop", "on", "--market", "PL", "--reason", "Match perdu.")
@@ -138,10 +143,11 @@ def test_worker_once_prints_one_line_per_post_it_handled(cli):
 LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (DEBUG|INFO|WARNING|ERROR) [\w.]+: .+$")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
 def test_the_worker_and_the_notifier_log_with_time_level_and_logger(cli):
     """A mail that cannot be sent is a warning of the mailer's, in the worker's pass: a line with its time, level
     and logger on stderr (before, it went nowhere useful)."""
-    cli("db", "upgrade")
+    upgrade(cli.url)
     _due_posts(cli.url)  # the failed one tells its author and the project managers: mail, to a server that is down
     cli.env["APPROVAL_SMTP_URL"] = "smtp://127.0.0.1:9?timeout=2"
     once = cli("worker", "--once")
@@ -152,13 +158,13 @@ def test_the_worker_and_the_notifier_log_with_time_level_and_logger(cli):
 
     cli.env["APPROVAL_LOG_LEVEL"] = "ERROR"
     assert not any(LOG_LINE.match(line) for line in cli("notify", "--once").stderr.splitlines())
-    cli.env["APPROVAL_LOG_LEVEL"] = "loud"
-    bad = cli("worker", "--once", check=False)
+    # The settings and options refused, through the script's group in this process (no log line to read there).
+    bad = run_in_process(["worker", "--once"], {**cli.env, "APPROVAL_LOG_LEVEL": "loud"})
     assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
     assert bad.stderr.startswith("Error: APPROVAL_LOG_LEVEL is DEBUG, INFO, WARNING or ERROR, not 'loud'"), bad.stderr
     del cli.env["APPROVAL_LOG_LEVEL"]
-    assert "--log-level [debug|info|warning|error]" in cli("notify", "--help").stdout.lower()
-    refused = cli("worker", "--once", "--log-level", "chatty", check=False)
+    assert "--log-level [debug|info|warning|error]" in run_in_process(["notify", "--help"], cli.env).stdout.lower()
+    refused = run_in_process(["worker", "--once", "--log-level", "chatty"], cli.env)
     assert refused.returncode == 2 and "--log-level" in refused.stderr
 
 
@@ -207,7 +213,8 @@ def test_the_webhook_timeout_and_the_lease_are_settings(tmp_path):
 # 6. Commands that say what they did, without warnings nobody asked for -------------------------------------------
 
 
-def test_db_upgrade_says_what_it_did(cli):
+def test_db_upgrade_says_what_it_did(cli_in_process):
+    cli = cli_in_process
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     before = script.get_revision(head).down_revision
@@ -221,6 +228,7 @@ def test_db_upgrade_says_what_it_did(cli):
     assert upgrade(cli.url) == (head, head)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
 def test_no_command_prints_the_pkg_resources_deprecation_of_twitter_text(cli):
     """twitter-text imports pkg_resources, whose deprecation warning landed in every log of a command that counts a
     post's length for X (the linter, the worker). That warning alone is silenced: the same words from elsewhere
@@ -234,6 +242,7 @@ def test_no_command_prints_the_pkg_resources_deprecation_of_twitter_text(cli):
     assert "pkg_resources is deprecated" in elsewhere.stderr, elsewhere.stderr
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
 def test_a_piped_password_is_read_without_warnings(cli):
     cli("db", "upgrade")
     created = cli("user", "create", "ops@helio.example", "--name", "Ops", "--role", "admin",
@@ -250,8 +259,9 @@ def test_a_piped_password_is_read_without_warnings(cli):
     assert empty.returncode == 2 and "--password" in empty.stderr, empty.stderr
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
 def test_the_readme_s_piped_user_creation_works_as_written(cli):
-    cli("db", "upgrade")
+    upgrade(cli.url)
     deployment = (PROJECT_ROOT / "README.md").read_text().split("### Deployment", 1)[1]
     line = next(line for line in deployment.splitlines() if line.startswith("printf "))
     command = line.split("  #", 1)[0]

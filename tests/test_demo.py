@@ -61,7 +61,8 @@ def test_each_story_is_a_working_week_of_steps_that_ends_before_the_next_monday(
             story.end, Action.publish), story
 
 
-def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_alike(cli, tmp_path):
+def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_alike(cli_in_process, tmp_path):
+    cli = cli_in_process
     started = utcnow()
     cli("demo")
     engine = make_engine(cli.url)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
+from conftest import ONE_BACKEND
 from test_browser import PASSWORD, chromium, live_server, sign_in  # noqa: F401 - fixtures
 
 from approval import administration as admin
 from approval.workflow.states import Role
 
-pytestmark = pytest.mark.browser
+# The layout a phone shows is the templates' and the style sheet's: one backend proves it (conftest.ONE_BACKEND).
+pytestmark = [pytest.mark.browser, ONE_BACKEND]
 
 WIDTH = 360
 #: The top bar's height on a phone, its menu folded: at most two rows of a finger's targets (44 px) with the bar's

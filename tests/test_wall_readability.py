@@ -284,7 +284,8 @@ def test_a_stop_switch_reason_ending_a_sentence_is_not_followed_by_a_lower_case_
     assert "(depuis " in text
 
 
-def test_kiosk_create_prints_the_whole_address_where_it_is_known(cli):
+def test_kiosk_create_prints_the_whole_address_where_it_is_known(cli_in_process):
+    cli = cli_in_process  # in this process: what the command prints is the point
     cli("db", "upgrade")
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     unknown = cli("kiosk", "create", "--name", "Screen 1", "--market", "FR").stdout.strip().splitlines()

@@ -36,8 +36,8 @@ from approval.models import Post, User
 from approval.workflow.states import Role
 from approval.workflow.table import ACTIONS_TAKING, USER_ACTIONS, rows_for
 
-MAX_EXAMPLES = 50
-STATEFUL_SCENARIOS = 150
+MAX_EXAMPLES = 25
+STATEFUL_SCENARIOS = 60
 STATEFUL_ROUNDS = 5
 TEAM = {"community_manager": "camille@helio.example", "project_manager": "lucile@helio.example",
         "cabinet": "cabinet@helio.example", "admin": "admin@helio.example"}

@@ -19,6 +19,7 @@ from approval.migrate import upgrade
 from approval.models import ApiToken, Post
 from approval.models.tokens import token_sha256
 from approval.workflow.states import Role
+from conftest import run_in_process
 
 from .contract import ApiClient, assert_error
 
@@ -147,11 +148,12 @@ def test_approval_token_create_prints_the_token_alone(backend, databases, tmp_pa
         session.commit()
     env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "approval.cli", "token", "create", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+    def run(*args: str) -> subprocess.CompletedProcess:  # the refusals: in this process, through the script's group
+        return run_in_process(["token", "create", *args], env)
 
-    made = run("Camille@helio.example", "--name", "Nightly export")
+    # What a script captures (``TOKEN=$(approval token create ...)``): the stdout of a process of its own.
+    made = subprocess.run([sys.executable, "-m", "approval.cli", "token", "create", "Camille@helio.example", "--name",
+                           "Nightly export"], env=env, capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     assert SECRET.fullmatch(made.stdout.rstrip("\n")), made.stdout  # the token alone
     assert run("nobody@helio.example").returncode == 2
