@@ -20,6 +20,7 @@ from approval import kiosks
 from approval.api.tokens import issue_token
 from approval.models import User
 from approval.workflow.states import Role, State
+from tests.conftest import ONE_BACKEND
 
 
 class _Page(HTMLParser):
@@ -271,6 +272,7 @@ def _wait_for_focus(page, id_: str, seconds: float = 5) -> None:  # noqa: ANN001
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_refused_form_brings_the_focus_to_its_first_invalid_field(chromium, live_server):  # noqa: F811
     base, engine = live_server
     _add_admin(engine)
@@ -288,6 +290,7 @@ def test_a_refused_form_brings_the_focus_to_its_first_invalid_field(chromium, li
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_failed_login_brings_the_focus_to_its_message(chromium, live_server):  # noqa: F811
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
@@ -309,6 +312,7 @@ def test_a_failed_login_brings_the_focus_to_its_message(chromium, live_server): 
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_section_asking_for_the_focus_takes_it_before_an_invalid_field(chromium, live_server):  # noqa: F811
     """static/forms.js's order: an autofocus field is left alone; else a section that asks (a conflict), else the
     first invalid field, else a refusal's message."""
@@ -328,6 +332,7 @@ def test_a_section_asking_for_the_focus_takes_it_before_an_invalid_field(chromiu
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_change_logs_by_column_reads(chromium, live_server):  # noqa: F811
     """#bbb (the dark top bar's grey) on the page's #f6f7f9 was 1.79:1."""
     base, engine = live_server
@@ -342,6 +347,7 @@ def test_the_change_logs_by_column_reads(chromium, live_server):  # noqa: F811
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_bell_and_the_market_links_are_24_pixels_at_least(chromium, live_server):  # noqa: F811
     """WCAG 2.5.8: the admin's bell (no count) was 16x19, the links of "Notifications by market" 18 px tall."""
     base, engine = live_server
@@ -358,6 +364,7 @@ def test_the_bell_and_the_market_links_are_24_pixels_at_least(chromium, live_ser
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_post_filters_fit_a_320_pixel_screen(chromium, live_server):  # noqa: F811
     base, engine = live_server
     _posts_in_every_state(engine)
@@ -369,6 +376,7 @@ def test_the_post_filters_fit_a_320_pixel_screen(chromium, live_server):  # noqa
 
 
 @browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_unread_notifications_stand_out_not_by_colour_alone(chromium, live_server):  # noqa: F811
     base, engine = live_server
     _posts_in_every_state(engine)  # posts sent for review: the project manager is told

@@ -11,6 +11,7 @@ from test_browser import PASSWORD, chromium, live_server, sign_in  # noqa: F401 
 
 from approval import administration as admin
 from approval.workflow.states import Role
+from tests.conftest import ONE_BACKEND
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +26,7 @@ def _a_market_with_a_writer(session: Session, code: str, zone: str, writer_email
     return market, account, writer
 
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F811
     """Turning a stop switch off (posts go out again) and revoking a kiosk link (its screen goes dark for good) ask
     before they are done; dismissed, nothing changes."""
@@ -76,6 +78,7 @@ def test_what_cannot_be_taken_back_asks_first(chromium, live_server):  # noqa: F
     assert address.is_disabled() and secret.is_disabled()
 
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noqa: F811
     """"Withdraw" shares its form with "Submit for review": the button asks, the form does not; dismissed, the
     post stays a draft."""
@@ -104,6 +107,7 @@ def test_a_decision_that_ends_the_post_asks_first(chromium, live_server):  # noq
     with Session(engine) as session:
         assert session.get(Post, post_id).state is State.withdrawn
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_rejection_without_its_comment_is_not_asked_about(chromium, live_server):  # noqa: F811
     """"Cannot be undone, go on?", then "a comment is required": the person confirmed what did not happen. Without
     its comment the page refuses the rejection at once; with it, it asks first."""
@@ -134,6 +138,7 @@ def test_a_rejection_without_its_comment_is_not_asked_about(chromium, live_serve
     with Session(engine) as session:
         assert session.get(Post, post_id).state is State.in_review  # dismissed
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa: F811
     """"Suggested: #EURO2028" was text to copy by hand: its button puts it where the finding says (an insertion at
     the end here), and the check runs again."""
@@ -154,6 +159,7 @@ def test_a_suggestion_is_applied_from_the_editor(chromium, live_server):  # noqa
     assert page.input_value("textarea[name=body]") == "La Tour Eiffel brille ce soir. #EURO2028"
     finding.wait_for(state="detached")  # checked again: the hashtag is there
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_form_is_sent_once(chromium, live_server):  # noqa: F811
     """A second click while the first answer is on its way sends nothing (a double click on "Create" made two posts);
     back on the page from the browser's memory, the form can be sent again. A window listener, which runs after the

@@ -9,14 +9,14 @@ import re
 
 import pytest
 from sqlalchemy import select
+from test_browser import chromium, live_server, sign_in  # noqa: F401 - fixtures
+from test_post_page_flows import scene  # noqa: F401 - the same market, writer and reviewer
 
 from approval import style
 from approval.models import Post
 from approval.models.notifications import NotificationProfile
 from approval.workflow.states import Role, State
-
-from test_browser import chromium, live_server, sign_in  # noqa: F401 - fixtures
-from test_post_page_flows import scene  # noqa: F401 - the same market, writer and reviewer
+from tests.conftest import ONE_BACKEND
 
 
 def _text(answer) -> str:  # noqa: ANN001
@@ -301,6 +301,7 @@ def _editor(chromium, live_server):  # noqa: ANN001, ANN202, F811
 
 
 @pytest.mark.browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_editor_announces_counts_only_when_they_change(chromium, live_server):  # noqa: F811
     context, page = _editor(chromium, live_server)
     status = page.locator("#findings-status")
@@ -323,6 +324,7 @@ def test_the_editor_announces_counts_only_when_they_change(chromium, live_server
 
 
 @pytest.mark.browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_findings_excerpt_keeps_its_line_break_visible(chromium, live_server):  # noqa: F811
     context, page = _editor(chromium, live_server)
     page.locator("textarea[name=body]").fill("Nos boutiques de Lyon\nLe jour de la finale, écran géant et jeux.")
@@ -335,6 +337,7 @@ def test_a_findings_excerpt_keeps_its_line_break_visible(chromium, live_server):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [1366, 390])
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_post_pages_tab_order_follows_its_layout(chromium, live_server, width):  # noqa: F811
     base, engine = live_server
     post_id = _browser_post(engine, "x", "Un texte correct.")

@@ -4,8 +4,8 @@ fresh database of each backend: the demo's scheduled posts go out when due, and 
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +21,8 @@ from approval.models import Account, Market, Post, StopSwitch
 from approval.workflow.states import State
 
 
-def test_account_connect_and_stop_switches_from_the_command_line(cli):
+def test_account_connect_and_stop_switches_from_the_command_line(cli_in_process):
+    cli = cli_in_process  # the commands' behaviour: no process of their own needed
     cli("db", "upgrade")
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
@@ -65,7 +66,8 @@ def test_account_connect_and_stop_switches_from_the_command_line(cli):
     engine.dispose()
 
 
-def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli, tmp_path):
+def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli_in_process, tmp_path):
+    cli = cli_in_process  # demo and worker --once in this process; the looping worker below is a process of its own
     cli("demo")
     engine = make_engine(cli.url)
     with Session(engine) as session:

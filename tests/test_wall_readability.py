@@ -13,7 +13,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import Factory
+from conftest import ONE_BACKEND, Factory
+from hub_live import seed
+from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
+from test_browser_hub import Server
 
 from approval import administration as admin
 from approval import create_app
@@ -21,10 +24,6 @@ from approval.db import db, utcnow
 from approval.publishing import controls, reasons
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, Role, State
-
-from hub_live import seed
-from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
-from test_browser_hub import Server
 
 LONG_BODY = ("La Tour Eiffel brille ce soir aux couleurs de l'équipe la plus soutenue de France, et le Social Hub "
              "ouvre ses portes aux supporters jusqu'à minuit.")
@@ -124,6 +123,7 @@ def _fits(page) -> bool:  # noqa: ANN001
                          "&& document.documentElement.scrollWidth <= window.innerWidth")
 
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_wall_reads_from_five_metres_on_a_1080p_screen_and_the_same_on_a_4k_one(chromium, served):  # noqa: F811
     address, _server, folder = served
     context, page = _open(chromium, address, 1920, 1080)
@@ -169,6 +169,7 @@ def test_the_wall_reads_from_five_metres_on_a_1080p_screen_and_the_same_on_a_4k_
             context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_excerpts_and_handles_are_cut_by_the_screen_not_by_the_server(chromium, served):  # noqa: F811
     address, _server, folder = served
     context, page = _open(chromium, address, 1920, 1080)
@@ -191,6 +192,7 @@ def test_excerpts_and_handles_are_cut_by_the_screen_not_by_the_server(chromium, 
         context.close()
 
 
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_a_lost_connection_keeps_the_clocks_in_view_says_since_when_and_the_ages_go_on(chromium, served):  # noqa: F811
     address, server, folder = served
     context = chromium.new_context(viewport={"width": 1920, "height": 1080}, locale="en-GB",

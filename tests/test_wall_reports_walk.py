@@ -18,7 +18,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import ONE_BACKEND, Factory
+from hub_live import seed
 from sqlalchemy.orm import Session
+from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
 
 from approval import administration as admin
 from approval import create_app, kiosks
@@ -27,10 +30,6 @@ from approval.publishing import controls
 from approval.queries.hub import ROWS, Selection, Viewer, build_wall
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, Role, State
-
-from conftest import Factory
-from hub_live import seed
-from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
 
 ALL_CLEAR = "No post overdue, failed, unconfirmed, bound to fail, missed, held or retrying."
 NETWORK_JSON = 'HTTP 400 {"error": {"message": "Media type not supported for this account (code 36003)."}}'
@@ -465,6 +464,7 @@ def _counts_seen(page) -> dict:  # noqa: ANN001
 
 
 @pytest.mark.browser
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_twenty_eight_markets_read_from_five_metres_on_a_1080p_screen(
     chromium,  # noqa: F811
     databases,

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
 
 from approval import administration as admin
 from approval import kiosks
@@ -17,8 +18,7 @@ from approval.publishing import controls
 from approval.queries.hub import ROWS, ROWS_ALONE, Selection, Viewer, build_wall, summary
 from approval.workflow import engine as workflow
 from approval.workflow.states import Action, Role, State
-
-from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
+from tests.conftest import ONE_BACKEND
 
 
 @pytest.fixture()
@@ -196,11 +196,11 @@ def test_the_corner_cells_are_named_and_the_way_back_is_in_the_walls_head(make, 
 def _busy_evening(url: str) -> None:
     """The walk's evening: two stop switches on with long reasons (three lines of banner), five posts awaiting
     review, a failure and eight posts left unconfirmed, seven published, the one scheduled post held."""
-    from approval import create_app
-    from approval.db import db
-
     from conftest import Factory
     from hub_live import seed
+
+    from approval import create_app
+    from approval.db import db
 
     seed(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "wall-walk", "TESTING": True})
@@ -239,11 +239,11 @@ PANELS = """() => Array.from(document.querySelectorAll('.panel')).filter(p => p.
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1366, 900), (3840, 2160)])
+@ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
 def test_the_wall_uses_its_panels_and_the_way_back_covers_nothing(chromium, databases, backend, tmp_path,  # noqa: F811
                                                                   width, height):
-    from test_browser_hub import Server
-
     from hub_live import PASSWORD
+    from test_browser_hub import Server
 
     url = databases.new_url(backend)
     _busy_evening(url)

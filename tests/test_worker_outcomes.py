@@ -26,8 +26,8 @@ from sqlalchemy import select
 from approval.media import samples
 from approval.models import Account, AuditEntry, OutboxMessage, Outcome, Post, PublicationAttempt
 from approval.publishing import controls, worker
-from approval.publishing.holds import active_stops
 from approval.publishing.addresses import refusal
+from approval.publishing.holds import active_stops
 from approval.publishing.worker import Worker
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action, State
@@ -408,7 +408,8 @@ def test_the_admin_form_refuses_an_address_with_a_password(scene, make):  # noqa
     assert scene.session.get(Account, account_id).connector_url == before
 
 
-def test_the_command_line_refuses_an_address_with_a_password(cli):
+def test_the_command_line_refuses_an_address_with_a_password(cli_in_process):
+    cli = cli_in_process  # the commands' behaviour: no process of their own needed
     cli("db", "upgrade")
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio").stdout.split()[-1]
