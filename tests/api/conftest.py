@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from approval.api.tokens import issue_token
-from approval.models import User
+from approval.models import Market, User
+from approval.workflow.states import Role
 
 from .contract import ApiClient
 
@@ -24,3 +25,20 @@ def api(app, db_session):
 
     return client_for
 
+
+
+@pytest.fixture()
+def france(make) -> Market:  # noqa: ANN001
+    return make.market("FR")
+
+
+@pytest.fixture()
+def cm(make, france) -> User:  # noqa: ANN001
+    """A community manager of France."""
+    return make.user(Role.community_manager, markets=[france])
+
+
+@pytest.fixture()
+def pm(make, france) -> User:  # noqa: ANN001
+    """A project manager of France."""
+    return make.user(Role.project_manager, markets=[france])

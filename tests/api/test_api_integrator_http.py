@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from openapi_spec_validator import validate
 from PIL import Image
 from sqlalchemy import update
@@ -14,26 +13,12 @@ from sqlalchemy import update
 from approval.db import utcnow
 from approval.models import Campaign, Post
 from approval.publishing import controls
-from approval.workflow.states import Role, State
+from approval.workflow.states import State
 
 from .contract import assert_error, assert_post_shape
 
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
-
-@pytest.fixture()
-def france(make):
-    return make.market("FR")
-
-
-@pytest.fixture()
-def cm(make, france):
-    return make.user(Role.community_manager, markets=[france])
-
-
-@pytest.fixture()
-def pm(make, france):
-    return make.user(Role.project_manager, markets=[france])
 
 
 def _png() -> bytes:

@@ -15,20 +15,6 @@ from .contract import FINDING_KEYS, assert_error
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
 
-@pytest.fixture()
-def france(make):
-    return make.market("FR")
-
-
-@pytest.fixture()
-def cm(make, france):
-    return make.user(Role.community_manager, markets=[france])
-
-
-@pytest.fixture()
-def pm(make, france):
-    return make.user(Role.project_manager, markets=[france])
-
 
 def _counts(session) -> tuple:
     session.expire_all()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_in_process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +20,6 @@ from approval.migrate import upgrade
 from approval.models import ApiToken, Post
 from approval.models.tokens import token_sha256
 from approval.workflow.states import Role
-from conftest import run_in_process
 
 from .contract import ApiClient, assert_error
 

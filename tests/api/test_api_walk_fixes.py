@@ -10,13 +10,12 @@ import json
 
 import pytest
 from sqlalchemy import func, select
+from test_media_samples import jpeg
 
 from approval.models import AuditEntry, Post, Revision, StopSwitch
 from approval.publishing import controls
 from approval.workflow.errors import NotPermitted
 from approval.workflow.states import Action, Role
-
-from test_media_samples import jpeg
 
 from .contract import assert_error
 
@@ -25,20 +24,6 @@ EVERY_MARKET = "Only an admin or a group-wide project manager turns off a switch
 NOT_JSON = "The API takes JSON: send the body with Content-Type: application/json."
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
 
-
-@pytest.fixture()
-def france(make):  # noqa: ANN001, ANN201
-    return make.market("FR")
-
-
-@pytest.fixture()
-def cm(make, france):  # noqa: ANN001, ANN201
-    return make.user(Role.community_manager, markets=[france])
-
-
-@pytest.fixture()
-def pm(make, france):  # noqa: ANN001, ANN201
-    return make.user(Role.project_manager, markets=[france])
 
 
 # Finding 1: a role that may not turn switches off is told so, whatever the switch reaches -------------------------
