@@ -77,33 +77,35 @@ class ChatSender:
 
     def run_once(self, budget: float | None = None) -> ChatReport:
         """Send what is due. A webhook that fails is left alone for a while (``REST_S``, doubling): its other
-        messages wait, their tries unchanged. With a ``budget`` (seconds) the pass ends within it, each call's own
-        timeouts cut to what is left: a stalled chat server never holds the publishing worker up."""
+        messages are put back due when the rest ends, their tries unchanged, so the other markets' come first. With
+        a ``budget`` (seconds) no call starts once it is spent; a call started has its whole timeout (cut short, a
+        webhook that had taken the message would be sent it again): a stalled chat server costs one call a rest."""
         report = ChatReport()
         token = outbox.new_token()
         ends = clock_time.monotonic() + budget if budget is not None else None
         claimed = self.claim(token)
         for done, message_id in enumerate(claimed):
-            left = ends - clock_time.monotonic() if ends is not None else None
-            if left is not None and left <= 0:
+            if ends is not None and clock_time.monotonic() >= ends:
                 self.release(claimed[done:], token)
                 break
-            self.send(message_id, token, report, left=left)
+            self.send(message_id, token, report)
         return report
 
-    def _resting(self, url: str) -> bool:
+    def _rest_left(self, url: str) -> float:
+        """The seconds ``url`` still rests (0: it does not)."""
         until, _next = self.resting.get(url, (0.0, REST_S))
-        return clock_time.monotonic() < until
+        return max(0.0, until - clock_time.monotonic())
 
     def _failed(self, url: str) -> None:
         _until, rest = self.resting.get(url, (0.0, REST_S))
         self.resting[url] = (clock_time.monotonic() + rest, min(rest * 2, REST_MAX_S))
 
-    def release(self, ids: list[int], token: str) -> None:
-        """Give back claimed messages untried (their tries unchanged): the next pass sends them."""
+    def release(self, ids: list[int], token: str, *, due_at: datetime | None = None) -> None:
+        """Give back claimed messages untried (their tries unchanged): a next pass sends them, from ``due_at``."""
+        values: dict = {"claim": None, "claimed_until": None, **({"due_at": due_at} if due_at else {})}
         with self.sessions() as session, session.begin():
             session.execute(update(ChatMessage).where(ChatMessage.id.in_(ids), ChatMessage.claim == token)
-                            .values(claim=None, claimed_until=None).execution_options(synchronize_session=False))
+                            .values(**values).execution_options(synchronize_session=False))
 
     def claim(self, token: str) -> list[int]:
         now = self.clock()
@@ -120,9 +122,9 @@ class ChatSender:
                                 .execution_options(synchronize_session=False))
         return ids
 
-    def send(self, message_id: int, token: str, report: ChatReport, *, left: float | None = None) -> None:
-        """Post one message, unless its webhook is resting (``run_once``): it then waits untried. ``left``: the
-        seconds the pass may still take."""
+    def send(self, message_id: int, token: str, report: ChatReport) -> None:
+        """Post one message, unless its webhook is resting (``run_once``): it then waits, untried, for the rest's
+        end."""
         with self.sessions() as session:
             message = session.scalar(
                 select(ChatMessage).where(ChatMessage.id == message_id, ChatMessage.claim == token)
@@ -135,13 +137,13 @@ class ChatSender:
             url = settings.chat_webhook_url if settings else None
             text = self.text(message) if url else ""
             attempts = message.attempts
-        if url and self._resting(url):
-            self.release([message_id], token)
+        if url and (rest := self._rest_left(url)):
+            self.release([message_id], token, due_at=self.clock() + timedelta(seconds=rest))
             return
         error = None
         if url:
             try:
-                self.post(url, {"text": text}, left=left)
+                self.post(url, {"text": text})
             except (OSError, http.client.HTTPException, ValueError) as failure:
                 error = f"{type(failure).__name__}: {failure}"[:2000]
                 self._failed(url)
@@ -161,17 +163,15 @@ class ChatSender:
                             .values(**values).execution_options(synchronize_session=False))
 
     @staticmethod
-    def post(url: str, body: dict, *, left: float | None = None) -> None:
+    def post(url: str, body: dict) -> None:
         """POST ``body`` as JSON; anything but a 2xx raises (``OSError``, ``http.client.HTTPException``). Never to
         this server's own network: the name is resolved once, checked, and the connection made to the address
-        checked (``addresses.connection_to``); a redirect is an answer like another, never followed. ``left``: the
-        seconds the caller may still wait, which cut the call's timeouts."""
-        timeout, whole = (TIMEOUT_S, DEADLINE_S) if left is None else (min(TIMEOUT_S, left), min(DEADLINE_S, left))
-        connection = connection_to(url, timeout=timeout)
+        checked (``addresses.connection_to``); a redirect is an answer like another, never followed."""
+        connection = connection_to(url, timeout=TIMEOUT_S)
         try:
             # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the
             # message over while a slow webhook is still answering it (it would be said twice).
-            with deadline(connection, whole):
+            with deadline(connection, DEADLINE_S):
                 connection.request("POST", request_target(url), body=json.dumps(body).encode(),
                                    headers={"Content-Type": "application/json",
                                             "User-Agent": "approval-notifications"})

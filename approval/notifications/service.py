@@ -21,8 +21,8 @@ from approval.notifications.reminders import ReminderReport, Reminders
 log = logging.getLogger(__name__)
 #: The worker runs the reminders at most this often (seconds); mail and chat on every pass.
 REMINDERS_EVERY_S = 60.0
-#: The worker's mail and chat passes take at most this long each (seconds): a stalled mail or chat server must not
-#: hold up publishing.
+#: The worker's mail pass takes at most this long (seconds), and its chat pass starts no call after this long (a
+#: call started runs to its answer or its timeout): a stalled mail or chat server must not hold up publishing.
 MAIL_BUDGET_S = 5.0
 CHAT_BUDGET_S = 5.0
 
@@ -87,8 +87,7 @@ class Notifier:
 
 def deliver(app: Flask, clock: Callable[[], datetime] = utcnow) -> None:
     """The publishing worker's share: mail and chat on each pass, the reminders once a minute. A failure here is
-    logged, never allowed to stop publishing; the mail and the chat take ``MAIL_BUDGET_S`` and ``CHAT_BUDGET_S`` at
-    most."""
+    logged, never allowed to stop publishing; the mail and the chat keep to ``MAIL_BUDGET_S`` and ``CHAT_BUDGET_S``."""
     notifier: Notifier | None = app.extensions.get("approval.notifier")
     if notifier is None:
         notifier = app.extensions["approval.notifier"] = Notifier(app, clock=clock)
