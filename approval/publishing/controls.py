@@ -20,6 +20,7 @@ from approval.inputs import web_address
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
 from approval.publishing.addresses import refusal
+from approval.publishing.holds import changing_stops
 from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, NotPermitted
 from approval.workflow.states import Role
@@ -109,6 +110,7 @@ def turn_on(
         stop.campaign_id = campaign.id
     elif actor is not None and not reaches_everywhere(actor):
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
+    changing_stops(session)  # the claims in flight end first; those begun from now on see this switch
     session.add(stop)
     session.flush()
     notifications.stop_turned_on(session, stop)  # issue 12: the markets' managers are told

@@ -28,6 +28,27 @@ class Hold:
     stop_id: int | None = None
 
 
+#: The key of the PostgreSQL advisory lock that orders the stop switches against the claims (``reading_stops``).
+STOPS_LOCK = 0x5370_0001
+
+
+def reading_stops(session: Session) -> None:
+    """Before a transaction reads which stop switches are on to decide that posts go out: on PostgreSQL, the shared
+    side of ``STOPS_LOCK`` (claims do not wait for each other). A switch being turned on holds its other side
+    (``changing_stops``) until its commit: a claim begun meanwhile waits and then sees it, and a switch waits for the
+    claims in flight, whose posts were decided before it. Without it, a switch committed while an outbox claim ran
+    between its reading of the switches and its commit let a post out after the switch was on. SQLite's
+    ``BEGIN IMMEDIATE`` already serialises the two."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(STOPS_LOCK)))
+
+
+def changing_stops(session: Session) -> None:
+    """Before a transaction turns a stop switch on: the exclusive side of ``STOPS_LOCK`` (``reading_stops``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(STOPS_LOCK)))
+
+
 def covering_stops(market_id: SQLColumnExpression[Any] | int,
                    campaign_id: SQLColumnExpression[Any] | int | None) -> ColumnElement[bool]:
     """Active stop switches over a market and a campaign (columns or values)."""

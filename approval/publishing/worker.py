@@ -86,7 +86,7 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
-from approval.publishing.holds import active_stops, covering_stops, hold_for
+from approval.publishing.holds import active_stops, covering_stops, hold_for, reading_stops
 from approval.publishing.quotas import quota_for
 from approval.queries import reports
 from approval.style.text import shows_anything
@@ -479,6 +479,7 @@ class Worker:
             chosen = [post_id for account_id, post_id in first_of_account.items() if account_id in free][:self.batch]
             if not chosen:
                 return claims
+            reading_stops(session)  # a switch being turned on is committed first, and seen
             # In one statement, with what the checks read (the account, its market and policy, the revision and its
             # media, the campaign): the last link of each post's audit trail, read with the row locked
             # (``operations.load_post`` does the same), on which the steps below chain without reading the trails
@@ -776,6 +777,7 @@ class Worker:
         account = post.account
         if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
             return reasons.reason(reasons.GRACE_ENDED)
+        reading_stops(session)
         if hold_for(session, post, now=now, in_flight=True) is not None:
             return reasons.reason(reasons.HELD_SINCE_CLAIM)
         if account.active is False:
