@@ -249,6 +249,36 @@ def chromium_browser():
         browser.close()
 
 
+# An app whose own processes commit (workers, senders) ----------------------------------------------------
+
+#: Where the links of a committed app's tests lead (``committed_app``).
+SITE = "https://approval.helio.example"
+
+
+def committed_app(databases, backend: str, tmp_path_factory, **settings: object) -> Flask:  # noqa: ANN001
+    """An app on a database of its own, brought to the last migration, whose senders commit their claims as in
+    production (``settings``: e.g. ``SMTP_URL``)."""
+    url = databases.new_url(backend)
+    upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLIC_URL": SITE, **settings})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
+
+
+def app_session(app: Flask) -> Iterator[Session]:
+    """A session of ``app``'s, inside its application context (a fixture's body: ``yield from``)."""
+    with app.app_context():
+        with app.extensions["approval.db"]["sessionmaker"]() as session:
+            yield session
+
+
+def numbered_factory(session: Session, tests: Iterator[int], step: int) -> Factory:
+    """A ``Factory`` whose names do not meet those of the module's earlier tests (its database is the module's)."""
+    factory = Factory(session)
+    factory.counter = next(tests) * step
+    return factory
+
+
 # Factories ---------------------------------------------------------------------------------------------------
 
 #: The codes the factory gives the markets it makes without one: countries' codes, in a fixed order.

@@ -11,16 +11,9 @@ import socket
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
-from flask import Flask
-from sqlalchemy.orm import Session
-
-from approval import create_app
-from approval.migrate import upgrade
-from tests.conftest import Factory
 
 
 def free_port() -> int:
@@ -136,30 +129,3 @@ class ChatServer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-
-#: Where the notification tests' links lead.
-SITE = "https://approval.helio.example"
-
-
-def committed_app(databases, backend: str, tmp_path_factory, **settings: object) -> Flask:  # noqa: ANN001
-    """An app on a database of its own, brought to the last migration, whose senders commit their claims as in
-    production (``settings``: e.g. ``SMTP_URL``)."""
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLIC_URL": SITE, **settings})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
-
-
-def app_session(app: Flask) -> Iterator[Session]:
-    """A session of ``app``'s, inside its application context (a fixture's body: ``yield from``)."""
-    with app.app_context():
-        with app.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
-
-
-def numbered_factory(session: Session, tests: Iterator[int], step: int) -> Factory:
-    """A ``Factory`` whose names do not meet those of the module's earlier tests (its database is the module's)."""
-    factory = Factory(session)
-    factory.counter = next(tests) * step
-    return factory

@@ -20,8 +20,8 @@ from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import dispatch
 from approval.notifications.mailer import Mailer, SmtpSettings, last_digest_time
 from approval.workflow.states import Action, Role, State
-from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, app_session, committed_app, free_port, numbered_factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
+from tests.notification_helpers import SmtpServer, free_port
 
 
 @pytest.fixture(scope="module")

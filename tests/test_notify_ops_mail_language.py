@@ -10,8 +10,8 @@ import pytest
 
 from approval.notifications.mailer import Mailer
 from approval.workflow.states import Role, State
-from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, app_session, committed_app, numbered_factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
+from tests.notification_helpers import SmtpServer
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from approval.db import make_engine
 from approval.models import Account, User
 from approval.notifications.service import Notifier
 from approval.workflow.states import Role, State
-from tests.conftest import POSTGRES_ADMIN_URL, Factory
-from tests.notification_helpers import SmtpServer, committed_app
+from tests.conftest import Factory, POSTGRES_ADMIN_URL, committed_app
+from tests.notification_helpers import SmtpServer
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import service
 from approval.notifications.mailer import SmtpSettings
 from approval.workflow.states import Role, State
-from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, app_session, committed_app, numbered_factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
+from tests.notification_helpers import SmtpServer
 
 
 class SilentServer:

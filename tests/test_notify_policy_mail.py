@@ -22,8 +22,8 @@ from approval.notifications import texts
 from approval.notifications.chat import ChatSender
 from approval.notifications.mailer import Mailer
 from approval.workflow.states import Role, State
-from tests.conftest import Factory
-from tests.notification_helpers import ChatServer, SmtpServer, app_session, committed_app, numbered_factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
+from tests.notification_helpers import ChatServer, SmtpServer
 
 SITE = "https://approval.helio.example"
 NAMES_THE_REPORT = "Notre rapport annuel paraît demain sur notre site."

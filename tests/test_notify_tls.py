@@ -28,8 +28,8 @@ from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.notifications.mailer import Mailer, SmtpSettings
 from approval.workflow.states import Role, State
-from tests.conftest import Factory
-from tests.notification_helpers import SmtpServer, app_session, committed_app, free_port, numbered_factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
+from tests.notification_helpers import SmtpServer, free_port
 
 
 class Authority:

@@ -9,14 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from approval import create_app, policies
+from approval import policies
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models import AuditEntry, Post
 from approval.publishing import controls
 from approval.publishing.worker import Worker
 from approval.workflow.states import Action, Role, State
-from tests.conftest import Factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
 
 #: Each text, and whether the policy saved after its approval refuses it.
 TEXTS = {
@@ -31,11 +30,7 @@ TEXTS = {
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):
     """An app on a database of its own (the worker commits)."""
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    return committed_app(databases, backend, tmp_path_factory, PUBLISH_QUOTAS={})
 
 
 _TESTS = itertools.count(1)
@@ -43,16 +38,12 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def session(world):
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 41
-    return factory
+    return numbered_factory(session, _TESTS, 41)
 
 
 def test_the_posts_listed_are_those_the_worker_fails_for_the_policy_and_no_others(world, session, make):

@@ -17,32 +17,25 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models import Post, StopScope, StopSwitch, audit
 from approval.publishing import controls
 from approval.publishing.worker import PassReport, Worker
 from approval.workflow.states import Action, Role, State
-from tests.conftest import Factory
+from tests.conftest import Factory, app_session, committed_app, numbered_factory
 
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):
-    url = databases.new_url(backend)
-    upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
-    app.instance_path = str(tmp_path_factory.mktemp("instance"))
-    return app
+    """An app on a database of its own (the worker commits)."""
+    return committed_app(databases, backend, tmp_path_factory, PUBLISH_QUOTAS={})
 
 
 @pytest.fixture()
 def session(world):
-    with world.app_context():
-        with world.extensions["approval.db"]["sessionmaker"]() as session:
-            yield session
+    yield from app_session(world)
 
 
 _TESTS = itertools.count(1)
@@ -50,9 +43,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture()
 def make(session) -> Factory:
-    factory = Factory(session)
-    factory.counter = next(_TESTS) * 41
-    return factory
+    return numbered_factory(session, _TESTS, 41)
 
 
 def due_on_accounts(make: Factory, session, count: int, slot) -> list[Post]:  # noqa: ANN001
