@@ -135,16 +135,24 @@ def _sender_at(host: str) -> str:
     return f"approval@[{'IPv6:' if address.version == 6 else ''}{address}]"
 
 
+#: How long the end of a session (QUIT) is waited for.
+QUIT_TIMEOUT_S = 2.0
+
+
 class Deadline:
-    """The end of a pass's time for mail (``Mailer.run_once(budget=...)``): what is left of it bounds every socket
-    operation, and at the end the socket in use is shut, so a server that answers a byte at a time (or, accepting
-    the connection, never greets) holds the pass no longer than its budget."""
+    """The end of a pass's time for mail (``Mailer.run_once(budget=...)``). It bounds the opening of a session: what
+    is left of it bounds each of its socket operations, and at the end the socket being opened is shut, so a server
+    that answers a byte at a time (or, accepting the connection, never greets) holds the pass no longer than its
+    budget. A mail, once begun on an open session, runs to the server's answer or its own timeout (``release``): cut
+    at the deadline, a mail the server had taken would be counted failed and sent again. No mail begins after it."""
 
     def __init__(self, seconds: float) -> None:
         self.at = monotonic() + seconds
         self.lock = threading.Lock()
         self.sock: socket.socket | None = None
         self.passed = False
+        #: Whether the deadline shut a socket (the session being opened when the time ran out).
+        self.cut = False
         self.timer = threading.Timer(max(0.0, seconds), self._shut)
         self.timer.daemon = True
         self.timer.start()
@@ -157,12 +165,19 @@ class Deadline:
         with self.lock:
             self.sock = sock
             if self.passed:
+                self.cut = True
                 _shut(sock)
+
+    def release(self) -> None:
+        """The session is open: its mails are no longer cut (the class's docstring)."""
+        with self.lock:
+            self.sock = None
 
     def _shut(self) -> None:
         with self.lock:
             self.passed = True
             if self.sock is not None:
+                self.cut = True
                 _shut(self.sock)
 
     def close(self) -> None:
@@ -239,8 +254,9 @@ class _WatchedSMTP(smtplib.SMTP):
 
 
 class SmtpConnection:
-    """One SMTP session, opened on first use and reopened after a failure. With a ``deadline``, no operation waits
-    beyond it: each one's timeout is the smaller of the server's and what is left of the pass."""
+    """One SMTP session, opened on first use and reopened after a failure. With a ``deadline``, opening it waits no
+    longer than the deadline (each operation's timeout is the smaller of the server's and what is left of the pass),
+    and no mail begins after it; a mail begun runs to the server's answer or the server's timeout."""
 
     def __init__(self, settings: SmtpSettings, deadline: Deadline | None = None) -> None:
         self.settings = settings
@@ -256,16 +272,18 @@ class SmtpConnection:
         return min(self.settings.timeout, left)
 
     def send(self, message: Message) -> None:
-        timeout = self._timeout()
+        timeout = self._timeout()  # raises once the pass's time is spent: no mail begins after it
         try:
             if self.client is None:
                 self.client = self._connected(timeout)
-            elif self.client.sock is not None:
-                self.client.sock.settimeout(timeout)
+                if self.deadline is not None:
+                    self.deadline.release()
+            if self.client.sock is not None:
+                self.client.sock.settimeout(self.settings.timeout)
             # The envelope sender is the bare address, whatever display name the From header carries.
             self.client.send_message(message, from_addr=self.settings.sender)
         except (smtplib.SMTPException, OSError) as error:
-            if self.deadline is not None and self.deadline.passed:  # the deadline shut the socket: say so
+            if self.deadline is not None and self.deadline.cut:  # the deadline shut the socket: say so
                 raise TimeoutError(f"timed out: the pass's time for mail ran out before the server answered "
                                    f"({error})") from error
             raise
@@ -291,6 +309,7 @@ class SmtpConnection:
             client.connect(s.host, s.port)
             if s.starttls and not s.tls:
                 client.secure(ssl.create_default_context())
+            client.ehlo_or_helo_if_needed()  # the greetings are the session's opening, under the deadline
             if s.username:
                 client.login(s.username, s.password or "")
         except BaseException:
@@ -302,6 +321,8 @@ class SmtpConnection:
         client, self.client = self.client, None
         if client is not None:
             try:
+                if client.sock is not None:
+                    client.sock.settimeout(QUIT_TIMEOUT_S)  # the mails are sent: a slow goodbye is not waited for
                 client.quit()
             except (smtplib.SMTPException, OSError):
                 client.close()
