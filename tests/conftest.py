@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -149,15 +149,13 @@ def db_session(app: Flask) -> Iterator[Session]:
     db.configure_sessions(app, original)
 
 
-@pytest.fixture()
-def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
-    """Runs the `approval` command line in a subprocess, as a user would, on a fresh database of the backend."""
-    url = databases.new_url(backend)
+def _command_line(url: str, tmp_path: Path, runs: Callable[..., subprocess.CompletedProcess]):  # noqa: ANN202
+    """``run(*args, input=None, check=True)``: ``approval ARGS`` on the database at ``url`` through ``runs``
+    (``runs(args, env, input)``), its exit status checked unless ``check`` is false; ``run.url``, ``run.env``."""
     env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
 
     def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input,
-                                capture_output=True, text=True, timeout=120)
+        result = runs(list(args), run.env, input)
         if check:
             assert result.returncode == 0, result.stdout + result.stderr
         return result
@@ -165,6 +163,17 @@ def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
     run.url = url
     run.env = env
     return run
+
+
+def run_in_subprocess(args: list[str], env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "approval.cli", *args], env=env, input=input, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture()
+def cli(backend: str, databases: TemporaryDatabases, tmp_path: Path):
+    """Runs the `approval` command line in a subprocess, as a user would, on a fresh database of the backend."""
+    return _command_line(databases.new_url(backend), tmp_path, run_in_subprocess)
 
 
 def run_in_process(args: list[str], env: dict[str, str | None], input: str | None = None) \
@@ -210,18 +219,7 @@ def cli_in_process(backend: str, databases: TemporaryDatabases, tmp_path: Path):
     """``cli``'s twin, run in this process (``run_in_process``), for a command's behaviour: its output, exit status,
     what it writes. ``cli`` stays for what only a process shows: its stdin from a pipe, its log lines, its imports'
     warnings, the settings it reads when it starts."""
-    url = databases.new_url(backend)
-    env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
-
-    def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        completed = run_in_process(list(args), run.env, input)
-        if check:
-            assert completed.returncode == 0, completed.stdout + completed.stderr
-        return completed
-
-    run.url = url
-    run.env = env
-    return run
+    return _command_line(databases.new_url(backend), tmp_path, run_in_process)
 
 
 # Browser -----------------------------------------------------------------------------------------------------

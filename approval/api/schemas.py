@@ -16,7 +16,7 @@ from marshmallow import fields, post_dump, validates_schema
 from approval.api.fields import Cursor, Id, Instant, LocalTime, Text, length, no_direction_controls, one_of
 from approval.forms.posts import MAX_BODY
 from approval.labels import finding_message
-from approval.models import AccountKind, Network, Outcome, PublicationAttempt, StopScope, StopSwitch
+from approval.models import AccountKind, Network, Outcome, PublicationAttempt, StopScope
 from approval.publishing.status import answer
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import Action, Role, State
@@ -364,19 +364,9 @@ class HoldField(fields.Nested):
         hold = hold_for(db.session, obj, g.active_stops)
         if hold is None:
             return None
-        stop = _holding_stop(obj, hold.stop_id, g.active_stops)
         return {"reason": hold.reason, "since": hold.since, "stop_id": hold.stop_id,
-                "kind": HOLD_KINDS[stop.scope] if stop is not None else EMBARGO,
-                "until": obj.campaign.embargo_until if stop is None and obj.campaign is not None else None,
+                "kind": HOLD_KINDS[hold.scope] if hold.scope is not None else EMBARGO, "until": hold.until,
                 "needs_new_time": obj.held_by_stop_id is not None}
-
-
-def _holding_stop(post: Any, stop_id: int | None, active: list[StopSwitch]) -> StopSwitch | None:
-    """The stop switch ``hold_for`` named (one on now, or the one that held the post at its time), or None: an
-    embargo holds it."""
-    if stop_id is None:
-        return None
-    return next((stop for stop in active if stop.id == stop_id), None) or post.held_by_stop
 
 
 class PostSchema(ma.Schema):

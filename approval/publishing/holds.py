@@ -26,6 +26,9 @@ class Hold:
     since: datetime | None
     by: str | None = None
     stop_id: int | None = None
+    #: What holds the post: a stop switch's scope, or None for its campaign's embargo (which lifts at ``until``).
+    scope: StopScope | None = None
+    until: datetime | None = None
 
 
 #: The key of the PostgreSQL advisory lock that orders the stop switches against the claims (``reading_stops``).
@@ -140,13 +143,13 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
         stop = next((s for s in stops if _covers(s, post)), None)
     if stop is not None:
         return Hold(reason=stop_reason(stop), since=stop.turned_on_at,
-                    by=stop.turned_on_by.name if stop.turned_on_by else None, stop_id=stop.id)
+                    by=stop.turned_on_by.name if stop.turned_on_by else None, stop_id=stop.id, scope=stop.scope)
     campaign = post.campaign
     if campaign is not None and campaign.embargo_until is not None and post.scheduled_at is not None \
             and post.scheduled_at < campaign.embargo_until and (now or utcnow()) < campaign.embargo_until:
         return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
                              until=in_zone(campaign.embargo_until, post.account.market.timezone)),
-                    since=post.held_at)
+                    since=post.held_at, until=campaign.embargo_until)
     held_by = post.held_by_stop
     if held_by is not None:  # turned off since: the post waits for a person
         # One sentence, the switch's whole story: no "turned on by" added after it says the switch is off.
@@ -156,7 +159,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                              stop=stop_reason(held_by).rstrip("."),
                              name=held_by.turned_on_by.name if held_by.turned_on_by else _("the command line"),
                              on=in_zone(held_by.turned_on_at, zone), when=in_zone(off, zone) if off else "?"),
-                    since=held_by.turned_on_at, stop_id=held_by.id)
+                    since=held_by.turned_on_at, stop_id=held_by.id, scope=held_by.scope)
     return None
 
 

@@ -50,6 +50,7 @@ from approval.models import Account, AdminLogEntry, Campaign, Executive, Market,
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required, show_refusal
+from approval.views.publishing import policy_breaks_notice
 from approval.workflow.states import Role, State
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -204,9 +205,7 @@ def edit_policy(market_id: int):
                 flash(_("Policy %(version)s saved: every check from now on applies it.", version=version.label),
                       "success")
                 # Where the version now in force breaks posts already on their way or in review, the admin who
-                # saved it learns it here, with the way to the desk that lists them.
-                from approval.views.publishing import policy_breaks_notice  # the desk's words, not a copy
-
+                # saved it learns it here, with the way to the desk that lists them (the desk's words).
                 if (breaks := policy_breaks_notice(market)) is not None:
                     flash(breaks, "warning")
             return _see_other("admin.edit_policy", market_id=market.id)
