@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from approval.db import utcnow
 from approval.models.notifications import Notification
@@ -127,8 +127,9 @@ def test_a_stalled_mail_server_holds_the_worker_no_longer_than_the_budget(world,
     started = time.monotonic()
     deliver(world, session, lambda: now)
     took = time.monotonic() - started
-    # Twelve mails, each waiting 30 s for a greeting, held the worker six minutes; now one budget at most.
-    assert took < budget + 1.0, took
+    # Twelve mails, each waiting 30 s for a greeting, held the worker six minutes; now one budget, with room for a
+    # loaded machine's reminders and chat, far under one greeting's 30 s.
+    assert took < budget + 4.0, took
     assert len(silent.accepted) - before == 1  # stopped at the first connection that timed out
     rows = rows_of(session, post)
     assert len(rows) == 12 and all(n.mail_sent_at is None for n in rows)
@@ -163,8 +164,12 @@ def test_the_budget_stops_a_pass_between_mails(world, session, make, smtp, monke
     """A server that answers, slowly: the pass sends what fits in its budget, and leaves the rest, unclaimed. The
     mail begun when the time ran out runs to the server's answer: cut short, a mail the server had taken would be
     counted failed and sent again."""
+    # The earlier tests' mails (the stalled server's) would go first and spend the budget: out of this pass.
+    session.execute(update(Notification).where(Notification.mail_sent_at.is_(None))
+                    .values(mail_sent_at=utcnow(), mail_error="an earlier test's"))
+    session.commit()
     post, pms = twelve_reviewers(make, session)
-    monkeypatch.setattr(service, "MAIL_BUDGET_S", 0.5)
+    monkeypatch.setattr(service, "MAIL_BUDGET_S", 1.0)  # 12 mails take 2.4 s
     original = smtp.handle_DATA
 
     async def slow(server, session_, envelope):  # noqa: ANN001, ANN202 - aiosmtpd's hook
@@ -177,7 +182,7 @@ def test_the_budget_stops_a_pass_between_mails(world, session, make, smtp, monke
     smtp.take()
     started = time.monotonic()
     deliver(world, session, utcnow)
-    assert time.monotonic() - started < 0.5 + 0.6  # the budget, the mail begun at its end, the goodbye
+    assert time.monotonic() - started < 1.0 + 1.0  # the budget, the mail begun at its end, the goodbye
     mine = {pm.email for pm in pms}
     received = len([m for m in smtp.take() if m.to[0] in mine])
     rows = rows_of(session, post)
