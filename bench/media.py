@@ -107,8 +107,9 @@ def make_video(path: Path, megabytes: int) -> None:
             container.mux(packet)
 
 
-def make_pictures(folder: Path, count: int) -> list[Path]:
-    """``count`` distinct JPEGs of 12 megapixels (a phone's photo), each a few MB."""
+def make_pictures(folder: Path, count: int, series: int = 0) -> list[Path]:
+    """``count`` distinct JPEGs of 12 megapixels (a phone's photo), each a few MB; each ``series`` its own files (the
+    store keeps the same bytes once: a file uploaded again is not written again)."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,22 +117,25 @@ def make_pictures(folder: Path, count: int) -> list[Path]:
     paths = []
     for index in range(count):
         image = base.copy()
-        image.putpixel((index, index), (index % 256, 0, 0))  # distinct bytes, distinct files
+        image.putpixel((index, series), (index % 256, 0, 0))  # distinct bytes, distinct files
         path = folder / f"photo-{index:03d}.jpg"
         image.save(path, "JPEG", quality=85)
         paths.append(path)
     return paths
 
 
-def multipart(source: Path, out: Path, boundary: str, name: str, mime: str) -> Path:
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nBench\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
-            f"Content-Type: {mime}\r\n\r\n").encode()
+def multipart(sources: list[Path], out: Path, boundary: str, mime: str) -> Path:
+    """One body carrying ``sources`` as repeated ``file`` fields, each with its ``alt``, in order."""
     with open(out, "wb") as body:
-        body.write(head)
-        with open(source, "rb") as data:
-            shutil.copyfileobj(data, body, 1024 * 1024)
-        body.write(f"\r\n--{boundary}--\r\n".encode())
+        for source in sources:
+            body.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nBench\r\n".encode())
+        for source in sources:
+            body.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{source.name}\""
+                       f"\r\nContent-Type: {mime}\r\n\r\n".encode())
+            with open(source, "rb") as data:
+                shutil.copyfileobj(data, body, 1024 * 1024)
+            body.write(b"\r\n")
+        body.write(f"--{boundary}--\r\n".encode())
     return out
 
 
@@ -171,6 +175,11 @@ class Server:
                 return int(line.split()[1]) * 1024
         raise LookupError(field)
 
+    def cpu_seconds(self) -> float:
+        """The server's CPU time so far (user and system, its threads included)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset_peak(self) -> None:
         Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
 
@@ -209,26 +218,51 @@ def timed_cp(sources: list[Path], target: Path) -> float:
     return time.perf_counter() - start
 
 
+def upload_series(server: Server, secret: str, post_ids: list[int], bodies: list[Path], boundary: str,
+                  per_body: int) -> tuple[float, int, float]:
+    """Send ``bodies`` (``per_body`` pictures each) into ``post_ids``, a post's 20 files at most; the seconds it took,
+    the server's peak memory and the CPU seconds it spent."""
+    server.reset_peak()
+    cpu = server.cpu_seconds()
+    start = time.perf_counter()
+    etags: dict[int, str] = {}
+    for index, body in enumerate(bodies):
+        post_id = post_ids[index * per_body // PER_POST]
+        _answer, etags[post_id] = upload(server.port, secret, post_id, body, boundary, etags.get(post_id))
+    return time.perf_counter() - start, server.memory("VmHWM"), server.cpu_seconds() - cpu
+
+
+#: The most files a post carries (``approval.media.attach.MAX_MEDIA``).
+PER_POST = 20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video-mb", type=int, default=200)
     parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("--per-request", type=int, default=10,
+                        help="pictures a request in the second series (10: an Instagram carousel)")
     args = parser.parse_args()
+    per_request = max(1, min(args.per_request, PER_POST))
     with tempfile.TemporaryDirectory(prefix="approval-bench-media-") as folder:
         tmp = Path(folder)
-        print(f"making a {args.video_mb} MB video and {args.images} pictures...", flush=True)
+        print(f"making a {args.video_mb} MB video and twice {args.images} pictures...", flush=True)
         video = tmp / "match.mp4"
         make_video(video, args.video_mb)
-        pictures = make_pictures(tmp / "pictures", args.images) if args.images else []
+        series = [make_pictures(tmp / f"pictures-{n}", args.images, n) for n in (0, 1)] if args.images else []
         boundary = "approvalbenchboundary7f3a"
         bodies = tmp / "bodies"
         bodies.mkdir()
-        video_body = multipart(video, bodies / "video.body", boundary, video.name, "video/mp4")
-        picture_bodies = [multipart(p, bodies / f"{p.name}.body", boundary, p.name, "image/jpeg") for p in pictures]
+        video_body = multipart([video], bodies / "video.body", boundary, "video/mp4")
+        sized = [1, per_request]
+        series_bodies = [[multipart(pictures[i:i + size], bodies / f"{n}-{i}.body", boundary, "image/jpeg")
+                          for i in range(0, len(pictures), size)]
+                         for n, (pictures, size) in enumerate(zip(series, sized, strict=False))]
         url = f"sqlite:///{tmp / 'bench.db'}"
-        per_post = 20
-        secret, post_ids = setup_database(url, 2 + (len(pictures) + per_post - 1) // per_post)
+        posts_a_series = (args.images + PER_POST - 1) // PER_POST
+        secret, post_ids = setup_database(url, 2 + 2 * posts_a_series)
         server = Server(url, tmp / "instance")
+        timings = []
         try:
             # Warm up (the first upload imports Pillow and FFmpeg): a small picture and a small video, not counted.
             from approval.media import samples
@@ -236,39 +270,38 @@ def main() -> None:
             (tmp / "warm.mp4").write_bytes(samples.draw_video((64, 48), 0.5))
             (tmp / "warm.jpg").write_bytes(samples.draw_picture((64, 48)))
             for name, mime in (("warm.mp4", "video/mp4"), ("warm.jpg", "image/jpeg")):
-                upload(server.port, secret, post_ids[-1], multipart(tmp / name, bodies / f"{name}.body", boundary,
-                                                                    name, mime), boundary)
+                upload(server.port, secret, post_ids[-1],
+                       multipart([tmp / name], bodies / f"{name}.body", boundary, mime), boundary)
             idle = server.memory("VmRSS")
             server.reset_peak()
+            cpu = server.cpu_seconds()
             start = time.perf_counter()
             answer, _etag = upload(server.port, secret, post_ids[0], video_body, boundary)
             video_s = time.perf_counter() - start
-            video_peak = server.memory("VmHWM")
+            video_peak, video_cpu = server.memory("VmHWM"), server.cpu_seconds() - cpu
             print(f"video: {answer['media'][0]['width']}x{answer['media'][0]['height']}, "
                   f"{answer['media'][0]['duration_s']} s, {video.stat().st_size / 2**20:.0f} MB", flush=True)
-            server.reset_peak()
-            start = time.perf_counter()
-            etags: dict[int, str] = {}
-            for index, body in enumerate(picture_bodies):
-                post_id = post_ids[1 + index // per_post]
-                _answer, etags[post_id] = upload(server.port, secret, post_id, body, boundary, etags.get(post_id))
-            pictures_s = time.perf_counter() - start
-            pictures_peak = server.memory("VmHWM")
+            for n, (bodies_n, size) in enumerate(zip(series_bodies, sized, strict=False)):
+                posts = post_ids[1 + n * posts_a_series:1 + (n + 1) * posts_a_series]
+                timings.append(upload_series(server, secret, posts, bodies_n, boundary, size))
         finally:
             server.stop()
         cp_video_s = timed_cp([video], tmp / "cp-video")
-        cp_pictures_s = timed_cp(pictures, tmp / "cp-pictures") if pictures else 0.0
+        cp_series_s = [timed_cp(pictures, tmp / f"cp-pictures-{n}") for n, pictures in enumerate(series)]
         mb = 2**20
         video_mb = video.stat().st_size / mb
-        pictures_mb = sum(p.stat().st_size for p in pictures) / mb
+        series_mb = [sum(p.stat().st_size for p in pictures) / mb for pictures in series]
     rows = [("200 MB video" if args.video_mb == 200 else f"{args.video_mb} MB video", video_mb, video_s, cp_video_s,
-             video_peak - idle)]
-    if pictures:
-        rows.append((f"{len(pictures)} pictures", pictures_mb, pictures_s, cp_pictures_s, pictures_peak - idle))
-    print(f"{'':<16} {'MB':>7} {'upload MB/s':>12} {'cp MB/s':>9} {'upload/cp':>10} {'peak - idle':>12}")
-    for name, size, upload_s, cp_s, extra in rows:
-        print(f"{name:<16} {size:>7.0f} {size / upload_s:>12.1f} {size / cp_s:>9.1f} {cp_s / upload_s:>10.0%} "
-              f"{extra / mb:>9.1f} MB")
+             video_peak - idle, video_cpu)]
+    for size, pictures_mb, (pictures_s, peak, cpu_s), cp_s in zip(sized, series_mb, timings, cp_series_s,
+                                                                  strict=False):
+        label = f"{args.images} pictures, " + ("one a request" if size == 1 else f"{size} a request")
+        rows.append((label, pictures_mb, pictures_s, cp_s, peak - idle, cpu_s))
+    print(f"{'':<30} {'MB':>7} {'upload MB/s':>12} {'cp MB/s':>9} {'upload/cp':>10} {'peak - idle':>12} "
+          f"{'server CPU ms/MB':>17}")
+    for name, size_mb, upload_s, cp_s, extra, cpu_s in rows:
+        print(f"{name:<30} {size_mb:>7.0f} {size_mb / upload_s:>12.1f} {size_mb / cp_s:>9.1f} "
+              f"{cp_s / upload_s:>10.0%} {extra / mb:>9.1f} MB {1000 * cpu_s / size_mb:>17.2f}")
     print(f"(server idle: {idle / mb:.0f} MB; targets: upload/cp >= 50 %, peak - idle < 100 MB)")
 
 

@@ -3,6 +3,7 @@ upload leaves nothing behind (no stored file, no row, no temporary file)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import zlib
@@ -13,7 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from approval.media.storage import storage
-from approval.models import MediaFile, Post
+from approval.models import AuditEntry, MediaFile, Post
 from approval.workflow.states import Role, State
 
 from test_media import Api, api_for, desk  # noqa: F401  (fixtures)
@@ -540,18 +541,69 @@ def _body_of(data: bytes, token: str | None = None, version: int | None = None) 
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def test_an_api_upload_of_several_files_is_refused_not_cut_to_the_first(upload, app, db_session):
-    """Every ``file`` part after the first was dropped without a word: one file a request."""
-    before = _stored(app)
+def _several(upload, files: list[tuple[bytes, str]], alts: list[str] | None = None):  # noqa: ANN001, ANN202
     api = upload.api
     etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
-    form = {"file": [(io.BytesIO(jpeg(color="red")), "a.jpg", "image/jpeg"),
-                     (io.BytesIO(jpeg(color="blue")), "b.jpg", "image/jpeg")]}
-    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", data=form, content_type="multipart/form-data",
-                             headers={**api.headers, "If-Match": etag})
-    assert answer.status_code == 400, answer.get_json()
+    form: dict = {"file": [(io.BytesIO(data), name, "image/jpeg") for data, name in files]}
+    if alts is not None:
+        form["alt"] = alts
+    return api.client.post(f"/api/v1/posts/{upload.post.id}/media", data=form, content_type="multipart/form-data",
+                           headers={**api.headers, "If-Match": etag})
+
+
+def test_an_api_upload_of_several_files_adds_them_all_in_one_revision_in_order(upload, app, db_session):
+    """A carousel sent at once is one revision (one review), each file with its own alternative text; the files
+    after the first were once dropped without a word, then refused."""
+    red, blue, green = jpeg(color="red"), jpeg(color="blue"), jpeg(color="green")
+    revision = upload.api.get(f"/posts/{upload.post.id}").get_json()["revision"]["number"]
+    answer = _several(upload, [(red, "a.jpg"), (blue, "b.jpg"), (green, "c.jpg")],
+                      alts=["Le stade", "", "La tribune"])
+    assert answer.status_code == 201, answer.get_json()
     body = answer.get_json()
-    assert "one file per request" in body["message"] and body["errors"]["file"] == [body["message"]]
+    assert body["revision"]["number"] == revision + 1
+    assert [(m["sha256"], m["alt"]) for m in body["media"]] == [
+        (hashlib.sha256(red).hexdigest(), "Le stade"), (hashlib.sha256(blue).hexdigest(), ""),
+        (hashlib.sha256(green).hexdigest(), "La tribune")]
+    edits = db_session.scalars(select(AuditEntry.action).where(AuditEntry.post_id == upload.post.id,
+                                                               AuditEntry.action == "edit")).all()
+    assert len(edits) == 1
+    # Without alternative texts, each file has none.
+    answer = _several(upload, [(jpeg(color="white"), "d.jpg"), (jpeg(color="black"), "e.jpg")])
+    assert answer.status_code == 201 and [m["alt"] for m in answer.get_json()["media"]][3:] == ["", ""]
+
+
+def test_several_files_with_alternative_texts_that_do_not_pair_up_are_refused(upload, app, db_session):
+    before = _stored(app)
+    answer = _several(upload, [(jpeg(color="red"), "a.jpg"), (jpeg(color="blue"), "b.jpg")], alts=["Le stade"])
+    assert answer.status_code == 422, answer.get_json()
+    body = answer.get_json()
+    assert "one alternative text per file" in body["message"] and body["errors"]["alt"], body
+    _nothing_left(app, db_session, before)
+
+
+def test_one_bad_file_among_several_refuses_them_all_and_leaves_nothing(upload, app, db_session):
+    before = _stored(app)
+    revision = upload.api.get(f"/posts/{upload.post.id}").get_json()["revision"]["number"]
+    answer = _several(upload, [(jpeg(color="red"), "a.jpg"), (b"not a picture at all", "b.jpg")])
+    assert 400 <= answer.status_code < 500 and answer.get_json()["errors"]["file"], answer.get_json()
+    _nothing_left(app, db_session, before)
+    answer = _several(upload, [(jpeg(color="red"), "a.jpg"), (jpeg(color="blue"), "b.jpg")],
+                      alts=["Le stade", "a" * 1001])
+    assert answer.status_code == 422 and answer.get_json()["errors"]["alt"], answer.get_json()
+    _nothing_left(app, db_session, before)
+    assert upload.api.get(f"/posts/{upload.post.id}").get_json()["revision"]["number"] == revision
+
+
+def test_more_files_in_one_request_than_a_post_carries_are_refused_before_they_are_inspected(upload, app,
+                                                                                          db_session, monkeypatch):
+    from approval.media import intake
+
+    inspected = []
+    monkeypatch.setattr(intake, "inspect", lambda *a, **k: inspected.append(a) or pytest.fail("inspected"))
+    before = _stored(app)
+    answer = _several(upload, [(jpeg((64 + n, 64)), f"p{n}.jpg") for n in range(21)])
+    assert answer.status_code == 422 and "at most 20" in answer.get_json()["message"], answer.get_json()
+    assert inspected == []
     _nothing_left(app, db_session, before)
 
 
@@ -566,3 +618,43 @@ def test_sending_again_a_file_the_post_shows_as_it_is_answers_200_nothing_change
     assert again.get_json()["revision"] == first.get_json()["revision"]
     described = upload(data, "stade.jpg", alt="Le stade vu du ciel")  # a new alternative text: a new revision
     assert described.status_code == 201 and described.headers["ETag"] != first.headers["ETag"]
+
+
+def test_each_file_is_on_disk_before_its_digest_names_it_in_the_store(upload, monkeypatch):
+    """The fsync runs beside the next file's parsing and the post's checks, and is waited for before the rename
+    into the store: a crash never leaves a content address naming a file not wholly on disk (the same bytes
+    uploaded again would find the address taken and keep the damaged file)."""
+    import os
+    import threading
+    import time
+
+    events: list[tuple[str, int | str]] = []
+    lock = threading.Lock()
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def slow_fsync(fd: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{fd}")  # before a rename would change it
+        time.sleep(0.2)  # a disk slower than the rest of the request
+        real_fsync(fd)
+        with lock:
+            events.append(("synced", name))
+
+    def replace(source, target) -> None:  # noqa: ANN001
+        with lock:
+            events.append(("stored", str(source)))
+        real_replace(source, target)
+
+    def noise() -> bytes:  # bytes no other test stored (the folder store keeps a content once)
+        out = io.BytesIO()
+        Image.frombytes("RGB", (32, 24), os.urandom(32 * 24 * 3)).save(out, "JPEG")
+        return out.getvalue()
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    answer = _several(upload, [(noise(), "a.jpg"), (noise(), "b.jpg")])
+    assert answer.status_code == 201, answer.get_json()
+    stored = [name for kind, name in events if kind == "stored" and ".upload-" in str(name)]
+    assert len(stored) == 2, events
+    for name in stored:
+        synced_at = events.index(("synced", name))
+        assert synced_at < events.index(("stored", name)), events

@@ -42,9 +42,12 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "properties": {"file": {"type": "string", "format": "binary",
                             "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC), of "
                                            "a type the post's network takes (415 otherwise: a PNG on Instagram). "
-                                           "One file per request: several are refused (400)."},
+                                           "Repeat the field to add several files together, in order, in one "
+                                           "revision (one review for a carousel); one refused refuses them all."},
                    "alt": {"type": "string", "maxLength": attach.MAX_ALT,
-                           "description": "The alternative text read to people who cannot see the picture."}}}}}}
+                           "description": "The alternative text read to people who cannot see the picture. With "
+                                          "several files: none, or one per file in the files' order (422 "
+                                          "otherwise)."}}}}}}
 
 
 @bp.url_value_preprocessor
@@ -91,7 +94,7 @@ def _refused(error: MediaRefused):  # noqa: ANN202
     "picture on YouTube): the reason under `errors.file`."))
 @bp.requires_if_match
 def upload_media(post_id: int):
-    """Attach a picture or a video: a new revision; an approved or scheduled post goes back to review."""
+    """Attach pictures or videos: a new revision; an approved or scheduled post goes back to review."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id)  # outside the user's markets: 404 first, before the body
     attach.check_can_change(post, user, None)  # not the user's to change, or not now: before the body
@@ -100,25 +103,29 @@ def upload_media(post_id: int):
     db.session.rollback()  # nothing held while the file is inspected (views.media.upload_media)
     if request.mimetype != "multipart/form-data":
         raise BadRequest(_("Send the file as multipart/form-data, in a field named file."))
-    uploads = request.files.getlist("file")  # the body is read here, the file streaming to disk
+    uploads = request.files.getlist("file")  # the body is read here, the files streaming to disk
+    alts = request.form.getlist("alt")
     check_form_text()
-    # The body's shape first, then its preconditions. One file a request: each is a revision of its own, with its
-    # own alternative text (the files after the first were dropped without a word).
+    # The body's shape first, then its preconditions. Several files are added together, in order, in one revision
+    # (a carousel is one review), each with the alternative text at its place; one refused refuses them all.
     if not uploads:
         raise _file_refused(_("Send the file in a field named file."))
-    if len(uploads) > 1:
-        raise _file_refused(_("Send one file per request: this one has %(count)d in the field file.",
-                              count=len(uploads)))
-    received = intake.receive(uploads[0], strip_gps=strip_gps)  # checked, inspected; stored once the post takes it
-    attach.check_type(network, received)  # a type the post's network never takes: 415, nothing stored
+    if alts and len(alts) != len(uploads):
+        message = _("Send one alternative text per file, in the files' order, or none: this request has "
+                    "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
+        raise GuardFailed(message, {"alt": [message]})
+    attach.check_count(len(uploads))  # more than a post carries: refused before any is inspected
+    received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # checked and inspected
+    for checked in received:
+        attach.check_type(network, checked)  # a type the post's network never takes: 415, nothing stored
     post = ops.load_post(db.session, user, post_id, for_update=True)
     version = _expected_version(post)
-    attach.check_can_change(post, user, version, alt=request.form.get("alt"))
-    attach.check_room(post, [received.sha256])
-    media_file = attach.store(db.session, received, user)
-    entry = attach.add_media(db.session, post, user, media_file, alt=request.form.get("alt"),
-                             names=[received.name], expected_version=version)
-    # The same bytes with the same alternative text: the post already shows them, no revision is made.
+    attach.check_can_change(post, user, version, alts=alts)
+    attach.check_room(post, [checked.sha256 for checked in received])
+    media_files = [attach.store(db.session, checked, user) for checked in received]
+    entry = attach.add_media(db.session, post, user, *media_files, alts=alts,
+                             names=[checked.name for checked in received], expected_version=version)
+    # The same bytes with the same alternative texts: the post already shows them, no revision is made.
     return post_response(post, 200 if entry is None else 201)
 
 

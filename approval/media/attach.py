@@ -44,13 +44,20 @@ def strips_location(session: Session, post: Post) -> bool:
     return bool(version and (version.rules or {}).get(LOCATION) == "error")
 
 
-def check_can_change(post: Post, actor: User, expected_version: int | None, *, alt: str | None = None) -> None:
-    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409), and an
-    ``alt`` text ``add_media`` would refuse: a file stored for an upload then refused stayed in the store, with no
-    row to name it. ``check_room`` does the same for the number of files, once they are read."""
+def check_can_change(post: Post, actor: User, expected_version: int | None, *,
+                     alts: Sequence[str | None] = ()) -> None:
+    """Refuse before anything is stored: stale (412/409), not the actor's to edit (403) or not now (409), and
+    alternative texts ``add_media`` would refuse: a file stored for an upload then refused stayed in the store, with
+    no row to name it. ``check_room`` does the same for the number of files, once they are read."""
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
-    _alt(alt)
+    for alt in alts:
+        _alt(alt)
+
+
+def check_count(count: int) -> None:
+    """Refuse, before any is read, more files in one upload than a post carries."""
+    _check_room(count)
 
 
 def check_room(post: Post, digests: Sequence[str]) -> None:
@@ -93,6 +100,7 @@ def store(session: Session, received: Received, actor: User) -> MediaFile:
     found = session.scalar(select(MediaFile).where(MediaFile.sha256 == received.sha256))
     if found is not None:
         return found
+    received.synced()  # on disk whole before its digest names it
     store_ = storage()
     key = file_key(received.sha256)
     thumb = None
@@ -137,14 +145,15 @@ def _save(session: Session, post: Post, actor: User, media: Sequence[Attachment]
     return ops.edit_post(session, post, actor, post.body, expected_version=expected_version, media=media)
 
 
-def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile, alt: str | None = None,
-              names: Sequence[str] = (), expected_version: int | None) -> engine.TrailEntry | None:
+def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile,
+              alts: Sequence[str | None] = (), names: Sequence[str] = (),
+              expected_version: int | None) -> engine.TrailEntry | None:
     """Attach stored files at the end of the post's media, in one new revision (a file it already shows keeps its
-    place); ``alt``, the alternative text, goes with the first file (and replaces its text if the post shows it);
-    ``names``: the files' names as the uploader sent them, in the same order."""
+    place); ``alts``: each file's alternative text, in the same order (None or missing: none, or, for a file the post
+    shows, the one it has); ``names``: the files' names as the uploader sent them, in the same order."""
     media = current_attachments(post)
     for index, media_file in enumerate(media_files):
-        text = alt if index == 0 else None
+        text = alts[index] if index < len(alts) else None
         shown = next((a for a in media if a.file.id == media_file.id), None)
         if shown is not None:
             if text is not None:

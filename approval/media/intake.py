@@ -20,6 +20,7 @@ import queue
 import tempfile
 import threading
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -79,72 +80,147 @@ def staging_dir(app: Flask | None = None) -> Path:
     return path
 
 
+class Hasher:
+    """The thread computing the SHA-256 of a request's uploads, each in turn, fed through one short queue: hashlib
+    releases the GIL on large buffers, so hashing runs beside the parsing instead of after it, and the bytes in flight
+    stay under ``QUEUE`` x ``HashingFile.BATCH`` whatever the number of files (a thread and a queue per file held up
+    to that much for each file of a carousel: 80 MB for ten pictures). ``stop`` ends the thread."""
+
+    QUEUE = 8
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Any, bytes | None] | None] = queue.Queue(self.QUEUE)
+        self._thread = threading.Thread(target=self._run, name="upload-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            target, data = item
+            if data is None:
+                target.set()  # the file's bytes are all hashed
+            else:
+                target.update(data)
+
+    def update(self, digest: Any, data: bytes) -> None:
+        self._queue.put((digest, data))
+
+    def finish(self) -> None:
+        """Wait until everything handed over so far is hashed."""
+        done = threading.Event()
+        self._queue.put((done, None))
+        done.wait()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+def _hasher() -> Hasher:
+    """The request's hasher, started on its first upload and stopped at the request's end."""
+    if "media_hasher" not in g:
+        g.media_hasher = Hasher()
+    return g.media_hasher
+
+
 class HashingFile:
     """A temporary file that computes the SHA-256 and the size of what is written to it (Werkzeug writes the
     upload into it as it parses the body: the bytes are read once, never held whole in memory).
 
-    The digest is computed by a thread of its own, fed through a short queue: hashlib releases the GIL on large
-    buffers, so hashing runs beside the parsing instead of after it. The parser's 64 KB pieces are handed over joined
-    by ``BATCH`` (at most ``QUEUE`` batches in flight): each hand-over and each update costs the two threads a turn of
-    the GIL, and a picture's upload took a third longer with one per piece. (An inspection following the file as it
-    arrives was tried as well: its Python work, holding the GIL, slowed the parsing more than the overlap gained
-    once pictures were no longer decoded at upload.)"""
+    The digest is computed by the request's ``Hasher``. The parser's 64 KB pieces are handed over joined by
+    ``BATCH``: each hand-over and each update costs the two threads a turn of the GIL, and a picture's upload took a
+    third longer with one per piece. (An inspection following the file as it arrives was tried as well: its Python
+    work, holding the GIL, slowed the parsing more than the overlap gained once pictures were no longer decoded at
+    upload.)"""
 
-    QUEUE = 8
     BATCH = 1024 * 1024
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, hasher: Hasher) -> None:
         handle, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
         self.file: IO[bytes] = os.fdopen(handle, "w+b", buffering=0)
         self.path = Path(name)
         self.thumbnail_path = self.path.with_name(self.path.name + ".thumb.jpg")
         self._digest = hashlib.sha256()
+        self._hasher = hasher
         self.size = 0
         #: The file's first bytes (``looks_like_picture``).
         self.head = b""
         self._pending: list[bytes] = []
         self._pending_size = 0
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE)
-        self._hasher = threading.Thread(target=self._hash, name="upload-sha256", daemon=True)
-        self._hasher.start()
         self._hex: str | None = None
-
-    def _hash(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
+        self._syncer: threading.Thread | None = None
+        self._sync_error: OSError | None = None
 
     def _hand_over(self) -> None:
-        self._chunks.put(b"".join(self._pending))
+        """Write the pieces gathered so far to the file in one call, and hand them to the hasher."""
+        batch = b"".join(self._pending)
         self._pending.clear()
         self._pending_size = 0
+        self._hasher.update(self._digest, batch)
+        view = memoryview(batch)
+        while view:  # an unbuffered file may take part of a batch
+            view = view[self.file.write(view) or 0:]
 
     def write(self, data: bytes) -> int:
         chunk = bytes(data)  # the parser may reuse its buffer (no copy of a bytes)
         self._pending.append(chunk)
         self._pending_size += len(chunk)
+        self.size += len(chunk)
         if self._pending_size >= self.BATCH:
             self._hand_over()
-        self.size += len(chunk)
-        view = memoryview(chunk)
-        while view:  # an unbuffered file may take part of a chunk
-            view = view[self.file.write(view) or 0:]
         if len(self.head) < HEAD:
             self.head += chunk[:HEAD - len(self.head)]
         return len(chunk)
 
+    def flush(self) -> None:
+        """Write what is gathered: the file on disk is then the whole upload so far."""
+        if self._pending:
+            self._hand_over()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.flush()
+        return self.file.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        self.flush()
+        return self.file.read(size)
+
     def hexdigest(self) -> str:
         if self._hex is None:
-            if self._pending:
-                self._hand_over()
-            self._chunks.put(None)
-            self._hasher.join()
+            self.flush()
+            self._hasher.finish()
             self._hex = self._digest.hexdigest()
         return self._hex
 
+    def sync_behind(self) -> None:
+        """Start making the whole file durable (its fsync) in a thread of its own, so the disk's flush runs beside
+        what follows (the next file's parsing, the inspection, the post's checks) instead of after it. ``synced``
+        waits for it: before the file is stored under its digest, so a crash never leaves a content address naming
+        a file that was not on disk whole."""
+        if self._syncer is None:
+            self.flush()
+            self._syncer = threading.Thread(target=self._sync, name="upload-fsync", daemon=True)
+            self._syncer.start()
+
+    def _sync(self) -> None:
+        try:
+            os.fsync(self.file.fileno())
+        except OSError as error:
+            self._sync_error = error
+
+    def synced(self) -> None:
+        """Wait until the file is on disk (raises the fsync's ``OSError``)."""
+        self.sync_behind()
+        assert self._syncer is not None
+        self._syncer.join()
+        if self._sync_error is not None:
+            raise self._sync_error
+
     def close(self) -> None:
-        """End the hashing thread and close the file."""
+        """Wait for the file's hashing and syncing, and close it."""
         if self._hex is None:
             self.hexdigest()
+        if self._syncer is not None:
+            self._syncer.join()
         self.file.close()
 
     def __getattr__(self, name: str) -> Any:
@@ -188,7 +264,9 @@ def stream_uploads_to_disk() -> None:
 
     def factory(total_content_length: int | None, content_type: str | None, filename: str | None,
                 content_length: int | None = None) -> HashingFile:
-        upload = HashingFile(directory)
+        if created:  # a new part begins: the one before is whole, and is synced while this one arrives
+            created[-1].sync_behind()
+        upload = HashingFile(directory, _hasher())
         created.append(upload)
         return upload
 
@@ -204,6 +282,12 @@ def remove_temporary_files(_exc: BaseException | None = None) -> None:
         except OSError:
             pass
         upload.path.unlink(missing_ok=True)
+    if (hasher := g.pop("media_hasher", None)) is not None:
+        hasher.stop()
+
+
+def _nothing_to_wait_for() -> None:
+    """A file synced already, or one the caller writes itself (the demo's samples)."""
 
 
 @dataclass
@@ -214,6 +298,8 @@ class Received:
     found: Inspected
     name: str
     thumbnail: Path | None
+    #: Waits until the file is on disk: called before it is stored under its digest.
+    synced: Callable[[], None] = _nothing_to_wait_for
 
 
 def check_name(name: str) -> str:
@@ -233,7 +319,7 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
     name = check_name(upload.filename or "")
     stream = upload.stream
     if not isinstance(stream, HashingFile):  # a small file Werkzeug kept in memory elsewhere: copy it once
-        copy = HashingFile(staging_dir())
+        copy = HashingFile(staging_dir(), _hasher())
         g.setdefault("media_uploads", []).append(copy)
         while chunk := stream.read(MB):
             copy.write(chunk)
@@ -246,6 +332,7 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
                           limit=megabytes(max(caps.image_bytes, caps.video_bytes))))
     if stream.size > caps.image_bytes and looks_like_picture(stream.head):  # refused before it is read
         raise TooLarge(_too_large("image", caps.image_bytes, stream.size))
+    stream.sync_behind()  # durable while it is inspected and the post is checked; waited for before it is stored
     thumb = stream.thumbnail_path
     g.setdefault("media_thumbnails", []).append(thumb)
     found = inspect(stream.path, max_pixels=caps.max_pixels, thumbnail_to=thumb)
@@ -254,16 +341,17 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
         raise TooLarge(_too_large(found.kind, cap, stream.size))
     check_claim(name, upload.mimetype, found)
     sha256, size = stream.hexdigest(), stream.size
+    synced = stream.synced
     if strip_gps and found.has_location:
+        stream.synced()  # the first bytes' flush ends before the file is rewritten
         found = strip_location(stream.path, found)
         data = stream.path.read_bytes()  # pictures only, capped at the image cap
         sha256, size = hashlib.sha256(data).hexdigest(), len(data)
         with open(stream.path, "rb") as rewritten:
             os.fsync(rewritten.fileno())
-    else:  # synced once accepted
-        os.fsync(stream.file.fileno())
+        synced = _nothing_to_wait_for
     return Received(path=stream.path, sha256=sha256, size=size, found=found, name=name,
-                    thumbnail=thumb if found.thumbnail else None)
+                    thumbnail=thumb if found.thumbnail else None, synced=synced)
 
 
 def remove_thumbnails(_exc: BaseException | None = None) -> None:

@@ -63,4 +63,4 @@ def attach_bytes(session: Session, post: Post, actor: User, data: bytes, name: s
         received = Received(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), found=found,
                             name=name, thumbnail=thumb if found.thumbnail else None)
         media_file = attach.store(session, received, actor)
-    attach.add_media(session, post, actor, media_file, alt=alt, names=[name], expected_version=post.version)
+    attach.add_media(session, post, actor, media_file, alts=[alt], names=[name], expected_version=post.version)

@@ -171,12 +171,12 @@ def upload_media(post_id: int):
         attach.check_type(network, checked)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
-        attach.check_can_change(post, current_user, version, alt=request.form.get("alt"))
+        attach.check_can_change(post, current_user, version, alts=[request.form.get("alt")])
         if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
         attach.check_room(post, [checked.sha256 for checked in received])
         media_files = [attach.store(db.session, checked, current_user) for checked in received]
-        entry = attach.add_media(db.session, post, current_user, *media_files, alt=request.form.get("alt"),
+        entry = attach.add_media(db.session, post, current_user, *media_files, alts=[request.form.get("alt")],
                                  names=[checked.name for checked in received], expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
