@@ -413,9 +413,17 @@ def _merge(*parts: Errors) -> Errors:
 # choice tampered with) shows these too, so that a person fixes everything in one round. Duplicates included.
 
 
-def _code_taken(session: Session, code: str, market: Market | None = None) -> Errors:
+def market_holding_code(session: Session, code: str | None, market: Market | None = None) -> Market | None:
+    """The market other than ``market`` whose code is ``code`` (as typed: any case, spaces around), or None: what a
+    duplicate's refusal is about, which the admin's page links to."""
+    code = _clean(code).upper()
     other = session.scalar(select(Market).where(Market.code == code)) if code else None
-    return {"code": [_("Market %(code)s exists already.", code=code)]} if other not in (None, market) else {}
+    return other if other is not market else None
+
+
+def _code_taken(session: Session, code: str, market: Market | None = None) -> Errors:
+    taken = market_holding_code(session, code, market) is not None
+    return {"code": [_("Market %(code)s exists already.", code=code)]} if taken else {}
 
 
 def _code_fixed(session: Session, market: Market, code: str) -> Errors:

@@ -7,14 +7,15 @@ for a post (the editor's live check, a new revision, the workflow's guards, the 
 goes through ``style_context`` or ``check_body``, so they cannot disagree; each check carries the label of the
 version it applied (``FR-v3``), which the audit rows keep.
 
-Saving a policy writes its next version (``save_policy``); older versions are never changed.
+Saving a policy writes its next version (``save_policy``, or ``save_and_check_policy`` which also returns the
+posts it refuses); older versions are never changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -28,6 +29,8 @@ from approval.style.policy import SENSITIVE
 from approval.workflow.states import APPROVAL_HOLDING_STATES, State
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     from approval.style import Context, Finding
 
 #: The number of the defaults: a market that never saved a policy checks against ``FR-v0``.
@@ -287,7 +290,38 @@ def refused_in_market(session: Session, market: Market) -> PolicyBreaks:
 # Saving --------------------------------------------------------------------------------------------------------
 
 
-def save_policy(
+class PolicyChanges(TypedDict, total=False):
+    """What ``save_policy`` takes after the actor: ``save_and_check_policy``'s keyword arguments."""
+
+    rules: Mapping[str, str] | None
+    forbidden: Iterable[Mapping[str, Any]]
+    sensitive: Iterable[Mapping[str, Any]]
+    capital_exceptions: Iterable[str]
+    disclosures: Iterable[str]
+    strict_full_stop: bool
+    note: str
+    based_on: int | None
+
+
+@dataclass(frozen=True)
+class SavedPolicy:
+    """What a save wrote, and what the version it wrote refuses."""
+
+    #: The market's new version in force; None when nothing differed from the current one (nothing was written).
+    version: PolicyVersion | None
+    #: The market's posts on their way or in review that ``version`` refuses, with the gate's findings
+    #: (``refused_in_market``, run once by the save); None when nothing was written.
+    breaks: PolicyBreaks | None
+
+
+def save_policy(session: Session, market: Market, actor: User | None, **changes: Unpack[PolicyChanges]
+                ) -> PolicyVersion | None:
+    """Write the market's next policy version; returns it, or None when nothing differs from the current one.
+    ``save_and_check_policy`` without what the new version refuses, for a caller that shows no one."""
+    return save_and_check_policy(session, market, actor, **changes).version
+
+
+def save_and_check_policy(
     session: Session,
     market: Market,
     actor: User | None,
@@ -300,8 +334,10 @@ def save_policy(
     strict_full_stop: bool = False,
     note: str = "",
     based_on: int | None = None,
-) -> PolicyVersion | None:
-    """Write the market's next policy version; returns it, or None when nothing differs from the current one.
+) -> SavedPolicy:
+    """Write the market's next policy version, tell the people of the posts on their way that it refuses
+    (``policy_refuses``), and return it with those posts and the ones in review it refuses (``SavedPolicy``): the gate
+    runs once per post, for the notices and for what the admin who saved is shown.
 
     ``rules`` maps rule ids to "off", "warning" or "error" (a rule absent, or set to "default", keeps its default
     severity). ``based_on`` is the version number the admin started from (0: the defaults): when another version was
@@ -323,7 +359,7 @@ def save_policy(
         "strict_full_stop": bool(strict_full_stop),
     }
     if content == _content(current):
-        return None
+        return SavedPolicy(None, None)
     previous = market.policy_in_force  # what the gate applied until now, to tell only what this version changes
     version = PolicyVersion(market=market, number=(current.number if current else DEFAULTS_NUMBER) + 1,
                             created_by=actor, note=note.strip(), **content)
@@ -332,16 +368,17 @@ def save_policy(
     market.policy_version_id = version.id
     session.flush()
     session.expire(market, ["policy_in_force"])
-    _tell_what_it_refuses(session, market, previous, version)
-    return version
+    breaks = refused_in_market(session, market)
+    _tell_what_it_refuses(session, market, previous, version, breaks)
+    return SavedPolicy(version, breaks)
 
 
 def _tell_what_it_refuses(session: Session, market: Market, previous: PolicyVersion | None,
-                          version: PolicyVersion) -> None:
+                          version: PolicyVersion, breaks: PolicyBreaks) -> None:
     """Tell the people of the market's posts on their way (approved, scheduled) that ``version``, just saved,
-    refuses and ``previous`` let through (``dispatch.policy_refuses``): the worker would refuse them at their slot.
-    The notices of posts it no longer refuses are settled. In the save's transaction."""
-    breaks = refused_in_market(session, market)
+    refuses (``breaks``) and ``previous`` let through (``dispatch.policy_refuses``): the worker would refuse them at
+    their slot. Only those are checked again, under ``previous``. The notices of posts it no longer refuses are
+    settled. In the save's transaction."""
     told = [(refused.post.id, texts.policy_refuses_why(refused.verdict.policy_version,
                                                        [f.as_dict(translatable=True) for f in refused.verdict.errors]))
             for refused in breaks.on_their_way

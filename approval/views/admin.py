@@ -100,6 +100,7 @@ def new_market():
     )):
         flash(_("Market %(market)s created.", market=market), "success")
         return _see_other("admin.list_markets")
+    _link_code_holder(form)
     return _form_page("admin/market.html", form=form, market=None, timezones=admin.place_zone_names())
 
 
@@ -126,9 +127,23 @@ def edit_market(market_id: int):
             form.tell_merged()
             _flash_after(moving)
             return _see_other("admin.list_markets")
+    _link_code_holder(form, market)
     return _form_page("admin/market.html", form=form, market=market, timezones=admin.place_zone_names(),
                       changed=changed, asked=asked, scheduled=_scheduled_in(market),
                       code_fixed=admin.code_is_fixed(db.session, market))
+
+
+def _link_code_holder(form: MarketForm, market: Market | None = None) -> None:
+    """When the code was refused because another market holds it, the way to that market under the refusal: the admin
+    most likely meant to open it, not to make a second one. The refusal stays plain text, as the command line and the
+    API say it; only the page links."""
+    if not form.code.errors or (other := admin.market_holding_code(db.session, form.code.data, market)) is None:
+        return
+    if _("Market %(code)s exists already.", code=other.code) not in form.code.errors:
+        return  # refused for another reason (a code that stays once the market has accounts)
+    way = Markup('<a href="{}">{}</a>').format(url_for("admin.edit_market", market_id=other.id),
+                                               _("Open market %(code)s (%(name)s)", code=other.code, name=other.name))
+    form.code.errors = [*form.code.errors, way]
 
 
 def _scheduled_in(market: Market) -> int:
@@ -186,7 +201,7 @@ def edit_policy(market_id: int):
     if form.validate_on_submit():
         try:
             with db.session.begin_nested():  # a conflict undoes only this save; the page reads on
-                version = policies.save_policy(
+                saved = policies.save_and_check_policy(
                     db.session, market, current_user, rules=form.rule_settings(), forbidden=form.forbidden.data,
                     sensitive=form.sensitive.data, capital_exceptions=form.capital_exceptions.data,
                     disclosures=form.disclosures.data, strict_full_stop=form.strict_full_stop.data,
@@ -198,15 +213,16 @@ def edit_policy(market_id: int):
             # Saving again means "over this version": the field shows its data, not what was posted.
             form.based_on.data, form.based_on.raw_data = (current.number if current else policies.DEFAULTS_NUMBER), None
         else:
-            if version is None:
+            if (version := saved.version) is None:
                 flash(_("No change: the policy in force stays %(version)s.",
                         version=policies.current_label(db.session, market)), "info")
             else:
                 flash(_("Policy %(version)s saved: every check from now on applies it.", version=version.label),
                       "success")
                 # Where the version now in force breaks posts already on their way or in review, the admin who
-                # saved it learns it here, with the way to the desk that lists them (the desk's words).
-                if (breaks := policy_breaks_notice(market)) is not None:
+                # saved it learns it here, with the way to the desk that lists them (the desk's words): what the
+                # save found when it told the people of those posts, not a second pass of the gate.
+                if (breaks := policy_breaks_notice(market, saved.breaks)) is not None:
                     flash(breaks, "warning")
             return _see_other("admin.edit_policy", market_id=market.id)
     page = render_template("admin/policy.html", form=form, market=market, current=current, conflict=conflict,
