@@ -21,7 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from approval import create_app
@@ -287,6 +287,12 @@ TERRITORIES = sorted(admin.territory_codes())
 POST_URLS = {"x": "https://x.com/helio/status/1", "facebook": "https://www.facebook.com/helio/posts/1",
              "instagram": "https://www.instagram.com/p/helio1/", "linkedin": "https://www.linkedin.com/feed/update/1",
              "youtube": "https://www.youtube.com/watch?v=helio1", "snapchat": "https://www.snapchat.com/p/helio1"}
+
+
+def row_counts(session: Session, *models: type) -> tuple[int, ...]:
+    """The number of rows of each model's table, read afresh: what a refused request must leave unchanged."""
+    session.expire_all()
+    return tuple(session.scalar(select(func.count()).select_from(model)) for model in models)
 
 
 def post_url(account: Account) -> str:

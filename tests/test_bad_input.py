@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from conftest import row_counts
 from sqlalchemy import func, select
 
 from approval.models import AuditEntry, Comment, Post, Revision
 from approval.workflow.states import Role, State
 
 
-def _counts(session):
-    session.expire_all()
-    return [session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, AuditEntry)]
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, AuditEntry)
 
 
 def test_new_post_with_bad_fields(make, web, db_session):
@@ -76,8 +76,9 @@ def test_a_next_address_with_a_broken_host_is_ignored_not_a_500_nor_a_half_done_
     their work was done (the session set, the post moved). Such a ``next`` is no page of ours: it is ignored."""
     from datetime import timedelta
 
-    from approval.db import utcnow
     from conftest import PASSWORD
+
+    from approval.db import utcnow
 
     broken = "http://[::1"
     pm = make.user(Role.project_manager)

@@ -11,7 +11,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from conftest import row_counts
+from sqlalchemy import select
 
 from approval import administration as admin
 from approval import operations as ops
@@ -38,10 +39,8 @@ def report(db_session):
     return admin.create_campaign(db_session, "Annual report", None, "#HelioReport")
 
 
-def _counts(session) -> tuple[int, int]:
-    session.expire_all()
-    return (session.scalar(select(func.count()).select_from(Revision)),
-            session.scalar(select(func.count()).select_from(AuditEntry)))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Revision, AuditEntry)
 
 
 def _last_entry(session, post: Post) -> AuditEntry:

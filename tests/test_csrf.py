@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from conftest import row_counts
 
 from approval.models import AuditEntry, Comment, Market, Post, Revision, User
 from approval.workflow.states import Role, State
 
 
-def _counts(session) -> tuple:
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, Comment, AuditEntry,
-                                                                                Market, User))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, Comment, AuditEntry, Market, User)
 
 
 def test_every_post_route_refuses_a_form_without_token(app, make, web, db_session):

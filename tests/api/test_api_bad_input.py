@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from conftest import row_counts
 
 from approval.api.schemas import MAX_LINT_TEXT
 from approval.models import AuditEntry, Comment, Post, Revision
@@ -14,9 +14,8 @@ from approval.workflow.states import Role, State
 from .contract import assert_error
 
 
-def _counts(session) -> tuple:
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, Comment, AuditEntry))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, Comment, AuditEntry)
 
 
 @pytest.fixture()

@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from conftest import row_counts
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,10 +25,8 @@ from .contract import assert_error
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
 
-def _counts(session) -> tuple:
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m))
-                 for m in (Post, Revision, AuditEntry, IdempotencyKey))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, AuditEntry, IdempotencyKey)
 
 
 def test_the_etag_changes_with_every_change(make, api, db_session):

@@ -4,7 +4,7 @@ caller's markets on create, and the style gate's findings on a sensitive-terms r
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from conftest import row_counts
 
 from approval import policies
 from approval.models import AuditEntry, Comment, Post, Revision
@@ -16,9 +16,8 @@ BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
 
 
-def _counts(session) -> tuple:
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, Comment, AuditEntry))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, Comment, AuditEntry)
 
 
 # 1. Direction controls in the API's comments ----------------------------------------------------------------------

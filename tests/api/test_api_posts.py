@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from conftest import row_counts
+from sqlalchemy import select
 
 from approval import administration as admin
 from approval import policies
@@ -22,9 +23,8 @@ BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 
 
 
-def _counts(session) -> tuple:
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Post, Revision, Comment, AuditEntry))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Post, Revision, Comment, AuditEntry)
 
 
 # Who and what ----------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import func, select
+from conftest import row_counts
 from test_media_samples import jpeg
 
 from approval.models import AuditEntry, Post, Revision, StopSwitch
@@ -123,9 +123,8 @@ def _upload(client, post_id: int, data: bytes, name: str, alt: str) -> dict:  # 
     return answer.get_json()
 
 
-def _counts(session) -> tuple:  # noqa: ANN001
-    session.expire_all()
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Revision, AuditEntry))
+def _counts(session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(session, Revision, AuditEntry)
 
 
 def test_a_media_list_that_leaves_files_out_is_refused_and_changes_nothing(make, api, db_session, france, cm):
