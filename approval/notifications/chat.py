@@ -167,11 +167,16 @@ class ChatSender:
         """POST ``body`` as JSON; anything but a 2xx raises (``OSError``, ``http.client.HTTPException``). Never to
         this server's own network: the name is resolved once, checked, and the connection made to the address
         checked (``addresses.connection_to``); a redirect is an answer like another, never followed."""
-        connection = connection_to(url, timeout=TIMEOUT_S)
+        # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the message
+        # over while a slow webhook is still answering it (it would be said twice). The name's lookup counts too: a
+        # name server that does not answer is waited for no longer than a step of the call, nor than the call.
+        started = clock_time.monotonic()
+        connection = connection_to(url, timeout=TIMEOUT_S, resolve_within=min(TIMEOUT_S, DEADLINE_S))
         try:
-            # The whole call within DEADLINE_S, far inside the claim's lease: another sender never takes the
-            # message over while a slow webhook is still answering it (it would be said twice).
-            with deadline(connection, DEADLINE_S):
+            left = DEADLINE_S - (clock_time.monotonic() - started)
+            if left <= 0:
+                raise TimeoutError(f"no time left for the call after its lookup ({DEADLINE_S:g} s in all)")
+            with deadline(connection, left):
                 connection.request("POST", request_target(url), body=json.dumps(body).encode(),
                                    headers={"Content-Type": "application/json",
                                             "User-Agent": "approval-notifications"})

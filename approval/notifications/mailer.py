@@ -54,6 +54,7 @@ from approval.style.i18n import N_
 from approval.workflow.states import Action, Role, State
 from approval.notifications import inbox, outbox, texts
 from approval.notifications.zones import load_zone, served_markets
+from approval.publishing.addresses import lookup
 from approval.publishing.holds import held_counts, stop_scope
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,11 @@ class SmtpSettings:
 URL_PARAMETERS = frozenset({"starttls", "from", "timeout"})
 
 
+def _address_literal(address: str) -> str:
+    """``address`` as SMTP writes an address in place of a name: ``[192.0.2.1]``, ``[IPv6:2001:db8::1]``."""
+    return f"[IPv6:{address.split('%')[0]}]" if ":" in address else f"[{address}]"
+
+
 def _yes_or_no(key: str, value: str) -> bool:
     """A yes or no of the URL: ``starttls=maybe`` was a no, and the password went out in the clear."""
     word = value.strip().lower()
@@ -132,7 +138,7 @@ def _sender_at(host: str) -> str:
         address = ipaddress.ip_address(host)
     except ValueError:
         return f"approval@{host}"
-    return f"approval@[{'IPv6:' if address.version == 6 else ''}{address}]"
+    return f"approval@{_address_literal(str(address))}"
 
 
 #: How long the end of a session (QUIT) is waited for.
@@ -197,6 +203,43 @@ class ConnectionFailed(smtplib.SMTPException):
     connection is, never an error that ends the pass with its mails left claimed."""
 
 
+#: How long a session's opening waits, at most, for this machine's own name the first time it is needed
+#: (``_MachineName``); it answers at once from then on.
+MACHINE_NAME_WAIT_S = 0.5
+
+
+class _MachineName:
+    """The name this machine gives itself in EHLO, as smtplib finds it: its FQDN, else its address as a literal. Both
+    may ask the name servers (``socket.getfqdn`` is a reverse lookup), which have no timeout, and smtplib asked on
+    every connection: a name server that did not answer held the pass past its budget. Found once, in a thread of its
+    own that a session's opening waits for no longer than it has."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.found = threading.Event()
+        self.name = ""
+        self.asked = False
+
+    def within(self, seconds: float) -> str:
+        """The name, or "" when it is not known after ``seconds``."""
+        with self.lock:
+            if not self.asked:
+                self.asked = True
+                threading.Thread(target=self._find, name="smtp machine name", daemon=True).start()
+        return self.name if self.found.wait(max(0.0, seconds)) else ""
+
+    def _find(self) -> None:
+        try:
+            self.name = smtplib.SMTP().local_hostname  # unconnected: only its name is worked out
+        except OSError:  # none to be found: the address of each connection is said instead
+            pass
+        finally:
+            self.found.set()
+
+
+_MACHINE_NAME = _MachineName()
+
+
 class _WatchedSMTP(smtplib.SMTP):
     """An SMTP client whose sockets are handed to the pass's deadline (None: no deadline) from the moment each exists:
     the plain one as soon as connected, a TLS one (``tls``: from the start, ``smtps://``; or after ``starttls``)
@@ -211,8 +254,12 @@ class _WatchedSMTP(smtplib.SMTP):
         return super().connect(host, port, source_address)
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's hook
-        sock = super()._get_socket(host, port, timeout)
+        started = monotonic()
+        name = _MACHINE_NAME.within(min(MACHINE_NAME_WAIT_S, timeout))
+        sock = self._connected_socket(host, port, timeout, within=timeout - (monotonic() - started))
         self._watch(sock)
+        # Said in EHLO; while the machine's name is not known, its address on this connection (RFC 5321, 4.1.4).
+        self.local_hostname = name or _address_literal(sock.getsockname()[0])
         if self.tls is None:
             return sock
         try:
@@ -220,6 +267,19 @@ class _WatchedSMTP(smtplib.SMTP):
         except BaseException:
             sock.close()  # not yet the client's, which would close it
             raise
+
+    def _connected_socket(self, host: str, port: int, timeout: float, *, within: float) -> socket.socket:
+        """``socket.create_connection``, but the server's name is looked up within ``within`` seconds (what is left
+        of the session's timeout, the server's or the pass's: the system's resolver has none, and a name server that
+        did not answer held the pass past its budget), then each address found is tried in the resolver's order."""
+        found = lookup(host, port, within=within)
+        failure = OSError(f"{host} has no address to connect to")
+        for *_kind, address in found:
+            try:
+                return socket.create_connection((address[0], port), timeout, self.source_address)
+            except OSError as error:
+                failure = error
+        raise failure
 
     def secure(self, context: ssl.SSLContext) -> None:
         """STARTTLS, as ``smtplib.SMTP.starttls`` does it, but the deadline watches the TLS socket from before its
@@ -301,7 +361,7 @@ class SmtpConnection:
         # Made unconnected, so that the deadline watches the socket from the moment it exists (the greeting too).
         # The server's certificate is checked against its name and the system's trusted authorities (OpenSSL's
         # SSL_CERT_FILE or SSL_CERT_DIR add a private one).
-        client = _WatchedSMTP(timeout=timeout)
+        client = _WatchedSMTP(timeout=timeout, local_hostname="")  # its name is found as it connects (_get_socket)
         client.deadline = self.deadline
         if s.tls:
             client.tls = ssl.create_default_context()

@@ -7,6 +7,10 @@ call (a name may resolve elsewhere by then), unless the operator allows them for
 A call connects to the very address its check accepted (``connection_to``): the name is resolved once. Resolved
 again to connect, a name whose owner answers a public address to the check and a private one a moment later (DNS
 rebinding) would lead the call inside.
+
+The name is looked up within the call's time (``lookup``): the system's resolver has no timeout of its own, and one
+whose name servers do not answer held the caller (the publishing worker, and every post behind it) for as long as it
+kept asking them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
@@ -31,14 +36,80 @@ from approval.config import Settings
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def resolve(host: str, port: int | None = None) -> list[Address]:
-    """The addresses ``host`` stands for (itself, if it is one); none when the name does not resolve."""
+class NotResolvedInTime(TimeoutError):
+    """The name servers did not answer within the time the call had: nothing was sent."""
+
+    def __init__(self, host: str, seconds: float) -> None:
+        shown = f"{seconds:.1f}".removesuffix(".0")
+        super().__init__(f"{host}'s address could not be resolved within {shown} s")
+        self.host = host
+
+
+class _Lookup:
+    """One question to the system's resolver, asked in a thread of its own that nobody waits for longer than they
+    have: a resolver that does not answer keeps that thread, never its caller."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.key = (host, port)
+        self.done = threading.Event()
+        self.answer: list[tuple[Any, ...]] = []
+        self.error: Exception | None = None
+        threading.Thread(target=self._ask, name=f"lookup {host}", daemon=True).start()
+
+    def _ask(self) -> None:
+        try:
+            self.answer = socket.getaddrinfo(*self.key, proto=socket.IPPROTO_TCP)
+        except Exception as error:  # noqa: BLE001 - handed to whoever waits, as getaddrinfo would have raised it
+            self.error = error
+        finally:
+            with _LOOKUPS_LOCK:
+                if _LOOKUPS.get(self.key) is self:
+                    del _LOOKUPS[self.key]
+            self.done.set()
+
+
+#: The questions still unanswered, by name and port: a call that finds one waits for its answer instead of asking
+#: again, so that a resolver that does not answer holds one thread per name, not one per call.
+_LOOKUPS: dict[tuple[str, int], _Lookup] = {}
+_LOOKUPS_LOCK = threading.Lock()
+
+
+def lookup(host: str, port: int, within: float | None = None) -> list[tuple[Any, ...]]:
+    """``socket.getaddrinfo(host, port)`` for TCP, waited for ``within`` seconds at most (None: as long as the resolver
+    takes); ``NotResolvedInTime`` after that, and its answer, when it comes, is nobody's. Raises what getaddrinfo
+    raises."""
+    if within is None or _is_address(host):  # an address is read, no name server asked
+        return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    with _LOOKUPS_LOCK:
+        asked = _LOOKUPS.get((host, port))
+        if asked is None:
+            asked = _LOOKUPS[(host, port)] = _Lookup(host, port)
+    if not asked.done.wait(max(0.0, within)):
+        raise NotResolvedInTime(host, within)
+    if asked.error is not None:
+        raise asked.error
+    return asked.answer
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve(host: str, port: int | None = None, *, within: float | None = None) -> list[Address]:
+    """The addresses ``host`` stands for (itself, if it is one); none when the name does not resolve. With ``within``
+    (seconds), the resolver is waited for that long at most (``lookup``): ``NotResolvedInTime`` after."""
     try:
         return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
         pass
     try:
-        found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+        found = lookup(host, port or 443, within)
+    except NotResolvedInTime:
+        raise
     except (OSError, UnicodeError):
         return []
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
@@ -111,18 +182,20 @@ class _PinnedHTTPS(http.client.HTTPSConnection, _Pinned):
     """HTTPS over a pinned connection: ``HTTPSConnection.connect`` calls ``_Pinned.connect``, then wraps it."""
 
 
-def connection_to(url: str, *, timeout: float, allow_internal: bool | None = None) -> http.client.HTTPConnection:
+def connection_to(url: str, *, timeout: float, allow_internal: bool | None = None,
+                  resolve_within: float | None = None) -> http.client.HTTPConnection:
     """An HTTP(S) connection to ``url``'s host, not yet open, pinned to the addresses checked here. Raises
     ``InternalAddress`` when one of them is on this server's own network and the operator did not allow it
     (``allow_internal``: None reads the setting), ``OSError`` when the name does not resolve (never resolved again
-    to connect: a name server may answer the second time what it refused the first), ``ValueError`` for an address
-    that names no host. ``http.client`` never follows a redirect."""
+    to connect: a name server may answer the second time what it refused the first), ``NotResolvedInTime`` (an
+    ``OSError`` too) when it does not within ``resolve_within`` seconds (default: ``timeout``, the bound of each step
+    of the call), ``ValueError`` for an address that names no host. ``http.client`` never follows a redirect."""
     parts = urlsplit(url)
     host, https = parts.hostname or "", parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     if not host:
         raise ValueError(f"{bare_address(url)!r} names no host")  # said in the trail: no password, no token
-    addresses = resolve(host, port)
+    addresses = resolve(host, port, within=timeout if resolve_within is None else resolve_within)
     if not addresses:
         raise OSError(f"{host} does not resolve")
     if not (internal_allowed() if allow_internal is None else allow_internal):

@@ -185,14 +185,15 @@ class WebhookConnector:
     def publish(self, publication: Publication, *, session: Session | None = None) -> Result:
         body = publication.encoded().encode("utf-8")
         try:
-            # Resolved once and checked; the connection goes to the addresses checked (addresses.connection_to).
+            # Resolved once, within the connection's timeout, and checked; the connection goes to the addresses
+            # checked (addresses.connection_to).
             connection = connection_to(self.url, timeout=self.connect_timeout, allow_internal=self.allow_internal)
         except InternalAddress as inside:
             return Result(Outcome.refused, **own_words(reasons.INTERNAL_ADDRESS, address=str(inside.address),
                                                        setting="APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"))
         except ValueError as error:  # no host, a bad port: set by hand in the database, the page refuses them
             return Result(Outcome.refused, **own_words(reasons.UNCALLABLE_ADDRESS, error=str(error)))
-        except OSError as error:  # the name does not resolve: nothing left
+        except OSError as error:  # the name does not resolve, or not in time: nothing left, to try again later
             return Result(Outcome.temporary_error, **own_words(reasons.NO_CONNECTION, error=str(error)))
         try:
             try:
