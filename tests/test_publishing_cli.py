@@ -66,6 +66,24 @@ def test_account_connect_and_stop_switches_from_the_command_line(cli_in_process)
     engine.dispose()
 
 
+def test_a_webhook_secret_can_come_from_standard_input_not_the_command_line(cli_in_process):
+    """``--secret -`` reads it from stdin: a secret typed on the command line stays in the shell's history and shows
+    in the process list while the command runs."""
+    cli = cli_in_process
+    cli("db", "upgrade")
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
+    cli("account", "connect", account_id, "--connector", "webhook", "--url", "https://hooks.example/p",
+        "--secret", "-", input="a-secret-from-a-pipe-1234\n")
+    empty = cli("account", "connect", account_id, "--connector", "webhook", "--url", "https://hooks.example/p",
+                "--secret", "-", input="", check=False)
+    assert empty.returncode == 2 and "--secret" in empty.stderr
+    engine = make_engine(cli.url)
+    with Session(engine) as session:
+        assert session.get(Account, int(account_id)).connector_secret == "a-secret-from-a-pipe-1234"
+    engine.dispose()
+
+
 def test_the_worker_publishes_the_demos_due_posts_and_stops_on_sigterm(cli_in_process, tmp_path):
     cli = cli_in_process  # demo and worker --once in this process; the looping worker below is a process of its own
     cli("demo")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -140,9 +141,15 @@ def _one_line(text: str) -> str:
 @click.argument("account_id", type=click.IntRange(1, 2**31 - 1))
 @click.option("--connector", type=click.Choice(controls.CONNECTORS), required=True)
 @click.option("--url", default=None, help="The webhook's address.")
-@click.option("--secret", default=None, help="The webhook's signing secret (16 to 200 characters).")
+@click.option("--secret", default=None, help="The webhook's signing secret (16 to 200 characters); - reads it from "
+                                            "the first line of standard input, out of the shell's history and the "
+                                            "process list.")
 def account_connect(account_id: int, connector: str, url: str | None, secret: str | None) -> None:
     """Set how an account publishes."""
+    if secret == "-":
+        secret = sys.stdin.readline().rstrip("\r\n")
+        if not secret:
+            raise click.BadParameter("standard input held no secret on its first line.", param_hint="--secret")
     with _refusals_as_usage_errors(), db.transaction() as session:
         account = session.get(Account, account_id)
         if account is None:
