@@ -137,10 +137,11 @@ def _link_code_holder(form: MarketForm, market: Market | None = None) -> None:
     """When the code was refused because another market holds it, the way to that market under the refusal: the admin
     most likely meant to open it, not to make a second one. The refusal stays plain text, as the command line and the
     API say it; only the page links."""
-    if not form.code.errors or (other := admin.market_holding_code(db.session, form.code.data, market)) is None:
+    code = (form.code.data or "").strip().upper()
+    if _("Market %(code)s exists already.", code=code) not in form.code.errors:
+        return  # refused for another reason (a code that stays once the market has accounts, a character no code has)
+    if (other := admin.market_holding_code(db.session, code, market)) is None:
         return
-    if _("Market %(code)s exists already.", code=other.code) not in form.code.errors:
-        return  # refused for another reason (a code that stays once the market has accounts)
     way = Markup('<a href="{}">{}</a>').format(url_for("admin.edit_market", market_id=other.id),
                                                _("Open market %(code)s (%(name)s)", code=other.code, name=other.name))
     form.code.errors = [*form.code.errors, way]
