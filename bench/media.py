@@ -1,7 +1,7 @@
 """Uploading media: throughput against a plain ``cp`` of the same bytes, and the web process's memory.
 
-    .venv/bin/python bench/media.py                         # a 200 MB video and 100 pictures, about a minute
-    .venv/bin/python bench/media.py --video-mb 50 --images 20
+    .venv/bin/python bench/media.py                         # a 200 MB video and twice 100 pictures, a minute
+    .venv/bin/python bench/media.py --video-mb 50 --images 20 [--per-request 10]
 
 The application runs in a process of its own (Werkzeug's threaded server on 127.0.0.1, a SQLite database and the
 folder store in a temporary instance folder); the client streams each multipart body from a file on disk with
@@ -11,9 +11,15 @@ inspected (a picture's header and structure, ``approval.media.structure``; PyAV 
 and last 2 s), a video's thumbnail drawn, the file synced and stored under its digest, a new revision written. A
 picture's thumbnail is drawn the first time a page shows it (about 60 ms for these: not part of the upload).
 
+The pictures are sent twice, as two series of distinct files (the store keeps the same bytes once): one picture a
+request, as the editor's script sends a drop (a revision each), then ten a request (``--per-request``), as a program
+sends a carousel to the API (repeated ``file`` fields: one revision). Each series goes into posts of 20 files, the
+most a post carries.
+
 Printed: MB/s of the uploads and of ``cp`` on the same files in the same run (target: uploads at 50 % of cp or more),
-and the server's peak resident memory while uploading above its idle level (target: under 100 MB), read from
-/proc (VmHWM, reset before the uploads through clear_refs).
+the server's peak resident memory while uploading above its idle level (target: under 100 MB), read from /proc
+(VmHWM, reset before the uploads through clear_refs), and the server's CPU time per MB (user and system, its
+threads included), which moves less than the rates with the machine's other work.
 
 Figures on the 2-core development machine shared with other work (one run each; cp's rate swings with the disk's
 other load and with the page cache - cp of the pictures ran at 306 MB/s in one run and 1,252 MB/s in the next - so

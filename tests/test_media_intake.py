@@ -498,12 +498,13 @@ def test_a_picture_over_its_cap_hears_the_cap_as_it_is_not_rounded_down(upload, 
 
 def test_a_body_over_every_cap_is_refused_with_the_caps_on_the_file_before_it_is_read(upload, app, desk, web,  # noqa: F811
                                                                                         monkeypatch):
-    """Beyond the larger cap and the envelope's room, Werkzeug's own 413 said "The request is too large." with no
-    field and no limit; now the API and the editor's script hear the caps, on ``file``, and nothing is read."""
+    """Beyond what one request carries (a post's pictures at their cap, or a video) and the envelope's room,
+    Werkzeug's own 413 said "The request is too large." with no field and no limit; now the API and the editor's
+    script hear the caps, on ``file``, and nothing is read."""
     monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 200 * 1024)
     monkeypatch.setitem(app.config, "MEDIA_MAX_VIDEO_BYTES", 300 * 1024)
-    said = "a picture may be 0.2 MB at most, a video 0.3 MB."
-    data, content_type = _body_of(_sized(int(1.5 * 1024 * 1024)))
+    said = "(20 pictures of 0.2 MB, or a video of 0.3 MB); send the files in several requests."
+    data, content_type = _body_of(_sized(6 * 1024 * 1024))
     api = upload.api
     etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
     stream = _Watched(data)
@@ -515,7 +516,7 @@ def test_a_body_over_every_cap_is_refused_with_the_caps_on_the_file_before_it_is
     _account, writer, _reviewer = desk
     web.login(writer)
     post = upload.post
-    data, content_type = _body_of(_sized(int(1.5 * 1024 * 1024)), web.token, post.version)
+    data, content_type = _body_of(_sized(6 * 1024 * 1024), web.token, post.version)
     stream = _Watched(data)
     answer = web.client.post(f"/posts/{post.id}/media", input_stream=stream, content_type=content_type,
                              content_length=len(data),
@@ -658,3 +659,99 @@ def test_each_file_is_on_disk_before_its_digest_names_it_in_the_store(upload, mo
     for name in stored:
         synced_at = events.index(("synced", name))
         assert synced_at < events.index(("stored", name)), events
+
+
+def _padded_png(size: int, seed: int) -> bytes:
+    """A valid PNG of exactly ``size`` bytes: a small picture and a private chunk of padding."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", (8, 8), bytes((seed + i) % 256 for i in range(192))).save(out, "PNG")
+    data = out.getvalue()
+    end = data.rindex(b"IEND") - 4
+    filler = bytes((seed * 7 + i) % 251 for i in range(size - len(data) - 12))
+    chunk = struct.pack(">I", len(filler)) + b"prVt" + filler + struct.pack(">I", zlib.crc32(b"prVt" + filler))
+    return data[:end] + chunk + data[end:]
+
+
+def _multipart(files: list[tuple[bytes, str]]) -> tuple[bytes, str]:
+    boundary = "severalboundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+             "Content-Type: image/png\r\n\r\n".encode() + data + b"\r\n" for data, name in files]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_several_files_each_within_its_cap_go_in_one_request_up_to_the_request_s_cap(upload, app, db_session,
+                                                                                     monkeypatch):
+    """A request carries as many pictures as a post takes at their cap, or one video at its cap: three pictures
+    of 1.5 MB under a 2 MB cap were refused as one "upload of 4.5 MB"."""
+    monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 2 * 1024 * 1024)
+    monkeypatch.setitem(app.config, "MEDIA_MAX_VIDEO_BYTES", 3 * 1024 * 1024)
+    api = upload.api
+    data, kind = _multipart([(_padded_png(1536 * 1024, n), f"p{n}.png") for n in range(3)])
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", data=data, content_type=kind,
+                             headers={**api.headers, "If-Match": etag})
+    assert answer.status_code == 201, answer.get_json()
+    assert len(answer.get_json()["media"]) == 3
+    # Past it (20 pictures at their cap, 40 MB here, and the envelope): refused before it is read, saying so.
+    before = _stored(app)
+    monkeypatch.setitem(app.config, "MEDIA_MAX_IMAGE_BYTES", 1024 * 1024)
+    data, kind = _multipart([(_padded_png(1000 * 1024, 50 + n), f"q{n}.png") for n in range(22)])
+    stream = _Watched(data)
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", input_stream=stream, content_type=kind,
+                             content_length=len(data), headers={**api.headers, "If-Match": etag})
+    assert answer.status_code == 413 and stream.taken == 0, answer.get_json()
+    assert "send the files in several requests" in answer.get_json()["message"], answer.get_json()
+    assert _stored(app) == before
+
+
+def test_a_request_stops_being_read_at_the_file_part_one_past_what_a_post_carries(upload, app, db_session):
+    """The 21st file is refused as it begins: the parts after it are not written to disk (900 parts were each
+    written and synced before the count was looked at)."""
+    data, kind = _multipart([(_padded_png(64 * 1024, n), f"p{n}.png") for n in range(40)])
+    stream = _Watched(data)
+    api = upload.api
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    before = _stored(app)
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", input_stream=stream, content_type=kind,
+                             content_length=len(data), headers={**api.headers, "If-Match": etag})
+    assert answer.status_code == 422 and "at most 20" in answer.get_json()["message"], answer.get_json()
+    assert answer.get_json()["errors"]["file"]
+    assert stream.taken < len(data) * 0.7, (stream.taken, len(data))
+    _nothing_left(app, db_session, before)
+
+
+def test_the_same_file_twice_in_one_request_is_refused_not_merged(upload, app, db_session):
+    """Its two alternative texts would be one file's, the first dropped without a word (PUT refuses a file
+    listed twice the same way)."""
+    before = _stored(app)
+    same = jpeg(color="olive")
+    answer = _several(upload, [(same, "a.jpg"), (same, "b.jpg")], alts=["Premier", "Second"])
+    assert answer.status_code == 422 and "twice" in answer.get_json()["message"], answer.get_json()
+    _nothing_left(app, db_session, before)
+
+
+def test_an_upload_sent_without_its_length_past_the_application_s_cap_is_a_413(upload, app, db_session,
+                                                                             monkeypatch):
+    """A body without a length is read up to the application's cap before any view (``inputs.SizedBody``); an
+    upload's view then raised its own cap and parsed the cut body as whole: a 400 "Send the file in a field named
+    file." for two pictures that together passed 16 MB."""
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024)
+    data, kind = _multipart([(_padded_png(1536 * 1024, n), f"p{n}.png") for n in range(2)])
+    api = upload.api
+    etag = api.get(f"/posts/{upload.post.id}").headers["ETag"]
+    before = _stored(app)
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", input_stream=io.BytesIO(data),
+                             environ_overrides={"wsgi.input_terminated": True},
+                             headers={**api.headers, "If-Match": etag, "Content-Type": kind,
+                                      "Transfer-Encoding": "chunked"})
+    assert answer.status_code == 413, answer.get_json()
+    assert "Content-Length" in answer.get_json()["message"] and answer.get_json()["errors"]["file"]
+    _nothing_left(app, db_session, before)
+    # Within it, a body without a length goes in as any other.
+    data, kind = _multipart([(_padded_png(512 * 1024, 9), "small.png")])
+    answer = api.client.post(f"/api/v1/posts/{upload.post.id}/media", input_stream=io.BytesIO(data),
+                             environ_overrides={"wsgi.input_terminated": True},
+                             headers={**api.headers, "If-Match": etag, "Content-Type": kind,
+                                      "Transfer-Encoding": "chunked"})
+    assert answer.status_code == 201, answer.get_json()

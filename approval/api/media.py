@@ -83,6 +83,11 @@ def _refused(error: MediaRefused):  # noqa: ANN202
     return error_body(error.status, error.message, {"file": [error.message]}), error.status
 
 
+@bp.errorhandler(intake.TooManyFiles)
+def _too_many(_error: intake.TooManyFiles):  # noqa: ANN202
+    return _refused(intake.too_many_files())
+
+
 @bp.route(f"{POST}/media", methods=["POST"])
 @bp.doc(requestBody=UPLOAD_BODY)
 @bp.response(201, PostSchema, headers=ETAG)
@@ -114,8 +119,8 @@ def upload_media(post_id: int):
         message = _("Send one alternative text per file, in the files' order, or none: this request has "
                     "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
         raise GuardFailed(message, {"alt": [message]})
-    attach.check_count(len(uploads))  # more than a post carries: refused before any is inspected
     received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # checked and inspected
+    attach.check_distinct(received)
     for checked in received:
         attach.check_type(network, checked)  # a type the post's network never takes: 415, nothing stored
     post = ops.load_post(db.session, user, post_id, for_update=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from approval import operations as ops
 from approval.access import post_clause, revision_clause
 from approval.media.inspect import Unsupported
-from approval.media.intake import Received
+from approval.media.intake import MAX_MEDIA, Received
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.i18n import render
@@ -26,8 +26,6 @@ from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
 from approval.workflow.states import Action
 
-#: The most files one post carries (LinkedIn's MultiImage takes 20, more than any other network).
-MAX_MEDIA = 20
 #: The longest alternative text kept (X and Instagram take 1,000 characters).
 MAX_ALT = 1000
 
@@ -55,9 +53,10 @@ def check_can_change(post: Post, actor: User, expected_version: int | None, *,
         _alt(alt)
 
 
-def check_count(count: int) -> None:
-    """Refuse, before any is read, more files in one upload than a post carries."""
-    _check_room(count)
+def check_distinct(received: Sequence[Received]) -> None:
+    """Refuse the same file twice in one upload: its alternative texts would be one file's, the first dropped."""
+    if len({checked.sha256 for checked in received}) < len(received):
+        raise _refuse("file", _("The same file is sent twice in this request: send each file once."))
 
 
 def check_room(post: Post, digests: Sequence[str]) -> None:

@@ -44,9 +44,12 @@ from approval.style.media import MB, size_figure
 
 DEFAULT_MAX_IMAGE_BYTES = 20 * MB
 DEFAULT_MAX_VIDEO_BYTES = 512 * MB
-#: Room for the multipart envelope and the other fields around the file.
+#: Room for the multipart envelope and the other fields around the files.
 ENVELOPE_BYTES = MB
 MAX_NAME = 255
+#: The most files one post carries (LinkedIn's MultiImage takes 20, more than any other network), and so the most
+#: one upload sends.
+MAX_MEDIA = 20
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class Limits:
 
     @property
     def body_bytes(self) -> int:
-        return max(self.image_bytes, self.video_bytes) + ENVELOPE_BYTES
+        """The most one upload's body holds: as many pictures as a post carries at their cap, or a video at its
+        cap (several large videos go in a request each), and the envelope."""
+        return max(self.image_bytes * MAX_MEDIA, self.video_bytes) + ENVELOPE_BYTES
 
 
 def limits(app: Flask | None = None) -> Limits:
@@ -251,19 +256,25 @@ def stream_uploads_to_disk() -> None:
     """Before the request's body is parsed (a URL value preprocessor runs before every ``before_request``, which may
     read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s."""
     caps = limits()
+    if request.environ.get(BODY_CUT):  # sent without its length, and longer than a body without one may be
+        raise TooLarge(_l("An upload sent without its length (Content-Length) may be %(limit)s MB at most: send it "
+                          "with its length.", limit=megabytes(current_app.config.get("MAX_CONTENT_LENGTH") or 0)))
     request.max_content_length = caps.body_bytes
     if request.content_length is not None and request.content_length > caps.body_bytes:
         # Said here, before the body is read, with the caps (Werkzeug's own 413 names neither the file nor a limit).
-        raise TooLarge(_l("The upload is %(size)s MB: a picture may be %(image)s MB at most, a video %(video)s MB.",
-                          size=megabytes(request.content_length, over=max(caps.image_bytes, caps.video_bytes)),
-                          image=megabytes(caps.image_bytes),
-                          video=megabytes(caps.video_bytes)))
+        raise TooLarge(_l("The upload is %(size)s MB: one request carries %(total)s MB at most (%(count)d pictures of "
+                          "%(image)s MB, or a video of %(video)s MB); send the files in several requests.",
+                          size=megabytes(request.content_length, over=caps.body_bytes),
+                          total=megabytes(caps.body_bytes), count=MAX_MEDIA,
+                          image=megabytes(caps.image_bytes), video=megabytes(caps.video_bytes)))
     directory = staging_dir()
     created: list[HashingFile] = []
     g.media_uploads = created
 
     def factory(total_content_length: int | None, content_type: str | None, filename: str | None,
                 content_length: int | None = None) -> HashingFile:
+        if len(created) == MAX_MEDIA:  # no post takes this part: the body is read no further
+            raise TooManyFiles()
         if created:  # a new part begins: the one before is whole, and is synced while this one arrives
             created[-1].sync_behind()
         upload = HashingFile(directory, _hasher())
@@ -273,6 +284,20 @@ def stream_uploads_to_disk() -> None:
     # This request's uploads only. (``assignment``: Werkzeug types the stream as IO[bytes]; a HashingFile is a file
     # by delegation, not by inheritance.)
     request._get_file_stream = factory  # type: ignore[method-assign, assignment]
+
+
+class TooManyFiles(Exception):  # noqa: N818 - what the upload is, as Werkzeug's RequestEntityTooLarge
+    """An upload's part begins past what a post carries (``MAX_MEDIA``): raised as it begins, so the parts after it
+    are neither read nor written to disk. Not a ``MediaRefused``: Werkzeug's form parser takes a ``ValueError`` for
+    a malformed body and reads the form as empty. The upload views answer it with ``too_many_files``."""
+
+
+def too_many_files() -> Invalid:
+    return Invalid(_l("A post carries at most %(limit)d pictures and videos.", limit=MAX_MEDIA))
+
+
+#: Where ``approval.inputs.SizedBody`` says it cut a body sent without its length at the application's cap.
+BODY_CUT = "approval.body_cut"
 
 
 def remove_temporary_files(_exc: BaseException | None = None) -> None:

@@ -130,6 +130,11 @@ def _media_refused(error: MediaRefused):  # noqa: ANN202
     return _refusal(post_id, error.message, error.status, {"file": [error.message]})
 
 
+@bp.errorhandler(intake.TooManyFiles)
+def _too_many(_error: intake.TooManyFiles):  # noqa: ANN202
+    return _media_refused(intake.too_many_files())
+
+
 def _workflow_refusal(post_id: int, refused: WorkflowError):  # noqa: ANN202
     db.session.rollback()
     reasons = [r for rs in getattr(refused, "errors", {}).values() for r in rs]
