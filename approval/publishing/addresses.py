@@ -10,7 +10,8 @@ rebinding) would lead the call inside.
 
 The name is looked up within the call's time (``lookup``): the system's resolver has no timeout of its own, and one
 whose name servers do not answer held the caller (the publishing worker, and every post behind it) for as long as it
-kept asking them.
+kept asking them. When a webhook is set, within ``SET_LOOKUP_S``: a name not resolved by then is refused
+(``refusal``), as its address could not be checked.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,14 +37,24 @@ from approval.config import Settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+#: Seconds a webhook's name is looked up for when the webhook is set (the publishing settings page, ``approval
+#: account connect``, a market's chat settings): the web worker, or the command, waits no longer for name servers
+#: that do not answer. Not resolved by then, the address is refused: it could not be checked.
+SET_LOOKUP_S = 5.0
+
+
+def _seconds(seconds: float) -> str:
+    """``seconds`` as said: 5, 0.5."""
+    return f"{seconds:.1f}".removesuffix(".0")
+
 
 class NotResolvedInTime(TimeoutError):
     """The name servers did not answer within the time the call had: nothing was sent."""
 
     def __init__(self, host: str, seconds: float) -> None:
-        shown = f"{seconds:.1f}".removesuffix(".0")
-        super().__init__(f"{host}'s address could not be resolved within {shown} s")
+        super().__init__(f"{host}'s address could not be resolved within {_seconds(seconds)} s")
         self.host = host
+        self.seconds = seconds
 
 
 class _Lookup:
@@ -143,10 +155,10 @@ def first_internal(addresses: list[Address]) -> str | None:
     return next((str(address) for address in addresses if not is_public(address)), None)
 
 
-def internal_address(host: str, port: int | None = None) -> str | None:
+def internal_address(host: str, port: int | None = None, *, within: float | None = None) -> str | None:
     """The first address of ``host`` that is not a public one, or None. A name that does not resolve gives None:
-    calling it fails on its own."""
-    return first_internal(resolve(host, port))
+    calling it fails on its own. ``NotResolvedInTime`` when it is not resolved within ``within`` seconds."""
+    return first_internal(resolve(host, port, within=within))
 
 
 class InternalAddress(OSError):
@@ -163,19 +175,44 @@ class _Pinned(http.client.HTTPConnection):
     HTTPS, in the TLS handshake and the certificate's check (``HTTPSConnection.connect`` wraps what this opens)."""
 
     pinned: tuple[str, ...] = ()
+    #: The deadline running on the exchange (``deadline``), while one does: when its time is up (``time.monotonic``)
+    #: and the event it sets when it cuts. A connection opened under it is opened within the time left.
+    ends_at: float | None = None
+    cut: threading.Event | None = None
 
     def connect(self) -> None:
         sys.audit("http.client.connect", self, self.host, self.port)
         failure: OSError = OSError(f"{self.host} has no address to connect to")
         for address in self.pinned:
             try:
-                self.sock = socket.create_connection((address, self.port), self.timeout)
+                opened = socket.create_connection((address, self.port), self._opening_timeout())
             except OSError as error:
                 failure = error
                 continue
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            opened.settimeout(self._own_timeout())  # each step's own, once opened; the deadline bounds them all
+            opened.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = opened
+            if self.cut is not None and self.cut.is_set():
+                # The time was up as it opened: the deadline's timer found no socket to shut. Nothing goes through it.
+                _shut(opened)
             return
         raise failure
+
+    def _opening_timeout(self) -> float | None:
+        """How long an address is tried for: the connection's timeout, and no longer than its deadline's time left
+        (a connect still waiting when the time is up had no socket the deadline could shut)."""
+        own = self._own_timeout()
+        if self.ends_at is None:
+            return own
+        left = self.ends_at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the call's time was up before its connection to {self.host} was opened")
+        return left if own is None else min(own, left)
+
+    def _own_timeout(self) -> float | None:
+        """Each step's timeout: the connection's, or the socket module's default when it was given none."""
+        given: object = self.timeout
+        return given if given is None or isinstance(given, int | float) else socket.getdefaulttimeout()
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection, _Pinned):
@@ -220,16 +257,20 @@ def request_target(url: str) -> str:
 def deadline(connection: http.client.HTTPConnection, seconds: float) -> Iterator[threading.Event]:
     """The exchange on ``connection`` ends after ``seconds`` in all, whatever each read's own timeout: a server that
     answers a byte at a time cannot hold its caller longer (its socket is shut; the read in progress fails, or
-    returns what had come). The event it yields is set when it cut: what was read then is not the whole answer."""
+    returns what had come). The event it yields is set when it cut: what was read then is not the whole answer.
+    A connection ``connection_to`` made and opened inside is opened within the time left; one opened as the time is
+    up is shut at once, nothing sent, and none is opened after."""
     cut = threading.Event()
+    # A connection still to be opened (``_Pinned``) is opened within the time left, and a socket it gets once the
+    # time is up is shut at once: the timer, finding none, would have cut nothing.
+    pinned = connection if isinstance(connection, _Pinned) else None
+    if pinned is not None:
+        pinned.ends_at, pinned.cut = time.monotonic() + seconds, cut
 
     def shut() -> None:
-        cut.set()
+        cut.set()  # before the socket is read: a connection that gets its socket now sees the cut (_Pinned.connect)
         if connection.sock is not None:
-            try:
-                connection.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _shut(connection.sock)
 
     timer = threading.Timer(seconds, shut)
     timer.daemon = True
@@ -238,11 +279,22 @@ def deadline(connection: http.client.HTTPConnection, seconds: float) -> Iterator
         yield cut
     finally:
         timer.cancel()
+        if pinned is not None:
+            pinned.ends_at = pinned.cut = None
 
 
-def forbidden_address(url: str) -> str | None:
+def _shut(sock: socket.socket) -> None:
+    """Ends both directions of ``sock``: a read in progress fails or returns what had come, a write fails."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def forbidden_address(url: str, *, within: float | None = None) -> str | None:
     """The address on this server's own network that ``url``'s host is, when webhooks may not go there (the operator
-    did not allow it), else None. Checked when a webhook is set, and again before each call."""
+    did not allow it), else None. Checked when a webhook is set, and again before each call. ``NotResolvedInTime``
+    when the name is not resolved within ``within`` seconds (None: as long as the resolver takes)."""
     if internal_allowed():
         return None
     parts = urlsplit(url)
@@ -250,7 +302,7 @@ def forbidden_address(url: str) -> str | None:
         port = parts.port
     except ValueError:
         port = None
-    return internal_address(parts.hostname or "", port) if parts.hostname else None
+    return internal_address(parts.hostname or "", port, within=within) if parts.hostname else None
 
 
 #: A segment of a path that reads as a secret: long, letters and digits mixed (a Slack-style webhook's last
@@ -298,13 +350,18 @@ def has_credentials(url: str) -> bool:
 def refusal(url: str, *, signed: bool = True) -> str | None:
     """What a person reads when a webhook they set (publishing or chat) may not be called as it stands: a user name
     or a password in its address (never sent: ``http.client`` drops them, and the receiver of a signed call checks
-    its signature, ``signed``), or an address on the server's own network; None when it may be called."""
+    its signature, ``signed``), an address on the server's own network, or a name not resolved within
+    ``SET_LOOKUP_S`` (its address could not be checked); None when it may be called."""
     if has_credentials(url):
         if signed:
             return gettext("Put no user name or password in the address: the receiver checks the "
                            "X-Approval-Signature header instead.")
         return gettext("Put no user name or password in the address: they would not be sent.")
-    inside = forbidden_address(url)
+    try:
+        inside = forbidden_address(url, within=SET_LOOKUP_S)
+    except NotResolvedInTime as late:
+        return gettext("%(host)s could not be resolved in %(seconds)s s; check the name or try again.",
+                       host=late.host, seconds=_seconds(late.seconds))
     if inside is None:
         return None
     return gettext("%(address)s is on this server's own network: a webhook must be reachable from the internet (the "
