@@ -47,14 +47,19 @@ FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
-def direction_controls_refusal(text: str) -> str | None:
-    """Why ``text`` may not be a comment: the direction controls it holds (``BIDI_CONTROLS``), named by their code
-    points; None when it holds none."""
+def direction_controls(text: str) -> str | None:
+    """The controls turning the text's direction that ``text`` holds (``BIDI_CONTROLS``), named by their code points
+    ("U+202E, U+2066"); None when it holds none."""
     found = sorted(set(BIDI_CONTROLS.findall(text)))
-    if not found:
+    return ", ".join(f"U+{ord(character):04X}" for character in found) or None
+
+
+def direction_controls_refusal(text: str) -> str | None:
+    """Why ``text`` may not be a comment: the direction controls it holds; None when it holds none."""
+    if (codes := direction_controls(text)) is None:
         return None
     return _("The comment holds a control of the text's direction (%(codes)s): remove it; right-to-left text needs "
-             "none.", codes=", ".join(f"U+{ord(character):04X}" for character in found))
+             "none.", codes=codes)
 
 
 _ID = re.compile(r"[0-9]{1,10}")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from approval.access import market_clause
 from approval.db import utcnow
-from approval.inputs import web_address
+from approval.inputs import direction_controls, web_address
 from approval.models import Account, Campaign, Market, StopScope, StopSwitch, User
 from approval.notifications import dispatch as notifications
 from approval.publishing.addresses import refusal
@@ -86,6 +86,9 @@ def turn_on(
         raise _refuse("reason", _("Say why publishing stops."))
     if len(reason) > MAX_REASON:
         raise _refuse("reason", _("At most %(n)s characters.", n=MAX_REASON))
+    if (codes := direction_controls(reason)) is not None:  # read by the whole market's staff, as a comment is
+        raise _refuse("reason", _("The reason holds a control of the text's direction (%(codes)s): remove it; "
+                                  "right-to-left text needs none.", codes=codes))
     try:
         scope = StopScope(scope)
     except ValueError:
