@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from test_webhook_rebinding import inside  # noqa: F401 - the local webhook (a fixture)
 
 from approval.models import Outcome
 from approval.notifications import chat
@@ -31,33 +31,6 @@ HOST = "hooks.slow-resolver.example"
 STALL_S = 3.0
 #: Room for a loaded machine, on top of a deadline.
 SLACK_S = 0.75
-
-
-@pytest.fixture()
-def hook() -> Iterator[tuple[int, list[str]]]:
-    """A webhook on 127.0.0.1: (its port, the paths it was called on)."""
-    calls: list[str] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            calls.append(self.path)
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            answer = b'{"id": "1", "url": "https://social.example/p/1"}'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *_args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server.server_address[1], calls
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class Resolver:
@@ -104,8 +77,8 @@ def publication() -> Publication:
 # The publishing webhook -------------------------------------------------------------------------------------------
 
 
-def test_a_stalled_lookup_ends_a_webhook_call_at_its_connection_deadline(hook, stalled):
-    port, calls = hook
+def test_a_stalled_lookup_ends_a_webhook_call_at_its_connection_deadline(inside, stalled):  # noqa: F811
+    port, calls = inside
     connector = WebhookConnector(f"http://{HOST}:{port}/hook", "secret", connect_timeout=0.5, read_timeout=1.0,
                                  allow_internal=True)
     started = time.monotonic()
@@ -121,10 +94,10 @@ def test_a_stalled_lookup_ends_a_webhook_call_at_its_connection_deadline(hook, s
     assert calls == [] and stalled.asked == 1
 
 
-def test_a_slow_lookup_within_the_deadline_still_connects_and_is_still_checked(hook, monkeypatch):
+def test_a_slow_lookup_within_the_deadline_still_connects_and_is_still_checked(inside, monkeypatch):  # noqa: F811
     """A resolver slower than usual, but in time: the call goes on, to the address the check accepted, and the
     refusal of an address on the server's own network is as strict as ever."""
-    port, calls = hook
+    port, calls = inside
     resolver = Resolver(monkeypatch, 0.2)
     url = f"http://{HOST}:{port}/hook"
     result = WebhookConnector(url, "secret", connect_timeout=2.0, allow_internal=True).publish(publication())
@@ -136,8 +109,8 @@ def test_a_slow_lookup_within_the_deadline_still_connects_and_is_still_checked(h
         connection_to(url, timeout=2.0, allow_internal=False)
 
 
-def test_a_lookup_that_fails_at_once_still_says_the_name_does_not_resolve(hook, monkeypatch):
-    port, calls = hook
+def test_a_lookup_that_fails_at_once_still_says_the_name_does_not_resolve(inside, monkeypatch):  # noqa: F811
+    port, calls = inside
     real = socket.getaddrinfo
 
     def no_such_name(host, port, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
@@ -154,8 +127,8 @@ def test_a_lookup_that_fails_at_once_still_says_the_name_does_not_resolve(hook, 
 # The market's chat ------------------------------------------------------------------------------------------------
 
 
-def test_a_stalled_lookup_ends_a_chat_call_at_its_deadline(hook, stalled, monkeypatch):
-    port, calls = hook
+def test_a_stalled_lookup_ends_a_chat_call_at_its_deadline(inside, stalled, monkeypatch):  # noqa: F811
+    port, calls = inside
     monkeypatch.setattr(chat, "DEADLINE_S", 1.0)  # the whole call's; each step's own timeout (5 s) is longer
     started = time.monotonic()
     with pytest.raises(OSError, match=f"{HOST}'s address could not be resolved within 1 s"):
