@@ -64,6 +64,7 @@ the server (cProfile, py-spy, and each step alone):
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -123,10 +124,14 @@ def make_pictures(folder: Path, count: int, series: int = 0) -> list[Path]:
     paths = []
     for index in range(count):
         image = base.copy()
-        image.putpixel((index, series), (index % 256, 0, 0))  # distinct bytes, distinct files
+        # A white square of its own place: distinct bytes, distinct files (a pixel's change could vanish in the
+        # JPEG's rounding and leave two files the same).
+        image.paste((255, 255, 255), (32 * index, 32 * series, 32 * index + 32, 32 * series + 32))
         path = folder / f"photo-{index:03d}.jpg"
         image.save(path, "JPEG", quality=85)
         paths.append(path)
+    if len({hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}) < count:
+        raise RuntimeError("two pictures came out the same")
     return paths
 
 
