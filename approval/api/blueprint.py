@@ -15,6 +15,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 
+from approval.api.preconditions import POST_TAG
 from approval.api.schemas import ErrorSchema
 
 
@@ -73,12 +74,14 @@ IF_MATCH: dict[str, Any] = {
     "in": "header",
     "name": "If-Match",
     "required": True,
-    "description": "The `ETag` of the post as you last received it (412 when the post changed since). `*` (any "
-                   "version) is accepted for actions that decide nothing, but edits (text and media) and the "
-                   "decisions `approve`, `accept`, `schedule`, `mark_published` and `confirm_published` need the "
-                   "real ETag (428).",
-    "schema": {"type": "string", "pattern": r'^(\*|"post-[0-9]{1,10}-v[0-9]{1,10}")$',
-               "example": '"post-42-v3"'},
+    "description": "The `ETag` of the post as you last received it (412 when the post changed since). Only its "
+                   "version is compared: the ETag of a held post (`\"post-42-v3-h0123456789abcdef\"`, its hold "
+                   "part changing with the post's `hold`) and the plain one of the same version (`\"post-42-v3\"`) "
+                   "are both accepted, as a stop switch or an embargo changes no text. `*` (any version) is "
+                   "accepted for actions that decide nothing, but edits (text and media) and the decisions "
+                   "`approve`, `accept`, `schedule`, `mark_published` and `confirm_published` need the real ETag "
+                   "(428).",
+    "schema": {"type": "string", "pattern": rf'^(\*|"{POST_TAG}")$', "example": '"post-42-v3"'},
 }
 
 

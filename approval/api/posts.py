@@ -51,7 +51,9 @@ bp.before_request(check_request)
 
 POST = f"/posts/<int(min=1, max={MAX_ID}):post_id>"
 NUMBER = f"int(min=1, max={MAX_ID})"
-ETAG = {"ETag": {"description": "The post's version, to send back in If-Match.", "required": True,
+ETAG = {"ETag": {"description": "The post's version, to send back in If-Match; while a stop switch or an "
+                                "embargo holds the post, with a part that changes with its `hold` "
+                                "(`\"post-42-v3-h0123456789abcdef\"`).", "required": True,
                  "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "The new post's address.", "required": True, "schema": {"type": "string"}}}
 _THIS_POST = {"post_id": "$response.body#/id"}
@@ -84,7 +86,8 @@ def _post_links(states: frozenset[State]) -> dict:
 
 
 def post_headers(body: dict, *, created: bool = False) -> dict[str, str]:
-    headers = {"ETag": etag_of(body["id"], body["version"])}
+    # The hold too: a stop switch or an embargo changes the answer without a new version (a 304 hid it).
+    headers = {"ETag": etag_of(body["id"], body["version"], body.get("hold"))}
     if created:
         headers["Location"] = url_for("api_posts.get_post", post_id=body["id"])
     return headers
@@ -158,19 +161,20 @@ def _campaign(campaign_id: int | None, account: Account) -> Campaign | None:
 IF_NONE_MATCH = {
     "in": "header", "name": "If-None-Match", "required": False,
     "description": "The `ETag` of the post as you last received it (or several, comma-separated): the answer is a "
-                   "304 without a body while the post is still that version.",
+                   "304 without a body while the post is still that version, held as it was (the same `hold`).",
     "schema": {"type": "string", "example": '"post-42-v3"'},
 }
 
 
 @bp.route(POST, methods=["GET"])
 @bp.response(200, PostSchema, headers=ETAG)
-@bp.alt_response(304, description="The post is still the version If-None-Match names: nothing to read again.",
+@bp.alt_response(304, description="The post is still the version If-None-Match names, and its `hold` is the same: "
+                                   "nothing to read again.",
                  headers=ETAG, success=True)
 @bp.refusals(404)
 @bp.doc(parameters=[IF_NONE_MATCH])
 def get_post(post_id: int):
-    """One post, with its ETag; with If-None-Match, a 304 while it has not changed."""
+    """One post, with its ETag; with If-None-Match, a 304 while it has not changed, nor what holds it."""
     response = post_response(ops.load_post(db.session, current_api_user(), post_id))
     # RFC 9110: If-None-Match compares weakly (W/"post-42-v3" matches), and * matches any post that exists.
     return response.make_conditional(request)

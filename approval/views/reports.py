@@ -91,14 +91,7 @@ def _default_first_day(today: date) -> date:
 def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.Period]:
     """The market asked for (None: all the viewer's) and the period: ``from`` and ``to`` are UTC days, both included
     (as the posts list's dates are)."""
-    code = request.args.get("market", "").strip().upper()
-    market = None
-    if code:
-        if len(code) != 2:
-            abort(404)
-        market = db.session.scalar(select(Market).where(Market.code == code, market_clause(current_user)))
-        if market is None:
-            abort(404)
+    market = _asked_market()
     # By default, today and the whole weeks before it: the weeks are counted from Monday (UTC), and a period begun
     # on another day counted only part of its first week, which read as a week with nothing done.
     today = utcnow().date()
@@ -111,6 +104,29 @@ def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.
         raise BadSelection(_("A report covers %(days)s days at most: choose a shorter period.", days=MAX_DAYS))
     start = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
     return market, reports.Period(start, datetime.combine(end_day, datetime.min.time(), tzinfo=UTC))
+
+
+def _asked_market() -> Market | None:
+    """The market the ``market`` argument names among the viewer's (None: not asked). A code of no market, or of
+    another's, is a 404: never a page, a chart or a file of nothing that names it."""
+    code = request.args.get("market", "").strip()
+    if not code:
+        return None
+    # Two ASCII letters before anything is looked up: "ß" is "SS" once upper-cased, and a NUL byte was an error of
+    # PostgreSQL (a 500).
+    if len(code) != 2 or not (code.isascii() and code.isalpha()):
+        abort(404)
+    market = db.session.scalar(select(Market).where(Market.code == code.upper(), market_clause(current_user)))
+    if market is None:
+        abort(404)
+    return market
+
+
+def _attachment(response: Response, name: str) -> Response:
+    """The response as a download named ``name``, quoted by werkzeug (a name is made of stored codes and dates,
+    never of what the request typed: a character HTTP/1.1 cannot carry made the server drop the connection)."""
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response
 
 
 def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, reports.Report]:
@@ -526,10 +542,9 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
              .join(Post, AuditEntry.post_id == Post.id).join(Account, Post.account_id == Account.id)
              .join(Market, Account.market_id == Market.id).outerjoin(actor, AuditEntry.actor_id == actor.id))
     filters: dict[str, str] = {}
-    code = request.args.get("market", "").strip().upper()
-    if code:
-        query = query.where(Market.code == code[:2])
-        filters["market"] = code[:2]
+    if market := _asked_market():  # the reports' answer to a market that is none: a 404, never an empty trail
+        query = query.where(Market.id == market.id)
+        filters["market"] = market.code
     who = request.args.get("actor", "").strip()
     if who:
         if who == "worker":
@@ -633,6 +648,6 @@ def audit_csv():
             out.truncate()
         yield out.getvalue()
 
+    # Named by what was understood (the market's stored code, the dates as ISO days), never by the arguments typed.
     name = "_".join(["audit", *(filters[key] for key in ("market", "from", "to") if key in filters)])
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return _attachment(Response(stream_with_context(generate()), mimetype="text/csv"), f"{name}.csv")
