@@ -7,7 +7,8 @@ is a 404.
 
 Of such a post, a cabinet reads only the revisions a project manager sent it (``revision_clause``): what the writers
 save once the post is back with them (sent back, changed, in review again) is their drafting table until a project
-manager sends it again. ``read_by`` gives the posts of a list or an answer as their reader reads them.
+manager sends it again. ``read_by`` gives the posts of a list or an answer as their reader reads them; its trail
+and its discussion still tell it what the writers did and said meanwhile, without naming their drafts (``Unnamed``).
 
 A user's scope is one of three shapes (``Scope``). The clauses take the shape and the user's id, which is either the
 id itself or ``viewer_id()``, a placeholder bound when the statement runs: a statement a request runs on every call
@@ -21,13 +22,13 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, Integer, Select, bindparam, false, select, true
+from sqlalchemy import BindParameter, Integer, Select, SQLColumnExpression, bindparam, false, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from approval.models import Account, AuditEntry, Market, Post, Revision, User
+from approval.models import Account, AuditEntry, Comment, Market, Post, Revision, User
 from approval.models.users import cabinet_members, user_markets
 from approval.workflow.states import Action, Role, State
 
@@ -201,6 +202,56 @@ def read_by(session: Session, user: User, posts: Sequence[Post]) -> list[Post | 
     sent = last_sent_revisions(session, [post.id for post in posts])
     return [AsSent(post, sent[post.id]) if post.id in sent and sent[post.id].id != post.current_revision_id
             else post for post in posts]
+
+
+#: What names a revision of a post: a row of its trail, a comment of its discussion.
+Naming = TypeVar("Naming", AuditEntry, Comment)
+#: What an audit row's record says of the text of the revision it names: its findings (their terms, their
+#: offsets), the sensitive terms acknowledged, the digest a worker claimed.
+ABOUT_THE_TEXT = frozenset({"findings", "overrides", "sha256"})
+
+
+@dataclass(frozen=True)
+class Unnamed(Generic[Naming]):
+    """A row of a post's trail, or a comment of its discussion, as read by someone who does not read the revision
+    it names (``revision_clause``: a cabinet, of its writers' drafts): what happened, who, when and what they said,
+    but not which revision, neither its number nor its SHA-256 (a cabinet gets a 404 on it), nor what the row's
+    record says of its text. The row stays: the cabinet's page tells it that the writers changed the suggestion
+    and who (2d4a15f); only the revision is theirs. Read-only: nothing writes through it."""
+
+    named: Naming
+    revision: None = None
+    revision_id: None = None
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        """The row's record without what it says of the text (``ABOUT_THE_TEXT``); a comment has none."""
+        payload = getattr(self.named, "payload", None)
+        return {key: value for key, value in payload.items() if key not in ABOUT_THE_TEXT} \
+            if payload is not None else None
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 - the row's own attributes, whatever their type
+        if name.startswith("__"):  # copy, pickle and the like ask before ``named`` is set
+            raise AttributeError(name)
+        return getattr(self.named, name)
+
+
+#: A row of a post's trail, a comment of its discussion, as their reader reads them (``named_as_read``).
+TrailRow = AuditEntry | Unnamed[AuditEntry]
+CommentRow = Comment | Unnamed[Comment]
+
+
+def named_as_read(rows: Iterable[tuple[Naming, bool]]) -> list[Naming | Unnamed[Naming]]:
+    """Rows with whether their reader reads the revision each names (``revision_clause``, asked in the same
+    query): each as it is, or ``Unnamed`` where it names a revision its reader does not read."""
+    return [row if readable else Unnamed(row) for row, readable in rows]
+
+
+def reads_revision(user: User, post_id: int, revision_id: SQLColumnExpression[int | None]) -> ColumnElement[bool]:
+    """A clause on a row of post ``post_id`` naming a revision by ``revision_id`` (a column of the row's table):
+    true when the row names none, or one ``user`` reads (``revision_clause``)."""
+    read = select(Revision.id).where(Revision.post_id == post_id, revision_clause(user))
+    return revision_id.is_(None) | revision_id.in_(read)
 
 
 def revision_read_by(session: Session, post: Post, user: User) -> Revision | None:

@@ -21,7 +21,18 @@ from flask_babel import (
 from markupsafe import Markup
 
 from approval.db import utcnow
-from approval.labels import decimal, done, finding_message, heading, label
+from approval.labels import (
+    decimal,
+    done,
+    finding_message,
+    heading,
+    label,
+    said_clock,
+    said_date,
+    said_in,
+    said_wall,
+    utc_offset,
+)
 from approval.localtime import in_zone, wall_clock
 from approval.operations import diff_texts
 from approval.publishing import reasons
@@ -40,17 +51,14 @@ def word_diff(old: str, new: str) -> Markup:
 
 
 def now_in(zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    """The time it is now in ``zone``, as a sentence tells it (beside a time to type in that zone)."""
+    return said_wall(utcnow().astimezone(ZoneInfo(zone)))
 
 
 def repeated_instants(typed: str, zone: str) -> tuple[str, str] | None:
     """A wall-clock time the clocks repeat in ``zone`` (``YYYY-MM-DDTHH:MM``, as the form sends it), as its two
-    instants: "2027-10-31 02:30 UTC+02:00", then "... UTC+01:00"; None for any other time, or one that cannot be
+    instants: "Oct 31, 2027, 02:30 UTC+02:00", then "... UTC+01:00"; None for any other time, or one that cannot be
     read."""
-    from zoneinfo import ZoneInfo
-
     try:
         local = datetime.strptime(typed, "%Y-%m-%dT%H:%M")
         place = ZoneInfo(zone)
@@ -61,8 +69,7 @@ def repeated_instants(typed: str, zone: str) -> tuple[str, str] | None:
         return None
 
     def said(instant: datetime) -> str:
-        offset = instant.strftime("%z")
-        return f"{instant:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
+        return f"{said_wall(instant)} {utc_offset(instant)}"
 
     return said(told[0]), said(told[1])
 
@@ -143,18 +150,24 @@ def viewer_zone() -> str:
 
 def slot_time(instant: datetime | None, zone: str) -> str:
     """A slot (when a post goes out, went out, missed its time or is tried again) in its market's time, and, when
-    the viewer's clock reads otherwise at that instant, in theirs: "2026-12-08 09:00 (Europe/Paris, UTC+01:00) ·
+    the viewer's clock reads otherwise at that instant, in theirs: "Dec 8, 2026, 09:00 (Europe/Paris, UTC+01:00) ·
     03:00 your time (America/New_York)", with the date when it is another day there. A New York project manager
     scheduling for Paris worked the hour out in their head."""
-    market_time = in_zone(instant, zone)
+    market_time = said_in(instant, zone)
     mine = viewer_zone()
     if instant is None or mine == zone:
         return market_time
     there, here = wall_clock(instant, zone), wall_clock(instant, mine)
-    if there is None or here is None or there.strftime("%Y-%m-%d %H:%M") == here.strftime("%Y-%m-%d %H:%M"):
+    if there is None or here is None or there.replace(tzinfo=None, second=0, microsecond=0) == \
+            here.replace(tzinfo=None, second=0, microsecond=0):
         return market_time
-    time = here.strftime("%H:%M") if here.date() == there.date() else here.strftime("%Y-%m-%d %H:%M")
+    time = said_clock(here) if here.date() == there.date() else said_wall(here)
     return gettext("%(market_time)s · %(time)s your time (%(zone)s)", market_time=market_time, time=time, zone=mine)
+
+
+def said_in_viewers(instant: datetime | None) -> str:
+    """An instant that belongs to no market (a token made, a link revoked), in the viewer's own zone."""
+    return said_in(instant, viewer_zone())
 
 
 def campaign_zone(campaign: Any) -> ZoneInfo:
@@ -188,7 +201,8 @@ def register(app: Flask) -> None:
                                  finding_message=finding_message,
                                  heading=heading, label=label, media_type_name=KIND_NAMES.get,
                                  network_name=network_name, number=number, percent=percent, slot_time=slot_time,
-                                 worker_reasons=worker_reasons)
+                                 worker_reasons=worker_reasons, said_date=said_date, said_in=said_in,
+                                 said_in_viewers=said_in_viewers)
     app.jinja_env.tests.update(about_media=about_media)
     app.jinja_env.globals.update(accepted_media=accepted_media, available_actions=available_actions,
                                  can_edit=can_edit, get_locale=get_locale, is_overdue=overdue, now_in=now_in,

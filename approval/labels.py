@@ -7,13 +7,17 @@ these labels instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from approval.localtime import wall_clock
 from approval.models.publishing import Outcome
 from approval.publishing import reasons
 from approval.style import Finding, Severity, language, localize
@@ -190,3 +194,55 @@ def finding_message(finding: Finding | Mapping[str, Any]) -> str:
     if finding.get("rule") == language.MISMATCH:  # the languages named in the reader's language, not in English
         finding = {**finding, "params": language.named_in(finding.get("params") or {}, str(get_locale() or "en"))}
     return localize(finding, gettext, decimal)
+
+
+# Dates and times inside sentences ---------------------------------------------------------------------------------
+# A sentence tells a date as a person writes it in the page's language, with Babel's medium date and a 24-hour clock
+# joined by the language's own pattern: "Dec 8, 2027, 09:00", "8 déc. 2027, 09:00". What a program reads (a form's
+# value, the API, a data attribute, a CSV, the audit, a log, the CLI) stays ISO.
+
+def _locale() -> Locale:
+    """The reader's language (the page's, or the one a mail is written in); English outside a request."""
+    return get_locale() or Locale.parse("en")
+
+
+def utc_offset(local: datetime) -> str:
+    offset = local.strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def said_date(day: date) -> str:
+    """A day inside a sentence: "Dec 8, 2027", "8 déc. 2027"."""
+    return format_date(day, "medium", locale=_locale())
+
+
+def said_clock(local: datetime) -> str:
+    """A wall-clock time inside a sentence, without its date: "09:00"."""
+    return format_skeleton("Hm", local.replace(tzinfo=None), locale=_locale())
+
+
+def said_wall(local: datetime) -> str:
+    """A wall-clock date and time inside a sentence (as the clocks of ``local``'s zone read it, or as typed):
+    "Dec 8, 2027, 09:00", "8 déc. 2027, 09:00"."""
+    locale = _locale()
+    return locale.datetime_formats["medium"].replace("{1}", said_date(local.date())).replace("{0}", said_clock(local))
+
+
+def said_in(instant: datetime | None, zone: str) -> str:
+    """An instant inside a sentence, as the clocks of ``zone`` read it, followed by the zone's name and offset:
+    "Dec 8, 2027, 09:00 (Europe/Paris, UTC+01:00)"; in UTC, as stored, when ``zone`` cannot tell it."""
+    if instant is None:
+        return ""
+    local = wall_clock(instant, zone)
+    if local is None:  # an unknown zone, or year 1 or 9999 pushed out of range by its offset
+        return f"{said_wall(instant.astimezone(UTC))} (UTC)"
+    return f"{said_wall(local)} ({zone}, {utc_offset(local)})"
+
+
+def said_clock_in(instant: datetime, zone: str, *, on: date | None = None) -> str:
+    """``said_in`` without the date when the clocks of ``zone`` read ``on`` at that instant: "09:30 (Europe/Paris,
+    UTC+01:00)" beside a day's heading, "Nov 8, 2027, 09:30 (...)" when it is another day there."""
+    local = wall_clock(instant, zone)
+    if local is None or local.date() != on:
+        return said_in(instant, zone)
+    return f"{said_clock(local)} ({zone}, {utc_offset(local)})"

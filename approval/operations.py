@@ -16,18 +16,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, SQLColumnExpression, bindparam, func, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from approval import style
 from approval.db import utcnow
+from approval.labels import said_clock, said_wall, utc_offset
 from approval.localtime import skipped
 from approval.style.text import shows_anything
 from approval.access import (
     VIEWER_ID,
+    CommentRow,
     Scope,
+    TrailRow,
     can_see_account,
     market_clause,
+    named_as_read,
+    reads_revision,
     revision_clause,
     scope_of,
     scoped_posts,
@@ -319,27 +325,38 @@ def find_posts(
     return list(session.scalars(query.order_by(Post.id.desc()).limit(limit)))
 
 
-def audit_trail(session: Session, post: Post, viewer: User | None = None) -> list[AuditEntry]:
-    """Everything that happened to ``post``, oldest first, as ``viewer`` may read it (``told_from``)."""
+def audit_trail(session: Session, post: Post, viewer: User | None = None) -> list[TrailRow]:
+    """Everything that happened to ``post``, oldest first, as ``viewer`` may read it (``told_from``): a row naming
+    a revision ``viewer`` does not read (``access.revision_clause``: a cabinet, its writers' drafts) stays, without
+    it (``access.Unnamed``), so that the API's trail and the page's history say the same."""
     since = told_from(post, viewer)
-    return list(session.scalars(
-        select(AuditEntry).where(AuditEntry.post_id == post.id, *([AuditEntry.at >= since] if since else []))
+    return named_as_read(session.execute(
+        select(AuditEntry, _reads(viewer, post, AuditEntry.revision_id))
+        .where(AuditEntry.post_id == post.id, *([AuditEntry.at >= since] if since else []))
         .order_by(AuditEntry.id).options(selectinload(AuditEntry.revision), selectinload(AuditEntry.actor))
     ))
 
 
-def post_comments(session: Session, post: Post, viewer: User | None = None) -> list[Comment]:
-    """The post's discussion, oldest first, as ``viewer`` may read it (``told_from``)."""
+def post_comments(session: Session, post: Post, viewer: User | None = None) -> list[CommentRow]:
+    """The post's discussion, oldest first, as ``viewer`` may read it (``told_from``), each comment naming the
+    revision it was written on only if ``viewer`` reads it (``audit_trail``)."""
     since = told_from(post, viewer)
-    return list(session.scalars(
-        select(Comment).where(Comment.post_id == post.id, *([Comment.created_at >= since] if since else []))
+    return named_as_read(session.execute(
+        select(Comment, _reads(viewer, post, Comment.revision_id))
+        .where(Comment.post_id == post.id, *([Comment.created_at >= since] if since else []))
         .order_by(Comment.created_at, Comment.id).options(selectinload(Comment.revision), selectinload(Comment.author))
     ))
 
 
+def _reads(viewer: User | None, post: Post, revision_id: SQLColumnExpression[int | None]) -> ColumnElement[bool]:
+    """Whether ``viewer`` reads the revision a row names (``access.reads_revision``); without a viewer, all."""
+    return reads_revision(viewer, post.id, revision_id) if viewer is not None else true()
+
+
 def told_from(post: Post, viewer: User | None) -> datetime | None:
     """From when ``viewer`` follows the post's story: a cabinet, from the post's first sending to it (what the
-    writers and the project managers said and did before stays between them); everyone else, from the start."""
+    writers and the project managers said and did before stays between them); everyone else, from the start. What
+    it reads from then on names only the revisions it reads (``audit_trail``)."""
     if viewer is not None and viewer.role == Role.cabinet:
         return post.sent_to_cabinet_at
     return None
@@ -444,8 +461,8 @@ def skipped_time(local_time: datetime, zone: str) -> str:
     jump = skipped(local_time, zone)
     if jump is None:  # not found (a zone's odd history): the plain words
         return _("This time does not exist in %(zone)s: the clocks skip it.", zone=zone)
-    shown = "%H:%M" if jump[0].date() == jump[1].date() else "%Y-%m-%d %H:%M"  # Samoa skipped a whole day
-    leave, land = (when.strftime(shown) for when in jump)
+    shown = said_clock if jump[0].date() == jump[1].date() else said_wall  # Samoa skipped a whole day
+    leave, land = (shown(when) for when in jump)
     return _("The clocks skip from %(start)s to %(end)s in %(zone)s on that day: choose %(end)s or later.",
              start=leave, end=land, zone=zone)
 
@@ -459,8 +476,7 @@ def instant_in(local_time: datetime, zone: str, fold: int | None = None) -> date
         message = skipped_time(local_time, zone)
     except AmbiguousLocalTime as twice:
         first, second = (i.astimezone(ZoneInfo(zone)) for i in twice.instants)
-        shown = [f"{when.strftime('%H:%M')} UTC{when.strftime('%z')[:3]}:{when.strftime('%z')[3:]}"
-                 for when in (first, second)]
+        shown = [f"{said_clock(when)} {utc_offset(when)}" for when in (first, second)]
         message = _("This time happens twice in %(zone)s, when the clocks go back: choose the first (%(first)s) "
                     "or the second (%(second)s).", zone=zone, first=shown[0], second=shown[1])
         which = _("Say which: fold 0 for the first, 1 for the second.")

@@ -59,7 +59,8 @@ LAZY_WITH_PARAMETERS_ALLOWED = {
     ("approval/api/schemas.py", "action"),  # the names of actions (JSON, never a template)
     ("approval/media/intake.py", "kind"), ("approval/media/intake.py", "limit"),
     ("approval/media/intake.py", "size"), ("approval/media/intake.py", "image"),
-    ("approval/media/intake.py", "video"),  # numbers, and "picture"/"video"
+    ("approval/media/intake.py", "video"), ("approval/media/intake.py", "total"),
+    ("approval/media/intake.py", "count"),  # numbers, and "picture"/"video"
     # What FFmpeg and Pillow name, and numbers; MediaRefused.message reads it as a str before any page shows it.
     ("approval/media/inspect.py", "claimed"), ("approval/media/inspect.py", "found"),
     ("approval/media/inspect.py", "format"), ("approval/media/inspect.py", "width"),

@@ -8,7 +8,7 @@ test-artifacts/browser/<backend>/. Without Chromium the test is skipped, unless 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,9 +18,11 @@ from werkzeug.serving import make_server
 from approval import administration as admin
 from approval import create_app
 from approval.db import make_engine, utcnow
+from approval.labels import said_wall
 from approval.migrate import upgrade
 from approval.models import Post
 from approval.workflow.states import Role, State
+from tests.said_helpers import in_english
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +113,7 @@ def _state(engine, post_id: int) -> State:
         return session.get(Post, post_id).state
 
 
-def test_journey_write_review_fix_approve_schedule_and_cabinet(chromium, live_server, backend):
+def test_journey_write_review_fix_approve_schedule_and_cabinet(app, chromium, live_server, backend):
     base, engine = live_server
     folder = ARTIFACTS / backend
     folder.mkdir(parents=True, exist_ok=True)
@@ -187,7 +189,8 @@ def test_journey_write_review_fix_approve_schedule_and_cabinet(chromium, live_se
     page.click("form.action-schedule button")
     page.wait_for_load_state()
     assert _state(engine, post_id) is State.scheduled
-    assert f"{day} 09:00 (Europe/Paris" in page.content()
+    nine = in_english(app, said_wall, datetime.fromisoformat(f"{day}T09:00"))  # as the page's English tells it
+    assert f"{nine} (Europe/Paris" in page.content()
     j.shot("scheduled")
 
     # A suggested message for the CEO goes through the project manager, then the cabinet accepts it.

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 from approval import administration as admin
 from approval import operations as ops
 from approval.db import utcnow
+from approval.labels import said_wall
 from approval.models import Account, AuditEntry, Post, User
 from approval.workflow.states import Action
 
 from test_accessibility import _contrasts
 from test_browser import ARTIFACTS, PASSWORD, chromium, live_server, sign_in  # noqa: F401 - shared fixtures
 from test_calendar import _refused_at_its_slot, _sent_without_an_answer
+from tests.said_helpers import in_english
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")
@@ -69,7 +71,8 @@ def _where(engine, post_id: int):  # noqa: ANN001, ANN202
         return post.scheduled_at.astimezone(PARIS), actions
 
 
-def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chromium, live_server, backend):  # noqa: F811
+def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(app, chromium, live_server,  # noqa: F811
+                                                                           backend):
     base, engine = live_server
     post_id, day = _scheduled_post(engine)
     folder = ARTIFACTS / f"calendar-{backend}"
@@ -99,7 +102,7 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(chrom
         page.wait_for_function(f"document.activeElement && document.activeElement.dataset.post === '{post_id}'")
         # And the status says where it went, in its market's time.
         said = page.locator("#calendar-status").inner_text()
-        assert f"Post #{post_id} moved to {moved:%Y-%m-%d %H:%M} (Europe/Paris" in said
+        assert f"Post #{post_id} moved to {in_english(app, said_wall, moved)} (Europe/Paris" in said
 
         # Dragging: onto the 20th, still at 10:00.
         target = day.replace(day=20)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from test_browser import ARTIFACTS, chromium, live_server, sign_in  # noqa: F401 - shared fixtures
 from test_browser_calendar import _move, _scheduled_post
 from test_time_zone_walk import europe_spring
+from tests.said_helpers import said_in_english, with_your_time
 
 pytestmark = pytest.mark.browser
 PARIS, UTC = ZoneInfo("Europe/Paris"), ZoneInfo("UTC")
@@ -27,7 +28,7 @@ def _paris_time(engine, post_id: int) -> datetime:  # noqa: ANN001
         return session.get(Post, post_id).scheduled_at.astimezone(PARIS)
 
 
-def test_a_new_york_calendar_moves_a_paris_post_on_pariss_clock(chromium, live_server, backend):  # noqa: F811
+def test_a_new_york_calendar_moves_a_paris_post_on_pariss_clock(app, chromium, live_server, backend):  # noqa: F811
     base, engine = live_server
     post_id, _day = _scheduled_post(engine)
     sunday = europe_spring()  # Paris goes to summer time; New York did two weeks before
@@ -52,11 +53,11 @@ def test_a_new_york_calendar_moves_a_paris_post_on_pariss_clock(chromium, live_s
         assert _paris_time(engine, post_id) == datetime.combine(saturday, time(3, 30), PARIS)
         page.wait_for_function(f"document.activeElement && document.activeElement.dataset.post === '{post_id}'")
         said = page.locator("#calendar-status").inner_text()
-        assert f"{saturday} 03:30 (Europe/Paris, UTC+01:00)" in said, said
-        assert f"{saturday - timedelta(days=1)} 22:30 your time (America/New_York)" in said, said
+        moved = datetime.combine(saturday, time(3, 30), PARIS)  # 22:30 the day before in New York
+        assert with_your_time(app, moved, "Europe/Paris", "America/New_York") in said, said
         entry = page.locator(f"a[data-post='{post_id}']")
         assert entry.locator("time").inner_text() == "22:30"
-        assert entry.get_attribute("title").endswith(f"· {saturday} 03:30 (Europe/Paris, UTC+01:00)")
+        assert entry.get_attribute("title").endswith(f"· {said_in_english(app, moved, 'Europe/Paris')}")
         page.screenshot(path=str(folder / "02-moved-a-day-earlier.png"), full_page=True)
 
         # Into the hour Paris's clocks skip: refused, in Paris's words, said once.

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from approval import operations as ops
 from approval.db import utcnow
-from approval.localtime import in_zone
 from approval.models import Comment, Post
 from approval.models.notifications import Notification, NotificationKind
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
+from tests.said_helpers import said_in_english
 from tests.test_browser import chromium  # noqa: F401 - the shared browser
 
 FIRST = "Fière d'inaugurer le vélodrome avec nos équipes."
@@ -60,18 +60,18 @@ def _section(page: str, start: str, end: str) -> str:
     return tail[:tail.index(end)]
 
 
-def _when(db_session, post: Post, action: Action) -> str:
+def _when(app, db_session, post: Post, action: Action) -> str:
     from approval.models import AuditEntry
 
     at = db_session.scalars(select(AuditEntry.at).where(AuditEntry.post_id == post.id, AuditEntry.action == action)
                             .order_by(AuditEntry.id.desc())).first()
-    return in_zone(at, "Europe/Paris")
+    return said_in_english(app, at, "Europe/Paris")
 
 
 # M2: what changed since the cabinet last decided ------------------------------------------------------------------
 
 
-def test_an_answer_to_the_cabinets_request_shows_what_changed_since(make, web, office, db_session):
+def test_an_answer_to_the_cabinets_request_shows_what_changed_since(app, make, web, office, db_session):
     post = _sent(make, office)
     make.act(post, Action.request_changes, office.sophie, comment=WHY)
     ops.edit_post(db_session, post, office.camille, SECOND, expected_version=post.version)
@@ -81,14 +81,15 @@ def test_an_answer_to_the_cabinets_request_shows_what_changed_since(make, web, o
     web.login(office.sophie)
     page = _text(web.get(f"/posts/{post.id}"))
     assert "Changes from revision 1 to revision 2" in page
-    assert (f"You asked for changes on revision 1 on {_when(db_session, post, Action.request_changes)}; this is "
+    assert (f"You asked for changes on revision 1 on {_when(app, db_session, post, Action.request_changes)}; this is "
             "revision 2, changed by Camille Dubois.") in page
     # Its list of revisions marks its own decisions: revision 1 sent back, not "approved" (the project manager's).
     listed = _section(page, '<ul class="revisions">', "</ul>")
     assert "requested changes" in listed and "approved" not in listed
 
 
-def test_a_text_changed_after_the_cabinet_accepted_it_says_so_when_it_comes_back(make, web, office, db_session):
+def test_a_text_changed_after_the_cabinet_accepted_it_says_so_when_it_comes_back(app, make, web, office,
+                                                                                 db_session):
     post = _sent(make, office)
     make.act(post, Action.accept, office.sophie, comment="Parfait, merci.")
     slot = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
@@ -97,14 +98,14 @@ def test_a_text_changed_after_the_cabinet_accepted_it_says_so_when_it_comes_back
     make.act(post, Action.approve, office.lucile)
     db_session.flush()
     assert post.state is State.with_cabinet
-    accepted_at = _when(db_session, post, Action.accept)
+    accepted_at = _when(app, db_session, post, Action.accept)
     web.login(office.sophie)
     page = _text(web.get(f"/posts/{post.id}"))
     assert "Changes from revision 1 to revision 2" in page
     assert (f"You accepted revision 1 on {accepted_at}; this is revision 2, changed by Marc Lefèvre.") in page
     # m8: the history says the edit dropped the slot the cabinet had accepted a text for.
     history = _section(page, '<ol class="history">', "</ol>")
-    assert f"and dropped the slot of {in_zone(slot, 'Europe/Paris')}" in history
+    assert f"and dropped the slot of {said_in_english(app, slot, 'Europe/Paris')}" in history
     web.login(office.agnes)  # her colleague reads who accepted it
     page = _text(web.get(f"/posts/{post.id}"))
     assert f"Sophie Bernard accepted revision 1 on {accepted_at}; this is revision 2, changed by Marc Lefèvre." \
@@ -122,7 +123,7 @@ def test_a_suggestion_sent_for_the_first_time_has_nothing_to_compare(make, web, 
 # m1: a withdrawn suggestion the cabinet had -----------------------------------------------------------------------
 
 
-def test_a_withdrawn_suggestion_stays_in_the_cabinets_sight_as_withdrawn(make, web, office, db_session):
+def test_a_withdrawn_suggestion_stays_in_the_cabinets_sight_as_withdrawn(app, make, web, office, db_session):
     post = _sent(make, office)
     make.act(post, Action.request_changes, office.sophie, comment=WHY)
     ops.edit_post(db_session, post, office.camille, "Brouillon abandonné, à ne pas montrer.",
@@ -131,7 +132,7 @@ def test_a_withdrawn_suggestion_stays_in_the_cabinets_sight_as_withdrawn(make, w
     db_session.flush()
     web.login(office.sophie)
     page = _text(web.get(f"/posts/{post.id}"))
-    assert f"Camille Dubois withdrew this suggested message on {_when(db_session, post, Action.withdraw)}" in page
+    assert f"Camille Dubois withdrew this suggested message on {_when(app, db_session, post, Action.withdraw)}" in page
     assert FIRST in page and "Brouillon abandonné" not in page
     inbox = _text(web.get("/cabinet"))
     assert f'href="/posts/{post.id}"' in inbox and "withdrawn" in inbox and "Brouillon abandonné" not in inbox

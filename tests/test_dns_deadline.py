@@ -256,3 +256,75 @@ def test_a_stalled_reverse_lookup_of_this_machine_does_not_hold_a_mail_pass(smtp
         connection.close()
     assert took < 1.0 + SLACK_S, took
     assert [m.to for m in smtp.take()] == [("pm@helio.example",)]
+
+
+@pytest.fixture()
+def unanswering() -> Iterator[int]:
+    """A port on 127.0.0.1 whose listener never accepts and whose backlog is full: a connection to it hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    time.sleep(0.2)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_a_late_lookup_then_a_connection_that_hangs_end_a_mail_pass_at_its_budget(unanswering, monkeypatch):
+    """The lookup's time comes off the connection's: each attempt had the whole timeout (10 s here) after a lookup
+    that took most of the budget, and no socket existed yet for the deadline to shut (9.8 s for a 5 s budget)."""
+    resolver = Resolver(monkeypatch, 0.8)
+    settings = SmtpSettings.from_url(f"smtp://{HOST}:{unanswering}?from=approval@helio.example&timeout=10")
+    connection = SmtpConnection(settings, deadline := Deadline(1.5))
+    started = time.monotonic()
+    try:
+        with pytest.raises(OSError):
+            connection.send(mail())
+        took = time.monotonic() - started
+    finally:
+        resolver.ended.set()
+        deadline.close()
+        connection.close()
+    assert took < 1.5 + SLACK_S, took
+
+
+def test_only_the_first_session_waits_for_this_machine_s_name(smtp, monkeypatch):
+    """A reverse lookup of this machine that never answers costs the first session its short wait, not every one
+    after it (each waited 0.5 s of its pass's 5)."""
+    from approval.notifications import mailer
+
+    smtp.take()
+    ended = threading.Event()
+    real = socket.gethostbyaddr
+
+    def gethostbyaddr(address):  # noqa: ANN001, ANN202
+        ended.wait(STALL_S)
+        return real(address)
+
+    monkeypatch.setattr(socket, "gethostbyaddr", gethostbyaddr)
+    monkeypatch.setattr(mailer, "_MACHINE_NAME", mailer._MachineName())
+    settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp.port}?from=approval@helio.example&timeout=30")
+    took = []
+    try:
+        for _ in range(3):
+            connection = SmtpConnection(settings)
+            started = time.monotonic()
+            connection.send(mail())
+            took.append(time.monotonic() - started)
+            connection.close()
+    finally:
+        ended.set()
+    assert took[0] >= mailer.MACHINE_NAME_WAIT_S * 0.9, took
+    assert max(took[1:]) < mailer.MACHINE_NAME_WAIT_S, took
+    assert len(smtp.take()) == 3

@@ -6,6 +6,7 @@ author's button, times without the viewer's clock, and post texts read in the pa
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +14,12 @@ from test_browser import chromium, live_server, sign_in  # noqa: F401 - fixtures
 from test_post_page_flows import scene  # noqa: F401 - the same market, writer and reviewer
 
 from approval import style
+from approval.labels import said_wall
 from approval.models import Post
 from approval.models.notifications import NotificationProfile
 from approval.workflow.states import Role, State
 from tests.conftest import ONE_BACKEND
+from tests.said_helpers import in_english
 
 
 def _text(answer) -> str:  # noqa: ANN001
@@ -197,13 +200,14 @@ def test_the_history_tells_a_slot_in_the_viewers_time_too(make, web, db_session,
     assert "your time (America/New_York)" in _section(history, 'class="slot"', "</span>")
 
 
-def test_a_move_onto_a_repeated_hour_shows_both_instants(make, web, db_session, scene):  # noqa: F811
+def test_a_move_onto_a_repeated_hour_shows_both_instants(app, make, web, db_session, scene):  # noqa: F811
     france, _writer, reviewer = scene
     post = make.post(State.scheduled, account=make.account(france, "x"), reviewer=reviewer)
     web.login(reviewer)
     page = _text(web.get(f"/posts/{post.id}?move_time=2027-10-31T02:30"))
     fold = _section(page, 'class="field fold-choice"', "</fieldset>")
-    assert "2027-10-31 02:30 UTC+02:00" in fold and "2027-10-31 02:30 UTC+01:00" in fold
+    typed = in_english(app, said_wall, datetime(2027, 10, 31, 2, 30))  # "Oct 31, 2027, 02:30"
+    assert f"{typed} UTC+02:00" in fold and f"{typed} UTC+01:00" in fold
 
 
 def test_a_time_the_clocks_skip_is_refused_under_the_actions_headline(make, web, db_session, scene):  # noqa: F811

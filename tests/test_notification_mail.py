@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from approval import operations as ops
 from approval.db import utcnow
+from approval.labels import said_wall
 from approval.models.notifications import MailMode, Notification, NotificationPreference, NotificationProfile
 from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import dispatch
@@ -22,6 +23,7 @@ from approval.notifications.mailer import Mailer, SmtpSettings, last_digest_time
 from approval.workflow.states import Action, Role, State
 from tests.conftest import Factory, app_session, committed_app, numbered_factory
 from tests.notification_helpers import SmtpServer, free_port
+from tests.said_helpers import in_english
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +268,7 @@ def test_a_scheduled_post_s_mail_says_when_and_where_it_goes_out(world, session,
     send(world, session)
     [mail] = [m for m in smtp.take() if m.to == (scene["cm"].email,)]  # approved, then scheduled: one mail
     plain = mail.part("plain")
-    local = slot.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M")
+    local = in_english(world, said_wall, slot.astimezone(ZoneInfo("Europe/Paris")))  # "Dec 8, 2026, 10:30"
     assert f"Goes out on {local} (Europe/Paris" in plain and f"Goes out on {local}" in mail.part("html")
     assert f"· Facebook @{scene['account'].handle}" in plain and "facebook @" not in plain
     assert "> Le stade ce soir." in plain

@@ -19,6 +19,7 @@ from approval.notifications.mailer import last_digest_time
 from approval.notifications.reminders import Reminders
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
+from tests.said_helpers import said_in_english
 from tests.test_notification_mail import make, send, session, smtp, world  # noqa: F401 - the mail tests' world
 
 
@@ -98,7 +99,7 @@ def test_the_cabinet_is_mailed_the_time_the_link_and_the_change_of_what_it_accep
     send(world, session)
     smtp.take()
     slot = next_monday_nine(after_days=2)
-    local = slot.strftime("%Y-%m-%d %H:%M")
+    local = said_in_english(world, slot, "Europe/Paris")  # "Dec 14, 2026, 09:00 (Europe/Paris, UTC+01:00)"
     make.act(post, Action.schedule, office["lucile"], scheduled_at=slot)
     session.commit()
     send(world, session)

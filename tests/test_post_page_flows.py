@@ -21,6 +21,7 @@ from conftest import PASSWORD, WebClient
 from test_browser import chromium, live_server, sign_in  # noqa: F401 - fixtures
 from test_edit_conflicts import Tab
 from test_media_samples import jpeg
+from tests.said_helpers import said_in_english, with_your_time
 
 
 def _text(answer) -> str:  # noqa: ANN001
@@ -277,7 +278,7 @@ def _scheduled_in_paris(make, db_session, france, at: datetime) -> Post:  # noqa
     return post
 
 
-def test_a_slot_is_told_in_the_markets_time_and_the_viewers_own(make, web, db_session, scene):
+def test_a_slot_is_told_in_the_markets_time_and_the_viewers_own(app, make, web, db_session, scene):
     france, _writer, _reviewer = scene
     year = datetime.now(UTC).year + 1
     post = _scheduled_in_paris(make, db_session, france, datetime(year, 12, 8, 8, 0, tzinfo=UTC))
@@ -287,8 +288,8 @@ def test_a_slot_is_told_in_the_markets_time_and_the_viewers_own(make, web, db_se
     db_session.flush()
     web.login(new_yorker)
 
-    both = f"{year}-12-08 09:00 (Europe/Paris, UTC+01:00) · 03:00 your time (America/New_York)"
-    other_day = f"{year}-12-09 05:30 (Europe/Paris, UTC+01:00) · {year}-12-08 23:30 your time (America/New_York)"
+    both = with_your_time(app, post.scheduled_at, "Europe/Paris", "America/New_York")  # "... · 03:00 your time"
+    other_day = with_your_time(app, late.scheduled_at, "Europe/Paris", "America/New_York")  # "... · Dec 8, ..., 23:30"
     assert both in _text(web.get(f"/posts/{post.id}"))
     assert other_day in _text(web.get(f"/posts/{late.id}"))
     queue = _section(_text(web.get("/review")), "Going out next", "</table>")
@@ -298,7 +299,7 @@ def test_a_slot_is_told_in_the_markets_time_and_the_viewers_own(make, web, db_se
     assert both in _text(web.get(f"/posts/{post.id}/edit"))  # "saving a change drops that time"
 
 
-def test_a_viewer_in_the_markets_zone_reads_one_time(make, web, db_session, scene):
+def test_a_viewer_in_the_markets_zone_reads_one_time(app, make, web, db_session, scene):
     france, _writer, _reviewer = scene
     year = datetime.now(UTC).year + 1
     post = _scheduled_in_paris(make, db_session, france, datetime(year, 12, 8, 8, 0, tzinfo=UTC))
@@ -308,11 +309,11 @@ def test_a_viewer_in_the_markets_zone_reads_one_time(make, web, db_session, scen
     web.login(parisian)
     for path in (f"/posts/{post.id}", "/review", "/publishing"):
         page = _text(web.get(path))
-        assert f"{year}-12-08 09:00 (Europe/Paris, UTC+01:00)" in page, path
+        assert said_in_english(app, post.scheduled_at, "Europe/Paris") in page, path
         assert "your time" not in page, path
 
 
-def test_a_published_post_tells_when_in_both_times(make, web, db_session, scene):
+def test_a_published_post_tells_when_in_both_times(app, make, web, db_session, scene):
     france, _writer, _reviewer = scene
     year = datetime.now(UTC).year - 1
     post = make.post(State.published, account=make.account(france))
@@ -322,7 +323,7 @@ def test_a_published_post_tells_when_in_both_times(make, web, db_session, scene)
     db_session.add(NotificationProfile(user_id=new_yorker.id, timezone="America/New_York"))
     db_session.flush()
     web.login(new_yorker)
-    assert (f"{year}-06-01 09:15 (Europe/Paris, UTC+02:00) · 03:15 your time (America/New_York)"
+    assert (with_your_time(app, post.published_at, "Europe/Paris", "America/New_York")
             in _text(web.get(f"/posts/{post.id}")))
 
 

@@ -9,9 +9,11 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from approval.db import utcnow
+from approval.labels import said_wall
 from approval.models import StopSwitch
 from approval.views.publishing import RESCHEDULED_AT_ONCE
 from approval.workflow.states import Role, State
+from tests.said_helpers import in_english, said_in_english
 
 
 def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make, web, db_session):
@@ -420,7 +422,7 @@ def test_a_switch_over_every_market_is_turned_off_only_by_whom_may_turn_it_on(ma
     assert not db_session.get(StopSwitch, everything.id).active and not db_session.get(StopSwitch, tournament.id).active
 
 
-def test_editing_a_scheduled_post_says_which_time_it_drops(make, web, db_session):
+def test_editing_a_scheduled_post_says_which_time_it_drops(app, make, web, db_session):
     """The edit page warns that saving drops the post's time, and after the save the page says which time it was, in
     the market's zone: the project manager must schedule it again once it is approved."""
     from datetime import UTC, datetime
@@ -432,11 +434,12 @@ def test_editing_a_scheduled_post_says_which_time_it_drops(make, web, db_session
     db_session.flush()
     web.login(writer)
     page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
-    assert "-01-15 18:30 (Europe/Paris, UTC+01:00): saving a change drops that time" in page
+    slot = said_in_english(app, post.scheduled_at, "Europe/Paris")  # "Jan 15, ..., 18:30 (Europe/Paris, UTC+01:00)"
+    assert f"{slot}: saving a change drops that time" in page
     answer = web.post(f"/posts/{post.id}/edit", {"version": post.version, "body": "Le stade ce soir, enfin."})
     assert answer.status_code == 302
     shown = web.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "It was scheduled for" in shown and "-01-15 18:30 (Europe/Paris, UTC+01:00): that time is dropped" in shown
+    assert f"It was scheduled for {slot}: that time is dropped" in shown
     db_session.expire_all()
     assert db_session.get(type(post), post.id).scheduled_at is None
 
@@ -619,7 +622,7 @@ def test_only_a_post_about_to_go_out_is_watched_and_its_version_keeps_to_the_vie
     assert web.get(f"/posts/{elsewhere.id}/version").status_code == 404
 
 
-def test_each_action_says_what_was_done_in_words(make, web, db_session):
+def test_each_action_says_what_was_done_in_words(app, make, web, db_session):
     """The confirmation names what the person did ("Scheduled for ... (Europe/Paris ...)", "Changes requested"),
     not the state's label dropped into a sentence ("the post is now changes requested")."""
     from zoneinfo import ZoneInfo
@@ -638,8 +641,7 @@ def test_each_action_says_what_was_done_in_words(make, web, db_session):
                                                               "local_time": local.strftime("%Y-%m-%dT%H:%M")})
     assert answer.status_code == 302, answer.get_data(as_text=True)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
-    offset = local.strftime("%z")
-    assert f"Scheduled for {local:%Y-%m-%d} 18:00 (Europe/Paris, UTC{offset[:3]}:{offset[3:]})." in page
+    assert f"Scheduled for {said_in_english(app, local, 'Europe/Paris')}." in page
 
 
 def test_a_scheduled_post_moves_to_another_time_in_one_step_from_its_page(make, web, db_session):
@@ -713,7 +715,7 @@ def test_pages_name_each_network_as_it_names_itself(make, web):
     assert ">LinkedIn</span>" in web.get("/review").get_data(as_text=True)
 
 
-def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together(make, web, db_session):
+def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together(app, make, web, db_session):
     """Every post a switch held had to be opened one by one: the desk moves the checked ones together, each to the
     same wall-clock time in its own market, through the engine, with the version the desk showed; one refused
     refuses them all."""
@@ -753,7 +755,8 @@ def test_after_a_crisis_the_desk_gives_held_and_missed_posts_a_new_time_together
     assert db_session.get(Post, missed.id).state is State.approved
 
     moved = web.post("/publishing/reschedule", form, follow_redirects=True).get_data(as_text=True)
-    assert f"2 posts given a new time: {tomorrow} 09:00, each in its own market&#39;s time." in moved
+    nine = in_english(app, said_wall, datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0))  # as typed, no zone
+    assert f"2 posts given a new time: {nine}, each in its own market&#39;s time." in moved
     db_session.expire_all()
     paris, nairobi = db_session.get(Post, held.id), db_session.get(Post, missed.id)
     assert paris.state is nairobi.state is State.scheduled and paris.held_at is None and nairobi.missed_at is None
@@ -800,7 +803,7 @@ def test_the_desk_says_what_came_of_an_unconfirmed_post_s_call(make, web, db_ses
     assert "What the call got: no complete answer within 15 s." in page
 
 
-def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(make, web, db_session):
+def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_now(app, make, web, db_session):
     """A time that happens twice (Paris, the last Sunday of October) refused every move with the API's words ("fold
     0 for the first"), and the desk had no way to say which: it now asks, first or second, with the posts still
     checked; "Publish now" says the posts go out now, not that they were given a new time."""
@@ -829,7 +832,8 @@ def test_the_desk_asks_which_of_a_time_the_clocks_repeat_and_says_posts_go_out_n
     assert stale.status_code == 422
     assert 'name="fold" value="1" form="move-missed" checked' in stale.get_data(as_text=True)
     moved = web.post("/publishing/reschedule", {**form, "fold": "1"}, follow_redirects=True).get_data(as_text=True)
-    assert f"Post #{missed.id} given a new time: {last_sunday:%Y-%m-%d} 02:30 (Europe/Paris, UTC+01:00)." in moved
+    second = datetime(year, 10, last_sunday.day, 1, 30, tzinfo=UTC)  # 02:30 in winter time, UTC+1
+    assert f"Post #{missed.id} given a new time: {said_in_english(app, second, 'Europe/Paris')}." in moved
     db_session.expire_all()
     assert db_session.get(Post, missed.id).scheduled_at == datetime(
         year, 10, last_sunday.day, 1, 30, tzinfo=UTC)  # 02:30 in winter time, UTC+1

@@ -10,6 +10,7 @@ from approval.db import utcnow
 
 from approval.models import Post
 from approval.workflow.states import Action, Role, State
+from tests.said_helpers import said_in_english
 
 
 def test_community_manager_to_scheduled(make, web, db_session):
@@ -171,7 +172,7 @@ def test_the_history_tells_what_each_person_did(make, web):
     assert any("Lucile · a demandé des modifications" in line for line in lines), lines
 
 
-def test_a_move_is_one_line_of_the_history_with_its_new_time(make, web, db_session):
+def test_a_move_is_one_line_of_the_history_with_its_new_time(app, make, web, db_session):
     """A move (the calendar's drag, a new time on the page) is an unschedule then a schedule: the history told an
     "unschedule" nobody asked for. One line says it moved, and each schedule says to when."""
     import re
@@ -193,7 +194,7 @@ def test_a_move_is_one_line_of_the_history_with_its_new_time(make, web, db_sessi
     lines = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in part.split("<li>")[1:]]
     assert not any("unscheduled" in line for line in lines), lines
     moved = [line for line in lines if "Lucile · moved to " in line]
-    assert len(moved) == 1 and f"moved to {later:%Y-%m-%d} 18:00 (Europe/Paris" in moved[0], lines
+    assert len(moved) == 1 and f"moved to {said_in_english(app, later, 'Europe/Paris')}" in moved[0], lines
     assert any("scheduled for" in line for line in lines), lines  # the first schedule says its time too
 
 

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from approval.access import can_see_post, revision_read_by
 from approval.config import public_url
 from approval.db import utcnow
-from approval.localtime import in_zone
+from approval.labels import said_in
 from approval.models import Account, AuditEntry, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
 from approval.models.publishing import StopSwitch
@@ -203,8 +203,8 @@ class ConnectionFailed(smtplib.SMTPException):
     connection is, never an error that ends the pass with its mails left claimed."""
 
 
-#: How long a session's opening waits, at most, for this machine's own name the first time it is needed
-#: (``_MachineName``); it answers at once from then on.
+#: How long the first session's opening waits, at most, for this machine's own name (``_MachineName``); the
+#: sessions after it say their connection's address until the name is known.
 MACHINE_NAME_WAIT_S = 0.5
 
 
@@ -221,12 +221,14 @@ class _MachineName:
         self.asked = False
 
     def within(self, seconds: float) -> str:
-        """The name, or "" when it is not known after ``seconds``."""
+        """The name, or "" when it is not known after ``seconds``: waited for by the first session only (a name
+        server that never answers costs one session's wait, not every pass's)."""
         with self.lock:
-            if not self.asked:
+            first = not self.asked
+            if first:
                 self.asked = True
                 threading.Thread(target=self._find, name="smtp machine name", daemon=True).start()
-        return self.name if self.found.wait(max(0.0, seconds)) else ""
+        return self.name if self.found.wait(max(0.0, seconds) if first else 0.0) else ""
 
     def _find(self) -> None:
         try:
@@ -254,9 +256,9 @@ class _WatchedSMTP(smtplib.SMTP):
         return super().connect(host, port, source_address)
 
     def _get_socket(self, host, port, timeout):  # noqa: ANN001, ANN202 - smtplib's hook
-        started = monotonic()
+        until = monotonic() + timeout  # the session's opening, lookups and connection, within its timeout
         name = _MACHINE_NAME.within(min(MACHINE_NAME_WAIT_S, timeout))
-        sock = self._connected_socket(host, port, timeout, within=timeout - (monotonic() - started))
+        sock = self._connected_socket(host, port, until, timeout)
         self._watch(sock)
         # Said in EHLO; while the machine's name is not known, its address on this connection (RFC 5321, 4.1.4).
         self.local_hostname = name or _address_literal(sock.getsockname()[0])
@@ -268,16 +270,27 @@ class _WatchedSMTP(smtplib.SMTP):
             sock.close()  # not yet the client's, which would close it
             raise
 
-    def _connected_socket(self, host: str, port: int, timeout: float, *, within: float) -> socket.socket:
-        """``socket.create_connection``, but the server's name is looked up within ``within`` seconds (what is left
-        of the session's timeout, the server's or the pass's: the system's resolver has none, and a name server that
-        did not answer held the pass past its budget), then each address found is tried in the resolver's order."""
-        found = lookup(host, port, within=within)
-        failure = OSError(f"{host} has no address to connect to")
-        for *_kind, address in found:
+    def _connected_socket(self, host: str, port: int, until: float, timeout: float) -> socket.socket:
+        """``socket.create_connection``, but within the time left until ``until`` (``monotonic``), the server's name
+        looked up included (the system's resolver has no timeout, and a name server that did not answer held the
+        pass past its budget); each address found tried in the resolver's order, in what time is left. The
+        deadline has no socket to shut while one is being opened: each attempt is bounded here."""
+        found = lookup(host, port, within=until - monotonic())
+        failure: OSError = OSError(f"{host} has no address to connect to")
+        for family, kind, proto, _name, address in found:
+            left = until - monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no connection to {host} within the session's time")
+            sock = socket.socket(family, kind, proto)
             try:
-                return socket.create_connection((address[0], port), timeout, self.source_address)
+                sock.settimeout(left)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect(address)  # the whole address: an IPv6 link-local one keeps its interface
+                sock.settimeout(timeout)  # each step of the session, as create_connection leaves it
+                return sock
             except OSError as error:
+                sock.close()
                 failure = error
         raise failure
 
@@ -898,11 +911,11 @@ class Mailer:
             if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
                 details.append(slot)
             if n.kind == NotificationKind.policy_refuses and post.state is State.scheduled and post.scheduled_at:
-                details.append(_("Scheduled for %(time)s.", time=in_zone(post.scheduled_at,
+                details.append(_("Scheduled for %(time)s.", time=said_in(post.scheduled_at,
                                                                           post.account.market.timezone)))
             if n.kind == NotificationKind.accepted_changed and (dropped := self._dropped_slot(n)):
                 details.append(_("The edit dropped its slot of %(time)s.",
-                                 time=in_zone(dropped, post.account.market.timezone)))
+                                 time=said_in(dropped, post.account.market.timezone)))
             if n.kind in REMINDERS and post.state is State.in_review and post.submitted_at is not None:
                 details.append(_("In review for %(age)s; written by %(name)s.", name=post.created_by.name,
                                  age=format_timedelta(self.clock() - post.submitted_at, granularity="minute",

@@ -9,8 +9,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from approval.labels import decimal
-from approval.localtime import in_zone
+from approval.labels import decimal, said_in
 from approval.models import Post, User
 from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
@@ -201,4 +200,4 @@ def slot_line(post: Post) -> str | None:
     """When a scheduled post goes out, in its market's time; None for a post not scheduled (any more)."""
     if post.state is not State.scheduled or post.scheduled_at is None:
         return None
-    return gettext("Goes out on %(time)s.", time=in_zone(post.scheduled_at, post.account.market.timezone))
+    return gettext("Goes out on %(time)s.", time=said_in(post.scheduled_at, post.account.market.timezone))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from approval.access import post_clause
 from approval.db import utcnow
-from approval.localtime import in_zone
+from approval.labels import said_in
 from approval.models import Account, Campaign, Post, StopScope, StopSwitch, User
 from approval.workflow.states import State
 
@@ -148,7 +148,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     if campaign is not None and campaign.embargo_until is not None and post.scheduled_at is not None \
             and post.scheduled_at < campaign.embargo_until and (now or utcnow()) < campaign.embargo_until:
         return Hold(reason=_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
-                             until=in_zone(campaign.embargo_until, post.account.market.timezone)),
+                             until=said_in(campaign.embargo_until, post.account.market.timezone)),
                     since=post.held_at, until=campaign.embargo_until)
     held_by = post.held_by_stop
     if held_by is not None:  # turned off since: the post waits for a person
@@ -158,7 +158,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                              "%(when)s. It waits for a project manager to give it a new time.",
                              stop=stop_reason(held_by).rstrip("."),
                              name=held_by.turned_on_by.name if held_by.turned_on_by else _("the command line"),
-                             on=in_zone(held_by.turned_on_at, zone), when=in_zone(off, zone) if off else "?"),
+                             on=said_in(held_by.turned_on_at, zone), when=said_in(off, zone) if off else "?"),
                     since=held_by.turned_on_at, stop_id=held_by.id, scope=held_by.scope)
     return None
 

@@ -12,8 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from approval.labels import decimal, finding_message
-from approval.localtime import in_zone
+from approval.labels import decimal, finding_message, said_in
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
 from approval.publishing import reasons
 from approval.publishing.holds import Hold, held_clause, hold_for
@@ -212,7 +211,7 @@ def dropped_slot(post: Post, entry: TrailEntry) -> str | None:
     slot = (entry.payload or {}).get("dropped_slot")
     if not slot:
         return None
-    time = in_zone(datetime.fromisoformat(slot), post.account.market.timezone)
+    time = said_in(datetime.fromisoformat(slot), post.account.market.timezone)
     return gettext("It was scheduled for %(time)s: that time is dropped. Once the post is approved again, a project "
                    "manager schedules it anew.", time=time)
 

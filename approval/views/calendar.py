@@ -27,7 +27,8 @@ from approval.administration import place_zone
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
 from approval.filters import slot_time
-from approval.localtime import clock_in, repeated, wall_clock, zone_mark
+from approval.labels import said_clock_in
+from approval.localtime import repeated, wall_clock, zone_mark
 from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
 from approval.notifications.zones import chosen_zone
@@ -146,12 +147,12 @@ def show_calendar():
 
     def market_time(entry: Entry) -> str | None:
         """The post's time in its market when the calendar's zone reads another: "09:30 (Europe/Paris, UTC+01:00)",
-        with the date when it is another day there."""
+        with the date when it is another day there ("Dec 5, 2026, 03:30 (...)")."""
         market_zone = entry.post.account.market.timezone
         there, here = wall_clock(entry.at, market_zone), entry.at.astimezone(zone)
         if there is None or there.replace(tzinfo=None) == here.replace(tzinfo=None):
             return None
-        return clock_in(entry.at, market_zone, on=here.date())
+        return said_clock_in(entry.at, market_zone, on=here.date())
 
     keep = {k: v for k, v in filters.args().items() if k in ("market", "network", "account_id", "campaign_id")}
     return render_template(

@@ -23,14 +23,14 @@ from wtforms.fields.choices import SelectChoice
 from approval import operations as ops
 from approval import policies, style
 from approval.administration import place_zone
-from approval.access import WITH_THE_WRITERS, PostLike, read_by, visible_accounts
+from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
 from approval.filters import slot_time
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
-from approval.labels import attempt_outcome, done, finding_message, label, tone
-from approval.localtime import in_zone, wall_clock
+from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
+from approval.localtime import wall_clock
 from approval.models import (
-    Account, AuditEntry, Campaign, Comment, Market, Post, PublicationAttempt, Revision, User,
+    Account, Campaign, Market, Post, PublicationAttempt, Revision, User,
 )
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
@@ -499,7 +499,7 @@ def _button(post: Post, action: Action) -> str:
                     label(action)))
 
 
-def _rows_since(post: Post, seen: str | None) -> list[AuditEntry] | None:
+def _rows_since(post: Post, seen: str | None) -> list[TrailRow] | None:
     """The rows of ``post``'s trail after the row ``seen`` (its id, as a form sent it) that the current user reads,
     oldest first; None when the form did not say."""
     if not seen or not seen.isascii() or not seen.isdigit():
@@ -507,7 +507,7 @@ def _rows_since(post: Post, seen: str | None) -> list[AuditEntry] | None:
     return [entry for entry in ops.audit_trail(db.session, post, current_user) if entry.id > int(seen)]
 
 
-def _what_happened(post: Post, entry: AuditEntry, revisions: dict[int, Revision]) -> str:
+def _what_happened(post: Post, entry: TrailRow, revisions: dict[int, Revision]) -> str:
     """One row of the trail as a sentence: "Agnès Roux accepted this suggested message at 22:16."."""
     said = {"name": entry.actor.name if entry.actor else _("Publishing worker"),
             "time": _clock(entry.at, post.account.market.timezone)}
@@ -542,8 +542,8 @@ def _clock(instant: datetime, zone: str) -> str:
     another day (as the post's history, in the same zone)."""
     local, today = wall_clock(instant, zone), wall_clock(utcnow(), zone)
     if local is None or today is None:
-        return in_zone(instant, zone)
-    return local.strftime("%H:%M") if local.date() == today.date() else local.strftime("%Y-%m-%d %H:%M")
+        return said_in(instant, zone)
+    return said_clock(local) if local.date() == today.date() else said_wall(local)
 
 
 def _back_to_post(post_id: int, *, anchor: str | None = None):  # noqa: ANN202
@@ -704,13 +704,13 @@ DECISIONS = frozenset({Action.approve, Action.request_changes, Action.reject, Ac
 CABINET_DECISIONS = frozenset({Action.accept, Action.request_changes, Action.decline})
 
 
-def _cabinet_decided(entry: AuditEntry) -> bool:
+def _cabinet_decided(entry: TrailRow) -> bool:
     return entry.action in CABINET_DECISIONS and entry.actor is not None and entry.actor.role == Role.cabinet \
         and entry.revision_id is not None
 
 
-def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
-                    current: Revision | None) -> AuditEntry | None:
+def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence[TrailRow],
+                    current: Revision | None) -> TrailRow | None:
     """The trail's row that names the revision the page compares the current one with by default (``_baseline``)."""
     if current_user.role == Role.cabinet:
         # The cabinet's own last decision, else the first revision sent to it: the project managers' approval of
@@ -724,7 +724,7 @@ def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence
     return entry if entry is not None and entry.revision_id != getattr(current, "id", None) else None
 
 
-def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
+def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[TrailRow],
               current: Revision | None = None) -> Revision | None:
     """What the page compares the current revision with by default: the revision last decided on (what a reviewer
     saw; a post approved, edited and back in review shows what changed since the approval); for a cabinet, the one
@@ -742,7 +742,7 @@ def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[Audit
     return None
 
 
-def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[AuditEntry],
+def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[TrailRow],
                    current: Revision | None) -> str | None:
     """For a cabinet shown a text changed since it last saw it: the sentence that says so, "You accepted revision 2
     on …; this is revision 3, changed by Marc Lefèvre." (a text it had accepted, changed since, must not pass as the
@@ -753,11 +753,10 @@ def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[
     seen = next((r for r in revisions if entry is not None and r.id == entry.revision_id), None)
     if entry is None or seen is None or seen.number >= current.number:
         return None
-    editors = [e.actor.name for e in history if e.action == Action.edit and e.actor is not None and e.revision
-               and seen.number < e.revision.number <= current.number]
+    editors = [e.actor.name for e in edits_between(history, seen, current) if e.actor is not None]
     names = format_list(list(dict.fromkeys(editors)) or [current.author.name], locale=get_locale() or "en")
     said = {"old": seen.number, "new": current.number, "names": names,
-            "when": in_zone(entry.at, post.account.market.timezone)}
+            "when": said_in(entry.at, post.account.market.timezone)}
     mine = entry.actor_id == current_user.id
     name = entry.actor.name if entry.actor is not None else ""
     if entry.action == Action.accept:
@@ -778,7 +777,32 @@ def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[
     return _("Revision %(old)s was sent to you on %(when)s; this is revision %(new)s, changed by %(names)s.", **said)
 
 
-def _sender(history: Sequence[AuditEntry], revision: Revision | None) -> AuditEntry | None:
+@bp.app_template_global("edits_between")
+def edits_between(history: Sequence[TrailRow], old: Revision, new: Revision) -> list[TrailRow]:
+    """The trail's edits after revision ``old``, up to ``new``, oldest first (the comparison's campaign moves, a
+    cabinet's "changed by"). A row naming no revision to its reader (``access.Unnamed``: a cabinet, of its writers'
+    drafts) is among them when it lies between the rows that name ``old`` and ``new``: each row names the revision
+    current when it was written, so the numbers the trail names never go down, and an edit's revision is newer than
+    any named before it."""
+    edits: list[TrailRow] = []
+    waiting: list[TrailRow] = []  # drafts after ``old``, until a row names ``new`` or an earlier revision
+    after_old = False
+    for entry in history:
+        if entry.revision is None:
+            if isinstance(entry, Unnamed) and entry.action == Action.edit and after_old:
+                waiting.append(entry)
+            continue
+        number = entry.revision.number
+        after_old = after_old or number >= old.number
+        if number <= new.number:
+            edits += waiting
+            waiting = []
+        if entry.action == Action.edit and old.number < number <= new.number:
+            edits.append(entry)
+    return edits
+
+
+def _sender(history: Sequence[TrailRow], revision: Revision | None) -> TrailRow | None:
     """The trail's row that sent ``revision`` to the cabinet (the last one, should it have been sent twice)."""
     return next((entry for entry in reversed(history) if entry.action == Action.approve
                  and entry.to_state == State.with_cabinet and revision is not None
@@ -852,12 +876,12 @@ class Chosen:
 
 @dataclass(frozen=True)
 class HistoryLine:
-    entry: AuditEntry
+    entry: TrailRow
     #: An unschedule and the schedule that followed it at once: a move to another time, told as one line.
     moved: bool = False
     #: The discussion's comment that holds this row's comment (an action's comment joins the discussion): the line
     #: points to it rather than quoting it a second time.
-    comment: Comment | None = None
+    comment: CommentRow | None = None
 
     @property
     def slot(self) -> datetime | None:
@@ -877,7 +901,7 @@ class HistoryLine:
         chosen_in = wall_clock(self.entry.at, zone)
         # The year where it is not the one the time was chosen in ("8 Dec", "15 Jan 2027").
         pattern = "d MMM" if chosen_in is not None and chosen_in.year == local.year else "d MMM y"
-        return Chosen(local.strftime("%H:%M"), format_date(local.date(), pattern, locale=get_locale()), zone)
+        return Chosen(said_clock(local), format_date(local.date(), pattern, locale=get_locale()), zone)
 
     @property
     def dropped(self) -> datetime | None:
@@ -897,7 +921,7 @@ def _instant(value: object) -> datetime | None:
 MOVE_WITHIN = timedelta(seconds=5)
 
 
-def _history_lines(history: list[AuditEntry], comments: Sequence[Comment] = ()) -> list[HistoryLine]:
+def _history_lines(history: list[TrailRow], comments: Sequence[CommentRow] = ()) -> list[HistoryLine]:
     """The audit trail as the post's page tells it. A move (the calendar's drag, a new time on the page, "Publish
     now") is recorded as an unschedule then a schedule: one line says it was moved, and to when. The audit page
     and the API show both rows. A row whose comment is in the discussion points to it there."""
@@ -913,16 +937,16 @@ def _history_lines(history: list[AuditEntry], comments: Sequence[Comment] = ()) 
     return lines
 
 
-def _said_in_discussion(history: Sequence[AuditEntry], comments: Sequence[Comment]) -> dict[int, Comment]:
+def _said_in_discussion(history: Sequence[TrailRow], comments: Sequence[CommentRow]) -> dict[int, CommentRow]:
     """The trail's rows whose comment the discussion holds (``operations.act_on_post`` writes it there too, by the
     same person, at the same instant, with the same words), by the row's id."""
-    by_key: dict[tuple[int | None, datetime, str], Comment] = {(c.author_id, c.created_at, c.body): c
-                                                               for c in comments}
+    by_key: dict[tuple[int | None, datetime, str], CommentRow] = {(c.author_id, c.created_at, c.body): c
+                                                                  for c in comments}
     return {entry.id: comment for entry in history if entry.comment
             and (comment := by_key.get((entry.actor_id, entry.at, entry.comment))) is not None}
 
 
-def _decision_comments(history: Sequence[AuditEntry], comments: Sequence[Comment]) -> dict[int, AuditEntry]:
+def _decision_comments(history: Sequence[TrailRow], comments: Sequence[CommentRow]) -> dict[int, TrailRow]:
     """The discussion's comments that came with an action (a request for changes, a refusal...), by the comment's
     id: the discussion says which, as the history no longer quotes them."""
     rows = {entry.id: entry for entry in history}
@@ -935,7 +959,7 @@ DECIDED = {State.changes_requested: Action.request_changes, State.rejected: Acti
            State.declined: Action.decline, State.withdrawn: Action.withdraw}
 
 
-def _decision(post: Post, history: list[AuditEntry]) -> AuditEntry | None:
+def _decision(post: Post, history: list[TrailRow]) -> TrailRow | None:
     """The decision that left the post where it stands (changes requested, rejected, declined, withdrawn), shown at
     the top of its page: the author looking for what to fix found it in the comments, below the preview."""
     action = DECIDED.get(post.state)

@@ -24,7 +24,6 @@ from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
-from approval.localtime import in_zone
 from approval.models import Account, Campaign, Market, Post, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
@@ -33,6 +32,7 @@ from approval.publishing.status import claimed_since, failure_reasons, overdue_c
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
+from approval.labels import said_in, said_wall
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.views.posts import PUBLISH_NOW
@@ -205,7 +205,7 @@ def reschedule():
                 time=slot_time(moved[0].scheduled_at, moved[0].account.market.timezone)), "success")
     else:
         flash(_("%(num)d posts given a new time: %(time)s, each in its own market's time.", num=len(moved),
-                time=typed.replace("T", " ")), "success")
+                time=said_wall(local) if local is not None else typed), "success")
     if held:
         flash(ngettext("%(num)d of them is still held (a stop switch on, or an embargo): the desk lists it.",
                        "%(num)d of them are still held (a stop switch on, or an embargo): the desk lists them.",
@@ -342,7 +342,7 @@ def _saved_meanwhile(thing: Market | Account | Campaign, row: str):  # noqa: ANN
         saved = {"outbox": _("the outbox"), "webhook": _("a webhook")}.get(thing.connector or "", _("not connected"))
         saved += f" {thing.connector_url}" if thing.connector_url else ""
     else:
-        saved = in_zone(thing.embargo_until, campaign_zone(thing).key) if thing.embargo_until else _("no embargo")
+        saved = said_in(thing.embargo_until, campaign_zone(thing).key) if thing.embargo_until else _("no embargo")
     message = _("Someone saved this row while you were editing it: %(saved)s. Nothing was overwritten; what you "
                 "typed is still here: save again to keep it.", saved=saved)
     return _settings_page(GuardFailed(message, {}), 409, row)

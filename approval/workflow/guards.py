@@ -16,8 +16,7 @@ from sqlalchemy.orm import object_session
 
 from approval import policies
 from approval.inputs import web_address
-from approval.labels import finding_message
-from approval.localtime import in_zone
+from approval.labels import finding_message, said_in
 from approval.style.network import POST_HOSTS, network_name, on_network
 from approval.style.text import shows_anything
 from approval.workflow.states import State
@@ -210,7 +209,7 @@ def scheduled_in_future(attempt: Attempt) -> dict[str, list[str]]:
         return {field: [_("This time is in the past.")]}
     if when > (last := a_year_after(attempt.now)):
         return {field: [_("This time is more than a year ahead: the latest allowed is %(time)s.",
-                          time=in_zone(last, attempt.post.account.market.timezone))]}
+                          time=said_in(last, attempt.post.account.market.timezone))]}
     attempt.record["scheduled_at"] = when.isoformat()
     if attempt.params.get("local_time") is not None:
         attempt.record["local_time"] = attempt.params["local_time"].strftime("%Y-%m-%dT%H:%M")
@@ -227,7 +226,7 @@ def after_embargo(attempt: Attempt) -> dict[str, list[str]]:
         return {}
     field = "local_time" if attempt.params.get("local_time") is not None else "scheduled_at"
     return {field: [_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
-                      until=in_zone(campaign.embargo_until, attempt.post.account.market.timezone))]}
+                      until=said_in(campaign.embargo_until, attempt.post.account.market.timezone))]}
 
 
 @guard()
