@@ -231,11 +231,12 @@ def test_a_mail_server_found_by_a_slow_lookup_gets_the_mail(smtp, monkeypatch):
     assert [m.to for m in smtp.take()] == [("pm@helio.example",)] and resolver.asked == 1
 
 
-def test_a_stalled_reverse_lookup_of_this_machine_does_not_hold_a_mail_pass(smtp, monkeypatch):
-    """smtplib asks for this machine's own name (``socket.getfqdn``: a reverse lookup, which has no timeout either)
-    to say it in EHLO, on every connection: a name server that does not answer held the pass, even to a mail server
-    given by its address. Found once, within the pass's time; until then the machine says its address (RFC 5321)."""
-    smtp.take()
+@pytest.fixture()
+def stalled_reverse_lookup(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A reverse lookup of this machine (``socket.getfqdn``, which smtplib asks to name it in EHLO) that does not
+    answer for ``STALL_S``, and a process that has not looked its name up yet."""
+    from approval.notifications import mailer
+
     ended = threading.Event()
     real = socket.gethostbyaddr
 
@@ -244,6 +245,16 @@ def test_a_stalled_reverse_lookup_of_this_machine_does_not_hold_a_mail_pass(smtp
         return real(address)
 
     monkeypatch.setattr(socket, "gethostbyaddr", gethostbyaddr)
+    monkeypatch.setattr(mailer, "_MACHINE_NAME", mailer._MachineName())
+    yield
+    ended.set()
+
+
+def test_a_stalled_reverse_lookup_of_this_machine_does_not_hold_a_mail_pass(smtp, stalled_reverse_lookup):
+    """smtplib asks for this machine's own name (``socket.getfqdn``: a reverse lookup, which has no timeout either)
+    to say it in EHLO, on every connection: a name server that does not answer held the pass, even to a mail server
+    given by its address. Found once, within the pass's time; until then the machine says its address (RFC 5321)."""
+    smtp.take()
     settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp.port}?from=approval@helio.example&timeout=30")
     connection = SmtpConnection(settings, deadline := Deadline(1.0))
     started = time.monotonic()
@@ -251,7 +262,6 @@ def test_a_stalled_reverse_lookup_of_this_machine_does_not_hold_a_mail_pass(smtp
         connection.send(mail())
         took = time.monotonic() - started
     finally:
-        ended.set()
         deadline.close()
         connection.close()
     assert took < 1.0 + SLACK_S, took
@@ -299,32 +309,20 @@ def test_a_late_lookup_then_a_connection_that_hangs_end_a_mail_pass_at_its_budge
     assert took < 1.5 + SLACK_S, took
 
 
-def test_only_the_first_session_waits_for_this_machine_s_name(smtp, monkeypatch):
+def test_only_the_first_session_waits_for_this_machine_s_name(smtp, stalled_reverse_lookup):
     """A reverse lookup of this machine that never answers costs the first session its short wait, not every one
     after it (each waited 0.5 s of its pass's 5)."""
     from approval.notifications import mailer
 
     smtp.take()
-    ended = threading.Event()
-    real = socket.gethostbyaddr
-
-    def gethostbyaddr(address):  # noqa: ANN001, ANN202
-        ended.wait(STALL_S)
-        return real(address)
-
-    monkeypatch.setattr(socket, "gethostbyaddr", gethostbyaddr)
-    monkeypatch.setattr(mailer, "_MACHINE_NAME", mailer._MachineName())
     settings = SmtpSettings.from_url(f"smtp://127.0.0.1:{smtp.port}?from=approval@helio.example&timeout=30")
     took = []
-    try:
-        for _ in range(3):
-            connection = SmtpConnection(settings)
-            started = time.monotonic()
-            connection.send(mail())
-            took.append(time.monotonic() - started)
-            connection.close()
-    finally:
-        ended.set()
+    for _ in range(3):
+        connection = SmtpConnection(settings)
+        started = time.monotonic()
+        connection.send(mail())
+        took.append(time.monotonic() - started)
+        connection.close()
     assert took[0] >= mailer.MACHINE_NAME_WAIT_S * 0.9, took
     assert max(took[1:]) < mailer.MACHINE_NAME_WAIT_S, took
     assert len(smtp.take()) == 3
