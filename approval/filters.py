@@ -33,7 +33,7 @@ from approval.labels import (
     said_wall,
     utc_offset,
 )
-from approval.localtime import in_zone, wall_clock
+from approval.localtime import wall_clock
 from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import answer, overdue
@@ -194,7 +194,7 @@ def truncate(text: Any, length: int = 255, killwords: bool = False, end: str = "
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(answer=answer, word_diff=word_diff, in_zone=in_zone, age=age, ago=ago,
+    app.jinja_env.filters.update(answer=answer, word_diff=word_diff, age=age, ago=ago,
                                  truncate=truncate,
                                  datetime=format_datetime,
                                  done=done, duration=duration, either=either, file_size=file_size,

@@ -17,7 +17,7 @@ from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from approval.localtime import wall_clock
+from approval.localtime import utc_offset, wall_clock
 from approval.models.publishing import Outcome
 from approval.publishing import reasons
 from approval.style import Finding, Severity, language, localize
@@ -204,11 +204,6 @@ def finding_message(finding: Finding | Mapping[str, Any]) -> str:
 def _locale() -> Locale:
     """The reader's language (the page's, or the one a mail is written in); English outside a request."""
     return get_locale() or Locale.parse("en")
-
-
-def utc_offset(local: datetime) -> str:
-    offset = local.strftime("%z")
-    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def said_date(day: date) -> str:

@@ -1,9 +1,10 @@
-"""Instants as people read them: wall-clock time in a market's zone, with the zone's name and offset. Used by the
-pages (the ``in_zone`` filter) and by the messages the workflow and the worker write (an embargo, a stop switch)."""
+"""Instants in a market's zone, with the zone's name and offset. ``in_zone`` writes them in a fixed ISO-like form
+for what is read the same in every language (the command line, the calendar feed); sentences on pages and in mails
+write them in the reader's language (``approval.labels.said_in``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -15,7 +16,8 @@ def wall_clock(instant: datetime, zone: str) -> datetime | None:
         return None
 
 
-def _offset(local: datetime) -> str:
+def utc_offset(local: datetime) -> str:
+    """The offset of ``local``'s zone at that instant: "UTC+05:30"."""
     offset = local.strftime("%z")
     return f"UTC{offset[:3]}:{offset[3:]}"
 
@@ -29,15 +31,7 @@ def in_zone(instant: datetime | None, zone: str) -> str:
         local = instant.astimezone(ZoneInfo(zone))
     except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset: shown in UTC, as stored
         return f"{instant.strftime('%Y-%m-%d %H:%M')} (UTC)"
-    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, {_offset(local)})"
-
-
-def clock_in(instant: datetime, zone: str, *, on: date | None = None) -> str:
-    """``in_zone`` without the date when the clocks of ``zone`` read ``on`` at that instant: "09:30 (Europe/Paris,
-    UTC+01:00)" beside a day's heading, "2027-11-08 09:30 (...)" when it is another day there."""
-    told = in_zone(instant, zone)
-    local = wall_clock(instant, zone)
-    return told[11:] if local is not None and local.date() == on else told
+    return f"{local.strftime('%Y-%m-%d %H:%M')} ({zone}, {utc_offset(local)})"
 
 
 def repeated(local: datetime) -> bool:
@@ -50,7 +44,7 @@ def zone_mark(local: datetime) -> str:
     """The short name of the zone's time at ``local`` ("EDT", "CET"), or its offset where the zone has no name for it
     ("UTC+03:00")."""
     name = local.tzname() or ""
-    return name if name[:1].isalpha() else _offset(local)
+    return name if name[:1].isalpha() else utc_offset(local)
 
 
 def skipped(local: datetime, zone: str) -> tuple[datetime, datetime] | None:

@@ -22,8 +22,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from approval import style
 from approval.db import utcnow
-from approval.labels import said_clock, said_wall, utc_offset
-from approval.localtime import skipped
+from approval.labels import said_clock, said_wall
+from approval.localtime import skipped, utc_offset
 from approval.style.text import shows_anything
 from approval.access import (
     VIEWER_ID,

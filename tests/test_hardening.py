@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from approval import create_app
 from approval.api.tokens import issue_token
-from approval.filters import in_zone
+from approval.localtime import in_zone
 from approval.models import ApiToken, User
 from approval.models import users as users_module
 from approval.workflow.states import Role, State
