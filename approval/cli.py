@@ -26,6 +26,7 @@ from approval import audit_cli, kiosk_cli, policies, post_cli
 from approval.config import SettingError, serving_at
 from approval.db import db, driver_says
 from approval.inputs import forbidden_character
+from approval.media import cli as media_cli
 from approval.migrate import Upgrade
 from approval.models import Market, Network, User
 from approval.notifications import cli as notify_cli
@@ -54,6 +55,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(kiosk_cli.kiosk_cli)  # kiosk create|revoke|list
     app.cli.add_command(post_cli.post_cli)  # post list|show|retry|confirm: the on-call person's
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
+    app.cli.add_command(media_cli.media_cli)  # media sweep
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
     # `approval lint --market CODE` reads that market's policy from this application's database.
     style_cli.market_policy_loader = _market_policy

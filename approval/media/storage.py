@@ -18,7 +18,10 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -30,6 +33,23 @@ CHUNK = 1024 * 1024
 class StoreUnavailable(Exception):  # noqa: N818 - what it says of the store, as FileNotFoundError does of a file
     """The store cannot be used: its bucket is not there, its server does not answer or refuses the credentials.
     Not an error of the file asked for: a request answers 503 (``approval.errors``), a worker fails the post."""
+
+
+#: The two trees the store writes in: a listing looks there only, never at what else shares the folder or bucket.
+STORE_FOLDERS = ("files", "thumbnails")
+#: The folder store copies a file into a temporary file of this name beside its target, then renames it: a process
+#: stopped in between leaves it behind (``approval media sweep`` removes it).
+PARTIAL_PREFIX = ".partial-"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An object of the store as a listing sees it."""
+
+    key: str
+    size: int
+    #: When it was last written (UTC): its put, or a later put of the same bytes, which writes it again.
+    modified: datetime
 
 
 def file_key(sha256: str) -> str:
@@ -44,9 +64,11 @@ class Storage(Protocol):
     name: str
 
     def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
-        """Store the local file ``path`` under ``key`` (whole, or not at all); the same key twice keeps one copy.
-        ``move``: the caller gives the file up (an upload's temporary file, already on disk and synced): a store
-        on the same file system renames it instead of copying it."""
+        """Store the local file ``path`` under ``key`` (whole, or not at all); the same key twice keeps one copy,
+        written again (its age starts again: an old file no row named, uploaded anew, is not one for
+        ``approval media sweep`` to remove while its row commits). ``move``: the caller gives the file up (an
+        upload's temporary file, already on disk and synced): a store on the same file system renames it instead
+        of copying it."""
 
     def exists(self, key: str) -> bool: ...
 
@@ -57,6 +79,13 @@ class Storage(Protocol):
         """The stored file's size in bytes; raises ``FileNotFoundError``."""
 
     def delete(self, key: str) -> None: ...
+
+    def list_keys(self) -> Iterator[Stored]:
+        """Everything under the store's ``files/`` and ``thumbnails/`` (the folder store's leftover temporary files
+        too), with its size and when it was last written, in no particular order; raises ``StoreUnavailable``."""
+
+    def stat(self, key: str) -> Stored:
+        """What ``list_keys`` says of ``key`` now; raises ``FileNotFoundError``."""
 
     def local_path(self, key: str) -> Path | None:
         """A path the web server may send directly (the folder store), or None."""
@@ -81,8 +110,9 @@ class FolderStorage:
 
     def put(self, key: str, path: Path, *, content_type: str, move: bool = False) -> None:
         target = self._path(key)
-        if target.exists():
-            return
+        # Already there, the file is written again all the same (``Storage.put``): the same bytes, replaced atomically
+        # (a reader keeps the copy it opened), a rename for an upload. Touching it instead fails on a file this
+        # process does not own (one restored by another user), and would not bring back one a sweep just removed.
         target.parent.mkdir(parents=True, exist_ok=True)
         if move:
             try:
@@ -91,7 +121,7 @@ class FolderStorage:
             except OSError:  # another file system: copy as below
                 pass
         # Beside the target, so the rename stays on one file system and is atomic: a reader sees all or nothing.
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
         try:
             with os.fdopen(handle, "wb") as out, open(path, "rb") as source:
                 shutil.copyfileobj(source, out, CHUNK)
@@ -114,6 +144,31 @@ class FolderStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def list_keys(self) -> Iterator[Stored]:
+        def trouble(error: OSError) -> None:  # os.walk would skip a folder it cannot read, without a word
+            raise StoreUnavailable(f"{error.filename}: {error.strerror}") from error
+
+        for folder in STORE_FOLDERS:
+            top = self.root / folder
+            if not top.exists():  # nothing stored there yet
+                continue
+            for directory, _folders, names in os.walk(top, onerror=trouble):
+                for name in names:
+                    path = Path(directory, name)
+                    try:
+                        info = path.lstat()
+                    except FileNotFoundError:  # removed since the folder was read
+                        continue
+                    if S_ISREG(info.st_mode):  # not a link, not a socket
+                        yield self._stored(path.relative_to(self.root).as_posix(), info)
+
+    def stat(self, key: str) -> Stored:
+        return self._stored(key, self._path(key).stat())
+
+    @staticmethod
+    def _stored(key: str, info: os.stat_result) -> Stored:
+        return Stored(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
 
@@ -135,6 +190,8 @@ class S3Storage:
     or that refuses the credentials is ``StoreUnavailable``: an upload answered a 500 with a 60-line traceback."""
 
     name = "s3"
+    #: Objects a listing asks for at a time (S3 answers at most 1,000).
+    LIST_PAGE = 1000
 
     def __init__(self, bucket: str, prefix: str = "", *, client: Any = None, endpoint_url: str | None = None) -> None:
         self._checking_client: Any = client  # a client given (the tests') is the checks' too
@@ -154,18 +211,26 @@ class S3Storage:
         from boto3.exceptions import S3UploadFailedError
 
         if self.exists(key):
-            return
+            # There already: written again now (``Storage.put``), by a copy onto itself inside the bucket. Should a
+            # sweep remove it between the two requests, the copy finds nothing and the file is uploaded below.
+            try:
+                self._call("copy_object", key, CopySource={"Bucket": self.bucket, "Key": self._key(key)},
+                           MetadataDirective="REPLACE", ContentType=content_type)
+                return
+            except FileNotFoundError:
+                pass
         try:
             self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type})
         except S3UploadFailedError as error:  # boto3's transfer wraps what the server said
             raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
 
-    def _call(self, method: str, key: str) -> dict:
-        """``method`` (head_object, get_object) on ``key``; an object that is not there is ``FileNotFoundError``."""
+    def _call(self, method: str, key: str, **arguments: Any) -> dict:
+        """``method`` (head_object, get_object, copy_object, delete_object) on ``key``; an object that is not there
+        is ``FileNotFoundError``."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self.client, method)(Bucket=self.bucket, Key=self._key(key))
+            return getattr(self.client, method)(Bucket=self.bucket, Key=self._key(key), **arguments)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 raise FileNotFoundError(key) from None
@@ -187,7 +252,25 @@ class S3Storage:
         return int(self._call("head_object", key)["ContentLength"])
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        self._call("delete_object", key)
+
+    def list_keys(self) -> Iterator[Stored]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        start = len(self._key(""))
+        pages = self.client.get_paginator("list_objects_v2")
+        try:
+            for folder in STORE_FOLDERS:
+                for page in pages.paginate(Bucket=self.bucket, Prefix=self._key(f"{folder}/"),
+                                           PaginationConfig={"PageSize": self.LIST_PAGE}):
+                    for item in page.get("Contents", ()):
+                        yield Stored(item["Key"][start:], int(item["Size"]), item["LastModified"].astimezone(UTC))
+        except (BotoCoreError, ClientError) as error:  # no bucket, no answer, no credentials
+            raise StoreUnavailable(f"bucket {self.bucket}: {error}") from error
+
+    def stat(self, key: str) -> Stored:
+        head = self._call("head_object", key)
+        return Stored(key, int(head["ContentLength"]), head["LastModified"].astimezone(UTC))
 
     def local_path(self, key: str) -> Path | None:
         return None
