@@ -232,3 +232,144 @@ def test_alternative_texts_typed_then_the_post_saved_are_kept_and_a_media_change
     with Session(engine) as session:
         assert session.get(Post, posts["x"]).state is State.in_review
     context.close()
+
+
+def _revision(engine, post_id: int) -> tuple[int, int, str]:  # noqa: ANN001
+    """The post's revision number, its count of edits in the audit trail and its state."""
+    from sqlalchemy import func
+
+    from approval.models import AuditEntry
+
+    with Session(engine) as session:
+        post = session.get(Post, post_id)
+        edits = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.post_id == post_id, AuditEntry.action == "edit"))
+        return post.current_revision.number, edits, post.state.value
+
+
+def _drop_files(page, files: list[tuple[str, bytes]]) -> None:  # noqa: ANN001
+    """Drop ``files`` (name, bytes) on the editor's drop zone, as a mouse dropping them from the desktop does."""
+    import base64
+
+    page.evaluate("""(files) => {
+      const moved = new DataTransfer();
+      for (const file of files) {
+        const bytes = Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0));
+        moved.items.add(new File([bytes], file.name, { type: "image/jpeg" }));
+      }
+      const zone = document.getElementById("media-drop");
+      for (const name of ["dragenter", "dragover", "drop"]) {
+        zone.dispatchEvent(new DragEvent(name, { dataTransfer: moved, bubbles: true, cancelable: true }));
+      }
+    }""", [{"name": name, "data": base64.b64encode(data).decode()} for name, data in files])
+
+
+def _approved(engine, post_id: int) -> None:  # noqa: ANN001
+    from approval.models import User
+    from approval.workflow.states import Action
+
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        post = session.get(Post, post_id)
+        ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+        ops.act_on_post(session, post, Action.approve, manager, expected_version=post.version)
+        session.commit()
+
+
+def test_three_pictures_dropped_on_an_approved_post_go_up_together_as_one_revision(
+        chromium, media_server, backend):  # noqa: F811
+    """Five pictures dropped made five requests and five revisions in the history (and took twice as long): a drop
+    is one request, one revision, its progress one bar; the three new thumbnails are in the list."""
+    base, engine, posts = media_server
+    post_id = posts["linkedin"]
+    _approved(engine, post_id)
+    before = _media_ids(engine, post_id)
+    number, edits, _state = _revision(engine, post_id)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    _login(context, page, base, "camille@helio.example")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.method == "POST" and request.url.endswith(f"/posts/{post_id}/media") else None)
+    page.goto(f"{base}/posts/{post_id}/edit")
+    _drop_files(page, [(f"tribune-{n}.jpg", jpeg((600, 400), color=color))
+                       for n, color in enumerate(("navy", "olive", "maroon"), start=1)])
+    page.wait_for_selector("#media-uploads li.done progress[value='100']")
+    page.wait_for_function(f"() => document.querySelectorAll('#media-list .media-item').length === {len(before) + 3}")
+    # The three new thumbnails, drawn.
+    page.wait_for_function(f"""() => Array.from(document.querySelectorAll('#media-list .media-item'))
+        .slice({len(before)}).every(item => {{
+          const img = item.querySelector('.media-thumb img');
+          return img && img.complete && img.naturalWidth > 0;
+        }})""")
+    assert len(sent) == 1, sent
+    folder = ARTIFACTS / backend / "media"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.locator("#media-editor").screenshot(path=str(folder / "editor-after-a-drop-of-three.png"))
+    rows = page.locator("#media-uploads li")
+    assert rows.count() == 1
+    assert rows.first.get_by_role("progressbar", name="Upload progress").count() == 1
+    assert rows.first.inner_text().startswith("tribune-1.jpg, tribune-2.jpg, tribune-3.jpg: Added. The post went "
+                                              "back to review")
+    after = _media_ids(engine, post_id)
+    assert after[:len(before)] == before and len(after) == len(before) + 3
+    assert _revision(engine, post_id) == (number + 1, edits + 1, "in_review")
+    page.wait_for_function("() => document.querySelector('h1 .state').classList.contains('state-in_review')")
+    names = page.locator("#media-list .media-item .media-thumb")
+    assert [names.nth(i).get_attribute("aria-label") for i in range(len(before), len(after))] == [
+        f"Open picture {n} (tribune-{n - len(before)}.jpg)" for n in range(len(before) + 1, len(after) + 1)]
+    context.close()
+
+
+def test_a_damaged_picture_in_a_pick_of_three_is_named_and_nothing_is_attached(
+        chromium, media_server, backend):  # noqa: F811
+    """One file refused refuses the three: the row names it and says why, and that nothing was added; the other
+    two dropped again go in together. A drop on a page that another change made stale is a conflict, said."""
+    from approval.models import User
+
+    base, engine, posts = media_server
+    post_id = posts["linkedin"]
+    before = _media_ids(engine, post_id)
+    number, edits, state = _revision(engine, post_id)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(context, page, base, "camille@helio.example")
+    page.goto(f"{base}/posts/{post_id}/edit")
+    red, blue = jpeg((600, 400), color="red"), jpeg((600, 400), color="blue")
+    damaged = jpeg((600, 400), color="green")[:400]
+    page.set_input_files("#media-file", files=[
+        {"name": name, "mimeType": "image/jpeg", "buffer": data}
+        for name, data in (("rouge.jpg", red), ("abime.jpg", damaged), ("bleu.jpg", blue))])
+    row = page.locator("#media-uploads li.error")
+    row.wait_for()
+    said = row.inner_text()
+    assert said.startswith("abime.jpg (file 2 of 3): The picture is damaged or cut short"), said
+    assert "Nothing was added: add the other files again without this one." in said
+    folder = ARTIFACTS / backend / "media"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.locator("#media-editor").screenshot(path=str(folder / "editor-drop-refused.png"))
+    assert row.locator("progress").count() == 0 and page.locator("#media-uploads li.done").count() == 0
+    assert page.locator("#media-list .media-item").count() == len(before)
+    assert _media_ids(engine, post_id) == before and _revision(engine, post_id) == (number, edits, state)
+
+    # The two others, dropped again: in, together.
+    _drop_files(page, [("rouge.jpg", red), ("bleu.jpg", blue)])
+    page.wait_for_selector("#media-uploads li.done")
+    page.wait_for_function(f"() => document.querySelectorAll('#media-list .media-item').length === {len(before) + 2}")
+    assert _revision(engine, post_id)[:2] == (number + 1, edits + 1)
+
+    # Someone else changes the post meanwhile: this page's version is stale, the drop a conflict, nothing added.
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        post = session.get(Post, post_id)
+        ops.edit_post(session, post, writer, post.body + " Modifié ailleurs.", expected_version=post.version)
+        session.commit()
+    _drop_files(page, [("vert.jpg", jpeg((600, 400), color="green")), ("blanc.jpg", jpeg((600, 400), color="white"))])
+    page.wait_for_function("() => document.querySelectorAll('#media-uploads li.error').length === 2")
+    assert "changed since you opened it" in page.locator("#media-uploads li.error").nth(1).inner_text()
+    assert len(_media_ids(engine, post_id)) == len(before) + 2
+    assert not errors, errors
+    context.close()

@@ -344,6 +344,101 @@ def test_the_plain_form_adds_every_file_picked_in_one_revision(make, web, db_ses
     assert post.current_revision.number == before + 1 and len(post.current_revision.media) == 3
 
 
+def _drop(web, post, files: list[tuple[bytes, str]], alts: list[str] | None = None):  # noqa: ANN001, ANN202
+    """The editor's script sending a drop of several files in one request, as it does."""
+    form: dict = {"csrf_token": web.token, "version": str(post.version),
+                  "file": [(io.BytesIO(data), name) for data, name in files]}
+    if alts is not None:
+        form["alt"] = alts
+    return web.client.post(f"/posts/{post.id}/media", data=form, content_type="multipart/form-data",
+                           headers={"Accept": "application/json", "X-Requested-With": "fetch"})
+
+
+def _edits(db_session, post: Post) -> int:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from approval.models import AuditEntry
+
+    return db_session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.post_id == post.id, AuditEntry.action == "edit"))
+
+
+def test_a_drop_of_several_files_is_one_revision_each_file_with_its_own_alternative_text(make, web, db_session,
+                                                                                        scene):
+    """The editor sends a drop in one request: one new revision (an approved post goes back to review once, not
+    once a file), the alternative texts paired with the files as the API pairs them; a count that does not pair
+    up is refused, nothing added."""
+    france, writer, reviewer = scene
+    post = make.post(account=make.account(france, "linkedin"), author=writer, body="Trois photos du stade.")
+    make.act(post, Action.submit, writer)
+    make.act(post, Action.approve, reviewer)
+    web.login(writer)
+    post = _reload(db_session, post)
+    before, edits = post.current_revision.number, _edits(db_session, post)
+    answer = _drop(web, post, [(jpeg(color=c), f"{c}.jpg") for c in ("red", "green", "blue")],
+                   alts=["Tribune rouge", "", "Tribune bleue"])
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    state = answer.get_json()
+    assert [(m["name"], m["alt"]) for m in state["media"]] == [
+        ("red.jpg", "Tribune rouge"), ("green.jpg", ""), ("blue.jpg", "Tribune bleue")]
+    assert state["revision"] == before + 1 and state["state"] == "in_review"
+    assert "went back to review" in state["message"]
+    post = _reload(db_session, post)
+    assert _edits(db_session, post) == edits + 1 and post.state is State.in_review
+    again = _drop(web, post, [(jpeg(color=c), f"{c}.jpg") for c in ("red", "green")], alts=["Tribune rouge", ""])
+    assert again.status_code == 200
+    assert again.get_json()["message"] == "These files are already among the post's media: nothing changed."
+    unpaired = _drop(web, post, [(jpeg(color=c), f"{c}.jpg") for c in ("white", "black")], alts=["", "", "x"])
+    assert unpaired.status_code == 422 and "one alternative text per file" in unpaired.get_json()["message"]
+    assert _reload(db_session, post).current_revision.number == before + 1
+
+
+def test_one_bad_file_in_a_drop_refuses_the_drop_and_the_answer_names_it(make, web, db_session, scene):
+    """One refused file refuses the drop, nothing stored; the answer said "The picture is damaged or cut short"
+    without saying which of the files dropped it was, nor that the others were not added either."""
+    from sqlalchemy import func, select
+
+    from approval.models import MediaFile
+
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "linkedin"), author=writer, body="Trois photos du stade.")
+    web.login(writer)
+    stored = db_session.scalar(select(func.count()).select_from(MediaFile))
+    good = jpeg((300, 200), color="red")
+    damaged = jpeg((300, 200), color="green")
+    cases = [
+        ([(good, "rouge.jpg"), (damaged[: len(damaged) // 2], "abime.jpg"), (jpeg(color="blue"), "bleu.jpg")],
+         422, "abime.jpg (file 2 of 3): The picture is damaged or cut short"),
+        ([(good, "rouge.jpg"), (b"just text", "notes.jpg")],
+         415, "notes.jpg (file 2 of 2): This is neither a picture (JPEG, PNG, GIF) nor a video (MP4) that "
+              "LinkedIn takes."),
+        ([(good, "rouge.jpg"), (good, "rouge-copie.jpg")],
+         422, "rouge-copie.jpg (file 2 of 2): The same file is sent twice in this request"),
+    ]
+    for files, status, said in cases:
+        answer = _drop(web, _reload(db_session, post), files)
+        assert answer.status_code == status, answer.get_data(as_text=True)
+        body = answer.get_json()
+        assert body["message"].startswith(said), body
+        assert "Nothing was added: add the other files again without this one." in body["message"]
+        assert body["errors"]["file"] == [body["message"]]
+    post = _reload(db_session, post)
+    assert post.current_revision.media == [] and post.current_revision.number == 1
+    assert db_session.scalar(select(func.count()).select_from(MediaFile)) == stored
+    # Without the script, the same words are flashed on the editor.
+    plain = web.client.post(f"/posts/{post.id}/media", data={
+        "csrf_token": web.token, "version": str(post.version), "alt": "",
+        "file": [(io.BytesIO(good), "rouge.jpg"), (io.BytesIO(damaged[:100]), "abime.jpg")]},
+        content_type="multipart/form-data")
+    assert plain.status_code == 303
+    page = web.get(plain.headers["Location"]).get_data(as_text=True)
+    assert "abime.jpg (file 2 of 2): The picture is damaged or cut short" in page
+    # A file alone is named by the editor's script beside its words, as before.
+    alone = _drop(web, post, [(damaged[:100], "abime.jpg")])
+    assert alone.get_json()["message"] == "The picture is damaged or cut short: it cannot be read to its end."
+    assert _reload(db_session, post).current_revision.media == []
+
+
 def test_each_post_shows_the_name_its_own_author_gave_a_file(make, web, db_session, scene):
     """The same bytes sent by two markets are stored once; each post shows its author's name for the file, never
     the other market's; saved from the browser, the file is named by its digest and type."""

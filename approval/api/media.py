@@ -43,7 +43,8 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
                             "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC), of "
                                            "a type the post's network takes (415 otherwise: a PNG on Instagram). "
                                            "Repeat the field to add several files together, in order, in one "
-                                           "revision (one review for a carousel); one refused refuses them all."},
+                                           "revision (one review for a carousel); one refused refuses them all, "
+                                           "and the refusal names it (\"b.jpg (file 2 of 3): ...\")."},
                    "alt": {"type": "string", "maxLength": attach.MAX_ALT,
                            "description": "The alternative text read to people who cannot see the picture. With "
                                           "several files: none, or one per file in the files' order (422 "
@@ -115,14 +116,8 @@ def upload_media(post_id: int):
     # (a carousel is one review), each with the alternative text at its place; one refused refuses them all.
     if not uploads:
         raise _file_refused(_("Send the file in a field named file."))
-    if alts and len(alts) != len(uploads):
-        message = _("Send one alternative text per file, in the files' order, or none: this request has "
-                    "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
-        raise GuardFailed(message, {"alt": [message]})
-    received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]  # checked and inspected
-    attach.check_distinct(received)
-    for checked in received:
-        attach.check_type(network, checked)  # a type the post's network never takes: 415, nothing stored
+    # Checked and inspected, a type the post's network never takes refused (415), the file named among several.
+    received = attach.receive_uploads(uploads, alts, strip_gps=strip_gps, network=network)
     post = ops.load_post(db.session, user, post_id, for_update=True)
     version = _expected_version(post)
     attach.check_can_change(post, user, version, alts=alts)

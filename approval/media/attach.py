@@ -7,6 +7,7 @@ caller commits once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from approval import operations as ops
 from approval.access import post_clause, revision_clause
-from approval.media.inspect import Unsupported
-from approval.media.intake import MAX_MEDIA, Received
+from approval.media.inspect import Invalid, MediaRefused, NotMedia, Unsupported
+from approval.media import intake
+from approval.media.intake import MAX_MEDIA, Received, check_name
 from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.i18n import render
@@ -53,10 +55,58 @@ def check_can_change(post: Post, actor: User, expected_version: int | None, *,
         _alt(alt)
 
 
-def check_distinct(received: Sequence[Received]) -> None:
-    """Refuse the same file twice in one upload: its alternative texts would be one file's, the first dropped."""
-    if len({checked.sha256 for checked in received}) < len(received):
-        raise _refuse("file", _("The same file is sent twice in this request: send each file once."))
+def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip_gps: bool, network: str | None,
+                    not_media: str | None = None) -> list[Received]:
+    """The files of one upload (``FileStorage``s, in order), checked and inspected before anything is stored, as the
+    API and the editor take them: one alternative text per file or none (422), each file read
+    (``intake.receive``: 413, 415, 422), none twice, each of a type the post's network takes (``check_type``: 415,
+    ``network`` as ``typed_network`` says). One refused refuses them all; among several, the refusal names the file
+    (its name and place) and says that none was added, so whoever dropped them knows which one to leave out.
+    ``not_media``: what to say of a file that is neither a picture nor a video (the editor names the types the
+    post's network takes)."""
+    if alts and len(alts) != len(uploads):
+        message = _("Send one alternative text per file, in the files' order, or none: this request has "
+                    "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
+        raise GuardFailed(message, {"alt": [message]})
+    received = []
+    for index, upload in enumerate(uploads):
+        try:
+            received.append(intake.receive(upload, strip_gps=strip_gps))
+        except NotMedia as refused:
+            raise _named(NotMedia(not_media) if not_media else refused, uploads, index) from None
+        except MediaRefused as refused:
+            raise _named(refused, uploads, index) from None
+    seen: set[str] = set()
+    for index, checked in enumerate(received):
+        if checked.sha256 in seen:  # its alternative texts would be one file's, the first dropped
+            raise _named(Invalid(_("The same file is sent twice in this request: send each file once.")),
+                         uploads, index)
+        seen.add(checked.sha256)
+    for index, checked in enumerate(received):
+        try:
+            check_type(network, checked)
+        except MediaRefused as refused:
+            raise _named(refused, uploads, index) from None
+    return received
+
+
+def _named(refused: MediaRefused, uploads: Sequence[Any], index: int) -> MediaRefused:
+    """``refused``, saying which of several files it is about and that none was added; alone, the file is the
+    upload (the editor's script writes its name beside the words)."""
+    if len(uploads) == 1:
+        return refused
+    try:
+        name = check_name(uploads[index].filename or "")
+    except MediaRefused:  # a name that is a path or holds control characters is not repeated: its place says it
+        name = ""
+    if name:
+        message = _("%(name)s (file %(number)d of %(count)d): %(reason)s Nothing was added: add the other files "
+                    "again without this one.", name=name, number=index + 1, count=len(uploads),
+                    reason=refused.message)
+    else:
+        message = _("File %(number)d of %(count)d: %(reason)s Nothing was added: add the other files again "
+                    "without this one.", number=index + 1, count=len(uploads), reason=refused.message)
+    return type(refused)(message)
 
 
 def check_room(post: Post, digests: Sequence[str]) -> None:

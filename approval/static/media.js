@@ -334,20 +334,29 @@
     arrange();
   });
 
-  // Uploads: one request per file, with its progress.
+  // Uploads: the files of a drop, or of one pick, go up together in one request, as the plain form sends them: one
+  // new revision for them all (an approved post goes back to review once), one bar for the request's progress. One
+  // file refused refuses them all: the answer names it (among several) and says why, and nothing was added.
   const drop = document.getElementById("media-drop");
   const picker = document.getElementById("media-file");
+  const separator = editor.dataset.separator || ": ";
+  // Drops follow one another: each is sent with the version the one before made (sent together, the second was a
+  // conflict with the first).
+  let sending = Promise.resolve();
 
-  function upload(file) {
+  function upload(files) {
     return new Promise(function (resolve) {
-      const row = el("li", {}, [file.name + " "]);
-      const bar = el("progress", { max: "100", value: "0" });
-      row.append(bar);
+      const names = files.map(function (file) { return file.name; }).join(", ");
+      const words = el("span", { class: "upload-words",
+                                 text: (editor.dataset.sending || "{names}").replace("{names}", names) });
+      const bar = el("progress", { max: "100", value: "0",
+                                   "aria-label": editor.dataset.progressLabel || "Upload progress" });
+      const row = el("li", {}, [words, " ", bar]);
       uploads.append(row);
       const data = new FormData();
       data.append("csrf_token", token);
       data.append("version", editor.dataset.version || document.querySelector("input[name=version]").value);
-      data.append("file", file, file.name);
+      files.forEach(function (file) { data.append("file", file, file.name); });
       const request = new XMLHttpRequest();
       request.open("POST", editor.dataset.upload);
       request.setRequestHeader("Accept", "application/json");
@@ -361,23 +370,31 @@
         if (request.status >= 200 && request.status < 300) {
           bar.value = 100;
           row.classList.add("done");
-          if (answer.message) row.append(" " + answer.message);
+          words.textContent = names + (answer.message ? separator + answer.message : "");
           redraw(answer);
         } else {
           bar.remove();  // a full bar beside a refusal reads as a success
           row.classList.add("error");
-          // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them.
-          row.replaceChildren(file.name + (editor.dataset.separator || ": ") + (answer.message || request.statusText));
+          // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them;
+          // among several, the server's words name the file refused ("b.jpg (file 2 of 3): …").
+          const reason = answer.message || request.statusText;
+          row.replaceChildren(files.length === 1 ? files[0].name + separator + reason : reason);
         }
         resolve();
       });
-      request.addEventListener("error", function () { row.append(" ✗"); resolve(); });
+      request.addEventListener("error", function () {
+        bar.remove();
+        row.classList.add("error");
+        row.replaceChildren(names + separator + (editor.dataset.unsent || "✗"));
+        resolve();
+      });
       request.send(data);
     });
   }
 
-  async function uploadAll(files) {
-    for (const file of files) await upload(file);  // one after the other: each is a new revision
+  function uploadAll(files) {
+    if (!files.length) return;
+    sending = sending.then(function () { return upload(files); });
   }
 
   editor.dataset.version = document.querySelector("input[name=version]").value;

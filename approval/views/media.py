@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
@@ -34,7 +35,7 @@ from approval.filters import file_size
 from approval.inputs import check_form_text, parse_id
 from approval.labels import finding_message, label
 from approval.media import attach, downloads, intake, previews, thumbnails
-from approval.media.inspect import MediaRefused, NotMedia
+from approval.media.inspect import MediaRefused
 from approval.media.publication import still_to_go_out
 from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
@@ -163,30 +164,33 @@ def upload_media(post_id: int):
         raise CSRFError(str(refused)) from None  # answered as the CSRF check answers every other form
     check_form_text()
     version = form_version()
-    # The editor's script sends one file a request (each with its progress); the plain form sends all the files
-    # picked, added together in one revision. Each is checked and inspected here (a type the post's network never
-    # takes is refused), then stored once the locked post accepts them (refused, nothing is stored: the temporary
-    # files go with the request).
+    # The files of a drop or of a pick, the script's as the plain form's, go in one request and are added together
+    # in one revision. Each is checked and inspected as the API checks it (a type the post's network never takes is
+    # refused; among several, the refusal names the file), then stored once the locked post accepts them (refused,
+    # nothing is stored: the temporary files go with the request).
     uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
+    alts = _one_text_per_file(request.form.getlist("alt"), len(uploads))
     try:
-        received = [intake.receive(upload, strip_gps=strip_gps) for upload in uploads]
-    except NotMedia:  # neither a picture nor a video: said with the types this post's network takes
-        raise NotMedia(_not_media(post_network)) from None
-    for checked in received:
-        attach.check_type(network, checked)
+        # Neither a picture nor a video: said with the types this post's network takes.
+        received = attach.receive_uploads(uploads, alts, strip_gps=strip_gps, network=network,
+                                          not_media=_not_media(post_network))
+    except WorkflowError as refused:
+        return _workflow_refusal(post_id, refused)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     try:
-        attach.check_can_change(post, current_user, version, alts=[request.form.get("alt")])
+        attach.check_can_change(post, current_user, version, alts=alts)
         if not uploads:
             return _refusal(post_id, _("Choose a picture or a video to add."), 400)
         attach.check_room(post, [checked.sha256 for checked in received])
         media_files = [attach.store(db.session, checked, current_user) for checked in received]
-        entry = attach.add_media(db.session, post, current_user, *media_files, alts=[request.form.get("alt")],
+        entry = attach.add_media(db.session, post, current_user, *media_files, alts=alts,
                                  names=[checked.name for checked in received], expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
-    if entry is None:  # the same bytes are already among the post's media, with the same alternative text
-        return _answer(post, _("This file is already among the post's media: nothing changed."))
+    if entry is None:  # the same bytes are already among the post's media, with the same alternative texts
+        return _answer(post, ngettext("This file is already among the post's media: nothing changed.",
+                                      "These files are already among the post's media: nothing changed.",
+                                      len(received)))
     moved = entry.from_state != entry.to_state
     return _answer(post, _("Added. The post went back to review: the approval was for the previous media.") if moved
                    else _("Added."), 201 if _wants_json() else 200, entry)
@@ -232,6 +236,15 @@ def arrange_media(post_id: int):
         message = (_("Saved. The post went back to review: the approval was for the previous media.") if moved_state
                    else _("Saved."))
     return _answer(post, message, entry=entry)
+
+
+def _one_text_per_file(alts: list[str], files: int) -> list[str | None]:
+    """The alternative texts of an upload, one per file as the API takes them, or none (the script sends none: each
+    file is described in the list, where it lands). The plain form's one field describes the first of the files
+    picked."""
+    if len(alts) == 1 and files != 1:
+        return [*alts[:files], *[None] * (files - 1)]
+    return list(alts)
 
 
 def _not_media(network: str) -> str:
