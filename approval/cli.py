@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -57,8 +57,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_cli.audit_cli)  # audit verify
     app.cli.add_command(media_cli.media_cli)  # media sweep
     app.cli.add_command(notify_cli.notify_command)  # notify [--once] (issue 12)
-    # `approval lint --market CODE` reads that market's policy from this application's database.
-    style_cli.market_policy_loader = _market_policy
     _refuse_control_characters(app.cli)
 
 
@@ -90,7 +88,14 @@ def _checked(command: click.Command, callback: Any) -> Any:
 
 
 def _market_policy(code: str) -> style_cli.Context | None:
-    """``policies.load_market_context``, a database in trouble told in one line (the style gate knows no database)."""
+    """``policies.load_market_context``, a database in trouble told in one line (the style gate knows no database).
+    ``approval lint`` runs without the application (``ApprovalGroup``): it is made here, for ``--market`` alone, and a
+    setting it cannot use (``SettingError``) is raised to the command, which cannot check the market (status 2)."""
+    if not current_app:
+        context = click.get_current_context()
+        info = context.find_object(ScriptInfo) or ScriptInfo(create_app=_create_app)
+        with info.load_app().app_context():
+            return _market_policy(code)
     try:
         return policies.load_market_context(code)
     except DBAPIError as error:
@@ -130,8 +135,12 @@ def server_url(host: str, port: int) -> str:
 @_host_option
 @_port_option
 @click.option("--debug/--no-debug", default=False)
-def run_command(host: str, port: int, debug: bool) -> None:
-    """Serve the application (development server); creates or upgrades the database first."""
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Also run a publishing worker, which puts this database's due posts online. --no-worker serves "
+                   "alone (a database others share: its posts go out from their workers, not from here).")
+def run_command(host: str, port: int, debug: bool, worker: bool) -> None:
+    """Serve the application (development server), with a publishing worker beside it unless --no-worker;
+    creates or upgrades the database first. In production, run `approval worker` processes of their own."""
     from werkzeug.serving import run_simple
 
     from approval.publishing.worker import Worker
@@ -141,13 +150,19 @@ def run_command(host: str, port: int, debug: bool) -> None:
     preload_in_background()  # the first live checks need the language models: they load while the server starts
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serving_at(app, server_url(host, port))
+    if not worker:
+        click.echo(f"Serving on {server_url(host, port)} without a publishing worker (due posts wait for an "
+                   "`approval worker`)")
+        run_simple(host, port, app, use_debugger=debug, threaded=True)
+        return
     # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
     # run `approval worker` processes of their own (README, "Deployment").
-    worker = Worker(app)
-    threading.Thread(target=worker.run, name="publishing-worker", daemon=True).start()
-    click.echo(f"Serving on {server_url(host, port)} (with a publishing worker)")
+    publisher = Worker(app)
+    threading.Thread(target=publisher.run, name="publishing-worker", daemon=True).start()
+    click.echo(f"Serving on {server_url(host, port)} with a publishing worker: due posts of this database go out "
+               "from here (--no-worker: serve alone)")
     run_simple(host, port, app, use_debugger=debug, threaded=True)
-    worker.stop()
+    publisher.stop()
 
 
 @click.command("demo")
@@ -357,7 +372,12 @@ def database_trouble(error: DBAPIError) -> str:
 
 class ApprovalGroup(FlaskGroup):
     """Flask's command group, with a database that is down, unreachable or not migrated told in one line (exit 1)
-    instead of a traceback."""
+    instead of a traceback.
+
+    ``approval lint`` is a command of the group itself, not of the application: found without making it, it runs
+    without an instance folder, a secret key or a database (house and network rules), and makes none of them; a CI
+    gate reads its status 1 as "the text has an error" and nothing else. ``--market`` makes the application then
+    (``_market_policy``). ``flask --app approval lint`` reaches the application's copy, as every other command."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -380,6 +400,10 @@ class ApprovalGroup(FlaskGroup):
 
 main = ApprovalGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
                      help="approval: the publication approval workflow.")
+main.add_command(lint_command)
+_refuse_control_characters(main)
+# `approval lint --market CODE` reads that market's policy from the application's database.
+style_cli.market_policy_loader = _market_policy
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@ class Settings:
     publish_lease_seconds: float = 120
     #: ``APPROVAL_PUBLIC_URL``, checked; ``public_url(app)`` reads it.
     public_url: str | None = None
+    #: The caps of one uploaded picture and one video, in bytes (``approval.media.intake.limits``); None: its defaults.
+    media_max_image_bytes: int | None = None
+    media_max_video_bytes: int | None = None
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -75,6 +78,8 @@ class Settings:
             publish_webhook_timeout_s=timeout,
             publish_lease_seconds=lease,
             public_url=_public_url(env.get("APPROVAL_PUBLIC_URL") or None),
+            media_max_image_bytes=_bytes("APPROVAL_MEDIA_MAX_IMAGE_BYTES", env.get("APPROVAL_MEDIA_MAX_IMAGE_BYTES")),
+            media_max_video_bytes=_bytes("APPROVAL_MEDIA_MAX_VIDEO_BYTES", env.get("APPROVAL_MEDIA_MAX_VIDEO_BYTES")),
         )
 
 
@@ -224,6 +229,19 @@ def _seconds(variable: str, value: str | None, bounds: tuple[float, float, float
     return int(number) if number.is_integer() else number
 
 
+_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+
+
+def _bytes(variable: str, value: str | None) -> int | None:
+    """A size in bytes, 1 or more; None when unset. Read by the uploads alone, ``20MB`` answered each of them with a
+    500: it is refused when a process starts, with the number it would be."""
+    if value is None or not value.strip():
+        return None
+    if not _WHOLE.fullmatch(value.strip()) or int(value) < 1:
+        raise SettingError(f"{variable} is a whole number of bytes, 1 or more (20 MB: 20971520), not {value!r}")
+    return int(value)
+
+
 #: The address of the development server, where nothing else says where the application is.
 LOCAL_URL = "http://127.0.0.1:5000"
 
@@ -314,6 +332,9 @@ def flask_config(settings: Settings, overrides: dict) -> dict:
         #: Read by the publishing worker (``approval.publishing.worker``).
         "PUBLISH_WEBHOOK_TIMEOUT_S": settings.publish_webhook_timeout_s,
         "PUBLISH_LEASE_SECONDS": settings.publish_lease_seconds,
+        #: Read by the uploads (``approval.media.intake.limits``); None there: its defaults.
+        "MEDIA_MAX_IMAGE_BYTES": settings.media_max_image_bytes,
+        "MEDIA_MAX_VIDEO_BYTES": settings.media_max_video_bytes,
         #: Login and token throttling; tests that do not exercise it turn it off with TESTING.
         "THROTTLING": not overrides.get("TESTING", False),
         #: Every request body is capped (413); forms hold at most this much in memory. A view that takes larger

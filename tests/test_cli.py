@@ -5,9 +5,11 @@ subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -306,3 +308,125 @@ def test_an_executive_is_found_however_their_name_is_typed(cli):
         assert [e.name for e in anna.executives] == ["Jürgen Schmidt"]
         assert {a.executive.name for a in session.scalars(select(Account))} == {"Jürgen Schmidt"}
     engine.dispose()
+
+
+# `approval lint` as a CI gate: exit 1 means "the text has an error", and nothing else ------------------------------
+
+#: A text with a house error (it starts with a small letter) and one without.
+FAULTY, CLEAN = "bonjour à tous.\n", "Bonjour à tous.\n"
+
+
+def test_lint_needs_no_instance_folder_secret_key_or_database(tmp_path):
+    """A plain lint (house and network rules) ran the application's start: with an instance folder it could not
+    write and no secret key it said "cannot keep the secret key" and exited 1, which a CI gate reads as "the text has
+    an error"; with a database URL it cannot use, 1 too; and where it could, it made the instance folder and a
+    ``secret_key`` file. It needs none of them, and makes none."""
+    from conftest import run_in_process
+
+    instance = tmp_path / "instance"
+    for settings in ({"APPROVAL_INSTANCE_PATH": str(instance)},
+                     {"APPROVAL_INSTANCE_PATH": "/proc/approval-instance"},  # /proc takes no folder, root included
+                     {"APPROVAL_INSTANCE_PATH": str(instance), "APPROVAL_DATABASE_URL": "mysql://x/y"},
+                     {"APPROVAL_INSTANCE_PATH": str(instance), "APPROVAL_PROXIES": "two"}):
+        env = {"APPROVAL_SECRET_KEY": None, "APPROVAL_DATABASE_URL": None, **settings}
+        clean = run_in_process(["lint", "--network", "x", "-"], env, input=CLEAN)
+        assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", ""), (settings, clean.stderr)
+        faulty = run_in_process(["lint", "--format", "json", "-"], env, input=FAULTY)
+        assert faulty.returncode == 1, (settings, faulty.stderr)
+        assert "house.capital-start" in [f["rule"] for f in json.loads(faulty.stdout)["findings"]]
+    assert not instance.exists()
+    # The script itself, as a CI job runs it.
+    result = subprocess.run([sys.executable, "-m", "approval.cli", "lint", "-"], input=CLEAN, capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "APPROVAL_INSTANCE_PATH": "/proc/approval-x",
+                                                         "APPROVAL_SECRET_KEY": ""})
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+
+
+def test_a_lint_that_cannot_run_exits_two_with_the_reason_never_one(tmp_path):
+    """``--market`` needs the database: a setting it cannot use is a lint that could not run, status 2 (bad usage)
+    with the reason on stderr (and as ``{"error": ...}`` under ``--format json``), never 1. The other commands
+    keep theirs: 1."""
+    from conftest import run_in_process
+
+    for settings, said in (
+        ({"APPROVAL_DATABASE_URL": "mysql://x/y"}, "APPROVAL_DATABASE_URL is PostgreSQL"),
+        ({"APPROVAL_INSTANCE_PATH": "/proc/approval-instance", "APPROVAL_SECRET_KEY": None},
+         "cannot keep the secret key"),
+    ):
+        env = {"APPROVAL_INSTANCE_PATH": str(tmp_path / "instance"), "APPROVAL_SECRET_KEY": "k" * 32, **settings}
+        for given in (CLEAN, FAULTY):
+            result = run_in_process(["lint", "--market", "FR", "-"], env, input=given)
+            assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+            assert result.stderr.startswith("approval lint: cannot load the policy of market FR: ") \
+                and said in result.stderr, result.stderr
+        result = run_in_process(["lint", "--market", "FR", "--format", "json", "-"], env, input=FAULTY)
+        assert result.returncode == 2 and said in json.loads(result.stdout)["error"], result.stdout
+        other = run_in_process(["account", "list"], env)
+        assert other.returncode == 1 and other.stderr.startswith("Error: ") and said in other.stderr, other.stderr
+
+
+def test_lint_with_a_market_reads_its_policy_from_the_database(cli):
+    """Loaded for ``--market`` alone, the application finds the market and its policy as before."""
+    cli("db", "upgrade")
+    cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
+    assert cli("lint", "--market", "FR", "-", input=CLEAN).returncode == 0
+    unknown = cli("lint", "--market", "KE", "-", input=CLEAN, check=False)
+    assert unknown.returncode == 2 and "no market KE" in unknown.stderr, unknown.stderr
+    assert cli("lint", "--market", "FR", "-", input=FAULTY, check=False).returncode == 1
+
+
+# `approval run`: the development server, and a publishing worker unless told not to -------------------------------
+
+
+@pytest.fixture()
+def serve(monkeypatch, tmp_path):
+    """``approval run ARGS`` whose server returns at once and whose worker is counted: ``serve(*args)`` -> (result,
+    workers started)."""
+    import werkzeug.serving
+
+    from approval.publishing import worker as worker_module
+    from approval.style import language
+    from conftest import run_in_process
+
+    started: list[object] = []
+
+    class CountedWorker:
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        def run(self) -> None:
+            started.append(self.app)
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(worker_module, "Worker", CountedWorker)
+    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *args, **kwargs: None)
+    monkeypatch.setattr(language, "preload_in_background", lambda: None)
+    env = {"APPROVAL_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "APPROVAL_SECRET_KEY": "k" * 32,
+           "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance")}
+
+    def run(*args: str):  # noqa: ANN202
+        del started[:]
+        result = run_in_process(["run", *args], env)
+        for thread in threading.enumerate():
+            if thread.name == "publishing-worker":
+                thread.join(timeout=10)
+        return result, len(started)
+
+    return run
+
+
+def test_run_starts_a_publishing_worker_unless_told_not_to(serve):
+    """Pointed at a shared database, ``approval run`` published due posts from a developer's machine: ``--no-worker``
+    serves alone. The default stays (``make run``: the demo's post scheduled two minutes ahead goes out), and the
+    first line says which it is."""
+    result, workers = serve()
+    assert result.returncode == 0, result.stderr
+    assert workers == 1 and "with a publishing worker" in result.stdout, result.stdout
+    result, workers = serve("--no-worker")
+    assert result.returncode == 0, result.stderr
+    assert workers == 0 and "without a publishing worker" in result.stdout, result.stdout
+    assert "--no-worker" in serve("--help")[0].stdout
+    said = " ".join(serve("--help")[0].stdout.split())
+    assert "publishing worker" in said and "approval worker" in said, said

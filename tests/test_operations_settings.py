@@ -37,6 +37,13 @@ def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
     ("APPROVAL_DATABASE_URL", "postgresql+psycopg2://u@h/db", "APPROVAL_DATABASE_URL is PostgreSQL"),
     ("APPROVAL_RATELIMIT_STORAGE_URI", "bogus://x", "APPROVAL_RATELIMIT_STORAGE_URI is memory://"),
     ("APPROVAL_RATELIMIT_STORAGE_URI", "memcached://127.0.0.1:11211", "APPROVAL_RATELIMIT_STORAGE_URI: memcached"),
+    # Read by the uploads alone, with int(): "20MB" answered every upload with a 500.
+    ("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "20MB", "APPROVAL_MEDIA_MAX_IMAGE_BYTES is a whole number of bytes"),
+    ("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "2.5e7", "APPROVAL_MEDIA_MAX_IMAGE_BYTES is a whole number of bytes"),
+    ("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "0", "APPROVAL_MEDIA_MAX_IMAGE_BYTES is a whole number of bytes"),
+    ("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "-1", "APPROVAL_MEDIA_MAX_VIDEO_BYTES is a whole number of bytes"),
+    ("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "512 MB", "APPROVAL_MEDIA_MAX_VIDEO_BYTES is a whole number of bytes"),
+    ("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "\u0661\u0662\u0663\u0664\u0665", "APPROVAL_MEDIA_MAX_VIDEO_BYTES is a whole"),
 ])
 def test_a_bad_value_is_refused_in_one_line_naming_the_variable(tmp_path, variable, value, said):
     with pytest.raises(SettingError) as refused:
@@ -60,6 +67,31 @@ def test_the_good_values_are_taken_as_they_mean(tmp_path):
         assert Settings.from_env(_env(tmp_path, APPROVAL_DATABASE_URL=url)).database_url == url
     for uri in ("memory://", "redis://cache:6379", "rediss://cache:6380/2", "redis+sentinel://s1:26379/main"):
         assert Settings.from_env(_env(tmp_path, APPROVAL_RATELIMIT_STORAGE_URI=uri)).ratelimit_storage_uri == uri
+
+
+def test_the_media_caps_are_settings_the_uploads_apply(tmp_path, monkeypatch):
+    """``APPROVAL_MEDIA_MAX_IMAGE_BYTES`` and ``..._VIDEO_BYTES`` are read and checked with the other settings (a bad
+    one refuses to start, above); a good one is the cap the uploads apply, and unset leaves the defaults."""
+    from approval import create_app
+    from approval.media.intake import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_VIDEO_BYTES, limits
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    for variable in ("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "APPROVAL_MEDIA_MAX_VIDEO_BYTES"):
+        monkeypatch.delenv(variable, raising=False)
+    caps = limits(create_app({"DATABASE_URL": url, "SECRET_KEY": "s"}))
+    assert (caps.image_bytes, caps.video_bytes) == (DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_VIDEO_BYTES)
+    monkeypatch.setenv("APPROVAL_MEDIA_MAX_IMAGE_BYTES", " 3145728 ")
+    monkeypatch.setenv("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "104857600")
+    caps = limits(create_app({"DATABASE_URL": url, "SECRET_KEY": "s"}))
+    assert (caps.image_bytes, caps.video_bytes) == (3 * 1024 * 1024, 100 * 1024 * 1024)
+    monkeypatch.setenv("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "20MB")
+    with pytest.raises(SettingError, match=r"^APPROVAL_MEDIA_MAX_IMAGE_BYTES is a whole number of bytes.*'20MB'"):
+        create_app({"DATABASE_URL": url, "SECRET_KEY": "s"})
+    # Beside the other settings in the README.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    for variable in ("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "APPROVAL_MEDIA_MAX_VIDEO_BYTES"):
+        assert f"| `{variable}` |" in table, variable
 
 
 def test_a_plain_folder_path_is_a_media_folder(tmp_path):

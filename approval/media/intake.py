@@ -69,7 +69,7 @@ def limits(app: Flask | None = None) -> Limits:
     config = (app or current_app).config
 
     def setting(name: str, default: int) -> int:
-        value = config.get(name) or os.environ.get(f"APPROVAL_{name}")
+        value = config.get(name)  # APPROVAL_MEDIA_MAX_*_BYTES there, read and checked by approval.config
         return int(value) if value else default
 
     return Limits(setting("MEDIA_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES),

@@ -68,3 +68,21 @@ def test_the_readme_session_creates_submits_approves_and_schedules(demo_server, 
     assert post["state"] == "scheduled" and post["scheduled_at"].endswith(":00:00Z")
     assert [json.loads(line)[:2] for line in history[0].split()] == [
         ["create", "draft"], ["submit", "in_review"], ["approve", "approved"], ["schedule", "scheduled"]]
+
+
+def test_every_endpoint_of_the_api_has_its_row_in_the_readme(tmp_path):
+    """The README's table stopped at ``/lint``: media, stop switches, the calendar, notifications and the hub's
+    summary (and the markets, campaigns, comments and revisions) were only in the OpenAPI document. Each endpoint the
+    application serves has its row (bar the OpenAPI document and its page, which the text names), and each row an
+    endpoint."""
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "readme"})
+    served = {(method, re.sub(r"<[^>]*>", "{}", rule.rule.removeprefix("/api/v1")))
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+              and rule.endpoint.partition(".")[0] != "api-docs"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    section = README.read_text(encoding="utf-8").split("\n## JSON API\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z]+) (/[^`?]*)[^`]*` ", section, re.MULTILINE)
+    documented = [(method, re.sub(r"\{[^}]*\}", "{}", path)) for method, path in rows]
+    assert len(documented) == len(set(documented)), "a row twice"
+    assert sorted(served - set(documented)) == [], "served, without a row in the README's table"
+    assert sorted(set(documented) - served) == [], "in the README's table, not served"
