@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -118,13 +119,25 @@ def duration(hours: float | None) -> str:
     return format_unit(hours, "duration-hour", length="short", format="#,##0.0", locale=get_locale())
 
 
-def percent(rate: float | None) -> str:
-    """A rate (0 to 1) as a percentage in the reader's language ("72.7%", "72,7 %"); "—" for none."""
+def percentage(rate: float | None) -> float | None:
+    """A rate (0 to 1) as the percentage a report shows: one decimal, rounded once, half up, from the rate's decimal
+    value (60 of 79: 75.9). The page, the charts and the CSV files all show this one: a rate rounded to 4 digits
+    first (0.7595) and again on the page read 76.0 on its card and 75.9 in its chart."""
     if rate is None:
+        return None
+    return float((Decimal(repr(rate)) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def percent(rate: float | None) -> str:
+    """A rate (0 to 1) as a percentage in the reader's language ("72.7%", "72,7 %"), as ``percentage`` rounds it;
+    "—" for none."""
+    shown = percentage(rate)
+    if shown is None:
         return "—"
     pattern = get_locale().percent_formats[None].pattern  # the language's own: "#,##0%", "#,##0\u00a0%"...
     last = pattern.rfind("0")
-    return format_percent(rate, format=pattern[:last + 1] + ".0" + pattern[last + 1:])  # with one decimal
+    # A Decimal of one decimal place: Babel has nothing left to round.
+    return format_percent(Decimal(repr(shown)) / 100, format=pattern[:last + 1] + ".0" + pattern[last + 1:])
 
 
 def worker_reasons(why: list[dict]) -> str:

@@ -51,6 +51,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "profile.create_token": ("name",),
     "profile.revoke": ("token_id",),
     "profile.change_password": ("current_password", "new_password", "confirm_password"),
+    "profile.set_language": ("language",),
     "admin.index": (),
     "admin.list_markets": (),
     "admin.new_market": ("code", "name", "timezone", "languages", "grace_minutes"),

@@ -413,10 +413,10 @@ def permanent(error: Exception) -> bool:
 
 
 def mail_locale(user: User, languages: Sequence[str]) -> str:
-    """The language of ``user``'s mails: their own (chosen, or taken from their browser at their first login), else
-    the first of their markets (by code; a cabinet member's, of their executives' accounts) whose languages include
-    one the mails are written in (``languages``, the app's), in the market's order, else English. Someone an admin
-    added and who never logged in got English; a market's first language is what its people read there."""
+    """The language of ``user``'s mails: the one they chose (the header's switch, their profile), else the first of
+    their markets (by code; a cabinet member's, of their executives' accounts) whose languages include one the mails
+    are written in (``languages``, the app's), in the market's order, else English. A login saves no language (a
+    browser borrowed once would write their mails for good); a market's first language is what its people read."""
     if user.locale:
         return user.locale
     for market in user.markets or served_markets(user):

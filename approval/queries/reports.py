@@ -157,7 +157,8 @@ class Totals:
 
     @property
     def approval_rate(self) -> float | None:
-        return round(self.approved / self.decided, 4) if self.decided else None
+        """Exact: rounded where it is shown, once (``approval.filters.percentage``)."""
+        return self.approved / self.decided if self.decided else None
 
     @property
     def on_time(self) -> int:
@@ -194,7 +195,7 @@ class Totals:
 
     @property
     def on_time_rate(self) -> float | None:
-        return round(self.on_time / self.slots, 4) if self.slots else None
+        return self.on_time / self.slots if self.slots else None  # exact, as ``approval_rate``
 
     @property
     def by_worker(self) -> int:

@@ -42,12 +42,13 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if verify_password(user, form.password.data) and user.active:
-            if user.locale is None:
-                # The language they read the pages in becomes theirs: their mails and digests, written away from
-                # any browser, came in English to a person who had only ever seen the French pages.
-                user.locale = session.get("locale") or request.accept_languages.best_match(
-                    current_app.config["LANGUAGES"])
+            # A login saves no language: the browser's, saved at a first login from a borrowed computer, kept a
+            # French reader in English for good. Only a choice saves one (the switch, the profile's setting); one
+            # made on the login page lasts the session, as the page it was made on.
+            chosen = session.get("locale")
             session.clear()  # a new session at login: nothing from before survives (fixation)
+            if chosen in current_app.config["LANGUAGES"]:
+                session["locale"] = chosen
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
@@ -70,7 +71,7 @@ def logout():
 
 @bp.post("/language")
 def set_language():
-    """Switch the interface language; kept on the user (or in the session before login)."""
+    """Switch the interface language: the user's choice, saved (before login, the session's)."""
     language = request.form.get("language")
     if language in current_app.config["LANGUAGES"]:
         session["locale"] = language

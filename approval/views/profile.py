@@ -1,9 +1,9 @@
-"""The user's own page: who they are, their password, and their personal API tokens (created here, shown once,
-revoked here)."""
+"""The user's own page: who they are, their language, their password, and their personal API tokens (created here,
+shown once, revoked here)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -12,7 +12,7 @@ from approval.access import visible_markets
 from approval.api.tokens import issue_token, revoke_token, user_tokens
 from approval.db import db
 from approval.feeds import live_feed_token
-from approval.forms.profile import PasswordChangeForm, RevokeTokenForm, TokenForm
+from approval.forms.profile import LanguageForm, PasswordChangeForm, RevokeTokenForm, TokenForm
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -64,8 +64,28 @@ def change_password():
     return redirect(url_for("profile.show_profile"))
 
 
-def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None, **kwargs):  # noqa: ANN003, ANN202
+@bp.post("/language")
+@login_required
+def set_language():
+    """The user's language, chosen: it wins over their browser's, on every device, and writes their mails.
+    "Automatic" forgets it (and the header switch's choice of this session): the browser's language again."""
+    form = LanguageForm().offer(current_app.config["LANGUAGES"])
+    if not form.validate():
+        return _render(TokenForm(formdata=None), language_form=form), 422
+    current_user.locale = form.language.data or None
+    if current_user.locale is None:
+        session.pop("locale", None)
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("profile.show_profile"))
+
+
+def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None,  # noqa: ANN202
+            language_form: LanguageForm | None = None, **kwargs):  # noqa: ANN003
     markets = db.session.scalars(visible_markets(current_user)).all()
+    if language_form is None:
+        language_form = LanguageForm(formdata=None, language=current_user.locale or "")
+        language_form.offer(current_app.config["LANGUAGES"])
     return render_template("profile/show.html", form=form, tokens=user_tokens(db.session, current_user),
                            markets=markets, password_form=password_form or PasswordChangeForm(formdata=None),
-                           feed_token=live_feed_token(db.session, current_user), **kwargs)
+                           language_form=language_form, feed_token=live_feed_token(db.session, current_user),
+                           **kwargs)

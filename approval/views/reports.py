@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 
 from approval.access import market_clause
 from approval.db import db, driver_says, side_transaction, utcnow
+from approval.filters import percentage
 from approval.inputs import parse_id
 from approval.labels import label
 from approval.models import Account, AuditEntry, Market, Post, User
@@ -309,9 +310,9 @@ def _totals_header(first: str) -> list[str]:
 
 
 def _totals_row(key: str, name: str, t: reports.Totals) -> list:
-    return [key, name, t.approved, t.decided, _percent(t.approval_rate), t.final[State.rejected],
+    return [key, name, t.approved, t.decided, percentage(t.approval_rate), t.final[State.rejected],
             t.final[State.declined], t.review.count, *_hundredths(t.review), t.on_time, t.slots,
-            _percent(t.on_time_rate), t.late, t.missed, t.failed, t.unconfirmed, t.by_worker, t.by_hand, t.confirmed,
+            percentage(t.on_time_rate), t.late, t.missed, t.failed, t.unconfirmed, t.by_worker, t.by_hand, t.confirmed,
             t.to_publish.count, *_hundredths(t.to_publish)]
 
 
@@ -329,12 +330,12 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
     if name == "rates":
         slots, published = report.slots, report.published
         return [_("measure"), _("count"), _("out of"), _("rate (%)")], [
-            [_("approved"), report.approved, report.decided, _percent(report.approval_rate)],
-            *([words, count, slots, _percent(count / slots if slots else None)] for words, count in (
+            [_("approved"), report.approved, report.decided, percentage(report.approval_rate)],
+            *([words, count, slots, percentage(count / slots if slots else None)] for words, count in (
                 (_("published on time"), report.on_time), (_("published late"), report.late),
                 (_("missed slots"), report.missed), (str(label(State.failed)), report.failed),
                 (str(label(State.unconfirmed)), report.unconfirmed))),
-            *([words, count, published, _percent(count / published if published else None)] for words, count in (
+            *([words, count, published, percentage(count / published if published else None)] for words, count in (
                 (_("published by the publishing worker"), report.by_worker),
                 (_("marked as published by hand"), report.by_hand),
                 (_("confirmed as published after an unknown outcome"), report.confirmed)))]
@@ -346,10 +347,6 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
 
 #: The rows of the rates' table its chart draws: the approval and how the slots ended (not the publications' shares).
 RATES_CHARTED = 6
-
-
-def _percent(rate: float | None) -> float | None:
-    return None if rate is None else round(rate * 100, 1)
 
 
 @bp.get("/<any(weekly, durations, rates, reasons, findings, markets, networks):name>.csv")
