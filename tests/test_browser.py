@@ -183,6 +183,10 @@ def test_journey_write_review_fix_approve_schedule_and_cabinet(app, chromium, li
     page.click("button.action-approve")
     page.wait_for_load_state()
     assert _state(engine, post_id) is State.approved
+    # The next post awaiting review, or the queue; the message links back to this one, to give it its time.
+    assert not page.url.endswith(f"/posts/{post_id}")
+    page.click(f".flashes a[href='/posts/{post_id}']")
+    page.wait_for_load_state()
     day = (utcnow() + timedelta(days=3)).date().isoformat()
     page.fill("form.action-schedule input[name=local_time]", f"{day}T09:00")
     assert "Europe/Paris" in page.inner_text("form.action-schedule")

@@ -83,9 +83,10 @@ def test_an_answer_to_the_cabinets_request_shows_what_changed_since(app, make, w
     assert "Changes from revision 1 to revision 2" in page
     assert (f"You asked for changes on revision 1 on {_when(app, db_session, post, Action.request_changes)}; this is "
             "revision 2, changed by Camille Dubois.") in page
-    # Its list of revisions marks its own decisions: revision 1 sent back, not "approved" (the project manager's).
+    # Its list of revisions marks its own decisions, and whose: revision 1 sent back, not "approved" (the project
+    # manager's).
     listed = _section(page, '<ul class="revisions">', "</ul>")
-    assert "requested changes" in listed and "approved" not in listed
+    assert "changes requested by Sophie Bernard" in listed and "approved" not in listed
 
 
 def test_a_text_changed_after_the_cabinet_accepted_it_says_so_when_it_comes_back(app, make, web, office,

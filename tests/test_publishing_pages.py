@@ -633,7 +633,7 @@ def test_each_action_says_what_was_done_in_words(app, make, web, db_session):
     asked = make.post(State.in_review, account=make.account(france))
     web.post(f"/posts/{asked.id}/actions/request_changes", {"version": asked.version, "comment": "Le lien."})
     page = web.get(f"/posts/{asked.id}").get_data(as_text=True)
-    assert "Changes requested: the post goes back to its author." in page
+    assert f"You sent post #{asked.id} back to its author, with your request for changes." in page
     post = make.post(State.approved, account=make.account(france))
     local = (utcnow() + timedelta(days=30)).astimezone(ZoneInfo("Europe/Paris")).replace(hour=18, minute=0,
                                                                                           second=0, microsecond=0)

@@ -417,6 +417,8 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     if current_user.role == Role.cabinet and action in CABINET_DECISIONS:
         return _to_the_next_suggestion(post, Action(action))
+    if entry.from_state == State.in_review and action in REVIEW_DECISIONS:
+        return _to_the_next_in_review(post, Action(action), entry.to_state)
     warning = not_going_out(db.session, post) if entry.to_state == State.scheduled else None
     if not (warning and (now or action == Action.retry)):  # no "it goes out within a minute" above a warning
         flash(_done(post, Action(action), entry.to_state, now=now), "success")
@@ -446,6 +448,48 @@ def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
         return redirect(url_for("posts.show_post", post_id=waiting.items[0].id))
     flash(_("No other suggested message awaits your answer."), "info")
     return redirect(url_for("cabinet.inbox"))
+
+
+#: The posts of the review queue a decision looks at for the next one the reviewer may decide on.
+NEXT_LOOKED_AT = 20
+
+
+def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: ANN202
+    """After a project manager's decision on a post of the review queue: what was done to which post, and the next
+    post awaiting review in the queue's order (the longest waiting first, in the reviewer's markets), or the queue
+    when none is left. As the cabinet's (``_to_the_next_suggestion``), whatever page the decision was taken on (they
+    are all taken on the post's page): that page offers no more review of the post just decided, and an approved
+    post's next step, its time, is a link away in the message (and in the queue's "Approved, to schedule")."""
+    from approval.queries import posts as listing
+
+    executive = post.account.executive
+    suggestion = post.account.is_executive
+    if action == Action.approve and state == State.with_cabinet and executive is not None:
+        said: str = _("You approved suggested message #%(id)s and sent it to the cabinet of %(executive)s.",
+                      id=post.id, executive=executive.name)
+    elif action == Action.approve:
+        said = Markup('{} <a href="{}">{}</a>').format(
+            _("You approved post #%(id)s: it can now be scheduled.", id=post.id),
+            url_for("posts.show_post", post_id=post.id), _("Schedule it"))
+    elif action == Action.request_changes:
+        said = _("You sent suggested message #%(id)s back to its writers, with your request for changes.",
+                 id=post.id) if suggestion else \
+            _("You sent post #%(id)s back to its author, with your request for changes.", id=post.id)
+    else:
+        said = _("You rejected suggested message #%(id)s.", id=post.id) if suggestion else \
+            _("You rejected post #%(id)s.", id=post.id)
+    flash(said, "success")
+    waiting = listing.page_oldest_first(db.session, current_user, listing.PostFilters(state=State.in_review),
+                                        (Post.submitted_at, Post.id), cursor=None, limit=NEXT_LOOKED_AT)
+    # Not one whose revision they wrote: they may not decide on it (the author never approves their own words).
+    upcoming = next((waiting for waiting in waiting.items
+                     if waiting.current_revision is None or waiting.current_revision.author_id != current_user.id),
+                    None)
+    if upcoming is not None:
+        flash(_("Here is the next post awaiting your review."), "info")
+        return redirect(url_for("posts.show_post", post_id=upcoming.id))
+    flash(_("No other post awaits your review."), "info")
+    return redirect(url_for("review.queue"))
 
 
 #: The decisions whose comment the decide form always shows a field for (the others may have none on the page).
@@ -564,23 +608,21 @@ def _view_args() -> dict[str, Any]:
 
 
 def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str:
-    """What a person just did, said as they would say it ("Scheduled for 18:00 in Paris", not "now scheduled")."""
+    """What a person just did, said as they would say it ("Scheduled for 18:00 in Paris", not "now scheduled"). A
+    review's decisions say it on the next post (``_to_the_next_in_review``)."""
     if action == Action.schedule:
         if now:
             return _("Publishing now: the post goes out within a minute. This page shows when it is online.")
         return _("Scheduled for %(time)s.", time=slot_time(post.scheduled_at, post.account.market.timezone))
-    if action == Action.approve and state == State.with_cabinet:
-        return _("Approved and sent to the executive's cabinet.")
     said = {
         Action.submit: _("Submitted for review."),
         Action.recall: _("Recalled: the post is a draft again."),
-        Action.approve: _("Approved. It can now be scheduled."),
-        Action.request_changes: _("Changes requested: the post goes back to its author."),
-        Action.reject: _("Rejected."),
         Action.accept: _("Accepted: the project managers schedule it at the right time for its market."),
         Action.decline: _("Declined: the suggestion will not be published; its writer and the project manager are "
                           "told."),
         Action.unschedule: _("Unscheduled: the post is approved and waits for a new time."),
+        Action.release: _("Released: the post goes out at its time, or now if its time has passed within its grace "
+                          "period."),
         Action.withdraw: _("Withdrawn."),
         Action.mark_published: _("Marked as published."),
         Action.retry: _("Sent again to the publishing queue: it goes out within a minute."),
@@ -704,9 +746,19 @@ DECISIONS = frozenset({Action.approve, Action.request_changes, Action.reject, Ac
 CABINET_DECISIONS = frozenset({Action.accept, Action.request_changes, Action.decline})
 
 
+#: A project manager's decisions on a post in review.
+REVIEW_DECISIONS = frozenset({Action.approve, Action.request_changes, Action.reject})
+
+
 def _cabinet_decided(entry: TrailRow) -> bool:
     return entry.action in CABINET_DECISIONS and entry.actor is not None and entry.actor.role == Role.cabinet \
         and entry.revision_id is not None
+
+
+def _reviewed(entry: TrailRow) -> bool:
+    """A project manager's decision on the post in review (approved, changes requested, rejected), on a revision:
+    told from the state it left, not from its writer's role now (a cabinet's request for changes is none)."""
+    return entry.action in REVIEW_DECISIONS and entry.from_state == State.in_review and entry.revision_id is not None
 
 
 def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence[TrailRow],
@@ -719,6 +771,10 @@ def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence
         first_sent = next((entry for entry in history
                            if entry.action == Action.approve and entry.to_state == State.with_cabinet), None)
         entry = decided[-1] if decided else first_sent
+    elif current_user.role == Role.project_manager:
+        # A review: what changed since a project manager last decided on the post (a sitting of its writer's saves
+        # is one change to review, not its last save alone).
+        entry = next((entry for entry in reversed(history) if _reviewed(entry)), None)
     else:
         entry = next((entry for entry in reversed(history) if entry.action in DECISIONS and entry.revision_id), None)
     return entry if entry is not None and entry.revision_id != getattr(current, "id", None) else None
@@ -727,14 +783,15 @@ def _baseline_entry(post: Post, revisions: Sequence[Revision], history: Sequence
 def _baseline(post: Post, revisions: Sequence[Revision], history: Sequence[TrailRow],
               current: Revision | None = None) -> Revision | None:
     """What the page compares the current revision with by default: the revision last decided on (what a reviewer
-    saw; a post approved, edited and back in review shows what changed since the approval); for a cabinet, the one
-    it last decided on itself, else the first one it was sent. A post never decided on is new to its reviewers (no
-    comparison: the whole post is the change); its author compares it with their previous draft."""
+    saw; a post approved, edited and back in review shows what changed since the approval); for a project manager,
+    the one a project manager last decided on; for a cabinet, the one it last decided on itself, else the first one
+    it was sent. A post never decided on is new to its reviewers (no comparison: the whole post is the change), a
+    project manager who started it included; its author compares it with their previous draft."""
     current = current if current is not None else post.current_revision
     entry = _baseline_entry(post, revisions, history, current)
     if entry is not None:
         return next((r for r in revisions if r.id == entry.revision_id), None)
-    if current_user.role == Role.cabinet:
+    if current_user.role in (Role.cabinet, Role.project_manager):
         return None
     if not any(e.action in DECISIONS and e.revision_id for e in history) and current_user.id == post.created_by_id \
             and len(revisions) > 1:
@@ -746,8 +803,9 @@ def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[
                    current: Revision | None) -> str | None:
     """For a cabinet shown a text changed since it last saw it: the sentence that says so, "You accepted revision 2
     on …; this is revision 3, changed by Marc Lefèvre." (a text it had accepted, changed since, must not pass as the
-    one it accepted)."""
-    if current_user.role != Role.cabinet or current is None:
+    one it accepted). For a project manager, the review's: "You asked for changes on revision 1 on …; this is
+    revision 5, changed by Camille Dubois."."""
+    if current_user.role not in (Role.cabinet, Role.project_manager) or current is None:
         return None
     entry = _baseline_entry(post, revisions, history, current)
     seen = next((r for r in revisions if entry is not None and r.id == entry.revision_id), None)
@@ -759,6 +817,11 @@ def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[
             "when": said_in(entry.at, post.account.market.timezone)}
     mine = entry.actor_id == current_user.id
     name = entry.actor.name if entry.actor is not None else ""
+    if current_user.role == Role.project_manager and entry.action == Action.approve:
+        return _("You approved revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+                 **said) if mine else \
+            _("%(name)s approved revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
+              name=name, **said)
     if entry.action == Action.accept:
         return _("You accepted revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
                  **said) if mine else \
@@ -774,6 +837,8 @@ def _since_decided(post: Post, revisions: Sequence[Revision], history: Sequence[
                  **said) if mine else \
             _("%(name)s declined revision %(old)s on %(when)s; this is revision %(new)s, changed by %(names)s.",
               name=name, **said)
+    if current_user.role != Role.cabinet:
+        return None  # a rejection: the post ends there, nothing is reviewed after it
     return _("Revision %(old)s was sent to you on %(when)s; this is revision %(new)s, changed by %(names)s.", **said)
 
 
@@ -842,27 +907,49 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
             and compare_from.number in by_number:
         diff_from = compare_from
     previous = diff_from or (_baseline(post, revisions, history, current) if shown is current else None)
+    compared_to = diff_to if diff_from else current
     approved = post.approved_revision if post.approved_revision_id in {r.id for r in revisions} else None
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
     verdict = policies.check_revision(db.session, post, current)
     comments = ops.post_comments(db.session, post, current_user)
     return render_template(
         "posts/show.html", post=post, revision=current, shown=shown, previous=previous,
-        compared_to=diff_to if diff_from else current, approved=approved, history=history,
+        compared_to=compared_to, approved=approved, history=history,
+        last_change=_last_change(post, by_number, current, previous, compared_to) if shown is current else None,
+        undecided=current_user.role == Role.project_manager and post.state == State.in_review
+        and not any(_reviewed(e) for e in history),
         revisions=revisions, action_form=action_form or ActionForm(formdata=None, version=post.version),
         comment_form=comment_form or CommentForm(formdata=None), failed_action=failed_action, refusal=refusal,
         verdict=verdict, findings=[f.as_dict(translatable=True) for f in verdict.findings],
         sensitive=[f.as_dict(translatable=True) for f in verdict.sensitive],
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
-        decision=_decision(post, history), watched=_watched(post), history_lines=_history_lines(history, comments),
+        decision=_decision(post, history), watched=_watched(post),
+        history_lines=_history_lines(history, comments, post.account.market.timezone),
         comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(),
-        since_decided=_since_decided(post, revisions, history, current) if shown is current else None,
+        # Said under the comparison it explains, not under one the address asked for.
+        since_decided=_since_decided(post, revisions, history, current) if shown is current and not diff_from
+        else None,
         sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
         policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post),
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )
+
+
+def _last_change(post: Post, by_number: Mapping[int, Revision], current: Revision | None,
+                 previous: Revision | None, compared_to: Revision | None) -> Revision | None:
+    """For a project manager, the revision before the current one, whose comparison with it (the last save's
+    change) the page links to, unless it shows that comparison already: the review compares with the revision a
+    project manager last decided on, or shows the whole text (``_baseline``). Only in review: a post decided on
+    reads its comparison with the approved text."""
+    if current_user.role != Role.project_manager or current is None or post.state != State.in_review:
+        return None
+    before = by_number.get(current.number - 1)
+    if before is None or (previous is not None and previous.id == before.id
+                          and getattr(compared_to, "id", None) == current.id):
+        return None
+    return before
 
 
 @dataclass(frozen=True)
@@ -882,6 +969,8 @@ class HistoryLine:
     #: The discussion's comment that holds this row's comment (an action's comment joins the discussion): the line
     #: points to it rather than quoting it a second time.
     comment: CommentRow | None = None
+    #: The zone the line tells its slot in (the post's market's).
+    zone: str | None = None
 
     @property
     def slot(self) -> datetime | None:
@@ -893,10 +982,15 @@ class HistoryLine:
     def chosen(self) -> Chosen | None:
         """The wall-clock time a ``schedule`` was given in, and its zone, as its audit row keeps them (a time typed on
         the page or sent as ``local_time``; an instant sent as such had none): after the market's zone changes, the
-        slot reads another local time there than the one chosen."""
+        slot reads another local time there than the one chosen. None when the slot, told in the line's zone, reads
+        that time already (the line said it twice)."""
         payload = (self.entry.payload or {}) if self.entry.action == Action.schedule else {}
         local, zone = _instant(payload.get("local_time")), payload.get("zone")
         if local is None or not isinstance(zone, str):
+            return None
+        there = wall_clock(self.slot, zone) if self.slot is not None and zone == self.zone else None
+        if there is not None and there.replace(tzinfo=None, second=0, microsecond=0) == \
+                local.replace(tzinfo=None, second=0, microsecond=0):
             return None
         chosen_in = wall_clock(self.entry.at, zone)
         # The year where it is not the one the time was chosen in ("8 Dec", "15 Jan 2027").
@@ -921,19 +1015,21 @@ def _instant(value: object) -> datetime | None:
 MOVE_WITHIN = timedelta(seconds=5)
 
 
-def _history_lines(history: list[TrailRow], comments: Sequence[CommentRow] = ()) -> list[HistoryLine]:
-    """The audit trail as the post's page tells it. A move (the calendar's drag, a new time on the page, "Publish
-    now") is recorded as an unschedule then a schedule: one line says it was moved, and to when. The audit page
-    and the API show both rows. A row whose comment is in the discussion points to it there."""
+def _history_lines(history: list[TrailRow], comments: Sequence[CommentRow] = (), zone: str | None = None) \
+        -> list[HistoryLine]:
+    """The audit trail as the post's page tells it, its slots in ``zone`` (the market's). A move (the calendar's
+    drag, a new time on the page, "Publish now") is recorded as an unschedule then a schedule: one line says it was
+    moved, and to when. The audit page and the API show both rows. A row whose comment is in the discussion points
+    to it there."""
     lines: list[HistoryLine] = []
     said = _said_in_discussion(history, comments)
     for entry in history:
         before = lines[-1].entry if lines else None
         if (entry.action == Action.schedule and before is not None and before.action == Action.unschedule
                 and before.actor_id == entry.actor_id and entry.at - before.at <= MOVE_WITHIN and not before.comment):
-            lines[-1] = HistoryLine(entry, moved=True)
+            lines[-1] = HistoryLine(entry, moved=True, zone=zone)
         else:
-            lines.append(HistoryLine(entry, comment=said.get(entry.id)))
+            lines.append(HistoryLine(entry, comment=said.get(entry.id), zone=zone))
     return lines
 
 
