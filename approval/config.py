@@ -229,7 +229,7 @@ def _seconds(variable: str, value: str | None, bounds: tuple[float, float, float
     return int(number) if number.is_integer() else number
 
 
-_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+_WHOLE = re.compile(r"\+?[0-9]+(?:_[0-9]+)*", re.ASCII)  # what int() reads, in ASCII digits
 
 
 def _bytes(variable: str, value: str | None) -> int | None:

@@ -23,7 +23,7 @@ from approval.models import Post
 from approval.workflow.states import Role
 
 from test_browser import ARTIFACTS, PASSWORD, chromium, sign_in  # noqa: F401  (the browser fixture)
-from test_media_samples import jpeg
+from test_media_samples import jpeg, video
 
 pytestmark = pytest.mark.browser
 
@@ -371,5 +371,50 @@ def test_a_damaged_picture_in_a_pick_of_three_is_named_and_nothing_is_attached(
     page.wait_for_function("() => document.querySelectorAll('#media-uploads li.error').length === 2")
     assert "changed since you opened it" in page.locator("#media-uploads li.error").nth(1).inner_text()
     assert len(_media_ids(engine, post_id)) == len(before) + 2
+    assert not errors, errors
+    context.close()
+
+
+def test_videos_go_one_a_request_and_an_expired_session_stops_no_later_drop(
+        chromium, media_server, backend):  # noqa: F811
+    """A request carries a post's pictures or one video: two videos of one pick went together and were refused as a
+    whole (each under its cap), so each video goes alone and the pictures together. A session that expired answers
+    an upload with the login page, followed to a 200: that is no success (the row said "OK", the page's script
+    broke, and no later drop on the page was ever sent)."""
+    base, engine, posts = media_server
+    post_id = posts["linkedin"]
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(context, page, base, "camille@helio.example")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.method == "POST" and request.url.endswith(f"/posts/{post_id}/media") else None)
+    page.goto(f"{base}/posts/{post_id}/edit")
+    clip = video(seconds=0.5)
+    page.set_input_files("#media-file", files=[
+        {"name": "un.mp4", "mimeType": "video/mp4", "buffer": clip},
+        {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": jpeg((600, 400), color="navy")},
+        {"name": "deux.mp4", "mimeType": "video/mp4", "buffer": clip[:-1] + b"\x00"}])
+    page.wait_for_function("() => document.querySelectorAll('#media-uploads li.done, #media-uploads li.error')"
+                           ".length === 3")
+    rows = page.locator("#media-uploads li")
+    # The picture, then each video alone: a request and a row each, the row naming its file only.
+    assert len(sent) == 3, sent
+    assert sorted(rows.nth(n).inner_text().split(":")[0] for n in range(3)) == ["deux.mp4", "photo.jpg", "un.mp4"]
+
+    context.clear_cookies()  # the session is gone; the page stays open
+    page.set_input_files("#media-file", files=[{"name": "tard.jpg", "mimeType": "image/jpeg",
+                                                "buffer": jpeg((600, 400), color="olive")}])
+    page.wait_for_function("() => document.querySelectorAll('#media-uploads li').length === 4")
+    last = page.locator("#media-uploads li").nth(3)
+    last.locator("xpath=self::li[contains(@class, 'error')]").wait_for()
+    assert "reload the page" in last.inner_text()
+    page.set_input_files("#media-file", files=[{"name": "encore.jpg", "mimeType": "image/jpeg",
+                                                "buffer": jpeg((600, 400), color="teal")}])
+    page.wait_for_function("() => document.querySelectorAll('#media-uploads li.error, #media-uploads li.done')"
+                           ".length === 5")
+    assert len(sent) == 5, sent  # the drop after the failed one was sent
     assert not errors, errors
     context.close()

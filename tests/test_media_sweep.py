@@ -312,3 +312,21 @@ def test_a_database_naming_none_of_the_stores_files_is_refused_unless_forced(fol
     forced = run("media", "sweep", "--force")
     assert forced.exit_code == 0, forced.output
     assert keys(folder) == set()
+
+
+def test_a_file_gone_from_the_store_is_put_back_by_the_same_bytes_sent_again(folder, app, desk, make,  # noqa: F811
+                                                                            api_for):  # noqa: F811
+    """The sweep's admitted window (the same bytes put between its last look and its removal) leaves a row naming a
+    file gone: sending those bytes again puts it back, where the row found was reused with the file still gone."""
+    account, writer, _reviewer = desk
+    first = make.post(account=account, author=writer, body="Le stade, de nuit.")
+    second = make.post(account=account, author=writer, body="Le stade, le lendemain.")
+    api = api_for(writer)
+    picture = jpeg(color=f"#{secrets.token_hex(3)}")
+    key = file_key(hashlib.sha256(picture).hexdigest())
+    assert api.upload(first.id, picture, "nuit.jpg").status_code == 201
+    folder.delete(key)  # removed under the row's feet
+    assert api.upload(second.id, picture, "nuit.jpg").status_code == 201
+    assert folder.exists(key)
+    with folder.open(key) as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == hashlib.sha256(picture).hexdigest()

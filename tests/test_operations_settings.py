@@ -84,6 +84,9 @@ def test_the_media_caps_are_settings_the_uploads_apply(tmp_path, monkeypatch):
     monkeypatch.setenv("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "104857600")
     caps = limits(create_app({"DATABASE_URL": url, "SECRET_KEY": "s"}))
     assert (caps.image_bytes, caps.video_bytes) == (3 * 1024 * 1024, 100 * 1024 * 1024)
+    # What int() read before these were checked still reads the same (a setting that worked keeps working).
+    monkeypatch.setenv("APPROVAL_MEDIA_MAX_VIDEO_BYTES", "+104_857_600")
+    assert limits(create_app({"DATABASE_URL": url, "SECRET_KEY": "s"})).video_bytes == 100 * 1024 * 1024
     monkeypatch.setenv("APPROVAL_MEDIA_MAX_IMAGE_BYTES", "20MB")
     with pytest.raises(SettingError, match=r"^APPROVAL_MEDIA_MAX_IMAGE_BYTES is a whole number of bytes.*'20MB'"):
         create_app({"DATABASE_URL": url, "SECRET_KEY": "s"})

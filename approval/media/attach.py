@@ -147,10 +147,17 @@ def _check_room(count: int) -> None:
 def store(session: Session, received: Received, actor: User) -> MediaFile:
     """The file's row, made once per distinct content: the same bytes uploaded again reuse it."""
     found = session.scalar(select(MediaFile).where(MediaFile.sha256 == received.sha256))
+    store_ = storage()
     if found is not None:
+        # Its file gone from the store (the sweep's window: ``approval.media.sweep.remove_orphans``, or a store
+        # restored without it), the same bytes sent again put it back: the row names a file that is there.
+        if not store_.exists(found.storage_key):
+            received.synced()
+            if received.thumbnail is not None and found.thumbnail_key:
+                store_.put(found.thumbnail_key, received.thumbnail, content_type="image/jpeg", move=True)
+            store_.put(found.storage_key, received.path, content_type=received.found.mime, move=True)
         return found
     received.synced()  # on disk whole before its digest names it
-    store_ = storage()
     key = file_key(received.sha256)
     thumb = None
     if received.thumbnail is not None:

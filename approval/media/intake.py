@@ -4,9 +4,10 @@ end of the request, and the store only ever receives whole, inspected files. A f
 a video by FFmpeg, a picture by its structure (``approval.media.structure``; it is not decoded at
 upload: its thumbnail is drawn when first asked for, ``approval.media.thumbnails``).
 
-Caps (413 beyond them), settable through the environment or the app's config:
-``APPROVAL_MEDIA_MAX_IMAGE_BYTES`` / ``MEDIA_MAX_IMAGE_BYTES`` (default 20 MB) and ``APPROVAL_MEDIA_MAX_VIDEO_BYTES`` /
-``MEDIA_MAX_VIDEO_BYTES`` (default 512 MB); ``MEDIA_MAX_PIXELS`` bounds a decoded picture (decompression bombs).
+Caps (413 beyond them), from the settings ``APPROVAL_MEDIA_MAX_IMAGE_BYTES`` and ``APPROVAL_MEDIA_MAX_VIDEO_BYTES``
+(``approval.config``, checked when a process starts) or the app's config ``MEDIA_MAX_IMAGE_BYTES`` (default 20 MB)
+and ``MEDIA_MAX_VIDEO_BYTES`` (default 512 MB); the app's ``MEDIA_MAX_PIXELS`` bounds a decoded picture
+(decompression bombs).
 A request body larger than the larger cap is refused before it is read. Uploads must carry a Content-Length
 (browsers and HTTP libraries send one for files): a chunked body is capped at ``MAX_CONTENT_LENGTH``.
 """

@@ -348,7 +348,7 @@
     return new Promise(function (resolve) {
       const names = files.map(function (file) { return file.name; }).join(", ");
       const words = el("span", { class: "upload-words",
-                                 text: (editor.dataset.sending || "{names}").replace("{names}", names) });
+                                 text: (editor.dataset.sending || "{names}").split("{names}").join(names) });
       const bar = el("progress", { max: "100", value: "0",
                                    "aria-label": editor.dataset.progressLabel || "Upload progress" });
       const row = el("li", {}, [words, " ", bar]);
@@ -367,20 +367,30 @@
       request.addEventListener("load", function () {
         let answer = {};
         try { answer = JSON.parse(request.responseText); } catch (error) { answer = { message: request.statusText }; }
-        if (request.status >= 200 && request.status < 300) {
-          bar.value = 100;
-          row.classList.add("done");
-          words.textContent = names + (answer.message ? separator + answer.message : "");
-          redraw(answer);
-        } else {
-          bar.remove();  // a full bar beside a refusal reads as a success
-          row.classList.add("error");
-          // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them;
-          // among several, the server's words name the file refused ("b.jpg (file 2 of 3): …").
-          const reason = answer.message || request.statusText;
-          row.replaceChildren(files.length === 1 ? files[0].name + separator + reason : reason);
+        // A success that carries no media list is not the editor's answer (an expired session's login page, followed
+        // to a 200): nothing is known to be added, and the row says to reload the page and look.
+        const added = request.status >= 200 && request.status < 300 && Array.isArray(answer.media);
+        try {
+          if (added) {
+            bar.value = 100;
+            row.classList.add("done");
+            words.textContent = names + (answer.message ? separator + answer.message : "");
+            redraw(answer);
+          } else if (request.status >= 200 && request.status < 300) {
+            bar.remove();
+            row.classList.add("error");
+            row.replaceChildren(names + separator + (editor.dataset.unsent || "✗"));
+          } else {
+            bar.remove();  // a full bar beside a refusal reads as a success
+            row.classList.add("error");
+            // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them;
+            // among several, the server's words name the file refused ("b.jpg (file 2 of 3): …").
+            const reason = answer.message || request.statusText;
+            row.replaceChildren(files.length === 1 ? files[0].name + separator + reason : reason);
+          }
+        } finally {
+          resolve();  // whatever happened to this drop, the next one goes
         }
-        resolve();
       });
       request.addEventListener("error", function () {
         bar.remove();
@@ -392,9 +402,14 @@
     });
   }
 
+  // The pictures of a drop go together (a request carries a post's pictures at their cap); a video goes alone, as
+  // one request carries one video at most: two large videos in one request were refused as a whole.
   function uploadAll(files) {
-    if (!files.length) return;
-    sending = sending.then(function () { return upload(files); });
+    const videos = files.filter(function (file) { return /^video\//.test(file.type); });
+    const pictures = files.filter(function (file) { return !/^video\//.test(file.type); });
+    [pictures].concat(videos.map(function (video) { return [video]; })).forEach(function (batch) {
+      if (batch.length) sending = sending.then(function () { return upload(batch); });
+    });
   }
 
   editor.dataset.version = document.querySelector("input[name=version]").value;
