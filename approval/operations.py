@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, SQLColumnExpression, bindparam, func, select, true
+from sqlalchemy import Integer, Select, SQLColumnExpression, bindparam, false, func, select, true
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,6 +37,7 @@ from approval.access import (
     revision_clause,
     scope_of,
     scoped_posts,
+    sent_to_cabinet,
     viewer_id,
     visible_markets,
     visible_posts,
@@ -332,7 +333,7 @@ def audit_trail(session: Session, post: Post, viewer: User | None = None) -> lis
     since = told_from(post, viewer)
     return named_as_read(session.execute(
         select(AuditEntry, _reads(viewer, post, AuditEntry.revision_id))
-        .where(AuditEntry.post_id == post.id, *([AuditEntry.at >= since] if since else []))
+        .where(AuditEntry.post_id == post.id, *([since.trail] if since else []))
         .order_by(AuditEntry.id).options(selectinload(AuditEntry.revision), selectinload(AuditEntry.actor))
     ))
 
@@ -343,7 +344,7 @@ def post_comments(session: Session, post: Post, viewer: User | None = None) -> l
     since = told_from(post, viewer)
     return named_as_read(session.execute(
         select(Comment, _reads(viewer, post, Comment.revision_id))
-        .where(Comment.post_id == post.id, *([Comment.created_at >= since] if since else []))
+        .where(Comment.post_id == post.id, *([since.discussion] if since else []))
         .order_by(Comment.created_at, Comment.id).options(selectinload(Comment.revision), selectinload(Comment.author))
     ))
 
@@ -353,13 +354,34 @@ def _reads(viewer: User | None, post: Post, revision_id: SQLColumnExpression[int
     return reads_revision(viewer, post.id, revision_id) if viewer is not None else true()
 
 
-def told_from(post: Post, viewer: User | None) -> datetime | None:
-    """From when ``viewer`` follows the post's story: a cabinet, from the post's first sending to it (what the
-    writers and the project managers said and did before stays between them); everyone else, from the start. What
-    it reads from then on names only the revisions it reads (``audit_trail``)."""
-    if viewer is not None and viewer.role == Role.cabinet:
-        return post.sent_to_cabinet_at
-    return None
+@dataclass(frozen=True)
+class ToldFrom:
+    """Where a reader starts following a post's story (``told_from``): the trail's rows it reads (``trail``, on
+    ``AuditEntry``) and the discussion's comments (``discussion``, on ``Comment``)."""
+
+    trail: ColumnElement[bool]
+    discussion: ColumnElement[bool]
+
+
+def told_from(post: Post, viewer: User | None) -> ToldFrom | None:
+    """From where ``viewer`` follows the post's story: a cabinet, from the post's first sending to it (what the
+    writers and the project managers said and did before stays between them); everyone else, from the start (None).
+    What it reads from then on names only the revisions it reads (``audit_trail``).
+
+    Cut by rows, not by clocks: the trail from the audit row of the first sending on (a post's rows are written one
+    after another under its lock, in the order of their ids), the discussion after the last comment written before
+    that sending (``Post.comments_before_cabinet``, read by the sending's own UPDATE). By timestamps, a writers' row
+    stamped the same instant as the sending, or on a web process whose clock runs ahead, read as written after it,
+    and the cabinet's own row on one whose clock runs behind as written before."""
+    if viewer is None or viewer.role != Role.cabinet:
+        return None
+    # Not correlated: the first sending among all of the post's rows, whichever row the outer query reads.
+    first = (select(func.min(AuditEntry.id)).where(AuditEntry.post_id == post.id, sent_to_cabinet())
+             .correlate(None).scalar_subquery())
+    before = post.comments_before_cabinet
+    # A post sent before the column existed was given it by its migration; none at all: nothing is told (closed).
+    return ToldFrom(trail=AuditEntry.id >= first,
+                    discussion=Comment.id > before if before is not None else false())
 
 
 def post_revisions(session: Session, post: Post, viewer: User) -> list[Revision]:

@@ -437,7 +437,7 @@ def test_a_new_zone_lists_the_scheduled_posts_local_times_before_saving_and_link
     said = re.sub(r"<[^>]+>", "", squeezed(asked))
     assert ("1 post is scheduled in this market: it would keep its instant, and go out at another local time than the "
             "one chosen in Europe/Warsaw:") in said, said[-3000:]
-    assert (f"#{post.id} 2027-01-09 18:00 (Europe/Warsaw, UTC+01:00) → 2027-01-10 02:00 (Asia/Tokyo, UTC+09:00)"
+    assert (f"#{post.id} Jan 9, 2027, 18:00 (Europe/Warsaw, UTC+01:00) → Jan 10, 2027, 02:00 (Asia/Tokyo, UTC+09:00)"
             ) in said
     db_session.expire_all()
     assert db_session.get(Market, poland.id).timezone == "Europe/Warsaw"

@@ -81,6 +81,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "campaigns.edit_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
     "publishing.desk": ("market",),
     "publishing.reschedule": ("post", "local_time", "when"),
+    "publishing.release": ("post", "only", "version-1"),
     "publishing.stops": ("scope", "market", "campaign_id", "reason"),
     "publishing.turn_off": (),
     "publishing.settings": (),

@@ -81,7 +81,8 @@ def test_a_post_held_by_a_switch_now_off_tells_the_switchs_story_in_one_sentence
     web.login(pm)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     assert "A stop switch held it (Market FR is stopped: Match perdu), turned on by Lucile Tardieu on " in page
-    assert "It waits for a project manager to give it a new time." in page and "— turned on by" not in page
+    assert "It waits for a project manager to release it or give it a new time." in page
+    assert "— turned on by" not in page
 
 
 def test_a_community_manager_has_no_publishing_desk(make, web):

@@ -47,7 +47,7 @@ def test_each_switch_says_how_many_of_the_readers_posts_it_holds(make, web, db_s
     assert "Stop switch off. It held no post; the posts it covered go out at their time." in done
     web.login(group)
     done = web.post(f"/publishing/stops/{everything.id}/off", {}, follow_redirects=True).get_data(as_text=True)
-    assert "Stop switch off. 1 post it held stays held until you give it a new time" in done
+    assert "Stop switch off. 1 post it held stays held until you release it or give it a new time" in done
     assert "1 post" in _row(done, everything.id) and theirs.id
 
 

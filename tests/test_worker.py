@@ -352,6 +352,35 @@ def test_a_market_stop_switch_holds_its_posts_which_stay_held_once_it_is_off_unt
     assert later.state is State.published and Action.hold not in scene.trail(later)
 
 
+def test_a_held_post_released_by_a_project_manager_goes_out_at_its_time(scene):
+    """CONTRACT, ``stop off``: once the switch is off, a project manager releases the post (no new time): the worker
+    sends it at its own slot, or at its next pass when that slot passed within its grace period."""
+    slot = soon(30)
+    post, late = scene.scheduled(slot), scene.scheduled(slot + timedelta(minutes=1))
+    stop = controls.turn_on(scene.session, scene.pm, "market", market_code=scene.market.code, reason="Silence.")
+    scene.session.commit()
+    for seconds in (61, 62):  # both held at their time (one post of an account a pass)
+        scene.run(slot + timedelta(seconds=seconds))
+    post, late = scene.reload(post), scene.reload(late)
+    assert post.held_by_stop_id == late.held_by_stop_id == stop.id
+    controls.turn_off(scene.session, scene.pm, stop.id)
+    scene.session.commit()
+
+    # Released before its time (the worker's clock is the test's: the slot is still ahead of the engine's now).
+    scene.make.act(post, Action.release, scene.pm)
+    scene.session.commit()
+    post = scene.reload(post)
+    assert post.held_at is None and post.scheduled_at == slot and scene.trail(post)[-1] == Action.release
+    # Released within its grace period after its slot (ten minutes late): it goes at the worker's next pass.
+    scene.make.act(late, Action.release, scene.pm, now=slot + timedelta(minutes=11))
+    scene.session.commit()
+    for seconds in (1, 2):  # one post of an account a pass
+        scene.run(slot + timedelta(minutes=11, seconds=seconds))
+    assert scene.reload(post).state is State.published
+    assert scene.reload(late).state is State.published
+    assert scene.trail(post)[-2:] == [Action.release, Action.publish]
+
+
 def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
     slot = soon()
     post = scene.scheduled(slot)

@@ -36,10 +36,11 @@ BRAND, EXECUTIVE = "brand", "executive"
 #: The columns of every row below, in this order.
 COLUMNS = (A.submit, A.recall, A.approve, A.request_changes, A.reject, A.accept, A.decline, A.schedule,
            A.unschedule, A.withdraw, A.mark_published)
-#: The actions after the worker could not publish, checked as two more columns: everyone is refused them
-#: (N: a role without them, I: a project manager, not from this state) except where AFTER_PUBLISHING says.
-LATE_COLUMNS = (A.retry, A.confirm_published)
-LATE_DEFAULT = {"author": (N, N), "cm": (N, N), "pm": (I, I), "cabinet": (N, N)}
+#: The actions after the worker could not publish (retry, confirm) or held the post (release), checked as three more
+#: columns: everyone is refused them (N: a role without them, I: a project manager, not from this state) except
+#: where AFTER_PUBLISHING says; a scheduled post nothing held has nothing to release (G, HOLD_RELEASE).
+LATE_COLUMNS = (A.retry, A.confirm_published, A.release)
+LATE_DEFAULT = {"author": (N, N, N), "cm": (N, N, N), "pm": (I, I, I), "cabinet": (N, N, N)}
 
 # Who tries, relative to the post (a French brand or executive account):
 #   author         the community manager who wrote the post
@@ -155,13 +156,14 @@ EXPECTED: dict[tuple[State, str], dict[str, tuple]] = {
 OUTSIDERS = ("other cabinet", "pm elsewhere", "admin")
 #: A project manager retries a failure, or an unknown outcome once they read the warning (G: not acknowledged
 #: here), or records where it went out.
-AFTER_PUBLISHING = {S.failed: (S.scheduled, S.published), S.unconfirmed: (G, S.published)}
+AFTER_PUBLISHING = {S.failed: (S.scheduled, S.published, I), S.unconfirmed: (G, S.published, I),
+                    S.scheduled: (I, I, G)}
 
 
 def _late_row(state: State, who: str) -> tuple:
     if who == "pm" and state in AFTER_PUBLISHING:
         return AFTER_PUBLISHING[state]
-    return LATE_DEFAULT.get(who, (N, N))
+    return LATE_DEFAULT.get(who, (N, N, N))
 
 #: Only an executive's post goes to a cabinet, so only it can be with the cabinet or declined by it.
 NOT_FOR_BRAND_ACCOUNTS = {S.with_cabinet, S.declined}

@@ -324,7 +324,9 @@ class HoldSchema(ma.Schema):
                        "switch, which holds until it is turned off."}))
     needs_new_time = _always(fields.Boolean(metadata={
         "description": "A stop switch held it when its time came: it will not go out by itself, even once the switch "
-                       "is off, until a project manager gives it a new time (`unschedule`, then `schedule`)."}))
+                       "is off, until a project manager releases it (`release`, once the switch is off and while its "
+                       "slot is within its grace period: it goes out at its time) or gives it a new time "
+                       "(`unschedule`, then `schedule`)."}))
 
 
 class PublicationField(fields.Nested):

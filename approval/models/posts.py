@@ -57,6 +57,10 @@ class Post(Base):
     #: When an executive's post first went to their cabinet (``approve``): from then on the cabinet sees it; the
     #: drafting and reviewing before it stay between community and project managers (``access``).
     sent_to_cabinet_at: Mapped[datetime | None]
+    #: The discussion as it stood at that first sending: the id of the post's last comment then (0: none). The
+    #: cabinet reads the comments after it (``operations.told_from``): ids, which two web processes' clocks do not
+    #: reorder.
+    comments_before_cabinet: Mapped[int | None]
     # Publishing (approval.publishing.worker). The key names one publication to the network, the same for every
     # attempt of it; the claim token and its lease say which worker holds the post while it is ``publishing``.
     publish_key: Mapped[str | None] = mapped_column(String(64))

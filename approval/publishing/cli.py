@@ -150,11 +150,14 @@ def account_connect(account_id: int, connector: str, url: str | None, secret: st
         secret = sys.stdin.readline().rstrip("\r\n")
         if not secret:
             raise click.BadParameter("standard input held no secret on its first line.", param_hint="--secret")
+    # The webhook's name is looked up (up to SET_LOOKUP_S) before the transaction begins: on SQLite its first read
+    # takes the database's write lock, which the worker and the web pages would wait for meanwhile.
+    checked = controls.check_webhook(url) if connector == "webhook" else None
     with _refusals_as_usage_errors(), db.transaction() as session:
         account = session.get(Account, account_id)
         if account is None:
             raise click.ClickException(f"No account {account_id}.")
-        controls.connect_account(session, account, connector, url=url, secret=secret)
+        controls.connect_account(session, account, connector, url=url, secret=secret, checked=checked)
     click.echo(f"Account {account_id} publishes through {connector}.")
 
 

@@ -5,6 +5,7 @@ Shared by the web pages, the API and the command line, so the three refuse the s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,30 +146,54 @@ def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     return stop
 
 
+@dataclass(frozen=True)
+class CheckedWebhook:
+    """A webhook's address as given (``url``), checked (``check_webhook``): the address to save, or why it may not
+    be saved (``refused``)."""
+
+    url: str | None
+    address: str | None = None
+    refused: GuardFailed | None = None
+
+
+def check_webhook(url: str | None) -> CheckedWebhook:
+    """``url`` checked as a webhook's address: a web address (http or https) the server may call, its name looked up
+    (up to ``SET_LOOKUP_S``, the name servers' time). It depends on the address alone: a caller checks it before it
+    locks the account (``connect_account(checked=...)``), which the worker and every other writer of the account
+    would wait for while the name servers answer."""
+    address = web_address(url)
+    parts = urlsplit(address or "")
+    try:
+        parts.port  # noqa: B018 - read for its ValueError: a port out of range or not a number
+    except ValueError:
+        address = None
+    if address is None or not parts.hostname:
+        if url and any(c.isspace() for c in url.strip()):
+            return CheckedWebhook(url, refused=_refuse("url", _("The webhook's address has a space in it: a web "
+                                                                "address has none.")))
+        return CheckedWebhook(url, refused=_refuse("url", _("Give the webhook's address (http or https).")))
+    if refused := refusal(address):
+        return CheckedWebhook(url, refused=_refuse("url", refused))
+    return CheckedWebhook(url, address)
+
+
 def connect_account(session: Session, account: Account, connector: str, *, url: str | None = None,
-                    secret: str | None = None) -> Account:
+                    secret: str | None = None, checked: CheckedWebhook | None = None) -> Account:
     """Set how ``account`` publishes. The webhook's secret is kept and never shown again; leaving it empty keeps the
-    one saved before."""
+    one saved before. ``checked``: ``url`` as ``check_webhook`` found it before ``account`` was locked (else it is
+    checked here)."""
     if connector not in CONNECTORS:
         raise _refuse("connector", _("The connector is outbox or webhook."))
     if connector == "webhook":
-        address = web_address(url)
-        parts = urlsplit(address or "")
-        try:
-            parts.port  # noqa: B018 - read for its ValueError: a port out of range or not a number
-        except ValueError:
-            address = None
-        if address is None or not parts.hostname:
-            if url and any(c.isspace() for c in url.strip()):
-                raise _refuse("url", _("The webhook's address has a space in it: a web address has none."))
-            raise _refuse("url", _("Give the webhook's address (http or https)."))
-        if refused := refusal(address):
-            raise _refuse("url", refused)
+        if checked is None or checked.url != url:
+            checked = check_webhook(url)
+        if checked.refused is not None:
+            raise checked.refused
         if not (secret or account.connector_secret):
             raise _refuse("secret", _("Give the secret that signs each call."))
         if secret is not None and not 16 <= len(secret) <= 200:
             raise _refuse("secret", _("The secret has 16 to 200 characters."))
-        account.connector_url = address
+        account.connector_url = checked.address
         if secret:
             account.connector_secret = secret
     else:

@@ -1,7 +1,8 @@
 """What holds a scheduled post back: a stop switch over its market, its campaign or everything, or its campaign's
 embargo. A held post stays ``scheduled``, shows why, and is not published while held. An embargo's hold lifts with the
-embargo; a post a stop switch held stays held once the switch is off, until a project manager gives it a new time
-(the worker recorded which switch held it: ``Post.held_by_stop``)."""
+embargo; a post a stop switch held stays held once the switch is off, until a project manager releases it
+(``release``: ``hold_in_force`` finds nothing holding it any more) or gives it a new time (the worker recorded which
+switch held it: ``Post.held_by_stop``)."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     with ``in_flight``, a post a worker claimed and has not sent yet (its last look before the call).
     ``stops``: the active stop switches, when the caller read them already (the worker, once per batch). An embargo
     holds a post slotted before it until the embargo lifts; then it goes, within its grace period. A post a stop
-    switch held stays held after the switch is off, until a project manager gives it a new time."""
+    switch held stays held after the switch is off, until a project manager releases it or gives it a new time."""
     if post.state != State.scheduled and not (in_flight and post.state == State.publishing):
         return None
     if stops is None:
@@ -155,12 +156,27 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
         # One sentence, the switch's whole story: no "turned on by" added after it says the switch is off.
         off, zone = held_by.turned_off_at, post.account.market.timezone
         return Hold(reason=_("A stop switch held it (%(stop)s), turned on by %(name)s on %(on)s and off since "
-                             "%(when)s. It waits for a project manager to give it a new time.",
+                             "%(when)s. It waits for a project manager to release it or give it a new time.",
                              stop=stop_reason(held_by).rstrip("."),
                              name=held_by.turned_on_by.name if held_by.turned_on_by else _("the command line"),
                              on=said_in(held_by.turned_on_at, zone), when=said_in(off, zone) if off else "?"),
                     since=held_by.turned_on_at, stop_id=held_by.id, scope=held_by.scope)
     return None
+
+
+def is_held(post: Post) -> bool:
+    """The worker held ``post`` at its time (a stop switch or an embargo): it does not go out until released."""
+    return post.held_at is not None or post.held_by_stop_id is not None
+
+
+def hold_in_force(session: Session, post: Post, now: datetime | None = None) -> Hold | None:
+    """What still holds ``post`` at ``now``: an active stop switch over it, or its campaign's embargo; None when
+    nothing does any more (the switch that held it is off), and a project manager may release it (``release``)."""
+    hold = hold_for(session, post, now=now)
+    if hold is None or (hold.stop_id is not None and hold.stop_id == post.held_by_stop_id
+                        and post.held_by_stop is not None and post.held_by_stop.turned_off_at is not None):
+        return None
+    return hold
 
 
 def stop_scope(stop: StopSwitch) -> str:

@@ -44,8 +44,7 @@ from approval.forms.admin import (
 )
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.inputs import MAX_ID, parse_id, shows_characters_on_form
-from approval.labels import label
-from approval.localtime import in_zone
+from approval.labels import label, said_in
 from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
@@ -169,8 +168,8 @@ def _zone_change(market: Market, zone: str) -> Asked | None:
     total = _scheduled_in(market)
     times = Markup("").join(
         Markup('<li><a href="{}">#{}</a> {} → {}</li>').format(
-            url_for("posts.show_post", post_id=post.id), post.id, in_zone(post.scheduled_at, market.timezone),
-            in_zone(post.scheduled_at, zone)) for post in scheduled[:ZONE_CHANGE_LISTED])
+            url_for("posts.show_post", post_id=post.id), post.id, said_in(post.scheduled_at, market.timezone),
+            said_in(post.scheduled_at, zone)) for post in scheduled[:ZONE_CHANGE_LISTED])
     more = (Markup("<li>{}</li>").format(ngettext("and %(num)d more", "and %(num)d more",
                                                    total - ZONE_CHANGE_LISTED)) if total > ZONE_CHANGE_LISTED else "")
     before = Markup('{} <ul class="times">{}{}</ul>').format(ngettext(

@@ -184,13 +184,29 @@ class MarketSettingsForm(EditsSeenValues):
     chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
                                    validators=[Optional(), Length(max=2000)])
 
+    #: What ``chat_refusal`` found for the address sent, before the settings' row was locked.
+    refused_before: tuple[str, str | None] | None = None
+
     def validate_chat_webhook_url(self, field: StringField) -> None:
         """An http(s) address the server may call: not one on its own network (as a publishing webhook)."""
         url = (field.data or "").strip()
         if url and not web_address(url):
             raise ValidationError(_("Give an http or https address."))
-        if url and (refused := refusal(url, signed=False)):
+        if url and (refused := self._refusal(url)):
             raise ValidationError(refused)
+
+    def _refusal(self, url: str) -> str | None:
+        if self.refused_before is not None and self.refused_before[0] == url:
+            return self.refused_before[1]
+        return refusal(url, signed=False)
+
+
+def chat_refusal(url: str | None) -> tuple[str, str | None] | None:
+    """The chat webhook's address sent (stripped) and why it may not be called (``refusal``: its name looked up, up
+    to SET_LOOKUP_S), looked up before the market's settings are locked: another save of them would wait for the
+    name servers with them. None when there is nothing to look up."""
+    url = (url or "").strip()
+    return (url, refusal(url, signed=False)) if url and web_address(url) else None
 
 
 @bp.get("/settings")
@@ -213,6 +229,7 @@ def market_settings(code: str):
     if market is None:  # "FRxx" is no market's code (it was read as FR)
         abort(404)
     posted = request.method == "POST"
+    refused_before = chat_refusal(request.form.get("chat_webhook_url")) if posted else None
     settings = db.session.get(MarketNotificationSettings, market.id, with_for_update=posted)
     if settings is None and posted:
         # The market's first save: its row made (with the defaults the page showed) and locked before comparing,
@@ -226,6 +243,7 @@ def market_settings(code: str):
                                   populate_existing=True)
     settings = settings or _defaults(market)
     form = MarketSettingsForm(obj=settings)
+    form.refused_before = refused_before
     if not posted:
         form.show()
     else:

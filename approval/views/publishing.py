@@ -27,7 +27,7 @@ from approval.inputs import parse_id, shows_characters_on_form
 from approval.models import Account, Campaign, Market, Post, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
-from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for
+from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for, is_held
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, policy_refusal, retrying_clause
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
@@ -36,6 +36,7 @@ from approval.labels import said_in, said_wall
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.views.posts import PUBLISH_NOW
+from approval.workflow.engine import available_actions
 from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
 from approval.workflow.states import Action, Role, State
 
@@ -92,6 +93,9 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
                 for refused in [*breaks.on_their_way[:SHOWN], *breaks.in_review[:SHOWN]]}
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
+    # The held posts nothing holds any more (their switch is off), which the viewer may release: the engine says.
+    releasable = {post.id for post in sections["held"] if is_held(post) and any(
+        row.action == Action.release for row in available_actions(post, current_user))}
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     failures.update(failure_reasons(db.session, [post.id for post in sections["unconfirmed"]], Action.lose))
@@ -99,6 +103,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
+                           releasable=releasable,
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
 
@@ -191,6 +196,23 @@ def reschedule():
             reasons_ = [r for field, rs in (refused.errors or {}).items() if field != "fold" for r in rs
                         if r != refused.message]
             refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
+    if now and not refusals:
+        # "Now" while a stop switch (or an embargo) covers a post: it would be held again at once, and the desk
+        # said "1 post goes out now." above "1 of them is still held". Refused, naming what holds each.
+        switched_on = active_stops(db.session)
+        for post in moved:
+            if (hold := hold_for(db.session, post, switched_on)) is not None:
+                refusals.append(_("#%(id)s: %(why)s", id=post.id, why=_(
+                    "Held by stop switch #%(stop)s (%(reason)s): it cannot go out while that switch is on.",
+                    stop=hold.stop_id, reason=hold.reason.rstrip(".")) if hold.stop_id is not None else
+                    _("Held (%(reason)s): it cannot go out now.", reason=hold.reason.rstrip("."))))
+        if refusals:
+            db.session.rollback()
+            flash(_("No post goes out now: a stop switch or an embargo holds some of the checked posts. Uncheck "
+                    "them, or give them a later time."), "error")
+            for refusal in refusals:
+                flash(refusal, "error")
+            return _desk_page(ids, typed, 422)
     if refusals:
         db.session.rollback()
         flash(_("No post was moved: each must be able to take the new time."), "error")
@@ -210,6 +232,57 @@ def reschedule():
         flash(ngettext("%(num)d of them is still held (a stop switch on, or an embargo): the desk lists it.",
                        "%(num)d of them are still held (a stop switch on, or an embargo): the desk lists them.",
                        len(held)), "warning")
+    return redirect(url_for("publishing.desk"), 303)
+
+
+@bp.post("/release")
+@roles_required(Role.project_manager)
+def release():
+    """After a crisis: the held posts whose stop switch is off, released from the desk (the one whose button was
+    pressed, ``only``, or the checked ones), each to go out at its own time. Each release is the engine's
+    (``release``, audited), with the version the desk showed; one refused refuses them all, and the desk says which
+    and why (a switch still on names itself)."""
+    if not FlaskForm().validate():
+        abort(400)
+    only = parse_id(request.form.get("only", ""))
+    ids = [only] if only is not None else \
+        list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
+    if not ids or len(ids) > RESCHEDULED_AT_ONCE:
+        flash(_("Check the posts to release.") if not ids else
+              _("Release at most %(count)d posts at once.", count=RESCHEDULED_AT_ONCE), "error")
+        return redirect(url_for("publishing.desk"), 303)
+    refusals: list[str] = []
+    released = []
+    for post_id in ids:
+        try:
+            post = ops.load_post(db.session, current_user, post_id, for_update=True)
+        except ops.NotFound:
+            abort(404)
+        version = request.form.get(f"version-{post_id}", type=int)
+        if version is None:  # what the desk showed of it is unknown: as stale as an older version
+            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+            continue
+        try:
+            ops.act_on_post(db.session, post, Action.release, current_user, expected_version=version)
+            released.append(post)
+        except WorkflowError as refused:
+            reasons_ = [r for rs in (refused.errors or {}).values() for r in rs if r != refused.message]
+            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
+    if refusals:
+        db.session.rollback()
+        flash(_("No post was released: each must be free to go at its time."), "error")
+        for refusal in refusals:
+            flash(refusal, "error")
+        return _desk_page([] if only is not None else ids, status=422)
+    if len(released) == 1:
+        post = released[0]
+        flash(_("Post #%(id)s released: it goes out at its time, %(time)s.", id=post.id,
+                time=slot_time(post.scheduled_at, post.account.market.timezone)) if post.scheduled_at > utcnow() else
+              _("Post #%(id)s released: its slot is within its grace period, it goes out now.", id=post.id),
+              "success")
+    else:
+        flash(ngettext("%(num)d post released: it goes out at its own time.",
+                       "%(num)d posts released: each goes out at its own time.", len(released)), "success")
     return redirect(url_for("publishing.desk"), 303)
 
 
@@ -271,10 +344,10 @@ def turn_off(stop_id: int):
         abort(404)
     held = held_counts(db.session, current_user, [stop])[stop.id]
     if held:
-        flash(ngettext("Stop switch off. %(num)d post it held stays held until you give it a new time (the publishing "
-                       "desk lists it); the others go out at their time.",
-                       "Stop switch off. %(num)d posts it held stay held until you give each a new time (the "
-                       "publishing desk lists them); the others go out at their time.", held), "success")
+        flash(ngettext("Stop switch off. %(num)d post it held stays held until you release it or give it a new time "
+                       "(the publishing desk lists it); the others go out at their time.",
+                       "Stop switch off. %(num)d posts it held stay held until you release them or give each a new "
+                       "time (the publishing desk lists them); the others go out at their time.", held), "success")
     else:
         flash(_("Stop switch off. It held no post; the posts it covered go out at their time."), "success")
     return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
@@ -376,17 +449,22 @@ def set_grace(market_id: int):
 @roles_required(Role.admin)
 @shows_characters_on_form
 def connect_account(account_id: int):
+    form = ConnectorForm()
+    valid = form.validate()
+    url = form.url.data or None
+    # A webhook's name is looked up (up to SET_LOOKUP_S) before the account is locked: the worker and every other
+    # writer of the account would wait for the name servers with it.
+    checked = controls.check_webhook(url) if valid and form.connector.data == "webhook" else None
     account = db.session.get(Account, account_id, with_for_update=True) or abort(404)
     row = f"account-form-{account.id}"  # the settings page's row for it (its form's id)
-    form = ConnectorForm()
     if (conflict := _saved_meanwhile(account, row)) is not None:
         return conflict
-    if not form.validate():
+    if not valid:
         return _settings_page(GuardFailed(_("Check the connector."), dict(form.errors)), 422, row)
     try:
         if form.connector.data:
-            controls.connect_account(db.session, account, form.connector.data, url=form.url.data or None,
-                                     secret=form.secret.data or None)
+            controls.connect_account(db.session, account, form.connector.data, url=url,
+                                     secret=form.secret.data or None, checked=checked)
         else:
             controls.disconnect_account(db.session, account)
     except GuardFailed as refused:

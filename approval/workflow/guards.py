@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
@@ -227,6 +227,40 @@ def after_embargo(attempt: Attempt) -> dict[str, list[str]]:
     field = "local_time" if attempt.params.get("local_time") is not None else "scheduled_at"
     return {field: [_("The campaign %(campaign)s is under embargo until %(until)s.", campaign=campaign.name,
                       until=said_in(campaign.embargo_until, attempt.post.account.market.timezone))]}
+
+
+@guard(on_display=True)
+def hold_no_longer_applies(attempt: Attempt) -> dict[str, list[str]]:
+    """A post the worker held is released by a person only once nothing holds it any more (the stop switch that held
+    it is off): a switch still on over it, or its campaign's embargo, keeps it held, and the refusal names it."""
+    from approval.publishing.holds import hold_in_force, is_held  # the holds read the models this module serves
+
+    post = attempt.post
+    if not is_held(post):
+        return {WORKFLOW: [_("This post is not held: there is nothing to release.")]}
+    session = object_session(post)
+    assert session is not None, "the engine acts on a post of its session"
+    hold = hold_in_force(session, post, attempt.now)
+    if hold is None:
+        return {}
+    if hold.stop_id is not None:
+        return {WORKFLOW: [_("Stop switch #%(id)s still holds it (%(stop)s): it can be released once that switch "
+                             "is off.", id=hold.stop_id, stop=hold.reason.rstrip("."))]}
+    return {WORKFLOW: [_("Its campaign's embargo still holds it (%(embargo)s): it goes out by itself when the "
+                         "embargo lifts.", embargo=hold.reason.rstrip("."))]}
+
+
+@guard(on_display=True)
+def slot_not_missed(attempt: Attempt) -> dict[str, list[str]]:
+    """Released, a post goes out at its own time, or within its market's grace period after it: a slot passed
+    beyond that is missed (as the worker misses it) and needs a new time."""
+    from approval.publishing.controls import MIN_GRACE
+
+    post = attempt.post
+    grace = timedelta(minutes=max(post.account.market.grace_minutes, MIN_GRACE))  # as the worker reads it
+    if post.scheduled_at is None or post.scheduled_at + grace < attempt.now:
+        return {WORKFLOW: [_("Its slot has passed beyond its market's grace period: give it a new time instead.")]}
+    return {}
 
 
 @guard()

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
+from approval.models.posts import Comment
 from approval.workflow import guards as g
 from approval.workflow import inputs as i
 from approval.workflow.guards import Attempt, Guard
@@ -49,8 +52,13 @@ def _record_approval(attempt: Attempt) -> None:
 
 
 def _send_to_cabinet(attempt: Attempt) -> None:
-    if attempt.post.sent_to_cabinet_at is None:
-        attempt.post.sent_to_cabinet_at = attempt.now
+    post = attempt.post
+    if post.sent_to_cabinet_at is None:
+        post.sent_to_cabinet_at = attempt.now
+        # The last comment written before, read by the post's own UPDATE (under its row's lock): what the writers
+        # and the project managers said until now stays between them (``operations.told_from``).
+        post.comments_before_cabinet = select(func.coalesce(func.max(Comment.id), 0)).where(
+            Comment.post_id == post.id).scalar_subquery()
 
 
 def _set_schedule(attempt: Attempt) -> None:
@@ -76,6 +84,16 @@ def _due_now(attempt: Attempt) -> None:
 def _record_publication(attempt: Attempt) -> None:
     attempt.post.published_url = attempt.record["url"]
     attempt.post.published_at = attempt.now
+
+
+def _release_hold(attempt: Attempt) -> None:
+    """Held no more: the worker sends it at its time. The trail keeps which switch had held it."""
+    post = attempt.post
+    if post.held_by_stop_id is not None:
+        attempt.record["stop_id"] = post.held_by_stop_id
+    post.clear_hold()
+    if (session := object_session(post)) is not None:  # the switch it loaded: the answer's ``hold`` reads it
+        session.expire(post, ["held_by_stop"])
 
 
 def _drop_slot(attempt: Attempt) -> None:
@@ -174,6 +192,11 @@ TRANSITIONS: tuple[Transition, ...] = (
                  g.passes_style_gate),
          effects=(_set_schedule,), inputs=(i.SCHEDULED_AT, i.LOCAL_TIME, i.FOLD)),
     _row(Action.unschedule, {S.scheduled}, S.approved, {PM}, _l("Unschedule"), effects=(_clear_schedule,)),
+    # A post the worker held at its time, once nothing holds it any more (the switch that held it is off): it goes
+    # out at its own time, or within its grace period after it, without a new time (CONTRACT, ``stop off``). The
+    # worker releases what an embargo held by itself (WORKER_ROWS).
+    _row(Action.release, {S.scheduled}, S.scheduled, {PM}, _l("Release the hold"),
+         guards=(g.hold_no_longer_applies, g.slot_not_missed), effects=(_release_hold,)),
     _row(Action.mark_published, {S.approved, S.scheduled}, S.published, {PM}, _l("Mark as published"),
          guards=(g.approval_is_current, g.url_given, g.records_style_check),
          effects=(_clear_schedule, _record_publication), inputs=(i.URL,)),
@@ -221,8 +244,9 @@ WORKER_ROWS: dict[Action, tuple[frozenset[State], State]] = {
 assert set(WORKER_ROWS) == WORKER_STEPS
 
 #: Actions recorded by the engine on behalf of the editor or the worker, never offered as a button nor taken by the
-#: API's transitions endpoint.
-RECORDED_ACTIONS = frozenset({Action.create, Action.edit}) | WORKER_STEPS
+#: API's transitions endpoint. ``release`` is both a worker's step (an embargo lifted) and a project manager's
+#: action (a stop switch that held the post is off): a row of TRANSITIONS.
+RECORDED_ACTIONS = frozenset({Action.create, Action.edit}) | (WORKER_STEPS - {Action.release})
 #: Actions a person triggers with a button or the API's transitions endpoint.
 USER_ACTIONS = tuple(a for a in Action if a not in RECORDED_ACTIONS and any(t.action is a for t in TRANSITIONS))
 
