@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from approval.db import read_only, reading
-from approval.models import AuditEntry, KioskLink, Post, StopSwitch, WallSettings
+from approval.models import AuditEntry, KioskLink, PolicyVersion, Post, StopSwitch, WallSettings
 
 #: Seconds between two looks at the database (the wall shows a change within this, plus the build).
 DEFAULT_INTERVAL = 1.0
@@ -38,7 +38,8 @@ CACHE_TTL = 600.0
 #: The one question of each tick. Every change of a post's state or text writes an audit row, so the newest audit id
 #: is the main signal; the newest post id catches a post written without one (an import), and the newest
 #: ``updated_at`` other changes (a clock running ahead somewhere can hide those until it is caught up, never the
-#: first two). The other columns move the kiosk links (revocation) and the wall's settings.
+#: first two). The other columns move the kiosk links (revocation) and the wall's settings; the last, a market's new
+#: editorial policy (the posts it refuses are "bound to fail" on the wall, as on the publishing desk).
 _CHANGES = select(
     select(func.max(AuditEntry.id)).scalar_subquery(),
     select(func.max(Post.id)).scalar_subquery(),
@@ -49,6 +50,7 @@ _CHANGES = select(
     select(func.count(KioskLink.id)).where(KioskLink.revoked_at.is_(None)).scalar_subquery(),
     select(func.max(KioskLink.revoked_at)).scalar_subquery(),
     select(func.max(WallSettings.updated_at)).scalar_subquery(),
+    select(func.max(PolicyVersion.id)).scalar_subquery(),
 )
 _LIVE_KIOSKS = select(KioskLink.token).where(KioskLink.revoked_at.is_(None))
 

@@ -264,22 +264,42 @@ def refused_now(session: Session, scope: Select[Any]) -> PolicyBreaks:
     in_review: list[Refused] = []
     after = 0
     while True:
-        posts = session.scalars(
-            scope.where(Post.state.in_([*APPROVAL_HOLDING_STATES, State.in_review]), Post.id > after)
-            .options(contains_eager(Post.account).selectinload(Account.market).selectinload(Market.policy_in_force),
-                     joinedload(Post.current_revision), joinedload(Post.campaign))
-            .order_by(Post.id).limit(CHECKED_AT_ONCE)
-        ).unique().all()
-        for post in posts:
-            verdict = check_revision(session, post, post.current_revision)
-            if verdict.errors:
-                (in_review if post.state == State.in_review else on_their_way).append(Refused(post, verdict))
+        posts = _with_what_the_gate_reads(session, scope.where(
+            Post.state.in_([*APPROVAL_HOLDING_STATES, State.in_review]), Post.id > after,
+        ).order_by(Post.id).limit(CHECKED_AT_ONCE))
+        for refused in _refused(session, posts):
+            (in_review if refused.post.state == State.in_review else on_their_way).append(refused)
         if len(posts) < CHECKED_AT_ONCE:
             break
         after = posts[-1].id
     on_their_way.sort(key=lambda refused: (refused.post.scheduled_at.timestamp() if refused.post.scheduled_at
                                            else float("inf"), refused.post.id))
     return PolicyBreaks(on_their_way, in_review)
+
+
+def refused_among_first(session: Session, scope: Select[Any], at_most: int) -> list[Refused]:
+    """The posts the policy in force refuses among the first ``at_most`` of ``scope`` (a select of posts joined with
+    their accounts, ordered), by ``refused_now``'s rule, in that order: for a page that must stay cheap (the wall,
+    rebuilt each minute, checks the posts due within the day, the soonest first)."""
+    return _refused(session, _with_what_the_gate_reads(session, scope.limit(at_most)))
+
+
+def _with_what_the_gate_reads(session: Session, posts: Select[Any]) -> list[Post]:
+    """``posts`` with what ``check_revision`` reads of each (account, market, policy, revision, campaign)."""
+    return list(session.scalars(posts.options(
+        contains_eager(Post.account).selectinload(Account.market).selectinload(Market.policy_in_force),
+        joinedload(Post.current_revision), joinedload(Post.campaign),
+    )).unique())
+
+
+def _refused(session: Session, posts: Iterable[Post]) -> list[Refused]:
+    """Those of ``posts`` whose current revision the gate refuses with the policy in force (errors only)."""
+    refused = []
+    for post in posts:
+        verdict = check_revision(session, post, post.current_revision)
+        if verdict.errors:
+            refused.append(Refused(post, verdict))
+    return refused
 
 
 def refused_in_market(session: Session, market: Market) -> PolicyBreaks:

@@ -10,6 +10,7 @@ once per open screen.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import Select, SQLColumnExpression, String, Text, and_, cast, fu
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from approval import policies
 from approval.access import (
     AsSent,
     Scope,
@@ -64,6 +66,10 @@ ROWS, ROWS_ALONE = 7, 14
 PUBLISHED_WINDOW = timedelta(hours=24)
 #: What "Next 24 hours" lists, and how far ahead a held post, or one bound to fail, needs attention now.
 AHEAD = timedelta(hours=24)
+#: The posts due within the day that the wall runs the style gate on (the soonest first) for the policy in force's
+#: refusals (the publishing desk's "Will fail: the policy in force refuses them"): the wall is rebuilt each minute for
+#: each selection, so the check is bounded; a day busier than this shows its later refusals on the desk only.
+WILL_FAIL_CHECKED = 200
 FINDINGS_WINDOW = timedelta(days=7)
 #: The revisions read for the week's findings: the newest ones that have some, bounded.
 FINDINGS_SAMPLE = 1000
@@ -185,6 +191,12 @@ class Wall:
     held_total: int = 0
     #: The posts due and not out (no worker running?): the wall says so above its panels.
     overdue_total: int = 0
+    #: Why the policy in force refuses the posts due within the day that it refuses (``policies.refused_among_first``),
+    #: by post id: "Needs attention" says it, as the publishing desk does.
+    refusals: dict[int, policies.GateResult] = field(default_factory=dict)
+    #: The posts of "Next 24 hours" bound to fail at their time, by id: the kind "Needs attention" lists them under
+    #: (``unconnected``, ``policy``).
+    will_fail: dict[int, str] = field(default_factory=dict)
     stops: list[StopSwitch] = field(default_factory=list)
     findings: list[tuple[str, int]] = field(default_factory=list)
     unmatched: Unmatched = field(default_factory=Unmatched)
@@ -286,6 +298,8 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
     problems: list[tuple[Post, str]] = []
     findings: list[tuple[str, int]] = []
     upcoming_total = published_total = problems_total = held_total = overdue_total = 0
+    refusals = _refused_soon(session, posts, now) if view in ("overview", "next", "problems") else {}
+    will_fail: dict[int, str] = {}
     queue_total = sum(r.counts.get(State.in_review, 0) for r in rows.values())
     if view in ("overview", "queue"):
         queue = list(session.scalars(posts().where(Post.state == State.in_review).options(*shown)
@@ -295,6 +309,11 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
             and_(Post.state == State.scheduled, Post.scheduled_at >= now, Post.scheduled_at < now + timedelta(hours=24),
                  ~held_clause(now)),  # a held post is "needs attention", never "going out"
             Post.scheduled_at, Post.id)
+        # Those bound to fail stay listed at their time (the worker tries them), marked as "Needs attention" has them.
+        will_fail = {post_id: "unconnected" for post_id in session.scalars(
+            posts().where(Post.id.in_([post.id for post in upcoming]), unconnected_clause())
+            .with_only_columns(Post.id))} if upcoming else {}
+        will_fail.update({post.id: "policy" for post in upcoming if post.id in refusals})
         if not upcoming:
             held_total = session.scalar(posts().where(_held_soon(now)).with_only_columns(func.count(Post.id))) or 0
     if view in ("overview", "published"):
@@ -302,7 +321,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
             and_(Post.state == State.published, Post.published_at >= now - PUBLISHED_WINDOW),
             Post.published_at.desc(), Post.id.desc())
     if view in ("overview", "problems"):
-        problems, kinds = _problems(session, posts, shown, now, limit)
+        problems, kinds = _problems(session, posts, shown, now, limit, refusals)
         problems_total, overdue_total = sum(kinds.values()), kinds.get("overdue", 0)
     else:  # the other views say it too, above their panels
         overdue_total = session.scalar(posts().where(overdue_clause(now)).with_only_columns(func.count(Post.id))) or 0
@@ -328,7 +347,8 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
                 upcoming=[read[post.id] for post in upcoming], published=[read[post.id] for post in published],
                 problems=[(read[post.id], kind) for post, kind in problems], upcoming_total=upcoming_total,
                 published_total=published_total, problems_total=problems_total, held_total=held_total,
-                overdue_total=overdue_total, stops=stops, findings=findings, unmatched=unmatched)
+                overdue_total=overdue_total, refusals=refusals, will_fail=will_fail, stops=stops, findings=findings,
+                unmatched=unmatched)
 
 
 def _read_by(session: Session, user: User | None, posts: list[Post]) -> dict[int, Post | AsSent]:
@@ -344,22 +364,40 @@ def _held_soon(now: datetime) -> ColumnElement[bool]:
     return and_(Post.state == State.scheduled, Post.scheduled_at < now + AHEAD, held_clause(now))
 
 
-def _troubles(now: datetime) -> tuple[tuple[str, ColumnElement[bool], tuple[SQLColumnExpression[Any], ...]], ...]:
+def _bound_to_fail_soon(now: datetime) -> ColumnElement[bool]:
+    """Scheduled within the day and still to come at its time: neither due yet (then overdue), held nor retrying."""
+    return and_(Post.state == State.scheduled, Post.scheduled_at < now + AHEAD, Post.next_attempt_at.is_(None),
+                ~overdue_clause(now), ~held_clause(now))
+
+
+def _refused_soon(session: Session, posts, now: datetime) -> dict[int, policies.GateResult]:  # noqa: ANN001
+    """The posts due within the day, on a connected account, that the policy in force refuses (the desk's rule,
+    ``policies.refused_among_first``), among the first ``WILL_FAIL_CHECKED`` of them, the soonest first: why, by id."""
+    soon = posts().where(_bound_to_fail_soon(now), ~unconnected_clause()).order_by(Post.scheduled_at, Post.id)
+    return {refused.post.id: refused.verdict
+            for refused in policies.refused_among_first(session, soon, WILL_FAIL_CHECKED)}
+
+
+def _troubles(now: datetime, refused: Collection[int] = (),
+              ) -> tuple[tuple[str, ColumnElement[bool], tuple[SQLColumnExpression[Any], ...]], ...]:
     """What needs a person, the most urgent kind first: due and not out (no worker running: every post waits on
     it), what did not go out, what may have, what will fail at its time, a slot gone by, what a hold keeps back, what
     the worker still tries. Within a kind, what happened the newest first (the room has seen the older ones; the
     newest is where the eye lands), what is coming the soonest first: (kind, which posts, their order).
     The kinds never overlap (their states differ; a held post is neither overdue nor retrying; one bound to fail is
     listed as such until its time): one count adds them up. Overdue and "will fail" are the publishing desk's own
-    clauses."""
+    clauses; so is the policy's refusal (``refused``: the ids ``_refused_soon`` found, a bounded list)."""
+    policy = (("policy", Post.id.in_(list(refused)), (Post.scheduled_at, Post.id)),) if refused else ()
     return (
         ("overdue", overdue_clause(now), (Post.scheduled_at.desc(), Post.id.desc())),
         ("failed", Post.state == State.failed, (Post.updated_at.desc(), Post.id.desc())),
         ("unconfirmed", Post.state == State.unconfirmed, (Post.updated_at.desc(), Post.id.desc())),
         # Bound to fail: on an account deactivated or connected to nothing, due within the day, neither due yet (then
         # overdue), held nor retrying.
-        ("unconnected", and_(unconnected_clause(), Post.scheduled_at < now + AHEAD, Post.next_attempt_at.is_(None),
-                             ~overdue_clause(now), ~held_clause(now)), (Post.scheduled_at, Post.id)),
+        ("unconnected", and_(unconnected_clause(), _bound_to_fail_soon(now)), (Post.scheduled_at, Post.id)),
+        # Or refused by the market's editorial policy in force (a term forbidden since its approval): the worker will
+        # refuse it at its time.
+        *policy,
         ("missed", and_(Post.state == State.approved, Post.missed_at.is_not(None)),
          (Post.missed_at.desc(), Post.id.desc())),
         ("held", _held_soon(now), (Post.scheduled_at, Post.id)),
@@ -370,12 +408,12 @@ def _troubles(now: datetime) -> tuple[tuple[str, ColumnElement[bool], tuple[SQLC
 
 
 def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
-              limit: int) -> tuple[list[tuple[Post, str]], dict[str, int]]:
+              limit: int, refused: Collection[int] = ()) -> tuple[list[tuple[Post, str]], dict[str, int]]:
     """The first ``limit`` posts that need a person, the most urgent kind first (``_troubles``), and how many there
     are of each kind: the newest first whatever the kind, seven rows kept, left an older failure on no screen while
     the panel's count said seven of nine."""
     found: list[tuple[Post, str]] = []
-    kinds = _troubles(now)
+    kinds = _troubles(now, refused)
     for kind, where, order in kinds:
         if len(found) == limit:
             break

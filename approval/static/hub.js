@@ -151,16 +151,17 @@
   // under the body's type (40 px at 1080p, what a reader five metres away needs: 28 markets took them to 8.6 px).
   // Where they do not fit so: the markets with nothing pending fold into one line, then the networks with nothing
   // pending, the networks' type gives way to the body's, then the markets', then the last markets (the least
-  // urgent: the server sends the rows the most urgent first) fold too.
+  // urgent: the server sends the rows the most urgent first) fold too. Whether a market with something pending is
+  // folded.
   function fitCounts(counts, scrolls) {
     var markets = counts.querySelector("table.markets"), networks = counts.querySelector("table.networks");
     var found = unfolded(markets), byNetwork = unfolded(networks);
-    if (!found) { return; }
+    if (!found) { return false; }
     var rows = found.rows, fold = found.fold;
     counts.style.setProperty("--rows", counts.dataset.rows);
     counts.style.removeProperty("--counts-size");
     counts.style.removeProperty("--network-size");
-    if (scrolls) { return; }  // a phone scrolls: every row shows
+    if (scrolls) { return false; }  // a phone scrolls: every row shows
     var over = function () { return counts.scrollHeight > counts.clientHeight + 1; };
     var least = parseFloat(getComputedStyle(document.documentElement).fontSize);
     var shrink = function (table, property) {
@@ -173,7 +174,7 @@
     };
     var largest = parseFloat(getComputedStyle(document.documentElement).fontSize) * 1.35;
     counts.style.setProperty("--counts-size", largest + "px");
-    if (!over()) { return; }
+    if (!over()) { return false; }
     var folded = foldIdle(found);
     if (byNetwork && over()) { foldIdle(byNetwork); }
     shrink(networks, "--network-size");
@@ -185,6 +186,7 @@
       fold.hidden = false;
       fold.cells[0].textContent = foldText(fold, "more", folded);
     }
+    return rows.some(function (row) { return row.hidden && !row.classList.contains("idle"); });
   }
 
   // The markets' clocks on one line: those it has no room for (the last: the least urgent markets) make "+22".
@@ -209,7 +211,14 @@
     var scrolls = getComputedStyle(document.body).overflowY !== "hidden";
     fitClocks(scrolls);
     Array.prototype.forEach.call(wall.querySelectorAll(".panel.counts[data-rows]"), function (counts) {
-      fitCounts(counts, scrolls);
+      // The week's style findings under the counts give way to them: where a market with something pending would
+      // fold for them, they go (a wall never scrolls: under the lists they were below the screen's edge).
+      var findings = counts.parentNode.querySelector(".panel.findings");
+      if (findings) { findings.hidden = false; }
+      if (fitCounts(counts, scrolls) && findings) {
+        findings.hidden = true;
+        fitCounts(counts, scrolls);
+      }
     });
     // Every post back, whole, before anything is measured.
     var lists = Array.prototype.map.call(wall.querySelectorAll(".panel > ol"), function (list) {
@@ -234,7 +243,7 @@
     lists.forEach(function (found) {
       var list = found.list, items = found.items;
       var panel = list.parentNode;
-      if (!panel.offsetParent) { return; }  // a panel not shown (the overview's findings)
+      if (!panel.offsetParent) { return; }  // a panel not shown
       var unsent = Math.max(0, (parseInt(list.dataset.total, 10) || 0) - items.length);
       var more = document.createElement("li");
       more.className = "more";

@@ -47,7 +47,7 @@ from approval.hub_feed import feed_for, new_session
 from approval.labels import heading
 from approval.models import AuditEntry, Outcome, Post, User
 from approval.publishing.holds import active_stops, hold_for
-from approval.publishing.status import failure_reasons
+from approval.publishing.status import failure_reasons, policy_refusal
 from approval.queries.hub import (
     COLUMNS,
     Selection,
@@ -251,6 +251,8 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
         elif why == "unconnected":
             found[post.id] = Trouble(_("The account is deactivated.") if post.account.active is False else
                                      _("The account is not connected to a publisher."), post.scheduled_at)
+        elif why == "policy":  # as the publishing desk says it
+            found[post.id] = Trouble(policy_refusal(wall.refusals[post.id]), post.scheduled_at)
     return found
 
 
