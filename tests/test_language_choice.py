@@ -129,3 +129,14 @@ def test_the_header_switch_still_saves_the_users_choice(camille, web, db_session
     _login(web, camille, FRENCH)
     assert _lang(web, FRENCH) == "en"
     assert 'selected value="en"' in web.client.get("/profile", headers=FRENCH).get_data(as_text=True)
+
+
+def test_a_language_post_without_the_field_is_refused_and_forgets_nothing(camille, web, db_session):
+    # "Automatic" is the empty value, chosen: a form that sends no field at all chose nothing.
+    _login(web, camille, ENGLISH)
+    assert web.client.post("/profile/language", data={"language": "fr", "csrf_token": web.token},
+                           headers=ENGLISH).status_code == 302
+    answer = web.client.post("/profile/language", data={"csrf_token": web.token}, headers=ENGLISH)
+    assert answer.status_code == 422
+    db_session.expire_all()
+    assert camille.locale == "fr"

@@ -226,3 +226,24 @@ def test_the_api_releases_a_held_post_within_the_project_managers_markets(make, 
     assert refused.status_code == 422
     assert any(f"Stop switch #{stop_id} still holds it" in reason
                for reason in refused.get_json()["errors"]["_workflow"])
+
+
+def test_a_post_a_switch_held_and_an_embargo_still_covers_waits_for_a_release_and_is_told_so(make, web, db_session):
+    """A switch held the post at its time, then went off while its campaign's embargo still runs: the worker lifts
+    embargo holds only (not a switch's), so the refusal does not promise it goes out by itself."""
+    from approval.models import Campaign
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    campaign = Campaign(name="Rapport annuel", market=france, embargo_until=utcnow() + timedelta(minutes=5))
+    db_session.add(campaign)
+    post = make.post(State.scheduled, account=make.account(france))
+    post.campaign, post.scheduled_at = campaign, utcnow() - timedelta(minutes=1)  # its slot, before the embargo
+    stop_id = _held_under_a_switch_on(db_session, post, pm)
+    controls.turn_off(db_session, pm, stop_id)
+    db_session.flush()
+    web.login(pm)
+    answer = web.post(f"/posts/{post.id}/actions/release", {"version": post.version})
+    assert answer.status_code == 422
+    said = answer.get_data(as_text=True)
+    assert "it can be released once the embargo lifts." in said and "goes out by itself" not in said

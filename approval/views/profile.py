@@ -3,7 +3,7 @@ shown once, revoked here)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -70,6 +70,11 @@ def set_language():
     """The user's language, chosen: it wins over their browser's, on every device, and writes their mails.
     "Automatic" forgets it (and the header switch's choice of this session): the browser's language again."""
     form = LanguageForm().offer(current_app.config["LANGUAGES"])
+    # A post without the field is no choice of "automatic" (the empty value): it is refused, nothing forgotten.
+    if "language" not in request.form:
+        form.validate()
+        form.language.errors = [*form.language.errors, _("Choose a language.")]
+        return _render(TokenForm(formdata=None), language_form=form), 422
     if not form.validate():
         return _render(TokenForm(formdata=None), language_form=form), 422
     current_user.locale = form.language.data or None

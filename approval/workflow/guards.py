@@ -246,6 +246,9 @@ def hold_no_longer_applies(attempt: Attempt) -> dict[str, list[str]]:
     if hold.stop_id is not None:
         return {WORKFLOW: [_("Stop switch #%(id)s still holds it (%(stop)s): it can be released once that switch "
                              "is off.", id=hold.stop_id, stop=hold.reason.rstrip("."))]}
+    if post.held_by_stop_id is not None:  # held by a switch: the worker lifts embargo holds only, not this one
+        return {WORKFLOW: [_("Its campaign's embargo still holds it (%(embargo)s): it can be released once the "
+                             "embargo lifts.", embargo=hold.reason.rstrip("."))]}
     return {WORKFLOW: [_("Its campaign's embargo still holds it (%(embargo)s): it goes out by itself when the "
                          "embargo lifts.", embargo=hold.reason.rstrip("."))]}
 
