@@ -173,14 +173,10 @@ def reschedule():
     twice = False
     moved = []
     for post_id in ids:
-        try:
-            post = ops.load_post(db.session, current_user, post_id, for_update=True)
-        except ops.NotFound:
-            abort(404)
-        version = request.form.get(f"version-{post_id}", type=int)
-        if version is None:  # what the desk showed of it is unknown: as stale as an older version
-            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+        checked = _as_the_desk_showed(post_id, refusals)
+        if checked is None:
             continue
+        post, version = checked
         try:
             at = utcnow() + PUBLISH_NOW if local is None else \
                 ops.instant_in(local, post.account.market.timezone, fold)
@@ -235,6 +231,20 @@ def reschedule():
     return redirect(url_for("publishing.desk"), 303)
 
 
+def _as_the_desk_showed(post_id: int, refusals: list[str]) -> tuple[Post, int] | None:
+    """A checked post of the desk's form, locked, with the version the desk showed of it (404 outside the reader's
+    markets); None, its refusal added to ``refusals``, when the form does not say which version that was."""
+    try:
+        post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    except ops.NotFound:
+        abort(404)
+    version = request.form.get(f"version-{post_id}", type=int)
+    if version is None:  # what the desk showed of it is unknown: as stale as an older version
+        refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+        return None
+    return post, version
+
+
 @bp.post("/release")
 @roles_required(Role.project_manager)
 def release():
@@ -254,14 +264,10 @@ def release():
     refusals: list[str] = []
     released = []
     for post_id in ids:
-        try:
-            post = ops.load_post(db.session, current_user, post_id, for_update=True)
-        except ops.NotFound:
-            abort(404)
-        version = request.form.get(f"version-{post_id}", type=int)
-        if version is None:  # what the desk showed of it is unknown: as stale as an older version
-            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+        checked = _as_the_desk_showed(post_id, refusals)
+        if checked is None:
             continue
+        post, version = checked
         try:
             ops.act_on_post(db.session, post, Action.release, current_user, expected_version=version)
             released.append(post)
