@@ -81,12 +81,12 @@ def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_s
 
     off = cli("stop", "off", poland)
     assert off.stdout.strip() == (f"Stop switch {poland} off. 1 post it held stays held until a project manager "
-                                  "gives it a new time (Publishing desk)."), off.stdout
+                                  "releases it or gives it a new time (Publishing desk)."), off.stdout
     again = cli("stop", "off", poland, check=False)
     assert again.returncode == 1, again
     assert re.search(rf"Stop switch {poland} was already off \(since {ISO_UTC}\): nothing changed\.", again.stderr), \
         again.stderr
-    assert "1 post it held still waits for a new time (Publishing desk)." in again.stderr
+    assert "1 post it held still waits for a release or a new time (Publishing desk)." in again.stderr
     unknown = cli("stop", "off", "4242", check=False)
     assert unknown.returncode == 1 and "No stop switch 4242" in unknown.stderr, unknown.stderr
     assert "approval stop list --all" in unknown.stderr

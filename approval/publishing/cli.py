@@ -202,9 +202,9 @@ def stop_on(market_code: str | None, campaign_id: int | None, everything: bool, 
 @stop_cli.command("off")
 @click.argument("stop_id", type=click.IntRange(1, 2**31 - 1))
 def stop_off(stop_id: int) -> None:
-    """Turn a stop switch off and say how many posts it held: they stay held until a project manager gives each a
-    new time (Publishing desk); those it covered that were not due yet go out at their time. A switch already off
-    is an error (exit 1): nothing changes."""
+    """Turn a stop switch off and say how many posts it held: they stay held until a project manager releases them
+    or gives each a new time (Publishing desk); those it covered that were not due yet go out at their time. A
+    switch already off is an error (exit 1): nothing changes."""
     with db.transaction() as session:
         stop = session.get(StopSwitch, stop_id)
         if stop is None:
@@ -214,15 +214,16 @@ def stop_off(stop_id: int) -> None:
             controls.turn_off(session, None, stop_id)
         held = _held_by(session, [stop_id]).get(stop_id, 0)
     if was_off is not None:
-        still = f" {_posts(held)} it held still {'waits' if held == 1 else 'wait'} for a new time (Publishing desk)."
+        still = (f" {_posts(held)} it held still {'waits' if held == 1 else 'wait'} for a release or a new time "
+                 "(Publishing desk).")
         raise click.ClickException(f"Stop switch {stop_id} was already off (since {_utc(was_off)}): nothing "
                                    f"changed.{still if held else ''}")
     if held == 0:
         click.echo(f"Stop switch {stop_id} off. It held no post; the posts it covered go out at their time.")
     else:
         click.echo(f"Stop switch {stop_id} off. {_posts(held)} it held "
-                   + ("stays held until a project manager gives it" if held == 1 else
-                      "stay held until a project manager gives each")
+                   + ("stays held until a project manager releases it or gives it" if held == 1 else
+                      "stay held until a project manager releases them or gives each")
                    + " a new time (Publishing desk).")
 
 
@@ -231,7 +232,7 @@ def stop_off(stop_id: int) -> None:
 def stop_list(everything: bool) -> None:
     """The stop switches on, one a line, tab-separated: id; scope (market CODE, campaign NAME or everything); on
     (or off) since when, in UTC; by whom; how many scheduled posts it holds now; the reason. A post a switch held
-    stays held once it is off, until a project manager gives it a new time (Publishing desk)."""
+    stays held once it is off, until a project manager releases it or gives it a new time (Publishing desk)."""
     query = select(StopSwitch).options(
         selectinload(StopSwitch.market), selectinload(StopSwitch.campaign),
         selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.turned_off_by))

@@ -123,8 +123,8 @@ def turn_on(
 
 def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:
     """Turn a stop switch off. It releases nothing: the posts it held stay held (``hold_for`` says the switch is
-    off) until a project manager unschedules each and gives it a new time; past its grace period a held post is
-    missed as any other. Posts it covered that were not due yet go out at their time."""
+    off) until a project manager releases each (``release``) or gives it a new time; past its grace period a held
+    post is missed as any other. Posts it covered that were not due yet go out at their time."""
     # The role first, whatever the switch (as ``turn_on``): a community manager was told that only a group-wide
     # manager turns off a switch over every market, for a switch over their own market.
     if actor is not None and not can_manage_stops(actor):
