@@ -224,7 +224,7 @@ def test_the_wall_lists_what_was_published_in_the_last_24_hours_not_weeks_ago(ma
         assert "Le coup d&#39;envoi est donné." in page and "La fan zone ouvre ses portes." in page, path
         assert "La veille du match" not in page and "Grand jeu concours" not in page, path
     french = web.get("/hub", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Publiées depuis 24 heures" in french
+    assert "Publiées dans les dernières 24 heures" in french
     # The same post as it ages: gone from the list a day after it went out (the wall is rebuilt each minute).
     tomorrow = utcnow() + timedelta(hours=23, minutes=30)
     later = build_wall(db_session, Viewer(user_id=manager.id), Selection(), now=tomorrow)
