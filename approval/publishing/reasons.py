@@ -36,7 +36,11 @@ MISSED_REFUSED_EARLY = N_("The network kept asking to wait (last: %(last)s): its
 MISSED_UNREACHABLE_EARLY = N_("The receiver could not be reached (last: %(last)s): its next try would come after its "
                               "grace period.")
 MISSED_QUOTA = N_("The network's posting quota for the account held it back until its grace period passed.")
-MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running (approval worker)?")
+MISSED_UNSENT = N_("No publishing worker sent it within its grace period: was one running?")
+#: The same, as the trail kept it until 6 December 2026 (its rows name it by this id): a command name in a sentence
+#: every reader gets, community managers included.
+MISSED_UNSENT_UNTIL_2026_12 = N_("No publishing worker sent it within its grace period: was one running (approval "
+                                 "worker)?")
 # What a call to a network came to, when the words are the worker's own rather than the network's (those, an HTTP
 # status and the body it came with, are quoted as they are).
 NO_ANSWER_IN_TIME = N_("no complete answer within %(seconds)s s")
