@@ -117,8 +117,10 @@ class ConnectsLate:
         real = socket.create_connection
         self.made = 0
 
-        def create_connection(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            made = real(*args, **kwargs)
+        def create_connection(address, *_args, **_kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            # Opened whatever the time left (its own timeout, the deadline's, could end the connect first on a busy
+            # machine, and this test would then not see a socket handed over late).
+            made = real(address)
             self.made += 1
             time.sleep(late)
             return made
@@ -199,3 +201,34 @@ def test_a_call_within_its_deadline_is_answered_as_before():
         connection.close()
         server.shutdown()
         server.server_close()
+
+
+class _TimerThatNeverRuns:
+    """A deadline's timer on a machine too busy to run it in time: it never fires."""
+
+    def __init__(self, _seconds: float, _function) -> None:  # noqa: ANN001
+        self.daemon = True
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_a_socket_handed_over_after_the_deadline_is_shut_even_when_its_timer_has_not_run(silent, monkeypatch):
+    from approval.publishing import addresses
+
+    silent.open()
+    connection = connection_to(f"http://127.0.0.1:{silent.port}/hook", timeout=5.0, allow_internal=True)
+    monkeypatch.setattr(addresses.threading, "Timer", _TimerThatNeverRuns)
+    late = ConnectsLate(monkeypatch, 0.6)
+    try:
+        with deadline(connection, 0.3) as cut, pytest.raises((OSError, http.client.HTTPException)):
+            connection.request("POST", "/hook", body=b"{}")
+            connection.getresponse()
+    finally:
+        connection.close()
+    assert cut.is_set() and late.made == 1
+    time.sleep(0.3)
+    assert bytes(silent.received) == b""  # nothing sent through it

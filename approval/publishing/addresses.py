@@ -192,8 +192,11 @@ class _Pinned(http.client.HTTPConnection):
             opened.settimeout(self._own_timeout())  # each step's own, once opened; the deadline bounds them all
             opened.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock = opened
-            if self.cut is not None and self.cut.is_set():
-                # The time was up as it opened: the deadline's timer found no socket to shut. Nothing goes through it.
+            if self.cut is not None and (self.cut.is_set() or (self.ends_at is not None
+                                                               and time.monotonic() >= self.ends_at)):
+                # The time was up as it opened: the deadline's timer found no socket to shut (or, on a busy machine,
+                # has not run yet: the clock says it all the same). Nothing goes through it.
+                self.cut.set()
                 _shut(opened)
             return
         raise failure
