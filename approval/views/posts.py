@@ -481,10 +481,11 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
     flash(said, "success")
     waiting = listing.page_oldest_first(db.session, current_user, listing.PostFilters(state=State.in_review),
                                         (Post.submitted_at, Post.id), cursor=None, limit=NEXT_LOOKED_AT)
-    # Not one whose revision they wrote: they may not decide on it (the author never approves their own words).
-    upcoming = next((waiting for waiting in waiting.items
-                     if waiting.current_revision is None or waiting.current_revision.author_id != current_user.id),
-                    None)
+    # Not one whose revision they wrote: they may not decide on it (the author never approves their own words). One
+    # statement for the page's revisions, not one per post.
+    theirs = set(db.session.scalars(select(Revision.id).where(
+        Revision.id.in_([post.current_revision_id for post in waiting.items]), Revision.author_id == current_user.id)))
+    upcoming = next((waiting for waiting in waiting.items if waiting.current_revision_id not in theirs), None)
     if upcoming is not None:
         flash(_("Here is the next post awaiting your review."), "info")
         return redirect(url_for("posts.show_post", post_id=upcoming.id))
