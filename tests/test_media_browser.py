@@ -418,3 +418,54 @@ def test_videos_go_one_a_request_and_an_expired_session_stops_no_later_drop(
     assert len(sent) == 5, sent  # the drop after the failed one was sent
     assert not errors, errors
     context.close()
+
+
+def test_a_folder_dropped_among_pictures_is_left_out_and_a_whole_drop_refusal_names_its_files(
+        chromium, media_server, backend):  # noqa: F811
+    """A folder dropped with a picture is listed by the browser as one more file: its request failed the whole drop.
+    The picture goes, a row says the folder was left out. A refusal of the whole drop (a conflict) named no file:
+    its row names them."""
+    import base64
+
+    base, engine, posts = media_server
+    post_id = posts["x"]
+    before = _media_ids(engine, post_id)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _login(context, page, base, "camille@helio.example")
+    page.goto(f"{base}/posts/{post_id}/edit")
+    page.evaluate("""(data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const files = [new File([bytes], "tribune.jpg", { type: "image/jpeg" }), new File([], "Vacances", { type: "" })];
+      const entries = [{ isFile: true, isDirectory: false, name: "tribune.jpg" },
+                       { isFile: false, isDirectory: true, name: "Vacances" }];
+      const transfer = { files: files, types: ["Files"],
+                         items: entries.map((entry) => ({ kind: "file", webkitGetAsEntry: () => entry })) };
+      const event = new Event("drop", { bubbles: true, cancelable: true });
+      Object.defineProperty(event, "dataTransfer", { value: transfer });
+      document.getElementById("media-drop").dispatchEvent(event);
+    }""", base64.b64encode(jpeg((600, 400), color="navy")).decode())
+    page.wait_for_selector("#media-uploads li.done")
+    rows = page.locator("#media-uploads li")
+    assert rows.nth(0).inner_text() == "Vacances: a folder is not added. Open it and drop the files inside."
+    assert rows.nth(1).inner_text().startswith("tribune.jpg: Added.")
+    assert len(_media_ids(engine, post_id)) == len(before) + 1
+
+    # Someone else changes the post meanwhile: the next drop is refused as a whole, and its row says which files.
+    from approval.models import User
+
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        post = session.get(Post, post_id)
+        ops.edit_post(session, post, writer, post.body + " Modifié ailleurs.", expected_version=post.version)
+        session.commit()
+    _drop_files(page, [("rouge.jpg", jpeg((600, 400), color="red")), ("bleu.jpg", jpeg((600, 400), color="blue"))])
+    refused = page.locator("#media-uploads li.error").nth(1)
+    refused.wait_for()
+    assert refused.inner_text().startswith("rouge.jpg, bleu.jpg: This post changed since you opened it"), \
+        refused.inner_text()
+    assert len(_media_ids(engine, post_id)) == len(before) + 1
+    assert not errors, errors
+    context.close()

@@ -410,3 +410,19 @@ def test_a_mouse_is_offered_to_drop(chromium, walk_server):  # noqa: ANN001, F81
     page.goto(f"{base}/posts/{posts['x']}/edit")
     assert page.locator("#media-drop-words").is_visible() and not page.locator("#media-choose-words").is_visible()
     context.close()
+
+
+def test_the_plain_forms_empty_description_keeps_a_re_sent_files_text(make, web, db_session, scene):
+    """The plain form always sends its one description field: empty, it said "no text" and erased what the file
+    already showed when the same file was picked again."""
+    from test_media_pages import _upload as _plain_upload
+
+    france, writer = scene
+    post = make.post(account=make.account(france, "x"), author=writer, body="La tribune.")
+    web.login(writer)
+    picture = jpeg(color="red")
+    assert _plain_upload(web, post, picture, "rouge.jpg", "La tribune rouge").status_code == 302
+    post = _reload(db_session, post)
+    assert _plain_upload(web, post, picture, "rouge.jpg", "").status_code == 302
+    post = _reload(db_session, post)
+    assert [m.alt for m in post.current_revision.media] == ["La tribune rouge"]

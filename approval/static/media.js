@@ -385,8 +385,10 @@
             row.classList.add("error");
             // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them;
             // among several, the server's words name the file refused ("b.jpg (file 2 of 3): …").
+            // A refusal of the whole drop ("at most 4 pictures") names none: the row names the files.
             const reason = answer.message || request.statusText;
-            row.replaceChildren(files.length === 1 ? files[0].name + separator + reason : reason);
+            const named = files.length > 1 && files.some(function (file) { return reason.indexOf(file.name) >= 0; });
+            row.replaceChildren(named ? reason : names + separator + reason);
           }
         } finally {
           resolve();  // whatever happened to this drop, the next one goes
@@ -441,9 +443,26 @@
   ["dragleave", "drop"].forEach(function (name) {
     drop.addEventListener(name, function () { drop.classList.remove("over"); });
   });
+  // A folder dropped among files is no file to send (the browser lists it as one, and its request failed the whole
+  // drop): the files go, and a row says the folder was left out.
+  function isFolder(transfer) {  // by place: the items of kind "file" are the files, in the same order
+    const items = Array.from(transfer.items || []).filter(function (item) { return item.kind === "file"; });
+    return function (file, index) {
+      const entry = items[index] && items[index].webkitGetAsEntry ? items[index].webkitGetAsEntry() : null;
+      return Boolean(entry && entry.isDirectory);
+    };
+  }
+
   drop.addEventListener("drop", function (event) {
     if (dragged) return;
     event.preventDefault();
-    uploadAll(Array.from(event.dataTransfer.files));
+    const files = Array.from(event.dataTransfer.files);
+    const folder = isFolder(event.dataTransfer);
+    const left = files.filter(folder);
+    if (left.length) {
+      const names = left.map(function (file) { return file.name; }).join(", ");
+      uploads.append(el("li", { class: "error", text: (editor.dataset.folder || "{names}").split("{names}").join(names) }));
+    }
+    uploadAll(files.filter(function (file, index) { return !folder(file, index); }));
   });
 })();

@@ -241,10 +241,11 @@ def arrange_media(post_id: int):
 def _one_text_per_file(alts: list[str], files: int) -> list[str | None]:
     """The alternative texts of an upload, one per file as the API takes them, or none (the script sends none: each
     file is described in the list, where it lands). The plain form's one field describes the first of the files
-    picked."""
-    if len(alts) == 1 and files != 1:
-        return [*alts[:files], *[None] * (files - 1)]
-    return list(alts)
+    picked. The form always sends its field: left empty, it says nothing (a file picked again keeps its text)."""
+    texts: list[str | None] = [alt if alt.strip() else None for alt in alts]
+    if len(texts) == 1 and files != 1:
+        return [*texts[:files], *[None] * (files - 1)]
+    return texts
 
 
 def _not_media(network: str) -> str:
