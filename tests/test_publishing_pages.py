@@ -3,6 +3,7 @@ the API's stop switches and a post's ``publication`` and ``hold``."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from uuid import uuid4
 
@@ -940,3 +941,25 @@ def test_a_control_character_in_a_stop_switchs_reason_is_shown_on_its_field_and_
     assert "This field holds a control character (U+0007)" in page
     assert "Match perdu" in page and "on suspend tout." in page
     assert db_session.scalars(select(StopSwitch)).all() == []
+
+
+def test_the_desk_shows_its_lists_with_posts_first_and_says_when_nothing_needs_the_manager(make, web, db_session):
+    """Ten cards, eight of them "None.", buried the two that mattered: the lists with posts come first, linked from
+    a line above them; the empty ones after, small; a desk with nothing on it says so."""
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert "Nothing needs you here: every post went out as planned or is on its way." in desk
+    assert 'class="desk-summary"' not in desk and desk.count('<p class="empty">None.</p>') == 10
+
+    stuck = make.post(State.scheduled, account=make.account(france))
+    stuck.scheduled_at = utcnow() - timedelta(minutes=5)
+    db_session.flush()
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert "Nothing needs you here" not in desk
+    summary = re.search(r'<p class="desk-summary">(.*?)</p>', desk).group(1)
+    assert '<a href="#overdue">Overdue <span class="count">1</span></a>' in summary and "#held" not in summary
+    quiet = desk.index('<div class="desk-quiet">')
+    assert desk.index('id="overdue"') < quiet < desk.index('id="held"')
+    assert f">#{stuck.id}<" in desk[:quiet] and desk.count('<p class="empty">None.</p>') < 10

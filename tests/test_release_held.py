@@ -247,3 +247,22 @@ def test_a_post_a_switch_held_and_an_embargo_still_covers_waits_for_a_release_an
     assert answer.status_code == 422
     said = answer.get_data(as_text=True)
     assert "it can be released once the embargo lifts." in said and "goes out by itself" not in said
+
+
+def test_the_desk_asks_the_engine_nothing_of_posts_a_switch_on_still_holds(make, web, db_session, monkeypatch):
+    """The desk asked the engine, one query of the switches each, whether each held post could be released: while a
+    crisis lasts none can, and a hundred held posts cost a hundred queries. Only those nothing holds are asked."""
+    from approval.views import publishing
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    held = [make.post(State.scheduled, account=make.account(france)) for _ in range(3)]
+    for post in held:
+        _held_under_a_switch_on(db_session, post, pm)
+    asked: list[int] = []
+    real = publishing.available_actions
+    monkeypatch.setattr(publishing, "available_actions", lambda post, user: asked.append(post.id) or real(post, user))
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert all(f">#{post.id}<" in desk for post in held) and 'name="only"' not in desk
+    assert asked == []

@@ -27,7 +27,7 @@ from approval.inputs import parse_id, shows_characters_on_form
 from approval.models import Account, Campaign, Market, Post, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
-from approval.publishing.holds import active_stops, held_clause, held_counts, held_ids, hold_for, is_held
+from approval.publishing.holds import Hold, active_stops, held_clause, held_counts, held_ids, hold_for, is_held
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, policy_refusal, retrying_clause
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
@@ -93,9 +93,11 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
                 for refused in [*breaks.on_their_way[:SHOWN], *breaks.in_review[:SHOWN]]}
     switched_on = active_stops(db.session)
     holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
-    # The held posts nothing holds any more (their switch is off), which the viewer may release: the engine says.
-    releasable = {post.id for post in sections["held"] if is_held(post) and any(
-        row.action == Action.release for row in available_actions(post, current_user))}
+    # The held posts nothing holds any more (their switch is off), which the viewer may release: the engine says,
+    # asked only of those no switch on and no embargo still holds (while a crisis lasts, none: no query each).
+    active = {stop.id for stop in switched_on}
+    releasable = {post.id for post in sections["held"] if is_held(post) and not _still_held(holds[post.id], active)
+                  and any(row.action == Action.release for row in available_actions(post, current_user))}
     failures = failure_reasons(db.session, [post.id for post in sections["failed"]])
     failures.update(failure_reasons(db.session, [post.id for post in sections["missed"]], Action.miss))
     failures.update(failure_reasons(db.session, [post.id for post in sections["unconfirmed"]], Action.lose))
@@ -105,6 +107,11 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
                            releasable=releasable,
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
+
+
+def _still_held(hold: Hold | None, active: set[int]) -> bool:
+    """``hold`` (``hold_for`` with the switches on) is a switch still on, or an embargo not lifted yet."""
+    return hold is not None and (hold.stop_id in active or hold.until is not None)
 
 
 def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = None) -> Markup | None:
