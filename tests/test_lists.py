@@ -14,7 +14,7 @@ from approval.queries.paging import Cursor
 from approval.queries.posts import PostFilters, page_posts, state_counts
 from approval.workflow.states import Role, State
 
-ROW = re.compile(r'<td><a href="/posts/(\d+)">#')
+ROW = re.compile(r'<td><a href="/posts/(\d+)(?:\?queue=[^"]*)?">#')
 NEXT = re.compile(r'href="([^"]+)" rel="next"')
 
 

@@ -184,6 +184,44 @@ def test_after_a_review_decision_the_next_post_awaiting_review_then_the_queue(ma
     assert db_session.get(Post, elsewhere.id).state == State.in_review
 
 
+def test_a_post_opened_from_a_filtered_queue_leads_to_the_next_post_of_that_queue(make, web, db_session):
+    """A project manager who filtered the queue to Facebook was taken, after each decision, to the next post of the
+    whole queue: the links of a filtered queue carry its filters, and the next post is that queue's."""
+    from urllib.parse import parse_qs, urlsplit
+
+    france, camille, marc = _team(make)
+    facebook, x = make.account(france, "facebook"), make.account(france, "x")
+    first = make.post(State.in_review, account=facebook, author=camille)
+    other = make.post(State.in_review, account=x, author=camille)  # waiting longer, another network
+    second = make.post(State.in_review, account=facebook, author=camille)
+    db_session.flush()
+    base = utcnow() - timedelta(hours=3)
+    other.submitted_at, first.submitted_at, second.submitted_at = base, base + timedelta(minutes=5), \
+        base + timedelta(minutes=10)
+    db_session.flush()
+    web.login(marc)
+    queue = _text(web.get("/review?network=facebook"))
+    link = f"/posts/{first.id}?queue=network%3Dfacebook"
+    assert f'href="{link}"' in queue and f"/posts/{other.id}?" not in queue
+    page = _text(web.get(link))
+    assert f'action="/posts/{first.id}/actions/approve?queue=network%3Dfacebook"' in page
+
+    answer = web.post(f"/posts/{first.id}/actions/approve?queue=network%3Dfacebook",
+                      {"version": _version(web, first), "comment": ""})
+    assert answer.status_code == 302
+    where = urlsplit(answer.headers["Location"])
+    assert where.path == f"/posts/{second.id}" and parse_qs(where.query) == {"queue": ["network=facebook"]}
+    answer = web.post(f"/posts/{second.id}/actions/approve?{where.query}", {"version": _version(web, second),
+                                                                          "comment": ""})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/review?network=facebook"
+    assert "No other post of the queue as you filtered it awaits your review." in _text(web.get("/review"))
+    # Whatever the address carries, only filters are read, and a state among them changes nothing.
+    assert web.get(f"/posts/{other.id}?queue=state%3Ddraft%26q%3D%3Cscript%3E").status_code == 200
+    answer = web.post(f"/posts/{other.id}/actions/approve?queue=state%3Ddraft", {"version": _version(web, other),
+                                                                               "comment": ""})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/review"
+
+
 def test_a_suggestion_approved_for_the_cabinet_is_said_so_and_a_later_step_stays_on_the_post(make, web, db_session):
     france, camille, marc = _team(make)
     helene = make.executive("Hélène Marchand")

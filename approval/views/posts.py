@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from babel.dates import format_date
 from babel.lists import format_list
@@ -32,6 +33,7 @@ from approval.localtime import wall_clock
 from approval.models import (
     Account, Campaign, Market, Post, PublicationAttempt, Revision, User,
 )
+from approval.queries.posts import PostFilters
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
@@ -479,7 +481,9 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
         said = _("You rejected suggested message #%(id)s.", id=post.id) if suggestion else \
             _("You rejected post #%(id)s.", id=post.id)
     flash(said, "success")
-    waiting = listing.page_oldest_first(db.session, current_user, listing.PostFilters(state=State.in_review),
+    # The queue the post was opened from, with its filters (a market, a network...): the next post is its next.
+    filters = _queue_filters() or listing.PostFilters()
+    waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.in_review),
                                         (Post.submitted_at, Post.id), cursor=None, limit=NEXT_LOOKED_AT)
     # Not one whose revision they wrote: they may not decide on it (the author never approves their own words). One
     # statement for the page's revisions, not one per post.
@@ -488,9 +492,10 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
     upcoming = next((waiting for waiting in waiting.items if waiting.current_revision_id not in theirs), None)
     if upcoming is not None:
         flash(_("Here is the next post awaiting your review."), "info")
-        return redirect(url_for("posts.show_post", post_id=upcoming.id))
-    flash(_("No other post awaits your review."), "info")
-    return redirect(url_for("review.queue"))
+        return redirect(url_for("posts.show_post", post_id=upcoming.id, **_queue_arg()))  # type: ignore[arg-type]
+    flash(_("No other post of the queue as you filtered it awaits your review.") if filters.active
+          else _("No other post awaits your review."), "info")
+    return redirect(url_for("review.queue", **filters.args()))  # type: ignore[arg-type]
 
 
 #: The decisions whose comment the decide form always shows a field for (the others may have none on the page).
@@ -602,10 +607,29 @@ def _back_to_post(post_id: int, *, anchor: str | None = None):  # noqa: ANN202
 #: The post page's view of its revisions: one opened (``r``), two compared (``diff_from``, ``diff_to``). Its forms
 #: carry them in their addresses, so that a refusal drawn there shows what the reviewer was looking at.
 VIEW_ARGS = ("r", "diff_from", "diff_to")
+#: The longest review queue's filters a post page carries (``queue``): its search's 200 characters and the others.
+MAX_QUEUE_ARG = 600
 
 
 def _view_args() -> dict[str, Any]:
-    return {name: value for name in VIEW_ARGS if (value := request.args.get(name, type=int)) is not None}
+    return {**{name: value for name in VIEW_ARGS if (value := request.args.get(name, type=int)) is not None},
+            **_queue_arg()}
+
+
+def _queue_filters() -> PostFilters | None:
+    """The filters of the review queue the post was opened from (``queue``, the query string its links carry), or
+    None: after a decision, the next post is that queue's."""
+    raw = request.args.get("queue") or ""
+    if not raw or len(raw) > MAX_QUEUE_ARG:
+        return None
+    filters = PostFilters.from_args(dict(parse_qsl(raw)), current_user).without("state", "action")
+    return filters if filters.active else None
+
+
+def _queue_arg() -> dict[str, str]:
+    """``queue`` for an address that keeps the review queue's filters (none when it had none)."""
+    filters = _queue_filters()
+    return {"queue": urlencode(filters.args())} if filters else {}
 
 
 def _done(post: Post, action: Action, state: State, *, now: bool = False) -> str:
