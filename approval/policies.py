@@ -13,12 +13,15 @@ posts it refuses); older versions are never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from cachetools import TTLCache
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 
 from approval import style
 from approval.models import Account, Campaign, Market, PolicyVersion, Post, Revision, User
@@ -277,11 +280,24 @@ def refused_now(session: Session, scope: Select[Any]) -> PolicyBreaks:
     return PolicyBreaks(on_their_way, in_review)
 
 
-def refused_among_first(session: Session, scope: Select[Any], at_most: int) -> list[Refused]:
-    """The posts the policy in force refuses among the first ``at_most`` of ``scope`` (a select of posts joined with
-    their accounts, ordered), by ``refused_now``'s rule, in that order: for a page that must stay cheap (the wall,
-    rebuilt each minute, checks the posts due within the day, the soonest first)."""
-    return _refused(session, _with_what_the_gate_reads(session, scope.limit(at_most)))
+def refused_among_first(session: Session, scope: Select[Any], at_most: int, *, memo: VerdictMemo
+                        ) -> dict[int, GateResult]:
+    """Why the policy in force refuses the posts it refuses among the first ``at_most`` of ``scope`` (a select of
+    posts joined with their accounts, ordered), by ``refused_now``'s rule, by post id in that order: for a page that
+    must stay cheap (the wall, rebuilt at each change, checks the posts due within the day, the soonest first).
+
+    The gate runs only on the posts whose ``gate_key`` ``memo`` does not hold: one light statement reads the keys
+    (ids and digests, no post loaded), then only those posts are loaded with what the gate reads. A new revision, a
+    policy saved, a campaign's hashtag or disclosure changed, an account moved to another market change the key, so
+    the page shows them at its next build; what the key does not name waits for ``memo``'s time to live. The
+    verdicts it returns hold no campaign (``GateResult.campaign`` is None: ``VerdictMemo.put``)."""
+    keys = {row[0]: _key_of_row(row) for row in session.execute(_gate_keys(scope.limit(at_most)))}
+    verdicts = {post_id: memo.get(key) for post_id, key in keys.items()}
+    unknown = [post_id for post_id, verdict in verdicts.items() if verdict is None]
+    if unknown:
+        for post in _with_what_the_gate_reads(session, scope.where(Post.id.in_(unknown))):
+            verdicts[post.id] = memo.put(gate_key(post), check_revision(session, post, post.current_revision))
+    return {post_id: verdict for post_id, verdict in verdicts.items() if verdict is not None and verdict.errors}
 
 
 def _with_what_the_gate_reads(session: Session, posts: Select[Any]) -> list[Post]:
@@ -300,6 +316,93 @@ def _refused(session: Session, posts: Iterable[Post]) -> list[Refused]:
         if verdict.errors:
             refused.append(Refused(post, verdict))
     return refused
+
+
+# The wall's memo of the gate's verdicts --------------------------------------------------------------------------
+
+#: How long a memoized verdict holds (seconds): what its key does not name (a media file's details, a change the key
+#: misses) shows on the wall within this time.
+VERDICT_TTL_S = 60.0
+#: How many verdicts a memo keeps, the oldest dropped first: the posts due within the day of a few dozen selections.
+VERDICTS_KEPT = 4000
+
+
+def gate_key(post: Post) -> tuple[Any, ...]:
+    """What the gate reads of ``post`` (``check_revision`` on its current revision, with the policy in force), as
+    ids and digests: the post, its current revision and that revision's SHA-256 (text and media; a revision is never
+    changed), its account's network and market (code, languages), the market's policy version in force (a version
+    is never changed; its time tells it from another database's, or a rolled-back one's, under the same id), the
+    campaign (its hashtag, whether it requires a disclosure). ``_gate_keys`` reads the same without loading the post;
+    the two must stay alike."""
+    revision, account, campaign = post.current_revision, post.account, post.campaign
+    market = account.market
+    version = market.policy_in_force
+    return (post.id, post.current_revision_id, revision.sha256 if revision else None, account.network,
+            account.market_id, market.code, tuple(market.languages or ()), market.policy_version_id,
+            version.created_at if version else None, post.campaign_id,
+            campaign.hashtag if campaign else None, campaign.disclosure_required if campaign else None)
+
+
+#: ``_gate_keys``' own names of the tables it joins (``posts`` may join them already), made once: each build of
+#: the wall makes the statement again, and aliases made anew cost more than the rest of it.
+_KEY_REVISION, _KEY_MARKET, _KEY_VERSION, _KEY_CAMPAIGN = (aliased(Revision), aliased(Market),
+                                                           aliased(PolicyVersion), aliased(Campaign))
+
+
+def _gate_keys(posts: Select[Any]) -> Select[*tuple[Any, ...]]:
+    """``gate_key``'s columns of ``posts`` (a select of posts joined with their accounts), in one statement that
+    loads no object: the ids of the posts, the revisions' digests, small rows of markets, versions and campaigns."""
+    revision, market, version, campaign = _KEY_REVISION, _KEY_MARKET, _KEY_VERSION, _KEY_CAMPAIGN
+    return (posts.with_only_columns(
+        Post.id, Post.current_revision_id, revision.sha256, Account.network, Account.market_id, market.code,
+        market.languages, market.policy_version_id, version.created_at, Post.campaign_id, campaign.hashtag,
+        campaign.disclosure_required)
+        .outerjoin(revision, revision.id == Post.current_revision_id)
+        .join(market, market.id == Account.market_id)
+        .outerjoin(version, version.id == market.policy_version_id)
+        .outerjoin(campaign, campaign.id == Post.campaign_id))
+
+
+def _key_of_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """``gate_key`` from a row of ``_gate_keys``."""
+    key = tuple(row)
+    return (*key[:6], tuple(key[6] or ()), *key[7:])
+
+
+class VerdictMemo:
+    """The gate's verdicts by ``gate_key``, for a page that must stay cheap and may show what the key does not name
+    a minute late: the wall, rebuilt at every audit row. Never for the publishing worker, the approval's guard or the
+    publishing desk: they check afresh.
+
+    Process-local and bounded (a ``cachetools.TTLCache`` of ``size`` verdicts, each kept ``ttl`` seconds). It keeps
+    no database object: a verdict is kept without its campaign (``GateResult.campaign``), which belongs to the
+    session that loaded it. The wall's feed builds walls from several threads: a lock guards it."""
+
+    def __init__(self, size: int = VERDICTS_KEPT, ttl: float = VERDICT_TTL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._verdicts: TTLCache[tuple[Any, ...], GateResult] = TTLCache(size, ttl, timer=clock)
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> GateResult | None:
+        """The verdict kept for ``key``, None when there is none or it is older than ``ttl``."""
+        with self._lock:
+            return self._verdicts.get(key)
+
+    def put(self, key: tuple[Any, ...], verdict: GateResult) -> GateResult:
+        """Keep ``verdict`` (without its campaign) for ``key``; returns what is kept."""
+        kept = replace(verdict, campaign=None)
+        with self._lock:
+            self._verdicts[key] = kept
+        return kept
+
+    def clear(self) -> None:
+        with self._lock:
+            self._verdicts.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._verdicts.expire()
+            return len(self._verdicts)
 
 
 def refused_in_market(session: Session, market: Market) -> PolicyBreaks:

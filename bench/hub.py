@@ -40,12 +40,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, select, text, update
 from sqlalchemy.orm import Session
 
 from approval.db import make_engine, utcnow
 from approval.migrate import upgrade
-from approval.models import Market, Post, User
+from approval.models import Account, Market, PolicyVersion, Post, User
 from approval.models.hub import COUNT_BACKFILL
 from approval.queries import calendar as calendar_queries
 from approval.queries import hub as hub_queries
@@ -445,6 +445,71 @@ def bench_queries(databases: list[Filled], repeat: int) -> dict[int, dict[str, t
     return results
 
 
+# The wall's policy check -------------------------------------------------------------------------------------
+
+#: ``--policy-check``'s busy day: the posts due within the day, on connected accounts (a reviewer measured 48-217 ms
+#: per wall build with 230 of them, against 15-33 ms without the check).
+POLICY_DUE = 230
+#: What each market's policy forbids, so that some of the posts due are refused (a word of about one post in four).
+POLICY_FORBIDDEN = [{"phrase": "stade", "reason": "Say \u201cterrain\u201d.", "instead": "terrain"}]
+
+
+def bench_policy_check(filled: Filled, repeat: int, due: int = POLICY_DUE) -> None:
+    """The wall's check of the posts due within the day against the policy in force (``WILL_FAIL_CHECKED``), on
+    ``filled`` changed for it (its accounts connected, ``due`` scheduled posts moved into the next 23 hours, each
+    market's policy forbidding a common word): the wall built without the check, with it and nothing memoized (each
+    build runs the gate on every post due, as before the wall's memo), and with the memo warm (a rebuild after an
+    audit row that changed none of them). Run after the other figures: it changes the database."""
+    engine, now = filled.engine, utcnow()
+    with Session(engine) as session, session.begin():
+        session.execute(update(Account).values(connector="outbox"))
+        ids = list(session.scalars(select(Post.id).where(Post.state == State.scheduled).order_by(Post.id).limit(due)))
+        step = timedelta(hours=23) / max(len(ids), 1)
+        for n, post_id in enumerate(ids):
+            session.execute(update(Post).where(Post.id == post_id).values(scheduled_at=now + n * step + timedelta(
+                minutes=30)))
+        for market in session.scalars(select(Market)):
+            version = PolicyVersion(market=market, number=1, forbidden=POLICY_FORBIDDEN)
+            session.add(version)
+            session.flush()
+            market.policy_version_id = version.id
+    memo = getattr(hub_queries, "WALL_VERDICTS", None)  # None: the code before the wall's memo
+
+    def wall(session: Session) -> hub_queries.Wall:
+        return hub_queries.build_wall(session, hub_queries.Viewer(kiosk_markets=()), hub_queries.Selection())
+
+    checked_at_most = hub_queries.WILL_FAIL_CHECKED
+
+    def without_check(session: Session) -> object:
+        hub_queries.WILL_FAIL_CHECKED = 0
+        try:
+            return wall(session)
+        finally:
+            hub_queries.WILL_FAIL_CHECKED = checked_at_most
+
+    def nothing_memoized(session: Session) -> object:
+        if memo is not None:
+            memo.clear()
+        return wall(session)
+
+    with Session(engine) as session:
+        built = wall(session)
+        print(f" the wall's policy check, {filled.size:,} posts, {_due_soon(session, now)} posts due within the day "
+              f"on connected accounts, {len(built.refusals)} refused (median of {repeat}):", flush=True)
+    for name, work in (("wall overview, without the check", without_check),
+                       ("wall overview, nothing memoized", nothing_memoized),
+                       ("wall overview, memo warm", wall)):
+        timed(engine, work)  # warm-up
+        times = [timed(engine, work) for _ in range(repeat)]
+        print(f"  {name:<36} {statistics.median(times):8.1f} ms  (min {min(times):.1f}, max {max(times):.1f})",
+              flush=True)
+
+
+def _due_soon(session: Session, now: datetime) -> int:
+    return len(session.scalars(select(Post.id).where(Post.state == State.scheduled, Post.scheduled_at >= now,
+                                                     Post.scheduled_at < now + hub_queries.AHEAD)).all())
+
+
 # Walls -------------------------------------------------------------------------------------------------------
 
 
@@ -559,6 +624,9 @@ def main() -> int:
                                                       "1000000; SQLite 10000,100000).")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--walls", default="1,100", help="Comma-separated numbers of open walls (PostgreSQL).")
+    parser.add_argument("--policy-check", type=int, default=0, metavar="DUE",
+                        help="Then, on the largest size, the wall's policy check with DUE posts due within the day "
+                             f"on connected accounts (the reviewer's busy day: {POLICY_DUE}).")
     args = parser.parse_args()
     backends = ("postgresql", "sqlite") if args.backend == "all" else (args.backend,)
     for backend in backends:
@@ -588,6 +656,8 @@ def main() -> int:
                 for name in results[small]:
                     ratio = results[large][name][0] / max(results[small][name][0], 0.001)
                     print(f"  {name:<36} {ratio:6.2f}x  ({results[large][name][0]:.1f} ms at {large:,})")
+            if args.policy_check:
+                bench_policy_check(databases[-1], args.repeat, args.policy_check)
             if backend == "postgresql" and args.walls:
                 print(f" walls on {sizes[-1]:,} posts:", flush=True)
                 bench_walls(databases[-1].engine.url.render_as_string(hide_password=False),

@@ -53,6 +53,15 @@ def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
+@pytest.fixture(autouse=True)
+def no_wall_verdicts_kept() -> None:
+    """The wall's memo of the gate's verdicts (``hub.WALL_VERDICTS``) lives as long as the process: a test rolled
+    back on SQLite gives its ids to the next one, which must not find its verdicts."""
+    from approval.queries.hub import WALL_VERDICTS
+
+    WALL_VERDICTS.clear()
+
+
 # Databases ---------------------------------------------------------------------------------------------------
 
 

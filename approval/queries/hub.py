@@ -70,6 +70,11 @@ AHEAD = timedelta(hours=24)
 #: refusals (the publishing desk's "Will fail: the policy in force refuses them"): the wall is rebuilt each minute for
 #: each selection, so the check is bounded; a day busier than this shows its later refusals on the desk only.
 WILL_FAIL_CHECKED = 200
+#: The gate's verdicts on the posts due, by what it read of each (``policies.gate_key``): any audit row rebuilds
+#: every open selection's wall, which checks again only the posts whose text, market policy, campaign or account
+#: changed since (a minute at most for what the key does not name). The wall's only: the worker, the approval's
+#: guard and the desk check afresh.
+WALL_VERDICTS = policies.VerdictMemo()
 FINDINGS_WINDOW = timedelta(days=7)
 #: The revisions read for the week's findings: the newest ones that have some, bounded.
 FINDINGS_SAMPLE = 1000
@@ -372,10 +377,10 @@ def _bound_to_fail_soon(now: datetime) -> ColumnElement[bool]:
 
 def _refused_soon(session: Session, posts, now: datetime) -> dict[int, policies.GateResult]:  # noqa: ANN001
     """The posts due within the day, on a connected account, that the policy in force refuses (the desk's rule,
-    ``policies.refused_among_first``), among the first ``WILL_FAIL_CHECKED`` of them, the soonest first: why, by id."""
+    ``policies.refused_among_first``), among the first ``WILL_FAIL_CHECKED`` of them, the soonest first: why, by id.
+    The gate runs only on those whose verdict ``WALL_VERDICTS`` does not hold."""
     soon = posts().where(_bound_to_fail_soon(now), ~unconnected_clause()).order_by(Post.scheduled_at, Post.id)
-    return {refused.post.id: refused.verdict
-            for refused in policies.refused_among_first(session, soon, WILL_FAIL_CHECKED)}
+    return policies.refused_among_first(session, soon, WILL_FAIL_CHECKED, memo=WALL_VERDICTS)
 
 
 def _troubles(now: datetime, refused: Collection[int] = (),
