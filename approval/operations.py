@@ -108,9 +108,10 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
 
 
 def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
-                now: datetime | None = None) -> Post:
-    """A new draft on ``account``: its first revision and its ``create`` step, at ``now`` (the clock by default; the
-    demo dates its past work)."""
+                media: Sequence[Attachment] = (), copy_of: Post | None = None, now: datetime | None = None) -> Post:
+    """A new draft on ``account``: its first revision (``body`` and ``media``) and its ``create`` step, at ``now``
+    (the clock by default; the demo dates its past work). ``copy_of``: the post it duplicates, which its trail
+    names (the caller read that post as ``actor`` may: ``load_post``)."""
     if not can_see_account(actor, account):
         raise NotFound(account.id)
     if not actor.is_active:
@@ -125,9 +126,9 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now)
     session.add(post)
     session.flush()
-    revision = _add_revision(session, post, actor, _normalise(body), campaign=campaign, now=now)
+    revision = _add_revision(session, post, actor, _normalise(body), media, campaign=campaign, now=now)
     post.current_revision_id = revision.id
-    engine.apply(session, post, Action.create, actor, now=now)
+    engine.apply(session, post, Action.create, actor, now=now, copy_of=copy_of.id if copy_of else None)
     return post
 
 

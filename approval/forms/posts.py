@@ -66,6 +66,8 @@ class PostForm(FlaskForm):
     #: Names this form among those the browser sent: sent again once it made its post (the back button, then the
     #: same button), it makes no second one (``views.posts.new_post``).
     form_key = HiddenField(default=lambda: secrets.token_urlsafe(16), validators=[Optional(), Length(max=64)])
+    #: The post this one duplicates (``views.posts.new_post``): its pictures and videos come with the text.
+    copy_of = HiddenField(validators=[Optional(), Length(max=12)])
 
 
 class EditForm(FlaskForm):

@@ -35,6 +35,7 @@
     data.append("account_id", account ? account.value : body.dataset.account);
     data.append("campaign_id", campaign ? campaign.value : body.dataset.campaign || "");
     data.append("post_id", body.dataset.post || "");  // its pictures and videos count for the media rules
+    data.append("copy_of", body.dataset.copyOf || "");  // a new post's copied from this one: so do this one's
     data.append("csrf_token", token);
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;

@@ -27,6 +27,7 @@
     data.append("csrf_token", token);
     data.append("body", body ? body.value : "");
     if (previews.dataset.post) data.append("post_id", previews.dataset.post);
+    if (previews.dataset.copyOf) data.append("copy_of", previews.dataset.copyOf);  // the files a copy brings
     const account = document.querySelector("select[name=account_id]");
     if (account) data.append("account_id", account.value);
     const response = await fetch(previews.dataset.preview, { method: "POST", body: data, credentials: "same-origin" });

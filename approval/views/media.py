@@ -324,6 +324,9 @@ def preview():
     else:
         account = db.session.scalar(visible_accounts(current_user).where(
             Account.id == request.form.get("account_id", type=int)))
+        # A new post copied from another (``views.posts.new_post``): the files the copy brings, on this account.
+        copy_of = request.form.get("copy_of", type=int)
+        revision = ops.load_post(db.session, current_user, copy_of).current_revision if copy_of else None
     network = account.network.value if account else "x"
     return render_template("media/_preview.html", preview=previews.build(
         network, text, previews.media_views(revision), handle=account.handle if account else "handle",
@@ -340,10 +343,11 @@ def network_preview(post: Post | None, revision: Revision | None = None, account
                     text: str = "") -> previews.Preview:
     """The preview of ``revision`` (the post's current one by default) as the post's network shows it; for a post
     not written yet, ``text`` as ``account`` (the one the form has chosen) would show it, before any script runs."""
-    if post is None:
+    if post is None:  # ``revision``: the post a new one copies, whose files come with it
         if account is None:
-            return previews.build("x", text, [])
-        return previews.build(account.network.value, text, [], handle=account.handle, name=_shown_name(account))
+            return previews.build("x", text, previews.media_views(revision))
+        return previews.build(account.network.value, text, previews.media_views(revision), handle=account.handle,
+                              name=_shown_name(account))
     revision = revision or post.current_revision
     return previews.build(post.account.network.value, revision.body if revision else "",
                           previews.media_views(revision), handle=post.account.handle,

@@ -27,6 +27,7 @@ from approval.administration import place_zone
 from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
 from approval.filters import slot_time
+from approval.inputs import parse_id
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
 from approval.localtime import wall_clock
@@ -113,8 +114,11 @@ def list_posts():
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def new_post():
+    """A new post; with ``copy_of`` (the "Duplicate" link of a post's page), a copy of that post's text, campaign and
+    pictures and videos, for the account the person chooses (the same one by default)."""
     form = PostForm()
     accounts = _writable_accounts()
+    original = _original(form.copy_of.data if request.method == "POST" else request.args.get("copy_of"))
     form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {NAMES[a.network.value]} · @{a.handle}" + (
         " · " + _("suggested message for %(name)s", name=a.executive.name) if a.executive else ""))
         for a in accounts]
@@ -128,8 +132,14 @@ def new_post():
             return redirect(url_for("posts.show_post", post_id=made))
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
-        post = ops.create_post(db.session, current_user, account, form.body.data, campaign)
+        media = ops.attachments_of(original.current_revision) if original else []
+        post = ops.create_post(db.session, current_user, account, form.body.data, campaign, media=media,
+                               copy_of=original)
         _remember_made(form.form_key.data, post.id)
+        if original is not None:
+            flash(_("Saved as a draft, a copy of post #%(id)s.", id=original.id), "success")
+            _flash_findings(post, errors=True)  # what the copy's account says of its text and files
+            return redirect(url_for("posts.edit_post", post_id=post.id))
         if account.network.value in MEDIA_REQUIRED:
             # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds once
             # the draft exists. The next step is there, not a refused submission. YouTube takes a video only.
@@ -148,12 +158,26 @@ def new_post():
             flash(_("Submitted for review."), "success")
         _flash_findings(post, errors=False)  # a refused submission has said its errors
         return redirect(url_for("posts.show_post", post_id=post.id))
+    if original is not None and request.method == "GET":
+        form.copy_of.data = str(original.id)
+        form.body.data = original.body
+        if any(a.id == original.account_id for a in accounts):
+            form.account_id.data = original.account_id
+        if any(c.id == original.campaign_id for c in campaigns):
+            form.campaign_id.data = original.campaign_id
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
-    return render_template("posts/edit.html", form=form, post=None, preview_account=chosen,
+    return render_template("posts/edit.html", form=form, post=None, preview_account=chosen, original=original,
                            preview_text=form.body.data or "", findings_summary=findings_summary([]),
                            # The text's language until the live check names it: the chosen account's market's.
                            new_language=next(iter(market_languages(chosen.market)), None) if chosen else None)
+
+
+def _original(value: str | None) -> Post | None:
+    """The post a new one duplicates (``copy_of``), as the person may read it: one they cannot see is a 404, an id
+    that is none is no copy."""
+    post_id = parse_id(value)
+    return ops.load_post(db.session, current_user, post_id) if post_id is not None else None
 
 
 def _to_the_new_drafts_pictures(post: Post):  # noqa: ANN202
@@ -694,8 +718,9 @@ def check_text():
         )) if campaign_id else None
     context = policies.style_context(db.session, account, campaign) if account else style.Context()
     if account is not None:
-        # The media rules see the post's current pictures and videos (a new post has none yet).
-        post_id = request.form.get("post_id", type=int)
+        # The media rules see the post's current pictures and videos (a new post has none yet, unless it copies
+        # another's: ``new_post``).
+        post_id = request.form.get("post_id", type=int) or request.form.get("copy_of", type=int)
         try:
             post = ops.load_post(db.session, current_user, post_id) if post_id else None
         except ops.NotFound:

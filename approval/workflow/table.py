@@ -86,6 +86,12 @@ def _record_publication(attempt: Attempt) -> None:
     attempt.post.published_at = attempt.now
 
 
+def _record_copy(attempt: Attempt) -> None:
+    """A post made as a copy of another: its trail names the original."""
+    if attempt.params.get("copy_of") is not None:
+        attempt.record["copy_of"] = attempt.params["copy_of"]
+
+
 def _release_hold(attempt: Attempt) -> None:
     """Held no more: the worker sends it at its time. The trail keeps which switch had held it."""
     post = attempt.post
@@ -211,7 +217,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.confirm_published, {S.unconfirmed, S.failed}, S.published, {PM}, _l("Confirm as published"),
          guards=(g.approval_is_current, g.url_given), effects=(_record_publication,), inputs=(i.URL,)),
     _row(Action.withdraw, {S.draft, S.changes_requested, S.failed}, S.withdrawn, {CM, PM}, _l("Withdraw")),
-    _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create")),
+    _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create"), effects=(_record_copy,)),
     # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.
     _row(Action.edit, {S.draft}, S.draft, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
     _row(Action.edit, {S.changes_requested}, S.changes_requested, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
