@@ -318,3 +318,16 @@ def test_the_outbox_line_is_two_sentences(make, web, db_session):
     line = page[page.index("Handed to the outbox"):]
     line = line[:line.index("</p>")]
     assert re.sub(r"<[^>]+>", "", line) == "Handed to the outbox as outbox:44. Another tool publishes it from there."
+
+
+def test_the_card_of_a_posts_next_steps_says_decide_only_where_there_is_a_decision(make, web, db_session):
+    """The author's own submitted post had a "Decide" card whose only button was "Recall"."""
+    france, camille, marc = _team(make)
+    post = make.post(State.in_review, account=make.account(france), author=camille)
+    web.login(camille)
+    page = _text(web.get(f"/posts/{post.id}"))
+    card = page[page.index('class="card actions-card"'):].split("</section>")[0]
+    assert "<h2>Actions</h2>" in card and "Recall" in card and "Decide" not in card
+    web.login(marc)
+    page = _text(web.get(f"/posts/{post.id}"))
+    assert "<h2>Decide</h2>" in page[page.index('class="card actions-card"'):].split("</section>")[0]
