@@ -38,7 +38,7 @@ from approval.api.schemas import (
     TransitionListSchema,
 )
 from approval.db import db, utcnow
-from approval.models import Account, Campaign, Post
+from approval.models import Account, Campaign, Post, User
 from approval.workflow.errors import GuardFailed
 from approval.workflow.guards import ACKNOWLEDGE, acknowledged_warnings
 from approval.workflow.states import EDITABLE_STATES, Action, State
@@ -140,8 +140,23 @@ def create_post(args: dict, headers: dict):
         # markets as for one that does not exist (as ``_campaign``).
         message = _("No such account among yours.")
         raise GuardFailed(message, {"account_id": [message]})
-    post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account))
+    original = _original(user, args["copy_of"])
+    post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account),
+                           media=ops.attachments_of(original.current_revision) if original else (),
+                           copy_of=original)
     return once.commit(post_response(post, 201))
+
+
+def _original(user: User, post_id: int | None) -> Post | None:
+    """The post a new one duplicates (``copy_of``): one the user sees; another is no such post, as one that does not
+    exist (a field of the body: a 422 on it, as ``account_id``)."""
+    if post_id is None:
+        return None
+    try:
+        return ops.load_post(db.session, user, post_id)
+    except ops.NotFound:
+        message = _("No such post among yours.")
+        raise GuardFailed(message, {"copy_of": [message]}) from None
 
 
 def _campaign(campaign_id: int | None, account: Account) -> Campaign | None:

@@ -82,6 +82,9 @@ class PostCreateArgs(Args):
     account_id = Id(required=True, strict=True)
     body = Text(required=True, validate=length(MAX_BODY, minimum=1))
     campaign_id = Id(strict=True, allow_none=True, load_default=None)
+    copy_of = Id(strict=True, allow_none=True, load_default=None, metadata={"description": (
+        "A post this one duplicates, among those the user sees: its pictures and videos, with their alternative "
+        "texts, come with the new draft (the text and campaign are this request's). The trail's `create` names it.")})
 
 
 class PostEditArgs(Args):

@@ -420,3 +420,33 @@ def test_lint_with_a_market_applies_its_editorial_policy(make, api, db_session, 
     with_policy = {f["rule"] for f in client.post("/lint", {"text": text, "market": "FR"}).json["findings"]}
     without = {f["rule"] for f in client.post("/lint", {"text": text}).json["findings"]}
     assert "policy.forbidden" in with_policy and "policy.forbidden" not in without
+
+
+def test_a_post_duplicated_through_the_api_brings_its_media_and_names_its_original(app, make, api, db_session,
+                                                                                   france):
+    from approval.media import samples
+
+    from test_media_samples import jpeg
+
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    cm = make.user(Role.community_manager, markets=[france])
+    x, facebook = make.account(france, "x"), make.account(france, "facebook")
+    original = make.post(account=x, author=cm, body=BODY)
+    with app.app_context():
+        samples.attach_bytes(db_session, original, cm, jpeg(color="red"), "rouge.jpg", "La tribune rouge")
+    theirs = make.post(account=make.account(kenya, "x"))
+    db_session.flush()
+    client = api(cm)
+    made = client.post("/posts", json={"account_id": facebook.id, "body": "Sur Facebook aussi.",
+                                       "copy_of": original.id})
+    assert made.status_code == 201, made.json
+    assert [(m["sha256"], m["alt"]) for m in made.json["media"]] == [
+        (m.file.sha256, "La tribune rouge") for m in original.current_revision.media]
+    assert [row["action"] for row in client.get(f"/posts/{made.json['id']}/transitions").json["items"]] == ["create"]
+    create = db_session.scalar(select(AuditEntry).where(AuditEntry.post_id == made.json["id"]))
+    assert create.payload == {"copy_of": original.id}
+    before = _counts(db_session)
+    for refused in (theirs.id, 10**9):  # another market's post is no such post, as one that does not exist
+        answer = client.post("/posts", json={"account_id": facebook.id, "body": BODY, "copy_of": refused})
+        assert answer.status_code == 422 and answer.json["errors"]["copy_of"] == ["No such post among yours."]
+    assert _counts(db_session) == before
