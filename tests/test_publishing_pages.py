@@ -963,3 +963,16 @@ def test_the_desk_shows_its_lists_with_posts_first_and_says_when_nothing_needs_t
     quiet = desk.index('<div class="desk-quiet">')
     assert desk.index('id="overdue"') < quiet < desk.index('id="held"')
     assert f">#{stuck.id}<" in desk[:quiet] and desk.count('<p class="empty">None.</p>') < 10
+
+
+def test_an_empty_desk_says_a_stop_switch_is_on_rather_than_all_is_well(make, web, db_session):
+    from approval.publishing import controls
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    controls.turn_on(db_session, pm, "market", market_code="FR", reason="Match perdu.")
+    db_session.flush()
+    web.login(pm)
+    desk = web.get("/publishing").get_data(as_text=True)
+    assert "Nothing needs you here" not in desk
+    assert "No post waits for you here, but 1 stop switch is on: what it covers does not go out." in desk

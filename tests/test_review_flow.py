@@ -194,6 +194,7 @@ def test_a_post_opened_from_a_filtered_queue_leads_to_the_next_post_of_that_queu
     first = make.post(State.in_review, account=facebook, author=camille)
     other = make.post(State.in_review, account=x, author=camille)  # waiting longer, another network
     second = make.post(State.in_review, account=facebook, author=camille)
+    ops.edit_post(db_session, first, camille, first.body + " Venez nombreux.", expected_version=first.version)
     db_session.flush()
     base = utcnow() - timedelta(hours=3)
     other.submitted_at, first.submitted_at, second.submitted_at = base, base + timedelta(minutes=5), \
@@ -205,6 +206,11 @@ def test_a_post_opened_from_a_filtered_queue_leads_to_the_next_post_of_that_queu
     assert f'href="{link}"' in queue and f"/posts/{other.id}?" not in queue
     page = _text(web.get(link))
     assert f'action="/posts/{first.id}/actions/approve?queue=network%3Dfacebook"' in page
+    # The page's own links keep it: a revision opened, a comparison, and the page after them.
+    assert f'href="/posts/{first.id}?r=1&queue=network%3Dfacebook"' in page
+    assert '<input type="hidden" name="queue" value="network=facebook">' in page
+    page = _text(web.get(f"/posts/{first.id}?r=1&queue=network%3Dfacebook"))
+    assert f'action="/posts/{first.id}/actions/approve?r=1&queue=network%3Dfacebook"' in page
 
     answer = web.post(f"/posts/{first.id}/actions/approve?queue=network%3Dfacebook",
                       {"version": _version(web, first), "comment": ""})

@@ -386,9 +386,10 @@
             row.classList.add("error");
             // "notes.jpg: This is neither…", the file's name parted from the reason as the page's language parts them;
             // among several, the server's words name the file refused ("b.jpg (file 2 of 3): …").
-            // A refusal of the whole drop ("at most 4 pictures") names none: the row names the files.
+            // A refusal of the whole drop (a conflict, the post's cap) names none: the row names the files. One about
+            // a file starts with its name and its place: "abime.jpg (file 2 of 3): …".
             const reason = answer.message || request.statusText;
-            const named = files.length > 1 && files.some(function (file) { return reason.indexOf(file.name) >= 0; });
+            const named = files.length > 1 && files.some(function (file) { return reason.indexOf(file.name + " (") === 0; });
             row.replaceChildren(named ? reason : names + separator + reason);
           }
         } finally {

@@ -631,8 +631,9 @@ def _back_to_post(post_id: int, *, anchor: str | None = None):  # noqa: ANN202
 #: The post page's view of its revisions: one opened (``r``), two compared (``diff_from``, ``diff_to``). Its forms
 #: carry them in their addresses, so that a refusal drawn there shows what the reviewer was looking at.
 VIEW_ARGS = ("r", "diff_from", "diff_to")
-#: The longest review queue's filters a post page carries (``queue``): its search's 200 characters and the others.
-MAX_QUEUE_ARG = 600
+#: The longest review queue's filters a post page carries (``queue``): its search's 200 characters, percent-encoded
+#: (a Greek or Japanese search is six to nine times as long), and the others.
+MAX_QUEUE_ARG = 4096
 
 
 def _view_args() -> dict[str, Any]:
@@ -646,7 +647,7 @@ def _queue_filters() -> PostFilters | None:
     raw = request.args.get("queue") or ""
     if not raw or len(raw) > MAX_QUEUE_ARG:
         return None
-    filters = PostFilters.from_args(dict(parse_qsl(raw)), current_user).without("state", "action")
+    filters = PostFilters.from_args(dict(parse_qsl(raw)), current_user).without("state")
     return filters if filters.active else None
 
 
@@ -975,7 +976,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
         decision=_decision(post, history), watched=_watched(post),
         history_lines=_history_lines(history, comments, post.account.market.timezone),
-        comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(),
+        comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(), queue_args=_queue_arg(),
         # Said under the comparison it explains, not under one the address asked for.
         since_decided=_since_decided(post, revisions, history, current) if shown is current and not diff_from
         else None,
