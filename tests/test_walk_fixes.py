@@ -6,6 +6,8 @@
    kiosk alike;
 3. an Instagram post took a PNG ("Added.") before the style gate said Instagram takes JPEG only: a file type the
    post's network never takes is refused at upload (415), with the gate's own message, before anything is stored.
+   (Since onboarding finding 10, a still picture of such a type is converted to JPEG where the network takes JPEG,
+   a PNG on Instagram among them: ``tests/test_media_convert.py``. An animation is still refused.)
 """
 
 from __future__ import annotations
@@ -279,11 +281,13 @@ def _state(app, db_session, post: Post) -> tuple:  # noqa: ANN001
 
 
 REFUSED = [
-    ("instagram", picture("PNG", (1080, 1080)), "carre.png", "Instagram takes JPEG pictures, not PNG.",
-     "Instagram accepte les images JPEG, pas PNG."),
-    ("instagram", picture("WEBP", (1080, 1080)), "carre.webp", "Instagram takes JPEG pictures, not WebP.", None),
-    ("facebook", picture("WEBP", (1200, 675)), "stade.webp", "Facebook takes GIF, JPEG, PNG pictures, not WebP.",
+    # A still PNG, WebP or GIF is converted to JPEG there (tests/test_media_convert.py); an animation is not.
+    ("instagram", picture("GIF", (1080, 1080), frames=3), "anime.gif", "Instagram takes JPEG pictures, not GIF.",
+     "Instagram accepte les images JPEG, pas GIF."),
+    ("instagram", picture("WEBP", (1080, 1080), frames=3), "anime.webp", "Instagram takes JPEG pictures, not WebP.",
      None),
+    ("facebook", picture("WEBP", (1200, 675), frames=3), "stade.webp",
+     "Facebook takes GIF, JPEG, PNG pictures, not WebP.", None),
     ("youtube", jpeg((1280, 720)), "miniature.jpg", "YouTube takes a video, not pictures.", None),
     ("linkedin", video((96, 64), seconds=0.5, fmt="mov"), "clip.mov", "LinkedIn takes MP4 videos, not MOV.", None),
 ]
@@ -369,16 +373,16 @@ def test_what_the_network_takes_still_goes_in_and_whole_post_limits_stay_the_gat
 
 
 @pytest.mark.browser
-def test_an_instagram_post_refuses_a_dropped_png_in_the_editor_with_the_gates_words(chromium, live_server,  # noqa: F811
-                                                                                   backend, tmp_path):
+def test_an_instagram_post_converts_a_dropped_png_in_the_editor_and_says_so(chromium, live_server,  # noqa: F811
+                                                                           backend, tmp_path):
     """The walk: the page says Instagram takes JPEG, MP4, MOV and the picker offers those; a PNG given to the file
-    input all the same (as a drop would) is refused on its line, nothing added, no revision made."""
+    input all the same (as a drop would) is converted to JPEG, added in one revision, and its line says so."""
     base, engine = live_server
     with Session(engine) as session:
         writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
         x = session.scalar(select(Account).where(Account.handle == "helio_fr"))
         account = admin.create_account(session, x.market, "instagram", "helio.france", "Helio")
-        post = ops.create_post(session, writer, account, "Test de format refusé sur Instagram.")
+        post = ops.create_post(session, writer, account, "Test de format converti sur Instagram.")
         session.commit()
         post_id, version = post.id, post.version
     png = tmp_path / "pic.png"
@@ -392,15 +396,16 @@ def test_an_instagram_post_refuses_a_dropped_png_in_the_editor_with_the_gates_wo
         page.goto(f"{base}/posts/{post_id}/edit")
         assert page.locator("#media-takes").inner_text() == "Instagram takes JPEG, MP4, MOV."
         page.set_input_files("#media-file", str(png))
-        row = page.locator("#media-uploads li.error")
+        row = page.locator("#media-uploads li.done")
         row.wait_for()
-        assert row.inner_text().strip() == "pic.png: Instagram takes JPEG pictures, not PNG."
-        assert page.locator("#media-uploads li.done").count() == 0 and page.locator("#media-status").is_hidden()
-        assert page.locator("#media-list .media-item").count() == 0
-        page.screenshot(path=str(folder / "instagram-png-refused.png"), full_page=True)
+        assert row.inner_text().strip() == "pic.png: Added. pic.png was converted to JPEG for Instagram."
+        assert page.locator("#media-uploads li.error").count() == 0
+        assert page.locator("#media-list .media-item").count() == 1
+        page.screenshot(path=str(folder / "instagram-png-converted.png"), full_page=True)
     finally:
         context.close()
     with Session(engine) as session:
         post = session.get(Post, post_id)
-        assert post.version == version and post.current_revision.media == []
-        assert session.scalar(select(func.count()).select_from(MediaFile)) == 0
+        assert post.version == version + 1
+        [attachment] = post.current_revision.media
+        assert (attachment.name, attachment.file.mime) == ("pic.jpg", "image/jpeg")

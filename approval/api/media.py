@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from typing import cast
 
-from flask import Response, g, request, send_file
+from flask import Response, current_app, g, request, send_file
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from marshmallow import fields
 from werkzeug.exceptions import BadRequest, PreconditionRequired
 
 from approval import operations as ops
+from approval.access import read_by
 from approval.api.auth import MAX_BODY_BYTES, _authenticate, check_json_body, current_api_user
 from approval.api.blueprint import IF_MATCH, Blueprint
 from approval.api.fields import MAX_ID
-from approval.api.posts import ETAG, POST, post_response
+from approval.api.posts import ETAG, POST, POST_SCHEMA, post_headers, post_response
 from approval.api.preconditions import expected_version
 from approval.api.schemas import ErrorSchema, MediaOrderArgs, PostSchema
 from approval.db import db
@@ -41,7 +44,11 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
                             "description": "JPEG, PNG, WebP or GIF picture; MP4 or MOV video (H.264 or HEVC), of "
-                                           "a type the post's network takes (415 otherwise: a PNG on Instagram). "
+                                           "a type the post's network takes. A still picture of a type it does not "
+                                           "take, on a network that takes JPEG, is converted to a JPEG (a PNG on "
+                                           "Instagram: transparency on white, orientation applied, sRGB; its name "
+                                           "ends in .jpg, and `message` says so); any other type it does not take "
+                                           "is a 415 (an animated GIF on Instagram, a picture on YouTube). "
                                            "Repeat the field to add several files together, in order, in one "
                                            "revision (one review for a carousel); one refused refuses them all, "
                                            "and the refusal names it (\"b.jpg (file 2 of 3): ...\")."},
@@ -49,6 +56,15 @@ UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
                            "description": "The alternative text read to people who cannot see the picture. With "
                                           "several files: none, or one per file in the files' order (422 "
                                           "otherwise)."}}}}}}
+
+
+class UploadSchema(PostSchema):
+    """The post an upload changed, and what the upload did to the files it took (CONTRACT.md's post, and
+    ``message``)."""
+
+    message = fields.String(required=True, allow_none=True, metadata={
+        "description": "What the upload did to the files sent, in the reader's language: \"launch.png was converted "
+                       "to JPEG for Instagram.\" Null when each file is stored as sent."})
 
 
 @bp.url_value_preprocessor
@@ -91,13 +107,13 @@ def _too_many(_error: intake.TooManyFiles):  # noqa: ANN202
 
 @bp.route(f"{POST}/media", methods=["POST"])
 @bp.doc(requestBody=UPLOAD_BODY)
-@bp.response(201, PostSchema, headers=ETAG)
-@bp.alt_response(200, schema=PostSchema, headers=ETAG, success=True,
+@bp.response(201, UploadSchema, headers=ETAG)
+@bp.alt_response(200, schema=UploadSchema, headers=ETAG, success=True,
                  description="The post already shows this file with this alternative text: nothing changed.")
 @bp.refusals(400, 403, 404, 409, 413, 422)
 @bp.alt_response(415, schema=ErrorSchema, description=(
-    "Not a picture or a video that posts take, or of a type the post's network never takes (a PNG on Instagram, a "
-    "picture on YouTube): the reason under `errors.file`."))
+    "Not a picture or a video that posts take, or of a type the post's network never takes and that is not "
+    "converted (an animated GIF on Instagram, a picture on YouTube): the reason under `errors.file`."))
 @bp.requires_if_match
 def upload_media(post_id: int):
     """Attach pictures or videos: a new revision; an approved or scheduled post goes back to review."""
@@ -126,7 +142,16 @@ def upload_media(post_id: int):
     entry = attach.add_media(db.session, post, user, *media_files, alts=alts,
                              names=[checked.name for checked in received], expected_version=version)
     # The same bytes with the same alternative texts: the post already shows them, no revision is made.
-    return post_response(post, 200 if entry is None else 201)
+    return _upload_response(post, 200 if entry is None else 201, attach.conversion_note(received, network))
+
+
+def _upload_response(post: Post, status: int, message: str | None) -> Response:
+    """``approval.api.posts.post_response``, with what the upload did to the files (``UploadSchema``)."""
+    body = {**POST_SCHEMA.dump(read_by(db.session, current_api_user(), [post])[0]), "message": message}
+    response = cast(Response, current_app.json.response(body))
+    response.status_code = status
+    response.headers.update(post_headers(body, created=status == 201))
+    return response
 
 
 def _file_refused(message: str) -> BadRequest:

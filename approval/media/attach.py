@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +25,7 @@ from approval.media.storage import file_key, storage, thumbnail_key
 from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.i18n import render
 from approval.style.media import FORMAT, LOCATION, never_taken
+from approval.style.network import network_name
 from approval.style.text import shows_anything
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed
@@ -59,11 +62,12 @@ def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip
                     not_media: str | None = None) -> list[Received]:
     """The files of one upload (``FileStorage``s, in order), checked and inspected before anything is stored, as the
     API and the editor take them: one alternative text per file or none (422), each file read
-    (``intake.receive``: 413, 415, 422), none twice, each of a type the post's network takes (``check_type``: 415,
-    ``network`` as ``typed_network`` says). One refused refuses them all; among several, the refusal names the file
-    (its name and place) and says that none was added, so whoever dropped them knows which one to leave out.
-    ``not_media``: what to say of a file that is neither a picture nor a video (the editor names the types the
-    post's network takes)."""
+    (``intake.receive``: 413, 415, 422; a still picture of a type the network does not take, where it takes JPEG,
+    converted to one: ``conversion_note`` says so), none twice, each of a type the post's network takes
+    (``check_type``: 415, ``network`` as ``typed_network`` says). One refused refuses them all; among several, the
+    refusal names the file (its name and place) and says that none was added, so whoever dropped them knows which
+    one to leave out. ``not_media``: what to say of a file that is neither a picture nor a video (the editor names
+    the types the post's network takes)."""
     if alts and len(alts) != len(uploads):
         message = _("Send one alternative text per file, in the files' order, or none: this request has "
                     "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
@@ -71,7 +75,7 @@ def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip
     received = []
     for index, upload in enumerate(uploads):
         try:
-            received.append(intake.receive(upload, strip_gps=strip_gps))
+            received.append(intake.receive(upload, strip_gps=strip_gps, network=network))
         except NotMedia as refused:
             raise _named(NotMedia(not_media) if not_media else refused, uploads, index) from None
         except MediaRefused as refused:
@@ -88,6 +92,22 @@ def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip
         except MediaRefused as refused:
             raise _named(refused, uploads, index) from None
     return received
+
+
+def conversion_note(received: Sequence[Received], network: str | None) -> str | None:
+    """What the upload did to the files it converted to JPEG (``intake.receive``), for the answer: "launch.png was
+    converted to JPEG for Instagram."; None when none was."""
+    converted = [checked for checked in received if checked.converted_from]
+    if not converted or network is None:
+        return None
+    names = [checked.sent_name for checked in converted]
+    if all(names):
+        return ngettext("%(names)s was converted to JPEG for %(network)s.",
+                        "%(names)s were converted to JPEG for %(network)s.", len(names),
+                        names=format_list(names, locale=get_locale() or "en"), network=network_name(network))
+    return ngettext("A picture was converted to JPEG for %(network)s.",
+                    "%(num)d pictures were converted to JPEG for %(network)s.", len(converted),
+                    network=network_name(network))
 
 
 def _named(refused: MediaRefused, uploads: Sequence[Any], index: int) -> MediaRefused:

@@ -162,15 +162,26 @@ def _fitted(picture: Image.Image) -> Image.Image:
     show a logo; a JPEG has no transparency, and dropping it turns it black), at most ``THUMBNAIL_BOX``. Made small
     first, in place: turned, converted and laid on white at full size, an 8192 x 8192 picture took 1.5 to 2 GB."""
     picture.thumbnail(THUMBNAIL_BOX)  # the box is square: turning it afterwards fits it as well
-    upright = ImageOps.exif_transpose(picture)
-    if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
-        clear = upright.convert("RGBA")
-        fitted = Image.new("RGB", clear.size, "white")
-        fitted.paste(clear, mask=clear.getchannel("A"))
-    else:
-        fitted = upright.convert("RGB")
+    fitted = on_white(ImageOps.exif_transpose(picture))
     fitted.thumbnail(THUMBNAIL_BOX)
     return fitted
+
+
+def transparent(picture: Image.Image) -> bool:
+    """The picture has an alpha channel or a transparent colour (a palette's, a PNG's ``tRNS``)."""
+    return picture.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in picture.info
+
+
+def on_white(picture: Image.Image) -> Image.Image:
+    """The picture in RGB, laid on white where it is transparent: as the networks show a logo (a JPEG has no
+    transparency, and dropping it turns it black). A picture in RGBA is laid on white as it is, its own alpha the
+    mask: no RGBA copy (a full-size conversion holds the picture and the result, not a third copy)."""
+    if not transparent(picture):
+        return picture.convert("RGB")
+    clear = picture if picture.mode == "RGBA" else picture.convert("RGBA")
+    flat = Image.new("RGB", clear.size, "white")
+    flat.paste(clear, mask=clear)
+    return flat
 
 
 def _save_thumbnail(picture: Image.Image, out: Path | None) -> bool:
@@ -379,9 +390,10 @@ def _check_complete(container, stream, path: Path) -> None:  # noqa: ANN001
 # Thumbnails -----------------------------------------------------------------------------------------------------
 
 
-#: Pictures decoded at full size for a thumbnail at once, per process: a page of large pictures seen for the first
-#: time drew them all together (up to 270 MB each for an 8192 x 8192 one with transparency).
-_DRAWING = threading.BoundedSemaphore(2)
+#: Pictures decoded at full size at once, per process, for a thumbnail or a conversion to JPEG
+#: (``approval.media.convert``): a page of large pictures seen for the first time drew them all together (up to
+#: 270 MB each for an 8192 x 8192 one with transparency).
+FULL_SIZE = threading.BoundedSemaphore(2)
 
 
 def draw_thumbnail(path: Path, out: Path) -> bool:
@@ -389,7 +401,7 @@ def draw_thumbnail(path: Path, out: Path) -> bool:
     fills it); False when the picture cannot be decoded. The system's own failures (a full disk, a file that cannot
     be read, memory running out) are raised: they say nothing about the picture."""
     try:
-        with _DRAWING, Image.open(path) as image:
+        with FULL_SIZE, Image.open(path) as image:
             if image.format == "JPEG":
                 image.draft("RGB", THUMBNAIL_BOX)
             picture = _fitted(image)

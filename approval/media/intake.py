@@ -2,7 +2,9 @@
 then stored under its digest. A refused or broken upload leaves nothing behind: its temporary file is removed at the
 end of the request, and the store only ever receives whole, inspected files. A file is inspected once it is whole:
 a video by FFmpeg, a picture by its structure (``approval.media.structure``; it is not decoded at
-upload: its thumbnail is drawn when first asked for, ``approval.media.thumbnails``).
+upload: its thumbnail is drawn when first asked for, ``approval.media.thumbnails``). A still picture of a type the
+post's network does not take, on a network that takes JPEG (a PNG on Instagram), is then converted to a JPEG, stored
+in its place (``approval.media.convert``).
 
 Caps (413 beyond them), from the settings ``APPROVAL_MEDIA_MAX_IMAGE_BYTES`` and ``APPROVAL_MEDIA_MAX_VIDEO_BYTES``
 (``approval.config``, checked when a process starts) or the app's config ``MEDIA_MAX_IMAGE_BYTES`` (default 20 MB)
@@ -30,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 
 from approval.inputs import invisible_format
 from approval.labels import decimal
+from approval.media import convert
 from approval.media.inspect import (
     DEFAULT_MAX_PIXELS,
     HEAD,
@@ -322,10 +325,15 @@ class Received:
     sha256: str
     size: int
     found: Inspected
+    #: The name it is stored under: ``launch.jpg`` for a ``launch.png`` converted (``sent_name``: as it was sent).
     name: str
     thumbnail: Path | None
     #: Waits until the file is on disk: called before it is stored under its digest.
     synced: Callable[[], None] = _nothing_to_wait_for
+    #: The type it was sent as, when it was converted to JPEG for the post's network (``approval.media.convert``);
+    #: None when it is stored as sent.
+    converted_from: str | None = None
+    sent_name: str = ""
 
 
 def check_name(name: str) -> str:
@@ -339,9 +347,11 @@ def check_name(name: str) -> str:
     return name
 
 
-def receive(upload: Any, *, strip_gps: bool) -> Received:
+def receive(upload: Any, *, strip_gps: bool, network: str | None = None) -> Received:
     """Check, inspect and prepare the uploaded ``FileStorage`` (its stream a ``HashingFile``); raise
-    ``MediaRefused`` (413, 415, 422)."""
+    ``MediaRefused`` (413, 415, 422). ``network``: the post's network whose types the file must have
+    (``attach.typed_network``, None: any type): a still picture of a type it does not take, where it takes JPEG, is
+    converted to a JPEG, which is what is stored (``approval.media.convert``)."""
     name = check_name(upload.filename or "")
     stream = upload.stream
     if not isinstance(stream, HashingFile):  # a small file Werkzeug kept in memory elsewhere: copy it once
@@ -368,6 +378,17 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
     check_claim(name, upload.mimetype, found)
     sha256, size = stream.hexdigest(), stream.size
     synced = stream.synced
+    sent_name, converted_from = name, None
+    if network is not None and convert.wanted(network, found):
+        data = convert.to_jpeg(stream.path, strip_gps=strip_gps)  # its location gone where the policy says so
+        convert.check_fits(network, found, len(data))
+        if len(data) > caps.image_bytes:
+            raise TooLarge(_too_large("image", caps.image_bytes, len(data)))
+        _replace(stream.path, data)
+        converted_from, name = found.mime, convert.jpeg_name(name, MAX_NAME)
+        found = inspect(stream.path, max_pixels=caps.max_pixels)  # the JPEG as stored: its type, sides, location
+        sha256, size = hashlib.sha256(data).hexdigest(), len(data)
+        synced = _nothing_to_wait_for
     if strip_gps and found.has_location:
         stream.synced()  # the first bytes' flush ends before the file is rewritten
         found = strip_location(stream.path, found)
@@ -377,7 +398,23 @@ def receive(upload: Any, *, strip_gps: bool) -> Received:
             os.fsync(rewritten.fileno())
         synced = _nothing_to_wait_for
     return Received(path=stream.path, sha256=sha256, size=size, found=found, name=name,
-                    thumbnail=thumb if found.thumbnail else None, synced=synced)
+                    thumbnail=thumb if found.thumbnail else None, synced=synced, converted_from=converted_from,
+                    sent_name=sent_name)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Put ``data`` at ``path`` whole and on disk, in place of the upload: written beside it, synced, then renamed
+    over it (the upload's own file, still open, goes with the request)."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=".converted-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def remove_thumbnails(_exc: BaseException | None = None) -> None:

@@ -187,13 +187,20 @@ def upload_media(post_id: int):
                                  names=[checked.name for checked in received], expected_version=version)
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
+    # A picture converted to JPEG for the post's network is said after what became of the upload, there too.
+    converted = attach.conversion_note(received, network)
     if entry is None:  # the same bytes are already among the post's media, with the same alternative texts
-        return _answer(post, ngettext("This file is already among the post's media: nothing changed.",
-                                      "These files are already among the post's media: nothing changed.",
-                                      len(received)))
+        return _answer(post, _said(ngettext("This file is already among the post's media: nothing changed.",
+                                            "These files are already among the post's media: nothing changed.",
+                                            len(received)), converted))
     moved = entry.from_state != entry.to_state
-    return _answer(post, _("Added. The post went back to review: the approval was for the previous media.") if moved
-                   else _("Added."), 201 if _wants_json() else 200, entry)
+    added = (_("Added. The post went back to review: the approval was for the previous media.") if moved
+             else _("Added."))
+    return _answer(post, _said(added, converted), 201 if _wants_json() else 200, entry)
+
+
+def _said(*sentences: str | None) -> str:
+    return " ".join(sentence for sentence in sentences if sentence)
 
 
 @bp.post("/posts/<id:post_id>/media/arrange")
