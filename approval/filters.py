@@ -40,6 +40,7 @@ from approval.publishing import reasons
 from approval.publishing.status import answer, overdue
 from approval.style.media import MB, media_index, size_figure, size_unit
 from approval.style.media import KIND_NAMES
+from approval.media.convert import converted_types
 from approval.style.media import accepted as accepted_media
 from approval.style.network import network_name
 from approval.workflow.engine import available_actions, can_edit, withheld_actions
@@ -217,7 +218,8 @@ def register(app: Flask) -> None:
                                  worker_reasons=worker_reasons, said_date=said_date, said_in=said_in,
                                  said_in_viewers=said_in_viewers)
     app.jinja_env.tests.update(about_media=about_media)
-    app.jinja_env.globals.update(accepted_media=accepted_media, available_actions=available_actions,
+    app.jinja_env.globals.update(accepted_media=accepted_media, converted_media=converted_types,
+                                 available_actions=available_actions,
                                  can_edit=can_edit, get_locale=get_locale, is_overdue=overdue, now_in=now_in,
                                  repeated_instants=repeated_instants,
                                  viewer_zone=viewer_zone, withheld_actions=withheld_actions)

@@ -88,11 +88,15 @@ def test_the_editor_uploads_reorders_describes_and_removes_with_plain_forms(make
 
 def test_the_editor_says_what_the_posts_network_takes_before_anything_is_uploaded(make, web, scene):
     """A PNG was accepted, then refused for Instagram after the upload: the editor says what the network takes, and
-    its file picker offers only those."""
+    its file picker offers those, and the still pictures converted to JPEG at upload (a PNG on Instagram: the
+    picker hid them, though a drop took them)."""
     france, writer, _reviewer = scene
     web.login(writer)
     for network, said, accept in (
-            ("instagram", "Instagram takes JPEG, MP4, MOV.", "image/jpeg,video/mp4,video/quicktime"),
+            ("instagram", "Instagram takes JPEG, MP4, MOV. Still PNG, GIF, WebP pictures are converted to JPEG.",
+             "image/jpeg,video/mp4,video/quicktime,image/png,image/gif,image/webp"),
+            ("x", "X takes JPEG, PNG, GIF, WebP, MP4, MOV.</p>",
+             "image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime"),
             ("youtube", "YouTube takes MP4, MOV.", "video/mp4,video/quicktime")):
         post = make.post(account=make.account(france, network), author=writer)
         page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)

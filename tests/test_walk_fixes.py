@@ -375,8 +375,8 @@ def test_what_the_network_takes_still_goes_in_and_whole_post_limits_stay_the_gat
 @pytest.mark.browser
 def test_an_instagram_post_converts_a_dropped_png_in_the_editor_and_says_so(chromium, live_server,  # noqa: F811
                                                                            backend, tmp_path):
-    """The walk: the page says Instagram takes JPEG, MP4, MOV and the picker offers those; a PNG given to the file
-    input all the same (as a drop would) is converted to JPEG, added in one revision, and its line says so."""
+    """The walk: the page says Instagram takes JPEG, MP4, MOV, and converts still PNG, GIF and WebP pictures; a PNG
+    given to the file input is converted to JPEG, added in one revision, and its line says so."""
     base, engine = live_server
     with Session(engine) as session:
         writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
@@ -394,7 +394,8 @@ def test_an_instagram_post_converts_a_dropped_png_in_the_editor_and_says_so(chro
     try:
         sign_in(page, base, "camille@helio.example")
         page.goto(f"{base}/posts/{post_id}/edit")
-        assert page.locator("#media-takes").inner_text() == "Instagram takes JPEG, MP4, MOV."
+        assert page.locator("#media-takes").inner_text() == ("Instagram takes JPEG, MP4, MOV. Still PNG, GIF, WebP "
+                                                             "pictures are converted to JPEG.")
         page.set_input_files("#media-file", str(png))
         row = page.locator("#media-uploads li.done")
         row.wait_for()

@@ -54,7 +54,7 @@ from approval.media.inspect import (
     transparent,
 )
 from approval.style.i18n import N_, render
-from approval.style.media import MB, NETWORKS, never_taken, size_figure
+from approval.style.media import KIND_NAMES, MB, NETWORKS, never_taken, size_figure
 from approval.style.network import NAMES
 
 JPEG = "image/jpeg"
@@ -79,6 +79,15 @@ def wanted(network: str | None, found: Inspected) -> bool:
     limits = NETWORKS.get(network or "")
     return (limits is not None and found.kind == "image" and (found.frames or 1) == 1 and limits.max_images > 0
             and JPEG in limits.image_types and found.mime not in limits.image_types)
+
+
+def converted_types(network: str) -> tuple[str, ...]:
+    """The picture types a post on ``network`` takes once converted to JPEG (``wanted``, still pictures): what the
+    editor's file picker offers besides the types the network takes, and says it converts."""
+    limits = NETWORKS[network]
+    if not limits.max_images or JPEG not in limits.image_types:
+        return ()
+    return tuple(mime for mime in KIND_NAMES if mime.startswith("image/") and mime not in limits.image_types)
 
 
 def jpeg_name(name: str, limit: int) -> str:
