@@ -38,6 +38,7 @@ from approval.models import Account, AccountKind, Campaign, Executive, Market, N
 from approval.models.users import user_markets
 from approval.style.network import network_name
 from approval.style.text import shows_anything
+from approval.workflow.errors import GuardFailed
 from approval.workflow.states import FINAL_STATES, Role, State
 
 #: The shortest password an admin may give, and the longest anyone may (hashing a megabyte is a denial of service).
@@ -584,15 +585,30 @@ def remove_cabinet_member(session: Session, executive: Executive, user: User) ->
 
 
 def create_account(
-    session: Session, market: Market, network: str, handle: str, brand: str = "", executive: Executive | None = None
+    session: Session, market: Market, network: str, handle: str, brand: str = "", executive: Executive | None = None,
+    *, connector: str | None = None, url: str | None = None, secret: str | None = None,
 ) -> Account:
+    """A new account. ``connector``: how it publishes from the start, ``outbox`` or ``webhook`` (with its ``url``
+    and ``secret``), under the publishing settings' own rules (``approval.publishing.controls.connect_account``);
+    None: connected to nothing yet. The account and its connector are written at once: one "created" row of the
+    change log names both, and a refusal of either writes nothing."""
+    # Imported here: the publishing controls import this module (through the notifications' zones).
+    from approval.publishing.controls import connect_account
+
     handle, brand = _clean(handle).lstrip("@"), _clean(brand)
-    _refuse_if(account_errors(network, handle, brand), _handle_taken(session, network, handle))
+    account = Account()
+    connection: Errors = {}
+    if connector is not None:
+        try:  # on the account not yet added: refused, nothing was written (its flush has nothing of it to write)
+            connect_account(session, account, connector, url=url, secret=secret)
+        except GuardFailed as refused:
+            connection = {field: list(messages) for field, messages in refused.errors.items()} or {
+                "connector": [refused.message]}
+    _refuse_if(_merge(account_errors(network, handle, brand), connection), _handle_taken(session, network, handle))
     with _writing(session, network=network_name(network), handle=handle):
-        account = Account(
-            market=market, network=Network(network), handle=handle, brand=brand,
-            kind=AccountKind.executive if executive else AccountKind.brand, executive=executive,
-        )
+        account.market, account.network, account.handle, account.brand = market, Network(network), handle, brand
+        account.kind = AccountKind.executive if executive else AccountKind.brand
+        account.executive = executive
         session.add(account)
     return account
 
@@ -634,12 +650,16 @@ def create_user(
     markets: Sequence[Market] = (),
     all_markets: bool = False,
     executives: Sequence[Executive] = (),
+    must_change_password: bool = False,
 ) -> User:
+    """``must_change_password``: an admin typed ``password`` (the pages, `approval user create`), and the user
+    chooses their own at their first login; the demo's users and the tests' keep theirs."""
     email, name, role = _clean(email).lower(), _name(name), str(getattr(role, "value", role))
     _refuse_if(_merge(email_errors(email), user_errors(name, role, markets, all_markets, executives),
                       password_errors(password)), _email_taken(session, email))
     with _writing(session, email=email):
-        user = User(email=email, name=name, role=Role(role), all_markets=all_markets)
+        user = User(email=email, name=name, role=Role(role), all_markets=all_markets,
+                    must_change_password=must_change_password)
         user.set_password(password)
         user.markets = list(markets)
         user.executives = list(executives)
@@ -690,9 +710,12 @@ def reactivate_user(session: Session, user: User) -> None:
     session.flush()
 
 
-def set_user_password(session: Session, user: User, password: str) -> User:
+def set_user_password(session: Session, user: User, password: str, *, must_change_password: bool = False) -> User:
+    """A password set for ``user`` by someone else; ``must_change_password``: they choose their own at their next
+    login (an admin reset another's password: the admin knows it)."""
     _refuse_if(password_errors(password))
     user.set_password(password)
+    user.must_change_password = must_change_password
     session.flush()
     return user
 

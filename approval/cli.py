@@ -17,14 +17,14 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
 from approval import audit_cli, kiosk_cli, policies, post_cli
 from approval.config import SettingError, serving_at
-from approval.db import db, driver_says
+from approval.db import db, driver_says, reading
 from approval.inputs import forbidden_character
 from approval.media import cli as media_cli
 from approval.migrate import Upgrade
@@ -103,9 +103,15 @@ def _market_policy(code: str) -> style_cli.Context | None:
 
 
 def upgrade_database() -> Upgrade:
+    """The database brought to the head (``approval db upgrade``, and what `run` and `demo` do first). One it cannot
+    reach is told in one line, without the group's advice to run `approval db upgrade`: this is it running."""
     from approval.migrate import upgrade
 
-    return upgrade(current_app.config["DATABASE_URL"])
+    url = current_app.config["DATABASE_URL"]
+    try:
+        return upgrade(url)
+    except OperationalError as error:
+        raise click.ClickException(database_trouble(error, upgrading=make_url(url).get_backend_name())) from None
 
 
 @db_cli.command("upgrade")
@@ -150,19 +156,35 @@ def run_command(host: str, port: int, debug: bool, worker: bool) -> None:
     preload_in_background()  # the first live checks need the language models: they load while the server starts
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     serving_at(app, server_url(host, port))
-    if not worker:
+    publisher = Worker(app) if worker else None
+    if publisher is None:
+        # A worker of its own does not know where this server answers: its media links went to port 5000.
         click.echo(f"Serving on {server_url(host, port)} without a publishing worker (due posts wait for an "
-                   "`approval worker`)")
-        run_simple(host, port, app, use_debugger=debug, threaded=True)
-        return
-    # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In production,
-    # run `approval worker` processes of their own (README, "Deployment").
-    publisher = Worker(app)
-    threading.Thread(target=publisher.run, name="publishing-worker", daemon=True).start()
-    click.echo(f"Serving on {server_url(host, port)} with a publishing worker: due posts of this database go out "
-               "from here (--no-worker: serve alone)")
+                   f"`approval worker`: start it with APPROVAL_PUBLIC_URL={app.config['PUBLIC_URL']}, where its "
+                   "links to their media lead)")
+    else:
+        # Publishing beside the development server, so a post scheduled in the demo goes out at its time. In
+        # production, run `approval worker` processes of their own (README, "Deployment").
+        threading.Thread(target=publisher.run, name="publishing-worker", daemon=True).start()
+        click.echo(f"Serving on {server_url(host, port)} with a publishing worker: due posts of this database go out "
+                   "from here (--no-worker: serve alone)")
+    if _no_user_yet():
+        click.echo(FIRST_ADMIN_HINT)
     run_simple(host, port, app, use_debugger=debug, threaded=True)
-    publisher.stop()
+    if publisher is not None:
+        publisher.stop()
+
+
+#: What `approval run` says on a database without users: nobody could log in, and the login page cannot create one.
+FIRST_ADMIN_HINT = ("No user yet: create the first admin with `approval user create EMAIL --name NAME --role admin` "
+                    "(it asks for the password), then log in.")
+
+
+def _no_user_yet() -> bool:
+    """Whether the users table is empty: one read, on a connection that takes no lock and is given back at once
+    (the command's own session would hold SQLite's write lock while the server runs)."""
+    with reading(db.engine).connect() as connection:
+        return connection.scalar(select(User.id).limit(1)) is None
 
 
 @click.command("demo")
@@ -210,7 +232,7 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
     click.echo(account.id)
 
 
-@user_cli.command("create")
+@user_cli.command("create", help="Add a user. They choose their own password when they first log in.")
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -221,7 +243,6 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
               "pipe, the first line of standard input (a second line, if any, must repeat it).")
 def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...], all_markets: bool,
                 executive_names: tuple[str, ...], password: str | None) -> None:
-    """Add a user."""
     if all_markets and market_codes:
         raise click.UsageError("give --market or --all-markets, not both.")
     if password is None:
@@ -234,8 +255,9 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
                 raise click.BadParameter(f"no executive named {executive_name!r}", param_hint="--executive")
             executives.append(executive)
         markets = [_market(code) for code in market_codes]
+        # The operator typed it: the user chooses their own at their first login (README, "Start without the demo").
         user = admin.create_user(session, email, name, role, password, markets=markets,
-                                 all_markets=all_markets, executives=executives)
+                                 all_markets=all_markets, executives=executives, must_change_password=True)
     click.echo(f"User {user.email} created ({user.role.value}).")
 
 
@@ -363,11 +385,23 @@ MISSING_SCHEMA = frozenset({"42P01", "42703"})
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
-def database_trouble(error: DBAPIError) -> str:
-    """One line for a database that cannot be reached or has not the tables this version needs."""
-    return (f"the database cannot be used: {driver_says(error)}. Check that it is running and that "
-            "APPROVAL_DATABASE_URL points at it; if its tables are missing or older than this version, run "
-            "`approval db upgrade`.")
+#: What the upgrade itself checks for, by backend, when it cannot reach the database: it cannot advise running it.
+UPGRADE_CHECKS = {
+    "sqlite": "its folder exists and this user may write there",
+    "postgresql": "the role exists, may log in (with its password in the URL when the server asks for one) and has "
+                  "CREATEDB while the database is still to be created (README, Deployment)",
+}
+
+
+def database_trouble(error: DBAPIError, *, upgrading: str | None = None) -> str:
+    """One line for a database that cannot be reached or has not the tables this version needs; ``upgrading``:
+    said by the upgrade itself, on a database of that backend."""
+    said = (f"the database cannot be used: {driver_says(error)}. Check that it is running and that "
+            "APPROVAL_DATABASE_URL points at it")
+    if upgrading is not None:
+        check = UPGRADE_CHECKS.get(upgrading)
+        return said + (f": {check}." if check else ".")
+    return said + "; if its tables are missing or older than this version, run `approval db upgrade`."
 
 
 class ApprovalGroup(FlaskGroup):

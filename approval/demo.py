@@ -84,7 +84,9 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     ]
     users: dict[str, User] = {}
     for email, name, role, scope in people:
-        users[email.split("@")[0]] = admin.create_user(session, email, name, role, PASSWORD, **scope)
+        # Everyone knows the demo's password: nobody is sent to choose their own before trying the product.
+        users[email.split("@")[0]] = admin.create_user(session, email, name, role, PASSWORD,
+                                                       must_change_password=False, **scope)
     camille, wanjiru, piotr = users["camille"], users["wanjiru"], users["piotr"]
     lucile, marc, sophie = users["lucile"], users["marc"], users["cabinet"]
     session.add(NotificationProfile(user_id=lucile.id, timezone="Europe/Paris"))  # her calendar and digest: Paris

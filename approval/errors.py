@@ -61,6 +61,14 @@ TITLES = {
     403: _l("Access denied"), 404: _l("Not found"), 405: _l("Method not allowed"), 413: _l("Too large"),
     429: _l("Too many requests"), 500: _l("Server error"), 503: _l("Unavailable"),
 }
+#: What a 403 on a desk of other roles says instead of the bare refusal: who works there, as the README's table of
+#: roles says (an admin trying the product opened "New post" and read only "You may not see or do this"). Nothing
+#: about any post or person: the same words for whoever is refused.
+WHO_WORKS_THERE = {
+    "posts.new_post": _l("Posts are written by community managers and project managers."),
+    "review.queue": _l("Posts are reviewed by project managers."),
+    "cabinet.inbox": _l("Suggested messages are decided by the cabinets of the executives."),
+}
 #: Seconds a client should wait after a 503 (the database was out of reach).
 RETRY_AFTER_SECONDS = 5
 
@@ -85,6 +93,13 @@ def _own_description(error: HTTPException) -> str | None:
     if not description or description == type(error).description:
         return None
     return str(description)
+
+
+def _who_works_there(status: int) -> str | None:
+    """The bare refusal of a desk, said with who works there (``WHO_WORKS_THERE``)."""
+    if status != 403 or request.endpoint not in WHO_WORKS_THERE:
+        return None
+    return f"{MESSAGES[403]} {WHO_WORKS_THERE[request.endpoint]}"
 
 
 def database_unreachable(error: BaseException | None) -> bool:
@@ -191,5 +206,6 @@ def register(app: Flask) -> None:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         errors = field_errors(data["messages"]) if wants_json() and "messages" in data else None
-        message = data.get("message") or _own_description(error) or MESSAGES.get(status) or error.name
+        message = data.get("message") or _own_description(error) or _who_works_there(status) or MESSAGES.get(status) \
+            or error.name
         return _respond(status, str(message), errors, headers)

@@ -171,6 +171,36 @@ class AccountForm(_ObjectForm):
         return self.executive_id.data if self.kind.data == AccountKind.executive else None
 
 
+#: The "Publishes through" choice of a new account that connects it to nothing (the publishing settings do later).
+NOT_CONNECTED = "none"
+
+
+class NewAccountForm(AccountForm):
+    """A new account, and how it publishes from the start: the outbox, a webhook (its address and signing secret,
+    checked as the publishing settings check them: ``approval.publishing.controls.connect_account``), or nothing
+    yet. The choice starts empty unless the accounts connected so far all agree (``approval.views.admin``): a person
+    chooses, as a default could mark posts published into an outbox nobody reads. A form sent without the field at
+    all (the form before it had one) creates the account connected to nothing, as it did."""
+
+    connector = ChoiceField(_l("Publishes through"), choices=[
+        SelectChoice("", _l("Choose…")),
+        SelectChoice("outbox", _l("the outbox (another tool publishes)")),
+        SelectChoice("webhook", _l("a webhook")),
+        SelectChoice(NOT_CONNECTED, _l("not connected yet")),
+    ], default="")
+    url = StringField(_l("Webhook address"), filters=[_strip], validators=[Optional(), Length(max=2000)])
+    secret = PasswordField(_l("Signing secret"), validators=[Optional(), Length(max=200)])
+
+    def validate_connector(self, field: Field) -> None:
+        if field.raw_data and not field.data:
+            raise ValidationError(_l("Choose how it publishes: the outbox, a webhook, or not connected yet."))
+
+    @property
+    def connector_chosen(self) -> str | None:
+        """``outbox``, ``webhook``, or None: connected to nothing yet."""
+        return self.connector.data if self.connector.data in ("outbox", "webhook") else None
+
+
 # Executives ----------------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, event
+from sqlalchemy import Column, ForeignKey, String, Table, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -48,6 +48,9 @@ class User(UserMixin, Base):
     #: Part of every session's key: raising it ends every session opened before (logout, deactivation, an admin's
     #: "end all sessions"). A new password ends them too, through the password's fingerprint.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: An admin (a page, or `approval user create`) typed this password: until the user chooses their own on their
+    #: profile, the pages send them there. Their API tokens are unaffected.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     markets: Mapped[list[Market]] = relationship(secondary=user_markets, order_by=Market.code)
     executives: Mapped[list[Executive]] = relationship(

@@ -37,6 +37,7 @@ from approval.forms.admin import (
     CabinetMemberForm,
     ExecutiveForm,
     MarketForm,
+    NewAccountForm,
     NewUserForm,
     PasswordForm,
     PolicyForm,
@@ -234,6 +235,10 @@ def edit_policy(market_id: int):
 
 # Accounts ------------------------------------------------------------------------------------------------------
 
+#: How each connector reads, in the reader's language (the stored value is CONTRACT.md's word): in the messages and
+#: in the change log's "Publishes through" (it showed "— → outbox").
+CONNECTOR_NAMES = {"outbox": _l("the outbox"), "webhook": _l("a webhook")}
+
 
 @bp.get("/accounts")
 @roles_required(Role.admin)
@@ -260,24 +265,42 @@ def list_accounts():
 @roles_required(Role.admin)
 @shows_characters_on_form
 def new_account():
-    form = AccountForm()
+    form = NewAccountForm()
     form.set_choices(_markets(), _executives())
-    if request.method == "GET" and request.args.get("market_id", type=int):
-        form.market_id.data = request.args.get("market_id", type=int)
+    if request.method == "GET":
+        if request.args.get("market_id", type=int):
+            form.market_id.data = request.args.get("market_id", type=int)
+        form.connector.data = _usual_connector() or ""
     if _shaped(form, lambda: admin.account_refusals(db.session, form.network.data, form.handle.data,
                                                     form.brand.data)):
         market = _get(Market, form.market_id.data)
         executive = _get(Executive, form.executive_chosen) if form.executive_chosen else None
+        webhook = form.connector_chosen == "webhook"  # the address and secret are a webhook's alone
         if account := _attempt(form, admin.create_account, market, form.network.data, form.handle.data,
-                               form.brand.data or "", executive):
+                               form.brand.data or "", executive, connector=form.connector_chosen,
+                               url=(form.url.data or None) if webhook else None,
+                               secret=(form.secret.data or None) if webhook else None):
+            if account.connector:
+                flash(_("Account %(account)s created: it publishes through %(connector)s.",
+                        account=account.display_name, connector=CONNECTOR_NAMES[account.connector]), "success")
+                return _see_other("admin.list_accounts", market=market.code)
             flash(_("Account %(account)s created.", account=account.display_name), "success")
-            # A new account publishes through nothing: the connector is chosen on another page, which it names.
+            # Connected to nothing yet: the connector is chosen on another page, which it names.
             said = _("%(account)s is not connected to a publisher yet: none of its posts can go out until it is.",
                      account=account.display_name)
             flash(Markup('{} <a href="{}">{}</a>.').format(said, connector_settings(account),
                                                             _("Choose how it publishes")), "warning")
             return _see_other("admin.list_accounts", market=market.code)
     return _form_page("admin/account.html", form=form, account=None)
+
+
+def _usual_connector() -> str | None:
+    """What a new account's "Publishes through" starts on: the connector of every active account connected so far,
+    when they all share one; else nothing, and the admin chooses. Never the outbox by default alone: a post
+    published into an outbox that no tool reads is told "published" and never goes out."""
+    used = db.session.scalars(select(Account.connector).where(Account.active.is_(True), Account.connector.is_not(None))
+                              .distinct().limit(2)).all()
+    return used[0] if len(used) == 1 else None
 
 
 @bp.route("/accounts/<id:account_id>/edit", methods=["GET", "POST"])
@@ -541,16 +564,33 @@ def _executive_page(executive: Executive, *, form: ExecutiveForm | None = None,
 @bp.get("/users")
 @roles_required(Role.admin)
 def list_users():
+    """The users, of one ``role`` and of one ``market`` (its code) when asked: what is neither is ignored, as a role
+    that is none is. A market's users are those who work in it: its community and project managers, and those of
+    every market (its staffing on the markets' list counts the active ones)."""
     role = request.args.get("role") if request.args.get("role") in Role.__members__ else None
+    market = _market_coded(request.args.get("market"))
     query = (
         select(User).options(selectinload(User.markets), selectinload(User.executives))
         .order_by(User.active.desc(), User.name)
     )
+    counted = select(User.role, func.count()).group_by(User.role)
+    if market is not None:
+        works_there = User.role.in_(admin.MARKET_ROLES) & (
+            User.all_markets.is_(True) | User.markets.any(Market.id == market.id))
+        query, counted = query.where(works_there), counted.where(works_there)
     if role:
         query = query.where(User.role == Role(role))
-    counts = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    counts = dict(db.session.execute(counted).all())
     return render_template("admin/users.html", users=db.session.scalars(query).all(), role=role, roles=list(Role),
-                           counts=counts)
+                           counts=counts, market=market, markets=_markets())
+
+
+def _market_coded(code: str | None) -> Market | None:
+    """The market of this code (two letters, in any case), else None."""
+    code = (code or "").strip().upper()
+    if not (len(code) == 2 and code.isascii() and code.isalpha()):  # checked first: a NUL byte was PostgreSQL's 500
+        return None
+    return db.session.scalar(select(Market).where(Market.code == code))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -559,6 +599,7 @@ def list_users():
 def new_user():
     form = NewUserForm()
     form.set_choices(_markets(), _executives())
+    _prefill_new_user(form)
     if _shaped(form, lambda: admin.user_refusals(
         db.session, form.name.data, form.role.data, markets=_by_ids(Market, form.market_ids.data),
         all_markets=form.all_markets.data, executives=_by_ids(Executive, form.executive_ids.data),
@@ -566,12 +607,25 @@ def new_user():
     )) and (user := _attempt(
         form, admin.create_user, form.email.data, form.name.data, form.role.data, form.password.data,
         markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
-        executives=_by_ids(Executive, form.executive_ids.data),
+        executives=_by_ids(Executive, form.executive_ids.data), must_change_password=True,
     )):
         flash(_("User %(email)s created.", email=user.email), "success")
         _warn_cabinet_without_executive(user)
         return _see_other("admin.list_users")
     return _form_page("admin/user.html", form=form, user=None)
+
+
+def _prefill_new_user(form: NewUserForm) -> None:
+    """A new user's form opened with a ``role`` and a ``market_id`` (the markets' list, where a market has no project
+    or community manager; a users list of one role or market): shown chosen. Only on the way in (GET): a form sent
+    back shows what was sent; what is none of the choices is ignored."""
+    if request.method != "GET":
+        return
+    if request.args.get("role") in Role.__members__:
+        form.role.data = request.args["role"]
+    market_id = parse_id(request.args.get("market_id"))
+    if market_id is not None and any(choice.value == market_id for choice in form.market_ids.choices or ()):
+        form.market_ids.data = [market_id]
 
 
 @bp.route("/users/<id:user_id>/edit", methods=["GET", "POST"])
@@ -610,10 +664,15 @@ def edit_user(user_id: int):
 def set_password(user_id: int):
     user = _get(User, user_id)
     form = PasswordForm()
-    if form.validate_on_submit() and _attempt(form, admin.set_user_password, user, form.password.data):
+    # Another's password, which the admin knows: they choose their own at their next login. One's own is one's own.
+    someone_else = user.id != current_user.id
+    if form.validate_on_submit() and _attempt(form, admin.set_user_password, user, form.password.data,
+                                              must_change_password=someone_else):
         security.end_all_access(db.session, user)  # whoever knew the old password may have made a token with it
         flash(_("New password set for %(email)s.", email=user.email), "success")
         flash(_("Their sessions are ended, and their API tokens and calendar feed link revoked."), "info")
+        if someone_else:
+            flash(_("They choose their own password when they next log in."), "info")
         return _see_other("admin.edit_user", user_id=user.id)
     return _user_page(user, password_form=form)
 
@@ -968,6 +1027,8 @@ def _log_value(field: str, value: Any) -> str:
         return network_name(value)
     if field == "role":
         return label(value)
+    if field == "connector":
+        return str(CONNECTOR_NAMES.get(value, value))
     if field in ("embargo_until", "revoked_at") and isinstance(value, str):
         return value.replace("T", " ").replace("Z", " UTC")
     return str(value)

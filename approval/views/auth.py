@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.wrappers import Response
 
 from approval.db import db
+from approval.errors import answers_in_json
 from approval.forms.auth import LoginForm
 from approval.models import User
 from approval.models.users import verify_password
@@ -54,7 +56,38 @@ def login():
             return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
         login_failed()
         flash(_("Wrong e-mail or password, or the account is deactivated."), "error")
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, no_user_yet=_no_user_yet())
+
+
+def _no_user_yet() -> bool:
+    """Whether nobody has an account yet (a database made without the demo): the login page says how the operator
+    creates the first admin. One cheap read; it names nobody."""
+    return db.session.scalar(select(User.id).limit(1)) is None
+
+
+#: What a user who must choose their own password may still open: the profile (where they choose it, and their
+#: language), logging out, the language switch, and the files pages need. The API is not gated (its tokens are the
+#: user's own secrets; README, "Tokens"), nor anything opened without a session (kiosks, feeds, signed links).
+OPEN_BEFORE_OWN_PASSWORD = frozenset({
+    "profile.show_profile", "profile.change_password", "profile.set_language", "auth.logout", "auth.set_language",
+    "static", "favicon", "health.healthz",
+})
+
+
+@bp.before_app_request
+def own_password_first() -> Response | None:
+    """A user whose password an admin typed (``User.must_change_password``) is sent to their profile's password
+    change from every page, with the reason, until they have chosen their own."""
+    if (request.endpoint in OPEN_BEFORE_OWN_PASSWORD or request.path.startswith("/api/")
+            or "_user_id" not in session):  # no session user: nothing to read
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    message = _("Choose your own password first: an administrator set the one you logged in with, and they know it.")
+    if answers_in_json():  # a page's script: it cannot follow a redirect to a page
+        abort(403, description=message)
+    flash(message, "warning")
+    return redirect(url_for("profile.show_profile", _anchor="password"), 302 if request.method == "GET" else 303)
 
 
 @bp.post("/logout")

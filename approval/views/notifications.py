@@ -15,7 +15,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from approval.access import can_see_account, can_see_post, read_by
-from approval.administration import timezone_names
+from approval.administration import place_zone, place_zone_names
 from approval.db import db, writes_on_get
 from approval.inputs import parse_id, web_address
 from approval.models import Market
@@ -133,7 +133,11 @@ def preferences():
         select(NotificationPreference).where(NotificationPreference.user_id == user_id))}
     profile = db.session.get(NotificationProfile, user_id)
     form = PreferencesForm()
-    zones = timezone_names()
+    # The zones of places and UTC, as the zone database lists them (zone.tab, as a market's): not the old names it
+    # keeps for compatibility (Africa/Asmera beside Africa/Asmara, US/Pacific). One saved before stays offered.
+    zones = ["UTC", *place_zone_names()]
+    if profile is not None and profile.timezone and profile.timezone not in zones and place_zone(profile.timezone):
+        zones.append(profile.timezone)
     if current_user.markets:
         default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user))
     elif current_user.role == Role.cabinet and served_markets(current_user):

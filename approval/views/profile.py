@@ -48,7 +48,8 @@ def revoke():
 @bp.post("/password")
 @login_required
 def change_password():
-    """A new password: the current one is required; every other session ends (this one goes on)."""
+    """A new password: the current one is required; every other session ends (this one goes on). It is the user's
+    own from now on: the pages no longer send them here (``must_change_password``)."""
     form = PasswordChangeForm()
     if form.validate():
         if not current_user.check_password(form.current_password.data):
@@ -56,9 +57,12 @@ def change_password():
         else:
             for reason in administration.password_errors(form.new_password.data).get("password", []):
                 form.new_password.errors.append(reason)
+            if current_user.must_change_password and form.new_password.data == form.current_password.data:
+                form.new_password.errors.append(_("Choose a password of your own, not the one you were given."))
     if form.errors:
         return _render(TokenForm(formdata=None), password_form=form), 422
     current_user.set_password(form.new_password.data)  # the password's fingerprint ends the sessions opened before
+    current_user.must_change_password = False
     login_user(current_user._get_current_object())  # this session carries the new fingerprint
     flash(_("Your password is changed. Your other sessions are ended; your API tokens still work."), "success")
     return redirect(url_for("profile.show_profile"))

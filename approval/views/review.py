@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from approval.db import db
+from approval.db import db, utcnow
 from approval.models import Post
 from approval.publishing.holds import held_ids
+from approval.queries.hub import wall_settings
 from approval.queries import posts as listing
 from approval.views import roles_required
 from approval.workflow.states import Role, State
@@ -33,4 +36,19 @@ def queue():
                                          (Post.scheduled_at, Post.id), cursor=None, limit=SIDE_LIST)
     held = held_ids(db.session, [post.id for post in upcoming.items])
     return render_template("review/queue.html", waiting=waiting, to_schedule=to_schedule, upcoming=upcoming,
-                           held=held, filters=filters, choices=listing.filter_choices(db.session, current_user))
+                           held=held, filters=filters, choices=listing.filter_choices(db.session, current_user),
+                           lateness=_lateness())
+
+
+def _lateness() -> Callable[[datetime | None], str]:
+    """How late a post waiting for review since a time is, on the thresholds the admins set for the wall (Kiosk
+    links; 120 and 480 minutes unless changed): "" before the first, then "amber", then "red". The queue paints its
+    waits with it, as the wall and the dashboard do (it painted each one amber, "1 minute" included)."""
+    settings, now = wall_settings(db.session), utcnow()
+    amber, red = (timedelta(minutes=settings.review_amber_minutes), timedelta(minutes=settings.review_red_minutes))
+
+    def lateness(submitted_at: datetime | None) -> str:
+        waited = now - submitted_at if submitted_at else timedelta(0)
+        return "red" if waited >= red else "amber" if waited >= amber else ""
+
+    return lateness
