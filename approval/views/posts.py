@@ -976,7 +976,8 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         publication=publishing_status(db.session, post), move_zone=_move_zone(post),
         decision=_decision(post, history), watched=_watched(post),
         history_lines=_history_lines(history, comments, post.account.market.timezone),
-        comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(), queue_args=_queue_arg(),
+        comments=comments, decided_in=_decision_comments(history, comments), view_args=_view_args(),
+        queue_args=_queue_arg(),
         # Said under the comparison it explains, not under one the address asked for.
         since_decided=_since_decided(post, revisions, history, current) if shown is current and not diff_from
         else None,
