@@ -356,8 +356,8 @@ def test_weeks_not_started_say_so_and_days_counted_are_days_begun(make, web, mon
     assert weekly[1][-2:] == ["7", "over"] and weekly[2][-2:] == ["6", "in progress"]  # Monday to Saturday (today)
     assert {tuple(row[-2:]) for row in weekly[3:]} == {("0", "not started")}
     page = web.get("/reports?market=FR&from=2026-11-23&to=2026-12-31").get_data(as_text=True)
-    assert "The 4 weeks from 2026-12-07 have not started: their bars are empty." in page
-    assert "The week of 2026-11-30 is not over yet" in page and "2026-12-14 is not over" not in page
+    assert "The 4 weeks from Dec 7, 2026 have not started: their bars are empty." in page
+    assert "The week of Nov 30, 2026 is not over yet" in page and "Dec 14, 2026 is not over" not in page
     assert "Only " not in page  # the last week, cut by the period, has not started: nothing else to say of it
     svg = web.get("/reports/weekly.svg?market=FR&from=2026-11-23&to=2026-12-31").get_data(as_text=True)
     assert "2026-12-07 (not started)" in svg and "2026-11-30 (so far)" in svg and "2026-12-14 (so far)" not in svg

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 from test_browser import ARTIFACTS, chromium  # noqa: F401 - the shared Chromium fixture
 
 from approval import administration as admin
@@ -148,7 +149,7 @@ def test_next_24_hours_says_that_the_scheduled_posts_are_held_not_that_there_are
 # The week's style findings ----------------------------------------------------------------------------------------
 
 
-def test_the_weeks_style_findings_are_named_in_the_readers_language(make, web, db_session, france):
+def test_the_weeks_style_findings_are_named_in_the_readers_language(make, web, db_session, france, app):
     post = make.post(State.in_review, account=make.account(france, "x"))
     post.current_revision.findings = [{"rule": "typo.fr-spacing", "severity": "warning"},
                                       {"rule": "policy.campaign-hashtag", "severity": "warning"},
@@ -156,12 +157,14 @@ def test_the_weeks_style_findings_are_named_in_the_readers_language(make, web, d
     db_session.flush()
     web.login(make.user(Role.admin))
     panel = _panel(web.get("/hub").get_data(as_text=True), "findings")
-    assert "French text has no-break spaces before ; : ! ? and inside « »." in _text(panel)
-    assert "A campaign&#39;s post carries the campaign&#39;s hashtag." in panel
+    # By the problem each is (tests/test_onboarding_wording.py), no longer by what its rule asks.
+    assert "French no-break spaces missing" in _text(panel)
+    assert "Campaign hashtag missing" in panel
     assert ">typo.fr-spacing<" not in panel
     assert "<code>policy.competitors</code>" in panel  # a market's own list of terms: its id is its name
     french = _panel(web.get("/hub", headers={"Accept-Language": "fr"}).get_data(as_text=True), "findings")
-    assert "Une publication de campagne porte son hashtag." in french
+    with app.test_request_context(), force_locale("fr"):  # as the catalogue has it (translated apart from the code)
+        assert gettext("Campaign hashtag missing") in french
 
 
 # Names and landmarks ----------------------------------------------------------------------------------------------

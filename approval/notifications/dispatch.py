@@ -145,9 +145,13 @@ AWAITING: dict[State, tuple[Kind, ...]] = {
     State.approved: (Kind.missed,),
 }
 
-#: News that goes stale once its post leaves the state it told of, unless for the state it announced: a slot dropped
-#: or moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be.
-STALE: dict[State, tuple[tuple[Kind, ...], State]] = {State.scheduled: ((Kind.scheduled,), State.publishing)}
+#: Where a scheduled post goes when the worker takes it at its time: the slot it announced held, whatever came of it.
+#: The outbox publishes from ``scheduled`` directly (``workflow.table.WORKER_ROWS``), a refusal fails it there, and a
+#: project manager may mark it published: "Your post was scheduled" read as settled beside "Your post was published".
+WENT_OUT = frozenset({State.publishing, State.published, State.failed, State.unconfirmed})
+#: News that goes stale once its post leaves the state it told of, unless for those it announced: a slot dropped or
+#: moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be.
+STALE: dict[State, tuple[tuple[Kind, ...], frozenset[State]]] = {State.scheduled: ((Kind.scheduled,), WENT_OUT)}
 
 
 def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[Kind, tuple[Audience, ...]]]:
@@ -215,7 +219,7 @@ def settle(session: Session, *entries: Any) -> None:
         if entry.to_state == entry.from_state:
             continue
         kinds = AWAITING.get(entry.from_state, ())
-        if entry.from_state in STALE and entry.to_state != STALE[entry.from_state][1]:
+        if entry.from_state in STALE and entry.to_state not in STALE[entry.from_state][1]:
             kinds += STALE[entry.from_state][0]
         if entry.from_state in ON_ITS_WAY and entry.to_state not in ON_ITS_WAY:
             kinds += (POLICY_REFUSES[0],)

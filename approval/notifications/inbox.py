@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
-from approval.notifications.dispatch import AWAITING, ON_ITS_WAY
+from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, STALE
 
 PAGE = 50
 MAX_PAGE = 200
@@ -89,9 +89,21 @@ def _market_told(stop: StopSwitch) -> int | None:
 _AWAITED_IN = {kind: state for state, kinds in AWAITING.items() for kind in kinds}
 
 
-def no_longer_awaited(notification: Notification) -> bool:
+#: The state each piece of news told of, and those it stays true in (``dispatch.STALE``).
+_TOLD_OF = {kind: (state, went_on) for state, (kinds, went_on) in STALE.items() for kind in kinds}
+
+
+def no_longer_awaited(notification: Notification, *, news: bool = False) -> bool:
     """Whether ``notification`` asked for an action its post no longer awaits (someone else took it, the post moved
-    on): the list says what the post is now, where the line still reads "awaits your review"."""
+    on): the list says what the post is now, where the line still reads "awaits your review".
+
+    With ``news``, whether the news it told is no longer so instead (``dispatch.STALE``: the slot "Your post was
+    scheduled" announced was dropped): settled too, its line in the list was greyed with nothing to say why. Mail
+    asks for requests only: news is sent as it was written."""
+    if news:
+        told = _TOLD_OF.get(notification.kind)
+        post = notification.post
+        return told is not None and post is not None and post.state != told[0] and post.state not in told[1]
     if notification.kind is NotificationKind.policy_refuses:  # it told of a post on its way: is it still?
         return notification.post is not None and notification.post.state not in ON_ITS_WAY
     awaited = _AWAITED_IN.get(notification.kind)

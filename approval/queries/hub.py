@@ -34,6 +34,7 @@ from approval.db import utcnow
 from approval.inputs import parse_id
 from approval.models import (
     Account,
+    AuditEntry,
     Campaign,
     KioskLink,
     Market,
@@ -48,7 +49,7 @@ from approval.models import (
 from approval.publishing.holds import held_clause
 from approval.publishing.status import overdue_clause, retrying_clause
 from approval.queries.publishing import unconnected_clause
-from approval.workflow.states import State
+from approval.workflow.states import Action, State
 
 VIEWS = ("overview", "queue", "next", "published", "problems")
 #: The states the wall counts, in the order a post goes through them (its columns).
@@ -75,9 +76,13 @@ WILL_FAIL_CHECKED = 200
 #: changed since (a minute at most for what the key does not name). The wall's only: the worker, the approval's
 #: guard and the desk check afresh.
 WALL_VERDICTS = policies.VerdictMemo()
+#: The week's style findings: those of the texts sent for review in it (``_findings``).
 FINDINGS_WINDOW = timedelta(days=7)
-#: The revisions read for the week's findings: the newest ones that have some, bounded.
+#: The sendings read for the week's findings: the newest ones whose text has some, bounded.
 FINDINGS_SAMPLE = 1000
+#: What puts a text before a reviewer: a submission, or an edit that sends the post (back) to review or keeps it
+#: there (the ``to_state`` of its audit row says which; an edit of a draft does not).
+SENT_FOR_REVIEW = (Action.submit, Action.edit)
 
 
 #: How much of a typed market code or campaign the wall keeps to say it back ("No market FRA"), and how many codes.
@@ -437,18 +442,26 @@ def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
 
 def _findings(session: Session, scope: ColumnElement[bool], user: User | None, market_ids: list[int],
               now: datetime) -> list[tuple[str, int]]:
-    """The style rules that came back most often this week, in the newest revisions of the selected markets that
-    the viewer reads (a cabinet, those it was sent: a draft's findings say what the draft says)."""
-    recent = (
-        select(Revision.findings).join(Post, Post.id == Revision.post_id).join(Post.account)
-        .where(scope, Account.market_id.in_(market_ids), Revision.created_at >= now - FINDINGS_WINDOW,
+    """The style rules that came back in the most posts this week (a rule counts once per post), in the texts sent
+    for review this week in the selected markets, as the viewer reads them (a cabinet, those it was sent).
+
+    Only what was put before a reviewer: a draft saved with a picture, then its alternative text typed and sent,
+    counted the finding of the draft in between, fixed seconds later and never read by anyone (the editor showed it,
+    and it was fixed). What reached a reviewer counts even once fixed at their request: it cost a round of review,
+    which is what the room watches."""
+    sent = (
+        select(AuditEntry.post_id, Revision.findings)
+        .join(Revision, Revision.id == AuditEntry.revision_id)
+        .join(Post, Post.id == AuditEntry.post_id).join(Post.account)
+        .where(AuditEntry.action.in_(SENT_FOR_REVIEW), AuditEntry.to_state == State.in_review,
+               AuditEntry.at >= now - FINDINGS_WINDOW, scope, Account.market_id.in_(market_ids),
                cast(Revision.findings, Text) != "[]", revision_clause(user) if user is not None else true())
-        .order_by(Revision.created_at.desc()).limit(FINDINGS_SAMPLE)
+        .order_by(AuditEntry.at.desc()).limit(FINDINGS_SAMPLE)
     )
-    counter: Counter[str] = Counter()
-    for findings in session.scalars(recent):
-        counter.update({f.get("rule", "?") for f in findings or ()})
-    return counter.most_common(6)
+    found: dict[int, set[str]] = {}
+    for post_id, findings in session.execute(sent):
+        found.setdefault(post_id, set()).update(f.get("rule", "?") for f in findings or ())
+    return Counter(rule for rules in found.values() for rule in rules).most_common(6)
 
 
 # The dashboard and the API's summary ---------------------------------------------------------------------------

@@ -443,18 +443,25 @@ def check_location(analysis: Analysis) -> Iterator[Finding]:
                               "it."), index)
 
 
-#: (id, default severity, check, description) for ``approval.style.rules``.
-RULES: tuple[tuple[str, Severity, Callable[[Analysis], Iterable[Finding]], str], ...] = (
+#: (id, default severity, check, description, problem) for ``approval.style.rules``.
+RULES: tuple[tuple[str, Severity, Callable[[Analysis], Iterable[Finding]], str, str], ...] = (
     (COUNT, Severity.error, check_count,
-     N_("No more pictures or videos than the network takes, mixed only where it allows.")),
-    (FORMAT, Severity.error, check_format, N_("Pictures and videos in a type and codec the network takes.")),
-    (SIZE, Severity.error, check_size, N_("Files no larger than the network takes.")),
+     N_("No more pictures or videos than the network takes, mixed only where it allows."),
+     N_("Too many files, or a mix the network refuses")),
+    (FORMAT, Severity.error, check_format, N_("Pictures and videos in a type and codec the network takes."),
+     N_("File type the network refuses")),
+    (SIZE, Severity.error, check_size, N_("Files no larger than the network takes."),
+     N_("Files too large for the network")),
     (DIMENSIONS, Severity.error, check_dimensions,
-     N_("Pictures and videos in the sizes and aspect ratios the network takes.")),
-    (DURATION, Severity.error, check_duration, N_("Videos as long as the network takes, no more, no less.")),
-    (ALT_TEXT, Severity.warning, check_alt_text, N_("Every picture has an alternative text.")),
+     N_("Pictures and videos in the sizes and aspect ratios the network takes."),
+     N_("Size or aspect ratio the network refuses")),
+    (DURATION, Severity.error, check_duration, N_("Videos as long as the network takes, no more, no less."),
+     N_("Videos too long or too short for the network")),
+    (ALT_TEXT, Severity.warning, check_alt_text, N_("Every picture has an alternative text."),
+     N_("Alternative text missing or too long")),
     (LOCATION, Severity.warning, check_location,
-     N_("Pictures carry no GPS position (set to error: it is removed at upload).")),
+     N_("Pictures carry no GPS position (set to error: it is removed at upload)."),
+     N_("GPS position in pictures")),
 )
 
 

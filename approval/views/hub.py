@@ -128,9 +128,10 @@ def kiosk_stream(token: str):
 
 def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
     wall = build_wall(session, viewer, selection)
-    # The rules by what they ask, in the reader's language (a market's own list of terms, ``policy.<name>``, by its
-    # id), as the reports name them.
-    findings = [(rule, _(BY_ID[rule].description) if rule in BY_ID else None, n) for rule, n in wall.findings]
+    # The rules by the problem each finding is, in the reader's language (a market's own list of terms,
+    # ``policy.<name>``, by its id): by what the rule asks, "Every picture has an alternative text. 1" read as one
+    # picture that had one.
+    findings = [(rule, _(BY_ID[rule].problem) if rule in BY_ID else None, n) for rule, n in wall.findings]
     # A signed-in viewer's way back to the pages, in the wall's head line (where it covered the counts, fixed at the
     # foot of the screen); a kiosk opens the wall only.
     leave = url_for("auth.home") if viewer.user_id is not None else None

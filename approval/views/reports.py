@@ -468,11 +468,20 @@ def chart_svg(name: str):
         chart.add(header[3], [row[3] for row in reversed(charted)])
     else:  # reasons (word, count), findings (rule, what it asks, count): labelled by the last words before the count
         chart = pygal.HorizontalBar(**config, show_legend=False)
+        # A finding's bar by the problem it is: by what its rule asks, "Every picture has an alternative text." with
+        # a long bar read as many pictures that had one (the CSV keeps what it asks, under that heading).
+        labels = [_problem(row[0]) if name == "findings" else str(row[-2]) for row in reversed(rows)]
         # Cut here: pygal cuts the labels of a horizontal axis only, and these are the vertical one's (the CSV has
         # them whole).
-        chart.x_labels = [_cut(str(row[-2]), 24 if phone else 60) for row in reversed(rows)]
+        chart.x_labels = [_cut(label, 24 if phone else 60) for label in labels]
         chart.add(header[-1], [row[-1] for row in reversed(rows)])
     return Response(_without_scripts(chart), mimetype="image/svg+xml")
+
+
+def _problem(rule: str) -> str:
+    """A style rule by the problem its findings are ("Sentences without a full stop"); a market's own list of terms
+    (``policy.<name>``) by its id."""
+    return _(BY_ID[rule].problem) if rule in BY_ID else rule
 
 
 def _week_label(span: reports.WeekSpan) -> str:
