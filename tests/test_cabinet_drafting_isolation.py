@@ -221,3 +221,16 @@ def test_the_preview_a_cabinet_asks_for_shows_no_file_of_the_writers_draft(make,
     answer = web.post("/posts/preview", {"post_id": post.id, "body": SENT})
     assert answer.status_code in (200, 404)
     assert f"/media/{draft_file}" not in answer.get_data(as_text=True)
+
+
+def test_a_cabinets_preview_of_a_copy_shows_what_it_was_sent_not_the_writers_draft(make, web, office, db_session,
+                                                                                  app):
+    """The preview of a copy (``copy_of``, the new-post page's) read the post's current revision: a cabinet calling it
+    saw the picture the writers had added to their draft since."""
+    post = _sent(make, office)
+    make.act(post, Action.request_changes, office.sophie, comment="Plus court.")
+    draft_file = _draft_file(db_session, app, post, office)
+    db_session.flush()
+    web.login(office.sophie)
+    answer = web.post("/posts/preview", {"account_id": office.account.id, "copy_of": post.id, "body": SENT})
+    assert answer.status_code == 200 and f"/media/{draft_file}" not in answer.get_data(as_text=True)

@@ -343,3 +343,39 @@ def test_a_policy_that_relaxes_the_format_rule_keeps_the_png(app, make, web, db_
     api = api_for(writer).upload(other.id, data, "launch.png")
     assert api.status_code == 201 and api.get_json()["message"] is None
     assert api.get_json()["media"][0]["mime"] == "image/png" and api.get_json()["media"][0]["bytes"] == len(data)
+
+
+def _png_with_exif(exif: bytes) -> bytes:
+    """A PNG carrying ``exif`` in an eXIf chunk (which may hold more than a JPEG's 64 KB segment)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    out = io.BytesIO()
+    Image.new("RGBA", (8, 8), (255, 0, 0, 128)).save(out, "PNG")
+    data = out.getvalue()
+    before_data = data.index(b"IDAT") - 4
+    return data[:before_data] + chunk(b"eXIf", exif) + data[before_data:]
+
+
+def _long_description() -> bytes:
+    exif = Image.Exif()
+    exif[0x010E] = "A" * 70_000  # ImageDescription: more than a JPEG's EXIF segment holds
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("exif", [
+    pytest.param(_long_description(), id="longer-than-a-jpeg-segment"),
+    # XResolution stored as a LONG (Pillow writes it back as a RATIONAL, and fails on the value)
+    pytest.param(b"MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x28\x00\x04\x00\x00\x00\x01\x00\x01\x11\x70\x00\x00\x00\x00",
+                 id="a-tag-of-another-type"),
+])
+def test_exif_a_jpeg_cannot_carry_is_left_out_not_a_500(make, web, db_session, france, writer, exif):
+    post = _post(make, france, writer)
+    web.login(writer)
+    answer = _upload(web, post, _png_with_exif(exif), "legende.png")
+    assert answer.status_code == 201, answer.get_data(as_text=True)[:300]
+    [media] = answer.get_json()["media"]
+    assert media["mime"] == "image/jpeg"

@@ -164,10 +164,17 @@ def to_jpeg(path: Path, *, strip_gps: bool) -> bytes:
         if strip_gps:
             exif.pop(GPS_IFD, None)
         options: dict = {"quality": QUALITY, "optimize": True}
-        if len(exif):
-            options["exif"] = exif.tobytes()
         out = io.BytesIO()
-        picture.save(out, "JPEG", **options)
+        try:
+            if len(exif):
+                options["exif"] = exif.tobytes()
+            picture.save(out, "JPEG", **options)
+        except (ValueError, struct.error, TypeError, OverflowError):
+            # EXIF a JPEG cannot carry (more than its 64 KB segment, which a PNG's eXIf chunk may hold), or a tag
+            # stored with a type Pillow cannot write back (a resolution as a LONG): the picture goes without it.
+            options.pop("exif", None)
+            out = io.BytesIO()
+            picture.save(out, "JPEG", **options)
         return out.getvalue()
 
 

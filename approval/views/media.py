@@ -331,9 +331,11 @@ def preview():
     else:
         account = db.session.scalar(visible_accounts(current_user).where(
             Account.id == request.form.get("account_id", type=int)))
-        # A new post copied from another (``views.posts.new_post``): the files the copy brings, on this account.
+        # A new post copied from another (``views.posts.new_post``): the files the copy brings, on this account, as
+        # its writer reads it (a cabinet writes no post, and reads only what it was sent: ``access.read_by``).
         copy_of = request.form.get("copy_of", type=int)
-        revision = ops.load_post(db.session, current_user, copy_of).current_revision if copy_of else None
+        if copy_of:
+            revision = revision_read_by(db.session, ops.load_post(db.session, current_user, copy_of), current_user)
     network = account.network.value if account else "x"
     return render_template("media/_preview.html", preview=previews.build(
         network, text, previews.media_views(revision), handle=account.handle if account else "handle",
