@@ -18,7 +18,7 @@ from approval.migrate import downgrade, upgrade
 from approval.models import User
 from approval.workflow.states import Role
 
-WHY = "Choose your own password first: an administrator set the one you logged in with, and they know it."
+WHY = "Choose your own password first: the one you logged in with was set for you, and someone else knows it."
 NEW_PASSWORD = "my very own password"
 
 
@@ -60,7 +60,10 @@ def test_a_user_the_admin_created_is_sent_to_choose_a_password_from_every_page(a
     profile = noor_web.get(home.headers["Location"])
     said = page_text(profile)
     assert profile.status_code == 200 and WHY in said
-    assert "An administrator set the password you logged in with" in said  # the section says it too
+    assert "The password you logged in with was set for you" in said  # the section says it too
+    # Only what she may do is offered: no token, feed link or preferences that would send her back here.
+    html = profile.get_data(as_text=True)
+    assert 'id="tokens"' not in html and 'id="calendar-feed"' not in html and 'id="notifications"' not in html
     for path in ("/admin", "/admin/users", "/posts", "/notifications", "/notifications/preferences", "/calendar"):
         answer = noor_web.get(path)
         assert answer.status_code == 302, path
@@ -92,6 +95,8 @@ def test_choosing_her_own_password_opens_the_pages_and_clears_the_flag(app, admi
     changed = noor_web.post("/profile/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD,
                                                   "confirm_password": NEW_PASSWORD})
     assert changed.status_code == 302, page_text(changed)[-2000:]
+    assert changed.headers["Location"] == "/"  # on to her work, the pages open
+    assert "Your password is chosen: it is yours alone now." in page_text(noor_web.get("/profile"))
     db_session.expire_all()
     assert not db_session.get(User, noor.id).must_change_password
     assert noor_web.get("/review").status_code == 200
@@ -201,4 +206,4 @@ def test_the_migration_keeps_every_existing_user_s_password_as_theirs(databases,
 
 def test_the_profile_says_nothing_to_a_user_who_chose_their_password(make, web):
     web.login(make.user(Role.community_manager))
-    assert "An administrator set the password you logged in with" not in page_text(web.get("/profile"))
+    assert "The password you logged in with was set for you" not in page_text(web.get("/profile"))

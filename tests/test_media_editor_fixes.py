@@ -198,8 +198,9 @@ def test_the_drop_zone_offers_to_choose_before_any_script_says_drop(make, web, s
     post = make.post(account=make.account(france, "instagram"), author=writer)
     web.login(writer)
     page = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
-    assert '<span id="media-choose-words">Add pictures (JPEG) or videos (MP4, MOV):</span>' in page
-    assert '<span id="media-drop-words" hidden>Drop pictures (JPEG) or videos (MP4, MOV) here, or</span>' in page
+    assert '<span id="media-choose-words">Add pictures (JPEG, PNG, GIF, WebP) or videos (MP4, MOV):</span>' in page
+    assert ('<span id="media-drop-words" hidden>Drop pictures (JPEG, PNG, GIF, WebP) or videos (MP4, MOV) here, '
+            'or</span>') in page
 
 
 # Previews ---------------------------------------------------------------------------------------------------------

@@ -646,11 +646,12 @@ def test_a_line_that_fits_is_shown_whole_in_the_preview(app, network):
 
 
 def test_the_editor_offers_what_the_network_takes_and_names_each_file_s_link(make, web, db_session, scene):
-    """The drop zone said "JPEG, PNG, WebP, GIF" on Instagram too; an alternative text was asked for videos and on
-    networks that show none; a thumbnail's link had no name; the hidden file input showed no focus ring."""
+    """The drop zone said "JPEG, PNG, WebP, GIF" on Instagram too (now it does again, on purpose: the still ones are
+    converted to JPEG, and the page says so); an alternative text was asked for videos and on networks that show
+    none; a thumbnail's link had no name; the hidden file input showed no focus ring."""
     france, writer, _reviewer = scene
     web.login(writer)
-    expected = {"instagram": "Drop pictures (JPEG) or videos (MP4, MOV) here, or",
+    expected = {"instagram": "Drop pictures (JPEG, PNG, GIF, WebP) or videos (MP4, MOV) here, or",
                 "youtube": "Drop videos (MP4, MOV) here, or",
                 "x": "Drop pictures (JPEG, PNG, GIF, WebP) or videos (MP4, MOV) here, or"}
     for network, said in expected.items():

@@ -950,7 +950,7 @@ def test_the_desk_shows_its_lists_with_posts_first_and_says_when_nothing_needs_t
     pm = make.user(Role.project_manager, markets=[france])
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
-    assert "Nothing needs you here: every post went out as planned or is on its way." in desk
+    assert "Nothing needs you here: no post is held, late, failed, unconfirmed or refused by its policy." in desk
     assert 'class="desk-summary"' not in desk and desk.count('<p class="empty">None.</p>') == 10
 
     stuck = make.post(State.scheduled, account=make.account(france))
@@ -976,3 +976,20 @@ def test_an_empty_desk_says_a_stop_switch_is_on_rather_than_all_is_well(make, we
     desk = web.get("/publishing").get_data(as_text=True)
     assert "Nothing needs you here" not in desk
     assert "No post waits for you here, but 1 stop switch is on: what it covers does not go out." in desk
+
+
+def test_turning_a_switch_off_says_how_many_posts_it_covered_go_out_at_their_time(make, web, db_session):
+    """The switches list said "Holds 1 post" for a post covered, not due yet; turned off, the switch "held no post",
+    and a project manager in a crisis could not tell whether that post was still held: it goes out at its time."""
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    covered = make.post(State.scheduled, account=make.account(france))
+    covered.scheduled_at = utcnow() + timedelta(hours=5)
+    db_session.flush()
+    web.login(pm)
+    assert web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": "Match perdu."}
+                    ).status_code == 302
+    stop = db_session.scalar(select(StopSwitch).where(StopSwitch.reason == "Match perdu."))
+    answer = web.post(f"/publishing/stops/{stop.id}/off", {}, follow_redirects=True)
+    assert ("Stop switch off. It held no post at its time; the 1 post it covered, not due yet, goes out at its "
+            "time.") in answer.get_data(as_text=True)

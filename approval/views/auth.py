@@ -83,7 +83,8 @@ def own_password_first() -> Response | None:
         return None
     if not current_user.is_authenticated or not current_user.must_change_password:
         return None
-    message = _("Choose your own password first: an administrator set the one you logged in with, and they know it.")
+    message = _("Choose your own password first: the one you logged in with was set for you, and someone else knows "
+                "it.")
     if answers_in_json():  # a page's script: it cannot follow a redirect to a page
         abort(403, description=message)
     flash(message, "warning")

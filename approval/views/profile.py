@@ -62,8 +62,12 @@ def change_password():
     if form.errors:
         return _render(TokenForm(formdata=None), password_form=form), 422
     current_user.set_password(form.new_password.data)  # the password's fingerprint ends the sessions opened before
+    first = current_user.must_change_password
     current_user.must_change_password = False
     login_user(current_user._get_current_object())  # this session carries the new fingerprint
+    if first:  # the pages were closed until now: the person goes on to their work
+        flash(_("Your password is chosen: it is yours alone now."), "success")
+        return redirect(url_for("auth.home"))
     flash(_("Your password is changed. Your other sessions are ended; your API tokens still work."), "success")
     return redirect(url_for("profile.show_profile"))
 

@@ -24,7 +24,7 @@ from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
-from approval.models import Account, Campaign, Market, Post, User
+from approval.models import Account, Campaign, Market, Post, StopSwitch, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
 from approval.publishing.holds import Hold, active_stops, held_clause, held_counts, held_ids, hold_for, is_held
@@ -351,16 +351,26 @@ def turn_off(stop_id: int):
     form = FlaskForm()
     if not form.validate():
         abort(400)
+    # What it held at their time and, while on, what it covers not due yet (the switches list counted both as
+    # "holds"): those go out at their time once it is off, and the message says how many.
+    on = db.session.get(StopSwitch, stop_id)
+    counted = held_counts(db.session, current_user, [on])[on.id] if on is not None and on.active else 0
     try:
         stop = controls.turn_off(db.session, current_user, stop_id)
     except LookupError:
         abort(404)
     held = held_counts(db.session, current_user, [stop])[stop.id]
+    covered = max(counted - held, 0)
     if held:
         flash(ngettext("Stop switch off. %(num)d post it held stays held until you release it or give it a new time "
                        "(the publishing desk lists it); the others go out at their time.",
                        "Stop switch off. %(num)d posts it held stay held until you release them or give each a new "
                        "time (the publishing desk lists them); the others go out at their time.", held), "success")
+    elif covered:
+        flash(ngettext("Stop switch off. It held no post at its time; the %(num)d post it covered, not due yet, goes "
+                       "out at its time.",
+                       "Stop switch off. It held no post at its time; the %(num)d posts it covered, not due yet, go "
+                       "out at their time.", covered), "success")
     else:
         flash(_("Stop switch off. It held no post; the posts it covered go out at their time."), "success")
     return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
