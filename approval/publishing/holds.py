@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from approval.access import post_clause
@@ -92,13 +92,22 @@ def held_counts(session: Session, user: User, stops: list[StopSwitch]) -> dict[i
     for stop in stops:
         if stop.turned_off_at is not None:
             continue
-        covered = true() if stop.scope == StopScope.all else Account.market_id == stop.market_id \
-            if stop.scope == StopScope.market else Post.campaign_id == stop.campaign_id
-        counts[stop.id] += session.scalar(
-            select(func.count()).select_from(Post).join(Post.account).where(
-                Post.state == State.scheduled, or_(Post.held_by_stop_id.is_(None), Post.held_by_stop_id != stop.id),
-                covered, post_clause(user))) or 0
+        counts[stop.id] += session.scalar(select(func.count()).select_from(_covered_by(stop, user).subquery())) or 0
     return counts
+
+
+def covered_ids(session: Session, user: User, stop: StopSwitch) -> set[int]:
+    """The scheduled posts ``user`` sees that ``stop`` covers and did not hold at their time (not due yet, or held by
+    another switch): what it holds while on, counted by ``held_counts``."""
+    return set(session.scalars(_covered_by(stop, user)))
+
+
+def _covered_by(stop: StopSwitch, user: User) -> Select[int]:
+    covered = true() if stop.scope == StopScope.all else Account.market_id == stop.market_id \
+        if stop.scope == StopScope.market else Post.campaign_id == stop.campaign_id
+    return select(Post.id).join(Post.account).where(
+        Post.state == State.scheduled, or_(Post.held_by_stop_id.is_(None), Post.held_by_stop_id != stop.id),
+        covered, post_clause(user))
 
 
 def held_ids(session: Session, post_ids: list[int], now: datetime | None = None) -> set[int]:

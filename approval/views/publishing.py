@@ -27,7 +27,9 @@ from approval.inputs import parse_id, shows_characters_on_form
 from approval.models import Account, Campaign, Market, Post, StopSwitch, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls
-from approval.publishing.holds import Hold, active_stops, held_clause, held_counts, held_ids, hold_for, is_held
+from approval.publishing.holds import (
+    Hold, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_for, is_held,
+)
 from approval.publishing.status import claimed_since, failure_reasons, overdue_clause, policy_refusal, retrying_clause
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
@@ -351,26 +353,29 @@ def turn_off(stop_id: int):
     form = FlaskForm()
     if not form.validate():
         abort(400)
-    # What it held at their time and, while on, what it covers not due yet (the switches list counted both as
-    # "holds"): those go out at their time once it is off, and the message says how many.
+    # What it held at their time, and, while on, what it covered not due yet (the switches list counts both as
+    # "holds"): of those, the message says how many go out at their time, no other switch or embargo holding them.
     on = db.session.get(StopSwitch, stop_id)
-    counted = held_counts(db.session, current_user, [on])[on.id] if on is not None and on.active else 0
+    covered = covered_ids(db.session, current_user, on) if on is not None and on.active else set()
     try:
         stop = controls.turn_off(db.session, current_user, stop_id)
     except LookupError:
         abort(404)
     held = held_counts(db.session, current_user, [stop])[stop.id]
-    covered = max(counted - held, 0)
+    going = len(covered - held_ids(db.session, sorted(covered)))
     if held:
         flash(ngettext("Stop switch off. %(num)d post it held stays held until you release it or give it a new time "
                        "(the publishing desk lists it); the others go out at their time.",
                        "Stop switch off. %(num)d posts it held stay held until you release them or give each a new "
                        "time (the publishing desk lists them); the others go out at their time.", held), "success")
-    elif covered:
+    elif going:
         flash(ngettext("Stop switch off. It held no post at its time; the %(num)d post it covered, not due yet, goes "
                        "out at its time.",
                        "Stop switch off. It held no post at its time; the %(num)d posts it covered, not due yet, go "
-                       "out at their time.", covered), "success")
+                       "out at their time.", going), "success")
+    elif covered:
+        flash(_("Stop switch off. It held no post at its time; another switch or an embargo still holds the posts it "
+                "covered."), "success")
     else:
         flash(_("Stop switch off. It held no post; the posts it covered go out at their time."), "success")
     return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
