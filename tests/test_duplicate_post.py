@@ -114,3 +114,14 @@ def test_the_copys_live_check_and_preview_see_the_files_it_brings(app, make, web
     preview = web.post("/posts/preview", {**typed, "copy_of": str(original.id)}).get_data(as_text=True)
     assert "Snapchat needs one picture or video." not in preview
     assert "Snapchat needs one picture or video." in web.post("/posts/preview", typed).get_data(as_text=True)
+
+
+def test_a_copy_of_a_rejected_post_says_it_was_rejected_and_why(make, web, db_session):
+    """Copying a rejected post said nothing of the rejection: the copy went back to review with the same words."""
+    france = make.market("FR")
+    camille = make.user(Role.community_manager, markets=[france])
+    rejected = make.post(State.rejected, account=make.account(france), author=camille)
+    web.login(camille)
+    page = _text(web.get(f"/posts/new?copy_of={rejected.id}"))
+    assert f"Post #{rejected.id} was rejected. <q dir=\"auto\">Please fix.</q>" in page
+    assert "was rejected" not in _text(web.get(f"/posts/new?copy_of={make.post(account=make.account(france)).id}"))

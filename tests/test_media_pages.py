@@ -674,3 +674,14 @@ def test_the_editor_offers_what_the_network_takes_and_names_each_file_s_link(mak
     assert 'data-openimage="Open picture {n} ({name})"' in page and 'data-altvideo=""' in page
     css = web.get("/static/previews.css").get_data(as_text=True)
     assert ".dropzone label.button:focus-within" in css
+
+
+def test_a_videos_length_reads_in_the_readers_language(make, web, db_session, scene):
+    """The media line read "2.0 s" on a French page whose sizes read "2,8 Ko"."""
+    france, writer, _reviewer = scene
+    post = make.post(account=make.account(france, "x"), author=writer)
+    web.login(writer)
+    assert _upload(web, post, video((96, 64), seconds=0.5), "clip.mp4").status_code == 302
+    french = web.get(f"/posts/{post.id}/edit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    english = web.get(f"/posts/{post.id}/edit").get_data(as_text=True)
+    assert " · 0,5\u00a0s · " in french and " · 0.5\u00a0s · " in english

@@ -94,6 +94,9 @@
   if (!editor) return;
 
   // The media list --------------------------------------------------------------------------------------------------
+  // A video's length in the page's language ("2.0 s", "2,0 s"), as the server writes it.
+  const seconds = new Intl.NumberFormat(document.documentElement.lang || undefined,
+                                        { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const list = document.getElementById("media-list");
   const uploads = document.getElementById("media-uploads");
   const findings = document.getElementById("media-findings");
@@ -162,7 +165,7 @@
       }
       const meta = el("div", { class: "media-meta" }, [
         el("span", { class: "muted" }, [(editor.dataset["kind" + m.kind] || m.kind) + " · " + m.mime + " · " +
-                     m.width + "×" + m.height + (m.duration_s ? " · " + m.duration_s.toFixed(1) + " s" : "") +
+                     m.width + "×" + m.height + (m.duration_s ? " · " + seconds.format(m.duration_s) + "\u00a0s" : "") +
                      " · ", el("span", { class: "media-size", text: m.size })]),
         described,
         el("ul", { class: "findings", "aria-live": "polite" }),

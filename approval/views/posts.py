@@ -167,7 +167,11 @@ def new_post():
             form.campaign_id.data = original.campaign_id
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
+    # A copy of a post rejected or declined says so, with the reason: the copy goes to review again otherwise blind.
+    refused = _decision(original, ops.audit_trail(db.session, original, current_user)) \
+        if original is not None and original.state in (State.rejected, State.declined) else None
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen, original=original,
+                           original_refused=refused,
                            preview_text=form.body.data or "", findings_summary=findings_summary([]),
                            # The text's language until the live check names it: the chosen account's market's.
                            new_language=next(iter(market_languages(chosen.market)), None) if chosen else None)
