@@ -8,7 +8,7 @@ must be typed into a screen), so it is kept too, readable by admins only; revoki
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +71,12 @@ class WallSettings(Base):
     review_amber_minutes: Mapped[int] = mapped_column(default=120)
     review_red_minutes: Mapped[int] = mapped_column(default=480)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def lateness(self, waited: timedelta) -> str:
+        """How late a wait for review of ``waited`` is: "" before the amber threshold, then "amber", then "red"."""
+        if waited >= timedelta(minutes=self.review_red_minutes):
+            return "red"
+        return "amber" if waited >= timedelta(minutes=self.review_amber_minutes) else ""
 
     __table_args__ = (
         CheckConstraint("review_amber_minutes > 0 AND review_red_minutes > review_amber_minutes",

@@ -3,7 +3,7 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -181,11 +181,7 @@ def reschedule():
     refusals: list[str] = []
     twice = False
     moved = []
-    for post_id in ids:
-        checked = _as_the_desk_showed(post_id, refusals)
-        if checked is None:
-            continue
-        post, version = checked
+    for post, version in _as_the_desk_showed(ids, refusals):
         try:
             at = utcnow() + PUBLISH_NOW if local is None else \
                 ops.instant_in(local, post.account.market.timezone, fold)
@@ -198,9 +194,7 @@ def reschedule():
         except WorkflowError as refused:
             # A time the clocks repeat: the desk asks which (its "fold", the API's word, is no word for a page).
             twice = twice or "fold" in (refused.errors or {})
-            reasons_ = [r for field, rs in (refused.errors or {}).items() if field != "fold" for r in rs
-                        if r != refused.message]
-            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
+            refusals.append(_refusal(post.id, refused, leaving="fold"))
     if now and not refusals:
         # "Now" while a stop switch (or an embargo) covers a post: it would be held again at once, and the desk
         # said "1 post goes out now." above "1 of them is still held". Refused, naming what holds each.
@@ -240,18 +234,27 @@ def reschedule():
     return redirect(url_for("publishing.desk"), 303)
 
 
-def _as_the_desk_showed(post_id: int, refusals: list[str]) -> tuple[Post, int] | None:
-    """A checked post of the desk's form, locked, with the version the desk showed of it (404 outside the reader's
-    markets); None, its refusal added to ``refusals``, when the form does not say which version that was."""
-    try:
-        post = ops.load_post(db.session, current_user, post_id, for_update=True)
-    except ops.NotFound:
-        abort(404)
-    version = request.form.get(f"version-{post_id}", type=int)
-    if version is None:  # what the desk showed of it is unknown: as stale as an older version
-        refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
-        return None
-    return post, version
+def _as_the_desk_showed(ids: Sequence[int], refusals: list[str]) -> Iterator[tuple[Post, int]]:
+    """The checked posts of the desk's form, each locked, with the version the desk showed of it (404 outside the
+    reader's markets); one whose version the form does not say is skipped, its refusal added to ``refusals``."""
+    for post_id in ids:
+        try:
+            post = ops.load_post(db.session, current_user, post_id, for_update=True)
+        except ops.NotFound:
+            abort(404)
+        version = request.form.get(f"version-{post_id}", type=int)
+        if version is None:  # what the desk showed of it is unknown: as stale as an older version
+            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+            continue
+        yield post, version
+
+
+def _refusal(post_id: int, refused: WorkflowError, *, leaving: str | None = None) -> str:
+    """"#12: why", the engine's refusal of one checked post, its reasons after its message (those of the field
+    ``leaving`` left out: the desk says them its own way)."""
+    reasons = [r for field, rs in (refused.errors or {}).items() if field != leaving for r in rs
+               if r != refused.message]
+    return _("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons]))
 
 
 @bp.post("/release")
@@ -272,17 +275,12 @@ def release():
         return redirect(url_for("publishing.desk"), 303)
     refusals: list[str] = []
     released = []
-    for post_id in ids:
-        checked = _as_the_desk_showed(post_id, refusals)
-        if checked is None:
-            continue
-        post, version = checked
+    for post, version in _as_the_desk_showed(ids, refusals):
         try:
             ops.act_on_post(db.session, post, Action.release, current_user, expected_version=version)
             released.append(post)
         except WorkflowError as refused:
-            reasons_ = [r for rs in (refused.errors or {}).values() for r in rs if r != refused.message]
-            refusals.append(_("#%(id)s: %(why)s", id=post_id, why=" ".join([refused.message, *reasons_])))
+            refusals.append(_refusal(post.id, refused))
     if refusals:
         db.session.rollback()
         flash(_("No post was released: each must be free to go at its time."), "error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
@@ -42,13 +42,7 @@ def queue():
 
 def _lateness() -> Callable[[datetime | None], str]:
     """How late a post waiting for review since a time is, on the thresholds the admins set for the wall (Kiosk
-    links; 120 and 480 minutes unless changed): "" before the first, then "amber", then "red". The queue paints its
-    waits with it, as the wall and the dashboard do (it painted each one amber, "1 minute" included)."""
+    links; ``WallSettings.lateness``). The queue paints its waits with it, as the wall and the dashboard do (it
+    painted each one amber, "1 minute" included)."""
     settings, now = wall_settings(db.session), utcnow()
-    amber, red = (timedelta(minutes=settings.review_amber_minutes), timedelta(minutes=settings.review_red_minutes))
-
-    def lateness(submitted_at: datetime | None) -> str:
-        waited = now - submitted_at if submitted_at else timedelta(0)
-        return "red" if waited >= red else "amber" if waited >= amber else ""
-
-    return lateness
+    return lambda submitted_at: settings.lateness(now - submitted_at) if submitted_at else ""
