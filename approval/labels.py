@@ -241,3 +241,13 @@ def said_clock_in(instant: datetime, zone: str, *, on: date | None = None) -> st
     if local is None or local.date() != on:
         return said_in(instant, zone)
     return f"{said_clock(local)} ({zone}, {utc_offset(local)})"
+
+
+#: How each connector reads, in the reader's language (the stored value is CONTRACT.md's word): the account
+#: messages, the publishing settings' conflicts and the change log's "Publishes through" (it showed "— → outbox").
+CONNECTOR_NAMES = {"outbox": _l("the outbox"), "webhook": _l("a webhook")}
+
+
+def connector_name(connector: str | None) -> str:
+    """A connector as a sentence names it ("the outbox"); one the application does not know, as stored."""
+    return str(CONNECTOR_NAMES.get(connector or "", connector or ""))

@@ -45,7 +45,7 @@ from approval.forms.admin import (
 )
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.inputs import MAX_ID, parse_id, shows_characters_on_form
-from approval.labels import label, said_in
+from approval.labels import connector_name, label, said_in
 from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
@@ -235,9 +235,6 @@ def edit_policy(market_id: int):
 
 # Accounts ------------------------------------------------------------------------------------------------------
 
-#: How each connector reads, in the reader's language (the stored value is CONTRACT.md's word): in the messages and
-#: in the change log's "Publishes through" (it showed "— → outbox").
-CONNECTOR_NAMES = {"outbox": _l("the outbox"), "webhook": _l("a webhook")}
 
 
 @bp.get("/accounts")
@@ -282,7 +279,7 @@ def new_account():
                                secret=(form.secret.data or None) if webhook else None):
             if account.connector:
                 flash(_("Account %(account)s created: it publishes through %(connector)s.",
-                        account=account.display_name, connector=CONNECTOR_NAMES[account.connector]), "success")
+                        account=account.display_name, connector=connector_name(account.connector)), "success")
                 return _see_other("admin.list_accounts", market=market.code)
             flash(_("Account %(account)s created.", account=account.display_name), "success")
             # Connected to nothing yet: the connector is chosen on another page, which it names.
@@ -1028,7 +1025,7 @@ def _log_value(field: str, value: Any) -> str:
     if field == "role":
         return label(value)
     if field == "connector":
-        return str(CONNECTOR_NAMES.get(value, value))
+        return connector_name(value)
     if field in ("embargo_until", "revoked_at") and isinstance(value, str):
         return value.replace("T", " ").replace("Z", " UTC")
     return str(value)

@@ -34,7 +34,7 @@ from approval.publishing.status import claimed_since, failure_reasons, overdue_c
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
-from approval.labels import said_in, said_wall
+from approval.labels import connector_name, said_in, said_wall
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.views.posts import PUBLISH_NOW
@@ -438,7 +438,7 @@ def _saved_meanwhile(thing: Market | Account | Campaign, row: str):  # noqa: ANN
     if isinstance(thing, Market):
         saved = _("%(n)d minutes", n=thing.grace_minutes)
     elif isinstance(thing, Account):
-        saved = {"outbox": _("the outbox"), "webhook": _("a webhook")}.get(thing.connector or "", _("not connected"))
+        saved = connector_name(thing.connector) if thing.connector else _("not connected")
         saved += f" {thing.connector_url}" if thing.connector_url else ""
     else:
         saved = said_in(thing.embargo_until, campaign_zone(thing).key) if thing.embargo_until else _("no embargo")
