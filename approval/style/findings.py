@@ -103,12 +103,21 @@ class Term:
 
 
 #: Disclosure markers a partnership post may carry when the market lists none, per language, the usual one first
-#: (ARPP's recommendation in France, the FTC's guides, the Dutch Reclamecode Social Media, Poland's UOKiK).
+#: (ARPP's recommendation in France, the FTC's guides, the Dutch Reclamecode Social Media, Poland's UOKiK; in
+#: Germany "Werbung" or "Anzeige", as the Medienstaatsvertrag and its courts read it, not "#ad"; Spain's code of
+#: conduct on influencers, Italy's IAP Digital Chart, Portugal's DGC guide, Romania's and Slovakia's advertising
+#: councils). A market's admin replaces the list on its policy page.
 DISCLOSURES_BY_LANGUAGE = {
     "en": ("#ad", "#sponsored", "#partner"),
     "fr": ("#partenariat", "#sponsorisé", "#pub", "#publicité", "#collaborationcommerciale"),
+    "de": ("#werbung", "#anzeige"),
+    "es": ("#publicidad", "#publi", "#patrocinado"),
+    "it": ("#pubblicità", "#adv", "#sponsorizzato"),
+    "pt": ("#publicidade", "#pub", "#patrocinado"),
     "nl": ("#advertentie", "#gesponsord", "#samenwerking"),
     "pl": ("#reklama", "#współpraca", "#materiałsponsorowany"),
+    "ro": ("#publicitate", "#reclamă", "#sponsorizat"),
+    "sk": ("#reklama", "#spolupráca"),
     "sw": ("#tangazo", "#udhamini"),
 }
 DEFAULT_DISCLOSURES = tuple(marker for markers in DISCLOSURES_BY_LANGUAGE.values() for marker in markers)

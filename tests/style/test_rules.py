@@ -214,7 +214,8 @@ def test_the_language_detector_is_built_once():
 
 @pytest.mark.parametrize(("languages", "suggested"), [
     (("fr",), "#partenariat"), (("nl", "fr"), "#advertentie"), (("pl",), "#reklama"), (("sw", "en"), "#tangazo"),
-    (("en", "sw"), "#ad"),
+    (("en", "sw"), "#ad"), (("de",), "#werbung"), (("es",), "#publicidad"), (("it",), "#pubblicità"),
+    (("pt",), "#publicidade"), (("ro",), "#publicitate"),
 ])
 def test_the_default_disclosure_advice_speaks_the_markets_language(languages, suggested):
     """A French or Dutch market is not told to add "#ad / #sponsored"; any default marker still satisfies the rule."""
@@ -224,3 +225,10 @@ def test_the_default_disclosure_advice_speaks_the_markets_language(languages, su
     assert finding.suggestion == " " + suggested and suggested in finding.message
     assert not [f for f in style.check("Merci à Helio pour ce partenariat. #ad", context)
                 if f.rule == "policy.disclosure"]
+
+
+def test_a_german_partnership_post_says_werbung_and_passes():
+    """A German market's writer uses the German marker: the default list takes it, in any case."""
+    context = Context(languages=("de",), disclosure_required=True)
+    for text in ("Danke an Helio für diese Partnerschaft. #Werbung", "Danke an Helio. #ANZEIGE"):
+        assert not [f for f in style.check(text, context) if f.rule == "policy.disclosure"], text
