@@ -98,6 +98,24 @@ def test_an_embargo_at_a_time_the_clocks_skip_is_refused_on_the_form(make, web, 
     assert db_session.get(Campaign, campaign.id).embargo_until is None
 
 
+def test_a_new_campaign_refused_says_every_fault_at_once(make, web, db_session):
+    """An embargo the clocks skip and a hashtag with spaces: both said on the first try, and nothing is made."""
+    france = make.market("FR")
+    web.login(make.user(Role.project_manager, markets=[france]))
+    answer = _edit(web, "/campaigns/new", {"name": "Helio Cup", "market_id": str(france.id),
+                                           "hashtag": "Helio Cup 27", "embargo_until": "2027-03-28T02:30"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "The clocks skip from 02:00 to 03:00 in Europe/Paris" in page
+    try:  # what the campaign's own rules say of that hashtag
+        admin.create_campaign(db_session, "Helio Cup", france, "Helio Cup 27")
+    except admin.Refused as refused:
+        said = refused.errors["hashtag"][0]
+    db_session.rollback()
+    assert html.escape(said) in page
+    assert db_session.scalar(select(func.count(Campaign.id))) == 0
+
+
 def test_a_campaign_moved_to_another_market_keeps_its_embargos_instant(make, web, db_session):
     """The form shows the embargo in the campaign's zone; moved from Paris to Nairobi with the embargo left as
     shown, the same wall-clock time read in the new zone lifted it an hour early."""

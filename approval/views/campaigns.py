@@ -105,17 +105,27 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     # The zone the embargo was typed in: the one the page showed it in, before a change of market.
     zone = campaign_zone(campaign) if campaign is not None else (
         ZoneInfo(market.timezone) if market is not None else ZoneInfo(viewer_zone()))
+    # Every field's refusal at once: an embargo the clocks skip was said alone, and the hashtag's fault only on the
+    # next try. The campaign's own rules still run when the embargo is refused (with the embargo it had), and
+    # anything they wrote is rolled back.
+    errors: dict[str, list[str]] = {}
+    until = campaign.embargo_until if campaign else None
     try:
-        until = controls.embargo_at(campaign.embargo_until if campaign else None, form.embargo_until.data, zone)
+        until = controls.embargo_at(until, form.embargo_until.data, zone)
+    except GuardFailed as refused:
+        errors.update(refused.errors)
+    try:
         if campaign is None:
-            campaign = admin.create_campaign(db.session, *fields, embargo_until=until)
+            made = admin.create_campaign(db.session, *fields, embargo_until=until)
         else:
-            admin.update_campaign(db.session, campaign, *fields, embargo_until=until)
+            made = admin.update_campaign(db.session, campaign, *fields, embargo_until=until)
     except (admin.Refused, GuardFailed) as refused:
+        errors = {**refused.errors, **errors}
+    if errors:
         db.session.rollback()
-        show_refusal(form, refused.errors)
+        show_refusal(form, errors)
         return None
-    return campaign
+    return made
 
 
 def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken] | None = None):  # noqa: ANN202
