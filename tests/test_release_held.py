@@ -11,15 +11,18 @@ from sqlalchemy import select
 
 from approval.api.tokens import issue_token
 from approval.db import utcnow
-from approval.models import AuditEntry, Post
+from approval.models import AuditEntry, Post, StopSwitch
 from approval.publishing import controls
 from approval.workflow.states import Action, Role, State
 from tests.publishing_helpers import held_by_a_switch_now_off
 
 
 def _held_under_a_switch_on(db_session, post: Post, actor, reason: str = "Match perdu.") -> int:
-    """``post`` held at its time by a switch over its market (as the worker marks it), the switch still on."""
-    stop = controls.turn_on(db_session, actor, "market", market_code=post.account.market.code, reason=reason)
+    """``post`` held at its time by a switch over its market (as the worker marks it), the switch still on: the one
+    already on over that market, if any (a second is refused)."""
+    stop = db_session.scalar(select(StopSwitch).where(StopSwitch.market_id == post.account.market_id,
+                                                      StopSwitch.turned_off_at.is_(None))) \
+        or controls.turn_on(db_session, actor, "market", market_code=post.account.market.code, reason=reason)
     post.held_at, post.held_by_stop_id = utcnow(), stop.id
     db_session.flush()
     return stop.id

@@ -82,3 +82,22 @@ def test_a_notification_says_what_a_switch_stopped_and_leads_where_its_reader_ca
         link = re.findall(r'href="(/notifications/\d+)"', row)[-1]
         assert web.get(link).headers["Location"].endswith(opens), (reader.role, web.get(link).headers["Location"])
     assert everything.id
+
+
+def test_a_switch_already_on_is_not_turned_on_twice(make, web, db_session):
+    """The campaign walk turned the same market's switch on twice; turning one off then said the posts go out at
+    their time while the other still held them. The second is refused and says who turned the first on and why; once
+    the first is off, the market may be stopped again."""
+    france = make.market("FR")
+    make.market("DE", timezone="Europe/Berlin", languages=("de",))
+    pm = make.user(Role.project_manager, markets=[france], name="Marc Lefèvre")
+    first = controls.turn_on(db_session, pm, "market", market_code="FR", reason="Grève.")
+    db_session.commit()
+    web.login(pm)
+    answer = web.post("/publishing/stops", {"scope": "market", "market": "FR", "reason": "Encore."})
+    assert answer.status_code == 422
+    assert "This switch is already on (turned on by Marc Lefèvre: “Grève.”)" in answer.get_data(as_text=True)
+    assert len(controls.visible_stops(db_session, pm)) == 1
+    controls.turn_off(db_session, pm, first.id)
+    db_session.commit()
+    assert controls.turn_on(db_session, pm, "market", market_code="FR", reason="Encore.").id != first.id

@@ -115,10 +115,28 @@ def turn_on(
     elif actor is not None and not reaches_everywhere(actor):
         raise NotPermitted(_("Only an admin or a group-wide project manager stops everything."))
     changing_stops(session)  # the claims in flight end first; those begun from now on see this switch
+    _refuse_a_second(session, stop)  # after the lock: two people turning the same switch on make one
     session.add(stop)
     session.flush()
     notifications.stop_turned_on(session, stop)  # issue 12: the markets' managers are told
     return stop
+
+
+def _refuse_a_second(session: Session, stop: StopSwitch) -> None:
+    """A switch already on over the same scope: a second one said nothing the first did not, and turning one of the
+    two off was announced as letting the posts go when the other still held them."""
+    on = session.scalar(select(StopSwitch).where(
+        StopSwitch.turned_off_at.is_(None), StopSwitch.scope == stop.scope,
+        StopSwitch.market_id.is_(None) if stop.market_id is None else StopSwitch.market_id == stop.market_id,
+        StopSwitch.campaign_id.is_(None) if stop.campaign_id is None else StopSwitch.campaign_id == stop.campaign_id,
+    ).options(selectinload(StopSwitch.turned_on_by)).limit(1))
+    if on is None:
+        return
+    who = on.turned_on_by.name if on.turned_on_by is not None else _("an operator")
+    field = {StopScope.market: "market", StopScope.campaign: "campaign_id"}.get(stop.scope, "scope")
+    raise _refuse(field, _("This switch is already on (turned on by %(name)s: “%(reason)s”). It keeps holding what "
+                           "it covers; turn it off on the stop switches page when publishing may go on.",
+                           name=who, reason=on.reason))
 
 
 def turn_off(session: Session, actor: User | None, stop_id: int) -> StopSwitch:

@@ -208,3 +208,14 @@ def test_the_revision_diff_tells_the_media_added_moved_described_and_removed(mak
     assert (gone["id"], gone["change"], gone["position"], gone["old_position"]) == (green["id"], "removed", None, 1)
     # Backwards: what 5 lacks, 1 never had.
     assert [(m["id"], m["change"]) for m in media(5, 1)] == [(red["id"], "removed")]
+
+
+# A stop switch already on over the same scope is refused, with the field at fault ----------------------------------
+
+
+def test_a_second_switch_over_the_same_scope_is_refused(make, api, db_session, pm):
+    controls.turn_on(db_session, pm, "market", market_code="FR", reason="Grève.")
+    db_session.flush()
+    refused = api(pm).post("/stops", {"scope": "market", "market": "FR", "reason": "Encore."})
+    assert "already on" in assert_error(refused, 422, "market")["errors"]["market"][0]
+    assert api(pm).post("/stops", {"scope": "all", "reason": "Crise."}).status_code in (201, 403)
