@@ -216,16 +216,16 @@ def test_the_charts_read_in_french(history, web, db_session):
     assert any("," in value for value in values), values
 
 
-def test_the_style_findings_of_the_periods_revisions(make, web, db_session):
+def test_the_style_findings_of_the_texts_sent_for_review(make, web, db_session):
     fr = make.market("FR")
     pm = make.user(Role.project_manager, markets=[fr])
-    make.post(State.draft, account=make.account(fr),
+    make.post(State.in_review, account=make.account(fr),
               body="La Tour  Eiffel brille ce soir aux couleurs de PARIS ET DE MARSEILLE.")
     today = datetime.now(UTC).date()
     web.login(pm)
     window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
     rows = _csv(web.get(f"/reports/findings.csv?market=FR&{window}"))
-    assert rows[0] == ["rule", "what it asks", "revisions"]
+    assert rows[0] == ["rule", "what it asks", "posts"]
     assert ["typo.double-space", "No double spaces.", "1"] in rows[1:]
     svg = web.get(f"/reports/findings.svg?market=FR&{window}").get_data(as_text=True)
     # A person reads the problem each bar counts (what the rule asks, beside a bar, read as posts that met it).

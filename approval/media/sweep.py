@@ -6,22 +6,42 @@ that no ``media_files`` row names, and nothing else ever removes it. The sweep r
 they are older than a grace age (an upload between its put and its commit is younger), and the temporary files of
 copies the folder store never finished. It removes only names the store gives (``file_key``, ``thumbnail_key``, the
 folder store's temporary files): whatever else shares the folder or the bucket is left alone.
+
+It also removes what uploads cut short left in the staging folder (``intake.staging_dir``: each machine's own, under
+its instance folder, whichever store it uses): an upload streams there before it is stored, and a process killed, or
+a machine stopped, in the middle leaves its file behind, which nothing else removes. Everything there older than the
+longest an upload may take (``staging_age``) goes: an upload in progress writes its file as its bytes arrive, and is
+over well within that age.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from approval.media.intake import limits, staging_dir
 from approval.media.storage import PARTIAL_PREFIX, STORE_FOLDERS, Storage, Stored, file_key, thumbnail_key
 from approval.models import MediaFile
 
 #: An upload puts its files, then commits their rows within the request: a day is far longer than any request.
 DEFAULT_GRACE = timedelta(hours=24)
+#: The slowest an upload is taken to arrive (bytes a second: 512 kbit/s, a poor mobile link), to reckon how long the
+#: largest body the caps allow may take (``staging_age``).
+SLOWEST_UPLOAD = 64 * 1024
+#: The least age of a staging leftover that the sweep removes, whatever the caps.
+MIN_STAGING_AGE = timedelta(hours=1)
+#: How the sweep names what it removes from the staging folder (the folder's name under the instance folder).
+STAGING = "media-staging"
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -101,3 +121,79 @@ def sweep(session: Session, store: Storage, *, older_than: timedelta = DEFAULT_G
     once removed (with ``dry_run``, as found)."""
     orphans = find_orphans(session, store, older_than=older_than, force=force)
     yield from orphans if dry_run else remove_orphans(store, orphans)
+
+
+# What uploads cut short left in the staging folder -----------------------------------------------------------------
+
+def staging_age(app: Flask) -> timedelta:
+    """How old a staging leftover must be for the sweep to remove it: the longest an upload may take, its largest
+    body (``intake.Limits.body_bytes``) arriving at ``SLOWEST_UPLOAD``, in whole hours, an hour at least (3 hours
+    with the default caps). A file of a carousel is whole, and no longer written, while the files after it arrive:
+    its request is over within that age."""
+    hours = math.ceil(limits(app).body_bytes / SLOWEST_UPLOAD / 3600)
+    return max(MIN_STAGING_AGE, timedelta(hours=hours))
+
+
+def find_leftovers(folder: Path, *, older_than: timedelta, now: datetime | None = None) -> list[Stored]:
+    """What ``folder`` (the staging folder) holds that nothing wrote for more than ``older_than`` before ``now``, by
+    name: each file, and each folder (a thumbnail being drawn, the demo's samples) with everything in it, its size
+    the sum of its files' and its age that of the newest of them. Each is named ``media-staging/<name>``."""
+    cutoff = (now or datetime.now(UTC)) - older_than
+    found = []
+    for entry in _entries(folder):
+        try:
+            size, modified = _measure(Path(entry.path))
+        except FileNotFoundError:  # removed since the folder was read (its request ended, another sweep)
+            continue
+        if modified <= cutoff:
+            found.append(Stored(f"{STAGING}/{entry.name}", size, modified))
+    return sorted(found, key=lambda stored: stored.key)
+
+
+def remove_leftovers(folder: Path, leftovers: Iterable[Stored]) -> Iterator[Stored]:
+    """Remove each of ``leftovers`` (``find_leftovers``) from ``folder``, yielding each as it goes; one written since
+    it was found is kept, and one gone meanwhile (another sweep) skipped."""
+    for leftover in leftovers:
+        path = folder / leftover.key.removeprefix(f"{STAGING}/")
+        try:
+            size, modified = _measure(path)
+            if modified > leftover.modified:
+                continue
+            if S_ISDIR(path.lstat().st_mode):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        yield Stored(leftover.key, size, modified)
+
+
+def sweep_staging(app: Flask, *, older_than: timedelta | None = None, dry_run: bool = False) -> Iterator[Stored]:
+    """The leftovers of the staging folder of ``app`` older than ``older_than`` (``staging_age`` by default),
+    removed one after another unless ``dry_run``: each is yielded once removed (with ``dry_run``, as found)."""
+    folder = staging_dir(app)
+    leftovers = find_leftovers(folder, older_than=staging_age(app) if older_than is None else older_than)
+    yield from leftovers if dry_run else remove_leftovers(folder, leftovers)
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as entries:
+        return list(entries)
+
+
+def _measure(path: Path) -> tuple[int, datetime]:
+    """The bytes of the file ``path``, or of the files under the folder ``path``, and when the newest of them (or of
+    its folders: a file was added or removed there) was last written. A link is measured, never followed."""
+    info = path.lstat()
+    size, newest = info.st_size, info.st_mtime
+    if S_ISDIR(info.st_mode):
+        size = 0
+        for directory, folders, files in os.walk(path):  # links to folders listed, not followed
+            for name in (*folders, *files):
+                try:
+                    inner = os.lstat(os.path.join(directory, name))
+                except FileNotFoundError:
+                    continue
+                newest = max(newest, inner.st_mtime)
+                size += inner.st_size if S_ISREG(inner.st_mode) else 0
+    return size, datetime.fromtimestamp(newest, UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, String, Text, and_, cast, func, literal, select, true, union_all
+from sqlalchemy import Select, SQLColumnExpression, String, and_, func, literal, select, true, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -48,8 +48,9 @@ from approval.models import (
 )
 from approval.publishing.holds import held_clause
 from approval.publishing.status import overdue_clause, retrying_clause
+from approval.queries.findings import most_found, posts_per_rule, sent_with_findings
 from approval.queries.publishing import unconnected_clause
-from approval.workflow.states import Action, State
+from approval.workflow.states import State
 
 VIEWS = ("overview", "queue", "next", "published", "problems")
 #: The states the wall counts, in the order a post goes through them (its columns).
@@ -80,9 +81,8 @@ WALL_VERDICTS = policies.VerdictMemo()
 FINDINGS_WINDOW = timedelta(days=7)
 #: The sendings read for the week's findings: the newest ones whose text has some, bounded.
 FINDINGS_SAMPLE = 1000
-#: What puts a text before a reviewer: a submission, or an edit that sends the post (back) to review or keeps it
-#: there (the ``to_state`` of its audit row says which; an edit of a draft does not).
-SENT_FOR_REVIEW = (Action.submit, Action.edit)
+#: The rules the wall lists.
+FINDINGS_SHOWN = 6
 
 
 #: How much of a typed market code or campaign the wall keeps to say it back ("No market FRA"), and how many codes.
@@ -442,26 +442,17 @@ def _problems(session: Session, posts, shown, now: datetime,  # noqa: ANN001
 
 def _findings(session: Session, scope: ColumnElement[bool], user: User | None, market_ids: list[int],
               now: datetime) -> list[tuple[str, int]]:
-    """The style rules that came back in the most posts this week (a rule counts once per post), in the texts sent
-    for review this week in the selected markets, as the viewer reads them (a cabinet, those it was sent).
-
-    Only what was put before a reviewer: a draft saved with a picture, then its alternative text typed and sent,
-    counted the finding of the draft in between, fixed seconds later and never read by anyone (the editor showed it,
-    and it was fixed). What reached a reviewer counts even once fixed at their request: it cost a round of review,
-    which is what the room watches."""
+    """The style rules that came back in the most posts this week, in the texts sent for review this week in the
+    selected markets (``approval.queries.findings``, which the reports count too), as the viewer reads them (a
+    cabinet, those it was sent)."""
     sent = (
-        select(AuditEntry.post_id, Revision.findings)
-        .join(Revision, Revision.id == AuditEntry.revision_id)
+        sent_with_findings(select(AuditEntry.post_id, Revision.findings).select_from(AuditEntry))
         .join(Post, Post.id == AuditEntry.post_id).join(Post.account)
-        .where(AuditEntry.action.in_(SENT_FOR_REVIEW), AuditEntry.to_state == State.in_review,
-               AuditEntry.at >= now - FINDINGS_WINDOW, scope, Account.market_id.in_(market_ids),
-               cast(Revision.findings, Text) != "[]", revision_clause(user) if user is not None else true())
+        .where(AuditEntry.at >= now - FINDINGS_WINDOW, scope, Account.market_id.in_(market_ids),
+               revision_clause(user) if user is not None else true())
         .order_by(AuditEntry.at.desc()).limit(FINDINGS_SAMPLE)
     )
-    found: dict[int, set[str]] = {}
-    for post_id, findings in session.execute(sent):
-        found.setdefault(post_id, set()).update(f.get("rule", "?") for f in findings or ())
-    return Counter(rule for rules in found.values() for rule in rules).most_common(6)
+    return most_found(posts_per_rule(session.execute(sent)), FINDINGS_SHOWN)
 
 
 # The dashboard and the API's summary ---------------------------------------------------------------------------

@@ -26,8 +26,9 @@ Every figure is defined so that it can be checked by hand. Days are UTC days; we
   published after an unknown outcome.
 - **Reasons**: the most frequent words (four letters or more, common English and French words and the executives'
   names left out) in the comments of the change requests, rejections and declines of the period.
-- **Style findings**: the rules found most often in the revisions written in the period (a rule counts once per
-  revision).
+- **Style findings**: the rules found in the most posts among the texts sent for review in the period (a rule counts
+  once per post), as the Social Hub wall counts them (``approval.queries.findings``): a draft fixed before it was
+  sent counts nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Select, Text, case, cast, func, null, select, true
+from sqlalchemy import Date, Float, Select, case, func, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -53,6 +54,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from approval.db import only_reads, utcnow
 from approval.models import Account, AuditEntry, Executive, Market, Post, ReportDay, Revision
+from approval.queries.findings import most_found, rules_of, sent_with_findings
 from approval.workflow.states import Action, State
 
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
@@ -70,8 +72,9 @@ OUTCOMES = {Action.miss: "missed", Action.fail: "failed", Action.lose: "unconfir
 PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings", "table"})
 NETWORKS = "networks"
 TOP = 12
-#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again.
-FIGURES_VERSION = 6
+#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again. 7: the
+#: style findings are the posts sent for review with each rule (6 counted every revision written, drafts too).
+FIGURES_VERSION = 7
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 STOP_WORDS = frozenset("""
 this that with from have will your please more what when them they their there than then into also just only
@@ -362,7 +365,7 @@ class Figures:
     review: list[int] = field(default_factory=list)        # seconds of each stay in review ended by a decision
     to_publish: list[int] = field(default_factory=list)    # seconds from first submission to publication
     reasons: Counter = field(default_factory=Counter)      # word -> uses
-    findings: Counter = field(default_factory=Counter)     # rule -> revisions
+    findings: dict[str, set[int]] = field(default_factory=dict)  # rule -> the posts sent for review with it
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[_POSITION[name]] += n
@@ -376,7 +379,8 @@ def kept_json(networks: dict[str, Figures]) -> dict[str, Any]:
     """A market's day as ``report_days`` keeps it: its counts (``COUNTED``'s), its networks' figures in one flat list
     (a report reads a thousand days: one list apiece decodes into few objects, which the garbage collector then has
     few to walk), each ``network, *counts, len(review), len(to_publish), *review, *to_publish`` (the durations
-    sorted: a report ranks them without sorting them all again); and the words and rules of the day."""
+    sorted: a report ranks them without sorting them all again); and the words of the day, and its rules with the
+    posts sent with each (a post sent with a rule on two days of a report counts once)."""
     flat: list[Any] = []
     counts = [0] * len(COUNTED)
     for network, figures in sorted(networks.items()):
@@ -385,12 +389,16 @@ def kept_json(networks: dict[str, Figures]) -> dict[str, Any]:
                      *sorted(figures.to_publish)]
             counts = list(map(add, counts, figures.counts))
     kept: dict[str, Any] = {"version": FIGURES_VERSION, "counts": counts, "networks": flat}
-    for name in ("reasons", "findings"):
-        summed: Counter = Counter()
-        for figures in networks.values():
-            summed.update(getattr(figures, name))
-        if summed:
-            kept[name] = dict(summed)
+    reasons: Counter = Counter()
+    findings: dict[str, set[int]] = {}
+    for figures in networks.values():
+        reasons.update(figures.reasons)
+        for rule, posts in figures.findings.items():
+            findings.setdefault(rule, set()).update(posts)
+    if reasons:
+        kept["reasons"] = dict(reasons)
+    if findings:
+        kept["findings"] = {rule: sorted(posts) for rule, posts in findings.items()}
     return kept
 
 
@@ -480,16 +488,15 @@ class _Tally:
         self.weeks: dict[date, list[int]] = {}
         self.week_of: dict[date, date] = {}
         self.reasons: dict[str, int] = {}
-        self.findings: dict[str, int] = {}
+        self.findings: dict[str, set[int]] = {}
 
     def fold(self, market_id: int, day: date, kept: dict[str, Any]) -> None:
         """Add a market's day, as kept (``kept_json``): plain steps through its lists (a report over weeks folds a
         thousand days of a few networks each)."""
-        for name in ("reasons", "findings"):
-            if name in kept:
-                summed = getattr(self, name)
-                for key, count in kept[name].items():
-                    summed[key] = summed.get(key, 0) + count
+        for word, count in kept.get("reasons", {}).items():
+            self.reasons[word] = self.reasons.get(word, 0) + count
+        for rule, posts in kept.get("findings", {}).items():
+            self.findings.setdefault(rule, set()).update(posts)
         flat = kept["networks"]
         if not flat:  # nothing counted nor timed (the market's counts are its networks')
             return
@@ -534,7 +541,7 @@ class _Tally:
             for network, cell in self.by_network.items():
                 report.by_network[network] = self._total(Totals(), [cell], True)
         report.reasons = _top(Counter({word: count for word, count in self.reasons.items() if word not in names}))
-        report.findings = _top(Counter(self.findings))
+        report.findings = most_found(self.findings, TOP)
 
     @staticmethod
     def _total(totals: Totals, cells: list[_Cell], timed: bool) -> Totals:
@@ -778,28 +785,13 @@ def _reasons(session: Session, found: dict[Key, Figures], markets: MarketIds, pe
 
 
 def _findings(session: Session, found: dict[Key, Figures], markets: MarketIds, period: Period) -> None:
-    """The rules found in the revisions written in the period (a rule found twice in one revision counts once), a
-    market's (no network). Read from the revisions (their time index), the many without findings left out before
-    their post is read."""
-    if session.get_bind().dialect.name == "postgresql":
-        each = func.json_array_elements(Revision.findings).table_valued("value", joins_implicitly=True)
-        rule = func.json_extract_path_text(each.c.value, "rule")
-    else:
-        each = func.json_each(Revision.findings).table_valued("value", joins_implicitly=True)
-        rule = func.json_extract(each.c.value, "$.rule")
-    day = utc_day(Revision.created_at)
-    # Looked up for each revision with findings (a join lets the planner read every post to hash them).
-    market = (select(Account.market_id).join(Post, Post.account_id == Account.id).where(Post.id == Revision.post_id)
-              .scalar_subquery())
-    query = (select(market, day, rule, func.count(Revision.id.distinct())).select_from(Revision)
-             .join(each, true())
-             .where(Revision.created_at >= period.start, Revision.created_at < period.end,
-                    cast(Revision.findings, Text) != "[]", func.coalesce(rule, "") != "")
-             .group_by(market, day, rule))
-    if markets is not None:
-        query = query.where(market.in_(markets))
-    for market_id, on, name, count in session.execute(query):
-        found[_key({}, market_id, on, None)].findings[str(name)] += count
+    """The posts sent for review with each rule (``approval.queries.findings``, as the wall counts them), a market's
+    (no network), from the sendings of the period (the index on market and time finds them)."""
+    for market_id, day, _account, post_id, findings in session.execute(
+            sent_with_findings(_audit_rows(markets, period, AuditEntry.post_id, Revision.findings, account=null()))):
+        posts = found[_key({}, market_id, day, None)].findings
+        for rule in rules_of(findings):
+            posts.setdefault(rule, set()).add(post_id)
 
 
 def per_week_table(report: Report) -> list[list]:

@@ -341,7 +341,8 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
                 (_("confirmed as published after an unknown outcome"), report.confirmed)))]
     if name == "reasons":
         return [_("word"), _("count")], [list(pair) for pair in report.reasons]
-    return [_("rule"), _("what it asks"), _("revisions")], [
+    # Posts sent for review with the rule, as the Social Hub counts them (``approval.queries.findings``).
+    return [_("rule"), _("what it asks"), _("posts")], [
         [rule, _(BY_ID[rule].description) if rule in BY_ID else rule, count] for rule, count in report.findings]
 
 

@@ -1,0 +1,50 @@
+"""The style findings that the wall and the reports count: one definition for both (the wall's "Style findings this
+week" and the reports' "Most frequent style findings" disagreed for one week and market).
+
+What counts is what was put before a reviewer: the text of each submission, and of each edit that sends a post back
+to review or keeps it there (an audit row into ``in_review``, naming the revision it sent). A draft's findings are
+its writer's: a draft saved with a problem, fixed seconds later and then sent was never read by anyone (the editor
+showed it, and it was fixed). What reached a reviewer counts even once fixed at their request: it cost a round of
+review. A rule counts once per post, however often the post was sent with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Select, Text, cast
+
+from approval.models import AuditEntry, Revision
+from approval.workflow.states import Action, State
+
+#: What puts a text before a reviewer: a submission, or an edit that sends the post (back) to review or keeps it
+#: there (the ``to_state`` of its audit row says which; an edit of a draft does not).
+SENT_FOR_REVIEW = (Action.submit, Action.edit)
+
+
+def sent_with_findings(query: Select) -> Select:
+    """``query``, a SELECT from ``AuditEntry``, narrowed to the rows that put a text with findings before a reviewer
+    and joined to that text (``Revision``): the many texts without findings are left out before they are read."""
+    return (query.join(Revision, Revision.id == AuditEntry.revision_id)
+            .where(AuditEntry.action.in_(SENT_FOR_REVIEW), AuditEntry.to_state == State.in_review,
+                   cast(Revision.findings, Text) != "[]"))
+
+
+def rules_of(findings: Iterable[Mapping[str, Any]] | None) -> set[str]:
+    """The rules of a revision's findings, each once (a rule found twice in one text is one problem)."""
+    return {str(finding["rule"]) for finding in findings or () if finding.get("rule")}
+
+
+def posts_per_rule(rows: Iterable[tuple[int, Any]]) -> dict[str, set[int]]:
+    """Each rule and the posts sent with it, from ``(post id, findings)`` rows (``sent_with_findings``)."""
+    posts: dict[str, set[int]] = {}
+    for post_id, findings in rows:
+        for rule in rules_of(findings):
+            posts.setdefault(rule, set()).add(post_id)
+    return posts
+
+
+def most_found(posts: Mapping[str, Collection[int]], top: int) -> list[tuple[str, int]]:
+    """The ``top`` rules found in the most posts, and in how many: the most first, then by rule."""
+    return sorted(((rule, len(ids)) for rule, ids in posts.items() if ids), key=lambda pair: (-pair[1], pair[0]))[:top]
