@@ -184,6 +184,26 @@ def test_after_a_review_decision_the_next_post_awaiting_review_then_the_queue(ma
     assert db_session.get(Post, elsewhere.id).state == State.in_review
 
 
+def test_a_project_managers_own_posts_wait_apart_for_another_project_manager(make, web, db_session):
+    """The campaign walk found Marc's own post counted and listed as awaiting his review, whose page then said
+    another project manager must approve it. His own revisions are listed apart, and not counted as his to review;
+    a post another wrote after him (its current revision theirs) is his to decide on again."""
+    france, camille, marc = _team(make)
+    camilles = make.post(State.in_review, account=make.account(france), author=camille)
+    own = make.post(State.in_review, account=make.account(france), author=marc)
+    web.login(marc)
+    page = web.get("/review").get_data(as_text=True)
+    awaiting, apart = page.split("Your posts, awaiting another project manager")
+    assert f">#{camilles.id}<" in awaiting and f">#{own.id}<" not in awaiting
+    assert re.search(r'Awaiting your review <span class="count">1</span>', awaiting)
+    assert f">#{own.id}<" in apart and f">#{camilles.id}<" not in apart
+    # With nothing of his own waiting, the list apart is not shown.
+    ops.edit_post(db_session, own, camille, "Une autre version du texte.", expected_version=own.version)
+    db_session.commit()
+    page = web.get("/review").get_data(as_text=True)
+    assert "Your posts, awaiting another project manager" not in page and f">#{own.id}<" in page
+
+
 def test_a_post_opened_from_a_filtered_queue_leads_to_the_next_post_of_that_queue(make, web, db_session):
     """A project manager who filtered the queue to Facebook was taken, after each decision, to the next post of the
     whole queue: the links of a filtered queue carry its filters, and the next post is that queue's."""

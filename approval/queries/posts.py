@@ -63,6 +63,10 @@ class PostFilters:
     action: str | None = None
     acted_from: date | None = None
     acted_to: date | None = None
+    #: Never read from a URL nor written to one: the posts whose current revision this user did not write (a review
+    #: queue: the author of a revision never decides on it), or did (``revision_by``).
+    decidable_by: int | None = None
+    revision_by: int | None = None
 
     @classmethod
     def from_args(cls, args: Mapping[str, str], reader: User | None = None) -> PostFilters:
@@ -101,13 +105,17 @@ class PostFilters:
         """The filters as query-string arguments, for links that keep them."""
         out = {}
         for name, value in asdict(self).items():
-            if value is not None:
+            if value is not None and name not in _INTERNAL:
                 out[name] = value.isoformat() if isinstance(value, date) else str(value)
         return out
 
     @property
     def active(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+
+#: The filters a view sets for itself, that no link carries.
+_INTERNAL = frozenset({"decidable_by", "revision_by"})
 
 
 #: The days a filter may name: beyond them a date means nothing for a post (and a day after 9999-12-31 overflows).
@@ -175,6 +183,12 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
         query = query.where(Post.created_at >= datetime.combine(filters.created_from, time(), UTC))
     if filters.created_to:
         query = query.where(Post.created_at < datetime.combine(filters.created_to + timedelta(days=1), time(), UTC))
+    if filters.decidable_by:
+        query = query.where(~select(Revision.id).where(Revision.id == Post.current_revision_id,
+                                                       Revision.author_id == filters.decidable_by).exists())
+    if filters.revision_by:
+        query = query.where(select(Revision.id).where(Revision.id == Post.current_revision_id,
+                                                      Revision.author_id == filters.revision_by).exists())
     if filters.q:
         query = query.where(text_match(session, filters.q, as_sent=user.role == Role.cabinet))
     if filters.action and user.role != Role.cabinet:  # a cabinet reads no trail before its first sending

@@ -28,14 +28,20 @@ def queue():
     """What awaits review, the longest waiting first, a page at a time; then what awaits a time and what goes out
     next (bounded, with a link to their full list). The filters apply to all three."""
     filters = listing.PostFilters.from_args(request.args).without("state")
-    waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.in_review),
+    # What the reviewer may decide on; their own revisions wait for another project manager, listed apart (they
+    # were counted and listed as awaiting this reviewer, whose post page then said another must approve).
+    in_review = replace(filters, state=State.in_review)
+    waiting = listing.page_oldest_first(db.session, current_user, replace(in_review, decidable_by=current_user.id),
                                         (Post.submitted_at, Post.id), cursor=request.args.get("after"))
+    theirs = listing.page_oldest_first(db.session, current_user, replace(in_review, revision_by=current_user.id),
+                                       (Post.submitted_at, Post.id), cursor=None, limit=SIDE_LIST)
     to_schedule = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.approved),
                                             (Post.updated_at, Post.id), cursor=None, limit=SIDE_LIST)
     upcoming = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.scheduled),
                                          (Post.scheduled_at, Post.id), cursor=None, limit=SIDE_LIST)
     held = held_ids(db.session, [post.id for post in upcoming.items])
-    return render_template("review/queue.html", waiting=waiting, to_schedule=to_schedule, upcoming=upcoming,
+    return render_template("review/queue.html", waiting=waiting, theirs=theirs, to_schedule=to_schedule,
+                           upcoming=upcoming,
                            held=held, filters=filters, choices=listing.filter_choices(db.session, current_user),
                            lateness=_lateness())
 
