@@ -476,7 +476,10 @@ def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_
     desk = web.get("/publishing").get_data(as_text=True)
     section = lambda key: desk[desk.index(f"desk-{key}"):].split("</section>")[0]  # noqa: E731
     assert f">#{waiting.id}<" in section("retrying") and f">#{waiting.id}<" not in section("overdue")
-    assert '<td class="failure-reason">HTTP 503 Service Unavailable</td>' in section("retrying")  # what it said
+    # What it said, as the network's own words, after what that means (a 5xx: a new try at the time shown).
+    assert ('<td class="failure-reason">The network could not take the post for now; nothing went out: the worker '
+            'tries again at the time shown.<p class="network-said"><span class="network-label">The network said:'
+            '</span> <q>HTTP 503 Service Unavailable</q></p></td>') in section("retrying")
     assert f">#{retried.id}<" not in section("overdue") and f">#{stuck.id}<" in section("overdue")
     assert "HTTP 400: the text is too long for this page." in section("failed")
     for post in (waiting, retried):

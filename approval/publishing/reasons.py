@@ -9,9 +9,12 @@ its own message id) rather than their English text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from approval.models.publishing import Outcome
 from approval.style import localize
 from approval.style.i18n import N_, english_number, render
 
@@ -100,6 +103,28 @@ EARLIER = (
 )
 
 
+# What a page says before the network's own words (an HTTP status and the body it came with, quoted as they came,
+# never translated: they are what its support asks for), by what the call came to: what happened, and what to do.
+NETWORK_REFUSED = N_("The network refused the post, for the reason in its answer: fix what it names (the text, the "
+                     "media), then retry from the post.")
+NETWORK_NEEDS_RECONNECT = N_("The network no longer accepts the account's access: an admin reconnects the account in "
+                             "Publishing settings, then retry from the post.")
+NETWORK_RATE_LIMITED = N_("The network asked to wait (a rate limit); nothing went out: the worker tries again at the "
+                          "time shown.")
+NETWORK_UNAVAILABLE = N_("The network could not take the post for now; nothing went out: the worker tries again at "
+                         "the time shown.")
+NETWORK_UNCLEAR = N_("Nobody knows whether the post went out: the network's answer does not say. Check the account "
+                     "on the network: if the post is there, confirm it with its address; if not, retry.")
+FRAMES = {Outcome.refused: NETWORK_REFUSED, Outcome.needs_reconnect: NETWORK_NEEDS_RECONNECT,
+          Outcome.rate_limited: NETWORK_RATE_LIMITED, Outcome.temporary_error: NETWORK_UNAVAILABLE,
+          Outcome.unknown: NETWORK_UNCLEAR}
+#: Where a sentence of the worker's named the network's last answer (``last``): the answer follows, quoted.
+ANSWER_QUOTED = N_("its answer, quoted below")
+#: The network's words shown whole up to this many characters; longer ones are cut there, the whole of them a click
+#: away (an HTML error page or a JSON body filled the desk's column).
+WORDS_SHOWN = 100
+
+
 def reason(message_id: str, *, findings: Iterable[Mapping[str, Any]] = (), **params: object) -> Reason:
     """One reason: its message id, its parameters, and for the style gate the findings it names (stored dicts)."""
     return {"id": message_id, "params": params, "findings": list(findings)}
@@ -126,3 +151,70 @@ def _one(given: Reason, gettext: Callable[[str], str] | None, number: Callable[[
         params["errors"] = "; ".join(f"{f['rule']}: {localize(f, gettext, number) if gettext else f['message']}"
                                      for f in given["findings"])
     return render(given["id"], params, gettext, number)
+
+
+@dataclass(frozen=True)
+class Told:
+    """Why a call did not go through, as a page says it: a sentence in the reader's language, then, where the network
+    gave some, its own words, quoted as they came (``words``)."""
+
+    sentence: str
+    words: str | None = None
+
+    @property
+    def excerpt(self) -> str | None:
+        """The network's words cut to ``WORDS_SHOWN`` characters on one line, at a word where one ends near there;
+        None where they fit whole."""
+        if self.words is None or len(self.words) <= WORDS_SHOWN:
+            return None
+        line = " ".join(self.words.split())[:WORDS_SHOWN]
+        space = line.rfind(" ")
+        return (line[:space] if space > WORDS_SHOWN * 2 // 3 else line).rstrip(" ,;:") + "…"
+
+
+#: An answer the worker recorded as it came: its HTTP status first ("HTTP 400 {"error": ...").
+_STATUS = re.compile(r"HTTP (\d{3})\b")
+
+
+def told(comment: str | None, payload: Mapping[str, Any] | None, *, outcome: Outcome,
+         gettext: Callable[[str], str] | None = None, number: Callable[[float], str] = english_number) -> Told | None:
+    """Why, from a step of the trail (``fail``, ``lose``, ``postpone``, ``miss``: its comment and payload), in the
+    reader's language (``gettext``). The worker's own reasons are sentences already; the network's words (the comment
+    of a step that has no reason of the worker's) follow a sentence saying what the call came to (its ``outcome`` as
+    recorded, else as its HTTP status says, else ``outcome``) and what to do; the network's words a reason of the
+    worker's quotes (its ``last`` answer) follow that reason. None for a step that says nothing."""
+    payload = payload or {}
+    why = payload.get("why")
+    if why:
+        quoting = [_networks((given.get("params") or {}).get("last")) for given in why]
+        if not any(quoting):
+            return Told(text(why, gettext, number))
+        words = next(given["params"]["last"] for given, quotes in zip(why, quoting) if quotes)
+        quoted = render(ANSWER_QUOTED, {}, gettext)
+        said = [{**given, "params": {**given["params"], "last": quoted}} if quotes else given
+                for given, quotes in zip(why, quoting)]
+        return Told(text(said, gettext, number), words)
+    if not comment:
+        return None
+    status = _STATUS.match(comment)
+    if status is None and "outcome" not in payload:
+        return Told(comment)  # a step recorded before the worker kept its outcome, in words of its own
+    recorded = payload.get("outcome")
+    kind = Outcome(recorded) if recorded in FRAMES else _by_status(int(status.group(1))) if status else outcome
+    return Told(render(FRAMES.get(kind, NETWORK_REFUSED), {}, gettext), comment)
+
+
+def _networks(last: object) -> bool:
+    """A reason's ``last`` answer is the network's own words (not a reason of the worker's, nor a bare outcome)."""
+    return isinstance(last, str) and bool(last.strip()) and last not in set(Outcome)
+
+
+def _by_status(status: int) -> Outcome:
+    """What an answer came to by its HTTP status alone, as the webhook connector reads it."""
+    if status in (401, 403):
+        return Outcome.needs_reconnect
+    if status == 429:
+        return Outcome.rate_limited
+    if status >= 500 or status == 408:
+        return Outcome.temporary_error
+    return Outcome.refused

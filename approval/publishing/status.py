@@ -142,7 +142,7 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
     ))
     failure = remedy = None
     if post.state == State.failed:
-        step = _last_steps(session, [post.id], Action.fail).get(post.id)
+        step = last_steps(session, [post.id], Action.fail).get(post.id)
         failure = _told(*step) if step else None
         remedy = remedy_for(step[1]) if step else None
     missed = post.state == State.approved and post.missed_at is not None
@@ -169,11 +169,11 @@ def failure_reasons(session: Session, post_ids: list[int], step: Action = Action
     """Why each post last failed (or missed its slot, or was left unconfirmed: ``step``), from its last such step: the
     worker's reasons in the reader's language (``publishing.reasons``), or the comment (the network's words)."""
     told = {post_id: _told(comment, payload) for post_id, (comment, payload) in
-            _last_steps(session, post_ids, step).items()}
+            last_steps(session, post_ids, step).items()}
     return {post_id: text for post_id, text in told.items() if text}
 
 
-def _last_steps(session: Session, post_ids: list[int],
+def last_steps(session: Session, post_ids: list[int],
                 step: Action) -> dict[int, tuple[str | None, dict[str, Any] | None]]:
     """Each post's last ``step``: its comment and its payload."""
     if not post_ids:
