@@ -5,7 +5,7 @@ campaign, a kiosk link, an API token or the wall's thresholds writes one row per
 transaction, whatever path made the change: the admin pages, the API, a command, a script. Nothing has to remember
 to call it, so nothing can forget. A secret (a webhook's signing secret, a password's hash) is never copied into
 the log: only whether it was set, changed or removed. Events that change no watched column (ending someone's
-sessions, unlocking their login) are written by ``note``.
+sessions, unlocking their login, inviting them) are written by ``note``.
 
 The author is the request's user; outside a request, the command run on the server ("approval account connect"),
 with the Unix user and the host, unless ``acting_as`` names someone.
@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 from approval.db import utcnow
 from approval.models import Account, ApiToken, Campaign, Executive, KioskLink, Market, User, WallSettings
 from approval.models.admin_log import AdminLogEntry
+from approval.models.users import NO_PASSWORD_PREFIX
 from approval.style.network import network_name
 
 
@@ -86,8 +87,8 @@ def acting_as(session: Session, label: str, user_id: int | None = None) -> Itera
 
 
 def note(session: Session, subject: Any, action: str, changes: dict | None = None) -> None:
-    """Log an event that changes no watched field (``sessions_ended``, ``login_unlocked``), in ``session``'s
-    transaction."""
+    """Log an event that changes no watched field (``sessions_ended``, ``login_unlocked``, ``invited``: its
+    ``delivery``, ``mail`` or ``link``), in ``session``'s transaction."""
     kind = SUBJECTS[type(subject)]
     _write(session, [_row(session, kind, subject, action, changes or {})])
 
@@ -135,8 +136,9 @@ def _changes(obj: Any, kind: Subject, *, created: bool) -> dict[str, list]:
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             if name in SECRETS:
-                if old != new and (old or new):  # None set over nothing, or the same secret again, is no change
-                    changes[name] = [False if created else bool(old), bool(new)]
+                had, has = _holds_secret(name, old), _holds_secret(name, new)
+                if old != new and (had or has):  # None set over nothing, or the same secret again, is no change
+                    changes[name] = [False if created else had, has]
                 continue
             if name in MASKED:
                 if old != new:
@@ -148,6 +150,14 @@ def _changes(obj: Any, kind: Subject, *, created: bool) -> dict[str, list]:
         if before != after:
             changes[name] = [None if created else before, after]
     return changes
+
+
+def _holds_secret(name: str, value: Any) -> bool:
+    """Whether a secret field's value is a secret: an invited user's "no password" is none (a new invitation draws
+    another, which changes no password; ``invited`` notes the invitation)."""
+    if name == "password_hash" and isinstance(value, str) and value.startswith(NO_PASSWORD_PREFIX):
+        return False
+    return bool(value)
 
 
 def secret_change(before: object, after: object) -> str:

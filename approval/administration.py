@@ -471,13 +471,15 @@ def executive_refusals(session: Session, name: str | None, title: str | None,
 
 def user_refusals(session: Session, name: str | None, role: str | None, *, markets: Sequence[Market],
                   all_markets: bool, executives: Sequence[Executive], email: str | None = None,
-                  password: str | None = None, user: User | None = None, actor: User | None = None) -> Errors:
-    """``user`` None: a new user, whose ``email`` and ``password`` are read too; else ``actor`` changes ``user``."""
+                  password: str | None = None, invited: bool = False, user: User | None = None,
+                  actor: User | None = None) -> Errors:
+    """``user`` None: a new user, whose ``email`` and ``password`` (unless ``invited``) are read too; else ``actor``
+    changes ``user``."""
     role = _clean(role)
     errors = user_errors(_name(name), role, markets, bool(all_markets), executives)
     if user is None:
         email = _clean(email).lower()
-        errors = _merge(email_errors(email), errors, password_errors(password or ""))
+        errors = _merge(email_errors(email), errors, {} if invited else password_errors(password or ""))
         return _merge(errors, {} if "email" in errors else _email_taken(session, email))
     return _merge(errors, {} if "role" in errors or actor is None else _own_role_errors(user, actor, role))
 
@@ -645,7 +647,7 @@ def create_user(
     email: str,
     name: str,
     role: Role | str,
-    password: str,
+    password: str | None,
     *,
     markets: Sequence[Market] = (),
     all_markets: bool = False,
@@ -653,14 +655,18 @@ def create_user(
     must_change_password: bool = False,
 ) -> User:
     """``must_change_password``: an admin typed ``password`` (the pages, `approval user create`), and the user
-    chooses their own at their first login; the demo's users and the tests' keep theirs."""
+    chooses their own at their first login; the demo's users and the tests' keep theirs. ``password`` None: an
+    invited user, whom no password opens until they choose theirs from the invitation's link."""
     email, name, role = _clean(email).lower(), _name(name), str(getattr(role, "value", role))
     _refuse_if(_merge(email_errors(email), user_errors(name, role, markets, all_markets, executives),
-                      password_errors(password)), _email_taken(session, email))
+                      password_errors(password) if password is not None else {}), _email_taken(session, email))
     with _writing(session, email=email):
         user = User(email=email, name=name, role=Role(role), all_markets=all_markets,
                     must_change_password=must_change_password)
-        user.set_password(password)
+        if password is None:
+            user.forget_password()
+        else:
+            user.set_password(password)
         user.markets = list(markets)
         user.executives = list(executives)
         session.add(user)

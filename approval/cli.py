@@ -22,14 +22,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from approval import administration as admin
-from approval import audit_cli, kiosk_cli, policies, post_cli
-from approval.config import SettingError, serving_at
+from approval import admin_log, audit_cli, kiosk_cli, policies, post_cli
+from approval.config import SettingError, public_url, serving_at
 from approval.db import db, driver_says, reading
 from approval.inputs import forbidden_character
 from approval.media import cli as media_cli
 from approval.migrate import Upgrade
 from approval.models import Market, Network, User
 from approval.notifications import cli as notify_cli
+from approval.password_links import Purpose, invitation_hours
+from approval.password_mail import invitation_mail, link_for, mail_on, send_after_commit
 from approval.publishing import cli as publishing_cli
 from approval.style import cli as style_cli
 from approval.style.cli import lint_command
@@ -232,7 +234,8 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
     click.echo(account.id)
 
 
-@user_cli.command("create", help="Add a user. They choose their own password when they first log in.")
+@user_cli.command("create", help="Add a user. They choose their own password when they first log in, or from the "
+                  "link of their invitation (--invite).")
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -241,12 +244,17 @@ def account_create(market_code: str, network: str, handle: str, brand: str, exec
 @click.option("--executive", "executive_names", multiple=True)
 @click.option("--password", default=None, help="Asked for when not given: at a terminal, twice, unseen; from a "
               "pipe, the first line of standard input (a second line, if any, must repeat it).")
+@click.option("--invite", is_flag=True, help="Mail them an invitation to choose their password instead (with e-mail "
+              "off, print its link alone on the last line, to pass on).")
 def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...], all_markets: bool,
-                executive_names: tuple[str, ...], password: str | None) -> None:
+                executive_names: tuple[str, ...], password: str | None, invite: bool) -> None:
     if all_markets and market_codes:
         raise click.UsageError("give --market or --all-markets, not both.")
-    if password is None:
+    if invite and password is not None:
+        raise click.UsageError("give --invite or --password, not both.")
+    if not invite and password is None:  # invited: none until they choose theirs from the link
         password = _password()
+    outcome: dict[str, str] = {}
     with _writing() as session:
         executives = []
         for executive_name in executive_names:
@@ -257,8 +265,39 @@ def user_create(email: str, name: str, role: str, market_codes: tuple[str, ...],
         markets = [_market(code) for code in market_codes]
         # The operator typed it: the user chooses their own at their first login (README, "Start without the demo").
         user = admin.create_user(session, email, name, role, password, markets=markets,
-                                 all_markets=all_markets, executives=executives, must_change_password=True)
+                                 all_markets=all_markets, executives=executives, must_change_password=not invite)
+        if invite:
+            link = _invitation(session, user, outcome)
     click.echo(f"User {user.email} created ({user.role.value}).")
+    if not invite:
+        return
+    hours = invitation_hours()
+    if "failed" in outcome:
+        click.echo(f"The invitation could not be sent ({outcome['failed']}). Pass this link on to them instead; it "
+                   f"works once, for {hours} hours:", err=True)
+        click.echo(link)
+        sys.exit(1)
+    if "sent" in outcome:
+        click.echo(f"Invitation sent to {user.email}: its link works once, for {hours} hours.")
+        return
+    click.echo(f"E-mail is off (APPROVAL_SMTP_URL is not set): pass this link on to them. It works once, for {hours} "
+               "hours, and leads to APPROVAL_PUBLIC_URL:")
+    click.echo(link)
+
+
+def _invitation(session: Session, user: User, outcome: dict[str, str]) -> str:
+    """Invite ``user``, just created: the change log says so; the mail, when e-mail is on, goes once the command's
+    transaction commits, and ``outcome`` then says ``sent``, or ``failed`` with why. Returns the link."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    mailed = mail_on(app)
+    admin_log.note(session, user, "invited", {"delivery": [None, "mail" if mailed else "link"]})
+    with app.test_request_context("/", base_url=public_url(app)):  # the mail's words and links, as a page's
+        link = link_for(user, Purpose.invitation, mailed=True)
+        if mailed:
+            send_after_commit(session, invitation_mail(user, link, None),
+                              sent=lambda: outcome.update(sent=""),
+                              failed=lambda error: outcome.update(failed=f"{type(error).__name__}: {error}"))
+    return link
 
 
 def _password() -> str:

@@ -2,7 +2,9 @@
 
 - Throttling (Flask-Limiter): failed logins are counted per address (known or not, so the answer tells nothing about
   which addresses have an account) and per client; past the limit, logging in with that address is locked for a
-  while with a clear message, and an administrator can unlock it at once. Failed API tokens are counted per client,
+  while with a clear message, and an administrator can unlock it at once (a password chosen from a link does too).
+  Asks for a link to choose a new password ("Forgot your password?") are counted the same way, each one, so that
+  nobody floods a mailbox or walks through addresses. Failed API tokens are counted per client,
   and lock out that client's unknown or revoked tokens, never a valid one.
   The counters live in ``RATELIMIT_STORAGE_URI`` (``memory://`` for one process; ``redis://...`` when several
   processes serve the application).
@@ -41,6 +43,11 @@ LOGIN_FAILURES_PER_ADDRESS = "5 per 15 minutes"
 LOGIN_FAILURES_PER_CLIENT = "30 per 15 minutes"
 TOKEN_FAILURES_PER_CLIENT = "60 per 15 minutes"
 _ADDRESS_SCOPE = "login-address"
+#: Links asked for one address ("Forgot your password?") before asking is refused for a while, and asks from one
+#: client (whatever the addresses).
+RESET_ASKS_PER_ADDRESS = "3 per 15 minutes"
+RESET_ASKS_PER_CLIENT = "20 per 15 minutes"
+_RESET_SCOPE = "reset-address"
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -74,6 +81,15 @@ def _counts_as_failed_login(_response: Any) -> bool:
     return bool(g.get("login_failed"))
 
 
+def reset_asked() -> None:
+    """Count this request against the limits of "Forgot your password?" (its view, once the form is read)."""
+    g.reset_asked = True
+
+
+def _counts_as_reset_ask(_response: Any) -> bool:
+    return bool(g.get("reset_asked"))
+
+
 def _counts_as_failed_token(response: Any) -> bool:
     """A token presented and refused: a request that presented none guessed nothing (a program's first call, a
     health check) and is not counted."""
@@ -100,6 +116,14 @@ def _locked_message() -> str:
 
 def _client_message() -> str:
     return _("Too many failed attempts from your connection: wait 15 minutes and retry.")
+
+
+def _reset_address_message() -> str:
+    return _("Too many links asked for this address: wait 15 minutes and retry (check your spam folder meanwhile).")
+
+
+def _reset_client_message() -> str:
+    return _("Too many links asked from your connection: wait 15 minutes and retry.")
 
 
 def _token_message() -> str:
@@ -216,6 +240,14 @@ def init_app(app: Flask) -> None:
     login = limiter.limit(LOGIN_FAILURES_PER_CLIENT, methods=["POST"], deduct_when=_counts_as_failed_login,
                           error_message=_client_message)(login)
     app.view_functions["auth.login"] = login
+    # "Forgot your password?": every ask the form took counts, whatever the address (known or not: the same answer).
+    forgot: Callable[..., Any] = app.view_functions["auth.forgot_password"]
+    forgot = limiter.shared_limit(RESET_ASKS_PER_ADDRESS, scope=_RESET_SCOPE, key_func=login_address,
+                                  methods=["POST"], deduct_when=_counts_as_reset_ask,
+                                  error_message=_reset_address_message)(forgot)
+    forgot = limiter.limit(RESET_ASKS_PER_CLIENT, methods=["POST"], deduct_when=_counts_as_reset_ask,
+                           error_message=_reset_client_message)(forgot)
+    app.view_functions["auth.forgot_password"] = forgot
     from approval.api import PREFIX
 
     for blueprint in app.blueprints.values():

@@ -33,8 +33,11 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
 
 #: Endpoints whose argument is a token, not an object's id: a kiosk's (tests/test_hub.py opens them with live,
 #: revoked and unknown tokens, and checks that a kiosk token opens nothing else) and a publication's file's signed
-#: link (tests/test_media_worker.py tries forged, expired and other files' links).
-TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream", "media.published_file"})
+#: link (tests/test_media_worker.py tries forged, expired and other files' links); a link to choose a password, from
+#: an invitation or "Forgot your password?" (tests/test_invitations.py: a link for one user changes no other, a
+#: reset link opens no invitation, forged, expired and used links are refused).
+TOKEN_ROUTES = frozenset({"hub.kiosk_wall", "hub.kiosk_stream", "media.published_file", "auth.accept_invitation",
+                          "auth.reset_password"})
 #: Endpoints whose id is a stop switch's: tests/test_publishing_pages.py turns another market's off from outside (404).
 STOP_ROUTES = frozenset({"publishing.turn_off"})
 #: Publishing settings, admins only (group-wide): tests/test_publishing_pages.py checks everyone else gets 403.

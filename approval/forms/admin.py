@@ -25,13 +25,14 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH
@@ -90,6 +91,10 @@ class _SaysNotAChoice(Field):
 
 class ChoiceField(_SaysNotAChoice, SelectField):
     """A select that says "Not a valid choice." of a value none of its choices."""
+
+
+class RadioChoiceField(_SaysNotAChoice, RadioField):
+    """Radio buttons that say "Not a valid choice." of a value none of their choices."""
 
 
 class CheckboxListField(_SaysNotAChoice, SelectMultipleField):
@@ -236,10 +241,38 @@ class UserForm(_ObjectForm):
         self.executive_ids.choices = [SelectChoice(e.id, e.name) for e in executives]
 
 
+#: How a new user gets in: an invitation (a link to choose their password, mailed, or given to the admin when e-mail
+#: is off), or a first password the admin types.
+INVITE, FIRST_PASSWORD = "invite", "password"
+
+
 class NewUserForm(UserForm):
     email = EmailField(_l("E-mail"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
                        validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    # A form sent without it (a script written before invitations) chose a first password, as it always did.
+    how = RadioChoiceField(_l("How they get in"), default=FIRST_PASSWORD)
+    password = PasswordField(_l("Initial password"), validators=[Length(max=MAX_PASSWORD_LENGTH)])
+
+    def offer(self, *, mail_on: bool) -> NewUserForm:
+        """The choices of ``how``, said as they happen here: mailed, or a link to pass on when e-mail is off."""
+        self.how.choices = [
+            SelectChoice(INVITE, _l("Send an invitation by e-mail") if mail_on else
+                         _l("Create an invitation link to pass on (e-mail is not set up here)")),
+            SelectChoice(FIRST_PASSWORD, _l("Choose a first password")),
+        ]
+        return self
+
+    @property
+    def inviting(self) -> bool:
+        return self.how.data == INVITE
+
+    def validate_password(self, field: Field) -> None:
+        """Required when the admin chooses it; an invitation has none (what was typed is ignored)."""
+        if self.inviting:
+            field.errors[:] = []
+            raise StopValidation()
+        if not field.data:
+            raise StopValidation(field.gettext("This field is required."))
 
 
 class PasswordForm(ShowsControlCharacters):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -17,6 +18,11 @@ from approval.models.markets import Executive, Market, str_enum
 from approval.workflow.states import Role
 
 _hasher = PasswordHasher()
+
+#: How a hash that no password matches begins (an invited user's, until they choose theirs): argon2's begin with
+#: "$". A random tail follows, so that each new one differs from the last, and the links bound to the last one
+#: (``approval.password_links``) stop working.
+NO_PASSWORD_PREFIX = "!"
 
 user_markets = Table(
     "user_markets",
@@ -60,7 +66,19 @@ class User(UserMixin, Base):
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)
 
+    def forget_password(self) -> None:
+        """No password opens the account until its user chooses one from a link (an invitation); a new one each
+        time, so that the links bound to the last one stop working."""
+        self.password_hash = NO_PASSWORD_PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def has_password(self) -> bool:
+        """Whether a password opens this account: false for an invited user who has not chosen theirs yet."""
+        return not self.password_hash.startswith(NO_PASSWORD_PREFIX)
+
     def check_password(self, password: str) -> bool:
+        if not self.has_password:
+            return False
         try:
             return _hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
@@ -107,7 +125,7 @@ def _deactivation_ends_sessions(user: User, value: bool, oldvalue: object, _init
 def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s, in the time a real check takes even when there is no such user, so that
     the answer's delay does not tell which addresses have an account."""
-    if user is None:
+    if user is None or not user.has_password:  # an invited user, who has none yet, is told apart no sooner
         try:
             _hasher.verify(_dummy_hash(_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism), password)
         except (VerificationError, InvalidHashError):

@@ -8,10 +8,30 @@
 // (approval.access.market_clause). So it is not offered to a cabinet member; one saved with it (the command line's
 // --all-markets, the API, an older form) keeps it in sight, ticked, to untick or keep. The server takes it for
 // any role, as it did: a form sent without it saves it off.
+//
+// A new user's form asks how they get in (an invitation, or a first password): the password field (its
+// data-for-how) is shown only when a first password is chosen. Without this script it is always shown, and an
+// invitation ignores it.
 (function () {
   "use strict";
   var role = document.querySelector("form select[name=role]");
   var groups = document.querySelectorAll("form [data-for-roles]");
+  var ways = document.querySelectorAll("form input[name=how]");
+  var byWay = document.querySelectorAll("form [data-for-how]");
+  function showOnly(group, show) {
+    group.hidden = !show;
+    group.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !show; });
+  }
+  if (ways.length && byWay.length) {
+    var followWay = function () {
+      var chosen = document.querySelector("form input[name=how]:checked");
+      byWay.forEach(function (group) {
+        showOnly(group, !chosen || group.getAttribute("data-for-how").split(" ").indexOf(chosen.value) !== -1);
+      });
+    };
+    ways.forEach(function (way) { way.addEventListener("change", followWay); });
+    followWay();
+  }
   if (!role || !groups.length) {
     return;
   }
@@ -24,11 +44,7 @@
     return group.getAttribute("data-for-roles").split(" ").indexOf(role.value) !== -1;
   }
   function follow() {
-    groups.forEach(function (group) {
-      var show = shown(group);
-      group.hidden = !show;
-      group.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !show; });
-    });
+    groups.forEach(function (group) { showOnly(group, shown(group)); });
   }
   role.addEventListener("change", follow);
   follow();

@@ -33,6 +33,8 @@ from approval import administration as admin
 from approval import admin_log, policies, security
 from approval.db import Base, db
 from approval.forms.admin import (
+    FIRST_PASSWORD,
+    INVITE,
     AccountForm,
     CabinetMemberForm,
     ExecutiveForm,
@@ -47,6 +49,8 @@ from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.inputs import MAX_ID, parse_id, shows_characters_on_form
 from approval.labels import connector_name, label, said_in
 from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
+from approval.password_links import Purpose, invitation_hours
+from approval.password_mail import invitation_mail, link_for, mail_on, send_after_commit
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required, show_refusal
@@ -594,30 +598,81 @@ def _market_coded(code: str | None) -> Market | None:
 @roles_required(Role.admin)
 @shows_characters_on_form
 def new_user():
-    form = NewUserForm()
+    """A new user, invited (a link to choose their password: mailed, or shown here once when e-mail is off) or given
+    a first password the admin types, which they replace at their first login."""
+    form = NewUserForm().offer(mail_on=mail_on())
     form.set_choices(_markets(), _executives())
     _prefill_new_user(form)
+    # An invited user has no password until they choose theirs from the link.
+    password = None if form.inviting else form.password.data
     if _shaped(form, lambda: admin.user_refusals(
         db.session, form.name.data, form.role.data, markets=_by_ids(Market, form.market_ids.data),
         all_markets=form.all_markets.data, executives=_by_ids(Executive, form.executive_ids.data),
-        email=form.email.data, password=form.password.data,
+        email=form.email.data, password=password, invited=form.inviting,
     )) and (user := _attempt(
-        form, admin.create_user, form.email.data, form.name.data, form.role.data, form.password.data,
+        form, admin.create_user, form.email.data, form.name.data, form.role.data, password,
         markets=_by_ids(Market, form.market_ids.data), all_markets=form.all_markets.data,
-        executives=_by_ids(Executive, form.executive_ids.data), must_change_password=True,
+        executives=_by_ids(Executive, form.executive_ids.data), must_change_password=not form.inviting,
     )):
         flash(_("User %(email)s created.", email=user.email), "success")
         _warn_cabinet_without_executive(user)
+        if form.inviting:
+            return _invite(user) or _see_other("admin.list_users")
         return _see_other("admin.list_users")
-    return _form_page("admin/user.html", form=form, user=None)
+    return _form_page("admin/user.html", form=form, user=None, mail_on=mail_on(), invitation_hours=invitation_hours())
+
+
+@bp.post("/users/<id:user_id>/invitation")
+@roles_required(Role.admin)
+def send_invitation(user_id: int):
+    """The invitation again, to a user who has not chosen their password yet: a new link, which ends the older
+    ones (they are bound to the "no password" it replaces)."""
+    user = _get(User, user_id, for_update=True)
+    if user.has_password:
+        flash(_("%(email)s has chosen their password already: there is no invitation to send again. They can use "
+                "“Forgot your password?” on the login page.", email=user.email), "error")
+        return _see_other("admin.edit_user", user_id=user.id)
+    if not user.active:
+        flash(_("%(email)s is deactivated: reactivate them first.", email=user.email), "error")
+        return _see_other("admin.edit_user", user_id=user.id)
+    user.forget_password()
+    db.session.flush()
+    return _invite(user) or _see_other("admin.edit_user", user_id=user.id)
+
+
+def _invite(user: User):  # noqa: ANN202
+    """Invite ``user`` (just created, or again): the mail goes once the request has committed, and the flash says
+    whether the server took it; with e-mail off, the user's page shows the link this once (the answer returned).
+    Noted in the change log either way."""
+    mailed = mail_on()
+    admin_log.note(db.session, user, "invited", {"delivery": [None, "mail" if mailed else "link"]})
+    link = link_for(user, Purpose.invitation, mailed=mailed)
+    if not mailed:
+        return _user_page(user, invitation_link=link, status=200)
+    email = user.email
+
+    def sent() -> None:
+        flash(ngettext("The invitation is sent to %(email)s. Its link works once, for %(num)d hour.",
+                       "The invitation is sent to %(email)s. Its link works once, for %(num)d hours.",
+                       invitation_hours(), email=email), "success")
+
+    def failed(error: Exception) -> None:
+        flash(_("The invitation to %(email)s could not be sent (the mail server: %(error)s). Send it again from "
+                "their page when the server is back.", email=email, error=f"{type(error).__name__}: {error}"),
+              "error")
+
+    send_after_commit(db.session, invitation_mail(user, link, current_user), sent=sent, failed=failed)
+    return None
 
 
 def _prefill_new_user(form: NewUserForm) -> None:
     """A new user's form opened with a ``role`` and a ``market_id`` (the markets' list, where a market has no project
     or community manager; a users list of one role or market): shown chosen. Only on the way in (GET): a form sent
-    back shows what was sent; what is none of the choices is ignored."""
+    back shows what was sent; what is none of the choices is ignored. An invitation is offered first where e-mail
+    is on; where it is off, the admin's usual way (a first password) stays first."""
     if request.method != "GET":
         return
+    form.how.data = INVITE if mail_on() else FIRST_PASSWORD
     if request.args.get("role") in Role.__members__:
         form.role.data = request.args["role"]
     market_id = parse_id(request.args.get("market_id"))
@@ -738,12 +793,17 @@ def _user_form(user: User, *, posted: bool = False) -> UserForm:
 
 
 def _user_page(user: User, *, form: UserForm | None = None, password_form: PasswordForm | None = None,
-               changed: Sequence[Overtaken] = (), asked: Asked | None = None):
+               changed: Sequence[Overtaken] = (), asked: Asked | None = None, invitation_link: str | None = None,
+               status: int | None = None):
+    """The user's page; ``invitation_link``: a link to choose their password, shown in this answer only (e-mail is
+    off), which is a success (``status`` 200) though it answers a form."""
     leaving = _left_by_leaving(user) if user.active else None
-    return _form_page("admin/user.html", user=user, form=_user_form(user) if form is None else form,
-                      password_form=PasswordForm(formdata=None) if password_form is None else password_form,
-                      changed=changed, deactivation=_user_deactivation_question(user, leaving),
-                      leaving=_said_before(user, leaving) if leaving else [], asked=asked)
+    page, shown_status = _form_page(
+        "admin/user.html", user=user, form=_user_form(user) if form is None else form,
+        password_form=PasswordForm(formdata=None) if password_form is None else password_form, changed=changed,
+        deactivation=_user_deactivation_question(user, leaving), leaving=_said_before(user, leaving) if leaving else [],
+        asked=asked, mail_on=mail_on(), invitation_link=invitation_link, invitation_hours=invitation_hours())
+    return page, status or shown_status
 
 
 def _user_deactivation_question(user: User, leaving: LeftBehind | None = None) -> str:
@@ -941,7 +1001,10 @@ LOG_ACTIONS = {
     "password_set": lazy_pgettext("change log", "New password"),
     "sessions_ended": lazy_pgettext("change log", "Sessions ended"),
     "login_unlocked": lazy_pgettext("change log", "Login unlocked"),
+    "invited": lazy_pgettext("change log", "Invitation"),
 }
+#: How an invitation reached its user, as the log says it.
+DELIVERIES = {"mail": _l("by e-mail"), "link": _l("as a link given to the admin")}
 LOG_FIELDS = {
     "code": _l("Code"), "name": _l("Name"), "timezone": _l("Time zone"), "languages": _l("Languages"),
     "grace_minutes": _l("Grace period (minutes)"), "network": _l("Network"), "handle": _l("Handle"),
@@ -953,6 +1016,7 @@ LOG_FIELDS = {
     "description": _l("Description"), "disclosure_required": _l("Partnership (disclosure required)"),
     "embargo_until": _l("Embargo until"), "revoked_at": _l("Revoked"),
     "review_amber_minutes": _l("Amber after (minutes)"), "review_red_minutes": _l("Red after (minutes)"),
+    "delivery": _l("Sent"),
 }
 
 
@@ -1026,6 +1090,8 @@ def _log_value(field: str, value: Any) -> str:
         return label(value)
     if field == "connector":
         return connector_name(value)
+    if field == "delivery":
+        return str(DELIVERIES.get(value, value))
     if field in ("embargo_until", "revoked_at") and isinstance(value, str):
         return value.replace("T", " ").replace("Z", " UTC")
     return str(value)

@@ -1,4 +1,5 @@
-"""Logging in and out, and the home page that sends each role to its desk."""
+"""Logging in and out, the home page that sends each role to its desk, and the pages a link to choose a password
+opens (an invitation, "Forgot your password?")."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
+from approval import admin_log, administration
 from approval.db import db
 from approval.errors import answers_in_json
-from approval.forms.auth import LoginForm
+from approval.forms.auth import ChosenPasswordForm, ForgotPasswordForm, LoginForm
 from approval.models import User
 from approval.models.users import verify_password
-from approval.security import login_failed, safe_next
+from approval.password_links import LinkRefused, Purpose, lifetime, user_of
+from approval.password_mail import link_for, mail_on, reset_mail, send_in_background
+from approval.security import login_failed, reset_asked, safe_next, unlock_login
 from approval.workflow.states import Role
 
 bp = Blueprint("auth", __name__)
@@ -41,6 +45,8 @@ def login():
     """Log in. Wrong passwords are throttled per address and per client (``approval.security``); the answer takes
     as long, and says the same, whether the address has an account or not."""
     form = LoginForm()
+    if request.method == "GET" and (chosen_for := session.pop("login_email", None)):
+        form.email.data = chosen_for  # a password just chosen from a link: its address, to log in with it
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if verify_password(user, form.password.data) and user.active:
@@ -59,6 +65,81 @@ def login():
     return render_template("auth/login.html", form=form, no_user_yet=_no_user_yet())
 
 
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a link to choose a new password. The answer is the same, and takes as long, whether the address has
+    an active account or not: the mail is written either way, and sent beside the answer (``password_mail``). The
+    asks are throttled per address and per client (``approval.security``)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        reset_asked()
+        address = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(User.email == address))
+        found = user if user is not None and user.active else None
+        # For nobody, a mail to a stand-in, not sent: the same work as for somebody.
+        reader = found or User(email=address, name=address, role=Role.community_manager, password_hash="")
+        message = reset_mail(reader, link_for(reader, Purpose.reset, mailed=True))
+        send_in_background(message if found is not None else None)
+        flash(_("If an account uses this address, a link to choose a new password is on its way. It works for "
+                "one hour."), "info")
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form, mail_on=mail_on()), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """An invited user chooses their password, from the link of their invitation."""
+    return _choose_password(token, Purpose.invitation)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """A new password, chosen from the link "Forgot your password?" mailed."""
+    return _choose_password(token, Purpose.reset)
+
+
+def _choose_password(token: str, purpose: Purpose):  # noqa: ANN202
+    """The link's page: a new password, twice, with the profile's rules. A link that no longer works (past its time,
+    used, replaced by a newer one, its user deactivated, or none of ours) gets a page that says so and how to get
+    another (410, or 404 for what is no link of ours). Once chosen: every session of the user ends, the failed
+    logins with their address are forgotten, and they are sent to the login page with their address filled in: they
+    log in with the new password once, which their browser offers to remember and which proves they have it."""
+    try:
+        user = user_of(db.session, token, purpose)
+    except LinkRefused as refused:
+        status = 404 if refused.reason == "unreadable" else 410
+        return render_template("auth/link_refused.html", reason=refused.reason, purpose=purpose.value,
+                               mail_on=mail_on(), hours=int(lifetime(purpose).total_seconds() // 3600)), status
+    form = ChosenPasswordForm()
+    if form.validate_on_submit():
+        for reason in administration.password_errors(form.new_password.data).get("password", []):
+            form.new_password.errors.append(reason)
+        if user.must_change_password and user.check_password(form.new_password.data):
+            form.new_password.errors.append(_("Choose a password of your own, not the one you were given."))
+    if not form.is_submitted() or form.errors:
+        return render_template("auth/choose_password.html", form=form, user=user, purpose=purpose.value), \
+            422 if form.is_submitted() else 200
+    with admin_log.acting_as(db.session, user.email, user.id):  # the change log names them, not "anonymous"
+        user.set_password(form.new_password.data)  # the link is bound to the old hash: it works no more
+        user.must_change_password = False
+        user.end_sessions()  # on every device, this browser's too
+        db.session.flush()
+    unlock_login(user.email)
+    chosen = session.get("locale")
+    logout_user()
+    session.clear()  # whoever was logged in here: the next login is theirs
+    if chosen in current_app.config["LANGUAGES"]:
+        session["locale"] = chosen
+    session["login_email"] = user.email
+    if purpose is Purpose.invitation:
+        flash(_("Your password is chosen. Log in with it to begin."), "success")
+    else:
+        flash(_("Your new password is saved, and your sessions on other devices are ended. Log in with it."),
+              "success")
+    return redirect(url_for("auth.login"), 303)
+
+
 def _no_user_yet() -> bool:
     """Whether nobody has an account yet (a database made without the demo): the login page says how the operator
     creates the first admin. One cheap read; it names nobody."""
@@ -70,7 +151,7 @@ def _no_user_yet() -> bool:
 #: user's own secrets; README, "Tokens"), nor anything opened without a session (kiosks, feeds, signed links).
 OPEN_BEFORE_OWN_PASSWORD = frozenset({
     "profile.show_profile", "profile.change_password", "profile.set_language", "auth.logout", "auth.set_language",
-    "static", "favicon", "health.healthz",
+    "auth.forgot_password", "auth.accept_invitation", "auth.reset_password", "static", "favicon", "health.healthz",
 })
 
 
