@@ -232,7 +232,8 @@ def test_saving_a_new_draft_opens_its_editor_at_the_pictures(make, web, db_sessi
     account = cabinet["account"] if role is Role.project_manager else make.account(cabinet["france"], "x")
     web.login(cabinet["marc"] if role is Role.project_manager else cabinet["camille"])
     new = _text(web.get("/posts/new"))
-    assert "Save the draft to add pictures and videos." in new
+    # Pictures and videos may be picked with the text; saved without, the editor is where they are added.
+    assert "Add pictures or videos, saved with the text:" in new
     answer = web.post("/posts/new", {"account_id": account.id, "campaign_id": "", "body": "Bonne soirée à tous."})
     post = db_session.scalars(select(Post).where(Post.account_id == account.id)).one()
     assert post.state is State.draft

@@ -6,7 +6,8 @@ caller commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from babel.lists import format_list
@@ -18,13 +19,15 @@ from sqlalchemy.orm import Session
 
 from approval import operations as ops
 from approval.access import post_clause, revision_clause
+from werkzeug.datastructures import FileStorage
+
 from approval.media.inspect import Invalid, MediaRefused, NotMedia, Unsupported
-from approval.media import intake
+from approval.media import convert, intake
 from approval.media.intake import MAX_MEDIA, Received, check_name
 from approval.media.storage import file_key, storage, thumbnail_key
-from approval.models import Attachment, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
+from approval.models import Account, Attachment, Market, MediaFile, MediaKind, Post, Revision, RevisionMedia, User
 from approval.style.i18n import render
-from approval.style.media import FORMAT, LOCATION, never_taken
+from approval.style.media import FORMAT, KIND_NAMES, LOCATION, NETWORKS, never_taken
 from approval.style.network import network_name
 from approval.style.text import shows_anything
 from approval.workflow import engine
@@ -41,9 +44,14 @@ def _refuse(field: str, message: str) -> GuardFailed:
 
 def strips_location(session: Session, post: Post) -> bool:
     """The market's policy sets ``media.location`` to ``error``: location data is removed from pictures at upload."""
+    return strips_location_in(session, post.account.market)
+
+
+def strips_location_in(session: Session, market: Market) -> bool:
+    """``strips_location`` for a post not written yet, on an account of ``market``."""
     from approval.policies import current_policy
 
-    version = current_policy(session, post.account.market)
+    version = current_policy(session, market)
     return bool(version and (version.rules or {}).get(LOCATION) == "error")
 
 
@@ -54,12 +62,22 @@ def check_can_change(post: Post, actor: User, expected_version: int | None, *,
     no row to name it. ``check_room`` does the same for the number of files, once they are read."""
     engine.check_fresh(post, expected_version)
     engine.find_transition(post, Action.edit, actor)
+    check_alts(alts)
+
+
+def check_alts(alts: Sequence[str | None]) -> None:
+    """Refuse, before anything is stored, alternative texts that a revision would refuse (422)."""
     for alt in alts:
         _alt(alt)
 
 
+#: How a refusal of one file among those of a request says which: ``_named`` for the editor; the new-post form says
+#: it in its own words (the post was not made, the files are picked again).
+Namer = Callable[[MediaRefused, Sequence[Any], int], MediaRefused]
+
+
 def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip_gps: bool, network: str | None,
-                    not_media: str | None = None) -> list[Received]:
+                    not_media: str | None = None, named: Namer | None = None) -> list[Received]:
     """The files of one upload (``FileStorage``s, in order), checked and inspected before anything is stored, as the
     API and the editor take them: one alternative text per file or none (422), each file read
     (``intake.receive``: 413, 415, 422; a still picture of a type the network does not take, where it takes JPEG,
@@ -67,7 +85,8 @@ def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip
     (``check_type``: 415, ``network`` as ``typed_network`` says). One refused refuses them all; among several, the
     refusal names the file (its name and place) and says that none was added, so whoever dropped them knows which
     one to leave out. ``not_media``: what to say of a file that is neither a picture nor a video (the editor names
-    the types the post's network takes)."""
+    the types the post's network takes). ``named``: how a refusal names its file (``_named`` by default)."""
+    name_refusal = named or _named
     if alts and len(alts) != len(uploads):
         message = _("Send one alternative text per file, in the files' order, or none: this request has "
                     "%(files)d files and %(alts)d texts.", files=len(uploads), alts=len(alts))
@@ -77,20 +96,20 @@ def receive_uploads(uploads: Sequence[Any], alts: Sequence[str | None], *, strip
         try:
             received.append(intake.receive(upload, strip_gps=strip_gps, network=network))
         except NotMedia as refused:
-            raise _named(NotMedia(not_media) if not_media else refused, uploads, index) from None
+            raise name_refusal(NotMedia(not_media) if not_media else refused, uploads, index) from None
         except MediaRefused as refused:
-            raise _named(refused, uploads, index) from None
+            raise name_refusal(refused, uploads, index) from None
     seen: set[str] = set()
     for index, checked in enumerate(received):
         if checked.sha256 in seen:  # its alternative texts would be one file's, the first dropped
-            raise _named(Invalid(_("The same file is sent twice in this request: send each file once.")),
-                         uploads, index)
+            raise name_refusal(Invalid(_("The same file is sent twice in this request: send each file once.")),
+                               uploads, index)
         seen.add(checked.sha256)
     for index, checked in enumerate(received):
         try:
             check_type(network, checked)
         except MediaRefused as refused:
-            raise _named(refused, uploads, index) from None
+            raise name_refusal(refused, uploads, index) from None
     return received
 
 
@@ -131,19 +150,28 @@ def _named(refused: MediaRefused, uploads: Sequence[Any], index: int) -> MediaRe
 
 def check_room(post: Post, digests: Sequence[str]) -> None:
     """Refuse, before they are stored, files the post has no room for (those it already shows take none)."""
-    shown = {a.file.sha256 for a in current_attachments(post)}
-    _check_room(len(shown) + len(set(digests) - shown))
+    check_room_beside([a.file.sha256 for a in current_attachments(post)], digests)
+
+
+def check_room_beside(shown: Sequence[str], digests: Sequence[str]) -> None:
+    """``check_room`` for files added to those of ``shown`` (their SHA-256s): a new post's, a copy's."""
+    _check_room(len(set(shown)) + len(set(digests) - set(shown)))
 
 
 def typed_network(session: Session, post: Post) -> str | None:
     """The post's network, whose file types an upload must have, while the market's policy keeps
     ``network.media-format`` an error (its default); None where the policy made it a warning or turned it off: the
     gate then takes another type, and so does the upload."""
+    return typed_network_of(session, post.account)
+
+
+def typed_network_of(session: Session, account: Account) -> str | None:
+    """``typed_network`` for a post not written yet, on ``account``."""
     from approval.policies import current_policy
 
-    version = current_policy(session, post.account.market)
+    version = current_policy(session, account.market)
     setting = (version.rules or {}).get(FORMAT) if version else None
-    return post.account.network.value if setting in (None, "error") else None
+    return account.network.value if setting in (None, "error") else None
 
 
 def check_type(network: str | None, received: Received) -> None:
@@ -227,7 +255,15 @@ def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile
     """Attach stored files at the end of the post's media, in one new revision (a file it already shows keeps its
     place); ``alts``: each file's alternative text, in the same order (None or missing: none, or, for a file the post
     shows, the one it has); ``names``: the files' names as the uploader sent them, in the same order."""
-    media = current_attachments(post)
+    media = appended(current_attachments(post), media_files, alts=alts, names=names)
+    return _save(session, post, actor, media, expected_version)
+
+
+def appended(media: Sequence[Attachment], media_files: Sequence[MediaFile], *, alts: Sequence[str | None] = (),
+             names: Sequence[str] = ()) -> list[Attachment]:
+    """``media`` with ``media_files`` after them, as ``add_media`` adds them (a new post's first revision takes its
+    picked files the same way, after those a copy brings)."""
+    media = list(media)
     for index, media_file in enumerate(media_files):
         text = alts[index] if index < len(alts) else None
         shown = next((a for a in media if a.file.id == media_file.id), None)
@@ -237,7 +273,7 @@ def add_media(session: Session, post: Post, actor: User, *media_files: MediaFile
             continue
         _check_room(len(media) + 1)
         media.append(Attachment(media_file, _alt(text), names[index] if index < len(names) else ""))
-    return _save(session, post, actor, media, expected_version)
+    return media
 
 
 def remove_media(session: Session, post: Post, actor: User, media_id: int, *,
@@ -280,3 +316,73 @@ def load_visible_file(session: Session, user: User, media_id: int) -> MediaFile:
         raise ops.NotFound(media_id)
     return media_file
 
+
+
+# A copy's files, for its network ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A file a copy brings that its network takes only as a JPEG (``conversions``): its place among the copy's
+    files, and what reading it again needs once the session has let go of the rows (``convert_copies``)."""
+
+    position: int
+    key: str
+    mime: str
+    name: str
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or _("Picture %(number)d", number=self.position + 1)
+
+
+def conversions(media: Sequence[Attachment], network: str | None) -> list[Conversion]:
+    """The still pictures among a copy's ``media`` that its network (``typed_network_of``: None where the policy
+    takes any type) takes only converted to JPEG, as an upload of them would be (a PNG accepted on Facebook, copied
+    for Instagram). An animation, which a JPEG cannot hold, is refused (415), naming it: the style gate flagged the
+    copy otherwise, and nothing on the new-post page could fix it."""
+    plans = []
+    for position, attachment in enumerate(media):
+        media_file = attachment.file
+        if not convert.converts(network, media_file.kind.value, media_file.mime):
+            continue
+        plan = Conversion(position, media_file.storage_key, media_file.mime, attachment.name)
+        if (media_file.frames or 1) > 1:
+            assert network is not None  # ``converts`` says no without one
+            types = ", ".join(sorted(KIND_NAMES[t] for t in NETWORKS[network].image_types))
+            raise Unsupported(_("%(name)s, which comes with the copy, is an animation: %(network)s takes %(types)s "
+                                "pictures, and a JPEG would keep one frame of it. Nothing was saved: copy the post "
+                                "for an account of another network, or write a new post without it.",
+                                name=plan.shown_name, network=network_name(network), types=types))
+        plans.append(plan)
+    return plans
+
+
+def convert_copies(plans: Sequence[Conversion], *, strip_gps: bool, network: str | None) -> dict[int, Received]:
+    """Each of ``plans`` read from the store and received as an upload of it is (``intake.receive``: inspected,
+    converted to JPEG, its location removed where the market's policy says so), by its place among the copy's files.
+    A file that cannot be is refused, naming it, with the reason."""
+    store_ = storage()
+    remade = {}
+    for plan in plans:
+        try:
+            with store_.open(plan.key) as source:
+                checked = intake.receive(FileStorage(stream=source, filename=plan.name, content_type=plan.mime),
+                                         strip_gps=strip_gps, network=network)
+            check_type(network, checked)
+        except (MediaRefused, FileNotFoundError) as refused:
+            reason = refused.message if isinstance(refused, MediaRefused) else \
+                _("Its file is missing from the media store.")
+            kind = type(refused) if isinstance(refused, MediaRefused) else Invalid
+            raise kind(_("%(name)s, which comes with the copy, cannot be converted to JPEG for %(network)s: "
+                         "%(reason)s Nothing was saved.", name=plan.shown_name, network=network_name(network or ""),
+                         reason=reason)) from None
+        remade[plan.position] = checked
+    return remade
+
+
+def copied_media(media: Sequence[Attachment], remade: Mapping[int, MediaFile], names: Mapping[int, str]) \
+        -> list[Attachment]:
+    """A copy's ``media`` with the files converted for its network (``remade``, stored, by place) in place of the
+    originals, under their new names, with the same alternative texts."""
+    return [Attachment(remade[i], a.alt, names[i]) if i in remade else a for i, a in enumerate(media)]

@@ -76,9 +76,16 @@ TOO_LARGE = N_("%(size)s MB: %(network)s takes at most %(limit)s MB.")
 def wanted(network: str | None, found: Inspected) -> bool:
     """Whether the picture is converted to JPEG for a post on ``network`` (``attach.typed_network``: None where the
     policy takes any type): a still picture of a type the network does not take, where it takes JPEG."""
+    return (found.frames or 1) == 1 and converts(network, found.kind, found.mime)
+
+
+def converts(network: str | None, kind: str, mime: str) -> bool:
+    """Whether ``network`` takes a picture of type ``mime`` only converted to JPEG (``wanted``, whatever its
+    frames): a copy's files are read again for it (``attach.conversions``), and the new-post form's live check sees
+    a picked one as the JPEG it becomes."""
     limits = NETWORKS.get(network or "")
-    return (limits is not None and found.kind == "image" and (found.frames or 1) == 1 and limits.max_images > 0
-            and JPEG in limits.image_types and found.mime not in limits.image_types)
+    return (limits is not None and kind == "image" and limits.max_images > 0 and JPEG in limits.image_types
+            and mime not in limits.image_types)
 
 
 def converted_types(network: str) -> tuple[str, ...]:

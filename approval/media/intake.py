@@ -256,9 +256,13 @@ def _too_large(kind: str, cap: int, size: int) -> Any:
               size=megabytes(size, over=cap))
 
 
-def stream_uploads_to_disk() -> None:
+def stream_uploads_to_disk(*, read_past_cap: bool = False) -> None:
     """Before the request's body is parsed (a URL value preprocessor runs before every ``before_request``, which may
-    read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s."""
+    read the form): raise the body cap to the media caps and have Werkzeug write files into ``HashingFile``s.
+
+    A part beginning past what a post carries raises ``TooManyFiles``, unless ``read_past_cap`` (the new-post form,
+    whose text must come back with the refusal, though a browser sends it around the files): such parts are read and
+    let go, none written anywhere, within the same body cap; ``parts_dropped`` counts them for the view to refuse."""
     caps = limits()
     if request.environ.get(BODY_CUT):  # sent without its length, and longer than a body without one may be
         raise TooLarge(_l("An upload sent without its length (Content-Length) may be %(limit)s MB at most: send it "
@@ -278,7 +282,10 @@ def stream_uploads_to_disk() -> None:
     def factory(total_content_length: int | None, content_type: str | None, filename: str | None,
                 content_length: int | None = None) -> HashingFile:
         if len(created) == MAX_MEDIA:  # no post takes this part: the body is read no further
-            raise TooManyFiles()
+            if not read_past_cap:
+                raise TooManyFiles()
+            g.media_parts_dropped = g.get("media_parts_dropped", 0) + 1
+            return DroppedPart()  # type: ignore[return-value]
         if created:  # a new part begins: the one before is whole, and is synced while this one arrives
             created[-1].sync_behind()
         upload = HashingFile(directory, _hasher())
@@ -288,6 +295,27 @@ def stream_uploads_to_disk() -> None:
     # This request's uploads only. (``assignment``: Werkzeug types the stream as IO[bytes]; a HashingFile is a file
     # by delegation, not by inheritance.)
     request._get_file_stream = factory  # type: ignore[method-assign, assignment]
+
+
+class DroppedPart:
+    """A file part past what a post carries, read and let go (``stream_uploads_to_disk``): nothing is written."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return 0
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def parts_dropped() -> int:
+    """The file parts of this request let go past what a post carries (``stream_uploads_to_disk``)."""
+    return int(g.get("media_parts_dropped", 0))
 
 
 class TooManyFiles(Exception):  # noqa: N818 - what the upload is, as Werkzeug's RequestEntityTooLarge

@@ -36,6 +36,10 @@
     data.append("campaign_id", campaign ? campaign.value : body.dataset.campaign || "");
     data.append("post_id", body.dataset.post || "");  // its pictures and videos count for the media rules
     data.append("copy_of", body.dataset.copyOf || "");  // a new post's copied from this one: so do this one's
+    // A new post's files picked on its form, not sent yet (static/media.js): "Snapchat needs a picture" is no
+    // finding once one is picked.
+    const picking = document.getElementById("new-media");
+    if (picking && !body.dataset.post) data.append("picked", picking.dataset.picked || "[]");
     data.append("csrf_token", token);
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;

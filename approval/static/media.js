@@ -28,6 +28,8 @@
     data.append("body", body ? body.value : "");
     if (previews.dataset.post) data.append("post_id", previews.dataset.post);
     if (previews.dataset.copyOf) data.append("copy_of", previews.dataset.copyOf);  // the files a copy brings
+    const picking = document.getElementById("new-media");  // and those picked on a new post's form, not sent yet
+    if (picking && !previews.dataset.post) data.append("picked", picking.dataset.picked || "[]");
     const account = document.querySelector("select[name=account_id]");
     if (account) data.append("account_id", account.value);
     const response = await fetch(previews.dataset.preview, { method: "POST", body: data, credentials: "same-origin" });
@@ -90,6 +92,9 @@
     if (account) account.addEventListener("change", schedulePreview);
     if (!previews.dataset.post) schedulePreview();
   }
+
+  const picking = document.getElementById("new-media");
+  if (picking) setUpPicking(picking);
 
   if (!editor) return;
 
@@ -379,7 +384,11 @@
             bar.value = 100;
             row.classList.add("done");
             words.textContent = names + (answer.message ? separator + answer.message : "");
-            redraw(answer);
+            // Said once, in the upload's row beside the files' names: not again in the card's status line, which
+            // says what the last move, removal or save of the list did (and no longer holds).
+            const status = document.getElementById("media-status");
+            if (status) status.hidden = true;
+            redraw(Object.assign({}, answer, { message: null }));
           } else if (request.status >= 200 && request.status < 300) {
             bar.remove();
             row.classList.add("error");
@@ -470,4 +479,192 @@
     }
     uploadAll(files.filter(function (file, index) { return !folder(file, index); }));
   });
+
+  // The new post's files ------------------------------------------------------------------------------------------
+  // Picked with the text and sent with it, by the form itself (templates/media/_pick.html): the file field holds
+  // every file picked or dropped, in order, and each has its alternative text beside its name and thumbnail (a
+  // picture's, drawn here: no file leaves the browser before the form is sent). The live check and the preview are
+  // told what is known of them (``picked``: type, size, sides, alternative text). Without a script, or in a browser
+  // that cannot fill a file field, the field works as it is, its one text describing the first file.
+  function setUpPicking(zone) {
+    const input = document.getElementById("new-media-file");
+    const listed = document.getElementById("new-media-picked");
+    const status = document.getElementById("new-media-status");
+    const single = document.getElementById("new-media-alt-field");
+    const account = document.querySelector("select[name=account_id]");
+    const form = input ? input.form : null;
+    if (!input || !listed || !status || !form || typeof DataTransfer === "undefined") return;
+    try { input.files = new DataTransfer().files; } catch (error) { return; }  // a field that cannot be filled
+    const networks = JSON.parse(zone.dataset.networks || "{}");
+    const each = JSON.parse(zone.dataset.each || "{}");
+    const room = Number(zone.dataset.maxFiles || 20) - Number(zone.dataset.copied || 0);
+    const figures = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
+    const picked = [];  // { file, alt, width, height, thumb, node }
+
+    if (single) {
+      single.hidden = true;
+      single.querySelector("input").disabled = true;  // each file's own text goes instead, one per file
+    }
+    const dropWords = document.getElementById("new-media-drop-words");
+    if (dropWords && window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches) {
+      dropWords.hidden = false;
+    }
+
+    function chosen() { return each[account ? networks[account.value] : ""] || {}; }
+    function kind(file) { return /^video\//.test(file.type) ? "video" : "image"; }
+
+    function say(message) {
+      status.textContent = message || "";
+      status.hidden = !message;
+    }
+
+    // What the live check and the preview know of the files (static/editor.js reads it too).
+    function describe() {
+      zone.dataset.picked = JSON.stringify(picked.map(function (p) {
+        return { type: p.file.type, bytes: p.file.size, width: p.width, height: p.height, alt: p.alt };
+      }));
+      document.dispatchEvent(new CustomEvent("approval:media-changed"));
+    }
+
+    // The field holds the files listed, in their order: it is what the form sends.
+    function fill() {
+      const transfer = new DataTransfer();
+      picked.forEach(function (p) { transfer.items.add(p.file); });
+      input.files = transfer.files;
+    }
+
+    // One file's row: its thumbnail, its name, kind and size, its alternative text where the network shows one (a
+    // hidden empty one elsewhere: the form sends one text per file, in order), and a button to leave it out.
+    function row(entry) {
+      const network = chosen();
+      let described;
+      if (network["alt_" + kind(entry.file)]) {
+        const alt = el("input", { type: "text", name: "alt", maxlength: "1000", class: "picked-alt" });
+        alt.value = entry.alt;
+        alt.addEventListener("input", function () { entry.alt = alt.value; describe(); });
+        described = el("label", {}, [(zone.dataset.altLabel || "Alternative text") + " ", alt]);
+      } else {
+        described = el("span", { class: "muted picked-no-alt" }, [
+          el("input", { type: "hidden", name: "alt", value: "" }),
+          (zone.dataset.noalt || "").split("{network}").join(network.name || "")]);
+      }
+      const leave = el("button", { type: "button", class: "button small picked-remove",
+                                   text: zone.dataset.removeLabel || "Leave out",
+                                   "aria-label": (zone.dataset.removeLabel || "Leave out") + " " + entry.file.name });
+      leave.addEventListener("click", function () {
+        const at = picked.indexOf(entry);
+        picked.splice(at, 1);
+        entry.node.remove();
+        fill();
+        say("");
+        describe();
+        const next = picked[Math.min(at, picked.length - 1)];
+        (next ? next.node.querySelector(".picked-remove") : input).focus();
+      });
+      const size = entry.file.size >= 1048576 ? figures.format(entry.file.size / 1048576) + "\u00a0MB"
+        : figures.format(Math.max(1, Math.round(entry.file.size / 1024))) + "\u00a0KB";
+      return el("li", { class: "picked-item" }, [
+        entry.thumb || el("span", { class: "picked-thumb none", "aria-hidden": "true" }),
+        el("div", { class: "picked-meta" }, [
+          el("strong", { class: "picked-name", text: entry.file.name }),
+          el("span", { class: "muted", text: " · " + (zone.dataset["kind" + kind(entry.file)] || kind(entry.file)) +
+                                             " · " + size }),
+          el("br"), described]),
+        leave]);
+    }
+
+    // A picture's thumbnail and sides, decoded here (the page's policy loads no picture from the browser's memory
+    // by its address: it is drawn on a canvas instead). A video's are known once the form is sent.
+    function measure(entry) {
+      if (kind(entry.file) !== "image" || typeof createImageBitmap !== "function") return;
+      createImageBitmap(entry.file).then(function (bitmap) {
+        entry.width = bitmap.width;
+        entry.height = bitmap.height;
+        const scale = Math.min(1, 96 / Math.max(bitmap.width, bitmap.height));
+        const canvas = el("canvas", { width: String(Math.max(1, Math.round(bitmap.width * scale))),
+                                      height: String(Math.max(1, Math.round(bitmap.height * scale))),
+                                      class: "picked-thumb", "aria-hidden": "true" });
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        bitmap.close();
+        entry.node.querySelector(".picked-thumb").replaceWith(canvas);
+        entry.thumb = canvas;
+        if (picked.includes(entry)) describe();
+      }).catch(function () { /* a type this browser cannot decode: no thumbnail, its sides unknown */ });
+    }
+
+    // Files added after those picked already (a second pick, a drop): none twice, none past what a post carries.
+    function add(files) {
+      let refused = "";
+      files.forEach(function (file) {
+        if (picked.some(function (p) {
+          return p.file.name === file.name && p.file.size === file.size && p.file.lastModified === file.lastModified;
+        })) return;
+        if (picked.length >= room) { refused = zone.dataset.tooMany || ""; return; }
+        const entry = { file: file, alt: "", width: 0, height: 0, thumb: null, node: null };
+        entry.node = row(entry);
+        picked.push(entry);
+        listed.append(entry.node);
+        measure(entry);
+      });
+      say(refused);
+      fill();
+      describe();
+    }
+
+    // Another account chosen: what its network takes, and its alternative texts (the texts typed stay).
+    function showNetwork() {
+      const network = account ? networks[account.value] : null;
+      document.querySelectorAll("#new-media-takes li").forEach(function (line) {
+        line.hidden = Boolean(network) && line.dataset.network !== network;
+      });
+      if (chosen().accept) input.accept = chosen().accept;
+      picked.forEach(function (entry) {
+        const again = row(entry);
+        entry.node.replaceWith(again);
+        entry.node = again;
+      });
+    }
+
+    input.addEventListener("change", function () { add(Array.from(input.files)); });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        if (!event.dataTransfer || !Array.from(event.dataTransfer.types || []).includes("Files")) return;
+        event.preventDefault();
+        zone.classList.add("over");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      event.preventDefault();
+      const files = Array.from(event.dataTransfer.files);
+      const items = Array.from(event.dataTransfer.items || []).filter(function (item) { return item.kind === "file"; });
+      const folders = files.filter(function (file, index) {  // a folder is no file to send
+        const entry = items[index] && items[index].webkitGetAsEntry ? items[index].webkitGetAsEntry() : null;
+        return Boolean(entry && entry.isDirectory);
+      });
+      add(files.filter(function (file) { return !folders.includes(file); }));
+      if (folders.length) {
+        say((zone.dataset.folder || "{names}").split("{names}").join(folders.map(function (f) { return f.name; })
+          .join(", ")));
+      }
+    });
+    // Files more than one form carries are not sent (refused before they are read, the text would not come back).
+    form.addEventListener("submit", function (event) {
+      const total = picked.reduce(function (sum, p) { return sum + p.file.size; }, 0);
+      const limit = Number(zone.dataset.bodyBytes || 0);
+      if (limit && total > limit) {
+        event.preventDefault();
+        const megabytes = function (n) { return figures.format(Math.ceil(n / 1048576 * 10) / 10); };
+        say((zone.dataset.tooLarge || "").split("{size}").join(megabytes(total)).split("{limit}")
+          .join(megabytes(limit)));
+        status.scrollIntoView({ block: "center" });
+      }
+    });
+    if (account) account.addEventListener("change", showNetwork);
+    document.addEventListener("approval:media-changed", schedulePreview);
+    showNetwork();
+  }
 })();

@@ -8,6 +8,12 @@ texts and buttons to move or remove each. With script (static/media.js) the same
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -34,14 +40,14 @@ from approval.db import db
 from approval.filters import file_size
 from approval.inputs import check_form_text, parse_id
 from approval.labels import finding_message, label
-from approval.media import attach, downloads, intake, previews, thumbnails
+from approval.media import attach, convert, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.media.publication import still_to_go_out
 from approval.models import Account, MediaFile, MediaKind, Post, Revision
 from approval.publishing.status import dropped_slot
 from approval.views import form_version
 from approval.style import Severity
-from approval.style.media import KIND_NAMES, NETWORKS, accepted, media_index
+from approval.style.media import DIMENSIONS, KIND_NAMES, NETWORKS, MediaItem, accepted, media_index
 from approval.style.network import MEDIA, NAMES
 from approval.workflow.engine import TrailEntry
 from approval.workflow.errors import WorkflowError
@@ -169,11 +175,11 @@ def upload_media(post_id: int):
     # refused; among several, the refusal names the file), then stored once the locked post accepts them (refused,
     # nothing is stored: the temporary files go with the request).
     uploads = [u for u in request.files.getlist("file") if u.filename or u.content_length]
-    alts = _one_text_per_file(request.form.getlist("alt"), len(uploads))
+    alts = one_text_per_file(request.form.getlist("alt"), len(uploads))
     try:
         # Neither a picture nor a video: said with the types this post's network takes.
         received = attach.receive_uploads(uploads, alts, strip_gps=strip_gps, network=network,
-                                          not_media=_not_media(post_network))
+                                          not_media=not_media_words(post_network))
     except WorkflowError as refused:
         return _workflow_refusal(post_id, refused)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
@@ -245,7 +251,7 @@ def arrange_media(post_id: int):
     return _answer(post, message, entry=entry)
 
 
-def _one_text_per_file(alts: list[str], files: int) -> list[str | None]:
+def one_text_per_file(alts: list[str], files: int) -> list[str | None]:
     """The alternative texts of an upload, one per file as the API takes them, or none (the script sends none: each
     file is described in the list, where it lands). The plain form's one field describes the first of the files
     picked. The form always sends its field: left empty, it says nothing (a file picked again keeps its text)."""
@@ -255,7 +261,7 @@ def _one_text_per_file(alts: list[str], files: int) -> list[str | None]:
     return texts
 
 
-def _not_media(network: str) -> str:
+def not_media_words(network: str) -> str:
     """A file that is neither a picture nor a video: the types a post on ``network`` takes, not every type the
     application reads (an Instagram post takes JPEG pictures only, YouTube a video)."""
     takes = NETWORKS[network]
@@ -337,9 +343,97 @@ def preview():
         if copy_of:
             revision = revision_read_by(db.session, ops.load_post(db.session, current_user, copy_of), current_user)
     network = account.network.value if account else "x"
+    # The files picked on a new post's form and not sent yet, after a copy's: drawn without a picture of their own.
+    picked = picked_items(account) if account is not None and not post_id else []
+    views = [previews.MediaView(id=0, kind=item.kind, width=item.width, height=item.height, alt=item.alt,
+                                has_thumbnail=False) for item in picked]
     return render_template("media/_preview.html", preview=previews.build(
-        network, text, previews.media_views(revision), handle=account.handle if account else "handle",
+        network, text, [*previews.media_views(revision), *views], handle=account.handle if account else "handle",
         name=_shown_name(account) if account else ""))
+
+
+#: The most a picked file's figures may be, as the new-post form's script measures them (``picked_items``).
+PICKED_MAX_SIDE = 100_000
+PICKED_MAX_SECONDS = 100_000
+
+
+def picked_items(account: Account) -> list[MediaItem]:
+    """The files picked on the new-post form for a post on ``account``, not sent yet, as its script describes them
+    (``picked``: a JSON list of ``{"type", "bytes", "width", "height", "seconds", "alt"}``, static/media.js): what
+    the live check and the preview know of them before they are stored. A picture its network takes only as a JPEG
+    is seen as the JPEG it becomes (``convert.converts``); a side the browser could not measure is 0, and
+    ``unmeasured`` drops the findings about it. A type that is no picture nor video is left out: the form refuses it
+    when it is sent. A value that is not such a list is refused (400)."""
+    raw = request.form.get("picked") or ""
+    if not raw:
+        return []
+    try:
+        listed = json.loads(raw)
+        if not isinstance(listed, list) or len(listed) > intake.MAX_MEDIA:
+            raise ValueError(raw)
+        items = [_picked_item(value) for value in listed]
+    except (ValueError, RecursionError):
+        abort(400, description=_("The files picked on the form could not be read: reload the page and pick them "
+                                 "again."))
+    return as_saved([item for item in items if item.kind], account)
+
+
+def as_saved(items: Sequence[MediaItem], account: Account) -> list[MediaItem]:
+    """``items`` as a new post on ``account`` stores them: a still picture its network takes only as a JPEG is that
+    JPEG (``convert.converts``; a copy's, ``attach.conversions``; one picked, ``intake.receive``)."""
+    network = attach.typed_network_of(db.session, account)
+    return [replace(item, mime=convert.JPEG) if (item.frames or 1) == 1 and convert.converts(network, item.kind,
+                                                                                               item.mime) else item
+            for item in items]
+
+
+def _picked_item(value: object) -> MediaItem:
+    """One picked file's description (``picked_items``); its kind empty for a type that is no picture nor video;
+    ValueError when it is no such description."""
+    if not isinstance(value, dict):
+        raise ValueError(value)
+    mime, alt, seconds = value.get("type") or "", value.get("alt") or "", value.get("seconds")
+    if not isinstance(mime, str) or not isinstance(alt, str) or len(alt) > attach.MAX_ALT:
+        raise ValueError(value)
+    if seconds is not None and not (_number(seconds) and math.isfinite(seconds)
+                                    and 0 <= seconds <= PICKED_MAX_SECONDS):
+        raise ValueError(value)
+    return MediaItem(kind=mime.split("/", 1)[0] if mime in KIND_NAMES else "", mime=mime,
+                     bytes=_whole(value.get("bytes")), width=_whole(value.get("width"), PICKED_MAX_SIDE),
+                     height=_whole(value.get("height"), PICKED_MAX_SIDE),
+                     duration_s=float(seconds) if seconds is not None else None, alt=alt)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: object, high: int | None = None) -> int:
+    """A count from the script's JSON (missing: 0); ValueError when it is none, or above ``high``."""
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0 or (high is not None and value > high):
+        raise ValueError(value)
+    return value
+
+
+def unmeasured(findings: list[Any], items: list[MediaItem], offset: int, text: str) -> list[Any]:
+    """``findings`` without those about the sides of picked files the browser could not measure (``items``, after
+    ``offset`` files of a copy): a picture of 0×0 is no finding about the file picked."""
+    blind = {offset + i for i, item in enumerate(items) if not (item.width and item.height)}
+    return [f for f in findings if not (f.rule == DIMENSIONS and media_index(f.start, f.end, text) in blind)]
+
+
+def pick_words(network: str) -> dict[str, Any]:
+    """What the new-post form's file field says and offers for a post on ``network`` (templates/media/_pick.html):
+    the types it takes, as the editor says them, those converted to JPEG, and whether it shows alternative texts."""
+    takes, converted = accepted(network), convert.converted_types(network)
+    said = _("%(network)s takes %(types)s.", network=NAMES[network], types=", ".join(KIND_NAMES[t] for t in takes))
+    if converted:
+        said += " " + _("Still %(types)s pictures are converted to JPEG.",
+                        types=", ".join(KIND_NAMES[t] for t in converted))
+    return {"takes": said, "accept": ",".join((*takes, *converted)), "name": NAMES[network],
+            "alt_image": media_alt_taken(network, "image"), "alt_video": media_alt_taken(network, "video")}
 
 
 def _shown_name(account: Account) -> str:

@@ -16,18 +16,24 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 
+from approval import csrf, policies, style
 from approval import operations as ops
-from approval import policies, style
 from approval.administration import place_zone
 from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
 from approval.filters import slot_time
-from approval.inputs import parse_id
+from approval.inputs import check_form_text, parse_id
+from approval.media import attach, intake
+from approval.media.convert import converted_types
+from approval.media.inspect import Invalid, MediaRefused
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
 from approval.localtime import wall_clock
@@ -38,11 +44,13 @@ from approval.queries.posts import PostFilters
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
-from approval.style.media import NETWORKS, media_index, media_items
+from approval.style.media import NETWORKS, MediaItem, accepted, media_index, media_items
 from approval.style.network import MEDIA, MEDIA_REQUIRED, NAMES, network_name
 from approval.style.text import Analysis
-from approval.views import roles_required
-from approval.views.media import media_changes
+from approval.views import roles_required, show_refusal
+from approval.views.media import (
+    as_saved, media_changes, not_media_words, one_text_per_file, pick_words, picked_items, unmeasured,
+)
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
@@ -111,11 +119,54 @@ def list_posts():
                            choices=listing.filter_choices(db.session, current_user))
 
 
+#: The new-post form takes pictures and videos with its text: its files stream to disk as the editor's do.
+NEW_POST_ENDPOINT = "posts.new_post"
+
+
+def _sends_files() -> bool:
+    """A new-post form sent with its files (the page's form is ``multipart/form-data``; a script may send it
+    without, and no file)."""
+    return request.endpoint == NEW_POST_ENDPOINT and request.method == "POST" \
+        and request.mimetype == "multipart/form-data"
+
+
+@bp.url_value_preprocessor
+def _before_the_body_is_read(_endpoint: str | None, _values: dict | None) -> None:
+    """The new-post form's files stream to disk under the media caps (``approval.views.media``'s upload), once the
+    view has decided the user writes posts: the CSRF check and the fields' characters are the view's for that reason.
+    A body over the caps is refused before it is read; its text cannot come back, and the page's script keeps a
+    browser from sending one (static/media.js)."""
+    if _sends_files():
+        try:
+            intake.stream_uploads_to_disk(read_past_cap=True)  # the text comes back with a refusal of too many
+        except MediaRefused as refused:
+            raise RequestEntityTooLarge(_("%(reason)s Nothing was saved: go back to the form, pick fewer files, and "
+                                          "add the others once the draft is saved.", reason=refused.message)) from None
+
+
+bp.teardown_request(intake.remove_temporary_files)
+bp.teardown_request(intake.remove_thumbnails)
+
+
 @bp.route("/new", methods=["GET", "POST"])
+@csrf.exempt  # checked in the view, once it has decided the user writes posts: the check reads the body, its files
 @roles_required(*WRITERS)
 def new_post():
-    """A new post; with ``copy_of`` (the "Duplicate" link of a post's page), a copy of that post's text, campaign and
-    pictures and videos, for the account the person chooses (the same one by default)."""
+    """A new post, with the pictures and videos picked on its form: one revision, made in one transaction with
+    them, or nothing (a file refused, the form comes back with its text and says which). With ``copy_of`` (the
+    "Duplicate" link of a post's page), a copy of that post's text, campaign and pictures and videos, for the
+    account the person chooses (the same one by default), the files picked after them."""
+    if request.method == "POST":
+        if _sends_files():
+            # Nothing held while the body and its files arrive: SQLite's write lock, which every transaction takes
+            # there, kept every other writer waiting (as the editor's upload lets it go).
+            db.session.rollback()
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as refused:
+            raise CSRFError(str(refused)) from None  # answered as the CSRF check answers every other form
+        if _sends_files():
+            check_form_text()
     form = PostForm()
     accounts = _writable_accounts()
     original = _original(form.copy_of.data if request.method == "POST" else request.args.get("copy_of"))
@@ -125,6 +176,8 @@ def new_post():
     campaigns = _campaigns(accounts)
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
                                                                          for c in campaigns]
+    media_refusal: str | None = None
+    status = 200
     if form.validate_on_submit():  # the choices hold only this user's accounts and campaigns
         if (made := _made_by(form.form_key.data)) is not None:
             flash(_("This form was sent already: here is the post it made. To write another, start a new post."),
@@ -132,32 +185,22 @@ def new_post():
             return redirect(url_for("posts.show_post", post_id=made))
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
-        media = ops.attachments_of(original.current_revision) if original else []
-        post = ops.create_post(db.session, current_user, account, form.body.data, campaign, media=media,
-                               copy_of=original)
-        _remember_made(form.form_key.data, post.id)
-        if original is not None:
-            flash(_("Saved as a draft, a copy of post #%(id)s.", id=original.id), "success")
-            _flash_findings(post, errors=True)  # what the copy's account says of its text and files
-            return redirect(url_for("posts.edit_post", post_id=post.id))
-        if account.network.value in MEDIA_REQUIRED:
-            # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds once
-            # the draft exists. The next step is there, not a refused submission. YouTube takes a video only.
-            network = NAMES[account.network.value]
-            flash(_("Saved. %(network)s posts need a video: add it here, then submit the post.", network=network)
-                  if NETWORKS[account.network.value].max_images == 0 else
-                  _("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
-                    network=network), "info")
-            return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
-        if "submit" not in request.form:
-            return _to_the_new_drafts_pictures(post)
-        not_submitted = _try_submit(post)
-        if not_submitted is not None and _about_the_text(not_submitted):
-            return _back_to_the_text(post, not_submitted)
-        if not_submitted is None:
-            flash(_("Submitted for review."), "success")
-        _flash_findings(post, errors=False)  # a refused submission has said its errors
-        return redirect(url_for("posts.show_post", post_id=post.id))
+        try:
+            post, added, converted = _create_with_media(account, campaign, form.body.data, original)
+        except MediaRefused as refused:
+            db.session.rollback()
+            media_refusal, status = refused.message, refused.status
+        except WorkflowError as refused:
+            db.session.rollback()
+            media_errors = [m for field in ("file", "alt") for m in refused.errors.get(field, [])]
+            show_refusal(form, {f: m for f, m in refused.errors.items() if f not in ("file", "alt")})
+            if media_errors or _picked():
+                media_refusal = " ".join([*media_errors, _picked_again()])
+            if not refused.errors:
+                flash(refused.message, "error")
+            status = refused.status
+        else:
+            return _after_creating(post, account, original, added, converted)
     if original is not None and request.method == "GET":
         form.copy_of.data = str(original.id)
         form.body.data = original.body
@@ -168,13 +211,129 @@ def new_post():
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
     # A copy of a post rejected or declined says so, with the reason: the copy goes to review again otherwise blind.
-    refused = _decision(original, ops.audit_trail(db.session, original, current_user)) \
+    refused_decision = _decision(original, ops.audit_trail(db.session, original, current_user)) \
         if original is not None and original.state in (State.rejected, State.declined) else None
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen, original=original,
-                           original_refused=refused,
+                           original_refused=refused_decision, media_refusal=media_refusal,
+                           pick=_pick_settings(accounts, chosen),
                            preview_text=form.body.data or "", findings_summary=findings_summary([]),
                            # The text's language until the live check names it: the chosen account's market's.
-                           new_language=next(iter(market_languages(chosen.market)), None) if chosen else None)
+                           new_language=next(iter(market_languages(chosen.market)), None) if chosen else None), \
+        status
+
+
+def _picked() -> list[Any]:
+    """The files the new-post form sends (a file field left empty sends a part without name nor bytes)."""
+    return [upload for upload in request.files.getlist("file") if upload.filename or upload.content_length]
+
+
+def _picked_again() -> str:
+    """What a refused new-post form says of the files picked, which a browser cannot put back in its field."""
+    return ngettext("Nothing was saved, and your text is kept below: pick the file again (a browser cannot keep it).",
+                    "Nothing was saved, and your text is kept below: pick the files again (a browser cannot keep "
+                    "them).", len(_picked()))
+
+
+def _file_refused(refused: MediaRefused, uploads: Sequence[Any], index: int) -> MediaRefused:
+    """A file of the new-post form refused (``attach.receive_uploads``): which one, why, and that none was kept,
+    the text was, and the files must be picked again without it."""
+    try:
+        name = intake.check_name(uploads[index].filename or "")
+    except MediaRefused:  # a name that is a path or holds control characters is not repeated: its place says it
+        name = ""
+    count = len(uploads)
+    if name and count > 1:
+        which = _("%(name)s (file %(number)d of %(count)d)", name=name, number=index + 1, count=count)
+    elif name:
+        which = name
+    else:
+        which = _("File %(number)d of %(count)d", number=index + 1, count=count)
+    said = ngettext("%(file)s: %(reason)s Nothing was saved, and your text is kept below: pick a file again (a "
+                    "browser cannot keep the one picked).",
+                    "%(file)s: %(reason)s Nothing was saved, and your text is kept below: pick the files again, "
+                    "without this one (a browser cannot keep the ones picked).", count, file=which,
+                    reason=refused.message)
+    return type(refused)(said)
+
+
+def _create_with_media(account: Account, campaign: Campaign | None, body: str, original: Post | None) \
+        -> tuple[Post, int, str | None]:
+    """The new post on ``account``, its first revision carrying the copy's files (converted for its network as an
+    upload of them would be) and the files picked on the form, checked, inspected and converted as the editor's
+    upload does them (``views.media.upload_media``), then stored: any refused, nothing is written. With the number
+    of files picked, and what was converted."""
+    uploads = _picked()
+    if intake.parts_dropped():  # more parts than a post carries: let go as they came (``stream_uploads_to_disk``)
+        raise Invalid(_said(intake.too_many_files().message, _picked_again()))
+    alts = one_text_per_file(request.form.getlist("alt"), len(uploads))
+    attach.check_alts(alts)
+    copied = ops.attachments_of(original.current_revision) if original is not None else []
+    strip_gps = attach.strips_location_in(db.session, account.market)
+    network = attach.typed_network_of(db.session, account)
+    plans = attach.conversions(copied, network)
+    words = not_media_words(account.network.value)
+    if uploads or plans:
+        db.session.rollback()  # nothing held while the files are read, inspected and converted (seconds for a video)
+    received = attach.receive_uploads(uploads, alts, strip_gps=strip_gps, network=network, not_media=words,
+                                      named=_file_refused)
+    remade = attach.convert_copies(plans, strip_gps=strip_gps, network=network)
+    kept = [remade[i].sha256 if i in remade else a.file.sha256 for i, a in enumerate(copied)]
+    attach.check_room_beside(kept, [checked.sha256 for checked in received])
+    stored = {i: attach.store(db.session, checked, current_user) for i, checked in remade.items()}
+    media = attach.copied_media(copied, stored, {i: checked.name for i, checked in remade.items()})
+    media = attach.appended(media, [attach.store(db.session, checked, current_user) for checked in received],
+                            alts=alts, names=[checked.name for checked in received])
+    post = ops.create_post(db.session, current_user, account, body, campaign, media=media, copy_of=original)
+    return post, len(received), attach.conversion_note([*remade.values(), *received], network)
+
+
+def _after_creating(post: Post, account: Account, original: Post | None, added: int,  # noqa: ANN202
+                    converted: str | None):
+    """Where a new post's page goes once it is saved, and what it says there (once: what became of its files with
+    the rest)."""
+    _remember_made(request.form.get("form_key"), post.id)
+    if original is not None:
+        flash(_said(_("Saved as a draft, a copy of post #%(id)s.", id=original.id), converted), "success")
+        _flash_findings(post, errors=True)  # what the copy's account says of its text and files
+        return redirect(url_for("posts.edit_post", post_id=post.id))
+    if account.network.value in MEDIA_REQUIRED and not added:
+        # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds. The
+        # next step is there, not a refused submission. YouTube takes a video only.
+        network = NAMES[account.network.value]
+        flash(_("Saved. %(network)s posts need a video: add it here, then submit the post.", network=network)
+              if NETWORKS[account.network.value].max_images == 0 else
+              _("Saved. %(network)s posts need a picture or a video: add it here, then submit the post.",
+                network=network), "info")
+        return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
+    if "submit" not in request.form:
+        return _to_the_new_drafts_pictures(post, added, converted)
+    if converted:
+        flash(converted, "info")
+    not_submitted = _try_submit(post)
+    if not_submitted is not None and _about_the_text(not_submitted):
+        return _back_to_the_text(post, not_submitted)
+    if not_submitted is None:
+        flash(_("Submitted for review."), "success")
+    _flash_findings(post, errors=False)  # a refused submission has said its errors
+    return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def _said(*sentences: str | None) -> str:
+    return " ".join(sentence for sentence in sentences if sentence)
+
+
+def _pick_settings(accounts: Sequence[Account], chosen: Account | None) -> dict[str, Any]:
+    """What the new-post form's file field says and offers for each network of ``accounts`` (its script follows the
+    account chosen), and the caps it checks before sending: see templates/media/_pick.html."""
+    networks = sorted({a.network.value for a in accounts})
+    caps = intake.limits()
+    return {
+        "networks": {a.id: a.network.value for a in accounts},
+        "chosen": chosen.network.value if chosen else None,
+        "each": {network: pick_words(network) for network in networks},
+        "accept": sorted({t for network in networks for t in (*accepted(network), *converted_types(network))}),
+        "body_bytes": caps.body_bytes, "max_files": intake.MAX_MEDIA,
+    }
 
 
 def _original(value: str | None) -> Post | None:
@@ -184,11 +343,13 @@ def _original(value: str | None) -> Post | None:
     return ops.load_post(db.session, current_user, post_id) if post_id is not None else None
 
 
-def _to_the_new_drafts_pictures(post: Post):  # noqa: ANN202
-    """A new post saved as a draft: its editor, where the new-post page said its pictures and videos are added once
-    the draft is saved (its page has no uploader). The style gate's findings are under the text there; with an error
-    among them, the editor opens at its top, where they are, rather than at the pictures."""
-    said = _("Saved as a draft: you can now add pictures and videos.")
+def _to_the_new_drafts_pictures(post: Post, added: int = 0, converted: str | None = None):  # noqa: ANN202
+    """A new post saved as a draft: its editor, at its pictures and videos (those picked with the text, or where
+    more are added). The style gate's findings are under the text there; with an error among them, the editor opens
+    at its top, where they are, rather than at the pictures. ``converted``: what became of the files picked."""
+    said = ngettext("Saved as a draft with its picture or video.", "Saved as a draft with its %(num)d pictures and "
+                    "videos.", added) if added else _("Saved as a draft: you can now add pictures and videos.")
+    said = _said(said, converted)
     revision = post.current_revision
     errors = any(f["severity"] == "error" for f in (revision.findings if revision else ()))
     if errors:
@@ -722,9 +883,11 @@ def check_text():
             Campaign.id == campaign_id, Campaign.market_id.is_(None) | (Campaign.market_id == account.market_id)
         )) if campaign_id else None
     context = policies.style_context(db.session, account, campaign) if account else style.Context()
+    items: tuple[MediaItem, ...] = ()
+    picked: list[MediaItem] = []
     if account is not None:
-        # The media rules see the post's current pictures and videos (a new post has none yet, unless it copies
-        # another's: ``new_post``).
+        # The media rules see the post's current pictures and videos (a new post's: those it copies from another,
+        # ``new_post``, and those picked on its form, not sent yet).
         post_id = request.form.get("post_id", type=int) or request.form.get("copy_of", type=int)
         try:
             post = ops.load_post(db.session, current_user, post_id) if post_id else None
@@ -732,10 +895,13 @@ def check_text():
             post = None  # not one of theirs: checked as a new post
         # A cabinet's: those of the revision it was sent (``access.read_by``), not the ones saved since.
         revision = read_by(db.session, current_user, [post])[0].current_revision if post is not None else None
-        items = media_items(revision.media) if revision is not None else []
-        context = replace(context, media=items, has_media=bool(items))
+        items = media_items(revision.media) if revision is not None else ()
+        picked = []
+        if not request.form.get("post_id", type=int):  # a new post: its copied files as the copy stores them
+            items, picked = tuple(as_saved(items, account)), picked_items(account)
+        context = replace(context, media=(*items, *picked), has_media=bool(items or picked))
     text = request.form.get("body", "")[:70000]
-    findings = style.check(text, context)
+    findings = unmeasured(style.check(text, context), picked, len(items), text)
     # Each finding says which picture or video it is about (``media``: its position), or None for the text.
     shown = [{**f.as_dict(), "message": finding_message(f), "severity_label": label(f.severity),
               "media": media_index(f.start, f.end, text)} for f in findings]
