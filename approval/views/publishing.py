@@ -336,8 +336,8 @@ def stops():
             db.session.rollback()
             refusal = refused
         else:
-            flash(_("Stop switch on: nothing in its scope is published while it is on, and what it holds then waits "
-                    "for a new time."), "warning")
+            flash(_("Stop switch on: nothing in its scope is published while it is on. Once it is off, release "
+                    "what it held or give it a new time."), "warning")
             return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     status = 422 if refusal or form.errors else 200
     shown = controls.visible_stops(db.session, current_user, active_only=False)[:200]
