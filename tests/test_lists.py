@@ -277,3 +277,26 @@ def test_a_cabinet_member_searches_their_suggested_messages(make, db_session, fr
     page = page_posts(db_session, cabinet, PostFilters(q="festival"))
     assert [p.id for p in page.items] == [post.id] and page.total == 1
     assert state_counts(db_session, cabinet, PostFilters(q="festival")) == {State.with_cabinet: 1}
+
+
+def test_the_list_says_when_a_scheduled_post_goes_out_and_when_a_published_one_went(make, web, db_session, france):
+    """The campaign walk: a list of "scheduled" badges told nothing of which went out first. Each scheduled post's
+    row gives its time in its market's zone, a published one's the time it went out; the others say nothing."""
+    from datetime import UTC, datetime
+
+    scheduled = make.post(State.scheduled, account=make.account(france))
+    published = make.post(State.published, account=make.account(france))
+    draft = make.post(State.draft, account=make.account(france))
+    scheduled.scheduled_at = datetime(2027, 6, 15, 18, 0, tzinfo=UTC)   # 20:00 in Paris (summer time)
+    published.published_at = datetime(2027, 6, 14, 7, 30, tzinfo=UTC)   # 09:30 in Paris
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get("/posts").get_data(as_text=True)
+
+    def row(post: Post) -> str:
+        start = page.index(f'>#{post.id}<')
+        return page[start:page.index("</tr>", start)]
+
+    assert 'data-label="Scheduled for"' in row(scheduled) and "20:00" in row(scheduled)
+    assert 'data-label="Published"' in row(published) and "09:30" in row(published)
+    assert '<td class="when"></td>' in row(draft)

@@ -183,3 +183,28 @@ def test_a_lists_filters_fold_on_a_phone(chromium, live_server):  # noqa: F811
     page.goto(base + "/review")
     assert account.is_visible() and not page.get_by_role("button", name="More filters").is_visible()
     page.context.close()
+
+
+def test_a_posts_card_opens_its_post_wherever_a_finger_lands(chromium, live_server):  # noqa: F811
+    """The campaign walk: on a phone, only the small "#59" of a list's card opened its post. A tap on the card's
+    state opens it too; the text's own link still does."""
+    from sqlalchemy import select
+
+    from approval import operations as ops
+    from approval.models import Account, User
+
+    base, engine = live_server
+    with Session(engine) as session:
+        camille = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        account = session.scalar(select(Account).where(Account.handle == "helio_fr"))
+        ops.create_post(session, camille, account, "Le match commence à 20 heures.")
+        session.commit()
+    page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
+    sign_in_on_a_phone(page, base, "lucile@helio.example")
+    page.goto(base + "/posts")
+    row = page.locator("table.posts tbody tr").first
+    target = row.locator("td a").first.get_attribute("href")
+    box = row.locator("td[data-label=State]").bounding_box()
+    page.mouse.click(box["x"] + 4, box["y"] + box["height"] / 2)
+    page.wait_for_url(base + target)
+    page.context.close()
