@@ -329,6 +329,7 @@ def test_a_reset_link_works_once_ends_the_sessions_and_clears_the_login_lock(app
                                                                             throttled):
     camille = make.user(Role.community_manager, name="Camille Martin")
     camille.must_change_password = True
+    camille.locale = "en"  # her market speaks French: her mails would be in French otherwise
     db_session.flush()
     elsewhere, _logged = log_in(app, camille.email, PASSWORD)
     assert elsewhere.get("/profile").status_code == 200

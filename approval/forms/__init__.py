@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from flask import request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import Field, Form
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import StopValidation
@@ -47,3 +50,15 @@ class LocalTimeField(DateTimeLocalField):
             self.data = None
             raise ValueError(self.gettext("Not a valid datetime value."))
         super().process_formdata(valuelist)
+
+
+class PageForm(FlaskForm):
+    """Every form of the pages. Its fields read the request's text fields only: Flask-WTF hands a form the uploaded
+    files too, under their parts' names, and a file sent under a text field's name ("body", "email", the CSRF
+    token) reached validators that cannot measure it (a 500, before anyone logged in). No form here has a file
+    field: the files a page sends are read by the views that stream them (``approval.media.intake``)."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            wrapped = super().wrap_formdata(form, formdata)
+            return request.form if isinstance(wrapped, CombinedMultiDict) else wrapped

@@ -17,7 +17,7 @@ from typing import Any, Self
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -214,7 +214,7 @@ class ExecutiveForm(_ObjectForm):
     title = StringField(_l("Title"), filters=[_strip], validators=[Optional(), Length(max=200)])
 
 
-class CabinetMemberForm(FlaskForm):
+class CabinetMemberForm(PageForm):
     user_id = ChoiceField(_l("Cabinet member"), coerce=int, validators=[InputRequired()])
 
 

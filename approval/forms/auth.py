@@ -1,27 +1,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from approval.administration import MAX_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     # Logging in looks the address up; it does not judge it (a user created as x@corp.test must be able to log in).
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PageForm):
     """The address a link to choose a new password goes to, if an account uses it: looked up, as a login's, not
     judged (the answer is the same for every address)."""
 
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class ChosenPasswordForm(FlaskForm):
+class ChosenPasswordForm(PageForm):
     """A password chosen from a link (an invitation, a reset): typed twice; its rules are the profile's
     (``administration.password_errors``)."""
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from wtforms.widgets import HiddenInput
 
 from approval import inputs
 
 
-class ShowsControlCharacters(FlaskForm):
+class ShowsControlCharacters(PageForm):
     """A form whose fields holding a control character (a NUL, an escape pasted from a terminal...) are errors on
     the fields, so that the page comes back with what was typed and says where to look: its view is marked
     ``shows_characters_on_form``. A hidden field's is not shown (no one typed it): the view then refuses the request

@@ -32,6 +32,8 @@ from flask import flash
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_wtf import FlaskForm
+
+from approval.forms import PageForm
 from wtforms import BooleanField, DateTimeField, Field, HiddenField, PasswordField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
@@ -108,7 +110,7 @@ def _shown(form: FlaskForm) -> str:
     return json.dumps(_values(form), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-class EditsSeenValues(ShowsControlCharacters, FlaskForm):
+class EditsSeenValues(ShowsControlCharacters, PageForm):
     """An edit form that keeps the values it showed (``seen``), and, when it comes back, keeps what another person
     saved meanwhile and finds what they both changed."""
 

@@ -2,23 +2,23 @@ from __future__ import annotations
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from approval.inputs import MAX_ID
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PageForm):
     name = StringField(_l("Name"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
                        validators=[DataRequired(), Length(max=100)])
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(PageForm):
     token_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired(), NumberRange(min=1, max=MAX_ID)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(PageForm):
     """A new password, chosen by its owner: the current one proves it is them (a session left open is not enough)."""
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
@@ -29,7 +29,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PageForm):
     """The language of the user's pages and mails: theirs once chosen; "" (automatic) leaves the pages to their
     browser and the mails to their market's language (``approval.notifications.mailer.mail_locale``)."""
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import IntegerField, SelectField, StringField
@@ -74,7 +74,7 @@ def list_notifications():
 @bp.post("/read")
 @login_required
 def mark_read():
-    FlaskForm().validate_on_submit() or abort(400)
+    PageForm().validate_on_submit() or abort(400)
     if request.form.get("all"):
         inbox.mark_read(db.session, current_user)
     else:
@@ -119,7 +119,7 @@ def open_notification(notification_id: int):
 
 # Preferences -----------------------------------------------------------------------------------------------------
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PageForm):
     # No Optional(): it clears the "Not a valid choice" of a value of spaces alone; "" is the default's choice.
     # Every page's "your time" follows it too, not only the digest (approval._select_timezone).
     timezone = SelectField(_l("Your time zone: pages and the daily digest"), default="")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from approval.forms import PageForm
 from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -169,7 +169,7 @@ def reschedule():
     (each checked post at the same wall-clock time in its own market, or now). Each move is the engine's (unschedule,
     then schedule, audited), with the version the desk showed; one refused refuses them all, and the desk says which
     and why."""
-    if not FlaskForm().validate():
+    if not PageForm().validate():
         abort(400)
     ids = list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
     now = request.form.get("when") == "now"
@@ -276,7 +276,7 @@ def release():
     pressed, ``only``, or the checked ones), each to go out at its own time. Each release is the engine's
     (``release``, audited), with the version the desk showed; one refused refuses them all, and the desk says which
     and why (a switch still on names itself)."""
-    if not FlaskForm().validate():
+    if not PageForm().validate():
         abort(400)
     only = parse_id(request.form.get("only", ""))
     ids = [only] if only is not None else \
@@ -360,7 +360,7 @@ def _wide_reach(needed: list) -> list[User]:  # noqa: ANN001
 @bp.post("/stops/<id:stop_id>/off")
 @roles_required(*MANAGERS)
 def turn_off(stop_id: int):
-    form = FlaskForm()
+    form = PageForm()
     if not form.validate():
         abort(400)
     # What it held at their time, and, while on, what it covered not due yet (the switches list counts both as
