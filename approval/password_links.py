@@ -3,7 +3,9 @@ password?" mails.
 
 A link's token carries the user's id and a fingerprint of their password hash and address, signed with the secret
 key (itsdangerous, a salt per purpose: an invitation's token opens no reset page) and dated. It works until its time
-runs out (``lifetime``) and once: choosing the password changes the hash it is bound to. A newer invitation does too
+runs out (``lifetime``) and once: choosing the password changes the hash it is bound to, and so ends every link sent
+before. A newer invitation does too (an invited user's "no password" is drawn again); a newer reset link does not
+end an older one, which works until its hour is out or a password is chosen.
 (an invited user's hash is a random "no password", drawn again), as does any other new password. Nothing is stored.
 """
 
@@ -35,9 +37,9 @@ class Purpose(StrEnum):
 
 
 class LinkRefused(Exception):
-    """A link that opens nothing. ``reason``: ``expired`` (its time ran out), ``used`` (the password it was bound to
-    changed since: chosen with it, or a newer link sent), ``closed`` (its user was deactivated or removed) or
-    ``unreadable`` (no link of ours: cut short, mistyped, forged)."""
+    """A link that opens nothing. ``reason``: ``expired`` (its time ran out), ``used`` (what it was bound to changed
+    since: a password chosen with it or otherwise, a newer invitation, the user's sessions ended), ``closed`` (its
+    user is deactivated or removed) or ``unreadable`` (no link of ours: cut short, mistyped, forged)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -59,8 +61,10 @@ def make_token(user: User, purpose: Purpose, *, at: datetime | None = None) -> s
     return _serializer(purpose, at).dumps([user.id, _binding(user)])
 
 
-def user_of(session: Session, token: str, purpose: Purpose) -> User:
-    """The user whose link for ``purpose`` ``token`` is, while it works; else ``LinkRefused`` saying why."""
+def user_of(session: Session, token: str, purpose: Purpose, *, lock: bool = False) -> User:
+    """The user whose link for ``purpose`` ``token`` is, while it works; else ``LinkRefused`` saying why. ``lock``:
+    their row is locked until the transaction ends (a password chosen with it: two tabs sending one link at once
+    both saved a password)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise LinkRefused("unreadable")
     serializer = _serializer(purpose)
@@ -73,7 +77,7 @@ def user_of(session: Session, token: str, purpose: Purpose) -> User:
     if not (isinstance(payload, list) and len(payload) == 2 and type(payload[0]) is int and 0 < payload[0] < 2**31
             and isinstance(payload[1], str)):
         raise LinkRefused("unreadable")  # signed by us, but no link's: the key's other uses are other salts
-    user = session.get(User, payload[0])
+    user = session.get(User, payload[0], with_for_update=lock or None, populate_existing=lock)
     if user is None or not user.active:
         raise LinkRefused("closed")
     if not hmac.compare_digest(payload[1], _binding(user)):
@@ -82,9 +86,10 @@ def user_of(session: Session, token: str, purpose: Purpose) -> User:
 
 
 def _binding(user: User) -> str:
-    """What a link is bound to: the user's password hash (a new one ends the link) and address (a link mailed to an
-    old address opens nothing once the address changed)."""
-    return hashlib.sha256(f"{user.password_hash}\n{user.email}".encode()).hexdigest()[:32]
+    """What a link is bound to: the user's password hash (a new one ends the link), address (a link mailed to an
+    old address opens nothing once the address changed) and sessions' epoch (deactivating a user, or ending their
+    sessions, ends their links too: one sent before a deactivation worked again once they were reactivated)."""
+    return hashlib.sha256(f"{user.password_hash}\n{user.email}\n{user.session_epoch or 0}".encode()).hexdigest()[:32]
 
 
 class _Signer(TimestampSigner):

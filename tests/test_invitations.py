@@ -600,3 +600,18 @@ def test_asking_for_links_never_locks_logging_in(app, make, db_session, mail, th
     assert log_in(app, camille.email, PASSWORD)[1].status_code == 302
     password_mail.wait_for_mail(app)
     assert len(mail.take()) == 3  # the fourth was refused
+
+
+def test_a_link_sent_before_a_deactivation_stays_dead_once_the_user_is_reactivated(app, make, db_session):
+    """A reset link asked, then the user deactivated (their links refused) and reactivated: the link worked again.
+    Deactivating ends the user's sessions, and their links with them."""
+    camille = make.user(Role.community_manager, name="Camille Martin")
+    db_session.flush()
+    with app.test_request_context():
+        token = make_token(camille, Purpose.reset)
+    assert WebClient(app.test_client()).get(f"/password/reset/{token}").status_code == 200
+    camille.active = False
+    db_session.flush()
+    camille.active = True
+    db_session.flush()
+    assert WebClient(app.test_client()).get(f"/password/reset/{token}").status_code == 410

@@ -101,12 +101,12 @@ def reset_password(token: str):
 
 def _choose_password(token: str, purpose: Purpose):  # noqa: ANN202
     """The link's page: a new password, twice, with the profile's rules. A link that no longer works (past its time,
-    used, replaced by a newer one, its user deactivated, or none of ours) gets a page that says so and how to get
+    used, a password chosen since, its user deactivated, or none of ours) gets a page that says so and how to get
     another (410, or 404 for what is no link of ours). Once chosen: every session of the user ends, the failed
     logins with their address are forgotten, and they are sent to the login page with their address filled in: they
     log in with the new password once, which their browser offers to remember and which proves they have it."""
     try:
-        user = user_of(db.session, token, purpose)
+        user = user_of(db.session, token, purpose, lock=request.method == "POST")
     except LinkRefused as refused:
         status = 404 if refused.reason == "unreadable" else 410
         return render_template("auth/link_refused.html", reason=refused.reason, purpose=purpose.value,
