@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from approval import style
 from approval.db import utcnow
-from approval.labels import said_clock, said_wall
+from approval.labels import label, said_clock, said_in, said_wall
 from approval.localtime import skipped, utc_offset
 from approval.style.text import shows_anything
 from approval.access import (
@@ -60,7 +60,8 @@ from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
 from approval.workflow.inputs import Kind
 from approval.workflow.states import Action, Role, State
-from approval.workflow.table import RECORDED_ACTIONS, inputs_of
+from approval.workflow.guards import a_year_after
+from approval.workflow.table import RECORDED_ACTIONS, inputs_of, rows_for
 
 
 class NotFound(LookupError):
@@ -108,10 +109,12 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
 
 
 def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
-                media: Sequence[Attachment] = (), copy_of: Post | None = None, now: datetime | None = None) -> Post:
+                media: Sequence[Attachment] = (), copy_of: Post | None = None, now: datetime | None = None,
+                proposed_at: datetime | None = None) -> Post:
     """A new draft on ``account``: its first revision (``body`` and ``media``) and its ``create`` step, at ``now``
     (the clock by default; the demo dates its past work). ``copy_of``: the post it duplicates, which its trail
-    names (the caller read that post as ``actor`` may: ``load_post``)."""
+    names (the caller read that post as ``actor`` may: ``load_post``). ``proposed_at``: when its writer proposes it
+    goes out (``check_proposal``), which the ``create`` row keeps."""
     if not can_see_account(actor, account):
         raise NotFound(account.id)
     if not actor.is_active:
@@ -123,24 +126,29 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     _check_campaign(campaign, account)
     _check_text(body)
     now = now or utcnow()
+    check_proposal(account, proposed_at, now)
     post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now)
     session.add(post)
     session.flush()
     revision = _add_revision(session, post, actor, _normalise(body), media, campaign=campaign, now=now)
     post.current_revision_id = revision.id
-    engine.apply(session, post, Action.create, actor, now=now, copy_of=copy_of.id if copy_of else None)
+    proposal: dict[str, Any] = {"proposed_at": proposed_at} if proposed_at is not None else {}
+    engine.apply(session, post, Action.create, actor, now=now, copy_of=copy_of.id if copy_of else None, **proposal)
     return post
 
 
 class Keep(enum.Enum):
-    """``edit_post``'s campaign when the edit leaves it as it is (None takes the post out of its campaign)."""
+    """``edit_post``'s campaign (or proposed time) when the edit leaves it as it is (None takes the post out of its
+    campaign, or clears the proposal)."""
 
     CAMPAIGN = "keep"
+    PROPOSAL = "keep proposal"
 
 
 def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_version: int | None,
               media: Sequence[Attachment] | None = None,
               campaign: Campaign | None | Keep = Keep.CAMPAIGN,
+              proposed_at: datetime | None | Keep = Keep.PROPOSAL,
               now: datetime | None = None) -> engine.TrailEntry | None:
     """Save a new text, new media (``media``: the files and alternative texts in order; None keeps the current
     ones) or another campaign: a new revision, and back to review if the post awaited or held an approval.
@@ -149,6 +157,10 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     post in its campaign, so moving it is an edit like another (its revision's findings see the new campaign).
     Saving the same text, media and campaign changes nothing and returns None. ``approval.media.attach`` adds,
     removes, reorders and describes media through here: one path for every new revision.
+
+    ``proposed_at``: the time the writer now proposes (None: none). A proposal is not content: changed alone, it
+    makes no revision and sends nothing back to review (``engine.propose``); with a new revision, its ``edit`` row
+    keeps it.
     """
     # Refuse before writing a revision.
     engine.check_fresh(post, expected_version)
@@ -157,18 +169,25 @@ def edit_post(session: Session, post: Post, actor: User, body: str, *, expected_
     body = _normalise(body)
     current = post.current_revision
     attachments = list(media) if media is not None else attachments_of(current)
-    target = post.campaign if campaign is Keep.CAMPAIGN else campaign
+    target = post.campaign if isinstance(campaign, Keep) else campaign
     moved = target is not post.campaign
     if moved:
         _check_campaign(target, post.account)
+    now = now or utcnow()
+    proposal: dict[str, Any] = {}
+    if not isinstance(proposed_at, Keep) and proposed_at != post.proposed_at:
+        check_proposal(post.account, proposed_at, now)
+        proposal["proposed_at"] = proposed_at
     if not moved and current is not None and current.body == body and \
             [a.key() for a in attachments] == [(m.file.sha256, m.alt) for m in current.media]:
+        if proposal:
+            return engine.propose(session, post, actor, proposal["proposed_at"], expected_version=expected_version,
+                                  now=now)
         return None
-    now = now or utcnow()
     revision = _add_revision(session, post, actor, body, attachments, campaign=target, now=now)
     moves: dict[str, Any] = {"campaign": target} if moved else {}
     return engine.apply(session, post, Action.edit, actor, expected_version=expected_version, revision=revision,
-                        now=now, **moves)
+                        now=now, **moves, **proposal)
 
 
 def attachments_of(revision: Revision | None) -> list[Attachment]:
@@ -199,6 +218,52 @@ def act_on_post(
                             created_at=entry.at))
         session.flush()
     return entry
+
+
+def approve_and_schedule(session: Session, post: Post, actor: User, *, expected_version: int | None,
+                         comment: str | None = None, now: datetime | None = None,
+                         **params: Any) -> tuple[engine.TrailEntry, engine.TrailEntry]:
+    """Approve the post, then schedule it at the time its writer proposed: two steps of the engine, each with its
+    audit row and every guard of both, in the caller's transaction. A proposal that has passed (or none) is refused
+    before anything is approved; a refused schedule (an embargo) leaves the caller to roll the approval back."""
+    now = now or utcnow()
+    engine.check_fresh(post, expected_version)
+    row = engine.find_transition(post, Action.approve, actor)
+    if not any(actor.role in schedule.roles for schedule in rows_for(Action.schedule)):
+        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.schedule)))
+    refused = _("“%(action)s” was refused.", action=_("Approve and schedule"))
+    if row.target != State.approved:  # a suggested message goes to its cabinet first, which accepts it
+        message = _("A suggested message goes to its cabinet before it is scheduled: approve it alone.")
+        raise InvalidTransition(message, {"_workflow": [message]})
+    when = post.proposed_at
+    if when is None:
+        message = _("No time is proposed for this post: approve it, then schedule it.")
+        raise GuardFailed(refused, {"_workflow": [message]})
+    if when <= now:
+        message = _("The proposed time (%(time)s) has passed: nothing was approved. Approve the post, then choose "
+                    "a new time.", time=said_in(when, post.account.market.timezone))
+        raise GuardFailed(refused, {"_workflow": [message]})
+    approved = act_on_post(session, post, Action.approve, actor, expected_version=expected_version, comment=comment,
+                           now=now, **params)
+    try:
+        scheduled = engine.apply(session, post, Action.schedule, actor, now=now, scheduled_at=when)
+    except GuardFailed as schedule_refused:  # about the time, not a field of the decision's form
+        reasons = [reason for reasons in schedule_refused.errors.values() for reason in reasons]
+        raise GuardFailed(refused, {"_workflow": reasons}) from None
+    return approved, scheduled
+
+
+def proposal_offered(post: Post, user: User, now: datetime | None = None) -> datetime | None:
+    """The proposed time ``user`` may approve and schedule ``post`` at in one step, as its page offers: the post's
+    "Approve" is offered to them (``engine.available_actions``) and approves it (not a suggested message, which its
+    cabinet accepts first), they may schedule, and the time is still ahead. None otherwise."""
+    when = post.proposed_at
+    if when is None or when <= (now or utcnow()):
+        return None
+    if not any(user.role in row.roles for row in rows_for(Action.schedule)):
+        return None
+    approve = next((row for row in engine.available_actions(post, user) if row.action == Action.approve), None)
+    return when if approve is not None and approve.target == State.approved else None
 
 
 def add_comment(session: Session, post: Post, actor: User, body: str) -> Comment:
@@ -288,6 +353,44 @@ def local_to_utc(local: datetime, zone: str | ZoneInfo, fold: int | None = None)
             raise AmbiguousLocalTime(local, (first, second))
         return second if fold else first
     return first
+
+
+def check_proposal(account: Account, when: datetime | None, now: datetime | None = None, *,
+                   field: str = "proposed_at") -> None:
+    """A proposed time as a schedule would take it: an instant with its offset, ahead, and at most a year ahead (the
+    market's zone says the latest). None, no proposal, is always fine."""
+    if when is None:
+        return
+    now = now or utcnow()
+    if when.tzinfo is None:
+        message = _("The time needs its UTC offset.")
+    elif when <= now:
+        message = _("The proposed time is in the past.")
+    elif when > (last := a_year_after(now)):
+        message = _("This time is more than a year ahead: the latest allowed is %(time)s.",
+                    time=said_in(last, account.market.timezone))
+    else:
+        return
+    raise GuardFailed(_("The proposed time was refused."), {field: [message]})
+
+
+#: The new-post and edit forms' fields of a proposed time: the names ``instant_in`` gives its reasons under.
+PROPOSAL_FIELDS = {"local_time": "proposed_time", "fold": "proposed_fold"}
+
+
+def proposal_time(account: Account, local_time: datetime, fold: int | None = None,
+                  now: datetime | None = None) -> datetime:
+    """The instant of a wall-clock time a writer proposes in ``account``'s market zone, as a schedule reads one
+    (``instant_in``: a time the clocks skip refused, one they repeat needs ``fold``), checked by ``check_proposal``;
+    the reasons name the forms' fields (``PROPOSAL_FIELDS``)."""
+    try:
+        when = instant_in(local_time, account.market.timezone, fold)
+    except GuardFailed as unread:
+        raise GuardFailed(_("The proposed time was refused."),
+                          {PROPOSAL_FIELDS.get(name, name): reasons for name, reasons in unread.errors.items()}) \
+            from None
+    check_proposal(account, when, now, field="proposed_time")
+    return when
 
 
 # Reading: listings, the audit trail, revisions and what changed between two ---------------------------------------

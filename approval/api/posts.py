@@ -143,7 +143,7 @@ def create_post(args: dict, headers: dict):
     original = _original(user, args["copy_of"])
     post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account),
                            media=ops.attachments_of(original.current_revision) if original else (),
-                           copy_of=original)
+                           copy_of=original, proposed_at=args["proposed_at"])
     return once.commit(post_response(post, 201))
 
 
@@ -203,11 +203,13 @@ def get_post(post_id: int):
 @bp.doc(responses={200: {"links": _post_links(EDITABLE_STATES)}})
 def edit_post(args: dict, post_id: int):
     """A new text, or another campaign (`campaign_id`, null for none): a new revision; a post that awaited or held
-    an approval goes (back) to review."""
+    an approval goes (back) to review. A new proposed time (`proposed_at`, null for none) alone makes no revision
+    and keeps the post's state."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
     campaign = _campaign(args["campaign_id"], post.account) if "campaign_id" in args else ops.Keep.CAMPAIGN
     ops.edit_post(db.session, post, user, args.get("body", post.body), campaign=campaign,
+                  proposed_at=args["proposed_at"] if "proposed_at" in args else ops.Keep.PROPOSAL,
                   expected_version=expected_version(post, Action.edit))
     return post_response(post)
 

@@ -78,6 +78,12 @@ class PostListArgs(Args):
         "Give a number between {min} and {max}.")), error_messages={"invalid": _l("Not a valid integer.")})
 
 
+#: What a writer's proposed time is, in the API's words.
+PROPOSED_AT = ("When the writer proposes the post goes out: an instant with its UTC offset, ahead and at most a year "
+               "ahead; null for none. A proposal, not content: it makes no revision and sends nothing back to "
+               "review. A project manager approves and schedules the post at it in one step on its page.")
+
+
 class PostCreateArgs(Args):
     account_id = Id(required=True, strict=True)
     body = Text(required=True, validate=length(MAX_BODY, minimum=1))
@@ -85,16 +91,18 @@ class PostCreateArgs(Args):
     copy_of = Id(strict=True, allow_none=True, load_default=None, metadata={"description": (
         "A post this one duplicates, among those the user sees: its pictures and videos, with their alternative "
         "texts, come with the new draft (the text and campaign are this request's). The trail's `create` names it.")})
+    proposed_at = Instant(allow_none=True, load_default=None, metadata={"description": PROPOSED_AT})
 
 
 class PostEditArgs(Args):
     body = Text(validate=length(MAX_BODY, minimum=1))
     campaign_id = Id(strict=True, allow_none=True, metadata={"description": "Another campaign; null for none."})
+    proposed_at = Instant(allow_none=True, metadata={"description": PROPOSED_AT})
 
     @validates_schema
     def _something_to_change(self, data: dict, **_kwargs) -> None:
-        if "body" not in data and "campaign_id" not in data:
-            raise ma.ValidationError(_l("Give the new text, the campaign, or both."), "body")
+        if "body" not in data and "campaign_id" not in data and "proposed_at" not in data:
+            raise ma.ValidationError(_l("Give the new text, the campaign or the proposed time."), "body")
 
 
 def _input_field(spec: Input) -> fields.Field:
@@ -384,6 +392,8 @@ class PostSchema(ma.Schema):
     revision = _always(fields.Nested(RevisionRefSchema, attribute="current_revision"))
     approved_revision = _always(ApprovedRevision(RevisionRefSchema, allow_none=True))
     scheduled_at = _always(Instant(allow_none=True))
+    proposed_at = _always(Instant(allow_none=True, metadata={"description": "When the writer proposes the post goes "
+                                                                           "out (UTC), or null."}))
     published_url = _always(fields.String(allow_none=True))
     findings = _always(fields.List(fields.Nested(FindingSchema), attribute="current_revision.findings",
                                    metadata={"description": "The style findings of the current revision."}))

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from approval.forms import LocalTimeField, Visible
+from approval.forms import LocalTimeField, PageForm, Visible
 from approval.inputs import direction_controls_refusal
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
@@ -58,7 +58,16 @@ def _optional_int(value: str | None) -> int | None:
 _BODY = (DataRequired(_l("The post has no text.")), Visible(_l("The post has no text.")), Length(max=MAX_BODY))
 
 
-class PostForm(FlaskForm):
+class ProposalFields:
+    """When its writer proposes the post goes out: a wall-clock time in the account's market zone, read as a
+    schedule reads one (``operations.proposal_time``); left empty, none. ``proposed_fold`` picks one of a time the
+    clocks repeat."""
+
+    proposed_time = LocalTimeField(_l("Proposed publication time"), validators=[Optional()])
+    proposed_fold = IntegerField(_l("Which occurrence"), validators=[Optional(), AnyOf([0, 1])])
+
+
+class PostForm(ProposalFields, PageForm):
     account_id = SelectField(_l("Account"), coerce=int, validators=[InputRequired()])
     # No Optional(): it would clear the "Not a valid choice" of a value of spaces alone; "" is "No campaign".
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
@@ -70,7 +79,7 @@ class PostForm(FlaskForm):
     copy_of = HiddenField(validators=[Optional(), Length(max=12)])
 
 
-class EditForm(FlaskForm):
+class EditForm(ProposalFields, PageForm):
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
     #: The campaign the page showed: a select left as it was asks for no move (``views.posts._campaign_asked``).
     campaign_shown = HiddenField(validators=[Optional(), Length(max=12)])
@@ -81,12 +90,14 @@ class EditForm(FlaskForm):
     revision_shown = HiddenField(validators=[Optional(), Length(max=12)])
 
 
-class _ActionForm(FlaskForm):
+class _ActionForm(PageForm):
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), CommentLength(), no_direction_controls])
     #: The last row of the post's trail its page showed (its id): a decision refused as stale says what happened
     #: since (``views.posts._overtaken``); a page from before the field gets the general message.
     seen = HiddenField(validators=[Optional(), Length(max=20)])
+    #: "Approve and schedule for <the proposed time>" (``operations.approve_and_schedule``) rather than "Approve".
+    and_schedule = BooleanField()
 
 
 def _form_field(spec: Input) -> Field | None:
@@ -112,5 +123,5 @@ ActionForm = type("ActionForm", (_ActionForm,), {
 FORM_INPUTS = tuple(name for name, spec in ALL_INPUTS.items() if _form_field(spec) is not None)
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PageForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), CommentLength(), no_direction_controls])

@@ -51,6 +51,9 @@ class Post(Base):
     )
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     scheduled_at: Mapped[datetime | None]
+    #: When its writer proposes it goes out (UTC): a proposal, not content (no part of a revision's SHA-256). A
+    #: project manager approves and schedules it at that instant in one step (``operations.approve_and_schedule``).
+    proposed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     published_url: Mapped[str | None] = mapped_column(String(2000))
     submitted_at: Mapped[datetime | None]

@@ -86,6 +86,14 @@ def _attempt_label(attempt: PublicationAttempt) -> str:
     return attempt_outcome(attempt.outcome, attempt.why)
 
 
+@bp.app_template_global("proposal_local")
+def _proposal_local(post: Post) -> str:
+    """The schedule form's time, prefilled with the proposed one while it is ahead (``YYYY-MM-DDTHH:MM`` in the
+    market's zone); empty otherwise."""
+    shown = _proposal_shown(post) if post.proposed_at is not None and post.proposed_at > utcnow() else None
+    return shown.strftime("%Y-%m-%dT%H:%M") if shown is not None else ""
+
+
 @bp.app_template_global("now_utc")
 def _now_utc() -> datetime:
     return utcnow()
@@ -186,7 +194,10 @@ def new_post():
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         try:
-            post, added, converted = _create_with_media(account, campaign, form.body.data, original)
+            proposed = _proposal_asked(form, account)
+            post, added, converted = _create_with_media(
+                account, campaign, form.body.data, original,
+                proposed=None if isinstance(proposed, ops.Keep) else proposed)
         except MediaRefused as refused:
             db.session.rollback()
             media_refusal, status = refused.message, refused.status
@@ -256,8 +267,8 @@ def _file_refused(refused: MediaRefused, uploads: Sequence[Any], index: int) -> 
     return type(refused)(said)
 
 
-def _create_with_media(account: Account, campaign: Campaign | None, body: str, original: Post | None) \
-        -> tuple[Post, int, str | None]:
+def _create_with_media(account: Account, campaign: Campaign | None, body: str, original: Post | None, *,
+                       proposed: datetime | None = None) -> tuple[Post, int, str | None]:
     """The new post on ``account``, its first revision carrying the copy's files (converted for its network as an
     upload of them would be) and the files picked on the form, checked, inspected and converted as the editor's
     upload does them (``views.media.upload_media``), then stored: any refused, nothing is written. With the number
@@ -283,7 +294,8 @@ def _create_with_media(account: Account, campaign: Campaign | None, body: str, o
     media = attach.copied_media(copied, stored, {i: checked.name for i, checked in remade.items()})
     media = attach.appended(media, [attach.store(db.session, checked, current_user) for checked in received],
                             alts=alts, names=[checked.name for checked in received])
-    post = ops.create_post(db.session, current_user, account, body, campaign, media=media, copy_of=original)
+    post = ops.create_post(db.session, current_user, account, body, campaign, media=media, copy_of=original,
+                           proposed_at=proposed)
     return post, len(received), attach.conversion_note([*remade.values(), *received], network)
 
 
@@ -440,13 +452,21 @@ def edit_post(post_id: int):
         form.body.data, form.version.data = post.body, post.version
         form.campaign_shown.data = _campaign_key(post.campaign_id)
         form.revision_shown.data = _revision_key(post)
+        form.proposed_time.process_data(_proposal_shown(post))
     conflict = moved_meanwhile = changed = None
+    status = 200
     if form.validate_on_submit():
         campaign = _campaign_asked(form, campaigns)
         text_before = post.body
         try:
+            proposed = _proposal_asked(form, post.account, post)
             entry = ops.edit_post(db.session, post, current_user, form.body.data, campaign=campaign,
-                                  expected_version=form.version.data)
+                                  proposed_at=proposed, expected_version=form.version.data)
+        except GuardFailed as refused:
+            db.session.rollback()
+            post = ops.load_post(db.session, current_user, post_id)
+            show_refusal(form, refused.errors)
+            status = refused.status
         except Stale:
             db.session.rollback()
             post = ops.load_post(db.session, current_user, post_id)
@@ -470,6 +490,8 @@ def edit_post(post_id: int):
                 pass  # _try_submit said why, and whether the text was saved: one message, not three
             elif entry is None and not submitted:
                 flash(_("No change to save."), "info")
+            elif entry is not None and entry.payload.get("proposal_only") and not submitted:
+                flash(_("Saved: the proposed time changed; the text and its review did not."), "success")
             elif entry is not None and entry.from_state != entry.to_state:
                 if post.body == text_before and "campaign_moved" in entry.payload:
                     flash(_("Saved. The post went back to review: its campaign is not the one it was approved in."),
@@ -479,13 +501,16 @@ def edit_post(post_id: int):
                           "warning")
                 if dropped := dropped_slot(post, entry):
                     flash(dropped, "warning")
+                if entry.payload.get("proposal_from_slot"):
+                    flash(_("That time is kept as the proposed time: approved again, the post can be scheduled "
+                            "there in one step."), "info")
             elif submitted:
                 flash(_("Saved and submitted for review."), "success")
             else:
                 flash(_("Saved."), "success")
             _flash_findings(post, errors=not wants_submit)
             return redirect(url_for("posts.show_post", post_id=post.id))
-    status = 409 if conflict else 200
+    status = 409 if conflict else status
     # The change asked for stays in sight while the author makes it.
     decision = _decision(post, ops.audit_trail(db.session, post, current_user)) \
         if post.state == State.changes_requested else None
@@ -566,6 +591,28 @@ def _campaign_key(campaign_id: int | None) -> str:
     return str(campaign_id) if campaign_id is not None else ""
 
 
+def _proposal_shown(post: Post) -> datetime | None:
+    """The post's proposed time as the forms show it: its wall-clock time in the account's market zone."""
+    if post.proposed_at is None:
+        return None
+    local = wall_clock(post.proposed_at, post.account.market.timezone)
+    return local.replace(tzinfo=None, second=0, microsecond=0) if local is not None else None
+
+
+def _proposal_asked(form: PostForm | EditForm, account: Account, post: Post | None = None) \
+        -> datetime | None | ops.Keep:
+    """The proposed time a form asks for: the instant of the wall-clock time typed in the market's zone
+    (``operations.proposal_time``, which refuses a time the clocks skip, asks which of a repeated one, and one past
+    or over a year ahead), None for none, or ``Keep.PROPOSAL`` for the post's own, shown and left as it was (a
+    proposal that has passed since stays until changed)."""
+    typed, fold = form.proposed_time.data, form.proposed_fold.data
+    if typed is None:
+        return None if post is None or post.proposed_at is not None else ops.Keep.PROPOSAL
+    if post is not None and fold is None and typed == _proposal_shown(post):
+        return ops.Keep.PROPOSAL
+    return ops.proposal_time(account, typed, fold)
+
+
 def _campaign_asked(form: EditForm, campaigns: Sequence[Campaign]) -> Campaign | None | ops.Keep:
     """The campaign the editor asks for. Left as the page showed it (``campaign_shown``), or absent (a page from
     before the field), it asks for none: the campaign as saved now stands, another person's move included."""
@@ -591,12 +638,19 @@ def act(post_id: int, action: str):
     if not form.validate():
         return _render_post(post, action_form=form, failed_action=action), 422
     now = action == Action.schedule and request.form.get("when") == "now"
+    # "Approve and schedule for <the proposed time>": both steps in this one transaction, or neither.
+    and_schedule = action == Action.approve and bool(form.and_schedule.data)
     try:
         params = _action_params(post, action, form)
         if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
-        entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
-                                comment=form.comment.data, **params)
+        if and_schedule:
+            _approved, entry = ops.approve_and_schedule(db.session, post, current_user,
+                                                        expected_version=form.version.data,
+                                                        comment=form.comment.data, **params)
+        else:
+            entry = ops.act_on_post(db.session, post, action, current_user, expected_version=form.version.data,
+                                    comment=form.comment.data, **params)
     except WorkflowError as refused:
         db.session.rollback()
         if now and isinstance(refused, GuardFailed):  # the button said "Publish now", not "Schedule"
@@ -608,6 +662,10 @@ def act(post_id: int, action: str):
         return _render_post(post, action_form=form, failed_action=action, refusal=refused), refused.status
     if current_user.role == Role.cabinet and action in CABINET_DECISIONS:
         return _to_the_next_suggestion(post, Action(action))
+    if and_schedule:
+        if warning := not_going_out(db.session, post):
+            flash(warning, "warning")
+        return _to_the_next_in_review(post, Action.approve, entry.to_state)
     if entry.from_state == State.in_review and action in REVIEW_DECISIONS:
         return _to_the_next_in_review(post, Action(action), entry.to_state)
     warning = not_going_out(db.session, post) if entry.to_state == State.scheduled else None
@@ -658,6 +716,9 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
     if action == Action.approve and state == State.with_cabinet and executive is not None:
         said: str = _("You approved suggested message #%(id)s and sent it to the cabinet of %(executive)s.",
                       id=post.id, executive=executive.name)
+    elif action == Action.approve and state == State.scheduled:
+        said = _("You approved post #%(id)s and scheduled it for %(time)s.", id=post.id,
+                 time=slot_time(post.scheduled_at, post.account.market.timezone))
     elif action == Action.approve:
         said = Markup('{} <a href="{}">{}</a>').format(
             _("You approved post #%(id)s: it can now be scheduled.", id=post.id),
@@ -720,7 +781,8 @@ def _overtaken(post: Post, action: Action, form: Any, refused: Stale):  # noqa: 
         refused = Stale(_("“%(action)s” was not recorded: the post changed while you were reading it.",
                           action=_button(post, action)), {"_overtaken": said})
         # The text as that page showed it: the revision before the first one saved since.
-        edited = next((entry.revision for entry in rows if entry.action == Action.edit and entry.revision), None)
+        edited = next((entry.revision for entry in rows if entry.action == Action.edit and entry.revision
+                       and not (entry.payload or {}).get("proposal_only")), None)
         compare_from = revisions.get(edited.number - 1) if edited is not None else None
     if not in_form:
         form.comment.data = None  # said in the discussion's box, not again in a decision's
@@ -750,6 +812,8 @@ def _what_happened(post: Post, entry: TrailRow, revisions: dict[int, Revision]) 
     """One row of the trail as a sentence: "Agnès Roux accepted this suggested message at 22:16."."""
     said = {"name": entry.actor.name if entry.actor else _("Publishing worker"),
             "time": _clock(entry.at, post.account.market.timezone)}
+    if entry.action == Action.edit and (entry.payload or {}).get("proposal_only"):
+        return _("%(name)s changed the proposed publication time at %(time)s.", **said)
     if entry.action == Action.edit:
         now = entry.revision
         sent = revisions.get(now.number) if now is not None else None
@@ -1074,6 +1138,8 @@ def edits_between(history: Sequence[TrailRow], old: Revision, new: Revision) -> 
     waiting: list[TrailRow] = []  # drafts after ``old``, until a row names ``new`` or an earlier revision
     after_old = False
     for entry in history:
+        if (entry.payload or {}).get("proposal_only"):
+            continue  # a new proposed time alone: no edit of the text
         if entry.revision is None:
             if isinstance(entry, Unnamed) and entry.action == Action.edit and after_old:
                 waiting.append(entry)
@@ -1154,6 +1220,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
         policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post),
+        proposal_offered=ops.proposal_offered(post, current_user),
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )
@@ -1224,6 +1291,13 @@ class HistoryLine:
         """The slot an edit dropped (its audit row keeps it): an accepted, scheduled text changed goes out at no time
         until it is approved and given one again."""
         return _instant((self.entry.payload or {}).get("dropped_slot")) if self.entry.action == Action.edit else None
+
+
+    @property
+    def proposal(self) -> datetime | None:
+        """The publication time a create or an edit proposed (its audit row keeps it; None: none, or cleared)."""
+        payload = self.entry.payload or {}
+        return _instant(payload.get("proposed_at")) if self.entry.action in (Action.create, Action.edit) else None
 
 
 def _instant(value: object) -> datetime | None:

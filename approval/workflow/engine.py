@@ -127,6 +127,28 @@ def apply(
     return entry
 
 
+def propose(session: Session, post: Post, actor: User, proposed_at: datetime | None, *,
+            expected_version: int | None = None, now: datetime | None = None) -> TrailEntry:
+    """A writer's new proposed time alone, its text unchanged (``operations.edit_post``): whoever may edit the post
+    sets it, in any state an edit is possible from. No new revision and no return to review (a proposal is not
+    content): the post keeps its state, and an ``edit`` row of the trail says what was proposed
+    (``proposal_only``)."""
+    _check_can_act(post, actor)
+    check_fresh(post, expected_version)
+    _row_for(post, Action.edit, actor)
+    now = now or utcnow()
+    post.proposed_at = proposed_at
+    post.updated_at = now
+    session.flush()  # the post's UPDATE, which checks its version
+    entry = TrailEntry(
+        post_id=post.id, action=Action.edit, from_state=post.state, to_state=post.state, actor_id=actor.id, at=now,
+        comment=None, revision_id=post.current_revision_id,
+        payload={"proposed_at": proposed_at.isoformat() if proposed_at is not None else None, "proposal_only": True},
+    )
+    _append_to_trail(session, entry)
+    return entry
+
+
 @dataclass(frozen=True)
 class Step:
     """A step of the publishing worker on a post it has locked and checked: ``claim``, ``publish``, ``lose``..."""

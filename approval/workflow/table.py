@@ -118,6 +118,27 @@ def _withdraw_acceptance(attempt: Attempt) -> None:
     attempt.post.missed_at = None
 
 
+def _set_proposal(attempt: Attempt) -> None:
+    """A time its writer proposes, changes or clears (``proposed_at``, checked by ``operations.check_proposal``):
+    no part of the text, it sends nothing back to review; the trail keeps it."""
+    if "proposed_at" not in attempt.params:
+        return
+    when = attempt.params["proposed_at"]
+    attempt.post.proposed_at = when
+    attempt.record["proposed_at"] = when.isoformat() if when is not None else None
+
+
+def _keep_slot_as_proposal(attempt: Attempt) -> None:
+    """An edit that drops a slot still ahead keeps it as the proposed time when none is set: approved again, the
+    post is scheduled there in one step (``operations.approve_and_schedule``)."""
+    post = attempt.post
+    slot = post.scheduled_at
+    if slot is not None and slot > attempt.now and post.proposed_at is None and "proposed_at" not in attempt.params:
+        post.proposed_at = slot
+        attempt.record["proposed_at"] = slot.isoformat()
+        attempt.record["proposal_from_slot"] = True
+
+
 def _new_revision(attempt: Attempt) -> None:
     post = attempt.post
     post.current_revision_id = attempt.params["revision"].id
@@ -129,7 +150,9 @@ def _new_revision(attempt: Attempt) -> None:
         before, after = post.campaign, attempt.params["campaign"]
         attempt.record["campaign_moved"] = {"from": _named(before), "to": _named(after)}
         post.campaign = after
+    _keep_slot_as_proposal(attempt)
     _drop_slot(attempt)
+    _set_proposal(attempt)
 
 
 def _named(campaign: Campaign | None) -> dict[str, object] | None:
@@ -217,7 +240,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.confirm_published, {S.unconfirmed, S.failed}, S.published, {PM}, _l("Confirm as published"),
          guards=(g.approval_is_current, g.url_given), effects=(_record_publication,), inputs=(i.URL,)),
     _row(Action.withdraw, {S.draft, S.changes_requested, S.failed}, S.withdrawn, {CM, PM}, _l("Withdraw")),
-    _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create"), effects=(_record_copy,)),
+    _row(Action.create, {S.draft}, S.draft, {CM, PM}, _l("Create"), effects=(_record_copy, _set_proposal)),
     # Edits: a new revision. Where the post held an approval, or awaited one, it goes (back) to review.
     _row(Action.edit, {S.draft}, S.draft, {CM, PM}, _l("Edit"), effects=(_new_revision,)),
     _row(Action.edit, {S.changes_requested}, S.changes_requested, {CM, PM}, _l("Edit"), effects=(_new_revision,)),

@@ -12,7 +12,8 @@ from approval.models import User
 
 PREFIX = "/api/v1"
 POST_KEYS = {"id", "account_id", "campaign_id", "state", "body", "version", "revision", "approved_revision",
-             "scheduled_at", "published_url", "findings", "created_at", "updated_at", "media", "publication", "hold"}
+             "scheduled_at", "published_url", "findings", "created_at", "updated_at", "media", "publication", "hold",
+             "proposed_at"}
 ERROR_KEYS = {"code", "status", "message"}
 FINDING_KEYS = {"rule", "severity", "message", "start", "end"}
 UTC_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -65,6 +66,7 @@ def assert_post_shape(body: dict) -> None:
     for key in ("created_at", "updated_at"):
         assert UTC_INSTANT.fullmatch(body[key]), body[key]
     assert body["scheduled_at"] is None or UTC_INSTANT.fullmatch(body["scheduled_at"])
+    assert body["proposed_at"] is None or UTC_INSTANT.fullmatch(body["proposed_at"])
     for finding in body["findings"]:
         assert FINDING_KEYS <= set(finding) <= FINDING_KEYS | {"suggestion"}
 
