@@ -357,3 +357,22 @@ def test_the_card_of_a_posts_next_steps_says_decide_only_where_there_is_a_decisi
     web.login(marc)
     page = _text(web.get(f"/posts/{post.id}"))
     assert "<h2>Decide</h2>" in page[page.index('class="card actions-card"'):].split("</section>")[0]
+
+
+def test_the_next_post_after_a_decision_skips_any_number_of_the_reviewers_own(make, web, db_session):
+    """The next post was looked for among the queue's 20 oldest, the reviewer's own then left out: with 20 of their
+    own first, they were told no other post awaited them."""
+    france, camille, marc = _team(make)
+    first = make.post(State.in_review, account=make.account(france), author=camille)
+    own = [make.post(State.in_review, account=make.account(france), author=marc) for _ in range(21)]
+    last = make.post(State.in_review, account=make.account(france), author=camille)
+    db_session.flush()
+    base = utcnow() - timedelta(hours=5)
+    first.submitted_at = base
+    for n, post in enumerate(own):
+        post.submitted_at = base + timedelta(minutes=n + 1)
+    last.submitted_at = base + timedelta(hours=1)
+    db_session.flush()
+    web.login(marc)
+    answer = web.post(f"/posts/{first.id}/actions/approve", {"version": _version(web, first), "comment": ""})
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{last.id}"

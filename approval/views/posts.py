@@ -699,10 +699,6 @@ def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
     return redirect(url_for("cabinet.inbox"))
 
 
-#: The posts of the review queue a decision looks at for the next one the reviewer may decide on.
-NEXT_LOOKED_AT = 20
-
-
 def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: ANN202
     """After a project manager's decision on a post of the review queue: what was done to which post, and the next
     post awaiting review in the queue's order (the longest waiting first, in the reviewer's markets), or the queue
@@ -733,13 +729,12 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
     flash(said, "success")
     # The queue the post was opened from, with its filters (a market, a network...): the next post is its next.
     filters = _queue_filters() or listing.PostFilters()
-    waiting = listing.page_oldest_first(db.session, current_user, replace(filters, state=State.in_review),
-                                        (Post.submitted_at, Post.id), cursor=None, limit=NEXT_LOOKED_AT)
-    # Not one whose revision they wrote: they may not decide on it (the author never approves their own words). One
-    # statement for the page's revisions, not one per post.
-    theirs = set(db.session.scalars(select(Revision.id).where(
-        Revision.id.in_([post.current_revision_id for post in waiting.items]), Revision.author_id == current_user.id)))
-    upcoming = next((waiting for waiting in waiting.items if waiting.current_revision_id not in theirs), None)
+    # Not one whose revision they wrote: they may not decide on it (the author never approves their own words). The
+    # queue leaves those out itself: a reviewer whose oldest posts were their own was told none awaited them.
+    waiting = listing.page_oldest_first(db.session, current_user,
+                                        replace(filters, state=State.in_review, decidable_by=current_user.id),
+                                        (Post.submitted_at, Post.id), cursor=None, limit=1)
+    upcoming = next(iter(waiting.items), None)
     if upcoming is not None:
         flash(_("Here is the next post awaiting your review."), "info")
         return redirect(url_for("posts.show_post", post_id=upcoming.id, **_queue_arg()))  # type: ignore[arg-type]
