@@ -168,3 +168,29 @@ def test_an_upload_in_progress_keeps_its_files(staging, folder, make, desk, api_
     assert answer.status_code == 201, answer.get_json()
     assert [item["bytes"] for item in answer.get_json()["media"]] == [len(first), len(second)]
     assert list(staging.iterdir()) == []  # the request took its own files away
+
+
+def test_a_part_still_arriving_keeps_its_requests_earlier_parts_young(tmp_path, monkeypatch):
+    """A slow carousel: its first picture, whole, aged past the sweep's age while the second arrived, and the sweep
+    removed it under the request still reading its body. The part arriving touches the earlier ones as it goes."""
+    import os
+    import time as clock
+
+    from approval.media import intake
+
+    class Hasher:
+        def update(self, digest, batch):  # noqa: ANN001
+            digest.update(batch)
+
+        def finish(self) -> None:
+            pass
+
+    first = intake.HashingFile(tmp_path, Hasher())
+    first.write(b"x" * 10)
+    first.flush()
+    four_hours_ago = clock.time() - 4 * 3600
+    os.utime(first.path, (four_hours_ago, four_hours_ago))
+    second = intake.HashingFile(tmp_path, Hasher(), earlier=[first])
+    monkeypatch.setattr(intake.HashingFile, "KEEP_YOUNG_EVERY", 0.0)
+    second.write(b"y" * (intake.HashingFile.BATCH + 1))
+    assert clock.time() - first.path.stat().st_mtime < 60

@@ -16,6 +16,7 @@ A request body larger than the larger cap is refused before it is read. Uploads 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import hashlib
 import os
@@ -23,8 +24,9 @@ import queue
 import tempfile
 import threading
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from time import monotonic
 from typing import IO, Any
 
 from flask import Flask, current_app, g, request
@@ -142,8 +144,10 @@ class HashingFile:
     upload.)"""
 
     BATCH = 1024 * 1024
+    #: How often, at most, a part still arriving keeps its request's earlier parts young (``_keep_young``).
+    KEEP_YOUNG_EVERY = 60.0
 
-    def __init__(self, directory: Path, hasher: Hasher) -> None:
+    def __init__(self, directory: Path, hasher: Hasher, earlier: Sequence[HashingFile] = ()) -> None:
         handle, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
         self.file: IO[bytes] = os.fdopen(handle, "w+b", buffering=0)
         self.path = Path(name)
@@ -158,6 +162,8 @@ class HashingFile:
         self._hex: str | None = None
         self._syncer: threading.Thread | None = None
         self._sync_error: OSError | None = None
+        self._earlier = tuple(earlier)
+        self._kept_young_at = monotonic()
 
     def _hand_over(self) -> None:
         """Write the pieces gathered so far to the file in one call, and hand them to the hasher."""
@@ -168,6 +174,18 @@ class HashingFile:
         view = memoryview(batch)
         while view:  # an unbuffered file may take part of a batch
             view = view[self.file.write(view) or 0:]
+        self._keep_young()
+
+    def _keep_young(self) -> None:
+        """The staging sweep removes what is older than the longest an upload may take, by its last write: the
+        request's parts already whole are touched while this one arrives, so that a slow carousel's first picture is
+        as young as its last byte (it was removed under a request still reading its body)."""
+        if not self._earlier or monotonic() - self._kept_young_at < self.KEEP_YOUNG_EVERY:
+            return
+        self._kept_young_at = monotonic()
+        for part in self._earlier:
+            with contextlib.suppress(OSError):  # gone already: the request fails on it, as it would have
+                os.utime(part.path)
 
     def write(self, data: bytes) -> int:
         chunk = bytes(data)  # the parser may reuse its buffer (no copy of a bytes)
@@ -288,7 +306,7 @@ def stream_uploads_to_disk(*, read_past_cap: bool = False) -> None:
             return DroppedPart()  # type: ignore[return-value]
         if created:  # a new part begins: the one before is whole, and is synced while this one arrives
             created[-1].sync_behind()
-        upload = HashingFile(directory, _hasher())
+        upload = HashingFile(directory, _hasher(), earlier=created)
         created.append(upload)
         return upload
 
