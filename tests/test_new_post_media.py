@@ -178,9 +178,9 @@ def test_more_files_than_a_post_carries_are_refused_with_the_text_kept(make, web
 
     original = intake.HashingFile.__init__
 
-    def counted(self, *args):  # noqa: ANN001, ANN002
+    def counted(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
         made.append(self)
-        original(self, *args)
+        original(self, *args, **kwargs)
 
     monkeypatch.setattr(intake.HashingFile, "__init__", counted)
     files = [(jpeg((64 + n, 64)), f"p{n}.jpg") for n in range(intake.MAX_MEDIA + 2)]
