@@ -662,8 +662,10 @@ def test_the_list_says_runs_of_empty_days_in_one_line_and_the_nav_leads_back_to_
     for day in range(1, 10):  # each empty day keeps its anchor, for the month's day numbers
         assert f'id="day-{month.replace(day=day).isoformat()}"' in page
     assert page.count("class=\"list-day empty\"") == 2  # before and after the one busy day
-    assert 'class="calendar-today">Today</a>' in page
+    # "Today" in every view, this month's too (tests/test_calendar_today.py follows it in a browser).
+    assert re.search(r'<a href="[^"]*view=list[^"]*#day-[0-9-]{10}" class="button calendar-today" [^>]*>Today</a>',
+                     page)
     this_month = web.get("/calendar?view=month&tz=UTC").get_data(as_text=True)
-    assert 'class="calendar-today"' not in this_month
+    assert 'class="button calendar-today"' in this_month and this_month.count('aria-current="date"') == 1
     shown = web.get(f"/calendar?view=month&date={published.published_at.date()}&tz=UTC").get_data(as_text=True)
     assert '<span class="done-mark" aria-hidden="true">✓</span><span class="visually-hidden">published</span>' in shown

@@ -206,7 +206,8 @@ def test_a_post_the_network_refused_says_fix_the_text_or_retry(make, web, db_ses
     web.login(pm)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
     said = _block(page, "failed-reason")
-    assert 'Failed: HTTP 400 {"error": "text too long"}' in said, said
+    assert said.startswith("Failed: The network refused the post, for the reason in its answer"), said
+    assert 'The network said: HTTP 400 {"error": "text too long"}' in said, said
     assert "its answer above says why" in said and "edit the post" in said and "“Retry now”" in said, said
     web.login(post.created_by)
     page = web.get(f"/posts/{post.id}").get_data(as_text=True)
@@ -252,7 +253,9 @@ def test_a_failure_in_words_alone_gets_the_general_next_step(make, web, db_sessi
     engine.record_step(db_session, post, Action.fail, now=utcnow(), payload={}, comment="HTTP 400 too long")
     web.login(pm)
     said = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
-    assert "Failed: HTTP 400 too long" in said and "Next step:" in said, said
+    # An answer recorded before the worker kept its outcome: what it came to, by its HTTP status.
+    assert said.startswith("Failed: The network refused the post") and "The network said: HTTP 400 too long" in said
+    assert "Next step:" in said, said
 
 
 def test_a_failed_posts_next_step_is_told_in_french(make, web, db_session, france, pm):
@@ -331,3 +334,204 @@ def test_an_attempt_refused_here_is_not_said_refused_by_the_network(make, web, d
     assert "refused before sending: nothing left this server" in attempts and "by the network" not in attempts
     attempts = _block(web.get(f"/posts/{network.id}").get_data(as_text=True), "attempts")
     assert "refused by the network" in attempts
+
+
+# Why it did not go out: the desk's words, on the post's page ---------------------------------------------------------
+
+
+def _stepped(session, post: Post, step: Action, comment: str | None, payload: dict[str, Any],  # noqa: ANN001
+             **moved: Any) -> None:
+    """``post`` brought by the worker's ``step`` (its comment, its payload), its columns ``moved`` as the step sets
+    them (a missed slot, a next try)."""
+    for name, value in moved.items():
+        setattr(post, name, value)
+    engine.record_step(session, post, step, now=utcnow(), payload=payload, comment=comment)
+    session.flush()
+
+
+def test_a_failed_posts_page_frames_the_networks_words_as_the_desk_does_escaped(make, web, db_session, france, pm):
+    """It read "Failed: HTTP 400 …", the network's English raw: a sentence now says what the call came to, then the
+    network's words, quoted as its own and escaped."""
+    said = 'HTTP 400 <script>alert("x")</script> & the text is too long for this page.'
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.refused, message=said)
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    block = page[page.index('class="flash error failed-reason'):].split("</div>")[0]
+    assert ('<p class="told"><strong>Failed:</strong> The network refused the post, for the reason in its answer: '
+            "fix what it names") in block, block
+    assert ('<p class="network-said"><span class="network-label">The network said:</span> <q>HTTP 400 &lt;script&gt;'
+            "alert(&#34;x&#34;)&lt;/script&gt; &amp; the text is too long for this page.</q></p>") in block, block
+    assert "<script>" not in block and "<details" not in block  # short: shown whole
+
+
+def test_a_long_answer_on_the_post_page_is_cut_with_the_whole_of_it_a_click_away(make, web, db_session, france, pm):
+    said = "HTTP 401 " + "The access token has expired; reconnect the application. " * 6
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.needs_reconnect, message=said)
+    web.login(pm)
+    block = _block(web.get(f"/posts/{post.id}").get_data(as_text=True), "failed-reason")
+    assert block.startswith("Failed: The network no longer accepts the account's access: an admin reconnects"), block
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    summary = re.search(r'<details class="network-said"><summary>(.*?)</summary>', page, re.S).group(1)
+    assert len(unescape(re.search(r"<q>(.*?)</q>", summary).group(1))) <= reasons.WORDS_SHOWN + 1
+    assert f"<pre>{said}</pre>" in page  # every word of it
+
+
+def test_missed_unconfirmed_and_retrying_posts_say_why_as_the_desk_does(make, web, db_session, france, pm):
+    """The three other places a post's page quoted the worker or the network: a slot missed, a call nobody knows the
+    end of, a next try."""
+    now = utcnow()
+    missed = make.post(State.scheduled, account=make.account(france))
+    last = reasons.reason(reasons.MISSED_REFUSED, last="HTTP 429 slow down")
+    _stepped(db_session, missed, Action.miss, reasons.text([last]), {"why": [last]}, missed_at=missed.scheduled_at,
+             scheduled_at=None)
+    unsure = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, unsure, sending=True)
+    unsure.claim_token = unsure.claimed_until = None
+    _stepped(db_session, unsure, Action.lose, 'HTTP 202 {"status": "queued"}', {"outcome": "unknown"})
+    waiting = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, waiting)
+    waiting.claim_token = waiting.claimed_until = None
+    _stepped(db_session, waiting, Action.postpone, "HTTP 503 upstream timeout", {"outcome": "temporary_error"},
+             next_attempt_at=now + timedelta(minutes=2))
+    assert (missed.state, unsure.state, waiting.state) == (State.approved, State.unconfirmed, State.scheduled)
+    web.login(pm)
+
+    said = _block(web.get(f"/posts/{missed.id}").get_data(as_text=True), "flash warning missed")
+    assert ("The network kept asking to wait (last: its answer, quoted below) until its grace period passed. "
+            "The network said: HTTP 429 slow down") in said, said
+    page = web.get(f"/posts/{unsure.id}").get_data(as_text=True)
+    said = _block(page, "unconfirmed-reason")
+    assert 'The network said: HTTP 202 {"status": "queued"}' in said, said
+    assert "What the call got: HTTP 202" not in said  # its words quoted, not run into a sentence
+    page = web.get(f"/posts/{waiting.id}").get_data(as_text=True)
+    said = _block(page, "next-attempt")
+    assert said.startswith("Next try not before "), said
+    assert ("The network could not take the post for now; nothing went out: the worker tries again at the time "
+            "shown. The network said: HTTP 503 upstream timeout") in said, said
+    assert "<q>HTTP 503 upstream timeout</q>" in page
+
+
+def test_the_post_pages_framing_is_in_the_readers_language_the_networks_words_as_they_came(make, web, db_session,
+                                                                                           france, pm):
+    post = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, post, outcome=Outcome.needs_reconnect, message="HTTP 401 The access token has expired.")
+    web.login(pm)
+    web.post("/language", {"language": "fr", "next": f"/posts/{post.id}"})
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "failed-reason")
+    assert said.startswith("Échec\u00a0: Le réseau n’accepte plus l’accès du compte\u00a0: un administrateur "
+                           "reconnecte le compte"), said
+    assert ("<span class=\"network-label\">Le réseau a répondu\u00a0:</span> <q>HTTP 401 The access token has "
+            "expired.</q>") in page
+
+
+# Going out now: released, or scheduled for now, and not called overdue before a worker's pass could send it --------
+
+
+def _overdue_everywhere(web, post: Post) -> dict[str, bool]:  # noqa: ANN001
+    """Whether each page calls ``post`` overdue: its own page, the publishing desk, the review queue's "Going out
+    next", the wall."""
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    desk = web.get("/publishing").get_data(as_text=True)
+    section = re.search(r'<section class="card desk-overdue" id="overdue">(.*?)</section>', desk, re.S).group(1)
+    queue = web.get("/review").get_data(as_text=True)
+    row = queue[queue.index(f">#{post.id}<"):].split("</tr>")[0]
+    wall = web.get("/hub").get_data(as_text=True)
+    return {"page": 'class="flash warning overdue"' in page, "desk": f">#{post.id}<" in section,
+            "queue": "overdue-label" in row, "wall": 'class="overdue alert"' in wall}
+
+
+def test_a_post_released_after_its_time_goes_out_now_and_is_overdue_only_once_a_pass_could_have_sent_it(
+        make, web, db_session, france, pm):
+    """"Release the hold" on a post whose time had passed (within its grace period): the page said at once "Due
+    since … and not out yet: is a publishing worker running?", and the worker sent it a few seconds later. The
+    worker has a minute from the release, as from a post's time; the page, the desk, the queue and the wall agree."""
+    from tests.publishing_helpers import held_by_a_switch_now_off
+
+    post = make.post(State.scheduled, account=make.account(france))
+    post.scheduled_at = utcnow() - timedelta(minutes=5)  # its slot came while the switch was on
+    held_by_a_switch_now_off(db_session, post, pm)
+    web.login(pm)
+    assert web.post(f"/posts/{post.id}/actions/release", {"version": post.version}).status_code == 302
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "going-now")
+    assert said.startswith("Released: going out now"), said
+    assert "is a publishing worker running" not in page
+    assert _overdue_everywhere(web, post) == {"page": False, "desk": False, "queue": False, "wall": False}
+    # The page reloads itself once a pass could have sent it (static/post_watch.js): then it says overdue.
+    seconds = int(re.search(r'data-overdue-in="(\d+)"', page).group(1))
+    assert 0 < seconds <= 60
+
+    # Released two minutes ago, and still not out: no worker sent it.
+    late = make.post(State.scheduled, account=make.account(france))
+    late.scheduled_at = utcnow() - timedelta(minutes=6)
+    held_by_a_switch_now_off(db_session, late, pm)
+    engine.apply(db_session, late, Action.release, pm, expected_version=late.version,
+                 now=utcnow() - timedelta(minutes=2))
+    db_session.flush()
+    assert _overdue_everywhere(web, late) == {"page": True, "desk": True, "queue": True, "wall": True}
+    assert "going-now" not in web.get(f"/posts/{late.id}").get_data(as_text=True)
+
+
+def test_a_post_published_now_says_going_out_now_then_overdue_once_a_pass_could_have_sent_it(make, web, db_session,
+                                                                                              france, pm):
+    post = make.post(State.approved, account=make.account(france))
+    web.login(pm)
+    answer = web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    said = _block(page, "going-now")
+    assert said.startswith("Going out now"), said
+    assert "Released" not in said and "is a publishing worker running" not in page
+    assert _overdue_everywhere(web, post) == {"page": False, "desk": False, "queue": False, "wall": False}
+    db_session.expire_all()
+    post = db_session.get(Post, post.id)
+    post.scheduled_at = utcnow() - timedelta(minutes=2)  # its time, two minutes ago, and not out
+    db_session.flush()
+    assert _overdue_everywhere(web, post) == {"page": True, "desk": True, "queue": True, "wall": True}
+    assert "going-now" not in web.get(f"/posts/{post.id}").get_data(as_text=True)
+
+
+def test_the_overdue_rule_is_the_same_in_python_and_in_sql_for_a_released_post(make, db_session, france, pm):
+    from sqlalchemy import select
+
+    from approval.models import Account
+    from approval.publishing.status import OVERDUE_AFTER, overdue, overdue_clause
+    from tests.publishing_helpers import held_by_a_switch_now_off
+
+    now = utcnow()
+    account = make.account(france)
+    cases = {"released just now": timedelta(seconds=10), "released long ago": OVERDUE_AFTER * 3}
+    posts = {}
+    for name, ago in cases.items():
+        post = make.post(State.scheduled, account=account)
+        post.scheduled_at = now - timedelta(minutes=10)
+        held_by_a_switch_now_off(db_session, post, pm)
+        engine.apply(db_session, post, Action.release, pm, expected_version=post.version, now=now - ago)
+        posts[name] = post
+    db_session.flush()
+    listed = set(db_session.scalars(select(Post.id).join(Post.account).where(overdue_clause(now),
+                                                                              Account.id == account.id)))
+    assert {name for name, post in posts.items() if post.id in listed} == {
+        name for name, post in posts.items() if overdue(post, now)} == {"released long ago"}
+
+
+def test_the_wall_reads_what_the_networks_words_came_to_by_the_desks_rule(make, web, db_session, france, pm):
+    """The wall had a copy of the desk's rule that called an answer nobody could read "Refused by the network": it
+    follows the desk's (``reasons.came_to``) and says what it is."""
+    unsure = make.post(State.scheduled, account=make.account(france))
+    _taken(db_session, unsure, sending=True)
+    unsure.claim_token = unsure.claimed_until = None
+    _stepped(db_session, unsure, Action.lose, 'HTTP 202 {"status": "queued"}', {"outcome": "unknown"})
+    refused = make.post(State.scheduled, account=make.account(france))
+    _failed(db_session, refused, outcome=Outcome.refused, message='HTTP 400 {"error": "text too long"}')
+    older = make.post(State.scheduled, account=make.account(france))  # recorded before outcomes were kept
+    engine.record_step(db_session, older, Action.fail, now=utcnow(), payload={}, comment="HTTP 401 expired")
+    db_session.flush()
+    web.login(pm)
+    wall = web.get("/hub").get_data(as_text=True)
+    assert '<span class="reason">Unknown whether it went out (HTTP 202)</span>' in wall
+    assert '<span class="reason">Refused by the network (HTTP 400)</span>' in wall
+    assert '<span class="reason">Reconnect the account (HTTP 401)</span>' in wall

@@ -487,7 +487,9 @@ def test_a_post_waiting_for_its_next_try_is_not_called_overdue_and_a_failed_one_
         assert "is a publishing worker running?" not in page
     assert "is a publishing worker running?" in web.get(f"/posts/{stuck.id}").get_data(as_text=True)
     page = web.get(f"/posts/{failed.id}").get_data(as_text=True)
-    assert "Failed:</strong> HTTP 400: the text is too long for this page." in page
+    # As the desk frames it: what the answer came to, then the network's words, quoted as its own.
+    assert "Failed:</strong> The network refused the post, for the reason in its answer" in page
+    assert "<q>HTTP 400: the text is too long for this page.</q>" in page
     # A missed slot says why too, in the reader's language.
     from approval.publishing import reasons
 

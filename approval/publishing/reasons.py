@@ -196,12 +196,31 @@ def told(comment: str | None, payload: Mapping[str, Any] | None, *, outcome: Out
         return Told(text(said, gettext, number), words)
     if not comment:
         return None
-    status = _STATUS.match(comment)
-    if status is None and "outcome" not in payload:
+    kind = came_to(comment, payload, outcome)
+    if kind is None:
         return Told(comment)  # a step recorded before the worker kept its outcome, in words of its own
-    recorded = payload.get("outcome")
-    kind = Outcome(recorded) if recorded in FRAMES else _by_status(int(status.group(1))) if status else outcome
     return Told(render(FRAMES.get(kind, NETWORK_REFUSED), {}, gettext), comment)
+
+
+def came_to(comment: str | None, payload: Mapping[str, Any] | None, outcome: Outcome) -> Outcome | None:
+    """What the network's words a step recorded (its comment, where the worker gave no reason of its own) came to:
+    the outcome the step recorded, else as their HTTP status says, else ``outcome``. None where the step quotes no
+    network: the worker's own reasons, no comment, or words recorded before the worker kept outcomes and without an
+    HTTP status. The publishing desk's and the post page's sentence, and the wall's few words, follow it."""
+    payload = payload or {}
+    if payload.get("why") or not comment:
+        return None
+    status = http_status(comment)
+    if status is None and "outcome" not in payload:
+        return None
+    recorded = payload.get("outcome")
+    return Outcome(recorded) if recorded in FRAMES else _by_status(status) if status is not None else outcome
+
+
+def http_status(words: str | None) -> int | None:
+    """The HTTP status an answer recorded as it came begins with ("HTTP 400 {"error": ..."), if it does."""
+    found = _STATUS.match(words or "")
+    return int(found.group(1)) if found else None
 
 
 def _networks(last: object) -> bool:

@@ -3,14 +3,16 @@ holding it, and what a failed one needs before it can go out."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from approval.labels import decimal, finding_message, said_in
 from approval.models import AuditEntry, Outcome, Post, PublicationAttempt
@@ -22,8 +24,12 @@ from approval.workflow.states import APPROVAL_HOLDING_STATES, Action, State
 if TYPE_CHECKING:
     from approval.policies import GateResult
 
-#: A due post not out this long after its time (or after its next try) is overdue: the worker's pass takes a moment.
+#: A due post not out this long after it became free to go is overdue: the worker's pass takes a moment. Free to go
+#: since its time, its next try, or its release from a hold (which leaves its time as it was: released after its
+#: time, the post was called overdue at once, and the worker sent it seconds later).
 OVERDUE_AFTER = timedelta(minutes=1)
+#: A post whose time comes within this is "going out now" on its page ("Publish now" gives it a time 2 s ahead).
+GOING_NOW_AHEAD = timedelta(seconds=15)
 
 
 class Holder(NamedTuple):
@@ -75,6 +81,11 @@ class PublishingStatus:
     holder: Holder | None = None
     #: Until when that worker holds it (its lease): past it, the next worker's pass settles the post.
     claimed_until: datetime | None = None
+    #: Why it failed, missed its slot, was left unconfirmed or waits for a new try, as the publishing desk says it: a
+    #: sentence in the reader's language, the network's own words apart (``reasons.told``).
+    why: reasons.Told | None = None
+    #: When a scheduled post was last released from a hold (``overdue`` counts from then).
+    released_at: datetime | None = None
 
     @property
     def last_answer(self) -> str | None:
@@ -82,7 +93,22 @@ class PublishingStatus:
         return answer(self.attempts[-1]) if self.attempts else None
 
     def is_overdue(self, post: Post, now: datetime) -> bool:
-        return self.hold is None and overdue(post, now)
+        return self.hold is None and overdue(post, now, self.released_at)
+
+    def going_now(self, post: Post, now: datetime) -> bool:
+        """Free to go, its time come (or coming within ``GOING_NOW_AHEAD``), no new try awaited, and not overdue
+        yet: the worker's next pass sends it (a "Publish now", a hold just released after its time)."""
+        return (post.state == State.scheduled and self.hold is None and post.held_at is None
+                and post.held_by_stop_id is None and post.next_attempt_at is None and post.scheduled_at is not None
+                and post.scheduled_at <= now + GOING_NOW_AHEAD and not overdue(post, now, self.released_at))
+
+    def released_late(self, post: Post) -> bool:
+        """Released from its hold after its time: it goes out now because a person released it."""
+        return self.released_at is not None and post.scheduled_at is not None and self.released_at >= post.scheduled_at
+
+    def overdue_in(self, post: Post, now: datetime) -> int:
+        """Seconds until a post going out now is overdue: its page looks again then (static/post_watch.js)."""
+        return max(1, math.ceil((free_since(post, self.released_at) + OVERDUE_AFTER - now).total_seconds()))
 
     @property
     def last_outcome(self) -> Outcome | None:
@@ -113,21 +139,47 @@ def answer(attempt: PublicationAttempt) -> str | None:
     return reasons.text([attempt.why], gettext, decimal) if attempt.why else attempt.message
 
 
-def overdue(post: Post, now: datetime) -> bool:
-    """Scheduled, due, and not out a minute after its time or its next try, nor held (the worker stamps a post it
-    finds held): the worker may be down."""
+def overdue(post: Post, now: datetime, released_at: datetime | None | EllipsisType = ...) -> bool:
+    """Scheduled, due, and not out a minute after it became free to go (its time, its next try, its release from a
+    hold), nor held (the worker stamps a post it finds held): the worker may be down. ``released_at``: its last
+    release (``last_release``), when the caller has it; else read, for a post late by its times only."""
     if post.state != State.scheduled or post.scheduled_at is None or post.held_at is not None \
             or post.held_by_stop_id is not None:
         return False
-    due = max(post.scheduled_at, post.next_attempt_at or post.scheduled_at)
-    return due < now - OVERDUE_AFTER
+    since = now - OVERDUE_AFTER
+    if free_since(post, None) >= since:
+        return False
+    if released_at is ...:
+        session = object_session(post)
+        released_at = last_release(session, post.id) if session is not None else None
+    return released_at is None or released_at < since
+
+
+def free_since(post: Post, released_at: datetime | None) -> datetime:
+    """Since when a scheduled post is free to go: the latest of its time, its next try and its release."""
+    return max(moment for moment in (post.scheduled_at, post.next_attempt_at, released_at) if moment is not None)
+
+
+def last_release(session: Session, post_id: int) -> datetime | None:
+    """When the post was last released from a hold (a project manager, or the worker once an embargo lifted)."""
+    return session.scalar(select(AuditEntry.at)
+                          .where(AuditEntry.post_id == post_id, AuditEntry.action == Action.release)
+                          .order_by(AuditEntry.id.desc()).limit(1))
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """``overdue`` in SQL, for lists of posts joined with their accounts (the publishing desk): the same rule."""
-    return and_(Post.state == State.scheduled, Post.scheduled_at < now - OVERDUE_AFTER,
-                or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < now - OVERDUE_AFTER),
-                Post.held_at.is_(None), ~held_clause(now))
+    """``overdue`` in SQL, for lists of posts joined with their accounts (the publishing desk, the wall, the command
+    line): the same rule."""
+    since = now - OVERDUE_AFTER
+    return and_(Post.state == State.scheduled, Post.scheduled_at < since,
+                or_(Post.next_attempt_at.is_(None), Post.next_attempt_at < since),
+                Post.held_at.is_(None), ~held_clause(now), ~released_since(since))
+
+
+def released_since(since: datetime) -> ColumnElement[bool]:
+    """The post was released from a hold at ``since`` or after (the audit trail's index on its action and time)."""
+    return select(AuditEntry.id).where(AuditEntry.post_id == Post.id, AuditEntry.action == Action.release,
+                                       AuditEntry.at >= since).exists()
 
 
 def retrying_clause(now: datetime) -> ColumnElement[bool]:
@@ -136,23 +188,31 @@ def retrying_clause(now: datetime) -> ColumnElement[bool]:
                 ~held_clause(now))
 
 
+#: The steps of the trail that say why a post did not go out, each with what a call it ended came to where the step
+#: did not record it (``reasons.told``): the publishing desk's lists and the post's page say it alike.
+WHY_STEPS = {Action.fail: Outcome.refused, Action.miss: Outcome.temporary_error, Action.lose: Outcome.unknown,
+             Action.postpone: Outcome.temporary_error}
+
+
 def publishing_status(session: Session, post: Post) -> PublishingStatus:
     attempts = list(session.scalars(
         select(PublicationAttempt).where(PublicationAttempt.post_id == post.id).order_by(PublicationAttempt.id)
     ))
-    failure = remedy = None
-    if post.state == State.failed:
-        step = last_steps(session, [post.id], Action.fail).get(post.id)
-        failure = _told(*step) if step else None
-        remedy = remedy_for(step[1]) if step else None
     missed = post.state == State.approved and post.missed_at is not None
     going = post.state == State.publishing
+    step = (Action.fail if post.state == State.failed else Action.lose if post.state == State.unconfirmed
+            else Action.miss if missed else Action.postpone if post.state == State.scheduled and post.next_attempt_at
+            else None)
+    comment, payload = said = last_steps(session, [post.id], step).get(post.id, (None, None)) if step else (None, None)
+    failed = post.state == State.failed and said != (None, None)
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
-                            next_attempt_at=post.next_attempt_at, failure=failure,
-                            missed_because=failure_reasons(session, [post.id], Action.miss).get(post.id)
-                            if missed else None, remedy=remedy,
+                            next_attempt_at=post.next_attempt_at, failure=_told(comment, payload) if failed else None,
+                            missed_because=_told(comment, payload) if missed else None,
+                            remedy=remedy_for(payload) if failed else None,
                             holder=claimed_since(session, [post.id]).get(post.id) if going else None,
-                            claimed_until=post.claimed_until if going else None)
+                            claimed_until=post.claimed_until if going else None,
+                            why=_framed(comment, payload, WHY_STEPS[step]) if step else None,
+                            released_at=last_release(session, post.id) if post.state == State.scheduled else None)
 
 
 def remedy_for(payload: dict[str, Any] | None) -> Remedy | None:
@@ -183,6 +243,10 @@ def last_steps(session: Session, post_ids: list[int],
         .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == step).order_by(AuditEntry.id)
     ).all()
     return {post_id: (comment, payload) for post_id, comment, payload in rows}  # each post's latest
+
+
+def _framed(comment: str | None, payload: dict[str, Any] | None, outcome: Outcome) -> reasons.Told | None:
+    return reasons.told(comment, payload, outcome=outcome, gettext=gettext, number=decimal)
 
 
 def _told(comment: str | None, payload: dict[str, Any] | None) -> str | None:

@@ -189,16 +189,24 @@
     return rows.some(function (row) { return row.hidden && !row.classList.contains("idle"); });
   }
 
-  // The markets' clocks on one line: those it has no room for (the last: the least urgent markets) make "+22".
+  // The markets' clocks on the head line, beside the title. Where they do not all fit there (the type of a big
+  // screen, the way back to the pages, a campaign's name in the title: three clocks of six showed at 1440 pixels,
+  // none with a campaign), they take a line of their own under it, the screen's whole width; only those that line
+  // has no room for either (the last: the least urgent markets) make "+22".
   function fitClocks(scrolls) {
     var list = wall.querySelector(".clocks");
     var more = list && list.querySelector("li.more");
     if (!more) { return; }
+    var head = list.parentNode;
     var clocks = Array.prototype.filter.call(list.children, function (item) { return item !== more; });
     clocks.forEach(function (item) { item.hidden = false; });
     more.hidden = true;
+    head.classList.remove("clocks-below");
+    if (scrolls) { return; }  // a phone's clocks wrap on lines of their own (static/hub.css)
+    var over = function () { return list.scrollWidth > list.clientWidth + 1; };
+    if (clocks.length && over()) { head.classList.add("clocks-below"); }
     var hidden = 0;
-    while (!scrolls && list.scrollWidth > list.clientWidth + 1 && hidden < clocks.length) {
+    while (over() && hidden < clocks.length) {
       hidden += 1;
       clocks[clocks.length - hidden].hidden = true;
       more.hidden = false;

@@ -7,6 +7,7 @@
 // colleague decided, the project manager edited the text), the notice is shown, with what happened when the answer
 // says it (``said``, into the notice's ``[data-said]``), and asking stops: the page is reloaded only by its reader.
 // ``data-for-minutes``: how long to ask (15 minutes unless it says); ``data-every-seconds``: how often (3).
+// A post going out now says when it would be overdue (``data-overdue-in``): the page is drawn again then.
 (function () {
   "use strict";
   var watch = document.getElementById("post-watch");
@@ -45,4 +46,12 @@
       .catch(function (error) { if (error.message !== "gone") { window.setTimeout(ask, EVERY_MS); } });
   }
   window.setTimeout(ask, EVERY_MS);
+  // A post going out now (its time come, or a hold just released) is called overdue only once a worker's pass could
+  // have sent it (``data-overdue-in``, seconds): should it still be there then, unchanged, its page is drawn again,
+  // to ask whether a publishing worker is running rather than say "going out now" for ever.
+  var going = notice ? null : document.querySelector("[data-overdue-in]");
+  var due = going ? Number(going.dataset.overdueIn) : NaN;
+  if (due > 0 && due * 1000 < FOR_MS) {
+    window.setTimeout(function () { window.location.assign(watch.dataset.page); }, (due + 1) * 1000);
+  }
 })();

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +46,8 @@ from approval.hub_feed import feed_for, new_session
 from approval.labels import heading
 from approval.models import AuditEntry, Outcome, Post, User
 from approval.publishing.holds import active_stops, hold_for
-from approval.publishing.status import failure_reasons, policy_refusal
+from approval.publishing import reasons
+from approval.publishing.status import WHY_STEPS, failure_reasons, policy_refusal
 from approval.queries.hub import (
     COLUMNS,
     Selection,
@@ -215,8 +215,6 @@ class Trouble:
 
 #: The step whose audit row says why a post needs attention (``publishing.status.failure_reasons``), by the wall's kind.
 _STEPS = {"failed": Action.fail, "unconfirmed": Action.lose, "missed": Action.miss, "retrying": Action.postpone}
-#: The network's own words, as the worker records them where it has none of its own: "HTTP 400 {"error": ...".
-_NETWORK_WORDS = re.compile(r"HTTP (\d{3})\b")
 
 
 def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
@@ -236,7 +234,8 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
             .where(AuditEntry.post_id.in_(ids), AuditEntry.action == step).order_by(AuditEntry.id))}
         for post in posts:
             at, comment, payload = steps.get(post.id, (None, None, None))
-            found[post.id] = Trouble(_network_said(comment, payload) or said.get(post.id), _since(kind, post, at))
+            found[post.id] = Trouble(_network_said(comment, payload, WHY_STEPS[step]) or said.get(post.id),
+                                     _since(kind, post, at))
     # What holds a post is the post's own (its market, campaign and slot), not the text its reader reads.
     held = [post.post if isinstance(post, AsSent) else post for post, why in wall.problems if why == "held"]
     stops = active_stops(session) if held else []  # read once, not once a post
@@ -257,21 +256,24 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
     return found
 
 
-def _network_said(comment: str | None, payload: dict[str, Any] | None) -> str | None:
+def _network_said(comment: str | None, payload: dict[str, Any] | None, outcome: Outcome) -> str | None:
     """What the network answered, in a few words read from across a room ("Refused by the network (HTTP 400)"),
     where the step recorded its raw answer (``HTTP 400 {"error": {"message": ...``): the publishing desk and the
-    post's page keep the whole of it. None where the words are the worker's own (they are sentences already)."""
-    found = _NETWORK_WORDS.match(comment or "")
-    if found is None or (payload or {}).get("why"):
+    post's page keep the whole of it. What the answer came to is the desk's rule (``reasons.came_to``: the outcome
+    recorded, else the HTTP status; ``outcome`` where neither says). None where the words are the worker's own
+    (they are sentences already), or carry no HTTP status."""
+    status = reasons.http_status(comment)
+    kind = reasons.came_to(comment, payload, outcome)
+    if status is None or kind is None:
         return None
-    status = int(found.group(1))
-    outcome = (payload or {}).get("outcome")
-    if outcome == Outcome.needs_reconnect or outcome is None and status in (401, 403):
+    if kind == Outcome.needs_reconnect:
         return _("Reconnect the account (HTTP %(status)s)", status=status)
-    if outcome == Outcome.rate_limited or outcome is None and status == 429:
+    if kind == Outcome.rate_limited:
         return _("Rate-limited by the network (HTTP %(status)s)", status=status)
-    if outcome == Outcome.temporary_error or outcome is None and (status >= 500 or status == 408):
+    if kind == Outcome.temporary_error:
         return _("Network unavailable for now (HTTP %(status)s)", status=status)
+    if kind == Outcome.unknown:  # an answer that does not say: it was read "Refused by the network"
+        return _("Unknown whether it went out (HTTP %(status)s)", status=status)
     return _("Refused by the network (HTTP %(status)s)", status=status)
 
 
