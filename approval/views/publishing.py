@@ -24,13 +24,15 @@ from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
-from approval.models import Account, Campaign, Market, Outcome, Post, StopSwitch, User
+from approval.models import Account, Campaign, Market, Post, StopSwitch, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls, reasons
 from approval.publishing.holds import (
     Hold, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_for, is_held,
 )
-from approval.publishing.status import claimed_since, last_steps, overdue_clause, policy_refusal, retrying_clause
+from approval.publishing.status import (
+    WHY_STEPS, claimed_since, last_steps, overdue_clause, policy_refusal, retrying_clause,
+)
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
@@ -100,8 +102,8 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     active = {stop.id for stop in switched_on}
     releasable = {post.id for post in sections["held"] if is_held(post) and not _still_held(holds[post.id], active)
                   and any(row.action == Action.release for row in available_actions(post, current_user))}
-    failures = {post_id: said for key, step, outcome in _WHY for post_id, said in
-                _told([post.id for post in sections[key]], step, outcome).items()}
+    failures = {post_id: said for key, step in _WHY for post_id, said in
+                _told([post.id for post in sections[key]], step).items()}
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
@@ -109,16 +111,15 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
 
-#: The desk's lists that say why from the trail: the step that says it, and what a call it ended came to where the
-#: step did not record it (``reasons.told``).
-_WHY = (("failed", Action.fail, Outcome.refused), ("missed", Action.miss, Outcome.temporary_error),
-        ("unconfirmed", Action.lose, Outcome.unknown), ("retrying", Action.postpone, Outcome.temporary_error))
+#: The desk's lists that say why from the trail, and the step that says it (``status.WHY_STEPS``: what a call it
+#: ended came to where the step did not record it).
+_WHY = (("failed", Action.fail), ("missed", Action.miss), ("unconfirmed", Action.lose), ("retrying", Action.postpone))
 
 
-def _told(post_ids: list[int], step: Action, outcome: Outcome) -> dict[int, reasons.Told]:
+def _told(post_ids: list[int], step: Action) -> dict[int, reasons.Told]:
     """Why each post last failed, missed its slot, was left unconfirmed or waits for a new try (its last ``step``), in
     the reader's language, the network's own words apart, quoted after a sentence saying what they came to."""
-    said = {post_id: reasons.told(comment, payload, outcome=outcome, gettext=_, number=decimal)
+    said = {post_id: reasons.told(comment, payload, outcome=WHY_STEPS[step], gettext=_, number=decimal)
             for post_id, (comment, payload) in last_steps(db.session, post_ids, step).items()}
     return {post_id: told for post_id, told in said.items() if told is not None}
 
