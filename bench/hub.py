@@ -419,7 +419,8 @@ def fill(url: str, size: int) -> Filled:
     started = time.perf_counter()
     with Session(engine) as session, session.begin():
         now = utcnow()
-        days = reports.roll_up(session, (now - timedelta(weeks=REPORT_WEEKS)).date(), reports.closed_before(now))
+        days = reports.roll_up(session, (now - timedelta(weeks=REPORT_WEEKS)).date(), now.date() + timedelta(days=2),
+                               now=now)
     print(f"  kept the reports' figures of {days} closed days in {time.perf_counter() - started:.1f} s "
           f"(the worker keeps one each night)", flush=True)
     return Filled(size, engine, Statements(engine), workloads(admin, manager))

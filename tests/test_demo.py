@@ -21,6 +21,7 @@ from approval.models import (
     Account,
     AuditEntry,
     Comment,
+    Market,
     OutboxMessage,
     Post,
     PublicationAttempt,
@@ -135,13 +136,16 @@ def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_al
     assert len({tuple(row[1:]) for row in weeks}) >= 4  # weeks that differ, not one pattern repeated
     engine = make_engine(cli.url)
     with Session(engine) as session:
-        # The page's default period: from the Monday 8 weeks before this week's, to tomorrow.
-        today = utcnow().date()
+        # The page's default period: from the Monday 8 weeks before this week's, to tomorrow, in the markets' days
+        # (over all markets, the latest of their todays).
+        now = utcnow()
+        zones = list(session.scalars(select(Market.timezone)))
+        today = max(reports.today_in(now, zone) for zone in zones)
         end = datetime.combine(today + timedelta(days=1), time(), UTC)
         period = reports.Period(datetime.combine(today - timedelta(days=today.weekday(), weeks=8), time(), UTC), end)
-        closed = reports.closed_before(utcnow())
-        assert session.scalar(select(func.count(func.distinct(ReportDay.day)))) == \
-            (closed - period.start.date()).days  # the page kept its closed days
+        # The page kept each market's closed days of the period.
+        assert session.scalar(select(func.count()).select_from(ReportDay)) == sum(
+            (min(reports.closed_before(now, zone), period.end_day) - period.first_day).days for zone in zones)
         kept = reports.build(session, None, period)
         live = reports.build(session, None, period, now=period.start)  # no day closed: all from the audit rows
         assert _figures(kept) == _figures(live)

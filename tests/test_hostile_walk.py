@@ -121,10 +121,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "media.published_file": (),
     "media.preview": ("body", "post_id", "account_id", "picked"),
     "notifications.settings_index": (),
-    "reports.show_reports": ("from", "to", "market", "sort", "by"),
+    "reports.show_reports": ("from", "to", "market", "sort", "by", "campaign"),
     "health.healthz": (),
-    "reports.chart_csv": ("from", "to", "market"),
-    "reports.chart_svg": ("from", "to", "market"),
+    "reports.chart_csv": ("from", "to", "market", "campaign"),
+    "reports.chart_svg": ("from", "to", "market", "campaign"),
     "reports.audit": ("from", "to", "market", "actor", "action", "before"),
     "reports.audit_csv": ("from", "to", "market", "actor", "action", "before"),
 }

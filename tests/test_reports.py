@@ -144,7 +144,7 @@ def test_every_audit_row_names_its_posts_market(history, db_session):
 
 def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session):
     """A report sums the kept figures of the closed days and the live figures of the open ones: the same numbers
-    either way; each closed day is computed once for every market, a day still closing is not kept."""
+    either way; each market's closed day is computed once, a day still closing in the market's zone is not kept."""
     period = reports.Period(datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC))
     fr = Market.id == history["fr"].id
 
@@ -158,18 +158,20 @@ def test_closed_days_are_kept_once_and_read_back_as_computed(history, db_session
     from approval.db import read_only
 
     with Session(bind=db_session.connection(), join_transaction_mode="create_savepoint") as reader:
-        viewed = reports.build(read_only(reader), fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
+        viewed = reports.build(read_only(reader), fr, period, now=datetime(2026, 11, 4, 23, 5, tzinfo=UTC))
         assert db_session.scalar(select(func.count()).select_from(ReportDay)) == 0  # the same connection
-    # Read on 5 November at 00:05: the 2nd to the 3rd are closed (kept), the 4th is still closing, the rest open.
-    early = reports.build(db_session, fr, period, now=datetime(2026, 11, 5, 0, 5, tzinfo=UTC))
+    # Read on 4 November at 23:05 UTC (00:05 on the 5th in Paris): France's 2nd and 3rd are closed (kept), its 4th
+    # still closing, the rest open; the report keeps France's days only.
+    early = reports.build(db_session, fr, period, now=datetime(2026, 11, 4, 23, 5, tzinfo=UTC))
     kept = db_session.execute(select(ReportDay.day, ReportDay.market_id)).all()
-    assert sorted({day for day, _market in kept}) == [date(2026, 11, 2), date(2026, 11, 3)]
-    assert len(kept) == 2 * db_session.scalar(select(func.count()).select_from(Market))  # every market, every day
+    assert sorted(kept) == [(date(2026, 11, 2), history["fr"].id), (date(2026, 11, 3), history["fr"].id)]
     late = reports.build(db_session, fr, period, now=datetime(2026, 12, 2, 12, tzinfo=UTC))  # all of it kept
     assert len(db_session.scalars(select(ReportDay.day).distinct()).all()) == 14
     live = reports.build(db_session, fr, period, now=datetime(2026, 11, 1, tzinfo=UTC))  # nothing closed yet
     assert numbers(viewed) == numbers(early) == numbers(late) == numbers(live)
     assert late.review == reports.Durations(5, 2.0, 8.0) and late.decisions[Action.approve] == 3
+    # The other markets' days: Kenya's fourteen, computed once.
+    assert reports.roll_up(db_session, date(2026, 11, 2), date(2026, 11, 16)) == 14
     assert reports.roll_up(db_session, date(2026, 11, 2), date(2026, 11, 16)) == 0  # nothing left to compute
     both = reports.build(db_session, None, period, now=datetime(2026, 12, 2, tzinfo=UTC))
     assert both.decisions[Action.reject] == 2 and ("missing", 3) in both.reasons  # with Kenya's rejection

@@ -3,8 +3,8 @@ about. The on-time rate counts every slot the publishing worker ended (failed an
 missed ones), measured from the slot the project manager set; hand publications are told apart; every rate shows
 its count and denominator. A report over several markets has a row per market and per network, with links to the
 posts behind a count, and period presets. Weeks not started are left out; time in review counts the stays that
-ended in a decision; the period is said in words, in UTC, its end included; the audit export reads in the reader's
-language; the files say their period and markets; the charts print their values."""
+ended in a decision; the period is said in words, in the market's days, its end included; the audit export reads in
+the reader's language; the files say their period and markets; the charts print their values."""
 
 from __future__ import annotations
 
@@ -378,15 +378,15 @@ def test_time_in_review_counts_the_stays_that_ended_in_a_decision(make, web, db_
     assert durations[2][:3] == ["time to publish", "0", "publications"]
 
 
-def test_the_period_is_said_in_words_in_utc_and_its_end_is_included(make, web, db_session, app):
+def test_the_period_is_said_in_words_in_the_markets_days_and_its_end_is_included(make, web, db_session, app):
     desk = Desk(make, db_session, make.market("FR"))
-    desk.rejected(datetime(2026, 11, 15, 23, 30, tzinfo=UTC))  # the period's last day, late in the evening
+    desk.rejected(datetime(2026, 11, 15, 22, 30, tzinfo=UTC))  # the period's last day, 23:30 in Paris
     web.login(desk.pm)
     weekly = _csv(web.get(f"/reports/weekly.csv?market=FR&{PERIOD}"))
     assert weekly[2][:3] == ["2026-11-09", "0", "1"], weekly  # the 15th is in the period
     page = web.get(f"/reports?market=FR&{PERIOD}").get_data(as_text=True)
     assert "Nov 2 – 15, 2026" in page.replace("\u2009", " ")
-    assert "Days and weeks are UTC days; a week runs from Monday to Sunday." in page
+    assert "Days and weeks (Monday to Sunday) are those of Market FR, in its time zone (Europe/Paris)." in page
     assert "To (included)" in page and "(excluded)" not in page
     assert 'name="to" value="2026-11-15"' in page and "weekly.csv?market=FR&amp;from=2026-11-02&amp;to=2026-11-15" \
         in page
@@ -403,7 +403,8 @@ def test_the_period_is_said_in_words_in_utc_and_its_end_is_included(make, web, d
 
 def test_the_audit_export_reads_in_the_readers_language_with_dates_a_spreadsheet_reads(slots, admin_web, db_session,
                                                                                       app, admin_user):
-    english = ["#", "time (UTC)", "post", "market", "action", "from state", "to state", "by", "e-mail", "comment"]
+    english = ["#", "time (UTC)", "post", "market", "action", "from state", "to state", "by", "e-mail", "comment",
+               "slot (UTC)", "slot (market’s time)", "market’s time zone"]
     rows = _csv(admin_web.get("/reports/audit.csv?market=FR&from=2026-11-03&to=2026-11-03"))
     assert rows[0] == english
     assert all(re.fullmatch(r"2026-11-03 \d{2}:\d{2}:\d{2}", row[1]) for row in rows[1:]), rows

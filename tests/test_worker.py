@@ -164,15 +164,16 @@ def test_a_due_post_goes_out_once_through_the_outbox_with_its_approved_text(scen
 
 
 def test_once_a_day_has_closed_the_worker_keeps_its_report_figures(scene):
-    """The reports read a closed day's kept figures: the worker computes them after midnight (UTC), once."""
+    """The reports read a closed day's kept figures: the worker computes them after the market's midnight, once."""
     slot = (utcnow() + timedelta(days=40)).replace(hour=11, minute=58, second=0, microsecond=0)
     scene.scheduled(slot)
     assert scene.run(slot + timedelta(minutes=2)).published == 1
     kept = select(ReportDay.figures).where(ReportDay.day == slot.date(), ReportDay.market_id == scene.market.id)
     assert scene.session.scalar(kept) is None, "not while the day is open"
-    scene.run(slot.replace(hour=23, minute=59) + timedelta(minutes=5))  # within the closing delay: still open
+    _start, midnight = reports.day_bounds(scene.market.timezone, slot.date())
+    scene.run(midnight + timedelta(minutes=5))  # within the closing delay: still open
     assert scene.session.scalar(kept) is None
-    scene.run(slot.replace(hour=0, minute=20) + timedelta(days=1))
+    scene.run(midnight + timedelta(minutes=20))
     figures = scene.session.scalar(kept)
     day = reports.kept_totals(figures)
     assert day.final["published"] == 1 and day.to_publish.count == 1 and (day.on_time, day.late) == (1, 0)

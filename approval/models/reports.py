@@ -1,9 +1,10 @@
-"""The reports' daily figures: what each market did on each closed UTC day, kept once it is known.
+"""The reports' daily figures: what each market did on each of its closed days (from midnight to midnight in its
+zone), kept once it is known.
 
 A day's audit rows never change once the day is over (the trail is append-only and each row is stamped with the
 moment it was written), so its figures are computed once (by the first report that needs them, or by the worker
-after midnight) and read back from then on: a report over weeks reads a row per market and day instead of every
-audit row of the period.
+after the market's midnight) and read back from then on: a report over weeks reads a row per market and day instead
+of every audit row of the period.
 """
 
 from __future__ import annotations

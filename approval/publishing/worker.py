@@ -24,8 +24,8 @@ The posts table is the queue. Each pass:
    in the order of each account's last call, the quickest first: a network that answered late (or not at all, a
    15 s timeout) holds up the rest of its worker's pass only the first time; after that the others go before it.
 
-4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a UTC day has closed, its
-   reports' figures (``approval.queries.reports.roll_up``).
+4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a market's day has closed in
+   its zone, its reports' figures (``approval.queries.reports.roll_up``).
 
 While posts keep falling due (a pass handled some), the housekeeping and step 4 run once a second rather than once
 a pass: they are several transactions each, and a busy queue would pay them between every batch.
@@ -49,7 +49,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -254,8 +254,8 @@ class Worker:
         self.webhook_timeout = float(app.config.get("PUBLISH_WEBHOOK_TIMEOUT_S", 15))
         self.stopping = threading.Event()
         self.outbox = OutboxConnector(self.instance_path)
-        #: The first UTC day not closed when the reports' figures were last kept (see roll_up_reports).
-        self.reports_open_from: date | None = None
+        #: The quarter of an hour in which the reports' figures were last kept (see roll_up_reports).
+        self.reports_kept_at: datetime | None = None
         #: Whether the last pass handled posts, and when the housekeeping and the mail last ran (``run_once``).
         self.busy = False
         self.chores_done_at: datetime | None = None
@@ -339,18 +339,22 @@ class Worker:
         return report
 
     def roll_up_reports(self) -> None:
-        """Once a UTC day has closed, keep its reports' figures, so that no reader waits for them. A failure here is
-        logged, never allowed to stop publishing (a report computes what is missing itself)."""
-        open_from = reports.closed_before(self.clock())
-        if open_from == self.reports_open_from:
+        """Once a market's day has closed in its zone, keep its reports' figures, so that no reader waits for them:
+        asked whenever a day may have closed somewhere (``reports.closing_mark``: every quarter of an hour), for the
+        days each market has closed since the day before yesterday. A failure here is logged, never allowed to stop
+        publishing (a report computes what is missing itself)."""
+        now = self.clock()
+        mark = reports.closing_mark(now)
+        if mark == self.reports_kept_at:
             return
         try:
             with self.sessions() as session, session.begin():
-                reports.roll_up(session, open_from - timedelta(days=1), open_from)
+                # Every zone's last closed day is within them (UTC-12 to UTC+14).
+                reports.roll_up(session, now.date() - timedelta(days=2), now.date() + timedelta(days=2), now=now)
         except Exception:  # noqa: BLE001 - the reports must never stop the publishing worker
-            log.exception("reports: keeping the figures of %s failed; the next pass retries", open_from)
+            log.exception("reports: keeping the figures of the days closed by %s failed; the next pass retries", mark)
             return
-        self.reports_open_from = open_from
+        self.reports_kept_at = mark
 
     # Housekeeping -----------------------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class PostFilters:
     created_to: date | None = None
     q: str | None = None
     #: What happened to the post, as the audit trail records it (an action, or ``on_time`` / ``late`` for the
-    #: publishing worker's publications: ``reports.LISTED``), on the UTC days from ``acted_from`` to ``acted_to``
+    #: publishing worker's publications: ``reports.LISTED``), on each market's days from ``acted_from`` to ``acted_to``
     #: (both included): the posts behind a count of the reports page. With it, ``market`` is the market the trail
     #: names for it, as the report counts it.
     action: str | None = None
@@ -193,7 +193,7 @@ def matching(session: Session, user: User, filters: PostFilters) -> Select[Post]
         query = query.where(text_match(session, filters.q, as_sent=user.role == Role.cabinet))
     if filters.action and user.role != Role.cabinet:  # a cabinet reads no trail before its first sending
         query = query.where(reports.acted(filters.action, filters.acted_from, filters.acted_to,
-                                          _acted_markets(user, filters)))
+                                          _acted_markets(user, filters), session=session))
     return query
 
 
@@ -210,7 +210,8 @@ def acted_rows(session: Session, user: User, filters: PostFilters) -> int | None
     failed twice counts twice, as on the reports page); None without an action filter."""
     if not filters.action or user.role == Role.cabinet:
         return None
-    rows = reports.acted_rows(filters.action, filters.acted_from, filters.acted_to, _acted_markets(user, filters))
+    rows = reports.acted_rows(filters.action, filters.acted_from, filters.acted_to, _acted_markets(user, filters),
+                              session=session)
     selected = matching(session, user, filters).with_only_columns(Post.id).order_by(None)
     return session.scalar(select(func.count()).select_from(
         rows.where(AuditEntry.post_id.in_(selected)).subquery())) or 0

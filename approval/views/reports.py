@@ -1,6 +1,7 @@
-"""Reports (project managers and admins): how the team does per market and period, as numbers, SVG charts drawn on
-the server by pygal (no JavaScript, no CDN) and a CSV of each chart's numbers; and the audit page (admins): every
-audit row across posts, filtered, keyset-paged, exported as CSV."""
+"""Reports (project managers and admins): how the team does per market, campaign and period (each market's own
+days: ``approval.queries.reports``), as numbers, SVG charts drawn on the server by pygal (no JavaScript, no CDN) and
+a CSV of each chart's numbers; and the audit page (admins): every audit row across posts, filtered, keyset-paged,
+exported as CSV, a ``schedule`` row with the time it chose."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import csv
 import io
 import math
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import pygal
 from babel.dates import format_interval
@@ -24,22 +27,24 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
+from approval import operations as ops
 from approval.access import market_clause
 from approval.db import db, driver_says, side_transaction, utcnow
 from approval.filters import percentage
 from approval.inputs import parse_id
 from approval.labels import label
-from approval.models import Account, AuditEntry, Market, Post, User
+from approval.models import Account, AuditEntry, Campaign, Market, Post, User
 from approval.queries import reports
 from approval.style import BY_ID
 from approval.style.network import network_name
 from approval.views import roles_required
+from approval.views.posts import HistoryLine
 from approval.workflow.states import Action, Role, State
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 MANAGERS = (Role.project_manager, Role.admin)
 CHARTS = ("weekly", "durations", "rates", "reasons", "findings")
-#: The default period: the week in progress and this many whole weeks before it (Monday to Sunday, UTC).
+#: The default period: the week in progress and this many whole weeks before it (Monday to Sunday, the markets' days).
 DEFAULT_WEEKS = 8
 MAX_DAYS = 366
 #: The days a report may start or end on: no business report reaches beyond them, and year 1 or 9999 overflowed the
@@ -85,17 +90,26 @@ def _date(name: str) -> date | None:
 
 
 def _default_first_day(today: date) -> date:
-    """The default period's first day: the Monday (UTC) ``DEFAULT_WEEKS`` whole weeks before this week's."""
+    """The default period's first day: the Monday ``DEFAULT_WEEKS`` whole weeks before this week's."""
     return reports.week_of(today) - timedelta(weeks=DEFAULT_WEEKS)
 
 
+def _today(market: Market | None) -> date:
+    """Today in the market's zone; over all the viewer's markets, the latest of their days (India's Monday begins
+    before France's), UTC's without any."""
+    zones = [market.timezone] if market else db.session.scalars(
+        select(Market.timezone).where(market_clause(current_user)).distinct()).all()
+    now = utcnow()
+    return max((reports.today_in(now, zone) for zone in zones), default=now.date())
+
+
 def _selection(*, default_period: bool = False) -> tuple[Market | None, reports.Period]:
-    """The market asked for (None: all the viewer's) and the period: ``from`` and ``to`` are UTC days, both included
-    (as the posts list's dates are)."""
+    """The market asked for (None: all the viewer's) and the period: ``from`` and ``to`` are days, both included,
+    each market's own (its zone's)."""
     market = _asked_market()
-    # By default, today and the whole weeks before it: the weeks are counted from Monday (UTC), and a period begun
-    # on another day counted only part of its first week, which read as a week with nothing done.
-    today = utcnow().date()
+    # By default, today and the whole weeks before it: the weeks are counted from Monday, and a period begun on
+    # another day counted only part of its first week, which read as a week with nothing done.
+    today = _today(market)
     last_day = (None if default_period else _date("to")) or today
     start_day = (None if default_period else _date("from")) or _default_first_day(min(last_day, today))
     if start_day > last_day:
@@ -123,6 +137,23 @@ def _asked_market() -> Market | None:
     return market
 
 
+def _asked_campaign() -> Campaign | None:
+    """The campaign the ``campaign`` argument names among those the viewer sees (their markets' and the group-wide
+    ones: ``operations.usable_campaigns``; None: not asked). Anything else is a 404, as a market that is not one of
+    theirs: another market's campaign is not named."""
+    asked = request.args.get("campaign", "").strip()
+    if not asked:
+        return None
+    campaign_id = parse_id(asked)
+    campaign = db.session.scalar(select(Campaign).where(
+        Campaign.id == campaign_id,
+        Campaign.market_id.is_(None) | Campaign.market_id.in_(select(Market.id).where(market_clause(current_user))),
+    )) if campaign_id else None
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
 def _attachment(response: Response, name: str) -> Response:
     """The response as a download named ``name``, quoted by werkzeug (a name is made of stored codes and dates,
     never of what the request typed: a character HTTP/1.1 cannot carry made the server drop the connection)."""
@@ -130,7 +161,23 @@ def _attachment(response: Response, name: str) -> Response:
     return response
 
 
-def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, reports.Report]:
+@dataclass(frozen=True)
+class Shown:
+    """What a report shows: its market (None: all the viewer's), its campaign (None: every post) and its period."""
+
+    market: Market | None
+    campaign: Campaign | None
+    period: reports.Period
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The query string of this selection, for the links that keep it (presets, downloads, charts, sorting)."""
+        return {**({"market": self.market.code} if self.market else {}),
+                **({"campaign": str(self.campaign.id)} if self.campaign else {}),
+                "from": self.period.first_day.isoformat(), "to": self.period.last_day.isoformat()}
+
+
+def _report(*parts: str, default_period: bool = False) -> tuple[Shown, reports.Report]:
     """The report of the selection: whole for the page, the part a chart draws for the chart. A chart or a CSV of
     a period that cannot be shown is a 400 (the page links only to valid ones)."""
     try:
@@ -139,14 +186,14 @@ def _report(*parts: str, default_period: bool = False) -> tuple[Market | None, r
         if not parts:
             raise
         abort(400)
+    campaign = _asked_campaign()
     clause = Market.id == market.id if market else (None if current_user.group_wide else market_clause(current_user))
-    _keep_closed_days(period)
     if not parts:  # the page: a row per network for one market, for several when asked (``by=network``)
         parts = (*reports.PARTS, *((reports.NETWORKS,) if market or _by_network() else ()))
-    report = reports.build(db.session, clause, period, parts=parts)
-    if report.stale:
-        _keep_again(report.stale)
-    return market, report
+    report = reports.build(db.session, clause, period, parts=parts, campaign=campaign.id if campaign else None)
+    if report.unkept or report.stale:
+        _keep(report.unkept | report.stale)
+    return Shown(market, campaign, period), report
 
 
 def _by_network() -> bool:
@@ -155,33 +202,16 @@ def _by_network() -> bool:
     return request.args.get("by") == "network"
 
 
-def _keep_closed_days(period: reports.Period) -> None:
-    """Keep the period's closed days that nobody kept yet (the worker keeps each day as it closes; not the days
-    before it first ran, nor those it was down), beside this request, which only reads: the next view reads them
-    instead of the audit trail. Best effort: a writer holding the lock leaves them to be computed again."""
-    end = min(period.end.date(), reports.closed_before(utcnow()))
-    if period.start.date() >= end:
-        return
+def _keep(days: set[tuple[int, date]]) -> None:
+    """Keep, beside this request (which only reads), the closed days of the markets that the report computed from
+    the audit trail: nobody kept them yet (the worker keeps each day as it closes; not the days before it first ran,
+    nor those it was down), or they were kept by an earlier definition. The next view reads them instead of the
+    trail. Best effort: a writer holding the lock leaves them to be computed again."""
     try:
         with side_transaction() as session:
-            reports.roll_up(session, period.start.date(), end)
+            reports.keep(session, days)
     except OperationalError as error:
         current_app.logger.warning("reports: the closed days were not kept now: %s", driver_says(error))
-
-
-def _keep_again(days: set[date]) -> None:
-    """Keep again, beside this request, the closed days whose kept figures were of an earlier definition (the report
-    computed them from the audit trail meanwhile). Best effort, as ``_keep_closed_days``."""
-    try:
-        with side_transaction() as session:
-            reports.keep_again(session, days)
-    except OperationalError as error:
-        current_app.logger.warning("reports: the days kept before were not kept again now: %s", driver_says(error))
-
-
-def _args(market: Market | None, period: reports.Period) -> dict:
-    args = {"from": period.start.date().isoformat(), "to": period.last_day.isoformat()}
-    return {"market": market.code, **args} if market else args
 
 
 def _period_words(period: reports.Period) -> str:
@@ -189,9 +219,9 @@ def _period_words(period: reports.Period) -> str:
     return format_interval(period.start.date(), period.last_day, "yMMMd", locale=get_locale())
 
 
-def _presets(market: Market | None, period: reports.Period) -> list[dict[str, Any]]:
+def _presets(shown: Shown) -> list[dict[str, Any]]:
     """Periods one click away, each up to today at most, and whether it is the one shown."""
-    today = utcnow().date()
+    today = _today(shown.market)
     monday, first_of_month = reports.week_of(today), today.replace(day=1)
     last_month_ends = first_of_month - timedelta(days=1)
     quarter = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
@@ -200,10 +230,10 @@ def _presets(market: Market | None, period: reports.Period) -> list[dict[str, An
                (_("Last 8 weeks"), _default_first_day(today), today),
                (_("Last month"), last_month_ends.replace(day=1), last_month_ends),
                (_("This quarter"), quarter, today)]
-    shown = (period.start.date(), period.last_day)
-    return [{"label": words, "active": (first, last) == shown,
-             "args": {**({"market": market.code} if market else {}), "from": first.isoformat(),
-                      "to": last.isoformat()}} for words, first, last in presets]
+    current = (shown.period.first_day, shown.period.last_day)
+    return [{"label": words, "active": (first, last) == current,
+             "args": {**shown.args, "from": first.isoformat(), "to": last.isoformat()}}
+            for words, first, last in presets]
 
 
 # The page ----------------------------------------------------------------------------------------------------------
@@ -212,15 +242,16 @@ def _presets(market: Market | None, period: reports.Period) -> list[dict[str, An
 @roles_required(*MANAGERS)
 def show_reports():
     try:
-        market, report = _report()
+        shown, report = _report()
         refused = None
     except BadSelection as bad:  # the form's dates: said on the page, which shows the default period meanwhile
         refused = bad.message
-        market, report = _report(default_period=True)
+        shown, report = _report(default_period=True)
+    market = shown.market
     markets = db.session.scalars(select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
-    args = _args(market, report.period)
+    args = shown.args
     # A refused period stays in the form, to fix (the figures and the exports are the default period's meanwhile).
-    shown = {**args, **{key: request.args.get(key, "")[:10] for key in ("from", "to")}} if refused else args
+    typed = {**args, **{key: request.args.get(key, "")[:10] for key in ("from", "to")}} if refused else args
     sort = request.args.get("sort", "")
     sort = sort if sort in SORTS else "name"
     covered = [market] if market else list(markets)
@@ -228,13 +259,14 @@ def show_reports():
     by_network = _rows([(network, network_name(network), totals) for network, totals in report.by_network.items()],
                        sort)
     return render_template(
-        "reports/index.html", report=report, market=market, markets=markets, args=args, shown=shown,
+        "reports/index.html", report=report, market=market, markets=markets, campaign=shown.campaign,
+        campaigns=ops.usable_campaigns(db.session, current_user), args=args, shown=typed,
         refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
         table=reports.per_week_table(report), period_words=_period_words(report.period),
-        presets=_presets(market, report.period), sort=sort, sorts=SORTS,
+        presets=_presets(shown), sort=sort, sorts=SORTS,
         by_market=by_market if len(covered) > 1 else None,
         idle=[str(m) for m in covered if not (m.id in report.by_market and report.by_market[m.id].active)],
-        by_network=by_network if len(by_network) > 1 else None, posts_link=_posts_link(market, report.period),
+        by_network=by_network if len(by_network) > 1 else None, posts_link=_posts_link(shown),
         networks_asked=bool(market) or _by_network(),
         page_args={**args, **({"by": "network"} if _by_network() else {})},
     ), 400 if refused else 200
@@ -282,18 +314,19 @@ def _rows(rows: list[tuple[str, str, reports.Totals | None]], sort: str) -> list
     return active
 
 
-def _posts_link(market: Market | None, period: reports.Period) -> Callable[..., str | None]:
+def _posts_link(shown: Shown) -> Callable[..., str | None]:
     """The address of the posts behind a count of the report (``reports.ACTED``), in a market or on a network of
-    it (the posts list's ``action``, ``acted_from`` and ``acted_to`` filters); None for a count of 0, or one the
-    posts list cannot list."""
+    it, of its campaign (the posts list's ``action``, ``acted_from``, ``acted_to`` and ``campaign_id`` filters); None
+    for a count of 0, or one the posts list cannot list."""
 
     def link(kind: str, count: int, *, code: str | None = None, network: str | None = None) -> str | None:
         if not count or kind not in reports.ACTED:
             return None
-        where = {"market": code or (market.code if market else None), "network": network}
+        where = {"market": code or (shown.market.code if shown.market else None), "network": network,
+                 "campaign_id": shown.campaign.id if shown.campaign else None}
         args: dict[str, Any] = {name: value for name, value in where.items() if value}
-        args.update(action=str(reports.ACTED[kind]), acted_from=period.start.date().isoformat(),
-                    acted_to=period.last_day.isoformat())
+        args.update(action=str(reports.ACTED[kind]), acted_from=shown.period.first_day.isoformat(),
+                    acted_to=shown.period.last_day.isoformat())
         return url_for("posts.list_posts", **args)
 
     return link
@@ -353,7 +386,8 @@ RATES_CHARTED = 6
 @bp.get("/<any(weekly, durations, rates, reasons, findings, markets, networks):name>.csv")
 @roles_required(*MANAGERS)
 def chart_csv(name: str):
-    market, report = _report({"markets": "table", "networks": reports.NETWORKS}.get(name, name))
+    shown, report = _report({"markets": "table", "networks": reports.NETWORKS}.get(name, name))
+    market = shown.market
     if name == "markets":
         covered = [market] if market else db.session.scalars(
             select(Market).where(market_clause(current_user)).order_by(Market.code)).all()
@@ -377,18 +411,21 @@ def chart_csv(name: str):
     writer.writerow(header)
     writer.writerows([_decimal(_cell(cell), comma) for cell in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{_file_name(name, market, report)}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{_file_name(name, shown)}"'})
 
 
-def _file_name(name: str, market: Market | None, report: reports.Report) -> str:
-    """A CSV's name: what it holds, its markets and its whole period ("weekly_FR-KE-PL_2026-10-05_2026-12-06.csv"),
-    so that two periods or two selections never share one."""
-    if market:
-        scope = market.code
+def _file_name(name: str, shown: Shown) -> str:
+    """A CSV's name: what it holds, its markets, its campaign and its whole period
+    ("weekly_FR-KE-PL_2026-10-05_2026-12-06.csv", "rates_FR_campaign-12_2026-11-02_2026-11-15.csv"), so that two
+    periods or two selections never share one."""
+    if shown.market:
+        scope = shown.market.code
     else:
         codes = db.session.scalars(select(Market.code).where(market_clause(current_user)).order_by(Market.code)).all()
         scope = "-".join(codes) if len(codes) <= 6 else f"{len(codes)}-markets"
-    return f"{name}_{scope}_{report.period.start.date()}_{report.period.last_day}.csv"
+    if shown.campaign:
+        scope = f"{scope}_campaign-{shown.campaign.id}"
+    return f"{name}_{scope}_{shown.period.first_day}_{shown.period.last_day}.csv"
 
 
 def _decimal_comma() -> bool:
@@ -417,7 +454,7 @@ def _hundredths(durations: reports.Durations) -> list[float | None]:
 @bp.get("/<any(weekly, durations, rates, reasons, findings):name>.svg")
 @roles_required(*MANAGERS)
 def chart_svg(name: str):
-    _market, report = _report(name)
+    _shown, report = _report(name)
     header, rows = _table(name, report)
     phone = request.args.get("size") == "phone"  # the page's <picture> asks for it on a narrow screen
     config = {"style": PHONE_STYLE if phone else STYLE, "js": [], "title": None if phone else _titles()[name],
@@ -545,7 +582,8 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
     """The audit rows the filters ask for, the filters as understood, and why a date was not (None: it was)."""
     actor = aliased(User)
     query = (select(AuditEntry.id, AuditEntry.at, AuditEntry.post_id, AuditEntry.action, AuditEntry.from_state,
-                    AuditEntry.to_state, AuditEntry.comment, Market.code, actor.email, actor.name)
+                    AuditEntry.to_state, AuditEntry.comment, AuditEntry.payload, Market.code, Market.timezone,
+                    actor.email, actor.name)
              .join(Post, AuditEntry.post_id == Post.id).join(Account, Post.account_id == Account.id)
              .join(Market, Account.market_id == Market.id).outerjoin(actor, AuditEntry.actor_id == actor.id))
     filters: dict[str, str] = {}
@@ -572,7 +610,7 @@ def _audit_query() -> tuple[Select, dict[str, str], str | None]:
             dates[name] = _date(name)
         except BadSelection as bad:
             dates[name], refused = None, bad.message
-    start, last = dates["from"], dates["to"]  # UTC days, both included (as on the reports page)
+    start, last = dates["from"], dates["to"]  # UTC days, both included: the trail's times are told in UTC here
     if start and last and start > last:
         refused, start, last = _("The period must start before it ends."), None, None
     if start:
@@ -598,7 +636,10 @@ def audit():
     more = len(rows) > AUDIT_PAGE
     rows = rows[:AUDIT_PAGE]
     markets = db.session.scalars(select(Market.code).order_by(Market.code)).all()
-    return render_template("reports/audit.html", rows=rows, filters=filters, markets=markets,
+    # A schedule's row says the time it chose, as the post's history does (in the market's zone, and the reader's
+    # when it reads otherwise), and the wall-clock time it was typed as when that reads otherwise now.
+    lines = [HistoryLine(cast(Any, row), zone=row.timezone) for row in rows]
+    return render_template("reports/audit.html", rows=zip(rows, lines, strict=True), filters=filters, markets=markets,
                            actions=[a.value for a in Action],
                            refused=refused,
                            next_url=url_for("reports.audit", **filters, before=rows[-1].id) if more else None
@@ -615,6 +656,16 @@ def _cell(value: object) -> object:
     return value
 
 
+def _slot_cells(row: Any) -> list[str]:  # noqa: ANN401 - a row of ``_audit_query``
+    """The slot a ``schedule`` row chose, in UTC and in its market's time, and that zone, as a spreadsheet reads
+    them; nothing for any other row."""
+    slot = HistoryLine(row, zone=row.timezone).slot
+    if slot is None:
+        return ["", "", ""]
+    there = slot.astimezone(ZoneInfo(row.timezone))
+    return [slot.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), there.strftime("%Y-%m-%d %H:%M"), row.timezone]
+
+
 @bp.get("/audit.csv")
 @roles_required(Role.admin)
 def audit_csv():
@@ -623,7 +674,7 @@ def audit_csv():
         abort(400)
     # In the reader's language, as the charts' exports; the actions and states as the filters and the API name them.
     header = [_("#"), _("time (UTC)"), _("post"), _("market"), _("action"), _("from state"), _("to state"), _("by"),
-              _("e-mail"), _("comment")]
+              _("e-mail"), _("comment"), _("slot (UTC)"), _("slot (market’s time)"), _("market’s time zone")]
     worker = _("the publishing worker")
     comma = _decimal_comma()
 
@@ -649,7 +700,8 @@ def audit_csv():
                 # A time a spreadsheet reads as one (it read "2026-12-06T04:13:42.206077Z" as text), in UTC.
                 writer.writerow([row.id, row.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), row.post_id,
                                  row.code, row.action.value, row.from_state.value, row.to_state.value,
-                                 _cell(row.name) if row.name else worker, _cell(row.email), _cell(row.comment)])
+                                 _cell(row.name) if row.name else worker, _cell(row.email), _cell(row.comment),
+                                 *_slot_cells(row)])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
