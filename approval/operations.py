@@ -115,18 +115,8 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     (the clock by default; the demo dates its past work). ``copy_of``: the post it duplicates, which its trail
     names (the caller read that post as ``actor`` may: ``load_post``). ``proposed_at``: when its writer proposes it
     goes out (``check_proposal``), which the ``create`` row keeps."""
-    if not can_see_account(actor, account):
-        raise NotFound(account.id)
-    if not actor.is_active:
-        raise NotPermitted(_("Your account is deactivated."))
-    if actor.role not in (Role.community_manager, Role.project_manager):
-        raise NotPermitted(_("Your role may not write posts."))
-    if not account.active:
-        raise GuardFailed(_("This account is deactivated."), {"account_id": [_("This account is deactivated.")]})
-    _check_campaign(campaign, account)
-    _check_text(body)
     now = now or utcnow()
-    check_proposal(account, proposed_at, now)
+    check_new_post(actor, account, body, campaign, proposed_at=proposed_at, now=now)
     post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now)
     session.add(post)
     session.flush()
@@ -316,6 +306,23 @@ def _check_text(body: str) -> None:
     required to be a string of one character or more)."""
     if not shows_anything(body):
         raise GuardFailed(_("The post has no text."), {"body": [_("The post has no text.")]})
+
+
+def check_new_post(actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
+                   proposed_at: datetime | None = None, now: datetime | None = None) -> None:
+    """What ``create_post`` refuses, asked before anything is written or stored: the files picked with a new post
+    are stored before its row is made, and a post refused then left them in the store for the sweep."""
+    if not can_see_account(actor, account):
+        raise NotFound(account.id)
+    if not actor.is_active:
+        raise NotPermitted(_("Your account is deactivated."))
+    if actor.role not in (Role.community_manager, Role.project_manager):
+        raise NotPermitted(_("Your role may not write posts."))
+    if not account.active:
+        raise GuardFailed(_("This account is deactivated."), {"account_id": [_("This account is deactivated.")]})
+    _check_campaign(campaign, account)
+    _check_text(body)
+    check_proposal(account, proposed_at, now or utcnow())
 
 
 def _check_campaign(campaign: Campaign | None, account: Account) -> None:

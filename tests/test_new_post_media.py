@@ -255,6 +255,26 @@ def test_a_writer_creates_only_on_accounts_of_their_markets_and_nothing_is_read_
     assert _counts(db_session) == before
 
 
+def test_a_post_its_own_rules_refuse_stores_none_of_its_files(app, make, web, db_session, france):
+    """A project manager of two markets picked France's campaign for a German account: the post was refused once
+    its file was stored, which stayed in the store for the sweep. Its rules are asked first."""
+    from approval import administration as admin
+
+    germany = make.market("DE", timezone="Europe/Berlin", languages=("de",))
+    campaign = admin.create_campaign(db_session, "Coupe de France", france, "#CDF")
+    account = make.account(germany, "facebook")
+    make.account(france, "facebook")  # France's campaigns are offered on the form beside Germany's account
+    web.login(make.user(Role.project_manager, markets=[france, germany]))
+    stored, counts = _stored_keys(app), _counts(db_session)
+    page = web.get("/posts/new").get_data(as_text=True)
+    answer = web.client.post("/posts/new", data={
+        "csrf_token": web.token, "form_key": _form_key(page), "account_id": str(account.id),
+        "campaign_id": str(campaign.id), "body": "Ein Bild.", "copy_of": "", "alt": [""],
+        "file": [(io.BytesIO(jpeg((64, 48))), "bild.jpg")], "save": "1"}, content_type="multipart/form-data")
+    assert answer.status_code == 422 and "This campaign belongs to another market." in _text(answer)
+    assert _stored_keys(app) == stored and _counts(db_session) == counts
+
+
 def test_the_form_without_a_token_is_refused_before_anything_is_written(make, web, db_session, france, writer):
     account = make.account(france, "facebook")
     web.login(writer)

@@ -276,6 +276,8 @@ def _create_with_media(account: Account, campaign: Campaign | None, body: str, o
     uploads = _picked()
     if intake.parts_dropped():  # more parts than a post carries: let go as they came (``stream_uploads_to_disk``)
         raise Invalid(_said(intake.too_many_files().message, _picked_again()))
+    # The post's own rules first: a post refused once its files were stored left them in the store.
+    ops.check_new_post(current_user, account, body, campaign, proposed_at=proposed)
     alts = one_text_per_file(request.form.getlist("alt"), len(uploads))
     attach.check_alts(alts)
     copied = ops.attachments_of(original.current_revision) if original is not None else []
