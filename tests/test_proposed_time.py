@@ -281,6 +281,15 @@ def test_approving_alone_still_approves(make, web, db_session, france, writer, r
     assert f'value="{_typed(post.proposed_at.astimezone(PARIS))}"' in page
 
 
+@pytest.mark.parametrize("value", ["0", "no", "off", "n", "false"])
+def test_a_script_saying_no_to_and_schedule_approves_alone(make, web, db_session, france, writer, reviewer, value):
+    post = _proposed(make, web, db_session, france, writer)
+    web.login(reviewer)
+    web.post(f"/posts/{post.id}/actions/approve", {"version": post.version, "and_schedule": value})
+    db_session.expire_all()
+    assert post.state == State.approved and post.scheduled_at is None
+
+
 def _refused(web, db_session, post: Post, user, said: str) -> None:  # noqa: ANN001
     counts = row_counts(db_session, AuditEntry)
     version = post.version
@@ -360,6 +369,36 @@ def test_an_edit_keeps_a_proposal_already_set(make, web, db_session, france, wri
     _edit(web, post, body=post.body + " Encore.")
     db_session.expire_all()
     assert post.state == State.in_review and post.proposed_at == _instant(local)
+
+
+def test_an_edit_keeps_the_slot_when_the_proposal_set_has_passed(make, web, db_session, france, writer, reviewer):
+    """A proposal already past and a slot still ahead: the edit kept the useless passed time and dropped the slot."""
+    post = make.post(State.scheduled, account=make.account(france, "x"), author=writer, reviewer=reviewer)
+    slot = post.scheduled_at
+    post.proposed_at = utcnow() - timedelta(hours=1)
+    db_session.flush()
+    web.login(writer)
+    assert "It is kept as the proposed time" in _text(web.get(f"/posts/{post.id}/edit"))
+    _edit(web, post, body=post.body + " Encore.")
+    db_session.expire_all()
+    assert post.state == State.in_review and post.proposed_at == slot
+
+
+def test_a_change_of_the_proposal_alone_sends_no_text_to_the_findings(make, web, db_session, france, writer):
+    """The wall and the reports count the style findings of the texts sent for review: a time set on a post sent
+    days before counted its text again, that day."""
+    from approval.queries.findings import sent_with_findings
+
+    post = make.post(State.in_review, account=make.account(france, "x"), author=writer,
+                     body="Le match commence  ce soir.")
+    sent = sent_with_findings(select(AuditEntry.id).select_from(AuditEntry)).where(AuditEntry.post_id == post.id)
+    before = db_session.scalars(sent).all()
+    assert len(before) == 1  # its submission, with the double space
+    web.login(writer)
+    _edit(web, post, proposed_time=_typed(_local_ahead(days=3)))
+    db_session.expire_all()
+    assert _trail(db_session, post)[-1].payload.get("proposal_only") is True
+    assert db_session.scalars(sent).all() == before
 
 
 # The API -----------------------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class _ActionForm(PageForm):
     #: since (``views.posts._overtaken``); a page from before the field gets the general message.
     seen = HiddenField(validators=[Optional(), Length(max=20)])
     #: "Approve and schedule for <the proposed time>" (``operations.approve_and_schedule``) rather than "Approve".
-    and_schedule = BooleanField()
+    and_schedule = BooleanField(false_values=("false", "", "0", "no", "off", "n"))
 
 
 def _form_field(spec: Input) -> Field | None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Select, Text, cast
+from sqlalchemy import Select, Text, cast, false, func
 
 from approval.models import AuditEntry, Revision
 from approval.workflow.states import Action, State
 
 #: What puts a text before a reviewer: a submission, or an edit that sends the post (back) to review or keeps it
-#: there (the ``to_state`` of its audit row says which; an edit of a draft does not).
+#: there (the ``to_state`` of its audit row says which; an edit of a draft does not). An edit of the proposed time
+#: alone (``engine.propose``: ``proposal_only`` in its payload) sends no text.
 SENT_FOR_REVIEW = (Action.submit, Action.edit)
 
 
@@ -28,7 +29,8 @@ def sent_with_findings(query: Select) -> Select:
     and joined to that text (``Revision``): the many texts without findings are left out before they are read."""
     return (query.join(Revision, Revision.id == AuditEntry.revision_id)
             .where(AuditEntry.action.in_(SENT_FOR_REVIEW), AuditEntry.to_state == State.in_review,
-                   cast(Revision.findings, Text) != "[]"))
+                   cast(Revision.findings, Text) != "[]",
+                   ~func.coalesce(AuditEntry.payload["proposal_only"].as_boolean(), false())))
 
 
 def rules_of(findings: Iterable[Mapping[str, Any]] | None) -> set[str]:

@@ -129,11 +129,12 @@ def _set_proposal(attempt: Attempt) -> None:
 
 
 def _keep_slot_as_proposal(attempt: Attempt) -> None:
-    """An edit that drops a slot still ahead keeps it as the proposed time when none is set: approved again, the
-    post is scheduled there in one step (``operations.approve_and_schedule``)."""
+    """An edit that drops a slot still ahead keeps it as the proposed time when none is set (or the one set has
+    passed): approved again, the post is scheduled there in one step (``operations.approve_and_schedule``)."""
     post = attempt.post
     slot = post.scheduled_at
-    if slot is not None and slot > attempt.now and post.proposed_at is None and "proposed_at" not in attempt.params:
+    proposed = post.proposed_at if post.proposed_at is None or post.proposed_at > attempt.now else None
+    if slot is not None and slot > attempt.now and proposed is None and "proposed_at" not in attempt.params:
         post.proposed_at = slot
         attempt.record["proposed_at"] = slot.isoformat()
         attempt.record["proposal_from_slot"] = True
