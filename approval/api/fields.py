@@ -21,6 +21,10 @@ from approval.inputs import MAX_ID  # noqa: F401 - the API's too
 from approval.inputs import FORBIDDEN_CHARACTERS, direction_controls_refusal
 
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}", re.ASCII)
+#: What no time holds: a control character (C0, DEL, C1: tab and line feed too) or an unpaired surrogate. Python
+#: 3.11's ``datetime.fromisoformat`` reads "2027-03-02T19:00:00+00:00\x00" as if the NUL were not there.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_MESSAGE = _l("The time contains a control character (such as NUL) or an unpaired surrogate.")
 
 _FIELD_MESSAGES = {
     "required": _l("This field is required."),
@@ -66,6 +70,7 @@ class Instant(ma.fields.AwareDateTime):
         "invalid": _l("Not a valid date and time: give an ISO 8601 instant, e.g. 2026-06-01T09:00:00+02:00."),
         "invalid_awareness": _l("The time needs its UTC offset, e.g. 2026-06-01T09:00:00+02:00."),
         "format": _l("Not a valid date and time."),
+        "control": _CONTROL_MESSAGE,
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -77,6 +82,8 @@ class Instant(ma.fields.AwareDateTime):
         return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise self.make_error("control")
         instant = super()._deserialize(value, attr, data, **kwargs)
         try:
             return instant.astimezone(UTC)
@@ -90,12 +97,15 @@ class LocalTime(ma.fields.Field):
     default_error_messages = {
         **_FIELD_MESSAGES,
         "invalid": _l("Not a valid local time: give YYYY-MM-DDTHH:MM, e.g. 2026-06-01T09:00."),
+        "control": _CONTROL_MESSAGE,
     }
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else value.strftime("%Y-%m-%dT%H:%M")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise self.make_error("control")
         if not isinstance(value, str) or not _LOCAL_TIME.fullmatch(value):
             raise self.make_error("invalid")
         try:

@@ -6,7 +6,7 @@ schema, calls one operation, commits once and dumps with a ``*Schema``: the rule
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from flask import Response, current_app, request, url_for
@@ -141,10 +141,32 @@ def create_post(args: dict, headers: dict):
         message = _("No such account among yours.")
         raise GuardFailed(message, {"account_id": [message]})
     original = _original(user, args["copy_of"])
-    post = ops.create_post(db.session, user, account, args["body"], _campaign(args["campaign_id"], account),
+    campaign = _campaign(args["campaign_id"], account)
+    now = utcnow()
+    proposed = _proposal(args, account, now)
+    post = ops.create_post(db.session, user, account, args["body"], campaign,
                            media=ops.attachments_of(original.current_revision) if original else (),
-                           copy_of=original, proposed_at=args["proposed_at"])
+                           copy_of=original, proposed_at=None if isinstance(proposed, ops.Keep) else proposed,
+                           now=now)
     return once.commit(post_response(post, 201))
+
+
+#: The API's names of the fields ``operations.proposal_time`` gives its reasons under (the forms').
+_PROPOSAL_FIELDS = {ops.PROPOSAL_FIELDS["local_time"]: "proposed_local_time",
+                    ops.PROPOSAL_FIELDS["fold"]: "proposed_fold"}
+
+
+def _proposal(args: dict, account: Account, now: datetime) -> datetime | None | ops.Keep:
+    """The proposed time a body gives: its instant (``proposed_at``: None clears it), or its wall-clock time in the
+    account's market zone (``proposed_local_time``, ``proposed_fold``), read as the schedule action reads its
+    ``local_time`` (``operations.proposal_time``); ``Keep.PROPOSAL`` when it gives neither."""
+    if "proposed_local_time" not in args:
+        return args["proposed_at"] if "proposed_at" in args else ops.Keep.PROPOSAL
+    try:
+        return ops.proposal_time(account, args["proposed_local_time"], args.get("proposed_fold"), now)
+    except GuardFailed as refused:
+        refused.errors = {_PROPOSAL_FIELDS.get(name, name): reasons for name, reasons in refused.errors.items()}
+        raise
 
 
 def _original(user: User, post_id: int | None) -> Post | None:
@@ -203,14 +225,15 @@ def get_post(post_id: int):
 @bp.doc(responses={200: {"links": _post_links(EDITABLE_STATES)}})
 def edit_post(args: dict, post_id: int):
     """A new text, or another campaign (`campaign_id`, null for none): a new revision; a post that awaited or held
-    an approval goes (back) to review. A new proposed time (`proposed_at`, null for none) alone makes no revision
-    and keeps the post's state."""
+    an approval goes (back) to review. A new proposed time (`proposed_at`, null for none, or the market's wall-clock
+    time `proposed_local_time` with `proposed_fold`) alone makes no revision and keeps the post's state."""
     user = current_api_user()
     post = ops.load_post(db.session, user, post_id, for_update=True)
     campaign = _campaign(args["campaign_id"], post.account) if "campaign_id" in args else ops.Keep.CAMPAIGN
+    now = utcnow()
     ops.edit_post(db.session, post, user, args.get("body", post.body), campaign=campaign,
-                  proposed_at=args["proposed_at"] if "proposed_at" in args else ops.Keep.PROPOSAL,
-                  expected_version=expected_version(post, Action.edit))
+                  proposed_at=_proposal(args, post.account, now), expected_version=expected_version(post, Action.edit),
+                  now=now)
     return post_response(post)
 
 

@@ -18,7 +18,7 @@ from approval.forms.posts import MAX_BODY
 from approval.labels import finding_message
 from approval.models import AccountKind, Network, Outcome, PublicationAttempt, StopScope
 from approval.publishing.status import answer
-from approval.workflow.inputs import Input, Kind
+from approval.workflow.inputs import FOLD, Input, Kind
 from approval.workflow.states import Action, Role, State
 from approval.workflow.table import ACTIONS_TAKING, ALL_INPUTS, USER_ACTIONS
 
@@ -80,28 +80,61 @@ class PostListArgs(Args):
 
 #: What a writer's proposed time is, in the API's words.
 PROPOSED_AT = ("When the writer proposes the post goes out: an instant with its UTC offset, ahead and at most a year "
-               "ahead; null for none. A proposal, not content: it makes no revision and sends nothing back to "
-               "review. A project manager approves and schedules the post at it in one step on its page.")
+               "ahead; null for none. Or give `proposed_local_time` instead (not both). A proposal, not content: it "
+               "makes no revision and sends nothing back to review. A project manager approves and schedules the "
+               "post at it in one step on its page.")
+PROPOSED_LOCAL_TIME = ("The proposed time as the market's clocks read it: wall-clock time in the account's market time "
+                       "zone, instead of `proposed_at`, read as `schedule` reads its `local_time`. A time the clocks "
+                       "skip (the spring change) is refused; one they repeat (the autumn change) needs "
+                       "`proposed_fold`. The post answers with its instant, `proposed_at`.")
 
 
-class PostCreateArgs(Args):
+def _local_time(**kwargs: Any) -> LocalTime:
+    """A wall-clock time field, documented as the string it is."""
+    metadata = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$",
+                "example": "2026-06-01T09:00", **kwargs.pop("metadata", {})}
+    return LocalTime(metadata=metadata, **kwargs)
+
+
+def _fold(**kwargs: Any) -> fields.Integer:
+    """Which of a repeated wall-clock time: the JSON integer 0 or 1 (``true``, ``"1"`` or ``1.0`` are refused)."""
+    return fields.Integer(allow_none=True, strict=True, validate=one_of([0, 1]),
+                          error_messages={"invalid": _l("Not a valid integer.")}, **kwargs)
+
+
+class _ProposalArgs(Args):
+    """A writer's proposed time: an instant, or the market's wall-clock time as ``schedule`` takes one (the view
+    reads it with ``operations.proposal_time``)."""
+
+    proposed_at = Instant(allow_none=True, metadata={"description": PROPOSED_AT})
+    proposed_local_time = _local_time(metadata={"description": PROPOSED_LOCAL_TIME})
+    proposed_fold = _fold(metadata={"description": f"With `proposed_local_time`: {FOLD.help}"})
+
+    @validates_schema
+    def _one_proposal(self, data: dict, **_kwargs) -> None:
+        # Both keys, whatever their values: ``"proposed_at": null`` clears the proposal, which a local time sets.
+        if "proposed_at" in data and "proposed_local_time" in data:
+            raise ma.ValidationError(_l("Give proposed_at or proposed_local_time, not both."), "proposed_local_time")
+        if data.get("proposed_fold") is not None and "proposed_local_time" not in data:
+            raise ma.ValidationError(_l("Only with proposed_local_time."), "proposed_fold")
+
+
+class PostCreateArgs(_ProposalArgs):
     account_id = Id(required=True, strict=True)
     body = Text(required=True, validate=length(MAX_BODY, minimum=1))
     campaign_id = Id(strict=True, allow_none=True, load_default=None)
     copy_of = Id(strict=True, allow_none=True, load_default=None, metadata={"description": (
         "A post this one duplicates, among those the user sees: its pictures and videos, with their alternative "
         "texts, come with the new draft (the text and campaign are this request's). The trail's `create` names it.")})
-    proposed_at = Instant(allow_none=True, load_default=None, metadata={"description": PROPOSED_AT})
 
 
-class PostEditArgs(Args):
+class PostEditArgs(_ProposalArgs):
     body = Text(validate=length(MAX_BODY, minimum=1))
     campaign_id = Id(strict=True, allow_none=True, metadata={"description": "Another campaign; null for none."})
-    proposed_at = Instant(allow_none=True, metadata={"description": PROPOSED_AT})
 
     @validates_schema
     def _something_to_change(self, data: dict, **_kwargs) -> None:
-        if "body" not in data and "campaign_id" not in data and "proposed_at" not in data:
+        if not data.keys() & {"body", "campaign_id", "proposed_at", "proposed_local_time"}:
             raise ma.ValidationError(_l("Give the new text, the campaign or the proposed time."), "body")
 
 
@@ -112,12 +145,9 @@ def _input_field(spec: Input) -> fields.Field:
     if spec.kind == Kind.instant:
         return Instant(allow_none=True, metadata=metadata)
     if spec.kind == Kind.local_time:
-        return LocalTime(allow_none=True, metadata={
-            **metadata, "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$",
-            "example": "2026-06-01T09:00"})
+        return _local_time(allow_none=True, metadata=metadata)
     if spec.kind == Kind.fold:
-        return fields.Integer(allow_none=True, strict=True, validate=one_of([0, 1]), metadata=metadata,
-                              error_messages={"invalid": _l("Not a valid integer.")})
+        return _fold(metadata=metadata)
     if spec.kind == Kind.url:
         return Text(allow_none=True, validate=length(MAX_URL), metadata=metadata)
     return fields.Boolean(allow_none=True, metadata=metadata)
