@@ -392,7 +392,10 @@ def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
         scene.run(slot + timedelta(minutes=20))
         post = scene.reload(post)
         assert post.state is State.approved and post.missed_at == slot
-        assert _missed_because(scene, post).startswith("A stop switch or an embargo held it")
+        # What held it, by name: the switch's scope, its reason, who turned it on.
+        assert _missed_because(scene, post) == ("The stop switch over everything (“Crisis: everything stops.”, "
+                                                "turned on by the command line) held it until its grace period "
+                                                "passed.")
         controls.turn_off(scene.session, None, stop.id)
         scene.session.commit()
         scene.run(slot + timedelta(minutes=21))
@@ -400,6 +403,18 @@ def test_a_stop_switch_still_on_past_the_grace_period_misses_the_slot(scene):
     finally:
         controls.turn_off(scene.session, None, stop.id)
         scene.session.commit()
+
+
+def test_an_embargo_still_on_past_the_grace_period_misses_the_slot_and_says_so(scene):
+    slot = soon()
+    post = scene.held_by_embargo(slot, "Rapport annuel")
+    post.campaign.embargo_until = slot + timedelta(hours=1)  # moved again, past the grace period
+    scene.session.commit()
+    scene.run(slot + timedelta(minutes=20))
+    post = scene.reload(post)
+    assert post.state is State.approved and post.missed_at == slot
+    assert _missed_because(scene, post) == ("The embargo of the campaign Rapport annuel held it until its grace "
+                                            "period passed.")
 
 
 def test_an_embargo_refuses_earlier_slots_and_holds_what_was_scheduled_before_it_moved(scene, make):

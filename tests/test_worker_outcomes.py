@@ -174,7 +174,8 @@ def test_holds_releases_missed_slots_and_recovered_leases_are_logged(scene, hook
         run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=16)))
         line = one_line(caplog, stopped, "missed", logging.WARNING)
         assert f"slot {slot.isoformat()}" in line, line
-        assert line.endswith("; A stop switch or an embargo held it until its grace period passed."), line
+        assert line.endswith(f"; The stop switch over market {code} (“Match perdu.”, turned on by the command line) "
+                             "held it until its grace period passed."), line
         for stop in active_stops(scene.session):
             controls.turn_off(scene.session, None, stop.id)
         scene.session.commit()

@@ -31,6 +31,18 @@ CHECK_FAULT = N_("The checks before sending stopped on an error (%(error)s); not
 NOT_CONNECTED = N_("The account is not connected to a publisher: connect it, then retry.")
 # Why a slot was missed (the grace period passed before the post went out).
 MISSED_HELD = N_("A stop switch or an embargo held it until its grace period passed.")
+#: The same, naming what held it (``worker._missed_because``): the switch's scope, its reason and who turned it on
+#: (the reason and the name are the people's own words), or the campaign's embargo. Rows before 7 December 2026 name
+#: ``MISSED_HELD``, which still translates.
+MISSED_HELD_BY_ALL = N_("The stop switch over everything (“%(reason)s”, turned on by %(name)s) held it until its "
+                        "grace period passed.")
+MISSED_HELD_BY_MARKET = N_("The stop switch over market %(market)s (“%(reason)s”, turned on by %(name)s) held it "
+                           "until its grace period passed.")
+MISSED_HELD_BY_CAMPAIGN = N_("The stop switch over the campaign %(campaign)s (“%(reason)s”, turned on by %(name)s) "
+                             "held it until its grace period passed.")
+MISSED_EMBARGO = N_("The embargo of the campaign %(campaign)s held it until its grace period passed.")
+#: Who turned a switch on from the command line (``approval stop``), in the reader's language.
+FROM_THE_COMMAND_LINE = N_("the command line")
 MISSED_REFUSED = N_("The network kept asking to wait (last: %(last)s) until its grace period passed.")
 MISSED_UNREACHABLE = N_("The receiver could not be reached (last: %(last)s) until its grace period passed.")
 # Missed before the grace period ends: the next try the network asked for would come after it.

@@ -70,6 +70,7 @@ from approval.models import (
     Post,
     PublicationAttempt,
     Revision,
+    StopScope,
     StopSwitch,
     audit,
 )
@@ -938,7 +939,7 @@ class Worker:
                         early: bool = False) -> reasons.Reason:
         """Why the slot passed: a hold, the network's waits, the quota, or no worker at all (the desk says which)."""
         if post.held_at is not None:
-            return reasons.reason(reasons.MISSED_HELD)
+            return self._held_because(post)
         if post.next_attempt_at is not None:
             last = session.execute(
                 select(PublicationAttempt.outcome, PublicationAttempt.message, PublicationAttempt.why)
@@ -954,6 +955,26 @@ class Worker:
             return reasons.reason(said[0] if unreachable else said[1],
                                   last=last.why or last.message or last.outcome.value)
         return reasons.reason(reasons.MISSED_UNSENT)
+
+    @staticmethod
+    def _held_because(post: Post) -> reasons.Reason:
+        """What held a missed post: the stop switch that held it (its scope, reason, and who turned it on), else its
+        campaign's embargo; the general words when neither is known any more."""
+        stop = post.held_by_stop
+        if stop is not None:
+            name: object = stop.turned_on_by.name if stop.turned_on_by is not None \
+                else reasons.reason(reasons.FROM_THE_COMMAND_LINE)
+            if stop.scope == StopScope.all:
+                return reasons.reason(reasons.MISSED_HELD_BY_ALL, reason=stop.reason, name=name)
+            if stop.scope == StopScope.market and stop.market is not None:
+                return reasons.reason(reasons.MISSED_HELD_BY_MARKET, market=stop.market.code, reason=stop.reason,
+                                      name=name)
+            if stop.campaign is not None:
+                return reasons.reason(reasons.MISSED_HELD_BY_CAMPAIGN, campaign=stop.campaign.name,
+                                      reason=stop.reason, name=name)
+        elif post.campaign is not None and post.campaign.embargo_until is not None:
+            return reasons.reason(reasons.MISSED_EMBARGO, campaign=post.campaign.name)
+        return reasons.reason(reasons.MISSED_HELD)
 
     def _step(self, session: Session, post: Post, step: Action, now: datetime, payload: dict,
               comment: str | None = None) -> None:
