@@ -5,8 +5,8 @@ A link's token carries the user's id and a fingerprint of their password hash an
 key (itsdangerous, a salt per purpose: an invitation's token opens no reset page) and dated. It works until its time
 runs out (``lifetime``) and once: choosing the password changes the hash it is bound to, and so ends every link sent
 before. A newer invitation does too (an invited user's "no password" is drawn again); a newer reset link does not
-end an older one, which works until its hour is out or a password is chosen.
-(an invited user's hash is a random "no password", drawn again), as does any other new password. Nothing is stored.
+end an older one, which works until its hour is out or a password is chosen. Nothing is stored (the page a link
+opens keeps its token in the browser's session, out of its address: ``approval.views.auth``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ They go out through ``APPROVAL_SMTP_URL`` as the notifications do, but not throu
 the database must not keep. An invitation is sent once the request (or the command) that created or renewed it has
 committed (``send_after_commit``), so no mail names an account that was rolled back, and the admin is told at once
 whether the server took it. A reset link is sent beside the request (``send_in_background``): the answer does not
-wait for the mail server, so it takes as long whether the address has an account or not.
+wait for the mail server, and the request reads and writes as much whether the address has an account or not.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from flask import Flask, current_app, has_request_context, render_template, url_
 from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from approval.config import configured_public_url, public_url
 from approval.labels import label
-from approval.models import User
+from approval.models import Account, Executive, User
 from approval.notifications.mailer import SmtpConnection, SmtpSettings, mail_locale
 from approval.password_links import RESET_MINUTES, Purpose, invitation_hours, make_token
 from approval.workflow.states import Role
@@ -117,6 +117,13 @@ def reset_mail(user: User, link: str) -> Message:
 
 def _language(user: User) -> str:
     return mail_locale(user, current_app.config["LANGUAGES"])
+
+
+#: What a mail's language reads besides its user (``mail_locale``: their markets, else their executives' accounts'
+#: markets), as options of the statement that loads the user: "Forgot your password?" reads as much, in one statement,
+#: for an address without an account as for one with.
+LANGUAGE_READS = (joinedload(User.markets),
+                  joinedload(User.executives).joinedload(Executive.accounts).joinedload(Account.market))
 
 
 def _scope(user: User) -> list[tuple[str, str]]:

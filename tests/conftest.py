@@ -62,6 +62,25 @@ def no_wall_verdicts_kept() -> None:
     WALL_VERDICTS.clear()
 
 
+@pytest.fixture()
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes the password checks compared with, in order, from now on: the (cheap) hasher, counting its
+    ``verify`` (an unknown address, or an invited user's, must cost a check as a known one does)."""
+    checks: list[str] = []
+    real = users_module._hasher
+
+    class CountingHasher:
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def verify(self, hashed: str, password: str) -> bool:
+            checks.append(hashed)
+            return real.verify(hashed, password)
+
+    monkeypatch.setattr(users_module, "_hasher", CountingHasher())
+    return checks
+
+
 # Databases ---------------------------------------------------------------------------------------------------
 
 

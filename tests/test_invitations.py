@@ -7,21 +7,27 @@ are throttled, and no token of any shape is a 500."""
 from __future__ import annotations
 
 import html
+import http.cookiejar
+import logging
 import re
+import threading
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
+from approval import administration as admin
 from approval import password_mail
 from approval.db import make_engine, utcnow
 from approval.models import AdminLogEntry, User
-from approval.models import users as users_module
 from approval.password_links import Purpose, make_token
 from approval.workflow.states import Role
-from conftest import PASSWORD, WebClient
+from conftest import ONE_BACKEND, PASSWORD, WebClient, committed_app
 from tests.notification_helpers import Received, SmtpServer, free_port
 
 NEW_PASSWORD = "a password of my own"
@@ -92,11 +98,14 @@ def log_in(app, email: str, password: str):  # noqa: ANN001, ANN201
     return web, web.client.post("/login", data={"email": email, "password": password, "csrf_token": web.token})
 
 
-def choose(app, path: str, password: str = NEW_PASSWORD, again: str | None = None):  # noqa: ANN001, ANN201
-    """Open the link's page on a browser of its own and send the new password (twice)."""
-    web = WebClient(app.test_client())
-    web.refresh_token(path)
-    return web.post(path, {"new_password": password, "confirm_password": password if again is None else again})
+def choose(app, path: str, password: str = NEW_PASSWORD, again: str | None = None,  # noqa: ANN001, ANN201
+           web: WebClient | None = None):
+    """Open the link on a browser of its own (``web``: that one), which leads to its page at an address without the
+    token when the link works, and send the new password (twice) from the page it led to."""
+    web = web or WebClient(app.test_client())
+    page = web.get(path, follow_redirects=True).request.path
+    web.refresh_token(page)
+    return web.post(page, {"new_password": password, "confirm_password": password if again is None else again})
 
 
 def from_address(app, address: str) -> WebClient:  # noqa: ANN001
@@ -142,7 +151,7 @@ def test_an_invitation_is_mailed_and_its_link_works_once(app, admin_web, admin_u
     for attempt in ("", PASSWORD, noor.password_hash):
         assert log_in(app, noor.email, attempt)[1].status_code == 200
 
-    page = WebClient(app.test_client()).get(link_path(link))
+    page = WebClient(app.test_client()).get(link_path(link), follow_redirects=True)
     assert page.status_code == 200 and "Choose your password" in page_text(page)
     assert "Welcome, Noor Haddad." in page_text(page)
     chosen = choose(app, link_path(link))
@@ -208,7 +217,7 @@ def test_an_expired_invitation_says_so_and_how_to_get_another(app, admin_web, ma
     assert "Get a new link by e-mail" in said
     assert choose(app, f"/invitation/{old}").status_code == 410
     assert WebClient(app.test_client()).get(f"/invitation/{future}").status_code == 410
-    assert WebClient(app.test_client()).get(f"/invitation/{recent}").status_code == 200
+    assert WebClient(app.test_client()).get(f"/invitation/{recent}", follow_redirects=True).status_code == 200
     db_session.expire_all()
     assert not noor.has_password
 
@@ -302,24 +311,12 @@ def test_only_admins_invite(app, web, make, db_session, mail):
     assert db_session.scalar(select(User).where(User.email == "x@helio.example")) is None
 
 
-def test_an_invited_user_is_told_apart_from_others_no_sooner_at_login(app, make, db_session, monkeypatch):
+def test_an_invited_user_is_told_apart_from_others_no_sooner_at_login(app, make, db_session, password_checks):
     invited = make.user(Role.community_manager)
     invited.forget_password()
     db_session.flush()
-    checks = []
-    real = users_module._hasher
-
-    class CountingHasher:
-        def __getattr__(self, name):  # noqa: ANN001, ANN204
-            return getattr(real, name)
-
-        def verify(self, hashed, password):  # noqa: ANN001, ANN201
-            checks.append(hashed)
-            return real.verify(hashed, password)
-
-    monkeypatch.setattr(users_module, "_hasher", CountingHasher())
     assert log_in(app, invited.email, "anything at all")[1].status_code == 200
-    assert len(checks) == 1 and checks[0].startswith("$argon2")
+    assert len(password_checks) == 1 and password_checks[0].startswith("$argon2")
 
 
 # Forgot your password? -----------------------------------------------------------------------------------------
@@ -349,7 +346,7 @@ def test_a_reset_link_works_once_ends_the_sessions_and_clears_the_login_lock(app
     link = the_link(message)
     assert "/password/reset/" in link
 
-    page = web.get(link_path(link))
+    page = web.get(link_path(link), follow_redirects=True)
     assert page.status_code == 200 and "Choose a new password" in page_text(page)
     chosen = choose(app, link_path(link))
     assert chosen.status_code == 303 and chosen.headers["Location"] == "/login"
@@ -369,8 +366,7 @@ def test_the_login_page_after_a_reset_has_the_address_filled_in(app, make, db_se
     with app.test_request_context():
         token = make_token(camille, Purpose.reset)
     web = WebClient(app.test_client())
-    web.refresh_token(f"/password/reset/{token}")
-    chosen = web.post(f"/password/reset/{token}", {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    chosen = choose(app, f"/password/reset/{token}", web=web)
     assert chosen.status_code == 303
     login = web.get("/login")
     assert f'value="{camille.email}"' in login.get_data(as_text=True)
@@ -571,8 +567,8 @@ def test_the_command_line_invites_by_mail_or_prints_the_link(cli_in_process, smt
     key = (Path(cli.env["APPROVAL_INSTANCE_PATH"]) / "secret_key").read_text().strip()
     site = create_app({"TESTING": True, "DATABASE_URL": cli.url, "SECRET_KEY": key})
     try:
-        assert site.test_client().get(link_path(lines[-1])).status_code == 200
-        assert site.test_client().get(link_path(the_link(message))).status_code == 200
+        assert site.test_client().get(link_path(lines[-1]), follow_redirects=True).status_code == 200
+        assert site.test_client().get(link_path(the_link(message)), follow_redirects=True).status_code == 200
     finally:
         site.extensions["approval.db"]["engine"].dispose()
     engine = make_engine(cli.url)
@@ -609,9 +605,232 @@ def test_a_link_sent_before_a_deactivation_stays_dead_once_the_user_is_reactivat
     db_session.flush()
     with app.test_request_context():
         token = make_token(camille, Purpose.reset)
-    assert WebClient(app.test_client()).get(f"/password/reset/{token}").status_code == 200
+    assert WebClient(app.test_client()).get(f"/password/reset/{token}", follow_redirects=True).status_code == 200
     camille.active = False
     db_session.flush()
     camille.active = True
     db_session.flush()
     assert WebClient(app.test_client()).get(f"/password/reset/{token}").status_code == 410
+
+
+# The token out of the address ------------------------------------------------------------------------------------
+
+
+def held_link(web: WebClient) -> object:
+    """What the browser's session keeps of a link (none: no key of the link's in it)."""
+    with web.client.session_transaction() as held:
+        return {key: value for key, value in held.items() if "link" in key}
+
+
+def test_a_link_leads_to_its_page_at_an_address_without_its_token(app, make, db_session):
+    """As Django's PasswordResetConfirmView: the link as mailed is checked, its token kept in the browser's session,
+    and the browser sent on to the page at an address without it: the page, its form's answer and what it loads
+    (its Referer) carry no token. Once the password is chosen the session holds no token, and the form sent again
+    (a second tab, the back button) is refused."""
+    camille = make.user(Role.community_manager)
+    db_session.flush()
+    with app.test_request_context():
+        token = make_token(camille, Purpose.reset)
+    web = WebClient(app.test_client())
+    opened = web.get(f"/password/reset/{token}")
+    assert opened.status_code == 302 and opened.headers["Location"] == "/password/reset/set"
+    assert opened.headers["Referrer-Policy"] == "no-referrer"
+    page = web.get("/password/reset/set")
+    assert page.status_code == 200 and "Choose a new password" in page_text(page) and camille.email in page_text(page)
+    assert token not in page.get_data(as_text=True)
+    assert '<form method="post" novalidate>' in page.get_data(as_text=True)  # sent to the page's own address
+    assert page.headers["Referrer-Policy"] in ("same-origin", "strict-origin", "no-referrer")
+
+    web.refresh_token("/password/reset/set")
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    tab = web.client.get_cookie(cookie).value  # a second tab's, sent at the same time as the first
+    chosen = web.post("/password/reset/set", {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert chosen.status_code == 303 and chosen.headers["Location"] == "/login"
+    assert not held_link(web)
+    db_session.expire_all()
+    assert camille.check_password(NEW_PASSWORD)
+
+    # Sent again from the page, with the session that had the token (a second tab): the link is used.
+    web.client.set_cookie(cookie, tab)
+    replayed = web.post("/password/reset/set", {"new_password": "another password", "confirm_password":
+                                                "another password"})
+    assert replayed.status_code == 410 and "It has been used" in page_text(replayed)
+    assert not held_link(web)
+    # Sent again with the session after the password was chosen: no link in it any more.
+    web.client.delete_cookie(cookie)
+    web.refresh_token("/login")
+    after = web.post("/password/reset/set", {"new_password": "another password", "confirm_password":
+                                             "another password"})
+    assert after.status_code == 404 and REFUSED in page_text(after)
+    assert "open the link again" in page_text(after)
+    db_session.expire_all()
+    assert camille.check_password(NEW_PASSWORD)
+
+
+def test_the_page_opened_without_its_link_says_how_to_open_it(app, web):
+    for path in ("/password/reset/set", "/invitation/set"):
+        response = web.get(path)
+        said = page_text(response)
+        assert response.status_code == 404 and REFUSED in said and "open the link again" in said
+        assert "Back to logging in" in said
+
+
+def test_a_link_that_no_longer_works_is_refused_at_its_own_address_and_leaves_no_referer(app, make, db_session):
+    camille = make.user(Role.community_manager)
+    db_session.flush()
+    with app.test_request_context():
+        old = make_token(camille, Purpose.reset, at=utcnow() - timedelta(hours=2))
+    web = WebClient(app.test_client())
+    refused = web.get(f"/password/reset/{old}")
+    assert refused.status_code == 410 and "It worked for 1 hour" in page_text(refused)
+    # Its page's forms (the language switch) keep the Referer an HTTPS CSRF check wants: the origin, no path.
+    assert refused.headers["Referrer-Policy"] in ("no-referrer", "strict-origin")
+    assert not held_link(web)
+
+
+def test_a_newer_link_opened_in_the_same_browser_is_the_one_its_page_uses(app, make, db_session):
+    camille, pierre = make.user(Role.community_manager), make.user(Role.project_manager)
+    db_session.flush()
+    with app.test_request_context():
+        hers, his = make_token(camille, Purpose.reset), make_token(pierre, Purpose.reset)
+    web = WebClient(app.test_client())
+    web.get(f"/password/reset/{hers}")
+    assert web.get(f"/password/reset/{his}").status_code == 302
+    assert pierre.email in page_text(web.get("/password/reset/set"))
+    assert choose(app, f"/password/reset/{his}", web=web).status_code == 303
+    db_session.expire_all()
+    assert pierre.check_password(NEW_PASSWORD) and camille.check_password(PASSWORD)
+
+
+def test_a_link_held_in_the_session_ends_as_the_link_does(app, make, db_session):
+    """The invitation sent again after its first link was opened: the page, opened with the first, is refused; the
+    second link opened in the same browser takes its place."""
+    noor = make.user(Role.project_manager)
+    noor.forget_password()
+    db_session.flush()
+    with app.test_request_context():
+        first = make_token(noor, Purpose.invitation)
+    web = WebClient(app.test_client())
+    assert web.get(f"/invitation/{first}").status_code == 302
+    assert web.get("/invitation/set").status_code == 200
+    noor.forget_password()  # the invitation sent again
+    db_session.flush()
+    with app.test_request_context():
+        second = make_token(noor, Purpose.invitation)
+    ended = web.get("/invitation/set")
+    assert ended.status_code == 410 and "a newer one was sent since" in page_text(ended)
+    assert not held_link(web)
+    assert choose(app, f"/invitation/{second}", web=web).status_code == 303
+    db_session.expire_all()
+    assert noor.check_password(NEW_PASSWORD)
+
+
+def test_a_link_held_for_one_purpose_opens_no_page_of_the_other(app, make, db_session):
+    camille = make.user(Role.community_manager)
+    db_session.flush()
+    with app.test_request_context():
+        reset, invitation = make_token(camille, Purpose.reset), make_token(camille, Purpose.invitation)
+    for link, other in ((f"/password/reset/{reset}", "/invitation/set"),
+                        (f"/invitation/{invitation}", "/password/reset/set")):
+        web = WebClient(app.test_client())
+        assert web.get(link).status_code == 302
+        assert web.get(other).status_code == 404
+        web.refresh_token("/login")
+        sent = web.post(other, {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+        assert sent.status_code == 404 and REFUSED in page_text(sent)
+        assert web.get(link.rsplit("/", 1)[0] + "/set").status_code == 200  # its own page still opens
+    db_session.expire_all()
+    assert camille.check_password(PASSWORD)
+
+
+@ONE_BACKEND
+def test_from_the_login_page_to_a_new_password_the_access_log_has_the_token_once(databases, backend,
+                                                                                 tmp_path_factory, smtp, caplog):
+    """The whole way on a real server (werkzeug's, whose access log ``approval run`` prints): the login page, "Forgot
+    your password?", the mail, the link, the page, the new password, logging in with it. The link's own request
+    carries its token (it is the link); no other request's line, and no page's Referer, does."""
+    site = committed_app(databases, backend, tmp_path_factory, SMTP_URL=smtp.url)
+    with site.app_context(), site.extensions["approval.db"]["sessionmaker"]() as session:
+        france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
+        admin.create_user(session, "camille@helio.example", "Camille", Role.community_manager, PASSWORD,
+                          markets=[france])
+        session.commit()
+    server = make_server("127.0.0.1", 0, site, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    smtp.take()
+    caplog.set_level(logging.INFO, logger="werkzeug")
+
+    def fetch(path: str, form: dict | None = None) -> tuple[str, str]:
+        """The page ``path`` leads to (its address, its text); ``form``: sent with the page's CSRF token."""
+        data = None if form is None else urllib.parse.urlencode(form).encode()
+        with browser.open(base + path, data, timeout=30) as response:
+            return response.url, response.read().decode()
+
+    def csrf(page: str) -> str:
+        return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+    try:
+        _at, login = fetch("/login")
+        assert 'href="/password/forgot"' in login
+        _at, forgot = fetch("/password/forgot")
+        at, answer = fetch("/password/forgot", {"email": "camille@helio.example", "csrf_token": csrf(forgot)})
+        assert at == base + "/login" and SENT_OR_NOT in html.unescape(answer)
+        password_mail.wait_for_mail(site)
+        [message] = smtp.take()
+        link = link_path(the_link(message))
+        token = link.rsplit("/", 1)[1]
+        at, page = fetch(link)
+        assert at == base + "/password/reset/set" and "Choose a new password" in page and token not in page
+        at, login = fetch("/password/reset/set", {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD,
+                                                  "csrf_token": csrf(page)})
+        assert at == base + "/login" and 'value="camille@helio.example"' in login
+        at, _home = fetch("/login", {"email": "camille@helio.example", "password": NEW_PASSWORD,
+                                     "csrf_token": csrf(login)})
+        assert at == base + "/posts"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        site.extensions["approval.db"]["engine"].dispose()
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", record.getMessage()) for record in caplog.records  # its colours too
+             if record.name == "werkzeug"]
+    requests = [line.split('"')[1] for line in lines if '"' in line]
+    assert f"GET {link} HTTP/1.1" in requests
+    assert "GET /password/reset/set HTTP/1.1" in requests and "POST /password/reset/set HTTP/1.1" in requests
+    assert [line for line in lines if token in line] == [next(line for line in lines if f"GET {link}" in line)]
+
+
+def test_asking_for_a_link_reads_the_same_whether_the_address_has_an_account_or_not(app, make, db_session, mail):
+    """The answer takes as long: the same statements, whether the address is an account's (whose mail is written
+    in its market's language, or its executives' markets' for a cabinet member), a deactivated one's or nobody's."""
+    market = make.market("KE", languages=("en",))
+    camille = make.user(Role.community_manager, markets=[market])
+    executive = make.executive()
+    make.account(market, executive=executive)
+    cabinet = make.user(Role.cabinet, executives=[executive])
+    gone = make.user(Role.community_manager)
+    gone.active = False
+    db_session.flush()
+    assert camille.locale is None and cabinet.locale is None
+    engine = app.extensions["approval.db"]["engine"]
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    read = {}
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for address in (camille.email, cabinet.email, gone.email, "nobody@helio.example"):
+            web = WebClient(app.test_client())
+            web.refresh_token("/password/forgot")
+            statements.clear()
+            assert web.post("/password/forgot", {"email": address}).status_code == 303
+            read[address] = [re.sub(r"sa_savepoint_\d+", "sa_savepoint", done) for done in statements]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len({tuple(done) for done in read.values()}) == 1, read
+    password_mail.wait_for_mail(app)
+    assert sorted(message.to[0] for message in mail.take()) == sorted([camille.email, cabinet.email])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from approval.forms.auth import ChosenPasswordForm, ForgotPasswordForm, LoginFor
 from approval.models import User
 from approval.models.users import verify_password
 from approval.password_links import LinkRefused, Purpose, lifetime, user_of
-from approval.password_mail import link_for, mail_on, reset_mail, send_in_background
+from approval.password_mail import ENDPOINTS, LANGUAGE_READS, link_for, mail_on, reset_mail, send_in_background
 from approval.security import login_failed, reset_asked, safe_next, unlock_login
 from approval.workflow.states import Role
 
@@ -68,13 +68,17 @@ def login():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     """Ask for a link to choose a new password. The answer is the same, and takes as long, whether the address has
-    an active account or not: the mail is written either way, and sent beside the answer (``password_mail``). The
+    an active account or not: the same statement reads the user and what their mail reads, the mail is written
+    either way, and sent beside the answer (``password_mail``). The
     asks are throttled per address and per client (``approval.security``)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         reset_asked()
         address = form.email.data.strip().lower()
-        user = db.session.scalar(select(User).where(User.email == address))
+        # The user with what their mail's language reads, in one statement: an address without an account reads
+        # as much as one with.
+        user = db.session.execute(select(User).where(User.email == address).options(*LANGUAGE_READS)) \
+            .unique().scalar_one_or_none()
         found = user if user is not None and user.active else None
         # For nobody, a mail to a stand-in, not sent: the same work as for somebody.
         reader = found or User(email=address, name=address, role=Role.community_manager, password_hash="")
@@ -85,6 +89,14 @@ def forgot_password():
         return redirect(url_for("auth.login"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("auth/forgot.html", form=form, mail_on=mail_on()), status
+
+
+#: The address of a link's page once its token is in the session, in the token's place (Django's
+#: PasswordResetConfirmView does the same): the token leaves the address bar, the history, the server's access log
+#: and the Referer of what the page loads. Only the link's own request carries it: that is what the link is.
+TOKEN_IN_SESSION = "set"
+#: The session's key of the link being used: [purpose, token]. One at a time: the link opened last.
+HELD_LINK = "password_link"
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -100,17 +112,22 @@ def reset_password(token: str):
 
 
 def _choose_password(token: str, purpose: Purpose):  # noqa: ANN202
-    """The link's page: a new password, twice, with the profile's rules. A link that no longer works (past its time,
-    used, a password chosen since, its user deactivated, or none of ours) gets a page that says so and how to get
-    another (410, or 404 for what is no link of ours). Once chosen: every session of the user ends, the failed
+    """The link's page: a new password, twice, with the profile's rules. The link itself (``_hold_link``) leads here
+    with its token in the session; the page and its form read it there, and nowhere else. A link that no longer works
+    (past its time, used, a password chosen since, its user deactivated, or none of ours), or no link held for this
+    page, gets a page that says so and how to get another. Once chosen: every session of the user ends, the failed
     logins with their address are forgotten, and they are sent to the login page with their address filled in: they
     log in with the new password once, which their browser offers to remember and which proves they have it."""
+    if token != TOKEN_IN_SESSION:
+        return _hold_link(token, purpose)
+    held = session.get(HELD_LINK)
+    if not (isinstance(held, list) and len(held) == 2 and held[0] == purpose.value and isinstance(held[1], str)):
+        return _link_refused("missing", purpose)  # none, or the other purpose's: it opens only its own page
     try:
-        user = user_of(db.session, token, purpose, lock=request.method == "POST")
+        user = user_of(db.session, held[1], purpose, lock=request.method == "POST")
     except LinkRefused as refused:
-        status = 404 if refused.reason == "unreadable" else 410
-        return render_template("auth/link_refused.html", reason=refused.reason, purpose=purpose.value,
-                               mail_on=mail_on(), hours=int(lifetime(purpose).total_seconds() // 3600)), status
+        session.pop(HELD_LINK, None)
+        return _link_refused(refused.reason, purpose)
     form = ChosenPasswordForm()
     if form.validate_on_submit():
         for reason in administration.password_errors(form.new_password.data).get("password", []):
@@ -128,7 +145,7 @@ def _choose_password(token: str, purpose: Purpose):  # noqa: ANN202
     unlock_login(user.email)
     chosen = session.get("locale")
     logout_user()
-    session.clear()  # whoever was logged in here: the next login is theirs
+    session.clear()  # whoever was logged in here, and the link: the next login is theirs
     if chosen in current_app.config["LANGUAGES"]:
         session["locale"] = chosen
     session["login_email"] = user.email
@@ -138,6 +155,41 @@ def _choose_password(token: str, purpose: Purpose):  # noqa: ANN202
         flash(_("Your new password is saved, and your sessions on other devices are ended. Log in with it."),
               "success")
     return redirect(url_for("auth.login"), 303)
+
+
+def _hold_link(token: str, purpose: Purpose) -> Response | tuple[str, int]:
+    """The link as it was mailed: checked, then kept in the browser's session (the newest opened replaces any other)
+    and the browser sent on to its page at an address without the token, with no Referer to say where it came from.
+    A link that no longer works is answered at its own address; what that page loads and sends is told the origin
+    alone (its forms' CSRF check, over HTTPS, wants a Referer of this site's)."""
+    try:
+        user_of(db.session, token, purpose)
+    except LinkRefused as refused:
+        g.referrer_policy = "strict-origin"
+        return _link_refused(refused.reason, purpose)
+    session[HELD_LINK] = [purpose.value, token]
+    g.referrer_policy = "no-referrer"
+    return redirect(url_for(ENDPOINTS[purpose], token=TOKEN_IN_SESSION), 302 if request.method == "GET" else 303)
+
+
+def _link_refused(reason: str, purpose: Purpose) -> tuple[str, int]:
+    """The page of a link that opens nothing (``LinkRefused.reason``, or ``missing``: no link held for the page):
+    why, and how to get another; 404 for what is no link of ours, 410 for one that was."""
+    return render_template("auth/link_refused.html", reason=reason, purpose=purpose.value, mail_on=mail_on(),
+                           hours=int(lifetime(purpose).total_seconds() // 3600)), \
+        404 if reason in ("unreadable", "missing") else 410
+
+
+@bp.after_app_request
+def _link_referrer_policy(response: Response) -> Response:
+    """The Referrer-Policy a link's answer chose (``_hold_link``). Talisman sets the site's on every answer, over
+    what a view set: its hook is the application's, run after a blueprint's own. This one is the application's too,
+    registered with the blueprint, before Talisman's (``security.init_app``), so run after it: Flask runs them in the
+    reverse order."""
+    policy = g.pop("referrer_policy", None)
+    if policy is not None:
+        response.headers["Referrer-Policy"] = policy
+    return response
 
 
 def _no_user_yet() -> bool:
