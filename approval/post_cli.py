@@ -1,20 +1,23 @@
-"""`approval post list|show|retry|confirm`: the posts that need a person, for whoever is on call at a terminal.
+"""`approval post list|show|retry|confirm|import`: the posts that need a person, for whoever is on call at a terminal.
 
 What the publishing desk lists (failed, unconfirmed, missed, held, overdue), one post a line; one post's publishing
-story (its key, its attempts, what the network answered); and the desk's two actions on a post that went wrong, taken
+story (its key, its attempts, what the network answered); the desk's two actions on a post that went wrong, taken
 through the workflow engine in a project manager's name (``--as``), with that person's rights and markets: the same
-guards, the same audit row, the same notifications as the button.
+guards, the same audit row, the same notifications as the button. And drafts made from a CSV file in a writer's name
+(``import``), checked and made as the "Import posts" page makes them (``approval.imports``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import IO
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
+from approval import imports
 from approval import operations as ops
 from approval.admin_log import command_origin
 from approval.db import db, utcnow
@@ -162,3 +165,39 @@ def post_confirm(post_id: int, url: str, email: str, comment: str | None) -> Non
     """Record an unconfirmed (or failed) post as published at ``--url``: it is online, nothing is sent again."""
     post = _act(post_id, email, Action.confirm_published, comment, url=url)
     click.echo(f"Post {post.id} confirmed as published: {post.published_url}")
+
+
+@post_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--as", "email", required=True, help="The writer (community or project manager) the posts are by: "
+                                                  "their accounts and markets apply.")
+@click.option("--submit", is_flag=True, help="Submit each post for review once made (one the style check refuses "
+                                             "stays a draft).")
+def post_import(file: IO[bytes], email: str, submit: bool) -> None:
+    """Make drafts from a CSV file, as the "Import posts" page does: columns account, text, proposed time (YYYY-MM-DD
+    HH:MM in the account's market zone), campaign, fold. Every row is checked first; one in error, nothing is made
+    (exit 1, the rows' errors on stderr). Prints one made post a line: id, state, market, network, @handle."""
+    actor = _actor(email)
+    if actor.role not in imports.WRITERS:
+        raise click.BadParameter(f"{actor.email} does not write posts ({actor.role.value}).", param_hint="--as")
+    try:
+        checked = imports.check_file(db.session, actor, file.read(imports.MAX_BYTES + 1))
+    except imports.FileRefused as refused:
+        raise click.ClickException(refused.message) from None
+    if not checked.ready:
+        for row in checked.errors:
+            for error in row.errors:
+                where = f"row {row.number}" + (f" (line {row.line})" if row.line != row.number else "")
+                click.echo(f"{where}: {_one_line(error, 300)}", err=True)
+        raise click.ClickException(f"{len(checked.errors)} row(s) with errors: nothing was imported.")
+    try:
+        with db.transaction() as session:
+            made = imports.create_posts(session, actor, checked, submit=submit)
+    except WorkflowError as refused:
+        raise click.ClickException(f"Nothing was imported: {refused.message}") from None
+    for item in made:
+        post, account = item.post, item.post.account
+        why = f"\tnot submitted: {_one_line(' '.join(item.not_submitted), 300)}" if item.not_submitted else ""
+        click.echo(f"{post.id}\t{post.state.value}\t{account.market.code}\t{account.network.value}\t"
+                   f"@{account.handle}{why}")
+    click.echo(f"{len(made)} post{'s' if len(made) != 1 else ''} imported.")

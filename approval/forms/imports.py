@@ -1,0 +1,22 @@
+"""The forms of a spreadsheet's import (``approval.views.imports``): its file is read by the view, as every page's
+files are (``PageForm``); its content comes back with the second step."""
+
+from __future__ import annotations
+
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from approval.forms import PageForm
+from approval.imports import MAX_BYTES
+
+
+class UploadForm(PageForm):
+    """Step 1: the file (``request.files["file"]``), checked, nothing written."""
+
+
+class CreateForm(PageForm):
+    """Step 2: the file's content as checked, sent back to be checked again in full and made ("submit": and
+    submitted for review)."""
+
+    #: Its line breaks come back as CRLF (browsers send a field's so): room for them past the file's cap.
+    content = TextAreaField(validators=[DataRequired(), Length(max=2 * MAX_BYTES)])

@@ -1,0 +1,421 @@
+"""Posts imported from a spreadsheet: a CSV file of one post a row, checked row by row, then made as drafts in one
+transaction (or submitted for review), each with its own revision and ``create`` row, or nothing at all.
+
+The file: UTF-8 (with or without a BOM), its cells separated by commas or semicolons (French Excel writes
+semicolons), a header row naming the columns (``COLUMNS``, in English or in French):
+
+- ``account``: the network and the handle, as the app names an account ("x @helio_fr", "Instagram @helio_fr");
+  the new-post form's "FR · X · @helio_fr" reads too. An account the writer does not write for reads as unknown,
+  whether it exists or not.
+- ``text``: the post's text.
+- ``proposed time`` (optional): ``YYYY-MM-DD HH:MM``, the wall-clock time in the account's market zone.
+- ``campaign`` (optional): a campaign's name.
+- ``fold`` (optional): ``first`` or ``second``, for a time the clocks read twice (the night they go back).
+
+Nothing here knows of requests: ``check_file`` reads the bytes and the writer's scope, ``create_posts`` writes in the
+caller's transaction (it flushes; the caller commits once, or rolls back).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session, selectinload
+
+from approval import operations as ops
+from approval import policies, style
+from approval.access import visible_accounts
+from approval.db import utcnow
+from approval.inputs import forbidden_character
+from approval.models import Account, Campaign, Post, User
+from approval.style.network import LIMITS, NAMES
+from approval.style.text import shows_anything
+from approval.workflow.errors import GuardFailed, WorkflowError
+from approval.workflow.states import Action, Role
+
+#: The most rows one file imports, and its largest size (a 1 MB text; its form sends it back under the 1 MiB a
+#: form's text field may hold, its line breaks doubled by the browser as CRLF included).
+MAX_ROWS = 500
+MAX_BYTES = 1_000_000
+#: The longest text any network takes (Facebook's): a longer one is no post anywhere.
+LONGEST_TEXT = max(LIMITS.values())
+#: Who imports: those who write posts.
+WRITERS = (Role.community_manager, Role.project_manager)
+
+#: The columns, by the name the template writes, with the other names a header may give them (English and
+#: French), compared without case, accents, spaces, dashes or underscores.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "account": ("account", "compte"),
+    "text": ("text", "texte", "message"),
+    "proposed time": ("proposed time", "time", "heure proposee", "heure", "date", "date et heure"),
+    "campaign": ("campaign", "campagne"),
+    "fold": ("fold", "occurrence"),
+}
+REQUIRED = ("account", "text")
+#: ``fold``'s words: the first or the second of a time the clocks read twice.
+FOLDS = {"first": 0, "1st": 0, "premier": 0, "premiere": 0, "second": 1, "2nd": 1, "seconde": 1, "deuxieme": 1}
+
+_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})(?::00)?")
+_SPACES = re.compile(r"[\s_\-]+")
+
+
+class FileRefused(ValueError):
+    """The file as a whole cannot be imported (too large, not UTF-8, its header...): why, in a sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Row:
+    """A row of the file as checked: what it names, what the post would be, and what stops it."""
+
+    #: The row as a spreadsheet numbers it (the header is row 1), and the line of the file it starts on (another
+    #: when a cell above holds line breaks).
+    number: int
+    line: int
+    account_given: str
+    text: str
+    time_given: str = ""
+    campaign_given: str = ""
+    account: Account | None = None
+    campaign: Campaign | None = None
+    #: The proposed time typed, as the market's clocks read it, and the instant it is.
+    local_time: datetime | None = None
+    proposed_at: datetime | None = None
+    findings: tuple[style.Finding, ...] = ()
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def zone(self) -> str | None:
+        return self.account.market.timezone if self.account is not None else None
+
+    @property
+    def style_errors(self) -> list[style.Finding]:
+        """What the style gate refuses: the post is made, a draft, but not submitted until it is fixed."""
+        return [f for f in self.findings if f.severity == style.Severity.error]
+
+
+@dataclass
+class Checked:
+    """A file checked: its rows, and the digest naming its content for its writer (a second sending of the same
+    file makes nothing)."""
+
+    rows: list[Row]
+    digest: str
+    content: str
+
+    @property
+    def errors(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.rows) and not self.errors
+
+
+@dataclass(frozen=True)
+class Made:
+    """A post the import made, and, when it was to be submitted and the engine refused, why it stayed a draft."""
+
+    post: Post
+    not_submitted: tuple[str, ...] = ()
+
+
+# Reading the file ----------------------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """The file's text: UTF-8, its BOM dropped; refused when too large, empty or not UTF-8."""
+    if len(data) > MAX_BYTES:
+        raise FileRefused(_("The file is larger than 1 MB: split it into smaller files."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileRefused(_("The file is not UTF-8 text: in your spreadsheet, save it as “CSV UTF-8”.")) from None
+    if not text.strip():
+        raise FileRefused(_("The file is empty."))
+    return text
+
+
+def _key(name: str) -> str:
+    """A header's name compared: without case, accents, spaces, dashes or underscores."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _SPACES.sub(" ", plain).strip().lower()
+
+
+_ALIASES = {alias: column for column, aliases in COLUMNS.items() for alias in aliases}
+
+
+def _separator(text: str) -> str:
+    """The header's separator: a semicolon where it has more of them than commas (French Excel), else a comma."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _columns(header: Sequence[str]) -> list[str | None]:
+    """The column each header cell names (None: an empty header cell, whose cells must be empty too)."""
+    named: list[str | None] = []
+    for cell in header:
+        if not cell.strip():
+            named.append(None)
+            continue
+        column = _ALIASES.get(_key(cell))
+        if column is None:
+            raise FileRefused(_("Unknown column “%(name)s”: the columns are %(columns)s.", name=cell.strip()[:60],
+                                columns=", ".join(COLUMNS)))
+        if column in named:
+            raise FileRefused(_("The column “%(name)s” is there twice.", name=column))
+        named.append(column)
+    for column in REQUIRED:
+        if column not in named:
+            raise FileRefused(_("The file has no column “%(name)s”: its first row names the columns (%(columns)s).",
+                                name=column, columns=", ".join(COLUMNS)))
+    return named
+
+
+@dataclass(frozen=True)
+class Record:
+    number: int
+    line: int
+    cells: dict[str, str]
+    extra: bool  # cells beyond the header's columns, or under an empty header cell
+
+
+def read_rows(text: str) -> list[Record]:
+    """The file's rows under its header (``text``'s line breaks as LF), by column name, with their number and the
+    line each starts on; empty rows skipped (and counted)."""
+    # Strict: a quote left open reads as an error, not as every row after it swallowed into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
+    records: list[Record] = []
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise FileRefused(_("The file is empty."))
+        columns = _columns(header)
+        start = reader.line_num + 1
+        for number, cells in enumerate(reader, start=2):
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(records) == MAX_ROWS:
+                raise FileRefused(_("The file has more than %(max)d rows: at most %(max)d are imported at once. "
+                                    "Split it into several files.", max=MAX_ROWS))
+            given = {column: cell for column, cell in zip(columns, cells, strict=False) if column is not None}
+            extra = any(cell.strip() for column, cell in zip(columns, cells, strict=False) if column is None) \
+                or any(cell.strip() for cell in cells[len(columns):])
+            records.append(Record(number, line, given, extra))
+    except csv.Error:
+        raise FileRefused(_("Line %(line)d cannot be read: a quote is misplaced or not closed, or a cell is too long.",
+                            line=start)) from None
+    if not records:
+        raise FileRefused(_("The file has no rows under its header."))
+    return records
+
+
+# Checking the rows ---------------------------------------------------------------------------------------------
+
+
+def account_key(given: str) -> tuple[str, str] | None:
+    """(network, handle) from "x @helio_fr", "Instagram @helio_fr" or "FR · X · @helio_fr"; None when unreadable."""
+    parts = [part for part in re.split(r"[\s·]+", given.strip()) if part]
+    if len(parts) < 2 or not parts[-1].startswith("@"):
+        return None
+    handle = parts[-1][1:].lower()
+    network = parts[-2].lower()
+    by_name = {name.lower(): value for value, name in NAMES.items()}
+    network = by_name.get(network, network)
+    return (network, handle) if network in NAMES and handle else None
+
+
+def account_label(account: Account) -> str:
+    """An account as a file names it: "x @helio_fr"."""
+    return f"{account.network.value} @{account.handle}"
+
+
+def writable_accounts(session: Session, user: User) -> list[Account]:
+    """The accounts ``user`` writes for (those of their markets, or their executives'), active or not."""
+    return list(session.scalars(visible_accounts(user).options(selectinload(Account.market))))
+
+
+def check_file(session: Session, user: User, data: bytes | str, *, now: datetime | None = None) -> Checked:
+    """Every row of the file checked as ``create_post`` would check it, and the style gate's findings for its
+    account's network, nothing written. ``FileRefused`` when the file as a whole cannot be read."""
+    # Its line breaks as LF: a form sends its field's back as CRLF, and the file's size is measured without them.
+    text = decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(text.encode()) > MAX_BYTES:
+        raise FileRefused(_("The file is larger than 1 MB: split it into smaller files."))
+    records = read_rows(text)
+    now = now or utcnow()
+    accounts = {(a.network.value, a.handle.lower()): a for a in writable_accounts(session, user)}
+    campaigns = ops.usable_campaigns(session, user)
+    contexts: dict[tuple[int, int | None], style.Context] = {}
+    rows = []
+    for record in records:
+        row = _check_row(record, user, accounts, campaigns, now)
+        if row.account is not None and not row.errors:
+            key = (row.account.id, row.campaign.id if row.campaign is not None else None)
+            if key not in contexts:  # an imported post has no pictures yet: the media rules read it so
+                contexts[key] = replace(policies.style_context(session, row.account, row.campaign), media=(),
+                                        has_media=False)
+            row.findings = tuple(style.check(row.text, contexts[key]))
+        rows.append(row)
+    return Checked(rows, digest(user, text), text)
+
+
+def digest(user: User, text: str) -> str:
+    """What names a file's content for its writer: the same file sent twice (a double click, the back button) is
+    known by it."""
+    return hashlib.sha256(f"{user.id}\n{text}".encode()).hexdigest()
+
+
+def _check_row(record: Record, user: User, accounts: dict[tuple[str, str], Account], campaigns: Sequence[Campaign],
+               now: datetime) -> Row:
+    cells = record.cells
+    row = Row(record.number, record.line, cells.get("account", "").strip(), cells.get("text", ""),
+              cells.get("proposed time", "").strip(), cells.get("campaign", "").strip())
+    errors = row.errors
+    if record.extra:
+        errors.append(_("This row has cells outside the header's columns: check its separators and quotes."))
+    if any(forbidden_character(cell) for cell in cells.values()):
+        errors.append(_("This row holds a control character (such as NUL) that no post accepts: remove it."))
+        return row
+    key = account_key(row.account_given)
+    row.account = accounts.get(key) if key is not None else None
+    if not row.account_given:
+        errors.append(_("No account: write the network and the handle, like “x @helio_fr”."))
+    elif row.account is None:
+        # An account of a market the writer does not see reads exactly as one that does not exist.
+        errors.append(_("Unknown account “%(account)s”: write the network and the handle, like “x @helio_fr”, of "
+                        "an account you write for.", account=row.account_given[:80]))
+    elif not row.account.active:
+        errors.append(_("This account is deactivated."))
+    if not shows_anything(row.text):
+        errors.append(_("The post has no text."))
+    elif len(row.text) > LONGEST_TEXT:
+        errors.append(_("The text has %(length)s characters; no network takes more than %(max)s.",
+                        length=_number(len(row.text)), max=_number(LONGEST_TEXT)))
+    if row.account is not None:
+        _check_campaign(row, campaigns)
+        _check_time(row, cells.get("fold", "").strip(), now)
+        if not errors:
+            try:  # what create_post refuses, asked as it will ask it
+                ops.check_new_post(user, row.account, row.text, row.campaign, proposed_at=row.proposed_at, now=now)
+            except WorkflowError as refused:
+                errors.extend(_reasons(refused))
+    return row
+
+
+def _number(value: int) -> str:
+    """A count in the reader's language ("63,206", "63 206"); English outside a request."""
+    return format_decimal(value, locale=get_locale() or "en")
+
+
+def _check_campaign(row: Row, campaigns: Sequence[Campaign]) -> None:
+    if not row.campaign_given:
+        return
+    assert row.account is not None
+    named = [c for c in campaigns if c.name.strip().casefold() == row.campaign_given.casefold()]
+    usable = [c for c in named if c.market_id in (None, row.account.market_id)]
+    if len(usable) == 1:
+        row.campaign = usable[0]
+    elif usable:
+        row.errors.append(_("Several of your campaigns are named “%(name)s”: rename one of them first.",
+                            name=row.campaign_given[:80]))
+    elif named:
+        row.errors.append(_("This campaign belongs to another market."))
+    else:
+        row.errors.append(_("Unknown campaign “%(name)s”: none of the campaigns you use is named so.",
+                            name=row.campaign_given[:80]))
+
+
+def _check_time(row: Row, fold_given: str, now: datetime) -> None:
+    if not row.time_given:
+        return
+    assert row.account is not None
+    match = _TIME.fullmatch(row.time_given)
+    try:
+        year, month, day, hour, minute = (int(part) for part in match.groups()) if match else (0,) * 5
+        row.local_time = datetime(year, month, day, hour, minute) if match else None
+    except ValueError:
+        row.local_time = None
+    if row.local_time is None:
+        row.errors.append(_("“%(value)s” is not a time: write it as YYYY-MM-DD HH:MM (2027-03-28 20:00), in the "
+                            "account's market time. A spreadsheet may have rewritten it: format the column as text.",
+                            value=row.time_given[:40]))
+        return
+    fold = FOLDS.get(_key(fold_given)) if fold_given else None
+    if fold_given and fold is None:
+        row.errors.append(_("“%(value)s” in the column “fold”: write “first” or “second”.", value=fold_given[:40]))
+        return
+    try:
+        row.proposed_at = ops.proposal_time(row.account, row.local_time, fold, now)
+    except GuardFailed as refused:
+        reasons = refused.errors.get("proposed_time") or [refused.message]
+        row.errors.extend(reasons)
+        if "proposed_fold" in refused.errors:  # the clocks read it twice: which one
+            row.errors.append(_("Add a column “fold” and write “first” or “second” on this row."))
+
+
+def _reasons(refused: WorkflowError) -> list[str]:
+    reasons = [reason for field_reasons in refused.errors.values() for reason in field_reasons]
+    return list(dict.fromkeys(reasons)) or [refused.message]
+
+
+# Making the posts ----------------------------------------------------------------------------------------------
+
+
+def create_posts(session: Session, user: User, checked: Checked, *, submit: bool = False,
+                 now: datetime | None = None) -> list[Made]:
+    """One draft per row, in the file's order, each with its revision and its ``create`` row, through
+    ``create_post``; with ``submit``, each submitted for review through the engine, a refusal (the style gate's)
+    leaving that one a draft with why. Flushes; the caller commits once, or rolls back on any ``WorkflowError``."""
+    if not checked.ready:
+        raise GuardFailed(_("The file has errors: nothing was imported."))
+    made: list[Made] = []
+    for row in checked.rows:
+        assert row.account is not None
+        post = ops.create_post(session, user, row.account, row.text, row.campaign, proposed_at=row.proposed_at,
+                               now=now)
+        if not submit:
+            made.append(Made(post))
+            continue
+        try:
+            with session.begin_nested():
+                ops.act_on_post(session, post, Action.submit, user, expected_version=post.version, now=now)
+        except GuardFailed as refused:
+            made.append(Made(post, tuple(_reasons(refused))))
+        else:
+            made.append(Made(post))
+    return made
+
+
+def template_rows(accounts: Iterable[Account], now: datetime | None = None) -> list[list[str]]:
+    """The template's rows: its header, then one example row per account (at most ten), proposed a week ahead at
+    10:00 in each account's market zone."""
+    day = ((now or utcnow()) + timedelta(days=7)).date().isoformat()
+    rows = [list(COLUMNS)[:4]]
+    for account in list(accounts)[:10]:
+        rows.append([account_label(account), _("Your text for %(account)s", account=account_label(account)),
+                     f"{day} 10:00", ""])
+    return rows
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet would not read as a formula: one starting with = + - @ (or a tab or carriage return)
+    gets a leading apostrophe."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+

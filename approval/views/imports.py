@@ -1,0 +1,155 @@
+"""Posts imported from a spreadsheet (``approval.imports``): a CSV file checked row by row, nothing written; then,
+with no row in error, its posts made as drafts (or submitted for review) in one transaction, or none."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from approval import imports
+from approval.access import visible_posts
+from approval.db import db
+from approval.forms.imports import CreateForm, UploadForm
+from approval.models import Account, Post
+from approval.views import roles_required
+from approval.workflow.errors import WorkflowError
+
+bp = Blueprint("imports", __name__, url_prefix="/posts/import")
+
+#: The browser session's key of the files it imported, the last ``IMPORTS_KEPT``: [the start of the file's digest,
+#: the first and the last id of the posts it made, whether they were submitted]. The same file sent again (a double
+#: click, the back button) makes nothing a second time. Small: the session is a cookie, and 500 ids overflowed it.
+IMPORTS_MADE = "imports_made"
+IMPORTS_KEPT = 5
+DIGEST_KEPT = 16
+
+
+def _made(digest: str) -> list | None:
+    return next((entry for entry in browser_session.get(IMPORTS_MADE) or [] if entry[0] == digest[:DIGEST_KEPT]),
+                None)
+
+
+def _remember(digest: str, made: list[imports.Made], submit: bool) -> None:
+    entry = [digest[:DIGEST_KEPT], made[0].post.id, made[-1].post.id, submit]
+    browser_session[IMPORTS_MADE] = [*(browser_session.get(IMPORTS_MADE) or []), entry][-IMPORTS_KEPT:]
+
+
+@bp.route("", methods=["GET", "POST"])
+@roles_required(*imports.WRITERS)
+def import_posts():
+    """Step 1: the page, and the file sent to it checked: every row listed with its account, its text, the style
+    gate's findings, its proposed time and its errors. Nothing is written."""
+    form = UploadForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("imports/upload.html", form=form, examples=_examples(), max_rows=imports.MAX_ROWS), \
+            200 if request.method == "GET" else 400
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _refused(form, _("Choose a CSV file to check."))
+    data = upload.stream.read(imports.MAX_BYTES + 1)
+    return _checked(form, data)
+
+
+def _refused(form: UploadForm, message: str):  # noqa: ANN202
+    return render_template("imports/upload.html", form=form, refusal=message, examples=_examples(),
+                           max_rows=imports.MAX_ROWS), 422
+
+
+def _checked(form: UploadForm, data: bytes | str, *, status: int = 200):  # noqa: ANN202
+    try:
+        checked = imports.check_file(db.session, current_user, data)
+    except imports.FileRefused as refused:
+        return _refused(form, refused.message)
+    create = CreateForm(formdata=None, content=checked.content)
+    return render_template("imports/check.html", form=form, checked=checked, create=create,
+                           already=_made(checked.digest) is not None, examples=_examples(),
+                           max_rows=imports.MAX_ROWS), status if checked.ready else 422
+
+
+@bp.post("/create")
+@roles_required(*imports.WRITERS)
+def create_posts():
+    """Step 2: the content checked again in full, then every post made in one transaction (with "submit", each
+    submitted for review through the engine), or nothing; the same content sent twice makes its posts once."""
+    form = CreateForm()
+    if not form.validate_on_submit():
+        return _refused(UploadForm(), _("Nothing was sent to import: choose the file again."))
+    content = form.content.data or ""
+    try:
+        checked = imports.check_file(db.session, current_user, content)
+    except imports.FileRefused as refused:
+        return _refused(UploadForm(), refused.message)
+    if _made(checked.digest) is not None:
+        flash(_("This file was imported already: here are the posts it made. To import its rows again, change "
+                "the file and check it again."), "info")
+        return redirect(url_for("imports.imported", file=checked.digest[:DIGEST_KEPT]))
+    if not checked.ready:  # something changed since the check (a time passed, an account deactivated)
+        flash(_("The file was checked again before importing, and has errors now: nothing was imported."), "error")
+        return _checked(UploadForm(), content, status=422)
+    submit = "submit" in request.form
+    try:
+        made = imports.create_posts(db.session, current_user, checked, submit=submit)
+    except WorkflowError as refused:
+        db.session.rollback()
+        flash(_("Nothing was imported: %(reason)s", reason=refused.message), "error")
+        return _checked(UploadForm(), content, status=refused.status)
+    _remember(checked.digest, made, submit)  # committed with the request's answer (``db._end_request_transaction``)
+    submitted = sum(1 for m in made if submit and not m.not_submitted)
+    if submit:
+        flash(ngettext("%(num)d post imported and submitted for review.",
+                       "%(num)d posts imported and submitted for review.", submitted), "success")
+        kept = len(made) - submitted
+        if kept:
+            flash(ngettext("%(num)d post stays a draft: the style check found errors in it (listed below).",
+                           "%(num)d posts stay drafts: the style check found errors in them (listed below).", kept),
+                  "warning")
+    else:
+        flash(ngettext("%(num)d draft imported.", "%(num)d drafts imported.", len(made)), "success")
+    return redirect(url_for("imports.imported", file=checked.digest[:DIGEST_KEPT]))
+
+
+@bp.get("/done")
+@roles_required(*imports.WRITERS)
+def imported():
+    """What an import made (this browser's, named by ``file``; else its last): each post with its link and its
+    state; a post to submit that is still a draft, with the style check's errors that kept it one."""
+    entries = browser_session.get(IMPORTS_MADE) or []
+    asked = request.args.get("file", "")
+    entry = next((e for e in entries if asked and e[0] == asked), entries[-1] if entries else None)
+    if entry is None or len(entry) != 4:
+        return redirect(url_for("imports.import_posts"))
+    _digest, first, last, submitted = entry
+    # The posts of one import are made in one transaction, one after the other: theirs are the ids between.
+    posts = db.session.scalars(
+        visible_posts(current_user).where(Post.created_by_id == current_user.id, Post.id.between(first, last))
+        .order_by(Post.id).options(selectinload(Post.account).selectinload(Account.market),
+                                   selectinload(Post.current_revision))).all()
+    return render_template("imports/done.html", posts=posts, submitted=submitted)
+
+
+@bp.get("/template.csv")
+@roles_required(*imports.WRITERS)
+def template_csv():
+    """A file to fill in: the header, and an example row for each of the user's accounts (at most ten)."""
+    accounts = [a for a in imports.writable_accounts(db.session, current_user) if a.active]
+    accounts.sort(key=lambda a: (a.market.code, a.network.value, a.handle.lower()))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in imports.template_rows(accounts):
+        writer.writerow([imports.neutralised(cell) for cell in row])
+    # The BOM: Excel reads a CSV file without one in the computer's own encoding, and mangles the accents.
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=posts-import-template.csv"})
+
+
+def _examples() -> list[str]:
+    """A few of the user's accounts as a file names them, for the page's explanation."""
+    accounts = [a for a in imports.writable_accounts(db.session, current_user) if a.active]
+    return [imports.account_label(a) for a in sorted(accounts, key=lambda a: (a.network.value, a.handle))[:3]]

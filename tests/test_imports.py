@@ -1,0 +1,353 @@
+"""Posts imported from a spreadsheet (``approval.imports``, ``/posts/import``): a CSV file checked row by row with
+nothing written, then every post made as a draft (or submitted for review) in one transaction, or none; each row's
+proposed time read in its account's market zone."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from approval import imports
+from approval.db import utcnow
+from approval.administration import create_campaign
+from approval.models import AuditEntry, Post, Revision
+from approval.workflow.states import Action, Role, State
+
+from conftest import row_counts
+
+PARIS, NAIROBI = ZoneInfo("Europe/Paris"), ZoneInfo("Africa/Nairobi")
+
+
+def _day_ahead(days: int = 10) -> date:
+    return (utcnow() + timedelta(days=days)).date()
+
+
+def _last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+def _next_change(month: int) -> date:
+    """The next last Sunday of ``month`` in Europe (March: the clocks skip 02:00-03:00; October: they repeat
+    02:00-03:00), a day or more away."""
+    today = utcnow().date()
+    for year in (today.year, today.year + 1):
+        day = _last_sunday(year, month)
+        if day > today + timedelta(days=1):
+            return day
+    raise AssertionError("no change of the clocks within a year")
+
+
+def _text(response) -> str:  # noqa: ANN001
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def _csv(*rows: str, header: str = "account,text,proposed time,campaign") -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def _check(web, data: bytes, name: str = "posts.csv"):  # noqa: ANN001, ANN202
+    return web.post("/posts/import", {"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _content(page) -> str:  # noqa: ANN001
+    match = re.search(r'name="content" value="([^"]*)"', page.get_data(as_text=True))
+    assert match, "no create form on the page"
+    return html.unescape(match.group(1))
+
+
+def _create(web, content: str, *, submit: bool = False):  # noqa: ANN001, ANN202
+    data = {"content": content, **({"submit": "1"} if submit else {})}
+    return web.post("/posts/import/create", data, content_type="multipart/form-data")
+
+
+@pytest.fixture()
+def world(make, db_session):  # noqa: ANN001, ANN201
+    france = make.market("FR")
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    spain = make.market("ES", "Europe/Madrid", ("es",))
+    writer = make.user(Role.community_manager, markets=[france, kenya], name="Camille Writer")
+    fr = make.account(france, "x")
+    ke = make.account(kenya, "facebook")
+    es = make.account(spain, "x")  # a market the writer does not see
+    campaign = create_campaign(db_session, "Spring", france, "#Spring")
+    kenyan = create_campaign(db_session, "Harambee", kenya, "#Harambee")
+    return {"writer": writer, "fr": fr, "ke": ke, "es": es, "campaign": campaign, "kenyan": kenyan,
+            "france": france, "kenya": kenya}
+
+
+def _name(account) -> str:  # noqa: ANN001
+    return f"{account.network.value} @{account.handle}"
+
+
+# Checked, then made ---------------------------------------------------------------------------------------------
+
+
+def test_three_rows_in_two_zones_are_checked_then_made_as_drafts(web, db_session, world):
+    day = _day_ahead().isoformat()
+    data = _csv(f"{_name(world['fr'])},Ce soir à Paris.,{day} 20:00,Spring",
+                f"{_name(world['ke'])},Tonight in Nairobi.,{day} 20:00,",
+                f"X @{world['fr'].handle.upper()},Sans heure proposée.,,")
+    before = row_counts(db_session, Post, Revision, AuditEntry)
+    web.login(world["writer"])
+    page = _check(web, data)
+    assert page.status_code == 200, _text(page)[:2000]
+    text = _text(page)
+    assert "3 rows checked, no error." in text
+    assert "Create 3 drafts" in text and "Create and submit 3 posts for review" in text
+    assert f"FR · X · @{world['fr'].handle}" in text and f"KE · Facebook · @{world['ke'].handle}" in text
+    assert "(Europe/Paris, UTC+01:00)" in text or "(Europe/Paris, UTC+02:00)" in text
+    assert "(Africa/Nairobi, UTC+03:00)" in text
+    assert row_counts(db_session, Post, Revision, AuditEntry) == before  # nothing written by the check
+
+    answer = _create(web, _content(page))
+    assert answer.status_code == 302, _text(answer)[:2000]
+    posts = db_session.scalars(select(Post).where(Post.created_by_id == world["writer"].id).order_by(Post.id)).all()
+    assert [(p.account_id, p.state, p.body) for p in posts] == [
+        (world["fr"].id, State.draft, "Ce soir à Paris."), (world["ke"].id, State.draft, "Tonight in Nairobi."),
+        (world["fr"].id, State.draft, "Sans heure proposée.")]
+    local = datetime.combine(_day_ahead(), datetime.min.time()).replace(hour=20)
+    assert posts[0].proposed_at == local.replace(tzinfo=PARIS).astimezone(UTC)
+    assert posts[1].proposed_at == local.replace(tzinfo=NAIROBI).astimezone(UTC)
+    assert posts[0].proposed_at != posts[1].proposed_at and posts[2].proposed_at is None
+    assert posts[0].campaign_id == world["campaign"].id and posts[1].campaign_id is None
+    creates = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id.in_([p.id for p in posts]))).all()
+    assert sorted((e.post_id, e.action) for e in creates) == sorted((p.id, Action.create) for p in posts)
+    assert {e.post_id: e.payload.get("proposed_at") for e in creates}[posts[1].id] == posts[1].proposed_at.isoformat()
+    assert all(p.current_revision.number == 1 for p in posts)
+
+    done = web.get(answer.headers["Location"])
+    said = _text(done)
+    assert "3 drafts imported." in said
+    for post in posts:
+        assert f'href="/posts/{post.id}"' in done.get_data(as_text=True)
+
+
+def test_a_time_the_clocks_skip_refuses_the_file_and_writes_nothing(web, db_session, world):
+    skipped = _next_change(3).isoformat()
+    data = _csv(f"{_name(world['fr'])},Bonne nuit.,{skipped} 02:30,",
+                f"{_name(world['ke'])},Fine row.,{_day_ahead()} 09:00,")
+    before = row_counts(db_session, Post, Revision, AuditEntry)
+    web.login(world["writer"])
+    page = _check(web, data)
+    assert page.status_code == 422
+    text = _text(page)
+    assert "1 row has errors: nothing can be imported until it is fixed." in text
+    assert "The clocks skip from 02:00 to 03:00 in Europe/Paris on that day: choose 03:00 or later." in text
+    assert 'name="content"' not in page.get_data(as_text=True)  # no create button
+    # Sent to the second step all the same (a page kept from before, a script): checked again, nothing made.
+    answer = _create(web, data.decode())
+    assert answer.status_code == 422
+    assert "nothing was imported" in _text(answer)
+    assert row_counts(db_session, Post, Revision, AuditEntry) == before
+
+
+def test_an_account_of_another_market_reads_as_an_unknown_one(web, db_session, world):
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['es'])},Hola.,,", "x @nobody_here,Hola.,,"))
+    assert page.status_code == 422
+    errors = re.findall(r'<p class="error">([^<]*)</p>', page.get_data(as_text=True))
+    assert len(errors) == 2
+    assert errors[0].replace(world["es"].handle, "H") == errors[1].replace("nobody_here", "H")
+    assert "Unknown account" in html.unescape(errors[0])
+    assert "ES ·" not in _text(page) and "Madrid" not in _text(page)  # nothing of the account is told
+
+
+def test_row_errors_are_precise(web, db_session, world):
+    day = _day_ahead()
+    data = _csv(f"{_name(world['fr'])},  ,,",
+                f"{_name(world['fr'])},{'a' * 63207},,",
+                f"{_name(world['fr'])},Passé.,2020-01-01 10:00,",
+                f"{_name(world['fr'])},Trop loin.,{(day + timedelta(days=400)).isoformat()} 10:00,",
+                f"{_name(world['fr'])},Format.,28/03/2027 20:00,",
+                f"{_name(world['fr'])},Campagne.,,Nope",
+                f"{_name(world['fr'])},Campagne.,,Harambee",
+                ",Sans compte.,,")
+    web.login(world["writer"])
+    text = _text(_check(web, data))
+    assert "8 rows have errors" in text
+    for said in ("The post has no text.", "The text has 63,207 characters; no network takes more than 63,206.",
+                 "The proposed time is in the past.", "This time is more than a year ahead",
+                 "“28/03/2027 20:00” is not a time: write it as YYYY-MM-DD HH:MM",
+                 "Unknown campaign “Nope”", "This campaign belongs to another market.", "No account:"):
+        assert said in text, said
+
+
+def test_a_repeated_time_asks_which_and_a_fold_column_answers(web, db_session, world):
+    twice = _next_change(10).isoformat()
+    web.login(world["writer"])
+    text = _text(_check(web, _csv(f"{_name(world['fr'])},Deux fois.,{twice} 02:30,")))
+    assert "This time happens twice in Europe/Paris" in text
+    assert "Add a column “fold” and write “first” or “second” on this row." in text
+    page = _check(web, _csv(f"{_name(world['fr'])},Deux fois.,{twice} 02:30,,second",
+                            header="account,text,proposed time,campaign,fold"))
+    assert page.status_code == 200, _text(page)[:2000]
+    _create(web, _content(page))
+    post = db_session.scalar(select(Post).where(Post.account_id == world["fr"].id))
+    assert post.proposed_at == datetime.fromisoformat(f"{twice}T01:30:00+00:00")  # the second: 02:30 CET
+
+
+def test_a_french_excel_file_with_semicolons_and_a_bom(web, db_session, world):
+    day = _day_ahead().isoformat()
+    data = ("\ufeffcompte;texte;heure proposée;campagne\r\n"
+            f"{_name(world['fr'])};\"Bonjour; à ce soir\";{day} 20:00;spring\r\n").encode()
+    web.login(world["writer"])
+    page = _check(web, data)
+    assert page.status_code == 200, _text(page)[:2000]
+    _create(web, _content(page))
+    post = db_session.scalar(select(Post).where(Post.account_id == world["fr"].id))
+    assert post.body == "Bonjour; à ce soir" and post.campaign_id == world["campaign"].id
+
+
+def test_limits_are_clear_refusals(web, db_session, world):
+    web.login(world["writer"])
+    rows = [f"{_name(world['fr'])},Texte {n}.,," for n in range(501)]
+    page = _check(web, _csv(*rows))
+    assert page.status_code == 422
+    assert "The file has more than 500 rows: at most 500 are imported at once." in _text(page)
+    big = _check(web, _csv(f"{_name(world['fr'])},{'a' * 1_000_001},,"))
+    assert big.status_code == 422 and "The file is larger than 1 MB" in _text(big)
+    latin1 = _check(web, "account,text\nx @a,Été\n".encode("latin-1"))
+    assert latin1.status_code == 422 and "The file is not UTF-8 text" in _text(latin1)
+    unknown = _check(web, b"account,body\nx @a,b\n")
+    assert unknown.status_code == 422 and "Unknown column “body”" in _text(unknown)
+    nothing = web.post("/posts/import", {}, content_type="multipart/form-data")
+    assert nothing.status_code == 422 and "Choose a CSV file to check." in _text(nothing)
+    assert row_counts(db_session, Post) == (0,)
+
+
+def test_the_same_file_sent_twice_makes_its_posts_once(web, db_session, world):
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['fr'])},Une fois.,,", f"{_name(world['ke'])},Once.,,"))
+    content = _content(page)
+    first = _create(web, content)
+    second = _create(web, content.replace("\n", "\r\n"))  # as a browser sends the field back
+    assert first.status_code == second.status_code == 302
+    assert row_counts(db_session, Post) == (2,)
+    assert "This file was imported already" in _text(web.get(second.headers["Location"]))
+    # The check page says so too.
+    assert "This file was imported already" in _text(_check(web, content.encode()))
+
+
+def test_create_and_submit_puts_the_posts_in_review_a_refused_one_stays_a_draft(web, db_session, world):
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['fr'])},Une phrase correcte.,,",
+                            f"{_name(world['fr'])},{'Trop long pour X. ' * 30},,"))
+    text = _text(page)
+    assert page.status_code == 200, text[:2000]
+    assert "X counts" in text or "280" in text  # the style gate's finding for the X account, on its row
+    answer = _create(web, _content(page), submit=True)
+    assert answer.status_code == 302
+    posts = db_session.scalars(select(Post).where(Post.account_id == world["fr"].id).order_by(Post.id)).all()
+    assert [p.state for p in posts] == [State.in_review, State.draft]
+    trail = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == posts[0].id)
+                               .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.to_state) for e in trail] == [(Action.create, State.draft), (Action.submit, State.in_review)]
+    done = _text(web.get(answer.headers["Location"]))
+    assert "1 post imported and submitted for review." in done
+    assert "1 post stays a draft" in done and "Not submitted:" in done
+
+
+def test_a_cabinet_member_and_an_admin_may_not_import(make, web, db_session, world):
+    executive = make.executive()
+    for user in (make.user(Role.cabinet, executives=[executive]), make.user(Role.admin)):
+        web.login(user)
+        assert web.get("/posts/import").status_code == 403
+        assert web.get("/posts/import/template.csv").status_code == 403
+        assert web.get("/posts/import/done").status_code == 403
+        assert _check(web, _csv(f"{_name(world['fr'])},Texte.,,")).status_code == 403
+        assert _create(web, _csv(f"{_name(world['fr'])},Texte.,,").decode()).status_code == 403
+        web.client.post("/logout", data={"csrf_token": web.token})
+    assert row_counts(db_session, Post) == (0,)
+
+
+def test_a_formula_and_markup_in_a_cell_are_shown_as_text(web, db_session, world):
+    web.login(world["writer"])
+    page = _check(web, _csv(f'{_name(world["fr"])},"=HYPERLINK(""http://evil.example"",""<b>x</b>"")",,',
+                            '"=1+2<script>alert(1)</script>",Texte.,,'))
+    body = page.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body and "<b>x</b>" not in body
+    assert "&lt;script&gt;" in body and "=HYPERLINK(" in body
+
+
+def test_the_template_lists_the_writers_own_accounts(web, db_session, world):
+    web.login(world["writer"])
+    answer = web.get("/posts/import/template.csv")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    text = answer.get_data(as_text=True)
+    assert text.startswith("\ufeffaccount,text,proposed time,campaign\r\n")
+    assert _name(world["fr"]) in text and _name(world["ke"]) in text and world["es"].handle not in text
+    # The template, filled in as it comes, checks without an error.
+    page = _check(web, answer.get_data())
+    assert page.status_code == 200, _text(page)[:2000]
+
+
+# The module alone ----------------------------------------------------------------------------------------------
+
+
+def test_the_module_checks_without_a_request(app, db_session, world):
+    day = _day_ahead().isoformat()
+    checked = imports.check_file(db_session, world["writer"], _csv(f"{_name(world['ke'])},Hello.,{day} 20:00,"))
+    assert checked.ready and (checked.rows[0].number, checked.rows[0].line) == (2, 2)
+    assert checked.rows[0].proposed_at == datetime.fromisoformat(f"{day}T17:00:00+00:00")
+    made = imports.create_posts(db_session, world["writer"], checked, submit=True)
+    assert [m.post.state for m in made] == [State.in_review]
+    with pytest.raises(imports.FileRefused):
+        imports.check_file(db_session, world["writer"], b"")
+    # A cell holding line breaks: the rows below keep their spreadsheet number, and say their line in the file.
+    rows = imports.check_file(db_session, world["writer"], _csv(f'{_name(world["ke"])},"One.\n\nTwo.",,', "",
+                                                                 f"{_name(world['ke'])},Three.,,")).rows
+    assert [(row.number, row.line) for row in rows] == [(2, 2), (4, 6)]
+    assert rows[0].text == "One.\n\nTwo."
+    assert imports.neutralised("=1+1") == "'=1+1" and imports.neutralised("@x") == "'@x"
+    assert imports.account_key("FR · X · @Helio_FR") == ("x", "helio_fr")
+    assert imports.account_key("linkedin @helio") == ("linkedin", "helio")
+    assert imports.account_key("helio") is None
+
+
+# The command line ----------------------------------------------------------------------------------------------
+
+
+def test_the_command_imports_all_or_nothing(app, db_session, world, tmp_path):
+    from approval.post_cli import post_cli
+
+    db_session.commit()  # the factory's rows, seen by the command's own session (a savepoint of the test's)
+    day = _day_ahead().isoformat()
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv(f"{_name(world['fr'])},Bon.,{day} 20:00,", f"{_name(world['es'])},Hola.,,"))
+    good = tmp_path / "good.csv"
+    good.write_bytes(_csv(f"{_name(world['fr'])},Bon.,{day} 20:00,", f"{_name(world['ke'])},Good.,,"))
+    with app.app_context():
+        refused = app.test_cli_runner().invoke(post_cli, ["import", str(bad), "--as", world["writer"].email])
+    assert refused.exit_code == 1
+    assert f"row 3: Unknown account “{_name(world['es'])}”" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    assert row_counts(db_session, Post) == (0,)
+    with app.app_context():
+        made = app.test_cli_runner().invoke(post_cli, ["import", str(good), "--as", world["writer"].email,
+                                                       "--submit"])
+    assert made.exit_code == 0, made.output
+    assert made.stdout.splitlines()[-1] == "2 posts imported."
+    assert [line.split("\t")[1:3] for line in made.stdout.splitlines()[:-1]] == [["in_review", "FR"],
+                                                                                  ["in_review", "KE"]]
+    assert row_counts(db_session, Post) == (2,)
+
+
+def test_five_hundred_rows_are_made_and_the_session_cookie_stays_small(web, db_session, world):
+    web.login(world["writer"])
+    rows = [f"{_name(world['ke' if n % 2 else 'fr'])},Texte numéro {n}.,," for n in range(500)]
+    page = _check(web, _csv(*rows))
+    assert page.status_code == 200, _text(page)[:1000]
+    answer = _create(web, _content(page))
+    assert answer.status_code == 302
+    assert row_counts(db_session, Post) == (500,)
+    cookie = answer.headers.get("Set-Cookie", "")
+    assert len(cookie) < 2000, len(cookie)
+    done = web.get(answer.headers["Location"]).get_data(as_text=True)
+    assert done.count('href="/posts/') >= 500
