@@ -11,7 +11,7 @@ from types import EllipsisType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask_babel import gettext
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from approval.labels import decimal, finding_message, said_in
@@ -71,10 +71,6 @@ class PublishingStatus:
     hold: Hold | None
     missed_at: datetime | None
     next_attempt_at: datetime | None
-    #: Why a failed post failed, in the words the worker or the network gave (None for a post not failed).
-    failure: str | None = None
-    #: Why a missed slot passed (a hold, the network's waits, the quota, no worker), as the desk says it.
-    missed_because: str | None = None
     #: What a failed post needs (None when not failed, or when its failure was recorded in words alone).
     remedy: Remedy | None = None
     #: The worker holding a post going out (``publishing``): since when, and its name.
@@ -84,8 +80,20 @@ class PublishingStatus:
     #: Why it failed, missed its slot, was left unconfirmed or waits for a new try, as the publishing desk says it: a
     #: sentence in the reader's language, the network's own words apart (``reasons.told``).
     why: reasons.Told | None = None
+    #: The step of the trail ``why`` comes from (``WHY_STEPS``): ``fail``, ``miss``, ``lose`` or ``postpone``.
+    step: Action | None = None
     #: When a scheduled post was last released from a hold (``overdue`` counts from then).
     released_at: datetime | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why a failed post failed, in one text (None for a post not failed): ``why``, the network's words after."""
+        return _in_one_text(self.why) if self.step == Action.fail else None
+
+    @property
+    def missed_because(self) -> str | None:
+        """Why a missed slot passed (a hold, the network's waits, the quota, no worker), in one text: ``why``."""
+        return _in_one_text(self.why) if self.step == Action.miss else None
 
     @property
     def last_answer(self) -> str | None:
@@ -182,6 +190,27 @@ def released_since(since: datetime) -> ColumnElement[bool]:
                                        AuditEntry.at >= since).exists()
 
 
+def going_clause(now: datetime) -> ColumnElement[bool]:
+    """``PublishingStatus.going_now`` in SQL, for lists of posts joined with their accounts (the publishing desk):
+    free to go, its time come (or coming within ``GOING_NOW_AHEAD``), no new try awaited, not overdue yet, and not
+    taken by a worker yet (still ``scheduled``). A post released after its time is one of them for its first minute."""
+    since = now - OVERDUE_AFTER
+    return and_(Post.state == State.scheduled, Post.scheduled_at <= now + GOING_NOW_AHEAD,
+                Post.next_attempt_at.is_(None), Post.held_at.is_(None), ~held_clause(now),
+                or_(Post.scheduled_at >= since, released_since(since)))
+
+
+def last_releases(session: Session, post_ids: list[int]) -> dict[int, datetime]:
+    """When each of ``post_ids`` was last released from a hold (``last_release``, for a list): those never held are
+    left out."""
+    if not post_ids:
+        return {}
+    return {post_id: at for post_id, at in session.execute(
+        select(AuditEntry.post_id, func.max(AuditEntry.at))
+        .where(AuditEntry.post_id.in_(post_ids), AuditEntry.action == Action.release)
+        .group_by(AuditEntry.post_id))}
+
+
 def retrying_clause(now: datetime) -> ColumnElement[bool]:
     """Scheduled, waiting for its next try (or just past it), not held: neither overdue nor simply coming."""
     return and_(Post.state == State.scheduled, Post.next_attempt_at >= now - OVERDUE_AFTER, Post.held_at.is_(None),
@@ -206,13 +235,18 @@ def publishing_status(session: Session, post: Post) -> PublishingStatus:
     comment, payload = said = last_steps(session, [post.id], step).get(post.id, (None, None)) if step else (None, None)
     failed = post.state == State.failed and said != (None, None)
     return PublishingStatus(attempts=attempts, hold=hold_for(session, post), missed_at=post.missed_at,
-                            next_attempt_at=post.next_attempt_at, failure=_told(comment, payload) if failed else None,
-                            missed_because=_told(comment, payload) if missed else None,
-                            remedy=remedy_for(payload) if failed else None,
+                            next_attempt_at=post.next_attempt_at, remedy=remedy_for(payload) if failed else None,
                             holder=claimed_since(session, [post.id]).get(post.id) if going else None,
                             claimed_until=post.claimed_until if going else None,
-                            why=_framed(comment, payload, WHY_STEPS[step]) if step else None,
+                            why=_framed(comment, payload, WHY_STEPS[step]) if step else None, step=step,
                             released_at=last_release(session, post.id) if post.state == State.scheduled else None)
+
+
+def _in_one_text(told: reasons.Told | None) -> str | None:
+    """``told`` as one text, for a reader without the page's quote (the sentence, then the network's words)."""
+    if told is None:
+        return None
+    return f"{told.sentence} {told.words}" if told.words else told.sentence
 
 
 def remedy_for(payload: dict[str, Any] | None) -> Remedy | None:

@@ -48,7 +48,7 @@ from approval.models import (
 )
 from approval.publishing.holds import held_clause
 from approval.publishing.status import overdue_clause, retrying_clause
-from approval.queries.findings import most_found, posts_per_rule, sent_with_findings
+from approval.queries.findings import most_found_in, sent_with_findings
 from approval.queries.publishing import unconnected_clause
 from approval.workflow.states import State
 
@@ -79,8 +79,6 @@ WILL_FAIL_CHECKED = 200
 WALL_VERDICTS = policies.VerdictMemo()
 #: The week's style findings: those of the texts sent for review in it (``_findings``).
 FINDINGS_WINDOW = timedelta(days=7)
-#: The sendings read for the week's findings: the newest ones whose text has some, bounded.
-FINDINGS_SAMPLE = 1000
 #: The rules the wall lists.
 FINDINGS_SHOWN = 6
 
@@ -450,9 +448,8 @@ def _findings(session: Session, scope: ColumnElement[bool], user: User | None, m
         .join(Post, Post.id == AuditEntry.post_id).join(Post.account)
         .where(AuditEntry.at >= now - FINDINGS_WINDOW, scope, Account.market_id.in_(market_ids),
                revision_clause(user) if user is not None else true())
-        .order_by(AuditEntry.at.desc()).limit(FINDINGS_SAMPLE)
     )
-    return most_found(posts_per_rule(session.execute(sent)), FINDINGS_SHOWN)
+    return most_found_in(session, sent, FINDINGS_SHOWN)  # counted by the database: every sending of the week
 
 
 # The dashboard and the API's summary ---------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from approval.publishing.holds import (
     Hold, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_for, is_held,
 )
 from approval.publishing.status import (
-    WHY_STEPS, claimed_since, last_steps, overdue_clause, policy_refusal, retrying_clause,
+    WHY_STEPS, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause, policy_refusal,
+    retrying_clause,
 )
 from approval.queries.publishing import unconnected_clause
 from approval.style.network import NAMES
@@ -78,13 +79,15 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
         return db.session.scalars(query.limit(SHOWN)).all()
 
     sections = {
-        "held": listed(base.where(Post.state == State.scheduled, held_clause()).order_by(Post.scheduled_at)),
+        "held": listed(base.where(Post.state == State.scheduled, held_clause(now)).order_by(Post.scheduled_at)),
         "overdue": listed(base.where(overdue_clause(now)).order_by(Post.scheduled_at)),
         "retrying": listed(base.where(retrying_clause(now)).order_by(Post.next_attempt_at)),
         "unconfirmed": listed(base.where(Post.state == State.unconfirmed).order_by(Post.updated_at.desc())),
         "failed": listed(base.where(Post.state == State.failed).order_by(Post.updated_at.desc())),
         "missed": listed(base.where(Post.state == State.approved, Post.missed_at.is_not(None))
                          .order_by(Post.missed_at.desc())),
+        # Taken by a worker, then free to go and not taken yet (released from a hold, "Publish now", its time just
+        # come): the worker's next pass sends them. Those were on no list for a minute: held no more, not overdue yet.
         "publishing": listed(base.where(Post.state == State.publishing).order_by(Post.claimed_until)),
         "unconnected": listed(base.where(unconnected_clause()).order_by(Post.scheduled_at)),
     }
@@ -105,7 +108,16 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     failures = {post_id: said for key, step in _WHY for post_id, said in
                 _told([post.id for post in sections[key]], step).items()}
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
+    free = listed(base.where(going_clause(now)).order_by(Post.scheduled_at, Post.id)) \
+        if len(sections["publishing"]) < SHOWN else []
+    sections["publishing"] = [*sections["publishing"], *free][:SHOWN]
+    released = last_releases(db.session, [post.id for post in free])
+    # Since when each is free to go (its time or its release, the later), and whether a person's release made it so.
+    going = {post.id: (free_since(post, released.get(post.id)), post.id in released
+                       and post.scheduled_at is not None and released[post.id] >= post.scheduled_at)
+             for post in free}
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
+                           going=going,
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
                            releasable=releasable,
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
