@@ -57,6 +57,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from approval.views import media as media_views  # issue 11: uploads, files, previews
 
     app.register_blueprint(media_views.bp)
+    from approval.views import sets as set_views  # the posts one message was written as for several accounts
+
+    app.register_blueprint(set_views.bp)
     from approval.views import imports as import_views  # posts imported from a spreadsheet (CSV)
 
     app.register_blueprint(import_views.bp)

@@ -50,6 +50,7 @@ from approval.models import (
     Comment,
     Market,
     Post,
+    PostSet,
     Revision,
     RevisionMedia,
     User,
@@ -110,14 +111,16 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
 
 def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
                 media: Sequence[Attachment] = (), copy_of: Post | None = None, now: datetime | None = None,
-                proposed_at: datetime | None = None) -> Post:
+                proposed_at: datetime | None = None, post_set: PostSet | None = None) -> Post:
     """A new draft on ``account``: its first revision (``body`` and ``media``) and its ``create`` step, at ``now``
     (the clock by default; the demo dates its past work). ``copy_of``: the post it duplicates, which its trail
     names (the caller read that post as ``actor`` may: ``load_post``). ``proposed_at``: when its writer proposes it
-    goes out (``check_proposal``), which the ``create`` row keeps."""
+    goes out (``check_proposal``), which the ``create`` row keeps. ``post_set``: the set it is written in with
+    posts for other accounts (``create_post_set``)."""
     now = now or utcnow()
     check_new_post(actor, account, body, campaign, proposed_at=proposed_at, now=now)
-    post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now)
+    post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now,
+                set_id=post_set.id if post_set is not None else None)
     session.add(post)
     session.flush()
     revision = _add_revision(session, post, actor, _normalise(body), media, campaign=campaign, now=now)
@@ -125,6 +128,39 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     proposal: dict[str, Any] = {"proposed_at": proposed_at} if proposed_at is not None else {}
     engine.apply(session, post, Action.create, actor, now=now, copy_of=copy_of.id if copy_of else None, **proposal)
     return post
+
+
+#: The most accounts one message is written for at once (a set's members).
+MAX_SET_ACCOUNTS = 12
+
+
+def check_set_size(count: int) -> None:
+    """A set of ``count`` accounts: at most ``MAX_SET_ACCOUNTS``."""
+    if count > MAX_SET_ACCOUNTS:
+        message = _("One message is written for at most %(max)d accounts at once: you chose %(count)d.",
+                    max=MAX_SET_ACCOUNTS, count=count)
+        raise GuardFailed(message, {"also_account_ids": [message]})
+
+
+def create_post_set(session: Session, actor: User, count: int, *, now: datetime | None = None) -> PostSet:
+    """The set that ``count`` posts written together for several accounts join (``create_post``'s ``post_set``):
+    at most ``MAX_SET_ACCOUNTS`` (``check_set_size``)."""
+    check_set_size(count)
+    post_set = PostSet(created_by=actor, created_at=now or utcnow())
+    session.add(post_set)
+    session.flush()
+    return post_set
+
+
+def set_members(session: Session, user: User, set_id: int, *, for_update: bool = False) -> list[Post]:
+    """The posts of set ``set_id`` that ``user`` may see, in the order they were written (those of markets they do
+    not see are neither listed nor counted). ``for_update`` reads each through ``load_post``'s lock, in id order
+    (two bulk actions on one set queue rather than deadlock)."""
+    posts = list(session.scalars(visible_posts(user).where(Post.set_id == set_id).order_by(Post.id).options(
+        contains_eager(Post.account).joinedload(Account.market), selectinload(Post.current_revision))))
+    if not for_update:
+        return posts
+    return [load_post(session, user, post.id, for_update=True) for post in posts]
 
 
 class Keep(enum.Enum):

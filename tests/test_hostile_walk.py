@@ -22,9 +22,10 @@ from flask import Flask
 from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from approval import administration as admin
+from approval import operations as ops
 from approval.api.tokens import issue_token
 from approval.inputs import IdConverter
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 
 from conftest import WebClient
 
@@ -41,8 +42,8 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "auth.set_language": ("language", "next"),
     "posts.list_posts": ("state", "market", "mine", "after", "author_id", "account_id", "campaign_id",
                          "created_from", "created_to", "q"),
-    "posts.new_post": ("account_id", "campaign_id", "body", "submit", "copy_of", "file", "alt", "proposed_time",
-                       "proposed_fold"),
+    "posts.new_post": ("account_id", "also_account_ids", "campaign_id", "body", "submit", "copy_of", "file", "alt",
+                       "proposed_time", "proposed_fold"),
     "posts.show_post": ("r", "diff_from", "diff_to"),
     "posts.post_version": (),
     "posts.edit_post": ("body", "version", "submit", "proposed_time", "proposed_fold"),
@@ -53,6 +54,9 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "imports.create_posts": ("content", "submit"),
     "imports.imported": ("file",),
     "imports.template_csv": (),
+    "sets.show_set": (),
+    "sets.submit_all": ("version-1",),
+    "sets.approve_all": ("version-1", "and_schedule"),
     "review.queue": ("after", "market", "author_id", "account_id", "campaign_id"),
     "cabinet.inbox": ("after", "answered_after"),
     "profile.show_profile": (),
@@ -203,8 +207,14 @@ def world(make, db_session):
     posts = {state: make.post(state, account=account, reviewer=pm)
              for state in (State.draft, State.in_review, State.approved, State.scheduled)}
     make.post(State.with_cabinet, account=executive_account, reviewer=pm)
-    ids = {"post_id": posts[State.in_review].id, "market_id": market.id, "account_id": account.id,
-           "user_id": victim.id, "executive_id": executive.id, "campaign_id": campaign.id, "number": 1, "other": 1}
+    # A message written for two accounts (a set), in review: its page offers the bulk decisions.
+    post_set = ops.create_post_set(db_session, victim, 2)
+    for member in (account, make.account(market, "x")):
+        make.act(ops.create_post(db_session, victim, member, "Le stade brille ce soir.", post_set=post_set),
+                 Action.submit, victim)
+    ids = {"post_id": posts[State.in_review].id, "set_id": post_set.id, "market_id": market.id,
+           "account_id": account.id, "user_id": victim.id, "executive_id": executive.id, "campaign_id": campaign.id,
+           "number": 1, "other": 1}
     return {"pm": pm, "admin": make.user(Role.admin), "cabinet": cabinet, "ids": ids, "market": market,
             "posts": posts}
 

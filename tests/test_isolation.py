@@ -9,7 +9,7 @@ from sqlalchemy.exc import StatementError
 
 from approval.access import VIEWER_ID, Scope, scoped_posts, viewer_id, visible_markets
 from approval.models import AuditEntry, Comment, Post, Revision
-from approval.workflow.states import Role, State
+from approval.workflow.states import Action, Role, State
 from approval.workflow.table import USER_ACTIONS
 
 #: Endpoint -> the requests to try on it, with {post} standing for the post's id.
@@ -29,6 +29,14 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
     "posts.post_version": [("GET", "/posts/{post}/version", {})],
     "media.upload_media": [("POST", "/posts/{post}/media", {"version": "{version}", "alt": "Intrus."})],
     "media.arrange_media": [("POST", "/posts/{post}/media/arrange", {"version": "{version}", "remove": "1"})],
+}
+
+#: Endpoint -> the requests to try on a post set's page and its bulk actions, {set} standing for the set's id and
+#: {version} for its member's version.
+SET_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
+    "sets.show_set": [("GET", "/sets/{set}", {})],
+    "sets.submit_all": [("POST", "/sets/{set}/submit", {"version-{post}": "{version}"})],
+    "sets.approve_all": [("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "1"})],
 }
 
 #: Endpoints whose argument is a token, not an object's id: a kiosk's (tests/test_hub.py opens them with live,
@@ -64,8 +72,8 @@ def test_every_route_with_an_id_is_covered(app):
     uncovered = []
     for rule in app.url_map.iter_rules():
         if rule.arguments - {"action"} and not rule.endpoint.startswith(("static", ADMIN_PREFIX, API_PREFIX)):
-            if rule.endpoint not in (POST_ROUTES.keys() | TOKEN_ROUTES | STOP_ROUTES | PUBLISHING_ADMIN_ROUTES
-                                     | MEDIA_ROUTES | OTHER_ROUTES):
+            if rule.endpoint not in (POST_ROUTES.keys() | SET_ROUTES.keys() | TOKEN_ROUTES | STOP_ROUTES
+                                     | PUBLISHING_ADMIN_ROUTES | MEDIA_ROUTES | OTHER_ROUTES):
                 uncovered.append(f"{rule.endpoint} {rule.rule}")
     assert not uncovered, f"routes with an id missing from the isolation matrix: {uncovered}"
 
@@ -109,6 +117,32 @@ def test_post_routes_answer_404_outside_the_users_scope(make, web, db_session, s
             assert post.body[:40] not in listing, f"{who} sees the post's text in {url}"
     assert _snapshot(db_session)[0] == before[0]
     assert _snapshot(db_session)[1][:3] == before[1][:3]
+
+
+@pytest.mark.parametrize("state", [State.draft, State.in_review])
+def test_set_routes_answer_404_outside_the_users_scope(make, web, db_session, state):
+    """A post set's page and bulk actions, asked by someone who sees none of its members: not found, nothing done."""
+    from approval import operations as ops
+
+    market = make.market("FR")
+    writer = make.user(Role.community_manager, markets=[market])
+    post_set = ops.create_post_set(db_session, writer, 2)
+    posts = [ops.create_post(db_session, writer, make.account(market, network), "Texte du lot.", post_set=post_set)
+             for network in ("x", "facebook")]
+    if state is State.in_review:
+        for post in posts:
+            make.act(post, Action.submit, writer)
+    db_session.flush()
+    before = _snapshot(db_session)
+    for who, outsider in _outsiders(make, posts[0]).items():
+        web.login(outsider)
+        for endpoint, requests in SET_ROUTES.items():
+            for method, url, data in requests:
+                url = url.format(set=post_set.id)
+                form = {k.format(post=posts[0].id): v.format(version=posts[0].version) for k, v in data.items()}
+                response = web.get(url) if method == "GET" else web.post(url, form)
+                assert response.status_code == 404, f"{who}: {method} {url} ({endpoint}) -> {response.status_code}"
+    assert _snapshot(db_session) == before
 
 
 def test_admin_routes_are_refused_to_every_other_role(app, make, web, db_session):

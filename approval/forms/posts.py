@@ -12,9 +12,11 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from approval.forms import LocalTimeField, PageForm, Visible
@@ -70,6 +72,10 @@ class ProposalFields:
 class PostForm(ProposalFields, PageForm):
     account_id = SelectField(_l("Account"), coerce=int, validators=[InputRequired()])
     # No Optional(): it would clear the "Not a valid choice" of a value of spaces alone; "" is "No campaign".
+    #: The other accounts the same message is written for (a set, ``views.posts.new_post``): one post each, ticked
+    #: among the accounts the user writes for (an id outside them is "not a valid choice").
+    also_account_ids = SelectMultipleField(_l("Also write it for"), coerce=int,
+                                           widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     campaign_id = SelectField(_l("Campaign"), coerce=_optional_int)
     body = TextAreaField(_l("Text"), validators=list(_BODY))
     #: Names this form among those the browser sent: sent again once it made its post (the back button, then the

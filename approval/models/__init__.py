@@ -7,7 +7,7 @@ from approval.models.hub import KioskLink, PostCount, WallSettings
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
 from approval.models.policy import PolicyVersion
-from approval.models.posts import Comment, Post, Revision, text_sha256
+from approval.models.posts import Comment, Post, PostSet, Revision, text_sha256
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.reports import ReportDay
 from approval.models.tokens import ApiToken, FeedToken, IdempotencyKey
@@ -34,6 +34,7 @@ __all__ = [
     "Outcome",
     "PolicyVersion",
     "Post",
+    "PostSet",
     "PostCount",
     "PublicationAttempt",
     "ReportDay",

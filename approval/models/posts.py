@@ -32,6 +32,20 @@ def _in(states: frozenset[State] | set[State]) -> str:
     return ", ".join(f"'{s.value}'" for s in sorted(states))
 
 
+class PostSet(Base):
+    """Posts written together for several accounts (the new-post form's several accounts, a duplicate to several):
+    each member is a post of its own, with its own review, approval and time; the set keeps them together on a page
+    (``views.sets``)."""
+
+    __tablename__ = "post_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by: Mapped[User] = relationship()
+
+
 class Post(Base):
     __tablename__ = "posts"
 
@@ -39,6 +53,8 @@ class Post(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The set it was written in with posts for other accounts (``PostSet``); None for a post written alone.
+    set_id: Mapped[int | None] = mapped_column(ForeignKey("post_sets.id"), index=True)
     # Assigned by the workflow engine only (tests/test_single_writer.py walks the source to keep it so).
     state: Mapped[State] = mapped_column(str_enum(State, "post_state"), default=State.draft)
     # Bumped on every change; forms and the API post it back, and SQLAlchemy checks it on every UPDATE.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
@@ -38,7 +41,7 @@ from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentFo
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
 from approval.localtime import wall_clock
 from approval.models import (
-    Account, Campaign, Market, Post, PublicationAttempt, Revision, User,
+    Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, User,
 )
 from approval.queries.posts import PostFilters
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
@@ -178,9 +181,9 @@ def new_post():
     form = PostForm()
     accounts = _writable_accounts()
     original = _original(form.copy_of.data if request.method == "POST" else request.args.get("copy_of"))
-    form.account_id.choices = [SelectChoice(a.id, f"{a.market.code} · {NAMES[a.network.value]} · @{a.handle}" + (
-        " · " + _("suggested message for %(name)s", name=a.executive.name) if a.executive else ""))
-        for a in accounts]
+    form.account_id.choices = [SelectChoice(a.id, _account_choice(a)) for a in accounts]
+    # The same message for other accounts too (a set): the same accounts, ticked (``_create_set``).
+    form.also_account_ids.choices = [SelectChoice(a.id, _account_choice(a)) for a in accounts]
     campaigns = _campaigns(accounts)
     form.campaign_id.choices = [SelectChoice(None, _("No campaign"))] + [SelectChoice(c.id, c.name)
                                                                          for c in campaigns]
@@ -193,11 +196,16 @@ def new_post():
             return redirect(url_for("posts.show_post", post_id=made))
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
+        # The other accounts ticked, in the list's order (the form's choices refused any the user does not write for).
+        also = [a for a in accounts if a.id in set(form.also_account_ids.data or ()) and a.id != account.id]
         try:
-            proposed = _proposal_asked(form, account)
-            post, added, converted = _create_with_media(
-                account, campaign, form.body.data, original,
-                proposed=None if isinstance(proposed, ops.Keep) else proposed)
+            if also:
+                made, converted = _create_set([account, *also], campaign, form, original)
+            else:
+                proposed = _proposal_asked(form, account)
+                post, added, converted = _create_with_media(
+                    account, campaign, form.body.data, original,
+                    proposed=None if isinstance(proposed, ops.Keep) else proposed)
         except MediaRefused as refused:
             db.session.rollback()
             media_refusal, status = refused.message, refused.status
@@ -211,6 +219,8 @@ def new_post():
                 flash(refused.message, "error")
             status = refused.status
         else:
+            if also:
+                return _after_creating_set(made, original, converted)
             return _after_creating(post, account, original, added, converted)
     if original is not None and request.method == "GET":
         form.copy_of.data = str(original.id)
@@ -231,6 +241,157 @@ def new_post():
                            # The text's language until the live check names it: the chosen account's market's.
                            new_language=next(iter(market_languages(chosen.market)), None) if chosen else None), \
         status
+
+
+def _account_choice(account: Account) -> str:
+    """An account as the new-post form lists it: "FR · Instagram · @acme_fr", and whose suggested message it is."""
+    return f"{account_name(account)}" + (
+        " · " + _("suggested message for %(name)s", name=account.executive.name) if account.executive else "")
+
+
+def account_name(account: Account) -> str:
+    """"FR · Instagram · @acme_fr": how a set's messages name each of its accounts."""
+    return f"{account.market.code} · {NAMES[account.network.value]} · @{account.handle}"
+
+
+@contextmanager
+def _for_account(account: Account) -> Iterator[None]:
+    """A refusal about one account of a set names it: "FR · X · @acme_fr: The proposed time is in the past."."""
+    name = account_name(account)
+
+    def named(reason: str) -> str:
+        return _("%(account)s: %(reason)s", account=name, reason=reason)
+
+    try:
+        yield
+    except MediaRefused as refused:
+        raise type(refused)(named(refused.message)) from None
+    except WorkflowError as refused:
+        raise type(refused)(named(refused.message),
+                            {field: [named(reason) for reason in reasons] for field, reasons in refused.errors.items()},
+                            findings=refused.findings) from None
+
+
+def _create_set(accounts: Sequence[Account], campaign: Campaign | None, form: PostForm,
+                original: Post | None) -> tuple[list[Post], str | None]:
+    """The same message as one post per account of ``accounts``, written together (a ``PostSet``): each its own
+    draft with its own revision 1 and ``create`` row, the proposed time read as that wall-clock time in each
+    account's market zone, the files picked (and a copy's) received and converted for each account's network as
+    ``_create_with_media`` does for one. Every post's own rules and every file are checked before anything is stored
+    or written, in one transaction: one refused (naming its account), none is made. With what was converted."""
+    ops.check_set_size(len(accounts))
+    uploads = _picked()
+    if intake.parts_dropped():  # more parts than a post carries: let go as they came (``stream_uploads_to_disk``)
+        raise Invalid(_said(intake.too_many_files().message, _picked_again()))
+    body = form.body.data
+    proposals: dict[int, datetime | None] = {}
+    for account in accounts:  # each post's own rules first, before its files are read
+        with _for_account(account):
+            proposed = _proposal_asked(form, account)
+            proposals[account.id] = None if isinstance(proposed, ops.Keep) else proposed
+            ops.check_new_post(current_user, account, body, campaign, proposed_at=proposals[account.id])
+    alts = one_text_per_file(request.form.getlist("alt"), len(uploads))
+    attach.check_alts(alts)
+    copied = ops.attachments_of(original.current_revision) if original is not None else []
+    # Accounts whose files are received alike (the network whose types they take, the market's location policy)
+    # share them: each file is read, inspected and converted once per such group, not once per account.
+    groups: dict[tuple[str | None, bool], list[Account]] = {}
+    key_of: dict[int, tuple[str | None, bool]] = {}
+    for account in accounts:
+        key = (attach.typed_network_of(db.session, account), attach.strips_location_in(db.session, account.market))
+        groups.setdefault(key, []).append(account)
+        key_of[account.id] = key
+    plans = {}
+    for key, members in groups.items():
+        with _for_account(members[0]):
+            plans[key] = attach.conversions(copied, key[0])
+    if uploads or any(plans.values()):
+        db.session.rollback()  # nothing held while the files are read, inspected and converted (seconds for a video)
+    received: dict[tuple[str | None, bool], list[intake.Received]] = {}
+    remade: dict[tuple[str | None, bool], dict[int, intake.Received]] = {}
+    with ExitStack() as files:
+        # Each group but the first reads its own copy of the files, taken before any is converted in place; the
+        # first reads the uploads themselves.
+        copies = {key: [_copy_of_upload(files, upload) for upload in uploads] for key in list(groups)[1:]}
+        for key, members in reversed(groups.items()):
+            with _for_account(members[0]):
+                received[key] = attach.receive_uploads(
+                    copies.get(key, uploads), alts, strip_gps=key[1], network=key[0],
+                    not_media=not_media_words(members[0].network.value), named=_file_refused)
+                remade[key] = attach.convert_copies(plans[key], strip_gps=key[1], network=key[0])
+                kept = [remade[key][i].sha256 if i in remade[key] else a.file.sha256 for i, a in enumerate(copied)]
+                attach.check_room_beside(kept, [checked.sha256 for checked in received[key]])
+    media: dict[tuple[str | None, bool], list[Attachment]] = {}
+    for key in groups:
+        stored = {i: attach.store(db.session, checked, current_user) for i, checked in remade[key].items()}
+        files_of = attach.copied_media(copied, stored, {i: checked.name for i, checked in remade[key].items()})
+        media[key] = attach.appended(files_of, [attach.store(db.session, checked, current_user)
+                                                for checked in received[key]],
+                                     alts=alts, names=[checked.name for checked in received[key]])
+    post_set = ops.create_post_set(db.session, current_user, len(accounts))
+    posts = []
+    for account in accounts:  # in the form's order: the account chosen first
+        with _for_account(account):
+            posts.append(ops.create_post(db.session, current_user, account, body, campaign,
+                                         media=media[key_of[account.id]], copy_of=original,
+                                         proposed_at=proposals[account.id], post_set=post_set))
+    notes = [note for key in groups
+             if (note := attach.conversion_note([*remade[key].values(), *received[key]], key[0]))]
+    return posts, _said(*dict.fromkeys(notes)) or None
+
+
+def _copy_of_upload(files: ExitStack, upload: Any) -> FileStorage:  # noqa: ANN401 - a FileStorage
+    """Another reading of a file picked on the form, for a group of a set's accounts that receives it on its own
+    (``intake.receive`` copies it to a file of its own, converts that one)."""
+    path = getattr(upload.stream, "path", None)
+    if path is not None:
+        stream: Any = files.enter_context(open(path, "rb"))  # noqa: SIM115 - closed with the stack
+    else:  # a small file kept in memory
+        upload.stream.seek(0)
+        stream = io.BytesIO(upload.stream.read())
+        upload.stream.seek(0)
+    return FileStorage(stream=stream, filename=upload.filename, content_type=upload.content_type)
+
+
+def _after_creating_set(posts: Sequence[Post], original: Post | None, converted: str | None):  # noqa: ANN202
+    """A set saved: its page, saying what was made; with "Save and submit", each member submitted on its own (the
+    style gate runs for each network), and which were and which need a fix first, with links to them."""
+    _remember_made(request.form.get("form_key"), posts[0].id)
+    made = ngettext("Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
+                    "Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
+                    len(posts))
+    if original is not None:
+        made = _said(made, _("They are copies of post #%(id)s.", id=original.id))
+    flash(_said(made, converted), "success")
+    if "submit" in request.form:
+        submitted, to_fix = [], []
+        for post in posts:
+            try:
+                with db.session.begin_nested():
+                    ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
+            except WorkflowError:
+                to_fix.append(post)
+            else:
+                submitted.append(post)
+        if submitted:
+            flash(_("Submitted for review: %(posts)s.", posts=post_names(submitted)), "success")
+        if to_fix:
+            links = Markup(", ").join(Markup('<a href="{}">{}</a>').format(
+                url_for("posts.edit_post", post_id=post.id), post_name(post)) for post in to_fix)
+            flash(Markup("{} {}.").format(_("Not submitted, to fix first:"), links),
+                  "warning")
+    return redirect(url_for("sets.show_set", set_id=posts[0].set_id))
+
+
+@bp.app_template_global("post_name")
+def post_name(post: Post) -> str:
+    """"#12 (FR · X · @acme_fr)"."""
+    return _("#%(id)s (%(account)s)", id=post.id, account=account_name(post.account))
+
+
+@bp.app_template_global("post_names")
+def post_names(posts: Sequence[Post]) -> str:
+    return format_list([post_name(post) for post in posts], locale=get_locale() or "en")
 
 
 def _picked() -> list[Any]:
@@ -1218,6 +1379,9 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
         policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post),
         proposal_offered=ops.proposal_offered(post, current_user),
+        # The other posts of its set the reader sees (those of markets they do not see are neither shown nor counted).
+        set_siblings=[p for p in ops.set_members(db.session, current_user, post.set_id) if p.id != post.id]
+        if post.set_id is not None else [],
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )

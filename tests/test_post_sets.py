@@ -1,0 +1,351 @@
+"""One message for several accounts (Hootsuite's, Sprout Social's and Planable's composers): the new-post form takes
+several accounts and makes one post each, written together as a set, in one transaction (every post, or none). Each
+member is a post of its own (own revision 1, audit row, review, time); the set's page shows them side by side, the
+members its reader sees only, and takes the decisions on all of them at once, each through the engine, all or
+nothing, at the versions the page showed."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from approval import operations as ops
+from approval.db import utcnow
+from approval.models import AuditEntry, MediaFile, Post, PostSet, Revision, RevisionMedia
+from approval.workflow.states import Action, Role, State
+
+from conftest import row_counts
+from test_media_samples import picture
+
+PARIS, LONDON = ZoneInfo("Europe/Paris"), ZoneInfo("Europe/London")
+
+
+@pytest.fixture()
+def france(make):  # noqa: ANN001, ANN201
+    return make.market("FR")
+
+
+@pytest.fixture()
+def britain(make):  # noqa: ANN001, ANN201
+    return make.market("GB", timezone="Europe/London", languages=("en",))
+
+
+@pytest.fixture()
+def writer(make, france, britain):  # noqa: ANN001, ANN201
+    return make.user(Role.community_manager, markets=[france, britain], name="Camille Dubois")
+
+
+def _text(response) -> str:  # noqa: ANN001
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+
+
+def _form_key(page: str) -> str:
+    return re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _send(web, accounts, body: str, files=(), *, proposed: str = "", submit: bool = False):  # noqa: ANN001, ANN202
+    """The new-post form as a browser sends it: the first account chosen, the others ticked."""
+    page = web.get("/posts/new").get_data(as_text=True)
+    data: dict = {"csrf_token": web.token, "form_key": _form_key(page), "account_id": str(accounts[0].id),
+                  "also_account_ids": [str(a.id) for a in accounts[1:]], "campaign_id": "", "body": body,
+                  "copy_of": "", "proposed_time": proposed,
+                  "file": [(io.BytesIO(content), name) for content, name in files] or [(io.BytesIO(b""), "")],
+                  "alt": [""] * max(1, len(files))}
+    data["submit" if submit else "save"] = "1"
+    return web.client.post("/posts/new", data=data, content_type="multipart/form-data")
+
+
+def _counts(db_session) -> tuple[int, ...]:  # noqa: ANN001
+    return row_counts(db_session, PostSet, Post, Revision, RevisionMedia, AuditEntry)
+
+
+def _set_of(answer) -> int:  # noqa: ANN001
+    found = re.fullmatch(r"/sets/(\d+)", answer.headers["Location"])
+    assert found, answer.headers["Location"]
+    return int(found.group(1))
+
+
+def _members(db_session, set_id: int) -> list[Post]:  # noqa: ANN001
+    db_session.expire_all()
+    return list(db_session.scalars(select(Post).where(Post.set_id == set_id).order_by(Post.id)))
+
+
+def _versions(page: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(version-\d+)" value="(\d+)"', page))
+
+
+def _local_ahead(zone: ZoneInfo, days: int = 10, hour: int = 20) -> datetime:
+    return (utcnow().astimezone(zone) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0,
+                                                                     tzinfo=None)
+
+
+def _a_set(make, db_session, accounts, author, *, authors=None, proposed=None):  # noqa: ANN001, ANN202
+    """A set made through the operations, each member submitted (``authors``: who writes each, else ``author``)."""
+    post_set = ops.create_post_set(db_session, author, len(accounts))
+    posts = []
+    for index, account in enumerate(accounts):
+        by = (authors or {}).get(index, author)
+        post = ops.create_post(db_session, by, account, "Le stade brille ce soir.", post_set=post_set,
+                               proposed_at=proposed)
+        make.act(post, Action.submit, by)
+        posts.append(post)
+    db_session.flush()
+    return post_set, posts
+
+
+def test_one_message_for_three_accounts_makes_three_posts_in_one_request(app, make, web, db_session, france,
+                                                                        writer):
+    facebook, x, instagram = (make.account(france, n) for n in ("facebook", "x", "instagram"))
+    web.login(writer)
+    page = web.get("/posts/new").get_data(as_text=True)
+    assert 'name="also_account_ids"' in page and 'type="checkbox"' in page
+    before = _counts(db_session)
+    answer = _send(web, [facebook, x, instagram], "Le stade brille ce soir.", [(picture("PNG", (640, 480)), "s.png")])
+    assert answer.status_code == 302, _text(answer)[:3000]
+    set_id = _set_of(answer)
+    posts = _members(db_session, set_id)
+    # The account chosen first, the others in the list's order.
+    assert [p.account_id for p in posts] == [facebook.id, instagram.id, x.id]
+    assert _counts(db_session) == tuple(b + n for b, n in zip(before, (1, 3, 3, 3, 3), strict=True))
+    for post in posts:
+        assert post.state is State.draft and post.current_revision.number == 1
+        assert post.body == "Le stade brille ce soir." and len(post.current_revision.media) == 1
+        trail = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)).all()
+        assert [e.action.value for e in trail] == ["create"]
+    # Each network's file as an upload for it would be: a PNG where it is taken, a JPEG for Instagram.
+    mimes = {p.account.network.value: p.current_revision.media[0].file.mime for p in posts}
+    assert mimes["instagram"] == "image/jpeg" and mimes["facebook"] == "image/png"
+    shown = _text(web.get(answer.headers["Location"]))
+    assert "Saved as a set of 3 drafts, one per account" in shown
+    assert "s.png was converted to JPEG for Instagram." in shown
+    assert all(f"Post #{p.id}" in shown for p in posts)
+    # Each post's page names the others.
+    own = _text(web.get(f"/posts/{posts[0].id}"))
+    assert "Also in this set:" in own and f"#{posts[1].id}" in own and f"#{posts[2].id}" in own
+
+
+def test_one_member_refused_by_its_own_rule_writes_nothing_and_names_the_account(app, make, web, db_session,
+                                                                                france, writer):
+    facebook, instagram = make.account(france, "facebook"), make.account(france, "instagram")
+    web.login(writer)
+    before, files = _counts(db_session), row_counts(db_session, MediaFile)
+    answer = _send(web, [facebook, instagram], "Le but de la soirée.",
+                   [(picture("GIF", (320, 320), frames=3), "but.gif")])
+    assert answer.status_code in (415, 422), _text(answer)[:3000]
+    shown = _text(answer)
+    assert f"FR · Instagram · @{instagram.handle}:" in shown and "but.gif" in shown
+    assert "Le but de la soirée.</textarea>" in re.sub(r"\s+", " ", answer.get_data(as_text=True))
+    assert _counts(db_session) == before and row_counts(db_session, MediaFile) == files
+
+
+def test_the_proposed_time_is_read_in_each_accounts_market_zone(make, web, db_session, france, britain, writer):
+    paris, london = make.account(france, "facebook"), make.account(britain, "facebook")
+    web.login(writer)
+    local = _local_ahead(PARIS)
+    answer = _send(web, [paris, london], "Tonight at eight.", proposed=local.strftime("%Y-%m-%dT%H:%M"))
+    assert answer.status_code == 302, _text(answer)[:3000]
+    posts = {p.account_id: p for p in _members(db_session, _set_of(answer))}
+    assert posts[paris.id].proposed_at == local.replace(tzinfo=PARIS).astimezone(UTC)
+    assert posts[london.id].proposed_at == local.replace(tzinfo=LONDON).astimezone(UTC)
+    assert posts[london.id].proposed_at - posts[paris.id].proposed_at == timedelta(hours=1)
+
+
+def test_a_time_skipped_in_one_market_is_refused_naming_it_and_nothing_is_written(make, web, db_session, france,
+                                                                                  britain, writer):
+    paris, london = make.account(france, "x"), make.account(britain, "x")
+    today = utcnow().date()
+    # 02:30 on the last Sunday of March: Paris skips it (02:00 -> 03:00), London does not (01:00 -> 02:00).
+    for year in (today.year, today.year + 1):
+        day = max(datetime(year, 3, d) for d in range(25, 32) if datetime(year, 3, d).weekday() == 6)
+        if day.date() > today + timedelta(days=1):
+            break
+    web.login(writer)
+    before = _counts(db_session)
+    answer = _send(web, [london, paris], "Tonight.", proposed=day.replace(hour=2, minute=30).strftime("%Y-%m-%dT%H:%M"))
+    assert answer.status_code == 422
+    shown = _text(answer)
+    assert f"FR · X · @{paris.handle}: The clocks skip from" in shown and "Europe/Paris" in shown
+    assert _counts(db_session) == before
+
+
+def test_an_account_outside_the_writers_markets_is_refused_and_nothing_is_written(make, web, db_session, france,
+                                                                                  writer):
+    mine = make.account(france, "facebook")
+    elsewhere = make.account(make.market("DE", timezone="Europe/Berlin", languages=("de",)), "facebook")
+    web.login(writer)
+    assert f'value="{elsewhere.id}"' not in web.get("/posts/new").get_data(as_text=True)
+    before = _counts(db_session)
+    answer = _send(web, [mine, elsewhere], "Bonjour.")
+    assert answer.status_code == 200
+    assert f"'{elsewhere.id}' is not a valid choice for this field." in _text(answer)
+    assert _counts(db_session) == before
+
+
+def test_a_set_of_more_accounts_than_allowed_is_refused(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook") for _ in range(ops.MAX_SET_ACCOUNTS + 1)]
+    web.login(writer)
+    before = _counts(db_session)
+    answer = _send(web, accounts, "Bonjour.")
+    assert answer.status_code == 422
+    assert f"at most {ops.MAX_SET_ACCOUNTS} accounts at once: you chose {ops.MAX_SET_ACCOUNTS + 1}" in _text(answer)
+    assert _counts(db_session) == before
+
+
+def test_save_and_submit_submits_each_and_says_which_need_a_fix(make, web, db_session, france, writer):
+    facebook, x = make.account(france, "facebook"), make.account(france, "x")
+    web.login(writer)
+    long_text = "Le stade brille ce soir. " * 14  # 350 characters: over X's 280
+    answer = _send(web, [facebook, x], long_text.strip(), submit=True)
+    assert answer.status_code == 302, _text(answer)[:3000]
+    posts = {p.account_id: p for p in _members(db_session, _set_of(answer))}
+    assert posts[facebook.id].state is State.in_review and posts[x.id].state is State.draft
+    shown = _text(web.get(answer.headers["Location"]))
+    assert f"Submitted for review: #{posts[facebook.id].id} (FR · Facebook · @{facebook.handle})." in shown
+    assert f"Not submitted, to fix first: #{posts[x.id].id} (FR · X" in shown
+
+
+def test_the_set_page_shows_only_the_members_its_reader_sees(make, web, db_session, france, britain, writer):
+    paris, london = make.account(france, "facebook"), make.account(britain, "x")
+    post_set, (fr_post, gb_post) = _a_set(make, db_session, [paris, london], writer)
+    reviewer = make.user(Role.project_manager, markets=[france])
+    stranger = make.user(Role.project_manager, markets=[make.market("DE", timezone="Europe/Berlin")])
+    web.login(stranger)
+    assert web.get(f"/sets/{post_set.id}").status_code == 404
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}")
+    assert page.status_code == 200
+    shown = _text(page)
+    assert f"Post #{fr_post.id}" in shown and f"#{gb_post.id}" not in shown and london.handle not in shown
+    assert "1 post you can see here" in shown
+    assert set(_versions(page.get_data(as_text=True))) == {f"version-{fr_post.id}"}
+    alone = _text(web.get(f"/posts/{fr_post.id}"))
+    assert "Also in this set:" not in alone and london.handle not in alone
+
+
+def test_approve_all_approves_each_with_its_own_audit_row(make, web, db_session, france, britain, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "x"), make.account(britain, "linkedin")]
+    post_set, posts = _a_set(make, db_session, accounts, writer)
+    reviewer = make.user(Role.project_manager, markets=[france, britain], name="Lucie Martin")
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert "Approve all" in page and "Submit all for review" not in page
+    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page))
+    assert answer.status_code == 303, _text(answer)[:3000]
+    for post in _members(db_session, post_set.id):
+        assert post.state is State.approved and post.approved_by_id == reviewer.id
+        approvals = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id,
+                                                                AuditEntry.action == Action.approve)).all()
+        assert [(e.actor_id, e.revision_id) for e in approvals] == [(reviewer.id, post.current_revision_id)]
+    assert "Approved: #" in _text(web.get(answer.headers["Location"]))
+
+
+def test_a_member_changed_since_the_page_refuses_the_whole_approval(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "x")]
+    post_set, (first, second) = _a_set(make, db_session, accounts, writer)
+    reviewer = make.user(Role.project_manager, markets=[france])
+    web.login(reviewer)
+    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    ops.edit_post(db_session, second, writer, "Le stade brille encore ce soir.", expected_version=second.version)
+    db_session.flush()
+    before = row_counts(db_session, AuditEntry)
+    answer = web.post(f"/sets/{post_set.id}/approve", versions)
+    assert answer.status_code == 409
+    assert f"Nothing was done: #{second.id} (FR · X · @{accounts[1].handle}) changed since this page" in _text(answer)
+    assert row_counts(db_session, AuditEntry) == before
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+
+
+def test_a_project_manager_never_approves_the_member_they_wrote(make, web, db_session, france, writer):
+    reviewer = make.user(Role.project_manager, markets=[france], name="Lucie Martin")
+    accounts = [make.account(france, "facebook"), make.account(france, "x")]
+    post_set, (theirs, own) = _a_set(make, db_session, accounts, writer, authors={1: reviewer})
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}")
+    shown = _text(page)
+    assert (f"Left out: #{own.id} (FR · X · @{accounts[1].handle}). You wrote this revision: another project "
+            "manager must approve it.") in shown
+    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page.get_data(as_text=True)))
+    assert answer.status_code == 303
+    states = {p.id: p.state for p in _members(db_session, post_set.id)}
+    assert states == {theirs.id: State.approved, own.id: State.in_review}
+    assert (f"Left out: #{own.id} (FR · X · @{accounts[1].handle}). You wrote this revision: another project "
+            "manager must approve it.") in _text(web.get(answer.headers["Location"]))
+
+
+def test_approve_and_schedule_all_schedules_each_at_its_proposal(make, web, db_session, france, britain, writer):
+    accounts = [make.account(france, "facebook"), make.account(britain, "facebook")]
+    proposal = utcnow().replace(microsecond=0) + timedelta(days=3)
+    post_set, posts = _a_set(make, db_session, accounts, writer, proposed=proposal)
+    reviewer = make.user(Role.project_manager, markets=[france, britain])
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert "Approve and schedule all at their proposed times" in page
+    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "1"})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    for post in _members(db_session, post_set.id):
+        assert post.state is State.scheduled and post.scheduled_at == proposal
+        actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                                        .order_by(AuditEntry.id))]
+        assert actions[-2:] == [Action.approve, Action.schedule]
+
+
+def test_submit_all_submits_the_writers_drafts(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "linkedin")]
+    post_set = ops.create_post_set(db_session, writer, 2)
+    for account in accounts:
+        ops.create_post(db_session, writer, account, "Le stade brille ce soir.", post_set=post_set)
+    db_session.flush()
+    web.login(writer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert "Submit all for review" in page and "Approve all" not in page
+    answer = web.post(f"/sets/{post_set.id}/submit", _versions(page))
+    assert answer.status_code == 303
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+
+
+def test_a_community_manager_may_not_approve_a_set(make, web, db_session, france, writer):
+    post_set, posts = _a_set(make, db_session, [make.account(france, "facebook")] * 1, writer)
+    web.login(writer)
+    before = row_counts(db_session, AuditEntry)
+    answer = web.post(f"/sets/{post_set.id}/approve", {f"version-{posts[0].id}": str(posts[0].version)})
+    assert answer.status_code == 403
+    assert row_counts(db_session, AuditEntry) == before
+
+
+def test_a_duplicate_goes_to_several_accounts_its_files_converted_for_each(app, make, web, db_session, france,
+                                                                           writer):
+    from approval.media import samples
+
+    facebook, instagram, linkedin = (make.account(france, n) for n in ("facebook", "instagram", "linkedin"))
+    original = make.post(account=facebook, author=writer, body="Le lancement de la saison.")
+    with app.app_context():
+        samples.attach_bytes(db_session, original, writer, picture("PNG", (640, 480)), "launch.png")
+    db_session.flush()
+    web.login(writer)
+    page = web.get(f"/posts/new?copy_of={original.id}").get_data(as_text=True)
+    assert 'name="also_account_ids"' in page
+    answer = web.post("/posts/new", {"account_id": str(instagram.id), "also_account_ids": [str(linkedin.id)],
+                                     "campaign_id": "", "copy_of": str(original.id), "save": "1",
+                                     "body": "Le lancement de la saison.", "form_key": _form_key(page)})
+    assert answer.status_code == 302, _text(answer)[:3000]
+    copies = {p.account.network.value: p for p in _members(db_session, _set_of(answer))}
+    assert set(copies) == {"instagram", "linkedin"}
+    assert copies["instagram"].current_revision.media[0].file.mime == "image/jpeg"
+    assert copies["linkedin"].current_revision.media[0].file.mime == "image/png"
+    for copy in copies.values():
+        create = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == copy.id)).one()
+        assert create.payload.get("copy_of") == original.id
+    shown = _text(web.get(answer.headers["Location"]))
+    assert f"They are copies of post #{original.id}." in shown
+    # Sent again (the back button, then the same button): no second set.
+    before = _counts(db_session)
+    again = web.post("/posts/new", {"account_id": str(instagram.id), "also_account_ids": [str(linkedin.id)],
+                                    "campaign_id": "", "copy_of": str(original.id), "save": "1",
+                                    "body": "Le lancement de la saison.", "form_key": _form_key(page)})
+    assert again.status_code == 302 and _counts(db_session) == before
