@@ -46,6 +46,7 @@ class NotificationKind(StrEnum):
     cabinet_reminder = "cabinet_reminder"      # a suggestion waits for my cabinet longer than its market allows
     cabinet_escalation = "cabinet_escalation"  # ... and still waits: told to the project manager who sent it
     policy_refuses = "policy_refuses"          # a new policy version refuses a post on its way (approved, scheduled)
+    proposal_changed = "proposal_changed"      # the writer changed the time proposed for a post approved or scheduled
 
 
 class MailMode(StrEnum):

@@ -5,7 +5,8 @@ nothing of France), its author hears of what happens to it, an executive's cabin
 of what becomes of them once sent to it (scheduled, published, failed, changed after its acceptance, withdrawn), never
 of a post it does not see. The one who acted is never told of their own act, nor is a deactivated user. The project
 manager who sent a suggested message to the cabinet hears what it decided; the one who scheduled a post, whether it
-failed or missed its slot. A comment in a post's discussion reaches the people of that post who see it.
+failed or missed its slot, or its writer proposes another time. A comment in a post's discussion reaches the people of
+that post who see it.
 
 Each notification is written by one ``INSERT ... SELECT`` built once per kind and audience: the database finds the
 recipients, their mail preference for the kind, and writes the rows, in the transaction of the change, without a
@@ -57,6 +58,7 @@ from approval.models.notifications import (
     NotificationPreference,
 )
 from approval.models.users import cabinet_members, user_markets
+from approval.notifications import texts
 from approval.publishing import reasons
 from approval.workflow.states import Action, Role, State
 
@@ -131,6 +133,16 @@ POLICY_REFUSES = (Kind.policy_refuses, (PMS, SCHEDULER))
 #: The states of a post on its way: approved, or scheduled. A ``policy_refuses`` notice holds while its post stays
 #: in them; once it leaves them (an edit sent it back to review, the worker took it), the notice is settled.
 ON_ITS_WAY = frozenset({State.approved, State.scheduled})
+#: A writer changes the time they propose for a post already decided (``engine.propose``'s ``edit`` row, its
+#: ``proposal_only`` payload): those who schedule it hear of it. An approved post waits in the review queue's
+#: "Approved, to schedule", which every project manager of its market shares (as a missed slot, which brings a post
+#: back there, is told to them): they hear of it, and its reviewers (a group-wide manager who approved it is not
+#: one of the market's). A scheduled post's slot is its scheduler's: they hear that it no longer matches. A post not
+#: decided yet tells nobody: its reviewer reads the proposal on its page, which offers to approve and schedule at it.
+PROPOSAL_CHANGED: dict[State, tuple[Kind, tuple[Audience, ...]]] = {
+    State.approved: (Kind.proposal_changed, (Audience.reviewers, PMS)),
+    State.scheduled: (Kind.proposal_changed, (SCHEDULER,)),
+}
 #: What a market's chat hears.
 CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed, Kind.policy_refuses})
 #: The notifications that ask their readers to act on a post, by the state the post is in while it awaits them: once
@@ -177,15 +189,18 @@ def record(session: Session, *entries: Any) -> None:
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
     for entry in entries:
         rules = rules_for(entry.action, entry.from_state, entry.to_state)
+        why = (entry.payload or {}).get("why") or None
         if entry.action == Action.fail and configuration_failed(entry.payload):
             rules = [CONFIGURATION_FAILED if rule == RULES[(Action.fail, State.failed)] else rule for rule in rules]
+        if (entry.payload or {}).get("proposal_only") and entry.to_state in PROPOSAL_CHANGED:
+            why = _proposal_why(session, entry)
+            rules = [PROPOSAL_CHANGED[entry.to_state]] if why else []
         for rule in rules:
             if rule[1] == (CABINET,) and _never_sent(session, entry.post_id):
                 continue  # a brand post, or one never sent: no cabinet to tell, no statement to run
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
-                                              "action": Action(entry.action).value,
-                                              "why": (entry.payload or {}).get("why") or None})
+                                              "action": Action(entry.action).value, "why": why})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
 
@@ -197,6 +212,28 @@ def configuration_failed(payload: dict[str, Any] | None) -> bool:
     from approval.publishing.status import Remedy, remedy_for
 
     return remedy_for(payload) is Remedy.reconnect
+
+
+def _proposal_why(session: Session, entry: Any) -> list[dict[str, Any]] | None:
+    """What a new proposal (``entry``, a ``proposal_only`` edit) tells: who proposes what, for a post approved or
+    scheduled at which slot, in its market's zone (``texts.proposal_changed_why``); None when the post's slot is
+    already the time proposed (nothing to move)."""
+    post = session.get(Post, entry.post_id)  # the engine's, in the session: no query
+    assert post is not None
+    proposed = post.proposed_at
+    slot = post.scheduled_at if entry.to_state == State.scheduled else None
+    if slot is not None and proposed == slot:
+        return None
+    actor = session.get(User, entry.actor_id) if entry.actor_id is not None else None
+    return texts.proposal_changed_why(actor.name if actor is not None else "?", proposed, slot,
+                                      post.account.market.timezone)
+
+
+def _at_the_proposal(session: Session, post_id: int) -> bool:
+    """Whether the post just scheduled goes out at the time its writer proposes, or they propose none (a withdrawn
+    proposal asked for a time, any time): what a ``proposal_changed`` notice asked is done."""
+    post = session.get(Post, post_id)
+    return post is not None and (post.proposed_at is None or post.proposed_at == post.scheduled_at)
 
 
 def _never_sent(session: Session, post_id: int) -> bool:
@@ -213,16 +250,22 @@ def settle(session: Session, *entries: Any) -> None:
     """Mark read, for every recipient, the notifications of the posts ``entries`` took out of a state that awaited
     them (``AWAITING``) or that they told of (``STALE``), in the change's transaction: the bell counts only what
     still waits for someone, or is still so. Before the new state's own notifications are written, which stay
-    unread."""
+    unread. A proposal (``proposal_changed``) is settled by the next one, by its post leaving its way, or by its post
+    scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification)."""
     left: dict[tuple[Kind, ...], list[dict[str, Any]]] = {}
     for entry in entries:
         if entry.to_state == entry.from_state:
+            if (entry.payload or {}).get("proposal_only"):  # only the latest proposal holds: the earlier settle
+                left.setdefault((Kind.proposal_changed,), []).append({"settled_post": entry.post_id,
+                                                                      "settled_at": entry.at})
             continue
         kinds = AWAITING.get(entry.from_state, ())
         if entry.from_state in STALE and entry.to_state not in STALE[entry.from_state][1]:
             kinds += STALE[entry.from_state][0]
         if entry.from_state in ON_ITS_WAY and entry.to_state not in ON_ITS_WAY:
-            kinds += (POLICY_REFUSES[0],)
+            kinds += (POLICY_REFUSES[0], Kind.proposal_changed)
+        elif entry.action == Action.schedule and _at_the_proposal(session, entry.post_id):
+            kinds += (Kind.proposal_changed,)
         if kinds:
             left.setdefault(kinds, []).append({"settled_post": entry.post_id, "settled_at": entry.at})
     for kinds, params in left.items():

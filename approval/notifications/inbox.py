@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
+from approval.notifications import texts
 from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, STALE
+from approval.workflow.states import State
 
 PAGE = 50
 MAX_PAGE = 200
@@ -106,8 +108,25 @@ def no_longer_awaited(notification: Notification, *, news: bool = False) -> bool
         return told is not None and post is not None and post.state != told[0] and post.state not in told[1]
     if notification.kind is NotificationKind.policy_refuses:  # it told of a post on its way: is it still?
         return notification.post is not None and notification.post.state not in ON_ITS_WAY
+    if notification.kind is NotificationKind.proposal_changed:
+        return notification.post is not None and proposal_answered(notification, notification.post)
     awaited = _AWAITED_IN.get(notification.kind)
     return awaited is not None and notification.post is not None and notification.post.state != awaited
+
+
+def proposal_answered(notification: Notification, post: Post) -> bool:
+    """Whether what a ``proposal_changed`` notification asked no longer waits (``dispatch.settle``): its post left its
+    way, its writer proposed another time since, or it was scheduled at the time proposed (a withdrawn proposal: at a
+    time other than the slot it told of)."""
+    told = texts.proposal_told(notification.why)
+    if post.state not in ON_ITS_WAY or told is None:
+        return post.state not in ON_ITS_WAY
+    proposed, slot = told
+    if post.proposed_at != proposed:
+        return True
+    if post.state is not State.scheduled:
+        return False
+    return post.scheduled_at == proposed if proposed is not None else post.scheduled_at != slot
 
 
 def find(session: Session, user: User, notification_id: int) -> Notification | None:

@@ -570,6 +570,10 @@ POLICY_OUTCOMES = {
                        "an admin changes the policy."),
 }
 STOPS = (NotificationKind.stop_on, NotificationKind.stop_off)
+#: The kinds a newer one of the same post replaces: a mail not sent yet is not sent once it is settled.
+ONLY_THE_LATEST = (NotificationKind.proposal_changed,)
+#: The kinds whose own words name who acted ("Camille proposes ..."): no "By" line besides.
+NAMES_ITS_ACTOR = (NotificationKind.proposal_changed,)
 #: Who did what, in a cabinet's mail, where "By" names the suggestion's writer.
 ACTOR_WORDS = {
     NotificationKind.cabinet_requested: N_("Sent by %(name)s"),
@@ -777,8 +781,10 @@ class Mailer:
         # A request a colleague answered since (a review given, the post gone on): a mail sent late asks only for
         # what still awaits its reader, as the in-app list says "no longer waiting". The daily digest, and a mail
         # tried again, refused for a while or given up and put back (``requeue_given_up``); a first try goes out
-        # as the news is written.
-        settled = [n.id for n in items if (batch.digest or late(n)) and inbox.no_longer_awaited(n)]
+        # as the news is written; but a time proposed, then another, is not mailed once another replaced it (nor
+        # once it was answered): only the latest proposal holds.
+        settled = [n.id for n in items if (batch.digest or late(n) or n.kind in ONLY_THE_LATEST)
+                   and inbox.no_longer_awaited(n)]
         if settled:
             self._finish(token, settled, error="settled before the digest" if batch.digest else
                          "settled before the mail")
@@ -926,11 +932,15 @@ class Mailer:
                     details.append(_("Sent by %(name)s", name=post.approved_by.name))
         elif n.market is not None:
             details.append(str(n.market))
-        if n.actor is not None:
+        if n.actor is not None and n.kind not in NAMES_ITS_ACTOR:
             details.append(_(ACTOR_WORDS.get(n.kind, ACTOR_WORDS_ELSE), name=n.actor.name) if by_writer
                            else _("By %(name)s", name=n.actor.name))
         more = []
-        if n.kind == NotificationKind.policy_refuses:
+        if n.kind == NotificationKind.proposal_changed:
+            # Who proposes what, the slot it would move and what to do: the app's own words, not quoted.
+            if words := texts.said(n.comment, n.why):
+                details.append(words)
+        elif n.kind == NotificationKind.policy_refuses:
             # The version and the findings that refuse it, not quoted: the app's own words, with what they mean for
             # the post as it stands now; and the desk, which lists every post the policy refuses.
             if words := texts.said(n.comment, n.why):

@@ -4,6 +4,7 @@ line that tells it in the list, the mail and the chat."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext
@@ -42,6 +43,7 @@ KIND_LABELS = {
     Kind.cabinet_reminder: _l("A suggested message waits for my cabinet longer than its market allows"),
     Kind.cabinet_escalation: _l("A suggested message I sent still waits for the cabinet (escalation)"),
     Kind.policy_refuses: _l("A new editorial policy refuses an approved or scheduled post"),
+    Kind.proposal_changed: _l("The proposed time of an approved or scheduled post changes"),
 }
 #: The same kinds as a cabinet member is told of them: of the messages their cabinet accepted, not of posts of theirs.
 CABINET_KIND_LABELS = {
@@ -60,7 +62,8 @@ CABINET_KINDS = CABINET_ONLY | {Kind.scheduled, Kind.published, Kind.missed, Kin
                                 Kind.commented}
 #: What only a project manager is told (a community manager writes, and hears of their own posts and the stops).
 MANAGER_KINDS = frozenset({Kind.review_requested, Kind.review_reminder, Kind.review_escalation,
-                           Kind.cabinet_decided, Kind.cabinet_escalation, Kind.policy_refuses})
+                           Kind.cabinet_decided, Kind.cabinet_escalation, Kind.policy_refuses,
+                           Kind.proposal_changed})
 
 
 def kinds_for(role: Role) -> dict[Kind, object]:
@@ -102,6 +105,7 @@ TITLES = {
     Kind.cabinet_reminder: _l("A suggested message has waited for your cabinet longer than its market allows"),
     Kind.cabinet_escalation: _l("A suggested message you sent still waits for the cabinet"),
     Kind.policy_refuses: _l("A new policy refuses a post on its way: it will not go out as it stands"),
+    Kind.proposal_changed: _l("The proposed time of an approved post changed"),
 }
 #: The line of the kinds a cabinet member shares with the writers, as the cabinet is told them.
 CABINET_TITLES = {
@@ -135,6 +139,59 @@ def policy_refuses_why(version: str, errors: Iterable[Mapping[str, Any]]) -> lis
     """The ``why`` of a ``policy_refuses`` notification: ``version`` (``FR-v3``) refuses the post for ``errors``
     (the gate's error findings, stored as ``Finding.as_dict(translatable=True)``)."""
     return [reasons.reason(POLICY_REFUSES, findings=errors, version=version)]
+
+
+#: What a ``proposal_changed`` notification says (its ``why``: one of these ids, who proposed, the time proposed and
+#: the slot as stored instants, the market's zone), by the state the post was in and whether a time is proposed: who
+#: proposes what, and what the reader does about it. The times are said in the reader's language and the market's
+#: zone (``said``).
+PROPOSED_APPROVED = N_("%(name)s proposes %(time)s: schedule the post then, or at another time that suits.")
+WITHDRAWN_APPROVED = N_("%(name)s withdrew the proposed time: schedule the post when it suits.")
+PROPOSED_SCHEDULED = N_("%(name)s proposes %(time)s, but the post is scheduled for %(slot)s: move its slot, or keep "
+                        "it.")
+WITHDRAWN_SCHEDULED = N_("%(name)s withdrew the proposed time; the post stays scheduled for %(slot)s: keep its "
+                         "slot, or move it.")
+PROPOSAL_WORDS = frozenset({PROPOSED_APPROVED, WITHDRAWN_APPROVED, PROPOSED_SCHEDULED, WITHDRAWN_SCHEDULED})
+#: The parameters of those words that are instants (ISO 8601, UTC), said in the market's zone.
+_INSTANTS = ("time", "slot")
+
+
+def proposal_changed_why(name: str, proposed: datetime | None, slot: datetime | None,
+                         zone: str) -> list[reasons.Reason]:
+    """The ``why`` of a ``proposal_changed`` notification: ``name`` proposes ``proposed`` (None: withdrew the
+    proposal) for a post approved (``slot`` None) or scheduled at ``slot``, in a market of ``zone``."""
+    if slot is None:
+        words = PROPOSED_APPROVED if proposed is not None else WITHDRAWN_APPROVED
+    else:
+        words = PROPOSED_SCHEDULED if proposed is not None else WITHDRAWN_SCHEDULED
+    return [reasons.reason(words, name=name, time=proposed.isoformat() if proposed is not None else None,
+                           slot=slot.isoformat() if slot is not None else None, zone=zone)]
+
+
+def proposal_told(why: list | None) -> tuple[datetime | None, datetime | None] | None:
+    """The time a ``proposal_changed`` notification told of (None: withdrawn) and the post's slot then (None: it
+    was approved, not scheduled); None for another notification's ``why``."""
+    given = next((reason for reason in why or () if reason.get("id") in PROPOSAL_WORDS), None)
+    if given is None:
+        return None
+    params = given.get("params") or {}
+    time, slot = params.get("time"), params.get("slot")
+    return (datetime.fromisoformat(time) if time else None, datetime.fromisoformat(slot) if slot else None)
+
+
+def _in_zone(why: list) -> list:
+    """``why`` with the instants of a ``proposal_changed`` notification said in its market's zone, in the reader's
+    language (the reasons' own rendering writes a parameter as it is)."""
+    said: list = []
+    for reason in why:
+        params = reason.get("params") or {}
+        if reason.get("id") in PROPOSAL_WORDS and params.get("zone"):
+            zone = params["zone"]
+            params = {**params, **{name: said_in(datetime.fromisoformat(params[name]), zone)
+                                   for name in _INSTANTS if params.get(name)}}
+            reason = {**reason, "params": params}
+        said.append(reason)
+    return said
 
 
 def title(kind: Kind | str, action: str | None = None, *, reader: Role | None = None,
@@ -186,8 +243,9 @@ def account_line(post: Post) -> str:
 
 
 def said(comment: str | None, why: list | None) -> str | None:
-    """What a notification quotes: the worker's reasons in the reader's language (``why``), else the comment."""
-    return reasons.text(why, gettext, decimal) if why else comment
+    """What a notification quotes: the worker's reasons in the reader's language (``why``; a proposal's times in its
+    market's zone), else the comment."""
+    return reasons.text(_in_zone(why), gettext, decimal) if why else comment
 
 
 def quoted(comment: str, size: int = 300, *, lines: bool = False) -> str:
