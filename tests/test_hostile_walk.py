@@ -93,6 +93,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "campaigns.list_campaigns": (),
     "campaigns.new_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
     "campaigns.edit_campaign": ("name", "market_id", "hashtag", "description", "embargo_until"),
+    "publishing.release_all": ("post", "version-1"),
     "publishing.desk": ("market",),
     "publishing.reschedule": ("post", "local_time", "when"),
     "publishing.release": ("post", "only", "version-1"),

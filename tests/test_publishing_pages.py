@@ -45,7 +45,8 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
     assert "Held:" in shown and "Match perdu." in shown
     desk = web.get("/publishing").get_data(as_text=True)
     assert f"#{post.id}" in desk
-    assert '<td class="hold-reason">Market FR is stopped: Match perdu.</td>' in desk  # why, on the desk itself
+    assert ('<td class="hold-reason"><strong class="hold-case">Stop switch, not due yet</strong>: '
+            'Market FR is stopped: Match perdu.</td>') in desk  # why, on the desk itself, and which of the held cases
 
     assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 302
     db_session.expire_all()
@@ -54,9 +55,10 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
 
 
 def test_the_stop_switches_are_told_in_one_zone_the_viewers(make, web, db_session):
-    """The list compares switches with each other: all in the viewer's own zone (their first market's here). A
-    market's switch in its market's time put a Paris time above a Kolkata one that read as the later switch; UTC
-    beside them was worse."""
+    """The list compares switches with each other: each in the viewer's own zone (their first market's here). A
+    market's switch in its market's time alone put a Paris time above a Kolkata one that read as the later switch;
+    UTC beside them was worse. A market's switch says its market's time too, the viewer's beside it (as every
+    market's time does), and a switch over everything the viewer's."""
     from approval.publishing import controls
 
     kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
@@ -66,8 +68,8 @@ def test_the_stop_switches_are_told_in_one_zone_the_viewers(make, web, db_sessio
     db_session.flush()
     web.login(make.user(Role.project_manager, markets=[india, kenya]))
     page = web.get("/publishing/stops").get_data(as_text=True)
-    assert page.count("(Asia/Kolkata, UTC+05:30)") == 2
-    assert "(Africa/Nairobi, UTC+03:00)" not in page and "(UTC, UTC+00:00)" not in page
+    assert page.count("(Asia/Kolkata, UTC+05:30)") == 1 and page.count("your time (Asia/Kolkata)") == 1
+    assert "(Africa/Nairobi, UTC+03:00)" in page and "(UTC, UTC+00:00)" not in page
 
 
 def test_a_post_held_by_a_switch_now_off_tells_the_switchs_story_in_one_sentence(make, web, db_session):

@@ -7,7 +7,8 @@ switch held it: ``Post.held_by_stop``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from flask_babel import gettext as _
@@ -171,6 +172,34 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                              on=said_in(held_by.turned_on_at, zone), when=said_in(off, zone) if off else "?"),
                     since=held_by.turned_on_at, stop_id=held_by.id, scope=held_by.scope)
     return None
+
+
+class HoldCase(StrEnum):
+    """Which of the publishing desk's four cases a held post is (its legend says what becomes of each)."""
+
+    embargo = "embargo"          # its campaign's embargo: it goes out when the embargo lifts, within the grace period
+    due = "due"                  # a stop switch was on at its time: it stays held until released or given a new time
+    ahead = "ahead"              # a stop switch on, its time still ahead: it goes out if the switch is off by then
+    grace_over = "grace_over"    # its slot passed beyond its market's grace period: the worker misses it
+
+
+def hold_case(post: Post, hold: Hold | None, now: datetime | None = None) -> HoldCase | None:
+    """Which case ``post`` (``hold``: ``hold_for`` of it) is at ``now``, for the desk's row: a post due tomorrow and
+    one that was due under the switch read alike when each showed only the switch's reason. None when nothing holds
+    it."""
+    from approval.publishing.controls import MIN_GRACE  # the controls read the holds
+
+    if hold is None and not is_held(post):
+        return None
+    now = now or utcnow()
+    grace = timedelta(minutes=max(post.account.market.grace_minutes, MIN_GRACE))  # as the worker reads it
+    if post.scheduled_at is not None and post.scheduled_at + grace < now:
+        return HoldCase.grace_over
+    if hold is not None and hold.until is not None:
+        return HoldCase.embargo
+    if is_held(post) or (post.scheduled_at is not None and post.scheduled_at <= now):
+        return HoldCase.due
+    return HoldCase.ahead
 
 
 def is_held(post: Post) -> bool:

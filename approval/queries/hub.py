@@ -339,12 +339,7 @@ def build_wall(session: Session, viewer: Viewer, selection: Selection, now: date
         for market_id, n in session.execute(due.with_only_columns(Account.market_id, func.count(Post.id))
                                             .group_by(Account.market_id)):
             rows[market_id].due_soon = n
-    stops = list(session.scalars(
-        select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
-        .options(selectinload(StopSwitch.market), selectinload(StopSwitch.campaign))
-        .order_by(StopSwitch.turned_on_at)))
-    stops = [s for s in stops if s.market_id in rows or (s.market_id is None and s.campaign is None) or (
-        s.campaign is not None and (s.campaign.market_id is None or s.campaign.market_id in rows))]
+    stops = stops_over(session, rows)
     if view == "overview":
         findings = _findings(session, scope, user, market_ids, now)
     # The texts the lists quote, as the viewer reads them: a cabinet, those it was sent, one look at the trail.
@@ -450,6 +445,32 @@ def _findings(session: Session, scope: ColumnElement[bool], user: User | None, m
                revision_clause(user) if user is not None else true())
     )
     return most_found_in(session, sent, FINDINGS_SHOWN)  # counted by the database: every sending of the week
+
+
+def stops_over(session: Session, market_ids: Collection[int]) -> list[StopSwitch]:
+    """The stop switches on over any of ``market_ids`` (theirs, their campaigns', a group-wide campaign's, everything),
+    oldest first, with who turned each on: what the wall's and the dashboard's banners say."""
+    stops = list(session.scalars(
+        select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))
+        .options(selectinload(StopSwitch.market), selectinload(StopSwitch.campaign),
+                 selectinload(StopSwitch.turned_on_by))
+        .order_by(StopSwitch.turned_on_at)))
+    return [s for s in stops if s.market_id in market_ids or (s.market_id is None and s.campaign is None) or (
+        s.campaign is not None and (s.campaign.market_id is None or s.campaign.market_id in market_ids))]
+
+
+def held_by_market(session: Session, user: User, market_ids: Collection[int]) -> dict[int, int]:
+    """How many scheduled posts of each of ``market_ids`` that ``user`` sees a stop switch or an embargo holds (as the
+    publishing desk lists them held): with a market stopped, its "next to go out" was blank and said nothing of why."""
+    if not market_ids:
+        return {}
+    now = utcnow()
+    rows = session.execute(
+        select(Account.market_id, func.count(Post.id)).select_from(Post).join(Post.account)
+        .where(Account.market_id.in_(list(market_ids)), Post.state == State.scheduled, held_clause(now),
+               post_clause(user))
+        .group_by(Account.market_id))
+    return {market_id: n for market_id, n in rows}
 
 
 # The dashboard and the API's summary ---------------------------------------------------------------------------

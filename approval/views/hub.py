@@ -44,8 +44,8 @@ from approval.db import db, driver_says, utcnow
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
 from approval.labels import heading
-from approval.models import AuditEntry, Outcome, Post, User
-from approval.publishing.holds import active_stops, hold_for
+from approval.models import AuditEntry, Outcome, Post, StopSwitch, User
+from approval.publishing.holds import active_stops, hold_for, stop_scope
 from approval.publishing import reasons
 from approval.publishing.status import WHY_STEPS, failure_reasons, policy_refusal
 from approval.queries.hub import (
@@ -54,8 +54,10 @@ from approval.queries.hub import (
     Viewer,
     Wall,
     build_wall,
+    held_by_market,
     kiosk_viewer,
     nothing_pending,
+    stops_over,
     summary,
     wall_settings,
 )
@@ -135,8 +137,9 @@ def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa:
     # A signed-in viewer's way back to the pages, in the wall's head line (where it covered the counts, fixed at the
     # foot of the screen); a kiosk opens the wall only.
     leave = url_for("auth.home") if viewer.user_id is not None else None
-    return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=_wall_clock(wall.built_at),
-                           zone_name=zone_name,
+    hm = _wall_clock(wall.built_at)
+    return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=hm,
+                           zone_name=zone_name, stop_since=_stop_since(wall, hm),
                            column_heading=column_heading, nothing_pending=nothing_pending,
                            rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=COLUMNS,
                            troubles=_troubles(session, wall), findings=findings, leave=leave,
@@ -313,6 +316,20 @@ def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
     return hm
 
 
+def _stop_since(wall: Wall, hm: Callable[[datetime, str], str]) -> Callable[[StopSwitch], str]:
+    """Since when a stop switch is on, as the wall's clocks read: in its market's zone ("23:36 UTC+1" beside "FR
+    23:37"), a switch over everything in the zone of the wall's first clock. "(since 22:36 UTC)" beside a Paris
+    clock read as an hour ago."""
+    first = wall.by_market[0].market.timezone if wall.by_market else "UTC"
+
+    def since(stop: StopSwitch) -> str:
+        market = stop.market or (stop.campaign.market if stop.campaign is not None else None)
+        zone = market.timezone if market is not None else first
+        return f"{hm(stop.turned_on_at, zone)} {zone_name(stop.turned_on_at.astimezone(ZoneInfo(zone)))}"
+
+    return since
+
+
 def _from_now(now: datetime) -> Callable[[datetime], str]:
     """How far an instant is from the wall's minute: "in 35 min." ahead, and behind as long as it has been, "12 min"
     (as the queue says how long a post has waited: "12 min" there and "12 min. ago" under it said one thing two
@@ -446,9 +463,14 @@ def dashboard():
     market = (request.args.get("market") or "").strip().upper() or None
     rows = summary(db.session, current_user, market=market if market and len(market) == 2 else None)
     markets = list(db.session.scalars(visible_markets(current_user)))
+    # A stop switch over the viewer's markets, and what it holds in each: with FR stopped, FR's "next to go out" was
+    # blank and the page said nothing of why.
+    shown = {m.id: m.code for m in markets if any(row.code == m.code for row in rows)}
+    held = {shown[market_id]: n for market_id, n in held_by_market(db.session, current_user, list(shown)).items()}
     return render_template("hub/dashboard.html", rows=rows, markets=markets, market=market,
                            zones={m.code: m.timezone for m in markets}, settings=wall_settings(db.session),
-                           now=utcnow())
+                           now=utcnow(), stops=stops_over(db.session, [m.id for m in markets]), held=held,
+                           stop_scope=stop_scope)
 
 
 # Kiosk links and thresholds (admins) ------------------------------------------------------------------------

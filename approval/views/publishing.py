@@ -3,17 +3,21 @@ for each; and the stop switches, turned on with a reason and off again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from babel.dates import format_skeleton
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from approval.forms import PageForm
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms import IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -24,25 +28,26 @@ from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
-from approval.models import Account, Campaign, Market, Post, StopSwitch, User
+from approval.models import Account, Campaign, Market, Outcome, Post, PublicationAttempt, StopSwitch, User
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls, reasons
 from approval.publishing.holds import (
-    Hold, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_for, is_held,
+    Hold, HoldCase, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_case, hold_for, is_held,
 )
 from approval.publishing.status import (
-    WHY_STEPS, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause, policy_refusal,
-    retrying_clause,
+    REMEDIES, WHY_STEPS, Remedy, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause,
+    policy_refusal, retrying_clause,
 )
-from approval.queries.publishing import unconnected_clause
+from approval.queries.publishing import last_attempts, unconnected_clause
 from approval.style.network import NAMES
 from approval.filters import campaign_zone, slot_time
-from approval.labels import connector_name, decimal, said_in, said_wall
+from approval.labels import connector_name, decimal, said_clock, said_in, said_wall
+from approval.localtime import wall_clock
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
 from approval.views.posts import PUBLISH_NOW
 from approval.workflow.engine import available_actions
-from approval.workflow.errors import GuardFailed, NotPermitted, WorkflowError
+from approval.workflow.errors import GuardFailed, NotPermitted, Stale, WorkflowError
 from approval.workflow.states import Action, Role, State
 
 bp = Blueprint("publishing", __name__, url_prefix="/publishing")
@@ -105,6 +110,8 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     active = {stop.id for stop in switched_on}
     releasable = {post.id for post in sections["held"] if is_held(post) and not _still_held(holds[post.id], active)
                   and any(row.action == Action.release for row in available_actions(post, current_user))}
+    # Which of the legend's four cases each held row is: tomorrow's posts read as those that were due.
+    cases = {post.id: hold_case(post, holds[post.id], now) for post in sections["held"]}
     failures = {post_id: said for key, step in _WHY for post_id, said in
                 _told([post.id for post in sections[key]], step).items()}
     claimed = claimed_since(db.session, [post.id for post in sections["publishing"]])
@@ -119,8 +126,29 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
                            going=going,
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
-                           releasable=releasable,
+                           releasable=releasable, cases=cases, case_names=HOLD_CASES,
+                           next_try=_next_try(now),
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
+
+
+#: The desk's held rows' cases, as its legend names them.
+HOLD_CASES = {HoldCase.embargo: _l("Embargo"), HoldCase.due: _l("Stop switch on at its time"),
+              HoldCase.ahead: _l("Stop switch, not due yet"), HoldCase.grace_over: _l("Grace period over")}
+#: A next try this close to now is shown to the second: a retry at 22:36:30 read "22:36" beside a slot at 22:36.
+TO_THE_SECOND = timedelta(hours=1)
+
+
+def _next_try(now: datetime) -> Callable[[datetime, str], str]:
+    """A next try as the desk's slots read (``slot_time``), to the second in the market's time when within the hour."""
+    def said(instant: datetime, zone: str) -> str:
+        text = slot_time(instant, zone)
+        local = wall_clock(instant, zone)
+        if local is None or abs(instant - now) >= TO_THE_SECOND:
+            return text
+        return text.replace(said_clock(local), format_skeleton("Hms", local.replace(tzinfo=None),
+                                                               locale=get_locale()), 1)
+
+    return said
 
 
 #: The desk's lists that say why from the trail, and the step that says it (``status.WHY_STEPS``: what a call it
@@ -324,6 +352,57 @@ def release():
     return redirect(url_for("publishing.desk"), 303)
 
 
+@bp.post("/release/all")
+@roles_required(Role.project_manager)
+def release_all():
+    """"Release all" of the desk's held section, once the switch is off: each post the page showed as releasable
+    (its id and the version shown), released through the engine (``release``, audited, the single release's guards),
+    in the request's one transaction. Unlike the checked posts' release, one refused does not refuse the others: a
+    post a switch still holds, one changed since the page was shown, or one not in the reader's markets is left out,
+    and the desk says which and why."""
+    if not PageForm().validate():
+        abort(400)
+    ids = list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
+    if not ids:
+        flash(_("Check the posts to release."), "error")
+        return redirect(url_for("publishing.desk"), 303)
+    left: list[str] = [_("#%(id)s: %(why)s", id=post_id, why=_("Release at most %(count)d posts at once.",
+                                                                 count=RESCHEDULED_AT_ONCE))
+                       for post_id in ids[RESCHEDULED_AT_ONCE:]]
+    released: list[Post] = []
+    for post_id in ids[:RESCHEDULED_AT_ONCE]:
+        try:  # the posts of the reader's markets only: another's is left out, not a 404 for all
+            post = ops.load_post(db.session, current_user, post_id, for_update=True)
+        except ops.NotFound:
+            left.append(_("#%(id)s: %(why)s", id=post_id, why=_("Not one of the posts you may act on.")))
+            continue
+        version = request.form.get(f"version-{post_id}", type=int)
+        try:
+            if version is None:  # what the desk showed of it is unknown: as stale as an older version
+                raise Stale(_("Reload the desk: this post changed."))
+            with db.session.begin_nested():  # a refusal undoes this post's release only
+                ops.act_on_post(db.session, post, Action.release, current_user, expected_version=version)
+            released.append(post)
+        except Stale:
+            left.append(_("#%(id)s: %(why)s", id=post_id, why=_("Reload the desk: this post changed.")))
+        except WorkflowError as refused:
+            left.append(_refusal(post_id, refused))
+    if released:
+        now = utcnow()
+        late = sum(1 for post in released if post.scheduled_at is not None and post.scheduled_at <= now)
+        flash(ngettext("%(num)d post released: it goes out at its own time.",
+                       "%(num)d posts released: each goes out at its own time.", len(released)), "success")
+        if late:
+            flash(ngettext("%(num)d of them is within its grace period: it goes out now.",
+                           "%(num)d of them are within their grace period: they go out now.", late), "success")
+    if left:
+        flash(ngettext("%(num)d post was left out:", "%(num)d posts were left out:", len(left)),
+              "warning" if released else "error")
+        for refusal in left:
+            flash(refusal, "warning" if released else "error")
+    return redirect(url_for("publishing.desk", _anchor="held"), 303)
+
+
 @bp.route("/stops", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 @shows_characters_on_form
@@ -356,18 +435,36 @@ def stops():
     shown = controls.visible_stops(db.session, current_user, active_only=False)[:200]
     return render_template("publishing/stops.html", form=form, refusal=refusal, can_turn_off=controls.can_turn_off,
                            stops=shown, holds=held_counts(db.session, current_user, shown), beyond=beyond,
-                           wide_reach=_wide_reach(beyond or [stop for stop in shown if stop.active
-                                                            and not controls.can_turn_off(current_user, stop)])), status
+                           stops_all=controls.reaches_everywhere(current_user), who_stops_all=_who_stops_all(),
+                           zone_of_stop=_zone_of_stop), status
 
 
-def _wide_reach(needed: list) -> list[User]:  # noqa: ANN001
-    """Who may stop, and turn off, what reaches every market (admins and group-wide project managers), to name them
-    to a manager who may not: a night a match is lost, "choose the campaign" said nothing of who could."""
-    if not needed:
-        return []
-    return list(db.session.scalars(select(User).where(
-        User.active, or_(User.role == Role.admin, (User.role == Role.project_manager) & User.all_markets))
-        .order_by(User.role.desc(), User.name).limit(5)))
+#: How many of the people who may stop everything the stops page names before "and N others".
+NAMED = 3
+
+
+def _who_stops_all() -> str:
+    """Who may stop everything, everywhere (admins and project managers of every market, active), named for a manager
+    who may not: a few names, then how many others; in a night crisis they looked for "pause all" and found no word."""
+    wide = (User.active, or_(User.role == Role.admin, (User.role == Role.project_manager) & User.all_markets))
+    names = list(db.session.scalars(select(User.name).where(*wide).order_by(User.role.desc(), User.name)
+                                    .limit(NAMED)))
+    if not names:
+        return _("none is active")
+    others = (db.session.scalar(select(func.count()).select_from(User).where(*wide)) or 0) - len(names)
+    listed = ", ".join(names)
+    return ngettext("%(names)s and %(num)d other", "%(names)s and %(num)d others", others, names=listed) \
+        if others else listed
+
+
+def _zone_of_stop(stop: StopSwitch) -> str | None:
+    """The zone a switch's times are read in: its market's (a market's, or a market's campaign's); None for what
+    belongs to no market (everything, a group-wide campaign), read in the viewer's own."""
+    if stop.market is not None:
+        return stop.market.timezone
+    if stop.campaign is not None and stop.campaign.market is not None:
+        return stop.campaign.market.timezone
+    return None
 
 
 @bp.post("/stops/<id:stop_id>/off")
@@ -440,7 +537,53 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
                                    .order_by(Campaign.name)).all()
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
                            refusal=refusal, zone_of=campaign_zone, typed_row=row, typed=request.form,
-                           min_grace=controls.MIN_GRACE, saved_value=_saved_value), status
+                           min_grace=controls.MIN_GRACE, saved_value=_saved_value,
+                           last_calls=_last_calls(accounts)), status
+
+
+#: What an account's last publishing attempt came to, in a few words (the settings' "Last publishing attempt"), where
+#: the desk's sentence (``reasons.told``) has nothing to say: a success, a call on its way, a failure without words.
+OUTCOME_SAID = {
+    Outcome.sending: _l("on its way now"), Outcome.published: _l("published"),
+    Outcome.rate_limited: _l("rate limited by the network"),
+    Outcome.temporary_error: _l("a server error, or no connection"),
+    Outcome.refused: _l("refused by the network"),
+    Outcome.needs_reconnect: _l("refused: the account must be reconnected"),
+    Outcome.unknown: _l("no answer: maybe published, maybe not"),
+}
+
+
+class LastCall(NamedTuple):
+    """An account's last publishing attempt as the settings say it: what it came to, why (a failure's reasons, as
+    the desk says them), and what the account needs of an admin (None: nothing)."""
+
+    attempt: PublicationAttempt | None
+    said: str | None
+    told: reasons.Told | None
+    needs: str | None
+
+
+def _last_calls(accounts: Sequence[Account]) -> dict[int, LastCall]:
+    """How each account's publishing is doing, from its last attempt (no call is made: the contract defines no test
+    call, and a receiver would publish it), and which accounts need an admin: deactivated, connected to nothing, or
+    refused for their credentials or address (to reconnect)."""
+    attempts = last_attempts(db.session, [account.id for account in accounts])
+    calls = {}
+    for account in accounts:
+        attempt = attempts.get(account.id)
+        told = None
+        if attempt is not None and attempt.outcome not in (Outcome.published, Outcome.sending):
+            payload = {"why": [attempt.why], "outcome": attempt.outcome.value} if attempt.why else \
+                {"outcome": attempt.outcome.value}
+            told = reasons.told(attempt.message, payload, outcome=attempt.outcome, gettext=_, number=decimal)
+        reconnect = attempt is not None and (attempt.outcome == Outcome.needs_reconnect or (
+            attempt.why is not None and REMEDIES.get(str(attempt.why.get("id"))) == Remedy.reconnect))
+        needs = (_("Needs an admin: the account is deactivated.") if not account.active else
+                 _("Needs an admin: the account is connected to no publisher.") if account.connector is None else
+                 _("Needs an admin: reconnect it (for a webhook, check its address and its secret).")
+                 if reconnect else None)
+        calls[account.id] = LastCall(attempt, str(OUTCOME_SAID[attempt.outcome]) if attempt else None, told, needs)
+    return calls
 
 
 def _saved_value(thing: Market | Account | Campaign) -> str:
