@@ -279,11 +279,12 @@ def test_a_stop_switch_off_that_held_nothing_says_so(world, session, make, scene
     controls.turn_off(session, scene["pm"], stop.id)
     send(world, session)
     mails = _mails(smtp)
-    for mail in (mails[scene["pm2"].email], mails[scene["cm"].email]):
+    for mail, nothing in ((mails[scene["pm2"].email], "No post of your markets stays held."),
+                          (mails[scene["cm"].email], "None of your posts was held.")):
         assert mail.subject.startswith("A stop switch was turned off")
         for part in ("plain", "html"):
-            assert "wait for a new time" not in mail.part(part)
-            assert "No post waits for a new time." in mail.part(part)
+            assert "stay held" not in mail.part(part)
+            assert nothing in mail.part(part)
     assert f"/publishing/stops#stop-{stop.id}" in mails[scene["pm2"].email].part("plain")
 
 
@@ -301,7 +302,7 @@ def test_a_stop_switch_off_says_how_many_posts_wait_and_leads_to_the_desk(world,
     mails = _mails(smtp)
     manager = mails[scene["pm2"].email]
     for part in ("plain", "html"):
-        assert "2 posts it held wait for a new time." in manager.part(part)
+        assert "2 posts of your markets stay held: release them on the Publishing desk." in manager.part(part)
     assert "https://approval.helio.example/publishing\n" in manager.part("plain")
     assert 'href="https://approval.helio.example/publishing"' in manager.part("html")
     assert "Open the publishing desk" in manager.part("html")
@@ -326,7 +327,7 @@ def test_a_global_stop_off_counts_for_each_reader_only_the_posts_of_their_market
     controls.turn_off(session, make.user(Role.admin), stop.id)  # the author of a change is not told of it
     send(world, session)
     mails = _mails(smtp)
-    assert "1 post it held waits for a new time." in mails[scene["cm"].email].part("plain")
-    assert "2 posts it held wait for a new time." in mails[other_cm.email].part("plain")
-    assert "3 posts it held wait for a new time." in mails[group.email].part("plain")
+    assert "1 of your posts stays held until a project manager" in mails[scene["cm"].email].part("plain")
+    assert "2 of your posts stay held until a project manager" in mails[other_cm.email].part("plain")
+    assert "3 posts of your markets stay held" in mails[group.email].part("plain")
     assert "Every market" in mails[scene["cm"].email].part("plain")  # what it stopped: it names no market

@@ -37,7 +37,7 @@ class NotificationKind(StrEnum):
     failed = "failed"
     unconfirmed = "unconfirmed"
     stop_on = "stop_on"                        # a stop switch was turned on in my markets
-    stop_off = "stop_off"                      # ... and off: what it held waits for a new time
+    stop_off = "stop_off"                      # ... and off: what it held of the reader's stays held
     review_reminder = "review_reminder"        # a post waits in review longer than the market's threshold
     review_escalation = "review_escalation"    # ... and still waits: told to the group-wide project managers
     accepted_changed = "accepted_changed"      # a suggestion my cabinet accepted was changed: back through review
@@ -67,7 +67,9 @@ class Notification(Base):
     #: The change's comment, or the stop switch's reason.
     comment: Mapped[str | None] = mapped_column(Text)
     #: The worker's reasons, when the comment is its own words (``approval.publishing.reasons``): said in the
-    #: reader's language rather than the comment's English.
+    #: reader's language rather than the comment's English. Beside them, what the network's answer came to (a
+    #: failure quoting the network: ``texts.outcome_note``); for a ``stop_off``, how many posts of the reader's stay
+    #: held (``texts.held_why``).
     why: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     #: The action that caused it (an ``Action`` value), where its line says which: the cabinet's decision.
     action: Mapped[str | None] = mapped_column(String(32))

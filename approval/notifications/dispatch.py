@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -164,6 +164,12 @@ WENT_OUT = frozenset({State.publishing, State.published, State.failed, State.unc
 #: News that goes stale once its post leaves the state it told of, unless for those it announced: a slot dropped or
 #: moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be.
 STALE: dict[State, tuple[tuple[Kind, ...], frozenset[State]]] = {State.scheduled: ((Kind.scheduled,), WENT_OUT)}
+#: A slot this close to its scheduling is "Publish now" (``views.posts.PUBLISH_NOW``, two seconds ahead), or one the
+#: worker takes at its next pass: announcing it as scheduled only precedes, by seconds, what came of it.
+DUE_NOW = timedelta(seconds=60)
+#: The steps whose comment may be the network's own words: their notification keeps what the answer came to
+#: (``texts.outcome_note``), so that it is said as the publishing desk says it (``texts.told``).
+TOLD_WITH_OUTCOME = frozenset({Action.fail, Action.lose, Action.miss})
 
 
 def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[Kind, tuple[Audience, ...]]]:
@@ -195,6 +201,10 @@ def record(session: Session, *entries: Any) -> None:
         if (entry.payload or {}).get("proposal_only") and entry.to_state in PROPOSAL_CHANGED:
             why = _proposal_why(session, entry)
             rules = [PROPOSAL_CHANGED[entry.to_state]] if why else []
+        if entry.action in TOLD_WITH_OUTCOME and not why:  # the network's words: what they came to, kept beside them
+            why = texts.outcome_note((entry.payload or {}).get("outcome")) or None
+        if entry.action == Action.schedule and _due_now(session, entry):
+            rules = [rule for rule in rules if rule[0] is not Kind.scheduled]
         for rule in rules:
             if rule[1] == (CABINET,) and _never_sent(session, entry.post_id):
                 continue  # a brand post, or one never sent: no cabinet to tell, no statement to run
@@ -227,6 +237,13 @@ def _proposal_why(session: Session, entry: Any) -> list[dict[str, Any]] | None:
     actor = session.get(User, entry.actor_id) if entry.actor_id is not None else None
     return texts.proposal_changed_why(actor.name if actor is not None else "?", proposed, slot,
                                       post.account.market.timezone)
+
+
+def _due_now(session: Session, entry: Any) -> bool:
+    """Whether the post ``entry`` schedules goes out at once ("Publish now": a slot seconds ahead, which the worker
+    takes at its next pass): "Your post was scheduled" would be followed, seconds later, by what came of it."""
+    post = session.get(Post, entry.post_id)  # the engine's, in the session: no query
+    return post is not None and post.scheduled_at is not None and post.scheduled_at - entry.at <= DUE_NOW
 
 
 def _at_the_proposal(session: Session, post_id: int) -> bool:
@@ -340,9 +357,42 @@ def stop_turned_on(session: Session, stop: StopSwitch) -> None:
 
 
 def stop_turned_off(session: Session, stop: StopSwitch) -> None:
-    """Tell the same people it is off: the posts it held wait for a project manager to give them a new time (told
-    of the switch going on, they heard nothing of its end)."""
+    """Tell the same people it is off (told of the switch going on, they heard nothing of its end), and each what
+    stays held of theirs: the posts it held wait for a project manager to release them or give them a new time. A
+    community manager read "A stop switch was turned off" as "my posts are going out"."""
     _stop_told(session, stop, Kind.stop_off, stop.turned_off_by_id, stop.turned_off_at)
+    _held_told(session, stop)
+
+
+def _held_told(session: Session, stop: StopSwitch) -> None:
+    """Write into each ``stop_off`` notification of ``stop`` just written how many of the posts it held still wait,
+    counted now (``texts.held_why``): a community manager's own, a project manager's markets' (every market's, for a
+    group-wide one). Kept in the notification, said later in each reader's language."""
+    table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    told = session.execute(
+        select(table.c.id, _users.c.id, _users.c.role, _users.c.all_markets)
+        .join(_users, _users.c.id == table.c.user_id)
+        .where(table.c.kind == Kind.stop_off.value, table.c.at == stop.turned_off_at, table.c.post_id.is_(None),
+               table.c.why.is_(None), table.c.comment == stop.reason)).all()
+    if not told:
+        return
+    held = session.execute(select(Post.created_by_id, Account.market_id).join(Account, Post.account_id == Account.id)
+                           .where(Post.held_by_stop_id == stop.id, Post.state == State.scheduled)).all()
+    managers = [user_id for _id, user_id, role, everywhere in told
+                if role == Role.project_manager.value and not everywhere]
+    markets: dict[int, set[int]] = {}
+    if managers and held:
+        for user_id, market_id in session.execute(select(user_markets.c.user_id, user_markets.c.market_id)
+                                                  .where(user_markets.c.user_id.in_(managers))):
+            markets.setdefault(user_id, set()).add(market_id)
+    rows = []
+    for notification_id, user_id, role, everywhere in told:
+        own = role != Role.project_manager.value
+        count = sum(1 for author_id, market_id in held
+                    if (author_id == user_id if own else everywhere or market_id in markets.get(user_id, ())))
+        rows.append({"told_id": notification_id, "held": texts.held_why(count, own=own)})
+    session.execute(update(table).where(table.c.id == bindparam("told_id"))
+                    .values(why=bindparam("held", type_=JSON(none_as_null=True))), rows)
 
 
 def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | None, at: datetime | None) -> None:

@@ -948,6 +948,13 @@ class Mailer:
                 details.append(_(outcome, reason=words) if outcome else words)
             more.append({"url": url_for("publishing.desk", _anchor="policy", _external=True),
                          "link": _("Open the publishing desk")})
+        elif n.kind in texts.FRAMED:
+            # What the call came to and what to do, in the reader's language, as the desk says it; then the
+            # network's own words, quoted (its English, its JSON: what its support asks for), on one line.
+            if told := texts.told(n.kind, n.comment, n.why):
+                details.append(told.sentence)
+                if told.words:
+                    details.append(f"{_('The network said:')} {texts.quoted(told.words)}")
         elif words := texts.said(n.comment, n.why):
             details.append(texts.quoted(words, lines=True))
         text = self._text_read_by(post, user) if post is not None else None
@@ -988,14 +995,20 @@ class Mailer:
         """A stop switch turned on or off: where, by whom, why; when off, how many posts it held still wait for a new
         time. It leads a manager to the stop switches (to the publishing desk when posts wait), and a community
         manager, who opens neither, to their market's calendar, which marks what is held."""
-        stop, waiting = self._stop_of(n, user)
+        # What stays held of the reader's, counted when the switch went off (``dispatch._held_told``); a notification
+        # written before it counted is counted now.
+        held = texts.held(n.why) if n.kind is NotificationKind.stop_off else None
+        stop, waiting = self._stop_of(n, user, count=held is None)
         # What it stopped: a campaign's switch, or one over everything, names no market (the mail said nothing).
         details = [stop_scope(stop)] if stop is not None else [str(n.market)] if n.market is not None else []
         if n.actor is not None:
             details.append(_("By %(name)s", name=n.actor.name))
         if n.comment:
             details.append(texts.quoted(n.comment))
-        if n.kind is NotificationKind.stop_off and stop is not None:
+        if held is not None:
+            details.append(held.sentence)
+            waiting = held.count
+        elif n.kind is NotificationKind.stop_off and stop is not None:
             details.append(ngettext("%(num)d post it held waits for a new time.",
                                     "%(num)d posts it held wait for a new time.", waiting) if waiting
                            else _("No post waits for a new time."))
@@ -1012,12 +1025,12 @@ class Mailer:
         return {"title": texts.title(n.kind), "excerpt": "", "details": details, "body": "", "url": url, "link": link,
                 "at": n.at}
 
-    def _stop_of(self, n: Notification, user: User) -> tuple[StopSwitch | None, int]:
-        """The stop switch ``n`` tells of (``inbox.stops_told``), and, once it is off, how many of the posts ``user``
-        sees it holds, still waiting for a new time (``held_counts``): a switch over everything held other markets'
-        posts too, none of a community manager's business, not even as a number."""
+    def _stop_of(self, n: Notification, user: User, *, count: bool = True) -> tuple[StopSwitch | None, int]:
+        """The stop switch ``n`` tells of (``inbox.stops_told``), and, once it is off (with ``count``), how many of
+        the posts ``user`` sees it holds, still waiting for a new time (``held_counts``): a switch over everything
+        held other markets' posts too, none of a community manager's business, not even as a number."""
         with self.sessions() as session:
             stop = inbox.stops_told(session, [n]).get(n.id)
-            off = n.kind is NotificationKind.stop_off
+            off = n.kind is NotificationKind.stop_off and count
             waiting = held_counts(session, user, [stop])[stop.id] if stop is not None and off else 0
         return stop, waiting

@@ -4,16 +4,18 @@ line that tells it in the list, the mail and the chat."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from approval.labels import decimal, said_in
 from approval.models import Post, User
 from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
+from approval.models.publishing import Outcome
 from approval.publishing import reasons
 from approval.style.i18n import N_
 from approval.style.network import network_name
@@ -242,9 +244,92 @@ def account_line(post: Post) -> str:
     return f"{line} · {account.executive.name}" if account.executive is not None else line
 
 
-def said(comment: str | None, why: list | None) -> str | None:
+#: What a ``stop_off`` notification's ``why`` keeps (``held_why``): how many of the posts the switch held at their
+#: time still waited when it went off, of the reader's (``whose``: ``yours``, a community manager's own posts; or
+#: ``markets``, a project manager's markets'). Not a message id: the words depend on the number (``held``).
+HELD = "stop_held"
+#: A note a ``failed``, ``unconfirmed`` or ``missed`` notification's ``why`` keeps beside the worker's reasons (no
+#: ``id``: not a reason): what the network's answer came to (an ``Outcome`` value), as its audit row recorded it.
+OUTCOME = "outcome"
+#: The notifications that say why a post did not go out, and what a call came to where its step did not record it
+#: (``publishing.status.WHY_STEPS``): said as the publishing desk and the post's page say it (``reasons.told``).
+FRAMED = {Kind.failed: Outcome.refused, Kind.unconfirmed: Outcome.unknown, Kind.missed: Outcome.temporary_error}
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a switch turned off left held, as one reader is told: the sentence, how many, and whether the reader
+    releases them on the publishing desk (a project manager, when some stay held)."""
+
+    sentence: str
+    count: int
+    desk: bool
+
+
+def held_why(count: int, *, own: bool) -> list[dict[str, Any]]:
+    """The ``why`` of a ``stop_off`` notification: ``count`` posts stay held, the reader's own (``own``: a community
+    manager) or their markets' (a project manager)."""
+    return [{"id": HELD, "params": {"num": count, "whose": "yours" if own else "markets"}, "findings": []}]
+
+
+def held(why: list | None) -> Held | None:
+    """What a ``stop_off`` notification's ``why`` (``held_why``) tells its reader, in their language; None for one
+    written before it counted (nothing kept)."""
+    given = next((reason for reason in why or () if reason.get("id") == HELD), None)
+    if given is None:
+        return None
+    params = given.get("params") or {}
+    num = int(params.get("num") or 0)
+    if params.get("whose") == "yours":
+        sentence = ngettext("%(num)d of your posts stays held until a project manager releases it or gives it a new "
+                            "time.",
+                            "%(num)d of your posts stay held until a project manager releases them or gives them a "
+                            "new time.", num) if num else gettext("None of your posts was held.")
+        return Held(sentence, num, False)
+    sentence = ngettext("%(num)d post of your markets stays held: release it on the Publishing desk.",
+                        "%(num)d posts of your markets stay held: release them on the Publishing desk.",
+                        num) if num else gettext("No post of your markets stays held.")
+    return Held(sentence, num, num > 0)
+
+
+def outcome_note(outcome: str | None) -> list[dict[str, Any]]:
+    """The note a notification keeps of what the network's answer came to (``OUTCOME``), if its step recorded it."""
+    return [{OUTCOME: outcome}] if outcome in set(Outcome) else []
+
+
+def _reasons(why: list | None) -> list:
+    """The worker's reasons of ``why``, without what the notification keeps beside them (``HELD``, ``OUTCOME``)."""
+    return [reason for reason in why or () if reason.get("id") and reason.get("id") != HELD]
+
+
+def told(kind: Kind | str, comment: str | None, why: list | None) -> reasons.Told | None:
+    """Why a post did not go out, as a ``failed``, ``unconfirmed`` or ``missed`` notification tells it: as the
+    publishing desk and the post's page say it (``reasons.told``), a sentence in the reader's language saying what
+    the call came to and what to do, then the network's own words apart (``Told.words``, to be quoted)."""
+    payload: dict[str, Any] = {"why": _reasons(why) or None}
+    outcome = next((note[OUTCOME] for note in why or () if OUTCOME in note and "id" not in note), None)
+    if outcome is not None:
+        payload["outcome"] = outcome
+    return reasons.told(comment, payload, outcome=FRAMED[Kind(kind)], gettext=gettext, number=decimal)
+
+
+@overload
+def said(comment: str | None, why: list | None) -> str | None: ...
+
+
+@overload
+def said(comment: str | None, why: list | None, kind: Kind | str) -> str | Held | reasons.Told | None: ...
+
+
+def said(comment: str | None, why: list | None, kind: Kind | str | None = None) -> str | Held | reasons.Told | None:
     """What a notification quotes: the worker's reasons in the reader's language (``why``; a proposal's times in its
-    market's zone), else the comment."""
+    market's zone), else the comment. Given its ``kind``, what the list says beyond that: a switch turned off, what
+    stays held (``held``); a post that did not go out, why, the network's words apart (``told``)."""
+    if kind is not None and Kind(kind) is Kind.stop_off:
+        return held(why)
+    if kind is not None and Kind(kind) in FRAMED:
+        return told(kind, comment, why)
+    why = _reasons(why)
     return reasons.text(_in_zone(why), gettext, decimal) if why else comment
 
 
