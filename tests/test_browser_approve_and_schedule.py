@@ -122,7 +122,9 @@ def test_a_page_older_than_the_proposal_approves_nothing(chromium, live_server, 
         assert post.state.value == "in_review" and post.approved_revision_id is None
         assert _trail(engine, post_id) == before
         said = page.locator("main").inner_text()
-        assert "changed" in said.lower(), said[:1500]
+        # In the words of the button pressed, not of "Approve" beside it.
+        assert "“Approve and schedule” was not recorded: the post changed while you were reading it." in said, \
+            said[:1500]
         # The page now offers the new time.
         assert "21:00" in page.locator("button.action-approve-and-schedule").inner_text()
     finally:

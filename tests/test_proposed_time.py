@@ -144,7 +144,7 @@ def test_the_history_shows_the_proposal(make, web, db_session, france, writer):
     _edit(web, post, proposed_time=_typed(_local_ahead()))
     page = _text(web.get(f"/posts/{post.id}"))
     history = page[page.index("History"):page.index("Revisions")]
-    assert "proposed time: " in history and "20:00 (Europe/Paris" in history
+    assert "proposed a new time: " in history and "20:00 (Europe/Paris" in history
     assert "Proposed publication time: 20:00" not in page  # the head says it with its date
     assert "Proposed publication time:" in page
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from babel.dates import format_date
+from babel import Locale
+from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as browser_session
@@ -39,11 +40,12 @@ from approval.media.convert import converted_types
 from approval.media.inspect import Invalid, MediaRefused
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
-from approval.localtime import wall_clock
+from approval.localtime import utc_offset, wall_clock
 from approval.models import (
-    Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, User,
+    Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, StopSwitch, User,
 )
 from approval.queries.posts import PostFilters
+from approval.publishing.holds import covering_stops, held_ids, stop_reason
 from approval.publishing.status import dropped_slot, not_going_out, policy_warning, publishing_status
 from approval.style.findings import Context
 from approval.style.language import MISMATCH
@@ -102,6 +104,25 @@ def _now_utc() -> datetime:
     return utcnow()
 
 
+#: A next try this close is told to the second: one at 22:36:30 read "22:36", as its slot did.
+TO_THE_SECOND = timedelta(hours=1)
+
+
+@bp.app_template_filter("next_try_time")
+def next_try_time(instant: datetime | None, zone: str) -> str:
+    """When the publishing worker tries a post again: to the second within the hour ("22:36:30 (Europe/Paris,
+    UTC+01:00)", with its date when it is another day there), else as any slot (``slot_time``)."""
+    local = wall_clock(instant, zone) if instant is not None and instant - utcnow() <= TO_THE_SECOND else None
+    today = wall_clock(utcnow(), zone)
+    if local is None or today is None:
+        return slot_time(instant, zone)
+    locale = get_locale() or Locale.parse("en")
+    clock = format_skeleton("Hms", local.replace(tzinfo=None), locale=locale)
+    when = clock if local.date() == today.date() else locale.datetime_formats["medium"].replace(
+        "{1}", format_date(local.date(), "medium", locale=locale)).replace("{0}", clock)
+    return f"{when} ({zone}, {utc_offset(local)})"
+
+
 @bp.app_template_global("with_the_writers")
 def with_the_writers(post: PostLike) -> bool:
     """Whether the current user is a cabinet whose suggestion its writers have back (``access.WITH_THE_WRITERS``):
@@ -125,6 +146,8 @@ def list_posts():
     page = listing.page_posts(db.session, current_user, filters, cursor=request.args.get("after"), matches=matches)
     # A cabinet reads the texts it was sent, not what the writers saved since (``access.read_by``).
     return render_template("posts/list.html", page=page, posts=read_by(db.session, current_user, page.items),
+                           # Held by a stop switch or an embargo: "held" beside "scheduled", as the calendar says.
+                           held=held_ids(db.session, [post.id for post in page.items]),
                            counts=counts, filters=filters,
                            state=filters.state, states=list(State), mine=mine,
                            choices=listing.filter_choices(db.session, current_user))
@@ -467,11 +490,18 @@ def _after_creating(post: Post, account: Account, original: Post | None, added: 
     """Where a new post's page goes once it is saved, and what it says there (once: what became of its files with
     the rest)."""
     _remember_made(request.form.get("form_key"), post.id)
+    # A copy brings its original's pictures and videos: those count as much as the files picked on the form.
+    copied = len(post.current_revision.media) if original is not None and post.current_revision else 0
+    lacks_media = account.network.value in MEDIA_REQUIRED and not added and not copied
     if original is not None:
         flash(_said(_("Saved as a draft, a copy of post #%(id)s.", id=original.id), converted), "success")
-        _flash_findings(post, errors=True)  # what the copy's account says of its text and files
-        return redirect(url_for("posts.edit_post", post_id=post.id))
-    if account.network.value in MEDIA_REQUIRED and not added:
+        converted = None  # said
+        if "submit" not in request.form:
+            _flash_findings(post, errors=True)  # what the copy's account says of its text and files
+            return redirect(url_for("posts.edit_post", post_id=post.id))
+        if lacks_media:
+            _flash_findings(post, errors=True)
+    if lacks_media:
         # Instagram, YouTube, Snapchat: nothing goes out without a picture or a video, which the editor adds. The
         # next step is there, not a refused submission. YouTube takes a video only.
         network = NAMES[account.network.value]
@@ -482,6 +512,7 @@ def _after_creating(post: Post, account: Account, original: Post | None, added: 
         return redirect(url_for("posts.edit_post", post_id=post.id, _anchor="media-editor"))
     if "submit" not in request.form:
         return _to_the_new_drafts_pictures(post, added, converted)
+    # Submitted as any new post is, a copy too ("Save and submit for review" saved a draft only).
     if converted:
         flash(converted, "info")
     not_submitted = _try_submit(post)
@@ -936,8 +967,11 @@ def _overtaken(post: Post, action: Action, form: Any, refused: Stale):  # noqa: 
             said.append(_("Your comment is kept in the form below: decide again once you have read the post as it "
                           "is now.") if in_form else
                         _("Your comment is kept in the discussion box below, if you still want to send it."))
+        # The button's own words: "Approve and schedule for …" is refused as "Approve and schedule", not "Approve".
+        pressed = _("Approve and schedule") if action == Action.approve and form.and_schedule.data \
+            else _button(post, action)
         refused = Stale(_("“%(action)s” was not recorded: the post changed while you were reading it.",
-                          action=_button(post, action)), {"_overtaken": said})
+                          action=pressed), {"_overtaken": said})
         # The text as that page showed it: the revision before the first one saved since.
         edited = next((entry.revision for entry in rows if entry.action == Action.edit and entry.revision
                        and not (entry.payload or {}).get("proposal_only")), None)
@@ -971,6 +1005,8 @@ def _what_happened(post: Post, entry: TrailRow, revisions: dict[int, Revision]) 
     said = {"name": entry.actor.name if entry.actor else _("Publishing worker"),
             "time": _clock(entry.at, post.account.market.timezone)}
     if entry.action == Action.edit and (entry.payload or {}).get("proposal_only"):
+        if (entry.payload or {}).get("proposed_at") is None:
+            return _("%(name)s withdrew the proposed publication time at %(time)s.", **said)
         return _("%(name)s changed the proposed publication time at %(time)s.", **said)
     if entry.action == Action.edit:
         now = entry.revision
@@ -1377,7 +1413,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         else None,
         sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
-        policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post),
+        policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post), would_hold=_would_hold(post),
         proposal_offered=ops.proposal_offered(post, current_user),
         # The other posts of its set the reader sees (those of markets they do not see are neither shown nor counted).
         set_siblings=[p for p in ops.set_members(db.session, current_user, post.set_id) if p.id != post.id]
@@ -1460,6 +1496,19 @@ class HistoryLine:
         payload = self.entry.payload or {}
         return _instant(payload.get("proposed_at")) if self.entry.action in (Action.create, Action.edit) else None
 
+    @property
+    def told_proposal(self) -> str | None:
+        """A line the proposed time is the news of, told as a sentence rather than "created proposed time: …":
+        ``created`` (a post created with one: "created it, proposing …"), ``proposed`` (an edit of the proposed time
+        alone: "proposed a new time: …"), ``withdrawn`` (one that cleared it). None for the others: an edit of the
+        text that changed it too says "edited" and the time after it."""
+        payload = self.entry.payload or {}
+        if self.entry.action == Action.create and self.proposal is not None:
+            return "created"
+        if self.entry.action == Action.edit and payload.get("proposal_only") and "proposed_at" in payload:
+            return "proposed" if self.proposal is not None else "withdrawn"
+        return None
+
 
 def _instant(value: object) -> datetime | None:
     try:
@@ -1470,6 +1519,28 @@ def _instant(value: object) -> datetime | None:
 
 #: An unschedule and a schedule by the same person this close together are one move.
 MOVE_WITHIN = timedelta(seconds=5)
+
+
+def _would_hold(post: Post) -> str | None:
+    """What would hold ``post`` were it sent now ("Publish now", "Retry now"): an active stop switch over it, or its
+    campaign's embargo. Said beside those buttons and in their confirmation, which it does not forbid: pressed on a
+    missed post with everything stopped, "Publish now" was accepted, held, then missed again, without a word before.
+    None when nothing would hold it."""
+    if post.state not in (State.approved, State.scheduled, State.failed, State.unconfirmed):
+        return None
+    stop = db.session.scalars(
+        select(StopSwitch).where(covering_stops(post.account.market_id, post.campaign_id))
+        .order_by(StopSwitch.turned_on_at, StopSwitch.id).limit(1)
+    ).first()
+    if stop is not None:
+        return _("A stop switch is on over this post (%(stop)s): it will be held, not sent, until the switch is off "
+                 "and a project manager releases it.", stop=stop_reason(stop).rstrip("."))
+    campaign = post.campaign
+    if campaign is not None and campaign.embargo_until is not None and campaign.embargo_until > utcnow():
+        return _("The campaign %(campaign)s is under embargo until %(until)s: it will be held, not sent, until "
+                 "then.", campaign=campaign.name, until=said_in(campaign.embargo_until,
+                                                                post.account.market.timezone))
+    return None
 
 
 def _history_lines(history: list[TrailRow], comments: Sequence[CommentRow] = (), zone: str | None = None) \
