@@ -216,3 +216,32 @@ def test_release_all_answers_odd_values_without_a_server_error(make, web, db_ses
     assert answer.status_code == 200
     assert f"#{post.id}: Reload the desk: this post changed." in text
     assert web.post("/publishing/release/all", {}, follow_redirects=True).status_code == 200
+
+
+def test_release_all_over_the_desks_size_writes_nothing_and_names_a_few_left_out(make, web, db_session):
+    """More ids than the desk shows are refused whole, before any release (a real held post among 100 unknown ids
+    was released, and the desk then said 103 lines, in a session cookie too large for a browser to keep); those it
+    leaves out are named up to ten, then counted."""
+    from approval.views.publishing import LEFT_OUT_SAID, RESCHEDULED_AT_ONCE
+
+    france = make.market("FR")
+    pm = make.user(Role.project_manager, markets=[france])
+    post = make.post(State.scheduled, account=make.account(france))
+    held_by_a_switch_now_off(db_session, post, pm)
+    web.login(pm)
+    unknown = [str(9_000_000 + n) for n in range(RESCHEDULED_AT_ONCE)]
+    answer = web.post("/publishing/release/all", {"post": [str(post.id), *unknown], f"version-{post.id}":
+                                                  str(post.version)}, follow_redirects=True)
+    assert answer.status_code == 200
+    assert f"Release at most {RESCHEDULED_AT_ONCE} posts at once." in answer.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Post, post.id).held_at is not None
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.post_id == post.id,
+                                                      AuditEntry.action == Action.release)) is None
+
+    answer = web.post("/publishing/release/all", {"post": [str(post.id), *unknown[:20]], f"version-{post.id}":
+                                                  str(post.version)}, follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert "1 post released" in text and "20 posts were left out:" in text
+    assert text.count("Not one of the posts you may act on.") == LEFT_OUT_SAID
+    assert f"… and {20 - LEFT_OUT_SAID} others." in text

@@ -109,6 +109,32 @@ def test_a_missed_slot_is_told(world, session, make, scene):  # noqa: F811
     assert sorted(told(session, post, ["missed"])) == [("Camille", "missed"), ("Pierre", "missed")]
 
 
+def test_a_slot_missed_under_a_switch_reaches_the_chat_without_its_reason_nor_who_turned_it_on(
+        world, session, make, scene, chat):  # noqa: F811
+    """The switches are never told to a market's chat (outside the app); a slot missed under one names it in the app
+    (its reason, who turned it on), and in the chat says only that a hold kept it past its grace period."""
+    from approval.publishing import controls
+
+    controls.connect_account(session, scene["account"], "outbox")
+    post = make.post(State.scheduled, account=scene["account"], author=scene["cm"], reviewer=scene["pm"])
+    slot = post.scheduled_at
+    stop = controls.turn_on(session, None, "market", market_code=scene["market"].code,
+                            reason="Rappel produit confidentiel.")
+    session.commit()
+    try:
+        Worker(world, clock=lambda: slot + timedelta(seconds=1)).run(once=True)  # held at its slot
+        chat.take()
+        Worker(world, clock=lambda: slot + timedelta(minutes=20)).run(once=True)  # past its grace period: missed
+        assert sorted(told(session, post, ["missed"])) == [("Camille", "missed"), ("Pierre", "missed")]
+        chat_pass(world, session, slot + timedelta(minutes=20))  # the worker's pass may have sent it already
+        said = "\n".join(b["text"] for b in chat.take())
+        assert "Un interrupteur d’arrêt ou un embargo l’a retenue" in said, said
+        assert "Rappel produit" not in said and "ligne de commande" not in said, said
+    finally:
+        controls.turn_off(session, None, stop.id)
+        session.commit()
+
+
 def _in_review_since(session, make, scene, since: datetime):  # noqa: F811, ANN001, ANN202
     post = make.post(State.in_review, account=scene["account"], author=scene["cm"])
     post.submitted_at = since

@@ -33,6 +33,7 @@ from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.config import public_url
+from approval.publishing import reasons
 from approval.publishing.addresses import connection_to, deadline, request_target
 from approval.style.network import network_name
 
@@ -197,6 +198,16 @@ class ChatSender:
                                      f"{texts.excerpt(post.body, 140)}"))
                 # The app's own link, as Slack's link markup (its address is percent-encoded: no "<", ">" or "|").
                 parts.append(f"<{url_for('posts.show_post', post_id=post.id, _external=True)}>")
-            if words := texts.said(message.comment, message.why):
+            if words := texts.said(message.comment, _for_a_chat(message.why)):
                 parts.append(escaped(texts.quoted(words)))
         return "\n".join(parts)
+
+
+#: What a market's chat, outside the app, is not told: a stop switch's reason and who turned it on (the switches
+#: themselves are never told to chats). A slot missed under one reads there in the general words.
+_SWITCH_NAMED = frozenset({reasons.MISSED_HELD_BY_ALL, reasons.MISSED_HELD_BY_MARKET, reasons.MISSED_HELD_BY_CAMPAIGN})
+
+
+def _for_a_chat(why: list | None) -> list | None:
+    return [reasons.reason(reasons.MISSED_HELD) if isinstance(reason, dict) and reason.get("id") in _SWITCH_NAMED
+            else reason for reason in why] if why else why

@@ -972,7 +972,8 @@ class Worker:
             if stop.campaign is not None:
                 return reasons.reason(reasons.MISSED_HELD_BY_CAMPAIGN, campaign=stop.campaign.name,
                                       reason=stop.reason, name=name)
-        elif post.campaign is not None and post.campaign.embargo_until is not None:
+        elif post.campaign is not None and post.campaign.embargo_until is not None \
+                and post.scheduled_at is not None and post.scheduled_at < post.campaign.embargo_until:
             return reasons.reason(reasons.MISSED_EMBARGO, campaign=post.campaign.name)
         return reasons.reason(reasons.MISSED_HELD)
 

@@ -201,6 +201,8 @@ def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
 RESCHEDULED_AT_ONCE = SHOWN
+#: The posts "Release all" names one by one among those it left out (the flashes ride in the session's cookie).
+LEFT_OUT_SAID = 10
 
 
 @bp.post("/reschedule")
@@ -289,8 +291,10 @@ def reschedule():
 
 def _as_the_desk_showed(ids: Sequence[int], refusals: list[str]) -> Iterator[tuple[Post, int]]:
     """The checked posts of the desk's form, each locked, with the version the desk showed of it (404 outside the
-    reader's markets); one whose version the form does not say is skipped, its refusal added to ``refusals``."""
-    for post_id in ids:
+    reader's markets); one whose version the form does not say is skipped, its refusal added to ``refusals``. Locked
+    in the order of their ids, as every bulk action locks posts (``operations.set_members``): two bulk actions over
+    the same posts queue rather than deadlock."""
+    for post_id in sorted(ids):
         try:
             post = ops.load_post(db.session, current_user, post_id, for_update=True)
         except ops.NotFound:
@@ -362,15 +366,14 @@ def release_all():
     and the desk says which and why."""
     if not PageForm().validate():
         abort(400)
-    ids = list(dict.fromkeys(i for i in map(parse_id, request.form.getlist("post")) if i is not None))
-    if not ids:
-        flash(_("Check the posts to release."), "error")
-        return redirect(url_for("publishing.desk"), 303)
-    left: list[str] = [_("#%(id)s: %(why)s", id=post_id, why=_("Release at most %(count)d posts at once.",
-                                                                 count=RESCHEDULED_AT_ONCE))
-                       for post_id in ids[RESCHEDULED_AT_ONCE:]]
+    ids = sorted(set(i for i in map(parse_id, request.form.getlist("post")) if i is not None))  # locked in id order
+    if not ids or len(ids) > RESCHEDULED_AT_ONCE:  # more than the desk shows: refused whole, nothing written
+        flash(_("Check the posts to release.") if not ids else
+              _("Release at most %(count)d posts at once.", count=RESCHEDULED_AT_ONCE), "error")
+        return redirect(url_for("publishing.desk", _anchor="held"), 303)
+    left: list[str] = []
     released: list[Post] = []
-    for post_id in ids[:RESCHEDULED_AT_ONCE]:
+    for post_id in ids:
         try:  # the posts of the reader's markets only: another's is left out, not a 404 for all
             post = ops.load_post(db.session, current_user, post_id, for_update=True)
         except ops.NotFound:
@@ -396,10 +399,12 @@ def release_all():
             flash(ngettext("%(num)d of them is within its grace period: it goes out now.",
                            "%(num)d of them are within their grace period: they go out now.", late), "success")
     if left:
-        flash(ngettext("%(num)d post was left out:", "%(num)d posts were left out:", len(left)),
-              "warning" if released else "error")
-        for refusal in left:
-            flash(refusal, "warning" if released else "error")
+        tone = "warning" if released else "error"
+        flash(ngettext("%(num)d post was left out:", "%(num)d posts were left out:", len(left)), tone)
+        for refusal in left[:LEFT_OUT_SAID]:  # a line each, up to a few: the session cookie carries them
+            flash(refusal, tone)
+        if len(left) > LEFT_OUT_SAID:
+            flash(ngettext("… and %(num)d other.", "… and %(num)d others.", len(left) - LEFT_OUT_SAID), tone)
     return redirect(url_for("publishing.desk", _anchor="held"), 303)
 
 
