@@ -12,8 +12,10 @@ semicolons), a header row naming the columns (``COLUMNS``, in English or in Fren
 - ``campaign`` (optional): a campaign's name.
 - ``fold`` (optional): ``first`` or ``second``, for a time the clocks read twice (the night they go back).
 
-Nothing here knows of requests: ``check_file`` reads the bytes and the writer's scope, ``create_posts`` writes in the
-caller's transaction (it flushes; the caller commits once, or rolls back).
+Nothing here knows of requests: ``check_file`` reads the bytes and the writer's scope, ``import_posts`` writes in the
+caller's transaction (it flushes; the caller commits once, or rolls back). An import is made once: its row in
+``post_imports``, inserted first, is unique per writer and key (``import_key``), and a second request for the same
+import waits on it and finds it made (``AlreadyImported``).
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from babel.numbers import format_decimal
+from flask import current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from approval import operations as ops
@@ -37,16 +42,19 @@ from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import utcnow
 from approval.inputs import forbidden_character
-from approval.models import Account, Campaign, Post, User
+from approval.models import Account, Campaign, Post, PostImport, User
 from approval.style.network import LIMITS, NAMES
 from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, Role
 
-#: The most rows one file imports, and its largest size (a 1 MB text; its form sends it back under the 1 MiB a
-#: form's text field may hold, its line breaks doubled by the browser as CRLF included).
+#: The most rows one file imports, and its largest size (1 MB, its line breaks counted as LF).
 MAX_ROWS = 500
 MAX_BYTES = 1_000_000
+#: The check page sends the content back in a form field, which the browser sends with CRLF line breaks: a field
+#: may hold ``MAX_FORM_MEMORY_SIZE`` (1 MiB), less this room for the field's own headers and for safety. A file of
+#: many short lines, under 1 MB as checked, grows past it then: the check refuses it (``sent_back_size``).
+SENT_BACK_MARGIN = 16 * 1024
 #: The longest text any network takes (Facebook's): a longer one is no post anywhere.
 LONGEST_TEXT = max(LIMITS.values())
 #: Who imports: those who write posts.
@@ -67,6 +75,14 @@ FOLDS = {"first": 0, "1st": 0, "premier": 0, "premiere": 0, "second": 1, "2nd": 
 
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})(?::00)?")
 _SPACES = re.compile(r"[\s_\-]+")
+
+
+class AlreadyImported(Exception):
+    """The import was made already (a double click, a reload, another tab): ``earlier`` is it."""
+
+    def __init__(self, earlier: PostImport) -> None:
+        super().__init__(f"import {earlier.id} was made already")
+        self.earlier = earlier
 
 
 class FileRefused(ValueError):
@@ -166,6 +182,8 @@ def _separator(text: str) -> str:
 
 def _columns(header: Sequence[str]) -> list[str | None]:
     """The column each header cell names (None: an empty header cell, whose cells must be empty too)."""
+    if any(forbidden_character(cell) for cell in header):  # checked first: such a cell is never echoed
+        raise FileRefused(_("The header row holds a control character (such as NUL): remove it."))
     named: list[str | None] = []
     for cell in header:
         if not cell.strip():
@@ -258,6 +276,9 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(text.encode()) > MAX_BYTES:
         raise FileRefused(_("The file is larger than 1 MB: split it into smaller files."))
+    if sent_back_size(text) > _sent_back_limit():  # else accepted here, and refused (413) at "Create"
+        raise FileRefused(_("The file is too large to import once its line breaks are counted (the page sends "
+                            "each back as two characters): split it into smaller files."))
     records = read_rows(text)
     now = now or utcnow()
     accounts = {(a.network.value, a.handle.lower()): a for a in writable_accounts(session, user)}
@@ -274,6 +295,24 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
             row.findings = tuple(style.check(row.text, contexts[key]))
         rows.append(row)
     return Checked(rows, digest(user, text), text)
+
+
+def sent_back_size(text: str) -> int:
+    """The size of ``text`` (its line breaks as LF) as the check page's form sends it back: each line break as
+    CRLF."""
+    return len(text.encode()) + text.count("\n")
+
+
+def _sent_back_limit() -> int:
+    """What the check page's form field may send back (the app's ``MAX_FORM_MEMORY_SIZE``), less a margin."""
+    field = current_app.config.get("MAX_FORM_MEMORY_SIZE") if has_app_context() else None
+    return int(field or 1024 * 1024) - SENT_BACK_MARGIN
+
+
+def import_key(user: User, form_key: str, text: str) -> str:
+    """What names one import (``PostImport.key``): its writer, the form key of the check page it is created from (a
+    new check of the same file is a new import, made on purpose) and the file's content."""
+    return hashlib.sha256(f"{user.id}\n{form_key}\n{text}".encode()).hexdigest()
 
 
 def digest(user: User, text: str) -> str:
@@ -376,6 +415,37 @@ def _reasons(refused: WorkflowError) -> list[str]:
 
 
 # Making the posts ----------------------------------------------------------------------------------------------
+
+
+def find_import(session: Session, user: User, key: str) -> PostImport | None:
+    return session.scalar(select(PostImport).where(PostImport.created_by_id == user.id, PostImport.key == key))
+
+
+def import_posts(session: Session, user: User, checked: Checked, *, key: str, submit: bool = False,
+                 now: datetime | None = None) -> tuple[PostImport, list[Made]]:
+    """``create_posts``, once for ``key`` (``import_key``): the import's row inserted and flushed first, so that a
+    second request for it waits on its unique key (PostgreSQL) or on the write lock (SQLite) until the first ends,
+    then raises ``AlreadyImported`` with the first's, as does one sent after it. Flushes; the caller commits once,
+    or rolls back on any ``WorkflowError``."""
+    earlier = find_import(session, user, key)
+    if earlier is not None:
+        raise AlreadyImported(earlier)
+    made_import = PostImport(created_by_id=user.id, key=key, created_at=now or utcnow(), submitted=submit,
+                             post_count=0)
+    try:
+        with session.begin_nested():
+            session.add(made_import)
+            session.flush()
+    except IntegrityError:  # the same import, committed by another request while this one waited
+        earlier = find_import(session, user, key)
+        if earlier is None:
+            raise
+        raise AlreadyImported(earlier) from None
+    made = create_posts(session, user, checked, submit=submit, now=now)
+    made_import.first_post_id, made_import.last_post_id = made[0].post.id, made[-1].post.id
+    made_import.post_count = len(made)
+    session.flush()
+    return made_import, made
 
 
 def create_posts(session: Session, user: User, checked: Checked, *, submit: bool = False,

@@ -9,6 +9,7 @@ guards, the same audit row, the same notifications as the button. And drafts mad
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import IO
 
@@ -190,9 +191,11 @@ def post_import(file: IO[bytes], email: str, submit: bool) -> None:
                 where = f"row {row.number}" + (f" (line {row.line})" if row.line != row.number else "")
                 click.echo(f"{where}: {_one_line(error, 300)}", err=True)
         raise click.ClickException(f"{len(checked.errors)} row(s) with errors: nothing was imported.")
+    # A key of its own for each run (a command has no double click): the same file run twice is imported twice.
+    key = imports.import_key(actor, secrets.token_urlsafe(16), checked.content)
     try:
         with db.transaction() as session:
-            made = imports.create_posts(session, actor, checked, submit=submit)
+            _made_import, made = imports.import_posts(session, actor, checked, key=key, submit=submit)
     except WorkflowError as refused:
         raise click.ClickException(f"Nothing was imported: {refused.message}") from None
     for item in made:

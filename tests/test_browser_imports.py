@@ -117,6 +117,10 @@ def test_a_writer_imports_a_spreadsheet(chromium_browser, live_server):  # noqa:
     if page.get_by_role("button", name="Create and submit 3 posts for review").count():
         page.get_by_role("button", name="Create and submit 3 posts for review").click()
         page.wait_for_load_state()
+        assert page.get_by_text("This file was imported already: here are its posts.").is_visible()
     with Session(engine) as session:
         assert len(session.scalars(select(Post)).all()) == 3
+    # Checked again, the same file is a new import: the page says it was imported before.
+    _upload(page, base, good)
+    assert page.get_by_text("You imported this file already").is_visible()
     context.close()

@@ -51,7 +51,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "posts.add_comment": ("body",),
     "posts.check_text": ("account_id", "campaign_id", "body", "picked"),
     "imports.import_posts": ("file",),
-    "imports.create_posts": ("content", "submit"),
+    "imports.create_posts": ("content", "submit", "key"),
     "imports.imported": ("file",),
     "imports.template_csv": (),
     "sets.show_set": (),

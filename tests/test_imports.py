@@ -7,6 +7,9 @@ from __future__ import annotations
 import html
 import io
 import re
+import secrets
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,10 +19,10 @@ from sqlalchemy import select
 from approval import imports
 from approval.db import utcnow
 from approval.administration import create_campaign
-from approval.models import AuditEntry, Post, Revision
+from approval.models import AuditEntry, Post, PostImport, Revision
 from approval.workflow.states import Action, Role, State
 
-from conftest import row_counts
+from conftest import Factory, WebClient, app_session, committed_app, row_counts
 
 PARIS, NAIROBI = ZoneInfo("Europe/Paris"), ZoneInfo("Africa/Nairobi")
 
@@ -56,14 +59,24 @@ def _check(web, data: bytes, name: str = "posts.csv"):  # noqa: ANN001, ANN202
     return web.post("/posts/import", {"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
-def _content(page) -> str:  # noqa: ANN001
-    match = re.search(r'name="content" value="([^"]*)"', page.get_data(as_text=True))
+def _hidden(page, name: str) -> str:  # noqa: ANN001
+    match = re.search(rf'name="{name}" value="([^"]*)"', page.get_data(as_text=True))
     assert match, "no create form on the page"
     return html.unescape(match.group(1))
 
 
-def _create(web, content: str, *, submit: bool = False):  # noqa: ANN001, ANN202
-    data = {"content": content, **({"submit": "1"} if submit else {})}
+def _content(page) -> str:  # noqa: ANN001
+    return _hidden(page, "content")
+
+
+def _create(web, page, *, content: str | None = None, submit: bool = False):  # noqa: ANN001, ANN202
+    """The check page's "Create" button: its content and form key sent back (``page`` a string: that content, as a
+    page of its own would send it, with a form key of its own)."""
+    if isinstance(page, str):
+        content, key = page, secrets.token_urlsafe(16)
+    else:
+        content, key = content if content is not None else _content(page), _hidden(page, "key")
+    data = {"content": content, "key": key, **({"submit": "1"} if submit else {})}
     return web.post("/posts/import/create", data, content_type="multipart/form-data")
 
 
@@ -106,8 +119,8 @@ def test_three_rows_in_two_zones_are_checked_then_made_as_drafts(web, db_session
     assert "(Africa/Nairobi, UTC+03:00)" in text
     assert row_counts(db_session, Post, Revision, AuditEntry) == before  # nothing written by the check
 
-    answer = _create(web, _content(page))
-    assert answer.status_code == 302, _text(answer)[:2000]
+    answer = _create(web, page)
+    assert answer.status_code == 303, _text(answer)[:2000]
     posts = db_session.scalars(select(Post).where(Post.created_by_id == world["writer"].id).order_by(Post.id)).all()
     assert [(p.account_id, p.state, p.body) for p in posts] == [
         (world["fr"].id, State.draft, "Ce soir à Paris."), (world["ke"].id, State.draft, "Tonight in Nairobi."),
@@ -188,7 +201,7 @@ def test_a_repeated_time_asks_which_and_a_fold_column_answers(web, db_session, w
     page = _check(web, _csv(f"{_name(world['fr'])},Deux fois.,{twice} 02:30,,second",
                             header="account,text,proposed time,campaign,fold"))
     assert page.status_code == 200, _text(page)[:2000]
-    _create(web, _content(page))
+    _create(web, page)
     post = db_session.scalar(select(Post).where(Post.account_id == world["fr"].id))
     assert post.proposed_at == datetime.fromisoformat(f"{twice}T01:30:00+00:00")  # the second: 02:30 CET
 
@@ -200,7 +213,7 @@ def test_a_french_excel_file_with_semicolons_and_a_bom(web, db_session, world):
     web.login(world["writer"])
     page = _check(web, data)
     assert page.status_code == 200, _text(page)[:2000]
-    _create(web, _content(page))
+    _create(web, page)
     post = db_session.scalar(select(Post).where(Post.account_id == world["fr"].id))
     assert post.body == "Bonjour; à ce soir" and post.campaign_id == world["campaign"].id
 
@@ -217,6 +230,10 @@ def test_limits_are_clear_refusals(web, db_session, world):
     assert latin1.status_code == 422 and "The file is not UTF-8 text" in _text(latin1)
     unknown = _check(web, b"account,body\nx @a,b\n")
     assert unknown.status_code == 422 and "Unknown column “body”" in _text(unknown)
+    nul = _check(web, b"account\x00,text\nx @a,b\n")
+    assert nul.status_code == 422
+    assert "The header row holds a control character (such as NUL): remove it." in _text(nul)
+    assert "\x00" not in nul.get_data(as_text=True)
     nothing = web.post("/posts/import", {}, content_type="multipart/form-data")
     assert nothing.status_code == 422 and "Choose a CSV file to check." in _text(nothing)
     assert row_counts(db_session, Post) == (0,)
@@ -226,13 +243,123 @@ def test_the_same_file_sent_twice_makes_its_posts_once(web, db_session, world):
     web.login(world["writer"])
     page = _check(web, _csv(f"{_name(world['fr'])},Une fois.,,", f"{_name(world['ke'])},Once.,,"))
     content = _content(page)
-    first = _create(web, content)
-    second = _create(web, content.replace("\n", "\r\n"))  # as a browser sends the field back
-    assert first.status_code == second.status_code == 302
+    first = _create(web, page)
+    second = _create(web, page, content=content.replace("\n", "\r\n"))  # as a browser sends the field back
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
     assert row_counts(db_session, Post) == (2,)
-    assert "This file was imported already" in _text(web.get(second.headers["Location"]))
-    # The check page says so too.
-    assert "This file was imported already" in _text(_check(web, content.encode()))
+    assert "This file was imported already: here are its posts." in _text(web.get(second.headers["Location"]))
+    # The check page says so too, and that creating from it makes the posts again.
+    assert "You imported this file already" in _text(_check(web, content.encode()))
+
+
+def test_a_second_create_with_the_cookie_from_before_the_first_answered_makes_nothing(web, db_session, world):
+    """A double click, a reload or a retry while a large import runs: the second request carries the session
+    cookie as it was before the first one answered. The database knows the import, not the cookie."""
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['fr'])},Une seule fois.,,", f"{_name(world['ke'])},Only once.,,"))
+    cookies = [(c.key, c.value, c.domain, c.path) for c in web.client._cookies.values()]
+    first = _create(web, page)
+    assert first.status_code == 303
+    for key, value, domain, path in cookies:
+        web.client.set_cookie(key, value, domain=domain, path=path)
+    second = _create(web, page)
+    assert second.status_code == 303
+    assert row_counts(db_session, Post) == (2,)
+    assert second.headers["Location"] == first.headers["Location"]
+    done = web.get(second.headers["Location"])
+    said = _text(done)
+    assert "This file was imported already: here are its posts." in said
+    posts = db_session.scalars(select(Post).order_by(Post.id)).all()
+    assert all(f'href="/posts/{post.id}"' in done.get_data(as_text=True) for post in posts)
+
+
+def test_the_same_file_checked_again_is_a_new_import(web, db_session, world):
+    """Checked again, the same file is imported again (on purpose: the check page says it was imported before)."""
+    web.login(world["writer"])
+    data = _csv(f"{_name(world['fr'])},Encore.,,")
+    first = _create(web, _check(web, data))
+    again = _check(web, data)
+    assert "You imported this file already" in _text(again)
+    second = _create(web, again)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] != second.headers["Location"]
+    assert row_counts(db_session, Post, PostImport) == (2, 2)
+
+
+def test_the_done_page_shows_only_the_users_own_imports(make, web, db_session, world):
+    web.login(world["writer"])
+    made = _create(web, _check(web, _csv(f"{_name(world['fr'])},À moi.,,")))
+    assert made.status_code == 303
+    assert web.get(made.headers["Location"]).status_code == 200
+    other = make.user(Role.project_manager, markets=[world["france"]])
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(other)
+    assert web.get(made.headers["Location"]).status_code == 404
+    assert web.get("/posts/import/done?file=nope").status_code == 404
+    assert web.get("/posts/import/done").status_code == 302  # none of theirs: the import page
+
+
+def test_two_creates_at_once_make_the_posts_once(backend, databases, tmp_path_factory, monkeypatch):
+    """Two requests for one import at the same moment (a double click, two tabs of one check page): the second
+    waits on the import's unique key (PostgreSQL) or the write lock (SQLite) and finds it made."""
+    app = committed_app(databases, backend, tmp_path_factory)
+    for session in app_session(app):
+        make = Factory(session)
+        france = make.market("FR")
+        writer = make.user(Role.community_manager, markets=[france])
+        accounts = [make.account(france, "x") for _ in range(3)]
+        session.commit()
+        for loaded in (writer, *accounts):  # read by the test after its session closes
+            session.refresh(loaded)
+            session.expunge(loaded)
+    clients = [WebClient(app.test_client()) for _ in range(2)]
+    for client in clients:  # two browser sessions: no cookie between them
+        client.login(writer)
+    page = _check(clients[0], _csv(*(f"{_name(a)},Ensemble {n}.,," for n, a in enumerate(accounts))))
+    assert page.status_code == 200, _text(page)[:1000]
+
+    inside = threading.Event()
+    create_posts = imports.create_posts
+
+    def slow_create_posts(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the first holds its transaction open
+        if not inside.is_set():
+            inside.set()
+            time.sleep(1.0)
+        return create_posts(*args, **kwargs)
+
+    monkeypatch.setattr(imports, "create_posts", slow_create_posts)
+    answers: dict[int, object] = {}
+
+    def send(index: int) -> None:
+        answers[index] = _create(clients[index], page)
+
+    first = threading.Thread(target=send, args=(0,))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=send, args=(1,))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert [answers[i].status_code for i in (0, 1)] == [303, 303], [_text(answers[i])[:500] for i in answers]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    for session in app_session(app):
+        assert row_counts(session, Post, PostImport) == (3, 1)
+    said = _text(clients[1].get(answers[1].headers["Location"]))
+    assert "This file was imported already: here are its posts." in said
+
+
+def test_a_file_too_large_once_its_line_breaks_are_doubled_is_refused_at_the_check(web, db_session, world):
+    """The page sends the checked content back with CRLF line breaks: a file under 1 MB with LF that grows past the
+    form's cap then would be refused at "Create" (413). The check refuses it, and says why."""
+    web.login(world["writer"])
+    body = "a\n" * 24000
+    data = _csv(*(f'{_name(world["ke"])},"{body}",,' for _ in range(20)))
+    assert len(data) < imports.MAX_BYTES < len(data) + data.count(b"\n")
+    page = _check(web, data)
+    assert page.status_code == 422
+    assert "once its line breaks are counted" in _text(page)
+    assert 'name="content"' not in page.get_data(as_text=True)
 
 
 def test_create_and_submit_puts_the_posts_in_review_a_refused_one_stays_a_draft(web, db_session, world):
@@ -242,8 +369,8 @@ def test_create_and_submit_puts_the_posts_in_review_a_refused_one_stays_a_draft(
     text = _text(page)
     assert page.status_code == 200, text[:2000]
     assert "X counts" in text or "280" in text  # the style gate's finding for the X account, on its row
-    answer = _create(web, _content(page), submit=True)
-    assert answer.status_code == 302
+    answer = _create(web, page, submit=True)
+    assert answer.status_code == 303
     posts = db_session.scalars(select(Post).where(Post.account_id == world["fr"].id).order_by(Post.id)).all()
     assert [p.state for p in posts] == [State.in_review, State.draft]
     trail = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == posts[0].id)
@@ -336,7 +463,7 @@ def test_the_command_imports_all_or_nothing(app, db_session, world, tmp_path):
     assert made.stdout.splitlines()[-1] == "2 posts imported."
     assert [line.split("\t")[1:3] for line in made.stdout.splitlines()[:-1]] == [["in_review", "FR"],
                                                                                   ["in_review", "KE"]]
-    assert row_counts(db_session, Post) == (2,)
+    assert row_counts(db_session, Post, PostImport) == (2, 1)
 
 
 def test_five_hundred_rows_are_made_and_the_session_cookie_stays_small(web, db_session, world):
@@ -344,8 +471,8 @@ def test_five_hundred_rows_are_made_and_the_session_cookie_stays_small(web, db_s
     rows = [f"{_name(world['ke' if n % 2 else 'fr'])},Texte numéro {n}.,," for n in range(500)]
     page = _check(web, _csv(*rows))
     assert page.status_code == 200, _text(page)[:1000]
-    answer = _create(web, _content(page))
-    assert answer.status_code == 302
+    answer = _create(web, page)
+    assert answer.status_code == 303
     assert row_counts(db_session, Post) == (500,)
     cookie = answer.headers.get("Set-Cookie", "")
     assert len(cookie) < 2000, len(cookie)

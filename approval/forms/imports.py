@@ -3,7 +3,7 @@ files are (``PageForm``); its content comes back with the second step."""
 
 from __future__ import annotations
 
-from wtforms import TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from approval.forms import PageForm
@@ -18,5 +18,8 @@ class CreateForm(PageForm):
     """Step 2: the file's content as checked, sent back to be checked again in full and made ("submit": and
     submitted for review)."""
 
-    #: Its line breaks come back as CRLF (browsers send a field's so): room for them past the file's cap.
+    #: Its line breaks come back as CRLF (browsers send a field's so): room for them past the file's cap (the
+    #: check refuses a file that would not fit the form's field then: ``imports.sent_back_size``).
     content = TextAreaField(validators=[DataRequired(), Length(max=2 * MAX_BYTES)])
+    #: The check page's own key: the same page sent twice is one import (``imports.import_key``).
+    key = HiddenField(validators=[DataRequired(), Length(max=64)])

@@ -4,6 +4,7 @@ from approval.models import notifications  # noqa: F401  (issue 12: registers it
 from approval.models.admin_log import AdminLogEntry
 from approval.models.audit import AuditEntry
 from approval.models.hub import KioskLink, PostCount, WallSettings
+from approval.models.imports import PostImport
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
 from approval.models.policy import PolicyVersion
@@ -36,6 +37,7 @@ __all__ = [
     "Post",
     "PostSet",
     "PostCount",
+    "PostImport",
     "PublicationAttempt",
     "ReportDay",
     "Revision",

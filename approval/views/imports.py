@@ -5,27 +5,32 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response as Redirect
 
 from approval import imports
 from approval.access import visible_posts
 from approval.db import db
 from approval.forms.imports import CreateForm, UploadForm
-from approval.models import Account, Post
+from approval.inputs import parse_id
+from approval.models import Account, Post, PostImport
 from approval.views import roles_required
 from approval.workflow.errors import WorkflowError
 
 bp = Blueprint("imports", __name__, url_prefix="/posts/import")
 
 #: The browser session's key of the files it imported, the last ``IMPORTS_KEPT``: [the start of the file's digest,
-#: the first and the last id of the posts it made, whether they were submitted]. The same file sent again (a double
-#: click, the back button) makes nothing a second time. Small: the session is a cookie, and 500 ids overflowed it.
+#: the import's id]. Only for the check page to say a file was imported already: what makes an import once is its
+#: row in ``post_imports`` (``imports.import_posts``), not this cookie, which a second request may carry as it was
+#: before the first answered.
 IMPORTS_MADE = "imports_made"
 IMPORTS_KEPT = 5
 DIGEST_KEPT = 16
@@ -36,8 +41,8 @@ def _made(digest: str) -> list | None:
                 None)
 
 
-def _remember(digest: str, made: list[imports.Made], submit: bool) -> None:
-    entry = [digest[:DIGEST_KEPT], made[0].post.id, made[-1].post.id, submit]
+def _remember(digest: str, made_import: PostImport) -> None:
+    entry = [digest[:DIGEST_KEPT], made_import.id]
     browser_session[IMPORTS_MADE] = [*(browser_session.get(IMPORTS_MADE) or []), entry][-IMPORTS_KEPT:]
 
 
@@ -67,7 +72,8 @@ def _checked(form: UploadForm, data: bytes | str, *, status: int = 200):  # noqa
         checked = imports.check_file(db.session, current_user, data)
     except imports.FileRefused as refused:
         return _refused(form, refused.message)
-    create = CreateForm(formdata=None, content=checked.content)
+    # A new form key for each check: the same page sent twice is one import, the same file checked again another.
+    create = CreateForm(formdata=None, content=checked.content, key=secrets.token_urlsafe(16))
     return render_template("imports/check.html", form=form, checked=checked, create=create,
                            already=_made(checked.digest) is not None, examples=_examples(),
                            max_rows=imports.MAX_ROWS), status if checked.ready else 422
@@ -77,7 +83,8 @@ def _checked(form: UploadForm, data: bytes | str, *, status: int = 200):  # noqa
 @roles_required(*imports.WRITERS)
 def create_posts():
     """Step 2: the content checked again in full, then every post made in one transaction (with "submit", each
-    submitted for review through the engine), or nothing; the same content sent twice makes its posts once."""
+    submitted for review through the engine), or nothing; the same check page's content sent twice (a double click,
+    a reload, a retry, another tab) makes its posts once, and the second is shown the first's."""
     form = CreateForm()
     if not form.validate_on_submit():
         return _refused(UploadForm(), _("Nothing was sent to import: choose the file again."))
@@ -86,21 +93,23 @@ def create_posts():
         checked = imports.check_file(db.session, current_user, content)
     except imports.FileRefused as refused:
         return _refused(UploadForm(), refused.message)
-    if _made(checked.digest) is not None:
-        flash(_("This file was imported already: here are the posts it made. To import its rows again, change "
-                "the file and check it again."), "info")
-        return redirect(url_for("imports.imported", file=checked.digest[:DIGEST_KEPT]))
+    key = imports.import_key(current_user, form.key.data or "", checked.content)
+    earlier = imports.find_import(db.session, current_user, key)
+    if earlier is not None:
+        return _already(earlier)
     if not checked.ready:  # something changed since the check (a time passed, an account deactivated)
         flash(_("The file was checked again before importing, and has errors now: nothing was imported."), "error")
         return _checked(UploadForm(), content, status=422)
     submit = "submit" in request.form
     try:
-        made = imports.create_posts(db.session, current_user, checked, submit=submit)
+        made_import, made = imports.import_posts(db.session, current_user, checked, key=key, submit=submit)
+    except imports.AlreadyImported as already:
+        return _already(already.earlier)
     except WorkflowError as refused:
         db.session.rollback()
         flash(_("Nothing was imported: %(reason)s", reason=refused.message), "error")
         return _checked(UploadForm(), content, status=refused.status)
-    _remember(checked.digest, made, submit)  # committed with the request's answer (``db._end_request_transaction``)
+    _remember(checked.digest, made_import)  # committed with the request's answer (``db._end_request_transaction``)
     submitted = sum(1 for m in made if submit and not m.not_submitted)
     if submit:
         flash(ngettext("%(num)d post imported and submitted for review.",
@@ -112,26 +121,44 @@ def create_posts():
                   "warning")
     else:
         flash(ngettext("%(num)d draft imported.", "%(num)d drafts imported.", len(made)), "success")
-    return redirect(url_for("imports.imported", file=checked.digest[:DIGEST_KEPT]))
+    return redirect(url_for("imports.imported", file=made_import.id), 303)
+
+
+def _already(earlier: PostImport) -> Redirect:
+    """The answer to an import made already (the first request's, or one before): its posts, none made again."""
+    flash(_("This file was imported already: here are its posts."), "info")
+    return redirect(url_for("imports.imported", file=earlier.id), 303)
 
 
 @bp.get("/done")
 @roles_required(*imports.WRITERS)
 def imported():
-    """What an import made (this browser's, named by ``file``; else its last): each post with its link and its
-    state; a post to submit that is still a draft, with the style check's errors that kept it one."""
-    entries = browser_session.get(IMPORTS_MADE) or []
-    asked = request.args.get("file", "")
-    entry = next((e for e in entries if asked and e[0] == asked), entries[-1] if entries else None)
-    if entry is None or len(entry) != 4:
-        return redirect(url_for("imports.import_posts"))
-    _digest, first, last, submitted = entry
-    # The posts of one import are made in one transaction, one after the other: theirs are the ids between.
-    posts = db.session.scalars(
-        visible_posts(current_user).where(Post.created_by_id == current_user.id, Post.id.between(first, last))
-        .order_by(Post.id).options(selectinload(Post.account).selectinload(Account.market),
-                                   selectinload(Post.current_revision))).all()
-    return render_template("imports/done.html", posts=posts, submitted=submitted)
+    """What an import of the user's made (``file``: its number; else their last): each post with its link and its
+    state; a post to submit that is still a draft, with the style check's errors that kept it one. Another's
+    import is no import (404)."""
+    asked = request.args.get("file")
+    query = select(PostImport).where(PostImport.created_by_id == current_user.id)
+    if asked is not None:
+        number = parse_id(asked)  # an id the database can hold, else none
+        if number is None:
+            abort(404)
+        made_import = db.session.scalar(query.where(PostImport.id == number))
+        if made_import is None:
+            abort(404)
+    else:
+        made_import = db.session.scalar(query.order_by(PostImport.id.desc()).limit(1))
+        if made_import is None:
+            return redirect(url_for("imports.import_posts"))
+    posts: list[Post] = []
+    if made_import.first_post_id is not None and made_import.last_post_id is not None:
+        # The posts of one import are made in one transaction, one after the other: theirs are the ids between.
+        posts = list(db.session.scalars(
+            visible_posts(current_user)
+            .where(Post.created_by_id == current_user.id,
+                   Post.id.between(made_import.first_post_id, made_import.last_post_id))
+            .order_by(Post.id).options(selectinload(Post.account).selectinload(Account.market),
+                                       selectinload(Post.current_revision))))
+    return render_template("imports/done.html", posts=posts, submitted=made_import.submitted)
 
 
 @bp.get("/template.csv")
