@@ -30,7 +30,7 @@ def test_new_post_with_bad_fields(make, web, db_session):
     ]
     for data, message in cases:
         response = web.post("/posts/new", data)
-        assert response.status_code == 200, data
+        assert response.status_code == 422, data
         assert message in response.get_data(as_text=True), data
     assert _counts(db_session) == before
 
@@ -178,7 +178,7 @@ def test_a_text_that_shows_nothing_is_no_post(app, make, web, db_session, blank)
     before = _counts(db_session)
     web.login(cm)
     page = web.post("/posts/new", {"account_id": account.id, "body": blank})
-    assert page.status_code == 200 and "The post has no text." in page.get_data(as_text=True)
+    assert page.status_code == 422 and "The post has no text." in page.get_data(as_text=True)
     _token, secret = issue_token(db_session, cm, "tests")
     headers = {"Authorization": f"Bearer {secret}"}
     api = app.test_client()

@@ -241,7 +241,7 @@ def test_a_writer_creates_only_on_accounts_of_their_markets_and_nothing_is_read_
     web.login(writer)
     before = _counts(db_session)
     answer = _send(web, theirs, "Karibu.", [(jpeg(), "karibu.jpg")])
-    assert answer.status_code == 200 and "Not a valid choice." in _text(answer)
+    assert answer.status_code == 422 and "Not a valid choice." in _text(answer)
     assert _counts(db_session) == before
     # A role that writes no post is refused before its body is read: not a byte of its files reaches the disk.
     web.login(make.user(Role.admin))

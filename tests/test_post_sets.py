@@ -21,7 +21,7 @@ from approval.models import AuditEntry, MediaFile, Post, PostSet, Revision, Revi
 from approval.workflow.states import Action, Role, State
 
 from conftest import row_counts
-from test_media_samples import picture
+from test_media_samples import picture, video
 
 PARIS, LONDON = ZoneInfo("Europe/Paris"), ZoneInfo("Europe/London")
 
@@ -182,7 +182,7 @@ def test_an_account_outside_the_writers_markets_is_refused_and_nothing_is_writte
     assert f'value="{elsewhere.id}"' not in web.get("/posts/new").get_data(as_text=True)
     before = _counts(db_session)
     answer = _send(web, [mine, elsewhere], "Bonjour.")
-    assert answer.status_code == 200
+    assert answer.status_code == 422
     assert f"'{elsewhere.id}' is not a valid choice for this field." in _text(answer)
     assert _counts(db_session) == before
 
@@ -260,6 +260,91 @@ def test_a_member_changed_since_the_page_refuses_the_whole_approval(make, web, d
     assert row_counts(db_session, AuditEntry) == before
     assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
 
+
+def test_a_change_to_a_member_the_approval_leaves_alone_does_not_refuse_it(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "x")]
+    post_set, (in_review, draft) = _a_set(make, db_session, accounts, writer)
+    make.act(draft, Action.recall, writer)
+    db_session.flush()
+    reviewer = make.user(Role.project_manager, markets=[france])
+    web.login(reviewer)
+    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    # The draft, which "Approve all" does not act on, is written again while the page is open.
+    ops.edit_post(db_session, draft, writer, "Le stade brille encore ce soir.", expected_version=draft.version)
+    db_session.flush()
+    answer = web.post(f"/sets/{post_set.id}/approve", versions)
+    assert answer.status_code == 303, _text(answer)[:3000]
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.approved, State.draft]
+    # The members it acts on still need the version the page showed: missing or malformed, nothing is done.
+    second_set, (first, _second) = _a_set(make, db_session, accounts, writer)
+    versions = _versions(web.get(f"/sets/{second_set.id}").get_data(as_text=True))
+    before = row_counts(db_session, AuditEntry)
+    for sent in ("", "abc", "1.5", str(first.version + 1)):
+        answer = web.post(f"/sets/{second_set.id}/approve", {**versions, f"version-{first.id}": sent})
+        assert answer.status_code == 409, sent
+    answer = web.post(f"/sets/{second_set.id}/approve",
+                      {k: v for k, v in versions.items() if k != f"version-{first.id}"})
+    assert answer.status_code == 409
+    assert row_counts(db_session, AuditEntry) == before
+
+
+def test_a_member_that_came_into_review_since_the_page_refuses_the_approval(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "x")]
+    post_set, (in_review, draft) = _a_set(make, db_session, accounts, writer)
+    make.act(draft, Action.recall, writer)
+    db_session.flush()
+    reviewer = make.user(Role.project_manager, markets=[france])
+    web.login(reviewer)
+    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    make.act(draft, Action.submit, writer)  # now one "Approve all" would act on, unseen as such
+    db_session.flush()
+    answer = web.post(f"/sets/{post_set.id}/approve", versions)
+    assert answer.status_code == 409
+    assert f"Nothing was done: #{draft.id} (FR · X · @{accounts[1].handle}) changed since this page" in _text(answer)
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+
+
+def test_a_change_to_a_member_submit_all_leaves_alone_does_not_refuse_it(make, web, db_session, france, writer):
+    accounts = [make.account(france, "facebook"), make.account(france, "linkedin")]
+    post_set, (draft, in_review) = _a_set(make, db_session, accounts, writer)
+    make.act(draft, Action.recall, writer)
+    db_session.flush()
+    web.login(writer)
+    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    make.act(in_review, Action.approve, make.user(Role.project_manager, markets=[france]))
+    db_session.flush()
+    answer = web.post(f"/sets/{post_set.id}/submit", versions)
+    assert answer.status_code == 303, _text(answer)[:3000]
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.approved]
+
+
+def test_the_set_page_shows_each_members_pictures_and_videos(app, make, web, db_session, france, writer):
+    from approval.media import samples
+
+    accounts = [make.account(france, "linkedin"), make.account(france, "facebook")]
+    post_set = ops.create_post_set(db_session, writer, 2)
+    picture_post, video_post = (ops.create_post(db_session, writer, account, "Le stade brille ce soir.",
+                                                post_set=post_set) for account in accounts)
+    with app.app_context():
+        samples.attach_bytes(db_session, picture_post, writer, picture("PNG", (640, 480)), "stade.png",
+                             alt="Le stade illuminé de nuit")
+        samples.attach_bytes(db_session, video_post, writer, video(seconds=3), "tribunes.mp4", alt="Les tribunes")
+    for post in (picture_post, video_post):
+        make.act(post, Action.submit, writer)
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    members = {post.id: page.split(f'id="post-{post.id}"')[1].split('class="card set-member"')[0]
+               for post in (picture_post, video_post)}
+    shown = picture_post.current_revision.media[0].file
+    assert f'src="/media/{shown.id}/thumbnail"' in members[picture_post.id]
+    assert f'href="/media/{shown.id}"' in members[picture_post.id]
+    assert "Le stade illuminé de nuit" in html.unescape(members[picture_post.id])
+    assert "Open picture 1 (stade.png)" in members[picture_post.id]
+    film = video_post.current_revision.media[0].file
+    assert f'href="/media/{film.id}"' in members[video_post.id]
+    assert "Open video 1 (tribunes.mp4)" in members[video_post.id]
+    assert f"/media/{shown.id}" not in members[video_post.id]
 
 def test_a_project_manager_never_approves_the_member_they_wrote(make, web, db_session, france, writer):
     reviewer = make.user(Role.project_manager, markets=[france], name="Lucie Martin")

@@ -245,6 +245,8 @@ def new_post():
             if also:
                 return _after_creating_set(made, original, converted)
             return _after_creating(post, account, original, added, converted)
+    elif form.is_submitted():
+        status = 422  # the form comes back with its fields' errors
     if original is not None and request.method == "GET":
         form.copy_of.data = str(original.id)
         form.body.data = original.body

@@ -116,21 +116,25 @@ def approve_all(set_id: int):
 
 def _act(set_id: int, action: Action, *, and_schedule: bool = False):  # noqa: ANN202
     """The bulk action on the members the page showed, each at the version the page showed (``version-<id>``): a
-    member changed since refuses it all (409, naming it). Each member through the engine, with its own audit row;
-    one refused, none is recorded."""
+    member it acts on or leaves out changed since refuses it all (409, naming it); the others are not its to check.
+    Each member through the engine, with its own audit row; one refused, none is recorded."""
     if not PageForm().validate():
         abort(400)
     posts = _members(set_id, for_update=True)  # a set the reader sees none of is not found, whatever their role
     for needed in (action, Action.schedule) if and_schedule else (action,):
         if not _may(needed):
             raise NotPermitted(_("Your role may not %(action)s a post.", action=label(needed)))
-    changed = [post for post in posts if request.form.get(f"version-{post.id}", type=int) != post.version]
+    plan = _plan(posts, action)
+    # Only the members the action acts on, and those the page said it leaves out, must be as the page showed them:
+    # another member written since (a draft "Approve all" leaves alone) is none of this decision's business.
+    decided = [*plan.acting, *(post for post, _reasons in plan.withheld)]
+    changed = [post for post in posts if post in decided
+               and request.form.get(f"version-{post.id}", type=int) != post.version]
     if changed:
         db.session.rollback()
         refusal = Stale(_("Nothing was done: %(posts)s changed since this page was drawn. Read the set as it is "
                           "now, then decide again.", posts=post_names(changed)))
         return _render(set_id, _members(set_id), refusal=refusal, status=refusal.status)
-    plan = _plan(posts, action)
     if not plan.acting:
         db.session.rollback()
         nothing = InvalidTransition(_("No post of this set can be submitted now.") if action == Action.submit else
