@@ -21,8 +21,8 @@ from approval.notifications.mailer import Mailer, last_digest_time
 from approval.publishing import controls
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
-from tests.conftest import Factory, WebClient, post_url, app_session, committed_app, numbered_factory
-from tests.notification_helpers import SmtpServer
+from tests.conftest import Factory, WebClient, app_session, numbered_factory, post_url
+from tests.test_notification_mail import smtp, world  # noqa: F401 - the committed world and its SMTP server
 
 #: What a webhook answered, as the worker records it: the network's own words, in English.
 EXPIRED = "HTTP 401 The access token has expired: reconnect the account."
@@ -159,19 +159,8 @@ def test_a_missed_slot_s_notification_quotes_the_networks_last_answer_apart(nigh
 # The mails, immediate and daily, against a real SMTP server -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def world(backend, databases, tmp_path_factory, smtp):
-    return committed_app(databases, backend, tmp_path_factory, SMTP_URL=smtp.url)
-
-
 @pytest.fixture()
-def mail_session(world, smtp):
+def mail_session(world, smtp):  # noqa: F811
     smtp.take()
     smtp.refuse(0)
     yield from app_session(world)
@@ -188,7 +177,7 @@ def mail_make(mail_session) -> Factory:
 
 
 @pytest.mark.parametrize("digest", [False, True])
-def test_a_failure_s_mail_says_what_the_answer_came_to_before_quoting_it(world, mail_session, mail_make, smtp,
+def test_a_failure_s_mail_says_what_the_answer_came_to_before_quoting_it(world, mail_session, mail_make, smtp,  # noqa: F811
                                                                         digest):
     """The immediate mail and the daily digest, in French: the sentence, then the network's words quoted."""
     market = mail_make.market(None, timezone="Europe/Paris")
@@ -216,7 +205,7 @@ def test_a_failure_s_mail_says_what_the_answer_came_to_before_quoting_it(world, 
         assert text.index(RECONNECT_FR) < text.index("HTTP 401 The access token"), part
 
 
-def test_a_switch_turned_off_says_what_stays_held_in_the_mail(world, mail_session, mail_make, smtp):
+def test_a_switch_turned_off_says_what_stays_held_in_the_mail(world, mail_session, mail_make, smtp):  # noqa: F811
     """The mail says the count the notification kept, in the reader's language: a community manager how many of
     theirs stay held, a project manager how many of their markets', with the publishing desk to release them."""
     market = mail_make.market(None, timezone="Africa/Nairobi")
