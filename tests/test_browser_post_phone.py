@@ -1,8 +1,8 @@
 """The post page of an unconfirmed post on a phone, in a headless Chromium: a project manager checking it at 390 px
 found "Confirm as published" and "Retry now" at the very bottom, after the history, the revisions and a 500 px
-preview. On a phone the actions come right after the text; on a desktop the columns stay as they were. The box
-"I have read this warning" is a finger's target, its whole label. Screenshots land in
-test-artifacts/browser/post-phone-<backend>/."""
+preview. On a phone a link under the text leads to the actions (the page keeps the order the keyboard meets its
+parts in); a desktop shows none. The box "I have read this warning" is a finger's target, its whole label.
+Screenshots land in test-artifacts/browser/post-phone-<backend>/."""
 
 from __future__ import annotations
 
@@ -68,14 +68,17 @@ def test_an_unconfirmed_posts_actions_come_after_its_text_on_a_phone(chromium, l
         text = page.locator(".post-text").bounding_box()
         assert side["x"] > text["x"] + text["width"] - 1
         assert _top(page, ".actions-card") > _top(page, ".post-work > section.card:not(.actions-card)")
+        assert not page.locator("a.to-actions").is_visible()
 
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{base}/posts/{post_id}")
         page.screenshot(path=str(folder / f"unconfirmed-phone-{language}.png"), full_page=True)
-        actions = _top(page, ".actions-card")
-        assert _top(page, ".post-text") < actions < _top(page, ".side-column"), "actions after the text"
-        assert actions < _top(page, ".post-work > section.card:not(.actions-card)")
-        assert actions < _top(page, "#comments")
+        jump = page.locator("a.to-actions")
+        assert jump.is_visible() and _top(page, ".post-text") < _top(page, "a.to-actions") < _top(page, ".side-column")
+        jump.click()
+        page.wait_for_function("location.hash === '#actions'")
+        confirm = page.locator(".actions-card button").first.bounding_box()
+        assert 0 <= confirm["y"] < 844, "the actions are on screen after the link"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         # The acknowledgement: its whole label is the target, at least 44 px high, and a tap on its words ticks it.
         label = page.locator("label.acknowledge")
