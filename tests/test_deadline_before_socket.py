@@ -39,10 +39,15 @@ class Silent:
         self.received = bytearray()
         self.accepted: list[socket.socket] = []
         self.ended = threading.Event()
+        self.filler_in = threading.Event()
 
     def open(self, after: float = 0.0) -> None:
-        """Let connections in from ``after`` seconds on (the filler's first), reading what each sends."""
+        """Let connections in from ``after`` seconds on (the filler's first), reading what each sends. Opened now,
+        it returns once the filler is in: the queue has room, and the next connect is not dropped (its SYN sent
+        again a second later, a second the tests would count against the call)."""
         threading.Thread(target=self._serve, args=(after,), daemon=True).start()
+        if not after:
+            assert self.filler_in.wait(5.0), "the listener let nobody in"
 
     def _serve(self, after: float) -> None:
         if self.ended.wait(after):
@@ -56,6 +61,7 @@ class Silent:
             except OSError:
                 return
             self.accepted.append(accepted)
+            self.filler_in.set()
             threading.Thread(target=self._read, args=(accepted,), daemon=True).start()
 
     def _read(self, accepted: socket.socket) -> None:

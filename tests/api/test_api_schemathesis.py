@@ -100,6 +100,10 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> st
 
 
 VALID_TEXTS = ("La Tour Eiffel brille ce soir.", "Rendez-vous samedi au Social Hub. #EURO2028")
+#: What a creation may carry besides its account and text. The stateful runs leave them out (a copy of another post,
+#: a proposed time that may be past by the time it is read): a generated body carries one or more of them far more
+#: often than none, and only the creations rewritten to a text the gate takes can be submitted.
+OPTIONAL_AT_CREATION = ("campaign_id", "copy_of", "proposed_at", "proposed_local_time", "proposed_fold")
 
 
 def _schema_valid_creation(body: dict) -> bool:
@@ -109,7 +113,7 @@ def _schema_valid_creation(body: dict) -> bool:
     def an_id(value: Any) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
-    return (set(body) <= {"account_id", "body", "campaign_id"} and an_id(body.get("account_id"))
+    return (set(body) <= {"account_id", "body", *OPTIONAL_AT_CREATION} and an_id(body.get("account_id"))
             and isinstance(body.get("body"), str) and 1 <= len(body["body"]) <= MAX_BODY
             and (body.get("campaign_id") is None or an_id(body["campaign_id"])))
 
@@ -119,7 +123,7 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy:
     if not APP.writable_accounts or context.operation.path != "/api/v1/posts" or not isinstance(body, dict) \
             or not _schema_valid_creation(body):
         return st.just(body)
-    return st.builds(lambda account, text: {**body, "account_id": account, "body": text, "campaign_id": None},
+    return st.builds(lambda account, text: {"account_id": account, "body": text},
                      st.sampled_from(APP.writable_accounts), st.sampled_from(VALID_TEXTS))
 
 
