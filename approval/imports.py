@@ -11,11 +11,18 @@ semicolons), a header row naming the columns (``COLUMNS``, in English or in Fren
 - ``proposed time`` (optional): ``YYYY-MM-DD HH:MM``, the wall-clock time in the account's market zone.
 - ``campaign`` (optional): a campaign's name.
 - ``fold`` (optional): ``first`` or ``second``, for a time the clocks read twice (the night they go back).
+- ``error`` (ignored): what the check page's download of the file (``errors_csv``) says of each refused row, in the
+  writer's language, so that the file, fixed, is checked again as it is.
+
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a leading apostrophe, so
+that no spreadsheet runs it as a formula (``neutralised``, as OWASP advises for CSV files): read back, such an
+apostrophe is dropped (``unneutralised``).
 
 Nothing here knows of requests: ``check_file`` reads the bytes and the writer's scope, ``import_posts`` writes in the
 caller's transaction (it flushes; the caller commits once, or rolls back). An import is made once: its row in
 ``post_imports``, inserted first, is unique per writer and key (``import_key``), and a second request for the same
-import waits on it and finds it made (``AlreadyImported``).
+import waits on it and finds it made (``AlreadyImported``). Each post it made is named by a row of
+``imported_posts`` (``ImportedPost``), with the file's row it came from.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from babel.numbers import format_decimal
 from flask import current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -42,7 +49,9 @@ from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import utcnow
 from approval.inputs import forbidden_character
-from approval.models import Account, Campaign, Post, PostImport, User
+from approval.labels import said_in
+from approval.models import Account, Campaign, Post, PostImport, StopScope, StopSwitch, User
+from approval.models.imports import ImportedPost
 from approval.style.network import LIMITS, NAMES
 from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, WorkflowError
@@ -70,6 +79,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fold": ("fold", "occurrence"),
 }
 REQUIRED = ("account", "text")
+#: The column the check page's download adds (``errors_csv``), named in the writer's language: read, it is ignored.
+ERROR = "error"
+ERROR_NAMES = ("error", "errors", "erreur", "erreurs")
 #: ``fold``'s words: the first or the second of a time the clocks read twice.
 FOLDS = {"first": 0, "1st": 0, "premier": 0, "premiere": 0, "second": 1, "2nd": 1, "seconde": 1, "deuxieme": 1}
 
@@ -112,6 +124,10 @@ class Row:
     proposed_at: datetime | None = None
     findings: tuple[style.Finding, ...] = ()
     errors: list[str] = field(default_factory=list)
+    #: What does not stop it, but the writer should know (a stop switch on over it).
+    warnings: list[str] = field(default_factory=list)
+    #: The row's cells as the file gives them, for ``errors_csv``.
+    cells: list[str] = field(default_factory=list)
 
     @property
     def zone(self) -> str | None:
@@ -131,6 +147,8 @@ class Checked:
     rows: list[Row]
     digest: str
     content: str
+    #: The file's header as it reads, its columns and its separator, for ``errors_csv``.
+    sheet: Sheet | None = None
 
     @property
     def errors(self) -> list[Row]:
@@ -189,7 +207,7 @@ def _columns(header: Sequence[str]) -> list[str | None]:
         if not cell.strip():
             named.append(None)
             continue
-        column = _ALIASES.get(_key(cell))
+        column = ERROR if _is_error_column(cell) else _ALIASES.get(_key(cell))
         if column is None:
             raise FileRefused(_("Unknown column “%(name)s”: the columns are %(columns)s.", name=cell.strip()[:60],
                                 columns=", ".join(COLUMNS)))
@@ -203,44 +221,73 @@ def _columns(header: Sequence[str]) -> list[str | None]:
     return named
 
 
+def _is_error_column(name: str) -> bool:
+    """Whether a header's cell names the column ``errors_csv`` adds, in English, in French or in the reader's
+    language."""
+    return _key(name) in ERROR_NAMES or _key(name) == _key(_("error"))
+
+
 @dataclass(frozen=True)
 class Record:
     number: int
     line: int
     cells: dict[str, str]
     extra: bool  # cells beyond the header's columns, or under an empty header cell
+    #: The row as the file gives it, every cell in its place.
+    raw: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A file read: its header's cells as written, the column each names (None: none; ``ERROR``: the column a
+    download added), its separator and its rows."""
+
+    header: list[str]
+    columns: list[str | None]
+    separator: str
+    records: list[Record]
 
 
 def read_rows(text: str) -> list[Record]:
     """The file's rows under its header (``text``'s line breaks as LF), by column name, with their number and the
     line each starts on; empty rows skipped (and counted)."""
+    return read_sheet(text).records
+
+
+def read_sheet(text: str) -> Sheet:
+    """The file (``text``'s line breaks as LF): its header and its rows (``read_rows``). A cell's leading apostrophe
+    before a formula's first character (``neutralised``) is dropped."""
+    separator = _separator(text)
     # Strict: a quote left open reads as an error, not as every row after it swallowed into one cell.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     records: list[Record] = []
     start = 1
     try:
         header = next(reader, None)
         if header is None:
             raise FileRefused(_("The file is empty."))
+        header = [unneutralised(cell) for cell in header]
         columns = _columns(header)
         start = reader.line_num + 1
-        for number, cells in enumerate(reader, start=2):
+        for number, read in enumerate(reader, start=2):
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
+            if not any(cell.strip() for cell in read):
                 continue
             if len(records) == MAX_ROWS:
                 raise FileRefused(_("The file has more than %(max)d rows: at most %(max)d are imported at once. "
                                     "Split it into several files.", max=MAX_ROWS))
-            given = {column: cell for column, cell in zip(columns, cells, strict=False) if column is not None}
+            cells = [unneutralised(cell) for cell in read]
+            given = {column: cell for column, cell in zip(columns, cells, strict=False)
+                     if column is not None and column != ERROR}
             extra = any(cell.strip() for column, cell in zip(columns, cells, strict=False) if column is None) \
                 or any(cell.strip() for cell in cells[len(columns):])
-            records.append(Record(number, line, given, extra))
+            records.append(Record(number, line, given, extra, cells))
     except csv.Error:
         raise FileRefused(_("Line %(line)d cannot be read: a quote is misplaced or not closed, or a cell is too long.",
                             line=start)) from None
     if not records:
         raise FileRefused(_("The file has no rows under its header."))
-    return records
+    return Sheet(header, columns, separator, records)
 
 
 # Checking the rows ---------------------------------------------------------------------------------------------
@@ -279,22 +326,33 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
     if sent_back_size(text) > _sent_back_limit():  # else accepted here, and refused (413) at "Create"
         raise FileRefused(_("The file is too large to import once its line breaks are counted (the page sends "
                             "each back as two characters): split it into smaller files."))
-    records = read_rows(text)
+    sheet = read_sheet(text)
     now = now or utcnow()
     accounts = {(a.network.value, a.handle.lower()): a for a in writable_accounts(session, user)}
     campaigns = ops.usable_campaigns(session, user)
+    stops = list(session.scalars(select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))))
     contexts: dict[tuple[int, int | None], style.Context] = {}
     rows = []
-    for record in records:
+    for record in sheet.records:
         row = _check_row(record, user, accounts, campaigns, now)
         if row.account is not None and not row.errors:
+            if any(_covers(stop, row) for stop in stops):
+                row.warnings.append(_("A stop switch is on over this account or its campaign: the post is made, "
+                                      "but would be held at its time while the switch stays on."))
             key = (row.account.id, row.campaign.id if row.campaign is not None else None)
             if key not in contexts:  # an imported post has no pictures yet: the media rules read it so
                 contexts[key] = replace(policies.style_context(session, row.account, row.campaign), media=(),
                                         has_media=False)
             row.findings = tuple(style.check(row.text, contexts[key]))
         rows.append(row)
-    return Checked(rows, digest(user, text), text)
+    return Checked(rows, digest(user, text), text, sheet)
+
+
+def _covers(stop: StopSwitch, row: Row) -> bool:
+    """Whether ``stop`` (on) holds what ``row`` would make, whenever it is scheduled."""
+    assert row.account is not None
+    return (stop.scope == StopScope.all or (stop.scope == StopScope.market and stop.market_id == row.account.market_id)
+            or (stop.scope == StopScope.campaign and row.campaign is not None and stop.campaign_id == row.campaign.id))
 
 
 def sent_back_size(text: str) -> int:
@@ -325,7 +383,7 @@ def _check_row(record: Record, user: User, accounts: dict[tuple[str, str], Accou
                now: datetime) -> Row:
     cells = record.cells
     row = Row(record.number, record.line, cells.get("account", "").strip(), cells.get("text", ""),
-              cells.get("proposed time", "").strip(), cells.get("campaign", "").strip())
+              cells.get("proposed time", "").strip(), cells.get("campaign", "").strip(), cells=record.raw)
     errors = row.errors
     if record.extra:
         errors.append(_("This row has cells outside the header's columns: check its separators and quotes."))
@@ -350,6 +408,7 @@ def _check_row(record: Record, user: User, accounts: dict[tuple[str, str], Accou
     if row.account is not None:
         _check_campaign(row, campaigns)
         _check_time(row, cells.get("fold", "").strip(), now)
+        _check_embargo(row)
         if not errors:
             try:  # what create_post refuses, asked as it will ask it
                 ops.check_new_post(user, row.account, row.text, row.campaign, proposed_at=row.proposed_at, now=now)
@@ -409,6 +468,18 @@ def _check_time(row: Row, fold_given: str, now: datetime) -> None:
             row.errors.append(_("Add a column “fold” and write “first” or “second” on this row."))
 
 
+def _check_embargo(row: Row) -> None:
+    """A time proposed before its campaign's embargo lifts: refused now, not when a project manager schedules it
+    (``guards.after_embargo``)."""
+    campaign, when = row.campaign, row.proposed_at
+    if campaign is None or campaign.embargo_until is None or when is None or when >= campaign.embargo_until:
+        return
+    assert row.account is not None
+    row.errors.append(_("The campaign %(campaign)s is under embargo until %(until)s: propose a time after it, or "
+                        "leave the time empty.", campaign=campaign.name,
+                        until=said_in(campaign.embargo_until, row.account.market.timezone)))
+
+
 def _reasons(refused: WorkflowError) -> list[str]:
     reasons = [reason for field_reasons in refused.errors.values() for reason in field_reasons]
     return list(dict.fromkeys(reasons)) or [refused.message]
@@ -422,11 +493,12 @@ def find_import(session: Session, user: User, key: str) -> PostImport | None:
 
 
 def import_posts(session: Session, user: User, checked: Checked, *, key: str, submit: bool = False,
-                 now: datetime | None = None) -> tuple[PostImport, list[Made]]:
+                 origin: str | None = None, now: datetime | None = None) -> tuple[PostImport, list[Made]]:
     """``create_posts``, once for ``key`` (``import_key``): the import's row inserted and flushed first, so that a
     second request for it waits on its unique key (PostgreSQL) or on the write lock (SQLite) until the first ends,
-    then raises ``AlreadyImported`` with the first's, as does one sent after it. Flushes; the caller commits once,
-    or rolls back on any ``WorkflowError``."""
+    then raises ``AlreadyImported`` with the first's, as does one sent after it; then one ``imported_posts`` row per
+    post made. ``origin``: what the trail's rows of the posts say of where they came from (the command line's). Flushes;
+    the caller commits once, or rolls back on any ``WorkflowError``."""
     earlier = find_import(session, user, key)
     if earlier is not None:
         raise AlreadyImported(earlier)
@@ -441,31 +513,41 @@ def import_posts(session: Session, user: User, checked: Checked, *, key: str, su
         if earlier is None:
             raise
         raise AlreadyImported(earlier) from None
-    made = create_posts(session, user, checked, submit=submit, now=now)
-    made_import.first_post_id, made_import.last_post_id = made[0].post.id, made[-1].post.id
+    made = create_posts(session, user, checked, submit=submit, origin=origin, now=now)
+    session.add_all(ImportedPost(post_id=item.post.id, import_id=made_import.id, file_row=row.number)
+                    for row, item in zip(checked.rows, made, strict=True))
     made_import.post_count = len(made)
     session.flush()
     return made_import, made
 
 
-def create_posts(session: Session, user: User, checked: Checked, *, submit: bool = False,
+def imported_posts(posts: Select[tuple[Post]], made_import: PostImport) -> Select[tuple[Post]]:
+    """Of ``posts`` (those a reader sees: ``access.visible_posts``), the ones ``made_import`` made, in the file's
+    order."""
+    return (posts.join(ImportedPost, ImportedPost.post_id == Post.id)
+            .where(ImportedPost.import_id == made_import.id).order_by(Post.id))
+
+
+def create_posts(session: Session, user: User, checked: Checked, *, submit: bool = False, origin: str | None = None,
                  now: datetime | None = None) -> list[Made]:
     """One draft per row, in the file's order, each with its revision and its ``create`` row, through
     ``create_post``; with ``submit``, each submitted for review through the engine, a refusal (the style gate's)
-    leaving that one a draft with why. Flushes; the caller commits once, or rolls back on any ``WorkflowError``."""
+    leaving that one a draft with why. ``origin``: the comment of those rows (where they came from). Flushes; the
+    caller commits once, or rolls back on any ``WorkflowError``."""
     if not checked.ready:
         raise GuardFailed(_("The file has errors: nothing was imported."))
     made: list[Made] = []
     for row in checked.rows:
         assert row.account is not None
         post = ops.create_post(session, user, row.account, row.text, row.campaign, proposed_at=row.proposed_at,
-                               now=now)
+                               comment=origin, now=now)
         if not submit:
             made.append(Made(post))
             continue
         try:
             with session.begin_nested():
-                ops.act_on_post(session, post, Action.submit, user, expected_version=post.version, now=now)
+                ops.act_on_post(session, post, Action.submit, user, expected_version=post.version, comment=origin,
+                                now=now)
         except GuardFailed as refused:
             made.append(Made(post, tuple(_reasons(refused))))
         else:
@@ -484,8 +566,40 @@ def template_rows(accounts: Iterable[Account], now: datetime | None = None) -> l
     return rows
 
 
+#: What starts a formula in a spreadsheet's cell (OWASP's list for CSV files).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def neutralised(cell: str) -> str:
     """A cell a spreadsheet would not read as a formula: one starting with = + - @ (or a tab or carriage return)
     gets a leading apostrophe."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+    return "'" + cell if cell[:1] in FORMULA_STARTS else cell
+
+
+def unneutralised(cell: str) -> str:
+    """A cell as it was before ``neutralised``: a file this app wrote, edited in a spreadsheet and sent again,
+    makes the texts it was written from (a post starting with "@helio" or "- ")."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell
+
+
+def errors_csv(checked: Checked) -> str:
+    """The file checked, every row of it, with a last column (``_("error")``) saying why each refused row is
+    refused, in the reader's language: fixed in a spreadsheet, it is checked again as it is (its ``error`` column
+    ignored, replaced in the next download). Its separator is the file's; every cell ``neutralised``; a BOM for
+    Excel. Rows are all kept, not only the refused ones: an import is made whole or not at all."""
+    assert checked.sheet is not None
+    columns = checked.sheet.columns
+    kept = [index for index, column in enumerate(columns) if column != ERROR]
+
+    def line(cells: list[str], error: str) -> list[str]:
+        cells = cells + [""] * (len(columns) - len(cells))
+        # Cells beyond the header's stay beyond it, after the error: read again, they are refused again.
+        return [neutralised(cell) for cell in [*(cells[index] for index in kept), error, *cells[len(columns):]]]
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=checked.sheet.separator, lineterminator="\r\n")
+    writer.writerow(line(checked.sheet.header, _("error")))
+    for row in checked.rows:
+        writer.writerow(line(row.cells, " ".join(row.errors)))
+    return "\ufeff" + out.getvalue()
 

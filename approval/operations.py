@@ -111,12 +111,14 @@ def _post_in_scope(scope: Scope, for_update: bool) -> Select[Any]:
 
 def create_post(session: Session, actor: User, account: Account, body: str, campaign: Campaign | None = None, *,
                 media: Sequence[Attachment] = (), copy_of: Post | None = None, now: datetime | None = None,
-                proposed_at: datetime | None = None, post_set: PostSet | None = None) -> Post:
+                proposed_at: datetime | None = None, post_set: PostSet | None = None,
+                comment: str | None = None) -> Post:
     """A new draft on ``account``: its first revision (``body`` and ``media``) and its ``create`` step, at ``now``
     (the clock by default; the demo dates its past work). ``copy_of``: the post it duplicates, which its trail
     names (the caller read that post as ``actor`` may: ``load_post``). ``proposed_at``: when its writer proposes it
     goes out (``check_proposal``), which the ``create`` row keeps. ``post_set``: the set it is written in with
-    posts for other accounts (``create_post_set``)."""
+    posts for other accounts (``create_post_set``). ``comment``: the ``create`` row's (where the post came from: a
+    command's ``[approval post import (ops@vm-3)]``)."""
     now = now or utcnow()
     check_new_post(actor, account, body, campaign, proposed_at=proposed_at, now=now)
     post = Post(account=account, campaign=campaign, created_by=actor, created_at=now, updated_at=now,
@@ -126,7 +128,8 @@ def create_post(session: Session, actor: User, account: Account, body: str, camp
     revision = _add_revision(session, post, actor, _normalise(body), media, campaign=campaign, now=now)
     post.current_revision_id = revision.id
     proposal: dict[str, Any] = {"proposed_at": proposed_at} if proposed_at is not None else {}
-    engine.apply(session, post, Action.create, actor, now=now, copy_of=copy_of.id if copy_of else None, **proposal)
+    engine.apply(session, post, Action.create, actor, comment=comment, now=now, copy_of=copy_of.id if copy_of else None,
+                 **proposal)
     return post
 
 

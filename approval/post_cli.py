@@ -195,7 +195,9 @@ def post_import(file: IO[bytes], email: str, submit: bool) -> None:
     key = imports.import_key(actor, secrets.token_urlsafe(16), checked.content)
     try:
         with db.transaction() as session:
-            _made_import, made = imports.import_posts(session, actor, checked, key=key, submit=submit)
+            # The trail's rows say the posts came from this command, by whom at which terminal (as ``_act``'s do).
+            _made_import, made = imports.import_posts(session, actor, checked, key=key, submit=submit,
+                                                      origin=f"[{command_origin()}]")
     except WorkflowError as refused:
         raise click.ClickException(f"Nothing was imported: {refused.message}") from None
     for item in made:

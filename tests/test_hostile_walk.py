@@ -54,6 +54,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "imports.create_posts": ("content", "submit", "key"),
     "imports.imported": ("file",),
     "imports.template_csv": (),
+    "imports.error_lines": ("content",),
     "sets.show_set": (),
     "sets.submit_all": ("version-1",),
     "sets.approve_all": ("version-1", "and_schedule"),

@@ -4,6 +4,7 @@ proposed time read in its account's market zone."""
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import re
@@ -17,9 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from approval import imports
+from approval import operations as ops
 from approval.db import utcnow
 from approval.administration import create_campaign
-from approval.models import AuditEntry, Post, PostImport, Revision
+from approval.models import Account, AuditEntry, Post, PostImport, Revision
+from approval.models.imports import ImportedPost
+from approval.publishing import controls
 from approval.workflow.states import Action, Role, State
 
 from conftest import Factory, WebClient, app_session, committed_app, row_counts
@@ -153,7 +157,7 @@ def test_a_time_the_clocks_skip_refuses_the_file_and_writes_nothing(web, db_sess
     text = _text(page)
     assert "1 row has errors: nothing can be imported until it is fixed." in text
     assert "The clocks skip from 02:00 to 03:00 in Europe/Paris on that day: choose 03:00 or later." in text
-    assert 'name="content"' not in page.get_data(as_text=True)  # no create button
+    assert 'action="/posts/import/create"' not in page.get_data(as_text=True)  # no create button
     # Sent to the second step all the same (a page kept from before, a script): checked again, nothing made.
     answer = _create(web, data.decode())
     assert answer.status_code == 422
@@ -478,3 +482,182 @@ def test_five_hundred_rows_are_made_and_the_session_cookie_stays_small(web, db_s
     assert len(cookie) < 2000, len(cookie)
     done = web.get(answer.headers["Location"]).get_data(as_text=True)
     assert done.count('href="/posts/') >= 500
+
+
+# The file with its errors ---------------------------------------------------------------------------------------
+
+
+def _download_errors(web, page):  # noqa: ANN001, ANN202
+    """The check page's "Download the file with its errors": its content sent back, no file chosen again."""
+    match = re.search(r'action="/posts/import/errors.csv".*?name="content" value="([^"]*)"',
+                      page.get_data(as_text=True), re.S)
+    assert match, "no download of the errors on the page"
+    data = {"content": html.unescape(match.group(1)).replace("\n", "\r\n")}  # as a browser sends the field
+    return web.post("/posts/import/errors.csv", data, content_type="multipart/form-data")
+
+
+def _rows(answer, delimiter: str = ",") -> list[list[str]]:  # noqa: ANN001
+    text = answer.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # for Excel
+    return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
+
+
+def test_the_file_with_its_errors_is_downloaded_fixed_and_checked_again_as_it_is(web, db_session, world):
+    """A French Excel file with a refused row: the check page offers the file back with a last column saying why,
+    in the file's own columns and separator, its formulas defused; fixed in the spreadsheet and sent as it is, it
+    checks without an error, and the texts made are the ones written (no apostrophe left)."""
+    data = ("\ufeffcompte;texte;heure proposée;campagne\r\n"
+            f"{_name(world['fr'])};@helio_fr et =1+1 ce soir.;;spring\r\n"
+            "x @nobody_here;\"=HYPERLINK(\"\"http://evil.example\"\")\";;\r\n"
+            f"{_name(world['ke'])};- Nairobi tonight.;;\r\n").encode()
+    web.login(world["writer"])
+    page = _check(web, data)
+    assert page.status_code == 422
+    assert "Download the file with its errors" in _text(page)
+    answer = _download_errors(web, page)
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.headers["Content-Disposition"] == "attachment; filename=posts-import-errors.csv"
+    rows = _rows(answer, ";")
+    assert rows[0] == ["compte", "texte", "heure proposée", "campagne", "error"]
+    assert rows[1] == [_name(world["fr"]), "'@helio_fr et =1+1 ce soir.", "", "spring", ""]
+    assert rows[2][:4] == ["x @nobody_here", "'=HYPERLINK(\"http://evil.example\")", "", ""]
+    assert rows[2][4].startswith("Unknown account “x @nobody_here”")
+    assert rows[3] == [_name(world["ke"]), "'- Nairobi tonight.", "", "", ""]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in rows for cell in row if cell)
+    assert row_counts(db_session, Post) == (0,)
+
+    # Fixed in the spreadsheet (the account, the text), saved, checked as it is: the error column is ignored.
+    fixed = [rows[0], rows[1], [_name(world["fr"]), "Corrigé.", "", "", rows[2][4]], rows[3]]
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(fixed)
+    again = _check(web, ("\ufeff" + out.getvalue()).encode())
+    assert again.status_code == 200, _text(again)[:2000]
+    assert _create(web, again).status_code == 303
+    bodies = [post.body for post in db_session.scalars(select(Post).order_by(Post.id))]
+    assert bodies == ["@helio_fr et =1+1 ce soir.", "Corrigé.", "- Nairobi tonight."]
+
+
+def test_the_file_downloaded_again_replaces_its_error_column(web, db_session, world):
+    """A downloaded file still wrong, checked and downloaded again: one error column, the new reasons; a cell beyond
+    the header's stays beyond it, and is refused again."""
+    web.login(world["writer"])
+    page = _check(web, _csv("x @nobody_here,Texte.,,", f"{_name(world['fr'])},Bon.,,,de trop"))
+    first = _download_errors(web, page)
+    second = _download_errors(web, _check(web, first.get_data()))
+    rows = _rows(second)
+    assert rows[0] == ["account", "text", "proposed time", "campaign", "error"]
+    assert rows[1][:4] == ["x @nobody_here", "Texte.", "", ""] and rows[1][4].startswith("Unknown account")
+    assert len(rows[1]) == 5
+    assert rows[2][:4] == [_name(world["fr"]), "Bon.", "", ""] and rows[2][5:] == ["de trop"]
+    assert "cells outside the header's columns" in rows[2][4]
+
+
+def test_the_errors_download_asks_for_the_content_and_checks_it_again(make, web, db_session, world):
+    web.login(world["writer"])
+    empty = web.post("/posts/import/errors.csv", {}, content_type="multipart/form-data")
+    assert empty.status_code == 422 and "choose the file again" in _text(empty)
+    refused = web.post("/posts/import/errors.csv", {"content": "account,body\nx @a,b\n"},
+                       content_type="multipart/form-data")
+    assert refused.status_code == 422 and "Unknown column “body”" in _text(refused)
+    # Sent by someone else, the same content says nothing of accounts they do not write for.
+    other = make.user(Role.community_manager, markets=[world["kenya"]])
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(other)
+    answer = web.post("/posts/import/errors.csv", {"content": _csv(f"{_name(world['fr'])},Texte.,,").decode()},
+                      content_type="multipart/form-data")
+    assert answer.status_code == 200 and "Unknown account" in _rows(answer)[1][4]
+    web.client.post("/logout", data={"csrf_token": web.token})
+    web.login(make.user(Role.admin))
+    assert web.post("/posts/import/errors.csv", {"content": "account,text\nx @a,b\n"},
+                    content_type="multipart/form-data").status_code == 403
+
+
+def test_a_file_with_an_error_column_in_french_reads(app, db_session, world):
+    checked = imports.check_file(db_session, world["writer"],
+                                 _csv(f"{_name(world['ke'])},'@Hello.,,,Refusé avant.",
+                                      header="account,text,time,campaign,erreur"))
+    assert checked.ready and checked.rows[0].text == "@Hello."
+    assert imports.unneutralised("'=1") == "=1" and imports.unneutralised("'bonjour'") == "'bonjour'"
+    assert imports.unneutralised("'") == "'"
+
+
+# The embargo and the stop switches at the check -----------------------------------------------------------------
+
+
+def test_a_time_before_its_campaigns_embargo_is_refused_at_the_check(web, db_session, world):
+    campaign = world["campaign"]
+    campaign.embargo_until = datetime.combine(_day_ahead(20), datetime.min.time()).replace(hour=9, tzinfo=UTC)
+    db_session.flush()
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['fr'])},Trop tôt.,{_day_ahead(10)} 20:00,Spring",
+                            f"{_name(world['fr'])},Après.,{_day_ahead(21)} 20:00,Spring",
+                            f"{_name(world['fr'])},Sans heure.,,Spring",
+                            f"{_name(world['fr'])},Hors campagne.,{_day_ahead(10)} 20:00,"))
+    assert page.status_code == 422
+    text = _text(page)
+    assert "1 row has errors" in text
+    assert "The campaign Spring is under embargo until " in text
+    assert "(Europe/Paris, UTC+0" in text and "propose a time after it, or leave the time empty." in text
+    assert re.findall(r'<tr id="row-(\d+)" class="has-errors"', page.get_data(as_text=True)) == ["2"]
+
+
+def test_a_stop_switch_on_is_a_warning_not_a_refusal(make, web, db_session, world):
+    manager = make.user(Role.project_manager, markets=[world["france"]])
+    controls.turn_on(db_session, manager, "market", market_code="FR", reason="Match perdu.")
+    db_session.flush()
+    web.login(world["writer"])
+    page = _check(web, _csv(f"{_name(world['fr'])},Bonjour.,,", f"{_name(world['ke'])},Hello.,,"))
+    assert page.status_code == 200, _text(page)[:2000]
+    assert _text(page).count("A stop switch is on over this account or its campaign") == 1
+    assert "Match perdu." not in _text(page)
+
+
+# Where the posts came from --------------------------------------------------------------------------------------
+
+
+def test_the_commands_posts_say_in_their_trail_they_came_from_the_command(app, db_session, world, tmp_path):
+    from approval.post_cli import post_cli
+
+    db_session.commit()  # the factory's rows, seen by the command's own session (a savepoint of the test's)
+    data = tmp_path / "posts.csv"
+    data.write_bytes(_csv(f"{_name(world['fr'])},Une phrase correcte.,,", f"{_name(world['ke'])},Good.,,"))
+    with app.app_context():
+        made = app.test_cli_runner().invoke(post_cli, ["import", str(data), "--as", world["writer"].email, "--submit"])
+    assert made.exit_code == 0, made.output
+    trail = db_session.execute(select(AuditEntry.post_id, AuditEntry.action, AuditEntry.comment)
+                               .order_by(AuditEntry.post_id, AuditEntry.id)).all()
+    assert [action for _post, action, _comment in trail] == [Action.create, Action.submit] * 2
+    # "approval post import (who@where)"; the runner calls the group itself, which it names "approval".
+    assert all(re.fullmatch(r"\[approval (post )?import \(.+@.+\)\]", comment or "") for *_, comment in trail), trail
+    made_import = db_session.scalar(select(PostImport))
+    assert db_session.execute(select(ImportedPost.post_id, ImportedPost.file_row)
+                              .where(ImportedPost.import_id == made_import.id).order_by(ImportedPost.post_id)
+                              ).all() == [(post_id, row) for (post_id, *_), row in zip(trail[::2], (2, 3))]
+
+
+# The done page ------------------------------------------------------------------------------------------------
+
+
+def test_the_done_page_lists_the_imports_posts_not_those_made_meanwhile(web, db_session, world, monkeypatch):
+    """Another tab (or the API) makes a post of the same writer while the import runs: its id falls between the
+    import's first and last. The done page lists the import's posts alone, in the file's order."""
+    create_post = ops.create_post
+    meanwhile: list[int] = []
+
+    def with_another_tab(session, actor, account, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if not meanwhile and account.id == world["ke"].id:
+            meanwhile.append(create_post(session, actor, session.get(Account, world["fr"].id), "Écrit ailleurs.").id)
+        return create_post(session, actor, account, *args, **kwargs)
+
+    monkeypatch.setattr(imports.ops, "create_post", with_another_tab)
+    web.login(world["writer"])
+    answer = _create(web, _check(web, _csv(f"{_name(world['fr'])},Premier.,,", f"{_name(world['ke'])},Second.,,",
+                                           f"{_name(world['fr'])},Troisième.,,")))
+    assert answer.status_code == 303 and len(meanwhile) == 1
+    done = web.get(answer.headers["Location"]).get_data(as_text=True)
+    listed = [int(n) for n in re.findall(r'href="/posts/(\d+)">', done)]
+    imported = db_session.scalars(select(Post.id).where(Post.id != meanwhile[0]).order_by(Post.id)).all()
+    assert len(imported) == 3 and min(imported) < meanwhile[0] < max(imported)
+    assert listed == imported
+    # A page's import says nothing in the trail of where its posts came from: the writer made them there.
+    assert db_session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id.in_(imported))).all() == [None] * 3

@@ -23,3 +23,10 @@ class CreateForm(PageForm):
     content = TextAreaField(validators=[DataRequired(), Length(max=2 * MAX_BYTES)])
     #: The check page's own key: the same page sent twice is one import (``imports.import_key``).
     key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class ErrorsForm(PageForm):
+    """The check page's file with its errors (``imports.errors_csv``): its content, as checked, sent back (as
+    ``CreateForm``'s), so that the writer need not choose the file again."""
+
+    content = TextAreaField(validators=[DataRequired(), Length(max=2 * MAX_BYTES)])

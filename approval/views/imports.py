@@ -1,5 +1,6 @@
 """Posts imported from a spreadsheet (``approval.imports``): a CSV file checked row by row, nothing written; then,
-with no row in error, its posts made as drafts (or submitted for review) in one transaction, or none."""
+with no row in error, its posts made as drafts (or submitted for review) in one transaction, or none; with rows in
+error, the file downloaded back with why in a last column, to fix and check again as it is."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from werkzeug.wrappers import Response as Redirect
 from approval import imports
 from approval.access import visible_posts
 from approval.db import db
-from approval.forms.imports import CreateForm, UploadForm
+from approval.forms.imports import CreateForm, ErrorsForm, UploadForm
 from approval.inputs import parse_id
 from approval.models import Account, Post, PostImport
 from approval.views import roles_required
@@ -149,16 +150,27 @@ def imported():
         made_import = db.session.scalar(query.order_by(PostImport.id.desc()).limit(1))
         if made_import is None:
             return redirect(url_for("imports.import_posts"))
-    posts: list[Post] = []
-    if made_import.first_post_id is not None and made_import.last_post_id is not None:
-        # The posts of one import are made in one transaction, one after the other: theirs are the ids between.
-        posts = list(db.session.scalars(
-            visible_posts(current_user)
-            .where(Post.created_by_id == current_user.id,
-                   Post.id.between(made_import.first_post_id, made_import.last_post_id))
-            .order_by(Post.id).options(selectinload(Post.account).selectinload(Account.market),
-                                       selectinload(Post.current_revision))))
+    # The posts it made, as its own rows name them (those of markets the user no longer sees left out).
+    posts = list(db.session.scalars(
+        imports.imported_posts(visible_posts(current_user), made_import)
+        .options(selectinload(Post.account).selectinload(Account.market), selectinload(Post.current_revision))))
     return render_template("imports/done.html", posts=posts, submitted=made_import.submitted)
+
+
+@bp.post("/errors.csv")
+@roles_required(*imports.WRITERS)
+def error_lines():
+    """The check page's file, checked again, with a last column saying why each refused row is refused
+    (``imports.errors_csv``): to fix in a spreadsheet and check again as it is, without choosing it again."""
+    form = ErrorsForm()
+    if not form.validate_on_submit():
+        return _refused(UploadForm(), _("Nothing was sent to import: choose the file again."))
+    try:
+        checked = imports.check_file(db.session, current_user, form.content.data or "")
+    except imports.FileRefused as refused:
+        return _refused(UploadForm(), refused.message)
+    return Response(imports.errors_csv(checked), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=posts-import-errors.csv"})
 
 
 @bp.get("/template.csv")
