@@ -8,7 +8,7 @@ from approval.models.imports import PostImport
 from approval.models.markets import Account, AccountKind, Campaign, Executive, Market, Network
 from approval.models.media import Attachment, MediaFile, MediaKind, RevisionMedia, revision_sha256
 from approval.models.policy import PolicyVersion
-from approval.models.posts import Comment, Post, PostSet, Revision, text_sha256
+from approval.models.posts import Comment, Post, PostSet, Revision, SentPostForm, text_sha256
 from approval.models.publishing import OutboxMessage, Outcome, PublicationAttempt, StopScope, StopSwitch
 from approval.models.reports import ReportDay
 from approval.models.tokens import ApiToken, FeedToken, IdempotencyKey
@@ -42,6 +42,7 @@ __all__ = [
     "ReportDay",
     "Revision",
     "RevisionMedia",
+    "SentPostForm",
     "StopScope",
     "StopSwitch",
     "User",

@@ -46,6 +46,22 @@ class PostSet(Base):
     created_by: Mapped[User] = relationship()
 
 
+class SentPostForm(Base):
+    """A new-post form a writer sent, by the key its page was drawn with, and what it made: the same form sent twice
+    (a double click, a retry, the back button) waits on this row's unique index and makes its post, or its set of up
+    to a dozen, once. Written first in the creation's transaction: a creation refused leaves no row."""
+
+    __tablename__ = "sent_post_forms"
+    __table_args__ = (UniqueConstraint("created_by_id", "form_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    form_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    set_id: Mapped[int | None] = mapped_column(ForeignKey("post_sets.id"))
+
+
 class Post(Base):
     __tablename__ = "posts"
 

@@ -14,7 +14,6 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton
 from babel.lists import format_list
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask import session as browser_session
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -22,6 +21,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from markupsafe import Markup
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -42,7 +42,7 @@ from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentFo
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
 from approval.localtime import utc_offset, wall_clock
 from approval.models import (
-    Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, StopSwitch, User,
+    Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, SentPostForm, StopSwitch, User,
 )
 from approval.queries.posts import PostFilters
 from approval.publishing.holds import covering_stops, held_ids, stop_reason
@@ -213,10 +213,8 @@ def new_post():
     media_refusal: str | None = None
     status = 200
     if form.validate_on_submit():  # the choices hold only this user's accounts and campaigns
-        if (made := _made_by(form.form_key.data)) is not None:
-            flash(_("This form was sent already: here is the post it made. To write another, start a new post."),
-                  "info")
-            return redirect(url_for("posts.show_post", post_id=made))
+        if (earlier := _sent_before(form.form_key.data)) is not None:
+            return _made_already(earlier)
         account = next(a for a in accounts if a.id == form.account_id.data)
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         # The other accounts ticked, in the list's order (the form's choices refused any the user does not write for).
@@ -242,9 +240,12 @@ def new_post():
                 flash(refused.message, "error")
             status = refused.status
         else:
-            if also:
-                return _after_creating_set(made, original, converted)
-            return _after_creating(post, account, original, added, converted)
+            try:
+                if also:
+                    return _after_creating_set(made, original, converted)
+                return _after_creating(post, account, original, added, converted)
+            except FormSentAlready as already:  # the same form, saved by another request while this one worked
+                return _made_already(already.earlier)
     elif form.is_submitted():
         status = 422  # the form comes back with its fields' errors
     if original is not None and request.method == "GET":
@@ -381,7 +382,7 @@ def _copy_of_upload(files: ExitStack, upload: Any) -> FileStorage:  # noqa: ANN4
 def _after_creating_set(posts: Sequence[Post], original: Post | None, converted: str | None):  # noqa: ANN202
     """A set saved: its page, saying what was made; with "Save and submit", each member submitted on its own (the
     style gate runs for each network), and which were and which need a fix first, with links to them."""
-    _remember_made(request.form.get("form_key"), posts[0].id)
+    _record_sent(request.form.get("form_key"), set_id=posts[0].set_id)
     made = ngettext("Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
                     "Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
                     len(posts))
@@ -491,7 +492,7 @@ def _after_creating(post: Post, account: Account, original: Post | None, added: 
                     converted: str | None):
     """Where a new post's page goes once it is saved, and what it says there (once: what became of its files with
     the rest)."""
-    _remember_made(request.form.get("form_key"), post.id)
+    _record_sent(request.form.get("form_key"), post_id=post.id)
     # A copy brings its original's pictures and videos: those count as much as the files picked on the form.
     copied = len(post.current_revision.media) if original is not None and post.current_revision else 0
     lacks_media = account.network.value in MEDIA_REQUIRED and not added and not copied
@@ -566,22 +567,48 @@ def _to_the_new_drafts_pictures(post: Post, added: int = 0, converted: str | Non
     return redirect(url_for("posts.edit_post", post_id=post.id, _anchor=None if errors else "media-editor"))
 
 
-#: The browser session's key of the new-post forms it sent, with the post each made: the last ``FORMS_KEPT``.
-FORMS_SENT = "new_post_forms"
-FORMS_KEPT = 20
+class FormSentAlready(Exception):
+    """The new-post form was saved already, by another request (``earlier``): this one's posts are not kept."""
+
+    def __init__(self, earlier: SentPostForm) -> None:
+        super().__init__(earlier.form_key)
+        self.earlier = earlier
 
 
-def _made_by(form_key: str | None) -> int | None:
-    """The post a new-post form already made: sent again from the back button, it made a second post."""
+def _sent_before(form_key: str | None) -> SentPostForm | None:
+    """What the current user's new-post form ``form_key`` made, if it was saved already (the back button, a double
+    click, a retry)."""
     if not form_key:
         return None
-    return next((post_id for key, post_id in browser_session.get(FORMS_SENT) or [] if key == form_key), None)
+    return db.session.scalar(select(SentPostForm).where(SentPostForm.created_by_id == current_user.id,
+                                                        SentPostForm.form_key == form_key))
 
 
-def _remember_made(form_key: str | None, post_id: int) -> None:
-    """Kept as a list, oldest first (the session's serializer sorts a dict's keys: the newest could go first)."""
-    if form_key:
-        browser_session[FORMS_SENT] = [*(browser_session.get(FORMS_SENT) or []), [form_key, post_id]][-FORMS_KEPT:]
+def _record_sent(form_key: str | None, *, post_id: int | None = None, set_id: int | None = None) -> None:
+    """Records that the form ``form_key`` made the post or the set, in the transaction that makes them, after them
+    (what comes before, the files' reading, lets the transaction go). The same form saved meanwhile by another
+    request, committed first or committing while this one waits on the unique index, raises ``FormSentAlready``."""
+    if not form_key:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(SentPostForm(created_by_id=current_user.id, form_key=form_key, post_id=post_id,
+                                        set_id=set_id))
+    except IntegrityError:
+        earlier = _sent_before(form_key)
+        if earlier is None:
+            raise
+        raise FormSentAlready(earlier) from None
+
+
+def _made_already(earlier: SentPostForm):  # noqa: ANN202
+    """The page of what a form sent again made the first time; nothing of this request is kept."""
+    db.session.rollback()
+    if earlier.set_id is not None:
+        flash(_("This form was sent already: here is the set it made. To write another, start a new post."), "info")
+        return redirect(url_for("sets.show_set", set_id=earlier.set_id))
+    flash(_("This form was sent already: here is the post it made. To write another, start a new post."), "info")
+    return redirect(url_for("posts.show_post", post_id=earlier.post_id))
 
 
 @bp.get("/<id:post_id>")
