@@ -36,7 +36,10 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
 SET_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
     "sets.show_set": [("GET", "/sets/{set}", {})],
     "sets.submit_all": [("POST", "/sets/{set}/submit", {"version-{post}": "{version}"})],
-    "sets.approve_all": [("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "1"})],
+    "sets.approve_all": [("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "1"}),
+                         ("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "at",
+                                                          "local_time": "2099-01-01T10:00",
+                                                          "acknowledge_warnings": "y", "comment": "Intrus."})],
 }
 
 #: Endpoints whose argument is a token, not an object's id: a kiosk's (tests/test_hub.py opens them with live,
@@ -60,7 +63,7 @@ OTHER_ROUTES = frozenset({"notifications.open_notification", "notifications.mark
                           "campaigns.edit_campaign"})
 #: Every page that lists posts: an outsider's version of each must not show the post (role-gated ones may refuse).
 LISTINGS = ("/posts", "/posts?q=Texte", "/review", "/cabinet", "/hub", "/hub?view=queue", "/hub/dashboard",
-            "/calendar", "/calendar?view=list", "/calendar?view=week")
+            "/calendar", "/calendar?view=list", "/calendar?view=week", "/sets", "/sets?q=Texte")
 
 #: Endpoints of the administration, open to admins only (group-wide): everyone else gets 403.
 ADMIN_PREFIX = "admin."
@@ -142,6 +145,8 @@ def test_set_routes_answer_404_outside_the_users_scope(make, web, db_session, st
                 form = {k.format(post=posts[0].id): v.format(version=posts[0].version) for k, v in data.items()}
                 response = web.get(url) if method == "GET" else web.post(url, form)
                 assert response.status_code == 404, f"{who}: {method} {url} ({endpoint}) -> {response.status_code}"
+        listing = web.get("/sets").get_data(as_text=True)
+        assert f'/sets/{post_set.id}"' not in listing and "Texte du lot." not in listing, f"{who} sees the set"
     assert _snapshot(db_session) == before
 
 

@@ -434,3 +434,125 @@ def test_a_duplicate_goes_to_several_accounts_its_files_converted_for_each(app, 
                                     "campaign_id": "", "copy_of": str(original.id), "save": "1",
                                     "body": "Le lancement de la saison.", "form_key": _form_key(page)})
     assert again.status_code == 302 and _counts(db_session) == before
+
+
+# Sensitive terms: "Approve all" asks what a post's page asks -------------------------------------------------------
+
+STRIKE = {"phrase": "grève", "reason": "A labour dispute is under way: the press office checks every mention."}
+ON_STRIKE = "Malgré la grève, nos boutiques restent ouvertes samedi."
+
+
+def _a_sensitive_set(make, db_session, france, britain, writer):  # noqa: ANN001, ANN202
+    """One message for a French and a British account: the French policy lists "grève" as sensitive, the British
+    one does not."""
+    from approval import policies
+
+    policies.save_policy(db_session, france, None, sensitive=[STRIKE])
+    paris, london = make.account(france, "facebook"), make.account(britain, "facebook")
+    post_set = ops.create_post_set(db_session, writer, 2)
+    posts = [ops.create_post(db_session, writer, account, ON_STRIKE, post_set=post_set) for account in (paris, london)]
+    for post in posts:
+        make.act(post, Action.submit, writer)
+    db_session.flush()
+    return post_set, posts
+
+
+def test_approve_all_asks_to_acknowledge_the_sensitive_terms_of_the_members_holding_some(make, web, db_session,
+                                                                                         france, britain, writer):
+    post_set, (paris, london) = _a_sensitive_set(make, db_session, france, britain, writer)
+    reviewer = make.user(Role.project_manager, markets=[france, britain])
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    shown = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+    assert (f"Sensitive terms: approving #{paris.id} (FR · Facebook · @{paris.account.handle}) needs your "
+            "acknowledgement, and the reason in the comment.") in shown
+    assert "“grève” is sensitive, the reviewer must acknowledge it" in shown
+    assert 'name="acknowledge_warnings"' in page and 'name="comment"' in page
+    before = row_counts(db_session, AuditEntry)
+    for sent, fields in [({}, ("acknowledge_warnings", "comment")), ({"acknowledge_warnings": "y"}, ("comment",)),
+                         ({"comment": "Vu avec la presse."}, ("acknowledge_warnings",))]:
+        refused = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), **sent})
+        assert refused.status_code == 422, sent
+        said = _text(refused)
+        assert (f"Nothing was done: the sensitive terms of #{paris.id} (FR · Facebook · @{paris.account.handle}) "
+                "are approved only with your acknowledgement and the reason in the comment.") in said
+        for name in fields:
+            assert f'name="{name}"' in refused.get_data(as_text=True)
+            assert re.search(rf'name="{name}"[^>]*aria-invalid="true"', refused.get_data(as_text=True)), name
+        assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+        assert row_counts(db_session, AuditEntry) == before
+    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "acknowledge_warnings": "y",
+                                                       "comment": "Vu avec le service de presse."})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    assert [p.state for p in _members(db_session, post_set.id)] == [State.approved, State.approved]
+    approvals = {e.post_id: e for e in db_session.scalars(select(AuditEntry).where(
+        AuditEntry.action == Action.approve, AuditEntry.post_id.in_([paris.id, london.id])))}
+    assert [o["term"] for o in approvals[paris.id].payload["overrides"]] == ["grève"]
+    assert approvals[paris.id].payload["overrides"][0]["reason"] == "Vu avec le service de presse."
+    assert "overrides" not in approvals[london.id].payload and not approvals[london.id].comment
+
+
+# One time for all, where the clocks repeat an hour in one zone and not in the other -------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _twice(local: datetime, zone: ZoneInfo) -> bool:
+    try:
+        ops.local_to_utc(local, zone)
+    except ops.AmbiguousLocalTime:
+        return True
+    except ops.NonexistentLocalTime:  # the spring change
+        return False
+    return False
+
+
+def _repeated_in_paris_only() -> datetime:
+    """The next 02:30 that happens twice in Paris (the clocks go back) and once in New York, at least two days ahead
+    (Europe goes back on October's last Sunday, the United States a week later)."""
+    day = utcnow().date() + timedelta(days=2)
+    while not (_twice(local := datetime(day.year, day.month, day.day, 2, 30), PARIS) and not _twice(local, NEW_YORK)):
+        day += timedelta(days=1)
+    return local
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_approve_and_schedule_all_at_a_time_repeated_in_one_zone_asks_which_there_only(make, web, db_session,
+                                                                                       france, writer, fold):
+    united_states = make.market("US", timezone="America/New_York", languages=("en",))
+    writer.markets.append(united_states)
+    # The main account (the set's first post) is New York's, where the hour does not repeat that day.
+    accounts = [make.account(united_states, "facebook"), make.account(france, "facebook")]
+    post_set, (new_york, paris) = _a_set(make, db_session, accounts, writer)
+    web.login(make.user(Role.project_manager, markets=[france, united_states]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert 'name="local_time"' in page and "Approve and schedule all at this time" in page
+    local = _repeated_in_paris_only()
+    typed = local.strftime("%Y-%m-%dT%H:%M")
+    before = row_counts(db_session, AuditEntry)
+    asked = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at", "local_time": typed})
+    assert asked.status_code == 422, _text(asked)[:3000]
+    form = asked.get_data(as_text=True)
+    said = _text(asked)
+    assert "This time happens twice in Europe/Paris: which one?" in said
+    assert "happens twice in America/New_York" not in said and 'name="fold-America/New_York"' not in form
+    assert 'name="fold-Europe/Paris" value="0"' in form and 'name="fold-Europe/Paris" value="1"' in form
+    assert "UTC+02:00" in said and "UTC+01:00" in said  # Paris's two instants, to choose from
+    assert f'value="{typed}"' in form  # the time typed, kept
+    assert row_counts(db_session, AuditEntry) == before
+    assert {p.state for p in _members(db_session, post_set.id)} == {State.in_review}
+
+    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at", "local_time": typed,
+                                                       "fold-Europe/Paris": str(fold)})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    members = {p.id: p for p in _members(db_session, post_set.id)}
+    assert members[paris.id].state is State.scheduled and members[new_york.id].state is State.scheduled
+    assert members[paris.id].scheduled_at == local.replace(tzinfo=PARIS, fold=fold).astimezone(UTC)
+    assert members[paris.id].scheduled_at.astimezone(PARIS).utcoffset() == timedelta(hours=2 - fold)
+    # New York's 02:30 that day, which happens once, whatever was chosen for Paris.
+    assert members[new_york.id].scheduled_at == local.replace(tzinfo=NEW_YORK).astimezone(UTC)
+    assert members[new_york.id].scheduled_at.astimezone(NEW_YORK).strftime("%H:%M") == "02:30"
+    for post in members.values():
+        actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
+                                                        .order_by(AuditEntry.id))]
+        assert actions[-2:] == [Action.approve, Action.schedule]

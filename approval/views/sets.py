@@ -1,29 +1,99 @@
 """Post sets: the posts one message was written as for several accounts (``views.posts.new_post``), on one page, and
-the decisions taken on all of them at once. Each member stays a post of its own: every bulk action is the engine's,
-post by post, each with its audit row, in one transaction (one refused, none is recorded)."""
+the decisions taken on all of them at once; and the list of the sets a reader sees. Each member stays a post of its
+own: every bulk action is the engine's, post by post, each with its audit row, in one transaction (one refused, none
+is recorded)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from approval import operations as ops
+from approval import policies
 from approval.access import read_by
 from approval.db import db
+from approval.filters import repeated_instants
 from approval.forms import PageForm
+from approval.forms.sets import ApproveAllForm
 from approval.labels import label
-from approval.models import Post, Revision
+from approval.models import Account, Post, PostSet, Revision
+from approval.queries import posts as listing
+from approval.queries.paging import keyset
 from approval.views.posts import findings_summary, post_name, post_names
 from approval.workflow import engine
-from approval.workflow.errors import InvalidTransition, NotPermitted, Stale, WorkflowError
-from approval.workflow.states import Action
+from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale, WorkflowError
+from approval.workflow.guards import ACKNOWLEDGE
+from approval.workflow.states import Action, State
 from approval.workflow.table import rows_for
 
 bp = Blueprint("sets", __name__, url_prefix="/sets")
+
+
+# The list ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetRow:
+    """A set as the list shows it to its reader: the set, and its members they see (as they read them)."""
+
+    post_set: PostSet
+    members: list[Post]
+
+    @property
+    def body(self) -> str:
+        """The message: the first member's text as its reader reads it (the members share it when written)."""
+        return self.members[0].body
+
+    @property
+    def campaigns(self) -> list[str]:
+        return list(dict.fromkeys(post.campaign.name for post in self.members if post.campaign is not None))
+
+    @property
+    def states(self) -> list[tuple[State, int]]:
+        """How many of its members are in each state, in the workflow's order."""
+        counted = Counter(post.state for post in self.members)
+        return [(state, counted[state]) for state in State if counted[state]]
+
+
+@bp.get("")
+@login_required
+def list_sets():
+    """The sets the reader sees a member of (the list's filters select the sets that have a member passing them),
+    newest first, a page at a time by keyset; each with its message, campaign, author, date and members' states
+    (those the reader sees only)."""
+    filters = listing.PostFilters.from_args(request.args, current_user)
+    chosen = listing.matching(db.session, current_user, filters).with_only_columns(Post.set_id) \
+        .where(Post.set_id.is_not(None))
+    query = select(PostSet).where(PostSet.id.in_(chosen)).options(joinedload(PostSet.created_by))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = keyset(db.session, query, (PostSet.id,), descending=True, cursor=request.args.get("after"),
+                  limit=listing.PAGE_SIZE, total=total)
+    members = list(db.session.scalars(
+        listing.matching(db.session, current_user, listing.PostFilters())
+        .where(Post.set_id.in_([s.id for s in page.items])).order_by(Post.id)
+        .options(contains_eager(Post.account).joinedload(Account.market), selectinload(Post.current_revision),
+                 selectinload(Post.campaign))))
+    # A cabinet reads the texts it was sent, not what the writers saved since (``access.read_by``).
+    by_set: dict[int, list[Post]] = {}
+    for post in read_by(db.session, current_user, members):
+        by_set.setdefault(post.set_id, []).append(post)
+    rows = [SetRow(post_set, by_set[post_set.id]) for post_set in page.items if post_set.id in by_set]
+    return render_template("sets/list.html", page=page, rows=rows, filters=filters, states=list(State),
+                           choices=listing.filter_choices(db.session, current_user))
+
+
+# A set's page ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -54,6 +124,14 @@ class Plan:
         """Every member approved would be scheduled at its own proposed time, still ahead (``proposal_offered``)."""
         return bool(self.acting) and all(ops.proposal_offered(post, current_user) is not None for post in self.acting)
 
+    @property
+    def schedulable(self) -> bool:
+        """Every member approved would be approved (not sent to a cabinet) and the reader may schedule: "Approve and
+        schedule all at" a time is offered."""
+        return bool(self.acting) and _may(Action.schedule) and all(
+            row.target == State.approved for post in self.acting
+            for row in engine.available_actions(post, current_user) if row.action == Action.approve)
+
 
 def _may(action: Action) -> bool:
     """The reader's role takes ``action`` on some post (the table's rows say who): what shows a bulk button."""
@@ -74,6 +152,14 @@ def _plan(posts: Sequence[Post], action: Action) -> Plan:
     return plan
 
 
+def _sensitive(posts: Sequence[Post]) -> dict[int, list[dict]]:
+    """The sensitive terms of each member ``posts`` holds some of, as the post page shows them: today's policy on the
+    current text (``guards.acknowledged_warnings`` refuses its approval without their acknowledgement)."""
+    found = {post.id: policies.check_revision(db.session, post).sensitive for post in posts}
+    return {post_id: [f.as_dict(translatable=True) for f in findings] for post_id, findings in found.items()
+            if findings}
+
+
 def _members(set_id: int, *, for_update: bool = False) -> list[Post]:
     """The set's posts the reader sees; none (no such set, or none in their markets): not found."""
     posts = ops.set_members(db.session, current_user, set_id, for_update=for_update)
@@ -82,13 +168,26 @@ def _members(set_id: int, *, for_update: bool = False) -> list[Post]:
     return posts
 
 
-def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None = None, status: int = 200):  # noqa: ANN202
+@dataclass(frozen=True)
+class Twice:
+    """A zone of the set where the time typed happens twice: its two instants, as the choice shows them."""
+
+    zone: str
+    instants: tuple[str, str]
+    chosen: int | None
+
+
+def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None = None, status: int = 200,  # noqa: ANN202
+            form: ApproveAllForm | None = None, twice: Sequence[Twice] = ()):
     shown = read_by(db.session, current_user, list(posts))
     members = [Member(post, as_read.current_revision) for post, as_read in zip(posts, shown, strict=True)]
     submit = _plan(posts, Action.submit) if _may(Action.submit) else None
     approve = _plan(posts, Action.approve) if _may(Action.approve) else None
+    sensitive = _sensitive(approve.acting) if approve is not None else {}
     return render_template("sets/show.html", set_id=set_id, members=members, submit=submit, approve=approve,
-                           refusal=refusal), status
+                           refusal=refusal, sensitive=sensitive, form=form, twice=twice,
+                           sensitive_posts=[post for post in posts if post.id in sensitive],
+                           posts_by_id={post.id: post for post in posts}), status
 
 
 @bp.get("/<id:set_id>")
@@ -103,23 +202,69 @@ def show_set(set_id: int):
 @login_required
 def submit_all(set_id: int):
     """"Submit all for review": the drafts (and the members sent back for changes) the reader may submit."""
+    if not PageForm().validate():
+        abort(400)
     return _act(set_id, Action.submit)
 
 
 @bp.post("/<id:set_id>/approve")
 @login_required
 def approve_all(set_id: int):
-    """"Approve all" the members in review the reader may approve, or with ``and_schedule``, approve and schedule
-    each at its proposed time (``operations.approve_and_schedule``)."""
-    return _act(set_id, Action.approve, and_schedule=request.form.get("and_schedule") in ("1", "y", "yes", "on"))
+    """"Approve all" the members in review the reader may approve; with ``and_schedule``, approve and schedule each
+    at its proposed time (``operations.approve_and_schedule``), or with ``and_schedule=at``, at the wall-clock time
+    ``local_time`` read in each member's market zone (``fold-<zone>``: which, where the clocks repeat it). The
+    members holding sensitive terms need ``acknowledge_warnings`` and the reason in ``comment``, as on their page."""
+    form = ApproveAllForm()
+    if not form.validate():
+        if form.csrf_token.errors:
+            abort(400)
+        errors = {name: list(reasons) for name, reasons in form.errors.items()}
+        refusal = GuardFailed(_("Nothing was done. %(reason)s", reason=" ".join(r for rs in errors.values()
+                                                                              for r in rs)), errors)
+        return _render(set_id, _members(set_id), refusal=refusal, status=refusal.status, form=form)
+    schedule = request.form.get("and_schedule", "")
+    at_time = schedule == "at"
+    return _act(set_id, Action.approve, and_schedule=at_time or schedule in ("1", "y", "yes", "on"), form=form)
 
 
-def _act(set_id: int, action: Action, *, and_schedule: bool = False):  # noqa: ANN202
+def _instants(posts: Sequence[Post], local: datetime | None) -> tuple[dict[int, datetime], list[Twice], list[str]]:
+    """The instant of the wall-clock time ``local`` in each member's market zone: by member, the zones where it
+    happens twice and no ``fold-<zone>`` says which (with those where one does, to show the choice again), and the
+    reasons of the zones where it cannot be (the clocks skip it)."""
+    if local is None:
+        return {}, [], [_("Choose the time to schedule them at.")]
+    instants: dict[int, datetime] = {}
+    twice: list[Twice] = []
+    unread: list[str] = []
+    asked = False
+    typed = local.strftime("%Y-%m-%dT%H:%M")
+    for zone in dict.fromkeys(post.account.market.timezone for post in posts):
+        fold = {"0": 0, "1": 1}.get(request.form.get(f"fold-{zone}", ""))
+        try:
+            ops.local_to_utc(local, zone)
+        except ops.AmbiguousLocalTime:  # each zone that repeats the time asks which, its own instants shown
+            twice.append(Twice(zone, repeated_instants(typed, zone) or ("", ""), fold))
+        except ops.NonexistentLocalTime:
+            pass  # refused below, with the time to choose instead
+        try:
+            when = ops.instant_in(local, zone, fold)
+        except GuardFailed as refused:
+            asked = asked or "fold" in refused.errors
+            if "fold" not in refused.errors:
+                unread.append(refused.message)
+            continue
+        for post in posts:
+            if post.account.market.timezone == zone:
+                instants[post.id] = when
+    return instants, twice if asked else [], unread
+
+
+def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: ANN202, C901, PLR0912
+         form: ApproveAllForm | None = None):
     """The bulk action on the members the page showed, each at the version the page showed (``version-<id>``): a
     member it acts on or leaves out changed since refuses it all (409, naming it); the others are not its to check.
     Each member through the engine, with its own audit row; one refused, none is recorded."""
-    if not PageForm().validate():
-        abort(400)
+    at_time = form is not None and request.form.get("and_schedule") == "at"
     posts = _members(set_id, for_update=True)  # a set the reader sees none of is not found, whatever their role
     for needed in (action, Action.schedule) if and_schedule else (action,):
         if not _may(needed):
@@ -134,19 +279,63 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False):  # noqa: A
         db.session.rollback()
         refusal = Stale(_("Nothing was done: %(posts)s changed since this page was drawn. Read the set as it is "
                           "now, then decide again.", posts=post_names(changed)))
-        return _render(set_id, _members(set_id), refusal=refusal, status=refusal.status)
+        return _render(set_id, _members(set_id), refusal=refusal, status=refusal.status, form=form)
     if not plan.acting:
         db.session.rollback()
         nothing = InvalidTransition(_("No post of this set can be submitted now.") if action == Action.submit else
                                     _("No post of this set awaits your approval."))
-        return _render(set_id, posts, refusal=nothing, status=nothing.status)
+        return _render(set_id, posts, refusal=nothing, status=nothing.status, form=form)
+    # The members holding sensitive terms are approved with their acknowledgement and its reason, as on their page;
+    # without it, none is approved (the others neither: the decision was on the set the page showed).
+    sensitive = [post for post in plan.acting if post.id in _sensitive([post])] if form is not None else []
+    comment = (form.comment.data or "").strip() if form is not None else ""
+    acknowledged = form is not None and bool(form.acknowledge_warnings.data)
+    if sensitive and not (acknowledged and comment):
+        db.session.rollback()
+        errors: dict[str, list[str]] = {}
+        if not acknowledged:
+            errors[ACKNOWLEDGE] = [_("Tick “I have read these warnings” to approve %(posts)s.",
+                                     posts=post_names(sensitive))]
+        if not comment:
+            errors["comment"] = [_("Say in the comment why these sensitive terms may be published.")]
+        unacknowledged = GuardFailed(_("Nothing was done: the sensitive terms of %(posts)s are approved only with "
+                                       "your acknowledgement and the reason in the comment.",
+                                       posts=post_names(sensitive)),
+                                     errors)
+        return _render(set_id, _members(set_id), refusal=unacknowledged, status=unacknowledged.status, form=form)
+    instants: dict[int, datetime] = {}
+    if at_time:
+        assert form is not None
+        instants, twice, unread = _instants(plan.acting, form.local_time.data)
+        if twice or unread:
+            db.session.rollback()
+            if unread:
+                unread_time = GuardFailed(_("Nothing was done. %(reason)s", reason=" ".join(unread)),
+                                          {"local_time": unread})
+            else:
+                which = _("Say which, in each zone below.")
+                unread_time = GuardFailed(_("Nothing was done: this time happens twice in %(zones)s, where the "
+                                            "clocks go back.", zones=format_list([t.zone for t in twice],
+                                                                                locale=get_locale() or "en")),
+                                          {"local_time": [which]})
+            return _render(set_id, _members(set_id), refusal=unread_time, status=unread_time.status, form=form,
+                           twice=twice)
     try:
         for post in plan.acting:
+            note = comment if post in sensitive else None  # the reason, on the posts it is the reason for
+            given: dict[str, Any] = {ACKNOWLEDGE: True} if post in sensitive else {}
             try:
-                if and_schedule:
-                    ops.approve_and_schedule(db.session, post, current_user, expected_version=post.version)
+                if at_time:
+                    ops.act_on_post(db.session, post, Action.approve, current_user, expected_version=post.version,
+                                    comment=note, **given)
+                    ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=post.version,
+                                    scheduled_at=instants[post.id])
+                elif and_schedule:
+                    ops.approve_and_schedule(db.session, post, current_user, expected_version=post.version,
+                                             comment=note, **given)
                 else:
-                    ops.act_on_post(db.session, post, action, current_user, expected_version=post.version)
+                    ops.act_on_post(db.session, post, action, current_user, expected_version=post.version,
+                                    comment=note, **given)
             except WorkflowError as refused:
                 reasons = [r for rs in refused.errors.values() for r in rs if r != refused.message]
                 raise type(refused)(_("Nothing was done: %(post)s was refused. %(reason)s", post=post_name(post),
@@ -154,9 +343,12 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False):  # noqa: A
                                     findings=refused.findings) from None
     except WorkflowError as refused:
         db.session.rollback()
-        return _render(set_id, _members(set_id), refusal=refused, status=refused.status)
+        return _render(set_id, _members(set_id), refusal=refused, status=refused.status, form=form)
     if action == Action.submit:
         flash(_("Submitted for review: %(posts)s.", posts=post_names(plan.acting)), "success")
+    elif at_time:
+        flash(_("Approved and scheduled at the time chosen, in each account’s market time: %(posts)s.",
+                posts=post_names(plan.acting)), "success")
     elif and_schedule:
         flash(_("Approved and scheduled, each at its proposed time: %(posts)s.", posts=post_names(plan.acting)),
               "success")
@@ -165,3 +357,4 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False):  # noqa: A
     for post, reasons in plan.withheld:
         flash(_("Left out: %(post)s. %(reason)s", post=post_name(post), reason=" ".join(reasons)), "info")
     return redirect(url_for("sets.show_set", set_id=set_id), 303)
+
