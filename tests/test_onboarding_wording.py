@@ -1,7 +1,7 @@
 """The onboarding walk's wording findings (#6, #7, #15-#18): the wall's style findings say the problem and count what
-was sent for review, a notice of a post that went out as announced stays unread (one settled says why), the LinkedIn
-preview makes up no follower count, the reports say their weeks' dates as the reader writes them, the wall of a
-first day says it has no market, and the dashboard's intro calls only the Social Hub a wall."""
+was sent for review, a notice of a post that went out is superseded by what came of it (one settled says why), the
+LinkedIn preview makes up no follower count, the reports say their weeks' dates as the reader writes them, the wall of
+a first day says it has no market, and the dashboard's intro calls only the Social Hub a wall."""
 
 from __future__ import annotations
 
@@ -116,10 +116,16 @@ def _row(page: str, notification: Notification) -> str:
     return page[start:page.index("</tr>", start)]
 
 
-@pytest.mark.parametrize("how", ["outbox", "by hand", "refused at its time"])
-def test_the_news_of_a_slot_that_went_out_as_announced_stays_unread(make, web, db_session, team, how):
+@pytest.mark.parametrize(("how", "later"), [("outbox", "Your post was published"),
+                                             ("by hand", "Your post was published"),
+                                             ("refused at its time", "A post failed to publish")])
+def test_the_news_of_a_slot_that_went_out_is_superseded_by_what_came_of_it(make, web, db_session, team, how, later):
     """The outbox publishes a post from ``scheduled`` at once (no ``publishing`` between): "Your post was scheduled"
-    was marked read then, greyed between two unread notices with nothing to say why."""
+    was marked read then, greyed between two unread notices with nothing to say why. This test then pinned the
+    opposite: the news stayed unread beside "Your post was published" (or "failed"), two unread notices for one
+    post, the older asking for attention the newer already had (the bell counted both). It is read once the notice
+    of what came of the slot is written for its reader, and its line says which notice superseded it: greyed, no
+    longer with nothing to say why (``dispatch.OVERTAKEN_BY``)."""
     post = make.post(State.scheduled, account=team["account"], author=team["cm"], reviewer=team["pm"])
     if how == "outbox":
         post.published_url, post.published_at = "outbox:1", utcnow()
@@ -129,10 +135,12 @@ def test_the_news_of_a_slot_that_went_out_as_announced_stays_unread(make, web, d
     else:
         engine.record_step(db_session, post, Action.fail, now=utcnow(), comment="Refused by the policy in force.")
     notice = _scheduled_notice(db_session, post, team["cm"])
-    assert notice.read_at is None
+    assert notice.read_at is not None
     web.login(team["cm"])
     row = _row(web.get("/notifications").get_data(as_text=True), notice)
-    assert 'class="notification unread"' in row and "disabled" not in row and "settled" not in row
+    assert 'class="notification unread"' not in row and "disabled" in row
+    assert f"Superseded by a later notification: “{later}”." in row
+    assert "The slot it announced was dropped" not in row
 
 
 def test_the_news_of_a_slot_dropped_since_says_so(make, web, db_session, team):

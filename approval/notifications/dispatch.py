@@ -35,6 +35,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -162,8 +163,22 @@ AWAITING: dict[State, tuple[Kind, ...]] = {
 #: project manager may mark it published: "Your post was scheduled" read as settled beside "Your post was published".
 WENT_OUT = frozenset({State.publishing, State.published, State.failed, State.unconfirmed})
 #: News that goes stale once its post leaves the state it told of, unless for those it announced: a slot dropped or
-#: moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be.
+#: moved (a calendar move is an unscheduling, then a scheduling told anew); going out as announced leaves it be, for
+#: everyone: each reader's is then overtaken by their own notice of what came of it (``OVERTAKEN_BY``).
 STALE: dict[State, tuple[tuple[Kind, ...], frozenset[State]]] = {State.scheduled: ((Kind.scheduled,), WENT_OUT)}
+#: News that a later notice of the same thing overtakes, and the kinds that overtake it: "Your post was scheduled"
+#: once the same post was published, failed, left unconfirmed, missed its slot or was scheduled anew; "A stop switch
+#: was turned on" once the same switch was turned off. It stayed unread beside the later notice, asking for attention
+#: the later one already had. As the later one is written for a reader, their earlier one is marked read (so is the
+#: earlier one of the person whose act it tells, who is told nothing of their own act: ``overtake``); the list says
+#: which notice overtook it (``inbox.overtaken``).
+OVERTAKEN_BY: dict[Kind, frozenset[Kind]] = {
+    Kind.scheduled: frozenset({Kind.scheduled, Kind.published, Kind.failed, Kind.unconfirmed, Kind.missed}),
+    Kind.stop_on: frozenset({Kind.stop_off}),
+}
+#: Why the mail of an overtaken notification, not sent yet, is not sent (``overtake``), as the mailer notes the mails
+#: it chose not to send.
+OVERTAKEN = "overtaken by a later notice"
 #: A slot this close to its scheduling is "Publish now" (``views.posts.PUBLISH_NOW``, two seconds ahead), or one the
 #: worker takes at its next pass: announcing it as scheduled only precedes, by seconds, what came of it.
 DUE_NOW = timedelta(seconds=60)
@@ -193,6 +208,7 @@ def record(session: Session, *entries: Any) -> None:
     module), in their transaction: one statement per kind of news, whatever the number of rows."""
     settle(session, *entries)
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
+    overtaking: list[dict[str, Any]] = []
     for entry in entries:
         rules = rules_for(entry.action, entry.from_state, entry.to_state)
         why = (entry.payload or {}).get("why") or None
@@ -211,8 +227,13 @@ def record(session: Session, *entries: Any) -> None:
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
                                               "action": Action(entry.action).value, "why": why})
+        if any(kind in OVERTAKEN_BY[Kind.scheduled] for kind, _audiences in rules):
+            overtaking.append({"overtaken_post": entry.post_id, "overtaken_by": entry.actor_id,
+                               "overtaken_at": entry.at})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
+    if overtaking:  # once the later notices are written: each reader's earlier one is overtaken by their own
+        _overtake(session, _post_overtaken(), _OVERTAKEN_AT, overtaking[0] if len(overtaking) == 1 else overtaking)
 
 
 def configuration_failed(payload: dict[str, Any] | None) -> bool:
@@ -360,8 +381,9 @@ def stop_turned_off(session: Session, stop: StopSwitch) -> None:
     """Tell the same people it is off (told of the switch going on, they heard nothing of its end), and each what
     stays held of theirs: the posts it held wait for a project manager to release them or give them a new time. A
     community manager read "A stop switch was turned off" as "my posts are going out"."""
-    _stop_told(session, stop, Kind.stop_off, stop.turned_off_by_id, stop.turned_off_at)
+    market_id = _stop_told(session, stop, Kind.stop_off, stop.turned_off_by_id, stop.turned_off_at)
     _held_told(session, stop)
+    _overtake(session, _stop_overtaken(stop, market_id), stop.turned_off_at)
 
 
 def _held_told(session: Session, stop: StopSwitch) -> None:
@@ -395,7 +417,10 @@ def _held_told(session: Session, stop: StopSwitch) -> None:
                     .values(why=bindparam("held", type_=JSON(none_as_null=True))), rows)
 
 
-def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | None, at: datetime | None) -> None:
+def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | None,
+               at: datetime | None) -> int | None:
+    """Tell the staff of the markets ``stop`` covers; returns the market its notifications name (None: every
+    market's, or its campaign's of no market)."""
     market_id = stop.market_id
     if stop.scope == StopScope.campaign:
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
@@ -403,6 +428,59 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
     params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason,
               "action": None, "why": None}
     session.execute(_insert_notifications(kind, (audience,), False, False), params)
+    return market_id
+
+
+def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any,
+              params: dict[str, Any] | list[dict[str, Any]] | None = None) -> None:
+    """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
+    waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
+    leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
+    table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    # 'off' written out, not bound: the mail queue's partial index (unsent mails only) is then seen to apply.
+    unsent = and_(table.c.mail_sent_at.is_(None), table.c.mail != literal_column(f"'{MailMode.off.value}'"),
+                  or_(table.c.mail == MailMode.daily.value, table.c.mail_error.is_not(None)),
+                  or_(table.c.mail_claimed_until.is_(None), table.c.mail_claimed_until < at))
+    session.execute(update(table).where(overtaken, unsent)
+                    .values(mail_sent_at=at, mail_claim=None, mail_claimed_until=None, mail_error=OVERTAKEN), params)
+    session.execute(update(table).where(overtaken, table.c.read_at.is_(None)).values(read_at=at), params)
+
+
+#: When a post's later notice was written (``record``'s rows, one per post).
+_OVERTAKEN_AT = bindparam("overtaken_at", type_=UTCDateTime())
+
+
+@functools.cache
+def _post_overtaken() -> ColumnElement[bool]:
+    """The ``scheduled`` notifications of the post ``overtaken_post`` that a later notice of the same post overtook
+    (``OVERTAKEN_BY``), for the reader told it, or whose act it was (``overtaken_by``)."""
+    table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    later = table.alias("later")
+    return and_(
+        table.c.post_id == bindparam("overtaken_post"), table.c.kind == Kind.scheduled.value,
+        or_(table.c.user_id == bindparam("overtaken_by"),
+            # No IN (...) list: an expanding parameter cannot be executed for many rows (SQLite).
+            exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
+                           later.c.id > table.c.id,
+                           or_(*(later.c.kind == kind.value for kind in sorted(OVERTAKEN_BY[Kind.scheduled]))))))
+
+
+def _stop_overtaken(stop: StopSwitch, market_id: int | None) -> ColumnElement[bool]:
+    """The ``stop_on`` notifications of ``stop`` (told at its time, with its reason and market, as ``inbox.stops_told``
+    finds them) that its ``stop_off`` overtook: of each reader told that it is off, and of the one who turned it off."""
+    table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    later = table.alias("later")
+
+    def of_the_switch(told: Any, kind: Kind, at: datetime | None) -> ColumnElement[bool]:
+        market = told.c.market_id == market_id if market_id is not None else told.c.market_id.is_(None)
+        return and_(told.c.kind == kind.value, told.c.post_id.is_(None), told.c.at == at,
+                    told.c.comment == stop.reason, market)
+
+    return and_(of_the_switch(table, Kind.stop_on, stop.turned_on_at),
+                or_(table.c.actor_id.is_(None), table.c.actor_id == stop.turned_on_by_id),
+                or_(table.c.user_id == stop.turned_off_by_id,
+                    exists().where(later.c.user_id == table.c.user_id, later.c.id > table.c.id,
+                                   of_the_switch(later, Kind.stop_off, stop.turned_off_at))))
 
 
 # The statements ---------------------------------------------------------------------------------------------------

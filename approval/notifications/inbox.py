@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
 from approval.notifications import texts
-from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, STALE
+from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, OVERTAKEN_BY, STALE
 from approval.workflow.states import State
 
 PAGE = 50
@@ -76,6 +76,42 @@ def stops_told(session: Session, notifications: Iterable[Notification]) -> dict[
             if at == n.at and stop.reason == n.comment and (n.actor_id is None or by == n.actor_id) \
                     and _market_told(stop) == n.market_id:
                 found[n.id] = stop
+                break
+    return found
+
+
+def overtaken(session: Session, user: User, notifications: Iterable[Notification],
+              stops: Mapping[int, StopSwitch]) -> dict[int, Notification]:
+    """The later notice of ``user``'s that overtook each of ``notifications`` (``dispatch.OVERTAKEN_BY``), by
+    notification id, in one query: the first one after it of the same post, or the ``stop_off`` of the same switch
+    (``stops``: ``stops_told``'s). Its line says so, where it was greyed with nothing to say why."""
+    earlier = [n for n in notifications if n.kind in OVERTAKEN_BY]
+    posts = {n.post_id for n in earlier if n.kind is NotificationKind.scheduled and n.post_id is not None}
+    offs = {stop.turned_off_at for n in earlier if n.kind is NotificationKind.stop_on
+            and (stop := stops.get(n.id)) is not None and stop.turned_off_at is not None}
+    wanted = []
+    if posts:
+        wanted.append(and_(Notification.post_id.in_(posts),
+                           Notification.kind.in_(OVERTAKEN_BY[NotificationKind.scheduled])))
+    if offs:
+        wanted.append(and_(Notification.kind == NotificationKind.stop_off, Notification.post_id.is_(None),
+                           Notification.at.in_(offs)))
+    if not wanted:
+        return {}
+    later = session.scalars(select(Notification)
+                            .where(Notification.user_id == user.id, Notification.id > min(n.id for n in earlier),
+                                   or_(*wanted))
+                            .options(joinedload(Notification.actor)).order_by(Notification.id)).all()
+    found: dict[int, Notification] = {}
+    for n in earlier:
+        stop = stops.get(n.id)
+        for newer in later:
+            if newer.id <= n.id:
+                continue
+            if (newer.post_id == n.post_id and n.post_id is not None) if n.kind is NotificationKind.scheduled else (
+                    stop is not None and newer.kind is NotificationKind.stop_off and newer.at == stop.turned_off_at
+                    and newer.comment == stop.reason and newer.market_id == n.market_id):
+                found[n.id] = newer
                 break
     return found
 

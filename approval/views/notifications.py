@@ -61,10 +61,13 @@ def list_notifications():
     # Each post as its reader reads it: a cabinet, the text it was sent, not what the writers saved since.
     posts = list({n.post.id: n.post for n in items if n.post is not None}.values())
     read = {post.id: post for post in read_by(db.session, current_user, posts)}
+    stops = inbox.stops_told(db.session, items)
     return render_template("notifications/list.html", items=items, said=texts.said,
                            title=lambda notification: texts.title_for(notification, current_user),
                            text_of=lambda post: read[post.id].body,
-                           stops=inbox.stops_told(db.session, items), stop_scope=stop_scope,
+                           stops=stops, stop_scope=stop_scope,
+                           overtaken=inbox.overtaken(db.session, current_user, items, stops),
+                           slot_line=texts.slot_line,
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
                            next_before=items[-1].id if more else None,

@@ -1,0 +1,226 @@
+"""A notice overtaken by a later one about the same thing asks for no attention (``dispatch.OVERTAKEN_BY``): "A stop
+switch was turned on" once the same switch's "turned off" is written for its reader, "Your post was scheduled" once
+the same post's "published", "failed", "unconfirmed" or "missed" is. It is marked read for that reader (and for the
+one whose act it was), the bell, the list and the API count it no longer, and its line says which notice superseded
+it. Another switch's notice, or a reader told nothing later, keeps theirs unread. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from approval.api.tokens import issue_token
+from approval.db import utcnow
+from approval.models import Post, User
+from approval.models.notifications import Notification
+from approval.models.notifications import NotificationKind as Kind
+from approval.notifications import inbox
+from approval.publishing import controls
+from approval.workflow import engine
+from approval.workflow.engine import Step
+from approval.workflow.states import Action, Role, State
+from tests.api.contract import ApiClient
+
+
+@pytest.fixture()
+def team(make):  # noqa: ANN001, ANN201
+    """Kenya's community and project managers, a group-wide project manager; France's community manager."""
+    ke, fr = make.market("KE", timezone="Africa/Nairobi", languages=("en",)), make.market("FR")
+    return {"ke": ke, "fr": fr, "account_ke": make.account(ke), "account_fr": make.account(fr),
+            "cm_ke": make.user(Role.community_manager, markets=[ke], name="Wanjiru"),
+            "pm_ke": make.user(Role.project_manager, markets=[ke], name="Otieno"),
+            "group": make.user(Role.project_manager, all_markets=True, name="Gaia"),
+            "cm_fr": make.user(Role.community_manager, markets=[fr], name="Camille"),
+            "pm_fr": make.user(Role.project_manager, markets=[fr], name="Pierre")}
+
+
+def notices(session, user: User, kind: Kind | None = None) -> list[Notification]:  # noqa: ANN001
+    session.flush()
+    session.expire_all()
+    query = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    return list(session.scalars(query))
+
+
+def unread(session, user: User) -> list[str]:  # noqa: ANN001
+    return [n.kind.value for n in notices(session, user) if n.read_at is None]
+
+
+def row(page: str, notification: Notification) -> str:
+    start = page.rindex("<tr", 0, page.index(f'data-id="{notification.id}"'))
+    return page[start:page.index("</tr>", start)]
+
+
+def bell(page: str) -> int:
+    return int(re.search(r'data-unread="(\d+)"', page).group(1))
+
+
+# The stop switch ------------------------------------------------------------------------------------------------
+
+
+def test_a_switch_turned_off_supersedes_the_notice_that_it_was_on(make, db_session, team):
+    """Its readers had two unread notices for one switch, the first saying publishing was stopped when it no longer
+    was: the bell asked them to read that it was on, once it was off."""
+    switch = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    assert unread(db_session, team["cm_ke"]) == ["stop_on"]
+    controls.turn_off(db_session, team["pm_ke"], switch.id)
+    for reader in (team["cm_ke"], team["group"]):
+        on, off = notices(db_session, reader)
+        assert (on.kind, off.kind) == (Kind.stop_on, Kind.stop_off)
+        assert on.read_at == switch.turned_off_at and off.read_at is None
+        assert inbox.unread_count(db_session, reader.id) == 1
+
+
+def test_only_the_same_switch_and_only_its_readers_told_of_its_end(make, db_session, team):
+    """Another switch still on keeps its notice unread; a reader who was not told of the end (she left the market
+    in between) keeps hers: nothing later tells her that it ended."""
+    elections = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    controls.turn_on(db_session, team["group"], "all", reason="Outage everywhere")
+    team["cm_ke"].markets = [team["fr"]]
+    db_session.flush()
+    controls.turn_off(db_session, team["pm_ke"], elections.id)
+    assert unread(db_session, team["cm_ke"]) == ["stop_on", "stop_on"], "told of neither end: both unread"
+    gaia = notices(db_session, team["group"])
+    assert [(n.kind.value, n.comment, n.read_at is None) for n in gaia] == [
+        ("stop_on", "Elections", False), ("stop_off", "Elections", True)]
+    otieno = notices(db_session, team["pm_ke"])
+    assert [(n.kind.value, n.comment, n.read_at is None) for n in otieno] == [("stop_on", "Outage everywhere", True)]
+
+
+def test_the_one_who_turns_it_off_reads_their_notice_that_it_was_on_as_done(make, db_session, team):
+    """Who acts is told nothing of their own act: the group-wide manager turning off Otieno's switch heard nothing
+    more of it, and "A stop switch was turned on" stayed unread for them, after they turned it off themselves."""
+    switch = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    controls.turn_off(db_session, team["group"], switch.id)
+    [on] = notices(db_session, team["group"])
+    assert on.kind is Kind.stop_on and on.read_at is not None
+
+
+def test_the_list_the_bell_and_the_api_count_the_superseded_switch_no_longer(make, web, app, db_session, team):
+    switch = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    controls.turn_off(db_session, team["pm_ke"], switch.id)
+    on, off = notices(db_session, team["cm_ke"])
+    web.login(team["cm_ke"])
+    page = web.get("/notifications").get_data(as_text=True)
+    assert bell(page) == 1 and "1 unread" in page
+    line = row(page, on)
+    assert 'class="notification unread"' not in line and "disabled" in line
+    assert "Superseded by a later notification: “A stop switch was turned off”." in line
+    assert 'class="notification unread"' in row(page, off) and "Superseded" not in row(page, off)
+    api = ApiClient(app, issue_token(db_session, team["cm_ke"], "tests")[1])
+    listed = api.get("/api/v1/notifications").json
+    assert listed["unread"] == 1
+    assert {item["kind"]: item["read"] for item in listed["items"]} == {"stop_on": True, "stop_off": False}
+
+
+def test_the_one_who_turned_it_off_reads_that_it_is_off(make, web, db_session, team):
+    """No later notice of theirs to name: the line says the switch is off."""
+    switch = controls.turn_on(db_session, team["pm_ke"], "market", market_code="KE", reason="Elections")
+    [on] = notices(db_session, team["group"])
+    web.login(team["group"])
+    assert "This stop switch is off now." not in row(web.get("/notifications").get_data(as_text=True), on)
+    controls.turn_off(db_session, team["group"], switch.id)
+    line = row(web.get("/notifications").get_data(as_text=True), on)
+    assert "This stop switch is off now." in line and "Superseded" not in line
+
+
+# The post's publication ---------------------------------------------------------------------------------------
+
+
+def _scheduled(make, team) -> Post:  # noqa: ANN001
+    return make.post(State.scheduled, account=team["account_fr"], author=team["cm_fr"], reviewer=team["pm_fr"])
+
+
+def _went_out(post: Post) -> Step:
+    """The worker's publication of ``post`` (its time and address written with it, as the outbox's)."""
+    post.published_url, post.published_at = f"outbox:{post.id}", utcnow()
+    return Step(post, Action.publish, {}, None)
+
+
+@pytest.mark.parametrize(("step", "later", "title"), [
+    (Action.publish, Kind.published, "Your post was published"),
+    (Action.fail, Kind.failed, "A post failed to publish"),
+    (Action.lose, Kind.unconfirmed, "A post may or may not be online: its publication is unconfirmed"),
+    # Read already as its slot was dropped (``dispatch.STALE``), it said "The slot it announced was dropped":
+    # the slot was not dropped but missed, which the notice above it says.
+    (Action.miss, Kind.missed, "A post missed its slot")])
+def test_what_came_of_the_slot_supersedes_the_notice_that_it_was_scheduled(make, web, db_session, team, step, later,
+                                                                           title):
+    post = _scheduled(make, team)
+    if step is Action.lose:  # a call sent, its worker gone: claimed first
+        post.claim_token, post.claimed_until = "token", utcnow() + timedelta(minutes=2)
+        engine.record_step(db_session, post, Action.claim, now=utcnow())
+        post.claim_token = post.claimed_until = None
+    if step is Action.publish:
+        engine.record_steps(db_session, [_went_out(post)], now=utcnow())
+    else:
+        engine.record_step(db_session, post, step, now=utcnow())
+    scheduled, news = notices(db_session, team["cm_fr"])[-2:]
+    assert (scheduled.kind, news.kind) == (Kind.scheduled, later)
+    assert scheduled.read_at is not None and news.read_at is None
+    assert unread(db_session, team["cm_fr"]).count("scheduled") == 0
+    web.login(team["cm_fr"])
+    line = row(web.get("/notifications").get_data(as_text=True), scheduled)
+    assert f"Superseded by a later notification: “{title}”." in line
+    assert "The slot it announced was dropped" not in line
+
+
+def test_a_batch_published_together_supersedes_each_posts_own_notice(make, db_session, team):
+    """The worker publishes its due posts in one step (one statement per kind): each author's notice of each post."""
+    first, second = _scheduled(make, team), _scheduled(make, team)
+    other = make.post(State.scheduled, account=team["account_ke"], author=team["cm_ke"], reviewer=team["pm_ke"])
+    engine.record_steps(db_session, [_went_out(first), _went_out(second)], now=utcnow())
+    kinds = [(n.post_id, n.kind.value, n.read_at is None) for n in notices(db_session, team["cm_fr"])
+             if n.kind in (Kind.scheduled, Kind.published)]
+    assert kinds == [(first.id, "scheduled", False), (second.id, "scheduled", False),
+                     (first.id, "published", True), (second.id, "published", True)]
+    assert [n.read_at is None for n in notices(db_session, team["cm_ke"], Kind.scheduled)] == [True], \
+        "another post's news is not superseded"
+    assert other.state is State.scheduled
+
+
+def test_the_cabinet_reads_the_slot_superseded_too(make, db_session, team):
+    """A cabinet is told both of a suggestion it accepted: each reader's notice, by their own later one."""
+    executive = make.executive("Hélène Marchand")
+    cabinet = make.user(Role.cabinet, executives=[executive], name="Lucile")
+    post = make.post(State.scheduled, account=make.account(team["fr"], executive=executive), author=team["cm_fr"],
+                     reviewer=team["pm_fr"])
+    engine.record_steps(db_session, [_went_out(post)], now=utcnow())
+    assert [(n.kind.value, n.read_at is None) for n in notices(db_session, cabinet) if n.post_id == post.id][-2:] == [
+        ("scheduled", False), ("published", True)]
+
+
+def test_the_list_says_which_notice_superseded_the_slot_and_where_the_post_is_online(make, web, db_session, team):
+    post = _scheduled(make, team)
+    [scheduled] = notices(db_session, team["cm_fr"], Kind.scheduled)
+    web.login(team["cm_fr"])
+    page = web.get("/notifications").get_data(as_text=True)
+    before = bell(page)
+    # A slot still to come: its line says when, as its mail does.
+    line = row(page, scheduled)
+    assert 'class="notification unread"' in line and "Goes out on " in line and "Superseded" not in line
+    make.act(post, Action.mark_published, team["pm_fr"], url="https://www.facebook.com/helio/posts/1")
+    [published] = notices(db_session, team["cm_fr"], Kind.published)
+    page = web.get("/notifications").get_data(as_text=True)
+    assert bell(page) == before, "one notice read, one written"
+    line = row(page, scheduled)
+    assert "Superseded by a later notification: “Your post was published”." in line
+    assert "Goes out on " not in line and 'class="notification unread"' not in line
+    assert 'Online at <a href="https://www.facebook.com/helio/posts/1"' in row(page, published)
+
+
+def test_a_slot_moved_is_superseded_by_the_news_of_the_new_one(make, web, db_session, team):
+    """Unscheduled, then scheduled again: the first notice, read when its slot was dropped, names the one that
+    replaced it, which says the new slot."""
+    post = _scheduled(make, team)
+    make.act(post, Action.unschedule, team["pm_fr"])
+    make.act(post, Action.schedule, team["pm_fr"], scheduled_at=utcnow() + timedelta(days=3))
+    first, second = notices(db_session, team["cm_fr"], Kind.scheduled)
+    web.login(team["cm_fr"])
+    page = web.get("/notifications").get_data(as_text=True)
+    assert "Superseded by a later notification: “Your post was scheduled”." in row(page, first)
+    assert "Goes out on " in row(page, second) and "Superseded" not in row(page, second)
