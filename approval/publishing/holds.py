@@ -6,6 +6,8 @@ switch held it: ``Post.held_by_stop``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -82,7 +84,8 @@ def held_counts(session: Session, user: User, stops: list[StopSwitch]) -> dict[i
     """How many of the scheduled posts ``user`` sees each of ``stops`` holds, as the publishing desk counts them:
     those it held at their time (they stay held once it is off, until a project manager gives each a new time), and,
     while it is on, those it covers (held when their time comes). Of the posts ``user`` sees only: a switch over
-    everything holds other markets' posts too, none of theirs to count."""
+    everything holds other markets' posts too, none of theirs to count. Two statements, however many switches (the
+    stops page lists up to 200)."""
     counts: dict[int, int] = dict.fromkeys((stop.id for stop in stops), 0)
     if not stops:
         return counts
@@ -90,11 +93,27 @@ def held_counts(session: Session, user: User, stops: list[StopSwitch]) -> dict[i
         select(Post.held_by_stop_id, func.count()).where(
             Post.state == State.scheduled, Post.held_by_stop_id.in_(list(counts)), post_clause(user))
         .group_by(Post.held_by_stop_id)) if stop_id is not None})
-    for stop in stops:
-        if stop.turned_off_at is not None:
-            continue
-        counts[stop.id] += session.scalar(select(func.count()).select_from(_covered_by(stop, user).subquery())) or 0
+    on = [stop.id for stop in stops if stop.turned_off_at is None]
+    if on:
+        for stop_id, n in session.execute(
+                select(StopSwitch.id, func.count(Post.id)).select_from(StopSwitch)
+                .join(Post, _covering_post(StopSwitch.id)).join(Post.account)
+                .where(StopSwitch.id.in_(on), _covers_post(), post_clause(user))
+                .group_by(StopSwitch.id)):
+            counts[stop_id] += n
     return counts
+
+
+def _covering_post(stop_id: SQLColumnExpression[Any] | int) -> ColumnElement[bool]:
+    """A scheduled post the switch ``stop_id`` did not hold at its time (not due yet, or held by another switch)."""
+    return and_(Post.state == State.scheduled, or_(Post.held_by_stop_id.is_(None), Post.held_by_stop_id != stop_id))
+
+
+def _covers_post() -> ColumnElement[bool]:
+    """A switch's scope takes in a post (joined with its account): ``_covered_by``, for every switch at once."""
+    return or_(StopSwitch.scope == StopScope.all,
+               and_(StopSwitch.scope == StopScope.market, Account.market_id == StopSwitch.market_id),
+               and_(StopSwitch.scope == StopScope.campaign, Post.campaign_id == StopSwitch.campaign_id))
 
 
 def covered_ids(session: Session, user: User, stop: StopSwitch) -> set[int]:
@@ -106,9 +125,7 @@ def covered_ids(session: Session, user: User, stop: StopSwitch) -> set[int]:
 def _covered_by(stop: StopSwitch, user: User) -> Select[int]:
     covered = true() if stop.scope == StopScope.all else Account.market_id == stop.market_id \
         if stop.scope == StopScope.market else Post.campaign_id == stop.campaign_id
-    return select(Post.id).join(Post.account).where(
-        Post.state == State.scheduled, or_(Post.held_by_stop_id.is_(None), Post.held_by_stop_id != stop.id),
-        covered, post_clause(user))
+    return select(Post.id).join(Post.account).where(_covering_post(stop.id), covered, post_clause(user))
 
 
 def held_ids(session: Session, post_ids: list[int], now: datetime | None = None) -> set[int]:
@@ -146,6 +163,8 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
     if post.state != State.scheduled and not (in_flight and post.state == State.publishing):
         return None
     if stops is None:
+        stops = session.info.get(_STOPS_READ)
+    if stops is None:
         stop = session.scalars(
             select(StopSwitch).where(covering_stops(post.account.market_id, post.campaign_id))
             .order_by(StopSwitch.turned_on_at, StopSwitch.id).limit(1)
@@ -172,6 +191,44 @@ def hold_for(session: Session, post: Post, stops: list[StopSwitch] | None = None
                              on=said_in(held_by.turned_on_at, zone), when=said_in(off, zone) if off else "?"),
                     since=held_by.turned_on_at, stop_id=held_by.id, scope=held_by.scope)
     return None
+
+
+def holds_for(session: Session, posts: Sequence[Post], stops: list[StopSwitch] | None = None,
+              now: datetime | None = None) -> dict[int, Hold | None]:
+    """``hold_for`` of each of ``posts`` (with their accounts and markets loaded, as the lists load them), by post id,
+    in a fixed number of statements however many posts: the switches on (unless ``stops`` has them, as
+    ``active_stops`` reads them), the posts' campaigns, and the switches now off that held some, each read once for
+    all, after which ``hold_for`` finds them in the session and reads nothing more."""
+    if stops is None:
+        stops = active_stops(session)
+    if campaigns := {post.campaign_id for post in posts if post.campaign_id is not None}:
+        session.scalars(select(Campaign).where(Campaign.id.in_(campaigns))).all()
+    if off := {post.held_by_stop_id for post in posts if post.held_by_stop_id is not None} - {s.id for s in stops}:
+        session.scalars(select(StopSwitch).where(StopSwitch.id.in_(off))
+                        .options(selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.market),
+                                 selectinload(StopSwitch.campaign))).all()
+    return {post.id: hold_for(session, post, stops, now) for post in posts}
+
+
+#: ``session.info``'s key for the switches on as a page read them (``stops_read``).
+_STOPS_READ = "approval.stops_read"
+
+
+@contextmanager
+def stops_read(session: Session, stops: list[StopSwitch]) -> Iterator[None]:
+    """While it lasts, ``hold_for`` asked without the switches (as the engine's release guard asks it, through
+    ``hold_in_force``) takes ``stops``, those on as the page read them, rather than reading them again for each post:
+    for a page that asks the engine what it may do with many posts (the desk's releasable rows). For reading only:
+    a switch turned on meanwhile is the next page's to see, as it would be had it come a moment later."""
+    previous = session.info.get(_STOPS_READ)
+    session.info[_STOPS_READ] = stops
+    try:
+        yield
+    finally:
+        if previous is None:
+            session.info.pop(_STOPS_READ, None)
+        else:
+            session.info[_STOPS_READ] = previous
 
 
 class HoldCase(StrEnum):

@@ -54,7 +54,7 @@ from approval.password_mail import invitation_mail, link_for, mail_on, send_afte
 from approval.style.network import network_name
 from approval.style.findings import DEFAULT_DISCLOSURES
 from approval.views import roles_required, show_refusal
-from approval.views.publishing import policy_breaks_notice
+from approval.views.publishing import policy_breaks_notice, recent_calls
 from approval.workflow.states import Role, State
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -327,8 +327,11 @@ def edit_account(account_id: int):
             form.tell_merged()
             _flash_after(moving)
             return _see_other("admin.list_accounts", market=market.code)
+    # A webhook's admin sees whether it works: its last attempts, its last success, the remedy while it fails.
+    recent = recent_calls(account) if account.connector == "webhook" else None
     return _form_page("admin/account.html", form=form, account=account, changed=changed, asked=asked,
-                      deactivation=_deactivation_question(account), connector_settings=connector_settings)
+                      deactivation=_deactivation_question(account), connector_settings=connector_settings,
+                      recent=recent)
 
 
 def _account_move(account: Account, market: Market) -> Asked | None:

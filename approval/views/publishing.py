@@ -32,7 +32,8 @@ from approval.models import Account, Campaign, Market, Outcome, Post, Publicatio
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls, reasons
 from approval.publishing.holds import (
-    Hold, HoldCase, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_case, hold_for, is_held,
+    Hold, HoldCase, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_case, holds_for, is_held,
+    stops_read,
 )
 from approval.publishing.status import (
     REMEDIES, WHY_STEPS, Remedy, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause,
@@ -104,12 +105,15 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     refusals = {refused.post.id: policy_refusal(refused.verdict)
                 for refused in [*breaks.on_their_way[:SHOWN], *breaks.in_review[:SHOWN]]}
     switched_on = active_stops(db.session)
-    holds = {post.id: hold_for(db.session, post, switched_on, now) for post in sections["held"]}
+    holds = holds_for(db.session, sections["held"], switched_on, now)  # a few statements for the whole list
     # The held posts nothing holds any more (their switch is off), which the viewer may release: the engine says,
-    # asked only of those no switch on and no embargo still holds (while a crisis lasts, none: no query each).
+    # asked only of those no switch on and no embargo still holds (while a crisis lasts, none). Its release guard
+    # asks what holds each: the switches read above, not read again for each post.
     active = {stop.id for stop in switched_on}
-    releasable = {post.id for post in sections["held"] if is_held(post) and not _still_held(holds[post.id], active)
-                  and any(row.action == Action.release for row in available_actions(post, current_user))}
+    with stops_read(db.session, switched_on):
+        releasable = {post.id for post in sections["held"] if is_held(post)
+                      and not _still_held(holds[post.id], active)
+                      and any(row.action == Action.release for row in available_actions(post, current_user))}
     # Which of the legend's four cases each held row is: tomorrow's posts read as those that were due.
     cases = {post.id: hold_case(post, holds[post.id], now) for post in sections["held"]}
     failures = {post_id: said for key, step in _WHY for post_id, said in
@@ -253,9 +257,9 @@ def reschedule():
     if now and not refusals:
         # "Now" while a stop switch (or an embargo) covers a post: it would be held again at once, and the desk
         # said "1 post goes out now." above "1 of them is still held". Refused, naming what holds each.
-        switched_on = active_stops(db.session)
+        moved_holds = holds_for(db.session, moved)
         for post in moved:
-            if (hold := hold_for(db.session, post, switched_on)) is not None:
+            if (hold := moved_holds[post.id]) is not None:
                 refusals.append(_("#%(id)s: %(why)s", id=post.id, why=_(
                     "Held by stop switch #%(stop)s (%(reason)s): it cannot go out while that switch is on.",
                     stop=hold.stop_id, reason=hold.reason.rstrip(".")) if hold.stop_id is not None else
@@ -573,22 +577,58 @@ def _last_calls(accounts: Sequence[Account]) -> dict[int, LastCall]:
     call, and a receiver would publish it), and which accounts need an admin: deactivated, connected to nothing, or
     refused for their credentials or address (to reconnect)."""
     attempts = last_attempts(db.session, [account.id for account in accounts])
-    calls = {}
-    for account in accounts:
-        attempt = attempts.get(account.id)
-        told = None
-        if attempt is not None and attempt.outcome not in (Outcome.published, Outcome.sending):
-            payload = {"why": [attempt.why], "outcome": attempt.outcome.value} if attempt.why else \
-                {"outcome": attempt.outcome.value}
-            told = reasons.told(attempt.message, payload, outcome=attempt.outcome, gettext=_, number=decimal)
-        reconnect = attempt is not None and (attempt.outcome == Outcome.needs_reconnect or (
-            attempt.why is not None and REMEDIES.get(str(attempt.why.get("id"))) == Remedy.reconnect))
-        needs = (_("Needs an admin: the account is deactivated.") if not account.active else
-                 _("Needs an admin: the account is connected to no publisher.") if account.connector is None else
-                 _("Needs an admin: reconnect it (for a webhook, check its address and its secret).")
-                 if reconnect else None)
-        calls[account.id] = LastCall(attempt, str(OUTCOME_SAID[attempt.outcome]) if attempt else None, told, needs)
-    return calls
+    return {account.id: last_call(account, attempts.get(account.id)) for account in accounts}
+
+
+def last_call(account: Account, attempt: PublicationAttempt | None) -> LastCall:
+    """What ``attempt``, one of ``account``'s, came to as the settings say it, and what the account needs of an admin
+    were it its last (the account's page says each of its last attempts so)."""
+    told = None
+    if attempt is not None and attempt.outcome not in (Outcome.published, Outcome.sending):
+        payload = {"why": [attempt.why], "outcome": attempt.outcome.value} if attempt.why else \
+            {"outcome": attempt.outcome.value}
+        told = reasons.told(attempt.message, payload, outcome=attempt.outcome, gettext=_, number=decimal)
+    reconnect = attempt is not None and (attempt.outcome == Outcome.needs_reconnect or (
+        attempt.why is not None and REMEDIES.get(str(attempt.why.get("id"))) == Remedy.reconnect))
+    needs = (_("Needs an admin: the account is deactivated.") if not account.active else
+             _("Needs an admin: the account is connected to no publisher.") if account.connector is None else
+             _("Needs an admin: reconnect it (for a webhook, check its address and its secret).")
+             if reconnect else None)
+    return LastCall(attempt, str(OUTCOME_SAID[attempt.outcome]) if attempt else None, told, needs)
+
+
+#: The account's page lists this many of its last publishing attempts.
+RECENT_CALLS = 10
+
+
+class RecentCalls(NamedTuple):
+    """An account's last publishing attempts as its page says them (``last_call`` each, the latest first), its last
+    success, how many of the latest in a row did not go through (0: the latest went out, or is on its way), and what
+    the account needs of an admin for those (the latest such need: a 401 then a timeout still asks to reconnect)."""
+
+    calls: list[LastCall]
+    last_success: PublicationAttempt | None
+    failing: int
+    needs: str | None
+
+
+def recent_calls(account: Account) -> RecentCalls:
+    """How ``account``'s publishing has been going, from its attempts (no call is made to find out): two statements."""
+    attempts = db.session.scalars(
+        select(PublicationAttempt).where(PublicationAttempt.account_id == account.id)
+        .order_by(PublicationAttempt.started_at.desc(), PublicationAttempt.id.desc()).limit(RECENT_CALLS)).all()
+    success = db.session.scalars(
+        select(PublicationAttempt).where(PublicationAttempt.account_id == account.id,
+                                         PublicationAttempt.outcome == Outcome.published)
+        .order_by(PublicationAttempt.started_at.desc(), PublicationAttempt.id.desc()).limit(1)).first()
+    calls = [last_call(account, attempt) for attempt in attempts]
+    failing = 0
+    for attempt in attempts:
+        if attempt.outcome in (Outcome.published, Outcome.sending):  # the failures before it are history
+            break
+        failing += 1
+    needs = next((call.needs for call in calls[:failing] if call.needs), None)
+    return RecentCalls(calls, success, failing, needs)
 
 
 def _saved_value(thing: Market | Account | Campaign) -> str:
