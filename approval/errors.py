@@ -87,6 +87,19 @@ def _respond(status: int, message: str, errors: dict | None = None, headers: lis
     return page, status, headers or []
 
 
+#: The form whose 413 gets a page of its own: its text went with its files, and is not on the server.
+NEW_POST_FORM = "posts.new_post"
+
+
+def _too_large_for_the_form(message: str, headers: list):  # noqa: ANN202
+    """A new post refused whole for its size, before its body was read: the page says its text was not saved and
+    how to get it back (the browser's Back button), rather than "413 · Too large" and a link to one's desk, which
+    led to an empty form."""
+    page = render_template("errors/too_large.html", status=413, message=message,
+                           title=_("Not sent: the pictures and videos are too large"))
+    return page, 413, headers
+
+
 def _own_description(error: HTTPException) -> str | None:
     """The description the raiser gave, or None when it is Werkzeug's English default for the class."""
     description = error.description
@@ -208,4 +221,6 @@ def register(app: Flask) -> None:
         errors = field_errors(data["messages"]) if wants_json() and "messages" in data else None
         message = data.get("message") or _own_description(error) or _who_works_there(status) or MESSAGES.get(status) \
             or error.name
+        if status == 413 and request.endpoint == NEW_POST_FORM and not answers_in_json():
+            return _too_large_for_the_form(str(message), headers)
         return _respond(status, str(message), errors, headers)

@@ -129,7 +129,12 @@ def test_the_top_bar_folds_into_a_menu_on_a_phone_for_every_role(chromium, live_
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(base + path)
             assert not menu.is_visible(), (email, width)
-            assert all(link.is_visible() for link in links.all()), (email, width)
+            # Every link in the bar, or under "More" (a project manager's, an admin's below 1400 px), shown opened.
+            folded = [link for link in links.all() if not link.is_visible()]
+            assert all(link.evaluate("(e) => !!e.closest('details.more')") for link in folded), (email, width)
+            if folded:
+                page.locator("header nav details.more > summary").click()
+                assert all(link.is_visible() for link in folded), (email, width)
             assert page.locator("header .languages").is_visible()
         assert bar.bounding_box()["height"] <= 56  # the desktop's one slim row
         context.close()

@@ -22,6 +22,13 @@
       window.setTimeout(function () { delete form.dataset.sending; }, SENDING_MS);
     }
   });
+  // "Back to the form" on a page that refused a form (templates/errors/too_large.html): the browser's own back, which
+  // in most browsers shows the form with what was typed in it. Without scripts the page says to use the Back button.
+  document.querySelectorAll("[data-history-back]").forEach(function (button) {
+    if (window.history.length < 2) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () { window.history.back(); });
+  });
   // A page drawn at a form's address (a refusal): the history's entry becomes a GET of that address, so that a
   // reload opens the page again instead of sending the form a second time (base.html says when a GET answers it).
   var reload = document.querySelector("meta[name=reload-as-get]");

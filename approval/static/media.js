@@ -651,17 +651,44 @@
           .join(", ")));
       }
     });
-    // Files more than one form carries are not sent (refused before they are read, the text would not come back).
+    // Files more than one form carries are not sent: the server refuses such a body before reading it, and the text
+    // would not come back with its refusal. The body is reckoned as the browser will send it (each file with its
+    // part's headers, each field with its own, the text in UTF-8), against the cap the page was given; the files to
+    // leave out are named, the largest first until the rest fits, and their rows marked. Nothing leaves the page.
+    const encoder = new TextEncoder();
+    const PART_BYTES = 160;  // a part's boundary and headers, its name and file name apart
+    function bodyBytes() {
+      let total = 0;
+      new FormData(form).forEach(function (value, name) {
+        total += PART_BYTES + encoder.encode(name).length;
+        total += value instanceof File ? value.size + encoder.encode(value.name).length
+          : encoder.encode(String(value)).length;
+      });
+      return total;
+    }
     form.addEventListener("submit", function (event) {
-      const total = picked.reduce(function (sum, p) { return sum + p.file.size; }, 0);
+      listed.querySelectorAll(".picked-item.too-large").forEach(function (item) {
+        item.classList.remove("too-large");
+      });
       const limit = Number(zone.dataset.bodyBytes || 0);
-      if (limit && total > limit) {
-        event.preventDefault();
-        const megabytes = function (n) { return figures.format(Math.ceil(n / 1048576 * 10) / 10); };
-        say((zone.dataset.tooLarge || "").split("{size}").join(megabytes(total)).split("{limit}")
-          .join(megabytes(limit)));
-        status.scrollIntoView({ block: "center" });
-      }
+      const total = bodyBytes();
+      if (!limit || total <= limit) return;
+      event.preventDefault();  // static/forms.js leaves a prevented form alone: it is not marked as sending
+      const leave = [];
+      let left = total;
+      picked.slice().sort(function (a, b) { return b.file.size - a.file.size; }).forEach(function (entry) {
+        if (left <= limit) return;
+        leave.push(entry);
+        left -= entry.file.size + PART_BYTES;
+      });
+      leave.forEach(function (entry) { entry.node.classList.add("too-large"); });
+      const megabytes = function (n) { return figures.format(Math.ceil(n / 1048576 * 10) / 10); };
+      const names = leave.map(function (entry) { return entry.file.name; }).join(", ");
+      say((zone.dataset.leaveOut || zone.dataset.tooLarge || "").split("{size}").join(megabytes(total))
+        .split("{limit}").join(megabytes(limit)).split("{names}").join(names));
+      status.scrollIntoView({ block: "center" });
+      const first = leave.length ? leave[0].node.querySelector(".picked-remove") : null;
+      if (first) first.focus();
     });
     if (account) account.addEventListener("change", showNetwork);
     document.addEventListener("approval:media-changed", schedulePreview);

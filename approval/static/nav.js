@@ -11,6 +11,7 @@
   root.classList.add("nav-folds");
 
   document.addEventListener("DOMContentLoaded", function () {
+    foldMoreOnLeaving();
     var button = document.querySelector(".topbar .menu-toggle");
     if (!button) { return; }  // signed out: the bar is the name and the languages, nothing to fold
     var bar = button.closest(".topbar");
@@ -30,4 +31,26 @@
       if (inside) { button.focus(); }
     });
   });
+
+  // "More" in the bar (a <details>, base.html) opens and closes without this script; with it, it folds as a menu
+  // would: on Escape (the focus back on its summary), on a click elsewhere, and when the focus leaves it (its links
+  // would otherwise stay open over the page). Where app.css unfolds it, its summary is not drawn: nothing to fold.
+  function foldMoreOnLeaving() {
+    var more = document.querySelector(".topbar details.more");
+    if (!more) { return; }
+    var summary = more.querySelector("summary");
+    function folds() { return more.open && summary.getClientRects().length > 0; }
+    more.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !folds()) { return; }
+      more.open = false;
+      summary.focus();
+      event.stopPropagation();  // the phone's menu, around it, stays open
+    });
+    document.addEventListener("click", function (event) {
+      if (folds() && !more.contains(event.target)) { more.open = false; }
+    });
+    more.addEventListener("focusout", function (event) {
+      if (folds() && event.relatedTarget && !more.contains(event.relatedTarget)) { more.open = false; }
+    });
+  }
 })();
