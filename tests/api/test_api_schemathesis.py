@@ -37,9 +37,9 @@ from approval.models import Post, User
 from approval.workflow.states import Role
 from approval.workflow.table import ACTIONS_TAKING, USER_ACTIONS, rows_for
 
-MAX_EXAMPLES = 25
-STATEFUL_SCENARIOS = 60
-STATEFUL_ROUNDS = 5
+MAX_EXAMPLES = 20
+STATEFUL_SCENARIOS = 40
+STATEFUL_ROUNDS = 4
 TEAM = {"community_manager": "camille@helio.example", "project_manager": "lucile@helio.example",
         "cabinet": "cabinet@helio.example", "admin": "admin@helio.example"}
 
