@@ -3,7 +3,9 @@ instead of the range of ids between its first and its last post, which also held
 meanwhile elsewhere (another tab, the API): the done page listed them as imported.
 
 The imports made before keep the posts their page listed (the range, less other writers' posts), without their
-file's row; a post two such ranges held goes to the older import. The downgrade puts the ranges back.
+file's row. A post two such ranges held (two imports of one writer at once: PostgreSQL's ids interleave) goes to
+the narrowest, then the older: a range inside another is the inner import's own, and only the posts of the outer
+one between its ends stay ambiguous. The downgrade puts each import's range back, from its first post to its last.
 
 Revision ID: 0040
 Revises: 0039
@@ -23,10 +25,19 @@ depends_on: str | Sequence[str] | None = None
 
 BACKFILL = """
 INSERT INTO imported_posts (post_id, import_id, file_row)
-SELECT posts.id, min(post_imports.id), NULL
-FROM post_imports JOIN posts ON posts.id BETWEEN post_imports.first_post_id AND post_imports.last_post_id
-    AND posts.created_by_id = post_imports.created_by_id
-GROUP BY posts.id
+SELECT posts.id, (
+    SELECT post_imports.id FROM post_imports
+    WHERE posts.id BETWEEN post_imports.first_post_id AND post_imports.last_post_id
+        AND post_imports.created_by_id = posts.created_by_id
+    ORDER BY post_imports.last_post_id - post_imports.first_post_id, post_imports.id
+    LIMIT 1
+), NULL
+FROM posts
+WHERE EXISTS (
+    SELECT 1 FROM post_imports
+    WHERE posts.id BETWEEN post_imports.first_post_id AND post_imports.last_post_id
+        AND post_imports.created_by_id = posts.created_by_id
+)
 """
 
 RANGES = """
