@@ -60,7 +60,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "sets.list_sets": ("after", "q", "market", "network", "account_id", "campaign_id", "state", "author_id",
                        "created_from", "created_to"),
     "sets.approve_all": ("version-1", "and_schedule", "acknowledge_warnings", "comment", "local_time",
-                         "fold-Europe/Paris"),
+                         "fold-Europe/Paris", "time_basis", "time_zone"),
     "review.queue": ("after", "market", "author_id", "account_id", "campaign_id"),
     "cabinet.inbox": ("after", "answered_after"),
     "profile.show_profile": (),

@@ -206,8 +206,8 @@ def test_save_and_submit_submits_each_and_says_which_need_a_fix(make, web, db_se
     posts = {p.account_id: p for p in _members(db_session, _set_of(answer))}
     assert posts[facebook.id].state is State.in_review and posts[x.id].state is State.draft
     shown = _text(web.get(answer.headers["Location"]))
-    assert f"Submitted for review: #{posts[facebook.id].id} (FR · Facebook · @{facebook.handle})." in shown
-    assert f"Not submitted, to fix first: #{posts[x.id].id} (FR · X" in shown
+    assert (f"Saved as a set of 2 posts, one per account; submitted for review: #{posts[facebook.id].id} "
+            f"(FR · Facebook · @{facebook.handle}); to fix first, not submitted yet: #{posts[x.id].id} (FR · X") in shown
 
 
 def test_the_set_page_shows_only_the_members_its_reader_sees(make, web, db_session, france, britain, writer):
@@ -556,3 +556,263 @@ def test_approve_and_schedule_all_at_a_time_repeated_in_one_zone_asks_which_ther
         actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
                                                         .order_by(AuditEntry.id))]
         assert actions[-2:] == [Action.approve, Action.schedule]
+
+
+# "Submit all": each member on its own -------------------------------------------------------------------------------
+
+
+def _drafts(db_session, writer, accounts, body: str = "Le stade brille ce soir."):  # noqa: ANN001, ANN202
+    post_set = ops.create_post_set(db_session, writer, len(accounts))
+    posts = [ops.create_post(db_session, writer, account, body, post_set=post_set) for account in accounts]
+    db_session.flush()
+    return post_set, posts
+
+
+def test_submit_all_submits_those_that_pass_and_names_each_to_fix_with_its_reason(make, web, db_session, france,
+                                                                                  writer):
+    accounts = [make.account(france, "facebook") for _ in range(3)] + [make.account(france, "instagram")
+                                                                       for _ in range(2)]
+    post_set, posts = _drafts(db_session, writer, accounts)
+    web.login(writer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    shown = _text(web.get(f"/sets/{post_set.id}"))
+    assert "To fix before they can be submitted:" in shown and "Submit all for review" in page
+    for post in posts[3:]:  # named before the press, each with its reason and a link to fix it
+        assert f'href="/posts/{post.id}/edit"' in page
+        assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture or a video." \
+            in shown
+    answer = web.post(f"/sets/{post_set.id}/submit", _versions(page))
+    assert answer.status_code == 303, _text(answer)[:3000]
+    states = {p.id: p.state for p in _members(db_session, post_set.id)}
+    assert [states[p.id] for p in posts] == [State.in_review] * 3 + [State.draft] * 2
+    said = _text(web.get(answer.headers["Location"]))
+    assert "Submitted for review: " + ", ".join(f"#{p.id}" for p in posts[:1]) in said
+    for post in posts[3:]:
+        assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture" in said, said
+
+
+def test_submit_all_where_none_passes_submits_none_and_names_them_all(make, web, db_session, france, writer):
+    accounts = [make.account(france, "instagram"), make.account(france, "instagram")]
+    post_set, posts = _drafts(db_session, writer, accounts)
+    web.login(writer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert "Submit all for review" not in page  # nothing would pass: the list to fix, no button
+    before = row_counts(db_session, AuditEntry)
+    answer = web.post(f"/sets/{post_set.id}/submit", {f"version-{p.id}": str(p.version) for p in posts})
+    assert answer.status_code == 422
+    said = _text(answer)
+    assert "Nothing was submitted: the 2 posts below need a fix first." in said
+    for post in posts:
+        assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture" in said, said
+        assert f'href="/posts/{post.id}/edit"' in answer.get_data(as_text=True)
+    assert row_counts(db_session, AuditEntry) == before
+
+
+# The same moment everywhere --------------------------------------------------------------------------------------
+
+
+def _paris_and_new_york(make, db_session, france, writer):  # noqa: ANN001, ANN202
+    united_states = make.market("US", timezone="America/New_York", languages=("en",))
+    writer.markets.append(united_states)
+    accounts = [make.account(france, "facebook"), make.account(united_states, "facebook")]
+    post_set, posts = _a_set(make, db_session, accounts, writer)
+    reviewer = make.user(Role.project_manager, markets=[france, united_states])
+    return post_set, posts, reviewer
+
+
+def test_approve_and_schedule_all_at_the_same_moment_everywhere(make, web, db_session, france, writer):
+    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert 'name="time_basis" value="moment"' in page and 'name="time_zone"' in page
+    assert '<option value="Europe/Paris"' in page and '<option value="America/New_York"' in page
+    keynote = _local_ahead(PARIS, hour=18)
+    answer = web.post(f"/sets/{post_set.id}/approve", {
+        **_versions(page), "and_schedule": "at", "local_time": keynote.strftime("%Y-%m-%dT%H:%M"),
+        "time_basis": "moment", "time_zone": "Europe/Paris"})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    moment = keynote.replace(tzinfo=PARIS).astimezone(UTC)
+    members = {p.id: p for p in _members(db_session, post_set.id)}
+    assert members[paris.id].scheduled_at == moment and members[new_york.id].scheduled_at == moment
+    said = _text(web.get(answer.headers["Location"]))
+    assert "Approved and scheduled at the same moment everywhere" in said
+    there = moment.astimezone(NEW_YORK).strftime("%H:%M")  # 12:00 in New York, for 18:00 in Paris
+    assert there in said and "America/New_York" in said
+
+
+def test_the_same_moment_read_in_the_viewers_own_zone_by_default(make, web, db_session, france, writer):
+    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    web.client.set_cookie("approval_tz", "America/New_York")
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert re.search(r'<option value="America/New_York" selected>', page)
+    local = _local_ahead(NEW_YORK, hour=12)
+    answer = web.post(f"/sets/{post_set.id}/approve", {
+        **_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+        "time_basis": "moment"})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    moment = local.replace(tzinfo=NEW_YORK).astimezone(UTC)
+    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {moment}
+
+
+def test_the_same_moment_asks_which_only_in_the_zone_it_is_read_in(make, web, db_session, france, writer):
+    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    local = _repeated_in_paris_only()
+    sent = {**_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+            "time_basis": "moment", "time_zone": "America/New_York"}
+    answer = web.post(f"/sets/{post_set.id}/approve", sent)  # once in New York: both at New York's instant
+    assert answer.status_code == 303, _text(answer)[:3000]
+    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {local.replace(tzinfo=NEW_YORK)
+                                                                           .astimezone(UTC)}
+
+
+def test_the_same_moment_in_a_repeated_hour_asks_which(make, web, db_session, france, writer):
+    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    local = _repeated_in_paris_only()
+    sent = {**_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+            "time_basis": "moment", "time_zone": "Europe/Paris"}
+    asked = web.post(f"/sets/{post_set.id}/approve", sent)
+    assert asked.status_code == 422
+    assert "This time happens twice in Europe/Paris: which one?" in _text(asked)
+    answer = web.post(f"/sets/{post_set.id}/approve", {**sent, "fold-Europe/Paris": "1"})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {
+        local.replace(tzinfo=PARIS, fold=1).astimezone(UTC)}
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Mars/Olympus", "Factory"])
+def test_the_same_moment_in_a_zone_no_place_keeps_is_refused(make, web, db_session, france, writer, zone):
+    post_set, posts, reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    before = row_counts(db_session, AuditEntry)
+    answer = web.post(f"/sets/{post_set.id}/approve", {
+        **_versions(page), "and_schedule": "at", "local_time": _local_ahead(PARIS).strftime("%Y-%m-%dT%H:%M"),
+        "time_basis": "moment", "time_zone": zone})
+    assert answer.status_code == 422
+    assert "Choose a time zone from the list." in _text(answer)
+    assert row_counts(db_session, AuditEntry) == before
+
+
+# Every warning before "Approve all" ---------------------------------------------------------------------------------
+
+
+def test_the_set_page_shows_each_members_warnings_before_approve_all(make, web, db_session, france, britain,
+                                                                     writer):
+    accounts = [make.account(france, "facebook"), make.account(britain, "facebook")]
+    post_set = ops.create_post_set(db_session, writer, 2)
+    english = "Our new shop opens today in the middle of the town, come and see us."
+    posts = [ops.create_post(db_session, writer, account, english, post_set=post_set) for account in accounts]
+    for post in posts:
+        make.act(post, Action.submit, writer)
+    db_session.flush()
+    web.login(make.user(Role.project_manager, markets=[france, britain]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    block = _text_of(page[page.index('class="set-warnings"'):page.index("</div>", page.index('class="set-warnings"'))])
+    assert "Warnings to read before approving:" in block
+    assert f"#{posts[0].id} (FR · Facebook" in block
+    assert "This text reads as English, not as the market's French." in block
+    assert f"#{posts[1].id} (GB" not in block  # English in Britain: nothing to say
+
+
+def _text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+# Suggested messages in a set ------------------------------------------------------------------------------------------
+
+
+def test_a_set_with_a_suggested_message_schedules_the_brands_post_and_sends_the_suggestion_to_its_cabinet(
+        make, web, db_session, france, writer):
+    executive = make.executive("Claire Bernard")
+    make.user(Role.cabinet, executives=[executive])
+    brand, cabinet = make.account(france, "facebook"), make.account(france, "linkedin", executive=executive)
+    post_set, (ours, suggested) = _a_set(make, db_session, [brand, cabinet], writer)
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    said = _text_of(page)
+    assert f"#{suggested.id} (FR · LinkedIn · @{cabinet.handle}): suggested messages go to their executive’s " \
+        "cabinet when approved" in said
+    assert "Approve and schedule all at this time" in page
+    local = _local_ahead(PARIS)
+    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at",
+                                                       "local_time": local.strftime("%Y-%m-%dT%H:%M")})
+    assert answer.status_code == 303, _text(answer)[:3000]
+    members = {p.id: p for p in _members(db_session, post_set.id)}
+    assert members[ours.id].state is State.scheduled
+    assert members[ours.id].scheduled_at == local.replace(tzinfo=PARIS).astimezone(UTC)
+    assert members[suggested.id].state is State.with_cabinet and members[suggested.id].scheduled_at is None
+    said = _text(web.get(answer.headers["Location"]))
+    assert f"Approved and sent to their cabinet, which accepts them before they are scheduled: #{suggested.id}" \
+        in said, said
+
+
+def test_a_set_of_suggested_messages_only_says_why_none_is_scheduled(make, web, db_session, france, writer):
+    executive = make.executive("Claire Bernard")
+    make.user(Role.cabinet, executives=[executive])
+    post_set, posts = _a_set(make, db_session, [make.account(france, "linkedin", executive=executive)], writer)
+    web.login(make.user(Role.project_manager, markets=[france]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    assert "none of them can be scheduled from here" in _text_of(page)
+    assert "Approve and schedule all at this time" not in page and "Approve all" in page
+
+
+# Two managers at once ----------------------------------------------------------------------------------------------
+
+
+def test_the_second_manager_to_approve_all_reads_that_someone_else_decided(make, web, db_session, france, writer):
+    post_set, posts = _a_set(make, db_session, [make.account(france, "facebook"), make.account(france, "x")], writer)
+    first, second = (make.user(Role.project_manager, markets=[france]) for _ in range(2))
+    web.login(second)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    for post in posts:
+        make.act(post, Action.approve, first)
+    db_session.flush()
+    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page))
+    assert answer.status_code == 409
+    said = _text(answer)
+    assert "were decided by someone else since this page was drawn" in said and f"#{posts[0].id}" in said
+    assert "No post of this set awaits your approval." not in said
+
+
+# The action block: one primary button per form -----------------------------------------------------------------------
+
+
+def test_the_approval_block_has_one_primary_button(make, web, db_session, france, britain, writer):
+    proposal = utcnow().replace(microsecond=0) + timedelta(days=3)
+    post_set, _posts = _a_set(make, db_session, [make.account(france, "facebook"), make.account(britain, "x")],
+                              writer, proposed=proposal)
+    web.login(make.user(Role.project_manager, markets=[france, britain]))
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    form = page[page.index('class="approve-all"'):page.index("</form>", page.index('class="approve-all"'))]
+    assert "Approve and schedule all at their proposed times" in form and "all at this time" in form
+    assert len(re.findall(r'class="button primary"', form)) == 1
+    assert re.search(r'<button type="submit" class="button primary">Approve all</button>', form)
+
+
+def test_a_time_out_of_range_is_refused_not_a_server_error(make, web, db_session, france, writer):
+    """Year 9999's last hour read in Paris is past what a date can hold in UTC: refused as out of range (422)."""
+    post_set, _posts, reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(reviewer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    before = _counts(db_session)
+    for basis in ("local", "moment"):
+        answer = web.post(f"/sets/{post_set.id}/approve", {
+            **_versions(page), "and_schedule": "at", "local_time": "9999-12-31T23:30", "time_basis": basis,
+            "time_zone": "Europe/Paris"})
+        assert answer.status_code == 422, (basis, answer.status_code)
+    assert _counts(db_session) == before
+
+
+def test_a_writer_is_refused_the_decision_whatever_the_form_holds(make, web, db_session, france, writer):
+    """The role is checked before the form: a community manager's invalid "approve" is a 403, not the form's 422."""
+    post_set, _posts, _reviewer = _paris_and_new_york(make, db_session, france, writer)
+    web.login(writer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    for extra in ({"and_schedule": "at", "local_time": "not a time"}, {"comment": "x" * 10_000}):
+        answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), **extra})
+        assert answer.status_code == 403, (extra, answer.status_code)

@@ -1,7 +1,8 @@
 """Post sets: the posts one message was written as for several accounts (``views.posts.new_post``), on one page, and
 the decisions taken on all of them at once; and the list of the sets a reader sees. Each member stays a post of its
-own: every bulk action is the engine's, post by post, each with its audit row, in one transaction (one refused, none
-is recorded)."""
+own: every bulk action is the engine's, post by post, each with its audit row, in one transaction. An approval is
+all or nothing (one refused, none is recorded: the decision is on the set the reviewer saw); a submission is each
+member's own (those that pass go to review, the others are listed to fix)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -23,13 +26,14 @@ from approval import operations as ops
 from approval import policies
 from approval.access import read_by
 from approval.db import db
-from approval.filters import repeated_instants
+from approval.filters import repeated_instants, viewer_zone
 from approval.forms import PageForm
-from approval.forms.sets import ApproveAllForm
-from approval.labels import label
+from approval.forms.sets import EACH_MARKET, ONE_MOMENT, ApproveAllForm
+from approval.labels import label, said_in
 from approval.models import Account, Post, PostSet, Revision
 from approval.queries import posts as listing
 from approval.queries.paging import keyset
+from approval.style.policy import SENSITIVE
 from approval.views.posts import findings_summary, post_name, post_names
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale, WorkflowError
@@ -98,14 +102,26 @@ def list_sets():
 
 @dataclass(frozen=True)
 class Member:
-    """A post of the set as its reader sees it: the post, and the revision it reads (a cabinet's: the last sent)."""
+    """A post of the set as its reader sees it: the post, the revision it reads (a cabinet's: the last sent), and the
+    style gate's findings on it with the policy in force now, as the post's page lists them."""
 
     post: Post
     revision: Revision | None
+    findings: list[dict] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
-        return findings_summary(self.revision.findings or [] if self.revision is not None else [])
+        return findings_summary(self.findings)
+
+    @property
+    def warnings(self) -> list[dict]:
+        """The findings a reviewer reads before approving (the text's language, its tone...), the sensitive terms
+        aside: those are acknowledged in the approval's own block."""
+        return [f for f in self.findings if f["severity"] == "warning" and f["rule"] != SENSITIVE]
+
+    @property
+    def errors(self) -> list[dict]:
+        return [f for f in self.findings if f["severity"] == "error"]
 
 
 @dataclass
@@ -120,18 +136,33 @@ class Plan:
     elsewhere: list[Post] = field(default_factory=list)
 
     @property
+    def straight(self) -> list[Post]:
+        """The members approving makes approved (the brand's posts): those that may be scheduled at once."""
+        return [post for post in self.acting if _approves_straight(post)]
+
+    @property
+    def to_cabinet(self) -> list[Post]:
+        """The suggested messages approving sends to their executive's cabinet, which accepts them before any time
+        is set: approved with the others, never scheduled with them."""
+        return [post for post in self.acting if not _approves_straight(post)]
+
+    @property
     def proposals_ahead(self) -> bool:
-        """Every member approved would be scheduled at its own proposed time, still ahead (``proposal_offered``)."""
-        return bool(self.acting) and all(ops.proposal_offered(post, current_user) is not None for post in self.acting)
+        """Every member approving makes approved would be scheduled at its own proposed time, still ahead
+        (``proposal_offered``)."""
+        straight = self.straight
+        return bool(straight) and all(ops.proposal_offered(post, current_user) is not None for post in straight)
 
     @property
     def schedulable(self) -> bool:
-        """Every member approved would be approved (not sent to a cabinet) and the reader may schedule: "Approve and
+        """Some member approving makes approved (not sent to a cabinet) and the reader may schedule: "Approve and
         schedule all at" a time is offered."""
-        return bool(self.acting) and _may(Action.schedule) and all(
-            row.target == State.approved for post in self.acting
-            for row in engine.available_actions(post, current_user) if row.action == Action.approve)
+        return bool(self.straight) and _may(Action.schedule)
 
+
+def _approves_straight(post: Post) -> bool:
+    return all(row.target == State.approved for row in engine.available_actions(post, current_user)
+               if row.action == Action.approve)
 
 def _may(action: Action) -> bool:
     """The reader's role takes ``action`` on some post (the table's rows say who): what shows a bulk button."""
@@ -178,16 +209,29 @@ class Twice:
 
 
 def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None = None, status: int = 200,  # noqa: ANN202
-            form: ApproveAllForm | None = None, twice: Sequence[Twice] = ()):
+            form: ApproveAllForm | None = None, twice: Sequence[Twice] = (),
+            to_fix: Sequence[tuple[Post, list[str]]] = ()):
     shown = read_by(db.session, current_user, list(posts))
-    members = [Member(post, as_read.current_revision) for post, as_read in zip(posts, shown, strict=True)]
+    members = [Member(post, as_read.current_revision,
+                      [f.as_dict(translatable=True)
+                       for f in policies.check_revision(db.session, post, as_read.current_revision).findings])
+               for post, as_read in zip(posts, shown, strict=True)]
+    by_id = {m.post.id: m for m in members}
     submit = _plan(posts, Action.submit) if _may(Action.submit) else None
     approve = _plan(posts, Action.approve) if _may(Action.approve) else None
     sensitive = _sensitive(approve.acting) if approve is not None else {}
+    zones = list(dict.fromkeys([viewer_zone(), *(post.account.market.timezone for post in posts), "UTC"]))
     return render_template("sets/show.html", set_id=set_id, members=members, submit=submit, approve=approve,
-                           refusal=refusal, sensitive=sensitive, form=form, twice=twice,
+                           refusal=refusal, sensitive=sensitive, form=form, twice=twice, to_fix=to_fix,
+                           # What "Submit all" would leave out: the style gate refuses these now.
+                           unready=[by_id[post.id] for post in submit.acting if by_id[post.id].errors]
+                           if submit is not None else [],
+                           warned=[by_id[post.id] for post in approve.acting if by_id[post.id].warnings]
+                           if approve is not None else [],
                            sensitive_posts=[post for post in posts if post.id in sensitive],
-                           posts_by_id={post.id: post for post in posts}), status
+                           posts_by_id={post.id: post for post in posts}, zones=zones,
+                           basis=form.time_basis.data if form is not None else EACH_MARKET,
+                           chosen_zone=(form.time_zone.data if form is not None else None) or viewer_zone()), status
 
 
 @bp.get("/<id:set_id>")
@@ -201,7 +245,8 @@ def show_set(set_id: int):
 @bp.post("/<id:set_id>/submit")
 @login_required
 def submit_all(set_id: int):
-    """"Submit all for review": the drafts (and the members sent back for changes) the reader may submit."""
+    """"Submit all for review": the drafts (and the members sent back for changes) the reader may submit, each that
+    passes its checks; those that do not stay drafts, listed with why and a link to fix them."""
     if not PageForm().validate():
         abort(400)
     return _act(set_id, Action.submit)
@@ -212,12 +257,20 @@ def submit_all(set_id: int):
 def approve_all(set_id: int):
     """"Approve all" the members in review the reader may approve; with ``and_schedule``, approve and schedule each
     at its proposed time (``operations.approve_and_schedule``), or with ``and_schedule=at``, at the wall-clock time
-    ``local_time`` read in each member's market zone (``fold-<zone>``: which, where the clocks repeat it). The
-    members holding sensitive terms need ``acknowledge_warnings`` and the reason in ``comment``, as on their page."""
+    ``local_time`` read in each member's market zone, or with ``time_basis=moment`` in the one zone ``time_zone``
+    (``fold-<zone>``: which, where the clocks repeat it). The suggested messages among them go to their cabinet,
+    approved only. The members holding sensitive terms need ``acknowledge_warnings`` and the reason in ``comment``,
+    as on their page."""
     form = ApproveAllForm()
     if not form.validate():
         if form.csrf_token.errors:
             abort(400)
+        # Someone who may not take the decision is told so (404 outside the set, 403 for the role), not what the
+        # form lacks.
+        _members(set_id)
+        for needed in (Action.approve, Action.schedule) if request.form.get("and_schedule") else (Action.approve,):
+            if not _may(needed):
+                raise NotPermitted(_("Your role may not %(action)s a post.", action=label(needed)))
         errors = {name: list(reasons) for name, reasons in form.errors.items()}
         refusal = GuardFailed(_("Nothing was done. %(reason)s", reason=" ".join(r for rs in errors.values()
                                                                               for r in rs)), errors)
@@ -227,10 +280,12 @@ def approve_all(set_id: int):
     return _act(set_id, Action.approve, and_schedule=at_time or schedule in ("1", "y", "yes", "on"), form=form)
 
 
-def _instants(posts: Sequence[Post], local: datetime | None) -> tuple[dict[int, datetime], list[Twice], list[str]]:
-    """The instant of the wall-clock time ``local`` in each member's market zone: by member, the zones where it
-    happens twice and no ``fold-<zone>`` says which (with those where one does, to show the choice again), and the
-    reasons of the zones where it cannot be (the clocks skip it)."""
+def _instants(posts: Sequence[Post], local: datetime | None,
+              one_zone: str | None = None) -> tuple[dict[int, datetime], list[Twice], list[str]]:
+    """The instant of the wall-clock time ``local`` in each member's market zone (or, with ``one_zone``, in that
+    zone for all: the same moment everywhere): by member, the zones where it happens twice and no ``fold-<zone>``
+    says which (with those where one does, to show the choice again), and the reasons of the zones where it cannot
+    be (the clocks skip it)."""
     if local is None:
         return {}, [], [_("Choose the time to schedule them at.")]
     instants: dict[int, datetime] = {}
@@ -238,14 +293,15 @@ def _instants(posts: Sequence[Post], local: datetime | None) -> tuple[dict[int, 
     unread: list[str] = []
     asked = False
     typed = local.strftime("%Y-%m-%dT%H:%M")
-    for zone in dict.fromkeys(post.account.market.timezone for post in posts):
+    zones = [one_zone] if one_zone else list(dict.fromkeys(post.account.market.timezone for post in posts))
+    for zone in zones:
         fold = {"0": 0, "1": 1}.get(request.form.get(f"fold-{zone}", ""))
         try:
             ops.local_to_utc(local, zone)
         except ops.AmbiguousLocalTime:  # each zone that repeats the time asks which, its own instants shown
             twice.append(Twice(zone, repeated_instants(typed, zone) or ("", ""), fold))
-        except ops.NonexistentLocalTime:
-            pass  # refused below, with the time to choose instead
+        except (ops.NonexistentLocalTime, OverflowError):
+            pass  # refused below, with the time to choose instead (or as out of range)
         try:
             when = ops.instant_in(local, zone, fold)
         except GuardFailed as refused:
@@ -254,16 +310,60 @@ def _instants(posts: Sequence[Post], local: datetime | None) -> tuple[dict[int, 
                 unread.append(refused.message)
             continue
         for post in posts:
-            if post.account.market.timezone == zone:
+            if one_zone or post.account.market.timezone == zone:
                 instants[post.id] = when
     return instants, twice if asked else [], unread
 
 
-def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: ANN202, C901, PLR0912
+def _reasons(refused: WorkflowError) -> str:
+    """A refusal's message with its reasons, once each."""
+    reasons = [str(r) for rs in refused.errors.values() for r in rs if str(r) != str(refused.message)]
+    return " ".join(dict.fromkeys([str(refused.message), *reasons]))
+
+
+def _to_fix_links(to_fix: Sequence[tuple[Post, str]]) -> Markup:
+    """"<a>#12 (FR · Instagram · @acme_fr)</a>: Instagram needs a picture or a video.; …": each post its editor's
+    link and its reason."""
+    return Markup(" ").join(Markup('<a href="{}">{}</a>: {}').format(
+        url_for("posts.edit_post", post_id=post.id), post_name(post), reason) for post, reason in to_fix)
+
+
+def _submit_each(set_id: int, posts: Sequence[Post], plan: Plan):  # noqa: ANN202
+    """"Submit all": each member submitted on its own, as "Save and submit" does for a new set
+    (``views.posts._after_creating_set``). Submitting puts nobody's decision on the set as a whole: each post goes to
+    its own review, so one that does not pass yet (a network's picture missing) holds the others back for nothing.
+    Approving stays all or nothing: it is a decision on the set the reviewer saw."""
+    submitted: list[Post] = []
+    to_fix: list[tuple[Post, str]] = []
+    for post in plan.acting:
+        try:
+            with db.session.begin_nested():
+                ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
+        except WorkflowError as refused:
+            # Its own reasons ("Posts on Instagram need a picture or a video."), without the refusal's heading.
+            own = [str(r) for rs in refused.errors.values() for r in rs]
+            to_fix.append((post, " ".join(dict.fromkeys(own)) if own else str(refused.message)))
+        else:
+            submitted.append(post)
+    if not submitted:
+        db.session.rollback()
+        nothing = GuardFailed(ngettext("Nothing was submitted: the post below needs a fix first.",
+                                       "Nothing was submitted: the %(num)d posts below need a fix first.",
+                                       len(to_fix)))
+        return _render(set_id, _members(set_id), refusal=nothing, status=nothing.status,
+                       to_fix=[(post, [reason]) for post, reason in to_fix])
+    flash(_("Submitted for review: %(posts)s.", posts=post_names(submitted)), "success")
+    if to_fix:
+        flash(Markup("{} {}").format(_("Not submitted, to fix first:"), _to_fix_links(to_fix)), "warning")
+    return redirect(url_for("sets.show_set", set_id=set_id), 303)
+
+
+def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: ANN202, C901, PLR0911, PLR0912, PLR0915
          form: ApproveAllForm | None = None):
     """The bulk action on the members the page showed, each at the version the page showed (``version-<id>``): a
     member it acts on or leaves out changed since refuses it all (409, naming it); the others are not its to check.
-    Each member through the engine, with its own audit row; one refused, none is recorded."""
+    Each member through the engine, with its own audit row. Approving: one refused, none is recorded; submitting:
+    each on its own (``_submit_each``)."""
     at_time = form is not None and request.form.get("and_schedule") == "at"
     posts = _members(set_id, for_update=True)  # a set the reader sees none of is not found, whatever their role
     for needed in (action, Action.schedule) if and_schedule else (action,):
@@ -282,9 +382,19 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: AN
         return _render(set_id, _members(set_id), refusal=refusal, status=refusal.status, form=form)
     if not plan.acting:
         db.session.rollback()
-        nothing = InvalidTransition(_("No post of this set can be submitted now.") if action == Action.submit else
-                                    _("No post of this set awaits your approval."))
-        return _render(set_id, posts, refusal=nothing, status=nothing.status, form=form)
+        # The page offered the action on members that moved since: someone else decided (or submitted) them.
+        moved = [post for post in posts if (shown := request.form.get(f"version-{post.id}", type=int)) is not None
+                 and shown != post.version]
+        if moved:
+            nothing: WorkflowError = Stale(_(
+                "Nothing was done: %(posts)s were decided by someone else since this page was drawn. Read the set "
+                "as it is now.", posts=post_names(moved)))
+        else:
+            nothing = InvalidTransition(_("No post of this set can be submitted now.") if action == Action.submit
+                                        else _("No post of this set awaits your approval."))
+        return _render(set_id, _members(set_id), refusal=nothing, status=nothing.status, form=form)
+    if action == Action.submit:
+        return _submit_each(set_id, posts, plan)
     # The members holding sensitive terms are approved with their acknowledgement and its reason, as on their page;
     # without it, none is approved (the others neither: the decision was on the set the page showed).
     sensitive = [post for post in plan.acting if post.id in _sensitive([post])] if form is not None else []
@@ -303,10 +413,20 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: AN
                                        posts=post_names(sensitive)),
                                      errors)
         return _render(set_id, _members(set_id), refusal=unacknowledged, status=unacknowledged.status, form=form)
+    # The suggested messages go to their cabinet, approved only: the cabinet accepts them before any time is set.
+    straight = plan.straight if and_schedule else []
+    to_cabinet = plan.to_cabinet  # as the page showed them: approving moves them on
+    if and_schedule and not straight:
+        db.session.rollback()
+        cabinet_only = InvalidTransition(_("Nothing was done: the posts of this set are suggested messages, which "
+                                           "their cabinet accepts before they are scheduled. Approve them alone."))
+        return _render(set_id, _members(set_id), refusal=cabinet_only, status=cabinet_only.status, form=form)
+    one_zone = (form.time_zone.data or viewer_zone()) if at_time and form is not None \
+        and form.time_basis.data == ONE_MOMENT else None
     instants: dict[int, datetime] = {}
     if at_time:
         assert form is not None
-        instants, twice, unread = _instants(plan.acting, form.local_time.data)
+        instants, twice, unread = _instants(straight, form.local_time.data, one_zone)
         if twice or unread:
             db.session.rollback()
             if unread:
@@ -325,36 +445,42 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: AN
             note = comment if post in sensitive else None  # the reason, on the posts it is the reason for
             given: dict[str, Any] = {ACKNOWLEDGE: True} if post in sensitive else {}
             try:
-                if at_time:
+                if at_time and post in straight:
                     ops.act_on_post(db.session, post, Action.approve, current_user, expected_version=post.version,
                                     comment=note, **given)
                     ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=post.version,
                                     scheduled_at=instants[post.id])
-                elif and_schedule:
+                elif and_schedule and post in straight:
                     ops.approve_and_schedule(db.session, post, current_user, expected_version=post.version,
                                              comment=note, **given)
                 else:
                     ops.act_on_post(db.session, post, action, current_user, expected_version=post.version,
                                     comment=note, **given)
             except WorkflowError as refused:
-                reasons = [r for rs in refused.errors.values() for r in rs if r != refused.message]
                 raise type(refused)(_("Nothing was done: %(post)s was refused. %(reason)s", post=post_name(post),
-                                      reason=" ".join([refused.message, *reasons])), refused.errors,
+                                      reason=_reasons(refused)), refused.errors,
                                     findings=refused.findings) from None
     except WorkflowError as refused:
         db.session.rollback()
         return _render(set_id, _members(set_id), refusal=refused, status=refused.status, form=form)
-    if action == Action.submit:
-        flash(_("Submitted for review: %(posts)s.", posts=post_names(plan.acting)), "success")
+    if one_zone is not None:
+        when = next(iter(instants.values()))
+        flash(_("Approved and scheduled at the same moment everywhere, %(time)s: %(posts)s.",
+                time=said_in(when, one_zone),
+                posts=format_list([_("%(post)s at %(time)s", post=post_name(post),
+                                     time=said_in(when, post.account.market.timezone)) for post in straight],
+                                  locale=get_locale() or "en")), "success")
     elif at_time:
         flash(_("Approved and scheduled at the time chosen, in each account’s market time: %(posts)s.",
-                posts=post_names(plan.acting)), "success")
+                posts=post_names(straight)), "success")
     elif and_schedule:
-        flash(_("Approved and scheduled, each at its proposed time: %(posts)s.", posts=post_names(plan.acting)),
+        flash(_("Approved and scheduled, each at its proposed time: %(posts)s.", posts=post_names(straight)),
               "success")
     else:
         flash(_("Approved: %(posts)s.", posts=post_names(plan.acting)), "success")
+    if and_schedule and to_cabinet:
+        flash(_("Approved and sent to their cabinet, which accepts them before they are scheduled: %(posts)s.",
+                posts=post_names(to_cabinet)), "success")
     for post, reasons in plan.withheld:
         flash(_("Left out: %(post)s. %(reason)s", post=post_name(post), reason=" ".join(reasons)), "info")
     return redirect(url_for("sets.show_set", set_id=set_id), 303)
-
