@@ -124,6 +124,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "hub.set_thresholds": ("review_amber_minutes", "review_red_minutes"),
     "notifications.list_notifications": ("before",),
     "notifications.open_notification": (),
+    "notifications.open_group": (),
     "notifications.preferences": ("mode-review", "timezone"),
     "notifications.mark_read": ("id", "all"),
     "notifications.market_settings": ("chat_webhook_url",),

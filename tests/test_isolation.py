@@ -59,6 +59,8 @@ MEDIA_ROUTES = frozenset({"media.show_file", "media.thumbnail"})
 #: admins only (tests/test_notifications.py). The reports' charts take a chart's name, not an object's id.
 OTHER_ROUTES = frozenset({"notifications.open_notification", "notifications.market_settings", "reports.chart_csv",
                           "reports.chart_svg",
+                          # Someone else's group of notices: tests/test_notifications_sets.py (404).
+                          "notifications.open_group",
                           # A campaign's: tests/test_campaigns.py (another market's 404, a group-wide one 403).
                           "campaigns.edit_campaign"})
 #: Every page that lists posts: an outsider's version of each must not show the post (role-gated ones may refuse).

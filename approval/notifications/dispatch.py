@@ -174,8 +174,17 @@ STALE: dict[State, tuple[tuple[Kind, ...], frozenset[State]]] = {State.scheduled
 #: which notice overtook it (``inbox.overtaken``).
 OVERTAKEN_BY: dict[Kind, frozenset[Kind]] = {
     Kind.scheduled: frozenset({Kind.scheduled, Kind.published, Kind.failed, Kind.unconfirmed, Kind.missed}),
+    # "Your post was approved" says it waits for a slot: once the same post is scheduled, that notice says so and
+    # when; once it is published ("Publish now" announces no slot: ``DUE_NOW``), it is online. Either way the
+    # approval is said by the later notice, with what came of it. Not by "failed" or "missed": a post reaches them
+    # only through "scheduled", which overtook it already. Set approved and scheduled in one go, a writer had two
+    # unread notices per post (10 for a set of 5) where one said it all.
+    Kind.approved: frozenset({Kind.scheduled, Kind.published}),
     Kind.stop_on: frozenset({Kind.stop_off}),
 }
+#: The notices of a post that a later one of the same post overtakes (``record``), and every kind that overtakes one.
+POST_OVERTAKEN = {kind: later for kind, later in OVERTAKEN_BY.items() if kind is not Kind.stop_on}
+OVERTAKING = frozenset().union(*POST_OVERTAKEN.values())
 #: Why the mail of an overtaken notification, not sent yet, is not sent (``overtake``), as the mailer notes the mails
 #: it chose not to send.
 OVERTAKEN = "overtaken by a later notice"
@@ -227,9 +236,9 @@ def record(session: Session, *entries: Any) -> None:
             told.setdefault(rule, []).append({"post_id": entry.post_id, "market_id": None,
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
                                               "action": Action(entry.action).value, "why": why})
-        if any(kind in OVERTAKEN_BY[Kind.scheduled] for kind, _audiences in rules):
+        if overtaker := next((kind for kind, _audiences in rules if kind in OVERTAKING), None):
             overtaking.append({"overtaken_post": entry.post_id, "overtaken_by": entry.actor_id,
-                               "overtaken_at": entry.at})
+                               "overtaking_kind": overtaker.value, "overtaken_at": entry.at})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
     if overtaking:  # once the later notices are written: each reader's earlier one is overtaken by their own
@@ -452,17 +461,22 @@ _OVERTAKEN_AT = bindparam("overtaken_at", type_=UTCDateTime())
 
 @functools.cache
 def _post_overtaken() -> ColumnElement[bool]:
-    """The ``scheduled`` notifications of the post ``overtaken_post`` that a later notice of the same post overtook
-    (``OVERTAKEN_BY``), for the reader told it, or whose act it was (``overtaken_by``)."""
+    """The notifications of the post ``overtaken_post`` that a later notice of the same post overtook
+    (``POST_OVERTAKEN``), for the reader told it, or whose act it was (``overtaken_by``, whose act told the kind
+    ``overtaking_kind``: only what that kind overtakes is theirs to have read)."""
     table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
     later = table.alias("later")
-    return and_(
-        table.c.post_id == bindparam("overtaken_post"), table.c.kind == Kind.scheduled.value,
-        or_(table.c.user_id == bindparam("overtaken_by"),
-            # No IN (...) list: an expanding parameter cannot be executed for many rows (SQLite).
+    by_kind = bindparam("overtaking_kind", type_=String())
+
+    def overtaken(kind: Kind, kinds: frozenset[Kind]) -> ColumnElement[bool]:
+        # No IN (...) list: an expanding parameter cannot be executed for many rows (SQLite).
+        return and_(table.c.kind == kind.value, or_(
+            and_(table.c.user_id == bindparam("overtaken_by"), or_(*(by_kind == k.value for k in sorted(kinds)))),
             exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
-                           later.c.id > table.c.id,
-                           or_(*(later.c.kind == kind.value for kind in sorted(OVERTAKEN_BY[Kind.scheduled]))))))
+                           later.c.id > table.c.id, or_(*(later.c.kind == k.value for k in sorted(kinds))))))
+
+    return and_(table.c.post_id == bindparam("overtaken_post"),
+                or_(*(overtaken(kind, kinds) for kind, kinds in sorted(POST_OVERTAKEN.items()))))
 
 
 def _stop_overtaken(stop: StopSwitch, market_id: int | None) -> ColumnElement[bool]:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
-from approval.notifications import texts
-from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, OVERTAKEN_BY, STALE
-from approval.workflow.states import State
+from approval.notifications import grouping, texts
+from approval.notifications.dispatch import AWAITING, ON_ITS_WAY, OVERTAKEN_BY, OVERTAKING, POST_OVERTAKEN, STALE
+from approval.workflow.states import Role, State
 
 PAGE = 50
 MAX_PAGE = 200
@@ -25,6 +25,43 @@ MAX_IDS = 500
 def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Notification)
                           .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+#: The bell gathers at most this many unread notices of sets (``unread_lines``); beyond, each counts as one.
+GATHERED = 1000
+
+
+def unread_lines(session: Session, user: User) -> int:
+    """The bell's count: the unread notifications as the list shows them, those of one act on one set as one
+    (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``)."""
+    user_id = user.id
+    total = unread_count(session, user_id)
+    if total < 2 or user.role == Role.cabinet:
+        return total
+    rows = session.execute(
+        select(Notification.kind, Notification.actor_id, Notification.action, Notification.comment,
+               Notification.why, Post.set_id, Notification.at)
+        .join(Post, Post.id == Notification.post_id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Post.set_id.is_not(None))
+        .order_by(Notification.id.desc()).limit(GATHERED)).all()
+    return total - len(rows) + grouping.count([tuple(row) for row in rows])
+
+
+def group_of(session: Session, user: User, notification: Notification) -> list[Notification]:
+    """The notices of ``user``'s that the list gathers with ``notification`` (its group's first, the newest):
+    those of the same act on the same set (``grouping``) written up to ``grouping.WINDOW`` before it."""
+    wanted = grouping.key_of(notification)
+    if wanted is None:
+        return [notification]
+    assert notification.post is not None  # a notice of a set's post (``grouping.key_of``)
+    candidates = session.scalars(
+        select(Notification).join(Post, Post.id == Notification.post_id)
+        .where(Notification.user_id == user.id, Notification.kind == notification.kind,
+               Post.set_id == notification.post.set_id,
+               Notification.id <= notification.id,
+               Notification.at >= notification.at - grouping.WINDOW, Notification.at <= notification.at)
+        .options(joinedload(Notification.post)).order_by(Notification.id.desc()).limit(MAX_IDS)).all()
+    return [n for n in candidates if grouping.key_of(n) == wanted]
 
 
 def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,
@@ -86,13 +123,12 @@ def overtaken(session: Session, user: User, notifications: Iterable[Notification
     notification id, in one query: the first one after it of the same post, or the ``stop_off`` of the same switch
     (``stops``: ``stops_told``'s). Its line says so, where it was greyed with nothing to say why."""
     earlier = [n for n in notifications if n.kind in OVERTAKEN_BY]
-    posts = {n.post_id for n in earlier if n.kind is NotificationKind.scheduled and n.post_id is not None}
+    posts = {n.post_id for n in earlier if n.kind in POST_OVERTAKEN and n.post_id is not None}
     offs = {stop.turned_off_at for n in earlier if n.kind is NotificationKind.stop_on
             and (stop := stops.get(n.id)) is not None and stop.turned_off_at is not None}
     wanted = []
     if posts:
-        wanted.append(and_(Notification.post_id.in_(posts),
-                           Notification.kind.in_(OVERTAKEN_BY[NotificationKind.scheduled])))
+        wanted.append(and_(Notification.post_id.in_(posts), Notification.kind.in_(OVERTAKING)))
     if offs:
         wanted.append(and_(Notification.kind == NotificationKind.stop_off, Notification.post_id.is_(None),
                            Notification.at.in_(offs)))
@@ -108,7 +144,8 @@ def overtaken(session: Session, user: User, notifications: Iterable[Notification
         for newer in later:
             if newer.id <= n.id:
                 continue
-            if (newer.post_id == n.post_id and n.post_id is not None) if n.kind is NotificationKind.scheduled else (
+            if (newer.post_id == n.post_id and n.post_id is not None and newer.kind in POST_OVERTAKEN[n.kind]) \
+                    if n.kind in POST_OVERTAKEN else (
                     stop is not None and newer.kind is NotificationKind.stop_off and newer.at == stop.turned_off_at
                     and newer.comment == stop.reason and newer.market_id == n.market_id):
                 found[n.id] = newer

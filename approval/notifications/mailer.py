@@ -52,7 +52,8 @@ from approval.models.publishing import StopSwitch
 from approval.models.users import cabinet_members, user_markets
 from approval.style.i18n import N_
 from approval.workflow.states import Action, Role, State
-from approval.notifications import inbox, outbox, texts
+from approval.notifications import grouping, inbox, outbox, texts
+from approval.notifications.dispatch import OVERTAKEN, POST_OVERTAKEN
 from approval.notifications.zones import load_zone, served_markets
 from approval.publishing.addresses import lookup
 from approval.publishing.holds import held_counts, stop_scope
@@ -791,6 +792,13 @@ class Mailer:
             items = [n for n in items if n.id not in settled]
             if not items:
                 return None
+        # Approved and scheduled in one go, a post's "approved" is overtaken by its "scheduled" in the same mail
+        # (``dispatch.OVERTAKEN_BY``): the later one says it all.
+        overtaken = [n.id for n in items if n.kind in POST_OVERTAKEN and n.post_id is not None and any(
+            m.id > n.id and m.post_id == n.post_id and m.kind in POST_OVERTAKEN[n.kind] for m in items)]
+        if overtaken:
+            self._finish(token, overtaken, error=OVERTAKEN)
+            items = [n for n in items if n.id not in overtaken]
         message = self.compose(user, items, digest=batch.digest)
         try:
             connection.send(message)
@@ -845,7 +853,10 @@ class Mailer:
             preferences = url_for("notifications.preferences", _external=True)
             if not digest:  # the urgent first (a digest tells what happened in its order)
                 items = sorted(items, key=lambda n: n.kind not in URGENT)
-            entries = [self._entry(n, user) for n in items]
+            # The notices of one act on the posts of one set, one entry (``grouping``); a cabinet reads each
+            # suggestion of its executives on its own.
+            entries = [self._group_entry(line, user) if isinstance(line, grouping.Group) else self._entry(line, user)
+                       for line in grouping.gather(items, alone=lambda _n: user.role == Role.cabinet)]
             if digest:
                 subject = _("Your daily digest: %(n)s notifications", n=len(items)) if len(items) > 1 else \
                     _("Your daily digest: %(title)s", title=entries[0]["title"])
@@ -970,6 +981,37 @@ class Mailer:
             # Where a published post is online: what its readers are asked for first ("did it go out? where?").
             "online": post.published_url if post is not None and n.kind == NotificationKind.published else None,
             "at": n.at,
+        }
+
+    def _group_entry(self, group: grouping.Group, user: User) -> dict:
+        """One act on the posts of a set (``grouping``): how many, by whom, the message written for them all (the
+        first's text), the set's page, and each post with its account, its slot or where it is online."""
+        first = group.first
+        details = []
+        if first.actor is not None:
+            details.append(_("By %(name)s", name=first.actor.name))
+        if words := texts.said(first.comment, first.why):
+            details.append(texts.quoted(words, lines=True))
+        more = []
+        for n in sorted(group.members, key=lambda n: n.post_id or 0):
+            assert n.post is not None  # a group's notices are of posts of a set
+            line = texts.account_line(n.post)
+            if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(n.post)):
+                line = f"{line} — {slot}"
+            if n.kind == NotificationKind.published and n.post.published_url:
+                details.append(f"{texts.account_line(n.post)} — {_('Online at %(url)s', url=n.post.published_url)}")
+            more.append({"url": url_for("posts.show_post", post_id=n.post_id, _external=True), "link": line})
+        text = self._text_read_by(first.post, user) if first.post is not None else None
+        return {
+            "title": grouping.title(group, user),
+            "excerpt": texts.excerpt(text, 60),
+            "details": details,
+            "body": texts.excerpt(text, 280),
+            "url": url_for("sets.show_set", set_id=group.set_id, _external=True),
+            "link": _("Open the set"),
+            "more": more,
+            "online": None,
+            "at": group.at,
         }
 
     def _text_read_by(self, post: Post, user: User) -> str:

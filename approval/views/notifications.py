@@ -25,7 +25,7 @@ from approval.models.notifications import (
     NotificationPreference,
     NotificationProfile,
 )
-from approval.notifications import inbox, texts
+from approval.notifications import grouping, inbox, texts
 from approval.notifications.zones import served_markets, zone_of
 from approval.publishing.addresses import refusal
 from approval.publishing.holds import stop_scope
@@ -47,7 +47,8 @@ def _bell() -> dict:
     def unread_notifications() -> int:
         if not current_user or not current_user.is_authenticated:
             return 0
-        return inbox.unread_count(db.session, current_user.id)
+        # The notices of one act on one set count as one, as the list shows them (``grouping``).
+        return inbox.unread_lines(db.session, current_user)
 
     return {"unread_notifications": unread_notifications}
 
@@ -62,7 +63,13 @@ def list_notifications():
     posts = list({n.post.id: n.post for n in items if n.post is not None}.values())
     read = {post.id: post for post in read_by(db.session, current_user, posts)}
     stops = inbox.stops_told(db.session, items)
-    return render_template("notifications/list.html", items=items, said=texts.said,
+    # The notices of one act on a set's posts, one line (a post its reader no longer sees stands alone, unnamed; a
+    # cabinet reads each suggestion on its own, as its mails).
+    lines = grouping.gather(items, alone=lambda n: current_user.role == Role.cabinet
+                           or (n.post is not None and not can_see_post(current_user, n.post)))
+    return render_template("notifications/list.html", items=items, lines=lines, said=texts.said,
+                           group_title=lambda group: grouping.title(group, current_user),
+                           account_line=texts.account_line,
                            title=lambda notification: texts.title_for(notification, current_user),
                            text_of=lambda post: read[post.id].body,
                            stops=stops, stop_scope=stop_scope,
@@ -71,7 +78,7 @@ def list_notifications():
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
                            next_before=items[-1].id if more else None,
-                           unread=inbox.unread_count(db.session, current_user.id))
+                           unread=inbox.unread_lines(db.session, current_user))
 
 
 @bp.post("/read")
@@ -81,7 +88,9 @@ def mark_read():
     if request.form.get("all"):
         inbox.mark_read(db.session, current_user)
     else:
-        ids = [i for i in map(parse_id, request.form.getlist("id")) if i is not None]
+        # A gathered line's box carries its notices' ids, comma-separated: marked read together.
+        ids = [i for value in request.form.getlist("id") for i in map(parse_id, value.split(",")[:inbox.MAX_IDS])
+               if i is not None]
         inbox.mark_read(db.session, current_user, ids)
     # Back to the page the person was reading (an older one kept its place only on the first page).
     before = parse_id(request.form.get("before") or "")
@@ -118,6 +127,24 @@ def open_notification(notification_id: int):
     if stop is not None:
         return redirect(url_for("publishing.stops", _anchor=f"stop-{stop.id}"))
     return redirect(url_for("publishing.desk"))
+
+
+@bp.get("/<id:notification_id>/set")
+@login_required
+@writes_on_get
+def open_group(notification_id: int):
+    """Mark read the notices gathered with this one (one act on the posts of a set: ``grouping``) and go to the
+    set."""
+    notification = inbox.find(db.session, current_user, notification_id)
+    if notification is None:
+        abort(404)
+    inbox.mark_read(db.session, current_user, [n.id for n in inbox.group_of(db.session, current_user, notification)])
+    post = notification.post
+    if post is None or not can_see_post(current_user, post):
+        return redirect(url_for("notifications.open_notification", notification_id=notification.id))
+    if post.set_id is None:
+        return redirect(url_for("posts.show_post", post_id=post.id))
+    return redirect(url_for("sets.show_set", set_id=post.set_id))
 
 
 # Preferences -----------------------------------------------------------------------------------------------------
