@@ -201,12 +201,15 @@ def holds_for(session: Session, posts: Sequence[Post], stops: list[StopSwitch] |
     all, after which ``hold_for`` finds them in the session and reads nothing more."""
     if stops is None:
         stops = active_stops(session)
+    # Kept until the holds are told: the session's identity map holds its objects weakly, and what nothing refers
+    # to is gone (and read again, one post at a time) by the time ``hold_for`` looks for it.
+    read: list[object] = []
     if campaigns := {post.campaign_id for post in posts if post.campaign_id is not None}:
-        session.scalars(select(Campaign).where(Campaign.id.in_(campaigns))).all()
+        read += session.scalars(select(Campaign).where(Campaign.id.in_(campaigns))).all()
     if off := {post.held_by_stop_id for post in posts if post.held_by_stop_id is not None} - {s.id for s in stops}:
-        session.scalars(select(StopSwitch).where(StopSwitch.id.in_(off))
-                        .options(selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.market),
-                                 selectinload(StopSwitch.campaign))).all()
+        read += session.scalars(select(StopSwitch).where(StopSwitch.id.in_(off))
+                                .options(selectinload(StopSwitch.turned_on_by), selectinload(StopSwitch.market),
+                                         selectinload(StopSwitch.campaign))).all()
     return {post.id: hold_for(session, post, stops, now) for post in posts}
 
 

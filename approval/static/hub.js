@@ -53,14 +53,35 @@
     return new Intl.NumberFormat(locale, {style: "unit", unit: found.unit, unitDisplay: "short"}).format(found.value);
   }
 
-  function clock(at) {  // "22:31", in the screen's zone
-    return new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false}).format(at);
+  // The viewer's own zone (their pages' zone: the server knows it for a signed-in viewer), else the screen's (a
+  // kiosk: the room's): the wall's own times are told in it, as its last update is.
+  var viewerZone = wall.dataset.zone || undefined;
+
+  function clock(at, zone) {  // "22:31", in the viewer's zone
+    return new Intl.DateTimeFormat(locale, {hour: "2-digit", minute: "2-digit", hour12: false,
+      timeZone: zone || viewerZone}).format(at);
   }
 
-  // The screen's zone at an instant, as the server writes a market's: "UTC+1", "UTC+5:30", "UTC−4" (a browser's
-  // "GMT+1", or "UTC+1" in French, beside the server's "CET" named one zone two ways).
-  function zoneName(at) {
-    var minutes = -at.getTimezoneOffset();
+  // Minutes east of UTC of a zone (the screen's without one) at an instant.
+  function offsetIn(at, zone) {
+    if (!zone) { return -at.getTimezoneOffset(); }
+    var parts = {};
+    new Intl.DateTimeFormat("en-US", {timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric",
+      day: "numeric", hour: "numeric", minute: "numeric"}).formatToParts(at)
+      .forEach(function (part) { parts[part.type] = part.value; });
+    var there = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour % 24, +parts.minute);
+    return Math.round((there - Math.floor(at.getTime() / 60000) * 60000) / 60000);
+  }
+
+  function dayIn(at, zone) {  // the date a zone's clocks read at an instant
+    return new Intl.DateTimeFormat("en-US", {timeZone: zone, year: "numeric", month: "numeric", day: "numeric"})
+      .format(at);
+  }
+
+  // A zone at an instant (the screen's without one), as the server writes a market's: "UTC+1", "UTC+5:30", "UTC−4"
+  // (a browser's "GMT+1", or "UTC+1" in French, beside the server's "CET" named one zone two ways).
+  function zoneName(at, zone) {
+    var minutes = offsetIn(at, zone);
     if (!minutes) { return "UTC"; }
     var size = Math.abs(minutes), rest = size % 60;
     return "UTC" + (minutes > 0 ? "+" : "\u2212") + Math.floor(size / 60) + (rest ? ":" + (rest < 10 ? "0" : "") + rest : "");
@@ -302,15 +323,21 @@
           timeZone: clock.dataset.zone}).format(now);
       } catch (ignored) { /* an unknown zone: keep the server's time */ }
     });
-    // Times of the wall itself (its last change, a stop switch turned on): the screen's own zone, that of the room
-    // it stands in; the server wrote them in UTC for a browser without scripts.
+    // Times of the wall itself (its last change, a stop switch over several markets): the viewer's zone (data-zone),
+    // else the screen's own, that of the room it stands in (a kiosk's: the server wrote them in UTC for a browser
+    // without scripts). Beside a market's time (data-besides), shown only where it reads otherwise.
     Array.prototype.forEach.call(wall.querySelectorAll("time.local[datetime]"), function (time) {
       var at = new Date(time.getAttribute("datetime"));
       if (isNaN(at)) { return; }
-      // With the zone's offset: beside the markets' own clocks, "Updated 13:55" read as one of theirs.
-      var options = {hour: "2-digit", minute: "2-digit", hour12: false};
-      if (at.toDateString() !== now.toDateString()) { options.day = "numeric"; options.month = "short"; }
-      time.textContent = new Intl.DateTimeFormat(locale, options).format(at) + " " + zoneName(at);
+      var zone = time.dataset.zone || undefined;
+      try {
+        // With the zone's offset: beside the markets' own clocks, "Updated 13:55" read as one of theirs.
+        var options = {hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone};
+        if (dayIn(at, zone) !== dayIn(now, zone)) { options.day = "numeric"; options.month = "short"; }
+        time.textContent = new Intl.DateTimeFormat(locale, options).format(at) + " " + zoneName(at, zone);
+        var besides = time.parentNode.dataset ? time.parentNode.dataset.besides : null;
+        if (besides) { time.parentNode.hidden = offsetIn(at, zone) === offsetIn(at, besides); }
+      } catch (ignored) { /* an unknown zone: keep the server's time */ }
     });
     // How long each post has waited, and how far each time is from now: they go on while the stream is down.
     Array.prototype.forEach.call(wall.querySelectorAll(".age-row[data-since]"), function (row) {

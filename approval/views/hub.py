@@ -41,11 +41,12 @@ from sqlalchemy.orm import Session
 from approval import kiosks
 from approval.access import AsSent, visible_markets
 from approval.db import db, driver_says, utcnow
+from approval.filters import viewer_zone
 from approval.inputs import parse_id
 from approval.hub_feed import feed_for, new_session
 from approval.labels import heading
-from approval.models import AuditEntry, Outcome, Post, StopSwitch, User
-from approval.publishing.holds import active_stops, hold_for, stop_scope
+from approval.models import AuditEntry, Outcome, Post, StopScope, StopSwitch, User
+from approval.publishing.holds import active_stops, holds_for, stop_scope
 from approval.publishing import reasons
 from approval.publishing.status import WHY_STEPS, failure_reasons, policy_refusal
 from approval.queries.hub import (
@@ -100,13 +101,13 @@ def wall():
     selection = Selection.from_args(request.args)
     # The stream gets the selection as read, never the query string itself: "endpoint", "_anchor" or "token" in it
     # would be url_for's own keywords.
-    return _wall_page(viewer, selection, url_for("hub.stream", **selection.args()))
+    return _wall_page(viewer, selection, url_for("hub.stream", **selection.args()), zone=viewer_zone())
 
 
 @bp.get("/stream")
 @login_required
 def stream():
-    return _stream(Viewer(user_id=current_user.id), Selection.from_args(request.args),
+    return _stream(Viewer(user_id=current_user.id), Selection.from_args(request.args), zone=viewer_zone(),
                    session_key=current_user.get_id())
 
 
@@ -128,7 +129,10 @@ def kiosk_stream(token: str):
     return _stream(kiosk_viewer(kiosk), Selection.from_args(request.args), kiosk_token=token)
 
 
-def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa: ANN001
+def _render_wall(viewer: Viewer, selection: Selection, session, zone: str | None = None) -> str:  # noqa: ANN001
+    """The wall's HTML. ``zone``: the viewer's own (their pages' zone: their profile's, else their browser's), in
+    which the wall's own times are told (its last update, a switch over several markets); None for a kiosk, whose
+    screen tells them in the zone of the room it stands in (static/hub.js), UTC without scripts."""
     wall = build_wall(session, viewer, selection)
     # The rules by the problem each finding is, in the reader's language (a market's own list of terms,
     # ``policy.<name>``, by its id): by what the rule asks, "Every picture has an alternative text. 1" read as one
@@ -138,8 +142,9 @@ def _render_wall(viewer: Viewer, selection: Selection, session) -> str:  # noqa:
     # foot of the screen); a kiosk opens the wall only.
     leave = url_for("auth.home") if viewer.user_id is not None else None
     hm = _wall_clock(wall.built_at)
+    mine = _viewer_clock(hm, zone)
     return render_template("hub/_wall.html", wall=wall, now=wall.built_at, hm=hm,
-                           zone_name=zone_name, stop_since=_stop_since(wall, hm),
+                           zone_name=zone_name, stop_since=_stop_since(hm, mine), mine=mine, viewer_zone=zone,
                            column_heading=column_heading, nothing_pending=nothing_pending,
                            rel=_from_now(wall.built_at), how_long=_how_long(wall.built_at), shown_states=COLUMNS,
                            troubles=_troubles(session, wall), findings=findings, leave=leave,
@@ -240,10 +245,11 @@ def _troubles(session: Session, wall: Wall) -> dict[int, Trouble]:
             found[post.id] = Trouble(_network_said(comment, payload, WHY_STEPS[step]) or said.get(post.id),
                                      _since(kind, post, at))
     # What holds a post is the post's own (its market, campaign and slot), not the text its reader reads.
+    # All at once: the switches, the campaigns and the switches off since that held some, each read once for all.
     held = [post.post if isinstance(post, AsSent) else post for post, why in wall.problems if why == "held"]
-    stops = active_stops(session) if held else []  # read once, not once a post
+    holds = holds_for(session, held, active_stops(session)) if held else {}
     for post in held:
-        hold = hold_for(session, post, stops)
+        hold = holds.get(post.id)
         found[post.id] = Trouble(hold.reason if hold else None, (hold.since if hold else None) or post.held_at)
     for post, why in wall.problems:
         if why == "overdue":
@@ -316,16 +322,42 @@ def _wall_clock(now: datetime) -> Callable[[datetime, str], str]:
     return hm
 
 
-def _stop_since(wall: Wall, hm: Callable[[datetime, str], str]) -> Callable[[StopSwitch], str]:
-    """Since when a stop switch is on, as the wall's clocks read: in its market's zone ("23:36 UTC+1" beside "FR
-    23:37"), a switch over everything in the zone of the wall's first clock. "(since 22:36 UTC)" beside a Paris
-    clock read as an hour ago."""
-    first = wall.by_market[0].market.timezone if wall.by_market else "UTC"
+def _viewer_clock(hm: Callable[[datetime, str], str], zone: str | None) -> Callable[[datetime], str]:
+    """An instant of the wall's own (its last update, a switch over several markets) as the viewer's clock reads it,
+    with that clock's offset: "03:34 UTC+1". A kiosk's viewer has no zone the server knows: UTC, which its screen
+    rewrites in the zone of the room (static/hub.js, ``time.local``)."""
+    shown = zone or "UTC"
 
-    def since(stop: StopSwitch) -> str:
+    def mine(instant: datetime) -> str:
+        return f"{hm(instant, shown)} {zone_name(instant.astimezone(ZoneInfo(shown)))}"
+
+    return mine
+
+
+@dataclass(frozen=True)
+class StopSince:
+    """Since when a stop switch is on, as the wall says it. A switch over one market (or a campaign of one market):
+    in that market's time, ``market`` ("05:34 UTC+3", its zone ``zone``), then the viewer's beside it when their clock
+    reads otherwise (``also``; a kiosk's screen decides for itself, static/hub.js). A switch over several markets
+    (everything, a group-wide campaign): the viewer's time alone (``market`` None). A switch over everything told in
+    the zone of the wall's first clock read "since 05:34 UTC+3" (Nairobi) beside a Paris viewer's "Updated 03:34
+    UTC+1"."""
+
+    at: datetime
+    market: str | None
+    zone: str | None
+    also: bool
+
+
+def _stop_since(hm: Callable[[datetime, str], str],
+                mine: Callable[[datetime], str]) -> Callable[[StopSwitch], StopSince]:
+    def since(stop: StopSwitch) -> StopSince:
+        at = stop.turned_on_at
         market = stop.market or (stop.campaign.market if stop.campaign is not None else None)
-        zone = market.timezone if market is not None else first
-        return f"{hm(stop.turned_on_at, zone)} {zone_name(stop.turned_on_at.astimezone(ZoneInfo(zone)))}"
+        if stop.scope == StopScope.all or market is None:
+            return StopSince(at, None, None, also=False)
+        there = f"{hm(at, market.timezone)} {zone_name(at.astimezone(ZoneInfo(market.timezone)))}"
+        return StopSince(at, there, market.timezone, also=there != mine(at))
 
     return since
 
@@ -364,30 +396,32 @@ def _digest(html: str) -> str:
     return hashlib.sha256(html.encode()).hexdigest()[:16]
 
 
-def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None):  # noqa: ANN001, ANN202
-    html = _render_wall(viewer, selection, db.session)
+def _wall_page(viewer: Viewer, selection: Selection, stream_url: str, kiosk=None,  # noqa: ANN001, ANN202
+               zone: str | None = None):
+    html = _render_wall(viewer, selection, db.session, zone)
     db.session.rollback()  # nothing to keep open while the page is sent
     response = current_app.make_response(render_template(
         "hub/wall.html", wall_html=html, digest=_digest(html), stream_url=stream_url, selection=selection,
-        kiosk=kiosk, more=_more_forms()))
+        kiosk=kiosk, more=_more_forms(), viewer_zone=zone))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # a kiosk's token never leaves in a Referer
     return response
 
 
 def _stream(viewer: Viewer, selection: Selection, kiosk_token: str | None = None,
-            session_key: str | None = None) -> Response:
+            session_key: str | None = None, zone: str | None = None) -> Response:
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     feed = feed_for(app)
-    key = (viewer.key(), selection, str(get_locale()))
+    # The viewer's zone too: one user's walls in two zones (a profile's changed, another browser's) are two walls.
+    key = (viewer.key(), selection, str(get_locale()), zone)
     shown = request.headers.get("Last-Event-ID") or request.args.get("since")
     db.session.close()  # the stream holds no connection: each build opens and closes its own session
 
     def build() -> str:
         session = new_session(app)
         try:
-            return _render_wall(viewer, selection, session)
+            return _render_wall(viewer, selection, session, zone)
         finally:
             session.close()
 
