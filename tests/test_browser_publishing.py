@@ -86,3 +86,51 @@ def test_a_post_scheduled_a_minute_ahead_goes_out_and_the_page_says_so(chromium,
     assert "outbox:" in page.inner_text(".post-head")
     lines = [json.loads(line) for line in (Path(instance) / "outbox.jsonl").read_text().splitlines()]
     assert [line["post_id"] for line in lines] == [post_id]
+
+
+def test_the_desk_offers_publish_now_and_the_checked_release_only_where_they_can_work(chromium,  # noqa: F811
+                                                                                      demo_with_worker):
+    """In a crisis a project manager checked a held post and pressed "Publish the checked posts now": refused (422),
+    a switch still on. Checking a post a switch on still holds now disables the button and says why; "Release only
+    the checked posts" shows once a post whose switch is off is checked ("Release all" is the list's first choice)."""
+    from approval.publishing import controls
+    from approval.models import User
+
+    base, engine, _instance = demo_with_worker
+    folder = ARTIFACTS / "publishing"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Session(engine) as session:
+        lucile = session.scalars(select(User).where(User.email == "lucile@helio.example")).one()
+        scheduled = session.scalars(select(Post).join(Post.account).join(Account.market)
+                                    .where(Post.state == State.scheduled).order_by(Market.code)).all()
+        released, stuck = scheduled[0], scheduled[-1]
+        assert released.account.market_id != stuck.account.market_id, "the demo schedules posts in two markets"
+        # As the worker marks a post it held at its time: one switch since turned off, one still on.
+        off = controls.turn_on(session, lucile, "market", market_code=released.account.market.code, reason="Grève.")
+        released.held_at, released.held_by_stop_id = utcnow(), off.id
+        controls.turn_off(session, lucile, off.id)
+        on = controls.turn_on(session, lucile, "market", market_code=stuck.account.market.code, reason="Deuil.")
+        stuck.held_at, stuck.held_by_stop_id = utcnow(), on.id
+        session.commit()
+        released_id, stuck_id, on_id = released.id, stuck.id, on.id
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "lucile@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.goto(f"{base}/publishing")
+    held = page.locator("#held")
+    now = held.get_by_role("button", name="Publish the checked posts now")
+    only = held.get_by_role("button", name="Release only the checked posts")
+    assert now.is_enabled() and only.is_hidden()
+    assert f"Held by switch #{on_id}: turn it off first" in held.locator("tr", has=page.locator(
+        f"input[value='{stuck_id}'][type=checkbox]")).inner_text()
+    held.locator(f"input[type=checkbox][value='{stuck_id}']").check()
+    assert now.is_disabled() and held.get_by_text("A checked post is still held").is_visible()
+    page.screenshot(path=str(folder / "10-desk-a-post-still-held-checked.png"), full_page=True)
+    held.locator(f"input[type=checkbox][value='{stuck_id}']").uncheck()
+    held.locator(f"input[type=checkbox][value='{released_id}']").check()
+    assert now.is_enabled() and only.is_visible()
+    assert held.locator("button.primary").all_inner_texts() == ["Release 1 post"]
+    page.screenshot(path=str(folder / "11-desk-a-released-post-checked.png"), full_page=True)

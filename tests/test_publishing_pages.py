@@ -46,7 +46,9 @@ def test_a_project_manager_stops_a_market_and_its_scheduled_post_shows_held(make
     desk = web.get("/publishing").get_data(as_text=True)
     assert f"#{post.id}" in desk
     assert ('<td class="hold-reason"><strong class="hold-case">Stop switch, not due yet</strong>: '
-            'Market FR is stopped: Match perdu.</td>') in desk  # why, on the desk itself, and which of the held cases
+            f'Market FR is stopped: Match perdu.<br><small class="still-held">Held by switch #{stop.id}: turn it '
+            f'off first (<a href="/publishing/stops#stop-{stop.id}">Stop switches</a>).</small></td>'
+            ) in desk  # why, on the desk itself, which of the held cases, and what to do before publishing it now
 
     assert web.post(f"/publishing/stops/{stop.id}/off", {}).status_code == 302
     db_session.expire_all()

@@ -160,7 +160,7 @@ def test_the_desk_releases_one_held_post_or_the_checked_ones_in_one_go(make, web
         held_by_a_switch_now_off(db_session, post, pm)
     web.login(pm)
     desk = web.get("/publishing").get_data(as_text=True)
-    assert f'<input type="hidden" name="only" value="{first.id}">' in desk and "Release the checked posts" in desk
+    assert f'<input type="hidden" name="only" value="{first.id}">' in desk and "Release only the checked posts" in desk
 
     answer = web.post("/publishing/release", {"only": str(first.id), f"version-{first.id}": str(first.version)},
                       follow_redirects=True)

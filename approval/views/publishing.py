@@ -28,12 +28,14 @@ from approval import policies
 from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
-from approval.models import Account, Campaign, Market, Outcome, Post, PublicationAttempt, StopSwitch, User
+from approval.models import (
+    Account, Campaign, Market, Outcome, Post, PublicationAttempt, StopScope, StopSwitch, User,
+)
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls, reasons
 from approval.publishing.holds import (
     Hold, HoldCase, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_case, holds_for, is_held,
-    stops_read,
+    stop_reason, stops_read,
 )
 from approval.publishing.status import (
     REMEDIES, WHY_STEPS, Remedy, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause,
@@ -114,6 +116,11 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
         releasable = {post.id for post in sections["held"] if is_held(post)
                       and not _still_held(holds[post.id], active)
                       and any(row.action == Action.release for row in available_actions(post, current_user))}
+    # What a switch on or an embargo still holds, of the held and the missed rows: "Publish now" cannot take them
+    # (``reschedule`` refuses them, as the worker would hold them again at once), so the desk does not offer it for
+    # them and says on the row what to do first.
+    in_force = {post.id: holds[post.id] for post in sections["held"] if _still_held(holds[post.id], active)}
+    in_force.update(_would_hold(sections["missed"], switched_on, now))
     # Which of the legend's four cases each held row is: tomorrow's posts read as those that were due.
     cases = {post.id: hold_case(post, holds[post.id], now) for post in sections["held"]}
     failures = {post_id: said for key, step in _WHY for post_id, said in
@@ -130,7 +137,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     return render_template("publishing/desk.html", sections=sections, holds=holds, failures=failures, claimed=claimed,
                            going=going,
                            refusals=refusals, now=now, stops=controls.visible_stops(db.session, current_user),
-                           releasable=releasable, cases=cases, case_names=HOLD_CASES,
+                           releasable=releasable, in_force=in_force, cases=cases, case_names=HOLD_CASES,
                            next_try=_next_try(now),
                            checked=set(checked), typed_time=typed, ask_fold=ask_fold, fold=fold), status
 
@@ -173,6 +180,26 @@ def _still_held(hold: Hold | None, active: set[int]) -> bool:
     return hold is not None and (hold.stop_id in active or hold.until is not None)
 
 
+def _would_hold(posts: Sequence[Post], switched_on: Sequence[StopSwitch], now: datetime) -> dict[int, Hold]:
+    """What would hold each of ``posts`` (missed: not scheduled, so ``hold_for`` says nothing of them) were it
+    published now: the oldest switch on over it (``switched_on``, as ``active_stops`` reads them), else its campaign's
+    embargo not lifted yet. One statement for the campaigns, however many posts."""
+    if campaigns := {post.campaign_id for post in posts if post.campaign_id is not None}:
+        db.session.scalars(select(Campaign).where(Campaign.id.in_(campaigns))).all()  # then found in the session
+    would: dict[int, Hold] = {}
+    for post in posts:
+        stop = next((stop for stop in switched_on if stop.scope == StopScope.all
+                     or (stop.scope == StopScope.market and stop.market_id == post.account.market_id)
+                     or (stop.scope == StopScope.campaign and stop.campaign_id == post.campaign_id)), None)
+        if stop is not None:
+            would[post.id] = Hold(reason=stop_reason(stop), since=stop.turned_on_at, stop_id=stop.id,
+                                  scope=stop.scope)
+        elif post.campaign is not None and post.campaign.embargo_until is not None \
+                and post.campaign.embargo_until > now:
+            would[post.id] = Hold(reason="", since=None, until=post.campaign.embargo_until)
+    return would
+
+
 def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = None) -> Markup | None:
     """What the admin who just saved ``market``'s policy is told when the version in force breaks posts already on
     their way (approved or scheduled: they will not go out) or in review (they can no longer be approved), with a
@@ -205,8 +232,10 @@ def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = 
 
 #: The most posts one "new time" on the desk moves (a page of the desk's list).
 RESCHEDULED_AT_ONCE = SHOWN
-#: The posts "Release all" names one by one among those it left out (the flashes ride in the session's cookie).
+#: The posts "Release all" names one by one among those it left out, and the characters of each line: a line quotes
+#: its switch's reason (up to ``controls.MAX_REASON``), which the held row beside it shows in full.
 LEFT_OUT_SAID = 10
+LEFT_OUT_CHARS = 300
 
 
 @bp.post("/reschedule")
@@ -402,14 +431,18 @@ def release_all():
         if late:
             flash(ngettext("%(num)d of them is within its grace period: it goes out now.",
                            "%(num)d of them are within their grace period: they go out now.", late), "success")
-    if left:
-        tone = "warning" if released else "error"
-        flash(ngettext("%(num)d post was left out:", "%(num)d posts were left out:", len(left)), tone)
-        for refusal in left[:LEFT_OUT_SAID]:  # a line each, up to a few: the session cookie carries them
-            flash(refusal, tone)
-        if len(left) > LEFT_OUT_SAID:
-            flash(ngettext("… and %(num)d other.", "… and %(num)d others.", len(left) - LEFT_OUT_SAID), tone)
-    return redirect(url_for("publishing.desk", _anchor="held"), 303)
+    if not left:
+        return redirect(url_for("publishing.desk", _anchor="held"), 303)
+    # The desk drawn here, with what was left out, rather than after a redirect: the flashes of a redirect ride in the
+    # session's cookie, and ten lines each quoting a switch's long reason made it too large for a browser to keep (it
+    # dropped it, and the desk then said nothing at all). Drawn now, they leave the cookie as they came.
+    tone = "warning" if released else "error"
+    flash(ngettext("%(num)d post was left out:", "%(num)d posts were left out:", len(left)), tone)
+    for refusal in left[:LEFT_OUT_SAID]:
+        flash(refusal if len(refusal) <= LEFT_OUT_CHARS else refusal[:LEFT_OUT_CHARS - 1].rstrip() + "…", tone)
+    if len(left) > LEFT_OUT_SAID:
+        flash(ngettext("… and %(num)d other.", "… and %(num)d others.", len(left) - LEFT_OUT_SAID), tone)
+    return _desk_page(status=200 if released else 409)
 
 
 @bp.route("/stops", methods=["GET", "POST"])
