@@ -4,6 +4,7 @@ write them in the reader's language (``approval.labels.said_in``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,3 +67,20 @@ def skipped(local: datetime, zone: str) -> tuple[datetime, datetime] | None:
             late = middle
     jump = late.replace(microsecond=0, tzinfo=UTC)
     return (jump + before).replace(tzinfo=None), (jump + after).replace(tzinfo=None)
+
+
+def repeating_zones(local: datetime, zones: Iterable[str]) -> list[str]:
+    """Those of ``zones`` (each once, in their order) whose clocks read the wall-clock time ``local`` twice, the night
+    they go back: where a time typed once for several markets needs its own "which one?". A zone that skips the time
+    (its first reading is the earlier offset, the spring change) or reads it once is not among them, nor one unknown."""
+    naive = local.replace(tzinfo=None, fold=0)
+    found = []
+    for zone in dict.fromkeys(zones):
+        try:
+            place = ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            continue
+        first, second = (naive.replace(tzinfo=place, fold=fold).utcoffset() for fold in (0, 1))
+        if first is not None and second is not None and first > second:
+            found.append(zone)
+    return found

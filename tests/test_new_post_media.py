@@ -164,7 +164,7 @@ def test_a_body_over_the_upload_cap_is_refused_before_it_is_read(app, make, web,
     monkeypatch.setattr("approval.media.intake.HashingFile.write", lambda self, data: read.append(data))
     answer = _send(web, account, "Trop lourd.", [(b"\xff" * (2 * MB), "lourd.jpg")])
     assert answer.status_code == 413
-    assert "The upload is 2" in _text(answer) and "Nothing was saved" in _text(answer)
+    assert "The upload is 2" in _text(answer) and "Your post was not saved" in _text(answer)
     assert read == [] and _counts(db_session) == before
 
 

@@ -207,7 +207,8 @@ def test_save_and_submit_submits_each_and_says_which_need_a_fix(make, web, db_se
     assert posts[facebook.id].state is State.in_review and posts[x.id].state is State.draft
     shown = _text(web.get(answer.headers["Location"]))
     assert (f"Saved as a set of 2 posts, one per account; submitted for review: #{posts[facebook.id].id} "
-            f"(FR · Facebook · @{facebook.handle}); to fix first, not submitted yet: #{posts[x.id].id} (FR · X") in shown
+            f"(FR · Facebook · @{facebook.handle}); to fix first, not submitted yet: #{posts[x.id].id} (FR · X"
+            ) in shown
 
 
 def test_the_set_page_shows_only_the_members_its_reader_sees(make, web, db_session, france, britain, writer):

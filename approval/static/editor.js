@@ -40,6 +40,8 @@
     // finding once one is picked.
     const picking = document.getElementById("new-media");
     if (picking && !body.dataset.post) data.append("picked", picking.dataset.picked || "[]");
+    // A new post's other accounts ticked (static/sets.js disables the chosen one's box): what they refuse, said.
+    alsoBoxes().forEach(function (box) { data.append("also_account_ids", box.value); });
     data.append("csrf_token", token);
     const response = await fetch(body.dataset.check, { method: "POST", body: data, credentials: "same-origin" });
     if (!response.ok || mine !== sequence) return;
@@ -53,6 +55,7 @@
     if (status && status.textContent.trim() !== result.summary) status.textContent = result.summary;
     // The text's language (the market's, or the one it reads as), for a screen reader's voice and its excerpts.
     if (result.lang) body.lang = result.lang; else body.removeAttribute("lang");
+    drawAlso(result.also || []);
     // The findings about a picture or a video go beside it (static/media.js), the others under the text.
     // (A new post has no media card yet: there, they all stay under the text.)
     const mediaCard = document.getElementById("media-editor");
@@ -107,6 +110,32 @@
     }));
   }
 
+  // The accounts ticked in "Also write it for", other than the one chosen above.
+  function alsoBoxes() {
+    return Array.from(form.querySelectorAll("input[name=also_account_ids]:checked")).filter(function (box) {
+      return !box.disabled && (!account || box.value !== account.value);
+    });
+  }
+
+  // Each ticked account that refuses the post as it is, with its reasons (views/posts.py, _also_refused).
+  function drawAlso(also) {
+    const alsoList = document.getElementById("also-findings");
+    if (!alsoList) return;
+    alsoList.replaceChildren(...also.flatMap(function (other) {
+      return other.findings.map(function (f) {
+        const li = document.createElement("li");
+        li.className = "finding error";
+        li.dataset.account = other.account_id;
+        li.dataset.rule = f.rule;
+        const strong = document.createElement("strong");
+        strong.textContent = alsoList.dataset.for.replace("%s", other.account);
+        li.append(strong, " ", f.message);
+        return li;
+      });
+    }));
+    alsoList.hidden = !also.length;
+  }
+
   // A line break inside an excerpt, shown: "…de Lyon Le jour de…" glued a YouTube title to its description.
   const LINE_BREAK = " \u23ce ";
 
@@ -158,6 +187,9 @@
   document.addEventListener("approval:media-changed", schedule);  // static/media.js: a file added, moved, removed
   if (account) account.addEventListener("change", schedule);
   if (campaign) campaign.addEventListener("change", schedule);
+  form.querySelectorAll("input[name=also_account_ids]").forEach(function (box) {
+    box.addEventListener("change", schedule);
+  });
   localCount();
   check();
 })();

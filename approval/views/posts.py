@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -33,14 +33,14 @@ from approval import operations as ops
 from approval.administration import place_zone
 from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
-from approval.filters import slot_time
+from approval.filters import repeated_instants, slot_time
 from approval.inputs import check_form_text, parse_id
 from approval.media import attach, intake
 from approval.media.convert import converted_types
 from approval.media.inspect import Invalid, MediaRefused
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
-from approval.localtime import utc_offset, wall_clock
+from approval.localtime import repeating_zones, utc_offset, wall_clock
 from approval.models import (
     Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, SentPostForm, StopSwitch, User,
 )
@@ -174,8 +174,10 @@ def _before_the_body_is_read(_endpoint: str | None, _values: dict | None) -> Non
         try:
             intake.stream_uploads_to_disk(read_past_cap=True)  # the text comes back with a refusal of too many
         except MediaRefused as refused:
-            raise RequestEntityTooLarge(_("%(reason)s Nothing was saved: go back to the form, pick fewer files, and "
-                                          "add the others once the draft is saved.", reason=refused.message)) from None
+            # The page that answers (templates/errors/too_large.html) says that nothing was saved and how to get
+            # the form back; this says why, and what to send with it then.
+            raise RequestEntityTooLarge(_("%(reason)s On the form, pick fewer files, then add the others to the "
+                                          "draft once it is saved.", reason=refused.message)) from None
 
 
 bp.teardown_request(intake.remove_temporary_files)
@@ -257,12 +259,16 @@ def new_post():
             form.campaign_id.data = original.campaign_id
     # The preview drawn as the account the form shows chosen (the first, or the one sent) would show it.
     chosen = next((a for a in accounts if a.id == form.account_id.data), accounts[0] if accounts else None)
+    # A set's proposed time asks "which one?" in each of its zones where the clocks repeat it, the choices kept.
+    ticked = [a for a in accounts if chosen is not None and a.id != chosen.id
+              and a.id in set(form.also_account_ids.data or ())]
     # A copy of a post rejected or declined says so, with the reason: the copy goes to review again otherwise blind.
     refused_decision = _decision(original, ops.audit_trail(db.session, original, current_user)) \
         if original is not None and original.state in (State.rejected, State.declined) else None
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen, original=original,
                            original_refused=refused_decision, media_refusal=media_refusal,
                            pick=_pick_settings(accounts, chosen),
+                           proposal_folds=_proposal_folds(form, [chosen, *ticked]) if chosen and ticked else [],
                            preview_text=form.body.data or "", findings_summary=findings_summary([]),
                            # The text's language until the live check names it: the chosen account's market's.
                            new_language=next(iter(market_languages(chosen.market)), None) if chosen else None), \
@@ -310,11 +316,9 @@ def _create_set(accounts: Sequence[Account], campaign: Campaign | None, form: Po
     if intake.parts_dropped():  # more parts than a post carries: let go as they came (``stream_uploads_to_disk``)
         raise Invalid(_said(intake.too_many_files().message, _picked_again()))
     body = form.body.data
-    proposals: dict[int, datetime | None] = {}
+    proposals = _set_proposals(form, accounts)
     for account in accounts:  # each post's own rules first, before its files are read
         with _for_account(account):
-            proposed = _proposal_asked(form, account)
-            proposals[account.id] = None if isinstance(proposed, ops.Keep) else proposed
             ops.check_new_post(current_user, account, body, campaign, proposed_at=proposals[account.id])
     alts = one_text_per_file(request.form.getlist("alt"), len(uploads))
     attach.check_alts(alts)
@@ -366,6 +370,60 @@ def _create_set(accounts: Sequence[Account], campaign: Campaign | None, form: Po
     return posts, _said(*dict.fromkeys(notes)) or None
 
 
+@dataclass(frozen=True)
+class ZoneFold:
+    """A zone of a set's accounts where the proposed time typed happens twice: its two instants, as the choice
+    shows them, and the one chosen (``proposed_fold-<zone>``), if any."""
+
+    zone: str
+    instants: tuple[str, str]
+    chosen: int | None
+
+
+def _fold_in(form: PostForm, zone: str, main_zone: str) -> int | None:
+    """Which of a repeated time a set's proposal means in ``zone``: its ``proposed_fold-<zone>``; in the main
+    account's zone, the form's ``proposed_fold`` too (asked before other accounts were ticked)."""
+    chosen = {"0": 0, "1": 1}.get(request.form.get(f"proposed_fold-{zone}", ""))
+    if chosen is None and zone == main_zone and form.proposed_fold.data in (0, 1):
+        chosen = form.proposed_fold.data
+    return chosen
+
+
+def _proposal_folds(form: PostForm, accounts: Sequence[Account]) -> list[ZoneFold]:
+    """The zones of a set's ``accounts`` where its proposed time happens twice (``localtime.repeating_zones``), each
+    with its two instants and the one chosen: each asks its own "which one?", as "Approve and schedule all at this
+    time" does on the set's page."""
+    typed = form.proposed_time.data
+    if typed is None or not accounts:
+        return []
+    shown = typed.strftime("%Y-%m-%dT%H:%M")
+    main_zone = accounts[0].market.timezone
+    return [ZoneFold(zone, repeated_instants(shown, zone) or ("", ""), _fold_in(form, zone, main_zone))
+            for zone in repeating_zones(typed, (a.market.timezone for a in accounts))]
+
+
+def _set_proposals(form: PostForm, accounts: Sequence[Account]) -> dict[int, datetime | None]:
+    """The proposed time of each of a set's accounts: the wall-clock time typed, read in its market's zone as
+    ``operations.proposal_time`` reads it (a time the zone skips refused with that zone's reason, naming the
+    account). Where it happens twice, the choice made for that zone; a zone without one refuses the set, naming
+    every such zone, each asked on the form (``_proposal_folds``)."""
+    if form.proposed_time.data is None:
+        return dict.fromkeys((a.id for a in accounts), None)
+    folds = {twice.zone: twice.chosen for twice in _proposal_folds(form, accounts)}
+    unchosen = [zone for zone, chosen in folds.items() if chosen is None]
+    proposals: dict[int, datetime | None] = {}
+    for account in accounts:
+        zone = account.market.timezone
+        if zone not in unchosen:
+            with _for_account(account):
+                proposals[account.id] = ops.proposal_time(account, form.proposed_time.data, folds.get(zone))
+    if unchosen:
+        which = _("This time happens twice in %(zones)s, where the clocks go back: say which, in each zone below.",
+                  zones=format_list(unchosen, locale=get_locale() or "en"))
+        raise GuardFailed(_("The proposed time was refused."), {"proposed_time": [which]})
+    return proposals
+
+
 def _copy_of_upload(files: ExitStack, upload: Any) -> FileStorage:  # noqa: ANN401 - a FileStorage
     """Another reading of a file picked on the form, for a group of a set's accounts that receives it on its own
     (``intake.receive`` copies it to a file of its own, converts that one)."""
@@ -381,31 +439,46 @@ def _copy_of_upload(files: ExitStack, upload: Any) -> FileStorage:  # noqa: ANN4
 
 def _after_creating_set(posts: Sequence[Post], original: Post | None, converted: str | None):  # noqa: ANN202
     """A set saved: its page, saying what was made; with "Save and submit", each member submitted on its own (the
-    style gate runs for each network), and which were and which need a fix first, with links to them."""
+    style gate runs for each network), and, in the same message, which were and which need a fix first, with links
+    to them."""
     _record_sent(request.form.get("form_key"), set_id=posts[0].set_id)
-    made = ngettext("Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
-                    "Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its own.",
-                    len(posts))
-    if original is not None:
-        made = _said(made, _("They are copies of post #%(id)s.", id=original.id))
-    flash(_said(made, converted), "success")
-    if "submit" in request.form:
-        submitted, to_fix = [], []
-        for post in posts:
-            try:
-                with db.session.begin_nested():
-                    ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
-            except WorkflowError:
-                to_fix.append(post)
-            else:
-                submitted.append(post)
-        if submitted:
-            flash(_("Submitted for review: %(posts)s.", posts=post_names(submitted)), "success")
-        if to_fix:
-            links = Markup(", ").join(Markup('<a href="{}">{}</a>').format(
-                url_for("posts.edit_post", post_id=post.id), post_name(post)) for post in to_fix)
-            flash(Markup("{} {}.").format(_("Not submitted, to fix first:"), links),
-                  "warning")
+    copies = _("They are copies of post #%(id)s.", id=original.id) if original is not None else None
+    if "submit" not in request.form:
+        made = ngettext("Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its "
+                        "own.",
+                        "Saved as a set of %(num)d drafts, one per account: each is reviewed and scheduled on its "
+                        "own.", len(posts))
+        flash(_said(made, copies, converted), "success")
+        return redirect(url_for("sets.show_set", set_id=posts[0].set_id))
+    submitted, to_fix = [], []
+    for post in posts:
+        try:
+            with db.session.begin_nested():
+                ops.act_on_post(db.session, post, Action.submit, current_user, expected_version=post.version)
+        except WorkflowError:
+            to_fix.append(post)
+        else:
+            submitted.append(post)
+    names = escape(post_names(submitted))
+    links = Markup(", ").join(Markup('<a href="{}">{}</a>').format(
+        url_for("posts.edit_post", post_id=post.id), post_name(post)) for post in to_fix)
+    # One message: what was saved, what went to review, what waits for a fix (it said "drafts", then "submitted").
+    if not to_fix:
+        said = ngettext("Saved as a set of %(num)d posts, one per account; submitted for review: %(posts)s.",
+                        "Saved as a set of %(num)d posts, one per account; submitted for review: %(posts)s.",
+                        len(posts), posts=names)
+    elif submitted:
+        said = ngettext("Saved as a set of %(num)d posts, one per account; submitted for review: %(posts)s; to fix "
+                        "first, not submitted yet: %(fix)s.",
+                        "Saved as a set of %(num)d posts, one per account; submitted for review: %(posts)s; to fix "
+                        "first, not submitted yet: %(fix)s.", len(posts), posts=names, fix=links)
+    else:
+        said = ngettext("Saved as a set of %(num)d drafts, one per account; none was submitted, to fix first: "
+                        "%(fix)s.",
+                        "Saved as a set of %(num)d drafts, one per account; none was submitted, to fix first: "
+                        "%(fix)s.", len(posts), fix=links)
+    flash(Markup(" ").join([Markup(said), *(escape(s) for s in (copies, converted) if s)]),
+          "warning" if to_fix else "success")
     return redirect(url_for("sets.show_set", set_id=posts[0].set_id))
 
 
@@ -1160,9 +1233,32 @@ def add_comment(post_id: int):
 @login_required
 def check_text():
     """The style gate for the editor, as the user types: the account's market policy, and the chosen campaign's
-    hashtag and disclosure."""
+    hashtag and disclosure. A new post's form also sends the accounts ticked in "Also write it for"
+    (``also_account_ids``): ``also`` lists those whose own network or market refuses what the main account's does
+    not (a picture Instagram needs, X's 280 characters), each with its errors, before "Submit all" finds them."""
     account = db.session.scalar(visible_accounts(current_user).where(Account.id == request.form.get("account_id",
                                                                                                        type=int)))
+    text = request.form.get("body", "")[:70000]
+    findings, context = _live_check(account, text)
+    # Each finding says which picture or video it is about (``media``: its position), or None for the text.
+    shown = [{**f.as_dict(), "message": finding_message(f), "severity_label": label(f.severity),
+              "media": media_index(f.start, f.end, text)} for f in findings]
+    also = _also_refused(account, text, findings) if account is not None else []
+    summary = findings_summary(shown)
+    if also:
+        summary = _said(summary, ngettext("%(num)d other account ticked refuses this post as it is.",
+                                          "%(num)d other accounts ticked refuse this post as it is.", len(also)))
+    return {"findings": shown, "length": style.length(text, context.network),
+            "limit": style.LIMITS.get(context.network), "network": context.network,
+            "network_name": network_name(context.network) if context.network else None,
+            # What a screen reader is told (the list of findings is not read again at every pause in typing).
+            "summary": summary, "also": also,
+            "lang": language_of(text, context.languages, (f.as_dict(translatable=True) for f in findings))}
+
+
+def _live_check(account: Account | None, text: str) -> tuple[list[style.Finding], Context]:
+    """The style gate's findings on ``text`` for a post on ``account`` as the editor sends it (its campaign, its
+    post or the one a new post copies, the files picked on a new post's form), and the context they were found in."""
     campaign = None
     if account is not None:
         campaign_id = request.form.get("campaign_id", type=int)
@@ -1183,21 +1279,31 @@ def check_text():
         # A cabinet's: those of the revision it was sent (``access.read_by``), not the ones saved since.
         revision = read_by(db.session, current_user, [post])[0].current_revision if post is not None else None
         items = media_items(revision.media) if revision is not None else ()
-        picked = []
         if not request.form.get("post_id", type=int):  # a new post: its copied files as the copy stores them
             items, picked = tuple(as_saved(items, account)), picked_items(account)
         context = replace(context, media=(*items, *picked), has_media=bool(items or picked))
-    text = request.form.get("body", "")[:70000]
-    findings = unmeasured(style.check(text, context), picked, len(items), text)
-    # Each finding says which picture or video it is about (``media``: its position), or None for the text.
-    shown = [{**f.as_dict(), "message": finding_message(f), "severity_label": label(f.severity),
-              "media": media_index(f.start, f.end, text)} for f in findings]
-    return {"findings": shown, "length": style.length(text, context.network),
-            "limit": style.LIMITS.get(context.network), "network": context.network,
-            "network_name": network_name(context.network) if context.network else None,
-            # What a screen reader is told (the list of findings is not read again at every pause in typing).
-            "summary": findings_summary(shown),
-            "lang": language_of(text, context.languages, (f.as_dict(translatable=True) for f in findings))}
+    return unmeasured(style.check(text, context), picked, len(items), text), context
+
+
+def _also_refused(account: Account, text: str, found: Sequence[style.Finding]) -> list[dict[str, Any]]:
+    """The accounts ticked in a new post's "Also write it for" (``also_account_ids``, those the user writes for)
+    whose check finds errors the main ``account``'s did not (``found``): each named, with those errors."""
+    if request.form.get("post_id", type=int):
+        return []
+    ticked = set(request.form.getlist("also_account_ids", type=int)) - {account.id}
+    if not ticked:
+        return []
+    already = {(f.rule, finding_message(f)) for f in found if f.severity == "error"}
+    refused = []
+    for other in _writable_accounts():
+        if other.id not in ticked:
+            continue
+        errors = [f for f in _live_check(other, text)[0]
+                  if f.severity == "error" and (f.rule, finding_message(f)) not in already]
+        if errors:
+            refused.append({"account_id": other.id, "account": account_name(other), "network": other.network.value,
+                            "findings": [{"rule": f.rule, "message": finding_message(f)} for f in errors]})
+    return refused
 
 
 def findings_summary(findings: Iterable[Mapping[str, Any]]) -> str:
