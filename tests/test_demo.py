@@ -152,7 +152,7 @@ def test_the_demo_brings_weeks_of_history_that_the_reports_and_the_trail_tell_al
         assert 0.6 < kept.approval_rate < 0.9
         assert kept.missed >= 1 and kept.on_time >= 25
         assert kept.review.count >= 40 and 0.2 < kept.review.median_h < 8 and kept.review.p90_h > 12
-        assert {word for word, _count in kept.reasons} & {"juridique", "comparisons", "konkurencją"}
+        assert {word for _language, word, _count in kept.reasons} & {"juridique", "comparisons", "konkurencją"}
         assert {rule for rule, _count in kept.findings} >= {"policy.campaign-hashtag", "typo.double-space",
                                                               "typo.shouting"}  # first drafts, fixed since
         accounts = {account.id: account for account in session.scalars(select(Account))}

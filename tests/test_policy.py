@@ -513,3 +513,13 @@ def test_lint_with_a_market_applies_its_policy(cli_in_process):
     unknown = cli("lint", "--market", "ZZ", input=CLEAN + "\n", check=False)
     assert unknown.returncode == 2
     assert "no market ZZ" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+@pytest.mark.parametrize("field", ["forbidden", "sensitive"])
+def test_a_reason_after_a_colon_is_one_error_with_an_example(admin_web, db_session, france, field):
+    page = text(admin_web.post(f"/admin/markets/{france.id}/policy",
+                               policy_form(**{field: "grève: A labour dispute is under way."})))
+    said = "Line 1: write the reason after a “|”, e.g. grève | A labour dispute is under way."
+    assert page.count(said) == 1, page[-4000:]
+    assert page.count("Line 1:") == 1
+    assert versions(db_session, france) == []

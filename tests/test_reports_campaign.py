@@ -87,7 +87,7 @@ def test_a_campaigns_figures_count_its_posts_only(cup, web):
     assert [row[:5] for row in weekly[1:]] == [["2026-11-02", "1", "1", "0", "0"], ["2026-11-09", "0", "0", "0", "0"]]
     durations = _csv(web.get(f"/reports/durations.csv?{asked}"))
     assert durations[1][:2] == ["time in review", "2"] and durations[1][3:] == ["1.5", "2.0"]  # 2 h and 1 h
-    reasons = dict((word, int(count)) for word, count in _csv(web.get(f"/reports/reasons.csv?{asked}"))[1:])
+    reasons = {word: int(count) for _language, word, count in _csv(web.get(f"/reports/reasons.csv?{asked}"))[1:]}
     assert reasons.get("hashtag") == 1 and "charte" not in reasons
     markets = _csv(web.get(f"/reports/markets.csv?{asked}"))
     assert markets[1][:4] == ["FR", "Market FR", "1", "2"]

@@ -331,6 +331,10 @@ def _term_key(phrase: str) -> str:
     return " ".join(fold(phrase).split())
 
 
+#: A term and its reason separated by another mark than "|": a colon, a dash, a semicolon, an equals sign or a tab.
+_OTHER_MARK = re.compile(r"(?P<term>[^:;=\t]*?\w[^:;=\t]*?)\s*(?::|;|=|\t|\s[-–—]\s)\s*(?P<reason>\S.*)")
+
+
 class TermListField(TextAreaField):
     """Terms typed one per line, their parts separated by "|": ``phrase | reason`` or ``phrase | reason | instead``.
 
@@ -380,6 +384,11 @@ class TermListField(TextAreaField):
         if not phrase:
             return {}, _("Line %(n)s: the term is missing before the “|”.", n=number)
         if not reason:
+            # "grève: A labour dispute…": the reason was typed after another mark; say where it goes, with the line
+            # as it should read.
+            if len(parts) == 1 and (typed := _OTHER_MARK.fullmatch(phrase)):
+                return {}, _("Line %(n)s: write the reason after a “|”, e.g. %(example)s", n=number,
+                             example=f"{typed['term']} | {typed['reason']}")
             return {}, _("Line %(n)s: give the reason after a “|” (%(format)s).", n=number, format=self.line_format)
         if len(phrase) > MAX_TERM or len(reason) > MAX_REASON or any(len(p) > MAX_TERM for p in parts[2:]):
             return {}, _("Line %(n)s: a term and its replacement take at most %(term)s characters, a reason "
@@ -392,7 +401,7 @@ class TermListField(TextAreaField):
         return {key: value for key, value in term.items() if value}, None
 
     def pre_validate(self, form: Any) -> None:
-        self.errors.extend(self.line_errors)
+        self.errors.extend(error for error in dict.fromkeys(self.line_errors) if error not in self.errors)
 
     def _value(self) -> str:
         if self.typed is not None:

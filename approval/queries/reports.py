@@ -43,8 +43,13 @@ Monday to Sunday (the market's days):
   share of those ends published on time.
 - **Publications**: by the publishing worker (on time or late), marked as published by hand, or confirmed as
   published after an unknown outcome.
-- **Reasons**: the most frequent words (four letters or more, common English and French words and the executives'
-  names left out) in the comments of the change requests, rejections and declines of the period.
+- **Reasons**: the most frequent words (four letters or more) in the comments of the change requests, rejections and
+  declines of the period, per language: a comment is read in the language of its market (among a market's several,
+  or English, the one whose common words it uses most: ``comment_language``), whose common words (the
+  ``stop-words`` package's lists) and the words every review says ("add", "please", "ajoutez"...: ``REVIEW_WORDS``)
+  are left out, as are the executives' names. Words are counted regardless of case and accents ("Lien", "lien";
+  "évènement", "evenement"), and shown as most often written. No preset reasons nor rule ids come with a decision
+  (its comment is free text; the rules the gate found are the **style findings** below), so words are what there is.
 - **Style findings**: the rules found in the most posts among the texts sent for review in the period (a rule counts
   once per post), as the Social Hub wall counts them (``approval.queries.findings``): a draft fixed before it was
   sent counts nothing.
@@ -54,6 +59,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from operator import add
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -88,6 +94,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from stop_words import LANGUAGE_MAPPING, get_stop_words
 
 from approval.db import UTCDateTime, only_reads, utcnow
 from approval.models import Account, AuditEntry, Executive, Market, Post, ReportDay, Revision
@@ -109,21 +116,30 @@ OUTCOMES = {Action.miss: "missed", Action.fail: "failed", Action.lose: "unconfir
 PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings", "table"})
 NETWORKS = "networks"
 TOP = 12
-#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again. 8: a
-#: market's days are its zone's (7 kept UTC days); 7: the style findings are the posts sent for review with each
-#: rule (6 counted every revision written, drafts too).
-FIGURES_VERSION = 8
+#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again. 9: the
+#: reasons' words are kept per language, folded, without each language's common words (8 mixed English and French
+#: lists); 8: a market's days are its zone's (7 kept UTC days); 7: the style findings are the posts sent for review
+#: with each rule (6 counted every revision written, drafts too).
+FIGURES_VERSION = 9
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
-STOP_WORDS = frozenset("""
-this that with from have will your please more what when them they their there than then into also just only
-very been were about which would could should these those here make some other over such after before because
-does doesn didn isn aren wasn weren shouldn wouldn couldn never still even each much many most
-dans pour avec cette sont nous vous leur leurs mais plus moins comme elle elles être avoir fait faire tout tous
-toute toutes encore aussi alors donc sans sous chez entre très bien merci peut peux sera sont était notre votre
-vers jamais rien cela ceci celle celui ceux dont chaque déjà avant après depuis pendant autre autres même mêmes
-quand parce ainsi assez toujours voici voilà sinon avez avons sommes êtes étaient serait faut fois aucun aucune
-quel quelle quels quelles
-""".split())
+#: The words every change request or rejection says, whatever its reason ("please add the link", "ajoutez le lien,
+#: merci"), per language, beyond the language's common words: what the reviewer asks for is in the other words.
+REVIEW_WORDS: dict[str, frozenset[str]] = {language: frozenset(words.split()) for language, words in {
+    "en": """add added adding address addressed change changed changes check fix fixed make need needs needed please
+             remove removed replace rewrite thanks thank update wait waiting write written post posts text tweet
+             message sure again let""",
+    # Common words the package's French list lacks (this module's own list before it).
+    "fr": """toute peux jamais rien celle celui déjà mêmes ainsi assez toujours sinon aucune
+             ajoutez ajouter ajoute ajout attendons attendez attendre changez changer corrigez corriger enlevez enlever
+             retirez retirer remplacez remplacer mettez mettre précisez préciser vérifiez vérifier indiquez indiquer
+             reformulez reformuler merci post posts texte message publication faut""",
+    "de": "bitte danke fügt hinzufügen ändern ändert entfernen prüfen text beitrag",
+    "es": "gracias añadir añade cambiar cambia quitar revisar texto mensaje",
+    "it": "grazie aggiungere aggiungi cambiare cambia togliere rivedere testo messaggio",
+    "pl": "proszę dziękuję dopisz dodaj zmień usuń popraw tekst wpis",
+}.items()}
+#: The language a comment is read in when its market names none.
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -271,7 +287,9 @@ class Report(Totals):
     weeks: list[date] = field(default_factory=list)
     #: week -> final state -> posts
     per_week: dict[date, Counter] = field(default_factory=dict)
-    reasons: list[tuple[str, int]] = field(default_factory=list)
+    #: (language, word, uses): the words of the change requests, rejections and declines, each language's most used
+    #: (``TOP``), the language with the most uses first.
+    reasons: list[tuple[str, str, int]] = field(default_factory=list)
     findings: list[tuple[str, int]] = field(default_factory=list)
     #: The day the report was drawn on, in its market's zone (several markets: the latest of their days, as India's
     #: Monday begins before France's): a week that has not ended by then is counted so far.
@@ -420,7 +438,7 @@ class Figures:
     counts: list[int] = field(default_factory=lambda: [0] * len(COUNTED))  # COUNTED's counts, in its order
     review: list[int] = field(default_factory=list)        # seconds of each stay in review ended by a decision
     to_publish: list[int] = field(default_factory=list)    # seconds from first submission to publication
-    reasons: Counter = field(default_factory=Counter)      # word -> uses
+    reasons: Counter = field(default_factory=Counter)      # "language<TAB>word" -> uses
     findings: dict[str, set[int]] = field(default_factory=dict)  # rule -> the posts sent for review with it
 
     def count(self, name: str, n: int = 1) -> None:
@@ -721,7 +739,7 @@ class _Tally:
         if NETWORKS in parts:
             for network, cell in self.by_network.items():
                 report.by_network[network] = self._total(Totals(), [cell], True)
-        report.reasons = _top(Counter({word: count for word, count in self.reasons.items() if word not in names}))
+        report.reasons = ranked_reasons(self.reasons, names)
         report.findings = most_found(self.findings, TOP)
 
     @staticmethod
@@ -750,7 +768,53 @@ def kept_totals(figures: dict[str, Any]) -> Totals:
 
 def _names_of_executives(session: Session) -> frozenset[str]:
     """The words of the executives' names: "Mme Marchand préfère…" names a person, not a reason."""
-    return frozenset(word.lower() for name in session.scalars(select(Executive.name)) for word in _WORD.findall(name))
+    return frozenset(fold(word) for name in session.scalars(select(Executive.name)) for word in _WORD.findall(name))
+
+
+def fold(word: str) -> str:
+    """A word as the reasons count it: in lower case, without accents ("Évènement", "evenement")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=64)
+def left_out(language: str) -> frozenset[str]:
+    """The words (folded) a comment in ``language`` says whatever its reason: the language's common words and the
+    words of every review (``REVIEW_WORDS``); a language the lists do not know has only the latter."""
+    common = get_stop_words(language) if language in LANGUAGE_MAPPING else []
+    return frozenset(fold(word) for word in (*common, *REVIEW_WORDS.get(language, ())))
+
+
+_ANY_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def comment_language(comment: str, languages: Iterable[str]) -> str:
+    """The language ``comment`` is read in: its market's (``languages``), or among several of them and English
+    (reviewers often write in it), the one whose common words it uses most; a tie goes to the market's first."""
+    candidates = list(dict.fromkeys([*(code.lower() for code in languages if isinstance(code, str)),
+                                     DEFAULT_LANGUAGE]))
+    if len(candidates) == 1:
+        return candidates[0]
+    words = [fold(word) for word in _ANY_WORD.findall(comment)]
+    scores = [sum(word in left_out(language) for word in words) for language in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def ranked_reasons(counts: dict[str, int], names: frozenset[str]) -> list[tuple[str, str, int]]:
+    """The reasons' words (``"language<TAB>word"`` -> uses, as kept) merged regardless of accents, each shown as
+    most often written, less the executives' names (``names``, folded): each language's ``TOP`` most used, the
+    language with the most uses first."""
+    spellings: dict[tuple[str, str], Counter] = {}
+    for key, count in counts.items():
+        language, _tab, word = key.rpartition("\t")
+        folded = fold(word)
+        if count and folded not in names:
+            spellings.setdefault((language, folded), Counter())[word] += count
+    by_language: dict[str, Counter] = {}
+    for (language, _folded), written in spellings.items():
+        shown = min(written, key=lambda word: (-written[word], word))
+        by_language.setdefault(language, Counter())[shown] += written.total()
+    ordered = sorted(by_language.items(), key=lambda item: (-item[1].total(), item[0]))
+    return [(language, word, count) for language, words in ordered for word, count in _top(words)]
 
 
 def _top(counts: Counter) -> list[tuple[str, int]]:
@@ -989,12 +1053,18 @@ def _in_time(post: type[Post]) -> ColumnElement[int]:
 
 
 def _reasons(session: Session, found: dict[Key, Figures], audit: _AuditRows) -> None:
-    """The words of the comments of the change requests, rejections and declines (a market's: no network)."""
+    """The words of the comments of the change requests, rejections and declines (a market's: no network), each
+    under the language the comment is read in (``comment_language``), less that language's common words."""
+    languages: dict[int, list[str]] = {market_id: codes for market_id, codes in session.execute(
+        select(Market.id, Market.languages))}
     for market_id, day, account_id, comment in session.execute(
             audit.select(AuditEntry.comment, account=null())
             .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
+        language = comment_language(comment, languages.get(market_id) or ())
+        common = left_out(language)
+        words = (word.casefold() for word in _WORD.findall(comment))
         found[_key({}, market_id, day, account_id)].reasons.update(
-            w for w in (m.lower() for m in _WORD.findall(comment)) if w not in STOP_WORDS)
+            f"{language}\t{word}" for word in words if fold(word) not in common)
 
 
 def _findings(session: Session, found: dict[Key, Figures], audit: _AuditRows) -> None:

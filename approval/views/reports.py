@@ -36,6 +36,7 @@ from approval.labels import label
 from approval.models import Account, AuditEntry, Campaign, Market, Post, User
 from approval.queries import reports
 from approval.style import BY_ID
+from approval.style.language import name as language_name
 from approval.style.network import network_name
 from approval.views import roles_required
 from approval.views.posts import HistoryLine
@@ -372,8 +373,9 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
                 (_("published by the publishing worker"), report.by_worker),
                 (_("marked as published by hand"), report.by_hand),
                 (_("confirmed as published after an unknown outcome"), report.confirmed)))]
-    if name == "reasons":
-        return [_("word"), _("count")], [list(pair) for pair in report.reasons]
+    if name == "reasons":  # grouped by the language the comments were read in, named in the reader's
+        return [_("language"), _("word"), _("count")], [
+            [language_name(language, str(get_locale())), word, count] for language, word, count in report.reasons]
     # Posts sent for review with the rule, as the Social Hub counts them (``approval.queries.findings``).
     return [_("rule"), _("what it asks"), _("posts")], [
         [rule, _(BY_ID[rule].description) if rule in BY_ID else rule, count] for rule, count in report.findings]
@@ -509,6 +511,8 @@ def chart_svg(name: str):
         # A finding's bar by the problem it is: by what its rule asks, "Every picture has an alternative text." with
         # a long bar read as many pictures that had one (the CSV keeps what it asks, under that heading).
         labels = [_problem(row[0]) if name == "findings" else str(row[-2]) for row in reversed(rows)]
+        if name == "reasons" and len({row[0] for row in rows}) > 1:  # words of several languages: each says its own
+            labels = [_("%(word)s (%(language)s)", word=row[1], language=row[0]) for row in reversed(rows)]
         # Cut here: pygal cuts the labels of a horizontal axis only, and these are the vertical one's (the CSV has
         # them whole).
         chart.x_labels = [_cut(label, 24 if phone else 60) for label in labels]
