@@ -572,14 +572,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralised(cell: str) -> str:
     """A cell a spreadsheet would not read as a formula: one starting with = + - @ (or a tab or carriage return)
-    gets a leading apostrophe."""
-    return "'" + cell if cell[:1] in FORMULA_STARTS else cell
+    gets a leading apostrophe, and so does one whose apostrophes come before such a character ("'=1" is written
+    "''=1"), so that ``unneutralised`` gives every text back as it was."""
+    return "'" + cell if cell.lstrip("'")[:1] in FORMULA_STARTS else cell
 
 
 def unneutralised(cell: str) -> str:
     """A cell as it was before ``neutralised``: a file this app wrote, edited in a spreadsheet and sent again,
     makes the texts it was written from (a post starting with "@helio" or "- ")."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS else cell
+    return cell[1:] if cell[:1] == "'" and cell.lstrip("'")[:1] in FORMULA_STARTS else cell
 
 
 def errors_csv(checked: Checked) -> str:

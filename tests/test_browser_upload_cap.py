@@ -125,3 +125,37 @@ def test_the_413_of_the_form_says_the_text_was_not_saved_and_how_to_get_it_back(
     assert page.url.endswith("/posts/new")
     assert page.input_value("textarea[name=body]") == TEXT
     page.context.close()
+
+
+#: The body as it was reckoned before its line breaks counted as CR LF: each field's part, the text in UTF-8 as typed.
+LF_ESTIMATE = """() => { const form = document.querySelector('#new-media').closest('form');
+const enc = new TextEncoder(); let t = 0; new FormData(form).forEach((v, n) => { t += 160 + enc.encode(n).length;
+t += v instanceof File ? v.size + enc.encode(v.name).length : enc.encode(String(v)).length; }); return t; }"""
+
+
+def test_a_text_of_many_lines_counts_each_break_as_the_browser_sends_it(chromium, capped_server):  # noqa: F811
+    """A text of 1,350 lines and files that bring the body 300 bytes under the cap as typed: the browser sends each
+    line break as CR LF, 1,350 bytes more, and the server refused the body (413) with the text lost. The page now
+    stops it, or it goes within the cap: never a 413."""
+    text = "a\n" * 1350
+    limit = 3 * 1024 * KB
+    page = _new_post_form(chromium, capped_server)
+    page.fill("textarea[name=body]", text)
+    page.set_input_files("#new-media-file", _videos(1000, 1500))
+    first = page.evaluate(LF_ESTIMATE)
+    page.context.close()
+    size = 1000 * KB + (limit - 300 - first)  # the files picked again on a new form, the first this much larger
+    page = _new_post_form(chromium, capped_server)
+    page.fill("textarea[name=body]", text)
+    page.set_input_files("#new-media-file", [{"name": "clip-1.mp4", "mimeType": "video/mp4", "buffer": b"\0" * size},
+                                             *_videos(0, 1500)[1:]])
+    assert page.evaluate(LF_ESTIMATE) <= limit - 300
+    sent = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.method == "POST" and request.url.endswith("/posts/new") else None)
+    page.get_by_role("button", name="Save", exact=True).click()
+    status = page.locator("#new-media-status")
+    status.wait_for()
+    assert "Not sent" in status.inner_text() and sent == []
+    assert page.input_value("textarea[name=body]") == text
+    page.context.close()

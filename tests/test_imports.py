@@ -661,3 +661,13 @@ def test_the_done_page_lists_the_imports_posts_not_those_made_meanwhile(web, db_
     assert listed == imported
     # A page's import says nothing in the trail of where its posts came from: the writer made them there.
     assert db_session.scalars(select(AuditEntry.comment).where(AuditEntry.post_id.in_(imported))).all() == [None] * 3
+
+
+@pytest.mark.parametrize("text", ["=1+1", "'=1+1", "''=1", "'- liste", "'@helio", "@helio", "- liste", "'bonjour'",
+                                  "'", "''", "plain", "", "\t=x", "'\r"])
+def test_a_cell_neutralised_reads_back_as_it_was(text):
+    """A text that starts with an apostrophe before a formula's character ("'=1+1") was written as it was and read
+    back without its apostrophe."""
+    assert imports.unneutralised(imports.neutralised(text)) == text
+    assert imports.neutralised(text).lstrip("'")[:1] not in imports.FORMULA_STARTS or \
+        imports.neutralised(text).startswith("'")

@@ -657,12 +657,14 @@
     // leave out are named, the largest first until the rest fits, and their rows marked. Nothing leaves the page.
     const encoder = new TextEncoder();
     const PART_BYTES = 160;  // a part's boundary and headers, its name and file name apart
+    const CLOSING_BYTES = 64;  // the body's last boundary
     function bodyBytes() {
-      let total = 0;
+      let total = CLOSING_BYTES;
       new FormData(form).forEach(function (value, name) {
         total += PART_BYTES + encoder.encode(name).length;
+        // A text field's line breaks go out as CR LF, whatever the text area holds.
         total += value instanceof File ? value.size + encoder.encode(value.name).length
-          : encoder.encode(String(value)).length;
+          : encoder.encode(String(value).replace(/\r\n|\r|\n/g, "\r\n")).length;
       });
       return total;
     }
