@@ -8,7 +8,7 @@ from wtforms import BooleanField, Field, Form, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from approval.administration import place_zone
+from approval.administration import is_place_zone
 from approval.forms import LocalTimeField, PageForm
 from approval.forms.posts import CommentLength, no_direction_controls
 
@@ -18,8 +18,10 @@ EACH_MARKET, ONE_MOMENT = "local", "moment"
 
 
 def a_place_zone(form: Form, field: Field) -> None:  # noqa: ARG001 - WTForms' validator signature
-    """A zone a person may read a time in (``administration.place_zone``): never the server's "localtime"."""
-    if field.data and place_zone(field.data) is None:
+    """A zone the list offers: a place's (``administration.is_place_zone``), or UTC. Never the server's
+    "localtime", nor an abbreviation or a fixed offset ("EST" is UTC-5 all year: a summer noon in New York an hour
+    off)."""
+    if field.data and field.data != "UTC" and not is_place_zone(field.data):
         raise ValidationError(_("Choose a time zone from the list."))
 
 

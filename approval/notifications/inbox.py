@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from approval.access import can_see_post, visible_posts
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
@@ -38,11 +39,13 @@ def unread_lines(session: Session, user: User) -> int:
     total = unread_count(session, user_id)
     if total < 2 or user.role == Role.cabinet:
         return total
+    # Only the posts the reader still sees gather: the list shows another alone (a market left since).
     rows = session.execute(
         select(Notification.kind, Notification.actor_id, Notification.action, Notification.comment,
                Notification.why, Post.set_id, Notification.at)
         .join(Post, Post.id == Notification.post_id)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Post.set_id.is_not(None))
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Post.set_id.is_not(None),
+               Post.id.in_(visible_posts(user).with_only_columns(Post.id)))
         .order_by(Notification.id.desc()).limit(GATHERED)).all()
     return total - len(rows) + grouping.count([tuple(row) for row in rows])
 
@@ -51,7 +54,7 @@ def group_of(session: Session, user: User, notification: Notification) -> list[N
     """The notices of ``user``'s that the list gathers with ``notification`` (its group's first, the newest):
     those of the same act on the same set (``grouping``) written up to ``grouping.WINDOW`` before it."""
     wanted = grouping.key_of(notification)
-    if wanted is None:
+    if wanted is None or user.role == Role.cabinet:  # a cabinet's notices each alone, as the list shows them
         return [notification]
     assert notification.post is not None  # a notice of a set's post (``grouping.key_of``)
     candidates = session.scalars(
@@ -61,7 +64,8 @@ def group_of(session: Session, user: User, notification: Notification) -> list[N
                Notification.id <= notification.id,
                Notification.at >= notification.at - grouping.WINDOW, Notification.at <= notification.at)
         .options(joinedload(Notification.post)).order_by(Notification.id.desc()).limit(MAX_IDS)).all()
-    return [n for n in candidates if grouping.key_of(n) == wanted]
+    return [n for n in candidates if grouping.key_of(n) == wanted and n.post is not None
+            and can_see_post(user, n.post)] or [notification]
 
 
 def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,

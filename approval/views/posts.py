@@ -1290,7 +1290,10 @@ def _also_refused(account: Account, text: str, found: Sequence[style.Finding]) -
     whose check finds errors the main ``account``'s did not (``found``): each named, with those errors."""
     if request.form.get("post_id", type=int):
         return []
-    ticked = set(request.form.getlist("also_account_ids", type=int)) - {account.id}
+    # No more than a set holds: each is a whole check of the text, run at every pause in the typing.
+    others = [other for other in dict.fromkeys(request.form.getlist("also_account_ids", type=int))
+              if other != account.id]
+    ticked = set(others[:ops.MAX_SET_ACCOUNTS - 1])
     if not ticked:
         return []
     already = {(f.rule, finding_message(f)) for f in found if f.severity == "error"}
