@@ -30,9 +30,8 @@ run: install
 	$(BIN)/approval run --host $(HOST) --port $(PORT)
 
 ## Lint and type hints, then the whole suite on SQLite and on PostgreSQL (when a server answers on 127.0.0.1:5432),
-## one test process per core, an idle one taking tests queued for another (`make test PYTEST_ARGS="-n 0 -x tests/test_worker.py"`
-## runs some in this process)
-PYTEST_ARGS ?= -n auto --dist worksteal
+## one test process per core (`make test PYTEST_ARGS="-n 0 -x tests/test_worker.py"` runs some in this process)
+PYTEST_ARGS ?= -n auto
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -45,7 +45,8 @@ def sign_in_on_a_phone(page, base: str, email: str) -> None:  # noqa: ANN001
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.get_by_role("button", name="Menu").wait_for()
+    # Up to 90 s: a clean-clone run once waited past Playwright's 30 s here, every core busy with other tests.
+    page.get_by_role("button", name="Menu").wait_for(timeout=90_000)
     page.wait_for_load_state()
 
 
