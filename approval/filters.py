@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -34,7 +36,7 @@ from approval.labels import (
     said_wall,
     utc_offset,
 )
-from approval.localtime import wall_clock
+from approval.localtime import repeating_zones, wall_clock
 from approval.operations import diff_texts
 from approval.publishing import reasons
 from approval.publishing.status import answer, overdue
@@ -55,6 +57,24 @@ def word_diff(old: str, new: str) -> Markup:
 def now_in(zone: str) -> str:
     """The time it is now in ``zone``, as a sentence tells it (beside a time to type in that zone)."""
     return said_wall(utcnow().astimezone(ZoneInfo(zone)))
+
+
+@dataclass(frozen=True)
+class ZoneFold:
+    """A zone where a wall-clock time typed once for several markets happens twice: its two instants, as the
+    choice shows them, and the one chosen (0 or 1), if any."""
+
+    zone: str
+    instants: tuple[str, str]
+    chosen: int | None
+
+
+def zone_folds(local: datetime, zones: Iterable[str], chosen: Callable[[str], int | None]) -> list[ZoneFold]:
+    """The ``zones`` where ``local`` happens twice (``localtime.repeating_zones``), each with its two instants and
+    ``chosen(zone)``: each asks its own "which one?" (a set's proposed time, "Approve and schedule all at")."""
+    typed = local.strftime("%Y-%m-%dT%H:%M")
+    return [ZoneFold(zone, repeated_instants(typed, zone) or ("", ""), chosen(zone))
+            for zone in repeating_zones(local, zones)]
 
 
 def repeated_instants(typed: str, zone: str) -> tuple[str, str] | None:

@@ -33,14 +33,14 @@ from approval import operations as ops
 from approval.administration import place_zone
 from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
-from approval.filters import repeated_instants, slot_time
+from approval.filters import ZoneFold, slot_time, zone_folds
 from approval.inputs import check_form_text, parse_id
 from approval.media import attach, intake
 from approval.media.convert import converted_types
 from approval.media.inspect import Invalid, MediaRefused
 from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
-from approval.localtime import repeating_zones, utc_offset, wall_clock
+from approval.localtime import utc_offset, wall_clock
 from approval.models import (
     Account, Attachment, Campaign, Market, Post, PublicationAttempt, Revision, SentPostForm, StopSwitch, User,
 )
@@ -370,16 +370,6 @@ def _create_set(accounts: Sequence[Account], campaign: Campaign | None, form: Po
     return posts, _said(*dict.fromkeys(notes)) or None
 
 
-@dataclass(frozen=True)
-class ZoneFold:
-    """A zone of a set's accounts where the proposed time typed happens twice: its two instants, as the choice
-    shows them, and the one chosen (``proposed_fold-<zone>``), if any."""
-
-    zone: str
-    instants: tuple[str, str]
-    chosen: int | None
-
-
 def _fold_in(form: PostForm, zone: str, main_zone: str) -> int | None:
     """Which of a repeated time a set's proposal means in ``zone``: its ``proposed_fold-<zone>``; in the main
     account's zone, the form's ``proposed_fold`` too (asked before other accounts were ticked)."""
@@ -396,10 +386,8 @@ def _proposal_folds(form: PostForm, accounts: Sequence[Account]) -> list[ZoneFol
     typed = form.proposed_time.data
     if typed is None or not accounts:
         return []
-    shown = typed.strftime("%Y-%m-%dT%H:%M")
     main_zone = accounts[0].market.timezone
-    return [ZoneFold(zone, repeated_instants(shown, zone) or ("", ""), _fold_in(form, zone, main_zone))
-            for zone in repeating_zones(typed, (a.market.timezone for a in accounts))]
+    return zone_folds(typed, (a.market.timezone for a in accounts), lambda zone: _fold_in(form, zone, main_zone))
 
 
 def _set_proposals(form: PostForm, accounts: Sequence[Account]) -> dict[int, datetime | None]:

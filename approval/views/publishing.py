@@ -29,13 +29,13 @@ from approval.access import visible_markets, visible_posts
 from approval.db import db, utcnow
 from approval.inputs import parse_id, shows_characters_on_form
 from approval.models import (
-    Account, Campaign, Market, Outcome, Post, PublicationAttempt, StopScope, StopSwitch, User,
+    Account, Campaign, Market, Outcome, Post, PublicationAttempt, StopSwitch, User,
 )
 from approval.forms.characters import ShowsControlCharacters
 from approval.publishing import controls, reasons
 from approval.publishing.holds import (
     Hold, HoldCase, active_stops, covered_ids, held_clause, held_counts, held_ids, hold_case, holds_for, is_held,
-    stop_reason, stops_read,
+    stops_read, would_holds,
 )
 from approval.publishing.status import (
     REMEDIES, WHY_STEPS, Remedy, claimed_since, free_since, going_clause, last_releases, last_steps, overdue_clause,
@@ -120,7 +120,7 @@ def _desk_page(checked: Sequence[int] = (), typed: str = "", status: int = 200, 
     # (``reschedule`` refuses them, as the worker would hold them again at once), so the desk does not offer it for
     # them and says on the row what to do first.
     in_force = {post.id: holds[post.id] for post in sections["held"] if _still_held(holds[post.id], active)}
-    in_force.update(_would_hold(sections["missed"], switched_on, now))
+    in_force.update(would_holds(db.session, sections["missed"], switched_on, now))
     # Which of the legend's four cases each held row is: tomorrow's posts read as those that were due.
     cases = {post.id: hold_case(post, holds[post.id], now) for post in sections["held"]}
     failures = {post_id: said for key, step in _WHY for post_id, said in
@@ -178,26 +178,6 @@ def _told(post_ids: list[int], step: Action) -> dict[int, reasons.Told]:
 def _still_held(hold: Hold | None, active: set[int]) -> bool:
     """``hold`` (``hold_for`` with the switches on) is a switch still on, or an embargo not lifted yet."""
     return hold is not None and (hold.stop_id in active or hold.until is not None)
-
-
-def _would_hold(posts: Sequence[Post], switched_on: Sequence[StopSwitch], now: datetime) -> dict[int, Hold]:
-    """What would hold each of ``posts`` (missed: not scheduled, so ``hold_for`` says nothing of them) were it
-    published now: the oldest switch on over it (``switched_on``, as ``active_stops`` reads them), else its campaign's
-    embargo not lifted yet. One statement for the campaigns, however many posts."""
-    if campaigns := {post.campaign_id for post in posts if post.campaign_id is not None}:
-        db.session.scalars(select(Campaign).where(Campaign.id.in_(campaigns))).all()  # then found in the session
-    would: dict[int, Hold] = {}
-    for post in posts:
-        stop = next((stop for stop in switched_on if stop.scope == StopScope.all
-                     or (stop.scope == StopScope.market and stop.market_id == post.account.market_id)
-                     or (stop.scope == StopScope.campaign and stop.campaign_id == post.campaign_id)), None)
-        if stop is not None:
-            would[post.id] = Hold(reason=stop_reason(stop), since=stop.turned_on_at, stop_id=stop.id,
-                                  scope=stop.scope)
-        elif post.campaign is not None and post.campaign.embargo_until is not None \
-                and post.campaign.embargo_until > now:
-            would[post.id] = Hold(reason="", since=None, until=post.campaign.embargo_until)
-    return would
 
 
 def policy_breaks_notice(market: Market, breaks: policies.PolicyBreaks | None = None) -> Markup | None:

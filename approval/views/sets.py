@@ -26,7 +26,7 @@ from approval import operations as ops
 from approval import policies
 from approval.access import read_by
 from approval.db import db
-from approval.filters import repeated_instants, viewer_zone
+from approval.filters import ZoneFold, viewer_zone, zone_folds
 from approval.forms import PageForm
 from approval.forms.sets import EACH_MARKET, ONE_MOMENT, ApproveAllForm
 from approval.labels import label, said_in
@@ -199,17 +199,8 @@ def _members(set_id: int, *, for_update: bool = False) -> list[Post]:
     return posts
 
 
-@dataclass(frozen=True)
-class Twice:
-    """A zone of the set where the time typed happens twice: its two instants, as the choice shows them."""
-
-    zone: str
-    instants: tuple[str, str]
-    chosen: int | None
-
-
 def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None = None, status: int = 200,  # noqa: ANN202
-            form: ApproveAllForm | None = None, twice: Sequence[Twice] = (),
+            form: ApproveAllForm | None = None, twice: Sequence[ZoneFold] = (),
             to_fix: Sequence[tuple[Post, list[str]]] = ()):
     shown = read_by(db.session, current_user, list(posts))
     members = [Member(post, as_read.current_revision,
@@ -281,7 +272,7 @@ def approve_all(set_id: int):
 
 
 def _instants(posts: Sequence[Post], local: datetime | None,
-              one_zone: str | None = None) -> tuple[dict[int, datetime], list[Twice], list[str]]:
+              one_zone: str | None = None) -> tuple[dict[int, datetime], list[ZoneFold], list[str]]:
     """The instant of the wall-clock time ``local`` in each member's market zone (or, with ``one_zone``, in that
     zone for all: the same moment everywhere): by member, the zones where it happens twice and no ``fold-<zone>``
     says which (with those where one does, to show the choice again), and the reasons of the zones where it cannot
@@ -289,21 +280,17 @@ def _instants(posts: Sequence[Post], local: datetime | None,
     if local is None:
         return {}, [], [_("Choose the time to schedule them at.")]
     instants: dict[int, datetime] = {}
-    twice: list[Twice] = []
     unread: list[str] = []
     asked = False
-    typed = local.strftime("%Y-%m-%dT%H:%M")
     zones = [one_zone] if one_zone else list(dict.fromkeys(post.account.market.timezone for post in posts))
+
+    def chosen(zone: str) -> int | None:
+        return {"0": 0, "1": 1}.get(request.form.get(f"fold-{zone}", ""))
+
+    twice = zone_folds(local, zones, chosen)  # each zone that repeats the time asks which, its own instants shown
     for zone in zones:
-        fold = {"0": 0, "1": 1}.get(request.form.get(f"fold-{zone}", ""))
         try:
-            ops.local_to_utc(local, zone)
-        except ops.AmbiguousLocalTime:  # each zone that repeats the time asks which, its own instants shown
-            twice.append(Twice(zone, repeated_instants(typed, zone) or ("", ""), fold))
-        except (ops.NonexistentLocalTime, OverflowError):
-            pass  # refused below, with the time to choose instead (or as out of range)
-        try:
-            when = ops.instant_in(local, zone, fold)
+            when = ops.instant_in(local, zone, chosen(zone))
         except GuardFailed as refused:
             asked = asked or "fold" in refused.errors
             if "fold" not in refused.errors:
