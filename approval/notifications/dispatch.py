@@ -217,7 +217,9 @@ def record(session: Session, *entries: Any) -> None:
     module), in their transaction: one statement per kind of news, whatever the number of rows."""
     settle(session, *entries)
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
-    overtaking: list[dict[str, Any]] = []
+    # The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when: a batch (the
+    # worker's pass) is one group, and one statement.
+    overtaking: dict[tuple[int | None, str, datetime], list[int]] = {}
     for entry in entries:
         rules = rules_for(entry.action, entry.from_state, entry.to_state)
         why = (entry.payload or {}).get("why") or None
@@ -237,12 +239,13 @@ def record(session: Session, *entries: Any) -> None:
                                               "actor_id": entry.actor_id, "at": entry.at, "comment": entry.comment,
                                               "action": Action(entry.action).value, "why": why})
         if overtaker := next((kind for kind, _audiences in rules if kind in OVERTAKING), None):
-            overtaking.append({"overtaken_post": entry.post_id, "overtaken_by": entry.actor_id,
-                               "overtaking_kind": overtaker.value, "overtaken_at": entry.at})
+            overtaking.setdefault((entry.actor_id, overtaker.value, entry.at), []).append(entry.post_id)
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
-    if overtaking:  # once the later notices are written: each reader's earlier one is overtaken by their own
-        _overtake(session, _post_overtaken(), _OVERTAKEN_AT, overtaking[0] if len(overtaking) == 1 else overtaking)
+    # Once the later notices are written: each reader's earlier one is overtaken by their own.
+    for (actor_id, kind_told, at), post_ids in overtaking.items():
+        _overtake(session, _post_overtaken(), at,
+                  {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told})
 
 
 def configuration_failed(payload: dict[str, Any] | None) -> bool:
@@ -299,12 +302,12 @@ def settle(session: Session, *entries: Any) -> None:
     still waits for someone, or is still so. Before the new state's own notifications are written, which stay
     unread. A proposal (``proposal_changed``) is settled by the next one, by its post leaving its way, or by its post
     scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification)."""
-    left: dict[tuple[Kind, ...], list[dict[str, Any]]] = {}
+    # The posts settled, by the kinds settled and when: a batch (the worker's pass) is one group, and one statement.
+    left: dict[tuple[tuple[Kind, ...], datetime], list[int]] = {}
     for entry in entries:
         if entry.to_state == entry.from_state:
             if (entry.payload or {}).get("proposal_only"):  # only the latest proposal holds: the earlier settle
-                left.setdefault((Kind.proposal_changed,), []).append({"settled_post": entry.post_id,
-                                                                      "settled_at": entry.at})
+                left.setdefault(((Kind.proposal_changed,), entry.at), []).append(entry.post_id)
             continue
         kinds = AWAITING.get(entry.from_state, ())
         if entry.from_state in STALE and entry.to_state not in STALE[entry.from_state][1]:
@@ -314,9 +317,9 @@ def settle(session: Session, *entries: Any) -> None:
         elif entry.action == Action.schedule and _at_the_proposal(session, entry.post_id):
             kinds += (Kind.proposal_changed,)
         if kinds:
-            left.setdefault(kinds, []).append({"settled_post": entry.post_id, "settled_at": entry.at})
-    for kinds, params in left.items():
-        session.execute(_settle(kinds), params[0] if len(params) == 1 else params)
+            left.setdefault((kinds, entry.at), []).append(entry.post_id)
+    for (kinds, at), post_ids in left.items():
+        session.execute(_settle(kinds), {"settled_posts": post_ids, "settled_at": at})
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
@@ -455,13 +458,9 @@ def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any,
     session.execute(update(table).where(overtaken, table.c.read_at.is_(None)).values(read_at=at), params)
 
 
-#: When a post's later notice was written (``record``'s rows, one per post).
-_OVERTAKEN_AT = bindparam("overtaken_at", type_=UTCDateTime())
-
-
 @functools.cache
 def _post_overtaken() -> ColumnElement[bool]:
-    """The notifications of the post ``overtaken_post`` that a later notice of the same post overtook
+    """The notifications of the posts ``overtaken_posts`` that a later notice of the same post overtook
     (``POST_OVERTAKEN``), for the reader told it, or whose act it was (``overtaken_by``, whose act told the kind
     ``overtaking_kind``: only what that kind overtakes is theirs to have read)."""
     table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
@@ -469,13 +468,12 @@ def _post_overtaken() -> ColumnElement[bool]:
     by_kind = bindparam("overtaking_kind", type_=String())
 
     def overtaken(kind: Kind, kinds: frozenset[Kind]) -> ColumnElement[bool]:
-        # No IN (...) list: an expanding parameter cannot be executed for many rows (SQLite).
         return and_(table.c.kind == kind.value, or_(
             and_(table.c.user_id == bindparam("overtaken_by"), or_(*(by_kind == k.value for k in sorted(kinds)))),
             exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
                            later.c.id > table.c.id, or_(*(later.c.kind == k.value for k in sorted(kinds))))))
 
-    return and_(table.c.post_id == bindparam("overtaken_post"),
+    return and_(table.c.post_id.in_(bindparam("overtaken_posts", expanding=True)),
                 or_(*(overtaken(kind, kinds) for kind, kinds in sorted(POST_OVERTAKEN.items()))))
 
 
@@ -631,7 +629,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
 @functools.cache
 def _settle(kinds: tuple[Kind, ...]) -> Update:
     table = cast(Table, Notification.__table__)  # as above
-    return (update(table).where(table.c.post_id == bindparam("settled_post"),
+    return (update(table).where(table.c.post_id.in_(bindparam("settled_posts", expanding=True)),
                                 or_(*(table.c.kind == kind.value for kind in kinds)), table.c.read_at.is_(None))
             .values(read_at=bindparam("settled_at")))
 
