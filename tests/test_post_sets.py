@@ -20,30 +20,15 @@ from approval.db import utcnow
 from approval.models import AuditEntry, MediaFile, Post, PostSet, Revision, RevisionMedia
 from approval.workflow.states import Action, Role, State
 
+import set_helpers
 from conftest import row_counts
+from set_helpers import (LONDON, NEW_YORK, PARIS, draft_set, local_ahead, members_of, paris_and_new_york,
+                         sensitive_set, submitted_set, text_of, versions_of)
 from test_media_samples import picture, video
 
-PARIS, LONDON = ZoneInfo("Europe/Paris"), ZoneInfo("Europe/London")
-
-
-@pytest.fixture()
-def france(make):  # noqa: ANN001, ANN201
-    return make.market("FR")
-
-
-@pytest.fixture()
-def britain(make):  # noqa: ANN001, ANN201
-    return make.market("GB", timezone="Europe/London", languages=("en",))
-
-
-@pytest.fixture()
-def writer(make, france, britain):  # noqa: ANN001, ANN201
-    return make.user(Role.community_manager, markets=[france, britain], name="Camille Dubois")
-
-
-def _text(response) -> str:  # noqa: ANN001
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
-
+france, britain, writer = set_helpers.france, set_helpers.britain, set_helpers.writer  # the shared fixtures
+#: The names tests/test_new_post_set_walk.py imports from here.
+_members, _text = members_of, text_of
 
 def _form_key(page: str) -> str:
     return re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
@@ -71,34 +56,6 @@ def _set_of(answer) -> int:  # noqa: ANN001
     return int(found.group(1))
 
 
-def _members(db_session, set_id: int) -> list[Post]:  # noqa: ANN001
-    db_session.expire_all()
-    return list(db_session.scalars(select(Post).where(Post.set_id == set_id).order_by(Post.id)))
-
-
-def _versions(page: str) -> dict[str, str]:
-    return dict(re.findall(r'name="(version-\d+)" value="(\d+)"', page))
-
-
-def _local_ahead(zone: ZoneInfo, days: int = 10, hour: int = 20) -> datetime:
-    return (utcnow().astimezone(zone) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0,
-                                                                     tzinfo=None)
-
-
-def _a_set(make, db_session, accounts, author, *, authors=None, proposed=None):  # noqa: ANN001, ANN202
-    """A set made through the operations, each member submitted (``authors``: who writes each, else ``author``)."""
-    post_set = ops.create_post_set(db_session, author, len(accounts))
-    posts = []
-    for index, account in enumerate(accounts):
-        by = (authors or {}).get(index, author)
-        post = ops.create_post(db_session, by, account, "Le stade brille ce soir.", post_set=post_set,
-                               proposed_at=proposed)
-        make.act(post, Action.submit, by)
-        posts.append(post)
-    db_session.flush()
-    return post_set, posts
-
-
 def test_one_message_for_three_accounts_makes_three_posts_in_one_request(app, make, web, db_session, france,
                                                                         writer):
     facebook, x, instagram = (make.account(france, n) for n in ("facebook", "x", "instagram"))
@@ -107,9 +64,9 @@ def test_one_message_for_three_accounts_makes_three_posts_in_one_request(app, ma
     assert 'name="also_account_ids"' in page and 'type="checkbox"' in page
     before = _counts(db_session)
     answer = _send(web, [facebook, x, instagram], "Le stade brille ce soir.", [(picture("PNG", (640, 480)), "s.png")])
-    assert answer.status_code == 302, _text(answer)[:3000]
+    assert answer.status_code == 302, text_of(answer)[:3000]
     set_id = _set_of(answer)
-    posts = _members(db_session, set_id)
+    posts = members_of(db_session, set_id)
     # The account chosen first, the others in the list's order.
     assert [p.account_id for p in posts] == [facebook.id, instagram.id, x.id]
     assert _counts(db_session) == tuple(b + n for b, n in zip(before, (1, 3, 3, 3, 3), strict=True))
@@ -121,12 +78,12 @@ def test_one_message_for_three_accounts_makes_three_posts_in_one_request(app, ma
     # Each network's file as an upload for it would be: a PNG where it is taken, a JPEG for Instagram.
     mimes = {p.account.network.value: p.current_revision.media[0].file.mime for p in posts}
     assert mimes["instagram"] == "image/jpeg" and mimes["facebook"] == "image/png"
-    shown = _text(web.get(answer.headers["Location"]))
+    shown = text_of(web.get(answer.headers["Location"]))
     assert "Saved as a set of 3 drafts, one per account" in shown
     assert "s.png was converted to JPEG for Instagram." in shown
     assert all(f"Post #{p.id}" in shown for p in posts)
     # Each post's page names the others.
-    own = _text(web.get(f"/posts/{posts[0].id}"))
+    own = text_of(web.get(f"/posts/{posts[0].id}"))
     assert "Also in this set:" in own and f"#{posts[1].id}" in own and f"#{posts[2].id}" in own
 
 
@@ -137,8 +94,8 @@ def test_one_member_refused_by_its_own_rule_writes_nothing_and_names_the_account
     before, files = _counts(db_session), row_counts(db_session, MediaFile)
     answer = _send(web, [facebook, instagram], "Le but de la soirée.",
                    [(picture("GIF", (320, 320), frames=3), "but.gif")])
-    assert answer.status_code in (415, 422), _text(answer)[:3000]
-    shown = _text(answer)
+    assert answer.status_code in (415, 422), text_of(answer)[:3000]
+    shown = text_of(answer)
     assert f"FR · Instagram · @{instagram.handle}:" in shown and "but.gif" in shown
     assert "Le but de la soirée.</textarea>" in re.sub(r"\s+", " ", answer.get_data(as_text=True))
     assert _counts(db_session) == before and row_counts(db_session, MediaFile) == files
@@ -147,10 +104,10 @@ def test_one_member_refused_by_its_own_rule_writes_nothing_and_names_the_account
 def test_the_proposed_time_is_read_in_each_accounts_market_zone(make, web, db_session, france, britain, writer):
     paris, london = make.account(france, "facebook"), make.account(britain, "facebook")
     web.login(writer)
-    local = _local_ahead(PARIS)
+    local = local_ahead(PARIS)
     answer = _send(web, [paris, london], "Tonight at eight.", proposed=local.strftime("%Y-%m-%dT%H:%M"))
-    assert answer.status_code == 302, _text(answer)[:3000]
-    posts = {p.account_id: p for p in _members(db_session, _set_of(answer))}
+    assert answer.status_code == 302, text_of(answer)[:3000]
+    posts = {p.account_id: p for p in members_of(db_session, _set_of(answer))}
     assert posts[paris.id].proposed_at == local.replace(tzinfo=PARIS).astimezone(UTC)
     assert posts[london.id].proposed_at == local.replace(tzinfo=LONDON).astimezone(UTC)
     assert posts[london.id].proposed_at - posts[paris.id].proposed_at == timedelta(hours=1)
@@ -169,7 +126,7 @@ def test_a_time_skipped_in_one_market_is_refused_naming_it_and_nothing_is_writte
     before = _counts(db_session)
     answer = _send(web, [london, paris], "Tonight.", proposed=day.replace(hour=2, minute=30).strftime("%Y-%m-%dT%H:%M"))
     assert answer.status_code == 422
-    shown = _text(answer)
+    shown = text_of(answer)
     assert f"FR · X · @{paris.handle}: The clocks skip from" in shown and "Europe/Paris" in shown
     assert _counts(db_session) == before
 
@@ -183,7 +140,7 @@ def test_an_account_outside_the_writers_markets_is_refused_and_nothing_is_writte
     before = _counts(db_session)
     answer = _send(web, [mine, elsewhere], "Bonjour.")
     assert answer.status_code == 422
-    assert f"'{elsewhere.id}' is not a valid choice for this field." in _text(answer)
+    assert f"'{elsewhere.id}' is not a valid choice for this field." in text_of(answer)
     assert _counts(db_session) == before
 
 
@@ -193,7 +150,7 @@ def test_a_set_of_more_accounts_than_allowed_is_refused(make, web, db_session, f
     before = _counts(db_session)
     answer = _send(web, accounts, "Bonjour.")
     assert answer.status_code == 422
-    assert f"at most {ops.MAX_SET_ACCOUNTS} accounts at once: you chose {ops.MAX_SET_ACCOUNTS + 1}" in _text(answer)
+    assert f"at most {ops.MAX_SET_ACCOUNTS} accounts at once: you chose {ops.MAX_SET_ACCOUNTS + 1}" in text_of(answer)
     assert _counts(db_session) == before
 
 
@@ -202,10 +159,10 @@ def test_save_and_submit_submits_each_and_says_which_need_a_fix(make, web, db_se
     web.login(writer)
     long_text = "Le stade brille ce soir. " * 14  # 350 characters: over X's 280
     answer = _send(web, [facebook, x], long_text.strip(), submit=True)
-    assert answer.status_code == 302, _text(answer)[:3000]
-    posts = {p.account_id: p for p in _members(db_session, _set_of(answer))}
+    assert answer.status_code == 302, text_of(answer)[:3000]
+    posts = {p.account_id: p for p in members_of(db_session, _set_of(answer))}
     assert posts[facebook.id].state is State.in_review and posts[x.id].state is State.draft
-    shown = _text(web.get(answer.headers["Location"]))
+    shown = text_of(web.get(answer.headers["Location"]))
     assert (f"Saved as a set of 2 posts, one per account; submitted for review: #{posts[facebook.id].id} "
             f"(FR · Facebook · @{facebook.handle}); to fix first, not submitted yet: #{posts[x.id].id} (FR · X"
             ) in shown
@@ -213,7 +170,7 @@ def test_save_and_submit_submits_each_and_says_which_need_a_fix(make, web, db_se
 
 def test_the_set_page_shows_only_the_members_its_reader_sees(make, web, db_session, france, britain, writer):
     paris, london = make.account(france, "facebook"), make.account(britain, "x")
-    post_set, (fr_post, gb_post) = _a_set(make, db_session, [paris, london], writer)
+    post_set, (fr_post, gb_post) = submitted_set(make, db_session, [paris, london], writer)
     reviewer = make.user(Role.project_manager, markets=[france])
     stranger = make.user(Role.project_manager, markets=[make.market("DE", timezone="Europe/Berlin")])
     web.login(stranger)
@@ -221,64 +178,64 @@ def test_the_set_page_shows_only_the_members_its_reader_sees(make, web, db_sessi
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}")
     assert page.status_code == 200
-    shown = _text(page)
+    shown = text_of(page)
     assert f"Post #{fr_post.id}" in shown and f"#{gb_post.id}" not in shown and london.handle not in shown
     assert "1 post you can see here" in shown
-    assert set(_versions(page.get_data(as_text=True))) == {f"version-{fr_post.id}"}
-    alone = _text(web.get(f"/posts/{fr_post.id}"))
+    assert set(versions_of(page.get_data(as_text=True))) == {f"version-{fr_post.id}"}
+    alone = text_of(web.get(f"/posts/{fr_post.id}"))
     assert "Also in this set:" not in alone and london.handle not in alone
 
 
 def test_approve_all_approves_each_with_its_own_audit_row(make, web, db_session, france, britain, writer):
     accounts = [make.account(france, "facebook"), make.account(france, "x"), make.account(britain, "linkedin")]
-    post_set, posts = _a_set(make, db_session, accounts, writer)
+    post_set, posts = submitted_set(make, db_session, accounts, writer)
     reviewer = make.user(Role.project_manager, markets=[france, britain], name="Lucie Martin")
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert "Approve all" in page and "Submit all for review" not in page
-    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page))
-    assert answer.status_code == 303, _text(answer)[:3000]
-    for post in _members(db_session, post_set.id):
+    answer = web.post(f"/sets/{post_set.id}/approve", versions_of(page))
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    for post in members_of(db_session, post_set.id):
         assert post.state is State.approved and post.approved_by_id == reviewer.id
         approvals = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id,
                                                                 AuditEntry.action == Action.approve)).all()
         assert [(e.actor_id, e.revision_id) for e in approvals] == [(reviewer.id, post.current_revision_id)]
-    assert "Approved: #" in _text(web.get(answer.headers["Location"]))
+    assert "Approved: #" in text_of(web.get(answer.headers["Location"]))
 
 
 def test_a_member_changed_since_the_page_refuses_the_whole_approval(make, web, db_session, france, writer):
     accounts = [make.account(france, "facebook"), make.account(france, "x")]
-    post_set, (first, second) = _a_set(make, db_session, accounts, writer)
+    post_set, (first, second) = submitted_set(make, db_session, accounts, writer)
     reviewer = make.user(Role.project_manager, markets=[france])
     web.login(reviewer)
-    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    versions = versions_of(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
     ops.edit_post(db_session, second, writer, "Le stade brille encore ce soir.", expected_version=second.version)
     db_session.flush()
     before = row_counts(db_session, AuditEntry)
     answer = web.post(f"/sets/{post_set.id}/approve", versions)
     assert answer.status_code == 409
-    assert f"Nothing was done: #{second.id} (FR · X · @{accounts[1].handle}) changed since this page" in _text(answer)
+    assert f"Nothing was done: #{second.id} (FR · X · @{accounts[1].handle}) changed since this page" in text_of(answer)
     assert row_counts(db_session, AuditEntry) == before
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.in_review, State.in_review]
 
 
 def test_a_change_to_a_member_the_approval_leaves_alone_does_not_refuse_it(make, web, db_session, france, writer):
     accounts = [make.account(france, "facebook"), make.account(france, "x")]
-    post_set, (in_review, draft) = _a_set(make, db_session, accounts, writer)
+    post_set, (in_review, draft) = submitted_set(make, db_session, accounts, writer)
     make.act(draft, Action.recall, writer)
     db_session.flush()
     reviewer = make.user(Role.project_manager, markets=[france])
     web.login(reviewer)
-    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    versions = versions_of(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
     # The draft, which "Approve all" does not act on, is written again while the page is open.
     ops.edit_post(db_session, draft, writer, "Le stade brille encore ce soir.", expected_version=draft.version)
     db_session.flush()
     answer = web.post(f"/sets/{post_set.id}/approve", versions)
-    assert answer.status_code == 303, _text(answer)[:3000]
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.approved, State.draft]
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.approved, State.draft]
     # The members it acts on still need the version the page showed: missing or malformed, nothing is done.
-    second_set, (first, _second) = _a_set(make, db_session, accounts, writer)
-    versions = _versions(web.get(f"/sets/{second_set.id}").get_data(as_text=True))
+    second_set, (first, _second) = submitted_set(make, db_session, accounts, writer)
+    versions = versions_of(web.get(f"/sets/{second_set.id}").get_data(as_text=True))
     before = row_counts(db_session, AuditEntry)
     for sent in ("", "abc", "1.5", str(first.version + 1)):
         answer = web.post(f"/sets/{second_set.id}/approve", {**versions, f"version-{first.id}": sent})
@@ -291,32 +248,32 @@ def test_a_change_to_a_member_the_approval_leaves_alone_does_not_refuse_it(make,
 
 def test_a_member_that_came_into_review_since_the_page_refuses_the_approval(make, web, db_session, france, writer):
     accounts = [make.account(france, "facebook"), make.account(france, "x")]
-    post_set, (in_review, draft) = _a_set(make, db_session, accounts, writer)
+    post_set, (in_review, draft) = submitted_set(make, db_session, accounts, writer)
     make.act(draft, Action.recall, writer)
     db_session.flush()
     reviewer = make.user(Role.project_manager, markets=[france])
     web.login(reviewer)
-    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    versions = versions_of(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
     make.act(draft, Action.submit, writer)  # now one "Approve all" would act on, unseen as such
     db_session.flush()
     answer = web.post(f"/sets/{post_set.id}/approve", versions)
     assert answer.status_code == 409
-    assert f"Nothing was done: #{draft.id} (FR · X · @{accounts[1].handle}) changed since this page" in _text(answer)
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+    assert f"Nothing was done: #{draft.id} (FR · X · @{accounts[1].handle}) changed since this page" in text_of(answer)
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.in_review, State.in_review]
 
 
 def test_a_change_to_a_member_submit_all_leaves_alone_does_not_refuse_it(make, web, db_session, france, writer):
     accounts = [make.account(france, "facebook"), make.account(france, "linkedin")]
-    post_set, (draft, in_review) = _a_set(make, db_session, accounts, writer)
+    post_set, (draft, in_review) = submitted_set(make, db_session, accounts, writer)
     make.act(draft, Action.recall, writer)
     db_session.flush()
     web.login(writer)
-    versions = _versions(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
+    versions = versions_of(web.get(f"/sets/{post_set.id}").get_data(as_text=True))
     make.act(in_review, Action.approve, make.user(Role.project_manager, markets=[france]))
     db_session.flush()
     answer = web.post(f"/sets/{post_set.id}/submit", versions)
-    assert answer.status_code == 303, _text(answer)[:3000]
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.approved]
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.in_review, State.approved]
 
 
 def test_the_set_page_shows_each_members_pictures_and_videos(app, make, web, db_session, france, writer):
@@ -350,31 +307,31 @@ def test_the_set_page_shows_each_members_pictures_and_videos(app, make, web, db_
 def test_a_project_manager_never_approves_the_member_they_wrote(make, web, db_session, france, writer):
     reviewer = make.user(Role.project_manager, markets=[france], name="Lucie Martin")
     accounts = [make.account(france, "facebook"), make.account(france, "x")]
-    post_set, (theirs, own) = _a_set(make, db_session, accounts, writer, authors={1: reviewer})
+    post_set, (theirs, own) = submitted_set(make, db_session, accounts, writer, authors={1: reviewer})
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}")
-    shown = _text(page)
+    shown = text_of(page)
     assert (f"Left out: #{own.id} (FR · X · @{accounts[1].handle}). You wrote this revision: another project "
             "manager must approve it.") in shown
-    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page.get_data(as_text=True)))
+    answer = web.post(f"/sets/{post_set.id}/approve", versions_of(page.get_data(as_text=True)))
     assert answer.status_code == 303
-    states = {p.id: p.state for p in _members(db_session, post_set.id)}
+    states = {p.id: p.state for p in members_of(db_session, post_set.id)}
     assert states == {theirs.id: State.approved, own.id: State.in_review}
     assert (f"Left out: #{own.id} (FR · X · @{accounts[1].handle}). You wrote this revision: another project "
-            "manager must approve it.") in _text(web.get(answer.headers["Location"]))
+            "manager must approve it.") in text_of(web.get(answer.headers["Location"]))
 
 
 def test_approve_and_schedule_all_schedules_each_at_its_proposal(make, web, db_session, france, britain, writer):
     accounts = [make.account(france, "facebook"), make.account(britain, "facebook")]
     proposal = utcnow().replace(microsecond=0) + timedelta(days=3)
-    post_set, posts = _a_set(make, db_session, accounts, writer, proposed=proposal)
+    post_set, posts = submitted_set(make, db_session, accounts, writer, proposed=proposal)
     reviewer = make.user(Role.project_manager, markets=[france, britain])
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert "Approve and schedule all at their proposed times" in page
-    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "1"})
-    assert answer.status_code == 303, _text(answer)[:3000]
-    for post in _members(db_session, post_set.id):
+    answer = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), "and_schedule": "1"})
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    for post in members_of(db_session, post_set.id):
         assert post.state is State.scheduled and post.scheduled_at == proposal
         actions = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
                                                         .order_by(AuditEntry.id))]
@@ -390,13 +347,13 @@ def test_submit_all_submits_the_writers_drafts(make, web, db_session, france, wr
     web.login(writer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert "Submit all for review" in page and "Approve all" not in page
-    answer = web.post(f"/sets/{post_set.id}/submit", _versions(page))
+    answer = web.post(f"/sets/{post_set.id}/submit", versions_of(page))
     assert answer.status_code == 303
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.in_review, State.in_review]
 
 
 def test_a_community_manager_may_not_approve_a_set(make, web, db_session, france, writer):
-    post_set, posts = _a_set(make, db_session, [make.account(france, "facebook")] * 1, writer)
+    post_set, posts = submitted_set(make, db_session, [make.account(france, "facebook")] * 1, writer)
     web.login(writer)
     before = row_counts(db_session, AuditEntry)
     answer = web.post(f"/sets/{post_set.id}/approve", {f"version-{posts[0].id}": str(posts[0].version)})
@@ -419,15 +376,15 @@ def test_a_duplicate_goes_to_several_accounts_its_files_converted_for_each(app, 
     answer = web.post("/posts/new", {"account_id": str(instagram.id), "also_account_ids": [str(linkedin.id)],
                                      "campaign_id": "", "copy_of": str(original.id), "save": "1",
                                      "body": "Le lancement de la saison.", "form_key": _form_key(page)})
-    assert answer.status_code == 302, _text(answer)[:3000]
-    copies = {p.account.network.value: p for p in _members(db_session, _set_of(answer))}
+    assert answer.status_code == 302, text_of(answer)[:3000]
+    copies = {p.account.network.value: p for p in members_of(db_session, _set_of(answer))}
     assert set(copies) == {"instagram", "linkedin"}
     assert copies["instagram"].current_revision.media[0].file.mime == "image/jpeg"
     assert copies["linkedin"].current_revision.media[0].file.mime == "image/png"
     for copy in copies.values():
         create = db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == copy.id)).one()
         assert create.payload.get("copy_of") == original.id
-    shown = _text(web.get(answer.headers["Location"]))
+    shown = text_of(web.get(answer.headers["Location"]))
     assert f"They are copies of post #{original.id}." in shown
     # Sent again (the back button, then the same button): no second set.
     before = _counts(db_session)
@@ -439,28 +396,9 @@ def test_a_duplicate_goes_to_several_accounts_its_files_converted_for_each(app, 
 
 # Sensitive terms: "Approve all" asks what a post's page asks -------------------------------------------------------
 
-STRIKE = {"phrase": "grève", "reason": "A labour dispute is under way: the press office checks every mention."}
-ON_STRIKE = "Malgré la grève, nos boutiques restent ouvertes samedi."
-
-
-def _a_sensitive_set(make, db_session, france, britain, writer):  # noqa: ANN001, ANN202
-    """One message for a French and a British account: the French policy lists "grève" as sensitive, the British
-    one does not."""
-    from approval import policies
-
-    policies.save_policy(db_session, france, None, sensitive=[STRIKE])
-    paris, london = make.account(france, "facebook"), make.account(britain, "facebook")
-    post_set = ops.create_post_set(db_session, writer, 2)
-    posts = [ops.create_post(db_session, writer, account, ON_STRIKE, post_set=post_set) for account in (paris, london)]
-    for post in posts:
-        make.act(post, Action.submit, writer)
-    db_session.flush()
-    return post_set, posts
-
-
 def test_approve_all_asks_to_acknowledge_the_sensitive_terms_of_the_members_holding_some(make, web, db_session,
                                                                                          france, britain, writer):
-    post_set, (paris, london) = _a_sensitive_set(make, db_session, france, britain, writer)
+    post_set, (paris, london) = sensitive_set(make, db_session, france, britain, writer)
     reviewer = make.user(Role.project_manager, markets=[france, britain])
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
@@ -472,20 +410,20 @@ def test_approve_all_asks_to_acknowledge_the_sensitive_terms_of_the_members_hold
     before = row_counts(db_session, AuditEntry)
     for sent, fields in [({}, ("acknowledge_warnings", "comment")), ({"acknowledge_warnings": "y"}, ("comment",)),
                          ({"comment": "Vu avec la presse."}, ("acknowledge_warnings",))]:
-        refused = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), **sent})
+        refused = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), **sent})
         assert refused.status_code == 422, sent
-        said = _text(refused)
+        said = text_of(refused)
         assert (f"Nothing was done: the sensitive terms of #{paris.id} (FR · Facebook · @{paris.account.handle}) "
                 "are approved only with your acknowledgement and the reason in the comment.") in said
         for name in fields:
             assert f'name="{name}"' in refused.get_data(as_text=True)
             assert re.search(rf'name="{name}"[^>]*aria-invalid="true"', refused.get_data(as_text=True)), name
-        assert [p.state for p in _members(db_session, post_set.id)] == [State.in_review, State.in_review]
+        assert [p.state for p in members_of(db_session, post_set.id)] == [State.in_review, State.in_review]
         assert row_counts(db_session, AuditEntry) == before
-    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "acknowledge_warnings": "y",
+    answer = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), "acknowledge_warnings": "y",
                                                        "comment": "Vu avec le service de presse."})
-    assert answer.status_code == 303, _text(answer)[:3000]
-    assert [p.state for p in _members(db_session, post_set.id)] == [State.approved, State.approved]
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    assert [p.state for p in members_of(db_session, post_set.id)] == [State.approved, State.approved]
     approvals = {e.post_id: e for e in db_session.scalars(select(AuditEntry).where(
         AuditEntry.action == Action.approve, AuditEntry.post_id.in_([paris.id, london.id])))}
     assert [o["term"] for o in approvals[paris.id].payload["overrides"]] == ["grève"]
@@ -494,9 +432,6 @@ def test_approve_all_asks_to_acknowledge_the_sensitive_terms_of_the_members_hold
 
 
 # One time for all, where the clocks repeat an hour in one zone and not in the other -------------------------------
-
-NEW_YORK = ZoneInfo("America/New_York")
-
 
 def _twice(local: datetime, zone: ZoneInfo) -> bool:
     try:
@@ -524,29 +459,29 @@ def test_approve_and_schedule_all_at_a_time_repeated_in_one_zone_asks_which_ther
     writer.markets.append(united_states)
     # The main account (the set's first post) is New York's, where the hour does not repeat that day.
     accounts = [make.account(united_states, "facebook"), make.account(france, "facebook")]
-    post_set, (new_york, paris) = _a_set(make, db_session, accounts, writer)
+    post_set, (new_york, paris) = submitted_set(make, db_session, accounts, writer)
     web.login(make.user(Role.project_manager, markets=[france, united_states]))
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert 'name="local_time"' in page and "Approve and schedule all at this time" in page
     local = _repeated_in_paris_only()
     typed = local.strftime("%Y-%m-%dT%H:%M")
     before = row_counts(db_session, AuditEntry)
-    asked = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at", "local_time": typed})
-    assert asked.status_code == 422, _text(asked)[:3000]
+    asked = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), "and_schedule": "at", "local_time": typed})
+    assert asked.status_code == 422, text_of(asked)[:3000]
     form = asked.get_data(as_text=True)
-    said = _text(asked)
+    said = text_of(asked)
     assert "This time happens twice in Europe/Paris: which one?" in said
     assert "happens twice in America/New_York" not in said and 'name="fold-America/New_York"' not in form
     assert 'name="fold-Europe/Paris" value="0"' in form and 'name="fold-Europe/Paris" value="1"' in form
     assert "UTC+02:00" in said and "UTC+01:00" in said  # Paris's two instants, to choose from
     assert f'value="{typed}"' in form  # the time typed, kept
     assert row_counts(db_session, AuditEntry) == before
-    assert {p.state for p in _members(db_session, post_set.id)} == {State.in_review}
+    assert {p.state for p in members_of(db_session, post_set.id)} == {State.in_review}
 
-    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at", "local_time": typed,
+    answer = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), "and_schedule": "at", "local_time": typed,
                                                        "fold-Europe/Paris": str(fold)})
-    assert answer.status_code == 303, _text(answer)[:3000]
-    members = {p.id: p for p in _members(db_session, post_set.id)}
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    members = {p.id: p for p in members_of(db_session, post_set.id)}
     assert members[paris.id].state is State.scheduled and members[new_york.id].state is State.scheduled
     assert members[paris.id].scheduled_at == local.replace(tzinfo=PARIS, fold=fold).astimezone(UTC)
     assert members[paris.id].scheduled_at.astimezone(PARIS).utcoffset() == timedelta(hours=2 - fold)
@@ -562,31 +497,24 @@ def test_approve_and_schedule_all_at_a_time_repeated_in_one_zone_asks_which_ther
 # "Submit all": each member on its own -------------------------------------------------------------------------------
 
 
-def _drafts(db_session, writer, accounts, body: str = "Le stade brille ce soir."):  # noqa: ANN001, ANN202
-    post_set = ops.create_post_set(db_session, writer, len(accounts))
-    posts = [ops.create_post(db_session, writer, account, body, post_set=post_set) for account in accounts]
-    db_session.flush()
-    return post_set, posts
-
-
 def test_submit_all_submits_those_that_pass_and_names_each_to_fix_with_its_reason(make, web, db_session, france,
                                                                                   writer):
     accounts = [make.account(france, "facebook") for _ in range(3)] + [make.account(france, "instagram")
                                                                        for _ in range(2)]
-    post_set, posts = _drafts(db_session, writer, accounts)
+    post_set, posts = draft_set(db_session, writer, accounts)
     web.login(writer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
-    shown = _text(web.get(f"/sets/{post_set.id}"))
+    shown = text_of(web.get(f"/sets/{post_set.id}"))
     assert "To fix before they can be submitted:" in shown and "Submit all for review" in page
     for post in posts[3:]:  # named before the press, each with its reason and a link to fix it
         assert f'href="/posts/{post.id}/edit"' in page
         assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture or a video." \
             in shown
-    answer = web.post(f"/sets/{post_set.id}/submit", _versions(page))
-    assert answer.status_code == 303, _text(answer)[:3000]
-    states = {p.id: p.state for p in _members(db_session, post_set.id)}
+    answer = web.post(f"/sets/{post_set.id}/submit", versions_of(page))
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    states = {p.id: p.state for p in members_of(db_session, post_set.id)}
     assert [states[p.id] for p in posts] == [State.in_review] * 3 + [State.draft] * 2
-    said = _text(web.get(answer.headers["Location"]))
+    said = text_of(web.get(answer.headers["Location"]))
     assert "Submitted for review: " + ", ".join(f"#{p.id}" for p in posts[:1]) in said
     for post in posts[3:]:
         assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture" in said, said
@@ -594,14 +522,14 @@ def test_submit_all_submits_those_that_pass_and_names_each_to_fix_with_its_reaso
 
 def test_submit_all_where_none_passes_submits_none_and_names_them_all(make, web, db_session, france, writer):
     accounts = [make.account(france, "instagram"), make.account(france, "instagram")]
-    post_set, posts = _drafts(db_session, writer, accounts)
+    post_set, posts = draft_set(db_session, writer, accounts)
     web.login(writer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert "Submit all for review" not in page  # nothing would pass: the list to fix, no button
     before = row_counts(db_session, AuditEntry)
     answer = web.post(f"/sets/{post_set.id}/submit", {f"version-{p.id}": str(p.version) for p in posts})
     assert answer.status_code == 422
-    said = _text(answer)
+    said = text_of(answer)
     assert "Nothing was submitted: the 2 posts below need a fix first." in said
     for post in posts:
         assert f"#{post.id} (FR · Instagram · @{post.account.handle}) : Posts on Instagram need a picture" in said, said
@@ -612,90 +540,81 @@ def test_submit_all_where_none_passes_submits_none_and_names_them_all(make, web,
 # The same moment everywhere --------------------------------------------------------------------------------------
 
 
-def _paris_and_new_york(make, db_session, france, writer):  # noqa: ANN001, ANN202
-    united_states = make.market("US", timezone="America/New_York", languages=("en",))
-    writer.markets.append(united_states)
-    accounts = [make.account(france, "facebook"), make.account(united_states, "facebook")]
-    post_set, posts = _a_set(make, db_session, accounts, writer)
-    reviewer = make.user(Role.project_manager, markets=[france, united_states])
-    return post_set, posts, reviewer
-
-
 def test_approve_and_schedule_all_at_the_same_moment_everywhere(make, web, db_session, france, writer):
-    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, (paris, new_york), reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert 'name="time_basis" value="moment"' in page and 'name="time_zone"' in page
     assert '<option value="Europe/Paris"' in page and '<option value="America/New_York"' in page
-    keynote = _local_ahead(PARIS, hour=18)
+    keynote = local_ahead(PARIS, hour=18)
     answer = web.post(f"/sets/{post_set.id}/approve", {
-        **_versions(page), "and_schedule": "at", "local_time": keynote.strftime("%Y-%m-%dT%H:%M"),
+        **versions_of(page), "and_schedule": "at", "local_time": keynote.strftime("%Y-%m-%dT%H:%M"),
         "time_basis": "moment", "time_zone": "Europe/Paris"})
-    assert answer.status_code == 303, _text(answer)[:3000]
+    assert answer.status_code == 303, text_of(answer)[:3000]
     moment = keynote.replace(tzinfo=PARIS).astimezone(UTC)
-    members = {p.id: p for p in _members(db_session, post_set.id)}
+    members = {p.id: p for p in members_of(db_session, post_set.id)}
     assert members[paris.id].scheduled_at == moment and members[new_york.id].scheduled_at == moment
-    said = _text(web.get(answer.headers["Location"]))
+    said = text_of(web.get(answer.headers["Location"]))
     assert "Approved and scheduled at the same moment everywhere" in said
     there = moment.astimezone(NEW_YORK).strftime("%H:%M")  # 12:00 in New York, for 18:00 in Paris
     assert there in said and "America/New_York" in said
 
 
 def test_the_same_moment_read_in_the_viewers_own_zone_by_default(make, web, db_session, france, writer):
-    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, (paris, new_york), reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     web.client.set_cookie("approval_tz", "America/New_York")
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert re.search(r'<option value="America/New_York" selected>', page)
-    local = _local_ahead(NEW_YORK, hour=12)
+    local = local_ahead(NEW_YORK, hour=12)
     answer = web.post(f"/sets/{post_set.id}/approve", {
-        **_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+        **versions_of(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
         "time_basis": "moment"})
-    assert answer.status_code == 303, _text(answer)[:3000]
+    assert answer.status_code == 303, text_of(answer)[:3000]
     moment = local.replace(tzinfo=NEW_YORK).astimezone(UTC)
-    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {moment}
+    assert {p.scheduled_at for p in members_of(db_session, post_set.id)} == {moment}
 
 
 def test_the_same_moment_asks_which_only_in_the_zone_it_is_read_in(make, web, db_session, france, writer):
-    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, (paris, new_york), reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     local = _repeated_in_paris_only()
-    sent = {**_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+    sent = {**versions_of(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
             "time_basis": "moment", "time_zone": "America/New_York"}
     answer = web.post(f"/sets/{post_set.id}/approve", sent)  # once in New York: both at New York's instant
-    assert answer.status_code == 303, _text(answer)[:3000]
-    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {local.replace(tzinfo=NEW_YORK)
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    assert {p.scheduled_at for p in members_of(db_session, post_set.id)} == {local.replace(tzinfo=NEW_YORK)
                                                                            .astimezone(UTC)}
 
 
 def test_the_same_moment_in_a_repeated_hour_asks_which(make, web, db_session, france, writer):
-    post_set, (paris, new_york), reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, (paris, new_york), reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     local = _repeated_in_paris_only()
-    sent = {**_versions(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
+    sent = {**versions_of(page), "and_schedule": "at", "local_time": local.strftime("%Y-%m-%dT%H:%M"),
             "time_basis": "moment", "time_zone": "Europe/Paris"}
     asked = web.post(f"/sets/{post_set.id}/approve", sent)
     assert asked.status_code == 422
-    assert "This time happens twice in Europe/Paris: which one?" in _text(asked)
+    assert "This time happens twice in Europe/Paris: which one?" in text_of(asked)
     answer = web.post(f"/sets/{post_set.id}/approve", {**sent, "fold-Europe/Paris": "1"})
-    assert answer.status_code == 303, _text(answer)[:3000]
-    assert {p.scheduled_at for p in _members(db_session, post_set.id)} == {
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    assert {p.scheduled_at for p in members_of(db_session, post_set.id)} == {
         local.replace(tzinfo=PARIS, fold=1).astimezone(UTC)}
 
 
 @pytest.mark.parametrize("zone", ["localtime", "Mars/Olympus", "Factory"])
 def test_the_same_moment_in_a_zone_no_place_keeps_is_refused(make, web, db_session, france, writer, zone):
-    post_set, posts, reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, posts, reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     before = row_counts(db_session, AuditEntry)
     answer = web.post(f"/sets/{post_set.id}/approve", {
-        **_versions(page), "and_schedule": "at", "local_time": _local_ahead(PARIS).strftime("%Y-%m-%dT%H:%M"),
+        **versions_of(page), "and_schedule": "at", "local_time": local_ahead(PARIS).strftime("%Y-%m-%dT%H:%M"),
         "time_basis": "moment", "time_zone": zone})
     assert answer.status_code == 422
-    assert "Choose a time zone from the list." in _text(answer)
+    assert "Choose a time zone from the list." in text_of(answer)
     assert row_counts(db_session, AuditEntry) == before
 
 
@@ -732,22 +651,22 @@ def test_a_set_with_a_suggested_message_schedules_the_brands_post_and_sends_the_
     executive = make.executive("Claire Bernard")
     make.user(Role.cabinet, executives=[executive])
     brand, cabinet = make.account(france, "facebook"), make.account(france, "linkedin", executive=executive)
-    post_set, (ours, suggested) = _a_set(make, db_session, [brand, cabinet], writer)
+    post_set, (ours, suggested) = submitted_set(make, db_session, [brand, cabinet], writer)
     web.login(make.user(Role.project_manager, markets=[france]))
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     said = _text_of(page)
     assert f"#{suggested.id} (FR · LinkedIn · @{cabinet.handle}): suggested messages go to their executive’s " \
         "cabinet when approved" in said
     assert "Approve and schedule all at this time" in page
-    local = _local_ahead(PARIS)
-    answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), "and_schedule": "at",
+    local = local_ahead(PARIS)
+    answer = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), "and_schedule": "at",
                                                        "local_time": local.strftime("%Y-%m-%dT%H:%M")})
-    assert answer.status_code == 303, _text(answer)[:3000]
-    members = {p.id: p for p in _members(db_session, post_set.id)}
+    assert answer.status_code == 303, text_of(answer)[:3000]
+    members = {p.id: p for p in members_of(db_session, post_set.id)}
     assert members[ours.id].state is State.scheduled
     assert members[ours.id].scheduled_at == local.replace(tzinfo=PARIS).astimezone(UTC)
     assert members[suggested.id].state is State.with_cabinet and members[suggested.id].scheduled_at is None
-    said = _text(web.get(answer.headers["Location"]))
+    said = text_of(web.get(answer.headers["Location"]))
     assert f"Approved and sent to their cabinet, which accepts them before they are scheduled: #{suggested.id}" \
         in said, said
 
@@ -755,7 +674,7 @@ def test_a_set_with_a_suggested_message_schedules_the_brands_post_and_sends_the_
 def test_a_set_of_suggested_messages_only_says_why_none_is_scheduled(make, web, db_session, france, writer):
     executive = make.executive("Claire Bernard")
     make.user(Role.cabinet, executives=[executive])
-    post_set, posts = _a_set(make, db_session, [make.account(france, "linkedin", executive=executive)], writer)
+    post_set, posts = submitted_set(make, db_session, [make.account(france, "linkedin", executive=executive)], writer)
     web.login(make.user(Role.project_manager, markets=[france]))
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert "none of them can be scheduled from here" in _text_of(page)
@@ -766,16 +685,17 @@ def test_a_set_of_suggested_messages_only_says_why_none_is_scheduled(make, web, 
 
 
 def test_the_second_manager_to_approve_all_reads_that_someone_else_decided(make, web, db_session, france, writer):
-    post_set, posts = _a_set(make, db_session, [make.account(france, "facebook"), make.account(france, "x")], writer)
+    post_set, posts = submitted_set(make, db_session, [make.account(france, "facebook"), make.account(france, "x")],
+                                    writer)
     first, second = (make.user(Role.project_manager, markets=[france]) for _ in range(2))
     web.login(second)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     for post in posts:
         make.act(post, Action.approve, first)
     db_session.flush()
-    answer = web.post(f"/sets/{post_set.id}/approve", _versions(page))
+    answer = web.post(f"/sets/{post_set.id}/approve", versions_of(page))
     assert answer.status_code == 409
-    said = _text(answer)
+    said = text_of(answer)
     assert "were decided by someone else since this page was drawn" in said and f"#{posts[0].id}" in said
     assert "No post of this set awaits your approval." not in said
 
@@ -785,7 +705,7 @@ def test_the_second_manager_to_approve_all_reads_that_someone_else_decided(make,
 
 def test_the_approval_block_has_one_primary_button(make, web, db_session, france, britain, writer):
     proposal = utcnow().replace(microsecond=0) + timedelta(days=3)
-    post_set, _posts = _a_set(make, db_session, [make.account(france, "facebook"), make.account(britain, "x")],
+    post_set, _posts = submitted_set(make, db_session, [make.account(france, "facebook"), make.account(britain, "x")],
                               writer, proposed=proposal)
     web.login(make.user(Role.project_manager, markets=[france, britain]))
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
@@ -797,13 +717,13 @@ def test_the_approval_block_has_one_primary_button(make, web, db_session, france
 
 def test_a_time_out_of_range_is_refused_not_a_server_error(make, web, db_session, france, writer):
     """Year 9999's last hour read in Paris is past what a date can hold in UTC: refused as out of range (422)."""
-    post_set, _posts, reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, _posts, reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     before = _counts(db_session)
     for basis in ("local", "moment"):
         answer = web.post(f"/sets/{post_set.id}/approve", {
-            **_versions(page), "and_schedule": "at", "local_time": "9999-12-31T23:30", "time_basis": basis,
+            **versions_of(page), "and_schedule": "at", "local_time": "9999-12-31T23:30", "time_basis": basis,
             "time_zone": "Europe/Paris"})
         assert answer.status_code == 422, (basis, answer.status_code)
     assert _counts(db_session) == before
@@ -811,9 +731,9 @@ def test_a_time_out_of_range_is_refused_not_a_server_error(make, web, db_session
 
 def test_a_writer_is_refused_the_decision_whatever_the_form_holds(make, web, db_session, france, writer):
     """The role is checked before the form: a community manager's invalid "approve" is a 403, not the form's 422."""
-    post_set, _posts, _reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, _posts, _reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(writer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     for extra in ({"and_schedule": "at", "local_time": "not a time"}, {"comment": "x" * 10_000}):
-        answer = web.post(f"/sets/{post_set.id}/approve", {**_versions(page), **extra})
+        answer = web.post(f"/sets/{post_set.id}/approve", {**versions_of(page), **extra})
         assert answer.status_code == 403, (extra, answer.status_code)

@@ -7,31 +7,16 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
-
 from approval import operations as ops
 from approval.models import Campaign
 from approval.queries import posts as listing
 from approval.workflow.states import Action, Role, State
 
-
-@pytest.fixture()
-def france(make):  # noqa: ANN001, ANN201
-    return make.market("FR")
+import set_helpers
+from set_helpers import text_of
 
 
-@pytest.fixture()
-def britain(make):  # noqa: ANN001, ANN201
-    return make.market("GB", timezone="Europe/London", languages=("en",))
-
-
-@pytest.fixture()
-def writer(make, france, britain):  # noqa: ANN001, ANN201
-    return make.user(Role.community_manager, markets=[france, britain], name="Camille Dubois")
-
-
-def _text(response) -> str:  # noqa: ANN001
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+france, britain, writer = set_helpers.france, set_helpers.britain, set_helpers.writer  # the shared fixtures
 
 
 def _a_set(db_session, writer, accounts, body: str, campaign=None, *, submitted=()):  # noqa: ANN001, ANN202
@@ -62,7 +47,7 @@ def test_the_list_shows_each_set_newest_first_with_its_message_campaign_author_a
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert _listed(page) == [newer.id, older.id]
-    shown = _text(answer)
+    shown = text_of(answer)
     assert ("La rentrée commence lundi dans toutes nos boutiques. Rentrée 2027 Camille Dubois") in shown
     assert "3 posts: draft 1 in review 2" in shown
     assert "2 posts: draft 2" in shown
@@ -81,15 +66,15 @@ def test_a_set_counts_only_the_posts_of_the_readers_markets_and_one_outside_them
     answer = web.get("/sets")
     page = answer.get_data(as_text=True)
     assert _listed(page) == [mixed.id]
-    assert "1 post: draft 1" in _text(answer)  # the British posts in review are not counted
+    assert "1 post: draft 1" in text_of(answer)  # the British posts in review are not counted
     assert "London calling" not in page and f"/sets/{british.id}\"" not in page
-    assert "in review" not in _text(answer).split("1 post:")[1]
+    assert "in review" not in text_of(answer).split("1 post:")[1]
     # Someone of none of their markets: an empty list, not an error.
     kenya = make.market("KE", timezone="Africa/Nairobi", languages=("en",))
     web.login(make.user(Role.community_manager, markets=[kenya]))
     outside = web.get("/sets")
     assert outside.status_code == 200 and _listed(outside.get_data(as_text=True)) == []
-    assert "No set here yet." in _text(outside)
+    assert "No set here yet." in text_of(outside)
 
 
 def test_the_list_goes_a_page_at_a_time_by_keyset(make, web, db_session, france, writer, monkeypatch):
@@ -105,7 +90,7 @@ def test_the_list_goes_a_page_at_a_time_by_keyset(make, web, db_session, france,
         answer = web.get(url)
         page = answer.get_data(as_text=True)
         seen += _listed(page)
-        lines.append(re.search(r"\d+–\d+ of \d+", _text(answer)).group(0))
+        lines.append(re.search(r"\d+–\d+ of \d+", text_of(answer)).group(0))
         following = re.search(r'href="([^"]+)" rel="next"', page)
         url = html.unescape(following.group(1)) if following else ""
     assert seen == [s.id for s in reversed(sets)]
@@ -122,8 +107,8 @@ def test_the_list_takes_the_posts_filters(make, web, db_session, france, britain
     assert _listed(web.get(f"/sets?state={State.in_review.value}").get_data(as_text=True)) == [both.id]
     assert _listed(web.get("/sets?q=stade").get_data(as_text=True)) == [french.id]
     filtered = web.get("/sets?market=GB")
-    assert "2 posts: draft 1 in review 1" in _text(filtered)  # a filter selects the sets, not the posts counted
-    assert "No set matches these filters." in _text(web.get("/sets?q=introuvable"))
+    assert "2 posts: draft 1 in review 1" in text_of(filtered)  # a filter selects the sets, not the posts counted
+    assert "No set matches these filters." in text_of(web.get("/sets?q=introuvable"))
 
 
 def test_the_posts_list_and_each_set_page_lead_to_the_list(make, web, db_session, france, writer):

@@ -15,22 +15,11 @@ from approval.notifications import inbox
 from approval.views import posts as post_views
 from approval.workflow.states import Role
 
-from test_post_sets import _a_set, _members, _paris_and_new_york, _versions
+import set_helpers
+from set_helpers import members_of, paris_and_new_york, submitted_set, versions_of
 
 
-@pytest.fixture()
-def france(make):  # noqa: ANN001, ANN201
-    return make.market("FR")
-
-
-@pytest.fixture()
-def britain(make):  # noqa: ANN001, ANN201
-    return make.market("GB", timezone="Europe/London", languages=("en",))
-
-
-@pytest.fixture()
-def writer(make, france, britain):  # noqa: ANN001, ANN201
-    return make.user(Role.community_manager, markets=[france, britain], name="Camille Dubois")
+france, britain, writer = set_helpers.france, set_helpers.britain, set_helpers.writer  # the shared fixtures
 
 
 def test_the_live_check_checks_no_more_ticked_accounts_than_a_set_holds(make, web, db_session, france,
@@ -65,7 +54,7 @@ def test_a_group_gathers_only_the_posts_its_reader_still_sees(make, web, db_sess
     """Three "scheduled" of one set; the reader then leaves the British market: the list shows the British post's
     notice alone, the bell counts two lines, and opening the group reads the two French ones only."""
     accounts = [make.account(france), make.account(britain), make.account(france, "x")]
-    _post_set, posts = _a_set(make, db_session, accounts, writer)
+    _post_set, posts = submitted_set(make, db_session, accounts, writer)
     manager = make.user(Role.project_manager, markets=[france, britain])
     reader = make.user(Role.community_manager, markets=[france, britain])
     notices = [_notice(db_session, reader, post, manager) for post in posts]
@@ -84,11 +73,11 @@ def test_a_group_gathers_only_the_posts_its_reader_still_sees(make, web, db_sess
 @pytest.mark.parametrize("zone", ["EST", "Etc/GMT+5", "US/Pacific"])
 def test_the_same_moment_is_read_only_in_a_zone_the_page_offers(make, web, db_session, france, writer, zone):
     """"EST" is UTC-5 all year: a summer noon in New York read there went out an hour off."""
-    post_set, _posts, reviewer = _paris_and_new_york(make, db_session, france, writer)
+    post_set, _posts, reviewer = paris_and_new_york(make, db_session, france, writer)
     web.login(reviewer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     answer = web.post(f"/sets/{post_set.id}/approve", {
-        **_versions(page), "and_schedule": "at", "local_time": "2027-07-01T12:00", "time_basis": "moment",
+        **versions_of(page), "and_schedule": "at", "local_time": "2027-07-01T12:00", "time_basis": "moment",
         "time_zone": zone})
     assert answer.status_code == 422
-    assert {post.scheduled_at for post in _members(db_session, post_set.id)} == {None}
+    assert {post.scheduled_at for post in members_of(db_session, post_set.id)} == {None}

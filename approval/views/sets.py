@@ -26,10 +26,10 @@ from approval import operations as ops
 from approval import policies
 from approval.access import read_by
 from approval.db import db
-from approval.filters import ZoneFold, viewer_zone, zone_folds
+from approval.filters import ZoneFold, slot_time, viewer_zone, zone_folds
 from approval.forms import PageForm
 from approval.forms.sets import EACH_MARKET, ONE_MOMENT, ApproveAllForm
-from approval.labels import label, said_in
+from approval.labels import label, said_in, said_wall
 from approval.models import Account, Post, PostSet, Revision
 from approval.queries import posts as listing
 from approval.queries.paging import keyset
@@ -38,7 +38,7 @@ from approval.views.posts import findings_summary, post_name, post_names
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale, WorkflowError
 from approval.workflow.guards import ACKNOWLEDGE
-from approval.workflow.states import Action, State
+from approval.workflow.states import Action, Role, State
 from approval.workflow.table import rows_for
 
 bp = Blueprint("sets", __name__, url_prefix="/sets")
@@ -123,6 +123,22 @@ class Member:
     def errors(self) -> list[dict]:
         return [f for f in self.findings if f["severity"] == "error"]
 
+    @property
+    def besides_sensitive(self) -> list[dict]:
+        """Its findings but its sensitive terms: the card of a member "Approve all" asks to acknowledge says those
+        once, in the approval's block where they are decided on, and only marks that it holds some."""
+        return [f for f in self.findings if f["rule"] != SENSITIVE]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What "Approve and schedule all at this time" would make of the time in the form, market by market: a heading
+    ("18:00 in Europe/Paris is, in each market:") and each market's line, by its code. ``static/sets.js`` draws the
+    same as the fields change; the server draws it for a form sent back, and for a browser without scripts."""
+
+    heading: str
+    lines: dict[str, str]
+
 
 @dataclass
 class Plan:
@@ -191,6 +207,48 @@ def _sensitive(posts: Sequence[Post]) -> dict[int, list[dict]]:
             if findings}
 
 
+#: The states in which a member is its writer's to finish: a draft, or one sent back for changes.
+_WITH_WRITERS = frozenset({State.draft, State.changes_requested})
+
+
+def _fixes(post: Post) -> bool:
+    """The reader is one who fixes ``post`` before it is submitted: who wrote it (or its last text), or a community
+    manager of its market (they see only their markets' posts). A project manager reads what they can do about the
+    others: nothing yet, they are still with their writers."""
+    writers = {post.created_by_id, post.current_revision.author_id if post.current_revision else None}
+    return current_user.role == Role.community_manager or current_user.id in writers
+
+
+def _preview(form: ApproveAllForm | None, markets: Sequence[tuple[str, str]]) -> Preview | None:
+    """The preview of a form sent back with a time in it (``Preview``): with the same moment everywhere, that moment
+    in each market; with each market's time, that wall-clock time in each market's zone, and in the viewer's. None
+    without a time, or a time or zone refused, or a moment the clocks skip or repeat in its zone (the form's error
+    says which)."""
+    if form is None or form.local_time.data is None or form.local_time.errors or form.time_zone.errors:
+        return None
+    local = form.local_time.data
+    typed = said_wall(local)
+
+    def instant(zone: str) -> datetime:
+        return ops.instant_in(local, zone, {"0": 0, "1": 1}.get(request.form.get(f"fold-{zone}", "")))
+
+    if form.time_basis.data == ONE_MOMENT:
+        one_zone = form.time_zone.data or viewer_zone()
+        try:
+            moment = instant(one_zone)
+        except GuardFailed:
+            return None
+        return Preview(_("%(time)s in %(zone)s is, in each market:", time=typed, zone=one_zone),
+                       {code: said_in(moment, zone) for code, zone in markets})
+    lines: dict[str, str] = {}
+    for code, zone in markets:
+        try:
+            lines[code] = slot_time(instant(zone), zone)
+        except GuardFailed as refused:
+            lines[code] = str(refused.message)
+    return Preview(_("%(time)s on each market’s own clock:", time=typed), lines)
+
+
 def _members(set_id: int, *, for_update: bool = False) -> list[Post]:
     """The set's posts the reader sees; none (no such set, or none in their markets): not found."""
     posts = ops.set_members(db.session, current_user, set_id, for_update=for_update)
@@ -212,15 +270,22 @@ def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None
     approve = _plan(posts, Action.approve) if _may(Action.approve) else None
     sensitive = _sensitive(approve.acting) if approve is not None else {}
     zones = list(dict.fromkeys([viewer_zone(), *(post.account.market.timezone for post in posts), "UTC"]))
+    # The markets "Approve and schedule all at this time" schedules in, each once, for the preview of the time.
+    markets = list(dict.fromkeys((post.account.market.code, post.account.market.timezone)
+                                 for post in (approve.straight if approve is not None else ())))
+    unready = [by_id[post.id] for post in submit.acting if by_id[post.id].errors] if submit is not None else []
     return render_template("sets/show.html", set_id=set_id, members=members, submit=submit, approve=approve,
                            refusal=refusal, sensitive=sensitive, form=form, twice=twice, to_fix=to_fix,
-                           # What "Submit all" would leave out: the style gate refuses these now.
-                           unready=[by_id[post.id] for post in submit.acting if by_id[post.id].errors]
-                           if submit is not None else [],
+                           # What "Submit all" would leave out: the style gate refuses these now; listed to fix
+                           # to those who write them, counted for the others.
+                           unready=unready, unready_theirs=[m for m in unready if _fixes(m.post)],
+                           with_writers=[post for post in posts if post.state in _WITH_WRITERS
+                                         and not _fixes(post)] if approve is not None else [],
                            warned=[by_id[post.id] for post in approve.acting if by_id[post.id].warnings]
                            if approve is not None else [],
                            sensitive_posts=[post for post in posts if post.id in sensitive],
-                           posts_by_id={post.id: post for post in posts}, zones=zones,
+                           posts_by_id={post.id: post for post in posts}, zones=zones, markets=markets,
+                           preview=_preview(form, markets) if approve is not None and approve.schedulable else None,
                            basis=form.time_basis.data if form is not None else EACH_MARKET,
                            chosen_zone=(form.time_zone.data if form is not None else None) or viewer_zone()), status
 
@@ -306,6 +371,14 @@ def _reasons(refused: WorkflowError) -> str:
     """A refusal's message with its reasons, once each."""
     reasons = [str(r) for rs in refused.errors.values() for r in rs if str(r) != str(refused.message)]
     return " ".join(dict.fromkeys([str(refused.message), *reasons]))
+
+
+def _each_at_its_time(posts: Sequence[Post]) -> str:
+    """"#12 (FR · Facebook · @acme_fr) at Dec 8, 2027, 09:00 (Europe/Paris, UTC+01:00), and …": each post scheduled
+    with the time it goes out, as its market's clocks read it: what "the time chosen" or "its proposed time" became."""
+    return format_list([_("%(post)s at %(time)s", post=post_name(post),
+                          time=said_in(post.scheduled_at, post.account.market.timezone)) for post in posts],
+                       locale=get_locale() or "en")
 
 
 def _to_fix_links(to_fix: Sequence[tuple[Post, str]]) -> Markup:
@@ -454,14 +527,12 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: AN
         when = next(iter(instants.values()))
         flash(_("Approved and scheduled at the same moment everywhere, %(time)s: %(posts)s.",
                 time=said_in(when, one_zone),
-                posts=format_list([_("%(post)s at %(time)s", post=post_name(post),
-                                     time=said_in(when, post.account.market.timezone)) for post in straight],
-                                  locale=get_locale() or "en")), "success")
+                posts=_each_at_its_time(straight)), "success")
     elif at_time:
         flash(_("Approved and scheduled at the time chosen, in each account’s market time: %(posts)s.",
-                posts=post_names(straight)), "success")
+                posts=_each_at_its_time(straight)), "success")
     elif and_schedule:
-        flash(_("Approved and scheduled, each at its proposed time: %(posts)s.", posts=post_names(straight)),
+        flash(_("Approved and scheduled, each at its proposed time: %(posts)s.", posts=_each_at_its_time(straight)),
               "success")
     else:
         flash(_("Approved: %(posts)s.", posts=post_names(plan.acting)), "success")
