@@ -95,9 +95,9 @@ class Notification(Base):
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
               postgresql_where=text("read_at IS NULL")),
-        # A post leaving a state that awaited someone settles its unread requests (notifications.dispatch.settle).
-        Index("ix_notifications_unread_post", "post_id", sqlite_where=text("read_at IS NULL"),
-              postgresql_where=text("read_at IS NULL")),
+        # A post's notifications: a post leaving a state that awaited someone settles its unread requests, a later
+        # notice overtakes its earlier ones, read or not, and cancels their mail (notifications.dispatch).
+        Index("ix_notifications_post_id", "post_id"),
         # The mail queue: unsent mails only.
         Index("ix_notifications_mail_queue", "mail", "mail_due_at",
               sqlite_where=text("mail_sent_at IS NULL AND mail <> 'off'"),
