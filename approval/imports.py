@@ -22,7 +22,9 @@ Nothing here knows of requests: ``check_file`` reads the bytes and the writer's 
 caller's transaction (it flushes; the caller commits once, or rolls back). An import is made once: its row in
 ``post_imports``, inserted first, is unique per writer and key (``import_key``), and a second request for the same
 import waits on it and finds it made (``AlreadyImported``). Each post it made is named by a row of
-``imported_posts`` (``ImportedPost``), with the file's row it came from.
+``imported_posts`` (``ImportedPost``), with the file's row it came from. The style gate's verdict on a row, got at
+the check, stands for the post's first revision and its submission while nothing the gate reads has changed
+(``policies.reusing_verdicts``): the gate runs once a row, not three times under the writer's lock.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from babel.numbers import format_decimal
 from flask import current_app, has_app_context
@@ -52,6 +55,7 @@ from approval.inputs import forbidden_character
 from approval.labels import said_in
 from approval.models import Account, Campaign, Post, PostImport, StopScope, StopSwitch, User
 from approval.models.imports import ImportedPost
+from approval.models.media import revision_sha256
 from approval.style.network import LIMITS, NAMES
 from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, WorkflowError
@@ -123,6 +127,11 @@ class Row:
     local_time: datetime | None = None
     proposed_at: datetime | None = None
     findings: tuple[style.Finding, ...] = ()
+    #: The gate's verdict on the text (its ``findings``), and what it read: the ``gate_key`` of the post the row
+    #: makes, before it is written (``policies.unwritten_gate_key``). The import reuses the verdict for the post
+    #: while that key still holds (``create_posts``).
+    verdict: policies.GateResult | None = None
+    checked_key: tuple[Any, ...] | None = None
     errors: list[str] = field(default_factory=list)
     #: What does not stop it, but the writer should know (a stop switch on over it).
     warnings: list[str] = field(default_factory=list)
@@ -343,7 +352,12 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
             if key not in contexts:  # an imported post has no pictures yet: the media rules read it so
                 contexts[key] = replace(policies.style_context(session, row.account, row.campaign), media=(),
                                         has_media=False)
-            row.findings = tuple(style.check(row.text, contexts[key]))
+            context = contexts[key]
+            # As ``policies.check_body`` says it of the post once made (the version's id is the market's pointer).
+            row.verdict = policies.GateResult(tuple(style.check(row.text, context)), str(context.policy.version),
+                                              row.account.market.policy_version_id, row.campaign)
+            row.findings = row.verdict.findings
+            row.checked_key = policies.unwritten_gate_key(row.account, row.campaign, revision_sha256(row.text))
         rows.append(row)
     return Checked(rows, digest(user, text), text, sheet)
 
@@ -537,21 +551,28 @@ def create_posts(session: Session, user: User, checked: Checked, *, submit: bool
     if not checked.ready:
         raise GuardFailed(_("The file has errors: nothing was imported."))
     made: list[Made] = []
-    for row in checked.rows:
-        assert row.account is not None
-        post = ops.create_post(session, user, row.account, row.text, row.campaign, proposed_at=row.proposed_at,
-                               comment=origin, now=now)
-        if not submit:
-            made.append(Made(post))
-            continue
-        try:
-            with session.begin_nested():
-                ops.act_on_post(session, post, Action.submit, user, expected_version=post.version, comment=origin,
-                                now=now)
-        except GuardFailed as refused:
-            made.append(Made(post, tuple(_reasons(refused))))
-        else:
-            made.append(Made(post))
+    # The new revision's findings and the engine's style guard at submission read the text the check read: its
+    # verdict stands while every input of the gate is the one the check read (``policies.unwritten_gate_key``), so
+    # the writer's lock is not held for the gate twice more. A policy saved, a campaign changed since the check:
+    # another key, the gate runs again.
+    with policies.reusing_verdicts():
+        for row in checked.rows:
+            assert row.account is not None
+            if row.verdict is not None and row.checked_key is not None:
+                policies.reuse_verdict(row.checked_key, row.verdict)
+            post = ops.create_post(session, user, row.account, row.text, row.campaign, proposed_at=row.proposed_at,
+                                   comment=origin, now=now)
+            if not submit:
+                made.append(Made(post))
+                continue
+            try:
+                with session.begin_nested():
+                    ops.act_on_post(session, post, Action.submit, user, expected_version=post.version,
+                                    comment=origin, now=now)
+            except GuardFailed as refused:
+                made.append(Made(post, tuple(_reasons(refused))))
+            else:
+                made.append(Made(post))
     return made
 
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from cachetools import TTLCache
 from sqlalchemy import Select, select
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selecti
 
 from approval import style
 from approval.models import Account, Campaign, Market, PolicyVersion, Post, Revision, User
+from approval.models.media import revision_sha256
 from approval.models.policy import version_label
 from approval.notifications import dispatch, texts
 from approval.style.findings import SETTINGS
@@ -188,7 +191,20 @@ def check_body(session: Session, account: Account, body: str, campaign: Campaign
                ) -> GateResult:
     """The gate on ``body`` for ``account`` and ``campaign``, with the market's current policy (or ``version``, None
     for the defaults); ``media`` (the revision's pictures and videos, ``approval.style.media``) when known, so the
-    media rules run too."""
+    media rules run too. Within ``reusing_verdicts``, a text known to have no media, under the policy in force, is
+    checked once per ``unwritten_gate_key``."""
+    media = list(media) if media is not None else None
+    reused = _REUSED.get()
+    if reused is None or not isinstance(version, _InForce) or media != []:
+        return _check_body(session, account, body, campaign, media, version)
+    key = unwritten_gate_key(account, campaign, revision_sha256(body))
+    if (verdict := reused.get(key)) is None:
+        verdict = reused[key] = _check_body(session, account, body, campaign, media, version)
+    return verdict
+
+
+def _check_body(session: Session, account: Account, body: str, campaign: Campaign | None,
+                media: Iterable[Any] | None, version: PolicyVersion | None | _InForce) -> GateResult:
     applied = _applied(session, account, campaign, version)
     context = applied.context
     if media is not None:
@@ -403,6 +419,67 @@ class VerdictMemo:
         with self._lock:
             self._verdicts.expire()
             return len(self._verdicts)
+
+
+# One unit of work's verdicts -----------------------------------------------------------------------------------
+
+#: ``check_body``'s verdicts within ``reusing_verdicts``, by ``unwritten_gate_key``; None outside such a block.
+_REUSED: ContextVar[dict[tuple[Any, ...], GateResult] | None] = ContextVar("approval_reused_verdicts", default=None)
+
+
+@contextmanager
+def reusing_verdicts() -> Iterator[None]:
+    """Within the block, the gate on a text without media under the policy in force (``check_body``, and
+    ``check_revision`` through it) gives the verdict it gave for the same inputs earlier in the block, or the one
+    ``reuse_verdict`` kept: for one unit of work that checks the same text several times (an import checks a row's
+    text, makes its post, whose revision keeps its findings, then submits it). Any input the gate reads changed (the
+    text, a policy saved, the campaign's hashtag, the account's market) is another key: a fresh check. The verdicts
+    go with the block: they hold the session's campaigns, and they must not outlive one unit of work
+    (``VerdictMemo`` is the wall's, which may be a minute late)."""
+    token = _REUSED.set({})
+    try:
+        yield
+    finally:
+        _REUSED.reset(token)
+
+
+def reuse_verdict(key: tuple[Any, ...], verdict: GateResult) -> bool:
+    """Within ``reusing_verdicts``, ``verdict`` for ``key`` (``unwritten_gate_key``): the gate's verdict on those
+    inputs, got before the block (a file's check). A key read then no longer matches once an input has changed:
+    the gate runs again. False outside a block (nothing kept)."""
+    reused = _REUSED.get()
+    if reused is None:
+        return False
+    reused[key] = verdict
+    return True
+
+
+@dataclass(frozen=True)
+class _Unwritten:
+    """A post as ``gate_key`` reads one, by what the gate reads of it only: its account, its campaign and the digest
+    of its revision (a text without media); no id, no revision's id (a new post has neither when its first
+    revision is checked)."""
+
+    account: Account
+    campaign: Campaign | None
+    sha256: str
+    id: None = None
+    current_revision_id: None = None
+
+    @property
+    def current_revision(self) -> _Unwritten:
+        return self  # what the key reads of the revision: its ``sha256``
+
+    @property
+    def campaign_id(self) -> int | None:
+        return self.campaign.id if self.campaign is not None else None
+
+
+def unwritten_gate_key(account: Account, campaign: Campaign | None, sha256: str) -> tuple[Any, ...]:
+    """``gate_key`` of a post on ``account`` in ``campaign`` whose revision's digest is ``sha256`` (a text without
+    media: ``revision_sha256(text)``), without the ids a post and its revision have: the same for a text checked
+    before its post is written as for that post's revision, while nothing the gate reads has changed."""
+    return gate_key(cast(Post, _Unwritten(account, campaign, sha256)))
 
 
 def refused_in_market(session: Session, market: Market) -> PolicyBreaks:

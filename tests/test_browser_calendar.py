@@ -144,6 +144,57 @@ def test_a_project_manager_moves_a_post_with_the_keyboard_then_by_dragging(app, 
         context.close()
 
 
+def _set_of_two(engine) -> tuple[int, int, datetime]:  # noqa: ANN001
+    """A set written for helio's French X and Facebook accounts, both scheduled at 10:00 Paris time on the 10th of
+    next month: the set's id, the X post's id, its time."""
+    with Session(engine) as session:
+        writer = session.scalar(select(User).where(User.email == "camille@helio.example"))
+        manager = session.scalar(select(User).where(User.email == "lucile@helio.example"))
+        x = session.scalar(select(Account).where(Account.handle == "helio_fr"))
+        facebook = admin.create_account(session, x.market, "facebook", "helio.set", "Helio")
+        post_set = ops.create_post_set(session, writer, 2)
+        now = utcnow().astimezone(PARIS)
+        day = (now.replace(day=1) + timedelta(days=40)).replace(day=10, hour=10, minute=0, second=0, microsecond=0)
+        ids = []
+        for account in (x, facebook):
+            post = ops.create_post(session, writer, account, "La finale, ce soir au Vélodrome.", post_set=post_set)
+            ops.act_on_post(session, post, Action.submit, writer, expected_version=post.version)
+            ops.act_on_post(session, post, Action.approve, manager, expected_version=post.version)
+            ops.act_on_post(session, post, Action.schedule, manager, expected_version=post.version,
+                            scheduled_at=day.astimezone(ZoneInfo("UTC")))
+            ids.append(post.id)
+        session.commit()
+        return post_set.id, ids[0], day
+
+
+def test_a_sets_post_moved_with_the_keyboard_or_dragged_says_the_others_stay(chromium, live_server):  # noqa: F811
+    """The same words after a move by the keyboard and after a drag: the set's other post was not moved, with a link
+    to the set's page (the status line, read out by screen readers)."""
+    base, engine = live_server
+    set_id, post_id, day = _set_of_two(engine)
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    note = f"This post is one of set #{set_id}: the set's 1 other post was not moved."
+    try:
+        sign_in(page, base, "lucile@helio.example")
+        page.goto(f"{base}/calendar?view=month&date={day.date().isoformat()}&tz=Europe/Paris")
+        page.locator(f"a[data-post='{post_id}']").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Alt+ArrowRight")
+        status = page.locator("#calendar-status")
+        status.get_by_role("link", name="See the set side by side").wait_for()
+        assert note in status.inner_text()
+        assert status.get_by_role("link").get_attribute("href") == f"/sets/{set_id}"
+        target = day.replace(day=20).date().isoformat()
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", f"td[data-date='{target}']")
+        status.get_by_role("link", name="See the set side by side").wait_for()
+        assert note in status.inner_text()
+        assert _where(engine, post_id)[0] == day.replace(day=20)
+    finally:
+        context.close()
+
+
 def _gone_wrong(engine) -> tuple[dict[str, int], datetime]:  # noqa: ANN001
     """Three posts of one slot a few minutes from now, on three accounts of helio's French market: one still to go
     out, one the worker refused (its account is not connected), one sent without an answer."""

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
+from markupsafe import escape
 from sqlalchemy import select
 
 from approval.db import utcnow
@@ -169,6 +170,59 @@ def test_a_project_manager_moves_a_scheduled_post_through_the_engine(make, web, 
     trail = [e.action for e in db_session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id)
                                                   .order_by(AuditEntry.id))]
     assert trail[-2:] == [Action.unschedule, Action.schedule]
+
+
+def test_moving_one_post_of_a_set_says_the_sets_other_posts_stay_where_they_were(make, web, db_session, france):
+    """A set's post moved alone, by the keyboard or a drop on a day (so many days), a drop on an hour (a time) or
+    the list's form: the answer says the set's other posts were not moved, the same words each way, with a link to
+    the set; the mover counts only the members they see, and a post written alone says nothing of it."""
+    from approval.models import PostSet
+
+    kenya = make.market("KE", "Africa/Nairobi", ("en",))
+    at = _next_month_day(14, 7)
+    writer = make.user(Role.community_manager, markets=[france, kenya])
+    launch = PostSet(created_by_id=writer.id)
+    db_session.add(launch)
+    db_session.flush()
+    members = [_scheduled(make, make.account(market, network), at)
+               for market, network in ((france, "x"), (france, "facebook"), (kenya, "x"))]
+    for member in members:
+        member.set_id = launch.id
+    alone = _scheduled(make, make.account(france, "linkedin"), at)
+    db_session.flush()
+    moved = members[0]
+    pm = make.user(Role.project_manager, markets=[france, kenya])
+    web.login(pm)
+    note = f"This post is one of set #{launch.id}: the set's 2 other posts were not moved."
+    as_json = {"Accept": "application/json"}
+    for where in ({"days": "1", "hours": "0"}, {"days": "0", "hours": "-1"},  # the keyboard, a day's cell
+                  {"tz": "Europe/Paris", "local_time": (at + timedelta(days=3)).astimezone(
+                      ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M")}):  # an hour's cell
+        db_session.expire_all()
+        answer = web.post("/calendar/move", {"post_id": moved.id, "version": moved.version, **where}, headers=as_json)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.json["set"] == {"note": note, "url": f"/sets/{launch.id}", "link": "See the set side by side"}
+    db_session.expire_all()
+    assert [m.scheduled_at for m in members[1:]] == [at, at]  # the others where they were
+    # The list's form (no script): the same words, and the link, flashed.
+    page = web.post("/calendar/move", {"post_id": moved.id, "version": moved.version, "days": "1"},
+                    follow_redirects=True).get_data(as_text=True)
+    assert f'{escape(note)} <a href="/sets/{launch.id}">See the set side by side</a>' in page
+    # Alone, or the only member its mover sees: nothing of a set.
+    db_session.expire_all()
+    alone_moved = web.post("/calendar/move", {"post_id": alone.id, "version": alone.version, "days": "1"},
+                           headers=as_json)
+    assert alone_moved.status_code == 200 and "set" not in alone_moved.json
+    web.login(make.user(Role.project_manager, markets=[kenya]))
+    db_session.expire_all()
+    kenyan = web.post("/calendar/move", {"post_id": members[2].id, "version": members[2].version, "days": "1"},
+                      headers=as_json)
+    assert kenyan.status_code == 200 and "set" not in kenyan.json
+    web.login(make.user(Role.project_manager, markets=[france]))
+    db_session.expire_all()
+    french = web.post("/calendar/move", {"post_id": members[1].id, "version": members[1].version, "days": "1"},
+                      headers=as_json)
+    assert french.json["set"]["note"] == f"This post is one of set #{launch.id}: the set's 1 other post was not moved."
 
 
 def test_a_post_the_worker_retries_is_marked_in_the_calendar(make, web, db_session, france):

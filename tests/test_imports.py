@@ -442,6 +442,49 @@ def test_the_module_checks_without_a_request(app, db_session, world):
     assert imports.account_key("helio") is None
 
 
+def test_the_checks_verdict_stands_at_creation_and_submission_only_while_nothing_the_gate_reads_has_changed(
+        make, db_session, world, monkeypatch):
+    """An import checks each row's text, makes its post (a revision, which keeps the gate's findings), then submits
+    it (the engine's style guard): the check's verdict stands for the other two while the key of what the gate
+    reads (``policies.gate_key``) is the one the check read, rather than the gate running twice more under the
+    writer's lock. A policy saved or a campaign's hashtag changed between the check and the creation is another
+    key: the gate runs again, and refuses."""
+    from approval import policies, style
+
+    runs: list[str] = []
+    check = style.check
+
+    def counted(text, context=None):  # noqa: ANN001, ANN202 - the gate, every caller's (policies, imports)
+        runs.append(text)
+        return check(text, context)
+
+    monkeypatch.setattr(style, "check", counted)
+    writer, fr, ke = world["writer"], _name(world["fr"]), _name(world["ke"])
+    data = _csv(f"{fr},Rendez-vous au stade ce soir.,,", f"{ke},The final tonight. #Harambee,,Harambee",
+                f"{ke},Tonight at the stadium.,,")
+    checked = imports.check_file(db_session, writer, data)
+    assert checked.ready and len(runs) == 3
+    made = imports.create_posts(db_session, writer, checked, submit=True)
+    assert [m.post.state for m in made] == [State.in_review] * 3
+    assert len(runs) == 3  # the check's verdicts, reused at the creation and at the submission
+    assert [m.post.current_revision.findings for m in made] == [
+        [f.as_dict(translatable=True) for f in row.findings] for row in checked.rows]
+
+    # Between the check and the creation, France's policy forbids "stade", and the Kenyan campaign changes its
+    # hashtag.
+    checked = imports.check_file(db_session, writer, data)
+    assert checked.ready and [row.style_errors for row in checked.rows] == [[], [], []]
+    policies.save_policy(db_session, world["france"], make.user(Role.admin),
+                         forbidden=[{"phrase": "stade", "reason": "Say “Vélodrome”."}])
+    world["kenyan"].hashtag = "#Pamoja"
+    db_session.flush()
+    runs.clear()
+    made = imports.create_posts(db_session, writer, checked, submit=True)
+    assert [m.post.state for m in made] == [State.draft, State.in_review, State.in_review]
+    assert "stade" in " ".join(made[0].not_submitted)
+    assert runs == [checked.rows[0].text, checked.rows[1].text]  # checked again (once); the third reused
+
+
 # The command line ----------------------------------------------------------------------------------------------
 
 

@@ -49,26 +49,41 @@
     return Math.round((Date.parse(to + "T00:00:00Z") - Date.parse(from + "T00:00:00Z")) / 86400000);
   }
 
-  function say(text) { if (status) { status.textContent = text; } }
+  // A post of a set moved alone (dragged or with the keyboard, the server says the same): after the move's own
+  // words, that the set's other posts were not moved, and a link to the set's page ({note, url, link}).
+  function say(text, set) {
+    if (!status) { return; }
+    status.textContent = text;
+    if (set && set.note && set.url) {
+      status.appendChild(document.createTextNode(" " + set.note + " "));
+      var link = document.createElement("a");
+      link.href = set.url;
+      link.textContent = set.link || set.url;
+      status.appendChild(link);
+    }
+  }
 
   // After a move the page reloads: the moved post gets the focus back (a keyboard user goes on from it), and the
   // status says where it went (the server's words: its market's time, and the viewer's).
   // A move can be undone from the status line once: the post goes back to the time it had, in the zone the calendar
   // showed it in (UNDO keeps the post, that time and that zone until the page after the move is read).
   var FOCUS = "approval-calendar-focus", SAID = "approval-calendar-said", UNDO = "approval-calendar-undo";
+  var SET = "approval-calendar-set";
   var undo = document.getElementById("calendar-undo");
   try {
     var focused = window.sessionStorage.getItem(FOCUS);
     var said = window.sessionStorage.getItem(SAID);
     var back = JSON.parse(window.sessionStorage.getItem(UNDO) || "null");
+    var inSet = JSON.parse(window.sessionStorage.getItem(SET) || "null");
     window.sessionStorage.removeItem(SAID);
     window.sessionStorage.removeItem(UNDO);
+    window.sessionStorage.removeItem(SET);
     if (focused) {
       window.sessionStorage.removeItem(FOCUS);
       var again = calendar.querySelector('[data-post="' + focused.replace(/[^0-9]/g, "") + '"]');
       if (again) {
         again.focus();
-        say(said || calendar.dataset.movedMessage);
+        say(said || calendar.dataset.movedMessage, inSet);
         if (undo && back && back.post === again.dataset.post) {
           undo.hidden = false;
           undo.querySelector("button").addEventListener("click", function () {
@@ -93,10 +108,11 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
         if (response.ok) {
-          say(answer.message || calendar.dataset.movedMessage);
+          say(answer.message || calendar.dataset.movedMessage, answer.set);
           try {
             window.sessionStorage.setItem(FOCUS, entry.dataset.post);
             if (answer.message) { window.sessionStorage.setItem(SAID, answer.message); }
+            if (answer.set) { window.sessionStorage.setItem(SET, JSON.stringify(answer.set)); }
             if (!undoing) {
               window.sessionStorage.setItem(UNDO, JSON.stringify(
                 {post: entry.dataset.post, local: entry.dataset.local.slice(0, 16), tz: calendar.dataset.tz}));

@@ -2,9 +2,10 @@
 could not publish (failed) or sent without a known answer (unconfirmed), in the viewer's zone or a market's; a project
 manager moves a scheduled post or a missed one to another slot (drag and drop, the keyboard, or the list's form),
 which is a ``schedule`` through the engine with its guards (a failed or unconfirmed post is retried or confirmed from
-its page, not moved). A move by days or hours counts them on the clock of the post's market, whatever zone the
-calendar is shown in: the market's wall-clock time is what was scheduled (Paris and New York change their clocks
-on different dates). And the private iCalendar feed (``/calendar.ics``).
+its page, not moved). A post of a set moves alone, and the answer says so, with a link to the set. A move by days
+or hours counts them on the clock of the post's market, whatever zone the calendar is shown in: the market's
+wall-clock time is what was scheduled (Paris and New York change their clocks on different dates). And the private
+iCalendar feed (``/calendar.ics``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from babel.dates import format_date, format_interval, format_time, get_day_names
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
 
 from approval import operations as ops
-from approval.access import visible_markets
+from approval.access import visible_markets, visible_posts
 from approval.administration import place_zone
 from approval.db import db, utcnow
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
@@ -263,18 +267,42 @@ def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, 
     # Where it went in its market's time, with the zone's name (the calendar may show another zone), and in the
     # viewer's when their clock reads otherwise.
     moved = _("Post #%(id)s moved to %(time)s.", id=post.id, time=slot_time(instant, post.account.market.timezone))
+    in_set = _set_left_behind(post)
     if wants_json:
-        return jsonify({"post_id": post.id, "state": post.state.value, "version": post.version,
-                        "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                        "message": moved})
+        answer = {"post_id": post.id, "state": post.state.value, "version": post.version,
+                  "scheduled_at": instant.astimezone(UTC).isoformat().replace("+00:00", "Z"), "message": moved}
+        if in_set is not None:
+            answer["set"] = in_set
+        return jsonify(answer)
     if held := not_going_out(db.session, post):
         flash(held, "warning")
     elif now:
         flash(_("Publishing now: the post goes out within a minute. This page shows when it is online."), "success")
     else:
         flash(moved, "success")
+    if in_set is not None:
+        flash(Markup('{} <a href="{}">{}</a>').format(in_set["note"], in_set["url"], in_set["link"]), "info")
     # Back where the move was asked: the calendar, or the post's page.
     return redirect(safe_next(request.form.get("next")) or url_for("calendar.show_calendar"), 303)
+
+
+def _set_left_behind(post: Post) -> dict[str, str] | None:
+    """What a move of one post of a set says of the others, which it leaves where they were: a market's post moved
+    alone is easily taken for the whole message moved. The note, the set's page and its link's words (the calendar's
+    script shows them after the move's message, whether the post was dragged or moved with the keyboard; the list's
+    form flashes them). None for a post written alone, or the only one of its set the mover sees (the others are
+    neither named nor counted to them, as on the set's page)."""
+    if post.set_id is None:
+        return None
+    members = visible_posts(current_user).where(Post.set_id == post.set_id).subquery()
+    others = (db.session.scalar(select(func.count()).select_from(members)) or 1) - 1
+    if not others:
+        return None
+    note = ngettext("This post is one of set #%(set)s: the set's %(num)d other post was not moved.",
+                    "This post is one of set #%(set)s: the set's %(num)d other posts were not moved.",
+                    others, set=post.set_id)
+    return {"note": note, "url": url_for("sets.show_set", set_id=post.set_id),
+            "link": _("See the set side by side")}
 
 
 def _which_one(refused: WorkflowError, post: Post, local: datetime, zone: str, wants_json: bool):  # noqa: ANN202
