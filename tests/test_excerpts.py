@@ -32,3 +32,15 @@ def test_a_short_text_is_shown_whole_its_lines_apart(excerpt):
 def test_an_insertion_point_at_the_end(excerpt):
     body = "Une phrase sans point final qui continue encore un peu plus loin que la marge"
     assert excerpt(body, len(body), len(body)) == "…plus loin que la marge"
+
+
+def test_a_long_span_shows_its_two_ends(excerpt):
+    """The characters past X's 280 of a pasted article: the box quoted all 60,000 of them."""
+    words = " ".join(f"mot{n}" for n in range(12_000))
+    body = "Un début court. " + words + " et la fin."
+
+    shown = excerpt(body, 16, len(body))
+
+    assert len(shown) < 200, shown
+    assert shown.startswith("Un début court. mot0 mot1") and shown.endswith("mot11999 et la fin.")
+    assert " … " in shown and "mot6000" not in shown
