@@ -17,7 +17,7 @@ from approval import operations as ops
 from approval.api.tokens import issue_token
 from approval.db import utcnow
 from approval.models import Post, User
-from approval.models.notifications import MailMode, Notification
+from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import inbox
 from approval.workflow import engine
@@ -183,88 +183,3 @@ def test_another_act_or_another_set_is_another_line(make, web, db_session, team)
     assert f"2 posts of set #{first} were scheduled" in page and f"2 posts of set #{second} were scheduled" in page
     assert "Your post was scheduled" in page
     assert bell(page) == 3
-
-
-# Pages of lines ----------------------------------------------------------------------------------------------------
-
-
-def tell(session, user: User, kind: Kind, post: Post, *, at, actor: User | None = None,  # noqa: ANN001
-         comment: str | None = None) -> Notification:
-    notice = Notification(user_id=user.id, kind=kind, post_id=post.id, actor_id=actor.id if actor else None,
-                          comment=comment, at=at, mail=MailMode.off)
-    session.add(notice)
-    session.flush()
-    return notice
-
-
-def walk(web) -> list[str]:  # noqa: ANN001
-    """Every page of the list, from the first, through its "Older" links."""
-    pages, url = [], "/notifications"
-    while url:
-        page = web.get(url).get_data(as_text=True)
-        pages.append(page)
-        older = re.search(r'<a href="(/notifications\?before=\d+)">Older</a>', page)
-        url = html.unescape(older.group(1)) if older else None
-        assert len(pages) < 20, "the pages never end"
-    return pages
-
-
-def ids_of(line: str) -> list[int]:
-    """The notices a line of the list shows: a group's all, else its one."""
-    found = re.search(r'data-ids="([\d,]+)"', line) or re.search(r'data-id="(\d+)"', line)
-    return [int(i) for i in found.group(1).split(",")]
-
-
-def test_a_set_at_a_page_end_is_one_line_on_that_page(make, web, db_session, team):
-    """The list was paged by notification: a page of 50 held the newest of the set's five notices, the next page
-    the four others, each part its own line, and the bell counted one line where the pages showed two."""
-    set_id, _posts = a_set(make, db_session, team)
-    web.login(team["pm"])
-    approve_and_schedule_all(web, set_id)
-    alone = make.post(State.in_review, account=team["accounts"][0], author=team["writer"])
-    for number in range(49):
-        tell(db_session, team["writer"], Kind.commented, alone, at=utcnow(), actor=team["pm"],
-             comment=f"Remarque {number}.")
-    web.login(team["writer"])
-    first, second = walk(web)
-    assert bell(first) == bell(second) == 50 and "50 unread" in first and "50 unread" in second
-    scheduled = sorted(n.id for n in notices(db_session, team["writer"], Kind.scheduled))
-    approved = sorted(n.id for n in notices(db_session, team["writer"], Kind.approved))
-    assert len(rows(first)) == 50 and [sorted(ids_of(line)) for line in rows(first)][-1] == scheduled
-    assert f"5 posts of set #{set_id} were scheduled" in html.unescape(first)
-    assert [sorted(ids_of(line)) for line in rows(second)] == [approved]
-    # The line's box and its link still read all five.
-    box = re.search(r'name="id" value="([\d,]+)"', rows(first)[-1]).group(1)
-    assert sorted(map(int, box.split(","))) == scheduled
-    assert web.get(f"/notifications/{max(scheduled)}/set").headers["Location"] == f"/sets/{set_id}"
-    assert bell(web.get("/notifications").get_data(as_text=True)) == 49
-
-
-def test_a_group_interleaved_with_other_notices_is_never_split_across_pages(monkeypatch, make, web, db_session,
-                                                                           team):
-    """Pages of two lines over a set's notices that other notices interleave: each page starts where the last
-    left off, no notice is shown twice or lost, and each group is whole on the page of its newest notice."""
-    monkeypatch.setattr(inbox, "PAGE", 2)
-    _set_id, posts = a_set(make, db_session, team)
-    writer, pm = team["writer"], team["pm"]
-    alone = make.post(State.in_review, account=team["accounts"][0], author=writer)
-    start = utcnow() - timedelta(minutes=5)
-    assert notices(db_session, writer) == []  # submitting told the project manager
-    approved = [tell(db_session, writer, Kind.approved, post, at=start, actor=pm) for post in posts]
-    singles = [tell(db_session, writer, Kind.commented, alone, at=start, actor=pm, comment="Avant.")]
-    scheduled = []
-    for number, post in enumerate(posts):  # "scheduled" each, with a comment between the first three
-        scheduled.append(tell(db_session, writer, Kind.scheduled, post, at=start + timedelta(seconds=number),
-                              actor=pm))
-        if number < 2:
-            singles.append(tell(db_session, writer, Kind.commented, alone, at=start, actor=pm, comment=f"#{number}"))
-    singles += [tell(db_session, writer, Kind.commented, alone, at=start, actor=pm, comment=f"Après {number}.")
-                for number in range(2)]
-    web.login(writer)
-    pages = walk(web)
-    lines = [sorted(ids_of(line)) for page in pages for line in rows(page)]
-    assert all(1 <= len(rows(page)) <= 2 for page in pages), [len(rows(page)) for page in pages]
-    assert sorted(i for line in lines for i in line) == sorted(n.id for n in approved + scheduled + singles)
-    assert sorted(n.id for n in scheduled) in lines and sorted(n.id for n in approved) in lines
-    assert len(lines) == len(singles) + 2 == 7
-    assert all(bell(page) == 7 for page in pages)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, case, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approval.access import can_see_post, visible_posts
@@ -35,32 +34,20 @@ GATHERED = 1000
 
 def unread_lines(session: Session, user: User) -> int:
     """The bell's count: the unread notifications as the list shows them, those of one act on one set as one
-    (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``).
-
-    One statement, as the bell is drawn on every page (it counted the unread ones, then read those of sets: two).
-    Each unread notice comes with its set where its reader still sees the post (the list shows another alone: a
-    market left since), the total is counted over them all before any is left out, and back come the newest
-    ``GATHERED`` of sets' and one other, which carries the total when none of a set's is unread."""
-    if user.role == Role.cabinet:  # a cabinet's notices each alone, as the list shows them
-        return unread_count(session, user.id)
-    seen = visible_posts(user).with_only_columns(Post.id)
-    unread = (select(Notification.id, Notification.kind, Notification.actor_id, Notification.action,
-                     Notification.comment, Notification.why, Notification.at,
-                     case((Post.id.in_(seen), Post.set_id)).label("set_id"))
-              .outerjoin(Post, Post.id == Notification.post_id)
-              .where(Notification.user_id == user.id, Notification.read_at.is_(None)).subquery("unread"))
-    numbered = select(unread, func.count().over().label("total"),
-                      func.row_number().over(partition_by=unread.c.set_id.is_(None), order_by=unread.c.id.desc())
-                      .label("place")).subquery("numbered")
+    (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``)."""
+    user_id = user.id
+    total = unread_count(session, user_id)
+    if total < 2 or user.role == Role.cabinet:
+        return total
+    # Only the posts the reader still sees gather: the list shows another alone (a market left since).
     rows = session.execute(
-        select(numbered.c.kind, numbered.c.actor_id, numbered.c.action, numbered.c.comment, numbered.c.why,
-               numbered.c.set_id, numbered.c.at, numbered.c.total)
-        .where(numbered.c.place <= GATHERED, or_(numbered.c.set_id.is_not(None), numbered.c.place == 1))
-        .order_by(numbered.c.id.desc())).all()
-    if not rows:
-        return 0
-    of_sets = [tuple(row)[:-1] for row in rows if row.set_id is not None]
-    return rows[0].total - len(of_sets) + grouping.count(of_sets)
+        select(Notification.kind, Notification.actor_id, Notification.action, Notification.comment,
+               Notification.why, Post.set_id, Notification.at)
+        .join(Post, Post.id == Notification.post_id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Post.set_id.is_not(None),
+               Post.id.in_(visible_posts(user).with_only_columns(Post.id)))
+        .order_by(Notification.id.desc()).limit(GATHERED)).all()
+    return total - len(rows) + grouping.count([tuple(row) for row in rows])
 
 
 def group_of(session: Session, user: User, notification: Notification) -> list[Notification]:
@@ -83,96 +70,16 @@ def group_of(session: Session, user: User, notification: Notification) -> list[N
 
 def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,
          unread_only: bool = False) -> list[Notification]:
-    """The user's notifications older than ``before`` (an id), newest first, with what the list shows: the API's
-    page, one item per notification (the list's is ``lines_page``)."""
-    query = _listed(user).limit(max(1, min(limit, MAX_PAGE)))
+    """The user's notifications older than ``before`` (an id), newest first, with what the list shows."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .options(joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
+                      joinedload(Notification.actor), joinedload(Notification.market))
+             .order_by(Notification.id.desc()).limit(max(1, min(limit, MAX_PAGE))))
     if before is not None:
         query = query.where(Notification.id < before)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query))
-
-
-def _listed(user: User) -> Select[Notification]:
-    """The user's notifications, newest first, with what a line of the list shows of each."""
-    return (select(Notification).where(Notification.user_id == user.id)
-            .options(joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
-                     joinedload(Notification.actor), joinedload(Notification.market))
-            .order_by(Notification.id.desc()))
-
-
-#: How many notifications a page of the list reads for each line it shows: a set's act gathers several in one.
-ROWS_PER_LINE = 4
-#: At most this many notices of a page's sets are read around it (``lines_page``).
-AROUND = 1000
-
-
-@dataclass
-class Lines:
-    """A page of the list: its ``lines`` (``grouping.gather``'s), and where the next one starts (None: the last)."""
-
-    lines: list[Notification | grouping.Group]
-    next_before: int | None
-
-    @property
-    def notifications(self) -> list[Notification]:
-        return [n for line in self.lines for n in _members(line)]
-
-
-def _members(line: Notification | grouping.Group) -> list[Notification]:
-    return line.members if isinstance(line, grouping.Group) else [line]
-
-
-def stands_alone(user: User, notification: Notification) -> bool:
-    """Whether the list shows ``notification`` in no group: a cabinet reads each suggestion on its own (as its
-    mails), and a post its reader no longer sees stands alone, unnamed."""
-    return user.role == Role.cabinet or (notification.post is not None and not can_see_post(user, notification.post))
-
-
-def lines_page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE) -> Lines:
-    """The user's notifications older than ``before`` (an id) as the list shows them, newest first, ``limit`` lines
-    at most: a group (``grouping``) whole, on the page of its newest notice, wherever its others fall.
-
-    The list paged by notification: a set's notices at the end of a page made a line there and another on the next,
-    and the bell counted one. Three statements at most, however many groups: the page's notices (``ROWS_PER_LINE``
-    a line), those of its sets' acts around it (newer ones: gathered on an earlier page, with those here that join
-    them; older ones: the rest of its groups), and, when all it read is shown, whether older ones remain. Groups are
-    gathered as ``grouping.gather`` gathers the whole list, from what lies within two ``WINDOW`` of the page."""
-    limit = max(1, min(limit, MAX_PAGE))
-    query = _listed(user)
-    # The text of each post, with the page's notices: a line reads it (``read_by``), one post after another.
-    block = list(session.scalars((query.where(Notification.id < before) if before is not None else query)
-                                 .options(joinedload(Notification.post).joinedload(Post.current_revision))
-                                 .limit(limit * ROWS_PER_LINE + 1)))
-    if not block:
-        return Lines([], None)
-    lowest = block[-1].id
-    keyed = [n for n in block if not stands_alone(user, n) and grouping.key_of(n) is not None]
-    around: list[Notification] = []
-    if keyed:
-        ats, reach = [n.at for n in keyed], 2 * grouping.WINDOW
-        outside = Notification.id < lowest if before is None else or_(Notification.id < lowest,
-                                                                       Notification.id >= before)
-        around = list(session.scalars(
-            query.join(Post, Post.id == Notification.post_id)
-            .where(outside, Notification.kind.in_({n.kind for n in keyed}),
-                   Post.set_id.in_({n.post.set_id for n in keyed if n.post is not None}),
-                   Notification.at >= min(ats) - reach, Notification.at <= max(ats) + reach)
-            .limit(AROUND)))
-    everything = sorted({n.id: n for n in (*block, *around)}.values(), key=lambda n: n.id, reverse=True)
-    lines = grouping.gather(everything, alone=lambda n: stands_alone(user, n))
-    in_block = {n.id for n in block}
-    shown = [line for line in lines if _members(line)[0].id in in_block][:limit]
-    # What the page leaves: neither on it nor on an earlier one (a group whose newest notice is above ``before``).
-    done = {n.id for line in shown for n in _members(line)}
-    done |= {n.id for line in lines if before is not None and _members(line)[0].id >= before for n in _members(line)}
-    left = [n.id for n in block if n.id not in done]
-    if left:
-        return Lines(shown, max(left) + 1)
-    older = len(block) > limit * ROWS_PER_LINE and session.scalar(
-        select(exists().where(Notification.user_id == user.id, Notification.id < lowest,
-                              Notification.id.not_in([i for i in done if i < lowest] or [0]))))
-    return Lines(shown, lowest if older else None)
 
 
 def mark_read(session: Session, user: User, ids: Iterable[int] | None = None, *,

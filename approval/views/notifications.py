@@ -42,17 +42,13 @@ MODE_LABELS = {MailMode.immediate: _l("at once"), MailMode.daily: _l("in the dai
 
 @bp.app_context_processor
 def _bell() -> dict:
-    """``unread_notifications()`` for the bell in base.html: counted only on pages that draw it, once a page (the
-    list's "N unread" is the same count)."""
-    counted: list[int] = []
+    """``unread_notifications()`` for the bell in base.html: counted only on pages that draw it."""
 
     def unread_notifications() -> int:
         if not current_user or not current_user.is_authenticated:
             return 0
-        if not counted:
-            # The notices of one act on one set count as one, as the list shows them (``grouping``).
-            counted.append(inbox.unread_lines(db.session, current_user))
-        return counted[0]
+        # The notices of one act on one set count as one, as the list shows them (``grouping``).
+        return inbox.unread_lines(db.session, current_user)
 
     return {"unread_notifications": unread_notifications}
 
@@ -61,16 +57,17 @@ def _bell() -> dict:
 @login_required
 def list_notifications():
     before = request.args.get("before", type=int)
-    # A page of lines, not of notices: the notices of one act on a set's posts are one line, never cut by a page's
-    # end (a post its reader no longer sees stands alone, unnamed; a cabinet reads each suggestion on its own).
-    listing = inbox.lines_page(db.session, current_user, before=before if before and before > 0 else None,
-                               limit=inbox.PAGE)
-    items = listing.notifications
+    items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
+    more = len(items) == inbox.PAGE
     # Each post as its reader reads it: a cabinet, the text it was sent, not what the writers saved since.
     posts = list({n.post.id: n.post for n in items if n.post is not None}.values())
     read = {post.id: post for post in read_by(db.session, current_user, posts)}
     stops = inbox.stops_told(db.session, items)
-    return render_template("notifications/list.html", items=items, lines=listing.lines, said=texts.said,
+    # The notices of one act on a set's posts, one line (a post its reader no longer sees stands alone, unnamed; a
+    # cabinet reads each suggestion on its own, as its mails).
+    lines = grouping.gather(items, alone=lambda n: current_user.role == Role.cabinet
+                           or (n.post is not None and not can_see_post(current_user, n.post)))
+    return render_template("notifications/list.html", items=items, lines=lines, said=texts.said,
                            group_title=lambda group: grouping.title(group, current_user),
                            account_line=texts.account_line,
                            title=lambda notification: texts.title_for(notification, current_user),
@@ -80,7 +77,8 @@ def list_notifications():
                            slot_line=texts.slot_line,
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
-                           next_before=listing.next_before)
+                           next_before=items[-1].id if more else None,
+                           unread=inbox.unread_lines(db.session, current_user))
 
 
 @bp.post("/read")
