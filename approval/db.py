@@ -4,8 +4,10 @@ Views, operations and commands all reach the database through ``db.session``; op
 commits in exactly one place, the ``after_request`` hook below, when its answer is a success (status < 400), and rolls
 back otherwise; a command commits when its ``db.transaction()`` block ends without an exception. A view never calls
 ``commit``: it returns its answer, or raises. A GET (HEAD, OPTIONS) request only reads, unless its view says
-otherwise (``writes_on_get``): on SQLite its transaction takes no write lock while the page renders. Tests swap the
-session factory to bind every session to one outer transaction.
+otherwise (``writes_on_get``): on SQLite its transaction takes no write lock while the page renders. A request or a
+command that checks at length before it writes (an import's file) checks in a transaction that only reads
+(``reading_first``), then writes in the next. Tests swap the session factory to bind every session to one outer
+transaction.
 """
 
 from __future__ import annotations
@@ -316,6 +318,29 @@ def read_only(session: Session) -> Session:
 
 def only_reads(session: Session) -> bool:
     return bool(session.info.get(READ_ONLY))
+
+
+@contextmanager
+def reading_first(session: Session) -> Iterator[Session]:
+    """A transaction of ``session``, a writing one, that only reads, ended when the block ends: what a request or a
+    command checks at length before it writes (a file of posts to import) is read without the write lock on SQLite;
+    the session's next transaction, begun by its next use, takes it (``BEGIN IMMEDIATE``). A write inside raises, as
+    through a ``read_only`` session. Call it before anything is written: the transaction the session is in (the one
+    loading the user began) is rolled back first. Its objects are expired when the block ends: read again by the
+    write transaction, they say what is true then, not what the check read. A session that only reads already (a
+    GET's) reads on, as it was."""
+    if only_reads(session):
+        yield session
+        return
+    session.rollback()
+    session.info[READ_ONLY] = True
+    try:
+        if isinstance(session.get_bind(), Engine):  # the tests' session, bound to one connection, keeps it as it is
+            session.connection(execution_options={READ_ONLY: True})
+        yield session
+    finally:
+        session.rollback()
+        session.info.pop(READ_ONLY, None)
 
 
 def writes_on_get(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,10 @@ caller's transaction (it flushes; the caller commits once, or rolls back). An im
 import waits on it and finds it made (``AlreadyImported``). Each post it made is named by a row of
 ``imported_posts`` (``ImportedPost``), with the file's row it came from. The style gate's verdict on a row, got at
 the check, stands for the post's first revision and its submission while nothing the gate reads has changed
-(``policies.reusing_verdicts``): the gate runs once a row, not three times under the writer's lock.
+(``policies.reusing_verdicts``): the gate runs once a row, not three times under the writer's lock. Its callers
+check the file first in a transaction that only reads (``db.reading_first``), then again in the one that writes,
+with the first check's verdicts (``check_file``'s ``earlier``): what changed in between is seen, and the gate runs
+outside the writer's lock.
 """
 
 from __future__ import annotations
@@ -324,9 +327,14 @@ def writable_accounts(session: Session, user: User) -> list[Account]:
     return list(session.scalars(visible_accounts(user).options(selectinload(Account.market))))
 
 
-def check_file(session: Session, user: User, data: bytes | str, *, now: datetime | None = None) -> Checked:
+def check_file(session: Session, user: User, data: bytes | str, *, now: datetime | None = None,
+               earlier: Checked | None = None) -> Checked:
     """Every row of the file checked as ``create_post`` would check it, and the style gate's findings for its
-    account's network, nothing written. ``FileRefused`` when the file as a whole cannot be read."""
+    account's network, nothing written. ``FileRefused`` when the file as a whole cannot be read. ``earlier``: the
+    same file checked a moment ago, in a transaction that only read (``db.reading_first``): everything is checked
+    again as it is now (an account deactivated, a campaign's embargo moved, a market no longer the writer's), but the
+    gate's verdict on a row stands while nothing it reads has changed (``policies.unwritten_gate_key``), so that the
+    writer's lock is not held for the gate (a second a file, and more the first time a process runs it)."""
     # Its line breaks as LF: a form sends its field's back as CRLF, and the file's size is measured without them.
     text = decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -341,6 +349,7 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
     campaigns = ops.usable_campaigns(session, user)
     stops = list(session.scalars(select(StopSwitch).where(StopSwitch.turned_off_at.is_(None))))
     contexts: dict[tuple[int, int | None], style.Context] = {}
+    verdicts = {row.checked_key: row.verdict for row in earlier.rows if row.verdict is not None} if earlier else {}
     rows = []
     for record in sheet.records:
         row = _check_row(record, user, accounts, campaigns, now)
@@ -348,16 +357,20 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
             if any(_covers(stop, row) for stop in stops):
                 row.warnings.append(_("A stop switch is on over this account or its campaign: the post is made, "
                                       "but would be held at its time while the switch stays on."))
-            key = (row.account.id, row.campaign.id if row.campaign is not None else None)
-            if key not in contexts:  # an imported post has no pictures yet: the media rules read it so
-                contexts[key] = replace(policies.style_context(session, row.account, row.campaign), media=(),
-                                        has_media=False)
-            context = contexts[key]
-            # As ``policies.check_body`` says it of the post once made (the version's id is the market's pointer).
-            row.verdict = policies.GateResult(tuple(style.check(row.text, context)), str(context.policy.version),
-                                              row.account.market.policy_version_id, row.campaign)
-            row.findings = row.verdict.findings
             row.checked_key = policies.unwritten_gate_key(row.account, row.campaign, revision_sha256(row.text))
+            if (verdict := verdicts.get(row.checked_key)) is not None:
+                row.verdict = replace(verdict, campaign=row.campaign)  # this session's campaign, read again
+            else:
+                key = (row.account.id, row.campaign.id if row.campaign is not None else None)
+                if key not in contexts:  # an imported post has no pictures yet: the media rules read it so
+                    contexts[key] = replace(policies.style_context(session, row.account, row.campaign), media=(),
+                                            has_media=False)
+                context = contexts[key]
+                # As ``policies.check_body`` says it of the post once made (the version's id is the market's
+                # pointer).
+                row.verdict = policies.GateResult(tuple(style.check(row.text, context)), str(context.policy.version),
+                                                  row.account.market.policy_version_id, row.campaign)
+            row.findings = row.verdict.findings
         rows.append(row)
     return Checked(rows, digest(user, text), text, sheet)
 

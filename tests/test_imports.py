@@ -9,13 +9,15 @@ import html
 import io
 import re
 import secrets
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from approval import imports
 from approval import operations as ops
@@ -483,6 +485,127 @@ def test_the_checks_verdict_stands_at_creation_and_submission_only_while_nothing
     assert [m.post.state for m in made] == [State.draft, State.in_review, State.in_review]
     assert "stade" in " ".join(made[0].not_submitted)
     assert runs == [checked.rows[0].text, checked.rows[1].text]  # checked again (once); the third reused
+
+
+# The check outside the write lock --------------------------------------------------------------------------------
+
+
+def _locked_world(databases, tmp_path_factory):  # noqa: ANN001, ANN202
+    """An app on a SQLite file of its own (the lock is the file's), a writer and two of their accounts."""
+    app = committed_app(databases, "sqlite", tmp_path_factory)
+    for session in app_session(app):
+        make = Factory(session)
+        france = make.market("FR")
+        writer = make.user(Role.community_manager, markets=[france])
+        accounts = [make.account(france, "x") for _ in range(2)]
+        session.commit()
+        for loaded in (writer, *accounts):  # read by the test after its session closes
+            session.refresh(loaded)
+            session.expunge(loaded)
+    return app, writer, accounts, make_url(app.config["DATABASE_URL"]).database
+
+
+def _while_the_gate_runs(monkeypatch, write) -> list[str]:  # noqa: ANN001
+    """Each run of the gate (``style.check``, as the check runs it) first calls ``write``, another writer's; what
+    came of each (``"written"``, or SQLite's refusal)."""
+    from approval import style
+
+    said: list[str] = []
+    check = style.check
+
+    def writing_first(text, context=None):  # noqa: ANN001, ANN202
+        try:
+            write()
+        except sqlite3.OperationalError as refused:
+            said.append(str(refused))
+        else:
+            said.append("written")
+        return check(text, context)
+
+    monkeypatch.setattr(style, "check", writing_first)
+    return said
+
+
+def _other_writer(path: str, statement: str = "UPDATE users SET name = name") -> Callable[[], None]:
+    """A write from a connection of its own, as the worker or another user's request makes one, that waits a
+    moment at most for the lock (SQLite's busy timeout), not the app's ten seconds."""
+
+    def write() -> None:
+        connection = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(statement)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    return write
+
+
+def test_the_files_check_holds_no_write_lock_that_others_wait_for(databases, tmp_path_factory, monkeypatch):
+    """The check of a file (the style gate on each row: seconds for 500 rows, more the first time a process runs
+    it) reads in a transaction that takes no write lock (``db.reading_first``): another writer (the worker, another
+    user) writes while it runs, at the check page and at "Create". Under the lock, the file is checked again with
+    the check's verdicts: the gate runs once a row."""
+    app, writer, accounts, path = _locked_world(databases, tmp_path_factory)
+    web = WebClient(app.test_client())
+    web.login(writer)
+    data = _csv(*(f"{_name(account)},Rendez-vous au stade {n}.,," for n, account in enumerate(accounts)))
+    said = _while_the_gate_runs(monkeypatch, _other_writer(path))
+    page = _check(web, data)
+    assert page.status_code == 200, _text(page)[:1000]
+    assert said == ["written", "written"]
+    said.clear()
+    made = _create(web, page, submit=True)
+    assert made.status_code == 303, _text(made)[:1000]
+    assert said == ["written", "written"]  # once a row, outside the lock; its verdict stood under it
+    for session in app_session(app):
+        assert [post.state for post in session.scalars(select(Post))] == [State.in_review] * 2
+
+
+def test_a_row_the_check_accepted_that_changed_before_the_lock_is_refused(databases, tmp_path_factory,
+                                                                           monkeypatch):
+    """What the check read without the lock is read again under it: an account deactivated by another writer while
+    the file was being checked refuses the file, with nothing made, as when it was deactivated before."""
+    app, writer, accounts, path = _locked_world(databases, tmp_path_factory)
+    web = WebClient(app.test_client())
+    web.login(writer)
+    page = _check(web, _csv(*(f"{_name(account)},Rendez-vous au stade {n}.,," for n, account in
+                              enumerate(accounts))))
+    assert page.status_code == 200, _text(page)[:1000]
+    said = _while_the_gate_runs(monkeypatch, _other_writer(path, f"UPDATE accounts SET active = 0 WHERE id = "
+                                                                 f"{accounts[1].id}"))
+    refused = _create(web, page)
+    assert said[:2] == ["written", "written"]
+    assert refused.status_code == 422
+    assert "has errors now: nothing was imported" in _text(refused)
+    assert "This account is deactivated." in _text(refused)
+    for session in app_session(app):
+        assert row_counts(session, Post, PostImport) == (0, 0)
+
+
+def test_the_command_checks_the_file_outside_the_write_lock(databases, tmp_path_factory, monkeypatch, tmp_path):
+    """``approval post import`` as the page: the file checked without the write lock, then checked again under it
+    as it is now."""
+    from approval.post_cli import post_cli
+
+    app, writer, accounts, path = _locked_world(databases, tmp_path_factory)
+    data = tmp_path / "posts.csv"
+    data.write_bytes(_csv(*(f"{_name(account)},Rendez-vous au stade {n}.,," for n, account in enumerate(accounts))))
+    said = _while_the_gate_runs(monkeypatch, _other_writer(path))
+    with app.app_context():
+        made = app.test_cli_runner().invoke(post_cli, ["import", str(data), "--as", writer.email, "--submit"])
+    assert made.exit_code == 0, made.output
+    assert said == ["written", "written"]
+    said.clear()
+    monkeypatch.setattr(imports, "create_posts", lambda *args, **kwargs: pytest.fail("made despite the error"))
+    _while_the_gate_runs(monkeypatch, _other_writer(path, f"UPDATE accounts SET active = 0 WHERE id = "
+                                                          f"{accounts[0].id}"))
+    with app.app_context():
+        refused = app.test_cli_runner().invoke(post_cli, ["import", str(data), "--as", writer.email])
+    assert refused.exit_code == 1
+    assert "row 2: This account is deactivated." in refused.stderr
+    assert "checked again before importing: nothing was imported" in refused.stderr
 
 
 # The command line ----------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as Redirect
 
 from approval import imports
 from approval.access import visible_posts
-from approval.db import db
+from approval.db import db, reading_first
 from approval.forms.imports import CreateForm, ErrorsForm, UploadForm
 from approval.inputs import parse_id
 from approval.models import Account, Post, PostImport
@@ -68,9 +68,20 @@ def _refused(form: UploadForm, message: str):  # noqa: ANN202
                            max_rows=imports.MAX_ROWS), 422
 
 
-def _checked(form: UploadForm, data: bytes | str, *, status: int = 200):  # noqa: ANN202
+def _checked(form: UploadForm, data: bytes | str, *, status: int = 200,  # noqa: ANN202
+             earlier: imports.Checked | None = None):
+    """The check page of ``data``: checked and shown without the write lock (``reading_first``: it writes nothing),
+    or, given the check just made under it (``earlier``, at "Create"), again with its gate's verdicts."""
+    if earlier is None:
+        with reading_first(db.session):
+            return _check_page(form, data, status=status)
+    return _check_page(form, data, status=status, earlier=earlier)
+
+
+def _check_page(form: UploadForm, data: bytes | str, *, status: int,  # noqa: ANN202
+                earlier: imports.Checked | None = None):
     try:
-        checked = imports.check_file(db.session, current_user, data)
+        checked = imports.check_file(db.session, current_user, data, earlier=earlier)
     except imports.FileRefused as refused:
         return _refused(form, refused.message)
     # A new form key for each check: the same page sent twice is one import, the same file checked again another.
@@ -91,7 +102,12 @@ def create_posts():
         return _refused(UploadForm(), _("Nothing was sent to import: choose the file again."))
     content = form.content.data or ""
     try:
-        checked = imports.check_file(db.session, current_user, content)
+        # The long part (the style gate on every row) read without the write lock, which every other writer waits
+        # for on SQLite; then checked again under it as it is now, the gate's verdicts kept where nothing it reads
+        # has changed.
+        with reading_first(db.session):
+            checked = imports.check_file(db.session, current_user, content)
+        checked = imports.check_file(db.session, current_user, content, earlier=checked)
     except imports.FileRefused as refused:
         return _refused(UploadForm(), refused.message)
     key = imports.import_key(current_user, form.key.data or "", checked.content)
@@ -100,7 +116,7 @@ def create_posts():
         return _already(earlier)
     if not checked.ready:  # something changed since the check (a time passed, an account deactivated)
         flash(_("The file was checked again before importing, and has errors now: nothing was imported."), "error")
-        return _checked(UploadForm(), content, status=422)
+        return _checked(UploadForm(), content, status=422, earlier=checked)
     submit = "submit" in request.form
     try:
         made_import, made = imports.import_posts(db.session, current_user, checked, key=key, submit=submit)
@@ -109,7 +125,7 @@ def create_posts():
     except WorkflowError as refused:
         db.session.rollback()
         flash(_("Nothing was imported: %(reason)s", reason=refused.message), "error")
-        return _checked(UploadForm(), content, status=refused.status)
+        return _checked(UploadForm(), content, status=refused.status, earlier=checked)
     _remember(checked.digest, made_import)  # committed with the request's answer (``db._end_request_transaction``)
     submitted = sum(1 for m in made if submit and not m.not_submitted)
     if submit:
@@ -166,10 +182,11 @@ def error_lines():
     if not form.validate_on_submit():
         return _refused(UploadForm(), _("Nothing was sent to import: choose the file again."))
     try:
-        checked = imports.check_file(db.session, current_user, form.content.data or "")
+        with reading_first(db.session):
+            lines = imports.errors_csv(imports.check_file(db.session, current_user, form.content.data or ""))
     except imports.FileRefused as refused:
         return _refused(UploadForm(), refused.message)
-    return Response(imports.errors_csv(checked), mimetype="text/csv",
+    return Response(lines, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=posts-import-errors.csv"})
 
 
