@@ -3,8 +3,10 @@
 age, and `approval db upgrade` is the one that brings them to the head.
 
 - Its database connections carry the process's name (``application_name`` on PostgreSQL).
-- A database whose schema is older than the code refuses the start, in one line: a web process started before the
-  migration answered 500s on every page that read a new column.
+- A database whose schema is older than the code refuses a web process's start, in one line: a web process started
+  before the migration answered 500s on every page that read a new column. A worker or a notifier waits for the
+  upgrade instead (``wait_for_upgrade``): started with `approval db upgrade` during an upgrade, it quit, and nothing
+  was published until someone started it again.
 - Settings it can run with but should not (a short secret key; the web's throttles counted per process) are warnings.
 - One line says what it runs on: the database (host and name, never the password), the media store, the mail.
 """
@@ -13,15 +15,17 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import click
 from flask import Flask
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from approval.config import Settings, SettingError, setting_warnings
@@ -36,9 +40,14 @@ log = logging.getLogger("approval.startup")
 APP_LOAD_ERROR = 4
 
 
-def start(app: Flask, process: str, *, announce: bool = True) -> None:
+#: Seconds between two looks at the schema's version while a process waits for `approval db upgrade`.
+UPGRADE_CHECK_INTERVAL = 3.0
+
+
+def start(app: Flask, process: str, *, announce: bool = True, wait_for_upgrade: bool = False) -> None:
     """The start of the long-running process ``process`` (``approval-worker``, ``approval-notify``) on ``app``:
-    raises ``click.ClickException`` (one line, exit 1) when the database's schema is behind the code.
+    raises ``click.ClickException`` (one line, exit 1) when the database's schema is behind the code, or, with
+    ``wait_for_upgrade``, waits until it is not (``wait_until_upgraded``).
     ``announce``: log the warnings and the line saying what it runs on (a single pass, ``--once``, answers as a
     command does: its errors alone on stderr)."""
     engine = app.extensions["approval.db"]["engine"]
@@ -52,14 +61,47 @@ def start(app: Flask, process: str, *, announce: bool = True) -> None:
         pass  # down or refused: the process starts all the same, and its passes or its requests say so
     else:
         behind = schema_behind(at)
-        if behind is not None:
+        if behind is not None and not wait_for_upgrade:
             raise click.ClickException(behind)
+        if behind is not None:
+            at = wait_until_upgraded(engine, at)
         if at not in known_revisions():
             log.warning("the database is at %s, which this version (at %s) does not know: a newer version migrated "
                         "it; run that version", at, head_revision())
     if announce:
         log.info("%s %s starting: database %s, media %s, %s", process, _version(), describe_database(app),
                  describe_media(app), describe_mail(app))
+
+
+def wait_until_upgraded(engine: Engine, at: str | None, interval: float = UPGRADE_CHECK_INTERVAL) -> str | None:
+    """Wait until the database behind ``engine``, at migration ``at``, is no longer behind the code, and return the
+    migration it is at then (the head, or a newer version's). Said once in the log, not at every look: a worker
+    started with `approval db upgrade` waits seconds, one started on a database nobody upgrades waits for as long as
+    it takes, and either is told why. SIGTERM and SIGINT end the wait and the process (exit 0), as they end a
+    running one; a database that cannot be reached meanwhile (restarted by the upgrade) is looked at again, not
+    started on."""
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    before = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        log.warning("waiting for the database to be upgraded to %s (it %s: `approval db upgrade`); looking again "
+                    "every %g s", head_revision(), "has no tables yet" if at is None else f"is at {at}", interval)
+        while not stopped.wait(interval):
+            try:
+                at = revision_of(engine)
+            except DBAPIError:
+                continue
+            if schema_behind(at) is None:
+                log.info("the database is at %s: starting", at)
+                return at
+        log.info("stopped while waiting for the database to be upgraded")
+        raise SystemExit(0)
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def start_web(app: Flask) -> None:

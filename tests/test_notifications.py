@@ -311,7 +311,8 @@ def test_the_default_zone_is_named_for_what_the_person_covers(make, team, web):
     page = web.get("/notifications/preferences").get_data(as_text=True)
     assert "UTC (I cover every market)" in page and "no market of my own" not in page
     web.login(team["cm_fr"])
-    assert "My first market&#39;s (Europe/Paris)" in web.get("/notifications/preferences").get_data(as_text=True)
+    assert ("Automatic: the pages in my browser&#39;s zone, the digest in my first market&#39;s (Europe/Paris)"
+            in web.get("/notifications/preferences").get_data(as_text=True))
 
 
 def test_admins_set_a_markets_threshold_and_webhook_others_may_not(team, web, admin_user, db_session):

@@ -234,7 +234,7 @@ def test_the_cabinets_preferences_offer_what_it_is_told_in_its_executives_zone(m
     assert "A suggested message my cabinet accepted was published" in page
     assert "My post was published" not in page
     # Its digest comes at 08:00 in Paris, where Hélène Marchand's account is: the page says so.
-    assert "My executives&#39; market&#39;s (Europe/Paris)" in page and "no market of my own" not in page
+    assert "the digest in my executives&#39; market&#39;s (Europe/Paris)" in page and "no market of my own" not in page
 
 
 def test_the_writers_preferences_offer_comments_and_not_the_cabinets_own_kinds(make, office, web):

@@ -67,8 +67,9 @@ def notify_command(ctx: click.Context, once: bool, interval: float) -> None:
     from approval.notifications.service import Notifier
     from approval.startup import start
 
-    # Its connections' name, a schema older than the code refused in one line, what it runs on (README, Upgrading).
-    start(current_app._get_current_object(), "approval-notify")  # type: ignore[attr-defined]
+    # Its connections' name, a schema older than the code waited for (refused in one line by a single pass), what it
+    # runs on (README, Upgrading).
+    start(current_app._get_current_object(), "approval-notify", wait_for_upgrade=not once)  # type: ignore[attr-defined]
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.
     notifier = Notifier(current_app._get_current_object(), poll_interval=interval)  # type: ignore[attr-defined]
     signal.signal(signal.SIGTERM, notifier.stop)

@@ -58,8 +58,10 @@ def worker_command(once: bool, batch: int) -> None:
     from approval.startup import start
     from approval.style.language import preload_in_background
 
-    # Its connections' name, a schema older than the code refused in one line, what it runs on (README, Upgrading).
-    start(current_app._get_current_object(), "approval-worker", announce=not once)  # type: ignore[attr-defined]
+    # Its connections' name, a schema older than the code waited for (refused in one line by a single pass), what it
+    # runs on (README, Upgrading).
+    start(current_app._get_current_object(), "approval-worker",  # type: ignore[attr-defined]
+          announce=not once, wait_for_upgrade=not once)
     trail_end = _last_audit_id() if once else 0
     preload_in_background()  # the style gate's language models: loaded while the first pass runs, not in it
     # Flask types current_app as the app; it is a proxy, whose _get_current_object() is the app itself.

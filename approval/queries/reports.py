@@ -288,7 +288,8 @@ class Report(Totals):
     #: week -> final state -> posts
     per_week: dict[date, Counter] = field(default_factory=dict)
     #: (language, word, uses): the words of the change requests, rejections and declines, each language's most used
-    #: (``TOP``), the language with the most uses first.
+    #: first, the language with the most uses first; all of them (the CSV has them all; its chart draws each
+    #: language's first few).
     reasons: list[tuple[str, str, int]] = field(default_factory=list)
     findings: list[tuple[str, int]] = field(default_factory=list)
     #: The day the report was drawn on, in its market's zone (several markets: the latest of their days, as India's
@@ -801,7 +802,7 @@ def comment_language(comment: str, languages: Iterable[str]) -> str:
 
 def ranked_reasons(counts: dict[str, int], names: frozenset[str]) -> list[tuple[str, str, int]]:
     """The reasons' words (``"language<TAB>word"`` -> uses, as kept) merged regardless of accents, each shown as
-    most often written, less the executives' names (``names``, folded): each language's ``TOP`` most used, the
+    most often written, less the executives' names (``names``, folded): each language's words, most used first, the
     language with the most uses first."""
     spellings: dict[tuple[str, str], Counter] = {}
     for key, count in counts.items():
@@ -814,12 +815,11 @@ def ranked_reasons(counts: dict[str, int], names: frozenset[str]) -> list[tuple[
         shown = min(written, key=lambda word: (-written[word], word))
         by_language.setdefault(language, Counter())[shown] += written.total()
     ordered = sorted(by_language.items(), key=lambda item: (-item[1].total(), item[0]))
-    return [(language, word, count) for language, words in ordered for word, count in _top(words)]
+    return [(language, word, count) for language, words in ordered for word, count in _ranked(words)]
 
 
-def _top(counts: Counter) -> list[tuple[str, int]]:
-    return sorted(((str(name), count) for name, count in counts.items() if count),
-                  key=lambda kv: (-kv[1], kv[0]))[:TOP]
+def _ranked(counts: Counter) -> list[tuple[str, int]]:
+    return sorted(((str(name), count) for name, count in counts.items() if count), key=lambda kv: (-kv[1], kv[0]))
 
 
 def roll_up(session: Session, first: date, end: date, *, now: datetime | None = None) -> int:

@@ -91,7 +91,10 @@ def mark_read():
         # A gathered line's box carries its notices' ids, comma-separated: marked read together.
         ids = [i for value in request.form.getlist("id") for i in map(parse_id, value.split(",")[:inbox.MAX_IDS])
                if i is not None]
-        inbox.mark_read(db.session, current_user, ids)
+        if ids:
+            inbox.mark_read(db.session, current_user, ids)
+        else:  # the button pressed with no box ticked: the page came back as it was, and nothing said why
+            flash(_("Select the notifications to mark read."), "warning")
     # Back to the page the person was reading (an older one kept its place only on the first page).
     before = parse_id(request.form.get("before") or "")
     return redirect(url_for("notifications.list_notifications", **({"before": before} if before else {})))
@@ -169,10 +172,13 @@ def preferences():
     if profile is not None and profile.timezone and profile.timezone not in zones and place_zone(profile.timezone):
         zones.append(profile.timezone)
     if current_user.markets:
-        default = _("My first market's (%(zone)s)", zone=zone_of(None, current_user))
+        # Without a choice the pages follow the browser, the digest the first market (``filters.viewer_zone``).
+        default = _("Automatic: the pages in my browser's zone, the digest in my first market's (%(zone)s)",
+                    zone=zone_of(None, current_user))
     elif current_user.role == Role.cabinet and served_markets(current_user):
         # A cabinet member has no market of their own: their digest follows their executives' (``zones.zone_of``).
-        default = _("My executives' market's (%(zone)s)", zone=zone_of(None, current_user))
+        default = _("Automatic: the pages in my browser's zone, the digest in my executives' market's (%(zone)s)",
+                    zone=zone_of(None, current_user))
     else:  # group-wide people cover every market and have none of their own
         default = _("UTC (I cover every market)") if current_user.group_wide else _("UTC (I have no market of my own)")
     form.timezone.choices = [("", default)] + [(zone, zone) for zone in zones]

@@ -1,5 +1,5 @@
-"""The user's own page: who they are, their language, their password, and their personal API tokens (created here,
-shown once, revoked here)."""
+"""The user's own page: who they are, the zone their times are shown in, their language, their password, and their
+personal API tokens (created here, shown once, revoked here)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from approval.api.tokens import issue_token, revoke_token, user_tokens
 from approval.db import db
 from approval.feeds import live_feed_token
 from approval.forms.profile import LanguageForm, PasswordChangeForm, RevokeTokenForm, TokenForm
+from approval.models.notifications import NotificationProfile
+from approval.notifications.zones import browser_zone, page_zone
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 
@@ -92,6 +94,18 @@ def set_language():
     return redirect(url_for("profile.show_profile"))
 
 
+def _times_shown_in() -> str:
+    """Which zone the pages' times are in, and why: the setting lives at the bottom of the e-mail preferences, and
+    nobody looking for it there knew the pages followed their browser meanwhile."""
+    own = getattr(db.session.get(NotificationProfile, current_user.id), "timezone", None)
+    zone = page_zone(own, current_user)
+    if own and administration.place_zone(own) is not None:
+        return _("Times shown in: %(zone)s, your choice", zone=zone)
+    if browser_zone() is not None:
+        return _("Times shown in: %(zone)s, your browser’s zone", zone=zone)
+    return _("Times shown in: %(zone)s", zone=zone)
+
+
 def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None,  # noqa: ANN202
             language_form: LanguageForm | None = None, **kwargs):  # noqa: ANN003
     markets = db.session.scalars(visible_markets(current_user)).all()
@@ -101,4 +115,4 @@ def _render(form: TokenForm, *, password_form: PasswordChangeForm | None = None,
     return render_template("profile/show.html", form=form, tokens=user_tokens(db.session, current_user),
                            markets=markets, password_form=password_form or PasswordChangeForm(formdata=None),
                            language_form=language_form, feed_token=live_feed_token(db.session, current_user),
-                           **kwargs)
+                           times_shown_in=_times_shown_in(), **kwargs)

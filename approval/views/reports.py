@@ -259,10 +259,14 @@ def show_reports():
     by_market = _rows([(m.code, str(m), report.by_market.get(m.id)) for m in covered], sort)
     by_network = _rows([(network, network_name(network), totals) for network, totals in report.by_network.items()],
                        sort)
+    reasons_bars = len(_charted_reasons(_table("reasons", report)[1]))  # its chart's height: the <img>'s too
     return render_template(
         "reports/index.html", report=report, market=market, markets=markets, campaign=shown.campaign,
         campaigns=ops.usable_campaigns(db.session, current_user), args=args, shown=typed,
         refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
+        heights={name: (_chart_height(name, reasons_bars, False), _chart_height(name, reasons_bars, True))
+                 for name in CHARTS},
+        reasons_cut=_reasons_cut(report), reasons_charted=REASONS_CHARTED,
         table=reports.per_week_table(report), period_words=_period_words(report.period),
         presets=_presets(shown), sort=sort, sorts=SORTS,
         by_market=by_market if len(covered) > 1 else None,
@@ -383,6 +387,39 @@ def _table(name: str, report: reports.Report) -> tuple[list[str], list[list]]:
 
 #: The rows of the rates' table its chart draws: the approval and how the slots ended (not the publications' shares).
 RATES_CHARTED = 6
+#: The words of each language the reasons' chart draws, most used first (its CSV has them all): three languages'
+#: words, 38 bars in the chart's 260 pixels, piled their labels over each other.
+REASONS_CHARTED = 15
+
+
+def _charted_reasons(rows: list[list]) -> list[list]:
+    """The rows of the reasons' table (language, word, count: each language's most used first) its chart draws."""
+    drawn: dict[str, int] = {}
+    charted = []
+    for row in rows:
+        drawn[row[0]] = drawn.get(row[0], 0) + 1
+        if drawn[row[0]] <= REASONS_CHARTED:
+            charted.append(row)
+    return charted
+
+
+def _reasons_cut(report: reports.Report) -> list[tuple[str, int]]:
+    """Each language whose words the reasons' chart does not all draw, named in the reader's language, and how many
+    words it has: the page says so under the chart."""
+    words: dict[str, int] = {}
+    for language, _word, _count in report.reasons:
+        words[language] = words.get(language, 0) + 1
+    return [(language_name(language, str(get_locale())), count) for language, count in words.items()
+            if count > REASONS_CHARTED]
+
+
+def _chart_height(name: str, bars: int, phone: bool) -> int:
+    """A chart's height in pixels: the reasons' grows with its ``bars``, each one a line of label (the others have
+    a few bars, or a bar a week across)."""
+    least = 480 if phone else 360
+    if name != "reasons":
+        return least
+    return max(least, (100 if phone else 130) + bars * (20 if phone else 22))
 
 
 @bp.get("/<any(weekly, durations, rates, reasons, findings, markets, networks):name>.csv")
@@ -458,9 +495,11 @@ def _hundredths(durations: reports.Durations) -> list[float | None]:
 def chart_svg(name: str):
     _shown, report = _report(name)
     header, rows = _table(name, report)
+    if name == "reasons":
+        rows = _charted_reasons(rows)
     phone = request.args.get("size") == "phone"  # the page's <picture> asks for it on a narrow screen
     config = {"style": PHONE_STYLE if phone else STYLE, "js": [], "title": None if phone else _titles()[name],
-              "width": 400 if phone else 800, "height": 480 if phone else 360,
+              "width": 400 if phone else 800, "height": _chart_height(name, len(rows), phone),
               "no_data_text": _("No data"), "legend_at_bottom": True,
               # Each bar says its value at its end (the page has no script for tooltips; a printed page none at
               # all), a bar of 0 nothing; a stacked week's parts in their middle.
