@@ -24,6 +24,13 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
          {"version": "{version}", "comment": "Intrus.", "local_time": "2099-01-01T10:00",
           "url": "https://example.com/p/1"})
         for action in USER_ACTIONS
+    ] + [
+        # "Approve and schedule at" a time typed; "Publish now" from a browser without scripts (the page asks).
+        ("POST", "/posts/{post}/actions/approve",
+         {"version": "{version}", "and_schedule": "at", "local_time": "2099-01-01T10:00", "acknowledge_warnings": "y",
+          "comment": "Intrus."}),
+        ("POST", "/posts/{post}/actions/schedule", {"version": "{version}", "when": "now", "ask_first": "now"}),
+        ("POST", "/posts/{post}/actions/schedule", {"version": "{version}", "when": "now"}),
     ],
     "posts.add_comment": [("POST", "/posts/{post}/comments", {"body": "Intrus."})],
     "posts.post_version": [("GET", "/posts/{post}/version", {})],
@@ -36,6 +43,8 @@ POST_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
 SET_ROUTES: dict[str, list[tuple[str, str, dict]]] = {
     "sets.show_set": [("GET", "/sets/{set}", {})],
     "sets.submit_all": [("POST", "/sets/{set}/submit", {"version-{post}": "{version}"})],
+    "sets.apply_text": [("POST", "/sets/{set}/apply-text", {"version-{post}": "{version}", "source": "1",
+                                                            "source_revision": "1"})],
     "sets.approve_all": [("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "1"}),
                          ("POST", "/sets/{set}/approve", {"version-{post}": "{version}", "and_schedule": "at",
                                                           "local_time": "2099-01-01T10:00",

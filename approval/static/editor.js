@@ -1,3 +1,147 @@
+// The new-post form's key (approval.forms.posts.PostForm.form_key) put back with its text. Back after a save asks
+// the server for the page anew, with a new key, and the browser puts back what was typed, not a hidden input's value:
+// Save again made a second post. The key sent is kept with the text for the tab (sessionStorage); a page that comes
+// back with that text takes that key again, which leads to the post it made (views.posts._sent_before).
+(function () {
+  "use strict";
+  const key = document.querySelector("form.editor input[name=form_key]");
+  const text = key && key.form.querySelector("textarea[name=body]");
+  if (!text) return;
+  const SENT = "approval:new-post-sent";
+  function sent() {
+    try { return JSON.parse(window.sessionStorage.getItem(SENT) || "null"); } catch (ignored) { return null; }
+  }
+  function putBack() {
+    const before = sent();
+    if (before && before.text && before.text === text.value && before.key !== key.value) key.value = before.key;
+  }
+  // After the form's own handlers: a send they stopped (files too large) leaves nothing kept.
+  document.addEventListener("submit", function (event) {
+    if (event.target !== key.form || event.defaultPrevented) return;
+    try {
+      window.sessionStorage.setItem(SENT, JSON.stringify({ key: key.value, text: text.value }));
+    } catch (ignored) { /* storage refused: the form is sent as it is */ }
+  });
+  putBack();
+  // The browser may put the text back once the page has loaded (or from its memory: pageshow).
+  window.addEventListener("load", putBack);
+  window.addEventListener("pageshow", putBack);
+})();
+// A new post's proposed time is read in the market zone of the account chosen, and of each account ticked in "Also
+// write it for" (views.posts._set_proposals): the label and the time it is now follow them, from each account's
+// zone (data-zones). The page drew the zone of the account chosen when it was drawn; Kenya's account chosen,
+// the label still said Paris.
+(function () {
+  "use strict";
+  const field = document.querySelector("form.editor .field.proposal[data-label-one]");
+  const account = field && field.closest("form").querySelector("select[name=account_id]");
+  if (!account) return;
+  const form = account.form;
+  const label = field.querySelector("label[for=proposed_time]");
+  const now = document.getElementById("proposed_time-now");
+  const yours = document.getElementById("proposed_time-yours");
+  const lang = document.documentElement.lang || undefined;
+
+  const zoneOf = JSON.parse(field.dataset.zones || "{}");  // an account's id: its market's zone
+
+  // The zones where the time is read, the chosen account's first, each once.
+  function zones() {
+    const found = [zoneOf[account.value]];
+    form.querySelectorAll("input[name=also_account_ids]:checked").forEach(function (box) {
+      if (!box.disabled && box.value !== account.value) found.push(zoneOf[box.value]);
+    });
+    return found.filter(function (zone, i) { return zone && found.indexOf(zone) === i; });
+  }
+
+  function timeIn(zone) {
+    return new Intl.DateTimeFormat(lang, { timeZone: zone, day: "numeric", month: "short", year: "numeric",
+                                           hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date());
+  }
+
+  function draw() {
+    const all = zones();
+    if (!all.length) return;
+    const d = field.dataset;
+    if (all.length === 1) {
+      label.textContent = d.labelOne.replace("{zone}", all[0]);
+      if (now) now.textContent = d.nowOne.replace("{zone}", all[0]).replace("{time}", timeIn(all[0]));
+    } else {
+      label.textContent = d.labelEach;
+      if (now) {
+        now.textContent = d.nowEach.replace("{times}", all.map(function (zone) {
+          return d.timeIn.replace("{time}", timeIn(zone)).replace("{zone}", zone);
+        }).join("; "));
+      }
+    }
+    if (yours) yours.hidden = all.length === 1 && all[0] === yours.dataset.zone;
+  }
+
+  account.addEventListener("change", draw);
+  form.querySelectorAll("input[name=also_account_ids]").forEach(function (box) {
+    box.addEventListener("change", draw);
+  });
+  draw();
+})();
+// The new-post form's text, kept in this browser as it is typed (localStorage, under the writer's id: never offered
+// to another person signing in here), and offered back on the next new-post form: a session that ended while it was
+// written (logged out in another tab, Save, the login page) brought the form back empty. Text only, no files. Sent,
+// it is forgotten once the save has led to its post (static/forms.js: the page after the form's).
+(function () {
+  "use strict";
+  const form = document.querySelector("form.editor[data-draft]");
+  const text = form && form.querySelector("textarea[name=body]");
+  if (!text) return;
+  const KEY = form.dataset.draft;
+  const SENT = "approval:new-post-draft-sent";
+  // Older than this, a draft is no longer what the person was writing.
+  const KEPT_MS = 7 * 24 * 3600 * 1000;
+  const offer = document.getElementById("draft-offer");
+  let timer = null;
+
+  function stored() {
+    try {
+      const draft = JSON.parse(window.localStorage.getItem(KEY) || "null");
+      return draft && typeof draft.text === "string" && Date.now() - draft.at < KEPT_MS ? draft : null;
+    } catch (ignored) { return null; }
+  }
+  function keep() {
+    try {
+      if (text.value.trim()) window.localStorage.setItem(KEY, JSON.stringify({ text: text.value, at: Date.now() }));
+      else window.localStorage.removeItem(KEY);
+    } catch (ignored) { /* storage full or refused: nothing kept */ }
+  }
+
+  const draft = stored();
+  if (!draft) {
+    try { window.localStorage.removeItem(KEY); } catch (ignored) { /* nothing to forget */ }
+  } else if (offer && draft.text.trim() && draft.text !== text.value && !text.value.trim()) {
+    // Offered, not put in: the person may have started something else.
+    offer.querySelector("[data-draft-excerpt]").textContent = Array.from(draft.text.trim()).slice(0, 120).join("")
+      + (Array.from(draft.text.trim()).length > 120 ? "…" : "");
+    offer.hidden = false;
+    offer.querySelector("[data-draft-restore]").addEventListener("click", function () {
+      text.value = draft.text;
+      offer.hidden = true;
+      text.focus();
+      text.dispatchEvent(new Event("input", { bubbles: true }));  // checked, counted and kept as any typing
+    });
+    offer.querySelector("[data-draft-discard]").addEventListener("click", function () {
+      offer.hidden = true;
+      try { window.localStorage.removeItem(KEY); } catch (ignored) { /* nothing to forget */ }
+      text.focus();
+    });
+  }
+  text.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(keep, 400);
+  });
+  document.addEventListener("submit", function (event) {  // after the form's own handlers, as the key's above
+    if (event.target !== form || event.defaultPrevented) return;
+    clearTimeout(timer);
+    keep();
+    try { window.sessionStorage.setItem(SENT, KEY); } catch (ignored) { /* kept until the person discards it */ }
+  });
+})();
 // The editor's live checks: the network's count and the style findings, as the user types, without a reload.
 (function () {
   const body = document.querySelector("textarea[data-check]");

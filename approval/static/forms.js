@@ -54,6 +54,16 @@
                   document.querySelector("[data-focus=fallback]")].filter(focusable)[0];
     if (target) { target.focus(); }
   }
+  // The new-post form's text kept as it was typed (static/editor.js) is forgotten once its save led to the post or the
+  // set it made (or made already): the page after the form's is theirs. Any other page after it (the login page of a
+  // session that ended, the form refused) keeps it, to be offered on the next new-post form.
+  try {
+    var sent = window.sessionStorage.getItem("approval:new-post-draft-sent");
+    if (sent) {
+      window.sessionStorage.removeItem("approval:new-post-draft-sent");
+      if (/\/(posts\/\d+(\/edit)?|sets\/\d+)$/.test(window.location.pathname)) { window.localStorage.removeItem(sent); }
+    }
+  } catch (ignored) { /* no storage: nothing was kept */ }
   // Back to a page the browser kept in memory: its forms can be sent again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });

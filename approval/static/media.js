@@ -38,6 +38,7 @@
     const slide = shown ? Number(shown.dataset.slide || 0) : 0;
     const turning = document.activeElement && document.activeElement.closest("#previews .pv-turn");
     document.getElementById("preview-body").innerHTML = await response.text();
+    document.dispatchEvent(new CustomEvent("approval:preview-drawn"));  // a new post's pictures put in (setUpPicking)
     setUpCarousels(slide);  // the slide the reader was on stays in sight as the text is typed
     if (turning) {
       const again = document.querySelector("#previews ." + (turning.classList.contains("pv-prev") ? "pv-prev" : "pv-next"));
@@ -499,7 +500,7 @@
     const each = JSON.parse(zone.dataset.each || "{}");
     const room = Number(zone.dataset.maxFiles || 20) - Number(zone.dataset.copied || 0);
     const figures = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
-    const picked = [];  // { file, alt, width, height, thumb, node }
+    const picked = [];  // { file, alt, width, height, thumb, shown, node }
 
     if (single) {
       single.hidden = true;
@@ -548,7 +549,8 @@
           el("input", { type: "hidden", name: "alt", value: "" }),
           (zone.dataset.noalt || "").split("{network}").join(network.name || "")]);
       }
-      const leave = el("button", { type: "button", class: "button small picked-remove",
+      // The lesser action beside the file: a plain button, not the page's orange one.
+      const leave = el("button", { type: "button", class: "button picked-remove",
                                    text: zone.dataset.removeLabel || "Leave out",
                                    "aria-label": (zone.dataset.removeLabel || "Leave out") + " " + entry.file.name });
       leave.addEventListener("click", function () {
@@ -585,12 +587,42 @@
                                       height: String(Math.max(1, Math.round(bitmap.height * scale))),
                                       class: "picked-thumb", "aria-hidden": "true" });
         canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        entry.shown = shown(bitmap, entry.file.type);
         bitmap.close();
         entry.node.querySelector(".picked-thumb").replaceWith(canvas);
         entry.thumb = canvas;
         if (picked.includes(entry)) describe();
       }).catch(function () { /* a type this browser cannot decode: no thumbnail, its sides unknown */ });
     }
+
+    // The picture as the preview shows it, before it is sent: an address of its own (data:, which the page's policy
+    // takes; a blob: address it refuses), at most PREVIEW_SIDE pixels a side. A transparent picture stays one.
+    const PREVIEW_SIDE = 1080;
+    function shown(bitmap, type) {
+      const scale = Math.min(1, PREVIEW_SIDE / Math.max(bitmap.width, bitmap.height));
+      const canvas = el("canvas", { width: String(Math.max(1, Math.round(bitmap.width * scale))),
+                                    height: String(Math.max(1, Math.round(bitmap.height * scale))) });
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return /^image\/(png|gif|webp)$/.test(type) ? canvas.toDataURL("image/png")
+        : canvas.toDataURL("image/jpeg", 0.85);
+    }
+
+    // The preview drew each picked file as a striped placeholder (the server has not seen it): its pictures go in.
+    // They are the last placeholders, in the order picked, after a copy's files it has no picture of; a video's
+    // (its play mark beside it) stays one.
+    function intoPreview() {
+      const spots = Array.from(document.querySelectorAll("#preview-body .pv-placeholder"));
+      const first = Math.max(0, spots.length - picked.length);
+      spots.slice(first).forEach(function (spot, index) {
+        const entry = picked[index];
+        const video = spot.nextElementSibling && spot.nextElementSibling.classList.contains("pv-play");
+        if (!entry || !entry.shown || video || kind(entry.file) !== "image") return;
+        const img = el("img", { class: spot.className.replace("pv-placeholder", "").trim(), src: entry.shown,
+                                alt: spot.getAttribute("aria-label") || "" });
+        spot.replaceWith(img);
+      });
+    }
+    document.addEventListener("approval:preview-drawn", intoPreview);
 
     // Files added after those picked already (a second pick, a drop): none twice, none past what a post carries.
     function add(files) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,7 @@ from approval.views.media import (
     as_saved, media_changes, not_media_words, one_text_per_file, pick_words, picked_items, unmeasured,
 )
 from approval.workflow import engine
-from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
+from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import FINAL_STATES, Action, Role, State
 from approval.workflow.table import USER_ACTIONS, rows_for
@@ -82,6 +82,20 @@ def _ending(state: State) -> bool:
     """A state a person's click leaves the post in for good, without it going out (withdrawn, rejected,
     declined): its button asks first."""
     return state in FINAL_STATES and state != State.published
+
+
+#: Where a decision's button stands among the others: the yes first (the primary button), then "Request changes",
+#: then the no; the post's other steps after them, in the table's order.
+DECISION_ORDER = {Action.approve: 0, Action.accept: 0, Action.request_changes: 1, Action.reject: 2,
+                  Action.decline: 2}
+
+
+@bp.app_template_filter("decision_order")
+def decision_order(actions: Iterable[Any]) -> list[Any]:
+    """The buttons ``engine.available_actions`` offers, in the order a decision reads: it lists them in the order of
+    the actions (``Action``), which put a cabinet's "Request changes" before its "Accept" while a project manager
+    read "Approve" first. The same order for both, whoever decides."""
+    return sorted(actions, key=lambda row: DECISION_ORDER.get(row.action, len(DECISION_ORDER)))
 
 
 @bp.app_template_filter("attempt_label")
@@ -221,33 +235,38 @@ def new_post():
         campaign = next((c for c in campaigns if c.id == form.campaign_id.data), None)
         # The other accounts ticked, in the list's order (the form's choices refused any the user does not write for).
         also = [a for a in accounts if a.id in set(form.also_account_ids.data or ()) and a.id != account.id]
-        try:
-            if also:
-                made, converted = _create_set([account, *also], campaign, form, original)
-            else:
-                proposed = _proposal_asked(form, account)
-                post, added, converted = _create_with_media(
-                    account, campaign, form.body.data, original,
-                    proposed=None if isinstance(proposed, ops.Keep) else proposed)
-        except MediaRefused as refused:
-            db.session.rollback()
-            media_refusal, status = refused.message, refused.status
-        except WorkflowError as refused:
-            db.session.rollback()
-            media_errors = [m for field in ("file", "alt") for m in refused.errors.get(field, [])]
-            show_refusal(form, {f: m for f, m in refused.errors.items() if f not in ("file", "alt")})
-            if media_errors or _picked():
-                media_refusal = " ".join([*media_errors, _picked_again()])
-            if not refused.errors:
-                flash(refused.message, "error")
-            status = refused.status
-        else:
+        # A set's posts share their text, each checked by the gate at its creation and again at its submission
+        # ("Save and submit"): within this unit of work, the verdict for an account's network and market stands
+        # while nothing the gate reads has changed (``policies.reusing_verdicts``; a text with files is checked
+        # again each time).
+        with policies.reusing_verdicts() if also else nullcontext():
             try:
                 if also:
-                    return _after_creating_set(made, original, converted)
-                return _after_creating(post, account, original, added, converted)
-            except FormSentAlready as already:  # the same form, saved by another request while this one worked
-                return _made_already(already.earlier)
+                    made, converted = _create_set([account, *also], campaign, form, original)
+                else:
+                    proposed = _proposal_asked(form, account)
+                    post, added, converted = _create_with_media(
+                        account, campaign, form.body.data, original,
+                        proposed=None if isinstance(proposed, ops.Keep) else proposed)
+            except MediaRefused as refused:
+                db.session.rollback()
+                media_refusal, status = refused.message, refused.status
+            except WorkflowError as refused:
+                db.session.rollback()
+                media_errors = [m for field in ("file", "alt") for m in refused.errors.get(field, [])]
+                show_refusal(form, {f: m for f, m in refused.errors.items() if f not in ("file", "alt")})
+                if media_errors or _picked():
+                    media_refusal = " ".join([*media_errors, _picked_again()])
+                if not refused.errors:
+                    flash(refused.message, "error")
+                status = refused.status
+            else:
+                try:
+                    if also:
+                        return _after_creating_set(made, original, converted)
+                    return _after_creating(post, account, original, added, converted)
+                except FormSentAlready as already:  # the same form, saved by another request while this one worked
+                    return _made_already(already.earlier)
     elif form.is_submitted():
         status = 422  # the form comes back with its fields' errors
     if original is not None and request.method == "GET":
@@ -268,6 +287,9 @@ def new_post():
     return render_template("posts/edit.html", form=form, post=None, preview_account=chosen, original=original,
                            original_refused=refused_decision, media_refusal=media_refusal,
                            pick=_pick_settings(accounts, chosen),
+                           # Each account's market zone, where its proposed time is read: the label follows the
+                           # accounts chosen and ticked (static/editor.js).
+                           account_zones={a.id: a.market.timezone for a in accounts},
                            proposal_folds=_proposal_folds(form, [chosen, *ticked]) if chosen and ticked else [],
                            preview_text=form.body.data or "", findings_summary=findings_summary([]),
                            # The text's language until the live check names it: the chosen account's market's.
@@ -922,13 +944,19 @@ def act(post_id: int, action: str):
     if not form.validate():
         return _render_post(post, action_form=form, failed_action=action), 422
     now = action == Action.schedule and request.form.get("when") == "now"
-    # "Approve and schedule for <the proposed time>": both steps in this one transaction, or neither.
+    # "Approve and schedule for <the proposed time>", or "at" the time typed beside it: both steps in this one
+    # transaction, or neither.
+    at_time = action == Action.approve and request.form.get("and_schedule") == "at"
     and_schedule = action == Action.approve and bool(form.and_schedule.data)
+    if now and request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the page asks
+        return _render_post(post, action_form=form, asked_now=True)
     try:
         params = _action_params(post, action, form)
         if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
-        if and_schedule:
+        if at_time:
+            entry = _approve_and_schedule_at(post, form, params)
+        elif and_schedule:
             _approved, entry = ops.approve_and_schedule(db.session, post, current_user,
                                                         expected_version=form.version.data,
                                                         comment=form.comment.data, **params)
@@ -958,6 +986,39 @@ def act(post_id: int, action: str):
     if warning:
         flash(warning, "warning")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def _approve_and_schedule_at(post: Post, form: Any, approving: dict[str, Any]) -> engine.TrailEntry:  # noqa: ANN401
+    """"Approve and schedule at …": the post approved, then scheduled at the wall-clock time typed beside the button
+    (in the account's market time, ``fold`` picking one of an hour the clocks repeat), two steps of the engine, each
+    with its audit row and every guard of both, as the set page's "Approve and schedule all at this time"
+    (``views.sets._act``). A time it cannot read is refused before anything is approved; a refused schedule (in the
+    past, more than a year ahead, before an embargo lifts) raises for ``act`` to roll the approval back: nothing is
+    written. Refused, it says so as "Approve and schedule", the button pressed, its reasons beside their fields."""
+    refused = _("“%(action)s” was refused.", action=_("Approve and schedule"))
+    engine.check_fresh(post, form.version.data)
+    row = engine.find_transition(post, Action.approve, current_user)
+    if not any(current_user.role in schedule.roles for schedule in rows_for(Action.schedule)):
+        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.schedule)))
+    if row.target != State.approved:  # a suggested message goes to its cabinet first, which accepts it
+        message = _("A suggested message goes to its cabinet before it is scheduled: approve it alone.")
+        raise InvalidTransition(message, {"_workflow": [message]})
+    if form.local_time.data is None:
+        raise GuardFailed(refused, {"local_time": [_("Choose the time to schedule it at.")]})
+    try:
+        timing = ops.action_params(post, Action.schedule, local_time=form.local_time.data, fold=form.fold.data)
+    except GuardFailed as unread:  # the clocks skip the time, or repeat it and no fold says which
+        raise GuardFailed(refused, unread.errors) from None
+    try:
+        ops.act_on_post(db.session, post, Action.approve, current_user, expected_version=form.version.data,
+                        comment=form.comment.data, **approving)
+    except GuardFailed as approval_refused:  # the style gate, the sensitive terms: beside their fields
+        raise GuardFailed(refused, approval_refused.errors, findings=approval_refused.findings) from None
+    try:
+        return ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=post.version,
+                               **timing)
+    except GuardFailed as schedule_refused:
+        raise GuardFailed(refused, schedule_refused.errors, findings=schedule_refused.findings) from None
 
 
 def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
@@ -1494,9 +1555,10 @@ def _revision_asked(by_number: Mapping[int, Revision], name: str, default: Revis
 
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None,
-                 compare_from: Revision | None = None):
+                 compare_from: Revision | None = None, asked_now: bool = False):
     """The post's page; ``compare_from``: the revision its comparison starts from unless the address asks for
-    another (a decision that came too late compares with the text its page showed).
+    another (a decision that came too late compares with the text its page showed); ``asked_now``: "Publish now"
+    pressed in a browser without scripts, which did not ask first: the page asks, nothing done yet.
 
     A cabinet reads the revisions it was sent (``access.revision_clause``): the page's current revision is the last
     of them, while the writers have the post back (``access.read_by``)."""
@@ -1541,12 +1603,24 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
         policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post), would_hold=_would_hold(post),
         proposal_offered=ops.proposal_offered(post, current_user),
+        schedule_offered=_schedule_offered(post), asked_now=asked_now,
         # The other posts of its set the reader sees (those of markets they do not see are neither shown nor counted).
         set_siblings=[p for p in ops.set_members(db.session, current_user, post.set_id) if p.id != post.id]
         if post.set_id is not None else [],
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
     )
+
+
+def _schedule_offered(post: Post) -> bool:
+    """Whether the post's page offers the current user "Approve and schedule at …": its "Approve" is offered to them
+    and approves it (not a suggested message, which its cabinet accepts before any time is set), and they may
+    schedule (``operations.proposal_offered``, whatever the time)."""
+    if not any(current_user.role in row.roles for row in rows_for(Action.schedule)):
+        return False
+    approve = next((row for row in engine.available_actions(post, current_user) if row.action == Action.approve),
+                   None)
+    return approve is not None and approve.target == State.approved
 
 
 def _last_change(post: Post, by_number: Mapping[int, Revision], current: Revision | None,

@@ -6,10 +6,13 @@ member's own (those that pass go to review, the others are listed to fix)."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,7 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -29,7 +32,7 @@ from approval.db import db
 from approval.filters import ZoneFold, slot_time, viewer_zone, zone_folds
 from approval.forms import PageForm
 from approval.forms.sets import EACH_MARKET, ONE_MOMENT, ApproveAllForm
-from approval.labels import label, said_in, said_wall
+from approval.labels import label, said_date, said_in, said_wall
 from approval.models import Account, Post, PostSet, Revision
 from approval.queries import posts as listing
 from approval.queries.paging import keyset
@@ -249,6 +252,132 @@ def _preview(form: ApproveAllForm | None, markets: Sequence[tuple[str, str]]) ->
     return Preview(_("%(time)s on each market’s own clock:", time=typed), lines)
 
 
+# When the members' texts drift apart -------------------------------------------------------------------------
+# A set is written once, then each member is reviewed and fixed on its own: a writer who fixes the post a reviewer
+# sent back leaves the others with the text before the fix. Markets may mean to differ (a translation, a local
+# hashtag), so the page says it and shows how, and "Approve all" lists it among its warnings; it blocks nothing.
+
+#: The words of unchanged text kept either side of a change in the short comparison; the rest is "…".
+_CONTEXT_WORDS = 5
+#: Below this share of words in common, two texts are not versions of one another (another language, another
+#: wording for the market): the comparison would mark every word, so the other text is shown whole.
+_RELATED = 0.4
+
+
+@dataclass(frozen=True)
+class TextGroup:
+    """The members whose text (as their reader reads it) is the same, and how that text differs from the most
+    recent edit's: ``diff`` marks what that edit added and removed, or is None for the edit's own group and for a
+    text too different to compare word by word (``rewritten``)."""
+
+    members: list[Member]
+    body: str
+    diff: Markup | None = None
+    rewritten: bool = False
+
+    @property
+    def posts(self) -> list[Post]:
+        return [m.post for m in self.members]
+
+    @property
+    def links(self) -> Markup:
+        """Its posts, each a link to its page, listed as a sentence lists them."""
+        return Markup(format_list([str(Markup('<a href="{}">{}</a>').format(
+            url_for("posts.show_post", post_id=post.id), post_name(post))) for post in self.posts],
+            locale=get_locale() or "en"))
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The set's texts, once they are no longer one: the group holding the most recent edit, when it was made (a
+    date in the reader's zone), and the other groups."""
+
+    latest: TextGroup
+    edited_on: str
+    others: list[TextGroup]
+
+
+@dataclass(frozen=True)
+class ApplyOffer:
+    """"Apply this text to the set's other posts": the most recent edit's member, the revision its text is, and the
+    members with another text, still with their writers, that the reader may edit (``engine.can_edit``)."""
+
+    source: Post
+    revision: Revision
+    targets: list[Post]
+
+
+def _words(text: str) -> list[str]:
+    """``text`` cut after each run of spaces: joined again, the words give the text back."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def _shortened(text: str, *, first: bool, last: bool) -> str:
+    """An unchanged stretch of a comparison, cut to the words next to the changes around it."""
+    words = _words(text)
+    if len(words) <= 2 * _CONTEXT_WORDS + 1:
+        return text
+    head = "" if first else "".join(words[:_CONTEXT_WORDS])
+    tail = "" if last else "".join(words[-_CONTEXT_WORDS:])
+    return f"{head}… {tail}" if head else f"… {tail}"
+
+
+def short_diff(old: str, new: str) -> Markup:
+    """``new`` against ``old``, word by word (``operations.diff_texts``): added words in <ins>, removed ones in
+    <del>, each opened by a word a screen reader says ("added:", "removed:"), since the colour alone tells nothing
+    to those who do not see it; the unchanged stretches cut to the words around the changes."""
+    changes = ops.diff_texts(old, new)
+    said = {"insert": ("ins", _("added:"), _("end of addition")),
+            "delete": ("del", _("removed:"), _("end of removal"))}
+    parts: list[Markup] = []
+    for index, change in enumerate(changes):
+        if change.op == "equal":
+            parts.append(escape(_shortened(change.text, first=index == 0, last=index == len(changes) - 1)))
+        else:
+            tag, opening, closing = said[change.op]
+            parts.append(Markup('<{tag}><span class="visually-hidden">[{opening}] </span>{text}'
+                                '<span class="visually-hidden"> [{closing}]</span></{tag}>').format(
+                tag=Markup(tag), opening=opening, text=change.text, closing=closing))
+    return Markup("").join(parts)
+
+
+def _related(old: str, new: str) -> bool:
+    return difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False).ratio() >= _RELATED
+
+
+def _drift(members: Sequence[Member]) -> Drift | None:
+    """The set's texts as its reader reads them, grouped, when there is more than one: the most recent revision's
+    group first, the others each compared to it. None while they are one text."""
+    written = [m for m in members if m.revision is not None]
+    groups: dict[str, list[Member]] = {}
+    for m in written:
+        assert m.revision is not None
+        groups.setdefault(m.revision.body, []).append(m)
+    if len(groups) < 2:
+        return None
+    newest = max(written, key=lambda m: (m.revision.created_at, m.revision.id) if m.revision else (datetime.min, 0))
+    assert newest.revision is not None
+    latest_body = newest.revision.body
+    others = [TextGroup(group, body, short_diff(body, latest_body), False) if _related(body, latest_body)
+              else TextGroup(group, body, None, True) for body, group in groups.items() if body != latest_body]
+    edited = newest.revision.created_at.astimezone(ZoneInfo(viewer_zone())).date()
+    return Drift(TextGroup(groups[latest_body], latest_body), said_date(edited), others)
+
+
+def _apply_offer(drift: Drift | None) -> ApplyOffer | None:
+    """What "Apply this text to the set's other posts" would do for the reader: None without a drift, when the most
+    recent text is not the one its post holds now (a cabinet reads the last sent), or when no other member with its
+    writers and another text is theirs to edit."""
+    if drift is None:
+        return None
+    source = max(drift.latest.members, key=lambda m: m.revision.id if m.revision else 0)
+    if source.revision is None or source.revision.id != source.post.current_revision_id:
+        return None
+    targets = [m.post for group in drift.others for m in group.members
+               if m.post.state in _WITH_WRITERS and engine.can_edit(m.post, current_user)]
+    return ApplyOffer(source.post, source.revision, sorted(targets, key=lambda p: p.id)) if targets else None
+
+
 def _members(set_id: int, *, for_update: bool = False) -> list[Post]:
     """The set's posts the reader sees; none (no such set, or none in their markets): not found."""
     posts = ops.set_members(db.session, current_user, set_id, for_update=for_update)
@@ -274,7 +403,9 @@ def _render(set_id: int, posts: Sequence[Post], *, refusal: WorkflowError | None
     markets = list(dict.fromkeys((post.account.market.code, post.account.market.timezone)
                                  for post in (approve.straight if approve is not None else ())))
     unready = [by_id[post.id] for post in submit.acting if by_id[post.id].errors] if submit is not None else []
+    drift = _drift(members)
     return render_template("sets/show.html", set_id=set_id, members=members, submit=submit, approve=approve,
+                           drift=drift, apply_offer=_apply_offer(drift),
                            refusal=refusal, sensitive=sensitive, form=form, twice=twice, to_fix=to_fix,
                            # What "Submit all" would leave out: the style gate refuses these now; listed to fix
                            # to those who write them, counted for the others.
@@ -542,3 +673,77 @@ def _act(set_id: int, action: Action, *, and_schedule: bool = False,  # noqa: AN
     for post, reasons in plan.withheld:
         flash(_("Left out: %(post)s. %(reason)s", post=post_name(post), reason=" ".join(reasons)), "info")
     return redirect(url_for("sets.show_set", set_id=set_id), 303)
+
+
+@bp.post("/<id:set_id>/apply-text")
+@login_required
+def apply_text(set_id: int):  # noqa: ANN201
+    """"Apply this text to the set's other posts": the text of ``source`` (its revision ``source_revision``, as the
+    page showed it) saved on each other member still with its writers (a draft, or sent back for changes) whose text
+    differs, those the page offered (``target``), each through ``operations.edit_post`` as its editor saves it: at
+    the version the page showed (``version-<id>``), the reader's right to edit it checked, its own network's and
+    market's style gate run on its new revision, its pictures and videos kept. Each member on its own: one refused
+    is listed with why and keeps its text, the others are saved. The source changed since the page was drawn,
+    nothing is."""
+    if not PageForm().validate():
+        abort(400)
+    posts = _members(set_id, for_update=True)
+    if not _may(Action.edit):
+        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.edit)))
+    source = next((post for post in posts if post.id == request.form.get("source", type=int)), None)
+    if source is None or source.current_revision is None:
+        abort(400)
+    if request.form.get("source_revision", type=int) != source.current_revision_id:
+        db.session.rollback()
+        stale = Stale(_("Nothing was changed: the text of %(post)s changed since this page was drawn. Read the set "
+                        "as it is now, then decide again.", post=post_name(source)))
+        return _render(set_id, _members(set_id), refusal=stale, status=stale.status)
+    text = source.current_revision.body
+    # The members the page offered to change (``target``), each at the version it showed: one changed since
+    # (submitted, approved or edited meanwhile) is read again before anyone decides for it.
+    offered = set(request.form.getlist("target", type=int))
+    changed_since = _("It changed since this page was drawn.")
+    applied: list[Post] = []
+    refused: list[tuple[Post, str]] = []
+    for post in posts:
+        if post is source or post.id not in offered:
+            continue
+        if request.form.get(f"version-{post.id}", type=int) != post.version:
+            refused.append((post, changed_since))
+            continue
+        if post.body == text or post.state not in _WITH_WRITERS:
+            continue  # as the page showed it: a hand-made form's target, nothing to change
+        try:
+            with db.session.begin_nested():
+                ops.edit_post(db.session, post, current_user, text, expected_version=post.version)
+        except WorkflowError as refusal:  # its role or its state (``engine.find_transition``), its text
+            refused.append((post, _reasons(refusal)))
+        else:
+            applied.append(post)
+    if not applied:
+        db.session.rollback()
+        nothing: WorkflowError = InvalidTransition(_("No other post of this set with its writers has another "
+                                                     "text."))
+        if refused:
+            all_stale = all(reason == changed_since for _post, reason in refused)
+            nothing = (Stale if all_stale else GuardFailed)(_("Nothing was changed: %(refusals)s",
+                                                              refusals=_refusals(refused)))
+        return _render(set_id, _members(set_id), refusal=nothing, status=nothing.status)
+    flash(ngettext("%(posts)s now has the text of %(source)s, as a new revision checked for its own network.",
+                   "%(posts)s now have the text of %(source)s, each as a new revision checked for its own network.",
+                   len(applied), source=post_name(source), posts=post_names(applied)), "success")
+    if refused:
+        flash(_("Not changed: %(refusals)s", refusals=_refusals(refused)), "warning")
+    return redirect(url_for("sets.show_set", set_id=set_id), 303)
+
+
+def _refusals(refused: Sequence[tuple[Post, str]]) -> str:
+    """"#77 (…): It changed since this page was drawn. #78 (…): …": each member with why."""
+    return " ".join(_("%(post)s: %(reason)s", post=post_name(post), reason=reason) for post, reason in refused)
+
+
+@bp.app_template_global("set_size")
+def set_size(set_id: int) -> int:
+    """How many posts of set ``set_id`` the reader sees: the editor of a member says its change is that post's
+    alone, of how many."""
+    return len(ops.set_members(db.session, current_user, set_id))
