@@ -299,8 +299,17 @@
       const near = tail.slice(0, margin), cut = near.findLastIndex(blank);
       right = cut > 0 && near.slice(0, cut).join("").trim() ? near.slice(0, cut) : near;
     }
+    // A long span (the characters past a network's limit of a pasted article) shows its two ends around "…", as
+    // the page's macro does (templates/macros.html): the box quoted every one of them.
+    let span = chars.slice(start, end);
+    if (span.length > 4 * margin) {
+      const first = span.slice(0, 2 * margin), last = span.slice(-2 * margin);
+      const cutFirst = first.findLastIndex(blank), cutLast = last.findIndex(blank);
+      span = (cutFirst > 0 ? first.slice(0, cutFirst) : first).concat(
+        Array.from(" … "), cutLast >= 0 && cutLast < last.length - 1 ? last.slice(cutLast + 1) : last);
+    }
     // Each line's spaces made one, the lines joined by a visible mark (blank lines between them count as one).
-    const shown = left.concat(chars.slice(start, end), right).join("").split(/\s*\n\s*/)
+    const shown = left.concat(span, right).join("").split(/\s*\n\s*/)
       .map(function (line) { return line.split(/\s+/).join(" ").trim(); })
       .filter(function (line) { return line; }).join(LINE_BREAK);
     return shown ? (head.length > margin ? "…" : "") + shown + (tail.length > margin ? "…" : "") : "";
