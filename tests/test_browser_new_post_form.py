@@ -150,3 +150,49 @@ def test_a_picture_picked_shows_in_the_preview_before_the_save(chromium, live_se
     page.locator("#new-media").screenshot(path=str(_folder(backend) / "04-picked.png"))
     page.locator("#previews").screenshot(path=str(_folder(backend) / "05-preview.png"))
     context.close()
+
+
+def test_a_form_changed_after_back_or_a_duplicate_after_a_save_makes_its_own_post(chromium, live_server,  # noqa: F811
+                                                                                  backend):
+    """Only the very form sent takes its key back: a text changed after Back, or "Duplicate" right after a save (the
+    same text, for another account), is another post. The key put back with the text alone led both to the first
+    post, and the new text was lost."""
+    base, engine = live_server
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, base, "camille@helio.example")
+    page.goto(base + "/posts/new")
+    page.fill("textarea[name=body]", "Le stade brille ce soir.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    [first] = _posts(engine)
+    page.go_back()
+    page.wait_for_load_state()
+    page.fill("textarea[name=body]", "Un tout autre message : le match de demain est reporté.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    [_, second] = _posts(engine)
+    assert f"/posts/{second}" in page.url and "sent already" not in page.inner_text("main")
+    page.goto(f"{base}/posts/{first}")
+    with page.expect_navigation():
+        page.locator("a.duplicate").click()
+    page.select_option("select[name=account_id]", index=1)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert len(_posts(engine)) == 3, "the duplicate made its own post"
+    context.close()
+
+
+def test_logging_out_forgets_the_text_kept_in_this_browser(chromium, live_server, backend):  # noqa: F811
+    base, _engine = live_server
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    sign_in(page, base, "camille@helio.example")
+    page.goto(base + "/posts/new")
+    page.fill("textarea[name=body]", "Embargo : résultats annuels jeudi 8h, ne pas diffuser.")
+    page.wait_for_function(_DRAFTS + ".length === 1")
+    page.goto(base + "/posts")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()
+    assert page.evaluate(_DRAFTS) == [], "the next person at this computer reads none of it"
+    context.close()

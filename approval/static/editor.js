@@ -8,23 +8,43 @@
   const text = key && key.form.querySelector("textarea[name=body]");
   if (!text) return;
   const SENT = "approval:new-post-sent";
+  const issued = key.value;  // the key this page was drawn with: a form that differs from the one sent goes with it
+  // What the form says (its fields but the token and the key; the files are never put back): only the very form
+  // sent takes its key again. Its text alone took it for "Duplicate" right after a save (the same text, another
+  // account) and for a text changed after Back: both led to the first post, and the new text was lost.
+  function said() {
+    return JSON.stringify(Array.from(new FormData(key.form).entries()).filter(function (entry) {
+      return entry[0] !== "csrf_token" && entry[0] !== "form_key" && typeof entry[1] === "string";
+    }));
+  }
   function sent() {
     try { return JSON.parse(window.sessionStorage.getItem(SENT) || "null"); } catch (ignored) { return null; }
   }
-  function putBack() {
+  function cameBack(event) {
+    if (event && event.persisted) return true;
+    const visit = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0]
+      : null;
+    return Boolean(visit && visit.type === "back_forward");
+  }
+  function putBack(event) {
+    if (!cameBack(event)) return;  // a form opened anew ("New post", "Duplicate") is a new form
     const before = sent();
-    if (before && before.text && before.text === text.value && before.key !== key.value) key.value = before.key;
+    if (before && before.said === said() && before.key !== key.value) key.value = before.key;
   }
   // After the form's own handlers: a send they stopped (files too large) leaves nothing kept.
   document.addEventListener("submit", function (event) {
     if (event.target !== key.form || event.defaultPrevented) return;
+    const before = sent();
+    if (key.value !== issued && !(before && before.key === key.value && before.said === said())) {
+      key.value = issued;  // changed since it came back: another form
+    }
     try {
-      window.sessionStorage.setItem(SENT, JSON.stringify({ key: key.value, text: text.value }));
+      window.sessionStorage.setItem(SENT, JSON.stringify({ key: key.value, said: said() }));
     } catch (ignored) { /* storage refused: the form is sent as it is */ }
   });
   putBack();
   // The browser may put the text back once the page has loaded (or from its memory: pageshow).
-  window.addEventListener("load", putBack);
+  window.addEventListener("load", function () { putBack(); });
   window.addEventListener("pageshow", putBack);
 })();
 // A new post's proposed time is read in the market zone of the account chosen, and of each account ticked in "Also
@@ -93,8 +113,8 @@
   if (!text) return;
   const KEY = form.dataset.draft;
   const SENT = "approval:new-post-draft-sent";
-  // Older than this, a draft is no longer what the person was writing.
-  const KEPT_MS = 7 * 24 * 3600 * 1000;
+  // Older than this, a draft is no longer what the person was writing (and logging out forgets it: forms.js).
+  const KEPT_MS = 24 * 3600 * 1000;
   const offer = document.getElementById("draft-offer");
   let timer = null;
 

@@ -64,6 +64,16 @@
       if (/\/(posts\/\d+(\/edit)?|sets\/\d+)$/.test(window.location.pathname)) { window.localStorage.removeItem(sent); }
     }
   } catch (ignored) { /* no storage: nothing was kept */ }
+  // Logging out forgets the new-post text kept in this browser, whoever's it is: the next person at a shared computer
+  // reads none of it (a session that ended elsewhere, the case it is kept for, keeps it: the Save keeps it again).
+  document.addEventListener("submit", function (event) {
+    if (!/\/logout$/.test(new URL(event.target.action, window.location.href).pathname)) { return; }
+    try {
+      Object.keys(window.localStorage).filter(function (name) {
+        return name.indexOf("approval:new-post-draft:") === 0;
+      }).forEach(function (name) { window.localStorage.removeItem(name); });
+    } catch (ignored) { /* no storage: nothing was kept */ }
+  });
   // Back to a page the browser kept in memory: its forms can be sent again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-sending]").forEach(function (form) { delete form.dataset.sending; });
