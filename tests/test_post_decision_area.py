@@ -119,6 +119,23 @@ def test_publish_now_without_scripts_asks_on_the_page_and_does_nothing(make, web
     assert post.state == State.scheduled
 
 
+def test_publish_now_asks_only_what_could_be_done(make, web, db_session, france, writer, reviewer):
+    """The question is asked only of who may schedule the post as it stands: a community manager is refused (403),
+    a post changed since the page was drawn is a conflict (409), a post already gone on is refused too: none is asked
+    a question it cannot answer (it was 200 and a page with nothing to answer)."""
+    post = make.post(State.approved, account=make.account(france, "x"), author=writer, reviewer=reviewer)
+    web.login(writer)
+    assert web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now",
+                                                           "ask_first": "now"}).status_code == 403
+    web.login(reviewer)
+    assert web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version - 1, "when": "now",
+                                                           "ask_first": "now"}).status_code == 409
+    make.act(post, Action.schedule, reviewer, scheduled_at=utcnow() + timedelta(days=1))
+    db_session.flush()
+    assert web.post(f"/posts/{post.id}/actions/schedule", {"version": post.version, "when": "now",
+                                                           "ask_first": "now"}).status_code == 409
+
+
 # The order of the decisions -----------------------------------------------------------------------------------------
 
 

@@ -948,9 +948,13 @@ def act(post_id: int, action: str):
     # transaction, or neither.
     at_time = action == Action.approve and request.form.get("and_schedule") == "at"
     and_schedule = action == Action.approve and bool(form.and_schedule.data)
-    if now and request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the page asks
-        return _render_post(post, action_form=form, asked_now=True)
     try:
+        if now and request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the page asks
+            # Only what could be done: a role that may not schedule, a post gone on or changed since, is told so
+            # now (a question answered 200 and drew nothing to answer).
+            engine.check_fresh(post, form.version.data)
+            engine.find_transition(post, Action.schedule, current_user)
+            return _render_post(post, action_form=form, asked_now=True)
         params = _action_params(post, action, form)
         if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
