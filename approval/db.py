@@ -332,6 +332,9 @@ def reading_first(session: Session) -> Iterator[Session]:
     if only_reads(session):
         yield session
         return
+    if session.new or session.dirty or session.deleted:
+        # The rollback below would drop them without a word: a caller that wrote first is a fault of the code.
+        raise RuntimeError("reading_first: the session holds changes not written yet; it must be called first")
     session.rollback()
     session.info[READ_ONLY] = True
     try:

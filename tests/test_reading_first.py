@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from approval.db import WriteWhileReading, make_engine, reading_first
@@ -53,3 +53,19 @@ def test_a_writing_session_reads_first_without_the_lock_then_writes_what_is_true
             _write(path, "UPDATE users SET name = 'Another'")
         session.commit()
     engine.dispose()
+
+
+def test_a_session_holding_changes_is_refused_not_rolled_back_in_silence(tmp_path):
+    """``reading_first`` begins by rolling back: changes made before it would be lost without a word."""
+    path = str(tmp_path / "app.db")
+    upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        Factory(session).user(Role.community_manager, name="Camille")
+        session.commit()
+        user = session.scalars(select(User)).one()
+        user.name = "Changed"
+        with pytest.raises(RuntimeError, match="must be called first"):
+            with reading_first(session):
+                pass
+        assert user.name == "Changed"

@@ -182,3 +182,23 @@ def test_in_french_the_colon_after_a_post_to_fix_has_its_no_break_space(make, we
     web.login(writer)
     page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
     assert re.search(rf'<a href="/posts/{on_x.id}/edit">[^<]*\(FR · X · @[^<]*\)</a>\u00a0: ', page), page
+
+
+def test_a_text_that_says_something_else_is_not_offered_the_edited_one(make, web, db_session, france, britain,
+                                                                        writer):
+    """A member in another language (or its market's own wording) is left out of "Apply this text": one click wrote
+    the French text over the English post. A hand-made form that names it changes nothing on it either."""
+    accounts = [make.account(france, "facebook"), make.account(britain, "facebook"), make.account(france, "x")]
+    post_set, (source, english, sent_back) = draft_set(db_session, writer, accounts, OLD)
+    ops.edit_post(db_session, english, writer, "Our shirts on sale tomorrow, in every shop.",
+                  expected_version=english.version)
+    ops.edit_post(db_session, source, writer, FIXED, expected_version=source.version)
+    db_session.flush()
+    web.login(writer)
+    page = web.get(f"/sets/{post_set.id}").get_data(as_text=True)
+    offer = _offer(page)
+    assert offer["target"] == [str(sent_back.id)]
+    forged = {**offer, "target": [str(english.id), str(sent_back.id)], f"version-{english.id}": str(english.version)}
+    assert web.post(f"/sets/{post_set.id}/apply-text", forged).status_code == 303
+    db_session.expire_all()
+    assert english.body == "Our shirts on sale tomorrow, in every shop." and sent_back.body == FIXED

@@ -373,7 +373,9 @@ def _apply_offer(drift: Drift | None) -> ApplyOffer | None:
     source = max(drift.latest.members, key=lambda m: m.revision.id if m.revision else 0)
     if source.revision is None or source.revision.id != source.post.current_revision_id:
         return None
-    targets = [m.post for group in drift.others for m in group.members
+    # Not a text that says something else altogether (another language, the market's own wording): one click
+    # wrote the French text over the English post.
+    targets = [m.post for group in drift.others if not group.rewritten for m in group.members
                if m.post.state in _WITH_WRITERS and engine.can_edit(m.post, current_user)]
     return ApplyOffer(source.post, source.revision, sorted(targets, key=lambda p: p.id)) if targets else None
 
@@ -711,8 +713,8 @@ def apply_text(set_id: int):  # noqa: ANN201
         if request.form.get(f"version-{post.id}", type=int) != post.version:
             refused.append((post, changed_since))
             continue
-        if post.body == text or post.state not in _WITH_WRITERS:
-            continue  # as the page showed it: a hand-made form's target, nothing to change
+        if post.body == text or post.state not in _WITH_WRITERS or not _related(post.body, text):
+            continue  # as the page showed it: a hand-made form's target, nothing to change, or another text
         try:
             with db.session.begin_nested():
                 ops.edit_post(db.session, post, current_user, text, expected_version=post.version)
