@@ -55,3 +55,15 @@ def test_an_embargo_saved_further_ahead_stays_when_the_form_is_saved_as_it_was(m
     assert saved.status_code == 303, saved.get_data(as_text=True)[:2000]
     db_session.expire_all()
     assert db_session.get(Campaign, campaign.id).embargo_until == far
+
+
+def test_the_publishing_settings_embargo_says_the_same(make, admin_web, db_session):
+    """The admin's publishing settings set a campaign's embargo through the same rule (it took 600 days ahead)."""
+    campaign = admin.create_campaign(db_session, "Rapport", make.market("FR"), "#Rapport")
+    db_session.flush()
+    typed = (utcnow() + timedelta(days=600)).strftime("%Y-%m-%dT%H:%M")
+    refused = admin_web.post(f"/publishing/settings/campaigns/{campaign.id}", {"embargo_until": typed})
+    assert refused.status_code == 422
+    assert "This time is more than a year ahead" in html.unescape(refused.get_data(as_text=True))
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign.id).embargo_until is None

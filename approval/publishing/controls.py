@@ -253,9 +253,13 @@ def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -
     one change."""
     from approval.operations import NonexistentLocalTime, local_to_utc, skipped_time
 
+    from approval.labels import said_in
+    from approval.workflow.guards import a_year_after
+
     if local is None:
         return None
-    if saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local:
+    # To the minute, as the form shows it: an embargo saved with seconds was saved again without them, lifting early.
+    if saved is not None and saved.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) == local:
         return saved
     try:
         until = local_to_utc(local, zone, fold=1)
@@ -263,6 +267,10 @@ def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -
         raise _refuse("embargo_until", skipped_time(local, zone.key)) from None
     except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
         raise _refuse("embargo_until", _("This time is out of range.")) from None
+    # No post can be scheduled further ahead; a year-9999 embargo was "out of range", which told nobody what is not.
+    if until > (last := a_year_after(utcnow())):
+        raise _refuse("embargo_until", _("This time is more than a year ahead: the latest allowed is %(time)s.",
+                                         time=said_in(last, zone.key)))
     _check_embargo(until)
     return until
 

@@ -8,7 +8,6 @@ embargo is held.
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,17 +20,15 @@ from werkzeug.wrappers import Response
 from approval import administration as admin
 from approval import operations as ops
 from approval.access import market_clause
-from approval.db import db, utcnow
+from approval.db import db
 from approval.filters import campaign_zone, viewer_zone
 from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
 from approval.inputs import shows_characters_on_form
-from approval.labels import said_in
 from approval.models import Campaign, Market, Post, User
 from approval.publishing import controls
 from approval.views import roles_required, show_refusal
 from approval.workflow.errors import GuardFailed
-from approval.workflow.guards import a_year_after
 from approval.workflow.states import Role, State
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -114,7 +111,6 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     errors: dict[str, list[str]] = {}
     until = campaign.embargo_until if campaign else None
     try:
-        _check_embargo_ahead(until, form.embargo_until.data, zone)
         until = controls.embargo_at(until, form.embargo_until.data, zone)
     except GuardFailed as refused:
         errors.update(refused.errors)
@@ -130,20 +126,6 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
         show_refusal(form, errors)
         return None
     return made
-
-
-def _check_embargo_ahead(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -> None:
-    """Refuse an embargo typed (``local``, in ``zone``) further ahead than a post may be scheduled, saying the latest
-    allowed as scheduling says it: a year-9999 embargo was "This time is out of range.", which told nobody what
-    was. No post of the campaign can be scheduled past a year anyway; the embargo it had (``saved``, left as the
-    page showed it) is kept whatever its time."""
-    if local is None or (saved is not None and saved.astimezone(zone).replace(tzinfo=None) == local):
-        return
-    last = a_year_after(utcnow())
-    if local > last.astimezone(zone).replace(tzinfo=None):
-        message = _("This time is more than a year ahead: the latest allowed is %(time)s.",
-                    time=said_in(last, zone.key))
-        raise GuardFailed(message, {"embargo_until": [message]})
 
 
 def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken] | None = None):  # noqa: ANN202
