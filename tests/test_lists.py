@@ -300,3 +300,16 @@ def test_the_list_says_when_a_scheduled_post_goes_out_and_when_a_published_one_w
     assert 'data-label="Scheduled for"' in row(scheduled) and "20:00" in row(scheduled)
     assert 'data-label="Published"' in row(published) and "09:30" in row(published)
     assert '<td class="when"></td>' in row(draft)
+
+
+def test_the_network_filter_offers_the_networks_of_the_accounts_the_reader_sees(make, web, france):
+    """The product walk: a cabinet whose executive posts on X and LinkedIn was offered all six networks."""
+    make.account(france, "facebook")
+    executive = make.executive("Hélène Marchand")
+    make.account(france, "x", executive=executive)
+    make.account(france, "linkedin", executive=executive)
+    web.login(make.user(Role.cabinet, executives=[executive]))
+    page = web.get("/cabinet").get_data(as_text=True)
+    networks = page[page.index('<select name="network">'):]
+    networks = networks[:networks.index("</select>")]
+    assert re.findall(r'<option value="(\w+)"', networks) == ["x", "linkedin"]

@@ -383,4 +383,6 @@ def filter_choices(session: Session, user: User) -> FilterChoices:
         writers = writers.where(User.all_markets.is_(True) | User.id.in_(
             select(user_markets.c.user_id).where(user_markets.c.market_id.in_(market_ids))))
     authors = list(session.scalars(writers.order_by(User.name, User.id)))
-    return FilterChoices(markets, [n.value for n in Network], accounts, campaigns, authors)
+    # The networks of the accounts the user sees: a cabinet whose executive posts on X and LinkedIn was offered six.
+    held = {account.network for account in accounts}
+    return FilterChoices(markets, [n.value for n in Network if n in held], accounts, campaigns, authors)
