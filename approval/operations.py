@@ -249,6 +249,19 @@ def act_on_post(
     return entry
 
 
+def check_approve_and_schedule(post: Post, actor: User, expected_version: int | None) -> None:
+    """Raise as the engine would unless ``actor`` may approve ``post`` (at ``expected_version``) and schedule it in
+    the same go: a role that may not schedule, or a suggested message, which goes to its cabinet first. Before
+    anything is read of the time or written."""
+    engine.check_fresh(post, expected_version)
+    row = engine.find_transition(post, Action.approve, actor)
+    if not any(actor.role in schedule.roles for schedule in rows_for(Action.schedule)):
+        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.schedule)))
+    if row.target != State.approved:  # a suggested message goes to its cabinet first, which accepts it
+        message = _("A suggested message goes to its cabinet before it is scheduled: approve it alone.")
+        raise InvalidTransition(message, {"_workflow": [message]})
+
+
 def approve_and_schedule(session: Session, post: Post, actor: User, *, expected_version: int | None,
                          comment: str | None = None, now: datetime | None = None,
                          **params: Any) -> tuple[engine.TrailEntry, engine.TrailEntry]:
@@ -256,14 +269,8 @@ def approve_and_schedule(session: Session, post: Post, actor: User, *, expected_
     audit row and every guard of both, in the caller's transaction. A proposal that has passed (or none) is refused
     before anything is approved; a refused schedule (an embargo) leaves the caller to roll the approval back."""
     now = now or utcnow()
-    engine.check_fresh(post, expected_version)
-    row = engine.find_transition(post, Action.approve, actor)
-    if not any(actor.role in schedule.roles for schedule in rows_for(Action.schedule)):
-        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.schedule)))
+    check_approve_and_schedule(post, actor, expected_version)
     refused = _("“%(action)s” was refused.", action=_("Approve and schedule"))
-    if row.target != State.approved:  # a suggested message goes to its cabinet first, which accepts it
-        message = _("A suggested message goes to its cabinet before it is scheduled: approve it alone.")
-        raise InvalidTransition(message, {"_workflow": [message]})
     when = post.proposed_at
     if when is None:
         message = _("No time is proposed for this post: approve it, then schedule it.")

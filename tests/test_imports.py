@@ -29,6 +29,7 @@ from approval.publishing import controls
 from approval.workflow.states import Action, Role, State
 
 from conftest import Factory, WebClient, app_session, committed_app, row_counts
+from test_reading_first import _write as other_write
 
 PARIS, NAIROBI = ZoneInfo("Europe/Paris"), ZoneInfo("Africa/Nairobi")
 
@@ -530,16 +531,7 @@ def _other_writer(path: str, statement: str = "UPDATE users SET name = name") ->
     """A write from a connection of its own, as the worker or another user's request makes one, that waits a
     moment at most for the lock (SQLite's busy timeout), not the app's ten seconds."""
 
-    def write() -> None:
-        connection = sqlite3.connect(path, timeout=0.2, isolation_level=None)
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute(statement)
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-
-    return write
+    return lambda: other_write(path, statement)
 
 
 def test_the_files_check_holds_no_write_lock_that_others_wait_for(databases, tmp_path_factory, monkeypatch):

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from approval import administration as admin
 from approval import policies
@@ -19,22 +17,7 @@ from approval.models import AuditEntry, Post
 from approval.workflow.states import Action, Role, State
 
 from conftest import row_counts
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def _local_ahead(days: int = 10, hour: int = 20) -> datetime:
-    """A wall-clock time in Paris, ``days`` from now, as the forms send it."""
-    return (utcnow().astimezone(PARIS) + timedelta(days=days)).replace(hour=hour, minute=0, second=0,
-                                                                      microsecond=0, tzinfo=None)
-
-
-def _typed(local: datetime) -> str:
-    return local.strftime("%Y-%m-%dT%H:%M")
-
-
-def _text(response) -> str:  # noqa: ANN001
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+from test_proposed_time import PARIS, _local_ahead, _next_change, _text, _trail, _typed
 
 
 def _text_of(fragment: str) -> str:
@@ -45,22 +28,6 @@ def _beside_the_time(page: str) -> str:
     """The "Approve and schedule at" fieldset: its time's reasons are said there."""
     start = page.find('<fieldset class="approve-at')
     return page[start:page.index("</fieldset>", start)] if start >= 0 else ""
-
-
-def _trail(session, post: Post) -> list[AuditEntry]:  # noqa: ANN001
-    session.expire_all()
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.post_id == post.id).order_by(AuditEntry.id)))
-
-
-def _next_october_change() -> datetime:
-    """02:30 in Paris on the next last Sunday of October (the clocks go back: it happens twice), a day or more away."""
-    today = utcnow().astimezone(PARIS).date()
-    for year in (today.year, today.year + 1):
-        day = date(year, 11, 1) - timedelta(days=1)
-        day -= timedelta(days=(day.weekday() - 6) % 7)
-        if day > today + timedelta(days=1):
-            return datetime(day.year, day.month, day.day, 2, 30)
-    raise AssertionError("no change of the clocks within a year")
 
 
 @pytest.fixture()
@@ -245,7 +212,7 @@ def test_refused_by_the_style_gate(make, web, db_session, france, writer, review
 
 def test_a_repeated_hour_asks_which_then_schedules_the_second(make, web, db_session, france, writer, reviewer):
     post = make.post(State.in_review, account=make.account(france, "x"), author=writer)
-    twice = _next_october_change()
+    twice = _next_change(10)
     asked = _refused_at(web, db_session, post, reviewer, _typed(twice), "happens twice")
     page = asked.get_data(as_text=True)
     assert 'name="fold" value="1"' in page and f'value="{_typed(twice)}"' in page

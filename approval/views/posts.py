@@ -57,7 +57,7 @@ from approval.views.media import (
     as_saved, media_changes, not_media_words, one_text_per_file, pick_words, picked_items, unmeasured,
 )
 from approval.workflow import engine
-from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale, WorkflowError
+from approval.workflow.errors import GuardFailed, InvalidTransition, Stale, WorkflowError
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.states import FINAL_STATES, Action, Role, State
 from approval.workflow.table import USER_ACTIONS, rows_for
@@ -1000,13 +1000,7 @@ def _approve_and_schedule_at(post: Post, form: Any, approving: dict[str, Any]) -
     past, more than a year ahead, before an embargo lifts) raises for ``act`` to roll the approval back: nothing is
     written. Refused, it says so as "Approve and schedule", the button pressed, its reasons beside their fields."""
     refused = _("“%(action)s” was refused.", action=_("Approve and schedule"))
-    engine.check_fresh(post, form.version.data)
-    row = engine.find_transition(post, Action.approve, current_user)
-    if not any(current_user.role in schedule.roles for schedule in rows_for(Action.schedule)):
-        raise NotPermitted(_("Your role may not %(action)s a post.", action=label(Action.schedule)))
-    if row.target != State.approved:  # a suggested message goes to its cabinet first, which accepts it
-        message = _("A suggested message goes to its cabinet before it is scheduled: approve it alone.")
-        raise InvalidTransition(message, {"_workflow": [message]})
+    ops.check_approve_and_schedule(post, current_user, form.version.data)
     if form.local_time.data is None:
         raise GuardFailed(refused, {"local_time": [_("Choose the time to schedule it at.")]})
     try:
