@@ -179,6 +179,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     engine = create_engine(url, **kwargs)
     _name_connections(engine)
+    _send_lists_in_binary(engine)
     _ping_idle_connections(engine)
     _refuse_writes_on_reading_connections(engine)
     return engine
@@ -190,6 +191,21 @@ def _name_connections(engine: Engine) -> None:
     @event.listens_for(engine, "do_connect")
     def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
         cparams.setdefault("application_name", _application_name)
+
+
+def _send_lists_in_binary(engine: Engine) -> None:
+    """Lists (the arrays of a batch's rows, ``approval.bulk``) go to PostgreSQL in binary. psycopg sends them as
+    text by default, where each element holding a quote, a comma or a space is quoted and escaped by a regular
+    expression whose replacement is a Python call per quote: 20 µs for a JSON document of 250 characters, and a
+    batch's audit rows and outbox messages are such documents. In binary an element is its bytes, as they are."""
+    if engine.dialect.driver != "psycopg":
+        return
+    from psycopg.types.array import ListBinaryDumper
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Registered last, it is the dumper of lists for parameters of either format (``%s``).
+        dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 #: A pooled connection that sat idle this long is tested before use (seconds).

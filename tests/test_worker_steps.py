@@ -96,3 +96,47 @@ def test_a_batchs_value_longer_than_its_column_is_refused_not_cut(make, db_sessi
         post.claim_token = "t" * 80  # the column holds 64
     with pytest.raises(DataError):
         engine.record_steps(db_session, steps, now=now)
+
+
+@pytest.fixture()
+def trail_inserts(app):
+    """The INSERTs into ``audit_entries`` the app's engine sends, and whether each is executed once per row."""
+    sent: list[tuple[str, bool]] = []
+
+    def note(_conn, _cursor, statement, _params, _context, many):  # noqa: ANN001, ANN202
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_ENTRIES"):
+            sent.append((statement, many))
+
+    bind = app.extensions["approval.db"]["engine"]
+    event.listen(bind, "before_cursor_execute", note)
+    yield sent
+    event.remove(bind, "before_cursor_execute", note)
+
+
+def test_a_batchs_audit_rows_are_one_insert_each_with_its_market_payload_and_link(make, db_session, trail_inserts,
+                                                                                  backend):
+    """The rows of a batch of posts go in by one statement, executed once on PostgreSQL (from arrays; SQLite runs it
+    per row): each keeps its own market, its payload (a list of reasons is a list again, not a dimension of an
+    array) and a link the chain verifies."""
+    from approval.models.audit import verify_chain
+
+    paris, nairobi = make.market("FR"), make.market("KE", timezone="Africa/Nairobi", languages=("en",))
+    posts = [make.post(State.scheduled, account=make.account(market)) for market in (paris, nairobi, paris)]
+    now = utcnow()
+    why = [{"id": "style_gate", "findings": [{"rule": "capital", "span": [0, 3]}]}]
+    steps = [engine.Step(post, Action.fail, {"reasons": ["Refused."], "why": why, "n": i}, "Refused.")
+             for i, post in enumerate(posts)]
+    trail_inserts.clear()
+    engine.record_steps(db_session, steps, now=now)
+    assert len(trail_inserts) == 1
+    assert trail_inserts[0][1] is (backend == "sqlite")  # an executemany on SQLite only
+    rows = {row.post_id: row for row in db_session.scalars(
+        select(AuditEntry).where(AuditEntry.post_id.in_([post.id for post in posts]), AuditEntry.at == now))}
+    for i, post in enumerate(posts):
+        row = rows[post.id]
+        assert (row.action, row.from_state, row.to_state, row.comment) == \
+            (Action.fail, State.scheduled, State.failed, "Refused.")
+        assert row.payload == {"reasons": ["Refused."], "why": why, "n": i}
+        assert row.market_id == post.account.market_id
+    assert verify_chain(db_session).broken is None
+

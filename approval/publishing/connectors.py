@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 from urllib.parse import urljoin, urlsplit
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from approval.bulk import insert_rows
 from approval.db import utcnow
 from approval.inputs import web_address
 from approval.models import Account, OutboxMessage, Outcome
@@ -103,10 +104,9 @@ class LookupUnavailable(Exception):
     """The network offers no way to tell whether a publication went through."""
 
 
-#: The outbox's rows are only ever added: one INSERT of the table's (without the unit of work's bookkeeping, nor the
-#: ORM's bulk insert's, which cost as much as the statement), returning their ids in the rows' order.
+#: The outbox's rows are only ever added: one INSERT of the table's (``bulk.insert_rows``: without the unit of work's
+#: bookkeeping, nor the ORM's bulk insert's, which cost as much as the statement), returning their ids.
 _MESSAGES = cast(Table, OutboxMessage.__table__)
-_ADD_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 class OutboxConnector:
@@ -131,10 +131,11 @@ class OutboxConnector:
         """Several publications in one INSERT (a worker's batch), their lines kept for ``sync``."""
         now = utcnow()
         bodies = [publication.as_json() for publication in publications]
-        ids = session.execute(_ADD_MESSAGES, [
+        ids = insert_rows(session.connection(), _MESSAGES, [
             {"idempotency_key": publication.idempotency_key, "post_id": publication.post_id,
              "account_id": publication.account["id"], "body": body, "created_at": now}
-            for publication, body in zip(publications, bodies, strict=True)]).scalars().all()
+            for publication, body in zip(publications, bodies, strict=True)],
+            returning=_MESSAGES.c.id, by=_MESSAGES.c.idempotency_key)
         self.pending.extend(json.dumps({"id": id_, **body}, ensure_ascii=False)
                             for id_, body in zip(ids, bodies, strict=True))
         return [self._published(id_) for id_ in ids]

@@ -54,11 +54,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Engine, Table, exists, func, insert, or_, select
+from sqlalchemy import Engine, Table, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
 from approval import policies
+from approval.bulk import insert_rows
 from approval.db import driver_says, utcnow
 from approval.loop import one_pass
 from approval.media import publication as media_publication
@@ -178,10 +179,9 @@ def _for_the_log(text: str, longest: int = 500) -> str:
     return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
-#: A batch's attempts through the outbox, written by one INSERT of the table's rows (not the ORM's bulk insert, whose
-#: bookkeeping cost as much as the statement), returning their ids in the rows' order.
+#: A batch's attempts through the outbox, written by one INSERT of the table's rows (``bulk.insert_rows``, not the
+#: ORM's bulk insert, whose bookkeeping cost as much as the statement), returning their ids.
 _ATTEMPTS = cast(Table, PublicationAttempt.__table__)
-_ADD_ATTEMPTS = insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, sort_by_parameter_order=True)
 
 
 class LeaseLost(Exception):
@@ -609,12 +609,13 @@ class Worker:
         connector = self.outbox
         results = connector.publish_all(publications, session=session)
         # The attempts are only ever added: one INSERT returning their ids, without the unit of work's bookkeeping.
-        attempt_ids = session.execute(_ADD_ATTEMPTS, [dict(
+        attempt_ids = insert_rows(session.connection(), _ATTEMPTS, [dict(
             post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
             sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
-        ) for post, publication, result in zip(posts, publications, results, strict=True)]).scalars().all()
+        ) for post, publication, result in zip(posts, publications, results, strict=True)],
+            returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.post_id)
         steps = []
         for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
                                                               strict=True):

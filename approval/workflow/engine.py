@@ -7,20 +7,19 @@ effects, writes the new state and appends the audit row, all in the caller's tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Enum, String, Table, Text, Update, bindparam, column, func, insert, select, update
+from sqlalchemy import Insert, Table, Update, bindparam, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.types import TypeEngine
 
+from approval import bulk
 from approval.access import PostLike, can_see_post
 from approval.db import utcnow
 from approval.labels import label
@@ -251,32 +250,30 @@ def _update_each(keys: tuple[str, ...]) -> Update:
             .values({**{key: bindparam(f"v_{key}") for key in keys}, "version": _POSTS.c.version + 1}))
 
 
-def _array_item(type_: TypeEngine) -> TypeEngine:
-    """The type of a column's values in an array: a string as ``TEXT``, so that the SET's assignment checks the
-    column's length (a cast to ``VARCHAR(n)[]`` would cut a longer value silently, where a row's UPDATE raises);
-    an enum's values are its own."""
-    return Text() if isinstance(type_, String) and not isinstance(type_, Enum) else type_
-
-
 @cache
 def _update_from_arrays(keys: tuple[str, ...]) -> Update:
     """Every row's UPDATE in one statement: the rows' ids, versions and values come as one array per column,
     ``unnest``ed side by side and joined by id and version (one statement, built and compiled once per set of
     columns, whatever the number of rows)."""
-    names = ("b_id", "b_version", *(f"v_{key}" for key in keys))
-    types = (_POSTS.c.id.type, _POSTS.c.version.type, *(_array_item(_POSTS.c[key].type) for key in keys))
-    changed = func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in zip(names, types,
-                                                                                                  strict=True))
-                          ).table_valued(*(column(name, type_) for name, type_ in zip(names, types, strict=True)),
-                                         name="changed").render_derived()
+    changed = bulk.unnested({"b_id": _POSTS.c.id.type, "b_version": _POSTS.c.version.type,
+                             **{f"v_{key}": _POSTS.c[key].type for key in keys}}, "changed")
     return (update(_POSTS).where(_POSTS.c.id == changed.c.b_id, _POSTS.c.version == changed.c.b_version)
-            .values({**{key: changed.c[f"v_{key}"] for key in keys}, "version": _POSTS.c.version + 1}))
+            .values({**{key: bulk.value_of(changed, f"v_{key}", _POSTS.c[key].type) for key in keys},
+                     "version": _POSTS.c.version + 1}))
 
 
 def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
     rows = [{**vars(entry), "market_of_post": entry.post_id} for entry in entries]
     linked = [{**row, **link} for row, link in zip(rows, audit.chain(session, rows), strict=True)]  # tamper-evident
-    session.execute(_APPEND_TO_TRAIL, linked[0] if len(linked) == 1 else linked)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(linked) > 1 and len({row["post_id"] for row in linked}) == \
+            len(linked):
+        # A batch of posts, each with one row: one statement (the order of the rows of one post's trail is their
+        # ids' order, which ``INSERT ... SELECT`` does not promise; a batch with several rows of a post goes row by
+        # row).
+        connection.execute(_append_batch_to_trail(), bulk.arrays(linked, _TRAIL_TYPES))
+    else:
+        connection.execute(_APPEND_TO_TRAIL, linked[0] if len(linked) == 1 else linked)
     notifications.record(session, *entries)  # who is told, in the same transaction (issue 12)
 
 
@@ -285,9 +282,23 @@ def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
 #: an immutable ``TrailEntry``; ``operations.audit_trail`` reads the trail back. The row's market is read by the
 #: INSERT itself, from its post's account. (The cast: SQLAlchemy types ``__table__`` as any FromClause, since a class
 #: may map a join; this one maps a Table.)
-_APPEND_TO_TRAIL = insert(cast(Table, AuditEntry.__table__)).values(
+_AUDIT = cast(Table, AuditEntry.__table__)
+_APPEND_TO_TRAIL = insert(_AUDIT).values(
     market_id=select(Account.market_id).join(Post, Post.account_id == Account.id)
     .where(Post.id == bindparam("market_of_post")).scalar_subquery())
+#: The columns an audit row is given (its market is read from its post's account).
+_TRAIL_TYPES = {key: _AUDIT.c[key].type for key in (*(field.name for field in fields(TrailEntry)), "chain_hash")}
+
+
+@cache
+def _append_batch_to_trail() -> Insert:
+    """``_APPEND_TO_TRAIL`` for a batch of rows in one statement (``bulk``), each row's market from its post's
+    account."""
+    rows = bulk.unnested(_TRAIL_TYPES, "new_rows")
+    market = (select(Account.market_id).join(Post, Post.account_id == Account.id).where(Post.id == rows.c.post_id)
+              .scalar_subquery())
+    return insert(_AUDIT).from_select([*_TRAIL_TYPES, "market_id"], select(
+        *(bulk.value_of(rows, key, type_) for key, type_ in _TRAIL_TYPES.items()), market))
 
 
 def check_fresh(post: Post, expected_version: int | None) -> None:

@@ -1,0 +1,91 @@
+"""A batch of rows written by one statement: on PostgreSQL, the rows' values as one array per column, ``unnest``ed
+side by side. The statement's text is the same whatever the number of rows, so it is parsed and planned once per
+connection (a prepared statement), where a multi-row ``VALUES`` list is a new text for each size of batch, parsed
+again by the driver and the server at each execution. Elsewhere (SQLite, which has no arrays and runs its triggers
+per row anyway), the statement is executed once per row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Column, Enum, Insert, String, Table, Text, bindparam, cast, column, func, insert, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
+
+
+def array_item(type_: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The type of a column's values in an array: a string as ``TEXT``, so that the assignment checks the column's
+    length (a cast to ``VARCHAR(n)[]`` would cut a longer value silently, where a row's statement raises); a JSON
+    document as its text (a list would be read as a dimension of the array), cast back by ``value_of``; an enum's
+    values are its own."""
+    if isinstance(type_, JSON):
+        return Text()
+    return Text() if isinstance(type_, String) and not isinstance(type_, Enum) else type_
+
+
+def unnested(types: Mapping[str, TypeEngine[Any]], name: str) -> Any:
+    """``unnest(:a, :b, ...) AS name(a, b, ...)``: a table of the rows whose columns come as the arrays ``a``, ``b``...
+    (``arrays`` makes them), each of ``types``' type as an array holds it (``array_item``)."""
+    items = {key: array_item(type_) for key, type_ in types.items()}
+    return func.unnest(*(bindparam(key, type_=postgresql.ARRAY(item)) for key, item in items.items())
+                       ).table_valued(*(column(key, item) for key, item in items.items())).render_derived(name=name)
+
+
+def value_of(rows: Any, key: str, type_: TypeEngine[Any]) -> ColumnElement[Any]:
+    """The column ``key`` of ``unnested`` ``rows`` as the column of ``type_`` takes it (a JSON document cast back)."""
+    return cast(rows.c[key], type_) if isinstance(type_, JSON) else rows.c[key]
+
+
+def arrays(rows: Sequence[Mapping[str, Any]], types: Mapping[str, TypeEngine[Any]]) -> dict[str, list[Any]]:
+    """The rows' values as one list per column of ``types``, in the rows' order (a JSON document as its text)."""
+    return {key: [_item(row[key], type_) for row in rows] for key, type_ in types.items()}
+
+
+def _item(value: Any, type_: TypeEngine[Any]) -> Any:
+    if isinstance(type_, JSON):
+        return None if value is None and getattr(type_, "none_as_null", False) else json.dumps(value)
+    return value
+
+
+@cache
+def _insert_from_arrays(table: Table, keys: tuple[str, ...], returning: tuple[str, ...]) -> Insert:
+    rows = unnested({key: table.c[key].type for key in keys}, "new_rows")
+    statement = insert(table).from_select(list(keys), select(*(value_of(rows, key, table.c[key].type)
+                                                               for key in keys)))
+    return statement.returning(*(table.c[key] for key in returning)) if returning else statement
+
+
+@cache
+def _insert_each(table: Table, returning: tuple[str, ...]) -> Insert:
+    statement = insert(table)
+    return statement.returning(*(table.c[key] for key in returning), sort_by_parameter_order=True) if returning \
+        else statement
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
+                returning: Column[Any] | None = None, by: Column[Any] | None = None) -> list[Any]:
+    """Insert ``rows`` (each with the same keys) into ``table`` by one statement; with ``returning``, that column of
+    each new row, in the rows' order. On PostgreSQL the rows' order is found by ``by``, a column whose values the
+    batch holds once each (the order of an ``INSERT ... SELECT``'s ``RETURNING`` is not promised)."""
+    if not rows:
+        return []
+    keys = tuple(rows[0])
+    wanted = () if returning is None else (returning.key,) if by is None else (returning.key, by.key)
+    if connection.dialect.name != "postgresql" or len(rows) == 1:
+        result = connection.execute(_insert_each(table, wanted[:1]), list(rows) if len(rows) > 1 else rows[0])
+        return list(result.scalars()) if returning is not None else []
+    if returning is not None and by is None:
+        raise ValueError("a batch's new values are read back by a column that tells its rows apart")
+    types = {key: table.c[key].type for key in keys}
+    result = connection.execute(_insert_from_arrays(table, keys, wanted), arrays(rows, types))
+    if returning is None:
+        return []
+    assert by is not None
+    found = {row[1]: row[0] for row in result}
+    return [found[row[by.key]] for row in rows]
