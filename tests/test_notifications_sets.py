@@ -19,7 +19,7 @@ from approval.db import utcnow
 from approval.models import Post, User
 from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
-from approval.notifications import inbox
+from approval.notifications import dispatch, inbox
 from approval.workflow import engine
 from approval.workflow.engine import Step
 from approval.workflow.states import Action, Role, State
@@ -168,15 +168,15 @@ def test_the_lines_box_marks_all_its_notices_read(make, web, db_session, team):
 
 
 def test_another_act_or_another_set_is_another_line(make, web, db_session, team):
-    """The same kind by the same person, but on two sets, or on the same set an hour apart: separate lines; one
-    post alone reads as before."""
+    """The same kind by the same person, but on two sets, or on the same set by another act (another request, even
+    within the minute): separate lines; one post alone reads as before."""
     first, _ = a_set(make, db_session, team, size=2)
     second, _ = a_set(make, db_session, team, size=3)
     web.login(team["pm"])
     approve_and_schedule_all(web, first)
     approve_and_schedule_all(web, second)
     later = notices(db_session, team["writer"], Kind.scheduled)[-1]
-    later.at -= timedelta(hours=1)  # the second set's last post told an hour before the rest: its own act
+    later.act_id = dispatch.new_act()  # the second set's last post told by an act of its own
     db_session.flush()
     web.login(team["writer"])
     page = html.unescape(web.get("/notifications").get_data(as_text=True))

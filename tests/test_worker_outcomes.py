@@ -486,3 +486,31 @@ def test_a_secret_kept_in_a_webhook_s_path_is_not_shown(url, shown):
     from approval.publishing.addresses import bare_address
 
     assert bare_address(url) == shown
+
+
+def test_a_passs_notices_are_one_act_though_each_outcome_has_its_own_transaction(scene, hooks, make):  # noqa: F811
+    """Through a webhook each outcome is recorded in a transaction of its own; the notices of one pass are still one
+    act (``dispatch.share_act``), so the posts of a set published together are one line in their author's list. The
+    next pass is another act."""
+    from approval.notifications.dispatch import Kind
+    from approval.models.notifications import Notification
+
+    slot = soon()
+    posts = []
+    for _ in range(3):
+        scene.account = hooked(scene, hooks, make.account(scene.market, "facebook"))
+        posts.append(scene.scheduled(slot))
+    later = scene.scheduled(slot + timedelta(minutes=1))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(seconds=1)))
+    run(scene, Worker(scene.app, clock=lambda: slot + timedelta(minutes=1, seconds=1)))
+
+    def acts(post_ids: list[int]) -> set[int | None]:
+        scene.session.expire_all()
+        return set(scene.session.scalars(select(Notification.act_id).where(
+            Notification.post_id.in_(post_ids), Notification.user_id == scene.cm.id,
+            Notification.kind == Kind.published.value)))
+
+    assert {scene.reload(post).state for post in [*posts, later]} == {State.published}
+    together = acts([post.id for post in posts])
+    assert len(together) == 1 and None not in together
+    assert acts([later.id]).isdisjoint(together)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -73,6 +73,10 @@ class Notification(Base):
     why: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     #: The action that caused it (an ``Action`` value), where its line says which: the cabinet's decision.
     action: Mapped[str | None] = mapped_column(String(32))
+    #: The act that wrote it: one per transaction (a request, a command, a worker's pass: ``dispatch.act_of``), the
+    #: same for every notice it wrote. The notices of one act on the posts of a set are one line (``grouping``), paged
+    #: whole. Null for those written before it was kept (migration 0043): each stands alone.
+    act_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
     # The mail, as the recipient wanted it when the notification was written.
@@ -98,6 +102,8 @@ class Notification(Base):
         # A post's notifications: a post leaving a state that awaited someone settles its unread requests, a later
         # notice overtakes its earlier ones, read or not, and cancels their mail (notifications.dispatch).
         Index("ix_notifications_post_id", "post_id"),
+        # A line's notices: the others of its act, found from one of them (``inbox``: the list's pages, the bell).
+        Index("ix_notifications_user_id_act_id", "user_id", "act_id"),
         # The mail queue: unsent mails only.
         Index("ix_notifications_mail_queue", "mail", "mail_due_at",
               sqlite_where=text("mail_sent_at IS NULL AND mail <> 'off'"),

@@ -10,7 +10,8 @@ that post who see it.
 
 Each notification is written by one ``INSERT ... SELECT`` built once per kind and audience: the database finds the
 recipients, their mail preference for the kind, and writes the rows, in the transaction of the change, without a
-round trip per person. A market with a chat webhook gets its chat message the same way.
+round trip per person. A market with a chat webhook gets its chat message the same way. Every notice a transaction
+writes carries the same act (``act_of``): the list reads the notices of one act on the posts of a set as one line.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Insert,
     SQLColumnExpression,
     String,
@@ -41,9 +44,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as sql_cast
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -212,6 +217,52 @@ def rules_for(action: Action, from_state: State, to_state: State) -> list[tuple[
     return rules
 
 
+# The act ------------------------------------------------------------------------------------------------------
+
+#: Where a session keeps the act its notices belong to: (its transaction, or ``_SHARED``; the act).
+_ACT = "approval.notifications.act"
+_SHARED = object()
+
+
+def new_act() -> int:
+    """A new act's id: random (63 bits, positive), so that processes writing at once need not agree on one."""
+    return secrets.randbits(63) or 1
+
+
+def act_of(session: Session) -> int:
+    """The act of the notices ``session`` writes now: one per transaction (a request commits once; a command, a
+    worker's transaction), the same for all it writes, whichever statement, kind or post; unless the session was
+    given one to share (``share_act``)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        session.connection()  # the transaction the notices will be written in
+        transaction = session.get_transaction()
+    held = session.info.get(_ACT)
+    if held is not None and (held[0] is _SHARED or held[0] is transaction):
+        return held[1]
+    act = new_act()
+    session.info[_ACT] = (transaction, act)
+    return act
+
+
+def share_act(session: Session, act: int | None) -> None:
+    """Have the notices ``session`` writes belong to ``act`` (``new_act``), whatever its transactions: one act done
+    over several (a worker's pass that records each post's outcome in its own) is one line in the list. None: back
+    to one act per transaction."""
+    if act is None:
+        session.info.pop(_ACT, None)
+    else:
+        session.info[_ACT] = (_SHARED, act)
+
+
+@event.listens_for(Notification, "before_insert")
+def _act_given(_mapper: Mapper[Notification], _connection: Connection, notification: Notification) -> None:
+    """A notification added as an object (not by the statements below) belongs to its transaction's act too."""
+    session = Session.object_session(notification)
+    if notification.act_id is None and session is not None:
+        notification.act_id = act_of(session)
+
+
 def record(session: Session, *entries: Any) -> None:
     """Tell the people concerned by the audit rows ``entries`` (``workflow.engine.TrailEntry``, which imports this
     module), in their transaction: one statement per kind of news, whatever the number of rows."""
@@ -338,12 +389,15 @@ def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], param
     """One ``INSERT ... SELECT`` for the posts of ``params``: on PostgreSQL one statement for them all (their values
     as arrays, ``unnest``ed side by side); on SQLite, executed once per post in one call."""
     postgres = session.get_bind().dialect.name == "postgresql"
+    act = act_of(session)
     values: dict[str, Any] | list[dict[str, Any]]
     if postgres:
         values = {name: [row[name] for row in params] for name in _TOLD}
         values["why"] = [_json(why) for why in values["why"]]
+        values["act_id"] = act
     else:
-        values = params[0] if len(params) == 1 else params
+        values = [{**row, "act_id": act} for row in params]
+        values = values[0] if len(values) == 1 else values
     session.execute(_insert_notifications(kind, audiences, True, postgres), values)
     if kind in CHAT_KINDS and audiences != (CABINET,):  # the market's chat hears it once, with its staff
         session.execute(_insert_chat(kind, postgres), values)
@@ -438,7 +492,7 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
     audience = Audience.all_staff if market_id is None else Audience.market_staff
     params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason,
-              "action": None, "why": None}
+              "action": None, "why": None, "act_id": act_of(session)}
     session.execute(_insert_notifications(kind, (audience,), False, False), params)
     return market_id
 
@@ -614,6 +668,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
             _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
             _why(told, postgres), told.c.action, told.c.at,
             func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), told.c.at,
+            bindparam("act_id", type_=BigInteger()),
         )
         .select_from(_users.join(told, literal(True))
                      .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
@@ -622,7 +677,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
     )
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
     columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "why", "action", "at", "mail",
-               "mail_due_at"]
+               "mail_due_at", "act_id"]
     return insert(table).from_select([table.c[name] for name in columns], recipients)
 
 

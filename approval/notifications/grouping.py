@@ -2,9 +2,11 @@
 
 A message written once for five accounts (a set, ``posts.set_id``), approved and scheduled in one go, told its writer
 ten things, one per post and step, and a morning's work left 33 unread. The list, the bell and the mails gather the
-notices of one kind that one person's act (the same actor, within ``WINDOW``: one request, one worker's pass) wrote
-about the posts of one set, with the same words (comment, reasons): one line, leading to the set and to each post;
-marked read together. The API keeps one item per notification (its contract).
+notices of one kind that one act (``Notification.act_id``: one request, one worker's pass) wrote about the posts of
+one set, by the same actor with the same words (comment, reasons): one line, leading to the set and to each post;
+marked read together. The list pages by line, whole (``inbox.lines``), and the bell counts the lines with one notice
+unread or more (``inbox.unread_lines``); a notice written before acts were kept (no act) stands alone. The API keeps
+one item per notification (its contract).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask_babel import ngettext
@@ -24,8 +26,6 @@ from approval.workflow.states import Role
 
 Kind = NotificationKind
 
-#: How far apart in time the notices of one act may be: a bulk action writes each post's at its own instant.
-WINDOW = timedelta(seconds=60)
 #: What is never gathered: each comment is its own words, each proposal its own time; what went wrong with a post
 #: asks for action on that post, with the network's own words (``texts.FRAMED``), and a refusing policy its findings.
 APART = frozenset({Kind.commented, Kind.proposal_changed, Kind.failed, Kind.unconfirmed, Kind.missed,
@@ -59,9 +59,12 @@ def key(kind: Kind | str, actor_id: int | None, action: str | None, comment: str
 
 
 def key_of(notification: Notification) -> tuple | None:
+    """What the notices of ``notification``'s line share, its act with them; None for one that stands alone (of no
+    act: written before acts were kept)."""
     post = notification.post
-    return key(notification.kind, notification.actor_id, notification.action, notification.comment,
-               notification.why, post.set_id if post is not None else None)
+    shared = key(notification.kind, notification.actor_id, notification.action, notification.comment,
+                 notification.why, post.set_id if post is not None else None)
+    return None if shared is None or notification.act_id is None else (*shared, notification.act_id)
 
 
 @dataclass
@@ -95,36 +98,28 @@ class Group:
 def gather(notifications: Iterable[Notification], *,
            alone: Callable[[Notification], bool] = lambda _n: False) -> list[Notification | Group]:
     """``notifications`` as lines: each notice alone, or a ``Group`` of those of one act on one set (two or more),
-    in the place of its first. ``alone``: a notice to leave out of any group (a post its reader no longer sees)."""
+    in the place of its first. ``alone``: a notice to leave out of any group (a post its reader no longer sees). The
+    mails' way; the list's lines come whole from the database (``inbox.lines``), gathered by the same rule."""
     lines: list[Notification | Group] = []
     open_: dict[tuple, Group] = {}
     for n in notifications:
         k = None if alone(n) else key_of(n)
-        group = open_.get(k) if k is not None else None
-        if group is not None and abs(group.first.at - n.at) <= WINDOW:
-            group.members.append(n)
-            continue
         if k is None:
             lines.append(n)
-            continue
-        open_[k] = Group(set_id=k[-1], members=[n])
-        lines.append(open_[k])
+        elif k in open_:
+            open_[k].members.append(n)
+        else:
+            open_[k] = Group(set_id=k[-2], members=[n])
+            lines.append(open_[k])
     return [line.first if isinstance(line, Group) and len(line.members) == 1 else line for line in lines]
 
 
-def count(rows: Sequence[tuple[Any, ...]]) -> int:
-    """How many lines ``rows`` make, as ``gather`` would gather them: each row (kind, actor_id, action, comment, why,
-    set_id, at), newest first."""
-    anchors: dict[tuple, datetime] = {}
-    lines = 0
-    for kind, actor_id, action, comment, why, set_id, at in rows:
-        k = key(kind, actor_id, action, comment, why, set_id)
-        if k is not None and k in anchors and abs(anchors[k] - at) <= WINDOW:
-            continue
-        lines += 1
-        if k is not None:
-            anchors[k] = at
-    return lines
+def line(members: Sequence[Notification]) -> Notification | Group:
+    """The notices of one line (``inbox.lines``: newest first) as the list shows it: one alone, or their group."""
+    first = members[0]
+    if len(members) == 1 or first.post is None or first.post.set_id is None:
+        return first
+    return Group(set_id=first.post.set_id, members=list(members))
 
 
 def title(group: Group, reader: User) -> str:

@@ -1,4 +1,10 @@
-"""A user's notifications, as the bell, the list page and the API read them: newest first, keyset-paged."""
+"""A user's notifications, as the bell, the list page and the API read them: newest first, keyset-paged.
+
+The API pages by notification (its contract). The list pages by line (``lines``): the notices of one act on the
+posts of a set are one line (``grouping``), and a page holds whole lines, ``PAGE`` of them, newest first by their
+newest notice; the next page starts below that notice's id, which no later notice changes (a line's notices are
+written by one act). The bell counts the lines that hold an unread notice (``unread_lines``): the same lines, found
+by the same clause (``_later_in_line``)."""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import CursorResult, Text, and_, false, func, literal, not_, or_, select, true, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session, aliased, join, joinedload, outerjoin, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
-from approval.access import can_see_post, visible_posts
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
@@ -28,53 +35,129 @@ def unread_count(session: Session, user_id: int) -> int:
                           .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 
 
-#: The bell gathers at most this many unread notices of sets (``unread_lines``); beyond, each counts as one.
-GATHERED = 1000
-
-
 def unread_lines(session: Session, user: User) -> int:
-    """The bell's count: the unread notifications as the list shows them, those of one act on one set as one
-    (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``)."""
-    user_id = user.id
-    total = unread_count(session, user_id)
+    """The bell's count: the lines of the list (``lines``) that hold an unread notice, those of one act on one set
+    as one (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``)."""
+    total = unread_count(session, user.id)
     if total < 2 or user.role == Role.cabinet:
         return total
-    # Only the posts the reader still sees gather: the list shows another alone (a market left since).
-    rows = session.execute(
-        select(Notification.kind, Notification.actor_id, Notification.action, Notification.comment,
-               Notification.why, Post.set_id, Notification.at)
-        .join(Post, Post.id == Notification.post_id)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None), Post.set_id.is_not(None),
-               Post.id.in_(visible_posts(user).with_only_columns(Post.id)))
-        .order_by(Notification.id.desc()).limit(GATHERED)).all()
-    return total - len(rows) + grouping.count([tuple(row) for row in rows])
+    # An unread notice whose line holds a later one unread is counted with that one.
+    n, post, account = _line_entities("n")
+    counted = (select(func.count()).select_from(_outer(n, post, account))
+               .where(n.user_id == user.id, n.read_at.is_(None),
+                      not_(_later_in_line(user, n, post, account, unread_only=True))))
+    return session.scalar(counted) or 0
 
 
-def group_of(session: Session, user: User, notification: Notification) -> list[Notification]:
-    """The notices of ``user``'s that the list gathers with ``notification`` (its group's first, the newest):
-    those of the same act on the same set (``grouping``) written up to ``grouping.WINDOW`` before it."""
-    wanted = grouping.key_of(notification)
-    if wanted is None or user.role == Role.cabinet:  # a cabinet's notices each alone, as the list shows them
+def _line_entities(name: str) -> tuple[Any, Any, Any]:
+    """A notification, its post and the post's account, named apart (a line is found from its notices)."""
+    return (aliased(Notification, name=name), aliased(Post, name=f"{name}_post"),
+            aliased(Account, name=f"{name}_account"))
+
+
+def _outer(notice: Any, post: Any, account: Any) -> Any:
+    """``notice`` with its post and the post's account, when it has one."""
+    return outerjoin(notice, post, post.id == notice.post_id).outerjoin(account, account.id == post.account_id)
+
+
+def _gathered(user: User, notice: Any, post: Any, account: Any) -> ColumnElement[bool]:
+    """Whether ``notice`` is gathered with the others of its act for ``user`` (``grouping.key_of`` is not None): a
+    notice of an act, of a kind gathered, about a set's post the reader still sees (``access.can_see_post``). A
+    cabinet reads each alone, as its mails."""
+    if user.role == Role.cabinet:
+        return false()
+    seen = true() if user.group_wide else account.market_id.in_(sorted(user.market_ids()))
+    return and_(notice.act_id.is_not(None), notice.kind.not_in(sorted(grouping.APART)), post.set_id.is_not(None),
+                seen)
+
+
+def _same_line(notice: Any, post: Any, other: Any, other_post: Any) -> ColumnElement[bool]:
+    """Whether two notices, both gathered (``_gathered``), are of one line: ``grouping.key_of`` in SQL (the reasons
+    compared as the text they were written as: one act writes the same words alike)."""
+    return and_(notice.user_id == other.user_id, notice.act_id == other.act_id, notice.kind == other.kind,
+                notice.actor_id.is_not_distinct_from(other.actor_id),
+                notice.action.is_not_distinct_from(other.action),
+                notice.comment.is_not_distinct_from(other.comment),
+                sql_cast(notice.why, Text).is_not_distinct_from(sql_cast(other.why, Text)),
+                post.set_id == other_post.set_id)
+
+
+def _later_in_line(user: User, notice: Any, post: Any, account: Any, *,
+                   unread_only: bool = False) -> ColumnElement[bool]:
+    """Whether ``notice``'s line holds a later notice (unread, with ``unread_only``): then ``notice`` is not the
+    line's first, which stands for it in a page and in the bell. Found by reader and act (their index)."""
+    later, later_post, later_account = _line_entities("later")
+    found = (select(literal(1)).select_from(join(later, later_post, later_post.id == later.post_id)
+                                            .join(later_account, later_account.id == later_post.account_id))
+             .where(later.id > notice.id, _same_line(later, later_post, notice, post),
+                    _gathered(user, later, later_post, later_account)))
+    if unread_only:
+        found = found.where(later.read_at.is_(None))
+    return and_(_gathered(user, notice, post, account), found.exists())
+
+
+def _with_what_the_list_shows(query: Any, notice: Any = Notification) -> Any:
+    return query.options(joinedload(notice.post).joinedload(Post.account).joinedload(Account.market),
+                         joinedload(notice.actor), joinedload(notice.market))
+
+
+def lines(session: Session, user: User, *, before: int | None = None,
+          limit: int = PAGE) -> tuple[list[list[Notification]], int | None]:
+    """A page of the list: up to ``limit`` lines older than ``before`` (the id of the first notice of the previous
+    page's last line), newest first, each whole: its notices, newest first (one alone, or those of one act on one
+    set: ``grouping``). With the ``before`` of the next page, None when this one is the last."""
+    limit = max(1, min(limit, MAX_PAGE))
+    n, post, account = _line_entities("n")
+    firsts = (select(n.id, n.act_id).select_from(_outer(n, post, account))
+              .where(n.user_id == user.id, not_(_later_in_line(user, n, post, account)))
+              .order_by(n.id.desc()).limit(limit + 1))  # one more: whether an older page has anything
+    if before is not None:
+        firsts = firsts.where(n.id < before)
+    found = session.execute(firsts).all()
+    more, found = len(found) > limit, found[:limit]
+    if not found:
+        return [], None
+    first_ids = [first_id for first_id, _act in found]
+    acts = sorted({act for _id, act in found if act is not None})
+    # Each first with the earlier notices of its line (none for one that stands alone): among its act's, by their
+    # index, then told apart as the bell and the list tell them (``_same_line``).
+    member, member_post, member_account = _line_entities("member")
+    first, first_post, first_account = _line_entities("first")
+    pairs = session.execute(_with_what_the_list_shows(
+        select(member, first.id)
+        .select_from(_outer(member, member_post, member_account), _outer(first, first_post, first_account))
+        .where(member.user_id == user.id, or_(member.id.in_(first_ids), member.act_id.in_(acts)),
+               first.id.in_(first_ids), or_(first.id == member.id, and_(
+            first.id > member.id, _same_line(member, member_post, first, first_post),
+            _gathered(user, member, member_post, member_account), _gathered(user, first, first_post, first_account))))
+        .order_by(member.id.desc()), member)).all()
+    members: dict[int, list[Notification]] = {first_id: [] for first_id in first_ids}
+    for notice, first_id in pairs:
+        members[first_id].append(notice)
+    return [members[first_id] for first_id in first_ids], first_ids[-1] if more else None
+
+
+def line_of(session: Session, user: User, notification: Notification) -> list[Notification]:
+    """The notices of ``user``'s line that holds ``notification`` (``lines``): itself alone, or those of its act
+    on the same set, all of them (up to ``MAX_IDS``)."""
+    if notification.act_id is None:
         return [notification]
-    assert notification.post is not None  # a notice of a set's post (``grouping.key_of``)
-    candidates = session.scalars(
-        select(Notification).join(Post, Post.id == Notification.post_id)
-        .where(Notification.user_id == user.id, Notification.kind == notification.kind,
-               Post.set_id == notification.post.set_id,
-               Notification.id <= notification.id,
-               Notification.at >= notification.at - grouping.WINDOW, Notification.at <= notification.at)
-        .options(joinedload(Notification.post)).order_by(Notification.id.desc()).limit(MAX_IDS)).all()
-    return [n for n in candidates if grouping.key_of(n) == wanted and n.post is not None
-            and can_see_post(user, n.post)] or [notification]
+    n, post, account = _line_entities("n")
+    other, other_post, other_account = _line_entities("other")
+    query = (select(other).select_from(_outer(other, other_post, other_account), _outer(n, post, account))
+             .where(n.id == notification.id, other.user_id == user.id, other.act_id == notification.act_id,
+                    or_(other.id == n.id, and_(
+                 _same_line(other, other_post, n, post), _gathered(user, other, other_post, other_account),
+                 _gathered(user, n, post, account))))
+             .order_by(other.id.desc()).limit(MAX_IDS))
+    return list(session.scalars(query)) or [notification]
 
 
 def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,
          unread_only: bool = False) -> list[Notification]:
-    """The user's notifications older than ``before`` (an id), newest first, with what the list shows."""
-    query = (select(Notification).where(Notification.user_id == user.id)
-             .options(joinedload(Notification.post).joinedload(Post.account).joinedload(Account.market),
-                      joinedload(Notification.actor), joinedload(Notification.market))
-             .order_by(Notification.id.desc()).limit(max(1, min(limit, MAX_PAGE))))
+    """The user's notifications older than ``before`` (an id), newest first, with what the list shows: the API's."""
+    query = _with_what_the_list_shows(select(Notification).where(Notification.user_id == user.id)
+                                      .order_by(Notification.id.desc()).limit(max(1, min(limit, MAX_PAGE))))
     if before is not None:
         query = query.where(Notification.id < before)
     if unread_only:

@@ -75,6 +75,7 @@ from approval.models import (
     StopSwitch,
     audit,
 )
+from approval.notifications import dispatch
 from approval.notifications import service as notifications
 from approval.publishing import reasons
 from approval.publishing.addresses import bare_address
@@ -267,6 +268,8 @@ class Worker:
         self.quarantined: dict[int, datetime] = {}
         #: The log lines of the outcomes the transaction in progress records (``_transaction``, ``_note``).
         self.notes: list[tuple[int, str]] = []
+        #: The act of the pass in progress (``run_once``): the notices of its transactions are one act.
+        self.act: int | None = None
 
     # The loop ---------------------------------------------------------------------------------------------------
 
@@ -306,6 +309,9 @@ class Worker:
     def run_once(self) -> PassReport:
         report = PassReport()
         now = self.clock()
+        # One act for the pass's notices, whatever the transactions they are written in: the posts of a set a webhook
+        # published (an outcome recorded in a transaction of its own each) are one line in their readers' lists.
+        self.act = dispatch.new_act()
         # While posts keep falling due, passes follow each other without a pause: the housekeeping and the mail run
         # once per interval then, not once per pass (a pass's checks still refuse a post past its grace period).
         chores = (not self.busy or self.chores_done_at is None
@@ -991,6 +997,8 @@ class Worker:
         self.notes.clear()
         try:
             with self.sessions() as session, session.begin():
+                if self.act is not None:
+                    dispatch.share_act(session, self.act)
                 yield session
         except BaseException:
             self.notes.clear()

@@ -57,16 +57,15 @@ def _bell() -> dict:
 @login_required
 def list_notifications():
     before = request.args.get("before", type=int)
-    items = inbox.page(db.session, current_user, before=before if before and before > 0 else None)
-    more = len(items) == inbox.PAGE
+    # Whole lines: the notices of one act on a set's posts, one line, never cut at a page's end (a post its reader
+    # no longer sees stands alone, unnamed; a cabinet reads each suggestion on its own, as its mails).
+    found, next_before = inbox.lines(db.session, current_user, before=before if before and before > 0 else None)
+    lines = [grouping.line(members) for members in found]
+    items = [n for members in found for n in members]
     # Each post as its reader reads it: a cabinet, the text it was sent, not what the writers saved since.
     posts = list({n.post.id: n.post for n in items if n.post is not None}.values())
     read = {post.id: post for post in read_by(db.session, current_user, posts)}
     stops = inbox.stops_told(db.session, items)
-    # The notices of one act on a set's posts, one line (a post its reader no longer sees stands alone, unnamed; a
-    # cabinet reads each suggestion on its own, as its mails).
-    lines = grouping.gather(items, alone=lambda n: current_user.role == Role.cabinet
-                           or (n.post is not None and not can_see_post(current_user, n.post)))
     return render_template("notifications/list.html", items=items, lines=lines, said=texts.said,
                            group_title=lambda group: grouping.title(group, current_user),
                            account_line=texts.account_line,
@@ -77,7 +76,7 @@ def list_notifications():
                            slot_line=texts.slot_line,
                            may_see=lambda post: can_see_post(current_user, post),
                            no_longer_awaited=inbox.no_longer_awaited,
-                           next_before=items[-1].id if more else None,
+                           next_before=next_before,
                            unread=inbox.unread_lines(db.session, current_user))
 
 
@@ -141,7 +140,7 @@ def open_group(notification_id: int):
     notification = inbox.find(db.session, current_user, notification_id)
     if notification is None:
         abort(404)
-    inbox.mark_read(db.session, current_user, [n.id for n in inbox.group_of(db.session, current_user, notification)])
+    inbox.mark_read(db.session, current_user, [n.id for n in inbox.line_of(db.session, current_user, notification)])
     post = notification.post
     if post is None or not can_see_post(current_user, post):
         return redirect(url_for("notifications.open_notification", notification_id=notification.id))
