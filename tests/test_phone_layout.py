@@ -155,14 +155,14 @@ def test_without_scripts_a_phones_bar_shows_everything(chromium, live_server):  
 
 
 def test_the_social_hub_reads_on_a_phone(chromium, live_server):  # noqa: F811
-    """The wall is scaled for a screen on a wall: on a phone its type was 8 px. There it reads at 14 px and scrolls
+    """The wall is scaled for a screen on a wall: on a phone its type was 8 px. There it reads at 16 px and scrolls
     down; only the counts' table scrolls sideways, within its panel."""
     base, _engine = live_server
     page = chromium.new_context(viewport={"width": WIDTH, "height": 740}, locale="en-GB").new_page()
     sign_in_on_a_phone(page, base, "lucile@helio.example")
     page.goto(base + "/hub")
     page.wait_for_selector(".wall-grid")
-    assert page.evaluate("getComputedStyle(document.body).fontSize") == "14px"
+    assert page.evaluate("getComputedStyle(document.body).fontSize") == "16px"
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
     columns = page.evaluate("getComputedStyle(document.querySelector('.wall-grid')).gridTemplateColumns")
     assert len(columns.split()) == 1, columns  # the panels one under the other

@@ -624,13 +624,48 @@
     }
     document.addEventListener("approval:preview-drawn", intoPreview);
 
-    // Files added after those picked already (a second pick, a drop): none twice, none past what a post carries.
-    function add(files) {
+    // A file that is no picture nor video is left out as it is picked, named, the others staying picked: sent, the
+    // server refused the whole form for it, and a browser cannot put the files back in the field. Such is a file of
+    // a type no account of the person's takes (a text, a PDF: the type the browser gives it by its name), and one
+    // named as a picture that does not start as one (approval/media/inspect.py, looks_like_picture: a PDF renamed
+    // ".jpg"). A file the browser gives no type, or a video's, goes for the server to read (a picture without its
+    // extension; the containers a video comes in).
+    const readable = Object.values(each).flatMap(function (words) {
+      return String(words.accept || "").split(",").filter(Boolean);
+    });
+    const leftOut = document.getElementById("new-media-left-out");
+    function startsAsPicture(bytes) {
+      const at = function (offset, text) {
+        return Array.from(text).every(function (c, i) { return bytes[offset + i] === c.charCodeAt(0); });
+      };
+      return (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) || at(0, "\x89PNG\r\n\x1a\n")
+        || at(0, "GIF87a") || at(0, "GIF89a") || (at(0, "RIFF") && at(8, "WEBP"));
+    }
+    async function notMedia(file) {
+      if (file.type && readable.length && !readable.includes(file.type)) return true;
+      if (!/^image\//.test(file.type)) return false;
+      try {
+        return !startsAsPicture(new Uint8Array(await file.slice(0, 12).arrayBuffer()));
+      } catch (error) {
+        return false;  // not readable here: the server says
+      }
+    }
+    function leftOutWords(names) {
+      const words = leftOut ? (names.length > 1 ? leftOut.dataset.many : leftOut.dataset.one) : "";
+      return (words || "{names}").split("{names}").join(names.join(", "));
+    }
+
+    // Files added after those picked already (a second pick, a drop): none twice, none past what a post carries,
+    // none that is not a picture or a video; ``also``: what else to say of them (a folder dropped with them).
+    async function add(files, also) {
+      const strange = await Promise.all(files.map(notMedia));
       let refused = "";
-      files.forEach(function (file) {
+      const strangers = [];
+      files.forEach(function (file, index) {
         if (picked.some(function (p) {
           return p.file.name === file.name && p.file.size === file.size && p.file.lastModified === file.lastModified;
         })) return;
+        if (strange[index]) { strangers.push(file.name); return; }
         if (picked.length >= room) { refused = zone.dataset.tooMany || ""; return; }
         const entry = { file: file, alt: "", width: 0, height: 0, thumb: null, node: null };
         entry.node = row(entry);
@@ -638,7 +673,7 @@
         listed.append(entry.node);
         measure(entry);
       });
-      say(refused);
+      say([strangers.length ? leftOutWords(strangers) : "", refused, also || ""].filter(Boolean).join(" "));
       fill();
       describe();
     }
@@ -677,11 +712,9 @@
         const entry = items[index] && items[index].webkitGetAsEntry ? items[index].webkitGetAsEntry() : null;
         return Boolean(entry && entry.isDirectory);
       });
-      add(files.filter(function (file) { return !folders.includes(file); }));
-      if (folders.length) {
-        say((zone.dataset.folder || "{names}").split("{names}").join(folders.map(function (f) { return f.name; })
-          .join(", ")));
-      }
+      add(files.filter(function (file) { return !folders.includes(file); }), folders.length
+        ? (zone.dataset.folder || "{names}").split("{names}").join(folders.map(function (f) { return f.name; })
+          .join(", ")) : "");
     });
     // Files more than one form carries are not sent: the server refuses such a body before reading it, and the text
     // would not come back with its refusal. The body is reckoned as the browser will send it (each file with its

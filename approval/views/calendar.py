@@ -41,7 +41,7 @@ from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.security import safe_next
 from approval.views import form_version
-from approval.views.posts import PUBLISH_NOW
+from approval.views.posts import PUBLISH_NOW, ask_publish_now
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
@@ -196,6 +196,9 @@ def move_post():
         abort(404)
     post = ops.load_post(db.session, current_user, post_id, for_update=True)
     if request.form.get("when") == "now":  # the post page's "Publish now" (a post a switch held, once it is off)
+        if request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the post's page asks
+            first = _FIRST_MOVE["scheduled" if post.state == State.scheduled else "missed"]
+            return ask_publish_now(post, version, first)
         return _move(post, version, utcnow() + PUBLISH_NOW, wants_json, now=True)
     try:
         shift = _shift(request.form.get("days", ""), request.form.get("hours", ""))

@@ -950,11 +950,7 @@ def act(post_id: int, action: str):
     and_schedule = action == Action.approve and bool(form.and_schedule.data)
     try:
         if now and request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the page asks
-            # Only what could be done: a role that may not schedule, a post gone on or changed since, is told so
-            # now (a question answered 200 and drew nothing to answer).
-            engine.check_fresh(post, form.version.data)
-            engine.find_transition(post, Action.schedule, current_user)
-            return _render_post(post, action_form=form, asked_now=True)
+            return ask_publish_now(post, form.version.data, Action.schedule, action_form=form)
         params = _action_params(post, action, form)
         if now:
             params = {"scheduled_at": utcnow() + PUBLISH_NOW}
@@ -990,6 +986,18 @@ def act(post_id: int, action: str):
     if warning:
         flash(warning, "warning")
     return redirect(url_for("posts.show_post", post_id=post.id))
+
+
+def ask_publish_now(post: Post, version: int | None, first: Action, *,
+                    action_form: FlaskForm | None = None) -> str:
+    """"Publish now" pressed in a browser without scripts, which asked nothing (its form's ``ask_first``): the post's
+    page asks instead, naming the account, and nothing is done until its button is pressed again. Asked only of
+    someone who could do it as the post stands, ``first`` being the engine's first step (``schedule`` for an
+    approved post, ``unschedule`` for a scheduled one, the move form's): a role that may not, a post gone on or
+    changed since, raise the engine's typed error (403, 409) rather than draw a question with nothing to answer."""
+    engine.check_fresh(post, version)
+    engine.find_transition(post, first, current_user)
+    return _render_post(post, action_form=action_form, asked_now=True)
 
 
 def _approve_and_schedule_at(post: Post, form: Any, approving: dict[str, Any]) -> engine.TrailEntry:  # noqa: ANN401
