@@ -502,14 +502,29 @@ def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any,
     """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
     waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
     leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
+    statements = _post_overtaking() if overtaken is _post_overtaken() else _overtaking(overtaken)
+    for statement in statements:
+        session.execute(statement, {**(params or {}), "overtaken_at": at})
+
+
+def _overtaking(overtaken: ColumnElement[bool]) -> tuple[Update, Update]:
+    """``_overtake``'s two UPDATEs (the mail not sent, then the notices read), at the time ``overtaken_at``."""
     table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
+    at = bindparam("overtaken_at", type_=UTCDateTime())
     # 'off' written out, not bound: the mail queue's partial index (unsent mails only) is then seen to apply.
     unsent = and_(table.c.mail_sent_at.is_(None), table.c.mail != literal_column(f"'{MailMode.off.value}'"),
                   or_(table.c.mail == MailMode.daily.value, table.c.mail_error.is_not(None)),
                   or_(table.c.mail_claimed_until.is_(None), table.c.mail_claimed_until < at))
-    session.execute(update(table).where(overtaken, unsent)
-                    .values(mail_sent_at=at, mail_claim=None, mail_claimed_until=None, mail_error=OVERTAKEN), params)
-    session.execute(update(table).where(overtaken, table.c.read_at.is_(None)).values(read_at=at), params)
+    return (update(table).where(overtaken, unsent)
+            .values(mail_sent_at=at, mail_claim=None, mail_claimed_until=None, mail_error=OVERTAKEN),
+            update(table).where(overtaken, table.c.read_at.is_(None)).values(read_at=at))
+
+
+@functools.cache
+def _post_overtaking() -> tuple[Update, Update]:
+    """``_overtaking`` of the posts' notices (``_post_overtaken``), built once: a worker's pass runs them each time,
+    and building them (and their cache key, a tree with two subqueries a kind) cost more than running them."""
+    return _overtaking(_post_overtaken())
 
 
 @functools.cache
