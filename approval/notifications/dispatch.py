@@ -497,8 +497,7 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
     return market_id
 
 
-def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any,
-              params: dict[str, Any] | list[dict[str, Any]] | None = None) -> None:
+def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any, params: dict[str, Any] | None = None) -> None:
     """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
     waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
     leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
