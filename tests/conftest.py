@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,8 +22,9 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from approval import create_app
 
@@ -89,11 +91,19 @@ def _postgres_required() -> bool:
 
 
 class TemporaryDatabases:
-    """Creates databases for the session and drops them at its end."""
+    """Creates databases for the session and drops them at its end.
+
+    ``migrated_url`` hands out databases at the last migration as copies of one template per backend, migrated at
+    its first call in the test process: a migration from nothing costs one to two seconds, a copy a few
+    milliseconds (SQLite, a file) or a third of a second (PostgreSQL, ``CREATE DATABASE ... TEMPLATE``). A test about
+    the migrations themselves calls ``approval.migrate.upgrade`` on a ``new_url`` instead.
+    """
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.created: list[str] = []
+        #: The template of each backend, by backend (``_template``).
+        self.templates: dict[str, str] = {}
 
     def new_url(self, backend: str) -> str:
         if backend == "sqlite":
@@ -110,6 +120,70 @@ class TemporaryDatabases:
             pytest.skip(f"no PostgreSQL server on 127.0.0.1:5432 ({type(error).__name__})")
         self.created.append(name)
         return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def migrated_url(self, backend: str) -> str:
+        """A new database of ``backend`` at the last migration, as ``upgrade(new_url(backend))`` leaves it."""
+        if backend == "sqlite":
+            url = self.new_url(backend)
+            self.migrate(url)
+            return url
+        template = self._template(backend)
+        name = f"approval_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        self._copy_postgres(_database_name(template), name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def migrate(self, url: str) -> None:
+        """Brings a database nothing has used yet to the last migration, as ``upgrade(url)`` would: a SQLite file
+        that does not exist yet (anywhere), or a PostgreSQL database ``new_url`` made."""
+        if url.startswith("sqlite:"):
+            path = Path(make_url(url).database or "")
+            assert not path.exists(), f"{path} exists: migrate() fills a database nothing has used yet"
+            shutil.copyfile(_database_name(self._template("sqlite")), path)
+            return
+        name = _database_name(url)
+        assert name in self.created, f"{name} is not a database of this session's (new_url)"
+        admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin_engine.connect() as connection:  # no FORCE: a connection to it would mean it is in use
+            connection.execute(text(f'DROP DATABASE "{name}"'))
+        self.created.remove(name)
+        self._copy_postgres(_database_name(self._template("postgresql")), name)
+
+    def _template(self, backend: str) -> str:
+        """The test process's database of ``backend`` at the last migration, migrated at the first call, that
+        ``migrated_url`` copies. Nothing connects to it after its migration (a copy of a PostgreSQL database waits
+        for the last connection to it to end, then fails)."""
+        if backend not in self.templates:
+            url = self.new_url(backend)
+            upgrade(url)  # its engines disposed: on SQLite the last connection to close left no -wal file behind
+            if backend == "sqlite":
+                assert not Path(_database_name(url) + "-wal").exists(), "the template's WAL still open"
+            else:
+                admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+                with admin_engine.connect() as connection:
+                    # A setting of the database's own (ALTER DATABASE ... SET) is not copied by the template.
+                    settings = connection.scalar(text(
+                        "SELECT count(*) FROM pg_db_role_setting JOIN pg_database d ON d.oid = setdatabase "
+                        "WHERE d.datname = :name"), {"name": _database_name(url)})
+                    assert settings == 0, "the migrations set a database setting: copy it in _copy_postgres"
+                    # Nor autovacuum, nor anyone, may connect to the template while it is copied.
+                    connection.execute(text(f'ALTER DATABASE "{_database_name(url)}" WITH ALLOW_CONNECTIONS false'))
+            self.templates[backend] = url
+        return self.templates[backend]
+
+    def _copy_postgres(self, template: str, name: str) -> None:
+        """``name``, a copy of ``template``: its schema, rows and privileges, and the privileges on the database
+        itself (``GRANT CONNECT ON DATABASE``, migration 0006), which ``CREATE DATABASE ... TEMPLATE`` leaves out."""
+        admin_engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            self.created.append(name)
+            grants = connection.execute(text(
+                "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(a.grantee::regrole::text) END, "
+                "a.privilege_type, a.is_grantable FROM pg_database d, aclexplode(d.datacl) a "
+                "WHERE d.datname = :name AND a.grantee <> d.datdba"), {"name": template}).all()
+            for grantee, privilege, grantable in grants:
+                connection.execute(text(f'GRANT {privilege} ON DATABASE "{name}" TO {grantee}'
+                                        + (" WITH GRANT OPTION" if grantable else "")))
 
     def drop_all(self) -> None:
         """Several at a time: each DROP DATABASE waits for a checkpoint of the whole server, and drops in flight
@@ -129,6 +203,11 @@ class TemporaryDatabases:
         admin_engine.dispose()
 
 
+def _database_name(url: str) -> str:
+    """The SQLite file's path, or the PostgreSQL database's name."""
+    return make_url(url).database or ""
+
+
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporaryDatabases]:
     temporary = TemporaryDatabases(tmp_path_factory.mktemp("db"))
@@ -144,9 +223,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def database_url(backend: str, databases: TemporaryDatabases) -> str:
     """A database migrated to head, shared by the session's tests (each in its own rolled-back transaction)."""
-    url = databases.new_url(backend)
-    upgrade(url)
-    return url
+    return databases.migrated_url(backend)
 
 
 @pytest.fixture(scope="session")
@@ -259,8 +336,6 @@ CHROMIUM = os.environ.get("APPROVAL_CHROMIUM", "/usr/bin/chromium")
 def chromium_browser():
     """A headless Chromium for the test process, launched at its first browser test (launching one per module cost
     a second or more each time, twice per module: once per backend). Tests open their own contexts in it."""
-    import shutil
-
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         message = f"Chromium not found at {CHROMIUM}"
         if os.environ.get("APPROVAL_TEST_BROWSER", "").lower() == "required":
@@ -284,8 +359,7 @@ SITE = "https://approval.helio.example"
 def committed_app(databases, backend: str, tmp_path_factory, **settings: object) -> Flask:  # noqa: ANN001
     """An app on a database of its own, brought to the last migration, whose senders commit their claims as in
     production (``settings``: e.g. ``SMTP_URL``)."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLIC_URL": SITE, **settings})
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     return app

@@ -19,7 +19,6 @@ from approval import create_app
 from approval import kiosks
 from approval.api.tokens import issue_token
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.workflow.states import Role
 
 PASSWORD = "approval-wall"
@@ -40,8 +39,8 @@ class LiveWall:
 
 def seed(url: str) -> tuple:
     """France and Kenya, a community and a project manager with API tokens, a kiosk link for France; returns
-    (kiosk path, kiosk token, project manager's token, community manager's token, the French account's id)."""
-    upgrade(url)
+    (kiosk path, kiosk token, project manager's token, community manager's token, the French account's id).
+    ``url``: a database at the last migration (``databases.migrated_url``)."""
     engine = make_engine(url)
     with Session(engine) as session:
         france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
@@ -63,7 +62,7 @@ def seed(url: str) -> tuple:
 
 @contextmanager
 def live_wall(databases, backend: str, *, interval: float = 0.3) -> Iterator[LiveWall]:
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     wall = seed(url)
     engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "wall", "TESTING": True, "HUB_FEED_INTERVAL": interval,

@@ -155,8 +155,7 @@ def make_committed(databases):
     from approval import operations as ops
     from approval.db import make_engine
 
-    url = databases.new_url("postgresql")
-    upgrade(url)
+    url = databases.migrated_url("postgresql")
     engine = make_engine(url)
     with Session(engine) as session:
         market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

@@ -19,7 +19,6 @@ from approval import administration as admin
 from approval import create_app
 from approval.db import make_engine, utcnow
 from approval.labels import said_wall
-from approval.migrate import upgrade
 from approval.models import Post
 from approval.workflow.states import Role, State
 from tests.said_helpers import in_english
@@ -41,8 +40,7 @@ def chromium(chromium_browser):  # noqa: ANN001, ANN201
 
 @pytest.fixture()
 def live_server(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     from sqlalchemy.orm import Session
 

@@ -76,7 +76,7 @@ class Server:
 
 def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_when_revoked(
         chromium, databases, backend, tmp_path):  # noqa: F811
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     kiosk_path, kiosk_token, pm_token, cm_token, account_id = seed(url)
     server = Server(url, tmp_path / "instance")
     server.start()
@@ -146,7 +146,7 @@ def test_the_wall_on_a_kiosk_screen_updates_live_survives_a_restart_and_stops_wh
 
 
 def test_a_kiosk_token_opens_no_other_page(chromium, databases, backend, tmp_path):  # noqa: F811
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     kiosk_path, kiosk_token, *_rest = seed(url)
     server = Server(url, tmp_path / "instance")
     server.start()
@@ -244,6 +244,27 @@ def test_the_demo_wall_fits_a_laptop_a_big_screen_and_a_phone_in_english_and_fre
                 else:  # a phone shows both tables' headings: the same words for the same state
                     markets, networks = seen["headings"]
                     assert markets == networks, (where, seen["headings"])
+                    # Read in the hand: a phone's own text size, nothing under 13 px (a count's badge, a zone's
+                    # name, the week's findings, "+3 more" and the way back read 9 to 11 px).
+                    sizes = page.evaluate(_TEXT_SIZES)
+                    assert sizes["root"] >= 16, (where, sizes)
+                    assert sizes["smallest"][0] >= 13, (where, sizes)
+                    page.screenshot(path=str(folder / f"{language}-{width}x{height}-whole.png"), full_page=True)
                 context.close()
     finally:
         server.stop()
+
+
+#: The wall's root text size, and its smallest text shown (size, class, the words), screen readers' text apart.
+_TEXT_SIZES = """() => {
+  const seen = [];
+  const walker = document.createTreeWalker(document.getElementById('wall'), NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const element = walker.currentNode.parentElement;
+    if (!text || !element || element.closest('.visually-hidden') || element.offsetParent === null) continue;
+    seen.push([parseFloat(getComputedStyle(element).fontSize), String(element.className), text.slice(0, 40)]);
+  }
+  seen.sort((a, b) => a[0] - b[0]);
+  return {root: parseFloat(getComputedStyle(document.documentElement).fontSize), smallest: seen[0]};
+}"""

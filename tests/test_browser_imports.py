@@ -17,7 +17,6 @@ from werkzeug.serving import make_server
 from approval import administration as admin
 from approval import create_app
 from approval.db import make_engine, utcnow
-from approval.migrate import upgrade
 from approval.models import Post
 from approval.workflow.states import Role, State
 
@@ -31,8 +30,7 @@ PASSWORD = "approval-journey"
 
 @pytest.fixture()
 def live_server(backend, databases):  # noqa: ANN001, ANN201
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

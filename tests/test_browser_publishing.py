@@ -20,7 +20,6 @@ from werkzeug.serving import make_server
 from approval import create_app
 from approval.db import make_engine, utcnow
 from approval.demo import PASSWORD, load_demo
-from approval.migrate import upgrade
 from approval.models import Account, Market, Post
 from approval.publishing.worker import Worker
 from approval.workflow.states import State
@@ -31,8 +30,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture()
 def demo_with_worker(databases, tmp_path):
-    url = databases.new_url("postgresql")
-    upgrade(url)
+    url = databases.migrated_url("postgresql")
     engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "publishing", "TESTING": True})
     app.instance_path = str(tmp_path)

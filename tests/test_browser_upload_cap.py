@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 from approval import administration as admin
 from approval import create_app
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.workflow.states import Role
 
 from conftest import ONE_BACKEND
@@ -31,8 +30,7 @@ TEXT = "Les coulisses du Social Hub : une journée avec l’équipe qui répond 
 
 @pytest.fixture()
 def capped_server(backend, databases):  # noqa: ANN001, ANN201
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

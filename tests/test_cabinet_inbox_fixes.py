@@ -182,13 +182,11 @@ def test_a_reminder_pass_leaves_a_post_being_reviewed_to_its_review(backend, dat
 
     from approval import create_app
     from approval.db import make_engine
-    from approval.migrate import upgrade
     from approval.models.notifications import ReviewReminder
     from approval.notifications.reminders import Reminders
     from tests.conftest import Factory
 
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
     app.instance_path = str(tmp_path)
     engine = make_engine(url)

@@ -25,7 +25,6 @@ from approval import create_app
 from approval import operations as ops
 from approval.api.tokens import issue_token
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models import AuditEntry, OutboxMessage, Post, audit
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
@@ -304,8 +303,7 @@ def test_the_post_page_offers_them_to_no_one_else(make, db_session, cast, web, s
 @pytest.fixture(scope="module")
 def committed(backend, databases, tmp_path_factory):
     """An app on a database of its own: the worker commits, as in tests/test_worker.py."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     return app

@@ -275,6 +275,56 @@ def test_a_post_a_switch_held_is_published_now_from_its_page_once_the_switch_is_
     assert stale.status_code == 409
 
 
+def test_publish_now_from_the_move_form_without_scripts_asks_on_the_page_first(make, web, db_session, france):
+    """A scheduled post's "Publish now" (beside "Move to this time") asks first in a browser without scripts, as the
+    approved post's does (``posts.ask_publish_now``): the page names the account and does nothing; its button,
+    pressed, publishes now. Asked only of who could do it: a community manager is refused (403), a page drawn
+    before a change is a conflict (409)."""
+    import html as html_text
+
+    from conftest import row_counts
+
+    at = _next_month_day(12, 9)
+    post = _scheduled(make, make.account(france, "x"), at)
+    pm = make.user(Role.project_manager, markets=[france])
+    web.login(pm)
+    page = web.get(f"/posts/{post.id}").get_data(as_text=True)
+    move_form = page[page.index('id="move"'):]
+    move_form = move_form[:move_form.index("</form>")]
+    assert '<noscript><input type="hidden" name="ask_first" value="now"></noscript>' in move_form
+    assert 'data-confirm="Publish this post on X @' in html_text.unescape(move_form)  # with scripts: the dialog
+    counts = row_counts(db_session, AuditEntry)
+    asked = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "when": "now",
+                                        "ask_first": "now", "next": f"/posts/{post.id}"})
+    assert asked.status_code == 200
+    said = html_text.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", asked.get_data(as_text=True))))
+    assert f"Publish this post on X @{post.account.handle} now? It cannot be undone." in said
+    assert "Nothing is done yet." in said
+    assert row_counts(db_session, AuditEntry) == counts
+    db_session.expire_all()
+    assert post.state == State.scheduled and post.scheduled_at == at
+    # Its button answers the move form without the marker: pressed, the post goes now.
+    answer_page = asked.get_data(as_text=True)
+    form = answer_page[answer_page.index("publish-now-asked"):]
+    form = form[:form.index("</form>")]
+    assert 'action="/calendar/move"' in form and 'name="ask_first"' not in form and 'value="now"' in form
+    assert f'name="post_id" value="{post.id}"' in form
+    cm = make.user(Role.community_manager, markets=[france])
+    web.login(cm)
+    assert web.post("/calendar/move", {"post_id": post.id, "version": post.version, "when": "now",
+                                       "ask_first": "now"}).status_code == 403
+    web.login(pm)
+    assert web.post("/calendar/move", {"post_id": post.id, "version": post.version - 1, "when": "now",
+                                       "ask_first": "now"}).status_code == 409
+    assert row_counts(db_session, AuditEntry) == counts
+    before = utcnow()
+    done = web.post("/calendar/move", {"post_id": post.id, "version": post.version, "when": "now",
+                                       "next": f"/posts/{post.id}"})
+    assert done.status_code == 303
+    db_session.expire_all()
+    assert post.state == State.scheduled and before < post.scheduled_at < utcnow() + timedelta(seconds=5)
+
+
 def test_a_move_is_refused_by_the_engine_with_its_reasons(make, web, db_session, france):
     at = _next_month_day(15, 7)
     post = _scheduled(make, make.account(france, "x"), at)

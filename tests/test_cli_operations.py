@@ -144,10 +144,10 @@ LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (DEBUG|INFO
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
-def test_the_worker_and_the_notifier_log_with_time_level_and_logger(cli):
+def test_the_worker_and_the_notifier_log_with_time_level_and_logger(cli, databases):
     """A mail that cannot be sent is a warning of the mailer's, in the worker's pass: a line with its time, level
     and logger on stderr (before, it went nowhere useful)."""
-    upgrade(cli.url)
+    databases.migrate(cli.url)
     _due_posts(cli.url)  # the failed one tells its author and the project managers: mail, to a server that is down
     cli.env["APPROVAL_SMTP_URL"] = "smtp://127.0.0.1:9?timeout=2"
     once = cli("worker", "--once")
@@ -260,8 +260,8 @@ def test_a_piped_password_is_read_without_warnings(cli):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
-def test_the_readme_s_piped_user_creation_works_as_written(cli):
-    upgrade(cli.url)
+def test_the_readme_s_piped_user_creation_works_as_written(cli, databases):
+    databases.migrate(cli.url)
     deployment = (PROJECT_ROOT / "README.md").read_text().split("### Deployment", 1)[1]
     line = next(line for line in deployment.splitlines() if line.startswith("printf "))
     command = line.split("  #", 1)[0]

@@ -12,7 +12,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from approval import administration as admin
 from approval import operations as ops
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.models import Post, Revision, User
 from approval.workflow.errors import Stale
 from approval.workflow.states import Role, State
@@ -60,8 +59,7 @@ def test_stale_button_is_refused_with_a_reload_message(make, web, db_session):
 @pytest.fixture()
 def committed_database(backend, databases):
     """A database of its own, committed for real: concurrency needs two connections, not one rolled-back one."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()

@@ -502,10 +502,8 @@ def committed_database(backend, databases):
     from sqlalchemy.orm import sessionmaker
 
     from approval.db import make_engine
-    from approval.migrate import upgrade
 
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
@@ -563,11 +561,9 @@ def test_a_lost_database_connection_is_a_503_and_the_next_request_succeeds(datab
 
     from approval import administration as admin
     from approval.db import db
-    from approval.migrate import upgrade
     from conftest import POSTGRES_ADMIN_URL
 
-    url = databases.new_url("postgresql")
-    upgrade(url)
+    url = databases.migrated_url("postgresql")
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "lost", "TESTING": True, "PROPAGATE_EXCEPTIONS": False})
     with app.app_context():
         user = admin.create_user(db.session, "a@helio.example", "A", Role.community_manager, "password1",

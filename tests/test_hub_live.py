@@ -133,7 +133,7 @@ def test_a_kiosk_link_made_while_walls_are_open_opens_at_once(databases, backend
         second.close()
 
 
-def test_a_wall_reading_sqlite_does_not_take_the_write_lock(tmp_path):
+def test_a_wall_reading_sqlite_does_not_take_the_write_lock(databases, tmp_path):
     """Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE), so that two writers queue; the
     walls' streams only read, and a hundred of them opened at once queued behind each other for that lock until
     the busy timeout ran out ("database is locked", 503s). Their sessions begin deferred: a writer goes ahead
@@ -144,11 +144,10 @@ def test_a_wall_reading_sqlite_does_not_take_the_write_lock(tmp_path):
 
     from approval import create_app
     from approval.hub_feed import new_session
-    from approval.migrate import upgrade
     from approval.models import Post
 
     url = f"sqlite:///{tmp_path / 'hub.db'}"
-    upgrade(url)
+    databases.migrate(url)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
     wall = new_session(app)
     try:

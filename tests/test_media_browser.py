@@ -18,7 +18,6 @@ from approval import create_app
 from approval import operations as ops
 from approval.db import make_engine
 from approval.media import samples
-from approval.migrate import upgrade
 from approval.models import Post
 from approval.workflow.states import Role
 
@@ -44,8 +43,7 @@ TEXTS = {
 
 @pytest.fixture()
 def media_server(backend, databases, tmp_path):  # noqa: ANN001, ANN201
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "media", "TESTING": True})
     app.instance_path = str(tmp_path / "instance")

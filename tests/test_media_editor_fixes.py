@@ -257,10 +257,8 @@ def walk_server(backend, databases, tmp_path):  # noqa: ANN001, ANN201
     from approval import operations as ops
     from approval.db import make_engine
     from approval.media import samples
-    from approval.migrate import upgrade
 
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "walk", "TESTING": True})
     app.instance_path = str(tmp_path / "instance")

@@ -334,7 +334,7 @@ def test_a_transparent_picture_is_drawn_on_white_in_its_thumbnail():
     assert thumbnail.getpixel((5, 5)) == (200, 0, 0)
 
 
-def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypatch):
+def test_an_upload_holds_no_lock_while_its_file_is_inspected(databases, tmp_path, monkeypatch):
     """On SQLite every transaction takes the write lock: the upload held it from the post's locked read through the
     file's inspection (a 1 x 1 GIF of 860,000 frames: 25 s), and every other writer of the application gave up
     after its busy timeout (503s). The post is read, then let go, the file inspected, then the post locked again
@@ -346,13 +346,12 @@ def test_an_upload_holds_no_lock_while_its_file_is_inspected(tmp_path, monkeypat
     from approval import create_app
     from approval.api.tokens import issue_token
     from approval.media import intake
-    from approval.migrate import upgrade
     from approval.workflow.states import Role, State
     from tests.conftest import Factory
 
     path = tmp_path / "media.db"
     monkeypatch.setenv("APPROVAL_INSTANCE_PATH", str(tmp_path / "instance"))  # its media stored there
-    upgrade(f"sqlite:///{path}")
+    databases.migrate(f"sqlite:///{path}")
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test"})
     engine = app.extensions["approval.db"]["engine"]
     with Session(engine) as session:

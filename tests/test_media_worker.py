@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from approval import create_app
 from approval.db import utcnow
 from approval.media import samples
-from approval.migrate import upgrade
 from approval.media.storage import storage
 from approval.models import AuditEntry, OutboxMessage, Post, RevisionMedia
 from approval.publishing import controls
@@ -27,8 +26,7 @@ _TESTS = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):  # noqa: ANN001, ANN201
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "media", "PUBLISH_QUOTAS": {}})
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     return app

@@ -11,7 +11,6 @@ from werkzeug.serving import make_server
 
 from approval import create_app
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.workflow.states import Role, State
 from tests.conftest import PASSWORD, Factory
 from tests.test_browser import ARTIFACTS, chromium, sign_in  # noqa: F401 - the shared browser
@@ -21,8 +20,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture()
 def site(backend, databases):
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         make = Factory(session)

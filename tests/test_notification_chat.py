@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models.notifications import MarketNotificationSettings, Notification
 from approval.notifications.chat import ChatSender
 from approval.notifications.reminders import Reminders, working_minutes
@@ -188,8 +187,7 @@ def test_a_market_with_a_shorter_threshold_reminds_sooner(world, session, make, 
 
 
 def test_approval_notify_once_sends_the_mail_from_the_command_line(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
     with app.app_context():
         with app.extensions["approval.db"]["sessionmaker"]() as session:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models.notifications import Notification, NotificationKind as Kind
 from approval.notifications import outbox
 from approval.notifications.mailer import Mailer, SmtpSettings
@@ -29,8 +28,8 @@ class RefusingServer(SmtpServer):
 
 
 @pytest.fixture()
-def world(cli, tmp_path):
-    upgrade(cli.url)
+def world(cli, databases, tmp_path):
+    databases.migrate(cli.url)
     app = create_app({"TESTING": True, "DATABASE_URL": cli.url, "SECRET_KEY": "test",
                       "PUBLIC_URL": "https://approval.helio.example"})
     app.instance_path = str(tmp_path / "instance")

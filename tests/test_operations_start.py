@@ -73,9 +73,9 @@ def test_an_application_made_on_an_older_schema_is_made_all_the_same(behind):
     assert app.name == "approval"
 
 
-def test_the_web_process_logs_as_the_workers_do_and_warns_of_counts_per_process(tmp_path):
+def test_the_web_process_logs_as_the_workers_do_and_warns_of_counts_per_process(databases, tmp_path):
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+    databases.migrate(url)
     env = {**os.environ, "APPROVAL_DATABASE_URL": url, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance"),
            "APPROVAL_SECRET_KEY": "k" * 32}
     env.pop("APPROVAL_RATELIMIT_STORAGE_URI", None)
@@ -98,8 +98,7 @@ def test_the_web_process_logs_as_the_workers_do_and_warns_of_counts_per_process(
 
 
 def test_each_process_names_itself_to_postgresql_and_says_what_it_runs_on(databases, tmp_path):
-    url = databases.new_url("postgresql")  # PostgreSQL required, or skipped
-    upgrade(url)
+    url = databases.migrated_url("postgresql")  # PostgreSQL required, or skipped
     name = url.rsplit("/", 1)[1]
     with_password = url.replace("postgres@", "postgres:S3cretPassw0rd@")  # trust auth: the password goes unused
     env = {**os.environ, "APPROVAL_DATABASE_URL": with_password, "APPROVAL_INSTANCE_PATH": str(tmp_path / "instance"),

@@ -46,17 +46,17 @@ def s3_client(s3_endpoint, monkeypatch):  # noqa: ANN001, ANN201
     return boto3.client("s3", endpoint_url=s3_endpoint)
 
 
-def _fresh_app(tmp_path: Path, **config: object) -> Flask:
+def _fresh_app(databases, tmp_path: Path, **config: object) -> Flask:  # noqa: ANN001
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+    databases.migrate(url)
     return create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "health", **config})
 
 
 # M6. /healthz -------------------------------------------------------------------------------------------------------
 
 
-def test_the_health_check_says_ok_without_a_session_a_throttle_or_a_policy(tmp_path):
-    app = _fresh_app(tmp_path, THROTTLING=True, MEDIA_URL=str(tmp_path / "media"))
+def test_the_health_check_says_ok_without_a_session_a_throttle_or_a_policy(databases, tmp_path):
+    app = _fresh_app(databases, tmp_path, THROTTLING=True, MEDIA_URL=str(tmp_path / "media"))
     client = app.test_client()
     for _ in range(100):  # a load balancer asks every few seconds, from one address: never throttled
         answer = client.get("/healthz")
@@ -67,7 +67,7 @@ def test_the_health_check_says_ok_without_a_session_a_throttle_or_a_policy(tmp_p
     assert client.head("/healthz").status_code == 200
 
 
-def test_the_health_check_says_what_failed(tmp_path, monkeypatch, caplog):
+def test_the_health_check_says_what_failed(databases, tmp_path, monkeypatch, caplog):
     # The database out of reach: 503, and the details in the log (not to whoever asks).
     down = create_app({"TESTING": True, "SECRET_KEY": "health", "MEDIA_URL": str(tmp_path / "media"),
                        "DATABASE_URL": f"postgresql+psycopg://approval@127.0.0.1:{_closed_port()}/approval"})
@@ -89,15 +89,15 @@ def test_the_health_check_says_what_failed(tmp_path, monkeypatch, caplog):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     (tmp_path / "f").mkdir()
-    app = _fresh_app(tmp_path / "f", MEDIA_URL=str(blocked / "media"))
+    app = _fresh_app(databases, tmp_path / "f", MEDIA_URL=str(blocked / "media"))
     answer = app.test_client().get("/healthz")
     assert answer.status_code == 503 and answer.get_json() == {"database": "ok", "media": "unavailable"}
 
 
-def test_the_health_check_asks_the_bucket(tmp_path, s3_client, s3_endpoint, monkeypatch):
+def test_the_health_check_asks_the_bucket(databases, tmp_path, s3_client, s3_endpoint, monkeypatch):
     monkeypatch.setenv("APPROVAL_MEDIA_S3_ENDPOINT", s3_endpoint)
     bucket = f"health-{secrets.token_hex(4)}"
-    app = _fresh_app(tmp_path, MEDIA_URL=f"s3://{bucket}/media")
+    app = _fresh_app(databases, tmp_path, MEDIA_URL=f"s3://{bucket}/media")
     assert app.test_client().get("/healthz").get_json() == {"database": "ok", "media": "unavailable"}
     s3_client.create_bucket(Bucket=bucket)
     answer = app.test_client().get("/healthz")
@@ -126,10 +126,10 @@ def test_an_upload_to_a_bucket_that_is_not_there_is_a_503_saying_so(app, make, d
 # M3. The throttles' store down -------------------------------------------------------------------------------------
 
 
-def test_logins_go_on_when_the_throttles_store_is_down(tmp_path, caplog):
+def test_logins_go_on_when_the_throttles_store_is_down(databases, tmp_path, caplog):
     """Redis unreachable: every POST /login was a 500, whatever the password. The throttles fall back to counting
     in the process's memory, with a warning, and still lock an address after 5 failures."""
-    app = _fresh_app(tmp_path, THROTTLING=True, WTF_CSRF_ENABLED=False,
+    app = _fresh_app(databases, tmp_path, THROTTLING=True, WTF_CSRF_ENABLED=False,
                      RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{_closed_port()}")
     from approval import administration as admin
     from approval.db import db
@@ -153,8 +153,8 @@ def test_logins_go_on_when_the_throttles_store_is_down(tmp_path, caplog):
 # m1. A login over plain HTTP with Secure cookies --------------------------------------------------------------------
 
 
-def test_a_form_refused_over_plain_http_with_secure_cookies_names_the_cause(tmp_path, caplog):
-    app = _fresh_app(tmp_path, SESSION_COOKIE_SECURE=True)
+def test_a_form_refused_over_plain_http_with_secure_cookies_names_the_cause(databases, tmp_path, caplog):
+    app = _fresh_app(databases, tmp_path, SESSION_COOKIE_SECURE=True)
     page = app.test_client().get("/login")
     session_cookie = next(c for c in page.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" in session_cookie  # a browser never sends it back over plain HTTP

@@ -10,7 +10,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from approval.db import WriteWhileReading, make_engine, reading_first
-from approval.migrate import upgrade
 from approval.models import User
 from approval.workflow.states import Role
 
@@ -28,9 +27,9 @@ def _write(path: str, statement: str) -> None:
         connection.close()
 
 
-def test_a_writing_session_reads_first_without_the_lock_then_writes_what_is_true_then(tmp_path):
+def test_a_writing_session_reads_first_without_the_lock_then_writes_what_is_true_then(databases, tmp_path):
     path = str(tmp_path / "app.db")
-    upgrade(f"sqlite:///{path}")
+    databases.migrate(f"sqlite:///{path}")
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:
         made = Factory(session).user(Role.community_manager, name="Camille")
@@ -55,10 +54,10 @@ def test_a_writing_session_reads_first_without_the_lock_then_writes_what_is_true
     engine.dispose()
 
 
-def test_a_session_holding_changes_is_refused_not_rolled_back_in_silence(tmp_path):
+def test_a_session_holding_changes_is_refused_not_rolled_back_in_silence(databases, tmp_path):
     """``reading_first`` begins by rolling back: changes made before it would be lost without a word."""
     path = str(tmp_path / "app.db")
-    upgrade(f"sqlite:///{path}")
+    databases.migrate(f"sqlite:///{path}")
     engine = make_engine(f"sqlite:///{path}")
     with Session(engine) as session:
         Factory(session).user(Role.community_manager, name="Camille")

@@ -379,13 +379,11 @@ def test_the_audit_export_streams_from_a_database_the_request_has_committed_to(b
     from approval import create_app
     from approval import operations as ops
     from approval.db import make_engine
-    from approval.migrate import upgrade
     from approval.views import reports as report_views
     from conftest import PASSWORD, WebClient
 
     monkeypatch.setattr(report_views, "AUDIT_BATCH", 3)
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

@@ -11,7 +11,6 @@ import uuid
 import pytest
 
 from approval import create_app
-from approval.migrate import upgrade
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -33,9 +32,9 @@ def redis_store():  # noqa: ANN201
         client.delete(key)
 
 
-def test_two_web_processes_count_one_clients_bad_tokens_together(redis_store, tmp_path):
+def test_two_web_processes_count_one_clients_bad_tokens_together(redis_store, databases, tmp_path):
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    upgrade(url)
+    databases.migrate(url)
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "throttle", "THROTTLING": True,
               "RATELIMIT_STORAGE_URI": REDIS, "RATELIMIT_KEY_PREFIX": redis_store}
     first, second = (create_app(dict(config)).test_client() for _ in range(2))

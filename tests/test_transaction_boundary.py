@@ -100,7 +100,7 @@ def test_a_get_only_reads_unless_its_view_says_it_writes(boundary):
     assert committed()
 
 
-def test_a_page_view_on_sqlite_takes_no_write_lock(tmp_path):
+def test_a_page_view_on_sqlite_takes_no_write_lock(databases, tmp_path):
     """Every SQLite transaction took the write lock up front (BEGIN IMMEDIATE), page views too: while a page was
     rendered, every writer waited, and a page waited behind every writer. A GET now begins deferred: it is served
     while another connection holds the write lock. The writing requests still take it up front."""
@@ -109,9 +109,7 @@ def test_a_page_view_on_sqlite_takes_no_write_lock(tmp_path):
     from tests.conftest import PASSWORD, WebClient
 
     url = f"sqlite:///{tmp_path / 'pages.db'}"
-    from approval.migrate import upgrade
-
-    upgrade(url)
+    databases.migrate(url)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "pages"})
     with app.app_context(), db.transaction() as session:
         market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 from approval import administration as admin
 from approval import create_app
 from approval.db import make_engine
-from approval.migrate import upgrade
 from approval.workflow.states import Role
 
 from conftest import ONE_BACKEND
@@ -42,8 +41,7 @@ CLOCKS = """() => { const list = document.querySelector('.clocks'), more = list.
 def six_markets(backend, databases):  # noqa: ANN001, ANN201
     """A live server over six markets, a group-wide project manager (a wall with its way back to the pages in its
     head line) and a campaign of every market: (its address, the campaign's id)."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         for code, name, zone, language in MARKETS:

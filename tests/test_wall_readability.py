@@ -96,7 +96,7 @@ ITEM = """handle => {
 
 @pytest.fixture()
 def served(databases, backend, tmp_path):
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     kiosk_path = _scene(url)
     server = Server(url, tmp_path / "instance")
     server.start()

@@ -473,7 +473,7 @@ def test_twenty_eight_markets_read_from_five_metres_on_a_1080p_screen(
 ):
     from test_browser_hub import Server
 
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     kiosk_path = _twenty_eight_markets(url)
     server = Server(url, tmp_path / "instance", worker=False)  # no worker: the post due stays overdue
     server.start()

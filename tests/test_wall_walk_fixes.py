@@ -248,7 +248,7 @@ def test_the_wall_uses_its_panels_and_the_way_back_covers_nothing(chromium, data
     from hub_live import PASSWORD
     from test_browser_hub import Server
 
-    url = databases.new_url(backend)
+    url = databases.migrated_url(backend)
     _busy_evening(url)
     server = Server(url, tmp_path / "instance")
     server.start()

@@ -22,7 +22,6 @@ from approval import create_app
 from approval import operations as ops
 from approval import policies
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models import AuditEntry, Outcome, OutboxMessage, Post, PublicationAttempt, ReportDay, StopSwitch, audit
 from approval.models.notifications import Notification, NotificationKind
 from approval.publishing import controls
@@ -39,8 +38,7 @@ BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante."
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):
     """An app on a database of its own (the worker commits), and a way to open sessions on it."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     instance = tmp_path_factory.mktemp("instance")
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {}})
     app.instance_path = str(instance)

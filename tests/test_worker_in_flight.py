@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from approval import create_app
-from approval.migrate import upgrade
 from approval.models import Account, Outcome, OutboxMessage, Post, PublicationAttempt
 from approval.publishing import controls, worker
 from approval.publishing.status import publishing_status
@@ -28,8 +27,7 @@ from tests.test_worker import Scene, make, session, soon  # noqa: F401  (fixture
 @pytest.fixture(scope="module")
 def world(backend, databases, tmp_path_factory):
     """An app on a database of its own, allowed to call webhooks on 127.0.0.1 (the receiver)."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test", "PUBLISH_QUOTAS": {},
                       "WEBHOOK_PRIVATE_ADDRESSES": True})
     app.instance_path = str(tmp_path_factory.mktemp("instance"))

@@ -46,7 +46,6 @@ from sqlalchemy.orm import Session
 
 from approval import create_app
 from approval.db import utcnow
-from approval.migrate import upgrade
 from approval.models import (
     Account,
     AuditEntry,
@@ -71,8 +70,7 @@ DRAIN_TIMEOUT_S = max(120, POSTS * 0.3)
 
 @pytest.fixture()
 def pg_url(databases) -> str:
-    url = databases.new_url("postgresql")
-    upgrade(url)
+    url = databases.migrated_url("postgresql")
     return url
 
 

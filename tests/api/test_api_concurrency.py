@@ -16,7 +16,6 @@ from approval import create_app
 from approval.api.idempotency import RETENTION
 from approval.api.tokens import issue_token
 from approval.db import make_engine, utcnow
-from approval.migrate import upgrade
 from approval.models import AuditEntry, IdempotencyKey, Post, Revision
 from approval.workflow.states import Role, State
 
@@ -156,8 +155,7 @@ def test_a_refused_request_keeps_no_key_and_its_retry_runs_again(make, api, db_s
 @pytest.fixture()
 def live_app(backend, databases):
     """An app on its own committed database: requests racing on real connections (not one test transaction)."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         market = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])

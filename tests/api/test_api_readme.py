@@ -18,7 +18,6 @@ from werkzeug.serving import make_server
 from approval import create_app
 from approval.db import make_engine
 from approval.demo import load_demo
-from approval.migrate import upgrade
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -33,8 +32,7 @@ def readme_session() -> str:
 
 @pytest.fixture()
 def demo_server(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "readme"})
     app.instance_path = str(tmp_path)

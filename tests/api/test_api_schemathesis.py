@@ -32,7 +32,6 @@ from approval.forms.posts import MAX_BODY
 from approval.api.tokens import issue_token
 from approval.db import make_engine
 from approval.demo import load_demo
-from approval.migrate import upgrade
 from approval.models import Post, User
 from approval.workflow.states import Role
 from approval.workflow.table import ACTIONS_TAKING, USER_ACTIONS, rows_for
@@ -150,8 +149,7 @@ class PersonalToken:
 @pytest.fixture(scope="module")
 def seeded(backend, databases):
     """A committed database of ``backend`` with the demo, and a token for one person of each role."""
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     # The token throttle would answer 429 to the generated requests without a valid token (its own test is in
     # tests/test_hardening.py).

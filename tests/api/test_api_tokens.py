@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from approval import administration as admin
 from approval.api.tokens import issue_token
 from approval.db import make_engine, utcnow
-from approval.migrate import upgrade
 from approval.models import ApiToken, Post
 from approval.models.tokens import token_sha256
 from approval.workflow.states import Role
@@ -135,8 +134,7 @@ def test_the_session_cookie_never_opens_the_api(make, web, db_session):
 
 
 def test_approval_token_create_prints_the_token_alone(backend, databases, tmp_path):
-    url = databases.new_url(backend)
-    upgrade(url)
+    url = databases.migrated_url(backend)
     engine = make_engine(url)
     with Session(engine) as session:
         france = admin.create_market(session, "FR", "France", "Europe/Paris", ["fr"])
