@@ -434,6 +434,14 @@ def _code_fixed(session: Session, market: Market, code: str) -> Errors:
                        "posts' history name it %(code)s.", code=market.code)]}
 
 
+def _network_fixed(session: Session, account: Account, network: str) -> Errors:
+    if network == account.network.value or not network_is_fixed(session, account):
+        return {}
+    return {"network": [_("The network stays %(network)s once the account has posts: they were written and approved "
+                          "for %(network)s, and their history names it. To publish on another network, add a new "
+                          "account for it.", network=network_name(account.network.value))]}
+
+
 def _email_taken(session: Session, email: str) -> Errors:
     taken = email and session.scalar(select(User.id).where(User.email == email)) is not None
     return {"email": [_("A user with this e-mail exists already.")]} if taken else {}
@@ -459,6 +467,7 @@ def account_refusals(session: Session, network: str | None, handle: str | None, 
                      account: Account | None = None) -> Errors:
     network, handle, brand = _clean(network), _clean(handle).lstrip("@"), _clean(brand)
     errors = account_errors(network, handle, brand)
+    errors = _merge(errors, _network_fixed(session, account, network) if account else {})
     return _merge(errors, {} if "handle" in errors else _handle_taken(session, network, handle, account))
 
 
@@ -518,6 +527,12 @@ def update_market(
     with _writing(session, code=code):
         market.code, market.name, market.timezone, market.languages = code, name, timezone, languages
     return market
+
+
+def network_is_fixed(session: Session, account: Account) -> bool:
+    """Whether ``account``'s network may no longer change: it has posts (drafts included), each written, reviewed and
+    approved for that network, and its published ones' history names it. Another network is another account."""
+    return session.scalar(select(Post.id).where(Post.account_id == account.id).limit(1)) is not None
 
 
 def code_is_fixed(session: Session, market: Market) -> bool:
@@ -619,9 +634,11 @@ def update_account(
     session: Session, account: Account, market: Market, network: str, handle: str, brand: str = "",
     executive: Executive | None = None,
 ) -> Account:
-    """Change an account; who receives its suggested messages may not change while some await the cabinet."""
+    """Change an account; who receives its suggested messages may not change while some await the cabinet, and its
+    network not once it has posts (``network_is_fixed``): a post approved for Facebook would go out on X unreviewed."""
     handle, brand = _clean(handle).lstrip("@"), _clean(brand)
-    _refuse_if(account_errors(network, handle, brand), _handle_taken(session, network, handle, account))
+    _refuse_if(_merge(account_errors(network, handle, brand), _network_fixed(session, account, network)),
+               _handle_taken(session, network, handle, account))
     if executive != account.executive and _has_posts_with_cabinet(session, account):
         raise Refused(_("Posts of this account await the cabinet: decide them before changing whose account it is."),
                       "executive_id")

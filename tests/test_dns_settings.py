@@ -100,7 +100,7 @@ def test_private_addresses_allowed_ask_no_name_server_when_set(make, admin_web, 
     account = make.account(make.market("FR"))
     db_session.commit()
     saved = admin_web.post(f"/publishing/settings/accounts/{account.id}",
-                           {"connector": "webhook", "url": f"http://{HOST}:8303/hook", "secret": SECRET})
+                           {"connector": "webhook", "url": f"https://{HOST}:8303/hook", "secret": SECRET})
     assert saved.status_code == 302 and stalled.asked == 0
 
 

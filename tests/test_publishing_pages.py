@@ -308,16 +308,21 @@ def test_a_group_wide_campaigns_embargo_is_typed_in_the_admins_own_zone(make, ad
     assert 'value="2027-03-10T08:00"' in row[:row.index("</tr>")] and "Asia/Kolkata" in row[:row.index("</tr>")]
 
 
-def test_an_embargo_at_a_time_the_clocks_repeat_lifts_the_second_time(make, admin_web, db_session):
-    """Paris's 02:30 on 31 October 2027 comes twice (summer time, then winter time): an embargo never lifts early."""
+def test_an_embargo_at_a_time_the_clocks_repeat_asks_which(make, admin_web, db_session):
+    """Paris's 02:30 on 31 October 2027 comes twice (summer time, then winter time): the page asks which, as a post's
+    time does (it took the second, silently), and saves the one chosen."""
     from datetime import UTC, datetime
 
     from approval import administration as admin
 
     campaign = admin.create_campaign(db_session, "Rapport", make.market("FR", timezone="Europe/Paris"), "#Rapport")
     db_session.flush()
+    asked = admin_web.post(f"/publishing/settings/campaigns/{campaign.id}", {"embargo_until": "2027-10-31T02:30"})
+    assert asked.status_code == 422 and "This time happens twice in Europe/Paris" in asked.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(type(campaign), campaign.id).embargo_until is None
     assert admin_web.post(f"/publishing/settings/campaigns/{campaign.id}",
-                          {"embargo_until": "2027-10-31T02:30"}).status_code == 302
+                          {"embargo_until": "2027-10-31T02:30", "embargo_fold": "1"}).status_code == 302
     db_session.expire_all()
     assert db_session.get(type(campaign), campaign.id).embargo_until == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
 

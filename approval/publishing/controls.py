@@ -5,6 +5,7 @@ Shared by the web pages, the API and the command line, so the three refuse the s
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,10 +176,10 @@ class CheckedWebhook:
 
 
 def check_webhook(url: str | None) -> CheckedWebhook:
-    """``url`` checked as a webhook's address: a web address (http or https) the server may call, its name looked up
-    (up to ``SET_LOOKUP_S``, the name servers' time). It depends on the address alone: a caller checks it before it
-    locks the account (``connect_account(checked=...)``), which the worker and every other writer of the account
-    would wait for while the name servers answer."""
+    """``url`` checked as a webhook's address: a web address the server may call (https; http only on this machine's
+    loopback, ``on_this_machine``), its name looked up (up to ``SET_LOOKUP_S``, the name servers' time). It depends
+    on the address alone: a caller checks it before it locks the account (``connect_account(checked=...)``), which
+    the worker and every other writer of the account would wait for while the name servers answer."""
     address = web_address(url)
     parts = urlsplit(address or "")
     try:
@@ -192,7 +193,27 @@ def check_webhook(url: str | None) -> CheckedWebhook:
         return CheckedWebhook(url, refused=_refuse("url", _("Give the webhook's address (http or https).")))
     if refused := refusal(address):
         return CheckedWebhook(url, refused=_refuse("url", refused))
+    if parts.scheme.lower() != "https" and not on_this_machine(parts.hostname):
+        return CheckedWebhook(url, refused=_refuse("url", _(
+            "Use an https:// address: each call carries unpublished and embargoed text and links to its files, "
+            "which plain http sends unencrypted (http is taken for this machine only: localhost, 127.0.0.1, ::1).")))
     return CheckedWebhook(url, address)
+
+
+def on_this_machine(host: str) -> bool:
+    """Whether ``host`` (as written in the address, not resolved: a name's answer may change before a call) is this
+    machine's loopback: ``localhost``, 127.0.0.0/8 or ::1, where a relay may listen on plain http, nothing leaving
+    the machine unencrypted."""
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def connect_account(session: Session, account: Account, connector: str, *, url: str | None = None,
@@ -239,19 +260,22 @@ def set_grace(session: Session, market: Market, minutes: int | None) -> Market:
     return market
 
 
-def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None, zone: ZoneInfo) -> Campaign:
+def set_embargo_at(session: Session, campaign: Campaign, local: datetime | None, zone: ZoneInfo,
+                   fold: int | None = None) -> Campaign:
     """The embargo as a person types it (``embargo_at``), set when it changed."""
-    until = embargo_at(campaign.embargo_until, local, zone)
+    until = embargo_at(campaign.embargo_until, local, zone, fold)
     return set_embargo(session, campaign, until) if until != campaign.embargo_until else campaign
 
 
-def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -> datetime | None:
+def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo, fold: int | None = None, *,
+               now: datetime | None = None) -> datetime | None:
     """The embargo a person typed: a wall-clock time in ``zone`` (the zone its page showed it in: the campaign's
-    market's, else the viewer's), None for none. A time the clocks repeat is taken the second time (an embargo never
-    lifts early); one they skip is refused. Left as the page showed it, the embargo keeps its instant (``saved``),
-    whatever market the campaign moved to since. Nothing is written: a campaign made or changed with its embargo is
-    one change."""
-    from approval.operations import NonexistentLocalTime, local_to_utc, skipped_time
+    market's, else the viewer's), None for none. A time the clocks repeat needs ``fold`` (0: the first, 1: the
+    second), as a post's time does: the page asks which; one they skip is refused. A time already past is refused:
+    it would hold nothing, and the person believes the campaign embargoed. Left as the page showed it, the embargo
+    keeps its instant (``saved``), past or not, whatever market the campaign moved to since. Nothing is written: a
+    campaign made or changed with its embargo is one change."""
+    from approval.operations import instant_in
 
     from approval.labels import said_in
     from approval.workflow.guards import a_year_after
@@ -259,16 +283,23 @@ def embargo_at(saved: datetime | None, local: datetime | None, zone: ZoneInfo) -
     if local is None:
         return None
     # To the minute, as the form shows it: an embargo saved with seconds was saved again without them, lifting early.
-    if saved is not None and saved.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) == local:
-        return saved
+    if saved is not None:
+        shown = saved.astimezone(zone)
+        if shown.replace(tzinfo=None, second=0, microsecond=0, fold=0) == local.replace(fold=0) and \
+                fold in (None, shown.fold):
+            return saved
     try:
-        until = local_to_utc(local, zone, fold=1)
-    except NonexistentLocalTime:
-        raise _refuse("embargo_until", skipped_time(local, zone.key)) from None
-    except OverflowError:  # year 1 or 9999 pushed out of range by the zone's offset
-        raise _refuse("embargo_until", _("This time is out of range.")) from None
+        until = instant_in(local, zone.key, fold)
+    except GuardFailed as refused:  # skipped, repeated (which one?), out of range: in the words a post's time uses
+        said = refused.errors.get("local_time") or [refused.message]
+        raise GuardFailed(refused.message, {"embargo_until": list(said)}) from None
+    now = now or utcnow()
+    if until <= now:
+        raise _refuse("embargo_until", _("This time is already past (it is %(now)s): an embargo then would hold "
+                                         "nothing. Give a later time, or leave it empty for no embargo.",
+                                         now=said_in(now, zone.key)))
     # No post can be scheduled further ahead; a year-9999 embargo was "out of range", which told nobody what is not.
-    if until > (last := a_year_after(utcnow())):
+    if until > (last := a_year_after(now)):
         raise _refuse("embargo_until", _("This time is more than a year ahead: the latest allowed is %(time)s.",
                                          time=said_in(last, zone.key)))
     _check_embargo(until)

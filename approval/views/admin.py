@@ -329,9 +329,12 @@ def edit_account(account_id: int):
             return _see_other("admin.list_accounts", market=market.code)
     # A webhook's admin sees whether it works: its last attempts, its last success, the remedy while it fails.
     recent = recent_calls(account) if account.connector == "webhook" else None
+    network_fixed = admin.network_is_fixed(db.session, account)
+    if network_fixed:  # shown as it stays, beside the refusal of another one (a form made by hand)
+        form.network.data = account.network.value
     return _form_page("admin/account.html", form=form, account=account, changed=changed, asked=asked,
                       deactivation=_deactivation_question(account), connector_settings=connector_settings,
-                      recent=recent)
+                      recent=recent, network_fixed=network_fixed)
 
 
 def _account_move(account: Account, market: Market) -> Asked | None:

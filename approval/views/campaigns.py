@@ -8,6 +8,7 @@ embargo is held.
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,15 +17,17 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from approval import administration as admin
 from approval import operations as ops
 from approval.access import market_clause
-from approval.db import db
-from approval.filters import campaign_zone, viewer_zone
+from approval.db import db, utcnow
+from approval.filters import campaign_zone, repeated_instants, viewer_zone
 from approval.forms.admin import CampaignForm
 from approval.forms.conflicts import Overtaken
 from approval.inputs import shows_characters_on_form
+from approval.labels import said_in
 from approval.models import Campaign, Market, Post, User
 from approval.publishing import controls
 from approval.views import roles_required, show_refusal
@@ -102,16 +105,14 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     refused: the form says why, and nothing was written."""
     market = db.session.get(Market, form.market_id.data) if form.market_id.data else None
     fields = (form.name.data, market, form.hashtag.data, form.description.data or "", form.disclosure_required.data)
-    # The zone the embargo was typed in: the one the page showed it in, before a change of market.
-    zone = campaign_zone(campaign) if campaign is not None else (
-        ZoneInfo(market.timezone) if market is not None else ZoneInfo(viewer_zone()))
+    zone = _embargo_zone(form, campaign)
     # Every field's refusal at once: an embargo the clocks skip was said alone, and the hashtag's fault only on the
     # next try. The campaign's own rules still run when the embargo is refused (with the embargo it had), and
     # anything they wrote is rolled back.
     errors: dict[str, list[str]] = {}
     until = campaign.embargo_until if campaign else None
     try:
-        until = controls.embargo_at(until, form.embargo_until.data, zone)
+        until = controls.embargo_at(until, form.embargo_until.data, zone, chosen_fold())
     except GuardFailed as refused:
         errors.update(refused.errors)
     try:
@@ -128,9 +129,55 @@ def _save(form: CampaignForm, campaign: Campaign | None) -> Campaign | None:
     return made
 
 
+def _embargo_zone(form: CampaignForm, campaign: Campaign | None) -> ZoneInfo:
+    """The zone the embargo is typed in: the one the page showed it in, before a change of market (a new campaign's:
+    its market's, else the viewer's)."""
+    if campaign is not None:
+        return campaign_zone(campaign)
+    # Read before the form is checked too (a page sent back): one of its choices only, never a tampered id.
+    chosen = form.market_id.data
+    offered = {choice.value for choice in form.market_id.choices or () if isinstance(choice, SelectChoice)}
+    market = db.session.get(Market, chosen) if isinstance(chosen, int) and chosen in offered else None
+    return ZoneInfo(market.timezone) if market is not None else ZoneInfo(viewer_zone())
+
+
+def chosen_fold() -> int | None:
+    """Which of the two instants of a time the clocks repeat the page's "which one?" chose (``embargo_fold``): 0 the
+    first, 1 the second; None when it chose none (the rule then asks)."""
+    value = request.form.get("embargo_fold")
+    return int(value) if value in ("0", "1") else None
+
+
+def embargo_folds(typed: str, zone: ZoneInfo, saved: datetime | None) -> tuple[tuple[str, str], int | None] | None:
+    """What the embargo's "which one?" offers when ``typed`` (``YYYY-MM-DDTHH:MM``) is a time the clocks of ``zone``
+    repeat: its two instants, as the page says them, and the one chosen (the form's, else the saved embargo's when
+    it is that time); None for any other time."""
+    instants = repeated_instants(typed, zone.key)
+    if instants is None:
+        return None
+    chosen = chosen_fold() if request.method == "POST" else None
+    if chosen is None and saved is not None and saved.astimezone(zone).strftime("%Y-%m-%dT%H:%M") == typed:
+        chosen = saved.astimezone(zone).fold
+    return instants, chosen
+
+
 def _page(form: CampaignForm, campaign: Campaign | None, changed: list[Overtaken] | None = None):  # noqa: ANN202
     status = 409 if changed else 422 if request.method == "POST" else 200
-    return render_template("campaigns/edit.html", form=form, campaign=campaign, changed=changed or []), status
+    field = form.embargo_until
+    typed = field.raw_data[0] if field.raw_data else (field.data.strftime("%Y-%m-%dT%H:%M") if field.data else "")
+    zone = _embargo_zone(form, campaign)
+    return render_template("campaigns/edit.html", form=form, campaign=campaign, changed=changed or [],
+                           folds=embargo_folds(typed, zone, campaign.embargo_until if campaign else None),
+                           lifted=_lifted(campaign)), status
+
+
+def _lifted(campaign: Campaign | None) -> str | None:
+    """When the campaign's saved embargo lifted, as the page says it, if it has: it holds nothing any more (saving
+    the form keeps it)."""
+    until = campaign.embargo_until if campaign is not None else None
+    if until is None or until > utcnow():
+        return None
+    return said_in(until, str(campaign_zone(campaign).key))
 
 
 def _see_other(campaign: Campaign) -> Response:

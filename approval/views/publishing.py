@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from babel.dates import format_skeleton
 
@@ -48,6 +49,7 @@ from approval.labels import connector_name, decimal, said_clock, said_in, said_w
 from approval.localtime import wall_clock
 from approval.forms import LocalTimeField, Readable
 from approval.views import roles_required
+from approval.views.campaigns import chosen_fold, embargo_folds
 from approval.views.posts import PUBLISH_NOW
 from approval.workflow.engine import available_actions
 from approval.workflow.errors import GuardFailed, NotPermitted, Stale, WorkflowError
@@ -560,7 +562,18 @@ def _settings_page(refusal: WorkflowError | None = None, status: int = 200, row:
     return render_template("publishing/settings.html", markets=markets, accounts=accounts, campaigns=campaigns,
                            refusal=refusal, zone_of=campaign_zone, typed_row=row, typed=request.form,
                            min_grace=controls.MIN_GRACE, saved_value=_saved_value,
-                           last_calls=_last_calls(accounts)), status
+                           last_calls=_last_calls(accounts), embargo_folds=_embargo_folds(row)), status
+
+
+def _embargo_folds(row: str | None) -> Callable[[Campaign], tuple[tuple[str, str], int | None] | None]:
+    """Each embargo's "which one?" when its row holds a time the clocks repeat (``views.campaigns.embargo_folds``):
+    the row sent back shows what was typed and chosen, the others what is saved."""
+    def folds(campaign: Campaign) -> tuple[tuple[str, str], int | None] | None:
+        zone, saved = campaign_zone(campaign), campaign.embargo_until
+        if row == f"campaign-form-{campaign.id}":
+            return embargo_folds(request.form.get("embargo_until", ""), zone, saved)
+        return embargo_folds(saved.astimezone(zone).strftime("%Y-%m-%dT%H:%M"), zone, saved) if saved else None
+    return folds
 
 
 #: What an account's last publishing attempt came to, in a few words (the settings' "Last publishing attempt"), where
@@ -606,8 +619,22 @@ def last_call(account: Account, attempt: PublicationAttempt | None) -> LastCall:
     needs = (_("Needs an admin: the account is deactivated.") if not account.active else
              _("Needs an admin: the account is connected to no publisher.") if account.connector is None else
              _("Needs an admin: reconnect it (for a webhook, check its address and its secret).")
-             if reconnect else None)
+             if reconnect else
+             _("Needs an admin: its webhook's address is plain http, which sends its posts unencrypted; give an "
+               "https:// one.") if _plain_http(account) else None)
     return LastCall(attempt, str(OUTCOME_SAID[attempt.outcome]) if attempt else None, told, needs)
+
+
+def _plain_http(account: Account) -> bool:
+    """Whether ``account`` publishes through a webhook saved on plain http off this machine (before https was
+    required, ``controls.check_webhook``): saving its row again asks for an https one."""
+    if account.connector != "webhook" or not account.connector_url:
+        return False
+    try:
+        parts = urlsplit(account.connector_url)
+        return parts.scheme.lower() != "https" and not controls.on_this_machine(parts.hostname or "")
+    except ValueError:  # an address no call could reach: the worker says why when it tries
+        return False
 
 
 #: The account's page lists this many of its last publishing attempts.
@@ -740,7 +767,7 @@ def set_embargo(campaign_id: int):
         return _settings_page(GuardFailed(_("%(campaign)s: check the embargo's time.", campaign=campaign.name),
                                           dict(form.errors)), 422, row)
     try:
-        controls.set_embargo_at(db.session, campaign, form.embargo_until.data, campaign_zone(campaign))
+        controls.set_embargo_at(db.session, campaign, form.embargo_until.data, campaign_zone(campaign), chosen_fold())
     except GuardFailed as refused:
         return _settings_page(refused, 422, row)
     return _saved(_("%(campaign)s: embargo saved.", campaign=campaign.name))
