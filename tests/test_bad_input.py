@@ -24,7 +24,7 @@ def test_new_post_with_bad_fields(make, web, db_session):
         ({"account_id": account.id, "body": ""}, "The post has no text."),
         ({"account_id": "abc", "body": "Bonjour."}, "Invalid Choice"),
         ({"account_id": other.id, "body": "Bonjour."}, "Not a valid choice"),
-        ({"account_id": account.id, "body": "x" * 70000}, "Field cannot be longer"),
+        ({"account_id": account.id, "body": "x" * 70000}, "At most 63,206 characters."),
         ({"account_id": account.id, "campaign_id": "999999", "body": "Bonjour."}, "Not a valid choice"),
         ({"account_id": account.id, "campaign_id": " ", "body": "Bonjour."}, "Invalid Choice"),
     ]
@@ -47,7 +47,8 @@ def test_actions_with_bad_fields(make, web, db_session):
         ("schedule", {"version": approved.version, "local_time": "2000-01-01T10:00"}, 422, "in the past"),
         ("schedule", {"version": approved.version, "local_time": "2099-03-29T02:30"}, 422,
          "The clocks skip from 02:00 to 03:00"),
-        ("mark_published", {"version": approved.version, "url": "javascript:alert(1)"}, 422, "Invalid URL"),
+        ("mark_published", {"version": approved.version, "url": "javascript:alert(1)"}, 422,
+         "Give the address (http or https) where the message was published."),
         ("approve", {"version": approved.version}, 409, "not possible while the post is approved"),
     ]
     for action, data, status, message in cases:

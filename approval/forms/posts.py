@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,10 +17,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import URL, AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from approval.forms import LocalTimeField, PageForm, Visible
-from approval.inputs import direction_controls_refusal
+from approval.inputs import direction_controls_refusal, web_address
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
 
@@ -44,6 +44,35 @@ class CommentLength:
                 "here.", length=format_decimal(length), max=format_decimal(MAX_COMMENT)))
 
 
+class AtMost(Length):
+    """At most ``longest`` characters, said as the app's other limits are, its number written in the reader's language
+    ("At most 63,206 characters.", "Au plus 63 206 caractères."), not WTForms' "Field cannot be longer than 63206
+    characters."."""
+
+    def __init__(self, longest: int) -> None:
+        super().__init__(max=longest)
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if len(field.data or "") > self.max:
+            raise ValidationError(_("At most %(n)s characters.", n=format_number(self.max)))
+
+
+#: The longest address "Confirm as published" takes (``inputs.web_address``'s, the guard's).
+MAX_URL = 2000
+
+
+def published_address(form: FlaskForm, field: Field) -> None:
+    """The address a post is online at, read as the guard behind the form reads it (``guards.url_given``: an http or
+    https address with a host), refused in its words and with its limit written in the reader's numbers ("2,000",
+    "2 000"), not WTForms' "Invalid URL." and "Field cannot be longer than 2000 characters."."""
+    typed = (field.data or "").strip()
+    if not typed:
+        return
+    AtMost(MAX_URL)(form, field)
+    if web_address(typed, longest=MAX_URL) is None:
+        raise ValidationError(_("Give the address (http or https) where the message was published."))
+
+
 def no_direction_controls(form: FlaskForm, field: Field) -> None:
     """A comment refuses the controls that turn the text's direction (``approval.inputs.BIDI_CONTROLS``), as every
     field refuses the other control characters."""
@@ -57,7 +86,7 @@ def _optional_int(value: str | None) -> int | None:
 
 
 #: What a post's text must be: present, visible, and no longer than the longest network takes.
-_BODY = (DataRequired(_l("The post has no text.")), Visible(_l("The post has no text.")), Length(max=MAX_BODY))
+_BODY = (DataRequired(_l("The post has no text.")), Visible(_l("The post has no text.")), AtMost(MAX_BODY))
 
 
 class ProposalFields:
@@ -114,7 +143,7 @@ def _form_field(spec: Input) -> Field | None:
     if spec.kind == Kind.fold:
         return IntegerField(spec.label, validators=[Optional(), AnyOf([0, 1])])
     if spec.kind == Kind.url:
-        return StringField(spec.label, validators=[Optional(), URL(), Length(max=2000)])
+        return StringField(spec.label, validators=[Optional(), published_address])
     if spec.kind == Kind.flag:
         return BooleanField(spec.label)
     return None

@@ -8,11 +8,13 @@
     text = finding.localized(gettext)          # gettext(finding.message_id) % finding.params
 
 A decimal parameter (a float: a file's size in MB, an aspect ratio, a frame rate) is written when the message is,
-by ``number``: English by default (``0.8``), the reader's own where the caller passes it (``0,8`` in French).
+by ``number``: English by default (``0.8``), the reader's own where the caller passes it (``0,8`` in French); where
+the caller passes one, whole numbers too (``63 206`` in French), the English default leaving them bare (``63206``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 
@@ -33,6 +35,14 @@ def render(message_id: str, params: Mapping[str, object], gettext: Callable[[str
     if not params:
         return template
     written = {name: number(value) if isinstance(value, float) else value for name, value in params.items()}
+    if number is not english_number:
+        # A page's reader gets whole numbers in their own language too ("63 206 caractères" beside the page's
+        # "5 000", not "63206"); the gate's own English (the CLI, the JSON's message) keeps them bare.
+        whole = {name: number(value) for name, value in params.items()
+                 if isinstance(value, int) and not isinstance(value, bool)}
+        if whole:
+            written.update(whole)
+            template = re.sub(r"%\((" + "|".join(map(re.escape, whole)) + r")\)d", r"%(\1)s", template)
     try:
         return template % written
     except (KeyError, ValueError, TypeError):

@@ -33,7 +33,7 @@ from approval import operations as ops
 from approval.administration import place_zone
 from approval.access import WITH_THE_WRITERS, CommentRow, PostLike, TrailRow, Unnamed, read_by, visible_accounts
 from approval.db import db, utcnow
-from approval.filters import ZoneFold, slot_time, zone_folds
+from approval.filters import ZoneFold, repeated_instants, slot_time, zone_folds
 from approval.inputs import check_form_text, parse_id
 from approval.media import attach, intake
 from approval.media.convert import converted_types
@@ -111,6 +111,19 @@ def _proposal_local(post: Post) -> str:
     market's zone); empty otherwise."""
     shown = _proposal_shown(post) if post.proposed_at is not None and post.proposed_at > utcnow() else None
     return shown.strftime("%Y-%m-%dT%H:%M") if shown is not None else ""
+
+
+@bp.app_template_global("proposal_fold")
+def _proposal_fold(post: Post) -> int | None:
+    """Which of a time the clocks repeat its writer proposed (0: the first, 1: the second), for the forms prefilled
+    with it (``proposal_local``): the proposal is an instant, and the choice made once is not asked again (a
+    "Schedule" of the prefilled time was refused "This time happens twice"). None when the proposed time happens
+    once, or none is shown."""
+    shown = _proposal_local(post)
+    if not shown or repeated_instants(shown, post.account.market.timezone) is None:
+        return None
+    local = wall_clock(post.proposed_at, post.account.market.timezone) if post.proposed_at is not None else None
+    return local.fold if local is not None else None
 
 
 @bp.app_template_global("now_utc")
@@ -916,7 +929,14 @@ def _proposal_asked(form: PostForm | EditForm, account: Account, post: Post | No
         return None if post is None or post.proposed_at is not None else ops.Keep.PROPOSAL
     if post is not None and fold is None and typed == _proposal_shown(post):
         return ops.Keep.PROPOSAL
-    return ops.proposal_time(account, typed, fold)
+    try:
+        return ops.proposal_time(account, typed, fold)
+    except GuardFailed as refused:
+        if "proposed_fold" not in refused.errors:
+            raise
+        # The form asks with two choices, in words: "fold 0 / 1" is the API's parameter, no word for a page.
+        raise GuardFailed(refused.message, {**refused.errors, "proposed_fold": [_("Choose which of the two times "
+                                                                                  "you mean.")]}) from None
 
 
 def _campaign_asked(form: EditForm, campaigns: Sequence[Campaign]) -> Campaign | None | ops.Keep:
