@@ -244,3 +244,18 @@ def test_an_act_shared_over_transactions_is_one_line(make, web, db_session, team
         db_session.commit()
     page = html.unescape(web.get("/notifications").get_data(as_text=True))
     assert f"of set #{second}" not in page and bell(page) == 3
+
+
+def test_past_999_unread_the_bell_says_more_than_without_counting_lines(make, web, db_session, team):
+    """Each page draws the bell: counting the lines of 100,000 unread notices took a second a page. Past
+    ``inbox.BELL_MOST`` it reads no further and says "999+"; at 999 it counts them."""
+    reader, market = team["writer"], team["fr"]
+    stops_told(db_session, reader, market, inbox.BELL_MOST)
+    web.login(reader)
+    page = web.get("/notifications").get_data(as_text=True)
+    assert bell(page) == inbox.BELL_MOST and ">999<" in page and "999 unread notifications" in page
+    stops_told(db_session, reader, market, 2)
+    assert inbox.unread_count(db_session, reader.id) == inbox.BELL_MOST + 2  # the API's figure stays exact
+    assert inbox.unread_lines(db_session, reader) == inbox.BELL_MOST + 1
+    page = web.get("/notifications").get_data(as_text=True)
+    assert ">999+<" in page and "More than 999 unread notifications" in page and "More than 999 unread ·" in page

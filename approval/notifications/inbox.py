@@ -10,13 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Text, and_, false, func, literal, not_, or_, select, true, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    CursorResult,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, aliased, join, joinedload, outerjoin, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
+from approval.access import VIEWER_ID, Scope, scope_of, viewer_id
 from approval.db import utcnow
 from approval.models import Account, Post, StopScope, StopSwitch, User
 from approval.models.notifications import Notification, NotificationKind
@@ -28,25 +48,80 @@ PAGE = 50
 MAX_PAGE = 200
 #: At most this many ids in one "mark read".
 MAX_IDS = 500
+#: The bell counts lines up to this many unread notices; past it, it says "more than" (``BELL_MOST`` + 1): each page
+#: draws the bell, and counting the lines of 100,000 unread notices took a second.
+BELL_MOST = 999
 
 
 def unread_count(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return session.scalar(_unread_count(), {VIEWER_ID: user_id}) or 0
+
+
+def _unread_up_to(session: Session, user_id: int, most: int) -> int:
+    """How many notifications ``user_id`` has unread, counted up to ``most`` + 1 (the unread index's first rows)."""
+    return session.scalar(_unread_at_most(), {VIEWER_ID: user_id, "most": most + 1}) or 0
 
 
 def unread_lines(session: Session, user: User) -> int:
     """The bell's count: the lines of the list (``lines``) that hold an unread notice, those of one act on one set
-    as one (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``)."""
-    total = unread_count(session, user.id)
-    if total < 2 or user.role == Role.cabinet:
+    as one (``grouping``; a cabinet's each alone). The API's ``unread`` counts each notification (``unread_count``).
+    More than ``BELL_MOST`` unread notices: ``BELL_MOST`` + 1, lines uncounted (the bell then says "999+")."""
+    total = _unread_up_to(session, user.id, BELL_MOST)
+    if total < 2 or total > BELL_MOST or user.role == Role.cabinet:
         return total
-    # An unread notice whose line holds a later one unread is counted with that one.
-    n, post, account = _line_entities("n")
-    counted = (select(func.count()).select_from(_outer(n, post, account))
-               .where(n.user_id == user.id, n.read_at.is_(None),
-                      not_(_later_in_line(user, n, post, account, unread_only=True))))
-    return session.scalar(counted) or 0
+    scope = scope_of(user)
+    return session.scalar(_unread_lines(scope), _bound(user, scope)) or 0
+
+
+def lines(session: Session, user: User, *, before: int | None = None,
+          limit: int = PAGE) -> tuple[list[list[Notification]], int | None]:
+    """A page of the list: up to ``limit`` lines older than ``before`` (the id of the first notice of the previous
+    page's last line), newest first, each whole: its notices, newest first (one alone, or those of one act on one
+    set: ``grouping``). With the ``before`` of the next page, None when this one is the last."""
+    limit = max(1, min(limit, MAX_PAGE))
+    scope = scope_of(user)
+    bound = _bound(user, scope)
+    # One more: whether an older page has anything.
+    found = session.execute(_firsts(scope, before is not None),
+                            {**bound, "limit": limit + 1, **({"before": before} if before is not None else {})}).all()
+    more, found = len(found) > limit, found[:limit]
+    if not found:
+        return [], None
+    first_ids = [first_id for first_id, _act in found]
+    # The acts of the firsts that may hold earlier notices: the others stand alone.
+    acts = sorted({act for _id, act in found if act is not None})
+    pairs = session.execute(_members(scope), {**bound, "firsts": first_ids, "acts": acts}).all()
+    members: dict[int, list[Notification]] = {first_id: [] for first_id in first_ids}
+    for notice, first_id in pairs:
+        members[first_id].append(notice)
+    return [members[first_id] for first_id in first_ids], first_ids[-1] if more else None
+
+
+def line_of(session: Session, user: User, notification: Notification) -> list[Notification]:
+    """The notices of ``user``'s line that holds ``notification`` (``lines``): itself alone, or those of its act
+    on the same set, all of them (up to ``MAX_IDS``)."""
+    if notification.act_id is None:
+        return [notification]
+    scope = scope_of(user)
+    found = session.scalars(_line_of(scope), {**_bound(user, scope), "notice": notification.id,
+                                              "act": notification.act_id})
+    return list(found) or [notification]
+
+
+# The statements of the bell, the list and a line, each built once for each shape of a reader's scope
+# (``access.Scope``: a cabinet reads each notice alone, as its mails; someone group-wide has the notices of any set's
+# posts gathered; anyone else, those of the posts of their markets) and kept (``functools.cache``): building them,
+# and the cache key SQLAlchemy makes of so large a tree, cost many times what the database does. What varies between
+# readers and pages is bound at each call (each required): the reader (``access.viewer_id``), the markets they see
+# (``markets``), the page's start and size (``before``, ``limit``), the lines' firsts and acts.
+
+
+def _bound(user: User, scope: Scope) -> dict[str, Any]:
+    """The values of ``user``'s for the statements of ``scope``: their id, and the markets they see."""
+    bound: dict[str, Any] = {VIEWER_ID: user.id}
+    if scope is Scope.markets:
+        bound["markets"] = sorted(user.market_ids())
+    return bound
 
 
 def _line_entities(name: str) -> tuple[Any, Any, Any]:
@@ -60,13 +135,13 @@ def _outer(notice: Any, post: Any, account: Any) -> Any:
     return outerjoin(notice, post, post.id == notice.post_id).outerjoin(account, account.id == post.account_id)
 
 
-def _gathered(user: User, notice: Any, post: Any, account: Any) -> ColumnElement[bool]:
-    """Whether ``notice`` is gathered with the others of its act for ``user`` (``grouping.key_of`` is not None): a
+def _gathered(scope: Scope, notice: Any, post: Any, account: Any) -> ColumnElement[bool]:
+    """Whether ``notice`` is gathered with the others of its act for its reader (``grouping.key_of`` is not None): a
     notice of an act, of a kind gathered, about a set's post the reader still sees (``access.can_see_post``). A
     cabinet reads each alone, as its mails."""
-    if user.role == Role.cabinet:
+    if scope is Scope.cabinet:
         return false()
-    seen = true() if user.group_wide else account.market_id.in_(sorted(user.market_ids()))
+    seen = true() if scope is Scope.everything else account.market_id.in_(_bound_param("markets", expanding=True))
     return and_(notice.act_id.is_not(None), notice.kind.not_in(sorted(grouping.APART)), post.set_id.is_not(None),
                 seen)
 
@@ -82,7 +157,7 @@ def _same_line(notice: Any, post: Any, other: Any, other_post: Any) -> ColumnEle
                 post.set_id == other_post.set_id)
 
 
-def _later_in_line(user: User, notice: Any, post: Any, account: Any, *,
+def _later_in_line(scope: Scope, notice: Any, post: Any, account: Any, *,
                    unread_only: bool = False) -> ColumnElement[bool]:
     """Whether ``notice``'s line holds a later notice (unread, with ``unread_only``): then ``notice`` is not the
     line's first, which stands for it in a page and in the bell. Found by reader and act (their index)."""
@@ -90,67 +165,88 @@ def _later_in_line(user: User, notice: Any, post: Any, account: Any, *,
     found = (select(literal(1)).select_from(join(later, later_post, later_post.id == later.post_id)
                                             .join(later_account, later_account.id == later_post.account_id))
              .where(later.id > notice.id, _same_line(later, later_post, notice, post),
-                    _gathered(user, later, later_post, later_account)))
+                    _gathered(scope, later, later_post, later_account)))
     if unread_only:
         found = found.where(later.read_at.is_(None))
-    return and_(_gathered(user, notice, post, account), found.exists())
+    return and_(_gathered(scope, notice, post, account), found.exists())
+
+
+def _bound_param(name: str, type_: Any = Integer, *, expanding: bool = False) -> BindParameter[Any]:
+    """A value bound when the statement runs; a statement run without it fails."""
+    return bindparam(name, type_=type_, expanding=expanding, required=True)
+
+
+def _reader(notice: Any) -> ColumnElement[bool]:
+    return notice.user_id == viewer_id()
+
+
+@cache
+def _unread_count() -> Select[Any]:
+    return select(func.count()).select_from(Notification).where(_reader(Notification), Notification.read_at.is_(None))
+
+
+@cache
+def _unread_at_most() -> Select[Any]:
+    unread = (select(Notification.id).where(_reader(Notification), Notification.read_at.is_(None))
+              .limit(bindparam("most", type_=Integer)).subquery())
+    return select(func.count()).select_from(unread)
+
+
+@cache
+def _unread_lines(scope: Scope) -> Select[Any]:
+    """The bell's: an unread notice whose line holds a later one unread is counted with that one."""
+    n, post, account = _line_entities("n")
+    return (select(func.count()).select_from(_outer(n, post, account))
+            .where(_reader(n), n.read_at.is_(None), not_(_later_in_line(scope, n, post, account, unread_only=True))))
+
+
+@cache
+def _firsts(scope: Scope, paged: bool) -> Select[Any]:
+    """The first notice of each line of a page, and its act if it is gathered (``_gathered``; else none: it stands
+    alone): up to ``limit``, older than ``before`` if ``paged``."""
+    n, post, account = _line_entities("n")
+    firsts = (select(n.id, case((_gathered(scope, n, post, account), n.act_id)))
+              .select_from(_outer(n, post, account))
+              .where(_reader(n), not_(_later_in_line(scope, n, post, account)))
+              .order_by(n.id.desc()).limit(_bound_param("limit")))
+    return firsts.where(n.id < _bound_param("before")) if paged else firsts
+
+
+@cache
+def _members(scope: Scope) -> Select[Any]:
+    """Each of the ``firsts`` with the earlier notices of its line (none for one that stands alone): among its act's
+    (``acts``), by their index, then told apart as the bell and the list tell them (``_same_line``)."""
+    member, member_post, member_account = _line_entities("member")
+    first, first_post, first_account = _line_entities("first")
+    firsts, acts = _bound_param("firsts", expanding=True), _bound_param("acts", BigInteger, expanding=True)
+    return _with_what_the_list_shows(
+        select(member, first.id)
+        .select_from(_outer(member, member_post, member_account), _outer(first, first_post, first_account))
+        .where(_reader(member), or_(member.id.in_(firsts), member.act_id.in_(acts)),
+               first.id.in_(firsts), or_(first.id == member.id, and_(
+            first.id > member.id, _same_line(member, member_post, first, first_post),
+            _gathered(scope, member, member_post, member_account),
+            _gathered(scope, first, first_post, first_account))))
+        .order_by(member.id.desc()), member)
+
+
+@cache
+def _line_of(scope: Scope) -> Select[Any]:
+    """The notices of the line of ``notice`` (of the act ``act``), newest first."""
+    n, post, account = _line_entities("n")
+    other, other_post, other_account = _line_entities("other")
+    return (select(other).select_from(_outer(other, other_post, other_account), _outer(n, post, account))
+            .where(n.id == _bound_param("notice"), _reader(other),
+                   other.act_id == _bound_param("act", BigInteger),
+                   or_(other.id == n.id, and_(
+                _same_line(other, other_post, n, post), _gathered(scope, other, other_post, other_account),
+                _gathered(scope, n, post, account))))
+            .order_by(other.id.desc()).limit(MAX_IDS))
 
 
 def _with_what_the_list_shows(query: Any, notice: Any = Notification) -> Any:
     return query.options(joinedload(notice.post).joinedload(Post.account).joinedload(Account.market),
                          joinedload(notice.actor), joinedload(notice.market))
-
-
-def lines(session: Session, user: User, *, before: int | None = None,
-          limit: int = PAGE) -> tuple[list[list[Notification]], int | None]:
-    """A page of the list: up to ``limit`` lines older than ``before`` (the id of the first notice of the previous
-    page's last line), newest first, each whole: its notices, newest first (one alone, or those of one act on one
-    set: ``grouping``). With the ``before`` of the next page, None when this one is the last."""
-    limit = max(1, min(limit, MAX_PAGE))
-    n, post, account = _line_entities("n")
-    firsts = (select(n.id, n.act_id).select_from(_outer(n, post, account))
-              .where(n.user_id == user.id, not_(_later_in_line(user, n, post, account)))
-              .order_by(n.id.desc()).limit(limit + 1))  # one more: whether an older page has anything
-    if before is not None:
-        firsts = firsts.where(n.id < before)
-    found = session.execute(firsts).all()
-    more, found = len(found) > limit, found[:limit]
-    if not found:
-        return [], None
-    first_ids = [first_id for first_id, _act in found]
-    acts = sorted({act for _id, act in found if act is not None})
-    # Each first with the earlier notices of its line (none for one that stands alone): among its act's, by their
-    # index, then told apart as the bell and the list tell them (``_same_line``).
-    member, member_post, member_account = _line_entities("member")
-    first, first_post, first_account = _line_entities("first")
-    pairs = session.execute(_with_what_the_list_shows(
-        select(member, first.id)
-        .select_from(_outer(member, member_post, member_account), _outer(first, first_post, first_account))
-        .where(member.user_id == user.id, or_(member.id.in_(first_ids), member.act_id.in_(acts)),
-               first.id.in_(first_ids), or_(first.id == member.id, and_(
-            first.id > member.id, _same_line(member, member_post, first, first_post),
-            _gathered(user, member, member_post, member_account), _gathered(user, first, first_post, first_account))))
-        .order_by(member.id.desc()), member)).all()
-    members: dict[int, list[Notification]] = {first_id: [] for first_id in first_ids}
-    for notice, first_id in pairs:
-        members[first_id].append(notice)
-    return [members[first_id] for first_id in first_ids], first_ids[-1] if more else None
-
-
-def line_of(session: Session, user: User, notification: Notification) -> list[Notification]:
-    """The notices of ``user``'s line that holds ``notification`` (``lines``): itself alone, or those of its act
-    on the same set, all of them (up to ``MAX_IDS``)."""
-    if notification.act_id is None:
-        return [notification]
-    n, post, account = _line_entities("n")
-    other, other_post, other_account = _line_entities("other")
-    query = (select(other).select_from(_outer(other, other_post, other_account), _outer(n, post, account))
-             .where(n.id == notification.id, other.user_id == user.id, other.act_id == notification.act_id,
-                    or_(other.id == n.id, and_(
-                 _same_line(other, other_post, n, post), _gathered(user, other, other_post, other_account),
-                 _gathered(user, n, post, account))))
-             .order_by(other.id.desc()).limit(MAX_IDS))
-    return list(session.scalars(query)) or [notification]
 
 
 def page(session: Session, user: User, *, before: int | None = None, limit: int = PAGE,

@@ -50,7 +50,8 @@ def _bell() -> dict:
         # The notices of one act on one set count as one, as the list shows them (``grouping``).
         return inbox.unread_lines(db.session, current_user)
 
-    return {"unread_notifications": unread_notifications}
+    # Past ``BELL_MOST`` unread notices the bell says "more than" it.
+    return {"unread_notifications": unread_notifications, "bell_most": inbox.BELL_MOST}
 
 
 @bp.get("")
