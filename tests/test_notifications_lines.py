@@ -15,15 +15,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from approval import operations as ops
 from approval.db import utcnow
 from approval.models import Post, User
 from approval.models.notifications import MailMode, Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.notifications import dispatch, inbox
 from approval.workflow.states import Action, Role
+from tests.test_notifications_sets import NETWORKS, a_set, approve_and_schedule_all
 
-NETWORKS = ("facebook", "x", "linkedin", "facebook", "x")  # no picture required
 
 
 @pytest.fixture()
@@ -32,26 +31,6 @@ def team(make):  # noqa: ANN001, ANN201
     return {"fr": fr, "accounts": [make.account(fr, network) for network in NETWORKS],
             "writer": make.user(Role.community_manager, markets=[fr], name="Camille"),
             "pm": make.user(Role.project_manager, markets=[fr], name="Lucile")}
-
-
-def a_set(make, session, team, *, size: int = 5) -> tuple[int, list[Post]]:  # noqa: ANN001
-    post_set = ops.create_post_set(session, team["writer"], size)
-    posts = []
-    for account in team["accounts"][:size]:
-        post = ops.create_post(session, team["writer"], account, "Le stade brille ce soir.", post_set=post_set)
-        make.act(post, Action.submit, team["writer"])
-        posts.append(post)
-    session.flush()
-    return post_set.id, posts
-
-
-def approve_and_schedule_all(web, set_id: int) -> None:  # noqa: ANN001
-    """The set page's "Approve and schedule all": one request, one act."""
-    page = web.get(f"/sets/{set_id}").get_data(as_text=True)
-    versions = dict(re.findall(r'name="(version-\d+)" value="(\d+)"', page))
-    local = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    answer = web.post(f"/sets/{set_id}/approve", {**versions, "and_schedule": "at", "local_time": local})
-    assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
 
 
 def stops_told(session, user: User, market, count: int) -> None:  # noqa: ANN001
