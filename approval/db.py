@@ -197,7 +197,11 @@ def _send_lists_in_binary(engine: Engine) -> None:
     """Lists (the arrays of a batch's rows, ``approval.bulk``) go to PostgreSQL in binary. psycopg sends them as
     text by default, where each element holding a quote, a comma or a space is quoted and escaped by a regular
     expression whose replacement is a Python call per quote: 20 µs for a JSON document of 250 characters, and a
-    batch's audit rows and outbox messages are such documents. In binary an element is its bytes, as they are."""
+    batch's audit rows and outbox messages are such documents. In binary an element is its bytes, as they are.
+
+    A list of strings then arrives typed ``text[]`` (in text it came untyped, and the server chose): compare it with
+    a text column, or bind it with its type (``bindparam(..., type_=ARRAY(...))``, as ``approval.bulk`` does); an
+    ``= ANY(...)`` of strings against an integer, a date or a native enum would be refused."""
     if engine.dialect.driver != "psycopg":
         return
     from psycopg.types.array import ListBinaryDumper

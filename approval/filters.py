@@ -87,7 +87,10 @@ def repeated_instants(typed: str, zone: str) -> tuple[str, str] | None:
     except (ValueError, KeyError):
         return None
     told = [local.replace(tzinfo=place, fold=fold) for fold in (0, 1)]
-    if told[0].utcoffset() == told[1].utcoffset():
+    # Repeated: the first reading is the earlier offset's, ahead of the second (the clocks went back). A time the
+    # clocks skip reads the other way round, and is no choice between two instants: it does not exist.
+    first, second = told[0].utcoffset(), told[1].utcoffset()
+    if first is None or second is None or first <= second:
         return None
 
     def said(instant: datetime) -> str:

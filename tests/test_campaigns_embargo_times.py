@@ -181,3 +181,45 @@ def test_the_publishing_settings_ask_which_and_refuse_a_past_embargo(admin_web, 
     refused = admin_web.post(route, {"embargo_until": yesterday})
     assert refused.status_code == 422 and PAST in said(refused)
     assert _embargo(db_session, campaign) == FIRST
+
+
+def test_the_settings_other_rows_show_their_saved_choice_not_the_one_another_row_sent(admin_web, db_session, france):
+    """A review: another row's refusal came back with its "which one?" answer on every row, and campaign A, saved as
+    shown, lifted an hour early."""
+    a = admin.create_campaign(db_session, "A", france, "#A")
+    b = admin.create_campaign(db_session, "B", france, "#B")
+    a.embargo_until = SECOND
+    db_session.commit()
+    yesterday = (utcnow() - timedelta(days=1)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
+
+    refused = admin_web.post(f"/publishing/settings/campaigns/{b.id}", {"embargo_until": yesterday,
+                                                                         "embargo_fold": "0"})
+
+    assert refused.status_code == 422
+    page = said(refused)
+    row = page[page.index(f'id="campaign-{a.id}"'):]
+    assert [("checked" in radio) for radio in _radios(row[:row.index("</tr>")])] == [False, True]
+    assert _embargo(db_session, a) == SECOND
+
+
+def _spring_forward() -> date:
+    """The next last Sunday of March more than a day away (Paris's 02:00 to 03:00 does not exist then)."""
+    today = utcnow().date() + timedelta(days=2)
+    for year in (today.year, today.year + 1):
+        day = date(year, 3, 31)
+        day -= timedelta(days=(day.weekday() + 1) % 7)
+        if day >= today:
+            return day
+    raise AssertionError("unreachable")
+
+
+def test_a_time_the_clocks_skip_is_refused_with_no_choice_of_two_instants(make, web, db_session, france):
+    """A review: a skipped time was refused and also offered "happens twice: which one?" between two instants that
+    do not exist."""
+    web.login(make.user(Role.project_manager, markets=[france]))
+    skipped = f"{_spring_forward().isoformat()}T02:30"
+    for fold in ({}, {"embargo_fold": "0"}):
+        refused = web.post("/campaigns/new", _form(france, embargo_until=skipped, **fold))
+        page = said(refused)
+        assert refused.status_code == 422 and "The clocks skip from 02:00 to 03:00" in page, page[:3000]
+        assert "happens twice" not in page and _radios(page) == []

@@ -26,7 +26,8 @@ def said(response) -> str:  # noqa: ANN001
 
 @pytest.mark.parametrize("url", ["http://hooks.example/approval", "HTTP://hooks.example/approval",
                                  "http://93.184.216.34/hook", "http://localhost.hooks.example/hook",
-                                 "http://127.0.0.1.hooks.example/hook", "http://[2001:db8::1]/hook"])
+                                 "http://127.0.0.1.hooks.example/hook", "http://[2001:db8::1]/hook",
+                                 "http://localhost./hook", "http://LOCALHOST./hook", "http://127.0.0.1./hook"])
 def test_a_plain_http_address_off_this_machine_is_refused(app, url):
     with app.test_request_context():
         checked = controls.check_webhook(url)
@@ -34,7 +35,7 @@ def test_a_plain_http_address_off_this_machine_is_refused(app, url):
 
 
 @pytest.mark.parametrize("url", ["https://hooks.example/approval", "http://127.0.0.1:8301/hook",
-                                 "http://127.8.9.10/hook", "http://localhost:8080/hook", "http://LOCALHOST./hook",
+                                 "http://127.8.9.10/hook", "http://localhost:8080/hook", "http://LOCALHOST/hook",
                                  "http://[::1]:8080/hook", "http://[::ffff:127.0.0.1]/hook"])
 def test_https_or_this_machine_s_loopback_is_taken(app, url):
     with app.test_request_context():  # the tests allow the server's own network (a relay of one's own)

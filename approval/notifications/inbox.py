@@ -2,9 +2,11 @@
 
 The API pages by notification (its contract). The list pages by line (``lines``): the notices of one act on the
 posts of a set are one line (``grouping``), and a page holds whole lines, ``PAGE`` of them, newest first by their
-newest notice; the next page starts below that notice's id, which no later notice changes (a line's notices are
-written by one act). The bell counts the lines that hold an unread notice (``unread_lines``): the same lines, found
-by the same clause (``_later_in_line``)."""
+newest notice; the next page starts below that notice's id. A line's notices are written by one act, mostly in one
+transaction; a worker's pass through a webhook commits each outcome on its own, and a line a pass adds to while a
+reader pages moves up to the top, where the next look at the first page shows it (nothing is shown twice). The
+bell counts the lines that hold an unread notice (``unread_lines``): the same lines, found by the same clause
+(``_later_in_line``)."""
 
 from __future__ import annotations
 

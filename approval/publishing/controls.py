@@ -203,8 +203,9 @@ def check_webhook(url: str | None) -> CheckedWebhook:
 def on_this_machine(host: str) -> bool:
     """Whether ``host`` (as written in the address, not resolved: a name's answer may change before a call) is this
     machine's loopback: ``localhost``, 127.0.0.0/8 or ::1, where a relay may listen on plain http, nothing leaving
-    the machine unencrypted."""
-    host = host.lower().rstrip(".")
+    the machine unencrypted. Not ``localhost.``: with its final dot the name is not the hosts file's, and what the
+    name servers answer for it decides where the call goes."""
+    host = host.lower()
     if host == "localhost":
         return True
     try:

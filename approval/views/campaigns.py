@@ -148,14 +148,15 @@ def chosen_fold() -> int | None:
     return int(value) if value in ("0", "1") else None
 
 
-def embargo_folds(typed: str, zone: ZoneInfo, saved: datetime | None) -> tuple[tuple[str, str], int | None] | None:
+def embargo_folds(typed: str, zone: ZoneInfo, saved: datetime | None, *,
+                  sent: bool = True) -> tuple[tuple[str, str], int | None] | None:
     """What the embargo's "which one?" offers when ``typed`` (``YYYY-MM-DDTHH:MM``) is a time the clocks of ``zone``
-    repeat: its two instants, as the page says them, and the one chosen (the form's, else the saved embargo's when
-    it is that time); None for any other time."""
+    repeat: its two instants, as the page says them, and the one chosen (the form's, when ``sent`` is the form
+    posted, else the saved embargo's when it is that time); None for any other time."""
     instants = repeated_instants(typed, zone.key)
     if instants is None:
         return None
-    chosen = chosen_fold() if request.method == "POST" else None
+    chosen = chosen_fold() if sent and request.method == "POST" else None
     if chosen is None and saved is not None and saved.astimezone(zone).strftime("%Y-%m-%dT%H:%M") == typed:
         chosen = saved.astimezone(zone).fold
     return instants, chosen

@@ -572,7 +572,9 @@ def _embargo_folds(row: str | None) -> Callable[[Campaign], tuple[tuple[str, str
         zone, saved = campaign_zone(campaign), campaign.embargo_until
         if row == f"campaign-form-{campaign.id}":
             return embargo_folds(request.form.get("embargo_until", ""), zone, saved)
-        return embargo_folds(saved.astimezone(zone).strftime("%Y-%m-%dT%H:%M"), zone, saved) if saved else None
+        # Another row: what is saved, never the choice the row sent made (it moved this one's embargo an hour).
+        return embargo_folds(saved.astimezone(zone).strftime("%Y-%m-%dT%H:%M"), zone, saved, sent=False) \
+            if saved else None
     return folds
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.types import TypeEngine
 
 from approval import bulk
 from approval.access import PostLike, can_see_post
@@ -231,8 +232,7 @@ def _write_posts(session: Session, posts: list[tuple[Post, dict[str, Any]]], now
         params = [{**{f"v_{key}": value for key, value in changed.items()}, "b_id": post.id, "b_version": post.version}
                   for post, changed in rows]
         if connection.dialect.name == "postgresql" and len(rows) > 1:
-            columns = {name: [row[name] for row in params] for name in params[0]}
-            written = connection.execute(_update_from_arrays(keys), columns).rowcount
+            written = connection.execute(_update_from_arrays(keys), bulk.arrays(params, _changed_types(keys))).rowcount
         else:
             written = connection.execute(_update_each(keys), params).rowcount
         if written != len(rows):
@@ -251,12 +251,18 @@ def _update_each(keys: tuple[str, ...]) -> Update:
 
 
 @cache
+def _changed_types(keys: tuple[str, ...]) -> dict[str, TypeEngine[Any]]:
+    """The types of ``_update_from_arrays``' arrays: the rows' ids and versions, then the values of ``keys``."""
+    return {"b_id": _POSTS.c.id.type, "b_version": _POSTS.c.version.type,
+            **{f"v_{key}": _POSTS.c[key].type for key in keys}}
+
+
+@cache
 def _update_from_arrays(keys: tuple[str, ...]) -> Update:
-    """Every row's UPDATE in one statement: the rows' ids, versions and values come as one array per column,
-    ``unnest``ed side by side and joined by id and version (one statement, built and compiled once per set of
-    columns, whatever the number of rows)."""
-    changed = bulk.unnested({"b_id": _POSTS.c.id.type, "b_version": _POSTS.c.version.type,
-                             **{f"v_{key}": _POSTS.c[key].type for key in keys}}, "changed")
+    """Every row's UPDATE in one statement: the rows' ids, versions and values come as one array per column
+    (``bulk.arrays``: a JSON document as its text), ``unnest``ed side by side and joined by id and version (one
+    statement, built and compiled once per set of columns, whatever the number of rows)."""
+    changed = bulk.unnested(_changed_types(keys), "changed")
     return (update(_POSTS).where(_POSTS.c.id == changed.c.b_id, _POSTS.c.version == changed.c.b_version)
             .values({**{key: bulk.value_of(changed, f"v_{key}", _POSTS.c[key].type) for key in keys},
                      "version": _POSTS.c.version + 1}))
