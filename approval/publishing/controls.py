@@ -193,11 +193,21 @@ def check_webhook(url: str | None) -> CheckedWebhook:
         return CheckedWebhook(url, refused=_refuse("url", _("Give the webhook's address (http or https).")))
     if refused := refusal(address):
         return CheckedWebhook(url, refused=_refuse("url", refused))
-    if parts.scheme.lower() != "https" and not on_this_machine(parts.hostname):
+    if unencrypted(address):
         return CheckedWebhook(url, refused=_refuse("url", _(
             "Use an https:// address: each call carries unpublished and embargoed text and links to its files, "
             "which plain http sends unencrypted (http is taken for this machine only: localhost, 127.0.0.1, ::1).")))
     return CheckedWebhook(url, address)
+
+
+def unencrypted(address: str) -> bool:
+    """Whether a webhook at ``address`` would send its posts unencrypted off this machine: plain http to a host that
+    is not this machine's loopback (``on_this_machine``). An address that cannot be read is not said to be."""
+    try:
+        parts = urlsplit(address)
+        return parts.scheme.lower() != "https" and not on_this_machine(parts.hostname or "")
+    except ValueError:
+        return False
 
 
 def on_this_machine(host: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from babel.dates import format_skeleton
 
@@ -630,13 +629,8 @@ def last_call(account: Account, attempt: PublicationAttempt | None) -> LastCall:
 def _plain_http(account: Account) -> bool:
     """Whether ``account`` publishes through a webhook saved on plain http off this machine (before https was
     required, ``controls.check_webhook``): saving its row again asks for an https one."""
-    if account.connector != "webhook" or not account.connector_url:
-        return False
-    try:
-        parts = urlsplit(account.connector_url)
-        return parts.scheme.lower() != "https" and not controls.on_this_machine(parts.hostname or "")
-    except ValueError:  # an address no call could reach: the worker says why when it tries
-        return False
+    return account.connector == "webhook" and bool(account.connector_url) and \
+        controls.unencrypted(account.connector_url or "")
 
 
 #: The account's page lists this many of its last publishing attempts.
