@@ -210,7 +210,7 @@ def test_only_admins_read_the_log(make, web):
     assert web.get("/admin/log").status_code == 403
 
 
-def test_a_command_is_logged_under_its_name_and_the_unix_user(cli_in_process):
+def test_a_command_is_logged_under_its_name_and_the_unix_user(cli_in_process, databases):
     import subprocess
     import sys
 
@@ -219,7 +219,7 @@ def test_a_command_is_logged_under_its_name_and_the_unix_user(cli_in_process):
     from approval.db import make_engine
 
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
     # The change read below made by the script in a process of its own, as an operator runs it.

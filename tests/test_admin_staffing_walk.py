@@ -141,8 +141,9 @@ def test_a_market_saved_with_a_zone_that_is_no_place_keeps_it_until_it_is_change
     assert db_session.get(Market, legacy.id).timezone == "America/New_York"
 
 
-def test_the_command_line_refuses_a_zone_that_is_no_place_in_one_sentence_each(cli):
-    cli("db", "upgrade")
+def test_the_command_line_refuses_a_zone_that_is_no_place_in_one_sentence_each(cli_in_process, databases):
+    cli = cli_in_process  # the command's output and exit status: no process of its own needed
+    databases.migrate(cli.url)
     refused = cli("market", "create", "CH", "--name", "Switzerland", "--tz", "CET", "--lang", "de", check=False)
     assert refused.returncode == 2
     assert f"--tz: CET {NOT_A_PLACE} --tz: Did you mean Europe/Zurich?" in " ".join(refused.stderr.split())

@@ -79,10 +79,12 @@ def test_rows_removed_from_the_end_of_a_trail_are_found_by_the_posts_state(make,
     assert (broken.entry_id, broken.post_id) == (None, post.id) and "whole trail" in broken.reason
 
 
-def test_the_migration_links_the_trail_and_the_command_reports_ok_then_the_first_broken_link(cli):
+def test_the_migration_links_the_trail_and_the_command_reports_ok_then_the_first_broken_link(cli_in_process,
+                                                                                             databases):
     """A trail written before 0006 is linked by the migration; `approval audit verify` accepts it, then names the
     first row someone changed behind the triggers' back."""
-    cli("db", "upgrade")
+    cli = cli_in_process  # the commands' output and exit status: no process of their own needed
+    databases.migrate(cli.url)
     cli("demo")
     downgrade(cli.url, "0005")
     upgrade(cli.url)

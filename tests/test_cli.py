@@ -54,8 +54,8 @@ def test_db_upgrade_then_create_market_account_user(cli):
     engine.dispose()
 
 
-def test_bad_input_is_a_clear_usage_error(cli):
-    cli("db", "upgrade")
+def test_bad_input_is_a_clear_usage_error(cli, databases):
+    databases.migrate(cli.url)
     bad_zone = cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Pariss", "--lang", "fr", check=False)
     assert bad_zone.returncode == 2 and "time zone" in bad_zone.stderr
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
@@ -103,8 +103,8 @@ def test_demo_loads_every_state_with_a_true_history(cli):
 # One set of rules: the command line refuses what the admin forms refuse (issue 10, defect 12) -----------------------
 
 
-def test_the_command_line_applies_the_forms_rules(cli):
-    cli("db", "upgrade")
+def test_the_command_line_applies_the_forms_rules(cli, databases):
+    databases.migrate(cli.url)
     refused = {
         "--lang": cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "xx",
                       check=False),
@@ -141,8 +141,8 @@ def test_the_command_line_applies_the_forms_rules(cli):
     engine.dispose()
 
 
-def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(cli):
-    cli("db", "upgrade")
+def test_a_duplicate_is_named_by_its_constraint_and_the_command_writes_nothing(cli, databases):
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr")
 
@@ -177,7 +177,7 @@ def test_a_mistyped_sqlite_folder_is_an_error_and_is_not_created(tmp_path):
     assert not missing.exists()
 
 
-def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
+def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path, databases):
     """Control characters (a market named "FR\\x1b[2J" cleared the screen of whoever listed it), names of invisible
     characters, contradictory options, "nan" seconds (the notifier then never waited) and unknown languages: each a
     usage error naming what is wrong (exit 2), nothing written. In-process, the group the ``approval`` script runs."""
@@ -192,7 +192,7 @@ def test_what_the_pages_refuse_the_commands_refuse_too(tmp_path):
     def run(*args: str, input: str | None = None):  # noqa: ANN202
         return CliRunner().invoke(main, list(args), env=env, input=input)
 
-    assert run("db", "upgrade").exit_code == 0
+    databases.migrate(url)
     assert run("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr").exit_code == 0
     refused = {
         "Invalid value for '--name': no control characters, please.": run(
@@ -290,10 +290,10 @@ def test_the_development_server_s_links_lead_to_its_own_address(tmp_path, monkey
     assert public_url(app) == "https://approval.helio.example"
 
 
-def test_an_executive_is_found_however_their_name_is_typed(cli):
+def test_an_executive_is_found_however_their_name_is_typed(cli, databases):
     """Case, or a ü typed as u and a combining diaeresis: the commands find the executive the pages show, as the
     pages refuse a second one of that name."""
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "DE", "--name", "Deutschland", "--tz", "Europe/Berlin", "--lang", "de")
     cli("account", "create", "--market", "DE", "--network", "linkedin", "--handle", "jschmidt",
         "--executive", "Ju\u0308rgen Schmidt")
@@ -365,9 +365,9 @@ def test_a_lint_that_cannot_run_exits_two_with_the_reason_never_one(tmp_path):
         assert other.returncode == 1 and other.stderr.startswith("Error: ") and said in other.stderr, other.stderr
 
 
-def test_lint_with_a_market_reads_its_policy_from_the_database(cli):
+def test_lint_with_a_market_reads_its_policy_from_the_database(cli, databases):
     """Loaded for ``--market`` alone, the application finds the market and its policy as before."""
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     assert cli("lint", "--market", "FR", "-", input=CLEAN).returncode == 0
     unknown = cli("lint", "--market", "KE", "-", input=CLEAN, check=False)

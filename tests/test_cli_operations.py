@@ -61,9 +61,9 @@ def _due_posts(url: str) -> dict[str, tuple[int, str, str, str]]:
 # 1, 2. Stop switches: listed, and turned off with what they still hold ------------------------------------------------
 
 
-def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_stays_held(cli_in_process):
+def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_stays_held(cli_in_process, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     _due_posts(cli.url)
     poland = cli("stop", "on", "--market", "pl", "--reason", "Match perdu.\nWe wait.").stdout.split()[-1]
     everything = cli("stop", "on", "--all", "--reason", "Outage at the network.").stdout.split()[-1]
@@ -96,9 +96,9 @@ def test_stop_list_shows_each_switch_with_what_it_holds_and_stop_off_says_what_s
                      cli("stop", "list", "--all").stdout)
 
 
-def test_a_switch_that_held_nothing_says_so_when_turned_off(cli_in_process):
+def test_a_switch_that_held_nothing_says_so_when_turned_off(cli_in_process, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     stop_id = cli("stop", "on", "--market", "FR", "--reason", "Strike.").stdout.split()[-1]
     off = cli("stop", "off", stop_id)
@@ -109,9 +109,9 @@ def test_a_switch_that_held_nothing_says_so_when_turned_off(cli_in_process):
 # 3. What a worker's pass did, post by post -----------------------------------------------------------------------
 
 
-def test_worker_once_prints_one_line_per_post_it_handled(cli_in_process):
+def test_worker_once_prints_one_line_per_post_it_handled(cli_in_process, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     posts = _due_posts(cli.url)
     cli("stop", "on", "--market", "PL", "--reason", "Match perdu.")
     once = cli("worker", "--once")
@@ -243,8 +243,8 @@ def test_no_command_prints_the_pkg_resources_deprecation_of_twitter_text(cli):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True, scope="session")  # the process is the point
-def test_a_piped_password_is_read_without_warnings(cli):
-    cli("db", "upgrade")
+def test_a_piped_password_is_read_without_warnings(cli, databases):
+    databases.migrate(cli.url)
     created = cli("user", "create", "ops@helio.example", "--name", "Ops", "--role", "admin",
                   input="pass-word-12345\npass-word-12345\n")
     assert created.stdout.strip() == "User ops@helio.example created (admin)."

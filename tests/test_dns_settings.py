@@ -104,9 +104,9 @@ def test_private_addresses_allowed_ask_no_name_server_when_set(make, admin_web, 
     assert saved.status_code == 302 and stalled.asked == 0
 
 
-def test_a_stalled_lookup_refuses_account_connect_with_exit_2_nothing_saved(cli_in_process, stalled):
+def test_a_stalled_lookup_refuses_account_connect_with_exit_2_nothing_saved(cli_in_process, stalled, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
     cli.env["APPROVAL_WEBHOOK_PRIVATE_ADDRESSES"] = "0"

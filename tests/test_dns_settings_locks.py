@@ -128,9 +128,9 @@ def test_the_chat_settings_page_looks_the_name_up_with_the_markets_settings_free
         assert (settings.reminder_minutes, settings.chat_webhook_url) == (120, f"https://{HOST}:{port}/chat")
 
 
-def test_account_connect_looks_the_name_up_with_the_account_free(cli_in_process, resolver):
+def test_account_connect_looks_the_name_up_with_the_account_free(cli_in_process, resolver, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
     engine = create_engine(cli.url)

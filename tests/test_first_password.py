@@ -159,9 +159,9 @@ def test_the_use_cases_set_the_flag_only_when_asked(db_session):
 # The command line and the demo --------------------------------------------------------------------------------------
 
 
-def test_a_user_the_operator_creates_from_the_command_line_chooses_their_own(cli_in_process):
+def test_a_user_the_operator_creates_from_the_command_line_chooses_their_own(cli_in_process, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("user", "create", "first@example.com", "--name", "First", "--role", "admin", input="a-long-password\n")
     engine = make_engine(cli.url)
     try:

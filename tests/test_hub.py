@@ -273,9 +273,9 @@ def test_the_dashboards_next_to_go_out_is_a_slot_to_come_neither_overdue_nor_hel
     assert row.next_scheduled_at == held.scheduled_at
 
 
-def test_kiosk_commands(cli_in_process):
+def test_kiosk_commands(cli_in_process, databases):
     cli = cli_in_process  # in this process: the commands' output and exit status are the point
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     created = cli("kiosk", "create", "--name", "Screen 1", "--market", "FR")
     path = created.stdout.strip().splitlines()[-1]

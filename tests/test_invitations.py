@@ -532,9 +532,9 @@ def test_the_forgot_form_takes_any_input_without_a_500(app, web, mail):
 # The command line ----------------------------------------------------------------------------------------------
 
 
-def test_the_command_line_invites_by_mail_or_prints_the_link(cli_in_process, smtp):
+def test_the_command_line_invites_by_mail_or_prints_the_link(cli_in_process, smtp, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     both = cli("user", "create", "a@helio.example", "--name", "A", "--role", "admin", "--invite", "--password", "x",
                check=False)

@@ -487,9 +487,9 @@ def test_the_edit_page_tells_the_live_check_the_posts_campaign(web, make, db_ses
 # approval lint --market ------------------------------------------------------------------------------------------
 
 
-def test_lint_with_a_market_applies_its_policy(cli_in_process):
+def test_lint_with_a_market_applies_its_policy(cli_in_process, databases):
     cli = cli_in_process  # in this process: the language models load once, not once per command
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     engine_ = make_engine(cli.url)
     with Session(engine_) as session:

@@ -21,9 +21,9 @@ from approval.models import Account, Market, Post, StopSwitch
 from approval.workflow.states import State
 
 
-def test_account_connect_and_stop_switches_from_the_command_line(cli_in_process):
+def test_account_connect_and_stop_switches_from_the_command_line(cli_in_process, databases):
     cli = cli_in_process  # the commands' behaviour: no process of their own needed
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
 
@@ -66,11 +66,11 @@ def test_account_connect_and_stop_switches_from_the_command_line(cli_in_process)
     engine.dispose()
 
 
-def test_a_webhook_secret_can_come_from_standard_input_not_the_command_line(cli_in_process):
+def test_a_webhook_secret_can_come_from_standard_input_not_the_command_line(cli_in_process, databases):
     """``--secret -`` reads it from stdin: a secret typed on the command line stays in the shell's history and shows
     in the process list while the command runs."""
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
     cli("account", "connect", account_id, "--connector", "webhook", "--url", "https://hooks.example/p",

@@ -94,11 +94,11 @@ ITEM = """handle => {
 }"""
 
 
-@pytest.fixture()
-def served(databases, backend, tmp_path):
+def _serve(databases, backend: str, instance):  # noqa: ANN001, ANN202
+    """The scene on a database of its own, served by a server of its own: (the kiosk's address, server, folder)."""
     url = databases.migrated_url(backend)
     kiosk_path = _scene(url)
-    server = Server(url, tmp_path / "instance")
+    server = Server(url, instance)
     server.start()
     folder = ARTIFACTS / f"wall-readability-{backend}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,6 +106,18 @@ def served(databases, backend, tmp_path):
         yield f"http://127.0.0.1:{server.port}{kiosk_path}", server, folder
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def wall(databases, backend, tmp_path_factory):  # noqa: ANN001, ANN201
+    """The wall the tests that only look at it share: its scene written and its server started once."""
+    yield from _serve(databases, backend, tmp_path_factory.mktemp("wall") / "instance")
+
+
+@pytest.fixture()
+def served(databases, backend, tmp_path):  # noqa: ANN001, ANN201
+    """A wall of the test's own, for a test that stops its server."""
+    yield from _serve(databases, backend, tmp_path / "instance")
 
 
 def _open(chromium, address: str, width: int, height: int, scale: float = 1, locale: str = "en-GB"):  # noqa: ANN001, ANN202, F811
@@ -124,8 +136,8 @@ def _fits(page) -> bool:  # noqa: ANN001
 
 
 @ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
-def test_the_wall_reads_from_five_metres_on_a_1080p_screen_and_the_same_on_a_4k_one(chromium, served):  # noqa: F811
-    address, _server, folder = served
+def test_the_wall_reads_from_five_metres_on_a_1080p_screen_and_the_same_on_a_4k_one(chromium, wall):  # noqa: F811
+    address, _server, folder = wall
     context, page = _open(chromium, address, 1920, 1080)
     try:
         assert _fits(page), "the wall scrolls at 1920x1080"
@@ -170,8 +182,8 @@ def test_the_wall_reads_from_five_metres_on_a_1080p_screen_and_the_same_on_a_4k_
 
 
 @ONE_BACKEND  # in a browser: the layout and the scripts, the same on either database
-def test_excerpts_and_handles_are_cut_by_the_screen_not_by_the_server(chromium, served):  # noqa: F811
-    address, _server, folder = served
+def test_excerpts_and_handles_are_cut_by_the_screen_not_by_the_server(chromium, wall):  # noqa: F811
+    address, _server, folder = wall
     context, page = _open(chromium, address, 1920, 1080)
     try:
         # The server sends the whole text; the screen shows two lines at most. The handle is never cut: all of it
@@ -286,9 +298,9 @@ def test_a_stop_switch_reason_ending_a_sentence_is_not_followed_by_a_lower_case_
     assert "(depuis " in text
 
 
-def test_kiosk_create_prints_the_whole_address_where_it_is_known(cli_in_process):
+def test_kiosk_create_prints_the_whole_address_where_it_is_known(cli_in_process, databases):
     cli = cli_in_process  # in this process: what the command prints is the point
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     unknown = cli("kiosk", "create", "--name", "Screen 1", "--market", "FR").stdout.strip().splitlines()
     path = unknown[-1]

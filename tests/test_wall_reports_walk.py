@@ -353,8 +353,9 @@ def test_a_kiosk_name_too_long_or_already_a_live_links_is_refused_with_the_reaso
     assert admin_web.post("/hub/kiosks", {"name": "Salle 📺 écran 3"}).status_code == 303
 
 
-def test_the_kiosk_command_refuses_them_too(cli):
-    cli("db", "upgrade")
+def test_the_kiosk_command_refuses_them_too(cli_in_process, databases):
+    cli = cli_in_process  # the command's output and exit status: no process of its own needed
+    databases.migrate(cli.url)
     too_long = cli("kiosk", "create", "--name", "k" * 101, check=False)
     assert too_long.returncode == 2 and "At most 100 characters." in too_long.stderr
     cli("kiosk", "create", "--name", "Command room")

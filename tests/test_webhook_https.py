@@ -74,9 +74,9 @@ def test_the_new_account_form_refuses_it_and_makes_no_account(make, admin_web, d
     assert db_session.scalar(select(func.count()).select_from(Account)) == 0
 
 
-def test_account_connect_refuses_it_with_exit_2(cli_in_process):
+def test_account_connect_refuses_it_with_exit_2(cli_in_process, databases):
     cli = cli_in_process
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio_fr").stdout.split()[-1]
 

@@ -409,9 +409,9 @@ def test_the_admin_form_refuses_an_address_with_a_password(scene, make):  # noqa
     assert scene.session.get(Account, account_id).connector_url == before
 
 
-def test_the_command_line_refuses_an_address_with_a_password(cli_in_process):
+def test_the_command_line_refuses_an_address_with_a_password(cli_in_process, databases):
     cli = cli_in_process  # the commands' behaviour: no process of their own needed
-    cli("db", "upgrade")
+    databases.migrate(cli.url)
     cli("market", "create", "FR", "--name", "France", "--tz", "Europe/Paris", "--lang", "fr")
     account_id = cli("account", "create", "--market", "FR", "--network", "x", "--handle", "helio").stdout.split()[-1]
     refused = cli("account", "connect", account_id, "--connector", "webhook", "--url",
