@@ -255,7 +255,7 @@ def test_duplicate_handle_on_a_network_is_a_form_error(admin_web, make, db_sessi
     ("instagram", "helio-france", "Letters, digits, dots and underscores only."),
     ("snapchat", "s" * 16, "At most 15 characters on Snapchat."),
     ("youtube", "y" * 31, "At most 30 characters on YouTube."),
-    ("facebook", "f" * 121, "Field cannot be longer than 120 characters."),  # the form says it first
+    ("facebook", "f" * 121, "At most 120 characters."),  # the form says it first
 ])
 def test_a_handle_the_network_would_not_take_is_refused(admin_web, make, db_session, network, handle, message):
     response = admin_web.post("/admin/accounts/new", {"market_id": make.market("FR").id, "network": network,
@@ -731,7 +731,7 @@ def test_a_policy_lists_at_most_a_thousand_disclosure_tags(admin_web, make, db_s
     path = f"/admin/markets/{market.id}/policy"
     policy = {"based_on": "0", "forbidden": "", "sensitive": "", "capital_exceptions": "", "note": ""}
     refused = admin_web.post(path, {**policy, "disclosures": " ".join(f"#ad{n}" for n in range(1001))})
-    assert_form_error(refused, "At most 1000 tags.")
+    assert_form_error(refused, "At most 1,000 tags.")
     assert count(db_session, PolicyVersion) == 0
     assert_redirect(admin_web.post(path, {**policy, "disclosures": " ".join(f"#ad{n}" for n in range(1000))}))
     assert count(db_session, PolicyVersion) == 1

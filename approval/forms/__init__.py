@@ -3,11 +3,13 @@
 from typing import Any
 
 from flask import request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import Field, Form
 from wtforms.fields import DateTimeLocalField
-from wtforms.validators import StopValidation
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from approval.style.text import shows_anything
 
@@ -36,6 +38,19 @@ class Visible:
     def __call__(self, _form: Form, field: Field) -> None:
         if isinstance(field.data, str) and field.data and not shows_anything(field.data):
             raise StopValidation(self.message or field.gettext("This field is required."))
+
+
+class AtMost(Length):
+    """At most ``longest`` characters, said as the app's other limits are, its number written in the reader's language
+    ("At most 2,000 characters.", "Au plus 2 000 caractères."), not WTForms' "Field cannot be longer than 2000
+    characters.". A ``Length`` still: the field's ``maxlength`` is drawn as before."""
+
+    def __init__(self, longest: int) -> None:
+        super().__init__(max=longest)
+
+    def __call__(self, _form: Form, field: Field) -> None:
+        if len(field.data or "") > self.max:
+            raise ValidationError(_("At most %(n)s characters.", n=format_decimal(self.max)))
 
 
 class LocalTimeField(DateTimeLocalField):

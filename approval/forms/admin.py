@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Self
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -32,12 +33,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from approval.administration import MAX_PASSWORD_LENGTH
 from approval.filters import campaign_zone
-from approval.forms import LocalTimeField
+from approval.forms import AtMost, LocalTimeField
 from approval.forms.characters import ShowsControlCharacters
 from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.labels import LABELS
@@ -53,6 +54,12 @@ def _optional_int(value: Any) -> int | None:
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _lines(value: str | None) -> str | None:
+    """A text area's line breaks as one character each, as its ``maxlength`` counts them: a browser sends each as
+    CRLF, and 4,999 characters typed with nine line breaks were refused as 5,008."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 class CodeListField(StringField):
@@ -134,8 +141,8 @@ class MarketForm(_ObjectForm):
         filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
         validators=[DataRequired()],
     )
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    timezone = StringField(_l("Time zone"), filters=[_strip], validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), AtMost(120)])
+    timezone = StringField(_l("Time zone"), filters=[_strip], validators=[DataRequired(), AtMost(64)])
     languages = CodeListField(_l("Languages"))
 
 
@@ -149,9 +156,9 @@ class AccountForm(_ObjectForm):
     handle = StringField(
         _l("Handle"),
         filters=[lambda v: v.strip().lstrip("@") if isinstance(v, str) else v],
-        validators=[DataRequired(), Length(max=120)],
+        validators=[DataRequired(), AtMost(120)],
     )
-    brand = StringField(_l("Brand"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    brand = StringField(_l("Brand"), filters=[_strip], validators=[Optional(), AtMost(120)])
     kind = ChoiceField(
         _l("Kind"),
         choices=[SelectChoice(AccountKind.brand.value, _l("Brand account")),
@@ -193,8 +200,8 @@ class NewAccountForm(AccountForm):
         SelectChoice("webhook", _l("a webhook")),
         SelectChoice(NOT_CONNECTED, _l("not connected yet")),
     ], default="")
-    url = StringField(_l("Webhook address"), filters=[_strip], validators=[Optional(), Length(max=2000)])
-    secret = PasswordField(_l("Signing secret"), validators=[Optional(), Length(max=200)])
+    url = StringField(_l("Webhook address"), filters=[_strip], validators=[Optional(), AtMost(2000)])
+    secret = PasswordField(_l("Signing secret"), validators=[Optional(), AtMost(200)])
 
     def validate_connector(self, field: Field) -> None:
         if field.raw_data and not field.data:
@@ -210,8 +217,8 @@ class NewAccountForm(AccountForm):
 
 
 class ExecutiveForm(_ObjectForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
-    title = StringField(_l("Title"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), AtMost(120)])
+    title = StringField(_l("Title"), filters=[_strip], validators=[Optional(), AtMost(200)])
 
 
 class CabinetMemberForm(PageForm):
@@ -222,7 +229,7 @@ class CabinetMemberForm(PageForm):
 
 
 class UserForm(_ObjectForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), AtMost(120)])
     role = ChoiceField(_l("Role"), choices=[SelectChoice(r.value, LABELS[r]) for r in Role],
                        validators=[InputRequired()])
     all_markets = BooleanField(_l("All markets (group-wide)"))
@@ -248,10 +255,10 @@ INVITE, FIRST_PASSWORD = "invite", "password"
 
 class NewUserForm(UserForm):
     email = EmailField(_l("E-mail"), filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
-                       validators=[DataRequired(), Length(max=254)])
+                       validators=[DataRequired(), AtMost(254)])
     # A form sent without it (a script written before invitations) chose a first password, as it always did.
     how = RadioChoiceField(_l("How they get in"), default=FIRST_PASSWORD)
-    password = PasswordField(_l("Initial password"), validators=[Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(_l("Initial password"), validators=[AtMost(MAX_PASSWORD_LENGTH)])
 
     def offer(self, *, mail_on: bool) -> NewUserForm:
         """The choices of ``how``, said as they happen here: mailed, or a link to pass on when e-mail is off."""
@@ -276,21 +283,21 @@ class NewUserForm(UserForm):
 
 
 class PasswordForm(ShowsControlCharacters):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), AtMost(MAX_PASSWORD_LENGTH)])
 
 
 # Campaigns -----------------------------------------------------------------------------------------------------
 
 
 class CampaignForm(_ObjectForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), AtMost(200)])
     market_id = ChoiceField(_l("Market"), coerce=_optional_int)
     hashtag = StringField(
         _l("Hashtag"),
         filters=[lambda v: ("#" + v.strip().lstrip("#")) if isinstance(v, str) and v.strip() else ""],
-        validators=[Length(max=100)],
+        validators=[AtMost(100)],
     )
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(_l("Description"), filters=[_strip, _lines], validators=[Optional(), AtMost(5000)])
     disclosure_required = BooleanField(_l("Partnership: its posts must carry a disclosure (#ad, #partenariat…)"))
     #: In the campaign's zone (``approval.filters.campaign_zone``); empty: no embargo.
     embargo_until = LocalTimeField(_l("Embargo until"), validators=[Optional()])
@@ -359,7 +366,7 @@ class TermListField(TextAreaField):
         self.typed = valuelist[0]
         lines = [(n, line) for n, line in enumerate(self.typed.splitlines(), 1) if line.strip()]
         if len(lines) > MAX_TERMS:
-            self.line_errors.append(_("At most %(n)s terms.", n=MAX_TERMS))
+            self.line_errors.append(_("At most %(n)s terms.", n=format_decimal(MAX_TERMS)))
             return
         seen: dict[str, int] = {}
         for number, line in lines:
@@ -392,7 +399,7 @@ class TermListField(TextAreaField):
             return {}, _("Line %(n)s: give the reason after a “|” (%(format)s).", n=number, format=self.line_format)
         if len(phrase) > MAX_TERM or len(reason) > MAX_REASON or any(len(p) > MAX_TERM for p in parts[2:]):
             return {}, _("Line %(n)s: a term and its replacement take at most %(term)s characters, a reason "
-                         "%(reason)s.", n=number, term=MAX_TERM, reason=MAX_REASON)
+                         "%(reason)s.", n=number, term=format_decimal(MAX_TERM), reason=format_decimal(MAX_REASON))
         if any("*" in word.rstrip("*") or word == "*" for word in phrase.split()):
             return {}, _("Line %(n)s: “*” goes only at the end of a word (concurren*).", n=number)
         if not re.search(r"\w", phrase):
@@ -451,7 +458,7 @@ class PolicyForm(ShowsControlCharacters):
     capital_exceptions = WordListField(_l("Names that start with a small letter"))
     disclosures = WordListField(_l("Disclosure tags of partnership posts"), spaces=True)
     strict_full_stop = BooleanField(_l("Strict full stop: a sentence ends with “.”, never “!”, “?” or “…”"))
-    note = StringField(_l("What changed"), filters=[_strip], validators=[Optional(), Length(max=500)])
+    note = StringField(_l("What changed"), filters=[_strip], validators=[Optional(), AtMost(500)])
 
     @classmethod
     def for_version(cls, version: PolicyVersion | None) -> PolicyForm:
@@ -479,7 +486,7 @@ class PolicyForm(ShowsControlCharacters):
 
     def validate_capital_exceptions(self, field: Field) -> None:
         if len(field.data) > MAX_TERMS or any(len(w) > 60 for w in field.data):
-            raise ValidationError(_("At most %(n)s names of at most 60 characters.", n=MAX_TERMS))
+            raise ValidationError(_("At most %(n)s names of at most 60 characters.", n=format_decimal(MAX_TERMS)))
         # The gate compares the first word of a sentence with the list: a name of several words would never match.
         several = [w for w in field.data if len(w.split()) > 1]
         if several:
@@ -492,7 +499,7 @@ class PolicyForm(ShowsControlCharacters):
 
     def validate_disclosures(self, field: Field) -> None:
         if len(field.data) > MAX_TERMS:
-            raise ValidationError(_("At most %(n)s tags.", n=MAX_TERMS))
+            raise ValidationError(_("At most %(n)s tags.", n=format_decimal(MAX_TERMS)))
         bad = [tag for tag in field.data if not re.fullmatch(r"#\w{1,60}", tag)]
         if bad:
             raise ValidationError(_("Hashtags only, e.g. #ad #partenariat: %(tags)s.", tags=" ".join(bad)))

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from approval.forms import PageForm
+from approval.forms import AtMost, PageForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, EqualTo, InputRequired, NumberRange
 
 from approval.inputs import MAX_ID
 
 
 class TokenForm(PageForm):
     name = StringField(_l("Name"), filters=[lambda v: v.strip() if isinstance(v, str) else v],
-                       validators=[DataRequired(), Length(max=100)])
+                       validators=[DataRequired(), AtMost(100)])
 
 
 class RevokeTokenForm(PageForm):
@@ -21,8 +21,8 @@ class RevokeTokenForm(PageForm):
 class PasswordChangeForm(PageForm):
     """A new password, chosen by its owner: the current one proves it is them (a session left open is not enough)."""
 
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), AtMost(1024)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), AtMost(1024)])
     confirm_password = PasswordField(
         _l("New password, again"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The two new passwords differ."))],
