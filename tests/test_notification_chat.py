@@ -72,6 +72,16 @@ def test_the_markets_chat_hears_of_a_post_awaiting_review_in_its_language(world,
     assert chat_pass(world, session).sent == 0 and chat.take() == []
 
 
+def test_the_chat_names_a_suggested_message_as_one(world, session, make, scene, chat):  # noqa: F811
+    """A suggested message (an executive's account) was told to the chat as "a post": its words agree with it."""
+    account = make.account(scene["market"], executive=make.executive())
+    make.post(State.in_review, account=account, author=scene["cm"])
+    session.commit()
+    assert chat_pass(world, session).sent == 1
+    [body] = chat.take()
+    assert body["text"].startswith(f"[{scene['market'].code}] Un message proposé attend votre relecture"), body
+
+
 def test_a_failing_webhook_is_retried_until_it_takes_the_message_once(world, session, make, scene, chat):  # noqa: F811
     make.post(State.in_review, account=scene["account"], author=scene["cm"])
     session.commit()

@@ -162,7 +162,7 @@ def test_a_comment_is_mailed_with_its_lines(world, session, make, office, smtp):
     send(world, session)
     [mail] = mails_to(smtp, office["camille"])
     plain = mail.part("plain")
-    assert mail.subject.startswith("New comment in the discussion of a post")
+    assert mail.subject.startswith("New comment in the discussion of a suggested message")
     assert "By Sophie Bernard" in plain
     assert re.search(r"“Pourrait-elle le publier à 9 h \?\n +Ou à 10 h au plus tard\.”", plain)
 

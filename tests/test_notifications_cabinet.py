@@ -137,13 +137,13 @@ def test_the_cabinet_hears_nothing_of_posts_it_was_never_sent(make, office, db_s
 
 
 def test_the_cabinet_reads_its_own_words_for_what_it_is_told(make, office, db_session):
-    """The author reads "Your post was scheduled"; the cabinet, which wrote nothing, reads of the message it
-    accepted."""
+    """The author reads "Your suggested message was scheduled"; the cabinet, which wrote nothing, reads of the
+    message it accepted."""
     post = accepted(make, office)
     make.act(post, Action.schedule, office["lucile"], scheduled_at=utcnow() + timedelta(days=1))
     notices = {n.user.name: n for n in db_session.scalars(select(Notification).where(
         Notification.post_id == post.id, Notification.kind == Kind.scheduled))}
-    assert texts.title_for(notices["Camille Dubois"], office["camille"]) == "Your post was scheduled"
+    assert texts.title_for(notices["Camille Dubois"], office["camille"]) == "Your suggested message was scheduled"
     assert texts.title_for(notices["Sophie Bernard"], office["sophie"]) == \
         "A suggested message your cabinet accepted was scheduled"
 

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 from flask import Flask, url_for
 from flask_babel import force_locale
 from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.orm import joinedload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from approval.db import utcnow
 from approval.models import Account, Post
 from approval.models.notifications import ChatMessage, MarketNotificationSettings
 from approval.notifications import outbox, texts
 from approval.config import public_url
-from approval.publishing import reasons
+from approval.publishing import controls, reasons
 from approval.publishing.addresses import connection_to, deadline, request_target
 from approval.style.network import network_name
 
@@ -56,6 +56,22 @@ def escaped(text: str) -> str:
     """``text`` as Slack's message format shows it as written: nobody notified, no link made of it."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub("@\u2060", text)
+
+
+def sent_unencrypted(url: str | None) -> bool:
+    """Whether a market's chat webhook at ``url`` sends its messages (excerpts of unpublished and embargoed posts,
+    links to them) unencrypted off this machine: plain http, saved before https was required, by the rule the
+    settings refuse a new one by (``controls.unencrypted``). It is still called: an upgrade does not silently stop a
+    team's notifications; the settings flag it until an https address replaces it."""
+    return bool(url) and controls.unencrypted(url or "")
+
+
+def unencrypted_markets(session: Session) -> set[int]:
+    """The markets whose chat webhook is ``sent_unencrypted``: a row a market, few."""
+    settings = MarketNotificationSettings
+    rows = session.execute(select(settings.market_id, settings.chat_webhook_url)
+                           .where(settings.chat_webhook_url.is_not(None)))
+    return {market_id for market_id, url in rows if sent_unencrypted(url)}
 
 
 @dataclass
@@ -191,8 +207,9 @@ class ChatSender:
         languages = [code for code in (message.market.languages or []) if code in self.app.config["LANGUAGES"]]
         with self.app.test_request_context("/", base_url=self.base_url), force_locale(
                 languages[0] if languages else "en"):
-            parts = [escaped(f"[{message.market.code}] {texts.title(message.kind)}")]
             post = message.post
+            suggestion = post is not None and post.account.is_executive  # "a suggested message", agreed as one
+            parts = [escaped(f"[{message.market.code}] {texts.title(message.kind, suggestion=suggestion)}")]
             if post is not None:
                 parts.append(escaped(f"{network_name(post.account.network.value)} @{post.account.handle}: "
                                      f"{texts.excerpt(post.body, 140)}"))

@@ -54,7 +54,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from approval.access import HIDDEN_FROM_CABINET
 from approval.db import UTCDateTime
-from approval.models import Account, AuditEntry, Campaign, Comment, Post, StopScope, StopSwitch, User
+from approval.models import Account, AuditEntry, Campaign, Comment, Post, Revision, StopScope, StopSwitch, User
 from approval.models.notifications import (
     ChatMessage,
     MailMode,
@@ -74,6 +74,8 @@ Kind = NotificationKind
 class Audience(enum.Enum):
     author = "author"              # who created the post, while it is in their markets
     market_pms = "market_pms"      # project managers of the post's market (none: the group-wide ones)
+    approvers = "approvers"        # who may approve the post's revision: its market's managers but its writer
+    #                                (none left: the group-wide ones); a review asked is asked of them
     group_pms = "group_pms"        # project managers of every market: the escalation
     cabinet = "cabinet"            # the cabinet of the executive whose account it is, while it sees the post
     approver = "approver"          # the project manager whose approval sent the post to the cabinet
@@ -89,7 +91,7 @@ AUTHOR, PMS, SCHEDULER, CABINET = Audience.author, Audience.market_pms, Audience
 #: What an audit row tells, and to whom: (action, new state) -> (kind, audiences). Entering review is told whatever
 #: brought the post there (a submission, or an edit of an approved post).
 RULES: dict[tuple[Action | None, State], tuple[Kind, tuple[Audience, ...]]] = {
-    (None, State.in_review): (Kind.review_requested, (PMS,)),
+    (None, State.in_review): (Kind.review_requested, (Audience.approvers,)),
     (Action.approve, State.with_cabinet): (Kind.cabinet_requested, (CABINET,)),
     (Action.request_changes, State.changes_requested): (Kind.changes_requested, (AUTHOR,)),
     (Action.reject, State.rejected): (Kind.rejected, (AUTHOR,)),
@@ -149,6 +151,12 @@ PROPOSAL_CHANGED: dict[State, tuple[Kind, tuple[Audience, ...]]] = {
     State.approved: (Kind.proposal_changed, (Audience.reviewers, PMS)),
     State.scheduled: (Kind.proposal_changed, (SCHEDULER,)),
 }
+#: The notices that ask for a review (a submission's, the reminder's, the escalation's). Whoever asks for one (the
+#: engine, the reminders' pass), it is asked of those who may give it: never of the writer of the post's revision,
+#: who may not approve it (``guards.not_author_of_revision``), and the market's reviewers are ``approvers``: a
+#: project manager's own post, in a market where they are the only one, went to no one (they are told nothing of
+#: their own act; the group-wide managers were told only of a market with no manager of its own) and waited unseen.
+ASKS_REVIEW = frozenset({Kind.review_requested, Kind.review_reminder, Kind.review_escalation})
 #: What a market's chat hears.
 CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed, Kind.policy_refuses})
 #: The notifications that ask their readers to act on a post, by the state the post is in while it awaits them: once
@@ -613,6 +621,23 @@ def _has_own_pm(market: ColumnElement) -> ColumnElement[bool]:
                           colleague.c.role == Role.project_manager.value, colleague.c.active)
 
 
+def _revision_writer(told: Any) -> ColumnElement:
+    """The writer of the current revision of the post told of, who may not approve it
+    (``guards.not_author_of_revision``): found by the post's key, correlated as ``_post_column``."""
+    return (select(Revision.author_id)
+            .select_from(Post.__table__.join(Revision.__table__, Revision.id == Post.current_revision_id))
+            .where(Post.id == told.c.post_id).correlate_except(Post.__table__, Revision.__table__).scalar_subquery())
+
+
+def _has_other_pm(market: ColumnElement, writer: ColumnElement) -> ColumnElement[bool]:
+    """Whether an active project manager of ``market`` itself (as ``_has_own_pm``) other than ``writer`` may
+    review its post."""
+    colleague = _users.alias("colleague")
+    return exists().where(user_markets.c.user_id == colleague.c.id, user_markets.c.market_id == market,
+                          colleague.c.role == Role.project_manager.value, colleague.c.active,
+                          colleague.c.id.is_distinct_from(writer))
+
+
 def _cabinet_seeing(told: Any) -> ColumnElement[bool]:
     """Whether the user is of the cabinet of the post told of and sees it (``access.can_see_post``: sent to the
     cabinet, and not recalled to a draft since): the post's executive, while it sees it, found by the post's key,
@@ -661,6 +686,12 @@ def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnEle
         # would (they hear of the other markets' posts only when a review is overdue: ``group_pms``).
         return and_(role == Role.project_manager.value,
                     or_(_in_market(market), and_(_users.c.all_markets, ~_has_own_pm(market))))
+    if audience is Audience.approvers:
+        # The market's own managers review its posts; the group-wide ones when none of them may (none, or only the
+        # writer): else the review waits for no one. The writer is left out by ``_insert_notifications``.
+        return and_(role == Role.project_manager.value,
+                    or_(_in_market(market),
+                        and_(_users.c.all_markets, ~_has_other_pm(market, _revision_writer(told)))))
     if audience is Audience.group_pms:
         return and_(role == Role.project_manager.value, _users.c.all_markets)
     if audience is Audience.cabinet:
@@ -677,6 +708,10 @@ def _audience(audience: Audience, market: ColumnElement, told: Any) -> ColumnEle
 def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_post: bool, postgres: bool) -> Insert:
     told = _told(postgres)
     market = _post_column(Account.market_id, told) if about_post else told.c.market_id
+    asked: list[ColumnElement[bool]] = []
+    if kind in ASKS_REVIEW:
+        audiences = tuple(Audience.approvers if audience is PMS else audience for audience in audiences)
+        asked.append(_users.c.id.is_distinct_from(_revision_writer(told)))
     recipients = (
         select(
             _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
@@ -686,7 +721,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
         )
         .select_from(_users.join(told, literal(True))
                      .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
-        .where(_users.c.active, _users.c.id.is_distinct_from(told.c.actor_id),
+        .where(_users.c.active, _users.c.id.is_distinct_from(told.c.actor_id), *asked,
                or_(*(_audience(audience, market, told) for audience in audiences)))
     )
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)

@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from approval.access import can_see_post, revision_read_by
 from approval.config import public_url
 from approval.db import utcnow
-from approval.labels import said_in
 from approval.models import Account, AuditEntry, Executive, Market, Post, User
 from approval.models.notifications import MailMode, Notification, NotificationKind, NotificationProfile
 from approval.models.publishing import StopSwitch
@@ -843,13 +842,16 @@ class Mailer:
     # Writing ---------------------------------------------------------------------------------------------------
 
     def compose(self, user: User, items: list[Notification], *, digest: bool) -> Message:
-        """The mail for ``items``, in ``user``'s language: plain text and HTML."""
+        """The mail for ``items``, in ``user``'s language and zone (a slot's "06:00 your time", as the post pages
+        say it): plain text and HTML."""
         if not has_request_context():
             with self.app.test_request_context("/", base_url=self.base_url):
                 return self.compose(user, items, digest=digest)
         assert self.settings is not None
         locale = mail_locale(user, self.app.config["LANGUAGES"])
-        with force_locale(locale):
+        with self.sessions() as session:
+            zone = self._zones(session, {user.id}).get(user.id, "UTC")
+        with force_locale(locale), texts.reading_in(zone):
             preferences = url_for("notifications.preferences", _external=True)
             if not digest:  # the urgent first (a digest tells what happened in its order)
                 items = sorted(items, key=lambda n: n.kind not in URGENT)
@@ -928,11 +930,11 @@ class Mailer:
             if n.kind == NotificationKind.scheduled and (slot := texts.slot_line(post)):
                 details.append(slot)
             if n.kind == NotificationKind.policy_refuses and post.state is State.scheduled and post.scheduled_at:
-                details.append(_("Scheduled for %(time)s.", time=said_in(post.scheduled_at,
-                                                                          post.account.market.timezone)))
+                details.append(_("Scheduled for %(time)s.", time=texts.slot_said(post.scheduled_at,
+                                                                                  post.account.market.timezone)))
             if n.kind == NotificationKind.accepted_changed and (dropped := self._dropped_slot(n)):
                 details.append(_("The edit dropped its slot of %(time)s.",
-                                 time=said_in(dropped, post.account.market.timezone)))
+                                 time=texts.slot_said(dropped, post.account.market.timezone)))
             if n.kind in REMINDERS and post.state is State.in_review and post.submitted_at is not None:
                 details.append(_("In review for %(age)s; written by %(name)s.", name=post.created_by.name,
                                  age=format_timedelta(self.clock() - post.submitted_at, granularity="minute",

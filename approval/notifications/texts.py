@@ -3,12 +3,17 @@ line that tells it in the list, the mail and the chat."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, overload
 
+from babel.dates import get_timezone as babel_zone
+from flask import g, has_request_context
 from flask_babel import gettext, ngettext
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 
 from approval.labels import decimal, said_in
@@ -16,6 +21,7 @@ from approval.models import Post, User
 from approval.models.notifications import Notification
 from approval.models.notifications import NotificationKind as Kind
 from approval.models.publishing import Outcome
+from approval.notifications.zones import load_zone
 from approval.publishing import reasons
 from approval.style.i18n import N_
 from approval.style.network import network_name
@@ -109,6 +115,25 @@ TITLES = {
     Kind.policy_refuses: _l("A new policy refuses a post on its way: it will not go out as it stands"),
     Kind.proposal_changed: _l("The proposed time of an approved post changed"),
 }
+#: The line of a notification about a suggested message (an executive's account): said of it, not of "a post", in a
+#: sentence of its own, so that a language whose words for them differ in gender agrees its own ("Votre message
+#: proposé a été programmé", not "Votre publication a été programmée" nor "Message proposé ... programmée").
+SUGGESTION_TITLES = {
+    Kind.review_requested: _l("A suggested message awaits your review"),
+    Kind.changes_requested: _l("Changes were requested on your suggested message"),
+    Kind.rejected: _l("Your suggested message was rejected"),
+    Kind.approved: _l("Your suggested message was approved"),
+    Kind.scheduled: _l("Your suggested message was scheduled"),
+    Kind.published: _l("Your suggested message was published"),
+    Kind.missed: _l("A suggested message missed its slot"),
+    Kind.failed: _l("A suggested message failed to publish"),
+    Kind.unconfirmed: _l("A suggested message may or may not be online: its publication is unconfirmed"),
+    Kind.review_reminder: _l("A suggested message has waited in review longer than its market allows"),
+    Kind.review_escalation: _l("A suggested message still waits for review: escalated to the group"),
+    Kind.commented: _l("New comment in the discussion of a suggested message"),
+    Kind.policy_refuses: _l("A new policy refuses a suggested message on its way: it will not go out as it stands"),
+    Kind.proposal_changed: _l("The proposed time of an approved suggested message changed"),
+}
 #: The line of the kinds a cabinet member shares with the writers, as the cabinet is told them.
 CABINET_TITLES = {
     Kind.scheduled: _l("A suggested message your cabinet accepted was scheduled"),
@@ -189,7 +214,7 @@ def _in_zone(why: list) -> list:
         params = reason.get("params") or {}
         if reason.get("id") in PROPOSAL_WORDS and params.get("zone"):
             zone = params["zone"]
-            params = {**params, **{name: said_in(datetime.fromisoformat(params[name]), zone)
+            params = {**params, **{name: slot_said(datetime.fromisoformat(params[name]), zone)
                                    for name in _INSTANTS if params.get(name)}}
             reason = {**reason, "params": params}
         said.append(reason)
@@ -197,9 +222,10 @@ def _in_zone(why: list) -> list:
 
 
 def title(kind: Kind | str, action: str | None = None, *, reader: Role | None = None,
-          by: Role | None = None) -> str:
+          by: Role | None = None, suggestion: bool = False) -> str:
     """The line of a notification of ``kind``, caused by ``action`` (its ``action`` column), for a ``reader`` of
-    that role, about an act of someone of the role ``by`` (its actor's)."""
+    that role, about an act of someone of the role ``by`` (its actor's), about a post or, ``suggestion``, a
+    suggested message (``SUGGESTION_TITLES``)."""
     kind = Kind(kind)
     if action in DECISION_TITLES and kind is Kind.cabinet_decided:
         return str(DECISION_TITLES[Action(action)])
@@ -209,14 +235,25 @@ def title(kind: Kind | str, action: str | None = None, *, reader: Role | None = 
         return str(CABINET_CHANGES_TITLE)
     if reader == Role.cabinet and kind in CABINET_TITLES:
         return str(CABINET_TITLES[kind])
+    if suggestion and kind in SUGGESTION_TITLES:
+        return str(SUGGESTION_TITLES[kind])
     return str(TITLES[kind])
 
 
 def title_for(notification: Notification, reader: User) -> str:
     """The line of ``notification`` as ``reader`` reads it (``title``)."""
-    actor = notification.actor
+    actor, post = notification.actor, notification.post
     return title(notification.kind, notification.action, reader=reader.role,
-                 by=actor.role if actor is not None else None)
+                 by=actor.role if actor is not None else None,
+                 suggestion=post is not None and post.account.is_executive)
+
+
+def post_named(post: Post) -> str:
+    """A post as a notification's link names it for a screen reader: its number and account, "suggested message"
+    for an executive's (its own words: the two differ in gender in French)."""
+    if post.account.is_executive:
+        return gettext("suggested message #%(id)s, @%(handle)s", id=post.id, handle=post.account.handle)
+    return gettext("post #%(id)s, @%(handle)s", id=post.id, handle=post.account.handle)
 
 
 def excerpt(text: str | None, size: int = 80) -> str:
@@ -340,7 +377,45 @@ def quoted(comment: str, size: int = 300, *, lines: bool = False) -> str:
 
 
 def slot_line(post: Post) -> str | None:
-    """When a scheduled post goes out, in its market's time; None for a post not scheduled (any more)."""
+    """When a scheduled post goes out, in its market's time and, when the reader's clock reads otherwise, in theirs
+    (``slot_said``); None for a post not scheduled (any more)."""
     if post.state is not State.scheduled or post.scheduled_at is None:
         return None
-    return gettext("Goes out on %(time)s.", time=said_in(post.scheduled_at, post.account.market.timezone))
+    return gettext("Goes out on %(time)s.", time=slot_said(post.scheduled_at, post.account.market.timezone))
+
+
+def slot_said(instant: datetime | None, zone: str) -> str:
+    """An instant of a post's slot as the post pages say it (``filters.slot_time``): in its market's ``zone``, then
+    "06:00 your time (America/New_York)" when its reader's zone reads otherwise: a signed-in page's, or a mail's
+    recipient's (``reading_in``). Told to no one known (a command, a request of no one), in the market's only."""
+    if not has_request_context() or not (g.get(_MAIL_READER) or current_user.is_authenticated):
+        return said_in(instant, zone)
+    from approval.filters import slot_time  # the filters import the workflow engine, which imports this module
+
+    return slot_time(instant, zone)
+
+
+#: Where ``reading_in`` notes that a mail's recipient is known.
+_MAIL_READER = "approval_mail_reader_zone"
+
+
+@contextmanager
+def reading_in(zone: str) -> Iterator[None]:
+    """Have the zone Flask-Babel answers (``get_timezone``: the pages' "your time", ``filters.viewer_zone``) be
+    ``zone`` while a mail is written, as ``force_locale`` gives it its recipient's language. Outside a signed-in
+    request it answers UTC, and Flask-Babel has no public way to force a zone: it keeps the one it chose in
+    ``g._flask_babel`` (which ``flask_babel.refresh`` clears), where this sets it, and puts back what was there."""
+    held = g.get("_flask_babel")
+    if held is None:
+        held = g._flask_babel = SimpleNamespace()
+    before = getattr(held, "babel_tzinfo", None)
+    held.babel_tzinfo = babel_zone(load_zone(zone).key)
+    setattr(g, _MAIL_READER, zone)
+    try:
+        yield
+    finally:
+        g.pop(_MAIL_READER, None)
+        if before is None:
+            del held.babel_tzinfo
+        else:
+            held.babel_tzinfo = before

@@ -49,6 +49,7 @@ from approval.forms.conflicts import EditsSeenValues, Overtaken
 from approval.inputs import MAX_ID, parse_id, shows_characters_on_form
 from approval.labels import connector_name, label, said_in
 from approval.models import Account, AdminLogEntry, Campaign, Executive, Market, PolicyVersion, Post, User
+from approval.notifications.chat import unencrypted_markets
 from approval.password_links import Purpose, invitation_hours
 from approval.password_mail import invitation_mail, link_for, mail_on, send_after_commit
 from approval.style.network import network_name
@@ -89,8 +90,9 @@ def list_markets():
     policy_numbers = dict(db.session.execute(  # the version in force
         select(Market.id, PolicyVersion.number).join(PolicyVersion, PolicyVersion.id == Market.policy_version_id)
     ).all())
+    # A chat webhook saved on plain http before https was required: flagged here, where markets are looked after.
     return render_template("admin/markets.html", markets=_markets(), accounts=accounts, policy_numbers=policy_numbers,
-                           staffing=admin.staffing(db.session))
+                           staffing=admin.staffing(db.session), unencrypted=unencrypted_markets(db.session))
 
 
 @bp.route("/markets/new", methods=["GET", "POST"])
@@ -134,7 +136,8 @@ def edit_market(market_id: int):
     _link_code_holder(form, market)
     return _form_page("admin/market.html", form=form, market=market, timezones=admin.place_zone_names(),
                       changed=changed, asked=asked, scheduled=_scheduled_in(market),
-                      code_fixed=admin.code_is_fixed(db.session, market))
+                      code_fixed=admin.code_is_fixed(db.session, market),
+                      unencrypted=market.id in unencrypted_markets(db.session))
 
 
 def _link_code_holder(form: MarketForm, market: Market | None = None) -> None:

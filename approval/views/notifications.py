@@ -12,7 +12,7 @@ from approval.forms import PageForm
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from approval.access import can_see_account, can_see_post, read_by
 from approval.administration import place_zone, place_zone_names
@@ -26,10 +26,11 @@ from approval.models.notifications import (
     NotificationProfile,
 )
 from approval.notifications import grouping, inbox, texts
+from approval.notifications.chat import sent_unencrypted
 from approval.notifications.zones import served_markets, zone_of
 from approval.publishing.addresses import refusal
 from approval.publishing.holds import stop_scope
-from approval.forms import Readable
+from approval.forms import AtMost, Readable
 from approval.forms.conflicts import EditsSeenValues
 from approval.views import roles_required
 from approval.workflow.states import Role
@@ -69,7 +70,7 @@ def list_notifications():
     stops = inbox.stops_told(db.session, items)
     return render_template("notifications/list.html", items=items, lines=lines, said=texts.said,
                            group_title=lambda group: grouping.title(group, current_user),
-                           account_line=texts.account_line,
+                           account_line=texts.account_line, post_named=texts.post_named,
                            title=lambda notification: texts.title_for(notification, current_user),
                            text_of=lambda post: read[post.id].body,
                            stops=stops, stop_scope=stop_scope,
@@ -222,18 +223,26 @@ class MarketSettingsForm(EditsSeenValues):
     reminder_minutes = IntegerField(_l("Remind the project managers after (working minutes in review)"),
                                     validators=[Readable(), InputRequired(), NumberRange(15, 10080)])
     chat_webhook_url = StringField(_l("Chat webhook (Slack-compatible), empty for none"),
-                                   validators=[Optional(), Length(max=2000)])
+                                   validators=[Optional(), AtMost(2000)])
 
     #: What ``chat_refusal`` found for the address sent, before the settings' row was locked.
     refused_before: tuple[str, str | None] | None = None
 
     def validate_chat_webhook_url(self, field: StringField) -> None:
-        """An http(s) address the server may call: not one on its own network (as a publishing webhook)."""
+        """An http(s) address the server may call: not one on its own network, and https unless it is this
+        machine's loopback (as a publishing webhook, ``controls.check_webhook``, whose order it keeps)."""
         url = (field.data or "").strip()
+        if field.errors:  # too long: said once, not also as "no address"
+            return
         if url and not web_address(url):
             raise ValidationError(_("Give an http or https address."))
         if url and (refused := self._refusal(url)):
             raise ValidationError(refused)
+        if url and sent_unencrypted(url):
+            raise ValidationError(_(
+                "Use an https:// address: each message carries excerpts of unpublished and embargoed posts and "
+                "links to them, which plain http sends unencrypted (http is taken for this machine only: localhost, "
+                "127.0.0.1, ::1)."))
 
     def _refusal(self, url: str) -> str | None:
         if self.refused_before is not None and self.refused_before[0] == url:
@@ -254,7 +263,8 @@ def chat_refusal(url: str | None) -> tuple[str, str | None] | None:
 def settings_index():
     markets = db.session.scalars(select(Market).order_by(Market.code)).all()
     settings = {s.market_id: s for s in db.session.scalars(select(MarketNotificationSettings))}
-    return render_template("notifications/settings_index.html", markets=markets, settings=settings)
+    return render_template("notifications/settings_index.html", markets=markets, settings=settings,
+                           sent_unencrypted=sent_unencrypted)
 
 
 def _defaults(market: Market) -> MarketNotificationSettings:
@@ -288,13 +298,21 @@ def market_settings(code: str):
         form.show()
     else:
         if not form.validate():  # every field at once: a bad webhook is told with a bad threshold
-            return render_template("notifications/settings.html", form=form, market=market), 422
+            return _settings_page(form, market, settings), 422
         if changed := form.overtaken(MarketSettingsForm(formdata=None, obj=settings)):
-            return render_template("notifications/settings.html", form=form, market=market, changed=changed), 409
+            return _settings_page(form, market, settings, changed=changed), 409
         url = (form.chat_webhook_url.data or "").strip()
         settings.reminder_minutes = form.reminder_minutes.data
         settings.chat_webhook_url = url or None  # the row exists and is locked (made above on a first save)
         flash(_("The notification settings of %(market)s are saved.", market=market.code), "success")
         form.tell_merged()
         return redirect(url_for("notifications.market_settings", code=market.code))
-    return render_template("notifications/settings.html", form=form, market=market)
+    return _settings_page(form, market, settings)
+
+
+def _settings_page(form: MarketSettingsForm, market: Market, settings: MarketNotificationSettings,
+                   **context: object) -> str:
+    """A market's settings page; a webhook saved on plain http before https was required is flagged (it is still
+    called, until an https address replaces it)."""
+    return render_template("notifications/settings.html", form=form, market=market,
+                           unencrypted=sent_unencrypted(settings.chat_webhook_url), **context)
