@@ -132,8 +132,10 @@ def web_address(value: Any, *, longest: int = 2000) -> str | None:
         # ("a..b"): no host a call could reach, and no exception for the caller (a worker reading an answer).
         parts = urlsplit(address)
         host, port = parts.hostname, parts.port
+        # A backslash: Python reads https://evil.example\@site/ as on ``site``, a browser as on evil.example (it
+        # takes a backslash for "/" in an http address): a check of the host passed what the link does not go to.
         if host is None or parts.scheme not in ("http", "https") or any(c.isspace() for c in address) \
-                or invisible_format(address):
+                or "\\" in address or invisible_format(address):
             return None
         host.encode("idna")
         if "[" in parts.netloc:

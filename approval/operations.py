@@ -50,13 +50,16 @@ from approval.models import (
     Comment,
     Market,
     Post,
+    Outcome,
     PostSet,
+    PublicationAttempt,
     Revision,
     RevisionMedia,
     User,
     audit,
     revision_sha256,
 )
+from approval.publishing.connectors import OutboxConnector
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted
 from approval.workflow.inputs import Kind
@@ -247,6 +250,35 @@ def act_on_post(
                             created_at=entry.at))
         session.flush()
     return entry
+
+
+def outbox_address(session: Session, post: Post) -> str | None:
+    """The address the outbox gave ``post`` when it handed it to another tool (``outbox:<id>``, or under the
+    instance's base URL), None for a post no outbox published: its publication's attempt keeps it, whatever live
+    link was added since (``add_live_link``)."""
+    if post.state != State.published:
+        return None
+    return session.scalar(
+        select(PublicationAttempt.url).where(PublicationAttempt.post_id == post.id,
+                                             PublicationAttempt.connector == OutboxConnector.name,
+                                             PublicationAttempt.outcome == Outcome.published)
+        .order_by(PublicationAttempt.id.desc()).limit(1))
+
+
+def may_add_live_link(user: User) -> bool:
+    """Whether ``user``'s role may add the live link of a post the outbox handed on, of their markets: who may confirm
+    a post as published (``engine.link_live`` decides; this draws the form)."""
+    return user.is_active and any(user.role in row.roles for row in rows_for(Action.confirm_published))
+
+
+def add_live_link(session: Session, post: Post, actor: User, url: object, *, expected_version: int | None,
+                  now: datetime | None = None) -> engine.TrailEntry:
+    """The address where a post handed to the outbox is online, once the tool that publishes from there put it
+    on the network: the post's page, lists and API then link to it. Given again, it corrects the one given before
+    (audited again). A post no outbox published (a webhook's, one marked as published by hand) already has the
+    network's address: refused (409)."""
+    return engine.link_live(session, post, actor, url, outbox_url=outbox_address(session, post),
+                            expected_version=expected_version, now=now)
 
 
 def check_approve_and_schedule(post: Post, actor: User, expected_version: int | None) -> None:

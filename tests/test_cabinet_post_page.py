@@ -205,7 +205,7 @@ def test_after_deciding_the_cabinet_is_led_to_the_next_suggestion_then_to_its_in
     page = _text(web.get(f"/posts/{first.id}"))
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     answer = web.post(f"/posts/{first.id}/actions/accept", {"version": version, "comment": ""})
-    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{second.id}"
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{second.id}#main"
     page = _text(web.get(answer.headers["Location"]))
     assert f"You accepted suggested message #{first.id}" in page
     assert "the next suggested message awaiting your answer" in page

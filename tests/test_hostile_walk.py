@@ -50,6 +50,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "posts.act": ("version", "comment", "local_time", "url", "acknowledge_warnings", "fold", "and_schedule", "when",
                   "ask_first"),
     "posts.add_comment": ("body",),
+    "posts.add_live_link": ("url", "version"),
     "posts.check_text": ("account_id", "campaign_id", "body", "picked", "also_account_ids"),
     "imports.import_posts": ("file",),
     "imports.create_posts": ("content", "submit", "key"),

@@ -164,7 +164,7 @@ def test_after_a_review_decision_the_next_post_awaiting_review_then_the_queue(ma
     web.login(marc)
 
     answer = web.post(f"/posts/{first.id}/actions/approve", {"version": _version(web, first), "comment": ""})
-    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{third.id}"  # the queue's order
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{third.id}#main"  # the queue's order
     page = _text(web.get(answer.headers["Location"]))
     assert f"You approved post #{first.id}: it can now be scheduled." in page
     assert f'href="/posts/{first.id}"' in page  # the way back to schedule it
@@ -172,7 +172,7 @@ def test_after_a_review_decision_the_next_post_awaiting_review_then_the_queue(ma
 
     answer = web.post(f"/posts/{third.id}/actions/request_changes",
                       {"version": _version(web, third), "comment": "Le lien, merci."})
-    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{second.id}"
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{second.id}#main"
     assert f"You sent post #{third.id} back to its author, with your request for changes." in _text(
         web.get(answer.headers["Location"]))
 
@@ -375,4 +375,4 @@ def test_the_next_post_after_a_decision_skips_any_number_of_the_reviewers_own(ma
     db_session.flush()
     web.login(marc)
     answer = web.post(f"/posts/{first.id}/actions/approve", {"version": _version(web, first), "comment": ""})
-    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{last.id}"
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/posts/{last.id}#main"

@@ -166,7 +166,8 @@ def test_an_ipv6_address_that_carries_an_internal_ipv4_one_is_internal(address, 
 
 
 @pytest.mark.parametrize("url", ["http://a b.example/hook", "http://" + "a" * 64 + ".example/", "http://x..example/",
-                                 "http://x.example:99999/", "http://x.example:port/", "https://", "ftp://x.example/"])
+                                 "http://x.example:99999/", "http://x.example:port/", "https://", "ftp://x.example/",
+                                 "https://evil.example\\@hooks.example/"])
 def test_an_address_no_call_could_reach_is_no_web_address(url):
     from approval.inputs import web_address
 

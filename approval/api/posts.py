@@ -27,6 +27,7 @@ from approval.api.schemas import (
     CommentSchema,
     DiffSchema,
     IdempotencyHeaders,
+    LiveLinkArgs,
     PostCreateArgs,
     PostEditArgs,
     PostListArgs,
@@ -262,6 +263,23 @@ def act_on_post(args: dict, headers: dict, post_id: int):
         _with_sensitive_findings(refused, post, Action(action))
         raise
     return once.commit(post_response(post))
+
+
+@bp.route(f"{POST}/published-url", methods=["POST"])
+@bp.arguments(LiveLinkArgs())
+@bp.response(200, PostSchema, headers=ETAG)
+@bp.refusals(400, 403, 404, 409, 413)
+@bp.requires_if_match
+def add_live_link(args: dict, post_id: int):
+    """The live link of a published post the outbox handed to another tool (its `published_url` was the outbox's
+    `outbox:<id>`): the address where that tool put it online becomes its `published_url`. Not an action: the post
+    stays `published`; its trail records an `edit` with no new revision, keeping the new address, the one it
+    replaces and the outbox's. Who may confirm a post as published may give it, and correct it; a post no outbox
+    published (a webhook's, one marked as published by hand) is a 409."""
+    user = current_api_user()
+    post = ops.load_post(db.session, user, post_id, for_update=True)
+    ops.add_live_link(db.session, post, user, args["url"], expected_version=expected_version(post, Action.edit))
+    return post_response(post)
 
 
 def _with_sensitive_findings(refused: GuardFailed, post: Post, action: Action) -> None:

@@ -176,6 +176,16 @@ TransitionArgs = type("TransitionArgs", (_TransitionArgs,), {
 })
 
 
+class LiveLinkArgs(Args):
+    """The live link of a post the outbox handed to another tool: where that tool put it online."""
+
+    url = Text(required=True, validate=length(MAX_URL), metadata={
+        "description": "The address of the post on its network (http or https), read as `confirm_published` reads "
+                       "its `url`: it becomes the post's `published_url`. Given again, it corrects the one given "
+                       "before.",
+        "example": "https://www.facebook.com/examplebrand/posts/1"})
+
+
 class StopCreateArgs(Args):
     scope = Text(required=True, validate=one_of(["market", "campaign", "all"]))
     market = Text(allow_none=True, validate=_MARKET_CODE, metadata=MARKET_CODE)

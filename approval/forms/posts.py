@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import format_decimal, format_number
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, ValidationError
 
-from approval.forms import LocalTimeField, PageForm, Visible
+from approval.forms import AtMost, LocalTimeField, PageForm, Visible
 from approval.inputs import direction_controls_refusal, web_address
 from approval.workflow.inputs import Input, Kind
 from approval.workflow.table import ALL_INPUTS
@@ -42,19 +42,6 @@ class CommentLength:
             raise ValidationError(_(
                 "The comment has %(length)s characters; at most %(max)s are allowed. Shorten it: your text is kept "
                 "here.", length=format_decimal(length), max=format_decimal(MAX_COMMENT)))
-
-
-class AtMost(Length):
-    """At most ``longest`` characters, said as the app's other limits are, its number written in the reader's language
-    ("At most 63,206 characters.", "Au plus 63 206 caractères."), not WTForms' "Field cannot be longer than 63206
-    characters."."""
-
-    def __init__(self, longest: int) -> None:
-        super().__init__(max=longest)
-
-    def __call__(self, form: FlaskForm, field: Field) -> None:
-        if len(field.data or "") > self.max:
-            raise ValidationError(_("At most %(n)s characters.", n=format_number(self.max)))
 
 
 #: The longest address "Confirm as published" takes (``inputs.web_address``'s, the guard's).
@@ -156,6 +143,14 @@ ActionForm = type("ActionForm", (_ActionForm,), {
 })
 #: The inputs the form asks for, by name.
 FORM_INPUTS = tuple(name for name, spec in ALL_INPUTS.items() if _form_field(spec) is not None)
+
+
+class LiveLinkForm(PageForm):
+    """"Add the live link" of a post handed to the outbox (``operations.add_live_link``): its address read as
+    "Confirm as published" reads one (``published_address``, then the guard), and the version the page showed."""
+
+    url = StringField(_l("Address where the post is online"), validators=[Optional(), published_address])
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
 
 
 class CommentForm(PageForm):

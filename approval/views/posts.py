@@ -38,7 +38,7 @@ from approval.inputs import check_form_text, parse_id
 from approval.media import attach, intake
 from approval.media.convert import converted_types
 from approval.media.inspect import Invalid, MediaRefused
-from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, PostForm
+from approval.forms.posts import FORM_INPUTS, MAX_COMMENT, ActionForm, CommentForm, EditForm, LiveLinkForm, PostForm
 from approval.labels import attempt_outcome, done, finding_message, label, said_clock, said_in, said_wall, tone
 from approval.localtime import utc_offset, wall_clock
 from approval.models import (
@@ -427,23 +427,37 @@ def _proposal_folds(form: PostForm, accounts: Sequence[Account]) -> list[ZoneFol
 
 def _set_proposals(form: PostForm, accounts: Sequence[Account]) -> dict[int, datetime | None]:
     """The proposed time of each of a set's accounts: the wall-clock time typed, read in its market's zone as
-    ``operations.proposal_time`` reads it (a time the zone skips refused with that zone's reason, naming the
-    account). Where it happens twice, the choice made for that zone; a zone without one refuses the set, naming
-    every such zone, each asked on the form (``_proposal_folds``)."""
+    ``operations.proposal_time`` reads it. Where it happens twice, the choice made for that zone. Refused, the set
+    is refused with every reason at once, as "Approve and schedule all" on the set's page lists every market
+    concerned: each zone's own reason (a time its clocks skip, one past) naming the accounts it refuses, and every
+    zone where the time happens twice without a choice, each asked on the form (``_proposal_folds``)."""
     if form.proposed_time.data is None:
         return dict.fromkeys((a.id for a in accounts), None)
     folds = {twice.zone: twice.chosen for twice in _proposal_folds(form, accounts)}
     unchosen = [zone for zone, chosen in folds.items() if chosen is None]
     proposals: dict[int, datetime | None] = {}
+    refusing: dict[tuple[str, str], list[Account]] = {}  # each (field, reason), with the accounts it refuses
     for account in accounts:
         zone = account.market.timezone
-        if zone not in unchosen:
-            with _for_account(account):
-                proposals[account.id] = ops.proposal_time(account, form.proposed_time.data, folds.get(zone))
+        if zone in unchosen:
+            continue
+        try:
+            proposals[account.id] = ops.proposal_time(account, form.proposed_time.data, folds.get(zone))
+        except GuardFailed as refused:
+            for field, reasons in refused.errors.items():
+                for reason in reasons:
+                    refusing.setdefault((field, str(reason)), []).append(account)
+    locale = get_locale() or "en"
+    errors: dict[str, list[str]] = {}
+    for (field, reason), refused_accounts in refusing.items():
+        errors.setdefault(field, []).append(_("%(account)s: %(reason)s", reason=reason, account=format_list(
+            [account_name(a) for a in refused_accounts], locale=locale)))
     if unchosen:
-        which = _("This time happens twice in %(zones)s, where the clocks go back: say which, in each zone below.",
-                  zones=format_list(unchosen, locale=get_locale() or "en"))
-        raise GuardFailed(_("The proposed time was refused."), {"proposed_time": [which]})
+        errors.setdefault("proposed_time", []).append(
+            _("This time happens twice in %(zones)s, where the clocks go back: say which, in each zone below.",
+              zones=format_list(unchosen, locale=locale)))
+    if errors:
+        raise GuardFailed(_("The proposed time was refused."), errors)
     return proposals
 
 
@@ -1047,6 +1061,13 @@ def _approve_and_schedule_at(post: Post, form: Any, approving: dict[str, Any]) -
         raise GuardFailed(refused, schedule_refused.errors, findings=schedule_refused.findings) from None
 
 
+#: Where the page after a decision opens the next post: its content (base.html's ``main``, focusable), whose first
+#: words are the messages saying what was done, then the post. Browsers focus a fragment's focusable target and start
+#: the keyboard's next Tab from it: the reviewer no longer tabs through the top bar again to reach the post. No
+#: script, and nothing moved on a page opened otherwise.
+NEXT_POST_ANCHOR = "main"
+
+
 def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
     """After a cabinet's decision: what was recorded, and the next suggestion awaiting its answer (the inbox's
     first), or the inbox when none is left. Its page offered no more decision on the post just decided."""
@@ -1065,7 +1086,7 @@ def _to_the_next_suggestion(post: Post, action: Action):  # noqa: ANN202
                                         (Post.id,), cursor=None, limit=1)
     if waiting.items:
         flash(_("Here is the next suggested message awaiting your answer."), "info")
-        return redirect(url_for("posts.show_post", post_id=waiting.items[0].id))
+        return redirect(url_for("posts.show_post", post_id=waiting.items[0].id, _anchor=NEXT_POST_ANCHOR))
     flash(_("No other suggested message awaits your answer."), "info")
     return redirect(url_for("cabinet.inbox"))
 
@@ -1108,7 +1129,8 @@ def _to_the_next_in_review(post: Post, action: Action, state: State):  # noqa: A
     upcoming = next(iter(waiting.items), None)
     if upcoming is not None:
         flash(_("Here is the next post awaiting your review."), "info")
-        return redirect(url_for("posts.show_post", post_id=upcoming.id, **_queue_arg()))  # type: ignore[arg-type]
+        return redirect(url_for("posts.show_post", post_id=upcoming.id, _anchor=NEXT_POST_ANCHOR,
+                                **_queue_arg()))  # type: ignore[arg-type]
     flash(_("No other post of the queue as you filtered it awaits your review.") if filters.active
           else _("No other post awaits your review."), "info")
     return redirect(url_for("review.queue", **filters.args()))  # type: ignore[arg-type]
@@ -1151,7 +1173,7 @@ def _overtaken(post: Post, action: Action, form: Any, refused: Stale):  # noqa: 
                           action=pressed), {"_overtaken": said})
         # The text as that page showed it: the revision before the first one saved since.
         edited = next((entry.revision for entry in rows if entry.action == Action.edit and entry.revision
-                       and not (entry.payload or {}).get("proposal_only")), None)
+                       and not _no_new_text(entry)), None)
         compare_from = revisions.get(edited.number - 1) if edited is not None else None
     if not in_form:
         form.comment.data = None  # said in the discussion's box, not again in a decision's
@@ -1181,6 +1203,8 @@ def _what_happened(post: Post, entry: TrailRow, revisions: dict[int, Revision]) 
     """One row of the trail as a sentence: "Agnès Roux accepted this suggested message at 22:16."."""
     said = {"name": entry.actor.name if entry.actor else _("Publishing worker"),
             "time": _clock(entry.at, post.account.market.timezone)}
+    if entry.action == Action.edit and (entry.payload or {}).get("live_link"):
+        return _("%(name)s added the live link at %(time)s.", **said)
     if entry.action == Action.edit and (entry.payload or {}).get("proposal_only"):
         if (entry.payload or {}).get("proposed_at") is None:
             return _("%(name)s withdrew the proposed publication time at %(time)s.", **said)
@@ -1302,6 +1326,42 @@ def add_comment(post_id: int):
         return _render_post(post, comment_form=form), 422
     ops.add_comment(db.session, post, current_user, form.body.data)
     return redirect(url_for("posts.show_post", post_id=post.id, _anchor="comments"))
+
+
+@bp.route("/<id:post_id>/live-link", methods=["GET", "POST"])
+@login_required
+def add_live_link(post_id: int):
+    """"Add the live link" of a post handed to the outbox, or correct it: the post stays published, its page and
+    lists link to the address given, and its trail keeps it with the outbox's (``operations.add_live_link``)."""
+    if request.method == "GET":
+        return _back_to_post(post_id, anchor="live-link")
+    post = ops.load_post(db.session, current_user, post_id, for_update=True)
+    form = LiveLinkForm()
+    if not form.validate():
+        return _render_post(post, live_link_form=form), 422
+    added = ops.outbox_address(db.session, post) == post.published_url
+    try:
+        ops.add_live_link(db.session, post, current_user, form.url.data, expected_version=form.version.data)
+    except WorkflowError as refused:
+        db.session.rollback()
+        post = ops.load_post(db.session, current_user, post_id)
+        if isinstance(refused, GuardFailed):  # the address refused: said beside the field, what was typed kept
+            form.url.errors = list(refused.errors.get("url", []))
+            return _render_post(post, live_link_form=form), refused.status
+        if isinstance(refused, Stale):
+            # Changed meanwhile (someone gave a link first...): the page as it is now says which link it has; the
+            # address typed stays in the form, under the post's version now, to send again once read.
+            refused = Stale(_("Your live link was not recorded: the post changed while you were reading it. Check "
+                              "its link above; your address is kept below if you still want to give it."),
+                            refused.errors)
+            return _render_post(post, live_link_form=LiveLinkForm(formdata=None, url=form.url.data,
+                                                                  version=post.version),
+                                refusal=refused), refused.status
+        return _render_post(post, refusal=refused), refused.status
+    flash(_("Live link added: the post's page and the lists now link to it on %(network)s.",
+            network=network_name(post.account.network)) if added else
+          _("Live link corrected: the post's page and the lists now link to the new address."), "success")
+    return redirect(url_for("posts.show_post", post_id=post.id))
 
 
 @bp.post("/check")
@@ -1545,8 +1605,8 @@ def edits_between(history: Sequence[TrailRow], old: Revision, new: Revision) -> 
     waiting: list[TrailRow] = []  # drafts after ``old``, until a row names ``new`` or an earlier revision
     after_old = False
     for entry in history:
-        if (entry.payload or {}).get("proposal_only"):
-            continue  # a new proposed time alone: no edit of the text
+        if _no_new_text(entry):
+            continue  # a new proposed time, or a live link, alone: no edit of the text
         if entry.revision is None:
             if isinstance(entry, Unnamed) and entry.action == Action.edit and after_old:
                 waiting.append(entry)
@@ -1559,6 +1619,13 @@ def edits_between(history: Sequence[TrailRow], old: Revision, new: Revision) -> 
         if entry.action == Action.edit and old.number < number <= new.number:
             edits.append(entry)
     return edits
+
+
+def _no_new_text(entry: TrailRow) -> bool:
+    """An ``edit`` row that wrote no revision: a new proposed time alone (``engine.propose``), or the live link of a
+    post handed to the outbox (``engine.link_live``)."""
+    payload = entry.payload or {}
+    return bool(payload.get("proposal_only") or payload.get("live_link"))
 
 
 def _sender(history: Sequence[TrailRow], revision: Revision | None) -> TrailRow | None:
@@ -1581,7 +1648,8 @@ def _revision_asked(by_number: Mapping[int, Revision], name: str, default: Revis
 
 def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_form: CommentForm | None = None,
                  failed_action: str | None = None, refusal: WorkflowError | None = None,
-                 compare_from: Revision | None = None, asked_now: bool = False):
+                 compare_from: Revision | None = None, asked_now: bool = False,
+                 live_link_form: LiveLinkForm | None = None):
     """The post's page; ``compare_from``: the revision its comparison starts from unless the address asks for
     another (a decision that came too late compares with the text its page showed); ``asked_now``: "Publish now"
     pressed in a browser without scripts, which did not ask first: the page asks, nothing done yet.
@@ -1607,6 +1675,8 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
     # Today's policy on the current text: what the reviewer must acknowledge, even if the policy changed since.
     verdict = policies.check_revision(db.session, post, current)
     comments = ops.post_comments(db.session, post, current_user)
+    # A post the outbox handed to another tool: where it went, and the form to give its live link.
+    outbox_url = ops.outbox_address(db.session, post)
     return render_template(
         "posts/show.html", post=post, revision=current, shown=shown, previous=previous,
         compared_to=compared_to, approved=approved, history=history,
@@ -1627,7 +1697,7 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         else None,
         sender=_sender(history, current), is_current=current is not None and current.id == post.current_revision_id,
         comment_limit=MAX_COMMENT, cabinet_decisions={e.revision_id: e for e in history if _cabinet_decided(e)},
-        policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post), would_hold=_would_hold(post),
+        policy_warning=policy_warning(post, verdict), who_can_act=_who_can_act(post), would_hold=would_hold_now(post),
         proposal_offered=ops.proposal_offered(post, current_user),
         schedule_offered=_schedule_offered(post), asked_now=asked_now,
         # The other posts of its set the reader sees (those of markets they do not see are neither shown nor counted).
@@ -1635,6 +1705,8 @@ def _render_post(post: Post, *, action_form: FlaskForm | None = None, comment_fo
         if post.set_id is not None else [],
         # The trail's last row the page shows: its forms send it, for a refusal as stale to say what happened since.
         seen=history[-1].id if history else 0,
+        outbox_url=outbox_url, live_link_offered=outbox_url is not None and ops.may_add_live_link(current_user),
+        live_link_form=live_link_form or LiveLinkForm(formdata=None, version=post.version),
     )
 
 
@@ -1747,7 +1819,7 @@ def _instant(value: object) -> datetime | None:
 MOVE_WITHIN = timedelta(seconds=5)
 
 
-def _would_hold(post: Post) -> str | None:
+def would_hold_now(post: Post) -> str | None:
     """What would hold ``post`` were it sent now ("Publish now", "Retry now"): an active stop switch over it, or its
     campaign's embargo. Said beside those buttons and in their confirmation, which it does not forbid: pressed on a
     missed post with everything stopped, "Publish now" was accepted, held, then missed again, without a word before.

@@ -28,7 +28,7 @@ from approval.models import Account, AuditEntry, Post, User, audit
 from approval.notifications import dispatch as notifications
 from approval.style.text import shows_anything
 from approval.workflow.errors import GuardFailed, InvalidTransition, NotPermitted, Stale
-from approval.workflow.guards import Attempt
+from approval.workflow.guards import Attempt, url_given
 from approval.workflow.states import Action, State
 from approval.workflow.table import TOO_LATE, USER_ACTIONS, WORKER_ROWS, Transition, rows_for
 
@@ -144,6 +144,42 @@ def propose(session: Session, post: Post, actor: User, proposed_at: datetime | N
         post_id=post.id, action=Action.edit, from_state=post.state, to_state=post.state, actor_id=actor.id, at=now,
         comment=None, revision_id=post.current_revision_id,
         payload={"proposed_at": proposed_at.isoformat() if proposed_at is not None else None, "proposal_only": True},
+    )
+    _append_to_trail(session, entry)
+    return entry
+
+
+def link_live(session: Session, post: Post, actor: User, url: object, *, outbox_url: str | None,
+              expected_version: int | None = None, now: datetime | None = None) -> TrailEntry:
+    """The address where a post the outbox handed to another tool is online (``operations.add_live_link``), given
+    by whoever may confirm a post as published, and read as that action reads its address (``guards.url_given``).
+    Not a change of state: the post stays ``published`` with this address, and an ``edit`` row of the trail with no
+    new revision (``live_link``, as ``propose``'s ``proposal_only``) keeps the new address, the one it replaces and
+    the outbox's (``outbox_url``: None for a post no outbox published, which has the network's address already)."""
+    _check_can_act(post, actor)
+    if not any(actor.role in row.roles for row in rows_for(Action.confirm_published)):
+        raise NotPermitted(_("Your role may not add the live link of a post."))
+    check_fresh(post, expected_version)
+    if post.state != State.published:
+        raise InvalidTransition(
+            _("Only a published post has a live link; this one is %(state)s.", state=_state_words(post.state)),
+            {"_workflow": [_("Not possible from the state %(state)s.", state=_state_words(post.state))]})
+    if outbox_url is None:
+        said = _("This post was not handed to the outbox: its address is the network's own, given when it was "
+                 "published.")
+        raise InvalidTransition(said, {"_workflow": [said]})
+    attempt = Attempt(post=post, actor=actor, now=now or utcnow(), params={"url": url})
+    errors = url_given(attempt)
+    if errors:
+        raise GuardFailed(_("The live link was refused."), errors)
+    previous = post.published_url
+    post.published_url = attempt.record["url"]
+    post.updated_at = attempt.now
+    session.flush()  # the post's UPDATE, which checks its version
+    entry = TrailEntry(
+        post_id=post.id, action=Action.edit, from_state=post.state, to_state=post.state, actor_id=actor.id,
+        at=attempt.now, comment=None, revision_id=post.current_revision_id,
+        payload={"live_link": True, "url": attempt.record["url"], "previous_url": previous, "outbox_url": outbox_url},
     )
     _append_to_trail(session, entry)
     return entry

@@ -25,6 +25,7 @@ API_ROUTES: dict[str, list[tuple[str, str, dict | None]]] = {
         for action in USER_ACTIONS
     ],
     "api_posts.list_transitions": [("GET", "/posts/{post}/transitions", None)],
+    "api_posts.add_live_link": [("POST", "/posts/{post}/published-url", {"url": "https://example.com/p/1"})],
     "api_posts.list_comments": [("GET", "/posts/{post}/comments", None)],
     "api_posts.add_comment": [("POST", "/posts/{post}/comments", {"body": "Intrus."})],
     "api_posts.list_revisions": [("GET", "/posts/{post}/revisions", None)],
