@@ -268,3 +268,68 @@ def test_failed_and_unconfirmed_posts_stand_out_at_their_slot_and_lead_to_their_
         page.screenshot(path=str(folder / "06-gone-wrong-phone-week.png"), full_page=True)
     finally:
         context.close()
+
+
+def _spring_change() -> date:
+    """The next morning Paris's clocks go forward (the last Sunday of March), a few days ahead at least."""
+    today = utcnow().date()
+    year = today.year if date(today.year, 3, 25) > today + timedelta(days=2) else today.year + 1
+    return max(date(year, 3, d) for d in range(25, 32) if date(year, 3, d).weekday() == 6)
+
+
+def test_the_week_of_a_change_of_the_clocks_offers_no_skipped_hour_and_both_repeated_ones(
+        chromium, live_server, backend):  # noqa: F811
+    """Spring: 02:00-03:00 of that Sunday is hatched, said in words that read, and takes no drop (the post stays,
+    nothing is sent), while 03:00 does. Autumn: the repeated hour is two slots, CEST then CET; a drop on either puts
+    the post at that instant, and the undo brings it back to the reading it had."""
+    base, engine = live_server
+    post_id, _day = _scheduled_post(engine)
+    spring, autumn = _spring_change(), _autumn_change()
+    _move(engine, post_id, datetime.combine(spring, time(1, 30), PARIS))
+    folder = ARTIFACTS / f"calendar-{backend}"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    moves: list[str] = []
+    page.on("request", lambda request: moves.append(request.post_data or "")
+            if request.url.endswith("/calendar/move") else None)
+    try:
+        sign_in(page, base, "lucile@helio.example")
+        page.goto(f"{base}/calendar?view=week&date={spring.isoformat()}&tz=Europe/Paris")
+        gap = page.locator(f"td.slot-skipped[data-skipped='{spring.isoformat()}'][data-hour='2']")
+        assert gap.count() == 1 and gap.locator(".skipped-mark").inner_text() == "The clocks go forward"
+        assert page.locator(f"[data-date='{spring.isoformat()}'][data-hour='2']").count() == 0
+        assert page.locator("td.slot-skipped").count() == 1
+        assert page.locator(f"td[data-date='{(spring - timedelta(days=1)).isoformat()}'][data-hour='2']").count() == 1
+        marks = _contrasts(page, ".calendar .skipped-mark")
+        assert len(marks) == 1 and marks[0][1] >= 4.5, marks
+        page.screenshot(path=str(folder / "07-spring-week.png"), full_page=True)
+        page.drag_and_drop(f"a[data-post='{post_id}']", f"td.slot-skipped[data-skipped='{spring.isoformat()}']")
+        # Then onto 03:00, which exists: the only move sent is that one.
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", f"td[data-date='{spring.isoformat()}'][data-hour='3']")
+        assert len(moves) == 1 and f"local_time={spring.isoformat()}T03%3A30" in moves[0], moves
+        assert _where(engine, post_id)[0] == datetime.combine(spring, time(3, 30), PARIS)
+
+        _move(engine, post_id, datetime.combine(autumn, time(10, 0), PARIS))
+        page.goto(f"{base}/calendar?view=week&date={autumn.isoformat()}&tz=Europe/Paris")
+        parts = page.locator(f"td.slot-twice .slot-part[data-date='{autumn.isoformat()}'][data-hour='2']")
+        assert parts.count() == 2
+        assert [parts.nth(n).locator(".fold-mark").inner_text() for n in (0, 1)] == ["CEST", "CET"]
+        with page.expect_navigation():
+            page.drag_and_drop(f"a[data-post='{post_id}']", ".slot-part[data-fold='1']")
+        moved = _where(engine, post_id)[0]
+        assert moved.astimezone(ZoneInfo("UTC")) == datetime.combine(autumn, time(1, 0), ZoneInfo("UTC"))
+        assert page.locator(f".slot-part[data-fold='1'] a[data-post='{post_id}']").count() == 1
+        assert "02:00 CET" in page.locator(f"a[data-post='{post_id}']").inner_text()
+        page.screenshot(path=str(folder / "08-autumn-week.png"), full_page=True)
+        with page.expect_navigation():  # the first 02:00, an hour earlier
+            page.drag_and_drop(f"a[data-post='{post_id}']", ".slot-part[data-fold='0']")
+        moved = _where(engine, post_id)[0]
+        assert moved.astimezone(ZoneInfo("UTC")) == datetime.combine(autumn, time(0, 0), ZoneInfo("UTC"))
+        with page.expect_navigation():  # undone: back to the second 02:00, not asked which
+            page.get_by_role("button", name="Undo the move").click()
+        moved = _where(engine, post_id)[0]
+        assert moved.astimezone(ZoneInfo("UTC")) == datetime.combine(autumn, time(1, 0), ZoneInfo("UTC"))
+    finally:
+        context.close()

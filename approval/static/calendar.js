@@ -3,7 +3,9 @@
 // many days and hours on the clock of its market (Paris 03:30 a day earlier is Paris 03:30 the day before, whatever
 // zone the calendar shows: Paris and New York change their clocks on different dates). A drop on an hour of the
 // week puts it at that hour, in the zone the calendar shows, keeping its minutes: the cell it was dropped on, even
-// across a date when only one of the two zones changes its clocks. The engine checks its guards, and the page
+// across a date when only one of the two zones changes its clocks. The night the clocks go back, the hour they
+// repeat is two cells, the first and the second reading (data-fold), and a drop says which; the hour they skip in
+// spring is no cell to drop on (no data-date). The engine checks its guards, and the page
 // reloads to show where the post really is and says where it went. No inline script: everything is wired from here
 // (the pages run under a strict CSP).
 (function () {
@@ -88,7 +90,9 @@
           undo.hidden = false;
           undo.querySelector("button").addEventListener("click", function () {
             undo.hidden = true;
-            move(again, {local_time: back.local, tz: back.tz}, true);
+            var where = {local_time: back.local, tz: back.tz};
+            if (back.fold !== undefined && back.fold !== null) { where.fold = back.fold; }  // a repeated hour's
+            move(again, where, true);
           });
         }
       }
@@ -115,7 +119,8 @@
             if (answer.set) { window.sessionStorage.setItem(SET, JSON.stringify(answer.set)); }
             if (!undoing) {
               window.sessionStorage.setItem(UNDO, JSON.stringify(
-                {post: entry.dataset.post, local: entry.dataset.local.slice(0, 16), tz: calendar.dataset.tz}));
+                {post: entry.dataset.post, local: entry.dataset.local.slice(0, 16), tz: calendar.dataset.tz,
+                 fold: entry.dataset.fold === undefined ? null : entry.dataset.fold}));
             }
           } catch (ignored) { /* see above */ }
           window.location.reload();
@@ -178,7 +183,12 @@
     }
     var hour = ("0" + parseInt(cell.dataset.hour, 10)).slice(-2);
     var target = cell.dataset.date + "T" + hour + local.slice(13, 16);
-    if (target !== local.slice(0, 16)) { move(entry, {local_time: target, tz: calendar.dataset.tz}); }
+    var where = {local_time: target, tz: calendar.dataset.tz};
+    var fold = cell.dataset.fold;  // which reading of an hour the clocks repeat: "0" the first, "1" the second
+    if (fold !== undefined) { where.fold = fold; }
+    if (target !== local.slice(0, 16) || (fold !== undefined && fold !== (entry.dataset.fold || "0"))) {
+      move(entry, where);
+    }
   });
   calendar.addEventListener("dragend", function () { dragged = null; });
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections import Counter
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,19 +31,21 @@ from approval import operations as ops
 from approval.access import visible_markets, visible_posts
 from approval.administration import place_zone
 from approval.db import db, utcnow
+from approval.errors import answers_in_json, error_body
 from approval.feeds import issue_feed_token, live_feed_token, revoke_feed_tokens, user_for_feed
 from approval.filters import slot_time
 from approval.labels import said_clock_in
-from approval.localtime import repeated, wall_clock, zone_mark
+from approval.localtime import repeated, utc_offset, wall_clock, zone_mark
 from approval.models import Market, Post, User
 from approval.models.notifications import NotificationProfile
+from approval.style.network import network_name
 from approval.notifications.zones import chosen_zone
 from approval.publishing.status import not_going_out
 from approval.queries import posts as listing
 from approval.queries.calendar import Entry, window
 from approval.security import safe_next
 from approval.views import form_version
-from approval.views.posts import PUBLISH_NOW, ask_publish_now
+from approval.views.posts import PUBLISH_NOW, ask_publish_now, would_hold_now
 from approval.workflow import engine
 from approval.workflow.errors import GuardFailed, WorkflowError
 from approval.workflow.states import Action, State
@@ -105,6 +109,83 @@ def _days(view: str, anchor: date, first_weekday: int) -> tuple[list[date], date
     return [start + timedelta(days=n) for n in range((end - start).days + 1)], previous, following
 
 
+@dataclass(frozen=True)
+class Slot:
+    """Where a post can be dropped in the week: an hour of a day in the calendar's zone, with the posts it holds; on
+    the night the clocks go back, one of the two readings of the hour they repeat (``fold`` 0, the first, or 1), with
+    the zone's short name for it ("CEST", "CET") and its words ("the first time (before the clocks go back) ·
+    UTC+02:00")."""
+
+    day: date
+    hour: int
+    entries: list[Entry] = field(default_factory=list)
+    fold: int | None = None
+    mark: str = ""
+    said: str = ""
+
+
+@dataclass(frozen=True)
+class HourCell:
+    """An hour of a day in the week: one slot; two on the night the clocks read the hour twice; none when they skip
+    it (the morning they go forward), ``skipped`` saying so."""
+
+    day: date
+    hour: int
+    slots: list[Slot]
+    skipped: str | None = None
+
+
+def _odd_hours(day: date, zone: ZoneInfo) -> tuple[set[int], dict[int, datetime]]:
+    """The hours of ``day`` the clocks of ``zone`` skip whole (they go forward over them), and those they read twice
+    in part or whole (they go back), each with its first minute read twice. Nothing on a day they do not change."""
+    midnight = datetime.combine(day, time(), zone)
+    following = datetime.combine(day + timedelta(days=1), time(), zone)
+    if midnight.utcoffset() == following.utcoffset() == midnight.replace(fold=1).utcoffset():
+        return set(), {}
+    gaps: Counter[int] = Counter()
+    twice: dict[int, datetime] = {}
+    start = datetime.combine(day, time())
+    for minute in range(24 * 60):  # a minute at a time: some zones change by half an hour, at half past
+        naive = start + timedelta(minutes=minute)
+        first, second = (naive.replace(tzinfo=zone, fold=fold).utcoffset() for fold in (0, 1))
+        if first is None or second is None or first == second:
+            continue
+        if first < second:  # PEP 495: a time the clocks skip reads the offset before the change with fold 0
+            gaps[naive.hour] += 1
+        else:
+            twice.setdefault(naive.hour, naive)
+    return {hour for hour, minutes in gaps.items() if minutes == 60}, twice
+
+
+def _week_rows(days: list[date], zone: ZoneInfo, by_day: dict[date, list[Entry]]) -> list[tuple[int, list[HourCell]]]:
+    """The week's 24 rows of hours in the calendar's zone, each with a cell per day: an hour the clocks skip that day
+    is no slot (a post cannot be dropped there: the time does not exist), an hour they repeat is two (each post at
+    the reading of its instant, a drop saying which)."""
+    cells: dict[tuple[date, int], HourCell] = {}
+    for day in days:
+        gaps, twice = _odd_hours(day, zone)
+        for hour in range(24):
+            if hour in gaps:
+                said = ops.skipped_time(datetime.combine(day, time(hour)), zone.key)
+                cells[day, hour] = HourCell(day, hour, [], skipped=said)
+            elif hour in twice:
+                readings = [twice[hour].replace(tzinfo=zone, fold=fold) for fold in (0, 1)]
+                words = (_("the first time (before the clocks go back)"),
+                         _("the second time (after the clocks go back)"))
+                cells[day, hour] = HourCell(day, hour, [
+                    Slot(day, hour, fold=fold, mark=zone_mark(reading), said=f"{words[fold]} · {utc_offset(reading)}")
+                    for fold, reading in enumerate(readings)])
+            else:
+                cells[day, hour] = HourCell(day, hour, [Slot(day, hour)])
+    for day, entries in by_day.items():
+        for entry in entries:
+            local = entry.at.astimezone(zone)
+            cell = cells.get((local.date(), local.hour))
+            if cell is not None and cell.slots:
+                cell.slots[min(local.fold, len(cell.slots) - 1)].entries.append(entry)
+    return [(hour, [cells[day, hour] for day in days]) for hour in range(24)]
+
+
 #: The action that starts a move, per kind of entry: unschedule then schedule for a scheduled post, schedule for one
 #: whose slot was missed. Published, failed and unconfirmed posts do not move (the table's ``retry`` has no time).
 _FIRST_MOVE = {"scheduled": Action.unschedule, "missed": Action.schedule}
@@ -158,9 +239,16 @@ def show_calendar():
             return None
         return said_clock_in(entry.at, market_zone, on=here.date())
 
+    def local_fold(at: datetime) -> int | None:
+        """Which reading of a time the clocks repeat in the calendar's zone (0, the first; 1, the second); None for
+        a time they read once."""
+        local = at.astimezone(zone)
+        return local.fold if repeated(local) else None
+
     keep = {k: v for k, v in filters.args().items() if k in ("market", "network", "account_id", "campaign_id")}
     return render_template(
         "calendar/show.html", view=view, days=days, by_day=by_day, anchor=anchor, previous=previous,
+        week_rows=_week_rows(days, zone, by_day) if view == "week" else [], local_fold=local_fold,
         following=following, zone=zone, zones=zones, filters=filters, keep=keep, truncated=found.truncated,
         total=found.total, per_day=found.per_day, movable=movable, today=utcnow().astimezone(zone).date(),
         choices=listing.filter_choices(db.session, current_user), zone_from=zone_from,
@@ -188,8 +276,12 @@ def move_post():
     keyboard: Paris 03:30 a day earlier is Paris 03:30 the day before, whatever zone the calendar shows). A
     scheduled post is unscheduled then scheduled again, both through the engine and audited, in one transaction. A
     time that happens twice, without ``fold``, sends the person to the post's page, whose move form then offers
-    both."""
-    wants_json = request.accept_mimetypes.best == "application/json"
+    both. A time the clocks skip is refused, saying from when to when they jump.
+
+    The answer is JSON for the calendar's script (``Accept: application/json``) and any script that says it is one
+    (``X-Requested-With: fetch``), as the errors this raises are (``errors.answers_in_json``); a redirection for
+    the form posted without scripts."""
+    wants_json = answers_in_json()
     post_id = request.form.get("post_id", type=int)
     version = form_version()
     if not post_id or post_id > 2**31 - 1:
@@ -198,6 +290,8 @@ def move_post():
     if request.form.get("when") == "now":  # the post page's "Publish now" (a post a switch held, once it is off)
         if request.form.get("ask_first") == "now":  # a browser without scripts asked nothing: the post's page asks
             first = _FIRST_MOVE["scheduled" if post.state == State.scheduled else "missed"]
+            if wants_json:
+                return _ask_publish_now_json(post, version, first)
             return ask_publish_now(post, version, first)
         return _move(post, version, utcnow() + PUBLISH_NOW, wants_json, now=True)
     try:
@@ -227,6 +321,23 @@ def move_post():
             return _which_one(refused, post, local, zone.key, wants_json)
         return _refused(refused, post, wants_json)
     return _move(post, version, instant, wants_json)
+
+
+def _ask_publish_now_json(post: Post, version: int | None, first: Action):  # noqa: ANN202
+    """"Publish now" with ``ask_first`` from a script: what the post's page would ask (``posts.ask_publish_now``),
+    in JSON, nothing done. A 422 as a time the clocks repeat gets (a question to answer before it can be done):
+    ``confirm`` is the question, and the same request without ``ask_first`` is the answer "yes". Asked only of
+    someone who could do it as the post stands: a role that may not, a version overtaken, raise the engine's typed
+    error (403, 409), in JSON too."""
+    engine.check_fresh(post, version)
+    engine.find_transition(post, first, current_user)
+    question = _("Publish this post on %(network)s @%(handle)s now? It cannot be undone.",
+                 network=network_name(post.account.network), handle=post.account.handle)
+    if held := would_hold_now(post):
+        question += " " + _("%(warning)s “%(action)s” all the same?", warning=held, action=_("Publish now"))
+    answer = error_body(422, question, {"ask_first": [_("Nothing is done yet.")]})
+    answer.update(confirm=question, post_id=post.id, version=post.version)
+    return jsonify(answer), 422
 
 
 def _shift(days: str, hours: str) -> timedelta | None:
@@ -259,7 +370,14 @@ def _move(post: Post, version: int | None, instant: datetime, wants_json: bool, 
     """Unschedule (a scheduled post) and schedule at ``instant``, both through the engine, in one transaction."""
     try:
         if post.state == State.scheduled:
+            slot = post.scheduled_at
             ops.act_on_post(db.session, post, Action.unschedule, current_user, expected_version=version)
+            if slot == instant and not now:
+                # Dropped where it was (a fold on a time read once, the same cell): nothing to move. Two audit rows
+                # and a new version would have made a colleague's open page a conflict for nothing.
+                said = _("Post #%(id)s is already at %(time)s: nothing was moved.", id=post.id,
+                         time=slot_time(instant, post.account.market.timezone))
+                raise GuardFailed(said, {"local_time": [said]})
             version = post.version
         ops.act_on_post(db.session, post, Action.schedule, current_user, expected_version=version,
                         scheduled_at=instant)
