@@ -8,7 +8,9 @@ semicolons), a header row naming the columns (``COLUMNS``, in English or in Fren
   the new-post form's "FR · X · @helio_fr" reads too. An account the writer does not write for reads as unknown,
   whether it exists or not.
 - ``text``: the post's text.
-- ``proposed time`` (optional): ``YYYY-MM-DD HH:MM``, the wall-clock time in the account's market zone.
+- ``proposed time`` (optional): ``YYYY-MM-DD HH:MM``, the wall-clock time in the account's market zone; in a file in
+  French (``day_first``), also ``DD/MM/YYYY HH:MM[:SS]`` as French Excel rewrites a date column. A date with slashes
+  is never read elsewhere: "03/04/2027" is the 3rd of April in Paris and March the 4th in New York.
 - ``campaign`` (optional): a campaign's name.
 - ``fold`` (optional): ``first`` or ``second``, for a time the clocks read twice (the night they go back).
 - ``error`` (ignored): what the check page's download of the file (``errors_csv``) says of each refused row, in the
@@ -42,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from flask import current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -86,6 +88,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fold": ("fold", "occurrence"),
 }
 REQUIRED = ("account", "text")
+#: The columns' French names, as a French reader's template writes them and the help lists them (each one of
+#: ``COLUMNS``' names, so that the template, filled in, reads).
+FRENCH_NAMES = {"account": "compte", "text": "texte", "proposed time": "heure proposée", "campaign": "campagne",
+                "fold": "occurrence"}
+#: Names an English header gives a column too: no sign of a file in French ("occurrence", the fold's, is both).
+SHARED_NAMES = ("occurrence", "message", "date")
 #: The column the check page's download adds (``errors_csv``), named in the writer's language: read, it is ignored.
 ERROR = "error"
 ERROR_NAMES = ("error", "errors", "erreur", "erreurs")
@@ -93,6 +101,11 @@ ERROR_NAMES = ("error", "errors", "erreur", "erreurs")
 FOLDS = {"first": 0, "1st": 0, "premier": 0, "premiere": 0, "second": 1, "2nd": 1, "seconde": 1, "deuxieme": 1}
 
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})(?::00)?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: A date as French Excel writes a date column ("20/12/2026 20:00", "20/12/2026 20:00:00"), or without its time. Not
+#: Babel's ``parse_date``/``parse_time``: they read any digits in the locale's order ("20.12.26", "20/12/2026 x"),
+#: where a file's cell is either this exact form or refused.
+_SLASHED = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
 _SPACES = re.compile(r"[\s_\-]+")
 
 
@@ -222,15 +235,49 @@ def _columns(header: Sequence[str]) -> list[str | None]:
         column = ERROR if _is_error_column(cell) else _ALIASES.get(_key(cell))
         if column is None:
             raise FileRefused(_("Unknown column “%(name)s”: the columns are %(columns)s.", name=cell.strip()[:60],
-                                columns=", ".join(COLUMNS)))
+                                columns=", ".join(map(_shown, COLUMNS))))
         if column in named:
-            raise FileRefused(_("The column “%(name)s” is there twice.", name=column))
+            raise FileRefused(_("The column “%(name)s” is there twice.",
+                                name=_("error") if column == ERROR else _shown(column)))
         named.append(column)
     for column in REQUIRED:
         if column not in named:
             raise FileRefused(_("The file has no column “%(name)s”: its first row names the columns (%(columns)s).",
-                                name=column, columns=", ".join(COLUMNS)))
+                                name=_shown(column), columns=", ".join(map(_shown, COLUMNS))))
     return named
+
+
+def _language() -> str:
+    """The reader's language ("fr", "en"); English outside a request."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def column_names() -> dict[str, tuple[str, ...]]:
+    """Each column's names as the reader reads them, theirs first: ``("compte", "account")`` in French."""
+    french = _language() == "fr"
+    return {column: (FRENCH_NAMES[column], column) if french else (column, FRENCH_NAMES[column]) for column in COLUMNS}
+
+
+def _shown(column: str) -> str:
+    """A column's name in the reader's language."""
+    return column_names()[column][0]
+
+
+def spreadsheet_separator() -> str:
+    """The separator the reader's spreadsheet reads: a semicolon where decimals take a comma (French Excel opens a
+    comma-separated file all in its first column), else a comma; as the reports' exports write theirs."""
+    return ";" if get_decimal_symbol(get_locale() or "en") == "," else ","
+
+
+def day_first(sheet: Sheet) -> bool:
+    """Whether ``sheet`` is a file in French, whose "20/12/2026 20:00" is the 20th of December: the reader's language
+    is French, or the file names a column in French, or separates its cells with semicolons (French Excel). Elsewhere
+    no date with slashes is read: day first or month first would be a guess."""
+    french = ({_key(name) for name in FRENCH_NAMES.values()} | {"heure", "date et heure", "erreur", "erreurs"}) \
+        - {_key(name) for name in SHARED_NAMES}
+    return (_language() == "fr" or sheet.separator == ";"
+            or any(_key(cell) in french for cell in sheet.header))
 
 
 def _is_error_column(name: str) -> bool:
@@ -351,8 +398,9 @@ def check_file(session: Session, user: User, data: bytes | str, *, now: datetime
     contexts: dict[tuple[int, int | None], style.Context] = {}
     verdicts = {row.checked_key: row.verdict for row in earlier.rows if row.verdict is not None} if earlier else {}
     rows = []
+    slashed_dates = day_first(sheet)
     for record in sheet.records:
-        row = _check_row(record, user, accounts, campaigns, now)
+        row = _check_row(record, user, accounts, campaigns, now, day_first=slashed_dates)
         if row.account is not None and not row.errors:
             if any(_covers(stop, row) for stop in stops):
                 row.warnings.append(_("A stop switch is on over this account or its campaign: the post is made, "
@@ -407,7 +455,7 @@ def digest(user: User, text: str) -> str:
 
 
 def _check_row(record: Record, user: User, accounts: dict[tuple[str, str], Account], campaigns: Sequence[Campaign],
-               now: datetime) -> Row:
+               now: datetime, *, day_first: bool = False) -> Row:
     cells = record.cells
     row = Row(record.number, record.line, cells.get("account", "").strip(), cells.get("text", ""),
               cells.get("proposed time", "").strip(), cells.get("campaign", "").strip(), cells=record.raw)
@@ -434,7 +482,7 @@ def _check_row(record: Record, user: User, accounts: dict[tuple[str, str], Accou
                         length=_number(len(row.text)), max=_number(LONGEST_TEXT)))
     if row.account is not None:
         _check_campaign(row, campaigns)
-        _check_time(row, cells.get("fold", "").strip(), now)
+        _check_time(row, cells.get("fold", "").strip(), now, day_first=day_first)
         _check_embargo(row)
         if not errors:
             try:  # what create_post refuses, asked as it will ask it
@@ -467,20 +515,51 @@ def _check_campaign(row: Row, campaigns: Sequence[Campaign]) -> None:
                             name=row.campaign_given[:80]))
 
 
-def _check_time(row: Row, fold_given: str, now: datetime) -> None:
+def _local_time(given: str, *, day_first: bool) -> datetime:
+    """The wall-clock time ``given`` says: ``YYYY-MM-DD HH:MM``, or, with ``day_first`` (a file in French),
+    ``DD/MM/YYYY HH:MM`` with or without seconds (:00, as a spreadsheet writes them). ``ValueError`` with why."""
+    value = given[:40]
+    slashed = _SLASHED.fullmatch(given)
+    if match := _TIME.fullmatch(given):
+        year, month, day, hour, minute = (int(part) for part in match.groups())
+    elif day_first and slashed and slashed[4] is not None and slashed[6] in (None, "00"):
+        day, month, year, hour, minute = (int(part) for part in slashed.groups()[:5])
+    elif day_first and (slashed or _DAY.fullmatch(given)) and ":" not in given:
+        raise ValueError(_("“%(value)s” has no time: write the date and the time, as DD/MM/YYYY HH:MM (28/03/2027 "
+                           "20:00), in the account's market time.", value=value))
+    elif _DAY.fullmatch(given):
+        raise ValueError(_("“%(value)s” has no time: write the date and the time, as YYYY-MM-DD HH:MM (2027-03-28 "
+                           "20:00), in the account's market time.", value=value))
+    else:
+        raise ValueError(_not_a_time(value, day_first=day_first, slashed=slashed is not None))
+    try:
+        return datetime(year, month, day, hour, minute)
+    except ValueError:  # the 31st of April, 25:00
+        raise ValueError(_not_a_time(value, day_first=day_first, slashed=slashed is not None)) from None
+
+
+def _not_a_time(value: str, *, day_first: bool, slashed: bool) -> str:
+    """Why ``value`` is no time, and how to write one: in a file in French, either way; elsewhere, a date with slashes
+    is said to be ambiguous."""
+    if day_first:
+        return _("“%(value)s” is not a time: write it as DD/MM/YYYY HH:MM (28/03/2027 20:00) or YYYY-MM-DD HH:MM, in "
+                 "the account's market time.", value=value)
+    if slashed:
+        return _("“%(value)s” is not a time: write it as YYYY-MM-DD HH:MM (2027-03-28 20:00), in the account's market "
+                 "time. A date written with slashes reads day first in one language and month first in another: it "
+                 "is read only in a file in French (DD/MM/YYYY HH:MM).", value=value)
+    return _("“%(value)s” is not a time: write it as YYYY-MM-DD HH:MM (2027-03-28 20:00), in the account's market "
+             "time. A spreadsheet may have rewritten it: format the column as text.", value=value)
+
+
+def _check_time(row: Row, fold_given: str, now: datetime, *, day_first: bool = False) -> None:
     if not row.time_given:
         return
     assert row.account is not None
-    match = _TIME.fullmatch(row.time_given)
     try:
-        year, month, day, hour, minute = (int(part) for part in match.groups()) if match else (0,) * 5
-        row.local_time = datetime(year, month, day, hour, minute) if match else None
-    except ValueError:
-        row.local_time = None
-    if row.local_time is None:
-        row.errors.append(_("“%(value)s” is not a time: write it as YYYY-MM-DD HH:MM (2027-03-28 20:00), in the "
-                            "account's market time. A spreadsheet may have rewritten it: format the column as text.",
-                            value=row.time_given[:40]))
+        row.local_time = _local_time(row.time_given, day_first=day_first)
+    except ValueError as unread:
+        row.errors.append(str(unread))
         return
     fold = FOLDS.get(_key(fold_given)) if fold_given else None
     if fold_given and fold is None:
@@ -590,13 +669,15 @@ def create_posts(session: Session, user: User, checked: Checked, *, submit: bool
 
 
 def template_rows(accounts: Iterable[Account], now: datetime | None = None) -> list[list[str]]:
-    """The template's rows: its header, then one example row per account (at most ten), proposed a week ahead at
-    10:00 in each account's market zone."""
-    day = ((now or utcnow()) + timedelta(days=7)).date().isoformat()
-    rows = [list(COLUMNS)[:4]]
+    """The template's rows, in the reader's language: its header (the columns' names in it: ``column_names``), then
+    one example row per account (at most ten), proposed a week ahead at 10:00 in each account's market zone, the date
+    written as the reader's spreadsheet writes it (French Excel: "14/12/2026 10:00"; read back in a file in
+    French: ``day_first``), else as ``YYYY-MM-DD``."""
+    day = ((now or utcnow()) + timedelta(days=7)).date()
+    when = f"{day:%d/%m/%Y} 10:00" if _language() == "fr" else f"{day.isoformat()} 10:00"
+    rows = [[_shown(column) for column in list(COLUMNS)[:4]]]
     for account in list(accounts)[:10]:
-        rows.append([account_label(account), _("Your text for %(account)s", account=account_label(account)),
-                     f"{day} 10:00", ""])
+        rows.append([account_label(account), _("Your text for %(account)s", account=account_label(account)), when, ""])
     return rows
 
 

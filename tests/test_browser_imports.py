@@ -122,3 +122,38 @@ def test_a_writer_imports_a_spreadsheet(chromium_browser, live_server):  # noqa:
     _upload(page, base, good)
     assert page.get_by_text("You imported this file already").is_visible()
     context.close()
+
+
+def test_the_check_pages_row_count_is_one_line_on_a_phone(chromium_browser, live_server):  # noqa: ANN001
+    """At 390 px the rows are cards: the table's caption ("10 lignes") was squeezed to its longest word, "10" over
+    "lignes", centred above the first card."""
+    base, _engine = live_server
+    context = chromium_browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=email]", "camille@helio.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    day = (utcnow() + timedelta(days=9)).date().isoformat()
+    rows = "".join(f"x @helio_fr;Texte {n}.;{day} 1{n}:00\r\n" for n in range(10))
+    _upload_named(page, base, "compte;texte;heure proposée\r\n" + rows)
+    caption = page.locator("table.import-rows caption")
+    assert caption.inner_text() == "10 lignes"
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('table.import-rows caption')).lineHeight)"
+                         " || 24")
+    box, card = caption.bounding_box(), page.locator("table.import-rows tbody tr").first.bounding_box()
+    assert box is not None and card is not None
+    _shot(page, "check-phone")
+    assert box["height"] < 1.5 * line, box  # one line
+    assert abs(box["x"] - card["x"]) < 16, (box, card)  # at the cards' left edge, not centred over them
+    context.close()
+
+
+def _upload_named(page, base: str, content: str) -> None:  # noqa: ANN001
+    """``_upload`` in any language: the form's own submit button."""
+    page.goto(base + "/posts/import")
+    page.set_input_files("#import-file", files=[{"name": "campagne.csv", "mimeType": "text/csv",
+                                                 "buffer": content.encode()}])
+    page.click("form.import-upload button[type=submit]")
+    page.wait_for_load_state()

@@ -54,8 +54,7 @@ def import_posts():
     gate's findings, its proposed time and its errors. Nothing is written."""
     form = UploadForm()
     if request.method == "GET" or not form.validate_on_submit():
-        return render_template("imports/upload.html", form=form, examples=_examples(), max_rows=imports.MAX_ROWS), \
-            200 if request.method == "GET" else 400
+        return render_template("imports/upload.html", form=form, **_help()), 200 if request.method == "GET" else 400
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _refused(form, _("Choose a CSV file to check."))
@@ -64,8 +63,7 @@ def import_posts():
 
 
 def _refused(form: UploadForm, message: str):  # noqa: ANN202
-    return render_template("imports/upload.html", form=form, refusal=message, examples=_examples(),
-                           max_rows=imports.MAX_ROWS), 422
+    return render_template("imports/upload.html", form=form, refusal=message, **_help()), 422
 
 
 def _checked(form: UploadForm, data: bytes | str, *, status: int = 200,  # noqa: ANN202
@@ -87,8 +85,7 @@ def _check_page(form: UploadForm, data: bytes | str, *, status: int,  # noqa: AN
     # A new form key for each check: the same page sent twice is one import, the same file checked again another.
     create = CreateForm(formdata=None, content=checked.content, key=secrets.token_urlsafe(16))
     return render_template("imports/check.html", form=form, checked=checked, create=create,
-                           already=_made(checked.digest) is not None, examples=_examples(),
-                           max_rows=imports.MAX_ROWS), status if checked.ready else 422
+                           already=_made(checked.digest) is not None, **_help()), status if checked.ready else 422
 
 
 @bp.post("/create")
@@ -193,16 +190,24 @@ def error_lines():
 @bp.get("/template.csv")
 @roles_required(*imports.WRITERS)
 def template_csv():
-    """A file to fill in: the header, and an example row for each of the user's accounts (at most ten)."""
+    """A file to fill in, as the user's spreadsheet opens it (``imports.template_rows``: the columns' names and the
+    dates in their language; cells apart by semicolons where decimals take a comma, as the reports' exports): the
+    header, and an example row for each of the user's accounts (at most ten)."""
     accounts = [a for a in imports.writable_accounts(db.session, current_user) if a.active]
     accounts.sort(key=lambda a: (a.market.code, a.network.value, a.handle.lower()))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=imports.spreadsheet_separator(), lineterminator="\r\n")
     for row in imports.template_rows(accounts):
         writer.writerow([imports.neutralised(cell) for cell in row])
     # The BOM: Excel reads a CSV file without one in the computer's own encoding, and mangles the accents.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=posts-import-template.csv"})
+
+
+def _help() -> dict:
+    """What the help on writing the file (``imports/_format.html``) shows: the columns' names in the reader's
+    language (and the other one's), a few of their accounts, the most rows a file holds."""
+    return {"examples": _examples(), "columns": imports.column_names(), "max_rows": imports.MAX_ROWS}
 
 
 def _examples() -> list[str]:
