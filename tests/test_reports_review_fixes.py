@@ -360,7 +360,7 @@ def test_weeks_not_started_say_so_and_days_counted_are_days_begun(make, web, mon
     assert "The week of Nov 30, 2026 is not over yet" in page and "Dec 14, 2026 is not over" not in page
     assert "Only " not in page  # the last week, cut by the period, has not started: nothing else to say of it
     svg = web.get("/reports/weekly.svg?market=FR&from=2026-11-23&to=2026-12-31").get_data(as_text=True)
-    assert "2026-12-07 (not started)" in svg and "2026-11-30 (so far)" in svg and "2026-12-14 (so far)" not in svg
+    assert "Dec 7 (not started)" in svg and "Nov 30 (so far)" in svg and "Dec 14 (so far)" not in svg
 
 
 def test_time_in_review_counts_the_stays_that_ended_in_a_decision(make, web, db_session):

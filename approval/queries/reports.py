@@ -44,12 +44,14 @@ Monday to Sunday (the market's days):
 - **Publications**: by the publishing worker (on time or late), marked as published by hand, or confirmed as
   published after an unknown outcome.
 - **Reasons**: the most frequent words (four letters or more) in the comments of the change requests, rejections and
-  declines of the period, per language: a comment is read in the language of its market (among a market's several,
-  or English, the one whose common words it uses most: ``comment_language``), whose common words (the
-  ``stop-words`` package's lists) and the words every review says ("add", "please", "ajoutez"...: ``REVIEW_WORDS``)
-  are left out, as are the executives' names. Words are counted regardless of case and accents ("Lien", "lien";
-  "évènement", "evenement"), and shown as most often written. No preset reasons nor rule ids come with a decision
-  (its comment is free text; the rules the gate found are the **style findings** below), so words are what there is.
+  declines of the period, per language: a comment is read in the language it is written in, whatever its market's
+  (a reviewer writes French on a Kenyan post: ``comment_language``), whose common words (the ``stop-words``
+  package's lists) and the words every review says ("add", "please", "ajoutez"...: ``REVIEW_WORDS``) are left out,
+  as are the executives' names. Words are counted regardless of case and accents ("Lien", "lien"; "évènement",
+  "evenement"), and shown as most often written; ties in alphabetical order, accents aside. The report counts the
+  comments it read (``Report.comments_read``); the chart draws the words written at least twice. No preset reasons
+  nor rule ids come with a decision (its comment is free text; the rules the gate found are the **style findings**
+  below), so words are what there is.
 - **Style findings**: the rules found in the most posts among the texts sent for review in the period (a rule counts
   once per post), as the Social Hub wall counts them (``approval.queries.findings``): a draft fixed before it was
   sent counts nothing.
@@ -99,6 +101,7 @@ from stop_words import LANGUAGE_MAPPING, get_stop_words
 from approval.db import UTCDateTime, only_reads, utcnow
 from approval.models import Account, AuditEntry, Executive, Market, Post, ReportDay, Revision
 from approval.queries.findings import most_found, rules_of, sent_with_findings
+from approval.style.language import CANDIDATES, detect
 from approval.workflow.states import Action, State
 
 FINAL = (State.published, State.rejected, State.declined, State.withdrawn)
@@ -116,11 +119,14 @@ OUTCOMES = {Action.miss: "missed", Action.fail: "failed", Action.lose: "unconfir
 PARTS = frozenset({"weekly", "durations", "rates", "reasons", "findings", "table"})
 NETWORKS = "networks"
 TOP = 12
-#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again. 9: the
+#: The shape of the kept figures (``report_days``): a day kept by an earlier definition is computed again, when a
+#: report reads it (``_fold_closed``; the worker's roll-up keeps only the days nobody kept). 10: a comment's words are
+#: kept under the language it is written in among all the product's (9 read it in its market's or English: a French
+#: comment on a Kenyan post was English, "vous" and all), and the comments read are counted; 9: the
 #: reasons' words are kept per language, folded, without each language's common words (8 mixed English and French
 #: lists); 8: a market's days are its zone's (7 kept UTC days); 7: the style findings are the posts sent for review
 #: with each rule (6 counted every revision written, drafts too).
-FIGURES_VERSION = 9
+FIGURES_VERSION = 10
 _WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 #: The words every change request or rejection says, whatever its reason ("please add the link", "ajoutez le lien,
 #: merci"), per language, beyond the language's common words: what the reviewer asks for is in the other words.
@@ -140,6 +146,11 @@ REVIEW_WORDS: dict[str, frozenset[str]] = {language: frozenset(words.split()) fo
 }.items()}
 #: The language a comment is read in when its market names none.
 DEFAULT_LANGUAGE = "en"
+#: The letters of a comment the language detector reads: enough to tell, and a long comment costs no more.
+DETECTED_CHARS = 600
+#: The fewest common words of another language than its market's that a comment too short for the detector needs to
+#: be read in it.
+FOREIGN_LEAST = 2
 
 
 @dataclass(frozen=True)
@@ -291,6 +302,8 @@ class Report(Totals):
     #: first, the language with the most uses first; all of them (the CSV has them all; its chart draws each
     #: language's first few).
     reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    #: The comments the reasons' words were read from.
+    comments_read: int = 0
     findings: list[tuple[str, int]] = field(default_factory=list)
     #: The day the report was drawn on, in its market's zone (several markets: the latest of their days, as India's
     #: Monday begins before France's): a week that has not ended by then is counted so far.
@@ -440,6 +453,7 @@ class Figures:
     review: list[int] = field(default_factory=list)        # seconds of each stay in review ended by a decision
     to_publish: list[int] = field(default_factory=list)    # seconds from first submission to publication
     reasons: Counter = field(default_factory=Counter)      # "language<TAB>word" -> uses
+    comments: int = 0                                       # the comments the reasons' words were read from
     findings: dict[str, set[int]] = field(default_factory=dict)  # rule -> the posts sent for review with it
 
     def count(self, name: str, n: int = 1) -> None:
@@ -466,12 +480,16 @@ def kept_json(networks: dict[str, Figures]) -> dict[str, Any]:
     kept: dict[str, Any] = {"version": FIGURES_VERSION, "counts": counts, "networks": flat}
     reasons: Counter = Counter()
     findings: dict[str, set[int]] = {}
+    comments = 0
     for figures in networks.values():
         reasons.update(figures.reasons)
+        comments += figures.comments
         for rule, posts in figures.findings.items():
             findings.setdefault(rule, set()).update(posts)
     if reasons:
         kept["reasons"] = dict(reasons)
+    if comments:
+        kept["comments"] = comments
     if findings:
         kept["findings"] = {rule: sorted(posts) for rule, posts in findings.items()}
     return kept
@@ -688,6 +706,7 @@ class _Tally:
         self.weeks: dict[date, list[int]] = {}
         self.week_of: dict[date, date] = {}
         self.reasons: dict[str, int] = {}
+        self.comments = 0
         self.findings: dict[str, set[int]] = {}
 
     def fold(self, market_id: int, day: date, kept: dict[str, Any]) -> None:
@@ -695,6 +714,7 @@ class _Tally:
         thousand days of a few networks each)."""
         for word, count in kept.get("reasons", {}).items():
             self.reasons[word] = self.reasons.get(word, 0) + count
+        self.comments += kept.get("comments", 0)
         for rule, posts in kept.get("findings", {}).items():
             self.findings.setdefault(rule, set()).update(posts)
         flat = kept["networks"]
@@ -741,6 +761,7 @@ class _Tally:
             for network, cell in self.by_network.items():
                 report.by_network[network] = self._total(Totals(), [cell], True)
         report.reasons = ranked_reasons(self.reasons, names)
+        report.comments_read = self.comments
         report.findings = most_found(self.findings, TOP)
 
     @staticmethod
@@ -788,16 +809,33 @@ def left_out(language: str) -> frozenset[str]:
 _ANY_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
-def comment_language(comment: str, languages: Iterable[str]) -> str:
-    """The language ``comment`` is read in: its market's (``languages``), or among several of them and English
-    (reviewers often write in it), the one whose common words it uses most; a tie goes to the market's first."""
-    candidates = list(dict.fromkeys([*(code.lower() for code in languages if isinstance(code, str)),
-                                     DEFAULT_LANGUAGE]))
-    if len(candidates) == 1:
-        return candidates[0]
+def comment_language(comment: str, languages: Iterable[str], every: Iterable[str] = ()) -> str:
+    """The language ``comment`` is written in, whatever its market's (``languages``): a reviewer may write French on
+    a Kenyan post. Told by the style gate's detector (``approval.style.language.detect``, among the languages of the
+    group's markets and their neighbours: the models the web and worker processes load anyway, each text weighed
+    once per process, ~120 µs; its first ``DETECTED_CHARS`` only); a comment too short or too mixed for it
+    ("Précisez l'heure du rendez-vous." is four words) is read in the language whose common words it uses most: its
+    market's or English, which reviewers often write in (the market's first on a tie; with no common word at all,
+    "Hors charte.", its first), unless another language has more of them, and at least ``FOREIGN_LEAST`` (one
+    common word of a language far from the market is chance: "Hors" is Swedish's, "charte" nobody's). ``every``: the
+    languages of all the markets, weighed by the detector besides its own (a Czech comment on a Czech market was read
+    as French among the detector's nine alone)."""
+    own = list(dict.fromkeys([*(code.lower() for code in languages if isinstance(code, str) and code),
+                              DEFAULT_LANGUAGE]))
+    detected = detect(comment[:DETECTED_CHARS], (*own, *every))
+    if detected:
+        return detected
     words = [fold(word) for word in _ANY_WORD.findall(comment)]
-    scores = [sum(word in left_out(language) for word in words) for language in candidates]
-    return candidates[scores.index(max(scores))]
+
+    def score(language: str) -> int:
+        return sum(word in left_out(language) for word in words)
+
+    market = max(own, key=score)  # the first of the best
+    others = [language for language in dict.fromkeys((DEFAULT_LANGUAGE, *CANDIDATES)) if language not in own]
+    other = max(others, key=score, default=None)
+    if other is not None and score(other) >= max(FOREIGN_LEAST, score(market) + 1):
+        return other
+    return market
 
 
 def ranked_reasons(counts: dict[str, int], names: frozenset[str]) -> list[tuple[str, str, int]]:
@@ -819,13 +857,22 @@ def ranked_reasons(counts: dict[str, int], names: frozenset[str]) -> list[tuple[
 
 
 def _ranked(counts: Counter) -> list[tuple[str, int]]:
-    return sorted(((str(name), count) for name, count in counts.items() if count), key=lambda kv: (-kv[1], kv[0]))
+    """Most used first; ties in alphabetical order, accents aside ("étiquette" between "date" and "fanion")."""
+    return sorted(((str(name), count) for name, count in counts.items() if count),
+                  key=lambda kv: (-kv[1], fold(kv[0]), kv[0]))
+
+
+#: Days kept under an earlier definition of the figures that a roll-up computes again, the newest first: a new
+#: definition (``FIGURES_VERSION``) otherwise left each to the first page that read it, in the reader's request (a
+#: year of a market's comments read again, seconds).
+STALE_PER_ROLL_UP = 60
 
 
 def roll_up(session: Session, first: date, end: date, *, now: datetime | None = None) -> int:
     """Compute and keep the figures of every market for its days from ``first`` to ``end`` (excluded) that are
-    closed at ``now`` in its zone and have none kept yet. Returns the number of market days computed. Two processes
-    may do the same day at once: the figures are the same, the second insert is ignored."""
+    closed at ``now`` in its zone and have none kept yet, then those of up to ``STALE_PER_ROLL_UP`` days kept under an
+    earlier definition, whenever they are. Returns the number of market days computed. Two processes may do the
+    same day at once: the figures are the same, the second insert is ignored."""
     now = now or utcnow()
     spans: Spans = {}
     for market_id, zone in _zones(session, None).items():
@@ -839,7 +886,16 @@ def roll_up(session: Session, first: date, end: date, *, now: datetime | None = 
                      {(market_id, day) for market_id, (_zone, start, stop) in spans.items()
                       for day in _days(start, stop) if (market_id, day) not in have})
     _keep(session, rows)
-    return len(rows)
+    return len(rows) + keep(session, stale_days(session, STALE_PER_ROLL_UP))
+
+
+def stale_days(session: Session, most: int) -> list[tuple[int, date]]:
+    """Up to ``most`` market days whose kept figures are of an earlier definition than ``FIGURES_VERSION``, the
+    newest first (the ones read most)."""
+    version = ReportDay.figures["version"].as_integer()
+    return [(market_id, day) for market_id, day in session.execute(
+        select(ReportDay.market_id, ReportDay.day).where(or_(version.is_(None), version != FIGURES_VERSION))
+        .order_by(ReportDay.day.desc(), ReportDay.market_id).limit(most))]
 
 
 def keep(session: Session, days: Iterable[tuple[int, date]]) -> int:
@@ -1057,14 +1113,16 @@ def _reasons(session: Session, found: dict[Key, Figures], audit: _AuditRows) -> 
     under the language the comment is read in (``comment_language``), less that language's common words."""
     languages: dict[int, list[str]] = {market_id: codes for market_id, codes in session.execute(
         select(Market.id, Market.languages))}
+    every = sorted({code for codes in languages.values() for code in codes or () if isinstance(code, str)})
     for market_id, day, account_id, comment in session.execute(
             audit.select(AuditEntry.comment, account=null())
             .where(AuditEntry.action.in_(REASON_ACTIONS), AuditEntry.comment.is_not(None))):
-        language = comment_language(comment, languages.get(market_id) or ())
+        language = comment_language(comment, languages.get(market_id) or (), every)
         common = left_out(language)
         words = (word.casefold() for word in _WORD.findall(comment))
-        found[_key({}, market_id, day, account_id)].reasons.update(
-            f"{language}\t{word}" for word in words if fold(word) not in common)
+        figures = found[_key({}, market_id, day, account_id)]
+        figures.comments += 1
+        figures.reasons.update(f"{language}\t{word}" for word in words if fold(word) not in common)
 
 
 def _findings(session: Session, found: dict[Key, Figures], audit: _AuditRows) -> None:

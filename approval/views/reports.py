@@ -15,7 +15,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pygal
-from babel.dates import format_interval
+from babel.dates import format_interval, format_skeleton
 from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal, format_percent, get_locale, ngettext
@@ -266,7 +266,7 @@ def show_reports():
         refused=refused, charts=CHARTS, titles=_titles(), final=reports.FINAL,
         heights={name: (_chart_height(name, reasons_bars, False), _chart_height(name, reasons_bars, True))
                  for name in CHARTS},
-        reasons_cut=_reasons_cut(report), reasons_charted=REASONS_CHARTED,
+        reasons_cut=_reasons_cut(report), reasons_charted=REASONS_CHARTED, reasons_bars=reasons_bars,
         table=reports.per_week_table(report), period_words=_period_words(report.period),
         presets=_presets(shown), sort=sort, sorts=SORTS,
         by_market=by_market if len(covered) > 1 else None,
@@ -390,13 +390,19 @@ RATES_CHARTED = 6
 #: The words of each language the reasons' chart draws, most used first (its CSV has them all): three languages'
 #: words, 38 bars in the chart's 260 pixels, piled their labels over each other.
 REASONS_CHARTED = 15
+#: The fewest uses of a word the reasons' chart draws: a word written once says nothing of what comes back, and
+#: most words are (the top 15 were alphabetical ties, which 15 of them arbitrary).
+REASONS_LEAST = 2
 
 
 def _charted_reasons(rows: list[list]) -> list[list]:
-    """The rows of the reasons' table (language, word, count: each language's most used first) its chart draws."""
+    """The rows of the reasons' table (language, word, count: each language's most used first) its chart draws: each
+    language's first ``REASONS_CHARTED`` of the words written at least ``REASONS_LEAST`` times."""
     drawn: dict[str, int] = {}
     charted = []
     for row in rows:
+        if row[2] < REASONS_LEAST:
+            continue
         drawn[row[0]] = drawn.get(row[0], 0) + 1
         if drawn[row[0]] <= REASONS_CHARTED:
             charted.append(row)
@@ -404,11 +410,12 @@ def _charted_reasons(rows: list[list]) -> list[list]:
 
 
 def _reasons_cut(report: reports.Report) -> list[tuple[str, int]]:
-    """Each language whose words the reasons' chart does not all draw, named in the reader's language, and how many
-    words it has: the page says so under the chart."""
+    """Each language whose words written at least twice the reasons' chart does not all draw, named in the reader's
+    language, and how many such words it has: the page says so under the chart."""
     words: dict[str, int] = {}
-    for language, _word, _count in report.reasons:
-        words[language] = words.get(language, 0) + 1
+    for language, _word, count in report.reasons:
+        if count >= REASONS_LEAST:
+            words[language] = words.get(language, 0) + 1
     return [(language_name(language, str(get_locale())), count) for language, count in words.items()
             if count > REASONS_CHARTED]
 
@@ -495,12 +502,15 @@ def _hundredths(durations: reports.Durations) -> list[float | None]:
 def chart_svg(name: str):
     _shown, report = _report(name)
     header, rows = _table(name, report)
+    no_data = _("No data")
     if name == "reasons":
         rows = _charted_reasons(rows)
+        if report.comments_read:
+            no_data = _("No word comes back in these comments.")
     phone = request.args.get("size") == "phone"  # the page's <picture> asks for it on a narrow screen
     config = {"style": PHONE_STYLE if phone else STYLE, "js": [], "title": None if phone else _titles()[name],
               "width": 400 if phone else 800, "height": _chart_height(name, len(rows), phone),
-              "no_data_text": _("No data"), "legend_at_bottom": True,
+              "no_data_text": no_data, "legend_at_bottom": True,
               # Each bar says its value at its end (the page has no script for tooltips; a printed page none at
               # all), a bar of 0 nothing; a stacked week's parts in their middle.
               "print_values": True, "print_zeroes": False,
@@ -512,13 +522,14 @@ def chart_svg(name: str):
         config["y_labels"] = _whole_numbers(max(totals, default=0))
     if name == "weekly":
         # A week the period cuts, or not over yet, says so in its label (its bar counts fewer days than a week).
-        labels = [_week_label(span) for span in report.spans]
+        skeleton = "MMMd" if len({span.week.year for span in report.spans}) <= 1 else "yMMMd"
+        labels = [_week_label(span, skeleton) for span in report.spans]
         # Over months, one week's label in every few (a year's 53 piled into a smear), each bar still its own.
-        # The legend whole ("declined by the cabinet" was cut), two states a line on a phone.
+        # The legend whole ("declined by the cabinet" was cut), in as many columns as its longest title fits in.
+        columns = _legend_columns(header[1:], config["width"], config["style"].legend_font_size)
         chart = pygal.StackedBar(**config, x_label_rotation=45 if phone else 30, truncate_label=-1,
                                  x_labels_major=_major_weeks(report.spans, labels, 6 if phone else 13),
-                                 show_minor_x_labels=False, truncate_legend=-1,
-                                 legend_at_bottom_columns=2 if phone else len(reports.FINAL))
+                                 show_minor_x_labels=False, truncate_legend=-1, legend_at_bottom_columns=columns)
         chart.x_labels = labels
         for column, title in enumerate(header[1:], start=1):
             chart.add(title, [row[column] for row in rows])
@@ -565,9 +576,11 @@ def _problem(rule: str) -> str:
     return _(BY_ID[rule].problem) if rule in BY_ID else rule
 
 
-def _week_label(span: reports.WeekSpan) -> str:
-    """A week's label on the chart: its Monday, and when its bar counts fewer than its seven days, why."""
-    week = span.week.isoformat()
+def _week_label(span: reports.WeekSpan, skeleton: str = "MMMd") -> str:
+    """A week's label on the chart: its Monday as the pages write a date, in the reader's language ("Oct 12",
+    "12 oct."; with its year, ``skeleton`` "yMMMd", when the chart's weeks are of several years), and when its bar
+    counts fewer than its seven days, why. The CSV keeps the ISO date a spreadsheet reads."""
+    week = format_skeleton(skeleton, span.week, locale=get_locale())
     if not span.started:
         return _("%(week)s (not started)", week=week)
     if span.ongoing:
@@ -575,6 +588,18 @@ def _week_label(span: reports.WeekSpan) -> str:
     if span.partial:
         return ngettext("%(week)s (%(num)s day)", "%(week)s (%(num)s days)", span.days, week=week)
     return week
+
+
+#: The widest a legend's letter is, for its size (sans-serif): "declined by the cabinet" at 15 px is ~170 px.
+LEGEND_EM = 0.6
+
+
+def _legend_columns(titles: Sequence[str], width: int, font_size: float) -> int:
+    """As many legend columns as the longest of ``titles`` fits in, side by side, in a chart ``width`` wide: pygal
+    gives each column an equal share of the plot's width and, told not to cut, draws a long title over the next
+    ("declined by the cabinet" over "withdrawn" on a phone, in two columns)."""
+    needed = max((len(title) for title in titles), default=1) * font_size * LEGEND_EM + 2 * font_size + 10  # + box
+    return max(1, min(len(titles), int((width - 80) // needed)))
 
 
 def _major_weeks(spans: Sequence[reports.WeekSpan], labels: list[str], most: int) -> list[str]:
