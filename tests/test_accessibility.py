@@ -496,3 +496,43 @@ def test_reloading_a_refused_forms_page_opens_it_again_without_sending_the_form(
     assert sent and sent[0] == ("GET", f"{base}/posts/{post_id}/actions/request_changes"), sent
     assert page.url == f"{base}/posts/{post_id}"
     page.context.close()
+
+
+@ONE_BACKEND  # in a browser: the layout, the same on either database
+@browser
+def test_a_keyboard_skips_the_filters_to_the_first_post_of_the_review_queue(chromium, live_server):  # noqa: F811
+    """The review queue's filters were 28 tab stops before its first post, and "Skip to content" landed before them:
+    a "Skip the filters" link, shown when focused, goes to the list."""
+    base, engine = live_server
+    _posts_in_every_state(engine)
+    page = _signed_in(chromium, base, "lucile@helio.example")
+    page.goto(base + "/review")
+    skip = page.locator("a.skip-filters")
+    hidden = skip.bounding_box()
+    assert hidden["x"] + hidden["width"] <= 0  # out of sight until focused
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Skip to content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-filters"
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["width"] > 40 and box["height"] >= 24
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.closest('table.posts, .page-line') !== null")
+    assert first, page.evaluate("document.activeElement.outerHTML")
+    page.context.close()
+
+
+def test_the_posts_list_skips_its_state_tabs_with_its_filters(web, make):
+    """The posts list's state tabs ("All 4", one per state) filter too: "Skip the filters" leads past them, to the
+    list's first line, as on the other lists (where it leads right after the form)."""
+    france = make.market("FR")
+    writer = make.user("community_manager", markets=[france])
+    make.post(account=make.account(france), author=writer)
+    web.login(writer)
+    page = web.get("/posts").get_data(as_text=True)
+    assert page.count('id="list-results"') == 1
+    assert page.index('href="#list-results"') < page.index('class="tabs"') < page.index('id="list-results"') \
+        < page.index('class="page-line"')
+    review = web.get("/sets").get_data(as_text=True)
+    assert review.count('id="list-results"') == 1 and review.index("</form>") < review.index('id="list-results"')

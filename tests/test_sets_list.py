@@ -51,6 +51,10 @@ def test_the_list_shows_each_set_newest_first_with_its_message_campaign_author_a
     assert ("La rentrée commence lundi dans toutes nos boutiques. Rentrée 2027 Camille Dubois") in shown
     assert "3 posts: draft 1 in review 2" in shown
     assert "2 posts: draft 2" in shown
+    # Each state with its count, kept on one line (the count wrapped under its badge).
+    together = (r'<span class="state-count"><span class="state[^"]*"[^>]*>([^<]+)</span> '
+                r'<span class="count">(\d+)</span>')
+    assert re.findall(together, page)[:2] == [("draft", "1"), ("in review", "2")]
     assert "1–2 of 2" in shown
     assert f'href="/sets/{newer.id}"' in page
 
