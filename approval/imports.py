@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from babel.numbers import format_decimal, get_decimal_symbol
+from babel.numbers import format_decimal
 from flask import current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -57,7 +57,7 @@ from approval import policies, style
 from approval.access import visible_accounts
 from approval.db import utcnow
 from approval.inputs import forbidden_character
-from approval.labels import said_in
+from approval.labels import decimal_comma, said_in
 from approval.models import Account, Campaign, Post, PostImport, StopScope, StopSwitch, User
 from approval.models.imports import ImportedPost
 from approval.models.media import revision_sha256
@@ -265,9 +265,8 @@ def _shown(column: str) -> str:
 
 
 def spreadsheet_separator() -> str:
-    """The separator the reader's spreadsheet reads: a semicolon where decimals take a comma (French Excel opens a
-    comma-separated file all in its first column), else a comma; as the reports' exports write theirs."""
-    return ";" if get_decimal_symbol(get_locale() or "en") == "," else ","
+    """The separator the reader's spreadsheet reads (``labels.decimal_comma``)."""
+    return ";" if decimal_comma() else ","
 
 
 def day_first(sheet: Sheet) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
+from babel.numbers import get_decimal_symbol
 from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -251,3 +252,10 @@ CONNECTOR_NAMES = {"outbox": _l("the outbox"), "webhook": _l("a webhook")}
 def connector_name(connector: str | None) -> str:
     """A connector as a sentence names it ("the outbox"); one the application does not know, as stored."""
     return str(CONNECTOR_NAMES.get(connector or "", connector or ""))
+
+
+def decimal_comma() -> bool:
+    """Whether the reader's language writes decimals with a comma (French). A CSV is written as their spreadsheet
+    opens it: with a decimal comma, its cells are apart by semicolons (French Excel opened a comma-separated file all
+    in its first column), as the reports' exports and the import template write theirs."""
+    return get_decimal_symbol(get_locale() or "en") == ","

@@ -268,7 +268,7 @@ def outbox_address(session: Session, post: Post) -> str | None:
 def may_add_live_link(user: User) -> bool:
     """Whether ``user``'s role may add the live link of a post the outbox handed on, of their markets: who may confirm
     a post as published (``engine.link_live`` decides; this draws the form)."""
-    return user.is_active and any(user.role in row.roles for row in rows_for(Action.confirm_published))
+    return user.is_active and engine.may_link_live(user)
 
 
 def add_live_link(session: Session, post: Post, actor: User, url: object, *, expected_version: int | None,

@@ -249,3 +249,12 @@ def test_the_week_reads_the_odd_changes_of_the_clocks_of_other_zones(make, web, 
     assert sorted({hour for on, hour, fold in week.targets if fold is not None}) == twice
     assert [key for key in week.skipped if key[0] != day.isoformat()] == []
     assert len(week.targets) == 7 * 24 - len(gaps) + len(twice)
+
+
+def test_an_hour_read_twice_up_to_midnight_is_two_slots_of_its_day():
+    """St. John's went back at 00:01 until 2010: 23:01-23:59 of the day before was read twice, though that day's
+    midnight and the next read one offset each (the week's shortcut for a day with no change took it for one)."""
+    from approval.views.calendar import _odd_hours
+
+    gaps, twice = _odd_hours(date(2010, 11, 6), ZoneInfo("America/St_Johns"))
+    assert gaps == set() and twice == {23: datetime(2010, 11, 6, 23, 1)}

@@ -63,7 +63,7 @@ def sent_unencrypted(url: str | None) -> bool:
     links to them) unencrypted off this machine: plain http, saved before https was required, by the rule the
     settings refuse a new one by (``controls.unencrypted``). It is still called: an upgrade does not silently stop a
     team's notifications; the settings flag it until an https address replaces it."""
-    return bool(url) and controls.unencrypted(url or "")
+    return url is not None and url != "" and controls.unencrypted(url)
 
 
 def unencrypted_markets(session: Session) -> set[int]:

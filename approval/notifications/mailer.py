@@ -607,6 +607,8 @@ class Mailer:
         self.batch = batch
         self.lease = lease
         self.marks: Marks | None = None
+        #: The zone each reader of the pass's mails reads times in (``_zones``), read once for the pass.
+        self.reader_zones: dict[int, str] = {}
         #: After the server itself failed a budgeted pass: how many times in a row, and until when it is left alone.
         self.server_failures = 0
         self.resting_until: datetime | None = None
@@ -634,6 +636,8 @@ class Mailer:
         if not batches:
             return report
         loaded = self.load([i for batch in batches for i in batch.ids], token)
+        with self.sessions() as session:  # each reader's zone, in one query for the pass (``compose``)
+            self.reader_zones = self._zones(session, {batch.user_id for batch in batches})
         deadline = Deadline(budget) if budget is not None else None
         connection = SmtpConnection(self.settings, deadline)
         self.marks = Marks(self.engine, self.clock)
@@ -849,8 +853,10 @@ class Mailer:
                 return self.compose(user, items, digest=digest)
         assert self.settings is not None
         locale = mail_locale(user, self.app.config["LANGUAGES"])
-        with self.sessions() as session:
-            zone = self._zones(session, {user.id}).get(user.id, "UTC")
+        zone = self.reader_zones.get(user.id)
+        if zone is None:  # a mail written outside a pass
+            with self.sessions() as session:
+                zone = self._zones(session, {user.id}).get(user.id, "UTC")
         with force_locale(locale), texts.reading_in(zone):
             preferences = url_for("notifications.preferences", _external=True)
             if not digest:  # the urgent first (a digest tells what happened in its order)

@@ -140,7 +140,8 @@ def _odd_hours(day: date, zone: ZoneInfo) -> tuple[set[int], dict[int, datetime]
     in part or whole (they go back), each with its first minute read twice. Nothing on a day they do not change."""
     midnight = datetime.combine(day, time(), zone)
     following = datetime.combine(day + timedelta(days=1), time(), zone)
-    if midnight.utcoffset() == following.utcoffset() == midnight.replace(fold=1).utcoffset():
+    if midnight.utcoffset() == following.utcoffset() == midnight.replace(fold=1).utcoffset() \
+            == following.replace(fold=1).utcoffset():  # an hour read twice up to midnight changes the next one's
         return set(), {}
     gaps: Counter[int] = Counter()
     twice: dict[int, datetime] = {}

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pygal
 from babel.dates import format_interval, format_skeleton
-from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from approval.access import market_clause
 from approval.db import db, driver_says, side_transaction, utcnow
 from approval.filters import percentage
 from approval.inputs import parse_id
-from approval.labels import label
+from approval.labels import decimal_comma, label
 from approval.models import Account, AuditEntry, Campaign, Market, Post, User
 from approval.queries import reports
 from approval.style import BY_ID
@@ -451,7 +450,7 @@ def chart_csv(name: str):
         header = [*header, _("days counted"), _("status")]
         statuses = {"over": _("over"), "in progress": _("in progress"), "not started": _("not started")}
         rows = [[*row, span.days, statuses[span.status]] for row, span in zip(rows, report.spans, strict=True)]
-    comma = _decimal_comma()
+    comma = decimal_comma()
     out = io.StringIO()
     writer = _spreadsheet_writer(out, comma)
     writer.writerow(header)
@@ -474,15 +473,8 @@ def _file_name(name: str, shown: Shown) -> str:
     return f"{name}_{scope}_{shown.period.first_day}_{shown.period.last_day}.csv"
 
 
-def _decimal_comma() -> bool:
-    """Whether the reader's language writes decimals with a comma (French). A CSV is written as their spreadsheet
-    opens it: a byte order mark first says UTF-8 (Excel read "publiée" as "publiÃ©e"), and with a decimal comma
-    the cells are apart by semicolons and decimals take the comma."""
-    return get_decimal_symbol(get_locale()) == ","
-
-
 def _spreadsheet_writer(out: io.StringIO, comma: bool):  # noqa: ANN202 - csv.writer's type is private
-    """A CSV writer on ``out`` as ``_decimal_comma`` says: the byte order mark written, cells apart by semicolons
+    """A CSV writer on ``out`` as ``labels.decimal_comma`` says: the byte order mark written, cells apart by semicolons
     where decimals take a comma."""
     out.write("\ufeff")
     return csv.writer(out, delimiter=";" if comma else ",")
@@ -744,7 +736,7 @@ def audit_csv():
     header = [_("#"), _("time (UTC)"), _("post"), _("market"), _("action"), _("from state"), _("to state"), _("by"),
               _("e-mail"), _("comment"), _("slot (UTC)"), _("slot (market’s time)"), _("market’s time zone")]
     worker = _("the publishing worker")
-    comma = _decimal_comma()
+    comma = decimal_comma()
 
     def batches() -> Iterator[Sequence[Any]]:
         """The rows, newest first, ``AUDIT_BATCH`` at a time, each batch its own statement after the last id sent:

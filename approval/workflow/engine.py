@@ -149,6 +149,11 @@ def propose(session: Session, post: Post, actor: User, proposed_at: datetime | N
     return entry
 
 
+def may_link_live(user: User) -> bool:
+    """Whether ``user``'s role may give the live link of a post of their markets: who may confirm one as published."""
+    return any(user.role in row.roles for row in rows_for(Action.confirm_published))
+
+
 def link_live(session: Session, post: Post, actor: User, url: object, *, outbox_url: str | None,
               expected_version: int | None = None, now: datetime | None = None) -> TrailEntry:
     """The address where a post the outbox handed to another tool is online (``operations.add_live_link``), given
@@ -157,7 +162,7 @@ def link_live(session: Session, post: Post, actor: User, url: object, *, outbox_
     new revision (``live_link``, as ``propose``'s ``proposal_only``) keeps the new address, the one it replaces and
     the outbox's (``outbox_url``: None for a post no outbox published, which has the network's address already)."""
     _check_can_act(post, actor)
-    if not any(actor.role in row.roles for row in rows_for(Action.confirm_published)):
+    if not may_link_live(actor):
         raise NotPermitted(_("Your role may not add the live link of a post."))
     check_fresh(post, expected_version)
     if post.state != State.published:
