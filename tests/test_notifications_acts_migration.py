@@ -49,7 +49,7 @@ def test_db_upgrade_from_0041_keeps_the_notifications_without_an_act(databases, 
         done = subprocess.run([sys.executable, "-m", "approval.cli", "db", "upgrade"], env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert current_revision(url) == head_revision() == "0043"
+        assert current_revision(url) == head_revision()
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*), count(act_id) FROM notifications")).one() == (2, 0)
         indexes = _indexes(engine)

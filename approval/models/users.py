@@ -10,7 +10,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, event, false
+from sqlalchemy import Column, ForeignKey, Index, String, Table, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from approval.db import Base, utcnow
@@ -29,6 +29,8 @@ user_markets = Table(
     Base.metadata,
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("market_id", ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True),
+    # The key finds a user's markets; this, a market's users (its managers, its staff), from the index alone.
+    Index("ix_user_markets_market_id_user_id", "market_id", "user_id"),
 )
 
 cabinet_members = Table(
