@@ -34,6 +34,7 @@ from approval.labels import (
     said_date,
     said_in,
     said_wall,
+    state_label,
     utc_offset,
 )
 from approval.localtime import repeating_zones, wall_clock
@@ -238,6 +239,7 @@ def register(app: Flask) -> None:
                                  finding_message=finding_message,
                                  heading=heading, label=label, media_type_name=KIND_NAMES.get,
                                  network_name=network_name, number=number, percent=percent, slot_time=slot_time,
+                                 state_label=state_label,
                                  worker_reasons=worker_reasons, said_date=said_date, said_in=said_in,
                                  said_in_viewers=said_in_viewers)
     app.jinja_env.tests.update(about_media=about_media)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton
@@ -23,6 +23,9 @@ from approval.models.publishing import Outcome
 from approval.publishing import reasons
 from approval.style import Finding, Severity, language, localize
 from approval.workflow.states import Action, Role, State
+
+if TYPE_CHECKING:
+    from approval.models.posts import Post
 
 LABELS: dict[StrEnum, object] = {
     State.draft: _l("draft"),
@@ -157,6 +160,73 @@ def label(value: StrEnum | str) -> str:
         except (ValueError, KeyError):
             continue
     return str(value)
+
+
+#: What a state's badge is said of (``state_label``): in French a post is « une publication » and a suggested message
+#: (an executive's account) « un message proposé », and the badge agrees with it ("approuvée", "accepté"). English
+#: reads the same words for both.
+POST, SUGGESTION = "post", "suggestion"
+
+#: A state on a badge, in the words that agree with what it is the state of. A suggested message is ``approved`` once
+#: its cabinet accepted it (the one way it gets there), and ``declined`` by its cabinet.
+STATE_BADGES: dict[str, dict[State, object]] = {
+    POST: {
+        State.draft: lazy_pgettext("post state", "draft"),
+        State.in_review: lazy_pgettext("post state", "in review"),
+        State.changes_requested: lazy_pgettext("post state", "changes requested"),
+        State.with_cabinet: lazy_pgettext("post state", "with the cabinet"),
+        State.approved: lazy_pgettext("post state", "approved"),
+        State.scheduled: lazy_pgettext("post state", "scheduled"),
+        State.publishing: lazy_pgettext("post state", "publishing"),
+        State.published: lazy_pgettext("post state", "published"),
+        State.failed: lazy_pgettext("post state", "failed"),
+        State.unconfirmed: lazy_pgettext("post state", "unconfirmed"),
+        State.rejected: lazy_pgettext("post state", "rejected"),
+        State.declined: lazy_pgettext("post state", "declined"),
+        State.withdrawn: lazy_pgettext("post state", "withdrawn"),
+    },
+    SUGGESTION: {
+        State.draft: lazy_pgettext("suggested message state", "draft"),
+        State.in_review: lazy_pgettext("suggested message state", "in review"),
+        State.changes_requested: lazy_pgettext("suggested message state", "changes requested"),
+        State.with_cabinet: lazy_pgettext("suggested message state", "with the cabinet"),
+        State.approved: lazy_pgettext("suggested message state", "approved"),
+        State.scheduled: lazy_pgettext("suggested message state", "scheduled"),
+        State.publishing: lazy_pgettext("suggested message state", "publishing"),
+        State.published: lazy_pgettext("suggested message state", "published"),
+        State.failed: lazy_pgettext("suggested message state", "failed"),
+        State.unconfirmed: lazy_pgettext("suggested message state", "unconfirmed"),
+        State.rejected: lazy_pgettext("suggested message state", "rejected"),
+        State.declined: lazy_pgettext("suggested message state", "declined"),
+        State.withdrawn: lazy_pgettext("suggested message state", "withdrawn"),
+    },
+}
+
+
+#: What a badge says beside a post's state or in its place, agreed as its state: held by a stop switch or an embargo,
+#: its slot missed.
+MARK_BADGES: dict[str, dict[str, object]] = {
+    POST: {"held": lazy_pgettext("post state", "held"), "missed": lazy_pgettext("post state", "missed")},
+    SUGGESTION: {"held": lazy_pgettext("suggested message state", "held"),
+                 "missed": lazy_pgettext("suggested message state", "missed")},
+}
+
+
+def kind_of(post: Post) -> str:
+    """What a post is, as its badges agree with it: ``SUGGESTION`` for an executive's account, else ``POST``."""
+    return SUGGESTION if post.account.is_executive else POST
+
+
+def state_label(state: State | str, of: Post | str) -> str:
+    """A state on the badge of ``of`` (or a mark, ``MARK_BADGES``): a post, or what it is (``POST``, ``SUGGESTION``)
+    where the badge stands for many (a list's filter by state). An unknown state shows as its label."""
+    kind = of if isinstance(of, str) else kind_of(of)
+    if str(state) in MARK_BADGES[kind]:
+        return str(MARK_BADGES[kind][str(state)])
+    try:
+        return str(STATE_BADGES[kind][State(state)])
+    except ValueError:
+        return label(state)
 
 
 #: A state over a column of counts: "approved" in English, but plural in French ("approuvées"), where the state's

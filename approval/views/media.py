@@ -39,7 +39,7 @@ from approval.api.media import file_response
 from approval.db import db
 from approval.filters import file_size
 from approval.inputs import check_form_text, parse_id
-from approval.labels import finding_message, label
+from approval.labels import finding_message, label, state_label
 from approval.media import attach, convert, downloads, intake, previews, thumbnails
 from approval.media.inspect import MediaRefused
 from approval.media.publication import still_to_go_out
@@ -80,7 +80,7 @@ def media_json(post: Post) -> dict:
     return {
         "version": post.version,
         "state": post.state.value,
-        "state_label": str(label(post.state)),
+        "state_label": state_label(post.state, post),  # as the title's badge says it (``state_badge``)
         "revision": revision.number if revision else None,
         "media": [{"id": m.file.id, "kind": m.file.kind.value, "name": m.name, "mime": m.file.mime,
                    "width": m.file.width,
