@@ -13,13 +13,22 @@ posts it refuses); older versions are never changed.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import secrets
+import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from cachetools import TTLCache
 from sqlalchemy import Select, select
@@ -38,6 +47,8 @@ if TYPE_CHECKING:
     from typing import Unpack
 
     from approval.style import Context, Finding
+
+log = logging.getLogger(__name__)
 
 #: The number of the defaults: a market that never saved a policy checks against ``FR-v0``.
 DEFAULTS_NUMBER = 0
@@ -307,7 +318,7 @@ def refused_among_first(session: Session, scope: Select[Any], at_most: int, *, m
     policy saved, a campaign's hashtag or disclosure changed, an account moved to another market change the key, so
     the page shows them at its next build; what the key does not name waits for ``memo``'s time to live. The
     verdicts it returns hold no campaign (``GateResult.campaign`` is None: ``VerdictMemo.put``)."""
-    keys = {row[0]: _key_of_row(row) for row in session.execute(_gate_keys(scope.limit(at_most)))}
+    keys = {row[0]: key_of_row(row) for row in session.execute(gate_keys(scope.limit(at_most)))}
     verdicts = {post_id: memo.get(key) for post_id, key in keys.items()}
     unknown = [post_id for post_id, verdict in verdicts.items() if verdict is None]
     if unknown:
@@ -348,27 +359,90 @@ def gate_key(post: Post) -> tuple[Any, ...]:
     ids and digests: the post, its current revision and that revision's SHA-256 (text and media; a revision is never
     changed), its account's network and market (code, languages), the market's policy version in force (a version
     is never changed; its time tells it from another database's, or a rolled-back one's, under the same id), the
-    campaign (its hashtag, whether it requires a disclosure). ``_gate_keys`` reads the same without loading the post;
+    campaign (its hashtag, whether it requires a disclosure). ``gate_keys`` reads the same without loading the post;
     the two must stay alike."""
-    revision, account, campaign = post.current_revision, post.account, post.campaign
+    revision = post.current_revision
+    return inputs_key(post.id, post.current_revision_id, revision.sha256 if revision else None, post.account,
+                      post.campaign)
+
+
+def inputs_key(post_id: int | None, revision_id: int | None, sha256: str | None, account: Account,
+               campaign: Campaign | None) -> tuple[Any, ...]:
+    """``gate_key`` of the post ``post_id`` on ``account`` in ``campaign`` whose current revision is ``revision_id``
+    with the digest ``sha256``."""
     market = account.market
     version = market.policy_in_force
-    return (post.id, post.current_revision_id, revision.sha256 if revision else None, account.network,
-            account.market_id, market.code, tuple(market.languages or ()), market.policy_version_id,
-            version.created_at if version else None, post.campaign_id,
-            campaign.hashtag if campaign else None, campaign.disclosure_required if campaign else None)
+    return (post_id, revision_id, sha256, account.network, account.market_id, market.code,
+            tuple(market.languages or ()), market.policy_version_id, version.created_at if version else None,
+            campaign.id if campaign else None, campaign.hashtag if campaign else None,
+            campaign.disclosure_required if campaign else None)
 
 
-#: ``_gate_keys``' own names of the tables it joins (``posts`` may join them already), made once: each build of
+def _gate_code() -> str:
+    """A digest of what the gate is made of besides its inputs: this module's and ``approval.style``'s sources, the
+    versions of the libraries they read text with, and Python's (its Unicode data). A new release that changes a
+    rule changes it, and with it every seal (``seal``): posts sealed before are checked afresh by the worker.
+
+    Read once, when this module is imported (``GATE_CODE``), the gate's modules imported first: a process seals with
+    the digest of the code it runs, not of files replaced on disk since it started (a deploy under way). Sources that
+    cannot be read (a build without them): a digest of this process alone, which no seal made elsewhere matches, so
+    that every post is checked in full."""
+    from approval.style import language, sentences, twitter  # noqa: F401 - loaded before their sources are read
+
+    digest = hashlib.sha256(f"Python {sys.version_info[:2]}, Unicode {unicodedata.unidata_version}\0".encode())
+    here = Path(__file__).resolve().parent
+    try:
+        for source in sorted([here / "policies.py", here / "models" / "policy.py", *(here / "style").glob("*.py")]):
+            digest.update(source.relative_to(here).as_posix().encode() + b"\0" + source.read_bytes() + b"\0")
+    except OSError as error:
+        log.warning("the style gate's sources cannot be read (%s): no seal is trusted, every post is checked in full",
+                    error)
+        return secrets.token_hex(32)
+    for library in GATE_LIBRARIES:
+        try:
+            digest.update(f"{library}=={metadata.version(library)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{library}: none\0".encode())
+    return digest.hexdigest()
+
+
+#: The libraries whose versions the gate's verdicts depend on (``_gate_code``).
+GATE_LIBRARIES = ("twitter-text-parser", "emoji", "lingua-language-detector", "babel")
+#: ``_gate_code``, as this process runs the gate.
+GATE_CODE = _gate_code()
+
+
+def seal(key: tuple[Any, ...]) -> str:
+    """The seal of a passing verdict of the gate on the inputs ``key`` (``gate_key``, or ``key_of_row``): a digest of
+    the key and of the gate's code (``GATE_CODE``). A post keeps it when a transition checked its text and found no
+    error (``schedule``, ``retry``: ``workflow.table``); the worker, finding the seal equal to the one of the inputs
+    as they are at its claim, knows the gate passes on them without running it again. Any input changed since (a
+    new revision, a policy saved, the campaign's hashtag, the account's market, a new release of the rules) makes
+    another seal, and the worker checks afresh."""
+    # Its values as the same JSON however they were read (an object's attributes or a row's columns): an enum of
+    # strings as its value, a sequence as a list, a time in UTC (``_instant``).
+    canonical = json.dumps([GATE_CODE, *key], ensure_ascii=False, separators=(",", ":"), default=_instant)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _instant(value: Any) -> str:
+    """A time of a gate key in UTC (SQLite hands back naive ones, in UTC)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"a gate key holds no {type(value).__name__}")
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+#: ``gate_keys``' own names of the tables it joins (``posts`` may join them already), made once: each build of
 #: the wall makes the statement again, and aliases made anew cost more than the rest of it.
-_KEY_REVISION, _KEY_MARKET, _KEY_VERSION, _KEY_CAMPAIGN = (aliased(Revision), aliased(Market),
-                                                           aliased(PolicyVersion), aliased(Campaign))
+#: The publishing worker reads its own columns of them beside the key (``publishing.worker``, the sealed posts).
+KEY_REVISION, KEY_MARKET, KEY_VERSION, KEY_CAMPAIGN = (aliased(Revision), aliased(Market), aliased(PolicyVersion),
+                                                       aliased(Campaign))
 
 
-def _gate_keys(posts: Select[Any]) -> Select[*tuple[Any, ...]]:
+def gate_keys(posts: Select[Any]) -> Select[*tuple[Any, ...]]:
     """``gate_key``'s columns of ``posts`` (a select of posts joined with their accounts), in one statement that
     loads no object: the ids of the posts, the revisions' digests, small rows of markets, versions and campaigns."""
-    revision, market, version, campaign = _KEY_REVISION, _KEY_MARKET, _KEY_VERSION, _KEY_CAMPAIGN
+    revision, market, version, campaign = KEY_REVISION, KEY_MARKET, KEY_VERSION, KEY_CAMPAIGN
     return (posts.with_only_columns(
         Post.id, Post.current_revision_id, revision.sha256, Account.network, Account.market_id, market.code,
         market.languages, market.policy_version_id, version.created_at, Post.campaign_id, campaign.hashtag,
@@ -379,16 +453,20 @@ def _gate_keys(posts: Select[Any]) -> Select[*tuple[Any, ...]]:
         .outerjoin(campaign, campaign.id == Post.campaign_id))
 
 
-def _key_of_row(row: Sequence[Any]) -> tuple[Any, ...]:
-    """``gate_key`` from a row of ``_gate_keys``."""
-    key = tuple(row)
+#: How many columns ``gate_keys`` selects: the key's; columns added after them are the caller's.
+KEY_COLUMNS = 12
+
+
+def key_of_row(row: Sequence[Any]) -> tuple[Any, ...]:
+    """``gate_key`` from a row of ``gate_keys`` (its first ``KEY_COLUMNS``)."""
+    key = tuple(row[:KEY_COLUMNS])
     return (*key[:6], tuple(key[6] or ()), *key[7:])
 
 
 class VerdictMemo:
     """The gate's verdicts by ``gate_key``, for a page that must stay cheap and may show what the key does not name
     a minute late: the wall, rebuilt at every audit row. Never for the publishing worker, the approval's guard or the
-    publishing desk: they check afresh.
+    publishing desk: they check afresh (the worker trusts only a seal, ``seal``, of the very inputs it reads).
 
     Process-local and bounded (a ``cachetools.TTLCache`` of ``size`` verdicts, each kept ``ttl`` seconds). It keeps
     no database object: a verdict is kept without its campaign (``GateResult.campaign``), which belongs to the
@@ -454,32 +532,11 @@ def reuse_verdict(key: tuple[Any, ...], verdict: GateResult) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Unwritten:
-    """A post as ``gate_key`` reads one, by what the gate reads of it only: its account, its campaign and the digest
-    of its revision (a text without media); no id, no revision's id (a new post has neither when its first
-    revision is checked)."""
-
-    account: Account
-    campaign: Campaign | None
-    sha256: str
-    id: None = None
-    current_revision_id: None = None
-
-    @property
-    def current_revision(self) -> _Unwritten:
-        return self  # what the key reads of the revision: its ``sha256``
-
-    @property
-    def campaign_id(self) -> int | None:
-        return self.campaign.id if self.campaign is not None else None
-
-
 def unwritten_gate_key(account: Account, campaign: Campaign | None, sha256: str) -> tuple[Any, ...]:
     """``gate_key`` of a post on ``account`` in ``campaign`` whose revision's digest is ``sha256`` (a text without
     media: ``revision_sha256(text)``), without the ids a post and its revision have: the same for a text checked
     before its post is written as for that post's revision, while nothing the gate reads has changed."""
-    return gate_key(cast(Post, _Unwritten(account, campaign, sha256)))
+    return inputs_key(None, None, sha256, account, campaign)
 
 
 def refused_in_market(session: Session, market: Market) -> PolicyBreaks:

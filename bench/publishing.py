@@ -3,11 +3,12 @@
 after its time a post goes out when a worker is idle.
 
 **Worker side.** ``Worker`` processes, as ``approval worker`` runs them (a pass: leases, missed slots and holds
-housekept once a second while busy; the earliest due posts locked ``FOR UPDATE SKIP LOCKED`` in the due index's
-order, loaded with their accounts, markets, policies and revisions, one per account whose slot is free; every check
-before sending; the outbox rows and their lines appended to ``outbox.jsonl`` with fsync, the attempts,
-``published`` with its audit rows and the authors' notifications, all in the claiming transaction). Each process
-loads the language models before the clock starts, as a worker that has been running does.
+housekept every five seconds while busy; the earliest due posts locked ``FOR UPDATE SKIP LOCKED`` in the due
+index's order, one per account whose slot is free; every check before sending, answered by the posts' rows with the
+style gate's seal of their scheduling (the generator writes it as ``schedule`` does: the gate run on each text), the
+others loaded and checked in full; the outbox rows and their lines appended to ``outbox.jsonl`` with fsync, the
+attempts, ``published`` with its audit rows and the authors' notifications, all in the claiming transaction). Each
+process loads the language models before the clock starts, as a worker that has been running does.
 
 **Bare side.** What no claim can skip, in SQLAlchemy Core: in one transaction, up to 16 due posts locked ``FOR UPDATE
 SKIP LOCKED`` in time order, one UPDATE setting their state, and the audit rows the database demands with a state

@@ -29,13 +29,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 from sqlalchemy import Engine, create_engine, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.pool import NullPool
 
 from approval import administration as admin
+from approval import policies
 from approval.db import make_engine, utcnow
 from approval.models import Account, AuditEntry, Market, Post, text_sha256
 from approval.models.audit import link_hash
+from approval.style.text import shows_anything
 from approval.workflow.states import Role
 
 BODY = "La Tour Eiffel brille ce soir aux couleurs de l'équipe gagnante, message {n}."
@@ -369,12 +371,13 @@ def due_posts(desk: Desk, count: int, *, at: datetime | None = None, accounts: I
     desk's accounts (or ``accounts``); returns their ids, in the order of the accounts' turns. They all fall due
     together, in one commit. PostgreSQL only.
 
-    The rows are those the engine would write, each revision with its text's SHA-256 and each trail chained, and
-    they go in with COPY, every trigger of the database at work (the audit backstop, the hub's counts). By chunks of
-    ``CHUNK`` posts, each in a database session of its own: the backstop notes each post it sees in a setting of
-    the session, and PostgreSQL 15 sorts its settings at each new one, which makes thousands of posts in one
-    session cost minutes. The chunks are scheduled a day later than ``at``; one UPDATE of ``scheduled_at`` then
-    brings them all to ``at`` at once.
+    The rows are those the engine would write, each revision with its text's SHA-256, each trail chained and each
+    post with the style gate's seal (the gate run on its text, as ``schedule`` runs it), and they go in with COPY,
+    every trigger of the database at work (the audit backstop, the hub's counts). By chunks of ``CHUNK`` posts, each
+    in a database session of its own: the backstop notes each post it sees in a setting of the session, and
+    PostgreSQL 15 sorts its settings at each new one, which makes thousands of posts in one session cost minutes.
+    The chunks are scheduled a day later than ``at``; one UPDATE of ``scheduled_at`` then brings them all to ``at``
+    at once.
     """
     accounts = list(accounts if accounts is not None else desk.account_ids)
     now = utcnow()
@@ -421,11 +424,32 @@ def _chunk(connection: Any, desk: Desk, accounts: list[int], texts: list[str], n
     ))
     connection.exec_driver_sql(
         "UPDATE posts SET state = 'scheduled', version = 5, current_revision_id = revisions.id, "
-        "approved_revision_id = revisions.id, approved_by_id = %(manager)s, scheduled_at = %(parked)s "
-        "FROM revisions WHERE revisions.post_id = posts.id AND posts.id = ANY(%(ids)s)",
-        {"manager": desk.manager_id, "parked": parked, "ids": post_ids},
+        "approved_revision_id = revisions.id, approved_by_id = %(manager)s, scheduled_at = %(parked)s, "
+        "gate_seal = sealed.seal "
+        "FROM revisions, unnest(%(ids)s::integer[], %(seals)s::text[]) AS sealed(id, seal) "
+        "WHERE revisions.post_id = posts.id AND posts.id = sealed.id",
+        {"manager": desk.manager_id, "parked": parked, "ids": post_ids,
+         "seals": _seals(connection, accounts, post_ids, revision_ids, texts)},
     )
     return post_ids
+
+
+def _seals(connection: Any, accounts: list[int], post_ids: list[int], revision_ids: list[int],
+           texts: list[str]) -> list[str | None]:
+    """The seal the engine's ``schedule`` gives each post (``policies.seal``): the style gate run on its text for its
+    account, under the market's policy in force; None where it finds an error."""
+    with Session(bind=connection) as session:
+        loaded = {account.id: account for account in session.scalars(
+            select(Account).where(Account.id.in_(set(accounts)))
+            .options(joinedload(Account.market).joinedload(Market.policy_in_force)))}
+        seals: list[str | None] = []
+        for account_id, post_id, revision_id, text in zip(accounts, post_ids, revision_ids, texts, strict=True):
+            account = loaded[account_id]
+            verdict = policies.check_body(session, account, text, None, media=[])
+            passes = not verdict.errors and shows_anything(text)
+            seals.append(policies.seal(policies.inputs_key(post_id, revision_id, text_sha256(text), account, None))
+                         if passes else None)
+    return seals
 
 
 def _next_ids(connection: Any, table: str, count: int) -> list[int]:

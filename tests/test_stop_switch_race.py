@@ -73,13 +73,16 @@ def test_a_claim_begun_while_a_switch_is_being_turned_on_waits_for_it_and_holds_
     session.commit()
 
 
-def test_a_switch_turned_on_during_a_claim_waits_for_it(world, session, make, switches_off, monkeypatch):  # noqa: F811
+@pytest.mark.parametrize("deciding", ["_ready", "_outgoing"])
+def test_a_switch_turned_on_during_a_claim_waits_for_it(world, session, make, switches_off, monkeypatch,  # noqa: F811
+                                                        deciding):
     """The claim read the switches (none) and is deciding its posts when a switch is turned on: the switch is
-    committed after the claim's publication, never before it (the post was decided before the switch)."""
+    committed after the claim's publication, never before it (the post was decided before the switch). Whether the
+    claim decides on the loaded post (``_ready``) or on its row (``_outgoing``, a sealed post)."""
     slot = utcnow_plus(5)
-    [post] = due_on_accounts(make, session, 1, slot)
+    [post] = due_on_accounts(make, session, 1, slot, sealed=deciding == "_outgoing")
     committed: dict[str, float] = {}
-    real_ready = Worker._ready
+    real_ready = getattr(Worker, deciding)
 
     def operator() -> None:
         with world.app_context(), world.extensions["approval.db"]["sessionmaker"]() as other:
@@ -97,7 +100,7 @@ def test_a_switch_turned_on_during_a_claim_waits_for_it(world, session, make, sw
             committed["thread"] = thread
         return real_ready(self, *args, **kwargs)
 
-    monkeypatch.setattr(Worker, "_ready", ready)
+    monkeypatch.setattr(Worker, deciding, ready)
     with world.app_context():
         Worker(world, clock=lambda: slot + timedelta(seconds=1)).claim(PassReport())
     committed["claim"] = time.monotonic()

@@ -10,6 +10,7 @@ tests/test_audit_chain.py and tests/test_media_worker.py.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -46,8 +47,9 @@ def make(session) -> Factory:
     return numbered_factory(session, _TESTS, 41)
 
 
-def due_on_accounts(make: Factory, session, count: int, slot) -> list[Post]:  # noqa: ANN001
-    """``count`` posts scheduled at ``slot``, each on an account of its own (outbox), in a market of their own."""
+def due_on_accounts(make: Factory, session, count: int, slot, *, sealed: bool = True) -> list[Post]:  # noqa: ANN001
+    """``count`` posts scheduled at ``slot``, each on an account of its own (outbox), in a market of their own;
+    without ``sealed``, as if scheduled before the gate's seal was kept: the claim loads them to check them."""
     market = make.market(None, timezone="Europe/Paris")
     cm = make.user(Role.community_manager, markets=[market])
     pm = make.user(Role.project_manager, markets=[market])
@@ -57,6 +59,8 @@ def due_on_accounts(make: Factory, session, count: int, slot) -> list[Post]:  # 
         controls.connect_account(session, account, "outbox")
         post = make.post(State.approved, account=account, author=cm, body=BODY, reviewer=pm)
         make.act(post, Action.schedule, pm, scheduled_at=slot)
+        if not sealed:
+            post.gate_seal = None
         posts.append(post)
     session.commit()
     return posts
@@ -66,10 +70,11 @@ def due_on_accounts(make: Factory, session, count: int, slot) -> list[Post]:  # 
 def watched(app) -> Iterator[dict[str, list]]:  # noqa: ANN001
     """The statements the application's engine runs, the transactions it begins and the posts it loads, meanwhile."""
     engine = app.extensions["approval.db"]["engine"]
-    seen: dict[str, list] = {"statements": [], "begins": [], "posts": []}
+    seen: dict[str, list] = {"statements": [], "parameters": [], "begins": [], "posts": []}
 
-    def statement(_conn, _cursor, sql, *_args) -> None:  # noqa: ANN001
+    def statement(_conn, _cursor, sql, parameters, *_args) -> None:  # noqa: ANN001
         seen["statements"].append(" ".join(sql.split()))
+        seen["parameters"].append(parameters)
 
     def begin(_conn) -> None:  # noqa: ANN001
         seen["begins"].append(1)
@@ -110,10 +115,12 @@ def test_a_claim_without_media_is_one_transaction_that_reads_no_trail_and_no_swi
     report, seen = claim(world, session, slot + timedelta(seconds=1), batch=16)
     assert report.published == 3
     assert len(seen["begins"]) == 1, "one transaction: the claim's"
-    locks = [sql for sql in selects(seen["statements"]) if "pg_advisory_xact_lock_shared" in sql]
-    assert len(locks) == (world.extensions["approval.db"]["engine"].dialect.name == "postgresql")  # holds.reading_stops
-    read = [sql for sql in selects(seen["statements"]) if sql not in locks]
+    read = selects(seen["statements"])
     assert len(read) == 3, f"the due posts, their accounts, the posts with what the checks read: {read}"
+    # On PostgreSQL the accounts' statement takes the stop switches' lock (holds.reading_stops), in no trip of its own.
+    locks = [sql for sql in read if "pg_advisory_xact_lock_shared" in sql]
+    postgres = world.extensions["approval.db"]["engine"].dialect.name == "postgresql"
+    assert [sql.startswith("SELECT accounts.id") for sql in locks] == ([True] if postgres else [])
     assert not [sql for sql in read if sql.startswith(("SELECT stop_switches", "SELECT revision_media"))]
     for post in posts:  # and the rows written chain on the right links
         session.expire_all()
@@ -128,7 +135,7 @@ def test_a_claim_loads_only_the_posts_it_takes(world, session, make):
     """The due window is twice a batch (an account's posts go one a pass); the posts past the batch stay due and
     were loaded, with their accounts, revisions and campaigns, for nothing."""
     slot = utcnow() + timedelta(minutes=5)
-    posts = due_on_accounts(make, session, 4, slot)
+    posts = due_on_accounts(make, session, 4, slot, sealed=False)
     report, seen = claim(world, session, slot + timedelta(seconds=1), batch=2)
     assert report.published == 2
     assert sorted(seen["posts"]) == sorted(post.id for post in posts[:2])
@@ -136,6 +143,24 @@ def test_a_claim_loads_only_the_posts_it_takes(world, session, make):
     assert [session.get(Post, post.id).state for post in posts] == [State.published] * 2 + [State.scheduled] * 2
     report, seen = claim(world, session, slot + timedelta(seconds=2), batch=2)  # the next pass takes the others
     assert report.published == 2 and sorted(seen["posts"]) == sorted(post.id for post in posts[2:])
+
+
+def test_a_claim_of_sealed_posts_loads_none_and_reads_the_rows_of_those_it_takes_only(world, session, make):
+    """Posts whose rows answer every check (``Worker._sealed``) are read as rows, in one statement given the
+    batch's posts alone, and never loaded as objects."""
+    slot = utcnow() + timedelta(minutes=5)
+    posts = due_on_accounts(make, session, 4, slot)
+    report, seen = claim(world, session, slot + timedelta(seconds=1), batch=2)
+    assert report.published == 2 and seen["posts"] == []
+    [(sql, parameters)] = [(sql, parameters) for sql, parameters in zip(seen["statements"], seen["parameters"],
+                                                                          strict=True)
+                           if sql.startswith("SELECT posts.id, posts.current_revision_id, revisions_1.sha256")]
+    assert re.search(r"WHERE posts\.id IN \((.*?)\) ORDER BY", sql)[1].count(",") == 1, "the batch's two posts"
+    if isinstance(parameters, dict):  # PostgreSQL's are named
+        assert sorted(value for key, value in parameters.items() if key.startswith("posts_")) == sorted(
+            post.id for post in posts[:2])
+    report, seen = claim(world, session, slot + timedelta(seconds=2), batch=2)  # the next pass takes the others
+    assert report.published == 2 and seen["posts"] == []
 
 
 def test_a_stop_switch_on_is_read_when_it_covers_a_claimed_post(world, session, make):

@@ -92,8 +92,15 @@ def _canonical(name: str, value: Any) -> Any:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if name == "payload":
+        if isinstance(value, dict) and all(type(key) is str and (item is None or type(item) in _AS_THEY_ARE)
+                                           for key, item in value.items()):
+            return value  # the round trip through JSON would give it back as it is (the worker's every step)
         return json.loads(json.dumps(value, sort_keys=True))
     return getattr(value, "value", value)
+
+
+#: The types of a payload's values that JSON gives back as they were (``_canonical``).
+_AS_THEY_ARE = frozenset({str, int, float, bool})
 
 
 def last_link(post_id: SQLColumnExpression[int]) -> ScalarSelect[str]:

@@ -110,6 +110,9 @@ class Post(Base):
     #: The stop switch that held it. Such a post stays held once the switch is off, until a project manager gives
     #: it a new time (an embargo's hold, with none here, lifts with the embargo).
     held_by_stop_id: Mapped[int | None] = mapped_column(ForeignKey("stop_switches.id"))
+    #: The style gate's seal (``policies.seal``): found no error on the inputs it names when the post was last
+    #: scheduled. The worker runs the gate again only when the inputs at its claim make another seal.
+    gate_seal: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -20,6 +20,7 @@ import enum
 import functools
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -33,12 +34,14 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
     column,
     exists,
     func,
     insert,
     literal,
     literal_column,
+    null,
     or_,
     select,
     update,
@@ -347,12 +350,32 @@ def _at_the_proposal(session: Session, post_id: int) -> bool:
 
 def _never_sent(session: Session, post_id: int) -> bool:
     """Whether the post is known, without asking the database, never to have been sent to a cabinet: the session
-    holds it with that column loaded, as the engine and the worker hold the posts they move."""
+    holds it with that column loaded, as the engine and the worker hold the posts they move, or its transaction read
+    it so (``never_sent``)."""
+    if post_id in session.info.get(_NEVER_SENT, ()):
+        return True
     post = session.identity_map.get(identity_key(Post, post_id))
     if post is None:
         return False
     loaded = sa_inspect(post).dict
     return "sent_to_cabinet_at" in loaded and loaded["sent_to_cabinet_at"] is None
+
+
+#: ``session.info`` key of the posts the transaction read, rows locked, as never sent to a cabinet (``never_sent``).
+_NEVER_SENT = "approval.never_sent_to_cabinet"
+
+
+def never_sent(session: Session, post_ids: Iterable[int]) -> None:
+    """Note that the posts ``post_ids``, read with their rows locked in the session's transaction (the worker's posts
+    read as rows), were never sent to a cabinet: ``record`` then asks nothing to tell no cabinet. Forgotten when the
+    transaction ends."""
+    session.info.setdefault(_NEVER_SENT, set()).update(post_ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_never_sent(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
+        session.info.pop(_NEVER_SENT, None)
 
 
 def settle(session: Session, *entries: Any) -> None:
@@ -509,28 +532,38 @@ def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any, params:
     """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
     waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
     leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
-    statements = _post_overtaking() if overtaken is _post_overtaken() else _overtaking(overtaken)
-    for statement in statements:
-        session.execute(statement, {**(params or {}), "overtaken_at": at})
+    statement = _post_overtaking() if overtaken is _post_overtaken() else _overtaking(overtaken)
+    session.execute(statement, {**(params or {}), "overtaken_at": at})
 
 
-def _overtaking(overtaken: ColumnElement[bool]) -> tuple[Update, Update]:
-    """``_overtake``'s two UPDATEs (the mail not sent, then the notices read), at the time ``overtaken_at``."""
+def _overtaking(overtaken: ColumnElement[bool]) -> Update:
+    """``_overtake``'s UPDATE, at the time ``overtaken_at``: of the ``overtaken`` notifications, the mail not sent
+    (where it waits) and the notice read (where unread), each row's columns as the two call for and no others; one
+    statement, where one for the mails and one for the notices cost the worker's every pass a round trip more. (What
+    ``overtaken`` reads is neither the mail's columns nor ``read_at``: the two conditions do not meet.)"""
     table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
     at = bindparam("overtaken_at", type_=UTCDateTime())
     # 'off' written out, not bound: the mail queue's partial index (unsent mails only) is then seen to apply.
     unsent = and_(table.c.mail_sent_at.is_(None), table.c.mail != literal_column(f"'{MailMode.off.value}'"),
                   or_(table.c.mail == MailMode.daily.value, table.c.mail_error.is_not(None)),
                   or_(table.c.mail_claimed_until.is_(None), table.c.mail_claimed_until < at))
-    return (update(table).where(overtaken, unsent)
-            .values(mail_sent_at=at, mail_claim=None, mail_claimed_until=None, mail_error=OVERTAKEN),
-            update(table).where(overtaken, table.c.read_at.is_(None)).values(read_at=at))
+    unread = table.c.read_at.is_(None)
+
+    def where_unsent(value: Any, column: Any) -> Any:
+        return case((unsent, value), else_=column)
+
+    return (update(table).where(overtaken, or_(unsent, unread))
+            .values(mail_sent_at=where_unsent(at, table.c.mail_sent_at),
+                    mail_claim=where_unsent(null(), table.c.mail_claim),
+                    mail_claimed_until=where_unsent(null(), table.c.mail_claimed_until),
+                    mail_error=where_unsent(OVERTAKEN, table.c.mail_error),
+                    read_at=case((unread, at), else_=table.c.read_at)))
 
 
 @functools.cache
-def _post_overtaking() -> tuple[Update, Update]:
-    """``_overtaking`` of the posts' notices (``_post_overtaken``), built once: a worker's pass runs them each time,
-    and building them (and their cache key, a tree with two subqueries a kind) cost more than running them."""
+def _post_overtaking() -> Update:
+    """``_overtaking`` of the posts' notices (``_post_overtaken``), built once: a worker's pass runs it each time,
+    and building it (and its cache key, a tree with two subqueries a kind) cost more than running it."""
     return _overtaking(_post_overtaken())
 
 

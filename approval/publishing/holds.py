@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, SQLColumnExpression, and_, exists, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from approval.access import post_clause
@@ -47,7 +47,13 @@ def reading_stops(session: Session) -> None:
     between its reading of the switches and its commit let a post out after the switch was on. SQLite's
     ``BEGIN IMMEDIATE`` already serialises the two."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock_shared(STOPS_LOCK)))
+        session.execute(select(reading_stops_lock()))
+
+
+def reading_stops_lock() -> ScalarSelect[Any]:
+    """``reading_stops``' lock as a value a statement of the caller's selects (PostgreSQL): taken by that statement,
+    for the transaction, before the statements after it read the switches."""
+    return select(func.pg_advisory_xact_lock_shared(STOPS_LOCK)).scalar_subquery()
 
 
 def changing_stops(session: Session) -> None:

@@ -27,8 +27,8 @@ The posts table is the queue. Each pass:
 4. **After the pass**: mail, chat and reminders (``approval.notifications``), and once a market's day has closed in
    its zone, its reports' figures (``approval.queries.reports.roll_up``).
 
-While posts keep falling due (a pass handled some), the housekeeping and step 4 run once a second rather than once
-a pass: they are several transactions each, and a busy queue would pay them between every batch.
+While posts keep falling due (a pass handled some), the housekeeping and step 4 run every five seconds rather than
+once a pass: they are several transactions each, and a busy queue would pay them between every batch.
 
 Every change of state goes through ``engine.record_step`` (or ``record_steps`` for a batch), which writes its audit
 row in the same transaction. Each outcome recorded is logged in one line once its transaction has committed
@@ -50,11 +50,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Engine, Table, exists, func, or_, select
+from sqlalchemy import Engine, Select, Table, bindparam, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
@@ -75,6 +76,7 @@ from approval.models import (
     StopSwitch,
     audit,
 )
+from approval.models.media import RevisionMedia, revision_sha256
 from approval.notifications import dispatch
 from approval.notifications import service as notifications
 from approval.publishing import reasons
@@ -89,11 +91,12 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
-from approval.publishing.holds import active_stops, covering_stops, hold_for, reading_stops
-from approval.publishing.quotas import quota_for
+from approval.publishing.holds import active_stops, covering_stops, hold_for, reading_stops, reading_stops_lock
+from approval.publishing.quotas import Quota, quota_for
 from approval.queries import reports
 from approval.style.text import shows_anything
 from approval.workflow import engine as workflow
+from approval.workflow.engine import PostRow
 from approval.workflow.states import Action, State
 
 log = logging.getLogger(__name__)
@@ -110,8 +113,10 @@ RETRY_MIN_S = 10
 MAX_RATE_LIMITED = 20
 #: The housekeeping looks at this many missed slots, and as many lifted holds, a pass.
 HOUSEKEEPING_BATCH = 200
-#: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often.
-CHORES_INTERVAL = timedelta(seconds=1)
+#: A busy worker (posts falling due pass after pass) runs its housekeeping and the mail at most this often: the
+#: claims' own checks miss, hold and refuse the due posts meanwhile, and with several workers each runs them (once a
+#: second, a drain's workers spent a tenth of their time on them).
+CHORES_INTERVAL = timedelta(seconds=5)
 #: How long a worker leaves alone a post whose checks raised and that could not be failed either (a fault that may
 #: pass: the next look may fail it properly, or publish it).
 QUARANTINE = timedelta(minutes=5)
@@ -127,9 +132,12 @@ def publishing_key(post: Post) -> str:
     after the outbox's line reached the disk and before the commit that would have kept the key writes the line
     again under the same key, which the feed's reader takes once. Each new revision (an edit, after a failure or a
     postponed try too) clears the post's key (``workflow.table``): another text goes out under a key of its own."""
-    if post.publish_key:
-        return post.publish_key
-    return uuid.uuid5(KEY_NAMESPACE, f"{post.id}:{post.created_at.isoformat()}:{post.current_revision_id}").hex
+    return post.publish_key or _first_key(post.id, post.created_at, post.current_revision_id)
+
+
+def _first_key(post_id: int, created_at: datetime, revision_id: int | None) -> str:
+    """``publishing_key`` of a post that has none yet."""
+    return uuid.uuid5(KEY_NAMESPACE, f"{post_id}:{created_at.isoformat()}:{revision_id}").hex
 
 
 def publication_of(app: Flask, post: Post, key: str | None = None) -> Publication:
@@ -137,14 +145,19 @@ def publication_of(app: Flask, post: Post, key: str | None = None) -> Publicatio
     post's publishing key (or ``key``, the one it is about to get)."""
     account, revision = post.account, post.current_revision
     assert revision is not None
+    return _publication(post.id, key or post.publish_key or "", account.id, account.network.value, account.handle,
+                        account.market.code, revision.number, revision.sha256, revision.body,
+                        media_publication.describe(app, revision, post.scheduled_at, post.id), post.scheduled_at)
+
+
+def _publication(post_id: int, key: str, account_id: int, network: str, handle: str, market: str, number: int,
+                 sha256: str, text: str, media: list[dict], scheduled_at: datetime | None) -> Publication:
+    """``publication_of`` from the values it reads (a post loaded as an object, or read as a row)."""
     return Publication(
-        post_id=post.id, idempotency_key=key or post.publish_key or "",
-        account={"id": account.id, "network": account.network.value, "handle": account.handle,
-                 "market": account.market.code},
-        revision={"number": revision.number, "sha256": revision.sha256}, text=revision.body,
-        media=media_publication.describe(app, revision, post.scheduled_at, post.id),
-        scheduled_at=post.scheduled_at.isoformat(timespec="seconds").replace("+00:00", "Z") if post.scheduled_at
-        else None,
+        post_id=post_id, idempotency_key=key,
+        account={"id": account_id, "network": network, "handle": handle, "market": market},
+        revision={"number": number, "sha256": sha256}, text=text, media=media,
+        scheduled_at=scheduled_at.isoformat(timespec="seconds").replace("+00:00", "Z") if scheduled_at else None,
     )
 
 
@@ -183,6 +196,80 @@ def _for_the_log(text: str, longest: int = 500) -> str:
 #: A batch's attempts through the outbox, written by one INSERT of the table's rows (``bulk.insert_rows``, not the
 #: ORM's bulk insert, whose bookkeeping cost as much as the statement), returning their ids.
 _ATTEMPTS = cast(Table, PublicationAttempt.__table__)
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """What the log says of an account read as a row (``Worker._note``)."""
+
+    id: int
+    handle: str
+    connector: str | None
+    connector_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A post about to go out through the outbox in its claiming transaction: the post (loaded, or read as a row
+    when its row answered every check: ``Worker._sealed``), its account, and what goes out."""
+
+    post: Post | PostRow
+    account: Account | AccountLine
+    publication: Publication
+
+    @property
+    def id(self) -> int:
+        return self.post.id
+
+
+@cache
+def _due_posts(batch: int, postgres: bool, leaving_some: bool) -> Select[int, int]:
+    """The ids of the earliest due posts at ``now`` and their accounts, in the due index's order (twice a batch: an
+    account's posts go one a pass), locked (skipping those another worker holds), leaving out the accounts that have
+    a post in flight (an account with a backlog behind a slow call filled the window pass after pass, and the other
+    accounts' posts behind it missed their slots; the accounts in flight are a handful, read once per statement,
+    their ids not joined to each due post) and, ``leaving_some``, the posts ``left_alone`` (quarantined). Built once:
+    a pass runs it without making it again."""
+    in_flight = select(Account.id).where(Account.publishing_post_id.is_not(None))
+    now = bindparam("now", type_=Post.__table__.c.scheduled_at.type)
+    due = (select(Post.id, Post.account_id)
+           .where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
+                  or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now),
+                  Post.account_id.not_in(in_flight))
+           .order_by(Post.scheduled_at, Post.id).limit(batch * 2))
+    if leaving_some:
+        due = due.where(Post.id.not_in(bindparam("left_alone", expanding=True)))
+    return due.with_for_update(skip_locked=True, of=Post) if postgres else due
+
+
+@cache
+def _free_accounts(postgres: bool) -> Select[Any]:
+    """Of the accounts ``accounts``, those with no post in flight, locked (skipping those another worker holds). On
+    PostgreSQL the statement also takes the shared side of the stop switches' lock (``holds.reading_stops``), before
+    the claim's next statements read the switches: a round trip of its own cost the claim as much as a write."""
+    free = select(Account.id).where(Account.id.in_(bindparam("accounts", expanding=True)),
+                                    Account.publishing_post_id.is_(None))
+    if not postgres:  # SQLite's ``BEGIN IMMEDIATE`` already serialises the claims and the switches
+        return free
+    return free.add_columns(reading_stops_lock().label("reading_stops")).with_for_update(skip_locked=True, of=Account)
+
+
+@cache
+def _sealed_rows() -> Select[Any]:
+    """``Worker._sealed``'s statement, of the posts ``posts``: the gate's inputs (``policies.gate_keys``, its first
+    columns), then what the other checks and the publication read."""
+    revision, market, campaign = policies.KEY_REVISION, policies.KEY_MARKET, policies.KEY_CAMPAIGN
+    return policies.gate_keys(select(Post.id).join(Post.account)).add_columns(
+        Post.version, Post.state, Post.approved_revision_id, Post.scheduled_at,
+        Post.created_at.label("post_created_at"), Post.publish_key, Post.held_by_stop_id, Post.gate_seal,
+        Post.sent_to_cabinet_at,
+        Post.account_id, Account.active, Account.connector, Account.handle, market.grace_minutes,
+        campaign.embargo_until, revision.number, revision.body,
+        exists(select(RevisionMedia.id).where(RevisionMedia.revision_id == Post.current_revision_id))
+        .label("has_media"),
+        exists(select(StopSwitch.id).where(covering_stops(Account.market_id, Post.campaign_id))).label("stopped"),
+        audit.last_link(Post.id).label("last_link"),
+    ).where(Post.id.in_(bindparam("posts", expanding=True))).order_by(Post.scheduled_at, Post.id)
 
 
 class LeaseLost(Exception):
@@ -476,7 +563,10 @@ class Worker:
         now = self.clock()
         claims: list[tuple[Claim, Connector]] = []
         with self._transaction() as session:
-            due = session.execute(self._locked(self._due(now))).all()
+            # Statements built once, run on the session's connection: read first in the transaction, they have no
+            # change of the session's to see (and the ORM's handling of a statement cost as much as running it).
+            connection = session.connection()
+            due = connection.execute(*self._due(now)).all()
             if not due:
                 return claims
             # One post per account (its earliest), and of those the accounts with no post in flight, locked; the
@@ -484,13 +574,15 @@ class Worker:
             first_of_account: dict[int, int] = {}
             for post_id, account_id in due:
                 first_of_account.setdefault(account_id, post_id)
-            free = set(session.scalars(self._locked(
-                select(Account.id).where(Account.id.in_(first_of_account), Account.publishing_post_id.is_(None)),
-                of=Account)))
+            free = {row[0] for row in connection.execute(_free_accounts(self.postgres),
+                                                         {"accounts": list(first_of_account)})}
             chosen = [post_id for account_id, post_id in first_of_account.items() if account_id in free][:self.batch]
             if not chosen:
                 return claims
-            reading_stops(session)  # a switch being turned on is committed first, and seen
+            # A switch being turned on is committed first, and seen: ``_free_accounts`` took ``reading_stops``' lock.
+            # The outbox's posts whose checks their rows answer go out as rows (``_sealed``); the others are loaded.
+            outgoing = {item.id: item for item in self._sealed(session, chosen, now)}
+            rest = [post_id for post_id in chosen if post_id not in outgoing]
             # In one statement, with what the checks read (the account, its market and policy, the revision and its
             # media, the campaign): the last link of each post's audit trail, read with the row locked
             # (``operations.load_post`` does the same), on which the steps below chain without reading the trails
@@ -498,10 +590,10 @@ class Worker:
             loaded = session.execute(
                 select(Post, audit.last_link(Post.id), exists(select(StopSwitch.id).where(
                     covering_stops(Account.market_id, Post.campaign_id))))
-                .join(Post.account).where(Post.id.in_(chosen)).order_by(Post.scheduled_at, Post.id)
+                .join(Post.account).where(Post.id.in_(rest)).order_by(Post.scheduled_at, Post.id)
                 .options(contains_eager(Post.account).joinedload(Account.market).joinedload(Market.policy_in_force),
                          joinedload(Post.current_revision).joinedload(Revision.media), joinedload(Post.campaign))
-            ).unique().all()
+            ).unique().all() if rest else []
             for post, link, _stopped in loaded:
                 audit.remember_link(session, post.id, link)
             posts = [post for post, _link, _stopped in loaded]
@@ -509,7 +601,6 @@ class Worker:
                                      for item in post.current_revision.media} - digests.keys()):
                 raise UnreadFiles(unread)  # nothing checked or written yet: the rollback only frees the rows
             stops = active_stops(session) if any(stopped for _post, _link, stopped in loaded) else []
-            in_place: list[Post] = []  # for the outbox, which writes in this transaction
             try:
                 for post in posts:
                     try:
@@ -520,12 +611,13 @@ class Worker:
                         raise PostFault(post.id, post.version, error) from error
                     if connector is None:
                         continue
-                    if connector is self.outbox:
-                        in_place.append(post)
+                    if connector is self.outbox:  # it writes in this transaction
+                        outgoing[post.id] = Outgoing(post, post.account, self._publication(post, publishing_key(post)))
                     else:
                         claims.append((self._take(session, post, now), connector))
-                if in_place:
-                    self._publish_in_place(session, in_place, now, report)
+                if outgoing:  # in the order they fell due
+                    self._publish_in_place(session, [outgoing[post_id] for post_id in chosen if post_id in outgoing],
+                                           now, report)
                 self.outbox.sync()  # the batch's lines reach the disk before the commit that records them
             finally:
                 self.outbox.pending.clear()  # a batch that failed leaves no line for the next one
@@ -556,20 +648,10 @@ class Worker:
             return claims
         return sorted(claims, key=lambda pair: pair[0].account_id in slow)  # stable: due order within each group
 
-    def _due(self, now: datetime) -> Any:
-        """The ids of the earliest due posts and their accounts, in the due index's order (twice a batch: an
-        account's posts go one a pass), leaving out the accounts that have a post in flight: an account with a
-        backlog behind a slow call filled the window pass after pass, and the other accounts' posts behind it missed
-        their slots. (The accounts in flight are a handful, read once per statement; their ids are not joined to each
-        due post.)"""
-        in_flight = select(Account.id).where(Account.publishing_post_id.is_not(None))
-        due = (select(Post.id, Post.account_id)
-               .where(Post.state == State.scheduled, Post.scheduled_at <= now, Post.held_at.is_(None),
-                      or_(Post.next_attempt_at.is_(None), Post.next_attempt_at <= now),
-                      Post.account_id.not_in(in_flight))
-               .order_by(Post.scheduled_at, Post.id).limit(self.batch * 2))
+    def _due(self, now: datetime) -> tuple[Any, dict[str, Any]]:
+        """``_due_posts``, and its parameters at ``now``."""
         left_alone = [post_id for post_id, until in self.quarantined.items() if until > now]
-        return due.where(Post.id.not_in(left_alone)) if left_alone else due
+        return _due_posts(self.batch, self.postgres, bool(left_alone)), {"now": now, "left_alone": left_alone}
 
     def fail_on_fault(self, fault: PostFault, report: PassReport) -> None:
         """A post whose checks raised goes to ``failed``, nothing sent, where the publishing desk shows it: left
@@ -605,41 +687,92 @@ class Worker:
         time, never a second publication."""
         return media_publication.stored_digests(self.app, keys)
 
-    def _publish_in_place(self, session: Session, posts: list[Post], now: datetime, report: PassReport) -> None:
+    def _publish_in_place(self, session: Session, outgoing: list[Outgoing], now: datetime,
+                          report: PassReport) -> None:
         """The outbox, a transactional connector: the publications, their attempts and the posts' new states in the
         claiming transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
         ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
         posts' steps (one UPDATE round, one INSERT of audit rows)."""
-        keys = [publishing_key(post) for post in posts]
-        publications = [self._publication(post, key) for post, key in zip(posts, keys, strict=True)]
         connector = self.outbox
-        results = connector.publish_all(publications, session=session)
+        results = connector.publish_all([item.publication for item in outgoing], session=session)
         # The attempts are only ever added: one INSERT returning their ids, without the unit of work's bookkeeping.
         attempt_ids = insert_rows(session.connection(), _ATTEMPTS, [dict(
-            post_id=post.id, revision_id=post.current_revision_id, account_id=post.account_id,
-            sha256=publication.revision["sha256"], idempotency_key=publication.idempotency_key,
+            post_id=item.id, revision_id=item.post.current_revision_id, account_id=item.account.id,
+            sha256=item.publication.revision["sha256"], idempotency_key=item.publication.idempotency_key,
             connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
             message=result.message, started_at=now, finished_at=now,
-        ) for post, publication, result in zip(posts, publications, results, strict=True)],
-            returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.post_id)
+        ) for item, result in zip(outgoing, results, strict=True)], returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.post_id)
         steps = []
-        for post, key, publication, result, attempt_id in zip(posts, keys, publications, results, attempt_ids,
-                                                              strict=True):
+        for item, result, attempt_id in zip(outgoing, results, attempt_ids, strict=True):
+            key = item.publication.idempotency_key
             if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
-                steps.append(workflow.Step(post, Action.fail, {"attempt": attempt_id,
-                                                               "outcome": result.outcome.value}, result.message,
+                steps.append(workflow.Step(item.post, Action.fail, {"attempt": attempt_id,
+                                                                    "outcome": result.outcome.value}, result.message,
                                            values={"publish_key": key, "next_attempt_at": None}))
-                self._note(post, "failed", result.message, connector=connector.name)
+                self._note(item, "failed", result.message, connector=connector.name)
                 report.failed += 1
                 continue
-            steps.append(workflow.Step(post, Action.publish, {
+            steps.append(workflow.Step(item.post, Action.publish, {
                 "attempt": attempt_id, "outcome": result.outcome.value, "url": result.url, "id": result.remote_id,
-                "worker": self.name, "sha256": publication.revision["sha256"]},
+                "worker": self.name, "sha256": item.publication.revision["sha256"]},
                 values={"publish_key": key, "published_url": result.url, "published_at": now,
                         "next_attempt_at": None}))
-            self._note(post, "published", connector=connector.name, details=(f"url {bare_address(result.url)}",))
+            # The outbox's own address: no password or token in it to leave out (``bare_address``).
+            self._note(item, "published", connector=connector.name, details=(f"url {result.url}",))
             report.published += 1
         workflow.record_steps(session, steps, now=now)
+
+    def _sealed(self, session: Session, post_ids: list[int], now: datetime) -> list[Outgoing]:
+        """The posts of ``post_ids`` (locked) that go out through the outbox and whose every check before sending
+        their row answers, read in one statement without loading an object: what goes out for each. The others are
+        left to the checks on the loaded post (``_ready``), which say why one may not go, and do what follows.
+
+        A row answers the checks when the post is still scheduled and within its grace period; nothing holds it
+        (no stop switch covers it, none held it, its campaign's embargo is not in force); its account is active and
+        connected to the outbox, and its network's quota has room; the approved revision is the current one, has no
+        media, and its SHA-256 is the one of the text that goes out; and the seal the post got when it was scheduled
+        is the seal of the gate's inputs as they are now (``policies.seal``): the same text, policy version, market,
+        network and campaign, under the same rules, on which the gate found no error. Any of them otherwise: the
+        loaded post's checks decide, the gate run again. So does a row whose reading raised (odd data, a fault of
+        this code): the loaded post's checks fail it alone if they raise too (``PostFault``)."""
+        outgoing = []
+        for row in session.connection().execute(_sealed_rows(), {"posts": post_ids}):
+            try:
+                item = self._outgoing(row, now)
+            except Exception:  # noqa: BLE001 - the loaded post's checks decide, and say why
+                log.exception("post %s: its row could not be read for sending; the post is loaded and checked", row.id)
+                continue
+            if item is None:
+                continue
+            quota = quota_for(row.network.value, self.quotas)
+            if quota is not None and self._quota_used(session, row.account_id, quota, now)[0] >= quota.posts:
+                continue  # held back: the loaded post's checks say until when
+            audit.remember_link(session, row.id, row.last_link)
+            if row.sent_to_cabinet_at is None:
+                dispatch.never_sent(session, [row.id])
+            outgoing.append(item)
+        return outgoing
+
+    def _outgoing(self, row: Any, now: datetime) -> Outgoing | None:
+        """What goes out for ``row`` (``_sealed_rows``), when it answers every check (``_answered_by``)."""
+        if not self._answered_by(row, now):
+            return None
+        key = row.publish_key or _first_key(row.id, row.post_created_at, row.current_revision_id)
+        return Outgoing(PostRow(row.id, row.version, row.state, row.current_revision_id),
+                        AccountLine(row.account_id, row.handle, row.connector),
+                        _publication(row.id, key, row.account_id, row.network.value, row.handle, row.code,
+                                     row.number, row.sha256, row.body, [], row.scheduled_at))
+
+    def _answered_by(self, row: Any, now: datetime) -> bool:
+        """Whether ``row`` (``_sealed_rows``) answers every check before sending (``_sealed``)."""
+        return (row.state == State.scheduled and row.held_by_stop_id is None and not row.stopped
+                and row.connector == "outbox" and row.active is not False
+                and row.scheduled_at is not None and row.scheduled_at + _grace(row.grace_minutes) >= now
+                and not (row.embargo_until is not None and row.scheduled_at < row.embargo_until
+                         and now < row.embargo_until)
+                and row.current_revision_id is not None and row.approved_revision_id == row.current_revision_id
+                and not row.has_media and revision_sha256(row.body) == row.sha256 and shows_anything(row.body)
+                and row.gate_seal is not None and row.gate_seal == policies.seal(policies.key_of_row(row)))
 
     def _ready(self, session: Session, post: Post, now: datetime, report: PassReport,
                stops: list[StopSwitch] | None = None, digests: dict[str, str | None] | None = None) -> Connector | None:
@@ -670,19 +803,25 @@ class Worker:
             return None
         quota = quota_for(account.network.value, self.quotas)
         if quota is not None:
-            since = now - timedelta(seconds=quota.window_s)
-            used, oldest = session.execute(
-                select(func.count(), func.min(PublicationAttempt.started_at))
-                .where(PublicationAttempt.account_id == account.id, PublicationAttempt.started_at > since)
-            ).one()
+            used, oldest = self._quota_used(session, account.id, quota, now)
             if used >= quota.posts:
                 # Not before the oldest attempt of the window leaves it; the grace period still applies.
-                post.next_attempt_at = oldest + timedelta(seconds=quota.window_s)
+                post.next_attempt_at = (oldest or now) + timedelta(seconds=quota.window_s)
                 self._note(post, "postponed", f"the network's quota for the account ({quota.posts} posts in "
                            f"{quota.window_s} s) is used", details=(f"next try {_utc(post.next_attempt_at)}",))
                 report.postponed += 1
                 return None
         return connector
+
+    @staticmethod
+    def _quota_used(session: Session, account_id: int, quota: Quota, now: datetime) -> tuple[int, datetime | None]:
+        """How many attempts the account made within its network's quota window, and the oldest of them."""
+        used, oldest = session.execute(
+            select(func.count(), func.min(PublicationAttempt.started_at))
+            .where(PublicationAttempt.account_id == account_id,
+                   PublicationAttempt.started_at > now - timedelta(seconds=quota.window_s))
+        ).one()
+        return used, oldest
 
     def _refusals(self, session: Session, post: Post,
                   digests: dict[str, str | None] | None = None) -> list[reasons.Reason]:
@@ -1007,7 +1146,7 @@ class Worker:
         for level, line in notes:
             log.log(level, "%s", line)
 
-    def _note(self, post: Post, outcome: str, reason: str | None = None, *, connector: str | None = None,
+    def _note(self, post: Post | Outgoing, outcome: str, reason: str | None = None, *, connector: str | None = None,
               status: int | None = None, took_ms: int | None = None, attempt: int | None = None,
               details: Iterable[str] = ()) -> None:
         """The log line of an outcome recorded, for when its transaction commits: the post, its account and handle,

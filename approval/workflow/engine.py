@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Table, Update, bindparam, insert, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -191,10 +191,21 @@ def link_live(session: Session, post: Post, actor: User, url: object, *, outbox_
 
 
 @dataclass(frozen=True)
+class PostRow:
+    """A post the worker locked and read as a row, not loaded as an object (the outbox's sealed posts,
+    ``publishing.worker``): what its step reads of it."""
+
+    id: int
+    version: int
+    state: State
+    current_revision_id: int | None
+
+
+@dataclass(frozen=True)
 class Step:
     """A step of the publishing worker on a post it has locked and checked: ``claim``, ``publish``, ``lose``..."""
 
-    post: Post
+    post: Post | PostRow
     action: Action
     payload: dict[str, Any] = field(default_factory=dict)
     comment: str | None = None
@@ -228,11 +239,48 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
             comment=step.comment, revision_id=post.current_revision_id, payload=step.payload,
         ))
     # The new state goes with the step's other values: the UPDATE writes it, and the object then holds it.
-    _write_posts(session, [(step.post, {**step.values, "state": WORKER_ROWS[step.action][1]}) for step in steps],
-                 now)
+    writes = [(step.post, {**step.values, "state": WORKER_ROWS[step.action][1]}) for step in steps]
+    if _write_rows_with_their_trail(session, writes, entries, now):
+        notifications.record(session, *entries)
+        return entries
+    _write_posts(session, writes, now)
     session.flush()  # what else the steps changed (an account's publishing slot...)
     _append_to_trail(session, *entries)
     return entries
+
+
+def _write_rows_with_their_trail(session: Session, writes: list[tuple[Post | PostRow, dict[str, Any]]],
+                                 entries: list[TrailEntry], now: datetime) -> bool:
+    """On PostgreSQL, a batch of posts read as rows (``PostRow``: nothing of theirs for the unit of work to write),
+    each with one step and the same columns to write (a batch the outbox published): their UPDATE and their audit
+    rows in one statement, where two cost every batch a round trip more. False, writing nothing, for any other
+    batch: ``_write_posts`` and ``_append_to_trail`` write it."""
+    if session.get_bind().dialect.name != "postgresql" or len(writes) < 2 \
+            or not all(isinstance(post, PostRow) for post, _values in writes) \
+            or len({post.id for post, _values in writes}) < len(writes):
+        return False
+    keys = {tuple(sorted((*values, "updated_at"))) for _post, values in writes}
+    if len(keys) > 1:
+        return False
+    [changed_keys] = keys
+    params = [{**{f"v_{key}": value for key, value in values.items()}, "v_updated_at": now, "b_id": post.id,
+               "b_version": post.version} for post, values in writes]
+    linked = _linked(session, entries)
+    written = session.connection().execute(_write_with_trail(changed_keys), {
+        **bulk.arrays(params, _changed_types(changed_keys)), **bulk.arrays(linked, _TRAIL_TYPES)}).scalar_one()
+    if written != len(writes):
+        raise StaleDataError(f"UPDATE of posts expected to update {len(writes)} row(s); {written} were matched.")
+    return True
+
+
+@cache
+def _write_with_trail(keys: tuple[str, ...]) -> Select[int]:
+    """``_update_from_arrays`` and ``_append_batch_to_trail`` in one statement, counting the posts written. (The
+    audit rows' market is read from the posts as they were before the UPDATE, the same statement's: an UPDATE of a
+    worker's step never changes a post's account.)"""
+    written = _update_from_arrays(keys).returning(_POSTS.c.id).cte("written")
+    trail = _append_batch_to_trail().cte("trail")
+    return select(func.count()).select_from(written).add_cte(trail)
 
 
 #: The posts' columns a worker step may change, and the UPDATE that writes them: by id, at the version the worker
@@ -246,7 +294,7 @@ def _post_relationships() -> tuple[str, ...]:
     return tuple(relationship.key for relationship in sa_inspect(Post).relationships)
 
 
-def _write_posts(session: Session, posts: list[tuple[Post, dict[str, Any]]], now: datetime) -> None:
+def _write_posts(session: Session, posts: list[tuple[Post | PostRow, dict[str, Any]]], now: datetime) -> None:
     """Write the posts' pending changes and the values given with each with one UPDATE per set of changed columns
     (a batch has one), each row's version checked and raised by one, as the unit of work does; the unit of work
     itself writes a versioned row with one UPDATE each (its version check forbids an executemany). The objects are
@@ -255,16 +303,9 @@ def _write_posts(session: Session, posts: list[tuple[Post, dict[str, Any]]], now
     On PostgreSQL the rows come in as arrays the UPDATE joins (``UPDATE ... FROM unnest(...)``): one statement, so
     the posts' statement-level trigger (the hub's counts, migration 0007) runs once for the batch, not once a post.
     SQLite has no arrays, and its triggers run per row anyway: an executemany there."""
-    groups: dict[tuple[str, ...], list[tuple[Post, dict[str, Any]]]] = {}
+    groups: dict[tuple[str, ...], list[tuple[Post | PostRow, dict[str, Any]]]] = {}
     for post, values in posts:
-        state = sa_inspect(post)
-        # Only the attributes set since the post was loaded can have changed (``committed_state`` keeps their values
-        # before): their history is read, not every column's.
-        if any(state.attrs[name].history.has_changes() for name in _post_relationships()
-               if name in state.committed_state):
-            session.flush()  # an object moved through a relationship: the unit of work sets its column first
-        changed = {key: getattr(post, key) for key in _POST_COLUMNS
-                   if key != "updated_at" and key in state.committed_state and state.attrs[key].history.has_changes()}
+        changed = {} if isinstance(post, PostRow) else _changes(session, post)  # a row has only the step's values
         changed.update(values)
         changed["updated_at"] = now
         groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
@@ -279,9 +320,23 @@ def _write_posts(session: Session, posts: list[tuple[Post, dict[str, Any]]], now
         if written != len(rows):
             raise StaleDataError(f"UPDATE of posts expected to update {len(rows)} row(s); {written} were matched.")
         for post, changed in rows:
+            if isinstance(post, PostRow):
+                continue
             for key, value in changed.items():
                 set_committed_value(post, key, value)
             set_committed_value(post, "version", post.version + 1)
+
+
+def _changes(session: Session, post: Post) -> dict[str, Any]:
+    """The columns of ``post`` set since it was loaded, with their new values."""
+    state = sa_inspect(post)
+    # Only the attributes set since the post was loaded can have changed (``committed_state`` keeps their values
+    # before): their history is read, not every column's.
+    if any(state.attrs[name].history.has_changes() for name in _post_relationships()
+           if name in state.committed_state):
+        session.flush()  # an object moved through a relationship: the unit of work sets its column first
+    return {key: getattr(post, key) for key in _POST_COLUMNS
+            if key != "updated_at" and key in state.committed_state and state.attrs[key].history.has_changes()}
 
 
 @cache
@@ -309,9 +364,14 @@ def _update_from_arrays(keys: tuple[str, ...]) -> Update:
                      "version": _POSTS.c.version + 1}))
 
 
-def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
+def _linked(session: Session, entries: list[TrailEntry] | tuple[TrailEntry, ...]) -> list[dict[str, Any]]:
+    """The audit rows of ``entries``, each with its link in its post's chain (tamper-evident)."""
     rows = [{**vars(entry), "market_of_post": entry.post_id} for entry in entries]
-    linked = [{**row, **link} for row, link in zip(rows, audit.chain(session, rows), strict=True)]  # tamper-evident
+    return [{**row, **link} for row, link in zip(rows, audit.chain(session, rows), strict=True)]
+
+
+def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
+    linked = _linked(session, entries)
     connection = session.connection()
     if connection.dialect.name == "postgresql" and len(linked) > 1 and len({row["post_id"] for row in linked}) == \
             len(linked):

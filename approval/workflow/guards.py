@@ -135,6 +135,15 @@ def style_verdict(attempt: Attempt) -> GateResult:
     return attempt.memo["style"]
 
 
+def style_seal(attempt: Attempt) -> str | None:
+    """The seal of the gate's verdict on the post's current revision (``policies.seal``) when it found no error and
+    the text shows something, else None: what ``passes_style_gate`` let through, bound to the inputs it read."""
+    verdict = style_verdict(attempt)
+    if verdict.errors or not shows_anything(attempt.post.body):
+        return None
+    return policies.seal(policies.gate_key(attempt.post))
+
+
 @guard()
 def passes_style_gate(attempt: Attempt) -> dict[str, list[str]]:
     """No error of the style gate (a project manager may acknowledge a warning, never override an error); the audit

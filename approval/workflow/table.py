@@ -68,6 +68,12 @@ def _set_schedule(attempt: Attempt) -> None:
     post.clear_hold()
 
 
+def _seal_style_verdict(attempt: Attempt) -> None:
+    """Into ``scheduled`` past ``passes_style_gate``: the post keeps the seal of the verdict (``policies.seal``), with
+    which the worker knows, at its claim, whether the gate still passes on the same inputs without running it."""
+    attempt.post.gate_seal = g.style_seal(attempt)
+
+
 def _clear_schedule(attempt: Attempt) -> None:
     attempt.post.scheduled_at = attempt.post.next_attempt_at = None
     attempt.post.clear_hold()
@@ -220,7 +226,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row(Action.schedule, {S.approved}, S.scheduled, {PM}, _l("Schedule"),
          guards=(g.approval_is_current, g.account_is_active, g.scheduled_in_future, g.after_embargo,
                  g.passes_style_gate),
-         effects=(_set_schedule,), inputs=(i.SCHEDULED_AT, i.LOCAL_TIME, i.FOLD)),
+         effects=(_set_schedule, _seal_style_verdict), inputs=(i.SCHEDULED_AT, i.LOCAL_TIME, i.FOLD)),
     _row(Action.unschedule, {S.scheduled}, S.approved, {PM}, _l("Unschedule"), effects=(_clear_schedule,)),
     # A post the worker held at its time, once nothing holds it any more (the switch that held it is off): it goes
     # out at its own time, or within its grace period after it, without a new time (CONTRACT, ``stop off``). The
@@ -237,7 +243,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # network may already show the post), or the address where it did go out.
     _row(Action.retry, {S.failed, S.unconfirmed}, S.scheduled, {PM}, _l("Retry now"),
          guards=(g.approval_is_current, g.account_is_active, g.acknowledged_possible_duplicate, g.passes_style_gate),
-         effects=(_due_now,), inputs=(i.ACKNOWLEDGE,)),
+         effects=(_due_now, _seal_style_verdict), inputs=(i.ACKNOWLEDGE,)),
     _row(Action.confirm_published, {S.unconfirmed, S.failed}, S.published, {PM}, _l("Confirm as published"),
          guards=(g.approval_is_current, g.url_given), effects=(_record_publication,), inputs=(i.URL,)),
     _row(Action.withdraw, {S.draft, S.changes_requested, S.failed}, S.withdrawn, {CM, PM}, _l("Withdraw")),
