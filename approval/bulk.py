@@ -44,13 +44,14 @@ def value_of(rows: Any, key: str, type_: TypeEngine[Any]) -> ColumnElement[Any]:
 
 def arrays(rows: Sequence[Mapping[str, Any]], types: Mapping[str, TypeEngine[Any]]) -> dict[str, list[Any]]:
     """The rows' values as one list per column of ``types``, in the rows' order (a JSON document as its text)."""
-    return {key: [_item(row[key], type_) for row in rows] for key, type_ in types.items()}
+    return {key: _documents([row[key] for row in rows], type_) if isinstance(type_, JSON) else
+            [row[key] for row in rows] for key, type_ in types.items()}
 
 
-def _item(value: Any, type_: TypeEngine[Any]) -> Any:
-    if isinstance(type_, JSON):
-        return None if value is None and getattr(type_, "none_as_null", False) else json.dumps(value)
-    return value
+def _documents(values: list[Any], type_: JSON) -> list[str | None]:
+    """A JSON column's values as their texts (None a SQL NULL where the column says so, else JSON's ``null``)."""
+    null = getattr(type_, "none_as_null", False)
+    return [None if value is None and null else json.dumps(value) for value in values]
 
 
 @cache

@@ -38,6 +38,7 @@ the attempt and the reason; a warning for what a person must look at (failed, un
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -136,8 +137,14 @@ def publishing_key(post: Post) -> str:
 
 
 def _first_key(post_id: int, created_at: datetime, revision_id: int | None) -> str:
-    """``publishing_key`` of a post that has none yet."""
-    return uuid.uuid5(KEY_NAMESPACE, f"{post_id}:{created_at.isoformat()}:{revision_id}").hex
+    """``publishing_key`` of a post that has none yet: ``uuid.uuid5(KEY_NAMESPACE, name).hex``, written out (RFC 4122,
+    4.3: the name's SHA-1 under the namespace, its version and variant set), without the ``UUID`` object a batch's
+    every post built and dropped."""
+    digest = bytearray(hashlib.sha1(KEY_NAMESPACE.bytes + f"{post_id}:{created_at.isoformat()}:{revision_id}".encode(),
+                                    usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def publication_of(app: Flask, post: Post, key: str | None = None) -> Publication:
