@@ -14,10 +14,11 @@ from sqlalchemy import Engine, inspect, text
 from approval.db import make_engine
 from approval.migrate import alembic_config, downgrade, upgrade
 
-#: The triggers that make the audit trail append-only (approval.models.audit), per backend.
+#: The triggers that make the audit trail append-only (approval.models.audit) and the policy versions
+#: unchanged once written (approval.models.policy, migration 0046), per backend.
 AUDIT_TRIGGERS = {
-    "sqlite": {"audit_entries_no_update", "audit_entries_no_delete"},
-    "postgresql": {"audit_entries_append_only"},
+    "sqlite": {"audit_entries_no_update", "audit_entries_no_delete", "policy_versions_unchanged"},
+    "postgresql": {"audit_entries_append_only", "policy_versions_unchanged"},
 }
 #: What the database holds besides tables: its own indexes, triggers and functions.
 OBJECTS = {

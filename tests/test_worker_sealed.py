@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from approval import administration as admin
 from approval import policies
 from approval.db import utcnow
-from approval.models import AuditEntry, OutboxMessage, Post, PublicationAttempt, Revision, audit
+from approval.models import AuditEntry, OutboxMessage, PolicyVersion, Post, PublicationAttempt, Revision, audit
 from approval.models.notifications import Notification
 from approval.publishing import controls
 from approval.publishing.worker import Worker
@@ -358,3 +359,16 @@ def test_the_gates_code_is_read_once_with_its_modules_and_a_process_that_cannot_
         first, second = policies._gate_code(), policies._gate_code()
     assert first != second and first != policies.GATE_CODE
     assert "no seal is trusted" in caplog.text
+
+
+def test_a_policy_version_is_never_changed_in_place(desk, make):
+    """The seal names the policy version in force by its id and time: the database refuses a version changed in place
+    (migration 0046), which would have left a seal of its old rules standing."""
+    policies.save_policy(desk.session, desk.market, make.user(Role.admin), forbidden=[{"phrase": "Eiffel"}])
+    desk.session.commit()
+    version = desk.market.policy_in_force
+    with pytest.raises(DBAPIError, match="never changed"):
+        desk.session.execute(update(PolicyVersion).where(PolicyVersion.id == version.id).values(forbidden=[]))
+        desk.session.flush()
+    desk.session.rollback()
+    assert desk.session.get(PolicyVersion, version.id).forbidden != []

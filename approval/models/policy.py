@@ -19,7 +19,8 @@ from approval.models.users import User
 
 
 class PolicyVersion(Base):
-    """One saved state of a market's policy. Nothing updates a version once written."""
+    """One saved state of a market's policy. Nothing updates a version once written (the database refuses it,
+    migration 0046): the style gate's seal names a version by its id and time (``approval.policies.seal``)."""
 
     __tablename__ = "policy_versions"
 
