@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from approval import administration as admin
 from approval import policies
 from approval.db import utcnow
+from approval.models import PolicyVersion
 from approval.workflow.states import Role, State
 from publishing_helpers import held_by_a_switch_now_off
 from test_dates_in_sentences import PARIS, _day, _offset, _reader, _text
@@ -105,10 +107,17 @@ def test_the_policy_page_says_when_the_version_in_force_was_saved_in_the_pages_l
                                                                                           language):
     france = make.market("FR")
     admin_user = _reader(make, language, Role.admin, [])
-    version = policies.save_policy(db_session, france, admin_user,
-                                  forbidden=[{"phrase": "grève", "reason": "A dispute is under way."}])
-    version.created_at = datetime(utcnow().year + 1, 1, 15, 16, 0, tzinfo=UTC)  # 17:00 in Paris, in winter
-    db_session.flush()
+    winter = datetime(utcnow().year + 1, 1, 15, 16, 0, tzinfo=UTC)  # 17:00 in Paris, in winter
+
+    def saved_in_winter(_mapper, _connection, target: PolicyVersion) -> None:  # a version is never changed once saved
+        target.created_at = winter
+
+    event.listen(PolicyVersion, "before_insert", saved_in_winter)
+    try:
+        version = policies.save_policy(db_session, france, admin_user,
+                                      forbidden=[{"phrase": "grève", "reason": "A dispute is under way."}])
+    finally:
+        event.remove(PolicyVersion, "before_insert", saved_in_winter)
     web.login(admin_user)
     page = _text(web.get(f"/admin/markets/{france.id}/policy"))
     told = _said(version.created_at, language)
