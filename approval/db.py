@@ -265,6 +265,25 @@ def _configure_sqlite(engine: Engine) -> None:
 #: The execution option of a connection that only reads (``reading``).
 READ_ONLY = "approval_read_only"
 
+#: ``session.info`` keys whose values hold for the session's current transaction only (``of_the_transaction``).
+_TRANSACTION_KEYS: set[str] = set()
+
+
+def of_the_transaction(key: str) -> str:
+    """``key``, a ``session.info`` key whose value is what the session's current transaction read with rows locked
+    or wrote (a post's last audit link, a post never sent to a cabinet): forgotten when the transaction or a
+    savepoint ends (a savepoint rolled back may have taken the row it names)."""
+    _TRANSACTION_KEYS.add(key)
+    return key
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_the_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
+        for key in _TRANSACTION_KEYS:
+            session.info.pop(key, None)
+
+
 
 def reading(engine: Engine) -> Engine:
     """``engine`` for connections that only read (the Social Hub's change feed; a session asks the same of its

@@ -454,7 +454,7 @@ def gate_keys(posts: Select[Any]) -> Select[*tuple[Any, ...]]:
 
 
 #: How many columns ``gate_keys`` selects: the key's; columns added after them are the caller's.
-KEY_COLUMNS = 12
+KEY_COLUMNS = len(gate_keys(select(Post.id).join(Post.account)).selected_columns)
 
 
 def key_of_row(row: Sequence[Any]) -> tuple[Any, ...]:

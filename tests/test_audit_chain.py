@@ -3,6 +3,8 @@ names the first broken link; on PostgreSQL the application's role may append to 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import create_engine, select, text
 
@@ -187,3 +189,25 @@ def test_links_read_under_the_lock_survive_several_rows_and_a_savepoint_rolled_b
     db_session.flush()
     assert [row.action for row in _rows(db_session, post)] == [Action.create, Action.submit, Action.recall]
     assert verify_chain(db_session).broken is None
+
+
+#: Links as the chain wrote them before its payloads of plain values skipped their JSON round trip (a worker's every
+#: step): rows written then must verify now. A post's row, after a link "prev", with each payload.
+WRITTEN_BEFORE = [
+    ({"attempt": 41, "outcome": "published", "url": "outbox:41", "id": "outbox-41", "worker": "w:1",
+      "sha256": "ab" * 32}, "4f0a916e39a70a7892e2c6f360466aadd980e6e25a6c6c108f90157b4151836a"),
+    ({"reason": "Crise.", "stop_id": 3, "ratio": 0.5, "acknowledged": True, "note": None, "é": "l’équipe"},
+     "bd3362e9872c82c867ff1c2b18a6313133eb316f4b3c6678d82e43c9cf481a05"),
+    ({"why": [{"id": "x", "params": {"n": 2}}], "reasons": ["A", "B"]},
+     "ccf9049d46314f188b5b9d9aed5a0a169a58d09836d943146ba0c27f4e009044"),
+    ({2: "two", 10: "ten"}, "62abb65cd7650b739f9a56e2a73890a84811f1456beb9e92b74e06acdca5f8b4"),
+    (None, "abb5bc6e73c51b2f519639684eece4c433b51ccdc42f22ceefb89831116aac75"),
+]
+
+
+@pytest.mark.parametrize(("payload", "written"), WRITTEN_BEFORE)
+def test_a_link_is_the_one_written_before_whatever_its_payload_holds(payload, written):
+    at = datetime(2026, 12, 7, 16, 30, 0, 123456, tzinfo=UTC)
+    row = {"post_id": 7, "action": "publish", "from_state": "scheduled", "to_state": "published", "actor_id": None,
+           "at": at, "comment": None, "revision_id": 9, "payload": payload}
+    assert link_hash("prev", row) == written

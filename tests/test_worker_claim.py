@@ -47,7 +47,8 @@ def make(session) -> Factory:
     return numbered_factory(session, _TESTS, 41)
 
 
-def due_on_accounts(make: Factory, session, count: int, slot, *, sealed: bool = True) -> list[Post]:  # noqa: ANN001
+def due_on_accounts(make: Factory, session, count: int, slot, *, sealed: bool = True,  # noqa: ANN001
+                    network: str = "facebook") -> list[Post]:
     """``count`` posts scheduled at ``slot``, each on an account of its own (outbox), in a market of their own;
     without ``sealed``, as if scheduled before the gate's seal was kept: the claim loads them to check them."""
     market = make.market(None, timezone="Europe/Paris")
@@ -55,7 +56,7 @@ def due_on_accounts(make: Factory, session, count: int, slot, *, sealed: bool = 
     pm = make.user(Role.project_manager, markets=[market])
     posts = []
     for _ in range(count):
-        account = make.account(market, "facebook")
+        account = make.account(market, network)
         controls.connect_account(session, account, "outbox")
         post = make.post(State.approved, account=account, author=cm, body=BODY, reviewer=pm)
         make.act(post, Action.schedule, pm, scheduled_at=slot)
@@ -161,6 +162,19 @@ def test_a_claim_of_sealed_posts_loads_none_and_reads_the_rows_of_those_it_takes
             post.id for post in posts[:2])
     report, seen = claim(world, session, slot + timedelta(seconds=2), batch=2)  # the next pass takes the others
     assert report.published == 2 and seen["posts"] == []
+
+
+def test_the_quotas_of_a_claims_accounts_are_counted_in_one_statement(world, session, make):
+    """X counts its posts per account and window: the claim counts the attempts of all its accounts at once, not one
+    statement per post."""
+    slot = utcnow() + timedelta(minutes=5)
+    posts = due_on_accounts(make, session, 3, slot, network="x")
+    report, seen = claim(world, session, slot + timedelta(seconds=1), batch=16)
+    assert report.published == 3 and seen["posts"] == []
+    counted = [sql for sql in selects(seen["statements"]) if "FROM publication_attempts" in sql and "count(" in sql]
+    assert len(counted) == 1, counted
+    session.expire_all()
+    assert {session.get(Post, post.id).state for post in posts} == {State.published}
 
 
 def test_a_stop_switch_on_is_read_when_it_covers_a_claimed_post(world, session, make):

@@ -25,14 +25,13 @@ from sqlalchemy import (
     SQLColumnExpression,
     String,
     Text,
-    event,
     func,
     or_,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from approval.db import Base, utcnow
+from approval.db import Base, of_the_transaction, utcnow
 from approval.models.markets import str_enum
 from approval.models.posts import Post, Revision
 from approval.models.users import User
@@ -129,7 +128,7 @@ def chain(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str,
 
 
 #: ``session.info`` key of the last links read or written in the session's current transaction, by post.
-_KNOWN_LINKS = "approval.audit_links"
+_KNOWN_LINKS = of_the_transaction("approval.audit_links")
 
 
 def remember_link(session: Session, post_id: int, link: str | None) -> None:
@@ -137,12 +136,6 @@ def remember_link(session: Session, post_id: int, link: str | None) -> None:
     query. Forgotten when the session's transaction or a savepoint ends (a savepoint rolled back may have taken the
     row that link names)."""
     session.info.setdefault(_KNOWN_LINKS, {})[post_id] = link
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_links(session: Session, transaction: Any) -> None:
-    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
-        session.info.pop(_KNOWN_LINKS, None)
 
 
 @dataclass(frozen=True)

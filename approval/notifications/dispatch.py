@@ -56,7 +56,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
 from approval.access import HIDDEN_FROM_CABINET
-from approval.db import UTCDateTime
+from approval.db import UTCDateTime, of_the_transaction
 from approval.models import Account, AuditEntry, Campaign, Comment, Post, Revision, StopScope, StopSwitch, User
 from approval.models.notifications import (
     ChatMessage,
@@ -362,7 +362,7 @@ def _never_sent(session: Session, post_id: int) -> bool:
 
 
 #: ``session.info`` key of the posts the transaction read, rows locked, as never sent to a cabinet (``never_sent``).
-_NEVER_SENT = "approval.never_sent_to_cabinet"
+_NEVER_SENT = of_the_transaction("approval.never_sent_to_cabinet")
 
 
 def never_sent(session: Session, post_ids: Iterable[int]) -> None:
@@ -370,12 +370,6 @@ def never_sent(session: Session, post_ids: Iterable[int]) -> None:
     read as rows), were never sent to a cabinet: ``record`` then asks nothing to tell no cabinet. Forgotten when the
     transaction ends."""
     session.info.setdefault(_NEVER_SENT, set()).update(post_ids)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_never_sent(session: Session, transaction: Any) -> None:
-    if transaction.parent is None or transaction.nested:  # not the flush's own inner transactions
-        session.info.pop(_NEVER_SENT, None)
 
 
 def settle(session: Session, *entries: Any) -> None:

@@ -670,6 +670,7 @@ class Mailer:
             connection.close()
             self.marks.close()  # every mark committed before the pass ends
             self.marks = None
+            self.reader_zones = {}  # a mail written after the pass reads its reader's zone as it is then
         if left:
             report.put_back = self._put_back(token, [i for batch in left for i in batch.ids])
         return report

@@ -75,13 +75,14 @@ def covering_stops(market_id: SQLColumnExpression[Any] | int,
     )
 
 
-def held_clause(now: datetime | None = None) -> ColumnElement[bool]:
+def held_clause(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
     """True for a post (joined with its account) that a stop switch or its campaign's embargo holds at ``now``
-    (default: the present): for lists. An embargo holds a post slotted before it until it lifts."""
+    (default: the present; a bound parameter for a statement built once): for lists, and for the publishing worker's
+    posts read as rows. An embargo holds a post slotted before it until it lifts."""
     stopped = exists(select(StopSwitch.id).where(covering_stops(Account.market_id, Post.campaign_id)))
     embargoed = exists(select(Campaign.id).where(
         Campaign.id == Post.campaign_id, Campaign.embargo_until.is_not(None), Post.scheduled_at.is_not(None),
-        Campaign.embargo_until > Post.scheduled_at, Campaign.embargo_until > (now or utcnow()),
+        Campaign.embargo_until > Post.scheduled_at, Campaign.embargo_until > (utcnow() if now is None else now),
     ))
     return or_(stopped, embargoed, Post.held_by_stop_id.is_not(None))
 

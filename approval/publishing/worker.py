@@ -38,7 +38,6 @@ the attempt and the reason; a warning for what a person must look at (failed, un
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -92,7 +91,14 @@ from approval.publishing.connectors import (
     connector_for,
 )
 from approval.publishing.controls import MIN_GRACE
-from approval.publishing.holds import active_stops, covering_stops, hold_for, reading_stops, reading_stops_lock
+from approval.publishing.holds import (
+    active_stops,
+    covering_stops,
+    held_clause,
+    hold_for,
+    reading_stops,
+    reading_stops_lock,
+)
 from approval.publishing.quotas import Quota, quota_for
 from approval.queries import reports
 from approval.style.text import shows_anything
@@ -137,14 +143,8 @@ def publishing_key(post: Post) -> str:
 
 
 def _first_key(post_id: int, created_at: datetime, revision_id: int | None) -> str:
-    """``publishing_key`` of a post that has none yet: ``uuid.uuid5(KEY_NAMESPACE, name).hex``, written out (RFC 4122,
-    4.3: the name's SHA-1 under the namespace, its version and variant set), without the ``UUID`` object a batch's
-    every post built and dropped."""
-    digest = bytearray(hashlib.sha1(KEY_NAMESPACE.bytes + f"{post_id}:{created_at.isoformat()}:{revision_id}".encode(),
-                                    usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    return digest.hex()
+    """``publishing_key`` of a post that has none yet."""
+    return uuid.uuid5(KEY_NAMESPACE, f"{post_id}:{created_at.isoformat()}:{revision_id}").hex
 
 
 def publication_of(app: Flask, post: Post, key: str | None = None) -> Publication:
@@ -179,6 +179,12 @@ def _same_connector(now: Connector | None, claimed: Connector) -> bool:
 def _utc(at: datetime) -> str:
     """An instant as the log lines write theirs: UTC, to the second ("2026-12-06T00:34:30Z")."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _past_grace(slot: datetime | None, minutes: int, now: datetime) -> bool:
+    """Whether a post slotted at ``slot`` in a market whose grace period is ``minutes`` may no longer go out at
+    ``now``: its slot is missed."""
+    return slot is not None and slot + _grace(minutes) < now
 
 
 def _grace(minutes: int) -> timedelta:
@@ -265,16 +271,16 @@ def _free_accounts(postgres: bool) -> Select[Any]:
 def _sealed_rows() -> Select[Any]:
     """``Worker._sealed``'s statement, of the posts ``posts``: the gate's inputs (``policies.gate_keys``, its first
     columns), then what the other checks and the publication read."""
-    revision, market, campaign = policies.KEY_REVISION, policies.KEY_MARKET, policies.KEY_CAMPAIGN
+    revision, market = policies.KEY_REVISION, policies.KEY_MARKET
     return policies.gate_keys(select(Post.id).join(Post.account)).add_columns(
         Post.version, Post.state, Post.approved_revision_id, Post.scheduled_at,
-        Post.created_at.label("post_created_at"), Post.publish_key, Post.held_by_stop_id, Post.gate_seal,
-        Post.sent_to_cabinet_at,
-        Post.account_id, Account.active, Account.connector, Account.handle, market.grace_minutes,
-        campaign.embargo_until, revision.number, revision.body,
+        Post.created_at.label("post_created_at"), Post.publish_key, Post.gate_seal, Post.sent_to_cabinet_at,
+        Post.account_id, Account.active, Account.connector, Account.handle, market.grace_minutes, revision.number,
+        revision.body,
         exists(select(RevisionMedia.id).where(RevisionMedia.revision_id == Post.current_revision_id))
         .label("has_media"),
-        exists(select(StopSwitch.id).where(covering_stops(Account.market_id, Post.campaign_id))).label("stopped"),
+        # What the lists call held (``holds.held_clause``): a switch over it, one that held it, its embargo in force.
+        held_clause(bindparam("now", type_=Post.__table__.c.scheduled_at.type)).label("held"),
         audit.last_link(Post.id).label("last_link"),
     ).where(Post.id.in_(bindparam("posts", expanding=True))).order_by(Post.scheduled_at, Post.id)
 
@@ -742,18 +748,24 @@ class Worker:
         network and campaign, under the same rules, on which the gate found no error. Any of them otherwise: the
         loaded post's checks decide, the gate run again. So does a row whose reading raised (odd data, a fault of
         this code): the loaded post's checks fail it alone if they raise too (``PostFault``)."""
-        outgoing = []
-        for row in session.connection().execute(_sealed_rows(), {"posts": post_ids}):
+        answered = []
+        for row in session.connection().execute(_sealed_rows(), {"posts": post_ids, "now": now}):
             try:
                 item = self._outgoing(row, now)
             except Exception:  # noqa: BLE001 - the loaded post's checks decide, and say why
                 log.exception("post %s: its row could not be read for sending; the post is loaded and checked", row.id)
                 continue
-            if item is None:
+            if item is not None:
+                answered.append((row, item))
+        # The quotas of their networks, for all their accounts at once: a post whose quota is used is loaded, and its
+        # checks hold it back and say until when.
+        quotas = {row.account_id: quota for row, _item in answered
+                  if (quota := quota_for(row.network.value, self.quotas)) is not None}
+        used = self._quotas_used(session, quotas, now)
+        outgoing = []
+        for row, item in answered:
+            if row.account_id in quotas and used.get(row.account_id, 0) >= quotas[row.account_id].posts:
                 continue
-            quota = quota_for(row.network.value, self.quotas)
-            if quota is not None and self._quota_used(session, row.account_id, quota, now)[0] >= quota.posts:
-                continue  # held back: the loaded post's checks say until when
             audit.remember_link(session, row.id, row.last_link)
             if row.sent_to_cabinet_at is None:
                 dispatch.never_sent(session, [row.id])
@@ -772,11 +784,8 @@ class Worker:
 
     def _answered_by(self, row: Any, now: datetime) -> bool:
         """Whether ``row`` (``_sealed_rows``) answers every check before sending (``_sealed``)."""
-        return (row.state == State.scheduled and row.held_by_stop_id is None and not row.stopped
-                and row.connector == "outbox" and row.active is not False
-                and row.scheduled_at is not None and row.scheduled_at + _grace(row.grace_minutes) >= now
-                and not (row.embargo_until is not None and row.scheduled_at < row.embargo_until
-                         and now < row.embargo_until)
+        return (row.state == State.scheduled and not row.held and row.connector == "outbox" and row.active is not False
+                and row.scheduled_at is not None and not _past_grace(row.scheduled_at, row.grace_minutes, now)
                 and row.current_revision_id is not None and row.approved_revision_id == row.current_revision_id
                 and not row.has_media and revision_sha256(row.body) == row.sha256 and shows_anything(row.body)
                 and row.gate_seal is not None and row.gate_seal == policies.seal(policies.key_of_row(row)))
@@ -785,7 +794,7 @@ class Worker:
                stops: list[StopSwitch] | None = None, digests: dict[str, str | None] | None = None) -> Connector | None:
         """The checks before sending, on the locked post; None when it must not go now (and where it went)."""
         account = post.account
-        if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
+        if _past_grace(post.scheduled_at, account.market.grace_minutes, now):
             self._miss(session, post, now)
             report.missed += 1
             return None
@@ -819,6 +828,22 @@ class Worker:
                 report.postponed += 1
                 return None
         return connector
+
+    @staticmethod
+    def _quotas_used(session: Session, quotas: dict[int, Quota], now: datetime) -> dict[int, int]:
+        """How many attempts each account of ``quotas`` made within its network's quota window: a statement per
+        length of window (one per network at most), whatever the number of accounts."""
+        accounts_by_window: dict[int, list[int]] = {}
+        for account_id, quota in quotas.items():
+            accounts_by_window.setdefault(quota.window_s, []).append(account_id)
+        used: dict[int, int] = {}
+        for window_s, account_ids in accounts_by_window.items():
+            used.update((account_id, count) for account_id, count in session.execute(
+                select(PublicationAttempt.account_id, func.count())
+                .where(PublicationAttempt.account_id.in_(account_ids),
+                       PublicationAttempt.started_at > now - timedelta(seconds=window_s))
+                .group_by(PublicationAttempt.account_id)))
+        return used
 
     @staticmethod
     def _quota_used(session: Session, account_id: int, quota: Quota, now: datetime) -> tuple[int, datetime | None]:
@@ -933,7 +958,7 @@ class Worker:
         sent one after the other, each call up to the webhook's timeout: a stop switch turned on meanwhile, a grace
         period run out, the account deactivated or connected elsewhere stop a post here, before anything leaves."""
         account = post.account
-        if post.scheduled_at is not None and post.scheduled_at + _grace(account.market.grace_minutes) < now:
+        if _past_grace(post.scheduled_at, account.market.grace_minutes, now):
             return reasons.reason(reasons.GRACE_ENDED)
         reading_stops(session)
         if hold_for(session, post, now=now, in_flight=True) is not None:

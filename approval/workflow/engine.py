@@ -259,17 +259,15 @@ def _write_rows_with_their_trail(session: Session, writes: list[tuple[Post | Pos
             or not all(isinstance(post, PostRow) for post, _values in writes) \
             or len({post.id for post, _values in writes}) < len(writes):
         return False
-    keys = {tuple(sorted((*values, "updated_at"))) for _post, values in writes}
-    if len(keys) > 1:
+    groups = _grouped(session, writes, now)
+    if len(groups) > 1:
         return False
-    [changed_keys] = keys
-    params = [{**{f"v_{key}": value for key, value in values.items()}, "v_updated_at": now, "b_id": post.id,
-               "b_version": post.version} for post, values in writes]
+    [(keys, rows)] = groups.items()
+    params = bulk.arrays(_post_params(rows), _changed_types(keys))
     linked = _linked(session, entries)
-    written = session.connection().execute(_write_with_trail(changed_keys), {
-        **bulk.arrays(params, _changed_types(changed_keys)), **bulk.arrays(linked, _TRAIL_TYPES)}).scalar_one()
-    if written != len(writes):
-        raise StaleDataError(f"UPDATE of posts expected to update {len(writes)} row(s); {written} were matched.")
+    written = session.connection().execute(_write_with_trail(keys), {
+        **params, **bulk.arrays(linked, _TRAIL_TYPES)}).scalar_one()
+    _check_written(len(rows), written)
     return True
 
 
@@ -303,28 +301,45 @@ def _write_posts(session: Session, posts: list[tuple[Post | PostRow, dict[str, A
     On PostgreSQL the rows come in as arrays the UPDATE joins (``UPDATE ... FROM unnest(...)``): one statement, so
     the posts' statement-level trigger (the hub's counts, migration 0007) runs once for the batch, not once a post.
     SQLite has no arrays, and its triggers run per row anyway: an executemany there."""
-    groups: dict[tuple[str, ...], list[tuple[Post | PostRow, dict[str, Any]]]] = {}
-    for post, values in posts:
-        changed = {} if isinstance(post, PostRow) else _changes(session, post)  # a row has only the step's values
-        changed.update(values)
-        changed["updated_at"] = now
-        groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
     connection = session.connection()
-    for keys, rows in groups.items():
-        params = [{**{f"v_{key}": value for key, value in changed.items()}, "b_id": post.id, "b_version": post.version}
-                  for post, changed in rows]
+    for keys, rows in _grouped(session, posts, now).items():
+        params = _post_params(rows)
         if connection.dialect.name == "postgresql" and len(rows) > 1:
             written = connection.execute(_update_from_arrays(keys), bulk.arrays(params, _changed_types(keys))).rowcount
         else:
             written = connection.execute(_update_each(keys), params).rowcount
-        if written != len(rows):
-            raise StaleDataError(f"UPDATE of posts expected to update {len(rows)} row(s); {written} were matched.")
+        _check_written(len(rows), written)
         for post, changed in rows:
             if isinstance(post, PostRow):
                 continue
             for key, value in changed.items():
                 set_committed_value(post, key, value)
             set_committed_value(post, "version", post.version + 1)
+
+
+def _grouped(session: Session, posts: list[tuple[Post | PostRow, dict[str, Any]]], now: datetime
+             ) -> dict[tuple[str, ...], list[tuple[Post | PostRow, dict[str, Any]]]]:
+    """Each post with what its UPDATE writes (its pending changes, the values given, its time), by the columns
+    written: a batch's posts written together have the same."""
+    groups: dict[tuple[str, ...], list[tuple[Post | PostRow, dict[str, Any]]]] = {}
+    for post, values in posts:
+        changed = {} if isinstance(post, PostRow) else _changes(session, post)  # a row has only the step's values
+        changed.update(values)
+        changed["updated_at"] = now
+        groups.setdefault(tuple(sorted(changed)), []).append((post, changed))
+    return groups
+
+
+def _post_params(rows: list[tuple[Post | PostRow, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The parameters of the posts' UPDATE: each row's values, its id and the version it was read at."""
+    return [{**{f"v_{key}": value for key, value in changed.items()}, "b_id": post.id, "b_version": post.version}
+            for post, changed in rows]
+
+
+def _check_written(expected: int, written: int) -> None:
+    """As the unit of work checks a versioned row: every post written, none changed since it was read."""
+    if written != expected:
+        raise StaleDataError(f"UPDATE of posts expected to update {expected} row(s); {written} were matched.")
 
 
 def _changes(session: Session, post: Post) -> dict[str, Any]:
