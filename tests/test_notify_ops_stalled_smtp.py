@@ -150,12 +150,17 @@ def test_the_mails_left_go_on_a_later_pass_once_the_server_answers(world, sessio
     post, pms = twelve_reviewers(make, session)
     now = utcnow()
     deliver(world, session, lambda: now)
-    # The operator fixes the mail server; the worker's later pass sends every mail, each once.
+    # The operator fixes the mail server; the worker's later passes send every mail, each once. (Each pass has its
+    # budget: on a loaded machine one may not hold them all, and what it leaves goes on the next.)
     world.extensions["approval.notifier"].mailer.settings = SmtpSettings.from_url(smtp.url)
     smtp.take()
-    deliver(world, session, lambda: now + timedelta(minutes=10))
     mine = {pm.email for pm in pms}
-    received = [m.to[0] for m in smtp.take() if m.to[0] in mine]  # (the earlier tests' mails go too)
+    received: list[str] = []
+    for minutes in range(10, 20):
+        deliver(world, session, lambda minutes=minutes: now + timedelta(minutes=minutes))
+        received += [m.to[0] for m in smtp.take() if m.to[0] in mine]  # (the earlier tests' mails go too)
+        if all(n.mail_sent_at is not None for n in rows_of(session, post)):
+            break
     assert sorted(received) == sorted(mine)
     assert all(n.mail_sent_at is not None and n.mail_claim is None for n in rows_of(session, post))
 
