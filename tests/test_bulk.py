@@ -1,4 +1,5 @@
-"""``bulk.insert_rows``: a batch of rows by one statement (arrays on PostgreSQL), their new ids in the rows' order."""
+"""``bulk.insert_rows``: a batch of rows by one statement (arrays on PostgreSQL), their new ids in the rows' order;
+``bulk.among``: a list bound as one parameter."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import DataError
 
-from approval.bulk import insert_rows
+from approval.bulk import among, insert_rows
 from approval.db import utcnow
-from approval.models import OutboxMessage
+from approval.models import OutboxMessage, Post
 from approval.workflow.states import State
 
 MESSAGES = OutboxMessage.__table__
@@ -66,3 +67,25 @@ def test_a_batch_read_back_needs_a_column_that_tells_its_rows_apart(make, db_ses
     post = make.post(State.scheduled)
     with pytest.raises(ValueError, match="tells its rows apart"):
         insert_rows(db_session.connection(), MESSAGES, _rows(post, ["a", "b"]), returning=MESSAGES.c.id)
+
+
+
+def test_among_finds_the_same_rows_on_each_backend_with_one_text_whatever_the_length(make, db_session, backend):
+    """``bulk.among``: an expanding ``IN`` on SQLite; on PostgreSQL ``= ANY`` of one array, whose statement's text
+    (prepared once) is the same for lists of any length, an empty one included."""
+    ids = [make.post(State.scheduled).id for _ in range(3)]
+    chosen = select(Post.id).where(among(Post.id, "wanted", backend == "postgresql")).order_by(Post.id)
+    texts: set[str] = set()
+    bind = db_session.get_bind()
+
+    def note(_conn, _cursor, statement, _params, _context, _many):  # noqa: ANN001, ANN202
+        texts.add(statement)
+
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        for wanted in (ids, ids[:1], [], [ids[2], -1]):
+            assert db_session.scalars(chosen, {"wanted": wanted}).all() == sorted(set(wanted) & set(ids))
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    if backend == "postgresql":
+        assert len(texts) == 1 and "= ANY (" in texts.pop()

@@ -55,6 +55,7 @@ from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
+from approval import bulk
 from approval.access import HIDDEN_FROM_CABINET
 from approval.db import UTCDateTime, of_the_transaction
 from approval.models import Account, AuditEntry, Campaign, Comment, Post, Revision, StopScope, StopSwitch, User
@@ -282,6 +283,7 @@ def record(session: Session, *entries: Any) -> None:
     # The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when: a batch (the
     # worker's pass) is one group, and one statement.
     overtaking: dict[tuple[int | None, str, datetime], list[int]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for entry in entries:
         rules = rules_for(entry.action, entry.from_state, entry.to_state)
         why = (entry.payload or {}).get("why") or None
@@ -306,7 +308,7 @@ def record(session: Session, *entries: Any) -> None:
         _notify(session, kind, audiences, params)
     # Once the later notices are written: each reader's earlier one is overtaken by their own.
     for (actor_id, kind_told, at), post_ids in overtaking.items():
-        _overtake(session, _post_overtaken(), at,
+        _overtake(session, _post_overtaken(postgres), at,
                   {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told})
 
 
@@ -380,6 +382,7 @@ def settle(session: Session, *entries: Any) -> None:
     scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification)."""
     # The posts settled, by the kinds settled and when: a batch (the worker's pass) is one group, and one statement.
     left: dict[tuple[tuple[Kind, ...], datetime], list[int]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for entry in entries:
         if entry.to_state == entry.from_state:
             if (entry.payload or {}).get("proposal_only"):  # only the latest proposal holds: the earlier settle
@@ -395,7 +398,7 @@ def settle(session: Session, *entries: Any) -> None:
         if kinds:
             left.setdefault((kinds, entry.at), []).append(entry.post_id)
     for (kinds, at), post_ids in left.items():
-        session.execute(_settle(kinds), {"settled_posts": post_ids, "settled_at": at})
+        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
@@ -526,7 +529,8 @@ def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any, params:
     """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
     waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
     leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
-    statement = _post_overtaking() if overtaken is _post_overtaken() else _overtaking(overtaken)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _post_overtaking(postgres) if overtaken is _post_overtaken(postgres) else _overtaking(overtaken)
     session.execute(statement, {**(params or {}), "overtaken_at": at})
 
 
@@ -555,14 +559,14 @@ def _overtaking(overtaken: ColumnElement[bool]) -> Update:
 
 
 @functools.cache
-def _post_overtaking() -> Update:
+def _post_overtaking(postgres: bool) -> Update:
     """``_overtaking`` of the posts' notices (``_post_overtaken``), built once: a worker's pass runs it each time,
     and building it (and its cache key, a tree with two subqueries a kind) cost more than running it."""
-    return _overtaking(_post_overtaken())
+    return _overtaking(_post_overtaken(postgres))
 
 
 @functools.cache
-def _post_overtaken() -> ColumnElement[bool]:
+def _post_overtaken(postgres: bool) -> ColumnElement[bool]:
     """The notifications of the posts ``overtaken_posts`` that a later notice of the same post overtook
     (``POST_OVERTAKEN``), for the reader told it, or whose act it was (``overtaken_by``, whose act told the kind
     ``overtaking_kind``: only what that kind overtakes is theirs to have read)."""
@@ -576,7 +580,7 @@ def _post_overtaken() -> ColumnElement[bool]:
             exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
                            later.c.id > table.c.id, or_(*(later.c.kind == k.value for k in sorted(kinds))))))
 
-    return and_(table.c.post_id.in_(bindparam("overtaken_posts", expanding=True)),
+    return and_(bulk.among(table.c.post_id, "overtaken_posts", postgres),
                 or_(*(overtaken(kind, kinds) for kind, kinds in sorted(POST_OVERTAKEN.items()))))
 
 
@@ -758,9 +762,9 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
 
 
 @functools.cache
-def _settle(kinds: tuple[Kind, ...]) -> Update:
+def _settle(kinds: tuple[Kind, ...], postgres: bool) -> Update:
     table = cast(Table, Notification.__table__)  # as above
-    return (update(table).where(table.c.post_id.in_(bindparam("settled_posts", expanding=True)),
+    return (update(table).where(bulk.among(table.c.post_id, "settled_posts", postgres),
                                 or_(*(table.c.kind == kind.value for kind in kinds)), table.c.read_at.is_(None))
             .values(read_at=bindparam("settled_at")))
 

@@ -60,7 +60,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
 from approval import policies
-from approval.bulk import insert_rows
+from approval.bulk import among, insert_rows
 from approval.db import driver_says, utcnow
 from approval.loop import one_pass
 from approval.media import publication as media_publication
@@ -260,15 +260,14 @@ def _free_accounts(postgres: bool) -> Select[Any]:
     """Of the accounts ``accounts``, those with no post in flight, locked (skipping those another worker holds). On
     PostgreSQL the statement also takes the shared side of the stop switches' lock (``holds.reading_stops``), before
     the claim's next statements read the switches: a round trip of its own cost the claim as much as a write."""
-    free = select(Account.id).where(Account.id.in_(bindparam("accounts", expanding=True)),
-                                    Account.publishing_post_id.is_(None))
+    free = select(Account.id).where(among(Account.id, "accounts", postgres), Account.publishing_post_id.is_(None))
     if not postgres:  # SQLite's ``BEGIN IMMEDIATE`` already serialises the claims and the switches
         return free
     return free.add_columns(reading_stops_lock().label("reading_stops")).with_for_update(skip_locked=True, of=Account)
 
 
 @cache
-def _sealed_rows() -> Select[Any]:
+def _sealed_rows(postgres: bool) -> Select[Any]:
     """``Worker._sealed``'s statement, of the posts ``posts``: the gate's inputs (``policies.gate_keys``, its first
     columns), then what the other checks and the publication read."""
     revision, market = policies.KEY_REVISION, policies.KEY_MARKET
@@ -282,7 +281,7 @@ def _sealed_rows() -> Select[Any]:
         # What the lists call held (``holds.held_clause``): a switch over it, one that held it, its embargo in force.
         held_clause(bindparam("now", type_=Post.__table__.c.scheduled_at.type)).label("held"),
         audit.last_link(Post.id).label("last_link"),
-    ).where(Post.id.in_(bindparam("posts", expanding=True))).order_by(Post.scheduled_at, Post.id)
+    ).where(among(Post.id, "posts", postgres)).order_by(Post.scheduled_at, Post.id)
 
 
 class LeaseLost(Exception):
@@ -749,7 +748,7 @@ class Worker:
         loaded post's checks decide, the gate run again. So does a row whose reading raised (odd data, a fault of
         this code): the loaded post's checks fail it alone if they raise too (``PostFault``)."""
         answered = []
-        for row in session.connection().execute(_sealed_rows(), {"posts": post_ids, "now": now}):
+        for row in session.connection().execute(_sealed_rows(self.postgres), {"posts": post_ids, "now": now}):
             try:
                 item = self._outgoing(row, now)
             except Exception:  # noqa: BLE001 - the loaded post's checks decide, and say why
