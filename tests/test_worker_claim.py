@@ -117,11 +117,13 @@ def test_a_claim_without_media_is_one_transaction_that_reads_no_trail_and_no_swi
     assert report.published == 3
     assert len(seen["begins"]) == 1, "one transaction: the claim's"
     read = selects(seen["statements"])
-    assert len(read) == 3, f"the due posts, their accounts, the posts with what the checks read: {read}"
-    # On PostgreSQL the accounts' statement takes the stop switches' lock (holds.reading_stops), in no trip of its own.
+    assert len(read) == 2, f"the due posts, the posts taken (their accounts locked) with what the checks read: {read}"
+    # On PostgreSQL the first statement takes the stop switches' lock (holds.reading_stops), in no trip of its own.
     locks = [sql for sql in read if "pg_advisory_xact_lock_shared" in sql]
     postgres = world.extensions["approval.db"]["engine"].dialect.name == "postgresql"
-    assert [sql.startswith("SELECT accounts.id") for sql in locks] == ([True] if postgres else [])
+    assert [sql.startswith("SELECT posts.id, posts.account_id, (SELECT pg_advisory_xact_lock_shared")
+            for sql in locks] == ([True] if postgres else [])
+    assert read[-1].endswith("FOR UPDATE OF accounts SKIP LOCKED") == postgres
     assert not [sql for sql in read if sql.startswith(("SELECT stop_switches", "SELECT revision_media"))]
     for post in posts:  # and the rows written chain on the right links
         session.expire_all()
@@ -147,8 +149,8 @@ def test_a_claim_loads_only_the_posts_it_takes(world, session, make):
 
 
 def test_a_claim_of_sealed_posts_loads_none_and_reads_the_rows_of_those_it_takes_only(world, session, make):
-    """Posts whose rows answer every check (``Worker._sealed``) are read as rows, in one statement given the
-    batch's posts alone, and never loaded as objects."""
+    """Posts whose rows answer every check (``Worker._sealed``) are read as rows, in one statement given the first
+    due post of each account and returning the batch's alone, and never loaded as objects."""
     slot = utcnow() + timedelta(minutes=5)
     posts = due_on_accounts(make, session, 4, slot)
     report, seen = claim(world, session, slot + timedelta(seconds=1), batch=2)
@@ -156,11 +158,13 @@ def test_a_claim_of_sealed_posts_loads_none_and_reads_the_rows_of_those_it_takes
     [(sql, parameters)] = [(sql, parameters) for sql, parameters in zip(seen["statements"], seen["parameters"],
                                                                           strict=True)
                            if sql.startswith("SELECT posts.id, posts.current_revision_id, revisions_1.sha256")]
-    if isinstance(parameters, dict):  # PostgreSQL: the batch's posts as one array (``bulk.among``)
+    if isinstance(parameters, dict):  # PostgreSQL: the posts as one array (``bulk.among``)
         assert re.search(r"WHERE posts\.id = ANY \(", sql)
-        assert sorted(parameters["posts"]) == sorted(post.id for post in posts[:2]), "the batch's two posts"
+        assert sorted(parameters["posts"]) == sorted(post.id for post in posts), "each account's first due post"
+        assert [value for key, value in parameters.items() if key.startswith("param_")][-1] == 2, "a batch of two"
     else:
-        assert re.search(r"WHERE posts\.id IN \((.*?)\) ORDER BY", sql)[1].count(",") == 1, "the batch's two posts"
+        assert re.search(r"WHERE posts\.id IN \((.*?)\) AND", sql)[1].count(",") == 3, "each account's first"
+    assert re.search(r"ORDER BY posts\.scheduled_at, posts\.id LIMIT", sql), "the batch: the first two due"
     report, seen = claim(world, session, slot + timedelta(seconds=2), batch=2)  # the next pass takes the others
     assert report.published == 2 and seen["posts"] == []
 

@@ -462,7 +462,7 @@ def test_the_claim_reads_the_first_due_posts_from_the_index_however_many_are_due
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
         if "SKIP LOCKED" in statement and " ".join(statement.split()).startswith(
-                "SELECT posts.id, posts.account_id FROM posts WHERE"):
+                "SELECT posts.id, posts.account_id, (SELECT pg_advisory_xact_lock_shared"):
             locking.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)

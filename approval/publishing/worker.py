@@ -46,7 +46,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -236,13 +236,17 @@ class Outgoing:
 
 
 @cache
-def _due_posts(batch: int, postgres: bool, leaving_some: bool) -> Select[int, int]:
+def _due_posts(batch: int, postgres: bool, leaving_some: bool) -> Select[int, int] | Select[int, int, Any]:
     """The ids of the earliest due posts at ``now`` and their accounts, in the due index's order (twice a batch: an
     account's posts go one a pass), locked (skipping those another worker holds), leaving out the accounts that have
     a post in flight (an account with a backlog behind a slow call filled the window pass after pass, and the other
     accounts' posts behind it missed their slots; the accounts in flight are a handful, read once per statement,
     their ids not joined to each due post) and, ``leaving_some``, the posts ``left_alone`` (quarantined). Built once:
-    a pass runs it without making it again."""
+    a pass runs it without making it again.
+
+    On PostgreSQL the statement also takes the shared side of the stop switches' lock (``holds.reading_stops``), the
+    claim's first statement, so that the next ones, which read the switches, see any switch turned on before: a
+    round trip of its own cost the claim as much as a write."""
     in_flight = select(Account.id).where(Account.publishing_post_id.is_not(None))
     now = bindparam("now", type_=Post.__table__.c.scheduled_at.type)
     due = (select(Post.id, Post.account_id)
@@ -252,26 +256,20 @@ def _due_posts(batch: int, postgres: bool, leaving_some: bool) -> Select[int, in
            .order_by(Post.scheduled_at, Post.id).limit(batch * 2))
     if leaving_some:
         due = due.where(Post.id.not_in(bindparam("left_alone", expanding=True)))
-    return due.with_for_update(skip_locked=True, of=Post) if postgres else due
-
-
-@cache
-def _free_accounts(postgres: bool) -> Select[Any]:
-    """Of the accounts ``accounts``, those with no post in flight, locked (skipping those another worker holds). On
-    PostgreSQL the statement also takes the shared side of the stop switches' lock (``holds.reading_stops``), before
-    the claim's next statements read the switches: a round trip of its own cost the claim as much as a write."""
-    free = select(Account.id).where(among(Account.id, "accounts", postgres), Account.publishing_post_id.is_(None))
     if not postgres:  # SQLite's ``BEGIN IMMEDIATE`` already serialises the claims and the switches
-        return free
-    return free.add_columns(reading_stops_lock().label("reading_stops")).with_for_update(skip_locked=True, of=Account)
+        return due
+    return due.add_columns(reading_stops_lock().label("reading_stops")).with_for_update(skip_locked=True, of=Post)
 
 
 @cache
-def _sealed_rows(postgres: bool) -> Select[Any]:
-    """``Worker._sealed``'s statement, of the posts ``posts``: the gate's inputs (``policies.gate_keys``, its first
-    columns), then what the other checks and the publication read."""
+def _taken_rows(batch: int, postgres: bool) -> Select[Any]:
+    """Of the posts ``posts`` (each the first due of its account), those whose account has no post in flight, the
+    first ``batch`` in due order, their accounts locked (skipping those another worker holds): the posts the claim
+    takes. With what ``Worker._sealed`` reads of them: the gate's inputs (``policies.gate_keys``, its first
+    columns), then what the other checks and the publication read. (Locking the accounts in a statement of their own
+    cost every pass a round trip.)"""
     revision, market = policies.KEY_REVISION, policies.KEY_MARKET
-    return policies.gate_keys(select(Post.id).join(Post.account)).add_columns(
+    taken = policies.gate_keys(select(Post.id).join(Post.account)).add_columns(
         Post.version, Post.state, Post.approved_revision_id, Post.scheduled_at,
         Post.created_at.label("post_created_at"), Post.publish_key, Post.gate_seal, Post.sent_to_cabinet_at,
         Post.account_id, Account.active, Account.connector, Account.handle, market.grace_minutes, revision.number,
@@ -281,7 +279,10 @@ def _sealed_rows(postgres: bool) -> Select[Any]:
         # What the lists call held (``holds.held_clause``): a switch over it, one that held it, its embargo in force.
         held_clause(bindparam("now", type_=Post.__table__.c.scheduled_at.type)).label("held"),
         audit.last_link(Post.id).label("last_link"),
-    ).where(among(Post.id, "posts", postgres)).order_by(Post.scheduled_at, Post.id)
+    ).where(among(Post.id, "posts", postgres), Account.publishing_post_id.is_(None)
+            ).order_by(Post.scheduled_at, Post.id).limit(batch)
+    # SQLite's ``BEGIN IMMEDIATE`` already serialises the claims.
+    return taken.with_for_update(skip_locked=True, of=Account) if postgres else taken
 
 
 class LeaseLost(Exception):
@@ -581,19 +582,19 @@ class Worker:
             due = connection.execute(*self._due(now)).all()
             if not due:
                 return claims
-            # One post per account (its earliest), and of those the accounts with no post in flight, locked; the
-            # first ``batch`` of their posts are loaded (the others stay due, for the next pass or another worker).
+            # One post per account (its earliest); of those, the first ``batch`` whose accounts have no post in
+            # flight, their accounts locked (the others stay due, for the next pass or another worker). A switch
+            # being turned on is committed first, and seen: ``_due_posts`` took ``reading_stops``' lock.
             first_of_account: dict[int, int] = {}
-            for post_id, account_id in due:
+            for post_id, account_id, *_lock in due:
                 first_of_account.setdefault(account_id, post_id)
-            free = {row[0] for row in connection.execute(_free_accounts(self.postgres),
-                                                         {"accounts": list(first_of_account)})}
-            chosen = [post_id for account_id, post_id in first_of_account.items() if account_id in free][:self.batch]
+            taken = connection.execute(_taken_rows(self.batch, self.postgres),
+                                       {"posts": list(first_of_account.values()), "now": now}).all()
+            chosen = [row.id for row in taken]
             if not chosen:
                 return claims
-            # A switch being turned on is committed first, and seen: ``_free_accounts`` took ``reading_stops``' lock.
             # The outbox's posts whose checks their rows answer go out as rows (``_sealed``); the others are loaded.
-            outgoing = {item.id: item for item in self._sealed(session, chosen, now)}
+            outgoing = {item.id: item for item in self._sealed(session, taken, now)}
             rest = [post_id for post_id in chosen if post_id not in outgoing]
             # In one statement, with what the checks read (the account, its market and policy, the revision and its
             # media, the campaign): the last link of each post's audit trail, read with the row locked
@@ -734,10 +735,11 @@ class Worker:
             report.published += 1
         workflow.record_steps(session, steps, now=now)
 
-    def _sealed(self, session: Session, post_ids: list[int], now: datetime) -> list[Outgoing]:
-        """The posts of ``post_ids`` (locked) that go out through the outbox and whose every check before sending
-        their row answers, read in one statement without loading an object: what goes out for each. The others are
-        left to the checks on the loaded post (``_ready``), which say why one may not go, and do what follows.
+    def _sealed(self, session: Session, taken: Sequence[Any], now: datetime) -> list[Outgoing]:
+        """Of the posts the claim took (``taken``: their rows, ``_taken_rows``), those that go out through the outbox
+        and whose every check before sending their row answers, without loading an object: what goes out for each.
+        The others are left to the checks on the loaded post (``_ready``), which say why one may not go, and do what
+        follows.
 
         A row answers the checks when the post is still scheduled and within its grace period; nothing holds it
         (no stop switch covers it, none held it, its campaign's embargo is not in force); its account is active and
@@ -748,7 +750,7 @@ class Worker:
         loaded post's checks decide, the gate run again. So does a row whose reading raised (odd data, a fault of
         this code): the loaded post's checks fail it alone if they raise too (``PostFault``)."""
         answered = []
-        for row in session.connection().execute(_sealed_rows(self.postgres), {"posts": post_ids, "now": now}):
+        for row in taken:
             try:
                 item = self._outgoing(row, now)
             except Exception:  # noqa: BLE001 - the loaded post's checks decide, and say why
@@ -772,7 +774,7 @@ class Worker:
         return outgoing
 
     def _outgoing(self, row: Any, now: datetime) -> Outgoing | None:
-        """What goes out for ``row`` (``_sealed_rows``), when it answers every check (``_answered_by``)."""
+        """What goes out for ``row`` (``_taken_rows``), when it answers every check (``_answered_by``)."""
         if not self._answered_by(row, now):
             return None
         key = row.publish_key or _first_key(row.id, row.post_created_at, row.current_revision_id)
@@ -782,7 +784,7 @@ class Worker:
                                      row.number, row.sha256, row.body, [], row.scheduled_at))
 
     def _answered_by(self, row: Any, now: datetime) -> bool:
-        """Whether ``row`` (``_sealed_rows``) answers every check before sending (``_sealed``)."""
+        """Whether ``row`` (``_taken_rows``) answers every check before sending (``_sealed``)."""
         return (row.state == State.scheduled and not row.held and row.connector == "outbox" and row.active is not False
                 and row.scheduled_at is not None and not _past_grace(row.scheduled_at, row.grace_minutes, now)
                 and row.current_revision_id is not None and row.approved_revision_id == row.current_revision_id
