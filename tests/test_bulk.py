@@ -69,7 +69,6 @@ def test_a_batch_read_back_needs_a_column_that_tells_its_rows_apart(make, db_ses
         insert_rows(db_session.connection(), MESSAGES, _rows(post, ["a", "b"]), returning=MESSAGES.c.id)
 
 
-
 def test_among_finds_the_same_rows_on_each_backend_with_one_text_whatever_the_length(make, db_session, backend):
     """``bulk.among``: an expanding ``IN`` on SQLite; on PostgreSQL ``= ANY`` of one array, whose statement's text
     (prepared once) is the same for lists of any length, an empty one included."""
@@ -89,3 +88,15 @@ def test_among_finds_the_same_rows_on_each_backend_with_one_text_whatever_the_le
         event.remove(bind, "before_cursor_execute", note)
     if backend == "postgresql":
         assert len(texts) == 1 and "= ANY (" in texts.pop()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True, scope="session")
+def test_among_compares_a_string_longer_than_its_column_whole(make, db_session):
+    """The array's strings are texts: a value longer than the column matches nothing (cast to the column's
+    ``VARCHAR(n)[]``, it was cut to its first n characters, and matched the row holding them)."""
+    post = make.post(State.scheduled)
+    key = "k" * 64
+    insert_rows(db_session.connection(), MESSAGES, _rows(post, [key]))
+    found = select(MESSAGES.c.idempotency_key).where(among(MESSAGES.c.idempotency_key, "keys", True))
+    assert db_session.scalars(found, {"keys": [key]}).all() == [key]
+    assert db_session.scalars(found, {"keys": [key + "x"]}).all() == []

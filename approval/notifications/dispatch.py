@@ -308,7 +308,7 @@ def record(session: Session, *entries: Any) -> None:
         _notify(session, kind, audiences, params)
     # Once the later notices are written: each reader's earlier one is overtaken by their own.
     for (actor_id, kind_told, at), post_ids in overtaking.items():
-        _overtake(session, _post_overtaken(postgres), at,
+        _overtake(session, _post_overtaking(postgres), at,
                   {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told})
 
 
@@ -477,7 +477,7 @@ def stop_turned_off(session: Session, stop: StopSwitch) -> None:
     community manager read "A stop switch was turned off" as "my posts are going out"."""
     market_id = _stop_told(session, stop, Kind.stop_off, stop.turned_off_by_id, stop.turned_off_at)
     _held_told(session, stop)
-    _overtake(session, _stop_overtaken(stop, market_id), stop.turned_off_at)
+    _overtake(session, _overtaking(_stop_overtaken(stop, market_id)), stop.turned_off_at)
 
 
 def _held_told(session: Session, stop: StopSwitch) -> None:
@@ -525,12 +525,11 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
     return market_id
 
 
-def _overtake(session: Session, overtaken: ColumnElement[bool], at: Any, params: dict[str, Any] | None = None) -> None:
-    """Mark read the ``overtaken`` notifications (``OVERTAKEN_BY``) still unread, at ``at``; their mail, when it
-    waits for a digest or for another try, is not sent (what it says is no longer so), as ``policy_lets_through``
-    leaves a refusal's. A mail already sent is not recalled, nor one a sender holds (claimed: being sent)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    statement = _post_overtaking(postgres) if overtaken is _post_overtaken(postgres) else _overtaking(overtaken)
+def _overtake(session: Session, statement: Update, at: Any, params: dict[str, Any] | None = None) -> None:
+    """Run ``statement`` (``_overtaking`` of some notifications, ``OVERTAKEN_BY``) at ``at``: those still unread are
+    marked read; their mail, when it waits for a digest or for another try, is not sent (what it says is no longer
+    so), as ``policy_lets_through`` leaves a refusal's. A mail already sent is not recalled, nor one a sender holds
+    (claimed: being sent)."""
     session.execute(statement, {**(params or {}), "overtaken_at": at})
 
 

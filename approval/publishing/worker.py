@@ -550,11 +550,14 @@ class Worker:
 
         The earliest due posts are locked first, by their ids alone (skipping those another worker holds): read in
         the due index's order, the first rows only, however many are due. Joined to their accounts and revisions in
-        the same statement, every due post was read and sorted before the first could be taken. Then the accounts
-        of the first post of each that have no post in flight are locked, and the first ``batch`` of those posts
-        are loaded with what the checks read (a statement of its own, so it sees the rows as locked; the others are
-        not loaded at all). Whether an active stop switch covers a post comes with it; the switches themselves are
-        read, once, only when one does.
+        the same statement, every due post was read and sorted before the first could be taken. Then, in one
+        statement (``_taken_rows``), the first ``batch`` of those posts, one per account, whose accounts have no
+        post in flight are read with what the checks read, their accounts locked as they are read (skipping those
+        another worker holds; the others are not read at all). The posts and the accounts are read as locked (the
+        posts by the first statement; an account changed since the statement began is read again, and dropped if
+        it now has a post in flight); the tables they join (markets, policies, campaigns, revisions) as the
+        statement began. Whether an active stop switch covers a post comes with it; the switches themselves are
+        read, once, only when one does (after the first statement took ``reading_stops``' lock).
 
         The stored files of the posts' media are hashed outside any transaction (``read_media``): a claim that
         loads posts whose files it has not read gives them up before any check or write (rolled back), the files
