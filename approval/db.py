@@ -284,7 +284,6 @@ def _forget_the_transaction(session: Session, transaction: Any) -> None:
             session.info.pop(key, None)
 
 
-
 def reading(engine: Engine) -> Engine:
     """``engine`` for connections that only read (the Social Hub's change feed; a session asks the same of its
     transaction through ``read_only``): on SQLite their transactions do not take the write lock up front, as every

@@ -564,7 +564,6 @@ def _post_overtaking(postgres: bool) -> Update:
     return _overtaking(_post_overtaken(postgres))
 
 
-@functools.cache
 def _post_overtaken(postgres: bool) -> ColumnElement[bool]:
     """The notifications of the posts ``overtaken_posts`` that a later notice of the same post overtook
     (``POST_OVERTAKEN``), for the reader told it, or whose act it was (``overtaken_by``, whose act told the kind

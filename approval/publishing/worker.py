@@ -768,7 +768,7 @@ class Worker:
         used = self._quotas_used(session, quotas, now)
         outgoing = []
         for row, item in answered:
-            if row.account_id in quotas and used.get(row.account_id, 0) >= quotas[row.account_id].posts:
+            if row.account_id in quotas and used.get(row.account_id, (0, None))[0] >= quotas[row.account_id].posts:
                 continue
             audit.remember_link(session, row.id, row.last_link)
             if row.sent_to_cabinet_at is None:
@@ -834,30 +834,27 @@ class Worker:
         return connector
 
     @staticmethod
-    def _quotas_used(session: Session, quotas: dict[int, Quota], now: datetime) -> dict[int, int]:
-        """How many attempts each account of ``quotas`` made within its network's quota window: a statement per
-        length of window (one per network at most), whatever the number of accounts."""
+    def _quotas_used(session: Session, quotas: dict[int, Quota], now: datetime
+                     ) -> dict[int, tuple[int, datetime | None]]:
+        """How many attempts each account of ``quotas`` made within its network's quota window, and the oldest of
+        them (accounts with none are left out): a statement per length of window (one per network at most), whatever
+        the number of accounts."""
         accounts_by_window: dict[int, list[int]] = {}
         for account_id, quota in quotas.items():
             accounts_by_window.setdefault(quota.window_s, []).append(account_id)
-        used: dict[int, int] = {}
+        used: dict[int, tuple[int, datetime | None]] = {}
         for window_s, account_ids in accounts_by_window.items():
-            used.update((account_id, count) for account_id, count in session.execute(
-                select(PublicationAttempt.account_id, func.count())
+            used.update((account_id, (count, oldest)) for account_id, count, oldest in session.execute(
+                select(PublicationAttempt.account_id, func.count(), func.min(PublicationAttempt.started_at))
                 .where(PublicationAttempt.account_id.in_(account_ids),
                        PublicationAttempt.started_at > now - timedelta(seconds=window_s))
                 .group_by(PublicationAttempt.account_id)))
         return used
 
-    @staticmethod
-    def _quota_used(session: Session, account_id: int, quota: Quota, now: datetime) -> tuple[int, datetime | None]:
+    def _quota_used(self, session: Session, account_id: int, quota: Quota, now: datetime
+                    ) -> tuple[int, datetime | None]:
         """How many attempts the account made within its network's quota window, and the oldest of them."""
-        used, oldest = session.execute(
-            select(func.count(), func.min(PublicationAttempt.started_at))
-            .where(PublicationAttempt.account_id == account_id,
-                   PublicationAttempt.started_at > now - timedelta(seconds=quota.window_s))
-        ).one()
-        return used, oldest
+        return self._quotas_used(session, {account_id: quota}, now).get(account_id, (0, None))
 
     def _refusals(self, session: Session, post: Post,
                   digests: dict[str, str | None] | None = None) -> list[reasons.Reason]:
