@@ -28,6 +28,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Insert,
+    Select,
     SQLColumnExpression,
     String,
     Table,
@@ -277,8 +278,11 @@ def _act_given(_mapper: Mapper[Notification], _connection: Connection, notificat
 
 def record(session: Session, *entries: Any) -> None:
     """Tell the people concerned by the audit rows ``entries`` (``workflow.engine.TrailEntry``, which imports this
-    module), in their transaction: one statement per kind of news, whatever the number of rows."""
-    settle(session, *entries)
+    module), in their transaction: one statement per kind of news, whatever the number of rows. First the notices
+    the change settles (``settle``), then the new ones, then the earlier ones they overtake (``OVERTAKEN_BY``). On
+    PostgreSQL, a change that tells one kind of news (the worker's batch published) does the three in one
+    statement (``_told_at_once``)."""
+    settled = _settled(session, entries)
     told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
     # The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when: a batch (the
     # worker's pass) is one group, and one statement.
@@ -304,12 +308,51 @@ def record(session: Session, *entries: Any) -> None:
                                               "action": Action(entry.action).value, "why": why})
         if overtaker := next((kind for kind, _audiences in rules if kind in OVERTAKING), None):
             overtaking.setdefault((entry.actor_id, overtaker.value, entry.at), []).append(entry.post_id)
+    if postgres and _told_at_once(session, settled, told, overtaking):
+        return
+    for (kinds, at), post_ids in settled.items():
+        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
     for (kind, audiences), params in told.items():
         _notify(session, kind, audiences, params)
     # Once the later notices are written: each reader's earlier one is overtaken by their own.
     for (actor_id, kind_told, at), post_ids in overtaking.items():
-        _overtake(session, _post_overtaking(postgres), at,
-                  {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told})
+        _overtake(session, _post_overtaking(postgres), at, _overtaking_params(actor_id, kind_told, post_ids))
+
+
+def _overtaking_params(actor_id: int | None, kind_told: str, post_ids: list[int]) -> dict[str, Any]:
+    return {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told}
+
+
+def _told_at_once(session: Session, settled: dict[tuple[tuple[Kind, ...], datetime], list[int]],
+                  told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]],
+                  overtaking: dict[tuple[int | None, str, datetime], list[int]]) -> bool:
+    """On PostgreSQL, what ``record`` writes in one statement, when the change tells one kind of news (to no chat)
+    and settles and overtakes a group of posts at most each: the settled notices, the new ones and the overtaken
+    ones, as ``record``'s three statements would (``_told_in_one``); a round trip each cost the worker's every pass
+    as much as the writing. False, writing nothing, for any other change.
+
+    The three see the same snapshot: the notices settled are those written before, as when they were settled
+    first; the overtaken are found among those written before and those this statement writes, as when they were
+    overtaken after. A notice settled and overtaken at once would be written twice by one statement, which
+    PostgreSQL does not allow: a change whose settled kinds are kinds a later notice overtakes goes statement by
+    statement."""
+    if len(told) != 1 or len(settled) > 1 or len(overtaking) > 1:
+        return False
+    [((kind, audiences), params)] = told.items()
+    settled_kinds: tuple[Kind, ...] = ()
+    values = cast(dict[str, Any], _told_values(session, params, postgres=True))  # arrays, on PostgreSQL
+    if settled:
+        [((settled_kinds, at), post_ids)] = settled.items()
+        if overtaking and set(settled_kinds) & POST_OVERTAKEN.keys():
+            return False
+        values.update(settled_posts=post_ids, settled_at=at)
+    if kind in CHAT_KINDS:
+        return False
+    if overtaking:
+        [((actor_id, kind_told, at), post_ids)] = overtaking.items()
+        values.update(_overtaking_params(actor_id, kind_told, post_ids), overtaken_at=at)
+    session.connection().execute(_told_in_one(kind, audiences, settled_kinds, bool(overtaking)), values)
+    return True
 
 
 def configuration_failed(payload: dict[str, Any] | None) -> bool:
@@ -380,9 +423,15 @@ def settle(session: Session, *entries: Any) -> None:
     still waits for someone, or is still so. Before the new state's own notifications are written, which stay
     unread. A proposal (``proposal_changed``) is settled by the next one, by its post leaving its way, or by its post
     scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification)."""
-    # The posts settled, by the kinds settled and when: a batch (the worker's pass) is one group, and one statement.
-    left: dict[tuple[tuple[Kind, ...], datetime], list[int]] = {}
     postgres = session.get_bind().dialect.name == "postgresql"
+    for (kinds, at), post_ids in _settled(session, entries).items():
+        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
+
+
+def _settled(session: Session, entries: Iterable[Any]) -> dict[tuple[tuple[Kind, ...], datetime], list[int]]:
+    """What ``settle`` marks read: the posts, by the kinds settled and when (a batch, the worker's pass, is one
+    group, and one statement)."""
+    left: dict[tuple[tuple[Kind, ...], datetime], list[int]] = {}
     for entry in entries:
         if entry.to_state == entry.from_state:
             if (entry.payload or {}).get("proposal_only"):  # only the latest proposal holds: the earlier settle
@@ -397,8 +446,7 @@ def settle(session: Session, *entries: Any) -> None:
             kinds += (Kind.proposal_changed,)
         if kinds:
             left.setdefault((kinds, entry.at), []).append(entry.post_id)
-    for (kinds, at), post_ids in left.items():
-        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
+    return left
 
 
 def notify_post(session: Session, kind: Kind, audiences: tuple[Audience, ...], *, post_id: int,
@@ -417,18 +465,35 @@ def _notify(session: Session, kind: Kind, audiences: tuple[Audience, ...], param
     """One ``INSERT ... SELECT`` for the posts of ``params``: on PostgreSQL one statement for them all (their values
     as arrays, ``unnest``ed side by side); on SQLite, executed once per post in one call."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    act = act_of(session)
-    values: dict[str, Any] | list[dict[str, Any]]
-    if postgres:
-        values = {name: [row[name] for row in params] for name in _TOLD}
-        values["why"] = [_json(why) for why in values["why"]]
-        values["act_id"] = act
-    else:
-        values = [{**row, "act_id": act} for row in params]
-        values = values[0] if len(values) == 1 else values
+    values = _told_values(session, params, postgres)
     session.execute(_insert_notifications(kind, audiences, True, postgres), values)
     if kind in CHAT_KINDS and audiences != (CABINET,):  # the market's chat hears it once, with its staff
         session.execute(_insert_chat(kind, postgres), values)
+
+
+def _told_values(session: Session, params: list[dict[str, Any]], postgres: bool
+                 ) -> dict[str, Any] | list[dict[str, Any]]:
+    """The parameters of ``_insert_notifications`` for the rows told ``params``, of the session's act: on PostgreSQL
+    one array per column (``_told``), elsewhere the rows (a row alone as itself)."""
+    act = act_of(session)
+    if postgres:
+        values: dict[str, Any] = {_bound(name): [row[name] for row in params] for name in _TOLD}
+        values[_bound("why")] = [_json(why) for why in values[_bound("why")]]
+        values[_bound("act_id")] = act
+        return values
+    rows = [_bound_row(row, act) for row in params]
+    return rows[0] if len(rows) == 1 else rows
+
+
+def _bound(name: str) -> str:
+    """The parameter of a value told (``_told``): not a column's own name, which a statement of notifications in the
+    same ``WITH`` (``_told_in_one``) would take for a value to write into that column."""
+    return f"told_{name}"
+
+
+def _bound_row(row: dict[str, Any], act: int) -> dict[str, Any]:
+    """A row told, as ``_told``'s parameters outside PostgreSQL, of the act ``act``."""
+    return {**{_bound(name): value for name, value in row.items()}, _bound("act_id"): act}
 
 
 def policy_refuses(session: Session, refused: list[tuple[int, list[dict[str, Any]]]], *, actor_id: int | None,
@@ -519,8 +584,8 @@ def _stop_told(session: Session, stop: StopSwitch, kind: Kind, actor_id: int | N
     if stop.scope == StopScope.campaign:
         market_id = session.scalar(select(Campaign.market_id).where(Campaign.id == stop.campaign_id))
     audience = Audience.all_staff if market_id is None else Audience.market_staff
-    params = {"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at, "comment": stop.reason,
-              "action": None, "why": None, "act_id": act_of(session)}
+    params = _bound_row({"post_id": None, "market_id": market_id, "actor_id": actor_id, "at": at,
+                         "comment": stop.reason, "action": None, "why": None}, act_of(session))
     session.execute(_insert_notifications(kind, (audience,), False, False), params)
     return market_id
 
@@ -564,19 +629,25 @@ def _post_overtaking(postgres: bool) -> Update:
     return _overtaking(_post_overtaken(postgres))
 
 
-def _post_overtaken(postgres: bool) -> ColumnElement[bool]:
+def _post_overtaken(postgres: bool, told_now: Any = None) -> ColumnElement[bool]:
     """The notifications of the posts ``overtaken_posts`` that a later notice of the same post overtook
     (``POST_OVERTAKEN``), for the reader told it, or whose act it was (``overtaken_by``, whose act told the kind
-    ``overtaking_kind``: only what that kind overtakes is theirs to have read)."""
+    ``overtaking_kind``: only what that kind overtakes is theirs to have read). ``told_now``: the notices the same
+    statement writes (``_told_in_one``), which its own reading of the table does not see."""
     table = cast(Table, Notification.__table__)  # as ``_insert_notifications``
     later = table.alias("later")
     by_kind = bindparam("overtaking_kind", type_=String())
 
     def overtaken(kind: Kind, kinds: frozenset[Kind]) -> ColumnElement[bool]:
+        by_later = [exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
+                                   later.c.id > table.c.id, or_(*(later.c.kind == k.value for k in sorted(kinds))))]
+        if told_now is not None:
+            by_later.append(exists().where(told_now.c.user_id == table.c.user_id,
+                                           told_now.c.post_id == table.c.post_id,
+                                           or_(*(told_now.c.kind == k.value for k in sorted(kinds)))))
         return and_(table.c.kind == kind.value, or_(
             and_(table.c.user_id == bindparam("overtaken_by"), or_(*(by_kind == k.value for k in sorted(kinds)))),
-            exists().where(later.c.user_id == table.c.user_id, later.c.post_id == table.c.post_id,
-                           later.c.id > table.c.id, or_(*(later.c.kind == k.value for k in sorted(kinds))))))
+            *by_later))
 
     return and_(bulk.among(table.c.post_id, "overtaken_posts", postgres),
                 or_(*(overtaken(kind, kinds) for kind, kinds in sorted(POST_OVERTAKEN.items()))))
@@ -626,10 +697,11 @@ def _told(postgres: bool) -> Any:
     """The rows told, as a table the statements join: on PostgreSQL, arrays of the values ``unnest``ed side by side
     (a statement for every row at once); elsewhere, one row of bound values (the statement is executed per row)."""
     if postgres:
-        return func.unnest(*(bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in _TOLD_ARRAYS.items())
+        return func.unnest(*(bindparam(_bound(name), type_=postgresql.ARRAY(type_))
+                             for name, type_ in _TOLD_ARRAYS.items())
                            ).table_valued(*(column(name, type_) for name, type_ in _TOLD_ARRAYS.items())
                                           ).render_derived(name="told")
-    return select(*(bindparam(name, type_=type_).label(name) for name, type_ in _TOLD.items())).subquery("told")
+    return select(*(bindparam(_bound(name), type_=type_).label(name) for name, type_ in _TOLD.items())).subquery("told")
 
 
 def _post_column(column_: SQLColumnExpression[Any], told: Any) -> ColumnElement:
@@ -746,7 +818,7 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
             _users.c.id, literal(kind.value, String), told.c.post_id, market, told.c.actor_id, told.c.comment,
             _why(told, postgres), told.c.action, told.c.at,
             func.coalesce(_prefs.c.mode, literal(MailMode.immediate.value, String)), told.c.at,
-            bindparam("act_id", type_=BigInteger()),
+            bindparam(_bound("act_id"), type_=BigInteger()),
         )
         .select_from(_users.join(told, literal(True))
                      .outerjoin(_prefs, and_(_prefs.c.user_id == _users.c.id, _prefs.c.kind == kind.value)))
@@ -765,6 +837,24 @@ def _settle(kinds: tuple[Kind, ...], postgres: bool) -> Update:
     return (update(table).where(bulk.among(table.c.post_id, "settled_posts", postgres),
                                 or_(*(table.c.kind == kind.value for kind in kinds)), table.c.read_at.is_(None))
             .values(read_at=bindparam("settled_at")))
+
+
+@functools.cache
+def _told_in_one(kind: Kind, audiences: tuple[Audience, ...], settled_kinds: tuple[Kind, ...],
+                 overtaking: bool) -> Select[int]:
+    """``record``'s statements in one, on PostgreSQL (``_told_at_once``): the notices of ``kind`` written
+    (``_insert_notifications``), with the settling of ``settled_kinds`` (if any: ``_settle``) and the overtaking
+    (``_post_overtaking``, of the notices written before and of these) as statements of its ``WITH``, each run
+    once whatever the main query reads; it counts the notices written. Built once per kind of change."""
+    table = cast(Table, Notification.__table__)  # as above
+    told_now = (_insert_notifications(kind, audiences, True, True)
+                .returning(table.c.user_id, table.c.post_id, table.c.kind).cte("told_now"))
+    also = []
+    if settled_kinds:
+        also.append(_settle(settled_kinds, True).cte("settled"))
+    if overtaking:
+        also.append(_overtaking(_post_overtaken(True, told_now)).cte("overtaken"))
+    return select(func.count()).select_from(told_now).add_cte(*also)
 
 
 @functools.cache
