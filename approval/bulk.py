@@ -43,11 +43,12 @@ def array_item(type_: TypeEngine[Any]) -> TypeEngine[Any]:
     return Text() if isinstance(type_, String) and not isinstance(type_, Enum) else type_
 
 
-def unnested(types: Mapping[str, TypeEngine[Any]], name: str) -> Any:
+def unnested(types: Mapping[str, TypeEngine[Any]], name: str, prefix: str = "") -> Any:
     """``unnest(:a, :b, ...) AS name(a, b, ...)``: a table of the rows whose columns come as the arrays ``a``, ``b``...
-    (``arrays`` makes them), each of ``types``' type as an array holds it (``array_item``)."""
+    (``arrays`` makes them), each of ``types``' type as an array holds it (``array_item``). ``prefix``: the arrays
+    are bound as ``prefix`` and the column's name (two tables of rows in one statement, ``arrays(..., prefix)``)."""
     items = {key: array_item(type_) for key, type_ in types.items()}
-    return func.unnest(*(bindparam(key, type_=postgresql.ARRAY(item)) for key, item in items.items())
+    return func.unnest(*(bindparam(prefix + key, type_=postgresql.ARRAY(item)) for key, item in items.items())
                        ).table_valued(*(column(key, item) for key, item in items.items())).render_derived(name=name)
 
 
@@ -56,9 +57,11 @@ def value_of(rows: Any, key: str, type_: TypeEngine[Any]) -> ColumnElement[Any]:
     return cast(rows.c[key], type_) if isinstance(type_, JSON) else rows.c[key]
 
 
-def arrays(rows: Sequence[Mapping[str, Any]], types: Mapping[str, TypeEngine[Any]]) -> dict[str, list[Any]]:
-    """The rows' values as one list per column of ``types``, in the rows' order (a JSON document as its text)."""
-    return {key: _documents([row[key] for row in rows], type_) if isinstance(type_, JSON) else
+def arrays(rows: Sequence[Mapping[str, Any]], types: Mapping[str, TypeEngine[Any]],
+           prefix: str = "") -> dict[str, list[Any]]:
+    """The rows' values as one list per column of ``types``, in the rows' order (a JSON document as its text), each
+    under ``prefix`` and its column's name (as ``unnested`` binds them)."""
+    return {prefix + key: _documents([row[key] for row in rows], type_) if isinstance(type_, JSON) else
             [row[key] for row in rows] for key, type_ in types.items()}
 
 

@@ -27,13 +27,15 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 from urllib.parse import urljoin, urlsplit
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, Text, bindparam, insert, literal, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from approval import bulk
 from approval.bulk import insert_rows
 from approval.db import utcnow
 from approval.inputs import web_address
-from approval.models import Account, OutboxMessage, Outcome
+from approval.models import Account, OutboxMessage, Outcome, PublicationAttempt
 from approval.publishing import reasons
 from approval.publishing.addresses import (
     InternalAddress,
@@ -107,6 +109,37 @@ class LookupUnavailable(Exception):
 #: The outbox's rows are only ever added: one INSERT of the table's (``bulk.insert_rows``: without the unit of work's
 #: bookkeeping, nor the ORM's bulk insert's, which cost as much as the statement), returning their ids.
 _MESSAGES = cast(Table, OutboxMessage.__table__)
+_MESSAGE_TYPES = {key: _MESSAGES.c[key].type for key in ("idempotency_key", "post_id", "account_id", "body",
+                                                          "created_at")}
+#: The attempts that record the outbox's publications (``OutboxConnector.publish_recorded``): what the worker gives
+#: of each; the outbox writes its answer into the rest.
+_ATTEMPTS = cast(Table, PublicationAttempt.__table__)
+RECORDED = ("post_id", "revision_id", "account_id", "sha256", "idempotency_key", "connector", "started_at",
+            "finished_at")
+_ATTEMPT_TYPES = {key: _ATTEMPTS.c[key].type for key in RECORDED}
+#: The outbox's name of a publication (``Result.remote_id``), before its row's id.
+REMOTE_ID_PREFIX = "outbox-"
+
+
+@cache
+def _published_and_recorded() -> Select[int, int, str]:
+    """The publications' rows, and the attempts' joined to them by their key with the outbox's answer (published,
+    under the names ``OutboxConnector._published`` gives), in one statement; the ids of each attempt and row, with
+    their key. The rows come as arrays (``bulk.unnested``), the publications' bound as ``m_*``, the attempts' as
+    ``a_*``; ``url_prefix`` is what the address puts before the row's id."""
+    messages = bulk.unnested(_MESSAGE_TYPES, "new_messages", "m_")
+    written = (insert(_MESSAGES).from_select(list(_MESSAGE_TYPES), select(
+        *(bulk.value_of(messages, key, type_) for key, type_ in _MESSAGE_TYPES.items())))
+        .returning(_MESSAGES.c.id, _MESSAGES.c.idempotency_key).cte("written"))
+    attempts = bulk.unnested(_ATTEMPT_TYPES, "new_attempts", "a_")
+    message_id = sql_cast(written.c.id, Text)
+    recorded = (insert(_ATTEMPTS).from_select([*RECORDED, "outcome", "remote_id", "url"], select(
+        *(attempts.c[key] for key in RECORDED), literal(Outcome.published, _ATTEMPTS.c.outcome.type),
+        literal(REMOTE_ID_PREFIX, Text) + message_id, bindparam("url_prefix", type_=Text) + message_id,
+    ).join_from(attempts, written, written.c.idempotency_key == attempts.c.idempotency_key))
+        .returning(_ATTEMPTS.c.id, _ATTEMPTS.c.idempotency_key).cte("recorded"))
+    return select(recorded.c.id, written.c.id, written.c.idempotency_key).join_from(
+        recorded, written, recorded.c.idempotency_key == written.c.idempotency_key)
 
 
 class OutboxConnector:
@@ -140,6 +173,36 @@ class OutboxConnector:
                             for id_, body in zip(ids, bodies, strict=True))
         return [self._published(id_) for id_ in ids]
 
+    def publish_recorded(self, publications: list[Publication], attempts: list[dict[str, Any]], *,
+                         session: Session) -> list[tuple[Result, int]]:
+        """``publish_all``, and the attempts that record the publications: for each, the row the worker gives
+        (``RECORDED``, in the publications' order), the outbox's answer written into it; each result with its
+        attempt's id. On PostgreSQL, a batch's rows and attempts in one statement (``_published_and_recorded``): a
+        round trip each cost the worker's every pass as much as the writing. Elsewhere, the two INSERTs."""
+        connection = session.connection()
+        if connection.dialect.name != "postgresql" or len(publications) < 2:
+            results = self.publish_all(publications, session=session)
+            ids = insert_rows(connection, _ATTEMPTS, [
+                {**attempt, "outcome": result.outcome, "remote_id": result.remote_id, "url": result.url,
+                 "message": result.message} for attempt, result in zip(attempts, results, strict=True)],
+                returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.idempotency_key)
+            return list(zip(results, ids, strict=True))
+        now = utcnow()
+        bodies = [publication.as_json() for publication in publications]
+        messages = [{"idempotency_key": publication.idempotency_key, "post_id": publication.post_id,
+                     "account_id": publication.account["id"], "body": body, "created_at": now}
+                    for publication, body in zip(publications, bodies, strict=True)]
+        written = {key: (message_id, attempt_id) for attempt_id, message_id, key in connection.execute(
+            _published_and_recorded(), {**bulk.arrays(messages, _MESSAGE_TYPES, "m_"),
+                                        **bulk.arrays(attempts, _ATTEMPT_TYPES, "a_"),
+                                        "url_prefix": self._url_prefix()})}
+        recorded = []
+        for publication, body in zip(publications, bodies, strict=True):
+            message_id, attempt_id = written[publication.idempotency_key]
+            self.pending.append(json.dumps({"id": message_id, **body}, ensure_ascii=False))
+            recorded.append((self._published(message_id), attempt_id))
+        return recorded
+
     def sync(self) -> None:
         """Append what was published since the last call to the feed, on disk (one fsync), before the commit."""
         if not self.pending:
@@ -157,8 +220,12 @@ class OutboxConnector:
         return None if message_id is None else self._published(message_id)
 
     def _published(self, message_id: int) -> Result:
-        return Result(Outcome.published, remote_id=f"outbox-{message_id}",
-                      url=f"{self.base_url}/outbox/{message_id}" if self.base_url else f"outbox:{message_id}")
+        return Result(Outcome.published, remote_id=f"{REMOTE_ID_PREFIX}{message_id}",
+                      url=f"{self._url_prefix()}{message_id}")
+
+    def _url_prefix(self) -> str:
+        """What a publication's address puts before its row's id."""
+        return f"{self.base_url}/outbox/" if self.base_url else "outbox:"
 
 
 class WebhookConnector:

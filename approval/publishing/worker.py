@@ -52,15 +52,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine, Select, Table, bindparam, exists, func, or_, select
+from sqlalchemy import Engine, Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, sessionmaker
 
 from approval import policies
-from approval.bulk import among, insert_rows
+from approval.bulk import among
 from approval.db import driver_says, utcnow
 from approval.loop import one_pass
 from approval.media import publication as media_publication
@@ -204,11 +204,6 @@ def _for_the_log(text: str, longest: int = 500) -> str:
     text = _ADDRESS.sub(lambda found: bare_address(found.group()), text)
     text = "".join(c if c.isprintable() else " " for c in text)
     return text if len(text) <= longest else text[:longest - 1] + "…"
-
-
-#: A batch's attempts through the outbox, written by one INSERT of the table's rows (``bulk.insert_rows``, not the
-#: ORM's bulk insert, whose bookkeeping cost as much as the statement), returning their ids.
-_ATTEMPTS = cast(Table, PublicationAttempt.__table__)
 
 
 @dataclass(frozen=True)
@@ -710,16 +705,14 @@ class Worker:
         ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
         posts' steps (one UPDATE round, one INSERT of audit rows)."""
         connector = self.outbox
-        results = connector.publish_all([item.publication for item in outgoing], session=session)
-        # The attempts are only ever added: one INSERT returning their ids, without the unit of work's bookkeeping.
-        attempt_ids = insert_rows(session.connection(), _ATTEMPTS, [dict(
+        # The publications and the attempts that record them, by one statement where the database allows it.
+        recorded = connector.publish_recorded([item.publication for item in outgoing], [dict(
             post_id=item.id, revision_id=item.post.current_revision_id, account_id=item.account.id,
             sha256=item.publication.revision["sha256"], idempotency_key=item.publication.idempotency_key,
-            connector=connector.name, outcome=result.outcome, remote_id=result.remote_id, url=result.url,
-            message=result.message, started_at=now, finished_at=now,
-        ) for item, result in zip(outgoing, results, strict=True)], returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.post_id)
+            connector=connector.name, started_at=now, finished_at=now,
+        ) for item in outgoing], session=session)
         steps = []
-        for item, result, attempt_id in zip(outgoing, results, attempt_ids, strict=True):
+        for item, (result, attempt_id) in zip(outgoing, recorded, strict=True):
             key = item.publication.idempotency_key
             if result.outcome != Outcome.published:  # a local store has no other answer; say so if it ever does
                 steps.append(workflow.Step(item.post, Action.fail, {"attempt": attempt_id,
