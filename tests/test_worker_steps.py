@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from approval.db import utcnow
 from approval.models import AuditEntry, Post
 from approval.workflow import engine
-from approval.workflow.states import Action, State
+from approval.workflow.states import Action, Role, State
 
 
 @pytest.fixture()
@@ -140,3 +140,38 @@ def test_a_batchs_audit_rows_are_one_insert_each_with_its_market_payload_and_lin
         assert row.market_id == post.account.market_id
     assert verify_chain(db_session).broken is None
 
+
+
+def test_a_batch_of_rows_is_told_as_a_batch_of_objects_is(make, db_session):
+    """The worker's posts read as rows (``PostRow``) are written with their audit rows by one statement, and on
+    PostgreSQL told in it too when their audiences are found without the post's new state or trail (published: the
+    author); a failure tells the one who scheduled the post, found in the trail, by a statement after it. Either way,
+    the same people are told as of posts loaded as objects, each written by the unit of work."""
+    from approval.models.notifications import Notification
+
+    market = make.market("FR")
+    author = make.user(Role.community_manager, markets=[market])
+    manager, scheduler = (make.user(Role.project_manager, markets=[market]) for _ in range(2))
+
+    def scheduled() -> Post:
+        post = make.post(State.approved, account=make.account(market), author=author, reviewer=manager)
+        make.act(post, Action.schedule, scheduler, scheduled_at=utcnow() + timedelta(days=1))
+        return post
+
+    def told(posts: list[Post], action: Action) -> list[set[int]]:
+        kind = "published" if action is Action.publish else "failed"
+        return [set(db_session.scalars(select(Notification.user_id).where(Notification.post_id == post.id,
+                                                                           Notification.kind == kind)))
+                for post in posts]
+
+    for action, payload, values in ((Action.publish, {}, {"published_url": "outbox:1", "published_at": utcnow()}),
+                                    (Action.fail, {"reasons": ["Refused."]}, {})):
+        rows, objects = [scheduled() for _ in range(2)], [scheduled() for _ in range(2)]
+        now = utcnow()
+        engine.record_steps(db_session, [
+            engine.Step(engine.PostRow(post.id, post.version, post.state, post.current_revision_id), action,
+                        payload, values=values) for post in rows], now=now)
+        engine.record_steps(db_session, [engine.Step(post, action, payload, values=values) for post in objects],
+                            now=now)
+        expected = {author.id} if action is Action.publish else {author.id, manager.id, scheduler.id}
+        assert told(rows, action) == told(objects, action) == [expected, expected], action

@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import CTE
 
 from approval import bulk
 from approval.access import HIDDEN_FROM_CABINET
@@ -166,7 +167,7 @@ ASKS_REVIEW = frozenset({Kind.review_requested, Kind.review_reminder, Kind.revie
 CHAT_KINDS = frozenset({Kind.review_requested, Kind.failed, Kind.missed, Kind.unconfirmed, Kind.policy_refuses})
 #: The notifications that ask their readers to act on a post, by the state the post is in while it awaits them: once
 #: it leaves that state, whoever moved it (a colleague decided, the author recalled it, an edit sent it back to
-#: review), they are settled, marked read for everyone told (``settle``). An edit within review asks nothing new.
+#: review), they are settled, marked read for everyone told (``_settled``). An edit within review asks nothing new.
 AWAITING: dict[State, tuple[Kind, ...]] = {
     State.in_review: (Kind.review_requested, Kind.review_reminder, Kind.review_escalation),
     State.with_cabinet: (Kind.cabinet_requested, Kind.cabinet_reminder, Kind.cabinet_escalation),
@@ -279,15 +280,40 @@ def _act_given(_mapper: Mapper[Notification], _connection: Connection, notificat
 def record(session: Session, *entries: Any) -> None:
     """Tell the people concerned by the audit rows ``entries`` (``workflow.engine.TrailEntry``, which imports this
     module), in their transaction: one statement per kind of news, whatever the number of rows. First the notices
-    the change settles (``settle``), then the new ones, then the earlier ones they overtake (``OVERTAKEN_BY``). On
+    the change settles (``_settled``), then the new ones, then the earlier ones they overtake (``OVERTAKEN_BY``). On
     PostgreSQL, a change that tells one kind of news (the worker's batch published) does the three in one
     statement (``_told_at_once``)."""
-    settled = _settled(session, entries)
-    told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]] = {}
-    # The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when: a batch (the
-    # worker's pass) is one group, and one statement.
-    overtaking: dict[tuple[int | None, str, datetime], list[int]] = {}
+    settled, told, overtaking = _plan(session, entries)
     postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and (at_once := _told_at_once(session, settled, told, overtaking)) is not None:
+        key, values = at_once
+        session.connection().execute(_told_in_one(*key), values)
+        return
+    for (kinds, at), post_ids in settled.items():
+        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
+    for (kind, audiences), params in told.items():
+        _notify(session, kind, audiences, params)
+    # Once the later notices are written: each reader's earlier one is overtaken by their own.
+    for (actor_id, kind_told, at), post_ids in overtaking.items():
+        _overtake(session, _post_overtaking(postgres), at, _overtaking_params(actor_id, kind_told, post_ids))
+
+
+#: What a change settles, by the kinds settled and when: the posts (``_settled``).
+Settled = dict[tuple[tuple[Kind, ...], datetime], list[int]]
+#: What a change tells, by kind of news and its audiences: the rows told (``_TOLD``).
+Told = dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]]
+#: The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when.
+Overtaking = dict[tuple[int | None, str, datetime], list[int]]
+#: What ``_told_in_one`` is built for: the kind told, its audiences, the kinds settled, whether it overtakes.
+AtOnce = tuple[Kind, tuple[Audience, ...], tuple[Kind, ...], bool]
+
+
+def _plan(session: Session, entries: Iterable[Any]) -> tuple[Settled, Told, Overtaking]:
+    """What ``record`` writes for ``entries``: the notices settled, the notices told, the notices overtaken; a batch
+    (the worker's pass) is one group of each, and one statement."""
+    entries = list(entries)
+    told: Told = {}
+    overtaking: Overtaking = {}
     for entry in entries:
         rules = rules_for(entry.action, entry.from_state, entry.to_state)
         why = (entry.payload or {}).get("why") or None
@@ -308,28 +334,38 @@ def record(session: Session, *entries: Any) -> None:
                                               "action": Action(entry.action).value, "why": why})
         if overtaker := next((kind for kind, _audiences in rules if kind in OVERTAKING), None):
             overtaking.setdefault((entry.actor_id, overtaker.value, entry.at), []).append(entry.post_id)
-    if postgres and _told_at_once(session, settled, told, overtaking):
-        return
-    for (kinds, at), post_ids in settled.items():
-        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
-    for (kind, audiences), params in told.items():
-        _notify(session, kind, audiences, params)
-    # Once the later notices are written: each reader's earlier one is overtaken by their own.
-    for (actor_id, kind_told, at), post_ids in overtaking.items():
-        _overtake(session, _post_overtaking(postgres), at, _overtaking_params(actor_id, kind_told, post_ids))
+    return _settled(session, entries), told, overtaking
+
+
+#: The audiences found without reading the post's state or its audit trail (its author, its market's managers, the
+#: admins): ``with_the_change`` tells them in the change's own statement, which shows its other statements the post
+#: and its trail as they were before it.
+BEFORE_THE_CHANGE = frozenset({Audience.author, Audience.market_pms, Audience.group_pms, Audience.admins})
+
+
+def with_the_change(session: Session, entries: Iterable[Any]) -> tuple[AtOnce, dict[str, Any]] | None:
+    """On PostgreSQL, what ``record`` writes for ``entries``, as statements for the ``WITH`` of the change's own
+    statement (``workflow.engine``: the posts' UPDATE and their audit rows, a round trip less): what ``told_ctes``
+    builds for the key returned, with the values returned. Only where ``_told_at_once`` writes it in one statement,
+    and tells only audiences found without the post's new state or its new audit rows (``BEFORE_THE_CHANGE``),
+    which the statements of one ``WITH`` do not see of each other. None: ``record`` after the change."""
+    settled, told, overtaking = _plan(session, entries)
+    at_once = _told_at_once(session, settled, told, overtaking)
+    if at_once is None or not set(at_once[0][1]) <= BEFORE_THE_CHANGE:
+        return None
+    return at_once
 
 
 def _overtaking_params(actor_id: int | None, kind_told: str, post_ids: list[int]) -> dict[str, Any]:
     return {"overtaken_posts": post_ids, "overtaken_by": actor_id, "overtaking_kind": kind_told}
 
 
-def _told_at_once(session: Session, settled: dict[tuple[tuple[Kind, ...], datetime], list[int]],
-                  told: dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]],
-                  overtaking: dict[tuple[int | None, str, datetime], list[int]]) -> bool:
-    """On PostgreSQL, what ``record`` writes in one statement, when the change tells one kind of news (to no chat)
-    and settles and overtakes a group of posts at most each: the settled notices, the new ones and the overtaken
-    ones, as ``record``'s three statements would (``_told_in_one``); a round trip each cost the worker's every pass
-    as much as the writing. False, writing nothing, for any other change.
+def _told_at_once(session: Session, settled: Settled, told: Told,
+                  overtaking: Overtaking) -> tuple[AtOnce, dict[str, Any]] | None:
+    """On PostgreSQL, what ``record`` writes in one statement (``_told_in_one``: the key it is built for, and its
+    values), when the change tells one kind of news (to no chat) and settles and overtakes a group of posts at most
+    each: the settled notices, the new ones and the overtaken ones, as ``record``'s three statements would; a round
+    trip each cost the worker's every pass as much as the writing. None for any other change.
 
     The three see the same snapshot: the notices settled are those written before, as when they were settled
     first; the overtaken are found among those written before and those this statement writes, as when they were
@@ -337,22 +373,21 @@ def _told_at_once(session: Session, settled: dict[tuple[tuple[Kind, ...], dateti
     PostgreSQL does not allow: a change whose settled kinds are kinds a later notice overtakes goes statement by
     statement."""
     if len(told) != 1 or len(settled) > 1 or len(overtaking) > 1:
-        return False
+        return None
     [((kind, audiences), params)] = told.items()
+    if kind in CHAT_KINDS:
+        return None
     settled_kinds: tuple[Kind, ...] = ()
     values = cast(dict[str, Any], _told_values(session, params, postgres=True))  # arrays, on PostgreSQL
     if settled:
         [((settled_kinds, at), post_ids)] = settled.items()
         if overtaking and set(settled_kinds) & POST_OVERTAKEN.keys():
-            return False
+            return None
         values.update(settled_posts=post_ids, settled_at=at)
-    if kind in CHAT_KINDS:
-        return False
     if overtaking:
         [((actor_id, kind_told, at), post_ids)] = overtaking.items()
         values.update(_overtaking_params(actor_id, kind_told, post_ids), overtaken_at=at)
-    session.connection().execute(_told_in_one(kind, audiences, settled_kinds, bool(overtaking)), values)
-    return True
+    return (kind, audiences, settled_kinds, bool(overtaking)), values
 
 
 def configuration_failed(payload: dict[str, Any] | None) -> bool:
@@ -417,20 +452,13 @@ def never_sent(session: Session, post_ids: Iterable[int]) -> None:
     session.info.setdefault(_NEVER_SENT, set()).update(post_ids)
 
 
-def settle(session: Session, *entries: Any) -> None:
-    """Mark read, for every recipient, the notifications of the posts ``entries`` took out of a state that awaited
-    them (``AWAITING``) or that they told of (``STALE``), in the change's transaction: the bell counts only what
-    still waits for someone, or is still so. Before the new state's own notifications are written, which stay
-    unread. A proposal (``proposal_changed``) is settled by the next one, by its post leaving its way, or by its post
-    scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for (kinds, at), post_ids in _settled(session, entries).items():
-        session.execute(_settle(kinds, postgres), {"settled_posts": post_ids, "settled_at": at})
-
-
-def _settled(session: Session, entries: Iterable[Any]) -> dict[tuple[tuple[Kind, ...], datetime], list[int]]:
-    """What ``settle`` marks read: the posts, by the kinds settled and when (a batch, the worker's pass, is one
-    group, and one statement)."""
+def _settled(session: Session, entries: Iterable[Any]) -> Settled:
+    """The notifications ``record`` marks read for every recipient, first: those of the posts ``entries`` took out of
+    a state that awaited them (``AWAITING``) or that they told of (``STALE``), in the change's transaction, so that
+    the bell counts only what still waits for someone, or is still so; the new state's own notifications, written
+    after, stay unread. A proposal (``proposal_changed``) is settled by the next one, by its post leaving its way, or
+    by its post scheduled at the time proposed (``inbox.proposal_answered`` says the same of each notification).
+    By the kinds settled and when: a batch (the worker's pass) is one group, and one statement."""
     left: dict[tuple[tuple[Kind, ...], datetime], list[int]] = {}
     for entry in entries:
         if entry.to_state == entry.from_state:
@@ -828,7 +856,8 @@ def _insert_notifications(kind: Kind, audiences: tuple[Audience, ...], about_pos
     table = cast(Table, Notification.__table__)  # SQLAlchemy types it as any FromClause (a class may map a join)
     columns = ["user_id", "kind", "post_id", "market_id", "actor_id", "comment", "why", "action", "at", "mail",
                "mail_due_at", "act_id"]
-    return insert(table).from_select([table.c[name] for name in columns], recipients)
+    # The columns left out take the database's defaults: the model's, bound, came as NULL in another's ``WITH``.
+    return insert(table).from_select([table.c[name] for name in columns], recipients, include_defaults=False)
 
 
 @functools.cache
@@ -840,21 +869,27 @@ def _settle(kinds: tuple[Kind, ...], postgres: bool) -> Update:
 
 
 @functools.cache
-def _told_in_one(kind: Kind, audiences: tuple[Audience, ...], settled_kinds: tuple[Kind, ...],
-                 overtaking: bool) -> Select[int]:
-    """``record``'s statements in one, on PostgreSQL (``_told_at_once``): the notices of ``kind`` written
-    (``_insert_notifications``), with the settling of ``settled_kinds`` (if any: ``_settle``) and the overtaking
-    (``_post_overtaking``, of the notices written before and of these) as statements of its ``WITH``, each run
-    once whatever the main query reads; it counts the notices written. Built once per kind of change."""
+def told_ctes(kind: Kind, audiences: tuple[Audience, ...], settled_kinds: tuple[Kind, ...],
+              overtaking: bool) -> tuple[CTE, ...]:
+    """``record``'s statements as statements of a ``WITH``, on PostgreSQL (``_told_at_once``): the settling of
+    ``settled_kinds`` (if any: ``_settle``), the notices of ``kind`` written (``_insert_notifications``, returning
+    whom they told of which post), the overtaking (``_post_overtaking``, of the notices written before and of these),
+    in that order. Each runs once, whatever the main query reads. Built once per kind of change."""
     table = cast(Table, Notification.__table__)  # as above
     told_now = (_insert_notifications(kind, audiences, True, True)
                 .returning(table.c.user_id, table.c.post_id, table.c.kind).cte("told_now"))
-    also = []
-    if settled_kinds:
-        also.append(_settle(settled_kinds, True).cte("settled"))
-    if overtaking:
-        also.append(_overtaking(_post_overtaken(True, told_now)).cte("overtaken"))
-    return select(func.count()).select_from(told_now).add_cte(*also)
+    settling = (_settle(settled_kinds, True).cte("settled"),) if settled_kinds else ()
+    overtaken = (_overtaking(_post_overtaken(True, told_now)).cte("overtaken"),) if overtaking else ()
+    return (*settling, told_now, *overtaken)
+
+
+@functools.cache
+def _told_in_one(kind: Kind, audiences: tuple[Audience, ...], settled_kinds: tuple[Kind, ...],
+                 overtaking: bool) -> Select[int]:
+    """``told_ctes`` in a statement of their own, counting the notices written."""
+    ctes = told_ctes(kind, audiences, settled_kinds, overtaking)
+    [told_now] = [cte for cte in ctes if cte.name == "told_now"]
+    return select(func.count()).select_from(told_now).add_cte(*(cte for cte in ctes if cte is not told_now))
 
 
 @functools.cache

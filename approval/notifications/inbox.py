@@ -373,9 +373,9 @@ def no_longer_awaited(notification: Notification, *, news: bool = False) -> bool
 
 
 def proposal_answered(notification: Notification, post: Post) -> bool:
-    """Whether what a ``proposal_changed`` notification asked no longer waits (``dispatch.settle``): its post left its
-    way, its writer proposed another time since, or it was scheduled at the time proposed (a withdrawn proposal: at a
-    time other than the slot it told of)."""
+    """Whether what a ``proposal_changed`` notification asked no longer waits (``dispatch.record`` settles it): its
+    post left its way, its writer proposed another time since, or it was scheduled at the time proposed (a withdrawn
+    proposal: at a time other than the slot it told of)."""
     told = texts.proposal_told(notification.why)
     if post.state not in ON_ITS_WAY or told is None:
         return post.state not in ON_ITS_WAY

@@ -86,7 +86,7 @@ class Reminders:
         with self.sessions() as session, session.begin():
             # The posts locked until the reminders are written (skipped if a change holds them: the next pass sees
             # them again): a review given meanwhile waits for this commit, and then settles the reminders with the
-            # stay (``dispatch.settle``) rather than leave them unread on a post no longer in review.
+            # stay (``dispatch.record``) rather than leave them unread on a post no longer in review.
             postgres = session.get_bind().dialect.name == "postgresql"
             waiting = session.execute(outbox.locked(
                 select(Post.id, Post.submitted_at, since, Market.timezone, threshold)

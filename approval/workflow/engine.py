@@ -241,7 +241,6 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
     # The new state goes with the step's other values: the UPDATE writes it, and the object then holds it.
     writes = [(step.post, {**step.values, "state": WORKER_ROWS[step.action][1]}) for step in steps]
     if _write_rows_with_their_trail(session, writes, entries, now):
-        notifications.record(session, *entries)
         return entries
     _write_posts(session, writes, now)
     session.flush()  # what else the steps changed (an account's publishing slot...)
@@ -252,9 +251,11 @@ def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[
 def _write_rows_with_their_trail(session: Session, writes: list[tuple[Post | PostRow, dict[str, Any]]],
                                  entries: list[TrailEntry], now: datetime) -> bool:
     """On PostgreSQL, a batch of posts read as rows (``PostRow``: nothing of theirs for the unit of work to write),
-    each with one step and the same columns to write (a batch the outbox published): their UPDATE and their audit
-    rows in one statement, where two cost every batch a round trip more. False, writing nothing, for any other
-    batch: ``_write_posts`` and ``_append_to_trail`` write it."""
+    each with one step and the same columns to write (a batch the outbox published): their UPDATE, their audit rows
+    and who is told (``notifications.record``) in one statement, where a statement each cost every batch a round
+    trip more; the notices by a statement of their own after it when they cannot go with it
+    (``notifications.with_the_change``). False, writing nothing, for any other batch: ``_write_posts`` and
+    ``_append_to_trail`` write it."""
     if session.get_bind().dialect.name != "postgresql" or len(writes) < 2 \
             or not all(isinstance(post, PostRow) for post, _values in writes) \
             or len({post.id for post, _values in writes}) < len(writes):
@@ -263,22 +264,28 @@ def _write_rows_with_their_trail(session: Session, writes: list[tuple[Post | Pos
     if len(groups) > 1:
         return False
     [(keys, rows)] = groups.items()
-    params = bulk.arrays(_post_params(rows), _changed_types(keys))
-    linked = _linked(session, entries)
-    written = session.connection().execute(_write_with_trail(keys), {
-        **params, **bulk.arrays(linked, _TRAIL_TYPES)}).scalar_one()
+    params = {**bulk.arrays(_post_params(rows), _changed_types(keys)),
+              **bulk.arrays(_linked(session, entries), _TRAIL_TYPES, _TRAIL_PREFIX)}
+    told = notifications.with_the_change(session, entries)
+    written = session.connection().execute(_write_with_trail(keys, told[0] if told else None), {
+        **params, **(told[1] if told else {})}).scalar_one()
     _check_written(len(rows), written)
+    if told is None:
+        notifications.record(session, *entries)
     return True
 
 
 @cache
-def _write_with_trail(keys: tuple[str, ...]) -> Select[int]:
-    """``_update_from_arrays`` and ``_append_batch_to_trail`` in one statement, counting the posts written. (The
-    audit rows' market is read from the posts as they were before the UPDATE, the same statement's: an UPDATE of a
-    worker's step never changes a post's account.)"""
+def _write_with_trail(keys: tuple[str, ...], told: notifications.AtOnce | None) -> Select[int]:
+    """``_update_from_arrays`` and ``_append_batch_to_trail`` in one statement, with the notices ``told`` (if any:
+    ``notifications.told_ctes``), counting the posts written. (The statements of a ``WITH`` see the tables as they
+    were before it: the audit rows' market is read from the posts as they were before the UPDATE, which never
+    changes a post's account; the notices are told to audiences found without the posts' new state or their new
+    audit rows, ``notifications.BEFORE_THE_CHANGE``.)"""
     written = _update_from_arrays(keys).returning(_POSTS.c.id).cte("written")
     trail = _append_batch_to_trail().cte("trail")
-    return select(func.count()).select_from(written).add_cte(trail)
+    return select(func.count()).select_from(written).add_cte(
+        trail, *(notifications.told_ctes(*told) if told is not None else ()))
 
 
 #: The posts' columns a worker step may change, and the UPDATE that writes them: by id, at the version the worker
@@ -393,7 +400,7 @@ def _append_to_trail(session: Session, *entries: TrailEntry) -> None:
         # A batch of posts, each with one row: one statement (the order of the rows of one post's trail is their
         # ids' order, which ``INSERT ... SELECT`` does not promise; a batch with several rows of a post goes row by
         # row).
-        connection.execute(_append_batch_to_trail(), bulk.arrays(linked, _TRAIL_TYPES))
+        connection.execute(_append_batch_to_trail(), bulk.arrays(linked, _TRAIL_TYPES, _TRAIL_PREFIX))
     else:
         connection.execute(_APPEND_TO_TRAIL, linked[0] if len(linked) == 1 else linked)
     notifications.record(session, *entries)  # who is told, in the same transaction (issue 12)
@@ -410,13 +417,16 @@ _APPEND_TO_TRAIL = insert(_AUDIT).values(
     .where(Post.id == bindparam("market_of_post")).scalar_subquery())
 #: The columns an audit row is given (its market is read from its post's account).
 _TRAIL_TYPES = {key: _AUDIT.c[key].type for key in (*(field.name for field in fields(TrailEntry)), "chain_hash")}
+#: A batch's audit rows come as arrays named ``trail_`` and the column's (``bulk.unnested``): under the columns' own
+#: names, an UPDATE of notifications in the same ``WITH`` (``_write_with_trail``) took them for values to write.
+_TRAIL_PREFIX = "trail_"
 
 
 @cache
 def _append_batch_to_trail() -> Insert:
     """``_APPEND_TO_TRAIL`` for a batch of rows in one statement (``bulk``), each row's market from its post's
     account."""
-    rows = bulk.unnested(_TRAIL_TYPES, "new_rows")
+    rows = bulk.unnested(_TRAIL_TYPES, "new_rows", _TRAIL_PREFIX)
     market = (select(Account.market_id).join(Post, Post.account_id == Account.id).where(Post.id == rows.c.post_id)
               .scalar_subquery())
     return insert(_AUDIT).from_select([*_TRAIL_TYPES, "market_id"], select(
