@@ -702,10 +702,10 @@ class Worker:
                           report: PassReport) -> None:
         """The outbox, a transactional connector: the publications, their attempts and the posts' new states in the
         claiming transaction, so nothing can be sent without being recorded: one step, ``publish``, straight from
-        ``scheduled``. The batch goes together: one INSERT of its publications, one of its attempts, then the
-        posts' steps (one UPDATE round, one INSERT of audit rows)."""
+        ``scheduled``. The batch goes together: its publications and their attempts
+        (``OutboxConnector.publish_recorded``), then the posts' steps, their audit rows and who is told
+        (``workflow.record_steps``); on PostgreSQL a statement each."""
         connector = self.outbox
-        # The publications and the attempts that record them, by one statement where the database allows it.
         recorded = connector.publish_recorded([item.publication for item in outgoing], [dict(
             post_id=item.id, revision_id=item.post.current_revision_id, account_id=item.account.id,
             sha256=item.publication.revision["sha256"], idempotency_key=item.publication.idempotency_key,
