@@ -416,8 +416,10 @@ def _refuse_statement_when_reading(state: ORMExecuteState) -> None:
         raise WriteWhileReading("a session that only reads was asked to run an INSERT, UPDATE or DELETE")
 
 
-#: The first word of a statement that writes, as a connection that only reads must never send.
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+#: A statement that writes, as a connection that only reads must never send: by its first word, or a ``WITH`` one of
+#: whose statements writes (``WITH told_now AS (INSERT ...``).
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b|\s*WITH\b.*?\bAS\s*\(\s*(INSERT|UPDATE|DELETE)\b",
+                     re.IGNORECASE | re.DOTALL)
 
 
 def _refuse_writes_on_reading_connections(engine: Engine) -> None:

@@ -45,6 +45,8 @@ def test_a_writing_session_reads_first_without_the_lock_then_writes_what_is_true
             _write(path, f"UPDATE users SET name = 'Dominique' WHERE id = {user.id}")  # another writer goes on
             with pytest.raises(WriteWhileReading):
                 session.execute(text("UPDATE users SET name = 'Never'"))
+            with pytest.raises(WriteWhileReading):  # a WITH one of whose statements writes (the notices' on PostgreSQL)
+                session.execute(text("WITH gone AS (UPDATE users SET name = 'Never' RETURNING id) SELECT 1 FROM gone"))
         assert user.name == "Dominique"  # what the write transaction reads: the other writer's
         user.name = "Camille"
         session.flush()  # the write transaction holds the lock again

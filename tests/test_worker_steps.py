@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from approval.db import utcnow
 from approval.models import AuditEntry, Post
+from approval.notifications import dispatch
 from approval.workflow import engine
 from approval.workflow.states import Action, Role, State
 
@@ -141,8 +142,21 @@ def test_a_batchs_audit_rows_are_one_insert_each_with_its_market_payload_and_lin
     assert verify_chain(db_session).broken is None
 
 
+@pytest.fixture()
+def sent(app):
+    """Every statement the app's engine sends, on one line each."""
+    statements: list[str] = []
 
-def test_a_batch_of_rows_is_told_as_a_batch_of_objects_is(make, db_session):
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()))
+
+    bind = app.extensions["approval.db"]["engine"]
+    event.listen(bind, "before_cursor_execute", note)
+    yield statements
+    event.remove(bind, "before_cursor_execute", note)
+
+
+def test_a_batch_of_rows_is_told_as_a_batch_of_objects_is(make, db_session, backend, sent):
     """The worker's posts read as rows (``PostRow``) are written with their audit rows by one statement, and on
     PostgreSQL told in it too when their audiences are found without the post's new state or trail (published: the
     author); a failure tells the one who scheduled the post, found in the trail, by a statement after it. Either way,
@@ -168,10 +182,38 @@ def test_a_batch_of_rows_is_told_as_a_batch_of_objects_is(make, db_session):
                                     (Action.fail, {"reasons": ["Refused."]}, {})):
         rows, objects = [scheduled() for _ in range(2)], [scheduled() for _ in range(2)]
         now = utcnow()
+        sent.clear()
+        dispatch.never_sent(db_session, [post.id for post in rows])  # as the worker notes of the rows it read
         engine.record_steps(db_session, [
             engine.Step(engine.PostRow(post.id, post.version, post.state, post.current_revision_id), action,
                         payload, values=values) for post in rows], now=now)
+        # On PostgreSQL the published are told in the statement of their posts and trail; the failed after it.
+        told_apart = [sql for sql in sent if "INSERT INTO notifications" in sql and not sql.startswith("WITH trail")]
+        assert bool(told_apart) is not (backend == "postgresql" and action is Action.publish), sent
         engine.record_steps(db_session, [engine.Step(post, action, payload, values=values) for post in objects],
                             now=now)
         expected = {author.id} if action is Action.publish else {author.id, manager.id, scheduler.id}
         assert told(rows, action) == told(objects, action) == [expected, expected], action
+
+
+def test_a_batch_of_rows_with_one_changed_since_it_was_read_leaves_no_notice(make, db_session):
+    """A batch of rows is written, with its audit rows and its notices, by one statement that counts the posts it
+    matched: one changed since the worker read it refuses the whole, and nothing of it stays."""
+    from approval.models.notifications import Notification
+
+    posts = [make.post(State.scheduled) for _ in range(3)]
+    db_session.commit()
+    now = utcnow()
+    steps = [engine.Step(engine.PostRow(post.id, post.version, post.state, post.current_revision_id), Action.publish,
+                         {}, values={"published_url": "outbox:1", "published_at": now}) for post in posts]
+    db_session.execute(update(Post.__table__).where(Post.__table__.c.id == posts[1].id)
+                       .values(version=Post.__table__.c.version + 1))
+    with pytest.raises(StaleDataError, match="expected to update 3 row"):
+        engine.record_steps(db_session, steps, now=now)
+    db_session.rollback()
+    ids = [post.id for post in posts]
+    assert set(db_session.scalars(select(Post.state).where(Post.id.in_(ids)))) == {State.scheduled}
+    assert not db_session.scalars(select(Notification.id).where(Notification.post_id.in_(ids),
+                                                                Notification.kind == "published")).all()
+    assert not db_session.scalars(select(AuditEntry.id).where(AuditEntry.post_id.in_(ids),
+                                                              AuditEntry.action == Action.publish)).all()

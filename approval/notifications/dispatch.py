@@ -22,7 +22,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     JSON,
@@ -304,8 +304,14 @@ Settled = dict[tuple[tuple[Kind, ...], datetime], list[int]]
 Told = dict[tuple[Kind, tuple[Audience, ...]], list[dict[str, Any]]]
 #: The posts whose earlier notices a later one overtakes, by whose act, the kind it told and when.
 Overtaking = dict[tuple[int | None, str, datetime], list[int]]
-#: What ``_told_in_one`` is built for: the kind told, its audiences, the kinds settled, whether it overtakes.
-AtOnce = tuple[Kind, tuple[Audience, ...], tuple[Kind, ...], bool]
+class AtOnce(NamedTuple):
+    """What ``told_ctes`` (and ``_told_in_one``) are built for: the kind told and its audiences, the kinds settled
+    (none: nothing to settle), whether earlier notices are overtaken."""
+
+    kind: Kind
+    audiences: tuple[Audience, ...]
+    settled_kinds: tuple[Kind, ...]
+    overtaking: bool
 
 
 def _plan(session: Session, entries: Iterable[Any]) -> tuple[Settled, Told, Overtaking]:
@@ -337,21 +343,29 @@ def _plan(session: Session, entries: Iterable[Any]) -> tuple[Settled, Told, Over
     return _settled(session, entries), told, overtaking
 
 
-#: The audiences found without reading the post's state or its audit trail (its author, its market's managers, the
-#: admins): ``with_the_change`` tells them in the change's own statement, which shows its other statements the post
-#: and its trail as they were before it.
+#: The audiences found without reading the post's state or its audit trail (its author, its market's managers or
+#: the group-wide ones, the admins): ``with_the_change`` tells them in the change's own statement, which shows its
+#: other statements the post and its trail as they were before it.
 BEFORE_THE_CHANGE = frozenset({Audience.author, Audience.market_pms, Audience.group_pms, Audience.admins})
+#: The post's columns the notices' INSERT reads for those audiences (its market by its account, its author, its
+#: revision's writer when a review is asked): a change's statement that writes one of them cannot tell in it. (Its
+#: state and whether it was sent to a cabinet are read for a cabinet only.)
+READ_BY_THE_TELLING = frozenset({"account_id", "created_by_id", "current_revision_id"})
 
 
-def with_the_change(session: Session, entries: Iterable[Any]) -> tuple[AtOnce, dict[str, Any]] | None:
+def with_the_change(session: Session, entries: Iterable[Any],
+                    changed: Iterable[str]) -> tuple[AtOnce, dict[str, Any]] | None:
     """On PostgreSQL, what ``record`` writes for ``entries``, as statements for the ``WITH`` of the change's own
-    statement (``workflow.engine``: the posts' UPDATE and their audit rows, a round trip less): what ``told_ctes``
-    builds for the key returned, with the values returned. Only where ``_told_at_once`` writes it in one statement,
-    and tells only audiences found without the post's new state or its new audit rows (``BEFORE_THE_CHANGE``),
-    which the statements of one ``WITH`` do not see of each other. None: ``record`` after the change."""
-    settled, told, overtaking = _plan(session, entries)
-    at_once = _told_at_once(session, settled, told, overtaking)
-    if at_once is None or not set(at_once[0][1]) <= BEFORE_THE_CHANGE:
+    statement (``workflow.engine``: the posts' UPDATE of the columns ``changed`` and their audit rows, a round trip
+    less): what ``told_ctes`` builds for the key returned, with the values returned. The statements of one ``WITH``
+    do not see each other's writes, so only where ``_told_at_once`` writes it in one statement, tells no review
+    (its reviewers leave out the revision's writer) and only audiences found without the post's new state or its
+    new audit rows (``BEFORE_THE_CHANGE``), and the change writes none of the post's columns the telling reads
+    (``READ_BY_THE_TELLING``). None: ``record`` after the change."""
+    if session.get_bind().dialect.name != "postgresql" or READ_BY_THE_TELLING.intersection(changed):
+        return None
+    at_once = _told_at_once(session, *_plan(session, entries))
+    if at_once is None or at_once[0].kind in ASKS_REVIEW or not set(at_once[0].audiences) <= BEFORE_THE_CHANGE:
         return None
     return at_once
 
@@ -369,8 +383,9 @@ def _told_at_once(session: Session, settled: Settled, told: Told,
 
     The three see the same snapshot: the notices settled are those written before, as when they were settled
     first; the overtaken are found among those written before and those this statement writes, as when they were
-    overtaken after. A notice settled and overtaken at once would be written twice by one statement, which
-    PostgreSQL does not allow: a change whose settled kinds are kinds a later notice overtakes goes statement by
+    overtaken after. A notice settled and overtaken at once would be written twice by one statement, of which
+    PostgreSQL keeps one write, which one unpredictably and without an error: a change whose settled kinds are kinds
+    a later notice overtakes (``POST_OVERTAKEN``, the only ones the overtaking writes) goes statement by
     statement."""
     if len(told) != 1 or len(settled) > 1 or len(overtaking) > 1:
         return None
@@ -387,7 +402,7 @@ def _told_at_once(session: Session, settled: Settled, told: Told,
     if overtaking:
         [((actor_id, kind_told, at), post_ids)] = overtaking.items()
         values.update(_overtaking_params(actor_id, kind_told, post_ids), overtaken_at=at)
-    return (kind, audiences, settled_kinds, bool(overtaking)), values
+    return AtOnce(kind, audiences, settled_kinds, bool(overtaking)), values
 
 
 def configuration_failed(payload: dict[str, Any] | None) -> bool:
@@ -873,8 +888,11 @@ def told_ctes(kind: Kind, audiences: tuple[Audience, ...], settled_kinds: tuple[
               overtaking: bool) -> tuple[CTE, ...]:
     """``record``'s statements as statements of a ``WITH``, on PostgreSQL (``_told_at_once``): the settling of
     ``settled_kinds`` (if any: ``_settle``), the notices of ``kind`` written (``_insert_notifications``, returning
-    whom they told of which post), the overtaking (``_post_overtaking``, of the notices written before and of these),
-    in that order. Each runs once, whatever the main query reads. Built once per kind of change."""
+    whom they told of which post), the overtaking (``_overtaking`` of ``_post_overtaken`` with ``told_now``: of the
+    notices written before and of these), in that order. Each runs once, whatever the main query reads. Built once
+    per kind of change."""
+    # Settled and overtaken at once, a notice would be written twice by the statement (``_told_at_once``).
+    assert not (overtaking and set(settled_kinds) & POST_OVERTAKEN.keys()), "a notice settled and overtaken"
     table = cast(Table, Notification.__table__)  # as above
     told_now = (_insert_notifications(kind, audiences, True, True)
                 .returning(table.c.user_id, table.c.post_id, table.c.kind).cte("told_now"))

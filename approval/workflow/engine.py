@@ -227,7 +227,8 @@ def record_step(
 def record_steps(session: Session, steps: list[Step], *, now: datetime) -> list[TrailEntry]:
     """Several worker steps at once (a batch of posts published together): every state checked against the rows,
     then the posts written together (``_write_posts``), and their audit rows and notifications by one statement
-    each."""
+    each; on PostgreSQL, a batch of rows with its audit rows, and its notices where they can go with them, by one
+    (``_write_rows_with_their_trail``)."""
     entries = []
     for step in steps:
         post = step.post
@@ -266,7 +267,7 @@ def _write_rows_with_their_trail(session: Session, writes: list[tuple[Post | Pos
     [(keys, rows)] = groups.items()
     params = {**bulk.arrays(_post_params(rows), _changed_types(keys)),
               **bulk.arrays(_linked(session, entries), _TRAIL_TYPES, _TRAIL_PREFIX)}
-    told = notifications.with_the_change(session, entries)
+    told = notifications.with_the_change(session, entries, keys)
     written = session.connection().execute(_write_with_trail(keys, told[0] if told else None), {
         **params, **(told[1] if told else {})}).scalar_one()
     _check_written(len(rows), written)
@@ -280,8 +281,8 @@ def _write_with_trail(keys: tuple[str, ...], told: notifications.AtOnce | None) 
     """``_update_from_arrays`` and ``_append_batch_to_trail`` in one statement, with the notices ``told`` (if any:
     ``notifications.told_ctes``), counting the posts written. (The statements of a ``WITH`` see the tables as they
     were before it: the audit rows' market is read from the posts as they were before the UPDATE, which never
-    changes a post's account; the notices are told to audiences found without the posts' new state or their new
-    audit rows, ``notifications.BEFORE_THE_CHANGE``.)"""
+    changes a post's account; the notices are told where what they read is none of this statement's writes,
+    ``notifications.with_the_change``.)"""
     written = _update_from_arrays(keys).returning(_POSTS.c.id).cte("written")
     trail = _append_batch_to_trail().cte("trail")
     return select(func.count()).select_from(written).add_cte(
