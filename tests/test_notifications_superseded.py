@@ -7,7 +7,10 @@ it. Another switch's notice, or a reader told nothing later, keeps theirs unread
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -183,23 +186,32 @@ def test_a_batch_published_together_supersedes_each_posts_own_notice(make, db_se
     assert other.state is State.scheduled
 
 
+@contextmanager
+def sent(db_session) -> Iterator[list[tuple[str, Any, bool]]]:  # noqa: ANN001
+    """The statements the session's engine sends meanwhile, each with its parameters and whether it is executed for
+    several rows."""
+    statements: list[tuple[str, Any, bool]] = []
+
+    def note(_conn, _cursor, statement, parameters, _context, many) -> None:  # noqa: ANN001
+        statements.append((statement, parameters, many))
+
+    bind = db_session.get_bind()
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+
+
 def test_a_batch_settles_and_supersedes_its_notices_in_one_execution_per_statement(make, db_session, team):
     """The worker's pass records its batch's steps together: the notices its posts settle and supersede are marked
     by one execution of each UPDATE for the whole batch, not one per post (each a search of the notifications,
     half of what a publication cost the worker)."""
     posts = [_scheduled(make, team) for _ in range(4)]
-    executions: list[tuple[str, int]] = []
-
-    def count(_conn, _cursor, statement, parameters, _context, executemany):  # noqa: ANN001
-        if statement.startswith("UPDATE notifications"):
-            executions.append((statement, len(parameters) if executemany else 1))
-
-    engine_ = db_session.get_bind()
-    event.listen(engine_, "before_cursor_execute", count)
-    try:
+    with sent(db_session) as statements:
         engine.record_steps(db_session, [_went_out(post) for post in posts], now=utcnow())
-    finally:
-        event.remove(engine_, "before_cursor_execute", count)
+    executions = [(statement, len(parameters) if many else 1) for statement, parameters, many in statements
+                  if statement.startswith("UPDATE notifications")]
     assert executions and all(rows == 1 for _statement, rows in executions), executions
     assert len(executions) == len({statement for statement, _rows in executions}), executions
     assert unread(db_session, team["cm_fr"]).count("scheduled") == 0
@@ -211,19 +223,11 @@ def test_a_batch_published_settles_tells_and_supersedes_in_one_statement_on_post
     a round trip each cost the worker's every pass as much as the writing), elsewhere in three."""
     posts = [_scheduled(make, team) for _ in range(3)]
     dispatch.never_sent(db_session, [post.id for post in posts])  # as the worker notes the rows it read
-    written: list[str] = []
-
-    def count(_conn, _cursor, statement, _parameters, _context, _executemany):  # noqa: ANN001
-        if "INSERT INTO notifications" in statement or "UPDATE notifications" in statement:
-            written.append(statement)
-
-    engine_ = db_session.get_bind()
-    event.listen(engine_, "before_cursor_execute", count)
-    try:
+    with sent(db_session) as statements:
         engine.record_steps(db_session, [_went_out(post) for post in posts], now=utcnow())
-    finally:
-        event.remove(engine_, "before_cursor_execute", count)
-    assert len(written) == (1 if engine_.dialect.name == "postgresql" else 3), written
+    written = [statement for statement, _parameters, _many in statements
+               if "INSERT INTO notifications" in statement or "UPDATE notifications" in statement]
+    assert len(written) == (1 if db_session.get_bind().dialect.name == "postgresql" else 3), written
     told = [(n.post_id, n.kind.value, n.read_at is None) for n in notices(db_session, team["cm_fr"])
             if n.kind in (Kind.scheduled, Kind.published)]
     assert told == [*((post.id, "scheduled", False) for post in posts),
