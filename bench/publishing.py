@@ -24,11 +24,11 @@ are not all out; its rate is taken from the posts' own ``published_at``: (publis
 posts a stopped drain left are parked again for the next one.
 
 **Rounds.** First each side drains a few posts unmeasured (``WARM_UP_POSTS``), as on a database in use. Then each
-number of processes is measured in ``--rounds`` rounds, a drain of each side in each, the side
-that goes first rotating from round to round, as the other benchmarks here do: on a machine shared with other work
-the same code's rate moved by a third within the hour, and sides drained one after the other once each put that
-spread into their ratio. The rates and CPU printed are each side's median; the ratios, the median of each round's
-own (its sides drained minutes apart), with their lowest and highest.
+number of processes is measured in ``--rounds`` rounds, a drain of each side in each, the side that goes first
+rotating from round to round, as the other benchmarks here do: on a machine shared with other work the same code's
+rate moved by a third within the hour, and sides drained one after the other once each put that spread into their
+ratio. The rates and CPU printed are each side's median; the ratios, the median of each round's own (its sides
+drained minutes apart), with their lowest and highest.
 
 **CPU.** Each drain also measures the CPU its processes and their PostgreSQL backends (found by their
 ``application_name``) used, from /proc, when the server runs on this machine: per post, it moves much less than the
@@ -442,7 +442,7 @@ def report(measured: dict[int, Rounds], waits: Latency | None, args: argparse.Na
         print(f"{count:<11}{median_of(rounds, 'worker', 'rate'):>15.1f}{median_of(rounds, 'floor', 'rate'):>15.0f}"
               f"{median_of(rounds, 'bare', 'rate'):>14.0f}{spread(ratios(rounds, 'worker', 'bare')):>20}"
               f"{spread(ratios(rounds, 'floor', 'bare')):>20}{spread(ratios(rounds, 'worker', 'floor')):>21}"
-              f"   {fewest['worker']}, {fewest['floor']}, {fewest['bare']} of {args.posts}")
+              f"   {fewest['worker']}, {fewest['floor']}, {fewest['bare']} of {rounds[0]['worker'].due}")
     if all(drained.cpu is not None for rounds in measured.values() for round_ in rounds
            for drained in round_.values()):
         # What each post cost the machine, the sides' processes and their backends together: the rates follow the

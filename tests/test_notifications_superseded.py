@@ -256,12 +256,12 @@ def test_the_notices_go_with_the_change_only_where_its_statement_hides_nothing_t
         Kind.published, (dispatch.Audience.author,), (Kind.policy_refuses, Kind.proposal_changed), True)
     assert dispatch.with_the_change(db_session, published, ("state", "account_id")) is None
     suggestion = _scheduled(make, team)
-    sent = [_entry(suggestion, Action.approve, State.in_review, State.with_cabinet)]  # the cabinet is asked
-    assert dispatch._told_at_once(db_session, *dispatch._plan(db_session, sent)) is not None
-    assert dispatch.with_the_change(db_session, sent, ("state",)) is None
+    asked = [_entry(suggestion, Action.approve, State.in_review, State.with_cabinet)]  # the cabinet is asked
+    assert dispatch._told_at_once(db_session, *dispatch._plan(db_session, asked)) is not None
+    assert dispatch.with_the_change(db_session, asked, ("state",)) is None
 
 
-def test_a_notice_settled_and_superseded_at_once_is_never_one_statements(db_session):
+def test_a_notice_settled_and_superseded_at_once_is_never_written_by_one_statement(db_session):
     """Two UPDATEs of one ``WITH`` writing the same notice: PostgreSQL keeps one of them, unpredictably and without an
     error. A change that would settle notices of a kind its news supersedes goes statement by statement."""
     now = utcnow()

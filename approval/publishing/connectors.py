@@ -162,16 +162,10 @@ class OutboxConnector:
 
     def publish_all(self, publications: list[Publication], *, session: Session) -> list[Result]:
         """Several publications in one INSERT (a worker's batch), their lines kept for ``sync``."""
-        now = utcnow()
-        bodies = [publication.as_json() for publication in publications]
-        ids = insert_rows(session.connection(), _MESSAGES, [
-            {"idempotency_key": publication.idempotency_key, "post_id": publication.post_id,
-             "account_id": publication.account["id"], "body": body, "created_at": now}
-            for publication, body in zip(publications, bodies, strict=True)],
-            returning=_MESSAGES.c.id, by=_MESSAGES.c.idempotency_key)
-        self.pending.extend(json.dumps({"id": id_, **body}, ensure_ascii=False)
-                            for id_, body in zip(ids, bodies, strict=True))
-        return [self._published(id_) for id_ in ids]
+        messages = self._messages(publications)
+        ids = insert_rows(session.connection(), _MESSAGES, messages, returning=_MESSAGES.c.id,
+                          by=_MESSAGES.c.idempotency_key)
+        return self._kept(messages, ids)
 
     def publish_recorded(self, publications: list[Publication], attempts: list[dict[str, Any]], *,
                          session: Session) -> list[tuple[Result, int]]:
@@ -187,21 +181,28 @@ class OutboxConnector:
                  "message": result.message} for attempt, result in zip(attempts, results, strict=True)],
                 returning=_ATTEMPTS.c.id, by=_ATTEMPTS.c.idempotency_key)
             return list(zip(results, ids, strict=True))
-        now = utcnow()
-        bodies = [publication.as_json() for publication in publications]
-        messages = [{"idempotency_key": publication.idempotency_key, "post_id": publication.post_id,
-                     "account_id": publication.account["id"], "body": body, "created_at": now}
-                    for publication, body in zip(publications, bodies, strict=True)]
+        messages = self._messages(publications)
         written = {key: (message_id, attempt_id) for attempt_id, message_id, key in connection.execute(
             _published_and_recorded(), {**bulk.arrays(messages, _MESSAGE_TYPES, "m_"),
                                         **bulk.arrays(attempts, _ATTEMPT_TYPES, "a_"),
                                         "url_prefix": self._url_prefix()})}
-        recorded = []
-        for publication, body in zip(publications, bodies, strict=True):
-            message_id, attempt_id = written[publication.idempotency_key]
-            self.pending.append(json.dumps({"id": message_id, **body}, ensure_ascii=False))
-            recorded.append((self._published(message_id), attempt_id))
-        return recorded
+        ids = [written[message["idempotency_key"]] for message in messages]
+        results = self._kept(messages, [message_id for message_id, _attempt_id in ids])
+        return [(result, attempt_id) for result, (_message_id, attempt_id) in zip(results, ids, strict=True)]
+
+    @staticmethod
+    def _messages(publications: list[Publication]) -> list[dict[str, Any]]:
+        """The outbox's rows of ``publications`` (``_MESSAGE_TYPES``)."""
+        now = utcnow()
+        return [{"idempotency_key": publication.idempotency_key, "post_id": publication.post_id,
+                 "account_id": publication.account["id"], "body": publication.as_json(), "created_at": now}
+                for publication in publications]
+
+    def _kept(self, messages: list[dict[str, Any]], ids: list[int]) -> list[Result]:
+        """The rows ``messages`` written under ``ids``: their lines kept for ``sync``, and the outbox's answers."""
+        self.pending.extend(json.dumps({"id": id_, **message["body"]}, ensure_ascii=False)
+                            for message, id_ in zip(messages, ids, strict=True))
+        return [self._published(id_) for id_ in ids]
 
     def sync(self) -> None:
         """Append what was published since the last call to the feed, on disk (one fsync), before the commit."""
